@@ -1,0 +1,17 @@
+package dev.folk.core;
+
+/**
+ * Root of every exception this library throws on purpose, so callers can catch one type.
+ * Unchecked: most failures (a dead worker, a full queue) are not something the immediate caller
+ * can repair, and forcing try/catch on every call site would only hide them.
+ */
+public class FolkException extends RuntimeException {
+
+    public FolkException(String message) {
+        super(message);
+    }
+
+    public FolkException(String message, Throwable cause) {
+        super(message, cause);
+    }
+}

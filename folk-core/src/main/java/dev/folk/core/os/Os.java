@@ -1,0 +1,91 @@
+package dev.folk.core.os;
+
+import java.nio.ByteBuffer;
+
+/**
+ * Every system call the supervisor makes, behind one small interface so tests can count
+ * them (a reaped handle must cause none) and so the rest of the code never sees jnr.
+ * Methods throw {@link OsException} with the errno unless they say otherwise; all descriptors
+ * they create are close-on-exec.
+ */
+public interface Os {
+
+    int SIGHUP = 1;
+    int SIGINT = 2;
+    int SIGKILL = 9;
+    int SIGTERM = 15;
+    int SIGCONT = 18;
+    int SIGSTOP = 19;
+
+    int POLLIN = 0x001;
+    int POLLHUP = 0x010;
+
+    int ESRCH = 3;
+    int EINTR = 4;
+    int EAGAIN = 11;
+    int ECHILD = 10;
+
+    int getpid();
+
+    /** An AF_UNIX stream socket pair, created close-on-exec atomically. */
+    int[] socketPair();
+
+    /** A pipe {read, write}, created close-on-exec atomically. */
+    int[] pipe();
+
+    /** Moves {@code fd} to the lowest free number at or above {@code min}, close-on-exec; closes the old one. */
+    int moveAtLeast(int fd, int min);
+
+    void setNonBlocking(int fd);
+
+    /** posix_spawn with the request's file actions and attributes; returns the child pid. */
+    int spawn(SpawnRequest request);
+
+    /** kill(2); returns 0, or the errno (e.g. {@link #ESRCH}) without throwing. */
+    int kill(int pid, int signal);
+
+    /** A pidfd for {@code pid}, or -1 when the kernel does not support pidfds. */
+    int pidfdOpen(int pid);
+
+    /**
+     * wait4(2) on one pid. Returns null when {@code noHang} and the child has not exited yet.
+     * Never waits for "any child": that would steal exit codes from the JDK's own Process objects.
+     */
+    WaitResult wait4(int pid, boolean noHang);
+
+    /** waitpid(-pgid, WNOHANG): reaps one exited child of that group; 0 if none ready, -1 on ECHILD. */
+    int reapGroupMember(int pgid);
+
+    /** poll(2) on one descriptor; returns the revents, 0 on timeout. Retries EINTR. */
+    int poll(int fd, int events, int timeoutMillis);
+
+    /** read(2) into the buffer's remaining space; returns bytes read, 0 at end of stream, -1 on EAGAIN. */
+    int read(int fd, ByteBuffer buffer);
+
+    /** shutdown(fd, SHUT_RDWR); wakes any thread blocked reading the socket. Errors are ignored. */
+    void shutdown(int fd);
+
+    /** close(2); errors other than EBADF are ignored (Linux frees the descriptor either way). */
+    void close(int fd);
+
+    /** prctl(PR_SET_CHILD_SUBREAPER, 1); returns false when the kernel refuses. */
+    boolean becomeSubreaper();
+
+    // epoll, for the one thread that drains worker output and watches pidfds
+
+    int epollCreate();
+
+    void epollAdd(int epfd, int fd, long token);
+
+    void epollDelete(int epfd, int fd);
+
+    /** Waits for events; fills {@code tokens} and returns how many; 0 on timeout or EINTR. */
+    int epollWait(int epfd, long[] tokens, int timeoutMillis);
+
+    /** An eventfd used to wake an epoll loop. */
+    int eventFd();
+
+    void eventFdSignal(int fd);
+
+    void eventFdDrain(int fd);
+}
