@@ -1,0 +1,341 @@
+package dev.folk.core.supervision;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.Map;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
+
+import dev.folk.core.os.Os;
+
+/**
+ * One thread, one epoll set, for all workers: it drains every worker's stdout and stderr and
+ * watches every leader's pidfd for its exit. A thread per pipe would cost two platform threads
+ * per worker; this costs one in total.
+ *
+ * <p>This thread owns the descriptors it watches: it alone closes them (on end of stream or when
+ * {@link #release} asks), so a descriptor number is never closed while still registered, and
+ * never reused under a stale registration.
+ */
+final class IoLoop implements Runnable {
+
+    private static final Logger log = LoggerFactory.getLogger(IoLoop.class);
+
+    /** Longer lines are cut here; the rest of the line is read and dropped. */
+    static final int MAX_LINE = 16 * 1024;
+    /** Bytes read from one pipe per wake-up before other descriptors get their turn. */
+    private static final int FAIR_SHARE = 256 * 1024;
+    private static final long WAKE_TOKEN = 0;
+
+    private final Os os;
+    private final int epfd;
+    private final int wakeFd;
+    private final Queue<Runnable> commands = new ConcurrentLinkedQueue<>();
+    private final Thread thread;
+    private volatile boolean running = true;
+
+    // Touched only by the loop thread.
+    private final Map<Long, Watch> watches = new HashMap<>();
+    private final Map<Path, FileChannel> files = new HashMap<>();
+    private final ByteBuffer readBuffer = ByteBuffer.allocateDirect(64 * 1024);
+    private long nextToken = 1;
+
+    IoLoop(Os os, String threadName) {
+        this.os = os;
+        this.epfd = os.epollCreate();
+        this.wakeFd = os.eventFd();
+        os.epollAdd(epfd, wakeFd, WAKE_TOKEN);
+        this.thread = new Thread(this, threadName);
+        thread.setDaemon(true);
+        thread.start();
+    }
+
+    /** Starts watching a freshly published worker: its exit and both output pipes. */
+    void watch(WorkerProcess p) {
+        submit(() -> {
+            add(new Watch(p, p.pidfd(), Watch.EXIT));
+            add(new Watch(p, p.stdoutFd(), Watch.STDOUT));
+            add(new Watch(p, p.stderrFd(), Watch.STDERR));
+        });
+    }
+
+    /**
+     * Drains what the pipes hold, then closes them and the pidfd. Called once the worker is reaped;
+     * a grandchild may still hold the pipes open, so we cannot wait for end of stream.
+     */
+    void release(WorkerProcess p) {
+        submit(() -> {
+            Iterator<Watch> it = watches.values().iterator();
+            while (it.hasNext()) {
+                Watch w = it.next();
+                if (w.process == p) {
+                    if (w.kind != Watch.EXIT) {
+                        drain(w, Integer.MAX_VALUE);
+                    }
+                    it.remove();
+                    unregisterAndClose(w);
+                }
+            }
+        });
+    }
+
+    private void submit(Runnable command) {
+        if (!running) {
+            throw new IllegalStateException("the supervisor's I/O loop has stopped");
+        }
+        commands.add(command);
+        os.eventFdSignal(wakeFd);
+    }
+
+    boolean onLoopThread() {
+        return Thread.currentThread() == thread;
+    }
+
+    /** Stops the loop after it has run every queued command; closes whatever it still watches. */
+    void stop(long timeoutMillis) {
+        if (!running) {
+            return;
+        }
+        commands.add(() -> running = false);
+        os.eventFdSignal(wakeFd);
+        if (!onLoopThread()) {
+            try {
+                thread.join(timeoutMillis);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    @Override
+    public void run() {
+        long[] tokens = new long[128];
+        try {
+            while (running) {
+                runCommands();
+                if (!running) {
+                    break;
+                }
+                int n = os.epollWait(epfd, tokens, -1);
+                for (int i = 0; i < n; i++) {
+                    if (tokens[i] == WAKE_TOKEN) {
+                        os.eventFdDrain(wakeFd);
+                        continue;
+                    }
+                    Watch w = watches.get(tokens[i]);
+                    if (w != null) {
+                        handle(w);
+                    }
+                }
+            }
+            runCommands();
+        } catch (Throwable t) {
+            log.error("Worker output and exit watcher failed; worker exits will only be seen by polling", t);
+        } finally {
+            running = false;
+            for (Watch w : watches.values()) {
+                unregisterAndClose(w);
+            }
+            watches.clear();
+            for (FileChannel f : files.values()) {
+                closeQuietly(f);
+            }
+            os.close(wakeFd);
+            os.close(epfd);
+        }
+    }
+
+    private void runCommands() {
+        Runnable command;
+        while ((command = commands.poll()) != null) {
+            try {
+                command.run();
+            } catch (RuntimeException e) {
+                log.warn("Supervisor I/O command failed", e);
+            }
+        }
+    }
+
+    private void add(Watch w) {
+        long token = nextToken++;
+        w.token = token;
+        watches.put(token, w);
+        os.epollAdd(epfd, w.fd, token);
+    }
+
+    private void handle(Watch w) {
+        if (w.kind == Watch.EXIT) {
+            // The leader exited. Keep the pidfd open (the reaper polls it) until release.
+            if (!w.fired) {
+                w.fired = true;
+                os.epollDelete(epfd, w.fd);
+                w.process.markExited();
+            }
+            return;
+        }
+        if (drain(w, FAIR_SHARE)) {
+            watches.remove(w.token);
+            unregisterAndClose(w);
+        }
+    }
+
+    /** Reads up to {@code budget} bytes; true at end of stream. */
+    private boolean drain(Watch w, int budget) {
+        int total = 0;
+        while (total < budget) {
+            readBuffer.clear();
+            int n;
+            try {
+                n = os.read(w.fd, readBuffer);
+            } catch (RuntimeException e) {
+                n = 0; // EIO and the like: treat as end of stream
+            }
+            if (n < 0) {
+                return false; // EAGAIN: nothing more for now
+            }
+            if (n == 0) {
+                w.flushPartial(this);
+                return true;
+            }
+            readBuffer.flip();
+            w.feed(readBuffer, this);
+            total += n;
+        }
+        return false;
+    }
+
+    private void unregisterAndClose(Watch w) {
+        if (w.kind != Watch.EXIT) {
+            w.flushPartial(this);
+        }
+        if (!w.fired) {
+            os.epollDelete(epfd, w.fd);
+        }
+        os.epollDelete(epfd, w.fd);
+        os.close(w.fd);
+    }
+
+    void emit(WorkerProcess p, boolean stderr, byte[] line, int length, boolean cut) {
+        OutputPolicy policy = p.spec().output();
+        switch (policy.kind()) {
+            case DISCARD -> { }
+            case LOG -> {
+                String text = new String(line, 0, length, StandardCharsets.UTF_8);
+                Logger logger = p.outputLogger();
+                MDC.put("folk.worker.pid", Integer.toString(p.pid()));
+                try {
+                    if (stderr) {
+                        logger.warn("[pid {}] {}{}", p.pid(), text, cut ? " [line cut at 16 KiB]" : "");
+                    } else {
+                        logger.info("[pid {}] {}{}", p.pid(), text, cut ? " [line cut at 16 KiB]" : "");
+                    }
+                } finally {
+                    MDC.remove("folk.worker.pid");
+                }
+            }
+            case FILE -> {
+                FileChannel file = files.computeIfAbsent(policy.file(), this::openAppend);
+                if (file != null) {
+                    byte[] prefix = ("pid " + p.pid() + (stderr ? " stderr: " : " stdout: "))
+                            .getBytes(StandardCharsets.US_ASCII);
+                    byte[] suffix = cut ? " [line cut at 16 KiB]\n".getBytes(StandardCharsets.US_ASCII) : NEWLINE;
+                    try {
+                        file.write(new ByteBuffer[] {ByteBuffer.wrap(prefix), ByteBuffer.wrap(line, 0, length),
+                                ByteBuffer.wrap(suffix)});
+                    } catch (IOException e) {
+                        log.warn("Cannot append worker output to {}: {}", policy.file(), e.toString());
+                    }
+                }
+            }
+        }
+    }
+
+    private static final byte[] NEWLINE = {'\n'};
+
+    private FileChannel openAppend(Path file) {
+        try {
+            return FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                    StandardOpenOption.APPEND);
+        } catch (IOException e) {
+            log.warn("Cannot open worker output file {}: {}; output of its workers is dropped", file, e.toString());
+            return null;
+        }
+    }
+
+    private static void closeQuietly(FileChannel f) {
+        try {
+            if (f != null) {
+                f.close();
+            }
+        } catch (IOException ignored) {
+            // nothing to do
+        }
+    }
+
+    /** One watched descriptor: a pidfd, or an output pipe with its line being assembled. */
+    private static final class Watch {
+        static final int EXIT = 0;
+        static final int STDOUT = 1;
+        static final int STDERR = 2;
+
+        final WorkerProcess process;
+        final int fd;
+        final int kind;
+        long token;
+        boolean fired;
+        private byte[] line;
+        private int length;
+        private boolean cutting;
+
+        Watch(WorkerProcess process, int fd, int kind) {
+            this.process = process;
+            this.fd = fd;
+            this.kind = kind;
+        }
+
+        void feed(ByteBuffer bytes, IoLoop loop) {
+            if (line == null) {
+                line = new byte[256];
+            }
+            while (bytes.hasRemaining()) {
+                byte b = bytes.get();
+                if (b == '\n') {
+                    if (!cutting) {
+                        loop.emit(process, kind == STDERR, line, length, false);
+                    }
+                    length = 0;
+                    cutting = false;
+                } else if (!cutting) {
+                    if (length == MAX_LINE) {
+                        loop.emit(process, kind == STDERR, line, length, true);
+                        length = 0;
+                        cutting = true; // drop the rest of this line
+                    } else {
+                        if (length == line.length) {
+                            line = java.util.Arrays.copyOf(line, Math.min(MAX_LINE, line.length * 2));
+                        }
+                        line[length++] = b;
+                    }
+                }
+            }
+        }
+
+        void flushPartial(IoLoop loop) {
+            if (length > 0 && !cutting) {
+                loop.emit(process, kind == STDERR, line, length, false);
+            }
+            length = 0;
+            cutting = false;
+        }
+    }
+}

@@ -1,0 +1,78 @@
+package dev.folk.core.supervision;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.ByteChannel;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+import dev.folk.core.os.Os;
+import jnr.unixsocket.UnixSocketChannel;
+
+/**
+ * The parent end of one of a worker's socket pairs (fd 3, tasks; or fd 4, control), as a
+ * blocking {@link ByteChannel}.
+ *
+ * <p>A blocked jnr read is not woken by {@link Thread#interrupt()}; {@link #abort()} wakes it by
+ * shutting the socket down, which is how an exec timeout gets a caller back. The descriptor is
+ * closed once, by {@link #close()}; callers must not close it while another thread still reads.
+ */
+public final class WorkerChannel implements ByteChannel {
+
+    private final Os os;
+    private final int fd;
+    private final UnixSocketChannel channel;
+    private final AtomicBoolean closed = new AtomicBoolean();
+
+    WorkerChannel(Os os, int fd) {
+        this.os = os;
+        this.fd = fd;
+        this.channel = UnixSocketChannel.fromFD(fd);
+    }
+
+    @Override
+    public int read(ByteBuffer dst) throws IOException {
+        return channel.read(dst);
+    }
+
+    @Override
+    public int write(ByteBuffer src) throws IOException {
+        return channel.write(src);
+    }
+
+    /** Waits up to {@code timeoutMillis} for data or end of stream; true if a read would not block. */
+    public boolean awaitReadable(long timeoutMillis) {
+        if (closed.get()) {
+            return true;
+        }
+        int clamped = (int) Math.min(Integer.MAX_VALUE, Math.max(0, timeoutMillis));
+        return os.poll(fd, Os.POLLIN, clamped) != 0;
+    }
+
+    /** Shuts the socket down in both directions: a thread blocked reading it sees end of stream. */
+    public void abort() {
+        if (!closed.get()) {
+            os.shutdown(fd);
+        }
+    }
+
+    @Override
+    public boolean isOpen() {
+        return !closed.get();
+    }
+
+    @Override
+    public void close() {
+        if (closed.compareAndSet(false, true)) {
+            try {
+                channel.close();
+            } catch (IOException ignored) {
+                // close(2) frees the descriptor even when it reports an error
+            }
+        }
+    }
+
+    /** The parent-side descriptor number (for diagnostics). */
+    public int fd() {
+        return fd;
+    }
+}

@@ -1,0 +1,210 @@
+package dev.folk.core.supervision;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * The handle of one spawned worker: its pid (which is also its process-group id), the parent
+ * ends of its task and control channels, and its lifecycle state.
+ *
+ * <p>States only move forward: {@code STARTING} (reserved in the registry, spawn in progress) →
+ * {@code RUNNING} → {@code EXITED} (the leader exited, still unreaped: its pid still pins the
+ * group id, so the group may still be signalled) → {@code REAPING} → {@code REAPED} →
+ * {@code RELEASED} (descriptors closed, sandbox removed, unregistered). Signals are sent only
+ * before {@code REAPING}; the check and the signal happen under this object's monitor, as does
+ * the reap, so no signal can reach a recycled pid.
+ */
+public final class WorkerProcess {
+
+    public enum State { STARTING, RUNNING, EXITED, REAPING, REAPED, RELEASED }
+
+    private final long serial;
+    private final WorkerSpec spec;
+    private final AtomicReference<State> state = new AtomicReference<>(State.STARTING);
+    private final CompletableFuture<WorkerProcess> exited = new CompletableFuture<>();
+    private final CompletableFuture<ExitStatus> reaped = new CompletableFuture<>();
+
+    // Written once by the spawning thread before the state becomes RUNNING (a volatile write),
+    // read by others only after they have seen a state other than STARTING.
+    private int pid;
+    private WorkerChannel task;
+    private WorkerChannel control;
+    private int pidfd = -1;
+    private int stdoutFd = -1;
+    private int stderrFd = -1;
+    private Path sandbox;
+    private Instant startedAt;
+    private long startedNanos;
+
+    private volatile ExitStatus exitStatus;
+
+    WorkerProcess(long serial, WorkerSpec spec) {
+        this.serial = serial;
+        this.spec = spec;
+    }
+
+    void publish(int pid, WorkerChannel task, WorkerChannel control, int pidfd, int stdoutFd, int stderrFd,
+                 Path sandbox) {
+        this.pid = pid;
+        this.task = task;
+        this.control = control;
+        this.pidfd = pidfd;
+        this.stdoutFd = stdoutFd;
+        this.stderrFd = stderrFd;
+        this.sandbox = sandbox;
+        this.startedAt = Instant.now();
+        this.startedNanos = System.nanoTime();
+        state.set(State.RUNNING);
+    }
+
+    /** The supervisor's sequence number for this worker (distinct even when pids are reused). */
+    public long serial() {
+        return serial;
+    }
+
+    public WorkerSpec spec() {
+        return spec;
+    }
+
+    /** The worker's name, from its spec (usually the pool's name). */
+    public String name() {
+        return spec.name();
+    }
+
+    /** The leader's pid, or 0 while still starting. */
+    public int pid() {
+        return pid;
+    }
+
+    /** The process-group id: the worker leads its own group, so this is its pid. */
+    public int pgid() {
+        return pid;
+    }
+
+    public State state() {
+        return state.get();
+    }
+
+    /** True while the leader process has not exited. */
+    public boolean isAlive() {
+        return state.get() == State.RUNNING;
+    }
+
+    /** The parent end of fd 3, where requests go and responses come back. */
+    public WorkerChannel taskChannel() {
+        return task;
+    }
+
+    /** The parent end of fd 4, where the worker announces it is ready. */
+    public WorkerChannel controlChannel() {
+        return control;
+    }
+
+    public Optional<Path> sandbox() {
+        return Optional.ofNullable(sandbox);
+    }
+
+    public Instant startedAt() {
+        return startedAt;
+    }
+
+    /** {@link System#nanoTime()} when the spawn returned. */
+    public long startedNanos() {
+        return startedNanos;
+    }
+
+    /** Completes (on the supervisor's I/O thread: keep callbacks short) when the leader exits. */
+    public CompletableFuture<WorkerProcess> onExit() {
+        return exited;
+    }
+
+    /** Completes when the leader has been reaped. */
+    public CompletableFuture<ExitStatus> onReaped() {
+        return reaped;
+    }
+
+    /** The exit status once reaped. */
+    public Optional<ExitStatus> exitStatus() {
+        return Optional.ofNullable(exitStatus);
+    }
+
+    /**
+     * The leader's resident set size in bytes read from /proc, or -1 once it has exited. Read under
+     * the monitor so the pid cannot be reaped and reused between the check and the read.
+     */
+    public long residentSetBytes() {
+        synchronized (this) {
+            if (state.get() != State.RUNNING) {
+                return -1;
+            }
+            try {
+                String statm = Files.readString(Path.of("/proc", Integer.toString(pid), "statm"));
+                int space = statm.indexOf(' ');
+                int end = statm.indexOf(' ', space + 1);
+                return Long.parseLong(statm.substring(space + 1, end)) * PAGE_SIZE;
+            } catch (IOException | RuntimeException e) {
+                return -1;
+            }
+        }
+    }
+
+    private static final long PAGE_SIZE = 4096;
+
+    // --- supervisor internals ---
+
+    boolean transition(State from, State to) {
+        return state.compareAndSet(from, to);
+    }
+
+    void markExited() {
+        if (state.compareAndSet(State.RUNNING, State.EXITED)) {
+            exited.complete(this);
+        }
+    }
+
+    /** Signals are allowed while the leader is unreaped: its pid pins the group id. */
+    boolean signalable() {
+        State s = state.get();
+        return s == State.RUNNING || s == State.EXITED;
+    }
+
+    void reapedWith(ExitStatus status) {
+        this.exitStatus = status;
+        state.set(State.REAPED);
+        exited.complete(this);
+        reaped.complete(status);
+    }
+
+    org.slf4j.Logger outputLogger() {
+        org.slf4j.Logger logger = outputLogger;
+        if (logger == null) {
+            logger = org.slf4j.LoggerFactory.getLogger("dev.folk.worker." + spec.name());
+            outputLogger = logger;
+        }
+        return logger;
+    }
+
+    private org.slf4j.Logger outputLogger;
+
+    int pidfd() {
+        return pidfd;
+    }
+
+    int stdoutFd() {
+        return stdoutFd;
+    }
+
+    int stderrFd() {
+        return stderrFd;
+    }
+
+    @Override
+    public String toString() {
+        return "worker " + pid + " of '" + spec.name() + "' (" + state.get() + ')';
+    }
+}

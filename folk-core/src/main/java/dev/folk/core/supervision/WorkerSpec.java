@@ -1,0 +1,227 @@
+package dev.folk.core.supervision;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+
+/**
+ * How to start one worker: executable, arguments, environment, working directory, an optional
+ * per-worker sandbox directory and what to do with its output. Immutable; build with
+ * {@link #builder(String)}.
+ *
+ * <p>Environment: with {@code inheritEnvironment} (the default) the worker sees the JVM's
+ * environment plus {@link Builder#environment(String, String) additions}; without it, only the
+ * additions and the JVM variables named in {@link Builder#passEnvironment(String...)}. The
+ * protocol's own variables ({@code FOLK_RUNTIME=pipe}, {@code FOLK_TASK_FD=3},
+ * {@code FOLK_CONTROL_FD=4}) and {@code FOLK_RUN_ID} are always set and cannot be overridden;
+ * with a sandbox, {@code TMPDIR} points into it.
+ */
+public final class WorkerSpec {
+
+    private final String name;
+    private final String executable;
+    private final List<String> args;
+    private final Map<String, String> environment;
+    private final boolean inheritEnvironment;
+    private final Set<String> passEnvironment;
+    private final Path workingDirectory;
+    private final Path sandboxRoot;
+    private final OutputPolicy output;
+
+    private WorkerSpec(Builder b) {
+        this.name = b.name != null ? b.name : Path.of(b.executable).getFileName().toString();
+        this.executable = b.executable;
+        this.args = List.copyOf(b.args);
+        this.environment = Map.copyOf(b.environment);
+        this.inheritEnvironment = b.inheritEnvironment;
+        this.passEnvironment = Set.copyOf(b.passEnvironment);
+        this.workingDirectory = b.workingDirectory;
+        this.sandboxRoot = b.sandboxRoot;
+        this.output = b.output;
+    }
+
+    public static Builder builder(String executable) {
+        return new Builder(executable);
+    }
+
+    /** A builder holding this spec's values, to derive a variant. */
+    public Builder toBuilder() {
+        Builder b = new Builder(executable).name(name).args(args).inheritEnvironment(inheritEnvironment)
+                .workingDirectory(workingDirectory).sandboxRoot(sandboxRoot).output(output);
+        b.environment.putAll(environment);
+        b.passEnvironment.addAll(passEnvironment);
+        return b;
+    }
+
+    /** A label for logs and errors, e.g. the pool's name. */
+    public String name() {
+        return name;
+    }
+
+    public String executable() {
+        return executable;
+    }
+
+    public List<String> args() {
+        return args;
+    }
+
+    public Map<String, String> environment() {
+        return environment;
+    }
+
+    public boolean inheritEnvironment() {
+        return inheritEnvironment;
+    }
+
+    public Set<String> passEnvironment() {
+        return passEnvironment;
+    }
+
+    /** The child's working directory, or null for the JVM's. A sandbox takes its place. */
+    public Path workingDirectory() {
+        return workingDirectory;
+    }
+
+    /** Where per-worker sandbox directories are created, or null for none. */
+    public Path sandboxRoot() {
+        return sandboxRoot;
+    }
+
+    public OutputPolicy output() {
+        return output;
+    }
+
+    /** The exact environment the child gets, as NAME=value strings. */
+    List<String> environmentBlock(String runId, Path sandbox) {
+        Map<String, String> env = new LinkedHashMap<>();
+        Map<String, String> parent = System.getenv();
+        if (inheritEnvironment) {
+            env.putAll(parent);
+        } else {
+            for (String key : passEnvironment) {
+                String value = parent.get(key);
+                if (value != null) {
+                    env.put(key, value);
+                }
+            }
+        }
+        env.putAll(environment);
+        if (sandbox != null) {
+            env.put("TMPDIR", sandbox.toString());
+        }
+        env.put("FOLK_RUNTIME", "pipe");
+        env.put("FOLK_TASK_FD", "3");
+        env.put("FOLK_CONTROL_FD", "4");
+        env.put("FOLK_RUN_ID", runId);
+        List<String> block = new ArrayList<>(env.size());
+        env.forEach((k, v) -> block.add(k + '=' + v));
+        return block;
+    }
+
+    /** The PATH the executable is looked up in: the child's own if set, else the JVM's. */
+    String searchPath() {
+        String path = environment.get("PATH");
+        if (path == null && (inheritEnvironment || passEnvironment.contains("PATH"))) {
+            path = System.getenv("PATH");
+        }
+        return path != null ? path : "/usr/local/bin:/usr/bin:/bin";
+    }
+
+    @Override
+    public String toString() {
+        return "WorkerSpec[" + name + ": " + executable + ' ' + String.join(" ", args) + ']';
+    }
+
+    public static final class Builder {
+        private final String executable;
+        private String name;
+        private final List<String> args = new ArrayList<>();
+        private final Map<String, String> environment = new LinkedHashMap<>();
+        private boolean inheritEnvironment = true;
+        private final Set<String> passEnvironment = new LinkedHashSet<>();
+        private Path workingDirectory;
+        private Path sandboxRoot;
+        private OutputPolicy output = OutputPolicy.log();
+
+        private Builder(String executable) {
+            Objects.requireNonNull(executable, "executable");
+            if (executable.isBlank() || executable.indexOf('\0') >= 0) {
+                throw new IllegalArgumentException("executable must be a non-blank path or command name");
+            }
+            this.executable = executable;
+        }
+
+        public Builder name(String name) {
+            this.name = name;
+            return this;
+        }
+
+        public Builder args(String... args) {
+            return args(List.of(args));
+        }
+
+        public Builder args(List<String> args) {
+            for (String a : args) {
+                if (a.indexOf('\0') >= 0) {
+                    throw new IllegalArgumentException("argument contains a NUL byte: " + a);
+                }
+            }
+            this.args.clear();
+            this.args.addAll(args);
+            return this;
+        }
+
+        public Builder environment(String key, String value) {
+            if (key.isEmpty() || key.indexOf('=') >= 0 || key.indexOf('\0') >= 0 || value.indexOf('\0') >= 0) {
+                throw new IllegalArgumentException("invalid environment variable " + key);
+            }
+            environment.put(key, value);
+            return this;
+        }
+
+        public Builder environment(Map<String, String> env) {
+            env.forEach(this::environment);
+            return this;
+        }
+
+        public Builder inheritEnvironment(boolean inherit) {
+            this.inheritEnvironment = inherit;
+            return this;
+        }
+
+        /** JVM variables passed through when the environment is not inherited (an allow-list). */
+        public Builder passEnvironment(String... names) {
+            return passEnvironment(List.of(names));
+        }
+
+        public Builder passEnvironment(List<String> names) {
+            passEnvironment.addAll(names);
+            return this;
+        }
+
+        public Builder workingDirectory(Path dir) {
+            this.workingDirectory = dir;
+            return this;
+        }
+
+        public Builder sandboxRoot(Path root) {
+            this.sandboxRoot = root;
+            return this;
+        }
+
+        public Builder output(OutputPolicy output) {
+            this.output = Objects.requireNonNull(output, "output");
+            return this;
+        }
+
+        public WorkerSpec build() {
+            return new WorkerSpec(this);
+        }
+    }
+}

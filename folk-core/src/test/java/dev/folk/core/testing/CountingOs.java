@@ -1,0 +1,62 @@
+package dev.folk.core.testing;
+
+import java.nio.ByteBuffer;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+
+import dev.folk.core.os.NativeOs;
+import dev.folk.core.os.Os;
+import dev.folk.core.os.SpawnRequest;
+import dev.folk.core.os.WaitResult;
+
+/** The native OS, counting every call by name. The only "mock" of the OS we allow: it counts. */
+public final class CountingOs implements Os {
+
+    private final Os delegate = NativeOs.get();
+    private final Map<String, AtomicLong> counts = new ConcurrentHashMap<>();
+
+    private void count(String call) {
+        counts.computeIfAbsent(call, k -> new AtomicLong()).incrementAndGet();
+    }
+
+    public long count(String... calls) {
+        long total = 0;
+        for (String c : calls) {
+            AtomicLong n = counts.get(c);
+            total += n == null ? 0 : n.get();
+        }
+        return total;
+    }
+
+    /** A copy of all counters. */
+    public Map<String, Long> snapshot() {
+        Map<String, Long> copy = new TreeMap<>();
+        counts.forEach((k, v) -> copy.put(k, v.get()));
+        return copy;
+    }
+
+    @Override public int getpid() { count("getpid"); return delegate.getpid(); }
+    @Override public int[] socketPair() { count("socketPair"); return delegate.socketPair(); }
+    @Override public int[] pipe() { count("pipe"); return delegate.pipe(); }
+    @Override public int moveAtLeast(int fd, int min) { count("moveAtLeast"); return delegate.moveAtLeast(fd, min); }
+    @Override public void setNonBlocking(int fd) { count("setNonBlocking"); delegate.setNonBlocking(fd); }
+    @Override public int spawn(SpawnRequest r) { count("spawn"); return delegate.spawn(r); }
+    @Override public int kill(int pid, int signal) { count("kill"); return delegate.kill(pid, signal); }
+    @Override public int pidfdOpen(int pid) { count("pidfdOpen"); return delegate.pidfdOpen(pid); }
+    @Override public WaitResult wait4(int pid, boolean noHang) { count("wait4"); return delegate.wait4(pid, noHang); }
+    @Override public int reapGroupMember(int pgid) { count("reapGroupMember"); return delegate.reapGroupMember(pgid); }
+    @Override public int poll(int fd, int events, int timeout) { count("poll"); return delegate.poll(fd, events, timeout); }
+    @Override public int read(int fd, ByteBuffer b) { count("read"); return delegate.read(fd, b); }
+    @Override public void shutdown(int fd) { count("shutdown"); delegate.shutdown(fd); }
+    @Override public void close(int fd) { count("close"); delegate.close(fd); }
+    @Override public boolean becomeSubreaper() { count("becomeSubreaper"); return delegate.becomeSubreaper(); }
+    @Override public int epollCreate() { count("epollCreate"); return delegate.epollCreate(); }
+    @Override public void epollAdd(int epfd, int fd, long token) { count("epollAdd"); delegate.epollAdd(epfd, fd, token); }
+    @Override public void epollDelete(int epfd, int fd) { count("epollDelete"); delegate.epollDelete(epfd, fd); }
+    @Override public int epollWait(int epfd, long[] tokens, int timeout) { count("epollWait"); return delegate.epollWait(epfd, tokens, timeout); }
+    @Override public int eventFd() { count("eventFd"); return delegate.eventFd(); }
+    @Override public void eventFdSignal(int fd) { count("eventFdSignal"); delegate.eventFdSignal(fd); }
+    @Override public void eventFdDrain(int fd) { count("eventFdDrain"); delegate.eventFdDrain(fd); }
+}
