@@ -1,0 +1,211 @@
+<?php
+
+declare(strict_types=1);
+
+namespace Folk\Worker;
+
+/**
+ * One framed channel: `[u32 big-endian length][payload]`, 1 .. 16 MiB per payload.
+ *
+ * Reads and writes loop over partial transfers. The stream must be blocking.
+ */
+final class FrameChannel
+{
+    public const MAX_PAYLOAD = 16 * 1024 * 1024;
+
+    /** @var resource */
+    private $stream;
+
+    /**
+     * @param resource $stream a blocking, readable and/or writable stream
+     * @param string   $name   used in error messages, e.g. "task channel (fd 3)"
+     */
+    public function __construct($stream, private readonly string $name)
+    {
+        if (!is_resource($stream)) {
+            throw new \InvalidArgumentException('a stream resource is required');
+        }
+        $this->stream = $stream;
+    }
+
+    /**
+     * Opens the two inherited channel descriptors, refusing anything that is not a socket or a
+     * pipe.
+     *
+     * This is what keeps a worker that was started without fds 3 and 4 from writing into
+     * whatever PHP happened to open at those numbers (usually its own script). Both numbers are
+     * checked through /proc before anything is opened: opening php://fd/N dup()s N onto the
+     * lowest free number, which could be the other, missing, channel. The opened descriptors are
+     * checked again with fstat, including that they are two different sockets.
+     *
+     * @return array{0: self, 1: self} [task channel, control channel]
+     * @throws \RuntimeException with a message fit for stderr
+     */
+    public static function openInherited(int $taskFd, int $controlFd): array
+    {
+        $roles = [$taskFd => 'task channel', $controlFd => 'control channel'];
+        if (count($roles) !== 2) {
+            throw new \RuntimeException(sprintf('the task and control channels must be different fds, both are %d', $taskFd));
+        }
+        if (is_dir('/proc/self/fd')) {
+            foreach ($roles as $fd => $role) {
+                clearstatcache(true, '/proc/self/fd/' . $fd);
+                $stat = @stat('/proc/self/fd/' . $fd);
+                self::checkType($fd, $role, $stat === false ? null : $stat['mode']);
+            }
+        }
+        $opened = [];
+        $inodes = [];
+        try {
+            foreach ($roles as $fd => $role) {
+                $stream = @fopen('php://fd/' . $fd, 'r+b');
+                if ($stream === false) {
+                    self::checkType($fd, $role, null);
+                }
+                $opened[$fd] = $stream;
+                $stat = fstat($stream);
+                self::checkType($fd, $role, $stat === false ? -1 : $stat['mode']);
+                $inode = $stat['dev'] . ':' . $stat['ino'];
+                if (isset($inodes[$inode])) {
+                    throw new \RuntimeException(self::setupMessage(sprintf('%s (fd %d) is not open (or is the same socket as fd %d)', $role, $fd, $inodes[$inode])));
+                }
+                $inodes[$inode] = $fd;
+            }
+        } catch (\RuntimeException $e) {
+            array_map('fclose', $opened);
+            throw $e;
+        }
+        $channels = [];
+        foreach ($opened as $fd => $stream) {
+            stream_set_blocking($stream, true);
+            $channels[] = new self($stream, sprintf('%s (fd %d)', $roles[$fd], $fd));
+        }
+        return [$channels[0], $channels[1]];
+    }
+
+    public function name(): string
+    {
+        return $this->name;
+    }
+
+    /**
+     * Reads one frame.
+     *
+     * @return string|null the payload, or null on end of stream at a frame boundary
+     * @throws ProtocolException on a zero or oversized length or a stream that ends inside a frame
+     */
+    public function readFrame(): ?string
+    {
+        $header = $this->readExactly(4);
+        if ($header === '') {
+            return null;
+        }
+        if (strlen($header) < 4) {
+            throw new ProtocolException(sprintf('%s: end of stream inside a frame header', $this->name));
+        }
+        $length = unpack('N', $header)[1];
+        if ($length === 0) {
+            throw new ProtocolException(sprintf('%s: zero-length frame', $this->name));
+        }
+        if ($length > self::MAX_PAYLOAD) {
+            throw new ProtocolException(sprintf(
+                '%s: frame of %d bytes exceeds the %d byte limit',
+                $this->name,
+                $length,
+                self::MAX_PAYLOAD,
+            ));
+        }
+        $payload = $this->readExactly($length);
+        if (strlen($payload) !== $length) {
+            throw new ProtocolException(sprintf(
+                '%s: end of stream after %d of %d payload bytes',
+                $this->name,
+                strlen($payload),
+                $length,
+            ));
+        }
+        return $payload;
+    }
+
+    /**
+     * Writes one frame completely.
+     *
+     * @throws \LengthException if the payload is empty or over the limit (nothing is written)
+     * @throws ChannelClosedException if the peer is gone
+     */
+    public function writeFrame(string $payload): void
+    {
+        $length = strlen($payload);
+        if ($length === 0 || $length > self::MAX_PAYLOAD) {
+            throw new \LengthException(sprintf(
+                '%s: cannot send a payload of %d bytes (allowed: 1..%d)',
+                $this->name,
+                $length,
+                self::MAX_PAYLOAD,
+            ));
+        }
+        $data = pack('N', $length) . $payload;
+        $total = strlen($data);
+        $done = 0;
+        while ($done < $total) {
+            $n = @fwrite($this->stream, $done === 0 ? $data : substr($data, $done));
+            if ($n === false || $n === 0) {
+                throw new ChannelClosedException(sprintf(
+                    '%s: write failed after %d of %d bytes (peer gone?)',
+                    $this->name,
+                    $done,
+                    $total,
+                ));
+            }
+            $done += $n;
+        }
+    }
+
+    public function close(): void
+    {
+        if (is_resource($this->stream)) {
+            fclose($this->stream);
+        }
+    }
+
+    /** Reads up to $n bytes, fewer only at end of stream. */
+    private function readExactly(int $n): string
+    {
+        $buf = '';
+        while (($missing = $n - strlen($buf)) > 0) {
+            $chunk = @fread($this->stream, $missing);
+            if ($chunk === false || $chunk === '') {
+                if ($chunk === false || feof($this->stream)) {
+                    break; // EOF, or an error such as ECONNRESET: the peer is gone either way
+                }
+                continue; // interrupted read (EINTR): try again
+            }
+            $buf .= $chunk;
+        }
+        return $buf;
+    }
+
+    /** @param int|null $mode st_mode, null if the descriptor is not open */
+    private static function checkType(int $fd, string $role, ?int $mode): void
+    {
+        if ($mode === null) {
+            throw new \RuntimeException(self::setupMessage(sprintf('%s (fd %d) is not open', $role, $fd)));
+        }
+        $type = $mode & 0170000;
+        if ($type !== 0140000 && $type !== 0010000) { // S_IFSOCK, S_IFIFO
+            $target = @readlink('/proc/self/fd/' . $fd);
+            throw new \RuntimeException(self::setupMessage(sprintf(
+                '%s (fd %d) is %s, not a socket; refusing to touch it',
+                $role,
+                $fd,
+                $target === false ? 'something else' : '"' . $target . '"',
+            )));
+        }
+    }
+
+    private static function setupMessage(string $problem): string
+    {
+        return $problem . '. This worker must be started by a Folk master that passes socket pairs at fds 3 '
+            . '(tasks) and 4 (control); it cannot run on its own.';
+    }
+}

@@ -1,0 +1,10 @@
+<?php
+
+declare(strict_types=1);
+
+namespace Folk\Worker\MessagePack;
+
+/** Malformed, truncated, over-nested or otherwise unacceptable MessagePack input. */
+final class DecodeException extends \RuntimeException
+{
+}

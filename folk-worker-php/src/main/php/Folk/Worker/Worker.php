@@ -1,0 +1,261 @@
+<?php
+
+declare(strict_types=1);
+
+namespace Folk\Worker;
+
+use Folk\Worker\Http\HttpHandler;
+use Folk\Worker\MessagePack\Codec;
+use Folk\Worker\MessagePack\DecodeException;
+use Folk\Worker\MessagePack\MessagePack;
+
+/**
+ * A Folk pipe-protocol worker: a method registry plus the serve loop.
+ *
+ *     $worker = new Worker();
+ *     $worker->register('sum', fn (array $numbers): int => array_sum($numbers));
+ *     $worker->run();
+ *
+ * The loop (see {@see serve()}): check that fds 3 (tasks) and 4 (control) are sockets, send
+ * `[2, "control.ready", {"pid": <pid>}]` on fd 4, then answer one Request at a time from fd 3
+ * with `[1, msgid, error, result]` until fd 3 reaches end of stream.
+ */
+final class Worker
+{
+    /** Error code: no handler registered for the method. */
+    public const METHOD_NOT_FOUND = -32601;
+    /** Error code: the handler threw. */
+    public const HANDLER_ERROR = -32603;
+
+    /** Exit code: the master closed the task channel. */
+    public const EXIT_OK = 0;
+    /** Exit code: started without the channels (or the handshake could not be sent). */
+    public const EXIT_SETUP = 1;
+    /** Exit code: the master broke the wire contract. */
+    public const EXIT_PROTOCOL = 2;
+
+    /** `dispatch` is an alias of the first registered of these. */
+    private const DISPATCH_TARGETS = ['http.handle' => true, 'jobs.process' => true, 'grpc.call' => true];
+
+    /** @var array<string, \Closure(mixed): mixed> */
+    private array $handlers = [];
+    /** @var list<\Closure(): mixed> */
+    private array $resetters = [];
+    private readonly Codec $codec;
+    /** @var \Closure(string): void */
+    private readonly \Closure $log;
+
+    /**
+     * @param Codec|null                  $codec defaults to ext-msgpack when loaded, else pure PHP
+     * @param \Closure(string): void|null $log   receives diagnostic lines; defaults to stderr
+     */
+    public function __construct(?Codec $codec = null, ?\Closure $log = null)
+    {
+        $this->codec = $codec ?? MessagePack::codec();
+        $this->log = $log ?? static function (string $line): void {
+            fwrite(defined('STDERR') ? STDERR : fopen('php://stderr', 'wb'), 'folk-worker[' . getmypid() . ']: ' . $line . PHP_EOL);
+        };
+        $this->register('echo', static fn (mixed $params): mixed => $params);
+    }
+
+    /**
+     * Registers (or replaces) the handler of a method. The handler receives the request params
+     * and returns the result; whatever it throws becomes a -32603 error.
+     *
+     * @param callable(mixed): mixed $handler
+     */
+    public function register(string $method, callable $handler): self
+    {
+        $this->handlers[$method] = \Closure::fromCallable($handler);
+        return $this;
+    }
+
+    /**
+     * Registers `http.handle` with a handler that takes an {@see Http\Request} and returns an
+     * {@see Http\Response}, a body string or null; printed output is captured into the body.
+     *
+     * @param callable(Http\Request): (Http\Response|string|null) $handler
+     */
+    public function http(callable $handler): self
+    {
+        return $this->register('http.handle', new HttpHandler($handler));
+    }
+
+    /**
+     * Adds a callable run after every call, whether it succeeded or failed (clear globals,
+     * caches, static state...). A resetter that throws is reported on stderr and ignored.
+     */
+    public function addResetter(callable $resetter): self
+    {
+        $this->resetters[] = \Closure::fromCallable($resetter);
+        return $this;
+    }
+
+    /** @return list<string> the methods this worker answers, `dispatch` included when it resolves */
+    public function methods(): array
+    {
+        $methods = array_keys($this->handlers);
+        if (!isset($this->handlers['dispatch']) && $this->resolve('dispatch') !== null) {
+            $methods[] = 'dispatch';
+        }
+        return array_map('strval', $methods);
+    }
+
+    /**
+     * Runs one call the way the serve loop does: resolve, invoke, run the resetters.
+     *
+     * @return array{0: array{code: int, message: string}|null, 1: mixed} [error, result]
+     */
+    public function call(string $method, mixed $params = null): array
+    {
+        try {
+            $handler = $this->resolve($method);
+            if ($handler === null) {
+                return [self::error(self::METHOD_NOT_FOUND, 'method not found: ' . $method), null];
+            }
+            try {
+                return [null, $handler($params)];
+            } catch (\Throwable $e) {
+                ($this->log)(sprintf('method "%s" threw %s: %s (%s:%d)', $method, get_class($e), $e->getMessage(), $e->getFile(), $e->getLine()));
+                $message = $e->getMessage() !== '' ? $e->getMessage() : get_class($e);
+                return [self::error(self::HANDLER_ERROR, $message), null];
+            }
+        } finally {
+            $this->runResetters();
+        }
+    }
+
+    /** Serves until the master closes the task channel, then exits with {@see serve()}'s code. */
+    public function run(): never
+    {
+        exit($this->serve());
+    }
+
+    /**
+     * The worker loop. Returns the exit code: {@see EXIT_OK} on end of stream on the task
+     * channel, {@see EXIT_SETUP} if the channels are missing, {@see EXIT_PROTOCOL} on a bad frame
+     * or request. Before returning after the handshake, a worker that leads its own process
+     * group ends the other members of that group ({@see ProcessGroup}).
+     */
+    public function serve(): int
+    {
+        // Before anything else: make sure fds 3 and 4 are our sockets, not a file PHP opened there.
+        try {
+            [$task, $control] = FrameChannel::openInherited(
+                self::fdFromEnv('FOLK_TASK_FD', 3),
+                self::fdFromEnv('FOLK_CONTROL_FD', 4),
+            );
+        } catch (\RuntimeException $e) {
+            ($this->log)($e->getMessage());
+            return self::EXIT_SETUP;
+        }
+
+        try {
+            $control->writeFrame($this->codec->pack([2, 'control.ready', ['pid' => getmypid()]]));
+        } catch (ChannelClosedException $e) {
+            ($this->log)('handshake failed: ' . $e->getMessage());
+            return self::EXIT_SETUP;
+        }
+
+        try {
+            while (($frame = $task->readFrame()) !== null) {
+                [$msgid, $method, $params] = $this->decodeRequest($frame);
+                [$error, $result] = $this->call($method, $params);
+                $task->writeFrame($this->encodeResponse($msgid, $error, $result));
+            }
+            $code = self::EXIT_OK;
+        } catch (ProtocolException $e) {
+            ($this->log)('protocol error, exiting: ' . $e->getMessage());
+            $code = self::EXIT_PROTOCOL;
+        } catch (ChannelClosedException $e) {
+            ($this->log)('master gone, exiting: ' . $e->getMessage());
+            $code = self::EXIT_OK;
+        }
+
+        (new ProcessGroup($this->log))->terminateMembers();
+        // $control stays open until exit: the master may watch it for end of stream.
+        $task->close();
+        return $code;
+    }
+
+    /** @return array{0: int, 1: string, 2: mixed} [msgid, method, params] */
+    private function decodeRequest(string $frame): array
+    {
+        try {
+            $message = $this->codec->unpack($frame);
+        } catch (DecodeException $e) {
+            throw new ProtocolException('undecodable request payload: ' . $e->getMessage(), 0, $e);
+        }
+        if (!is_array($message) || !array_is_list($message) || count($message) !== 4 || $message[0] !== 0) {
+            throw new ProtocolException('expected a Request [0, msgid, method, params], got ' . self::describe($message));
+        }
+        [, $msgid, $method, $params] = $message;
+        if (!is_int($msgid) || $msgid < 0 || $msgid > 0xffffffff) {
+            throw new ProtocolException('request msgid is not an unsigned 32-bit int: ' . self::describe($msgid));
+        }
+        if (!is_string($method)) {
+            throw new ProtocolException('request method is not a string: ' . self::describe($method));
+        }
+        return [$msgid, $method, $params];
+    }
+
+    private function encodeResponse(int $msgid, ?array $error, mixed $result): string
+    {
+        try {
+            $payload = $this->codec->pack([1, $msgid, $error, $result]);
+        } catch (\Throwable $e) {
+            ($this->log)(sprintf('cannot encode the result of request %d: %s', $msgid, $e->getMessage()));
+            return $this->codec->pack([1, $msgid, self::error(self::HANDLER_ERROR, 'cannot encode the result: ' . $e->getMessage()), null]);
+        }
+        if (strlen($payload) > FrameChannel::MAX_PAYLOAD) {
+            $message = sprintf('response of %d bytes exceeds the %d byte frame limit', strlen($payload), FrameChannel::MAX_PAYLOAD);
+            ($this->log)(sprintf('request %d: %s', $msgid, $message));
+            return $this->codec->pack([1, $msgid, self::error(self::HANDLER_ERROR, $message), null]);
+        }
+        return $payload;
+    }
+
+    private function resolve(string $method): ?\Closure
+    {
+        if (isset($this->handlers[$method])) {
+            return $this->handlers[$method];
+        }
+        if ($method === 'dispatch') {
+            foreach ($this->handlers as $name => $handler) {
+                if (isset(self::DISPATCH_TARGETS[$name])) {
+                    return $handler;
+                }
+            }
+        }
+        return null;
+    }
+
+    private function runResetters(): void
+    {
+        foreach ($this->resetters as $resetter) {
+            try {
+                $resetter();
+            } catch (\Throwable $e) {
+                ($this->log)(sprintf('resetter threw %s: %s (%s:%d)', get_class($e), $e->getMessage(), $e->getFile(), $e->getLine()));
+            }
+        }
+    }
+
+    /** @return array{code: int, message: string} */
+    private static function error(int $code, string $message): array
+    {
+        return ['code' => $code, 'message' => $message];
+    }
+
+    private static function fdFromEnv(string $name, int $default): int
+    {
+        $value = getenv($name);
+        return is_string($value) && preg_match('/^[0-9]{1,4}$/', $value) === 1 ? (int) $value : $default;
+    }
+
+    private static function describe(mixed $value): string
+    {
+        $text = is_scalar($value) || $value === null ? var_export($value, true) : get_debug_type($value);
+        return strlen($text) > 80 ? substr($text, 0, 77) . '...' : $text;
+    }
+}

@@ -1,0 +1,128 @@
+package dev.folk.worker.php;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * Runs the PHP library's own test suite ({@code src/test/php/run-tests.php}) with the local
+ * {@code php}: once as configured (ext-msgpack, ext-posix when installed) and once with
+ * {@code php -n} (pure-PHP MessagePack, no ext-posix). Set {@code FOLK_PHP} to use another
+ * PHP binary. Fails, saying how to install it, when no PHP >= 8.2 is found.
+ */
+class PhpLibraryTest {
+
+    private static final long PHP_TIMEOUT_SECONDS = 180;
+
+    private static final Path MODULE_DIR = Path.of(System.getProperty("basedir", "")).toAbsolutePath();
+
+    private static final String PHP = System.getenv().getOrDefault("FOLK_PHP", "php");
+
+    @BeforeAll
+    static void requirePhp() {
+        boolean available;
+        try {
+            Process probe = new ProcessBuilder(PHP, "-n", "-r", "exit(PHP_VERSION_ID >= 80200 ? 0 : 3);")
+                    .redirectErrorStream(true)
+                    .start();
+            probe.getInputStream().readAllBytes();
+            available = probe.waitFor(30, TimeUnit.SECONDS) && probe.exitValue() == 0;
+        } catch (IOException e) {
+            available = false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            available = false;
+        }
+        assertThat(available).as("PHP >= 8.2 on PATH (or FOLK_PHP); install it with: apt-get install php-cli php-msgpack")
+                .isTrue();
+    }
+
+    @Test
+    @Timeout(value = PHP_TIMEOUT_SECONDS + 30)
+    void phpTestsPassWithInstalledExtensions() throws Exception {
+        PhpRun run = runPhpTests();
+        assertThat(run.exitCode()).as("exit code of php run-tests.php; output:%n%s", run.output()).isZero();
+        assertThat(run.output()).contains(" passed, 0 failed");
+    }
+
+    @Test
+    @Timeout(value = PHP_TIMEOUT_SECONDS + 30)
+    void phpTestsPassOnBarePhp() throws Exception {
+        PhpRun run = runPhpTests("-n");
+        assertThat(run.exitCode()).as("exit code of php -n run-tests.php; output:%n%s", run.output()).isZero();
+        assertThat(run.output()).contains("codec: pure", " passed, 0 failed");
+    }
+
+    @Test
+    void phpSourcesArePackagedWithAnIndex() throws IOException {
+        Path sources = MODULE_DIR.resolve("src/main/php");
+        List<String> onDisk;
+        try (Stream<Path> files = Files.walk(sources)) {
+            onDisk = files.filter(Files::isRegularFile)
+                    .map(p -> sources.relativize(p).toString().replace('\\', '/'))
+                    .filter(p -> !p.equals("index.txt"))
+                    .sorted()
+                    .toList();
+        }
+        List<String> index = readResource("META-INF/folk/php/index.txt").lines().filter(l -> !l.isBlank()).toList();
+        assertThat(index)
+                .as("src/main/php/index.txt must list every PHP source (regenerate it: "
+                        + "cd src/main/php && find . -type f ! -name index.txt | sed 's|^./||' | LC_ALL=C sort > index.txt)")
+                .containsExactlyElementsOf(onDisk);
+        for (String file : index) {
+            assertThat(readResource("META-INF/folk/php/" + file)).as(file).startsWith("<?php");
+        }
+    }
+
+    private static String readResource(String name) throws IOException {
+        try (InputStream in = PhpLibraryTest.class.getClassLoader().getResourceAsStream(name)) {
+            assertThat(in).as("classpath resource " + name).isNotNull();
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        }
+    }
+
+    private record PhpRun(int exitCode, String output) {
+    }
+
+    private static PhpRun runPhpTests(String... phpArgs) throws Exception {
+        List<String> command = new ArrayList<>();
+        command.add(PHP);
+        command.addAll(List.of(phpArgs));
+        command.add("src/test/php/run-tests.php");
+        Process process = new ProcessBuilder(command)
+                .directory(MODULE_DIR.toFile())
+                .redirectErrorStream(true)
+                .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
+                .start();
+        CompletableFuture<String> output = CompletableFuture.supplyAsync(() -> {
+            try {
+                return new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        });
+        if (!process.waitFor(PHP_TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
+            process.descendants().forEach(ProcessHandle::destroyForcibly);
+            process.destroyForcibly();
+            String partial = output.completeOnTimeout("(no output)", 5, TimeUnit.SECONDS).join();
+            throw new AssertionError(String.join(" ", command) + " timed out after " + PHP_TIMEOUT_SECONDS
+                    + " s; output so far:\n" + partial);
+        }
+        String text = output.get(30, TimeUnit.SECONDS);
+        System.out.println("$ " + String.join(" ", command) + "\n" + text);
+        return new PhpRun(process.exitValue(), text);
+    }
+}

@@ -1,0 +1,284 @@
+<?php
+
+declare(strict_types=1);
+
+namespace Folk\Worker\Tests;
+
+use Folk\Worker\MessagePack\MessagePack;
+
+const TEST_WORKER = __DIR__ . '/fixtures/test-worker.php';
+const ECHO_WORKER = __DIR__ . '/../../main/php/bin/echo-worker.php';
+
+/** Runs $body against the test worker. */
+function withWorker(\Closure $body, bool $ownGroup = false, string $script = TEST_WORKER): mixed
+{
+    return TestMaster::with($script, $body, $ownGroup);
+}
+
+test('handshake: control.ready with the worker pid before any task', function (): void {
+    withWorker(function (TestMaster $m): void {
+        assertSame(['pid' => $m->pid()], $m->ready());
+        $info = $m->result('info');
+        assertSame($m->pid(), $info['pid']);
+        assertSame(MessagePack::codec()->name(), $info['codec'], 'the worker runs in the same mode as the tests');
+        assertSame(extension_loaded('posix'), $info['posix']);
+        assertSame('pipe', $info['env']);
+    });
+});
+
+test('the ready-made echo worker answers echo', function (): void {
+    withWorker(function (TestMaster $m): void {
+        assertSame(['pid' => $m->pid()], $m->ready());
+        assertSame([null, 'hi'], $m->call('echo', 'hi'));
+        assertSame([['code' => -32601, 'message' => 'method not found: dispatch'], null], $m->call('dispatch', 1));
+        $m->closeTasks();
+        assertSame(0, $m->waitExit());
+    }, script: ECHO_WORKER);
+});
+
+test('echo round-trips values, large and binary ones included', function (): void {
+    withWorker(function (TestMaster $m): void {
+        $m->ready();
+        $all = implode('', array_map('chr', range(0, 255)));
+        $values = [
+            null, true, false, 0, -1, PHP_INT_MAX, PHP_INT_MIN, 1.5, -0.0, '', 'hi', $all,
+            [1, [2, [3]]], ['a' => 1, 'b' => ['c' => $all]], [1 => 'x', 0 => 'y'],
+            str_repeat($all, 4096),        // 1 MiB: many partial reads and writes
+            str_repeat('z', 5 * 1024 * 1024),
+        ];
+        foreach ($values as $i => $value) {
+            [$error, $result] = $m->call('echo', $value);
+            assertSame(null, $error, "echo #$i");
+            assertIdentical($value, $result, "echo #$i");
+        }
+    });
+});
+
+test('a request written in pieces, and the largest msgid, are handled', function (): void {
+    withWorker(function (TestMaster $m): void {
+        $m->ready();
+        $codec = MessagePack::codec();
+        $m->send($codec->pack([0, 0xffffffff, 'echo', ['split' => str_repeat('ab', 1000)]]), chunks: 6);
+        assertSame([1, 0xffffffff, null, ['split' => str_repeat('ab', 1000)]], $m->receive());
+        $m->send($codec->pack([0, 0, 'echo', 'zero']), chunks: 3);
+        assertSame([1, 0, null, 'zero'], $m->receive());
+    });
+});
+
+test('errors: unknown method, throwing handlers, unencodable results', function (): void {
+    withWorker(function (TestMaster $m): void {
+        $m->ready();
+        assertSame([['code' => -32601, 'message' => 'method not found: nope'], null], $m->call('nope', ['x' => 1]));
+        assertSame([['code' => -32603, 'message' => 'boom!'], null], $m->call('boom'));
+        assertSame([null, 'after'], $m->call('echo', 'after'));
+        assertSame([['code' => -32603, 'message' => 'Division by zero'], null], $m->call('divide', [1, 0]));
+        assertSame([null, 3], $m->call('divide', [7, 2]));
+        [$error, $result] = $m->call('closure');
+        assertSame(-32603, $error['code'] ?? null);
+        assertContains("Serialization of 'Closure' is not allowed", $error['message']);
+        assertSame(null, $result);
+        assertSame([null, 'still serving'], $m->call('echo', 'still serving'));
+        assertContains('method "boom" threw RuntimeException: boom!', $m->stderr());
+    });
+});
+
+test('resetters run after each call, errors included; a failing resetter does not kill the worker', function (): void {
+    withWorker(function (TestMaster $m): void {
+        $m->ready();
+        assertSame(0, $m->result('resets'));
+        $m->call('echo', 1);
+        $m->call('boom');
+        $m->call('nope');
+        assertSame(4, $m->result('resets'), 'resets after resets/echo/boom/nope');
+        assertSame('scoped', $m->result('set_global', 'scoped'));
+        assertSame(null, $m->result('get_global'), 'the resetter cleared the global');
+        assertSame(true, $m->result('arm_bad_resetter'));
+        assertSame([null, 'ok'], $m->call('echo', 'ok'));
+        assertSame(9, $m->result('resets'));
+        assertContains('resetter threw LogicException: resetter failure (expected by the tests)', $m->stderr());
+    });
+});
+
+test('http.handle: binary bodies byte-exact both ways, multi-valued headers, captured output', function (): void {
+    withWorker(function (TestMaster $m): void {
+        $m->ready();
+        $body = '';
+        for ($i = 0; $i < 4096; $i++) {
+            $body .= chr(($i * 7 + 3) % 256);
+        }
+        $body = "\x00\xff\xc0\xc1" . $body . "\r\n";
+        $result = $m->result('http.handle', [
+            'method' => 'PUT',
+            'uri' => '/body?a=1&b=2',
+            'headers' => ['Content-Type' => 'application/octet-stream', 'X-Other' => 'y'],
+            'body' => $body,
+        ]);
+        assertSame(201, $result['status']);
+        assertTrue($result['body'] === $body, 'binary body came back byte-exact');
+        assertSame(['a=1', 'b=2'], $result['headers']['Set-Cookie']);
+        assertSame('PUT', $result['headers']['X-Method']);
+        assertSame('a=1&b=2', $result['headers']['X-Query']);
+        assertSame('2', $result['headers']['X-Header-Count']);
+        assertSame('application/octet-stream', $result['headers']['X-Content-Type']);
+
+        // Empty headers as PHP sends them (an empty array) and an empty body.
+        $result = $m->result('http.handle', ['method' => 'GET', 'uri' => '/print', 'headers' => [], 'body' => '']);
+        assertSame(['status' => 200, 'headers' => [], 'body' => 'printed GET'], $result);
+        assertSame('returned + printed', $m->result('http.handle', ['method' => 'GET', 'uri' => '/mixed', 'headers' => [], 'body' => ''])['body']);
+        assertSame(404, $m->result('http.handle', ['method' => 'GET', 'uri' => '/nowhere', 'headers' => [], 'body' => ''])['status']);
+        assertSame(
+            [['code' => -32603, 'message' => 'http handler failed'], null],
+            $m->call('http.handle', ['method' => 'GET', 'uri' => '/throw', 'headers' => [], 'body' => '']),
+        );
+        assertTrue(!str_contains($m->stdout(), 'discarded'), 'output of a failed handler is not leaked to stdout');
+    });
+});
+
+test('http.handle accepts a bin body and headers as an empty map, as a Java master may send them', function (): void {
+    withWorker(function (TestMaster $m): void {
+        $m->ready();
+        $p = new \Folk\Worker\MessagePack\Packer();
+        $body = str_repeat(implode('', array_map('chr', range(255, 0))), 2);
+        $m->send(
+            "\x94\x00\x07" . $p->pack('http.handle')
+            . "\x84" . $p->pack('method') . $p->pack('POST') . $p->pack('uri') . $p->pack('/body')
+            . $p->pack('headers') . "\x80"                                // empty map, not an empty array
+            . $p->pack('body') . "\xc5" . pack('n', strlen($body)) . $body, // bin16
+        );
+        [$type, $id, $error, $result] = $m->receive();
+        assertSame([1, 7, null], [$type, $id, $error]);
+        assertTrue($result['body'] === $body, 'bin body came back byte-exact');
+        assertSame('0', $result['headers']['X-Header-Count']);
+    });
+});
+
+test('dispatch is an alias of http.handle (registered before jobs.process)', function (): void {
+    withWorker(function (TestMaster $m): void {
+        $m->ready();
+        $result = $m->result('dispatch', ['method' => 'POST', 'uri' => '/print', 'headers' => ['A' => 'b'], 'body' => 'x']);
+        assertSame('printed POST', $result['body']);
+        assertSame(['job' => 7], $m->result('jobs.process', 7));
+    });
+});
+
+test('output of other handlers goes to stdout without disturbing the protocol', function (): void {
+    withWorker(function (TestMaster $m): void {
+        $m->ready();
+        assertSame('printed to stdout', $m->result('print', "hello stdout\n"));
+        assertSame([null, 'next'], $m->call('echo', 'next'));
+        waitUntil(fn (): bool => str_contains($m->stdout(), 'hello stdout'), 2.0, 'stdout has the text');
+    });
+});
+
+test('closing the task channel makes the worker exit 0', function (): void {
+    withWorker(function (TestMaster $m): void {
+        $m->ready();
+        $m->call('echo', 1);
+        $m->closeTasks();
+        assertSame(0, $m->waitExit());
+        assertSame('', trim($m->stderr()), 'a clean stop is silent');
+    });
+});
+
+test('protocol errors end the worker with a non-zero code and a message', function (): void {
+    $codec = MessagePack::codec();
+    $cases = [
+        'zero-length frame' => ["\0\0\0\0", 'zero-length frame'],
+        'oversized frame' => [pack('N', 16 * 1024 * 1024 + 1), 'exceeds the 16777216 byte limit'],
+        'undecodable payload' => [pack('N', 2) . "\xc1\x00", 'undecodable request payload'],
+        'not a request' => [pack('N', strlen($p = $codec->pack([2, 'note', 1]))) . $p, 'expected a Request'],
+        'bad msgid' => [pack('N', strlen($p = $codec->pack([0, -1, 'echo', 1]))) . $p, 'msgid is not an unsigned 32-bit int'],
+        'truncated frame' => [pack('N', 100) . 'abc', 'end of stream after 3 of 100 payload bytes'],
+    ];
+    foreach ($cases as $name => [$bytes, $message]) {
+        withWorker(function (TestMaster $m) use ($bytes, $message, $name): void {
+            $m->ready();
+            $m->sendRaw($bytes);
+            if ($name === 'truncated frame') {
+                $m->closeTasks();
+            }
+            assertSame(2, $m->waitExit(), $name);
+            assertContains($message, $m->stderr(), $name);
+        });
+    }
+});
+
+test('without fds 3 and 4 the worker refuses to start and leaves its script alone', function (): void {
+    $dir = sys_get_temp_dir() . '/folk-nofd-' . getmypid();
+    @mkdir($dir);
+    $script = $dir . '/worker.php';
+    $source = "<?php\nrequire " . var_export(realpath(__DIR__ . '/../../main/php/autoload.php'), true) . ";\n(new Folk\\Worker\\Worker())->run();\n";
+    file_put_contents($script, $source);
+    try {
+        $cases = [
+            'fds 3 and 4 closed' => [0, null, 'task channel (fd 3)'],
+            'fd 3 is the script file' => [0, $script, 'task channel (fd 3) is "' . $script . '", not a socket'],
+            // PHP then opens its script at fd 4.
+            'fd 4 closed' => [1, null, 'control channel (fd 4) is "' . $script . '", not a socket'],
+        ];
+        foreach ($cases as $name => [$channels, $fd3File, $message]) {
+            $m = TestMaster::start($script, channels: $channels, fd3File: $fd3File);
+            try {
+                assertSame(1, $m->waitExit(), $name);
+                assertContains($message, $m->stderr(), $name);
+                if ($channels === 1) {
+                    assertSame('', $m->drainTasks(), 'nothing was written on the task channel');
+                }
+                assertContains('must be started by a Folk master', $m->stderr(), $name);
+                assertSame($source, file_get_contents($script), "$name: the script file is unchanged");
+            } finally {
+                $m->close();
+            }
+        }
+    } finally {
+        @unlink($script);
+        @rmdir($dir);
+    }
+});
+
+test('a worker leading its process group ends its children on EOF', function (): void {
+    withWorker(function (TestMaster $m): void {
+        $m->ready();
+        assertSame($m->pid(), $m->result('info')['pgid'], 'the worker leads its own group');
+        $child = $m->result('spawn_child');
+        assertTrue(processAlive($child), 'the child runs');
+        assertSame($m->pid(), processGroupOf($child), 'the child is in the worker group');
+        $m->closeTasks();
+        assertSame(0, $m->waitExit());
+        waitUntil(fn (): bool => !processAlive($child), 2.0, "child $child is gone");
+    }, ownGroup: true);
+});
+
+test('a child that ignores TERM is killed after the grace period', function (): void {
+    withWorker(function (TestMaster $m): void {
+        $m->ready();
+        $child = $m->result('spawn_child', ['ignore_term' => true]);
+        // Wait until the shell has installed the trap and exec'd sleep.
+        waitUntil(fn (): bool => trim((string) @file_get_contents("/proc/$child/comm")) === 'sleep', 2.0, 'the child runs sleep');
+        $start = hrtime(true);
+        $m->closeTasks();
+        assertSame(0, $m->waitExit());
+        $elapsed = (hrtime(true) - $start) / 1e9;
+        waitUntil(fn (): bool => !processAlive($child), 2.0, "child $child is gone");
+        assertTrue($elapsed < 2.0, sprintf('stop took %.2f s', $elapsed));
+        assertContains('survived TERM', $m->stderr());
+    }, ownGroup: true);
+});
+
+test('a worker that does not lead its process group never signals it', function (): void {
+    $child = null;
+    try {
+        withWorker(function (TestMaster $m) use (&$child): void {
+            $m->ready();
+            assertTrue($m->result('info')['pgid'] !== $m->pid(), 'the worker shares the test runner group');
+            $child = $m->result('spawn_child');
+            $m->closeTasks();
+            assertSame(0, $m->waitExit());
+            assertTrue(processAlive($child), 'the child of a non-leader survives its exit');
+        });
+    } finally {
+        if ($child !== null) {
+            killPid($child);
+        }
+    }
+});

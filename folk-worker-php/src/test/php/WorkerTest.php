@@ -1,0 +1,174 @@
+<?php
+
+declare(strict_types=1);
+
+namespace Folk\Worker\Tests;
+
+use Folk\Worker\Http\HttpHandler;
+use Folk\Worker\Http\Request;
+use Folk\Worker\Http\Response;
+use Folk\Worker\Worker;
+
+/** A worker whose diagnostics go to $log instead of stderr. */
+function quietWorker(?array &$log = null): Worker
+{
+    $log = [];
+    return new Worker(null, static function (string $line) use (&$log): void {
+        $log[] = $line;
+    });
+}
+
+test('echo returns its params unchanged', function (): void {
+    $worker = quietWorker();
+    foreach ([null, 1, 'hi', [1, 2], ['a' => ['b' => "\xff\x00"]], 1.5] as $value) {
+        assertSame([null, $value], $worker->call('echo', $value));
+    }
+});
+
+test('an unknown method is a -32601 error', function (): void {
+    assertSame([['code' => -32601, 'message' => 'method not found: nope'], null], quietWorker()->call('nope', 1));
+});
+
+test('a throwing handler is a -32603 error and the worker keeps serving', function (): void {
+    $worker = quietWorker($log);
+    $worker->register('boom', static fn () => throw new \RuntimeException('kaputt'));
+    $worker->register('divide', static fn (array $p): int => intdiv(...$p));
+    $worker->register('silent', static fn () => throw new \LogicException());
+    assertSame([['code' => -32603, 'message' => 'kaputt'], null], $worker->call('boom'));
+    assertSame([['code' => -32603, 'message' => 'Division by zero'], null], $worker->call('divide', [1, 0]));
+    assertSame([['code' => -32603, 'message' => 'LogicException'], null], $worker->call('silent'));
+    assertSame([null, 3], $worker->call('divide', [7, 2]));
+    assertSame(3, count($log), 'one log line per failure');
+    assertContains('method "boom" threw RuntimeException: kaputt', $log[0]);
+});
+
+test('a handler returning null gives a nil result and no error', function (): void {
+    $worker = quietWorker();
+    $worker->register('nothing', static fn () => null);
+    assertSame([null, null], $worker->call('nothing'));
+});
+
+test('resetters run after every call, also after errors; a throwing resetter is reported', function (): void {
+    $worker = quietWorker($log);
+    $calls = [];
+    $worker->register('boom', static fn () => throw new \RuntimeException('x'));
+    $worker->addResetter(static function () use (&$calls): void {
+        $calls[] = 'first';
+    });
+    $worker->addResetter(static fn () => throw new \RuntimeException('resetter broke'));
+    $worker->addResetter(static function () use (&$calls): void {
+        $calls[] = 'third';
+    });
+    $worker->call('echo', 1);
+    $worker->call('boom');
+    $worker->call('missing');
+    assertSame(['first', 'third', 'first', 'third', 'first', 'third'], $calls);
+    assertSame([null, 2], $worker->call('echo', 2));
+    $resetterLines = array_values(array_filter($log, static fn (string $l): bool => str_contains($l, 'resetter broke')));
+    assertSame(4, count($resetterLines));
+});
+
+test('dispatch aliases the first registered of http.handle, jobs.process, grpc.call', function (): void {
+    $worker = quietWorker();
+    assertSame('method not found: dispatch', $worker->call('dispatch')[0]['message'] ?? null);
+    $worker->register('other', static fn () => 'other');
+    $worker->register('grpc.call', static fn ($p) => ['grpc' => $p]);
+    $worker->register('jobs.process', static fn ($p) => ['jobs' => $p]);
+    assertSame([null, ['grpc' => 5]], $worker->call('dispatch', 5));
+    assertSame(['echo', 'other', 'grpc.call', 'jobs.process', 'dispatch'], $worker->methods());
+
+    $worker = quietWorker();
+    $worker->register('jobs.process', static fn ($p) => ['jobs' => $p]);
+    $worker->http(static fn (Request $r): string => 'http');
+    assertSame([null, ['jobs' => 1]], $worker->call('dispatch', 1));
+
+    $worker->register('dispatch', static fn () => 'explicit');
+    assertSame([null, 'explicit'], $worker->call('dispatch'));
+});
+
+test('http: request fields, header quirks and helpers', function (): void {
+    $request = Request::fromParams(['method' => 'POST', 'uri' => '/a/b?x=1&y[]=2#frag', 'headers' => ['Content-Type' => 'text/plain', 'X-N' => 5], 'body' => "\x00\xff"]);
+    assertSame('POST', $request->method);
+    assertSame('/a/b', $request->path());
+    assertSame('x=1&y[]=2', $request->queryString());
+    assertSame(['x' => '1', 'y' => ['2']], $request->query());
+    assertSame('text/plain', $request->header('content-type'));
+    assertSame('5', $request->header('X-N'));
+    assertSame(null, $request->header('missing'));
+    assertSame("\x00\xff", $request->body);
+    // Empty headers arrive as an empty array (0x90) or an empty object (0x80); body may be nil.
+    assertSame([], Request::fromParams(['method' => 'GET', 'uri' => '/', 'headers' => [], 'body' => null])->headers);
+    assertSame([], Request::fromParams((object) ['method' => 'GET', 'uri' => '/', 'headers' => new \stdClass()])->headers);
+    assertSame('', Request::fromParams(['uri' => '/'])->queryString());
+    assertThrows(\InvalidArgumentException::class, fn () => Request::fromParams('GET /'));
+    assertThrows(\InvalidArgumentException::class, fn () => Request::fromParams(['method' => 'GET', 'uri' => 5]));
+});
+
+test('http: printed output becomes, or is appended to, the body', function (): void {
+    $params = ['method' => 'GET', 'uri' => '/', 'headers' => [], 'body' => ''];
+    $level = ob_get_level();
+    $run = static fn (\Closure $handler): array => (new HttpHandler($handler))($params);
+
+    assertSame(['status' => 200, 'headers' => [], 'body' => 'printed'], $run(static function (): void {
+        echo 'printed';
+    }));
+    assertSame('returned+printed', $run(static function (): string {
+        echo '+printed';
+        return 'returned';
+    })['body']);
+    assertSame(
+        ['status' => 404, 'headers' => ['X-A' => '1'], 'body' => 'body+printed'],
+        $run(static function (): Response {
+            echo '+printed';
+            return new Response('body', 404, ['X-A' => '1']);
+        }),
+    );
+    // Buffers the handler opened and left open are collected in order and closed.
+    assertSame('outer inner', $run(static function (): void {
+        echo 'outer ';
+        ob_start();
+        echo 'inner';
+    })['body']);
+    assertSame($level, ob_get_level(), 'output buffering level restored');
+
+    assertThrows(\RuntimeException::class, fn () => $run(static function (): void {
+        echo 'lost';
+        throw new \RuntimeException('handler failed');
+    }), 'handler failed');
+    assertSame($level, ob_get_level(), 'output buffering level restored after a throw');
+    assertThrows(\UnexpectedValueException::class, fn () => $run(static fn (): int => 42), 'got int');
+});
+
+test('http: a throwing handler is a -32603 error through the worker', function (): void {
+    $worker = quietWorker();
+    $worker->http(static function (Request $r): never {
+        echo 'discarded';
+        throw new \DomainException('no such page');
+    });
+    assertSame([['code' => -32603, 'message' => 'no such page'], null], $worker->call('http.handle', ['method' => 'GET', 'uri' => '/']));
+    assertSame([['code' => -32603, 'message' => 'http.handle params must be a map, got int'], null], $worker->call('http.handle', 1));
+});
+
+test('http: Response headers, multi-values and validation', function (): void {
+    $response = (new Response('x'))
+        ->withHeader('Content-Type', 'text/plain')
+        ->withAddedHeader('Set-Cookie', 'a=1')
+        ->withAddedHeader('set-cookie', 'b=2')
+        ->withHeader('content-type', 'text/html')
+        ->withStatus(201);
+    assertSame(
+        ['status' => 201, 'headers' => ['Set-Cookie' => ['a=1', 'b=2'], 'content-type' => 'text/html'], 'body' => 'x'],
+        $response->toArray(),
+    );
+    assertSame(['a=1', 'b=2'], $response->header('SET-COOKIE'));
+    assertSame(['X-Count' => '3', 'X-List' => ['1', '2']], (new Response('', 200, ['X-Count' => 3, 'X-List' => [1, 2], 'X-Empty' => []]))->headers);
+    $json = Response::json(['a' => '/é'], 202);
+    assertSame('{"a":"/é"}', $json->body);
+    assertSame('application/json', $json->header('content-type'));
+    assertSame('a/b', Response::json([], 200, ['content-type' => 'a/b'])->header('Content-Type'));
+    assertThrows(\InvalidArgumentException::class, fn () => new Response('', 99));
+    assertThrows(\InvalidArgumentException::class, fn () => new Response('', 600));
+    assertThrows(\InvalidArgumentException::class, fn () => new Response('', 200, ['Bad Name' => 'x']));
+    assertThrows(\InvalidArgumentException::class, fn () => new Response('', 200, ['X' => "a\r\nInjected: 1"]));
+    assertThrows(\InvalidArgumentException::class, fn () => new Response('', 200, ['X' => ['ok', new \stdClass()]]));
+});
