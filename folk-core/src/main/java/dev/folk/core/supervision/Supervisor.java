@@ -5,7 +5,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.UUID;
@@ -106,7 +105,7 @@ public final class Supervisor implements AutoCloseable {
         if (closed.get()) {
             throw new SupervisorClosedException("start worker '" + spec.name() + "'");
         }
-        String executable = resolveExecutable(spec);
+        String executable = spec.resolveExecutable();
         WorkerProcess p = new WorkerProcess(serials.incrementAndGet(), spec);
         // Reserve before the spawn: a shutdown starting now sees this entry and waits for it.
         registry.add(p);
@@ -484,54 +483,6 @@ public final class Supervisor implements AutoCloseable {
         } catch (IOException e) {
             leftoverSandboxes.add(dir);
             log.warn("Cannot remove sandbox {} ({}); will retry at shutdown", dir, e.toString());
-        }
-    }
-
-    // --- executable lookup, so errors name the path and the reason before anything is created ---
-
-    private static String resolveExecutable(WorkerSpec spec) {
-        String exe = spec.executable();
-        if (exe.indexOf('/') >= 0) {
-            Path path = Path.of(exe);
-            if (!path.isAbsolute()) {
-                Path base = spec.workingDirectory() != null ? spec.workingDirectory() : Path.of("");
-                path = base.resolve(path).toAbsolutePath();
-            }
-            checkExecutable(spec.name(), path);
-            return path.toString();
-        }
-        Set<String> searched = new HashSet<>();
-        Path denied = null;
-        for (String dir : spec.searchPath().split(":")) {
-            if (dir.isEmpty() || !searched.add(dir)) {
-                continue;
-            }
-            Path candidate = Path.of(dir).resolve(exe);
-            if (Files.isRegularFile(candidate)) {
-                if (Files.isExecutable(candidate)) {
-                    return candidate.toAbsolutePath().toString();
-                }
-                denied = denied == null ? candidate : denied;
-            }
-        }
-        if (denied != null) {
-            throw SpawnException.notExecutable(spec.name(), denied.toString(), "is not executable");
-        }
-        throw SpawnException.notFound(spec.name(), exe, "searched PATH=" + spec.searchPath());
-    }
-
-    private static void checkExecutable(String name, Path path) {
-        if (!Files.exists(path)) {
-            throw SpawnException.notFound(name, path.toString(), "no such file");
-        }
-        if (Files.isDirectory(path)) {
-            throw SpawnException.notExecutable(name, path.toString(), "is a directory");
-        }
-        if (!Files.isRegularFile(path)) {
-            throw SpawnException.notExecutable(name, path.toString(), "is not a regular file");
-        }
-        if (!Files.isExecutable(path)) {
-            throw SpawnException.notExecutable(name, path.toString(), "is not executable");
         }
     }
 }

@@ -1,5 +1,6 @@
 package dev.folk.core.supervision;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -125,12 +126,59 @@ public final class WorkerSpec {
     }
 
     /** The PATH the executable is looked up in: the child's own if set, else the JVM's. */
-    String searchPath() {
+    public String searchPath() {
         String path = environment.get("PATH");
         if (path == null && (inheritEnvironment || passEnvironment.contains("PATH"))) {
             path = System.getenv("PATH");
         }
         return path != null ? path : "/usr/local/bin:/usr/bin:/bin";
+    }
+
+    /**
+     * The absolute path the executable resolves to, as the spawn will use it: a name without '/'
+     * is looked up in {@link #searchPath()}, a relative path is resolved against the working
+     * directory (or the JVM's).
+     *
+     * @throws SpawnException naming the path and the reason (ENOENT, EACCES) if it cannot run
+     */
+    public String resolveExecutable() {
+        if (executable.indexOf('/') >= 0) {
+            Path path = Path.of(executable);
+            if (!path.isAbsolute()) {
+                path = (workingDirectory != null ? workingDirectory : Path.of("")).resolve(path).toAbsolutePath();
+            }
+            String p = path.toString();
+            if (!Files.exists(path)) {
+                throw SpawnException.notFound(name, p, "no such file");
+            }
+            if (Files.isDirectory(path)) {
+                throw SpawnException.notExecutable(name, p, "is a directory");
+            }
+            if (!Files.isRegularFile(path)) {
+                throw SpawnException.notExecutable(name, p, "is not a regular file");
+            }
+            if (!Files.isExecutable(path)) {
+                throw SpawnException.notExecutable(name, p, "is not executable");
+            }
+            return p;
+        }
+        Path denied = null;
+        for (String dir : searchPath().split(":")) {
+            if (dir.isEmpty()) {
+                continue;
+            }
+            Path candidate = Path.of(dir).resolve(executable);
+            if (Files.isRegularFile(candidate)) {
+                if (Files.isExecutable(candidate)) {
+                    return candidate.toAbsolutePath().toString();
+                }
+                denied = denied == null ? candidate : denied;
+            }
+        }
+        if (denied != null) {
+            throw SpawnException.notExecutable(name, denied.toString(), "is not executable");
+        }
+        throw SpawnException.notFound(name, executable, "searched PATH=" + searchPath());
     }
 
     @Override
