@@ -1,0 +1,56 @@
+package dev.folk.core.protocol;
+
+import java.util.Objects;
+
+/**
+ * One MessagePack-RPC message. Values in {@code params} and {@code result} follow the mapping of
+ * {@link Values}. Records compare {@code byte[]} values by identity, like every record does.
+ */
+public sealed interface Message {
+
+    /** Largest msgid: msgids are unsigned 32-bit on the wire. */
+    long MAX_MSGID = 0xFFFF_FFFFL;
+
+    /** {@code [0, msgid, method, params]}: the worker must answer with a Response of the same msgid. */
+    record Request(long msgid, String method, Object params) implements Message {
+        public Request {
+            checkMsgid(msgid);
+            Objects.requireNonNull(method, "method");
+        }
+    }
+
+    /**
+     * {@code [1, msgid, error, result]}. A non-null {@code error} means failure (whatever
+     * {@code result} holds); both null is a success whose result is null.
+     */
+    record Response(long msgid, RemoteError error, Object result) implements Message {
+        public Response {
+            checkMsgid(msgid);
+        }
+
+        public static Response success(long msgid, Object result) {
+            return new Response(msgid, null, result);
+        }
+
+        public static Response failure(long msgid, RemoteError error) {
+            return new Response(msgid, Objects.requireNonNull(error, "error"), null);
+        }
+
+        public boolean isError() {
+            return error != null;
+        }
+    }
+
+    /** {@code [2, method, params]}: one way, no answer. */
+    record Notify(String method, Object params) implements Message {
+        public Notify {
+            Objects.requireNonNull(method, "method");
+        }
+    }
+
+    private static void checkMsgid(long msgid) {
+        if (msgid < 0 || msgid > MAX_MSGID) {
+            throw new IllegalArgumentException("msgid " + msgid + " is not an unsigned 32-bit integer");
+        }
+    }
+}

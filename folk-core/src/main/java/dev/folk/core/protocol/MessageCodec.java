@@ -1,0 +1,316 @@
+package dev.folk.core.protocol;
+
+import java.io.EOFException;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.Channel;
+import java.nio.channels.ReadableByteChannel;
+import java.nio.channels.SelectableChannel;
+import java.nio.channels.WritableByteChannel;
+import java.util.Objects;
+
+/**
+ * Frames and MessagePack-RPC messages of shared/PROTOCOL.md for one worker connection:
+ * {@code [u32 big-endian payload length][payload]}, payload a request, response or notify array.
+ * <p>
+ * One instance per connection and not thread-safe: it reuses one packer with its frame array, one
+ * direct read buffer and one decode array, so an encode allocates nothing and a decode little more
+ * than the values it returns. Frames larger than {@value #READ_BUFFER_SIZE} bytes get an array of
+ * exactly their size that is dropped after use, so an idle connection never pins 16 MiB.
+ * <p>
+ * Reads assume a blocking channel. Every malformed input fails with a {@link ProtocolException}
+ * (after which the stream is out of sync); end of stream fails with an {@link EOFException}.
+ */
+public final class MessageCodec {
+
+    /** Largest payload the protocol allows: 16 MiB. */
+    public static final int DEFAULT_MAX_FRAME_LENGTH = 16 * 1024 * 1024;
+
+    static final int REQUEST = 0;
+    static final int RESPONSE = 1;
+    static final int NOTIFY = 2;
+
+    /** Frames up to this size are read into the reused direct buffer. */
+    static final int READ_BUFFER_SIZE = 64 * 1024;
+    /** Heap frames are written in slices of this size (see {@link #writeFrame}). */
+    private static final int WRITE_SLICE = 64 * 1024;
+    /** Consecutive reads or writes that move no byte before we give up instead of spinning. */
+    private static final int MAX_IDLE_IO = 1000;
+
+    private final int maxFrameLength;
+    private final String peer;
+    /** Channel reads land here: no hidden temporary copy in JDK channels, a plain address for jnr ones. */
+    private final ByteBuffer readBuffer;
+    private final FrameOutput output;
+    private final MessageWriter writer;
+    private final MessageReader reader;
+    /**
+     * Payloads are decoded from a heap array, because msgpack-core reads direct buffers through
+     * sun.nio.ch, which Java 17+ closes without --add-opens. Copying a small frame is cheap next to
+     * the read system call; grown on demand, never beyond {@value #READ_BUFFER_SIZE} bytes.
+     */
+    private byte[] decodeArray = new byte[1024];
+
+    public MessageCodec(String peer) {
+        this(DEFAULT_MAX_FRAME_LENGTH, peer);
+    }
+
+    /**
+     * @param maxFrameLength largest payload accepted or sent, in bytes
+     * @param peer           names the other side in error messages, e.g. {@code worker 1234 of pool 'php'}
+     */
+    public MessageCodec(int maxFrameLength, String peer) {
+        if (maxFrameLength < 1 || maxFrameLength > Integer.MAX_VALUE - 64) {
+            throw new IllegalArgumentException("maxFrameLength must be between 1 and " + (Integer.MAX_VALUE - 64)
+                    + ", got " + maxFrameLength);
+        }
+        this.maxFrameLength = maxFrameLength;
+        this.peer = Objects.requireNonNull(peer, "peer");
+        this.readBuffer = ByteBuffer.allocateDirect(Math.max(FrameOutput.HEADER_LENGTH,
+                Math.min(READ_BUFFER_SIZE, maxFrameLength)));
+        this.output = new FrameOutput(maxFrameLength);
+        this.writer = new MessageWriter(output);
+        this.reader = new MessageReader(peer);
+    }
+
+    public int maxFrameLength() {
+        return maxFrameLength;
+    }
+
+    public String peer() {
+        return peer;
+    }
+
+    // ---------------------------------------------------------------- encoding
+
+    /**
+     * Encodes {@code [0, msgid, method, params]} as a whole frame. An empty map as params goes out
+     * as nil (see {@link Values}).
+     *
+     * @return the frame, header included, at position 0; valid until the next encode on this codec
+     * @throws FrameTooLargeException   if the payload would exceed the limit (nothing is written)
+     * @throws IllegalArgumentException if params holds an unsupported type, a cycle or too deep nesting
+     */
+    public ByteBuffer encodeRequest(long msgid, String method, Object params) {
+        checkMsgid(msgid);
+        Objects.requireNonNull(method, "method");
+        return encode(REQUEST, msgid, method, null, params);
+    }
+
+    /**
+     * Encodes {@code [1, msgid, error, result]} as a whole frame; see {@link #encodeRequest}.
+     *
+     * @throws IllegalArgumentException also if both error and result are non-null
+     */
+    public ByteBuffer encodeResponse(long msgid, RemoteError error, Object result) {
+        checkMsgid(msgid);
+        if (error != null && result != null) {
+            throw new IllegalArgumentException("A response carries an error or a result, not both");
+        }
+        return encode(RESPONSE, msgid, null, error, result);
+    }
+
+    /** Encodes {@code [2, method, params]} as a whole frame; see {@link #encodeRequest}. */
+    public ByteBuffer encodeNotify(String method, Object params) {
+        Objects.requireNonNull(method, "method");
+        return encode(NOTIFY, 0, method, null, params);
+    }
+
+    /** Encodes any message; see the type-specific methods. */
+    public ByteBuffer encode(Message message) {
+        if (message instanceof Message.Request r) {
+            return encodeRequest(r.msgid(), r.method(), r.params());
+        }
+        if (message instanceof Message.Response r) {
+            return encodeResponse(r.msgid(), r.error(), r.result());
+        }
+        Message.Notify n = (Message.Notify) message;
+        return encodeNotify(n.method(), n.params());
+    }
+
+    private ByteBuffer encode(int type, long msgid, String method, RemoteError error, Object body) {
+        output.reset();
+        try {
+            switch (type) {
+                case REQUEST -> writer.writeRequest(msgid, method, body);
+                case RESPONSE -> writer.writeResponse(msgid, error, body);
+                default -> writer.writeNotify(method, body);
+            }
+            writer.flush();
+        } catch (RuntimeException e) {
+            writer.recover();
+            throw e;
+        } catch (IOException e) {
+            writer.recover();
+            throw new IllegalStateException("in-memory encoding cannot fail", e);
+        }
+        long length = output.payloadLength();
+        if (length > maxFrameLength) {
+            output.reset(); // drop the array grown for it now, not at the next encode
+            throw FrameTooLargeException.outgoing(peer, length, maxFrameLength);
+        }
+        return output.frame();
+    }
+
+    /**
+     * Writes the whole frame, looping over partial writes. Heap frames go out in 64 KiB slices:
+     * JDK channels copy a heap buffer through a per-thread direct buffer as large as the write and
+     * keep it cached, which would pin up to 16 MiB of native memory per calling thread.
+     */
+    public void writeFrame(WritableByteChannel channel, ByteBuffer frame) throws IOException {
+        if (frame.isDirect() || frame.remaining() <= WRITE_SLICE) {
+            while (frame.hasRemaining()) {
+                write(channel, frame);
+            }
+            return;
+        }
+        int end = frame.limit();
+        try {
+            while (frame.position() < end) {
+                frame.limit(Math.min(end, frame.position() + WRITE_SLICE));
+                while (frame.hasRemaining()) {
+                    write(channel, frame);
+                }
+            }
+        } finally {
+            frame.limit(end);
+        }
+    }
+
+    // ---------------------------------------------------------------- decoding
+
+    /**
+     * Reads one frame and decodes it, blocking until it is complete. The announced length is
+     * checked before any buffer is allocated for it.
+     *
+     * @throws EOFException           if the channel ends at a frame boundary ("closed the channel")
+     *                                or inside a frame ("closed after 3 of 4 header bytes")
+     * @throws FrameTooLargeException if the frame announces more than the limit
+     * @throws ProtocolException      for a zero-length frame or a malformed payload
+     */
+    public Message readMessage(ReadableByteChannel channel) throws IOException {
+        ByteBuffer buffer = readBuffer;
+        buffer.clear().limit(FrameOutput.HEADER_LENGTH);
+        int got = fill(channel, buffer);
+        if (got == 0) {
+            throw new EOFException(peer + " closed the channel");
+        }
+        if (got < FrameOutput.HEADER_LENGTH) {
+            throw new EOFException("Channel to " + peer + " closed after " + got + " of 4 header bytes");
+        }
+        long length = buffer.getInt(0) & 0xFFFF_FFFFL;
+        if (length == 0) {
+            throw new ProtocolException(peer, "zero-length frame");
+        }
+        if (length > maxFrameLength) {
+            throw FrameTooLargeException.incoming(peer, length, maxFrameLength);
+        }
+        int size = (int) length;
+        if (size > buffer.capacity()) {
+            return reader.read(readLarge(channel, size), 0, size);
+        }
+        buffer.clear().limit(size);
+        got = fill(channel, buffer);
+        if (got < size) {
+            throw truncated(got, size);
+        }
+        byte[] array = decodeArray(size);
+        buffer.get(0, array, 0, size);
+        return reader.read(array, 0, size);
+    }
+
+    /**
+     * Decodes one payload: exactly one message array that fills its remaining bytes. The
+     * buffer's position is not moved.
+     *
+     * @throws ProtocolException for anything malformed, and for nothing else
+     */
+    public Message decode(ByteBuffer payload) {
+        int length = payload.remaining();
+        if (length == 0) {
+            throw new ProtocolException(peer, "empty payload");
+        }
+        if (payload.hasArray()) {
+            return reader.read(payload.array(), payload.arrayOffset() + payload.position(), length);
+        }
+        byte[] array = length <= READ_BUFFER_SIZE ? decodeArray(length) : new byte[length];
+        payload.get(payload.position(), array, 0, length);
+        return reader.read(array, 0, length);
+    }
+
+    private byte[] decodeArray(int length) {
+        if (decodeArray.length < length) {
+            decodeArray = new byte[Math.min(READ_BUFFER_SIZE, Math.max(length, 2 * decodeArray.length))];
+        }
+        return decodeArray;
+    }
+
+    /**
+     * A frame larger than the reused buffers: an array of exactly its size, read through the
+     * direct buffer (same reason as in {@link #writeFrame}) and garbage after decoding.
+     */
+    private byte[] readLarge(ReadableByteChannel channel, int size) throws IOException {
+        byte[] payload = new byte[size];
+        ByteBuffer buffer = readBuffer;
+        int got = 0;
+        while (got < size) {
+            buffer.clear().limit(Math.min(buffer.capacity(), size - got));
+            int n = read(channel, buffer);
+            if (n < 0) {
+                throw truncated(got, size);
+            }
+            buffer.flip().get(payload, got, n);
+            got += n;
+        }
+        return payload;
+    }
+
+    /** Reads until the buffer is full or the stream ends; returns the buffer's position. */
+    private int fill(ReadableByteChannel channel, ByteBuffer buffer) throws IOException {
+        while (buffer.hasRemaining() && read(channel, buffer) >= 0) {
+            // keep reading
+        }
+        return buffer.position();
+    }
+
+    /** One read that moves at least one byte, or -1 at end of stream. */
+    private int read(ReadableByteChannel channel, ByteBuffer buffer) throws IOException {
+        for (int idle = 0; ; idle++) {
+            int n = channel.read(buffer);
+            if (n != 0) {
+                return n;
+            }
+            stalled(channel, idle);
+        }
+    }
+
+    private void write(WritableByteChannel channel, ByteBuffer frame) throws IOException {
+        for (int idle = 0; channel.write(frame) == 0 && frame.hasRemaining(); idle++) {
+            stalled(channel, idle);
+        }
+    }
+
+    /**
+     * A blocking channel never moves zero bytes, so a few zero results are retried and a steady
+     * stream of them is an error rather than a busy loop.
+     */
+    private void stalled(Channel channel, int idle) throws IOException {
+        if (channel instanceof SelectableChannel selectable && !selectable.isBlocking()) {
+            throw new IllegalArgumentException("MessageCodec needs a blocking channel; the one to " + peer
+                    + " is in non-blocking mode");
+        }
+        if (idle >= MAX_IDLE_IO) {
+            throw new IOException("Channel to " + peer + " moved no data in " + MAX_IDLE_IO + " attempts in a row");
+        }
+    }
+
+    private EOFException truncated(int got, int size) {
+        return new EOFException("Channel to " + peer + " closed after " + got + " of " + size + " payload bytes");
+    }
+
+    private static void checkMsgid(long msgid) {
+        if (msgid < 0 || msgid > Message.MAX_MSGID) {
+            throw new IllegalArgumentException("msgid " + msgid + " is not an unsigned 32-bit integer");
+        }
+    }
+}
