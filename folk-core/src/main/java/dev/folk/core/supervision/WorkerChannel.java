@@ -6,6 +6,8 @@ import java.nio.channels.ByteChannel;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 import dev.folk.core.os.Os;
+import jnr.constants.platform.Errno;
+import jnr.enxio.channels.NativeException;
 import jnr.unixsocket.UnixSocketChannel;
 
 /**
@@ -31,7 +33,14 @@ public final class WorkerChannel implements ByteChannel {
 
     @Override
     public int read(ByteBuffer dst) throws IOException {
-        return channel.read(dst);
+        try {
+            return channel.read(dst);
+        } catch (NativeException e) {
+            if (e.getErrno() == Errno.ECONNRESET) {
+                throw new ChannelResetException("the worker closed its end without reading what we sent", e);
+            }
+            throw e;
+        }
     }
 
     @Override
