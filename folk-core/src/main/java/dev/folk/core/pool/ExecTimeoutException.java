@@ -1,0 +1,18 @@
+package dev.folk.core.pool;
+
+import java.time.Duration;
+
+/** The worker did not answer within the exec timeout; its process group was killed and it is replaced. */
+public class ExecTimeoutException extends CallException {
+
+    ExecTimeoutException(String pool, String method, int pid, Duration timeout) {
+        super(pool, method, pid, call(pool, method) + " failed: worker " + pid + " did not answer within exec-timeout "
+                + timeout + "; its process group was killed and a new worker is starting. Raise exec-timeout or make "
+                + "the handler faster.", null);
+    }
+
+    @Override
+    public boolean retryable() {
+        return false;
+    }
+}

@@ -1,0 +1,145 @@
+package dev.folk.core.pool;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import dev.folk.core.protocol.Message;
+import dev.folk.core.protocol.MessageCodec;
+import dev.folk.core.protocol.ProtocolException;
+import dev.folk.core.supervision.WorkerChannel;
+import dev.folk.core.supervision.WorkerProcess;
+
+/**
+ * One worker inside a pool: its process, its codec, its limits and the state of the call it serves.
+ *
+ * <p>Ownership: exactly one thread uses a worker's channel and codec at a time — the spawner
+ * during the handshake, then whichever caller the pool handed it to. The housekeeper only reads
+ * the volatile fields and, on an exec timeout, wins {@link #call} and shuts the socket down.
+ */
+final class PooledWorker {
+
+    static final int NO_CALL = 0;
+    static final int IN_CALL = 1;
+    /** The housekeeper saw the exec deadline pass and killed the worker. */
+    static final int TIMED_OUT = 2;
+    /** close() gave up waiting (drain timeout) and killed the worker. */
+    static final int ABORTED = 3;
+
+    final WorkerProcess process;
+    final int pid;
+    final MessageCodec codec;
+    final long jobLimit;
+    final long retireAtNanos;
+    final long spawnedNanos;
+    final AtomicInteger call = new AtomicInteger(NO_CALL);
+    final AtomicBoolean retired = new AtomicBoolean();
+
+    volatile WorkerState state = WorkerState.STARTING;
+    volatile long jobs;
+    volatile long readyNanos;
+    volatile long lastUsedNanos;
+    volatile long callStartedNanos;
+    volatile long callDeadlineNanos;
+    volatile String currentMethod;
+    volatile long bootDeadlineNanos;
+    volatile boolean bootAborted;
+    volatile long rssBytes = -1;
+    volatile ExitReason retireRequested;
+    /** The process exited (seen by the supervisor); set before the pool looks at the idle list. */
+    volatile boolean exited;
+
+    private long nextMsgid;
+
+    PooledWorker(WorkerProcess process, MessageCodec codec, PoolConfig config, long spawnedNanos) {
+        this.process = process;
+        this.pid = process.pid();
+        this.codec = codec;
+        this.spawnedNanos = spawnedNanos;
+        this.jobLimit = config.maxJobs() == 0 ? Long.MAX_VALUE
+                : Math.max(1, Math.round(config.maxJobs() * jitter(config.maxJobsJitter())));
+        this.retireAtNanos = config.maxLifetime().isZero() ? Long.MAX_VALUE
+                : spawnedNanos + Math.round(config.maxLifetime().toNanos() * jitter(config.maxJobsJitter()));
+    }
+
+    /** A factor in [1 - spread, 1 + spread]: workers started together should not all retire together. */
+    private static double jitter(double spread) {
+        return spread == 0 ? 1.0 : 1.0 + spread * (2 * ThreadLocalRandom.current().nextDouble() - 1);
+    }
+
+    WorkerChannel task() {
+        return process.taskChannel();
+    }
+
+    /** Encodes the next request; throws FrameTooLargeException before anything is written. */
+    ByteBuffer encode(String method, Object params) {
+        nextMsgid = (nextMsgid + 1) & 0xffffffffL;
+        return codec.encodeRequest(nextMsgid, method, params);
+    }
+
+    void send(ByteBuffer frame) throws IOException {
+        codec.writeFrame(task(), frame);
+    }
+
+    /** Reads the response to the request just sent; anything else is a protocol error. */
+    Message.Response receive() throws IOException {
+        Message m = codec.readMessage(task());
+        if (!(m instanceof Message.Response r)) {
+            throw new ProtocolException("worker " + pid, "expected a response to request " + nextMsgid + ", got " + m);
+        }
+        if (r.msgid() != nextMsgid) {
+            throw new ProtocolException("worker " + pid, "response msgid " + r.msgid()
+                    + " does not match request msgid " + nextMsgid + " (the worker is out of sync)");
+        }
+        return r;
+    }
+
+    void beginCall(String method, long now, long deadline) {
+        currentMethod = method;
+        callStartedNanos = now;
+        callDeadlineNanos = deadline;
+        call.set(IN_CALL);
+    }
+
+    /** Bookkeeping after a call, whatever its outcome; returns true if the worker is still usable. */
+    boolean endCall(long now) {
+        boolean clean = call.compareAndSet(IN_CALL, NO_CALL);
+        jobs++;
+        lastUsedNanos = now;
+        currentMethod = null;
+        return clean;
+    }
+
+    /** The soft recycling reason due now, or null to keep serving. */
+    ExitReason recycleReason(long now) {
+        ExitReason requested = retireRequested;
+        if (requested != null) {
+            return requested;
+        }
+        if (jobs >= jobLimit) {
+            return ExitReason.MAX_JOBS;
+        }
+        if (now - retireAtNanos >= 0) {
+            return ExitReason.LIFETIME;
+        }
+        return null;
+    }
+
+    WorkerInfo info(long nowNanos, Instant now) {
+        String method = currentMethod;
+        long started = callStartedNanos;
+        long last = lastUsedNanos;
+        return new WorkerInfo(pid, state, jobs, process.startedAt(),
+                last == 0 ? null : now.minusNanos(nowNanos - last), rssBytes, method,
+                method == null ? null : Duration.ofNanos(Math.max(0, nowNanos - started)));
+    }
+
+    @Override
+    public String toString() {
+        return "worker " + pid + " (" + state + ", " + jobs + " jobs)";
+    }
+}

@@ -1,0 +1,13 @@
+package dev.folk.core.pool;
+
+/** One worker, as the pool sees it. */
+public enum WorkerState {
+    /** Spawned, waiting for its control.ready handshake. */
+    STARTING,
+    /** Ready for a call. */
+    IDLE,
+    /** Serving a call. */
+    BUSY,
+    /** Leaving the pool: being stopped and reaped. */
+    STOPPING
+}

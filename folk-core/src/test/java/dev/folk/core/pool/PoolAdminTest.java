@@ -1,0 +1,189 @@
+package dev.folk.core.pool;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.Collectors;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import dev.folk.core.supervision.OutputPolicy;
+import dev.folk.core.supervision.Supervisor;
+import dev.folk.core.testing.Procs;
+import dev.folk.core.testing.Workers;
+
+/** reset(), close(), recycle(pid), and a noisy worker. */
+class PoolAdminTest {
+
+    private static Supervisor supervisor;
+
+    @BeforeAll
+    static void start() {
+        supervisor = new Supervisor();
+    }
+
+    @AfterAll
+    static void stop() {
+        supervisor.close();
+    }
+
+    private static WorkerPool ready(PoolConfig config) {
+        WorkerPool pool = WorkerPool.start(config, supervisor);
+        assertThat(pool.awaitReady(config.size(), Duration.ofSeconds(10))).as("pool ready").isTrue();
+        return pool;
+    }
+
+    private static Set<Integer> pids(WorkerPool pool) {
+        return pool.snapshot().workers().stream().map(WorkerInfo::pid).collect(Collectors.toSet());
+    }
+
+    @Test
+    void resetUnderConstantLoadReplacesEveryWorkerWithoutAFailedCall() throws Exception {
+        WorkerPool pool = ready(PoolConfig.builder("reset", PhpWorkers.testWorker(Workers.newTag()).build()).size(4)
+                .build());
+        AtomicBoolean load = new AtomicBoolean(true);
+        AtomicLong ok = new AtomicLong();
+        ExecutorService callers = Executors.newFixedThreadPool(8);
+        try {
+            Set<Integer> before = pids(pool);
+            List<Future<?>> futures = new ArrayList<>();
+            for (int t = 0; t < 8; t++) {
+                futures.add(callers.submit(() -> {
+                    while (load.get()) {
+                        assertThat(pool.call("sleep", 5L)).isEqualTo(5L);
+                        ok.incrementAndGet();
+                    }
+                    return null;
+                }));
+            }
+            Procs.await(Duration.ofSeconds(5), "load running", () -> ok.get() > 100);
+            pool.reset().get(60, TimeUnit.SECONDS);
+            long afterReset = ok.get();
+            Procs.await(Duration.ofSeconds(5), "load continues", () -> ok.get() > afterReset + 100);
+            load.set(false);
+            for (Future<?> f : futures) {
+                f.get(10, TimeUnit.SECONDS); // rethrows any failed call
+            }
+            Set<Integer> after = pids(pool);
+            assertThat(after).hasSize(4).doesNotContainAnyElementsOf(before);
+            PoolSnapshot s = pool.snapshot();
+            assertThat(s.exits().get(ExitReason.RESET)).isEqualTo(4);
+            assertThat(s.calls().get(CallOutcome.SUCCESS)).isEqualTo(s.calls().values().stream()
+                    .mapToLong(Long::longValue).sum());
+        } finally {
+            load.set(false);
+            callers.shutdownNow();
+            pool.close();
+        }
+    }
+
+    @Test
+    void closeLetsInFlightCallsFinishRefusesNewOnesAndLeavesNothingRunning() throws Exception {
+        String tag = Workers.newTag();
+        WorkerPool pool = ready(PoolConfig.builder("close", PhpWorkers.testWorker(tag).build()).size(4).build());
+        List<CompletableFuture<Object>> inFlight = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            inFlight.add(pool.callAsync("sleep", 800L));
+        }
+        PoolDispatchTest.waitUntilBusy(pool, 4);
+        CompletableFuture<Void> closing = CompletableFuture.runAsync(pool::close);
+        Procs.await(Duration.ofSeconds(2), "draining", () -> pool.state() == PoolState.DRAINING);
+        PoolClosedException refused = assertThrows(PoolClosedException.class, () -> pool.call("echo", "late"));
+        assertThat(refused.getMessage()).contains("'close'", "closed");
+        for (CompletableFuture<Object> f : inFlight) {
+            assertThat(f.get(5, TimeUnit.SECONDS)).isEqualTo(800L);
+        }
+        closing.get(15, TimeUnit.SECONDS);
+        assertThat(pool.state()).isEqualTo(PoolState.CLOSED);
+        assertThat(Procs.aliveWithEnv(Workers.RUN_TAG, tag)).isEmpty();
+        assertThat(pool.snapshot().exits().get(ExitReason.SHUTDOWN)).isEqualTo(4);
+        pool.close(); // idempotent
+    }
+
+    @Test
+    void aCallRunningPastTheDrainTimeoutIsKilledAndFailsAsClosed() throws Exception {
+        String tag = Workers.newTag();
+        WorkerPool pool = ready(PoolConfig.builder("drain", PhpWorkers.testWorker(tag).build()).size(1).build());
+        CompletableFuture<Object> stuck = pool.callAsync("sleep", 30_000L);
+        PoolDispatchTest.waitUntilBusy(pool, 1);
+        long t0 = System.nanoTime();
+        pool.close(Duration.ofMillis(300));
+        assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0)).isLessThan(3000);
+        ExecutionException e = assertThrows(ExecutionException.class, () -> stuck.get(2, TimeUnit.SECONDS));
+        assertThat(e.getCause()).isInstanceOf(PoolClosedException.class).hasMessageContaining("drain-timeout");
+        assertThat(Procs.aliveWithEnv(Workers.RUN_TAG, tag)).isEmpty();
+    }
+
+    @Test
+    void recycleTakesOnlyAPidOfThisPool() throws Exception {
+        WorkerPool pool = ready(PoolConfig.builder("mine", PhpWorkers.testWorker(Workers.newTag()).build()).size(2)
+                .build());
+        WorkerPool other = ready(PoolConfig.builder("theirs", PhpWorkers.testWorker(Workers.newTag()).build())
+                .size(1).build());
+        Process bystander = new ProcessBuilder("sleep", "60").start();
+        try {
+            int theirs = pids(other).iterator().next();
+            assertThat(pool.recycle(theirs)).isFalse();
+            assertThat(pool.recycle((int) bystander.pid())).isFalse();
+            assertThat(pool.recycle(1)).isFalse();
+            assertThat(bystander.isAlive()).isTrue();
+            assertThat(Procs.alive(theirs)).isTrue();
+
+            Set<Integer> before = pids(pool);
+            int victim = before.iterator().next();
+            assertThat(pool.recycle(victim)).isTrue();
+            Procs.await(Duration.ofSeconds(10), "victim replaced", () -> {
+                Set<Integer> now = pids(pool);
+                return !now.contains(victim) && now.size() == 2 && pool.snapshot().ready() == 2;
+            });
+            Set<Integer> kept = new HashSet<>(before);
+            kept.remove(victim);
+            assertThat(pids(pool)).containsAll(kept);
+            assertThat(pool.snapshot().exits().get(ExitReason.RECYCLE)).isEqualTo(1);
+        } finally {
+            bystander.destroyForcibly();
+            pool.close();
+            other.close();
+        }
+    }
+
+    @Test
+    void aWorkerPrintingTenMegabytesKeepsServing(@TempDir Path tmp) throws Exception {
+        Path out = tmp.resolve("worker.out");
+        WorkerPool pool = ready(PoolConfig.builder("noisy", PhpWorkers.testWorker(Workers.newTag())
+                .output(OutputPolicy.appendTo(out)).build()).size(1).build());
+        try {
+            for (int i = 0; i < 10; i++) {
+                assertThat(pool.call("print", 1024L * 1024)).isEqualTo("printed");
+                assertThat(pool.call("echo", i)).isEqualTo((long) i);
+            }
+            Procs.await(Duration.ofSeconds(10), "output drained", () -> {
+                try {
+                    return Files.lines(out).count() >= 160;
+                } catch (java.io.IOException e) {
+                    return false;
+                }
+            });
+        } finally {
+            pool.close();
+        }
+    }
+}

@@ -1,0 +1,186 @@
+package dev.folk.core.pool;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import dev.folk.core.supervision.Supervisor;
+import dev.folk.core.testing.Workers;
+
+/** Which worker a call gets, how long it may wait, what comes back. */
+class PoolDispatchTest {
+
+    private static Supervisor supervisor;
+
+    @BeforeAll
+    static void start() {
+        supervisor = new Supervisor();
+    }
+
+    @AfterAll
+    static void stop() {
+        supervisor.close();
+    }
+
+    private static WorkerPool pool(String name, PoolConfig.Builder config) {
+        WorkerPool pool = WorkerPool.start(config.build(), supervisor);
+        assertThat(pool.awaitReady(pool.config().size(), Duration.ofSeconds(10))).as("pool ready").isTrue();
+        return pool;
+    }
+
+    private static PoolConfig.Builder config(String name, int size) {
+        return PoolConfig.builder(name, PhpWorkers.testWorker(Workers.newTag()).build()).size(size);
+    }
+
+    @Test
+    void resultsComeBackAsMappedValuesAndTyped() {
+        WorkerPool pool = pool("values", config("values", 1));
+        try {
+            Map<String, Object> params = Map.of("s", "text", "n", 42L, "list", List.of(1L, 2L), "bin",
+                    new byte[] {0, (byte) 0xff});
+            @SuppressWarnings("unchecked")
+            Map<Object, Object> back = (Map<Object, Object>) pool.call("echo", params);
+            assertThat(back).containsEntry("s", "text").containsEntry("n", 42L).containsEntry("list", List.of(1L, 2L));
+            // PHP sends binary back as str; invalid UTF-8 stays bytes
+            assertThat((byte[]) back.get("bin")).containsExactly(0, (byte) 0xff);
+            assertThat(pool.call("pid", null, Long.class)).isPositive();
+            assertThat(pool.call("echo", "x", String.class)).isEqualTo("x");
+            assertThat(pool.call("echo", "x", byte[].class)).containsExactly('x');
+            assertThat(pool.call("echo", List.of(), Map.class)).as("PHP's empty array read as a map").isEmpty();
+        } finally {
+            pool.close();
+        }
+    }
+
+    @Test
+    void applicationErrorsNameTheCodeAndLeaveTheWorkerServing() {
+        WorkerPool pool = pool("errors", config("errors", 1));
+        try {
+            long pid = pool.call("pid", null, Long.class);
+            WorkerErrorException missing = assertThrows(WorkerErrorException.class, () -> pool.call("nope", null));
+            assertThat(missing.code()).isEqualTo(-32601);
+            assertThat(missing.methodNotFound()).isTrue();
+            assertThat(missing.getMessage()).contains("'nope'", "'errors'", "worker " + pid, "-32601");
+            WorkerErrorException thrown = assertThrows(WorkerErrorException.class, () -> pool.call("throw", "boom"));
+            assertThat(thrown.code()).isEqualTo(-32603);
+            assertThat(thrown.remoteMessage()).isEqualTo("boom");
+            assertThat(pool.call("pid", null, Long.class)).as("same worker still serving").isEqualTo(pid);
+            assertThat(pool.snapshot().calls()).containsEntry(CallOutcome.APPLICATION_ERROR, 2L);
+        } finally {
+            pool.close();
+        }
+    }
+
+    @Test
+    void aRequestOverTheFrameLimitIsRejectedBeforeAnythingIsSent() {
+        WorkerPool pool = pool("large", config("large", 1).maxFrameLength(1024));
+        try {
+            long pid = pool.call("pid", null, Long.class);
+            RequestTooLargeException e = assertThrows(RequestTooLargeException.class,
+                    () -> pool.call("echo", "x".repeat(2000)));
+            assertThat(e.limit()).isEqualTo(1024);
+            assertThat(e.size()).isGreaterThan(2000);
+            assertThat(e.getMessage()).contains("'echo'", "'large'", "1024");
+            assertThat(pool.call("echo", "small")).isEqualTo("small");
+            assertThat(pool.call("pid", null, Long.class)).as("worker unharmed").isEqualTo(pid);
+        } finally {
+            pool.close();
+        }
+    }
+
+    @Test
+    void aCallNeverWaitsForABusyWorkerWhileAnotherIsIdle() throws Exception {
+        WorkerPool pool = pool("idle-first", config("idle-first", 2));
+        try {
+            CompletableFuture<Object> slow = pool.callAsync("sleep", 2000L);
+            waitUntilBusy(pool, 1);
+            long t0 = System.nanoTime();
+            for (int i = 0; i < 50; i++) {
+                long c0 = System.nanoTime();
+                assertThat(pool.call("echo", i)).isEqualTo((long) i);
+                assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - c0)).as("call %d waited", i)
+                        .isLessThan(500);
+            }
+            assertThat(slow.isDone()).as("all 50 calls were served while the slow one ran").isFalse();
+            assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0)).isLessThan(1500);
+            assertThat(slow.get(5, TimeUnit.SECONDS)).isEqualTo(2000L);
+        } finally {
+            pool.close();
+        }
+    }
+
+    @Test
+    void aFullQueueRejectsAtOnceAndAnAcquireTimeoutFailsOnTime() throws Exception {
+        WorkerPool pool = pool("queue", config("queue", 1).maxQueue(1).acquireTimeout(Duration.ofMillis(600)));
+        try {
+            CompletableFuture<Object> busy = pool.callAsync("sleep", 2000L);
+            waitUntilBusy(pool, 1);
+            CompletableFuture<Object> queued = pool.callAsync("echo", "queued");
+            dev.folk.core.testing.Procs.await(Duration.ofSeconds(2), "one call queued", () -> pool.queueLength() == 1);
+
+            long t0 = System.nanoTime();
+            QueueFullException full = assertThrows(QueueFullException.class, () -> pool.call("echo", "rejected"));
+            long rejectMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+            assertThat(rejectMs).as("rejected at once").isLessThan(100);
+            assertThat(full.getMessage()).contains("'queue'", "max-queue");
+
+            ExecutionException timedOut = assertThrows(ExecutionException.class, () -> queued.get(5, TimeUnit.SECONDS));
+            assertThat(timedOut.getCause()).isInstanceOf(NoWorkerAvailableException.class);
+
+            t0 = System.nanoTime();
+            NoWorkerAvailableException e = assertThrows(NoWorkerAvailableException.class, () -> pool.call("echo", "x"));
+            long waitedMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+            assertThat(waitedMs).as("acquire timeout of 600 ms").isBetween(590L, 1600L);
+            assertThat(e.getMessage()).contains("acquire-timeout", "'queue'");
+            assertThat(busy.get(5, TimeUnit.SECONDS)).isEqualTo(2000L);
+            assertThat(pool.snapshot().calls()).containsEntry(CallOutcome.QUEUE_FULL, 1L)
+                    .containsEntry(CallOutcome.ACQUIRE_TIMEOUT, 2L);
+        } finally {
+            pool.close();
+        }
+    }
+
+    @Test
+    void asyncCallsWaitWithoutHoldingAThreadAndRunInFifoOrder() throws Exception {
+        WorkerPool pool = pool("async", config("async", 1).maxQueue(1000).acquireTimeout(Duration.ofSeconds(30)));
+        try {
+            int threadsBefore = Thread.activeCount();
+            List<CompletableFuture<Object>> futures = new ArrayList<>();
+            for (long i = 0; i < 500; i++) {
+                futures.add(pool.callAsync("seq", i));
+            }
+            assertThat(Thread.activeCount() - threadsBefore).as("threads for 500 queued async calls").isLessThan(10);
+            long previous = 0;
+            for (int i = 0; i < futures.size(); i++) {
+                List<?> seqAndParam = (List<?>) futures.get(i).get(20, TimeUnit.SECONDS);
+                assertThat(seqAndParam.get(1)).isEqualTo((long) i);
+                long seq = (Long) seqAndParam.get(0);
+                assertThat(seq).as("call %d reached the worker in submission order", i).isGreaterThan(previous);
+                previous = seq;
+            }
+        } finally {
+            pool.close();
+        }
+    }
+
+    static void waitUntilBusy(WorkerPool pool, int busy) {
+        dev.folk.core.testing.Procs.await(Duration.ofSeconds(5), busy + " busy",
+                () -> pool.snapshot().count(WorkerState.BUSY) >= busy);
+    }
+
+    static void awaitIdle(WorkerPool pool, int idle) {
+        dev.folk.core.testing.Procs.await(Duration.ofSeconds(10), idle + " idle",
+                () -> pool.snapshot().count(WorkerState.IDLE) >= idle);
+    }
+}

@@ -1,0 +1,237 @@
+package dev.folk.core.pool;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import java.lang.management.ManagementFactory;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import dev.folk.core.os.Os;
+import dev.folk.core.supervision.Supervisor;
+import dev.folk.core.supervision.WorkerSpec;
+import dev.folk.core.testing.Procs;
+import dev.folk.core.testing.Workers;
+
+/** Workers that break the protocol, hang, crash or die: each call fails cleanly and the pool recovers. */
+class PoolFaultTest {
+
+    private static Supervisor supervisor;
+
+    @TempDir
+    Path tmp;
+
+    @BeforeAll
+    static void start() {
+        supervisor = new Supervisor();
+    }
+
+    @AfterAll
+    static void stop() {
+        supervisor.close();
+    }
+
+    /** A one-worker pool whose first worker misbehaves in {@code mode}; replacements behave. */
+    private WorkerPool misbehavingOnce(String mode, PoolConfig.Builder extra) {
+        WorkerSpec spec = PhpWorkers.rawWorker(Workers.newTag(), mode, tmp.resolve(mode + ".marker").toString())
+                .build();
+        PoolConfig.Builder b = extra != null ? extra : PoolConfig.builder(mode, spec);
+        WorkerPool pool = WorkerPool.start(b.size(1).build(), supervisor);
+        return pool;
+    }
+
+    private static long elapsedMs(long t0) {
+        return TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+    }
+
+    private static void assertBackToFullSize(WorkerPool pool) {
+        Procs.await(Duration.ofSeconds(10), "pool '" + pool.name() + "' back to full size",
+                () -> pool.snapshot().ready() == pool.config().size());
+        assertThat(pool.call("echo", "after")).isEqualTo("after");
+    }
+
+    @Test
+    void aWrongMsgidFailsTheCallAsAProtocolErrorAndTheWorkerIsReplaced() {
+        WorkerPool pool = misbehavingOnce("wrong-msgid", null);
+        try {
+            assertThat(pool.awaitReady(1, Duration.ofSeconds(10))).isTrue();
+            int pid = pool.snapshot().workers().get(0).pid();
+            long t0 = System.nanoTime();
+            WorkerProtocolException e = assertThrows(WorkerProtocolException.class, () -> pool.call("echo", "x"));
+            assertThat(elapsedMs(t0)).isLessThan(1000);
+            assertThat(e.pid()).isEqualTo(pid);
+            assertThat(e.getMessage()).contains("msgid", "'wrong-msgid'", "worker " + pid);
+            assertBackToFullSize(pool);
+            Procs.await(Duration.ofSeconds(5), "exit recorded as protocol-error",
+                    () -> pool.snapshot().exits().get(ExitReason.PROTOCOL_ERROR) == 1L);
+            Procs.await(Duration.ofSeconds(5), "the bad worker is reaped", () -> !Procs.alive(pid));
+        } finally {
+            pool.close();
+        }
+    }
+
+    @Test
+    void announcedTwoGigabyteFrameIsRefusedWithoutAllocatingIt() {
+        WorkerPool pool = misbehavingOnce("huge-frame", null);
+        try {
+            assertThat(pool.awaitReady(1, Duration.ofSeconds(10))).isTrue();
+            com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+            long before = threads.getCurrentThreadAllocatedBytes();
+            long t0 = System.nanoTime();
+            WorkerProtocolException e = assertThrows(WorkerProtocolException.class, () -> pool.call("echo", "x"));
+            long allocated = threads.getCurrentThreadAllocatedBytes() - before;
+            assertThat(elapsedMs(t0)).isLessThan(1000);
+            assertThat(e.getCause()).hasMessageContaining("2147483647");
+            assertThat(allocated).as("bytes allocated by the failing call").isLessThan(8L * 1024 * 1024);
+            assertBackToFullSize(pool);
+        } finally {
+            pool.close();
+        }
+    }
+
+    @Test
+    void zeroLengthFrameAndGarbageAreProtocolErrors() {
+        for (String mode : List.of("zero-frame", "garbage")) {
+            WorkerPool pool = misbehavingOnce(mode, null);
+            try {
+                assertThat(pool.awaitReady(1, Duration.ofSeconds(10))).isTrue();
+                long t0 = System.nanoTime();
+                assertThrows(WorkerProtocolException.class, () -> pool.call("echo", "x"), mode);
+                assertThat(elapsedMs(t0)).as(mode).isLessThan(1000);
+                assertBackToFullSize(pool);
+            } finally {
+                pool.close();
+            }
+        }
+    }
+
+    @Test
+    void aWorkerThatDiesMidCallFailsItWithItsExitStatus() {
+        WorkerPool pool = misbehavingOnce("die-mid-call", null);
+        try {
+            assertThat(pool.awaitReady(1, Duration.ofSeconds(10))).isTrue();
+            long t0 = System.nanoTime();
+            WorkerCrashedException e = assertThrows(WorkerCrashedException.class, () -> pool.call("echo", "x"));
+            assertThat(elapsedMs(t0)).isLessThan(1000);
+            assertThat(e.exit()).isEqualTo("exit 9");
+            assertThat(e.getMessage()).contains("crashed", "exit 9", "'die-mid-call'");
+            assertBackToFullSize(pool);
+            assertThat(pool.snapshot().exits()).containsEntry(ExitReason.CRASH, 1L);
+        } finally {
+            pool.close();
+        }
+    }
+
+    @Test
+    void aWorkerThatNeverSaysReadyIsStoppedAtTheBootTimeoutAndReplaced() {
+        WorkerSpec spec = PhpWorkers.rawWorker(Workers.newTag(), "never-ready", tmp.resolve("nr.marker").toString())
+                .build();
+        WorkerPool pool = WorkerPool.start(PoolConfig.builder("never-ready", spec).size(1)
+                .bootTimeout(Duration.ofMillis(800)).acquireTimeout(Duration.ofMillis(300)).build(), supervisor);
+        try {
+            long t0 = System.nanoTime();
+            NoWorkerAvailableException e = assertThrows(NoWorkerAvailableException.class, () -> pool.call("echo", "x"));
+            assertThat(elapsedMs(t0)).isBetween(290L, 1300L);
+            assertThat(e.getMessage()).contains("1 starting");
+            assertThat(pool.awaitReady(1, Duration.ofSeconds(10))).isTrue();
+            assertThat(elapsedMs(t0)).as("replaced after the 800 ms boot timeout").isGreaterThanOrEqualTo(800);
+            assertThat(pool.snapshot().bootFailures()).isEqualTo(1);
+            assertThat(pool.snapshot().lastFailure()).contains("boot-timeout");
+            assertBackToFullSize(pool);
+        } finally {
+            pool.close();
+        }
+    }
+
+    @Test
+    void aPhpFatalErrorIsACrashAndTheNextCallSucceeds() {
+        WorkerPool pool = WorkerPool.start(PoolConfig.builder("fatal", PhpWorkers.testWorker(Workers.newTag()).build())
+                .size(1).build(), supervisor);
+        try {
+            assertThat(pool.awaitReady(1, Duration.ofSeconds(10))).isTrue();
+            WorkerCrashedException e = assertThrows(WorkerCrashedException.class, () -> pool.call("fatal", null));
+            assertThat(e.exit()).isEqualTo("exit 255");
+            assertThat(pool.call("echo", "next")).isEqualTo("next");
+        } finally {
+            pool.close();
+        }
+    }
+
+    @Test
+    void execTimeoutKillsTheWorkerAndItsChildAndTheNextCallSucceeds() {
+        String tag = Workers.newTag();
+        WorkerPool pool = WorkerPool.start(PoolConfig.builder("timeout", PhpWorkers.testWorker(tag).build()).size(1)
+                .execTimeout(Duration.ofSeconds(1)).build(), supervisor);
+        try {
+            assertThat(pool.awaitReady(1, Duration.ofSeconds(10))).isTrue();
+            int pid = pool.snapshot().workers().get(0).pid();
+            long t0 = System.nanoTime();
+            ExecTimeoutException e = assertThrows(ExecTimeoutException.class,
+                    () -> pool.call("sleep_with_child", 60L));
+            long ms = elapsedMs(t0);
+            assertThat(ms).as("exec-timeout 1 s, plus at most 1 s").isBetween(1000L, 2000L);
+            assertThat(e.pid()).isEqualTo(pid);
+            assertThat(e.getMessage()).contains("exec-timeout", "'sleep_with_child'", "'timeout'");
+            assertThat(pool.call("echo", "next")).isEqualTo("next");
+            Procs.await(Duration.ofSeconds(5), "worker and its sleep child gone",
+                    () -> !Procs.alive(pid) && Procs.aliveWithEnv(Workers.RUN_TAG, tag).size() == 1);
+            Procs.await(Duration.ofSeconds(5), "exit recorded as exec-timeout",
+                    () -> pool.snapshot().exits().get(ExitReason.EXEC_TIMEOUT) == 1L);
+        } finally {
+            pool.close();
+        }
+    }
+
+    @Test
+    void anIdleWorkerKilledBehindThePoolsBackIsReplacedAndCallsStillSucceed() {
+        WorkerPool pool = WorkerPool.start(PoolConfig.builder("killed", PhpWorkers.testWorker(Workers.newTag()).build())
+                .size(2).build(), supervisor);
+        try {
+            assertThat(pool.awaitReady(2, Duration.ofSeconds(10))).isTrue();
+            for (int round = 0; round < 10; round++) {
+                List<WorkerInfo> workers = pool.snapshot().workers();
+                int victim = workers.get(round % workers.size()).pid();
+                assertThat(Procs.alive(victim)).isTrue();
+                new ProcessBuilder("kill", "-KILL", Integer.toString(victim)).inheritIO().start().waitFor();
+                // Calls right after the kill must not fail: a dead idle worker is dropped, and a request
+                // that could not be delivered is retried on another worker.
+                for (int i = 0; i < 20; i++) {
+                    assertThat(pool.call("echo", i)).isEqualTo((long) i);
+                }
+                Procs.await(Duration.ofSeconds(10), "back to 2", () -> pool.snapshot().ready() == 2);
+            }
+            assertThat(pool.snapshot().calls()).containsEntry(CallOutcome.WORKER_CRASHED, 0L);
+            assertThat(pool.snapshot().exits().get(ExitReason.CRASH)).isEqualTo(10L);
+        } catch (Exception e) {
+            throw new AssertionError(e);
+        } finally {
+            pool.close();
+        }
+    }
+
+    @Test
+    void idleWorkersKillSignalIsRecordedAsTheirExit() throws Exception {
+        WorkerPool pool = WorkerPool.start(PoolConfig.builder("exit-status", PhpWorkers.testWorker(Workers.newTag())
+                .build()).size(1).build(), supervisor);
+        try {
+            assertThat(pool.awaitReady(1, Duration.ofSeconds(10))).isTrue();
+            int pid = pool.snapshot().workers().get(0).pid();
+            supervisor.workers().stream().filter(w -> w.pid() == pid).findFirst()
+                    .ifPresent(w -> supervisor.signal(w, Os.SIGKILL));
+            Procs.await(Duration.ofSeconds(5), "exit recorded", () -> !pool.snapshot().recentExits().isEmpty());
+            ExitRecord exit = pool.snapshot().recentExits().get(0);
+            assertThat(exit.pid()).isEqualTo(pid);
+            assertThat(exit.reason()).isEqualTo(ExitReason.CRASH);
+            assertThat(exit.status()).isEqualTo("killed by SIGKILL");
+        } finally {
+            pool.close();
+        }
+    }
+}

@@ -1,0 +1,201 @@
+package dev.folk.core.pool;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.Collectors;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import dev.folk.core.supervision.Supervisor;
+import dev.folk.core.supervision.WorkerSpec;
+import dev.folk.core.testing.Procs;
+import dev.folk.core.testing.Workers;
+
+/** Soft recycling (jobs, lifetime, idleness, memory) and the boot back-off. */
+class PoolRecyclingTest {
+
+    private static Supervisor supervisor;
+
+    @BeforeAll
+    static void start() {
+        supervisor = new Supervisor();
+    }
+
+    @AfterAll
+    static void stop() {
+        supervisor.close();
+    }
+
+    private static WorkerPool ready(PoolConfig config) {
+        WorkerPool pool = WorkerPool.start(config, supervisor);
+        assertThat(pool.awaitReady(config.size(), Duration.ofSeconds(10))).as("pool ready").isTrue();
+        return pool;
+    }
+
+    private static Set<Integer> pids(WorkerPool pool) {
+        return pool.snapshot().workers().stream().map(WorkerInfo::pid).collect(Collectors.toSet());
+    }
+
+    /**
+     * 64 callers through 4 workers recycled every ~100 calls: every result right, no failed call.
+     * (At max-jobs 100, 2 500 recycles take some 256 000 calls; 64 x 4 100 gives ~2 620.)
+     */
+    @Test
+    void sixtyFourThreadsThroughFourWorkersRecycledEveryHundredJobsNeverFailACall() throws Exception {
+        int threads = 64;
+        int callsPerThread = 4100;
+        PoolConfig config = PoolConfig.builder("recycle", PhpWorkers.testWorker(Workers.newTag()).build()).size(4)
+                .maxJobs(100).maxQueue(threads).build();
+        WorkerPool pool = ready(config);
+        long bound = config.acquireTimeout().plus(config.execTimeout()).plusSeconds(1).toNanos();
+        AtomicLong slowest = new AtomicLong();
+        ExecutorService executor = Executors.newFixedThreadPool(threads);
+        try {
+            List<Future<Integer>> results = new ArrayList<>();
+            for (int t = 0; t < threads; t++) {
+                int thread = t;
+                results.add(executor.submit(() -> {
+                    int correct = 0;
+                    for (int i = 0; i < callsPerThread; i++) {
+                        String value = thread + ":" + i;
+                        long t0 = System.nanoTime();
+                        Object back = pool.call("echo", value);
+                        slowest.accumulateAndGet(System.nanoTime() - t0, Math::max);
+                        if (value.equals(back)) {
+                            correct++;
+                        }
+                    }
+                    return correct;
+                }));
+            }
+            for (Future<Integer> f : results) {
+                assertThat(f.get(5, TimeUnit.MINUTES)).isEqualTo(callsPerThread);
+            }
+            PoolSnapshot snapshot = pool.snapshot();
+            long total = (long) threads * callsPerThread;
+            assertThat(snapshot.calls().get(CallOutcome.SUCCESS)).isEqualTo(total);
+            assertThat(snapshot.calls().values().stream().mapToLong(Long::longValue).sum())
+                    .as("no call ended any other way").isEqualTo(total);
+            assertThat(snapshot.exits().get(ExitReason.MAX_JOBS)).as("recycles").isGreaterThanOrEqualTo(2500);
+            assertThat(snapshot.exits().get(ExitReason.CRASH)).isZero();
+            assertThat(slowest.get()).as("slowest call within acquire + exec timeout + 1 s").isLessThan(bound);
+        } finally {
+            executor.shutdownNow();
+            pool.close();
+        }
+    }
+
+    @Test
+    void workersAreRecycledAtTheirLifetimeWithJitter() {
+        WorkerPool pool = ready(PoolConfig.builder("lifetime", PhpWorkers.testWorker(Workers.newTag()).build())
+                .size(2).maxLifetime(Duration.ofMillis(700)).build());
+        try {
+            Set<Integer> first = pids(pool);
+            Procs.await(Duration.ofSeconds(10), "both first workers recycled for their lifetime",
+                    () -> pool.snapshot().exits().get(ExitReason.LIFETIME) >= 2 && pids(pool).stream()
+                            .noneMatch(first::contains));
+            assertThat(pool.call("echo", "still serving")).isEqualTo("still serving");
+        } finally {
+            pool.close();
+        }
+    }
+
+    @Test
+    void anIdleWorkerIsRecycledWhileABusyOneKeepsServing() {
+        WorkerPool pool = ready(PoolConfig.builder("idle", PhpWorkers.testWorker(Workers.newTag()).build()).size(2)
+                .maxIdle(Duration.ofMillis(300)).build());
+        try {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            // One caller keeps one worker warm (idle workers are handed out most-recent first).
+            while (pool.snapshot().exits().get(ExitReason.IDLE) < 1 && System.nanoTime() < deadline) {
+                assertThat(pool.call("echo", "warm")).isEqualTo("warm");
+            }
+            PoolSnapshot s = pool.snapshot();
+            assertThat(s.exits().get(ExitReason.IDLE)).isGreaterThanOrEqualTo(1);
+            assertThat(s.calls().get(CallOutcome.SUCCESS)).isEqualTo(s.calls().values().stream()
+                    .mapToLong(Long::longValue).sum());
+        } finally {
+            pool.close();
+        }
+    }
+
+    @Test
+    void aWorkerOverMaxMemoryIsRecycledAfterItsCurrentCall() throws Exception {
+        WorkerPool pool = ready(PoolConfig.builder("memory", PhpWorkers.testWorker(Workers.newTag()).build()).size(1)
+                .maxMemoryBytes(96L * 1024 * 1024).memoryCheckInterval(Duration.ofMillis(100)).build());
+        try {
+            int pid = pids(pool).iterator().next();
+            assertThat(pool.call("alloc", 150L, Long.class)).isGreaterThan(150L * 1024 * 1024);
+            // Busy now, for longer than several samples: the call must still complete (the limit is soft).
+            assertThat(pool.call("sleep", 600L)).isEqualTo(600L);
+            Procs.await(Duration.ofSeconds(10), "the big worker recycled",
+                    () -> pool.snapshot().exits().get(ExitReason.MEMORY) == 1 && !pids(pool).contains(pid));
+            ExitRecord exit = pool.snapshot().recentExits().get(0);
+            assertThat(exit.pid()).isEqualTo(pid);
+            assertThat(exit.status()).as("stopped cleanly by closing fd 3").isEqualTo("exit 0");
+            assertThat(pool.call("echo", "fresh")).isEqualTo("fresh");
+        } finally {
+            pool.close();
+        }
+    }
+
+    @Test
+    void failedBootsBackOffExponentiallyMarkThePoolBrokenAndRecoverWhenTheWorkerIsFixed(@TempDir Path tmp)
+            throws Exception {
+        Path fixed = tmp.resolve("fixed");
+        // Exits at once until the file "fixed" exists, then runs the real worker.
+        WorkerSpec spec = WorkerSpec.builder("sh").name("flaky").args("-c",
+                "[ -e \"$1\" ] || exit 3; exec php \"$2\"", "sh", fixed.toString(),
+                PhpWorkers.TEST_WORKER.toString()).environment(Workers.RUN_TAG, Workers.newTag()).build();
+        WorkerPool pool = WorkerPool.start(PoolConfig.builder("flaky", spec).size(2)
+                .backoffInitial(Duration.ofMillis(50)).backoffMax(Duration.ofMillis(400)).brokenThreshold(4)
+                .build(), supervisor);
+        try {
+            Procs.await(Duration.ofSeconds(10), "pool BROKEN", () -> pool.state() == PoolState.BROKEN);
+            long failuresAtBroken = pool.snapshot().bootFailures();
+            long t0 = System.nanoTime();
+            Procs.await(Duration.ofSeconds(5), "two more seconds", () -> System.nanoTime() - t0 > 2_000_000_000L);
+            long inTwoSeconds = pool.snapshot().bootFailures() - failuresAtBroken;
+            // At the 400 ms cap (with jitter 200..400 ms), two slots retry at most ~20 times in 2 s;
+            // without back-off a failing php start (~20 ms) would be retried some 200 times.
+            assertThat(inTwoSeconds).as("boot attempts in 2 s while BROKEN").isBetween(2L, 24L);
+            assertThat(pool.lastFailure()).contains("before control.ready");
+            assertThat(pool.snapshot().ready()).isZero();
+
+            Files.createFile(fixed);
+            assertThat(pool.awaitReady(2, Duration.ofSeconds(10))).isTrue();
+            assertThat(pool.state()).isEqualTo(PoolState.RUNNING);
+            assertThat(pool.call("echo", "recovered")).isEqualTo("recovered");
+        } finally {
+            pool.close();
+        }
+    }
+
+    @Test
+    void aMissingExecutableIsABootFailureThatBacksOff() {
+        WorkerPool pool = WorkerPool.start(PoolConfig.builder("missing",
+                WorkerSpec.builder("/nonexistent/php").build()).size(1).backoffInitial(Duration.ofMillis(20))
+                .backoffMax(Duration.ofMillis(200)).brokenThreshold(3).build(), supervisor);
+        try {
+            Procs.await(Duration.ofSeconds(5), "pool BROKEN", () -> pool.state() == PoolState.BROKEN);
+            assertThat(pool.lastFailure()).contains("/nonexistent/php", "ENOENT");
+            assertThat(pool.snapshot().spawns()).isZero();
+        } finally {
+            pool.close();
+        }
+    }
+}

@@ -1,0 +1,51 @@
+<?php
+// The worker the pool tests drive: our PHP library plus methods that misbehave on request.
+declare(strict_types=1);
+
+require __DIR__ . '/../../../../../folk-worker-php/src/main/php/autoload.php';
+
+use Folk\Worker\Worker;
+
+$worker = new Worker();
+$worker->register('pid', fn () => getmypid());
+// The order in which this worker received its calls: [n-th call, params].
+$worker->register('seq', function ($params) {
+    static $n = 0;
+    return [++$n, $params];
+});
+$worker->register('sleep', function ($ms) {
+    usleep((int) $ms * 1000);
+    return $ms;
+});
+// Starts a child in our process group, then sleeps: an exec timeout must take both.
+$worker->register('sleep_with_child', function ($seconds) {
+    exec('sleep ' . (int) $seconds . ' > /dev/null 2>&1 &');
+    sleep((int) $seconds);
+    return 'woke';
+});
+$worker->register('exit', function ($code) {
+    exit((int) $code);
+});
+// A real fatal error (memory exhaustion cannot be caught): the PHP process dies with exit 255.
+$worker->register('fatal', function () {
+    ini_set('memory_limit', '32M');
+    return strlen(str_repeat('x', 64 * 1024 * 1024));
+});
+$worker->register('throw', function ($message) {
+    throw new RuntimeException((string) $message);
+});
+// Prints $bytes bytes to stdout in 64 KiB lines, then answers.
+$worker->register('print', function ($bytes) {
+    $line = str_repeat('x', 65535) . "\n";
+    for ($left = (int) $bytes; $left > 0; $left -= 65536) {
+        echo $left >= 65536 ? $line : str_repeat('y', $left);
+    }
+    return 'printed';
+});
+// Grows resident memory by $mb MiB and keeps it (a leak, as far as the pool can tell).
+$worker->register('alloc', function ($mb) {
+    static $hoard = [];
+    $hoard[] = str_repeat('m', (int) $mb * 1024 * 1024);
+    return memory_get_usage(true);
+});
+$worker->run();
