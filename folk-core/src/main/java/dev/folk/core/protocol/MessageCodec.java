@@ -50,6 +50,8 @@ public final class MessageCodec {
      * the read system call; grown on demand, never beyond {@value #READ_BUFFER_SIZE} bytes.
      */
     private byte[] decodeArray = new byte[1024];
+    /** Bytes read but not yet consumed, at the start of {@link #readBuffer}. */
+    private int buffered;
 
     public MessageCodec(String peer) {
         this(DEFAULT_MAX_FRAME_LENGTH, peer);
@@ -189,16 +191,17 @@ public final class MessageCodec {
      * @throws ProtocolException      for a zero-length frame or a malformed payload
      */
     public Message readMessage(ReadableByteChannel channel) throws IOException {
-        ByteBuffer buffer = readBuffer;
-        buffer.clear().limit(FrameOutput.HEADER_LENGTH);
-        int got = fill(channel, buffer);
-        if (got == 0) {
-            throw new EOFException(peer + " closed the channel");
+        try {
+            return readFrame(channel);
+        } catch (IOException | RuntimeException e) {
+            buffered = 0; // the stream is out of sync: never decode its leftovers as a next frame
+            throw e;
         }
-        if (got < FrameOutput.HEADER_LENGTH) {
-            throw new EOFException("Channel to " + peer + " closed after " + got + " of 4 header bytes");
-        }
-        long length = buffer.getInt(0) & 0xFFFF_FFFFL;
+    }
+
+    private Message readFrame(ReadableByteChannel channel) throws IOException {
+        ensureBuffered(channel, FrameOutput.HEADER_LENGTH, FrameOutput.HEADER_LENGTH);
+        long length = readBuffer.getInt(0) & 0xFFFF_FFFFL;
         if (length == 0) {
             throw new ProtocolException(peer, "zero-length frame");
         }
@@ -206,16 +209,14 @@ public final class MessageCodec {
             throw FrameTooLargeException.incoming(peer, length, maxFrameLength);
         }
         int size = (int) length;
-        if (size > buffer.capacity()) {
+        int frame = FrameOutput.HEADER_LENGTH + size;
+        if (frame > readBuffer.capacity()) {
             return reader.read(readLarge(channel, size), 0, size);
         }
-        buffer.clear().limit(size);
-        got = fill(channel, buffer);
-        if (got < size) {
-            throw truncated(got, size);
-        }
+        ensureBuffered(channel, frame, size);
         byte[] array = decodeArray(size);
-        buffer.get(0, array, 0, size);
+        readBuffer.get(FrameOutput.HEADER_LENGTH, array, 0, size);
+        consume(frame);
         return reader.read(array, 0, size);
     }
 
@@ -251,10 +252,13 @@ public final class MessageCodec {
      */
     private byte[] readLarge(ReadableByteChannel channel, int size) throws IOException {
         byte[] payload = new byte[size];
+        // A large frame fills the buffer, so what is buffered after its header is all its own.
+        int got = buffered - FrameOutput.HEADER_LENGTH;
+        readBuffer.get(FrameOutput.HEADER_LENGTH, payload, 0, got);
+        buffered = 0;
         ByteBuffer buffer = readBuffer;
-        int got = 0;
         while (got < size) {
-            buffer.clear().limit(Math.min(buffer.capacity(), size - got));
+            buffer.clear().limit(Math.min(buffer.capacity(), size - got)); // never past this frame
             int n = read(channel, buffer);
             if (n < 0) {
                 throw truncated(got, size);
@@ -265,12 +269,39 @@ public final class MessageCodec {
         return payload;
     }
 
-    /** Reads until the buffer is full or the stream ends; returns the buffer's position. */
-    private int fill(ReadableByteChannel channel, ByteBuffer buffer) throws IOException {
-        while (buffer.hasRemaining() && read(channel, buffer) >= 0) {
-            // keep reading
+    /**
+     * Reads until at least {@code need} bytes are buffered. Reads take whatever the channel has
+     * (up to the buffer's capacity), so a worker's whole response usually arrives in one system
+     * call; bytes past the current frame stay buffered for the next one.
+     */
+    private void ensureBuffered(ReadableByteChannel channel, int need, int payloadSize) throws IOException {
+        ByteBuffer buffer = readBuffer;
+        while (buffered < need) {
+            buffer.limit(buffer.capacity()).position(buffered);
+            int n = read(channel, buffer);
+            if (n < 0) {
+                if (buffered == 0) {
+                    throw new EOFException(peer + " closed the channel");
+                }
+                if (buffered < FrameOutput.HEADER_LENGTH) {
+                    throw new EOFException("Channel to " + peer + " closed after " + buffered + " of 4 header bytes");
+                }
+                throw truncated(buffered - FrameOutput.HEADER_LENGTH, payloadSize);
+            }
+            buffered += n;
         }
-        return buffer.position();
+    }
+
+    /** Drops the first {@code n} buffered bytes, moving any that follow to the front. */
+    private void consume(int n) {
+        int rest = buffered - n;
+        if (rest > 0) {
+            ByteBuffer tail = readBuffer.duplicate();
+            tail.limit(buffered).position(n);
+            readBuffer.clear();
+            readBuffer.put(tail);
+        }
+        buffered = rest;
     }
 
     /** One read that moves at least one byte, or -1 at end of stream. */
