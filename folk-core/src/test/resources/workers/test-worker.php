@@ -23,6 +23,19 @@ $worker->register('sleep_with_child', function ($seconds) {
     sleep((int) $seconds);
     return 'woke';
 });
+// Starts a long `sleep` child, then sleeps $ms: the child must not outlive the worker.
+$worker->register('child_then_sleep', function ($ms) {
+    exec('sleep 1000 > /dev/null 2>&1 &');
+    usleep((int) $ms * 1000);
+    return getmypid();
+});
+// Starts $n background jobs through a shell that exits at once: each job is orphaned.
+$worker->register('orphans', function ($n) {
+    for ($i = 0; $i < (int) $n; $i++) {
+        exec('sh -c "sleep 0.05 > /dev/null 2>&1 &"');
+    }
+    return (int) $n;
+});
 $worker->register('exit', function ($code) {
     exit((int) $code);
 });

@@ -44,6 +44,10 @@ public final class NativeOs implements Os {
         long syscall(long number, long arg1, long arg2);
 
         @SaveError
+        @Variadic(fixedCount = 1)
+        long syscall(long number, long arg1, long arg2, long arg3, long arg4);
+
+        @SaveError
         int wait4(int pid, @Out int[] status, int options, @Out long[] rusage);
 
         @SaveError
@@ -125,6 +129,7 @@ public final class NativeOs implements Os {
     private static final int SHUT_RDWR = 2;
     private static final int PR_SET_CHILD_SUBREAPER = 36;
     private static final long SYS_PIDFD_OPEN = 434; // the same number on every Linux architecture
+    private static final long SYS_PIDFD_SEND_SIGNAL = 424;
     private static final int EPOLL_CTL_ADD = 1;
     private static final int EPOLL_CTL_DEL = 2;
     private static final int EPOLLIN = 0x001;
@@ -334,6 +339,11 @@ public final class NativeOs implements Os {
             throw new OsException("pidfd_open(" + pid + ")", err);
         }
         return (int) fd;
+    }
+
+    @Override
+    public int pidfdSendSignal(int pidfd, int signal) {
+        return libc.syscall(SYS_PIDFD_SEND_SIGNAL, pidfd, signal, 0, 0) == 0 ? 0 : errno();
     }
 
     @Override

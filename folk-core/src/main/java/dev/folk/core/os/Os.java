@@ -48,6 +48,12 @@ public interface Os {
     int pidfdOpen(int pid);
 
     /**
+     * pidfd_send_signal(2): signals exactly the process the pidfd was opened on, even if its pid
+     * number has been reused since. Returns 0, or the errno (ESRCH once it has exited).
+     */
+    int pidfdSendSignal(int pidfd, int signal);
+
+    /**
      * wait4(2) on one pid. Returns null when {@code noHang} and the child has not exited yet.
      * Never waits for "any child": that would steal exit codes from the JDK's own Process objects.
      */

@@ -50,8 +50,13 @@ final class IoLoop implements Runnable {
     private final ByteBuffer readBuffer = ByteBuffer.allocateDirect(64 * 1024);
     private long nextToken = 1;
 
-    IoLoop(Os os, String threadName) {
+    /** Run on this thread about once a second (the supervisor's orphan reaping). */
+    private final Runnable tick;
+    private static final long TICK_NANOS = 1_000_000_000L;
+
+    IoLoop(Os os, String threadName, Runnable tick) {
         this.os = os;
+        this.tick = tick;
         this.epfd = os.epollCreate();
         this.wakeFd = os.eventFd();
         os.epollAdd(epfd, wakeFd, WAKE_TOKEN);
@@ -120,13 +125,24 @@ final class IoLoop implements Runnable {
     @Override
     public void run() {
         long[] tokens = new long[128];
+        long nextTick = System.nanoTime() + TICK_NANOS;
         try {
             while (running) {
                 runCommands();
                 if (!running) {
                     break;
                 }
-                int n = os.epollWait(epfd, tokens, -1);
+                long now = System.nanoTime();
+                if (now - nextTick >= 0) {
+                    try {
+                        tick.run();
+                    } catch (RuntimeException e) {
+                        log.warn("Supervisor housekeeping failed", e);
+                    }
+                    nextTick = System.nanoTime() + TICK_NANOS;
+                    now = System.nanoTime();
+                }
+                int n = os.epollWait(epfd, tokens, (int) Math.max(1, (nextTick - now) / 1_000_000));
                 for (int i = 0; i < n; i++) {
                     if (tokens[i] == WAKE_TOKEN) {
                         os.eventFdDrain(wakeFd);

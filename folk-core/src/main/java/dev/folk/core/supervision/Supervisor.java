@@ -61,10 +61,16 @@ public final class Supervisor implements AutoCloseable {
     private final AtomicBoolean closed = new AtomicBoolean();
     private final AtomicLong serials = new AtomicLong();
     private final Set<Path> leftoverSandboxes = ConcurrentHashMap.newKeySet();
+    private final WorkerStateFile stateFile;
+    private final byte[] runTag;
+    /** Groups of recently released workers: their zombie members may still need reaping. */
+    private final Set<Integer> releasedGroups = java.util.Collections.synchronizedSet(new java.util.LinkedHashSet<>());
+    /** Our children outside any worker group that carry our run tag (setsid escapees). */
+    private final Set<Integer> escapees = ConcurrentHashMap.newKeySet();
 
-    /** A supervisor on the native OS that makes the JVM a child subreaper. */
+    /** A supervisor on the native OS that makes the JVM a child subreaper, without a state file. */
     public Supervisor() {
-        this(NativeOs.get(), true);
+        this(builder());
     }
 
     /**
@@ -72,12 +78,69 @@ public final class Supervisor implements AutoCloseable {
      * @param subreaper  make the JVM a child subreaper so orphaned worker children can be reaped
      */
     public Supervisor(Os os, boolean subreaper) {
-        this.os = os;
+        this(builder().os(os).subreaper(subreaper));
+    }
+
+    private Supervisor(Builder b) {
+        this.os = b.os;
         this.runId = UUID.randomUUID().toString().replace("-", "").substring(0, 16);
-        if (subreaper && SUBREAPER_SET.compareAndSet(false, true) && !os.becomeSubreaper()) {
+        this.runTag = ProcFs.runTag(runId);
+        if (b.subreaper && SUBREAPER_SET.compareAndSet(false, true) && !os.becomeSubreaper()) {
             log.warn("Could not become a child subreaper; orphaned worker children are left to init");
         }
-        this.io = new IoLoop(os, "folk-supervisor-io");
+        this.stateFile = b.stateFile == null ? null : WorkerStateFile.open(b.stateFile, runId);
+        if (stateFile != null && stateFile.previous() != null) {
+            endPreviousRun(stateFile.previous());
+        }
+        this.io = new IoLoop(os, "folk-supervisor-io", this::reapOrphans);
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** Options of a {@link Supervisor}. */
+    public static final class Builder {
+        private Os os = NativeOs.get();
+        private boolean subreaper = true;
+        private Path stateFile;
+
+        private Builder() {
+        }
+
+        /** The system calls to use; tests wrap the native ones to count them. */
+        public Builder os(Os os) {
+            this.os = os;
+            return this;
+        }
+
+        /**
+         * Make the JVM a child subreaper (default true), so a worker's orphaned children are
+         * re-parented to us and reaped instead of lingering as zombies.
+         */
+        public Builder subreaper(boolean subreaper) {
+            this.subreaper = subreaper;
+            return this;
+        }
+
+        /**
+         * Where to record live worker groups (default: none). On start, groups a crashed previous
+         * run left behind are ended; see {@link WorkerStateFile}. Off, with a warning, when the
+         * location is not a private writable directory.
+         */
+        public Builder stateFile(Path stateFile) {
+            this.stateFile = stateFile;
+            return this;
+        }
+
+        public Supervisor build() {
+            return new Supervisor(this);
+        }
+    }
+
+    /** The state file in use, if any (it may be an alternate name when the requested one was taken). */
+    public java.util.Optional<Path> stateFile() {
+        return stateFile == null ? java.util.Optional.empty() : java.util.Optional.of(stateFile.path());
     }
 
     /** A random id for this supervisor's run, given to every worker as {@code FOLK_RUN_ID}. */
@@ -186,7 +249,14 @@ public final class Supervisor implements AutoCloseable {
         os.setNonBlocking(parentEnds.get(3));
         p.publish(pid, new WorkerChannel(os, parentEnds.get(0)), new WorkerChannel(os, parentEnds.get(1)), pidfd,
                 parentEnds.get(2), parentEnds.get(3), sandbox);
+        escapees.remove(pid); // the orphan reaper may have seen it, tagged, before it was published
         io.watch(p);
+        if (stateFile != null) {
+            ProcFs.Stat stat = ProcFs.stat(pid);
+            if (stat != null) {
+                stateFile.add(pid, stat.startTime());
+            }
+        }
 
         if (closed.get()) {
             // A shutdown began during the spawn: it may not have seen this worker published.
@@ -300,14 +370,24 @@ public final class Supervisor implements AutoCloseable {
         for (WorkerProcess p : reaped) {
             release(p);
         }
+        // Descendants that left their group (setsid) are out of the ladder's reach; they still
+        // carry our run tag in their environment.
+        endTagged(runTag, Math.max(deadline, System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(500)),
+                new java.util.HashSet<>());
         retryLeftoverSandboxes();
+        if (stateFile != null && registry.size() == 0) {
+            stateFile.close();
+        }
     }
 
-    /** Kill-and-reap-all, then stop the I/O thread. */
+    /** Kill-and-reap-all, then stop the I/O thread and release the state file. */
     @Override
     public void close() {
         killAndReapAll();
         io.stop(1000);
+        if (stateFile != null) {
+            stateFile.close();
+        }
     }
 
     /** Registers a JVM shutdown hook that calls {@link #killAndReapAll()}; returns it. */
@@ -331,6 +411,199 @@ public final class Supervisor implements AutoCloseable {
                 log.warn("Sandbox {} still cannot be removed: {}", dir, e.toString());
             }
         }
+    }
+
+    // --- what a crashed run left behind, and orphans ---
+
+    /**
+     * Ends what a previous run of this state file left: the groups whose leader still has the
+     * recorded start time (a recycled pid has another one and is left alone), and any process
+     * still carrying that run's tag (members whose leader died, setsid escapees).
+     */
+    private void endPreviousRun(WorkerStateFile.Previous previous) {
+        if (!previous.bootId().equals(ProcFs.bootId())) {
+            log.info("Worker state file {} is from an earlier boot: nothing of it can still run", stateFile);
+            return;
+        }
+        List<Integer> groups = new ArrayList<>();
+        previous.groups().forEach((pgid, startTime) -> {
+            ProcFs.Stat s = ProcFs.stat(pgid);
+            if (s != null && !s.zombie() && s.pgrp() == pgid && s.startTime() == startTime) {
+                groups.add(pgid);
+            }
+        });
+        for (int pgid : groups) {
+            os.kill(-pgid, Os.SIGTERM);
+            os.kill(-pgid, Os.SIGCONT);
+        }
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(1);
+        long pause = 1_000_000;
+        while (!ProcFs.withLiveMembers(new java.util.HashSet<>(groups)).isEmpty() && System.nanoTime() < deadline) {
+            LockSupport.parkNanos(pause);
+            pause = Math.min(pause * 2, MAX_PAUSE_NANOS);
+        }
+        for (int pgid : ProcFs.withLiveMembers(new java.util.HashSet<>(groups))) {
+            os.kill(-pgid, Os.SIGKILL);
+        }
+        // Leaders re-parented to us are now our zombies (their environment, and so their tag,
+        // is gone): reap them by pid, which their zombie still pins.
+        long leadersBy = System.nanoTime() + TimeUnit.SECONDS.toNanos(1);
+        for (int pgid : groups) {
+            while (true) {
+                try {
+                    if (os.wait4(pgid, true) != null || System.nanoTime() > leadersBy) {
+                        break;
+                    }
+                } catch (OsException notOurChild) {
+                    break; // its parent (init or another subreaper) reaps it
+                }
+                LockSupport.parkNanos(1_000_000);
+            }
+        }
+        Set<Integer> swept = new java.util.HashSet<>(groups);
+        int tagged = endTagged(ProcFs.runTag(previous.runId()), System.nanoTime() + TimeUnit.SECONDS.toNanos(1), swept);
+        // Members re-parented to us (we are a subreaper) die as our zombies: collect them now, and
+        // let the periodic reaper pick up any that end later.
+        rememberReleasedGroups(swept);
+        long reapBy = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(500);
+        while (reapZombies(swept) && System.nanoTime() < reapBy) {
+            LockSupport.parkNanos(5_000_000);
+        }
+        if (!groups.isEmpty() || tagged > 0) {
+            log.warn("Ended {} worker group(s) and {} tagged process(es) left behind by run {} (state file {})",
+                    groups.size(), tagged, previous.runId(), stateFile);
+        }
+    }
+
+    /**
+     * Ends every process whose environment carries {@code tag}: TERM, up to the deadline, then
+     * KILL; each is checked and signalled through a pidfd, so a pid reused in between is never
+     * hit. Those that are our children (re-parented to us) are reaped. Returns how many it found.
+     */
+    private int endTagged(byte[] tag, long deadline, Set<Integer> groups) {
+        int self = os.getpid();
+        java.util.Map<Integer, Integer> pidfds = new java.util.LinkedHashMap<>();
+        try {
+            for (int pid : ProcFs.pids()) {
+                if (pid == self || !ProcFs.environHas(pid, tag)) {
+                    continue;
+                }
+                int fd;
+                try {
+                    fd = os.pidfdOpen(pid);
+                } catch (OsException gone) {
+                    continue;
+                }
+                ProcFs.Stat stat = ProcFs.stat(pid);
+                if (fd >= 0 && stat != null && ProcFs.environHas(pid, tag)) {
+                    pidfds.put(pid, fd);
+                    groups.add(stat.pgrp());
+                } else {
+                    os.close(fd);
+                }
+            }
+        } catch (IOException e) {
+            log.warn("Cannot scan /proc for tagged processes: {}", e.toString());
+        }
+        if (pidfds.isEmpty()) {
+            return 0;
+        }
+        pidfds.values().forEach(fd -> {
+            os.pidfdSendSignal(fd, Os.SIGTERM);
+            os.pidfdSendSignal(fd, Os.SIGCONT);
+        });
+        long pause = 1_000_000;
+        while (System.nanoTime() < deadline && pidfds.values().stream().anyMatch(fd -> os.poll(fd, Os.POLLIN, 0) == 0)) {
+            LockSupport.parkNanos(pause);
+            pause = Math.min(pause * 2, MAX_PAUSE_NANOS);
+        }
+        pidfds.values().forEach(fd -> os.pidfdSendSignal(fd, Os.SIGKILL));
+        long reapBy = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(500);
+        pidfds.forEach((pid, fd) -> {
+            while (os.poll(fd, Os.POLLIN, 0) == 0 && System.nanoTime() < reapBy) {
+                LockSupport.parkNanos(1_000_000);
+            }
+            try {
+                os.wait4(pid, true); // ours if it was re-parented to us; ECHILD otherwise
+            } catch (OsException notOurs) {
+                // someone else's child: its parent reaps it
+            }
+            os.close(fd);
+        });
+        return pidfds.size();
+    }
+
+    /**
+     * Once a second on the I/O thread: reaps zombies among our children that belong to worker
+     * groups (orphans re-parented to us; leaders are left to {@link #terminate}) or that carried
+     * our run tag outside any group. Without it, a worker that keeps starting background jobs
+     * would fill the process table with zombies — the more so when the JVM is PID 1.
+     */
+    private void reapOrphans() {
+        Set<Integer> groups = new java.util.HashSet<>();
+        for (WorkerProcess p : registry.snapshot()) {
+            if (p.state() != State.STARTING) {
+                groups.add(p.pgid());
+            }
+        }
+        synchronized (releasedGroups) {
+            groups.addAll(releasedGroups);
+        }
+        reapZombies(groups);
+    }
+
+    /**
+     * Reaps our zombie children that are members (never leaders) of {@code groups}, and those
+     * that carried our run tag outside any group. A worker leader is reaped by {@link #terminate}
+     * alone: here a group leader is never taken on the strength of its group id, which a fresh,
+     * not yet published worker may share with a released one. Returns whether any child in
+     * those groups is still alive.
+     */
+    private boolean reapZombies(Set<Integer> groups) {
+        Set<Integer> children = ProcFs.ownChildren();
+        if (children.isEmpty()) {
+            escapees.clear();
+            return false;
+        }
+        Set<Integer> leaders = new java.util.HashSet<>();
+        for (WorkerProcess p : registry.snapshot()) {
+            leaders.add(p.pid());
+        }
+        boolean alive = false;
+        for (int child : children) {
+            if (leaders.contains(child)) {
+                continue;
+            }
+            ProcFs.Stat s = ProcFs.stat(child);
+            if (s == null) {
+                continue;
+            }
+            if (s.zombie()) {
+                boolean member = groups.contains(s.pgrp()) && s.pgrp() != child;
+                if (member || escapees.remove(child) && !registeredPid(child)) {
+                    try {
+                        os.wait4(child, true);
+                    } catch (OsException alreadyReaped) {
+                        // a concurrent sweep got it
+                    }
+                }
+            } else if (groups.contains(s.pgrp())) {
+                alive = true;
+            } else if (!escapees.contains(child) && ProcFs.environHas(child, runTag)) {
+                escapees.add(child);
+            }
+        }
+        escapees.retainAll(children);
+        return alive;
+    }
+
+    private boolean registeredPid(int pid) {
+        for (WorkerProcess p : registry.snapshot()) {
+            if (p.pid() == pid || p.state() == State.STARTING) {
+                return true; // a spawn in flight could be this pid: leave it alone this time
+            }
+        }
+        return false;
     }
 
     // --- the ladder's steps ---
@@ -358,7 +631,7 @@ public final class Supervisor implements AutoCloseable {
             return false;
         }
         long pause = 500_000;
-        while (ProcGroups.hasLiveMembers(p.pgid())) {
+        while (ProcFs.hasLiveMembers(p.pgid())) {
             long left = deadline - System.nanoTime();
             if (left <= 0) {
                 return false;
@@ -459,6 +732,15 @@ public final class Supervisor implements AutoCloseable {
         }
     }
 
+    private void rememberReleasedGroups(Set<Integer> pgids) {
+        synchronized (releasedGroups) {
+            releasedGroups.addAll(pgids);
+            while (releasedGroups.size() > 1024) {
+                releasedGroups.remove(releasedGroups.iterator().next());
+            }
+        }
+    }
+
     private void release(WorkerProcess p) {
         if (!p.transition(State.REAPED, State.RELEASED)) {
             return;
@@ -474,6 +756,10 @@ public final class Supervisor implements AutoCloseable {
             // the loop closed everything it watched when it stopped
         }
         p.sandbox().ifPresent(this::removeSandbox);
+        if (stateFile != null) {
+            stateFile.remove(p.pgid());
+        }
+        rememberReleasedGroups(Set.of(p.pgid()));
         registry.remove(p);
     }
 

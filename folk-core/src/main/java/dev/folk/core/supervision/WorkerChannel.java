@@ -57,10 +57,16 @@ public final class WorkerChannel implements ByteChannel {
         return os.poll(fd, Os.POLLIN, clamped) != 0;
     }
 
-    /** Shuts the socket down in both directions: a thread blocked reading it sees end of stream. */
+    /**
+     * Shuts the socket down in both directions: a thread blocked reading it sees end of stream.
+     * Serialised with {@link #close()}: a shutdown must never reach the number after it was
+     * closed, when it may already belong to another worker's socket.
+     */
     public void abort() {
-        if (!closed.get()) {
-            os.shutdown(fd);
+        synchronized (closed) {
+            if (!closed.get()) {
+                os.shutdown(fd);
+            }
         }
     }
 
@@ -71,12 +77,15 @@ public final class WorkerChannel implements ByteChannel {
 
     @Override
     public void close() {
-        if (closed.compareAndSet(false, true)) {
-            try {
-                channel.close();
-            } catch (IOException ignored) {
-                // close(2) frees the descriptor even when it reports an error
+        synchronized (closed) {
+            if (!closed.compareAndSet(false, true)) {
+                return;
             }
+        }
+        try {
+            channel.close();
+        } catch (IOException ignored) {
+            // close(2) frees the descriptor even when it reports an error
         }
     }
 

@@ -115,6 +115,10 @@ final class RandomValues {
     }
 
     private static byte[] hex(String s) {
+        return hexOf(s);
+    }
+
+    static byte[] hexOf(String s) {
         return HexFormat.ofDelimiter(" ").parseHex(s);
     }
 }

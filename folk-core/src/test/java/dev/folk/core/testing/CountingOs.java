@@ -45,6 +45,7 @@ public final class CountingOs implements Os {
     @Override public int spawn(SpawnRequest r) { count("spawn"); return delegate.spawn(r); }
     @Override public int kill(int pid, int signal) { count("kill"); return delegate.kill(pid, signal); }
     @Override public int pidfdOpen(int pid) { count("pidfdOpen"); return delegate.pidfdOpen(pid); }
+    @Override public int pidfdSendSignal(int pidfd, int signal) { count("pidfdSendSignal"); return delegate.pidfdSendSignal(pidfd, signal); }
     @Override public WaitResult wait4(int pid, boolean noHang) { count("wait4"); return delegate.wait4(pid, noHang); }
     @Override public int reapGroupMember(int pgid) { count("reapGroupMember"); return delegate.reapGroupMember(pgid); }
     @Override public int poll(int fd, int events, int timeout) { count("poll"); return delegate.poll(fd, events, timeout); }

@@ -1,0 +1,156 @@
+package dev.folk.core.supervision;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * What the supervisor reads from /proc: group membership, process start times, children, tags.
+ *
+ * <p>Why /proc: {@code kill(-pgid, 0)} cannot tell whether a group still has live members (it
+ * succeeds as long as the zombie leader, which we keep unreaped on purpose, is in it), and a
+ * process's start time is what tells a recycled pid from the one we recorded.
+ */
+final class ProcFs {
+
+    private static final Path PROC = Path.of("/proc");
+
+    private ProcFs() {
+    }
+
+    /** One line of /proc/<pid>/stat, parsed after the command name (which may hold spaces and parens). */
+    record Stat(int pid, char state, int ppid, int pgrp, long startTime) {
+        boolean zombie() {
+            return state == 'Z' || state == 'X' || state == 'x';
+        }
+    }
+
+    /** The stat of {@code pid}, or null if it is gone. */
+    static Stat stat(int pid) {
+        String stat;
+        try {
+            stat = Files.readString(PROC.resolve(Integer.toString(pid)).resolve("stat"));
+        } catch (IOException | RuntimeException gone) {
+            return null;
+        }
+        int close = stat.lastIndexOf(')');
+        if (close < 0 || close + 2 >= stat.length()) {
+            return null;
+        }
+        // after ") ": state ppid pgrp session tty_nr tpgid flags minflt cminflt majflt cmajflt utime stime
+        //             cutime cstime priority nice num_threads itrealvalue starttime ...
+        String[] f = stat.substring(close + 2).split(" ", 21);
+        try {
+            return new Stat(pid, f[0].charAt(0), Integer.parseInt(f[1]), Integer.parseInt(f[2]),
+                    Long.parseLong(f[19]));
+        } catch (RuntimeException e) {
+            return null;
+        }
+    }
+
+    /** The subset of {@code pgids} with at least one member that is not a zombie. */
+    static Set<Integer> withLiveMembers(Set<Integer> pgids) {
+        Set<Integer> live = new HashSet<>();
+        if (pgids.isEmpty()) {
+            return live;
+        }
+        try {
+            for (int pid : pids()) {
+                Stat s = stat(pid);
+                if (s != null && !s.zombie() && pgids.contains(s.pgrp())) {
+                    live.add(s.pgrp());
+                    if (live.size() == pgids.size()) {
+                        break;
+                    }
+                }
+            }
+        } catch (IOException e) {
+            // /proc unreadable: report every group as live so callers fall back to KILL and waiting
+            live.addAll(pgids);
+        }
+        return live;
+    }
+
+    static boolean hasLiveMembers(int pgid) {
+        return !withLiveMembers(Set.of(pgid)).isEmpty();
+    }
+
+    /** Every pid in /proc. */
+    static List<Integer> pids() throws IOException {
+        List<Integer> pids = new ArrayList<>();
+        try (DirectoryStream<Path> procs = Files.newDirectoryStream(PROC)) {
+            for (Path proc : procs) {
+                String name = proc.getFileName().toString();
+                if (!name.isEmpty() && Character.isDigit(name.charAt(0))) {
+                    pids.add(Integer.parseInt(name));
+                }
+            }
+        }
+        return pids;
+    }
+
+    /**
+     * Children of this process, from every thread's children list: a child belongs to the thread
+     * that spawned it, and orphans re-parented to us (we are a subreaper, or PID 1) to our main thread.
+     */
+    static Set<Integer> ownChildren() {
+        Set<Integer> children = new HashSet<>();
+        try (DirectoryStream<Path> tasks = Files.newDirectoryStream(PROC.resolve("self/task"))) {
+            for (Path task : tasks) {
+                String list;
+                try {
+                    list = Files.readString(task.resolve("children"));
+                } catch (IOException | RuntimeException threadGone) {
+                    continue;
+                }
+                for (String pid : list.trim().split(" ")) {
+                    if (!pid.isEmpty()) {
+                        children.add(Integer.parseInt(pid));
+                    }
+                }
+            }
+        } catch (IOException e) {
+            // no /proc/self/task: nothing we can do here
+        }
+        return children;
+    }
+
+    /** Whether {@code pid}'s environment holds exactly {@code entry} ("NAME=value"); false if unreadable. */
+    static boolean environHas(int pid, byte[] entry) {
+        byte[] env;
+        try {
+            env = Files.readAllBytes(PROC.resolve(Integer.toString(pid)).resolve("environ"));
+        } catch (IOException | RuntimeException gone) {
+            return false;
+        }
+        int start = 0;
+        for (int i = 0; i <= env.length; i++) {
+            if (i == env.length || env[i] == 0) {
+                if (i - start == entry.length && java.util.Arrays.equals(env, start, i, entry, 0, entry.length)) {
+                    return true;
+                }
+                start = i + 1;
+            }
+        }
+        return false;
+    }
+
+    static byte[] runTag(String runId) {
+        return ("FOLK_RUN_ID=" + runId).getBytes(StandardCharsets.UTF_8);
+    }
+
+    /** This boot's id: start times only compare within one boot. */
+    static String bootId() {
+        try {
+            return Files.readString(PROC.resolve("sys/kernel/random/boot_id")).trim();
+        } catch (IOException e) {
+            return "unknown";
+        }
+    }
+}

@@ -1,0 +1,222 @@
+package dev.folk.core.supervision;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFileAttributes;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The live worker groups of this supervisor, on disk, so that the next start after a crash of
+ * this JVM can end the groups it left behind — and only those: an entry is acted on only if
+ * its pid still has the recorded start time in the same boot.
+ *
+ * <p>Format: a header line {@code folk-supervisor-state 1 <boot id> <run id>}, then one line
+ * {@code <pgid> <leader start time>} per live worker. The file is locked while its supervisor
+ * lives; a second supervisor (another JVM, or another in this one) takes {@code <name>.1},
+ * {@code .2}, ... instead. A file or directory writable by others is refused: whoever can write
+ * it could make us kill their choice of process.
+ */
+final class WorkerStateFile implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(WorkerStateFile.class);
+    private static final String MAGIC = "folk-supervisor-state 1";
+    private static final int ALTERNATES = 8;
+
+    /** A previous run's record: its boot, its run id (the workers' FOLK_RUN_ID), its groups. */
+    record Previous(String bootId, String runId, Map<Integer, Long> groups) {
+    }
+
+    private final Path path;
+    private final FileChannel channel;
+    private final FileLock lock;
+    private final String header;
+    private final Previous previous;
+    private final Map<Integer, Long> live = new LinkedHashMap<>();
+    private boolean closed;
+
+    private WorkerStateFile(Path path, FileChannel channel, FileLock lock, String runId, Previous previous) {
+        this.path = path;
+        this.channel = channel;
+        this.lock = lock;
+        this.header = MAGIC + ' ' + ProcFs.bootId() + ' ' + runId + '\n';
+        this.previous = previous;
+    }
+
+    /** Opens (or creates) the state file; null, with a warning, when no usable location exists. */
+    static WorkerStateFile open(Path requested, String runId) {
+        Path dir = requested.toAbsolutePath().getParent();
+        try {
+            if (!Files.isDirectory(dir)) {
+                Files.createDirectories(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+            }
+            refuseIfOthersCanWrite(dir);
+        } catch (IOException | RuntimeException e) {
+            log.warn("Worker state file disabled: {} is not a usable directory ({}); a crash of this JVM would leave "
+                    + "its workers for the operator to end", dir, e.toString());
+            return null;
+        }
+        for (int i = 0; i < ALTERNATES; i++) {
+            Path path = i == 0 ? requested.toAbsolutePath() : dir.resolve(requested.getFileName() + "." + i);
+            FileChannel channel = null;
+            try {
+                channel = FileChannel.open(path, Set.of(StandardOpenOption.CREATE, StandardOpenOption.READ,
+                        StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS),
+                        PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+                refuseIfOthersCanWrite(path);
+                FileLock lock;
+                try {
+                    lock = channel.tryLock();
+                } catch (OverlappingFileLockException ownedInThisJvm) {
+                    lock = null;
+                }
+                if (lock == null) {
+                    channel.close(); // a live supervisor owns this one
+                    continue;
+                }
+                WorkerStateFile file = new WorkerStateFile(path, channel, lock, runId, parse(channel));
+                file.flush();
+                return file;
+            } catch (IOException | RuntimeException e) {
+                closeQuietly(channel);
+                log.warn("Worker state file disabled: cannot use {} ({})", path, e.toString());
+                return null;
+            }
+        }
+        log.warn("Worker state file disabled: {} and its {} alternates are all in use", requested, ALTERNATES - 1);
+        return null;
+    }
+
+    private static void refuseIfOthersCanWrite(Path path) throws IOException {
+        PosixFileAttributes attrs = Files.readAttributes(path, PosixFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+        Set<PosixFilePermission> perms = attrs.permissions();
+        if (perms.contains(PosixFilePermission.GROUP_WRITE) || perms.contains(PosixFilePermission.OTHERS_WRITE)) {
+            throw new IOException(path + " is writable by group or others");
+        }
+        String me = System.getProperty("user.name");
+        if (!attrs.owner().getName().equals(me)) {
+            throw new IOException(path + " belongs to " + attrs.owner().getName() + ", not " + me);
+        }
+    }
+
+    private static Previous parse(FileChannel channel) throws IOException {
+        long size = channel.size();
+        if (size == 0 || size > 1 << 20) {
+            return null;
+        }
+        ByteBuffer bytes = ByteBuffer.allocate((int) size);
+        while (bytes.hasRemaining() && channel.read(bytes, bytes.position()) > 0) {
+            // read it all
+        }
+        String[] lines = new String(bytes.array(), 0, bytes.position(), StandardCharsets.US_ASCII).split("\n");
+        String[] head = lines[0].split(" ");
+        if (!lines[0].startsWith(MAGIC + ' ') || head.length != 4) {
+            log.warn("Ignoring a worker state file in an unknown format");
+            return null;
+        }
+        Map<Integer, Long> groups = new LinkedHashMap<>();
+        for (int i = 1; i < lines.length; i++) {
+            String[] f = lines[i].trim().split(" ");
+            if (f.length == 2) {
+                try {
+                    int pgid = Integer.parseInt(f[0]);
+                    if (pgid > 1) {
+                        groups.put(pgid, Long.parseLong(f[1]));
+                    }
+                } catch (NumberFormatException ignored) {
+                    // a torn line from a crash mid-write: skip it
+                }
+            }
+        }
+        return new Previous(head[2], head[3], groups);
+    }
+
+    /** What the file held when we opened it (a previous run that did not shut down cleanly), or null. */
+    Previous previous() {
+        return previous;
+    }
+
+    Path path() {
+        return path;
+    }
+
+    synchronized void add(int pgid, long startTime) {
+        live.put(pgid, startTime);
+        flush();
+    }
+
+    synchronized void remove(int pgid) {
+        if (live.remove(pgid) != null) {
+            flush();
+        }
+    }
+
+    private void flush() {
+        if (closed) {
+            return;
+        }
+        StringBuilder text = new StringBuilder(header);
+        live.forEach((pgid, start) -> text.append(pgid).append(' ').append(start).append('\n'));
+        ByteBuffer bytes = ByteBuffer.wrap(text.toString().getBytes(StandardCharsets.US_ASCII));
+        try {
+            int at = 0;
+            while (bytes.hasRemaining()) {
+                at += channel.write(bytes, at);
+            }
+            channel.truncate(at);
+        } catch (IOException e) {
+            log.warn("Cannot update worker state file {}: {}", path, e.toString());
+        }
+    }
+
+    /** A clean shutdown: nothing is left to sweep, so the file goes. */
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        try {
+            Files.deleteIfExists(path);
+            lock.release();
+        } catch (IOException e) {
+            log.debug("Closing worker state file {}: {}", path, e.toString());
+        }
+        closeQuietly(channel);
+    }
+
+    private static void closeQuietly(FileChannel channel) {
+        try {
+            if (channel != null) {
+                channel.close();
+            }
+        } catch (IOException ignored) {
+            // nothing to do
+        }
+    }
+
+    @Override
+    public String toString() {
+        return path.toString();
+    }
+
+    static List<Integer> pgids(Previous previous) {
+        return new ArrayList<>(previous.groups().keySet());
+    }
+}

@@ -1,0 +1,158 @@
+package dev.folk.core.supervision;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.List;
+import java.util.UUID;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import dev.folk.core.testing.ChildJvm;
+import dev.folk.core.testing.Procs;
+import dev.folk.core.testing.Workers;
+
+/** What a crashed run leaves behind is ended at the next start — and nothing else is touched. */
+class OrphanSweepTest {
+
+    @TempDir
+    Path tmp;
+
+    private Path stateDir() throws Exception {
+        Path dir = tmp.resolve("state");
+        Files.createDirectory(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+        return dir;
+    }
+
+    /** A group leader of its own, as workers are: {@code setsid sleep 60}. */
+    private static Process leader() throws Exception {
+        Process p = new ProcessBuilder("setsid", "sleep", "60").start();
+        Procs.await(Duration.ofSeconds(5), "setsid done", () -> Procs.pgrp((int) p.pid()) == (int) p.pid());
+        return p;
+    }
+
+    private static long startTime(long pid) throws Exception {
+        String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
+        return Long.parseLong(stat.substring(stat.lastIndexOf(')') + 2).split(" ")[19]);
+    }
+
+    @Test
+    void aGroupWhoseLeaderStillHasTheRecordedStartTimeIsEndedAndARecycledPidIsLeftAlone() throws Exception {
+        Process recorded = leader();
+        Process recycled = leader();
+        Path state = stateDir().resolve("app.state");
+        String bootId = Files.readString(Path.of("/proc/sys/kernel/random/boot_id")).trim();
+        Files.writeString(state, "folk-supervisor-state 1 " + bootId + " " + UUID.randomUUID().toString().substring(0, 16)
+                + "\n" + recorded.pid() + " " + startTime(recorded.pid())
+                + "\n" + recycled.pid() + " " + (startTime(recycled.pid()) + 1) + "\n");
+        Files.setPosixFilePermissions(state, PosixFilePermissions.fromString("rw-------"));
+        try (Supervisor supervisor = Supervisor.builder().stateFile(state).build()) {
+            assertThat(recorded.waitFor(5, java.util.concurrent.TimeUnit.SECONDS)).as("recorded group ended").isTrue();
+            assertThat(recycled.isAlive()).as("a pid with another start time is not ours").isTrue();
+            assertThat(supervisor.stateFile()).contains(state);
+        } finally {
+            recorded.destroyForcibly();
+            recycled.destroyForcibly();
+        }
+    }
+
+    @Test
+    void theNextStartEndsEverythingACrashedJvmLeftIncludingSetsidEscapees() throws Exception {
+        String tag = Workers.newTag();
+        Path state = stateDir().resolve("crashy.state");
+        try (ChildJvm child = ChildJvm.start(CrashedRunMain.class, state.toString(), tag)) {
+            child.awaitLine("READY", Duration.ofSeconds(30));
+            List<Integer> left = Procs.aliveWithEnv(Workers.RUN_TAG, tag);
+            assertThat(left).as("3 leaders, 3 grandchildren, 3 escapees").hasSizeGreaterThanOrEqualTo(9);
+            child.process().destroyForcibly().waitFor(); // SIGKILL: no Java code runs
+
+            assertThat(Procs.aliveWithEnv(Workers.RUN_TAG, tag)).as("orphans survive their master")
+                    .containsAll(left);
+            long t0 = System.nanoTime();
+            try (Supervisor next = Supervisor.builder().stateFile(state).build()) {
+                assertThat(Procs.aliveWithEnv(Workers.RUN_TAG, tag)).as("left running after the sweep").isEmpty();
+                assertThat(System.nanoTime() - t0).as("sweep time").isLessThan(5_000_000_000L);
+                Procs.await(Duration.ofSeconds(5), "orphans re-parented to us are reaped",
+                        () -> Procs.withEnv(Workers.RUN_TAG, tag).isEmpty() && Procs.zombieChildren().isEmpty());
+            }
+        }
+    }
+
+    @Test
+    void orphanedChildrenOfARunningWorkerDoNotPileUpAsZombies() throws Exception {
+        try (Supervisor supervisor = new Supervisor()) {
+            // Each round, an inner shell starts a short sleep and exits at once: the sleep is orphaned,
+            // re-parented to the JVM (a subreaper), and would become its zombie when it ends.
+            WorkerProcess p = supervisor.spawn(Workers.sh(Workers.newTag(),
+                    "echo ready >&4; i=0; while [ $i -lt 60 ]; do sh -c 'sleep 0.01 &'; sleep 0.03; i=$((i+1)); done; "
+                            + "echo done >&4; exec sleep 1000").build());
+            Workers.awaitLine(p.controlChannel(), "ready", Duration.ofSeconds(5));
+            Workers.awaitLine(p.controlChannel(), "done", Duration.ofSeconds(20));
+            Procs.await(Duration.ofSeconds(3), "zombie orphans reaped while the worker runs",
+                    () -> Procs.zombieChildren().isEmpty());
+            assertThat(p.isAlive()).isTrue();
+            supervisor.terminate(p, Duration.ofSeconds(5));
+        }
+    }
+
+    @Test
+    void aSetsidEscapeeIsEndedByKillAndReapAll() throws Exception {
+        String tag = Workers.newTag();
+        Supervisor supervisor = new Supervisor();
+        WorkerProcess p = supervisor.spawn(Workers.sh(tag, "setsid sleep 1000 & echo ready >&4; exec sleep 1000")
+                .build());
+        Workers.awaitLine(p.controlChannel(), "ready", Duration.ofSeconds(5));
+        Procs.await(Duration.ofSeconds(5), "escapee running", () -> Procs.aliveWithEnv(Workers.RUN_TAG, tag).size() == 2);
+        int escapee = Procs.aliveWithEnv(Workers.RUN_TAG, tag).stream().filter(pid -> pid != p.pid()).findFirst()
+                .orElseThrow();
+        assertThat(Procs.pgrp(escapee)).as("out of the worker's group").isNotEqualTo(p.pgid());
+
+        supervisor.terminate(p, Duration.ofSeconds(5));
+        assertThat(Procs.alive(escapee)).as("the group ladder cannot reach it").isTrue();
+
+        supervisor.killAndReapAll();
+        assertThat(Procs.aliveWithEnv(Workers.RUN_TAG, tag)).isEmpty();
+        Procs.await(Duration.ofSeconds(3), "and it is reaped", () -> Procs.stat(escapee) == null);
+        supervisor.close();
+    }
+
+    @Test
+    void anUnusableLocationTurnsTheStateFileOffAndTheSupervisorStillWorks() throws Exception {
+        Path shared = tmp.resolve("shared");
+        Files.createDirectory(shared, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwxrwxrwx")));
+        Files.setPosixFilePermissions(shared, PosixFilePermissions.fromString("rwxrwxrwx"));
+        for (Path location : List.of(Path.of("/proc/no-such-dir/app.state"), shared.resolve("app.state"))) {
+            try (Supervisor supervisor = Supervisor.builder().stateFile(location).build()) {
+                assertThat(supervisor.stateFile()).as(location.toString()).isEmpty();
+                WorkerProcess p = supervisor.spawn(Workers.sh(Workers.newTag(), "exit 0").build());
+                assertThat(supervisor.awaitExit(p, Duration.ofSeconds(5))).isTrue();
+                assertThat(supervisor.terminate(p, Duration.ofSeconds(5)).exitCode()).isZero();
+            }
+        }
+        assertThat(shared.resolve("app.state")).doesNotExist();
+    }
+
+    @Test
+    void aSecondSupervisorTakesAnAlternateFileAndACleanShutdownRemovesBoth() throws Exception {
+        Path state = stateDir().resolve("twice.state");
+        Supervisor first = Supervisor.builder().stateFile(state).build();
+        Supervisor second = Supervisor.builder().stateFile(state).build();
+        try {
+            assertThat(first.stateFile()).contains(state);
+            assertThat(second.stateFile()).contains(state.resolveSibling("twice.state.1"));
+            WorkerProcess p = first.spawn(Workers.sh(Workers.newTag(), "exec sleep 100").build());
+            assertThat(Files.readAllLines(state)).hasSize(2).last().asString().startsWith(p.pid() + " ");
+            first.terminate(p, Duration.ofSeconds(5));
+            assertThat(Files.readAllLines(state)).hasSize(1);
+        } finally {
+            first.close();
+            second.close();
+        }
+        assertThat(state).doesNotExist();
+        assertThat(state.resolveSibling("twice.state.1")).doesNotExist();
+    }
+}
