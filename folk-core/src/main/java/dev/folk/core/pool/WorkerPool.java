@@ -589,9 +589,7 @@ public final class WorkerPool implements AutoCloseable {
         long bootNanos = System.nanoTime() - t0;
         w.readyNanos = System.nanoTime();
         bootSucceeded();
-        for (PoolListener l : listeners) {
-            l.workerStarted(this, w.pid, bootNanos);
-        }
+        notifyListeners(l -> l.workerStarted(this, w.pid, bootNanos));
         handOff(w);
     }
 
@@ -684,9 +682,7 @@ public final class WorkerPool implements AutoCloseable {
         } else {
             log.debug("Worker {} of pool '{}' left: {} ({}, {} jobs)", w.pid, name, reason.tag(), status, w.jobs);
         }
-        for (PoolListener l : listeners) {
-            l.workerExited(this, record);
-        }
+        notifyListeners(l -> l.workerExited(this, record));
     }
 
     private void bootFailed(String message, Throwable cause) {
@@ -716,9 +712,7 @@ public final class WorkerPool implements AutoCloseable {
         log.warn("Pool '{}': {}; next attempt in {} ms{}", name, message, TimeUnit.NANOSECONDS.toMillis(delay),
                 broken ? " (pool BROKEN: " + config.brokenThreshold() + " failures within " + config.brokenWindow()
                         + ")" : "");
-        for (PoolListener l : listeners) {
-            l.bootFailed(this, cause);
-        }
+        notifyListeners(l -> l.bootFailed(this, cause));
     }
 
     private void bootSucceeded() {
@@ -748,9 +742,7 @@ public final class WorkerPool implements AutoCloseable {
 
     private void fireStateChanged(PoolState from, PoolState to) {
         log.info("Pool '{}' {} -> {}", name, from, to);
-        for (PoolListener l : listeners) {
-            l.stateChanged(this, from, to);
-        }
+        notifyListeners(l -> l.stateChanged(this, from, to));
     }
 
     // ------------------------------------------------------------------------------------------
@@ -935,7 +927,8 @@ public final class WorkerPool implements AutoCloseable {
         }
     }
 
-    private int readyCount() {
+    /** Workers ready or serving, without taking a snapshot. */
+    public int readyCount() {
         int n = 0;
         for (PooledWorker w : workers.values()) {
             if (w.state == WorkerState.IDLE || w.state == WorkerState.BUSY) {
@@ -1067,11 +1060,16 @@ public final class WorkerPool implements AutoCloseable {
 
     private void record(String method, CallOutcome outcome, long waitNanos, long execNanos) {
         callCounts[outcome.ordinal()].increment();
+        notifyListeners(l -> l.callCompleted(this, method, outcome, waitNanos, execNanos));
+    }
+
+    /** A listener that throws must not break the pool's bookkeeping: log it and go on. */
+    private void notifyListeners(java.util.function.Consumer<PoolListener> event) {
         for (PoolListener l : listeners) {
             try {
-                l.callCompleted(this, method, outcome, waitNanos, execNanos);
+                event.accept(l);
             } catch (RuntimeException e) {
-                log.warn("Pool listener failed", e);
+                log.warn("Pool '{}': listener {} failed", name, l, e);
             }
         }
     }

@@ -50,6 +50,8 @@ public final class MessageCodec {
      * the read system call; grown on demand, never beyond {@value #READ_BUFFER_SIZE} bytes.
      */
     private byte[] decodeArray = new byte[1024];
+    /** Heap frames are staged here for writing; allocated on first use. */
+    private ByteBuffer writeBuffer;
     /** Bytes read but not yet consumed, at the start of {@link #readBuffer}. */
     private int buffered;
 
@@ -155,28 +157,39 @@ public final class MessageCodec {
     }
 
     /**
-     * Writes the whole frame, looping over partial writes. Heap frames go out in 64 KiB slices:
-     * JDK channels copy a heap buffer through a per-thread direct buffer as large as the write and
-     * keep it cached, which would pin up to 16 MiB of native memory per calling thread.
+     * Writes the whole frame, looping over partial writes. A heap frame is copied, in slices of
+     * at most 64 KiB, into one reused direct buffer: native channels (jnr's, and the JDK's) would
+     * otherwise copy every heap write through a temporary native buffer of their own — per call
+     * for jnr, and cached per thread at the full frame size for the JDK.
      */
     public void writeFrame(WritableByteChannel channel, ByteBuffer frame) throws IOException {
-        if (frame.isDirect() || frame.remaining() <= WRITE_SLICE) {
+        if (frame.isDirect()) {
             while (frame.hasRemaining()) {
                 write(channel, frame);
             }
             return;
         }
+        ByteBuffer direct = writeBuffer();
         int end = frame.limit();
         try {
             while (frame.position() < end) {
-                frame.limit(Math.min(end, frame.position() + WRITE_SLICE));
-                while (frame.hasRemaining()) {
-                    write(channel, frame);
+                frame.limit(Math.min(end, frame.position() + direct.capacity()));
+                direct.clear();
+                direct.put(frame).flip();
+                while (direct.hasRemaining()) {
+                    write(channel, direct);
                 }
             }
         } finally {
             frame.limit(end);
         }
+    }
+
+    private ByteBuffer writeBuffer() {
+        if (writeBuffer == null) {
+            writeBuffer = ByteBuffer.allocateDirect(WRITE_SLICE);
+        }
+        return writeBuffer;
     }
 
     // ---------------------------------------------------------------- decoding

@@ -1,0 +1,176 @@
+package dev.folk.spring.boot.autoconfigure;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+import org.springframework.beans.factory.BeanFactory;
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.beans.factory.annotation.Qualifier;
+import org.springframework.beans.factory.support.AutowireCandidateQualifier;
+import org.springframework.beans.factory.support.BeanDefinitionRegistry;
+import org.springframework.beans.factory.support.BeanDefinitionRegistryPostProcessor;
+import org.springframework.beans.factory.support.RootBeanDefinition;
+import org.springframework.boot.autoconfigure.AutoConfiguration;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
+import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.boot.context.properties.bind.Bindable;
+import org.springframework.boot.context.properties.bind.Binder;
+import org.springframework.boot.context.properties.bind.handler.IgnoreErrorsBindHandler;
+import org.springframework.context.ApplicationEventPublisher;
+import org.springframework.context.ConfigurableApplicationContext;
+import org.springframework.context.EnvironmentAware;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.core.env.Environment;
+
+import dev.folk.core.pool.PoolListener;
+import dev.folk.core.pool.WorkerPool;
+import dev.folk.core.supervision.Supervisor;
+import dev.folk.spring.boot.autoconfigure.PoolDefinitions.PoolDefinition;
+
+/**
+ * Auto-configuration of Folk worker pools: one {@link Supervisor}, a {@link FolkPools} registry,
+ * one {@link WorkerPool} bean per configured pool (qualifier: the pool's name), the
+ * {@link FolkLifecycle} that starts and stops them, readiness, the JVM shutdown hook and the
+ * signal handler. Every bean backs off when the application defines its own; {@code folk.enabled=false}
+ * turns it all off.
+ */
+@AutoConfiguration
+@ConditionalOnBooleanProperty(name = "folk.enabled", matchIfMissing = true)
+@EnableConfigurationProperties(FolkProperties.class)
+public class FolkAutoConfiguration {
+
+    /** Property giving Spring's budget per shutdown phase. */
+    static final String SHUTDOWN_PHASE_TIMEOUT = "spring.lifecycle.timeout-per-shutdown-phase";
+
+    /** Bean name of the pool named {@code pool}. */
+    public static String poolBeanName(String pool) {
+        return "folkPool." + pool;
+    }
+
+    static Duration shutdownPhaseTimeout(Environment environment) {
+        return Binder.get(environment).bind(SHUTDOWN_PHASE_TIMEOUT, Duration.class)
+                .orElse(PoolDefinitions.DEFAULT_SHUTDOWN_PHASE_TIMEOUT);
+    }
+
+    @Bean
+    @ConditionalOnMissingBean
+    public Supervisor folkSupervisor() {
+        return new Supervisor();
+    }
+
+    @Bean
+    @ConditionalOnMissingBean
+    public FolkLifecycle folkLifecycle(FolkPools pools) {
+        return new FolkLifecycle(pools);
+    }
+
+    @Bean
+    @ConditionalOnMissingBean
+    @ConditionalOnBooleanProperty(name = "folk.readiness.enabled", matchIfMissing = true)
+    public FolkReadiness folkReadiness(ApplicationEventPublisher publisher) {
+        return new FolkReadiness(publisher);
+    }
+
+    @Bean
+    @ConditionalOnMissingBean
+    @ConditionalOnBooleanProperty(name = "folk.shutdown.jvm-hook", matchIfMissing = true)
+    public FolkShutdownHook folkShutdownHook(Supervisor supervisor, ConfigurableApplicationContext context,
+                                             FolkProperties properties, Environment environment) {
+        Duration wait = properties.getShutdown().getJvmHookWait();
+        if (wait == null || wait.isNegative()) {
+            wait = shutdownPhaseTimeout(environment).plusSeconds(15);
+        }
+        return new FolkShutdownHook(supervisor, context, wait);
+    }
+
+    @Bean
+    @ConditionalOnMissingBean
+    @ConditionalOnBooleanProperty(name = "folk.shutdown.signal-handler", matchIfMissing = true)
+    public FolkSignalHandler folkSignalHandler(Supervisor supervisor) {
+        return new FolkSignalHandler(supervisor);
+    }
+
+    /** The pools, and one bean per pool; backs off entirely when the application has its own {@link FolkPools}. */
+    @Configuration(proxyBeanMethods = false)
+    @ConditionalOnMissingBean(FolkPools.class)
+    static class PoolsConfiguration {
+
+        /**
+         * Validates {@code folk.*} (no worker is started if anything is wrong) and creates the pools,
+         * not yet started. Every {@link PoolListener} bean is added to every pool.
+         */
+        @Bean
+        FolkPools folkPools(FolkProperties properties, Supervisor supervisor, Environment environment,
+                            ObjectProvider<PoolListener> listeners) {
+            List<PoolDefinition> definitions = PoolDefinitions.resolve(properties,
+                    shutdownPhaseTimeout(environment), environment::getProperty);
+            List<PoolListener> poolListeners = listeners.orderedStream().toList();
+            List<WorkerPool> pools = new ArrayList<>();
+            Map<String, Integer> minReady = new LinkedHashMap<>();
+            for (PoolDefinition d : definitions) {
+                WorkerPool pool = new WorkerPool(d.config(), supervisor);
+                poolListeners.forEach(pool::addListener);
+                pools.add(pool);
+                minReady.put(d.name(), d.minReady());
+            }
+            return new FolkPools(pools, minReady);
+        }
+
+        @Bean
+        static FolkPoolBeanRegistrar folkPoolBeanRegistrar() {
+            return new FolkPoolBeanRegistrar();
+        }
+    }
+
+    /**
+     * Registers one {@link WorkerPool} bean per configured pool, named {@code folkPool.<name>} and
+     * qualified with the pool's name, so {@code @Qualifier("images") WorkerPool pool} injects the
+     * pool {@code images}. With one pool, plain {@code WorkerPool} injection works; with several,
+     * a pool named {@code default} (if any) is primary. A bean definition of the same name that
+     * the application registered is left alone.
+     */
+    static final class FolkPoolBeanRegistrar implements BeanDefinitionRegistryPostProcessor, EnvironmentAware {
+
+        private Environment environment;
+
+        @Override
+        public void setEnvironment(Environment environment) {
+            this.environment = environment;
+        }
+
+        @Override
+        public void postProcessBeanDefinitionRegistry(BeanDefinitionRegistry registry) {
+            Set<String> names = poolNames(environment);
+            for (String name : names) {
+                String beanName = poolBeanName(name);
+                if (registry.containsBeanDefinition(beanName)) {
+                    continue;
+                }
+                BeanFactory beanFactory = (BeanFactory) registry;
+                RootBeanDefinition definition = new RootBeanDefinition(WorkerPool.class,
+                        () -> beanFactory.getBean(FolkPools.class).get(name));
+                definition.addQualifier(new AutowireCandidateQualifier(Qualifier.class, name));
+                // FolkPools owns the pools: it closes them (in parallel), not each pool bean.
+                definition.setDestroyMethodName("");
+                definition.setPrimary(names.size() > 1 && FolkProperties.DEFAULT_POOL.equals(name));
+                registry.registerBeanDefinition(beanName, definition);
+            }
+        }
+
+        static Set<String> poolNames(Environment environment) {
+            Map<String, Object> pools = Binder.get(environment)
+                    .bind("folk.pools", Bindable.mapOf(String.class, Object.class), new IgnoreErrorsBindHandler())
+                    .orElse(Map.of());
+            if (pools.isEmpty()) {
+                return Set.of(FolkProperties.DEFAULT_POOL);
+            }
+            return pools.keySet();
+        }
+    }
+}

@@ -1,0 +1,39 @@
+package dev.folk.spring.boot.autoconfigure;
+
+import java.util.List;
+import java.util.stream.Collectors;
+
+import dev.folk.core.FolkException;
+
+/**
+ * The {@code folk.*} configuration cannot work: thrown at start-up, before any worker is started.
+ * {@link FolkConfigurationFailureAnalyzer} turns it into a description naming each key and value
+ * and an action saying what to do.
+ */
+public class FolkConfigurationException extends FolkException {
+
+    private final List<Violation> violations;
+
+    public FolkConfigurationException(List<Violation> violations) {
+        super("Invalid Folk configuration: " + violations.stream()
+                .map(v -> v.key() + "=" + v.value() + ": " + v.problem())
+                .collect(Collectors.joining("; ")));
+        this.violations = List.copyOf(violations);
+    }
+
+    /** Every problem found, in the order of the pools and their keys. */
+    public List<Violation> violations() {
+        return violations;
+    }
+
+    /**
+     * One wrong setting.
+     *
+     * @param key     the property to change, e.g. {@code folk.pools.images.size}
+     * @param value   its value as configured (or as inherited)
+     * @param problem what is wrong with it
+     * @param action  what to do about it
+     */
+    public record Violation(String key, Object value, String problem, String action) {
+    }
+}

@@ -1,0 +1,116 @@
+package dev.folk.spring.boot.autoconfigure;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.context.SmartLifecycle;
+
+import dev.folk.core.pool.PoolState;
+import dev.folk.core.pool.WorkerPool;
+
+/**
+ * Starts the pools before the web server takes traffic and stops them after it has drained.
+ *
+ * <p>Phase {@value #PHASE} = {@code SmartLifecycle.DEFAULT_PHASE - 3072}. Spring starts lifecycles
+ * in ascending phase order and stops them in descending order. Spring Boot's web server
+ * lifecycles are {@code WebServerApplicationContext.START_STOP_LIFECYCLE_PHASE}
+ * ({@code DEFAULT_PHASE - 2048}: starts the server, stops it) and
+ * {@code GRACEFUL_SHUTDOWN_PHASE} ({@code DEFAULT_PHASE - 1024}: graceful drain of requests). One
+ * step (1024) below the server's start/stop phase, the pools are started and ready before the
+ * server accepts connections, and at shutdown they are stopped only after the graceful shutdown
+ * has drained in-flight requests and the server has stopped, so no request finds its pool gone.
+ *
+ * <p>{@link #start()} waits, per pool, up to its boot timeout for its minimum of ready workers
+ * ({@code min-ready}, default all) and fails start-up with a {@link FolkStartupException} naming
+ * the pool and its last failure otherwise. {@link #stop(Runnable)} closes all pools in parallel:
+ * each refuses new calls, lets in-flight calls finish up to its drain timeout, then stops its
+ * workers. The validation of {@code folk.*} guarantees this fits in
+ * {@code spring.lifecycle.timeout-per-shutdown-phase}.
+ */
+public class FolkLifecycle implements SmartLifecycle {
+
+    /** {@code SmartLifecycle.DEFAULT_PHASE - 3072}: below the web server's start/stop phase. */
+    public static final int PHASE = SmartLifecycle.DEFAULT_PHASE - 3072;
+
+    private static final Logger log = LoggerFactory.getLogger(FolkLifecycle.class);
+
+    private final FolkPools pools;
+    private volatile boolean running;
+
+    public FolkLifecycle(FolkPools pools) {
+        this.pools = pools;
+    }
+
+    @Override
+    public void start() {
+        for (WorkerPool pool : pools.all()) {
+            PoolState state = pool.state();
+            if (state == PoolState.NEW) {
+                pool.start();
+            } else if (state == PoolState.DRAINING || state == PoolState.CLOSED) {
+                throw new IllegalStateException("Pool '" + pool.name() + "' was stopped and cannot be restarted");
+            }
+        }
+        List<FolkStartupException.NotReady> notReady = new ArrayList<>();
+        for (WorkerPool pool : pools.all()) {
+            int min = pools.minReady(pool);
+            if (!pool.awaitReady(min, pool.config().bootTimeout())) {
+                notReady.add(new FolkStartupException.NotReady(pool.name(), pool.snapshot().ready(), min,
+                        pool.config().bootTimeout(), pool.lastFailure(), commandLine(pool)));
+            }
+        }
+        if (!notReady.isEmpty()) {
+            throw new FolkStartupException(notReady);
+        }
+        running = true;
+        if (log.isInfoEnabled()) {
+            List<String> ready = new ArrayList<>();
+            for (WorkerPool pool : pools.all()) {
+                ready.add(pool.name() + " (" + pool.snapshot().ready() + "/" + pool.config().size() + ")");
+            }
+            log.info("Folk pools ready: {}", String.join(", ", ready));
+        }
+    }
+
+    @Override
+    public void stop() {
+        running = false;
+        pools.close();
+    }
+
+    @Override
+    public void stop(Runnable callback) {
+        running = false;
+        Thread t = new Thread(() -> {
+            try {
+                pools.close();
+            } finally {
+                callback.run();
+            }
+        }, "folk-lifecycle-stop");
+        t.setDaemon(true);
+        t.start();
+    }
+
+    @Override
+    public boolean isRunning() {
+        return running;
+    }
+
+    @Override
+    public boolean isAutoStartup() {
+        return true;
+    }
+
+    @Override
+    public int getPhase() {
+        return PHASE;
+    }
+
+    static String commandLine(WorkerPool pool) {
+        var spec = pool.config().worker();
+        return (spec.executable() + " " + String.join(" ", spec.args())).trim();
+    }
+}

@@ -1,0 +1,87 @@
+package dev.folk.spring.boot.autoconfigure;
+
+import java.time.Duration;
+import java.util.concurrent.locks.LockSupport;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.beans.factory.DisposableBean;
+import org.springframework.context.ApplicationListener;
+import org.springframework.context.ConfigurableApplicationContext;
+import org.springframework.context.event.ContextClosedEvent;
+
+import dev.folk.core.supervision.Supervisor;
+
+/**
+ * The last resort at JVM exit: a shutdown hook that kills and reaps every worker still registered
+ * with the supervisor.
+ *
+ * <p>JVM shutdown hooks run concurrently, Spring Boot's own (which closes the context gracefully:
+ * drain, then stop the workers) among them. Killing at once would cut the graceful close short,
+ * so this hook first waits, bounded by {@code folk.shutdown.jvm-hook-wait}, for the context's
+ * close to finish. If no close has begun within {@value #CLOSE_START_GRACE_MILLIS} ms (Spring
+ * Boot's hook disabled, or the context was never closing), it does not wait further. When the
+ * context is closed normally (not at JVM exit), the hook is removed: the supervisor is closed by
+ * then.
+ */
+public class FolkShutdownHook implements ApplicationListener<ContextClosedEvent>, DisposableBean {
+
+    static final long CLOSE_START_GRACE_MILLIS = 2000;
+
+    private static final Logger log = LoggerFactory.getLogger(FolkShutdownHook.class);
+
+    private final Supervisor supervisor;
+    private final ConfigurableApplicationContext context;
+    private final Duration wait;
+    private final Thread hook;
+    private volatile boolean closeStarted;
+
+    public FolkShutdownHook(Supervisor supervisor, ConfigurableApplicationContext context, Duration wait) {
+        this.supervisor = supervisor;
+        this.context = context;
+        this.wait = wait;
+        this.hook = new Thread(this::runHook, "folk-shutdown-hook");
+        Runtime.getRuntime().addShutdownHook(hook);
+    }
+
+    @Override
+    public void onApplicationEvent(ContextClosedEvent event) {
+        if (event.getApplicationContext() == context) {
+            closeStarted = true;
+        }
+    }
+
+    void runHook() {
+        long start = System.nanoTime();
+        long pause = 1_000_000;
+        while (context.isActive()) {
+            long elapsed = System.nanoTime() - start;
+            if (!closeStarted && elapsed > CLOSE_START_GRACE_MILLIS * 1_000_000) {
+                log.info("Folk shutdown hook: the application context is not closing; stopping workers now");
+                break;
+            }
+            if (elapsed > wait.toNanos()) {
+                log.warn("Folk shutdown hook: the graceful close did not finish within {}; killing every worker",
+                        wait);
+                break;
+            }
+            LockSupport.parkNanos(pause);
+            pause = Math.min(pause * 2, 50_000_000);
+        }
+        supervisor.killAndReapAll();
+    }
+
+    /** The JVM hook thread (for tests and diagnostics). */
+    Thread hookThread() {
+        return hook;
+    }
+
+    @Override
+    public void destroy() {
+        try {
+            Runtime.getRuntime().removeShutdownHook(hook);
+        } catch (IllegalStateException shutdownInProgress) {
+            // The JVM is exiting: the hook runs (or ran) and waits for this close.
+        }
+    }
+}

@@ -1,0 +1,447 @@
+package dev.folk.spring.boot.autoconfigure;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.function.Function;
+
+import org.springframework.util.unit.DataSize;
+
+import dev.folk.core.pool.PoolConfig;
+import dev.folk.core.supervision.OutputPolicy;
+import dev.folk.core.supervision.SpawnException;
+import dev.folk.core.supervision.WorkerSpec;
+import dev.folk.spring.boot.autoconfigure.FolkConfigurationException.Violation;
+
+/**
+ * Turns {@link FolkProperties} into validated pool configurations: applies the top-level defaults
+ * to each named pool, checks every value (and that the command can run), and reports every
+ * problem at once, each under the key the user has to change.
+ */
+public final class PoolDefinitions {
+
+    /** Spring's default of {@code spring.lifecycle.timeout-per-shutdown-phase}. */
+    public static final Duration DEFAULT_SHUTDOWN_PHASE_TIMEOUT = Duration.ofSeconds(30);
+
+    private static final long MAX_FRAME = Integer.MAX_VALUE;
+
+    private PoolDefinitions() {
+    }
+
+    /**
+     * One pool, ready to create.
+     *
+     * @param name     the pool's name (and its qualifier)
+     * @param config   the validated pool configuration
+     * @param minReady workers that must be ready before start-up completes
+     */
+    public record PoolDefinition(String name, PoolConfig config, int minReady) {
+    }
+
+    /**
+     * Resolves and validates every pool.
+     *
+     * @param properties         the bound {@code folk.*} properties
+     * @param shutdownPhaseBudget {@code spring.lifecycle.timeout-per-shutdown-phase}
+     * @throws FolkConfigurationException listing every invalid setting
+     */
+    public static List<PoolDefinition> resolve(FolkProperties properties, Duration shutdownPhaseBudget) {
+        return resolve(properties, shutdownPhaseBudget, key -> null);
+    }
+
+    /**
+     * Resolves and validates every pool; {@code configuredValues} gives the value of a key as the
+     * user wrote it (e.g. {@code Environment::getProperty}), shown in violations instead of the
+     * bound value when available.
+     *
+     * @throws FolkConfigurationException listing every invalid setting
+     */
+    public static List<PoolDefinition> resolve(FolkProperties properties, Duration shutdownPhaseBudget,
+                                               Function<String, String> configuredValues) {
+        List<Violation> violations = new ArrayList<>();
+        List<PoolDefinition> result = new ArrayList<>();
+        if (properties.getPools() == null || properties.getPools().isEmpty()) {
+            PoolDefinition d = new Resolver(FolkProperties.DEFAULT_POOL, null, properties, shutdownPhaseBudget,
+                    configuredValues, violations).resolve();
+            if (d != null) {
+                result.add(d);
+            }
+        } else {
+            for (Map.Entry<String, FolkProperties.Pool> e : properties.getPools().entrySet()) {
+                FolkProperties.Pool pool = e.getValue() != null ? e.getValue() : new FolkProperties.Pool();
+                PoolDefinition d = new Resolver(e.getKey(), pool, properties, shutdownPhaseBudget, configuredValues,
+                        violations)
+                        .resolve();
+                if (d != null) {
+                    result.add(d);
+                }
+            }
+        }
+        if (!violations.isEmpty()) {
+            throw new FolkConfigurationException(violations);
+        }
+        return List.copyOf(result);
+    }
+
+    /** A duration as it would be written in configuration: 500ms, 30s. */
+    static String format(Duration d) {
+        if (d.getNano() % 1_000_000 != 0) {
+            return d.toNanos() + "ns";
+        }
+        long millis = d.toMillis();
+        return millis % 1000 == 0 ? (millis / 1000) + "s" : millis + "ms";
+    }
+
+    /** A value and the key it came from. */
+    private record Setting<T>(String key, T value) {
+    }
+
+    private static final class Resolver {
+        private final String name;
+        private final FolkProperties.Pool pool;
+        private final FolkProperties top;
+        private final Duration phaseBudget;
+        private final Function<String, String> configuredValues;
+        private final List<Violation> violations;
+        private final int violationsBefore;
+
+        Resolver(String name, FolkProperties.Pool pool, FolkProperties top, Duration phaseBudget,
+                 Function<String, String> configuredValues, List<Violation> violations) {
+            this.name = name;
+            this.pool = pool;
+            this.top = top;
+            this.phaseBudget = phaseBudget;
+            this.configuredValues = configuredValues;
+            this.violations = violations;
+            this.violationsBefore = violations.size();
+        }
+
+        /** The pool's own value if it has one, else the top level's. */
+        private <T> Setting<T> get(String key, Function<FolkProperties.Pool, T> own, T inherited) {
+            if (pool != null) {
+                T value = own.apply(pool);
+                if (value != null) {
+                    return new Setting<>("folk.pools." + name + "." + key, value);
+                }
+            }
+            return new Setting<>("folk." + key, inherited);
+        }
+
+        private void violation(Setting<?> s, String problem, String action) {
+            violations.add(new Violation(s.key(), display(s), problem, action));
+        }
+
+        /** The value as configured if known, else the bound value in the form it is written in. */
+        private Object display(Setting<?> s) {
+            String configured = null;
+            try {
+                configured = configuredValues.apply(s.key());
+            } catch (RuntimeException e) {
+                // not resolvable as written: show the bound value
+            }
+            if (configured != null) {
+                return configured;
+            }
+            Object value = s.value();
+            if (value == null) {
+                return "(not set)";
+            }
+            if (value instanceof Duration d) {
+                return format(d);
+            }
+            if (value instanceof List<?> list) {
+                return String.join(",", list.stream().map(String::valueOf).toList());
+            }
+            return value;
+        }
+
+        PoolDefinition resolve() {
+            if (name == null || name.isBlank() || !name.matches("[A-Za-z0-9._-]+")) {
+                violations.add(new Violation("folk.pools." + name, name,
+                        "a pool name must be non-blank and use only letters, digits, '.', '_' and '-'",
+                        "Rename the pool under folk.pools."));
+                return null;
+            }
+            Setting<String> command = get("command", FolkProperties.Pool::getCommand, top.getCommand());
+            Setting<List<String>> args = get("args", FolkProperties.Pool::getArgs, top.getArgs());
+            Setting<Boolean> inheritEnv = get("inherit-env", FolkProperties.Pool::getInheritEnv, top.getInheritEnv());
+            Setting<List<String>> passEnv = get("pass-env", FolkProperties.Pool::getPassEnv, top.getPassEnv());
+            Setting<Path> workingDir = get("working-dir", FolkProperties.Pool::getWorkingDir, top.getWorkingDir());
+            Setting<Path> sandbox = get("sandbox", FolkProperties.Pool::getSandbox, top.getSandbox());
+            Setting<Integer> size = get("size", FolkProperties.Pool::getSize, top.getSize());
+            Setting<Integer> minReady = get("min-ready", FolkProperties.Pool::getMinReady, top.getMinReady());
+            Setting<Integer> maxJobs = get("max-jobs", FolkProperties.Pool::getMaxJobs, top.getMaxJobs());
+            Setting<Double> jitter = get("max-jobs-jitter", FolkProperties.Pool::getMaxJobsJitter,
+                    top.getMaxJobsJitter());
+            Setting<Duration> maxLifetime = get("max-lifetime", FolkProperties.Pool::getMaxLifetime,
+                    top.getMaxLifetime());
+            Setting<Duration> maxIdle = get("max-idle", FolkProperties.Pool::getMaxIdle, top.getMaxIdle());
+            Setting<DataSize> maxMemory = get("max-memory", FolkProperties.Pool::getMaxMemory, top.getMaxMemory());
+            Setting<Duration> bootTimeout = get("boot-timeout", FolkProperties.Pool::getBootTimeout,
+                    top.getBootTimeout());
+            Setting<Duration> execTimeout = get("exec-timeout", FolkProperties.Pool::getExecTimeout,
+                    top.getExecTimeout());
+            Setting<Duration> acquireTimeout = get("acquire-timeout", FolkProperties.Pool::getAcquireTimeout,
+                    top.getAcquireTimeout());
+            Setting<Integer> maxQueue = get("max-queue", FolkProperties.Pool::getMaxQueue, top.getMaxQueue());
+            Setting<Duration> drainTimeout = get("drain-timeout", FolkProperties.Pool::getDrainTimeout,
+                    top.getDrainTimeout());
+            Setting<Duration> stopGrace = get("stop-grace", FolkProperties.Pool::getStopGrace, top.getStopGrace());
+            Setting<Duration> closeWait = get("close-wait", FolkProperties.Pool::getCloseWait, top.getCloseWait());
+            Setting<Integer> spawns = get("max-concurrent-spawns", FolkProperties.Pool::getMaxConcurrentSpawns,
+                    top.getMaxConcurrentSpawns());
+            Setting<Duration> backoffInitial = get("backoff-initial", FolkProperties.Pool::getBackoffInitial,
+                    top.getBackoffInitial());
+            Setting<Duration> backoffMax = get("backoff-max", FolkProperties.Pool::getBackoffMax, top.getBackoffMax());
+            Setting<Integer> brokenThreshold = get("broken-threshold", FolkProperties.Pool::getBrokenThreshold,
+                    top.getBrokenThreshold());
+            Setting<Duration> brokenWindow = get("broken-window", FolkProperties.Pool::getBrokenWindow,
+                    top.getBrokenWindow());
+            Setting<DataSize> maxFrame = get("max-frame-length", FolkProperties.Pool::getMaxFrameLength,
+                    top.getMaxFrameLength());
+            Setting<Duration> memoryCheck = get("memory-check-interval", FolkProperties.Pool::getMemoryCheckInterval,
+                    top.getMemoryCheckInterval());
+            Setting<FolkProperties.Output> output = get("output", FolkProperties.Pool::getOutput, top.getOutput());
+            Setting<Path> outputFile = get("output-file", FolkProperties.Pool::getOutputFile, top.getOutputFile());
+
+            // Counts
+            atLeast(size, 1, "Set it to the number of workers the pool should run (1 or more).");
+            atLeast(maxJobs, 0, "Use 0 to never recycle by job count, or a positive number.");
+            atLeast(maxQueue, 0, "Use 0 to reject calls at once when no worker is free, or a positive number.");
+            atLeast(spawns, 0, "Use 0 for the automatic limit, or a positive number.");
+            atLeast(brokenThreshold, 1, "Use a positive number of boot failures.");
+            if (jitter.value() == null || !(jitter.value() >= 0 && jitter.value() < 1)) {
+                violation(jitter, "must be at least 0 and below 1", "Use a fraction such as 0.1 (+-10%), or 0.");
+            }
+            int minReadyValue = size.value() == null ? 1 : size.value();
+            if (minReady.value() != null) {
+                if (minReady.value() < 1 || (size.value() != null && minReady.value() > size.value())) {
+                    violation(minReady, "must be between 1 and the pool size (" + size.value() + ")",
+                            "Set it between 1 and " + size.key() + ", or leave it unset to wait for all workers.");
+                } else {
+                    minReadyValue = minReady.value();
+                }
+            }
+
+            // Durations
+            for (Setting<Duration> d : List.of(maxLifetime, maxIdle, acquireTimeout, drainTimeout, stopGrace,
+                    closeWait)) {
+                nonNegative(d);
+            }
+            for (Setting<Duration> d : List.of(bootTimeout, execTimeout, backoffInitial, backoffMax, brokenWindow,
+                    memoryCheck)) {
+                positive(d);
+            }
+            if (isPositive(backoffInitial.value()) && isPositive(backoffMax.value())
+                    && backoffMax.value().compareTo(backoffInitial.value()) < 0) {
+                violation(backoffMax, "must be at least " + backoffInitial.key() + " (" + display(backoffInitial) + ")",
+                        "Raise " + backoffMax.key() + " or lower " + backoffInitial.key() + ".");
+            }
+            if (isNonNegative(drainTimeout.value()) && isNonNegative(stopGrace.value())
+                    && isNonNegative(closeWait.value()) && phaseBudget != null) {
+                Duration needed = drainTimeout.value().plus(closeWait.value()).plus(stopGrace.value());
+                if (needed.compareTo(phaseBudget) >= 0) {
+                    Duration suggest = needed.plusSeconds(5).withNanos(0);
+                    violation(stopGrace, "with " + drainTimeout.key() + "=" + display(drainTimeout) + " and "
+                                    + closeWait.key() + "=" + display(closeWait) + ", stopping pool '" + name
+                                    + "' may take " + format(needed) + ", which does not fit in "
+                                    + "spring.lifecycle.timeout-per-shutdown-phase=" + format(phaseBudget),
+                            "Lower " + drainTimeout.key() + " or " + stopGrace.key()
+                                    + ", or raise spring.lifecycle.timeout-per-shutdown-phase to at least "
+                                    + suggest.toSeconds() + "s.");
+                }
+            }
+
+            // Sizes
+            if (maxMemory.value() == null || maxMemory.value().isNegative()) {
+                violation(maxMemory, "must not be negative", "Use 0 to never recycle by memory, or a size such as 256MB.");
+            }
+            if (maxFrame.value() == null || maxFrame.value().toBytes() < 16 || maxFrame.value().toBytes() > MAX_FRAME) {
+                violation(maxFrame, "must be between 16 bytes and 2GB",
+                        "Use a size such as 16MB (the protocol's limit).");
+            }
+
+            // Directories and output
+            if (workingDir.value() != null && !Files.isDirectory(workingDir.value())) {
+                violation(workingDir, "is not an existing directory (" + workingDir.value().toAbsolutePath() + ")",
+                        "Create the directory or point " + workingDir.key() + " to an existing one.");
+            }
+            if (sandbox.value() != null && Files.exists(sandbox.value()) && !Files.isDirectory(sandbox.value())) {
+                violation(sandbox, "exists and is not a directory",
+                        "Point " + sandbox.key() + " to a directory (it is created if missing).");
+            }
+            OutputPolicy outputPolicy = OutputPolicy.log();
+            if (output.value() == null) {
+                violation(output, "must be set", "Use LOG, DISCARD or FILE.");
+            } else if (output.value() == FolkProperties.Output.FILE) {
+                if (outputFile.value() == null) {
+                    violation(output, "FILE needs an output file but " + outputFile.key() + " is not set",
+                            "Set " + outputFile.key() + " to the file the workers' output is appended to.");
+                } else {
+                    outputPolicy = OutputPolicy.appendTo(outputFile.value());
+                }
+            } else if (output.value() == FolkProperties.Output.DISCARD) {
+                outputPolicy = OutputPolicy.discard();
+            }
+
+            // The worker spec, and whether its command can run at all.
+            WorkerSpec spec = buildSpec(command, args, inheritEnv, passEnv, workingDir, sandbox, outputPolicy);
+            if (spec != null && (workingDir.value() == null || Files.isDirectory(workingDir.value()))) {
+                try {
+                    spec.resolveExecutable();
+                } catch (SpawnException e) {
+                    commandViolation(command, spec, e);
+                }
+            }
+
+            if (violations.size() > violationsBefore || spec == null) {
+                return null;
+            }
+            PoolConfig config;
+            try {
+                config = PoolConfig.builder(name, spec)
+                        .size(size.value())
+                        .maxJobs(maxJobs.value())
+                        .maxJobsJitter(jitter.value())
+                        .maxLifetime(maxLifetime.value())
+                        .maxIdle(maxIdle.value())
+                        .maxMemoryBytes(maxMemory.value().toBytes())
+                        .bootTimeout(bootTimeout.value())
+                        .execTimeout(execTimeout.value())
+                        .acquireTimeout(acquireTimeout.value())
+                        .maxQueue(maxQueue.value())
+                        .drainTimeout(drainTimeout.value())
+                        .stopGrace(stopGrace.value())
+                        .closeWait(closeWait.value())
+                        .maxConcurrentSpawns(spawns.value())
+                        .backoffInitial(backoffInitial.value())
+                        .backoffMax(backoffMax.value())
+                        .brokenThreshold(brokenThreshold.value())
+                        .brokenWindow(brokenWindow.value())
+                        .maxFrameLength((int) maxFrame.value().toBytes())
+                        .memoryCheckInterval(memoryCheck.value())
+                        .build();
+            } catch (IllegalArgumentException e) {
+                // The pool's own checks caught something ours did not: report it under the pool.
+                violations.add(new Violation(pool == null ? "folk" : "folk.pools." + name, name, e.getMessage(),
+                        "Correct the settings named in the message."));
+                return null;
+            }
+            return new PoolDefinition(name, config, minReadyValue);
+        }
+
+        private WorkerSpec buildSpec(Setting<String> command, Setting<List<String>> args, Setting<Boolean> inheritEnv,
+                                     Setting<List<String>> passEnv, Setting<Path> workingDir, Setting<Path> sandbox,
+                                     OutputPolicy output) {
+            if (command.value() == null || command.value().isBlank()) {
+                violation(command, "must not be blank", "Set " + command.key()
+                        + " to the worker executable, e.g. php or /usr/bin/php.");
+                return null;
+            }
+            WorkerSpec.Builder b;
+            try {
+                b = WorkerSpec.builder(command.value());
+            } catch (IllegalArgumentException e) {
+                violation(command, e.getMessage(), "Set " + command.key() + " to the worker executable.");
+                return null;
+            }
+            b.name(name).inheritEnvironment(inheritEnv.value() == null || inheritEnv.value())
+                    .workingDirectory(workingDir.value()).sandboxRoot(sandbox.value()).output(output);
+            try {
+                b.args(args.value() == null ? List.of() : args.value());
+            } catch (IllegalArgumentException e) {
+                violation(args, e.getMessage(), "Remove NUL characters from " + args.key() + ".");
+            }
+            if (passEnv.value() != null) {
+                b.passEnvironment(passEnv.value());
+            }
+            for (Map.Entry<String, Setting<String>> e : environment().entrySet()) {
+                try {
+                    b.environment(e.getKey(), e.getValue().value() == null ? "" : e.getValue().value());
+                } catch (IllegalArgumentException ex) {
+                    violation(e.getValue(), ex.getMessage(),
+                            "Environment variable names must be non-empty and contain no '=' or NUL.");
+                }
+            }
+            return b.build();
+        }
+
+        /** folk.env merged with folk.pools.NAME.env, the pool's entries winning. */
+        private Map<String, Setting<String>> environment() {
+            Map<String, Setting<String>> env = new LinkedHashMap<>();
+            if (top.getEnv() != null) {
+                top.getEnv().forEach((k, v) -> env.put(k, new Setting<>("folk.env[" + k + "]", v)));
+            }
+            if (pool != null && pool.getEnv() != null) {
+                pool.getEnv().forEach((k, v) -> env.put(k, new Setting<>("folk.pools." + name + ".env[" + k + "]", v)));
+            }
+            return env;
+        }
+
+        private void commandViolation(Setting<String> command, WorkerSpec spec, SpawnException e) {
+            String problem;
+            if ("ENOENT".equals(e.reason())) {
+                problem = command.value().indexOf('/') >= 0
+                        ? "no such file: " + e.executable() + " (ENOENT)"
+                        : "'" + command.value() + "' was not found in the workers' PATH=" + spec.searchPath()
+                                + " (ENOENT)";
+            } else if ("EACCES".equals(e.reason())) {
+                problem = "'" + e.executable() + "' cannot be executed: it is not an executable regular file (EACCES)";
+            } else {
+                problem = e.getMessage();
+            }
+            String action;
+            if ("EACCES".equals(e.reason())) {
+                action = "Make " + e.executable() + " executable (chmod +x), or set " + command.key()
+                        + " to an executable file.";
+            } else if (isPhp(command.value())) {
+                action = "Install PHP (the CLI) with the msgpack extension:\n"
+                        + "        Debian/Ubuntu:      apt-get install php-cli php-msgpack\n"
+                        + "        Fedora/RHEL:        dnf install php-cli php-pecl-msgpack\n"
+                        + "        macOS (Homebrew):   brew install php && pecl install msgpack\n"
+                        + "    or set " + command.key() + " to the full path of your php binary (e.g. /usr/bin/php).";
+            } else {
+                action = "Install '" + command.value() + "' or set " + command.key()
+                        + " to the full path of the worker executable.";
+            }
+            violation(command, problem, action);
+        }
+
+        private static boolean isPhp(String command) {
+            String base = Path.of(command).getFileName().toString().toLowerCase(Locale.ROOT);
+            return base.matches("php[0-9.]*(-cli)?");
+        }
+
+        private void atLeast(Setting<Integer> s, int min, String action) {
+            if (s.value() == null || s.value() < min) {
+                violation(s, "must be at least " + min, action);
+            }
+        }
+
+        private void nonNegative(Setting<Duration> s) {
+            if (!isNonNegative(s.value())) {
+                violation(s, "must not be negative", "Use a duration of 0 or more, e.g. 0s or 500ms.");
+            }
+        }
+
+        private void positive(Setting<Duration> s) {
+            if (!isPositive(s.value())) {
+                violation(s, "must be positive", "Use a duration above 0, e.g. 10s.");
+            }
+        }
+
+        private static boolean isNonNegative(Duration d) {
+            return d != null && !d.isNegative();
+        }
+
+        private static boolean isPositive(Duration d) {
+            return d != null && !d.isNegative() && !d.isZero();
+        }
+
+    }
+}

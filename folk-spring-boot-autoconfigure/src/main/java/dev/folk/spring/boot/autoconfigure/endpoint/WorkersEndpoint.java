@@ -1,0 +1,163 @@
+package dev.folk.spring.boot.autoconfigure.endpoint;
+
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+
+import org.springframework.boot.actuate.endpoint.Access;
+import org.springframework.boot.actuate.endpoint.OperationResponseBody;
+import org.springframework.boot.actuate.endpoint.annotation.DeleteOperation;
+import org.springframework.boot.actuate.endpoint.annotation.Endpoint;
+import org.springframework.boot.actuate.endpoint.annotation.ReadOperation;
+import org.springframework.boot.actuate.endpoint.annotation.Selector;
+import org.springframework.boot.actuate.endpoint.annotation.WriteOperation;
+
+import dev.folk.core.pool.CallOutcome;
+import dev.folk.core.pool.ExitReason;
+import dev.folk.core.pool.ExitRecord;
+import dev.folk.core.pool.PoolSnapshot;
+import dev.folk.core.pool.WorkerInfo;
+import dev.folk.core.pool.WorkerPool;
+import dev.folk.core.pool.WorkerState;
+import dev.folk.spring.boot.autoconfigure.FolkPools;
+
+/**
+ * The {@code workers} actuator endpoint.
+ *
+ * <ul>
+ *   <li>{@code GET /actuator/workers}: every pool with its workers (pid, state, jobs, age, RSS,
+ *       current method and elapsed time) and its recent exits with their reasons;</li>
+ *   <li>{@code GET /actuator/workers/{pool}}: one pool (404 if unknown);</li>
+ *   <li>{@code POST /actuator/workers/{pool}}: rolling reset of the pool (every worker replaced,
+ *       one at a time, a new one ready before an old one leaves);</li>
+ *   <li>{@code DELETE /actuator/workers/{pool}/{pid}}: recycle that worker (after its current
+ *       call if busy). Only a pid of that pool's live workers is accepted; anything else is a 404
+ *       and nothing is signalled.</li>
+ * </ul>
+ * Default access is read-only: the write and delete operations exist only with
+ * {@code management.endpoint.workers.access=unrestricted}.
+ */
+@Endpoint(id = "workers", defaultAccess = Access.READ_ONLY)
+public class WorkersEndpoint {
+
+    private final FolkPools pools;
+
+    public WorkersEndpoint(FolkPools pools) {
+        this.pools = pools;
+    }
+
+    @ReadOperation
+    public WorkersDescriptor workers() {
+        Map<String, PoolDescriptor> all = new LinkedHashMap<>();
+        for (WorkerPool pool : pools.all()) {
+            all.put(pool.name(), describe(pool.snapshot()));
+        }
+        return new WorkersDescriptor(all);
+    }
+
+    /** One pool, or null (404 over HTTP) if there is no such pool. */
+    @ReadOperation
+    public PoolDescriptor pool(@Selector String pool) {
+        return pools.find(pool).map(p -> describe(p.snapshot())).orElse(null);
+    }
+
+    /** Starts a rolling reset; null if there is no such pool. */
+    @WriteOperation
+    public ResetDescriptor reset(@Selector String pool) {
+        Optional<WorkerPool> p = pools.find(pool);
+        if (p.isEmpty()) {
+            return null;
+        }
+        int workers = p.get().snapshot().workers().size();
+        p.get().reset();
+        return new ResetDescriptor(pool, workers, "started");
+    }
+
+    /** Recycles worker {@code pid} of {@code pool}; null (and nothing done) if it is not one of its workers. */
+    @DeleteOperation
+    public RecycleDescriptor recycle(@Selector String pool, @Selector String pid) {
+        Optional<WorkerPool> p = pools.find(pool);
+        int number;
+        try {
+            number = Integer.parseInt(pid);
+        } catch (NumberFormatException e) {
+            return null;
+        }
+        if (p.isEmpty() || number <= 0 || !p.get().recycle(number)) {
+            return null;
+        }
+        return new RecycleDescriptor(pool, number, "recycling");
+    }
+
+    static PoolDescriptor describe(PoolSnapshot s) {
+        Instant now = s.takenAt();
+        List<WorkerDescriptor> workers = new ArrayList<>();
+        for (WorkerInfo w : s.workers()) {
+            workers.add(new WorkerDescriptor(w.pid(), tag(w.state()), w.jobs(), String.valueOf(w.startedAt()),
+                    w.age(now).toMillis(), w.lastUsedAt() == null ? null : w.lastUsedAt().toString(),
+                    w.rssBytes() < 0 ? null : w.rssBytes(), w.currentMethod(),
+                    w.currentElapsed() == null ? null : w.currentElapsed().toMillis()));
+        }
+        List<ExitDescriptor> exits = new ArrayList<>();
+        for (ExitRecord e : s.recentExits()) {
+            exits.add(new ExitDescriptor(e.pid(), e.reason().tag(), e.status(), e.jobs(), String.valueOf(e.at())));
+        }
+        Map<String, Long> calls = new LinkedHashMap<>();
+        s.calls().forEach((CallOutcome o, Long n) -> calls.put(o.tag(), n));
+        Map<String, Long> exitCounts = new LinkedHashMap<>();
+        s.exits().forEach((ExitReason r, Long n) -> exitCounts.put(r.tag(), n));
+        return new PoolDescriptor(s.name(), s.state().name(), s.size(), s.ready(), s.count(WorkerState.BUSY),
+                s.count(WorkerState.IDLE), s.count(WorkerState.STARTING), s.count(WorkerState.STOPPING),
+                s.queueLength(), s.spawns(), s.bootFailures(), s.lastFailure(), calls, exitCounts, workers, exits);
+    }
+
+    private static String tag(WorkerState state) {
+        return state.name().toLowerCase(Locale.ROOT);
+    }
+
+    /** Every pool by name. */
+    public record WorkersDescriptor(Map<String, PoolDescriptor> pools) implements OperationResponseBody {
+    }
+
+    /**
+     * One pool.
+     *
+     * @param calls       calls so far by outcome
+     * @param exits       workers that left so far, by reason
+     * @param recentExits the latest exits, newest first
+     */
+    public record PoolDescriptor(String name, String state, int size, long ready, long busy, long idle, long starting,
+                                 long stopping, int queued, long spawns, long bootFailures, String lastFailure,
+                                 Map<String, Long> calls, Map<String, Long> exits, List<WorkerDescriptor> workers,
+                                 List<ExitDescriptor> recentExits) implements OperationResponseBody {
+    }
+
+    /**
+     * One live worker.
+     *
+     * @param ageMillis            time since it was spawned
+     * @param rssBytes             resident memory at the last sample, null before the first
+     * @param currentMethod        the method of its call in progress, or null
+     * @param currentElapsedMillis how long that call has run, or null
+     */
+    public record WorkerDescriptor(int pid, String state, long jobs, String startedAt, long ageMillis,
+                                   String lastUsedAt, Long rssBytes, String currentMethod,
+                                   Long currentElapsedMillis) {
+    }
+
+    /** A worker that left: why ({@code reason}) and how it ended ({@code status}). */
+    public record ExitDescriptor(int pid, String reason, String status, long jobs, String at) {
+    }
+
+    /** A rolling reset was started. */
+    public record ResetDescriptor(String pool, int workers, String reset) implements OperationResponseBody {
+    }
+
+    /** A worker is being recycled. */
+    public record RecycleDescriptor(String pool, int pid, String state) implements OperationResponseBody {
+    }
+}

@@ -1,0 +1,53 @@
+package dev.folk.spring.boot.autoconfigure.health;
+
+import org.springframework.boot.health.contributor.Health;
+import org.springframework.boot.health.contributor.HealthIndicator;
+
+import dev.folk.core.pool.PoolSnapshot;
+import dev.folk.core.pool.WorkerPool;
+import dev.folk.core.pool.WorkerState;
+
+/**
+ * Health of one pool:
+ * <ul>
+ *   <li>DOWN when the pool is BROKEN (repeated boot failures) or no worker is alive;</li>
+ *   <li>UP when at least one worker is ready (idle or busy);</li>
+ *   <li>OUT_OF_SERVICE while it drains or after it closed, and while its only workers are still
+ *       starting;</li>
+ *   <li>UNKNOWN before it is started.</li>
+ * </ul>
+ * Details: state, size, ready, busy, idle, starting, queued calls, and the last failure.
+ */
+public class PoolHealthIndicator implements HealthIndicator {
+
+    private final WorkerPool pool;
+
+    public PoolHealthIndicator(WorkerPool pool) {
+        this.pool = pool;
+    }
+
+    @Override
+    public Health health() {
+        PoolSnapshot s = pool.snapshot();
+        long ready = s.ready();
+        long starting = s.count(WorkerState.STARTING);
+        long alive = ready + starting;
+        Health.Builder b = switch (s.state()) {
+            case NEW -> Health.unknown();
+            case BROKEN -> Health.down();
+            case DRAINING, CLOSED -> Health.outOfService();
+            case STARTING, RUNNING -> ready > 0 ? Health.up() : alive == 0 ? Health.down() : Health.outOfService();
+        };
+        b.withDetail("state", s.state().name())
+                .withDetail("size", s.size())
+                .withDetail("ready", ready)
+                .withDetail("busy", s.count(WorkerState.BUSY))
+                .withDetail("idle", s.count(WorkerState.IDLE))
+                .withDetail("starting", starting)
+                .withDetail("queued", s.queueLength());
+        if (s.lastFailure() != null) {
+            b.withDetail("lastFailure", s.lastFailure());
+        }
+        return b.build();
+    }
+}

@@ -1,0 +1,181 @@
+package dev.folk.spring.boot.autoconfigure.metrics;
+
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Tags;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.binder.BaseUnits;
+import io.micrometer.core.instrument.binder.MeterBinder;
+
+import dev.folk.core.pool.CallOutcome;
+import dev.folk.core.pool.ExitReason;
+import dev.folk.core.pool.PoolListener;
+import dev.folk.core.pool.PoolSnapshot;
+import dev.folk.core.pool.WorkerInfo;
+import dev.folk.core.pool.WorkerPool;
+import dev.folk.core.pool.WorkerState;
+import dev.folk.spring.boot.autoconfigure.FolkPools;
+
+/**
+ * Micrometer meters of every pool. Every meter has the tag {@code pool}; tags are bounded (no
+ * pid; {@code method} only with {@code folk.metrics.method-tag=true}).
+ *
+ * <table>
+ *   <caption>Meters (Prometheus name in brackets)</caption>
+ *   <tr><td>{@code folk.pool.size} (folk_pool_size)</td><td>gauge: configured workers</td></tr>
+ *   <tr><td>{@code folk.workers} (folk_workers)</td><td>gauge: live workers, tag {@code state} =
+ *       starting, idle, busy, stopping</td></tr>
+ *   <tr><td>{@code folk.calls.queued} (folk_calls_queued)</td><td>gauge: calls waiting for a worker</td></tr>
+ *   <tr><td>{@code folk.workers.spawned} (folk_workers_spawned_total)</td><td>counter: workers spawned</td></tr>
+ *   <tr><td>{@code folk.workers.boot.failures} (folk_workers_boot_failures_total)</td><td>counter:
+ *       failed boots</td></tr>
+ *   <tr><td>{@code folk.workers.exited} (folk_workers_exited_total)</td><td>counter: workers that left,
+ *       tag {@code reason} (crash, max-jobs, memory, shutdown, ...)</td></tr>
+ *   <tr><td>{@code folk.workers.memory.used} (folk_workers_memory_used_bytes)</td><td>gauge: sum of the
+ *       workers' resident memory</td></tr>
+ *   <tr><td>{@code folk.workers.memory.largest} (folk_workers_memory_largest_bytes)</td><td>gauge:
+ *       the largest worker's resident memory</td></tr>
+ *   <tr><td>{@code folk.call.wait} (folk_call_wait_seconds)</td><td>timer: time a call waited for a
+ *       worker, tag {@code outcome}</td></tr>
+ *   <tr><td>{@code folk.call.execution} (folk_call_execution_seconds)</td><td>timer: time a call ran
+ *       on its worker, tag {@code outcome} (calls that never reached a worker are not recorded)</td></tr>
+ * </table>
+ */
+public class FolkMetrics implements MeterBinder {
+
+    /** How long one snapshot of a pool serves the gauges, so a scrape takes one snapshot per pool. */
+    private static final long SNAPSHOT_TTL_NANOS = TimeUnit.MILLISECONDS.toNanos(500);
+
+    private final FolkPools pools;
+    private final boolean methodTag;
+    /** Function counters hold their state weakly: the binder keeps it alive. */
+    private final List<Snapshots> held = new CopyOnWriteArrayList<>();
+
+    public FolkMetrics(FolkPools pools, boolean methodTag) {
+        this.pools = pools;
+        this.methodTag = methodTag;
+    }
+
+    @Override
+    public void bindTo(MeterRegistry registry) {
+        for (WorkerPool pool : pools.all()) {
+            bind(pool, registry);
+        }
+    }
+
+    private void bind(WorkerPool pool, MeterRegistry registry) {
+        Tags tags = Tags.of("pool", pool.name());
+        // Meters hold their state objects weakly by default: these must live as long as the meters.
+        Snapshots snapshots = new Snapshots(pool);
+        held.add(snapshots);
+
+        Gauge.builder("folk.pool.size", pool, p -> p.config().size()).tags(tags)
+                .description("Configured number of workers of the pool").strongReference(true).register(registry);
+        for (WorkerState state : WorkerState.values()) {
+            Gauge.builder("folk.workers", snapshots, s -> s.get().count(state)).tags(tags)
+                    .tag("state", state.name().toLowerCase(Locale.ROOT))
+                    .description("Live workers of the pool by state").strongReference(true).register(registry);
+        }
+        Gauge.builder("folk.calls.queued", pool, WorkerPool::queueLength).tags(tags)
+                .description("Calls waiting for a free worker").strongReference(true).register(registry);
+        FunctionCounter.builder("folk.workers.spawned", snapshots, s -> s.get().spawns()).tags(tags)
+                .description("Workers spawned").register(registry);
+        FunctionCounter.builder("folk.workers.boot.failures", snapshots, s -> s.get().bootFailures()).tags(tags)
+                .description("Worker boots that failed (spawn errors, missed handshakes)").register(registry);
+        for (ExitReason reason : ExitReason.values()) {
+            FunctionCounter.builder("folk.workers.exited", snapshots, s -> s.get().exits().getOrDefault(reason, 0L))
+                    .tags(tags).tag("reason", reason.tag())
+                    .description("Workers that left the pool, by reason").register(registry);
+        }
+        Gauge.builder("folk.workers.memory.used", snapshots, s -> memory(s.get(), false)).tags(tags)
+                .baseUnit(BaseUnits.BYTES).description("Sum of the resident memory of the pool's workers")
+                .strongReference(true).register(registry);
+        Gauge.builder("folk.workers.memory.largest", snapshots, s -> memory(s.get(), true)).tags(tags)
+                .baseUnit(BaseUnits.BYTES).description("Resident memory of the pool's largest worker")
+                .strongReference(true).register(registry);
+        pool.addListener(new CallTimers(registry, tags, methodTag));
+    }
+
+    private static double memory(PoolSnapshot s, boolean largest) {
+        long sum = 0;
+        long max = 0;
+        for (WorkerInfo w : s.workers()) {
+            if (w.rssBytes() > 0) {
+                sum += w.rssBytes();
+                max = Math.max(max, w.rssBytes());
+            }
+        }
+        return largest ? max : sum;
+    }
+
+    /** A pool's snapshot, reused for {@link #SNAPSHOT_TTL_NANOS}. */
+    static final class Snapshots {
+        private final WorkerPool pool;
+        private volatile PoolSnapshot last;
+        private volatile long takenAt;
+
+        Snapshots(WorkerPool pool) {
+            this.pool = pool;
+        }
+
+        PoolSnapshot get() {
+            PoolSnapshot s = last;
+            long now = System.nanoTime();
+            if (s == null || now - takenAt > SNAPSHOT_TTL_NANOS) {
+                s = pool.snapshot();
+                last = s;
+                takenAt = now;
+            }
+            return s;
+        }
+    }
+
+    /** Records the call timers from the pool's events. */
+    static final class CallTimers implements PoolListener {
+        private final MeterRegistry registry;
+        private final Tags tags;
+        private final boolean methodTag;
+        private final Map<Key, Timer[]> timers = new ConcurrentHashMap<>();
+
+        CallTimers(MeterRegistry registry, Tags tags, boolean methodTag) {
+            this.registry = registry;
+            this.tags = tags;
+            this.methodTag = methodTag;
+        }
+
+        private record Key(CallOutcome outcome, String method) {
+        }
+
+        @Override
+        public void callCompleted(WorkerPool pool, String method, CallOutcome outcome, long waitNanos,
+                                  long execNanos) {
+            Timer[] t = timers.computeIfAbsent(new Key(outcome, methodTag ? String.valueOf(method) : null),
+                    this::register);
+            t[0].record(Math.max(0, waitNanos), TimeUnit.NANOSECONDS);
+            if (execNanos > 0) {
+                t[1].record(execNanos, TimeUnit.NANOSECONDS);
+            }
+        }
+
+        private Timer[] register(Key key) {
+            Tags t = tags.and("outcome", key.outcome().tag());
+            if (key.method() != null) {
+                t = t.and("method", key.method());
+            }
+            return new Timer[] {
+                Timer.builder("folk.call.wait").tags(t).description("Time calls waited for a free worker")
+                        .register(registry),
+                Timer.builder("folk.call.execution").tags(t).description("Time calls ran on their worker")
+                        .register(registry)
+            };
+        }
+    }
+}

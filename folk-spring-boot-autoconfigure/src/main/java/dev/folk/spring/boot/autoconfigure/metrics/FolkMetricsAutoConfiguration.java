@@ -1,0 +1,43 @@
+package dev.folk.spring.boot.autoconfigure.metrics;
+
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.binder.MeterBinder;
+
+import org.springframework.boot.autoconfigure.AutoConfiguration;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+
+import dev.folk.spring.boot.autoconfigure.FolkAutoConfiguration;
+import dev.folk.spring.boot.autoconfigure.FolkPools;
+import dev.folk.spring.boot.autoconfigure.FolkProperties;
+
+/**
+ * The pools' Micrometer meters ({@link FolkMetrics}), when Spring Boot's Micrometer support is
+ * present and a {@link MeterRegistry} exists; Spring Boot binds the {@link MeterBinder} bean.
+ */
+@AutoConfiguration(after = FolkAutoConfiguration.class,
+        afterName = {
+            "org.springframework.boot.micrometer.metrics.autoconfigure.MetricsAutoConfiguration",
+            "org.springframework.boot.micrometer.metrics.autoconfigure.CompositeMeterRegistryAutoConfiguration"
+        })
+@ConditionalOnClass(name = {
+    "io.micrometer.core.instrument.binder.MeterBinder",
+    "org.springframework.boot.micrometer.metrics.autoconfigure.MetricsAutoConfiguration"
+})
+public class FolkMetricsAutoConfiguration {
+
+    /** Nested so that its conditions are only read once Micrometer is known to exist. */
+    @Configuration(proxyBeanMethods = false)
+    @ConditionalOnBean({ FolkPools.class, MeterRegistry.class })
+    static class FolkMetricsConfiguration {
+
+        @Bean
+        @ConditionalOnMissingBean
+        FolkMetrics folkMetrics(FolkPools pools, FolkProperties properties) {
+            return new FolkMetrics(pools, properties.getMetrics().isMethodTag());
+        }
+    }
+}

@@ -1,0 +1,472 @@
+package dev.folk.spring.boot.autoconfigure;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+import io.micrometer.core.instrument.MeterRegistry;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.springframework.beans.factory.annotation.Qualifier;
+import org.springframework.boot.autoconfigure.AutoConfigurations;
+import org.springframework.boot.health.contributor.CompositeHealthContributor;
+import org.springframework.boot.health.contributor.Health;
+import org.springframework.boot.health.contributor.HealthIndicator;
+import org.springframework.boot.health.contributor.Status;
+import org.springframework.boot.micrometer.metrics.autoconfigure.CompositeMeterRegistryAutoConfiguration;
+import org.springframework.boot.micrometer.metrics.autoconfigure.MetricsAutoConfiguration;
+import org.springframework.boot.micrometer.metrics.autoconfigure.export.simple.SimpleMetricsExportAutoConfiguration;
+import org.springframework.boot.test.context.FilteredClassLoader;
+import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.util.unit.DataSize;
+
+import dev.folk.core.pool.PoolConfig;
+import dev.folk.core.pool.WorkerPool;
+import dev.folk.core.supervision.OutputPolicy;
+import dev.folk.core.supervision.Supervisor;
+import dev.folk.core.supervision.WorkerSpec;
+import dev.folk.core.testing.Procs;
+import dev.folk.core.testing.Workers;
+import dev.folk.spring.boot.autoconfigure.endpoint.FolkWorkersEndpointAutoConfiguration;
+import dev.folk.spring.boot.autoconfigure.endpoint.WorkersEndpoint;
+import dev.folk.spring.boot.autoconfigure.health.FolkHealthContributorAutoConfiguration;
+import dev.folk.spring.boot.autoconfigure.metrics.FolkMetrics;
+import dev.folk.spring.boot.autoconfigure.metrics.FolkMetricsAutoConfiguration;
+
+/** Binding, bean wiring, back-off and conditions of the auto-configuration, with ApplicationContextRunner. */
+class FolkAutoConfigurationTest {
+
+    private static final AutoConfigurations FOLK = AutoConfigurations.of(FolkAutoConfiguration.class,
+            FolkHealthContributorAutoConfiguration.class, FolkWorkersEndpointAutoConfiguration.class,
+            FolkMetricsAutoConfiguration.class);
+
+    private static final AutoConfigurations METRICS = AutoConfigurations.of(MetricsAutoConfiguration.class,
+            CompositeMeterRegistryAutoConfiguration.class, SimpleMetricsExportAutoConfiguration.class);
+
+    /** The auto-configuration with pools that are not started (no process is spawned). */
+    private final ApplicationContextRunner runner = new ApplicationContextRunner()
+            .withConfiguration(FOLK)
+            .withUserConfiguration(NoStart.class)
+            .withPropertyValues("folk.shutdown.signal-handler=false");
+
+    @Test
+    void defaultsBindToOnePoolNamedDefaultWithTheCoreDefaults() {
+        new ApplicationContextRunner().withConfiguration(FOLK).withUserConfiguration(NoStart.class).run(ctx -> {
+            assertThat(ctx).hasNotFailed();
+            FolkProperties p = ctx.getBean(FolkProperties.class);
+            assertThat(p.isEnabled()).isTrue();
+            assertThat(p.getCommand()).isEqualTo("php");
+            assertThat(p.getArgs()).isEmpty();
+            assertThat(p.getPools()).isEmpty();
+            assertThat(p.getShutdown().isSignalHandler()).isTrue();
+            assertThat(p.getShutdown().isJvmHook()).isTrue();
+            assertThat(p.getMetrics().isMethodTag()).isFalse();
+            assertThat(p.getReadiness().isEnabled()).isTrue();
+
+            assertThat(ctx).hasSingleBean(Supervisor.class).hasSingleBean(FolkPools.class)
+                    .hasSingleBean(FolkReadiness.class).hasSingleBean(FolkShutdownHook.class)
+                    .hasSingleBean(FolkSignalHandler.class).hasSingleBean(WorkerPool.class);
+            // INT stays ignored if this JVM was started with it ignored (a background job of a script).
+            boolean intIgnored = (Long.parseLong(Procs.status(Procs.jvmPid(), "SigIgn"), 16) & (1L << 1)) != 0;
+            assertThat(ctx.getBean(FolkSignalHandler.class).installedSignals())
+                    .isEqualTo(intIgnored ? List.of("TERM") : List.of("TERM", "INT"));
+            assertThat(ctx.getBean(FolkPools.class).names()).containsExactly("default");
+            WorkerPool pool = ctx.getBean(WorkerPool.class);
+            assertThat(ctx.getBean(FolkAutoConfiguration.poolBeanName("default"))).isSameAs(pool);
+            assertThat(ctx.getBean(FolkPools.class).minReady(pool)).isEqualTo(4);
+
+            // The starter's defaults are folk-core's defaults.
+            PoolConfig expected = PoolConfig.builder("default", WorkerSpec.builder("php").name("default").build())
+                    .build();
+            assertSameSettings(pool.config(), expected);
+            WorkerSpec spec = pool.config().worker();
+            assertThat(spec.executable()).isEqualTo("php");
+            assertThat(spec.name()).isEqualTo("default");
+            assertThat(spec.args()).isEmpty();
+            assertThat(spec.inheritEnvironment()).isTrue();
+            assertThat(spec.output()).isEqualTo(OutputPolicy.log());
+            assertThat(spec.workingDirectory()).isNull();
+            assertThat(spec.sandboxRoot()).isNull();
+        });
+    }
+
+    @Test
+    void everyTopLevelPropertyBinds(@TempDir Path dir) {
+        Path sandbox = dir.resolve("sandbox");
+        Path out = dir.resolve("out.log");
+        runner.withPropertyValues("folk.command=/usr/bin/php", "folk.args=worker.php,--flag",
+                        "folk.env[APP_ENV]=prod", "folk.env.FOLK_TEST_RUN=plain-form",
+                        "folk.inherit-env=false", "folk.pass-env=PATH,HOME", "folk.working-dir=" + dir,
+                        "folk.sandbox=" + sandbox, "folk.size=3", "folk.min-ready=2", "folk.max-jobs=100",
+                        "folk.max-jobs-jitter=0.25", "folk.max-lifetime=1h", "folk.max-idle=10m",
+                        "folk.max-memory=256MB", "folk.boot-timeout=7s", "folk.exec-timeout=45s",
+                        "folk.acquire-timeout=2s", "folk.max-queue=10", "folk.drain-timeout=12s", "folk.stop-grace=3s",
+                        "folk.close-wait=250ms", "folk.max-concurrent-spawns=2", "folk.backoff-initial=200ms",
+                        "folk.backoff-max=5s", "folk.broken-threshold=7", "folk.broken-window=2m",
+                        "folk.max-frame-length=1MB", "folk.memory-check-interval=3s", "folk.output=file",
+                        "folk.output-file=" + out, "folk.shutdown.jvm-hook=false", "folk.shutdown.jvm-hook-wait=7s",
+                        "folk.metrics.method-tag=true", "folk.readiness.enabled=false")
+                .run(ctx -> {
+                    assertThat(ctx).hasNotFailed();
+                    FolkProperties p = ctx.getBean(FolkProperties.class);
+                    assertThat(p.getShutdown().isSignalHandler()).isFalse();
+                    assertThat(p.getShutdown().getJvmHookWait()).isEqualTo(Duration.ofSeconds(7));
+                    assertThat(p.getMetrics().isMethodTag()).isTrue();
+                    assertThat(ctx).doesNotHaveBean(FolkReadiness.class).doesNotHaveBean(FolkShutdownHook.class)
+                            .doesNotHaveBean(FolkSignalHandler.class);
+
+                    WorkerPool pool = ctx.getBean(WorkerPool.class);
+                    PoolConfig c = pool.config();
+                    assertThat(c.name()).isEqualTo("default");
+                    assertThat(c.size()).isEqualTo(3);
+                    assertThat(ctx.getBean(FolkPools.class).minReady(pool)).isEqualTo(2);
+                    assertThat(c.maxJobs()).isEqualTo(100);
+                    assertThat(c.maxJobsJitter()).isEqualTo(0.25);
+                    assertThat(c.maxLifetime()).isEqualTo(Duration.ofHours(1));
+                    assertThat(c.maxIdle()).isEqualTo(Duration.ofMinutes(10));
+                    assertThat(c.maxMemoryBytes()).isEqualTo(DataSize.ofMegabytes(256).toBytes());
+                    assertThat(c.bootTimeout()).isEqualTo(Duration.ofSeconds(7));
+                    assertThat(c.execTimeout()).isEqualTo(Duration.ofSeconds(45));
+                    assertThat(c.acquireTimeout()).isEqualTo(Duration.ofSeconds(2));
+                    assertThat(c.maxQueue()).isEqualTo(10);
+                    assertThat(c.drainTimeout()).isEqualTo(Duration.ofSeconds(12));
+                    assertThat(c.stopGrace()).isEqualTo(Duration.ofSeconds(3));
+                    assertThat(c.closeWait()).isEqualTo(Duration.ofMillis(250));
+                    assertThat(c.maxConcurrentSpawns()).isEqualTo(2);
+                    assertThat(c.backoffInitial()).isEqualTo(Duration.ofMillis(200));
+                    assertThat(c.backoffMax()).isEqualTo(Duration.ofSeconds(5));
+                    assertThat(c.brokenThreshold()).isEqualTo(7);
+                    assertThat(c.brokenWindow()).isEqualTo(Duration.ofMinutes(2));
+                    assertThat(c.maxFrameLength()).isEqualTo(1024 * 1024);
+                    assertThat(c.memoryCheckInterval()).isEqualTo(Duration.ofSeconds(3));
+
+                    WorkerSpec spec = c.worker();
+                    assertThat(spec.executable()).isEqualTo("/usr/bin/php");
+                    assertThat(spec.args()).containsExactly("worker.php", "--flag");
+                    assertThat(spec.environment()).containsEntry("APP_ENV", "prod")
+                            .containsEntry("FOLK_TEST_RUN", "plain-form");
+                    assertThat(spec.inheritEnvironment()).isFalse();
+                    assertThat(spec.passEnvironment()).containsExactlyInAnyOrder("PATH", "HOME");
+                    assertThat(spec.workingDirectory()).isEqualTo(dir);
+                    assertThat(spec.sandboxRoot()).isEqualTo(sandbox);
+                    assertThat(spec.output()).isEqualTo(OutputPolicy.appendTo(out));
+                });
+    }
+
+    @Test
+    void namedPoolsInheritUnsetKeysFromTheTopLevelAndAreInjectableByQualifier(@TempDir Path dir) {
+        runner.withUserConfiguration(QualifiedConsumer.class)
+                .withPropertyValues("folk.command=php", "folk.args=" + TestWorkers.ECHO, "folk.size=3",
+                        "folk.env[SHARED]=top", "folk.env[OVERRIDDEN]=top", "folk.stop-grace=2s",
+                        "folk.output=discard", "folk.max-memory=64MB",
+                        "folk.pools.web.size=5", "folk.pools.web.env[OVERRIDDEN]=web", "folk.pools.web.args=web.php",
+                        "folk.pools.jobs.command=/usr/bin/php", "folk.pools.jobs.max-jobs=9",
+                        "folk.pools.jobs.output=log")
+                .run(ctx -> {
+                    assertThat(ctx).hasNotFailed();
+                    FolkPools pools = ctx.getBean(FolkPools.class);
+                    assertThat(pools.names()).containsExactly("web", "jobs");
+                    assertThat(ctx).getBeans(WorkerPool.class).hasSize(2);
+
+                    PoolConfig web = pools.get("web").config();
+                    assertThat(web.size()).isEqualTo(5);
+                    assertThat(web.stopGrace()).isEqualTo(Duration.ofSeconds(2));
+                    assertThat(web.maxMemoryBytes()).isEqualTo(DataSize.ofMegabytes(64).toBytes());
+                    assertThat(web.worker().executable()).isEqualTo("php");
+                    assertThat(web.worker().args()).containsExactly("web.php");
+                    assertThat(web.worker().environment()).containsEntry("SHARED", "top")
+                            .containsEntry("OVERRIDDEN", "web");
+                    assertThat(web.worker().output()).isEqualTo(OutputPolicy.discard());
+
+                    PoolConfig jobs = pools.get("jobs").config();
+                    assertThat(jobs.size()).isEqualTo(3);
+                    assertThat(jobs.maxJobs()).isEqualTo(9);
+                    assertThat(jobs.stopGrace()).isEqualTo(Duration.ofSeconds(2));
+                    assertThat(jobs.worker().executable()).isEqualTo("/usr/bin/php");
+                    assertThat(jobs.worker().args()).containsExactly(TestWorkers.ECHO.toString());
+                    assertThat(jobs.worker().environment()).containsEntry("SHARED", "top")
+                            .containsEntry("OVERRIDDEN", "top");
+                    assertThat(jobs.worker().output()).isEqualTo(OutputPolicy.log());
+
+                    QualifiedConsumer consumer = ctx.getBean(QualifiedConsumer.class);
+                    assertThat(consumer.web).isSameAs(pools.get("web"));
+                    assertThat(consumer.jobs).isSameAs(pools.get("jobs"));
+                });
+    }
+
+    @Test
+    void everyKeyBindsPerPool(@TempDir Path dir) {
+        Path out = dir.resolve("jobs.log");
+        String p = "folk.pools.jobs.";
+        runner.withPropertyValues("folk.pools.other.size=1", p + "command=/usr/bin/php", p + "args=a.php,b",
+                        p + "env[ONLY_HERE]=yes", p + "inherit-env=false", p + "pass-env=HOME", p + "working-dir=" + dir,
+                        p + "sandbox=" + dir.resolve("sb"), p + "size=6", p + "min-ready=3", p + "max-jobs=11",
+                        p + "max-jobs-jitter=0.3", p + "max-lifetime=2h", p + "max-idle=1m", p + "max-memory=1GB",
+                        p + "boot-timeout=3s", p + "exec-timeout=4s", p + "acquire-timeout=6s", p + "max-queue=7",
+                        p + "drain-timeout=8s", p + "stop-grace=9s", p + "close-wait=1s", p + "max-concurrent-spawns=3",
+                        p + "backoff-initial=300ms", p + "backoff-max=3s", p + "broken-threshold=2",
+                        p + "broken-window=30s", p + "max-frame-length=2MB", p + "memory-check-interval=5s",
+                        p + "output=file", p + "output-file=" + out)
+                .run(ctx -> {
+                    assertThat(ctx).hasNotFailed();
+                    FolkPools pools = ctx.getBean(FolkPools.class);
+                    WorkerPool jobsPool = pools.get("jobs");
+                    PoolConfig c = jobsPool.config();
+                    assertThat(pools.minReady(jobsPool)).isEqualTo(3);
+                    assertThat(List.of(c.size(), c.maxJobs(), c.maxQueue(), c.maxConcurrentSpawns(),
+                            c.brokenThreshold(), c.maxFrameLength())).containsExactly(6, 11, 7, 3, 2, 2 * 1024 * 1024);
+                    assertThat(c.maxJobsJitter()).isEqualTo(0.3);
+                    assertThat(c.maxMemoryBytes()).isEqualTo(DataSize.ofGigabytes(1).toBytes());
+                    assertThat(List.of(c.maxLifetime(), c.maxIdle(), c.bootTimeout(), c.execTimeout(),
+                            c.acquireTimeout(), c.drainTimeout(), c.stopGrace(), c.closeWait(), c.backoffInitial(),
+                            c.backoffMax(), c.brokenWindow(), c.memoryCheckInterval()))
+                            .containsExactly(Duration.ofHours(2), Duration.ofMinutes(1), Duration.ofSeconds(3),
+                                    Duration.ofSeconds(4), Duration.ofSeconds(6), Duration.ofSeconds(8),
+                                    Duration.ofSeconds(9), Duration.ofSeconds(1), Duration.ofMillis(300),
+                                    Duration.ofSeconds(3), Duration.ofSeconds(30), Duration.ofSeconds(5));
+                    WorkerSpec spec = c.worker();
+                    assertThat(spec.executable()).isEqualTo("/usr/bin/php");
+                    assertThat(spec.args()).containsExactly("a.php", "b");
+                    assertThat(spec.environment()).containsEntry("ONLY_HERE", "yes");
+                    assertThat(spec.inheritEnvironment()).isFalse();
+                    assertThat(spec.passEnvironment()).containsExactly("HOME");
+                    assertThat(spec.workingDirectory()).isEqualTo(dir);
+                    assertThat(spec.sandboxRoot()).isEqualTo(dir.resolve("sb"));
+                    assertThat(spec.output()).isEqualTo(OutputPolicy.appendTo(out));
+
+                    // The other pool keeps the top-level defaults.
+                    PoolConfig other = pools.get("other").config();
+                    assertThat(other.size()).isEqualTo(1);
+                    assertThat(other.worker().environment()).doesNotContainKey("ONLY_HERE");
+                    assertSameSettings(other, PoolConfig.builder("other", other.worker()).size(1).build());
+                });
+    }
+
+    @Test
+    void aPoolNamedDefaultIsPrimaryAmongSeveral() {
+        runner.withPropertyValues("folk.pools.default.size=1", "folk.pools.other.size=2").run(ctx -> {
+            assertThat(ctx).hasNotFailed();
+            assertThat(ctx.getBean(WorkerPool.class).name()).isEqualTo("default");
+        });
+    }
+
+    @Test
+    void userBeansReplaceOurs() {
+        runner.withUserConfiguration(UserBeans.class).withPropertyValues("folk.size=1").run(ctx -> {
+            assertThat(ctx).hasNotFailed();
+            assertThat(ctx.getBean(Supervisor.class)).isSameAs(ctx.getBean("mySupervisor"));
+            assertThat(ctx).doesNotHaveBean("folkSupervisor");
+            FolkPools pools = ctx.getBean(FolkPools.class);
+            assertThat(pools).isSameAs(ctx.getBean("myPools"));
+            assertThat(pools.names()).containsExactly("mine");
+            // Our per-pool beans back off with our registry.
+            assertThat(ctx).doesNotHaveBean(FolkAutoConfiguration.poolBeanName("default"));
+            assertThat(ctx.getBean(FolkReadiness.class)).isSameAs(ctx.getBean("myReadiness"));
+            assertThat(ctx.getBean(FolkShutdownHook.class)).isSameAs(ctx.getBean("myHook"));
+            assertThat(ctx.getBean(CompositeHealthContributor.class)).isSameAs(ctx.getBean("folkHealthContributor"));
+            assertThat(ctx.getBean("folkHealthContributor")).isInstanceOf(UserHealth.class);
+        });
+    }
+
+    @Test
+    void disabledCreatesNothing() {
+        new ApplicationContextRunner().withConfiguration(FOLK).withConfiguration(METRICS)
+                .withPropertyValues("folk.enabled=false", "management.endpoints.web.exposure.include=*",
+                        "folk.args=" + TestWorkers.ECHO)
+                .run(ctx -> {
+                    assertThat(ctx).hasNotFailed();
+                    assertThat(ctx).doesNotHaveBean(FolkProperties.class).doesNotHaveBean(Supervisor.class)
+                            .doesNotHaveBean(FolkPools.class).doesNotHaveBean(WorkerPool.class)
+                            .doesNotHaveBean(FolkLifecycle.class).doesNotHaveBean(FolkReadiness.class)
+                            .doesNotHaveBean(FolkShutdownHook.class).doesNotHaveBean(FolkSignalHandler.class)
+                            .doesNotHaveBean(CompositeHealthContributor.class).doesNotHaveBean(WorkersEndpoint.class)
+                            .doesNotHaveBean(FolkMetrics.class);
+                    assertThat(ctx.getBean(MeterRegistry.class).find("folk.workers").meters()).isEmpty();
+                });
+    }
+
+    @Test
+    void withActuatorHealthAndMetricsAreConfigured() {
+        String tag = Workers.newTag();
+        new ApplicationContextRunner().withConfiguration(FOLK).withConfiguration(METRICS)
+                .withPropertyValues("folk.shutdown.signal-handler=false", "folk.args=" + TestWorkers.ECHO,
+                        "folk.size=1", "folk.env.FOLK_TEST_RUN=" + tag)
+                .run(ctx -> {
+                    assertThat(ctx).hasNotFailed();
+                    WorkerPool pool = ctx.getBean(WorkerPool.class);
+                    assertThat(pool.call("echo", "hi")).isEqualTo("hi");
+                    CompositeHealthContributor health = ctx.getBean("folkHealthContributor",
+                            CompositeHealthContributor.class);
+                    Health h = ((HealthIndicator) health.getContributor("default")).health(true);
+                    assertThat(h.getStatus()).isEqualTo(Status.UP);
+                    assertThat(h.getDetails()).containsEntry("ready", 1L).containsEntry("size", 1)
+                            .containsEntry("state", "RUNNING");
+                    MeterRegistry registry = ctx.getBean(MeterRegistry.class);
+                    assertThat(registry.get("folk.workers").tags("pool", "default", "state", "idle").gauge().value())
+                            .isEqualTo(1.0);
+                    assertThat(registry.get("folk.call.execution").tags("pool", "default", "outcome", "success")
+                            .timer().count()).isEqualTo(1);
+                    assertThat(registry.get("folk.workers.spawned").tags("pool", "default").functionCounter()
+                            .count()).isEqualTo(1.0);
+                });
+        assertThat(Procs.aliveWithEnv(Workers.RUN_TAG, tag)).isEmpty();
+    }
+
+    @Test
+    void callTimersGetAMethodTagOnlyWhenConfigured() {
+        for (boolean methodTag : new boolean[] {false, true}) {
+            new ApplicationContextRunner().withConfiguration(FOLK).withConfiguration(METRICS)
+                    .withPropertyValues("folk.shutdown.signal-handler=false", "folk.args=" + TestWorkers.ECHO,
+                            "folk.size=1", "folk.metrics.method-tag=" + methodTag)
+                    .run(ctx -> {
+                        assertThat(ctx.getBean(WorkerPool.class).call("echo", "hi")).isEqualTo("hi");
+                        MeterRegistry registry = ctx.getBean(MeterRegistry.class);
+                        assertThat(registry.find("folk.call.execution").tags("method", "echo").timer() != null)
+                                .isEqualTo(methodTag);
+                        assertThat(registry.get("folk.call.wait").tags("outcome", "success").timer().count())
+                                .isEqualTo(1);
+                    });
+        }
+    }
+
+    @Test
+    void withoutActuatorTheCoreBeansWorkAndNoActuatorBeanExists() {
+        String tag = Workers.newTag();
+        new ApplicationContextRunner().withConfiguration(FOLK)
+                .withClassLoader(new FilteredClassLoader("org.springframework.boot.actuate",
+                        "org.springframework.boot.health", "org.springframework.boot.micrometer", "io.micrometer"))
+                .withPropertyValues("folk.shutdown.signal-handler=false", "folk.args=" + TestWorkers.ECHO,
+                        "folk.size=2", "folk.env.FOLK_TEST_RUN=" + tag, "management.endpoints.web.exposure.include=*")
+                .run(ctx -> {
+                    assertThat(ctx).hasNotFailed();
+                    assertThat(ctx).hasSingleBean(Supervisor.class).hasSingleBean(FolkPools.class)
+                            .hasSingleBean(FolkLifecycle.class).hasSingleBean(WorkerPool.class);
+                    assertThat(ctx).doesNotHaveBean("folkHealthContributor").doesNotHaveBean("workersEndpoint")
+                            .doesNotHaveBean("folkMetrics");
+                    WorkerPool pool = ctx.getBean(WorkerPool.class);
+                    assertThat(pool.call("echo", Map.of("k", "v"))).isEqualTo(Map.of("k", "v"));
+                    assertThat(Procs.aliveWithEnv(Workers.RUN_TAG, tag)).hasSize(2);
+                });
+        assertThat(Procs.aliveWithEnv(Workers.RUN_TAG, tag)).isEmpty();
+    }
+
+    @Test
+    void poolBeanNamesComeFromTheEnvironment() {
+        runner.withPropertyValues("folk.pools.a.size=1", "folk.pools.b-2.size=1").run(ctx -> {
+            assertThat(ctx).hasNotFailed();
+            assertThat(ctx.getBeanNamesForType(WorkerPool.class))
+                    .containsExactlyInAnyOrder("folkPool.a", "folkPool.b-2");
+        });
+    }
+
+    @Test
+    void shutdownHookIsRemovedWhenTheContextClosesAndKillsAfterTheClose() {
+        Supervisor[] supervisor = new Supervisor[1];
+        FolkShutdownHook[] hook = new FolkShutdownHook[1];
+        runner.withPropertyValues("folk.size=1").run(ctx -> {
+            hook[0] = ctx.getBean(FolkShutdownHook.class);
+            supervisor[0] = ctx.getBean(Supervisor.class);
+        });
+        // Closed normally: the hook is gone from the JVM (removing it again reports false) ...
+        assertThat(Runtime.getRuntime().removeShutdownHook(hook[0].hookThread())).isFalse();
+        // ... and run anyway, it does not wait for a context that is already closed.
+        long start = System.nanoTime();
+        hook[0].runHook();
+        assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(1));
+        assertThat(supervisor[0].isClosed()).isTrue();
+    }
+
+    static void assertSameSettings(PoolConfig actual, PoolConfig expected) {
+        assertThat(actual.size()).isEqualTo(expected.size());
+        assertThat(actual.maxJobs()).isEqualTo(expected.maxJobs());
+        assertThat(actual.maxJobsJitter()).isEqualTo(expected.maxJobsJitter());
+        assertThat(actual.maxLifetime()).isEqualTo(expected.maxLifetime());
+        assertThat(actual.maxIdle()).isEqualTo(expected.maxIdle());
+        assertThat(actual.maxMemoryBytes()).isEqualTo(expected.maxMemoryBytes());
+        assertThat(actual.bootTimeout()).isEqualTo(expected.bootTimeout());
+        assertThat(actual.execTimeout()).isEqualTo(expected.execTimeout());
+        assertThat(actual.acquireTimeout()).isEqualTo(expected.acquireTimeout());
+        assertThat(actual.maxQueue()).isEqualTo(expected.maxQueue());
+        assertThat(actual.drainTimeout()).isEqualTo(expected.drainTimeout());
+        assertThat(actual.stopGrace()).isEqualTo(expected.stopGrace());
+        assertThat(actual.closeWait()).isEqualTo(expected.closeWait());
+        assertThat(actual.maxConcurrentSpawns()).isEqualTo(expected.maxConcurrentSpawns());
+        assertThat(actual.backoffInitial()).isEqualTo(expected.backoffInitial());
+        assertThat(actual.backoffMax()).isEqualTo(expected.backoffMax());
+        assertThat(actual.brokenThreshold()).isEqualTo(expected.brokenThreshold());
+        assertThat(actual.brokenWindow()).isEqualTo(expected.brokenWindow());
+        assertThat(actual.maxFrameLength()).isEqualTo(expected.maxFrameLength());
+        assertThat(actual.memoryCheckInterval()).isEqualTo(expected.memoryCheckInterval());
+    }
+
+    /** Replaces the lifecycle with one that never starts the pools: binding tests spawn nothing. */
+    @Configuration(proxyBeanMethods = false)
+    static class NoStart {
+        @Bean
+        FolkLifecycle folkLifecycle(FolkPools pools) {
+            return new FolkLifecycle(pools) {
+                @Override
+                public boolean isAutoStartup() {
+                    return false;
+                }
+            };
+        }
+    }
+
+    static class QualifiedConsumer {
+        final WorkerPool web;
+        final WorkerPool jobs;
+
+        QualifiedConsumer(@Qualifier("web") WorkerPool web, @Qualifier("jobs") WorkerPool jobs) {
+            this.web = web;
+            this.jobs = jobs;
+        }
+    }
+
+    static class UserHealth implements CompositeHealthContributor {
+        @Override
+        public org.springframework.boot.health.contributor.HealthContributor getContributor(String name) {
+            return null;
+        }
+
+        @Override
+        public java.util.stream.Stream<org.springframework.boot.health.contributor.HealthContributors.Entry> stream() {
+            return java.util.stream.Stream.empty();
+        }
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    static class UserBeans {
+        @Bean
+        Supervisor mySupervisor() {
+            return new Supervisor();
+        }
+
+        @Bean
+        FolkPools myPools(Supervisor supervisor) {
+            WorkerSpec spec = WorkerSpec.builder("php").args(TestWorkers.ECHO.toString()).build();
+            return new FolkPools(List.of(new WorkerPool(PoolConfig.builder("mine", spec).size(1).build(), supervisor)));
+        }
+
+        @Bean
+        FolkReadiness myReadiness(org.springframework.context.ApplicationEventPublisher publisher) {
+            return new FolkReadiness(publisher);
+        }
+
+        @Bean
+        FolkShutdownHook myHook(Supervisor supervisor, org.springframework.context.ConfigurableApplicationContext c) {
+            return new FolkShutdownHook(supervisor, c, Duration.ofSeconds(1));
+        }
+
+        @Bean
+        CompositeHealthContributor folkHealthContributor() {
+            return new UserHealth();
+        }
+    }
+}

@@ -1,0 +1,189 @@
+package dev.folk.spring.boot.autoconfigure;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.stream.Stream;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.springframework.boot.SpringApplication;
+import org.springframework.boot.SpringBootConfiguration;
+import org.springframework.boot.WebApplicationType;
+import org.springframework.boot.autoconfigure.AutoConfigurations;
+import org.springframework.boot.autoconfigure.ImportAutoConfiguration;
+import org.springframework.boot.diagnostics.FailureAnalysis;
+import org.springframework.boot.diagnostics.FailureAnalyzer;
+import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+import org.springframework.boot.test.system.CapturedOutput;
+import org.springframework.boot.test.system.OutputCaptureExtension;
+import org.springframework.core.io.support.SpringFactoriesLoader;
+
+import dev.folk.core.testing.Procs;
+import dev.folk.core.testing.Workers;
+
+/**
+ * Start-up validation: invalid values fail before any worker starts, through a failure analyzer
+ * naming the key, the value and what to do.
+ */
+@ExtendWith(OutputCaptureExtension.class)
+class FolkValidationTest {
+
+    private final String tag = Workers.newTag();
+
+    private final ApplicationContextRunner runner = new ApplicationContextRunner()
+            .withConfiguration(AutoConfigurations.of(FolkAutoConfiguration.class))
+            .withPropertyValues("folk.shutdown.signal-handler=false", "folk.args=" + TestWorkers.ECHO,
+                    "folk.size=1", "folk.env.FOLK_TEST_RUN=" + tag);
+
+    static Stream<Arguments> invalid() {
+        return Stream.of(
+                Arguments.of(List.of("folk.command=/nonexistent/bin/php"), "folk.command", "/nonexistent/bin/php",
+                        List.of("no such file: /nonexistent/bin/php", "ENOENT"),
+                        List.of("apt-get install php-cli php-msgpack", "dnf install php-cli php-pecl-msgpack",
+                                "brew install php", "pecl install msgpack", "set folk.command to the full path")),
+                // php not on the workers' PATH
+                Arguments.of(List.of("folk.inherit-env=false", "folk.env[PATH]=/nonexistent-dir"), "folk.command",
+                        "php", List.of("not found in the workers' PATH=/nonexistent-dir"),
+                        List.of("apt-get install php-cli php-msgpack", "folk.command")),
+                Arguments.of(List.of("folk.pools.jobs.command=no-such-worker-binary"), "folk.pools.jobs.command",
+                        "no-such-worker-binary", List.of("not found"),
+                        List.of("Install 'no-such-worker-binary' or set folk.pools.jobs.command")),
+                Arguments.of(List.of("folk.size=0"), "folk.size", "0", List.of("at least 1"),
+                        List.of("number of workers")),
+                Arguments.of(List.of("folk.pools.web.size=-2"), "folk.pools.web.size", "-2", List.of("at least 1"),
+                        List.of("number of workers")),
+                Arguments.of(List.of("folk.stop-grace=-1s"), "folk.stop-grace", "-1s", List.of("must not be negative"),
+                        List.of("duration of 0 or more")),
+                Arguments.of(List.of("folk.pools.a.boot-timeout=-5s"), "folk.pools.a.boot-timeout", "-5s",
+                        List.of("must be positive"), List.of("duration above 0")),
+                Arguments.of(List.of("folk.stop-grace=28s"), "folk.stop-grace", "28s",
+                        List.of("folk.drain-timeout=20s", "spring.lifecycle.timeout-per-shutdown-phase=30s",
+                                "48500ms"),
+                        List.of("raise spring.lifecycle.timeout-per-shutdown-phase to at least 53s")),
+                Arguments.of(List.of("folk.drain-timeout=1m", "spring.lifecycle.timeout-per-shutdown-phase=45s"),
+                        "folk.stop-grace", "5s", List.of("folk.drain-timeout=1m", "timeout-per-shutdown-phase=45s"),
+                        List.of("Lower folk.drain-timeout or folk.stop-grace")),
+                Arguments.of(List.of("folk.min-ready=3"), "folk.min-ready", "3", List.of("between 1 and the pool size"),
+                        List.of("leave it unset")),
+                Arguments.of(List.of("folk.max-jobs-jitter=1.5"), "folk.max-jobs-jitter", "1.5",
+                        List.of("below 1"), List.of("fraction")),
+                Arguments.of(List.of("folk.backoff-initial=5s", "folk.backoff-max=1s"), "folk.backoff-max", "1s",
+                        List.of("at least folk.backoff-initial"), List.of("Raise folk.backoff-max")),
+                Arguments.of(List.of("folk.output=file"), "folk.output", "file", List.of("folk.output-file"),
+                        List.of("Set folk.output-file")),
+                Arguments.of(List.of("folk.max-frame-length=8B"), "folk.max-frame-length", "8B",
+                        List.of("between 16 bytes and 2GB"), List.of("16MB")),
+                Arguments.of(List.of("folk.working-dir=/nonexistent/dir"), "folk.working-dir", "/nonexistent/dir",
+                        List.of("not an existing directory"), List.of("Create the directory")));
+    }
+
+    @ParameterizedTest
+    @MethodSource("invalid")
+    void invalidValuesFailStartupWithAnAnalysisNamingKeyValueAndAdvice(List<String> properties, String key,
+                                                                    String value, List<String> problem,
+                                                                    List<String> advice) {
+        runner.withPropertyValues(properties.toArray(String[]::new)).run(ctx -> {
+            assertThat(ctx).hasFailed();
+            FailureAnalysis analysis = new FolkConfigurationFailureAnalyzer().analyze(ctx.getStartupFailure());
+            assertThat(analysis).as("analysis of %s", ctx.getStartupFailure()).isNotNull();
+            assertThat(analysis.getDescription()).contains("Property: " + key).contains("Value:    \"" + value + "\"");
+            problem.forEach(p -> assertThat(analysis.getDescription()).contains(p));
+            advice.forEach(a -> assertThat(analysis.getAction()).contains(a));
+            assertThat(analysis.getAction()).contains(key + ": ");
+        });
+        assertThat(Procs.withEnv(Workers.RUN_TAG, tag)).as("no worker may start").isEmpty();
+    }
+
+    @Test
+    void aFileThatIsNotExecutableIsReported(@TempDir Path dir) throws Exception {
+        Path script = Files.writeString(dir.resolve("worker.sh"), "#!/bin/sh\n");
+        runner.withPropertyValues("folk.command=" + script).run(ctx -> {
+            FailureAnalysis analysis = new FolkConfigurationFailureAnalyzer().analyze(ctx.getStartupFailure());
+            assertThat(analysis.getDescription()).contains("Property: folk.command").contains(script.toString())
+                    .contains("EACCES");
+            assertThat(analysis.getAction()).contains("chmod +x");
+        });
+    }
+
+    @Test
+    void everyProblemIsReportedAtOnce() {
+        runner.withPropertyValues("folk.size=0", "folk.exec-timeout=0s", "folk.pools.a.max-queue=-1",
+                "folk.pools.b.command=/nope/php").run(ctx -> {
+                    FolkConfigurationException e = (FolkConfigurationException) findCause(ctx.getStartupFailure());
+                    assertThat(e.violations()).extracting(FolkConfigurationException.Violation::key)
+                            .containsExactly("folk.size", "folk.pools.a.max-queue", "folk.exec-timeout",
+                                    "folk.size", "folk.exec-timeout", "folk.pools.b.command");
+                });
+    }
+
+    @Test
+    void aStopGraceThatFitsALongerPhaseIsAccepted() {
+        runner.withPropertyValues("folk.stop-grace=40s", "spring.lifecycle.timeout-per-shutdown-phase=70s")
+                .withUserConfiguration(FolkAutoConfigurationTest.NoStart.class)
+                .run(ctx -> assertThat(ctx).hasNotFailed());
+    }
+
+    @Test
+    void theAnalyzersAreRegisteredAndUsedBySpringBoot(CapturedOutput output) {
+        List<String> analyzers = SpringFactoriesLoader.forDefaultResourceLocation()
+                .load(FailureAnalyzer.class, SpringFactoriesLoader.FailureHandler.handleMessage((message, e) -> {
+                    // Boot's own analyzers that need a bean factory cannot be built here: not ours.
+                })).stream().map(a -> a.getClass().getName()).toList();
+        assertThat(analyzers).contains(FolkConfigurationFailureAnalyzer.class.getName(),
+                FolkStartupFailureAnalyzer.class.getName());
+
+        SpringApplication app = new SpringApplication(App.class);
+        app.setWebApplicationType(WebApplicationType.NONE);
+        try {
+            app.run("--folk.command=/opt/missing/php", "--folk.shutdown.signal-handler=false",
+                    "--folk.env.FOLK_TEST_RUN=" + tag);
+        } catch (RuntimeException expected) {
+            // reported below
+        }
+        assertThat(output).contains("APPLICATION FAILED TO START").contains("Property: folk.command")
+                .contains("/opt/missing/php").contains("apt-get install php-cli php-msgpack");
+        assertThat(Procs.withEnv(Workers.RUN_TAG, tag)).isEmpty();
+    }
+
+    @Test
+    void workersThatNeverBecomeReadyFailStartupNamingThePoolAndItsLastFailure() {
+        runner.withPropertyValues("folk.command=/bin/sh", "folk.args=-c,echo broken worker >&2; exit 3",
+                "folk.pools.broken.boot-timeout=1s", "folk.pools.broken.size=2").run(ctx -> {
+                    assertThat(ctx).hasFailed();
+                    FolkStartupException e = findCause(ctx.getStartupFailure(), FolkStartupException.class);
+                    assertThat(e.pools()).hasSize(1);
+                    assertThat(e.pools().get(0).pool()).isEqualTo("broken");
+                    assertThat(e.pools().get(0).lastFailure()).isNotBlank();
+                    FailureAnalysis analysis = new FolkStartupFailureAnalyzer().analyze(ctx.getStartupFailure());
+                    assertThat(analysis.getDescription()).contains("Pool:         broken")
+                            .contains("0 of 2 required").contains(e.pools().get(0).lastFailure());
+                    assertThat(analysis.getAction()).contains("folk.boot-timeout");
+                });
+        assertThat(Procs.aliveWithEnv(Workers.RUN_TAG, tag)).isEmpty();
+    }
+
+    private static Throwable findCause(Throwable t) {
+        return findCause(t, FolkConfigurationException.class);
+    }
+
+    private static <T extends Throwable> T findCause(Throwable t, Class<T> type) {
+        for (Throwable c = t; c != null; c = c.getCause()) {
+            if (type.isInstance(c)) {
+                return type.cast(c);
+            }
+        }
+        throw new AssertionError("no " + type.getSimpleName() + " in " + t, t);
+    }
+
+    @SpringBootConfiguration
+    @ImportAutoConfiguration(FolkAutoConfiguration.class)
+    static class App {
+    }
+}

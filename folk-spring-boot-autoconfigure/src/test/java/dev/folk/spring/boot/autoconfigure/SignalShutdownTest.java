@@ -1,0 +1,154 @@
+package dev.folk.spring.boot.autoconfigure;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import dev.folk.core.testing.Procs;
+import dev.folk.core.testing.Workers;
+import dev.folk.spring.boot.autoconfigure.app.SignalTestApplication;
+
+/**
+ * A real application in a child JVM, ended by signals: one SIGTERM shuts it down gracefully; a
+ * second one during a shutdown stuck on a TERM-ignoring worker kills everything and exits at once.
+ */
+class SignalShutdownTest {
+
+    private final String tag = Workers.newTag();
+    private final List<String> output = new CopyOnWriteArrayList<>();
+    private Process child;
+
+    @AfterEach
+    void killChild() {
+        if (child != null && child.isAlive()) {
+            child.destroyForcibly();
+        }
+        // For the report: what the child printed.
+        System.out.println("---- child output ----\n" + log());
+    }
+
+    @Test
+    void oneSigtermShutsDownGracefullyWithEveryWorkerGone() throws Exception {
+        // A call is in flight when the signal arrives: the graceful shutdown lets it finish (the JVM
+        // shutdown hook must not kill the workers while Spring's close is still draining).
+        start("--folk.size=2", "--test.in-flight-ms=1500");
+        List<Integer> pids = awaitReady();
+        assertThat(pids).hasSize(2).allMatch(Procs::alive);
+        awaitLine("BUSY ", Duration.ofSeconds(5));
+
+        signal("TERM");
+        assertThat(child.waitFor(30, TimeUnit.SECONDS)).as("exit after SIGTERM; output:\n%s", log()).isTrue();
+
+        assertThat(child.exitValue()).as("exit code; output:\n%s", log()).isEqualTo(143);
+        assertThat(Procs.aliveWithEnv(Workers.RUN_TAG, tag)).isEmpty();
+        assertThat(pids).noneMatch(Procs::alive);
+        assertThat(log()).contains("SIGTERM received: shutting down gracefully").contains("CALL-RESULT ")
+                .doesNotContain("CALL-FAILED").doesNotContain("Second signal");
+    }
+
+    @Test
+    void aSecondSigtermKillsATermIgnoringWorkerMidCallAndExitsWithinTwoSeconds() throws Exception {
+        start("--folk.size=2", "--folk.env.FOLK_TEST_IGNORE_TERM=1", "--folk.stop-grace=30s",
+                "--folk.drain-timeout=30s", "--folk.exec-timeout=2m", "--spring.lifecycle.timeout-per-shutdown-phase=90s",
+                "--test.in-flight-ms=60000");
+        List<Integer> pids = awaitReady();
+        assertThat(pids).hasSize(2);
+        String busyLine = awaitLine("BUSY ", Duration.ofSeconds(5));
+        int busy = Integer.parseInt(busyLine.substring(busyLine.indexOf("BUSY ") + 5).trim());
+        for (int pid : pids) {
+            // SigIgn is a hex mask; SIGTERM (15) is bit 14.
+            long ignored = Long.parseLong(Procs.status(pid, "SigIgn"), 16);
+            assertThat(ignored & (1L << 14)).as("worker %d ignores SIGTERM", pid).isNotZero();
+        }
+
+        signal("TERM");
+        awaitLine("Pool 'default' RUNNING -> DRAINING", Duration.ofSeconds(15));
+        // Without a second signal this shutdown would wait for the call (30 s drain), then 30 s of grace.
+        assertThat(child.isAlive()).isTrue();
+        assertThat(Procs.alive(busy)).isTrue();
+
+        long sent = System.nanoTime();
+        signal("TERM");
+        boolean exited = child.waitFor(10, TimeUnit.SECONDS);
+        Duration took = Duration.ofNanos(System.nanoTime() - sent);
+        System.out.println("exit " + took.toMillis() + " ms after the second SIGTERM");
+
+        assertThat(exited).as("exit after the second SIGTERM; output:\n%s", log()).isTrue();
+        assertThat(took).as("time from the second SIGTERM to exit").isLessThan(Duration.ofSeconds(2));
+        assertThat(child.exitValue()).isEqualTo(143);
+        assertThat(Procs.aliveWithEnv(Workers.RUN_TAG, tag)).isEmpty();
+        assertThat(pids).noneMatch(Procs::alive);
+        assertThat(log()).contains("Second signal (SIGTERM) during shutdown").doesNotContain("CALL-RESULT");
+    }
+
+    private void start(String... args) throws IOException {
+        Path java = Path.of(System.getProperty("java.home"), "bin", "java");
+        List<String> command = new ArrayList<>();
+        command.add(java.toString());
+        String jvmArgs = System.getProperty("folk.test.jvm-args", "--enable-native-access=ALL-UNNAMED");
+        command.addAll(Arrays.stream(jvmArgs.trim().split("\\s+")).filter(s -> !s.isEmpty()).toList());
+        command.addAll(List.of("-Xshare:auto", "-XX:TieredStopAtLevel=1", "-cp", System.getProperty("java.class.path"),
+                SignalTestApplication.class.getName(), "--folk.args=" + TestWorkers.TEST,
+                "--folk.env.FOLK_TEST_RUN=" + tag, "--spring.main.banner-mode=off"));
+        command.addAll(List.of(args));
+        child = new ProcessBuilder(command).redirectErrorStream(true).start();
+        Thread reader = new Thread(() -> {
+            try (BufferedReader r = new BufferedReader(
+                    new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8))) {
+                for (String line; (line = r.readLine()) != null; ) {
+                    output.add(line);
+                }
+            } catch (IOException ignored) {
+                // the child is gone
+            }
+        }, "child-output");
+        reader.setDaemon(true);
+        reader.start();
+    }
+
+    private List<Integer> awaitReady() {
+        String line = awaitLine("READY ", Duration.ofSeconds(60));
+        String pids = line.substring(line.indexOf("READY ") + 6).trim();
+        return Arrays.stream(pids.split(",")).map(Integer::parseInt).toList();
+    }
+
+    private String awaitLine(String fragment, Duration timeout) {
+        String[] found = new String[1];
+        try {
+            Procs.await(timeout, "a line with '" + fragment + "'", () -> {
+                found[0] = output.stream().filter(l -> l.contains(fragment)).findFirst().orElse(null);
+                return found[0] != null || !child.isAlive();
+            });
+        } catch (AssertionError e) {
+            throw new AssertionError(e.getMessage() + "; output:\n" + log());
+        }
+        if (found[0] == null) {
+            throw new AssertionError("child exited (" + child.exitValue() + ") before '" + fragment + "'; output:\n"
+                    + log());
+        }
+        return found[0];
+    }
+
+    private void signal(String name) throws Exception {
+        Process kill = new ProcessBuilder("kill", "-" + name, Long.toString(child.pid())).start();
+        assertThat(kill.waitFor(5, TimeUnit.SECONDS)).isTrue();
+        assertThat(kill.exitValue()).isZero();
+    }
+
+    private String log() {
+        return String.join("\n", output);
+    }
+}

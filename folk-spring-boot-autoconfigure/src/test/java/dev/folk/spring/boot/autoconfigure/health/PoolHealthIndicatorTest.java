@@ -1,0 +1,68 @@
+package dev.folk.spring.boot.autoconfigure.health;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Duration;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.springframework.boot.health.contributor.Health;
+import org.springframework.boot.health.contributor.Status;
+
+import dev.folk.core.pool.PoolConfig;
+import dev.folk.core.pool.PoolState;
+import dev.folk.core.pool.WorkerPool;
+import dev.folk.core.supervision.Supervisor;
+import dev.folk.core.supervision.WorkerSpec;
+import dev.folk.core.testing.Procs;
+import dev.folk.core.testing.Workers;
+import dev.folk.spring.boot.autoconfigure.TestWorkers;
+
+/** The health of one pool through its states, with real workers. */
+class PoolHealthIndicatorTest {
+
+    private final String tag = Workers.newTag();
+    private final Supervisor supervisor = new Supervisor();
+
+    @AfterEach
+    void close() {
+        supervisor.close();
+        assertThat(Procs.aliveWithEnv(Workers.RUN_TAG, tag)).isEmpty();
+    }
+
+    @Test
+    void unknownBeforeStartUpWhileRunningOutOfServiceOnceClosed() {
+        WorkerSpec spec = WorkerSpec.builder("php").args(TestWorkers.ECHO.toString())
+                .environment(Workers.RUN_TAG, tag).build();
+        WorkerPool pool = new WorkerPool(PoolConfig.builder("web", spec).size(2).build(), supervisor);
+        PoolHealthIndicator indicator = new PoolHealthIndicator(pool);
+        assertThat(indicator.health().getStatus()).isEqualTo(Status.UNKNOWN);
+
+        pool.start();
+        assertThat(pool.awaitReady(2, Duration.ofSeconds(10))).isTrue();
+        Health up = indicator.health();
+        assertThat(up.getStatus()).isEqualTo(Status.UP);
+        assertThat(up.getDetails()).containsEntry("size", 2).containsEntry("ready", 2L).containsEntry("idle", 2L)
+                .containsEntry("busy", 0L).containsEntry("starting", 0L).containsEntry("state", "RUNNING")
+                .doesNotContainKey("lastFailure");
+
+        pool.close();
+        assertThat(indicator.health().getStatus()).isEqualTo(Status.OUT_OF_SERVICE);
+    }
+
+    @Test
+    void downWhenBrokenWithTheLastFailure() {
+        WorkerSpec spec = WorkerSpec.builder("/bin/sh").args("-c", "exit 3").environment(Workers.RUN_TAG, tag).build();
+        WorkerPool pool = new WorkerPool(PoolConfig.builder("broken", spec).size(1).brokenThreshold(2)
+                .backoffInitial(Duration.ofMillis(10)).backoffMax(Duration.ofMillis(50)).build(), supervisor);
+        PoolHealthIndicator indicator = new PoolHealthIndicator(pool);
+        pool.start();
+        Procs.await(Duration.ofSeconds(10), "pool BROKEN", () -> pool.state() == PoolState.BROKEN);
+
+        Health down = indicator.health();
+        assertThat(down.getStatus()).isEqualTo(Status.DOWN);
+        assertThat(down.getDetails()).containsEntry("state", "BROKEN").containsEntry("ready", 0L);
+        assertThat((String) down.getDetails().get("lastFailure")).isNotBlank();
+        pool.close();
+    }
+}

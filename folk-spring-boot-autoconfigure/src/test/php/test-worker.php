@@ -1,0 +1,24 @@
+<?php
+
+/*
+ * The worker the starter's tests run: the built-in echo, plus
+ *   sleep(ms)  sleeps that long, then returns the worker's pid;
+ *   pid()      returns the worker's pid.
+ * With FOLK_TEST_IGNORE_TERM=1 in its environment it ignores SIGTERM (only SIGKILL ends it).
+ */
+
+declare(strict_types=1);
+
+require __DIR__ . '/../../../../folk-worker-php/src/main/php/autoload.php';
+
+if (getenv('FOLK_TEST_IGNORE_TERM') === '1') {
+    pcntl_signal(SIGTERM, SIG_IGN);
+}
+
+$worker = new Folk\Worker\Worker();
+$worker->register('sleep', static function (mixed $ms): int {
+    usleep(max(0, (int) $ms) * 1000);
+    return getmypid();
+});
+$worker->register('pid', static fn (): int => getmypid());
+$worker->run();
