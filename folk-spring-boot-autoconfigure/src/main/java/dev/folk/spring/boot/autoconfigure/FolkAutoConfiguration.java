@@ -60,8 +60,32 @@ public class FolkAutoConfiguration {
 
     @Bean
     @ConditionalOnMissingBean
-    public Supervisor folkSupervisor() {
-        return new Supervisor();
+    public Supervisor folkSupervisor(FolkProperties properties, Environment environment) {
+        Supervisor.Builder builder = Supervisor.builder();
+        if (properties.getState().isEnabled()) {
+            builder.stateFile(stateFile(properties, environment));
+        }
+        return builder.build();
+    }
+
+    /** folk.state.file, or folk-<user>/<application name>.state under the temporary directory. */
+    static java.nio.file.Path stateFile(FolkProperties properties, Environment environment) {
+        if (properties.getState().getFile() != null) {
+            return properties.getState().getFile();
+        }
+        String user = System.getProperty("user.name", "user").replaceAll("[^A-Za-z0-9._-]", "_");
+        String app = environment.getProperty("spring.application.name", "application")
+                .replaceAll("[^A-Za-z0-9._-]", "_");
+        return java.nio.file.Path.of(System.getProperty("java.io.tmpdir"), "folk-" + user, app + ".state");
+    }
+
+    /** Scripts and the PHP library from the class path, extracted for the workers; removed at close. */
+    @Bean
+    @ConditionalOnMissingBean
+    public ClasspathScripts folkClasspathScripts(ConfigurableApplicationContext context) {
+        ClassLoader loader = context.getClassLoader() != null ? context.getClassLoader()
+                : FolkAutoConfiguration.class.getClassLoader();
+        return new ClasspathScripts(loader);
     }
 
     @Bean
@@ -107,9 +131,9 @@ public class FolkAutoConfiguration {
          */
         @Bean
         FolkPools folkPools(FolkProperties properties, Supervisor supervisor, Environment environment,
-                            ObjectProvider<PoolListener> listeners) {
+                            ObjectProvider<PoolListener> listeners, ClasspathScripts scripts) {
             List<PoolDefinition> definitions = PoolDefinitions.resolve(properties,
-                    shutdownPhaseTimeout(environment), environment::getProperty);
+                    shutdownPhaseTimeout(environment), environment::getProperty, scripts);
             List<PoolListener> poolListeners = listeners.orderedStream().toList();
             List<WorkerPool> pools = new ArrayList<>();
             Map<String, Integer> minReady = new LinkedHashMap<>();

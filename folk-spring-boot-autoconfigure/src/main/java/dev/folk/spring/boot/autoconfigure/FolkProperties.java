@@ -150,6 +150,8 @@ public class FolkProperties {
     /** Shutdown behaviour: signal handler and last-resort JVM shutdown hook. */
     private final Shutdown shutdown = new Shutdown();
 
+    private final State state = new State();
+
     /** Metrics options. */
     private final Metrics metrics = new Metrics();
 
@@ -326,6 +328,29 @@ public class FolkProperties {
         public void setJvmHookWait(Duration jvmHookWait) { this.jvmHookWait = jvmHookWait; }
     }
 
+    /** The state file of live worker groups ({@code folk.state.*}). */
+    public static class State {
+
+        /**
+         * Whether to record live worker groups in a state file, so that after a crash of this JVM
+         * the next start ends the workers it left behind (and nothing else: a group is ended only
+         * if its leader still has the recorded start time).
+         */
+        private boolean enabled = true;
+
+        /**
+         * The state file. Default: folk-<user>/<spring.application.name>.state under java.io.tmpdir.
+         * Its directory must be private (not writable by group or others); otherwise the state
+         * file is turned off with a warning.
+         */
+        private Path file;
+
+        public boolean isEnabled() { return enabled; }
+        public void setEnabled(boolean enabled) { this.enabled = enabled; }
+        public Path getFile() { return file; }
+        public void setFile(Path file) { this.file = file; }
+    }
+
     /** Metrics options ({@code folk.metrics.*}). */
     public static class Metrics {
 
@@ -419,6 +444,7 @@ public class FolkProperties {
     public Map<String, Pool> getPools() { return pools; }
     public void setPools(Map<String, Pool> pools) { this.pools = pools; }
     public Shutdown getShutdown() { return shutdown; }
+    public State getState() { return state; }
     public Metrics getMetrics() { return metrics; }
     public Readiness getReadiness() { return readiness; }
 }

@@ -63,11 +63,21 @@ public final class PoolDefinitions {
      */
     public static List<PoolDefinition> resolve(FolkProperties properties, Duration shutdownPhaseBudget,
                                                Function<String, String> configuredValues) {
+        return resolve(properties, shutdownPhaseBudget, configuredValues, null);
+    }
+
+    /**
+     * As {@link #resolve(FolkProperties, Duration, Function)}, with {@code classpath:} arguments
+     * extracted by {@code scripts} (and its environment, e.g. FOLK_WORKER_PHP, given to every
+     * worker unless configured otherwise); null for none.
+     */
+    public static List<PoolDefinition> resolve(FolkProperties properties, Duration shutdownPhaseBudget,
+                                               Function<String, String> configuredValues, ClasspathScripts scripts) {
         List<Violation> violations = new ArrayList<>();
         List<PoolDefinition> result = new ArrayList<>();
         if (properties.getPools() == null || properties.getPools().isEmpty()) {
             PoolDefinition d = new Resolver(FolkProperties.DEFAULT_POOL, null, properties, shutdownPhaseBudget,
-                    configuredValues, violations).resolve();
+                    configuredValues, violations, scripts).resolve();
             if (d != null) {
                 result.add(d);
             }
@@ -75,8 +85,7 @@ public final class PoolDefinitions {
             for (Map.Entry<String, FolkProperties.Pool> e : properties.getPools().entrySet()) {
                 FolkProperties.Pool pool = e.getValue() != null ? e.getValue() : new FolkProperties.Pool();
                 PoolDefinition d = new Resolver(e.getKey(), pool, properties, shutdownPhaseBudget, configuredValues,
-                        violations)
-                        .resolve();
+                        violations, scripts).resolve();
                 if (d != null) {
                     result.add(d);
                 }
@@ -109,9 +118,11 @@ public final class PoolDefinitions {
         private final Function<String, String> configuredValues;
         private final List<Violation> violations;
         private final int violationsBefore;
+        private final ClasspathScripts scripts;
 
         Resolver(String name, FolkProperties.Pool pool, FolkProperties top, Duration phaseBudget,
-                 Function<String, String> configuredValues, List<Violation> violations) {
+                 Function<String, String> configuredValues, List<Violation> violations, ClasspathScripts scripts) {
+            this.scripts = scripts;
             this.name = name;
             this.pool = pool;
             this.top = top;
@@ -352,10 +363,22 @@ public final class PoolDefinitions {
             }
             b.name(name).inheritEnvironment(inheritEnv.value() == null || inheritEnv.value())
                     .workingDirectory(workingDir.value()).sandboxRoot(sandbox.value()).output(output);
+            List<String> resolvedArgs = new ArrayList<>();
+            for (String arg : args.value() == null ? List.<String>of() : args.value()) {
+                try {
+                    resolvedArgs.add(scripts == null ? arg : scripts.resolve(arg));
+                } catch (IllegalArgumentException | java.io.UncheckedIOException e) {
+                    violation(args, arg + ": " + e.getMessage(), "Put the script under src/main/resources (e.g. "
+                            + "src/main/resources/php/app.php for classpath:php/app.php) or give a file path.");
+                }
+            }
             try {
-                b.args(args.value() == null ? List.of() : args.value());
+                b.args(resolvedArgs);
             } catch (IllegalArgumentException e) {
                 violation(args, e.getMessage(), "Remove NUL characters from " + args.key() + ".");
+            }
+            if (scripts != null) {
+                scripts.environment().forEach(b::environment); // configured env below wins
             }
             if (passEnv.value() != null) {
                 b.passEnvironment(passEnv.value());

@@ -56,6 +56,37 @@ class FolkAutoConfigurationTest {
             .withPropertyValues("folk.shutdown.signal-handler=false");
 
     @Test
+    void theStateFileIsOnByDefaultUnderAPrivateTemporaryDirectoryConfigurableAndCanBeTurnedOff(
+            @org.junit.jupiter.api.io.TempDir java.nio.file.Path tmp) {
+        runner.withPropertyValues("spring.application.name=state-demo").run(ctx -> {
+            java.nio.file.Path expected = java.nio.file.Path.of(System.getProperty("java.io.tmpdir"),
+                    "folk-" + System.getProperty("user.name"), "state-demo.state");
+            assertThat(ctx.getBean(Supervisor.class).stateFile()).contains(expected);
+        });
+        java.nio.file.Path custom = tmp.resolve("private").resolve("custom.state");
+        runner.withPropertyValues("folk.state.file=" + custom).run(ctx ->
+                assertThat(ctx.getBean(Supervisor.class).stateFile()).contains(custom));
+        runner.withPropertyValues("folk.state.enabled=false").run(ctx ->
+                assertThat(ctx.getBean(Supervisor.class).stateFile()).isEmpty());
+    }
+
+    @Test
+    void classpathArgumentsBecomeExtractedFilesAndWorkersLearnWhereThePhpLibraryIs() {
+        runner.withPropertyValues("folk.args=classpath:php/test-app.php").run(ctx -> {
+            assertThat(ctx).hasNotFailed();
+            WorkerPool pool = ctx.getBean(WorkerPool.class);
+            java.nio.file.Path extracted = java.nio.file.Path.of(pool.config().worker().args().get(0));
+            assertThat(extracted).exists().hasFileName("test-app.php");
+            assertThat(pool.config().worker().environment()).containsKey(ClasspathScripts.WORKER_LIBRARY_ENV);
+        });
+        runner.withPropertyValues("folk.args=classpath:php/nope.php").run(ctx -> {
+            assertThat(ctx).hasFailed();
+            assertThat(ctx.getStartupFailure()).rootCause().hasMessageContaining("folk.args")
+                    .hasMessageContaining("php/nope.php");
+        });
+    }
+
+    @Test
     void defaultsBindToOnePoolNamedDefaultWithTheCoreDefaults() {
         new ApplicationContextRunner().withConfiguration(FOLK).withUserConfiguration(NoStart.class).run(ctx -> {
             assertThat(ctx).hasNotFailed();

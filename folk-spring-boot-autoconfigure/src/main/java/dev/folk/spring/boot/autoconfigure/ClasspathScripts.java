@@ -1,0 +1,221 @@
+package dev.folk.spring.boot.autoconfigure;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.FileVisitResult;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.HashSet;
+import java.util.Map;
+import java.util.Set;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.beans.factory.DisposableBean;
+import org.springframework.core.io.Resource;
+import org.springframework.core.io.support.PathMatchingResourcePatternResolver;
+
+/**
+ * Worker scripts that live on the class path (inside the application's jar) made available as
+ * files, because PHP can only run files.
+ *
+ * <ul>
+ *   <li>An {@code args} entry {@code classpath:php/app.php} is replaced by the path of that file,
+ *       extracted together with everything else under {@code php/} (so relative requires work).</li>
+ *   <li>The folk-worker-php library, when on the class path (the starter brings it), is
+ *       extracted too; workers find its autoloader in {@code FOLK_WORKER_PHP}.</li>
+ * </ul>
+ * Everything goes into one private (0700) temporary directory, removed when the context closes.
+ */
+public class ClasspathScripts implements DisposableBean {
+
+    /** Prefix of an {@code args} entry naming a class path resource. */
+    public static final String PREFIX = "classpath:";
+    /** Environment variable with the path of folk-worker-php's autoload.php. */
+    public static final String WORKER_LIBRARY_ENV = "FOLK_WORKER_PHP";
+
+    private static final Logger log = LoggerFactory.getLogger(ClasspathScripts.class);
+    private static final String LIBRARY_ROOT = "META-INF/folk/php/";
+
+    private final ClassLoader classLoader;
+    private final PathMatchingResourcePatternResolver resolver;
+    private final Set<String> extractedDirectories = new HashSet<>();
+    private Path root;
+    private Path workerLibrary;
+    private boolean libraryLooked;
+
+    public ClasspathScripts(ClassLoader classLoader) {
+        this.classLoader = classLoader;
+        this.resolver = new PathMatchingResourcePatternResolver(classLoader);
+    }
+
+    /** {@code arg} itself, or, for {@code classpath:dir/file}, the extracted file's path. */
+    public synchronized String resolve(String arg) {
+        if (arg == null || !arg.startsWith(PREFIX)) {
+            return arg;
+        }
+        String location = strip(arg.substring(PREFIX.length()));
+        if (java.util.Arrays.asList(location.split("/")).contains("..")) {
+            throw new IllegalArgumentException("'..' is not allowed in a class path location: " + location);
+        }
+        int slash = location.lastIndexOf('/');
+        String directory = slash < 0 ? "" : location.substring(0, slash);
+        if (directory.isEmpty()) {
+            extractOne(location);
+        } else if (extractedDirectories.add(directory)) {
+            extractDirectory(directory);
+        }
+        Path file = root().resolve(location).normalize();
+        if (!file.startsWith(root()) || !Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS)) {
+            throw new IllegalArgumentException("no class path resource " + location);
+        }
+        return file.toString();
+    }
+
+    /** Environment to give every worker: {@code FOLK_WORKER_PHP} when the PHP library is on the class path. */
+    public synchronized Map<String, String> environment() {
+        Path autoload = workerLibrary();
+        return autoload == null ? Map.of() : Map.of(WORKER_LIBRARY_ENV, autoload.toString());
+    }
+
+    /** The extracted folk-worker-php autoload.php, or null if the library is not on the class path. */
+    public synchronized Path workerLibrary() {
+        if (!libraryLooked) {
+            libraryLooked = true;
+            String index = read(LIBRARY_ROOT + "index.txt");
+            if (index != null) {
+                Path target = root().resolve("folk-worker-php");
+                for (String line : index.split("\n")) {
+                    String file = strip(line.trim());
+                    if (!file.isEmpty()) {
+                        copy(LIBRARY_ROOT + file, target.resolve(file));
+                    }
+                }
+                workerLibrary = target.resolve("autoload.php");
+            }
+        }
+        return workerLibrary;
+    }
+
+    private void extractDirectory(String directory) {
+        try {
+            Resource[] roots = resolver.getResources("classpath*:" + directory + "/");
+            Resource[] files = resolver.getResources("classpath*:" + directory + "/**");
+            for (Resource file : files) {
+                if (!file.isReadable() || file.getURI().toString().endsWith("/")) {
+                    continue; // a directory entry
+                }
+                String url = file.getURI().toString();
+                String relative = null;
+                for (Resource r : roots) {
+                    String base = r.getURI().toString();
+                    if (url.startsWith(base)) {
+                        relative = url.substring(base.length());
+                        break;
+                    }
+                }
+                if (relative == null) {
+                    int at = url.lastIndexOf("/" + directory + "/");
+                    relative = at < 0 ? null : url.substring(at + directory.length() + 2);
+                }
+                if (relative != null) {
+                    try (InputStream in = file.getInputStream()) {
+                        write(in, root().resolve(directory).resolve(strip(relative)));
+                    }
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("Cannot extract class path directory " + directory, e);
+        }
+    }
+
+    private void extractOne(String location) {
+        copy(location, root().resolve(location));
+    }
+
+    private void copy(String resource, Path target) {
+        try (InputStream in = classLoader.getResourceAsStream(resource)) {
+            if (in != null) {
+                write(in, target);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("Cannot extract class path resource " + resource, e);
+        }
+    }
+
+    private void write(InputStream in, Path target) throws IOException {
+        Path normalized = target.normalize();
+        if (!normalized.startsWith(root())) {
+            throw new IOException("refusing to extract outside " + root() + ": " + target);
+        }
+        Files.createDirectories(normalized.getParent());
+        Files.copy(in, normalized, StandardCopyOption.REPLACE_EXISTING);
+    }
+
+    private String read(String resource) {
+        try (InputStream in = classLoader.getResourceAsStream(resource)) {
+            return in == null ? null : new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
+    private Path root() {
+        if (root == null) {
+            try {
+                root = Files.createTempDirectory("folk-scripts-",
+                        PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+            } catch (IOException e) {
+                throw new UncheckedIOException("Cannot create a directory for worker scripts", e);
+            }
+        }
+        return root;
+    }
+
+    /** Where the scripts were extracted, or null if nothing was. */
+    public synchronized Path directory() {
+        return root;
+    }
+
+    private static String strip(String path) {
+        String p = path.replace('\\', '/');
+        while (p.startsWith("/")) {
+            p = p.substring(1);
+        }
+        return p;
+    }
+
+    @Override
+    public synchronized void destroy() {
+        if (root == null) {
+            return;
+        }
+        try {
+            Files.walkFileTree(root, new SimpleFileVisitor<>() {
+                @Override
+                public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
+                    Files.delete(file);
+                    return FileVisitResult.CONTINUE;
+                }
+
+                @Override
+                public FileVisitResult postVisitDirectory(Path dir, IOException e) throws IOException {
+                    Files.delete(dir);
+                    return FileVisitResult.CONTINUE;
+                }
+            });
+        } catch (IOException e) {
+            log.warn("Cannot remove extracted worker scripts in {}: {}", root, e.toString());
+        }
+        if (Files.exists(root, LinkOption.NOFOLLOW_LINKS)) {
+            log.debug("Extracted worker scripts left in {}", root);
+        }
+    }
+}

@@ -1,0 +1,2 @@
+<?php
+// a worker script packaged on the class path
