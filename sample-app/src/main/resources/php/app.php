@@ -1,0 +1,89 @@
+<?php
+// The sample app's PHP side: one worker script, started by the pool, serving the HTTP bridge
+// (http.handle) and a plain function for the JSON API (stats.describe).
+declare(strict_types=1);
+
+// FOLK_WORKER_PHP points at folk-worker-php's autoload.php, extracted by the starter.
+require getenv('FOLK_WORKER_PHP') ?: __DIR__ . '/../../../../../folk-worker-php/src/main/php/autoload.php';
+
+use Folk\Worker\Http\Request;
+use Folk\Worker\Http\Response;
+use Folk\Worker\Worker;
+
+$served = 0;
+$startedAt = microtime(true);
+
+$worker = new Worker();
+
+$worker->http(function (Request $request) use (&$served, $startedAt) {
+    $served++;
+    $path = $request->path();
+    switch ($path) {
+        case '/php/hello':
+            return new Response('Hello from PHP ' . PHP_VERSION . ' (worker ' . getmypid() . ")\n", 200,
+                ['Content-Type' => 'text/plain; charset=utf-8']);
+
+        case '/php/echo':
+            // Bytes in, the same bytes out: binary-safe both ways.
+            return new Response($request->body, 200,
+                ['Content-Type' => $request->header('content-type') ?? 'application/octet-stream']);
+
+        case '/php/headers':
+            // What PHP received, and a multi-valued response header.
+            return Response::json(['method' => $request->method, 'uri' => $request->uri, 'headers' => $request->headers])
+                ->withAddedHeader('X-Folk-Demo', 'one')
+                ->withAddedHeader('X-Folk-Demo', 'two');
+
+        case '/php/info':
+            return Response::json([
+                'pid' => getmypid(),
+                'served' => $served,
+                'uptime_s' => round(microtime(true) - $startedAt, 3),
+                'memory' => memory_get_usage(true),
+                'php' => PHP_VERSION,
+                'msgpack' => extension_loaded('msgpack') ? 'ext-msgpack' : 'pure PHP',
+            ]);
+
+        case '/php/sleep':
+            $ms = max(0, min(60000, (int) ($request->query()['ms'] ?? 1000)));
+            usleep($ms * 1000);
+            return "Slept {$ms} ms in worker " . getmypid() . "\n";
+
+        case '/php/fatal':
+            // A real fatal error: memory exhaustion cannot be caught, the PHP process dies.
+            ini_set('memory_limit', '32M');
+            return (string) strlen(str_repeat('x', 64 * 1024 * 1024));
+
+        case '/php/crash':
+            // The worker dies as if the OOM killer struck.
+            posix_kill(getmypid(), SIGKILL);
+            return 'unreachable';
+
+        default:
+            return new Response("No PHP page at {$path}\n", 404, ['Content-Type' => 'text/plain; charset=utf-8']);
+    }
+});
+
+// A PHP function called from Java as a plain method: summary statistics of a list of numbers.
+$worker->register('stats.describe', function ($numbers): array {
+    if (!is_array($numbers) || $numbers === []) {
+        throw new InvalidArgumentException('expected a non-empty list of numbers');
+    }
+    $numbers = array_map('floatval', array_values($numbers));
+    sort($numbers);
+    $n = count($numbers);
+    $mean = array_sum($numbers) / $n;
+    $variance = array_sum(array_map(fn ($x) => ($x - $mean) ** 2, $numbers)) / $n;
+    $median = $n % 2 ? $numbers[intdiv($n, 2)] : ($numbers[$n / 2 - 1] + $numbers[$n / 2]) / 2;
+    return [
+        'count' => $n,
+        'min' => $numbers[0],
+        'max' => $numbers[$n - 1],
+        'mean' => $mean,
+        'median' => $median,
+        'stddev' => sqrt($variance),
+        'computed_by' => 'PHP ' . PHP_VERSION . ', worker ' . getmypid(),
+    ];
+});
+
+$worker->run();

@@ -1,0 +1,87 @@
+package dev.folk.sample;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.File;
+import java.net.ServerSocket;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+
+import org.junit.jupiter.api.Test;
+
+import dev.folk.core.testing.Procs;
+
+/**
+ * The README's first command, run as written (only the port is changed so it cannot collide):
+ * it starts the sample app, and /php/hello answers from PHP. Runs after `package` (failsafe).
+ */
+class ReadmeRunCommandIT {
+
+    private static final Path ROOT = Path.of("..").toAbsolutePath().normalize();
+
+    @Test
+    void theReadmeRunCommandStartsTheAppAndPhpAnswers() throws Exception {
+        String command = runCommand();
+        assertThat(command).startsWith("./mvnw").contains("spring-boot:run");
+        int port;
+        try (ServerSocket free = new ServerSocket(0)) {
+            port = free.getLocalPort();
+        }
+        String tag = UUID.randomUUID().toString();
+        Path log = Files.createTempFile("readme-run", ".log");
+        ProcessBuilder pb = new ProcessBuilder("bash", "-c",
+                command + " -B -Dspring-boot.run.arguments=--server.port=" + port)
+                .directory(ROOT.toFile()).redirectErrorStream(true).redirectOutput(log.toFile());
+        pb.environment().put("FOLK_TEST_RUN", tag); // inherited by the app and its workers: the run tag
+        Process maven = pb.start();
+        try {
+            Http http = new Http(port);
+            long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(5);
+            HttpResponse<byte[]> hello = null;
+            while (System.nanoTime() < deadline && maven.isAlive()) {
+                try {
+                    hello = http.get("/php/hello");
+                    break;
+                } catch (java.net.ConnectException notYet) {
+                    Thread.sleep(500); // polling the port while Maven builds and starts the app
+                }
+            }
+            assertThat(hello).as("the app answered; log:%n%s", tail(log)).isNotNull();
+            assertThat(hello.statusCode()).isEqualTo(200);
+            assertThat(new String(hello.body())).startsWith("Hello from PHP");
+            assertThat(Procs.aliveWithEnv("FOLK_TEST_RUN", tag)).as("app JVM and its 4 workers")
+                    .hasSizeGreaterThanOrEqualTo(5);
+        } finally {
+            // SIGTERM the application (Maven forked it): it shuts down gracefully, Maven then ends.
+            Optional<ProcessHandle> app = maven.descendants()
+                    .filter(p -> p.info().commandLine().orElse("").contains(SampleApplication.class.getName()))
+                    .findFirst();
+            app.ifPresent(ProcessHandle::destroy);
+            if (!maven.waitFor(60, TimeUnit.SECONDS)) {
+                maven.descendants().forEach(ProcessHandle::destroyForcibly);
+                maven.destroyForcibly();
+            }
+        }
+        Procs.await(Duration.ofSeconds(10), "nothing of the run left", () -> Procs.aliveWithEnv("FOLK_TEST_RUN", tag)
+                .isEmpty());
+    }
+
+    /** The README's line that runs the sample app. */
+    private static String runCommand() throws Exception {
+        List<String> lines = Files.readAllLines(ROOT.resolve("README.md"));
+        return lines.stream().map(String::trim).filter(l -> l.startsWith("./mvnw") && l.contains("spring-boot:run"))
+                .findFirst().orElseThrow(() -> new AssertionError("README.md has no spring-boot:run command"));
+    }
+
+    private static String tail(Path log) throws Exception {
+        List<String> lines = Files.readAllLines(log);
+        return String.join(File.separator.equals("/") ? "\n" : "\r\n",
+                lines.subList(Math.max(0, lines.size() - 40), lines.size()));
+    }
+}

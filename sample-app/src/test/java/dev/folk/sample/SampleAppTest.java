@@ -1,0 +1,156 @@
+package dev.folk.sample;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+import org.junit.jupiter.api.Test;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.web.server.LocalServerPort;
+
+import dev.folk.core.testing.Procs;
+
+/** PHP served through Spring, end to end, on a real port with real PHP workers. */
+@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
+        "folk.max-frame-length=2MB",
+        "folk.env.FOLK_TEST_RUN=" + SampleAppTest.TAG})
+class SampleAppTest {
+
+    static final String TAG = "sample-app-test-run";
+
+    @LocalServerPort
+    int port;
+
+    private Http http() {
+        return new Http(port);
+    }
+
+    @Test
+    void getAndPostRoundTrips() throws Exception {
+        HttpResponse<byte[]> hello = http().get("/php/hello");
+        assertThat(hello.statusCode()).isEqualTo(200);
+        assertThat(new String(hello.body(), StandardCharsets.UTF_8)).startsWith("Hello from PHP 8.");
+        assertThat(hello.headers().firstValue("content-type")).hasValueSatisfying(v -> assertThat(v).startsWith("text/plain"));
+
+        HttpResponse<byte[]> posted = http().post("/php/echo", "a=1&b=two".getBytes(), "application/x-www-form-urlencoded");
+        assertThat(posted.statusCode()).isEqualTo(200);
+        assertThat(new String(posted.body())).isEqualTo("a=1&b=two");
+        assertThat(posted.headers().firstValue("content-type")).contains("application/x-www-form-urlencoded");
+    }
+
+    @Test
+    void aRandomOneMebibyteBinaryBodyIsEchoedByteExact() throws Exception {
+        byte[] body = new byte[1024 * 1024];
+        new Random(42).nextBytes(body);
+        HttpResponse<byte[]> echoed = http().post("/php/echo", body, "application/octet-stream");
+        assertThat(echoed.statusCode()).isEqualTo(200);
+        assertThat(echoed.body()).isEqualTo(body);
+    }
+
+    @Test
+    void aBodyOverTheFrameLimitIs413AndNoWorkerIsHarmed() throws Exception {
+        long crashesBefore = exits("crash");
+        HttpResponse<byte[]> tooBig = http().post("/php/echo", new byte[3 * 1024 * 1024], "application/octet-stream");
+        assertThat(tooBig.statusCode()).isEqualTo(413);
+        assertThat(new String(tooBig.body())).contains("limit");
+        assertThat(http().get("/php/hello").statusCode()).isEqualTo(200);
+        assertThat(exits("crash")).isEqualTo(crashesBefore);
+    }
+
+    @Test
+    void phpStatusesAndMultiValuedHeadersPassThrough() throws Exception {
+        HttpResponse<byte[]> missing = http().get("/php/no/such/page");
+        assertThat(missing.statusCode()).isEqualTo(404);
+        assertThat(new String(missing.body())).contains("No PHP page at /php/no/such/page");
+
+        HttpResponse<byte[]> headers = http().send(java.net.http.HttpRequest.newBuilder(
+                java.net.URI.create("http://127.0.0.1:" + port + "/php/headers?x=1&y=%C3%A9"))
+                .header("X-Multi", "one").header("X-Multi", "two").GET());
+        assertThat(headers.headers().allValues("x-folk-demo")).containsExactly("one", "two");
+        String seen = new String(headers.body(), StandardCharsets.UTF_8);
+        assertThat(seen).contains("\"X-Multi\":\"one, two\"").contains("\"uri\":\"/php/headers?x=1&y=%C3%A9\"");
+    }
+
+    @Test
+    void theJsonApiReturnsWhatThePhpFunctionComputed() throws Exception {
+        Map<String, Object> stats = http().json("/api/stats?numbers=3,1,4,1,5,9,2,6");
+        assertThat(stats).containsEntry("count", 8).containsEntry("min", 1.0).containsEntry("max", 9.0)
+                .containsEntry("median", 3.5).containsEntry("mean", 3.875);
+        assertThat((String) stats.get("computed_by")).startsWith("PHP 8.");
+    }
+
+    @Test
+    void aPhpFatalErrorIs502AndTheNextRequestSucceeds() throws Exception {
+        HttpResponse<byte[]> fatal = http().get("/php/fatal");
+        assertThat(fatal.statusCode()).isEqualTo(502);
+        assertThat(new String(fatal.body())).contains("PHP failed to answer");
+        HttpResponse<byte[]> next = http().get("/php/hello");
+        assertThat(next.statusCode()).isEqualTo(200);
+    }
+
+    @Test
+    void aWorkerSigkilledDuringARequestGives502AndThePoolIsBackToSize() throws Exception {
+        CompletableFuture<HttpResponse<byte[]>> slow = CompletableFuture.supplyAsync(() -> {
+            try {
+                return http().get("/php/sleep?ms=20000");
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        int[] busy = new int[1];
+        Procs.await(Duration.ofSeconds(10), "a worker busy in http.handle", () -> {
+            try {
+                for (Map<String, Object> w : http().workers("default")) {
+                    if ("busy".equals(w.get("state")) && "http.handle".equals(w.get("currentMethod"))) {
+                        busy[0] = (Integer) w.get("pid");
+                        return true;
+                    }
+                }
+                return false;
+            } catch (Exception e) {
+                return false;
+            }
+        });
+        assertThat(Procs.alive(busy[0])).isTrue();
+        new ProcessBuilder("kill", "-KILL", Integer.toString(busy[0])).start().waitFor();
+        HttpResponse<byte[]> killed = slow.get(10, TimeUnit.SECONDS);
+        assertThat(killed.statusCode()).isEqualTo(502);
+        Procs.await(Duration.ofSeconds(10), "pool back to 4 ready workers", () -> {
+            try {
+                Map<String, Object> pool = http().pool("default");
+                return ((Number) pool.get("ready")).intValue() == 4
+                        && http().workers("default").stream().noneMatch(w -> w.get("pid").equals(busy[0]));
+            } catch (Exception e) {
+                return false;
+            }
+        });
+        assertThat(http().get("/php/hello").statusCode()).isEqualTo(200);
+    }
+
+    @Test
+    void actuatorShowsHealthWorkersAndPrometheusMetrics() throws Exception {
+        Map<String, Object> health = http().json("/actuator/health");
+        assertThat(health.get("status")).isEqualTo("UP");
+        assertThat(health.toString()).contains("folk");
+        List<Map<String, Object>> workers = http().workers("default");
+        assertThat(workers).hasSize(4);
+        for (Map<String, Object> w : workers) {
+            assertThat(Procs.alive((Integer) w.get("pid"))).as("worker %s exists", w.get("pid")).isTrue();
+        }
+        assertThat(http().get("/php/hello").statusCode()).isEqualTo(200); // timers exist once a call was made
+        String prometheus = http().text("/actuator/prometheus");
+        assertThat(prometheus).contains("folk_workers{", "pool=\"default\"", "folk_call_execution_seconds_count");
+    }
+
+    @SuppressWarnings("unchecked")
+    private long exits(String reason) throws Exception {
+        return ((Number) ((Map<String, Object>) http().pool("default").get("exits")).get(reason)).longValue();
+    }
+}
