@@ -141,6 +141,44 @@ class SpawnIsolationTest {
     }
 
     @Test
+    void withoutInheritanceAWorkerSeesOnlyTheAllowListTheAdditionsAndTheProtocolsVariables() throws Exception {
+        assertThat(System.getenv("FOLK_TEST_SECRET")).as("set by the build for this test").isNotNull();
+        WorkerSpec spec = WorkerSpec.builder("sleep").args("1000").inheritEnvironment(false)
+                .passEnvironment("PATH", "NO_SUCH_VARIABLE").environment("GREETING", "hello").build();
+        WorkerProcess p = supervisor.spawn(spec);
+        try {
+            Map<String, String> env = environ(p.pid());
+            assertThat(env).doesNotContainKey("FOLK_TEST_SECRET").doesNotContainKey("HOME")
+                    .doesNotContainKey("NO_SUCH_VARIABLE");
+            assertThat(env).containsEntry("PATH", System.getenv("PATH")).containsEntry("GREETING", "hello")
+                    .containsEntry("FOLK_RUNTIME", "pipe").containsEntry("FOLK_TASK_FD", "3")
+                    .containsEntry("FOLK_CONTROL_FD", "4").containsEntry("FOLK_RUN_ID", supervisor.runId());
+            assertThat(env).hasSize(6);
+        } finally {
+            supervisor.terminate(p, Duration.ofSeconds(5));
+        }
+        WorkerProcess inheriting = supervisor.spawn(WorkerSpec.builder("sleep").args("1000").build());
+        try {
+            assertThat(environ(inheriting.pid())).as("inherited by default")
+                    .containsEntry("FOLK_TEST_SECRET", "do-not-leak-me");
+        } finally {
+            supervisor.terminate(inheriting, Duration.ofSeconds(5));
+        }
+    }
+
+    private static Map<String, String> environ(int pid) throws IOException {
+        Map<String, String> env = new java.util.HashMap<>();
+        for (String entry : new String(Files.readAllBytes(Path.of("/proc", Integer.toString(pid), "environ")),
+                java.nio.charset.StandardCharsets.UTF_8).split("\0")) {
+            int eq = entry.indexOf('=');
+            if (eq > 0) {
+                env.put(entry.substring(0, eq), entry.substring(eq + 1));
+            }
+        }
+        return env;
+    }
+
+    @Test
     void workerWritingMegabytesToStdoutAndStderrNeverBlocks(@org.junit.jupiter.api.io.TempDir Path tmp)
             throws Exception {
         Path log = tmp.resolve("out.log");
