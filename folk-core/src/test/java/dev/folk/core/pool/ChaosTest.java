@@ -34,7 +34,8 @@ import dev.folk.core.testing.Workers;
 class ChaosTest {
 
     private static final int CALLERS = 32;
-    private static final Duration CHAOS = Duration.ofSeconds(30);
+    /** 30 s in the suite; the reliability-long profile runs longer (see RELIABILITY.md). */
+    private static final Duration CHAOS = Duration.ofSeconds(Integer.getInteger("folk.chaos.seconds", 30));
 
     @Test
     void randomKillsUnderLoadNeverHangACallAndLeaveNothingBehind() throws Exception {
@@ -101,7 +102,7 @@ class ChaosTest {
                 outcomes, calls, TimeUnit.NANOSECONDS.toMillis(slowest.get()), healedMs);
 
         assertThat(outcomes).doesNotContainKey("WRONG RESULT");
-        assertThat(kills).as("kills delivered").isGreaterThan(100);
+        assertThat(kills).as("kills delivered").isGreaterThan((int) (CHAOS.toSeconds() * 10 / 3));
         assertThat(outcomes.get("ok").sum()).as("successful calls").isGreaterThan(total / 2);
         assertThat(slowest.get()).as("slowest call, within acquire + exec timeout + 1 s").isLessThan(bound);
 
