@@ -147,6 +147,9 @@ class SpawnIsolationTest {
                 .passEnvironment("PATH", "NO_SUCH_VARIABLE").environment("GREETING", "hello").build();
         WorkerProcess p = supervisor.spawn(spec);
         try {
+            // execve releases the spawning parent before the new image's environment is in place:
+            // read /proc/<pid>/environ once the worker has settled.
+            awaitAsleep(p.pid());
             Map<String, String> env = environ(p.pid());
             assertThat(env).doesNotContainKey("FOLK_TEST_SECRET").doesNotContainKey("HOME")
                     .doesNotContainKey("NO_SUCH_VARIABLE");
@@ -159,6 +162,7 @@ class SpawnIsolationTest {
         }
         WorkerProcess inheriting = supervisor.spawn(WorkerSpec.builder("sleep").args("1000").build());
         try {
+            awaitAsleep(inheriting.pid());
             assertThat(environ(inheriting.pid())).as("inherited by default")
                     .containsEntry("FOLK_TEST_SECRET", "do-not-leak-me");
         } finally {
