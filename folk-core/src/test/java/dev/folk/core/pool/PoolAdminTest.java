@@ -18,7 +18,6 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.stream.Collectors;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -45,25 +44,15 @@ class PoolAdminTest {
         supervisor.close();
     }
 
-    private static WorkerPool ready(PoolConfig config) {
-        WorkerPool pool = WorkerPool.start(config, supervisor);
-        assertThat(pool.awaitReady(config.size(), Duration.ofSeconds(10))).as("pool ready").isTrue();
-        return pool;
-    }
-
-    private static Set<Integer> pids(WorkerPool pool) {
-        return pool.snapshot().workers().stream().map(WorkerInfo::pid).collect(Collectors.toSet());
-    }
-
     @Test
     void resetUnderConstantLoadReplacesEveryWorkerWithoutAFailedCall() throws Exception {
-        WorkerPool pool = ready(PoolConfig.builder("reset", PhpWorkers.testWorker(Workers.newTag()).build()).size(4)
-                .build());
+        WorkerPool pool = PoolTesting.ready(PoolConfig.builder("reset", PhpWorkers.testWorker(Workers.newTag()).build()).size(4)
+                .build(), supervisor);
         AtomicBoolean load = new AtomicBoolean(true);
         AtomicLong ok = new AtomicLong();
         ExecutorService callers = Executors.newFixedThreadPool(8);
         try {
-            Set<Integer> before = pids(pool);
+            Set<Integer> before = PoolTesting.pids(pool);
             List<Future<?>> futures = new ArrayList<>();
             for (int t = 0; t < 8; t++) {
                 futures.add(callers.submit(() -> {
@@ -82,7 +71,7 @@ class PoolAdminTest {
             for (Future<?> f : futures) {
                 f.get(10, TimeUnit.SECONDS); // rethrows any failed call
             }
-            Set<Integer> after = pids(pool);
+            Set<Integer> after = PoolTesting.pids(pool);
             assertThat(after).hasSize(4).doesNotContainAnyElementsOf(before);
             PoolSnapshot s = pool.snapshot();
             assertThat(s.exits().get(ExitReason.RESET)).isEqualTo(4);
@@ -98,7 +87,7 @@ class PoolAdminTest {
     @Test
     void closeLetsInFlightCallsFinishRefusesNewOnesAndLeavesNothingRunning() throws Exception {
         String tag = Workers.newTag();
-        WorkerPool pool = ready(PoolConfig.builder("close", PhpWorkers.testWorker(tag).build()).size(4).build());
+        WorkerPool pool = PoolTesting.ready(PoolConfig.builder("close", PhpWorkers.testWorker(tag).build()).size(4).build(), supervisor);
         List<CompletableFuture<Object>> inFlight = new ArrayList<>();
         for (int i = 0; i < 4; i++) {
             inFlight.add(pool.callAsync("sleep", 800L));
@@ -121,7 +110,7 @@ class PoolAdminTest {
     @Test
     void aCallRunningPastTheDrainTimeoutIsKilledAndFailsAsClosed() throws Exception {
         String tag = Workers.newTag();
-        WorkerPool pool = ready(PoolConfig.builder("drain", PhpWorkers.testWorker(tag).build()).size(1).build());
+        WorkerPool pool = PoolTesting.ready(PoolConfig.builder("drain", PhpWorkers.testWorker(tag).build()).size(1).build(), supervisor);
         CompletableFuture<Object> stuck = pool.callAsync("sleep", 30_000L);
         PoolDispatchTest.waitUntilBusy(pool, 1);
         long t0 = System.nanoTime();
@@ -134,29 +123,29 @@ class PoolAdminTest {
 
     @Test
     void recycleTakesOnlyAPidOfThisPool() throws Exception {
-        WorkerPool pool = ready(PoolConfig.builder("mine", PhpWorkers.testWorker(Workers.newTag()).build()).size(2)
-                .build());
-        WorkerPool other = ready(PoolConfig.builder("theirs", PhpWorkers.testWorker(Workers.newTag()).build())
-                .size(1).build());
+        WorkerPool pool = PoolTesting.ready(PoolConfig.builder("mine", PhpWorkers.testWorker(Workers.newTag()).build()).size(2)
+                .build(), supervisor);
+        WorkerPool other = PoolTesting.ready(PoolConfig.builder("theirs", PhpWorkers.testWorker(Workers.newTag()).build())
+                .size(1).build(), supervisor);
         Process bystander = new ProcessBuilder("sleep", "60").start();
         try {
-            int theirs = pids(other).iterator().next();
+            int theirs = PoolTesting.pids(other).iterator().next();
             assertThat(pool.recycle(theirs)).isFalse();
             assertThat(pool.recycle((int) bystander.pid())).isFalse();
             assertThat(pool.recycle(1)).isFalse();
             assertThat(bystander.isAlive()).isTrue();
             assertThat(Procs.alive(theirs)).isTrue();
 
-            Set<Integer> before = pids(pool);
+            Set<Integer> before = PoolTesting.pids(pool);
             int victim = before.iterator().next();
             assertThat(pool.recycle(victim)).isTrue();
             Procs.await(Duration.ofSeconds(10), "victim replaced", () -> {
-                Set<Integer> now = pids(pool);
+                Set<Integer> now = PoolTesting.pids(pool);
                 return !now.contains(victim) && now.size() == 2 && pool.snapshot().ready() == 2;
             });
             Set<Integer> kept = new HashSet<>(before);
             kept.remove(victim);
-            assertThat(pids(pool)).containsAll(kept);
+            assertThat(PoolTesting.pids(pool)).containsAll(kept);
             assertThat(pool.snapshot().exits().get(ExitReason.RECYCLE)).isEqualTo(1);
         } finally {
             bystander.destroyForcibly();
@@ -168,8 +157,8 @@ class PoolAdminTest {
     @Test
     void aWorkerPrintingTenMegabytesKeepsServing(@TempDir Path tmp) throws Exception {
         Path out = tmp.resolve("worker.out");
-        WorkerPool pool = ready(PoolConfig.builder("noisy", PhpWorkers.testWorker(Workers.newTag())
-                .output(OutputPolicy.appendTo(out)).build()).size(1).build());
+        WorkerPool pool = PoolTesting.ready(PoolConfig.builder("noisy", PhpWorkers.testWorker(Workers.newTag())
+                .output(OutputPolicy.appendTo(out)).build()).size(1).build(), supervisor);
         try {
             for (int i = 0; i < 10; i++) {
                 assertThat(pool.call("print", 1024L * 1024)).isEqualTo("printed");

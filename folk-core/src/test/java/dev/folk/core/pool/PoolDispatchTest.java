@@ -34,9 +34,7 @@ class PoolDispatchTest {
     }
 
     private static WorkerPool pool(String name, PoolConfig.Builder config) {
-        WorkerPool pool = WorkerPool.start(config.build(), supervisor);
-        assertThat(pool.awaitReady(pool.config().size(), Duration.ofSeconds(10))).as("pool ready").isTrue();
-        return pool;
+        return PoolTesting.ready(config.build(), supervisor);
     }
 
     private static PoolConfig.Builder config(String name, int size) {

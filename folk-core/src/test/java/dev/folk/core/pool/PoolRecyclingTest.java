@@ -13,7 +13,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.stream.Collectors;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -40,16 +39,6 @@ class PoolRecyclingTest {
         supervisor.close();
     }
 
-    private static WorkerPool ready(PoolConfig config) {
-        WorkerPool pool = WorkerPool.start(config, supervisor);
-        assertThat(pool.awaitReady(config.size(), Duration.ofSeconds(10))).as("pool ready").isTrue();
-        return pool;
-    }
-
-    private static Set<Integer> pids(WorkerPool pool) {
-        return pool.snapshot().workers().stream().map(WorkerInfo::pid).collect(Collectors.toSet());
-    }
-
     /**
      * 64 callers through 4 workers recycled every ~100 calls: every result right, no failed call.
      * (At max-jobs 100, 2 500 recycles take some 256 000 calls; 64 x 4 100 gives ~2 620.)
@@ -60,7 +49,7 @@ class PoolRecyclingTest {
         int callsPerThread = 4100;
         PoolConfig config = PoolConfig.builder("recycle", PhpWorkers.testWorker(Workers.newTag()).build()).size(4)
                 .maxJobs(100).maxQueue(threads).build();
-        WorkerPool pool = ready(config);
+        WorkerPool pool = PoolTesting.ready(config, supervisor);
         long bound = config.acquireTimeout().plus(config.execTimeout()).plusSeconds(1).toNanos();
         AtomicLong slowest = new AtomicLong();
         ExecutorService executor = Executors.newFixedThreadPool(threads);
@@ -101,12 +90,12 @@ class PoolRecyclingTest {
 
     @Test
     void workersAreRecycledAtTheirLifetimeWithJitter() {
-        WorkerPool pool = ready(PoolConfig.builder("lifetime", PhpWorkers.testWorker(Workers.newTag()).build())
-                .size(2).maxLifetime(Duration.ofMillis(700)).build());
+        WorkerPool pool = PoolTesting.ready(PoolConfig.builder("lifetime", PhpWorkers.testWorker(Workers.newTag()).build())
+                .size(2).maxLifetime(Duration.ofMillis(700)).build(), supervisor);
         try {
-            Set<Integer> first = pids(pool);
+            Set<Integer> first = PoolTesting.pids(pool);
             Procs.await(Duration.ofSeconds(10), "both first workers recycled for their lifetime",
-                    () -> pool.snapshot().exits().get(ExitReason.LIFETIME) >= 2 && pids(pool).stream()
+                    () -> pool.snapshot().exits().get(ExitReason.LIFETIME) >= 2 && PoolTesting.pids(pool).stream()
                             .noneMatch(first::contains));
             assertThat(pool.call("echo", "still serving")).isEqualTo("still serving");
         } finally {
@@ -116,8 +105,8 @@ class PoolRecyclingTest {
 
     @Test
     void anIdleWorkerIsRecycledWhileABusyOneKeepsServing() {
-        WorkerPool pool = ready(PoolConfig.builder("idle", PhpWorkers.testWorker(Workers.newTag()).build()).size(2)
-                .maxIdle(Duration.ofMillis(300)).build());
+        WorkerPool pool = PoolTesting.ready(PoolConfig.builder("idle", PhpWorkers.testWorker(Workers.newTag()).build()).size(2)
+                .maxIdle(Duration.ofMillis(300)).build(), supervisor);
         try {
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
             // One caller keeps one worker warm (idle workers are handed out most-recent first).
@@ -135,15 +124,15 @@ class PoolRecyclingTest {
 
     @Test
     void aWorkerOverMaxMemoryIsRecycledAfterItsCurrentCall() throws Exception {
-        WorkerPool pool = ready(PoolConfig.builder("memory", PhpWorkers.testWorker(Workers.newTag()).build()).size(1)
-                .maxMemoryBytes(96L * 1024 * 1024).memoryCheckInterval(Duration.ofMillis(100)).build());
+        WorkerPool pool = PoolTesting.ready(PoolConfig.builder("memory", PhpWorkers.testWorker(Workers.newTag()).build()).size(1)
+                .maxMemoryBytes(96L * 1024 * 1024).memoryCheckInterval(Duration.ofMillis(100)).build(), supervisor);
         try {
-            int pid = pids(pool).iterator().next();
+            int pid = PoolTesting.pids(pool).iterator().next();
             assertThat(pool.call("alloc", 150L, Long.class)).isGreaterThan(150L * 1024 * 1024);
             // Busy now, for longer than several samples: the call must still complete (the limit is soft).
             assertThat(pool.call("sleep", 600L)).isEqualTo(600L);
             Procs.await(Duration.ofSeconds(10), "the big worker recycled",
-                    () -> pool.snapshot().exits().get(ExitReason.MEMORY) == 1 && !pids(pool).contains(pid));
+                    () -> pool.snapshot().exits().get(ExitReason.MEMORY) == 1 && !PoolTesting.pids(pool).contains(pid));
             ExitRecord exit = pool.snapshot().recentExits().get(0);
             assertThat(exit.pid()).isEqualTo(pid);
             assertThat(exit.status()).as("stopped cleanly by closing fd 3").isEqualTo("exit 0");
