@@ -12,7 +12,6 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedDeque;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ScheduledFuture;
@@ -113,7 +112,8 @@ public final class WorkerPool implements AutoCloseable {
     private final LongAdder bootFailures = new LongAdder();
     private final AtomicLong successfulBoots = new AtomicLong();
     private final ConcurrentLinkedDeque<ExitRecord> recentExits = new ConcurrentLinkedDeque<>();
-    private final CopyOnWriteArrayList<PoolListener> listeners = new CopyOnWriteArrayList<>();
+    /** Copy-on-write: added to rarely, read on every call without an iterator or a lock. */
+    private volatile PoolListener[] listeners = new PoolListener[0];
 
     /** Creates the pool; {@link #start()} spawns its workers. */
     public WorkerPool(PoolConfig config, Supervisor supervisor) {
@@ -149,8 +149,10 @@ public final class WorkerPool implements AutoCloseable {
         return state.get();
     }
 
-    public void addListener(PoolListener listener) {
-        listeners.add(listener);
+    public synchronized void addListener(PoolListener listener) {
+        PoolListener[] next = java.util.Arrays.copyOf(listeners, listeners.length + 1);
+        next[listeners.length] = listener;
+        listeners = next;
     }
 
     /** Spawns the workers (at most max-concurrent-spawns at once) and starts housekeeping. */
@@ -1060,7 +1062,13 @@ public final class WorkerPool implements AutoCloseable {
 
     private void record(String method, CallOutcome outcome, long waitNanos, long execNanos) {
         callCounts[outcome.ordinal()].increment();
-        notifyListeners(l -> l.callCompleted(this, method, outcome, waitNanos, execNanos));
+        for (PoolListener l : listeners) { // on every call: no lambda, no iterator
+            try {
+                l.callCompleted(this, method, outcome, waitNanos, execNanos);
+            } catch (RuntimeException e) {
+                log.warn("Pool '{}': listener {} failed", name, l, e);
+            }
+        }
     }
 
     /** A listener that throws must not break the pool's bookkeeping: log it and go on. */
