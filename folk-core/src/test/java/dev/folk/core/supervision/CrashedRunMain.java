@@ -21,7 +21,7 @@ public final class CrashedRunMain {
         List<WorkerProcess> workers = new ArrayList<>();
         for (int i = 0; i < 3; i++) {
             String script = (i == 0 ? "trap '' TERM; " : "")
-                    + "sleep 1000 & setsid sleep 1000 & echo ready >&4; while :; do sleep 1; done";
+                    + "sleep 1000 & setsid sleep 1000 & echo ready >&4; while :; do sleep 1000; done";
             workers.add(supervisor.spawn(Workers.sh(tag, script).build()));
         }
         for (WorkerProcess w : workers) {

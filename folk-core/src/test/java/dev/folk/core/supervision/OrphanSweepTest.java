@@ -106,9 +106,19 @@ class OrphanSweepTest {
         WorkerProcess p = supervisor.spawn(Workers.sh(tag, "setsid sleep 1000 & echo ready >&4; exec sleep 1000")
                 .build());
         Workers.awaitLine(p.controlChannel(), "ready", Duration.ofSeconds(5));
-        Procs.await(Duration.ofSeconds(5), "escapee running", () -> Procs.aliveWithEnv(Workers.RUN_TAG, tag).size() == 2);
-        int escapee = Procs.aliveWithEnv(Workers.RUN_TAG, tag).stream().filter(pid -> pid != p.pid()).findFirst()
-                .orElseThrow();
+        // The background child is in the worker's group from fork until setsid(2): wait for that call,
+        // not merely for the process to exist.
+        int[] found = new int[1];
+        Procs.await(Duration.ofSeconds(5), "escapee in a session of its own", () -> {
+            for (int pid : Procs.aliveWithEnv(Workers.RUN_TAG, tag)) {
+                if (pid != p.pid() && Procs.pgrp(pid) == pid) {
+                    found[0] = pid;
+                    return true;
+                }
+            }
+            return false;
+        });
+        int escapee = found[0];
         assertThat(Procs.pgrp(escapee)).as("out of the worker's group").isNotEqualTo(p.pgid());
 
         supervisor.terminate(p, Duration.ofSeconds(5));
