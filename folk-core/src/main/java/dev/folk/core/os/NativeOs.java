@@ -65,6 +65,9 @@ public final class NativeOs implements Os {
         @SaveError
         long write(int fd, @In byte[] buffer, long count);
 
+        @SaveError
+        long send(int fd, @In ByteBuffer buffer, long count, int flags);
+
         int shutdown(int fd, int how);
 
         @SaveError
@@ -127,6 +130,7 @@ public final class NativeOs implements Os {
     private static final int F_SETFL = 4;
     private static final int WNOHANG = 1;
     private static final int SHUT_RDWR = 2;
+    private static final int MSG_NOSIGNAL = 0x4000;
     private static final int PR_SET_CHILD_SUBREAPER = 36;
     private static final long SYS_PIDFD_OPEN = 434; // the same number on every Linux architecture
     private static final long SYS_PIDFD_SEND_SIGNAL = 424;
@@ -428,6 +432,24 @@ public final class NativeOs implements Os {
             }
             if (err != EINTR) {
                 throw new OsException("read(" + fd + ")", err);
+            }
+        }
+    }
+
+    @Override
+    public int send(int fd, ByteBuffer buffer) {
+        while (true) {
+            long n = libc.send(fd, buffer, buffer.remaining(), MSG_NOSIGNAL);
+            if (n >= 0) {
+                buffer.position(buffer.position() + (int) n);
+                return (int) n;
+            }
+            int err = errno();
+            if (err == EAGAIN) {
+                return -1;
+            }
+            if (err != EINTR) {
+                throw new OsException("send(" + fd + ")", err);
             }
         }
     }

@@ -68,6 +68,12 @@ public interface Os {
     /** read(2) into the buffer's remaining space; returns bytes read, 0 at end of stream, -1 on EAGAIN. */
     int read(int fd, ByteBuffer buffer);
 
+    /**
+     * send(2) with MSG_NOSIGNAL from the buffer's remaining bytes (a direct buffer); returns bytes
+     * sent, -1 on EAGAIN. Retries EINTR. A peer that is gone gives EPIPE, never SIGPIPE.
+     */
+    int send(int fd, ByteBuffer buffer);
+
     /** shutdown(fd, SHUT_RDWR); wakes any thread blocked reading the socket. Errors are ignored. */
     void shutdown(int fd);
 

@@ -50,6 +50,7 @@ public final class CountingOs implements Os {
     @Override public int reapGroupMember(int pgid) { count("reapGroupMember"); return delegate.reapGroupMember(pgid); }
     @Override public int poll(int fd, int events, int timeout) { count("poll"); return delegate.poll(fd, events, timeout); }
     @Override public int read(int fd, ByteBuffer b) { count("read"); return delegate.read(fd, b); }
+    @Override public int send(int fd, ByteBuffer b) { count("send"); return delegate.send(fd, b); }
     @Override public void shutdown(int fd) { count("shutdown"); delegate.shutdown(fd); }
     @Override public void close(int fd) { count("close"); delegate.close(fd); }
     @Override public boolean becomeSubreaper() { count("becomeSubreaper"); return delegate.becomeSubreaper(); }
