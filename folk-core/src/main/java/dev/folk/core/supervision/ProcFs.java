@@ -20,6 +20,8 @@ import java.util.Set;
 final class ProcFs {
 
     private static final Path PROC = Path.of("/proc");
+    private static final Path MAIN_TASK_CHILDREN = PROC.resolve("self/task")
+            .resolve(Long.toString(ProcessHandle.current().pid())).resolve("children");
 
     private ProcFs() {
     }
@@ -79,6 +81,37 @@ final class ProcFs {
 
     static boolean hasLiveMembers(int pgid) {
         return !withLiveMembers(Set.of(pgid)).isEmpty();
+    }
+
+    /**
+     * Whether a child of our main thread that is not a zombie belongs to {@code pgid}; null if
+     * the main thread's children list cannot be read. When this JVM is a child subreaper (or PID
+     * 1) the kernel re-parents orphans to its first live thread, the main thread: once a group's
+     * leader has exited, each of its live members is such an orphan or descends from one in the
+     * same group, so this list of a few entries answers what a scan of all of /proc would. (A
+     * process from elsewhere in our session that joined the group with setpgid(2) is missed; it
+     * is left to the run-tag sweeps.)
+     */
+    static Boolean hasLiveOrphanIn(int pgid) {
+        String list;
+        try {
+            list = Files.readString(MAIN_TASK_CHILDREN);
+        } catch (IOException | RuntimeException e) {
+            return null;
+        }
+        int start = 0;
+        for (int i = 0; i <= list.length(); i++) {
+            if (i == list.length() || list.charAt(i) == ' ' || list.charAt(i) == '\n') {
+                if (i > start) {
+                    Stat s = stat(Integer.parseInt(list, start, i, 10));
+                    if (s != null && !s.zombie() && s.pgrp() == pgid) {
+                        return true;
+                    }
+                }
+                start = i + 1;
+            }
+        }
+        return false;
     }
 
     /** Every pid in /proc. */
