@@ -139,9 +139,13 @@ cpu)
     done
     # /proc/<pid>/stat after "(comm) ": state ppid ... field 14-17 = utime stime cutime cstime.
     for stat in /proc/[0-9]*/stat; do
-        { line="$(<"$stat")"; } 2>/dev/null || continue # the process may be gone
+        # The process may be gone before the open or between open and read. Not $(<file):
+        # bash ends the whole loop (and pipefail the command) when that read fails.
+        IFS= read -r line <"$stat" 2>/dev/null || continue
+        [[ $line == *") "* ]] || continue
         pid="${line%% *}"
         read -r -a f <<<"${line##*) }"
+        ((${#f[@]} >= 15)) || continue
         echo "$pid ${f[1]} $((f[11] + f[12] + f[13] + f[14]))"
     done | awk -v masters="${masters[*]}" -v hz="$(getconf CLK_TCK)" '
         BEGIN { n = split(masters, m, " "); for (i = 1; i <= n; i++) want[m[i]] = 1 }

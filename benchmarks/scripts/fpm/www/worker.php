@@ -6,10 +6,11 @@
  *
  *     php benchmarks/scripts/fpm/www/worker.php
  *
- * it registers `http.handle` and routes:
- *   /hello, /hello.php  ->  "Hello from PHP\n"       (what www/hello.php prints)
- *   /boot,  /boot.php   ->  App::handle('/boot')     (what www/boot.php prints)
- *   anything else       ->  404
+ * it registers `http.handle` and routes on the last segment of the path, so that the sample
+ * app's /php/hello reaches the same code as nginx's /hello.php:
+ *   .../hello, .../hello.php  ->  "Hello from PHP\n"       (what www/hello.php prints)
+ *   .../boot,  .../boot.php   ->  App::handle('/boot')     (what www/boot.php prints)
+ *   anything else             ->  404
  * The fake framework (lib/App.php: ~200 generated classes, ~3 ms of work) boots ONCE, here at
  * start, like a warm framework; PHP-FPM boots it on every request. The per-request part is
  * the same code under both. The generated classes must exist (fpm/run.sh start makes them, or
@@ -38,13 +39,16 @@ $app = App::boot(); // once per worker
 
 $worker = new Worker();
 $worker->http(static function (Request $request) use ($app): ?Response {
-    switch ($request->path()) {
-        case '/hello':
-        case '/hello.php':
+    $path = $request->path();
+    $slash = strrpos($path, '/');
+    $last = $slash === false ? $path : substr($path, $slash + 1); // /php/hello -> hello
+    switch ($last) {
+        case 'hello':
+        case 'hello.php':
             echo "Hello from PHP\n";
             return null;
-        case '/boot':
-        case '/boot.php':
+        case 'boot':
+        case 'boot.php':
             echo $app->handle('/boot');
             return null;
         default:

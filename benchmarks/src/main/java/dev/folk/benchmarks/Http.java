@@ -1,0 +1,351 @@
+package dev.folk.benchmarks;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Comparison 3: HTTP end to end. The sample app (Tomcat → pool → PHP, {@code www/worker.php})
+ * against nginx + PHP-FPM ({@code fpm/run.sh}, pm = static) with the same number of PHP
+ * processes, handlers hello and boot, load from wrk on 127.0.0.1. Both servers run for the
+ * whole comparison and take turns; CPU per request is the server side's CPU time over the run
+ * (the JVM and its workers from /proc; nginx and FPM from {@code fpm/run.sh cpu}) divided by the
+ * requests served.
+ */
+final class Http {
+
+    /** One server under test. */
+    private interface Server {
+        String url(String handler);
+
+        double cpuMillis();
+
+        /** The part of {@link #cpuMillis()} spent by the server's front process(es) (JVM; nginx). */
+        default double frontCpuMillis() {
+            return Double.NaN;
+        }
+    }
+
+    /** One wrk run. */
+    record Wrk(double requestsPerSecond, double p50Micros, double p99Micros, long requests, long errors,
+               long non2xx) {
+    }
+
+    private final Env env;
+    private final Options options;
+    private final Quiet quiet;
+    private final Path logDir;
+
+    Http(Env env, Options options, Quiet quiet, Path logDir) {
+        this.env = env;
+        this.options = options;
+        this.quiet = quiet;
+        this.logDir = logDir;
+    }
+
+    Table run() throws Exception {
+        Table table = new Table("3", "HTTP: sample app (Tomcat → pool → PHP) vs nginx + PHP-FPM");
+        if (!Files.isRegularFile(env.sampleJar)) {
+            return table.failed("the sample app jar " + env.sampleJar + " does not exist (./mvnw -pl sample-app -am "
+                    + "-DskipTests package)");
+        }
+        env.require(env.fpmRun, "part of the checkout");
+        int workers = options.httpWorkers;
+        int rounds = options.rounds(3);
+        Path workdir = env.target.resolve("fpm-work");
+        int fpmPort = freePort();
+        int appPort = freePort();
+        Process app = null;
+        Map<String, Map<String, Series>> series = new java.util.LinkedHashMap<>();
+        long errors = 0;
+        Proc.runAllowingFailure(List.of("bash", env.fpmRun.toString(), "stop", workdir.toString()), 60);
+        Process[] started = new Process[1];
+        List<Long> daemons = new ArrayList<>();
+        // Ctrl-C during the comparison: do not leave nginx, FPM or the app running.
+        Thread hook = new Thread(() -> {
+            if (started[0] != null) {
+                started[0].destroyForcibly();
+            }
+            Proc.runAllowingFailure(List.of("bash", env.fpmRun.toString(), "stop", workdir.toString()), 30);
+        }, "bench-http-cleanup");
+        Runtime.getRuntime().addShutdownHook(hook);
+        try {
+            Log.info("http: starting nginx + PHP-FPM (%d children) on 127.0.0.1:%d", workers, fpmPort);
+            Proc.run(List.of("bash", env.fpmRun.toString(), "start", workdir.toString(), Integer.toString(workers),
+                    Integer.toString(fpmPort)), 120);
+            for (String daemon : List.of("nginx.pid", "php-fpm.pid")) {
+                long pid = Long.parseLong(Files.readString(workdir.resolve(daemon)).trim());
+                quiet.alsoOurs(pid);
+                daemons.add(pid);
+            }
+            Log.info("http: starting the sample app (%d workers) on 127.0.0.1:%d", workers, appPort);
+            app = startApp(appPort, workers);
+            started[0] = app;
+            Process appProcess = app;
+            Server fpm = new Server() {
+                public String url(String handler) {
+                    return "http://127.0.0.1:" + fpmPort + "/" + handler + ".php";
+                }
+
+                public double cpuMillis() {
+                    return Proc.num(Proc.run(List.of("bash", env.fpmRun.toString(), "cpu", workdir.toString()), 60)
+                            .kv(), "cpu_ms");
+                }
+            };
+            Server sample = new Server() {
+                public String url(String handler) {
+                    return "http://127.0.0.1:" + appPort + "/php/" + handler;
+                }
+
+                public double cpuMillis() {
+                    return Proc.treeCpuMillis(appProcess.pid());
+                }
+
+                public double frontCpuMillis() {
+                    return Proc.cpuMillis(appProcess.pid());
+                }
+            };
+            awaitApp(app, sample.url("hello"));
+            for (String h : List.of("hello", "boot")) {
+                check(fpm.url(h), h);
+                check(sample.url(h), h);
+            }
+            Log.info("http: warming up");
+            int warm = options.quick ? 3 : 10;
+            wrk(sample.url("hello"), warm);
+            wrk(sample.url("boot"), warm / 2 + 1);
+            wrk(fpm.url("hello"), 3);
+            wrk(fpm.url("boot"), 3);
+
+            for (String side : List.of("app", "fpm")) {
+                for (String h : List.of("hello", "boot")) {
+                    Map<String, Series> m = new java.util.LinkedHashMap<>();
+                    for (String metric : List.of("rps", "p50", "p99", "cpu", "front")) {
+                        m.put(metric, new Series());
+                    }
+                    series.put(side + "-" + h, m);
+                }
+            }
+            for (int r = 0; r < rounds; r++) {
+                for (String h : List.of("hello", "boot")) {
+                    Server[] order = (r % 2 == 0) ? new Server[] {sample, fpm} : new Server[] {fpm, sample};
+                    for (Server s : order) {
+                        String side = s == sample ? "app" : "fpm";
+                        Map<String, Series> m = series.get(side + "-" + h);
+                        wrk(s.url(h), 2); // untimed: connections and caches back after the other side's turn
+                        Quiet.Round round = quiet.round("http " + side + " " + h + " round " + (r + 1), m.get("rps"),
+                                m.get("p50"), m.get("p99"), m.get("cpu"), m.get("front"));
+                        while (round.next()) {
+                            double cpu0 = s.cpuMillis();
+                            double front0 = s.frontCpuMillis();
+                            Wrk w = wrk(s.url(h), options.httpSeconds);
+                            double cpu1 = s.cpuMillis();
+                            double front1 = s.frontCpuMillis();
+                            if (!Double.isNaN(front0)) {
+                                m.get("front").add((front1 - front0) * 1000 / Math.max(1, w.requests));
+                            }
+                            double cpuPerRequest = (cpu1 - cpu0) * 1000 / Math.max(1, w.requests);
+                            m.get("rps").add(w.requestsPerSecond);
+                            m.get("p50").add(w.p50Micros / 1000);
+                            m.get("p99").add(w.p99Micros / 1000);
+                            m.get("cpu").add(cpuPerRequest);
+                            errors += w.errors + w.non2xx;
+                            Log.info("http round %d/%d %s %s: %.0f req/s, p50 %.2f ms, p99 %.2f ms, %.0f us CPU/req",
+                                    r + 1, rounds, side, h, w.requestsPerSecond, w.p50Micros / 1000, w.p99Micros / 1000,
+                                    cpuPerRequest);
+                        }
+                    }
+                }
+            }
+        } finally {
+            if (app != null) {
+                stopApp(app);
+            }
+            Proc.runAllowingFailure(List.of("bash", env.fpmRun.toString(), "stop", workdir.toString()), 60);
+            daemons.forEach(quiet::forget);
+            try {
+                Runtime.getRuntime().removeShutdownHook(hook);
+            } catch (IllegalStateException shuttingDown) {
+                // the hook runs anyway
+            }
+        }
+
+        table.intro(rounds + " rounds; in each, for each handler, both servers take turns (order alternating), each "
+                + "for `wrk -t" + options.httpThreads + " -c" + options.httpConnections + " -d" + options.httpSeconds
+                + "s --latency` on 127.0.0.1 after a 2 s untimed run (and one longer warm-up at start). "
+                + workers + " PHP processes on each side. Medians over rounds, (min..max).");
+        for (String h : List.of("hello", "boot")) {
+            table.ratioRow("req/s, " + h, get(series, "app-" + h, "rps"), get(series, "fpm-" + h, "rps"), "/s",
+                    h.equals("hello") ? Table.Target.atLeast(1.0) : Table.Target.atLeast(10));
+        }
+        for (String h : List.of("hello", "boot")) {
+            table.ratioRow("p50 latency, " + h, get(series, "app-" + h, "p50"), get(series, "fpm-" + h, "p50"), "ms",
+                    null);
+            table.ratioRow("p99 latency, " + h, get(series, "app-" + h, "p99"), get(series, "fpm-" + h, "p99"), "ms",
+                    null);
+        }
+        for (String h : List.of("hello", "boot")) {
+            table.ratioRow("server CPU per request, " + h, get(series, "app-" + h, "cpu"),
+                    get(series, "fpm-" + h, "cpu"), "us", null);
+        }
+        Series appFront = get(series, "app-hello", "front");
+        Series appFrontBoot = get(series, "app-boot", "front");
+        if (!appFront.isEmpty()) {
+            table.note("Of the sample app's CPU per request, the JVM itself (Tomcat, Spring MVC, the pool) took "
+                    + appFront.format("us") + " for hello and " + appFrontBoot.format("us") + " for boot; the rest is "
+                    + "its PHP workers.");
+        }
+        table.note("Ours: `java -jar sample-app/target/folk-sample-app.jar --folk.args=benchmarks/scripts/fpm/www/worker.php "
+                + "--folk.size=" + workers + " --folk.max-jobs=0 --folk.output=DISCARD` (no recycling, like "
+                + "`pm.max_requests = 0`), URLs /php/hello and /php/boot; the worker boots the fake framework once. "
+                + "Baseline: `benchmarks/scripts/fpm/run.sh` — nginx (1 worker) + php-fpm8.2, `pm = static`, "
+                + workers + " children, unix socket, opcache on; /hello.php and /boot.php (boots the framework on "
+                + "every request). Server CPU: the JVM and its PHP workers vs nginx and FPM (masters and children), "
+                + "user + system, over the timed run, per request. wrk shares the 2 cores with the server.");
+        table.note("Non-2xx responses and socket errors over all runs: " + errors + ".");
+        table.note(quiet.summary());
+        return table;
+    }
+
+    private static Series get(Map<String, Map<String, Series>> m, String side, String key) {
+        return m.getOrDefault(side, Map.of()).getOrDefault(key, new Series());
+    }
+
+    private Process startApp(int port, int workers) throws IOException {
+        List<String> cmd = new ArrayList<>();
+        cmd.add(Env.javaExecutable());
+        cmd.addAll(Env.jvmFlags());
+        cmd.addAll(List.of("-jar", env.sampleJar.toString(), "--server.port=" + port, "--server.address=127.0.0.1",
+                "--folk.args=" + Workers.abs(env.fpmWorker), "--folk.size=" + workers, "--folk.max-jobs=0",
+                "--folk.max-memory=0", "--folk.output=DISCARD", "--logging.level.root=WARN"));
+        Files.createDirectories(logDir);
+        Path log = logDir.resolve("sample-app.log");
+        return new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile())
+                .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
+    }
+
+    private static void stopApp(Process app) {
+        app.destroy(); // SIGTERM: Spring closes the pool
+        try {
+            if (!app.waitFor(30, TimeUnit.SECONDS)) {
+                Log.info("http: the sample app did not stop within 30 s of TERM: KILL");
+                app.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static void awaitApp(Process app, String url) throws InterruptedException {
+        HttpClient client = HttpClient.newHttpClient();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+        while (System.nanoTime() < deadline) {
+            if (!app.isAlive()) {
+                throw new IllegalStateException("the sample app exited with " + app.exitValue()
+                        + " during start-up (see benchmarks/target/results/*/sample-app.log)");
+            }
+            try {
+                HttpResponse<String> r = client.send(HttpRequest.newBuilder(URI.create(url))
+                        .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString());
+                if (r.statusCode() == 200) {
+                    return;
+                }
+            } catch (IOException notYet) {
+                // not listening yet
+            }
+            Thread.sleep(250);
+        }
+        throw new IllegalStateException("the sample app did not answer " + url + " within 120 s");
+    }
+
+    private static void check(String url, String handler) throws IOException, InterruptedException {
+        HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(url))
+                .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
+        String want = handler.equals("hello") ? "Hello from PHP" : "Booted ";
+        if (r.statusCode() != 200 || !r.body().startsWith(want)) {
+            throw new IllegalStateException(url + " answered " + r.statusCode() + " '" + Proc.tail(r.body()) + "'");
+        }
+    }
+
+    private Wrk wrk(String url, int seconds) {
+        Proc.Result r = Proc.run(List.of("wrk", "-t" + options.httpThreads, "-c" + options.httpConnections,
+                "-d" + seconds + "s", "--latency", url), seconds + 60L);
+        return parse(r.out());
+    }
+
+    private static final Pattern RPS = Pattern.compile("Requests/sec:\\s+([0-9.]+)");
+    private static final Pattern REQUESTS = Pattern.compile("(\\d+) requests in");
+    private static final Pattern PCT = Pattern.compile("^\\s+(50|99)(?:\\.000)?%\\s+([0-9.]+)(us|ms|s)\\s*$",
+            Pattern.MULTILINE);
+    private static final Pattern SOCKET_ERRORS = Pattern.compile(
+            "Socket errors: connect (\\d+), read (\\d+), write (\\d+), timeout (\\d+)");
+    private static final Pattern NON2XX = Pattern.compile("Non-2xx or 3xx responses: (\\d+)");
+
+    static Wrk parse(String out) {
+        Matcher m = RPS.matcher(out);
+        if (!m.find()) {
+            throw new IllegalStateException("no Requests/sec in wrk's output: " + Proc.tail(out));
+        }
+        double rps = Double.parseDouble(m.group(1));
+        m = REQUESTS.matcher(out);
+        long requests = m.find() ? Long.parseLong(m.group(1)) : 0;
+        double p50 = Double.NaN;
+        double p99 = Double.NaN;
+        m = PCT.matcher(out);
+        while (m.find()) {
+            double v = Double.parseDouble(m.group(2));
+            double micros = switch (m.group(3)) {
+                case "us" -> v;
+                case "ms" -> v * 1000;
+                default -> v * 1_000_000;
+            };
+            if (m.group(1).equals("50")) {
+                p50 = micros;
+            } else {
+                p99 = micros;
+            }
+        }
+        long errors = 0;
+        m = SOCKET_ERRORS.matcher(out);
+        if (m.find()) {
+            for (int i = 1; i <= 4; i++) {
+                errors += Long.parseLong(m.group(i));
+            }
+        }
+        m = NON2XX.matcher(out);
+        long non2xx = m.find() ? Long.parseLong(m.group(1)) : 0;
+        return new Wrk(rps, p50, p99, requests, errors, non2xx);
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            return s.getLocalPort();
+        }
+    }
+
+    static String versions() {
+        List<String> v = new ArrayList<>();
+        for (List<String> cmd : List.of(List.of("nginx", "-v"), List.of("php-fpm8.2", "-v"), List.of("wrk", "-v"))) {
+            try {
+                Proc.Result r = Proc.runAllowingFailure(cmd, 20);
+                String text = (r.out() + r.err()).strip();
+                v.add(text.isEmpty() ? cmd.get(0) + " ?" : text.lines().findFirst().orElse(""));
+            } catch (RuntimeException e) {
+                v.add(cmd.get(0) + " not found");
+            }
+        }
+        return String.join("; ", v);
+    }
+}
