@@ -122,10 +122,7 @@ final class Http {
                 check(fpm.url(h), h);
                 check(sample.url(h), h);
             }
-            Log.info("http: warming up");
-            int warm = options.quick ? 3 : 10;
-            wrk(sample.url("hello"), warm);
-            wrk(sample.url("boot"), warm / 2 + 1);
+            warmUp(sample);
             wrk(fpm.url("hello"), 3);
             wrk(fpm.url("boot"), 3);
 
@@ -184,7 +181,8 @@ final class Http {
 
         table.intro(rounds + " rounds; in each, for each handler, both servers take turns (order alternating), each "
                 + "for `wrk -t" + options.httpThreads + " -c" + options.httpConnections + " -d" + options.httpSeconds
-                + "s --latency` on 127.0.0.1 after a 2 s untimed run (and one longer warm-up at start). "
+                + "s --latency` on 127.0.0.1 after a 2 s untimed run. Before the first round the app is warmed "
+                + "until its hello rate is steady (5 s turns of each handler until two turns differ by < 5%). "
                 + workers + " PHP processes on each side. Medians over rounds, (min..max).");
         for (String h : List.of("hello", "boot")) {
             table.ratioRow("req/s, " + h, get(series, "app-" + h, "rps"), get(series, "fpm-" + h, "rps"), "/s",
@@ -276,6 +274,31 @@ final class Http {
         String want = handler.equals("hello") ? "Hello from PHP" : "Booted ";
         if (r.statusCode() != 200 || !r.body().startsWith(want)) {
             throw new IllegalStateException(url + " answered " + r.statusCode() + " '" + Proc.tail(r.body()) + "'");
+        }
+    }
+
+    /**
+     * The JIT needs tens of seconds of load before Tomcat and Spring MVC run at their steady speed
+     * (on two shared cores the app's hello rate goes from ~2 500 to ~9 000 req/s over the first
+     * 40 s): both handlers in turn, 5 s each, until hello's rate moves less than 5% (at least 3,
+     * at most 12 turns).
+     */
+    private void warmUp(Server app) {
+        if (options.quick) {
+            Log.info("http: warming up (quick)");
+            wrk(app.url("hello"), 3);
+            wrk(app.url("boot"), 2);
+            return;
+        }
+        double last = 0;
+        for (int turn = 1; turn <= 12; turn++) {
+            double rate = wrk(app.url("hello"), 5).requestsPerSecond;
+            wrk(app.url("boot"), 5);
+            Log.info("http: warming up the app, turn %d: hello %.0f req/s", turn, rate);
+            if (turn >= 3 && Math.abs(rate - last) < 0.05 * last) {
+                return;
+            }
+            last = rate;
         }
     }
 
