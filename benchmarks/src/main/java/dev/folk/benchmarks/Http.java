@@ -182,7 +182,7 @@ final class Http {
         table.intro(rounds + " rounds; in each, for each handler, both servers take turns (order alternating), each "
                 + "for `wrk -t" + options.httpThreads + " -c" + options.httpConnections + " -d" + options.httpSeconds
                 + "s --latency` on 127.0.0.1 after a 2 s untimed run. Before the first round the app is warmed "
-                + "until its hello rate is steady (5 s turns of each handler until two turns differ by < 5%). "
+                + "until its hello rate is steady (5 s turns of each handler, at least 5, until one gains < 5%). "
                 + workers + " PHP processes on each side. Medians over rounds, (min..max).");
         for (String h : List.of("hello", "boot")) {
             table.ratioRow("req/s, " + h, get(series, "app-" + h, "rps"), get(series, "fpm-" + h, "rps"), "/s",
@@ -280,8 +280,8 @@ final class Http {
     /**
      * The JIT needs tens of seconds of load before Tomcat and Spring MVC run at their steady speed
      * (on two shared cores the app's hello rate goes from ~2 500 to ~9 000 req/s over the first
-     * 40 s): both handlers in turn, 5 s each, until hello's rate moves less than 5% (at least 3,
-     * at most 12 turns).
+     * 40 s, in steps): both handlers in turn, 5 s each, at least 5 turns, then until a turn's hello
+     * rate no longer beats the best before it by 5% (at most 12 turns).
      */
     private void warmUp(Server app) {
         if (options.quick) {
@@ -290,15 +290,15 @@ final class Http {
             wrk(app.url("boot"), 2);
             return;
         }
-        double last = 0;
+        double best = 0;
         for (int turn = 1; turn <= 12; turn++) {
             double rate = wrk(app.url("hello"), 5).requestsPerSecond;
             wrk(app.url("boot"), 5);
             Log.info("http: warming up the app, turn %d: hello %.0f req/s", turn, rate);
-            if (turn >= 3 && Math.abs(rate - last) < 0.05 * last) {
+            if (turn >= 5 && rate < 1.05 * best) {
                 return;
             }
-            last = rate;
+            best = Math.max(best, rate);
         }
     }
 
