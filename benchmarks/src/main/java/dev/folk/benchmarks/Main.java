@@ -122,7 +122,8 @@ public final class Main {
         }
         tables.sort(Comparator.comparing(t -> t.id));
         Duration took = Duration.ofNanos(System.nanoTime() - start);
-        String report = Report.render(machine, options, args, tables, took);
+        // Paths inside the checkout are shown relative to it: the report is meant to be published.
+        String report = Report.render(machine, options, args, tables, took).replace(env.root + "/", "");
         Files.writeString(out, report);
         System.out.print(report);
         System.out.flush();

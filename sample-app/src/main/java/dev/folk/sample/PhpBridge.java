@@ -48,6 +48,8 @@ public class PhpBridge {
     private static final Set<String> HOP_BY_HOP = Set.of("connection", "keep-alive", "transfer-encoding", "te",
             "trailer", "upgrade", "proxy-authenticate", "proxy-authorization", "content-length");
 
+    private static final byte[] NO_BODY = new byte[0];
+
     private final WorkerPool php;
 
     public PhpBridge(WorkerPool php) {
@@ -61,7 +63,7 @@ public class PhpBridge {
             return text(HttpStatus.PAYLOAD_TOO_LARGE, "Request body of " + request.getContentLengthLong()
                     + " bytes is over the " + limit + "-byte limit of the worker protocol.");
         }
-        byte[] body = readAtMost(request.getInputStream(), limit + 1);
+        byte[] body = hasBody(request) ? readAtMost(request.getInputStream(), limit + 1) : NO_BODY;
         if (body.length > limit) {
             return text(HttpStatus.PAYLOAD_TOO_LARGE, "Request body is over the " + limit
                     + "-byte limit of the worker protocol.");
@@ -172,6 +174,15 @@ public class PhpBridge {
             }
         }
         return true;
+    }
+
+    /**
+     * RFC 9112 6.3: a request with neither Content-Length nor Transfer-Encoding has no body. Most
+     * GETs are such; not reading them saves the stream's buffer on every request.
+     */
+    private static boolean hasBody(HttpServletRequest request) {
+        return request.getContentLengthLong() > 0
+                || (request.getContentLengthLong() < 0 && request.getHeader(HttpHeaders.TRANSFER_ENCODING) != null);
     }
 
     private static byte[] readAtMost(InputStream in, int max) throws IOException {

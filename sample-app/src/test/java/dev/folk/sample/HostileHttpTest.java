@@ -83,6 +83,22 @@ class HostileHttpTest {
     }
 
     @Test
+    void aChunkedBodyWithoutContentLengthReachesPhpAndAnEmptyOneStaysEmpty() throws Exception {
+        byte[] request = ascii("POST /php/echo HTTP/1.1\r\nHost: a\r\nConnection: close\r\n"
+                + "Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n7\r\n, chunk\r\n0\r\n\r\n");
+        try (Socket s = new Socket("127.0.0.1", port)) {
+            s.setSoTimeout(10_000);
+            s.getOutputStream().write(request);
+            s.getOutputStream().flush();
+            String response = new String(s.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
+            assertThat(response).startsWith("HTTP/1.1 200 ").endsWith("\r\n\r\nhello, chunk");
+        }
+        HttpResponse<byte[]> empty = new Http(port).post("/php/echo", new byte[0], "application/octet-stream");
+        assertThat(empty.statusCode()).isEqualTo(200);
+        assertThat(empty.body()).isEmpty();
+    }
+
+    @Test
     void invalidUtf8InThePathAndBodyIsPassedThroughAsBytes() throws Exception {
         Http http = new Http(port);
         byte[] body = {(byte) 0xff, (byte) 0xfe, 'a', (byte) 0xc3, 0x28, 0};
