@@ -5,6 +5,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <signal.h>
+#include <spawn.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -176,6 +178,59 @@ void close_checked(int fd)
     if (close(fd) != 0 && errno != EINTR) {
         warnx_("close(%d):", fd);
     }
+}
+
+int fd_at_least(int fd, int min)
+{
+    if (fd >= min) {
+        return fd;
+    }
+    int moved = fcntl(fd, F_DUPFD_CLOEXEC, min);
+    if (moved < 0) {
+        die("fcntl(F_DUPFD_CLOEXEC):");
+    }
+    close_checked(fd);
+    return moved;
+}
+
+static void check_spawn(int rc, const char *what)
+{
+    if (rc != 0) {
+        errno = rc;
+        die("%s:", what);
+    }
+}
+
+int folk_spawn(pid_t *pid, char **argv, char **envp, int task_fd, int ctrl_fd, int stdout_from,
+               int search_path)
+{
+    posix_spawn_file_actions_t fa;
+    posix_spawnattr_t attr;
+    sigset_t none, all;
+    check_spawn(posix_spawn_file_actions_init(&fa), "posix_spawn_file_actions_init");
+    check_spawn(posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0), "addopen");
+    if (stdout_from >= 0) {
+        check_spawn(posix_spawn_file_actions_adddup2(&fa, stdout_from, 1), "adddup2(stdout)");
+    }
+    check_spawn(posix_spawn_file_actions_adddup2(&fa, task_fd, 3), "adddup2(task, 3)");
+    check_spawn(posix_spawn_file_actions_adddup2(&fa, ctrl_fd, 4), "adddup2(control, 4)");
+    /* Our own fds are all close-on-exec; this also closes any we inherited without the flag. */
+    check_spawn(posix_spawn_file_actions_addclosefrom_np(&fa, 5), "addclosefrom_np");
+    check_spawn(posix_spawnattr_init(&attr), "posix_spawnattr_init");
+    if (sigemptyset(&none) != 0 || sigfillset(&all) != 0) {
+        die("sigset:");
+    }
+    check_spawn(posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK |
+                                                    POSIX_SPAWN_SETSIGDEF),
+                "posix_spawnattr_setflags");
+    check_spawn(posix_spawnattr_setpgroup(&attr, 0), "posix_spawnattr_setpgroup");
+    check_spawn(posix_spawnattr_setsigmask(&attr, &none), "posix_spawnattr_setsigmask");
+    check_spawn(posix_spawnattr_setsigdefault(&attr, &all), "posix_spawnattr_setsigdefault");
+    int rc = search_path ? posix_spawnp(pid, argv[0], &fa, &attr, argv, envp)
+                         : posix_spawn(pid, argv[0], &fa, &attr, argv, envp);
+    check_spawn(posix_spawn_file_actions_destroy(&fa), "posix_spawn_file_actions_destroy");
+    check_spawn(posix_spawnattr_destroy(&attr), "posix_spawnattr_destroy");
+    return rc;
 }
 
 uint32_t be32_get(const uint8_t *p)

@@ -48,6 +48,19 @@ int send_full(int fd, const void *buf, size_t n);
 /* Closes fd, reporting (not failing on) an error other than EINTR. Ignores fd < 0. */
 void close_checked(int fd);
 
+/* Moves fd to a number >= min (close-on-exec), closing the original; dies on failure. */
+int fd_at_least(int fd, int min);
+
+/*
+ * Starts argv[0] the way a Folk master starts a worker: stdin /dev/null, task_fd and ctrl_fd
+ * (both >= 5) at fds 3 and 4, stdout_from (if >= 0) dup'ed onto fd 1, every fd from 5 up
+ * closed, its own process group, an empty signal mask and every disposition default. With
+ * search_path, a name without '/' is looked up in PATH (posix_spawnp). Returns 0 with *pid
+ * set, or the posix_spawn error number; dies if the file actions or attributes fail.
+ */
+int folk_spawn(pid_t *pid, char **argv, char **envp, int task_fd, int ctrl_fd, int stdout_from,
+               int search_path);
+
 /* Big-endian u32 helpers for frame headers. */
 uint32_t be32_get(const uint8_t *p);
 void be32_put(uint8_t *p, uint32_t v);

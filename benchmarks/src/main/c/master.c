@@ -114,20 +114,6 @@ static long long ms_left(uint64_t deadline)
     return now >= deadline ? 0 : (long long)((deadline - now + 999999) / 1000000);
 }
 
-/* Moves fd to a number >= min (keeping FD_CLOEXEC), so that dup2 onto 3 and 4 cannot clash. */
-static int fd_at_least(int fd, int min)
-{
-    if (fd >= min) {
-        return fd;
-    }
-    int moved = fcntl(fd, F_DUPFD_CLOEXEC, min);
-    if (moved < 0) {
-        die("fcntl(F_DUPFD_CLOEXEC):");
-    }
-    close_checked(fd);
-    return moved;
-}
-
 static char **child_env(void)
 {
     static const char *const add[] = {"FOLK_RUNTIME=pipe", "FOLK_TASK_FD=3", "FOLK_CONTROL_FD=4"};
@@ -155,14 +141,6 @@ static char **child_env(void)
     return env;
 }
 
-static void check_spawn(int rc, const char *what)
-{
-    if (rc != 0) {
-        errno = rc;
-        die("%s:", what);
-    }
-}
-
 static long pidfd_open_(pid_t pid)
 {
 #ifdef SYS_pidfd_open
@@ -186,31 +164,7 @@ static int spawn_worker(struct worker *w, char **argv, char **env)
     task[1] = fd_at_least(task[1], 5);
     ctrl[1] = fd_at_least(ctrl[1], 5);
 
-    posix_spawn_file_actions_t fa;
-    posix_spawnattr_t attr;
-    sigset_t none, all;
-    check_spawn(posix_spawn_file_actions_init(&fa), "posix_spawn_file_actions_init");
-    check_spawn(posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0), "addopen");
-    check_spawn(posix_spawn_file_actions_adddup2(&fa, 2, 1), "adddup2(2, 1)");
-    check_spawn(posix_spawn_file_actions_adddup2(&fa, task[1], 3), "adddup2(task, 3)");
-    check_spawn(posix_spawn_file_actions_adddup2(&fa, ctrl[1], 4), "adddup2(control, 4)");
-    /* Our own fds are all close-on-exec; this also closes any we inherited without the flag. */
-    check_spawn(posix_spawn_file_actions_addclosefrom_np(&fa, 5), "addclosefrom_np");
-    check_spawn(posix_spawnattr_init(&attr), "posix_spawnattr_init");
-    if (sigemptyset(&none) != 0 || sigfillset(&all) != 0) {
-        die("sigset:");
-    }
-    check_spawn(posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK |
-                                                    POSIX_SPAWN_SETSIGDEF),
-                "posix_spawnattr_setflags");
-    check_spawn(posix_spawnattr_setpgroup(&attr, 0), "posix_spawnattr_setpgroup");
-    check_spawn(posix_spawnattr_setsigmask(&attr, &none), "posix_spawnattr_setsigmask");
-    check_spawn(posix_spawnattr_setsigdefault(&attr, &all), "posix_spawnattr_setsigdefault");
-
-    int rc = posix_spawnp(&w->pid, argv[0], &fa, &attr, argv, env);
-
-    check_spawn(posix_spawn_file_actions_destroy(&fa), "posix_spawn_file_actions_destroy");
-    check_spawn(posix_spawnattr_destroy(&attr), "posix_spawnattr_destroy");
+    int rc = folk_spawn(&w->pid, argv, env, task[1], ctrl[1], 2, 1);
     close_checked(task[1]);
     close_checked(ctrl[1]);
     if (rc != 0) {

@@ -45,28 +45,6 @@ static void usage(FILE *out)
           out);
 }
 
-static void check(int rc, const char *what)
-{
-    if (rc != 0) {
-        errno = rc;
-        die("%s:", what);
-    }
-}
-
-/* Moves fd to a number >= min (keeping FD_CLOEXEC), so that dup2 onto 3 and 4 cannot clash. */
-static int fd_at_least(int fd, int min)
-{
-    if (fd >= min) {
-        return fd;
-    }
-    int moved = fcntl(fd, F_DUPFD_CLOEXEC, min);
-    if (moved < 0) {
-        die("fcntl(F_DUPFD_CLOEXEC):");
-    }
-    close_checked(fd);
-    return moved;
-}
-
 static void spawn_once(char **argv, int full)
 {
     pid_t pid;
@@ -85,27 +63,7 @@ static void spawn_once(char **argv, int full)
         }
         a[1] = fd_at_least(a[1], 5);
         b[1] = fd_at_least(b[1], 5);
-        posix_spawn_file_actions_t fa;
-        posix_spawnattr_t attr;
-        sigset_t none, all;
-        check(posix_spawn_file_actions_init(&fa), "posix_spawn_file_actions_init");
-        check(posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0), "addopen");
-        check(posix_spawn_file_actions_adddup2(&fa, a[1], 3), "adddup2");
-        check(posix_spawn_file_actions_adddup2(&fa, b[1], 4), "adddup2");
-        check(posix_spawn_file_actions_addclosefrom_np(&fa, 5), "addclosefrom_np");
-        check(posix_spawnattr_init(&attr), "posix_spawnattr_init");
-        if (sigemptyset(&none) != 0 || sigfillset(&all) != 0) {
-            die("sigset:");
-        }
-        check(posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK |
-                                                  POSIX_SPAWN_SETSIGDEF),
-              "posix_spawnattr_setflags");
-        check(posix_spawnattr_setpgroup(&attr, 0), "posix_spawnattr_setpgroup");
-        check(posix_spawnattr_setsigmask(&attr, &none), "posix_spawnattr_setsigmask");
-        check(posix_spawnattr_setsigdefault(&attr, &all), "posix_spawnattr_setsigdefault");
-        rc = posix_spawn(&pid, argv[0], &fa, &attr, argv, environ);
-        check(posix_spawn_file_actions_destroy(&fa), "posix_spawn_file_actions_destroy");
-        check(posix_spawnattr_destroy(&attr), "posix_spawnattr_destroy");
+        rc = folk_spawn(&pid, argv, environ, a[1], b[1], -1, 0);
         close_checked(a[0]);
         close_checked(a[1]);
         close_checked(b[0]);
