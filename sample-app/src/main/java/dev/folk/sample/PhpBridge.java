@@ -59,11 +59,15 @@ public class PhpBridge {
     @RequestMapping("/php/**")
     public ResponseEntity<byte[]> forward(HttpServletRequest request) throws IOException {
         int limit = php.config().maxFrameLength();
-        if (request.getContentLengthLong() > limit) {
-            return text(HttpStatus.PAYLOAD_TOO_LARGE, "Request body of " + request.getContentLengthLong()
+        long length = request.getContentLengthLong();
+        if (length > limit) {
+            return text(HttpStatus.PAYLOAD_TOO_LARGE, "Request body of " + length
                     + " bytes is over the " + limit + "-byte limit of the worker protocol.");
         }
-        byte[] body = hasBody(request) ? readAtMost(request.getInputStream(), limit + 1) : NO_BODY;
+        // RFC 9112 6.3: with neither Content-Length nor Transfer-Encoding a request has no body (most
+        // GETs); not reading the stream then saves its buffer on every request.
+        boolean hasBody = length > 0 || (length < 0 && request.getHeader(HttpHeaders.TRANSFER_ENCODING) != null);
+        byte[] body = hasBody ? readAtMost(request.getInputStream(), limit + 1) : NO_BODY;
         if (body.length > limit) {
             return text(HttpStatus.PAYLOAD_TOO_LARGE, "Request body is over the " + limit
                     + "-byte limit of the worker protocol.");
@@ -174,15 +178,6 @@ public class PhpBridge {
             }
         }
         return true;
-    }
-
-    /**
-     * RFC 9112 6.3: a request with neither Content-Length nor Transfer-Encoding has no body. Most
-     * GETs are such; not reading them saves the stream's buffer on every request.
-     */
-    private static boolean hasBody(HttpServletRequest request) {
-        return request.getContentLengthLong() > 0
-                || (request.getContentLengthLong() < 0 && request.getHeader(HttpHeaders.TRANSFER_ENCODING) != null);
     }
 
     private static byte[] readAtMost(InputStream in, int max) throws IOException {

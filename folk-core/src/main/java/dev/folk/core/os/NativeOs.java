@@ -420,38 +420,33 @@ public final class NativeOs implements Os {
 
     @Override
     public int read(int fd, ByteBuffer buffer) {
-        while (true) {
-            long n = libc.read(fd, buffer, buffer.remaining());
-            if (n >= 0) {
-                buffer.position(buffer.position() + (int) n);
-                return (int) n;
-            }
-            int err = errno();
-            if (err == EAGAIN) {
-                return -1;
-            }
-            if (err != EINTR) {
-                throw new OsException("read(" + fd + ")", err);
-            }
-        }
+        long n;
+        do {
+            n = libc.read(fd, buffer, buffer.remaining());
+        } while (n < 0 && errno() == EINTR);
+        return moved(buffer, n, "read", fd);
     }
 
     @Override
     public int send(int fd, ByteBuffer buffer) {
-        while (true) {
-            long n = libc.send(fd, buffer, buffer.remaining(), MSG_NOSIGNAL);
-            if (n >= 0) {
-                buffer.position(buffer.position() + (int) n);
-                return (int) n;
-            }
-            int err = errno();
-            if (err == EAGAIN) {
-                return -1;
-            }
-            if (err != EINTR) {
-                throw new OsException("send(" + fd + ")", err);
-            }
+        long n;
+        do {
+            n = libc.send(fd, buffer, buffer.remaining(), MSG_NOSIGNAL);
+        } while (n < 0 && errno() == EINTR);
+        return moved(buffer, n, "send", fd);
+    }
+
+    /** After a read or send of {@code n}: advances the buffer; -1 on EAGAIN; any other error thrown. */
+    private int moved(ByteBuffer buffer, long n, String call, int fd) {
+        if (n >= 0) {
+            buffer.position(buffer.position() + (int) n);
+            return (int) n;
         }
+        int err = errno();
+        if (err == EAGAIN) {
+            return -1;
+        }
+        throw new OsException(call + "(" + fd + ")", err);
     }
 
     @Override

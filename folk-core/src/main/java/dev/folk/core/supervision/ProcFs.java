@@ -93,25 +93,34 @@ final class ProcFs {
      * is left to the run-tag sweeps.)
      */
     static Boolean hasLiveOrphanIn(int pgid) {
-        String list;
-        try {
-            list = Files.readString(MAIN_TASK_CHILDREN);
-        } catch (IOException | RuntimeException e) {
+        List<Integer> orphans = childPids(MAIN_TASK_CHILDREN);
+        if (orphans == null) {
             return null;
         }
-        int start = 0;
-        for (int i = 0; i <= list.length(); i++) {
-            if (i == list.length() || list.charAt(i) == ' ' || list.charAt(i) == '\n') {
-                if (i > start) {
-                    Stat s = stat(Integer.parseInt(list, start, i, 10));
-                    if (s != null && !s.zombie() && s.pgrp() == pgid) {
-                        return true;
-                    }
-                }
-                start = i + 1;
+        for (int pid : orphans) {
+            Stat s = stat(pid);
+            if (s != null && !s.zombie() && s.pgrp() == pgid) {
+                return true;
             }
         }
         return false;
+    }
+
+    /** The pids of a {@code /proc/<pid>/task/<tid>/children} file; null if it cannot be read. */
+    private static List<Integer> childPids(Path file) {
+        String list;
+        try {
+            list = Files.readString(file);
+        } catch (IOException | RuntimeException gone) {
+            return null;
+        }
+        List<Integer> pids = new ArrayList<>();
+        for (String pid : list.trim().split(" ")) {
+            if (!pid.isEmpty()) {
+                pids.add(Integer.parseInt(pid));
+            }
+        }
+        return pids;
     }
 
     /** Every pid in /proc. */
@@ -136,16 +145,9 @@ final class ProcFs {
         Set<Integer> children = new HashSet<>();
         try (DirectoryStream<Path> tasks = Files.newDirectoryStream(PROC.resolve("self/task"))) {
             for (Path task : tasks) {
-                String list;
-                try {
-                    list = Files.readString(task.resolve("children"));
-                } catch (IOException | RuntimeException threadGone) {
-                    continue;
-                }
-                for (String pid : list.trim().split(" ")) {
-                    if (!pid.isEmpty()) {
-                        children.add(Integer.parseInt(pid));
-                    }
+                List<Integer> pids = childPids(task.resolve("children"));
+                if (pids != null) { // null: the thread is gone
+                    children.addAll(pids);
                 }
             }
         } catch (IOException e) {

@@ -207,10 +207,11 @@ class PoolFaultTest {
                 }
                 long crashes = round + 1;
                 // The replacement may be ready before the killed worker's reap is recorded.
-                Procs.await(Duration.ofSeconds(10), "back to 2, and kill " + crashes + " recorded as a crash",
-                        () -> pool.snapshot().ready() == 2
-                                && pool.snapshot().exits().getOrDefault(ExitReason.CRASH, 0L) == crashes
-                                && pool.snapshot().workers().size() == 2);
+                Procs.await(Duration.ofSeconds(10), "back to 2, and kill " + crashes + " recorded as a crash", () -> {
+                    PoolSnapshot now = pool.snapshot();
+                    return now.ready() == 2 && now.workers().size() == 2
+                            && now.exits().getOrDefault(ExitReason.CRASH, 0L) == crashes;
+                });
             }
             assertThat(pool.snapshot().calls()).containsEntry(CallOutcome.WORKER_CRASHED, 0L);
             assertThat(pool.snapshot().exits()).as("exits").containsEntry(ExitReason.CRASH, 10L);

@@ -108,17 +108,8 @@ class OrphanSweepTest {
         Workers.awaitLine(p.controlChannel(), "ready", Duration.ofSeconds(5));
         // The background child is in the worker's group from fork until setsid(2): wait for that call,
         // not merely for the process to exist.
-        int[] found = new int[1];
-        Procs.await(Duration.ofSeconds(5), "escapee in a session of its own", () -> {
-            for (int pid : Procs.aliveWithEnv(Workers.RUN_TAG, tag)) {
-                if (pid != p.pid() && Procs.pgrp(pid) == pid) {
-                    found[0] = pid;
-                    return true;
-                }
-            }
-            return false;
-        });
-        int escapee = found[0];
+        Procs.await(Duration.ofSeconds(5), "escapee in a session of its own", () -> escapee(tag, p.pid()) > 0);
+        int escapee = escapee(tag, p.pid());
         assertThat(Procs.pgrp(escapee)).as("out of the worker's group").isNotEqualTo(p.pgid());
 
         supervisor.terminate(p, Duration.ofSeconds(5));
@@ -128,6 +119,12 @@ class OrphanSweepTest {
         assertThat(Procs.aliveWithEnv(Workers.RUN_TAG, tag)).isEmpty();
         Procs.await(Duration.ofSeconds(3), "and it is reaped", () -> Procs.stat(escapee) == null);
         supervisor.close();
+    }
+
+    /** The tagged process, other than the worker, that leads a group of its own; -1 if none yet. */
+    private static int escapee(String tag, int worker) {
+        return Procs.aliveWithEnv(Workers.RUN_TAG, tag).stream().filter(pid -> pid != worker && Procs.pgrp(pid) == pid)
+                .findFirst().orElse(-1);
     }
 
     @Test
