@@ -61,4 +61,13 @@ $worker->register('alloc', function ($mb) {
     $hoard[] = str_repeat('m', (int) $mb * 1024 * 1024);
     return memory_get_usage(true);
 });
+// Grows resident memory by 16 MiB every 20 ms up to $mb MiB (a runaway request), then answers.
+$worker->register('grow', function ($mb) {
+    $hoard = [];
+    for ($i = 0; $i < intdiv((int) $mb, 16); $i++) {
+        $hoard[] = str_repeat(chr(65 + $i % 26), 16 * 1024 * 1024);
+        usleep(20000);
+    }
+    return count($hoard);
+});
 $worker->run();

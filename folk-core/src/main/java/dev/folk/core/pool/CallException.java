@@ -11,6 +11,7 @@ import dev.folk.core.FolkException;
  *   <li>{@link NoWorkerAvailableException}: no worker became free within the acquire timeout;</li>
  *   <li>{@link ExecTimeoutException}: the worker did not answer in time and was killed;</li>
  *   <li>{@link WorkerCrashedException}: the worker died or closed its channel during the call;</li>
+ *   <li>{@link WorkerMemoryLimitException}: the worker passed the hard memory limit and was killed;</li>
  *   <li>{@link WorkerProtocolException}: the worker broke the protocol and was replaced;</li>
  *   <li>{@link WorkerErrorException}: the worker answered with an error (the handler's fault);</li>
  *   <li>{@link RequestTooLargeException}: the request exceeds the frame limit; nothing was sent;</li>

@@ -7,6 +7,8 @@ public enum CallOutcome {
     APPLICATION_ERROR,
     EXEC_TIMEOUT,
     WORKER_CRASHED,
+    /** The worker passed the hard memory limit during the call and was killed. */
+    MEMORY_LIMIT,
     PROTOCOL_ERROR,
     REQUEST_TOO_LARGE,
     QUEUE_FULL,

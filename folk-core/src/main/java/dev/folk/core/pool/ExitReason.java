@@ -2,13 +2,15 @@ package dev.folk.core.pool;
 
 /** Why a worker left the pool. */
 public enum ExitReason {
-    /** It died unexpectedly, or closed its task channel. */
+    /** It died unexpectedly: killed by a signal, or exited with a non-zero code. */
     CRASH,
+    /** It exited with code 0 although the pool had not asked it to. */
+    UNEXPECTED_EXIT,
     /** It broke the protocol (bad frame, wrong msgid) and was killed. */
     PROTOCOL_ERROR,
     /** A call exceeded exec-timeout; its group was killed. */
     EXEC_TIMEOUT,
-    /** It never completed its handshake, or died before serving. */
+    /** It never completed its handshake, or ended on its own before serving a call. */
     BOOT_FAILURE,
     /** It served its max-jobs (with jitter). */
     MAX_JOBS,
@@ -16,13 +18,15 @@ public enum ExitReason {
     LIFETIME,
     /** It stayed idle longer than max-idle. */
     IDLE,
-    /** Its resident memory exceeded max-memory. */
+    /** Its resident memory exceeded max-memory (soft: replaced after its call). */
     MEMORY,
+    /** Its resident memory passed memory-limit (hard: killed at once, even mid-call). */
+    MEMORY_LIMIT,
     /** A rolling reset() replaced it. */
     RESET,
     /** Recycled on request (e.g. the workers endpoint). */
     RECYCLE,
-    /** The pool closed. */
+    /** The pool closed, or the application is shutting down (the supervisor ended it). */
     SHUTDOWN;
 
     /** The lower-case name used in metrics and JSON, e.g. {@code max-jobs}. */

@@ -16,6 +16,9 @@ import dev.folk.core.supervision.WorkerSpec;
  */
 public final class PoolConfig {
 
+    /** Default hard memory limit of a worker: 512 MiB, four times PHP's own default memory_limit. */
+    public static final long DEFAULT_MEMORY_LIMIT_BYTES = 512L * 1024 * 1024;
+
     private final String name;
     private final WorkerSpec worker;
     private final int size;
@@ -24,6 +27,7 @@ public final class PoolConfig {
     private final Duration maxLifetime;
     private final Duration maxIdle;
     private final long maxMemoryBytes;
+    private final long memoryLimitBytes;
     private final Duration bootTimeout;
     private final Duration execTimeout;
     private final Duration acquireTimeout;
@@ -48,6 +52,7 @@ public final class PoolConfig {
         this.maxLifetime = b.maxLifetime;
         this.maxIdle = b.maxIdle;
         this.maxMemoryBytes = b.maxMemoryBytes;
+        this.memoryLimitBytes = b.memoryLimitBytes;
         this.bootTimeout = b.bootTimeout;
         this.execTimeout = b.execTimeout;
         this.acquireTimeout = b.acquireTimeout;
@@ -78,6 +83,7 @@ public final class PoolConfig {
         b.maxLifetime = maxLifetime;
         b.maxIdle = maxIdle;
         b.maxMemoryBytes = maxMemoryBytes;
+        b.memoryLimitBytes = memoryLimitBytes;
         b.bootTimeout = bootTimeout;
         b.execTimeout = execTimeout;
         b.acquireTimeout = acquireTimeout;
@@ -103,6 +109,7 @@ public final class PoolConfig {
     public Duration maxLifetime() { return maxLifetime; }
     public Duration maxIdle() { return maxIdle; }
     public long maxMemoryBytes() { return maxMemoryBytes; }
+    public long memoryLimitBytes() { return memoryLimitBytes; }
     public Duration bootTimeout() { return bootTimeout; }
     public Duration execTimeout() { return execTimeout; }
     public Duration acquireTimeout() { return acquireTimeout; }
@@ -132,6 +139,7 @@ public final class PoolConfig {
         private Duration maxLifetime = Duration.ZERO;
         private Duration maxIdle = Duration.ZERO;
         private long maxMemoryBytes = 0;
+        private long memoryLimitBytes = DEFAULT_MEMORY_LIMIT_BYTES;
         private Duration bootTimeout = Duration.ofSeconds(10);
         private Duration execTimeout = Duration.ofSeconds(30);
         private Duration acquireTimeout = Duration.ofSeconds(5);
@@ -164,6 +172,12 @@ public final class PoolConfig {
         public Builder maxIdle(Duration d) { this.maxIdle = d; return this; }
         /** Recycle a worker whose resident memory exceeds this many bytes (0: never). Default 0. */
         public Builder maxMemoryBytes(long bytes) { this.maxMemoryBytes = bytes; return this; }
+        /**
+         * Hard limit of a worker's resident memory: past it the worker is killed at once, even
+         * mid-call (which then fails), and replaced; checked every memory-check-interval
+         * (0: none). Default 512 MiB.
+         */
+        public Builder memoryLimitBytes(long bytes) { this.memoryLimitBytes = bytes; return this; }
         /** How long a new worker may take to say control.ready. Default 10 s. */
         public Builder bootTimeout(Duration d) { this.bootTimeout = d; return this; }
         /** Hard limit on one call; past it the worker's group is killed. Default 30 s. */
@@ -209,6 +223,12 @@ public final class PoolConfig {
             }
             if (maxMemoryBytes < 0) {
                 errors.add("max-memory must not be negative (was " + maxMemoryBytes + ")");
+            }
+            if (memoryLimitBytes < 0) {
+                errors.add("memory-limit must not be negative (was " + memoryLimitBytes + ")");
+            } else if (memoryLimitBytes > 0 && maxMemoryBytes >= memoryLimitBytes) {
+                errors.add("max-memory (" + maxMemoryBytes + " bytes, soft) must be below memory-limit ("
+                        + memoryLimitBytes + " bytes, hard)");
             }
             if (maxQueue < 0) {
                 errors.add("max-queue must not be negative (was " + maxQueue + ")");

@@ -23,8 +23,8 @@ public interface PoolListener {
     default void workerExited(WorkerPool pool, ExitRecord exit) {
     }
 
-    /** A worker failed to start or to say ready. */
-    default void bootFailed(WorkerPool pool, Throwable cause) {
+    /** A worker failed to start, to say ready, or ended before serving its first call. */
+    default void bootFailed(WorkerPool pool, BootFailure failure) {
     }
 
     default void stateChanged(WorkerPool pool, PoolState from, PoolState to) {

@@ -29,6 +29,8 @@ final class PooledWorker {
     static final int TIMED_OUT = 2;
     /** close() gave up waiting (drain timeout) and killed the worker. */
     static final int ABORTED = 3;
+    /** The housekeeper saw its memory pass the hard limit during the call and killed it. */
+    static final int MEMORY_EXCEEDED = 4;
 
     final WorkerProcess process;
     final int pid;
@@ -46,10 +48,24 @@ final class PooledWorker {
     volatile long callStartedNanos;
     volatile long callDeadlineNanos;
     volatile String currentMethod;
+    /** The caller's description of the call in progress (e.g. an HTTP request line), or null. */
+    volatile String currentLabel;
     volatile long bootDeadlineNanos;
     volatile boolean bootAborted;
     volatile long rssBytes = -1;
-    volatile ExitReason retireRequested;
+    /** Resident memory when the hard memory limit killed it mid-call. */
+    volatile long rssAtKill;
+    /**
+     * Why it is due to leave (max-jobs, lifetime, memory, recycle, reset...), or null. A due
+     * worker keeps serving until {@link #replaced}: make before break.
+     */
+    volatile ExitReason leaveReason;
+    /** Its replacement is ready (or none is wanted): it leaves as soon as it is idle. */
+    volatile boolean replaced;
+    /** It counts toward the pool's due workers waiting for a replacement (see WorkerPool#markDue). */
+    final AtomicBoolean awaitingReplacement = new AtomicBoolean();
+    /** The spawn that made it: a worker that ends before serving a call continues its back-off. */
+    SpawnAttempt origin;
     /** The process exited (seen by the supervisor); set before the pool looks at the idle list. */
     volatile boolean exited;
 
@@ -98,8 +114,9 @@ final class PooledWorker {
         return r;
     }
 
-    void beginCall(String method, long now, long deadline) {
+    void beginCall(String method, String label, long now, long deadline) {
         currentMethod = method;
+        currentLabel = label;
         callStartedNanos = now;
         callDeadlineNanos = deadline;
         call.set(IN_CALL);
@@ -111,15 +128,23 @@ final class PooledWorker {
         jobs++;
         lastUsedNanos = now;
         currentMethod = null;
+        currentLabel = null;
         return clean;
     }
 
-    /** The soft recycling reason due now, or null to keep serving. */
-    ExitReason recycleReason(long now) {
-        ExitReason requested = retireRequested;
-        if (requested != null) {
-            return requested;
+    /** Sets why it is due to leave, if nothing was set before; true if this call set it. */
+    boolean markLeaving(ExitReason reason) {
+        synchronized (this) {
+            if (leaveReason != null) {
+                return false;
+            }
+            leaveReason = reason;
+            return true;
         }
+    }
+
+    /** The recycling limit it has reached by now (jobs, lifetime), or null to keep serving. */
+    ExitReason recycleReason(long now) {
         if (jobs >= jobLimit) {
             return ExitReason.MAX_JOBS;
         }
@@ -131,11 +156,12 @@ final class PooledWorker {
 
     WorkerInfo info(long nowNanos, Instant now) {
         String method = currentMethod;
+        String label = currentLabel;
         long started = callStartedNanos;
         long last = lastUsedNanos;
         return new WorkerInfo(pid, state, jobs, process.startedAt(),
                 last == 0 ? null : now.minusNanos(nowNanos - last), rssBytes, method,
-                method == null ? null : Duration.ofNanos(Math.max(0, nowNanos - started)));
+                method == null ? null : Duration.ofNanos(Math.max(0, nowNanos - started)), method == null ? null : label);
     }
 
     @Override

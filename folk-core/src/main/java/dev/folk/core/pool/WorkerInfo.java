@@ -14,9 +14,11 @@ import java.time.Instant;
  * @param rssBytes       resident memory at the last sample, or -1 if not sampled yet
  * @param currentMethod  the method of the call in progress, or null
  * @param currentElapsed how long the call in progress has run, or null
+ * @param currentLabel   what the call in progress is about, as its caller described it (for an HTTP
+ *                       call, e.g. {@code GET /php/hello}), or null
  */
 public record WorkerInfo(int pid, WorkerState state, long jobs, Instant startedAt, Instant lastUsedAt, long rssBytes,
-                         String currentMethod, Duration currentElapsed) {
+                         String currentMethod, Duration currentElapsed, String currentLabel) {
 
     public Duration age(Instant now) {
         return Duration.between(startedAt, now);

@@ -12,6 +12,8 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedDeque;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ScheduledFuture;
@@ -40,6 +42,7 @@ import dev.folk.core.protocol.Values;
 import dev.folk.core.supervision.ChannelResetException;
 import dev.folk.core.supervision.ExitStatus;
 import dev.folk.core.supervision.Supervisor;
+import dev.folk.core.supervision.SupervisorClosedException;
 import dev.folk.core.supervision.WorkerChannel;
 import dev.folk.core.supervision.WorkerProcess;
 
@@ -97,12 +100,17 @@ public final class WorkerPool implements AutoCloseable {
     private final ThreadPoolExecutor asyncRunner;
     private ScheduledFuture<?> ticker;
 
-    // Boot failures and back-off.
+    // Make before break: workers due to leave, each serving until a replacement is ready.
+    private final ConcurrentLinkedQueue<PooledWorker> due = new ConcurrentLinkedQueue<>();
+    private final AtomicInteger dueCount = new AtomicInteger();
+
+    // Boot failures and back-off (per failing spawn; see BootBackoff).
     private final Object failureLock = new Object();
-    private int consecutiveFailures;
-    private final ArrayDeque<Long> failureTimes = new ArrayDeque<>();
-    private volatile long nextSpawnNotBeforeNanos;
+    private final BootBackoff backoff;
+    private String lastFailureSignature;
+    private int sameFailuresInARow;
     private volatile String lastFailure;
+    private volatile BootFailure lastBootFailure;
     private volatile long nextMemorySampleNanos;
 
     // Statistics.
@@ -123,6 +131,8 @@ public final class WorkerPool implements AutoCloseable {
         this.acquireTimeoutNanos = config.acquireTimeout().toNanos();
         this.execTimeoutNanos = config.execTimeout().toNanos();
         this.targetSize = config.size();
+        this.backoff = new BootBackoff(config.backoffInitial(), config.backoffMax(), config.brokenThreshold(),
+                config.brokenWindow());
         this.housekeeper = new ScheduledThreadPoolExecutor(1, threads("housekeeper"));
         housekeeper.setRemoveOnCancelPolicy(true);
         this.spawner = executor(config.maxConcurrentSpawns(), "spawn");
@@ -165,11 +175,25 @@ public final class WorkerPool implements AutoCloseable {
         replenish();
     }
 
-    /** Waits until at least {@code minimum} workers are ready; false on timeout (see {@link #lastFailure()}). */
-    public boolean awaitReady(int minimum, Duration timeout) {
-        long deadline = System.nanoTime() + timeout.toNanos();
+    /**
+     * Waits until at least {@code minimum} workers are ready. Gives up (false; see
+     * {@link #lastBootFailure()}) when no new worker became ready for {@code stallTimeout} — so a
+     * big pool that keeps booting is waited for as long as it makes progress — or at once when
+     * every boot so far failed the same way {@value #FAIL_FAST_AFTER} times in a row.
+     */
+    public boolean awaitReady(int minimum, Duration stallTimeout) {
+        long stall = stallTimeout.toNanos();
+        long lastProgress = System.nanoTime();
+        long boots = successfulBoots.get();
+        long failuresBefore = bootFailures.sum();
         while (readyCount() < minimum) {
-            if (closing || System.nanoTime() - deadline >= 0) {
+            long now = System.nanoTime();
+            long b = successfulBoots.get();
+            if (b != boots) {
+                boots = b;
+                lastProgress = now;
+            }
+            if (closing || now - lastProgress >= stall || failingEveryBoot(failuresBefore)) {
                 return readyCount() >= minimum;
             }
             LockSupport.parkNanos(2_000_000);
@@ -177,9 +201,31 @@ public final class WorkerPool implements AutoCloseable {
         return true;
     }
 
+    /** Boots that failed the same way in a row, without any success, after which start-up gives up. */
+    public static final int FAIL_FAST_AFTER = 3;
+
+    /**
+     * No worker ever booted and the last {@value #FAIL_FAST_AFTER} attempts, all made since
+     * {@code failuresBefore} was read, failed alike.
+     */
+    private boolean failingEveryBoot(long failuresBefore) {
+        if (successfulBoots.get() > 0) {
+            return false;
+        }
+        long sinceWaitBegan = bootFailures.sum() - failuresBefore;
+        synchronized (failureLock) {
+            return Math.min(sameFailuresInARow, sinceWaitBegan) >= FAIL_FAST_AFTER;
+        }
+    }
+
     /** The last boot or crash failure, or null. */
     public String lastFailure() {
         return lastFailure;
+    }
+
+    /** The last failed boot with the worker's exit status and last output, or null. */
+    public BootFailure lastBootFailure() {
+        return lastBootFailure;
     }
 
     // ------------------------------------------------------------------------------------------
@@ -197,7 +243,7 @@ public final class WorkerPool implements AutoCloseable {
         for (int attempt = 0; ; attempt++) {
             PooledWorker w = acquire(method, start);
             try {
-                return execute(w, method, params, start);
+                return execute(w, method, params, null, start);
             } catch (Undelivered e) {
                 if (attempt >= MAX_UNDELIVERED_RETRIES) {
                     throw e.failure;
@@ -250,6 +296,15 @@ public final class WorkerPool implements AutoCloseable {
      * {@link CallException}; waiting for a worker occupies no thread.
      */
     public CompletableFuture<Object> callAsync(String method, Object params) {
+        return callAsync(method, params, null);
+    }
+
+    /**
+     * {@link #callAsync(String, Object)}, with a label that says what the call is about (for an
+     * HTTP request, e.g. {@code GET /php/hello}); it shows in {@link WorkerInfo#currentLabel()}
+     * while the call runs.
+     */
+    public CompletableFuture<Object> callAsync(String method, Object params, String label) {
         long start = System.nanoTime();
         CompletableFuture<Object> future = new CompletableFuture<>();
         PooledWorker w = null;
@@ -268,7 +323,7 @@ public final class WorkerPool implements AutoCloseable {
                 future.completeExceptionally(new QueueFullException(name, method, config.maxQueue(), targetSize));
                 return future;
             } else {
-                waiter = new AsyncWaiter(method, params, future, start);
+                waiter = new AsyncWaiter(method, params, label, future, start);
                 waiters.addLast(waiter);
             }
         } finally {
@@ -276,7 +331,7 @@ public final class WorkerPool implements AutoCloseable {
         }
         if (w != null) {
             PooledWorker worker = w;
-            asyncRunner.execute(() -> runAsync(worker, method, params, future, start, 0));
+            asyncRunner.execute(() -> runAsync(worker, method, params, label, future, start, 0));
         } else {
             AsyncWaiter pending = waiter;
             pending.expiry = housekeeper.schedule(() -> expire(pending), acquireTimeoutNanos, TimeUnit.NANOSECONDS);
@@ -284,17 +339,17 @@ public final class WorkerPool implements AutoCloseable {
         return future;
     }
 
-    private void runAsync(PooledWorker w, String method, Object params, CompletableFuture<Object> future, long start,
-                          int attempt) {
+    private void runAsync(PooledWorker w, String method, Object params, String label, CompletableFuture<Object> future,
+                          long start, int attempt) {
         try {
-            future.complete(execute(w, method, params, start));
+            future.complete(execute(w, method, params, label, start));
         } catch (Undelivered e) {
             if (attempt >= MAX_UNDELIVERED_RETRIES) {
                 future.completeExceptionally(e.failure);
             } else {
                 try {
                     PooledWorker next = acquire(method, start);
-                    runAsync(next, method, params, future, start, attempt + 1);
+                    runAsync(next, method, params, label, future, start, attempt + 1);
                 } catch (RuntimeException failure) {
                     future.completeExceptionally(failure);
                 }
@@ -362,7 +417,7 @@ public final class WorkerPool implements AutoCloseable {
     }
 
     /** Runs one call on a worker the caller owns; releases or retires the worker whatever happens. */
-    private Object execute(PooledWorker w, String method, Object params, long start) {
+    private Object execute(PooledWorker w, String method, Object params, String label, long start) {
         long acquired = System.nanoTime();
         ByteBuffer frame;
         try {
@@ -375,7 +430,7 @@ public final class WorkerPool implements AutoCloseable {
             release(w); // unsupported parameter type: the caller's bug, the worker is fine
             throw e;
         }
-        w.beginCall(method, acquired, acquired + execTimeoutNanos);
+        w.beginCall(method, label, acquired, acquired + execTimeoutNanos);
         try {
             w.send(frame);
         } catch (IOException e) {
@@ -419,7 +474,9 @@ public final class WorkerPool implements AutoCloseable {
             release(w);
         } else {
             // The watchdog fired just as the answer arrived: the worker is being killed; keep the answer.
-            retire(w, w.call.get() == PooledWorker.ABORTED ? ExitReason.SHUTDOWN : ExitReason.EXEC_TIMEOUT, true);
+            int cs = w.call.get();
+            retire(w, cs == PooledWorker.ABORTED ? ExitReason.SHUTDOWN
+                    : cs == PooledWorker.MEMORY_EXCEEDED ? ExitReason.MEMORY_LIMIT : ExitReason.EXEC_TIMEOUT, true);
         }
         RemoteError error = response.error();
         if (error != null) {
@@ -444,12 +501,22 @@ public final class WorkerPool implements AutoCloseable {
             record(method, CallOutcome.POOL_CLOSED, acquired - start, end - acquired);
             throw closedFailure(method, w.pid, "while the call ran past drain-timeout " + config.drainTimeout());
         }
+        if (callState == PooledWorker.MEMORY_EXCEEDED) {
+            retire(w, ExitReason.MEMORY_LIMIT, true);
+            record(method, CallOutcome.MEMORY_LIMIT, acquired - start, end - acquired);
+            throw new WorkerMemoryLimitException(name, method, w.pid, config.memoryLimitBytes(), w.rssAtKill);
+        }
+        if (supervisor.isClosed()) {
+            retire(w, ExitReason.SHUTDOWN, true);
+            record(method, CallOutcome.POOL_CLOSED, acquired - start, end - acquired);
+            throw closedFailure(method, w.pid, "the application is shutting down and its workers were stopped");
+        }
         // Usually the process is already dead: reap it here so the message can say how it ended.
         String exit;
-        if (supervisor.awaitExit(w.process, Duration.ofMillis(200)) && claim(w)) {
+        if (supervisor.awaitExit(w.process, Duration.ofMillis(200)) && claim(w, true)) {
             ExitStatus status = supervisor.terminate(w.process, Duration.ZERO);
             exit = status == null ? "exited" : status.toString();
-            leave(w, ExitReason.CRASH, exit);
+            leave(w, ExitReason.CRASH, status);
             replenish();
         } else {
             exit = "closed its task channel: " + cause.getMessage();
@@ -460,12 +527,21 @@ public final class WorkerPool implements AutoCloseable {
         throw new WorkerCrashedException(name, method, w.pid, exit, cause);
     }
 
-    /** After a successful call: recycle if due, else hand to the oldest waiter or put back idle. */
+    /**
+     * After a call: a worker whose replacement is ready leaves; one that has just reached a
+     * recycling limit asks for its replacement and keeps serving until it is ready; any other is
+     * handed to the oldest waiter or put back idle.
+     */
     private void release(PooledWorker w) {
-        ExitReason due = closing ? ExitReason.SHUTDOWN : w.recycleReason(System.nanoTime());
-        if (due != null) {
-            retire(w, due, false);
+        if (closing) {
+            retire(w, ExitReason.SHUTDOWN, false);
             return;
+        }
+        if (w.leaveReason == null) {
+            ExitReason limit = w.recycleReason(System.nanoTime());
+            if (limit != null) {
+                markDue(w, limit);
+            }
         }
         handOff(w);
     }
@@ -474,7 +550,7 @@ public final class WorkerPool implements AutoCloseable {
         Waiter waiter;
         lock.lock();
         try {
-            if (closing || w.exited || w.retireRequested != null) {
+            if (closing || w.exited || w.replaced) {
                 waiter = null;
             } else {
                 waiter = waiters.pollFirst();
@@ -490,7 +566,7 @@ public final class WorkerPool implements AutoCloseable {
             lock.unlock();
         }
         if (waiter == null) {
-            ExitReason why = closing ? ExitReason.SHUTDOWN : w.exited ? ExitReason.CRASH : w.retireRequested;
+            ExitReason why = closing ? ExitReason.SHUTDOWN : w.exited ? ExitReason.CRASH : w.leaveReason;
             retire(w, why, w.exited);
             return;
         }
@@ -529,48 +605,78 @@ public final class WorkerPool implements AutoCloseable {
     // Worker lifecycle
     // ------------------------------------------------------------------------------------------
 
-    /** Keeps the number of workers at the target: schedules spawns for missing slots. */
+    /**
+     * The number of workers to run now: the size, plus one per due worker awaiting its
+     * replacement (at most max-concurrent-spawns of them at a time).
+     */
+    private int target() {
+        return targetSize + Math.min(dueCount.get(), config.maxConcurrentSpawns());
+    }
+
+    /** Keeps the number of workers at the target: starts a spawn, at once, for every missing slot. */
     private void replenish() {
         while (!closing) {
             int n = slots.get();
-            if (n >= targetSize) {
+            if (n >= target()) {
                 return;
             }
             if (slots.compareAndSet(n, n + 1)) {
-                long delay = nextSpawnNotBeforeNanos - System.nanoTime();
-                try {
-                    if (delay > 0) {
-                        housekeeper.schedule(() -> spawner.execute(this::spawnOne), delay, TimeUnit.NANOSECONDS);
-                    } else {
-                        spawner.execute(this::spawnOne);
-                    }
-                } catch (java.util.concurrent.RejectedExecutionException shuttingDown) {
-                    slots.decrementAndGet();
-                    return;
-                }
+                scheduleSpawn(new SpawnAttempt(), 0);
             }
         }
     }
 
-    private void spawnOne() {
+    /** Runs the spawn of a slot now or after {@code delayNanos}; gives the slot back if the pool is shutting down. */
+    private void scheduleSpawn(SpawnAttempt attempt, long delayNanos) {
+        try {
+            if (delayNanos > 0) {
+                housekeeper.schedule(() -> scheduleSpawn(attempt, 0), delayNanos, TimeUnit.NANOSECONDS);
+            } else {
+                spawner.execute(() -> spawnOne(attempt));
+            }
+        } catch (RejectedExecutionException shuttingDown) {
+            slots.decrementAndGet();
+        }
+    }
+
+    /** Gives back a slot the pool no longer needs (a due worker left before its replacement was ready). */
+    private boolean surplusSlot() {
+        while (true) {
+            int n = slots.get();
+            if (n <= target()) {
+                return false;
+            }
+            if (slots.compareAndSet(n, n - 1)) {
+                return true;
+            }
+        }
+    }
+
+    private void spawnOne(SpawnAttempt attempt) {
         if (closing) {
             slots.decrementAndGet();
+            return;
+        }
+        if (surplusSlot()) {
             return;
         }
         long t0 = System.nanoTime();
         WorkerProcess process;
         try {
             process = supervisor.spawn(config.worker());
+        } catch (SupervisorClosedException e) {
+            slots.decrementAndGet(); // the application is shutting down: nothing to retry
+            return;
         } catch (RuntimeException e) {
-            slots.decrementAndGet();
-            bootFailed(e.getMessage(), e);
-            replenish();
+            bootFailed(attempt, new BootFailure(0, "pool '" + name + "' cannot start a worker: " + e.getMessage(),
+                    null, List.of(), Instant.now()));
             return;
         }
         spawns.increment();
         PooledWorker w = new PooledWorker(process,
                 new MessageCodec(config.maxFrameLength(), "worker " + process.pid() + " of pool '" + name + "'"),
                 config, t0);
+        w.origin = attempt;
         w.bootDeadlineNanos = t0 + config.bootTimeout().toNanos();
         workers.put(w.pid, w);
         process.onExit().thenRun(() -> onProcessExit(w));
@@ -581,17 +687,18 @@ public final class WorkerPool implements AutoCloseable {
                 retire(w, ExitReason.SHUTDOWN, true);
                 return;
             }
-            String why = System.nanoTime() - w.bootDeadlineNanos >= 0
-                    ? "no control.ready within boot-timeout " + config.bootTimeout()
-                    : e instanceof java.io.EOFException ? "exited or closed fd 4 before control.ready" : e.getMessage();
-            bootFailed("worker " + w.pid + " of pool '" + name + "' failed to boot: " + why, e);
-            retire(w, ExitReason.BOOT_FAILURE, true);
+            String why = w.bootAborted || System.nanoTime() - w.bootDeadlineNanos >= 0
+                    ? "sent no control.ready within boot-timeout " + config.bootTimeout()
+                    : e instanceof java.io.EOFException ? "ended before control.ready (it sent nothing on fd 4)"
+                    : "failed its handshake: " + e.getMessage();
+            endUnserved(w, why);
             return;
         }
         long bootNanos = System.nanoTime() - t0;
         w.readyNanos = System.nanoTime();
         bootSucceeded();
         notifyListeners(l -> l.workerStarted(this, w.pid, bootNanos));
+        replaceOneDue();
         handOff(w);
     }
 
@@ -614,114 +721,266 @@ public final class WorkerPool implements AutoCloseable {
     private void onProcessExit(PooledWorker w) {
         w.exited = true;
         if (takeIdle(w)) {
-            if (w.jobs == 0) {
-                bootFailed("worker " + w.pid + " of pool '" + name + "' exited right after its handshake", null);
+            if (w.jobs == 0 && !closing) {
+                // It ended before serving anything: a broken script must back off, not loop.
+                try {
+                    stopper.execute(() -> endUnserved(w, "exited right after its handshake, before serving a call"));
+                } catch (RejectedExecutionException closed) {
+                    retire(w, ExitReason.SHUTDOWN, true);
+                }
             } else {
-                lastFailure = "worker " + w.pid + " exited while idle";
+                lastFailure = "worker " + w.pid + " of pool '" + name + "' exited while idle";
+                retire(w, ExitReason.CRASH, true);
             }
-            retire(w, ExitReason.CRASH, true);
         }
     }
 
     /**
-     * Takes a worker out of the pool (once): frees its slot, starts a replacement, and stops it in
-     * the background — gracefully (close fd 3, wait, then the ladder) or, if {@code hard}, by
-     * killing its group at once.
+     * Marks a worker due to leave for {@code reason} and asks for its replacement. It keeps serving
+     * until the replacement is ready ({@link #replaceOneDue()}): healthy retirements never leave
+     * the pool short, and never wait for somebody else's failing boots.
+     */
+    private void markDue(PooledWorker w, ExitReason reason) {
+        if (!w.markLeaving(reason) || w.retired.get()) {
+            return;
+        }
+        if (w.awaitingReplacement.compareAndSet(false, true)) {
+            dueCount.incrementAndGet();
+            due.add(w);
+        }
+        log.debug("Worker {} of pool '{}' is due to leave ({}); it serves until its replacement is ready", w.pid,
+                name, reason.tag());
+        replenish();
+    }
+
+    /** A new worker is ready: the oldest due worker may now leave (at once if idle, else after its call). */
+    private void replaceOneDue() {
+        PooledWorker old;
+        while ((old = due.poll()) != null) {
+            if (stopAwaitingReplacement(old) && !old.retired.get()) {
+                old.replaced = true;
+                if (takeIdle(old)) {
+                    retire(old, old.leaveReason, false);
+                }
+                return;
+            }
+        }
+    }
+
+    private boolean stopAwaitingReplacement(PooledWorker w) {
+        if (w.awaitingReplacement.compareAndSet(true, false)) {
+            dueCount.decrementAndGet();
+            return true;
+        }
+        return false;
+    }
+
+    /**
+     * Takes a worker out of the pool (once): frees its slot, starts a replacement at once, and stops
+     * it in the background — gracefully (close fd 3, let it leave on its own, then the ladder) or,
+     * if {@code hard}, by killing its group now.
      */
     private void retire(PooledWorker w, ExitReason reason, boolean hard) {
-        if (!claim(w)) {
+        if (!claim(w, true)) {
             return;
         }
         if (hard) {
             w.task().abort();
             supervisor.kill(w.process);
         }
+        // Deadlines start now, not when a stopper thread gets to it: closing hundreds of workers at
+        // once must still end within close-wait + stop-grace.
+        long now = System.nanoTime();
+        long exitBy = now + (reason == ExitReason.SHUTDOWN ? config.closeWait() : retireCloseWait()).toNanos();
+        long killBy = exitBy + config.stopGrace().toNanos();
         try {
-            stopper.execute(() -> stop(w, reason, hard));
-        } catch (java.util.concurrent.RejectedExecutionException e) {
-            stop(w, reason, hard);
+            stopper.execute(() -> stop(w, reason, hard, exitBy, killBy));
+        } catch (RejectedExecutionException e) {
+            stop(w, reason, hard, exitBy, killBy);
         }
         replenish();
     }
 
-    private void stop(PooledWorker w, ExitReason reason, boolean hard) {
+    /**
+     * How long a retired (not shut down) worker may take to leave on its own after EOF on fd 3.
+     * It no longer counts toward the pool, so waiting costs nothing; on a busy machine a PHP worker
+     * can need more than the 500 ms close-wait that bounds shutdown.
+     */
+    private Duration retireCloseWait() {
+        Duration floor = Duration.ofSeconds(5);
+        return config.closeWait().compareTo(floor) > 0 ? config.closeWait() : floor;
+    }
+
+    private void stop(PooledWorker w, ExitReason reason, boolean hard, long exitBy, long killBy) {
         ExitStatus status;
         try {
             if (!hard) {
                 // The clean way: a Folk worker leaves its loop and exits 0 when fd 3 reaches EOF.
                 w.task().close();
-                supervisor.awaitExit(w.process, config.closeWait());
+                supervisor.awaitExit(w.process, Duration.ofNanos(Math.max(0, exitBy - System.nanoTime())));
             }
-            status = supervisor.terminate(w.process, hard ? Duration.ZERO : config.stopGrace());
+            status = supervisor.terminate(w.process,
+                    hard ? Duration.ZERO : Duration.ofNanos(Math.max(0, killBy - System.nanoTime())));
         } catch (RuntimeException e) {
             log.warn("Stopping worker {} of pool '{}' failed", w.pid, name, e);
             status = null;
         }
-        leave(w, reason, status == null ? "not reaped" : status.toString());
+        leave(w, reason, status);
     }
 
-    /** Takes the worker out of the pool's count, once; false if someone already did. */
-    private boolean claim(PooledWorker w) {
+    /**
+     * Ends a worker that never served a call: its handshake failed, or it exited right after.
+     * Learns how it ended (exit status, last output), then either replaces it at once — it was
+     * killed from outside, which says nothing about the script — or counts a boot failure and
+     * retries its slot after the back-off. The slot is kept until that is decided, so nothing
+     * else spawns into it meanwhile.
+     */
+    private void endUnserved(PooledWorker w, String why) {
+        if (!claim(w, false)) {
+            return;
+        }
+        boolean exitedByItself = supervisor.awaitExit(w.process, UNSERVED_EXIT_WAIT);
+        w.task().abort();
+        ExitStatus status;
+        try {
+            status = supervisor.terminate(w.process, Duration.ZERO);
+        } catch (RuntimeException e) {
+            log.warn("Stopping worker {} of pool '{}' failed", w.pid, name, e);
+            status = null;
+        }
+        if (closing || supervisor.isClosed()) {
+            slots.decrementAndGet();
+            leave(w, ExitReason.SHUTDOWN, status);
+            return;
+        }
+        if (exitedByItself && !w.bootAborted && status != null && killedFromOutside(status)) {
+            slots.decrementAndGet();
+            lastFailure = "worker " + w.pid + " of pool '" + name + "' was " + status + " while starting";
+            leave(w, ExitReason.CRASH, status);
+            replenish();
+            return;
+        }
+        List<String> output = recentOutput(w);
+        String message = "worker " + w.pid + " of pool '" + name + "' " + why
+                + (status == null ? "" : " (" + status + ")");
+        leave(w, ExitReason.BOOT_FAILURE, status);
+        bootFailed(w.origin, new BootFailure(w.pid, message, status, output, Instant.now()));
+    }
+
+    /** How long a worker that failed its handshake gets to finish exiting by itself before it is killed. */
+    private static final Duration UNSERVED_EXIT_WAIT = Duration.ofMillis(250);
+
+    /**
+     * A signal the process did not raise itself (SEGV, ABRT, BUS, ILL, FPE, SYS, TRAP are its own
+     * faults): KILL from an operator or the OOM killer, TERM, INT...
+     */
+    private static boolean killedFromOutside(ExitStatus status) {
+        return switch (status.signal()) {
+            case 0, 4, 5, 6, 7, 8, 11, 31 -> false;
+            default -> true;
+        };
+    }
+
+    /** The worker's last output lines, once its pipes have been drained (briefly waited for). */
+    private static List<String> recentOutput(PooledWorker w) {
+        try {
+            w.process.onOutputClosed().get(250, TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.TimeoutException | java.util.concurrent.ExecutionException e) {
+            // a grandchild still holds the pipes: what was read so far will do
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return w.process.recentOutput();
+    }
+
+    /**
+     * Takes the worker out of the pool, once; false if someone already did. With {@code freeSlot}
+     * its slot is given back (and a replacement may start); otherwise the caller keeps the slot.
+     */
+    private boolean claim(PooledWorker w, boolean freeSlot) {
         if (!w.retired.compareAndSet(false, true)) {
             return false;
         }
         w.state = WorkerState.STOPPING;
-        slots.decrementAndGet();
+        stopAwaitingReplacement(w);
+        if (freeSlot) {
+            slots.decrementAndGet();
+        }
         return true;
     }
 
-    /** Records a worker's exit once it is reaped (or given up on). */
-    private void leave(PooledWorker w, ExitReason reason, String status) {
-        workers.remove(w.pid, w);
+    /**
+     * Records a worker's exit once it is reaped (or given up on). An unexpected end is named from
+     * how it ended: exit 0 is an unexpected exit, a signal or another code a crash, and anything
+     * during shutdown is shutdown.
+     */
+    private void leave(PooledWorker w, ExitReason reason, ExitStatus status) {
+        if (reason == ExitReason.CRASH) {
+            if (closing || supervisor.isClosed()) {
+                reason = ExitReason.SHUTDOWN;
+            } else if (status != null && !status.killedBySignal() && status.exitCode() == 0) {
+                reason = ExitReason.UNEXPECTED_EXIT;
+            }
+        }
+        String statusText = status == null ? "not reaped" : status.toString();
         exitCounts[reason.ordinal()].increment();
-        ExitRecord record = new ExitRecord(w.pid, reason, status, w.jobs, Instant.now());
+        ExitRecord record = new ExitRecord(w.pid, reason, statusText, w.jobs, Instant.now());
         recentExits.addFirst(record);
         while (recentExits.size() > RECENT_EXITS) {
             recentExits.pollLast();
         }
-        if (reason == ExitReason.CRASH || reason == ExitReason.EXEC_TIMEOUT || reason == ExitReason.PROTOCOL_ERROR) {
-            log.warn("Worker {} of pool '{}' left: {} ({}, {} jobs)", w.pid, name, reason.tag(), status, w.jobs);
-        } else {
-            log.debug("Worker {} of pool '{}' left: {} ({}, {} jobs)", w.pid, name, reason.tag(), status, w.jobs);
+        workers.remove(w.pid, w); // last: close() waits for an empty map, then counts must be final
+        switch (reason) {
+            case CRASH, UNEXPECTED_EXIT, EXEC_TIMEOUT, PROTOCOL_ERROR, MEMORY_LIMIT -> {
+                List<String> output = w.process.recentOutput();
+                log.warn("Worker {} of pool '{}' left: {} ({}, {} jobs){}", w.pid, name, reason.tag(), statusText,
+                        w.jobs, output.isEmpty() ? "" : "; its last output:\n    " + String.join("\n    ",
+                                output.subList(Math.max(0, output.size() - 5), output.size())));
+            }
+            default -> log.debug("Worker {} of pool '{}' left: {} ({}, {} jobs)", w.pid, name, reason.tag(),
+                    statusText, w.jobs);
         }
         notifyListeners(l -> l.workerExited(this, record));
     }
 
-    private void bootFailed(String message, Throwable cause) {
+    /**
+     * A boot failed: counts it, marks the pool BROKEN if failures pile up, and retries the same
+     * slot after its own back-off (the slot stays taken meanwhile).
+     */
+    private void bootFailed(SpawnAttempt attempt, BootFailure failure) {
         bootFailures.increment();
-        lastFailure = message;
+        lastFailure = failure.message();
+        lastBootFailure = failure;
         long delay;
         boolean broken;
         synchronized (failureLock) {
-            consecutiveFailures++;
+            attempt.failures++;
             long now = System.nanoTime();
-            failureTimes.addLast(now);
-            long window = config.brokenWindow().toNanos();
-            while (!failureTimes.isEmpty() && now - failureTimes.peekFirst() > window) {
-                failureTimes.pollFirst();
-            }
-            broken = failureTimes.size() >= config.brokenThreshold();
-            long cap = config.backoffMax().toNanos();
-            long base = broken ? cap
-                    : Math.min(cap, config.backoffInitial().toNanos() << Math.min(30, consecutiveFailures - 1));
-            // Full jitter in [base/2, base]: many pools failing together do not retry in lockstep.
-            delay = base / 2 + (long) (ThreadLocalRandom.current().nextDouble() * (base / 2));
-            nextSpawnNotBeforeNanos = now + delay;
+            delay = backoff.failed(now, attempt.failures, ThreadLocalRandom.current().nextDouble());
+            broken = backoff.broken(now);
+            String signature = failure.signature();
+            sameFailuresInARow = signature.equals(lastFailureSignature) ? sameFailuresInARow + 1 : 1;
+            lastFailureSignature = signature;
         }
         if (broken) {
             transition(PoolState.BROKEN);
         }
-        log.warn("Pool '{}': {}; next attempt in {} ms{}", name, message, TimeUnit.NANOSECONDS.toMillis(delay),
+        log.warn("Pool '{}': {}; next attempt in {} ms{}", name, failure, TimeUnit.NANOSECONDS.toMillis(delay),
                 broken ? " (pool BROKEN: " + config.brokenThreshold() + " failures within " + config.brokenWindow()
                         + ")" : "");
-        notifyListeners(l -> l.bootFailed(this, cause));
+        notifyListeners(l -> l.bootFailed(this, failure));
+        if (closing) {
+            slots.decrementAndGet();
+            return;
+        }
+        scheduleSpawn(attempt, delay);
     }
 
     private void bootSucceeded() {
         successfulBoots.incrementAndGet();
         synchronized (failureLock) {
-            consecutiveFailures = 0;
-            nextSpawnNotBeforeNanos = 0;
+            sameFailuresInARow = 0;
+            lastFailureSignature = null;
         }
         PoolState s = state.get();
         if (s == PoolState.STARTING || s == PoolState.BROKEN) {
@@ -778,15 +1037,17 @@ public final class WorkerPool implements AutoCloseable {
                         }
                     }
                     case IDLE -> {
-                        ExitReason due = w.recycleReason(now);
-                        if (due == null && maxIdle > 0) {
-                            long since = w.lastUsedNanos != 0 ? w.lastUsedNanos : w.readyNanos;
-                            if (since != 0 && now - since > maxIdle) {
-                                due = ExitReason.IDLE;
+                        if (w.leaveReason == null) {
+                            ExitReason due = w.recycleReason(now);
+                            if (due == null && maxIdle > 0) {
+                                long since = w.lastUsedNanos != 0 ? w.lastUsedNanos : w.readyNanos;
+                                if (since != 0 && now - since > maxIdle) {
+                                    due = ExitReason.IDLE;
+                                }
                             }
-                        }
-                        if (due != null && takeIdle(w)) {
-                            retire(w, due, false);
+                            if (due != null) {
+                                markDue(w, due);
+                            }
                         }
                     }
                     default -> { }
@@ -807,12 +1068,25 @@ public final class WorkerPool implements AutoCloseable {
             return;
         }
         w.rssBytes = rss;
-        long max = config.maxMemoryBytes();
-        if (max > 0 && rss > max && w.retireRequested == null) {
-            w.retireRequested = ExitReason.MEMORY;
-            if (takeIdle(w)) {
-                retire(w, ExitReason.MEMORY, false);
+        long limit = config.memoryLimitBytes();
+        if (limit > 0 && rss > limit) {
+            // Hard: one request must not take the machine's memory. Kill now, even mid-call.
+            if (w.state == WorkerState.BUSY && w.call.compareAndSet(PooledWorker.IN_CALL, PooledWorker.MEMORY_EXCEEDED)) {
+                w.rssAtKill = rss;
+                log.warn("Worker {} of pool '{}' passed memory-limit {} MiB ({} MiB resident) in '{}': killing its group",
+                        w.pid, name, limit >> 20, rss >> 20, w.currentMethod);
+                w.task().abort();
+                supervisor.kill(w.process);
+            } else if (takeIdle(w)) {
+                log.warn("Worker {} of pool '{}' passed memory-limit {} MiB ({} MiB resident) while idle: killing it",
+                        w.pid, name, limit >> 20, rss >> 20);
+                retire(w, ExitReason.MEMORY_LIMIT, true);
             }
+            return;
+        }
+        long max = config.maxMemoryBytes();
+        if (max > 0 && rss > max && w.leaveReason == null) {
+            markDue(w, ExitReason.MEMORY);
         }
     }
 
@@ -878,24 +1152,26 @@ public final class WorkerPool implements AutoCloseable {
     }
 
     /**
-     * Recycles the worker with this pid if it belongs to this pool: at once if idle, after its
-     * current call if busy. Returns false, touching nothing, for any other pid.
+     * Recycles the worker with this pid if it belongs to this pool, make before break: a
+     * replacement starts first, and the worker leaves once it is ready (after its current call if
+     * busy). Returns false, touching nothing, for any other pid (or a worker still starting).
      */
     public boolean recycle(int pid) {
         PooledWorker w = workers.get(pid);
-        if (w == null || w.state == WorkerState.STOPPING || closing) {
+        if (w == null || w.state == WorkerState.STOPPING || w.state == WorkerState.STARTING || closing) {
             return false;
         }
-        retireSoftly(w, ExitReason.RECYCLE);
+        markDue(w, ExitReason.RECYCLE);
         return true;
     }
 
+    /** Lets a worker leave as soon as it is idle, without waiting for a replacement of its own. */
     private void retireSoftly(PooledWorker w, ExitReason reason) {
-        if (w.retireRequested == null) {
-            w.retireRequested = reason;
-        }
+        w.markLeaving(reason);
+        stopAwaitingReplacement(w);
+        w.replaced = true;
         if (takeIdle(w)) {
-            retire(w, reason, false);
+            retire(w, w.leaveReason, false);
         }
     }
 
@@ -1127,13 +1403,15 @@ public final class WorkerPool implements AutoCloseable {
     private final class AsyncWaiter extends Waiter {
         final String method;
         final Object params;
+        final String label;
         final CompletableFuture<Object> future;
         final long start;
         volatile ScheduledFuture<?> expiry;
 
-        AsyncWaiter(String method, Object params, CompletableFuture<Object> future, long start) {
+        AsyncWaiter(String method, Object params, String label, CompletableFuture<Object> future, long start) {
             this.method = method;
             this.params = params;
+            this.label = label;
             this.future = future;
             this.start = start;
         }
@@ -1145,7 +1423,7 @@ public final class WorkerPool implements AutoCloseable {
                 e.cancel(false);
             }
             PooledWorker w = worker;
-            asyncRunner.execute(() -> runAsync(w, method, params, future, start, 0));
+            asyncRunner.execute(() -> runAsync(w, method, params, label, future, start, 0));
         }
 
         @Override

@@ -239,14 +239,18 @@ final class IoLoop implements Runnable {
         }
         os.epollDelete(epfd, w.fd);
         os.close(w.fd);
+        if (w.kind != Watch.EXIT) {
+            w.process.outputPipeClosed();
+        }
     }
 
     void emit(WorkerProcess p, boolean stderr, byte[] line, int length, boolean cut) {
+        String text = new String(line, 0, length, StandardCharsets.UTF_8);
+        p.outputTail().add(stderr, text);
         OutputPolicy policy = p.spec().output();
         switch (policy.kind()) {
             case DISCARD -> { }
             case LOG -> {
-                String text = new String(line, 0, length, StandardCharsets.UTF_8);
                 Logger logger = p.outputLogger();
                 MDC.put("folk.worker.pid", Integer.toString(p.pid()));
                 try {

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicReference;
@@ -28,6 +29,10 @@ public final class WorkerProcess {
     private final AtomicReference<State> state = new AtomicReference<>(State.STARTING);
     private final CompletableFuture<WorkerProcess> exited = new CompletableFuture<>();
     private final CompletableFuture<ExitStatus> reaped = new CompletableFuture<>();
+    private final OutputTail outputTail = new OutputTail();
+    /** Completes once both output pipes are drained and closed (end of stream, or released). */
+    private final CompletableFuture<Void> outputClosed = new CompletableFuture<>();
+    private int openOutputs = 2; // touched only by the I/O thread
 
     // Written once by the spawning thread before the state becomes RUNNING (a volatile write),
     // read by others only after they have seen a state other than STARTING.
@@ -128,6 +133,19 @@ public final class WorkerProcess {
         return reaped;
     }
 
+    /** The last lines the worker printed on stdout and stderr (see {@link OutputTail}). */
+    public List<String> recentOutput() {
+        return outputTail.lines();
+    }
+
+    /**
+     * Completes once the worker's stdout and stderr have been read to their end (or closed at
+     * release, when a grandchild still holds them): after it, {@link #recentOutput()} is complete.
+     */
+    public CompletableFuture<Void> onOutputClosed() {
+        return outputClosed;
+    }
+
     /** The exit status once reaped. */
     public Optional<ExitStatus> exitStatus() {
         return Optional.ofNullable(exitStatus);
@@ -190,6 +208,17 @@ public final class WorkerProcess {
     }
 
     private org.slf4j.Logger outputLogger;
+
+    OutputTail outputTail() {
+        return outputTail;
+    }
+
+    /** From the I/O thread, once per output pipe when it is closed. */
+    void outputPipeClosed() {
+        if (--openOutputs == 0) {
+            outputClosed.complete(null);
+        }
+    }
 
     int pidfd() {
         return pidfd;

@@ -3,10 +3,13 @@ package dev.folk.spring.boot.autoconfigure;
 import java.util.ArrayList;
 import java.util.List;
 
+import java.time.Duration;
+
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.context.SmartLifecycle;
 
+import dev.folk.core.pool.PoolSnapshot;
 import dev.folk.core.pool.PoolState;
 import dev.folk.core.pool.WorkerPool;
 
@@ -22,9 +25,11 @@ import dev.folk.core.pool.WorkerPool;
  * server accepts connections, and at shutdown they are stopped only after the graceful shutdown
  * has drained in-flight requests and the server has stopped, so no request finds its pool gone.
  *
- * <p>{@link #start()} waits, per pool, up to its boot timeout for its minimum of ready workers
- * ({@code min-ready}, default all) and fails start-up with a {@link FolkStartupException} naming
- * the pool and its last failure otherwise. {@link #stop(Runnable)} closes all pools in parallel:
+ * <p>{@link #start()} waits, per pool, for its minimum of ready workers ({@code min-ready}, default
+ * all) for as long as workers keep becoming ready (no more than its boot timeout without
+ * progress), and fails start-up with a {@link FolkStartupException} naming the pool, its last
+ * failure, the worker's exit status and last output otherwise — at once when every boot fails the
+ * same way. {@link #stop(Runnable)} closes all pools in parallel:
  * each refuses new calls, lets in-flight calls finish up to its drain timeout, then stops its
  * workers. The validation of {@code folk.*} guarantees this fits in
  * {@code spring.lifecycle.timeout-per-shutdown-phase}.
@@ -56,9 +61,14 @@ public class FolkLifecycle implements SmartLifecycle {
         List<FolkStartupException.NotReady> notReady = new ArrayList<>();
         for (WorkerPool pool : pools.all()) {
             int min = pools.minReady(pool);
+            long t0 = System.nanoTime();
+            // Waits as long as workers keep becoming ready (a pool of hundreds boots for a while),
+            // and gives up at once when every boot fails the same way.
             if (!pool.awaitReady(min, pool.config().bootTimeout())) {
-                notReady.add(new FolkStartupException.NotReady(pool.name(), pool.snapshot().ready(), min,
-                        pool.config().bootTimeout(), pool.lastFailure(), commandLine(pool)));
+                PoolSnapshot snapshot = pool.snapshot();
+                notReady.add(new FolkStartupException.NotReady(pool.name(), snapshot.ready(), min,
+                        Duration.ofNanos(System.nanoTime() - t0), pool.lastFailure(), commandLine(pool),
+                        pool.lastBootFailure(), snapshot.bootFailures(), pool.config().bootTimeout()));
             }
         }
         if (!notReady.isEmpty()) {

@@ -86,8 +86,19 @@ public class FolkProperties {
     /** Recycle a worker idle for longer than this (0: never). */
     private Duration maxIdle = Duration.ZERO;
 
-    /** Recycle a worker whose resident memory (RSS) exceeds this (0: never). */
+    /**
+     * Recycle a worker whose resident memory (RSS) exceeds this (0: never). Soft: a busy worker
+     * finishes its call, and it keeps serving until its replacement is ready. Must be below 'memory-limit'.
+     */
     private DataSize maxMemory = DataSize.ofBytes(0);
+
+    /**
+     * Hard limit of a worker's resident memory (RSS): past it the worker's process group is killed
+     * at once, even mid-call (the call fails), and the worker is replaced; checked every
+     * 'memory-check-interval'. For PHP workers, PHP's own memory_limit is set to 90% of it unless
+     * 'args' set memory_limit. 0: no limit.
+     */
+    private DataSize memoryLimit = DataSize.ofMegabytes(512);
 
     /** How long a new worker may take to complete its handshake; also the start-up wait for 'min-ready' workers. */
     private Duration bootTimeout = Duration.ofSeconds(10);
@@ -202,6 +213,8 @@ public class FolkProperties {
         private Duration maxIdle;
         /** Recycle memory (default: 'folk.max-memory'). */
         private DataSize maxMemory;
+        /** Hard memory limit (default: 'folk.memory-limit'). */
+        private DataSize memoryLimit;
         /** Handshake timeout (default: 'folk.boot-timeout'). */
         private Duration bootTimeout;
         /** Call limit (default: 'folk.exec-timeout'). */
@@ -263,6 +276,8 @@ public class FolkProperties {
         public void setMaxIdle(Duration maxIdle) { this.maxIdle = maxIdle; }
         public DataSize getMaxMemory() { return maxMemory; }
         public void setMaxMemory(DataSize maxMemory) { this.maxMemory = maxMemory; }
+        public DataSize getMemoryLimit() { return memoryLimit; }
+        public void setMemoryLimit(DataSize memoryLimit) { this.memoryLimit = memoryLimit; }
         public Duration getBootTimeout() { return bootTimeout; }
         public void setBootTimeout(Duration bootTimeout) { this.bootTimeout = bootTimeout; }
         public Duration getExecTimeout() { return execTimeout; }
@@ -409,6 +424,8 @@ public class FolkProperties {
     public void setMaxIdle(Duration maxIdle) { this.maxIdle = maxIdle; }
     public DataSize getMaxMemory() { return maxMemory; }
     public void setMaxMemory(DataSize maxMemory) { this.maxMemory = maxMemory; }
+    public DataSize getMemoryLimit() { return memoryLimit; }
+    public void setMemoryLimit(DataSize memoryLimit) { this.memoryLimit = memoryLimit; }
     public Duration getBootTimeout() { return bootTimeout; }
     public void setBootTimeout(Duration bootTimeout) { this.bootTimeout = bootTimeout; }
     public Duration getExecTimeout() { return execTimeout; }

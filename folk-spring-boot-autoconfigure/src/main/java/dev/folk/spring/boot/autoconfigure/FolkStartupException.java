@@ -4,6 +4,7 @@ import java.util.List;
 import java.util.stream.Collectors;
 
 import dev.folk.core.FolkException;
+import dev.folk.core.pool.BootFailure;
 
 /**
  * Pools did not get their minimum of ready workers within their boot timeout at start-up.
@@ -29,14 +30,18 @@ public class FolkStartupException extends FolkException {
     /**
      * A pool that was not ready in time.
      *
-     * @param pool        its name
-     * @param ready       workers ready when the wait ended
-     * @param minReady    workers required
-     * @param waited      how long start-up waited (the pool's boot timeout)
-     * @param lastFailure the pool's last boot or crash failure, or null
-     * @param command     the command line of its workers
+     * @param pool            its name
+     * @param ready           workers ready when the wait ended
+     * @param minReady        workers required
+     * @param waited          how long start-up waited for it
+     * @param lastFailure     the pool's last boot or crash failure, or null
+     * @param command         the command line of its workers
+     * @param lastBootFailure the last failed boot with exit status and output, or null
+     * @param bootFailures    failed boots so far
+     * @param bootTimeout     the pool's boot timeout (also the longest wait without progress)
      */
     public record NotReady(String pool, long ready, int minReady, java.time.Duration waited, String lastFailure,
-                           String command) {
+                           String command, BootFailure lastBootFailure, long bootFailures,
+                           java.time.Duration bootTimeout) {
     }
 }

@@ -1,29 +1,95 @@
 package dev.folk.spring.boot.autoconfigure;
 
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
 import org.springframework.boot.diagnostics.AbstractFailureAnalyzer;
 import org.springframework.boot.diagnostics.FailureAnalysis;
 
+import dev.folk.core.pool.BootFailure;
 import dev.folk.spring.boot.autoconfigure.FolkStartupException.NotReady;
 
-/** Explains a {@link FolkStartupException}: which pool was not ready in time, and its last failure. */
+/**
+ * Explains a {@link FolkStartupException}: which pool was not ready, how its last worker ended
+ * (exit status and the lines it printed), and, for the causes we recognise, what to do.
+ */
 public class FolkStartupFailureAnalyzer extends AbstractFailureAnalyzer<FolkStartupException> {
 
     @Override
     protected FailureAnalysis analyze(Throwable rootFailure, FolkStartupException cause) {
-        StringBuilder description = new StringBuilder("Folk worker pools did not become ready in time:\n");
+        StringBuilder description = new StringBuilder("Folk worker pools did not become ready:\n");
+        List<String> actions = new ArrayList<>();
         for (NotReady p : cause.pools()) {
+            BootFailure f = p.lastBootFailure();
             description.append('\n')
                     .append("    Pool:         ").append(p.pool()).append('\n')
                     .append("    Command:      ").append(p.command()).append('\n')
                     .append("    Ready:        ").append(p.ready()).append(" of ").append(p.minReady())
-                    .append(" required, after ").append(p.waited().toMillis()).append(" ms\n")
-                    .append("    Last failure: ").append(p.lastFailure() == null ? "none recorded" : p.lastFailure())
-                    .append('\n');
+                    .append(" required, after ").append(p.waited().toMillis()).append(" ms and ")
+                    .append(p.bootFailures()).append(" failed boot").append(p.bootFailures() == 1 ? "" : "s")
+                    .append('\n')
+                    .append("    Last failure: ").append(p.lastFailure() == null ? "none recorded: the workers were "
+                            + "still starting (no worker became ready within " + p.bootTimeout().toMillis()
+                            + " ms)" : p.lastFailure()).append('\n');
+            if (f != null && f.status() != null) {
+                description.append("    Exit status:  ").append(f.status()).append('\n');
+            }
+            if (f != null && !f.output().isEmpty()) {
+                description.append("    Its output:\n");
+                f.output().forEach(line -> description.append("        ").append(line).append('\n'));
+            } else if (f != null) {
+                description.append("    Its output:   nothing\n");
+            }
+            String advice = advice(p);
+            if (advice != null && !actions.contains(advice)) {
+                actions.add(advice);
+            }
         }
-        String action = """
-                Check that the worker command runs by hand and speaks the Folk protocol (its output is logged
-                under dev.folk.worker.<pool>). If the workers are only slow to start, raise folk.boot-timeout
-                (or folk.pools.<name>.boot-timeout), or lower folk.min-ready to start with fewer ready workers.""";
-        return new FailureAnalysis(description.toString(), action, cause);
+        actions.add("""
+                Run the worker command by hand to see it fail (its output is also logged under
+                dev.folk.worker.<pool>). If the workers are only slow to start, raise folk.boot-timeout
+                (or folk.pools.<name>.boot-timeout), or lower folk.min-ready to start with fewer ready workers.""");
+        return new FailureAnalysis(description.toString(), String.join("\n\n", actions), cause);
+    }
+
+    /** What to do for the failures we can recognise from the worker's exit and output, or null. */
+    static String advice(NotReady p) {
+        BootFailure f = p.lastBootFailure();
+        if (f == null) {
+            return null;
+        }
+        String output = String.join("\n", f.output());
+        String lower = output.toLowerCase(Locale.ROOT);
+        if (output.contains("Could not open input file")) {
+            return "The worker script does not exist (\"Could not open input file\"). Check folk.args: a "
+                    + "classpath: script must be under src/main/resources, a file path must exist on this machine.";
+        }
+        if (lower.contains("parse error")) {
+            return "PHP cannot parse the worker script: fix the syntax error shown in its output (file and line).";
+        }
+        if (lower.contains("unable to load dynamic library") || lower.contains("call to undefined function msgpack")
+                || lower.contains("extension") && lower.contains("not loaded")) {
+            return "A PHP extension the worker needs is missing (see its output). Install it, e.g. "
+                    + "apt-get install php-msgpack, and check php -m.";
+        }
+        if (lower.contains("failed opening required") || lower.contains("failed to open stream")) {
+            return "The worker script requires a file that is not there (see its output). With the starter, load "
+                    + "the worker library with require getenv('FOLK_WORKER_PHP').";
+        }
+        if (lower.contains("allowed memory size")) {
+            return "PHP ran out of memory while starting: raise folk.memory-limit (PHP's memory_limit follows it).";
+        }
+        if (f.message().contains("boot-timeout")) {
+            return "The worker did not announce itself (control.ready) within folk.boot-timeout: it blocks or "
+                    + "works too long before $worker->run(). Move slow start-up work after run() or raise "
+                    + "folk.boot-timeout.";
+        }
+        if (f.status() != null && !f.status().killedBySignal() && f.status().exitCode() == 0
+                && f.message().contains("before control.ready")) {
+            return "The worker script ended without serving: it must create a Folk\\Worker\\Worker, register its "
+                    + "methods and end with $worker->run() (or otherwise speak the Folk protocol on fds 3 and 4).";
+        }
+        return null;
     }
 }

@@ -215,6 +215,8 @@ public final class PoolDefinitions {
                     top.getBrokenWindow());
             Setting<DataSize> maxFrame = get("max-frame-length", FolkProperties.Pool::getMaxFrameLength,
                     top.getMaxFrameLength());
+            Setting<DataSize> memoryLimit = get("memory-limit", FolkProperties.Pool::getMemoryLimit,
+                    top.getMemoryLimit());
             Setting<Duration> memoryCheck = get("memory-check-interval", FolkProperties.Pool::getMemoryCheckInterval,
                     top.getMemoryCheckInterval());
             Setting<FolkProperties.Output> output = get("output", FolkProperties.Pool::getOutput, top.getOutput());
@@ -258,8 +260,14 @@ public final class PoolDefinitions {
                 Duration needed = drainTimeout.value().plus(closeWait.value()).plus(stopGrace.value());
                 if (needed.compareTo(phaseBudget) >= 0) {
                     Duration suggest = needed.plusSeconds(5).withNanos(0);
-                    violation(stopGrace, "with " + drainTimeout.key() + "=" + display(drainTimeout) + " and "
-                                    + closeWait.key() + "=" + display(closeWait) + ", stopping pool '" + name
+                    // Reported under the biggest of the three: the one the user most likely has to change.
+                    Setting<Duration> biggest = drainTimeout.value().compareTo(stopGrace.value()) >= 0
+                            ? drainTimeout.value().compareTo(closeWait.value()) >= 0 ? drainTimeout : closeWait
+                            : stopGrace.value().compareTo(closeWait.value()) >= 0 ? stopGrace : closeWait;
+                    List<Setting<Duration>> others = new ArrayList<>(List.of(drainTimeout, closeWait, stopGrace));
+                    others.remove(biggest);
+                    violation(biggest, "with " + others.get(0).key() + "=" + display(others.get(0)) + " and "
+                                    + others.get(1).key() + "=" + display(others.get(1)) + ", stopping pool '" + name
                                     + "' may take " + format(needed) + ", which does not fit in "
                                     + "spring.lifecycle.timeout-per-shutdown-phase=" + format(phaseBudget),
                             "Lower " + drainTimeout.key() + " or " + stopGrace.key()
@@ -271,6 +279,15 @@ public final class PoolDefinitions {
             // Sizes
             if (maxMemory.value() == null || maxMemory.value().isNegative()) {
                 violation(maxMemory, "must not be negative", "Use 0 to never recycle by memory, or a size such as 256MB.");
+            }
+            if (memoryLimit.value() == null || memoryLimit.value().isNegative()) {
+                violation(memoryLimit, "must not be negative",
+                        "Use a size such as 512MB, or 0 for no hard limit (not recommended).");
+            } else if (maxMemory.value() != null && memoryLimit.value().toBytes() > 0
+                    && maxMemory.value().toBytes() >= memoryLimit.value().toBytes()) {
+                violation(maxMemory, "must be below " + memoryLimit.key() + " (" + display(memoryLimit)
+                                + "): the hard limit would kill a worker before the soft one recycles it",
+                        "Lower " + maxMemory.key() + " or raise " + memoryLimit.key() + ".");
             }
             if (maxFrame.value() == null || maxFrame.value().toBytes() < 16 || maxFrame.value().toBytes() > MAX_FRAME) {
                 violation(maxFrame, "must be between 16 bytes and 2GB",
@@ -301,7 +318,8 @@ public final class PoolDefinitions {
             }
 
             // The worker spec, and whether its command can run at all.
-            WorkerSpec spec = buildSpec(command, args, inheritEnv, passEnv, workingDir, sandbox, outputPolicy);
+            WorkerSpec spec = buildSpec(command, args, inheritEnv, passEnv, workingDir, sandbox, outputPolicy,
+                    memoryLimit.value() == null ? 0 : memoryLimit.value().toBytes());
             if (spec != null && (workingDir.value() == null || Files.isDirectory(workingDir.value()))) {
                 try {
                     spec.resolveExecutable();
@@ -322,6 +340,7 @@ public final class PoolDefinitions {
                         .maxLifetime(maxLifetime.value())
                         .maxIdle(maxIdle.value())
                         .maxMemoryBytes(maxMemory.value().toBytes())
+                        .memoryLimitBytes(memoryLimit.value().toBytes())
                         .bootTimeout(bootTimeout.value())
                         .execTimeout(execTimeout.value())
                         .acquireTimeout(acquireTimeout.value())
@@ -348,7 +367,7 @@ public final class PoolDefinitions {
 
         private WorkerSpec buildSpec(Setting<String> command, Setting<List<String>> args, Setting<Boolean> inheritEnv,
                                      Setting<List<String>> passEnv, Setting<Path> workingDir, Setting<Path> sandbox,
-                                     OutputPolicy output) {
+                                     OutputPolicy output, long memoryLimitBytes) {
             if (command.value() == null || command.value().isBlank()) {
                 violation(command, "must not be blank", "Set " + command.key()
                         + " to the worker executable, e.g. php or /usr/bin/php.");
@@ -364,7 +383,15 @@ public final class PoolDefinitions {
             b.name(name).inheritEnvironment(inheritEnv.value() == null || inheritEnv.value())
                     .workingDirectory(workingDir.value()).sandboxRoot(sandbox.value()).output(output);
             List<String> resolvedArgs = new ArrayList<>();
-            for (String arg : args.value() == null ? List.<String>of() : args.value()) {
+            List<String> configuredArgs = args.value() == null ? List.of() : args.value();
+            if (memoryLimitBytes > 0 && isPhp(command.value())
+                    && configuredArgs.stream().noneMatch(a -> a.contains("memory_limit"))) {
+                // PHP's own limit, a little below ours: PHP fails the request with its own clear
+                // error first; the hard limit still catches memory PHP does not count (extensions).
+                resolvedArgs.add("-d");
+                resolvedArgs.add("memory_limit=" + Math.max(1, memoryLimitBytes * 9 / 10 / (1024 * 1024)) + "M");
+            }
+            for (String arg : configuredArgs) {
                 try {
                     resolvedArgs.add(scripts == null ? arg : scripts.resolve(arg));
                 } catch (IllegalArgumentException | java.io.UncheckedIOException e) {
@@ -422,6 +449,9 @@ public final class PoolDefinitions {
             if ("EACCES".equals(e.reason())) {
                 action = "Make " + e.executable() + " executable (chmod +x), or set " + command.key()
                         + " to an executable file.";
+            } else if (isPhp(command.value()) && installedPhp(spec) != null) {
+                action = "PHP is installed as " + installedPhp(spec) + ": set " + command.key()
+                        + " to php (or to that path).";
             } else if (isPhp(command.value())) {
                 action = "Install PHP (the CLI) with the msgpack extension:\n"
                         + "        Debian/Ubuntu:      apt-get install php-cli php-msgpack\n"
@@ -433,6 +463,20 @@ public final class PoolDefinitions {
                         + " to the full path of the worker executable.";
             }
             violation(command, problem, action);
+        }
+
+        /** The php the workers' PATH would find, when the configured command names another. */
+        private static String installedPhp(WorkerSpec spec) {
+            if ("php".equals(spec.executable())) {
+                return null;
+            }
+            try {
+                return WorkerSpec.builder("php").name(spec.name()).environment(spec.environment())
+                        .inheritEnvironment(spec.inheritEnvironment()).passEnvironment(List.copyOf(spec.passEnvironment()))
+                        .build().resolveExecutable();
+            } catch (SpawnException notThere) {
+                return null;
+            }
         }
 
         private static boolean isPhp(String command) {

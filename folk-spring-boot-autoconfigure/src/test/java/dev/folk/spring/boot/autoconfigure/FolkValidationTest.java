@@ -44,8 +44,16 @@ class FolkValidationTest {
 
     static Stream<Arguments> invalid() {
         return Stream.of(
+                // PHP is installed (the suite needs it), just not where the command says
                 Arguments.of(List.of("folk.command=/nonexistent/bin/php"), "folk.command", "/nonexistent/bin/php",
                         List.of("no such file: /nonexistent/bin/php", "ENOENT"),
+                        List.of("PHP is installed as /", "set folk.command to php")),
+                Arguments.of(List.of("folk.command=php9"), "folk.command", "php9",
+                        List.of("'php9' was not found in the workers' PATH"),
+                        List.of("PHP is installed as /", "set folk.command to php")),
+                // no PHP anywhere on the workers' PATH
+                Arguments.of(List.of("folk.command=php9", "folk.inherit-env=false", "folk.env[PATH]=/nonexistent-dir"),
+                        "folk.command", "php9", List.of("not found in the workers' PATH=/nonexistent-dir"),
                         List.of("apt-get install php-cli php-msgpack", "dnf install php-cli php-pecl-msgpack",
                                 "brew install php", "pecl install msgpack", "set folk.command to the full path")),
                 // php not on the workers' PATH
@@ -68,8 +76,13 @@ class FolkValidationTest {
                                 "48500ms"),
                         List.of("raise spring.lifecycle.timeout-per-shutdown-phase to at least 53s")),
                 Arguments.of(List.of("folk.drain-timeout=1m", "spring.lifecycle.timeout-per-shutdown-phase=45s"),
-                        "folk.stop-grace", "5s", List.of("folk.drain-timeout=1m", "timeout-per-shutdown-phase=45s"),
+                        "folk.drain-timeout", "1m", List.of("folk.stop-grace=5s", "timeout-per-shutdown-phase=45s"),
                         List.of("Lower folk.drain-timeout or folk.stop-grace")),
+                Arguments.of(List.of("folk.memory-limit=-1MB"), "folk.memory-limit", "-1MB",
+                        List.of("must not be negative"), List.of("512MB")),
+                Arguments.of(List.of("folk.max-memory=600MB"), "folk.max-memory", "600MB",
+                        List.of("must be below folk.memory-limit (512MB)"),
+                        List.of("Lower folk.max-memory or raise folk.memory-limit")),
                 Arguments.of(List.of("folk.min-ready=3"), "folk.min-ready", "3", List.of("between 1 and the pool size"),
                         List.of("leave it unset")),
                 Arguments.of(List.of("folk.max-jobs-jitter=1.5"), "folk.max-jobs-jitter", "1.5",
@@ -148,24 +161,57 @@ class FolkValidationTest {
             // reported below
         }
         assertThat(output).contains("APPLICATION FAILED TO START").contains("Property: folk.command")
-                .contains("/opt/missing/php").contains("apt-get install php-cli php-msgpack");
+                .contains("/opt/missing/php").contains("PHP is installed as");
         assertThat(Procs.withEnv(Workers.RUN_TAG, tag)).isEmpty();
     }
 
     @Test
     void workersThatNeverBecomeReadyFailStartupNamingThePoolAndItsLastFailure() {
         runner.withPropertyValues("folk.command=/bin/sh", "folk.args=-c,echo broken worker >&2; exit 3",
-                "folk.pools.broken.boot-timeout=1s", "folk.pools.broken.size=2").run(ctx -> {
+                "folk.pools.broken.boot-timeout=20s", "folk.pools.broken.size=2").run(ctx -> {
                     assertThat(ctx).hasFailed();
                     FolkStartupException e = findCause(ctx.getStartupFailure(), FolkStartupException.class);
                     assertThat(e.pools()).hasSize(1);
-                    assertThat(e.pools().get(0).pool()).isEqualTo("broken");
-                    assertThat(e.pools().get(0).lastFailure()).isNotBlank();
+                    FolkStartupException.NotReady broken = e.pools().get(0);
+                    assertThat(broken.pool()).isEqualTo("broken");
+                    assertThat(broken.lastFailure()).isNotBlank();
+                    assertThat(broken.waited()).as("every boot fails alike: given up long before boot-timeout")
+                            .isLessThan(java.time.Duration.ofSeconds(10));
                     FailureAnalysis analysis = new FolkStartupFailureAnalyzer().analyze(ctx.getStartupFailure());
                     assertThat(analysis.getDescription()).contains("Pool:         broken")
-                            .contains("0 of 2 required").contains(e.pools().get(0).lastFailure());
+                            .contains("0 of 2 required").contains(broken.lastFailure())
+                            .contains("Exit status:  exit 3").contains("stderr: broken worker");
                     assertThat(analysis.getAction()).contains("folk.boot-timeout");
                 });
+        assertThat(Procs.aliveWithEnv(Workers.RUN_TAG, tag)).isEmpty();
+    }
+
+    static Stream<Arguments> brokenScripts() {
+        return Stream.of(
+                Arguments.of("missing", null, "Could not open input file", "The worker script does not exist"),
+                Arguments.of("parse-error", "<?php\n$x = ;\n", "Parse error", "PHP cannot parse the worker script"),
+                Arguments.of("no-run", "<?php\necho 'loaded';\n", "stdout: loaded", "must end with $worker->run()"),
+                Arguments.of("missing-require", "<?php\nrequire '/nonexistent/lib.php';\n", "Failed opening required",
+                        "requires a file that is not there"));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("brokenScripts")
+    void aBrokenScriptFailsStartupFastWithItsOutputAndWhatToDo(String name, String source, String inOutput,
+                                                                String advice, @TempDir java.nio.file.Path dir)
+            throws Exception {
+        java.nio.file.Path script = dir.resolve(name + ".php");
+        if (source != null) {
+            java.nio.file.Files.writeString(script, source);
+        }
+        runner.withPropertyValues("folk.args=" + script, "folk.size=2", "folk.boot-timeout=30s").run(ctx -> {
+            assertThat(ctx).hasFailed();
+            FolkStartupException e = findCause(ctx.getStartupFailure(), FolkStartupException.class);
+            assertThat(e.pools().get(0).waited()).isLessThan(java.time.Duration.ofSeconds(10));
+            FailureAnalysis analysis = new FolkStartupFailureAnalyzer().analyze(ctx.getStartupFailure());
+            assertThat(analysis.getDescription()).contains("Exit status:").contains(inOutput);
+            assertThat(analysis.getAction()).contains(advice);
+        });
         assertThat(Procs.aliveWithEnv(Workers.RUN_TAG, tag)).isEmpty();
     }
 

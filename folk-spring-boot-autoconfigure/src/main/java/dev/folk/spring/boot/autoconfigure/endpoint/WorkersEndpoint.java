@@ -100,7 +100,7 @@ public class WorkersEndpoint {
             workers.add(new WorkerDescriptor(w.pid(), tag(w.state()), w.jobs(), String.valueOf(w.startedAt()),
                     w.age(now).toMillis(), w.lastUsedAt() == null ? null : w.lastUsedAt().toString(),
                     w.rssBytes() < 0 ? null : w.rssBytes(), w.currentMethod(),
-                    w.currentElapsed() == null ? null : w.currentElapsed().toMillis()));
+                    w.currentElapsed() == null ? null : w.currentElapsed().toMillis(), w.currentLabel()));
         }
         List<ExitDescriptor> exits = new ArrayList<>();
         for (ExitRecord e : s.recentExits()) {
@@ -143,10 +143,12 @@ public class WorkersEndpoint {
      * @param rssBytes             resident memory at the last sample, null before the first
      * @param currentMethod        the method of its call in progress, or null
      * @param currentElapsedMillis how long that call has run, or null
+     * @param currentCall          what that call is about as its caller labelled it (for HTTP, the
+     *                             request line, e.g. {@code GET /php/hello}), or null
      */
     public record WorkerDescriptor(int pid, String state, long jobs, String startedAt, long ageMillis,
                                    String lastUsedAt, Long rssBytes, String currentMethod,
-                                   Long currentElapsedMillis) {
+                                   Long currentElapsedMillis, String currentCall) {
     }
 
     /** A worker that left: why ({@code reason}) and how it ended ({@code status}). */
