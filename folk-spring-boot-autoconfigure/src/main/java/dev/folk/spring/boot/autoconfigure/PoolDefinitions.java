@@ -168,6 +168,10 @@ public final class PoolDefinitions {
             if (value instanceof List<?> list) {
                 return String.join(",", list.stream().map(String::valueOf).toList());
             }
+            if (value instanceof DataSize size) {
+                long bytes = size.toBytes();
+                return bytes != 0 && bytes % (1024 * 1024) == 0 ? (bytes / (1024 * 1024)) + "MB" : bytes + "B";
+            }
             return value;
         }
 

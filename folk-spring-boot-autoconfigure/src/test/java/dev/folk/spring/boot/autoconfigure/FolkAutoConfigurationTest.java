@@ -75,7 +75,8 @@ class FolkAutoConfigurationTest {
         runner.withPropertyValues("folk.args=classpath:php/test-app.php").run(ctx -> {
             assertThat(ctx).hasNotFailed();
             WorkerPool pool = ctx.getBean(WorkerPool.class);
-            java.nio.file.Path extracted = java.nio.file.Path.of(pool.config().worker().args().get(0));
+            List<String> args = pool.config().worker().args();
+            java.nio.file.Path extracted = java.nio.file.Path.of(args.get(args.size() - 1));
             assertThat(extracted).exists().hasFileName("test-app.php");
             assertThat(pool.config().worker().environment()).containsKey(ClasspathScripts.WORKER_LIBRARY_ENV);
         });
@@ -84,6 +85,18 @@ class FolkAutoConfigurationTest {
             assertThat(ctx.getStartupFailure()).rootCause().hasMessageContaining("folk.args")
                     .hasMessageContaining("php/nope.php");
         });
+    }
+
+    @Test
+    void phpsMemoryLimitFollowsTheHardLimitUnlessTheArgsSetItOrThereIsNone() {
+        runner.withPropertyValues("folk.args=-dmemory_limit=64M," + TestWorkers.ECHO).run(ctx -> assertThat(
+                ctx.getBean(WorkerPool.class).config().worker().args()).containsExactly("-dmemory_limit=64M",
+                TestWorkers.ECHO.toString()));
+        runner.withPropertyValues("folk.memory-limit=0", "folk.args=" + TestWorkers.ECHO).run(ctx -> assertThat(
+                ctx.getBean(WorkerPool.class).config().worker().args()).containsExactly(TestWorkers.ECHO.toString()));
+        runner.withPropertyValues("folk.command=/bin/sh", "folk.args=-c,exec php \"$0\"," + TestWorkers.ECHO)
+                .run(ctx -> assertThat(ctx.getBean(WorkerPool.class).config().worker().args()).as("not PHP itself")
+                        .containsExactly("-c", "exec php \"$0\"", TestWorkers.ECHO.toString()));
     }
 
     @Test
@@ -119,7 +132,8 @@ class FolkAutoConfigurationTest {
             WorkerSpec spec = pool.config().worker();
             assertThat(spec.executable()).isEqualTo("php");
             assertThat(spec.name()).isEqualTo("default");
-            assertThat(spec.args()).isEmpty();
+            // PHP's own memory_limit follows memory-limit (512MB): 90% of it, in MiB.
+            assertThat(spec.args()).containsExactly("-d", "memory_limit=460M");
             assertThat(spec.inheritEnvironment()).isTrue();
             assertThat(spec.output()).isEqualTo(OutputPolicy.log());
             assertThat(spec.workingDirectory()).isNull();
@@ -140,7 +154,8 @@ class FolkAutoConfigurationTest {
                         "folk.acquire-timeout=2s", "folk.max-queue=10", "folk.drain-timeout=12s", "folk.stop-grace=3s",
                         "folk.close-wait=250ms", "folk.max-concurrent-spawns=2", "folk.backoff-initial=200ms",
                         "folk.backoff-max=5s", "folk.broken-threshold=7", "folk.broken-window=2m",
-                        "folk.max-frame-length=1MB", "folk.memory-check-interval=3s", "folk.output=file",
+                        "folk.max-frame-length=1MB", "folk.memory-check-interval=3s", "folk.memory-limit=2GB",
+                        "folk.output=file",
                         "folk.output-file=" + out, "folk.shutdown.jvm-hook=false", "folk.shutdown.jvm-hook-wait=7s",
                         "folk.metrics.method-tag=true", "folk.readiness.enabled=false")
                 .run(ctx -> {
@@ -176,10 +191,11 @@ class FolkAutoConfigurationTest {
                     assertThat(c.brokenWindow()).isEqualTo(Duration.ofMinutes(2));
                     assertThat(c.maxFrameLength()).isEqualTo(1024 * 1024);
                     assertThat(c.memoryCheckInterval()).isEqualTo(Duration.ofSeconds(3));
+                    assertThat(c.memoryLimitBytes()).isEqualTo(DataSize.ofGigabytes(2).toBytes());
 
                     WorkerSpec spec = c.worker();
                     assertThat(spec.executable()).isEqualTo("/usr/bin/php");
-                    assertThat(spec.args()).containsExactly("worker.php", "--flag");
+                    assertThat(spec.args()).containsExactly("-d", "memory_limit=1843M", "worker.php", "--flag");
                     assertThat(spec.environment()).containsEntry("APP_ENV", "prod")
                             .containsEntry("FOLK_TEST_RUN", "plain-form");
                     assertThat(spec.inheritEnvironment()).isFalse();
@@ -210,7 +226,7 @@ class FolkAutoConfigurationTest {
                     assertThat(web.stopGrace()).isEqualTo(Duration.ofSeconds(2));
                     assertThat(web.maxMemoryBytes()).isEqualTo(DataSize.ofMegabytes(64).toBytes());
                     assertThat(web.worker().executable()).isEqualTo("php");
-                    assertThat(web.worker().args()).containsExactly("web.php");
+                    assertThat(web.worker().args()).containsExactly("-d", "memory_limit=460M", "web.php");
                     assertThat(web.worker().environment()).containsEntry("SHARED", "top")
                             .containsEntry("OVERRIDDEN", "web");
                     assertThat(web.worker().output()).isEqualTo(OutputPolicy.discard());
@@ -220,7 +236,8 @@ class FolkAutoConfigurationTest {
                     assertThat(jobs.maxJobs()).isEqualTo(9);
                     assertThat(jobs.stopGrace()).isEqualTo(Duration.ofSeconds(2));
                     assertThat(jobs.worker().executable()).isEqualTo("/usr/bin/php");
-                    assertThat(jobs.worker().args()).containsExactly(TestWorkers.ECHO.toString());
+                    assertThat(jobs.worker().args()).containsExactly("-d", "memory_limit=460M",
+                            TestWorkers.ECHO.toString());
                     assertThat(jobs.worker().environment()).containsEntry("SHARED", "top")
                             .containsEntry("OVERRIDDEN", "top");
                     assertThat(jobs.worker().output()).isEqualTo(OutputPolicy.log());
@@ -239,6 +256,7 @@ class FolkAutoConfigurationTest {
                         p + "env[ONLY_HERE]=yes", p + "inherit-env=false", p + "pass-env=HOME", p + "working-dir=" + dir,
                         p + "sandbox=" + dir.resolve("sb"), p + "size=6", p + "min-ready=3", p + "max-jobs=11",
                         p + "max-jobs-jitter=0.3", p + "max-lifetime=2h", p + "max-idle=1m", p + "max-memory=1GB",
+                        p + "memory-limit=3GB",
                         p + "boot-timeout=3s", p + "exec-timeout=4s", p + "acquire-timeout=6s", p + "max-queue=7",
                         p + "drain-timeout=8s", p + "stop-grace=9s", p + "close-wait=1s", p + "max-concurrent-spawns=3",
                         p + "backoff-initial=300ms", p + "backoff-max=3s", p + "broken-threshold=2",
@@ -263,7 +281,8 @@ class FolkAutoConfigurationTest {
                                     Duration.ofSeconds(3), Duration.ofSeconds(30), Duration.ofSeconds(5));
                     WorkerSpec spec = c.worker();
                     assertThat(spec.executable()).isEqualTo("/usr/bin/php");
-                    assertThat(spec.args()).containsExactly("a.php", "b");
+                    assertThat(c.memoryLimitBytes()).isEqualTo(DataSize.ofGigabytes(3).toBytes());
+                    assertThat(spec.args()).containsExactly("-d", "memory_limit=2764M", "a.php", "b");
                     assertThat(spec.environment()).containsEntry("ONLY_HERE", "yes");
                     assertThat(spec.inheritEnvironment()).isFalse();
                     assertThat(spec.passEnvironment()).containsExactly("HOME");
@@ -420,6 +439,7 @@ class FolkAutoConfigurationTest {
         assertThat(actual.maxLifetime()).isEqualTo(expected.maxLifetime());
         assertThat(actual.maxIdle()).isEqualTo(expected.maxIdle());
         assertThat(actual.maxMemoryBytes()).isEqualTo(expected.maxMemoryBytes());
+        assertThat(actual.memoryLimitBytes()).isEqualTo(expected.memoryLimitBytes());
         assertThat(actual.bootTimeout()).isEqualTo(expected.bootTimeout());
         assertThat(actual.execTimeout()).isEqualTo(expected.execTimeout());
         assertThat(actual.acquireTimeout()).isEqualTo(expected.acquireTimeout());

@@ -190,7 +190,7 @@ class FolkValidationTest {
         return Stream.of(
                 Arguments.of("missing", null, "Could not open input file", "The worker script does not exist"),
                 Arguments.of("parse-error", "<?php\n$x = ;\n", "Parse error", "PHP cannot parse the worker script"),
-                Arguments.of("no-run", "<?php\necho 'loaded';\n", "stdout: loaded", "must end with $worker->run()"),
+                Arguments.of("no-run", "<?php\necho 'loaded';\n", "stdout: loaded", "end with $worker->run()"),
                 Arguments.of("missing-require", "<?php\nrequire '/nonexistent/lib.php';\n", "Failed opening required",
                         "requires a file that is not there"));
     }
