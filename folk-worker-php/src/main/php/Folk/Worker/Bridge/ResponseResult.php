@@ -1,0 +1,75 @@
+<?php
+
+declare(strict_types=1);
+
+namespace Folk\Worker\Bridge;
+
+/**
+ * Builds the `http.handle` result `{status, headers, body}` from a framework's response, with
+ * what PHP-FPM adds on its own: the headers PHP itself sent (a native session's cookie and
+ * cache limiter, overridden by the application's headers of the same name, as header() does)
+ * and the default `Content-Type` (default_mimetype + default_charset) when the application set
+ * none.
+ */
+final class ResponseResult
+{
+    /**
+     * @param list<array{0: string, 1: string}> $headers the application's header lines, in order
+     * @param list<array{0: string, 1: string}> $phpHeaders headers PHP sent itself (sessions)
+     * @return array{status: int, headers: array<string, string|list<string>>, body: string}
+     */
+    public static function build(int $status, array $headers, string $body, array $phpHeaders = []): array
+    {
+        $byName = [];
+        $names = [];
+        foreach ([$phpHeaders, $headers] as $layer => $lines) {
+            $replaced = [];
+            foreach ($lines as [$name, $value]) {
+                $key = strtolower($name);
+                // An application header replaces PHP's own of that name, except Set-Cookie.
+                if ($layer === 1 && $key !== 'set-cookie' && !isset($replaced[$key])) {
+                    unset($byName[$key]);
+                    $replaced[$key] = true;
+                }
+                $names[$key] ??= $name;
+                $byName[$key][] = $value;
+            }
+        }
+        if (!isset($byName['content-type']) && ($mime = (string) ini_get('default_mimetype')) !== '') {
+            $charset = (string) ini_get('default_charset');
+            $names['content-type'] = 'Content-Type';
+            $byName['content-type'] = [$charset !== '' && str_starts_with($mime, 'text/') ? $mime . '; charset=' . $charset : $mime];
+        }
+        $result = [];
+        foreach ($byName as $key => $values) {
+            $result[$names[$key]] = count($values) === 1 && $key !== 'set-cookie' ? $values[0] : $values;
+        }
+        if ($status < 200 || $status > 599) {
+            throw new \UnexpectedValueException('the application answered status ' . $status . ', outside 200..599');
+        }
+        return ['status' => $status, 'headers' => $result, 'body' => $body];
+    }
+
+    /**
+     * Runs $produce with output buffering and returns its printed output (the body of a
+     * streamed response); buffers the application left open are closed too.
+     */
+    public static function capture(\Closure $produce): string
+    {
+        $level = ob_get_level();
+        ob_start();
+        try {
+            $produce();
+        } finally {
+            $output = '';
+            while (ob_get_level() > $level) {
+                $chunk = ob_get_clean();
+                if ($chunk === false) {
+                    break;
+                }
+                $output = $chunk . $output;
+            }
+        }
+        return $output;
+    }
+}
