@@ -53,13 +53,13 @@ final class HttpCompare
     }
 
     /** Starts a worker for an application with the comparison's PHP settings; $stateDir holds its writable state. */
-    public static function startWorker(string $script, string $stateDir, array $env = []): TestMaster
+    public static function startWorker(string $script, string $stateDir, array $env = [], array $phpArgs = []): TestMaster
     {
         $master = TestMaster::start($script, env: $env + [
             'FOLK_APP_STATE' => $stateDir . '/app-state',
             'FOLK_WORKER_PHP' => realpath(__DIR__ . '/../../../main/php/autoload.php'),
             'TMPDIR' => $stateDir . '/tmp',
-        ], phpArgs: self::phpArgs($stateDir));
+        ], phpArgs: [...self::phpArgs($stateDir), ...$phpArgs]);
         @mkdir($stateDir . '/app-state', 0700, true);
         return $master;
     }

@@ -7,9 +7,10 @@ namespace Folk\Worker\Bridge;
 /**
  * Builds the `http.handle` result `{status, headers, body}` from a framework's response, with
  * what PHP-FPM adds on its own: the headers PHP itself sent (a native session's cookie and
- * cache limiter, overridden by the application's headers of the same name, as header() does)
- * and the default `Content-Type` (default_mimetype + default_charset) when the application set
- * none.
+ * cache limiter, overridden by the application's headers of the same name, as header() does),
+ * the default `Content-Type` (default_mimetype + default_charset) when the application set
+ * none, and default_charset appended to a `text/...` Content-Type without a charset (header()
+ * does that under PHP-FPM).
  */
 final class ResponseResult
 {
@@ -32,7 +33,7 @@ final class ResponseResult
                     $replaced[$key] = true;
                 }
                 $names[$key] ??= $name;
-                $byName[$key][] = $value;
+                $byName[$key][] = $key === 'content-type' && $layer === 1 ? self::withCharset($value) : $value;
             }
         }
         if (!isset($byName['content-type']) && ($mime = (string) ini_get('default_mimetype')) !== '') {
@@ -48,6 +49,14 @@ final class ResponseResult
             throw new \UnexpectedValueException('the application answered status ' . $status . ', outside 200..599');
         }
         return ['status' => $status, 'headers' => $result, 'body' => $body];
+    }
+
+    /** PHP's sapi_apply_default_charset(): "text/x" becomes "text/x;charset=<default_charset>". */
+    private static function withCharset(string $type): string
+    {
+        $charset = (string) ini_get('default_charset');
+        return $charset !== '' && str_starts_with($type, 'text/') && !str_contains($type, 'charset=')
+            ? $type . ';charset=' . $charset : $type;
     }
 
     /**
