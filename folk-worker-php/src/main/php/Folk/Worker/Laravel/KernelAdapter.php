@@ -47,6 +47,7 @@ final class KernelAdapter
     /** @return array{0: int, 1: list<array{0: string, 1: string}>, 2: \Closure(): void, 3: \Closure(): void} */
     private function handle(PhpRequest $php): array
     {
+        Request::enableHttpMethodParameterOverride(); // as Request::capture() does
         $request = Request::createFromBase(HttpKernelAdapter::request($php, UploadedFile::class));
         $response = $this->kernel->handle($request);
         $parts = HttpKernelAdapter::responseParts($response);
