@@ -27,11 +27,13 @@ final class RequestCycle
      *        returns [status, header lines, body or a closure printing it, optional terminate step]
      * @param bool $phpSessionHeaders whether PHP's own session headers are part of the response
      *        (true for applications that call session_start() themselves)
+     * @param bool $appReplaces how the framework's own emitter sends its headers ({@see ResponseResult::build()})
      */
     public function __construct(
         private readonly Worker $worker,
         private readonly \Closure $handle,
         private readonly bool $phpSessionHeaders = true,
+        private readonly bool $appReplaces = true,
     ) {
         // The environment as the application saw it when it booted (env vars it set included).
         $this->baseServer = $_SERVER;
@@ -45,6 +47,7 @@ final class RequestCycle
         $saved = $request->installGlobals();
         $terminate = null;
         try {
+            HeaderCapture::reset();
             $this->session->begin($request->cookies);
             $status = 500;
             $headers = [];
@@ -57,8 +60,8 @@ final class RequestCycle
                     $body = ResponseResult::capture($body);
                 }
             });
-            $phpHeaders = $this->session->end($this->phpSessionHeaders);
-            return ResponseResult::build($status, $headers, $printed . $body, $phpHeaders);
+            $phpHeaders = [...$this->session->end($this->phpSessionHeaders), ...HeaderCapture::lines()];
+            return ResponseResult::build($status, $headers, $printed . $body, $phpHeaders, $this->appReplaces);
         } finally {
             $this->worker->defer(function () use ($request, $saved, $terminate): void {
                 try {
@@ -66,6 +69,7 @@ final class RequestCycle
                         ResponseResult::capture($terminate);
                     }
                 } finally {
+                    HeaderCapture::reset();
                     $this->session->end(false);
                     PhpRequest::restoreGlobals($saved);
                     $request->cleanup();

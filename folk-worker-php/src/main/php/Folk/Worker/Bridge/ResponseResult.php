@@ -16,10 +16,14 @@ final class ResponseResult
 {
     /**
      * @param list<array{0: string, 1: string}> $headers the application's header lines, in order
-     * @param list<array{0: string, 1: string}> $phpHeaders headers PHP sent itself (sessions)
+     * @param list<array{0: string, 1: string}> $phpHeaders headers PHP or library code sent
+     *        with header() before the response (sessions)
+     * @param bool $appReplaces whether the framework sends its headers with header()'s replace
+     *        (PSR-7 emitters such as Slim's do; Symfony's Response::send() replaces only
+     *        Content-Type and adds the rest)
      * @return array{status: int, headers: array<string, string|list<string>>, body: string}
      */
-    public static function build(int $status, array $headers, string $body, array $phpHeaders = []): array
+    public static function build(int $status, array $headers, string $body, array $phpHeaders = [], bool $appReplaces = true): array
     {
         $byName = [];
         $names = [];
@@ -28,7 +32,7 @@ final class ResponseResult
             foreach ($lines as [$name, $value]) {
                 $key = strtolower($name);
                 // An application header replaces PHP's own of that name, except Set-Cookie.
-                if ($layer === 1 && $key !== 'set-cookie' && !isset($replaced[$key])) {
+                if ($layer === 1 && $key !== 'set-cookie' && !isset($replaced[$key]) && ($appReplaces || $key === 'content-type')) {
                     unset($byName[$key]);
                     $replaced[$key] = true;
                 }

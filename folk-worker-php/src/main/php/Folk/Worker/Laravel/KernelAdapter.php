@@ -4,6 +4,7 @@ declare(strict_types=1);
 
 namespace Folk\Worker\Laravel;
 
+use Folk\Worker\Bridge\HeaderCapture;
 use Folk\Worker\Bridge\PhpRequest;
 use Folk\Worker\Bridge\RequestCycle;
 use Folk\Worker\Symfony\HttpKernelAdapter;
@@ -36,12 +37,13 @@ final class KernelAdapter
     public function __construct(private readonly Application $app)
     {
         $this->kernel = $app->make(Kernel::class);
+        HeaderCapture::install(...HttpKernelAdapter::HEADER_NAMESPACES);
     }
 
     /** Registers `http.handle` on the worker and returns it. */
     public function register(Worker $worker): Worker
     {
-        return $worker->register('http.handle', new RequestCycle($worker, $this->handle(...), phpSessionHeaders: false));
+        return $worker->register('http.handle', new RequestCycle($worker, $this->handle(...), phpSessionHeaders: false, appReplaces: false));
     }
 
     /** @return array{0: int, 1: list<array{0: string, 1: string}>, 2: \Closure(): void, 3: \Closure(): void} */

@@ -4,6 +4,7 @@ declare(strict_types=1);
 
 namespace Folk\Worker\Symfony;
 
+use Folk\Worker\Bridge\HeaderCapture;
 use Folk\Worker\Bridge\PhpRequest;
 use Folk\Worker\Bridge\RequestCycle;
 use Folk\Worker\Worker;
@@ -29,21 +30,30 @@ use Symfony\Component\HttpKernel\TerminableInterface;
  * after the response is sent: `terminate()` for a TerminableInterface kernel and `reset()`
  * for a kernel that implements ResetInterface (a Symfony Kernel resets its services itself
  * with its `services_resetter` at the next request). The session cookie is the one Symfony's
- * SessionListener puts on the response, so PHP's own session headers are not added.
+ * SessionListener puts on the response, so PHP's own session headers are not added; the
+ * headers Symfony's session code sends with header() are kept ({@see HeaderCapture}).
  */
 final class HttpKernelAdapter
 {
+    /** Symfony code that calls header() itself (session handlers, SessionUtils): see {@see HeaderCapture}. */
+    public const HEADER_NAMESPACES = [
+        'Symfony\\Component\\HttpFoundation\\Session',
+        'Symfony\\Component\\HttpFoundation\\Session\\Storage',
+        'Symfony\\Component\\HttpFoundation\\Session\\Storage\\Handler',
+    ];
+
     /** @param class-string<UploadedFile> $uploadedFileClass the class of uploaded files */
     public function __construct(
         private readonly HttpKernelInterface $kernel,
         private readonly string $uploadedFileClass = UploadedFile::class,
     ) {
+        HeaderCapture::install(...self::HEADER_NAMESPACES);
     }
 
     /** Registers `http.handle` on the worker and returns it. */
     public function register(Worker $worker): Worker
     {
-        return $worker->register('http.handle', new RequestCycle($worker, $this->handle(...), phpSessionHeaders: false));
+        return $worker->register('http.handle', new RequestCycle($worker, $this->handle(...), phpSessionHeaders: false, appReplaces: false));
     }
 
     /**
