@@ -40,31 +40,32 @@ function maskVolatile(string $value): string
     return preg_replace('/Max-Age=\d+/i', 'Max-Age=<n>', $value);
 }
 
-/** Runs $body with the app under PHP-FPM (its port) and in a worker. */
+/** Runs $body with the app under PHP-FPM (its port) and in a worker; both are shared by the tests of an app. */
 function withApp(string $name, \Closure $body): void
 {
+    static $running = [];
     $app = adapterApps()[$name];
     if (($why = HttpCompare::missing($app['packages'] + ['php-fpm' => '/usr/sbin/php-fpm8.2', 'nginx' => '/usr/sbin/nginx'])) !== null) {
         skip($why);
     }
-    $dir = HttpCompare::tempDir("folk-$name-");
-    $port = HttpCompare::startFpm(APPS . "/$name", "$dir/fpm");
-    try {
-        $env = $app['env'];
-        $script = $app['worker'];
-        $master = HttpCompare::startWorker($script, "$dir/worker", $env, ($app['prepend'] ?? false)
+    if (!isset($running[$name])) {
+        $dir = HttpCompare::tempDir("folk-$name-");
+        $port = HttpCompare::startFpm(APPS . "/$name", "$dir/fpm");
+        $master = HttpCompare::startWorker($app['worker'], "$dir/worker", $app['env'], ($app['prepend'] ?? false)
             ? ['-d', 'auto_prepend_file=' . realpath(__DIR__ . '/../../main/php/autoload.php')] : []);
-        try {
-            assertSame(['pid' => $master->pid()], $master->ready(20.0));
-            $body($port, $master, "$dir/worker/tmp");
-        } catch (AssertionFailed $e) {
-            throw new AssertionFailed($e->getMessage() . "\nworker stderr:\n" . substr($master->stderr(), 0, 3000), 0, $e);
-        } finally {
+        register_shutdown_function(static function () use ($master, $dir): void {
             $master->close();
-        }
-    } finally {
-        HttpCompare::stopFpm("$dir/fpm");
-        HttpCompare::removeTree($dir);
+            HttpCompare::stopFpm("$dir/fpm");
+            HttpCompare::removeTree($dir);
+        });
+        $running[$name] = [$port, $master, $dir];
+        assertSame(['pid' => $master->pid()], $master->ready(30.0));
+    }
+    [$port, $master, $dir] = $running[$name];
+    try {
+        $body($port, $master, "$dir/worker/tmp");
+    } catch (AssertionFailed $e) {
+        throw new AssertionFailed($e->getMessage() . "\nworker stderr:\n" . substr($master->stderr(), 0, 3000), 0, $e);
     }
 }
 
