@@ -63,7 +63,7 @@ function withApp(string $name, \Closure $body): void
     }
     [$port, $master, $dir] = $running[$name];
     try {
-        $body($port, $master, "$dir/worker/tmp");
+        $body($port, $master, $dir);
     } catch (AssertionFailed $e) {
         throw new AssertionFailed($e->getMessage() . "\nworker stderr:\n" . substr($master->stderr(), 0, 3000), 0, $e);
     }
@@ -82,7 +82,8 @@ function sessionCookie(array $response): ?string
 
 foreach (array_keys(adapterApps()) as $appName) {
     test("$appName: every request answers like PHP-FPM (HTML, JSON, form, upload, redirect, 404, 500)", function () use ($appName): void {
-        withApp($appName, function (int $port, TestMaster $worker, string $tmp): void {
+        withApp($appName, function (int $port, TestMaster $worker, string $dir): void {
+            $tmp = "$dir/worker/tmp";
             $same = static fn (string $method, string $uri, array $headers = [], string $body = ''): array
                 => HttpCompare::assertSameResponse($port, $worker, $method, $uri, $headers, $body, maskVolatile(...));
 
@@ -121,8 +122,11 @@ foreach (array_keys(adapterApps()) as $appName) {
     });
 
     test("$appName: a session survives two requests, like PHP-FPM, and does not leak into another client's", function () use ($appName): void {
-        withApp($appName, function (int $port, TestMaster $worker): void {
+        withApp($appName, function (int $port, TestMaster $worker, string $dir) use ($appName): void {
             $host = [['Host', HttpCompare::HOST]];
+            $log = static fn (string $side): array => is_file("$dir/$side/app-state/terminated.log")
+                ? file("$dir/$side/app-state/terminated.log", FILE_IGNORE_NEW_LINES) : [];
+            $before = ['worker' => count($log('worker')), 'fpm' => count($log('fpm'))];
             $fpm1 = HttpCompare::fpmRequest($port, 'GET', '/session', $host, '');
             $ours1 = HttpCompare::workerRequest($worker, 'GET', '/session', $host, '');
             assertSame(HttpCompare::comparable($fpm1, maskVolatile(...)), HttpCompare::comparable($ours1, maskVolatile(...)), 'first /session');
@@ -139,6 +143,13 @@ foreach (array_keys(adapterApps()) as $appName) {
             assertTrue(sessionCookie($other) !== $ourCookie, 'a new client gets a new session id');
             $ours3 = HttpCompare::workerRequest($worker, 'GET', '/session', [...$host, ['Cookie', $ourCookie]], '');
             assertSame(3, json_decode($ours3['body'], true)['count'], 'the first client continues its session');
+            if ($appName !== 'slim') { // Slim 3 has no terminate step
+                // terminate() ran for every request, on both sides, once the response was sent.
+                waitUntil(static fn (): bool => count($log('worker')) >= $before['worker'] + 4 && count($log('fpm')) >= $before['fpm'] + 2,
+                    10.0, 'terminate() logged');
+                assertSame(array_fill(0, 4, 'terminate /session'), array_slice($log('worker'), $before['worker']));
+                assertSame(array_fill(0, 2, 'terminate /session'), array_slice($log('fpm'), $before['fpm']));
+            }
         });
     });
 }

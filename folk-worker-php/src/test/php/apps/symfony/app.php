@@ -4,8 +4,8 @@
  * A small Symfony application from components (Debian packages HttpKernel, Routing,
  * HttpFoundation, EventDispatcher and ErrorHandler; FrameworkBundle's configuration is more
  * than this test needs): routes, JSON, a form POST, an upload, a redirect, a session counter
- * (HttpFoundation sessions through HttpKernel's SessionListener), a 404 and the production
- * error page. Returns a function building the HttpKernel; public/index.php is the usual
+ * (HttpFoundation sessions through HttpKernel's SessionListener), a 404, the production
+ * error page and a kernel.terminate listener. Returns a function building the HttpKernel; public/index.php is the usual
  * Symfony Runtime front controller, under PHP-FPM and (with APP_RUNTIME) in a worker.
  */
 
@@ -29,7 +29,9 @@ use Symfony\Component\HttpKernel\EventListener\ErrorListener;
 use Symfony\Component\HttpKernel\EventListener\ResponseListener;
 use Symfony\Component\HttpKernel\EventListener\RouterListener;
 use Symfony\Component\HttpKernel\EventListener\SessionListener;
+use Symfony\Component\HttpKernel\Event\TerminateEvent;
 use Symfony\Component\HttpKernel\HttpKernel;
+use Symfony\Component\HttpKernel\KernelEvents;
 use Symfony\Component\Routing\Matcher\UrlMatcher;
 use Symfony\Component\Routing\RequestContext;
 use Symfony\Component\Routing\Route;
@@ -97,5 +99,11 @@ return static function (array $context): HttpKernel {
     $dispatcher->addSubscriber(new SessionListener($services));
     $dispatcher->addSubscriber(new ResponseListener('UTF-8'));
     $dispatcher->addSubscriber(new ErrorListener(new ErrorController($kernel, null, new HtmlErrorRenderer(false))));
+    // Work after the response (mail, logs...): recorded so that the tests see terminate() ran.
+    $dispatcher->addListener(KernelEvents::TERMINATE, static function (TerminateEvent $event): void {
+        if (($state = getenv('FOLK_APP_STATE')) !== false && is_dir($state)) {
+            file_put_contents("$state/terminated.log", 'terminate ' . $event->getRequest()->getPathInfo() . "\n", FILE_APPEND);
+        }
+    });
     return $kernel;
 };

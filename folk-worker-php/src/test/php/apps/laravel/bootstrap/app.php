@@ -19,4 +19,9 @@ $app->useStoragePath($state);
 $app->singleton(Illuminate\Contracts\Http\Kernel::class, App\Http\Kernel::class);
 $app->singleton(Illuminate\Contracts\Debug\ExceptionHandler::class, App\Exceptions\Handler::class);
 
+// Work after the response (Kernel::terminate()): recorded so that the tests see it ran.
+$app->terminating(static function () use ($app, $state): void {
+    file_put_contents("$state/terminated.log", 'terminate /' . ltrim($app->make('request')->path(), '/') . "\n", FILE_APPEND);
+});
+
 return $app;
