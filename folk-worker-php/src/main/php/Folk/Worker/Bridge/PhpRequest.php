@@ -63,6 +63,7 @@ final class PhpRequest
         $facts = self::map($params['server'] ?? []);
 
         $server = array_diff_key($baseServer, array_flip(self::CLI_KEYS));
+        $seen = [];
         foreach ($headerList as [$name, $value]) {
             $key = 'HTTP_' . strtoupper(str_replace('-', '_', $name));
             // Repeated headers are joined as nginx and PHP-FPM join them (Cookie with "; ").

@@ -26,7 +26,7 @@ class Runtime extends SymfonyRuntime
     public function getRunner(?object $application): RunnerInterface
     {
         if ($application instanceof HttpKernelInterface) {
-            return new WorkerRunner($application, $this->options['folk_worker'] ?? null);
+            return new WorkerRunner($application);
         }
         return parent::getRunner($application);
     }
