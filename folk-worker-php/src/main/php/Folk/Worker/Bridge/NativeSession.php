@@ -16,8 +16,10 @@ namespace Folk\Worker\Bridge;
  * cookie (or none); {@see end()} writes and closes the session and returns the headers PHP-FPM
  * would have sent.
  *
- * Output written to stdout before a request makes PHP consider the headers sent, after which
- * session_start() refuses to send a cookie: the adapters buffer all output for that reason.
+ * Output written to stdout makes the CLI consider the headers sent, after which session ids
+ * cannot be set and session_start() refuses to run: the adapters buffer all output of a
+ * request for that reason, and in a worker that printed anyway this class only clears
+ * `$_SESSION`.
  */
 final class NativeSession
 {
@@ -33,6 +35,9 @@ final class NativeSession
             session_write_close();
         }
         $_SESSION = [];
+        if (headers_sent()) {
+            return; // session ids can no longer be set (and session_start() refuses): see above
+        }
         $value = $cookies[session_name()] ?? null;
         // PHP ignores (and replaces) an id made of characters a session id never has.
         $this->requestId = is_string($value) && preg_match('/^[a-zA-Z0-9,-]{1,256}$/', $value) === 1 ? $value : null;
@@ -66,7 +71,9 @@ final class NativeSession
             array_push($headers, ...self::cacheLimiterHeaders());
         }
         $_SESSION = [];
-        session_id('');
+        if (!headers_sent()) {
+            session_id('');
+        }
         $this->requestId = null;
         return $headers;
     }
