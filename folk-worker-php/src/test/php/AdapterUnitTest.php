@@ -113,3 +113,33 @@ test('adapters: bad params and a bad status are errors; the superglobals are res
     [$error] = $worker->call('http.handle', HttpCompare::params('GET', '/', [], ''));
     assertContains('outside 200..599', $error['message']);
 });
+
+test('symfony: a mount prefix (SCRIPT_NAME "/app") is the base URL, as under a PHP-FPM front controller', function (): void {
+    requireFrameworks(['php-symfony-http-kernel' => '/usr/share/php/Symfony/Component/HttpKernel/HttpKernel.php']);
+    require_once 'Symfony/Component/HttpKernel/autoload.php';
+    $kernel = new class() implements \Symfony\Component\HttpKernel\HttpKernelInterface {
+        public function handle(\Symfony\Component\HttpFoundation\Request $request, int $type = self::MAIN_REQUEST, bool $catch = true): \Symfony\Component\HttpFoundation\Response
+        {
+            return new \Symfony\Component\HttpFoundation\JsonResponse([$request->getBaseUrl(), $request->getPathInfo(),
+                $request->server->get('SCRIPT_NAME'), $request->getUri()]);
+        }
+    };
+    $worker = (new HttpKernelAdapter($kernel))->register(quietAdapterWorker());
+    $cases = [
+        // [SCRIPT_NAME, SCRIPT_FILENAME, uri] => [base URL, path info, SCRIPT_NAME as FPM has it]
+        [['/app', '', '/app/json?x=1'], ['/app', '/json', '/app/index.php']],
+        [['/app', '/srv/app/public/front.php', '/app/json'], ['/app', '/json', '/app/front.php']],
+        [['', '', '/json'], ['', '/json', '/index.php']],
+        [['', '', '/'], ['', '/', '/index.php']],
+    ];
+    foreach ($cases as [[$scriptName, $scriptFilename, $uri], [$base, $path, $seenScript]]) {
+        $prefixLength = strlen($scriptName);
+        [$error, $result] = $worker->call('http.handle', HttpCompare::params('GET', $uri, [['Host', 'h']], '', [
+            'SCRIPT_NAME' => $scriptName, 'SCRIPT_FILENAME' => $scriptFilename,
+            'PATH_INFO' => substr(strtok($uri, '?'), $prefixLength),
+        ]));
+        assertSame(null, $error);
+        [$seenBase, $seenPath, $seenName] = json_decode($result['body'], true);
+        assertSame([$base, $path, $seenScript], [$seenBase, $seenPath, $seenName], "SCRIPT_NAME '$scriptName', uri $uri");
+    }
+});

@@ -94,6 +94,7 @@ final class PhpRequest
         if (!isset($facts['CONTENT_LENGTH']) && ($length = self::header($headerList, 'Content-Length')) !== null) {
             $server['CONTENT_LENGTH'] = $length;
         }
+        [$server['SCRIPT_NAME'], $server['SCRIPT_FILENAME']] = self::frontController($server['SCRIPT_NAME'], $server['SCRIPT_FILENAME']);
         $server['PHP_SELF'] = $server['SCRIPT_NAME'] . ($server['PATH_INFO'] ?? '');
         $now = microtime(true);
         $server['REQUEST_TIME_FLOAT'] = $now;
@@ -134,6 +135,24 @@ final class PhpRequest
             }
         }
         return $cookies;
+    }
+
+    /**
+     * SCRIPT_NAME and SCRIPT_FILENAME as PHP-FPM gives them to a front controller: the gateway
+     * sends the mount prefix ("" or "/app") and the configured script (maybe ""), PHP-FPM the
+     * script's URL path ("/index.php", "/app/index.php") and its file. Frameworks derive their
+     * base URL from these (Symfony's Request::getBaseUrl(): with SCRIPT_NAME "/app" a request
+     * for "/app/json" would be routed as "/app/json" instead of "/json").
+     *
+     * @return array{0: string, 1: string}
+     */
+    private static function frontController(string $scriptName, string $scriptFilename): array
+    {
+        $file = str_ends_with($scriptFilename, '.php') ? basename($scriptFilename) : 'index.php';
+        if (!str_ends_with($scriptName, '.php')) {
+            $scriptName = rtrim($scriptName, '/') . '/' . $file;
+        }
+        return [$scriptName, $scriptFilename !== '' ? $scriptFilename : $file];
     }
 
     /** $_FILES turned into a tree whose leaves are one file each ({name, full_path, type, tmp_name, error, size}). */
