@@ -282,3 +282,21 @@ test('a worker that does not lead its process group never signals it', function 
         }
     }
 });
+
+test('deferred work runs after the response is written (a framework terminate() does not delay it)', function (): void {
+    withWorker(function (TestMaster $m): void {
+        $m->ready();
+        $dir = HttpCompare::tempDir('folk-defer-');
+        try {
+            // The deferred task waits for "go", which only exists once we have the response:
+            // had the worker run it first, the response would come after its 10 s timeout.
+            assertSame([null, 'answered'], $m->call('deferred', $dir, 5.0));
+            touch("$dir/go");
+            waitUntil(static fn (): bool => is_file("$dir/done"), 10.0, 'the deferred task finishes');
+            assertSame('after the response', file_get_contents("$dir/done"));
+            assertSame([null, 'hi'], $m->call('echo', 'hi'), 'the worker serves on');
+        } finally {
+            HttpCompare::removeTree($dir);
+        }
+    });
+});

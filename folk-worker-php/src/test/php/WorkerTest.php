@@ -172,3 +172,31 @@ test('http: Response headers, multi-values and validation', function (): void {
     assertThrows(\InvalidArgumentException::class, fn () => new Response('', 200, ['X' => "a\r\nInjected: 1"]));
     assertThrows(\InvalidArgumentException::class, fn () => new Response('', 200, ['X' => ['ok', new \stdClass()]]));
 });
+
+test('defer: outside the serve loop, deferred work runs at the end of call(), after the resetters', function (): void {
+    $order = [];
+    $worker = new Worker(log: static function (string $line) use (&$order): void {
+        $order[] = 'log: ' . $line;
+    });
+    $worker->addResetter(static function () use (&$order): void {
+        $order[] = 'reset';
+    });
+    $worker->register('work', static function () use ($worker, &$order): string {
+        $worker->defer(static function () use (&$order): void {
+            $order[] = 'deferred';
+        });
+        $worker->defer(static function (): never {
+            throw new \RuntimeException('deferred failure');
+        });
+        $order[] = 'handler';
+        return 'done';
+    });
+    assertSame([null, 'done'], $worker->call('work'));
+    assertSame('handler', $order[0]);
+    assertSame('reset', $order[1]);
+    assertSame('deferred', $order[2]);
+    assertContains('deferred task threw RuntimeException: deferred failure', $order[3]);
+    $order = [];
+    $worker->call('echo', 1);
+    assertSame(['reset'], $order, 'deferred work runs once');
+});

@@ -52,8 +52,9 @@ final class TestMaster
      * @param int                  $channels  2: both channels; 1: only the task channel (fd 4 closed); 0: neither
      * @param string|null          $fd3File   open this file at fd 3 instead (with $channels = 0)
      * @param array<string,string> $env       extra environment
+     * @param list<string>         $phpArgs   extra arguments for php before the script (-d ...)
      */
-    public static function start(string $script, bool $ownGroup = false, int $channels = 2, ?string $fd3File = null, array $env = []): self
+    public static function start(string $script, bool $ownGroup = false, int $channels = 2, ?string $fd3File = null, array $env = [], array $phpArgs = []): self
     {
         $out = tempnam(sys_get_temp_dir(), 'folk-out-');
         $err = tempnam(sys_get_temp_dir(), 'folk-err-');
@@ -79,7 +80,7 @@ final class TestMaster
             }
             $command[] = 'setsid';
         }
-        array_push($command, PHP_BINARY, ...self::phpArgs());
+        array_push($command, PHP_BINARY, ...self::phpArgs(), ...$phpArgs);
         $command[] = $script;
         $environment = getenv() + ['FOLK_RUNTIME' => 'pipe', 'FOLK_TASK_FD' => '3', 'FOLK_CONTROL_FD' => '4'];
         $process = proc_open($command, $descriptors, $pipes, null, $env + $environment);

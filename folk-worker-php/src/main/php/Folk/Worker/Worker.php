@@ -41,6 +41,9 @@ final class Worker
     private array $handlers = [];
     /** @var list<\Closure(): mixed> */
     private array $resetters = [];
+    /** @var list<\Closure(): mixed> work deferred until the current response is sent */
+    private array $deferred = [];
+    private bool $serving = false;
     private readonly Codec $codec;
     /** @var \Closure(string): void */
     private readonly \Closure $log;
@@ -91,6 +94,18 @@ final class Worker
         return $this;
     }
 
+    /**
+     * Runs a callable once the response of the current call has been written to the master
+     * (like PHP-FPM's fastcgi_finish_request(): a framework's terminate() work does not delay
+     * the client). Outside the serve loop it runs at the end of {@see call()}. A deferred
+     * callable that throws is reported on stderr and ignored.
+     */
+    public function defer(callable $task): self
+    {
+        $this->deferred[] = \Closure::fromCallable($task);
+        return $this;
+    }
+
     /** @return list<string> the methods this worker answers, `dispatch` included when it resolves */
     public function methods(): array
     {
@@ -122,6 +137,9 @@ final class Worker
             }
         } finally {
             $this->runResetters();
+            if (!$this->serving) {
+                $this->runDeferred();
+            }
         }
     }
 
@@ -157,11 +175,13 @@ final class Worker
             return self::EXIT_SETUP;
         }
 
+        $this->serving = true;
         try {
             while (($frame = $task->readFrame()) !== null) {
                 [$msgid, $method, $params] = $this->decodeRequest($frame);
                 [$error, $result] = $this->call($method, $params);
                 $task->writeFrame($this->encodeResponse($msgid, $error, $result));
+                $this->runDeferred();
             }
             $code = self::EXIT_OK;
         } catch (ProtocolException $e) {
@@ -237,6 +257,17 @@ final class Worker
                 $resetter();
             } catch (\Throwable $e) {
                 ($this->log)(sprintf('resetter threw %s: %s (%s:%d)', get_class($e), $e->getMessage(), $e->getFile(), $e->getLine()));
+            }
+        }
+    }
+
+    private function runDeferred(): void
+    {
+        while (($task = array_shift($this->deferred)) !== null) {
+            try {
+                $task();
+            } catch (\Throwable $e) {
+                ($this->log)(sprintf('deferred task threw %s: %s (%s:%d)', get_class($e), $e->getMessage(), $e->getFile(), $e->getLine()));
             }
         }
     }

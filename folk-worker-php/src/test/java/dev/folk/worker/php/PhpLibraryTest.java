@@ -21,11 +21,15 @@ import org.junit.jupiter.api.Timeout;
  * Runs the PHP library's own test suite ({@code src/test/php/run-tests.php}) with the local
  * {@code php}: once as configured (ext-msgpack, ext-posix when installed) and once with
  * {@code php -n} (pure-PHP MessagePack, no ext-posix). Set {@code FOLK_PHP} to use another
- * PHP binary. Fails, saying how to install it, when no PHP >= 8.2 is found.
+ * PHP binary. Fails, saying how to install it, when no PHP >= 8.2 is found. The framework
+ * adapter tests (HttpParsingTest, AdapterAppsTest) compare with nginx + PHP-FPM and need the
+ * Debian packages {@code .ci/run} installs; they skip without them, except with {@code CI=true},
+ * where a missing package fails the run.
  */
 class PhpLibraryTest {
 
-    private static final long PHP_TIMEOUT_SECONDS = 180;
+    /** One run serves three framework applications through PHP-FPM and workers: minutes on a busy machine. */
+    private static final long PHP_TIMEOUT_SECONDS = 420;
 
     private static final Path MODULE_DIR = Path.of(System.getProperty("basedir", "")).toAbsolutePath();
 

@@ -1,0 +1,318 @@
+<?php
+
+declare(strict_types=1);
+
+namespace Folk\Worker\Bridge;
+
+/**
+ * One `http.handle` request seen the way a PHP application under PHP-FPM sees it: `$_SERVER`,
+ * `$_GET`, `$_POST`, `$_COOKIE`, `$_FILES`, `$_REQUEST` and php://input, built from the
+ * gateway's params (see the http.handle contract: method, uri, headers, header_list, body,
+ * server). Shared by the PSR-15, Symfony and Laravel adapters.
+ *
+ * The request owns the temporary files of its uploads: {@see cleanup()} removes them (the
+ * adapters call it after the response is built, as PHP does at the end of a request).
+ */
+final class PhpRequest
+{
+    /** $_SERVER keys that describe the CLI process, not a request: never carried into a request. */
+    private const CLI_KEYS = ['argv', 'argc', 'PHP_SELF', 'SCRIPT_NAME', 'SCRIPT_FILENAME', 'PATH_TRANSLATED',
+        'DOCUMENT_ROOT', 'REQUEST_TIME', 'REQUEST_TIME_FLOAT'];
+
+    /**
+     * @param array<string, string>     $server  $_SERVER
+     * @param array<array-key, mixed>   $get     $_GET
+     * @param array<array-key, mixed>   $post    $_POST
+     * @param array<array-key, mixed>   $cookies $_COOKIE
+     * @param array<array-key, mixed>   $files   $_FILES (PHP's shape)
+     * @param string                    $body    php://input (empty for multipart, as in PHP)
+     * @param list<array{0: string, 1: string}> $headerList header lines in order
+     * @param list<string>              $tempFiles upload files to remove after the request
+     */
+    private function __construct(
+        public readonly string $method,
+        public readonly string $uri,
+        public readonly array $server,
+        public readonly array $get,
+        public readonly array $post,
+        public readonly array $cookies,
+        public readonly array $files,
+        public readonly string $body,
+        public readonly array $headerList,
+        private array $tempFiles,
+    ) {
+    }
+
+    /**
+     * @param mixed                $params   the `http.handle` params
+     * @param array<string, mixed> $baseServer the process's `$_SERVER` to start from (environment variables)
+     * @throws \InvalidArgumentException on params that break the contract
+     */
+    public static function fromParams(mixed $params, array $baseServer = []): self
+    {
+        if (is_object($params)) {
+            $params = get_object_vars($params);
+        }
+        if (!is_array($params)) {
+            throw new \InvalidArgumentException('http.handle params must be a map, got ' . get_debug_type($params));
+        }
+        $method = self::string($params, 'method', 'GET');
+        $uri = self::string($params, 'uri', '/');
+        $body = self::string($params, 'body', '');
+        $headerList = self::headerList($params);
+        $facts = self::map($params['server'] ?? []);
+
+        $server = array_diff_key($baseServer, array_flip(self::CLI_KEYS));
+        $seen = [];
+        foreach ($headerList as [$name, $value]) {
+            $key = 'HTTP_' . strtoupper(str_replace('-', '_', $name));
+            // Repeated headers are joined as nginx and PHP-FPM join them (Cookie with "; ").
+            $server[$key] = isset($seen[$key]) ? $server[$key] . ($key === 'HTTP_COOKIE' ? '; ' : ', ') . $value : $value;
+            $seen[$key] = true;
+        }
+        $query = ($q = strpos($uri, '?')) === false ? '' : substr($uri, $q + 1);
+        $path = $q === false ? $uri : substr($uri, 0, $q);
+        $server = [
+            'REQUEST_METHOD' => $method,
+            'REQUEST_URI' => $uri,
+            'QUERY_STRING' => $query,
+            'SCRIPT_NAME' => '',
+            'SCRIPT_FILENAME' => '',
+            'DOCUMENT_ROOT' => '',
+            'SERVER_PROTOCOL' => 'HTTP/1.1',
+        ] + $server;
+        foreach ($facts as $key => $value) {
+            $server[(string) $key] = self::scalar($value, 'server.' . $key);
+        }
+        if (!isset($facts['PATH_INFO']) && !isset($facts['SCRIPT_NAME'])) {
+            $server['PATH_INFO'] = $path;
+        }
+        $contentType = self::header($headerList, 'Content-Type');
+        if ($contentType !== null && !isset($facts['CONTENT_TYPE'])) {
+            $server['CONTENT_TYPE'] = $contentType;
+        }
+        if (!isset($facts['CONTENT_LENGTH']) && ($length = self::header($headerList, 'Content-Length')) !== null) {
+            $server['CONTENT_LENGTH'] = $length;
+        }
+        [$server['SCRIPT_NAME'], $server['SCRIPT_FILENAME']] = self::frontController($server['SCRIPT_NAME'], $server['SCRIPT_FILENAME']);
+        $server['PHP_SELF'] = $server['SCRIPT_NAME'] . ($server['PATH_INFO'] ?? '');
+        $now = microtime(true);
+        $server['REQUEST_TIME_FLOAT'] = $now;
+        $server['REQUEST_TIME'] = (int) $now;
+
+        parse_str($server['QUERY_STRING'], $get);
+        $cookies = self::parseCookies($server['HTTP_COOKIE'] ?? '');
+        $form = FormBody::parse($method, $server['CONTENT_TYPE'] ?? null, $body);
+        return new self($method, $uri, $server, $get, $form->post, $cookies, $form->files,
+            $form->bodyConsumed ? '' : $body, $headerList, $form->tempFiles);
+    }
+
+    /**
+     * Parses a Cookie header like PHP: pairs split on ';', leading blanks skipped, names taken
+     * as they are, values raw-URL-decoded ('+' stays), names mangled like
+     * other variables (`a.b` => `a_b`, `a[x]` => array) and the first of two equal names kept.
+     *
+     * @return array<array-key, mixed>
+     */
+    public static function parseCookies(string $header): array
+    {
+        $cookies = [];
+        foreach (explode(';', $header) as $pair) {
+            $pair = ltrim($pair, " \t\n\r\v\f");
+            if ($pair === '') {
+                continue;
+            }
+            $eq = strpos($pair, '=');
+            $name = $eq === false ? $pair : substr($pair, 0, $eq);
+            $value = $eq === false ? '' : rawurldecode(substr($pair, $eq + 1));
+            parse_str(rawurlencode($name) . '=' . rawurlencode($value), $one);
+            foreach ($one as $key => $parsed) {
+                if (!is_array($parsed)) {
+                    $cookies[$key] ??= $parsed; // PHP keeps the first (most specific) cookie
+                } else {
+                    $cookies[$key] = is_array($cookies[$key] ?? null) ? self::mergeLikePhp($cookies[$key], $parsed) : ($cookies[$key] ?? $parsed);
+                }
+            }
+        }
+        return $cookies;
+    }
+
+    /**
+     * SCRIPT_NAME and SCRIPT_FILENAME as PHP-FPM gives them to a front controller: the gateway
+     * sends the mount prefix ("" or "/app") and the configured script (maybe ""), PHP-FPM the
+     * script's URL path ("/index.php", "/app/index.php") and its file. Frameworks derive their
+     * base URL from these (Symfony's Request::getBaseUrl(): with SCRIPT_NAME "/app" a request
+     * for "/app/json" would be routed as "/app/json" instead of "/json").
+     *
+     * @return array{0: string, 1: string}
+     */
+    private static function frontController(string $scriptName, string $scriptFilename): array
+    {
+        $file = str_ends_with($scriptFilename, '.php') ? basename($scriptFilename) : 'index.php';
+        if (!str_ends_with($scriptName, '.php')) {
+            $scriptName = rtrim($scriptName, '/') . '/' . $file;
+        }
+        return [$scriptName, $scriptFilename !== '' ? $scriptFilename : $file];
+    }
+
+    /** $_FILES turned into a tree whose leaves are one file each ({name, full_path, type, tmp_name, error, size}). */
+    public function normalizedFiles(): array
+    {
+        $tree = [];
+        foreach ($this->files as $field => $info) {
+            $tree[$field] = self::transpose($info);
+        }
+        return $tree;
+    }
+
+    /** Whether the request body is a form PHP parsed into $_POST. */
+    public function hasFormBody(): bool
+    {
+        $type = strtolower($this->server['CONTENT_TYPE'] ?? '');
+        return $this->method === 'POST'
+            && (str_starts_with($type, 'application/x-www-form-urlencoded') || str_starts_with($type, 'multipart/form-data'));
+    }
+
+    /**
+     * Sets the superglobals to this request's values and returns what they were, for
+     * {@see restoreGlobals()}. Applications and libraries that read `$_SERVER` or `$_GET`
+     * directly then see the request, as under PHP-FPM.
+     *
+     * @return array<string, array<array-key, mixed>>
+     */
+    public function installGlobals(): array
+    {
+        $saved = ['_SERVER' => $_SERVER, '_GET' => $_GET, '_POST' => $_POST, '_COOKIE' => $_COOKIE,
+            '_FILES' => $_FILES, '_REQUEST' => $_REQUEST ?? []];
+        $_SERVER = $this->server;
+        $_GET = $this->get;
+        $_POST = $this->post;
+        $_COOKIE = $this->cookies;
+        $_FILES = $this->files;
+        $order = (string) ini_get('request_order');
+        $order = $order !== '' ? $order : (string) ini_get('variables_order');
+        $request = [];
+        foreach (str_split(strtoupper($order)) as $source) {
+            $request = match ($source) {
+                'G' => array_replace($request, $this->get),
+                'P' => array_replace($request, $this->post),
+                'C' => array_replace($request, $this->cookies),
+                default => $request,
+            };
+        }
+        $_REQUEST = $request;
+        return $saved;
+    }
+
+    /** @param array<string, array<array-key, mixed>> $saved what {@see installGlobals()} returned */
+    public static function restoreGlobals(array $saved): void
+    {
+        $_SERVER = $saved['_SERVER'];
+        $_GET = $saved['_GET'];
+        $_POST = $saved['_POST'];
+        $_COOKIE = $saved['_COOKIE'];
+        $_FILES = $saved['_FILES'];
+        $_REQUEST = $saved['_REQUEST'];
+    }
+
+    /** Removes the temporary files of the uploads that the application did not move away. */
+    public function cleanup(): void
+    {
+        foreach ($this->tempFiles as $file) {
+            if (is_file($file)) {
+                @unlink($file);
+            }
+        }
+        $this->tempFiles = [];
+    }
+
+    private static function transpose(array $info): mixed
+    {
+        if (!is_array($info['name'] ?? null)) {
+            return $info;
+        }
+        $tree = [];
+        foreach ($info['name'] as $key => $_) {
+            $sub = [];
+            foreach ($info as $field => $values) {
+                $sub[$field] = $values[$key] ?? null;
+            }
+            $tree[$key] = self::transpose($sub);
+        }
+        return $tree;
+    }
+
+    private static function mergeLikePhp(array $into, array $add): array
+    {
+        foreach ($add as $key => $value) {
+            if (is_array($value) && is_array($into[$key] ?? null)) {
+                $into[$key] = self::mergeLikePhp($into[$key], $value);
+            } elseif (is_int($key) && array_key_exists($key, $into)) {
+                $into[] = $value; // "a[]" appends
+            } else {
+                $into[$key] = $value;
+            }
+        }
+        return $into;
+    }
+
+    /** @return list<array{0: string, 1: string}> */
+    private static function headerList(array $params): array
+    {
+        $list = [];
+        if (isset($params['header_list']) && is_array($params['header_list'])) {
+            foreach ($params['header_list'] as $pair) {
+                if (!is_array($pair) || count($pair) !== 2) {
+                    throw new \InvalidArgumentException('http.handle params: header_list entries must be [name, value]');
+                }
+                $pair = array_values($pair);
+                $list[] = [self::scalar($pair[0], 'header name'), self::scalar($pair[1], 'header value')];
+            }
+            return $list;
+        }
+        // Older masters send only the joined map.
+        foreach (self::map($params['headers'] ?? []) as $name => $value) {
+            $list[] = [(string) $name, is_array($value) ? implode(', ', $value) : self::scalar($value, 'header ' . $name)];
+        }
+        return $list;
+    }
+
+    /** @param list<array{0: string, 1: string}> $list */
+    private static function header(array $list, string $name): ?string
+    {
+        foreach ($list as [$key, $value]) {
+            if (strcasecmp($key, $name) === 0) {
+                return $value;
+            }
+        }
+        return null;
+    }
+
+    private static function map(mixed $value): array
+    {
+        if (is_object($value)) {
+            $value = get_object_vars($value);
+        }
+        if (!is_array($value)) {
+            throw new \InvalidArgumentException('http.handle params: expected a map, got ' . get_debug_type($value));
+        }
+        return $value;
+    }
+
+    private static function string(array $params, string $key, string $default): string
+    {
+        $value = $params[$key] ?? $default;
+        if (!is_string($value)) {
+            throw new \InvalidArgumentException(sprintf('http.handle params: %s must be a string, got %s', $key, get_debug_type($value)));
+        }
+        return $value;
+    }
+
+    private static function scalar(mixed $value, string $what): string
+    {
+        if (is_string($value) || is_int($value) || is_float($value)) {
+            return (string) $value;
+        }
+        throw new \InvalidArgumentException(sprintf('http.handle params: %s must be a string, got %s', $what, get_debug_type($value)));
+    }
+}

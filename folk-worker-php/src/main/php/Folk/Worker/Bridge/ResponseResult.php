@@ -1,0 +1,88 @@
+<?php
+
+declare(strict_types=1);
+
+namespace Folk\Worker\Bridge;
+
+/**
+ * Builds the `http.handle` result `{status, headers, body}` from a framework's response, with
+ * what PHP-FPM adds on its own: the headers PHP itself sent (a native session's cookie and
+ * cache limiter, overridden by the application's headers of the same name, as header() does),
+ * the default `Content-Type` (default_mimetype + default_charset) when the application set
+ * none, and default_charset appended to a `text/...` Content-Type without a charset (header()
+ * does that under PHP-FPM).
+ */
+final class ResponseResult
+{
+    /**
+     * @param list<array{0: string, 1: string}> $headers the application's header lines, in order
+     * @param list<array{0: string, 1: string}> $phpHeaders headers PHP or library code sent
+     *        with header() before the response (sessions)
+     * @param bool $appReplaces whether the framework sends its headers with header()'s replace
+     *        (PSR-7 emitters such as Slim's do; Symfony's Response::send() replaces only
+     *        Content-Type and adds the rest)
+     * @return array{status: int, headers: array<string, string|list<string>>, body: string}
+     */
+    public static function build(int $status, array $headers, string $body, array $phpHeaders = [], bool $appReplaces = true): array
+    {
+        $byName = [];
+        $names = [];
+        foreach ([$phpHeaders, $headers] as $layer => $lines) {
+            $replaced = [];
+            foreach ($lines as [$name, $value]) {
+                $key = strtolower($name);
+                // An application header replaces PHP's own of that name, except Set-Cookie.
+                if ($layer === 1 && $key !== 'set-cookie' && !isset($replaced[$key]) && ($appReplaces || $key === 'content-type')) {
+                    unset($byName[$key]);
+                    $replaced[$key] = true;
+                }
+                $names[$key] ??= $name;
+                $byName[$key][] = $key === 'content-type' && $layer === 1 ? self::withCharset($value) : $value;
+            }
+        }
+        if (!isset($byName['content-type']) && ($mime = (string) ini_get('default_mimetype')) !== '') {
+            $charset = (string) ini_get('default_charset');
+            $names['content-type'] = 'Content-Type';
+            $byName['content-type'] = [$charset !== '' && str_starts_with($mime, 'text/') ? $mime . '; charset=' . $charset : $mime];
+        }
+        $result = [];
+        foreach ($byName as $key => $values) {
+            $result[$names[$key]] = count($values) === 1 && $key !== 'set-cookie' ? $values[0] : $values;
+        }
+        if ($status < 200 || $status > 599) {
+            throw new \UnexpectedValueException('the application answered status ' . $status . ', outside 200..599');
+        }
+        return ['status' => $status, 'headers' => $result, 'body' => $body];
+    }
+
+    /** PHP's sapi_apply_default_charset(): "text/x" becomes "text/x;charset=<default_charset>". */
+    private static function withCharset(string $type): string
+    {
+        $charset = (string) ini_get('default_charset');
+        return $charset !== '' && str_starts_with($type, 'text/') && !str_contains($type, 'charset=')
+            ? $type . ';charset=' . $charset : $type;
+    }
+
+    /**
+     * Runs $produce with output buffering and returns its printed output (the body of a
+     * streamed response); buffers the application left open are closed too.
+     */
+    public static function capture(\Closure $produce): string
+    {
+        $level = ob_get_level();
+        ob_start();
+        try {
+            $produce();
+        } finally {
+            $output = '';
+            while (ob_get_level() > $level) {
+                $chunk = ob_get_clean();
+                if ($chunk === false) {
+                    break;
+                }
+                $output = $chunk . $output;
+            }
+        }
+        return $output;
+    }
+}

@@ -1,0 +1,87 @@
+<?php
+
+declare(strict_types=1);
+
+namespace Folk\Worker\Laravel;
+
+use Folk\Worker\Bridge\HeaderCapture;
+use Folk\Worker\Bridge\PhpRequest;
+use Folk\Worker\Bridge\RequestCycle;
+use Folk\Worker\Symfony\HttpKernelAdapter;
+use Folk\Worker\Worker;
+use Illuminate\Contracts\Foundation\Application;
+use Illuminate\Contracts\Http\Kernel;
+use Illuminate\Http\Request;
+use Illuminate\Http\UploadedFile;
+use Illuminate\Support\Facades\Facade;
+
+/**
+ * Serves a Laravel application on `http.handle`, the way public/index.php does under PHP-FPM
+ * but for many requests in one process:
+ *
+ *     $app = require __DIR__ . '/../bootstrap/app.php';   // the application, unchanged
+ *     (new KernelAdapter($app))->register(new Worker())->run();
+ *
+ * Per request: an Illuminate Request built like Request::capture() (uploads as UploadedFile
+ * instances that pass isValid() although PHP did not upload them itself), Kernel::handle(),
+ * the response as Response::send() emits it; after the response is sent, Kernel::terminate()
+ * and the per-request state reset a long-running Laravel needs: scoped instances, the
+ * resolved auth guards (the user of request 1 is not request 2's), the session store and its
+ * drivers, queued cookies, and the request facade. The application, its configuration and its
+ * singletons stay booted.
+ */
+final class KernelAdapter
+{
+    private readonly Kernel $kernel;
+
+    public function __construct(private readonly Application $app)
+    {
+        $this->kernel = $app->make(Kernel::class);
+        HeaderCapture::install(...HttpKernelAdapter::HEADER_NAMESPACES);
+    }
+
+    /** Registers `http.handle` on the worker and returns it. */
+    public function register(Worker $worker): Worker
+    {
+        return $worker->register('http.handle', new RequestCycle($worker, $this->handle(...), phpSessionHeaders: false, appReplaces: false));
+    }
+
+    /** @return array{0: int, 1: list<array{0: string, 1: string}>, 2: \Closure(): void, 3: \Closure(): void} */
+    private function handle(PhpRequest $php): array
+    {
+        Request::enableHttpMethodParameterOverride(); // as Request::capture() does
+        $request = Request::createFromBase(HttpKernelAdapter::request($php, UploadedFile::class));
+        $response = $this->kernel->handle($request);
+        $parts = HttpKernelAdapter::responseParts($response);
+        $parts[] = function () use ($request, $response): void {
+            try {
+                $this->kernel->terminate($request, $response);
+            } finally {
+                $this->reset();
+            }
+        };
+        return $parts;
+    }
+
+    private function reset(): void
+    {
+        $app = $this->app;
+        if (method_exists($app, 'forgetScopedInstances')) {
+            $app->forgetScopedInstances();
+        }
+        if ($app->resolved('auth')) {
+            $app->make('auth')->forgetGuards();
+        }
+        if ($app->resolved('session')) {
+            $app->make('session')->forgetDrivers();
+        }
+        $app->forgetInstance('session.store');
+        if ($app->resolved('cookie')) {
+            $app->make('cookie')->flushQueuedCookies();
+        }
+        $app->forgetInstance('request');
+        Facade::clearResolvedInstance('request');
+        Facade::clearResolvedInstance('session');
+        Facade::clearResolvedInstance('auth');
+    }
+}

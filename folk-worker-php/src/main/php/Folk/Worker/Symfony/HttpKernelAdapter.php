@@ -1,0 +1,136 @@
+<?php
+
+declare(strict_types=1);
+
+namespace Folk\Worker\Symfony;
+
+use Folk\Worker\Bridge\HeaderCapture;
+use Folk\Worker\Bridge\PhpRequest;
+use Folk\Worker\Bridge\RequestCycle;
+use Folk\Worker\Worker;
+use Symfony\Component\HttpFoundation\File\UploadedFile;
+use Symfony\Component\HttpFoundation\InputBag;
+use Symfony\Component\HttpFoundation\Request;
+use Symfony\Component\HttpFoundation\Response;
+use Symfony\Component\HttpKernel\HttpKernelInterface;
+use Symfony\Component\HttpKernel\TerminableInterface;
+
+/**
+ * Serves a Symfony HttpKernel (a Kernel, or an HttpKernel assembled from components) on
+ * `http.handle`:
+ *
+ *     (new HttpKernelAdapter($kernel))->register(new Worker())->run();
+ *
+ * or, unchanged front controller, through {@see Runtime} (`APP_RUNTIME`).
+ *
+ * Per request: a Request built like Request::createFromGlobals() under PHP-FPM (form fields,
+ * cookies, uploads as UploadedFile instances that pass isValid() and move() although PHP did
+ * not upload them itself), `handle()`, the response's headers and cookies as sent by
+ * Response::send() and its content printed by sendContent() (streamed responses buffered);
+ * after the response is sent: `terminate()` for a TerminableInterface kernel and `reset()`
+ * for a kernel that implements ResetInterface (a Symfony Kernel resets its services itself
+ * with its `services_resetter` at the next request). The session cookie is the one Symfony's
+ * SessionListener puts on the response, so PHP's own session headers are not added; the
+ * headers Symfony's session code sends with header() are kept ({@see HeaderCapture}).
+ */
+final class HttpKernelAdapter
+{
+    /** Symfony code that calls header() itself (session handlers, SessionUtils): see {@see HeaderCapture}. */
+    public const HEADER_NAMESPACES = [
+        'Symfony\\Component\\HttpFoundation\\Session',
+        'Symfony\\Component\\HttpFoundation\\Session\\Storage',
+        'Symfony\\Component\\HttpFoundation\\Session\\Storage\\Handler',
+    ];
+
+    /** @param class-string<UploadedFile> $uploadedFileClass the class of uploaded files */
+    public function __construct(
+        private readonly HttpKernelInterface $kernel,
+        private readonly string $uploadedFileClass = UploadedFile::class,
+    ) {
+        HeaderCapture::install(...self::HEADER_NAMESPACES);
+    }
+
+    /** Registers `http.handle` on the worker and returns it. */
+    public function register(Worker $worker): Worker
+    {
+        return $worker->register('http.handle', new RequestCycle($worker, $this->handle(...), phpSessionHeaders: false, appReplaces: false));
+    }
+
+    /**
+     * The Request Request::createFromGlobals() builds under PHP-FPM for this request.
+     *
+     * @param class-string<UploadedFile> $uploadedFileClass
+     */
+    public static function request(PhpRequest $php, string $uploadedFileClass = UploadedFile::class): Request
+    {
+        $request = new Request($php->get, $php->post, [], $php->cookies,
+            self::files($php->normalizedFiles(), $uploadedFileClass), $php->server, $php->body);
+        if (str_starts_with((string) $request->headers->get('CONTENT_TYPE', ''), 'application/x-www-form-urlencoded')
+            && in_array(strtoupper((string) $request->server->get('REQUEST_METHOD', 'GET')), ['PUT', 'DELETE', 'PATCH'], true)) {
+            parse_str($php->body, $data);
+            $request->request = new InputBag($data);
+        }
+        return $request;
+    }
+
+    /**
+     * Status, header lines and a body printer of a response, as Response::send() emits them.
+     *
+     * @return array{0: int, 1: list<array{0: string, 1: string}>, 2: \Closure(): void}
+     */
+    public static function responseParts(Response $response): array
+    {
+        $headers = [];
+        foreach ($response->headers->allPreserveCaseWithoutCookies() as $name => $values) {
+            foreach ($values as $value) {
+                $headers[] = [(string) $name, (string) $value];
+            }
+        }
+        foreach ($response->headers->getCookies() as $cookie) {
+            $headers[] = ['Set-Cookie', (string) $cookie];
+        }
+        return [$response->getStatusCode(), $headers, static function () use ($response): void {
+            $response->sendContent();
+        }];
+    }
+
+    /** @return array{0: int, 1: list<array{0: string, 1: string}>, 2: \Closure(): void, 3: \Closure(): void} */
+    private function handle(PhpRequest $php): array
+    {
+        $request = self::request($php, $this->uploadedFileClass);
+        $response = $this->kernel->handle($request);
+        $parts = self::responseParts($response);
+        $kernel = $this->kernel;
+        $parts[] = static function () use ($kernel, $request, $response): void {
+            try {
+                if ($kernel instanceof TerminableInterface) {
+                    $kernel->terminate($request, $response);
+                }
+            } finally {
+                if ($kernel instanceof \Symfony\Contracts\Service\ResetInterface) {
+                    $kernel->reset();
+                }
+            }
+        };
+        return $parts;
+    }
+
+    /** @param class-string<UploadedFile> $class */
+    private static function files(array $tree, string $class): array
+    {
+        $files = [];
+        foreach ($tree as $key => $node) {
+            if (!is_array($node)) {
+                $files[$key] = $node;
+            } elseif (!array_key_exists('tmp_name', $node) || is_array($node['tmp_name'])) {
+                $files[$key] = self::files($node, $class);
+            } elseif ($node['error'] === UPLOAD_ERR_NO_FILE) {
+                $files[$key] = null; // as FileBag does
+            } else {
+                // $test = true: PHP did not move these files in, so is_uploaded_file() would say no.
+                $files[$key] = new $class($node['tmp_name'], $node['name'], $node['type'] !== '' ? $node['type'] : null, $node['error'], true);
+            }
+        }
+        return $files;
+    }
+}

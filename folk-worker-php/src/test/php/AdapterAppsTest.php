@@ -1,0 +1,154 @@
+<?php
+
+/*
+ * The framework adapters end to end, against software nobody here wrote: a small application
+ * on each framework Debian packages (apps/slim: Slim 3 + nyholm/psr7 through the PSR-15
+ * adapter; apps/symfony: HttpKernel + Routing + HttpFoundation sessions through the Symfony
+ * Runtime; apps/laravel: Laravel 8 through the Kernel adapter) is served by nginx + PHP-FPM
+ * (fpm/serve.sh, the reference) and by a worker fed `http.handle` params as the gateway's
+ * contract says. For every request status, body and headers must be equal (Date, Server and
+ * the gateway-managed ones aside; session ids and cookie dates masked: they are random or
+ * time-dependent by design).
+ */
+
+declare(strict_types=1);
+
+namespace Folk\Worker\Tests;
+
+const APPS = __DIR__ . '/apps';
+
+/** The applications: directory, worker command, Debian packages they need, worker environment. */
+function adapterApps(): array
+{
+    return [
+        'slim' => ['packages' => ['php-slim' => '/usr/share/php/Slim/App.php', 'php-nyholm-psr7' => '/usr/share/php/Nyholm/Psr7/Factory/Psr17Factory.php'],
+            'worker' => APPS . '/slim/worker.php', 'env' => []],
+        'symfony' => ['packages' => ['php-symfony-http-kernel' => '/usr/share/php/Symfony/Component/HttpKernel/HttpKernel.php',
+            'php-symfony-routing' => '/usr/share/php/Symfony/Component/Routing/Router.php',
+            'php-symfony-runtime' => '/usr/share/php/Symfony/Component/Runtime/SymfonyRuntime.php'],
+            'worker' => APPS . '/symfony/public/index.php', 'env' => ['APP_RUNTIME' => 'Folk\\Worker\\Symfony\\Runtime'], 'prepend' => true],
+        'laravel' => ['packages' => ['php-laravel-framework' => '/usr/share/php/Illuminate/Foundation/Application.php'],
+            'worker' => APPS . '/laravel/worker.php', 'env' => []],
+    ];
+}
+
+/** Masks what is random or time-dependent by design: session ids, dates. */
+function maskVolatile(string $value): string
+{
+    $value = preg_replace('/\b(PHPSESSID|FOLKSESSID|laravel_session)=[^;\s"]+/', '$1=<session-id>', $value);
+    $value = preg_replace('/\b\w{3}, \d{2}[ -]\w{3}[ -]\d{4} \d{2}:\d{2}:\d{2} GMT\b/', '<date>', $value);
+    return preg_replace('/Max-Age=\d+/i', 'Max-Age=<n>', $value);
+}
+
+/** Runs $body with the app under PHP-FPM (its port) and in a worker; both are shared by the tests of an app. */
+function withApp(string $name, \Closure $body): void
+{
+    static $running = [];
+    $app = adapterApps()[$name];
+    if (($why = HttpCompare::missing($app['packages'] + ['php-fpm' => '/usr/sbin/php-fpm8.2', 'nginx' => '/usr/sbin/nginx'])) !== null) {
+        skip($why);
+    }
+    if (!isset($running[$name])) {
+        $dir = HttpCompare::tempDir("folk-$name-");
+        $port = HttpCompare::startFpm(APPS . "/$name", "$dir/fpm");
+        $master = HttpCompare::startWorker($app['worker'], "$dir/worker", $app['env'], ($app['prepend'] ?? false)
+            ? ['-d', 'auto_prepend_file=' . realpath(__DIR__ . '/../../main/php/autoload.php')] : []);
+        register_shutdown_function(static function () use ($master, $dir): void {
+            $master->close();
+            HttpCompare::stopFpm("$dir/fpm");
+            HttpCompare::removeTree($dir);
+        });
+        $running[$name] = [$port, $master, $dir];
+        assertSame(['pid' => $master->pid()], $master->ready(30.0));
+    }
+    [$port, $master, $dir] = $running[$name];
+    try {
+        $body($port, $master, $dir);
+    } catch (AssertionFailed $e) {
+        throw new AssertionFailed($e->getMessage() . "\nworker stderr:\n" . substr($master->stderr(), 0, 3000), 0, $e);
+    }
+}
+
+/** The Set-Cookie value of a session cookie (name=value), or null. */
+function sessionCookie(array $response): ?string
+{
+    foreach ($response['headers'] as [$name, $value]) {
+        if (strcasecmp($name, 'Set-Cookie') === 0 && preg_match('/^(PHPSESSID|FOLKSESSID|laravel_session)=[^;]+/', $value, $m) === 1) {
+            return $m[0];
+        }
+    }
+    return null;
+}
+
+foreach (array_keys(adapterApps()) as $appName) {
+    test("$appName: every request answers like PHP-FPM (HTML, JSON, form, upload, redirect, 404, 500)", function () use ($appName): void {
+        withApp($appName, function (int $port, TestMaster $worker, string $dir): void {
+            $tmp = "$dir/worker/tmp";
+            $same = static fn (string $method, string $uri, array $headers = [], string $body = ''): array
+                => HttpCompare::assertSameResponse($port, $worker, $method, $uri, $headers, $body, maskVolatile(...));
+
+            [, $ours] = $same('GET', '/');
+            assertSame(200, $ours['status']);
+            assertContains('Hello from', $ours['body']);
+            [, $ours] = $same('GET', '/json?x=1&y[]=2&y[]=3', [['Accept', 'application/json']]);
+            assertSame(['1'], array_values(array_slice(json_decode($ours['body'], true)['query'], 0, 1)));
+            [, $ours] = $same('POST', '/form', [['Content-Type', 'application/x-www-form-urlencoded'], ['Cookie', 'theme=dark; a.b=1']],
+                'name=Ada+Lovelace&tags[]=a&tags[]=b&nested[k]=v&utf=%E2%82%AC');
+            $form = json_decode($ours['body'], true);
+            assertSame('Ada Lovelace', $form['fields']['name']);
+            assertSame(['a', 'b'], $form['fields']['tags']);
+            $b = 'AppBoundary';
+            $upload = HttpCompare::multipart($b, [
+                ['title', 'holiday'], ['file', "first\x00file", 'one.bin', 'application/octet-stream'],
+                ['docs[]', 'doc a', 'a.txt', 'text/plain'], ['docs[]', 'doc b', 'b.txt', 'text/plain'],
+                ['big', str_repeat('x', 1024 * 1024 + 10), 'big.txt', 'text/plain'],
+            ]);
+            [, $ours] = $same('POST', '/upload', [['Content-Type', "multipart/form-data; boundary=$b"]], $upload);
+            $files = json_decode($ours['body'], true)['files'];
+            assertSame(sha1("first\x00file"), $files['file']['sha1']);
+            assertSame(UPLOAD_ERR_INI_SIZE, $files['big']['error']);
+            assertSame(sha1('doc b'), $files['docs'][1]['sha1']);
+            [, $ours] = $same('GET', '/redirect');
+            assertSame(302, $ours['status']);
+            [, $ours] = $same('GET', '/does-not-exist');
+            assertSame(404, $ours['status']);
+            [, $ours] = $same('GET', '/exception');
+            assertSame(500, $ours['status']);
+            assertTrue(!str_contains($ours['body'], 'this route always fails'), 'production error page without details');
+            // The upload temporary files are gone once the response is sent and the next request served.
+            $same('GET', '/');
+            assertSame([], array_values(array_diff(scandir($tmp), ['.', '..'])), 'upload temporary files removed');
+        });
+    });
+
+    test("$appName: a session survives two requests, like PHP-FPM, and does not leak into another client's", function () use ($appName): void {
+        withApp($appName, function (int $port, TestMaster $worker, string $dir) use ($appName): void {
+            $host = [['Host', HttpCompare::HOST]];
+            // The lines kernel.terminate / Kernel::terminate() logged for /session (only this test requests it).
+            $log = static fn (string $side): array => is_file("$dir/$side/app-state/terminated.log")
+                ? array_values(preg_grep('#^terminate /session$#', file("$dir/$side/app-state/terminated.log", FILE_IGNORE_NEW_LINES))) : [];
+            $fpm1 = HttpCompare::fpmRequest($port, 'GET', '/session', $host, '');
+            $ours1 = HttpCompare::workerRequest($worker, 'GET', '/session', $host, '');
+            assertSame(HttpCompare::comparable($fpm1, maskVolatile(...)), HttpCompare::comparable($ours1, maskVolatile(...)), 'first /session');
+            $fpmCookie = sessionCookie($fpm1);
+            $ourCookie = sessionCookie($ours1);
+            assertTrue($fpmCookie !== null && $ourCookie !== null, 'both set a session cookie: ' . show([$fpm1['headers'], $ours1['headers']]));
+            $fpm2 = HttpCompare::fpmRequest($port, 'GET', '/session', [...$host, ['Cookie', $fpmCookie]], '');
+            $ours2 = HttpCompare::workerRequest($worker, 'GET', '/session', [...$host, ['Cookie', $ourCookie]], '');
+            assertSame(HttpCompare::comparable($fpm2, maskVolatile(...)), HttpCompare::comparable($ours2, maskVolatile(...)), 'second /session');
+            assertSame(2, json_decode($ours2['body'], true)['count'], 'the session counted the first request');
+            // Another client, then the first again: each sees only its own session.
+            $other = HttpCompare::workerRequest($worker, 'GET', '/session', $host, '');
+            assertSame(1, json_decode($other['body'], true)['count'], 'a new client starts a new session');
+            assertTrue(sessionCookie($other) !== $ourCookie, 'a new client gets a new session id');
+            $ours3 = HttpCompare::workerRequest($worker, 'GET', '/session', [...$host, ['Cookie', $ourCookie]], '');
+            assertSame(3, json_decode($ours3['body'], true)['count'], 'the first client continues its session');
+            if ($appName !== 'slim') { // Slim 3 has no terminate step
+                // terminate() ran for every request, on both sides, once the response was sent.
+                waitUntil(static fn (): bool => count($log('worker')) >= 4 && count($log('fpm')) >= 2, 10.0, 'terminate() logged');
+                assertSame(4, count($log('worker')), 'one terminate() per request in the worker');
+                assertSame(2, count($log('fpm')), 'one terminate() per request under PHP-FPM');
+            }
+        });
+    });
+}

@@ -1,0 +1,145 @@
+<?php
+
+/*
+ * The adapters in process, through Worker::call() (no PHP-FPM): what the comparisons with
+ * PHP-FPM do not exercise (streamed responses, PSR-7 request details, bad params, bad status,
+ * the superglobals restored after a request).
+ */
+
+declare(strict_types=1);
+
+namespace Folk\Worker\Tests;
+
+use Folk\Worker\Psr\Psr15Adapter;
+use Folk\Worker\Symfony\HttpKernelAdapter;
+use Folk\Worker\Worker;
+
+function requireFrameworks(array $packages, bool $needsExtensions = true): void
+{
+    if (($why = HttpCompare::missing($packages, $needsExtensions)) !== null) {
+        skip($why);
+    }
+}
+
+function quietAdapterWorker(): Worker
+{
+    return new Worker(log: static function (string $line): void {
+    });
+}
+
+test('symfony: a StreamedResponse is buffered into the body; the kernel is terminated after the call', function (): void {
+    requireFrameworks(['php-symfony-http-kernel' => '/usr/share/php/Symfony/Component/HttpKernel/HttpKernel.php']);
+    require_once 'Symfony/Component/HttpKernel/autoload.php';
+    $kernel = new class() implements \Symfony\Component\HttpKernel\HttpKernelInterface, \Symfony\Component\HttpKernel\TerminableInterface {
+        public array $terminated = [];
+
+        public function handle(\Symfony\Component\HttpFoundation\Request $request, int $type = self::MAIN_REQUEST, bool $catch = true): \Symfony\Component\HttpFoundation\Response
+        {
+            return new \Symfony\Component\HttpFoundation\StreamedResponse(static function () use ($request): void {
+                echo 'chunk 1 ';
+                flush();
+                echo 'chunk 2 for ', $request->getPathInfo(), ' ', $request->query->get('q');
+            }, 202, ['Content-Type' => 'text/plain', 'X-Many' => ['a', 'b']]);
+        }
+
+        public function terminate(\Symfony\Component\HttpFoundation\Request $request, \Symfony\Component\HttpFoundation\Response $response): void
+        {
+            $this->terminated[] = $request->getPathInfo();
+        }
+    };
+    $worker = (new HttpKernelAdapter($kernel))->register(quietAdapterWorker());
+    [$error, $result] = $worker->call('http.handle', HttpCompare::params('GET', '/stream?q=x', [['Host', 'h']], ''));
+    assertSame(null, $error);
+    assertSame(202, $result['status']);
+    assertSame('chunk 1 chunk 2 for /stream x', $result['body']);
+    assertSame(['a', 'b'], $result['headers']['X-Many']);
+    assertSame('text/plain;charset=UTF-8', $result['headers']['Content-Type'], 'default_charset appended as header() does');
+    assertSame(['/stream'], $kernel->terminated);
+});
+
+test('psr-15: the server request carries headers in order, query, cookies, parsed form body, uploaded files, body stream', function (): void {
+    requireFrameworks(['php-nyholm-psr7' => '/usr/share/php/Nyholm/Psr7/Factory/Psr17Factory.php'], needsExtensions: false);
+    require_once 'Nyholm/Psr7/autoload.php';
+    $seen = null;
+    $handler = static function (\Psr\Http\Message\ServerRequestInterface $request) use (&$seen): \Psr\Http\Message\ResponseInterface {
+        $seen = $request;
+        return (new \Nyholm\Psr7\Response(201, ['Set-Cookie' => ['a=1', 'b=2'], 'Content-Type' => 'application/json']))
+            ->withBody(\Nyholm\Psr7\Stream::create('{"ok":true}'));
+    };
+    $worker = (new Psr15Adapter($handler))->register(quietAdapterWorker());
+    $b = 'B';
+    $body = HttpCompare::multipart($b, [['f[x]', 'v'], ['up[]', 'file one', 'one.txt', 'text/plain'], ['up[]', 'file two', 'two.txt', 'text/plain']]);
+    [$error, $result] = $worker->call('http.handle', HttpCompare::params('POST', '/p/a%20th?x=1&y[]=2', [
+        ['Host', 'example.test:8080'], ['X-Multi', 'one'], ['X-Multi', 'two'], ['Cookie', 'c=d'],
+        ['Content-Type', "multipart/form-data; boundary=$b"],
+    ], $body));
+    assertSame(null, $error);
+    assertSame(['status' => 201, 'headers' => ['Set-Cookie' => ['a=1', 'b=2'], 'Content-Type' => 'application/json'], 'body' => '{"ok":true}'], $result);
+    assertSame('http://example.test:8080/p/a%20th?x=1&y%5B%5D=2', (string) $seen->getUri(), 'as nyholm/psr7 normalises it');
+    assertSame('/p/a%20th?x=1&y[]=2', $seen->getServerParams()['REQUEST_URI'], 'the raw request-target');
+    assertSame(['one', 'two'], $seen->getHeader('X-Multi'));
+    assertSame(['x' => '1', 'y' => ['2']], $seen->getQueryParams());
+    assertSame(['c' => 'd'], $seen->getCookieParams());
+    assertSame(['f' => ['x' => 'v']], $seen->getParsedBody());
+    $files = $seen->getUploadedFiles()['up'];
+    assertSame(['one.txt', 'two.txt'], [$files[0]->getClientFilename(), $files[1]->getClientFilename()]);
+    assertSame(['text/plain', 8], [$files[1]->getClientMediaType(), $files[1]->getSize()]);
+    assertSame('1.1', $seen->getProtocolVersion());
+
+    [$error] = $worker->call('http.handle', HttpCompare::params('PUT', '/j', [['Content-Type', 'application/json']], '{"a":1}'));
+    assertSame(null, $error);
+    assertSame(null, $seen->getParsedBody(), 'only form POST bodies are parsed');
+    assertSame('{"a":1}', (string) $seen->getBody());
+    assertSame(null, $seen->getUploadedFiles()['up'] ?? null, 'nothing of the previous request');
+});
+
+test('adapters: bad params and a bad status are errors; the superglobals are restored after every request', function (): void {
+    requireFrameworks(['php-nyholm-psr7' => '/usr/share/php/Nyholm/Psr7/Factory/Psr17Factory.php'], needsExtensions: false);
+    require_once 'Nyholm/Psr7/autoload.php';
+    $status = 200;
+    $worker = (new Psr15Adapter(static function () use (&$status): \Psr\Http\Message\ResponseInterface {
+        return new \Nyholm\Psr7\Response($status, [], 'q=' . ($_GET['q'] ?? '-'));
+    }))->register(quietAdapterWorker());
+    $getBefore = $_GET;
+    [$error, $result] = $worker->call('http.handle', HttpCompare::params('GET', '/?q=seen', [], ''));
+    assertSame([null, 'q=seen'], [$error, $result['body']], 'the application sees $_GET');
+    assertSame($getBefore, $_GET, '$_GET restored');
+    [$error] = $worker->call('http.handle', ['method' => 'GET', 'uri' => '/', 'header_list' => [['X-Bad', ['not', 'a string']]]]);
+    assertSame(Worker::HANDLER_ERROR, $error['code']);
+    assertContains('header value must be a string', $error['message']);
+    [$error] = $worker->call('http.handle', ['method' => 'GET', 'uri' => '/', 'server' => 'not a map']);
+    assertSame(Worker::HANDLER_ERROR, $error['code']);
+    $status = 101;
+    [$error] = $worker->call('http.handle', HttpCompare::params('GET', '/', [], ''));
+    assertContains('outside 200..599', $error['message']);
+});
+
+test('symfony: a mount prefix (SCRIPT_NAME "/app") is the base URL, as under a PHP-FPM front controller', function (): void {
+    requireFrameworks(['php-symfony-http-kernel' => '/usr/share/php/Symfony/Component/HttpKernel/HttpKernel.php']);
+    require_once 'Symfony/Component/HttpKernel/autoload.php';
+    $kernel = new class() implements \Symfony\Component\HttpKernel\HttpKernelInterface {
+        public function handle(\Symfony\Component\HttpFoundation\Request $request, int $type = self::MAIN_REQUEST, bool $catch = true): \Symfony\Component\HttpFoundation\Response
+        {
+            return new \Symfony\Component\HttpFoundation\JsonResponse([$request->getBaseUrl(), $request->getPathInfo(),
+                $request->server->get('SCRIPT_NAME'), $request->getUri()]);
+        }
+    };
+    $worker = (new HttpKernelAdapter($kernel))->register(quietAdapterWorker());
+    $cases = [
+        // [SCRIPT_NAME, SCRIPT_FILENAME, uri] => [base URL, path info, SCRIPT_NAME as FPM has it]
+        [['/app', '', '/app/json?x=1'], ['/app', '/json', '/app/index.php']],
+        [['/app', '/srv/app/public/front.php', '/app/json'], ['/app', '/json', '/app/front.php']],
+        [['', '', '/json'], ['', '/json', '/index.php']],
+        [['', '', '/'], ['', '/', '/index.php']],
+    ];
+    foreach ($cases as [[$scriptName, $scriptFilename, $uri], [$base, $path, $seenScript]]) {
+        $prefixLength = strlen($scriptName);
+        [$error, $result] = $worker->call('http.handle', HttpCompare::params('GET', $uri, [['Host', 'h']], '', [
+            'SCRIPT_NAME' => $scriptName, 'SCRIPT_FILENAME' => $scriptFilename,
+            'PATH_INFO' => substr(strtok($uri, '?'), $prefixLength),
+        ]));
+        assertSame(null, $error);
+        [$seenBase, $seenPath, $seenName] = json_decode($result['body'], true);
+        assertSame([$base, $path, $seenScript], [$seenBase, $seenPath, $seenName], "SCRIPT_NAME '$scriptName', uri $uri");
+    }
+});

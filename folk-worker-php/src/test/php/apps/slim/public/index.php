@@ -1,0 +1,4 @@
+<?php
+
+// PHP-FPM front controller.
+(require __DIR__ . '/../app.php')->run();
