@@ -88,8 +88,8 @@ class ChaosHttpTest {
             Thread.sleep(200); // the chaos schedule, not synchronisation
         }
         long lastKill = System.nanoTime();
-        Procs.await(Duration.ofSeconds(1), "all 4 workers ready within 1 s of the last kill",
-                () -> php.readyCount() == 4);
+        // At least 4: a worker due to recycle (max-jobs) serves beside its replacement for a moment.
+        Procs.await(Duration.ofSeconds(20), "all 4 workers ready again", () -> php.readyCount() >= 4);
         long healedMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - lastKill);
         running.set(false);
         for (Future<?> f : loops) {
@@ -97,11 +97,14 @@ class ChaosHttpTest {
         }
         clients.shutdown();
 
-        System.out.printf("CHAOS_HTTP kills=%d statuses=%s slowest_ms=%d healed_ms=%d exits=%s%n", kills, statuses,
-                TimeUnit.NANOSECONDS.toMillis(slowestNanos.get()), healedMs, php.snapshot().exits());
+        System.out.printf("CHAOS_HTTP kills=%d statuses=%s slowest_ms=%d healed_ms=%d exits=%s boot_failures=%d%n",
+                kills, statuses, TimeUnit.NANOSECONDS.toMillis(slowestNanos.get()), healedMs, php.snapshot().exits(),
+                php.snapshot().bootFailures());
+        assertThat(healedMs).as("ms until the pool was full again after the last kill").isLessThan(1000);
         assertThat(kills).as("kills delivered").isGreaterThan((int) (CHAOS.toSeconds() * 10 / 3));
         assertThat(statuses).as("no request found the pool empty").doesNotContainKey(503);
-        assertThat(statuses.keySet()).as("only answers and the in-flight victims' 502").containsOnly(200, 502);
+        assertThat(statuses.keySet()).as("only answers and the in-flight victims' 502").isSubsetOf(200, 502);
+        assertThat(php.snapshot().bootFailures()).as("a kill while booting is a crash, not a boot failure").isZero();
         assertThat(statuses.get(200).sum()).as("most requests answered").isGreaterThan(
                 statuses.getOrDefault(502, new LongAdder()).sum() * 10);
         assertThat(TimeUnit.NANOSECONDS.toMillis(slowestNanos.get())).as("slowest response (ms)").isLessThan(2000);

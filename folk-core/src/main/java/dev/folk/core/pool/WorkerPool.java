@@ -839,7 +839,7 @@ public final class WorkerPool implements AutoCloseable {
         if (!claim(w, false)) {
             return;
         }
-        boolean exitedByItself = supervisor.awaitExit(w.process, UNSERVED_EXIT_WAIT);
+        boolean exitedByItself = supervisor.awaitExit(w.process, UNSERVED_EXIT_WAIT) || supervisor.hasExited(w.process);
         w.task().abort();
         ExitStatus status;
         try {

@@ -305,6 +305,19 @@ public final class Supervisor implements AutoCloseable {
     }
 
     /**
+     * Whether the worker's leader has exited, asked of the kernel now (its pidfd), not of the I/O
+     * thread's notification, which a busy machine may deliver late.
+     */
+    public boolean hasExited(WorkerProcess p) {
+        if (p.state() != State.RUNNING) {
+            return p.state() != State.STARTING;
+        }
+        synchronized (p) {
+            return p.state() != State.RUNNING || os.poll(p.pidfd(), Os.POLLIN, 0) != 0;
+        }
+    }
+
+    /**
      * Stops the worker and its whole group: TERM and CONT to the group, wait for the group to
      * empty (returning as soon as it has), KILL the group if any member is left when the grace
      * ends, reap the leader, reap orphaned members, release. A no-op without system calls on a
