@@ -238,6 +238,10 @@ public final class Supervisor implements AutoCloseable {
         int pidfd;
         try {
             pidfd = os.pidfdOpen(pid);
+            if (pidfd < 0) {
+                // The kernel has no pidfd_open (before Linux 5.3): we could never see this worker exit.
+                throw new OsException("pidfd_open(" + pid + ")", 38); // ENOSYS
+            }
         } catch (OsException e) {
             // Cannot watch it: end it at once (it is still our unreaped child, so the group is safe).
             os.kill(-pid, Os.SIGKILL);
