@@ -52,8 +52,9 @@ final class TestMaster
      * @param int                  $channels  2: both channels; 1: only the task channel (fd 4 closed); 0: neither
      * @param string|null          $fd3File   open this file at fd 3 instead (with $channels = 0)
      * @param array<string,string> $env       extra environment
+     * @param list<string>         $phpArgs   extra PHP options before the script, e.g. ['-d', 'default_socket_timeout=1']
      */
-    public static function start(string $script, bool $ownGroup = false, int $channels = 2, ?string $fd3File = null, array $env = []): self
+    public static function start(string $script, bool $ownGroup = false, int $channels = 2, ?string $fd3File = null, array $env = [], array $phpArgs = []): self
     {
         $out = tempnam(sys_get_temp_dir(), 'folk-out-');
         $err = tempnam(sys_get_temp_dir(), 'folk-err-');
@@ -79,7 +80,7 @@ final class TestMaster
             }
             $command[] = 'setsid';
         }
-        array_push($command, PHP_BINARY, ...self::phpArgs());
+        array_push($command, PHP_BINARY, ...self::phpArgs(), ...$phpArgs);
         $command[] = $script;
         $environment = getenv() + ['FOLK_RUNTIME' => 'pipe', 'FOLK_TASK_FD' => '3', 'FOLK_CONTROL_FD' => '4'];
         $process = proc_open($command, $descriptors, $pipes, null, $env + $environment);
@@ -128,18 +129,18 @@ final class TestMaster
         return $result;
     }
 
-    /** Sends one frame, optionally split into chunks written with a pause in between. */
-    public function send(string $payload, int $chunks = 1): void
+    /** Sends one frame, optionally split into chunks written with a pause (microseconds) in between. */
+    public function send(string $payload, int $chunks = 1, int $pauseMicros = 20000): void
     {
-        $this->sendRaw(pack('N', strlen($payload)) . $payload, $chunks);
+        $this->sendRaw(pack('N', strlen($payload)) . $payload, $chunks, $pauseMicros);
     }
 
-    public function sendRaw(string $bytes, int $chunks = 1): void
+    public function sendRaw(string $bytes, int $chunks = 1, int $pauseMicros = 20000): void
     {
         $size = max(1, (int) ceil(strlen($bytes) / $chunks));
         foreach (str_split($bytes, $size) as $i => $chunk) {
             if ($i > 0) {
-                usleep(20000);
+                usleep($pauseMicros);
             }
             $this->writeAll($chunk);
         }
