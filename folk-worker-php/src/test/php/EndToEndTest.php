@@ -170,6 +170,24 @@ test('output of other handlers goes to stdout without disturbing the protocol', 
     });
 });
 
+test('an idle worker outlives default_socket_timeout, also in the middle of a frame', function (): void {
+    $m = TestMaster::start(TEST_WORKER, phpArgs: ['-d', 'default_socket_timeout=1']);
+    try {
+        $m->ready();
+        // The scenario, not synchronisation: idle for three times the socket timeout.
+        usleep(3_000_000);
+        assertTrue($m->running(), 'the idle worker still runs; stderr: ' . $m->stderr());
+        assertSame([null, 'after idling'], $m->call('echo', 'after idling'));
+        // A frame whose second half comes after more than the timeout: read whole, not cut.
+        $codec = MessagePack::codec();
+        $m->send($codec->pack([0, 7, 'echo', str_repeat('slow', 100)]), chunks: 2, pauseMicros: 1_500_000);
+        assertSame([1, 7, null, str_repeat('slow', 100)], $m->receive());
+        assertSame('', trim($m->stderr()), 'nothing logged');
+    } finally {
+        $m->close();
+    }
+});
+
 test('closing the task channel makes the worker exit 0', function (): void {
     withWorker(function (TestMaster $m): void {
         $m->ready();

@@ -52,7 +52,7 @@ final class TestMaster
      * @param int                  $channels  2: both channels; 1: only the task channel (fd 4 closed); 0: neither
      * @param string|null          $fd3File   open this file at fd 3 instead (with $channels = 0)
      * @param array<string,string> $env       extra environment
-     * @param list<string>         $phpArgs   extra arguments for php before the script (-d ...)
+     * @param list<string>         $phpArgs   extra PHP options before the script, e.g. ['-d', 'default_socket_timeout=1']
      */
     public static function start(string $script, bool $ownGroup = false, int $channels = 2, ?string $fd3File = null, array $env = [], array $phpArgs = []): self
     {
@@ -129,18 +129,18 @@ final class TestMaster
         return $result;
     }
 
-    /** Sends one frame, optionally split into chunks written with a pause in between. */
-    public function send(string $payload, int $chunks = 1): void
+    /** Sends one frame, optionally split into chunks written with a pause (microseconds) in between. */
+    public function send(string $payload, int $chunks = 1, int $pauseMicros = 20000): void
     {
-        $this->sendRaw(pack('N', strlen($payload)) . $payload, $chunks);
+        $this->sendRaw(pack('N', strlen($payload)) . $payload, $chunks, $pauseMicros);
     }
 
-    public function sendRaw(string $bytes, int $chunks = 1): void
+    public function sendRaw(string $bytes, int $chunks = 1, int $pauseMicros = 20000): void
     {
         $size = max(1, (int) ceil(strlen($bytes) / $chunks));
         foreach (str_split($bytes, $size) as $i => $chunk) {
             if ($i > 0) {
-                usleep(20000);
+                usleep($pauseMicros);
             }
             $this->writeAll($chunk);
         }

@@ -78,6 +78,10 @@ final class FrameChannel
         $channels = [];
         foreach ($opened as $fd => $stream) {
             stream_set_blocking($stream, true);
+            // php://fd/N of a socket is a socket stream, whose reads give up after
+            // default_socket_timeout (60 s). An idle worker waits for its next task as long as it
+            // takes (the master's end of stream is what ends it): -1 is PHP's "no timeout".
+            stream_set_timeout($stream, -1);
             $channels[] = new self($stream, sprintf('%s (fd %d)', $roles[$fd], $fd));
         }
         return [$channels[0], $channels[1]];
@@ -168,13 +172,21 @@ final class FrameChannel
         }
     }
 
-    /** Reads up to $n bytes, fewer only at end of stream. */
+    /**
+     * Reads up to $n bytes, fewer only at end of stream.
+     *
+     * A read that timed out (a socket stream with a finite timeout, e.g. one given to the
+     * constructor) is no end of stream: keep waiting, keeping what was read of the frame so far.
+     */
     private function readExactly(int $n): string
     {
         $buf = '';
         while (($missing = $n - strlen($buf)) > 0) {
             $chunk = @fread($this->stream, $missing);
             if ($chunk === false || $chunk === '') {
+                if (stream_get_meta_data($this->stream)['timed_out']) {
+                    continue; // nothing arrived within the stream's timeout: the peer is just quiet
+                }
                 if ($chunk === false || feof($this->stream)) {
                     break; // EOF, or an error such as ECONNRESET: the peer is gone either way
                 }

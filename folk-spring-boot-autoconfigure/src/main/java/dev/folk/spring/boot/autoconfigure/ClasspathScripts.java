@@ -4,14 +4,10 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.nio.file.SimpleFileVisitor;
 import java.nio.file.StandardCopyOption;
-import java.nio.file.attribute.BasicFileAttributes;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
@@ -33,6 +29,8 @@ import org.springframework.core.io.support.PathMatchingResourcePatternResolver;
  *       extracted too; workers find its autoloader in {@code FOLK_WORKER_PHP}.</li>
  * </ul>
  * Everything goes into one private (0700) temporary directory, removed when the context closes.
+ * A run that ends without closing it (killed, crashed) leaves it behind: creating the next one
+ * removes such leftovers once their run is certainly gone ({@link ScriptFolders}).
  */
 public class ClasspathScripts implements DisposableBean {
 
@@ -45,6 +43,7 @@ public class ClasspathScripts implements DisposableBean {
     private static final String LIBRARY_ROOT = "META-INF/folk/php/";
 
     private final ClassLoader classLoader;
+    private final Path temporaryDirectory;
     private final PathMatchingResourcePatternResolver resolver;
     private final Set<String> extractedDirectories = new HashSet<>();
     private Path root;
@@ -52,7 +51,13 @@ public class ClasspathScripts implements DisposableBean {
     private boolean libraryLooked;
 
     public ClasspathScripts(ClassLoader classLoader) {
+        this(classLoader, Path.of(System.getProperty("java.io.tmpdir")));
+    }
+
+    /** Extracts into a new folder under {@code temporaryDirectory}, sweeping what ended runs left there. */
+    public ClasspathScripts(ClassLoader classLoader, Path temporaryDirectory) {
         this.classLoader = classLoader;
+        this.temporaryDirectory = temporaryDirectory;
         this.resolver = new PathMatchingResourcePatternResolver(classLoader);
     }
 
@@ -170,11 +175,11 @@ public class ClasspathScripts implements DisposableBean {
     private Path root() {
         if (root == null) {
             try {
-                root = Files.createTempDirectory("folk-scripts-",
-                        PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+                root = ScriptFolders.create(temporaryDirectory);
             } catch (IOException e) {
-                throw new UncheckedIOException("Cannot create a directory for worker scripts", e);
+                throw new UncheckedIOException("Cannot create a directory for worker scripts in " + temporaryDirectory, e);
             }
+            ScriptFolders.sweep(temporaryDirectory, root);
         }
         return root;
     }
@@ -198,19 +203,7 @@ public class ClasspathScripts implements DisposableBean {
             return;
         }
         try {
-            Files.walkFileTree(root, new SimpleFileVisitor<>() {
-                @Override
-                public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
-                    Files.delete(file);
-                    return FileVisitResult.CONTINUE;
-                }
-
-                @Override
-                public FileVisitResult postVisitDirectory(Path dir, IOException e) throws IOException {
-                    Files.delete(dir);
-                    return FileVisitResult.CONTINUE;
-                }
-            });
+            ScriptFolders.delete(root);
         } catch (IOException e) {
             log.warn("Cannot remove extracted worker scripts in {}: {}", root, e.toString());
         }

@@ -10,9 +10,12 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.jar.JarEntry;
 import java.util.jar.JarOutputStream;
 
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -21,6 +24,17 @@ class ClasspathScriptsTest {
 
     @TempDir
     Path tmp;
+
+    /** Processes a test started; ended after it. */
+    private final List<Process> processes = new ArrayList<>();
+
+    @AfterEach
+    void endProcesses() throws Exception {
+        for (Process p : processes) {
+            p.destroyForcibly();
+            p.waitFor();
+        }
+    }
 
     private Path tree() throws Exception {
         Path classes = tmp.resolve("classes");
@@ -90,5 +104,119 @@ class ClasspathScriptsTest {
         assertThat(scripts.environment()).containsEntry(ClasspathScripts.WORKER_LIBRARY_ENV, autoload.toString());
         scripts.destroy();
         assertThat(autoload).doesNotExist();
+    }
+
+    @Test
+    void leftoversOfEndedRunsAreRemovedAtTheNextStartWithoutFollowingTheirLinks() throws Exception {
+        Path parent = Files.createDirectory(tmp.resolve("temp"));
+        Path precious = Files.writeString(tmp.resolve("precious.txt"), "keep me");
+        Path preciousDir = Files.createDirectory(tmp.resolve("precious-dir"));
+        Files.writeString(preciousDir.resolve("inside.txt"), "keep me too");
+
+        Process ended = sleeper();
+        long endedPid = ended.pid();
+        long endedStart = startTime(endedPid);
+        ended.destroy();
+        ended.waitFor();
+        Path crashed = leftover(parent, folderName(pidNamespace(), endedPid, endedStart, 1));
+        Files.createSymbolicLink(crashed.resolve("link-to-file"), precious);
+        Files.createSymbolicLink(crashed.resolve("php/link-to-dir"), preciousDir);
+        // The pid now belongs to another process: its start time tells them apart.
+        Process other = sleeper();
+        Path recycled = leftover(parent, folderName(pidNamespace(), other.pid(), startTime(other.pid()) + 1, 2));
+
+        ClasspathScripts scripts = new ClasspathScripts(getClass().getClassLoader(), parent);
+        Path autoload = scripts.workerLibrary();
+
+        assertThat(autoload).exists();
+        assertThat(crashed).doesNotExist();
+        assertThat(recycled).doesNotExist();
+        assertThat(precious).hasContent("keep me");
+        assertThat(preciousDir.resolve("inside.txt")).hasContent("keep me too");
+        try (var left = Files.list(parent)) {
+            assertThat(left.toList()).as("only the new run's folder").containsExactly(scripts.directory());
+        }
+        scripts.destroy();
+    }
+
+    @Test
+    void foldersOfLiveRunsAndFoldersThatAreNotOursAreKept() throws Exception {
+        Path parent = Files.createDirectory(tmp.resolve("temp"));
+        long ns = pidNamespace();
+        Process ended = sleeper();
+        long endedPid = ended.pid();
+        long endedStart = startTime(endedPid);
+        ended.destroy();
+        ended.waitFor();
+
+        List<Path> kept = new ArrayList<>();
+        Process running = sleeper();
+        kept.add(leftover(parent, folderName(ns, running.pid(), startTime(running.pid()), 1))); // another app, running
+        long self = ProcessHandle.current().pid();
+        kept.add(leftover(parent, folderName(ns, self, startTime(self), 1))); // another context of this JVM
+        kept.add(leftover(parent, folderName(ns + 1, endedPid, endedStart, 2))); // another pid namespace
+        Path open = leftover(parent, folderName(ns, endedPid, endedStart, 3));
+        Files.setPosixFilePermissions(open, PosixFilePermissions.fromString("rwxr-xr-x"));
+        kept.add(open); // not private
+        Path target = leftover(tmp, "target");
+        kept.add(Files.createSymbolicLink(parent.resolve(folderName(ns, endedPid, endedStart, 4)), target)); // a link, not a folder
+        kept.add(Files.writeString(parent.resolve(folderName(ns, endedPid, endedStart, 5)), "a file"));
+        kept.add(leftover(parent, "folk-scripts-1234567890")); // an older version's: the owner is unknown
+        Path inUse = leftover(parent, folderName(ns, endedPid, endedStart, 6));
+        kept.add(inUse); // a worker of the ended run is still busy
+        ProcessBuilder worker = new ProcessBuilder("sleep", "60");
+        worker.environment().put(ClasspathScripts.WORKER_LIBRARY_ENV, inUse.resolve("folk-worker-php/autoload.php").toString());
+        processes.add(worker.start());
+        boolean root = "0".equals(String.valueOf(Files.getAttribute(tmp, "unix:uid")));
+        if (root) { // another user's (only root can give a folder away)
+            Path foreign = leftover(parent, folderName(ns, endedPid, endedStart, 7));
+            Files.setAttribute(foreign, "unix:uid", 65534);
+            kept.add(foreign);
+        }
+        Path removed = leftover(parent, folderName(ns, endedPid, endedStart, 1));
+
+        ClasspathScripts scripts = new ClasspathScripts(getClass().getClassLoader(), parent);
+        scripts.workerLibrary();
+
+        assertThat(removed).as("the control case: ended, private, ours").doesNotExist();
+        for (Path p : kept) {
+            assertThat(p).as("kept: %s", p.getFileName()).exists();
+        }
+        assertThat(target.resolve("php/app.php")).exists();
+        assertThat(scripts.directory()).exists();
+        scripts.destroy();
+        assertThat(scripts.directory()).doesNotExist();
+        assertThat(running.isAlive()).isTrue();
+    }
+
+    /** A 0700 folder with a script in it, as a run leaves it. */
+    private static Path leftover(Path parent, String name) throws Exception {
+        Path dir = Files.createDirectory(parent.resolve(name),
+                PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+        Files.createDirectories(dir.resolve("php"));
+        Files.writeString(dir.resolve("php/app.php"), "<?php // app");
+        return dir;
+    }
+
+    /** The name a run (pid, start time, pid namespace) gives its folder; {@code random} tells several apart. */
+    private static String folderName(long pidNamespace, long pid, long startTime, int random) {
+        return "folk-scripts-" + pidNamespace + "-" + pid + "-" + startTime + "-" + random;
+    }
+
+    private Process sleeper() throws Exception {
+        Process p = new ProcessBuilder("sleep", "60").start();
+        processes.add(p);
+        return p;
+    }
+
+    /** Field 22 of /proc/<pid>/stat: the start time in clock ticks after boot. */
+    private static long startTime(long pid) throws Exception {
+        String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
+        return Long.parseLong(stat.substring(stat.lastIndexOf(')') + 2).split(" ")[19]);
+    }
+
+    private static long pidNamespace() throws Exception {
+        String link = Files.readSymbolicLink(Path.of("/proc/self/ns/pid")).toString(); // pid:[4026531836]
+        return Long.parseLong(link.substring(link.indexOf('[') + 1, link.indexOf(']')));
     }
 }
