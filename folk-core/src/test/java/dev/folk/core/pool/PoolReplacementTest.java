@@ -201,6 +201,7 @@ class PoolReplacementTest {
                     .hasMessageContaining("worker " + pid).hasMessageContaining("memory limit of 128 MiB")
                     .hasMessageContaining("'grow'");
             long tookMillis = (System.nanoTime() - t0) / 1_000_000;
+            System.out.printf("MEMORY_LIMIT limit_mib=128 call_failed_after_ms=%d%n", tookMillis);
             assertThat(tookMillis).as("stopped long before the 60 s exec timeout").isLessThan(20_000);
             Procs.await(Duration.ofSeconds(10), "replaced", () -> pool.readyCount() == 1
                     && !PoolTesting.pids(pool).contains(pid));
@@ -224,6 +225,8 @@ class PoolReplacementTest {
         try {
             long t0 = System.nanoTime();
             assertThat(pool.awaitReady(4, Duration.ofSeconds(20))).isFalse();
+            System.out.printf("FAIL_FAST gave_up_after_ms=%d boot_failures=%d%n", (System.nanoTime() - t0) / 1_000_000,
+                    pool.snapshot().bootFailures());
             assertThat((System.nanoTime() - t0) / 1_000_000).as("far less than the boot timeout").isLessThan(10_000);
             BootFailure f = pool.lastBootFailure();
             assertThat(f.message()).contains("pool 'parse-error'").contains("before control.ready");
@@ -239,8 +242,10 @@ class PoolReplacementTest {
         WorkerPool pool = WorkerPool.start(PoolConfig.builder("big", PhpWorkers.testWorker(Workers.newTag()).build())
                 .size(200).build(), supervisor);
         try {
+            long t0 = System.nanoTime();
             assertThat(pool.awaitReady(200, pool.config().bootTimeout())).as("200 ready; last failure: %s",
                     pool.lastFailure()).isTrue();
+            System.out.printf("START_200 ready_ms=%d%n", (System.nanoTime() - t0) / 1_000_000);
             assertThat(pool.snapshot().bootFailures()).isZero();
         } finally {
             pool.close();
