@@ -33,6 +33,8 @@ import org.springframework.core.io.support.PathMatchingResourcePatternResolver;
  *       extracted too; workers find its autoloader in {@code FOLK_WORKER_PHP}.</li>
  * </ul>
  * Everything goes into one private (0700) temporary directory, removed when the context closes.
+ * When workers run as another user ({@code folk.user}/{@code folk.group}), the directory is
+ * {@linkplain #shareWithGroup(int) shared with their group}: readable, never writable, by it.
  */
 public class ClasspathScripts implements DisposableBean {
 
@@ -50,6 +52,8 @@ public class ClasspathScripts implements DisposableBean {
     private Path root;
     private Path workerLibrary;
     private boolean libraryLooked;
+    /** The group the extracted files are readable by, or null for none (0700, ours only). */
+    private Integer sharedGid;
 
     public ClasspathScripts(ClassLoader classLoader) {
         this.classLoader = classLoader;
@@ -77,6 +81,43 @@ public class ClasspathScripts implements DisposableBean {
             throw new IllegalArgumentException("no class path resource " + location);
         }
         return file.toString();
+    }
+
+    /**
+     * Makes everything extracted, now and later, readable by group {@code gid} and by nobody else:
+     * owner us, group gid, directories 0750, files 0640, so the workers (running as a user of that
+     * group) can read the scripts but not change them.
+     *
+     * @throws IllegalStateException if already shared with another group (one copy, one group)
+     */
+    public synchronized void shareWithGroup(int gid) {
+        if (sharedGid != null) {
+            if (sharedGid != gid) {
+                throw new IllegalStateException("the extracted class path scripts are already shared with gid "
+                        + sharedGid + ", another pool's group; they cannot be readable by gid " + gid + " too");
+            }
+            return;
+        }
+        sharedGid = gid;
+        try {
+            share(root());
+            try (java.util.stream.Stream<Path> all = Files.walk(root())) {
+                for (Path p : (Iterable<Path>) all::iterator) {
+                    share(p);
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("Cannot share the extracted worker scripts with gid " + gid, e);
+        }
+    }
+
+    private void share(Path p) throws IOException {
+        if (sharedGid == null) {
+            return;
+        }
+        boolean dir = Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS);
+        Files.setAttribute(p, "unix:gid", sharedGid, LinkOption.NOFOLLOW_LINKS);
+        Files.setPosixFilePermissions(p, PosixFilePermissions.fromString(dir ? "rwxr-x---" : "rw-r-----"));
     }
 
     /** Environment to give every worker: {@code FOLK_WORKER_PHP} when the PHP library is on the class path. */
@@ -157,6 +198,12 @@ public class ClasspathScripts implements DisposableBean {
         }
         Files.createDirectories(normalized.getParent());
         Files.copy(in, normalized, StandardCopyOption.REPLACE_EXISTING);
+        if (sharedGid != null) {
+            share(normalized);
+            for (Path dir = normalized.getParent(); dir.startsWith(root()); dir = dir.getParent()) {
+                share(dir);
+            }
+        }
     }
 
     private String read(String resource) {
