@@ -279,12 +279,13 @@ public final class RunAs {
             Process p = new ProcessBuilder(command).redirectErrorStream(false)
                     .redirectError(ProcessBuilder.Redirect.DISCARD).start();
             p.getOutputStream().close();
-            byte[] out = p.getInputStream().readAllBytes();
+            // A hung NSS source must not hang start-up. The output (a line or a few paths) fits
+            // in the pipe, so waiting before reading cannot block the child.
             if (!p.waitFor(10, TimeUnit.SECONDS)) {
                 p.destroyForcibly();
                 return null;
             }
-            return new String(out, StandardCharsets.UTF_8);
+            return new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         } catch (IOException e) {
             return null;
         } catch (InterruptedException e) {
