@@ -18,8 +18,9 @@ import org.junit.jupiter.api.Test;
 import dev.folk.core.testing.Procs;
 
 /**
- * The README's first command, run as written (only the port is changed so it cannot collide):
- * it starts the sample app, and /php/hello answers from PHP. Runs after `package` (failsafe).
+ * The README's first command, run as written (only the port is changed so it cannot collide, and
+ * the run tag given to the workers): it starts the sample app, and /php/hello answers from PHP.
+ * Runs after `package` (failsafe).
  */
 class ReadmeRunCommandIT {
 
@@ -38,7 +39,9 @@ class ReadmeRunCommandIT {
         ProcessBuilder pb = new ProcessBuilder("bash", "-c",
                 command + " -B -Dspring-boot.run.arguments=--server.port=" + port)
                 .directory(ROOT.toFile()).redirectErrorStream(true).redirectOutput(log.toFile());
-        pb.environment().put("FOLK_TEST_RUN", tag); // inherited by the app and its workers: the run tag
+        pb.environment().put("FOLK_TEST_RUN", tag); // the run tag of Maven and the app's JVM
+        // Workers do not inherit the JVM's environment: give them the tag through folk.env.
+        pb.environment().put("SPRING_APPLICATION_JSON", "{\"folk\":{\"env\":{\"FOLK_TEST_RUN\":\"" + tag + "\"}}}");
         Process maven = pb.start();
         try {
             Http http = new Http(port);

@@ -30,7 +30,8 @@ final class Sandbox {
     private Sandbox() {
     }
 
-    static Path create(Path root, String name, long serial) throws IOException {
+    /** A new private directory under {@code root}, owned by {@code owner} if not null (else by us). */
+    static Path create(Path root, String name, long serial, RunAs owner) throws IOException {
         Files.createDirectories(root);
         String safeName = name.replaceAll("[^A-Za-z0-9._-]", "_");
         for (int attempt = 0; ; attempt++) {
@@ -38,13 +39,23 @@ final class Sandbox {
             Path dir = root.resolve(safeName + '-' + serial + '-' + suffix);
             try {
                 // umask can only remove bits from 0700, never add them
-                return Files.createDirectory(dir,
+                Files.createDirectory(dir,
                         PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
             } catch (FileAlreadyExistsException e) {
                 if (attempt == 9) {
                     throw e;
                 }
+                continue;
             }
+            if (owner != null) {
+                try {
+                    owner.chown(dir); // the worker's own scratch space; still removed by us
+                } catch (IOException | RuntimeException e) {
+                    Files.deleteIfExists(dir);
+                    throw new IOException("cannot give " + dir + " to " + owner + ": " + e, e);
+                }
+            }
+            return dir;
         }
     }
 

@@ -191,7 +191,7 @@ public final class Supervisor implements AutoCloseable {
         int pid;
         try {
             if (spec.sandboxRoot() != null) {
-                sandbox = Sandbox.create(spec.sandboxRoot(), spec.name(), p.serial());
+                sandbox = Sandbox.create(spec.sandboxRoot(), spec.name(), p.serial(), spec.runAs());
             }
             int[] task = os.socketPair();
             parentEnds.add(task[0]);
@@ -210,10 +210,8 @@ public final class Supervisor implements AutoCloseable {
                 childEnds.set(i, os.moveAtLeast(childEnds.get(i), 5));
             }
             Path cwd = sandbox != null ? sandbox : spec.workingDirectory();
-            List<String> argv = new ArrayList<>(spec.args().size() + 1);
-            argv.add(spec.executable());
-            argv.addAll(spec.args());
-            pid = os.spawn(new SpawnRequest(executable, argv, spec.environmentBlock(runId, sandbox),
+            WorkerSpec.Launch launch = spec.launch(executable);
+            pid = os.spawn(new SpawnRequest(launch.program(), launch.argv(), spec.environmentBlock(runId, sandbox),
                     cwd == null ? null : cwd.toString(), childEnds.get(2), childEnds.get(3), childEnds.get(0),
                     childEnds.get(1)));
         } catch (IOException | RuntimeException e) {

@@ -15,14 +15,24 @@ import java.util.Set;
  * per-worker sandbox directory and what to do with its output. Immutable; build with
  * {@link #builder(String)}.
  *
- * <p>Environment: with {@code inheritEnvironment} (the default) the worker sees the JVM's
- * environment plus {@link Builder#environment(String, String) additions}; without it, only the
- * additions and the JVM variables named in {@link Builder#passEnvironment(String...)}. The
- * protocol's own variables ({@code FOLK_RUNTIME=pipe}, {@code FOLK_TASK_FD=3},
+ * <p>Environment: by default the worker sees only the JVM's {@link #DEFAULT_PASS_ENVIRONMENT}
+ * (PATH, HOME, LANG, LC_*, TZ, TMPDIR), the JVM variables named in
+ * {@link Builder#passEnvironment(String...)} and the {@link Builder#environment(String, String)
+ * additions}: a secret in the JVM's environment does not reach workers unless it is named. With
+ * {@code inheritEnvironment(true)} the worker sees all of the JVM's environment plus the additions.
+ * The protocol's own variables ({@code FOLK_RUNTIME=pipe}, {@code FOLK_TASK_FD=3},
  * {@code FOLK_CONTROL_FD=4}) and {@code FOLK_RUN_ID} are always set and cannot be overridden;
- * with a sandbox, {@code TMPDIR} points into it.
+ * with a sandbox, {@code TMPDIR} points into it; with {@link Builder#runAs(RunAs) another user},
+ * HOME, USER and LOGNAME are that user's (unless set as additions).
  */
 public final class WorkerSpec {
+
+    /**
+     * JVM variables every worker gets without being named: what a program needs to find programs,
+     * files and its locale. A trailing '*' matches a prefix.
+     */
+    public static final List<String> DEFAULT_PASS_ENVIRONMENT = List.of("PATH", "HOME", "LANG", "LC_*", "TZ",
+            "TMPDIR");
 
     private final String name;
     private final String executable;
@@ -33,6 +43,7 @@ public final class WorkerSpec {
     private final Path workingDirectory;
     private final Path sandboxRoot;
     private final OutputPolicy output;
+    private final RunAs runAs;
 
     private WorkerSpec(Builder b) {
         this.name = b.name != null ? b.name : Path.of(b.executable).getFileName().toString();
@@ -44,6 +55,7 @@ public final class WorkerSpec {
         this.workingDirectory = b.workingDirectory;
         this.sandboxRoot = b.sandboxRoot;
         this.output = b.output;
+        this.runAs = b.runAs;
     }
 
     public static Builder builder(String executable) {
@@ -53,7 +65,7 @@ public final class WorkerSpec {
     /** A builder holding this spec's values, to derive a variant. */
     public Builder toBuilder() {
         Builder b = new Builder(executable).name(name).args(args).inheritEnvironment(inheritEnvironment)
-                .workingDirectory(workingDirectory).sandboxRoot(sandboxRoot).output(output);
+                .workingDirectory(workingDirectory).sandboxRoot(sandboxRoot).output(output).runAs(runAs);
         b.environment.putAll(environment);
         b.passEnvironment.addAll(passEnvironment);
         return b;
@@ -98,6 +110,42 @@ public final class WorkerSpec {
         return output;
     }
 
+    /** The identity the worker runs as, or null for the JVM's. */
+    public RunAs runAs() {
+        return runAs;
+    }
+
+    /** What posix_spawn runs: an absolute program path and the argv it gets. */
+    record Launch(String program, List<String> argv) {
+    }
+
+    /** The program and argv that start this worker, given its resolved executable. */
+    Launch launch(String resolvedExecutable) {
+        if (runAs != null) {
+            List<String> argv = runAs.argv(resolvedExecutable, args);
+            return new Launch(argv.get(0), argv);
+        }
+        List<String> argv = new ArrayList<>(args.size() + 1);
+        argv.add(executable);
+        argv.addAll(args);
+        return new Launch(resolvedExecutable, argv);
+    }
+
+    /** Whether the JVM variable {@code key} is passed to the worker without inheriting everything. */
+    boolean passes(String key) {
+        return matches(DEFAULT_PASS_ENVIRONMENT, key) || matches(passEnvironment, key);
+    }
+
+    private static boolean matches(Iterable<String> patterns, String key) {
+        for (String pattern : patterns) {
+            if (pattern.endsWith("*") ? key.startsWith(pattern.substring(0, pattern.length() - 1))
+                    : key.equals(pattern)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** The exact environment the child gets, as NAME=value strings. */
     List<String> environmentBlock(String runId, Path sandbox) {
         Map<String, String> env = new LinkedHashMap<>();
@@ -105,12 +153,14 @@ public final class WorkerSpec {
         if (inheritEnvironment) {
             env.putAll(parent);
         } else {
-            for (String key : passEnvironment) {
-                String value = parent.get(key);
-                if (value != null) {
+            parent.forEach((key, value) -> {
+                if (passes(key)) {
                     env.put(key, value);
                 }
-            }
+            });
+        }
+        if (runAs != null) {
+            env.putAll(runAs.environment()); // not the JVM user's HOME
         }
         env.putAll(environment);
         if (sandbox != null) {
@@ -125,10 +175,10 @@ public final class WorkerSpec {
         return block;
     }
 
-    /** The PATH the executable is looked up in: the child's own if set, else the JVM's. */
+    /** The PATH the executable is looked up in: the child's own if set, else the JVM's (always passed). */
     public String searchPath() {
         String path = environment.get("PATH");
-        if (path == null && (inheritEnvironment || passEnvironment.contains("PATH"))) {
+        if (path == null) {
             path = System.getenv("PATH");
         }
         return path != null ? path : "/usr/local/bin:/usr/bin:/bin";
@@ -191,11 +241,12 @@ public final class WorkerSpec {
         private String name;
         private final List<String> args = new ArrayList<>();
         private final Map<String, String> environment = new LinkedHashMap<>();
-        private boolean inheritEnvironment = true;
+        private boolean inheritEnvironment;
         private final Set<String> passEnvironment = new LinkedHashSet<>();
         private Path workingDirectory;
         private Path sandboxRoot;
         private OutputPolicy output = OutputPolicy.log();
+        private RunAs runAs;
 
         private Builder(String executable) {
             Objects.requireNonNull(executable, "executable");
@@ -238,18 +289,35 @@ public final class WorkerSpec {
             return this;
         }
 
+        /** Whether the worker gets all of the JVM's environment (default false: see {@link WorkerSpec}). */
         public Builder inheritEnvironment(boolean inherit) {
             this.inheritEnvironment = inherit;
             return this;
         }
 
-        /** JVM variables passed through when the environment is not inherited (an allow-list). */
+        /**
+         * JVM variables passed through, besides {@link #DEFAULT_PASS_ENVIRONMENT}, when the
+         * environment is not inherited (an allow-list; {@code APP_*} names a prefix).
+         */
         public Builder passEnvironment(String... names) {
             return passEnvironment(List.of(names));
         }
 
         public Builder passEnvironment(List<String> names) {
+            for (String n : names) {
+                if (n == null || n.isEmpty() || n.indexOf('=') >= 0 || n.indexOf('\0') >= 0
+                        || n.indexOf('*') >= 0 && n.indexOf('*') != n.length() - 1) {
+                    throw new IllegalArgumentException("invalid variable name or prefix pattern: '" + n
+                            + "' (use NAME or PREFIX*)");
+                }
+            }
             passEnvironment.addAll(names);
+            return this;
+        }
+
+        /** Run the worker as another user and/or group (the JVM must be root); null for the JVM's. */
+        public Builder runAs(RunAs runAs) {
+            this.runAs = runAs;
             return this;
         }
 

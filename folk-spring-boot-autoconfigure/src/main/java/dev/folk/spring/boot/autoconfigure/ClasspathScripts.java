@@ -8,6 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
@@ -31,6 +32,8 @@ import org.springframework.core.io.support.PathMatchingResourcePatternResolver;
  * Everything goes into one private (0700) temporary directory, removed when the context closes.
  * A run that ends without closing it (killed, crashed) leaves it behind: creating the next one
  * removes such leftovers once their run is certainly gone ({@link ScriptFolders}).
+ * When workers run as another user ({@code folk.user}/{@code folk.group}), the directory is
+ * {@linkplain #shareWithGroup(int) shared with their group}: readable, never writable, by it.
  */
 public class ClasspathScripts implements DisposableBean {
 
@@ -49,6 +52,8 @@ public class ClasspathScripts implements DisposableBean {
     private Path root;
     private Path workerLibrary;
     private boolean libraryLooked;
+    /** The group the extracted files are readable by, or null for none (0700, ours only). */
+    private Integer sharedGid;
 
     public ClasspathScripts(ClassLoader classLoader) {
         this(classLoader, Path.of(System.getProperty("java.io.tmpdir")));
@@ -82,6 +87,43 @@ public class ClasspathScripts implements DisposableBean {
             throw new IllegalArgumentException("no class path resource " + location);
         }
         return file.toString();
+    }
+
+    /**
+     * Makes everything extracted, now and later, readable by group {@code gid} and by nobody else:
+     * owner us, group gid, directories 0750, files 0640, so the workers (running as a user of that
+     * group) can read the scripts but not change them.
+     *
+     * @throws IllegalStateException if already shared with another group (one copy, one group)
+     */
+    public synchronized void shareWithGroup(int gid) {
+        if (sharedGid != null) {
+            if (sharedGid != gid) {
+                throw new IllegalStateException("the extracted class path scripts are already shared with gid "
+                        + sharedGid + ", another pool's group; they cannot be readable by gid " + gid + " too");
+            }
+            return;
+        }
+        sharedGid = gid;
+        try {
+            share(root());
+            try (java.util.stream.Stream<Path> all = Files.walk(root())) {
+                for (Path p : (Iterable<Path>) all::iterator) {
+                    share(p);
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("Cannot share the extracted worker scripts with gid " + gid, e);
+        }
+    }
+
+    private void share(Path p) throws IOException {
+        if (sharedGid == null) {
+            return;
+        }
+        boolean dir = Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS);
+        Files.setAttribute(p, "unix:gid", sharedGid, LinkOption.NOFOLLOW_LINKS);
+        Files.setPosixFilePermissions(p, PosixFilePermissions.fromString(dir ? "rwxr-x---" : "rw-r-----"));
     }
 
     /** Environment to give every worker: {@code FOLK_WORKER_PHP} when the PHP library is on the class path. */
@@ -162,6 +204,12 @@ public class ClasspathScripts implements DisposableBean {
         }
         Files.createDirectories(normalized.getParent());
         Files.copy(in, normalized, StandardCopyOption.REPLACE_EXISTING);
+        if (sharedGid != null) {
+            share(normalized);
+            for (Path dir = normalized.getParent(); dir.startsWith(root()); dir = dir.getParent()) {
+                share(dir);
+            }
+        }
     }
 
     private String read(String resource) {

@@ -48,13 +48,31 @@ public class FolkProperties {
     private Map<String, String> env = new LinkedHashMap<>();
 
     /**
-     * Whether workers inherit the JVM's environment (plus 'env'). When false, a worker sees only
-     * 'env', the variables listed in 'pass-env' and the protocol's own variables.
+     * Whether workers inherit all of the JVM's environment (plus 'env'), secrets included. When
+     * false (the default), a worker sees only the JVM's PATH, HOME, LANG, LC_*, TZ and TMPDIR, the
+     * variables listed in 'pass-env', 'env' and the protocol's own FOLK_* variables.
      */
-    private Boolean inheritEnv = true;
+    private Boolean inheritEnv = false;
 
-    /** JVM environment variables passed to workers when 'inherit-env' is false (an allow-list, e.g. PATH, HOME). */
+    /**
+     * JVM environment variables passed to workers besides PATH, HOME, LANG, LC_*, TZ and TMPDIR,
+     * when 'inherit-env' is false: names, or prefixes ending in '*' (e.g. APP_*).
+     */
     private List<String> passEnv = new ArrayList<>();
+
+    /**
+     * User the workers run as (a name or uid), instead of the JVM's. Needs a JVM running as root
+     * and util-linux's setpriv. The workers get the user's supplementary groups, its HOME, and
+     * no_new_privs (setuid programs gain nothing). Their command, scripts and working directory
+     * must be readable by that user (checked at start-up).
+     */
+    private String user;
+
+    /**
+     * Group the workers run as (a name or gid). Default: the primary group of 'user'. Alone
+     * (without 'user'), workers keep the JVM's uid with this group and no supplementary groups.
+     */
+    private String group;
 
     /** Working directory of the workers. Default: the JVM's. Ignored when 'sandbox' is set. */
     private Path workingDir;
@@ -195,6 +213,10 @@ public class FolkProperties {
         private Boolean inheritEnv;
         /** JVM variables passed when not inheriting (default: 'folk.pass-env'). */
         private List<String> passEnv;
+        /** User the workers run as (default: 'folk.user'). */
+        private String user;
+        /** Group the workers run as (default: 'folk.group'). */
+        private String group;
         /** Working directory (default: 'folk.working-dir'). */
         private Path workingDir;
         /** Sandbox root (default: 'folk.sandbox'). */
@@ -258,6 +280,10 @@ public class FolkProperties {
         public void setInheritEnv(Boolean inheritEnv) { this.inheritEnv = inheritEnv; }
         public List<String> getPassEnv() { return passEnv; }
         public void setPassEnv(List<String> passEnv) { this.passEnv = passEnv; }
+        public String getUser() { return user; }
+        public void setUser(String user) { this.user = user; }
+        public String getGroup() { return group; }
+        public void setGroup(String group) { this.group = group; }
         public Path getWorkingDir() { return workingDir; }
         public void setWorkingDir(Path workingDir) { this.workingDir = workingDir; }
         public Path getSandbox() { return sandbox; }
@@ -406,6 +432,10 @@ public class FolkProperties {
     public void setInheritEnv(Boolean inheritEnv) { this.inheritEnv = inheritEnv; }
     public List<String> getPassEnv() { return passEnv; }
     public void setPassEnv(List<String> passEnv) { this.passEnv = passEnv; }
+    public String getUser() { return user; }
+    public void setUser(String user) { this.user = user; }
+    public String getGroup() { return group; }
+    public void setGroup(String group) { this.group = group; }
     public Path getWorkingDir() { return workingDir; }
     public void setWorkingDir(Path workingDir) { this.workingDir = workingDir; }
     public Path getSandbox() { return sandbox; }

@@ -14,6 +14,7 @@ import org.springframework.util.unit.DataSize;
 
 import dev.folk.core.pool.PoolConfig;
 import dev.folk.core.supervision.OutputPolicy;
+import dev.folk.core.supervision.RunAs;
 import dev.folk.core.supervision.SpawnException;
 import dev.folk.core.supervision.WorkerSpec;
 import dev.folk.spring.boot.autoconfigure.FolkConfigurationException.Violation;
@@ -22,6 +23,9 @@ import dev.folk.spring.boot.autoconfigure.FolkConfigurationException.Violation;
  * Turns {@link FolkProperties} into validated pool configurations: applies the top-level defaults
  * to each named pool, checks every value (and that the command can run), and reports every
  * problem at once, each under the key the user has to change.
+ *
+ * <p>Longer than our usual file: it is one flat list of per-key checks, each beside its message and
+ * advice; the checks of {@code user}/{@code group} live in {@link WorkerUserCheck}.
  */
 public final class PoolDefinitions {
 
@@ -186,6 +190,8 @@ public final class PoolDefinitions {
             Setting<List<String>> args = get("args", FolkProperties.Pool::getArgs, top.getArgs());
             Setting<Boolean> inheritEnv = get("inherit-env", FolkProperties.Pool::getInheritEnv, top.getInheritEnv());
             Setting<List<String>> passEnv = get("pass-env", FolkProperties.Pool::getPassEnv, top.getPassEnv());
+            Setting<String> user = get("user", FolkProperties.Pool::getUser, top.getUser());
+            Setting<String> group = get("group", FolkProperties.Pool::getGroup, top.getGroup());
             Setting<Path> workingDir = get("working-dir", FolkProperties.Pool::getWorkingDir, top.getWorkingDir());
             Setting<Path> sandbox = get("sandbox", FolkProperties.Pool::getSandbox, top.getSandbox());
             Setting<Integer> size = get("size", FolkProperties.Pool::getSize, top.getSize());
@@ -321,16 +327,27 @@ public final class PoolDefinitions {
                 outputPolicy = OutputPolicy.discard();
             }
 
-            // The worker spec, and whether its command can run at all.
-            WorkerSpec spec = buildSpec(command, args, inheritEnv, passEnv, workingDir, sandbox, outputPolicy,
+            // Who the workers run as; then the worker spec, and whether its command can run at all.
+            Map<WorkerUserCheck.Subject, Setting<?>> subjects = Map.of(WorkerUserCheck.Subject.USER, user,
+                    WorkerUserCheck.Subject.GROUP, group, WorkerUserCheck.Subject.COMMAND, command,
+                    WorkerUserCheck.Subject.ARGS, args, WorkerUserCheck.Subject.WORKING_DIR, workingDir,
+                    WorkerUserCheck.Subject.SANDBOX, sandbox);
+            List<WorkerUserCheck.Problem> userProblems = new ArrayList<>();
+            RunAs runAs = runAs(user, group, userProblems);
+            WorkerSpec spec = buildSpec(command, args, inheritEnv, passEnv, workingDir, sandbox, outputPolicy, runAs,
                     memoryLimit.value() == null ? 0 : memoryLimit.value().toBytes());
             if (spec != null && (workingDir.value() == null || Files.isDirectory(workingDir.value()))) {
                 try {
-                    spec.resolveExecutable();
+                    String executable = spec.resolveExecutable();
+                    if (runAs != null) {
+                        WorkerUserCheck.checkAccess(runAs, spec, executable,
+                                blank(user.value()) ? group.key() : user.key(), userProblems);
+                    }
                 } catch (SpawnException e) {
                     commandViolation(command, spec, e);
                 }
             }
+            userProblems.forEach(p -> violation(subjects.get(p.subject()), p.problem(), p.action()));
 
             if (violations.size() > violationsBefore || spec == null) {
                 return null;
@@ -369,9 +386,36 @@ public final class PoolDefinitions {
             return new PoolDefinition(name, config, minReadyValue);
         }
 
+        /**
+         * The identity of folk.user / folk.group, or null for the JVM's. Extracted class path
+         * scripts are then shared with its group.
+         */
+        private RunAs runAs(Setting<String> user, Setting<String> group, List<WorkerUserCheck.Problem> problems) {
+            if (blank(user.value()) && blank(group.value())) {
+                return null;
+            }
+            RunAs runAs = WorkerUserCheck.resolve(blank(user.value()) ? null : user.value().trim(),
+                    blank(group.value()) ? null : group.value().trim(), user.key(), group.key(), problems);
+            if (runAs != null && scripts != null) {
+                try {
+                    scripts.shareWithGroup(runAs.gid());
+                } catch (IllegalStateException e) {
+                    problems.add(new WorkerUserCheck.Problem(blank(group.value()) ? WorkerUserCheck.Subject.USER
+                            : WorkerUserCheck.Subject.GROUP, e.getMessage(), "Run every pool that uses classpath:"
+                            + " scripts (or the bundled PHP library) with the same group, or give those pools"
+                            + " file paths readable by their users."));
+                }
+            }
+            return runAs;
+        }
+
+        private static boolean blank(String s) {
+            return s == null || s.isBlank();
+        }
+
         private WorkerSpec buildSpec(Setting<String> command, Setting<List<String>> args, Setting<Boolean> inheritEnv,
                                      Setting<List<String>> passEnv, Setting<Path> workingDir, Setting<Path> sandbox,
-                                     OutputPolicy output, long memoryLimitBytes) {
+                                     OutputPolicy output, RunAs runAs, long memoryLimitBytes) {
             if (command.value() == null || command.value().isBlank()) {
                 violation(command, "must not be blank", "Set " + command.key()
                         + " to the worker executable, e.g. php or /usr/bin/php.");
@@ -384,8 +428,8 @@ public final class PoolDefinitions {
                 violation(command, e.getMessage(), "Set " + command.key() + " to the worker executable.");
                 return null;
             }
-            b.name(name).inheritEnvironment(inheritEnv.value() == null || inheritEnv.value())
-                    .workingDirectory(workingDir.value()).sandboxRoot(sandbox.value()).output(output);
+            b.name(name).inheritEnvironment(inheritEnv.value() != null && inheritEnv.value())
+                    .workingDirectory(workingDir.value()).sandboxRoot(sandbox.value()).output(output).runAs(runAs);
             List<String> resolvedArgs = new ArrayList<>();
             List<String> configuredArgs = args.value() == null ? List.of() : args.value();
             if (memoryLimitBytes > 0 && isPhp(command.value())
@@ -412,7 +456,11 @@ public final class PoolDefinitions {
                 scripts.environment().forEach(b::environment); // configured env below wins
             }
             if (passEnv.value() != null) {
-                b.passEnvironment(passEnv.value());
+                try {
+                    b.passEnvironment(passEnv.value());
+                } catch (IllegalArgumentException e) {
+                    violation(passEnv, e.getMessage(), "List variable names, or prefixes ending in '*' such as APP_*.");
+                }
             }
             for (Map.Entry<String, Setting<String>> e : environment().entrySet()) {
                 try {

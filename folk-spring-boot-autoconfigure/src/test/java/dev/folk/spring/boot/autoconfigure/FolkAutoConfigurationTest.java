@@ -134,7 +134,9 @@ class FolkAutoConfigurationTest {
             assertThat(spec.name()).isEqualTo("default");
             // PHP's own memory_limit follows memory-limit (512MB): 90% of it, in MiB.
             assertThat(spec.args()).containsExactly("-d", "memory_limit=460M");
-            assertThat(spec.inheritEnvironment()).isTrue();
+            assertThat(spec.inheritEnvironment()).as("secrets stay in the JVM by default").isFalse();
+            assertThat(spec.passEnvironment()).isEmpty();
+            assertThat(spec.runAs()).as("the JVM's own user by default").isNull();
             assertThat(spec.output()).isEqualTo(OutputPolicy.log());
             assertThat(spec.workingDirectory()).isNull();
             assertThat(spec.sandboxRoot()).isNull();
@@ -147,7 +149,7 @@ class FolkAutoConfigurationTest {
         Path out = dir.resolve("out.log");
         runner.withPropertyValues("folk.command=/usr/bin/php", "folk.args=worker.php,--flag",
                         "folk.env[APP_ENV]=prod", "folk.env.FOLK_TEST_RUN=plain-form",
-                        "folk.inherit-env=false", "folk.pass-env=PATH,HOME", "folk.working-dir=" + dir,
+                        "folk.inherit-env=true", "folk.pass-env=APP_*,HOME", "folk.working-dir=" + dir,
                         "folk.sandbox=" + sandbox, "folk.size=3", "folk.min-ready=2", "folk.max-jobs=100",
                         "folk.max-jobs-jitter=0.25", "folk.max-lifetime=1h", "folk.max-idle=10m",
                         "folk.max-memory=256MB", "folk.boot-timeout=7s", "folk.exec-timeout=45s",
@@ -198,8 +200,8 @@ class FolkAutoConfigurationTest {
                     assertThat(spec.args()).containsExactly("-d", "memory_limit=1843M", "worker.php", "--flag");
                     assertThat(spec.environment()).containsEntry("APP_ENV", "prod")
                             .containsEntry("FOLK_TEST_RUN", "plain-form");
-                    assertThat(spec.inheritEnvironment()).isFalse();
-                    assertThat(spec.passEnvironment()).containsExactlyInAnyOrder("PATH", "HOME");
+                    assertThat(spec.inheritEnvironment()).isTrue();
+                    assertThat(spec.passEnvironment()).containsExactlyInAnyOrder("APP_*", "HOME");
                     assertThat(spec.workingDirectory()).isEqualTo(dir);
                     assertThat(spec.sandboxRoot()).isEqualTo(sandbox);
                     assertThat(spec.output()).isEqualTo(OutputPolicy.appendTo(out));
@@ -253,7 +255,7 @@ class FolkAutoConfigurationTest {
         Path out = dir.resolve("jobs.log");
         String p = "folk.pools.jobs.";
         runner.withPropertyValues("folk.pools.other.size=1", p + "command=/usr/bin/php", p + "args=a.php,b",
-                        p + "env[ONLY_HERE]=yes", p + "inherit-env=false", p + "pass-env=HOME", p + "working-dir=" + dir,
+                        p + "env[ONLY_HERE]=yes", p + "inherit-env=true", p + "pass-env=HOME", p + "working-dir=" + dir,
                         p + "sandbox=" + dir.resolve("sb"), p + "size=6", p + "min-ready=3", p + "max-jobs=11",
                         p + "max-jobs-jitter=0.3", p + "max-lifetime=2h", p + "max-idle=1m", p + "max-memory=1GB",
                         p + "memory-limit=3GB",
@@ -284,7 +286,8 @@ class FolkAutoConfigurationTest {
                     assertThat(c.memoryLimitBytes()).isEqualTo(DataSize.ofGigabytes(3).toBytes());
                     assertThat(spec.args()).containsExactly("-d", "memory_limit=2764M", "a.php", "b");
                     assertThat(spec.environment()).containsEntry("ONLY_HERE", "yes");
-                    assertThat(spec.inheritEnvironment()).isFalse();
+                    assertThat(spec.inheritEnvironment()).isTrue();
+                    assertThat(pools.get("other").config().worker().inheritEnvironment()).isFalse();
                     assertThat(spec.passEnvironment()).containsExactly("HOME");
                     assertThat(spec.workingDirectory()).isEqualTo(dir);
                     assertThat(spec.sandboxRoot()).isEqualTo(dir.resolve("sb"));

@@ -94,7 +94,13 @@ class FolkValidationTest {
                 Arguments.of(List.of("folk.max-frame-length=8B"), "folk.max-frame-length", "8B",
                         List.of("between 16 bytes and 2GB"), List.of("16MB")),
                 Arguments.of(List.of("folk.working-dir=/nonexistent/dir"), "folk.working-dir", "/nonexistent/dir",
-                        List.of("not an existing directory"), List.of("Create the directory")));
+                        List.of("not an existing directory"), List.of("Create the directory")),
+                Arguments.of(List.of("folk.user=folk-no-such-user"), "folk.user", "folk-no-such-user",
+                        List.of("no such user"), List.of("Create the user", "existing user name or uid")),
+                Arguments.of(List.of("folk.pools.jobs.group=folk-no-such-group"), "folk.pools.jobs.group",
+                        "folk-no-such-group", List.of("no such group"), List.of("Create the group")),
+                Arguments.of(List.of("folk.pass-env=APP*X"), "folk.pass-env", "APP*X",
+                        List.of("invalid variable name or prefix pattern"), List.of("prefixes ending in '*'")));
     }
 
     @ParameterizedTest
