@@ -14,7 +14,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
@@ -25,10 +24,9 @@ import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
 
-import dev.folk.core.os.Os;
 import dev.folk.core.pool.WorkerPool;
 import dev.folk.core.supervision.Supervisor;
-import dev.folk.core.supervision.WorkerProcess;
+import dev.folk.core.testing.Chaos;
 import dev.folk.core.testing.Procs;
 
 /**
@@ -75,18 +73,7 @@ class ChaosHttpTest {
                 return null;
             }));
         }
-        int kills = 0;
-        long end = System.nanoTime() + CHAOS.toNanos();
-        while (System.nanoTime() < end) {
-            List<WorkerProcess> live = supervisor.workers();
-            if (!live.isEmpty()) {
-                WorkerProcess victim = live.get(ThreadLocalRandom.current().nextInt(live.size()));
-                if (supervisor.signal(victim, Os.SIGKILL)) {
-                    kills++;
-                }
-            }
-            Thread.sleep(200); // the chaos schedule, not synchronisation
-        }
+        int kills = Chaos.killRandomWorkers(supervisor, CHAOS, Duration.ofMillis(200));
         long lastKill = System.nanoTime();
         // At least 4: a worker due to recycle (max-jobs) serves beside its replacement for a moment.
         Procs.await(Duration.ofSeconds(20), "all 4 workers ready again", () -> php.readyCount() >= 4);

@@ -12,7 +12,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
@@ -20,9 +19,8 @@ import java.util.concurrent.atomic.LongAdder;
 
 import org.junit.jupiter.api.Test;
 
-import dev.folk.core.os.Os;
 import dev.folk.core.supervision.Supervisor;
-import dev.folk.core.supervision.WorkerProcess;
+import dev.folk.core.testing.Chaos;
 import dev.folk.core.testing.Procs;
 import dev.folk.core.testing.Workers;
 
@@ -74,18 +72,7 @@ class ChaosTest {
                 return null;
             }));
         }
-        int kills = 0;
-        long end = System.nanoTime() + CHAOS.toNanos();
-        while (System.nanoTime() < end) {
-            List<WorkerProcess> live = supervisor.workers();
-            if (!live.isEmpty()) {
-                WorkerProcess victim = live.get(ThreadLocalRandom.current().nextInt(live.size()));
-                if (supervisor.signal(victim, Os.SIGKILL)) {
-                    kills++;
-                }
-            }
-            Thread.sleep(200); // the chaos schedule, not synchronisation
-        }
+        int kills = Chaos.killRandomWorkers(supervisor, CHAOS, Duration.ofMillis(200));
         long chaosEnded = System.nanoTime();
         Procs.await(Duration.ofSeconds(2), "pool back to full size within 2 s", () -> pool.snapshot().ready() == 4);
         long healedMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - chaosEnded);
