@@ -26,8 +26,7 @@ class VirtualThreadCallsTest {
     @Test
     void virtualThreadCallersGetEveryWorkerAndLeaveCarriersFree() throws Exception {
         Jdks.Jdk jdk = Jdks.require(21);
-        List<String> options = List.of("-Djdk.virtualThreadScheduler.parallelism=2",
-                "-Djdk.virtualThreadScheduler.maxPoolSize=2", "-Xmx256m");
+        List<String> options = List.of("-Djdk.virtualThreadScheduler.parallelism=2", "-Xmx256m");
         try (ChildJvm child = ChildJvm.start(jdk.home(), jdk.feature(), List.of(), options,
                 VirtualThreadScenario.class, Integer.toString(SIZE), Integer.toString(SLEEP_MS), "5")) {
             String throughput = child.awaitLine("RESULT throughput", Duration.ofSeconds(120));
