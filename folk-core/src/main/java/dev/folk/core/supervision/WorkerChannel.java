@@ -46,8 +46,8 @@ public final class WorkerChannel implements ByteChannel {
     /** The virtual thread parked on this channel, and whether its awaited event has come. */
     private volatile Thread waiter;
     private volatile boolean ready;
-    /** The poller's token for this channel; 0 until first armed. Written under the poller's lock. */
-    long pollToken;
+    /** The poller's token for this channel; 0 until first armed (by the thread using the channel). */
+    volatile long pollToken;
 
     WorkerChannel(Os os, int fd, ChannelPoller poller) {
         this.os = os;
