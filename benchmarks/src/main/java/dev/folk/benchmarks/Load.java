@@ -49,6 +49,11 @@ final class Load {
     }
 
     static Result run(int threads, int calls, Call body) {
+        return run(r -> new Thread(r), threads, calls, body);
+    }
+
+    /** The same on threads from {@code factory} (e.g. virtual threads); caller CPU is 0 where unknown. */
+    static Result run(java.util.concurrent.ThreadFactory factory, int threads, int calls, Call body) {
         long[][] samples = new long[threads][calls];
         long[] starts = new long[threads];
         long[] ends = new long[threads];
@@ -58,10 +63,10 @@ final class Load {
         Thread[] workers = new Thread[threads];
         for (int t = 0; t < threads; t++) {
             int id = t;
-            workers[t] = new Thread(() -> {
+            workers[t] = factory.newThread(() -> {
                 try {
                     barrier.await();
-                    long cpu0 = THREADS.getCurrentThreadCpuTime();
+                    long cpu0 = cpuNanos();
                     long time = System.nanoTime();
                     starts[id] = time;
                     long[] mine = samples[id];
@@ -72,12 +77,13 @@ final class Load {
                         time = now;
                     }
                     ends[id] = time;
-                    cpu[id] = THREADS.getCurrentThreadCpuTime() - cpu0;
+                    cpu[id] = cpuNanos() - cpu0;
                 } catch (Throwable e) {
                     failure.compareAndSet(null, e);
                     barrier.reset();
                 }
-            }, "bench-caller-" + t);
+            });
+            workers[t].setName("bench-caller-" + t);
             workers[t].start();
         }
         for (Thread w : workers) {
@@ -101,5 +107,14 @@ final class Load {
         double seconds = (last - first) / 1e9;
         long cpuSum = Arrays.stream(cpu).sum();
         return new Result(all, all.length / seconds, cpuSum / 1000.0 / all.length);
+    }
+
+    /** This thread's CPU time; 0 where the JVM does not measure it (virtual threads). */
+    private static long cpuNanos() {
+        try {
+            return Math.max(0, THREADS.getCurrentThreadCpuTime());
+        } catch (UnsupportedOperationException e) {
+            return 0;
+        }
     }
 }

@@ -30,7 +30,8 @@ public final class Main {
             options:
               --only a,b        run only these comparisons: %s
               --skip a,b        run all but these
-              --rounds N        rounds per comparison (defaults: 9 round trip/master/spawn, 3 http/shutdown, 2 memory)
+              --rounds N        rounds per comparison (defaults: 9 round trip/master/spawn, 5 vthreads,
+                                3 http/shutdown, 2 memory)
               --quick           a smoke test: few rounds, short runs (figures not for publishing)
               --http-workers N  PHP processes on each HTTP side (default 4)
               --http-seconds N  duration of each timed wrk run (default 10)
@@ -91,7 +92,8 @@ public final class Main {
         // Order of running: everything that starts a Supervisor in this JVM last but memory, which
         // forks. A Supervisor makes this JVM a child subreaper, and nginx/FPM daemonize: started
         // after that, their masters would become our unreaped zombies when stopped.
-        for (String name : List.of("jmh", "http", "roundtrip", "master", "spawn", "shutdown", "memory")) {
+        for (String name : List.of("jmh", "http", "roundtrip", "master", "vthreads", "spawn", "shutdown",
+                "memory")) {
             if (!options.only.contains(name)) {
                 continue;
             }
@@ -108,6 +110,7 @@ public final class Main {
                         tables.add(m.run());
                         tables.add(m.throughputTable());
                     }
+                    case "vthreads" -> tables.add(new VirtualCallers(env, options, quiet).run());
                     case "spawn" -> tables.add(new Spawn(env, options, quiet).run());
                     case "shutdown" -> tables.add(new Shutdown(env, options, quiet).run());
                     case "memory" -> tables.add(new Memory(env, options, quiet).run());
@@ -141,6 +144,7 @@ public final class Main {
             case "spawn" -> "4";
             case "shutdown" -> "5";
             case "memory" -> "6";
+            case "vthreads" -> "8";
             default -> "7";
         };
         return new Table(id, name).failed(String.valueOf(e).replace('\n', ' '));

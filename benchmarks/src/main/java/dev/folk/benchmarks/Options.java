@@ -8,8 +8,8 @@ import java.util.Set;
 /** Command-line options of the runner. */
 final class Options {
 
-    static final List<String> COMPARISONS = List.of("jmh", "roundtrip", "master", "http", "spawn", "shutdown",
-            "memory");
+    static final List<String> COMPARISONS = List.of("jmh", "roundtrip", "master", "vthreads", "http", "spawn",
+            "shutdown", "memory");
 
     boolean quick;
     int rounds;

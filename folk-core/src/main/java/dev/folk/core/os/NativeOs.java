@@ -68,6 +68,9 @@ public final class NativeOs implements Os {
         @SaveError
         long send(int fd, @In ByteBuffer buffer, long count, int flags);
 
+        @SaveError
+        long recv(int fd, @Out ByteBuffer buffer, long count, int flags);
+
         int shutdown(int fd, int how);
 
         @SaveError
@@ -131,11 +134,17 @@ public final class NativeOs implements Os {
     private static final int WNOHANG = 1;
     private static final int SHUT_RDWR = 2;
     private static final int MSG_NOSIGNAL = 0x4000;
+    private static final int MSG_DONTWAIT = 0x40;
     private static final int PR_SET_CHILD_SUBREAPER = 36;
     private static final long SYS_PIDFD_OPEN = 434; // the same number on every Linux architecture
     private static final long SYS_PIDFD_SEND_SIGNAL = 424;
     private static final int EPOLL_CTL_ADD = 1;
     private static final int EPOLL_CTL_DEL = 2;
+    private static final int EPOLL_CTL_MOD = 3;
+    private static final int EPOLLOUT = 0x004;
+    private static final int EPOLLRDHUP = 0x2000;
+    private static final int EPOLLONESHOT = 1 << 30;
+    private static final int ENOENT = 2;
     private static final int EPOLLIN = 0x001;
     private static final int EPOLLERR = 0x008;
     private static final int EPOLLHUP = 0x010;
@@ -436,6 +445,24 @@ public final class NativeOs implements Os {
         return moved(buffer, n, "send", fd);
     }
 
+    @Override
+    public int recvNow(int fd, ByteBuffer buffer) {
+        long n;
+        do {
+            n = libc.recv(fd, buffer, buffer.remaining(), MSG_DONTWAIT);
+        } while (n < 0 && errno() == EINTR);
+        return moved(buffer, n, "recv", fd);
+    }
+
+    @Override
+    public int sendNow(int fd, ByteBuffer buffer) {
+        long n;
+        do {
+            n = libc.send(fd, buffer, buffer.remaining(), MSG_NOSIGNAL | MSG_DONTWAIT);
+        } while (n < 0 && errno() == EINTR);
+        return moved(buffer, n, "send", fd);
+    }
+
     /** After a read or send of {@code n}: advances the buffer; -1 on EAGAIN; any other error thrown. */
     private int moved(ByteBuffer buffer, long n, String call, int fd) {
         if (n >= 0) {
@@ -493,6 +520,20 @@ public final class NativeOs implements Os {
     @Override
     public void epollDelete(int epfd, int fd) {
         libc.epoll_ctl(epfd, EPOLL_CTL_DEL, fd, new byte[16]);
+    }
+
+    @Override
+    public void epollArmOnce(int epfd, int fd, boolean forWrite, long token) {
+        byte[] event = new byte[16];
+        putInt(event, 0, (forWrite ? EPOLLOUT : EPOLLIN | EPOLLRDHUP) | EPOLLHUP | EPOLLERR | EPOLLONESHOT);
+        putLong(event, EPOLL_DATA_OFFSET, token);
+        if (libc.epoll_ctl(epfd, EPOLL_CTL_MOD, fd, event) == 0) {
+            return;
+        }
+        int err = errno();
+        if (err != ENOENT || libc.epoll_ctl(epfd, EPOLL_CTL_ADD, fd, event) != 0) {
+            throw new OsException("epoll_ctl(" + fd + ")", err == ENOENT ? errno() : err);
+        }
     }
 
     @Override

@@ -74,6 +74,15 @@ public interface Os {
      */
     int send(int fd, ByteBuffer buffer);
 
+    /**
+     * recv(2) with MSG_DONTWAIT into the buffer's remaining space (a direct buffer): like
+     * {@link #read} but never blocks, even on a blocking socket; -1 when nothing is there yet.
+     */
+    int recvNow(int fd, ByteBuffer buffer);
+
+    /** {@link #send} with MSG_DONTWAIT as well: never blocks; -1 when the socket's buffer is full. */
+    int sendNow(int fd, ByteBuffer buffer);
+
     /** shutdown(fd, SHUT_RDWR); wakes any thread blocked reading the socket. Errors are ignored. */
     void shutdown(int fd);
 
@@ -90,6 +99,12 @@ public interface Os {
     void epollAdd(int epfd, int fd, long token);
 
     void epollDelete(int epfd, int fd);
+
+    /**
+     * Arms {@code fd} for one event (EPOLLONESHOT): readable, end of stream or hang-up, or, if
+     * {@code forWrite}, writable. Adds it to the set the first time; re-arms it after that.
+     */
+    void epollArmOnce(int epfd, int fd, boolean forWrite, long token);
 
     /** Waits for events; fills {@code tokens} and returns how many; 0 on timeout or EINTR. */
     int epollWait(int epfd, long[] tokens, int timeoutMillis);

@@ -60,6 +60,7 @@ public final class Supervisor implements AutoCloseable {
     private final String runId;
     private final Registry<WorkerProcess> registry = new Registry<>(WorkerProcess[]::new);
     private final IoLoop io;
+    private final ChannelPoller poller;
     private final AtomicBoolean closed = new AtomicBoolean();
     private final AtomicLong serials = new AtomicLong();
     private final Set<Path> leftoverSandboxes = ConcurrentHashMap.newKeySet();
@@ -102,6 +103,7 @@ public final class Supervisor implements AutoCloseable {
             endPreviousRun(stateFile.previous());
         }
         this.io = new IoLoop(os, "folk-supervisor-io", this::reapOrphans);
+        this.poller = new ChannelPoller(os, "folk-supervisor-poller");
     }
 
     public static Builder builder() {
@@ -258,7 +260,8 @@ public final class Supervisor implements AutoCloseable {
         }
         os.setNonBlocking(parentEnds.get(2));
         os.setNonBlocking(parentEnds.get(3));
-        p.publish(pid, new WorkerChannel(os, parentEnds.get(0)), new WorkerChannel(os, parentEnds.get(1)), pidfd,
+        p.publish(pid, new WorkerChannel(os, parentEnds.get(0), poller),
+                new WorkerChannel(os, parentEnds.get(1), poller), pidfd,
                 parentEnds.get(2), parentEnds.get(3), sandbox);
         escapees.remove(pid); // the orphan reaper may have seen it, tagged, before it was published
         io.watch(p);
@@ -409,6 +412,7 @@ public final class Supervisor implements AutoCloseable {
     public void close() {
         killAndReapAll();
         io.stop(1000);
+        poller.stop(1000);
         if (stateFile != null) {
             stateFile.close();
         }

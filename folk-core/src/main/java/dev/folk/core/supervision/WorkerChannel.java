@@ -5,6 +5,8 @@ import java.nio.ByteBuffer;
 import java.nio.channels.ByteChannel;
 import java.nio.channels.ClosedChannelException;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.LockSupport;
+import java.util.concurrent.locks.ReentrantLock;
 
 import dev.folk.core.os.Os;
 import dev.folk.core.os.OsException;
@@ -21,20 +23,36 @@ import jnr.unixsocket.UnixSocketChannel;
  * {@code remaining()} bytes per call and copies through it: with the codec's 64 KiB read window
  * that was about half of a call's CPU time.
  *
- * <p>A blocked read is not woken by {@link Thread#interrupt()}; {@link #abort()} wakes it by
- * shutting the socket down, which is how an exec timeout gets a caller back. The descriptor is
- * closed once, by {@link #close()}; callers must not close it while another thread still reads.
+ * <p>A platform thread blocks in read(2) and send(2) (the fastest way to wait for one answer). A
+ * virtual thread must not: it would pin its carrier while the worker works. It tries the call
+ * without blocking (MSG_DONTWAIT) and, when the socket is not ready, parks until the
+ * {@link ChannelPoller} sees it ready; its carrier serves other virtual threads meanwhile.
+ *
+ * <p>A blocked read is not woken by {@link Thread#interrupt()} (nor is a parked one: it re-parks,
+ * keeping the interrupt for later); {@link #abort()} wakes either kind by shutting the socket
+ * down, which is how an exec timeout gets a caller back. The descriptor is closed once, by
+ * {@link #close()}; callers must not close it while another thread still reads.
  */
 public final class WorkerChannel implements ByteChannel {
 
     private final Os os;
     private final int fd;
     private final UnixSocketChannel channel;
+    private final ChannelPoller poller;
     private final AtomicBoolean closed = new AtomicBoolean();
+    /** Serialises abort with close; a lock, not a monitor, since virtual threads take it too. */
+    private final ReentrantLock lifecycle = new ReentrantLock();
 
-    WorkerChannel(Os os, int fd) {
+    /** The virtual thread parked on this channel, and whether its awaited event has come. */
+    private volatile Thread waiter;
+    private volatile boolean ready;
+    /** The poller's token for this channel; 0 until first armed (by the thread using the channel). */
+    volatile long pollToken;
+
+    WorkerChannel(Os os, int fd, ChannelPoller poller) {
         this.os = os;
         this.fd = fd;
+        this.poller = poller;
         this.channel = UnixSocketChannel.fromFD(fd);
     }
 
@@ -49,11 +67,24 @@ public final class WorkerChannel implements ByteChannel {
         ensureOpen();
         int n;
         try {
-            n = os.read(fd, dst);
+            n = ChannelPoller.isVirtual(Thread.currentThread()) ? readParked(dst) : os.read(fd, dst);
         } catch (OsException e) {
             throw failure(e);
         }
         return n == 0 ? -1 : Math.max(n, 0); // 0 is end of stream; -1 (EAGAIN) moved nothing
+    }
+
+    /** A virtual thread's read: parks, never blocks, while nothing is there. */
+    private int readParked(ByteBuffer dst) throws ClosedChannelException {
+        while (true) {
+            int n = os.recvNow(fd, dst);
+            if (n >= 0) {
+                return n;
+            }
+            if (!awaitReady(false)) {
+                return os.read(fd, dst);
+            }
+        }
     }
 
     private int readHeap(ByteBuffer dst) throws IOException {
@@ -74,9 +105,59 @@ public final class WorkerChannel implements ByteChannel {
         }
         ensureOpen();
         try {
-            return Math.max(os.send(fd, src), 0);
+            return ChannelPoller.isVirtual(Thread.currentThread()) ? writeParked(src) : Math.max(os.send(fd, src), 0);
         } catch (OsException e) {
             throw failure(e);
+        }
+    }
+
+    /** A virtual thread's send: a request larger than the socket's buffer parks until the worker reads. */
+    private int writeParked(ByteBuffer src) throws ClosedChannelException {
+        while (true) {
+            int n = os.sendNow(fd, src);
+            if (n >= 0) {
+                return n;
+            }
+            if (!awaitReady(true)) {
+                return Math.max(os.send(fd, src), 0);
+            }
+        }
+    }
+
+    /**
+     * Parks the calling virtual thread until the poller reports the socket ready (or hung up), an
+     * abort or a close wakes it. False if the poller has stopped: the caller then blocks instead.
+     */
+    private boolean awaitReady(boolean forWrite) throws ClosedChannelException {
+        ensureOpen();
+        ready = false;
+        waiter = Thread.currentThread();
+        boolean interrupted = false;
+        try {
+            if (!poller.arm(this, forWrite)) {
+                return false;
+            }
+            while (!ready) {
+                LockSupport.park(this);
+                // Like a blocked read(2), a call is bounded by its exec timeout, not by interrupts.
+                interrupted |= Thread.interrupted();
+            }
+        } finally {
+            waiter = null;
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        ensureOpen();
+        return true;
+    }
+
+    /** The awaited event came (from the poller), or the channel was aborted or closed. */
+    void wake() {
+        ready = true;
+        Thread t = waiter;
+        if (t != null) {
+            LockSupport.unpark(t);
         }
     }
 
@@ -112,11 +193,15 @@ public final class WorkerChannel implements ByteChannel {
      * closed, when it may already belong to another worker's socket.
      */
     public void abort() {
-        synchronized (closed) {
+        lifecycle.lock();
+        try {
             if (!closed.get()) {
                 os.shutdown(fd);
             }
+        } finally {
+            lifecycle.unlock();
         }
+        wake(); // the poller would see the hang-up too; this does not depend on it
     }
 
     @Override
@@ -126,15 +211,21 @@ public final class WorkerChannel implements ByteChannel {
 
     @Override
     public void close() {
-        synchronized (closed) {
+        lifecycle.lock();
+        try {
             if (!closed.compareAndSet(false, true)) {
                 return;
             }
+            poller.forget(this); // before close(2): the number may be reused at once
+        } finally {
+            lifecycle.unlock();
         }
         try {
             channel.close();
         } catch (IOException ignored) {
             // close(2) frees the descriptor even when it reports an error
+        } finally {
+            wake();
         }
     }
 

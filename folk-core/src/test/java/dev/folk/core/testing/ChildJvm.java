@@ -40,12 +40,20 @@ public final class ChildJvm implements AutoCloseable {
 
     /** Starts {@code java <flags> -cp <our class path> main args...}, with stderr merged into stdout. */
     public static ChildJvm start(Class<?> main, List<String> prefix, String... args) throws IOException {
+        return start(Path.of(System.getProperty("java.home")), Runtime.version().feature(), prefix, List.of(), main,
+                args);
+    }
+
+    /** The same on another JDK ({@code javaHome}, of feature release {@code feature}) with JVM options. */
+    public static ChildJvm start(Path javaHome, int feature, List<String> prefix, List<String> jvmOptions,
+                                 Class<?> main, String... args) throws IOException {
         List<String> command = new ArrayList<>(prefix);
-        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        command.add(javaHome.resolve("bin").resolve("java").toString());
         command.add("--enable-native-access=ALL-UNNAMED");
-        if (Runtime.version().feature() >= 24) {
+        if (feature >= 24) {
             command.add("--sun-misc-unsafe-memory-access=allow");
         }
+        command.addAll(jvmOptions);
         command.add("-cp");
         command.add(System.getProperty("java.class.path"));
         command.add(main.getName());

@@ -51,12 +51,15 @@ public final class CountingOs implements Os {
     @Override public int poll(int fd, int events, int timeout) { count("poll"); return delegate.poll(fd, events, timeout); }
     @Override public int read(int fd, ByteBuffer b) { count("read"); return delegate.read(fd, b); }
     @Override public int send(int fd, ByteBuffer b) { count("send"); return delegate.send(fd, b); }
+    @Override public int recvNow(int fd, ByteBuffer b) { count("recvNow"); return delegate.recvNow(fd, b); }
+    @Override public int sendNow(int fd, ByteBuffer b) { count("sendNow"); return delegate.sendNow(fd, b); }
     @Override public void shutdown(int fd) { count("shutdown"); delegate.shutdown(fd); }
     @Override public void close(int fd) { count("close"); delegate.close(fd); }
     @Override public boolean becomeSubreaper() { count("becomeSubreaper"); return delegate.becomeSubreaper(); }
     @Override public int epollCreate() { count("epollCreate"); return delegate.epollCreate(); }
     @Override public void epollAdd(int epfd, int fd, long token) { count("epollAdd"); delegate.epollAdd(epfd, fd, token); }
     @Override public void epollDelete(int epfd, int fd) { count("epollDelete"); delegate.epollDelete(epfd, fd); }
+    @Override public void epollArmOnce(int epfd, int fd, boolean forWrite, long token) { count("epollArmOnce"); delegate.epollArmOnce(epfd, fd, forWrite, token); }
     @Override public int epollWait(int epfd, long[] tokens, int timeout) { count("epollWait"); return delegate.epollWait(epfd, tokens, timeout); }
     @Override public int eventFd() { count("eventFd"); return delegate.eventFd(); }
     @Override public void eventFdSignal(int fd) { count("eventFdSignal"); delegate.eventFdSignal(fd); }
