@@ -691,7 +691,12 @@ public final class WorkerPool implements AutoCloseable {
                     ? "sent no control.ready within boot-timeout " + config.bootTimeout()
                     : e instanceof java.io.EOFException ? "ended before control.ready (it sent nothing on fd 4)"
                     : "failed its handshake: " + e.getMessage();
-            endUnserved(w, why);
+            // Learning how it ended takes a moment: do it off the spawner, which other slots need.
+            try {
+                stopper.execute(() -> endUnserved(w, why));
+            } catch (RejectedExecutionException closed) {
+                endUnserved(w, why);
+            }
             return;
         }
         long bootNanos = System.nanoTime() - t0;

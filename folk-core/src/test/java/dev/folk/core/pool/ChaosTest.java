@@ -95,7 +95,17 @@ class ChaosTest {
 
         pool.close();
         supervisor.close();
-        Procs.await(Duration.ofSeconds(5), "fds back to baseline", () -> Procs.jvmFds().equals(fdsBefore));
+        try {
+            Procs.await(Duration.ofSeconds(5), "fds back to baseline", () -> Procs.jvmFds().equals(fdsBefore));
+        } catch (AssertionError e) {
+            Set<Integer> extra = new java.util.TreeSet<>(Procs.jvmFds());
+            extra.removeAll(fdsBefore);
+            Set<Integer> gone = new java.util.TreeSet<>(fdsBefore);
+            gone.removeAll(Procs.jvmFds());
+            StringBuilder targets = new StringBuilder();
+            extra.forEach(fd -> targets.append(fd).append('=').append(Procs.fdTarget(Procs.jvmPid(), fd)).append(' '));
+            throw new AssertionError(e.getMessage() + "; extra: " + targets + "; gone: " + gone, e);
+        }
         Procs.await(Duration.ofSeconds(5), "threads back to baseline", () -> threadCount() <= threadsBefore);
         assertThat(Procs.zombieChildren()).isEmpty();
         assertThat(Procs.aliveWithEnv(Workers.RUN_TAG, tag)).isEmpty();
