@@ -117,18 +117,22 @@ class SlowClientsTest {
         }
     }
 
-    private static long connectionCount() throws Exception {
+    private static long connectionCount() {
         return tomcatThreadPool("connectionCount");
     }
 
-    private static int busyThreads() throws Exception {
+    private static int busyThreads() {
         return (int) tomcatThreadPool("currentThreadsBusy");
     }
 
-    private static long tomcatThreadPool(String attribute) throws Exception {
-        MBeanServer server = ManagementFactory.getPlatformMBeanServer();
-        Set<ObjectName> names = server.queryNames(new ObjectName("Tomcat:type=ThreadPool,*"), null);
-        assertThat(names).as("Tomcat's thread pool MBean").hasSize(1);
-        return ((Number) server.getAttribute(names.iterator().next(), attribute)).longValue();
+    private static long tomcatThreadPool(String attribute) {
+        try {
+            MBeanServer server = ManagementFactory.getPlatformMBeanServer();
+            Set<ObjectName> names = server.queryNames(new ObjectName("Tomcat:type=ThreadPool,*"), null);
+            assertThat(names).as("Tomcat's thread pool MBean").hasSize(1);
+            return ((Number) server.getAttribute(names.iterator().next(), attribute)).longValue();
+        } catch (javax.management.JMException e) {
+            throw new IllegalStateException(e);
+        }
     }
 }

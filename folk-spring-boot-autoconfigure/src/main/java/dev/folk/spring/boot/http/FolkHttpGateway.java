@@ -7,6 +7,8 @@ import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 
 import jakarta.servlet.http.HttpServlet;
 import jakarta.servlet.http.HttpServletMapping;
@@ -43,6 +45,9 @@ public class FolkHttpGateway extends HttpServlet {
     private final transient Map<HttpRoute, Long> timeouts;
     private final transient GatewayOptions options;
 
+    /** Times out request bodies that do not arrive; idle (and its thread gone) while no body is being read. */
+    private final transient ScheduledThreadPoolExecutor bodyTimer;
+
     /**
      * @param routes  the routes (distinct prefixes); a request goes to the longest prefix that matches
      * @param options what PHP is told about the server, and how clients are treated
@@ -64,6 +69,14 @@ public class FolkHttpGateway extends HttpServlet {
                     .plus(TIMEOUT_MARGIN).toMillis());
         }
         this.options = options;
+        this.bodyTimer = new ScheduledThreadPoolExecutor(1, r -> {
+            Thread t = new Thread(r, "folk-http-body-timer");
+            t.setDaemon(true);
+            return t;
+        });
+        bodyTimer.setRemoveOnCancelPolicy(true);
+        bodyTimer.setKeepAliveTime(30, TimeUnit.SECONDS);
+        bodyTimer.allowCoreThreadTimeOut(true);
     }
 
     /** The routes, longest prefix first. */
@@ -94,10 +107,16 @@ public class FolkHttpGateway extends HttpServlet {
         GatewayExchange exchange = new GatewayExchange(request, response, route, options, uri, timeouts.get(route));
         // RFC 9112 6.3: with neither Content-Length nor Transfer-Encoding a request has no body (most GETs).
         if (length > 0 || (length < 0 && request.getHeader("Transfer-Encoding") != null)) {
-            exchange.readBody(length);
+            exchange.readBody(length, bodyTimer);
         } else {
             exchange.call(PhpRequest.NO_BODY);
         }
+    }
+
+    @Override
+    public void destroy() {
+        bodyTimer.shutdownNow();
+        super.destroy();
     }
 
     private HttpRoute route(HttpServletRequest request) {

@@ -3,6 +3,9 @@ package dev.folk.spring.boot.http;
 import java.io.IOException;
 import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
 
 import jakarta.servlet.AsyncContext;
 import jakarta.servlet.AsyncEvent;
@@ -48,6 +51,7 @@ final class GatewayExchange implements ReadListener, WriteListener, AsyncListene
     private byte[] buffer;
     private int length;
     private long expected;
+    private ScheduledFuture<?> bodyTimer;
 
     // Response side, under the lock.
     private boolean calling;
@@ -71,9 +75,18 @@ final class GatewayExchange implements ReadListener, WriteListener, AsyncListene
         out.setWriteListener(this);
     }
 
-    /** Reads the body (of {@code contentLength} bytes, or -1 if unknown), then calls PHP. */
-    void readBody(long contentLength) throws IOException {
+    /**
+     * Reads the body (of {@code contentLength} bytes, or -1 if unknown), then calls PHP; a body
+     * still incomplete after the options' body timeout is answered 408.
+     */
+    void readBody(long contentLength, ScheduledExecutorService timer) throws IOException {
         this.expected = contentLength;
+        this.bodyTimer = timer.schedule(() -> {
+            if (!isCalling()) {
+                log.debug("{}: the body did not arrive within {}: 408", label, options.bodyTimeout());
+                respond(GatewayReply.text(408, "The request body did not arrive in time."));
+            }
+        }, options.bodyTimeout().toMillis(), TimeUnit.MILLISECONDS);
         int first = contentLength >= 0 ? (int) Math.min(contentLength, INITIAL_BUFFER) : INITIAL_BUFFER;
         this.buffer = new byte[Math.max(first, 1)];
         this.in = request.getInputStream();
@@ -112,12 +125,17 @@ final class GatewayExchange implements ReadListener, WriteListener, AsyncListene
         }
     }
 
+    private synchronized boolean isCalling() {
+        return calling;
+    }
+
     private void tooLarge() {
         respond(GatewayReply.text(413, "Request body is over the " + route.maxBodySize() + "-byte limit."));
     }
 
     @Override
     public void onAllDataRead() {
+        bodyTimer.cancel(false);
         synchronized (this) {
             if (reply != null || done) {
                 return;
@@ -187,6 +205,10 @@ final class GatewayExchange implements ReadListener, WriteListener, AsyncListene
         if (!typed) {
             response.setHeader("Content-Type", r.own() ? "text/plain; charset=UTF-8" : GatewayReply.DEFAULT_CONTENT_TYPE);
         }
+        if (!calling) {
+            // Answered before the body was all read (413, 408): the rest is not worth reading.
+            response.setHeader("Connection", "close");
+        }
         response.setContentLength(r.body().length);
         if (r.body().length > 0) {
             out.write(r.body());
@@ -202,6 +224,9 @@ final class GatewayExchange implements ReadListener, WriteListener, AsyncListene
     }
 
     private void abandon(Throwable e) {
+        if (bodyTimer != null) {
+            bodyTimer.cancel(false);
+        }
         log.debug("Response for {} abandoned: {}", label, e.toString());
         if (!done) {
             done = true;
@@ -223,9 +248,6 @@ final class GatewayExchange implements ReadListener, WriteListener, AsyncListene
                 reply = reading ? GatewayReply.text(408, "The request body did not arrive in time.")
                         : GatewayReply.text(504, "PHP did not answer in time.");
                 try {
-                    if (reading) {
-                        response.setHeader("Connection", "close");
-                    }
                     write();
                 } catch (IOException | RuntimeException e) {
                     abandon(e);

@@ -58,6 +58,7 @@ import dev.folk.spring.boot.autoconfigure.app.WebTestApplication;
     "folk.http.script-filename=/srv/www/index.php",
     "folk.http.retry-after=3s",
     "folk.http.max-body-size=1KB",
+    "folk.http.body-timeout=2s",
     "server.tomcat.uri-encoding=ISO-8859-1",
     "management.endpoints.web.exposure.include=health,workers",
     "management.endpoint.health.show-details=always"
@@ -283,6 +284,23 @@ class HttpGatewayIntegrationTest {
         Procs.await(Duration.ofSeconds(15), "the pool back to one idle worker",
                 () -> main.snapshot().count(WorkerState.IDLE) == 1);
         assertThat(get("/php/dump").status()).isEqualTo(200);
+    }
+
+    @Test
+    void aBodyThatDoesNotArriveInTimeIs408AndTheConnectionClosedWithoutCallingPhp() throws Exception {
+        long callsBefore = main.snapshot().workers().stream().mapToLong(w -> w.jobs()).sum();
+        try (Socket s = new Socket("127.0.0.1", port)) {
+            s.setSoTimeout(20_000);
+            long start = System.nanoTime();
+            s.getOutputStream().write("POST /php/dump HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\nabc"
+                    .getBytes(StandardCharsets.US_ASCII));
+            Response r = parse(s.getInputStream().readAllBytes(), s.getLocalPort()); // to EOF: closed by the server
+            long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+            assertThat(r.status()).isEqualTo(408);
+            assertThat(r.header("Connection")).containsExactly("close");
+            assertThat(ms).isBetween(1900L, 15_000L);
+        }
+        assertThat(main.snapshot().workers().stream().mapToLong(w -> w.jobs()).sum()).isEqualTo(callsBefore);
     }
 
     @Test
