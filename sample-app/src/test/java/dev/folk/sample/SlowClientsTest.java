@@ -49,6 +49,10 @@ class SlowClientsTest {
 
     @Test
     void threeHundredTricklingBodiesDelayNeitherPhpNorHealth() throws Exception {
+        // Both answered once first: the first request to each initialises it (Spring MVC's dispatcher
+        // servlet, the health contributors), which is start-up, not what slow clients do to it.
+        long coldHello = timedGet("/php/hello", "Hello from PHP");
+        long coldHealth = timedGet("/actuator/health", "\"status\":\"UP\"");
         List<Socket> sockets = new ArrayList<>();
         ScheduledExecutorService trickle = Executors.newSingleThreadScheduledExecutor();
         try {
@@ -81,8 +85,9 @@ class SlowClientsTest {
                 busyThreads = Math.max(busyThreads, busyThreads());
                 Thread.sleep(250); // pacing the probes, not waiting for anything
             }
-            System.out.printf("slow clients: %d trickling; /php/hello %s ms; /actuator/health %s ms; at most %d "
-                    + "busy Tomcat threads%n", CLIENTS, hello, health, busyThreads);
+            System.out.printf("slow clients: first requests (before) /php/hello %d ms, /actuator/health %d ms; with "
+                    + "%d trickling: /php/hello %s ms; /actuator/health %s ms; at most %d busy Tomcat threads%n",
+                    coldHello, coldHealth, CLIENTS, hello, health, busyThreads);
             assertThat(hello).hasSizeGreaterThanOrEqualTo(5).allMatch(ms -> ms < BOUND_MILLIS);
             assertThat(health).allMatch(ms -> ms < BOUND_MILLIS);
             assertThat(busyThreads).as("Tomcat threads busy while %d bodies trickle", CLIENTS).isLessThan(20);
