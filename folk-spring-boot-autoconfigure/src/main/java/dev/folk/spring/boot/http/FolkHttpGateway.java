@@ -5,6 +5,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
@@ -24,9 +25,12 @@ import dev.folk.core.pool.PoolConfig;
  *
  * <p>A plain servlet, registered beside Spring MVC's {@code DispatcherServlet} for the routes'
  * prefixes (it must be registered with async support): no handler mapping, no message
- * converter, nothing between the container and the pool but this class. The request goes
- * asynchronous at once: no container thread is held while the body arrives, while the call waits
- * for a free worker, while PHP runs or while the answer goes out (see {@link GatewayExchange}).
+ * converter, nothing between the container and the pool but this class. No container thread is
+ * held while a body arrives or while a call waits for a free worker: a request with a body goes
+ * asynchronous and is read without blocking, and a request that finds no idle worker waits with
+ * {@code callAsync} (see {@link GatewayExchange}). When a worker is idle, the call runs on the
+ * container thread (at most one thread per worker, while PHP works), which spares the hand-offs
+ * between threads that cost more than the rest of the gateway.
  *
  * <p>Answers of its own, never a 500: 413 for a body over the route's limit, 502 when PHP
  * crashed, failed or answered something that is no HTTP response (1xx included), 503 with
@@ -39,6 +43,13 @@ public class FolkHttpGateway extends HttpServlet {
 
     /** Beyond the pool's own timeouts, so that the pool, not the container, times a call out. */
     private static final Duration TIMEOUT_MARGIN = Duration.ofSeconds(10);
+
+    /**
+     * An answer up to this size is written on the container thread with a plain write: it fits in
+     * the socket's send buffer, so the write does not wait for the client. Larger ones are written
+     * without blocking, asynchronously.
+     */
+    private static final int DIRECT_WRITE_MAX = 32 * 1024;
 
     private final transient List<HttpRoute> routes;
     private final transient Map<String, HttpRoute> byPattern;
@@ -59,7 +70,7 @@ public class FolkHttpGateway extends HttpServlet {
         this.routes = new ArrayList<>(routes);
         this.routes.sort(Comparator.comparingInt((HttpRoute r) -> r.prefix().length()).reversed());
         this.byPattern = new HashMap<>();
-        this.timeouts = new HashMap<>();
+        this.timeouts = new IdentityHashMap<>(); // a record's hashCode would hash every field per request
         for (HttpRoute r : this.routes) {
             if (byPattern.putIfAbsent(r.servletPattern(), r) != null) {
                 throw new IllegalArgumentException("Two routes have the prefix '" + r.prefix() + "'");
@@ -104,12 +115,27 @@ public class FolkHttpGateway extends HttpServlet {
             return;
         }
         String uri = PhpRequest.uri(request);
-        GatewayExchange exchange = new GatewayExchange(request, response, route, options, uri, timeouts.get(route));
+        String line = request.getMethod() + ' ' + uri;
+        String label = line.length() > 300 ? line.substring(0, 300) + "..." : line;
+        long timeout = timeouts.get(route);
         // RFC 9112 6.3: with neither Content-Length nor Transfer-Encoding a request has no body (most GETs).
         if (length > 0 || (length < 0 && request.getHeader("Transfer-Encoding") != null)) {
-            exchange.readBody(length, bodyTimer);
+            new GatewayExchange(request, response, route, options, uri, label, timeout).readBody(length, bodyTimer);
+            return;
+        }
+        Object params = PhpRequest.params(request, route, options, uri, PhpRequest.NO_BODY);
+        // A worker idle now: call on this thread and answer at once, no hand-off between threads.
+        GatewayReply now = GatewayExchange.tryNow(route, options, params, label);
+        if (now != null && now.body().length <= DIRECT_WRITE_MAX) {
+            GatewayExchange.head(response, now);
+            response.getOutputStream().write(now.body());
+            return;
+        }
+        GatewayExchange exchange = new GatewayExchange(request, response, route, options, uri, label, timeout);
+        if (now != null) {
+            exchange.respond(now); // a large answer goes out without blocking
         } else {
-            exchange.call(PhpRequest.NO_BODY);
+            exchange.call(params, false); // no worker idle: wait for one without holding this thread
         }
     }
 

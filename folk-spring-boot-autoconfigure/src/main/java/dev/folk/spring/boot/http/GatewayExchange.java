@@ -20,11 +20,13 @@ import jakarta.servlet.http.HttpServletResponse;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import dev.folk.core.pool.WorkerPool;
+
 /**
  * One request through the gateway, from the moment it went asynchronous: reads the body without
- * blocking (a slow client holds no thread), calls PHP with {@code callAsync} (waiting for a worker
- * holds no thread), then writes the answer without blocking (a client that does not read holds
- * no thread either) and completes.
+ * blocking (a slow client holds no thread), calls PHP on the container thread if a worker is idle
+ * or else with {@code callAsync} (waiting for a worker holds no thread), then writes the answer
+ * without blocking (a client that does not read holds no thread either) and completes.
  *
  * <p>Callbacks come from container threads (reads, writes, timeout, errors) and from the pool's
  * thread (PHP's answer); the response side is guarded by this object's lock, and whichever comes
@@ -60,14 +62,13 @@ final class GatewayExchange implements ReadListener, WriteListener, AsyncListene
     private boolean done;
 
     GatewayExchange(HttpServletRequest request, HttpServletResponse response, HttpRoute route, GatewayOptions options,
-                    String uri, long timeoutMillis) throws IOException {
+                    String uri, String label, long timeoutMillis) throws IOException {
         this.request = request;
         this.response = response;
         this.route = route;
         this.options = options;
         this.uri = uri;
-        String line = request.getMethod() + ' ' + uri;
-        this.label = line.length() > 300 ? line.substring(0, 300) + "..." : line;
+        this.label = label;
         this.async = request.startAsync(request, response);
         async.setTimeout(timeoutMillis);
         async.addListener(this);
@@ -144,19 +145,44 @@ final class GatewayExchange implements ReadListener, WriteListener, AsyncListene
         call(length == buffer.length ? buffer : Arrays.copyOf(buffer, length));
     }
 
-    /** Sends the request to PHP; the answer comes back on a pool thread. Runs on a container thread. */
-    void call(byte[] body) {
-        Object params;
+    /** Sends the body's request to PHP (see {@link #call(Object, boolean)}). Runs on a container thread. */
+    private void call(byte[] body) {
+        call(PhpRequest.params(request, route, options, uri, body), true);
+    }
+
+    /**
+     * Sends the request to PHP: on this (container) thread if a worker is idle and {@code now}, else
+     * with {@code callAsync}, whose answer comes back on a pool thread.
+     */
+    void call(Object params, boolean now) {
         synchronized (this) {
             if (reply != null || done) {
                 return;
             }
             calling = true;
         }
-        params = PhpRequest.params(request, route, options, uri, body);
+        GatewayReply answer = now ? tryNow(route, options, params, label) : null;
+        if (answer != null) {
+            respond(answer);
+            return;
+        }
         route.pool().callAsync("http.handle", params, label).whenComplete((result, error) -> respond(
                 error == null ? GatewayReply.fromPhp(result, route.pool().name(), label)
                         : GatewayReply.fromFailure(error, options, label)));
+    }
+
+    /**
+     * PHP's answer if a worker was idle (the call ran on this thread, holding it only while PHP
+     * works, so at most one thread per worker), or null at once if none was.
+     */
+    static GatewayReply tryNow(HttpRoute route, GatewayOptions options, Object params, String label) {
+        Object result;
+        try {
+            result = route.pool().tryCall("http.handle", params, label);
+        } catch (RuntimeException e) {
+            return GatewayReply.fromFailure(e, options, label);
+        }
+        return result == WorkerPool.NOT_CALLED ? null : GatewayReply.fromPhp(result, route.pool().name(), label);
     }
 
     /** Decides the answer (the first one wins) and writes it if the connection can take it now. */
@@ -194,6 +220,21 @@ final class GatewayExchange implements ReadListener, WriteListener, AsyncListene
     private void write() throws IOException {
         written = true;
         GatewayReply r = reply;
+        head(response, r);
+        if (!calling) {
+            // Answered before the body was all read (413, 408): the rest is not worth reading.
+            response.setHeader("Connection", "close");
+        }
+        if (r.body().length > 0) {
+            out.write(r.body());
+        }
+        if (out.isReady()) {
+            finish();
+        } // else onWritePossible once the rest is out
+    }
+
+    /** Status, headers (PHP's default Content-Type if it set none) and Content-Length of {@code r}. */
+    static void head(HttpServletResponse response, GatewayReply r) {
         response.setStatus(r.status());
         List<String> headers = r.headers();
         boolean typed = false;
@@ -205,17 +246,7 @@ final class GatewayExchange implements ReadListener, WriteListener, AsyncListene
         if (!typed) {
             response.setHeader("Content-Type", r.own() ? "text/plain; charset=UTF-8" : GatewayReply.DEFAULT_CONTENT_TYPE);
         }
-        if (!calling) {
-            // Answered before the body was all read (413, 408): the rest is not worth reading.
-            response.setHeader("Connection", "close");
-        }
         response.setContentLength(r.body().length);
-        if (r.body().length > 0) {
-            out.write(r.body());
-        }
-        if (out.isReady()) {
-            finish();
-        } // else onWritePossible once the rest is out
     }
 
     private void finish() {
