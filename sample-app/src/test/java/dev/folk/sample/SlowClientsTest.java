@@ -4,24 +4,22 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.lang.management.ManagementFactory;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Set;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
-import javax.management.MBeanServer;
-import javax.management.ObjectName;
-
+import org.apache.coyote.AbstractProtocol;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.boot.tomcat.TomcatWebServer;
+import org.springframework.boot.web.server.context.WebServerApplicationContext;
 
 import dev.folk.core.pool.WorkerPool;
 import dev.folk.core.pool.WorkerState;
@@ -34,7 +32,7 @@ import dev.folk.core.testing.Procs;
  * them and both requests queued behind the rest.)
  */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
-        "folk.env.FOLK_TEST_RUN=" + SlowClientsTest.TAG, "server.tomcat.mbeanregistry.enabled=true"})
+        "folk.env.FOLK_TEST_RUN=" + SlowClientsTest.TAG})
 class SlowClientsTest {
 
     static final String TAG = "sample-app-slow-clients";
@@ -46,6 +44,9 @@ class SlowClientsTest {
 
     @Autowired
     WorkerPool php;
+
+    @Autowired
+    WebServerApplicationContext context;
 
     @Test
     void threeHundredTricklingBodiesDelayNeitherPhpNorHealth() throws Exception {
@@ -122,22 +123,17 @@ class SlowClientsTest {
         }
     }
 
-    private static long connectionCount() {
-        return tomcatThreadPool("connectionCount");
+    private long connectionCount() {
+        return protocol().getConnectionCount();
     }
 
-    private static int busyThreads() {
-        return (int) tomcatThreadPool("currentThreadsBusy");
+    /** Threads of Tomcat's request executor that are running a task right now. */
+    private int busyThreads() {
+        return ((org.apache.tomcat.util.threads.ThreadPoolExecutor) protocol().getExecutor()).getActiveCount();
     }
 
-    private static long tomcatThreadPool(String attribute) {
-        try {
-            MBeanServer server = ManagementFactory.getPlatformMBeanServer();
-            Set<ObjectName> names = server.queryNames(new ObjectName("Tomcat:type=ThreadPool,*"), null);
-            assertThat(names).as("Tomcat's thread pool MBean").hasSize(1);
-            return ((Number) server.getAttribute(names.iterator().next(), attribute)).longValue();
-        } catch (javax.management.JMException e) {
-            throw new IllegalStateException(e);
-        }
+    private AbstractProtocol<?> protocol() {
+        TomcatWebServer server = (TomcatWebServer) context.getWebServer();
+        return (AbstractProtocol<?>) server.getTomcat().getConnector().getProtocolHandler();
     }
 }
