@@ -44,7 +44,7 @@ import dev.folk.spring.boot.autoconfigure.app.WebTestApplication;
  */
 @SpringBootTest(classes = WebTestApplication.class, webEnvironment = WebEnvironment.RANDOM_PORT, properties = {
     "folk.pools.main.size=1",
-    "folk.pools.main.exec-timeout=2s",
+    "folk.pools.main.exec-timeout=6s",
     "folk.pools.main.acquire-timeout=300ms",
     "folk.pools.other.size=1",
     "folk.shutdown.signal-handler=false",
@@ -253,9 +253,12 @@ class HttpGatewayIntegrationTest {
 
     @Test
     void aBusyWorkerShowsItsRequestLineThenNoFreeWorkerIs503WithRetryAfterAndASlowAnswer504() throws Exception {
+        // Both endpoints answered once first: a cold first answer could outlast the busy window.
+        assertThat(get("/actuator/health").status()).isEqualTo(200);
+        assertThat(get("/actuator/workers/main").status()).isEqualTo(200);
         CompletableFuture<Response> slow = CompletableFuture.supplyAsync(() -> {
             try {
-                return get("/php/sleep?ms=1500");
+                return get("/php/sleep?ms=4000");
             } catch (IOException e) {
                 throw new IllegalStateException(e);
             }
@@ -270,16 +273,17 @@ class HttpGatewayIntegrationTest {
                 throw new IllegalStateException(e);
             }
             return JsonPath.<List<String>>read(workers, "$.workers[?(@.state == 'busy')].currentCall")
-                    .equals(List.of("GET /php/sleep?ms=1500"))
+                    .equals(List.of("GET /php/sleep?ms=4000"))
                     && JsonPath.<List<String>>read(health, "$.components.folk.components.main.details.currentCalls[*].call")
-                    .equals(List.of("GET /php/sleep?ms=1500"));
+                    .equals(List.of("GET /php/sleep?ms=4000"));
         });
+        assertThat(slow).as("the worker still busy").isNotDone();
         Response busy = get("/php/dump");
         assertThat(busy.status()).isEqualTo(503);
         assertThat(busy.header("Retry-After")).containsExactly("3");
         assertThat(slow.get(20, TimeUnit.SECONDS).status()).isEqualTo(200);
 
-        Response timedOut = get("/php/sleep?ms=10000");
+        Response timedOut = get("/php/sleep?ms=20000");
         assertThat(timedOut.status()).isEqualTo(504);
         Procs.await(Duration.ofSeconds(15), "the pool back to one idle worker",
                 () -> main.snapshot().count(WorkerState.IDLE) == 1);
