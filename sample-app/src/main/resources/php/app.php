@@ -1,6 +1,7 @@
 <?php
-// The sample app's PHP side: one worker script, started by the pool, serving the HTTP bridge
-// (http.handle) and a plain function for the JSON API (stats.describe).
+// The sample app's PHP side: one worker script, started by the pool, serving the HTTP gateway's
+// requests under /php (http.handle) and a plain function for the JSON API (stats.describe).
+// The routes under /php/demo/ harm their worker on purpose, for the live page's buttons.
 declare(strict_types=1);
 
 // FOLK_WORKER_PHP points at folk-worker-php's autoload.php, extracted by the starter.
@@ -44,17 +45,17 @@ $worker->http(function (Request $request) use (&$served, $startedAt) {
                 'msgpack' => extension_loaded('msgpack') ? 'ext-msgpack' : 'pure PHP',
             ]);
 
-        case '/php/sleep':
+        case '/php/demo/sleep':
             $ms = max(0, min(60000, (int) ($request->query()['ms'] ?? 1000)));
             usleep($ms * 1000);
             return "Slept {$ms} ms in worker " . getmypid() . "\n";
 
-        case '/php/fatal':
+        case '/php/demo/fatal':
             // A real fatal error: memory exhaustion cannot be caught, the PHP process dies.
             ini_set('memory_limit', '32M');
             return (string) strlen(str_repeat('x', 64 * 1024 * 1024));
 
-        case '/php/crash':
+        case '/php/demo/crash':
             // The worker dies as if the OOM killer struck.
             posix_kill(getmypid(), SIGKILL);
             return 'unreachable';

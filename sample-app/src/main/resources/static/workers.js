@@ -102,9 +102,9 @@ async function hit(path, label) {
 }
 
 document.getElementById('load').onclick = () => load(200, 8);
-document.getElementById('slow').onclick = () => hit('/php/sleep?ms=3000', 'Slow request');
-document.getElementById('fatal').onclick = () => hit('/php/fatal', 'PHP fatal error');
-document.getElementById('crash').onclick = () => hit('/php/crash', 'Crash');
+document.getElementById('slow').onclick = () => hit('/php/demo/sleep?ms=3000', 'Slow request');
+document.getElementById('fatal').onclick = () => hit('/php/demo/fatal', 'PHP fatal error');
+document.getElementById('crash').onclick = () => hit('/php/demo/crash', 'Crash');
 
 fetch('/sample/config').then(r => r.json()).then(c => {
   writeAccess = c.writeAccess;

@@ -88,7 +88,7 @@ class SampleAppTest {
 
     @Test
     void aPhpFatalErrorIs502AndTheNextRequestSucceeds() throws Exception {
-        HttpResponse<byte[]> fatal = http().get("/php/fatal");
+        HttpResponse<byte[]> fatal = http().get("/php/demo/fatal");
         assertThat(fatal.statusCode()).isEqualTo(502);
         assertThat(new String(fatal.body())).contains("PHP failed to answer");
         HttpResponse<byte[]> next = http().get("/php/hello");
@@ -99,7 +99,7 @@ class SampleAppTest {
     void aWorkerSigkilledDuringARequestGives502AndThePoolIsBackToSize() throws Exception {
         CompletableFuture<HttpResponse<byte[]>> slow = CompletableFuture.supplyAsync(() -> {
             try {
-                return http().get("/php/sleep?ms=20000");
+                return http().get("/php/demo/sleep?ms=20000");
             } catch (Exception e) {
                 throw new IllegalStateException(e);
             }

@@ -339,6 +339,45 @@ public final class WorkerPool implements AutoCloseable {
         return future;
     }
 
+    /** What {@link #tryCall} returns when it did not call: no worker was idle. */
+    public static final Object NOT_CALLED = new Object() {
+        @Override
+        public String toString() {
+            return "NOT_CALLED";
+        }
+    };
+
+    /**
+     * Calls {@code method} on this thread if a worker is idle right now, else returns
+     * {@link #NOT_CALLED} at once, without waiting or queueing (also when the request could not be
+     * delivered to the worker taken). For a caller that must not block waiting for a worker but
+     * may block while one works, e.g. an HTTP server thread falling back to {@link #callAsync}.
+     *
+     * @throws CallException as {@link #call(String, Object)}, once the call was made
+     */
+    public Object tryCall(String method, Object params, String label) {
+        long start = System.nanoTime();
+        PooledWorker w;
+        lock.lock();
+        try {
+            if (closing) {
+                throw closedFailure(method, 0, null);
+            }
+            w = idle.pollFirst();
+            if (w == null) {
+                return NOT_CALLED;
+            }
+            w.state = WorkerState.BUSY;
+        } finally {
+            lock.unlock();
+        }
+        try {
+            return execute(w, method, params, label, start);
+        } catch (Undelivered e) {
+            return NOT_CALLED;
+        }
+    }
+
     private void runAsync(PooledWorker w, String method, Object params, String label, CompletableFuture<Object> future,
                           long start, int attempt) {
         try {

@@ -1,9 +1,15 @@
 package dev.folk.spring.boot.autoconfigure.health;
 
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
 import org.springframework.boot.health.contributor.Health;
 import org.springframework.boot.health.contributor.HealthIndicator;
 
 import dev.folk.core.pool.PoolSnapshot;
+import dev.folk.core.pool.WorkerInfo;
 import dev.folk.core.pool.WorkerPool;
 import dev.folk.core.pool.WorkerState;
 
@@ -16,7 +22,8 @@ import dev.folk.core.pool.WorkerState;
  *       starting;</li>
  *   <li>UNKNOWN before it is started.</li>
  * </ul>
- * Details: state, size, ready, busy, idle, starting, queued calls, and the last failure.
+ * Details: state, size, ready, busy, idle, starting, queued calls, the last failure, and what each
+ * busy worker is doing when its caller labelled the call (for the HTTP gateway, the request line).
  */
 public class PoolHealthIndicator implements HealthIndicator {
 
@@ -45,6 +52,21 @@ public class PoolHealthIndicator implements HealthIndicator {
                 .withDetail("idle", s.count(WorkerState.IDLE))
                 .withDetail("starting", starting)
                 .withDetail("queued", s.queueLength());
+        List<Map<String, Object>> calls = new ArrayList<>();
+        for (WorkerInfo w : s.workers()) {
+            if (w.state() == WorkerState.BUSY && w.currentLabel() != null) {
+                Map<String, Object> call = new LinkedHashMap<>();
+                call.put("pid", w.pid());
+                call.put("call", w.currentLabel());
+                if (w.currentElapsed() != null) {
+                    call.put("elapsedMillis", w.currentElapsed().toMillis());
+                }
+                calls.add(call);
+            }
+        }
+        if (!calls.isEmpty()) {
+            b.withDetail("currentCalls", calls);
+        }
         if (s.lastFailure() != null) {
             b.withDetail("lastFailure", s.lastFailure());
         }

@@ -1,0 +1,52 @@
+package dev.folk.core.pool;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import dev.folk.core.supervision.Supervisor;
+import dev.folk.core.testing.Procs;
+import dev.folk.core.testing.Workers;
+
+/** {@link WorkerPool#tryCall}: a call on the caller's thread when a worker is idle, never a wait. */
+class PoolTryCallTest {
+
+    private static Supervisor supervisor;
+
+    @BeforeAll
+    static void start() {
+        supervisor = new Supervisor();
+    }
+
+    @AfterAll
+    static void stop() {
+        supervisor.close();
+    }
+
+    @Test
+    void callsWhenAWorkerIsIdleAndReturnsAtOnceWhenNoneIs() throws Exception {
+        WorkerPool pool = PoolTesting.ready(PoolConfig.builder("try",
+                PhpWorkers.testWorker(Workers.newTag()).build()).size(1).build(), supervisor);
+        try {
+            assertThat(pool.tryCall("echo", "x", "GET /x")).isEqualTo("x");
+
+            CompletableFuture<Object> slow = pool.callAsync("sleep", 1500L);
+            Procs.await(Duration.ofSeconds(5), "the worker busy", () -> pool.snapshot().count(WorkerState.BUSY) == 1);
+            long t0 = System.nanoTime();
+            assertThat(pool.tryCall("echo", "y", "GET /y")).isSameAs(WorkerPool.NOT_CALLED);
+            assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0)).as("returned at once").isLessThan(100);
+            assertThat(pool.queueLength()).as("nothing queued").isZero();
+
+            assertThat(slow.get(5, TimeUnit.SECONDS)).isEqualTo(1500L);
+            assertThat(pool.tryCall("echo", "z", "GET /z")).isEqualTo("z");
+        } finally {
+            pool.close();
+        }
+    }
+}

@@ -1,0 +1,84 @@
+package dev.folk.spring.boot.autoconfigure.http;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.util.unit.DataSize;
+
+/**
+ * {@code folk.http.*}: the HTTP gateway, which serves the mapped paths with PHP. Off unless at
+ * least one mapping is configured.
+ */
+@ConfigurationProperties("folk.http")
+public class FolkHttpProperties {
+
+    /**
+     * Request paths served by PHP, each by a named pool: 'path' is a prefix ('/php' or '/php/**':
+     * the path and everything under it), 'pool' the pool's name (default 'default'), and
+     * 'strip-prefix' whether PHP is given the prefix as SCRIPT_NAME and the rest as PATH_INFO.
+     * Requests that match no mapping stay with Spring MVC.
+     */
+    private List<Mapping> mappings = new ArrayList<>();
+
+    /**
+     * Largest request body forwarded to PHP; a bigger one is answered 413, without reading it when
+     * Content-Length says so. Default: the mapped pool's max-frame-length less 64KB for the rest of
+     * the request (headers and server facts).
+     */
+    private DataSize maxBodySize;
+
+    /** SERVER_NAME given to PHP. Default: the host the client asked for (its Host header). */
+    private String serverName;
+
+    /** DOCUMENT_ROOT given to PHP: the directory a PHP framework considers its public root. */
+    private String documentRoot = "";
+
+    /** SCRIPT_FILENAME given to PHP: the application's front controller, e.g. /app/public/index.php. */
+    private String scriptFilename = "";
+
+    /** Retry-After of a 503 answered when no worker became free in time (whole seconds, rounded up). */
+    private Duration retryAfter = Duration.ofSeconds(1);
+
+    /**
+     * How long a client may take to send its request body; then it is answered 408 and the
+     * connection closed. A trickling client holds no thread meanwhile, only its connection.
+     */
+    private Duration bodyTimeout = Duration.ofSeconds(60);
+
+    public List<Mapping> getMappings() { return mappings; }
+    public void setMappings(List<Mapping> mappings) { this.mappings = mappings; }
+    public DataSize getMaxBodySize() { return maxBodySize; }
+    public void setMaxBodySize(DataSize maxBodySize) { this.maxBodySize = maxBodySize; }
+    public String getServerName() { return serverName; }
+    public void setServerName(String serverName) { this.serverName = serverName; }
+    public String getDocumentRoot() { return documentRoot; }
+    public void setDocumentRoot(String documentRoot) { this.documentRoot = documentRoot; }
+    public String getScriptFilename() { return scriptFilename; }
+    public void setScriptFilename(String scriptFilename) { this.scriptFilename = scriptFilename; }
+    public Duration getRetryAfter() { return retryAfter; }
+    public void setRetryAfter(Duration retryAfter) { this.retryAfter = retryAfter; }
+    public Duration getBodyTimeout() { return bodyTimeout; }
+    public void setBodyTimeout(Duration bodyTimeout) { this.bodyTimeout = bodyTimeout; }
+
+    /** One path prefix served by one pool. */
+    public static class Mapping {
+
+        /** Path prefix served by PHP: '/php' or '/php/**' (the path and everything under it). */
+        private String path;
+
+        /** Name of the pool that serves the path. */
+        private String pool = "default";
+
+        /** Whether PHP is given the prefix as SCRIPT_NAME and the rest of the path as PATH_INFO. */
+        private boolean stripPrefix;
+
+        public String getPath() { return path; }
+        public void setPath(String path) { this.path = path; }
+        public String getPool() { return pool; }
+        public void setPool(String pool) { this.pool = pool; }
+        public boolean isStripPrefix() { return stripPrefix; }
+        public void setStripPrefix(boolean stripPrefix) { this.stripPrefix = stripPrefix; }
+    }
+}

@@ -1,0 +1,172 @@
+package dev.folk.spring.boot.http;
+
+import java.io.IOException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+
+import jakarta.servlet.http.HttpServlet;
+import jakarta.servlet.http.HttpServletMapping;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+
+import dev.folk.core.pool.PoolConfig;
+
+/**
+ * Serves HTTP requests with PHP: each request under a route's prefix becomes one
+ * {@code http.handle} call on the route's pool, and PHP's answer becomes the response, as a
+ * FastCGI server and a reverse proxy would do it.
+ *
+ * <p>A plain servlet, registered beside Spring MVC's {@code DispatcherServlet} for the routes'
+ * prefixes (it must be registered with async support): no handler mapping, no message
+ * converter, nothing between the container and the pool but this class. No container thread is
+ * held while a body arrives or while a call waits for a free worker: a request with a body goes
+ * asynchronous and is read without blocking, and a request that finds no idle worker waits with
+ * {@code callAsync} (see {@link GatewayExchange}). When a worker is idle, the call runs on the
+ * container thread (at most one thread per worker, while PHP works), which spares the hand-offs
+ * between threads that cost more than the rest of the gateway.
+ *
+ * <p>Answers of its own, never a 500: 413 for a body over the route's limit, 502 when PHP
+ * crashed, failed or answered something that is no HTTP response (1xx included), 503 with
+ * {@code Retry-After} when no worker is free, 504 when PHP did not answer in time, 408 when the
+ * client did not send its body in time.
+ */
+public class FolkHttpGateway extends HttpServlet {
+
+    private static final long serialVersionUID = 1L;
+
+    /** Beyond the pool's own timeouts, so that the pool, not the container, times a call out. */
+    private static final Duration TIMEOUT_MARGIN = Duration.ofSeconds(10);
+
+    /**
+     * An answer up to this size is written on the container thread with a plain write: it fits in
+     * the socket's send buffer, so the write does not wait for the client. Larger ones are written
+     * without blocking, asynchronously.
+     */
+    private static final int DIRECT_WRITE_MAX = 32 * 1024;
+
+    private final transient List<HttpRoute> routes;
+    private final transient Map<String, HttpRoute> byPattern;
+    private final transient Map<HttpRoute, Long> timeouts;
+    private final transient GatewayOptions options;
+
+    /** Times out request bodies that do not arrive; idle (and its thread gone) while no body is being read. */
+    private final transient ScheduledThreadPoolExecutor bodyTimer;
+
+    /**
+     * @param routes  the routes (distinct prefixes); a request goes to the longest prefix that matches
+     * @param options what PHP is told about the server, and how clients are treated
+     */
+    public FolkHttpGateway(List<HttpRoute> routes, GatewayOptions options) {
+        if (routes.isEmpty()) {
+            throw new IllegalArgumentException("The HTTP gateway needs at least one route");
+        }
+        this.routes = new ArrayList<>(routes);
+        this.routes.sort(Comparator.comparingInt((HttpRoute r) -> r.prefix().length()).reversed());
+        this.byPattern = new HashMap<>();
+        this.timeouts = new IdentityHashMap<>(); // a record's hashCode would hash every field per request
+        for (HttpRoute r : this.routes) {
+            if (byPattern.putIfAbsent(r.servletPattern(), r) != null) {
+                throw new IllegalArgumentException("Two routes have the prefix '" + r.prefix() + "'");
+            }
+            PoolConfig c = r.pool().config();
+            timeouts.put(r, options.bodyTimeout().plus(c.acquireTimeout()).plus(c.execTimeout())
+                    .plus(TIMEOUT_MARGIN).toMillis());
+        }
+        this.options = options;
+        this.bodyTimer = new ScheduledThreadPoolExecutor(1, r -> {
+            Thread t = new Thread(r, "folk-http-body-timer");
+            t.setDaemon(true);
+            return t;
+        });
+        bodyTimer.setRemoveOnCancelPolicy(true);
+        bodyTimer.setKeepAliveTime(30, TimeUnit.SECONDS);
+        bodyTimer.allowCoreThreadTimeOut(true);
+    }
+
+    /** The routes, longest prefix first. */
+    public List<HttpRoute> routes() {
+        return List.copyOf(routes);
+    }
+
+    public GatewayOptions options() {
+        return options;
+    }
+
+    /** The servlet URL patterns to register this servlet for: one per route. */
+    public String[] servletPatterns() {
+        return routes.stream().map(HttpRoute::servletPattern).toArray(String[]::new);
+    }
+
+    @Override
+    protected void service(HttpServletRequest request, HttpServletResponse response) throws IOException {
+        HttpRoute route = route(request);
+        long length = request.getContentLengthLong();
+        if (length > route.maxBodySize()) {
+            // Known before a byte of the body is read: answer now (the container discards the rest).
+            reply(response, GatewayReply.text(413, "Request body of " + length + " bytes is over the "
+                    + route.maxBodySize() + "-byte limit."));
+            return;
+        }
+        String uri = PhpRequest.uri(request);
+        String line = request.getMethod() + ' ' + uri;
+        String label = line.length() > 300 ? line.substring(0, 300) + "..." : line;
+        long timeout = timeouts.get(route);
+        // RFC 9112 6.3: with neither Content-Length nor Transfer-Encoding a request has no body (most GETs).
+        if (length > 0 || (length < 0 && request.getHeader("Transfer-Encoding") != null)) {
+            new GatewayExchange(request, response, route, options, uri, label, timeout).readBody(length, bodyTimer);
+            return;
+        }
+        Object params = PhpRequest.params(request, route, options, uri, PhpRequest.NO_BODY);
+        // A worker idle now: call on this thread and answer at once, no hand-off between threads.
+        GatewayReply now = GatewayExchange.tryNow(route, options, params, label);
+        if (now != null && now.body().length <= DIRECT_WRITE_MAX) {
+            GatewayExchange.head(response, now);
+            response.getOutputStream().write(now.body());
+            return;
+        }
+        GatewayExchange exchange = new GatewayExchange(request, response, route, options, uri, label, timeout);
+        if (now != null) {
+            exchange.respond(now); // a large answer goes out without blocking
+        } else {
+            exchange.call(params, false); // no worker idle: wait for one without holding this thread
+        }
+    }
+
+    @Override
+    public void destroy() {
+        bodyTimer.shutdownNow();
+        super.destroy();
+    }
+
+    private HttpRoute route(HttpServletRequest request) {
+        HttpServletMapping mapping = request.getHttpServletMapping();
+        HttpRoute route = mapping == null ? null : byPattern.get(mapping.getPattern());
+        if (route != null) {
+            return route;
+        }
+        // Registered under other patterns by the application: the longest prefix of the decoded path.
+        String path = request.getServletPath() + (request.getPathInfo() == null ? "" : request.getPathInfo());
+        for (HttpRoute r : routes) {
+            if (path.startsWith(r.prefix()) && (path.length() == r.prefix().length()
+                    || path.charAt(r.prefix().length()) == '/')) {
+                return r;
+            }
+        }
+        return routes.get(routes.size() - 1);
+    }
+
+    /** A small answer of the gateway's own, written before the request went asynchronous. */
+    private static void reply(HttpServletResponse response, GatewayReply reply) throws IOException {
+        response.setStatus(reply.status());
+        response.setContentType("text/plain; charset=UTF-8");
+        response.setContentLength(reply.body().length);
+        response.getOutputStream().write(reply.body());
+    }
+}

@@ -1,0 +1,317 @@
+package dev.folk.spring.boot.http;
+
+import java.io.IOException;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+
+import jakarta.servlet.AsyncContext;
+import jakarta.servlet.AsyncEvent;
+import jakarta.servlet.AsyncListener;
+import jakarta.servlet.ReadListener;
+import jakarta.servlet.ServletInputStream;
+import jakarta.servlet.ServletOutputStream;
+import jakarta.servlet.WriteListener;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import dev.folk.core.pool.WorkerPool;
+
+/**
+ * One request through the gateway, from the moment it went asynchronous: reads the body without
+ * blocking (a slow client holds no thread), calls PHP on the container thread if a worker is idle
+ * or else with {@code callAsync} (waiting for a worker holds no thread), then writes the answer
+ * without blocking (a client that does not read holds no thread either) and completes.
+ *
+ * <p>Callbacks come from container threads (reads, writes, timeout, errors) and from the pool's
+ * thread (PHP's answer); the response side is guarded by this object's lock, and whichever comes
+ * first decides the answer.
+ */
+final class GatewayExchange implements ReadListener, WriteListener, AsyncListener {
+
+    private static final Logger log = LoggerFactory.getLogger(GatewayExchange.class);
+
+    /** First buffer for a body of unknown length; it doubles up to the limit. */
+    private static final int INITIAL_BUFFER = 16 * 1024;
+
+    private final HttpServletRequest request;
+    private final HttpServletResponse response;
+    private final HttpRoute route;
+    private final GatewayOptions options;
+    private final String uri;
+    private final String label;
+    private final AsyncContext async;
+    private final ServletOutputStream out;
+
+    // Body, touched by container threads only (ReadListener callbacks come one at a time).
+    private ServletInputStream in;
+    private byte[] buffer;
+    private int length;
+    private long expected;
+    private ScheduledFuture<?> bodyTimer;
+
+    // Response side, under the lock.
+    private boolean calling;
+    private GatewayReply reply;
+    private boolean written;
+    private boolean done;
+
+    GatewayExchange(HttpServletRequest request, HttpServletResponse response, HttpRoute route, GatewayOptions options,
+                    String uri, String label, long timeoutMillis) throws IOException {
+        this.request = request;
+        this.response = response;
+        this.route = route;
+        this.options = options;
+        this.uri = uri;
+        this.label = label;
+        this.async = request.startAsync(request, response);
+        async.setTimeout(timeoutMillis);
+        async.addListener(this);
+        this.out = response.getOutputStream();
+        out.setWriteListener(this);
+    }
+
+    /**
+     * Reads the body (of {@code contentLength} bytes, or -1 if unknown), then calls PHP; a body
+     * still incomplete after the options' body timeout is answered 408.
+     */
+    void readBody(long contentLength, ScheduledExecutorService timer) throws IOException {
+        this.expected = contentLength;
+        this.bodyTimer = timer.schedule(() -> {
+            if (!isCalling()) {
+                log.debug("{}: the body did not arrive within {}: 408", label, options.bodyTimeout());
+                respond(GatewayReply.text(408, "The request body did not arrive in time."));
+            }
+        }, options.bodyTimeout().toMillis(), TimeUnit.MILLISECONDS);
+        int first = contentLength >= 0 ? (int) Math.min(contentLength, INITIAL_BUFFER) : INITIAL_BUFFER;
+        this.buffer = new byte[Math.max(first, 1)];
+        this.in = request.getInputStream();
+        in.setReadListener(this);
+    }
+
+    @Override
+    public void onDataAvailable() throws IOException {
+        while (in.isReady()) {
+            if (length == buffer.length) {
+                long cap = expected >= 0 ? expected : route.maxBodySize() + 1;
+                if (length >= cap) {
+                    // Content-Length reached: the container reports the end next, or, without one, the limit is passed.
+                    if (expected < 0) {
+                        tooLarge();
+                        return;
+                    }
+                    int extra = in.read();
+                    if (extra != -1) {
+                        tooLarge();
+                        return;
+                    }
+                    break;
+                }
+                buffer = Arrays.copyOf(buffer, (int) Math.min(cap, Math.max(2L * buffer.length, INITIAL_BUFFER)));
+            }
+            int n = in.read(buffer, length, buffer.length - length);
+            if (n < 0) {
+                break;
+            }
+            length += n;
+            if (length > route.maxBodySize()) {
+                tooLarge();
+                return;
+            }
+        }
+    }
+
+    private synchronized boolean isCalling() {
+        return calling;
+    }
+
+    private void tooLarge() {
+        respond(GatewayReply.text(413, "Request body is over the " + route.maxBodySize() + "-byte limit."));
+    }
+
+    @Override
+    public void onAllDataRead() {
+        bodyTimer.cancel(false);
+        synchronized (this) {
+            if (reply != null || done) {
+                return;
+            }
+        }
+        call(length == buffer.length ? buffer : Arrays.copyOf(buffer, length));
+    }
+
+    /** Sends the body's request to PHP (see {@link #call(Object, boolean)}). Runs on a container thread. */
+    private void call(byte[] body) {
+        call(PhpRequest.params(request, route, options, uri, body), true);
+    }
+
+    /**
+     * Sends the request to PHP: on this (container) thread if a worker is idle and {@code now}, else
+     * with {@code callAsync}, whose answer comes back on a pool thread.
+     */
+    void call(Object params, boolean now) {
+        synchronized (this) {
+            if (reply != null || done) {
+                return;
+            }
+            calling = true;
+        }
+        GatewayReply answer = now ? tryNow(route, options, params, label) : null;
+        if (answer != null) {
+            respond(answer);
+            return;
+        }
+        route.pool().callAsync("http.handle", params, label).whenComplete((result, error) -> respond(
+                error == null ? GatewayReply.fromPhp(result, route.pool().name(), label)
+                        : GatewayReply.fromFailure(error, options, label)));
+    }
+
+    /**
+     * PHP's answer if a worker was idle (the call ran on this thread, holding it only while PHP
+     * works, so at most one thread per worker), or null at once if none was.
+     */
+    static GatewayReply tryNow(HttpRoute route, GatewayOptions options, Object params, String label) {
+        Object result;
+        try {
+            result = route.pool().tryCall("http.handle", params, label);
+        } catch (RuntimeException e) {
+            return GatewayReply.fromFailure(e, options, label);
+        }
+        return result == WorkerPool.NOT_CALLED ? null : GatewayReply.fromPhp(result, route.pool().name(), label);
+    }
+
+    /** Decides the answer (the first one wins) and writes it if the connection can take it now. */
+    void respond(GatewayReply answer) {
+        synchronized (this) {
+            if (reply != null || done) {
+                return;
+            }
+            reply = answer;
+            try {
+                if (out.isReady()) {
+                    write();
+                }
+            } catch (IOException | RuntimeException e) {
+                abandon(e);
+            }
+        }
+    }
+
+    @Override
+    public void onWritePossible() throws IOException {
+        synchronized (this) {
+            if (reply == null || done) {
+                return; // the container's first call, before there is anything to write
+            }
+            if (!written) {
+                write();
+            } else {
+                finish();
+            }
+        }
+    }
+
+    /** Writes status, headers and body; the container keeps what the socket does not take at once. */
+    private void write() throws IOException {
+        written = true;
+        GatewayReply r = reply;
+        head(response, r);
+        if (!calling) {
+            // Answered before the body was all read (413, 408): the rest is not worth reading.
+            response.setHeader("Connection", "close");
+        }
+        if (r.body().length > 0) {
+            out.write(r.body());
+        }
+        if (out.isReady()) {
+            finish();
+        } // else onWritePossible once the rest is out
+    }
+
+    /** Status, headers (PHP's default Content-Type if it set none) and Content-Length of {@code r}. */
+    static void head(HttpServletResponse response, GatewayReply r) {
+        response.setStatus(r.status());
+        List<String> headers = r.headers();
+        boolean typed = false;
+        for (int i = 0; i < headers.size(); i += 2) {
+            String name = headers.get(i);
+            typed |= name.equalsIgnoreCase("Content-Type");
+            response.addHeader(name, headers.get(i + 1));
+        }
+        if (!typed) {
+            response.setHeader("Content-Type", r.own() ? "text/plain; charset=UTF-8" : GatewayReply.DEFAULT_CONTENT_TYPE);
+        }
+        response.setContentLength(r.body().length);
+    }
+
+    private void finish() {
+        done = true;
+        async.complete();
+    }
+
+    private void abandon(Throwable e) {
+        if (bodyTimer != null) {
+            bodyTimer.cancel(false);
+        }
+        log.debug("Response for {} abandoned: {}", label, e.toString());
+        if (!done) {
+            done = true;
+            try {
+                async.complete();
+            } catch (IllegalStateException alreadyOver) {
+                // the container ended the request already
+            }
+        }
+    }
+
+    @Override
+    public void onTimeout(AsyncEvent event) {
+        synchronized (this) {
+            if (reply == null && !done) {
+                boolean reading = !calling;
+                log.warn("{} timed out {}", label, reading ? "while the client sent its body: 408"
+                        : "waiting for PHP: 504");
+                reply = reading ? GatewayReply.text(408, "The request body did not arrive in time.")
+                        : GatewayReply.text(504, "PHP did not answer in time.");
+                try {
+                    write();
+                } catch (IOException | RuntimeException e) {
+                    abandon(e);
+                    return;
+                }
+            }
+            if (!done) {
+                finish(); // the container sends what is still buffered before it closes the request
+            }
+        }
+    }
+
+    @Override
+    public void onError(Throwable t) {
+        synchronized (this) {
+            abandon(t); // the client went away or stopped sending: nobody to answer
+        }
+    }
+
+    @Override
+    public void onError(AsyncEvent event) {
+        onError(event.getThrowable());
+    }
+
+    @Override
+    public void onComplete(AsyncEvent event) {
+        synchronized (this) {
+            done = true;
+        }
+    }
+
+    @Override
+    public void onStartAsync(AsyncEvent event) {
+        // not restarted
+    }
+}

@@ -1,0 +1,35 @@
+package dev.folk.spring.boot.http;
+
+import java.time.Duration;
+
+/**
+ * What the gateway tells PHP about the server and how it treats clients, for every route.
+ *
+ * @param serverName     {@code SERVER_NAME}, or null for the host the client asked for
+ * @param documentRoot   {@code DOCUMENT_ROOT}
+ * @param scriptFilename {@code SCRIPT_FILENAME}: the application's front controller
+ * @param retryAfter     the {@code Retry-After} of a 503 (no free worker)
+ * @param bodyTimeout    how long a client may take to send its request body (then 408)
+ */
+public record GatewayOptions(String serverName, String documentRoot, String scriptFilename, Duration retryAfter,
+                             Duration bodyTimeout) {
+
+    public GatewayOptions {
+        documentRoot = documentRoot == null ? "" : documentRoot;
+        scriptFilename = scriptFilename == null ? "" : scriptFilename;
+        retryAfter = retryAfter == null || retryAfter.isNegative() ? Duration.ofSeconds(1) : retryAfter;
+        bodyTimeout = bodyTimeout == null || bodyTimeout.isNegative() || bodyTimeout.isZero()
+                ? Duration.ofSeconds(60) : bodyTimeout;
+    }
+
+    /** The defaults: the client's host, empty document root and script, Retry-After 1 s, 60 s for a body. */
+    public static GatewayOptions defaults() {
+        return new GatewayOptions(null, "", "", Duration.ofSeconds(1), Duration.ofSeconds(60));
+    }
+
+    /** {@link #retryAfter()} in whole seconds, rounded up. */
+    String retryAfterSeconds() {
+        long ms = retryAfter.toMillis();
+        return Long.toString((ms + 999) / 1000);
+    }
+}

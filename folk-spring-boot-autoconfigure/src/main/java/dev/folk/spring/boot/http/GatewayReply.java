@@ -1,0 +1,179 @@
+package dev.folk.spring.boot.http;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletionException;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import dev.folk.core.pool.CallException;
+import dev.folk.core.pool.ExecTimeoutException;
+import dev.folk.core.pool.NoWorkerAvailableException;
+import dev.folk.core.pool.PoolClosedException;
+import dev.folk.core.pool.QueueFullException;
+import dev.folk.core.pool.RequestTooLargeException;
+import dev.folk.core.protocol.Values;
+
+/**
+ * The HTTP response to send: PHP's answer once checked, or the gateway's own answer when there
+ * is none, mapped as a reverse proxy would (413, 502, 503 with Retry-After, 504; never a 500).
+ *
+ * @param status  the status code
+ * @param headers header lines, name then value, values as the chars of their bytes (ISO-8859-1)
+ * @param body    the body bytes
+ * @param own     whether the gateway's own answer (plain text), not PHP's
+ */
+record GatewayReply(int status, List<String> headers, byte[] body, boolean own) {
+
+    private static final Logger log = LoggerFactory.getLogger(GatewayReply.class);
+
+    /** PHP's default when a script sets none. */
+    static final String DEFAULT_CONTENT_TYPE = "text/html; charset=UTF-8";
+
+    /** Managed by the servlet container, never copied from PHP's answer. */
+    private static final Set<String> MANAGED = Set.of("connection", "keep-alive", "transfer-encoding", "te",
+            "trailer", "upgrade", "proxy-authenticate", "proxy-authorization", "content-length");
+
+    /** PHP's {status, headers, body}; anything malformed is PHP's fault: 502, never 500. */
+    static GatewayReply fromPhp(Object result, String pool, String label) {
+        Map<Object, Object> answer;
+        int status;
+        byte[] body;
+        try {
+            answer = Values.asMap(result);
+            Object s = answer.get("status");
+            status = s == null ? 200 : Values.asInt(s);
+            Object b = answer.get("body");
+            body = b == null ? PhpRequest.NO_BODY : Values.asBytes(b);
+        } catch (RuntimeException e) {
+            log.warn("Pool '{}' answered {} with something that is not an HTTP response ({}): 502", pool, label,
+                    e.getMessage());
+            return text(502, "PHP gave a malformed answer.");
+        }
+        if (status < 200 || status > 599) {
+            // A 1xx is no final response; anything else is no HTTP status at all.
+            log.warn("Pool '{}' answered {} with HTTP status {}, which cannot end a response: 502", pool, label,
+                    status);
+            return text(502, "PHP gave an invalid HTTP status.");
+        }
+        List<String> headers = new ArrayList<>();
+        Object rawHeaders = answer.get("headers");
+        if (rawHeaders != null) {
+            try {
+                for (Map.Entry<Object, Object> e : Values.asMap(rawHeaders).entrySet()) {
+                    addHeader(headers, e.getKey(), e.getValue(), pool, label);
+                }
+            } catch (RuntimeException e) {
+                log.warn("Pool '{}' answered {} with headers that are not a map ({}): 502", pool, label,
+                        e.getMessage());
+                return text(502, "PHP gave a malformed answer.");
+            }
+        }
+        return new GatewayReply(status, headers, body, false);
+    }
+
+    private static void addHeader(List<String> headers, Object rawName, Object value, String pool, String label) {
+        String name = rawName instanceof byte[] || rawName instanceof String ? Values.asString(rawName)
+                : String.valueOf(rawName);
+        if (!isToken(name) || MANAGED.contains(name.toLowerCase(Locale.ROOT))) {
+            log.warn("Dropped response header {} from pool '{}' for {}: not a valid header name, or one the "
+                    + "server manages", quote(name), pool, label);
+            return;
+        }
+        List<?> values = value instanceof List<?> list ? list : List.of(value == null ? "" : value);
+        for (Object v : values) {
+            String text = chars(v);
+            if (isFieldValue(text)) {
+                headers.add(name);
+                headers.add(text);
+            } else {
+                // CR or LF would split the header: a response-splitting attempt or a bug in PHP code.
+                log.warn("Dropped response header {} from pool '{}' for {}: its value contains control characters",
+                        name, pool, label);
+            }
+        }
+    }
+
+    /** The value's bytes as chars of ISO-8859-1, which the container writes back as the same bytes. */
+    private static String chars(Object v) {
+        if (v instanceof byte[] bytes) {
+            return new String(bytes, StandardCharsets.ISO_8859_1);
+        }
+        String s = v instanceof String str ? str : String.valueOf(v);
+        for (int i = 0; i < s.length(); i++) {
+            if (s.charAt(i) >= 0x80) {
+                return new String(s.getBytes(StandardCharsets.UTF_8), StandardCharsets.ISO_8859_1);
+            }
+        }
+        return s;
+    }
+
+    /** The answer to a failed call. */
+    static GatewayReply fromFailure(Throwable error, GatewayOptions options, String label) {
+        Throwable e = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+        if (e instanceof RequestTooLargeException tooLarge) {
+            return text(413, "Request too large for the worker protocol (" + tooLarge.size() + " bytes encoded, limit "
+                    + tooLarge.limit() + ").");
+        }
+        if (e instanceof ExecTimeoutException) {
+            log.warn("{} ({})", e.getMessage(), label);
+            return text(504, "PHP did not answer in time.");
+        }
+        if (e instanceof NoWorkerAvailableException || e instanceof QueueFullException
+                || e instanceof PoolClosedException) {
+            log.warn("{} ({})", e.getMessage(), label);
+            return new GatewayReply(503, List.of("Retry-After", options.retryAfterSeconds()),
+                    bytes("No PHP worker is free; try again shortly."), true);
+        }
+        if (e instanceof CallException call) {
+            log.warn("{} ({})", e.getMessage(), label);
+            return text(502, "PHP failed to answer (worker " + call.pid() + "). See the log.");
+        }
+        log.error("The call for {} failed unexpectedly: 502", label, e);
+        return text(502, "PHP failed to answer. See the log.");
+    }
+
+    static GatewayReply text(int status, String message) {
+        return new GatewayReply(status, List.of(), bytes(message), true);
+    }
+
+    private static byte[] bytes(String message) {
+        return (message + "\n").getBytes(StandardCharsets.UTF_8);
+    }
+
+    /** RFC 9110 token: the characters a header name may use. */
+    static boolean isToken(String s) {
+        if (s.isEmpty()) {
+            return false;
+        }
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            boolean ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
+                    || "!#$%&'*+-.^_`|~".indexOf(c) >= 0;
+            if (!ok) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Visible characters (obs-text included), spaces and tabs only: no CR, LF, NUL or other controls. */
+    static boolean isFieldValue(String s) {
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if ((c < 0x20 && c != '\t') || c == 0x7f || c > 0xff) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static String quote(String s) {
+        return '"' + s.replaceAll("[\\p{Cntrl}]", "?") + '"';
+    }
+}

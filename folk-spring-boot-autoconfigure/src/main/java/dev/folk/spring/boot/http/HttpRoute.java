@@ -1,0 +1,53 @@
+package dev.folk.spring.boot.http;
+
+import dev.folk.core.pool.WorkerPool;
+
+/**
+ * One mapping of the gateway: the requests under {@code prefix} go to {@code pool}.
+ *
+ * @param prefix      the path prefix, without a trailing slash ({@code ""} for every path)
+ * @param pool        the pool that serves them
+ * @param stripPrefix whether PHP sees the prefix as {@code SCRIPT_NAME} and the rest as {@code PATH_INFO}
+ * @param maxBodySize the largest request body forwarded, in bytes; a bigger one is answered 413
+ */
+public record HttpRoute(String prefix, WorkerPool pool, boolean stripPrefix, long maxBodySize) {
+
+    public HttpRoute {
+        if (prefix == null || !(prefix.isEmpty() || prefix.startsWith("/")) || prefix.endsWith("/")) {
+            throw new IllegalArgumentException("A route prefix starts with '/' and does not end with one: '"
+                    + prefix + "'");
+        }
+        if (pool == null) {
+            throw new IllegalArgumentException("Route '" + prefix + "' has no pool");
+        }
+        if (maxBodySize < 0) {
+            throw new IllegalArgumentException("Route '" + prefix + "': max body size " + maxBodySize + " < 0");
+        }
+    }
+
+    /**
+     * The prefix of a configured path: {@code /php}, {@code /php/} and {@code /php/**} all mean
+     * {@code /php} and everything under it; {@code /} and {@code /**} mean every path.
+     *
+     * @throws IllegalArgumentException for any other wildcard, or a path not starting with '/'
+     */
+    public static String prefixOf(String path) {
+        if (path == null || !path.startsWith("/")) {
+            throw new IllegalArgumentException("'" + path + "' does not start with '/'");
+        }
+        String p = path.endsWith("/**") ? path.substring(0, path.length() - 3) : path;
+        while (p.endsWith("/")) {
+            p = p.substring(0, p.length() - 1);
+        }
+        if (p.indexOf('*') >= 0 || p.indexOf('?') >= 0 || p.indexOf('{') >= 0) {
+            throw new IllegalArgumentException("'" + path + "' is not a path prefix: use a prefix such as /php "
+                    + "or /php/** (the servlet container routes by prefix, so no other wildcard is possible)");
+        }
+        return p;
+    }
+
+    /** The servlet URL pattern that routes this prefix to the gateway. */
+    public String servletPattern() {
+        return prefix + "/*";
+    }
+}

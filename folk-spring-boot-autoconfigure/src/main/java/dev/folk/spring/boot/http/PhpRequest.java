@@ -1,0 +1,132 @@
+package dev.folk.spring.boot.http;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Enumeration;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import jakarta.servlet.http.HttpServletRequest;
+
+/**
+ * The {@code http.handle} params for one request: what a FastCGI server gives PHP.
+ *
+ * <p>Bytes stay bytes. The servlet container decodes header values and the request URI as
+ * ISO-8859-1 (one char per byte), so a text that is all ASCII goes to PHP as a str and any other
+ * goes as the exact bytes the client sent (a msgpack bin, which PHP reads as a string like any
+ * other): nothing is decoded or re-encoded on the way.
+ *
+ * <p>{@code header_list} keeps every header line; the Servlet API gives lines grouped by name (in
+ * the order each name first appeared, with the spelling of that first line), so lines of the
+ * same name stay in order among themselves, not among other names.
+ */
+final class PhpRequest {
+
+    static final byte[] NO_BODY = new byte[0];
+
+    private PhpRequest() {
+    }
+
+    /** The raw request-target: path and query exactly as sent. */
+    static String uri(HttpServletRequest request) {
+        String query = request.getQueryString();
+        String path = request.getRequestURI();
+        return query == null ? path : path + '?' + query;
+    }
+
+    static Map<String, Object> params(HttpServletRequest request, HttpRoute route, GatewayOptions options,
+                                      String uri, byte[] body) {
+        Map<String, Object> headers = new LinkedHashMap<>();
+        List<Object> headerList = new ArrayList<>();
+        Enumeration<String> names = request.getHeaderNames();
+        while (names.hasMoreElements()) {
+            String name = names.nextElement();
+            Enumeration<String> values = request.getHeaders(name);
+            String first = values.hasMoreElements() ? values.nextElement() : "";
+            headerList.add(List.of(name, raw(first)));
+            if (!values.hasMoreElements()) {
+                headers.put(name, raw(first));
+                continue;
+            }
+            StringBuilder joined = new StringBuilder(first);
+            String separator = name.equalsIgnoreCase("cookie") ? "; " : ", ";
+            while (values.hasMoreElements()) {
+                String v = values.nextElement();
+                headerList.add(List.of(name, raw(v)));
+                joined.append(separator).append(v);
+            }
+            headers.put(name, raw(joined.toString()));
+        }
+
+        String method = request.getMethod();
+        Object rawUri = raw(uri);
+        String path = request.getRequestURI();
+        String query = request.getQueryString();
+        String scriptName = "";
+        String pathInfo = path;
+        if (route.stripPrefix()) {
+            String prefix = request.getContextPath() + route.prefix();
+            if (path.startsWith(prefix) && (path.length() == prefix.length() || path.charAt(prefix.length()) == '/')) {
+                scriptName = prefix;
+                pathInfo = path.substring(prefix.length());
+            }
+        }
+
+        Map<String, Object> server = new HashMap<>(32);
+        server.put("REMOTE_ADDR", request.getRemoteAddr());
+        server.put("REMOTE_PORT", Integer.toString(request.getRemotePort()));
+        server.put("SERVER_ADDR", request.getLocalAddr());
+        server.put("SERVER_NAME", options.serverName() != null ? options.serverName() : request.getServerName());
+        server.put("SERVER_PORT", Integer.toString(request.getServerPort()));
+        server.put("SERVER_PROTOCOL", request.getProtocol());
+        server.put("REQUEST_SCHEME", request.getScheme());
+        if (request.isSecure()) {
+            server.put("HTTPS", "on");
+        }
+        server.put("REQUEST_METHOD", method);
+        server.put("REQUEST_URI", rawUri);
+        server.put("QUERY_STRING", query == null ? "" : raw(query));
+        server.put("SCRIPT_NAME", raw(scriptName));
+        server.put("PATH_INFO", raw(pathInfo));
+        String contentType = request.getHeader("Content-Type");
+        if (contentType != null) {
+            server.put("CONTENT_TYPE", raw(contentType));
+        }
+        if (body.length > 0 || request.getHeader("Content-Length") != null) {
+            // The length read, which is the header's for a Content-Length body and the total of a chunked one.
+            server.put("CONTENT_LENGTH", Integer.toString(body.length));
+        }
+        server.put("DOCUMENT_ROOT", options.documentRoot());
+        server.put("SCRIPT_FILENAME", options.scriptFilename());
+        server.put("GATEWAY_INTERFACE", "folk/1");
+
+        Map<String, Object> params = new HashMap<>(8);
+        params.put("method", method);
+        params.put("uri", rawUri);
+        params.put("headers", headers);
+        params.put("body", body);
+        params.put("header_list", headerList);
+        params.put("server", server);
+        return params;
+    }
+
+    /**
+     * An all-ASCII text as is; any other as the bytes it was decoded from: ISO-8859-1 (one char per
+     * byte), or UTF-8 when a char is beyond it (a container told to decode the URI as UTF-8).
+     */
+    static Object raw(String s) {
+        for (int i = 0; i < s.length(); i++) {
+            if (s.charAt(i) >= 0x80) {
+                for (int j = i; j < s.length(); j++) {
+                    if (s.charAt(j) > 0xff) {
+                        return s.getBytes(StandardCharsets.UTF_8);
+                    }
+                }
+                return s.getBytes(StandardCharsets.ISO_8859_1);
+            }
+        }
+        return s;
+    }
+}

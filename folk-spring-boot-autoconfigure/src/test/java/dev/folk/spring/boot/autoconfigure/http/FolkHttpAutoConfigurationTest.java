@@ -1,0 +1,147 @@
+package dev.folk.spring.boot.autoconfigure.http;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Duration;
+import java.util.List;
+
+import org.junit.jupiter.api.Test;
+import org.springframework.boot.autoconfigure.AutoConfigurations;
+import org.springframework.boot.test.context.FilteredClassLoader;
+import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+import org.springframework.boot.test.context.runner.WebApplicationContextRunner;
+import org.springframework.boot.web.servlet.ServletRegistrationBean;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+
+import dev.folk.spring.boot.autoconfigure.FolkAutoConfiguration;
+import dev.folk.spring.boot.autoconfigure.FolkConfigurationException;
+import dev.folk.spring.boot.autoconfigure.FolkLifecycle;
+import dev.folk.spring.boot.autoconfigure.FolkPools;
+import dev.folk.spring.boot.http.FolkHttpGateway;
+import dev.folk.spring.boot.http.GatewayOptions;
+import dev.folk.spring.boot.http.HttpRoute;
+
+/** Conditions, binding, validation and back-off of the HTTP gateway's auto-configuration. */
+class FolkHttpAutoConfigurationTest {
+
+    private static final AutoConfigurations CONFIGS = AutoConfigurations.of(FolkAutoConfiguration.class,
+            FolkHttpAutoConfiguration.class);
+
+    /** Pools that are never started: no process is spawned. */
+    private final WebApplicationContextRunner web = new WebApplicationContextRunner()
+            .withConfiguration(CONFIGS)
+            .withUserConfiguration(NoStart.class)
+            .withPropertyValues("folk.shutdown.signal-handler=false", "folk.args=worker.php");
+
+    @Test
+    void offUnlessAMappingIsConfigured() {
+        web.run(ctx -> assertThat(ctx).hasNotFailed().doesNotHaveBean(FolkHttpGateway.class)
+                .doesNotHaveBean(FolkHttpAutoConfiguration.REGISTRATION_BEAN_NAME));
+    }
+
+    @Test
+    void aMappingRegistersTheGatewayAsAnAsyncServletForThePrefixes() {
+        web.withPropertyValues("folk.pools.default.size=1", "folk.pools.admin.size=1",
+                "folk.http.mappings[0].path=/php/**", "folk.http.mappings[1].path=/admin/",
+                "folk.http.mappings[1].pool=admin", "folk.http.mappings[1].strip-prefix=true").run(ctx -> {
+                    assertThat(ctx).hasNotFailed();
+                    FolkHttpGateway gateway = ctx.getBean(FolkHttpGateway.class);
+                    assertThat(gateway.routes()).extracting(HttpRoute::prefix).containsExactlyInAnyOrder("/php", "/admin");
+                    HttpRoute admin = gateway.routes().stream().filter(r -> r.prefix().equals("/admin")).findFirst()
+                            .orElseThrow();
+                    assertThat(admin.pool().name()).isEqualTo("admin");
+                    assertThat(admin.stripPrefix()).isTrue();
+                    ServletRegistrationBean<?> registration = ctx.getBean(
+                            FolkHttpAutoConfiguration.REGISTRATION_BEAN_NAME, ServletRegistrationBean.class);
+                    assertThat(registration.getUrlMappings()).containsExactlyInAnyOrder("/php/*", "/admin/*");
+                    assertThat(registration.isAsyncSupported()).isTrue();
+                    assertThat(registration.getServletName()).isEqualTo("folkHttpGateway");
+                });
+    }
+
+    @Test
+    void theBodyLimitFollowsThePoolsFrameLengthUnlessSet() {
+        web.withPropertyValues("folk.max-frame-length=1MB", "folk.http.mappings[0].path=/php").run(ctx ->
+                assertThat(ctx.getBean(FolkHttpGateway.class).routes().get(0).maxBodySize())
+                        .isEqualTo(1024 * 1024 - FolkHttpAutoConfiguration.FRAME_HEADROOM));
+        web.withPropertyValues("folk.http.mappings[0].path=/php", "folk.http.max-body-size=2MB",
+                "folk.http.retry-after=1500ms", "folk.http.body-timeout=5s").run(ctx -> {
+                    FolkHttpGateway gateway = ctx.getBean(FolkHttpGateway.class);
+                    assertThat(gateway.routes().get(0).maxBodySize()).isEqualTo(2 * 1024 * 1024);
+                    assertThat(gateway.options().retryAfter()).isEqualTo(Duration.ofMillis(1500));
+                    assertThat(gateway.options().bodyTimeout()).isEqualTo(Duration.ofSeconds(5));
+                });
+    }
+
+    @Test
+    void anUnknownPoolOrAPathThatIsNoPrefixFailsStartupNamingTheKey() {
+        web.withPropertyValues("folk.http.mappings[0].path=/php/**", "folk.http.mappings[0].pool=nope",
+                "folk.http.mappings[1].path=/a/*/b").run(ctx -> {
+                    assertThat(ctx).hasFailed();
+                    assertThat(ctx.getStartupFailure()).rootCause().isInstanceOf(FolkConfigurationException.class);
+                    FolkConfigurationException e = (FolkConfigurationException) org.springframework.core
+                            .NestedExceptionUtils.getRootCause(ctx.getStartupFailure());
+                    assertThat(e.violations()).extracting(FolkConfigurationException.Violation::key)
+                            .containsExactly("folk.http.mappings[0].pool", "folk.http.mappings[1].path");
+                    assertThat(e.getMessage()).contains("no pool of that name").contains("no other wildcard");
+                    assertThat(e.violations().get(0).action()).contains("[default]");
+                });
+    }
+
+    @Test
+    void notInANonWebApplicationNorWithoutTheServletApi() {
+        new ApplicationContextRunner().withConfiguration(CONFIGS).withUserConfiguration(NoStart.class)
+                .withPropertyValues("folk.shutdown.signal-handler=false", "folk.args=worker.php",
+                        "folk.http.mappings[0].path=/php")
+                .run(ctx -> assertThat(ctx).hasNotFailed().doesNotHaveBean(FolkHttpGateway.class));
+        web.withClassLoader(new FilteredClassLoader(jakarta.servlet.Servlet.class))
+                .withPropertyValues("folk.http.mappings[0].path=/php")
+                .run(ctx -> assertThat(ctx).doesNotHaveBean(FolkHttpGateway.class));
+    }
+
+    @Test
+    void theApplicationsOwnGatewayAndRegistrationWin() {
+        web.withPropertyValues("folk.http.mappings[0].path=/php").withUserConfiguration(OwnGateway.class)
+                .run(ctx -> {
+                    assertThat(ctx).hasNotFailed();
+                    assertThat(ctx.getBean(FolkHttpGateway.class).routes()).extracting(HttpRoute::prefix)
+                            .containsExactly("/mine");
+                    assertThat(ctx.getBean(FolkHttpAutoConfiguration.REGISTRATION_BEAN_NAME,
+                            ServletRegistrationBean.class).getUrlMappings()).containsExactly("/mine/*");
+                });
+        web.withPropertyValues("folk.http.mappings[0].path=/php").withUserConfiguration(OwnRegistration.class)
+                .run(ctx -> assertThat(ctx.getBean(FolkHttpAutoConfiguration.REGISTRATION_BEAN_NAME,
+                        ServletRegistrationBean.class).getUrlMappings()).containsExactly("/custom/*"));
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    static class NoStart {
+        @Bean
+        FolkLifecycle folkLifecycle(FolkPools pools) {
+            return new FolkLifecycle(pools) {
+                @Override
+                public boolean isAutoStartup() {
+                    return false;
+                }
+            };
+        }
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    static class OwnGateway {
+        @Bean
+        FolkHttpGateway myGateway(FolkPools pools) {
+            return new FolkHttpGateway(List.of(new HttpRoute("/mine", pools.get("default"), false, 10)),
+                    GatewayOptions.defaults());
+        }
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    static class OwnRegistration {
+        @Bean(FolkHttpAutoConfiguration.REGISTRATION_BEAN_NAME)
+        ServletRegistrationBean<FolkHttpGateway> registration(FolkHttpGateway gateway) {
+            return new ServletRegistrationBean<>(gateway, "/custom/*");
+        }
+    }
+}

@@ -1,0 +1,319 @@
+package dev.folk.spring.boot.autoconfigure.http;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+import com.jayway.jsonpath.JsonPath;
+
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.beans.factory.annotation.Qualifier;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.context.SpringBootTest.WebEnvironment;
+import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.test.annotation.DirtiesContext;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+
+import dev.folk.core.pool.WorkerPool;
+import dev.folk.core.pool.WorkerState;
+import dev.folk.core.testing.Procs;
+import dev.folk.core.testing.Workers;
+import dev.folk.spring.boot.autoconfigure.app.WebTestApplication;
+
+/**
+ * The gateway in a real web application, with real PHP workers, over raw sockets: what PHP is
+ * given (raw URI, headers as sent, FastCGI server facts, the stripped prefix), what goes back
+ * (statuses, repeated headers, bytes), and the answers of its own (413, 502, 503, 504).
+ */
+@SpringBootTest(classes = WebTestApplication.class, webEnvironment = WebEnvironment.RANDOM_PORT, properties = {
+    "folk.pools.main.size=1",
+    "folk.pools.main.exec-timeout=6s",
+    "folk.pools.main.acquire-timeout=300ms",
+    "folk.pools.other.size=1",
+    "folk.shutdown.signal-handler=false",
+    "folk.http.mappings[0].path=/php/**",
+    "folk.http.mappings[0].pool=main",
+    "folk.http.mappings[1].path=/other",
+    "folk.http.mappings[1].pool=other",
+    "folk.http.mappings[1].strip-prefix=true",
+    "folk.http.server-name=folk.test",
+    "folk.http.document-root=/srv/www",
+    "folk.http.script-filename=/srv/www/index.php",
+    "folk.http.retry-after=3s",
+    "folk.http.max-body-size=1KB",
+    "folk.http.body-timeout=2s",
+    "server.tomcat.uri-encoding=ISO-8859-1",
+    "management.endpoints.web.exposure.include=health,workers",
+    "management.endpoint.health.show-details=always"
+})
+@DirtiesContext
+class HttpGatewayIntegrationTest {
+
+    private static final String TAG = Workers.newTag();
+
+    @DynamicPropertySource
+    static void workers(DynamicPropertyRegistry registry) {
+        registry.add("folk.args", () -> Path.of("src/test/php/http-worker.php").toAbsolutePath().toString());
+        registry.add("folk.env.FOLK_TEST_RUN", () -> TAG);
+    }
+
+    @LocalServerPort
+    int port;
+
+    @Autowired
+    @Qualifier("main")
+    WorkerPool main;
+
+    /** An HTTP/1.1 exchange on its own connection: the request's bytes in, the response parsed. */
+    record Response(int status, Map<String, List<String>> headers, byte[] body, int clientPort) {
+        String text() {
+            return new String(body, StandardCharsets.UTF_8);
+        }
+
+        List<String> header(String name) {
+            return headers.getOrDefault(name.toLowerCase(Locale.ROOT), List.of());
+        }
+    }
+
+    private Response exchange(String head, byte[] body) throws IOException {
+        try (Socket s = new Socket("127.0.0.1", port)) {
+            s.setSoTimeout(20_000);
+            s.getOutputStream().write((head + "Connection: close\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
+            s.getOutputStream().write(body);
+            s.getOutputStream().flush();
+            byte[] all = s.getInputStream().readAllBytes();
+            return parse(all, s.getLocalPort());
+        }
+    }
+
+    private Response get(String target, String... headerLines) throws IOException {
+        StringBuilder head = new StringBuilder("GET " + target + " HTTP/1.1\r\nHost: h.example:8080\r\n");
+        for (String h : headerLines) {
+            head.append(h).append("\r\n");
+        }
+        return exchange(head.toString(), new byte[0]);
+    }
+
+    private static Response parse(byte[] all, int clientPort) {
+        String text = new String(all, StandardCharsets.ISO_8859_1);
+        int end = text.indexOf("\r\n\r\n");
+        assertThat(end).as("a complete response head in %s", text).isPositive();
+        String[] lines = text.substring(0, end).split("\r\n");
+        Map<String, List<String>> headers = new LinkedHashMap<>();
+        for (int i = 1; i < lines.length; i++) {
+            int colon = lines[i].indexOf(':');
+            headers.computeIfAbsent(lines[i].substring(0, colon).toLowerCase(Locale.ROOT), k -> new ArrayList<>())
+                    .add(lines[i].substring(colon + 1).trim());
+        }
+        byte[] body = Arrays.copyOfRange(all, end + 4, all.length);
+        if (headers.getOrDefault("transfer-encoding", List.of()).contains("chunked")) {
+            body = dechunk(body);
+        }
+        return new Response(Integer.parseInt(lines[0].substring(9, 12)), headers, body, clientPort);
+    }
+
+    /** Spring MVC's answers (the actuator's) come chunked. */
+    private static byte[] dechunk(byte[] chunked) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        int i = 0;
+        while (true) {
+            int lineEnd = i;
+            while (chunked[lineEnd] != '\r') {
+                lineEnd++;
+            }
+            int size = Integer.parseInt(new String(chunked, i, lineEnd - i, StandardCharsets.US_ASCII).trim(), 16);
+            if (size == 0) {
+                return out.toByteArray();
+            }
+            out.write(chunked, lineEnd + 2, size);
+            i = lineEnd + 2 + size + 2;
+        }
+    }
+
+    @BeforeEach
+    void mainIsIdle() {
+        // A test may end with the worker still replaced (504 kills it): each starts with one idle worker.
+        Procs.await(Duration.ofSeconds(15), "pool main with its worker idle",
+                () -> main.snapshot().count(WorkerState.IDLE) == 1);
+    }
+
+    @Test
+    void phpIsGivenTheRawUriTheHeadersAsSentAndTheServerFactsOfAFastCgiServer() throws Exception {
+        Response r = get("/other/a%20b/c?x=1&y=%C3%A9", "X-Multi: one", "X-Multi: two", "Cookie: a=1",
+                "Cookie: b=2");
+        assertThat(r.status()).isEqualTo(200);
+        String json = r.text();
+        assertThat((String) JsonPath.read(json, "$.method")).isEqualTo("GET");
+        assertThat((String) JsonPath.read(json, "$.uri")).isEqualTo("/other/a%20b/c?x=1&y=%C3%A9");
+        assertThat((String) JsonPath.read(json, "$.headers.X-Multi")).isEqualTo("one, two");
+        assertThat((String) JsonPath.read(json, "$.headers.Cookie")).isEqualTo("a=1; b=2");
+        assertThat(JsonPath.<List<List<String>>>read(json, "$.header_list")).contains(List.of("X-Multi", "one"),
+                List.of("X-Multi", "two"), List.of("Cookie", "a=1"), List.of("Cookie", "b=2"),
+                List.of("Host", "h.example:8080"));
+        Map<String, String> server = JsonPath.read(json, "$.server");
+        assertThat(server).containsEntry("REQUEST_METHOD", "GET")
+                .containsEntry("REQUEST_URI", "/other/a%20b/c?x=1&y=%C3%A9")
+                .containsEntry("QUERY_STRING", "x=1&y=%C3%A9")
+                .containsEntry("SCRIPT_NAME", "/other")
+                .containsEntry("PATH_INFO", "/a%20b/c")
+                .containsEntry("SERVER_NAME", "folk.test")
+                .containsEntry("SERVER_PORT", "8080")
+                .containsEntry("SERVER_ADDR", "127.0.0.1")
+                .containsEntry("REMOTE_ADDR", "127.0.0.1")
+                .containsEntry("REMOTE_PORT", Integer.toString(r.clientPort()))
+                .containsEntry("SERVER_PROTOCOL", "HTTP/1.1")
+                .containsEntry("REQUEST_SCHEME", "http")
+                .containsEntry("DOCUMENT_ROOT", "/srv/www")
+                .containsEntry("SCRIPT_FILENAME", "/srv/www/index.php")
+                .containsEntry("GATEWAY_INTERFACE", "folk/1")
+                .doesNotContainKeys("HTTPS", "CONTENT_TYPE", "CONTENT_LENGTH");
+        // The Folk SDK's Request reads the same params, unbothered by the keys it does not know.
+        assertThat(JsonPath.<Map<String, String>>read(json, "$.sdk")).containsEntry("method", "GET")
+                .containsEntry("uri", "/other/a%20b/c?x=1&y=%C3%A9").containsEntry("path", "/other/a%20b/c")
+                .containsEntry("x-multi", "one, two");
+    }
+
+    @Test
+    void withoutStripPrefixTheWholePathIsPathInfoAndABodyComesWithItsTypeAndLength() throws Exception {
+        byte[] body = "a=1&b=two".getBytes(StandardCharsets.US_ASCII);
+        Response r = exchange("POST /php/dump HTTP/1.1\r\nHost: a\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+                + "Content-Length: " + body.length + "\r\n", body);
+        assertThat(r.status()).isEqualTo(200);
+        Map<String, String> server = JsonPath.read(r.text(), "$.server");
+        assertThat(server).containsEntry("SCRIPT_NAME", "").containsEntry("PATH_INFO", "/php/dump")
+                .containsEntry("QUERY_STRING", "").containsEntry("CONTENT_TYPE", "application/x-www-form-urlencoded")
+                .containsEntry("CONTENT_LENGTH", "9").containsEntry("REQUEST_METHOD", "POST")
+                .containsEntry("SERVER_NAME", "folk.test");
+        assertThat((String) JsonPath.read(r.text(), "$.body")).isEqualTo("a=1&b=two");
+        assertThat((String) JsonPath.read(r.text(), "$.sdk.body")).isEqualTo("a=1&b=two");
+    }
+
+    @Test
+    void headerBytesReachPhpAndComeBackAsSent() throws Exception {
+        Response r = get("/php/header?name=X-Latin", "X-Latin: caf\u00e9 \u00ff");
+        assertThat(r.status()).isEqualTo(200);
+        assertThat(r.body()).containsExactly('c', 'a', 'f', 0xe9, ' ', 0xff);
+
+        Response cookies = get("/php/cookies");
+        assertThat(cookies.status()).isEqualTo(201);
+        assertThat(cookies.header("Set-Cookie")).containsExactly("a=1", "b=2");
+        assertThat(cookies.header("X-Latin")).containsExactly("caf\u00e9"); // the byte 0xE9, read as ISO-8859-1
+        assertThat(cookies.header("Content-Type")).containsExactly("text/html;charset=UTF-8");
+        assertThat(cookies.body()).containsExactly(0, 0xff);
+    }
+
+    @Test
+    void statusesThatCannotEndAResponseAre502AndOthersPassThrough() throws Exception {
+        for (int code : new int[] {100, 101, 103, 199, 0, 600, 999}) {
+            Response r = get("/php/status?code=" + code);
+            assertThat(r.status()).as("PHP's %d", code).isEqualTo(502);
+            assertThat(r.text()).contains("invalid HTTP status");
+        }
+        for (int code : new int[] {200, 204, 302, 404, 418, 500, 503, 599}) {
+            assertThat(get("/php/status?code=" + code).status()).as("PHP's %d", code).isEqualTo(code);
+        }
+    }
+
+    @Test
+    void aBodyOverTheLimitIs413BeforeOrWhileItIsRead() throws Exception {
+        Response known = exchange("POST /php/dump HTTP/1.1\r\nHost: a\r\nContent-Length: 1025\r\n", new byte[1025]);
+        assertThat(known.status()).isEqualTo(413);
+        assertThat(known.text()).contains("1024-byte limit");
+        ByteArrayOutputStream chunked = new ByteArrayOutputStream();
+        for (int i = 0; i < 3; i++) {
+            chunked.write("200\r\n".getBytes(StandardCharsets.US_ASCII));
+            chunked.write(new byte[0x200]);
+            chunked.write("\r\n".getBytes(StandardCharsets.US_ASCII));
+        }
+        chunked.write("0\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+        Response whileRead = exchange("POST /php/dump HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n",
+                chunked.toByteArray());
+        assertThat(whileRead.status()).isEqualTo(413);
+        Response atTheLimit = exchange("POST /php/dump HTTP/1.1\r\nHost: a\r\nContent-Length: 1024\r\n",
+                new byte[1024]);
+        assertThat(atTheLimit.status()).isEqualTo(200);
+    }
+
+    @Test
+    void aBusyWorkerShowsItsRequestLineThenNoFreeWorkerIs503WithRetryAfterAndASlowAnswer504() throws Exception {
+        // Both endpoints answered once first: a cold first answer could outlast the busy window.
+        assertThat(get("/actuator/health").status()).isEqualTo(200);
+        assertThat(get("/actuator/workers/main").status()).isEqualTo(200);
+        CompletableFuture<Response> slow = CompletableFuture.supplyAsync(() -> {
+            try {
+                return get("/php/sleep?ms=4000");
+            } catch (IOException e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        Procs.await(Duration.ofSeconds(15), "the request line shown for the busy worker", () -> {
+            String workers;
+            String health;
+            try {
+                workers = get("/actuator/workers/main").text();
+                health = get("/actuator/health").text();
+            } catch (IOException e) {
+                throw new IllegalStateException(e);
+            }
+            return JsonPath.<List<String>>read(workers, "$.workers[?(@.state == 'busy')].currentCall")
+                    .equals(List.of("GET /php/sleep?ms=4000"))
+                    && JsonPath.<List<String>>read(health, "$.components.folk.components.main.details.currentCalls[*].call")
+                    .equals(List.of("GET /php/sleep?ms=4000"));
+        });
+        assertThat(slow).as("the worker still busy").isNotDone();
+        Response busy = get("/php/dump");
+        assertThat(busy.status()).isEqualTo(503);
+        assertThat(busy.header("Retry-After")).containsExactly("3");
+        assertThat(slow.get(20, TimeUnit.SECONDS).status()).isEqualTo(200);
+
+        Response timedOut = get("/php/sleep?ms=20000");
+        assertThat(timedOut.status()).isEqualTo(504);
+        Procs.await(Duration.ofSeconds(15), "the pool back to one idle worker",
+                () -> main.snapshot().count(WorkerState.IDLE) == 1);
+        assertThat(get("/php/dump").status()).isEqualTo(200);
+    }
+
+    @Test
+    void aBodyThatDoesNotArriveInTimeIs408AndTheConnectionClosedWithoutCallingPhp() throws Exception {
+        long callsBefore = main.snapshot().workers().stream().mapToLong(w -> w.jobs()).sum();
+        try (Socket s = new Socket("127.0.0.1", port)) {
+            s.setSoTimeout(20_000);
+            long start = System.nanoTime();
+            s.getOutputStream().write("POST /php/dump HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\nabc"
+                    .getBytes(StandardCharsets.US_ASCII));
+            Response r = parse(s.getInputStream().readAllBytes(), s.getLocalPort()); // to EOF: closed by the server
+            long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+            assertThat(r.status()).isEqualTo(408);
+            assertThat(r.header("Connection")).containsExactly("close");
+            assertThat(ms).isBetween(1900L, 15_000L);
+        }
+        assertThat(main.snapshot().workers().stream().mapToLong(w -> w.jobs()).sum()).isEqualTo(callsBefore);
+    }
+
+    @Test
+    void pathsOutsideTheMappingsStayWithSpringMvc() throws Exception {
+        assertThat(get("/actuator/health").status()).isEqualTo(200);
+        assertThat(get("/phpx").status()).isEqualTo(404);
+        assertThat(get("/other").status()).isEqualTo(200);
+        Response exact = get("/php");
+        assertThat(exact.status()).isEqualTo(200);
+        assertThat((String) JsonPath.read(exact.text(), "$.uri")).isEqualTo("/php");
+    }
+}

@@ -1,0 +1,49 @@
+<?php
+
+/*
+ * The HTTP gateway tests' worker: http.handle answering by path.
+ *   /php/dump, /other/...   what PHP received as JSON, plus what the Folk SDK's Request made of it;
+ *   /php/header?name=N     the exact bytes of request header N as the body;
+ *   /php/status?code=N     an answer with status N;
+ *   /php/sleep?ms=N        sleeps, then 200;
+ *   /php/cookies           two Set-Cookie lines and a body in a non-UTF-8 header value.
+ */
+
+declare(strict_types=1);
+
+require __DIR__ . '/../../../../folk-worker-php/src/main/php/autoload.php';
+
+use Folk\Worker\Http\Request;
+
+$worker = new Folk\Worker\Worker();
+$worker->register('http.handle', static function (array $params): array {
+    $path = parse_url((string) $params['uri'], PHP_URL_PATH);
+    parse_str((string) parse_url((string) $params['uri'], PHP_URL_QUERY), $query);
+    if ($path === '/php/header') {
+        return ['status' => 200, 'headers' => ['Content-Type' => 'application/octet-stream'],
+            'body' => $params['headers'][$query['name']] ?? ''];
+    }
+    if ($path === '/php/status') {
+        return ['status' => (int) $query['code'], 'headers' => [], 'body' => 'status'];
+    }
+    if ($path === '/php/sleep') {
+        usleep((int) $query['ms'] * 1000);
+        return ['status' => 200, 'headers' => ['Content-Type' => 'text/plain'], 'body' => 'slept'];
+    }
+    if ($path === '/php/cookies') {
+        return ['status' => 201, 'headers' => ['Set-Cookie' => ['a=1', 'b=2'], 'X-Latin' => "caf\xe9"],
+            'body' => "\x00\xff"];
+    }
+    $sdk = Request::fromParams($params);
+    return ['status' => 200, 'headers' => ['Content-Type' => 'application/json'], 'body' => json_encode([
+        'method' => $params['method'],
+        'uri' => $params['uri'],
+        'headers' => $params['headers'],
+        'header_list' => $params['header_list'],
+        'server' => $params['server'],
+        'body' => $params['body'],
+        'sdk' => ['method' => $sdk->method, 'uri' => $sdk->uri, 'path' => $sdk->path(),
+            'x-multi' => $sdk->header('x-multi'), 'body' => $sdk->body],
+    ], JSON_THROW_ON_ERROR)];
+});
+$worker->run();
