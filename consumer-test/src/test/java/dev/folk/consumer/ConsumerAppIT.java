@@ -62,11 +62,12 @@ class ConsumerAppIT {
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         command.addAll(Arrays.asList(System.getProperty("folk.test.jvm-args", "").trim().split("\\s+")));
         command.removeIf(String::isEmpty);
-        command.addAll(List.of("-jar", jar.toString(), "--server.port=" + port));
+        // Workers see only an allow-listed environment: hand them the tag through folk.env.
+        command.addAll(List.of("-jar", jar.toString(), "--server.port=" + port, "--folk.env[FOLK_TEST_RUN]=" + tag));
         Path log = WORK.resolve("app.log");
         ProcessBuilder pb = new ProcessBuilder(command).directory(WORK.toFile()).redirectErrorStream(true)
                 .redirectOutput(log.toFile());
-        pb.environment().put("FOLK_TEST_RUN", tag); // inherited by the app's workers: finds them in /proc
+        pb.environment().put("FOLK_TEST_RUN", tag); // the app itself; its workers get it from folk.env
         Process app = pb.start();
         try {
             HttpResponse<String> answer = awaitAnswer(app, port, log);
