@@ -157,10 +157,10 @@ class VirtualThreadsAppTest {
                 done.add(pool.submit(() -> {
                     Http http = new Http(port);
                     for (int i = 0; i < each; i++) {
-                        HttpResponse<byte[]> r = http.get("/php/sleep?ms=" + ms);
+                        HttpResponse<byte[]> r = http.get("/php/demo/sleep?ms=" + ms);
                         String body = new String(r.body(), StandardCharsets.UTF_8);
                         if (r.statusCode() != 200 || !body.startsWith("Slept " + ms + " ms")) {
-                            throw new AssertionError("/php/sleep answered " + r.statusCode() + ": " + body);
+                            throw new AssertionError("/php/demo/sleep answered " + r.statusCode() + ": " + body);
                         }
                     }
                     return null;
