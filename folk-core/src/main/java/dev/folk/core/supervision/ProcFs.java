@@ -106,6 +106,25 @@ final class ProcFs {
         return false;
     }
 
+    /**
+     * {@link #hasLiveOrphanIn} for many groups in one pass: which of {@code pgids} have a live
+     * child of our main thread; null if that list cannot be read.
+     */
+    static Set<Integer> groupsWithLiveOrphans(Set<Integer> pgids) {
+        List<Integer> orphans = childPids(MAIN_TASK_CHILDREN);
+        if (orphans == null) {
+            return null;
+        }
+        Set<Integer> live = new HashSet<>();
+        for (int pid : orphans) {
+            Stat s = stat(pid);
+            if (s != null && !s.zombie() && pgids.contains(s.pgrp())) {
+                live.add(s.pgrp());
+            }
+        }
+        return live;
+    }
+
     /** The pids of a {@code /proc/<pid>/task/<tid>/children} file; null if it cannot be read. */
     private static List<Integer> childPids(Path file) {
         String list;

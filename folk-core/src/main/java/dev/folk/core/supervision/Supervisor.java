@@ -34,8 +34,9 @@ import dev.folk.core.supervision.WorkerProcess.State;
  * <p>One supervisor is meant to serve a whole application (all pools), so that
  * {@link #killAndReapAll()} in a shutdown hook sees every worker. It makes the JVM a child
  * subreaper (once per JVM), so a worker's orphaned children are re-parented to us and can be
- * reaped instead of lingering as zombies. Side effect: orphans of processes started by other
- * means (ProcessBuilder) are re-parented to the JVM too; the JDK does not reap those.
+ * reaped instead of lingering as zombies. Orphans of processes started by other means
+ * (ProcessBuilder) are re-parented to the JVM too; the JDK does not reap those, so the I/O thread
+ * does once they have lingered for a tick (see {@code reapLingeringZombies}).
  *
  * <p>Requires Linux 5.3+ (pidfd) and glibc 2.34+ (posix_spawn closefrom; older glibc falls back to
  * closing the descriptors open at spawn time).
@@ -55,6 +56,8 @@ public final class Supervisor implements AutoCloseable {
     private static final AtomicBoolean SUBREAPER_SET = new AtomicBoolean();
     /** This JVM is a child subreaper (or PID 1): the kernel re-parents orphans to it. */
     private static volatile boolean orphansComeToUs;
+    /** Supervisors not yet closed: none may reap another's worker leader as a stray orphan. */
+    private static final Set<Supervisor> OPEN = ConcurrentHashMap.newKeySet();
 
     private final Os os;
     private final String runId;
@@ -70,6 +73,8 @@ public final class Supervisor implements AutoCloseable {
     private final Set<Integer> releasedGroups = java.util.Collections.synchronizedSet(new java.util.LinkedHashSet<>());
     /** Our children outside any worker group that carry our run tag (setsid escapees). */
     private final Set<Integer> escapees = ConcurrentHashMap.newKeySet();
+    /** Zombie children seen on the last orphan-reaping tick (I/O thread only). */
+    private final Set<Integer> lingering = new java.util.HashSet<>();
 
     /** A supervisor on the native OS that makes the JVM a child subreaper, without a state file. */
     public Supervisor() {
@@ -104,6 +109,7 @@ public final class Supervisor implements AutoCloseable {
         }
         this.io = new IoLoop(os, "folk-supervisor-io", this::reapOrphans);
         this.poller = new ChannelPoller(os, "folk-supervisor-poller");
+        OPEN.add(this);
     }
 
     public static Builder builder() {
@@ -358,6 +364,57 @@ public final class Supervisor implements AutoCloseable {
     }
 
     /**
+     * {@link #terminate} for many workers from one thread, with one deadline: TERM and CONT to every
+     * group, wait until {@code killBy} for the groups to empty, KILL the groups that have not, then
+     * reap, sweep and release each. Closing hundreds of workers this way costs one wait, not one
+     * thread per worker polling its own group.
+     *
+     * @return how each leader ended, in the order given (null where it could not be reaped in time)
+     */
+    public List<ExitStatus> terminateAll(List<WorkerProcess> processes, long killBy) {
+        List<WorkerProcess> running = new ArrayList<>(processes.size());
+        boolean[] signalled = new boolean[processes.size()];
+        for (int i = 0; i < processes.size(); i++) {
+            WorkerProcess p = processes.get(i);
+            State s = p.state();
+            if (s == State.STARTING) {
+                throw new IllegalStateException("worker is still starting: " + p);
+            }
+            if (s == State.RUNNING || s == State.EXITED) {
+                running.add(p);
+                signalled[i] = true;
+                signal(p, Os.SIGTERM);
+                signal(p, Os.SIGCONT); // a stopped member would never act on TERM
+            }
+        }
+        List<WorkerProcess> stubborn = awaitGroupsEmpty(running, killBy);
+        for (WorkerProcess p : stubborn) {
+            signal(p, Os.SIGKILL);
+        }
+        for (WorkerProcess p : awaitGroupsEmpty(stubborn, System.nanoTime() + KILL_WAIT_NANOS)) {
+            log.warn("Worker {} of '{}': its process group did not end {} s after SIGKILL", p.pid(), p.name(),
+                    TimeUnit.NANOSECONDS.toSeconds(KILL_WAIT_NANOS));
+        }
+        List<ExitStatus> statuses = new ArrayList<>(processes.size());
+        long reapBy = System.nanoTime() + KILL_WAIT_NANOS;
+        for (WorkerProcess p : processes) {
+            statuses.add(reap(p, reapBy));
+        }
+        long sweepBy = System.nanoTime() + SWEEP_WAIT_NANOS;
+        for (int i = 0; i < processes.size(); i++) {
+            if (statuses.get(i) != null && signalled[i]) {
+                sweep(processes.get(i), sweepBy);
+            }
+        }
+        for (int i = 0; i < processes.size(); i++) {
+            if (statuses.get(i) != null) {
+                release(processes.get(i));
+            }
+        }
+        return statuses;
+    }
+
+    /**
      * Ends everything at once, in bounded time: refuses new spawns from now on, takes one
      * snapshot, KILLs every group, reaps every leader, reaps orphaned members, releases all.
      * Safe from a shutdown hook while other threads use the supervisor; idempotent.
@@ -411,6 +468,7 @@ public final class Supervisor implements AutoCloseable {
     @Override
     public void close() {
         killAndReapAll();
+        OPEN.remove(this);
         io.stop(1000);
         poller.stop(1000);
         if (stateFile != null) {
@@ -578,6 +636,55 @@ public final class Supervisor implements AutoCloseable {
             groups.addAll(releasedGroups);
         }
         reapZombies(groups);
+        reapLingeringZombies();
+    }
+
+    /**
+     * A subreaper must reap every orphan the kernel hands it, not only those of our workers: the
+     * background job of a script the application started with ProcessBuilder is re-parented to us
+     * too, and nobody else will ever wait for it. A child the JDK started is reaped by the JDK's own
+     * thread the moment it exits, so a zombie child seen on two ticks in a row (a second apart)
+     * that is no worker leader (of any supervisor in this JVM) is an adopted orphan: reap it. Spawns in flight make us skip a tick.
+     */
+    private void reapLingeringZombies() {
+        if (!orphansComeToUs) {
+            return; // then every child is someone's own, and its own waiter reaps it
+        }
+        Set<Integer> zombies = new java.util.HashSet<>();
+        for (int child : ProcFs.ownChildren()) {
+            ProcFs.Stat s = ProcFs.stat(child);
+            if (s != null && s.zombie()) {
+                zombies.add(child);
+            }
+        }
+        if (zombies.isEmpty()) {
+            lingering.clear();
+            return;
+        }
+        for (Supervisor other : OPEN) {
+            for (WorkerProcess p : other.registry.snapshot()) {
+                if (p.state() == State.STARTING) {
+                    lingering.clear();
+                    return;
+                }
+                zombies.remove(p.pid()); // a leader is reaped by its ladder alone
+            }
+        }
+        for (int pid : zombies) {
+            if (lingering.remove(pid)) {
+                try {
+                    os.wait4(pid, true);
+                } catch (OsException alreadyReaped) {
+                    // its other waiter got there first
+                }
+            }
+        }
+        lingering.retainAll(zombies);
+        for (int pid : zombies) {
+            if (ProcFs.stat(pid) != null) {
+                lingering.add(pid);
+            }
+        }
     }
 
     /**
@@ -668,6 +775,36 @@ public final class Supervisor implements AutoCloseable {
             pause = Math.min(pause * 2, MAX_PAUSE_NANOS);
         }
         return true;
+    }
+
+    /**
+     * {@link #awaitGroupEmpty} for many workers, one look at the kernel per round for all of them
+     * (a pidfd poll per leader, one pass over our orphans): returns the workers whose group still
+     * had a live member when the deadline passed, or an empty list as soon as every group is empty.
+     */
+    private List<WorkerProcess> awaitGroupsEmpty(List<WorkerProcess> processes, long deadline) {
+        List<WorkerProcess> pending = new ArrayList<>(processes);
+        long pause = 500_000;
+        while (!pending.isEmpty()) {
+            Set<Integer> leaderGone = new java.util.HashSet<>();
+            for (WorkerProcess p : pending) {
+                if (hasExited(p)) {
+                    leaderGone.add(p.pgid());
+                }
+            }
+            if (!leaderGone.isEmpty()) {
+                Set<Integer> live = orphansComeToUs ? ProcFs.groupsWithLiveOrphans(leaderGone) : null;
+                Set<Integer> stillLive = live != null ? live : ProcFs.withLiveMembers(leaderGone);
+                pending.removeIf(p -> leaderGone.contains(p.pgid()) && !stillLive.contains(p.pgid()));
+            }
+            long left = deadline - System.nanoTime();
+            if (pending.isEmpty() || left <= 0) {
+                break;
+            }
+            LockSupport.parkNanos(Math.min(pause, left));
+            pause = Math.min(pause * 2, MAX_PAUSE_NANOS);
+        }
+        return pending;
     }
 
     /**

@@ -65,7 +65,9 @@ class SoakTest {
                     () -> ChaosTest.threadCount() <= threads + 4);
             assertThat(heapAfter - heap).as("heap growth in bytes").isLessThan(16L * 1024 * 1024);
             // A worker whose replacement booted after the last call may be leaving right now.
-            Procs.await(Duration.ofSeconds(10), "no zombie child lingers", () -> Procs.zombieChildren().isEmpty());
+            // Any zombie child lingering (ours, or an orphan adopted from elsewhere) is reaped within ~2 s.
+            Procs.await(Duration.ofSeconds(10), "no zombie child lingers", () -> Procs.zombieChildren().isEmpty(),
+                    () -> Procs.describe(Procs.zombieChildren()));
             pool.close();
         }
         assertThat(Procs.aliveWithEnv(Workers.RUN_TAG, tag)).isEmpty();

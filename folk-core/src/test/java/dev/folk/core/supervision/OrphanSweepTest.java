@@ -100,6 +100,25 @@ class OrphanSweepTest {
     }
 
     @Test
+    void anOrphanAdoptedFromAProcessTheApplicationStartedIsReapedAndTheJdksOwnChildIsNot() throws Exception {
+        try (Supervisor supervisor = new Supervisor()) {
+            // A child the JDK waits for, exiting 3 while the reaper ticks: its status must stay the JDK's.
+            Process own = new ProcessBuilder("sh", "-c", "sleep 1.5; exit 3").start();
+            // The shell exits at once; its background sleep is re-parented to the JVM (a subreaper).
+            Process shell = new ProcessBuilder("sh", "-c", "sleep 0.2 & echo $!").start();
+            int orphan = Integer.parseInt(new String(shell.getInputStream().readAllBytes()).trim());
+            assertThat(shell.waitFor()).isZero();
+            Procs.await(Duration.ofSeconds(2), "the orphan is ours", () -> {
+                String[] st = Procs.stat(orphan);
+                return st == null || st[1].equals(Long.toString(ProcessHandle.current().pid()));
+            });
+            Procs.await(Duration.ofSeconds(5), "the adopted orphan is reaped", () -> Procs.stat(orphan) == null,
+                    () -> Procs.describe(List.of(orphan)));
+            assertThat(own.waitFor()).as("the JDK's child keeps its exit status").isEqualTo(3);
+        }
+    }
+
+    @Test
     void aSetsidEscapeeIsEndedByKillAndReapAll() throws Exception {
         String tag = Workers.newTag();
         Supervisor supervisor = new Supervisor();

@@ -70,6 +70,35 @@ class StopLadderTest {
     }
 
     @Test
+    void terminateAllStopsManyWorkersWithOneGraceAndKillsOnlyTheStubbornGroups() throws Exception {
+        Duration grace = Duration.ofSeconds(1);
+        WorkerProcess obedient = supervisor.spawn(Workers.sh(Workers.newTag(), "echo ready >&4; exec sleep 1000").build());
+        // The leader obeys TERM, its background child does not: the group must still be KILLed.
+        WorkerProcess stubbornChild = supervisor.spawn(Workers.sh(Workers.newTag(),
+                "(trap '' TERM; while :; do sleep 1; done) & echo ready >&4; exec sleep 1000").build());
+        WorkerProcess stubborn = supervisor.spawn(Workers.sh(Workers.newTag(),
+                "trap '' TERM; echo ready >&4; while :; do sleep 1; done").build());
+        WorkerProcess exited = supervisor.spawn(Workers.sh(Workers.newTag(), "echo ready >&4; exit 7").build());
+        List<WorkerProcess> all = List.of(obedient, stubbornChild, stubborn, exited);
+        for (WorkerProcess p : all) {
+            Workers.awaitLine(p.controlChannel(), "ready", READY);
+        }
+        assertThat(supervisor.awaitExit(exited, READY)).isTrue();
+        long t0 = System.nanoTime();
+        List<ExitStatus> st = supervisor.terminateAll(all, t0 + grace.toNanos());
+        long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+        assertThat(st.get(0).signal()).isEqualTo(Os.SIGTERM);
+        assertThat(st.get(1).signal()).as("the leader obeyed TERM").isEqualTo(Os.SIGTERM);
+        assertThat(st.get(2).signal()).isEqualTo(Os.SIGKILL);
+        assertThat(st.get(3).exitCode()).isEqualTo(7);
+        assertThat(ms).as("stop time in ms").isBetween(grace.toMillis(), grace.toMillis() + 1000);
+        for (WorkerProcess p : all) {
+            assertThat(p.state()).isEqualTo(WorkerProcess.State.RELEASED);
+            assertThat(Procs.groupMembers(p.pgid())).as("group of %s", p).isEmpty();
+        }
+    }
+
+    @Test
     void grandchildIgnoringTermIsKilledAfterTheLeaderDies(@TempDir Path tmp) throws Exception {
         Path fifo = tmp.resolve("only-the-grandchild-writes-here");
         new ProcessBuilder("mkfifo", fifo.toString()).start().waitFor();

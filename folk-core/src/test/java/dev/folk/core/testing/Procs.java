@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
 import java.util.concurrent.locks.LockSupport;
 
 /** Facts about processes, read from /proc, for assertions. */
@@ -149,6 +150,22 @@ public final class Procs {
         return members;
     }
 
+    /** "pid (comm) state ppid=.. pgrp=.." for each pid still in /proc: what a failed check names. */
+    public static String describe(List<Integer> pids) {
+        StringBuilder b = new StringBuilder();
+        for (int pid : pids) {
+            try {
+                String stat = Files.readString(Path.of("/proc", Integer.toString(pid), "stat"));
+                String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+                b.append(b.length() == 0 ? "" : ", ").append(stat, 0, stat.lastIndexOf(')') + 1).append(' ')
+                        .append(f[0]).append(" ppid=").append(f[1]).append(" pgrp=").append(f[2]);
+            } catch (IOException gone) {
+                b.append(b.length() == 0 ? "" : ", ").append(pid).append(" (gone)");
+            }
+        }
+        return b.toString();
+    }
+
     public static List<Integer> allPids() {
         List<Integer> pids = new ArrayList<>();
         try (DirectoryStream<Path> procs = Files.newDirectoryStream(Path.of("/proc"))) {
@@ -185,11 +202,18 @@ public final class Procs {
 
     /** Polls {@code condition} until it holds or the deadline passes; fails with {@code what}. */
     public static void await(Duration timeout, String what, BooleanSupplier condition) {
+        await(timeout, what, condition, () -> "");
+    }
+
+    /** {@link #await(Duration, String, BooleanSupplier)} whose failure also says {@code detail}. */
+    public static void await(Duration timeout, String what, BooleanSupplier condition, Supplier<String> detail) {
         long deadline = System.nanoTime() + timeout.toNanos();
         long pause = 1_000_000;
         while (!condition.getAsBoolean()) {
             if (System.nanoTime() > deadline) {
-                throw new AssertionError("Timed out after " + timeout + " waiting for: " + what);
+                String more = detail.get();
+                throw new AssertionError("Timed out after " + timeout + " waiting for: " + what
+                        + (more.isEmpty() ? "" : " (" + more + ")"));
             }
             LockSupport.parkNanos(pause);
             pause = Math.min(pause * 2, 50_000_000);
