@@ -6,6 +6,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
@@ -42,9 +43,9 @@ import dev.folk.core.protocol.Values;
 import dev.folk.core.supervision.ChannelResetException;
 import dev.folk.core.supervision.ExitStatus;
 import dev.folk.core.supervision.Supervisor;
+import dev.folk.core.supervision.WorkerProcess;
 import dev.folk.core.supervision.SupervisorClosedException;
 import dev.folk.core.supervision.WorkerChannel;
-import dev.folk.core.supervision.WorkerProcess;
 
 /**
  * A fixed-size pool of worker processes speaking the Folk protocol, called from many threads.
@@ -873,6 +874,54 @@ public final class WorkerPool implements AutoCloseable {
     }
 
     /**
+     * Stops the workers idle at close as one batch on one stopper thread: close every fd 3, wait
+     * until close-wait for them to leave, then {@link Supervisor#terminateAll} the rest with one
+     * grace. One thread per worker, each polling its own group, made closing hundreds of
+     * TERM-ignoring workers take seconds past the grace.
+     */
+    private void stopIdleAtClose(List<PooledWorker> idleNow) {
+        List<PooledWorker> claimed = new ArrayList<>(idleNow.size());
+        for (PooledWorker w : idleNow) {
+            if (claim(w, true)) {
+                claimed.add(w);
+            }
+        }
+        if (claimed.isEmpty()) {
+            return;
+        }
+        long exitBy = System.nanoTime() + config.closeWait().toNanos();
+        long killBy = exitBy + config.stopGrace().toNanos();
+        Runnable stopAll = () -> {
+            for (PooledWorker w : claimed) {
+                w.task().close(); // a Folk worker leaves its loop and exits 0 on EOF
+            }
+            List<WorkerProcess> processes = new ArrayList<>(claimed.size());
+            for (PooledWorker w : claimed) {
+                long left = exitBy - System.nanoTime();
+                if (left > 0) {
+                    supervisor.awaitExit(w.process, Duration.ofNanos(left));
+                }
+                processes.add(w.process);
+            }
+            List<ExitStatus> statuses;
+            try {
+                statuses = supervisor.terminateAll(processes, killBy);
+            } catch (RuntimeException e) {
+                log.warn("Stopping {} workers of pool '{}' failed", processes.size(), name, e);
+                statuses = Collections.nCopies(processes.size(), null);
+            }
+            for (int i = 0; i < claimed.size(); i++) {
+                leave(claimed.get(i), ExitReason.SHUTDOWN, statuses.get(i));
+            }
+        };
+        try {
+            stopper.execute(stopAll);
+        } catch (RejectedExecutionException e) {
+            stopAll.run();
+        }
+    }
+
+    /**
      * Ends a worker that never served a call: its handshake failed, or it exited right after.
      * Learns how it ended (exit status, last output), then either replaces it at once — it was
      * killed from outside, which says nothing about the script — or counts a boot failure and
@@ -1317,9 +1366,7 @@ public final class WorkerPool implements AutoCloseable {
         for (Waiter w : pending) {
             w.close();
         }
-        for (PooledWorker w : idleNow) {
-            retire(w, ExitReason.SHUTDOWN, false);
-        }
+        stopIdleAtClose(idleNow);
         long deadline = System.nanoTime() + drainTimeout.toNanos();
         while (anyBusy() && System.nanoTime() - deadline < 0) {
             LockSupport.parkNanos(2_000_000);
