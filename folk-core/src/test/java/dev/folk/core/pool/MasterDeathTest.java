@@ -38,8 +38,11 @@ class MasterDeathTest {
             child.process().destroyForcibly(); // SIGKILL
             long t0 = System.nanoTime();
             assertThat(child.process().waitFor(5, TimeUnit.SECONDS)).isTrue();
+            // A process in the middle of exiting has no readable environment yet is not a zombie
+            // either: ask both the tag and the pids seen before.
+            List<Integer> seen = tagged;
             Procs.await(Duration.ofSeconds(5), "every worker and child gone",
-                    () -> Procs.aliveWithEnv(Workers.RUN_TAG, tag).isEmpty());
+                    () -> Procs.aliveWithEnv(Workers.RUN_TAG, tag).isEmpty() && seen.stream().noneMatch(Procs::alive));
             long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
             System.out.println("MASTER_DEATH processes=" + tagged.size() + " gone_ms=" + ms);
             assertThat(ms).as("ms until the last worker or child exited").isLessThanOrEqualTo(1000);
@@ -49,11 +52,13 @@ class MasterDeathTest {
         Set<Integer> groups = new HashSet<>();
         for (int pid : tagged) {
             groups.add(pgrpOf.getOrDefault(pid, -1));
-            try {
-                NativeOs.get().wait4(pid, true);
-            } catch (OsException notOurs) {
-                // re-parented elsewhere, or already reaped
-            }
+            Procs.await(Duration.ofSeconds(5), "pid " + pid + " reaped", () -> {
+                try {
+                    return NativeOs.get().wait4(pid, true) != null;
+                } catch (OsException notOurs) {
+                    return true; // re-parented elsewhere, or already reaped
+                }
+            });
         }
         List<Integer> left = Procs.zombieChildren().stream().filter(z -> groups.contains(Procs.pgrp(z))).toList();
         assertThat(left).as("zombies of the dead pool's groups: %s", Procs.describe(left)).isEmpty();
