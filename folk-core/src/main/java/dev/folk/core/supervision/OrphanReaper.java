@@ -10,7 +10,6 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.locks.LockSupport;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -18,6 +17,7 @@ import org.slf4j.LoggerFactory;
 import dev.folk.core.os.Os;
 import dev.folk.core.os.OsException;
 import dev.folk.core.supervision.WorkerProcess.State;
+import dev.folk.core.util.Deadline;
 
 /**
  * Children we did not start but must reap: members of worker groups re-parented to us (we are a
@@ -262,16 +262,17 @@ final class OrphanReaper {
             os.pidfdSendSignal(fd, Os.SIGTERM);
             os.pidfdSendSignal(fd, Os.SIGCONT);
         });
-        long pause = 1_000_000;
-        while (System.nanoTime() < deadline && pidfds.values().stream().anyMatch(fd -> os.poll(fd, Os.POLLIN, 0) == 0)) {
-            LockSupport.parkNanos(pause);
-            pause = Math.min(pause * 2, MAX_PAUSE_NANOS);
+        Deadline termed = Deadline.at(deadline, 1_000_000, MAX_PAUSE_NANOS);
+        // The deadline first: once it has passed, not one more poll of every pidfd.
+        while (!termed.passed() && pidfds.values().stream().anyMatch(fd -> os.poll(fd, Os.POLLIN, 0) == 0)) {
+            termed.pause();
         }
         pidfds.values().forEach(fd -> os.pidfdSendSignal(fd, Os.SIGKILL));
         long reapBy = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(500);
         pidfds.forEach((pid, fd) -> {
-            while (os.poll(fd, Os.POLLIN, 0) == 0 && System.nanoTime() < reapBy) {
-                LockSupport.parkNanos(1_000_000);
+            Deadline d = Deadline.at(reapBy, 1_000_000);
+            while (os.poll(fd, Os.POLLIN, 0) == 0 && d.pause()) {
+                // poll: the pidfd turns readable once the process has exited
             }
             try {
                 os.wait4(pid, true); // ours if it was re-parented to us; ECHILD otherwise

@@ -5,13 +5,13 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.LockSupport;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import dev.folk.core.os.Os;
 import dev.folk.core.os.OsException;
+import dev.folk.core.util.Deadline;
 
 /**
  * Ends what a crashed previous run recorded in the state file left behind, once, when a
@@ -45,11 +45,9 @@ final class PreviousRun {
             os.kill(-pgid, Os.SIGTERM);
             os.kill(-pgid, Os.SIGCONT);
         }
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(1);
-        long pause = 1_000_000;
-        while (!ProcFs.withLiveMembers(new HashSet<>(groups)).isEmpty() && System.nanoTime() < deadline) {
-            LockSupport.parkNanos(pause);
-            pause = Math.min(pause * 2, MAX_PAUSE_NANOS);
+        Deadline termed = Deadline.at(System.nanoTime() + TimeUnit.SECONDS.toNanos(1), 1_000_000, MAX_PAUSE_NANOS);
+        while (!ProcFs.withLiveMembers(new HashSet<>(groups)).isEmpty() && termed.pause()) {
+            // poll: nothing tells us when a group of another run empties
         }
         for (int pgid : ProcFs.withLiveMembers(new HashSet<>(groups))) {
             os.kill(-pgid, Os.SIGKILL);
@@ -58,16 +56,16 @@ final class PreviousRun {
         // is gone): reap them by pid, which their zombie still pins.
         long leadersBy = System.nanoTime() + TimeUnit.SECONDS.toNanos(1);
         for (int pgid : groups) {
-            while (true) {
+            Deadline d = Deadline.at(leadersBy, 1_000_000);
+            do {
                 try {
-                    if (os.wait4(pgid, true) != null || System.nanoTime() > leadersBy) {
+                    if (os.wait4(pgid, true) != null) {
                         break;
                     }
                 } catch (OsException notOurChild) {
                     break; // its parent (init or another subreaper) reaps it
                 }
-                LockSupport.parkNanos(1_000_000);
-            }
+            } while (d.pause());
         }
         Set<Integer> swept = new HashSet<>(groups);
         int tagged = orphans.endTagged(ProcFs.runTag(previous.runId()), System.nanoTime() + TimeUnit.SECONDS.toNanos(1),
@@ -75,9 +73,9 @@ final class PreviousRun {
         // Members re-parented to us (we are a subreaper) die as our zombies: collect them now, and
         // let the periodic reaper pick up any that end later.
         orphans.rememberReleasedGroups(swept);
-        long reapBy = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(500);
-        while (orphans.reapZombies(swept) && System.nanoTime() < reapBy) {
-            LockSupport.parkNanos(5_000_000);
+        Deadline reapBy = Deadline.at(System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(500), 5_000_000);
+        while (orphans.reapZombies(swept) && reapBy.pause()) {
+            // poll: a member dies as our zombie without telling us
         }
         if (!groups.isEmpty() || tagged > 0) {
             log.warn("Ended {} worker group(s) and {} tagged process(es) left behind by run {} (state file {})",

@@ -9,7 +9,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.locks.LockSupport;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -18,6 +17,7 @@ import dev.folk.core.os.Os;
 import dev.folk.core.os.OsException;
 import dev.folk.core.os.WaitResult;
 import dev.folk.core.supervision.WorkerProcess.State;
+import dev.folk.core.util.Deadline;
 
 /**
  * The end of a worker once it has exited: its leader reaped exactly once (a CAS on the handle's
@@ -71,7 +71,7 @@ final class Reaper {
      */
     ExitStatus reap(WorkerProcess p, long deadline) {
         awaitExit(p, deadline);
-        long pause = 200_000;
+        Deadline d = Deadline.at(deadline, 200_000, MAX_PAUSE_NANOS);
         while (true) {
             State s = p.state();
             if (s == State.REAPING || s == State.REAPED || s == State.RELEASED) {
@@ -84,12 +84,9 @@ final class Reaper {
             if (status != null) {
                 return status;
             }
-            long left = deadline - System.nanoTime();
-            if (left <= 0) {
+            if (!d.pause()) {
                 return null;
             }
-            LockSupport.parkNanos(Math.min(pause, left));
-            pause = Math.min(pause * 2, MAX_PAUSE_NANOS);
         }
     }
 
@@ -141,21 +138,15 @@ final class Reaper {
      * their parent died. waitpid(-pgid) only ever matches our own children in that group.
      */
     void sweep(WorkerProcess p, long deadline) {
-        long pause = 200_000;
+        Deadline d = Deadline.at(deadline, 200_000, MAX_PAUSE_NANOS);
         while (true) {
             int rc = os.reapGroupMember(p.pgid());
             if (rc > 0) {
                 continue;
             }
-            if (rc < 0) {
-                return; // no child of ours left in that group
+            if (rc < 0 || !d.pause()) {
+                return; // no child of ours left in that group, or no time left
             }
-            long left = deadline - System.nanoTime();
-            if (left <= 0) {
-                return;
-            }
-            LockSupport.parkNanos(Math.min(pause, left));
-            pause = Math.min(pause * 2, MAX_PAUSE_NANOS);
         }
     }
 

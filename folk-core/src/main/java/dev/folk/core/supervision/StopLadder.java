@@ -6,13 +6,13 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.LockSupport;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import dev.folk.core.os.Os;
 import dev.folk.core.supervision.WorkerProcess.State;
+import dev.folk.core.util.Deadline;
 
 /**
  * How workers are stopped: signals go to the whole process group and only while its leader is
@@ -136,8 +136,9 @@ final class StopLadder {
         // Spawns in flight publish within a few ms (and clean up after themselves on seeing `closed`).
         long spawnWait = System.nanoTime() + bound.toNanos() / 4;
         for (WorkerProcess p : all) {
-            while (p.state() == State.STARTING && System.nanoTime() < spawnWait) {
-                LockSupport.parkNanos(100_000);
+            Deadline d = Deadline.at(spawnWait, 100_000);
+            while (p.state() == State.STARTING && d.pause()) {
+                // poll: publication is a state change nobody signals
             }
         }
         for (WorkerProcess p : all) {
@@ -167,14 +168,11 @@ final class StopLadder {
         if (!Reaper.awaitExit(p, deadline)) {
             return false;
         }
-        long pause = 500_000;
+        Deadline d = Deadline.at(deadline, 500_000, MAX_PAUSE_NANOS);
         while (groupHasLiveMembers(p.pgid())) {
-            long left = deadline - System.nanoTime();
-            if (left <= 0) {
+            if (!d.pause()) {
                 return false;
             }
-            LockSupport.parkNanos(Math.min(pause, left));
-            pause = Math.min(pause * 2, MAX_PAUSE_NANOS);
         }
         return true;
     }
@@ -186,7 +184,7 @@ final class StopLadder {
      */
     private List<WorkerProcess> awaitGroupsEmpty(List<WorkerProcess> processes, long deadline) {
         List<WorkerProcess> pending = new ArrayList<>(processes);
-        long pause = 500_000;
+        Deadline d = Deadline.at(deadline, 500_000, MAX_PAUSE_NANOS);
         while (!pending.isEmpty()) {
             Set<Integer> leaderGone = new HashSet<>();
             for (WorkerProcess p : pending) {
@@ -199,12 +197,9 @@ final class StopLadder {
                 Set<Integer> stillLive = live != null ? live : ProcFs.withLiveMembers(leaderGone);
                 pending.removeIf(p -> leaderGone.contains(p.pgid()) && !stillLive.contains(p.pgid()));
             }
-            long left = deadline - System.nanoTime();
-            if (pending.isEmpty() || left <= 0) {
+            if (pending.isEmpty() || !d.pause()) {
                 break;
             }
-            LockSupport.parkNanos(Math.min(pause, left));
-            pause = Math.min(pause * 2, MAX_PAUSE_NANOS);
         }
         return pending;
     }
