@@ -25,14 +25,15 @@ import dev.folk.core.os.Os;
  * (ProcessBuilder) are re-parented to the JVM too; the JDK does not reap those, so the I/O thread
  * does once they have lingered for a tick.
  *
- * <p>This class is the public face; the work is done by package-private classes, one job each:
+ * <p>This class is the public face; the work is done by package-private classes of this package,
+ * one job each:
  * <ul>
- * <li>{@link Spawner} starts a worker (fds 0..4, own group, pidfd) and publishes it;
- * <li>{@link StopLadder} signals groups and stops workers: TERM → grace → KILL, one, many, or all;
- * <li>{@link Reaper} reaps a leader exactly once, sweeps its group's orphans and releases it;
- * <li>{@link OrphanReaper} reaps the children we did not start (the I/O thread's periodic job)
+ * <li>{@code Spawner} starts a worker (fds 0..4, own group, pidfd) and publishes it;
+ * <li>{@code StopLadder} signals groups and stops workers: TERM → grace → KILL, one, many, or all;
+ * <li>{@code Reaper} reaps a leader exactly once, sweeps its group's orphans and releases it;
+ * <li>{@code OrphanReaper} reaps the children we did not start (the I/O thread's periodic job)
  *     and ends processes carrying a run tag;
- * <li>{@link PreviousRun} ends what a crashed run recorded in the state file left behind.
+ * <li>{@code PreviousRun} ends what a crashed run recorded in the state file left behind.
  * </ul>
  *
  * <p>Requires Linux 5.3+ (pidfd) and glibc 2.34+ (posix_spawn closefrom; older glibc falls back to
