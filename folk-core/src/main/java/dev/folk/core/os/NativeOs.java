@@ -18,7 +18,9 @@ import jnr.ffi.annotations.Variadic;
  *
  * <p>We bind posix_spawnp and its file-action and attribute functions ourselves rather than use
  * jnr-posix's spawn: that one loses errno, cannot reset the signal mask or dispositions and has no
- * closefrom, so children inherited every descriptor of the JVM.
+ * closefrom, so children inherited every descriptor of the JVM. The other calls are bound here too,
+ * in this one interface, and folk-core does not depend on jnr-posix at all: the
+ * {@linkplain dev.folk.core.os package documentation} says why.
  */
 public final class NativeOs implements Os {
 
