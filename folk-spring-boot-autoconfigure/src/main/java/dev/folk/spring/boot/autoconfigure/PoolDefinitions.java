@@ -18,6 +18,7 @@ import dev.folk.core.supervision.RunAs;
 import dev.folk.core.supervision.SpawnException;
 import dev.folk.core.supervision.WorkerSpec;
 import dev.folk.spring.boot.autoconfigure.FolkConfigurationException.Violation;
+import dev.folk.spring.boot.pool.ClasspathScripts;
 
 /**
  * Turns {@link FolkProperties} into validated pool configurations: applies the top-level defaults

@@ -9,6 +9,7 @@ import java.util.Map;
 
 import dev.folk.core.supervision.RunAs;
 import dev.folk.core.supervision.WorkerSpec;
+import dev.folk.spring.boot.pool.ClasspathScripts;
 
 /**
  * The start-up checks of {@code folk.user} / {@code folk.group}: that they exist, that the JVM can

@@ -20,6 +20,7 @@ import java.util.zip.ZipFile;
 import com.jayway.jsonpath.JsonPath;
 
 import org.junit.jupiter.api.Test;
+import dev.folk.spring.boot.lifecycle.FolkStartupFailureAnalyzer;
 
 /**
  * Runs after {@code package}: the built jar carries the generated configuration metadata, listing

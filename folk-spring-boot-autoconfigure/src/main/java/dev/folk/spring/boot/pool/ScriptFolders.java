@@ -1,4 +1,4 @@
-package dev.folk.spring.boot.autoconfigure;
+package dev.folk.spring.boot.pool;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;

@@ -1,4 +1,4 @@
-package dev.folk.spring.boot.autoconfigure;
+package dev.folk.spring.boot.lifecycle;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -8,7 +8,7 @@ import org.springframework.boot.diagnostics.AbstractFailureAnalyzer;
 import org.springframework.boot.diagnostics.FailureAnalysis;
 
 import dev.folk.core.pool.BootFailure;
-import dev.folk.spring.boot.autoconfigure.FolkStartupException.NotReady;
+import dev.folk.spring.boot.lifecycle.FolkStartupException.NotReady;
 
 /**
  * Explains a {@link FolkStartupException}: which pool was not ready, how its last worker ended

@@ -1,4 +1,4 @@
-package dev.folk.spring.boot.autoconfigure.metrics;
+package dev.folk.spring.boot.metrics;
 
 import java.util.List;
 import java.util.Locale;

@@ -1,4 +1,4 @@
-package dev.folk.spring.boot.autoconfigure.endpoint;
+package dev.folk.spring.boot.actuate.endpoint;
 
 import java.time.Instant;
 import java.util.ArrayList;
