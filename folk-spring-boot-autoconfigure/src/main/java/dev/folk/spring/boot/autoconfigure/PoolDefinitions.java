@@ -10,6 +10,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.function.Function;
 
+import org.jspecify.annotations.Nullable;
 import org.springframework.util.unit.DataSize;
 
 import dev.folk.core.pool.PoolConfig;
@@ -87,8 +88,8 @@ public final class PoolDefinitions {
                 result.add(d);
             }
         } else {
-            for (Map.Entry<String, FolkProperties.Pool> e : properties.getPools().entrySet()) {
-                FolkProperties.Pool pool = e.getValue() != null ? e.getValue() : new FolkProperties.Pool();
+            for (Map.Entry<String, PoolProperties> e : properties.getPools().entrySet()) {
+                PoolProperties pool = e.getValue() != null ? e.getValue() : new PoolProperties();
                 PoolDefinition d = new Resolver(e.getKey(), pool, properties, shutdownPhaseBudget, configuredValues,
                         violations, scripts).resolve();
                 if (d != null) {
@@ -111,13 +112,18 @@ public final class PoolDefinitions {
         return millis % 1000 == 0 ? (millis / 1000) + "s" : millis + "ms";
     }
 
+    /** {@code maxJobs} as a configuration key: {@code max-jobs}. */
+    static String kebab(String property) {
+        return property.replaceAll("([a-z0-9])([A-Z])", "$1-$2").toLowerCase(Locale.ROOT);
+    }
+
     /** A value and the key it came from. */
     private record Setting<T>(String key, T value) {
     }
 
     private static final class Resolver {
         private final String name;
-        private final FolkProperties.Pool pool;
+        private final @Nullable PoolProperties pool;
         private final FolkProperties top;
         private final Duration phaseBudget;
         private final Function<String, String> configuredValues;
@@ -125,7 +131,7 @@ public final class PoolDefinitions {
         private final int violationsBefore;
         private final ClasspathScripts scripts;
 
-        Resolver(String name, FolkProperties.Pool pool, FolkProperties top, Duration phaseBudget,
+        Resolver(String name, @Nullable PoolProperties pool, FolkProperties top, Duration phaseBudget,
                  Function<String, String> configuredValues, List<Violation> violations, ClasspathScripts scripts) {
             this.scripts = scripts;
             this.name = name;
@@ -137,15 +143,15 @@ public final class PoolDefinitions {
             this.violationsBefore = violations.size();
         }
 
-        /** The pool's own value if it has one, else the top level's. */
-        private <T> Setting<T> get(String key, Function<FolkProperties.Pool, T> own, T inherited) {
-            if (pool != null) {
-                T value = own.apply(pool);
-                if (value != null) {
-                    return new Setting<>("folk.pools." + name + "." + key, value);
-                }
+        /**
+         * The setting {@code property} (a Java property name of {@link PoolProperties}) of this pool:
+         * the pool's own value if it configured one, else the top level's; with the key it came from.
+         */
+        private <T> Setting<T> get(String property, Function<PoolProperties, T> getter) {
+            if (pool != null && pool.isConfigured(property)) {
+                return new Setting<>("folk.pools." + name + "." + kebab(property), getter.apply(pool));
             }
-            return new Setting<>("folk." + key, inherited);
+            return new Setting<>("folk." + kebab(property), getter.apply(top));
         }
 
         private void violation(Setting<?> s, String problem, String action) {
@@ -187,51 +193,38 @@ public final class PoolDefinitions {
                         "Rename the pool under folk.pools."));
                 return null;
             }
-            Setting<String> command = get("command", FolkProperties.Pool::getCommand, top.getCommand());
-            Setting<List<String>> args = get("args", FolkProperties.Pool::getArgs, top.getArgs());
-            Setting<Boolean> inheritEnv = get("inherit-env", FolkProperties.Pool::getInheritEnv, top.getInheritEnv());
-            Setting<List<String>> passEnv = get("pass-env", FolkProperties.Pool::getPassEnv, top.getPassEnv());
-            Setting<String> user = get("user", FolkProperties.Pool::getUser, top.getUser());
-            Setting<String> group = get("group", FolkProperties.Pool::getGroup, top.getGroup());
-            Setting<Path> workingDir = get("working-dir", FolkProperties.Pool::getWorkingDir, top.getWorkingDir());
-            Setting<Path> sandbox = get("sandbox", FolkProperties.Pool::getSandbox, top.getSandbox());
-            Setting<Integer> size = get("size", FolkProperties.Pool::getSize, top.getSize());
-            Setting<Integer> minReady = get("min-ready", FolkProperties.Pool::getMinReady, top.getMinReady());
-            Setting<Integer> maxJobs = get("max-jobs", FolkProperties.Pool::getMaxJobs, top.getMaxJobs());
-            Setting<Double> jitter = get("max-jobs-jitter", FolkProperties.Pool::getMaxJobsJitter,
-                    top.getMaxJobsJitter());
-            Setting<Duration> maxLifetime = get("max-lifetime", FolkProperties.Pool::getMaxLifetime,
-                    top.getMaxLifetime());
-            Setting<Duration> maxIdle = get("max-idle", FolkProperties.Pool::getMaxIdle, top.getMaxIdle());
-            Setting<DataSize> maxMemory = get("max-memory", FolkProperties.Pool::getMaxMemory, top.getMaxMemory());
-            Setting<Duration> bootTimeout = get("boot-timeout", FolkProperties.Pool::getBootTimeout,
-                    top.getBootTimeout());
-            Setting<Duration> execTimeout = get("exec-timeout", FolkProperties.Pool::getExecTimeout,
-                    top.getExecTimeout());
-            Setting<Duration> acquireTimeout = get("acquire-timeout", FolkProperties.Pool::getAcquireTimeout,
-                    top.getAcquireTimeout());
-            Setting<Integer> maxQueue = get("max-queue", FolkProperties.Pool::getMaxQueue, top.getMaxQueue());
-            Setting<Duration> drainTimeout = get("drain-timeout", FolkProperties.Pool::getDrainTimeout,
-                    top.getDrainTimeout());
-            Setting<Duration> stopGrace = get("stop-grace", FolkProperties.Pool::getStopGrace, top.getStopGrace());
-            Setting<Duration> closeWait = get("close-wait", FolkProperties.Pool::getCloseWait, top.getCloseWait());
-            Setting<Integer> spawns = get("max-concurrent-spawns", FolkProperties.Pool::getMaxConcurrentSpawns,
-                    top.getMaxConcurrentSpawns());
-            Setting<Duration> backoffInitial = get("backoff-initial", FolkProperties.Pool::getBackoffInitial,
-                    top.getBackoffInitial());
-            Setting<Duration> backoffMax = get("backoff-max", FolkProperties.Pool::getBackoffMax, top.getBackoffMax());
-            Setting<Integer> brokenThreshold = get("broken-threshold", FolkProperties.Pool::getBrokenThreshold,
-                    top.getBrokenThreshold());
-            Setting<Duration> brokenWindow = get("broken-window", FolkProperties.Pool::getBrokenWindow,
-                    top.getBrokenWindow());
-            Setting<DataSize> maxFrame = get("max-frame-length", FolkProperties.Pool::getMaxFrameLength,
-                    top.getMaxFrameLength());
-            Setting<DataSize> memoryLimit = get("memory-limit", FolkProperties.Pool::getMemoryLimit,
-                    top.getMemoryLimit());
-            Setting<Duration> memoryCheck = get("memory-check-interval", FolkProperties.Pool::getMemoryCheckInterval,
-                    top.getMemoryCheckInterval());
-            Setting<FolkProperties.Output> output = get("output", FolkProperties.Pool::getOutput, top.getOutput());
-            Setting<Path> outputFile = get("output-file", FolkProperties.Pool::getOutputFile, top.getOutputFile());
+            Setting<String> command = get("command", PoolProperties::getCommand);
+            Setting<List<String>> args = get("args", PoolProperties::getArgs);
+            Setting<Boolean> inheritEnv = get("inheritEnv", PoolProperties::getInheritEnv);
+            Setting<List<String>> passEnv = get("passEnv", PoolProperties::getPassEnv);
+            Setting<String> user = get("user", PoolProperties::getUser);
+            Setting<String> group = get("group", PoolProperties::getGroup);
+            Setting<Path> workingDir = get("workingDir", PoolProperties::getWorkingDir);
+            Setting<Path> sandbox = get("sandbox", PoolProperties::getSandbox);
+            Setting<Integer> size = get("size", PoolProperties::getSize);
+            Setting<Integer> minReady = get("minReady", PoolProperties::getMinReady);
+            Setting<Integer> maxJobs = get("maxJobs", PoolProperties::getMaxJobs);
+            Setting<Double> jitter = get("maxJobsJitter", PoolProperties::getMaxJobsJitter);
+            Setting<Duration> maxLifetime = get("maxLifetime", PoolProperties::getMaxLifetime);
+            Setting<Duration> maxIdle = get("maxIdle", PoolProperties::getMaxIdle);
+            Setting<DataSize> maxMemory = get("maxMemory", PoolProperties::getMaxMemory);
+            Setting<Duration> bootTimeout = get("bootTimeout", PoolProperties::getBootTimeout);
+            Setting<Duration> execTimeout = get("execTimeout", PoolProperties::getExecTimeout);
+            Setting<Duration> acquireTimeout = get("acquireTimeout", PoolProperties::getAcquireTimeout);
+            Setting<Integer> maxQueue = get("maxQueue", PoolProperties::getMaxQueue);
+            Setting<Duration> drainTimeout = get("drainTimeout", PoolProperties::getDrainTimeout);
+            Setting<Duration> stopGrace = get("stopGrace", PoolProperties::getStopGrace);
+            Setting<Duration> closeWait = get("closeWait", PoolProperties::getCloseWait);
+            Setting<Integer> spawns = get("maxConcurrentSpawns", PoolProperties::getMaxConcurrentSpawns);
+            Setting<Duration> backoffInitial = get("backoffInitial", PoolProperties::getBackoffInitial);
+            Setting<Duration> backoffMax = get("backoffMax", PoolProperties::getBackoffMax);
+            Setting<Integer> brokenThreshold = get("brokenThreshold", PoolProperties::getBrokenThreshold);
+            Setting<Duration> brokenWindow = get("brokenWindow", PoolProperties::getBrokenWindow);
+            Setting<DataSize> maxFrame = get("maxFrameLength", PoolProperties::getMaxFrameLength);
+            Setting<DataSize> memoryLimit = get("memoryLimit", PoolProperties::getMemoryLimit);
+            Setting<Duration> memoryCheck = get("memoryCheckInterval", PoolProperties::getMemoryCheckInterval);
+            Setting<PoolProperties.Output> output = get("output", PoolProperties::getOutput);
+            Setting<Path> outputFile = get("outputFile", PoolProperties::getOutputFile);
 
             // Counts
             atLeast(size, 1, "Set it to the number of workers the pool should run (1 or more).");
@@ -317,14 +310,14 @@ public final class PoolDefinitions {
             OutputPolicy outputPolicy = OutputPolicy.log();
             if (output.value() == null) {
                 violation(output, "must be set", "Use LOG, DISCARD or FILE.");
-            } else if (output.value() == FolkProperties.Output.FILE) {
+            } else if (output.value() == PoolProperties.Output.FILE) {
                 if (outputFile.value() == null) {
                     violation(output, "FILE needs an output file but " + outputFile.key() + " is not set",
                             "Set " + outputFile.key() + " to the file the workers' output is appended to.");
                 } else {
                     outputPolicy = OutputPolicy.appendTo(outputFile.value());
                 }
-            } else if (output.value() == FolkProperties.Output.DISCARD) {
+            } else if (output.value() == PoolProperties.Output.DISCARD) {
                 outputPolicy = OutputPolicy.discard();
             }
 

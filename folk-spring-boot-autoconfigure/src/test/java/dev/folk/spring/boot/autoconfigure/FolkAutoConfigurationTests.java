@@ -303,6 +303,27 @@ class FolkAutoConfigurationTests {
     }
 
     @Test
+    void aPoolValueEqualToTheDefaultStillOverridesTheTopLevel() {
+        runner.withPropertyValues("folk.args=" + TestWorkers.ECHO, "folk.size=3", "folk.max-jobs=50",
+                        "folk.output=discard", "folk.pools.web.size=4", "folk.pools.web.max-jobs=0",
+                        "folk.pools.web.output=log", "folk.pools.jobs.min-ready=1")
+                .run(ctx -> {
+                    assertThat(ctx).hasNotFailed();
+                    FolkPools pools = ctx.getBean(FolkPools.class);
+                    PoolConfig web = pools.get("web").config();
+                    assertThat(web.size()).isEqualTo(4);
+                    assertThat(web.maxJobs()).isZero();
+                    assertThat(web.worker().output()).isEqualTo(OutputPolicy.log());
+                    PoolConfig jobs = pools.get("jobs").config();
+                    assertThat(jobs.size()).isEqualTo(3);
+                    assertThat(jobs.maxJobs()).isEqualTo(50);
+                    assertThat(jobs.worker().output()).isEqualTo(OutputPolicy.discard());
+                    assertThat(pools.minReady(pools.get("jobs"))).isEqualTo(1);
+                    assertThat(pools.minReady(pools.get("web"))).isEqualTo(4);
+                });
+    }
+
+    @Test
     void aPoolNamedDefaultIsPrimaryAmongSeveral() {
         runner.withPropertyValues("folk.pools.default.size=1", "folk.pools.other.size=2").run(ctx -> {
             assertThat(ctx).hasNotFailed();
