@@ -5,6 +5,7 @@ import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
+import org.jspecify.annotations.Nullable;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 
 /**
@@ -66,14 +67,14 @@ public class FolkProperties extends PoolProperties {
          * How long the JVM shutdown hook waits for Spring's graceful close before killing what is
          * left. Default: 'spring.lifecycle.timeout-per-shutdown-phase' plus 15 s.
          */
-        private Duration jvmHookWait;
+        private @Nullable Duration jvmHookWait;
 
         public boolean isSignalHandler() { return signalHandler; }
         public void setSignalHandler(boolean signalHandler) { this.signalHandler = signalHandler; }
         public boolean isJvmHook() { return jvmHook; }
         public void setJvmHook(boolean jvmHook) { this.jvmHook = jvmHook; }
-        public Duration getJvmHookWait() { return jvmHookWait; }
-        public void setJvmHookWait(Duration jvmHookWait) { this.jvmHookWait = jvmHookWait; }
+        public @Nullable Duration getJvmHookWait() { return jvmHookWait; }
+        public void setJvmHookWait(@Nullable Duration jvmHookWait) { this.jvmHookWait = jvmHookWait; }
     }
 
     /** The state file of live worker groups ({@code folk.state.*}). */
@@ -91,12 +92,12 @@ public class FolkProperties extends PoolProperties {
          * Its directory must be private (not writable by group or others); otherwise the state
          * file is turned off with a warning.
          */
-        private Path file;
+        private @Nullable Path file;
 
         public boolean isEnabled() { return enabled; }
         public void setEnabled(boolean enabled) { this.enabled = enabled; }
-        public Path getFile() { return file; }
-        public void setFile(Path file) { this.file = file; }
+        public @Nullable Path getFile() { return file; }
+        public void setFile(@Nullable Path file) { this.file = file; }
     }
 
     /** Metrics options ({@code folk.metrics.*}). */

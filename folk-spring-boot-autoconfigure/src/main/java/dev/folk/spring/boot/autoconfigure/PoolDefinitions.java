@@ -68,7 +68,7 @@ public final class PoolDefinitions {
      * @throws FolkConfigurationException listing every invalid setting
      */
     public static List<PoolDefinition> resolve(FolkProperties properties, Duration shutdownPhaseBudget,
-                                               Function<String, String> configuredValues) {
+                                               Function<String, @Nullable String> configuredValues) {
         return resolve(properties, shutdownPhaseBudget, configuredValues, null);
     }
 
@@ -78,7 +78,7 @@ public final class PoolDefinitions {
      * worker unless configured otherwise); null for none.
      */
     public static List<PoolDefinition> resolve(FolkProperties properties, Duration shutdownPhaseBudget,
-                                               Function<String, String> configuredValues, ClasspathScripts scripts) {
+                                               Function<String, @Nullable String> configuredValues, @Nullable ClasspathScripts scripts) {
         List<Violation> violations = new ArrayList<>();
         List<PoolDefinition> result = new ArrayList<>();
         if (properties.getPools() == null || properties.getPools().isEmpty()) {
@@ -118,21 +118,21 @@ public final class PoolDefinitions {
     }
 
     /** A value and the key it came from. */
-    private record Setting<T>(String key, T value) {
+    private record Setting<T>(String key, @Nullable T value) {
     }
 
     private static final class Resolver {
         private final String name;
         private final @Nullable PoolProperties pool;
         private final FolkProperties top;
-        private final Duration phaseBudget;
-        private final Function<String, String> configuredValues;
+        private final @Nullable Duration phaseBudget;
+        private final Function<String, @Nullable String> configuredValues;
         private final List<Violation> violations;
         private final int violationsBefore;
-        private final ClasspathScripts scripts;
+        private final @Nullable ClasspathScripts scripts;
 
-        Resolver(String name, @Nullable PoolProperties pool, FolkProperties top, Duration phaseBudget,
-                 Function<String, String> configuredValues, List<Violation> violations, ClasspathScripts scripts) {
+        Resolver(String name, @Nullable PoolProperties pool, FolkProperties top, @Nullable Duration phaseBudget,
+                 Function<String, @Nullable String> configuredValues, List<Violation> violations, @Nullable ClasspathScripts scripts) {
             this.scripts = scripts;
             this.name = name;
             this.pool = pool;
@@ -186,7 +186,7 @@ public final class PoolDefinitions {
             return value;
         }
 
-        PoolDefinition resolve() {
+        @Nullable PoolDefinition resolve() {
             if (name == null || name.isBlank() || !name.matches("[A-Za-z0-9._-]+")) {
                 violations.add(new Violation("folk.pools." + name, name,
                         "a pool name must be non-blank and use only letters, digits, '.', '_' and '-'",
@@ -384,7 +384,7 @@ public final class PoolDefinitions {
          * The identity of folk.user / folk.group, or null for the JVM's. Extracted class path
          * scripts are then shared with its group.
          */
-        private RunAs runAs(Setting<String> user, Setting<String> group, List<WorkerUserCheck.Problem> problems) {
+        private @Nullable RunAs runAs(Setting<String> user, Setting<String> group, List<WorkerUserCheck.Problem> problems) {
             if (blank(user.value()) && blank(group.value())) {
                 return null;
             }
@@ -403,13 +403,13 @@ public final class PoolDefinitions {
             return runAs;
         }
 
-        private static boolean blank(String s) {
+        private static boolean blank(@Nullable String s) {
             return s == null || s.isBlank();
         }
 
-        private WorkerSpec buildSpec(Setting<String> command, Setting<List<String>> args, Setting<Boolean> inheritEnv,
+        private @Nullable WorkerSpec buildSpec(Setting<String> command, Setting<List<String>> args, Setting<Boolean> inheritEnv,
                                      Setting<List<String>> passEnv, Setting<Path> workingDir, Setting<Path> sandbox,
-                                     OutputPolicy output, RunAs runAs, long memoryLimitBytes) {
+                                     OutputPolicy output, @Nullable RunAs runAs, long memoryLimitBytes) {
             if (command.value() == null || command.value().isBlank()) {
                 violation(command, "must not be blank", "Set " + command.key()
                         + " to the worker executable, e.g. php or /usr/bin/php.");
@@ -512,7 +512,7 @@ public final class PoolDefinitions {
         }
 
         /** The php the workers' PATH would find, when the configured command names another. */
-        private static String installedPhp(WorkerSpec spec) {
+        private static @Nullable String installedPhp(WorkerSpec spec) {
             if ("php".equals(spec.executable())) {
                 return null;
             }
@@ -548,11 +548,11 @@ public final class PoolDefinitions {
             }
         }
 
-        private static boolean isNonNegative(Duration d) {
+        private static boolean isNonNegative(@Nullable Duration d) {
             return d != null && !d.isNegative();
         }
 
-        private static boolean isPositive(Duration d) {
+        private static boolean isPositive(@Nullable Duration d) {
             return d != null && !d.isNegative() && !d.isZero();
         }
 

@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
+import org.jspecify.annotations.Nullable;
 import org.springframework.util.unit.DataSize;
 
 /**
@@ -66,22 +67,22 @@ public class PoolProperties {
      * no_new_privs (setuid programs gain nothing). Their command, scripts and working directory
      * must be readable by that user (checked at start-up).
      */
-    private String user;
+    private @Nullable String user;
 
     /**
      * Group the workers run as (a name or gid). Default: the primary group of 'user'. Alone
      * (without 'user'), workers keep the JVM's uid with this group and no supplementary groups.
      */
-    private String group;
+    private @Nullable String group;
 
     /** Working directory of the workers. Default: the JVM's. Ignored when 'sandbox' is set. */
-    private Path workingDir;
+    private @Nullable Path workingDir;
 
     /**
      * Directory under which each worker gets its own private directory (its working directory and
      * TMPDIR), removed when the worker ends. Default: none.
      */
-    private Path sandbox;
+    private @Nullable Path sandbox;
 
     /** Number of workers in the pool (fixed). */
     private Integer size = 4;
@@ -90,7 +91,7 @@ public class PoolProperties {
      * Workers that must be ready before start-up completes; start-up fails if fewer are ready
      * within 'boot-timeout'. Default: all ('size').
      */
-    private Integer minReady;
+    private @Nullable Integer minReady;
 
     /** Recycle a worker after this many calls (0: never). */
     private Integer maxJobs = 0;
@@ -168,7 +169,7 @@ public class PoolProperties {
     private Output output = Output.LOG;
 
     /** File the workers' output is appended to when 'output' is FILE. */
-    private Path outputFile;
+    private @Nullable Path outputFile;
 
     /** Names of the properties set on this instance (by binding or in code). */
     private final Set<String> configured = new HashSet<>();
@@ -210,18 +211,18 @@ public class PoolProperties {
     public void setInheritEnv(Boolean inheritEnv) { this.inheritEnv = inheritEnv; configured("inheritEnv"); }
     public List<String> getPassEnv() { return passEnv; }
     public void setPassEnv(List<String> passEnv) { this.passEnv = passEnv; configured("passEnv"); }
-    public String getUser() { return user; }
-    public void setUser(String user) { this.user = user; configured("user"); }
-    public String getGroup() { return group; }
-    public void setGroup(String group) { this.group = group; configured("group"); }
-    public Path getWorkingDir() { return workingDir; }
-    public void setWorkingDir(Path workingDir) { this.workingDir = workingDir; configured("workingDir"); }
-    public Path getSandbox() { return sandbox; }
-    public void setSandbox(Path sandbox) { this.sandbox = sandbox; configured("sandbox"); }
+    public @Nullable String getUser() { return user; }
+    public void setUser(@Nullable String user) { this.user = user; configured("user"); }
+    public @Nullable String getGroup() { return group; }
+    public void setGroup(@Nullable String group) { this.group = group; configured("group"); }
+    public @Nullable Path getWorkingDir() { return workingDir; }
+    public void setWorkingDir(@Nullable Path workingDir) { this.workingDir = workingDir; configured("workingDir"); }
+    public @Nullable Path getSandbox() { return sandbox; }
+    public void setSandbox(@Nullable Path sandbox) { this.sandbox = sandbox; configured("sandbox"); }
     public Integer getSize() { return size; }
     public void setSize(Integer size) { this.size = size; configured("size"); }
-    public Integer getMinReady() { return minReady; }
-    public void setMinReady(Integer minReady) { this.minReady = minReady; configured("minReady"); }
+    public @Nullable Integer getMinReady() { return minReady; }
+    public void setMinReady(@Nullable Integer minReady) { this.minReady = minReady; configured("minReady"); }
     public Integer getMaxJobs() { return maxJobs; }
     public void setMaxJobs(Integer maxJobs) { this.maxJobs = maxJobs; configured("maxJobs"); }
     public Double getMaxJobsJitter() { return maxJobsJitter; }
@@ -264,6 +265,6 @@ public class PoolProperties {
     public void setMemoryCheckInterval(Duration memoryCheckInterval) { this.memoryCheckInterval = memoryCheckInterval; configured("memoryCheckInterval"); }
     public Output getOutput() { return output; }
     public void setOutput(Output output) { this.output = output; configured("output"); }
-    public Path getOutputFile() { return outputFile; }
-    public void setOutputFile(Path outputFile) { this.outputFile = outputFile; configured("outputFile"); }
+    public @Nullable Path getOutputFile() { return outputFile; }
+    public void setOutputFile(@Nullable Path outputFile) { this.outputFile = outputFile; configured("outputFile"); }
 }
