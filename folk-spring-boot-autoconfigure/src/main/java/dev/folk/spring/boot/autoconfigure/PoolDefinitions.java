@@ -1,5 +1,7 @@
 package dev.folk.spring.boot.autoconfigure;
 
+import java.lang.annotation.Annotation;
+import java.lang.reflect.Field;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -26,8 +28,10 @@ import dev.folk.spring.boot.pool.ClasspathScripts;
  * to each named pool, checks every value (and that the command can run), and reports every
  * problem at once, each under the key the user has to change.
  *
- * <p>Longer than our usual file: it is one flat list of per-key checks, each beside its message and
- * advice; the checks of {@code user}/{@code group} live in {@link WorkerUserCheck}.
+ * <p>The simple bounds are declared on the settings themselves ({@link PoolProperties.AtLeast},
+ * {@link PoolProperties.NotNegative}, {@link PoolProperties.Positive}). Longer than our usual file:
+ * the other checks are one flat list, each beside its message and advice; the checks of
+ * {@code user}/{@code group} live in {@link WorkerUserCheck}.
  */
 public final class PoolDefinitions {
 
@@ -35,6 +39,10 @@ public final class PoolDefinitions {
     public static final Duration DEFAULT_SHUTDOWN_PHASE_TIMEOUT = Duration.ofSeconds(30);
 
     private static final long MAX_FRAME = Integer.MAX_VALUE;
+
+    private static final List<Field> AT_LEAST = settingsWith(PoolProperties.AtLeast.class);
+    private static final List<Field> NOT_NEGATIVE = settingsWith(PoolProperties.NotNegative.class);
+    private static final List<Field> POSITIVE = settingsWith(PoolProperties.Positive.class);
 
     private PoolDefinitions() {
     }
@@ -103,6 +111,18 @@ public final class PoolDefinitions {
         return List.copyOf(result);
     }
 
+    /** The fields of {@link PoolProperties} that carry {@code bound}, in declaration order. */
+    private static List<Field> settingsWith(Class<? extends Annotation> bound) {
+        List<Field> fields = new ArrayList<>();
+        for (Field f : PoolProperties.class.getDeclaredFields()) {
+            if (f.isAnnotationPresent(bound)) {
+                f.setAccessible(true);
+                fields.add(f);
+            }
+        }
+        return List.copyOf(fields);
+    }
+
     /** A duration as it would be written in configuration: 500ms, 30s. */
     static String format(Duration d) {
         if (d.getNano() % 1_000_000 != 0) {
@@ -152,6 +172,17 @@ public final class PoolDefinitions {
                 return new Setting<>("folk.pools." + name + "." + kebab(property), getter.apply(pool));
             }
             return new Setting<>("folk." + kebab(property), getter.apply(top));
+        }
+
+        /** The setting a field of {@link PoolProperties} holds, as {@link #get} resolves it. */
+        private <T> Setting<T> setting(Field field, Class<T> type) {
+            return get(field.getName(), p -> {
+                try {
+                    return type.cast(field.get(p));
+                } catch (IllegalAccessException e) {
+                    throw new IllegalStateException(e);
+                }
+            });
         }
 
         private void violation(Setting<?> s, String problem, String action) {
@@ -226,12 +257,15 @@ public final class PoolDefinitions {
             Setting<PoolProperties.Output> output = get("output", PoolProperties::getOutput);
             Setting<Path> outputFile = get("outputFile", PoolProperties::getOutputFile);
 
-            // Counts
-            atLeast(size, 1, "Set it to the number of workers the pool should run (1 or more).");
-            atLeast(maxJobs, 0, "Use 0 to never recycle by job count, or a positive number.");
-            atLeast(maxQueue, 0, "Use 0 to reject calls at once when no worker is free, or a positive number.");
-            atLeast(spawns, 0, "Use 0 for the automatic limit, or a positive number.");
-            atLeast(brokenThreshold, 1, "Use a positive number of boot failures.");
+            // The bounds declared on the settings (PoolProperties): counts, then durations.
+            for (Field f : AT_LEAST) {
+                PoolProperties.AtLeast bound = f.getAnnotation(PoolProperties.AtLeast.class);
+                atLeast(setting(f, Integer.class), bound.value(), bound.action());
+            }
+            NOT_NEGATIVE.forEach(f -> nonNegative(setting(f, Duration.class)));
+            POSITIVE.forEach(f -> positive(setting(f, Duration.class)));
+
+            // Checks that involve several settings or a type of their own
             if (jitter.value() == null || !(jitter.value() >= 0 && jitter.value() < 1)) {
                 violation(jitter, "must be at least 0 and below 1", "Use a fraction such as 0.1 (+-10%), or 0.");
             }
@@ -245,15 +279,6 @@ public final class PoolDefinitions {
                 }
             }
 
-            // Durations
-            for (Setting<Duration> d : List.of(maxLifetime, maxIdle, acquireTimeout, drainTimeout, stopGrace,
-                    closeWait)) {
-                nonNegative(d);
-            }
-            for (Setting<Duration> d : List.of(bootTimeout, execTimeout, backoffInitial, backoffMax, brokenWindow,
-                    memoryCheck)) {
-                positive(d);
-            }
             if (isPositive(backoffInitial.value()) && isPositive(backoffMax.value())
                     && backoffMax.value().compareTo(backoffInitial.value()) < 0) {
                 violation(backoffMax, "must be at least " + backoffInitial.key() + " (" + display(backoffInitial) + ")",

@@ -1,5 +1,9 @@
 package dev.folk.spring.boot.autoconfigure;
 
+import java.lang.annotation.ElementType;
+import java.lang.annotation.Retention;
+import java.lang.annotation.RetentionPolicy;
+import java.lang.annotation.Target;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -15,15 +19,16 @@ import org.springframework.util.unit.DataSize;
 
 /**
  * The settings of one worker pool, each declared once here: its key (the field's name in kebab
- * case), type, default (the field's initial value) and documentation (the field's comment, which
- * the configuration metadata is generated from).
+ * case), type, default (the field's initial value), simple bounds ({@link AtLeast},
+ * {@link NotNegative}, {@link Positive}, checked at start-up) and documentation (the field's
+ * comment, which the configuration metadata is generated from).
  *
  * <p>Used twice: {@link FolkProperties} extends it for the top-level keys ({@code folk.size}, the
  * defaults every pool shares) and each {@code folk.pools.<name>} entry is one. A pool takes every
  * setting it did not configure itself from the top level; whether it did is recorded by its
  * setters (the binder calls a setter only for a key that is configured), so that configuring a
- * pool's value to the default still overrides the top level. The values are checked, with errors
- * naming the key, by {@link PoolDefinitions}. Defaults mirror {@code dev.folk.core.pool.PoolConfig}
+ * pool's value to the default still overrides the top level. {@link PoolDefinitions} checks the
+ * values (the bounds declared here, and what involves several settings), naming the key. Defaults mirror {@code dev.folk.core.pool.PoolConfig}
  * (a test checks that they agree). A zero recycling limit ({@code max-jobs}, {@code max-lifetime},
  * {@code max-idle}, {@code max-memory}) means "no limit".
  *
@@ -85,6 +90,7 @@ public class PoolProperties {
     private @Nullable Path sandbox;
 
     /** Number of workers in the pool (fixed). */
+    @AtLeast(value = 1, action = "Set it to the number of workers the pool should run (1 or more).")
     private Integer size = 4;
 
     /**
@@ -94,15 +100,18 @@ public class PoolProperties {
     private @Nullable Integer minReady;
 
     /** Recycle a worker after this many calls (0: never). */
+    @AtLeast(value = 0, action = "Use 0 to never recycle by job count, or a positive number.")
     private Integer maxJobs = 0;
 
     /** Random spread of 'max-jobs' and 'max-lifetime' per worker, as a fraction in [0, 1) (0.1 = +-10%), so workers do not recycle together. */
     private Double maxJobsJitter = 0.1;
 
     /** Recycle a worker older than this (0: never). */
+    @NotNegative
     private Duration maxLifetime = Duration.ZERO;
 
     /** Recycle a worker idle for longer than this (0: never). */
+    @NotNegative
     private Duration maxIdle = Duration.ZERO;
 
     /**
@@ -120,18 +129,23 @@ public class PoolProperties {
     private DataSize memoryLimit = DataSize.ofMegabytes(512);
 
     /** How long a new worker may take to complete its handshake; also the start-up wait for 'min-ready' workers. */
+    @Positive
     private Duration bootTimeout = Duration.ofSeconds(10);
 
     /** Hard limit of one call; past it the worker's process group is killed and the call fails. */
+    @Positive
     private Duration execTimeout = Duration.ofSeconds(30);
 
     /** How long a call may wait for a free worker before it fails. */
+    @NotNegative
     private Duration acquireTimeout = Duration.ofSeconds(5);
 
     /** Calls allowed to wait for a free worker; beyond that, calls are rejected at once. */
+    @AtLeast(value = 0, action = "Use 0 to reject calls at once when no worker is free, or a positive number.")
     private Integer maxQueue = 256;
 
     /** At shutdown, how long in-flight calls may still run before their workers are killed. */
+    @NotNegative
     private Duration drainTimeout = Duration.ofSeconds(20);
 
     /**
@@ -139,30 +153,38 @@ public class PoolProperties {
      * 'drain-timeout' + 'close-wait' + 'stop-grace' must fit in
      * 'spring.lifecycle.timeout-per-shutdown-phase'.
      */
+    @NotNegative
     private Duration stopGrace = Duration.ofSeconds(5);
 
     /** When stopping a worker, how long to wait for a clean exit after closing its task channel before SIGTERM. */
+    @NotNegative
     private Duration closeWait = Duration.ofMillis(500);
 
     /** Worker spawns in flight at once (0: min(size, max(2, CPUs))). */
+    @AtLeast(value = 0, action = "Use 0 for the automatic limit, or a positive number.")
     private Integer maxConcurrentSpawns = 0;
 
     /** First delay before retrying after a failed worker boot; doubles per consecutive failure. */
+    @Positive
     private Duration backoffInitial = Duration.ofMillis(100);
 
     /** Cap of the boot retry delay. */
+    @Positive
     private Duration backoffMax = Duration.ofSeconds(10);
 
     /** Boot failures within 'broken-window' that mark the pool BROKEN (health DOWN, retries at 'backoff-max'). */
+    @AtLeast(value = 1, action = "Use a positive number of boot failures.")
     private Integer brokenThreshold = 5;
 
     /** Window in which 'broken-threshold' boot failures mark the pool BROKEN. */
+    @Positive
     private Duration brokenWindow = Duration.ofSeconds(60);
 
     /** Largest protocol frame sent to or accepted from a worker. At most 2 GB. */
     private DataSize maxFrameLength = DataSize.ofMegabytes(16);
 
     /** How often worker memory (RSS) is sampled from /proc. */
+    @Positive
     private Duration memoryCheckInterval = Duration.ofSeconds(1);
 
     /** Where the workers' stdout and stderr lines go: LOG (SLF4J logger 'dev.folk.worker.POOL', stdout at INFO, stderr at WARN), DISCARD, or FILE ('output-file'). */
@@ -182,6 +204,27 @@ public class PoolProperties {
         DISCARD,
         /** Appended to 'output-file'. */
         FILE
+    }
+
+    /** An integer setting must be at least {@link #value()}; {@link #action()} tells the user what to do. */
+    @Retention(RetentionPolicy.RUNTIME)
+    @Target(ElementType.FIELD)
+    @interface AtLeast {
+        int value();
+
+        String action();
+    }
+
+    /** A duration setting must be 0 or more. */
+    @Retention(RetentionPolicy.RUNTIME)
+    @Target(ElementType.FIELD)
+    @interface NotNegative {
+    }
+
+    /** A duration setting must be above 0. */
+    @Retention(RetentionPolicy.RUNTIME)
+    @Target(ElementType.FIELD)
+    @interface Positive {
     }
 
     /**
