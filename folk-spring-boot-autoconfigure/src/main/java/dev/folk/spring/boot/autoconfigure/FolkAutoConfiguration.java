@@ -32,10 +32,10 @@ import dev.folk.core.pool.PoolListener;
 import dev.folk.core.pool.WorkerPool;
 import dev.folk.core.supervision.Supervisor;
 import dev.folk.spring.boot.autoconfigure.PoolDefinitions.PoolDefinition;
-import dev.folk.spring.boot.pool.ClasspathScripts;
 import dev.folk.spring.boot.lifecycle.FolkReadiness;
 import dev.folk.spring.boot.lifecycle.FolkShutdownHook;
 import dev.folk.spring.boot.lifecycle.FolkSignalHandler;
+import dev.folk.spring.boot.pool.ClasspathScripts;
 
 /**
  * Auto-configuration of Folk worker pools: one {@link Supervisor}, a {@link FolkPools} registry,

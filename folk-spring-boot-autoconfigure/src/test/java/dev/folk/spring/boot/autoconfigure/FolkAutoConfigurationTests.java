@@ -30,15 +30,15 @@ import dev.folk.core.supervision.Supervisor;
 import dev.folk.core.supervision.WorkerSpec;
 import dev.folk.core.testing.Procs;
 import dev.folk.core.testing.Workers;
-import dev.folk.spring.boot.autoconfigure.endpoint.FolkWorkersEndpointAutoConfiguration;
 import dev.folk.spring.boot.actuate.endpoint.WorkersEndpoint;
+import dev.folk.spring.boot.autoconfigure.endpoint.FolkWorkersEndpointAutoConfiguration;
 import dev.folk.spring.boot.autoconfigure.health.FolkHealthContributorAutoConfiguration;
-import dev.folk.spring.boot.metrics.FolkMetrics;
 import dev.folk.spring.boot.autoconfigure.metrics.FolkMetricsAutoConfiguration;
-import dev.folk.spring.boot.pool.ClasspathScripts;
 import dev.folk.spring.boot.lifecycle.FolkReadiness;
 import dev.folk.spring.boot.lifecycle.FolkShutdownHook;
 import dev.folk.spring.boot.lifecycle.FolkSignalHandler;
+import dev.folk.spring.boot.metrics.FolkMetrics;
+import dev.folk.spring.boot.pool.ClasspathScripts;
 
 /** Binding, bean wiring, back-off and conditions of the auto-configuration, with ApplicationContextRunner. */
 class FolkAutoConfigurationTests {

@@ -8,10 +8,10 @@ import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 
-import dev.folk.spring.boot.autoconfigure.FolkAutoConfiguration;
-import dev.folk.spring.boot.autoconfigure.FolkPools;
 import dev.folk.spring.boot.actuate.endpoint.WorkersEndpoint;
 import dev.folk.spring.boot.actuate.endpoint.WorkersEndpointWebExtension;
+import dev.folk.spring.boot.autoconfigure.FolkAutoConfiguration;
+import dev.folk.spring.boot.autoconfigure.FolkPools;
 
 /**
  * The {@code workers} endpoint, when actuator is present and the endpoint is available (exposed
