@@ -32,6 +32,10 @@ import dev.folk.core.pool.PoolListener;
 import dev.folk.core.pool.WorkerPool;
 import dev.folk.core.supervision.Supervisor;
 import dev.folk.spring.boot.autoconfigure.PoolDefinitions.PoolDefinition;
+import dev.folk.spring.boot.lifecycle.FolkReadiness;
+import dev.folk.spring.boot.lifecycle.FolkShutdownHook;
+import dev.folk.spring.boot.lifecycle.FolkSignalHandler;
+import dev.folk.spring.boot.pool.ClasspathScripts;
 
 /**
  * Auto-configuration of Folk worker pools: one {@link Supervisor}, a {@link FolkPools} registry,
@@ -43,7 +47,7 @@ import dev.folk.spring.boot.autoconfigure.PoolDefinitions.PoolDefinition;
 @AutoConfiguration
 @ConditionalOnBooleanProperty(name = "folk.enabled", matchIfMissing = true)
 @EnableConfigurationProperties(FolkProperties.class)
-public class FolkAutoConfiguration {
+public final class FolkAutoConfiguration {
 
     /** Property giving Spring's budget per shutdown phase. */
     static final String SHUTDOWN_PHASE_TIMEOUT = "spring.lifecycle.timeout-per-shutdown-phase";
@@ -123,7 +127,7 @@ public class FolkAutoConfiguration {
     /** The pools, and one bean per pool; backs off entirely when the application has its own {@link FolkPools}. */
     @Configuration(proxyBeanMethods = false)
     @ConditionalOnMissingBean(FolkPools.class)
-    static class PoolsConfiguration {
+    static final class PoolsConfiguration {
 
         /**
          * Validates {@code folk.*} (no worker is started if anything is wrong) and creates the pools,

@@ -3,6 +3,8 @@ package dev.folk.spring.boot.autoconfigure;
 import java.util.List;
 import java.util.stream.Collectors;
 
+import org.jspecify.annotations.Nullable;
+
 import dev.folk.core.FolkException;
 
 /**
@@ -34,6 +36,6 @@ public class FolkConfigurationException extends FolkException {
      * @param problem what is wrong with it
      * @param action  what to do about it
      */
-    public record Violation(String key, Object value, String problem, String action) {
+    public record Violation(String key, @Nullable Object value, String problem, String action) {
     }
 }

@@ -12,6 +12,7 @@ import org.springframework.context.SmartLifecycle;
 import dev.folk.core.pool.PoolSnapshot;
 import dev.folk.core.pool.PoolState;
 import dev.folk.core.pool.WorkerPool;
+import dev.folk.spring.boot.lifecycle.FolkStartupException;
 
 /**
  * Starts the pools before the web server takes traffic and stops them after it has drained.

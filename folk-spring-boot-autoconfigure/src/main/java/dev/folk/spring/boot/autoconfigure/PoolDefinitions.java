@@ -1,5 +1,7 @@
 package dev.folk.spring.boot.autoconfigure;
 
+import java.lang.annotation.Annotation;
+import java.lang.reflect.Field;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -10,6 +12,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.function.Function;
 
+import org.jspecify.annotations.Nullable;
 import org.springframework.util.unit.DataSize;
 
 import dev.folk.core.pool.PoolConfig;
@@ -18,14 +21,17 @@ import dev.folk.core.supervision.RunAs;
 import dev.folk.core.supervision.SpawnException;
 import dev.folk.core.supervision.WorkerSpec;
 import dev.folk.spring.boot.autoconfigure.FolkConfigurationException.Violation;
+import dev.folk.spring.boot.pool.ClasspathScripts;
 
 /**
  * Turns {@link FolkProperties} into validated pool configurations: applies the top-level defaults
  * to each named pool, checks every value (and that the command can run), and reports every
  * problem at once, each under the key the user has to change.
  *
- * <p>Longer than our usual file: it is one flat list of per-key checks, each beside its message and
- * advice; the checks of {@code user}/{@code group} live in {@link WorkerUserCheck}.
+ * <p>The simple bounds are declared on the settings themselves ({@link PoolProperties.AtLeast},
+ * {@link PoolProperties.NotNegative}, {@link PoolProperties.Positive}). Longer than our usual file:
+ * the other checks are one flat list, each beside its message and advice; the checks of
+ * {@code user}/{@code group} live in {@link WorkerUserCheck}.
  */
 public final class PoolDefinitions {
 
@@ -33,6 +39,10 @@ public final class PoolDefinitions {
     public static final Duration DEFAULT_SHUTDOWN_PHASE_TIMEOUT = Duration.ofSeconds(30);
 
     private static final long MAX_FRAME = Integer.MAX_VALUE;
+
+    private static final List<Field> AT_LEAST = settingsWith(PoolProperties.AtLeast.class);
+    private static final List<Field> NOT_NEGATIVE = settingsWith(PoolProperties.NotNegative.class);
+    private static final List<Field> POSITIVE = settingsWith(PoolProperties.Positive.class);
 
     private PoolDefinitions() {
     }
@@ -66,7 +76,7 @@ public final class PoolDefinitions {
      * @throws FolkConfigurationException listing every invalid setting
      */
     public static List<PoolDefinition> resolve(FolkProperties properties, Duration shutdownPhaseBudget,
-                                               Function<String, String> configuredValues) {
+                                               Function<String, @Nullable String> configuredValues) {
         return resolve(properties, shutdownPhaseBudget, configuredValues, null);
     }
 
@@ -76,7 +86,7 @@ public final class PoolDefinitions {
      * worker unless configured otherwise); null for none.
      */
     public static List<PoolDefinition> resolve(FolkProperties properties, Duration shutdownPhaseBudget,
-                                               Function<String, String> configuredValues, ClasspathScripts scripts) {
+                                               Function<String, @Nullable String> configuredValues, @Nullable ClasspathScripts scripts) {
         List<Violation> violations = new ArrayList<>();
         List<PoolDefinition> result = new ArrayList<>();
         if (properties.getPools() == null || properties.getPools().isEmpty()) {
@@ -86,8 +96,8 @@ public final class PoolDefinitions {
                 result.add(d);
             }
         } else {
-            for (Map.Entry<String, FolkProperties.Pool> e : properties.getPools().entrySet()) {
-                FolkProperties.Pool pool = e.getValue() != null ? e.getValue() : new FolkProperties.Pool();
+            for (Map.Entry<String, PoolProperties> e : properties.getPools().entrySet()) {
+                PoolProperties pool = e.getValue() != null ? e.getValue() : new PoolProperties();
                 PoolDefinition d = new Resolver(e.getKey(), pool, properties, shutdownPhaseBudget, configuredValues,
                         violations, scripts).resolve();
                 if (d != null) {
@@ -101,6 +111,18 @@ public final class PoolDefinitions {
         return List.copyOf(result);
     }
 
+    /** The fields of {@link PoolProperties} that carry {@code bound}, in declaration order. */
+    private static List<Field> settingsWith(Class<? extends Annotation> bound) {
+        List<Field> fields = new ArrayList<>();
+        for (Field f : PoolProperties.class.getDeclaredFields()) {
+            if (f.isAnnotationPresent(bound)) {
+                f.setAccessible(true);
+                fields.add(f);
+            }
+        }
+        return List.copyOf(fields);
+    }
+
     /** A duration as it would be written in configuration: 500ms, 30s. */
     static String format(Duration d) {
         if (d.getNano() % 1_000_000 != 0) {
@@ -110,22 +132,27 @@ public final class PoolDefinitions {
         return millis % 1000 == 0 ? (millis / 1000) + "s" : millis + "ms";
     }
 
+    /** {@code maxJobs} as a configuration key: {@code max-jobs}. */
+    static String kebab(String property) {
+        return property.replaceAll("([a-z0-9])([A-Z])", "$1-$2").toLowerCase(Locale.ROOT);
+    }
+
     /** A value and the key it came from. */
-    private record Setting<T>(String key, T value) {
+    private record Setting<T>(String key, @Nullable T value) {
     }
 
     private static final class Resolver {
         private final String name;
-        private final FolkProperties.Pool pool;
+        private final @Nullable PoolProperties pool;
         private final FolkProperties top;
-        private final Duration phaseBudget;
-        private final Function<String, String> configuredValues;
+        private final @Nullable Duration phaseBudget;
+        private final Function<String, @Nullable String> configuredValues;
         private final List<Violation> violations;
         private final int violationsBefore;
-        private final ClasspathScripts scripts;
+        private final @Nullable ClasspathScripts scripts;
 
-        Resolver(String name, FolkProperties.Pool pool, FolkProperties top, Duration phaseBudget,
-                 Function<String, String> configuredValues, List<Violation> violations, ClasspathScripts scripts) {
+        Resolver(String name, @Nullable PoolProperties pool, FolkProperties top, @Nullable Duration phaseBudget,
+                 Function<String, @Nullable String> configuredValues, List<Violation> violations, @Nullable ClasspathScripts scripts) {
             this.scripts = scripts;
             this.name = name;
             this.pool = pool;
@@ -136,15 +163,26 @@ public final class PoolDefinitions {
             this.violationsBefore = violations.size();
         }
 
-        /** The pool's own value if it has one, else the top level's. */
-        private <T> Setting<T> get(String key, Function<FolkProperties.Pool, T> own, T inherited) {
-            if (pool != null) {
-                T value = own.apply(pool);
-                if (value != null) {
-                    return new Setting<>("folk.pools." + name + "." + key, value);
-                }
+        /**
+         * The setting {@code property} (a Java property name of {@link PoolProperties}) of this pool:
+         * the pool's own value if it configured one, else the top level's; with the key it came from.
+         */
+        private <T> Setting<T> get(String property, Function<PoolProperties, T> getter) {
+            if (pool != null && pool.isConfigured(property)) {
+                return new Setting<>("folk.pools." + name + "." + kebab(property), getter.apply(pool));
             }
-            return new Setting<>("folk." + key, inherited);
+            return new Setting<>("folk." + kebab(property), getter.apply(top));
+        }
+
+        /** The setting a field of {@link PoolProperties} holds, as {@link #get} resolves it. */
+        private <T> Setting<T> setting(Field field, Class<T> type) {
+            return get(field.getName(), p -> {
+                try {
+                    return type.cast(field.get(p));
+                } catch (IllegalAccessException e) {
+                    throw new IllegalStateException(e);
+                }
+            });
         }
 
         private void violation(Setting<?> s, String problem, String action) {
@@ -179,65 +217,55 @@ public final class PoolDefinitions {
             return value;
         }
 
-        PoolDefinition resolve() {
+        @Nullable PoolDefinition resolve() {
             if (name == null || name.isBlank() || !name.matches("[A-Za-z0-9._-]+")) {
                 violations.add(new Violation("folk.pools." + name, name,
                         "a pool name must be non-blank and use only letters, digits, '.', '_' and '-'",
                         "Rename the pool under folk.pools."));
                 return null;
             }
-            Setting<String> command = get("command", FolkProperties.Pool::getCommand, top.getCommand());
-            Setting<List<String>> args = get("args", FolkProperties.Pool::getArgs, top.getArgs());
-            Setting<Boolean> inheritEnv = get("inherit-env", FolkProperties.Pool::getInheritEnv, top.getInheritEnv());
-            Setting<List<String>> passEnv = get("pass-env", FolkProperties.Pool::getPassEnv, top.getPassEnv());
-            Setting<String> user = get("user", FolkProperties.Pool::getUser, top.getUser());
-            Setting<String> group = get("group", FolkProperties.Pool::getGroup, top.getGroup());
-            Setting<Path> workingDir = get("working-dir", FolkProperties.Pool::getWorkingDir, top.getWorkingDir());
-            Setting<Path> sandbox = get("sandbox", FolkProperties.Pool::getSandbox, top.getSandbox());
-            Setting<Integer> size = get("size", FolkProperties.Pool::getSize, top.getSize());
-            Setting<Integer> minReady = get("min-ready", FolkProperties.Pool::getMinReady, top.getMinReady());
-            Setting<Integer> maxJobs = get("max-jobs", FolkProperties.Pool::getMaxJobs, top.getMaxJobs());
-            Setting<Double> jitter = get("max-jobs-jitter", FolkProperties.Pool::getMaxJobsJitter,
-                    top.getMaxJobsJitter());
-            Setting<Duration> maxLifetime = get("max-lifetime", FolkProperties.Pool::getMaxLifetime,
-                    top.getMaxLifetime());
-            Setting<Duration> maxIdle = get("max-idle", FolkProperties.Pool::getMaxIdle, top.getMaxIdle());
-            Setting<DataSize> maxMemory = get("max-memory", FolkProperties.Pool::getMaxMemory, top.getMaxMemory());
-            Setting<Duration> bootTimeout = get("boot-timeout", FolkProperties.Pool::getBootTimeout,
-                    top.getBootTimeout());
-            Setting<Duration> execTimeout = get("exec-timeout", FolkProperties.Pool::getExecTimeout,
-                    top.getExecTimeout());
-            Setting<Duration> acquireTimeout = get("acquire-timeout", FolkProperties.Pool::getAcquireTimeout,
-                    top.getAcquireTimeout());
-            Setting<Integer> maxQueue = get("max-queue", FolkProperties.Pool::getMaxQueue, top.getMaxQueue());
-            Setting<Duration> drainTimeout = get("drain-timeout", FolkProperties.Pool::getDrainTimeout,
-                    top.getDrainTimeout());
-            Setting<Duration> stopGrace = get("stop-grace", FolkProperties.Pool::getStopGrace, top.getStopGrace());
-            Setting<Duration> closeWait = get("close-wait", FolkProperties.Pool::getCloseWait, top.getCloseWait());
-            Setting<Integer> spawns = get("max-concurrent-spawns", FolkProperties.Pool::getMaxConcurrentSpawns,
-                    top.getMaxConcurrentSpawns());
-            Setting<Duration> backoffInitial = get("backoff-initial", FolkProperties.Pool::getBackoffInitial,
-                    top.getBackoffInitial());
-            Setting<Duration> backoffMax = get("backoff-max", FolkProperties.Pool::getBackoffMax, top.getBackoffMax());
-            Setting<Integer> brokenThreshold = get("broken-threshold", FolkProperties.Pool::getBrokenThreshold,
-                    top.getBrokenThreshold());
-            Setting<Duration> brokenWindow = get("broken-window", FolkProperties.Pool::getBrokenWindow,
-                    top.getBrokenWindow());
-            Setting<DataSize> maxFrame = get("max-frame-length", FolkProperties.Pool::getMaxFrameLength,
-                    top.getMaxFrameLength());
-            Setting<DataSize> memoryLimit = get("memory-limit", FolkProperties.Pool::getMemoryLimit,
-                    top.getMemoryLimit());
-            Setting<Duration> memoryCheck = get("memory-check-interval", FolkProperties.Pool::getMemoryCheckInterval,
-                    top.getMemoryCheckInterval());
-            Setting<FolkProperties.Output> output = get("output", FolkProperties.Pool::getOutput, top.getOutput());
-            Setting<Path> outputFile = get("output-file", FolkProperties.Pool::getOutputFile, top.getOutputFile());
+            Setting<String> command = get("command", PoolProperties::getCommand);
+            Setting<List<String>> args = get("args", PoolProperties::getArgs);
+            Setting<Boolean> inheritEnv = get("inheritEnv", PoolProperties::getInheritEnv);
+            Setting<List<String>> passEnv = get("passEnv", PoolProperties::getPassEnv);
+            Setting<String> user = get("user", PoolProperties::getUser);
+            Setting<String> group = get("group", PoolProperties::getGroup);
+            Setting<Path> workingDir = get("workingDir", PoolProperties::getWorkingDir);
+            Setting<Path> sandbox = get("sandbox", PoolProperties::getSandbox);
+            Setting<Integer> size = get("size", PoolProperties::getSize);
+            Setting<Integer> minReady = get("minReady", PoolProperties::getMinReady);
+            Setting<Integer> maxJobs = get("maxJobs", PoolProperties::getMaxJobs);
+            Setting<Double> jitter = get("maxJobsJitter", PoolProperties::getMaxJobsJitter);
+            Setting<Duration> maxLifetime = get("maxLifetime", PoolProperties::getMaxLifetime);
+            Setting<Duration> maxIdle = get("maxIdle", PoolProperties::getMaxIdle);
+            Setting<DataSize> maxMemory = get("maxMemory", PoolProperties::getMaxMemory);
+            Setting<Duration> bootTimeout = get("bootTimeout", PoolProperties::getBootTimeout);
+            Setting<Duration> execTimeout = get("execTimeout", PoolProperties::getExecTimeout);
+            Setting<Duration> acquireTimeout = get("acquireTimeout", PoolProperties::getAcquireTimeout);
+            Setting<Integer> maxQueue = get("maxQueue", PoolProperties::getMaxQueue);
+            Setting<Duration> drainTimeout = get("drainTimeout", PoolProperties::getDrainTimeout);
+            Setting<Duration> stopGrace = get("stopGrace", PoolProperties::getStopGrace);
+            Setting<Duration> closeWait = get("closeWait", PoolProperties::getCloseWait);
+            Setting<Integer> spawns = get("maxConcurrentSpawns", PoolProperties::getMaxConcurrentSpawns);
+            Setting<Duration> backoffInitial = get("backoffInitial", PoolProperties::getBackoffInitial);
+            Setting<Duration> backoffMax = get("backoffMax", PoolProperties::getBackoffMax);
+            Setting<Integer> brokenThreshold = get("brokenThreshold", PoolProperties::getBrokenThreshold);
+            Setting<Duration> brokenWindow = get("brokenWindow", PoolProperties::getBrokenWindow);
+            Setting<DataSize> maxFrame = get("maxFrameLength", PoolProperties::getMaxFrameLength);
+            Setting<DataSize> memoryLimit = get("memoryLimit", PoolProperties::getMemoryLimit);
+            Setting<Duration> memoryCheck = get("memoryCheckInterval", PoolProperties::getMemoryCheckInterval);
+            Setting<PoolProperties.Output> output = get("output", PoolProperties::getOutput);
+            Setting<Path> outputFile = get("outputFile", PoolProperties::getOutputFile);
 
-            // Counts
-            atLeast(size, 1, "Set it to the number of workers the pool should run (1 or more).");
-            atLeast(maxJobs, 0, "Use 0 to never recycle by job count, or a positive number.");
-            atLeast(maxQueue, 0, "Use 0 to reject calls at once when no worker is free, or a positive number.");
-            atLeast(spawns, 0, "Use 0 for the automatic limit, or a positive number.");
-            atLeast(brokenThreshold, 1, "Use a positive number of boot failures.");
+            // The bounds declared on the settings (PoolProperties): counts, then durations.
+            for (Field f : AT_LEAST) {
+                PoolProperties.AtLeast bound = f.getAnnotation(PoolProperties.AtLeast.class);
+                atLeast(setting(f, Integer.class), bound.value(), bound.action());
+            }
+            NOT_NEGATIVE.forEach(f -> nonNegative(setting(f, Duration.class)));
+            POSITIVE.forEach(f -> positive(setting(f, Duration.class)));
+
+            // Checks that involve several settings or a type of their own
             if (jitter.value() == null || !(jitter.value() >= 0 && jitter.value() < 1)) {
                 violation(jitter, "must be at least 0 and below 1", "Use a fraction such as 0.1 (+-10%), or 0.");
             }
@@ -251,15 +279,6 @@ public final class PoolDefinitions {
                 }
             }
 
-            // Durations
-            for (Setting<Duration> d : List.of(maxLifetime, maxIdle, acquireTimeout, drainTimeout, stopGrace,
-                    closeWait)) {
-                nonNegative(d);
-            }
-            for (Setting<Duration> d : List.of(bootTimeout, execTimeout, backoffInitial, backoffMax, brokenWindow,
-                    memoryCheck)) {
-                positive(d);
-            }
             if (isPositive(backoffInitial.value()) && isPositive(backoffMax.value())
                     && backoffMax.value().compareTo(backoffInitial.value()) < 0) {
                 violation(backoffMax, "must be at least " + backoffInitial.key() + " (" + display(backoffInitial) + ")",
@@ -316,14 +335,14 @@ public final class PoolDefinitions {
             OutputPolicy outputPolicy = OutputPolicy.log();
             if (output.value() == null) {
                 violation(output, "must be set", "Use LOG, DISCARD or FILE.");
-            } else if (output.value() == FolkProperties.Output.FILE) {
+            } else if (output.value() == PoolProperties.Output.FILE) {
                 if (outputFile.value() == null) {
                     violation(output, "FILE needs an output file but " + outputFile.key() + " is not set",
                             "Set " + outputFile.key() + " to the file the workers' output is appended to.");
                 } else {
                     outputPolicy = OutputPolicy.appendTo(outputFile.value());
                 }
-            } else if (output.value() == FolkProperties.Output.DISCARD) {
+            } else if (output.value() == PoolProperties.Output.DISCARD) {
                 outputPolicy = OutputPolicy.discard();
             }
 
@@ -390,7 +409,7 @@ public final class PoolDefinitions {
          * The identity of folk.user / folk.group, or null for the JVM's. Extracted class path
          * scripts are then shared with its group.
          */
-        private RunAs runAs(Setting<String> user, Setting<String> group, List<WorkerUserCheck.Problem> problems) {
+        private @Nullable RunAs runAs(Setting<String> user, Setting<String> group, List<WorkerUserCheck.Problem> problems) {
             if (blank(user.value()) && blank(group.value())) {
                 return null;
             }
@@ -409,13 +428,13 @@ public final class PoolDefinitions {
             return runAs;
         }
 
-        private static boolean blank(String s) {
+        private static boolean blank(@Nullable String s) {
             return s == null || s.isBlank();
         }
 
-        private WorkerSpec buildSpec(Setting<String> command, Setting<List<String>> args, Setting<Boolean> inheritEnv,
+        private @Nullable WorkerSpec buildSpec(Setting<String> command, Setting<List<String>> args, Setting<Boolean> inheritEnv,
                                      Setting<List<String>> passEnv, Setting<Path> workingDir, Setting<Path> sandbox,
-                                     OutputPolicy output, RunAs runAs, long memoryLimitBytes) {
+                                     OutputPolicy output, @Nullable RunAs runAs, long memoryLimitBytes) {
             if (command.value() == null || command.value().isBlank()) {
                 violation(command, "must not be blank", "Set " + command.key()
                         + " to the worker executable, e.g. php or /usr/bin/php.");
@@ -518,7 +537,7 @@ public final class PoolDefinitions {
         }
 
         /** The php the workers' PATH would find, when the configured command names another. */
-        private static String installedPhp(WorkerSpec spec) {
+        private static @Nullable String installedPhp(WorkerSpec spec) {
             if ("php".equals(spec.executable())) {
                 return null;
             }
@@ -554,11 +573,11 @@ public final class PoolDefinitions {
             }
         }
 
-        private static boolean isNonNegative(Duration d) {
+        private static boolean isNonNegative(@Nullable Duration d) {
             return d != null && !d.isNegative();
         }
 
-        private static boolean isPositive(Duration d) {
+        private static boolean isPositive(@Nullable Duration d) {
             return d != null && !d.isNegative() && !d.isZero();
         }
 

@@ -7,8 +7,11 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
+import org.jspecify.annotations.Nullable;
+
 import dev.folk.core.supervision.RunAs;
 import dev.folk.core.supervision.WorkerSpec;
+import dev.folk.spring.boot.pool.ClasspathScripts;
 
 /**
  * The start-up checks of {@code folk.user} / {@code folk.group}: that they exist, that the JVM can
@@ -28,7 +31,7 @@ final class WorkerUserCheck {
     }
 
     /** The identity to run as, or null (with problems added) when it cannot be used. */
-    static RunAs resolve(String user, String group, String userKey, String groupKey, List<Problem> problems) {
+    static @Nullable RunAs resolve(@Nullable String user, @Nullable String group, String userKey, String groupKey, List<Problem> problems) {
         int before = problems.size();
         RunAs.Account account = null;
         if (user != null) {

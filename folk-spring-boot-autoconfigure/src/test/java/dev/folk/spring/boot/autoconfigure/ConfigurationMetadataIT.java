@@ -20,6 +20,7 @@ import java.util.zip.ZipFile;
 import com.jayway.jsonpath.JsonPath;
 
 import org.junit.jupiter.api.Test;
+import dev.folk.spring.boot.lifecycle.FolkStartupFailureAnalyzer;
 
 /**
  * Runs after {@code package}: the built jar carries the generated configuration metadata, listing
@@ -67,7 +68,7 @@ class ConfigurationMetadataIT {
     @Test
     void everyPoolKeyHasATopLevelDefault() {
         Set<String> top = keys(FolkProperties.class, "folk");
-        Set<String> perPool = keys(FolkProperties.Pool.class, "folk");
+        Set<String> perPool = keys(PoolProperties.class, "folk");
         assertThat(top).containsAll(perPool);
     }
 
@@ -85,22 +86,37 @@ class ConfigurationMetadataIT {
                 .contains("FolkMetricsAutoConfiguration.ConditionalOnClass=");
     }
 
-    /** The property keys of a properties class, as Spring Boot names them (kebab case). */
+    /**
+     * The property keys of a properties class and its superclasses, as Spring Boot names them
+     * (kebab case): every field with a setter, or final with a nested properties type.
+     */
     static Set<String> keys(Class<?> type, String prefix) {
         Set<String> keys = new TreeSet<>();
-        for (Field f : type.getDeclaredFields()) {
-            if (Modifier.isStatic(f.getModifiers())) {
-                continue;
-            }
-            String key = prefix + "." + kebab(f.getName());
-            Class<?> t = f.getType();
-            if (t.getEnclosingClass() == FolkProperties.class && !t.isEnum() && t != FolkProperties.Pool.class) {
-                keys.addAll(keys(t, key));
-            } else {
-                keys.add(key);
+        for (Class<?> c = type; c != Object.class; c = c.getSuperclass()) {
+            for (Field f : c.getDeclaredFields()) {
+                if (Modifier.isStatic(f.getModifiers())) {
+                    continue;
+                }
+                String key = prefix + "." + kebab(f.getName());
+                Class<?> t = f.getType();
+                if (t.getEnclosingClass() == FolkProperties.class && !t.isEnum()) {
+                    keys.addAll(keys(t, key));
+                } else if (hasSetter(c, f)) {
+                    keys.add(key);
+                }
             }
         }
         return keys;
+    }
+
+    private static boolean hasSetter(Class<?> type, Field f) {
+        String setter = "set" + Character.toUpperCase(f.getName().charAt(0)) + f.getName().substring(1);
+        try {
+            type.getMethod(setter, f.getType());
+            return true;
+        } catch (NoSuchMethodException e) {
+            return false;
+        }
     }
 
     private static String kebab(String name) {

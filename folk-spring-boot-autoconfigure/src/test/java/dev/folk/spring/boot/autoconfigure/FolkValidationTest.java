@@ -27,6 +27,8 @@ import org.springframework.core.io.support.SpringFactoriesLoader;
 
 import dev.folk.core.testing.Procs;
 import dev.folk.core.testing.Workers;
+import dev.folk.spring.boot.lifecycle.FolkStartupException;
+import dev.folk.spring.boot.lifecycle.FolkStartupFailureAnalyzer;
 
 /**
  * Start-up validation: invalid values fail before any worker starts, through a failure analyzer
@@ -145,7 +147,7 @@ class FolkValidationTest {
     @Test
     void aStopGraceThatFitsALongerPhaseIsAccepted() {
         runner.withPropertyValues("folk.stop-grace=40s", "spring.lifecycle.timeout-per-shutdown-phase=70s")
-                .withUserConfiguration(FolkAutoConfigurationTest.NoStart.class)
+                .withUserConfiguration(NotStarted.class)
                 .run(ctx -> assertThat(ctx).hasNotFailed());
     }
 

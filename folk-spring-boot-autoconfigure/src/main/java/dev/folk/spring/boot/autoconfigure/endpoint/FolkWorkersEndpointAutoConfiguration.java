@@ -8,6 +8,8 @@ import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 
+import dev.folk.spring.boot.actuate.endpoint.WorkersEndpoint;
+import dev.folk.spring.boot.actuate.endpoint.WorkersEndpointWebExtension;
 import dev.folk.spring.boot.autoconfigure.FolkAutoConfiguration;
 import dev.folk.spring.boot.autoconfigure.FolkPools;
 
@@ -20,13 +22,16 @@ import dev.folk.spring.boot.autoconfigure.FolkPools;
     "org.springframework.boot.actuate.endpoint.annotation.Endpoint",
     "org.springframework.boot.actuate.autoconfigure.endpoint.condition.ConditionalOnAvailableEndpoint"
 })
-public class FolkWorkersEndpointAutoConfiguration {
+@ConditionalOnBean(FolkPools.class)
+public final class FolkWorkersEndpointAutoConfiguration {
 
-    /** Nested so that its conditions are only loaded once the actuator classes are known to exist. */
+    /**
+     * Nested so that {@code @ConditionalOnAvailableEndpoint}, an actuator annotation, is only read
+     * once the class condition above has found actuator.
+     */
     @Configuration(proxyBeanMethods = false)
-    @ConditionalOnBean(FolkPools.class)
     @ConditionalOnAvailableEndpoint(WorkersEndpoint.class)
-    static class WorkersEndpointConfiguration {
+    static final class WorkersEndpointConfiguration {
 
         @Bean
         @ConditionalOnMissingBean

@@ -15,6 +15,7 @@ import org.springframework.context.annotation.Configuration;
 import dev.folk.core.pool.WorkerPool;
 import dev.folk.spring.boot.autoconfigure.FolkAutoConfiguration;
 import dev.folk.spring.boot.autoconfigure.FolkPools;
+import dev.folk.spring.boot.health.PoolHealthIndicator;
 
 /**
  * The {@code folk} health contributor: a composite with one {@link PoolHealthIndicator} per pool
@@ -27,13 +28,16 @@ import dev.folk.spring.boot.autoconfigure.FolkPools;
     "org.springframework.boot.health.contributor.HealthContributor",
     "org.springframework.boot.health.autoconfigure.contributor.ConditionalOnEnabledHealthIndicator"
 })
-public class FolkHealthContributorAutoConfiguration {
+@ConditionalOnBean(FolkPools.class)
+public final class FolkHealthContributorAutoConfiguration {
 
-    /** Nested so that its conditions are only loaded once the health classes are known to exist. */
+    /**
+     * Nested so that {@code @ConditionalOnEnabledHealthIndicator}, a spring-boot-health annotation,
+     * is only read once the class condition above has found spring-boot-health.
+     */
     @Configuration(proxyBeanMethods = false)
-    @ConditionalOnBean(FolkPools.class)
     @ConditionalOnEnabledHealthIndicator("folk")
-    static class FolkHealthConfiguration {
+    static final class FolkHealthConfiguration {
 
         @Bean
         @ConditionalOnMissingBean(name = "folkHealthContributor")

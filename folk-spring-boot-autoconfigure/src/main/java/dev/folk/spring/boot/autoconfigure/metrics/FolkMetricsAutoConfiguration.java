@@ -13,6 +13,7 @@ import org.springframework.context.annotation.Configuration;
 import dev.folk.spring.boot.autoconfigure.FolkAutoConfiguration;
 import dev.folk.spring.boot.autoconfigure.FolkPools;
 import dev.folk.spring.boot.autoconfigure.FolkProperties;
+import dev.folk.spring.boot.metrics.FolkMetrics;
 
 /**
  * The pools' Micrometer meters ({@link FolkMetrics}), when Spring Boot's Micrometer support is
@@ -27,12 +28,13 @@ import dev.folk.spring.boot.autoconfigure.FolkProperties;
     "io.micrometer.core.instrument.binder.MeterBinder",
     "org.springframework.boot.micrometer.metrics.autoconfigure.MetricsAutoConfiguration"
 })
-public class FolkMetricsAutoConfiguration {
+@ConditionalOnBean(FolkPools.class)
+public final class FolkMetricsAutoConfiguration {
 
-    /** Nested so that its conditions are only read once Micrometer is known to exist. */
+    /** Nested so that its condition on {@link MeterRegistry} is only read once Micrometer is known to exist. */
     @Configuration(proxyBeanMethods = false)
-    @ConditionalOnBean({ FolkPools.class, MeterRegistry.class })
-    static class FolkMetricsConfiguration {
+    @ConditionalOnBean(MeterRegistry.class)
+    static final class FolkMetricsConfiguration {
 
         @Bean
         @ConditionalOnMissingBean

@@ -1,10 +1,11 @@
-package dev.folk.spring.boot.autoconfigure;
+package dev.folk.spring.boot.lifecycle;
 
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
 
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.DisposableBean;
@@ -103,7 +104,7 @@ public class FolkSignalHandler implements DisposableBean {
 
     private final class Chained implements SignalHandler {
         private final Signal signal;
-        private volatile SignalHandler previous;
+        private volatile @Nullable SignalHandler previous;
 
         Chained(Signal signal) {
             this.signal = signal;

@@ -1,14 +1,15 @@
-package dev.folk.spring.boot.autoconfigure;
+package dev.folk.spring.boot.lifecycle;
 
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 
+import org.jspecify.annotations.Nullable;
 import org.springframework.boot.diagnostics.AbstractFailureAnalyzer;
 import org.springframework.boot.diagnostics.FailureAnalysis;
 
 import dev.folk.core.pool.BootFailure;
-import dev.folk.spring.boot.autoconfigure.FolkStartupException.NotReady;
+import dev.folk.spring.boot.lifecycle.FolkStartupException.NotReady;
 
 /**
  * Explains a {@link FolkStartupException}: which pool was not ready, how its last worker ended
@@ -54,7 +55,7 @@ public class FolkStartupFailureAnalyzer extends AbstractFailureAnalyzer<FolkStar
     }
 
     /** What to do for the failures we can recognise from the worker's exit and output, or null. */
-    static String advice(NotReady p) {
+    static @Nullable String advice(NotReady p) {
         BootFailure f = p.lastBootFailure();
         if (f == null) {
             return null;

@@ -1,4 +1,4 @@
-package dev.folk.spring.boot.autoconfigure.endpoint;
+package dev.folk.spring.boot.actuate.endpoint;
 
 import org.springframework.boot.actuate.endpoint.annotation.DeleteOperation;
 import org.springframework.boot.actuate.endpoint.annotation.Selector;
@@ -6,8 +6,8 @@ import org.springframework.boot.actuate.endpoint.annotation.WriteOperation;
 import org.springframework.boot.actuate.endpoint.web.WebEndpointResponse;
 import org.springframework.boot.actuate.endpoint.web.annotation.EndpointWebExtension;
 
-import dev.folk.spring.boot.autoconfigure.endpoint.WorkersEndpoint.RecycleDescriptor;
-import dev.folk.spring.boot.autoconfigure.endpoint.WorkersEndpoint.ResetDescriptor;
+import dev.folk.spring.boot.actuate.endpoint.WorkersEndpoint.RecycleDescriptor;
+import dev.folk.spring.boot.actuate.endpoint.WorkersEndpoint.ResetDescriptor;
 
 /**
  * HTTP status codes for the {@code workers} endpoint's write and delete operations: 202 Accepted

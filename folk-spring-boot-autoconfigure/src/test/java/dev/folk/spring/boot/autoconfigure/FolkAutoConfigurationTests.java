@@ -14,9 +14,6 @@ import org.junit.jupiter.api.io.TempDir;
 import org.springframework.beans.factory.annotation.Qualifier;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.health.contributor.CompositeHealthContributor;
-import org.springframework.boot.health.contributor.Health;
-import org.springframework.boot.health.contributor.HealthIndicator;
-import org.springframework.boot.health.contributor.Status;
 import org.springframework.boot.micrometer.metrics.autoconfigure.CompositeMeterRegistryAutoConfiguration;
 import org.springframework.boot.micrometer.metrics.autoconfigure.MetricsAutoConfiguration;
 import org.springframework.boot.micrometer.metrics.autoconfigure.export.simple.SimpleMetricsExportAutoConfiguration;
@@ -33,14 +30,18 @@ import dev.folk.core.supervision.Supervisor;
 import dev.folk.core.supervision.WorkerSpec;
 import dev.folk.core.testing.Procs;
 import dev.folk.core.testing.Workers;
+import dev.folk.spring.boot.actuate.endpoint.WorkersEndpoint;
 import dev.folk.spring.boot.autoconfigure.endpoint.FolkWorkersEndpointAutoConfiguration;
-import dev.folk.spring.boot.autoconfigure.endpoint.WorkersEndpoint;
 import dev.folk.spring.boot.autoconfigure.health.FolkHealthContributorAutoConfiguration;
-import dev.folk.spring.boot.autoconfigure.metrics.FolkMetrics;
 import dev.folk.spring.boot.autoconfigure.metrics.FolkMetricsAutoConfiguration;
+import dev.folk.spring.boot.lifecycle.FolkReadiness;
+import dev.folk.spring.boot.lifecycle.FolkShutdownHook;
+import dev.folk.spring.boot.lifecycle.FolkSignalHandler;
+import dev.folk.spring.boot.metrics.FolkMetrics;
+import dev.folk.spring.boot.pool.ClasspathScripts;
 
 /** Binding, bean wiring, back-off and conditions of the auto-configuration, with ApplicationContextRunner. */
-class FolkAutoConfigurationTest {
+class FolkAutoConfigurationTests {
 
     private static final AutoConfigurations FOLK = AutoConfigurations.of(FolkAutoConfiguration.class,
             FolkHealthContributorAutoConfiguration.class, FolkWorkersEndpointAutoConfiguration.class,
@@ -52,7 +53,7 @@ class FolkAutoConfigurationTest {
     /** The auto-configuration with pools that are not started (no process is spawned). */
     private final ApplicationContextRunner runner = new ApplicationContextRunner()
             .withConfiguration(FOLK)
-            .withUserConfiguration(NoStart.class)
+            .withUserConfiguration(NotStarted.class)
             .withPropertyValues("folk.shutdown.signal-handler=false");
 
     @Test
@@ -101,7 +102,7 @@ class FolkAutoConfigurationTest {
 
     @Test
     void defaultsBindToOnePoolNamedDefaultWithTheCoreDefaults() {
-        new ApplicationContextRunner().withConfiguration(FOLK).withUserConfiguration(NoStart.class).run(ctx -> {
+        new ApplicationContextRunner().withConfiguration(FOLK).withUserConfiguration(NotStarted.class).run(ctx -> {
             assertThat(ctx).hasNotFailed();
             FolkProperties p = ctx.getBean(FolkProperties.class);
             assertThat(p.isEnabled()).isTrue();
@@ -302,6 +303,27 @@ class FolkAutoConfigurationTest {
     }
 
     @Test
+    void aPoolValueEqualToTheDefaultStillOverridesTheTopLevel() {
+        runner.withPropertyValues("folk.args=" + TestWorkers.ECHO, "folk.size=3", "folk.max-jobs=50",
+                        "folk.output=discard", "folk.pools.web.size=4", "folk.pools.web.max-jobs=0",
+                        "folk.pools.web.output=log", "folk.pools.jobs.min-ready=1")
+                .run(ctx -> {
+                    assertThat(ctx).hasNotFailed();
+                    FolkPools pools = ctx.getBean(FolkPools.class);
+                    PoolConfig web = pools.get("web").config();
+                    assertThat(web.size()).isEqualTo(4);
+                    assertThat(web.maxJobs()).isZero();
+                    assertThat(web.worker().output()).isEqualTo(OutputPolicy.log());
+                    PoolConfig jobs = pools.get("jobs").config();
+                    assertThat(jobs.size()).isEqualTo(3);
+                    assertThat(jobs.maxJobs()).isEqualTo(50);
+                    assertThat(jobs.worker().output()).isEqualTo(OutputPolicy.discard());
+                    assertThat(pools.minReady(pools.get("jobs"))).isEqualTo(1);
+                    assertThat(pools.minReady(pools.get("web"))).isEqualTo(4);
+                });
+    }
+
+    @Test
     void aPoolNamedDefaultIsPrimaryAmongSeveral() {
         runner.withPropertyValues("folk.pools.default.size=1", "folk.pools.other.size=2").run(ctx -> {
             assertThat(ctx).hasNotFailed();
@@ -322,8 +344,6 @@ class FolkAutoConfigurationTest {
             assertThat(ctx).doesNotHaveBean(FolkAutoConfiguration.poolBeanName("default"));
             assertThat(ctx.getBean(FolkReadiness.class)).isSameAs(ctx.getBean("myReadiness"));
             assertThat(ctx.getBean(FolkShutdownHook.class)).isSameAs(ctx.getBean("myHook"));
-            assertThat(ctx.getBean(CompositeHealthContributor.class)).isSameAs(ctx.getBean("folkHealthContributor"));
-            assertThat(ctx.getBean("folkHealthContributor")).isInstanceOf(UserHealth.class);
         });
     }
 
@@ -342,50 +362,6 @@ class FolkAutoConfigurationTest {
                             .doesNotHaveBean(FolkMetrics.class);
                     assertThat(ctx.getBean(MeterRegistry.class).find("folk.workers").meters()).isEmpty();
                 });
-    }
-
-    @Test
-    void withActuatorHealthAndMetricsAreConfigured() {
-        String tag = Workers.newTag();
-        new ApplicationContextRunner().withConfiguration(FOLK).withConfiguration(METRICS)
-                .withPropertyValues("folk.shutdown.signal-handler=false", "folk.args=" + TestWorkers.ECHO,
-                        "folk.size=1", "folk.env.FOLK_TEST_RUN=" + tag)
-                .run(ctx -> {
-                    assertThat(ctx).hasNotFailed();
-                    WorkerPool pool = ctx.getBean(WorkerPool.class);
-                    assertThat(pool.call("echo", "hi")).isEqualTo("hi");
-                    CompositeHealthContributor health = ctx.getBean("folkHealthContributor",
-                            CompositeHealthContributor.class);
-                    Health h = ((HealthIndicator) health.getContributor("default")).health(true);
-                    assertThat(h.getStatus()).isEqualTo(Status.UP);
-                    assertThat(h.getDetails()).containsEntry("ready", 1L).containsEntry("size", 1)
-                            .containsEntry("state", "RUNNING");
-                    MeterRegistry registry = ctx.getBean(MeterRegistry.class);
-                    assertThat(registry.get("folk.workers").tags("pool", "default", "state", "idle").gauge().value())
-                            .isEqualTo(1.0);
-                    assertThat(registry.get("folk.call.execution").tags("pool", "default", "outcome", "success")
-                            .timer().count()).isEqualTo(1);
-                    assertThat(registry.get("folk.workers.spawned").tags("pool", "default").functionCounter()
-                            .count()).isEqualTo(1.0);
-                });
-        assertThat(Procs.aliveWithEnv(Workers.RUN_TAG, tag)).isEmpty();
-    }
-
-    @Test
-    void callTimersGetAMethodTagOnlyWhenConfigured() {
-        for (boolean methodTag : new boolean[] {false, true}) {
-            new ApplicationContextRunner().withConfiguration(FOLK).withConfiguration(METRICS)
-                    .withPropertyValues("folk.shutdown.signal-handler=false", "folk.args=" + TestWorkers.ECHO,
-                            "folk.size=1", "folk.metrics.method-tag=" + methodTag)
-                    .run(ctx -> {
-                        assertThat(ctx.getBean(WorkerPool.class).call("echo", "hi")).isEqualTo("hi");
-                        MeterRegistry registry = ctx.getBean(MeterRegistry.class);
-                        assertThat(registry.find("folk.call.execution").tags("method", "echo").timer() != null)
-                                .isEqualTo(methodTag);
-                        assertThat(registry.get("folk.call.wait").tags("outcome", "success").timer().count())
-                                .isEqualTo(1);
-                    });
-        }
     }
 
     @Test
@@ -418,23 +394,6 @@ class FolkAutoConfigurationTest {
         });
     }
 
-    @Test
-    void shutdownHookIsRemovedWhenTheContextClosesAndKillsAfterTheClose() {
-        Supervisor[] supervisor = new Supervisor[1];
-        FolkShutdownHook[] hook = new FolkShutdownHook[1];
-        runner.withPropertyValues("folk.size=1").run(ctx -> {
-            hook[0] = ctx.getBean(FolkShutdownHook.class);
-            supervisor[0] = ctx.getBean(Supervisor.class);
-        });
-        // Closed normally: the hook is gone from the JVM (removing it again reports false) ...
-        assertThat(Runtime.getRuntime().removeShutdownHook(hook[0].hookThread())).isFalse();
-        // ... and run anyway, it does not wait for a context that is already closed.
-        long start = System.nanoTime();
-        hook[0].runHook();
-        assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(1));
-        assertThat(supervisor[0].isClosed()).isTrue();
-    }
-
     static void assertSameSettings(PoolConfig actual, PoolConfig expected) {
         assertThat(actual.size()).isEqualTo(expected.size());
         assertThat(actual.maxJobs()).isEqualTo(expected.maxJobs());
@@ -459,20 +418,6 @@ class FolkAutoConfigurationTest {
         assertThat(actual.memoryCheckInterval()).isEqualTo(expected.memoryCheckInterval());
     }
 
-    /** Replaces the lifecycle with one that never starts the pools: binding tests spawn nothing. */
-    @Configuration(proxyBeanMethods = false)
-    static class NoStart {
-        @Bean
-        FolkLifecycle folkLifecycle(FolkPools pools) {
-            return new FolkLifecycle(pools) {
-                @Override
-                public boolean isAutoStartup() {
-                    return false;
-                }
-            };
-        }
-    }
-
     static class QualifiedConsumer {
         final WorkerPool web;
         final WorkerPool jobs;
@@ -480,18 +425,6 @@ class FolkAutoConfigurationTest {
         QualifiedConsumer(@Qualifier("web") WorkerPool web, @Qualifier("jobs") WorkerPool jobs) {
             this.web = web;
             this.jobs = jobs;
-        }
-    }
-
-    static class UserHealth implements CompositeHealthContributor {
-        @Override
-        public org.springframework.boot.health.contributor.HealthContributor getContributor(String name) {
-            return null;
-        }
-
-        @Override
-        public java.util.stream.Stream<org.springframework.boot.health.contributor.HealthContributors.Entry> stream() {
-            return java.util.stream.Stream.empty();
         }
     }
 
@@ -516,11 +449,6 @@ class FolkAutoConfigurationTest {
         @Bean
         FolkShutdownHook myHook(Supervisor supervisor, org.springframework.context.ConfigurableApplicationContext c) {
             return new FolkShutdownHook(supervisor, c, Duration.ofSeconds(1));
-        }
-
-        @Bean
-        CompositeHealthContributor folkHealthContributor() {
-            return new UserHealth();
         }
     }
 }

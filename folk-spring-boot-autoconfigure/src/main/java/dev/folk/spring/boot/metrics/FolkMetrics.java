@@ -1,4 +1,4 @@
-package dev.folk.spring.boot.autoconfigure.metrics;
+package dev.folk.spring.boot.metrics;
 
 import java.util.List;
 import java.util.Locale;
@@ -14,6 +14,8 @@ import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.binder.BaseUnits;
 import io.micrometer.core.instrument.binder.MeterBinder;
+
+import org.jspecify.annotations.Nullable;
 
 import dev.folk.core.pool.CallOutcome;
 import dev.folk.core.pool.ExitReason;
@@ -119,7 +121,7 @@ public class FolkMetrics implements MeterBinder {
     /** A pool's snapshot, reused for {@link #SNAPSHOT_TTL_NANOS}. */
     static final class Snapshots {
         private final WorkerPool pool;
-        private volatile PoolSnapshot last;
+        private volatile @Nullable PoolSnapshot last;
         private volatile long takenAt;
 
         Snapshots(WorkerPool pool) {
@@ -151,7 +153,7 @@ public class FolkMetrics implements MeterBinder {
             this.methodTag = methodTag;
         }
 
-        private record Key(CallOutcome outcome, String method) {
+        private record Key(CallOutcome outcome, @Nullable String method) {
         }
 
         @Override

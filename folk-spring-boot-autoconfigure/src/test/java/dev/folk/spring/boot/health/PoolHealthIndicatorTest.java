@@ -1,4 +1,4 @@
-package dev.folk.spring.boot.autoconfigure.health;
+package dev.folk.spring.boot.health;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

@@ -1,4 +1,4 @@
-package dev.folk.spring.boot.autoconfigure;
+package dev.folk.spring.boot.pool;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -17,6 +17,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -52,7 +53,7 @@ final class ScriptFolders {
     record Owner(long pidNamespace, long pid, long startTime) {
 
         /** This JVM, or null where /proc does not tell (then nothing is recorded, nothing swept). */
-        static Owner current() {
+        static @Nullable Owner current() {
             long pid = ProcessHandle.current().pid();
             long startTime = startTimeOf(pid);
             long namespace = ourPidNamespace();
@@ -60,7 +61,7 @@ final class ScriptFolders {
         }
 
         /** The owner a folder name records, or null if the name records none. */
-        static Owner parse(String name) {
+        static @Nullable Owner parse(String name) {
             if (!name.startsWith(PREFIX)) {
                 return null;
             }
@@ -215,7 +216,7 @@ final class ScriptFolders {
     }
 
     /** The fields of /proc/<pid>/stat after the command name (state is [0], start time [19]), or null. */
-    private static String[] stat(long pid) {
+    private static String @Nullable [] stat(long pid) {
         try {
             String stat = Files.readString(PROC.resolve(Long.toString(pid)).resolve("stat"));
             String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");

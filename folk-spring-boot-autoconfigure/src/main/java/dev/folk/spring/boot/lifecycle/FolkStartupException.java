@@ -1,7 +1,9 @@
-package dev.folk.spring.boot.autoconfigure;
+package dev.folk.spring.boot.lifecycle;
 
 import java.util.List;
 import java.util.stream.Collectors;
+
+import org.jspecify.annotations.Nullable;
 
 import dev.folk.core.FolkException;
 import dev.folk.core.pool.BootFailure;
@@ -40,8 +42,8 @@ public class FolkStartupException extends FolkException {
      * @param bootFailures    failed boots so far
      * @param bootTimeout     the pool's boot timeout (also the longest wait without progress)
      */
-    public record NotReady(String pool, long ready, int minReady, java.time.Duration waited, String lastFailure,
-                           String command, BootFailure lastBootFailure, long bootFailures,
+    public record NotReady(String pool, long ready, int minReady, java.time.Duration waited, @Nullable String lastFailure,
+                           String command, @Nullable BootFailure lastBootFailure, long bootFailures,
                            java.time.Duration bootTimeout) {
     }
 }

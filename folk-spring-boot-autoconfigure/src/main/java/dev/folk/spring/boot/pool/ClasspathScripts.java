@@ -1,4 +1,4 @@
-package dev.folk.spring.boot.autoconfigure;
+package dev.folk.spring.boot.pool;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -13,6 +13,7 @@ import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
 
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.DisposableBean;
@@ -53,7 +54,7 @@ public class ClasspathScripts implements DisposableBean {
     private Path workerLibrary;
     private boolean libraryLooked;
     /** The group the extracted files are readable by, or null for none (0700, ours only). */
-    private Integer sharedGid;
+    private @Nullable Integer sharedGid;
 
     public ClasspathScripts(ClassLoader classLoader) {
         this(classLoader, Path.of(System.getProperty("java.io.tmpdir")));
@@ -133,7 +134,7 @@ public class ClasspathScripts implements DisposableBean {
     }
 
     /** The extracted folk-worker-php autoload.php, or null if the library is not on the class path. */
-    public synchronized Path workerLibrary() {
+    public synchronized @Nullable Path workerLibrary() {
         if (!libraryLooked) {
             libraryLooked = true;
             String index = read(LIBRARY_ROOT + "index.txt");
@@ -212,7 +213,7 @@ public class ClasspathScripts implements DisposableBean {
         }
     }
 
-    private String read(String resource) {
+    private @Nullable String read(String resource) {
         try (InputStream in = classLoader.getResourceAsStream(resource)) {
             return in == null ? null : new String(in.readAllBytes(), StandardCharsets.UTF_8);
         } catch (IOException e) {
@@ -233,7 +234,7 @@ public class ClasspathScripts implements DisposableBean {
     }
 
     /** Where the scripts were extracted, or null if nothing was. */
-    public synchronized Path directory() {
+    public synchronized @Nullable Path directory() {
         return root;
     }
 

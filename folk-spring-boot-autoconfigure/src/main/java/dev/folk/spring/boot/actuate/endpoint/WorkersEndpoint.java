@@ -1,4 +1,4 @@
-package dev.folk.spring.boot.autoconfigure.endpoint;
+package dev.folk.spring.boot.actuate.endpoint;
 
 import java.time.Instant;
 import java.util.ArrayList;
@@ -8,6 +8,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 
+import org.jspecify.annotations.Nullable;
 import org.springframework.boot.actuate.endpoint.Access;
 import org.springframework.boot.actuate.endpoint.OperationResponseBody;
 import org.springframework.boot.actuate.endpoint.annotation.DeleteOperation;
@@ -61,13 +62,13 @@ public class WorkersEndpoint {
 
     /** One pool, or null (404 over HTTP) if there is no such pool. */
     @ReadOperation
-    public PoolDescriptor pool(@Selector String pool) {
+    public @Nullable PoolDescriptor pool(@Selector String pool) {
         return pools.find(pool).map(p -> describe(p.snapshot())).orElse(null);
     }
 
     /** Starts a rolling reset; null if there is no such pool. */
     @WriteOperation
-    public ResetDescriptor reset(@Selector String pool) {
+    public @Nullable ResetDescriptor reset(@Selector String pool) {
         Optional<WorkerPool> p = pools.find(pool);
         if (p.isEmpty()) {
             return null;
@@ -79,7 +80,7 @@ public class WorkersEndpoint {
 
     /** Recycles worker {@code pid} of {@code pool}; null (and nothing done) if it is not one of its workers. */
     @DeleteOperation
-    public RecycleDescriptor recycle(@Selector String pool, @Selector String pid) {
+    public @Nullable RecycleDescriptor recycle(@Selector String pool, @Selector String pid) {
         Optional<WorkerPool> p = pools.find(pool);
         int number;
         try {
@@ -131,7 +132,7 @@ public class WorkersEndpoint {
      * @param recentExits the latest exits, newest first
      */
     public record PoolDescriptor(String name, String state, int size, long ready, long busy, long idle, long starting,
-                                 long stopping, int queued, long spawns, long bootFailures, String lastFailure,
+                                 long stopping, int queued, long spawns, long bootFailures, @Nullable String lastFailure,
                                  Map<String, Long> calls, Map<String, Long> exits, List<WorkerDescriptor> workers,
                                  List<ExitDescriptor> recentExits) implements OperationResponseBody {
     }
@@ -147,8 +148,9 @@ public class WorkersEndpoint {
      *                             request line, e.g. {@code GET /php/hello}), or null
      */
     public record WorkerDescriptor(int pid, String state, long jobs, String startedAt, long ageMillis,
-                                   String lastUsedAt, Long rssBytes, String currentMethod,
-                                   Long currentElapsedMillis, String currentCall) {
+                                   @Nullable String lastUsedAt, @Nullable Long rssBytes,
+                                   @Nullable String currentMethod, @Nullable Long currentElapsedMillis,
+                                   @Nullable String currentCall) {
     }
 
     /** A worker that left: why ({@code reason}) and how it ended ({@code status}). */

@@ -1,0 +1,7 @@
+/**
+ * Auto-configuration of the {@code workers} actuator endpoint.
+ */
+@NullMarked
+package dev.folk.spring.boot.autoconfigure.endpoint;
+
+import org.jspecify.annotations.NullMarked;

@@ -1,0 +1,7 @@
+/**
+ * Auto-configuration of the pools' Micrometer meters.
+ */
+@NullMarked
+package dev.folk.spring.boot.autoconfigure.metrics;
+
+import org.jspecify.annotations.NullMarked;

@@ -1,0 +1,7 @@
+/**
+ * Health of worker pools for Spring Boot's health support.
+ */
+@NullMarked
+package dev.folk.spring.boot.health;
+
+import org.jspecify.annotations.NullMarked;

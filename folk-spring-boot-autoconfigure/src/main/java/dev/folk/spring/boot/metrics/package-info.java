@@ -1,0 +1,7 @@
+/**
+ * Micrometer meters of worker pools.
+ */
+@NullMarked
+package dev.folk.spring.boot.metrics;
+
+import org.jspecify.annotations.NullMarked;

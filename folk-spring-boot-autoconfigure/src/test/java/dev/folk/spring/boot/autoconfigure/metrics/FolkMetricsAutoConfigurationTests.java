@@ -1,0 +1,93 @@
+package dev.folk.spring.boot.autoconfigure.metrics;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.micrometer.core.instrument.MeterRegistry;
+
+import org.junit.jupiter.api.Test;
+import org.springframework.boot.autoconfigure.AutoConfigurations;
+import org.springframework.boot.micrometer.metrics.autoconfigure.CompositeMeterRegistryAutoConfiguration;
+import org.springframework.boot.micrometer.metrics.autoconfigure.MetricsAutoConfiguration;
+import org.springframework.boot.micrometer.metrics.autoconfigure.export.simple.SimpleMetricsExportAutoConfiguration;
+import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+
+import dev.folk.core.pool.WorkerPool;
+import dev.folk.core.testing.Procs;
+import dev.folk.core.testing.Workers;
+import dev.folk.spring.boot.autoconfigure.FolkAutoConfiguration;
+import dev.folk.spring.boot.autoconfigure.FolkPools;
+import dev.folk.spring.boot.autoconfigure.NotStarted;
+import dev.folk.spring.boot.autoconfigure.TestWorkers;
+import dev.folk.spring.boot.metrics.FolkMetrics;
+
+/** The pools' meters: bound to the registry, the optional method tag, back-off, none without a registry. */
+class FolkMetricsAutoConfigurationTests {
+
+    private static final AutoConfigurations METRICS = AutoConfigurations.of(MetricsAutoConfiguration.class,
+            CompositeMeterRegistryAutoConfiguration.class, SimpleMetricsExportAutoConfiguration.class);
+
+    private final ApplicationContextRunner runner = new ApplicationContextRunner()
+            .withConfiguration(AutoConfigurations.of(FolkAutoConfiguration.class, FolkMetricsAutoConfiguration.class))
+            .withPropertyValues("folk.shutdown.signal-handler=false");
+
+    @Test
+    void thePoolsMetersAreBound() {
+        String tag = Workers.newTag();
+        runner.withConfiguration(METRICS)
+                .withPropertyValues("folk.args=" + TestWorkers.ECHO, "folk.size=1", "folk.env.FOLK_TEST_RUN=" + tag)
+                .run(ctx -> {
+                    assertThat(ctx).hasNotFailed().hasSingleBean(FolkMetrics.class);
+                    WorkerPool pool = ctx.getBean(WorkerPool.class);
+                    assertThat(pool.call("echo", "hi")).isEqualTo("hi");
+                    MeterRegistry registry = ctx.getBean(MeterRegistry.class);
+                    assertThat(registry.get("folk.workers").tags("pool", "default", "state", "idle").gauge().value())
+                            .isEqualTo(1.0);
+                    assertThat(registry.get("folk.call.execution").tags("pool", "default", "outcome", "success")
+                            .timer().count()).isEqualTo(1);
+                    assertThat(registry.get("folk.workers.spawned").tags("pool", "default").functionCounter()
+                            .count()).isEqualTo(1.0);
+                });
+        assertThat(Procs.aliveWithEnv(Workers.RUN_TAG, tag)).isEmpty();
+    }
+
+    @Test
+    void callTimersGetAMethodTagOnlyWhenConfigured() {
+        for (boolean methodTag : new boolean[] {false, true}) {
+            runner.withConfiguration(METRICS)
+                    .withPropertyValues("folk.args=" + TestWorkers.ECHO, "folk.size=1",
+                            "folk.metrics.method-tag=" + methodTag)
+                    .run(ctx -> {
+                        assertThat(ctx.getBean(WorkerPool.class).call("echo", "hi")).isEqualTo("hi");
+                        MeterRegistry registry = ctx.getBean(MeterRegistry.class);
+                        assertThat(registry.find("folk.call.execution").tags("method", "echo").timer() != null)
+                                .isEqualTo(methodTag);
+                        assertThat(registry.get("folk.call.wait").tags("outcome", "success").timer().count())
+                                .isEqualTo(1);
+                    });
+        }
+    }
+
+    @Test
+    void aUserFolkMetricsReplacesOurs() {
+        runner.withConfiguration(METRICS).withUserConfiguration(NotStarted.class, UserMetrics.class).run(ctx -> {
+            assertThat(ctx).hasNotFailed().hasSingleBean(FolkMetrics.class);
+            assertThat(ctx.getBean(FolkMetrics.class)).isSameAs(ctx.getBean("myMetrics"));
+        });
+    }
+
+    @Test
+    void withoutAMeterRegistryNoMetrics() {
+        runner.withUserConfiguration(NotStarted.class)
+                .run(ctx -> assertThat(ctx).hasNotFailed().doesNotHaveBean(FolkMetrics.class));
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    static class UserMetrics {
+        @Bean
+        FolkMetrics myMetrics(FolkPools pools) {
+            return new FolkMetrics(pools, true);
+        }
+    }
+}
