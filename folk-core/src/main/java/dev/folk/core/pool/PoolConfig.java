@@ -42,6 +42,7 @@ public final class PoolConfig {
     private final Duration brokenWindow;
     private final int maxFrameLength;
     private final Duration memoryCheckInterval;
+    private final ValueMapper valueMapper;
 
     private PoolConfig(Builder b) {
         this.name = b.name;
@@ -68,6 +69,7 @@ public final class PoolConfig {
         this.brokenWindow = b.brokenWindow;
         this.maxFrameLength = b.maxFrameLength;
         this.memoryCheckInterval = b.memoryCheckInterval;
+        this.valueMapper = b.valueMapper;
     }
 
     /** A builder with the defaults below; {@code worker} names the command the pool runs. */
@@ -98,6 +100,7 @@ public final class PoolConfig {
         b.brokenWindow = brokenWindow;
         b.maxFrameLength = maxFrameLength;
         b.memoryCheckInterval = memoryCheckInterval;
+        b.valueMapper = valueMapper;
         return b;
     }
 
@@ -124,6 +127,8 @@ public final class PoolConfig {
     public Duration brokenWindow() { return brokenWindow; }
     public int maxFrameLength() { return maxFrameLength; }
     public Duration memoryCheckInterval() { return memoryCheckInterval; }
+    /** How typed calls convert parameters and results; {@link ValueMapper#PROTOCOL} unless set. */
+    public ValueMapper valueMapper() { return valueMapper; }
 
     @Override
     public String toString() {
@@ -154,6 +159,7 @@ public final class PoolConfig {
         private Duration brokenWindow = Duration.ofSeconds(60);
         private int maxFrameLength = MessageCodec.DEFAULT_MAX_FRAME_LENGTH;
         private Duration memoryCheckInterval = Duration.ofSeconds(1);
+        private ValueMapper valueMapper = ValueMapper.PROTOCOL;
 
         private Builder(String name, WorkerSpec worker) {
             this.name = Objects.requireNonNull(name, "name");
@@ -205,6 +211,15 @@ public final class PoolConfig {
         public Builder maxFrameLength(int bytes) { this.maxFrameLength = bytes; return this; }
         /** How often worker memory is sampled from /proc. Default 1 s. */
         public Builder memoryCheckInterval(Duration d) { this.memoryCheckInterval = d; return this; }
+        /**
+         * How typed calls ({@code call(method, params, type)}) convert parameters and results:
+         * {@link ValueMapper#PROTOCOL} by default; the Spring Boot starter sets the application's
+         * JSON mapper so that records and POJOs work.
+         */
+        public Builder valueMapper(ValueMapper mapper) {
+            this.valueMapper = Objects.requireNonNull(mapper, "valueMapper");
+            return this;
+        }
 
         /** @throws IllegalArgumentException naming each invalid setting */
         public PoolConfig build() {

@@ -29,6 +29,7 @@ import org.springframework.context.annotation.Configuration;
 import org.springframework.core.env.Environment;
 
 import dev.folk.core.pool.PoolListener;
+import dev.folk.core.pool.ValueMapper;
 import dev.folk.core.pool.WorkerPool;
 import dev.folk.core.supervision.Supervisor;
 import dev.folk.spring.boot.autoconfigure.PoolDefinitions.PoolDefinition;
@@ -131,18 +132,22 @@ public final class FolkAutoConfiguration {
 
         /**
          * Validates {@code folk.*} (no worker is started if anything is wrong) and creates the pools,
-         * not yet started. Every {@link PoolListener} bean is added to every pool.
+         * not yet started. Every {@link PoolListener} bean is added to every pool, and a
+         * {@link ValueMapper} bean (the JSON mapper's, by default) converts typed calls.
          */
         @Bean
         FolkPools folkPools(FolkProperties properties, Supervisor supervisor, Environment environment,
-                            ObjectProvider<PoolListener> listeners, ClasspathScripts scripts) {
+                            ObjectProvider<PoolListener> listeners, ObjectProvider<ValueMapper> valueMapper,
+                            ClasspathScripts scripts) {
             List<PoolDefinition> definitions = PoolDefinitions.resolve(properties,
                     shutdownPhaseTimeout(environment), environment::getProperty, scripts);
             List<PoolListener> poolListeners = listeners.orderedStream().toList();
             List<WorkerPool> pools = new ArrayList<>();
             Map<String, Integer> minReady = new LinkedHashMap<>();
+            ValueMapper mapper = valueMapper.getIfAvailable();
             for (PoolDefinition d : definitions) {
-                WorkerPool pool = new WorkerPool(d.config(), supervisor);
+                WorkerPool pool = new WorkerPool(mapper == null ? d.config()
+                        : d.config().toBuilder().valueMapper(mapper).build(), supervisor);
                 poolListeners.forEach(pool::addListener);
                 pools.add(pool);
                 minReady.put(d.name(), d.minReady());

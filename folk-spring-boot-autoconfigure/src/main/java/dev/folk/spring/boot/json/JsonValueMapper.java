@@ -1,0 +1,159 @@
+package dev.folk.spring.boot.json;
+
+import java.lang.reflect.Type;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+import dev.folk.core.pool.ValueMapper;
+import tools.jackson.databind.DeserializationFeature;
+import tools.jackson.databind.JavaType;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * Typed calls with the application's JSON mapper: records and POJOs as call parameters and as
+ * results, bound as the application binds JSON (its modules, naming strategy and annotations).
+ *
+ * <p>The protocol's own types keep their exact meaning: a {@code String}, {@code byte[]},
+ * number, Boolean, Map or List result is read by {@link ValueMapper#PROTOCOL}, and parameters made
+ * only of such values are sent as they are, without a detour through the mapper. Inside a record or
+ * POJO, values follow JSON's rules: a {@code byte[]} field travels as base64 text, and a PHP string
+ * that is not valid UTF-8 is read with U+FFFD in place of its invalid bytes. PHP packs an empty
+ * array the same way whether it meant a list or a map; an object field receiving one gets null.
+ */
+public final class JsonValueMapper implements ValueMapper {
+
+    private final JsonMapper mapper;
+
+    public JsonValueMapper(JsonMapper applicationMapper) {
+        this.mapper = applicationMapper.rebuild()
+                .enable(DeserializationFeature.ACCEPT_EMPTY_ARRAY_AS_NULL_OBJECT)
+                .build();
+    }
+
+    @Override
+    public Object toWire(Object params) {
+        return isWireValue(params) ? params : convert(params);
+    }
+
+    @Override
+    public Object fromWire(Object value, Type type) {
+        JavaType target = mapper.constructType(type);
+        if (value == null || isProtocolType(target)) {
+            return ValueMapper.PROTOCOL.fromWire(value, type);
+        }
+        try {
+            return mapper.convertValue(textOnly(value), target);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("cannot bind the result to " + type.getTypeName() + ": "
+                    + e.getMessage(), e);
+        }
+    }
+
+    /** Types the protocol's own reading serves: scalars, and maps and lists of anything. */
+    private static boolean isProtocolType(JavaType t) {
+        Class<?> raw = t.getRawClass();
+        if (raw == Map.class || raw == List.class) {
+            // Map<String, Object> and List<Object> as decoded; List<Order> is the mapper's.
+            for (int i = 0; i < t.containedTypeCount(); i++) {
+                Class<?> arg = t.containedType(i).getRawClass();
+                if (arg != Object.class && !(raw == Map.class && i == 0 && arg == String.class)) {
+                    return false;
+                }
+            }
+            return true;
+        }
+        return raw == Object.class || raw == String.class || raw == byte[].class || raw == Boolean.class
+                || raw == boolean.class || raw == Long.class || raw == long.class || raw == Integer.class
+                || raw == int.class || raw == Double.class || raw == double.class;
+    }
+
+    /** Values the protocol encodes as they are, all the way down. */
+    private static boolean isWireValue(Object v) {
+        if (v == null || v instanceof String || v instanceof Number || v instanceof Boolean || v instanceof byte[]
+                || v instanceof CharSequence || v instanceof ByteBuffer || v instanceof Enum<?>
+                || v instanceof Instant) {
+            return true;
+        }
+        if (v instanceof Optional<?> o) {
+            return o.isEmpty() || isWireValue(o.get());
+        }
+        if (v instanceof Map<?, ?> map) {
+            for (Map.Entry<?, ?> e : map.entrySet()) {
+                if (!isWireValue(e.getKey()) || !isWireValue(e.getValue())) {
+                    return false;
+                }
+            }
+            return true;
+        }
+        if (v instanceof Collection<?> c) {
+            for (Object o : c) {
+                if (!isWireValue(o)) {
+                    return false;
+                }
+            }
+            return true;
+        }
+        if (v instanceof Object[] array) {
+            for (Object o : array) {
+                if (!isWireValue(o)) {
+                    return false;
+                }
+            }
+            return true;
+        }
+        return false;
+    }
+
+    /** Maps and collections rebuilt, wire values kept, anything else through the JSON mapper. */
+    private Object convert(Object v) {
+        if (isWireValue(v)) {
+            return v;
+        }
+        if (v instanceof Optional<?> o) {
+            return convert(o.get());
+        }
+        if (v instanceof Map<?, ?> map) {
+            Map<Object, Object> out = new LinkedHashMap<>(map.size() * 2);
+            map.forEach((k, val) -> out.put(convert(k), convert(val)));
+            return out;
+        }
+        if (v instanceof Collection<?> c) {
+            List<Object> out = new ArrayList<>(c.size());
+            c.forEach(o -> out.add(convert(o)));
+            return out;
+        }
+        if (v instanceof Object[] array) {
+            List<Object> out = new ArrayList<>(array.length);
+            for (Object o : array) {
+                out.add(convert(o));
+            }
+            return out;
+        }
+        return mapper.convertValue(v, Object.class);
+    }
+
+    /** Decoded values with every byte[] (a PHP string that is not UTF-8) read as text, as JSON has no bytes. */
+    private static Object textOnly(Object v) {
+        if (v instanceof byte[] bytes) {
+            return new String(bytes, StandardCharsets.UTF_8);
+        }
+        if (v instanceof Map<?, ?> map) {
+            Map<Object, Object> out = new LinkedHashMap<>(map.size() * 2);
+            map.forEach((k, val) -> out.put(textOnly(k), textOnly(val)));
+            return out;
+        }
+        if (v instanceof List<?> list) {
+            List<Object> out = new ArrayList<>(list.size());
+            list.forEach(o -> out.add(textOnly(o)));
+            return out;
+        }
+        return v;
+    }
+}
