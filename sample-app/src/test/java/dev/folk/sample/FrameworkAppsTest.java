@@ -54,6 +54,9 @@ class FrameworkAppsTest {
     static final Path FPM = REPO.resolve("folk-worker-php/src/test/fpm");
     static final Path LIBRARY = REPO.resolve("folk-worker-php/src/main/php/autoload.php");
     static final String HOST = "app.test";
+    /** The sample app's server.tomcat.relaxed-*-chars. */
+    static final String RELAXED_QUERY_CHARS = "[,],{,},|,^,`,\\";
+    static final String RELAXED_PATH_CHARS = "[,],|,^";
 
     private static final Pattern SESSION_ID = Pattern.compile("\\b(PHPSESSID|FOLKSESSID|laravel_session)=[^;\\s\"]+");
     private static final Pattern HTTP_DATE = Pattern.compile("\\b\\w{3}, \\d{2}[ -]\\w{3}[ -]\\d{4} \\d{2}:\\d{2}:\\d{2} GMT\\b");
@@ -186,7 +189,11 @@ class FrameworkAppsTest {
             p.put("spring.main.banner-mode", "off");
             p.put("server.address", "127.0.0.1");
             p.put("server.port", "0");
+            // As the sample app's application.yml: the raw URI reaches PHP as bytes, and Tomcat accepts
+            // the characters browsers leave unencoded (nginx does; Tomcat answers 400 by default).
             p.put("server.tomcat.uri-encoding", "ISO-8859-1");
+            p.put("server.tomcat.relaxed-query-chars", RELAXED_QUERY_CHARS);
+            p.put("server.tomcat.relaxed-path-chars", RELAXED_PATH_CHARS);
             List<String> args = phpArgs();
             args.add(APPS.resolve(worker).toString());
             for (int i = 0; i < args.size(); i++) {
@@ -262,8 +269,14 @@ class FrameworkAppsTest {
             assertThat(home.status()).isEqualTo(200);
             assertThat(home.text()).contains("Hello from");
 
-            RawHttp.Response json = same("GET", "/json?x=1&y%5B%5D=2&y%5B%5D=3", "Accept", "application/json");
+            RawHttp.Response json = same("GET", "/json?x=1&y%5B%5D=2&y%5B%5D=3&e=%C3%A9", "Accept", "application/json");
             assertThat(json.text()).contains("\"x\":\"1\"").contains("\"y\":[\"2\",\"3\"]");
+            // Browsers send brackets in a query unencoded.
+            RawHttp.Response brackets = same("GET", "/json?y[]=2&y[]=3", "Accept", "application/json");
+            assertThat(brackets.text()).contains("\"y\":[\"2\",\"3\"]");
+            assertThat(same("HEAD", "/").body()).isEmpty();
+            assertThat(same("GET", "/json?raw=a|b^c{d}`e\\f").status()).isEqualTo(200);
+            assertThat(same("GET", "/nothing[here]|").status()).isEqualTo(404);
 
             RawHttp.Response form = same("POST", "/form", List.of("Content-Type", "application/x-www-form-urlencoded",
                     "Cookie", "theme=dark; a.b=1"), ascii("name=Ada+Lovelace&tags[]=a&tags[]=b&nested[k]=v&utf=%E2%82%AC"));
