@@ -79,6 +79,33 @@ class SampleAppTest {
     }
 
     @Test
+    void theSlimApplicationIsServedUnderSlimByItsOwnPool() throws Exception {
+        HttpResponse<byte[]> home = http().get("/slim/");
+        assertThat(home.statusCode()).isEqualTo(200);
+        assertThat(new String(home.body(), StandardCharsets.UTF_8)).contains("<h1>Hello from Slim</h1>")
+                .contains("href=\"/slim/hello/Ada\"");
+        int slimPid = Integer.parseInt(new String(home.body(), StandardCharsets.UTF_8)
+                .replaceFirst("(?s).*\\(pid (\\d+)\\).*", "$1"));
+        assertThat(http().workers("slim")).extracting(w -> w.get("pid")).contains(slimPid);
+        assertThat(http().workers("default")).extracting(w -> w.get("pid")).doesNotContain(slimPid);
+
+        assertThat(http().text("/slim/hello/Ada?lang=en"))
+                .isEqualTo("{\"greeting\":\"Hello, Ada\",\"framework\":\"slim\",\"query\":{\"lang\":\"en\"}}");
+        HttpResponse<byte[]> redirect = http().get("/slim/go");
+        assertThat(redirect.statusCode()).isEqualTo(302);
+        assertThat(redirect.headers().firstValue("location")).contains("/slim/");
+        assertThat(http().get("/slim/no/such/route").statusCode()).isEqualTo(404);
+
+        // The PHP session survives two requests (any of the pool's workers may serve either).
+        HttpResponse<byte[]> first = http().get("/slim/visits");
+        String cookie = first.headers().firstValue("set-cookie").orElseThrow().split(";")[0];
+        assertThat(new String(first.body())).isEqualTo("{\"visits\":1}");
+        HttpResponse<byte[]> second = http().send(java.net.http.HttpRequest.newBuilder(
+                java.net.URI.create("http://127.0.0.1:" + port + "/slim/visits")).header("Cookie", cookie).GET());
+        assertThat(new String(second.body())).isEqualTo("{\"visits\":2}");
+    }
+
+    @Test
     void theJsonApiReturnsWhatThePhpFunctionComputed() throws Exception {
         Map<String, Object> stats = http().json("/api/stats?numbers=3,1,4,1,5,9,2,6");
         assertThat(stats).containsEntry("count", 8).containsEntry("min", 1.0).containsEntry("max", 9.0)
