@@ -207,7 +207,7 @@ final class Http {
                     + "its PHP workers.");
         }
         table.note("Ours: `java -jar sample-app/target/folk-sample-app.jar --folk.args=benchmarks/scripts/fpm/www/worker.php "
-                + "--folk.size=" + workers + " --folk.max-jobs=0 --folk.output=DISCARD` (no recycling, like "
+                + "--folk.size=" + workers + " --folk.pools.default.max-jobs=0 --folk.output=DISCARD` (no recycling, like "
                 + "`pm.max_requests = 0`), URLs /php/hello and /php/boot; the worker boots the fake framework once. "
                 + "Baseline: `benchmarks/scripts/fpm/run.sh` — nginx (1 worker) + php-fpm8.2, `pm = static`, "
                 + workers + " children, unix socket, opcache on; /hello.php and /boot.php (boots the framework on "
@@ -227,7 +227,8 @@ final class Http {
         cmd.add(Env.javaExecutable());
         cmd.addAll(Env.jvmFlags());
         cmd.addAll(List.of("-jar", env.sampleJar.toString(), "--server.port=" + port, "--server.address=127.0.0.1",
-                "--folk.args=" + Workers.abs(env.fpmWorker), "--folk.size=" + workers, "--folk.max-jobs=0",
+                "--folk.args=" + Workers.abs(env.fpmWorker), "--folk.size=" + workers,
+                "--folk.pools.default.max-jobs=0",
                 "--folk.max-memory=0", "--folk.output=DISCARD", "--logging.level.root=WARN"));
         Files.createDirectories(logDir);
         Path log = logDir.resolve("sample-app.log");
@@ -235,7 +236,7 @@ final class Http {
                 .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
     }
 
-    private static void stopApp(Process app) {
+    static void stopApp(Process app) {
         app.destroy(); // SIGTERM: Spring closes the pool
         try {
             if (!app.waitFor(30, TimeUnit.SECONDS)) {
@@ -247,7 +248,7 @@ final class Http {
         }
     }
 
-    private static void awaitApp(Process app, String url) throws InterruptedException {
+    static void awaitApp(Process app, String url) throws InterruptedException {
         HttpClient client = HttpClient.newHttpClient();
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
         while (System.nanoTime() < deadline) {
@@ -304,6 +305,10 @@ final class Http {
     }
 
     private Wrk wrk(String url, int seconds) {
+        return wrk(options, url, seconds);
+    }
+
+    static Wrk wrk(Options options, String url, int seconds) {
         Proc.Result r = Proc.run(List.of("wrk", "-t" + options.httpThreads, "-c" + options.httpConnections,
                 "-d" + seconds + "s", "--latency", url), seconds + 60L);
         return parse(r.out());
@@ -353,7 +358,7 @@ final class Http {
         return new Wrk(rps, p50, p99, requests, errors, non2xx);
     }
 
-    private static int freePort() throws IOException {
+    static int freePort() throws IOException {
         try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
             return s.getLocalPort();
         }

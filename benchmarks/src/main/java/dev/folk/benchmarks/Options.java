@@ -8,7 +8,7 @@ import java.util.Set;
 /** Command-line options of the runner. */
 final class Options {
 
-    static final List<String> COMPARISONS = List.of("jmh", "roundtrip", "master", "vthreads", "http", "spawn",
+    static final List<String> COMPARISONS = List.of("jmh", "roundtrip", "master", "vthreads", "http", "frameworks", "spawn",
             "shutdown", "memory");
 
     boolean quick;
