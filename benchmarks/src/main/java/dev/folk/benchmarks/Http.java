@@ -68,16 +68,20 @@ final class Http {
         Path workdir = env.target.resolve("fpm-work");
         int fpmPort = freePort();
         int appPort = freePort();
+        int servletPort = freePort();
         Process app = null;
+        Process servletApp = null;
         Map<String, Map<String, Series>> series = new java.util.LinkedHashMap<>();
         long errors = 0;
         Proc.runAllowingFailure(List.of("bash", env.fpmRun.toString(), "stop", workdir.toString()), 60);
-        Process[] started = new Process[1];
+        Process[] started = new Process[2];
         List<Long> daemons = new ArrayList<>();
         // Ctrl-C during the comparison: do not leave nginx, FPM or the app running.
         Thread hook = new Thread(() -> {
-            if (started[0] != null) {
-                started[0].destroyForcibly();
+            for (Process p : started) {
+                if (p != null) {
+                    p.destroyForcibly();
+                }
             }
             Proc.runAllowingFailure(List.of("bash", env.fpmRun.toString(), "stop", workdir.toString()), 30);
         }, "bench-http-cleanup");
@@ -92,9 +96,17 @@ final class Http {
                 daemons.add(pid);
             }
             Log.info("http: starting the sample app (%d workers) on 127.0.0.1:%d", workers, appPort);
-            app = startApp(appPort, workers);
+            app = startApp(appPort, workers, List.of(), "sample-app.log");
             started[0] = app;
             Process appProcess = app;
+            if (options.httpServletToo) {
+                // The same app with the gateway as a servlet behind Spring Boot's filters (no filter-order).
+                Log.info("http: starting the sample app with the gateway as a servlet on 127.0.0.1:%d", servletPort);
+                servletApp = startApp(servletPort, workers, List.of("--folk.http.filter-order="),
+                        "sample-app-servlet.log");
+                started[1] = servletApp;
+            }
+            Process servletProcess = servletApp;
             Server fpm = new Server() {
                 public String url(String handler) {
                     return "http://127.0.0.1:" + fpmPort + "/" + handler + ".php";
@@ -118,7 +130,28 @@ final class Http {
                     return Proc.cpuMillis(appProcess.pid());
                 }
             };
+            Server servlet = servletProcess == null ? null : new Server() {
+                public String url(String handler) {
+                    return "http://127.0.0.1:" + servletPort + "/php/" + handler;
+                }
+
+                public double cpuMillis() {
+                    return Proc.treeCpuMillis(servletProcess.pid());
+                }
+
+                public double frontCpuMillis() {
+                    return Proc.cpuMillis(servletProcess.pid());
+                }
+            };
+            List<Server> ours = servlet == null ? List.of(sample) : List.of(sample, servlet);
             awaitApp(app, sample.url("hello"));
+            if (servlet != null) {
+                awaitApp(servletProcess, servlet.url("hello"));
+                for (String h : List.of("hello", "boot")) {
+                    check(servlet.url(h), h);
+                }
+                warmUp(servlet);
+            }
             for (String h : List.of("hello", "boot")) {
                 check(fpm.url(h), h);
                 check(sample.url(h), h);
@@ -127,7 +160,7 @@ final class Http {
             wrk(fpm.url("hello"), 3);
             wrk(fpm.url("boot"), 3);
 
-            for (String side : List.of("app", "fpm")) {
+            for (String side : List.of("app", "servlet", "fpm")) {
                 for (String h : List.of("hello", "boot")) {
                     Map<String, Series> m = new java.util.LinkedHashMap<>();
                     for (String metric : List.of("rps", "p50", "p99", "cpu", "front")) {
@@ -138,9 +171,11 @@ final class Http {
             }
             for (int r = 0; r < rounds; r++) {
                 for (String h : List.of("hello", "boot")) {
-                    Server[] order = (r % 2 == 0) ? new Server[] {sample, fpm} : new Server[] {fpm, sample};
+                    List<Server> order = new ArrayList<>(ours);
+                    order.add(fpm);
+                    java.util.Collections.rotate(order, r); // each side first in turn
                     for (Server s : order) {
-                        String side = s == sample ? "app" : "fpm";
+                        String side = s == sample ? "app" : s == servlet ? "servlet" : "fpm";
                         Map<String, Series> m = series.get(side + "-" + h);
                         wrk(s.url(h), 2); // untimed: connections and caches back after the other side's turn
                         Quiet.Round round = quiet.round("http " + side + " " + h + " round " + (r + 1), m.get("rps"),
@@ -171,6 +206,9 @@ final class Http {
             if (app != null) {
                 stopApp(app);
             }
+            if (servletApp != null) {
+                stopApp(servletApp);
+            }
             Proc.runAllowingFailure(List.of("bash", env.fpmRun.toString(), "stop", workdir.toString()), 60);
             daemons.forEach(quiet::forget);
             try {
@@ -199,6 +237,16 @@ final class Http {
             table.ratioRow("server CPU per request, " + h, get(series, "app-" + h, "cpu"),
                     get(series, "fpm-" + h, "cpu"), "us", null);
         }
+        if (options.httpServletToo) {
+            for (String h : List.of("hello", "boot")) {
+                table.ratioRow("req/s, " + h + ", gateway as a servlet behind Boot's filters",
+                        get(series, "servlet-" + h, "rps"), get(series, "fpm-" + h, "rps"), "/s", null);
+            }
+            for (String h : List.of("hello", "boot")) {
+                table.ratioRow("JVM CPU per request, " + h + ": gateway filter first vs servlet",
+                        get(series, "app-" + h, "front"), get(series, "servlet-" + h, "front"), "us", null);
+            }
+        }
         Series appFront = get(series, "app-hello", "front");
         Series appFrontBoot = get(series, "app-boot", "front");
         if (!appFront.isEmpty()) {
@@ -222,7 +270,7 @@ final class Http {
         return m.getOrDefault(side, Map.of()).getOrDefault(key, new Series());
     }
 
-    private Process startApp(int port, int workers) throws IOException {
+    private Process startApp(int port, int workers, List<String> extra, String logName) throws IOException {
         List<String> cmd = new ArrayList<>();
         cmd.add(Env.javaExecutable());
         cmd.addAll(Env.jvmFlags());
@@ -230,8 +278,9 @@ final class Http {
                 "--folk.args=" + Workers.abs(env.fpmWorker), "--folk.size=" + workers,
                 "--folk.pools.default.max-jobs=0",
                 "--folk.max-memory=0", "--folk.output=DISCARD", "--logging.level.root=WARN"));
+        cmd.addAll(extra);
         Files.createDirectories(logDir);
-        Path log = logDir.resolve("sample-app.log");
+        Path log = logDir.resolve(logName);
         return new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile())
                 .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
     }

@@ -36,6 +36,8 @@ public final class Main {
               --http-workers N  PHP processes on each HTTP side (default 4)
               --http-seconds N  duration of each timed wrk run (default 10)
               --http-connections N  wrk connections (default 16)
+              --http-servlet-too    HTTP: also the sample app with its gateway as a servlet behind
+                                Spring Boot's filters (folk.http.filter-order unset), in the same rounds
               --shutdown-workers N  workers in the shutdown comparison (default 256)
               --quiet-threshold F   machine CPU use (0..1) counted as quiet before a round (default 0.10)
               --quiet-max-wait S    longest wait for a quiet machine before a round (default 300)

@@ -13,6 +13,8 @@ import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.Test;
 import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.context.TestConfiguration;
+import org.springframework.context.annotation.Bean;
 import org.springframework.boot.test.web.server.LocalServerPort;
 
 import dev.folk.core.testing.Procs;
@@ -103,6 +105,28 @@ class SampleAppTest {
         HttpResponse<byte[]> second = http().send(java.net.http.HttpRequest.newBuilder(
                 java.net.URI.create("http://127.0.0.1:" + port + "/slim/visits")).header("Cookie", cookie).GET());
         assertThat(new String(second.body())).isEqualTo("{\"visits\":2}");
+    }
+
+    @Test
+    void phpIsServedAheadOfTheServletFiltersAndEverythingElseBehindThem() throws Exception {
+        assertThat(http().get("/php/hello").headers().firstValue(MarkingFilter.HEADER)).isEmpty();
+        assertThat(http().get("/slim/").headers().firstValue(MarkingFilter.HEADER)).isEmpty();
+        assertThat(http().get("/api/stats?numbers=1,2").headers().firstValue(MarkingFilter.HEADER)).contains("yes");
+        assertThat(http().get("/sample/config").headers().firstValue(MarkingFilter.HEADER)).contains("yes");
+    }
+
+    /** A filter of the application's (default order): it marks every response it sees. */
+    @TestConfiguration(proxyBeanMethods = false)
+    static class MarkingFilter {
+        static final String HEADER = "X-Seen-By-Filter";
+
+        @Bean
+        jakarta.servlet.Filter markingFilter() {
+            return (request, response, chain) -> {
+                ((jakarta.servlet.http.HttpServletResponse) response).setHeader(HEADER, "yes");
+                chain.doFilter(request, response);
+            };
+        }
     }
 
     @Test

@@ -88,6 +88,13 @@ public final class FolkHttpAutoConfiguration {
     @ConditionalOnMissingBean(name = FILTER_BEAN_NAME)
     public FilterRegistrationBean<FolkHttpGatewayFilter> folkHttpGatewayFilterRegistration(FolkHttpGateway gateway,
             FolkHttpProperties properties, ListableBeanFactory beans, Environment environment) {
+        FilterRegistrationBean<FolkHttpGatewayFilter> registration = new FilterRegistrationBean<>(
+                new FolkHttpGatewayFilter(gateway, SERVLET_NAME));
+        registration.setName("folkHttpGatewayFilter");
+        if (properties.getFilterOrder() == null) {
+            registration.setEnabled(false); // set empty (e.g. --folk.http.filter-order= over a file's value)
+            return registration;
+        }
         int order = properties.getFilterOrder();
         if (beans.containsBean(SECURITY_FILTER)) {
             int security = environment.getProperty("spring.security.filter.order", Integer.class, SECURITY_ORDER);
@@ -98,9 +105,6 @@ public final class FolkHttpAutoConfiguration {
                         "Set it above " + security + ", or remove it to serve PHP behind every filter.")));
             }
         }
-        FilterRegistrationBean<FolkHttpGatewayFilter> registration = new FilterRegistrationBean<>(
-                new FolkHttpGatewayFilter(gateway, SERVLET_NAME));
-        registration.setName("folkHttpGatewayFilter");
         registration.addUrlPatterns(gateway.servletPatterns());
         registration.setDispatcherTypes(DispatcherType.REQUEST);
         registration.setAsyncSupported(true);
