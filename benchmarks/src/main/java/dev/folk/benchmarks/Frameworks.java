@@ -204,7 +204,7 @@ final class Frameworks {
         if (app.prepend()) {
             args.addAll(List.of("-d", "auto_prepend_file=" + library));
         }
-        args.add(dir.resolve(app.worker()).toString());
+        args.add(apps.resolve(app.worker()).toString());
         for (int i = 0; i < args.size(); i++) {
             cmd.add("--folk.args[" + i + "]=" + args.get(i));
         }
