@@ -25,7 +25,7 @@ args=()
 for arg in "$@"; do
     case "$arg" in
         --skip-build) build=0 ;;
-        -h|--help) sed -n '2,16p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; args+=(--help) ;;
+        -h|--help) sed -n '2,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; args+=(--help) ;;
         *) args+=("$arg") ;;
     esac
 done
