@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every benchmark comparison (the benchmark issue: round trip, Java pool vs C master, HTTP
-# against nginx + PHP-FPM, spawn, shutdown at scale, memory and threads, plus the JMH
+# against nginx + PHP-FPM, Symfony and Laravel pages against PHP-FPM ('frameworks'), spawn,
+# shutdown at scale, memory and threads, plus the JMH
 # microbenchmarks) with same-run baselines, and prints one table per comparison. The same
 # report is written to benchmarks/target/results/<timestamp>.md.
 #
@@ -24,7 +25,7 @@ args=()
 for arg in "$@"; do
     case "$arg" in
         --skip-build) build=0 ;;
-        -h|--help) sed -n '2,16p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; args+=(--help) ;;
+        -h|--help) sed -n '2,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; args+=(--help) ;;
         *) args+=("$arg") ;;
     esac
 done

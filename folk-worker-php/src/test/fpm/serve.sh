@@ -5,7 +5,7 @@
 #   serve.sh stop  <workdir>
 #
 # start writes <workdir>/nginx.conf, php-fpm.conf and php.ini (the settings of php-settings.ini,
-# plus session.save_path = <workdir>/sessions), starts php-fpm (pm = static, 2 children) and
+# plus session.save_path = <workdir>/sessions), starts php-fpm (pm = static, FPM_CHILDREN children) and
 # nginx as daemons with their pid files, logs, socket and temp dirs in <workdir>, and waits
 # until nginx answers. Nothing is written elsewhere; no system service is involved.
 #
@@ -19,7 +19,8 @@
 # CONTENT_TYPE and CONTENT_LENGTH only when the request has them (if_not_empty), as the Folk
 # gateway does, so that $_SERVER has the same keys on both sides.
 #
-# Environment: PHP_FPM (default php-fpm8.2), NGINX (default nginx).
+# Environment: PHP_FPM (default php-fpm8.2), NGINX (default nginx), FPM_CHILDREN (default 2; the
+# benchmarks give PHP-FPM as many PHP processes as the pool they compare it with).
 set -euo pipefail
 
 here="$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)"
@@ -58,6 +59,8 @@ mkdir -p -- "$4"
 workdir="$(cd -- "$4" && pwd -P)"
 check_path "$app"
 check_path "$workdir"
+children="${FPM_CHILDREN:-2}"
+[[ $children =~ ^[1-9][0-9]{0,2}$ ]] || fail "FPM_CHILDREN: expected 1..999, got '$children'"
 php_fpm="${PHP_FPM:-$(find_bin php-fpm8.2 || true)}"
 nginx="${NGINX:-$(find_bin nginx || true)}"
 [[ -n $php_fpm && -x $php_fpm ]] || fail "php-fpm8.2 not found (apt-get install php-fpm, or set PHP_FPM)"
@@ -99,7 +102,7 @@ daemonize = yes
 listen = $workdir/fpm.sock
 listen.mode = 0600
 pm = static
-pm.max_children = 2
+pm.max_children = $children
 catch_workers_output = yes
 env[FOLK_APP_STATE] = $workdir/app-state
 env[TMPDIR] = $workdir/tmp

@@ -68,16 +68,20 @@ final class Http {
         Path workdir = env.target.resolve("fpm-work");
         int fpmPort = freePort();
         int appPort = freePort();
+        int servletPort = freePort();
         Process app = null;
+        Process servletApp = null;
         Map<String, Map<String, Series>> series = new java.util.LinkedHashMap<>();
         long errors = 0;
         Proc.runAllowingFailure(List.of("bash", env.fpmRun.toString(), "stop", workdir.toString()), 60);
-        Process[] started = new Process[1];
+        Process[] started = new Process[2];
         List<Long> daemons = new ArrayList<>();
         // Ctrl-C during the comparison: do not leave nginx, FPM or the app running.
         Thread hook = new Thread(() -> {
-            if (started[0] != null) {
-                started[0].destroyForcibly();
+            for (Process p : started) {
+                if (p != null) {
+                    p.destroyForcibly();
+                }
             }
             Proc.runAllowingFailure(List.of("bash", env.fpmRun.toString(), "stop", workdir.toString()), 30);
         }, "bench-http-cleanup");
@@ -92,9 +96,17 @@ final class Http {
                 daemons.add(pid);
             }
             Log.info("http: starting the sample app (%d workers) on 127.0.0.1:%d", workers, appPort);
-            app = startApp(appPort, workers);
+            app = startApp(appPort, workers, List.of(), "sample-app.log");
             started[0] = app;
             Process appProcess = app;
+            if (options.httpServletToo) {
+                // The same app with the gateway as a servlet behind Spring Boot's filters (no filter-order).
+                Log.info("http: starting the sample app with the gateway as a servlet on 127.0.0.1:%d", servletPort);
+                servletApp = startApp(servletPort, workers, List.of("--folk.http.filter-order="),
+                        "sample-app-servlet.log");
+                started[1] = servletApp;
+            }
+            Process servletProcess = servletApp;
             Server fpm = new Server() {
                 public String url(String handler) {
                     return "http://127.0.0.1:" + fpmPort + "/" + handler + ".php";
@@ -118,7 +130,28 @@ final class Http {
                     return Proc.cpuMillis(appProcess.pid());
                 }
             };
+            Server servlet = servletProcess == null ? null : new Server() {
+                public String url(String handler) {
+                    return "http://127.0.0.1:" + servletPort + "/php/" + handler;
+                }
+
+                public double cpuMillis() {
+                    return Proc.treeCpuMillis(servletProcess.pid());
+                }
+
+                public double frontCpuMillis() {
+                    return Proc.cpuMillis(servletProcess.pid());
+                }
+            };
+            List<Server> ours = servlet == null ? List.of(sample) : List.of(sample, servlet);
             awaitApp(app, sample.url("hello"));
+            if (servlet != null) {
+                awaitApp(servletProcess, servlet.url("hello"));
+                for (String h : List.of("hello", "boot")) {
+                    check(servlet.url(h), h);
+                }
+                warmUp(servlet);
+            }
             for (String h : List.of("hello", "boot")) {
                 check(fpm.url(h), h);
                 check(sample.url(h), h);
@@ -127,7 +160,7 @@ final class Http {
             wrk(fpm.url("hello"), 3);
             wrk(fpm.url("boot"), 3);
 
-            for (String side : List.of("app", "fpm")) {
+            for (String side : List.of("app", "servlet", "fpm")) {
                 for (String h : List.of("hello", "boot")) {
                     Map<String, Series> m = new java.util.LinkedHashMap<>();
                     for (String metric : List.of("rps", "p50", "p99", "cpu", "front")) {
@@ -138,9 +171,11 @@ final class Http {
             }
             for (int r = 0; r < rounds; r++) {
                 for (String h : List.of("hello", "boot")) {
-                    Server[] order = (r % 2 == 0) ? new Server[] {sample, fpm} : new Server[] {fpm, sample};
+                    List<Server> order = new ArrayList<>(ours);
+                    order.add(fpm);
+                    java.util.Collections.rotate(order, r); // each side first in turn
                     for (Server s : order) {
-                        String side = s == sample ? "app" : "fpm";
+                        String side = s == sample ? "app" : s == servlet ? "servlet" : "fpm";
                         Map<String, Series> m = series.get(side + "-" + h);
                         wrk(s.url(h), 2); // untimed: connections and caches back after the other side's turn
                         Quiet.Round round = quiet.round("http " + side + " " + h + " round " + (r + 1), m.get("rps"),
@@ -171,6 +206,9 @@ final class Http {
             if (app != null) {
                 stopApp(app);
             }
+            if (servletApp != null) {
+                stopApp(servletApp);
+            }
             Proc.runAllowingFailure(List.of("bash", env.fpmRun.toString(), "stop", workdir.toString()), 60);
             daemons.forEach(quiet::forget);
             try {
@@ -199,6 +237,16 @@ final class Http {
             table.ratioRow("server CPU per request, " + h, get(series, "app-" + h, "cpu"),
                     get(series, "fpm-" + h, "cpu"), "us", null);
         }
+        if (options.httpServletToo) {
+            for (String h : List.of("hello", "boot")) {
+                table.ratioRow("req/s, " + h + ", gateway as a servlet behind Boot's filters",
+                        get(series, "servlet-" + h, "rps"), get(series, "fpm-" + h, "rps"), "/s", null);
+            }
+            for (String h : List.of("hello", "boot")) {
+                table.ratioRow("JVM CPU per request, " + h + ": gateway filter first vs servlet",
+                        get(series, "app-" + h, "front"), get(series, "servlet-" + h, "front"), "us", null);
+            }
+        }
         Series appFront = get(series, "app-hello", "front");
         Series appFrontBoot = get(series, "app-boot", "front");
         if (!appFront.isEmpty()) {
@@ -207,7 +255,7 @@ final class Http {
                     + "its PHP workers.");
         }
         table.note("Ours: `java -jar sample-app/target/folk-sample-app.jar --folk.args=benchmarks/scripts/fpm/www/worker.php "
-                + "--folk.size=" + workers + " --folk.max-jobs=0 --folk.output=DISCARD` (no recycling, like "
+                + "--folk.size=" + workers + " --folk.pools.default.max-jobs=0 --folk.output=DISCARD` (no recycling, like "
                 + "`pm.max_requests = 0`), URLs /php/hello and /php/boot; the worker boots the fake framework once. "
                 + "Baseline: `benchmarks/scripts/fpm/run.sh` — nginx (1 worker) + php-fpm8.2, `pm = static`, "
                 + workers + " children, unix socket, opcache on; /hello.php and /boot.php (boots the framework on "
@@ -222,20 +270,22 @@ final class Http {
         return m.getOrDefault(side, Map.of()).getOrDefault(key, new Series());
     }
 
-    private Process startApp(int port, int workers) throws IOException {
+    private Process startApp(int port, int workers, List<String> extra, String logName) throws IOException {
         List<String> cmd = new ArrayList<>();
         cmd.add(Env.javaExecutable());
         cmd.addAll(Env.jvmFlags());
         cmd.addAll(List.of("-jar", env.sampleJar.toString(), "--server.port=" + port, "--server.address=127.0.0.1",
-                "--folk.args=" + Workers.abs(env.fpmWorker), "--folk.size=" + workers, "--folk.max-jobs=0",
+                "--folk.args=" + Workers.abs(env.fpmWorker), "--folk.size=" + workers,
+                "--folk.pools.default.max-jobs=0",
                 "--folk.max-memory=0", "--folk.output=DISCARD", "--logging.level.root=WARN"));
+        cmd.addAll(extra);
         Files.createDirectories(logDir);
-        Path log = logDir.resolve("sample-app.log");
+        Path log = logDir.resolve(logName);
         return new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile())
                 .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
     }
 
-    private static void stopApp(Process app) {
+    static void stopApp(Process app) {
         app.destroy(); // SIGTERM: Spring closes the pool
         try {
             if (!app.waitFor(30, TimeUnit.SECONDS)) {
@@ -247,7 +297,7 @@ final class Http {
         }
     }
 
-    private static void awaitApp(Process app, String url) throws InterruptedException {
+    static void awaitApp(Process app, String url) throws InterruptedException {
         HttpClient client = HttpClient.newHttpClient();
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
         while (System.nanoTime() < deadline) {
@@ -304,6 +354,10 @@ final class Http {
     }
 
     private Wrk wrk(String url, int seconds) {
+        return wrk(options, url, seconds);
+    }
+
+    static Wrk wrk(Options options, String url, int seconds) {
         Proc.Result r = Proc.run(List.of("wrk", "-t" + options.httpThreads, "-c" + options.httpConnections,
                 "-d" + seconds + "s", "--latency", url), seconds + 60L);
         return parse(r.out());
@@ -353,7 +407,7 @@ final class Http {
         return new Wrk(rps, p50, p99, requests, errors, non2xx);
     }
 
-    private static int freePort() throws IOException {
+    static int freePort() throws IOException {
         try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
             return s.getLocalPort();
         }

@@ -36,6 +36,8 @@ public final class Main {
               --http-workers N  PHP processes on each HTTP side (default 4)
               --http-seconds N  duration of each timed wrk run (default 10)
               --http-connections N  wrk connections (default 16)
+              --http-servlet-too    HTTP: also the sample app with its gateway as a servlet behind
+                                Spring Boot's filters (folk.http.filter-order unset), in the same rounds
               --shutdown-workers N  workers in the shutdown comparison (default 256)
               --quiet-threshold F   machine CPU use (0..1) counted as quiet before a round (default 0.10)
               --quiet-max-wait S    longest wait for a quiet machine before a round (default 300)
@@ -92,7 +94,7 @@ public final class Main {
         // Order of running: everything that starts a Supervisor in this JVM last but memory, which
         // forks. A Supervisor makes this JVM a child subreaper, and nginx/FPM daemonize: started
         // after that, their masters would become our unreaped zombies when stopped.
-        for (String name : List.of("jmh", "http", "roundtrip", "master", "vthreads", "spawn", "shutdown",
+        for (String name : List.of("jmh", "http", "frameworks", "roundtrip", "master", "vthreads", "spawn", "shutdown",
                 "memory")) {
             if (!options.only.contains(name)) {
                 continue;
@@ -104,6 +106,7 @@ public final class Main {
                 switch (name) {
                     case "jmh" -> tables.add(new Jmh(env, options, quiet, extras).run());
                     case "http" -> tables.add(new Http(env, options, quiet, extras).run());
+                    case "frameworks" -> tables.add(new Frameworks(env, options, quiet, extras).run());
                     case "roundtrip" -> tables.add(new RoundTrip(env, options, quiet).run());
                     case "master" -> {
                         PoolVsMaster m = new PoolVsMaster(env, options, quiet);
@@ -141,6 +144,7 @@ public final class Main {
             case "roundtrip" -> "1";
             case "master" -> "2";
             case "http" -> "3";
+            case "frameworks" -> "3b";
             case "spawn" -> "4";
             case "shutdown" -> "5";
             case "memory" -> "6";

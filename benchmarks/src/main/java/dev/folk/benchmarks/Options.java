@@ -8,7 +8,7 @@ import java.util.Set;
 /** Command-line options of the runner. */
 final class Options {
 
-    static final List<String> COMPARISONS = List.of("jmh", "roundtrip", "master", "vthreads", "http", "spawn",
+    static final List<String> COMPARISONS = List.of("jmh", "roundtrip", "master", "vthreads", "http", "frameworks", "spawn",
             "shutdown", "memory");
 
     boolean quick;
@@ -18,6 +18,7 @@ final class Options {
     int httpSeconds = 10;
     int httpConnections = 16;
     int httpThreads = 2;
+    boolean httpServletToo;
     int shutdownWorkers = 256;
     double quietThreshold = 0.10;
     long quietMaxWaitSeconds = 300;
@@ -47,6 +48,7 @@ final class Options {
                 case "--skip" -> o.only.removeAll(pick(value(args, ++i, a)));
                 case "--http-workers" -> o.httpWorkers = Integer.parseInt(value(args, ++i, a));
                 case "--http-seconds" -> o.httpSeconds = Integer.parseInt(value(args, ++i, a));
+                case "--http-servlet-too" -> o.httpServletToo = true;
                 case "--http-connections" -> o.httpConnections = Integer.parseInt(value(args, ++i, a));
                 case "--shutdown-workers" -> o.shutdownWorkers = Integer.parseInt(value(args, ++i, a));
                 case "--quiet-threshold" -> o.quietThreshold = Double.parseDouble(value(args, ++i, a));

@@ -95,8 +95,8 @@ class LivePageBrowserTest {
         kept.remove(victim);
         assertThat(after).containsAll(kept);
         wait.until(b -> rowPids().equals(pidsQuietly(http)));
-        assertThat(browser.findElement(By.cssSelector("table.exits")).getText()).contains(Integer.toString(victim))
-                .contains("recycle");
+        assertThat(browser.findElement(By.cssSelector("section[data-pool=default] table.exits")).getText())
+                .contains(Integer.toString(victim)).contains("recycle");
 
         Files.createDirectories(SCREENSHOTS);
         Path shot = browser.getScreenshotAs(OutputType.FILE).toPath();
@@ -107,7 +107,7 @@ class LivePageBrowserTest {
     /** The pids of the rows on the page, read in one go (the table is re-rendered every second). */
     private Set<Integer> rowPids() {
         List<?> pids = (List<?>) browser.executeScript(
-                "return [...document.querySelectorAll('table.workers tbody tr')].map(r => r.dataset.pid)");
+                "return [...document.querySelectorAll('section[data-pool=default] table.workers tbody tr')].map(r => r.dataset.pid)");
         return pids.stream().map(p -> Integer.parseInt(String.valueOf(p))).collect(Collectors.toSet());
     }
 

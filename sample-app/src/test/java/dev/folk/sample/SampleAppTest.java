@@ -13,6 +13,8 @@ import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.Test;
 import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.context.TestConfiguration;
+import org.springframework.context.annotation.Bean;
 import org.springframework.boot.test.web.server.LocalServerPort;
 
 import dev.folk.core.testing.Procs;
@@ -76,6 +78,55 @@ class SampleAppTest {
         assertThat(headers.headers().allValues("x-folk-demo")).containsExactly("one", "two");
         String seen = new String(headers.body(), StandardCharsets.UTF_8);
         assertThat(seen).contains("\"X-Multi\":\"one, two\"").contains("\"uri\":\"/php/headers?x=1&y=%C3%A9\"");
+    }
+
+    @Test
+    void theSlimApplicationIsServedUnderSlimByItsOwnPool() throws Exception {
+        HttpResponse<byte[]> home = http().get("/slim/");
+        assertThat(home.statusCode()).isEqualTo(200);
+        assertThat(new String(home.body(), StandardCharsets.UTF_8)).contains("<h1>Hello from Slim</h1>")
+                .contains("href=\"/slim/hello/Ada\"");
+        int slimPid = Integer.parseInt(new String(home.body(), StandardCharsets.UTF_8)
+                .replaceFirst("(?s).*\\(pid (\\d+)\\).*", "$1"));
+        assertThat(http().workers("slim")).extracting(w -> w.get("pid")).contains(slimPid);
+        assertThat(http().workers("default")).extracting(w -> w.get("pid")).doesNotContain(slimPid);
+
+        assertThat(http().text("/slim/hello/Ada?lang=en"))
+                .isEqualTo("{\"greeting\":\"Hello, Ada\",\"framework\":\"slim\",\"query\":{\"lang\":\"en\"}}");
+        HttpResponse<byte[]> redirect = http().get("/slim/go");
+        assertThat(redirect.statusCode()).isEqualTo(302);
+        assertThat(redirect.headers().firstValue("location")).contains("/slim/");
+        assertThat(http().get("/slim/no/such/route").statusCode()).isEqualTo(404);
+
+        // The PHP session survives two requests (any of the pool's workers may serve either).
+        HttpResponse<byte[]> first = http().get("/slim/visits");
+        String cookie = first.headers().firstValue("set-cookie").orElseThrow().split(";")[0];
+        assertThat(new String(first.body())).isEqualTo("{\"visits\":1}");
+        HttpResponse<byte[]> second = http().send(java.net.http.HttpRequest.newBuilder(
+                java.net.URI.create("http://127.0.0.1:" + port + "/slim/visits")).header("Cookie", cookie).GET());
+        assertThat(new String(second.body())).isEqualTo("{\"visits\":2}");
+    }
+
+    @Test
+    void phpIsServedAheadOfTheServletFiltersAndEverythingElseBehindThem() throws Exception {
+        assertThat(http().get("/php/hello").headers().firstValue(MarkingFilter.HEADER)).isEmpty();
+        assertThat(http().get("/slim/").headers().firstValue(MarkingFilter.HEADER)).isEmpty();
+        assertThat(http().get("/api/stats?numbers=1,2").headers().firstValue(MarkingFilter.HEADER)).contains("yes");
+        assertThat(http().get("/sample/config").headers().firstValue(MarkingFilter.HEADER)).contains("yes");
+    }
+
+    /** A filter of the application's (default order): it marks every response it sees. */
+    @TestConfiguration(proxyBeanMethods = false)
+    static class MarkingFilter {
+        static final String HEADER = "X-Seen-By-Filter";
+
+        @Bean
+        jakarta.servlet.Filter markingFilter() {
+            return (request, response, chain) -> {
+                ((jakarta.servlet.http.HttpServletResponse) response).setHeader(HEADER, "yes");
+                chain.doFilter(request, response);
+            };
+        }
     }
 
     @Test

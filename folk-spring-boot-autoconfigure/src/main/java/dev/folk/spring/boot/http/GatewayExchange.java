@@ -237,15 +237,19 @@ final class GatewayExchange implements ReadListener, WriteListener, AsyncListene
     static void head(HttpServletResponse response, GatewayReply r) {
         response.setStatus(r.status());
         List<String> headers = r.headers();
-        boolean typed = false;
+        String contentType = null;
         for (int i = 0; i < headers.size(); i += 2) {
             String name = headers.get(i);
-            typed |= name.equalsIgnoreCase("Content-Type");
-            response.addHeader(name, headers.get(i + 1));
+            if (name.equalsIgnoreCase("Content-Type")) {
+                contentType = headers.get(i + 1); // the last one, as PHP's header() replaces it
+            } else {
+                response.addHeader(name, headers.get(i + 1));
+            }
         }
-        if (!typed) {
-            response.setHeader("Content-Type", r.own() ? "text/plain; charset=UTF-8" : GatewayReply.DEFAULT_CONTENT_TYPE);
+        if (contentType == null) {
+            contentType = r.own() ? "text/plain; charset=UTF-8" : GatewayReply.DEFAULT_CONTENT_TYPE;
         }
+        VerbatimContentType.set(response, contentType);
         response.setContentLength(r.body().length);
     }
 

@@ -3,8 +3,10 @@ package dev.folk.spring.boot.autoconfigure.http;
 import java.util.ArrayList;
 import java.util.List;
 
+import jakarta.servlet.DispatcherType;
 import jakarta.servlet.Servlet;
 
+import org.springframework.beans.factory.ListableBeanFactory;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
@@ -12,8 +14,10 @@ import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnWebApplication;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.boot.web.servlet.FilterRegistrationBean;
 import org.springframework.boot.web.servlet.ServletRegistrationBean;
 import org.springframework.context.annotation.Bean;
+import org.springframework.core.env.Environment;
 
 import dev.folk.core.pool.WorkerPool;
 import dev.folk.spring.boot.autoconfigure.FolkAutoConfiguration;
@@ -21,13 +25,15 @@ import dev.folk.spring.boot.autoconfigure.FolkConfigurationException;
 import dev.folk.spring.boot.autoconfigure.FolkConfigurationException.Violation;
 import dev.folk.spring.boot.autoconfigure.FolkPools;
 import dev.folk.spring.boot.http.FolkHttpGateway;
+import dev.folk.spring.boot.http.FolkHttpGatewayFilter;
 import dev.folk.spring.boot.http.GatewayOptions;
 import dev.folk.spring.boot.http.HttpRoute;
 
 /**
  * The HTTP gateway: in a servlet web application with at least one {@code folk.http.mappings}
  * entry, a {@link FolkHttpGateway} servlet registered (async) for the mapped paths, beside Spring
- * MVC. Each bean backs off when the application defines its own.
+ * MVC, and with {@code folk.http.filter-order} a filter serving them ahead of the filters ordered
+ * after it. Each bean backs off when the application defines its own.
  */
 @AutoConfiguration(after = FolkAutoConfiguration.class)
 @ConditionalOnWebApplication(type = ConditionalOnWebApplication.Type.SERVLET)
@@ -43,6 +49,16 @@ public final class FolkHttpAutoConfiguration {
     /** Bean name of the gateway's registration. */
     public static final String REGISTRATION_BEAN_NAME = "folkHttpGatewayRegistration";
 
+    /** Bean name of the gateway's filter registration (with folk.http.filter-order). */
+    public static final String FILTER_BEAN_NAME = "folkHttpGatewayFilterRegistration";
+
+    /** The gateway's servlet name. */
+    static final String SERVLET_NAME = "folkHttpGateway";
+
+    /** Spring Security's filter chain bean, and its filter's default order (spring.security.filter.order). */
+    static final String SECURITY_FILTER = "springSecurityFilterChain";
+    static final int SECURITY_ORDER = -100;
+
     @Bean
     @ConditionalOnMissingBean
     public FolkHttpGateway folkHttpGateway(FolkHttpProperties properties, FolkPools pools) {
@@ -56,9 +72,43 @@ public final class FolkHttpAutoConfiguration {
     public ServletRegistrationBean<FolkHttpGateway> folkHttpGatewayRegistration(FolkHttpGateway gateway) {
         ServletRegistrationBean<FolkHttpGateway> registration = new ServletRegistrationBean<>(gateway,
                 gateway.servletPatterns());
-        registration.setName("folkHttpGateway");
+        registration.setName(SERVLET_NAME);
         registration.setAsyncSupported(true);
         registration.setLoadOnStartup(1);
+        return registration;
+    }
+
+    /**
+     * With {@code folk.http.filter-order}: the gateway also as a filter of that order for its paths,
+     * so that the filters after it do not run for PHP's requests. Refused when it would run ahead
+     * of Spring Security's filter chain (a bean {@value #SECURITY_FILTER}).
+     */
+    @Bean(FILTER_BEAN_NAME)
+    @ConditionalOnProperty(prefix = "folk.http", name = "filter-order")
+    @ConditionalOnMissingBean(name = FILTER_BEAN_NAME)
+    public FilterRegistrationBean<FolkHttpGatewayFilter> folkHttpGatewayFilterRegistration(FolkHttpGateway gateway,
+            FolkHttpProperties properties, ListableBeanFactory beans, Environment environment) {
+        FilterRegistrationBean<FolkHttpGatewayFilter> registration = new FilterRegistrationBean<>(
+                new FolkHttpGatewayFilter(gateway, SERVLET_NAME));
+        registration.setName("folkHttpGatewayFilter");
+        if (properties.getFilterOrder() == null) {
+            registration.setEnabled(false); // set empty (e.g. --folk.http.filter-order= over a file's value)
+            return registration;
+        }
+        int order = properties.getFilterOrder();
+        if (beans.containsBean(SECURITY_FILTER)) {
+            int security = environment.getProperty("spring.security.filter.order", Integer.class, SECURITY_ORDER);
+            if (order <= security) {
+                throw new FolkConfigurationException(List.of(new Violation("folk.http.filter-order", order,
+                        "the gateway would run ahead of Spring Security's filters (order " + security
+                                + "), and PHP's requests would skip them",
+                        "Set it above " + security + ", or remove it to serve PHP behind every filter.")));
+            }
+        }
+        registration.addUrlPatterns(gateway.servletPatterns());
+        registration.setDispatcherTypes(DispatcherType.REQUEST);
+        registration.setAsyncSupported(true);
+        registration.setOrder(order);
         return registration;
     }
 

@@ -10,6 +10,7 @@ import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.test.context.FilteredClassLoader;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.boot.test.context.runner.WebApplicationContextRunner;
+import org.springframework.boot.web.servlet.FilterRegistrationBean;
 import org.springframework.boot.web.servlet.ServletRegistrationBean;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
@@ -19,6 +20,7 @@ import dev.folk.spring.boot.autoconfigure.FolkConfigurationException;
 import dev.folk.spring.boot.autoconfigure.FolkLifecycle;
 import dev.folk.spring.boot.autoconfigure.FolkPools;
 import dev.folk.spring.boot.http.FolkHttpGateway;
+import dev.folk.spring.boot.http.FolkHttpGatewayFilter;
 import dev.folk.spring.boot.http.GatewayOptions;
 import dev.folk.spring.boot.http.HttpRoute;
 
@@ -113,6 +115,49 @@ class FolkHttpAutoConfigurationTest {
         web.withPropertyValues("folk.http.mappings[0].path=/php").withUserConfiguration(OwnRegistration.class)
                 .run(ctx -> assertThat(ctx.getBean(FolkHttpAutoConfiguration.REGISTRATION_BEAN_NAME,
                         ServletRegistrationBean.class).getUrlMappings()).containsExactly("/custom/*"));
+    }
+
+    @Test
+    void withAFilterOrderTheGatewayIsAlsoAnAsyncFilterOfThatOrderForItsPaths() {
+        web.withPropertyValues("folk.http.mappings[0].path=/php").run(ctx -> assertThat(ctx).hasNotFailed()
+                .doesNotHaveBean(FolkHttpAutoConfiguration.FILTER_BEAN_NAME));
+        web.withPropertyValues("folk.http.mappings[0].path=/php", "folk.http.filter-order=-2147483648").run(ctx -> {
+            assertThat(ctx).hasNotFailed();
+            FilterRegistrationBean<?> filter = ctx.getBean(FolkHttpAutoConfiguration.FILTER_BEAN_NAME,
+                    FilterRegistrationBean.class);
+            assertThat(filter.getFilter()).isInstanceOf(FolkHttpGatewayFilter.class);
+            assertThat(filter.getOrder()).isEqualTo(Integer.MIN_VALUE);
+            assertThat(filter.getUrlPatterns()).containsExactly("/php/*");
+            assertThat(filter.isAsyncSupported()).isTrue();
+        });
+    }
+
+    @Test
+    void aFilterOrderAheadOfSpringSecurityFailsStartupAndOneAfterItIsAccepted() {
+        web.withPropertyValues("folk.http.mappings[0].path=/php", "folk.http.filter-order=-2147483648")
+                .withUserConfiguration(SecurityChain.class).run(ctx -> {
+                    assertThat(ctx).hasFailed();
+                    FolkConfigurationException e = (FolkConfigurationException) org.springframework.core
+                            .NestedExceptionUtils.getRootCause(ctx.getStartupFailure());
+                    assertThat(e.violations()).extracting(FolkConfigurationException.Violation::key)
+                            .containsExactly("folk.http.filter-order");
+                    assertThat(e.getMessage()).contains("Spring Security").contains("-100");
+                });
+        web.withPropertyValues("folk.http.mappings[0].path=/php", "folk.http.filter-order=-99")
+                .withUserConfiguration(SecurityChain.class)
+                .run(ctx -> assertThat(ctx).hasNotFailed().hasBean(FolkHttpAutoConfiguration.FILTER_BEAN_NAME));
+        web.withPropertyValues("folk.http.mappings[0].path=/php", "folk.http.filter-order=-99",
+                "spring.security.filter.order=0").withUserConfiguration(SecurityChain.class)
+                .run(ctx -> assertThat(ctx).hasFailed());
+    }
+
+    /** Stands for Spring Security's filter chain: what the auto-configuration looks for is its bean name. */
+    @Configuration(proxyBeanMethods = false)
+    static class SecurityChain {
+        @Bean(FolkHttpAutoConfiguration.SECURITY_FILTER)
+        jakarta.servlet.Filter springSecurityFilterChain() {
+            return (request, response, chain) -> chain.doFilter(request, response);
+        }
     }
 
     @Configuration(proxyBeanMethods = false)

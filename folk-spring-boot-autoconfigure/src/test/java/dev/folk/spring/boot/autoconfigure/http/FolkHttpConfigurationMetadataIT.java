@@ -34,7 +34,7 @@ class FolkHttpConfigurationMetadataIT {
                 .collect(Collectors.toMap(p -> (String) p.get("name"), p -> p));
         assertThat(byName.keySet()).containsExactlyInAnyOrder("folk.http.mappings", "folk.http.max-body-size",
                 "folk.http.server-name", "folk.http.document-root", "folk.http.script-filename",
-                "folk.http.retry-after", "folk.http.body-timeout");
+                "folk.http.retry-after", "folk.http.body-timeout", "folk.http.filter-order");
         for (Map<String, Object> p : properties) {
             assertThat((String) p.get("description")).as("description of %s", p.get("name")).hasSizeGreaterThan(20);
         }
@@ -42,6 +42,7 @@ class FolkHttpConfigurationMetadataIT {
                 "strip-prefix");
         assertThat(byName.get("folk.http.retry-after").get("defaultValue")).isEqualTo("1s");
         assertThat(byName.get("folk.http.body-timeout").get("defaultValue")).isEqualTo("60s");
+        assertThat((String) byName.get("folk.http.filter-order").get("description")).contains("Spring Security");
         assertThat(read("META-INF/spring/org.springframework.boot.autoconfigure.AutoConfiguration.imports").lines())
                 .contains(FolkHttpAutoConfiguration.class.getName());
     }

@@ -1,0 +1,85 @@
+package dev.folk.spring.boot.http;
+
+import java.lang.reflect.Field;
+import java.lang.reflect.Method;
+
+import jakarta.servlet.ServletResponse;
+import jakarta.servlet.ServletResponseWrapper;
+import jakarta.servlet.http.HttpServletResponse;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Sends PHP's {@code Content-Type} exactly as PHP wrote it.
+ *
+ * <p>The Servlet API has no way to do that: {@code setContentType} and {@code addHeader("Content-Type")}
+ * both parse the value, and Tomcat writes a value with a charset back as {@code type;charset=X}
+ * ({@code text/html; charset=UTF-8}, PHP's default, becomes {@code text/html;charset=UTF-8}), so every
+ * answer would differ from PHP-FPM's. On Tomcat the value is therefore given to the connector's own
+ * response as one without a charset, which Tomcat sends as is. Everywhere else (another container,
+ * or a Tomcat whose internals changed), the standard {@code setContentType}.
+ */
+final class VerbatimContentType {
+
+    private static final Logger log = LoggerFactory.getLogger(VerbatimContentType.class);
+
+    /** Tomcat's ResponseFacade.response, Response.getCoyoteResponse(), coyote Response's setter and getter; or null. */
+    private static final Field FACADE_RESPONSE;
+    private static final Method COYOTE_RESPONSE;
+    private static final Method SET_NO_CHARSET;
+    private static final Method GET_CONTENT_TYPE;
+
+    static {
+        Field facade = null;
+        Method coyote = null;
+        Method set = null;
+        Method get = null;
+        try {
+            ClassLoader loader = VerbatimContentType.class.getClassLoader();
+            Class<?> facadeClass = Class.forName("org.apache.catalina.connector.ResponseFacade", false, loader);
+            Class<?> responseClass = Class.forName("org.apache.catalina.connector.Response", false, loader);
+            Class<?> coyoteClass = Class.forName("org.apache.coyote.Response", false, loader);
+            facade = facadeClass.getDeclaredField("response");
+            facade.setAccessible(true);
+            coyote = responseClass.getMethod("getCoyoteResponse");
+            set = coyoteClass.getMethod("setContentTypeNoCharset", String.class);
+            get = coyoteClass.getMethod("getContentType");
+        } catch (ReflectiveOperationException | RuntimeException | LinkageError notTomcat) {
+            facade = null;
+        }
+        FACADE_RESPONSE = facade;
+        COYOTE_RESPONSE = coyote;
+        SET_NO_CHARSET = set;
+        GET_CONTENT_TYPE = get;
+    }
+
+    private VerbatimContentType() {
+    }
+
+    static void set(HttpServletResponse response, String value) {
+        if (FACADE_RESPONSE != null && setOnTomcat(response, value)) {
+            return;
+        }
+        response.setContentType(value);
+    }
+
+    private static boolean setOnTomcat(ServletResponse response, String value) {
+        ServletResponse inner = response;
+        while (inner instanceof ServletResponseWrapper wrapper) {
+            inner = wrapper.getResponse();
+        }
+        if (!FACADE_RESPONSE.getDeclaringClass().isInstance(inner)) {
+            return false;
+        }
+        try {
+            Object coyote = COYOTE_RESPONSE.invoke(FACADE_RESPONSE.get(inner));
+            SET_NO_CHARSET.invoke(coyote, value);
+            // A character encoding set earlier (a filter's) would be appended: then the standard way.
+            return value.equals(GET_CONTENT_TYPE.invoke(coyote));
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            log.debug("Cannot set the Content-Type on Tomcat's response directly: {}", e.toString());
+            return false;
+        }
+    }
+}

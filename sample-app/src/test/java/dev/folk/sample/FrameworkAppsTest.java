@@ -1,0 +1,390 @@
+package dev.folk.sample;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Nested;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.springframework.boot.autoconfigure.EnableAutoConfiguration;
+import org.springframework.boot.builder.SpringApplicationBuilder;
+import org.springframework.boot.test.context.TestConfiguration;
+import org.springframework.boot.web.server.context.WebServerApplicationContext;
+import org.springframework.context.ConfigurableApplicationContext;
+
+/**
+ * Real framework applications served two ways, compared request by request: through the Spring
+ * gateway (a Spring Boot context with the starter and {@code folk.http} routing {@code /**} to a
+ * pool running the application's worker) and through nginx + PHP-FPM running the same code
+ * classically ({@code folk-worker-php/src/test/fpm/serve.sh}). PHP-FPM is the reference: status
+ * and body must be identical, and headers equal but for those in {@link #SERVER_HEADERS}; session
+ * ids and cookie dates are masked on both sides ({@link #mask(String)}), being random or
+ * time-dependent by design.
+ *
+ * <p>The applications are folk-worker-php's test applications ({@code src/test/php/apps}, see
+ * their README): Slim 3 through the PSR-15 adapter, Symfony components through the Symfony
+ * Runtime, Laravel 8 through the Kernel adapter. Each gets one context and one PHP-FPM, shared by
+ * its requests. Without the Debian packages they need the tests are skipped, except with
+ * {@code CI=true} ({@code .ci/run} installs them), where they fail.
+ */
+class FrameworkAppsTest {
+
+    /** Headers that legitimately differ between two servers, or that each server manages itself. */
+    static final List<String> SERVER_HEADERS = List.of("date", "server", "x-powered-by", "content-length",
+            "transfer-encoding", "connection", "keep-alive");
+
+    static final Path REPO = Path.of("").toAbsolutePath().getParent();
+    static final Path APPS = REPO.resolve("folk-worker-php/src/test/php/apps");
+    static final Path FPM = REPO.resolve("folk-worker-php/src/test/fpm");
+    static final Path LIBRARY = REPO.resolve("folk-worker-php/src/main/php/autoload.php");
+    static final String HOST = "app.test";
+    /** The sample app's server.tomcat.relaxed-*-chars. */
+    static final String RELAXED_QUERY_CHARS = "[,],{,},|,^,`,\\";
+    static final String RELAXED_PATH_CHARS = "[,],|,^";
+
+    private static final Pattern SESSION_ID = Pattern.compile("\\b(PHPSESSID|FOLKSESSID|laravel_session)=[^;\\s\"]+");
+    private static final Pattern HTTP_DATE = Pattern.compile("\\b\\w{3}, \\d{2}[ -]\\w{3}[ -]\\d{4} \\d{2}:\\d{2}:\\d{2} GMT\\b");
+    private static final Pattern MAX_AGE = Pattern.compile("(?i)Max-Age=\\d+");
+
+    /** What is random or time-dependent by design: session ids, dates. */
+    static String mask(String value) {
+        String v = SESSION_ID.matcher(value).replaceAll("$1=<session-id>");
+        v = HTTP_DATE.matcher(v).replaceAll("<date>");
+        return MAX_AGE.matcher(v).replaceAll("Max-Age=<n>");
+    }
+
+    @Nested
+    class Slim extends Served {
+        Slim() {
+            super("slim", "slim/worker.php", Map.of(), Map.of(
+                    "php-slim", "/usr/share/php/Slim/App.php",
+                    "php-nyholm-psr7", "/usr/share/php/Nyholm/Psr7/Factory/Psr17Factory.php"));
+        }
+    }
+
+    @Nested
+    class Symfony extends Served {
+        Symfony() {
+            super("symfony", "symfony/public/index.php", Map.of("APP_RUNTIME", "Folk\\Worker\\Symfony\\Runtime"), Map.of(
+                    "php-symfony-http-kernel", "/usr/share/php/Symfony/Component/HttpKernel/HttpKernel.php",
+                    "php-symfony-routing", "/usr/share/php/Symfony/Component/Routing/Router.php",
+                    "php-symfony-runtime", "/usr/share/php/Symfony/Component/Runtime/SymfonyRuntime.php",
+                    "php-symfony-error-handler", "/usr/share/php/Symfony/Component/ErrorHandler/ErrorHandler.php"));
+        }
+
+        @Override
+        List<String> phpArgs() {
+            // The Symfony Runtime front controller loads the worker library itself only if prepended.
+            List<String> args = new ArrayList<>(super.phpArgs());
+            args.addAll(List.of("-d", "auto_prepend_file=" + LIBRARY));
+            return args;
+        }
+    }
+
+    @Nested
+    class Laravel extends Served {
+        Laravel() {
+            super("laravel", "laravel/worker.php", Map.of(), Map.of(
+                    "php-laravel-framework", "/usr/share/php/Illuminate/Foundation/Application.php"));
+        }
+    }
+
+    /** One application, served both ways for the tests of its class. */
+    @TestInstance(TestInstance.Lifecycle.PER_CLASS)
+    abstract static class Served {
+
+        private final String app;
+        private final String worker;
+        private final Map<String, String> env;
+        private final Map<String, String> packages;
+        private Path dir;
+        private ConfigurableApplicationContext context;
+        private int gatewayPort;
+        private int fpmPort;
+        private final List<String> differences = new ArrayList<>();
+
+        Served(String app, String worker, Map<String, String> env, Map<String, String> packages) {
+            this.app = app;
+            this.worker = worker;
+            this.env = env;
+            this.packages = packages;
+        }
+
+        @BeforeAll
+        void start() throws Exception {
+            Map<String, String> needed = new LinkedHashMap<>(packages);
+            needed.put("php-fpm", "/usr/sbin/php-fpm8.2");
+            needed.put("nginx", "/usr/sbin/nginx");
+            for (Map.Entry<String, String> p : needed.entrySet()) {
+                if (!Files.isRegularFile(Path.of(p.getValue()))) {
+                    String why = p.getValue() + " not found: apt-get install " + p.getKey();
+                    if ("true".equals(System.getenv("CI"))) {
+                        throw new AssertionError("CI=true and " + why + " (.ci/run installs it)");
+                    }
+                    Assumptions.abort(why);
+                }
+            }
+            dir = Files.createTempDirectory("folk-compare-" + app + "-");
+            for (String sub : List.of("worker/sessions", "worker/tmp", "worker/app-state")) {
+                Files.createDirectories(dir.resolve(sub));
+            }
+            fpmPort = startFpm();
+            context = startGateway();
+            gatewayPort = ((WebServerApplicationContext) context).getWebServer().getPort();
+        }
+
+        @AfterAll
+        void stop() throws Exception {
+            try {
+                if (context != null) {
+                    context.close();
+                }
+            } finally {
+                if (dir != null) {
+                    serve("stop", dir.resolve("fpm").toString());
+                    org.springframework.util.FileSystemUtils.deleteRecursively(dir);
+                }
+            }
+        }
+
+        /** The PHP settings of the PHP-FPM side, as -d arguments, plus the worker's own directories. */
+        List<String> phpArgs() {
+            List<String> args = new ArrayList<>();
+            try {
+                for (String line : Files.readAllLines(FPM.resolve("php-settings.ini"))) {
+                    if (!line.isBlank() && !line.startsWith(";")) {
+                        args.add("-d");
+                        args.add(line.replaceFirst("\\s*=\\s*", "="));
+                    }
+                }
+            } catch (IOException e) {
+                throw new IllegalStateException(e);
+            }
+            args.addAll(List.of("-d", "session.save_path=" + dir.resolve("worker/sessions"),
+                    "-d", "upload_tmp_dir=" + dir.resolve("worker/tmp")));
+            return args;
+        }
+
+        private ConfigurableApplicationContext startGateway() {
+            Path appDir = APPS.resolve(app);
+            Map<String, Object> p = new LinkedHashMap<>();
+            p.put("spring.config.name", "folk-framework-apps-test"); // not the sample's application.yml
+            p.put("spring.application.name", "folk-framework-" + app);
+            p.put("spring.main.banner-mode", "off");
+            p.put("server.address", "127.0.0.1");
+            p.put("server.port", "0");
+            // As the sample app's application.yml: the raw URI reaches PHP as bytes, and Tomcat accepts
+            // the characters browsers leave unencoded (nginx does; Tomcat answers 400 by default).
+            p.put("server.tomcat.uri-encoding", "ISO-8859-1");
+            p.put("server.tomcat.relaxed-query-chars", RELAXED_QUERY_CHARS);
+            p.put("server.tomcat.relaxed-path-chars", RELAXED_PATH_CHARS);
+            List<String> args = phpArgs();
+            args.add(APPS.resolve(worker).toString());
+            for (int i = 0; i < args.size(); i++) {
+                p.put("folk.args[" + i + "]", args.get(i));
+            }
+            p.put("folk.size", "2");
+            p.put("folk.env[FOLK_WORKER_PHP]", LIBRARY.toString());
+            p.put("folk.env[FOLK_APP_STATE]", dir.resolve("worker/app-state").toString());
+            p.put("folk.env[TMPDIR]", dir.resolve("worker/tmp").toString());
+            p.put("folk.env[FOLK_TEST_RUN]", "sample-app-framework-apps");
+            env.forEach((k, v) -> p.put("folk.env[" + k + "]", v));
+            p.put("folk.http.mappings[0].path", "/**");
+            // What nginx gives PHP-FPM in serve.sh: server_name localhost, the app's public/index.php.
+            p.put("folk.http.server-name", "localhost");
+            p.put("folk.http.document-root", appDir.resolve("public").toString());
+            p.put("folk.http.script-filename", appDir.resolve("public/index.php").toString());
+            return new SpringApplicationBuilder(GatewayOnly.class).properties(p).run();
+        }
+
+        private int startFpm() throws Exception {
+            for (int attempt = 0; ; attempt++) {
+                int port;
+                try (ServerSocket probe = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+                    port = probe.getLocalPort();
+                }
+                String out = serve("start", APPS.resolve(app).toString(), Integer.toString(port),
+                        dir.resolve("fpm").toString());
+                if (out == null) {
+                    return port;
+                }
+                if (attempt >= 2 || !out.contains("in use")) {
+                    throw new AssertionError("serve.sh start failed: " + out);
+                }
+            }
+        }
+
+        /** Runs serve.sh; null if it succeeded, else its output. */
+        private static String serve(String... args) throws Exception {
+            List<String> cmd = new ArrayList<>(List.of("bash", FPM.resolve("serve.sh").toString()));
+            cmd.addAll(List.of(args));
+            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+            p.getOutputStream().close();
+            byte[] out = p.getInputStream().readAllBytes();
+            if (!p.waitFor(60, TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+                return "serve.sh " + String.join(" ", args) + " did not end within 60 s";
+            }
+            return p.exitValue() == 0 ? null : new String(out, StandardCharsets.UTF_8);
+        }
+
+        /** The same request to both; asserts the same answer and returns the gateway's. */
+        RawHttp.Response same(String method, String uri, List<String> headers, byte[] body) throws IOException {
+            List<String> all = new ArrayList<>(List.of("Host", HOST));
+            all.addAll(headers);
+            RawHttp.Response fpm = RawHttp.send(fpmPort, method, uri, all, body);
+            RawHttp.Response ours = RawHttp.send(gatewayPort, method, uri, all, body);
+            Map<String, Object> expected = comparable(fpm);
+            Map<String, Object> actual = comparable(ours);
+            if (!expected.equals(actual)) {
+                differences.add(method + " " + uri + " through the gateway vs PHP-FPM (the reference):\n  FPM:     "
+                        + expected + "\n  gateway: " + actual);
+            }
+            return ours;
+        }
+
+        RawHttp.Response same(String method, String uri, String... headers) throws IOException {
+            return same(method, uri, List.of(headers), new byte[0]);
+        }
+
+        @Test
+        void everyRequestAnswersLikePhpFpm() throws Exception {
+            RawHttp.Response home = same("GET", "/");
+            assertThat(home.status()).isEqualTo(200);
+            assertThat(home.text()).contains("Hello from");
+
+            RawHttp.Response json = same("GET", "/json?x=1&y%5B%5D=2&y%5B%5D=3&e=%C3%A9", "Accept", "application/json");
+            assertThat(json.text()).contains("\"x\":\"1\"").contains("\"y\":[\"2\",\"3\"]");
+            // Browsers send brackets in a query unencoded.
+            RawHttp.Response brackets = same("GET", "/json?y[]=2&y[]=3", "Accept", "application/json");
+            assertThat(brackets.text()).contains("\"y\":[\"2\",\"3\"]");
+            assertThat(same("HEAD", "/").body()).isEmpty();
+            assertThat(same("GET", "/json?raw=a|b^c{d}`e\\f").status()).isEqualTo(200);
+            assertThat(same("GET", "/nothing[here]|").status()).isEqualTo(404);
+
+            RawHttp.Response form = same("POST", "/form", List.of("Content-Type", "application/x-www-form-urlencoded",
+                    "Cookie", "theme=dark; a.b=1"), ascii("name=Ada+Lovelace&tags[]=a&tags[]=b&nested[k]=v&utf=%E2%82%AC"));
+            assertThat(form.status()).isEqualTo(200);
+            assertThat(form.text()).contains("\"name\":\"Ada Lovelace\"").contains("\"tags\":[\"a\",\"b\"]");
+
+            String boundary = "AppBoundary";
+            byte[] upload = multipart(boundary, List.of(
+                    new String[] {"title", "holiday"},
+                    new String[] {"file", "first\u0000file", "one.bin", "application/octet-stream"},
+                    new String[] {"docs[]", "doc a", "a.txt", "text/plain"},
+                    new String[] {"docs[]", "doc b", "b.txt", "text/plain"},
+                    new String[] {"big", "x".repeat(1024 * 1024 + 10), "big.txt", "text/plain"}));
+            RawHttp.Response uploaded = same("POST", "/upload",
+                    List.of("Content-Type", "multipart/form-data; boundary=" + boundary), upload);
+            assertThat(uploaded.status()).isEqualTo(200);
+            assertThat(uploaded.text()).contains(sha1("first\u0000file")).contains(sha1("doc b"))
+                    .contains("\"error\":" + 1); // big: UPLOAD_ERR_INI_SIZE
+
+            RawHttp.Response redirect = same("GET", "/redirect");
+            assertThat(redirect.status()).isEqualTo(302);
+            assertThat(redirect.header("Location")).contains("/json?from=redirect");
+
+            assertThat(same("GET", "/does-not-exist").status()).isEqualTo(404);
+
+            RawHttp.Response failed = same("GET", "/exception");
+            assertThat(failed.status()).isEqualTo(500);
+            assertThat(failed.text()).doesNotContain("this route always fails");
+            assertThat(differences).as("every answer equal to PHP-FPM's").isEmpty();
+        }
+
+        @Test
+        void aSessionSurvivesTwoRequestsLikePhpFpm() throws Exception {
+            List<String> host = List.of("Host", HOST);
+            RawHttp.Response fpm1 = RawHttp.send(fpmPort, "GET", "/session", host, new byte[0]);
+            RawHttp.Response ours1 = RawHttp.send(gatewayPort, "GET", "/session", host, new byte[0]);
+            assertThat(comparable(ours1)).as("first /session").isEqualTo(comparable(fpm1));
+            String fpmCookie = sessionCookie(fpm1);
+            String ourCookie = sessionCookie(ours1);
+            assertThat(ourCookie).as("the gateway's answer sets a session cookie").isNotNull();
+            assertThat(fpmCookie).as("PHP-FPM's answer sets a session cookie").isNotNull();
+
+            RawHttp.Response fpm2 = RawHttp.send(fpmPort, "GET", "/session", List.of("Host", HOST, "Cookie", fpmCookie),
+                    new byte[0]);
+            RawHttp.Response ours2 = RawHttp.send(gatewayPort, "GET", "/session",
+                    List.of("Host", HOST, "Cookie", ourCookie), new byte[0]);
+            assertThat(comparable(ours2)).as("second /session").isEqualTo(comparable(fpm2));
+            assertThat(ours2.text()).contains("\"count\":2");
+        }
+
+        /** Status, headers (lower-case names, values in order, server headers left out) and body, masked. */
+        static Map<String, Object> comparable(RawHttp.Response r) {
+            Map<String, List<String>> headers = new TreeMap<>();
+            for (String[] h : r.headers()) {
+                String name = h[0].toLowerCase(java.util.Locale.ROOT);
+                if (!SERVER_HEADERS.contains(name)) {
+                    headers.computeIfAbsent(name, k -> new ArrayList<>()).add(mask(h[1]));
+                }
+            }
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("status", r.status());
+            m.put("headers", headers);
+            m.put("body", mask(new String(r.body(), StandardCharsets.ISO_8859_1)));
+            return m;
+        }
+
+        private static String sessionCookie(RawHttp.Response r) {
+            for (String v : r.all("Set-Cookie")) {
+                Matcher m = Pattern.compile("^(PHPSESSID|FOLKSESSID|laravel_session)=[^;]+").matcher(v);
+                if (m.find()) {
+                    return m.group();
+                }
+            }
+            return null;
+        }
+    }
+
+    /** The starter's auto-configuration and Spring MVC, nothing of the sample app. */
+    @TestConfiguration(proxyBeanMethods = false) // test configuration: no other test's component scan picks it up
+    @EnableAutoConfiguration
+    static class GatewayOnly {
+    }
+
+    static byte[] ascii(String s) {
+        return s.getBytes(StandardCharsets.ISO_8859_1);
+    }
+
+    /** A multipart/form-data body: parts are {name, value} or {name, content, filename, type}. */
+    static byte[] multipart(String boundary, List<String[]> parts) {
+        StringBuilder b = new StringBuilder();
+        for (String[] part : parts) {
+            b.append("--").append(boundary).append("\r\nContent-Disposition: form-data; name=\"").append(part[0])
+                    .append('"');
+            if (part.length > 2) {
+                b.append("; filename=\"").append(part[2]).append("\"\r\nContent-Type: ").append(part[3]);
+            }
+            b.append("\r\n\r\n").append(part[1]).append("\r\n");
+        }
+        b.append("--").append(boundary).append("--\r\n");
+        return ascii(b.toString());
+    }
+
+    static String sha1(String s) {
+        try {
+            byte[] d = java.security.MessageDigest.getInstance("SHA-1").digest(ascii(s));
+            return java.util.HexFormat.of().formatHex(d);
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}

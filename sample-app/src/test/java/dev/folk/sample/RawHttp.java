@@ -1,0 +1,124 @@
+package dev.folk.sample;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * One HTTP/1.1 exchange over a plain socket, byte for byte the same for whichever server gets it:
+ * the test sets every header (Host included, which {@code java.net.http} does not let it set),
+ * and reads the answer as sent (header lines in order, a chunked body decoded).
+ */
+final class RawHttp {
+
+    /** A response: status, header lines in order ([name, value] as sent) and the body bytes. */
+    record Response(int status, List<String[]> headers, byte[] body) {
+
+        String text() {
+            return new String(body, StandardCharsets.UTF_8);
+        }
+
+        /** The first value of a header, or null. */
+        String header(String name) {
+            for (String[] h : headers) {
+                if (h[0].equalsIgnoreCase(name)) {
+                    return h[1];
+                }
+            }
+            return null;
+        }
+
+        List<String> all(String name) {
+            List<String> values = new ArrayList<>();
+            for (String[] h : headers) {
+                if (h[0].equalsIgnoreCase(name)) {
+                    values.add(h[1]);
+                }
+            }
+            return values;
+        }
+    }
+
+    private RawHttp() {
+    }
+
+    /**
+     * Sends {@code method uri} with {@code headers} (name, value, name, value...), a Content-Length
+     * when there is a body or the method is POST, and {@code Connection: close}; reads to the end.
+     */
+    static Response send(int port, String method, String uri, List<String> headers, byte[] body) throws IOException {
+        StringBuilder head = new StringBuilder(method).append(' ').append(uri).append(" HTTP/1.1\r\n");
+        for (int i = 0; i < headers.size(); i += 2) {
+            head.append(headers.get(i)).append(": ").append(headers.get(i + 1)).append("\r\n");
+        }
+        if (body.length > 0 || method.equals("POST")) {
+            head.append("Content-Length: ").append(body.length).append("\r\n");
+        }
+        head.append("Connection: close\r\n\r\n");
+        try (Socket s = new Socket("127.0.0.1", port)) {
+            s.setSoTimeout(60_000);
+            s.getOutputStream().write(head.toString().getBytes(StandardCharsets.ISO_8859_1));
+            s.getOutputStream().write(body);
+            s.getOutputStream().flush();
+            return parse(s.getInputStream().readAllBytes());
+        }
+    }
+
+    static Response parse(byte[] raw) throws IOException {
+        int split = indexOf(raw, "\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1), 0);
+        if (split < 0) {
+            throw new IOException("no HTTP response head in " + raw.length + " bytes: "
+                    + new String(raw, 0, Math.min(raw.length, 300), StandardCharsets.ISO_8859_1));
+        }
+        String[] lines = new String(raw, 0, split, StandardCharsets.ISO_8859_1).split("\r\n");
+        int status = Integer.parseInt(lines[0].split(" ")[1]);
+        List<String[]> headers = new ArrayList<>();
+        boolean chunked = false;
+        for (int i = 1; i < lines.length; i++) {
+            int colon = lines[i].indexOf(':');
+            String name = lines[i].substring(0, colon).trim();
+            String value = lines[i].substring(colon + 1).trim();
+            headers.add(new String[] {name, value});
+            chunked |= name.equalsIgnoreCase("Transfer-Encoding") && value.toLowerCase().contains("chunked");
+        }
+        int from = split + 4;
+        byte[] body = java.util.Arrays.copyOfRange(raw, from, raw.length);
+        return new Response(status, headers, chunked ? dechunk(body) : body);
+    }
+
+    private static byte[] dechunk(byte[] body) throws IOException {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        int at = 0;
+        byte[] crlf = {'\r', '\n'};
+        while (true) {
+            int eol = indexOf(body, crlf, at);
+            if (eol < 0) {
+                throw new IOException("truncated chunked body");
+            }
+            String size = new String(body, at, eol - at, StandardCharsets.ISO_8859_1);
+            int semi = size.indexOf(';');
+            int n = Integer.parseInt((semi < 0 ? size : size.substring(0, semi)).trim(), 16);
+            if (n == 0) {
+                return out.toByteArray();
+            }
+            out.write(body, eol + 2, n);
+            at = eol + 2 + n + 2;
+        }
+    }
+
+    private static int indexOf(byte[] haystack, byte[] needle, int from) {
+        outer:
+        for (int i = from; i <= haystack.length - needle.length; i++) {
+            for (int j = 0; j < needle.length; j++) {
+                if (haystack[i + j] != needle[j]) {
+                    continue outer;
+                }
+            }
+            return i;
+        }
+        return -1;
+    }
+}
