@@ -37,6 +37,8 @@ import dev.folk.spring.boot.lifecycle.FolkReadiness;
 import dev.folk.spring.boot.lifecycle.FolkShutdownHook;
 import dev.folk.spring.boot.lifecycle.FolkSignalHandler;
 import dev.folk.spring.boot.pool.ClasspathScripts;
+import dev.folk.spring.boot.pool.FolkPools;
+import dev.folk.spring.boot.lifecycle.FolkLifecycle;
 
 /**
  * Auto-configuration of Folk worker pools: one {@link Supervisor}, a {@link FolkPools} registry,

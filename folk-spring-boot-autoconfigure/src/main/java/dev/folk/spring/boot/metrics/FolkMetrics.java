@@ -24,7 +24,7 @@ import dev.folk.core.pool.PoolSnapshot;
 import dev.folk.core.pool.WorkerInfo;
 import dev.folk.core.pool.WorkerPool;
 import dev.folk.core.pool.WorkerState;
-import dev.folk.spring.boot.autoconfigure.FolkPools;
+import dev.folk.spring.boot.pool.FolkPools;
 
 /**
  * Micrometer meters of every pool. Every meter has the tag {@code pool}; tags are bounded (no

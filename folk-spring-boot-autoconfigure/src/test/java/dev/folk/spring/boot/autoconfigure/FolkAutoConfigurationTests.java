@@ -39,6 +39,8 @@ import dev.folk.spring.boot.lifecycle.FolkShutdownHook;
 import dev.folk.spring.boot.lifecycle.FolkSignalHandler;
 import dev.folk.spring.boot.metrics.FolkMetrics;
 import dev.folk.spring.boot.pool.ClasspathScripts;
+import dev.folk.spring.boot.pool.FolkPools;
+import dev.folk.spring.boot.lifecycle.FolkLifecycle;
 
 /** Binding, bean wiring, back-off and conditions of the auto-configuration, with ApplicationContextRunner. */
 class FolkAutoConfigurationTests {

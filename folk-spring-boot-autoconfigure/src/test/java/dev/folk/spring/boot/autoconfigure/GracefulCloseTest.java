@@ -27,6 +27,7 @@ import dev.folk.core.testing.Procs;
 import dev.folk.core.testing.Workers;
 import dev.folk.spring.boot.autoconfigure.app.PlainTestApplication;
 import dev.folk.spring.boot.autoconfigure.app.PlainTestApplication.AvailabilityRecorder;
+import dev.folk.spring.boot.pool.FolkPools;
 
 /** Closing the application: calls in flight finish, then no process of the pool is left, within the budget. */
 class GracefulCloseTest {

@@ -2,6 +2,8 @@ package dev.folk.spring.boot.autoconfigure;
 
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
+import dev.folk.spring.boot.pool.FolkPools;
+import dev.folk.spring.boot.lifecycle.FolkLifecycle;
 
 /**
  * Replaces the auto-configured lifecycle with one that never starts the pools, so that binding and

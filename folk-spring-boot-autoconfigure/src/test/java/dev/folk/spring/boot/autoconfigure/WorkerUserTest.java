@@ -20,6 +20,7 @@ import dev.folk.core.supervision.RunAs;
 import dev.folk.core.testing.Procs;
 import dev.folk.core.testing.Workers;
 import dev.folk.spring.boot.pool.ClasspathScripts;
+import dev.folk.spring.boot.pool.FolkPools;
 
 /**
  * folk.inherit-env's default, and folk.user / folk.group: real PHP workers started by the

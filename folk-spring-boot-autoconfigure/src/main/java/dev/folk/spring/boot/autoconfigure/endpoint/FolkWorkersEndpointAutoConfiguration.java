@@ -11,7 +11,7 @@ import org.springframework.context.annotation.Configuration;
 import dev.folk.spring.boot.actuate.endpoint.WorkersEndpoint;
 import dev.folk.spring.boot.actuate.endpoint.WorkersEndpointWebExtension;
 import dev.folk.spring.boot.autoconfigure.FolkAutoConfiguration;
-import dev.folk.spring.boot.autoconfigure.FolkPools;
+import dev.folk.spring.boot.pool.FolkPools;
 
 /**
  * The {@code workers} endpoint, when actuator is present and the endpoint is available (exposed

@@ -14,7 +14,7 @@ import org.springframework.context.annotation.Configuration;
 
 import dev.folk.core.pool.WorkerPool;
 import dev.folk.spring.boot.autoconfigure.FolkAutoConfiguration;
-import dev.folk.spring.boot.autoconfigure.FolkPools;
+import dev.folk.spring.boot.pool.FolkPools;
 import dev.folk.spring.boot.health.PoolHealthIndicator;
 
 /**

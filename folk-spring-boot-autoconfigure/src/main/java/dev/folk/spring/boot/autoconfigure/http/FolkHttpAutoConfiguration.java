@@ -23,7 +23,7 @@ import dev.folk.core.pool.WorkerPool;
 import dev.folk.spring.boot.autoconfigure.FolkAutoConfiguration;
 import dev.folk.spring.boot.autoconfigure.FolkConfigurationException;
 import dev.folk.spring.boot.autoconfigure.FolkConfigurationException.Violation;
-import dev.folk.spring.boot.autoconfigure.FolkPools;
+import dev.folk.spring.boot.pool.FolkPools;
 import dev.folk.spring.boot.http.FolkHttpGateway;
 import dev.folk.spring.boot.http.FolkHttpGatewayFilter;
 import dev.folk.spring.boot.http.GatewayOptions;

@@ -11,7 +11,7 @@ import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 
 import dev.folk.spring.boot.autoconfigure.FolkAutoConfiguration;
-import dev.folk.spring.boot.autoconfigure.FolkPools;
+import dev.folk.spring.boot.pool.FolkPools;
 import dev.folk.spring.boot.autoconfigure.FolkProperties;
 import dev.folk.spring.boot.metrics.FolkMetrics;
 

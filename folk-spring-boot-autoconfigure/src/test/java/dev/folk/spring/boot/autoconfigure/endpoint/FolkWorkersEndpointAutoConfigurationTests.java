@@ -12,7 +12,7 @@ import org.springframework.context.annotation.Configuration;
 import dev.folk.spring.boot.actuate.endpoint.WorkersEndpoint;
 import dev.folk.spring.boot.actuate.endpoint.WorkersEndpointWebExtension;
 import dev.folk.spring.boot.autoconfigure.FolkAutoConfiguration;
-import dev.folk.spring.boot.autoconfigure.FolkPools;
+import dev.folk.spring.boot.pool.FolkPools;
 import dev.folk.spring.boot.autoconfigure.NotStarted;
 
 /** The {@code workers} endpoint: only when exposed and allowed, replaceable, absent without actuator. */

@@ -17,8 +17,8 @@ import org.springframework.context.annotation.Configuration;
 
 import dev.folk.spring.boot.autoconfigure.FolkAutoConfiguration;
 import dev.folk.spring.boot.autoconfigure.FolkConfigurationException;
-import dev.folk.spring.boot.autoconfigure.FolkLifecycle;
-import dev.folk.spring.boot.autoconfigure.FolkPools;
+import dev.folk.spring.boot.lifecycle.FolkLifecycle;
+import dev.folk.spring.boot.pool.FolkPools;
 import dev.folk.spring.boot.http.FolkHttpGateway;
 import dev.folk.spring.boot.http.FolkHttpGatewayFilter;
 import dev.folk.spring.boot.http.GatewayOptions;

@@ -17,7 +17,7 @@ import dev.folk.core.pool.WorkerPool;
 import dev.folk.core.testing.Procs;
 import dev.folk.core.testing.Workers;
 import dev.folk.spring.boot.autoconfigure.FolkAutoConfiguration;
-import dev.folk.spring.boot.autoconfigure.FolkPools;
+import dev.folk.spring.boot.pool.FolkPools;
 import dev.folk.spring.boot.autoconfigure.NotStarted;
 import dev.folk.spring.boot.autoconfigure.TestWorkers;
 import dev.folk.spring.boot.metrics.FolkMetrics;

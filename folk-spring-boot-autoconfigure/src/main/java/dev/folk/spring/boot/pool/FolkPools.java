@@ -1,4 +1,4 @@
-package dev.folk.spring.boot.autoconfigure;
+package dev.folk.spring.boot.pool;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -16,6 +16,7 @@ import org.slf4j.LoggerFactory;
 
 import dev.folk.core.pool.PoolConfig;
 import dev.folk.core.pool.WorkerPool;
+import dev.folk.spring.boot.lifecycle.FolkLifecycle;
 
 /**
  * Every worker pool of the application, by name. Closing it closes all pools in parallel; the

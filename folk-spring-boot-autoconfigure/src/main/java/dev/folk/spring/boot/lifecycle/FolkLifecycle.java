@@ -1,4 +1,4 @@
-package dev.folk.spring.boot.autoconfigure;
+package dev.folk.spring.boot.lifecycle;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -12,7 +12,7 @@ import org.springframework.context.SmartLifecycle;
 import dev.folk.core.pool.PoolSnapshot;
 import dev.folk.core.pool.PoolState;
 import dev.folk.core.pool.WorkerPool;
-import dev.folk.spring.boot.lifecycle.FolkStartupException;
+import dev.folk.spring.boot.pool.FolkPools;
 
 /**
  * Starts the pools before the web server takes traffic and stops them after it has drained.
