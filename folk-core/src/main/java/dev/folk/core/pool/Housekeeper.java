@@ -53,7 +53,7 @@ final class Housekeeper {
                         }
                     }
                     case IDLE -> {
-                        if (w.leaveReason == null) {
+                        if (w.dueReason == null) {
                             ExitReason due = w.recycleReason(now);
                             if (due == null && maxIdle > 0) {
                                 long since = w.lastUsedNanos != 0 ? w.lastUsedNanos : w.readyNanos;
@@ -101,7 +101,7 @@ final class Housekeeper {
             return;
         }
         long max = config.maxMemoryBytes();
-        if (max > 0 && rss > max && w.leaveReason == null) {
+        if (max > 0 && rss > max && w.dueReason == null) {
             lifecycle.markDue(w, ExitReason.MEMORY);
         }
     }

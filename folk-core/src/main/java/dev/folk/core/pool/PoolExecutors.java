@@ -10,7 +10,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * The threads of one pool, all daemons named {@code folk-<pool>-<role>-<n>}: the housekeeper
  * (ticks, back-off delays, async acquire timeouts), spawners (bounded by max-concurrent-spawns),
- * stoppers (a graceful stop waits for the worker to leave) and async callers.
+ * stoppers (a graceful stop waits for the worker to exit) and async callers.
  */
 final class PoolExecutors {
 

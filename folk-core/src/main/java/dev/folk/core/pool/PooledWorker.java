@@ -54,11 +54,11 @@ final class PooledWorker {
     /** Resident memory when the hard memory limit killed it mid-call. */
     volatile long rssAtKill;
     /**
-     * Why it is due to leave (max-jobs, lifetime, memory, recycle, reset...), or null. A due
-     * worker keeps serving until {@link #replaced}: make before break.
+     * Why it is due (max-jobs, lifetime, idle, memory, recycle, reset...), or null. A due worker
+     * keeps serving until {@link #replaced}: make before break.
      */
-    volatile ExitReason leaveReason;
-    /** Its replacement is ready (or none is wanted): it leaves as soon as it is idle. */
+    volatile ExitReason dueReason;
+    /** Its replacement is ready (or none is wanted): it is retired as soon as it is idle. */
     volatile boolean replaced;
     /** It counts toward the pool's due workers waiting for a replacement (see WorkerLifecycle#markDue). */
     final AtomicBoolean awaitingReplacement = new AtomicBoolean();
@@ -125,13 +125,13 @@ final class PooledWorker {
         return clean;
     }
 
-    /** Sets why it is due to leave, if nothing was set before; true if this call set it. */
-    boolean markLeaving(ExitReason reason) {
+    /** Sets why it is due, if nothing was set before; true if this call set it. */
+    boolean markDue(ExitReason reason) {
         synchronized (this) {
-            if (leaveReason != null) {
+            if (dueReason != null) {
                 return false;
             }
-            leaveReason = reason;
+            dueReason = reason;
             return true;
         }
     }

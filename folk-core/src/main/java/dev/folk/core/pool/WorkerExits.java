@@ -16,7 +16,7 @@ import org.slf4j.LoggerFactory;
 import dev.folk.core.supervision.ExitStatus;
 
 /**
- * How a worker leaves a pool: it is retired (taken out of the pool, exactly once, its slot freed
+ * How a worker goes out of a pool: it is retired (taken out of the pool, exactly once, its slot freed
  * and a replacement started), stopped (gracefully, or its group killed), and its exit recorded
  * with the {@link ExitReason} users see. Also decides what a worker that never served a call says
  * about the script: a boot failure that backs off, or a kill from outside that does not.

@@ -46,7 +46,7 @@ final class WorkerLifecycle {
     private final AtomicInteger slots = new AtomicInteger();
     private volatile int targetSize;
 
-    // Make before break: workers due to leave, each serving until a replacement is ready.
+    // Make before break: due workers, each serving until a replacement is ready.
     private final ConcurrentLinkedQueue<PooledWorker> due = new ConcurrentLinkedQueue<>();
     private final AtomicInteger dueCount = new AtomicInteger();
 
@@ -130,7 +130,7 @@ final class WorkerLifecycle {
         }
     }
 
-    /** Gives back a slot the pool no longer needs (a due worker left before its replacement was ready). */
+    /** Gives back a slot the pool no longer needs (a due worker was retired before its replacement was ready). */
     private boolean surplusSlot() {
         while (true) {
             int n = slots.get();
@@ -247,7 +247,7 @@ final class WorkerLifecycle {
             exits.retire(w, ExitReason.SHUTDOWN, false);
             return;
         }
-        if (w.leaveReason == null) {
+        if (w.dueReason == null) {
             ExitReason limit = w.recycleReason(clock.nanoTime());
             if (limit != null) {
                 markDue(w, limit);
@@ -259,7 +259,7 @@ final class WorkerLifecycle {
     /** Hands a ready worker to a waiter or the idle list, or retires it if it must not serve again. */
     private void offer(PooledWorker w) {
         if (!dispatcher.offer(w)) {
-            ExitReason why = health.closing() ? ExitReason.SHUTDOWN : w.exited ? ExitReason.CRASH : w.leaveReason;
+            ExitReason why = health.closing() ? ExitReason.SHUTDOWN : w.exited ? ExitReason.CRASH : w.dueReason;
             exits.retire(w, why, w.exited);
         }
     }
@@ -270,7 +270,7 @@ final class WorkerLifecycle {
      * short, and never wait for somebody else's failing boots.
      */
     void markDue(PooledWorker w, ExitReason reason) {
-        if (!w.markLeaving(reason) || w.retired.get()) {
+        if (!w.markDue(reason) || w.retired.get()) {
             return;
         }
         if (w.awaitingReplacement.compareAndSet(false, true)) {
@@ -289,7 +289,7 @@ final class WorkerLifecycle {
             if (stopAwaitingReplacement(old) && !old.retired.get()) {
                 old.replaced = true;
                 if (dispatcher.takeIdle(old)) {
-                    exits.retire(old, old.leaveReason, false);
+                    exits.retire(old, old.dueReason, false);
                 }
                 return;
             }
@@ -307,11 +307,11 @@ final class WorkerLifecycle {
 
     /** Retires a worker as soon as it is idle, without waiting for a replacement of its own (reset). */
     void retireWhenIdle(PooledWorker w, ExitReason reason) {
-        w.markLeaving(reason);
+        w.markDue(reason);
         stopAwaitingReplacement(w);
         w.replaced = true;
         if (dispatcher.takeIdle(w)) {
-            exits.retire(w, w.leaveReason, false);
+            exits.retire(w, w.dueReason, false);
         }
     }
 }
