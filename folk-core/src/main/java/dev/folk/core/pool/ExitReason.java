@@ -1,6 +1,6 @@
 package dev.folk.core.pool;
 
-/** Why a worker left the pool. */
+/** Why a worker was retired: the reason its {@link ExitRecord} gives (see the package javadoc). */
 public enum ExitReason {
     /** It died unexpectedly: killed by a signal, or exited with a non-zero code. */
     CRASH,

@@ -19,7 +19,7 @@ public interface PoolListener {
     default void workerStarted(WorkerPool pool, int pid, long bootNanos) {
     }
 
-    /** A worker left the pool (after it was reaped). */
+    /** A worker exited the pool (after it was retired, stopped and reaped). */
     default void workerExited(WorkerPool pool, ExitRecord exit) {
     }
 

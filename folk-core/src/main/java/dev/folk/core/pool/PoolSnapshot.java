@@ -14,7 +14,7 @@ import java.util.Map;
  * @param workers      live workers (starting, idle, busy, stopping)
  * @param queueLength  calls waiting for a worker now
  * @param calls        calls by outcome
- * @param exits        workers that left, by reason
+ * @param exits        workers that exited, by reason
  * @param spawns       workers spawned
  * @param bootFailures failed boots (spawn errors, missed handshakes)
  * @param lastFailure  the last boot or crash failure, or null

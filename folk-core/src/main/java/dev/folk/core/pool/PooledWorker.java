@@ -9,17 +9,15 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import dev.folk.core.protocol.Message;
-import dev.folk.core.protocol.MessageCodec;
 import dev.folk.core.protocol.ProtocolException;
-import dev.folk.core.supervision.WorkerChannel;
-import dev.folk.core.supervision.WorkerProcess;
 
 /**
- * One worker inside a pool: its process, its codec, its limits and the state of the call it serves.
+ * One worker inside a pool: its process (a {@link WorkerLink}), its limits and the state of the call
+ * it serves.
  *
- * <p>Ownership: exactly one thread uses a worker's channel and codec at a time — the spawner
- * during the handshake, then whichever caller the pool handed it to. The housekeeper only reads
- * the volatile fields and, on an exec timeout, wins {@link #call} and shuts the socket down.
+ * <p>Ownership: exactly one thread uses a worker's link at a time — the spawner during the
+ * handshake, then whichever caller acquired it. The housekeeper only reads the volatile fields
+ * and, on an exec timeout, wins {@link #call} and aborts the task channel.
  */
 final class PooledWorker {
 
@@ -32,13 +30,13 @@ final class PooledWorker {
     /** The housekeeper saw its memory pass the hard limit during the call and killed it. */
     static final int MEMORY_EXCEEDED = 4;
 
-    final WorkerProcess process;
+    final WorkerLink link;
     final int pid;
-    final MessageCodec codec;
     final long jobLimit;
     final long retireAtNanos;
     final long spawnedNanos;
     final AtomicInteger call = new AtomicInteger(NO_CALL);
+    /** Taken out of the pool (see WorkerExits#takeOut): set once, by whoever retires it. */
     final AtomicBoolean retired = new AtomicBoolean();
 
     volatile WorkerState state = WorkerState.STARTING;
@@ -56,13 +54,13 @@ final class PooledWorker {
     /** Resident memory when the hard memory limit killed it mid-call. */
     volatile long rssAtKill;
     /**
-     * Why it is due to leave (max-jobs, lifetime, memory, recycle, reset...), or null. A due
-     * worker keeps serving until {@link #replaced}: make before break.
+     * Why it is due (max-jobs, lifetime, idle, memory, recycle, reset...), or null. A due worker
+     * keeps serving until {@link #replaced}: make before break.
      */
-    volatile ExitReason leaveReason;
-    /** Its replacement is ready (or none is wanted): it leaves as soon as it is idle. */
+    volatile ExitReason dueReason;
+    /** Its replacement is ready (or none is wanted): it is retired as soon as it is idle. */
     volatile boolean replaced;
-    /** It counts toward the pool's due workers waiting for a replacement (see WorkerPool#markDue). */
+    /** It counts toward the pool's due workers waiting for a replacement (see WorkerLifecycle#markDue). */
     final AtomicBoolean awaitingReplacement = new AtomicBoolean();
     /** The spawn that made it: a worker that ends before serving a call continues its back-off. */
     SpawnAttempt origin;
@@ -71,10 +69,9 @@ final class PooledWorker {
 
     private long nextMsgid;
 
-    PooledWorker(WorkerProcess process, MessageCodec codec, PoolConfig config, long spawnedNanos) {
-        this.process = process;
-        this.pid = process.pid();
-        this.codec = codec;
+    PooledWorker(WorkerLink link, PoolConfig config, long spawnedNanos) {
+        this.link = link;
+        this.pid = link.pid();
         this.spawnedNanos = spawnedNanos;
         this.jobLimit = config.maxJobs() == 0 ? Long.MAX_VALUE
                 : Math.max(1, Math.round(config.maxJobs() * jitter(config.maxJobsJitter())));
@@ -87,23 +84,19 @@ final class PooledWorker {
         return spread == 0 ? 1.0 : 1.0 + spread * (2 * ThreadLocalRandom.current().nextDouble() - 1);
     }
 
-    WorkerChannel task() {
-        return process.taskChannel();
-    }
-
     /** Encodes the next request; throws FrameTooLargeException before anything is written. */
     ByteBuffer encode(String method, Object params) {
         nextMsgid = (nextMsgid + 1) & 0xffffffffL;
-        return codec.encodeRequest(nextMsgid, method, params);
+        return link.encodeRequest(nextMsgid, method, params);
     }
 
     void send(ByteBuffer frame) throws IOException {
-        codec.writeFrame(task(), frame);
+        link.send(frame);
     }
 
     /** Reads the response to the request just sent; anything else is a protocol error. */
     Message.Response receive() throws IOException {
-        Message m = codec.readMessage(task());
+        Message m = link.receive();
         if (!(m instanceof Message.Response r)) {
             throw new ProtocolException("worker " + pid, "expected a response to request " + nextMsgid + ", got " + m);
         }
@@ -132,13 +125,13 @@ final class PooledWorker {
         return clean;
     }
 
-    /** Sets why it is due to leave, if nothing was set before; true if this call set it. */
-    boolean markLeaving(ExitReason reason) {
+    /** Sets why it is due, if nothing was set before; true if this call set it. */
+    boolean markDue(ExitReason reason) {
         synchronized (this) {
-            if (leaveReason != null) {
+            if (dueReason != null) {
                 return false;
             }
-            leaveReason = reason;
+            dueReason = reason;
             return true;
         }
     }
@@ -159,7 +152,7 @@ final class PooledWorker {
         String label = currentLabel;
         long started = callStartedNanos;
         long last = lastUsedNanos;
-        return new WorkerInfo(pid, state, jobs, process.startedAt(),
+        return new WorkerInfo(pid, state, jobs, link.startedAt(),
                 last == 0 ? null : now.minusNanos(nowNanos - last), rssBytes, method,
                 method == null ? null : Duration.ofNanos(Math.max(0, nowNanos - started)), method == null ? null : label);
     }

@@ -8,6 +8,6 @@ public enum WorkerState {
     IDLE,
     /** Serving a call. */
     BUSY,
-    /** Leaving the pool: being stopped and reaped. */
+    /** Retired: being stopped and reaped. */
     STOPPING
 }

@@ -1,0 +1,263 @@
+package dev.folk.core.pool;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.locks.LockSupport;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.IntSupplier;
+import java.util.function.Supplier;
+
+/**
+ * Which call gets which worker: the idle workers and the FIFO queue of calls waiting for one. A
+ * call takes any idle worker; only when none is idle does it wait, and a worker given back goes
+ * straight to the oldest waiter, so no call waits while a worker is idle.
+ *
+ * <p>The lock is held only to move a worker between the idle list, the queue and a caller; nothing
+ * under it blocks, allocates on the common path, or calls out of this class.
+ */
+final class Dispatcher {
+
+    private final PoolConfig config;
+    private final PoolClock clock;
+    private final PoolHealth health;
+    private final PoolStatistics stats;
+    /** Describes the pool's load for an acquire timeout's message. */
+    private final Supplier<String> load;
+    /** The number of workers the pool runs now, for a full queue's message. */
+    private final IntSupplier targetSize;
+    private final long acquireTimeoutNanos;
+
+    private final ReentrantLock lock = new ReentrantLock();
+    /** Idle workers, the most recently used first. */
+    private final ArrayDeque<PooledWorker> idle = new ArrayDeque<>();
+    private final ArrayDeque<Waiter> waiters = new ArrayDeque<>();
+
+    Dispatcher(PoolConfig config, PoolClock clock, PoolHealth health, PoolStatistics stats, Supplier<String> load,
+               IntSupplier targetSize) {
+        this.config = config;
+        this.clock = clock;
+        this.health = health;
+        this.stats = stats;
+        this.load = load;
+        this.targetSize = targetSize;
+        this.acquireTimeoutNanos = config.acquireTimeout().toNanos();
+    }
+
+    /**
+     * Takes an idle worker, or waits for one in the FIFO queue until acquire-timeout after
+     * {@code start}.
+     *
+     * @throws CallException PoolClosedException, QueueFullException or NoWorkerAvailableException
+     */
+    PooledWorker acquire(String method, long start) {
+        SyncWaiter waiter;
+        lock.lock();
+        try {
+            if (health.closing()) {
+                throw health.closedFailure(method, 0, null);
+            }
+            PooledWorker w = idle.pollFirst();
+            if (w != null) {
+                w.state = WorkerState.BUSY;
+                return w;
+            }
+            if (waiters.size() >= config.maxQueue()) {
+                stats.record(method, CallOutcome.QUEUE_FULL, clock.nanoTime() - start, 0);
+                throw new QueueFullException(config.name(), method, config.maxQueue(), targetSize.getAsInt());
+            }
+            waiter = new SyncWaiter(Thread.currentThread());
+            waiters.addLast(waiter);
+        } finally {
+            lock.unlock();
+        }
+        long deadline = start + acquireTimeoutNanos;
+        while (true) {
+            PooledWorker w = waiter.worker;
+            if (w != null) {
+                return w;
+            }
+            if (waiter.closed) {
+                throw health.closedFailure(method, 0, "while the call waited for a worker");
+            }
+            long left = deadline - clock.nanoTime();
+            boolean interrupted = Thread.interrupted();
+            if (left <= 0 || interrupted) {
+                lock.lock();
+                try {
+                    if (waiter.worker != null) {
+                        if (interrupted) {
+                            Thread.currentThread().interrupt();
+                        }
+                        return waiter.worker;
+                    }
+                    waiters.remove(waiter);
+                } finally {
+                    lock.unlock();
+                }
+                stats.record(method, CallOutcome.ACQUIRE_TIMEOUT, clock.nanoTime() - start, 0);
+                if (interrupted) {
+                    Thread.currentThread().interrupt();
+                }
+                throw new NoWorkerAvailableException(config.name(), method, config.acquireTimeout(),
+                        (interrupted ? "interrupted; " : "") + load.get());
+            }
+            LockSupport.parkNanos(this, left);
+        }
+    }
+
+    /**
+     * Takes an idle worker, or queues {@code waiter} (returning null) to be handed the next one.
+     *
+     * @throws CallException PoolClosedException or QueueFullException
+     */
+    PooledWorker acquireOrQueue(Waiter waiter, String method, long start) {
+        lock.lock();
+        try {
+            if (health.closing()) {
+                throw health.closedFailure(method, 0, null);
+            }
+            PooledWorker w = idle.pollFirst();
+            if (w != null) {
+                w.state = WorkerState.BUSY;
+                return w;
+            }
+            if (waiters.size() >= config.maxQueue()) {
+                stats.record(method, CallOutcome.QUEUE_FULL, clock.nanoTime() - start, 0);
+                throw new QueueFullException(config.name(), method, config.maxQueue(), targetSize.getAsInt());
+            }
+            waiters.addLast(waiter);
+            return null;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Takes an idle worker if there is one now, else null; never waits or queues. */
+    PooledWorker acquireIfIdle(String method) {
+        lock.lock();
+        try {
+            if (health.closing()) {
+                throw health.closedFailure(method, 0, null);
+            }
+            PooledWorker w = idle.pollFirst();
+            if (w != null) {
+                w.state = WorkerState.BUSY;
+            }
+            return w;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Gives a ready worker to the oldest waiter, or puts it first on the idle list. False, touching
+     * nothing, if it must not serve again (the pool is closing, it exited, or its replacement is
+     * ready): the caller retires it.
+     */
+    boolean offer(PooledWorker w) {
+        Waiter waiter;
+        lock.lock();
+        try {
+            if (health.closing() || w.exited || w.replaced) {
+                return false;
+            }
+            waiter = waiters.pollFirst();
+            if (waiter == null) {
+                w.state = WorkerState.IDLE;
+                idle.addFirst(w); // LIFO: a warm worker serves next; others can age out by max-idle
+                return true;
+            }
+            w.state = WorkerState.BUSY;
+            waiter.worker = w;
+        } finally {
+            lock.unlock();
+        }
+        waiter.wake();
+        return true;
+    }
+
+    /** Takes a waiter that gave up out of the queue; false if a worker was handed to it meanwhile. */
+    boolean withdraw(Waiter waiter) {
+        lock.lock();
+        try {
+            return waiter.worker == null && waiters.remove(waiter);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Takes a worker off the idle list to retire it; false if a caller has it or it is gone. */
+    boolean takeIdle(PooledWorker w) {
+        lock.lock();
+        try {
+            if (idle.remove(w)) {
+                w.state = WorkerState.STOPPING;
+                return true;
+            }
+            return false;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * At close (the pool is already closing, so nothing is queued or given back after this): empties
+     * the queue into {@code waitersOut} and returns the idle workers, marked STOPPING.
+     */
+    List<PooledWorker> closeAndTakeIdle(List<Waiter> waitersOut) {
+        lock.lock();
+        try {
+            waitersOut.addAll(waiters);
+            waiters.clear();
+            List<PooledWorker> idleNow = new ArrayList<>(idle);
+            idle.clear();
+            for (PooledWorker w : idleNow) {
+                w.state = WorkerState.STOPPING;
+            }
+            return idleNow;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    int queueLength() {
+        lock.lock();
+        try {
+            return waiters.size();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** A call waiting for a worker. Handed one under the dispatcher's lock; woken outside it. */
+    abstract static class Waiter {
+        volatile PooledWorker worker;
+        volatile boolean closed;
+
+        /** {@link #worker} was set: the call may go on. */
+        abstract void wake();
+
+        /** The pool closed while it waited. */
+        abstract void close();
+    }
+
+    private static final class SyncWaiter extends Waiter {
+        private final Thread thread;
+
+        SyncWaiter(Thread thread) {
+            this.thread = thread;
+        }
+
+        @Override
+        void wake() {
+            LockSupport.unpark(thread);
+        }
+
+        @Override
+        void close() {
+            closed = true;
+            LockSupport.unpark(thread);
+        }
+    }
+}

@@ -1,0 +1,108 @@
+package dev.folk.core.pool;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The pool's periodic check ({@link #tick()}, every {@value WorkerPool#TICK_MILLIS} ms): kills a
+ * worker past its exec deadline or its boot deadline, makes idle workers due by max-jobs,
+ * max-lifetime and max-idle, samples memory (max-memory makes a worker due; memory-limit kills it,
+ * even mid-call), and replenishes missing slots. Its period bounds how late a timeout is enforced.
+ */
+final class Housekeeper {
+
+    private static final Logger log = LoggerFactory.getLogger(WorkerPool.class);
+
+    private final PoolConfig config;
+    private final PoolClock clock;
+    private final Dispatcher dispatcher;
+    private final WorkerLifecycle lifecycle;
+    private volatile long nextMemorySampleNanos;
+
+    Housekeeper(PoolConfig config, PoolClock clock, Dispatcher dispatcher, WorkerLifecycle lifecycle) {
+        this.config = config;
+        this.clock = clock;
+        this.dispatcher = dispatcher;
+        this.lifecycle = lifecycle;
+    }
+
+    void tick() {
+        try {
+            long now = clock.nanoTime();
+            boolean sampleMemory = now - nextMemorySampleNanos >= 0;
+            if (sampleMemory) {
+                nextMemorySampleNanos = now + config.memoryCheckInterval().toNanos();
+            }
+            long maxIdle = config.maxIdle().toNanos();
+            for (PooledWorker w : lifecycle.workers()) {
+                switch (w.state) {
+                    case BUSY -> {
+                        if (now - w.callDeadlineNanos >= 0 && w.call.get() == PooledWorker.IN_CALL
+                                && w.call.compareAndSet(PooledWorker.IN_CALL, PooledWorker.TIMED_OUT)) {
+                            log.warn("Worker {} of pool '{}' exceeded exec-timeout {} in '{}': killing its group",
+                                    w.pid, config.name(), config.execTimeout(), w.currentMethod);
+                            w.link.abortTask();
+                            w.link.kill();
+                        }
+                    }
+                    case STARTING -> {
+                        if (now - w.bootDeadlineNanos >= 0 && !w.bootAborted) {
+                            w.bootAborted = true;
+                            w.link.abortControl();
+                            w.link.kill();
+                        }
+                    }
+                    case IDLE -> {
+                        if (w.dueReason == null) {
+                            ExitReason due = w.recycleReason(now);
+                            if (due == null && maxIdle > 0) {
+                                long since = w.lastUsedNanos != 0 ? w.lastUsedNanos : w.readyNanos;
+                                if (since != 0 && now - since > maxIdle) {
+                                    due = ExitReason.IDLE;
+                                }
+                            }
+                            if (due != null) {
+                                lifecycle.markDue(w, due);
+                            }
+                        }
+                    }
+                    default -> { }
+                }
+                if (sampleMemory && (w.state == WorkerState.IDLE || w.state == WorkerState.BUSY)) {
+                    sampleMemory(w);
+                }
+            }
+            lifecycle.replenish();
+        } catch (RuntimeException e) {
+            log.error("Pool '{}' housekeeping failed", config.name(), e);
+        }
+    }
+
+    private void sampleMemory(PooledWorker w) {
+        long rss = w.link.residentSetBytes();
+        if (rss < 0) {
+            return;
+        }
+        w.rssBytes = rss;
+        long limit = config.memoryLimitBytes();
+        if (limit > 0 && rss > limit) {
+            // Hard: one request must not take the machine's memory. Kill now, even mid-call.
+            if (w.state == WorkerState.BUSY && w.call.compareAndSet(PooledWorker.IN_CALL, PooledWorker.MEMORY_EXCEEDED)) {
+                w.rssAtKill = rss;
+                log.warn("Worker {} of pool '{}' passed memory-limit {} MiB ({} MiB resident) in '{}': killing its group",
+                        w.pid, config.name(), limit >> 20, rss >> 20, w.currentMethod);
+                w.link.abortTask();
+                w.link.kill();
+            } else if (dispatcher.takeIdle(w)) {
+                log.warn("Worker {} of pool '{}' passed memory-limit {} MiB ({} MiB resident) while idle: killing it",
+                        w.pid, config.name(), limit >> 20, rss >> 20);
+                lifecycle.exits().retire(w, ExitReason.MEMORY_LIMIT, true);
+            }
+            return;
+        }
+        long max = config.maxMemoryBytes();
+        if (max > 0 && rss > max && w.dueReason == null) {
+            lifecycle.markDue(w, ExitReason.MEMORY);
+        }
+    }
+}

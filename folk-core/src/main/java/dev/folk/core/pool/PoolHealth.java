@@ -1,0 +1,166 @@
+package dev.folk.core.pool;
+
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Whether a pool can serve and start workers: its {@link PoolState}, whether it is closing, and its
+ * boot failures — the back-off of each failing spawn ({@link BootBackoff}), the BROKEN state when
+ * they pile up, and the last failure to show users.
+ */
+final class PoolHealth {
+
+    private static final Logger log = LoggerFactory.getLogger(WorkerPool.class);
+
+    private final WorkerPool pool;
+    private final PoolConfig config;
+    private final PoolClock clock;
+    private final PoolStatistics stats;
+    private final AtomicReference<PoolState> state = new AtomicReference<>(PoolState.NEW);
+    /** Set once by close(), before anything else it does: from then on no call starts, nothing spawns. */
+    private volatile boolean closing;
+
+    private final Object failureLock = new Object();
+    private final BootBackoff backoff;
+    private String lastFailureSignature;
+    private int sameFailuresInARow;
+    private volatile String lastFailure;
+    private volatile BootFailure lastBootFailure;
+
+    PoolHealth(WorkerPool pool, PoolConfig config, PoolClock clock, PoolStatistics stats) {
+        this.pool = pool;
+        this.config = config;
+        this.clock = clock;
+        this.stats = stats;
+        this.backoff = new BootBackoff(config.backoffInitial(), config.backoffMax(), config.brokenThreshold(),
+                config.brokenWindow());
+    }
+
+    PoolState state() {
+        return state.get();
+    }
+
+    boolean closing() {
+        return closing;
+    }
+
+    /** NEW -> STARTING; false if the pool was started before. */
+    boolean starting() {
+        if (!state.compareAndSet(PoolState.NEW, PoolState.STARTING)) {
+            return false;
+        }
+        fireStateChanged(PoolState.NEW, PoolState.STARTING);
+        return true;
+    }
+
+    /** Marks the pool closing and DRAINING. */
+    void draining() {
+        closing = true;
+        PoolState before = state.getAndSet(PoolState.DRAINING);
+        if (before != PoolState.DRAINING) {
+            fireStateChanged(before, PoolState.DRAINING);
+        }
+    }
+
+    void closed() {
+        PoolState last = state.getAndSet(PoolState.CLOSED);
+        fireStateChanged(last, PoolState.CLOSED);
+    }
+
+    /** The failure of a call the closing pool refused (counted as POOL_CLOSED if it never got a worker). */
+    PoolClosedException closedFailure(String method, int pid, String detail) {
+        if (pid == 0) {
+            stats.record(method, CallOutcome.POOL_CLOSED, 0, 0);
+        }
+        return new PoolClosedException(config.name(), method, pid, detail);
+    }
+
+    String lastFailure() {
+        return lastFailure;
+    }
+
+    void lastFailure(String failure) {
+        lastFailure = failure;
+    }
+
+    BootFailure lastBootFailure() {
+        return lastBootFailure;
+    }
+
+    /**
+     * No worker ever booted and the last {@value WorkerPool#FAIL_FAST_AFTER} attempts, all made since
+     * {@code failuresBefore} was read, failed alike.
+     */
+    boolean failingEveryBoot(long failuresBefore) {
+        if (stats.successfulBoots() > 0) {
+            return false;
+        }
+        long sinceWaitBegan = stats.bootFailures() - failuresBefore;
+        synchronized (failureLock) {
+            return Math.min(sameFailuresInARow, sinceWaitBegan) >= WorkerPool.FAIL_FAST_AFTER;
+        }
+    }
+
+    /**
+     * A boot failed: counts it, marks the pool BROKEN if failures pile up, and returns how long the
+     * failing spawn waits before its next attempt.
+     */
+    long bootFailed(SpawnAttempt attempt, BootFailure failure) {
+        stats.bootFailed();
+        lastFailure = failure.message();
+        lastBootFailure = failure;
+        long delay;
+        boolean broken;
+        synchronized (failureLock) {
+            attempt.failures++;
+            long now = clock.nanoTime();
+            delay = backoff.failed(now, attempt.failures, ThreadLocalRandom.current().nextDouble());
+            broken = backoff.broken(now);
+            String signature = failure.signature();
+            sameFailuresInARow = signature.equals(lastFailureSignature) ? sameFailuresInARow + 1 : 1;
+            lastFailureSignature = signature;
+        }
+        if (broken) {
+            transition(PoolState.BROKEN);
+        }
+        log.warn("Pool '{}': {}; next attempt in {} ms{}", config.name(), failure,
+                TimeUnit.NANOSECONDS.toMillis(delay), broken ? " (pool BROKEN: " + config.brokenThreshold()
+                        + " failures within " + config.brokenWindow() + ")" : "");
+        stats.notifyListeners(l -> l.bootFailed(pool, failure));
+        return delay;
+    }
+
+    void bootSucceeded() {
+        stats.bootSucceeded();
+        synchronized (failureLock) {
+            sameFailuresInARow = 0;
+            lastFailureSignature = null;
+        }
+        PoolState s = state.get();
+        if (s == PoolState.STARTING || s == PoolState.BROKEN) {
+            transition(PoolState.RUNNING);
+        }
+    }
+
+    private void transition(PoolState to) {
+        while (true) {
+            PoolState from = state.get();
+            if (from == to || from == PoolState.DRAINING || from == PoolState.CLOSED || from == PoolState.NEW) {
+                return;
+            }
+            if (state.compareAndSet(from, to)) {
+                fireStateChanged(from, to);
+                return;
+            }
+        }
+    }
+
+    private void fireStateChanged(PoolState from, PoolState to) {
+        log.info("Pool '{}' {} -> {}", config.name(), from, to);
+        stats.notifyListeners(l -> l.stateChanged(pool, from, to));
+    }
+}

@@ -1,0 +1,275 @@
+package dev.folk.core.pool;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import dev.folk.core.supervision.ExitStatus;
+
+/**
+ * How a worker goes out of a pool: it is retired (taken out of the pool, exactly once, its slot freed
+ * and a replacement started), stopped (gracefully, or its group killed), and its exit recorded
+ * with the {@link ExitReason} users see. Also decides what a worker that never served a call says
+ * about the script: a boot failure that backs off, or a kill from outside that does not.
+ */
+final class WorkerExits {
+
+    private static final Logger log = LoggerFactory.getLogger(WorkerPool.class);
+
+    /** How long a worker that failed its handshake gets to finish exiting by itself before it is killed. */
+    private static final Duration UNSERVED_EXIT_WAIT = Duration.ofMillis(250);
+
+    private final WorkerPool pool;
+    private final PoolConfig config;
+    private final PoolClock clock;
+    private final WorkerHost host;
+    private final PoolHealth health;
+    private final PoolStatistics stats;
+    private final PoolExecutors executors;
+    private final WorkerLifecycle lifecycle;
+
+    WorkerExits(WorkerPool pool, PoolConfig config, PoolClock clock, WorkerHost host, PoolHealth health,
+                PoolStatistics stats, PoolExecutors executors, WorkerLifecycle lifecycle) {
+        this.pool = pool;
+        this.config = config;
+        this.clock = clock;
+        this.host = host;
+        this.health = health;
+        this.stats = stats;
+        this.executors = executors;
+        this.lifecycle = lifecycle;
+    }
+
+    /**
+     * Retires a worker (once): frees its slot, starts a replacement at once, and stops it in the
+     * background — gracefully (close fd 3, let it exit on its own, then the ladder) or, if
+     * {@code kill}, by killing its group now.
+     */
+    void retire(PooledWorker w, ExitReason reason, boolean kill) {
+        if (!takeOut(w, true)) {
+            return;
+        }
+        if (kill) {
+            w.link.abortTask();
+            w.link.kill();
+        }
+        // Deadlines start now, not when a stopper thread gets to it: closing hundreds of workers at
+        // once must still end within close-wait + stop-grace.
+        long now = clock.nanoTime();
+        long exitBy = now + (reason == ExitReason.SHUTDOWN ? config.closeWait() : retireCloseWait()).toNanos();
+        long killBy = exitBy + config.stopGrace().toNanos();
+        try {
+            executors.stopper.execute(() -> stop(w, reason, kill, exitBy, killBy));
+        } catch (RejectedExecutionException e) {
+            stop(w, reason, kill, exitBy, killBy);
+        }
+        lifecycle.replenish();
+    }
+
+    /**
+     * How long a retired (not shut down) worker may take to exit on its own after EOF on fd 3.
+     * It no longer counts toward the pool, so waiting costs nothing; on a busy machine a PHP worker
+     * can need more than the 500 ms close-wait that bounds shutdown.
+     */
+    private Duration retireCloseWait() {
+        Duration floor = Duration.ofSeconds(5);
+        return config.closeWait().compareTo(floor) > 0 ? config.closeWait() : floor;
+    }
+
+    private void stop(PooledWorker w, ExitReason reason, boolean killed, long exitBy, long killBy) {
+        ExitStatus status;
+        try {
+            if (!killed) {
+                // The clean way: a Folk worker leaves its loop and exits 0 when fd 3 reaches EOF.
+                w.link.closeTask();
+                w.link.awaitExit(Duration.ofNanos(Math.max(0, exitBy - clock.nanoTime())));
+            }
+            status = w.link.terminate(killed ? Duration.ZERO : Duration.ofNanos(Math.max(0, killBy - clock.nanoTime())));
+        } catch (RuntimeException e) {
+            log.warn("Stopping worker {} of pool '{}' failed", w.pid, config.name(), e);
+            status = null;
+        }
+        recordExit(w, reason, status);
+    }
+
+    /**
+     * Retires and stops the workers idle at close as one batch on one stopper thread: close every
+     * fd 3, wait until close-wait for them to exit, then {@link WorkerHost#terminateAll} the rest
+     * with one grace. One thread per worker, each polling its own group, made closing hundreds of
+     * TERM-ignoring workers take seconds past the grace.
+     */
+    void retireAllAtClose(List<PooledWorker> idleNow) {
+        List<PooledWorker> taken = new ArrayList<>(idleNow.size());
+        for (PooledWorker w : idleNow) {
+            if (takeOut(w, true)) {
+                taken.add(w);
+            }
+        }
+        if (taken.isEmpty()) {
+            return;
+        }
+        long exitBy = clock.nanoTime() + config.closeWait().toNanos();
+        long killBy = exitBy + config.stopGrace().toNanos();
+        Runnable stopAll = () -> {
+            for (PooledWorker w : taken) {
+                w.link.closeTask(); // a Folk worker leaves its loop and exits 0 on EOF
+            }
+            List<WorkerLink> links = new ArrayList<>(taken.size());
+            for (PooledWorker w : taken) {
+                long left = exitBy - clock.nanoTime();
+                if (left > 0) {
+                    w.link.awaitExit(Duration.ofNanos(left));
+                }
+                links.add(w.link);
+            }
+            List<ExitStatus> statuses;
+            try {
+                statuses = host.terminateAll(links, killBy);
+            } catch (RuntimeException e) {
+                log.warn("Stopping {} workers of pool '{}' failed", links.size(), config.name(), e);
+                statuses = Collections.nCopies(links.size(), null);
+            }
+            for (int i = 0; i < taken.size(); i++) {
+                recordExit(taken.get(i), ExitReason.SHUTDOWN, statuses.get(i));
+            }
+        };
+        try {
+            executors.stopper.execute(stopAll);
+        } catch (RejectedExecutionException e) {
+            stopAll.run();
+        }
+    }
+
+    /**
+     * A worker crashed during a call and has already exited: retires it, reaps it and records its
+     * exit here, so the caller's error can say how it ended. Returns that, or null if somebody
+     * else retired it first.
+     */
+    String retireCrashed(PooledWorker w) {
+        if (!takeOut(w, true)) {
+            return null;
+        }
+        ExitStatus status = w.link.terminate(Duration.ZERO);
+        recordExit(w, ExitReason.CRASH, status);
+        lifecycle.replenish();
+        return status == null ? "exited" : status.toString();
+    }
+
+    /**
+     * Retires a worker that never served a call: its handshake failed, or it exited right after.
+     * Learns how it ended (exit status, last output), then either replaces it at once — it was
+     * killed from outside, which says nothing about the script — or counts a boot failure and
+     * retries its slot after the back-off. The slot is kept until that is decided, so nothing
+     * else spawns into it meanwhile.
+     */
+    void retireUnserved(PooledWorker w, String why) {
+        if (!takeOut(w, false)) {
+            return;
+        }
+        boolean exitedByItself = w.link.awaitExit(UNSERVED_EXIT_WAIT) || w.link.hasExited();
+        w.link.abortTask();
+        ExitStatus status;
+        try {
+            status = w.link.terminate(Duration.ZERO);
+        } catch (RuntimeException e) {
+            log.warn("Stopping worker {} of pool '{}' failed", w.pid, config.name(), e);
+            status = null;
+        }
+        if (health.closing() || host.isClosed()) {
+            lifecycle.freeSlot();
+            recordExit(w, ExitReason.SHUTDOWN, status);
+            return;
+        }
+        if (exitedByItself && !w.bootAborted && status != null && killedFromOutside(status)) {
+            lifecycle.freeSlot();
+            health.lastFailure("worker " + w.pid + " of pool '" + config.name() + "' was " + status
+                    + " while starting");
+            recordExit(w, ExitReason.CRASH, status);
+            lifecycle.replenish();
+            return;
+        }
+        List<String> output = recentOutput(w);
+        String message = "worker " + w.pid + " of pool '" + config.name() + "' " + why
+                + (status == null ? "" : " (" + status + ")");
+        recordExit(w, ExitReason.BOOT_FAILURE, status);
+        lifecycle.bootFailed(w.origin, new BootFailure(w.pid, message, status, output, Instant.now()));
+    }
+
+    /**
+     * A signal the process did not raise itself (SEGV, ABRT, BUS, ILL, FPE, SYS, TRAP are its own
+     * faults): KILL from an operator or the OOM killer, TERM, INT...
+     */
+    static boolean killedFromOutside(ExitStatus status) {
+        return switch (status.signal()) {
+            case 0, 4, 5, 6, 7, 8, 11, 31 -> false;
+            default -> true;
+        };
+    }
+
+    /** The worker's last output lines, once its pipes have been drained (briefly waited for). */
+    private static List<String> recentOutput(PooledWorker w) {
+        try {
+            w.link.onOutputClosed().get(250, TimeUnit.MILLISECONDS);
+        } catch (TimeoutException | ExecutionException e) {
+            // a grandchild still holds the pipes: what was read so far will do
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return w.link.recentOutput();
+    }
+
+    /**
+     * Takes the worker out of the pool, once; false if someone already did. With {@code freeSlot}
+     * its slot is given back (and a replacement may start); otherwise the caller keeps the slot.
+     */
+    private boolean takeOut(PooledWorker w, boolean freeSlot) {
+        if (!w.retired.compareAndSet(false, true)) {
+            return false;
+        }
+        w.state = WorkerState.STOPPING;
+        lifecycle.stopAwaitingReplacement(w);
+        if (freeSlot) {
+            lifecycle.freeSlot();
+        }
+        return true;
+    }
+
+    /**
+     * Records a worker's exit once it is reaped (or given up on). An unexpected end is named from
+     * how it ended: exit 0 is an unexpected exit, a signal or another code a crash, and anything
+     * during shutdown is shutdown.
+     */
+    private void recordExit(PooledWorker w, ExitReason reason, ExitStatus status) {
+        if (reason == ExitReason.CRASH) {
+            if (health.closing() || host.isClosed()) {
+                reason = ExitReason.SHUTDOWN;
+            } else if (status != null && !status.killedBySignal() && status.exitCode() == 0) {
+                reason = ExitReason.UNEXPECTED_EXIT;
+            }
+        }
+        String statusText = status == null ? "not reaped" : status.toString();
+        ExitRecord record = new ExitRecord(w.pid, reason, statusText, w.jobs, Instant.now());
+        stats.exited(record);
+        lifecycle.forget(w); // last: close() waits for no workers, then counts must be final
+        switch (reason) {
+            case CRASH, UNEXPECTED_EXIT, EXEC_TIMEOUT, PROTOCOL_ERROR, MEMORY_LIMIT -> {
+                List<String> output = w.link.recentOutput();
+                log.warn("Worker {} of pool '{}' exited: {} ({}, {} jobs){}", w.pid, config.name(), reason.tag(),
+                        statusText, w.jobs, output.isEmpty() ? "" : "; its last output:\n    " + String.join("\n    ",
+                                output.subList(Math.max(0, output.size() - 5), output.size())));
+            }
+            default -> log.debug("Worker {} of pool '{}' exited: {} ({}, {} jobs)", w.pid, config.name(),
+                    reason.tag(), statusText, w.jobs);
+        }
+        stats.notifyListeners(l -> l.workerExited(pool, record));
+    }
+}

@@ -1,0 +1,317 @@
+package dev.folk.core.pool;
+
+import java.io.EOFException;
+import java.io.IOException;
+import java.time.Instant;
+import java.util.Collection;
+import java.util.List;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import dev.folk.core.protocol.Message;
+import dev.folk.core.protocol.ProtocolException;
+import dev.folk.core.supervision.SupervisorClosedException;
+
+/**
+ * How many workers a pool runs and how each one joins: slots, spawns, the handshake, giving a
+ * worker back after a call, and make-before-break replacement of workers that are due. How a
+ * worker is retired and stopped is {@link WorkerExits}'s job.
+ *
+ * <p>A slot is one worker counting toward the pool's size, from the moment its spawn is scheduled
+ * until it is retired; {@link #replenish()} starts a spawn for every missing slot, at once.
+ */
+final class WorkerLifecycle {
+
+    private static final Logger log = LoggerFactory.getLogger(WorkerPool.class);
+
+    private final WorkerPool pool;
+    private final PoolConfig config;
+    private final PoolClock clock;
+    private final WorkerHost host;
+    private final PoolHealth health;
+    private final PoolStatistics stats;
+    private final PoolExecutors executors;
+    private final Dispatcher dispatcher;
+    private final WorkerExits exits;
+
+    /** Every worker from spawn until it is reaped, by pid (a pid is unique until reaped). */
+    private final ConcurrentHashMap<Integer, PooledWorker> workers = new ConcurrentHashMap<>();
+    /** Workers counting toward the size: spawns scheduled or in flight, starting, idle, busy. */
+    private final AtomicInteger slots = new AtomicInteger();
+    private volatile int targetSize;
+
+    // Make before break: due workers, each serving until a replacement is ready.
+    private final ConcurrentLinkedQueue<PooledWorker> due = new ConcurrentLinkedQueue<>();
+    private final AtomicInteger dueCount = new AtomicInteger();
+
+    WorkerLifecycle(WorkerPool pool, PoolConfig config, PoolClock clock, WorkerHost host, PoolHealth health,
+                    PoolStatistics stats, PoolExecutors executors, Dispatcher dispatcher) {
+        this.pool = pool;
+        this.config = config;
+        this.clock = clock;
+        this.host = host;
+        this.health = health;
+        this.stats = stats;
+        this.executors = executors;
+        this.dispatcher = dispatcher;
+        this.targetSize = config.size();
+        this.exits = new WorkerExits(pool, config, clock, host, health, stats, executors, this);
+    }
+
+    WorkerExits exits() {
+        return exits;
+    }
+
+    /** Every worker from spawn until it is reaped. */
+    Collection<PooledWorker> workers() {
+        return workers.values();
+    }
+
+    PooledWorker worker(int pid) {
+        return workers.get(pid);
+    }
+
+    /** Forgets a worker once its exit is recorded. */
+    void forget(PooledWorker w) {
+        workers.remove(w.pid, w);
+    }
+
+    int targetSize() {
+        return targetSize;
+    }
+
+    /** The size to keep: one more than configured while a rolling reset makes before it breaks. */
+    void targetSize(int size) {
+        targetSize = size;
+    }
+
+    /**
+     * The number of workers to run now: the size, plus one per due worker awaiting its
+     * replacement (at most max-concurrent-spawns of them at a time).
+     */
+    private int target() {
+        return targetSize + Math.min(dueCount.get(), config.maxConcurrentSpawns());
+    }
+
+    /** Keeps the number of workers at the target: starts a spawn, at once, for every missing slot. */
+    void replenish() {
+        while (!health.closing()) {
+            int n = slots.get();
+            if (n >= target()) {
+                return;
+            }
+            if (slots.compareAndSet(n, n + 1)) {
+                scheduleSpawn(new SpawnAttempt(), 0);
+            }
+        }
+    }
+
+    /** Gives back the slot of a worker that no longer counts toward the size. */
+    void freeSlot() {
+        slots.decrementAndGet();
+    }
+
+    /** Runs the spawn of a slot now or after {@code delayNanos}; gives the slot back if the pool is shutting down. */
+    private void scheduleSpawn(SpawnAttempt attempt, long delayNanos) {
+        try {
+            if (delayNanos > 0) {
+                executors.housekeeper.schedule(() -> scheduleSpawn(attempt, 0), delayNanos, TimeUnit.NANOSECONDS);
+            } else {
+                executors.spawner.execute(() -> spawnOne(attempt));
+            }
+        } catch (RejectedExecutionException shuttingDown) {
+            slots.decrementAndGet();
+        }
+    }
+
+    /** Gives back a slot the pool no longer needs (a due worker was retired before its replacement was ready). */
+    private boolean surplusSlot() {
+        while (true) {
+            int n = slots.get();
+            if (n <= target()) {
+                return false;
+            }
+            if (slots.compareAndSet(n, n - 1)) {
+                return true;
+            }
+        }
+    }
+
+    private void spawnOne(SpawnAttempt attempt) {
+        if (health.closing()) {
+            slots.decrementAndGet();
+            return;
+        }
+        if (surplusSlot()) {
+            return;
+        }
+        long t0 = clock.nanoTime();
+        WorkerLink link;
+        try {
+            link = host.spawn();
+        } catch (SupervisorClosedException e) {
+            slots.decrementAndGet(); // the application is shutting down: nothing to retry
+            return;
+        } catch (RuntimeException e) {
+            bootFailed(attempt, new BootFailure(0, "pool '" + config.name() + "' cannot start a worker: "
+                    + e.getMessage(), null, List.of(), Instant.now()));
+            return;
+        }
+        stats.spawned();
+        PooledWorker w = new PooledWorker(link, config, t0);
+        w.origin = attempt;
+        w.bootDeadlineNanos = t0 + config.bootTimeout().toNanos();
+        workers.put(w.pid, w);
+        link.onExit().thenRun(() -> onProcessExit(w));
+        try {
+            handshake(w);
+        } catch (IOException | RuntimeException e) {
+            if (health.closing()) {
+                exits.retire(w, ExitReason.SHUTDOWN, true);
+                return;
+            }
+            String why = w.bootAborted || clock.nanoTime() - w.bootDeadlineNanos >= 0
+                    ? "sent no control.ready within boot-timeout " + config.bootTimeout()
+                    : e instanceof EOFException ? "ended before control.ready (it sent nothing on fd 4)"
+                    : "failed its handshake: " + e.getMessage();
+            // Learning how it ended takes a moment: do it off the spawner, which other slots need.
+            try {
+                executors.stopper.execute(() -> exits.retireUnserved(w, why));
+            } catch (RejectedExecutionException closed) {
+                exits.retireUnserved(w, why);
+            }
+            return;
+        }
+        long bootNanos = clock.nanoTime() - t0;
+        w.readyNanos = clock.nanoTime();
+        health.bootSucceeded();
+        stats.notifyListeners(l -> l.workerStarted(pool, w.pid, bootNanos));
+        replaceOneDue();
+        offer(w);
+    }
+
+    /** Waits for {@code control.ready} on fd 4. */
+    private void handshake(PooledWorker w) throws IOException {
+        Message m = w.link.awaitControl(w.bootDeadlineNanos - clock.nanoTime());
+        if (!(m instanceof Message.Notify n) || !"control.ready".equals(n.method())) {
+            throw new ProtocolException("worker " + w.pid + " of pool '" + config.name() + "'",
+                    "expected the control.ready notification, got " + m);
+        }
+    }
+
+    /**
+     * A failed boot: counts it and retries the same slot after its own back-off (the slot stays
+     * taken meanwhile).
+     */
+    void bootFailed(SpawnAttempt attempt, BootFailure failure) {
+        long delay = health.bootFailed(attempt, failure);
+        if (health.closing()) {
+            slots.decrementAndGet();
+            return;
+        }
+        scheduleSpawn(attempt, delay);
+    }
+
+    /** From the host's exit notification when a worker's process exits: keep it short. */
+    private void onProcessExit(PooledWorker w) {
+        w.exited = true;
+        if (dispatcher.takeIdle(w)) {
+            if (w.jobs == 0 && !health.closing()) {
+                // It ended before serving anything: a broken script must back off, not loop.
+                try {
+                    executors.stopper.execute(() -> exits.retireUnserved(w,
+                            "exited right after its handshake, before serving a call"));
+                } catch (RejectedExecutionException closed) {
+                    exits.retire(w, ExitReason.SHUTDOWN, true);
+                }
+            } else {
+                health.lastFailure("worker " + w.pid + " of pool '" + config.name() + "' exited while idle");
+                exits.retire(w, ExitReason.CRASH, true);
+            }
+        }
+    }
+
+    /**
+     * After a call: a worker whose replacement is ready is retired; one that has just reached a
+     * recycling limit becomes due and keeps serving until its replacement is ready; any other goes
+     * to the oldest waiter or back to the idle list.
+     */
+    void giveBack(PooledWorker w) {
+        if (health.closing()) {
+            exits.retire(w, ExitReason.SHUTDOWN, false);
+            return;
+        }
+        if (w.dueReason == null) {
+            ExitReason limit = w.recycleReason(clock.nanoTime());
+            if (limit != null) {
+                markDue(w, limit);
+            }
+        }
+        offer(w);
+    }
+
+    /** Hands a ready worker to a waiter or the idle list, or retires it if it must not serve again. */
+    private void offer(PooledWorker w) {
+        if (!dispatcher.offer(w)) {
+            ExitReason why = health.closing() ? ExitReason.SHUTDOWN : w.exited ? ExitReason.CRASH : w.dueReason;
+            exits.retire(w, why, w.exited);
+        }
+    }
+
+    /**
+     * Marks a worker due for {@code reason} and asks for its replacement. It keeps serving until the
+     * replacement is ready ({@link #replaceOneDue()}): healthy retirements never leave the pool
+     * short, and never wait for somebody else's failing boots.
+     */
+    void markDue(PooledWorker w, ExitReason reason) {
+        if (!w.markDue(reason) || w.retired.get()) {
+            return;
+        }
+        if (w.awaitingReplacement.compareAndSet(false, true)) {
+            dueCount.incrementAndGet();
+            due.add(w);
+        }
+        log.debug("Worker {} of pool '{}' is due ({}); it serves until its replacement is ready", w.pid,
+                config.name(), reason.tag());
+        replenish();
+    }
+
+    /** A new worker is ready: the oldest due worker is replaced (retired at once if idle, else after its call). */
+    private void replaceOneDue() {
+        PooledWorker old;
+        while ((old = due.poll()) != null) {
+            if (stopAwaitingReplacement(old) && !old.retired.get()) {
+                old.replaced = true;
+                if (dispatcher.takeIdle(old)) {
+                    exits.retire(old, old.dueReason, false);
+                }
+                return;
+            }
+        }
+    }
+
+    /** It no longer counts as a due worker awaiting a replacement; true if it did. */
+    boolean stopAwaitingReplacement(PooledWorker w) {
+        if (w.awaitingReplacement.compareAndSet(true, false)) {
+            dueCount.decrementAndGet();
+            return true;
+        }
+        return false;
+    }
+
+    /** Retires a worker as soon as it is idle, without waiting for a replacement of its own (reset). */
+    void retireWhenIdle(PooledWorker w, ExitReason reason) {
+        w.markDue(reason);
+        stopAwaitingReplacement(w);
+        w.replaced = true;
+        if (dispatcher.takeIdle(w)) {
+            exits.retire(w, w.dueReason, false);
+        }
+    }
+}

@@ -1,0 +1,88 @@
+package dev.folk.core.pool;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+
+import dev.folk.core.protocol.Message;
+import dev.folk.core.supervision.ExitStatus;
+
+/**
+ * One worker process as the pool drives it (see {@link WorkerHost}): its handshake, its task
+ * channel (fd 3), its exit, and how it is stopped.
+ *
+ * <p>Threading is the pool's: one thread at a time encodes, sends and receives (the caller that
+ * holds the worker); any thread may abort, kill or stop it.
+ */
+interface WorkerLink {
+
+    int pid();
+
+    Instant startedAt();
+
+    /**
+     * Waits up to {@code timeoutNanos} for the first message on the control channel (fd 4).
+     *
+     * @throws IOException if none came in time, the channel ended, or it was aborted
+     */
+    Message awaitControl(long timeoutNanos) throws IOException;
+
+    /** Wakes a thread blocked in {@link #awaitControl}: it fails. */
+    void abortControl();
+
+    /**
+     * Encodes a request as a frame; throws {@link dev.folk.core.protocol.FrameTooLargeException}
+     * before anything is written, or another RuntimeException for a parameter it cannot encode.
+     */
+    ByteBuffer encodeRequest(long msgid, String method, Object params);
+
+    /**
+     * Writes a request frame. An IOException means nothing was delivered (a partial frame is never
+     * processed); a {@link dev.folk.core.supervision.ChannelResetException} too.
+     */
+    void send(ByteBuffer frame) throws IOException;
+
+    /**
+     * Reads the next message on the task channel. Fails with a
+     * {@link dev.folk.core.protocol.ProtocolException} on bad input, with a
+     * {@link dev.folk.core.supervision.ChannelResetException} if the worker ended without reading
+     * the request, with another IOException on end of stream or after {@link #abortTask}.
+     */
+    Message receive() throws IOException;
+
+    /** Shuts the task channel down: a thread blocked in send or receive fails at once. */
+    void abortTask();
+
+    /** Closes the task channel: a Folk worker sees end of stream on fd 3, leaves its loop and exits 0. */
+    void closeTask();
+
+    /** Completes when the process has exited (on another thread: keep callbacks short). */
+    CompletableFuture<?> onExit();
+
+    /** Waits up to {@code timeout} for the process to exit (without reaping it); true once it has. */
+    boolean awaitExit(Duration timeout);
+
+    /** Whether the process has exited, asked now. */
+    boolean hasExited();
+
+    /** Kills its whole process group now (no reap). */
+    void kill();
+
+    /**
+     * Stops it through the ladder (TERM, {@code grace}, KILL) and reaps it; a no-op on a reaped
+     * worker. Returns how it ended, or null if it could not be reaped in time.
+     */
+    ExitStatus terminate(Duration grace);
+
+    /** Resident memory in bytes, or -1 once it has exited or if unknown. */
+    long residentSetBytes();
+
+    /** Its last output lines. */
+    List<String> recentOutput();
+
+    /** Completes once its output has been read to the end (then {@link #recentOutput} is complete). */
+    CompletableFuture<Void> onOutputClosed();
+}

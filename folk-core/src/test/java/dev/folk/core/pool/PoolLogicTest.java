@@ -1,0 +1,572 @@
+package dev.folk.core.pool;
+
+import static dev.folk.core.pool.FakeWorkers.await;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.IntStream;
+import java.util.stream.Stream;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import dev.folk.core.pool.FakeWorkers.Boot;
+import dev.folk.core.pool.FakeWorkers.Fake;
+import dev.folk.core.supervision.WorkerSpec;
+
+/**
+ * The pool's logic — dispatch, queueing, exec and boot timeouts, back-off, recycling, failure
+ * classification, close — against in-JVM {@link FakeWorkers} on a clock the test moves. Real
+ * processes are for what only they show (PoolFaultTest, ChaosTest...); these run in milliseconds.
+ * Every test ends by closing the pool and checking that every worker it spawned was stopped
+ * exactly once and its exit recorded exactly once.
+ */
+class PoolLogicTest {
+
+    private FakeWorkers fakes;
+    private WorkerPool pool;
+
+    static PoolConfig.Builder config(int size) {
+        return PoolConfig.builder("logic", WorkerSpec.builder("fake").build()).size(size).maxJobsJitter(0)
+                .maxConcurrentSpawns(2).backoffInitial(Duration.ofMillis(1)).backoffMax(Duration.ofMillis(4))
+                .acquireTimeout(Duration.ofSeconds(5)).drainTimeout(Duration.ofSeconds(5))
+                .closeWait(Duration.ofMillis(500)).stopGrace(Duration.ofMillis(500));
+    }
+
+    private WorkerPool start(PoolConfig.Builder config) {
+        return start(config, n -> Boot.READY);
+    }
+
+    /** Starts a pool whose n-th spawned worker boots as {@code boots} says. */
+    private WorkerPool start(PoolConfig.Builder config, java.util.function.IntFunction<Boot> boots) {
+        PoolConfig c = config.build();
+        fakes = new FakeWorkers(c.maxFrameLength());
+        fakes.boots = boots;
+        pool = fakes.pool(c);
+        pool.start();
+        return pool;
+    }
+
+    private WorkerPool ready(PoolConfig.Builder config) {
+        start(config);
+        assertThat(pool.awaitReady(pool.config().size(), Duration.ofSeconds(5))).as("pool ready").isTrue();
+        return pool;
+    }
+
+    @AfterEach
+    void closeAndCheckEveryWorkerWasStoppedOnce() {
+        if (pool == null) {
+            return;
+        }
+        pool.close(Duration.ofMillis(20)); // a call still hanging is killed after this drain timeout
+        try {
+            assertClosedCleanly(pool, fakes, "");
+        } finally {
+            fakes.shutdown();
+        }
+    }
+
+    /**
+     * After close: every worker spawned was stopped exactly once and its exit recorded once. A spawn
+     * in flight when close() began joins (and is stopped) just after close() returns: waited for.
+     */
+    static void assertClosedCleanly(WorkerPool pool, FakeWorkers fakes, String context) {
+        await(context + "every spawned worker stopped", () -> pool.snapshot().workers().isEmpty()
+                && fakes.spawned.stream().allMatch(f -> f.terminations.get() > 0));
+        PoolSnapshot s = pool.snapshot();
+        assertThat(s.state()).as("%sstate after close", context).isEqualTo(PoolState.CLOSED);
+        assertThat(s.workers()).as("%sworkers after close", context).isEmpty();
+        for (Fake f : fakes.spawned) {
+            assertThat(f.exited()).as("%s%s exited", context, f).isTrue();
+            assertThat(f.terminations.get()).as("%s%s stopped exactly once", context, f).isEqualTo(1);
+        }
+        long exits = s.exits().values().stream().mapToLong(Long::longValue).sum();
+        assertThat(exits).as("%sone exit recorded per spawned worker: %s", context, s.exits())
+                .isEqualTo(fakes.spawned.size());
+    }
+
+    private Fake fake(int pid) {
+        return fakes.spawned.stream().filter(f -> f.pid == pid).findFirst().orElseThrow();
+    }
+
+    private Fake onlyLive() {
+        List<Fake> live = fakes.spawned.stream().filter(f -> !f.exited()).toList();
+        assertThat(live).hasSize(1);
+        return live.get(0);
+    }
+
+    /** The call on the only worker has reached it (its exec deadline is set). */
+    private Fake awaitSent() {
+        await("a call sent", () -> fakes.spawned.stream().anyMatch(f -> !f.exited() && !f.served.isEmpty()));
+        return fakes.spawned.stream().filter(f -> !f.exited() && !f.served.isEmpty()).findFirst().orElseThrow();
+    }
+
+    private void awaitBusy(int n) {
+        await(n + " busy", () -> pool.snapshot().count(WorkerState.BUSY) == n);
+    }
+
+    private void awaitExits(ExitReason reason, long n) {
+        await(n + " exits " + reason, () -> pool.snapshot().exits().get(reason) >= n);
+        assertThat(pool.snapshot().exits().get(reason)).as("exits %s", reason).isEqualTo(n);
+    }
+
+    private static Throwable failure(CompletableFuture<Object> f) {
+        ExecutionException e = assertThrows(ExecutionException.class, () -> f.get(5, TimeUnit.SECONDS));
+        return e.getCause();
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // Dispatch and queueing
+    // ---------------------------------------------------------------------------------------
+
+    @Test
+    void theMostRecentlyUsedIdleWorkerServesTheNextCall() {
+        ready(config(3));
+        long first = pool.call("pid", null, Long.class);
+        for (int i = 0; i < 20; i++) {
+            assertThat(pool.call("pid", null, Long.class)).as("call %d", i).isEqualTo(first);
+        }
+    }
+
+    @Test
+    void aCallNeverWaitsWhileAWorkerIsIdle() {
+        ready(config(2));
+        CompletableFuture<Object> hang = pool.callAsync("hang", null);
+        awaitBusy(1);
+        for (int i = 0; i < 50; i++) {
+            assertThat(pool.call("echo", (long) i)).isEqualTo((long) i);
+        }
+        assertThat(hang).isNotDone();
+        assertThat(pool.snapshot().calls()).containsEntry(CallOutcome.SUCCESS, 50L);
+    }
+
+    @ParameterizedTest(name = "{0} queued calls")
+    @ValueSource(ints = {1, 2, 5, 20})
+    void waitingCallsGetTheNextWorkerInFifoOrder(int queued) {
+        ready(config(1).execTimeout(Duration.ofSeconds(30)));
+        CompletableFuture<Object> hang = pool.callAsync("hang", null);
+        awaitSent();
+        List<CompletableFuture<Object>> waiting = new ArrayList<>();
+        for (long i = 0; i < queued; i++) {
+            waiting.add(pool.callAsync("echo", i));
+        }
+        assertThat(pool.queueLength()).isEqualTo(queued);
+        fakes.clock.advance(Duration.ofSeconds(31));
+        pool.tick();
+        assertThat(failure(hang)).isInstanceOf(ExecTimeoutException.class);
+        for (int i = 0; i < queued; i++) {
+            assertThat(waiting.get(i).join()).isEqualTo((long) i);
+        }
+        assertThat(onlyLive().served).as("the replacement served the queue in order")
+                .containsExactlyElementsOf(IntStream.range(0, queued).mapToObj(i -> (Object) (long) i).toList());
+    }
+
+    @ParameterizedTest(name = "max-queue {0}")
+    @ValueSource(ints = {0, 1, 3})
+    void aFullQueueRejectsAtOnce(int maxQueue) {
+        ready(config(1).maxQueue(maxQueue));
+        pool.callAsync("hang", null);
+        awaitBusy(1);
+        for (int i = 0; i < maxQueue; i++) {
+            pool.callAsync("echo", i);
+        }
+        QueueFullException e = assertThrows(QueueFullException.class, () -> pool.call("echo", "x"));
+        assertThat(e.getMessage()).contains("'logic'", "max-queue");
+        assertThat(failure(pool.callAsync("echo", "y"))).isInstanceOf(QueueFullException.class);
+        assertThat(pool.snapshot().calls()).containsEntry(CallOutcome.QUEUE_FULL, 2L);
+        assertThat(pool.queueLength()).isEqualTo(maxQueue);
+    }
+
+    @Test
+    void anAcquireTimeoutFailsSyncAndAsyncWaiters() {
+        ready(config(1).acquireTimeout(Duration.ofMillis(30)));
+        pool.callAsync("hang", null);
+        awaitBusy(1);
+        NoWorkerAvailableException e = assertThrows(NoWorkerAvailableException.class, () -> pool.call("echo", 1));
+        assertThat(e.getMessage()).contains("acquire-timeout", "1 busy");
+        assertThat(failure(pool.callAsync("echo", 2))).isInstanceOf(NoWorkerAvailableException.class);
+        assertThat(pool.snapshot().calls()).containsEntry(CallOutcome.ACQUIRE_TIMEOUT, 2L);
+        assertThat(pool.queueLength()).isZero();
+    }
+
+    @Test
+    void tryCallDoesNotWaitOrQueue() {
+        ready(config(1));
+        assertThat(pool.tryCall("echo", "a", null)).isEqualTo("a");
+        pool.callAsync("hang", null);
+        awaitBusy(1);
+        assertThat(pool.tryCall("echo", "b", null)).isSameAs(WorkerPool.NOT_CALLED);
+        assertThat(pool.queueLength()).isZero();
+    }
+
+    @Test
+    void aRequestTooLargeOrUnencodableLeavesTheWorkerServing() {
+        ready(config(1).maxFrameLength(64));
+        long pid = pool.call("pid", null, Long.class);
+        assertThrows(RequestTooLargeException.class, () -> pool.call("echo", "x".repeat(100)));
+        assertThrows(RuntimeException.class, () -> pool.call("echo", new Object()));
+        assertThat(pool.call("pid", null, Long.class)).isEqualTo(pid);
+        assertThat(pool.snapshot().exits().values()).allMatch(n -> n == 0);
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // Timeouts decided by the clock
+    // ---------------------------------------------------------------------------------------
+
+    @ParameterizedTest(name = "exec-timeout {0} s")
+    @ValueSource(ints = {1, 30, 3600})
+    void anExecTimeoutKillsTheWorkerAtTheFirstTickPastItsDeadline(int seconds) {
+        ready(config(1).execTimeout(Duration.ofSeconds(seconds)));
+        CompletableFuture<Object> hang = pool.callAsync("hang", null);
+        Fake worker = awaitSent();
+        fakes.clock.advance(Duration.ofSeconds(seconds).minusMillis(100));
+        pool.tick();
+        assertThat(hang).as("before the deadline").isNotDone();
+        assertThat(worker.kills.get()).isZero();
+        fakes.clock.advance(Duration.ofMillis(200));
+        pool.tick();
+        ExecTimeoutException e = (ExecTimeoutException) failure(hang);
+        assertThat(e.getMessage()).contains("'hang'", "worker " + worker.pid, "exec-timeout");
+        assertThat(worker.kills.get()).as("killed, by the tick and again as it is retired").isPositive();
+        awaitExits(ExitReason.EXEC_TIMEOUT, 1);
+        assertThat(pool.call("echo", "next")).as("a replacement serves").isEqualTo("next");
+        assertThat(pool.snapshot().calls()).containsEntry(CallOutcome.EXEC_TIMEOUT, 1L);
+    }
+
+    @ParameterizedTest(name = "boot-timeout {0} s")
+    @ValueSource(ints = {1, 10, 60})
+    void aWorkerSilentPastItsBootTimeoutIsKilledAndItsSlotBacksOff(int seconds) {
+        start(config(1).bootTimeout(Duration.ofSeconds(seconds)), n -> n == 0 ? Boot.HANG : Boot.READY);
+        await("a worker starting", () -> pool.snapshot().count(WorkerState.STARTING) == 1);
+        fakes.clock.advance(Duration.ofSeconds(seconds).minusMillis(100));
+        pool.tick();
+        assertThat(fakes.spawned.get(0).exited()).as("before the boot deadline").isFalse();
+        fakes.clock.advance(Duration.ofMillis(200));
+        pool.tick();
+        assertThat(pool.awaitReady(1, Duration.ofSeconds(5))).isTrue();
+        awaitExits(ExitReason.BOOT_FAILURE, 1);
+        assertThat(pool.lastBootFailure().message()).contains("sent no control.ready within boot-timeout");
+        assertThat(pool.snapshot().bootFailures()).isEqualTo(1);
+    }
+
+    @Test
+    void theHardMemoryLimitKillsAWorkerMidCall() {
+        ready(config(1).memoryLimitBytes(100 << 20).memoryCheckInterval(Duration.ofSeconds(1)));
+        CompletableFuture<Object> grow = pool.callAsync("grow", 200L << 20);
+        awaitSent();
+        fakes.clock.advance(Duration.ofSeconds(1));
+        pool.tick();
+        WorkerMemoryLimitException e = (WorkerMemoryLimitException) failure(grow);
+        assertThat(e.getMessage()).contains("'grow'", "memory-limit");
+        awaitExits(ExitReason.MEMORY_LIMIT, 1);
+        assertThat(pool.snapshot().calls()).containsEntry(CallOutcome.MEMORY_LIMIT, 1L);
+    }
+
+    @Test
+    void anIdleWorkerPastTheHardLimitIsKilledAtOnce() {
+        ready(config(1).memoryLimitBytes(100 << 20));
+        Fake worker = onlyLive();
+        worker.rss(150L << 20);
+        fakes.clock.advance(Duration.ofSeconds(1));
+        pool.tick();
+        awaitExits(ExitReason.MEMORY_LIMIT, 1);
+        assertThat(worker.kills.get()).isEqualTo(1);
+        assertThat(pool.awaitReady(1, Duration.ofSeconds(5))).isTrue();
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // Recycling: make before break
+    // ---------------------------------------------------------------------------------------
+
+    @ParameterizedTest(name = "max-jobs {0}")
+    @ValueSource(ints = {1, 2, 3, 5, 8, 13})
+    void eachWorkerServesExactlyMaxJobsAndIsReplacedBeforeItGoes(int maxJobs) {
+        ready(config(1).maxJobs(maxJobs));
+        int calls = 0;
+        for (int worker = 0; worker < 4; worker++) {
+            for (int j = 0; j < maxJobs; j++) {
+                assertThat(fakes.spawned).as("no replacement asked for before call %d", j + 1).hasSize(worker + 1);
+                assertThat(pool.call("echo", (long) calls)).isEqualTo((long) calls);
+                calls++;
+            }
+            awaitExits(ExitReason.MAX_JOBS, worker + 1);
+            assertThat(pool.awaitReady(1, Duration.ofSeconds(5))).isTrue();
+        }
+        assertThat(pool.snapshot().recentExits()).allSatisfy(r -> assertThat(r.jobs()).isEqualTo(maxJobs));
+        assertThat(pool.snapshot().calls()).containsEntry(CallOutcome.SUCCESS, (long) calls);
+    }
+
+    static Stream<Arguments> clockLimits() {
+        return Stream.of(
+                Arguments.of(ExitReason.LIFETIME, config(1).maxLifetime(Duration.ofHours(1)), Duration.ofHours(1)),
+                Arguments.of(ExitReason.IDLE, config(1).maxIdle(Duration.ofMinutes(10)), Duration.ofMinutes(10)),
+                Arguments.of(ExitReason.LIFETIME, config(3).maxLifetime(Duration.ofSeconds(5)), Duration.ofSeconds(5)),
+                Arguments.of(ExitReason.IDLE, config(3).maxIdle(Duration.ofSeconds(5)), Duration.ofSeconds(5)));
+    }
+
+    @ParameterizedTest(name = "{0} after {2}")
+    @MethodSource("clockLimits")
+    void lifetimeAndIdleLimitsAreDecidedByTheClock(ExitReason reason, PoolConfig.Builder config, Duration limit) {
+        ready(config);
+        int size = pool.config().size();
+        fakes.clock.advance(limit.minusSeconds(1));
+        pool.tick();
+        assertThat(fakes.spawned).as("nothing due before the limit").hasSize(size);
+        fakes.clock.advance(Duration.ofSeconds(2));
+        pool.tick();
+        awaitExits(reason, size);
+        assertThat(pool.awaitReady(size, Duration.ofSeconds(5))).isTrue();
+        assertThat(fakes.spawned).hasSize(2 * size);
+    }
+
+    @Test
+    void aWorkerOverMaxMemoryIsDueAndReplacedBeforeItGoes() {
+        ready(config(2).maxMemoryBytes(50 << 20).memoryLimitBytes(100 << 20));
+        Fake big = fakes.spawned.get(0);
+        big.rss(60L << 20);
+        fakes.clock.advance(Duration.ofSeconds(1));
+        pool.tick();
+        awaitExits(ExitReason.MEMORY, 1);
+        assertThat(big.kills.get()).as("soft: stopped, not killed").isZero();
+        assertThat(big.status().exitCode()).as("left on EOF").isZero();
+        assertThat(pool.awaitReady(2, Duration.ofSeconds(5))).isTrue();
+    }
+
+    @Test
+    void aBusyWorkerPastItsLifetimeFinishesItsCallFirst() {
+        ready(config(1).maxLifetime(Duration.ofMinutes(1)).execTimeout(Duration.ofHours(1)));
+        Fake old = onlyLive();
+        CompletableFuture<Object> call = pool.callAsync("wait", null);
+        old.awaitSent(1);
+        fakes.clock.advance(Duration.ofMinutes(2));
+        pool.tick();
+        assertThat(old.exited()).isFalse();
+        assertThat(call).isNotDone();
+        old.answer("done");
+        assertThat(call.join()).isEqualTo("done");
+        awaitExits(ExitReason.LIFETIME, 1);
+        assertThat(old.kills.get()).isZero();
+        assertThat(pool.awaitReady(1, Duration.ofSeconds(5))).isTrue();
+    }
+
+    @Test
+    void recycleReplacesTheWorkerBeforeItGoes() {
+        ready(config(2));
+        int pid = fakes.spawned.get(0).pid;
+        assertThat(pool.recycle(pid)).isTrue();
+        assertThat(pool.recycle(1)).as("not a worker of this pool").isFalse();
+        awaitExits(ExitReason.RECYCLE, 1);
+        assertThat(fake(pid).exited()).isTrue();
+        assertThat(pool.awaitReady(2, Duration.ofSeconds(5))).isTrue();
+    }
+
+    @ParameterizedTest(name = "size {0}")
+    @ValueSource(ints = {1, 2, 4})
+    void resetReplacesEveryWorker(int size) throws Exception {
+        ready(config(size));
+        List<Fake> original = List.copyOf(fakes.spawned);
+        pool.reset().get(5, TimeUnit.SECONDS);
+        awaitExits(ExitReason.RESET, size);
+        assertThat(original).allMatch(Fake::exited);
+        assertThat(pool.awaitReady(size, Duration.ofSeconds(5))).isTrue();
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // Failure classification
+    // ---------------------------------------------------------------------------------------
+
+    static Stream<Arguments> failures() {
+        return Stream.of(
+                Arguments.of("crash", WorkerCrashedException.class, CallOutcome.WORKER_CRASHED, ExitReason.CRASH, "exit 3"),
+                Arguments.of("exit0", WorkerCrashedException.class, CallOutcome.WORKER_CRASHED,
+                        ExitReason.UNEXPECTED_EXIT, "exit 0"),
+                Arguments.of("bad-msgid", WorkerProtocolException.class, CallOutcome.PROTOCOL_ERROR,
+                        ExitReason.PROTOCOL_ERROR, "out of sync"),
+                Arguments.of("garbage", WorkerProtocolException.class, CallOutcome.PROTOCOL_ERROR,
+                        ExitReason.PROTOCOL_ERROR, "frame of length 0"),
+                Arguments.of("error", WorkerErrorException.class, CallOutcome.APPLICATION_ERROR, null, "-32603"));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("failures")
+    void eachFailureIsNamedAndCountedAndTheWorkerReplacedIfItBroke(String method, Class<? extends CallException> type,
+                                                                   CallOutcome outcome, ExitReason exit, String detail) {
+        ready(config(1));
+        Fake worker = onlyLive();
+        CallException e = assertThrows(type, () -> pool.call(method, "p"));
+        assertThat(e.getMessage()).contains("'" + method + "'", "'logic'", "worker " + worker.pid, detail);
+        assertThat(pool.snapshot().calls()).containsEntry(outcome, 1L);
+        if (exit == null) {
+            assertThat(pool.call("pid", null, Long.class)).as("the same worker serves on").isEqualTo(worker.pid);
+        } else {
+            awaitExits(exit, 1);
+            assertThat(pool.call("echo", "after")).isEqualTo("after");
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"unread", "send-fails"})
+    void aRequestNoWorkerReadIsRetriedOnAnotherAtMostThreeTimes(String method) {
+        ready(config(1));
+        WorkerCrashedException e = assertThrows(WorkerCrashedException.class, () -> pool.call(method, "p"));
+        assertThat(e.getMessage()).contains("'" + method + "'");
+        awaitExits(ExitReason.CRASH, 4);
+        assertThat(pool.snapshot().calls()).as("the retries are not separate calls").doesNotContainEntry(
+                CallOutcome.WORKER_CRASHED, 4L);
+    }
+
+    @Test
+    void aCallWhoseWorkerDiedBeforeReadingSucceedsOnAnother() {
+        ready(config(2));
+        Fake dying = fakes.spawned.get(0);
+        dying.dies = true;
+        for (long i = 0; i < 10; i++) {
+            assertThat(pool.call("echo", i)).isEqualTo(i);
+        }
+        assertThat(pool.snapshot().calls()).containsEntry(CallOutcome.SUCCESS, 10L)
+                .containsEntry(CallOutcome.WORKER_CRASHED, 0L);
+    }
+
+    @Test
+    void aWorkerThatExitsWhileIdleIsReplaced() {
+        ready(config(1));
+        Fake worker = onlyLive();
+        pool.call("echo", 1);
+        worker.exit(0, 9);
+        awaitExits(ExitReason.CRASH, 1);
+        assertThat(pool.awaitReady(1, Duration.ofSeconds(5))).isTrue();
+        assertThat(pool.lastFailure()).contains("exited while idle");
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // Boots, back-off, BROKEN
+    // ---------------------------------------------------------------------------------------
+
+    @ParameterizedTest(name = "{0} failed boots, threshold {1}")
+    @MethodSource("bootFailureCounts")
+    void failedBootsBackOffAndMarkThePoolBrokenUntilOneSucceeds(int failures, int threshold) {
+        List<PoolState> states = new CopyOnWriteArrayList<>();
+        PoolConfig c = config(1).brokenThreshold(threshold).build();
+        fakes = new FakeWorkers(c.maxFrameLength());
+        fakes.boots = n -> n < failures ? Boot.EXIT : Boot.READY;
+        pool = fakes.pool(c);
+        pool.addListener(new PoolListener() {
+            @Override
+            public void stateChanged(WorkerPool p, PoolState from, PoolState to) {
+                states.add(to);
+            }
+        });
+        pool.start();
+        await("ready after " + failures + " failures", () -> pool.readyCount() == 1);
+        assertThat(pool.snapshot().bootFailures()).isEqualTo(failures);
+        awaitExits(ExitReason.BOOT_FAILURE, failures);
+        if (failures >= threshold) {
+            assertThat(states).containsExactly(PoolState.STARTING, PoolState.BROKEN, PoolState.RUNNING);
+        } else {
+            assertThat(states).containsExactly(PoolState.STARTING, PoolState.RUNNING);
+        }
+        if (failures > 0) {
+            assertThat(pool.lastBootFailure().output()).anyMatch(l -> l.contains("Parse error"));
+            assertThat(pool.lastBootFailure().message()).contains("ended before control.ready", "exit 1");
+        }
+    }
+
+    static Stream<Arguments> bootFailureCounts() {
+        return Stream.of(Arguments.of(0, 1), Arguments.of(1, 2), Arguments.of(2, 2), Arguments.of(4, 5),
+                Arguments.of(5, 5), Arguments.of(8, 3));
+    }
+
+    @Test
+    void awaitReadyGivesUpOnceEveryBootFailsAlike() {
+        start(config(1).backoffInitial(Duration.ofMillis(1)), n -> Boot.EXIT);
+        long t0 = System.nanoTime();
+        assertThat(pool.awaitReady(1, Duration.ofSeconds(30))).isFalse();
+        assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0)).isLessThan(5000);
+        assertThat(pool.snapshot().bootFailures()).isGreaterThanOrEqualTo(WorkerPool.FAIL_FAST_AFTER);
+    }
+
+    @Test
+    void aSpawnThatFailsIsABootFailure() {
+        start(config(1), n -> n < 2 ? Boot.SPAWN_FAILS : Boot.READY);
+        assertThat(pool.awaitReady(1, Duration.ofSeconds(5))).isTrue();
+        assertThat(pool.snapshot().bootFailures()).isEqualTo(2);
+        assertThat(pool.snapshot().spawns()).isEqualTo(1);
+    }
+
+    @Test
+    void aWrongFirstMessageIsABootFailure() {
+        start(config(1), n -> n == 0 ? Boot.WRONG_MESSAGE : Boot.READY);
+        assertThat(pool.awaitReady(1, Duration.ofSeconds(5))).isTrue();
+        awaitExits(ExitReason.BOOT_FAILURE, 1);
+        assertThat(pool.lastBootFailure().message()).contains("failed its handshake", "control.ready");
+    }
+
+    @Test
+    void aWorkerKilledFromOutsideWhileStartingIsReplacedWithoutCountingABootFailure() {
+        start(config(1), n -> n == 0 ? Boot.KILLED : Boot.READY);
+        assertThat(pool.awaitReady(1, Duration.ofSeconds(5))).isTrue();
+        awaitExits(ExitReason.CRASH, 1);
+        assertThat(pool.snapshot().bootFailures()).isZero();
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // Close
+    // ---------------------------------------------------------------------------------------
+
+    @Test
+    void closeFailsWaitingCallsAndKillsCallsPastTheDrainTimeout() {
+        ready(config(1));
+        CompletableFuture<Object> hang = pool.callAsync("hang", null);
+        awaitSent();
+        CompletableFuture<Object> waiting = pool.callAsync("echo", 1);
+        pool.close(Duration.ofMillis(20));
+        assertThat(failure(waiting)).isInstanceOf(PoolClosedException.class);
+        assertThat(failure(hang)).isInstanceOf(PoolClosedException.class).hasMessageContaining("drain-timeout");
+        assertThrows(PoolClosedException.class, () -> pool.call("echo", 2));
+        assertThat(pool.snapshot().exits()).containsEntry(ExitReason.SHUTDOWN, 1L);
+    }
+
+    @Test
+    void closeLetsABusyCallFinishWithinTheDrainTimeout() throws Exception {
+        ready(config(2));
+        CompletableFuture<Object> call = pool.callAsync("wait", null);
+        await("the call sent", () -> fakes.spawned.stream().anyMatch(f -> !f.served.isEmpty()));
+        Fake busy = fakes.spawned.stream().filter(f -> !f.served.isEmpty()).findFirst().orElseThrow();
+        CompletableFuture<Void> closed = CompletableFuture.runAsync(() -> pool.close(Duration.ofSeconds(5)));
+        await("draining", () -> pool.state() == PoolState.DRAINING);
+        assertThat(closed).isNotDone();
+        busy.answer("done");
+        assertThat(call.get(5, TimeUnit.SECONDS)).isEqualTo("done");
+        closed.get(5, TimeUnit.SECONDS);
+        assertThat(pool.snapshot().exits()).containsEntry(ExitReason.SHUTDOWN, 2L);
+        assertThat(fakes.spawned).allMatch(f -> f.status().exitCode() == 0 && !f.status().killedBySignal());
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // Randomised schedules
+    // ---------------------------------------------------------------------------------------
+
+    @Test
+    void randomSchedulesKeepEveryPromise() {
+        for (long seed = 1; seed <= RandomSchedule.SEEDS; seed++) {
+            try {
+                new RandomSchedule(seed).run();
+            } catch (AssertionError | RuntimeException e) {
+                throw new AssertionError("random schedule failed with seed " + seed
+                        + " (rerun it: new RandomSchedule(" + seed + ").run()): " + e.getMessage(), e);
+            }
+        }
+        pool = null; // each schedule closed and checked its own pool
+    }
+}
