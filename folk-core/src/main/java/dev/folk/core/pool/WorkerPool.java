@@ -1,5 +1,6 @@
 package dev.folk.core.pool;
 
+import java.lang.reflect.Type;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -64,6 +65,7 @@ public final class WorkerPool implements AutoCloseable {
     private final WorkerExits exits;
     private final Housekeeper housekeeper;
     private final CallRunner calls;
+    private final ValueMapper valueMapper;
     private final RollingReset reset;
 
     private final AtomicBoolean closeStarted = new AtomicBoolean();
@@ -91,6 +93,7 @@ public final class WorkerPool implements AutoCloseable {
         this.lifecycle = new WorkerLifecycle(this, config, clock, host, health, stats, executors, dispatcher);
         this.exits = lifecycle.exits();
         this.housekeeper = new Housekeeper(config, clock, dispatcher, lifecycle);
+        this.valueMapper = config.valueMapper();
         this.calls = new CallRunner(config, clock, host, health, stats, executors, dispatcher, lifecycle,
                 this::describeLoad);
         this.reset = new RollingReset(config, clock, health, stats, lifecycle);
@@ -178,28 +181,35 @@ public final class WorkerPool implements AutoCloseable {
 
     /**
      * Calls {@code method} with {@code params} on a free worker and returns its result as mapped
-     * values (see {@link Values}).
+     * values (see {@link Values}). {@code params} go through the pool's {@link ValueMapper} first
+     * (records and POJOs need one that knows them, as the Spring Boot starter's does).
      *
      * @throws CallException (a subclass naming what went wrong)
      */
     public Object call(String method, Object params) {
-        return calls.call(method, params);
+        return calls.call(method, valueMapper.toWire(params));
     }
 
     /**
-     * {@link #call(String, Object)}, with the result as {@code type}: String, byte[], Long, Integer,
-     * Double, Boolean (or their primitives), Map, List or Object. PHP's quirks are accepted: a str
-     * where bytes are wanted, an empty array where a map is wanted.
+     * {@link #call(String, Object)}, with the result as {@code type}. Without a value mapper:
+     * String, byte[], Long, Integer, Double, Boolean (or their primitives), Map, List or Object,
+     * PHP's quirks accepted (a str where bytes are wanted, an empty array where a map is wanted);
+     * with the starter's, records and POJOs too.
      *
      * @throws IllegalArgumentException if the result cannot be read as {@code type}
      */
-    @SuppressWarnings("unchecked")
+    @SuppressWarnings("unchecked") // a primitive type's T is its box: Class.cast would refuse it
     public <T> T call(String method, Object params, Class<T> type) {
-        Object result = call(method, params);
-        if (result == null || type == Object.class) {
-            return (T) result;
-        }
-        return (T) ResultTypes.convert(result, type, method, name);
+        return (T) read(method, call(method, params), type);
+    }
+
+    /**
+     * {@link #call(String, Object, Class)} for a generic result type:
+     * {@code call("orders.list", params, new ResultType<List<Order>>() {})}.
+     */
+    @SuppressWarnings("unchecked")
+    public <T> T call(String method, Object params, ResultType<T> type) {
+        return (T) read(method, call(method, params), type.type());
     }
 
     /**
@@ -207,7 +217,7 @@ public final class WorkerPool implements AutoCloseable {
      * {@link CallException}; waiting for a worker occupies no thread.
      */
     public CompletableFuture<Object> callAsync(String method, Object params) {
-        return callAsync(method, params, null);
+        return callAsync(method, params, (String) null);
     }
 
     /**
@@ -216,7 +226,33 @@ public final class WorkerPool implements AutoCloseable {
      * while the call runs.
      */
     public CompletableFuture<Object> callAsync(String method, Object params, String label) {
-        return calls.callAsync(method, params, label);
+        return calls.callAsync(method, valueMapper.toWire(params), label);
+    }
+
+    /**
+     * {@link #callAsync(String, Object)} with the result as {@code type} (see
+     * {@link #call(String, Object, Class)}); a result that cannot be read as {@code type} fails the
+     * future with an IllegalArgumentException.
+     */
+    @SuppressWarnings("unchecked")
+    public <T> CompletableFuture<T> callAsync(String method, Object params, Class<T> type) {
+        return callAsync(method, params).thenApply(result -> (T) read(method, result, type));
+    }
+
+    /** {@link #callAsync(String, Object, Class)} for a generic result type. */
+    @SuppressWarnings("unchecked")
+    public <T> CompletableFuture<T> callAsync(String method, Object params, ResultType<T> type) {
+        return callAsync(method, params).thenApply(result -> (T) read(method, result, type.type()));
+    }
+
+    /** A result as {@code type}, or an IllegalArgumentException naming the pool and the method. */
+    private Object read(String method, Object result, Type type) {
+        try {
+            return valueMapper.fromWire(result, type);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("Result of '" + method + "' on pool '" + name + "' cannot be read as "
+                    + type.getTypeName() + ": " + e.getMessage(), e);
+        }
     }
 
     /**
@@ -228,7 +264,7 @@ public final class WorkerPool implements AutoCloseable {
      * @throws CallException as {@link #call(String, Object)}, once the call was made
      */
     public Object tryCall(String method, Object params, String label) {
-        return calls.tryCall(method, params, label);
+        return calls.tryCall(method, valueMapper.toWire(params), label);
     }
 
     // ------------------------------------------------------------------------------------------

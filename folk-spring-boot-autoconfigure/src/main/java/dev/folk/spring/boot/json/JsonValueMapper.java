@@ -12,6 +12,7 @@ import java.util.Map;
 import java.util.Optional;
 
 import dev.folk.core.pool.ValueMapper;
+import tools.jackson.core.JacksonException;
 import tools.jackson.databind.DeserializationFeature;
 import tools.jackson.databind.JavaType;
 import tools.jackson.databind.json.JsonMapper;
@@ -50,9 +51,9 @@ public final class JsonValueMapper implements ValueMapper {
         }
         try {
             return mapper.convertValue(textOnly(value), target);
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("cannot bind the result to " + type.getTypeName() + ": "
-                    + e.getMessage(), e);
+        } catch (JacksonException e) {
+            // The original message, without Jackson's "[No location information]" suffix.
+            throw new IllegalArgumentException(e.getOriginalMessage(), e);
         }
     }
 

@@ -78,7 +78,8 @@ class ConfigurationMetadataIT {
                 .contains(FolkAutoConfiguration.class.getName(),
                         "dev.folk.spring.boot.autoconfigure.health.FolkHealthContributorAutoConfiguration",
                         "dev.folk.spring.boot.autoconfigure.endpoint.FolkWorkersEndpointAutoConfiguration",
-                        "dev.folk.spring.boot.autoconfigure.metrics.FolkMetricsAutoConfiguration");
+                        "dev.folk.spring.boot.autoconfigure.metrics.FolkMetricsAutoConfiguration",
+                        "dev.folk.spring.boot.autoconfigure.json.FolkJsonAutoConfiguration");
         assertThat(read("META-INF/spring.factories")).contains("org.springframework.boot.diagnostics.FailureAnalyzer")
                 .contains(FolkConfigurationFailureAnalyzer.class.getName())
                 .contains(FolkStartupFailureAnalyzer.class.getName());
