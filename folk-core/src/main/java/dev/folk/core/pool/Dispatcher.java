@@ -54,17 +54,9 @@ final class Dispatcher {
         SyncWaiter waiter;
         lock.lock();
         try {
-            if (health.closing()) {
-                throw health.closedFailure(method, 0, null);
-            }
-            PooledWorker w = idle.pollFirst();
+            PooledWorker w = takeIdleOrRoomToWait(method, start);
             if (w != null) {
-                w.state = WorkerState.BUSY;
                 return w;
-            }
-            if (waiters.size() >= config.maxQueue()) {
-                stats.record(method, CallOutcome.QUEUE_FULL, clock.nanoTime() - start, 0);
-                throw new QueueFullException(config.name(), method, config.maxQueue(), targetSize.getAsInt());
             }
             waiter = new SyncWaiter(Thread.currentThread());
             waiters.addLast(waiter);
@@ -114,23 +106,35 @@ final class Dispatcher {
     PooledWorker acquireOrQueue(Waiter waiter, String method, long start) {
         lock.lock();
         try {
-            if (health.closing()) {
-                throw health.closedFailure(method, 0, null);
+            PooledWorker w = takeIdleOrRoomToWait(method, start);
+            if (w == null) {
+                waiters.addLast(waiter);
             }
-            PooledWorker w = idle.pollFirst();
-            if (w != null) {
-                w.state = WorkerState.BUSY;
-                return w;
-            }
-            if (waiters.size() >= config.maxQueue()) {
-                stats.record(method, CallOutcome.QUEUE_FULL, clock.nanoTime() - start, 0);
-                throw new QueueFullException(config.name(), method, config.maxQueue(), targetSize.getAsInt());
-            }
-            waiters.addLast(waiter);
-            return null;
+            return w;
         } finally {
             lock.unlock();
         }
+    }
+
+    /**
+     * Under the lock: an idle worker, now BUSY; or null when the caller may queue (there is room).
+     *
+     * @throws CallException PoolClosedException or QueueFullException
+     */
+    private PooledWorker takeIdleOrRoomToWait(String method, long start) {
+        if (health.closing()) {
+            throw health.closedFailure(method, 0, null);
+        }
+        PooledWorker w = idle.pollFirst();
+        if (w != null) {
+            w.state = WorkerState.BUSY;
+            return w;
+        }
+        if (waiters.size() >= config.maxQueue()) {
+            stats.record(method, CallOutcome.QUEUE_FULL, clock.nanoTime() - start, 0);
+            throw new QueueFullException(config.name(), method, config.maxQueue(), targetSize.getAsInt());
+        }
+        return null;
     }
 
     /** Takes an idle worker if there is one now, else null; never waits or queues. */
