@@ -5,11 +5,13 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.UnaryOperator;
 
 import dev.folk.core.pool.ValueMapper;
 import tools.jackson.core.JacksonException;
@@ -114,47 +116,32 @@ public final class JsonValueMapper implements ValueMapper {
 
     /** Maps and collections rebuilt, wire values kept, anything else through the JSON mapper. */
     private Object convert(Object v) {
-        if (isWireValue(v)) {
-            return v;
-        }
         if (v instanceof Optional<?> o) {
-            return convert(o.get());
+            return o.map(this::convert).orElse(null);
         }
-        if (v instanceof Map<?, ?> map) {
-            Map<Object, Object> out = new LinkedHashMap<>(map.size() * 2);
-            map.forEach((k, val) -> out.put(convert(k), convert(val)));
-            return out;
-        }
-        if (v instanceof Collection<?> c) {
-            List<Object> out = new ArrayList<>(c.size());
-            c.forEach(o -> out.add(convert(o)));
-            return out;
-        }
-        if (v instanceof Object[] array) {
-            List<Object> out = new ArrayList<>(array.length);
-            for (Object o : array) {
-                out.add(convert(o));
-            }
-            return out;
-        }
-        return mapper.convertValue(v, Object.class);
+        return isWireValue(v) ? v : rebuilt(v, this::convert, x -> mapper.convertValue(x, Object.class));
     }
 
     /** Decoded values with every byte[] (a PHP string that is not UTF-8) read as text, as JSON has no bytes. */
     private static Object textOnly(Object v) {
-        if (v instanceof byte[] bytes) {
-            return new String(bytes, StandardCharsets.UTF_8);
-        }
+        return rebuilt(v, JsonValueMapper::textOnly,
+                x -> x instanceof byte[] bytes ? new String(bytes, StandardCharsets.UTF_8) : x);
+    }
+
+    /** A map, collection or array rebuilt with {@code each} applied to its keys and elements; anything else through {@code leaf}. */
+    private static Object rebuilt(Object v, UnaryOperator<Object> each, UnaryOperator<Object> leaf) {
         if (v instanceof Map<?, ?> map) {
             Map<Object, Object> out = new LinkedHashMap<>(map.size() * 2);
-            map.forEach((k, val) -> out.put(textOnly(k), textOnly(val)));
+            map.forEach((k, val) -> out.put(each.apply(k), each.apply(val)));
             return out;
         }
-        if (v instanceof List<?> list) {
-            List<Object> out = new ArrayList<>(list.size());
-            list.forEach(o -> out.add(textOnly(o)));
+        if (v instanceof Collection<?> || v instanceof Object[]) {
+            List<Object> out = new ArrayList<>();
+            for (Object o : v instanceof Object[] array ? Arrays.asList(array) : (Collection<?>) v) {
+                out.add(each.apply(o));
+            }
             return out;
         }
-        return v;
+        return leaf.apply(v);
     }
 }

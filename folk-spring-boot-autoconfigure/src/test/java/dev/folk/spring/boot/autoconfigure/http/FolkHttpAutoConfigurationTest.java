@@ -17,12 +17,12 @@ import org.springframework.context.annotation.Configuration;
 
 import dev.folk.spring.boot.autoconfigure.FolkAutoConfiguration;
 import dev.folk.spring.boot.autoconfigure.FolkConfigurationException;
-import dev.folk.spring.boot.lifecycle.FolkLifecycle;
 import dev.folk.spring.boot.pool.FolkPools;
 import dev.folk.spring.boot.http.FolkHttpGateway;
 import dev.folk.spring.boot.http.FolkHttpGatewayFilter;
 import dev.folk.spring.boot.http.GatewayOptions;
 import dev.folk.spring.boot.http.HttpRoute;
+import dev.folk.spring.boot.autoconfigure.NotStarted;
 
 /** Conditions, binding, validation and back-off of the HTTP gateway's auto-configuration. */
 class FolkHttpAutoConfigurationTest {
@@ -33,7 +33,7 @@ class FolkHttpAutoConfigurationTest {
     /** Pools that are never started: no process is spawned. */
     private final WebApplicationContextRunner web = new WebApplicationContextRunner()
             .withConfiguration(CONFIGS)
-            .withUserConfiguration(NoStart.class)
+            .withUserConfiguration(NotStarted.class)
             .withPropertyValues("folk.shutdown.signal-handler=false", "folk.args=worker.php");
 
     @Test
@@ -93,7 +93,7 @@ class FolkHttpAutoConfigurationTest {
 
     @Test
     void notInANonWebApplicationNorWithoutTheServletApi() {
-        new ApplicationContextRunner().withConfiguration(CONFIGS).withUserConfiguration(NoStart.class)
+        new ApplicationContextRunner().withConfiguration(CONFIGS).withUserConfiguration(NotStarted.class)
                 .withPropertyValues("folk.shutdown.signal-handler=false", "folk.args=worker.php",
                         "folk.http.mappings[0].path=/php")
                 .run(ctx -> assertThat(ctx).hasNotFailed().doesNotHaveBean(FolkHttpGateway.class));
@@ -160,18 +160,6 @@ class FolkHttpAutoConfigurationTest {
         }
     }
 
-    @Configuration(proxyBeanMethods = false)
-    static class NoStart {
-        @Bean
-        FolkLifecycle folkLifecycle(FolkPools pools) {
-            return new FolkLifecycle(pools) {
-                @Override
-                public boolean isAutoStartup() {
-                    return false;
-                }
-            };
-        }
-    }
 
     @Configuration(proxyBeanMethods = false)
     static class OwnGateway {
