@@ -21,6 +21,9 @@ import jnr.ffi.annotations.Variadic;
  * closefrom, so children inherited every descriptor of the JVM. The other calls are bound here too,
  * in this one interface, and folk-core does not depend on jnr-posix at all: the
  * {@linkplain dev.folk.core.os package documentation} says why.
+ *
+ * <p>Longer than our usual file on purpose: every system call folk-core makes is here, each with
+ * its own errno handling, so that the whole native surface can be reviewed in one place.
  */
 public final class NativeOs implements Os {
 

@@ -33,7 +33,9 @@ import dev.folk.core.supervision.Supervisor;
  * exit; failed boots back off exponentially with jitter up to a cap, and repeated ones mark the
  * pool {@link PoolState#BROKEN} while it keeps retrying.
  *
- * <p>This class is the facade; the package javadoc says which class does what behind it.
+ * <p>This class is the facade; the package javadoc says which class does what behind it. It is
+ * somewhat longer than our usual file because it is the whole public API: one short method per
+ * operation, each with its contract.
  */
 public final class WorkerPool implements AutoCloseable {
 
