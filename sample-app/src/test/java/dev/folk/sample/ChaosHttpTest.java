@@ -73,8 +73,9 @@ class ChaosHttpTest {
                 return null;
             }));
         }
-        int kills = Chaos.killRandomWorkers(supervisor, CHAOS, Duration.ofMillis(200));
-        long lastKill = System.nanoTime();
+        Chaos.Run chaos = Chaos.killRandomWorkers(supervisor, CHAOS, Duration.ofMillis(200));
+        int kills = chaos.kills();
+        long lastKill = chaos.lastKillNanos(); // not the end of the schedule's last pause
         // At least 4: a worker due to recycle (max-jobs) serves beside its replacement for a moment.
         Procs.await(Duration.ofSeconds(20), "all 4 workers ready again", () -> php.readyCount() >= 4);
         long healedMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - lastKill);

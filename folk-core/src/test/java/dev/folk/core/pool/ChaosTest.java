@@ -72,7 +72,7 @@ class ChaosTest {
                 return null;
             }));
         }
-        int kills = Chaos.killRandomWorkers(supervisor, CHAOS, Duration.ofMillis(200));
+        int kills = Chaos.killRandomWorkers(supervisor, CHAOS, Duration.ofMillis(200)).kills();
         long chaosEnded = System.nanoTime();
         Procs.await(Duration.ofSeconds(2), "pool back to full size within 2 s", () -> pool.snapshot().ready() == 4);
         long healedMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - chaosEnded);

@@ -14,13 +14,18 @@ public final class Chaos {
     private Chaos() {
     }
 
+    /** What a chaos run did: the kills delivered, and when the last one was ({@link System#nanoTime()}). */
+    public record Run(int kills, long lastKillNanos) {
+    }
+
     /**
      * SIGKILLs a random worker of {@code supervisor} every {@code period} for {@code duration}, from
-     * the calling thread; returns how many kills were delivered.
+     * the calling thread; returns how many kills were delivered and when the last one was.
      */
-    public static int killRandomWorkers(Supervisor supervisor, Duration duration, Duration period)
+    public static Run killRandomWorkers(Supervisor supervisor, Duration duration, Duration period)
             throws InterruptedException {
         int kills = 0;
+        long lastKill = System.nanoTime();
         long end = System.nanoTime() + duration.toNanos();
         while (System.nanoTime() < end) {
             List<WorkerProcess> live = supervisor.workers();
@@ -28,10 +33,11 @@ public final class Chaos {
                 WorkerProcess victim = live.get(ThreadLocalRandom.current().nextInt(live.size()));
                 if (supervisor.signal(victim, Os.SIGKILL)) {
                     kills++;
+                    lastKill = System.nanoTime();
                 }
             }
             Thread.sleep(period.toMillis()); // the chaos schedule, not synchronisation
         }
-        return kills;
+        return new Run(kills, lastKill);
     }
 }
