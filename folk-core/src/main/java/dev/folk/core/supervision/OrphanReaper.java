@@ -117,8 +117,9 @@ final class OrphanReaper {
         synchronized (releasedGroups) {
             groups.addAll(releasedGroups);
         }
-        reapZombies(groups);
-        reapLingeringZombies();
+        Set<Integer> otherZombies = new HashSet<>();
+        reapZombies(groups, otherZombies);
+        reapLingeringZombies(otherZombies);
     }
 
     /**
@@ -127,18 +128,12 @@ final class OrphanReaper {
      * too, and nobody else will ever wait for it. A child the JDK started is reaped by the JDK's own
      * thread the moment it exits, so a zombie child seen on two ticks in a row (a second apart)
      * that is no worker leader (of any supervisor in this JVM) is an adopted orphan: reap it. Spawns
-     * in flight make us skip a tick.
+     * in flight make us skip a tick. {@code zombies}: this tick's zombie children that
+     * {@link #reapZombies} left alone.
      */
-    private void reapLingeringZombies() {
+    private void reapLingeringZombies(Set<Integer> zombies) {
         if (!orphansComeToUs) {
             return; // then every child is someone's own, and its own waiter reaps it
-        }
-        Set<Integer> zombies = new HashSet<>();
-        for (int child : ProcFs.ownChildren()) {
-            ProcFs.Stat s = ProcFs.stat(child);
-            if (s != null && s.zombie()) {
-                zombies.add(child);
-            }
         }
         if (zombies.isEmpty()) {
             lingering.clear();
@@ -153,19 +148,17 @@ final class OrphanReaper {
                 zombies.remove(p.pid()); // a leader is reaped by its ladder alone
             }
         }
+        Set<Integer> seenBefore = new HashSet<>(lingering);
+        lingering.clear();
         for (int pid : zombies) {
-            if (lingering.remove(pid)) {
-                try {
-                    os.wait4(pid, true);
-                } catch (OsException alreadyReaped) {
-                    // its other waiter got there first
-                }
+            if (!seenBefore.contains(pid)) {
+                lingering.add(pid); // reaped next tick if still there
+                continue;
             }
-        }
-        lingering.retainAll(zombies);
-        for (int pid : zombies) {
-            if (ProcFs.stat(pid) != null) {
-                lingering.add(pid);
+            try {
+                os.wait4(pid, true);
+            } catch (OsException alreadyReaped) {
+                // its other waiter got there first
             }
         }
     }
@@ -178,6 +171,11 @@ final class OrphanReaper {
      * those groups is still alive.
      */
     boolean reapZombies(Set<Integer> groups) {
+        return reapZombies(groups, null);
+    }
+
+    /** {@link #reapZombies(Set)}, adding to {@code leftAlone} (if not null) the zombie children it did not reap. */
+    private boolean reapZombies(Set<Integer> groups, Set<Integer> leftAlone) {
         Set<Integer> children = ProcFs.ownChildren();
         if (children.isEmpty()) {
             escapees.clear();
@@ -204,6 +202,8 @@ final class OrphanReaper {
                     } catch (OsException alreadyReaped) {
                         // a concurrent sweep got it
                     }
+                } else if (leftAlone != null) {
+                    leftAlone.add(child);
                 }
             } else if (groups.contains(s.pgrp())) {
                 alive = true;

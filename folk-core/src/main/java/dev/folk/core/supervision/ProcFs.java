@@ -93,17 +93,8 @@ final class ProcFs {
      * is left to the run-tag sweeps.)
      */
     static Boolean hasLiveOrphanIn(int pgid) {
-        List<Integer> orphans = childPids(MAIN_TASK_CHILDREN);
-        if (orphans == null) {
-            return null;
-        }
-        for (int pid : orphans) {
-            Stat s = stat(pid);
-            if (s != null && !s.zombie() && s.pgrp() == pgid) {
-                return true;
-            }
-        }
-        return false;
+        Set<Integer> live = groupsWithLiveOrphans(Set.of(pgid));
+        return live == null ? null : !live.isEmpty();
     }
 
     /**
@@ -120,6 +111,9 @@ final class ProcFs {
             Stat s = stat(pid);
             if (s != null && !s.zombie() && pgids.contains(s.pgrp())) {
                 live.add(s.pgrp());
+                if (live.size() == pgids.size()) {
+                    break; // every group asked about has a live member
+                }
             }
         }
         return live;
