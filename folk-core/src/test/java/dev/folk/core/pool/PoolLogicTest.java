@@ -83,7 +83,7 @@ class PoolLogicTest {
      */
     static void assertClosedCleanly(WorkerPool pool, FakeWorkers fakes, String context) {
         await(context + "every spawned worker stopped", () -> pool.snapshot().workers().isEmpty()
-                && fakes.spawned.stream().allMatch(f -> f.terminations.get() > 0));
+                && fakes.spawned.stream().allMatch(f -> f.terminations.get() > 0 && f.exited()));
         PoolSnapshot s = pool.snapshot();
         assertThat(s.state()).as("%sstate after close", context).isEqualTo(PoolState.CLOSED);
         assertThat(s.workers()).as("%sworkers after close", context).isEmpty();
