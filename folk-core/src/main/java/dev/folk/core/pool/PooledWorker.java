@@ -64,6 +64,8 @@ final class PooledWorker {
     final AtomicBoolean awaitingReplacement = new AtomicBoolean();
     /** The spawn that made it: a worker that ends before serving a call continues its back-off. */
     SpawnAttempt origin;
+    /** What it declared in its handshake; {@link WorkerFeatures#NONE} until then. */
+    volatile WorkerFeatures features = WorkerFeatures.NONE;
     /** The process exited (seen by the supervisor); set before the pool looks at the idle list. */
     volatile boolean exited;
 

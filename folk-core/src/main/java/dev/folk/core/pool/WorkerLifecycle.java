@@ -203,6 +203,7 @@ final class WorkerLifecycle {
             throw new ProtocolException("worker " + w.pid + " of pool '" + config.name() + "'",
                     "expected the control.ready notification, got " + m);
         }
+        w.features = WorkerFeatures.of(n.params());
     }
 
     /**
