@@ -21,6 +21,48 @@ function age(ms) {
   return s < 60 ? s + ' s' : s < 3600 ? Math.floor(s / 60) + ' min ' + (s % 60) + ' s' : (s / 3600).toFixed(1) + ' h';
 }
 
+let history = {};
+const SVG = 'http://www.w3.org/2000/svg';
+const WINDOW_MILLIS = 5 * 60 * 1000;
+
+function svg(tag, attrs = {}, ...children) {
+  const e = document.createElementNS(SVG, tag);
+  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
+  e.append(...children);
+  return e;
+}
+
+// Calls per second and the queue over the samples /sample/history keeps (one a second, five minutes).
+function chart(samples) {
+  const W = 1000, H = 110, pad = 4;
+  if (!samples || samples.length < 2) return el('p', { class: 'note' }, 'Chart: waiting for samples…');
+  const rate = [], queue = [], busy = [];
+  for (let i = 1; i < samples.length; i++) {
+    const a = samples[i - 1], b = samples[i];
+    const secs = Math.max((b.at - a.at) / 1000, 0.001);
+    rate.push([b.at, Math.max(0, (b.calls - a.calls) / secs)]);
+    queue.push([b.at, b.queued]);
+    busy.push([b.at, b.busy]);
+  }
+  // A fixed five-minute window, newest on the right, so the chart scrolls like a monitor's.
+  const t1 = rate[rate.length - 1][0], span = WINDOW_MILLIS, t0 = t1 - span;
+  const x = t => pad + (t - t0) / span * (W - 2 * pad);
+  const line = (pts, max, cls) => svg('polyline', { class: cls, fill: 'none',
+    points: pts.map(([t, v]) => `${x(t).toFixed(1)},${(H - pad - v / max * (H - 2 * pad)).toFixed(1)}`).join(' ') });
+  const maxRate = Math.max(1, ...rate.map(p => p[1]));
+  const maxCount = Math.max(1, ...queue.map(p => p[1]), ...busy.map(p => p[1]));
+  const last = rate[rate.length - 1][1], lastQueue = queue[queue.length - 1][1];
+  return el('figure', { class: 'chart' },
+    svg('svg', { viewBox: `0 0 ${W} ${H}`, preserveAspectRatio: 'none', role: 'img',
+        'aria-label': `calls per second and queue over the last ${Math.round(span / 60000)} min` },
+      line(rate, maxRate, 'rate'), line(busy, maxCount, 'busy'), line(queue, maxCount, 'queue')),
+    el('figcaption', {},
+      el('span', { class: 'key rate' }, `calls/s ${last.toFixed(0)} (peak ${maxRate.toFixed(0)})`),
+      el('span', { class: 'key busy' }, `busy (scale 0–${maxCount})`),
+      el('span', { class: 'key queue' }, `queued ${lastQueue} (peak ${Math.max(...queue.map(p => p[1]))})`),
+      el('span', { class: 'span' }, `last ${age(span)}, one point a second`)));
+}
+
 function renderPool(p) {
   const rows = p.workers.map(w => {
     const fresh = !seen.has(w.pid);
@@ -51,6 +93,7 @@ function renderPool(p) {
       el('span', { class: 'counters' },
         `${p.ready}/${p.size} ready · ${p.busy} busy · ${p.starting} starting · ${p.queued} queued · ${p.spawns} spawned`)),
     el('div', { class: 'counters' }, 'Calls: ' + calls),
+    chart(history[p.name]),
     p.lastFailure ? el('div', { class: 'counters' }, 'Last failure: ' + p.lastFailure) : '',
     el('table', { class: 'workers' },
       el('thead', {}, el('tr', {}, ...['pid', 'state', 'jobs', 'memory', 'age', 'current call', ''].map(h => el('th', {}, h)))),
@@ -66,6 +109,8 @@ async function refresh() {
     const r = await fetch('/actuator/workers', { cache: 'no-store' });
     if (!r.ok) throw new Error('HTTP ' + r.status);
     const body = await r.json();
+    const h = await fetch('/sample/history', { cache: 'no-store' }).catch(() => null);
+    if (h && h.ok) history = await h.json();
     poolsEl.replaceChildren(...Object.values(body.pools).map(renderPool));
   } catch (e) {
     poolsEl.replaceChildren(el('p', { class: 'note' }, 'Cannot reach the workers endpoint: ' + e.message));

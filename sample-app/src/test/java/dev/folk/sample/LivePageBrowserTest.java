@@ -6,9 +6,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 
 import org.junit.jupiter.api.AfterEach;
@@ -91,17 +94,34 @@ class LivePageBrowserTest {
         });
         Set<Integer> after = rowPids();
         assertThat(after).doesNotContain(victim).hasSize(2);
-        Set<Integer> kept = new java.util.HashSet<>(live);
+        Set<Integer> kept = new HashSet<>(live);
         kept.remove(victim);
         assertThat(after).containsAll(kept);
         wait.until(b -> rowPids().equals(pidsQuietly(http)));
         assertThat(browser.findElement(By.cssSelector("section[data-pool=default] table.exits")).getText())
                 .contains(Integer.toString(victim)).contains("recycle");
 
+        // The chart: calls served since the page opened show as a non-zero peak rate.
+        for (int i = 0; i < 50; i++) {
+            assertThat(http.get("/php/hello").statusCode()).isEqualTo(200);
+        }
+        wait.until(b -> peakRate() > 0);
+        assertThat(browser.findElement(By.cssSelector("section[data-pool=default] figure.chart polyline.rate"))
+                .getAttribute("points").split(" ").length).as("one point per second sampled").isGreaterThan(1);
+
         Files.createDirectories(SCREENSHOTS);
         Path shot = browser.getScreenshotAs(OutputType.FILE).toPath();
         Files.copy(shot, SCREENSHOTS.resolve("live-workers-page.png"), StandardCopyOption.REPLACE_EXISTING);
         assertThat(Files.size(SCREENSHOTS.resolve("live-workers-page.png"))).isPositive();
+    }
+
+    /** The peak calls/s the default pool's chart shows, or -1 while it has no chart yet. */
+    private int peakRate() {
+        Object text = browser.executeScript(
+                "const k = document.querySelector('section[data-pool=default] figure.chart .key.rate');"
+                        + " return k ? k.textContent : '';");
+        Matcher m = Pattern.compile("peak (\\d+)").matcher(String.valueOf(text));
+        return m.find() ? Integer.parseInt(m.group(1)) : -1;
     }
 
     /** The pids of the rows on the page, read in one go (the table is re-rendered every second). */
