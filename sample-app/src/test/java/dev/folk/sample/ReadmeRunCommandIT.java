@@ -61,18 +61,36 @@ class ReadmeRunCommandIT {
             assertThat(Procs.aliveWithEnv("FOLK_TEST_RUN", tag)).as("app JVM and its 4 workers")
                     .hasSizeGreaterThanOrEqualTo(5);
         } finally {
-            // SIGTERM the application (Maven forked it): it shuts down gracefully, Maven then ends.
-            Optional<ProcessHandle> app = maven.descendants()
-                    .filter(p -> p.info().commandLine().orElse("").contains(SampleApplication.class.getName()))
-                    .findFirst();
-            app.ifPresent(ProcessHandle::destroy);
-            if (!maven.waitFor(60, TimeUnit.SECONDS)) {
-                maven.descendants().forEach(ProcessHandle::destroyForcibly);
-                maven.destroyForcibly();
-            }
+            stop(maven);
         }
         Procs.await(Duration.ofSeconds(10), "nothing of the run left", () -> Procs.aliveWithEnv("FOLK_TEST_RUN", tag)
                 .isEmpty());
+        assertThat(stoppedBySigterm).as("the app stopped on SIGTERM and Maven ended within 60 s").isTrue();
+    }
+
+    /** Whether {@link #stop} ended the run gracefully. */
+    private boolean stoppedBySigterm;
+
+    /**
+     * SIGTERMs the application: it shuts down gracefully, then Maven ends. It is the JVM that
+     * Maven's JVM forked; its command line cannot tell, as Linux gives at most 4 KiB of it and
+     * the class path alone is longer. Forces the rest if that fails.
+     */
+    private void stop(Process maven) throws InterruptedException {
+        Optional<ProcessHandle> app = maven.descendants()
+                .filter(p -> isJava(p) && p.parent().filter(ReadmeRunCommandIT::isJava).isPresent())
+                .findFirst();
+        app.ifPresent(ProcessHandle::destroy);
+        stoppedBySigterm = app.isPresent() && maven.waitFor(60, TimeUnit.SECONDS);
+        if (!stoppedBySigterm) {
+            maven.descendants().forEach(ProcessHandle::destroyForcibly);
+            maven.destroyForcibly();
+            maven.waitFor(10, TimeUnit.SECONDS);
+        }
+    }
+
+    private static boolean isJava(ProcessHandle p) {
+        return p.info().command().orElse("").endsWith("/java");
     }
 
     /** The README's line that runs the sample app. */
