@@ -217,7 +217,7 @@ final class CallRunner {
         if (callState == PooledWorker.TIMED_OUT) {
             exits.retire(w, ExitReason.EXEC_TIMEOUT, true);
             stats.record(method, CallOutcome.EXEC_TIMEOUT, acquired - start, end - acquired);
-            throw new ExecTimeoutException(name, method, w.pid, config.execTimeout());
+            throw new ExecTimeoutException(name, method, w.pid, config.execTimeout(), w.stuckAt);
         }
         if (callState == PooledWorker.ABORTED) {
             exits.retire(w, ExitReason.SHUTDOWN, true);

@@ -17,13 +17,16 @@ final class Housekeeper {
     private final PoolClock clock;
     private final Dispatcher dispatcher;
     private final WorkerLifecycle lifecycle;
+    private final SlowCalls slowCalls;
     private volatile long nextMemorySampleNanos;
 
-    Housekeeper(PoolConfig config, PoolClock clock, Dispatcher dispatcher, WorkerLifecycle lifecycle) {
+    Housekeeper(PoolConfig config, PoolClock clock, Dispatcher dispatcher, WorkerLifecycle lifecycle,
+                SlowCalls slowCalls) {
         this.config = config;
         this.clock = clock;
         this.dispatcher = dispatcher;
         this.lifecycle = lifecycle;
+        this.slowCalls = slowCalls;
     }
 
     void tick() {
@@ -39,10 +42,13 @@ final class Housekeeper {
                     case BUSY -> {
                         if (now - w.callDeadlineNanos >= 0 && w.call.get() == PooledWorker.IN_CALL
                                 && w.call.compareAndSet(PooledWorker.IN_CALL, PooledWorker.TIMED_OUT)) {
-                            log.warn("Worker {} of pool '{}' exceeded exec-timeout {} in '{}': killing its group",
-                                    w.pid, config.name(), config.execTimeout(), w.currentMethod);
-                            w.link.abortTask();
-                            w.link.kill();
+                            // The worker's stack first (bounded, off this thread), then the kill.
+                            slowCalls.timedOut(w, () -> {
+                                w.link.abortTask();
+                                w.link.kill();
+                            });
+                        } else {
+                            slowCalls.check(w, now);
                         }
                     }
                     case STARTING -> {

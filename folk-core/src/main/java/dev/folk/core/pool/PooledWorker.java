@@ -44,6 +44,12 @@ final class PooledWorker {
     volatile long readyNanos;
     volatile long lastUsedNanos;
     volatile long callStartedNanos;
+    /** The msgid of the call in progress or last made: what the worker names in its backtrace. */
+    volatile long callMsgid;
+    /** The msgid of the last call logged as slow: one log per call (housekeeper thread only). */
+    long slowLoggedMsgid = -1;
+    /** Where PHP was when the exec timeout killed it (the top frames of its backtrace), or null. */
+    volatile String stuckAt;
     volatile long callDeadlineNanos;
     volatile String currentMethod;
     /** The caller's description of the call in progress (e.g. an HTTP request line), or null. */
@@ -110,6 +116,7 @@ final class PooledWorker {
     }
 
     void beginCall(String method, String label, long now, long deadline) {
+        callMsgid = nextMsgid; // first: SlowCalls reads it before and after the fields below
         currentMethod = method;
         currentLabel = label;
         callStartedNanos = now;

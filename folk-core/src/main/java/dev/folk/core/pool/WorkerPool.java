@@ -94,7 +94,8 @@ public final class WorkerPool implements AutoCloseable {
         this.dispatcher = new Dispatcher(config, clock, health, stats, this::describeLoad, this::targetSize);
         this.lifecycle = new WorkerLifecycle(this, config, clock, host, health, stats, executors, dispatcher);
         this.exits = lifecycle.exits();
-        this.housekeeper = new Housekeeper(config, clock, dispatcher, lifecycle);
+        this.housekeeper = new Housekeeper(config, clock, dispatcher, lifecycle,
+                new SlowCalls(config, stats, executors));
         this.valueMapper = config.valueMapper();
         this.calls = new CallRunner(config, clock, host, health, stats, executors, dispatcher, lifecycle,
                 this::describeLoad);
@@ -307,7 +308,8 @@ public final class WorkerPool implements AutoCloseable {
         }
         infos.sort((a, b) -> Integer.compare(a.pid(), b.pid()));
         return new PoolSnapshot(name, health.state(), config.size(), List.copyOf(infos), queueLength(), stats.calls(),
-                stats.exits(), stats.spawns(), stats.bootFailures(), health.lastFailure(), stats.recentExits(), now);
+                stats.exits(), stats.spawns(), stats.bootFailures(), health.lastFailure(), stats.recentExits(), now,
+                stats.slowCalls());
     }
 
     public int queueLength() {
