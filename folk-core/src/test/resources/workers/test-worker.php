@@ -18,7 +18,7 @@ $worker->register('seq', function ($params) {
 function sleep_until(float $deadline): void
 {
     while (($left = $deadline - microtime(true)) > 0) {
-        usleep((int) min($left * 1e6, 50000)); // the backtrace test looks for this line
+        usleep((int) min($left * 1e6, 50000));
     }
 }
 $worker->register('sleep_in_function', function ($ms) {

@@ -22,7 +22,11 @@ public final class LogCapture extends AppenderBase<ILoggingEvent> implements Aut
     }
 
     public static LogCapture of(Class<?> loggerClass) {
-        return new LogCapture(loggerClass.getName());
+        return of(loggerClass.getName());
+    }
+
+    public static LogCapture of(String loggerName) {
+        return new LogCapture(loggerName);
     }
 
     @Override
