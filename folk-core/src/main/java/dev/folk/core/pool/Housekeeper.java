@@ -7,7 +7,9 @@ import org.slf4j.LoggerFactory;
  * The pool's periodic check ({@link #tick()}, every {@value WorkerPool#TICK_MILLIS} ms): kills a
  * worker past its exec deadline or its boot deadline, makes idle workers due by max-jobs,
  * max-lifetime and max-idle, samples memory (max-memory makes a worker due; memory-limit kills it,
- * even mid-call), and replenishes missing slots. Its period bounds how late a timeout is enforced.
+ * even mid-call), and replenishes missing slots. Its period bounds how late a timeout is enforced
+ * (plus, for a worker that writes its PHP stack, at most {@link SlowCalls#KILL_TRACE_WAIT} waiting
+ * for it). Busy workers also go to {@link SlowCalls} for the slow-call log.
  */
 final class Housekeeper {
 
