@@ -200,6 +200,12 @@ final class CallRunner {
             int cs = w.call.get();
             exits.retire(w, cs == PooledWorker.ABORTED ? ExitReason.SHUTDOWN
                     : cs == PooledWorker.MEMORY_EXCEEDED ? ExitReason.MEMORY_LIMIT : ExitReason.EXEC_TIMEOUT, true);
+            if (cs == PooledWorker.TIMED_OUT) {
+                // Except past the exec deadline: while the pool waits for the worker's PHP stack before
+                // the kill, the signal that asked for it may cut a sleep() short and so make the answer.
+                stats.record(method, CallOutcome.EXEC_TIMEOUT, acquired - start, end - acquired);
+                throw new ExecTimeoutException(name, method, w.pid, config.execTimeout(), w.stuckAt);
+            }
         }
         RemoteError error = response.error();
         if (error != null) {

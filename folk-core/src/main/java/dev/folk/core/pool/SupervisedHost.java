@@ -9,9 +9,9 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
+import dev.folk.core.os.Os;
 import dev.folk.core.protocol.Message;
 import dev.folk.core.protocol.MessageCodec;
-import dev.folk.core.os.Os;
 import dev.folk.core.supervision.ExitStatus;
 import dev.folk.core.supervision.StderrBlocks;
 import dev.folk.core.supervision.Supervisor;

@@ -148,6 +148,24 @@ class SlowCallLogicTest {
     }
 
     @Test
+    void anAnswerThatComesWhileTheStackIsAwaitedBeforeTheKillIsStillAnExecTimeout() {
+        fakes.backtrace = null; // the capture waits its full bound
+        ready(PoolLogicTest.config(1).execTimeout(Duration.ofSeconds(2)), "backtrace");
+        CompletableFuture<Object> call = pool.callAsync("wait", null);
+        await("call sent", () -> !fakes.spawned.get(0).served.isEmpty());
+        Fake worker = fakes.spawned.get(0);
+        fakes.clock.advance(Duration.ofSeconds(3));
+        pool.tick();
+        assertThat(worker.backtraceRequests).hasSize(1);
+        worker.answer("woken by the signal"); // a PHP sleep() cut short by SIGUSR2 returns early
+        ExecutionException e = assertThrows(ExecutionException.class, () -> call.get(5, TimeUnit.SECONDS));
+        assertThat(e.getCause()).isInstanceOf(ExecTimeoutException.class);
+        assertThat(pool.snapshot().calls()).containsEntry(CallOutcome.EXEC_TIMEOUT, 1L)
+                .containsEntry(CallOutcome.SUCCESS, 0L);
+        await("killed", () -> worker.kills.get() > 0);
+    }
+
+    @Test
     void offByDefault() {
         ready(PoolLogicTest.config(1), "backtrace");
         Fake worker = waitCall(null, 1);
