@@ -216,3 +216,23 @@ test('a backtrace block is bounded: at most 4000 bytes, frames counted, function
     $short = \Folk\Worker\Backtrace::format([['file' => '/app/x.php', 'line' => 5, 'function' => 'h'], ['function' => 'array_map']], null, 1);
     assertSame("folk-backtrace-begin pid=1 msgid=-\n#0 /app/x.php:5 array_map()\n#1 [internal] {main}\nfolk-backtrace-end\n", $short);
 });
+
+test('the backtrace handler is installed only where SIGUSR2 is free or already ours', function (): void {
+    if (!function_exists('pcntl_signal')) {
+        assertSame(false, \Folk\Worker\Backtrace::install(static fn (): ?int => null), 'no ext-pcntl: nothing to declare');
+        return;
+    }
+    $async = pcntl_async_signals();
+    try {
+        pcntl_signal(12, static function (): void {
+        });
+        assertSame(false, \Folk\Worker\Backtrace::install(static fn (): ?int => null), 'the application owns SIGUSR2');
+        pcntl_signal(12, SIG_DFL);
+        assertSame(true, \Folk\Worker\Backtrace::install(static fn (): ?int => null));
+        assertSame(true, \Folk\Worker\Backtrace::install(static fn (): ?int => 1), 'a second worker in the process');
+        assertSame(true, pcntl_async_signals());
+    } finally {
+        pcntl_signal(12, SIG_DFL);
+        pcntl_async_signals($async);
+    }
+});

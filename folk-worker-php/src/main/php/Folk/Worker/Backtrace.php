@@ -48,6 +48,9 @@ final class Backtrace
     public const MAX_BYTES = 4000;
     private const MAX_LINE = 300;
 
+    /** The handler this class installed, told apart from one the application installed. */
+    private static ?\Closure $installed = null;
+
     /**
      * Installs the SIGUSR2 handler if ext-pcntl is there (Debian's php-cli has it, also under
      * `php -n`) and the application has not taken SIGUSR2 itself. Turns pcntl async signals on
@@ -63,11 +66,11 @@ final class Backtrace
             return false;
         }
         $current = pcntl_signal_get_handler(self::SIGNAL);
-        if ($current !== SIG_DFL && $current !== 0) {
+        if ($current !== SIG_DFL && $current !== 0 && $current !== self::$installed) {
             return false; // the application handles SIGUSR2: leave it alone and declare nothing
         }
         pcntl_async_signals(true);
-        return pcntl_signal(self::SIGNAL, static function () use ($msgid): void {
+        self::$installed = static function () use ($msgid): void {
             try {
                 // Frame 0 is this closure, "called" where PHP was interrupted.
                 $frames = debug_backtrace(DEBUG_BACKTRACE_IGNORE_ARGS);
@@ -76,7 +79,8 @@ final class Backtrace
             } catch (\Throwable) {
                 // A stack we cannot write is no reason to disturb the call.
             }
-        }, true);
+        };
+        return pcntl_signal(self::SIGNAL, self::$installed, true);
     }
 
     /**
