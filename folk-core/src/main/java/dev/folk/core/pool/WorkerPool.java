@@ -27,8 +27,9 @@ import dev.folk.core.supervision.Supervisor;
  * to an I/O thread on the hot path); async calls run theirs on a small executor.
  *
  * <p>Every call ends, with a result or a {@link CallException}, within acquire-timeout +
- * exec-timeout + a tick: a housekeeper thread kills the group of a worker past its exec deadline,
- * which wakes the blocked caller. Workers are recycled softly (max-jobs with jitter, max-lifetime,
+ * exec-timeout + a tick (+ at most 300 ms while the PHP stack of a worker that declared the
+ * {@code backtrace} feature is taken for the log): a housekeeper thread kills the group of a worker
+ * past its exec deadline, which wakes the blocked caller. Workers are recycled softly (max-jobs with jitter, max-lifetime,
  * max-idle, max-memory: a busy worker finishes its call first) and replaced at once when they
  * exit; failed boots back off exponentially with jitter up to a cap, and repeated ones mark the
  * pool {@link PoolState#BROKEN} while it keeps retrying.
