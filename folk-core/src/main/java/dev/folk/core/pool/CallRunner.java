@@ -204,7 +204,7 @@ final class CallRunner {
                 // Except past the exec deadline: while the pool waits for the worker's PHP stack before
                 // the kill, the signal that asked for it may cut a sleep() short and so make the answer.
                 stats.record(method, CallOutcome.EXEC_TIMEOUT, acquired - start, end - acquired);
-                throw new ExecTimeoutException(name, method, w.pid, config.execTimeout(), w.stuckAt);
+                throw new ExecTimeoutException(name, method, w.pid, config.execTimeout(), SlowCalls.stuckAt(w));
             }
         }
         RemoteError error = response.error();
@@ -223,7 +223,7 @@ final class CallRunner {
         if (callState == PooledWorker.TIMED_OUT) {
             exits.retire(w, ExitReason.EXEC_TIMEOUT, true);
             stats.record(method, CallOutcome.EXEC_TIMEOUT, acquired - start, end - acquired);
-            throw new ExecTimeoutException(name, method, w.pid, config.execTimeout(), w.stuckAt);
+            throw new ExecTimeoutException(name, method, w.pid, config.execTimeout(), SlowCalls.stuckAt(w));
         }
         if (callState == PooledWorker.ABORTED) {
             exits.retire(w, ExitReason.SHUTDOWN, true);

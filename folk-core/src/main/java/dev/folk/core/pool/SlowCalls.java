@@ -3,9 +3,11 @@ package dev.folk.core.pool;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.BiConsumer;
 
 import org.slf4j.Logger;
@@ -100,16 +102,39 @@ final class SlowCalls {
             kill.run();
             return;
         }
+        CompletableFuture<Void> captured = new CompletableFuture<>();
+        w.timeoutCapture = captured; // before the signal: an answer it provokes finds it (see stuckAt)
         capture(w, w.callMsgid, KILL_TRACE_WAIT, (lines, stack) -> {
             try {
                 if (lines != null && !lines.isEmpty()) {
                     w.stuckAt = lines.get(0); // for the caller's ExecTimeoutException, before the kill wakes it
                 }
+                captured.complete(null);
                 log.warn("{}; {}", call, stack);
             } finally {
+                captured.complete(null);
                 kill.run();
             }
         });
+    }
+
+    /**
+     * For the caller's ExecTimeoutException: where PHP was stuck, or null. When the worker answered
+     * while its stack was being taken (the signal cut a sleep() short), waits for the capture, no
+     * longer than the kill would have.
+     */
+    static String stuckAt(PooledWorker w) {
+        CompletableFuture<Void> captured = w.timeoutCapture;
+        if (captured != null) {
+            try {
+                captured.get(KILL_TRACE_WAIT.toMillis() + 100, TimeUnit.MILLISECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } catch (ExecutionException | TimeoutException e) {
+                // no stack: the failure says so by not naming a place
+            }
+        }
+        return w.stuckAt;
     }
 
     /**

@@ -139,6 +139,13 @@ class SlowCallBacktraceTest {
         long bound = execTimeout.toMillis() + 3 * (WorkerPool.TICK_MILLIS + SlowCalls.KILL_TRACE_WAIT.toMillis());
         assertThat(elapsed).as("ms until the timeout failed the call").isBetween(execTimeout.toMillis(), bound);
         Procs.await(Duration.ofSeconds(5), "the stuck worker is gone", () -> !Procs.alive(pid));
+
+        // A plain usleep() returns early on the signal, so the worker answers while its stack is
+        // being taken: still an exec timeout, and the failure still says where PHP was.
+        ExecTimeoutException woken = assertThrows(ExecTimeoutException.class, () -> pool.call("sleep", 5000L));
+        assertThat(woken.getMessage()).containsPattern("PHP was at \\S*test-worker\\.php:\\d+ \\{closure\\}\\(\\)");
+        assertThat(pool.snapshot().calls()).containsEntry(CallOutcome.EXEC_TIMEOUT, 2L)
+                .containsEntry(CallOutcome.SUCCESS, 0L);
     }
 
     @Test
