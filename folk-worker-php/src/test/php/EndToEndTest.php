@@ -15,9 +15,9 @@ function withWorker(\Closure $body, bool $ownGroup = false, string $script = TES
     return TestMaster::with($script, $body, $ownGroup);
 }
 
-test('handshake: control.ready with the worker pid before any task', function (): void {
+test('handshake: control.ready with the worker pid and its features before any task', function (): void {
     withWorker(function (TestMaster $m): void {
-        assertSame(['pid' => $m->pid()], $m->ready());
+        assertSame(readyParams($m->pid()), $m->ready());
         $info = $m->result('info');
         assertSame($m->pid(), $info['pid']);
         assertSame(MessagePack::codec()->name(), $info['codec'], 'the worker runs in the same mode as the tests');
@@ -28,7 +28,7 @@ test('handshake: control.ready with the worker pid before any task', function ()
 
 test('the ready-made echo worker answers echo', function (): void {
     withWorker(function (TestMaster $m): void {
-        assertSame(['pid' => $m->pid()], $m->ready());
+        assertSame(readyParams($m->pid()), $m->ready());
         assertSame([null, 'hi'], $m->call('echo', 'hi'));
         assertSame([['code' => -32601, 'message' => 'method not found: dispatch'], null], $m->call('dispatch', 1));
         $m->closeTasks();
@@ -315,6 +315,38 @@ test('deferred work runs after the response is written (a framework terminate() 
             assertSame([null, 'hi'], $m->call('echo', 'hi'), 'the worker serves on');
         } finally {
             HttpCompare::removeTree($dir);
+        }
+    });
+});
+
+test('backtrace: SIGUSR2 mid-call writes the PHP stack to stderr between markers; the call goes on', function (): void {
+    if (!function_exists('pcntl_signal')) {
+        skip('no ext-pcntl: the worker does not declare the backtrace feature');
+    }
+    withWorker(function (TestMaster $m): void {
+        $m->ready();
+        $release = tempnam(sys_get_temp_dir(), 'folk-release-');
+        unlink($release);
+        try {
+            $m->send(MessagePack::codec()->pack([0, 41, 'spin_until', $release]));
+            // Until the handler is running the request, a signal finds msgid '-': wait for 41.
+            $block = null;
+            waitUntil(function () use ($m, &$block): bool {
+                signalUsr2($m->pid());
+                usleep(20000);
+                return preg_match('/^folk-backtrace-begin pid=\d+ msgid=41\n(.*?)^folk-backtrace-end$/ms', $m->stderr(), $g) === 1
+                    && ($block = $g[1]) !== null;
+            }, 5.0, 'a backtrace block for request 41 on stderr');
+            $lines = explode("\n", trim($block));
+            assertTrue(preg_match('~^#0 .*fixtures/test-worker\.php:\d+ spin\(\)$~', $lines[0]) === 1, 'innermost frame is spin(): ' . $block);
+            assertContains('{closure}()', $block);
+            assertContains('Folk\\Worker\\Worker->call()', $block);
+            assertTrue(str_ends_with(end($lines), '{main}'), 'outermost frame is {main}: ' . $block);
+            touch($release);
+            assertSame([1, 41, null, 'released'], $m->receive(), 'the interrupted call still answers');
+            assertSame([null, 'hi'], $m->call('echo', 'hi'));
+        } finally {
+            @unlink($release);
         }
     });
 });

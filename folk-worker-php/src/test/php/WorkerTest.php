@@ -200,3 +200,39 @@ test('defer: outside the serve loop, deferred work runs at the end of call(), af
     $worker->call('echo', 1);
     assertSame(['reset'], $order, 'deferred work runs once');
 });
+
+test('a backtrace block is bounded: at most 4000 bytes, frames counted, function of each location', function (): void {
+    $frames = [['file' => '/app/a.php', 'line' => 3, 'function' => '{closure}']];
+    for ($i = 0; $i < 300; $i++) {
+        $frames[] = ['file' => '/app/' . str_repeat('deep/', 20) . 'b.php', 'line' => $i, 'function' => 'f' . $i, 'class' => 'App\\C', 'type' => '->'];
+    }
+    $block = \Folk\Worker\Backtrace::format($frames, 7, 99);
+    assertTrue(strlen($block) <= \Folk\Worker\Backtrace::MAX_BYTES, 'block of ' . strlen($block) . ' bytes');
+    $lines = explode("\n", rtrim($block, "\n"));
+    assertSame('folk-backtrace-begin pid=99 msgid=7', $lines[0]);
+    assertSame('#0 /app/a.php:3 App\\C->f0()', $lines[1]);
+    assertTrue(preg_match('/^\.\.\. \d+ more frames$/', $lines[count($lines) - 2]) === 1, 'truncation line: ' . $lines[count($lines) - 2]);
+    assertSame('folk-backtrace-end', end($lines));
+    $short = \Folk\Worker\Backtrace::format([['file' => '/app/x.php', 'line' => 5, 'function' => 'h'], ['function' => 'array_map']], null, 1);
+    assertSame("folk-backtrace-begin pid=1 msgid=-\n#0 /app/x.php:5 array_map()\n#1 [internal] {main}\nfolk-backtrace-end\n", $short);
+});
+
+test('the backtrace handler is installed only where SIGUSR2 is free or already ours', function (): void {
+    if (!function_exists('pcntl_signal')) {
+        assertSame(false, \Folk\Worker\Backtrace::install(static fn (): ?int => null), 'no ext-pcntl: nothing to declare');
+        return;
+    }
+    $async = pcntl_async_signals();
+    try {
+        pcntl_signal(12, static function (): void {
+        });
+        assertSame(false, \Folk\Worker\Backtrace::install(static fn (): ?int => null), 'the application owns SIGUSR2');
+        pcntl_signal(12, SIG_DFL);
+        assertSame(true, \Folk\Worker\Backtrace::install(static fn (): ?int => null));
+        assertSame(true, \Folk\Worker\Backtrace::install(static fn (): ?int => 1), 'a second worker in the process');
+        assertSame(true, pcntl_async_signals());
+    } finally {
+        pcntl_signal(12, SIG_DFL);
+        pcntl_async_signals($async);
+    }
+});

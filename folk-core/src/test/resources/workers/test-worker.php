@@ -13,6 +13,18 @@ $worker->register('seq', function ($params) {
     static $n = 0;
     return [++$n, $params];
 });
+// Sleeps $ms in a named function, going back to sleep when a signal (a backtrace request) cuts
+// a usleep() short, as robust code does.
+function sleep_until(float $deadline): void
+{
+    while (($left = $deadline - microtime(true)) > 0) {
+        usleep((int) min($left * 1e6, 50000));
+    }
+}
+$worker->register('sleep_in_function', function ($ms) {
+    sleep_until(microtime(true) + (int) $ms / 1000);
+    return $ms;
+});
 $worker->register('sleep', function ($ms) {
     usleep((int) $ms * 1000);
     return $ms;

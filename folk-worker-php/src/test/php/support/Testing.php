@@ -202,3 +202,21 @@ function killPid(int $pid): void
         proc_close($p);
     }
 }
+
+/** The handshake params of our worker: its pid and the features this PHP supports. */
+function readyParams(int $pid): array
+{
+    return ['pid' => $pid, 'features' => function_exists('pcntl_signal') ? ['backtrace'] : []];
+}
+
+/** Sends SIGUSR2 to one pid, with or without ext-posix. */
+function signalUsr2(int $pid): void
+{
+    if (function_exists('posix_kill')) {
+        posix_kill($pid, 12);
+        return;
+    }
+    $null = ['file', '/dev/null', 'w'];
+    $p = proc_open(['/bin/sh', '-c', 'kill -s USR2 "$1"', 'kill', (string) $pid], [0 => ['file', '/dev/null', 'r'], 1 => $null, 2 => $null], $pipes);
+    proc_close($p);
+}

@@ -44,6 +44,8 @@ final class Worker
     /** @var list<\Closure(): mixed> work deferred until the current response is sent */
     private array $deferred = [];
     private bool $serving = false;
+    /** The msgid of the request being served, for the backtrace a master may ask for. */
+    private ?int $msgid = null;
     private readonly Codec $codec;
     /** @var \Closure(string): void */
     private readonly \Closure $log;
@@ -169,7 +171,8 @@ final class Worker
         }
 
         try {
-            $control->writeFrame($this->codec->pack([2, 'control.ready', ['pid' => getmypid()]]));
+            $ready = ['pid' => getmypid(), 'features' => $this->features()];
+            $control->writeFrame($this->codec->pack([2, 'control.ready', $ready]));
         } catch (ChannelClosedException $e) {
             ($this->log)('handshake failed: ' . $e->getMessage());
             return self::EXIT_SETUP;
@@ -179,8 +182,10 @@ final class Worker
         try {
             while (($frame = $task->readFrame()) !== null) {
                 [$msgid, $method, $params] = $this->decodeRequest($frame);
+                $this->msgid = $msgid;
                 [$error, $result] = $this->call($method, $params);
                 $task->writeFrame($this->encodeResponse($msgid, $error, $result));
+                $this->msgid = null;
                 $this->runDeferred();
             }
             $code = self::EXIT_OK;
@@ -196,6 +201,22 @@ final class Worker
         // $control stays open until exit: the master may watch it for end of stream.
         $task->close();
         return $code;
+    }
+
+    /**
+     * What this worker supports beyond the base protocol, declared in its handshake (the master
+     * sends nothing else to a worker that declares nothing). One entry per feature:
+     * - `backtrace`: on SIGUSR2 it writes its PHP stack to stderr ({@see Backtrace}); needs ext-pcntl.
+     *
+     * @return list<string>
+     */
+    private function features(): array
+    {
+        $features = [];
+        if (Backtrace::install(fn (): ?int => $this->msgid)) {
+            $features[] = 'backtrace';
+        }
+        return $features;
     }
 
     /** @return array{0: int, 1: string, 2: mixed} [msgid, method, params] */

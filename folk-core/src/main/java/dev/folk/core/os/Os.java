@@ -13,6 +13,7 @@ public interface Os {
     int SIGHUP = 1;
     int SIGINT = 2;
     int SIGKILL = 9;
+    int SIGUSR2 = 12;
     int SIGTERM = 15;
     int SIGCONT = 18;
     int SIGSTOP = 19;

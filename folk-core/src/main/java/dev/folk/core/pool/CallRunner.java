@@ -200,6 +200,12 @@ final class CallRunner {
             int cs = w.call.get();
             exits.retire(w, cs == PooledWorker.ABORTED ? ExitReason.SHUTDOWN
                     : cs == PooledWorker.MEMORY_EXCEEDED ? ExitReason.MEMORY_LIMIT : ExitReason.EXEC_TIMEOUT, true);
+            if (cs == PooledWorker.TIMED_OUT) {
+                // Except past the exec deadline: while the pool waits for the worker's PHP stack before
+                // the kill, the signal that asked for it may cut a sleep() short and so make the answer.
+                stats.record(method, CallOutcome.EXEC_TIMEOUT, acquired - start, end - acquired);
+                throw new ExecTimeoutException(name, method, w.pid, config.execTimeout(), SlowCalls.stuckAt(w));
+            }
         }
         RemoteError error = response.error();
         if (error != null) {
@@ -217,7 +223,7 @@ final class CallRunner {
         if (callState == PooledWorker.TIMED_OUT) {
             exits.retire(w, ExitReason.EXEC_TIMEOUT, true);
             stats.record(method, CallOutcome.EXEC_TIMEOUT, acquired - start, end - acquired);
-            throw new ExecTimeoutException(name, method, w.pid, config.execTimeout());
+            throw new ExecTimeoutException(name, method, w.pid, config.execTimeout(), SlowCalls.stuckAt(w));
         }
         if (callState == PooledWorker.ABORTED) {
             exits.retire(w, ExitReason.SHUTDOWN, true);

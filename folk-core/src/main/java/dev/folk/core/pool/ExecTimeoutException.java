@@ -5,9 +5,11 @@ import java.time.Duration;
 /** The worker did not answer within the exec timeout; its process group was killed and it is replaced. */
 public class ExecTimeoutException extends CallException {
 
-    ExecTimeoutException(String pool, String method, int pid, Duration timeout) {
+    /** @param stuckAt the innermost frame of the worker's PHP backtrace taken before the kill, or null */
+    ExecTimeoutException(String pool, String method, int pid, Duration timeout, String stuckAt) {
         super(pool, method, pid, call(pool, method) + " failed: worker " + pid + " did not answer within exec-timeout "
-                + timeout + "; its process group was killed and a new worker is starting. Raise exec-timeout or make "
+                + timeout + (stuckAt == null ? "" : " (PHP was at " + stuckAt.replaceFirst("^#0 ", "") + ")")
+                + "; its process group was killed and a new worker is starting. Raise exec-timeout or make "
                 + "the handler faster.", null);
     }
 

@@ -7,7 +7,9 @@ import org.slf4j.LoggerFactory;
  * The pool's periodic check ({@link #tick()}, every {@value WorkerPool#TICK_MILLIS} ms): kills a
  * worker past its exec deadline or its boot deadline, makes idle workers due by max-jobs,
  * max-lifetime and max-idle, samples memory (max-memory makes a worker due; memory-limit kills it,
- * even mid-call), and replenishes missing slots. Its period bounds how late a timeout is enforced.
+ * even mid-call), and replenishes missing slots. Its period bounds how late a timeout is enforced
+ * (plus, for a worker that writes its PHP stack, at most {@link SlowCalls#KILL_TRACE_WAIT} waiting
+ * for it). Busy workers also go to {@link SlowCalls} for the slow-call log.
  */
 final class Housekeeper {
 
@@ -17,13 +19,16 @@ final class Housekeeper {
     private final PoolClock clock;
     private final Dispatcher dispatcher;
     private final WorkerLifecycle lifecycle;
+    private final SlowCalls slowCalls;
     private volatile long nextMemorySampleNanos;
 
-    Housekeeper(PoolConfig config, PoolClock clock, Dispatcher dispatcher, WorkerLifecycle lifecycle) {
+    Housekeeper(PoolConfig config, PoolClock clock, Dispatcher dispatcher, WorkerLifecycle lifecycle,
+                SlowCalls slowCalls) {
         this.config = config;
         this.clock = clock;
         this.dispatcher = dispatcher;
         this.lifecycle = lifecycle;
+        this.slowCalls = slowCalls;
     }
 
     void tick() {
@@ -39,10 +44,13 @@ final class Housekeeper {
                     case BUSY -> {
                         if (now - w.callDeadlineNanos >= 0 && w.call.get() == PooledWorker.IN_CALL
                                 && w.call.compareAndSet(PooledWorker.IN_CALL, PooledWorker.TIMED_OUT)) {
-                            log.warn("Worker {} of pool '{}' exceeded exec-timeout {} in '{}': killing its group",
-                                    w.pid, config.name(), config.execTimeout(), w.currentMethod);
-                            w.link.abortTask();
-                            w.link.kill();
+                            // The worker's stack first (bounded, off this thread), then the kill.
+                            slowCalls.timedOut(w, () -> {
+                                w.link.abortTask();
+                                w.link.kill();
+                            });
+                        } else {
+                            slowCalls.check(w, now);
                         }
                     }
                     case STARTING -> {

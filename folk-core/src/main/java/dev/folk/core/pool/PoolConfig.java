@@ -42,6 +42,7 @@ public final class PoolConfig {
     private final Duration brokenWindow;
     private final int maxFrameLength;
     private final Duration memoryCheckInterval;
+    private final Duration slowCallThreshold;
     private final ValueMapper valueMapper;
 
     private PoolConfig(Builder b) {
@@ -69,6 +70,7 @@ public final class PoolConfig {
         this.brokenWindow = b.brokenWindow;
         this.maxFrameLength = b.maxFrameLength;
         this.memoryCheckInterval = b.memoryCheckInterval;
+        this.slowCallThreshold = b.slowCallThreshold;
         this.valueMapper = b.valueMapper;
     }
 
@@ -100,6 +102,7 @@ public final class PoolConfig {
         b.brokenWindow = brokenWindow;
         b.maxFrameLength = maxFrameLength;
         b.memoryCheckInterval = memoryCheckInterval;
+        b.slowCallThreshold = slowCallThreshold;
         b.valueMapper = valueMapper;
         return b;
     }
@@ -127,6 +130,8 @@ public final class PoolConfig {
     public Duration brokenWindow() { return brokenWindow; }
     public int maxFrameLength() { return maxFrameLength; }
     public Duration memoryCheckInterval() { return memoryCheckInterval; }
+    /** A call running longer is logged once, with the worker's PHP stack; zero: off. */
+    public Duration slowCallThreshold() { return slowCallThreshold; }
     /** How typed calls convert parameters and results; {@link ValueMapper#PROTOCOL} unless set. */
     public ValueMapper valueMapper() { return valueMapper; }
 
@@ -159,6 +164,7 @@ public final class PoolConfig {
         private Duration brokenWindow = Duration.ofSeconds(60);
         private int maxFrameLength = MessageCodec.DEFAULT_MAX_FRAME_LENGTH;
         private Duration memoryCheckInterval = Duration.ofSeconds(1);
+        private Duration slowCallThreshold = Duration.ZERO;
         private ValueMapper valueMapper = ValueMapper.PROTOCOL;
 
         private Builder(String name, WorkerSpec worker) {
@@ -212,6 +218,13 @@ public final class PoolConfig {
         /** How often worker memory is sampled from /proc. Default 1 s. */
         public Builder memoryCheckInterval(Duration d) { this.memoryCheckInterval = d; return this; }
         /**
+         * A call running longer than this is logged once (WARN) with the pool, worker, method,
+         * label, elapsed time and, from workers that declared the {@code backtrace} feature, the
+         * PHP stack at that moment; and counted. Seen by the housekeeper, so up to one tick late.
+         * Zero (the default): off.
+         */
+        public Builder slowCallThreshold(Duration d) { this.slowCallThreshold = d; return this; }
+        /**
          * How typed calls ({@code call(method, params, type)}) convert parameters and results:
          * {@link ValueMapper#PROTOCOL} by default; the Spring Boot starter sets the application's
          * JSON mapper so that records and POJOs work.
@@ -263,6 +276,7 @@ public final class PoolConfig {
             nonNegative(errors, "stop-grace", stopGrace);
             nonNegative(errors, "close-wait", closeWait);
             nonNegative(errors, "acquire-timeout", acquireTimeout);
+            nonNegative(errors, "slow-call-threshold", slowCallThreshold);
             positive(errors, "boot-timeout", bootTimeout);
             positive(errors, "exec-timeout", execTimeout);
             positive(errors, "backoff-initial", backoffInitial);

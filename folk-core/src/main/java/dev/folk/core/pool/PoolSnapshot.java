@@ -20,10 +20,12 @@ import java.util.Map;
  * @param lastFailure  the last boot or crash failure, or null
  * @param recentExits  the most recent exits, newest first
  * @param takenAt      when this snapshot was taken
+ * @param slowCalls    calls that ran past slow-call-threshold (0 while it is off)
  */
 public record PoolSnapshot(String name, PoolState state, int size, List<WorkerInfo> workers, int queueLength,
                            Map<CallOutcome, Long> calls, Map<ExitReason, Long> exits, long spawns, long bootFailures,
-                           String lastFailure, List<ExitRecord> recentExits, Instant takenAt) {
+                           String lastFailure, List<ExitRecord> recentExits, Instant takenAt,
+                           long slowCalls) {
 
     public long count(WorkerState state) {
         return workers.stream().filter(w -> w.state() == state).count();

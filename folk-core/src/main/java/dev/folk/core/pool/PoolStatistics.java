@@ -26,6 +26,7 @@ final class PoolStatistics {
     private final LongAdder[] exitCounts = adders(ExitReason.values().length);
     private final LongAdder spawns = new LongAdder();
     private final LongAdder bootFailures = new LongAdder();
+    private final LongAdder slowCalls = new LongAdder();
     private final AtomicLong successfulBoots = new AtomicLong();
     private final ConcurrentLinkedDeque<ExitRecord> recentExits = new ConcurrentLinkedDeque<>();
     /** Copy-on-write: added to rarely, read on every call without an iterator or a lock. */
@@ -75,6 +76,15 @@ final class PoolStatistics {
 
     long spawns() {
         return spawns.sum();
+    }
+
+    /** A call ran past slow-call-threshold (counted once per call). */
+    void slowCall() {
+        slowCalls.increment();
+    }
+
+    long slowCalls() {
+        return slowCalls.sum();
     }
 
     /** A worker exited: counts it, keeps it among the recent exits, tells the listeners. */

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -44,6 +45,14 @@ final class PooledWorker {
     volatile long readyNanos;
     volatile long lastUsedNanos;
     volatile long callStartedNanos;
+    /** The msgid of the call in progress or last made: what the worker names in its backtrace. */
+    volatile long callMsgid;
+    /** The msgid of the last call logged as slow: one log per call (housekeeper thread only). */
+    long slowLoggedMsgid = -1;
+    /** Where PHP was when the exec timeout killed it (the innermost frame of its backtrace), or null. */
+    volatile String stuckAt;
+    /** Completes once the stack asked for before the exec-timeout kill is in {@link #stuckAt} (or none came). */
+    volatile CompletableFuture<Void> timeoutCapture;
     volatile long callDeadlineNanos;
     volatile String currentMethod;
     /** The caller's description of the call in progress (e.g. an HTTP request line), or null. */
@@ -110,6 +119,7 @@ final class PooledWorker {
     }
 
     void beginCall(String method, String label, long now, long deadline) {
+        callMsgid = nextMsgid; // first: SlowCalls reads it before and after the fields below
         currentMethod = method;
         currentLabel = label;
         callStartedNanos = now;

@@ -9,9 +9,11 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
+import dev.folk.core.os.Os;
 import dev.folk.core.protocol.Message;
 import dev.folk.core.protocol.MessageCodec;
 import dev.folk.core.supervision.ExitStatus;
+import dev.folk.core.supervision.StderrBlocks;
 import dev.folk.core.supervision.Supervisor;
 import dev.folk.core.supervision.WorkerChannel;
 import dev.folk.core.supervision.WorkerProcess;
@@ -52,6 +54,8 @@ final class SupervisedHost implements WorkerHost {
     private final class Link implements WorkerLink {
         final WorkerProcess process;
         final MessageCodec codec;
+        /** The backtrace asked for and not yet taken (one at a time: a worker serves one call at a time). */
+        private volatile PendingBacktrace pendingBacktrace;
 
         Link(WorkerProcess process, MessageCodec codec) {
             this.process = process;
@@ -134,6 +138,33 @@ final class SupervisedHost implements WorkerHost {
         }
 
         @Override
+        public CompletableFuture<List<String>> requestBacktrace(long msgid) {
+            synchronized (this) {
+                PendingBacktrace pending = pendingBacktrace;
+                if (pending != null && pending.msgid == msgid && !pending.lines.isDone()) {
+                    return pending.lines;
+                }
+                if (pending == null) {
+                    process.divertStderrBlocks(new StderrBlocks(PendingBacktrace.BEGIN, PendingBacktrace.END,
+                            PendingBacktrace.MAX_LINES, this::takeBacktrace));
+                }
+                pending = new PendingBacktrace(msgid, new CompletableFuture<>());
+                pendingBacktrace = pending;
+                if (!supervisor.signalLeader(process, Os.SIGUSR2)) {
+                    pending.lines.completeExceptionally(new IllegalStateException("the worker has exited"));
+                }
+                return pending.lines;
+            }
+        }
+
+        /** On the supervisor's I/O thread: a marked block from the worker's stderr; false lets it through. */
+        private boolean takeBacktrace(List<String> block) {
+            PendingBacktrace pending = pendingBacktrace;
+            return pending != null && pending.matches(block.get(0))
+                    && pending.lines.complete(List.copyOf(block.subList(1, block.size() - 1)));
+        }
+
+        @Override
         public long residentSetBytes() {
             return process.residentSetBytes();
         }
@@ -151,6 +182,23 @@ final class SupervisedHost implements WorkerHost {
         @Override
         public String toString() {
             return process.toString();
+        }
+    }
+
+    /**
+     * A backtrace asked of a worker for call {@code msgid}. The worker library writes it on stderr
+     * as {@code folk-backtrace-begin pid=<pid> msgid=<msgid>}, one {@code #i file:line function}
+     * line per frame, {@code folk-backtrace-end}; a block for another call (a late answer) is
+     * left to the worker's output policy.
+     */
+    private record PendingBacktrace(long msgid, CompletableFuture<List<String>> lines) {
+        static final String BEGIN = "folk-backtrace-begin ";
+        static final String END = "folk-backtrace-end";
+        /** The worker library writes at most 50 frames, a truncation line and the two markers. */
+        static final int MAX_LINES = 60;
+
+        boolean matches(String header) {
+            return header.endsWith(" msgid=" + msgid) || header.contains(" msgid=" + msgid + " ");
         }
     }
 }

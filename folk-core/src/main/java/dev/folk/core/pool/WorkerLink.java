@@ -77,6 +77,17 @@ interface WorkerLink {
      */
     ExitStatus terminate(Duration grace);
 
+    /**
+     * Asks the worker process itself (never its group: its children must not get the signal, and
+     * never once it is reaped) for its PHP stack during call {@code msgid}: SIGUSR2, answered on
+     * its stderr with a block the pool takes out of the output (see {@code Folk\Worker\Backtrace}).
+     * Only for a worker that declared the {@code backtrace} feature: without a handler, SIGUSR2
+     * kills a process. Completes with the frames, or exceptionally at once if the signal could not
+     * be sent; may never complete (a worker blocked in a system call): the caller bounds the wait.
+     * A request while one for the same call is pending returns that one (no second signal).
+     */
+    CompletableFuture<List<String>> requestBacktrace(long msgid);
+
     /** Resident memory in bytes, or -1 once it has exited or if unknown. */
     long residentSetBytes();
 

@@ -27,8 +27,9 @@ import dev.folk.core.supervision.Supervisor;
  * to an I/O thread on the hot path); async calls run theirs on a small executor.
  *
  * <p>Every call ends, with a result or a {@link CallException}, within acquire-timeout +
- * exec-timeout + a tick: a housekeeper thread kills the group of a worker past its exec deadline,
- * which wakes the blocked caller. Workers are recycled softly (max-jobs with jitter, max-lifetime,
+ * exec-timeout + a tick (+ at most 300 ms while the PHP stack of a worker that declared the
+ * {@code backtrace} feature is taken for the log): a housekeeper thread kills the group of a worker
+ * past its exec deadline, which wakes the blocked caller. Workers are recycled softly (max-jobs with jitter, max-lifetime,
  * max-idle, max-memory: a busy worker finishes its call first) and replaced at once when they
  * exit; failed boots back off exponentially with jitter up to a cap, and repeated ones mark the
  * pool {@link PoolState#BROKEN} while it keeps retrying.
@@ -94,7 +95,8 @@ public final class WorkerPool implements AutoCloseable {
         this.dispatcher = new Dispatcher(config, clock, health, stats, this::describeLoad, this::targetSize);
         this.lifecycle = new WorkerLifecycle(this, config, clock, host, health, stats, executors, dispatcher);
         this.exits = lifecycle.exits();
-        this.housekeeper = new Housekeeper(config, clock, dispatcher, lifecycle);
+        this.housekeeper = new Housekeeper(config, clock, dispatcher, lifecycle,
+                new SlowCalls(config, stats, executors));
         this.valueMapper = config.valueMapper();
         this.calls = new CallRunner(config, clock, host, health, stats, executors, dispatcher, lifecycle,
                 this::describeLoad);
@@ -307,7 +309,8 @@ public final class WorkerPool implements AutoCloseable {
         }
         infos.sort((a, b) -> Integer.compare(a.pid(), b.pid()));
         return new PoolSnapshot(name, health.state(), config.size(), List.copyOf(infos), queueLength(), stats.calls(),
-                stats.exits(), stats.spawns(), stats.bootFailures(), health.lastFailure(), stats.recentExits(), now);
+                stats.exits(), stats.spawns(), stats.bootFailures(), health.lastFailure(), stats.recentExits(), now,
+                stats.slowCalls());
     }
 
     public int queueLength() {

@@ -17,6 +17,8 @@
  *     worker that never served says about the script (boot failure or kill from outside).</li>
  * <li>{@code Housekeeper} — the periodic tick: exec and boot deadlines, max-jobs, max-lifetime,
  *     max-idle, memory.</li>
+ * <li>{@code SlowCalls} — the slow-call log and the PHP stack before an exec-timeout kill, for
+ *     the housekeeper.</li>
  * <li>{@code PoolHealth} — the pool's state, closing, boot failures, back-off ({@code BootBackoff})
  *     and BROKEN.</li>
  * <li>{@code PoolStatistics} — counters, recent exits, listeners. {@code RollingReset} —

@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.HashMap;
 import java.util.Iterator;
+import java.util.List;
 import java.util.Map;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -246,6 +247,31 @@ final class IoLoop implements Runnable {
 
     void emit(WorkerProcess p, boolean stderr, byte[] line, int length, boolean cut) {
         String text = new String(line, 0, length, StandardCharsets.UTF_8);
+        StderrBlocks blocks = stderr && !cut ? p.stderrBlocks() : null;
+        List<String> ordinary = blocks == null ? null : blocks.offer(text);
+        if (ordinary == null) {
+            output(p, stderr, text, line, length, cut);
+        } else {
+            emitAll(p, ordinary);
+        }
+    }
+
+    /** The end of a worker's stderr: a marked block left unfinished is ordinary output. */
+    private void flushBlocks(WorkerProcess p) {
+        StderrBlocks blocks = p.stderrBlocks();
+        if (blocks != null) {
+            emitAll(p, blocks.flush());
+        }
+    }
+
+    private void emitAll(WorkerProcess p, List<String> stderrLines) {
+        for (String s : stderrLines) {
+            byte[] bytes = s.getBytes(StandardCharsets.UTF_8);
+            output(p, true, s, bytes, bytes.length, false);
+        }
+    }
+
+    private void output(WorkerProcess p, boolean stderr, String text, byte[] line, int length, boolean cut) {
         p.outputTail().add(stderr, text);
         OutputPolicy policy = p.spec().output();
         switch (policy.kind()) {
@@ -356,6 +382,9 @@ final class IoLoop implements Runnable {
             }
             length = 0;
             cutting = false;
+            if (kind == STDERR) {
+                loop.flushBlocks(process);
+            }
         }
     }
 }

@@ -49,6 +49,19 @@ final class StopLadder {
         }
     }
 
+    /**
+     * {@code signal} to the leader alone (its pidfd; kill(pid) where the kernel has none), if it is
+     * not yet reaped: an unreaped leader still owns its pid, so neither call can reach another process.
+     */
+    boolean signalLeader(WorkerProcess p, int signal) {
+        synchronized (p) {
+            if (!p.signalable()) {
+                return false;
+            }
+            return (p.pidfd() >= 0 ? os.pidfdSendSignal(p.pidfd(), signal) : os.kill(p.pid(), signal)) == 0;
+        }
+    }
+
     /** Whether the leader has exited, asked of the kernel now (its pidfd). */
     boolean hasExited(WorkerProcess p) {
         if (p.state() != State.RUNNING) {

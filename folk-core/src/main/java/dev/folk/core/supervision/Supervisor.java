@@ -168,6 +168,16 @@ public final class Supervisor implements AutoCloseable {
         return ladder.signal(p, signal);
     }
 
+    /**
+     * Sends {@code signal} to the worker's leader process only, not to its group (the children a
+     * worker started must not get a request meant for the worker, e.g. SIGUSR2 for a backtrace),
+     * through its pidfd, and only while it is not yet reaped. Returns false, without any system
+     * call, once it is.
+     */
+    public boolean signalLeader(WorkerProcess p, int signal) {
+        return ladder.signalLeader(p, signal);
+    }
+
     /** SIGKILL to the worker's group (no reap): for a worker that must stop now, e.g. an exec timeout. */
     public boolean kill(WorkerProcess p) {
         return signal(p, Os.SIGKILL);

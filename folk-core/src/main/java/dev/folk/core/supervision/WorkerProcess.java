@@ -33,6 +33,7 @@ public final class WorkerProcess {
     /** Completes once both output pipes are drained and closed (end of stream, or released). */
     private final CompletableFuture<Void> outputClosed = new CompletableFuture<>();
     private int openOutputs = 2; // touched only by the I/O thread
+    private volatile StderrBlocks stderrBlocks;
 
     // Written once by the spawning thread before the state becomes RUNNING (a volatile write),
     // read by others only after they have seen a state other than STARTING.
@@ -144,6 +145,18 @@ public final class WorkerProcess {
      */
     public CompletableFuture<Void> onOutputClosed() {
         return outputClosed;
+    }
+
+    /**
+     * From now on, marked blocks on its stderr go to {@code blocks}' sink instead of its output
+     * policy (see {@link StderrBlocks}); set it before asking the worker for such a block.
+     */
+    public void divertStderrBlocks(StderrBlocks blocks) {
+        this.stderrBlocks = blocks;
+    }
+
+    StderrBlocks stderrBlocks() {
+        return stderrBlocks;
     }
 
     /** The exit status once reaped. */

@@ -80,6 +80,13 @@ final class FakeWorkers implements WorkerHost {
     final List<Fake> spawned = new CopyOnWriteArrayList<>();
     /** How the n-th spawned worker (from 0) boots. */
     volatile IntFunction<Boot> boots = n -> Boot.READY;
+    /** What workers spawned from now on declare in their handshake ({@code features}). */
+    volatile List<String> features = List.of();
+    /**
+     * How a fake answers {@link WorkerLink#requestBacktrace}: these frames at once, or (null)
+     * never, like a PHP worker blocked in a read.
+     */
+    volatile List<String> backtrace = List.of("#0 /app/fake.php:7 hang()", "#1 /app/fake.php:20 {main}");
     volatile boolean closed;
     private final AtomicInteger nextPid = new AtomicInteger(10_000);
     private final AtomicInteger spawnCount = new AtomicInteger();
@@ -163,6 +170,9 @@ final class FakeWorkers implements WorkerHost {
         /** Times the pool stopped it through the ladder (terminate or terminateAll): the pool retires once. */
         final AtomicInteger terminations = new AtomicInteger();
         final AtomicInteger kills = new AtomicInteger();
+        /** The msgids the pool asked a backtrace for (each one a signal to the real process). */
+        final List<Long> backtraceRequests = new CopyOnWriteArrayList<>();
+        final List<String> declared = features;
         /** The params of every request it read, in order. */
         final List<Object> served = new CopyOnWriteArrayList<>();
         /** From now on it dies before reading any request (as {@code unread}). */
@@ -238,7 +248,7 @@ final class FakeWorkers implements WorkerHost {
                     if (boot == Boot.READY_THEN_EXIT) {
                         notifier.execute(() -> exit(0, 0)); // after the pool has read control.ready
                     }
-                    return new Message.Notify("control.ready", Map.of("pid", (long) pid));
+                    return new Message.Notify("control.ready", Map.of("pid", (long) pid, "features", declared));
                 }
                 case WRONG_MESSAGE -> {
                     return new Message.Notify("hello", null);
@@ -392,6 +402,16 @@ final class FakeWorkers implements WorkerHost {
             terminations.incrementAndGet();
             exit(0, 15);
             return status;
+        }
+
+        @Override
+        public CompletableFuture<List<String>> requestBacktrace(long msgid) {
+            backtraceRequests.add(msgid);
+            if (exited()) {
+                return CompletableFuture.failedFuture(new IllegalStateException("the worker has exited"));
+            }
+            List<String> frames = backtrace;
+            return frames == null ? new CompletableFuture<>() : CompletableFuture.completedFuture(frames);
         }
 
         @Override

@@ -241,6 +241,7 @@ public final class PoolDefinitions {
             Setting<DataSize> maxMemory = get("maxMemory", PoolProperties::getMaxMemory);
             Setting<Duration> bootTimeout = get("bootTimeout", PoolProperties::getBootTimeout);
             Setting<Duration> execTimeout = get("execTimeout", PoolProperties::getExecTimeout);
+            Setting<Duration> slowCallThreshold = get("slowCallThreshold", PoolProperties::getSlowCallThreshold);
             Setting<Duration> acquireTimeout = get("acquireTimeout", PoolProperties::getAcquireTimeout);
             Setting<Integer> maxQueue = get("maxQueue", PoolProperties::getMaxQueue);
             Setting<Duration> drainTimeout = get("drainTimeout", PoolProperties::getDrainTimeout);
@@ -383,6 +384,7 @@ public final class PoolDefinitions {
                         .memoryLimitBytes(memoryLimit.value().toBytes())
                         .bootTimeout(bootTimeout.value())
                         .execTimeout(execTimeout.value())
+                        .slowCallThreshold(slowCallThreshold.value())
                         .acquireTimeout(acquireTimeout.value())
                         .maxQueue(maxQueue.value())
                         .drainTimeout(drainTimeout.value())

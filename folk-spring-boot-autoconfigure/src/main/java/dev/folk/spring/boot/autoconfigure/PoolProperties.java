@@ -136,6 +136,15 @@ public class PoolProperties {
     @Positive
     private Duration execTimeout = Duration.ofSeconds(30);
 
+    /**
+     * A call running longer is logged once (WARN, logger dev.folk.core.pool.WorkerPool) with the
+     * pool, worker pid, method, the URI of an HTTP call, the time so far and the worker's PHP stack
+     * at that moment (Folk PHP library with ext-pcntl), and counted (metric folk.calls.slow). Seen
+     * by the pool's 50 ms housekeeping tick. 0: off.
+     */
+    @NotNegative
+    private Duration slowCallThreshold = Duration.ZERO;
+
     /** How long a call may wait for a free worker before it fails. */
     @NotNegative
     private Duration acquireTimeout = Duration.ofSeconds(5);
@@ -282,6 +291,8 @@ public class PoolProperties {
     public void setBootTimeout(Duration bootTimeout) { this.bootTimeout = bootTimeout; configured("bootTimeout"); }
     public Duration getExecTimeout() { return execTimeout; }
     public void setExecTimeout(Duration execTimeout) { this.execTimeout = execTimeout; configured("execTimeout"); }
+    public Duration getSlowCallThreshold() { return slowCallThreshold; }
+    public void setSlowCallThreshold(Duration slowCallThreshold) { this.slowCallThreshold = slowCallThreshold; configured("slowCallThreshold"); }
     public Duration getAcquireTimeout() { return acquireTimeout; }
     public void setAcquireTimeout(Duration acquireTimeout) { this.acquireTimeout = acquireTimeout; configured("acquireTimeout"); }
     public Integer getMaxQueue() { return maxQueue; }

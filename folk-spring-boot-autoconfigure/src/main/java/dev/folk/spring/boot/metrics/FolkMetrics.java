@@ -37,6 +37,8 @@ import dev.folk.spring.boot.pool.FolkPools;
  *       starting, idle, busy, stopping</td></tr>
  *   <tr><td>{@code folk.calls.queued} (folk_calls_queued)</td><td>gauge: calls waiting for a worker</td></tr>
  *   <tr><td>{@code folk.workers.spawned} (folk_workers_spawned_total)</td><td>counter: workers spawned</td></tr>
+ *   <tr><td>{@code folk.calls.slow} (folk_calls_slow_total)</td><td>counter: calls that ran past
+ *       slow-call-threshold (each logged once with the worker's PHP stack)</td></tr>
  *   <tr><td>{@code folk.workers.boot.failures} (folk_workers_boot_failures_total)</td><td>counter:
  *       failed boots</td></tr>
  *   <tr><td>{@code folk.workers.exited} (folk_workers_exited_total)</td><td>counter: workers that left,
@@ -90,6 +92,8 @@ public class FolkMetrics implements MeterBinder {
                 .description("Calls waiting for a free worker").strongReference(true).register(registry);
         FunctionCounter.builder("folk.workers.spawned", snapshots, s -> s.get().spawns()).tags(tags)
                 .description("Workers spawned").register(registry);
+        FunctionCounter.builder("folk.calls.slow", snapshots, s -> s.get().slowCalls()).tags(tags)
+                .description("Calls that ran past slow-call-threshold").register(registry);
         FunctionCounter.builder("folk.workers.boot.failures", snapshots, s -> s.get().bootFailures()).tags(tags)
                 .description("Worker boots that failed (spawn errors, missed handshakes)").register(registry);
         for (ExitReason reason : ExitReason.values()) {

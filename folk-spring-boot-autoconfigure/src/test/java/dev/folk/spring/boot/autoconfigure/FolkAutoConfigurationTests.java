@@ -162,6 +162,7 @@ class FolkAutoConfigurationTests {
                         "folk.max-frame-length=1MB", "folk.memory-check-interval=3s", "folk.memory-limit=2GB",
                         "folk.output=file",
                         "folk.output-file=" + out, "folk.shutdown.jvm-hook=false", "folk.shutdown.jvm-hook-wait=7s",
+                        "folk.slow-call-threshold=1500ms",
                         "folk.metrics.method-tag=true", "folk.readiness.enabled=false")
                 .run(ctx -> {
                     assertThat(ctx).hasNotFailed();
@@ -197,6 +198,7 @@ class FolkAutoConfigurationTests {
                     assertThat(c.maxFrameLength()).isEqualTo(1024 * 1024);
                     assertThat(c.memoryCheckInterval()).isEqualTo(Duration.ofSeconds(3));
                     assertThat(c.memoryLimitBytes()).isEqualTo(DataSize.ofGigabytes(2).toBytes());
+                    assertThat(c.slowCallThreshold()).isEqualTo(Duration.ofMillis(1500));
 
                     WorkerSpec spec = c.worker();
                     assertThat(spec.executable()).isEqualTo("/usr/bin/php");
@@ -266,7 +268,8 @@ class FolkAutoConfigurationTests {
                         p + "drain-timeout=8s", p + "stop-grace=9s", p + "close-wait=1s", p + "max-concurrent-spawns=3",
                         p + "backoff-initial=300ms", p + "backoff-max=3s", p + "broken-threshold=2",
                         p + "broken-window=30s", p + "max-frame-length=2MB", p + "memory-check-interval=5s",
-                        p + "output=file", p + "output-file=" + out)
+                        p + "output=file", p + "output-file=" + out,
+                        p + "slow-call-threshold=2s")
                 .run(ctx -> {
                     assertThat(ctx).hasNotFailed();
                     FolkPools pools = ctx.getBean(FolkPools.class);
@@ -287,6 +290,8 @@ class FolkAutoConfigurationTests {
                     WorkerSpec spec = c.worker();
                     assertThat(spec.executable()).isEqualTo("/usr/bin/php");
                     assertThat(c.memoryLimitBytes()).isEqualTo(DataSize.ofGigabytes(3).toBytes());
+                    assertThat(c.slowCallThreshold()).isEqualTo(Duration.ofSeconds(2));
+                    assertThat(pools.get("other").config().slowCallThreshold()).as("off by default").isZero();
                     assertThat(spec.args()).containsExactly("-d", "memory_limit=2764M", "a.php", "b");
                     assertThat(spec.environment()).containsEntry("ONLY_HERE", "yes");
                     assertThat(spec.inheritEnvironment()).isTrue();
@@ -418,6 +423,7 @@ class FolkAutoConfigurationTests {
         assertThat(actual.brokenWindow()).isEqualTo(expected.brokenWindow());
         assertThat(actual.maxFrameLength()).isEqualTo(expected.maxFrameLength());
         assertThat(actual.memoryCheckInterval()).isEqualTo(expected.memoryCheckInterval());
+        assertThat(actual.slowCallThreshold()).isEqualTo(expected.slowCallThreshold());
     }
 
     static class QualifiedConsumer {

@@ -175,6 +175,7 @@ class WorkersEndpointIntegrationTest {
         String body = http.get("/actuator/workers/main").body();
         assertThat(JsonPath.<List<String>>read(body, "$.recentExits[?(@.pid == " + victim + ")].reason"))
                 .containsExactly("recycle");
+        assertThat((Integer) JsonPath.read(body, "$.slowCalls")).as("slow-call-threshold is off").isZero();
     }
 
     @Test

@@ -113,7 +113,8 @@ public class WorkersEndpoint {
         s.exits().forEach((ExitReason r, Long n) -> exitCounts.put(r.tag(), n));
         return new PoolDescriptor(s.name(), s.state().name(), s.size(), s.ready(), s.count(WorkerState.BUSY),
                 s.count(WorkerState.IDLE), s.count(WorkerState.STARTING), s.count(WorkerState.STOPPING),
-                s.queueLength(), s.spawns(), s.bootFailures(), s.lastFailure(), calls, exitCounts, workers, exits);
+                s.queueLength(), s.spawns(), s.bootFailures(), s.lastFailure(), calls, exitCounts, workers, exits,
+                s.slowCalls());
     }
 
     private static String tag(WorkerState state) {
@@ -130,11 +131,12 @@ public class WorkersEndpoint {
      * @param calls       calls so far by outcome
      * @param exits       workers that left so far, by reason
      * @param recentExits the latest exits, newest first
+     * @param slowCalls   calls that ran past slow-call-threshold (each logged with the PHP stack)
      */
     public record PoolDescriptor(String name, String state, int size, long ready, long busy, long idle, long starting,
                                  long stopping, int queued, long spawns, long bootFailures, @Nullable String lastFailure,
                                  Map<String, Long> calls, Map<String, Long> exits, List<WorkerDescriptor> workers,
-                                 List<ExitDescriptor> recentExits) implements OperationResponseBody {
+                                 List<ExitDescriptor> recentExits, long slowCalls) implements OperationResponseBody {
     }
 
     /**

@@ -22,10 +22,13 @@ import com.jayway.jsonpath.JsonPath;
 
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.beans.factory.annotation.Qualifier;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.context.SpringBootTest.WebEnvironment;
+import org.springframework.boot.test.system.CapturedOutput;
+import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.test.annotation.DirtiesContext;
 import org.springframework.test.context.DynamicPropertyRegistry;
@@ -64,6 +67,7 @@ import dev.folk.spring.boot.autoconfigure.app.WebTestApplication;
     "management.endpoint.health.show-details=always"
 })
 @DirtiesContext
+@ExtendWith(OutputCaptureExtension.class)
 class HttpGatewayIntegrationTest {
 
     private static final String TAG = Workers.newTag();
@@ -253,7 +257,8 @@ class HttpGatewayIntegrationTest {
     }
 
     @Test
-    void aBusyWorkerShowsItsRequestLineThenNoFreeWorkerIs503WithRetryAfterAndASlowAnswer504() throws Exception {
+    void aBusyWorkerShowsItsRequestLineThenNoFreeWorkerIs503WithRetryAfterAndASlowAnswer504(CapturedOutput output)
+            throws Exception {
         // Both endpoints answered once first: a cold first answer could outlast the busy window.
         assertThat(get("/actuator/health").status()).isEqualTo(200);
         assertThat(get("/actuator/workers/main").status()).isEqualTo(200);
@@ -286,6 +291,9 @@ class HttpGatewayIntegrationTest {
 
         Response timedOut = get("/php/sleep?ms=20000");
         assertThat(timedOut.status()).isEqualTo(504);
+        // The 504 is logged with where PHP was stuck (the worker library's backtrace feature).
+        assertThat(output.getAll()).containsPattern("did not answer within exec-timeout PT6S "
+                + "\\(PHP was at \\S*http-worker\\.php:\\d+ \\{closure\\}\\(\\)\\).*\\(GET /php/sleep\\?ms=20000\\)");
         Procs.await(Duration.ofSeconds(15), "the pool back to one idle worker",
                 () -> main.snapshot().count(WorkerState.IDLE) == 1);
         assertThat(get("/php/dump").status()).isEqualTo(200);

@@ -48,6 +48,8 @@ class FolkMetricsAutoConfigurationTests {
                             .timer().count()).isEqualTo(1);
                     assertThat(registry.get("folk.workers.spawned").tags("pool", "default").functionCounter()
                             .count()).isEqualTo(1.0);
+                    assertThat(registry.get("folk.calls.slow").tags("pool", "default").functionCounter()
+                            .count()).isZero();
                 });
         assertThat(Procs.aliveWithEnv(Workers.RUN_TAG, tag)).isEmpty();
     }
