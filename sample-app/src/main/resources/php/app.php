@@ -47,7 +47,12 @@ $worker->http(function (Request $request) use (&$served, $startedAt) {
 
         case '/php/demo/sleep':
             $ms = max(0, min(60000, (int) ($request->query()['ms'] ?? 1000)));
-            usleep($ms * 1000);
+            // Sleep until the time is up: a signal cuts usleep() short, and the pool sends one to
+            // take PHP's stack when a call runs past folk.slow-call-threshold.
+            $until = hrtime(true) + $ms * 1000000;
+            while (($left = $until - hrtime(true)) > 0) {
+                usleep(intdiv($left, 1000) + 1);
+            }
             return "Slept {$ms} ms in worker " . getmypid() . "\n";
 
         case '/php/demo/fatal':
