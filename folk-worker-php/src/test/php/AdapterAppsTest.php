@@ -59,7 +59,7 @@ function withApp(string $name, \Closure $body): void
             HttpCompare::removeTree($dir);
         });
         $running[$name] = [$port, $master, $dir];
-        assertSame(['pid' => $master->pid()], $master->ready(30.0));
+        assertSame(['pid' => $master->pid(), 'features' => \Folk\Worker\Worker::FEATURES], $master->ready(30.0));
     }
     [$port, $master, $dir] = $running[$name];
     try {

@@ -5,6 +5,7 @@ declare(strict_types=1);
 namespace Folk\Worker\Tests;
 
 use Folk\Worker\MessagePack\MessagePack;
+use Folk\Worker\Worker;
 
 const TEST_WORKER = __DIR__ . '/fixtures/test-worker.php';
 const ECHO_WORKER = __DIR__ . '/../../main/php/bin/echo-worker.php';
@@ -17,7 +18,7 @@ function withWorker(\Closure $body, bool $ownGroup = false, string $script = TES
 
 test('handshake: control.ready with the worker pid before any task', function (): void {
     withWorker(function (TestMaster $m): void {
-        assertSame(['pid' => $m->pid()], $m->ready());
+        assertSame(['pid' => $m->pid(), 'features' => Worker::FEATURES], $m->ready());
         $info = $m->result('info');
         assertSame($m->pid(), $info['pid']);
         assertSame(MessagePack::codec()->name(), $info['codec'], 'the worker runs in the same mode as the tests');
@@ -26,9 +27,23 @@ test('handshake: control.ready with the worker pid before any task', function ()
     });
 });
 
+test('context: the handshake declares it; a 5th request element is the context of that call only', function (): void {
+    withWorker(function (TestMaster $m): void {
+        assertSame(['context'], $m->ready()['features']);
+        $codec = MessagePack::codec();
+        $context = ['traceparent' => '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01', 'tracestate' => 'k=v'];
+        $m->send($codec->pack([0, 7, 'context', null, $context]));
+        assertSame([1, 7, null, $context], $m->receive());
+        assertSame([null, []], $m->call('context'), 'a 4-element request carries no context');
+        $m->send($codec->pack([0, 8, 'context', null, 'not a map']));
+        assertSame(2, $m->waitExit(), 'a context that is not a map is a protocol error');
+        assertContains('request context is not a map', $m->stderr());
+    });
+});
+
 test('the ready-made echo worker answers echo', function (): void {
     withWorker(function (TestMaster $m): void {
-        assertSame(['pid' => $m->pid()], $m->ready());
+        assertSame(['pid' => $m->pid(), 'features' => Worker::FEATURES], $m->ready());
         assertSame([null, 'hi'], $m->call('echo', 'hi'));
         assertSame([['code' => -32601, 'message' => 'method not found: dispatch'], null], $m->call('dispatch', 1));
         $m->closeTasks();
