@@ -27,7 +27,15 @@ import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.beans.factory.annotation.Qualifier;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.context.SpringBootTest.WebEnvironment;
-import org.springframework.boot.test.context.TestConfiguration;
+import org.springframework.boot.SpringBootConfiguration;
+import org.springframework.boot.autoconfigure.ImportAutoConfiguration;
+import org.springframework.boot.micrometer.metrics.autoconfigure.CompositeMeterRegistryAutoConfiguration;
+import org.springframework.boot.micrometer.metrics.autoconfigure.MetricsAutoConfiguration;
+import org.springframework.boot.micrometer.metrics.autoconfigure.export.simple.SimpleMetricsExportAutoConfiguration;
+import org.springframework.boot.micrometer.observation.autoconfigure.ObservationAutoConfiguration;
+import org.springframework.boot.micrometer.tracing.autoconfigure.MicrometerTracingAutoConfiguration;
+import org.springframework.boot.tomcat.autoconfigure.servlet.TomcatServletWebServerAutoConfiguration;
+import org.springframework.boot.webmvc.autoconfigure.WebMvcObservationAutoConfiguration;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.context.annotation.Bean;
 import org.springframework.test.annotation.DirtiesContext;
@@ -37,7 +45,9 @@ import org.springframework.test.context.DynamicPropertySource;
 import dev.folk.core.pool.WorkerPool;
 import dev.folk.core.testing.Procs;
 import dev.folk.core.testing.Workers;
-import dev.folk.spring.boot.autoconfigure.app.WebTestApplication;
+import dev.folk.spring.boot.autoconfigure.FolkAutoConfiguration;
+import dev.folk.spring.boot.autoconfigure.http.FolkHttpAutoConfiguration;
+import dev.folk.spring.boot.autoconfigure.metrics.FolkMetricsAutoConfiguration;
 
 /**
  * Traces across the boundary in a real web application with Spring Boot's tracing
@@ -46,14 +56,13 @@ import dev.folk.spring.boot.autoconfigure.app.WebTestApplication;
  * HTTP gateway as a header and for a plain method as the call's context; and a worker that declared
  * no feature (a raw base-protocol script) gets exactly the 4-element request.
  */
-@SpringBootTest(classes = {WebTestApplication.class, FolkTracingIntegrationTest.Tracing.class},
+@SpringBootTest(classes = FolkTracingIntegrationTest.TracedWebApp.class,
         webEnvironment = WebEnvironment.RANDOM_PORT, properties = {
             "folk.pools.main.size=1",
             "folk.pools.base.size=1",
             "folk.shutdown.signal-handler=false",
             "folk.http.mappings[0].path=/php/**",
-            "folk.http.mappings[0].pool=main",
-            "management.tracing.sampling.probability=1.0"
+            "folk.http.mappings[0].pool=main"
         })
 @DirtiesContext
 class FolkTracingIntegrationTest {
@@ -72,8 +81,17 @@ class FolkTracingIntegrationTest {
         registry.add("folk.env.FOLK_TEST_RUN", () -> TAG);
     }
 
-    @TestConfiguration(proxyBeanMethods = false)
-    static class Tracing {
+    /**
+     * Only what the test needs (Tomcat, Spring Boot's observation, tracing, server observation
+     * filter and metrics, and ours): a context that starts in a fraction of a full application's time.
+     */
+    @SpringBootConfiguration(proxyBeanMethods = false)
+    @ImportAutoConfiguration({TomcatServletWebServerAutoConfiguration.class, ObservationAutoConfiguration.class,
+        MicrometerTracingAutoConfiguration.class, WebMvcObservationAutoConfiguration.class,
+        MetricsAutoConfiguration.class, CompositeMeterRegistryAutoConfiguration.class,
+        SimpleMetricsExportAutoConfiguration.class, FolkAutoConfiguration.class, FolkHttpAutoConfiguration.class,
+        FolkMetricsAutoConfiguration.class, FolkObservationAutoConfiguration.class})
+    static class TracedWebApp {
         @Bean
         SimpleTracer simpleTracer() {
             return new SimpleTracer();
