@@ -51,8 +51,8 @@ final class CallRunner {
     private final long acquireTimeoutNanos;
     private final long execTimeoutNanos;
 
-    CallRunner(WorkerPool pool, PoolConfig config, PoolClock clock, WorkerHost host, PoolHealth health, PoolStatistics stats,
-               PoolExecutors executors, Dispatcher dispatcher, WorkerLifecycle lifecycle, Supplier<String> load) {
+    CallRunner(WorkerPool pool, PoolConfig config, PoolClock clock, WorkerHost host, PoolHealth health,
+               PoolStatistics stats, PoolExecutors executors, Dispatcher dispatcher, WorkerLifecycle lifecycle, Supplier<String> load) {
         this.pool = pool;
         this.config = config;
         this.name = config.name();

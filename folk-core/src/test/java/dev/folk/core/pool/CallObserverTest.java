@@ -58,7 +58,8 @@ class CallObserverTest {
     /** Records every event with the thread it came on. */
     static final class Recorder implements CallObserver {
         final List<String> events = new CopyOnWriteArrayList<>();
-        volatile Map<String, String> context = Map.of("traceparent", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01");
+        volatile Map<String, String> context =
+                Map.of("traceparent", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01");
         volatile Object replacedParams;
 
         @Override

@@ -2,6 +2,7 @@ package dev.folk.spring.boot.observation;
 
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -30,10 +31,11 @@ final class TraceHeaders {
      * @return params with the trace context as headers, or {@code params} itself when nothing changes
      */
     static Object withTraceContext(Object params, Map<String, String> context, boolean replace) {
-        if (context.isEmpty() || !(params instanceof Map<?, ?> map) || !(map.get("headers") instanceof Map<?, ?> headers)) {
+        if (context.isEmpty() || !(params instanceof Map<?, ?> map)
+                || !(map.get("headers") instanceof Map<?, ?> headers)) {
             return params;
         }
-        Set<String> names = new java.util.HashSet<>(W3C);
+        Set<String> names = new HashSet<>(W3C);
         for (String name : context.keySet()) {
             names.add(name.toLowerCase(Locale.ROOT));
         }

@@ -73,7 +73,8 @@ class FolkTracingIntegrationTest {
 
     @DynamicPropertySource
     static void workers(DynamicPropertyRegistry registry) {
-        registry.add("folk.pools.main.args", () -> Path.of("src/test/php/trace-worker.php").toAbsolutePath().toString());
+        registry.add("folk.pools.main.args",
+                () -> Path.of("src/test/php/trace-worker.php").toAbsolutePath().toString());
         registry.add("folk.pools.base.args[0]",
                 () -> Path.of("../folk-core/src/test/resources/workers/raw-worker.php").toAbsolutePath().normalize()
                         .toString());
