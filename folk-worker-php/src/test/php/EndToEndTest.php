@@ -5,6 +5,7 @@ declare(strict_types=1);
 namespace Folk\Worker\Tests;
 
 use Folk\Worker\MessagePack\MessagePack;
+use Folk\Worker\Worker;
 
 const TEST_WORKER = __DIR__ . '/fixtures/test-worker.php';
 const ECHO_WORKER = __DIR__ . '/../../main/php/bin/echo-worker.php';
@@ -23,6 +24,20 @@ test('handshake: control.ready with the worker pid and its features before any t
         assertSame(MessagePack::codec()->name(), $info['codec'], 'the worker runs in the same mode as the tests');
         assertSame(extension_loaded('posix'), $info['posix']);
         assertSame('pipe', $info['env']);
+    });
+});
+
+test('context: the handshake declares it; a 5th request element is the context of that call only', function (): void {
+    withWorker(function (TestMaster $m): void {
+        assertSame(readyParams($m->pid()), $m->ready(), 'the handshake declares context');
+        $codec = MessagePack::codec();
+        $context = ['traceparent' => '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01', 'tracestate' => 'k=v'];
+        $m->send($codec->pack([0, 7, 'context', null, $context]));
+        assertSame([1, 7, null, $context], $m->receive());
+        assertSame([null, []], $m->call('context'), 'a 4-element request carries no context');
+        $m->send($codec->pack([0, 8, 'context', null, 'not a map']));
+        assertSame(2, $m->waitExit(), 'a context that is not a map is a protocol error');
+        assertContains('request context is not a map', $m->stderr());
     });
 });
 

@@ -25,6 +25,20 @@ test('echo returns its params unchanged', function (): void {
     }
 });
 
+test('Worker::context() is the context of the call being served, empty outside it', function (): void {
+    $worker = quietWorker();
+    $worker->register('seen', static fn (): array => Worker::context());
+    $context = ['traceparent' => '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01'];
+    assertSame([null, $context], $worker->call('seen', null, $context));
+    assertSame([], Worker::context(), 'cleared after the call');
+    assertSame([null, []], $worker->call('seen'));
+    $worker->register('boom', static function (): never {
+        throw new \RuntimeException('boom');
+    });
+    $worker->call('boom', null, $context);
+    assertSame([], Worker::context(), 'cleared after a call that threw');
+});
+
 test('an unknown method is a -32601 error', function (): void {
     assertSame([['code' => -32601, 'message' => 'method not found: nope'], null], quietWorker()->call('nope', 1));
 });

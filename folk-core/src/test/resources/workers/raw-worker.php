@@ -9,6 +9,8 @@
 //   garbage       sends a frame of bytes that are not MessagePack
 //   die-mid-call  exits without answering the first request
 //   ready-then-exit  says ready, then exits at once
+//   request       answers each request with the whole request array it received (declares no feature)
+//   request-context  the same, declaring the "context" feature in its handshake
 // With a second argument (a marker file path), only the first worker to create the marker
 // misbehaves; later ones are plain echo workers, so the pool can be seen to recover.
 declare(strict_types=1);
@@ -43,7 +45,11 @@ function read_exact($stream, int $n): ?string {
 if ($mode === 'never-ready') {
     while (true) { sleep(1); }
 }
-write_frame($control, msgpack_pack([2, 'control.ready', ['pid' => getmypid()]]));
+$ready = ['pid' => getmypid()];
+if ($mode === 'request-context') {
+    $ready['features'] = ['context'];
+}
+write_frame($control, msgpack_pack([2, 'control.ready', $ready]));
 if ($mode === 'ready-then-exit') {
     exit(0);
 }
@@ -54,8 +60,13 @@ while (true) {
     $len = unpack('N', $header)[1];
     $payload = read_exact($task, $len);
     if ($payload === null) { exit(0); }
-    [$type, $msgid, $method, $params] = msgpack_unpack($payload);
+    $request = msgpack_unpack($payload);
+    [$type, $msgid, $method, $params] = $request;
     switch ($mode) {
+        case 'request':
+        case 'request-context':
+            write_frame($task, msgpack_pack([1, $msgid, null, $request]));
+            break;
         case 'wrong-msgid':
             write_frame($task, msgpack_pack([1, $msgid + 1, null, $params]));
             break;

@@ -17,8 +17,8 @@ use Folk\Worker\MessagePack\MessagePack;
  *     $worker->run();
  *
  * The loop (see {@see serve()}): check that fds 3 (tasks) and 4 (control) are sockets, send
- * `[2, "control.ready", {"pid": <pid>}]` on fd 4, then answer one Request at a time from fd 3
- * with `[1, msgid, error, result]` until fd 3 reaches end of stream.
+ * `[2, "control.ready", {"pid": <pid>, "features": [...]}]` on fd 4, then answer one Request at
+ * a time from fd 3 with `[1, msgid, error, result]` until fd 3 reaches end of stream.
  */
 final class Worker
 {
@@ -46,6 +46,8 @@ final class Worker
     private bool $serving = false;
     /** The msgid of the request being served, for the backtrace a master may ask for. */
     private ?int $msgid = null;
+    /** @var array<string, string> the context of the call being served */
+    private static array $context = [];
     private readonly Codec $codec;
     /** @var \Closure(string): void */
     private readonly \Closure $log;
@@ -119,12 +121,28 @@ final class Worker
     }
 
     /**
+     * The context of the call being served: what the master sent with the request, by name, e.g.
+     * `['traceparent' => '00-<trace id>-<span id>-01']` (W3C Trace Context) when the application
+     * traces its calls. Empty outside a call and when the master sent none. A handler that makes
+     * calls of its own (HTTP, queues) passes `traceparent` (and `tracestate` when present) on, so
+     * its spans join the caller's trace.
+     *
+     * @return array<string, string>
+     */
+    public static function context(): array
+    {
+        return self::$context;
+    }
+
+    /**
      * Runs one call the way the serve loop does: resolve, invoke, run the resetters.
      *
+     * @param array<string, string> $context the call's context, {@see context()} while it runs
      * @return array{0: array{code: int, message: string}|null, 1: mixed} [error, result]
      */
-    public function call(string $method, mixed $params = null): array
+    public function call(string $method, mixed $params = null, array $context = []): array
     {
+        self::$context = $context;
         try {
             $handler = $this->resolve($method);
             if ($handler === null) {
@@ -138,6 +156,7 @@ final class Worker
                 return [self::error(self::HANDLER_ERROR, $message), null];
             }
         } finally {
+            self::$context = [];
             $this->runResetters();
             if (!$this->serving) {
                 $this->runDeferred();
@@ -181,9 +200,9 @@ final class Worker
         $this->serving = true;
         try {
             while (($frame = $task->readFrame()) !== null) {
-                [$msgid, $method, $params] = $this->decodeRequest($frame);
+                [$msgid, $method, $params, $context] = $this->decodeRequest($frame);
                 $this->msgid = $msgid;
-                [$error, $result] = $this->call($method, $params);
+                [$error, $result] = $this->call($method, $params, $context);
                 $task->writeFrame($this->encodeResponse($msgid, $error, $result));
                 $this->msgid = null;
                 $this->runDeferred();
@@ -206,20 +225,22 @@ final class Worker
     /**
      * What this worker supports beyond the base protocol, declared in its handshake (the master
      * sends nothing else to a worker that declares nothing). One entry per feature:
+     * - `context`: requests may carry the call's context (the trace context) as a 5th element,
+     *   see {@see context()};
      * - `backtrace`: on SIGUSR2 it writes its PHP stack to stderr ({@see Backtrace}); needs ext-pcntl.
      *
      * @return list<string>
      */
     private function features(): array
     {
-        $features = [];
+        $features = ['context'];
         if (Backtrace::install(fn (): ?int => $this->msgid)) {
             $features[] = 'backtrace';
         }
         return $features;
     }
 
-    /** @return array{0: int, 1: string, 2: mixed} [msgid, method, params] */
+    /** @return array{0: int, 1: string, 2: mixed, 3: array<string, string>} [msgid, method, params, context] */
     private function decodeRequest(string $frame): array
     {
         try {
@@ -227,17 +248,26 @@ final class Worker
         } catch (DecodeException $e) {
             throw new ProtocolException('undecodable request payload: ' . $e->getMessage(), 0, $e);
         }
-        if (!is_array($message) || !array_is_list($message) || count($message) !== 4 || $message[0] !== 0) {
-            throw new ProtocolException('expected a Request [0, msgid, method, params], got ' . self::describe($message));
+        // A 5th element (the call's context) comes only because we declared the `context` feature.
+        if (!is_array($message) || !array_is_list($message) || (count($message) !== 4 && count($message) !== 5)
+            || $message[0] !== 0) {
+            throw new ProtocolException('expected a Request [0, msgid, method, params(, context)], got ' . self::describe($message));
         }
         [, $msgid, $method, $params] = $message;
+        $context = $message[4] ?? [];
+        if ($context instanceof \stdClass) {
+            $context = (array) $context; // an empty map
+        }
+        if (!is_array($context)) {
+            throw new ProtocolException('request context is not a map: ' . self::describe($context));
+        }
         if (!is_int($msgid) || $msgid < 0 || $msgid > 0xffffffff) {
             throw new ProtocolException('request msgid is not an unsigned 32-bit int: ' . self::describe($msgid));
         }
         if (!is_string($method)) {
             throw new ProtocolException('request method is not a string: ' . self::describe($method));
         }
-        return [$msgid, $method, $params];
+        return [$msgid, $method, $params, array_filter($context, static fn (mixed $v, int|string $k): bool => is_string($k) && is_string($v), ARRAY_FILTER_USE_BOTH)];
     }
 
     private function encodeResponse(int $msgid, ?array $error, mixed $result): string

@@ -19,4 +19,28 @@ public enum CallOutcome {
     public String tag() {
         return name().toLowerCase(java.util.Locale.ROOT).replace('_', '-');
     }
+
+    /** The outcome a call that failed with {@code error} was counted as, or null for none (not a CallException). */
+    static CallOutcome of(Throwable error) {
+        if (error instanceof WorkerErrorException) {
+            return APPLICATION_ERROR;
+        } else if (error instanceof ExecTimeoutException) {
+            return EXEC_TIMEOUT;
+        } else if (error instanceof WorkerCrashedException) {
+            return WORKER_CRASHED;
+        } else if (error instanceof WorkerMemoryLimitException) {
+            return MEMORY_LIMIT;
+        } else if (error instanceof WorkerProtocolException) {
+            return PROTOCOL_ERROR;
+        } else if (error instanceof RequestTooLargeException) {
+            return REQUEST_TOO_LARGE;
+        } else if (error instanceof QueueFullException) {
+            return QUEUE_FULL;
+        } else if (error instanceof NoWorkerAvailableException) {
+            return ACQUIRE_TIMEOUT;
+        } else if (error instanceof PoolClosedException) {
+            return POOL_CLOSED;
+        }
+        return null;
+    }
 }

@@ -3,10 +3,14 @@ package dev.folk.core.pool;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.time.Duration;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import dev.folk.core.protocol.FrameTooLargeException;
 import dev.folk.core.protocol.Message;
@@ -20,12 +24,19 @@ import dev.folk.core.supervision.ChannelResetException;
  * protocol error, or a request that never reached the worker and may go to another) and which
  * {@link CallException} the caller gets. The caller's own thread does the socket I/O; async calls
  * run theirs on the pool's async executor.
+ *
+ * <p>A {@link CallObserver} (tracing) wraps each of the three entry points; the observed and the
+ * plain path sit side by side so that the plain one stays allocation-free, which makes this file a
+ * little over our usual 400 lines.
  */
 final class CallRunner {
 
     /** A write that fails delivered nothing: the call may safely try another worker, this often. */
     private static final int MAX_UNDELIVERED_RETRIES = 3;
 
+    private static final Logger log = LoggerFactory.getLogger(WorkerPool.class);
+
+    private final WorkerPool pool;
     private final PoolConfig config;
     private final String name;
     private final PoolClock clock;
@@ -40,8 +51,9 @@ final class CallRunner {
     private final long acquireTimeoutNanos;
     private final long execTimeoutNanos;
 
-    CallRunner(PoolConfig config, PoolClock clock, WorkerHost host, PoolHealth health, PoolStatistics stats,
-               PoolExecutors executors, Dispatcher dispatcher, WorkerLifecycle lifecycle, Supplier<String> load) {
+    CallRunner(WorkerPool pool, PoolConfig config, PoolClock clock, WorkerHost host, PoolHealth health,
+               PoolStatistics stats, PoolExecutors executors, Dispatcher dispatcher, WorkerLifecycle lifecycle, Supplier<String> load) {
+        this.pool = pool;
         this.config = config;
         this.name = config.name();
         this.clock = clock;
@@ -57,12 +69,39 @@ final class CallRunner {
         this.execTimeoutNanos = config.execTimeout().toNanos();
     }
 
+    /**
+     * Set by {@link WorkerPool#observeCalls}; read once per call. Without one, no call path below
+     * allocates anything for observation (the benchmarked hot path stays as it was).
+     */
+    private volatile CallObserver observer;
+
+    void observeCalls(CallObserver observer) {
+        this.observer = observer;
+    }
+
     Object call(String method, Object params) {
+        CallObserver o = observer;
+        CallObservation observation = o == null ? null : started(o, method, params, null);
+        if (observation == null) {
+            return call(method, params, null);
+        }
+        Object result;
+        try {
+            result = call(method, paramsFor(observation, params), observation);
+        } catch (RuntimeException | Error e) {
+            ended(observation, e);
+            throw e;
+        }
+        ended(observation, null);
+        return result;
+    }
+
+    private Object call(String method, Object params, CallObservation observation) {
         long start = clock.nanoTime();
         for (int attempt = 0; ; attempt++) {
             PooledWorker w = dispatcher.acquire(method, start);
             try {
-                return execute(w, method, params, null, start);
+                return execute(w, method, params, null, start, observation);
             } catch (Undelivered e) {
                 if (attempt >= MAX_UNDELIVERED_RETRIES) {
                     throw e.failure;
@@ -77,14 +116,50 @@ final class CallRunner {
         if (w == null) {
             return WorkerPool.NOT_CALLED;
         }
-        try {
-            return execute(w, method, params, label, start);
-        } catch (Undelivered e) {
-            return WorkerPool.NOT_CALLED;
+        CallObserver o = observer;
+        CallObservation observation = o == null ? null : started(o, method, params, label);
+        if (observation == null) {
+            try {
+                return execute(w, method, params, label, start, null);
+            } catch (Undelivered e) {
+                return WorkerPool.NOT_CALLED;
+            }
         }
+        Object result;
+        try {
+            result = execute(w, method, paramsFor(observation, params), label, start, observation);
+        } catch (Undelivered e) {
+            ended(observation, e.failure); // the caller calls again: that is another observation
+            return WorkerPool.NOT_CALLED;
+        } catch (RuntimeException | Error e) {
+            ended(observation, e);
+            throw e;
+        }
+        ended(observation, null);
+        return result;
     }
 
     CompletableFuture<Object> callAsync(String method, Object params, String label) {
+        CallObserver o = observer;
+        CallObservation observation = o == null ? null : started(o, method, params, label);
+        if (observation == null) {
+            return callAsync(method, params, label, null);
+        }
+        // Ended before the caller's future completes, so the caller's own callbacks are not timed as the call.
+        CompletableFuture<Object> caller = new CompletableFuture<>();
+        callAsync(method, paramsFor(observation, params), label, observation).whenComplete((result, error) -> {
+            ended(observation, error);
+            if (error == null) {
+                caller.complete(result);
+            } else {
+                caller.completeExceptionally(error);
+            }
+        });
+        return caller;
+    }
+
+    private CompletableFuture<Object> callAsync(String method, Object params, String label,
+                                                CallObservation observation) {
         long start = clock.nanoTime();
         CompletableFuture<Object> future = new CompletableFuture<>();
         AsyncWaiter waiter = null;
@@ -92,7 +167,8 @@ final class CallRunner {
         try {
             w = dispatcher.acquireIfIdle(method);
             if (w == null) {
-                waiter = new AsyncWaiter(method, params, label, future, start); // only a call that may wait needs one
+                // only a call that may wait needs one
+                waiter = new AsyncWaiter(method, params, label, future, start, observation);
                 w = dispatcher.acquireOrQueue(waiter, method, start);
             }
         } catch (CallException e) {
@@ -101,7 +177,7 @@ final class CallRunner {
         }
         if (w != null) {
             PooledWorker worker = w;
-            executors.asyncRunner.execute(() -> runAsync(worker, method, params, label, future, start, 0));
+            executors.asyncRunner.execute(() -> runAsync(worker, method, params, label, future, start, observation, 0));
         } else {
             AsyncWaiter queued = waiter;
             queued.expiry = executors.housekeeper.schedule(() -> expire(queued), acquireTimeoutNanos,
@@ -111,16 +187,16 @@ final class CallRunner {
     }
 
     private void runAsync(PooledWorker w, String method, Object params, String label, CompletableFuture<Object> future,
-                          long start, int attempt) {
+                          long start, CallObservation observation, int attempt) {
         try {
-            future.complete(execute(w, method, params, label, start));
+            future.complete(execute(w, method, params, label, start, observation));
         } catch (Undelivered e) {
             if (attempt >= MAX_UNDELIVERED_RETRIES) {
                 future.completeExceptionally(e.failure);
             } else {
                 try {
                     PooledWorker next = dispatcher.acquire(method, start);
-                    runAsync(next, method, params, label, future, start, attempt + 1);
+                    runAsync(next, method, params, label, future, start, observation, attempt + 1);
                 } catch (RuntimeException failure) {
                     future.completeExceptionally(failure);
                 }
@@ -140,11 +216,12 @@ final class CallRunner {
     }
 
     /** Runs one call on a worker the caller acquired; gives it back or retires it whatever happens. */
-    private Object execute(PooledWorker w, String method, Object params, String label, long start) {
+    private Object execute(PooledWorker w, String method, Object params, String label, long start,
+                           CallObservation observation) {
         long acquired = clock.nanoTime();
         ByteBuffer frame;
         try {
-            frame = w.encode(method, params);
+            frame = observation == null ? w.encode(method, params) : encodeObserved(w, method, params, observation);
         } catch (FrameTooLargeException e) {
             lifecycle.giveBack(w);
             stats.record(method, CallOutcome.REQUEST_TOO_LARGE, acquired - start, 0);
@@ -216,6 +293,46 @@ final class CallRunner {
         return response.result();
     }
 
+    /** Tells the observation its worker; sends its context only to a worker that declared the feature. */
+    private ByteBuffer encodeObserved(PooledWorker w, String method, Object params, CallObservation observation) {
+        Map<String, String> context = null;
+        try {
+            observation.worker(w.pid);
+            if (w.features.has(CallObservation.FEATURE)) {
+                context = observation.context();
+            }
+        } catch (RuntimeException e) {
+            log.warn("Pool '{}': call observation {} failed", name, observation, e);
+        }
+        return context == null || context.isEmpty() ? w.encode(method, params) : w.encode(method, params, context);
+    }
+
+    private CallObservation started(CallObserver observer, String method, Object params, String label) {
+        try {
+            return observer.callStarted(pool, method, params, label);
+        } catch (RuntimeException e) {
+            log.warn("Pool '{}': call observer {} failed; the call goes on unobserved", name, observer, e);
+            return null;
+        }
+    }
+
+    private Object paramsFor(CallObservation observation, Object params) {
+        try {
+            return observation.params(params);
+        } catch (RuntimeException e) {
+            log.warn("Pool '{}': call observation {} failed; the params go unchanged", name, observation, e);
+            return params;
+        }
+    }
+
+    private void ended(CallObservation observation, Throwable error) {
+        try {
+            observation.ended(error == null ? CallOutcome.SUCCESS : CallOutcome.of(error), error);
+        } catch (RuntimeException e) {
+            log.warn("Pool '{}': call observation {} failed", name, observation, e);
+        }
+    }
+
     /** The call's I/O failed: decide whether that was a timeout, a close or a crash. */
     private Object failed(PooledWorker w, String method, int callState, Exception cause, long start, long acquired) {
         long end = clock.nanoTime();
@@ -258,14 +375,17 @@ final class CallRunner {
         final String label;
         final CompletableFuture<Object> future;
         final long start;
+        final CallObservation observation;
         volatile ScheduledFuture<?> expiry;
 
-        AsyncWaiter(String method, Object params, String label, CompletableFuture<Object> future, long start) {
+        AsyncWaiter(String method, Object params, String label, CompletableFuture<Object> future, long start,
+                    CallObservation observation) {
             this.method = method;
             this.params = params;
             this.label = label;
             this.future = future;
             this.start = start;
+            this.observation = observation;
         }
 
         @Override
@@ -275,7 +395,7 @@ final class CallRunner {
                 e.cancel(false);
             }
             PooledWorker w = worker;
-            executors.asyncRunner.execute(() -> runAsync(w, method, params, label, future, start, 0));
+            executors.asyncRunner.execute(() -> runAsync(w, method, params, label, future, start, observation, 0));
         }
 
         @Override

@@ -5,6 +5,7 @@ import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.concurrent.CompletableFuture;
+import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -99,6 +100,12 @@ final class PooledWorker {
     ByteBuffer encode(String method, Object params) {
         nextMsgid = (nextMsgid + 1) & 0xffffffffL;
         return link.encodeRequest(nextMsgid, method, params);
+    }
+
+    /** {@link #encode(String, Object)} with the call's context, for a worker that declared the context feature. */
+    ByteBuffer encode(String method, Object params, Map<String, String> context) {
+        nextMsgid = (nextMsgid + 1) & 0xffffffffL;
+        return link.encodeRequest(nextMsgid, method, params, context);
     }
 
     void send(ByteBuffer frame) throws IOException {

@@ -6,6 +6,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
@@ -90,6 +91,11 @@ final class SupervisedHost implements WorkerHost {
         @Override
         public ByteBuffer encodeRequest(long msgid, String method, Object params) {
             return codec.encodeRequest(msgid, method, params);
+        }
+
+        @Override
+        public ByteBuffer encodeRequest(long msgid, String method, Object params, Map<String, String> context) {
+            return codec.encodeRequest(msgid, method, params, context);
         }
 
         @Override

@@ -5,6 +5,7 @@ import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 
 import dev.folk.core.protocol.Message;
@@ -38,6 +39,14 @@ interface WorkerLink {
      * before anything is written, or another RuntimeException for a parameter it cannot encode.
      */
     ByteBuffer encodeRequest(long msgid, String method, Object params);
+
+    /**
+     * {@link #encodeRequest(long, String, Object)} with the call's context as a 5th element; asked
+     * only for a worker that declared the {@value CallObservation#FEATURE} feature.
+     */
+    default ByteBuffer encodeRequest(long msgid, String method, Object params, Map<String, String> context) {
+        throw new UnsupportedOperationException(getClass().getSimpleName() + " sends no request context");
+    }
 
     /**
      * Writes a request frame. An IOException means nothing was delivered (a partial frame is never

@@ -98,7 +98,7 @@ public final class WorkerPool implements AutoCloseable {
         this.housekeeper = new Housekeeper(config, clock, dispatcher, lifecycle,
                 new SlowCalls(config, stats, executors));
         this.valueMapper = config.valueMapper();
-        this.calls = new CallRunner(config, clock, host, health, stats, executors, dispatcher, lifecycle,
+        this.calls = new CallRunner(this, config, clock, host, health, stats, executors, dispatcher, lifecycle,
                 this::describeLoad);
         this.reset = new RollingReset(config, clock, health, stats, lifecycle);
     }
@@ -124,6 +124,14 @@ public final class WorkerPool implements AutoCloseable {
 
     public void addListener(PoolListener listener) {
         stats.addListener(listener);
+    }
+
+    /**
+     * Observes every call from now on (tracing: see {@link CallObserver}); null stops observing. One
+     * observer per pool: a second replaces the first.
+     */
+    public void observeCalls(CallObserver observer) {
+        calls.observeCalls(observer);
     }
 
     /** Spawns the workers (at most max-concurrent-spawns at once) and starts housekeeping. */

@@ -10,7 +10,9 @@
  *     back under one short lock.</li>
  * <li>{@code CallRunner} — runs a call on an acquired worker and classifies its failure (exec
  *     timeout, memory limit, crash, protocol error, pool closed, or not delivered: retried on
- *     another worker).</li>
+ *     another worker). With a {@code CallObserver} (tracing), it also tells the call's
+ *     {@code CallObservation} where the call ran and how it ended, and sends its context to a worker
+ *     that declared the {@code context} feature.</li>
  * <li>{@code WorkerLifecycle} — slots, spawns and the handshake, giving a worker back after a
  *     call, due workers and their replacements (make before break).</li>
  * <li>{@code WorkerExits} — retiring a worker, stopping its process, recording its exit; what a

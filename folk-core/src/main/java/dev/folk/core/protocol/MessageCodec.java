@@ -7,6 +7,7 @@ import java.nio.channels.Channel;
 import java.nio.channels.ReadableByteChannel;
 import java.nio.channels.SelectableChannel;
 import java.nio.channels.WritableByteChannel;
+import java.util.Map;
 import java.util.Objects;
 
 /**
@@ -52,6 +53,8 @@ public final class MessageCodec {
     private byte[] decodeArray = new byte[1024];
     /** Heap frames are staged here for writing; allocated on first use. */
     private ByteBuffer writeBuffer;
+    /** The context of the request being encoded, or null (see {@link #encodeRequest(long, String, Object, Map)}). */
+    private Map<String, String> context;
     /** Bytes read but not yet consumed, at the start of {@link #readBuffer}. */
     private int buffered;
 
@@ -102,6 +105,28 @@ public final class MessageCodec {
     }
 
     /**
+     * Encodes {@code [0, msgid, method, params, context]}: a request with its context (the trace
+     * context, e.g. {@code {"traceparent": ...}}) as a 5th element, for a worker that declared the
+     * {@code context} feature (docs/PROTOCOL.md). A null or empty context encodes the base
+     * protocol's 4-element request.
+     *
+     * @see #encodeRequest(long, String, Object)
+     */
+    public ByteBuffer encodeRequest(long msgid, String method, Object params, Map<String, String> context) {
+        if (context == null || context.isEmpty()) {
+            return encodeRequest(msgid, method, params);
+        }
+        checkMsgid(msgid);
+        Objects.requireNonNull(method, "method");
+        this.context = context;
+        try {
+            return encode(REQUEST, msgid, method, null, params);
+        } finally {
+            this.context = null;
+        }
+    }
+
+    /**
      * Encodes {@code [1, msgid, error, result]} as a whole frame; see {@link #encodeRequest}.
      *
      * @throws IllegalArgumentException also if both error and result are non-null
@@ -136,7 +161,7 @@ public final class MessageCodec {
         output.reset();
         try {
             switch (type) {
-                case REQUEST -> writer.writeRequest(msgid, method, body);
+                case REQUEST -> writer.writeRequest(msgid, method, body, context);
                 case RESPONSE -> writer.writeResponse(msgid, error, body);
                 default -> writer.writeNotify(method, body);
             }

@@ -38,10 +38,14 @@ final class MessageWriter {
         this.packer = CONFIG.newPacker(out);
     }
 
-    void writeRequest(long msgid, String method, Object params) throws IOException {
-        packer.packArrayHeader(4).packInt(MessageCodec.REQUEST).packLong(msgid);
+    /** {@code [0, msgid, method, params]}, or with {@code context} as a 5th element when it is not null. */
+    void writeRequest(long msgid, String method, Object params, Map<String, String> context) throws IOException {
+        packer.packArrayHeader(context == null ? 4 : 5).packInt(MessageCodec.REQUEST).packLong(msgid);
         writeString(method);
         writeParams(params);
+        if (context != null) {
+            writeRoot(context, "context");
+        }
     }
 
     void writeResponse(long msgid, RemoteError error, Object result) throws IOException {

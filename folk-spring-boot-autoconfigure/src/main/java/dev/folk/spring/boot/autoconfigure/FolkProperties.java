@@ -104,8 +104,9 @@ public class FolkProperties extends PoolProperties {
     public static class Metrics {
 
         /**
-         * Whether the call timers get a 'method' tag. Off by default: method names come from
-         * callers and an unbounded set of them would create unbounded time series.
+         * Whether the call timers get a 'method' tag (and the folk.call observation a low-cardinality
+         * 'method' key). Off by default: method names come from callers and an unbounded set of
+         * them would create unbounded time series.
          */
         private boolean methodTag = false;
 
