@@ -9,6 +9,7 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Consumer;
 
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -91,6 +92,7 @@ final class PoolReloader {
     private boolean resetting;
     private boolean stopped;
     private long reloads;
+    private @Nullable Changes last;
 
     /**
      * @param beforeReset runs before each reset, on the calling thread (refreshes extracted class path
@@ -162,6 +164,11 @@ final class PoolReloader {
         return reloads;
     }
 
+    /** What the latest reload was for, or null before the first. */
+    synchronized @Nullable Changes lastChanges() {
+        return last;
+    }
+
     /** Starts a reload if one is due at {@code now} and no reset is running; returns whether it did. */
     boolean fireIfDue(long now) {
         Changes changes;
@@ -175,6 +182,7 @@ final class PoolReloader {
             pendingLost = false;
             resetting = true;
             reloads++;
+            last = changes;
         }
         try {
             beforeReset.accept(changes);

@@ -111,12 +111,24 @@ public class SourceWatcher implements SmartLifecycle, DisposableBean {
 
     /** Reloads started so far for {@code pool} (0 if it is not watched). */
     public long reloads(String pool) {
+        PoolReloader r = reloader(pool);
+        return r == null ? 0 : r.reloads();
+    }
+
+    /** The files the latest reload of {@code pool} was for (empty before the first). */
+    public List<Path> lastChangedFiles(String pool) {
+        PoolReloader r = reloader(pool);
+        PoolReloader.Changes c = r == null ? null : r.lastChanges();
+        return c == null ? List.of() : c.files();
+    }
+
+    private @Nullable PoolReloader reloader(String pool) {
         for (PoolReloader r : reloaders) {
             if (r.poolName().equals(pool)) {
-                return r.reloads();
+                return r;
             }
         }
-        return 0;
+        return null;
     }
 
     @Override
