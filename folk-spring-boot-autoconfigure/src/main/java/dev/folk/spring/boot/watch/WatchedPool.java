@@ -6,6 +6,7 @@ import java.nio.file.PathMatcher;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.regex.PatternSyntaxException;
 
 import org.jspecify.annotations.Nullable;
 
@@ -55,7 +56,12 @@ public final class WatchedPool {
     }
 
     private static PathMatcher glob(String pattern) {
-        return FileSystems.getDefault().getPathMatcher("glob:" + pattern);
+        try {
+            return FileSystems.getDefault().getPathMatcher("glob:" + pattern);
+        } catch (PatternSyntaxException e) {
+            throw new IllegalArgumentException("'" + pattern + "' is not a valid glob: " + e.getDescription()
+                    + " at index " + e.getIndex(), e);
+        }
     }
 
     public String pool() {

@@ -95,7 +95,8 @@ final class WatchDefinitions {
                 }
             }
             if (debounce == null || debounce.isNegative() || debounce.isZero()) {
-                violations.add(new Violation(key("watch.debounce"), debounce, "must be positive",
+                violations.add(new Violation(key("watch.debounce"), debounce == null ? "(not set)"
+                        : debounce.toMillis() + "ms", "must be positive",
                         "Use a duration above 0, e.g. 300ms."));
             }
             if (patterns == null || patterns.isEmpty()) {
