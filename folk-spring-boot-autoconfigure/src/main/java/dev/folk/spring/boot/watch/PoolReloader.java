@@ -13,6 +13,10 @@ import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import dev.folk.core.pool.WorkerInfo;
+import dev.folk.core.pool.WorkerPool;
+import dev.folk.core.pool.WorkerState;
+
 /**
  * The reloads of one pool: collects its changed files, waits for the burst to end (debounce),
  * then replaces its workers, one reset at a time.
@@ -77,6 +81,31 @@ final class PoolReloader {
         private static String display(Path file) {
             return file.startsWith(WORKING_DIRECTORY) ? WORKING_DIRECTORY.relativize(file).toString() : file.toString();
         }
+    }
+
+    /** A pool as a reload target. */
+    static PoolReloader.Target target(WorkerPool pool) {
+        return new PoolReloader.Target() {
+            @Override
+            public String name() {
+                return pool.name();
+            }
+
+            @Override
+            public CompletableFuture<Void> reset() {
+                return pool.reset();
+            }
+
+            @Override
+            public boolean hasWorkerStartedBefore(Instant instant) {
+                for (WorkerInfo w : pool.snapshot().workers()) {
+                    if (w.state() != WorkerState.STOPPING && w.startedAt().isBefore(instant)) {
+                        return true;
+                    }
+                }
+                return false;
+            }
+        };
     }
 
     private final Target target;

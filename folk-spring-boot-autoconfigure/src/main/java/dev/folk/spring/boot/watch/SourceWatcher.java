@@ -17,12 +17,10 @@ import java.nio.file.WatchEvent;
 import java.nio.file.WatchKey;
 import java.nio.file.WatchService;
 import java.nio.file.attribute.BasicFileAttributes;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
@@ -33,9 +31,7 @@ import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.DisposableBean;
 import org.springframework.context.SmartLifecycle;
 
-import dev.folk.core.pool.WorkerInfo;
 import dev.folk.core.pool.WorkerPool;
-import dev.folk.core.pool.WorkerState;
 import dev.folk.spring.boot.lifecycle.FolkLifecycle;
 import dev.folk.spring.boot.pool.ClasspathScripts;
 
@@ -87,7 +83,7 @@ public class SourceWatcher implements SmartLifecycle, DisposableBean {
      */
     public SourceWatcher(List<WatchedPool> watched, Function<String, WorkerPool> pools,
                          @Nullable ClasspathScripts scripts) {
-        this(watched, scripts, w -> target(pools.apply(w.pool())));
+        this(watched, scripts, w -> PoolReloader.target(pools.apply(w.pool())));
     }
 
     SourceWatcher(List<WatchedPool> watched, @Nullable ClasspathScripts scripts,
@@ -389,30 +385,5 @@ public class SourceWatcher implements SmartLifecycle, DisposableBean {
                 }
             }
         }
-    }
-
-    /** A pool as a reload target. */
-    static PoolReloader.Target target(WorkerPool pool) {
-        return new PoolReloader.Target() {
-            @Override
-            public String name() {
-                return pool.name();
-            }
-
-            @Override
-            public CompletableFuture<Void> reset() {
-                return pool.reset();
-            }
-
-            @Override
-            public boolean hasWorkerStartedBefore(Instant instant) {
-                for (WorkerInfo w : pool.snapshot().workers()) {
-                    if (w.state() != WorkerState.STOPPING && w.startedAt().isBefore(instant)) {
-                        return true;
-                    }
-                }
-                return false;
-            }
-        };
     }
 }
