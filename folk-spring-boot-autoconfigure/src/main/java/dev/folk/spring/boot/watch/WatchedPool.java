@@ -55,6 +55,20 @@ public final class WatchedPool {
         }
     }
 
+    /**
+     * Checks that every pattern is a valid glob.
+     *
+     * @throws IllegalArgumentException naming the first that is not
+     */
+    public static void checkPatterns(List<String> patterns) {
+        for (String pattern : patterns) {
+            if (pattern == null || pattern.isBlank()) {
+                throw new IllegalArgumentException("a pattern must not be blank");
+            }
+            glob(pattern);
+        }
+    }
+
     private static PathMatcher glob(String pattern) {
         try {
             return FileSystems.getDefault().getPathMatcher("glob:" + pattern);

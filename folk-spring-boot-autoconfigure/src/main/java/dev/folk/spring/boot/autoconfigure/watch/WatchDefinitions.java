@@ -102,17 +102,15 @@ final class WatchDefinitions {
             if (patterns == null || patterns.isEmpty()) {
                 violations.add(new Violation(key("watch.patterns"), "(empty)", "must list at least one glob",
                         "Use e.g. **/*.php (the default)."));
+            } else {
+                try {
+                    WatchedPool.checkPatterns(patterns);
+                } catch (IllegalArgumentException e) {
+                    violations.add(new Violation(key("watch.patterns"), String.join(",", patterns), e.getMessage(),
+                            "Use globs such as **/*.php, src/**/*.php or *.twig."));
+                }
             }
-            if (violations.size() > before) {
-                return null;
-            }
-            try {
-                return new WatchedPool(pool.name(), roots, patterns, debounce);
-            } catch (IllegalArgumentException e) {
-                violations.add(new Violation(key("watch.patterns"), String.join(",", patterns), e.getMessage(),
-                        "Use globs such as **/*.php, src/**/*.php or *.twig."));
-                return null;
-            }
+            return violations.size() > before ? null : new WatchedPool(pool.name(), roots, patterns, debounce);
         }
 
         /**

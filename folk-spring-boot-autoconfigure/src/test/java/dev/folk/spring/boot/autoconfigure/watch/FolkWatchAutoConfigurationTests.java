@@ -41,11 +41,8 @@ class FolkWatchAutoConfigurationTests {
 
     @Test
     void offByDefault() {
-        runner.run(ctx -> {
-            assertThat(ctx).hasNotFailed().hasSingleBean(FolkPools.class).doesNotHaveBean(SourceWatcher.class);
-        });
-        runner.withPropertyValues("folk.watch.enabled=false", "folk.pools.web.size=1").run(ctx ->
-                assertThat(ctx).hasNotFailed().doesNotHaveBean(SourceWatcher.class));
+        runner.withPropertyValues("folk.pools.web.size=1").run(ctx ->
+                assertThat(ctx).hasNotFailed().hasSingleBean(FolkPools.class).doesNotHaveBean(SourceWatcher.class));
     }
 
     @Test
@@ -104,19 +101,16 @@ class FolkWatchAutoConfigurationTests {
 
     @Test
     void settingsThatCannotWorkFailStartUpNamingTheKey() {
-        runner.withPropertyValues("folk.watch.enabled=true", "folk.watch.paths=no/such/dir",
-                "folk.watch.patterns=src/[a-", "folk.watch.debounce=0s").run(ctx -> {
+        runner.withPropertyValues("folk.watch.enabled=true", "folk.watch.paths=no/such/dir", "folk.watch.debounce=0s",
+                "folk.pools.web.size=1", "folk.pools.web.watch.patterns=src/[a-").run(ctx -> {
                     assertThat(ctx).hasFailed();
                     FolkConfigurationException e = findCause(ctx.getStartupFailure());
                     assertThat(e.violations()).extracting(FolkConfigurationException.Violation::key)
-                            .containsExactly("folk.watch.paths", "folk.watch.debounce");
+                            .containsExactly("folk.watch.paths", "folk.watch.debounce", "folk.pools.web.watch.patterns");
                     assertThat(e.violations().get(0).problem()).contains("does not exist");
+                    assertThat(e.violations().get(1).value()).isEqualTo("0ms");
+                    assertThat(e.violations().get(2).problem()).contains("not a valid glob");
                 });
-        runner.withPropertyValues("folk.watch.enabled=true", "folk.pools.web.watch.patterns=src/[a-").run(ctx -> {
-            FolkConfigurationException e = findCause(ctx.getStartupFailure());
-            assertThat(e.violations()).extracting(FolkConfigurationException.Violation::key)
-                    .containsExactly("folk.pools.web.watch.patterns");
-        });
         runner.withPropertyValues("folk.watch.enabled=true", "folk.args=-r,echo 1;").run(ctx -> {
             FolkConfigurationException e = findCause(ctx.getStartupFailure());
             assertThat(e.violations()).singleElement().satisfies(v -> {
