@@ -249,6 +249,7 @@ public class SourceWatcher implements SmartLifecycle, DisposableBean {
             directories.remove(key);
             if (dir != null) {
                 registered.remove(dir);
+                warnIfRootGone(dir);
             }
         }
         if (dir == null) {
@@ -349,6 +350,18 @@ public class SourceWatcher implements SmartLifecycle, DisposableBean {
             }
             log.debug("Cannot watch {}: {}", dir, e.toString());
             return true;
+        }
+    }
+
+    /** A watched directory itself was deleted (e.g. target/classes by mvn clean): say that it is no longer seen. */
+    private void warnIfRootGone(Path dir) {
+        for (WatchedPool w : watched) {
+            for (WatchRoot root : w.roots()) {
+                if (root.directory() && root.path().equals(dir)) {
+                    log.warn("Pool '{}': the watched directory {} was deleted; reload on change no longer sees it, even"
+                            + " once it is back: restart the application to watch it again", w.pool(), dir);
+                }
+            }
         }
     }
 
