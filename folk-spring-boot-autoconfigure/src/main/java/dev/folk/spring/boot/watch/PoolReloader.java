@@ -14,6 +14,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import dev.folk.core.pool.WorkerInfo;
+import dev.folk.core.pool.PoolState;
 import dev.folk.core.pool.WorkerPool;
 import dev.folk.core.pool.WorkerState;
 
@@ -93,6 +94,10 @@ final class PoolReloader {
 
             @Override
             public CompletableFuture<Void> reset() {
+                PoolState state = pool.state();
+                if (state == PoolState.DRAINING || state == PoolState.CLOSED) {
+                    return CompletableFuture.completedFuture(null); // closed meanwhile: nothing to renew
+                }
                 return pool.reset();
             }
 
