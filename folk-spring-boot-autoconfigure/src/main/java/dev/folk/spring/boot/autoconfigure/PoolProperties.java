@@ -13,8 +13,10 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Consumer;
 
 import org.jspecify.annotations.Nullable;
+import org.springframework.boot.context.properties.NestedConfigurationProperty;
 import org.springframework.util.unit.DataSize;
 
 /**
@@ -202,8 +204,64 @@ public class PoolProperties {
     /** File the workers' output is appended to when 'output' is FILE. */
     private @Nullable Path outputFile;
 
+    /** Reload on change (development): replace the workers when their PHP sources change. */
+    @NestedConfigurationProperty
+    private final Watch watch = new Watch();
+
     /** Names of the properties set on this instance (by binding or in code). */
     private final Set<String> configured = new HashSet<>();
+
+    {
+        watch.configured = this::configured;
+    }
+
+    /**
+     * Reload on change ({@code watch.*}), for development: when a watched file changes, the pool's
+     * workers are replaced one at a time, each new worker ready before an old one is retired.
+     * Each key is inherited on its own, like the pool keys: a pool that sets
+     * {@code watch.patterns} still takes {@code folk.watch.enabled}. Its setters record
+     * {@code watch.<property>} as configured in the owning pool.
+     */
+    public static class Watch {
+
+        /** Records a key of it as configured in the pool that holds it. */
+        private Consumer<String> configured = property -> { };
+
+        /** Whether to replace the pool's workers when a watched file changes (development). */
+        private boolean enabled = false;
+
+        /**
+         * Directories (watched recursively) and files to watch: file system paths, relative to the
+         * JVM's working directory, or 'classpath:dir/' for the directories on disk a class path
+         * directory is served from (e.g. target/classes/dir). Default: the directory of the pool's
+         * script (its first argument that is a 'classpath:' script or an existing file).
+         */
+        private List<String> paths = new ArrayList<>();
+
+        /**
+         * Which files in the watched directories count, as globs (java.nio PathMatcher syntax). A
+         * pattern containing a slash matches the path relative to the watched directory; '**' crosses
+         * directories, and a leading '**' and slash also match no directory at all, so the default
+         * matches app.php as well as src/Controller/Home.php. A pattern without a slash matches the
+         * file name in any directory ('*.php', '.env'). Files named in 'paths' always count.
+         */
+        private List<String> patterns = new ArrayList<>(List.of("**/*.php"));
+
+        /**
+         * Quiet time before reloading: changes are collected until none came for this long (an
+         * editor's save or a git checkout is one reload), but never for more than 10 times this.
+         */
+        private Duration debounce = Duration.ofMillis(300);
+
+        public boolean isEnabled() { return enabled; }
+        public void setEnabled(boolean enabled) { this.enabled = enabled; configured.accept("watch.enabled"); }
+        public List<String> getPaths() { return paths; }
+        public void setPaths(List<String> paths) { this.paths = paths; configured.accept("watch.paths"); }
+        public List<String> getPatterns() { return patterns; }
+        public void setPatterns(List<String> patterns) { this.patterns = patterns; configured.accept("watch.patterns"); }
+        public Duration getDebounce() { return debounce; }
+        public void setDebounce(Duration debounce) { this.debounce = debounce; configured.accept("watch.debounce"); }
+    }
 
     /** What happens to the workers' stdout and stderr lines. */
     public enum Output {
@@ -319,6 +377,7 @@ public class PoolProperties {
     public void setMemoryCheckInterval(Duration memoryCheckInterval) { this.memoryCheckInterval = memoryCheckInterval; configured("memoryCheckInterval"); }
     public Output getOutput() { return output; }
     public void setOutput(Output output) { this.output = output; configured("output"); }
+    public Watch getWatch() { return watch; }
     public @Nullable Path getOutputFile() { return outputFile; }
     public void setOutputFile(@Nullable Path outputFile) { this.outputFile = outputFile; configured("outputFile"); }
 }

@@ -9,7 +9,9 @@ import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
@@ -50,6 +52,7 @@ public class ClasspathScripts implements DisposableBean {
     private final Path temporaryDirectory;
     private final PathMatchingResourcePatternResolver resolver;
     private final Set<String> extractedDirectories = new HashSet<>();
+    private final Set<String> extractedFiles = new HashSet<>();
     private Path root;
     private Path workerLibrary;
     private boolean libraryLooked;
@@ -185,7 +188,92 @@ public class ClasspathScripts implements DisposableBean {
     }
 
     private void extractOne(String location) {
+        extractedFiles.add(location);
         copy(location, root().resolve(location));
+    }
+
+    /**
+     * The files or directories on disk (not inside a jar) that the class path location
+     * {@code location} ({@code php} or {@code php/app.php}) is served from, e.g.
+     * {@code target/classes/php}: what reload on change watches for a {@code classpath:} script.
+     * Empty when the location is only inside jars.
+     */
+    public synchronized List<Path> sourcePaths(String location) {
+        String l = strip(location);
+        while (l.endsWith("/")) {
+            l = l.substring(0, l.length() - 1);
+        }
+        List<Path> paths = new ArrayList<>();
+        try {
+            for (Resource r : resolver.getResources("classpath*:" + l)) {
+                if (r.isFile()) {
+                    Path p = r.getFile().toPath().toAbsolutePath().normalize();
+                    if (Files.exists(p) && !paths.contains(p)) {
+                        paths.add(p);
+                    }
+                }
+            }
+        } catch (IOException e) {
+            log.debug("Cannot look up class path location {}: {}", l, e.toString());
+        }
+        return paths;
+    }
+
+    /**
+     * Copies the class path resource {@code location} ({@code php/lib/util.php}) again if it lies in
+     * what was extracted, so that workers started from now on load its current content; removes the
+     * copy if the resource is gone. For reload on change: called before the workers are replaced.
+     *
+     * @return whether the location lies in what was extracted
+     */
+    public synchronized boolean refresh(String location) {
+        String l = strip(location);
+        if (root == null || java.util.Arrays.asList(l.split("/")).contains("..") || !extracted(l)) {
+            return false;
+        }
+        Path target = root.resolve(l).normalize();
+        try {
+            java.net.URL url = classLoader.getResource(l);
+            if (url == null) {
+                // Gone from the class path: so is its copy (a directory with everything in it).
+                if (Files.isDirectory(target, LinkOption.NOFOLLOW_LINKS)) {
+                    ScriptFolders.delete(target);
+                } else {
+                    Files.deleteIfExists(target);
+                }
+            } else if ("file".equals(url.getProtocol()) && Files.isDirectory(Path.of(url.toURI()))) {
+                extractDirectory(l); // a directory created or moved in: everything in it
+            } else {
+                try (InputStream in = url.openStream()) {
+                    write(in, target);
+                }
+            }
+        } catch (IOException | java.net.URISyntaxException e) {
+            throw new UncheckedIOException("Cannot extract class path resource " + l + " again",
+                    e instanceof IOException io ? io : new IOException(e));
+        }
+        return true;
+    }
+
+    /** Extracts again everything extracted so far (when it is not known which files changed). */
+    public synchronized void refreshAll() {
+        if (root == null) {
+            return;
+        }
+        List.copyOf(extractedDirectories).forEach(this::extractDirectory);
+        List.copyOf(extractedFiles).forEach(this::extractOne);
+    }
+
+    private boolean extracted(String location) {
+        if (extractedFiles.contains(location)) {
+            return true;
+        }
+        for (String d : extractedDirectories) {
+            if (location.startsWith(d + "/")) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private void copy(String resource, Path target) {
@@ -204,7 +292,11 @@ public class ClasspathScripts implements DisposableBean {
             throw new IOException("refusing to extract outside " + root() + ": " + target);
         }
         Files.createDirectories(normalized.getParent());
-        Files.copy(in, normalized, StandardCopyOption.REPLACE_EXISTING);
+        // Written beside and renamed over: a worker starting meanwhile (a reload extracts again
+        // while the pool runs) reads the old file or the new one, never a part of it.
+        Path partial = normalized.resolveSibling("." + normalized.getFileName() + ".folk-partial");
+        Files.copy(in, partial, StandardCopyOption.REPLACE_EXISTING);
+        Files.move(partial, normalized, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
         if (sharedGid != null) {
             share(normalized);
             for (Path dir = normalized.getParent(); dir.startsWith(root()); dir = dir.getParent()) {

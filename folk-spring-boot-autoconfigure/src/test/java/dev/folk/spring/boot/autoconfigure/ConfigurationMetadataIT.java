@@ -40,7 +40,8 @@ class ConfigurationMetadataIT {
 
         Set<String> expected = keys(FolkProperties.class, "folk");
         assertThat(expected).contains("folk.command", "folk.size", "folk.max-memory", "folk.pools",
-                "folk.shutdown.signal-handler", "folk.metrics.method-tag", "folk.readiness.enabled")
+                "folk.shutdown.signal-handler", "folk.metrics.method-tag", "folk.readiness.enabled",
+                "folk.watch.enabled", "folk.watch.paths", "folk.watch.patterns", "folk.watch.debounce")
                 .hasSizeGreaterThan(35);
         assertThat(byName.keySet()).containsAll(expected);
         for (String key : expected) {
@@ -55,6 +56,9 @@ class ConfigurationMetadataIT {
         assertThat(byName.get("folk.max-frame-length").get("defaultValue")).isEqualTo("16MB");
         assertThat(byName.get("folk.shutdown.signal-handler").get("defaultValue")).isEqualTo(true);
         assertThat(byName.get("folk.metrics.method-tag").get("defaultValue")).isEqualTo(false);
+        assertThat(byName.get("folk.watch.enabled").get("defaultValue")).isEqualTo(false);
+        assertThat(byName.get("folk.watch.debounce").get("defaultValue")).isEqualTo("300ms");
+        assertThat(byName.get("folk.watch.patterns").get("defaultValue")).isEqualTo(List.of("**/*.php"));
         assertThat((String) byName.get("folk.shutdown.signal-handler").get("description")).contains("130")
                 .contains("143");
 
@@ -79,7 +83,8 @@ class ConfigurationMetadataIT {
                         "dev.folk.spring.boot.autoconfigure.health.FolkHealthContributorAutoConfiguration",
                         "dev.folk.spring.boot.autoconfigure.endpoint.FolkWorkersEndpointAutoConfiguration",
                         "dev.folk.spring.boot.autoconfigure.metrics.FolkMetricsAutoConfiguration",
-                        "dev.folk.spring.boot.autoconfigure.json.FolkJsonAutoConfiguration");
+                        "dev.folk.spring.boot.autoconfigure.json.FolkJsonAutoConfiguration",
+                        "dev.folk.spring.boot.autoconfigure.watch.FolkWatchAutoConfiguration");
         assertThat(read("META-INF/spring.factories")).contains("org.springframework.boot.diagnostics.FailureAnalyzer")
                 .contains(FolkConfigurationFailureAnalyzer.class.getName())
                 .contains(FolkStartupFailureAnalyzer.class.getName());
@@ -100,7 +105,8 @@ class ConfigurationMetadataIT {
                 }
                 String key = prefix + "." + kebab(f.getName());
                 Class<?> t = f.getType();
-                if (t.getEnclosingClass() == FolkProperties.class && !t.isEnum()) {
+                if ((t.getEnclosingClass() == FolkProperties.class || t.getEnclosingClass() == PoolProperties.class)
+                        && !t.isEnum()) {
                     keys.addAll(keys(t, key));
                 } else if (hasSetter(c, f)) {
                     keys.add(key);

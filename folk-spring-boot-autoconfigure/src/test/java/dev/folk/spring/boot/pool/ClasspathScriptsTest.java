@@ -95,6 +95,39 @@ class ClasspathScriptsTest {
     }
 
     @Test
+    void aChangedScriptIsExtractedAgainOnlyWhereItWasExtractedAndAGoneOneIsRemoved() throws Exception {
+        Path classes = tree();
+        try (URLClassLoader loader = new URLClassLoader(new URL[] {classes.toUri().toURL()}, null)) {
+            ClasspathScripts scripts = new ClasspathScripts(loader);
+            assertThat(scripts.refresh("php/app.php")).as("nothing extracted yet").isFalse();
+            scripts.resolve("classpath:php/app.php");
+            Path root = scripts.directory();
+            assertThat(scripts.sourcePaths("php/")).containsExactly(classes.resolve("php").toAbsolutePath());
+            assertThat(scripts.sourcePaths("php/app.php")).containsExactly(classes.resolve("php/app.php").toAbsolutePath());
+
+            Files.writeString(classes.resolve("php/lib/util.php"), "<?php // util 2");
+            Files.createDirectories(classes.resolve("php/new"));
+            Files.writeString(classes.resolve("php/new/a.php"), "<?php // new");
+            Files.delete(classes.resolve("php/app.php"));
+            assertThat(scripts.refresh("php/lib/util.php")).isTrue();
+            assertThat(scripts.refresh("php/new")).as("a directory moved in").isTrue();
+            assertThat(scripts.refresh("php/app.php")).isTrue();
+            assertThat(root.resolve("php/lib/util.php")).hasContent("<?php // util 2");
+            assertThat(root.resolve("php/new/a.php")).hasContent("<?php // new");
+            assertThat(root.resolve("php/app.php")).doesNotExist();
+            try (var left = Files.list(root.resolve("php/lib"))) {
+                assertThat(left.map(p -> p.getFileName().toString())).as("no partial copy left")
+                        .containsExactly("util.php");
+            }
+
+            assertThat(scripts.refresh("other.txt")).as("never extracted").isFalse();
+            assertThat(root.resolve("other.txt")).doesNotExist();
+            assertThat(scripts.refresh("php/../other.txt")).isFalse();
+            scripts.destroy();
+        }
+    }
+
+    @Test
     void theBundledPhpLibraryIsExtractedAndAnnouncedToWorkers() throws Exception {
         ClasspathScripts scripts = new ClasspathScripts(getClass().getClassLoader());
         Path autoload = scripts.workerLibrary();

@@ -1,0 +1,109 @@
+package dev.folk.spring.boot.watch;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.stream.Stream;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import dev.folk.core.testing.Procs;
+
+/** The watcher on a real file system (inotify), with a pool that only counts its resets. */
+class SourceWatcherTest {
+
+    private static final Duration WAIT = Duration.ofSeconds(10);
+
+    @TempDir
+    Path tmp;
+
+    @Test
+    void seesChangesAtAnyDepthAndInDirectoriesCreatedLaterIgnoresTheRestAndLeavesNothingBehind() throws IOException {
+        Path root = tmp.resolve("src");
+        Files.createDirectories(root.resolve("old"));
+        WatchedPool watched = new WatchedPool("web", List.of(new WatchRoot(root, true, null)), List.of("**/*.php"),
+                Duration.ofMillis(40));
+        long inotifyBefore = inotifyInstances();
+        Set<Path> reported = new LinkedHashSet<>();
+        AtomicReference<SourceWatcher> self = new AtomicReference<>();
+        SourceWatcher watcher = new SourceWatcher(List.of(watched), null, w -> new PoolReloader.Target() {
+            @Override
+            public String name() {
+                return "web";
+            }
+
+            @Override
+            public CompletableFuture<Void> reset() {
+                synchronized (reported) {
+                    reported.addAll(self.get().lastChangedFiles("web"));
+                }
+                return CompletableFuture.completedFuture(null);
+            }
+
+            @Override
+            public boolean hasWorkerStartedBefore(Instant instant) {
+                return false;
+            }
+        });
+        self.set(watcher);
+        watcher.start();
+        try {
+            assertThat(inotifyInstances()).isEqualTo(inotifyBefore + 1);
+            Files.writeString(root.resolve("notes.txt"), "not PHP");
+            Files.createDirectories(root.resolve(".git"));
+            Files.writeString(root.resolve("old/a.php"), "<?php");
+            Procs.await(WAIT, "a reload for old/a.php", () -> reported(reported).contains(root.resolve("old/a.php")));
+
+            // A directory made after the start, with a file in it at once: found by the walk or by its event.
+            Files.createDirectories(root.resolve("new/deeper"));
+            Files.writeString(root.resolve("new/deeper/b.php"), "<?php");
+            Procs.await(WAIT, "a reload for new/deeper/b.php",
+                    () -> reported(reported).contains(root.resolve("new/deeper/b.php")));
+
+            // In the new directory later (it is watched now); in .git never (not entered).
+            Files.writeString(root.resolve(".git/hook.php"), "<?php");
+            Files.writeString(root.resolve("new/deeper/c.php"), "<?php");
+            Procs.await(WAIT, "a reload for new/deeper/c.php",
+                    () -> reported(reported).contains(root.resolve("new/deeper/c.php")));
+
+            assertThat(reported(reported)).containsExactlyInAnyOrder(root.resolve("old/a.php"),
+                    root.resolve("new/deeper/b.php"), root.resolve("new/deeper/c.php"));
+            assertThat(watcher.watchedDirectories()).as("src, old, new, deeper; not .git").isEqualTo(4);
+        } finally {
+            watcher.stop();
+        }
+        assertThat(watcher.isRunning()).isFalse();
+        Procs.await(WAIT, "the watcher thread to end", () -> Thread.getAllStackTraces().keySet().stream()
+                .noneMatch(t -> t.getName().equals(SourceWatcher.THREAD_NAME)));
+        assertThat(inotifyInstances()).isEqualTo(inotifyBefore);
+    }
+
+    private static Set<Path> reported(Set<Path> reported) {
+        synchronized (reported) {
+            return Set.copyOf(reported);
+        }
+    }
+
+    /** inotify instances this JVM holds open (one per watch service). */
+    static long inotifyInstances() throws IOException {
+        try (Stream<Path> fds = Files.list(Path.of("/proc/self/fd"))) {
+            return fds.filter(fd -> {
+                try {
+                    return Files.readSymbolicLink(fd).toString().equals("anon_inode:inotify");
+                } catch (IOException gone) {
+                    return false;
+                }
+            }).count();
+        }
+    }
+}
