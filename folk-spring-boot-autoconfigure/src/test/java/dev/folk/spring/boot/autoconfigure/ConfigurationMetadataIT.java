@@ -84,6 +84,8 @@ class ConfigurationMetadataIT {
                         "dev.folk.spring.boot.autoconfigure.endpoint.FolkWorkersEndpointAutoConfiguration",
                         "dev.folk.spring.boot.autoconfigure.metrics.FolkMetricsAutoConfiguration",
                         "dev.folk.spring.boot.autoconfigure.json.FolkJsonAutoConfiguration",
+                        "dev.folk.spring.boot.autoconfigure.http.FolkHttpAutoConfiguration",
+                        "dev.folk.spring.boot.autoconfigure.observation.FolkObservationAutoConfiguration",
                         "dev.folk.spring.boot.autoconfigure.watch.FolkWatchAutoConfiguration");
         assertThat(read("META-INF/spring.factories")).contains("org.springframework.boot.diagnostics.FailureAnalyzer")
                 .contains(FolkConfigurationFailureAnalyzer.class.getName())
