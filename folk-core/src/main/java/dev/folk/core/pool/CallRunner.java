@@ -14,6 +14,8 @@ import dev.folk.core.protocol.ProtocolException;
 import dev.folk.core.protocol.RemoteError;
 import dev.folk.core.supervision.ChannelResetException;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * Runs calls: acquires a worker, sends the request, reads the response, gives the worker back —
  * and when anything fails, decides what it was (exec timeout, memory limit, close, crash,
@@ -57,7 +59,7 @@ final class CallRunner {
         this.execTimeoutNanos = config.execTimeout().toNanos();
     }
 
-    Object call(String method, Object params) {
+    @Nullable Object call(String method, @Nullable Object params) {
         long start = clock.nanoTime();
         for (int attempt = 0; ; attempt++) {
             PooledWorker w = dispatcher.acquire(method, start);
@@ -71,7 +73,7 @@ final class CallRunner {
         }
     }
 
-    Object tryCall(String method, Object params, String label) {
+    @Nullable Object tryCall(String method, @Nullable Object params, @Nullable String label) {
         long start = clock.nanoTime();
         PooledWorker w = dispatcher.acquireIfIdle(method);
         if (w == null) {
@@ -84,7 +86,8 @@ final class CallRunner {
         }
     }
 
-    CompletableFuture<Object> callAsync(String method, Object params, String label) {
+    @SuppressWarnings("NullAway") // no worker now means the call was queued, so waiter is set
+    CompletableFuture<@Nullable Object> callAsync(String method, @Nullable Object params, @Nullable String label) {
         long start = clock.nanoTime();
         CompletableFuture<Object> future = new CompletableFuture<>();
         AsyncWaiter waiter = null;
@@ -110,7 +113,8 @@ final class CallRunner {
         return future;
     }
 
-    private void runAsync(PooledWorker w, String method, Object params, String label, CompletableFuture<Object> future,
+    private void runAsync(PooledWorker w, String method, @Nullable Object params, @Nullable String label,
+            CompletableFuture<@Nullable Object> future,
                           long start, int attempt) {
         try {
             future.complete(execute(w, method, params, label, start));
@@ -140,7 +144,8 @@ final class CallRunner {
     }
 
     /** Runs one call on a worker the caller acquired; gives it back or retires it whatever happens. */
-    private Object execute(PooledWorker w, String method, Object params, String label, long start) {
+    private @Nullable Object execute(PooledWorker w, String method, @Nullable Object params, @Nullable String label,
+            long start) {
         long acquired = clock.nanoTime();
         ByteBuffer frame;
         try {
@@ -211,7 +216,7 @@ final class CallRunner {
     }
 
     /** The call's I/O failed: decide whether that was a timeout, a close or a crash. */
-    private Object failed(PooledWorker w, String method, int callState, Exception cause, long start, long acquired) {
+    private @Nullable Object failed(PooledWorker w, String method, int callState, Exception cause, long start, long acquired) {
         long end = clock.nanoTime();
         w.endCall(end);
         if (callState == PooledWorker.TIMED_OUT) {
@@ -248,13 +253,14 @@ final class CallRunner {
     /** An async call waiting for a worker: run on the async executor once handed one. */
     private final class AsyncWaiter extends Dispatcher.Waiter {
         final String method;
-        final Object params;
-        final String label;
-        final CompletableFuture<Object> future;
+        final @Nullable Object params;
+        final @Nullable String label;
+        final CompletableFuture<@Nullable Object> future;
         final long start;
-        volatile ScheduledFuture<?> expiry;
+        volatile @Nullable ScheduledFuture<?> expiry;
 
-        AsyncWaiter(String method, Object params, String label, CompletableFuture<Object> future, long start) {
+        AsyncWaiter(String method, @Nullable Object params, @Nullable String label, CompletableFuture<@Nullable Object> future,
+                long start) {
             this.method = method;
             this.params = params;
             this.label = label;
@@ -263,6 +269,7 @@ final class CallRunner {
         }
 
         @Override
+        @SuppressWarnings("NullAway") // woken only once the dispatcher has set worker
         void wake() {
             ScheduledFuture<?> e = expiry;
             if (e != null) {

@@ -11,6 +11,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 import dev.folk.core.protocol.Message;
 import dev.folk.core.protocol.ProtocolException;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * One worker inside a pool: its process (a {@link WorkerLink}), its limits and the state of the call
  * it serves.
@@ -45,9 +47,9 @@ final class PooledWorker {
     volatile long lastUsedNanos;
     volatile long callStartedNanos;
     volatile long callDeadlineNanos;
-    volatile String currentMethod;
+    volatile @Nullable String currentMethod;
     /** The caller's description of the call in progress (e.g. an HTTP request line), or null. */
-    volatile String currentLabel;
+    volatile @Nullable String currentLabel;
     volatile long bootDeadlineNanos;
     volatile boolean bootAborted;
     volatile long rssBytes = -1;
@@ -57,12 +59,13 @@ final class PooledWorker {
      * Why it is due (max-jobs, lifetime, idle, memory, recycle, reset...), or null. A due worker
      * keeps serving until {@link #replaced}: make before break.
      */
-    volatile ExitReason dueReason;
+    volatile @Nullable ExitReason dueReason;
     /** Its replacement is ready (or none is wanted): it is retired as soon as it is idle. */
     volatile boolean replaced;
     /** It counts toward the pool's due workers waiting for a replacement (see WorkerLifecycle#markDue). */
     final AtomicBoolean awaitingReplacement = new AtomicBoolean();
     /** The spawn that made it: a worker that ends before serving a call continues its back-off. */
+    @SuppressWarnings("NullAway.Init") // set by WorkerLifecycle right after construction
     SpawnAttempt origin;
     /** What it declared in its handshake; {@link WorkerFeatures#NONE} until then. */
     volatile WorkerFeatures features = WorkerFeatures.NONE;
@@ -87,7 +90,7 @@ final class PooledWorker {
     }
 
     /** Encodes the next request; throws FrameTooLargeException before anything is written. */
-    ByteBuffer encode(String method, Object params) {
+    ByteBuffer encode(String method, @Nullable Object params) {
         nextMsgid = (nextMsgid + 1) & 0xffffffffL;
         return link.encodeRequest(nextMsgid, method, params);
     }
@@ -109,7 +112,7 @@ final class PooledWorker {
         return r;
     }
 
-    void beginCall(String method, String label, long now, long deadline) {
+    void beginCall(String method, @Nullable String label, long now, long deadline) {
         currentMethod = method;
         currentLabel = label;
         callStartedNanos = now;
@@ -139,7 +142,7 @@ final class PooledWorker {
     }
 
     /** The recycling limit it has reached by now (jobs, lifetime), or null to keep serving. */
-    ExitReason recycleReason(long now) {
+    @Nullable ExitReason recycleReason(long now) {
         if (jobs >= jobLimit) {
             return ExitReason.MAX_JOBS;
         }

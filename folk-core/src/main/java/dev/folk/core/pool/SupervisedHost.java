@@ -16,6 +16,8 @@ import dev.folk.core.supervision.Supervisor;
 import dev.folk.core.supervision.WorkerChannel;
 import dev.folk.core.supervision.WorkerProcess;
 
+import org.jspecify.annotations.Nullable;
+
 /** The real {@link WorkerHost}: workers are processes of a {@link Supervisor}, spoken to over fds 3 and 4. */
 final class SupervisedHost implements WorkerHost {
 
@@ -35,7 +37,7 @@ final class SupervisedHost implements WorkerHost {
     }
 
     @Override
-    public List<ExitStatus> terminateAll(List<WorkerLink> links, long killBy) {
+    public List<@Nullable ExitStatus> terminateAll(List<WorkerLink> links, long killBy) {
         List<WorkerProcess> processes = new ArrayList<>(links.size());
         for (WorkerLink l : links) {
             processes.add(((Link) l).process);
@@ -84,7 +86,7 @@ final class SupervisedHost implements WorkerHost {
         }
 
         @Override
-        public ByteBuffer encodeRequest(long msgid, String method, Object params) {
+        public ByteBuffer encodeRequest(long msgid, String method, @Nullable Object params) {
             return codec.encodeRequest(msgid, method, params);
         }
 
@@ -129,7 +131,7 @@ final class SupervisedHost implements WorkerHost {
         }
 
         @Override
-        public ExitStatus terminate(Duration grace) {
+        public @Nullable ExitStatus terminate(Duration grace) {
             return supervisor.terminate(process, grace);
         }
 

@@ -10,6 +10,8 @@ import java.util.concurrent.CompletableFuture;
 import dev.folk.core.protocol.Message;
 import dev.folk.core.supervision.ExitStatus;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * One worker process as the pool drives it (see {@link WorkerHost}): its handshake, its task
  * channel (fd 3), its exit, and how it is stopped.
@@ -37,7 +39,7 @@ interface WorkerLink {
      * Encodes a request as a frame; throws {@link dev.folk.core.protocol.FrameTooLargeException}
      * before anything is written, or another RuntimeException for a parameter it cannot encode.
      */
-    ByteBuffer encodeRequest(long msgid, String method, Object params);
+    ByteBuffer encodeRequest(long msgid, String method, @Nullable Object params);
 
     /**
      * Writes a request frame. An IOException means nothing was delivered (a partial frame is never
@@ -75,7 +77,7 @@ interface WorkerLink {
      * Stops it through the ladder (TERM, {@code grace}, KILL) and reaps it; a no-op on a reaped
      * worker. Returns how it ended, or null if it could not be reaped in time.
      */
-    ExitStatus terminate(Duration grace);
+    @Nullable ExitStatus terminate(Duration grace);
 
     /** Resident memory in bytes, or -1 once it has exited or if unknown. */
     long residentSetBytes();
