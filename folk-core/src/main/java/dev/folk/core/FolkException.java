@@ -1,5 +1,7 @@
 package dev.folk.core;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * Root of every exception this library throws on purpose, so callers can catch one type.
  * Unchecked: most failures (a dead worker, a full queue) are not something the immediate caller
@@ -11,7 +13,7 @@ public class FolkException extends RuntimeException {
         super(message);
     }
 
-    public FolkException(String message, Throwable cause) {
+    public FolkException(String message, @Nullable Throwable cause) {
         super(message, cause);
     }
 }

@@ -13,6 +13,8 @@ import jnr.ffi.annotations.Out;
 import jnr.ffi.annotations.SaveError;
 import jnr.ffi.annotations.Variadic;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * {@link Os} on Linux/glibc through a direct jnr-ffi binding.
  *
@@ -365,7 +367,7 @@ public final class NativeOs implements Os {
     }
 
     @Override
-    public WaitResult wait4(int pid, boolean noHang) {
+    public @Nullable WaitResult wait4(int pid, boolean noHang) {
         if (pid <= 0) {
             throw new IllegalArgumentException("wait4 takes one child pid, got " + pid);
         }

@@ -2,6 +2,8 @@ package dev.folk.core.os;
 
 import java.nio.ByteBuffer;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * Every system call the supervisor makes, behind one small interface so tests can count
  * them (a reaped handle must cause none) and so the rest of the code never sees jnr.
@@ -58,7 +60,7 @@ public interface Os {
      * wait4(2) on one pid. Returns null when {@code noHang} and the child has not exited yet.
      * Never waits for "any child": that would steal exit codes from the JDK's own Process objects.
      */
-    WaitResult wait4(int pid, boolean noHang);
+    @Nullable WaitResult wait4(int pid, boolean noHang);
 
     /** waitpid(-pgid, WNOHANG): reaps one exited child of that group; 0 if none ready, -1 on ECHILD. */
     int reapGroupMember(int pgid);

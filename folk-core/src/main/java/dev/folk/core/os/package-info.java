@@ -23,4 +23,7 @@
  * It stays on the class path only as a dependency of jnr-unixsocket (whose socket binding uses its
  * {@code Timeval}), so the jffi 1.4.3 pin reaches it through the exclusion on jnr-unixsocket.
  */
+@NullMarked
 package dev.folk.core.os;
+
+import org.jspecify.annotations.NullMarked;

@@ -5,6 +5,8 @@ import java.util.List;
 
 import dev.folk.core.supervision.ExitStatus;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * Why a worker failed to boot (or ended before serving its first call), with what it said.
  *
@@ -15,7 +17,7 @@ import dev.folk.core.supervision.ExitStatus;
  *                {@code stderr: }
  * @param at      when the failure was seen
  */
-public record BootFailure(int pid, String message, ExitStatus status, List<String> output, Instant at) {
+public record BootFailure(int pid, String message, @Nullable ExitStatus status, List<String> output, Instant at) {
 
     public BootFailure {
         output = List.copyOf(output);

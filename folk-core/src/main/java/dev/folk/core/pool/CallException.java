@@ -2,6 +2,8 @@ package dev.folk.core.pool;
 
 import dev.folk.core.FolkException;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * A call through a pool failed. Every subclass names the pool, the method and, where one was
  * involved, the worker's pid; catch this type to handle them all.
@@ -24,7 +26,7 @@ public abstract class CallException extends FolkException {
     private final String method;
     private final int pid;
 
-    protected CallException(String pool, String method, int pid, String message, Throwable cause) {
+    protected CallException(String pool, String method, int pid, String message, @Nullable Throwable cause) {
         super(message, cause);
         this.pool = pool;
         this.method = method;

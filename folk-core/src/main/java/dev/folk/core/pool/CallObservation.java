@@ -2,6 +2,8 @@ package dev.folk.core.pool;
 
 import java.util.Map;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * One observed call (see {@link CallObserver}). The pool calls {@link #params} and
  * {@link #context()} on the thread that sends the request, {@link #worker} each time the call is
@@ -15,7 +17,7 @@ public interface CallObservation {
      * The params to send instead of {@code params}, e.g. a copy whose HTTP headers carry the trace
      * context. The default sends them unchanged.
      */
-    default Object params(Object params) {
+    default @Nullable Object params(@Nullable Object params) {
         return params;
     }
 
@@ -37,7 +39,7 @@ public interface CallObservation {
      *                be encoded)
      * @param error   the failure the caller gets, or null on success
      */
-    void ended(CallOutcome outcome, Throwable error);
+    void ended(@Nullable CallOutcome outcome, @Nullable Throwable error);
 
     /** The handshake feature of workers that accept a request's context as a 5th element. */
     String FEATURE = "context";

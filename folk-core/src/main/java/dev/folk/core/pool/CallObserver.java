@@ -1,5 +1,7 @@
 package dev.folk.core.pool;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * Observes a pool's calls, for tracing: set one with {@link WorkerPool#observeCalls}. The pool asks
  * it when a call starts, on the caller's thread, so it can open an observation whose parent is
@@ -23,5 +25,6 @@ public interface CallObserver {
      * @param label  what the call is about (e.g. {@code GET /php/hello}), or null
      * @return the call's observation, or null not to observe this call
      */
-    CallObservation callStarted(WorkerPool pool, String method, Object params, String label);
+    @Nullable CallObservation callStarted(WorkerPool pool, String method, @Nullable Object params,
+                                          @Nullable String label);
 }

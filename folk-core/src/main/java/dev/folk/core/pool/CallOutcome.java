@@ -1,5 +1,7 @@
 package dev.folk.core.pool;
 
+import org.jspecify.annotations.Nullable;
+
 /** How a call ended, for counters and timers. */
 public enum CallOutcome {
     SUCCESS,
@@ -21,7 +23,7 @@ public enum CallOutcome {
     }
 
     /** The outcome a call that failed with {@code error} was counted as, or null for none (not a CallException). */
-    static CallOutcome of(Throwable error) {
+    static @Nullable CallOutcome of(Throwable error) {
         if (error instanceof WorkerErrorException) {
             return APPLICATION_ERROR;
         } else if (error instanceof ExecTimeoutException) {

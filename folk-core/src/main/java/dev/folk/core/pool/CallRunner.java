@@ -18,6 +18,8 @@ import dev.folk.core.protocol.ProtocolException;
 import dev.folk.core.protocol.RemoteError;
 import dev.folk.core.supervision.ChannelResetException;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * Runs calls: acquires a worker, sends the request, reads the response, gives the worker back —
  * and when anything fails, decides what it was (exec timeout, memory limit, close, crash,
@@ -73,19 +75,19 @@ final class CallRunner {
      * Set by {@link WorkerPool#observeCalls}; read once per call. Without one, no call path below
      * allocates anything for observation (the benchmarked hot path stays as it was).
      */
-    private volatile CallObserver observer;
+    private volatile @Nullable CallObserver observer;
 
     void observeCalls(CallObserver observer) {
         this.observer = observer;
     }
 
-    Object call(String method, Object params) {
+    @Nullable Object call(String method, @Nullable Object params) {
         CallObserver o = observer;
-        CallObservation observation = o == null ? null : started(o, method, params, null);
+        @Nullable CallObservation observation = o == null ? null : started(o, method, params, null);
         if (observation == null) {
             return call(method, params, null);
         }
-        Object result;
+        @Nullable Object result;
         try {
             result = call(method, paramsFor(observation, params), observation);
         } catch (RuntimeException | Error e) {
@@ -96,7 +98,7 @@ final class CallRunner {
         return result;
     }
 
-    private Object call(String method, Object params, CallObservation observation) {
+    private @Nullable Object call(String method, @Nullable Object params, @Nullable CallObservation observation) {
         long start = clock.nanoTime();
         for (int attempt = 0; ; attempt++) {
             PooledWorker w = dispatcher.acquire(method, start);
@@ -110,7 +112,7 @@ final class CallRunner {
         }
     }
 
-    Object tryCall(String method, Object params, String label) {
+    @Nullable Object tryCall(String method, @Nullable Object params, @Nullable String label) {
         long start = clock.nanoTime();
         PooledWorker w = dispatcher.acquireIfIdle(method);
         if (w == null) {
@@ -125,7 +127,7 @@ final class CallRunner {
                 return WorkerPool.NOT_CALLED;
             }
         }
-        Object result;
+        @Nullable Object result;
         try {
             result = execute(w, method, paramsFor(observation, params), label, start, observation);
         } catch (Undelivered e) {
@@ -139,14 +141,14 @@ final class CallRunner {
         return result;
     }
 
-    CompletableFuture<Object> callAsync(String method, Object params, String label) {
+    CompletableFuture<@Nullable Object> callAsync(String method, @Nullable Object params, @Nullable String label) {
         CallObserver o = observer;
         CallObservation observation = o == null ? null : started(o, method, params, label);
         if (observation == null) {
             return callAsync(method, params, label, null);
         }
         // Ended before the caller's future completes, so the caller's own callbacks are not timed as the call.
-        CompletableFuture<Object> caller = new CompletableFuture<>();
+        CompletableFuture<@Nullable Object> caller = new CompletableFuture<>();
         callAsync(method, paramsFor(observation, params), label, observation).whenComplete((result, error) -> {
             ended(observation, error);
             if (error == null) {
@@ -158,10 +160,12 @@ final class CallRunner {
         return caller;
     }
 
-    private CompletableFuture<Object> callAsync(String method, Object params, String label,
-                                                CallObservation observation) {
+    @SuppressWarnings("NullAway") // no worker now means the call was queued, so waiter is set
+    private CompletableFuture<@Nullable Object> callAsync(String method, @Nullable Object params,
+                                                          @Nullable String label,
+                                                          @Nullable CallObservation observation) {
         long start = clock.nanoTime();
-        CompletableFuture<Object> future = new CompletableFuture<>();
+        CompletableFuture<@Nullable Object> future = new CompletableFuture<>();
         AsyncWaiter waiter = null;
         PooledWorker w;
         try {
@@ -186,8 +190,9 @@ final class CallRunner {
         return future;
     }
 
-    private void runAsync(PooledWorker w, String method, Object params, String label, CompletableFuture<Object> future,
-                          long start, CallObservation observation, int attempt) {
+    private void runAsync(PooledWorker w, String method, @Nullable Object params, @Nullable String label,
+                          CompletableFuture<@Nullable Object> future, long start, @Nullable CallObservation observation,
+                          int attempt) {
         try {
             future.complete(execute(w, method, params, label, start, observation));
         } catch (Undelivered e) {
@@ -216,8 +221,8 @@ final class CallRunner {
     }
 
     /** Runs one call on a worker the caller acquired; gives it back or retires it whatever happens. */
-    private Object execute(PooledWorker w, String method, Object params, String label, long start,
-                           CallObservation observation) {
+    private @Nullable Object execute(PooledWorker w, String method, @Nullable Object params, @Nullable String label,
+                                     long start, @Nullable CallObservation observation) {
         long acquired = clock.nanoTime();
         ByteBuffer frame;
         try {
@@ -294,7 +299,8 @@ final class CallRunner {
     }
 
     /** Tells the observation its worker; sends its context only to a worker that declared the feature. */
-    private ByteBuffer encodeObserved(PooledWorker w, String method, Object params, CallObservation observation) {
+    private ByteBuffer encodeObserved(PooledWorker w, String method, @Nullable Object params,
+                                      CallObservation observation) {
         Map<String, String> context = null;
         try {
             observation.worker(w.pid);
@@ -307,7 +313,8 @@ final class CallRunner {
         return context == null || context.isEmpty() ? w.encode(method, params) : w.encode(method, params, context);
     }
 
-    private CallObservation started(CallObserver observer, String method, Object params, String label) {
+    private @Nullable CallObservation started(CallObserver observer, String method, @Nullable Object params,
+                                              @Nullable String label) {
         try {
             return observer.callStarted(pool, method, params, label);
         } catch (RuntimeException e) {
@@ -316,7 +323,7 @@ final class CallRunner {
         }
     }
 
-    private Object paramsFor(CallObservation observation, Object params) {
+    private @Nullable Object paramsFor(CallObservation observation, @Nullable Object params) {
         try {
             return observation.params(params);
         } catch (RuntimeException e) {
@@ -325,7 +332,7 @@ final class CallRunner {
         }
     }
 
-    private void ended(CallObservation observation, Throwable error) {
+    private void ended(CallObservation observation, @Nullable Throwable error) {
         try {
             observation.ended(error == null ? CallOutcome.SUCCESS : CallOutcome.of(error), error);
         } catch (RuntimeException e) {
@@ -334,7 +341,7 @@ final class CallRunner {
     }
 
     /** The call's I/O failed: decide whether that was a timeout, a close or a crash. */
-    private Object failed(PooledWorker w, String method, int callState, Exception cause, long start, long acquired) {
+    private @Nullable Object failed(PooledWorker w, String method, int callState, Exception cause, long start, long acquired) {
         long end = clock.nanoTime();
         w.endCall(end);
         if (callState == PooledWorker.TIMED_OUT) {
@@ -371,15 +378,15 @@ final class CallRunner {
     /** An async call waiting for a worker: run on the async executor once handed one. */
     private final class AsyncWaiter extends Dispatcher.Waiter {
         final String method;
-        final Object params;
-        final String label;
-        final CompletableFuture<Object> future;
+        final @Nullable Object params;
+        final @Nullable String label;
+        final CompletableFuture<@Nullable Object> future;
         final long start;
-        final CallObservation observation;
-        volatile ScheduledFuture<?> expiry;
+        final @Nullable CallObservation observation;
+        volatile @Nullable ScheduledFuture<?> expiry;
 
-        AsyncWaiter(String method, Object params, String label, CompletableFuture<Object> future, long start,
-                    CallObservation observation) {
+        AsyncWaiter(String method, @Nullable Object params, @Nullable String label,
+                    CompletableFuture<@Nullable Object> future, long start, @Nullable CallObservation observation) {
             this.method = method;
             this.params = params;
             this.label = label;
@@ -389,6 +396,7 @@ final class CallRunner {
         }
 
         @Override
+        @SuppressWarnings("NullAway") // woken only once the dispatcher has set worker
         void wake() {
             ScheduledFuture<?> e = expiry;
             if (e != null) {

@@ -8,6 +8,8 @@ import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.IntSupplier;
 import java.util.function.Supplier;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * Which call gets which worker: the idle workers and the FIFO queue of calls waiting for one. A
  * call takes any idle worker; only when none is idle does it wait, and a worker given back goes
@@ -103,7 +105,7 @@ final class Dispatcher {
      *
      * @throws CallException PoolClosedException or QueueFullException
      */
-    PooledWorker acquireOrQueue(Waiter waiter, String method, long start) {
+    @Nullable PooledWorker acquireOrQueue(Waiter waiter, String method, long start) {
         lock.lock();
         try {
             PooledWorker w = takeIdleOrRoomToWait(method, start);
@@ -121,7 +123,7 @@ final class Dispatcher {
      *
      * @throws CallException PoolClosedException or QueueFullException
      */
-    private PooledWorker takeIdleOrRoomToWait(String method, long start) {
+    private @Nullable PooledWorker takeIdleOrRoomToWait(String method, long start) {
         if (health.closing()) {
             throw health.closedFailure(method, 0, null);
         }
@@ -138,7 +140,7 @@ final class Dispatcher {
     }
 
     /** Takes an idle worker if there is one now, else null; never waits or queues. */
-    PooledWorker acquireIfIdle(String method) {
+    @Nullable PooledWorker acquireIfIdle(String method) {
         lock.lock();
         try {
             if (health.closing()) {
@@ -236,7 +238,7 @@ final class Dispatcher {
 
     /** A call waiting for a worker. Handed one under the dispatcher's lock; woken outside it. */
     abstract static class Waiter {
-        volatile PooledWorker worker;
+        volatile @Nullable PooledWorker worker;
         volatile boolean closed;
 
         /** {@link #worker} was set: the call may go on. */

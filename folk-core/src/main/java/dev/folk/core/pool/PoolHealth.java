@@ -7,6 +7,8 @@ import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * Whether a pool can serve and start workers: its {@link PoolState}, whether it is closing, and its
  * boot failures — the back-off of each failing spawn ({@link BootBackoff}), the BROKEN state when
@@ -26,10 +28,10 @@ final class PoolHealth {
 
     private final Object failureLock = new Object();
     private final BootBackoff backoff;
-    private String lastFailureSignature;
+    private @Nullable String lastFailureSignature;
     private int sameFailuresInARow;
-    private volatile String lastFailure;
-    private volatile BootFailure lastBootFailure;
+    private volatile @Nullable String lastFailure;
+    private volatile @Nullable BootFailure lastBootFailure;
 
     PoolHealth(WorkerPool pool, PoolConfig config, PoolClock clock, PoolStatistics stats) {
         this.pool = pool;
@@ -40,6 +42,7 @@ final class PoolHealth {
                 config.brokenWindow());
     }
 
+    @SuppressWarnings("NullAway") // the state is never null
     PoolState state() {
         return state.get();
     }
@@ -72,14 +75,14 @@ final class PoolHealth {
     }
 
     /** The failure of a call the closing pool refused (counted as POOL_CLOSED if it never got a worker). */
-    PoolClosedException closedFailure(String method, int pid, String detail) {
+    PoolClosedException closedFailure(String method, int pid, @Nullable String detail) {
         if (pid == 0) {
             stats.record(method, CallOutcome.POOL_CLOSED, 0, 0);
         }
         return new PoolClosedException(config.name(), method, pid, detail);
     }
 
-    String lastFailure() {
+    @Nullable String lastFailure() {
         return lastFailure;
     }
 
@@ -87,7 +90,7 @@ final class PoolHealth {
         lastFailure = failure;
     }
 
-    BootFailure lastBootFailure() {
+    @Nullable BootFailure lastBootFailure() {
         return lastBootFailure;
     }
 
@@ -146,6 +149,7 @@ final class PoolHealth {
         }
     }
 
+    @SuppressWarnings("NullAway") // the state is never null
     private void transition(PoolState to) {
         while (true) {
             PoolState from = state.get();

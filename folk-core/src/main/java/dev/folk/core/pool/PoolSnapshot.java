@@ -4,6 +4,8 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * A consistent-enough picture of a pool for health, metrics and the workers endpoint. Counters
  * are cumulative since the pool was created.
@@ -24,7 +26,7 @@ import java.util.Map;
  */
 public record PoolSnapshot(String name, PoolState state, int size, List<WorkerInfo> workers, int queueLength,
                            Map<CallOutcome, Long> calls, Map<ExitReason, Long> exits, long spawns, long bootFailures,
-                           String lastFailure, List<ExitRecord> recentExits, Instant takenAt,
+                           @Nullable String lastFailure, List<ExitRecord> recentExits, Instant takenAt,
                            long slowCalls) {
 
     public long count(WorkerState state) {

@@ -4,14 +4,15 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.concurrent.CompletableFuture;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import dev.folk.core.protocol.Message;
 import dev.folk.core.protocol.ProtocolException;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One worker inside a pool: its process (a {@link WorkerLink}), its limits and the state of the call
@@ -51,13 +52,13 @@ final class PooledWorker {
     /** The msgid of the last call logged as slow: one log per call (housekeeper thread only). */
     long slowLoggedMsgid = -1;
     /** Where PHP was when the exec timeout killed it (the innermost frame of its backtrace), or null. */
-    volatile String stuckAt;
+    volatile @Nullable String stuckAt;
     /** Completes once the stack asked for before the exec-timeout kill is in {@link #stuckAt} (or none came). */
-    volatile CompletableFuture<Void> timeoutCapture;
+    volatile @Nullable CompletableFuture<Void> timeoutCapture;
     volatile long callDeadlineNanos;
-    volatile String currentMethod;
+    volatile @Nullable String currentMethod;
     /** The caller's description of the call in progress (e.g. an HTTP request line), or null. */
-    volatile String currentLabel;
+    volatile @Nullable String currentLabel;
     volatile long bootDeadlineNanos;
     volatile boolean bootAborted;
     volatile long rssBytes = -1;
@@ -67,12 +68,13 @@ final class PooledWorker {
      * Why it is due (max-jobs, lifetime, idle, memory, recycle, reset...), or null. A due worker
      * keeps serving until {@link #replaced}: make before break.
      */
-    volatile ExitReason dueReason;
+    volatile @Nullable ExitReason dueReason;
     /** Its replacement is ready (or none is wanted): it is retired as soon as it is idle. */
     volatile boolean replaced;
     /** It counts toward the pool's due workers waiting for a replacement (see WorkerLifecycle#markDue). */
     final AtomicBoolean awaitingReplacement = new AtomicBoolean();
     /** The spawn that made it: a worker that ends before serving a call continues its back-off. */
+    @SuppressWarnings("NullAway.Init") // set by WorkerLifecycle right after construction
     SpawnAttempt origin;
     /** What it declared in its handshake; {@link WorkerFeatures#NONE} until then. */
     volatile WorkerFeatures features = WorkerFeatures.NONE;
@@ -97,13 +99,13 @@ final class PooledWorker {
     }
 
     /** Encodes the next request; throws FrameTooLargeException before anything is written. */
-    ByteBuffer encode(String method, Object params) {
+    ByteBuffer encode(String method, @Nullable Object params) {
         nextMsgid = (nextMsgid + 1) & 0xffffffffL;
         return link.encodeRequest(nextMsgid, method, params);
     }
 
     /** {@link #encode(String, Object)} with the call's context, for a worker that declared the context feature. */
-    ByteBuffer encode(String method, Object params, Map<String, String> context) {
+    ByteBuffer encode(String method, @Nullable Object params, Map<String, String> context) {
         nextMsgid = (nextMsgid + 1) & 0xffffffffL;
         return link.encodeRequest(nextMsgid, method, params, context);
     }
@@ -125,7 +127,7 @@ final class PooledWorker {
         return r;
     }
 
-    void beginCall(String method, String label, long now, long deadline) {
+    void beginCall(String method, @Nullable String label, long now, long deadline) {
         callMsgid = nextMsgid; // first: SlowCalls reads it before and after the fields below
         currentMethod = method;
         currentLabel = label;
@@ -156,7 +158,7 @@ final class PooledWorker {
     }
 
     /** The recycling limit it has reached by now (jobs, lifetime), or null to keep serving. */
-    ExitReason recycleReason(long now) {
+    @Nullable ExitReason recycleReason(long now) {
         if (jobs >= jobLimit) {
             return ExitReason.MAX_JOBS;
         }

@@ -7,6 +7,8 @@ import java.util.Map;
 
 import dev.folk.core.protocol.Values;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * {@link ValueMapper#PROTOCOL}: String, byte[], Long, Integer, Double, Boolean (or their
  * primitives), Map, List and Object, with PHP's quirks accepted (a str where bytes are wanted, an
@@ -15,7 +17,7 @@ import dev.folk.core.protocol.Values;
 final class ProtocolValueMapper implements ValueMapper {
 
     @Override
-    public Object fromWire(Object value, Type type) {
+    public @Nullable Object fromWire(@Nullable Object value, Type type) {
         Class<?> raw = type instanceof Class<?> c ? c
                 : type instanceof ParameterizedType p && p.getRawType() instanceof Class<?> c ? c : null;
         if (value == null || raw == Object.class) {

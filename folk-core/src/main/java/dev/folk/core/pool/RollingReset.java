@@ -37,8 +37,11 @@ final class RollingReset {
     /** Starts a reset, or returns the one in progress. */
     CompletableFuture<Void> start() {
         CompletableFuture<Void> done = new CompletableFuture<>();
-        if (!inProgress.compareAndSet(null, done)) {
-            return inProgress.get();
+        while (!inProgress.compareAndSet(null, done)) {
+            CompletableFuture<Void> running = inProgress.get();
+            if (running != null) {
+                return running; // else the reset in progress ended meanwhile: start a new one
+            }
         }
         List<PooledWorker> old = new ArrayList<>();
         for (PooledWorker w : lifecycle.workers()) {

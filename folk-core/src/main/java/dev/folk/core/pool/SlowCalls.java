@@ -10,6 +10,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.BiConsumer;
 
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -123,7 +124,7 @@ final class SlowCalls {
      * while its stack was being taken (the signal cut a sleep() short), waits for the capture, no
      * longer than the kill would have.
      */
-    static String stuckAt(PooledWorker w) {
+    static @Nullable String stuckAt(PooledWorker w) {
         CompletableFuture<Void> captured = w.timeoutCapture;
         if (captured != null) {
             try {

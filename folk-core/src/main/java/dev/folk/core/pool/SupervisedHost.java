@@ -18,6 +18,7 @@ import dev.folk.core.supervision.StderrBlocks;
 import dev.folk.core.supervision.Supervisor;
 import dev.folk.core.supervision.WorkerChannel;
 import dev.folk.core.supervision.WorkerProcess;
+import org.jspecify.annotations.Nullable;
 
 /** The real {@link WorkerHost}: workers are processes of a {@link Supervisor}, spoken to over fds 3 and 4. */
 final class SupervisedHost implements WorkerHost {
@@ -38,7 +39,7 @@ final class SupervisedHost implements WorkerHost {
     }
 
     @Override
-    public List<ExitStatus> terminateAll(List<WorkerLink> links, long killBy) {
+    public List<@Nullable ExitStatus> terminateAll(List<WorkerLink> links, long killBy) {
         List<WorkerProcess> processes = new ArrayList<>(links.size());
         for (WorkerLink l : links) {
             processes.add(((Link) l).process);
@@ -56,7 +57,7 @@ final class SupervisedHost implements WorkerHost {
         final WorkerProcess process;
         final MessageCodec codec;
         /** The backtrace asked for and not yet taken (one at a time: a worker serves one call at a time). */
-        private volatile PendingBacktrace pendingBacktrace;
+        private volatile @Nullable PendingBacktrace pendingBacktrace;
 
         Link(WorkerProcess process, MessageCodec codec) {
             this.process = process;
@@ -89,12 +90,13 @@ final class SupervisedHost implements WorkerHost {
         }
 
         @Override
-        public ByteBuffer encodeRequest(long msgid, String method, Object params) {
+        public ByteBuffer encodeRequest(long msgid, String method, @Nullable Object params) {
             return codec.encodeRequest(msgid, method, params);
         }
 
         @Override
-        public ByteBuffer encodeRequest(long msgid, String method, Object params, Map<String, String> context) {
+        public ByteBuffer encodeRequest(long msgid, String method, @Nullable Object params,
+                                        Map<String, String> context) {
             return codec.encodeRequest(msgid, method, params, context);
         }
 
@@ -139,7 +141,7 @@ final class SupervisedHost implements WorkerHost {
         }
 
         @Override
-        public ExitStatus terminate(Duration grace) {
+        public @Nullable ExitStatus terminate(Duration grace) {
             return supervisor.terminate(process, grace);
         }
 

@@ -2,6 +2,8 @@ package dev.folk.core.pool;
 
 import java.lang.reflect.Type;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * Turns what a caller passes into values the protocol encodes, and what a worker answers into the
  * type the caller asked for. {@link #PROTOCOL} knows the protocol's own types (String, byte[],
@@ -18,7 +20,7 @@ public interface ValueMapper {
      * {@code params} as the protocol can encode them (maps, lists, strings, numbers, booleans,
      * bytes, nil). Called on every call: return the argument itself when it needs no conversion.
      */
-    default Object toWire(Object params) {
+    default @Nullable Object toWire(@Nullable Object params) {
         return params;
     }
 
@@ -28,5 +30,5 @@ public interface ValueMapper {
      * @throws IllegalArgumentException if it cannot be read as {@code type}; the message says
      *         what was found
      */
-    Object fromWire(Object value, Type type);
+    @Nullable Object fromWire(@Nullable Object value, Type type);
 }

@@ -15,6 +15,8 @@ import org.slf4j.LoggerFactory;
 
 import dev.folk.core.supervision.ExitStatus;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * How a worker goes out of a pool: it is retired (taken out of the pool, exactly once, its slot freed
  * and a replacement started), stopped (gracefully, or its group killed), and its exit recorded
@@ -131,7 +133,7 @@ final class WorkerExits {
                 }
                 links.add(w.link);
             }
-            List<ExitStatus> statuses;
+            List<@Nullable ExitStatus> statuses;
             try {
                 statuses = host.terminateAll(links, killBy);
             } catch (RuntimeException e) {
@@ -154,7 +156,7 @@ final class WorkerExits {
      * exit here, so the caller's error can say how it ended. Returns that, or null if somebody
      * else retired it first.
      */
-    String retireCrashed(PooledWorker w) {
+    @Nullable String retireCrashed(PooledWorker w) {
         if (!takeOut(w, true)) {
             return null;
         }
@@ -248,7 +250,7 @@ final class WorkerExits {
      * how it ended: exit 0 is an unexpected exit, a signal or another code a crash, and anything
      * during shutdown is shutdown.
      */
-    private void recordExit(PooledWorker w, ExitReason reason, ExitStatus status) {
+    private void recordExit(PooledWorker w, ExitReason reason, @Nullable ExitStatus status) {
         if (reason == ExitReason.CRASH) {
             if (health.closing() || host.isClosed()) {
                 reason = ExitReason.SHUTDOWN;

@@ -4,6 +4,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * What a worker declared it supports, in the {@code features} list of its {@code control.ready}
  * params (docs/PROTOCOL.md). A worker that declares nothing (the Folk SDK, a custom executable) is
@@ -14,7 +16,7 @@ record WorkerFeatures(Set<String> names) {
     static final WorkerFeatures NONE = new WorkerFeatures(Set.of());
 
     /** Reads {@code {"features": ["name", ...]}}; anything else, or no such key, declares nothing. */
-    static WorkerFeatures of(Object readyParams) {
+    static WorkerFeatures of(@Nullable Object readyParams) {
         if (!(readyParams instanceof Map<?, ?> map) || !(map.get("features") instanceof List<?> list)
                 || list.isEmpty()) {
             return NONE;

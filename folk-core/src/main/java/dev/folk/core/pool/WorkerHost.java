@@ -4,6 +4,8 @@ import java.util.List;
 
 import dev.folk.core.supervision.ExitStatus;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * The seam between a pool and the processes it drives: everything the pool asks of the operating
  * system goes through here and through {@link WorkerLink}. {@link SupervisedHost} is the real one
@@ -29,7 +31,7 @@ interface WorkerHost {
      *
      * @return how each ended, in the order given (null where it could not be reaped in time)
      */
-    List<ExitStatus> terminateAll(List<WorkerLink> links, long killBy);
+    List<@Nullable ExitStatus> terminateAll(List<WorkerLink> links, long killBy);
 
     /** The application is shutting down: its workers are being stopped for it. */
     boolean isClosed();

@@ -3,6 +3,8 @@ package dev.folk.core.pool;
 import java.time.Duration;
 import java.time.Instant;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * One worker at the moment of a {@link PoolSnapshot}.
  *
@@ -17,8 +19,9 @@ import java.time.Instant;
  * @param currentLabel   what the call in progress is about, as its caller described it (for an HTTP
  *                       call, e.g. {@code GET /php/hello}), or null
  */
-public record WorkerInfo(int pid, WorkerState state, long jobs, Instant startedAt, Instant lastUsedAt, long rssBytes,
-                         String currentMethod, Duration currentElapsed, String currentLabel) {
+public record WorkerInfo(int pid, WorkerState state, long jobs, Instant startedAt, @Nullable Instant lastUsedAt,
+                         long rssBytes, @Nullable String currentMethod, @Nullable Duration currentElapsed,
+                         @Nullable String currentLabel) {
 
     public Duration age(Instant now) {
         return Duration.between(startedAt, now);

@@ -18,6 +18,8 @@ import dev.folk.core.protocol.Message;
 import dev.folk.core.protocol.ProtocolException;
 import dev.folk.core.supervision.SupervisorClosedException;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * How many workers a pool runs and how each one joins: slots, spawns, the handshake, giving a
  * worker back after a call, and make-before-break replacement of workers that are due. How a
@@ -73,7 +75,7 @@ final class WorkerLifecycle {
         return workers.values();
     }
 
-    PooledWorker worker(int pid) {
+    @Nullable PooledWorker worker(int pid) {
         return workers.get(pid);
     }
 
@@ -258,6 +260,7 @@ final class WorkerLifecycle {
     }
 
     /** Hands a ready worker to a waiter or the idle list, or retires it if it must not serve again. */
+    @SuppressWarnings("NullAway") // a replaced worker is due: its dueReason is set
     private void offer(PooledWorker w) {
         if (!dispatcher.offer(w)) {
             ExitReason why = health.closing() ? ExitReason.SHUTDOWN : w.exited ? ExitReason.CRASH : w.dueReason;
@@ -284,6 +287,7 @@ final class WorkerLifecycle {
     }
 
     /** A new worker is ready: the oldest due worker is replaced (retired at once if idle, else after its call). */
+    @SuppressWarnings("NullAway") // a worker in the due queue has its dueReason set
     private void replaceOneDue() {
         PooledWorker old;
         while ((old = due.poll()) != null) {
@@ -307,6 +311,7 @@ final class WorkerLifecycle {
     }
 
     /** Retires a worker as soon as it is idle, without waiting for a replacement of its own (reset). */
+    @SuppressWarnings("NullAway") // markDue leaves dueReason set
     void retireWhenIdle(PooledWorker w, ExitReason reason) {
         w.markDue(reason);
         stopAwaitingReplacement(w);

@@ -11,6 +11,8 @@ import java.util.concurrent.CompletableFuture;
 import dev.folk.core.protocol.Message;
 import dev.folk.core.supervision.ExitStatus;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * One worker process as the pool drives it (see {@link WorkerHost}): its handshake, its task
  * channel (fd 3), its exit, and how it is stopped.
@@ -38,13 +40,13 @@ interface WorkerLink {
      * Encodes a request as a frame; throws {@link dev.folk.core.protocol.FrameTooLargeException}
      * before anything is written, or another RuntimeException for a parameter it cannot encode.
      */
-    ByteBuffer encodeRequest(long msgid, String method, Object params);
+    ByteBuffer encodeRequest(long msgid, String method, @Nullable Object params);
 
     /**
      * {@link #encodeRequest(long, String, Object)} with the call's context as a 5th element; asked
      * only for a worker that declared the {@value CallObservation#FEATURE} feature.
      */
-    default ByteBuffer encodeRequest(long msgid, String method, Object params, Map<String, String> context) {
+    default ByteBuffer encodeRequest(long msgid, String method, @Nullable Object params, Map<String, String> context) {
         throw new UnsupportedOperationException(getClass().getSimpleName() + " sends no request context");
     }
 
@@ -84,7 +86,7 @@ interface WorkerLink {
      * Stops it through the ladder (TERM, {@code grace}, KILL) and reaps it; a no-op on a reaped
      * worker. Returns how it ended, or null if it could not be reaped in time.
      */
-    ExitStatus terminate(Duration grace);
+    @Nullable ExitStatus terminate(Duration grace);
 
     /**
      * Asks the worker process itself (never its group: its children must not get the signal, and

@@ -18,6 +18,8 @@ import org.slf4j.LoggerFactory;
 import dev.folk.core.protocol.Values;
 import dev.folk.core.supervision.Supervisor;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * A fixed-size pool of worker processes speaking the Folk protocol, called from many threads.
  *
@@ -73,7 +75,7 @@ public final class WorkerPool implements AutoCloseable {
 
     private final AtomicBoolean closeStarted = new AtomicBoolean();
     private final CountDownLatch closed = new CountDownLatch(1);
-    private ScheduledFuture<?> ticker;
+    private @Nullable ScheduledFuture<?> ticker;
 
     /** Creates the pool; {@link #start()} spawns its workers. */
     public WorkerPool(PoolConfig config, Supervisor supervisor) {
@@ -178,12 +180,12 @@ public final class WorkerPool implements AutoCloseable {
     }
 
     /** The last boot or crash failure, or null. */
-    public String lastFailure() {
+    public @Nullable String lastFailure() {
         return health.lastFailure();
     }
 
     /** The last failed boot with the worker's exit status and last output, or null. */
-    public BootFailure lastBootFailure() {
+    public @Nullable BootFailure lastBootFailure() {
         return health.lastBootFailure();
     }
 
@@ -198,7 +200,7 @@ public final class WorkerPool implements AutoCloseable {
      *
      * @throws CallException (a subclass naming what went wrong)
      */
-    public Object call(String method, Object params) {
+    public @Nullable Object call(String method, @Nullable Object params) {
         return calls.call(method, valueMapper.toWire(params));
     }
 
@@ -211,7 +213,7 @@ public final class WorkerPool implements AutoCloseable {
      * @throws IllegalArgumentException if the result cannot be read as {@code type}
      */
     @SuppressWarnings("unchecked") // a primitive type's T is its box: Class.cast would refuse it
-    public <T> T call(String method, Object params, Class<T> type) {
+    public <T> @Nullable T call(String method, @Nullable Object params, Class<T> type) {
         return (T) read(method, call(method, params), type);
     }
 
@@ -220,7 +222,7 @@ public final class WorkerPool implements AutoCloseable {
      * {@code call("orders.list", params, new ResultType<List<Order>>() {})}.
      */
     @SuppressWarnings("unchecked")
-    public <T> T call(String method, Object params, ResultType<T> type) {
+    public <T> @Nullable T call(String method, @Nullable Object params, ResultType<T> type) {
         return (T) read(method, call(method, params), type.type());
     }
 
@@ -228,7 +230,7 @@ public final class WorkerPool implements AutoCloseable {
      * Calls {@code method} asynchronously. The future completes with the result or a
      * {@link CallException}; waiting for a worker occupies no thread.
      */
-    public CompletableFuture<Object> callAsync(String method, Object params) {
+    public CompletableFuture<@Nullable Object> callAsync(String method, @Nullable Object params) {
         return callAsync(method, params, (String) null);
     }
 
@@ -237,7 +239,8 @@ public final class WorkerPool implements AutoCloseable {
      * HTTP request, e.g. {@code GET /php/hello}); it shows in {@link WorkerInfo#currentLabel()}
      * while the call runs.
      */
-    public CompletableFuture<Object> callAsync(String method, Object params, String label) {
+    public CompletableFuture<@Nullable Object> callAsync(String method, @Nullable Object params,
+            @Nullable String label) {
         return calls.callAsync(method, valueMapper.toWire(params), label);
     }
 
@@ -247,18 +250,19 @@ public final class WorkerPool implements AutoCloseable {
      * future with an IllegalArgumentException.
      */
     @SuppressWarnings("unchecked")
-    public <T> CompletableFuture<T> callAsync(String method, Object params, Class<T> type) {
+    public <T> CompletableFuture<@Nullable T> callAsync(String method, @Nullable Object params, Class<T> type) {
         return callAsync(method, params).thenApply(result -> (T) read(method, result, type));
     }
 
     /** {@link #callAsync(String, Object, Class)} for a generic result type. */
     @SuppressWarnings("unchecked")
-    public <T> CompletableFuture<T> callAsync(String method, Object params, ResultType<T> type) {
+    public <T> CompletableFuture<@Nullable T> callAsync(String method, @Nullable Object params,
+            ResultType<T> type) {
         return callAsync(method, params).thenApply(result -> (T) read(method, result, type.type()));
     }
 
     /** A result as {@code type}, or an IllegalArgumentException naming the pool and the method. */
-    private Object read(String method, Object result, Type type) {
+    private @Nullable Object read(String method, @Nullable Object result, Type type) {
         try {
             return valueMapper.fromWire(result, type);
         } catch (IllegalArgumentException e) {
@@ -275,7 +279,7 @@ public final class WorkerPool implements AutoCloseable {
      *
      * @throws CallException as {@link #call(String, Object)}, once the call was made
      */
-    public Object tryCall(String method, Object params, String label) {
+    public @Nullable Object tryCall(String method, @Nullable Object params, @Nullable String label) {
         return calls.tryCall(method, valueMapper.toWire(params), label);
     }
 

@@ -64,4 +64,7 @@
  * "Release" is the supervisor's word (close a reaped worker's descriptors and unregister it) and is
  * not used for the pool; neither are "leave" or "claim".
  */
+@NullMarked
 package dev.folk.core.pool;
+
+import org.jspecify.annotations.NullMarked;

@@ -6,6 +6,8 @@ import java.util.Arrays;
 import org.msgpack.core.buffer.MessageBuffer;
 import org.msgpack.core.buffer.MessageBufferOutput;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * Where the encoder's {@code MessagePacker} writes: one growable array that starts with room for
  * the 4-byte length header, so a finished frame goes to the channel without another copy.
@@ -33,7 +35,7 @@ final class FrameOutput implements MessageBufferOutput {
     private int size;
     private boolean discarding;
     private long discarded;
-    private MessageBuffer sink;
+    private @Nullable MessageBuffer sink;
 
     FrameOutput(int maxPayloadLength) {
         this.maxCapacity = (long) HEADER_LENGTH + maxPayloadLength + SLACK;

@@ -2,6 +2,8 @@ package dev.folk.core.protocol;
 
 import java.util.Objects;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * One MessagePack-RPC message. Values in {@code params} and {@code result} follow the mapping of
  * {@link Values}. Records compare {@code byte[]} values by identity, like every record does.
@@ -12,7 +14,7 @@ public sealed interface Message {
     long MAX_MSGID = 0xFFFF_FFFFL;
 
     /** {@code [0, msgid, method, params]}: the worker must answer with a Response of the same msgid. */
-    record Request(long msgid, String method, Object params) implements Message {
+    record Request(long msgid, String method, @Nullable Object params) implements Message {
         public Request {
             checkMsgid(msgid);
             Objects.requireNonNull(method, "method");
@@ -23,12 +25,12 @@ public sealed interface Message {
      * {@code [1, msgid, error, result]}. A non-null {@code error} means failure (whatever
      * {@code result} holds); both null is a success whose result is null.
      */
-    record Response(long msgid, RemoteError error, Object result) implements Message {
+    record Response(long msgid, @Nullable RemoteError error, @Nullable Object result) implements Message {
         public Response {
             checkMsgid(msgid);
         }
 
-        public static Response success(long msgid, Object result) {
+        public static Response success(long msgid, @Nullable Object result) {
             return new Response(msgid, null, result);
         }
 
@@ -42,7 +44,7 @@ public sealed interface Message {
     }
 
     /** {@code [2, method, params]}: one way, no answer. */
-    record Notify(String method, Object params) implements Message {
+    record Notify(String method, @Nullable Object params) implements Message {
         public Notify {
             Objects.requireNonNull(method, "method");
         }

@@ -10,6 +10,8 @@ import java.nio.channels.WritableByteChannel;
 import java.util.Map;
 import java.util.Objects;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * Frames and MessagePack-RPC messages of shared/PROTOCOL.md for one worker connection:
  * {@code [u32 big-endian payload length][payload]}, payload a request, response or notify array.
@@ -52,9 +54,9 @@ public final class MessageCodec {
      */
     private byte[] decodeArray = new byte[1024];
     /** Heap frames are staged here for writing; allocated on first use. */
-    private ByteBuffer writeBuffer;
+    private @Nullable ByteBuffer writeBuffer;
     /** The context of the request being encoded, or null (see {@link #encodeRequest(long, String, Object, Map)}). */
-    private Map<String, String> context;
+    private @Nullable Map<String, String> context;
     /** Bytes read but not yet consumed, at the start of {@link #readBuffer}. */
     private int buffered;
 
@@ -98,7 +100,7 @@ public final class MessageCodec {
      * @throws FrameTooLargeException   if the payload would exceed the limit (nothing is written)
      * @throws IllegalArgumentException if params holds an unsupported type, a cycle or too deep nesting
      */
-    public ByteBuffer encodeRequest(long msgid, String method, Object params) {
+    public ByteBuffer encodeRequest(long msgid, String method, @Nullable Object params) {
         checkMsgid(msgid);
         Objects.requireNonNull(method, "method");
         return encode(REQUEST, msgid, method, null, params);
@@ -112,7 +114,7 @@ public final class MessageCodec {
      *
      * @see #encodeRequest(long, String, Object)
      */
-    public ByteBuffer encodeRequest(long msgid, String method, Object params, Map<String, String> context) {
+    public ByteBuffer encodeRequest(long msgid, String method, @Nullable Object params, Map<String, String> context) {
         if (context == null || context.isEmpty()) {
             return encodeRequest(msgid, method, params);
         }
@@ -131,7 +133,7 @@ public final class MessageCodec {
      *
      * @throws IllegalArgumentException also if both error and result are non-null
      */
-    public ByteBuffer encodeResponse(long msgid, RemoteError error, Object result) {
+    public ByteBuffer encodeResponse(long msgid, @Nullable RemoteError error, @Nullable Object result) {
         checkMsgid(msgid);
         if (error != null && result != null) {
             throw new IllegalArgumentException("A response carries an error or a result, not both");
@@ -140,7 +142,7 @@ public final class MessageCodec {
     }
 
     /** Encodes {@code [2, method, params]} as a whole frame; see {@link #encodeRequest}. */
-    public ByteBuffer encodeNotify(String method, Object params) {
+    public ByteBuffer encodeNotify(String method, @Nullable Object params) {
         Objects.requireNonNull(method, "method");
         return encode(NOTIFY, 0, method, null, params);
     }
@@ -157,7 +159,9 @@ public final class MessageCodec {
         return encodeNotify(n.method(), n.params());
     }
 
-    private ByteBuffer encode(int type, long msgid, String method, RemoteError error, Object body) {
+    @SuppressWarnings("NullAway") // method is null only for a response, which has none
+    private ByteBuffer encode(int type, long msgid, @Nullable String method, @Nullable RemoteError error,
+            @Nullable Object body) {
         output.reset();
         try {
             switch (type) {

@@ -18,6 +18,8 @@ import org.msgpack.core.MessageUnpacker;
 import org.msgpack.core.buffer.ArrayBufferInput;
 import org.msgpack.value.ValueType;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * Turns one frame payload into a {@link Message}, following the mapping documented in
  * {@link Values}. The payload comes from a process we do not trust to be correct, so every
@@ -135,7 +137,7 @@ final class MessageReader {
      * Lenient where PHP workers are sloppy: a bare string is an internal error with that text, a
      * map without an integer code is an internal error. Any other non-nil value is a protocol error.
      */
-    private RemoteError remoteError(Object error) {
+    private @Nullable RemoteError remoteError(@Nullable Object error) {
         if (error == null) {
             return null;
         }
@@ -152,7 +154,7 @@ final class MessageReader {
     }
 
     /** @param level number of containers around the value, the message array included */
-    private Object readValue(int level) throws IOException {
+    private @Nullable Object readValue(int level) throws IOException {
         MessageFormat format = unpacker.getNextFormat();
         return switch (format) {
             case NIL -> {
@@ -310,7 +312,7 @@ final class MessageReader {
         return true;
     }
 
-    private static ValueType valueType(MessageFormat format) {
+    private static @Nullable ValueType valueType(MessageFormat format) {
         return format == MessageFormat.NEVER_USED ? null : format.getValueType();
     }
 

@@ -12,6 +12,8 @@ import java.util.Optional;
 import org.msgpack.core.MessagePack;
 import org.msgpack.core.MessagePacker;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * Packs messages and Java values into a {@link FrameOutput}, following the mapping documented in
  * {@link Values}. Refuses unsupported types, cycles and over-deep nesting with an
@@ -48,7 +50,7 @@ final class MessageWriter {
         }
     }
 
-    void writeResponse(long msgid, RemoteError error, Object result) throws IOException {
+    void writeResponse(long msgid, @Nullable RemoteError error, @Nullable Object result) throws IOException {
         packer.packArrayHeader(4).packInt(MessageCodec.RESPONSE).packLong(msgid);
         if (error == null) {
             packer.packNil();
@@ -62,7 +64,7 @@ final class MessageWriter {
         writeRoot(result, "result");
     }
 
-    void writeNotify(String method, Object params) throws IOException {
+    void writeNotify(String method, @Nullable Object params) throws IOException {
         packer.packArrayHeader(3).packInt(MessageCodec.NOTIFY);
         writeString(method);
         writeParams(params);
@@ -83,7 +85,7 @@ final class MessageWriter {
     }
 
     /** Top-level params: an empty map goes out as nil, because PHP unpacks 0x80 as an object. */
-    private void writeParams(Object params) throws IOException {
+    private void writeParams(@Nullable Object params) throws IOException {
         Object value = params instanceof Optional<?> optional ? optional.orElse(null) : params;
         if (value instanceof Map<?, ?> map && map.isEmpty()) {
             packer.packNil();
@@ -92,7 +94,7 @@ final class MessageWriter {
         }
     }
 
-    private void writeRoot(Object value, String root) throws IOException {
+    private void writeRoot(@Nullable Object value, String root) throws IOException {
         try {
             writeValue(value, 1); // level 1 is the message array itself
         } catch (PathException e) {
@@ -102,7 +104,7 @@ final class MessageWriter {
     }
 
     /** @param level number of containers around {@code value}, the message array included */
-    private void writeValue(Object value, int level) throws IOException {
+    private void writeValue(@Nullable Object value, int level) throws IOException {
         if (value == null) {
             packer.packNil();
         } else if (value instanceof String s) {

@@ -2,6 +2,8 @@ package dev.folk.core.protocol;
 
 import dev.folk.core.FolkException;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * A peer broke the wire contract of shared/PROTOCOL.md: bad framing, malformed MessagePack, or a
  * message of the wrong shape. After an incoming protocol error the stream is out of sync, so the
@@ -19,12 +21,12 @@ public class ProtocolException extends FolkException {
         this(peer, detail, null);
     }
 
-    public ProtocolException(String peer, String detail, Throwable cause) {
+    public ProtocolException(String peer, String detail, @Nullable Throwable cause) {
         this(cause, peer, "Protocol error from " + peer + ": " + detail);
     }
 
     /** For subclasses whose message is not "an error from the peer"; {@code message} is used as is. */
-    protected ProtocolException(Throwable cause, String peer, String message) {
+    protected ProtocolException(@Nullable Throwable cause, String peer, String message) {
         super(message, cause);
         this.peer = peer;
     }

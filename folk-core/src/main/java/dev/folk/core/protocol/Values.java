@@ -6,6 +6,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * How MessagePack values map to Java, and small helpers that read decoded values while accepting
  * the quirks of PHP workers.
@@ -67,7 +69,7 @@ public final class Values {
 
     /** A map as is; an empty list (how PHP packs an empty array) as a new empty map. */
     @SuppressWarnings("unchecked")
-    public static Map<Object, Object> asMap(Object value) {
+    public static Map<Object, Object> asMap(@Nullable Object value) {
         if (value instanceof Map<?, ?> map) {
             return (Map<Object, Object>) map;
         }
@@ -78,7 +80,7 @@ public final class Values {
     }
 
     @SuppressWarnings("unchecked")
-    public static List<Object> asList(Object value) {
+    public static List<Object> asList(@Nullable Object value) {
         if (value instanceof List<?> list) {
             return (List<Object>) list;
         }
@@ -89,7 +91,7 @@ public final class Values {
      * Bytes as is; a String as its UTF-8 bytes, which is lossless for decoded values because a str
      * only becomes a String when it is valid UTF-8.
      */
-    public static byte[] asBytes(Object value) {
+    public static byte[] asBytes(@Nullable Object value) {
         if (value instanceof byte[] bytes) {
             return bytes;
         }
@@ -100,7 +102,7 @@ public final class Values {
     }
 
     /** A String as is; bytes decoded as UTF-8, invalid sequences replaced by U+FFFD. */
-    public static String asString(Object value) {
+    public static String asString(@Nullable Object value) {
         if (value instanceof String s) {
             return s;
         }
@@ -110,7 +112,7 @@ public final class Values {
         throw mismatch("a string", value);
     }
 
-    public static long asLong(Object value) {
+    public static long asLong(@Nullable Object value) {
         if (value instanceof Long l) {
             return l;
         }
@@ -123,7 +125,7 @@ public final class Values {
         throw mismatch("an integer", value);
     }
 
-    public static int asInt(Object value) {
+    public static int asInt(@Nullable Object value) {
         long l = asLong(value);
         if (l != (int) l) {
             throw new IllegalArgumentException("Expected an int, got " + l + ", which is out of range");
@@ -132,7 +134,7 @@ public final class Values {
     }
 
     /** A Double (or Float) as is, and an integer widened: PHP sends 1.0 as float but 1 as int. */
-    public static double asDouble(Object value) {
+    public static double asDouble(@Nullable Object value) {
         if (value instanceof Double || value instanceof Float) {
             return ((Number) value).doubleValue();
         }
@@ -142,18 +144,18 @@ public final class Values {
         throw mismatch("a number", value);
     }
 
-    public static boolean asBoolean(Object value) {
+    public static boolean asBoolean(@Nullable Object value) {
         if (value instanceof Boolean b) {
             return b;
         }
         throw mismatch("a boolean", value);
     }
 
-    private static IllegalArgumentException mismatch(String expected, Object actual) {
+    private static IllegalArgumentException mismatch(String expected, @Nullable Object actual) {
         return new IllegalArgumentException("Expected " + expected + ", got " + describe(actual));
     }
 
-    private static String describe(Object value) {
+    private static String describe(@Nullable Object value) {
         if (value == null) {
             return "nil";
         }

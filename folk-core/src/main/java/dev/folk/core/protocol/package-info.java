@@ -27,4 +27,7 @@
  * declared length asks for before checking it fits in the payload, and caps nesting at 256 levels.
  * See {@link dev.folk.core.protocol.Values} for the full table.
  */
+@NullMarked
 package dev.folk.core.protocol;
+
+import org.jspecify.annotations.NullMarked;

@@ -12,6 +12,8 @@ import org.slf4j.LoggerFactory;
 
 import dev.folk.core.os.Os;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * Lets a virtual thread wait for a worker's socket without pinning its carrier: the thread arms
  * the socket in this poller's epoll set (one-shot) and parks; this poller's thread unparks it
@@ -35,7 +37,7 @@ final class ChannelPoller implements Runnable {
     private static final int STOPPED = -2;
 
     /** {@code Thread::isVirtual} on Java 21+, null on 17 (where no thread is virtual). */
-    private static final MethodHandle IS_VIRTUAL = isVirtualHandle();
+    private static final @Nullable MethodHandle IS_VIRTUAL = isVirtualHandle();
 
     private final Os os;
     private final String threadName;
@@ -45,7 +47,7 @@ final class ChannelPoller implements Runnable {
     private final AtomicLong tokens = new AtomicLong(WAKE_TOKEN + 1);
     private volatile int epfd = NOT_STARTED;
     private int wakeFd = -1;
-    private Thread thread;
+    private @Nullable Thread thread;
     private volatile boolean stopping;
 
     ChannelPoller(Os os, String threadName) {
@@ -65,7 +67,7 @@ final class ChannelPoller implements Runnable {
         }
     }
 
-    private static MethodHandle isVirtualHandle() {
+    private static @Nullable MethodHandle isVirtualHandle() {
         try {
             return MethodHandles.publicLookup().findVirtual(Thread.class, "isVirtual",
                     MethodType.methodType(boolean.class));
@@ -183,7 +185,7 @@ final class ChannelPoller implements Runnable {
         } finally {
             lock.writeLock().unlock();
         }
-        if (t != Thread.currentThread()) {
+        if (t != null && t != Thread.currentThread()) { // null: stopped before it was started
             try {
                 t.join(timeoutMillis);
             } catch (InterruptedException e) {

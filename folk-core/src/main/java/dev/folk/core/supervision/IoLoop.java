@@ -19,6 +19,8 @@ import org.slf4j.MDC;
 
 import dev.folk.core.os.Os;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * One thread, one epoll set, for all workers: it drains every worker's stdout and stderr and
  * watches every leader's pidfd for its exit. A thread per pipe would cost two platform threads
@@ -308,7 +310,7 @@ final class IoLoop implements Runnable {
 
     private static final byte[] NEWLINE = {'\n'};
 
-    private FileChannel openAppend(Path file) {
+    private @Nullable FileChannel openAppend(Path file) {
         try {
             return FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
                     StandardOpenOption.APPEND);
@@ -318,7 +320,7 @@ final class IoLoop implements Runnable {
         }
     }
 
-    private static void closeQuietly(FileChannel f) {
+    private static void closeQuietly(@Nullable FileChannel f) {
         try {
             if (f != null) {
                 f.close();
@@ -339,7 +341,7 @@ final class IoLoop implements Runnable {
         final int kind;
         long token;
         boolean fired;
-        private byte[] line;
+        private byte @Nullable [] line;
         private int length;
         private boolean cutting;
 
@@ -376,6 +378,7 @@ final class IoLoop implements Runnable {
             }
         }
 
+        @SuppressWarnings("NullAway") // a partial line (length > 0) was fed, so line is allocated
         void flushPartial(IoLoop loop) {
             if (length > 0 && !cutting) {
                 loop.emit(process, kind == STDERR, line, length, false);

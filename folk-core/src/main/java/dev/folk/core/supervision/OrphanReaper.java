@@ -19,6 +19,8 @@ import dev.folk.core.os.OsException;
 import dev.folk.core.supervision.WorkerProcess.State;
 import dev.folk.core.util.Deadline;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * Children we did not start but must reap: members of worker groups re-parented to us (we are a
  * subreaper), setsid escapees carrying our run tag, and orphans of processes started by other
@@ -175,7 +177,7 @@ final class OrphanReaper {
     }
 
     /** {@link #reapZombies(Set)}, adding to {@code leftAlone} (if not null) the zombie children it did not reap. */
-    private boolean reapZombies(Set<Integer> groups, Set<Integer> leftAlone) {
+    private boolean reapZombies(Set<Integer> groups, @Nullable Set<Integer> leftAlone) {
         Set<Integer> children = ProcFs.ownChildren();
         if (children.isEmpty()) {
             escapees.clear();

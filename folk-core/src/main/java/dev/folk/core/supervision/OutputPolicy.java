@@ -3,6 +3,8 @@ package dev.folk.core.supervision;
 import java.nio.file.Path;
 import java.util.Objects;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * Where a worker's stdout and stderr lines go. They are always read, whatever the policy: a
  * worker writing into a pipe nobody drains blocks forever once the pipe's 64 KiB fill up.
@@ -23,9 +25,9 @@ public final class OutputPolicy {
     private static final OutputPolicy DISCARD = new OutputPolicy(Kind.DISCARD, null);
 
     private final Kind kind;
-    private final Path file;
+    private final @Nullable Path file;
 
-    private OutputPolicy(Kind kind, Path file) {
+    private OutputPolicy(Kind kind, @Nullable Path file) {
         this.kind = kind;
         this.file = file;
     }
@@ -47,7 +49,7 @@ public final class OutputPolicy {
     }
 
     /** The file of a {@link Kind#FILE} policy, else null. */
-    public Path file() {
+    public @Nullable Path file() {
         return file;
     }
 

@@ -10,6 +10,8 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * What the supervisor reads from /proc: group membership, process start times, children, tags.
  *
@@ -34,7 +36,7 @@ final class ProcFs {
     }
 
     /** The stat of {@code pid}, or null if it is gone. */
-    static Stat stat(int pid) {
+    static @Nullable Stat stat(int pid) {
         String stat;
         try {
             stat = Files.readString(PROC.resolve(Integer.toString(pid)).resolve("stat"));
@@ -92,7 +94,7 @@ final class ProcFs {
      * process from elsewhere in our session that joined the group with setpgid(2) is missed; it
      * is left to the run-tag sweeps.)
      */
-    static Boolean hasLiveOrphanIn(int pgid) {
+    static @Nullable Boolean hasLiveOrphanIn(int pgid) {
         Set<Integer> live = groupsWithLiveOrphans(Set.of(pgid));
         return live == null ? null : !live.isEmpty();
     }
@@ -101,7 +103,7 @@ final class ProcFs {
      * {@link #hasLiveOrphanIn} for many groups in one pass: which of {@code pgids} have a live
      * child of our main thread; null if that list cannot be read.
      */
-    static Set<Integer> groupsWithLiveOrphans(Set<Integer> pgids) {
+    static @Nullable Set<Integer> groupsWithLiveOrphans(Set<Integer> pgids) {
         List<Integer> orphans = childPids(MAIN_TASK_CHILDREN);
         if (orphans == null) {
             return null;
@@ -120,7 +122,7 @@ final class ProcFs {
     }
 
     /** The pids of a {@code /proc/<pid>/task/<tid>/children} file; null if it cannot be read. */
-    private static List<Integer> childPids(Path file) {
+    private static @Nullable List<Integer> childPids(Path file) {
         String list;
         try {
             list = Files.readString(file);

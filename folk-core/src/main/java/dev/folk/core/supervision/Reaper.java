@@ -19,6 +19,8 @@ import dev.folk.core.os.WaitResult;
 import dev.folk.core.supervision.WorkerProcess.State;
 import dev.folk.core.util.Deadline;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * The end of a worker once it has exited: its leader reaped exactly once (a CAS on the handle's
  * state decides who calls wait4), its orphaned group members swept, then released (descriptors
@@ -35,11 +37,11 @@ final class Reaper {
     private final Os os;
     private final Registry<WorkerProcess> registry;
     private final IoLoop io;
-    private final WorkerStateFile stateFile;
+    private final @Nullable WorkerStateFile stateFile;
     private final OrphanReaper orphans;
     private final Set<Path> leftoverSandboxes = ConcurrentHashMap.newKeySet();
 
-    Reaper(Os os, Registry<WorkerProcess> registry, IoLoop io, WorkerStateFile stateFile, OrphanReaper orphans) {
+    Reaper(Os os, Registry<WorkerProcess> registry, IoLoop io, @Nullable WorkerStateFile stateFile, OrphanReaper orphans) {
         this.os = os;
         this.registry = registry;
         this.io = io;
@@ -69,7 +71,7 @@ final class Reaper {
      * Reaps the leader once it has exited; exactly one thread gets to call wait4, the others
      * wait for its result. Null if it was not reaped by the deadline.
      */
-    ExitStatus reap(WorkerProcess p, long deadline) {
+    @Nullable ExitStatus reap(WorkerProcess p, long deadline) {
         awaitExit(p, deadline);
         Deadline d = Deadline.at(deadline, 200_000, MAX_PAUSE_NANOS);
         while (true) {
@@ -90,7 +92,7 @@ final class Reaper {
         }
     }
 
-    private ExitStatus tryReap(WorkerProcess p) {
+    private @Nullable ExitStatus tryReap(WorkerProcess p) {
         synchronized (p) {
             State s = p.state();
             if ((s != State.RUNNING && s != State.EXITED) || !p.transition(s, State.REAPING)) {
@@ -122,7 +124,7 @@ final class Reaper {
     }
 
     /** How the leader ended, once whoever reaps it has; null if not by the deadline. */
-    static ExitStatus awaitReaped(WorkerProcess p, long deadline) {
+    static @Nullable ExitStatus awaitReaped(WorkerProcess p, long deadline) {
         try {
             return p.onReaped().get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
         } catch (TimeoutException | ExecutionException e) {

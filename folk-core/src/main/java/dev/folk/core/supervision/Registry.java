@@ -11,6 +11,7 @@ import java.util.function.IntFunction;
  * on a lock some other (possibly stuck) thread holds. Writes copy the array, which is cheap at
  * pool sizes (spawns are rare next to calls).
  */
+@SuppressWarnings("NullAway") // entries always holds an array, never null
 final class Registry<T> {
 
     private final AtomicReference<T[]> entries;

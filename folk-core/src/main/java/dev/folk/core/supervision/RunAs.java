@@ -10,6 +10,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * The identity workers run as when it is not the JVM's: a user (and its primary group) and/or a
  * group. The JVM must be root.
@@ -32,15 +34,15 @@ public final class RunAs {
             "/sbin/setpriv");
 
     /** A passwd entry: the user's name, uid, primary gid (-1 if unknown) and home (null if unknown). */
-    public record Account(String name, int uid, int gid, String home) {
+    public record Account(@Nullable String name, int uid, int gid, @Nullable String home) {
     }
 
-    private final Account user;
+    private final @Nullable Account user;
     private final int gid;
     private final String setpriv;
     private final boolean noNewPrivileges;
 
-    private RunAs(Account user, int gid, String setpriv, boolean noNewPrivileges) {
+    private RunAs(@Nullable Account user, int gid, String setpriv, boolean noNewPrivileges) {
         this.user = user;
         this.gid = gid;
         this.setpriv = setpriv;
@@ -53,7 +55,8 @@ public final class RunAs {
      * @throws IllegalArgumentException naming what is wrong: an unknown user or group, a JVM that
      *                                  is not root, or no setpriv on this system
      */
-    public static RunAs of(String user, String group) {
+    @SuppressWarnings("NullAway") // without a group, a user was given: account is set
+    public static RunAs of(@Nullable String user, @Nullable String group) {
         if (blank(user) && blank(group)) {
             throw new IllegalArgumentException("a user or a group is needed");
         }
@@ -110,7 +113,7 @@ public final class RunAs {
     }
 
     /** The user's passwd entry, or null when only a group is set. */
-    public Account user() {
+    public @Nullable Account user() {
         return user;
     }
 
@@ -196,7 +199,7 @@ public final class RunAs {
     // --- look-ups ---
 
     /** The passwd entry of a user name or uid; a uid without an entry gives an account without name. */
-    public static Account lookupUser(String nameOrUid) {
+    public static @Nullable Account lookupUser(String nameOrUid) {
         if (blank(nameOrUid) || nameOrUid.indexOf('\0') >= 0) {
             return null;
         }
@@ -216,7 +219,7 @@ public final class RunAs {
     }
 
     /** The gid of a group name or gid (a gid without an entry is accepted), or null. */
-    public static Integer lookupGroup(String nameOrGid) {
+    public static @Nullable Integer lookupGroup(String nameOrGid) {
         if (blank(nameOrGid) || nameOrGid.indexOf('\0') >= 0) {
             return null;
         }
@@ -250,7 +253,7 @@ public final class RunAs {
     }
 
     /** setpriv's absolute path, or null if util-linux's setpriv is not installed. */
-    public static String setprivPath() {
+    public static @Nullable String setprivPath() {
         for (String p : SETPRIV) {
             if (Files.isExecutable(Path.of(p))) {
                 return p;
@@ -268,13 +271,13 @@ public final class RunAs {
         return v < Integer.MAX_VALUE ? (int) v : -1;
     }
 
-    private static String getent(String database, String key) {
+    private static @Nullable String getent(String database, String key) {
         String out = run(List.of("getent", database, key));
         return out == null || out.isBlank() ? null : out.lines().findFirst().orElse(null);
     }
 
     /** Runs a short command; its stdout, or null if it failed to start or did not end in 10 s. */
-    private static String run(List<String> command) {
+    private static @Nullable String run(List<String> command) {
         try {
             Process p = new ProcessBuilder(command).redirectErrorStream(false)
                     .redirectError(ProcessBuilder.Redirect.DISCARD).start();
@@ -294,7 +297,7 @@ public final class RunAs {
         }
     }
 
-    private static boolean blank(String s) {
+    private static boolean blank(@Nullable String s) {
         return s == null || s.isBlank();
     }
 }

@@ -14,6 +14,8 @@ import java.nio.file.attribute.PosixFileAttributeView;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.concurrent.ThreadLocalRandom;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * Per-worker scratch directories: created 0700 before the spawn, removed after the reap.
  *
@@ -31,7 +33,7 @@ final class Sandbox {
     }
 
     /** A new private directory under {@code root}, owned by {@code owner} if not null (else by us). */
-    static Path create(Path root, String name, long serial, RunAs owner) throws IOException {
+    static Path create(Path root, String name, long serial, @Nullable RunAs owner) throws IOException {
         Files.createDirectories(root);
         String safeName = name.replaceAll("[^A-Za-z0-9._-]", "_");
         for (int attempt = 0; ; attempt++) {

@@ -3,6 +3,8 @@ package dev.folk.core.supervision;
 import dev.folk.core.FolkException;
 import dev.folk.core.os.OsException;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * A worker could not be started. Names the executable and the operating system's reason
  * ({@code ENOENT}, {@code EACCES}, ...) and says what to check. Nothing of the failed attempt
@@ -13,7 +15,7 @@ public class SpawnException extends FolkException {
     private final String executable;
     private final String reason;
 
-    public SpawnException(String executable, String reason, String message, Throwable cause) {
+    public SpawnException(String executable, String reason, String message, @Nullable Throwable cause) {
         super(message, cause);
         this.executable = executable;
         this.reason = reason;

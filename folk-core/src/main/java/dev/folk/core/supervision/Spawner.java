@@ -11,6 +11,8 @@ import dev.folk.core.os.Os;
 import dev.folk.core.os.OsException;
 import dev.folk.core.os.SpawnRequest;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * Starts one worker: reserves its registry entry before the spawn (so a shutdown starting now
  * waits for it), builds fds 0..4, spawns it as a group leader, opens the pidfd that tells when it
@@ -26,13 +28,13 @@ final class Spawner {
     private final AtomicLong serials = new AtomicLong();
     private final IoLoop io;
     private final ChannelPoller poller;
-    private final WorkerStateFile stateFile;
+    private final @Nullable WorkerStateFile stateFile;
     private final OrphanReaper orphans;
     private final StopLadder ladder;
     private final Reaper reaper;
 
     Spawner(Os os, String runId, Registry<WorkerProcess> registry, AtomicBoolean closed, IoLoop io,
-            ChannelPoller poller, WorkerStateFile stateFile, OrphanReaper orphans, StopLadder ladder, Reaper reaper) {
+            ChannelPoller poller, @Nullable WorkerStateFile stateFile, OrphanReaper orphans, StopLadder ladder, Reaper reaper) {
         this.os = os;
         this.runId = runId;
         this.registry = registry;

@@ -4,6 +4,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Predicate;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * Picks marked blocks out of a worker's stderr: the lines from one starting with {@code begin} to
  * one starting with {@code end} go, as one list, to a sink (e.g. the pool waiting for the PHP
@@ -20,7 +22,7 @@ public final class StderrBlocks {
     private final String end;
     private final int maxLines;
     private final Predicate<List<String>> sink;
-    private List<String> held;
+    private @Nullable List<String> held;
 
     /**
      * @param sink takes a whole block, markers included; returns false to let it through as
@@ -37,7 +39,7 @@ public final class StderrBlocks {
      * One stderr line: returns null when it is ordinary output, else the lines to emit as ordinary
      * output now (empty while a block is being collected, or once the sink took it).
      */
-    List<String> offer(String line) {
+    @Nullable List<String> offer(String line) {
         if (held == null) {
             if (!line.startsWith(begin)) {
                 return null;

@@ -14,6 +14,8 @@ import dev.folk.core.os.Os;
 import dev.folk.core.supervision.WorkerProcess.State;
 import dev.folk.core.util.Deadline;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * How workers are stopped: signals go to the whole process group and only while its leader is
  * unreaped; TERM (and CONT) first, a wait that ends as soon as the group is empty, KILL when any
@@ -72,7 +74,7 @@ final class StopLadder {
         }
     }
 
-    ExitStatus terminate(WorkerProcess p, Duration grace) {
+    @Nullable ExitStatus terminate(WorkerProcess p, Duration grace) {
         State s = p.state();
         if (s == State.STARTING) {
             throw new IllegalStateException("worker is still starting: " + p);
@@ -98,7 +100,7 @@ final class StopLadder {
         return status;
     }
 
-    List<ExitStatus> terminateAll(List<WorkerProcess> processes, long killBy) {
+    List<@Nullable ExitStatus> terminateAll(List<WorkerProcess> processes, long killBy) {
         List<WorkerProcess> running = new ArrayList<>(processes.size());
         boolean[] signalled = new boolean[processes.size()];
         for (int i = 0; i < processes.size(); i++) {

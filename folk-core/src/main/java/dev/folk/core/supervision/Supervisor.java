@@ -13,6 +13,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import dev.folk.core.os.NativeOs;
 import dev.folk.core.os.Os;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * Starts worker processes and guarantees their end: every pid it creates is signalled only as a
  * group and only while unreaped, stopped through a bounded TERM → grace → KILL ladder, reaped
@@ -48,7 +50,7 @@ public final class Supervisor implements AutoCloseable {
     private final byte[] runTag;
     private final Registry<WorkerProcess> registry = new Registry<>(WorkerProcess[]::new);
     private final AtomicBoolean closed = new AtomicBoolean();
-    private final WorkerStateFile stateFile;
+    private final @Nullable WorkerStateFile stateFile;
     private final IoLoop io;
     private final ChannelPoller poller;
     private final OrphanReaper orphans;
@@ -95,7 +97,7 @@ public final class Supervisor implements AutoCloseable {
     public static final class Builder {
         private Os os = NativeOs.get();
         private boolean subreaper = true;
-        private Path stateFile;
+        private @Nullable Path stateFile;
 
         private Builder() {
         }
@@ -120,7 +122,7 @@ public final class Supervisor implements AutoCloseable {
          * run left behind are ended; see {@link WorkerStateFile}. Off, with a warning, when the
          * location is not a private writable directory.
          */
-        public Builder stateFile(Path stateFile) {
+        public Builder stateFile(@Nullable Path stateFile) {
             this.stateFile = stateFile;
             return this;
         }
@@ -208,7 +210,7 @@ public final class Supervisor implements AutoCloseable {
      * @return how the leader ended, or null if it could not be reaped in time (it stays registered
      *         and {@link #killAndReapAll()} tries again)
      */
-    public ExitStatus terminate(WorkerProcess p, Duration grace) {
+    public @Nullable ExitStatus terminate(WorkerProcess p, Duration grace) {
         return ladder.terminate(p, grace);
     }
 
@@ -220,7 +222,7 @@ public final class Supervisor implements AutoCloseable {
      *
      * @return how each leader ended, in the order given (null where it could not be reaped in time)
      */
-    public List<ExitStatus> terminateAll(List<WorkerProcess> processes, long killBy) {
+    public List<@Nullable ExitStatus> terminateAll(List<WorkerProcess> processes, long killBy) {
         return ladder.terminateAll(processes, killBy);
     }
 

@@ -14,6 +14,8 @@ import jnr.constants.platform.Errno;
 import jnr.enxio.channels.NativeException;
 import jnr.unixsocket.UnixSocketChannel;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * The parent end of one of a worker's socket pairs (fd 3, tasks; or fd 4, control), as a
  * blocking {@link ByteChannel}.
@@ -44,7 +46,7 @@ public final class WorkerChannel implements ByteChannel {
     private final ReentrantLock lifecycle = new ReentrantLock();
 
     /** The virtual thread parked on this channel, and whether its awaited event has come. */
-    private volatile Thread waiter;
+    private volatile @Nullable Thread waiter;
     private volatile boolean ready;
     /** The poller's token for this channel; 0 until first armed (by the thread using the channel). */
     volatile long pollToken;

@@ -9,6 +9,8 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicReference;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * The handle of one spawned worker: its pid (which is also its process-group id), the parent
  * ends of its task and control channels, and its lifecycle state.
@@ -33,21 +35,24 @@ public final class WorkerProcess {
     /** Completes once both output pipes are drained and closed (end of stream, or released). */
     private final CompletableFuture<Void> outputClosed = new CompletableFuture<>();
     private int openOutputs = 2; // touched only by the I/O thread
-    private volatile StderrBlocks stderrBlocks;
+    private volatile @Nullable StderrBlocks stderrBlocks;
 
     // Written once by the spawning thread before the state becomes RUNNING (a volatile write),
     // read by others only after they have seen a state other than STARTING.
     private int pid;
+    @SuppressWarnings("NullAway.Init") // set by publish, before anyone else sees the process
     private WorkerChannel task;
+    @SuppressWarnings("NullAway.Init")
     private WorkerChannel control;
     private int pidfd = -1;
     private int stdoutFd = -1;
     private int stderrFd = -1;
-    private Path sandbox;
+    private @Nullable Path sandbox;
+    @SuppressWarnings("NullAway.Init")
     private Instant startedAt;
     private long startedNanos;
 
-    private volatile ExitStatus exitStatus;
+    private volatile @Nullable ExitStatus exitStatus;
 
     WorkerProcess(long serial, WorkerSpec spec) {
         this.serial = serial;
@@ -55,7 +60,7 @@ public final class WorkerProcess {
     }
 
     void publish(int pid, WorkerChannel task, WorkerChannel control, int pidfd, int stdoutFd, int stderrFd,
-                 Path sandbox) {
+                 @Nullable Path sandbox) {
         this.pid = pid;
         this.task = task;
         this.control = control;
@@ -92,6 +97,7 @@ public final class WorkerProcess {
         return pid;
     }
 
+    @SuppressWarnings("NullAway") // the state is never null
     public State state() {
         return state.get();
     }
@@ -155,7 +161,7 @@ public final class WorkerProcess {
         this.stderrBlocks = blocks;
     }
 
-    StderrBlocks stderrBlocks() {
+    @Nullable StderrBlocks stderrBlocks() {
         return stderrBlocks;
     }
 
@@ -220,7 +226,7 @@ public final class WorkerProcess {
         return logger;
     }
 
-    private org.slf4j.Logger outputLogger;
+    private org.slf4j.@Nullable Logger outputLogger;
 
     OutputTail outputTail() {
         return outputTail;

@@ -10,6 +10,8 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * How to start one worker: executable, arguments, environment, working directory, an optional
  * per-worker sandbox directory and what to do with its output. Immutable; build with
@@ -40,10 +42,10 @@ public final class WorkerSpec {
     private final Map<String, String> environment;
     private final boolean inheritEnvironment;
     private final Set<String> passEnvironment;
-    private final Path workingDirectory;
-    private final Path sandboxRoot;
+    private final @Nullable Path workingDirectory;
+    private final @Nullable Path sandboxRoot;
     private final OutputPolicy output;
-    private final RunAs runAs;
+    private final @Nullable RunAs runAs;
 
     private WorkerSpec(Builder b) {
         this.name = b.name != null ? b.name : Path.of(b.executable).getFileName().toString();
@@ -97,12 +99,12 @@ public final class WorkerSpec {
     }
 
     /** The child's working directory, or null for the JVM's. A sandbox takes its place. */
-    public Path workingDirectory() {
+    public @Nullable Path workingDirectory() {
         return workingDirectory;
     }
 
     /** Where per-worker sandbox directories are created, or null for none. */
-    public Path sandboxRoot() {
+    public @Nullable Path sandboxRoot() {
         return sandboxRoot;
     }
 
@@ -111,7 +113,7 @@ public final class WorkerSpec {
     }
 
     /** The identity the worker runs as, or null for the JVM's. */
-    public RunAs runAs() {
+    public @Nullable RunAs runAs() {
         return runAs;
     }
 
@@ -147,7 +149,7 @@ public final class WorkerSpec {
     }
 
     /** The exact environment the child gets, as NAME=value strings. */
-    List<String> environmentBlock(String runId, Path sandbox) {
+    List<String> environmentBlock(String runId, @Nullable Path sandbox) {
         Map<String, String> env = new LinkedHashMap<>();
         Map<String, String> parent = System.getenv();
         if (inheritEnvironment) {
@@ -238,15 +240,15 @@ public final class WorkerSpec {
 
     public static final class Builder {
         private final String executable;
-        private String name;
+        private @Nullable String name;
         private final List<String> args = new ArrayList<>();
         private final Map<String, String> environment = new LinkedHashMap<>();
         private boolean inheritEnvironment;
         private final Set<String> passEnvironment = new LinkedHashSet<>();
-        private Path workingDirectory;
-        private Path sandboxRoot;
+        private @Nullable Path workingDirectory;
+        private @Nullable Path sandboxRoot;
         private OutputPolicy output = OutputPolicy.log();
-        private RunAs runAs;
+        private @Nullable RunAs runAs;
 
         private Builder(String executable) {
             Objects.requireNonNull(executable, "executable");
@@ -256,7 +258,7 @@ public final class WorkerSpec {
             this.executable = executable;
         }
 
-        public Builder name(String name) {
+        public Builder name(@Nullable String name) {
             this.name = name;
             return this;
         }
@@ -316,17 +318,17 @@ public final class WorkerSpec {
         }
 
         /** Run the worker as another user and/or group (the JVM must be root); null for the JVM's. */
-        public Builder runAs(RunAs runAs) {
+        public Builder runAs(@Nullable RunAs runAs) {
             this.runAs = runAs;
             return this;
         }
 
-        public Builder workingDirectory(Path dir) {
+        public Builder workingDirectory(@Nullable Path dir) {
             this.workingDirectory = dir;
             return this;
         }
 
-        public Builder sandboxRoot(Path root) {
+        public Builder sandboxRoot(@Nullable Path root) {
             this.sandboxRoot = root;
             return this;
         }

@@ -22,6 +22,8 @@ import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * The live worker groups of this supervisor, on disk, so that the next start after a crash of
  * this JVM can end the groups it left behind — and only those: an entry is acted on only if
@@ -47,11 +49,11 @@ final class WorkerStateFile implements AutoCloseable {
     private final FileChannel channel;
     private final FileLock lock;
     private final String header;
-    private final Previous previous;
+    private final @Nullable Previous previous;
     private final Map<Integer, Long> live = new LinkedHashMap<>();
     private boolean closed;
 
-    private WorkerStateFile(Path path, FileChannel channel, FileLock lock, String runId, Previous previous) {
+    private WorkerStateFile(Path path, FileChannel channel, FileLock lock, String runId, @Nullable Previous previous) {
         this.path = path;
         this.channel = channel;
         this.lock = lock;
@@ -60,7 +62,8 @@ final class WorkerStateFile implements AutoCloseable {
     }
 
     /** Opens (or creates) the state file; null, with a warning, when no usable location exists. */
-    static WorkerStateFile open(Path requested, String runId) {
+    @SuppressWarnings("NullAway") // a path without a parent fails below, as an unusable directory
+    static @Nullable WorkerStateFile open(Path requested, String runId) {
         Path dir = requested.toAbsolutePath().getParent();
         try {
             if (!Files.isDirectory(dir)) {
@@ -115,7 +118,7 @@ final class WorkerStateFile implements AutoCloseable {
         }
     }
 
-    private static Previous parse(FileChannel channel) throws IOException {
+    private static @Nullable Previous parse(FileChannel channel) throws IOException {
         long size = channel.size();
         if (size == 0 || size > 1 << 20) {
             return null;
@@ -148,7 +151,7 @@ final class WorkerStateFile implements AutoCloseable {
     }
 
     /** What the file held when we opened it (a previous run that did not shut down cleanly), or null. */
-    Previous previous() {
+    @Nullable Previous previous() {
         return previous;
     }
 
@@ -201,7 +204,7 @@ final class WorkerStateFile implements AutoCloseable {
         closeQuietly(channel);
     }
 
-    private static void closeQuietly(FileChannel channel) {
+    private static void closeQuietly(@Nullable FileChannel channel) {
         try {
             if (channel != null) {
                 channel.close();

@@ -172,6 +172,7 @@ public final class FolkAutoConfiguration {
      */
     static final class FolkPoolBeanRegistrar implements BeanDefinitionRegistryPostProcessor, EnvironmentAware {
 
+        @SuppressWarnings("NullAway.Init") // set by Spring (EnvironmentAware) before any other call
         private Environment environment;
 
         @Override

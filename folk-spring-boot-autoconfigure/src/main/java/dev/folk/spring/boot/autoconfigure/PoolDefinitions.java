@@ -217,6 +217,9 @@ public final class PoolDefinitions {
             return value;
         }
 
+        // Every setting has a default (folk.*) and is checked above the line that uses it; the
+        // checks NullAway cannot follow (isPositive, blank, violations.size()) are what guard these.
+        @SuppressWarnings("NullAway")
         @Nullable PoolDefinition resolve() {
             if (name == null || name.isBlank() || !name.matches("[A-Za-z0-9._-]+")) {
                 violations.add(new Violation("folk.pools." + name, name,
@@ -411,6 +414,7 @@ public final class PoolDefinitions {
          * The identity of folk.user / folk.group, or null for the JVM's. Extracted class path
          * scripts are then shared with its group.
          */
+        @SuppressWarnings("NullAway") // a value that is not blank(...) is not null
         private @Nullable RunAs runAs(Setting<String> user, Setting<String> group, List<WorkerUserCheck.Problem> problems) {
             if (blank(user.value()) && blank(group.value())) {
                 return null;
@@ -446,7 +450,7 @@ public final class PoolDefinitions {
             try {
                 b = WorkerSpec.builder(command.value());
             } catch (IllegalArgumentException e) {
-                violation(command, e.getMessage(), "Set " + command.key() + " to the worker executable.");
+                violation(command, String.valueOf(e.getMessage()), "Set " + command.key() + " to the worker executable.");
                 return null;
             }
             b.name(name).inheritEnvironment(inheritEnv.value() != null && inheritEnv.value())
@@ -471,7 +475,7 @@ public final class PoolDefinitions {
             try {
                 b.args(resolvedArgs);
             } catch (IllegalArgumentException e) {
-                violation(args, e.getMessage(), "Remove NUL characters from " + args.key() + ".");
+                violation(args, String.valueOf(e.getMessage()), "Remove NUL characters from " + args.key() + ".");
             }
             if (scripts != null) {
                 scripts.environment().forEach(b::environment); // configured env below wins
@@ -480,14 +484,14 @@ public final class PoolDefinitions {
                 try {
                     b.passEnvironment(passEnv.value());
                 } catch (IllegalArgumentException e) {
-                    violation(passEnv, e.getMessage(), "List variable names, or prefixes ending in '*' such as APP_*.");
+                    violation(passEnv, String.valueOf(e.getMessage()), "List variable names, or prefixes ending in '*' such as APP_*.");
                 }
             }
             for (Map.Entry<String, Setting<String>> e : environment().entrySet()) {
                 try {
                     b.environment(e.getKey(), e.getValue().value() == null ? "" : e.getValue().value());
                 } catch (IllegalArgumentException ex) {
-                    violation(e.getValue(), ex.getMessage(),
+                    violation(e.getValue(), String.valueOf(ex.getMessage()),
                             "Environment variable names must be non-empty and contain no '=' or NUL.");
                 }
             }
@@ -506,6 +510,7 @@ public final class PoolDefinitions {
             return env;
         }
 
+        @SuppressWarnings("NullAway") // called once the command was found set and the spec built
         private void commandViolation(Setting<String> command, WorkerSpec spec, SpawnException e) {
             String problem;
             if ("ENOENT".equals(e.reason())) {

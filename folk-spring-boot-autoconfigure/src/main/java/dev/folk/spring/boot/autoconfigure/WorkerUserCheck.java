@@ -68,7 +68,7 @@ final class WorkerUserCheck {
         try {
             return RunAs.of(user, group);
         } catch (IllegalArgumentException e) {
-            problems.add(new Problem(subject, e.getMessage(), "Correct " + key + "."));
+            problems.add(new Problem(subject, String.valueOf(e.getMessage()), "Correct " + key + "."));
             return null;
         }
     }

@@ -19,6 +19,8 @@ import tools.jackson.databind.DeserializationFeature;
 import tools.jackson.databind.JavaType;
 import tools.jackson.databind.json.JsonMapper;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * Typed calls with the application's JSON mapper: records and POJOs as call parameters and as
  * results, bound as the application binds JSON (its modules, naming strategy and annotations).
@@ -41,12 +43,12 @@ public final class JsonValueMapper implements ValueMapper {
     }
 
     @Override
-    public Object toWire(Object params) {
+    public @Nullable Object toWire(@Nullable Object params) {
         return isWireValue(params) ? params : convert(params);
     }
 
     @Override
-    public Object fromWire(Object value, Type type) {
+    public @Nullable Object fromWire(@Nullable Object value, Type type) {
         JavaType target = mapper.constructType(type);
         if (value == null || isProtocolType(target)) {
             return ValueMapper.PROTOCOL.fromWire(value, type);
@@ -78,7 +80,7 @@ public final class JsonValueMapper implements ValueMapper {
     }
 
     /** Values the protocol encodes as they are, all the way down. */
-    private static boolean isWireValue(Object v) {
+    private static boolean isWireValue(@Nullable Object v) {
         if (v == null || v instanceof String || v instanceof Number || v instanceof Boolean || v instanceof byte[]
                 || v instanceof CharSequence || v instanceof ByteBuffer || v instanceof Enum<?>
                 || v instanceof Instant) {
@@ -115,7 +117,8 @@ public final class JsonValueMapper implements ValueMapper {
     }
 
     /** Maps and collections rebuilt, wire values kept, anything else through the JSON mapper. */
-    private Object convert(Object v) {
+    @SuppressWarnings("NullAway") // null is a wire value: rebuilt only sees non-null values
+    private @Nullable Object convert(@Nullable Object v) {
         if (v instanceof Optional<?> o) {
             return o.map(this::convert).orElse(null);
         }

@@ -52,7 +52,7 @@ public class FolkCallObserver implements CallObserver {
     }
 
     @Override
-    public @Nullable CallObservation callStarted(WorkerPool pool, String method, Object params,
+    public @Nullable CallObservation callStarted(WorkerPool pool, String method, @Nullable Object params,
                                                  @Nullable String label) {
         if (registry.isNoop()) {
             return null;
@@ -78,7 +78,7 @@ public class FolkCallObserver implements CallObserver {
         }
 
         @Override
-        public Object params(Object params) {
+        public @Nullable Object params(@Nullable Object params) {
             if (!HTTP_HANDLE.equals(context.method())) {
                 return params;
             }

@@ -9,6 +9,8 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * Puts a call's trace context into the {@code http.handle} params (docs/PROTOCOL.md, "The HTTP
  * shape") as request headers, so that any worker (the Folk SDK included) sees {@code traceparent}
@@ -30,7 +32,7 @@ final class TraceHeaders {
      * @param replace whether ours replace a trace context the client sent (otherwise the client's is kept)
      * @return params with the trace context as headers, or {@code params} itself when nothing changes
      */
-    static Object withTraceContext(Object params, Map<String, String> context, boolean replace) {
+    static @Nullable Object withTraceContext(@Nullable Object params, Map<String, String> context, boolean replace) {
         if (context.isEmpty() || !(params instanceof Map<?, ?> map)
                 || !(map.get("headers") instanceof Map<?, ?> headers)) {
             return params;

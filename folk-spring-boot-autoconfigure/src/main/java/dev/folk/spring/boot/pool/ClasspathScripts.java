@@ -53,8 +53,8 @@ public class ClasspathScripts implements DisposableBean {
     private final PathMatchingResourcePatternResolver resolver;
     private final Set<String> extractedDirectories = new HashSet<>();
     private final Set<String> extractedFiles = new HashSet<>();
-    private Path root;
-    private Path workerLibrary;
+    private @Nullable Path root;
+    private @Nullable Path workerLibrary;
     private boolean libraryLooked;
     /** The group the extracted files are readable by, or null for none (0700, ours only). */
     private @Nullable Integer sharedGid;
@@ -286,6 +286,7 @@ public class ClasspathScripts implements DisposableBean {
         }
     }
 
+    @SuppressWarnings("NullAway") // below root, getParent() stops at root's parent before it could be null
     private void write(InputStream in, Path target) throws IOException {
         Path normalized = target.normalize();
         if (!normalized.startsWith(root())) {

@@ -156,6 +156,7 @@ final class ScriptFolders {
         });
     }
 
+    @SuppressWarnings("NullAway") // readAttributes returns every attribute asked for
     private static boolean privateTo(Path dir, int uid) {
         try {
             Map<String, Object> a = Files.readAttributes(dir, "unix:isDirectory,uid,mode", LinkOption.NOFOLLOW_LINKS);
@@ -166,7 +167,7 @@ final class ScriptFolders {
         }
     }
 
-    private static Integer uid(Path path) {
+    private static @Nullable Integer uid(Path path) {
         try {
             return (Integer) Files.getAttribute(path, "unix:uid", LinkOption.NOFOLLOW_LINKS);
         } catch (IOException | RuntimeException e) {

@@ -148,7 +148,10 @@ public class SourceWatcher implements SmartLifecycle, DisposableBean {
         service = ws;
         for (WatchedPool w : watched) {
             for (WatchRoot root : w.roots()) {
-                register(root.directory() ? root.path() : root.path().getParent(), root.directory(), null);
+                Path directory = root.directory() ? root.path() : root.path().getParent();
+                if (directory != null) { // a file root always has a parent directory
+                    register(directory, root.directory(), null);
+                }
             }
         }
         Thread t = new Thread(() -> run(ws), THREAD_NAME);

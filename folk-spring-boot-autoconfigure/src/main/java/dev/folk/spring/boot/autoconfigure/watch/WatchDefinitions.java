@@ -106,7 +106,7 @@ final class WatchDefinitions {
                 try {
                     WatchedPool.checkPatterns(patterns);
                 } catch (IllegalArgumentException e) {
-                    violations.add(new Violation(key("watch.patterns"), String.join(",", patterns), e.getMessage(),
+                    violations.add(new Violation(key("watch.patterns"), String.join(",", patterns), String.valueOf(e.getMessage()),
                             "Use globs such as **/*.php, src/**/*.php or *.twig."));
                 }
             }
@@ -129,8 +129,9 @@ final class WatchDefinitions {
                 }
                 if (!arg.startsWith("-")) {
                     Path file = base.resolve(arg).normalize();
-                    if (Files.isRegularFile(file)) {
-                        return file.getParent().toString();
+                    Path directory = file.getParent();
+                    if (directory != null && Files.isRegularFile(file)) {
+                        return directory.toString();
                     }
                 }
             }
