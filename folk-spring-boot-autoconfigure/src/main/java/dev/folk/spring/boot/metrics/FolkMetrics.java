@@ -108,7 +108,7 @@ public class FolkMetrics implements MeterBinder {
         held.add(snapshots);
 
         Gauge.builder("folk.pool.size", pool, p -> p.config().size()).tags(tags)
-                .description("Configured number of workers of the pool").strongReference(true).register(registry);
+                .description("Configured number of workers of the pool (an elastic pool's starting size)").strongReference(true).register(registry);
         for (WorkerState state : WorkerState.values()) {
             Gauge.builder("folk.workers", snapshots, s -> s.get().count(state)).tags(tags)
                     .tag("state", state.name().toLowerCase(Locale.ROOT))
