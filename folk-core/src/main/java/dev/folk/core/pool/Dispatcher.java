@@ -28,7 +28,7 @@ final class Dispatcher {
     private final IntSupplier targetSize;
     private final long acquireTimeoutNanos;
     /** Told, outside the lock, whenever a call found no idle worker (it queued or was refused). */
-    private volatile Runnable noFreeWorker = () -> { };
+    private volatile NoFreeWorker noFreeWorker = refused -> { };
 
     private final ReentrantLock lock = new ReentrantLock();
     /** Idle workers, the most recently used first. */
@@ -47,8 +47,14 @@ final class Dispatcher {
     }
 
     /** What to run when a call finds no idle worker (an elastic pool's growth); set once at construction. */
-    void onNoFreeWorker(Runnable action) {
+    void onNoFreeWorker(NoFreeWorker action) {
         this.noFreeWorker = action;
+    }
+
+    /** What runs when a call finds no idle worker. */
+    interface NoFreeWorker {
+        /** @param refused the queue was full: the call was refused rather than queued */
+        void noFreeWorker(boolean refused);
     }
 
     /**
@@ -60,6 +66,7 @@ final class Dispatcher {
     PooledWorker acquire(String method, long start) {
         SyncWaiter waiter;
         boolean noFree = false;
+        boolean queued = false;
         lock.lock();
         try {
             PooledWorker w = pollIdle(method);
@@ -69,10 +76,11 @@ final class Dispatcher {
             noFree = true;
             waiter = new SyncWaiter(Thread.currentThread());
             queue(waiter, method, start);
+            queued = true;
         } finally {
             lock.unlock();
             if (noFree) {
-                noFreeWorker.run();
+                noFreeWorker.noFreeWorker(!queued);
             }
         }
         long deadline = start + acquireTimeoutNanos;
@@ -117,18 +125,20 @@ final class Dispatcher {
      */
     PooledWorker acquireOrQueue(Waiter waiter, String method, long start) {
         boolean noFree = false;
+        boolean queued = false;
         lock.lock();
         try {
             PooledWorker w = pollIdle(method);
             if (w == null) {
                 noFree = true;
                 queue(waiter, method, start);
+                queued = true;
             }
             return w;
         } finally {
             lock.unlock();
             if (noFree) {
-                noFreeWorker.run();
+                noFreeWorker.noFreeWorker(!queued);
             }
         }
     }

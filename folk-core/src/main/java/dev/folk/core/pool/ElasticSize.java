@@ -39,13 +39,13 @@ final class ElasticSize {
         }
     }
 
-    /** A call found no idle worker (it queued, or the queue was full). */
-    private void noFreeWorker() {
+    /** A call found no idle worker: it queued, or it was {@code refused} (max-queue full, or 0). */
+    private void noFreeWorker(boolean refused) {
         if (lifecycle.targetSize() >= config.maxSize() || health.closing()) {
             return;
         }
-        if (dispatcher.queueLength() == 0) {
-            refused.set(true); // it was refused: max-queue is full (or 0)
+        if (refused) {
+            this.refused.set(true);
         }
         if (lifecycle.slots() == 0) {
             check(); // no worker at all, none starting: nothing to wait for

@@ -67,11 +67,18 @@ class ElasticSizeTest {
     /** Answers {@code wait} calls on whichever workers serve them until every call is done. */
     static void answerAll(WorkerPool pool, FakeWorkers fakes, List<CompletableFuture<Object>> calls) {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        java.util.Map<Integer, Integer> answered = new java.util.HashMap<>(); // pid -> requests answered
         while (calls.stream().anyMatch(c -> !c.isDone())) {
             assertThat(System.nanoTime() - deadline).as("every wait call answered").isNegative();
             for (WorkerInfo w : pool.snapshot().workers()) {
-                if (w.state() == WorkerState.BUSY && "wait".equals(w.currentMethod())) {
-                    fakes.spawned.stream().filter(f -> f.pid == w.pid()).findFirst().ifPresent(f -> f.answer("done"));
+                if (w.state() != WorkerState.BUSY || !"wait".equals(w.currentMethod())) {
+                    continue;
+                }
+                Fake f = fakes.spawned.stream().filter(x -> x.pid == w.pid()).findFirst().orElseThrow();
+                int read = f.served.size();
+                if (read > answered.getOrDefault(f.pid, 0)) {
+                    f.answer("done"); // each request once: a second answer would go to its next request
+                    answered.put(f.pid, read);
                 }
             }
             java.util.concurrent.locks.LockSupport.parkNanos(200_000);
