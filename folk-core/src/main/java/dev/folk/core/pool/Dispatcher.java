@@ -29,6 +29,8 @@ final class Dispatcher {
     /** The number of workers the pool runs now, for a full queue's message. */
     private final IntSupplier targetSize;
     private final long acquireTimeoutNanos;
+    /** Told, outside the lock, whenever a call found no idle worker (it queued or was refused). */
+    private volatile NoFreeWorker noFreeWorker = refused -> { };
 
     private final ReentrantLock lock = new ReentrantLock();
     /** Idle workers, the most recently used first. */
@@ -46,6 +48,17 @@ final class Dispatcher {
         this.acquireTimeoutNanos = config.acquireTimeout().toNanos();
     }
 
+    /** What to run when a call finds no idle worker (an elastic pool's growth); set once at construction. */
+    void onNoFreeWorker(NoFreeWorker action) {
+        this.noFreeWorker = action;
+    }
+
+    /** What runs when a call finds no idle worker. */
+    interface NoFreeWorker {
+        /** @param refused the queue was full: the call was refused rather than queued */
+        void noFreeWorker(boolean refused);
+    }
+
     /**
      * Takes an idle worker, or waits for one in the FIFO queue until acquire-timeout after
      * {@code start}.
@@ -54,16 +67,23 @@ final class Dispatcher {
      */
     PooledWorker acquire(String method, long start) {
         SyncWaiter waiter;
+        boolean noFree = false;
+        boolean queued = false;
         lock.lock();
         try {
-            PooledWorker w = takeIdleOrRoomToWait(method, start);
+            PooledWorker w = pollIdle(method);
             if (w != null) {
                 return w;
             }
+            noFree = true;
             waiter = new SyncWaiter(Thread.currentThread());
-            waiters.addLast(waiter);
+            queue(waiter, method, start);
+            queued = true;
         } finally {
             lock.unlock();
+            if (noFree) {
+                noFreeWorker.noFreeWorker(!queued);
+            }
         }
         long deadline = start + acquireTimeoutNanos;
         while (true) {
@@ -106,51 +126,62 @@ final class Dispatcher {
      * @throws CallException PoolClosedException or QueueFullException
      */
     @Nullable PooledWorker acquireOrQueue(Waiter waiter, String method, long start) {
+        boolean noFree = false;
+        boolean queued = false;
         lock.lock();
         try {
-            PooledWorker w = takeIdleOrRoomToWait(method, start);
+            PooledWorker w = pollIdle(method);
             if (w == null) {
-                waiters.addLast(waiter);
+                noFree = true;
+                queue(waiter, method, start);
+                queued = true;
             }
             return w;
         } finally {
             lock.unlock();
+            if (noFree) {
+                noFreeWorker.noFreeWorker(!queued);
+            }
         }
     }
 
     /**
-     * Under the lock: an idle worker, now BUSY; or null when the caller may queue (there is room).
+     * Under the lock: an idle worker, now BUSY, or null.
      *
-     * @throws CallException PoolClosedException or QueueFullException
+     * @throws CallException PoolClosedException
      */
-    private @Nullable PooledWorker takeIdleOrRoomToWait(String method, long start) {
+    private @Nullable PooledWorker pollIdle(String method) {
         if (health.closing()) {
             throw health.closedFailure(method, 0, null);
         }
         PooledWorker w = idle.pollFirst();
         if (w != null) {
             w.state = WorkerState.BUSY;
-            return w;
         }
+        return w;
+    }
+
+    /**
+     * Under the lock: queues a call that found no idle worker, if there is room.
+     *
+     * @throws CallException QueueFullException
+     */
+    private void queue(Waiter waiter, String method, long start) {
         if (waiters.size() >= config.maxQueue()) {
+            stats.noFreeWorker(waiters.size());
             stats.record(method, CallOutcome.QUEUE_FULL, clock.nanoTime() - start, 0);
             throw new QueueFullException(config.name(), method, config.maxQueue(), targetSize.getAsInt());
         }
-        return null;
+        waiter.queuedNanos = clock.nanoTime();
+        waiters.addLast(waiter);
+        stats.noFreeWorker(waiters.size());
     }
 
     /** Takes an idle worker if there is one now, else null; never waits or queues. */
     @Nullable PooledWorker acquireIfIdle(String method) {
         lock.lock();
         try {
-            if (health.closing()) {
-                throw health.closedFailure(method, 0, null);
-            }
-            PooledWorker w = idle.pollFirst();
-            if (w != null) {
-                w.state = WorkerState.BUSY;
-            }
-            return w;
+            return pollIdle(method);
         } finally {
             lock.unlock();
         }
@@ -227,6 +258,24 @@ final class Dispatcher {
         }
     }
 
+    /** Calls queued for at least {@code nanos} (the queue is FIFO: the oldest come first). */
+    int waitedAtLeast(long nanos) {
+        lock.lock();
+        try {
+            long now = clock.nanoTime();
+            int n = 0;
+            for (Waiter w : waiters) {
+                if (now - w.queuedNanos < nanos) {
+                    break;
+                }
+                n++;
+            }
+            return n;
+        } finally {
+            lock.unlock();
+        }
+    }
+
     int queueLength() {
         lock.lock();
         try {
@@ -240,6 +289,8 @@ final class Dispatcher {
     abstract static class Waiter {
         volatile @Nullable PooledWorker worker;
         volatile boolean closed;
+        /** When it joined the queue (set under the dispatcher's lock). */
+        long queuedNanos;
 
         /** {@link #worker} was set: the call may go on. */
         abstract void wake();

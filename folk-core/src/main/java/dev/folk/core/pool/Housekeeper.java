@@ -6,10 +6,11 @@ import org.slf4j.LoggerFactory;
 /**
  * The pool's periodic check ({@link #tick()}, every {@value WorkerPool#TICK_MILLIS} ms): kills a
  * worker past its exec deadline or its boot deadline, makes idle workers due by max-jobs,
- * max-lifetime and max-idle, samples memory (max-memory makes a worker due; memory-limit kills it,
- * even mid-call), and replenishes missing slots. Its period bounds how late a timeout is enforced
- * (plus, for a worker that writes its PHP stack, at most {@link SlowCalls#KILL_TRACE_WAIT} waiting
- * for it). Busy workers also go to {@link SlowCalls} for the slow-call log.
+ * max-lifetime and max-idle (an elastic pool retires an idle worker above min-size instead),
+ * samples memory (max-memory makes a worker due; memory-limit kills it, even mid-call), and
+ * replenishes missing slots. Its period bounds how late a timeout is enforced (plus, for a worker
+ * that writes its PHP stack, at most {@link SlowCalls#KILL_TRACE_WAIT} waiting for it). Busy
+ * workers also go to {@link SlowCalls} for the slow-call log.
  */
 final class Housekeeper {
 
@@ -20,15 +21,17 @@ final class Housekeeper {
     private final Dispatcher dispatcher;
     private final WorkerLifecycle lifecycle;
     private final SlowCalls slowCalls;
+    private final ElasticSize elastic;
     private volatile long nextMemorySampleNanos;
 
     Housekeeper(PoolConfig config, PoolClock clock, Dispatcher dispatcher, WorkerLifecycle lifecycle,
-                SlowCalls slowCalls) {
+                SlowCalls slowCalls, ElasticSize elastic) {
         this.config = config;
         this.clock = clock;
         this.dispatcher = dispatcher;
         this.lifecycle = lifecycle;
         this.slowCalls = slowCalls;
+        this.elastic = elastic;
     }
 
     void tick() {
@@ -39,6 +42,7 @@ final class Housekeeper {
                 nextMemorySampleNanos = now + config.memoryCheckInterval().toNanos();
             }
             long maxIdle = config.maxIdle().toNanos();
+            long shrinkAfter = config.elastic() ? config.shrinkAfter().toNanos() : 0;
             for (PooledWorker w : lifecycle.workers()) {
                 switch (w.state) {
                     case BUSY -> {
@@ -63,11 +67,13 @@ final class Housekeeper {
                     case IDLE -> {
                         if (w.dueReason == null) {
                             ExitReason due = w.recycleReason(now);
-                            if (due == null && maxIdle > 0) {
-                                long since = w.lastUsedNanos != 0 ? w.lastUsedNanos : w.readyNanos;
-                                if (since != 0 && now - since > maxIdle) {
-                                    due = ExitReason.IDLE;
-                                }
+                            long since = w.lastUsedNanos != 0 ? w.lastUsedNanos : w.readyNanos;
+                            if (due == null && shrinkAfter > 0 && since != 0 && now - since > shrinkAfter
+                                    && lifecycle.retireSurplus(w)) {
+                                continue; // elastic: idle above min-size, retired without replacement
+                            }
+                            if (due == null && maxIdle > 0 && since != 0 && now - since > maxIdle) {
+                                due = ExitReason.IDLE;
                             }
                             if (due != null) {
                                 lifecycle.markDue(w, due);
@@ -80,6 +86,7 @@ final class Housekeeper {
                     sampleMemory(w);
                 }
             }
+            elastic.check();
             lifecycle.replenish();
         } catch (RuntimeException e) {
             log.error("Pool '{}' housekeeping failed", config.name(), e);

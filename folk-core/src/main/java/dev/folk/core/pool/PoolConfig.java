@@ -19,9 +19,22 @@ public final class PoolConfig {
     /** Default hard memory limit of a worker: 512 MiB, four times PHP's own default memory_limit. */
     public static final long DEFAULT_MEMORY_LIMIT_BYTES = 512L * 1024 * 1024;
 
+    /**
+     * Default of grow-after: about the time a PHP worker takes from spawn to ready with Debian's
+     * php.ini (21 ms measured, BENCHMARKS.md): a call that has already waited that long would
+     * likely have been served sooner by a new worker than by the next one given back.
+     */
+    public static final Duration DEFAULT_GROW_AFTER = Duration.ofMillis(20);
+
+    /** How long an elastic pool keeps an idle worker above min-size when max-idle is 0 (PHP-FPM's process_idle_timeout). */
+    public static final Duration DEFAULT_ELASTIC_IDLE = Duration.ofSeconds(10);
+
     private final String name;
     private final WorkerSpec worker;
     private final int size;
+    private final int minSize;
+    private final int maxSize;
+    private final Duration growAfter;
     private final int maxJobs;
     private final double maxJobsJitter;
     private final Duration maxLifetime;
@@ -48,7 +61,11 @@ public final class PoolConfig {
     private PoolConfig(Builder b) {
         this.name = b.name;
         this.worker = b.worker;
-        this.size = b.size;
+        // Elastic bounds: one left unset defaults to size (clamped to the other), both unset: fixed size.
+        this.minSize = b.minSize >= 0 ? b.minSize : b.maxSize >= 0 ? Math.min(b.size, b.maxSize) : b.size;
+        this.maxSize = b.maxSize >= 0 ? b.maxSize : b.minSize >= 0 ? Math.max(b.size, b.minSize) : b.size;
+        this.size = minSize == maxSize ? minSize : Math.max(1, minSize);
+        this.growAfter = b.growAfter;
         this.maxJobs = b.maxJobs;
         this.maxJobsJitter = b.maxJobsJitter;
         this.maxLifetime = b.maxLifetime;
@@ -63,7 +80,7 @@ public final class PoolConfig {
         this.stopGrace = b.stopGrace;
         this.closeWait = b.closeWait;
         this.maxConcurrentSpawns = b.maxConcurrentSpawns > 0 ? b.maxConcurrentSpawns
-                : Math.max(1, Math.min(b.size, Math.max(2, Runtime.getRuntime().availableProcessors())));
+                : Math.max(1, Math.min(maxSize, Math.max(2, Runtime.getRuntime().availableProcessors())));
         this.backoffInitial = b.backoffInitial;
         this.backoffMax = b.backoffMax;
         this.brokenThreshold = b.brokenThreshold;
@@ -82,6 +99,9 @@ public final class PoolConfig {
     public Builder toBuilder() {
         Builder b = new Builder(name, worker);
         b.size = size;
+        b.minSize = minSize == maxSize ? -1 : minSize;
+        b.maxSize = minSize == maxSize ? -1 : maxSize;
+        b.growAfter = growAfter;
         b.maxJobs = maxJobs;
         b.maxJobsJitter = maxJobsJitter;
         b.maxLifetime = maxLifetime;
@@ -109,7 +129,21 @@ public final class PoolConfig {
 
     public String name() { return name; }
     public WorkerSpec worker() { return worker; }
+    /**
+     * Workers the pool starts with: the fixed size, or for an elastic pool max(min-size, 1) (one
+     * worker even with min-size 0, so start-up checks that the script boots).
+     */
     public int size() { return size; }
+    /** Fewest workers an elastic pool keeps; the size of a fixed pool. */
+    public int minSize() { return minSize; }
+    /** Most workers an elastic pool grows to; the size of a fixed pool. */
+    public int maxSize() { return maxSize; }
+    /** Whether the pool grows and shrinks between min-size and max-size. */
+    public boolean elastic() { return minSize != maxSize; }
+    /** How long the oldest queued call must have waited before an elastic pool grows. */
+    public Duration growAfter() { return growAfter; }
+    /** After how long idle an elastic pool retires a worker above min-size: max-idle, or {@link #DEFAULT_ELASTIC_IDLE} if that is 0. */
+    public Duration shrinkAfter() { return maxIdle.isZero() ? DEFAULT_ELASTIC_IDLE : maxIdle; }
     public int maxJobs() { return maxJobs; }
     public double maxJobsJitter() { return maxJobsJitter; }
     public Duration maxLifetime() { return maxLifetime; }
@@ -137,13 +171,17 @@ public final class PoolConfig {
 
     @Override
     public String toString() {
-        return "PoolConfig[" + name + ", size=" + size + ", " + worker + ']';
+        return "PoolConfig[" + name + (elastic() ? ", size=" + minSize + ".." + maxSize : ", size=" + size) + ", "
+                + worker + ']';
     }
 
     public static final class Builder {
         private final String name;
         private final WorkerSpec worker;
         private int size = 4;
+        private int minSize = -1;
+        private int maxSize = -1;
+        private Duration growAfter = DEFAULT_GROW_AFTER;
         private int maxJobs = 0;
         private double maxJobsJitter = 0.1;
         private Duration maxLifetime = Duration.ZERO;
@@ -174,6 +212,15 @@ public final class PoolConfig {
 
         /** Number of workers (fixed). Default 4. */
         public Builder size(int size) { this.size = size; return this; }
+        /**
+         * Fewest workers (0 or more) of an elastic pool. Setting min-size or max-size makes the pool
+         * elastic; the one not set defaults to size. Default: not set (fixed size).
+         */
+        public Builder minSize(int n) { this.minSize = n; return this; }
+        /** Most workers of an elastic pool (see {@link #minSize}). Default: not set (fixed size). */
+        public Builder maxSize(int n) { this.maxSize = n; return this; }
+        /** An elastic pool grows once the oldest queued call has waited this long (0: at once). Default 20 ms. */
+        public Builder growAfter(Duration d) { this.growAfter = d; return this; }
         /** Recycle a worker after this many calls (0: never). Default 0. */
         public Builder maxJobs(int maxJobs) { this.maxJobs = maxJobs; return this; }
         /** Spread of max-jobs and max-lifetime per worker, as a fraction (0.1 = +-10%). Default 0.1. */
@@ -243,6 +290,20 @@ public final class PoolConfig {
             if (size < 1) {
                 errors.add("size must be at least 1 (was " + size + ")");
             }
+            if (minSize < -1) {
+                errors.add("min-size must be 0 or more (was " + minSize + ")");
+            }
+            if (maxSize < -1 || maxSize == 0) {
+                errors.add("max-size must be at least 1 (was " + maxSize + ")");
+            }
+            if (minSize >= 0 && maxSize >= 1 && minSize > maxSize) {
+                errors.add("min-size (" + minSize + ") must not be above max-size (" + maxSize + ")");
+            }
+            if (minSize == 0 && maxQueue == 0) {
+                errors.add("min-size 0 needs max-queue of 1 or more: with no worker and no queue every first call"
+                        + " would be refused");
+            }
+            nonNegative(errors, "grow-after", growAfter);
             if (maxJobs < 0) {
                 errors.add("max-jobs must be 0 (unlimited) or positive (was " + maxJobs + ")");
             }

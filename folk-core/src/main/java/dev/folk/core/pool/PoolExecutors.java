@@ -25,8 +25,8 @@ final class PoolExecutors {
         this.housekeeper = new ScheduledThreadPoolExecutor(1, threads("housekeeper"));
         housekeeper.setRemoveOnCancelPolicy(true);
         this.spawner = executor(config.maxConcurrentSpawns(), "spawn");
-        this.stopper = executor(Math.max(2, config.size()), "stop");
-        this.asyncRunner = executor(config.size() + config.maxConcurrentSpawns() + 1, "async");
+        this.stopper = executor(Math.max(2, config.maxSize()), "stop");
+        this.asyncRunner = executor(config.maxSize() + config.maxConcurrentSpawns() + 1, "async");
     }
 
     /** At close, once every worker is gone: pending spawns and timers are dropped, stops and calls finish. */

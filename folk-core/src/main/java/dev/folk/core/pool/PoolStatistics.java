@@ -5,6 +5,7 @@ import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentLinkedDeque;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Consumer;
@@ -29,11 +30,23 @@ final class PoolStatistics {
     private final LongAdder slowCalls = new LongAdder();
     private final AtomicLong successfulBoots = new AtomicLong();
     private final ConcurrentLinkedDeque<ExitRecord> recentExits = new ConcurrentLinkedDeque<>();
+    // Saturation (PHP-FPM's status page): lock-free, no allocation; busy changes on every call.
+    private final AtomicInteger busy = new AtomicInteger();
+    private final AtomicInteger maxBusy = new AtomicInteger();
+    private final AtomicInteger maxQueued = new AtomicInteger();
+    private final LongAdder noFreeWorker = new LongAdder();
+    private final RecentMax recentBusy;
+    private final RecentMax recentQueued;
     /** Copy-on-write: added to rarely, read on every call without an iterator or a lock. */
     private volatile PoolListener[] listeners = new PoolListener[0];
 
-    PoolStatistics(WorkerPool pool) {
+    /** Window of the recent maxima (see {@link RecentMax}): the highest within the last 1 to 2 minutes. */
+    static final long RECENT_WINDOW_NANOS = java.util.concurrent.TimeUnit.MINUTES.toNanos(1);
+
+    PoolStatistics(WorkerPool pool, PoolClock clock) {
         this.pool = pool;
+        this.recentBusy = new RecentMax(clock, RECENT_WINDOW_NANOS);
+        this.recentQueued = new RecentMax(clock, RECENT_WINDOW_NANOS);
     }
 
     synchronized void addListener(PoolListener listener) {
@@ -52,6 +65,49 @@ final class PoolStatistics {
                 log.warn("Pool '{}': listener {} failed", pool.name(), l, e);
             }
         }
+    }
+
+    /** A call began on a worker. */
+    void callStarted() {
+        int n = busy.incrementAndGet();
+        RecentMax.raise(maxBusy, n);
+        recentBusy.record(n);
+    }
+
+    /** A call on a worker ended (whatever its outcome). */
+    void callEnded() {
+        busy.decrementAndGet();
+    }
+
+    /** A call found no idle worker: it queued (the queue now {@code queued} long) or was refused. */
+    void noFreeWorker(int queued) {
+        noFreeWorker.increment();
+        RecentMax.raise(maxQueued, queued);
+        recentQueued.record(queued);
+    }
+
+    int busy() {
+        return busy.get();
+    }
+
+    int maxBusy() {
+        return maxBusy.get();
+    }
+
+    int maxQueued() {
+        return maxQueued.get();
+    }
+
+    int recentMaxBusy() {
+        return recentBusy.get();
+    }
+
+    int recentMaxQueued() {
+        return recentQueued.get();
+    }
+
+    long noFreeWorker() {
+        return noFreeWorker.sum();
     }
 
     void spawned() {

@@ -38,6 +38,8 @@ final class PooledWorker {
     final long jobLimit;
     final long retireAtNanos;
     final long spawnedNanos;
+    /** Counts calls in progress across the pool (busy workers, their maximum). */
+    private final PoolStatistics stats;
     final AtomicInteger call = new AtomicInteger(NO_CALL);
     /** Taken out of the pool (see WorkerExits#takeOut): set once, by whoever retires it. */
     final AtomicBoolean retired = new AtomicBoolean();
@@ -83,8 +85,9 @@ final class PooledWorker {
 
     private long nextMsgid;
 
-    PooledWorker(WorkerLink link, PoolConfig config, long spawnedNanos) {
+    PooledWorker(WorkerLink link, PoolConfig config, PoolStatistics stats, long spawnedNanos) {
         this.link = link;
+        this.stats = stats;
         this.pid = link.pid();
         this.spawnedNanos = spawnedNanos;
         this.jobLimit = config.maxJobs() == 0 ? Long.MAX_VALUE
@@ -134,11 +137,13 @@ final class PooledWorker {
         callStartedNanos = now;
         callDeadlineNanos = deadline;
         call.set(IN_CALL);
+        stats.callStarted();
     }
 
     /** Bookkeeping after a call, whatever its outcome; returns true if the worker is still usable. */
     boolean endCall(long now) {
         boolean clean = call.compareAndSet(IN_CALL, NO_CALL);
+        stats.callEnded();
         jobs++;
         lastUsedNanos = now;
         currentMethod = null;

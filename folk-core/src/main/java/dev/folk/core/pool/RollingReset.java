@@ -11,7 +11,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * {@link WorkerPool#reset()}: replaces every current worker, one at a time, make before break —
- * the pool runs one worker more than its size, and each time a new one is ready an old one is
+ * the pool runs one worker more than its (current target) size, and each time a new one is ready an old one is
  * retired as soon as it is idle. One reset at a time, on its own thread.
  */
 final class RollingReset {
@@ -50,14 +50,19 @@ final class RollingReset {
             }
         }
         Thread t = new Thread(() -> {
+            RuntimeException failure = null;
             try {
                 replace(old);
-                done.complete(null);
             } catch (RuntimeException e) {
-                done.completeExceptionally(e);
+                failure = e;
             } finally {
-                lifecycle.targetSize(config.size());
+                lifecycle.resetExtra(false); // before completing: who waits for the reset sees the pool's own size
                 inProgress.set(null);
+            }
+            if (failure == null) {
+                done.complete(null);
+            } else {
+                done.completeExceptionally(failure);
             }
         }, "folk-" + config.name() + "-reset");
         t.setDaemon(true);
@@ -68,7 +73,7 @@ final class RollingReset {
     private void replace(List<PooledWorker> old) {
         log.info("Pool '{}': rolling reset of {} workers", config.name(), old.size());
         long boots = stats.successfulBoots();
-        lifecycle.targetSize(config.size() + 1); // one extra: make before break
+        lifecycle.resetExtra(true); // one extra: make before break
         lifecycle.replenish();
         for (int i = 0; i < old.size(); i++) {
             long deadline = clock.nanoTime() + 2 * config.bootTimeout().toNanos() + config.backoffMax().toNanos();
@@ -84,7 +89,7 @@ final class RollingReset {
                 LockSupport.parkNanos(2_000_000);
             }
             if (i == old.size() - 1) {
-                lifecycle.targetSize(config.size());
+                lifecycle.resetExtra(false);
             }
             lifecycle.retireWhenIdle(old.get(i), ExitReason.RESET);
         }

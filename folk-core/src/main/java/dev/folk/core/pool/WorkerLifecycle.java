@@ -46,7 +46,10 @@ final class WorkerLifecycle {
     private final ConcurrentHashMap<Integer, PooledWorker> workers = new ConcurrentHashMap<>();
     /** Workers counting toward the size: spawns scheduled or in flight, starting, idle, busy. */
     private final AtomicInteger slots = new AtomicInteger();
-    private volatile int targetSize;
+    /** Workers wanted now: the fixed size, or between min-size and max-size for an elastic pool. */
+    private final AtomicInteger targetSize = new AtomicInteger();
+    /** One while a rolling reset makes a new worker before it breaks an old one. */
+    private volatile int resetExtra;
 
     // Make before break: due workers, each serving until a replacement is ready.
     private final ConcurrentLinkedQueue<PooledWorker> due = new ConcurrentLinkedQueue<>();
@@ -62,7 +65,7 @@ final class WorkerLifecycle {
         this.stats = stats;
         this.executors = executors;
         this.dispatcher = dispatcher;
-        this.targetSize = config.size();
+        this.targetSize.set(config.size());
         this.exits = new WorkerExits(pool, config, clock, host, health, stats, executors, this);
     }
 
@@ -85,20 +88,77 @@ final class WorkerLifecycle {
     }
 
     int targetSize() {
-        return targetSize;
+        return targetSize.get();
     }
 
-    /** The size to keep: one more than configured while a rolling reset makes before it breaks. */
-    void targetSize(int size) {
-        targetSize = size;
+    /** Slots taken: spawns scheduled or in flight, starting, idle and busy workers (not those stopping). */
+    int slots() {
+        return slots.get();
+    }
+
+    /** With {@code on}, one worker more than the target while a rolling reset makes before it breaks. */
+    void resetExtra(boolean on) {
+        resetExtra = on ? 1 : 0;
     }
 
     /**
-     * The number of workers to run now: the size, plus one per due worker awaiting its
-     * replacement (at most max-concurrent-spawns of them at a time).
+     * The number of workers to run now: the target size, plus one during a rolling reset, plus one
+     * per due worker awaiting its replacement (at most max-concurrent-spawns of them at a time).
      */
     private int target() {
-        return targetSize + Math.min(dueCount.get(), config.maxConcurrentSpawns());
+        return targetSize.get() + resetExtra + Math.min(dueCount.get(), config.maxConcurrentSpawns());
+    }
+
+    /** Slots not yet serving: spawns scheduled, in flight, backing off or starting (elastic growth counts them). */
+    int pendingSpawns() {
+        int serving = 0;
+        for (PooledWorker w : workers.values()) {
+            WorkerState s = w.state;
+            if ((s == WorkerState.IDLE || s == WorkerState.BUSY) && !w.retired.get()) {
+                serving++;
+            }
+        }
+        return Math.max(0, slots.get() - serving);
+    }
+
+    /** Elastic growth: raises the target by up to {@code n}, never above max-size; returns by how many. */
+    int grow(int n) {
+        while (!health.closing()) {
+            int t = targetSize.get();
+            int next = Math.min(config.maxSize(), t + n);
+            if (next <= t) {
+                return 0;
+            }
+            if (targetSize.compareAndSet(t, next)) {
+                log.debug("Pool '{}' grows from {} to {} workers: calls are waiting", config.name(), t, next);
+                replenish();
+                return next - t;
+            }
+        }
+        return 0;
+    }
+
+    /**
+     * Elastic shrinking: retires an idle worker without replacement by lowering the target by one,
+     * if that stays at or above min-size. Not while a replacement is under way (a due worker, a
+     * reset): the target would then count a worker about to leave, and the pool would dip below it.
+     * False, touching nothing, otherwise or if it is not idle.
+     */
+    boolean retireSurplus(PooledWorker w) {
+        int t;
+        do {
+            t = targetSize.get();
+            if (t <= config.minSize() || slots.get() != target() || dueCount.get() > 0 || resetExtra > 0) {
+                return false;
+            }
+        } while (!targetSize.compareAndSet(t, t - 1));
+        if (!dispatcher.takeIdle(w)) {
+            targetSize.incrementAndGet(); // a call took it meanwhile: keep it
+            return false;
+        }
+        log.debug("Pool '{}' shrinks from {} to {} workers: worker {} was idle", config.name(), t, t - 1, w.pid);
+        exits.retire(w, ExitReason.IDLE, false);
+        return true;
     }
 
     /** Keeps the number of workers at the target: starts a spawn, at once, for every missing slot. */
@@ -166,7 +226,7 @@ final class WorkerLifecycle {
             return;
         }
         stats.spawned();
-        PooledWorker w = new PooledWorker(link, config, t0);
+        PooledWorker w = new PooledWorker(link, config, stats, t0);
         w.origin = attempt;
         w.bootDeadlineNanos = t0 + config.bootTimeout().toNanos();
         workers.put(w.pid, w);

@@ -21,7 +21,7 @@ import dev.folk.core.supervision.Supervisor;
 import org.jspecify.annotations.Nullable;
 
 /**
- * A fixed-size pool of worker processes speaking the Folk protocol, called from many threads.
+ * A pool of worker processes (a fixed number, or elastic between min-size and max-size) speaking the Folk protocol, called from many threads.
  *
  * <p>Dispatch: a call takes any idle worker; only when none is idle does it wait, in a bounded
  * FIFO queue, for the next worker given back — which is handed to the oldest waiter directly, so
@@ -91,14 +91,15 @@ public final class WorkerPool implements AutoCloseable {
         this.name = config.name();
         this.clock = clock;
         this.ticking = ticking;
-        this.stats = new PoolStatistics(this);
+        this.stats = new PoolStatistics(this, clock);
         this.health = new PoolHealth(this, config, clock, stats);
         this.executors = new PoolExecutors(config);
         this.dispatcher = new Dispatcher(config, clock, health, stats, this::describeLoad, this::targetSize);
         this.lifecycle = new WorkerLifecycle(this, config, clock, host, health, stats, executors, dispatcher);
         this.exits = lifecycle.exits();
         this.housekeeper = new Housekeeper(config, clock, dispatcher, lifecycle,
-                new SlowCalls(config, stats, executors));
+                new SlowCalls(config, stats, executors),
+                new ElasticSize(config, health, executors, dispatcher, lifecycle));
         this.valueMapper = config.valueMapper();
         this.calls = new CallRunner(this, config, clock, host, health, stats, executors, dispatcher, lifecycle,
                 this::describeLoad);
@@ -320,9 +321,13 @@ public final class WorkerPool implements AutoCloseable {
             infos.add(w.info(nowNanos, now));
         }
         infos.sort((a, b) -> Integer.compare(a.pid(), b.pid()));
+        PoolSnapshot.Sizing sizing = new PoolSnapshot.Sizing(config.minSize(), config.maxSize(), lifecycle.targetSize(),
+                config.elastic());
+        PoolSnapshot.Saturation saturation = new PoolSnapshot.Saturation(stats.busy(), stats.maxBusy(),
+                stats.recentMaxBusy(), stats.maxQueued(), stats.recentMaxQueued(), stats.noFreeWorker());
         return new PoolSnapshot(name, health.state(), config.size(), List.copyOf(infos), queueLength(), stats.calls(),
                 stats.exits(), stats.spawns(), stats.bootFailures(), health.lastFailure(), stats.recentExits(), now,
-                stats.slowCalls());
+                stats.slowCalls(), sizing, saturation);
     }
 
     public int queueLength() {
@@ -438,6 +443,6 @@ public final class WorkerPool implements AutoCloseable {
 
     @Override
     public String toString() {
-        return "WorkerPool[" + name + ", " + health.state() + ", size " + config.size() + ']';
+        return "WorkerPool[" + name + ", " + health.state() + ", size " + lifecycle.targetSize() + ']';
     }
 }

@@ -18,12 +18,14 @@
  * <li>{@code WorkerExits} — retiring a worker, stopping its process, recording its exit; what a
  *     worker that never served says about the script (boot failure or kill from outside).</li>
  * <li>{@code Housekeeper} — the periodic tick: exec and boot deadlines, max-jobs, max-lifetime,
- *     max-idle, memory.</li>
+ *     max-idle (an elastic pool's shrinking), memory. {@code ElasticSize} — when an elastic pool
+ *     grows.</li>
  * <li>{@code SlowCalls} — the slow-call log and the PHP stack before an exec-timeout kill, for
  *     the housekeeper.</li>
  * <li>{@code PoolHealth} — the pool's state, closing, boot failures, back-off ({@code BootBackoff})
  *     and BROKEN.</li>
- * <li>{@code PoolStatistics} — counters, recent exits, listeners. {@code RollingReset} —
+ * <li>{@code PoolStatistics} — counters, saturation (busy, maxima, {@code RecentMax}), recent exits,
+ *     listeners. {@code RollingReset} —
  *     {@code reset()}. {@code PoolExecutors} — the pool's threads.</li>
  * <li>{@code WorkerHost} and {@code WorkerLink} — the seam to the processes (spawn, handshake, task
  *     channel, exit, stop); {@code SupervisedHost} is the real one. {@code PoolClock} — the pool's

@@ -17,6 +17,8 @@ import org.springframework.beans.factory.support.RootBeanDefinition;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
+import org.springframework.boot.availability.ApplicationAvailability;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.boot.context.properties.bind.Bindable;
 import org.springframework.boot.context.properties.bind.Binder;
@@ -34,6 +36,7 @@ import dev.folk.core.pool.WorkerPool;
 import dev.folk.core.supervision.Supervisor;
 import dev.folk.spring.boot.autoconfigure.PoolDefinitions.PoolDefinition;
 import dev.folk.spring.boot.lifecycle.FolkReadiness;
+import dev.folk.spring.boot.lifecycle.SaturationReadiness;
 import dev.folk.spring.boot.lifecycle.FolkShutdownHook;
 import dev.folk.spring.boot.lifecycle.FolkSignalHandler;
 import dev.folk.spring.boot.pool.ClasspathScripts;
@@ -106,6 +109,26 @@ public final class FolkAutoConfiguration {
     @ConditionalOnBooleanProperty(name = "folk.readiness.enabled", matchIfMissing = true)
     public FolkReadiness folkReadiness(ApplicationEventPublisher publisher) {
         return new FolkReadiness(publisher);
+    }
+
+    /** Readiness that follows the pools' queues, with {@code folk.readiness.max-queue}. */
+    @Bean
+    @ConditionalOnMissingBean
+    @ConditionalOnBooleanProperty(name = "folk.readiness.enabled", matchIfMissing = true)
+    @ConditionalOnProperty(name = "folk.readiness.max-queue")
+    public SaturationReadiness folkSaturationReadiness(FolkPools pools, ApplicationEventPublisher publisher,
+                                                       ObjectProvider<ApplicationAvailability> availability,
+                                                       FolkProperties properties) {
+        FolkProperties.Readiness r = properties.getReadiness();
+        if (r.getMaxQueue() == null || r.getMaxQueue() < 0 || r.getRecovery() == null || r.getRecovery().isNegative()) {
+            throw new FolkConfigurationException(List.of(new FolkConfigurationException.Violation(
+                    r.getMaxQueue() == null || r.getMaxQueue() < 0 ? "folk.readiness.max-queue" : "folk.readiness.recovery",
+                    r.getMaxQueue() == null || r.getMaxQueue() < 0 ? String.valueOf(r.getMaxQueue())
+                            : String.valueOf(r.getRecovery()),
+                    "must not be negative", "Use a number of waiting calls (0 or more) and a duration such as 5s.")));
+        }
+        return new SaturationReadiness(pools, publisher, availability.getIfAvailable(), r.getMaxQueue(),
+                r.getRecovery());
     }
 
     @Bean

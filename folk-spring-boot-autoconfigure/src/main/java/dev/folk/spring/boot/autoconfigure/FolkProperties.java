@@ -125,8 +125,24 @@ public class FolkProperties extends PoolProperties {
          */
         private boolean enabled = true;
 
+        /**
+         * Readiness that follows saturation: while any pool has more calls waiting for a worker than
+         * this, the application publishes ReadinessState.REFUSING_TRAFFIC (what
+         * /actuator/health/readiness reports), and ACCEPTING_TRAFFIC again once every queue has
+         * stayed at or below half of it for 'recovery'. Never undoes a refusal it did not make
+         * (shutdown, a draining pool). Default: not set (off).
+         */
+        private @Nullable Integer maxQueue;
+
+        /** How long every pool's queue must stay at or below half of 'max-queue' before the application is ready again. */
+        private Duration recovery = Duration.ofSeconds(5);
+
         public boolean isEnabled() { return enabled; }
         public void setEnabled(boolean enabled) { this.enabled = enabled; }
+        public @Nullable Integer getMaxQueue() { return maxQueue; }
+        public void setMaxQueue(@Nullable Integer maxQueue) { this.maxQueue = maxQueue; }
+        public Duration getRecovery() { return recovery; }
+        public void setRecovery(Duration recovery) { this.recovery = recovery; }
     }
 
     public boolean isEnabled() { return enabled; }

@@ -237,6 +237,9 @@ public final class PoolDefinitions {
             Setting<Path> sandbox = get("sandbox", PoolProperties::getSandbox);
             Setting<Integer> size = get("size", PoolProperties::getSize);
             Setting<Integer> minReady = get("minReady", PoolProperties::getMinReady);
+            Setting<Integer> minSize = get("minSize", PoolProperties::getMinSize);
+            Setting<Integer> maxSize = get("maxSize", PoolProperties::getMaxSize);
+            Setting<Duration> growAfter = get("growAfter", PoolProperties::getGrowAfter);
             Setting<Integer> maxJobs = get("maxJobs", PoolProperties::getMaxJobs);
             Setting<Double> jitter = get("maxJobsJitter", PoolProperties::getMaxJobsJitter);
             Setting<Duration> maxLifetime = get("maxLifetime", PoolProperties::getMaxLifetime);
@@ -273,11 +276,41 @@ public final class PoolDefinitions {
             if (jitter.value() == null || !(jitter.value() >= 0 && jitter.value() < 1)) {
                 violation(jitter, "must be at least 0 and below 1", "Use a fraction such as 0.1 (+-10%), or 0.");
             }
-            int minReadyValue = size.value() == null ? 1 : size.value();
+            // Elastic size: the bound not set defaults to size (as PoolConfig does).
+            int startSize = size.value() == null ? 1 : size.value();
+            if (minSize.value() != null || maxSize.value() != null) {
+                boolean boundsOk = true;
+                if (minSize.value() != null && minSize.value() < 0) {
+                    violation(minSize, "must be 0 or more", "Set the fewest workers the pool keeps (0 or more).");
+                    boundsOk = false;
+                }
+                if (maxSize.value() != null && maxSize.value() < 1) {
+                    violation(maxSize, "must be at least 1", "Set the most workers the pool may run (1 or more).");
+                    boundsOk = false;
+                }
+                if (boundsOk && minSize.value() != null && maxSize.value() != null && minSize.value() > maxSize.value()) {
+                    violation(minSize, "must not be above " + maxSize.key() + " (" + display(maxSize) + ")",
+                            "Lower " + minSize.key() + " or raise " + maxSize.key() + ".");
+                    boundsOk = false;
+                }
+                if (boundsOk) {
+                    int min = minSize.value() != null ? minSize.value() : Math.min(startSize, maxSize.value());
+                    int max = maxSize.value() != null ? maxSize.value() : Math.max(startSize, minSize.value());
+                    startSize = min == max ? min : Math.max(1, min);
+                    if (min == 0 && maxQueue.value() != null && maxQueue.value() == 0) {
+                        violation(minSize, "0 needs " + maxQueue.key() + " of 1 or more: with no worker and no queue"
+                                + " the first call would be refused", "Raise " + maxQueue.key() + " or "
+                                + minSize.key() + ".");
+                    }
+                }
+            }
+            int minReadyValue = startSize;
             if (minReady.value() != null) {
-                if (minReady.value() < 1 || (size.value() != null && minReady.value() > size.value())) {
-                    violation(minReady, "must be between 1 and the pool size (" + size.value() + ")",
-                            "Set it between 1 and " + size.key() + ", or leave it unset to wait for all workers.");
+                if (minReady.value() < 1 || minReady.value() > startSize) {
+                    violation(minReady, "must be between 1 and the pool size (" + startSize + ")",
+                            "Set it between 1 and " + (minSize.value() != null || maxSize.value() != null
+                                    ? "the starting size (min-size, at least 1)" : size.key())
+                                    + ", or leave it unset to wait for all workers.");
                 } else {
                     minReadyValue = minReady.value();
                 }
@@ -379,6 +412,9 @@ public final class PoolDefinitions {
             try {
                 config = PoolConfig.builder(name, spec)
                         .size(size.value())
+                        .minSize(minSize.value() == null ? -1 : minSize.value())
+                        .maxSize(maxSize.value() == null ? -1 : maxSize.value())
+                        .growAfter(growAfter.value())
                         .maxJobs(maxJobs.value())
                         .maxJobsJitter(jitter.value())
                         .maxLifetime(maxLifetime.value())

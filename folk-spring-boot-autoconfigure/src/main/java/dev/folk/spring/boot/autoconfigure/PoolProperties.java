@@ -91,13 +91,33 @@ public class PoolProperties {
      */
     private @Nullable Path sandbox;
 
-    /** Number of workers in the pool (fixed). */
+    /** Number of workers in the pool (fixed), unless 'min-size' or 'max-size' make it elastic. */
     @AtLeast(value = 1, action = "Set it to the number of workers the pool should run (1 or more).")
     private Integer size = 4;
 
     /**
+     * Fewest workers of an elastic pool (0 or more). Setting 'min-size' or 'max-size' makes the pool
+     * elastic: it starts at 'min-size' (one worker if 0, to check that the script boots), grows when
+     * calls wait longer than 'grow-after', up to 'max-size', and retires workers idle for 'max-idle'
+     * (10s if 'max-idle' is 0) above 'min-size'. The one not set defaults to 'size'. Default: not set
+     * (fixed 'size').
+     */
+    private @Nullable Integer minSize;
+
+    /** Most workers of an elastic pool (see 'min-size'). Default: not set (fixed 'size'). */
+    private @Nullable Integer maxSize;
+
+    /**
+     * How long the oldest waiting call must have waited before an elastic pool starts another
+     * worker (0: at once). About the time a PHP worker takes to start, so a worker given back
+     * meanwhile usually serves the call first.
+     */
+    @NotNegative
+    private Duration growAfter = Duration.ofMillis(20);
+
+    /**
      * Workers that must be ready before start-up completes; start-up fails if fewer are ready
-     * within 'boot-timeout'. Default: all ('size').
+     * within 'boot-timeout'. Default: all ('size', or the starting size of an elastic pool).
      */
     private @Nullable Integer minReady;
 
@@ -331,6 +351,12 @@ public class PoolProperties {
     public void setSandbox(@Nullable Path sandbox) { this.sandbox = sandbox; configured("sandbox"); }
     public Integer getSize() { return size; }
     public void setSize(Integer size) { this.size = size; configured("size"); }
+    public @Nullable Integer getMinSize() { return minSize; }
+    public void setMinSize(@Nullable Integer minSize) { this.minSize = minSize; configured("minSize"); }
+    public @Nullable Integer getMaxSize() { return maxSize; }
+    public void setMaxSize(@Nullable Integer maxSize) { this.maxSize = maxSize; configured("maxSize"); }
+    public Duration getGrowAfter() { return growAfter; }
+    public void setGrowAfter(Duration growAfter) { this.growAfter = growAfter; configured("growAfter"); }
     public @Nullable Integer getMinReady() { return minReady; }
     public void setMinReady(@Nullable Integer minReady) { this.minReady = minReady; configured("minReady"); }
     public Integer getMaxJobs() { return maxJobs; }

@@ -22,7 +22,8 @@ import dev.folk.core.pool.WorkerState;
  *       starting;</li>
  *   <li>UNKNOWN before it is started.</li>
  * </ul>
- * Details: state, size, ready, busy, idle, starting, queued calls, the last failure, and what each
+ * Details: state, size, ready, busy, idle, starting, queued calls, the longest queue and most busy
+ * workers since start, calls that found no free worker, an elastic pool's bounds and target, the last failure, and what each
  * busy worker is doing when its caller labelled the call (for the HTTP gateway, the request line).
  */
 public class PoolHealthIndicator implements HealthIndicator {
@@ -51,7 +52,14 @@ public class PoolHealthIndicator implements HealthIndicator {
                 .withDetail("busy", s.count(WorkerState.BUSY))
                 .withDetail("idle", s.count(WorkerState.IDLE))
                 .withDetail("starting", starting)
-                .withDetail("queued", s.queueLength());
+                .withDetail("queued", s.queueLength())
+                .withDetail("maxQueued", s.saturation().maxQueueLength())
+                .withDetail("maxBusy", s.saturation().maxBusy())
+                .withDetail("noFreeWorker", s.saturation().noFreeWorker());
+        if (s.sizing().elastic()) {
+            b.withDetail("minSize", s.sizing().min()).withDetail("maxSize", s.sizing().max())
+                    .withDetail("targetSize", s.sizing().target());
+        }
         List<Map<String, Object>> calls = new ArrayList<>();
         for (WorkerInfo w : s.workers()) {
             if (w.state() == WorkerState.BUSY && w.currentLabel() != null) {

@@ -7,6 +7,9 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 
+import java.time.Duration;
+
+import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -19,6 +22,7 @@ import org.jspecify.annotations.Nullable;
 
 import dev.folk.core.pool.CallOutcome;
 import dev.folk.core.pool.ExitReason;
+import dev.folk.core.pool.ExitRecord;
 import dev.folk.core.pool.PoolListener;
 import dev.folk.core.pool.PoolSnapshot;
 import dev.folk.core.pool.WorkerInfo;
@@ -48,12 +52,36 @@ import dev.folk.spring.boot.pool.FolkPools;
  *   <tr><td>{@code folk.workers.memory.largest} (folk_workers_memory_largest_bytes)</td><td>gauge:
  *       the largest worker's resident memory</td></tr>
  *   <tr><td>{@code folk.call.wait} (folk_call_wait_seconds)</td><td>timer: time a call waited for a
- *       worker, tag {@code outcome}</td></tr>
+ *       worker, tag {@code outcome}; with histogram buckets from 1 ms to 10 s ({@link #WAIT_BUCKETS})</td></tr>
+ *   <tr><td>{@code folk.pool.size.target}, {@code .current}, {@code .min}, {@code .max}
+ *       (folk_pool_size_target...)</td><td>gauges: workers wanted now, workers starting or serving
+ *       now, and an elastic pool's bounds (all equal to the size for a fixed pool)</td></tr>
+ *   <tr><td>{@code folk.calls.queued.max} (folk_calls_queued_max)</td><td>gauge: longest queue within
+ *       the last 1-2 minutes</td></tr>
+ *   <tr><td>{@code folk.workers.busy.max} (folk_workers_busy_max)</td><td>gauge: most calls running at
+ *       once within the last 1-2 minutes</td></tr>
+ *   <tr><td>{@code folk.calls.no.free.worker} (folk_calls_no_free_worker_total)</td><td>counter: calls
+ *       that found no idle worker and had to queue or were refused</td></tr>
+ *   <tr><td>{@code folk.worker.boot} (folk_worker_boot_seconds)</td><td>timer: spawn to ready of each
+ *       worker</td></tr>
+ *   <tr><td>{@code folk.worker.calls} (folk_worker_calls)</td><td>distribution: calls each worker
+ *       served, recorded when it exits</td></tr>
  *   <tr><td>{@code folk.call.execution} (folk_call_execution_seconds)</td><td>timer: time a call ran
  *       on its worker, tag {@code outcome} (calls that never reached a worker are not recorded)</td></tr>
  * </table>
  */
 public class FolkMetrics implements MeterBinder {
+
+    /**
+     * Buckets of {@code folk.call.wait}, published as a Prometheus histogram by default (a bounded
+     * set, unlike percentiles-histogram's ~70 per outcome); override with
+     * {@code management.metrics.distribution.slo.folk.call.wait} or turn on
+     * {@code management.metrics.distribution.percentiles-histogram.folk.call.wait}.
+     */
+    public static final Duration[] WAIT_BUCKETS = {Duration.ofMillis(1), Duration.ofMillis(5), Duration.ofMillis(10),
+        Duration.ofMillis(25), Duration.ofMillis(50), Duration.ofMillis(100), Duration.ofMillis(250),
+        Duration.ofMillis(500), Duration.ofSeconds(1), Duration.ofMillis(2500), Duration.ofSeconds(5),
+        Duration.ofSeconds(10)};
 
     /** How long one snapshot of a pool serves the gauges, so a scrape takes one snapshot per pool. */
     private static final long SNAPSHOT_TTL_NANOS = TimeUnit.MILLISECONDS.toNanos(500);
@@ -82,7 +110,7 @@ public class FolkMetrics implements MeterBinder {
         held.add(snapshots);
 
         Gauge.builder("folk.pool.size", pool, p -> p.config().size()).tags(tags)
-                .description("Configured number of workers of the pool").strongReference(true).register(registry);
+                .description("Configured number of workers of the pool (an elastic pool's starting size)").strongReference(true).register(registry);
         for (WorkerState state : WorkerState.values()) {
             Gauge.builder("folk.workers", snapshots, s -> s.get().count(state)).tags(tags)
                     .tag("state", state.name().toLowerCase(Locale.ROOT))
@@ -107,7 +135,32 @@ public class FolkMetrics implements MeterBinder {
         Gauge.builder("folk.workers.memory.largest", snapshots, s -> memory(s.get(), true)).tags(tags)
                 .baseUnit(BaseUnits.BYTES).description("Resident memory of the pool's largest worker")
                 .strongReference(true).register(registry);
+        bindSaturation(pool, snapshots, registry, tags);
         pool.addListener(new CallTimers(registry, tags, methodTag));
+    }
+
+    /** Size (target, current, bounds) and saturation: what PHP-FPM's status page shows. */
+    private void bindSaturation(WorkerPool pool, Snapshots snapshots, MeterRegistry registry, Tags tags) {
+        Gauge.builder("folk.pool.size.target", snapshots, s -> s.get().sizing().target()).tags(tags)
+                .description("Workers the pool wants now (between min and max for an elastic pool)")
+                .strongReference(true).register(registry);
+        Gauge.builder("folk.pool.size.current", snapshots, s -> s.get().currentSize()).tags(tags)
+                .description("Workers starting, idle or busy now").strongReference(true).register(registry);
+        Gauge.builder("folk.pool.size.min", pool, p -> p.config().minSize()).tags(tags)
+                .description("Fewest workers the pool keeps").strongReference(true).register(registry);
+        Gauge.builder("folk.pool.size.max", pool, p -> p.config().maxSize()).tags(tags)
+                .description("Most workers the pool runs").strongReference(true).register(registry);
+        // Recent maxima, not since start: a scrape sees a spike between scrapes, and the value falls back after it.
+        Gauge.builder("folk.calls.queued.max", snapshots, s -> s.get().saturation().recentMaxQueueLength()).tags(tags)
+                .description("Longest queue of calls waiting for a worker within the last 1-2 minutes")
+                .strongReference(true).register(registry);
+        Gauge.builder("folk.workers.busy.max", snapshots, s -> s.get().saturation().recentMaxBusy()).tags(tags)
+                .description("Most calls running at once within the last 1-2 minutes")
+                .strongReference(true).register(registry);
+        FunctionCounter.builder("folk.calls.no.free.worker", snapshots, s -> s.get().saturation().noFreeWorker())
+                .tags(tags).description("Calls that found no idle worker and had to queue or were refused")
+                .register(registry);
+        pool.addListener(new WorkerMeters(registry, tags));
     }
 
     private static double memory(PoolSnapshot s, boolean largest) {
@@ -144,6 +197,35 @@ public class FolkMetrics implements MeterBinder {
         }
     }
 
+    /** {@code folk.call.wait} with its histogram buckets. */
+    static Timer.Builder waitTimer(Tags tags) {
+        return Timer.builder("folk.call.wait").tags(tags).description("Time calls waited for a free worker")
+                .serviceLevelObjectives(WAIT_BUCKETS);
+    }
+
+    /** Boot time and calls served per worker, from the pool's events; no pid tag. */
+    static final class WorkerMeters implements PoolListener {
+        private final Timer boot;
+        private final DistributionSummary callsServed;
+
+        WorkerMeters(MeterRegistry registry, Tags tags) {
+            this.boot = Timer.builder("folk.worker.boot").tags(tags)
+                    .description("Time from spawn to ready (handshake) of each worker").register(registry);
+            this.callsServed = DistributionSummary.builder("folk.worker.calls").tags(tags).baseUnit("calls")
+                    .description("Calls each worker served, recorded when it exits").register(registry);
+        }
+
+        @Override
+        public void workerStarted(WorkerPool pool, int pid, long bootNanos) {
+            boot.record(Math.max(0, bootNanos), TimeUnit.NANOSECONDS);
+        }
+
+        @Override
+        public void workerExited(WorkerPool pool, ExitRecord exit) {
+            callsServed.record(exit.jobs());
+        }
+    }
+
     /** Records the call timers from the pool's events. */
     static final class CallTimers implements PoolListener {
         private final MeterRegistry registry;
@@ -177,8 +259,7 @@ public class FolkMetrics implements MeterBinder {
                 t = t.and("method", key.method());
             }
             return new Timer[] {
-                Timer.builder("folk.call.wait").tags(t).description("Time calls waited for a free worker")
-                        .register(registry),
+                waitTimer(t).register(registry),
                 Timer.builder("folk.call.execution").tags(t).description("Time calls ran on their worker")
                         .register(registry)
             };

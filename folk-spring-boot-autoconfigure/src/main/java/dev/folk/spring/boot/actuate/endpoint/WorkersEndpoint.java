@@ -114,7 +114,15 @@ public class WorkersEndpoint {
         return new PoolDescriptor(s.name(), s.state().name(), s.size(), s.ready(), s.count(WorkerState.BUSY),
                 s.count(WorkerState.IDLE), s.count(WorkerState.STARTING), s.count(WorkerState.STOPPING),
                 s.queueLength(), s.spawns(), s.bootFailures(), s.lastFailure(), calls, exitCounts, workers, exits,
-                s.slowCalls());
+                s.slowCalls(),
+                new SizingDescriptor(s.sizing().elastic(), s.sizing().min(), s.sizing().max(), s.sizing().target(),
+                        s.currentSize()),
+                saturation(s.saturation()));
+    }
+
+    private static SaturationDescriptor saturation(PoolSnapshot.Saturation s) {
+        return new SaturationDescriptor(s.busy(), s.maxBusy(), s.recentMaxBusy(), s.maxQueueLength(),
+                s.recentMaxQueueLength(), s.noFreeWorker());
     }
 
     private static String tag(WorkerState state) {
@@ -132,11 +140,37 @@ public class WorkersEndpoint {
      * @param exits       workers that left so far, by reason
      * @param recentExits the latest exits, newest first
      * @param slowCalls   calls that ran past slow-call-threshold (each logged with the PHP stack)
+     * @param sizing      the pool's size now and its bounds
+     * @param saturation  how close it came to running out of workers
      */
     public record PoolDescriptor(String name, String state, int size, long ready, long busy, long idle, long starting,
                                  long stopping, int queued, long spawns, long bootFailures, @Nullable String lastFailure,
                                  Map<String, Long> calls, Map<String, Long> exits, List<WorkerDescriptor> workers,
-                                 List<ExitDescriptor> recentExits, long slowCalls) implements OperationResponseBody {
+                                 List<ExitDescriptor> recentExits, long slowCalls,
+                                 SizingDescriptor sizing,
+                                 SaturationDescriptor saturation) implements OperationResponseBody {
+    }
+
+    /**
+     * The size of a pool: for a fixed pool min = max = target = its size.
+     *
+     * @param elastic whether it grows and shrinks between min and max
+     * @param target  workers it wants now
+     * @param current workers starting, idle or busy now
+     */
+    public record SizingDescriptor(boolean elastic, int min, int max, int target, long current) {
+    }
+
+    /**
+     * PHP-FPM's status page for a pool: maxima since start, and "recent" over the last 1-2 minutes.
+     *
+     * @param busy           calls running on a worker now
+     * @param maxBusy        most calls running at once
+     * @param maxQueued      longest the queue has been
+     * @param noFreeWorker   calls that found no idle worker and had to queue or were refused
+     */
+    public record SaturationDescriptor(int busy, int maxBusy, int recentMaxBusy, int maxQueued, int recentMaxQueued,
+                                       long noFreeWorker) {
     }
 
     /**
