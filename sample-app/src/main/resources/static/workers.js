@@ -63,6 +63,21 @@ function chart(samples) {
       el('span', { class: 'span' }, `last ${age(span)}, one point a second`)));
 }
 
+function sizing(z) {
+  if (!z) return '';
+  return z.elastic ? `Size: ${z.current} now, target ${z.target} (elastic ${z.min}..${z.max})`
+    : `Size: ${z.current} now, fixed at ${z.target}`;
+}
+
+// What PHP-FPM's status page shows: how close the pool came to running out of workers.
+function saturation(p) {
+  const s = p.saturation;
+  if (!s) return '';
+  return `Saturation: most busy at once ${s.maxBusy} (last minutes ${s.recentMaxBusy}) · longest queue ${s.maxQueued}`
+    + ` (last minutes ${s.recentMaxQueued}) · calls that found no free worker ${s.noFreeWorker}`
+    + ` · slow calls ${p.slowCalls ?? 0}`;
+}
+
 function renderPool(p) {
   const rows = p.workers.map(w => {
     const fresh = !seen.has(w.pid);
@@ -92,6 +107,8 @@ function renderPool(p) {
       el('span', { class: 'badge ' + p.state }, p.state),
       el('span', { class: 'counters' },
         `${p.ready}/${p.size} ready · ${p.busy} busy · ${p.starting} starting · ${p.queued} queued · ${p.spawns} spawned`)),
+    el('div', { class: 'counters sizing' }, sizing(p.sizing)),
+    el('div', { class: 'counters saturation' }, saturation(p)),
     el('div', { class: 'counters' }, 'Calls: ' + calls),
     chart(history[p.name]),
     p.lastFailure ? el('div', { class: 'counters' }, 'Last failure: ' + p.lastFailure) : '',

@@ -35,6 +35,7 @@ import org.springframework.boot.test.web.server.LocalServerPort;
  */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
         "folk.size=2",
+        "folk.slow-call-threshold=300ms",
         "management.endpoint.workers.access=unrestricted"})
 class LivePageBrowserTest {
 
@@ -109,10 +110,23 @@ class LivePageBrowserTest {
         assertThat(browser.findElement(By.cssSelector("section[data-pool=default] figure.chart polyline.rate"))
                 .getAttribute("points").split(" ").length).as("one point per second sampled").isGreaterThan(1);
 
+        // A slow call: logged with its PHP stack, counted on the page; it still sleeps its full time.
+        long t0 = System.nanoTime();
+        assertThat(http.text("/php/demo/sleep?ms=800")).startsWith("Slept 800 ms");
+        assertThat(System.nanoTime() - t0).as("the stack capture's signal did not cut the sleep short")
+                .isGreaterThanOrEqualTo(800_000_000L);
+        wait.until(b -> poolText().contains("slow calls 1"));
+        assertThat(poolText()).contains("fixed at 2").contains("longest queue");
+
         Files.createDirectories(SCREENSHOTS);
         Path shot = browser.getScreenshotAs(OutputType.FILE).toPath();
         Files.copy(shot, SCREENSHOTS.resolve("live-workers-page.png"), StandardCopyOption.REPLACE_EXISTING);
         assertThat(Files.size(SCREENSHOTS.resolve("live-workers-page.png"))).isPositive();
+    }
+
+    private String poolText() {
+        return String.valueOf(browser.executeScript(
+                "const s = document.querySelector('section[data-pool=default]'); return s ? s.textContent : '';"));
     }
 
     /** The peak calls/s the default pool's chart shows, or -1 while it has no chart yet. */
