@@ -117,7 +117,7 @@ public class FolkHttpGateway extends HttpServlet {
         String uri = PhpRequest.uri(request);
         String line = request.getMethod() + ' ' + uri;
         String label = line.length() > 300 ? line.substring(0, 300) + "..." : line;
-        long timeout = timeouts.get(route);
+        long timeout = timeouts.getOrDefault(route, 0L); // every route has one (constructor)
         // RFC 9112 6.3: with neither Content-Length nor Transfer-Encoding a request has no body (most GETs).
         if (length > 0 || (length < 0 && request.getHeader("Transfer-Encoding") != null)) {
             new GatewayExchange(request, response, route, options, uri, label, timeout).readBody(length, bodyTimer);

@@ -17,6 +17,7 @@ import jakarta.servlet.WriteListener;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -49,15 +50,15 @@ final class GatewayExchange implements ReadListener, WriteListener, AsyncListene
     private final ServletOutputStream out;
 
     // Body, touched by container threads only (ReadListener callbacks come one at a time).
-    private ServletInputStream in;
-    private byte[] buffer;
+    private @Nullable ServletInputStream in;
+    private byte @Nullable [] buffer;
     private int length;
     private long expected;
-    private ScheduledFuture<?> bodyTimer;
+    private @Nullable ScheduledFuture<?> bodyTimer;
 
     // Response side, under the lock.
     private boolean calling;
-    private GatewayReply reply;
+    private @Nullable GatewayReply reply;
     private boolean written;
     private boolean done;
 
@@ -95,6 +96,7 @@ final class GatewayExchange implements ReadListener, WriteListener, AsyncListene
     }
 
     @Override
+    @SuppressWarnings("NullAway") // a ReadListener: the container calls it only after readBody set in and buffer
     public void onDataAvailable() throws IOException {
         while (in.isReady()) {
             if (length == buffer.length) {
@@ -135,6 +137,7 @@ final class GatewayExchange implements ReadListener, WriteListener, AsyncListene
     }
 
     @Override
+    @SuppressWarnings("NullAway") // a ReadListener: the container calls it only after readBody set the timer and buffer
     public void onAllDataRead() {
         bodyTimer.cancel(false);
         synchronized (this) {
@@ -175,8 +178,8 @@ final class GatewayExchange implements ReadListener, WriteListener, AsyncListene
      * PHP's answer if a worker was idle (the call ran on this thread, holding it only while PHP
      * works, so at most one thread per worker), or null at once if none was.
      */
-    static GatewayReply tryNow(HttpRoute route, GatewayOptions options, Object params, String label) {
-        Object result;
+    static @Nullable GatewayReply tryNow(HttpRoute route, GatewayOptions options, Object params, String label) {
+        @Nullable Object result;
         try {
             result = route.pool().tryCall("http.handle", params, label);
         } catch (RuntimeException e) {
@@ -220,6 +223,9 @@ final class GatewayExchange implements ReadListener, WriteListener, AsyncListene
     private void write() throws IOException {
         written = true;
         GatewayReply r = reply;
+        if (r == null) {
+            return; // not reached: called only once a reply is set
+        }
         head(response, r);
         if (!calling) {
             // Answered before the body was all read (413, 408): the rest is not worth reading.

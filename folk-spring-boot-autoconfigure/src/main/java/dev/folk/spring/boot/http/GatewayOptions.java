@@ -2,6 +2,8 @@ package dev.folk.spring.boot.http;
 
 import java.time.Duration;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * What the gateway tells PHP about the server and how it treats clients, for every route.
  *
@@ -11,7 +13,7 @@ import java.time.Duration;
  * @param retryAfter     the {@code Retry-After} of a 503 (no free worker)
  * @param bodyTimeout    how long a client may take to send its request body (then 408)
  */
-public record GatewayOptions(String serverName, String documentRoot, String scriptFilename, Duration retryAfter,
+public record GatewayOptions(@Nullable String serverName, String documentRoot, String scriptFilename, Duration retryAfter,
                              Duration bodyTimeout) {
 
     public GatewayOptions {

@@ -8,6 +8,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletionException;
 
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -40,7 +41,7 @@ record GatewayReply(int status, List<String> headers, byte[] body, boolean own) 
             "trailer", "upgrade", "proxy-authenticate", "proxy-authorization", "content-length");
 
     /** PHP's {status, headers, body}; anything malformed is PHP's fault: 502, never 500. */
-    static GatewayReply fromPhp(Object result, String pool, String label) {
+    static GatewayReply fromPhp(@Nullable Object result, String pool, String label) {
         Map<Object, Object> answer;
         int status;
         byte[] body;

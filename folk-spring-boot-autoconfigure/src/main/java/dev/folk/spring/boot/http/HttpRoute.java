@@ -1,5 +1,7 @@
 package dev.folk.spring.boot.http;
 
+import org.jspecify.annotations.Nullable;
+
 import dev.folk.core.pool.WorkerPool;
 
 /**
@@ -31,7 +33,7 @@ public record HttpRoute(String prefix, WorkerPool pool, boolean stripPrefix, lon
      *
      * @throws IllegalArgumentException for any other wildcard, or a path not starting with '/'
      */
-    public static String prefixOf(String path) {
+    public static String prefixOf(@Nullable String path) {
         if (path == null || !path.startsWith("/")) {
             throw new IllegalArgumentException("'" + path + "' does not start with '/'");
         }

@@ -7,6 +7,7 @@ import jakarta.servlet.ServletResponse;
 import jakarta.servlet.ServletResponseWrapper;
 import jakarta.servlet.http.HttpServletResponse;
 
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -25,10 +26,10 @@ final class VerbatimContentType {
     private static final Logger log = LoggerFactory.getLogger(VerbatimContentType.class);
 
     /** Tomcat's ResponseFacade.response, Response.getCoyoteResponse(), coyote Response's setter and getter; or null. */
-    private static final Field FACADE_RESPONSE;
-    private static final Method COYOTE_RESPONSE;
-    private static final Method SET_NO_CHARSET;
-    private static final Method GET_CONTENT_TYPE;
+    private static final @Nullable Field FACADE_RESPONSE;
+    private static final @Nullable Method COYOTE_RESPONSE;
+    private static final @Nullable Method SET_NO_CHARSET;
+    private static final @Nullable Method GET_CONTENT_TYPE;
 
     static {
         Field facade = null;
@@ -65,18 +66,25 @@ final class VerbatimContentType {
     }
 
     private static boolean setOnTomcat(ServletResponse response, String value) {
+        Field facade = FACADE_RESPONSE;
+        Method coyoteGetter = COYOTE_RESPONSE;
+        Method setNoCharset = SET_NO_CHARSET;
+        Method getContentType = GET_CONTENT_TYPE;
+        if (facade == null || coyoteGetter == null || setNoCharset == null || getContentType == null) {
+            return false;
+        }
         ServletResponse inner = response;
         while (inner instanceof ServletResponseWrapper wrapper) {
             inner = wrapper.getResponse();
         }
-        if (!FACADE_RESPONSE.getDeclaringClass().isInstance(inner)) {
+        if (!facade.getDeclaringClass().isInstance(inner)) {
             return false;
         }
         try {
-            Object coyote = COYOTE_RESPONSE.invoke(FACADE_RESPONSE.get(inner));
-            SET_NO_CHARSET.invoke(coyote, value);
+            Object coyote = coyoteGetter.invoke(facade.get(inner));
+            setNoCharset.invoke(coyote, value);
             // A character encoding set earlier (a filter's) would be appended: then the standard way.
-            return value.equals(GET_CONTENT_TYPE.invoke(coyote));
+            return value.equals(getContentType.invoke(coyote));
         } catch (ReflectiveOperationException | RuntimeException e) {
             log.debug("Cannot set the Content-Type on Tomcat's response directly: {}", e.toString());
             return false;

@@ -124,7 +124,7 @@ public final class FolkHttpAutoConfiguration {
             try {
                 prefix = HttpRoute.prefixOf(m.getPath());
             } catch (IllegalArgumentException e) {
-                violations.add(new Violation(key + ".path", m.getPath(), e.getMessage(),
+                violations.add(new Violation(key + ".path", m.getPath(), String.valueOf(e.getMessage()),
                         "Set it to a path prefix such as /php or /php/**."));
                 continue;
             }

@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 
+import org.jspecify.annotations.Nullable;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.util.unit.DataSize;
 
@@ -27,10 +28,10 @@ public class FolkHttpProperties {
      * Content-Length says so. Default: the mapped pool's max-frame-length less 64KB for the rest of
      * the request (headers and server facts).
      */
-    private DataSize maxBodySize;
+    private @Nullable DataSize maxBodySize;
 
     /** SERVER_NAME given to PHP. Default: the host the client asked for (its Host header). */
-    private String serverName;
+    private @Nullable String serverName;
 
     /** DOCUMENT_ROOT given to PHP: the directory a PHP framework considers its public root. */
     private String documentRoot = "";
@@ -54,14 +55,14 @@ public class FolkHttpProperties {
      * It must be above Spring Security's order (spring.security.filter.order, -100) when Spring
      * Security is present, or start-up fails. Default: none, the gateway is a servlet behind every filter.
      */
-    private Integer filterOrder;
+    private @Nullable Integer filterOrder;
 
     public List<Mapping> getMappings() { return mappings; }
     public void setMappings(List<Mapping> mappings) { this.mappings = mappings; }
-    public DataSize getMaxBodySize() { return maxBodySize; }
+    public @Nullable DataSize getMaxBodySize() { return maxBodySize; }
     public void setMaxBodySize(DataSize maxBodySize) { this.maxBodySize = maxBodySize; }
-    public String getServerName() { return serverName; }
-    public void setServerName(String serverName) { this.serverName = serverName; }
+    public @Nullable String getServerName() { return serverName; }
+    public void setServerName(@Nullable String serverName) { this.serverName = serverName; }
     public String getDocumentRoot() { return documentRoot; }
     public void setDocumentRoot(String documentRoot) { this.documentRoot = documentRoot; }
     public String getScriptFilename() { return scriptFilename; }
@@ -69,7 +70,7 @@ public class FolkHttpProperties {
     public Duration getRetryAfter() { return retryAfter; }
     public void setRetryAfter(Duration retryAfter) { this.retryAfter = retryAfter; }
     public Duration getBodyTimeout() { return bodyTimeout; }
-    public Integer getFilterOrder() { return filterOrder; }
+    public @Nullable Integer getFilterOrder() { return filterOrder; }
     public void setFilterOrder(Integer filterOrder) { this.filterOrder = filterOrder; }
     public void setBodyTimeout(Duration bodyTimeout) { this.bodyTimeout = bodyTimeout; }
 
@@ -77,7 +78,7 @@ public class FolkHttpProperties {
     public static class Mapping {
 
         /** Path prefix served by PHP: '/php' or '/php/**' (the path and everything under it). */
-        private String path;
+        private @Nullable String path;
 
         /** Name of the pool that serves the path. */
         private String pool = "default";
@@ -85,8 +86,8 @@ public class FolkHttpProperties {
         /** Whether PHP is given the prefix as SCRIPT_NAME and the rest of the path as PATH_INFO. */
         private boolean stripPrefix;
 
-        public String getPath() { return path; }
-        public void setPath(String path) { this.path = path; }
+        public @Nullable String getPath() { return path; }
+        public void setPath(@Nullable String path) { this.path = path; }
         public String getPool() { return pool; }
         public void setPool(String pool) { this.pool = pool; }
         public boolean isStripPrefix() { return stripPrefix; }
