@@ -1,8 +1,5 @@
 package dev.folk.core.supervision;
 
-import java.lang.invoke.MethodHandle;
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.MethodType;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
@@ -11,6 +8,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import dev.folk.core.os.Os;
+import dev.folk.core.util.VirtualThreads;
 
 import org.jspecify.annotations.Nullable;
 
@@ -36,9 +34,6 @@ final class ChannelPoller implements Runnable {
     private static final int NOT_STARTED = -1;
     private static final int STOPPED = -2;
 
-    /** {@code Thread::isVirtual} on Java 21+, null on 17 (where no thread is virtual). */
-    private static final @Nullable MethodHandle IS_VIRTUAL = isVirtualHandle();
-
     private final Os os;
     private final String threadName;
     /** Read-locked to arm, write-locked to start and to close: an arm never reaches a closed epoll number. */
@@ -55,25 +50,9 @@ final class ChannelPoller implements Runnable {
         this.threadName = threadName;
     }
 
-    /** True on a virtual thread. Costs a field read; on Java 17, nothing. */
+    /** True on a virtual thread (see {@link VirtualThreads}). */
     static boolean isVirtual(Thread thread) {
-        if (IS_VIRTUAL == null) {
-            return false;
-        }
-        try {
-            return (boolean) IS_VIRTUAL.invokeExact(thread);
-        } catch (Throwable e) {
-            return false;
-        }
-    }
-
-    private static @Nullable MethodHandle isVirtualHandle() {
-        try {
-            return MethodHandles.publicLookup().findVirtual(Thread.class, "isVirtual",
-                    MethodType.methodType(boolean.class));
-        } catch (NoSuchMethodException | IllegalAccessException e) {
-            return null; // Java 17-20
-        }
+        return VirtualThreads.isVirtual(thread);
     }
 
     /**

@@ -299,9 +299,6 @@ final class FakeWorkers implements WorkerHost {
             if (taskAborted || taskClosed || exited()) {
                 throw new IOException("Broken pipe");
             }
-            if (!dies && !"send-fails".equals(method) && !"unread".equals(method)) {
-                served.add(params == null ? "null" : params);
-            }
             if ("send-fails".equals(method)) {
                 exit(0, 9);
                 throw new IOException("Broken pipe");
@@ -316,6 +313,10 @@ final class FakeWorkers implements WorkerHost {
                     case "grow" -> rss = ((Number) params).longValue();
                     default -> { } // hang, grow: no answer; wait: the test's answer
                 }
+            }
+            // Last: a test that saw the request served may rely on what it did (grow's resident size).
+            if (!dies && !"unread".equals(method)) {
+                served.add(params == null ? "null" : params);
             }
         }
 

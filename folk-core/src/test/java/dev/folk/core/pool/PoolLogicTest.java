@@ -8,6 +8,9 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Future;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -136,6 +139,30 @@ class PoolLogicTest {
         long first = pool.call("pid", null, Long.class);
         for (int i = 0; i < 20; i++) {
             assertThat(pool.call("pid", null, Long.class)).as("call %d", i).isEqualTo(first);
+        }
+    }
+
+    @Test
+    void aCallerThreadKeepsTheWorkerItLastUsedEvenIfAnotherWasGivenBackSince() throws Exception {
+        ready(config(2));
+        ExecutorService other = Executors.newSingleThreadExecutor();
+        try {
+            Future<Object> held = other.submit(() -> pool.call("wait", null));
+            FakeWorkers.await("the other thread's call reached its worker",
+                    () -> fakes.spawned.stream().anyMatch(f -> !f.served.isEmpty()));
+            Fake x = fakes.spawned.stream().filter(f -> !f.served.isEmpty()).findFirst().orElseThrow();
+            long y = pool.call("pid", null, Long.class); // the only idle worker
+            assertThat(y).isNotEqualTo(x.pid());
+            x.answer("done");
+            assertThat(held.get(5, TimeUnit.SECONDS)).isEqualTo("done");
+            // x was given back last, so it heads the idle list; each thread still gets its own worker.
+            assertThat(other.submit(() -> pool.call("pid", null, Long.class)).get(5, TimeUnit.SECONDS))
+                    .isEqualTo((long) x.pid());
+            for (int i = 0; i < 20; i++) {
+                assertThat(pool.call("pid", null, Long.class)).as("call %d", i).isEqualTo(y);
+            }
+        } finally {
+            other.shutdown(); // no interrupt: a fake worker's read, like read(2), ends only by an abort (at close)
         }
     }
 
