@@ -42,8 +42,8 @@ final class Dispatcher {
     /**
      * The worker each platform thread last acquired, tried first (HikariCP's ConcurrentBag does the
      * same): a caller that keeps its worker keeps that worker's socket, buffers and process warm in
-     * its core's caches instead of trading them with the other callers on every call (measured:
-     * 2 callers on 2 workers, ~15% more calls per second). Weak, so a retired worker is not held by
+     * its core's caches instead of trading them with the other callers on every call (2 callers on
+     * 2 workers: 0.51x -> 0.78x the C master's rate, BENCHMARKS.md). Weak, so a retired worker is not held by
      * threads that stopped calling. Not for virtual threads: each lives for one task, and would
      * only allocate.
      */
