@@ -20,7 +20,7 @@ import org.junit.jupiter.api.io.TempDir;
 import dev.folk.core.testing.Procs;
 
 /** The watcher on a real file system (inotify), with a pool that only counts its resets. */
-class SourceWatcherTest {
+public class SourceWatcherTest {
 
     private static final Duration WAIT = Duration.ofSeconds(10);
 
@@ -95,7 +95,7 @@ class SourceWatcherTest {
     }
 
     /** inotify instances this JVM holds open (one per watch service). */
-    static long inotifyInstances() throws IOException {
+    public static long inotifyInstances() throws IOException {
         try (Stream<Path> fds = Files.list(Path.of("/proc/self/fd"))) {
             return fds.filter(fd -> {
                 try {

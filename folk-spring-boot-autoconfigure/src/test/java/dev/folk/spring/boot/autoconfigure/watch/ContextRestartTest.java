@@ -2,7 +2,6 @@ package dev.folk.spring.boot.autoconfigure.watch;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.IOException;
 import java.lang.reflect.Method;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -11,7 +10,6 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
-import java.util.stream.Stream;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -27,6 +25,7 @@ import dev.folk.spring.boot.lifecycle.FolkShutdownHook;
 import dev.folk.spring.boot.lifecycle.FolkSignalHandler;
 import dev.folk.spring.boot.pool.ClasspathScripts;
 import dev.folk.spring.boot.watch.SourceWatcher;
+import dev.folk.spring.boot.watch.SourceWatcherTest;
 import sun.misc.Signal;
 import sun.misc.SignalHandler;
 
@@ -61,7 +60,7 @@ class ContextRestartTest {
         Files.createDirectories(script.getParent());
         Files.writeString(script, ReloadOnChangeTest.worker("v1"));
         Set<Thread> threadsBefore = folkThreads();
-        long inotifyBefore = inotifyInstances();
+        long inotifyBefore = SourceWatcherTest.inotifyInstances();
         String termBefore = currentHandler("TERM");
         String intBefore = currentHandler("INT");
         List<Integer> earlierWorkers = new ArrayList<>();
@@ -98,7 +97,7 @@ class ContextRestartTest {
                     () -> "left: " + Procs.describe(Procs.withEnv("FOLK_RUN_ID", context.runId)));
             Procs.await(WAIT, "no Folk thread of the closed context", () -> newThreads(threadsBefore).isEmpty(),
                     () -> "left: " + newThreads(threadsBefore));
-            assertThat(inotifyInstances()).as("inotify instances").isEqualTo(inotifyBefore);
+            assertThat(SourceWatcherTest.inotifyInstances()).as("inotify instances").isEqualTo(inotifyBefore);
             assertThat(context.scripts).isNotNull();
             assertThat(Files.exists(context.scripts)).as("extracted scripts %s", context.scripts).isFalse();
             assertThat(Runtime.getRuntime().removeShutdownHook(context.hook)).as("JVM hook still registered").isFalse();
@@ -147,18 +146,5 @@ class ContextRestartTest {
         SignalHandler current = Signal.handle(s, sig -> { });
         Signal.handle(s, current);
         return current.toString();
-    }
-
-    /** inotify instances this JVM holds open (one per watch service). */
-    static long inotifyInstances() throws IOException {
-        try (Stream<Path> fds = Files.list(Path.of("/proc/self/fd"))) {
-            return fds.filter(fd -> {
-                try {
-                    return Files.readSymbolicLink(fd).toString().equals("anon_inode:inotify");
-                } catch (IOException gone) {
-                    return false;
-                }
-            }).count();
-        }
     }
 }
