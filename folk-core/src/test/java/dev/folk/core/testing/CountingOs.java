@@ -43,7 +43,12 @@ public final class CountingOs implements Os {
     @Override public int moveAtLeast(int fd, int min) { count("moveAtLeast"); return delegate.moveAtLeast(fd, min); }
     @Override public void setNonBlocking(int fd) { count("setNonBlocking"); delegate.setNonBlocking(fd); }
     @Override public int spawn(SpawnRequest r) { count("spawn"); return delegate.spawn(r); }
-    @Override public int kill(int pid, int signal) { count("kill"); return delegate.kill(pid, signal); }
+    /** Counted as "kill" and as "kill:N" for the process or group N it targets (e.g. "kill:4242" for -4242 too). */
+    @Override public int kill(int pid, int signal) {
+        count("kill");
+        count("kill:" + Math.abs(pid));
+        return delegate.kill(pid, signal);
+    }
     @Override public int pidfdOpen(int pid) { count("pidfdOpen"); return delegate.pidfdOpen(pid); }
     @Override public int pidfdSendSignal(int pidfd, int signal) { count("pidfdSendSignal"); return delegate.pidfdSendSignal(pidfd, signal); }
     @Override public WaitResult wait4(int pid, boolean noHang) { count("wait4"); return delegate.wait4(pid, noHang); }
