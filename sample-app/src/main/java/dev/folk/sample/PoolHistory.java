@@ -4,7 +4,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -32,9 +31,15 @@ public class PoolHistory implements DisposableBean {
     public record Sample(long at, long calls, int queued, int busy, int workers) {
     }
 
+    /** One pool's samples: the last {@value #SAMPLES}, in a ring; {@code count} is all ever taken. */
+    private static final class Ring {
+        final Sample[] samples = new Sample[SAMPLES];
+        int count;
+    }
+
     private final FolkPools pools;
-    private final Map<String, Sample[]> rings = new ConcurrentHashMap<>();
-    private final Map<String, Integer> next = new ConcurrentHashMap<>();
+    /** Guarded by this. */
+    private final Map<String, Ring> rings = new LinkedHashMap<>();
     private final ScheduledExecutorService sampler = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "sample-pool-history");
         t.setDaemon(true);
@@ -66,10 +71,8 @@ public class PoolHistory implements DisposableBean {
     }
 
     private synchronized void record(String pool, Sample sample) {
-        Sample[] ring = rings.computeIfAbsent(pool, k -> new Sample[SAMPLES]);
-        int i = next.getOrDefault(pool, 0);
-        ring[i % SAMPLES] = sample;
-        next.put(pool, i + 1);
+        Ring ring = rings.computeIfAbsent(pool, k -> new Ring());
+        ring.samples[ring.count++ % SAMPLES] = sample;
     }
 
     /** Each pool's samples, oldest first. */
@@ -77,10 +80,9 @@ public class PoolHistory implements DisposableBean {
     public synchronized Map<String, List<Sample>> history() {
         Map<String, List<Sample>> out = new LinkedHashMap<>();
         rings.forEach((pool, ring) -> {
-            int n = next.getOrDefault(pool, 0);
-            List<Sample> samples = new ArrayList<>(Math.min(n, SAMPLES));
-            for (int i = Math.max(0, n - SAMPLES); i < n; i++) {
-                samples.add(ring[i % SAMPLES]);
+            List<Sample> samples = new ArrayList<>(Math.min(ring.count, SAMPLES));
+            for (int i = Math.max(0, ring.count - SAMPLES); i < ring.count; i++) {
+                samples.add(ring.samples[i % SAMPLES]);
             }
             out.put(pool, samples);
         });
