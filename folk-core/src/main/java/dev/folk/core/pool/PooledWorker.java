@@ -78,6 +78,8 @@ final class PooledWorker {
     /** The spawn that made it: a worker that ends before serving a call continues its back-off. */
     @SuppressWarnings("NullAway.Init") // set by WorkerLifecycle right after construction
     SpawnAttempt origin;
+    /** The pool's reset generation when its spawn began: a reset replaces every worker of an earlier one. */
+    volatile long generation;
     /** What it declared in its handshake; {@link WorkerFeatures#NONE} until then. */
     volatile WorkerFeatures features = WorkerFeatures.NONE;
     /** The process exited (seen by the supervisor); set before the pool looks at the idle list. */

@@ -1,7 +1,5 @@
 package dev.folk.core.pool;
 
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
@@ -9,10 +7,12 @@ import java.util.concurrent.locks.LockSupport;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * {@link WorkerPool#reset()}: replaces every current worker, one at a time, make before break —
- * the pool runs one worker more than its (current target) size, and each time a new one is ready an old one is
- * retired as soon as it is idle. One reset at a time, on its own thread.
+ * the pool runs one worker more than its (current target) size, and each time a new one is ready an
+ * old one is retired as soon as it is idle. One reset at a time, on its own thread.
  */
 final class RollingReset {
 
@@ -21,16 +21,13 @@ final class RollingReset {
     private final PoolConfig config;
     private final PoolClock clock;
     private final PoolHealth health;
-    private final PoolStatistics stats;
     private final WorkerLifecycle lifecycle;
     private final AtomicReference<CompletableFuture<Void>> inProgress = new AtomicReference<>();
 
-    RollingReset(PoolConfig config, PoolClock clock, PoolHealth health, PoolStatistics stats,
-                 WorkerLifecycle lifecycle) {
+    RollingReset(PoolConfig config, PoolClock clock, PoolHealth health, WorkerLifecycle lifecycle) {
         this.config = config;
         this.clock = clock;
         this.health = health;
-        this.stats = stats;
         this.lifecycle = lifecycle;
     }
 
@@ -43,20 +40,16 @@ final class RollingReset {
                 return running; // else the reset in progress ended meanwhile: start a new one
             }
         }
-        List<PooledWorker> old = new ArrayList<>();
-        for (PooledWorker w : lifecycle.workers()) {
-            if (w.state != WorkerState.STOPPING) {
-                old.add(w);
-            }
-        }
+        long generation = lifecycle.nextGeneration();
         Thread t = new Thread(() -> {
             RuntimeException failure = null;
             try {
-                replace(old);
+                replace(generation);
             } catch (RuntimeException e) {
                 failure = e;
             } finally {
                 lifecycle.resetExtra(false); // before completing: who waits for the reset sees the pool's own size
+                retireBeyondTarget(generation);
                 inProgress.set(null);
             }
             if (failure == null) {
@@ -70,28 +63,88 @@ final class RollingReset {
         return done;
     }
 
-    private void replace(List<PooledWorker> old) {
-        log.info("Pool '{}': rolling reset of {} workers", config.name(), old.size());
-        long boots = stats.successfulBoots();
-        lifecycle.resetExtra(true); // one extra: make before break
-        lifecycle.replenish();
-        for (int i = 0; i < old.size(); i++) {
-            long deadline = clock.nanoTime() + 2 * config.bootTimeout().toNanos() + config.backoffMax().toNanos();
-            while (stats.successfulBoots() <= boots + i) {
-                if (health.closing()) {
+    /**
+     * Replaces every worker whose spawn began before this reset's {@code generation} — those
+     * running, and those still starting (they may have read the old code) — oldest first. One
+     * leaves only when the pool keeps its size without it, so callers never find it short. A
+     * worker that leaves on its own meanwhile (crash, recycling) just needs no replacement here.
+     */
+    private void replace(long generation) {
+        log.info("Pool '{}': rolling reset of {} workers", config.name(), lifecycle.serving());
+        int[] stale = new int[1];
+        int replaced = 0;
+        long deadline = clock.nanoTime() + budget();
+        while (!health.closing()) {
+            PooledWorker old = staleWorker(generation, stale);
+            if (stale[0] == 0) {
+                return;
+            }
+            if (old != null && lifecycle.serving() - 1 >= lifecycle.targetSize()) {
+                if (stale[0] == 1) {
+                    lifecycle.resetExtra(false); // its leaving must not start one more
+                }
+                lifecycle.retireWhenIdle(old, ExitReason.RESET);
+                replaced++;
+                deadline = clock.nanoTime() + budget();
+                continue;
+            }
+            lifecycle.resetExtra(true); // one extra: make before break
+            lifecycle.replenish();
+            if (clock.nanoTime() - deadline >= 0) {
+                throw new IllegalStateException("Reset of pool '" + config.name() + "' stopped after replacing "
+                        + replaced + " workers: no replacement became ready (" + health.lastFailure() + ")");
+            }
+            LockSupport.parkNanos(2_000_000);
+        }
+    }
+
+    /**
+     * The oldest ready worker a reset of {@code gen} must still replace, or null if none is ready.
+     * Sets {@code stale[0]} to how many it must still replace: ready, starting, or being spawned.
+     */
+    private @Nullable PooledWorker staleWorker(long gen, int[] stale) {
+        int n = 0;
+        for (SpawnAttempt a : lifecycle.spawning()) {
+            if (a.generation < gen) {
+                n++;
+            }
+        }
+        PooledWorker oldest = null;
+        for (PooledWorker w : lifecycle.workers()) {
+            WorkerState s = w.state;
+            if (w.generation >= gen || w.retired.get() || w.replaced || s == WorkerState.STOPPING) {
+                continue;
+            }
+            n++;
+            if (s != WorkerState.STARTING && (oldest == null || w.readyNanos - oldest.readyNanos < 0)) {
+                oldest = w;
+            }
+        }
+        stale[0] = n;
+        return oldest;
+    }
+
+    /**
+     * Retires idle workers while more serve than the pool wants, those of earlier generations first:
+     * the extra worker may not have been needed after all (an old worker left on its own meanwhile),
+     * or the reset gave up with the extra running.
+     */
+    private void retireBeyondTarget(long generation) {
+        for (boolean staleOnly : new boolean[] {true, false}) {
+            for (PooledWorker w : lifecycle.workers()) {
+                if (health.closing() || lifecycle.serving() <= lifecycle.target()) {
                     return;
                 }
-                if (clock.nanoTime() - deadline >= 0) {
-                    throw new IllegalStateException("Reset of pool '" + config.name() + "' stopped after " + i
-                            + " of " + old.size() + " workers: no replacement became ready (" + health.lastFailure()
-                            + ")");
+                if ((!staleOnly || w.generation < generation) && lifecycle.retireIfIdle(w, ExitReason.RESET)) {
+                    log.debug("Pool '{}' retires worker {}: the reset left it beyond the pool's size", config.name(),
+                            w.pid);
                 }
-                LockSupport.parkNanos(2_000_000);
             }
-            if (i == old.size() - 1) {
-                lifecycle.resetExtra(false);
-            }
-            lifecycle.retireWhenIdle(old.get(i), ExitReason.RESET);
         }
+    }
+
+    /** How long one replacement may take: two boots and the longest back-off between them. */
+    private long budget() {
+        return 2 * config.bootTimeout().toNanos() + config.backoffMax().toNanos();
     }
 }

@@ -9,4 +9,7 @@ final class SpawnAttempt {
 
     /** Consecutive failed boots of this slot. Touched by one thread at a time (spawner or stopper). */
     int failures;
+
+    /** The pool's reset generation when its current spawn began (see {@link RollingReset}). */
+    volatile long generation;
 }

@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.time.Instant;
 import java.util.Collection;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.RejectedExecutionException;
@@ -50,6 +51,10 @@ final class WorkerLifecycle {
     private final AtomicInteger targetSize = new AtomicInteger();
     /** One while a rolling reset makes a new worker before it breaks an old one. */
     private volatile int resetExtra;
+    /** Raised by each rolling reset: workers whose spawn began under an earlier value are replaced. */
+    private volatile long generation;
+    /** Spawns between their start and the worker's registration (a reset must wait for those it replaces). */
+    private final Set<SpawnAttempt> spawning = ConcurrentHashMap.newKeySet();
 
     // Make before break: due workers, each serving until a replacement is ready.
     private final ConcurrentLinkedQueue<PooledWorker> due = new ConcurrentLinkedQueue<>();
@@ -101,11 +106,42 @@ final class WorkerLifecycle {
         resetExtra = on ? 1 : 0;
     }
 
+    /** Starts a new reset generation and returns it: every worker spawned before now is from an earlier one. */
+    long nextGeneration() {
+        return ++generation; // one reset at a time (RollingReset): no concurrent writer
+    }
+
+    /** Spawns begun and not yet registered as workers. */
+    Collection<SpawnAttempt> spawning() {
+        return spawning;
+    }
+
+    /** Workers that serve and stay: idle or busy, neither retired nor replaced (due ones count until replaced). */
+    int serving() {
+        int n = 0;
+        for (PooledWorker w : workers.values()) {
+            WorkerState s = w.state;
+            if ((s == WorkerState.IDLE || s == WorkerState.BUSY) && !w.retired.get() && !w.replaced) {
+                n++;
+            }
+        }
+        return n;
+    }
+
+    /** Retires {@code w} for {@code reason} if it is idle and not replaced; false, touching nothing, otherwise. */
+    boolean retireIfIdle(PooledWorker w, ExitReason reason) {
+        if (w.state != WorkerState.IDLE || w.replaced || !dispatcher.takeIdle(w)) {
+            return false;
+        }
+        exits.retire(w, reason, false);
+        return true;
+    }
+
     /**
      * The number of workers to run now: the target size, plus one during a rolling reset, plus one
      * per due worker awaiting its replacement (at most max-concurrent-spawns of them at a time).
      */
-    private int target() {
+    int target() {
         return targetSize.get() + resetExtra + Math.min(dueCount.get(), config.maxConcurrentSpawns());
     }
 
@@ -214,22 +250,30 @@ final class WorkerLifecycle {
             return;
         }
         long t0 = clock.nanoTime();
+        attempt.generation = generation;
+        spawning.add(attempt);
         WorkerLink link;
+        PooledWorker w;
         try {
-            link = host.spawn();
-        } catch (SupervisorClosedException e) {
-            slots.decrementAndGet(); // the application is shutting down: nothing to retry
-            return;
-        } catch (RuntimeException e) {
-            bootFailed(attempt, new BootFailure(0, "pool '" + config.name() + "' cannot start a worker: "
-                    + e.getMessage(), null, List.of(), Instant.now()));
-            return;
+            try {
+                link = host.spawn();
+            } catch (SupervisorClosedException e) {
+                slots.decrementAndGet(); // the application is shutting down: nothing to retry
+                return;
+            } catch (RuntimeException e) {
+                bootFailed(attempt, new BootFailure(0, "pool '" + config.name() + "' cannot start a worker: "
+                        + e.getMessage(), null, List.of(), Instant.now()));
+                return;
+            }
+            stats.spawned();
+            w = new PooledWorker(link, config, stats, t0);
+            w.origin = attempt;
+            w.generation = attempt.generation;
+            w.bootDeadlineNanos = t0 + config.bootTimeout().toNanos();
+            workers.put(w.pid, w);
+        } finally {
+            spawning.remove(attempt);
         }
-        stats.spawned();
-        PooledWorker w = new PooledWorker(link, config, stats, t0);
-        w.origin = attempt;
-        w.bootDeadlineNanos = t0 + config.bootTimeout().toNanos();
-        workers.put(w.pid, w);
         link.onExit().thenRun(() -> onProcessExit(w));
         try {
             handshake(w);
@@ -254,6 +298,12 @@ final class WorkerLifecycle {
         w.readyNanos = clock.nanoTime();
         health.bootSucceeded();
         stats.notifyListeners(l -> l.workerStarted(pool, w.pid, bootNanos));
+        if (serving() >= target()) {
+            // Not wanted any more (a reset ended while it was starting): it leaves before serving.
+            log.debug("Pool '{}' retires worker {} as it becomes ready: the pool has its size", config.name(), w.pid);
+            exits.retire(w, ExitReason.RESET, false);
+            return;
+        }
         replaceOneDue();
         offer(w);
     }

@@ -103,7 +103,7 @@ public final class WorkerPool implements AutoCloseable {
         this.valueMapper = config.valueMapper();
         this.calls = new CallRunner(this, config, clock, host, health, stats, executors, dispatcher, lifecycle,
                 this::describeLoad);
-        this.reset = new RollingReset(config, clock, health, stats, lifecycle);
+        this.reset = new RollingReset(config, clock, health, lifecycle);
     }
 
     /** Creates and starts a pool. */

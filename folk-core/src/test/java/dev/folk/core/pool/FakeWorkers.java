@@ -59,7 +59,9 @@ final class FakeWorkers implements WorkerHost {
         /** Sends another notification instead of control.ready. */
         WRONG_MESSAGE,
         /** Cannot even be spawned. */
-        SPAWN_FAILS
+        SPAWN_FAILS,
+        /** Its spawn does not return until {@link #releaseSpawns} opens the gate; then READY. */
+        SPAWN_HELD
     }
 
     /** The pool's clock: real time plus however far a test has moved it. */
@@ -88,6 +90,10 @@ final class FakeWorkers implements WorkerHost {
      */
     volatile List<String> backtrace = List.of("#0 /app/fake.php:7 hang()", "#1 /app/fake.php:20 {main}");
     volatile boolean closed;
+    /** Held spawns ({@link Boot#SPAWN_HELD}) wait for it. */
+    private final java.util.concurrent.CountDownLatch spawnGate = new java.util.concurrent.CountDownLatch(1);
+    /** Spawns currently held at the gate. */
+    final AtomicInteger heldSpawns = new AtomicInteger();
     private final AtomicInteger nextPid = new AtomicInteger(10_000);
     private final AtomicInteger spawnCount = new AtomicInteger();
     private final int maxFrameLength;
@@ -116,6 +122,17 @@ final class FakeWorkers implements WorkerHost {
         if (boot == Boot.SPAWN_FAILS) {
             throw new IllegalStateException("cannot execute 'fake': No such file or directory");
         }
+        if (boot == Boot.SPAWN_HELD) {
+            heldSpawns.incrementAndGet();
+            try {
+                spawnGate.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while held", e);
+            } finally {
+                heldSpawns.decrementAndGet();
+            }
+        }
         Fake f = new Fake(nextPid.getAndIncrement(), boot);
         spawned.add(f);
         return f;
@@ -135,7 +152,13 @@ final class FakeWorkers implements WorkerHost {
         return closed;
     }
 
+    /** Lets every held spawn ({@link Boot#SPAWN_HELD}) go on. */
+    void releaseSpawns() {
+        spawnGate.countDown();
+    }
+
     void shutdown() {
+        spawnGate.countDown();
         notifier.shutdownNow();
     }
 
@@ -244,7 +267,7 @@ final class FakeWorkers implements WorkerHost {
         @Override
         public Message awaitControl(long timeoutNanos) throws IOException {
             switch (boot) {
-                case READY, READY_THEN_EXIT -> {
+                case READY, READY_THEN_EXIT, SPAWN_HELD -> {
                     if (boot == Boot.READY_THEN_EXIT) {
                         notifier.execute(() -> exit(0, 0)); // after the pool has read control.ready
                     }

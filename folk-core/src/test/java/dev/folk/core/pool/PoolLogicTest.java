@@ -409,6 +409,26 @@ class PoolLogicTest {
         assertThat(pool.awaitReady(size, Duration.ofSeconds(5))).isTrue();
     }
 
+    @Test
+    void aResetAlsoReplacesAWorkerWhoseSpawnHadBegunAndEndsAtThePoolsSize() throws Exception {
+        start(config(2), n -> n == 2 ? Boot.SPAWN_HELD : Boot.READY);
+        assertThat(pool.awaitReady(2, Duration.ofSeconds(5))).isTrue();
+        // A crash starts a replacement whose spawn is under way (it may read the old code) when the reset begins.
+        assertThat(failure(pool.callAsync("crash", null))).isInstanceOf(WorkerCrashedException.class);
+        await("the replacement's spawn under way", () -> fakes.heldSpawns.get() == 1);
+        Fake survivor = fakes.spawned.stream().filter(f -> !f.exited()).findFirst().orElseThrow();
+        CompletableFuture<Void> reset = pool.reset();
+        await("the reset's extra worker ready", () -> fakes.spawned.size() == 3 && pool.readyCount() == 2);
+        assertThat(reset).as("a reset waits for a worker spawned before it began").isNotDone();
+        fakes.releaseSpawns();
+        reset.get(5, TimeUnit.SECONDS);
+        Fake held = fakes.spawned.get(3); // created once its spawn returned, after the reset's extra
+        await("the worker running before the reset replaced", survivor::exited);
+        await("the held worker replaced", held::exited);
+        await("back to 2 workers", () -> pool.readyCount() == 2 && pool.snapshot().workers().size() == 2);
+        assertThat(pool.snapshot().exits().get(ExitReason.RESET)).isEqualTo(2);
+    }
+
     // ---------------------------------------------------------------------------------------
     // Failure classification
     // ---------------------------------------------------------------------------------------
