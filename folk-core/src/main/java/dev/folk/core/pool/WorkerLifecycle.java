@@ -250,8 +250,8 @@ final class WorkerLifecycle {
             return;
         }
         long t0 = clock.nanoTime();
+        spawning.add(attempt); // before reading the generation: a reset that misses it here sees the new one there
         attempt.generation = generation;
-        spawning.add(attempt);
         WorkerLink link;
         PooledWorker w;
         try {

@@ -429,6 +429,26 @@ class PoolLogicTest {
         assertThat(pool.snapshot().exits().get(ExitReason.RESET)).isEqualTo(2);
     }
 
+    @Test
+    void aResetWhoseReplacementsCannotBootGivesUpAndLeavesThePoolAtItsSize() throws Exception {
+        start(config(2), n -> n < 2 ? Boot.READY : Boot.EXIT);
+        assertThat(pool.awaitReady(2, Duration.ofSeconds(5))).isTrue();
+        List<Fake> original = List.copyOf(fakes.spawned);
+        CompletableFuture<Void> reset = pool.reset();
+        await("a replacement failed to boot", () -> pool.snapshot().bootFailures() >= 1);
+        PoolConfig c = pool.config();
+        fakes.clock.advance(c.bootTimeout().multipliedBy(2).plus(c.backoffMax()).plusSeconds(1));
+        ExecutionException e = assertThrows(ExecutionException.class, () -> reset.get(5, TimeUnit.SECONDS));
+        assertThat(e.getCause()).hasMessageContaining("stopped after replacing 0 workers")
+                .hasMessageContaining("no replacement became ready");
+        // The old workers keep serving, and once boots succeed again no extra worker joins them.
+        fakes.boots = n -> Boot.READY;
+        assertThat(pool.call("echo", 1L)).isEqualTo(1L);
+        await("the reset's extra worker gone", () -> pool.snapshot().workers().size() == 2 && fakes.alive() == 2);
+        assertThat(original).noneMatch(Fake::exited);
+        assertThat(pool.snapshot().sizing().target()).isEqualTo(2);
+    }
+
     // ---------------------------------------------------------------------------------------
     // Failure classification
     // ---------------------------------------------------------------------------------------
