@@ -27,6 +27,9 @@ function adapterApps(): array
             'php-symfony-routing' => '/usr/share/php/Symfony/Component/Routing/Router.php',
             'php-symfony-runtime' => '/usr/share/php/Symfony/Component/Runtime/SymfonyRuntime.php'],
             'worker' => APPS . '/symfony/public/index.php', 'env' => ['APP_RUNTIME' => 'Folk\\Worker\\Symfony\\Runtime'], 'prepend' => true],
+        'symfony-framework' => ['packages' => ['php-symfony-framework-bundle' => '/usr/share/php/Symfony/Bundle/FrameworkBundle/FrameworkBundle.php',
+            'php-symfony-runtime' => '/usr/share/php/Symfony/Component/Runtime/SymfonyRuntime.php'],
+            'worker' => APPS . '/symfony-framework/public/index.php', 'env' => ['APP_RUNTIME' => 'Folk\\Worker\\Symfony\\Runtime'], 'prepend' => true],
         'laravel' => ['packages' => ['php-laravel-framework' => '/usr/share/php/Illuminate/Foundation/Application.php'],
             'worker' => APPS . '/laravel/worker.php', 'env' => []],
     ];

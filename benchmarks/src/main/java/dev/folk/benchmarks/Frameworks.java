@@ -24,13 +24,19 @@ import java.util.Map;
  */
 final class Frameworks {
 
-    /** One application: its directory under apps/, its worker script, its extra environment and PHP arguments. */
-    private record App(String name, String worker, Map<String, String> env, boolean prepend) {
+    /**
+     * One application: its directory under apps/, its worker script, its extra environment and PHP
+     * arguments, and the framework its home page greets from.
+     */
+    private record App(String name, String worker, Map<String, String> env, boolean prepend, String framework) {
     }
 
+    private static final Map<String, String> SYMFONY_RUNTIME = Map.of("APP_RUNTIME", "Folk\\Worker\\Symfony\\Runtime");
+
     private static final List<App> APPS = List.of(
-            new App("symfony", "symfony/public/index.php", Map.of("APP_RUNTIME", "Folk\\Worker\\Symfony\\Runtime"), true),
-            new App("laravel", "laravel/worker.php", Map.of(), false));
+            new App("symfony", "symfony/public/index.php", SYMFONY_RUNTIME, true, "Symfony"),
+            new App("symfony-framework", "symfony-framework/public/index.php", SYMFONY_RUNTIME, true, "Symfony"),
+            new App("laravel", "laravel/worker.php", Map.of(), false, "Laravel"));
 
     private final Env env;
     private final Options options;
@@ -91,7 +97,7 @@ final class Frameworks {
                 String appUrl = "http://127.0.0.1:" + appPort + "/php/";
                 String fpmUrl = "http://127.0.0.1:" + fpmPort + "/";
                 Http.awaitApp(started, appUrl);
-                String want = "Hello from " + Character.toUpperCase(app.name().charAt(0)) + app.name().substring(1);
+                String want = "Hello from " + app.framework();
                 check(appUrl, want);
                 check(fpmUrl, want);
                 // Warm: the JIT on our side (still compiling after 10 s of load: C2's time showed in the JVM's
@@ -173,9 +179,11 @@ final class Frameworks {
                         + "; the rest is its PHP workers.");
             }
         }
-        table.note("Pages: `GET /` of folk-worker-php/src/test/php/apps/symfony (HttpKernel, Routing, the Symfony "
-                + "Runtime; Debian's php-symfony-*) and apps/laravel (Laravel 8, Debian's php-laravel-framework; the "
-                + "page starts a file session, on both sides). Baseline: folk-worker-php/src/test/fpm/serve.sh with "
+        table.note("Pages: `GET /` of folk-worker-php/src/test/php/apps/symfony (components wired by hand: "
+                + "HttpKernel, Routing, the Symfony Runtime; Debian's php-symfony-*), apps/symfony-framework (a "
+                + "FrameworkBundle Kernel with MicroKernelTrait, its container compiled to the cache on the first "
+                + "request, as Symfony applications are built; php-symfony-framework-bundle) and apps/laravel "
+                + "(Laravel 8, Debian's php-laravel-framework; the page starts a file session, on both sides). Baseline: folk-worker-php/src/test/fpm/serve.sh with "
                 + "FPM_CHILDREN=" + workers + " (nginx 1 worker, php-fpm8.2 pm = static, unix socket, opcache as "
                 + "Debian enables it for FPM). Ours: `java -jar sample-app/target/folk-sample-app.jar` with "
                 + "--folk.args=<the app's worker> --folk.size=" + workers + " --folk.pools.default.max-jobs=0 "

@@ -98,6 +98,23 @@ class FrameworkAppsTest {
     }
 
     @Nested
+    class SymfonyFramework extends Served {
+        SymfonyFramework() {
+            super("symfony-framework", "symfony-framework/public/index.php",
+                    Map.of("APP_RUNTIME", "Folk\\Worker\\Symfony\\Runtime"), Map.of(
+                    "php-symfony-framework-bundle", "/usr/share/php/Symfony/Bundle/FrameworkBundle/FrameworkBundle.php",
+                    "php-symfony-runtime", "/usr/share/php/Symfony/Component/Runtime/SymfonyRuntime.php"));
+        }
+
+        @Override
+        List<String> phpArgs() {
+            List<String> args = new ArrayList<>(super.phpArgs());
+            args.addAll(List.of("-d", "auto_prepend_file=" + LIBRARY));
+            return args;
+        }
+    }
+
+    @Nested
     class Laravel extends Served {
         Laravel() {
             super("laravel", "laravel/worker.php", Map.of(), Map.of(
