@@ -25,7 +25,8 @@ import org.jspecify.annotations.Nullable;
  * and when anything fails, decides what it was (exec timeout, memory limit, close, crash,
  * protocol error, or a request that never reached the worker and may go to another) and which
  * {@link CallException} the caller gets. The caller's own thread does the socket I/O; async calls
- * run theirs on the pool's async executor.
+ * run theirs on the pool's async threads ({@link AsyncCalls}: a queued call handed a worker by one
+ * of them runs next on that same thread).
  *
  * <p>A {@link CallObserver} (tracing) wraps each of the three entry points; the observed and the
  * plain path sit side by side so that the plain one stays allocation-free, which makes this file a
@@ -52,6 +53,7 @@ final class CallRunner {
     private final Supplier<String> load;
     private final long acquireTimeoutNanos;
     private final long execTimeoutNanos;
+    private final AsyncCalls asyncCalls;
 
     CallRunner(WorkerPool pool, PoolConfig config, PoolClock clock, WorkerHost host, PoolHealth health,
                PoolStatistics stats, PoolExecutors executors, Dispatcher dispatcher, WorkerLifecycle lifecycle, Supplier<String> load) {
@@ -69,6 +71,13 @@ final class CallRunner {
         this.load = load;
         this.acquireTimeoutNanos = config.acquireTimeout().toNanos();
         this.execTimeoutNanos = config.execTimeout().toNanos();
+        this.asyncCalls = new AsyncCalls(executors.asyncRunner);
+    }
+
+    /** From the pool's start: every tick, async calls held up behind a blocked callback go to another thread. */
+    void start() {
+        executors.housekeeper.scheduleWithFixedDelay(asyncCalls::passOnHeldUp, WorkerPool.TICK_MILLIS,
+                WorkerPool.TICK_MILLIS, TimeUnit.MILLISECONDS);
     }
 
     /**
@@ -181,7 +190,7 @@ final class CallRunner {
         }
         if (w != null) {
             PooledWorker worker = w;
-            executors.asyncRunner.execute(() -> runAsync(worker, method, params, label, future, start, observation, 0));
+            asyncCalls.run(() -> runAsync(worker, method, params, label, future, start, observation, 0));
         } else {
             AsyncWaiter queued = waiter;
             queued.expiry = executors.housekeeper.schedule(() -> expire(queued), acquireTimeoutNanos,
@@ -403,7 +412,7 @@ final class CallRunner {
                 e.cancel(false);
             }
             PooledWorker w = worker;
-            executors.asyncRunner.execute(() -> runAsync(w, method, params, label, future, start, observation, 0));
+            asyncCalls.run(() -> runAsync(w, method, params, label, future, start, observation, 0));
         }
 
         @Override

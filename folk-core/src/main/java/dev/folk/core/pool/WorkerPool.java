@@ -146,6 +146,7 @@ public final class WorkerPool implements AutoCloseable {
             ticker = executors.housekeeper.scheduleWithFixedDelay(housekeeper::tick, TICK_MILLIS, TICK_MILLIS,
                     TimeUnit.MILLISECONDS);
         }
+        calls.start();
         lifecycle.replenish();
     }
 

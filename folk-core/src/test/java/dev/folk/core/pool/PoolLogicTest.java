@@ -410,6 +410,36 @@ class PoolLogicTest {
     }
 
     @Test
+    void aQueuedAsyncCallRunsOnTheThreadThatFreedItsWorker() throws Exception {
+        ready(config(1));
+        CompletableFuture<Object> first = pool.callAsync("wait", null);
+        fakes.spawned.get(0).awaitSent(1);
+        CompletableFuture<Object> second = pool.callAsync("echo", 2L);
+        CompletableFuture<Thread> firstThread = first.thenApply(r -> Thread.currentThread());
+        CompletableFuture<Thread> secondThread = second.thenApply(r -> Thread.currentThread());
+        fakes.spawned.get(0).answer("done");
+        assertThat(second.get(5, TimeUnit.SECONDS)).isEqualTo(2L);
+        assertThat(secondThread.get(5, TimeUnit.SECONDS)).as("no hand-off to another thread")
+                .isSameAs(firstThread.get(5, TimeUnit.SECONDS));
+    }
+
+    @Test
+    void aCallbackThatBlocksOnThePoolDoesNotHoldUpTheCallHandedToItsThread() throws Exception {
+        ready(config(1).acquireTimeout(Duration.ofSeconds(20)));
+        CompletableFuture<Object> first = pool.callAsync("wait", null);
+        fakes.spawned.get(0).awaitSent(1);
+        CompletableFuture<Object> second = pool.callAsync("echo", 2L); // the only worker goes to it next
+        // Runs on the async thread that finishes the first call, before that thread could run the second.
+        CompletableFuture<Object> inCallback = first.thenApply(r -> pool.call("echo", 3L));
+        long t0 = System.nanoTime();
+        fakes.spawned.get(0).answer("done");
+        assertThat(second.get(10, TimeUnit.SECONDS)).isEqualTo(2L);
+        assertThat(inCallback.get(10, TimeUnit.SECONDS)).isEqualTo(3L);
+        assertThat(Duration.ofNanos(System.nanoTime() - t0)).as("passed on within a few ticks, not at the acquire timeout")
+                .isLessThan(Duration.ofSeconds(5));
+    }
+
+    @Test
     void aResetAlsoReplacesAWorkerWhoseSpawnHadBegunAndEndsAtThePoolsSize() throws Exception {
         start(config(2), n -> n == 2 ? Boot.SPAWN_HELD : Boot.READY);
         assertThat(pool.awaitReady(2, Duration.ofSeconds(5))).isTrue();
