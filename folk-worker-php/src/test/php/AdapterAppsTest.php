@@ -155,3 +155,34 @@ foreach (array_keys(adapterApps()) as $appName) {
         });
     });
 }
+
+test('symfony-framework: the worker boots the kernel before control.ready; a kernel that cannot boot fails the boot', function (): void {
+    $app = adapterApps()['symfony-framework'];
+    if (($why = HttpCompare::missing($app['packages'])) !== null) {
+        skip($why);
+    }
+    $prepend = ['-d', 'auto_prepend_file=' . realpath(__DIR__ . '/../../main/php/autoload.php')];
+    $dir = HttpCompare::tempDir('folk-symfony-boot-');
+    try {
+        $master = HttpCompare::startWorker($app['worker'], "$dir/worker", $app['env'], $prepend);
+        try {
+            assertSame(readyParams($master->pid()), $master->ready(30.0));
+            assertTrue(is_file("$dir/worker/app-state/symfony-framework/cache/prod/App_KernelProdContainer.php"),
+                'the container was compiled before the worker said it was ready');
+        } finally {
+            $master->close();
+        }
+        // Its cache directory cannot be created: the kernel cannot boot, so neither does the worker.
+        touch("$dir/not-a-directory");
+        $broken = HttpCompare::startWorker($app['worker'], "$dir/broken", ['FOLK_APP_STATE' => "$dir/not-a-directory"] + $app['env'], $prepend);
+        try {
+            $code = $broken->waitExit(30.0);
+            assertTrue($code !== 0, "a worker whose kernel cannot boot exits with an error, not $code");
+            assertContains('cache', $broken->stderr(), 'its stderr names the cache directory');
+        } finally {
+            $broken->close();
+        }
+    } finally {
+        HttpCompare::removeTree($dir);
+    }
+});
