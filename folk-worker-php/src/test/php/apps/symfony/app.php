@@ -14,7 +14,6 @@ declare(strict_types=1);
 use Psr\Container\ContainerInterface;
 use Symfony\Component\ErrorHandler\ErrorRenderer\HtmlErrorRenderer;
 use Symfony\Component\EventDispatcher\EventDispatcher;
-use Symfony\Component\HttpFoundation\File\UploadedFile;
 use Symfony\Component\HttpFoundation\JsonResponse;
 use Symfony\Component\HttpFoundation\RedirectResponse;
 use Symfony\Component\HttpFoundation\Request;
@@ -48,23 +47,9 @@ return static function (array $context): HttpKernel {
         => new JsonResponse(['framework' => 'symfony', 'query' => $request->query->all()]));
     $route('form', '/form', 'POST', static fn (Request $request): JsonResponse
         => new JsonResponse(['fields' => $request->request->all(), 'cookies' => $request->cookies->all()]));
-    $route('upload', '/upload', 'POST', static function (Request $request): JsonResponse {
-        $describe = static function ($file) use (&$describe) {
-            if (is_array($file)) {
-                return array_map($describe, $file);
-            }
-            /** @var UploadedFile $file */
-            $ok = $file->isValid();
-            return [
-                'name' => $file->getClientOriginalName(),
-                'type' => $file->getClientMimeType(),
-                'size' => $ok ? $file->getSize() : null,
-                'error' => $file->getError(),
-                'sha1' => $ok ? sha1_file($file->getPathname()) : null,
-            ];
-        };
-        return new JsonResponse(['files' => $describe($request->files->all()), 'fields' => $request->request->all()]);
-    });
+    $describeUploads = require dirname(__DIR__) . '/describe-uploads.php';
+    $route('upload', '/upload', 'POST', static fn (Request $request): JsonResponse => new JsonResponse(
+        ['files' => $describeUploads($request->files->all()), 'fields' => $request->request->all()]));
     $route('redirect', '/redirect', 'GET', static fn (): RedirectResponse => new RedirectResponse('/json?from=redirect'));
     $route('session', '/session', 'GET', static function (Request $request): JsonResponse {
         $session = $request->getSession();

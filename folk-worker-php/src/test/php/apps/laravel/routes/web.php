@@ -1,7 +1,6 @@
 <?php
 
 use Illuminate\Http\Request;
-use Illuminate\Http\UploadedFile;
 use Illuminate\Support\Facades\Route;
 
 Route::get('/', fn () => "<!doctype html>\n<title>Laravel</title>\n<h1>Hello from Laravel</h1>\n");
@@ -11,21 +10,8 @@ Route::get('/json', fn (Request $request) => response()->json(['framework' => 'l
 Route::post('/form', fn (Request $request) => response()->json(['fields' => $request->post(), 'cookies' => $request->cookies->all()]));
 
 Route::post('/upload', function (Request $request) {
-    $describe = function ($file) use (&$describe) {
-        if (is_array($file)) {
-            return array_map($describe, $file);
-        }
-        /** @var UploadedFile $file */
-        $ok = $file->isValid();
-        return [
-            'name' => $file->getClientOriginalName(),
-            'type' => $file->getClientMimeType(),
-            'size' => $ok ? $file->getSize() : null,
-            'error' => $file->getError(),
-            'sha1' => $ok ? sha1_file($file->getPathname()) : null,
-        ];
-    };
-    return response()->json(['files' => $describe($request->allFiles()), 'fields' => $request->post()]);
+    $describeUploads = require dirname(__DIR__, 2) . '/describe-uploads.php';
+    return response()->json(['files' => $describeUploads($request->allFiles()), 'fields' => $request->post()]);
 });
 
 Route::get('/redirect', fn () => redirect('/json?from=redirect'));

@@ -17,7 +17,6 @@ use Symfony\Bundle\FrameworkBundle\FrameworkBundle;
 use Symfony\Bundle\FrameworkBundle\Kernel\MicroKernelTrait;
 use Symfony\Component\DependencyInjection\Loader\Configurator\ContainerConfigurator;
 use Symfony\Component\EventDispatcher\EventSubscriberInterface;
-use Symfony\Component\HttpFoundation\File\UploadedFile;
 use Symfony\Component\HttpFoundation\JsonResponse;
 use Symfony\Component\HttpFoundation\RedirectResponse;
 use Symfony\Component\HttpFoundation\Request;
@@ -96,21 +95,8 @@ final class Kernel extends BaseKernel implements EventSubscriberInterface
 
     public function upload(Request $request): JsonResponse
     {
-        $describe = static function ($file) use (&$describe) {
-            if (is_array($file)) {
-                return array_map($describe, $file);
-            }
-            /** @var UploadedFile $file */
-            $ok = $file->isValid();
-            return [
-                'name' => $file->getClientOriginalName(),
-                'type' => $file->getClientMimeType(),
-                'size' => $ok ? $file->getSize() : null,
-                'error' => $file->getError(),
-                'sha1' => $ok ? sha1_file($file->getPathname()) : null,
-            ];
-        };
-        return new JsonResponse(['files' => $describe($request->files->all()), 'fields' => $request->request->all()]);
+        $describeUploads = require \dirname(__DIR__, 2) . '/describe-uploads.php';
+        return new JsonResponse(['files' => $describeUploads($request->files->all()), 'fields' => $request->request->all()]);
     }
 
     public function redirect(): RedirectResponse

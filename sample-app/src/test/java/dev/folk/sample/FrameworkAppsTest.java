@@ -38,8 +38,8 @@ import org.springframework.context.ConfigurableApplicationContext;
  * time-dependent by design.
  *
  * <p>The applications are folk-worker-php's test applications ({@code src/test/php/apps}, see
- * their README): Slim 3 through the PSR-15 adapter, Symfony components through the Symfony
- * Runtime, Laravel 8 through the Kernel adapter. Each gets one context and one PHP-FPM, shared by
+ * their README): Slim 3 through the PSR-15 adapter, Symfony components and a FrameworkBundle
+ * application through the Symfony Runtime, Laravel 8 through the Kernel adapter. Each gets one context and one PHP-FPM, shared by
  * its requests. Without the Debian packages they need the tests are skipped, except with
  * {@code CI=true} ({@code .ci/run} installs them), where they fail.
  */
@@ -79,35 +79,34 @@ class FrameworkAppsTest {
     }
 
     @Nested
-    class Symfony extends Served {
+    class Symfony extends SymfonyApp {
         Symfony() {
-            super("symfony", "symfony/public/index.php", Map.of("APP_RUNTIME", "Folk\\Worker\\Symfony\\Runtime"), Map.of(
+            super("symfony", "symfony/public/index.php", Map.of(
                     "php-symfony-http-kernel", "/usr/share/php/Symfony/Component/HttpKernel/HttpKernel.php",
                     "php-symfony-routing", "/usr/share/php/Symfony/Component/Routing/Router.php",
                     "php-symfony-runtime", "/usr/share/php/Symfony/Component/Runtime/SymfonyRuntime.php",
                     "php-symfony-error-handler", "/usr/share/php/Symfony/Component/ErrorHandler/ErrorHandler.php"));
         }
+    }
+
+    @Nested
+    class SymfonyFramework extends SymfonyApp {
+        SymfonyFramework() {
+            super("symfony-framework", "symfony-framework/public/index.php", Map.of(
+                    "php-symfony-framework-bundle", "/usr/share/php/Symfony/Bundle/FrameworkBundle/FrameworkBundle.php",
+                    "php-symfony-runtime", "/usr/share/php/Symfony/Component/Runtime/SymfonyRuntime.php"));
+        }
+    }
+
+    /** A Symfony application started by its front controller through the Symfony Runtime. */
+    abstract static class SymfonyApp extends Served {
+        SymfonyApp(String app, String worker, Map<String, String> packages) {
+            super(app, worker, Map.of("APP_RUNTIME", "Folk\\Worker\\Symfony\\Runtime"), packages);
+        }
 
         @Override
         List<String> phpArgs() {
             // The Symfony Runtime front controller loads the worker library itself only if prepended.
-            List<String> args = new ArrayList<>(super.phpArgs());
-            args.addAll(List.of("-d", "auto_prepend_file=" + LIBRARY));
-            return args;
-        }
-    }
-
-    @Nested
-    class SymfonyFramework extends Served {
-        SymfonyFramework() {
-            super("symfony-framework", "symfony-framework/public/index.php",
-                    Map.of("APP_RUNTIME", "Folk\\Worker\\Symfony\\Runtime"), Map.of(
-                    "php-symfony-framework-bundle", "/usr/share/php/Symfony/Bundle/FrameworkBundle/FrameworkBundle.php",
-                    "php-symfony-runtime", "/usr/share/php/Symfony/Component/Runtime/SymfonyRuntime.php"));
-        }
-
-        @Override
-        List<String> phpArgs() {
             List<String> args = new ArrayList<>(super.phpArgs());
             args.addAll(List.of("-d", "auto_prepend_file=" + LIBRARY));
             return args;
