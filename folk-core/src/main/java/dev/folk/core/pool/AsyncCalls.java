@@ -40,12 +40,22 @@ final class AsyncCalls {
     }
 
     /**
-     * Runs {@code call} on an async thread: next on this one if it is an async thread running a
-     * call (and has no other call handed to it), else on a free one.
+     * Runs a call that has just taken an idle worker, on a free async thread: its caller may be an
+     * async thread's callback that waits for it.
      *
      * @throws RejectedExecutionException if the pool's threads are shut down
      */
-    void run(Runnable call) {
+    void runNew(Runnable call) {
+        threads.execute(() -> runChain(call));
+    }
+
+    /**
+     * Runs a queued call that a finished call's worker was handed to: next on this thread if it is
+     * an async thread (and has no other call handed to it), else on a free one.
+     *
+     * @throws RejectedExecutionException if the pool's threads are shut down
+     */
+    void runHandedOver(Runnable call) {
         Chain chain = current.get();
         if (chain != null && chain.next.compareAndSet(null, call)) {
             return;

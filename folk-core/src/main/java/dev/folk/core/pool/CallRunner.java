@@ -190,7 +190,7 @@ final class CallRunner {
         }
         if (w != null) {
             PooledWorker worker = w;
-            asyncCalls.run(() -> runAsync(worker, method, params, label, future, start, observation, 0));
+            asyncCalls.runNew(() -> runAsync(worker, method, params, label, future, start, observation, 0));
         } else {
             AsyncWaiter queued = waiter;
             queued.expiry = executors.housekeeper.schedule(() -> expire(queued), acquireTimeoutNanos,
@@ -412,7 +412,7 @@ final class CallRunner {
                 e.cancel(false);
             }
             PooledWorker w = worker;
-            asyncCalls.run(() -> runAsync(w, method, params, label, future, start, observation, 0));
+            asyncCalls.runHandedOver(() -> runAsync(w, method, params, label, future, start, observation, 0));
         }
 
         @Override
