@@ -198,6 +198,8 @@ final class FakeWorkers implements WorkerHost {
         final List<String> declared = features;
         /** The params of every request it read, in order. */
         final List<Object> served = new CopyOnWriteArrayList<>();
+        /** The thread that sent each request it read, in the same order. */
+        final List<Thread> sentBy = new CopyOnWriteArrayList<>();
         /** From now on it dies before reading any request (as {@code unread}). */
         volatile boolean dies;
         volatile boolean taskClosed;
@@ -339,6 +341,7 @@ final class FakeWorkers implements WorkerHost {
             }
             // Last: a test that saw the request served may rely on what it did (grow's resident size).
             if (!dies && !"unread".equals(method)) {
+                sentBy.add(Thread.currentThread());
                 served.add(params == null ? "null" : params);
             }
         }
