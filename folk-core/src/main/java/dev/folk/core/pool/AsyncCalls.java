@@ -57,10 +57,9 @@ final class AsyncCalls {
      */
     void runHandedOver(Runnable call) {
         Chain chain = current.get();
-        if (chain != null && chain.next.compareAndSet(null, call)) {
-            return;
+        if (chain == null || !chain.next.compareAndSet(null, call)) {
+            runNew(call);
         }
-        threads.execute(() -> runChain(call));
     }
 
     private void runChain(Runnable first) {

@@ -79,7 +79,7 @@ final class PooledWorker {
     @SuppressWarnings("NullAway.Init") // set by WorkerLifecycle right after construction
     SpawnAttempt origin;
     /** The pool's reset generation when its spawn began: a reset replaces every worker of an earlier one. */
-    volatile long generation;
+    final long generation;
     /** What it declared in its handshake; {@link WorkerFeatures#NONE} until then. */
     volatile WorkerFeatures features = WorkerFeatures.NONE;
     /** The process exited (seen by the supervisor); set before the pool looks at the idle list. */
@@ -87,8 +87,9 @@ final class PooledWorker {
 
     private long nextMsgid;
 
-    PooledWorker(WorkerLink link, PoolConfig config, PoolStatistics stats, long spawnedNanos) {
+    PooledWorker(WorkerLink link, PoolConfig config, PoolStatistics stats, long spawnedNanos, long generation) {
         this.link = link;
+        this.generation = generation;
         this.stats = stats;
         this.pid = link.pid();
         this.spawnedNanos = spawnedNanos;

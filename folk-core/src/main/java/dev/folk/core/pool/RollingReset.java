@@ -71,16 +71,16 @@ final class RollingReset {
      */
     private void replace(long generation) {
         log.info("Pool '{}': rolling reset of {} workers", config.name(), lifecycle.serving());
-        int[] stale = new int[1];
         int replaced = 0;
         long deadline = clock.nanoTime() + budget();
         while (!health.closing()) {
-            PooledWorker old = staleWorker(generation, stale);
-            if (stale[0] == 0) {
+            Stale stale = stale(generation);
+            if (stale.count() == 0) {
                 return;
             }
+            PooledWorker old = stale.oldestReady();
             if (old != null && lifecycle.serving() - 1 >= lifecycle.targetSize()) {
-                if (stale[0] == 1) {
+                if (stale.count() == 1) {
                     lifecycle.resetExtra(false); // its leaving must not start one more
                 }
                 lifecycle.retireWhenIdle(old, ExitReason.RESET);
@@ -99,10 +99,16 @@ final class RollingReset {
     }
 
     /**
-     * The oldest ready worker a reset of {@code gen} must still replace, or null if none is ready.
-     * Sets {@code stale[0]} to how many it must still replace: ready, starting, or being spawned.
+     * What a reset of one generation must still replace.
+     *
+     * @param count       workers ready, starting or being spawned
+     * @param oldestReady the one ready the longest, or null if none is ready
      */
-    private @Nullable PooledWorker staleWorker(long gen, int[] stale) {
+    private record Stale(int count, @Nullable PooledWorker oldestReady) {
+    }
+
+    /** What a reset of {@code gen} must still replace: workers whose spawn began before it. */
+    private Stale stale(long gen) {
         int n = 0;
         for (SpawnAttempt a : lifecycle.spawning()) {
             if (a.generation < gen) {
@@ -120,8 +126,7 @@ final class RollingReset {
                 oldest = w;
             }
         }
-        stale[0] = n;
-        return oldest;
+        return new Stale(n, oldest);
     }
 
     /**

@@ -266,9 +266,8 @@ final class WorkerLifecycle {
                 return;
             }
             stats.spawned();
-            w = new PooledWorker(link, config, stats, t0);
+            w = new PooledWorker(link, config, stats, t0, attempt.generation);
             w.origin = attempt;
-            w.generation = attempt.generation;
             w.bootDeadlineNanos = t0 + config.bootTimeout().toNanos();
             workers.put(w.pid, w);
         } finally {

@@ -8,7 +8,6 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import dev.folk.core.os.Os;
-import dev.folk.core.util.VirtualThreads;
 
 import org.jspecify.annotations.Nullable;
 
@@ -48,11 +47,6 @@ final class ChannelPoller implements Runnable {
     ChannelPoller(Os os, String threadName) {
         this.os = os;
         this.threadName = threadName;
-    }
-
-    /** True on a virtual thread (see {@link VirtualThreads}). */
-    static boolean isVirtual(Thread thread) {
-        return VirtualThreads.isVirtual(thread);
     }
 
     /**

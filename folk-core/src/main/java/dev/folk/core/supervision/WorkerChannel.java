@@ -10,6 +10,7 @@ import java.util.concurrent.locks.ReentrantLock;
 
 import dev.folk.core.os.Os;
 import dev.folk.core.os.OsException;
+import dev.folk.core.util.VirtualThreads;
 import jnr.constants.platform.Errno;
 import jnr.enxio.channels.NativeException;
 import jnr.unixsocket.UnixSocketChannel;
@@ -69,7 +70,7 @@ public final class WorkerChannel implements ByteChannel {
         ensureOpen();
         int n;
         try {
-            n = ChannelPoller.isVirtual(Thread.currentThread()) ? readParked(dst) : os.read(fd, dst);
+            n = VirtualThreads.isVirtual(Thread.currentThread()) ? readParked(dst) : os.read(fd, dst);
         } catch (OsException e) {
             throw failure(e);
         }
@@ -107,7 +108,7 @@ public final class WorkerChannel implements ByteChannel {
         }
         ensureOpen();
         try {
-            return ChannelPoller.isVirtual(Thread.currentThread()) ? writeParked(src) : Math.max(os.send(fd, src), 0);
+            return VirtualThreads.isVirtual(Thread.currentThread()) ? writeParked(src) : Math.max(os.send(fd, src), 0);
         } catch (OsException e) {
             throw failure(e);
         }
