@@ -93,6 +93,8 @@ class WorkerDescriptorsTest {
             assertThat(jvmTargets).as("the JVM holds the test's files").contains(tmp.resolve("open-0").toString());
 
             for (var w : probe.snapshot().workers()) {
+                // It says ready before it execs sleep, whose loader briefly holds files at fd 5.
+                Procs.awaitAsleep(w.pid());
                 assertThat(Procs.fds(w.pid())).as("fds of probe worker %d", w.pid()).containsExactly(0, 1, 2, 3, 4);
                 assertOwnDescriptorsOnly(w.pid(), jvmTargets);
             }

@@ -60,7 +60,7 @@ class RunAsTest {
                 .sandboxRoot(tmp.resolve("sandboxes")).runAs(nobody).build());
         int pid = p.pid();
         assertThat(Procs.pgrp(pid)).as("pgid of %d when spawn returns", pid).isEqualTo(pid);
-        SpawnIsolationTest.awaitAsleep(pid);
+        Procs.awaitAsleep(pid);
         assertThat(Procs.stat(pid)[1]).as("setpriv exec'd in place: the JVM is still the parent")
                 .isEqualTo(Integer.toString(Procs.jvmPid()));
         assertThat(Procs.pgrp(pid)).isEqualTo(pid);
@@ -122,7 +122,7 @@ class RunAsTest {
         int gid = RunAs.lookupGroup("nogroup");
         WorkerProcess p = supervisor.spawn(WorkerSpec.builder("sleep").args("1000").runAs(group).build());
         try {
-            SpawnIsolationTest.awaitAsleep(p.pid());
+            Procs.awaitAsleep(p.pid());
             assertThat(Procs.status(p.pid(), "Uid").split("\\s+")[1]).isEqualTo("0");
             assertThat(Procs.status(p.pid(), "Gid").split("\\s+")).containsOnly(Integer.toString(gid));
             assertThat(Procs.status(p.pid(), "Groups")).isEmpty();

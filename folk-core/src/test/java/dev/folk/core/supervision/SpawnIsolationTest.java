@@ -38,19 +38,9 @@ class SpawnIsolationTest {
         supervisor.close();
     }
 
-    /** A worker that sleeps: steady once its wchan says so (the dynamic loader has finished opening libraries). */
+    /** A worker that sleeps: steady once {@link Procs#awaitAsleep} says so. */
     private static WorkerSpec sleeper(String tag) {
         return WorkerSpec.builder("sleep").name("sleeper").args("1000").environment(Workers.RUN_TAG, tag).build();
-    }
-
-    static void awaitAsleep(int pid) {
-        Procs.await(Duration.ofSeconds(5), "pid " + pid + " asleep", () -> {
-            try {
-                return Files.readString(Path.of("/proc", Integer.toString(pid), "wchan")).contains("nanosleep");
-            } catch (IOException e) {
-                return false;
-            }
-        });
     }
 
     @Test
@@ -62,7 +52,7 @@ class SpawnIsolationTest {
             // pgid == pid at the moment spawn returns: checked before anything else
             assertThat(Procs.pgrp(pid)).as("pgid of %d", pid).isEqualTo(pid);
             assertThat(p.pgid()).isEqualTo(pid);
-            awaitAsleep(pid);
+            Procs.awaitAsleep(pid);
             assertThat(Procs.fds(pid)).as("fds of %d", pid).containsExactly(0, 1, 2, 3, 4);
             assertThat(Procs.fdTarget(pid, 0)).isEqualTo("/dev/null");
             assertThat(Procs.fdTarget(pid, 1)).startsWith("pipe:");

@@ -15,6 +15,8 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
+import dev.folk.core.testing.Procs;
+
 /**
  * What a worker finds in its environment: by default only the JVM's PATH, HOME, LANG, LC_*, TZ and
  * TMPDIR, the named extras, the additions and the protocol's variables. The build sets
@@ -93,7 +95,7 @@ class WorkerEnvironmentTest {
         WorkerProcess p = supervisor.spawn(spec.build());
         try {
             // execve releases the spawning parent before the new image's environment is in place.
-            SpawnIsolationTest.awaitAsleep(p.pid());
+            Procs.awaitAsleep(p.pid());
             return environ(p.pid());
         } finally {
             supervisor.terminate(p, Duration.ofSeconds(5));

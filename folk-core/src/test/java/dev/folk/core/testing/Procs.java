@@ -200,6 +200,20 @@ public final class Procs {
         return false;
     }
 
+    /**
+     * Waits until {@code pid} sleeps in nanosleep: a worker that ends as {@code sleep} is steady
+     * then, its dynamic loader done with the files it opens briefly at the lowest free fd.
+     */
+    public static void awaitAsleep(int pid) {
+        await(Duration.ofSeconds(10), "pid " + pid + " asleep", () -> {
+            try {
+                return Files.readString(Path.of("/proc", Integer.toString(pid), "wchan")).contains("nanosleep");
+            } catch (IOException e) {
+                return false;
+            }
+        });
+    }
+
     /** Polls {@code condition} until it holds or the deadline passes; fails with {@code what}. */
     public static void await(Duration timeout, String what, BooleanSupplier condition) {
         await(timeout, what, condition, () -> "");
