@@ -20,8 +20,8 @@
  *     binding of libc, loaded eagerly in full (its loader asks for {@code LoadNow} over some 170
  *     functions; about 0.6 s measured on first use) and a second errno path, for nothing we lack.
  * </ul>
- * It stays on the class path only as a dependency of jnr-unixsocket (whose socket binding uses its
- * {@code Timeval}), so the jffi 1.4.3 pin reaches it through the exclusion on jnr-unixsocket.
+ * Nor on jnr-unixsocket (which brought jnr-posix in): the workers' sockets are read and written
+ * with the calls bound here (see {@code WorkerChannel}).
  */
 @NullMarked
 package dev.folk.core.os;

@@ -12,8 +12,6 @@ import dev.folk.core.os.Os;
 import dev.folk.core.os.OsException;
 import dev.folk.core.util.VirtualThreads;
 import jnr.constants.platform.Errno;
-import jnr.enxio.channels.NativeException;
-import jnr.unixsocket.UnixSocketChannel;
 
 import org.jspecify.annotations.Nullable;
 
@@ -22,9 +20,11 @@ import org.jspecify.annotations.Nullable;
  * blocking {@link ByteChannel}.
  *
  * <p>Direct buffers — what {@code MessageCodec} always passes — go straight to read(2) and
- * send(2). jnr-unixsocket's channel, used only for heap buffers, allocates a heap array of
- * {@code remaining()} bytes per call and copies through it: with the codec's 64 KiB read window
- * that was about half of a call's CPU time.
+ * send(2). A heap buffer goes through a direct one of at most {@value #HEAP_CHUNK} bytes per call
+ * (jnr-unixsocket's channel, used for those once, copied {@code remaining()} bytes per call: with
+ * the codec's 64 KiB read window that was about half of a call's CPU time; and the first close
+ * through it initialised its libc binding, on which a virtual thread closing another channel at
+ * the same moment waited pinned).
  *
  * <p>A platform thread blocks in read(2) and send(2) (the fastest way to wait for one answer). A
  * virtual thread must not: it would pin its carrier while the worker works. It tries the call
@@ -40,7 +40,6 @@ public final class WorkerChannel implements ByteChannel {
 
     private final Os os;
     private final int fd;
-    private final UnixSocketChannel channel;
     private final ChannelPoller poller;
     private final AtomicBoolean closed = new AtomicBoolean();
     /** Serialises abort with close; a lock, not a monitor, since virtual threads take it too. */
@@ -56,8 +55,10 @@ public final class WorkerChannel implements ByteChannel {
         this.os = os;
         this.fd = fd;
         this.poller = poller;
-        this.channel = UnixSocketChannel.fromFD(fd);
     }
+
+    /** The largest direct buffer a heap buffer's read or write goes through, per call. */
+    private static final int HEAP_CHUNK = 64 * 1024;
 
     @Override
     public int read(ByteBuffer dst) throws IOException {
@@ -91,20 +92,29 @@ public final class WorkerChannel implements ByteChannel {
     }
 
     private int readHeap(ByteBuffer dst) throws IOException {
-        try {
-            return channel.read(dst);
-        } catch (NativeException e) {
-            if (e.getErrno() == Errno.ECONNRESET) {
-                throw reset(e);
-            }
-            throw e;
+        ByteBuffer direct = ByteBuffer.allocateDirect(Math.min(dst.remaining(), HEAP_CHUNK));
+        int n = read(direct);
+        if (n > 0) {
+            dst.put(direct.flip());
         }
+        return n;
+    }
+
+    private int writeHeap(ByteBuffer src) throws IOException {
+        if (!src.hasRemaining()) {
+            return 0;
+        }
+        ByteBuffer direct = ByteBuffer.allocateDirect(Math.min(src.remaining(), HEAP_CHUNK));
+        direct.put(src.slice().limit(direct.capacity())).flip();
+        int n = write(direct);
+        src.position(src.position() + n);
+        return n;
     }
 
     @Override
     public int write(ByteBuffer src) throws IOException {
         if (!src.isDirect()) {
-            return channel.write(src);
+            return writeHeap(src);
         }
         ensureOpen();
         try {
@@ -224,9 +234,9 @@ public final class WorkerChannel implements ByteChannel {
             lifecycle.unlock();
         }
         try {
-            channel.close();
-        } catch (IOException ignored) {
-            // close(2) frees the descriptor even when it reports an error
+            os.close(fd);
+        } catch (OsException ignored) {
+            // close(2) frees the descriptor even when it reports an error (only EBADF throws, not reached)
         } finally {
             wake();
         }
