@@ -59,8 +59,10 @@ class SoakTest {
             assertThat(s.calls().values().stream().mapToLong(Long::longValue).sum()).isEqualTo(made);
             assertThat(recycles).isGreaterThanOrEqualTo(minRecycles);
             assertThat(s.exits().get(ExitReason.CRASH)).isZero();
-            Procs.await(Duration.ofSeconds(5), "fds back within 8 of baseline",
-                    () -> Math.abs(Procs.jvmFds().size() - fds.size()) <= 8);
+            // A leak only adds descriptors. The baseline itself varies by a few workers' worth (sockets,
+            // pipes and pidfd of the recycles under way when it was taken), so fewer at the end is no fault.
+            Procs.await(Duration.ofSeconds(5), "fds no more than 8 over the baseline",
+                    () -> Procs.jvmFds().size() - fds.size() <= 8, () -> fds.size() + " -> " + Procs.jvmFds().size());
             Procs.await(Duration.ofSeconds(5), "threads within 4 of baseline",
                     () -> ChaosTest.threadCount() <= threads + 4);
             assertThat(heapAfter - heap).as("heap growth in bytes").isLessThan(16L * 1024 * 1024);
