@@ -21,6 +21,8 @@ final class Env {
     final Path fpmRun;
     final Path fpmWorker;
     final Path sampleJar;
+    /** The MVC bridge (dev.folk.benchmarks.mvc) alone, for the sample app's loader.path. */
+    final Path mvcBridgeJar;
     final Path target;
     final String php;
 
@@ -37,7 +39,18 @@ final class Env {
         this.fpmRun = root.resolve("benchmarks/scripts/fpm/run.sh");
         this.fpmWorker = root.resolve("benchmarks/scripts/fpm/www/worker.php");
         this.sampleJar = root.resolve("sample-app/target/folk-sample-app.jar");
+        this.mvcBridgeJar = mvcBridge(target);
         this.php = onPath(System.getenv().getOrDefault("PHP", "php"));
+    }
+
+    /** benchmarks/target/folk-benchmarks-<version>-mvc-bridge.jar, or a path that does not exist. */
+    private static Path mvcBridge(Path target) {
+        try (var files = Files.list(target)) {
+            return files.filter(f -> f.getFileName().toString().endsWith("-mvc-bridge.jar")).findFirst()
+                    .orElse(target.resolve("folk-benchmarks-mvc-bridge.jar"));
+        } catch (java.io.IOException e) {
+            return target.resolve("folk-benchmarks-mvc-bridge.jar");
+        }
     }
 
     /**

@@ -69,6 +69,10 @@ final class Http {
         int fpmPort = freePort();
         int appPort = freePort();
         int servletPort = freePort();
+        boolean mvcBridge = Files.isRegularFile(env.mvcBridgeJar);
+        if (!mvcBridge) {
+            Log.info("http: no %s (./mvnw -pl benchmarks -am package): no Spring MVC baseline", env.mvcBridgeJar);
+        }
         Process app = null;
         Process servletApp = null;
         Map<String, Map<String, Series>> series = new java.util.LinkedHashMap<>();
@@ -96,14 +100,14 @@ final class Http {
                 daemons.add(pid);
             }
             Log.info("http: starting the sample app (%d workers) on 127.0.0.1:%d", workers, appPort);
-            app = startApp(appPort, workers, List.of(), "sample-app.log");
+            app = startApp(appPort, workers, List.of(), "sample-app.log", mvcBridge);
             started[0] = app;
             Process appProcess = app;
             if (options.httpServletToo) {
                 // The same app with the gateway as a servlet behind Spring Boot's filters (no filter-order).
                 Log.info("http: starting the sample app with the gateway as a servlet on 127.0.0.1:%d", servletPort);
                 servletApp = startApp(servletPort, workers, List.of("--folk.http.filter-order="),
-                        "sample-app-servlet.log");
+                        "sample-app-servlet.log", false);
                 started[1] = servletApp;
             }
             Process servletProcess = servletApp;
@@ -120,6 +124,20 @@ final class Http {
             Server sample = new Server() {
                 public String url(String handler) {
                     return "http://127.0.0.1:" + appPort + "/php/" + handler;
+                }
+
+                public double cpuMillis() {
+                    return Proc.treeCpuMillis(appProcess.pid());
+                }
+
+                public double frontCpuMillis() {
+                    return Proc.cpuMillis(appProcess.pid());
+                }
+            };
+            // The same JVM's Spring MVC bridge (/mvc/**, see MvcBridge): the path the gateway replaced.
+            Server mvc = !mvcBridge ? null : new Server() {
+                public String url(String handler) {
+                    return "http://127.0.0.1:" + appPort + "/mvc/" + handler;
                 }
 
                 public double cpuMillis() {
@@ -156,11 +174,15 @@ final class Http {
                 check(fpm.url(h), h);
                 check(sample.url(h), h);
             }
+            if (mvc != null) {
+                check(mvc.url("hello"), "hello");
+                wrk(mvc.url("hello"), 20); // its own code paths (Spring MVC, Boot's filters) warm too
+            }
             warmUp(sample);
             wrk(fpm.url("hello"), 3);
             wrk(fpm.url("boot"), 3);
 
-            for (String side : List.of("app", "servlet", "fpm")) {
+            for (String side : List.of("app", "servlet", "mvc", "fpm")) {
                 for (String h : List.of("hello", "boot")) {
                     Map<String, Series> m = new java.util.LinkedHashMap<>();
                     for (String metric : List.of("rps", "p50", "p99", "cpu", "front")) {
@@ -172,10 +194,13 @@ final class Http {
             for (int r = 0; r < rounds; r++) {
                 for (String h : List.of("hello", "boot")) {
                     List<Server> order = new ArrayList<>(ours);
+                    if (mvc != null && h.equals("hello")) {
+                        order.add(mvc);
+                    }
                     order.add(fpm);
                     java.util.Collections.rotate(order, r); // each side first in turn
                     for (Server s : order) {
-                        String side = s == sample ? "app" : s == servlet ? "servlet" : "fpm";
+                        String side = s == sample ? "app" : s == servlet ? "servlet" : s == mvc ? "mvc" : "fpm";
                         Map<String, Series> m = series.get(side + "-" + h);
                         wrk(s.url(h), 2); // untimed: connections and caches back after the other side's turn
                         Quiet.Round round = quiet.round("http " + side + " " + h + " round " + (r + 1), m.get("rps"),
@@ -247,6 +272,17 @@ final class Http {
                         get(series, "app-" + h, "front"), get(series, "servlet-" + h, "front"), "us", null);
             }
         }
+        Series mvcFront = get(series, "mvc-hello", "front");
+        if (!mvcFront.isEmpty()) {
+            table.ratioRow("JVM CPU per request, hello: gateway vs Spring MVC bridge", get(series, "app-hello", "front"),
+                    mvcFront, "us", Table.Target.atMost(0.5));
+            table.ratioRow("req/s, hello: gateway vs Spring MVC bridge", get(series, "app-hello", "rps"),
+                    get(series, "mvc-hello", "rps"), "/s", null);
+            table.note("The Spring MVC bridge (the gateway issue's baseline, \"today's sample app\"): the same JVM "
+                    + "serves /mvc/hello through benchmarks' MvcBridge, a @RestController behind Spring Boot's filters "
+                    + "making a blocking call per request, as the sample app's PhpBridge did before the gateway; "
+                    + "its rounds alternate with the gateway's.");
+        }
         Series appFront = get(series, "app-hello", "front");
         Series appFrontBoot = get(series, "app-boot", "front");
         if (!appFront.isEmpty()) {
@@ -270,11 +306,23 @@ final class Http {
         return m.getOrDefault(side, Map.of()).getOrDefault(key, new Series());
     }
 
-    private Process startApp(int port, int workers, List<String> extra, String logName) throws IOException {
+    /**
+     * Starts the sample app; {@code withMvcBridge}: with the benchmarks' MVC bridge on its class path
+     * (Spring Boot's PropertiesLauncher with {@code loader.path}, which runs the jar's Start-Class as
+     * {@code java -jar} does).
+     */
+    private Process startApp(int port, int workers, List<String> extra, String logName, boolean withMvcBridge)
+            throws IOException {
         List<String> cmd = new ArrayList<>();
         cmd.add(Env.javaExecutable());
         cmd.addAll(Env.jvmFlags());
-        cmd.addAll(List.of("-jar", env.sampleJar.toString(), "--server.port=" + port, "--server.address=127.0.0.1",
+        if (withMvcBridge) {
+            cmd.addAll(List.of("-Dloader.path=" + env.mvcBridgeJar, "-cp", env.sampleJar.toString(),
+                    "org.springframework.boot.loader.launch.PropertiesLauncher"));
+        } else {
+            cmd.addAll(List.of("-jar", env.sampleJar.toString()));
+        }
+        cmd.addAll(List.of("--server.port=" + port, "--server.address=127.0.0.1",
                 "--folk.args=" + Workers.abs(env.fpmWorker), "--folk.size=" + workers,
                 "--folk.pools.default.max-jobs=0",
                 "--folk.max-memory=0", "--folk.output=DISCARD", "--logging.level.root=WARN"));
