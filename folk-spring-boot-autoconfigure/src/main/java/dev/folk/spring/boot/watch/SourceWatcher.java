@@ -46,6 +46,9 @@ import dev.folk.spring.boot.pool.ClasspathScripts;
  * Each directory costs one inotify watch: when the user's limit
  * ({@code fs.inotify.max_user_watches}) is reached, the directories registered so far stay watched
  * and a warning says what to raise; the application keeps running (this is a development aid).
+ * A watched root directory that is deleted ({@code target/classes} by {@code mvn clean}) is looked
+ * for every {@value #ROOT_POLL_MILLIS} ms and watched again once it is back, its files counting as
+ * changed (the build that recreates it brings new code).
  *
  * <p>A {@link SmartLifecycle} one phase above {@link FolkLifecycle}: it starts watching once the
  * pools are ready and stops (closing the watch service and ending its thread) before they close, so
@@ -63,6 +66,9 @@ public class SourceWatcher implements SmartLifecycle, DisposableBean {
     /** While a reset runs, how often the thread looks whether the next reload is due. */
     static final long BUSY_POLL_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
 
+    /** How often a deleted root directory is looked for, until it is back. */
+    static final long ROOT_POLL_MILLIS = 500;
+
     private static final Logger log = LoggerFactory.getLogger(SourceWatcher.class);
     private static final Path WATCH_LIMIT = Path.of("/proc/sys/fs/inotify/max_user_watches");
 
@@ -71,6 +77,8 @@ public class SourceWatcher implements SmartLifecycle, DisposableBean {
     private final @Nullable ClasspathScripts scripts;
     private final Map<WatchKey, Path> directories = new ConcurrentHashMap<>();
     private final Set<Path> registered = ConcurrentHashMap.newKeySet();
+    /** Root directories deleted while watched, looked for until they are back (watcher thread only). */
+    private final Set<Path> missingRoots = ConcurrentHashMap.newKeySet();
     private volatile @Nullable WatchService service;
     private volatile @Nullable Thread thread;
     private volatile boolean running;
@@ -149,8 +157,13 @@ public class SourceWatcher implements SmartLifecycle, DisposableBean {
         for (WatchedPool w : watched) {
             for (WatchRoot root : w.roots()) {
                 Path directory = root.directory() ? root.path() : root.path().getParent();
-                if (directory != null) { // a file root always has a parent directory
+                if (directory == null) {
+                    continue; // not reached: a file root always has a parent directory
+                }
+                if (Files.isDirectory(directory, LinkOption.NOFOLLOW_LINKS)) {
                     register(directory, root.directory(), null);
+                } else {
+                    missingRoots.add(directory); // deleted since the configuration was checked: watched once back
                 }
             }
         }
@@ -193,6 +206,7 @@ public class SourceWatcher implements SmartLifecycle, DisposableBean {
         }
         directories.clear();
         registered.clear();
+        missingRoots.clear();
         if (t != null && t != Thread.currentThread()) {
             try {
                 t.join(2000);
@@ -228,12 +242,19 @@ public class SourceWatcher implements SmartLifecycle, DisposableBean {
                 if (busy) {
                     wait = wait < 0 ? BUSY_POLL_NANOS : Math.min(wait, BUSY_POLL_NANOS);
                 }
+                if (!missingRoots.isEmpty()) {
+                    long poll = TimeUnit.MILLISECONDS.toNanos(ROOT_POLL_MILLIS);
+                    wait = wait < 0 ? poll : Math.min(wait, poll);
+                }
                 WatchKey key = wait < 0 ? ws.take() : ws.poll(wait, TimeUnit.NANOSECONDS);
                 while (key != null) {
                     handle(key);
                     key = ws.poll();
                 }
                 now = System.nanoTime();
+                if (!missingRoots.isEmpty()) {
+                    watchReturnedRoots(now);
+                }
                 for (PoolReloader r : reloaders) {
                     r.fireIfDue(now);
                 }
@@ -252,7 +273,11 @@ public class SourceWatcher implements SmartLifecycle, DisposableBean {
             directories.remove(key);
             if (dir != null) {
                 registered.remove(dir);
-                warnIfRootGone(dir);
+                if (isRootDirectory(dir)) {
+                    missingRoots.add(dir);
+                    log.warn("Reload on change: the watched directory {} was deleted; it is watched again once it"
+                            + " is back", dir);
+                }
             }
         }
         if (dir == null) {
@@ -356,15 +381,39 @@ public class SourceWatcher implements SmartLifecycle, DisposableBean {
         }
     }
 
-    /** A watched directory itself was deleted (e.g. target/classes by mvn clean): say that it is no longer seen. */
-    private void warnIfRootGone(Path dir) {
+    /** Whether {@code dir} is the directory a root is watched through (a directory root, or a file root's parent). */
+    private boolean isRootDirectory(Path dir) {
         for (WatchedPool w : watched) {
             for (WatchRoot root : w.roots()) {
-                if (root.directory() && root.path().equals(dir)) {
-                    log.warn("Pool '{}': the watched directory {} was deleted; reload on change no longer sees it, even"
-                            + " once it is back: restart the application to watch it again", w.pool(), dir);
+                if (dir.equals(root.directory() ? root.path() : root.path().getParent())) {
+                    return true;
                 }
             }
+        }
+        return false;
+    }
+
+    /** Watches again the deleted root directories that are back; what they hold counts as changed. */
+    private void watchReturnedRoots(long now) {
+        for (Path dir : List.copyOf(missingRoots)) {
+            if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
+                continue;
+            }
+            missingRoots.remove(dir);
+            boolean tree = watched.stream().anyMatch(w -> w.watchesTree(dir));
+            List<Path> files = new ArrayList<>();
+            if (tree) {
+                register(dir, true, files);
+            } else {
+                register(dir, false, null);
+                try (var listing = Files.list(dir)) {
+                    listing.filter(Files::isRegularFile).forEach(files::add);
+                } catch (IOException e) {
+                    log.debug("Cannot list {}: {}", dir, e.toString());
+                }
+            }
+            log.info("Reload on change: {} is back and watched again", dir);
+            files.forEach(f -> changed(f, now, false));
         }
     }
 

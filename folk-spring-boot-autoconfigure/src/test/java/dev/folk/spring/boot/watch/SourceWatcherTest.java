@@ -7,11 +7,13 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Comparator;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Function;
 import java.util.stream.Stream;
 
 import org.junit.jupiter.api.Test;
@@ -36,25 +38,7 @@ public class SourceWatcherTest {
         long inotifyBefore = inotifyInstances();
         Set<Path> reported = new LinkedHashSet<>();
         AtomicReference<SourceWatcher> self = new AtomicReference<>();
-        SourceWatcher watcher = new SourceWatcher(List.of(watched), null, w -> new PoolReloader.Target() {
-            @Override
-            public String name() {
-                return "web";
-            }
-
-            @Override
-            public CompletableFuture<Void> reset() {
-                synchronized (reported) {
-                    reported.addAll(self.get().lastChangedFiles("web"));
-                }
-                return CompletableFuture.completedFuture(null);
-            }
-
-            @Override
-            public boolean hasWorkerStartedBefore(Instant instant) {
-                return false;
-            }
-        });
+        SourceWatcher watcher = new SourceWatcher(List.of(watched), null, countingTarget(self, reported));
         self.set(watcher);
         watcher.start();
         try {
@@ -86,6 +70,72 @@ public class SourceWatcherTest {
         Procs.await(WAIT, "the watcher thread to end", () -> Thread.getAllStackTraces().keySet().stream()
                 .noneMatch(t -> t.getName().equals(SourceWatcher.THREAD_NAME)));
         assertThat(inotifyInstances()).isEqualTo(inotifyBefore);
+    }
+
+    @Test
+    void aRootDeletedAndBuiltAgainIsWatchedAgainAndItsNewFilesReload() throws IOException {
+        Path root = tmp.resolve("classes/php");
+        Files.createDirectories(root.resolve("lib"));
+        Files.writeString(root.resolve("app.php"), "<?php");
+        WatchedPool watched = new WatchedPool("web", List.of(new WatchRoot(root, true, null)), List.of("**/*.php"),
+                Duration.ofMillis(40));
+        Set<Path> reported = new LinkedHashSet<>();
+        AtomicReference<SourceWatcher> self = new AtomicReference<>();
+        SourceWatcher watcher = new SourceWatcher(List.of(watched), null, countingTarget(self, reported));
+        self.set(watcher);
+        watcher.start();
+        try {
+            // mvn clean: the root and everything under it go; then the build puts them back.
+            deleteTree(tmp.resolve("classes"));
+            Procs.await(WAIT, "the deleted directories unwatched", () -> watcher.watchedDirectories() == 0);
+            Files.createDirectories(root.resolve("lib"));
+            Files.writeString(root.resolve("app.php"), "<?php // rebuilt");
+            Files.writeString(root.resolve("lib/util.php"), "<?php");
+            Procs.await(WAIT, "a reload for the rebuilt files",
+                    () -> reported(reported).containsAll(List.of(root.resolve("app.php"), root.resolve("lib/util.php"))));
+            assertThat(watcher.watchedDirectories()).as("php and php/lib, watched again").isEqualTo(2);
+
+            // And it is watched as before: a later edit reloads.
+            synchronized (reported) {
+                reported.clear();
+            }
+            Files.writeString(root.resolve("lib/util.php"), "<?php // edited");
+            Procs.await(WAIT, "a reload for the edit", () -> reported(reported).contains(root.resolve("lib/util.php")));
+        } finally {
+            watcher.stop();
+        }
+    }
+
+    /** A pool that records, at each reset, the files of the reload that asked for it. */
+    private static Function<WatchedPool, PoolReloader.Target> countingTarget(AtomicReference<SourceWatcher> self,
+                                                                             Set<Path> reported) {
+        return w -> new PoolReloader.Target() {
+            @Override
+            public String name() {
+                return w.pool();
+            }
+
+            @Override
+            public CompletableFuture<Void> reset() {
+                synchronized (reported) {
+                    reported.addAll(self.get().lastChangedFiles(w.pool()));
+                }
+                return CompletableFuture.completedFuture(null);
+            }
+
+            @Override
+            public boolean hasWorkerStartedBefore(Instant instant) {
+                return false;
+            }
+        };
+    }
+
+    private static void deleteTree(Path top) throws IOException {
+        try (Stream<Path> all = Files.walk(top)) {
+            for (Path p : all.sorted(Comparator.reverseOrder()).toList()) {
+                Files.delete(p);
+            }
+        }
     }
 
     private static Set<Path> reported(Set<Path> reported) {
