@@ -121,46 +121,10 @@ final class Http {
                             .kv(), "cpu_ms");
                 }
             };
-            Server sample = new Server() {
-                public String url(String handler) {
-                    return "http://127.0.0.1:" + appPort + "/php/" + handler;
-                }
-
-                public double cpuMillis() {
-                    return Proc.treeCpuMillis(appProcess.pid());
-                }
-
-                public double frontCpuMillis() {
-                    return Proc.cpuMillis(appProcess.pid());
-                }
-            };
+            Server sample = jvmServer(appPort, "php", appProcess);
             // The same JVM's Spring MVC bridge (/mvc/**, see MvcBridge): the path the gateway replaced.
-            Server mvc = !mvcBridge ? null : new Server() {
-                public String url(String handler) {
-                    return "http://127.0.0.1:" + appPort + "/mvc/" + handler;
-                }
-
-                public double cpuMillis() {
-                    return Proc.treeCpuMillis(appProcess.pid());
-                }
-
-                public double frontCpuMillis() {
-                    return Proc.cpuMillis(appProcess.pid());
-                }
-            };
-            Server servlet = servletProcess == null ? null : new Server() {
-                public String url(String handler) {
-                    return "http://127.0.0.1:" + servletPort + "/php/" + handler;
-                }
-
-                public double cpuMillis() {
-                    return Proc.treeCpuMillis(servletProcess.pid());
-                }
-
-                public double frontCpuMillis() {
-                    return Proc.cpuMillis(servletProcess.pid());
-                }
-            };
+            Server mvc = mvcBridge ? jvmServer(appPort, "mvc", appProcess) : null;
+            Server servlet = servletProcess == null ? null : jvmServer(servletPort, "php", servletProcess);
             List<Server> ours = servlet == null ? List.of(sample) : List.of(sample, servlet);
             awaitApp(app, sample.url("hello"));
             if (servlet != null) {
@@ -300,6 +264,23 @@ final class Http {
         table.note("Non-2xx responses and socket errors over all runs: " + errors + ".");
         table.note(quiet.summary());
         return table;
+    }
+
+    /** A sample app JVM serving the handlers under {@code /<prefix>/}; its front is the JVM, the rest its workers. */
+    private static Server jvmServer(int port, String prefix, Process jvm) {
+        return new Server() {
+            public String url(String handler) {
+                return "http://127.0.0.1:" + port + "/" + prefix + "/" + handler;
+            }
+
+            public double cpuMillis() {
+                return Proc.treeCpuMillis(jvm.pid());
+            }
+
+            public double frontCpuMillis() {
+                return Proc.cpuMillis(jvm.pid());
+            }
+        };
     }
 
     private static Series get(Map<String, Map<String, Series>> m, String side, String key) {

@@ -11,8 +11,6 @@ import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import dev.folk.core.testing.Procs;
@@ -24,20 +22,14 @@ import dev.folk.core.testing.Workers;
  */
 class WorkerChannelTest {
 
-    private static Supervisor supervisor;
-
-    @BeforeAll
-    static void start() {
-        supervisor = new Supervisor();
-    }
-
-    @AfterAll
-    static void stop() {
-        supervisor.close();
-    }
-
     @Test
     void heapBuffersLargerThanAChunkGoThroughWholeAndInOrder() throws Exception {
+        try (Supervisor supervisor = new Supervisor()) {
+            roundTrip(supervisor);
+        }
+    }
+
+    private static void roundTrip(Supervisor supervisor) throws Exception {
         WorkerProcess p = supervisor.spawn(Workers.sh(Workers.newTag(), "exec cat <&3 >&3").build());
         WorkerChannel channel = p.taskChannel();
         byte[] sent = new byte[300 * 1024 + 7]; // several 64 KiB chunks and a remainder

@@ -13,7 +13,6 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicReference;
-import java.util.function.Function;
 import java.util.stream.Stream;
 
 import org.junit.jupiter.api.Test;
@@ -37,10 +36,7 @@ public class SourceWatcherTest {
                 Duration.ofMillis(40));
         long inotifyBefore = inotifyInstances();
         Set<Path> reported = new LinkedHashSet<>();
-        AtomicReference<SourceWatcher> self = new AtomicReference<>();
-        SourceWatcher watcher = new SourceWatcher(List.of(watched), null, countingTarget(self, reported));
-        self.set(watcher);
-        watcher.start();
+        SourceWatcher watcher = startWatching(watched, reported);
         try {
             assertThat(inotifyInstances()).isEqualTo(inotifyBefore + 1);
             Files.writeString(root.resolve("notes.txt"), "not PHP");
@@ -80,10 +76,7 @@ public class SourceWatcherTest {
         WatchedPool watched = new WatchedPool("web", List.of(new WatchRoot(root, true, null)), List.of("**/*.php"),
                 Duration.ofMillis(40));
         Set<Path> reported = new LinkedHashSet<>();
-        AtomicReference<SourceWatcher> self = new AtomicReference<>();
-        SourceWatcher watcher = new SourceWatcher(List.of(watched), null, countingTarget(self, reported));
-        self.set(watcher);
-        watcher.start();
+        SourceWatcher watcher = startWatching(watched, reported);
         try {
             // mvn clean: the root and everything under it go; then the build puts them back.
             deleteTree(tmp.resolve("classes"));
@@ -106,10 +99,10 @@ public class SourceWatcherTest {
         }
     }
 
-    /** A pool that records, at each reset, the files of the reload that asked for it. */
-    private static Function<WatchedPool, PoolReloader.Target> countingTarget(AtomicReference<SourceWatcher> self,
-                                                                             Set<Path> reported) {
-        return w -> new PoolReloader.Target() {
+    /** A started watcher whose pool records, at each reset, the files of the reload that asked for it. */
+    private static SourceWatcher startWatching(WatchedPool watched, Set<Path> reported) {
+        AtomicReference<SourceWatcher> self = new AtomicReference<>();
+        SourceWatcher watcher = new SourceWatcher(List.of(watched), null, w -> new PoolReloader.Target() {
             @Override
             public String name() {
                 return w.pool();
@@ -127,7 +120,10 @@ public class SourceWatcherTest {
             public boolean hasWorkerStartedBefore(Instant instant) {
                 return false;
             }
-        };
+        });
+        self.set(watcher);
+        watcher.start();
+        return watcher;
     }
 
     private static void deleteTree(Path top) throws IOException {
