@@ -45,11 +45,11 @@ final class Env {
 
     /** benchmarks/target/folk-benchmarks-<version>-mvc-bridge.jar, or a path that does not exist. */
     private static Path mvcBridge(Path target) {
+        Path absent = target.resolve("folk-benchmarks-mvc-bridge.jar");
         try (var files = Files.list(target)) {
-            return files.filter(f -> f.getFileName().toString().endsWith("-mvc-bridge.jar")).findFirst()
-                    .orElse(target.resolve("folk-benchmarks-mvc-bridge.jar"));
+            return files.filter(f -> f.getFileName().toString().endsWith("-mvc-bridge.jar")).findFirst().orElse(absent);
         } catch (java.io.IOException e) {
-            return target.resolve("folk-benchmarks-mvc-bridge.jar");
+            return absent; // no target directory: nothing built yet
         }
     }
 

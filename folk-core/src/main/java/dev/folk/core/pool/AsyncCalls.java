@@ -97,7 +97,7 @@ final class AsyncCalls {
 
     private void passOn(Runnable call) {
         try {
-            threads.execute(() -> runChain(call));
+            runNew(call);
         } catch (RejectedExecutionException closing) {
             call.run(); // the pool is closing: the call ends at once, with its failure
         }

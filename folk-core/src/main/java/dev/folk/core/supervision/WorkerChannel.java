@@ -38,6 +38,9 @@ import org.jspecify.annotations.Nullable;
  */
 public final class WorkerChannel implements ByteChannel {
 
+    /** The largest direct buffer a heap buffer's read or write goes through, per call. */
+    private static final int HEAP_CHUNK = 64 * 1024;
+
     private final Os os;
     private final int fd;
     private final ChannelPoller poller;
@@ -57,16 +60,13 @@ public final class WorkerChannel implements ByteChannel {
         this.poller = poller;
     }
 
-    /** The largest direct buffer a heap buffer's read or write goes through, per call. */
-    private static final int HEAP_CHUNK = 64 * 1024;
-
     @Override
     public int read(ByteBuffer dst) throws IOException {
-        if (!dst.isDirect()) {
-            return readHeap(dst);
-        }
         if (!dst.hasRemaining()) {
             return 0;
+        }
+        if (!dst.isDirect()) {
+            return readHeap(dst);
         }
         ensureOpen();
         int n;

@@ -77,7 +77,7 @@ public class SourceWatcher implements SmartLifecycle, DisposableBean {
     private final @Nullable ClasspathScripts scripts;
     private final Map<WatchKey, Path> directories = new ConcurrentHashMap<>();
     private final Set<Path> registered = ConcurrentHashMap.newKeySet();
-    /** Root directories deleted while watched, looked for until they are back (watcher thread only). */
+    /** Root directories deleted (while watched, or before the start), looked for until they are back. */
     private final Set<Path> missingRoots = ConcurrentHashMap.newKeySet();
     private volatile @Nullable WatchService service;
     private volatile @Nullable Thread thread;
