@@ -33,7 +33,8 @@ import dev.folk.core.testing.Procs;
  * built here, offline, against the artifacts this build installed into its own repository
  * (pre-integration-test), chained to the user's local repository for everything third-party
  * (read-only: nothing of this build lands there). Then it is started with {@code java -jar},
- * PHP answers a request through it, and SIGTERM ends it with its workers.
+ * PHP answers a call from a controller and a request through the HTTP gateway, and SIGTERM ends
+ * it with its workers.
  */
 class ConsumerAppIT {
 
@@ -43,7 +44,7 @@ class ConsumerAppIT {
     private static final Pattern PID = Pattern.compile("\"pid\":(\\d+)");
 
     @Test
-    void theExampleBuildsFromTheStarterAloneStartsAndPhpAnswers() throws Exception {
+    void theExampleBuildsFromTheStarterAloneStartsAndPhpAnswersCallsAndHttpRequests() throws Exception {
         Path jar = buildExample();
         try (ZipFile zip = new ZipFile(jar.toFile())) {
             String jffi = System.getProperty("folk.test.jffi-version");
@@ -77,6 +78,13 @@ class ConsumerAppIT {
             assertThat(pid.find()).as("the worker's pid in %s", answer.body()).isTrue();
             assertThat(Procs.aliveWithEnv("FOLK_TEST_RUN", tag)).as("the app and its 2 PHP workers")
                     .contains(Math.toIntExact(app.pid()), Integer.parseInt(pid.group(1))).hasSize(3);
+
+            // The README's first example: /php/** goes to PHP through the HTTP gateway.
+            HttpResponse<String> page = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                    URI.create("http://127.0.0.1:" + port + "/php/hello")).timeout(Duration.ofSeconds(30)).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(page.statusCode()).as("GET /php/hello; app log:%n%s", tail(log)).isEqualTo(200);
+            assertThat(page.body()).isEqualTo("Hello from PHP at /php/hello\n");
 
             app.destroy(); // SIGTERM, as a service manager stops it
             assertThat(app.waitFor(60, TimeUnit.SECONDS)).as("the app ends on SIGTERM; log:%n%s", tail(log)).isTrue();
