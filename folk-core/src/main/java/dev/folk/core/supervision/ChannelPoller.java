@@ -1,5 +1,6 @@
 package dev.folk.core.supervision;
 
+import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
@@ -28,6 +29,23 @@ import org.jspecify.annotations.Nullable;
 final class ChannelPoller implements Runnable {
 
     private static final Logger log = LoggerFactory.getLogger(ChannelPoller.class);
+
+    static {
+        // A virtual thread that waits while another thread initialises a class pins its carrier
+        // (jdk.VirtualThreadPinned, "Waited for initialization", still on JDK 25). The lock below
+        // initialises such classes lazily: the read side's per-thread hold counter the first time two
+        // readers overlap (two virtual threads arming at once), the queue nodes the first time a thread
+        // waits. Initialise them here, when the supervisor creates its poller, on a platform thread.
+        for (String name : List.of("java.util.concurrent.locks.ReentrantReadWriteLock$Sync$HoldCounter",
+                "java.util.concurrent.locks.AbstractQueuedSynchronizer$SharedNode",
+                "java.util.concurrent.locks.AbstractQueuedSynchronizer$ExclusiveNode")) {
+            try {
+                Class.forName(name, true, null);
+            } catch (ClassNotFoundException | LinkageError otherJdk) {
+                // not a class of this JDK (Java 17 has no virtual threads to pin)
+            }
+        }
+    }
 
     private static final long WAKE_TOKEN = 0;
     private static final int NOT_STARTED = -1;
