@@ -85,9 +85,8 @@ public final class JsonValueMapper implements ValueMapper {
         if (v == null || v.getClass() == String.class) {
             return true;
         }
-        if (v instanceof String || v instanceof Number || v instanceof Boolean || v instanceof byte[]
-                || v instanceof CharSequence || v instanceof ByteBuffer || v instanceof Enum<?>
-                || v instanceof Instant) {
+        if (v instanceof Number || v instanceof Boolean || v instanceof byte[] || v instanceof CharSequence
+                || v instanceof ByteBuffer || v instanceof Enum<?> || v instanceof Instant) {
             return true;
         }
         if (v instanceof Optional<?> o) {

@@ -156,7 +156,7 @@ public class SourceWatcher implements SmartLifecycle, DisposableBean {
         service = ws;
         for (WatchedPool w : watched) {
             for (WatchRoot root : w.roots()) {
-                Path directory = root.directory() ? root.path() : root.path().getParent();
+                Path directory = root.watchedDirectory();
                 if (directory == null) {
                     continue; // not reached: a file root always has a parent directory
                 }
@@ -385,7 +385,7 @@ public class SourceWatcher implements SmartLifecycle, DisposableBean {
     private boolean isRootDirectory(Path dir) {
         for (WatchedPool w : watched) {
             for (WatchRoot root : w.roots()) {
-                if (dir.equals(root.directory() ? root.path() : root.path().getParent())) {
+                if (dir.equals(root.watchedDirectory())) {
                     return true;
                 }
             }

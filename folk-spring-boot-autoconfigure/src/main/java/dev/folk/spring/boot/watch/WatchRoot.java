@@ -16,6 +16,11 @@ import org.jspecify.annotations.Nullable;
  */
 public record WatchRoot(Path path, boolean directory, @Nullable String classpathLocation) {
 
+    /** The directory this root is watched through: itself, or a file's parent (which an absolute path has). */
+    public @Nullable Path watchedDirectory() {
+        return directory ? path : path.getParent();
+    }
+
     /** Whether {@code file} is this root or lies under it. */
     public boolean covers(Path file) {
         return directory ? file.startsWith(path) : file.equals(path);
