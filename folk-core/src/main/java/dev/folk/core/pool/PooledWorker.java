@@ -183,7 +183,8 @@ final class PooledWorker {
         long last = lastUsedNanos;
         return new WorkerInfo(pid, state, jobs, link.startedAt(),
                 last == 0 ? null : now.minusNanos(nowNanos - last), rssBytes, method,
-                method == null ? null : Duration.ofNanos(Math.max(0, nowNanos - started)), method == null ? null : label);
+                method == null ? null : Duration.ofNanos(Math.max(0, nowNanos - started)), method == null ? null : label,
+                dueReason != null);
     }
 
     @Override

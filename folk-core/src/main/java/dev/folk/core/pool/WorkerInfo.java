@@ -18,10 +18,11 @@ import org.jspecify.annotations.Nullable;
  * @param currentElapsed how long the call in progress has run, or null
  * @param currentLabel   what the call in progress is about, as its caller described it (for an HTTP
  *                       call, e.g. {@code GET /php/hello}), or null
+ * @param leaving        whether it is due to leave (recycling, a reset) once its call in progress ends
  */
 public record WorkerInfo(int pid, WorkerState state, long jobs, Instant startedAt, @Nullable Instant lastUsedAt,
                          long rssBytes, @Nullable String currentMethod, @Nullable Duration currentElapsed,
-                         @Nullable String currentLabel) {
+                         @Nullable String currentLabel, boolean leaving) {
 
     public Duration age(Instant now) {
         return Duration.between(startedAt, now);

@@ -155,6 +155,36 @@ class PoolAdminTest {
     }
 
     @Test
+    void aBusyWorkerDueToLeaveSaysSoInSnapshotsUntilItIsGone() throws Exception {
+        WorkerPool pool = PoolTesting.ready(PoolConfig.builder("leaving", PhpWorkers.testWorker(Workers.newTag()).build())
+                .size(1).build(), supervisor);
+        try {
+            int pid = PoolTesting.pids(pool).iterator().next();
+            assertThat(info(pool, pid).leaving()).isFalse();
+            CompletableFuture<Object> call = pool.callAsync("sleep", 3000L);
+            Procs.await(Duration.ofSeconds(10), "the call running", () -> info(pool, pid).state() == WorkerState.BUSY);
+
+            assertThat(pool.recycle(pid)).isTrue();
+            WorkerInfo due = info(pool, pid);
+            assertThat(due.state()).isEqualTo(WorkerState.BUSY); // it finishes its call first
+            assertThat(due.leaving()).isTrue();
+
+            call.get(15, TimeUnit.SECONDS);
+            Procs.await(Duration.ofSeconds(10), "replaced by a worker that stays", () -> {
+                List<WorkerInfo> now = pool.snapshot().workers();
+                return now.size() == 1 && now.get(0).pid() != pid && !now.get(0).leaving();
+            });
+        } finally {
+            pool.close();
+        }
+    }
+
+    private static WorkerInfo info(WorkerPool pool, int pid) {
+        return pool.snapshot().workers().stream().filter(w -> w.pid() == pid).findFirst()
+                .orElseThrow(() -> new AssertionError("no worker " + pid + " in " + pool.snapshot().workers()));
+    }
+
+    @Test
     void aWorkerPrintingTenMegabytesKeepsServing(@TempDir Path tmp) throws Exception {
         Path out = tmp.resolve("worker.out");
         WorkerPool pool = PoolTesting.ready(PoolConfig.builder("noisy", PhpWorkers.testWorker(Workers.newTag())

@@ -104,7 +104,8 @@ final class PoolReloader {
             @Override
             public boolean hasWorkerStartedBefore(Instant instant) {
                 for (WorkerInfo w : pool.snapshot().workers()) {
-                    if (w.state() != WorkerState.STOPPING && w.startedAt().isBefore(instant)) {
+                    // One the reset retired while it finished a call is leaving, not left behind.
+                    if (w.state() != WorkerState.STOPPING && !w.leaving() && w.startedAt().isBefore(instant)) {
                         return true;
                     }
                 }
