@@ -1,7 +1,8 @@
 <?php
 // The sample app's PHP side: one worker script, started by the pool, serving the HTTP gateway's
 // requests under /php (http.handle) and a plain function for the JSON API (stats.describe).
-// The routes under /php/demo/ harm their worker on purpose, for the live page's buttons.
+// The routes under /php/demo/ are demos and test aids: most harm their worker on purpose, for the
+// live page's buttons; /php/demo/large only answers a large body, for the slow-client tests.
 declare(strict_types=1);
 
 // FOLK_WORKER_PHP points at folk-worker-php's autoload.php, extracted by the starter.
@@ -54,6 +55,14 @@ $worker->http(function (Request $request) use (&$served, $startedAt) {
                 usleep(intdiv($left, 1000) + 1);
             }
             return "Slept {$ms} ms in worker " . getmypid() . "\n";
+
+        case '/php/demo/large':
+            // A demo/test route: a large answer (?kb=, default 512, 1 to 4096), so that a client can
+            // ask for more than its socket takes and not read it (SlowClientsTest). PHP is done with it
+            // at once; the gateway writes it without holding a thread while the client does not read.
+            $kb = max(1, min(4096, (int) ($request->query()['kb'] ?? 512)));
+            return new Response(str_repeat('0123456789abcdef', 64 * $kb), 200,
+                ['Content-Type' => 'text/plain; charset=utf-8']);
 
         case '/php/demo/fatal':
             // A real fatal error: memory exhaustion cannot be caught, the PHP process dies.
