@@ -268,8 +268,8 @@ final class GatewayExchange implements ReadListener, WriteListener, AsyncListene
         if (bodyTimer != null) {
             bodyTimer.cancel(false);
         }
-        log.debug("Response for {} abandoned: {}", label, e.toString());
         if (!done) {
+            log.debug("Response for {} abandoned: {}", label, e.toString());
             done = true;
             try {
                 async.complete();
@@ -301,16 +301,34 @@ final class GatewayExchange implements ReadListener, WriteListener, AsyncListene
         }
     }
 
+    /**
+     * The read or write listener's error: the client went away or stopped sending, nobody to answer.
+     * The container reports the error to {@link #onError(AsyncEvent)} next.
+     */
     @Override
     public void onError(Throwable t) {
         synchronized (this) {
-            abandon(t); // the client went away or stopped sending: nobody to answer
+            abandon(t);
         }
     }
 
+    /**
+     * Completes the request, even if {@link #onError(Throwable)} did just before: the container marks
+     * the request in error only after the read or write listener's {@code onError}, and then goes on
+     * to an error dispatch unless a listener completes the request here. That dispatch would run
+     * Spring Boot's error page for a client that is gone, and log a warning per client (the page
+     * cannot be written with the Content-Type PHP's answer already set).
+     */
     @Override
     public void onError(AsyncEvent event) {
-        onError(event.getThrowable());
+        synchronized (this) {
+            abandon(event.getThrowable());
+            try {
+                async.complete();
+            } catch (IllegalStateException alreadyOver) {
+                // the container ended the request already
+            }
+        }
     }
 
     @Override
