@@ -114,6 +114,19 @@ test('adapters: bad params and a bad status are errors; the superglobals are res
     assertContains('outside 200..599', $error['message']);
 });
 
+test('bridge: a front controller has no PATH_INFO and PHP_SELF is its script, as under PHP-FPM; a URL naming the script keeps both', function (): void {
+    $server = static fn (string $uri, string $scriptName, string $pathInfo): array => \Folk\Worker\Bridge\PhpRequest::fromParams(
+        HttpCompare::params('GET', $uri, [['Host', 'h']], '', ['SCRIPT_NAME' => $scriptName, 'PATH_INFO' => $pathInfo]))->server;
+    // Every path rewritten to the front controller (nginx try_files): the gateway mounts "" or "/app".
+    foreach ([['/json?x=1', '', '/json', '/index.php'], ['/app/json', '/app', '/json', '/app/index.php']] as [$uri, $mount, $rest, $self]) {
+        $s = $server($uri, $mount, $rest);
+        assertSame([$self, $self, false], [$s['SCRIPT_NAME'], $s['PHP_SELF'], array_key_exists('PATH_INFO', $s)], $uri);
+    }
+    // The URL names the script ("/index.php/json"): PATH_INFO is the rest, PHP_SELF both.
+    $s = $server('/index.php/json', '/index.php', '/json');
+    assertSame(['/index.php', '/index.php/json', '/json'], [$s['SCRIPT_NAME'], $s['PHP_SELF'], $s['PATH_INFO']]);
+});
+
 test('symfony: a mount prefix (SCRIPT_NAME "/app") is the base URL, as under a PHP-FPM front controller', function (): void {
     requireFrameworks(['php-symfony-http-kernel' => '/usr/share/php/Symfony/Component/HttpKernel/HttpKernel.php']);
     require_once 'Symfony/Component/HttpKernel/autoload.php';

@@ -94,7 +94,13 @@ final class PhpRequest
         if (!isset($facts['CONTENT_LENGTH']) && ($length = self::header($headerList, 'Content-Length')) !== null) {
             $server['CONTENT_LENGTH'] = $length;
         }
-        [$server['SCRIPT_NAME'], $server['SCRIPT_FILENAME']] = self::frontController($server['SCRIPT_NAME'], $server['SCRIPT_FILENAME']);
+        $mount = $server['SCRIPT_NAME'];
+        [$server['SCRIPT_NAME'], $server['SCRIPT_FILENAME']] = self::frontController($mount, $server['SCRIPT_FILENAME']);
+        if ($server['SCRIPT_NAME'] !== $mount) {
+            // A front controller every path is rewritten to (nginx's try_files, Apache's FallbackResource):
+            // the URL did not name the script, so PHP-FPM has no PATH_INFO and PHP_SELF is the script's path.
+            unset($server['PATH_INFO']);
+        }
         $server['PHP_SELF'] = $server['SCRIPT_NAME'] . ($server['PATH_INFO'] ?? '');
         $now = microtime(true);
         $server['REQUEST_TIME_FLOAT'] = $now;
