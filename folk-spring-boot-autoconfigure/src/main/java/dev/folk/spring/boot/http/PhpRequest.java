@@ -94,8 +94,10 @@ final class PhpRequest {
         if (contentType != null) {
             server.put("CONTENT_TYPE", raw(contentType));
         }
-        if (body.length > 0 || request.getHeader("Content-Length") != null) {
-            // The length read, which is the header's for a Content-Length body and the total of a chunked one.
+        if (body.length > 0 || request.getHeader("Content-Length") != null
+                || request.getHeader("Transfer-Encoding") != null) {
+            // The length read, which is the header's for a Content-Length body and the total of a chunked one:
+            // nginx gives PHP-FPM that total once it has read a chunked body, "0" for an empty one.
             server.put("CONTENT_LENGTH", Integer.toString(body.length));
         }
         server.put("DOCUMENT_ROOT", options.documentRoot());
