@@ -2,12 +2,15 @@
 
 /*
  * The same Slim application in a Folk worker. Slim 3 predates PSR-15 and PSR-17: it takes its
- * request from the container, so each request the adapter builds (with nyholm/psr7) is put
- * there and App::run(true) processes it without sending (finalize() included). Slim 3 also
- * parses cookies from the Cookie header itself rather than taking $_COOKIE (names such as
- * "a.b" are then not mangled into "a_b") and has its own Uri (its string form of an empty path
- * is "/", PSR-7's is ""): the worker uses Slim's parser and Uri for these, from the same
- * server params.
+ * request from the container, so each request is put there and App::run(true) processes it
+ * without sending (finalize() included). The request is Slim's own, built from the server
+ * params the adapter computed (the $_SERVER PHP-FPM would give), as Slim builds it under PHP-FPM:
+ * a generic PSR-7 request differs from it in ways an application sees. Slim's parses JSON and
+ * XML bodies (getParsedBody()), names headers as in $_SERVER ("HTTP_X_FOO"), parses cookies from
+ * the Cookie header itself ("a.b" is not mangled into "a_b") and has its own Uri (its string form
+ * of an empty path is "/", PSR-7's is ""). Only the body (php://input is empty in a worker) and
+ * the uploaded files (PSR-7 ones that can be moved: Slim's would call move_uploaded_file()) come
+ * from the adapter's request.
  * The container's response service is shared and its body stream is written to, so each
  * request gets a fresh one from the service's definition, as each PHP-FPM request does.
  */
@@ -26,9 +29,14 @@ $container = $app->getContainer();
 $newResponse = $container->raw('response');
 
 (new Psr15Adapter(static function (ServerRequestInterface $request) use ($app, $container, $newResponse) {
-    $request = $request
-        ->withCookieParams(Slim\Http\Cookies::parseHeader($request->getHeaderLine('Cookie')))
-        ->withUri(Slim\Http\Uri::createFromEnvironment(new Slim\Http\Environment($request->getServerParams())));
+    // A Slim body: Slim clones the request's body with the request, and a clone of a PSR-7 stream
+    // that closes its resource when destroyed would be left with a closed one.
+    $body = new Slim\Http\Body(fopen('php://temp', 'w+'));
+    $body->write((string) $request->getBody());
+    $body->rewind();
+    $request = Slim\Http\Request::createFromEnvironment(new Slim\Http\Environment($request->getServerParams()))
+        ->withBody($body)
+        ->withUploadedFiles($request->getUploadedFiles());
     unset($container['request'], $container['response']);
     $container['request'] = $request;
     $container['response'] = $newResponse;
