@@ -56,6 +56,73 @@ $app->get('/session', function (Request $request, Response $response): Response 
     return $response->withJson(['count' => $_SESSION['count']]);
 });
 
+// HTTP edge cases (FrameworkAppsTest's edge-case tests).
+$app->get('/no-content', function (Request $request, Response $response): Response {
+    return $response->withStatus(204);
+});
+
+$app->get('/etag', function (Request $request, Response $response): Response {
+    $etag = '"v1"';
+    $response = $response->withHeader('ETag', $etag)->withHeader('Cache-Control', 'max-age=60');
+    if (trim($request->getHeaderLine('If-None-Match')) === $etag) {
+        return $response->withStatus(304);
+    }
+    $response->getBody()->write("the resource\n");
+    return $response;
+});
+
+$app->get('/teapot', function (Request $request, Response $response): Response {
+    $response->getBody()->write("short and stout\n");
+    return $response->withStatus(418, 'Short And Stout');
+});
+
+$app->get('/cookies', function (Request $request, Response $response): Response {
+    return $response
+        ->withAddedHeader('Set-Cookie', 'a=1; Path=/')
+        ->withAddedHeader('Set-Cookie', 'b=2; Path=/; HttpOnly')
+        ->withAddedHeader('Set-Cookie', 'c=; Max-Age=0')
+        ->withHeader('X-Empty', '')
+        ->withHeader('X-Spaced', 'two  spaces')
+        ->withJson(['ok' => true]);
+});
+
+$app->get('/large', function (Request $request, Response $response): Response {
+    $kb = (int) ($request->getQueryParams()['kb'] ?? 200);
+    $line = str_repeat('0123456789abcdef', 4) . "\n"; // 65 bytes
+    $response->getBody()->write(str_repeat($line, intdiv($kb * 1024, 65)) . 'end');
+    return $response->withHeader('Content-Type', 'text/plain');
+});
+
+/* What PHP was told about the request: the request's part of $_SERVER and what was parsed from it. */
+$request = function (Request $request, Response $response): Response {
+    $server = [];
+    foreach ($_SERVER as $key => $value) {
+        if (str_starts_with((string) $key, 'HTTP_') || in_array($key, ['REQUEST_METHOD', 'REQUEST_URI', 'QUERY_STRING',
+                'SCRIPT_NAME', 'PHP_SELF', 'PATH_INFO', 'ORIG_PATH_INFO', 'PATH_TRANSLATED', 'CONTENT_TYPE', 'CONTENT_LENGTH', 'SERVER_PROTOCOL', 'SERVER_NAME',
+                'REQUEST_SCHEME', 'HTTPS', 'DOCUMENT_ROOT', 'SCRIPT_FILENAME'], true)) {
+            $server[$key] = $value;
+        }
+    }
+    ksort($server);
+    $headers = $request->getHeaders();
+    ksort($headers);
+    return $response->withJson([
+        'server' => $server,
+        'get' => $_GET,
+        'post' => $_POST,
+        'cookie' => $_COOKIE,
+        'query' => $request->getQueryParams(),
+        'parsed' => $request->getParsedBody(),
+        'body' => (string) $request->getBody(),
+        'headers' => $headers,
+        'protocol' => $request->getProtocolVersion(),
+        'path' => $request->getUri()->getPath(),
+        'uri-query' => $request->getUri()->getQuery(),
+        'host' => $request->getUri()->getHost(),
+    ]);
+};
+$app->map(['GET', 'HEAD', 'POST', 'PUT', 'DELETE'], '/request[/{rest:.*}]', $request);
+
 $app->get('/exception', function (Request $request, Response $response): Response {
     throw new RuntimeException('this route always fails');
 });

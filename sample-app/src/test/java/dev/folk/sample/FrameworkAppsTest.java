@@ -19,14 +19,18 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.springframework.boot.autoconfigure.EnableAutoConfiguration;
 import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.boot.test.context.TestConfiguration;
+import org.springframework.boot.tomcat.TomcatConnectorCustomizer;
 import org.springframework.boot.web.server.context.WebServerApplicationContext;
 import org.springframework.context.ConfigurableApplicationContext;
+import org.springframework.context.annotation.Bean;
 
 /**
  * Real framework applications served two ways, compared request by request: through the Spring
@@ -40,7 +44,9 @@ import org.springframework.context.ConfigurableApplicationContext;
  * <p>The applications are folk-worker-php's test applications ({@code src/test/php/apps}, see
  * their README): Slim 3 through the PSR-15 adapter, Symfony components and a FrameworkBundle
  * application through the Symfony Runtime, Laravel 8 through the Kernel adapter. Each gets one context and one PHP-FPM, shared by
- * its requests. Without the Debian packages they need the tests are skipped, except with
+ * its requests. Where the two servers legitimately differ as servers (their own refusal of a bad
+ * request, reason phrases, nginx 1.22 dropping all but the last of a repeated request header) the
+ * test says so where it sends the request. Without the Debian packages they need the tests are skipped, except with
  * {@code CI=true} ({@code .ci/run} installs them), where they fail.
  */
 class FrameworkAppsTest {
@@ -75,6 +81,86 @@ class FrameworkAppsTest {
             super("slim", "slim/worker.php", Map.of(), Map.of(
                     "php-slim", "/usr/share/php/Slim/App.php",
                     "php-nyholm-psr7", "/usr/share/php/Nyholm/Psr7/Factory/Psr17Factory.php"));
+        }
+
+        /** Statuses without a body, other statuses, several cookies, empty headers, a large body. */
+        @Test
+        void statusesAndResponseHeadersAnswerLikePhpFpm() throws Exception {
+            assertThat(same("GET", "/etag").header("ETag")).isEqualTo("\"v1\"");
+            RawHttp.Response notModified = same("GET", "/etag", "If-None-Match", "\"v1\"");
+            assertThat(notModified.status()).isEqualTo(304);
+            assertThat(notModified.body()).isEmpty();
+            // Only the code: nginx sends PHP's reason phrase ("418 Short And Stout"), Tomcat sends none
+            // at all (nor "200 OK"); http.handle carries no reason phrase, which clients must ignore anyway
+            // (RFC 9112 4).
+            assertThat(same("GET", "/teapot").status()).isEqualTo(418);
+            RawHttp.Response cookies = same("GET", "/cookies");
+            assertThat(cookies.all("Set-Cookie")).containsExactly("a=1; Path=/", "b=2; Path=/; HttpOnly", "c=; Max-Age=0");
+            assertThat(cookies.header("X-Empty")).isEmpty();
+            // Over the gateway's 32 KB direct write: written without blocking.
+            RawHttp.Response large = same("GET", "/large");
+            assertThat(large.body()).hasSizeGreaterThan(200 * 1000);
+            assertThat(same("HEAD", "/large").body()).isEmpty();
+            assertThat(same("GET", "/large?kb=2000").body()).hasSizeGreaterThan(2000 * 1000);
+            assertThat(differences).as("every answer equal to PHP-FPM's").isEmpty();
+        }
+
+        /**
+         * nginx sends no Content-Type with a 204 (its header filter drops it, and Content-Length), whatever
+         * PHP set; the gateway sends PHP's, or its default {@code text/html; charset=UTF-8} when PHP set none,
+         * and Tomcat writes it for a 204 (it leaves it out of a 304 only). The fix belongs in
+         * GatewayExchange.head() (no Content-Type for a 204), which this change does not own.
+         */
+        @Test
+        @Disabled("needs GatewayExchange.head() to send no Content-Type with a 204, as nginx does")
+        void aNoContentAnswerHasNoContentTypeLikeNginx() throws Exception {
+            RawHttp.Response noContent = same("GET", "/no-content");
+            assertThat(noContent.status()).isEqualTo(204);
+            assertThat(noContent.body()).isEmpty();
+            assertThat(differences).as("every answer equal to PHP-FPM's").isEmpty();
+        }
+
+        /**
+         * A header sent twice, Cookie too. nginx 1.22 (Debian 12's) passes PHP-FPM only the last line of
+         * a repeated header; nginx 1.23 and later join the lines with ", " ("; " for Cookie), as RFC 9110
+         * 5.3 lets a recipient do, and so does the gateway (see folk-worker-php's README, "Known
+         * differences"). The answers are compared only where the reference nginx joins them too.
+         */
+        @Test
+        void repeatedRequestHeadersAreJoinedAsNginxDoes() throws Exception {
+            String request = "GET /request HTTP/1.1\r\nHost: app.test\r\nX-Foo: one\r\nCookie: a=1\r\nX-Foo: two\r\n"
+                    + "Cookie: b=2\r\nConnection: close\r\n\r\n";
+            RawHttp.Response ours = RawHttp.exchange(gatewayPort(), ascii(request));
+            assertThat(ours.text()).contains("\"HTTP_X_FOO\":\"one, two\"").contains("\"HTTP_COOKIE\":\"a=1; b=2\"")
+                    .contains("\"cookie\":{\"a\":\"1\",\"b\":\"2\"}");
+            RawHttp.Response fpm = RawHttp.exchange(fpmPort(), ascii(request));
+            if (fpm.text().contains("\"HTTP_X_FOO\":\"one, two\"")) {
+                sameRaw(request);
+            } else {
+                assertThat(fpm.text()).as("nginx before 1.23: the last line").contains("\"HTTP_X_FOO\":\"two\"");
+            }
+            assertThat(differences).as("every answer equal to PHP-FPM's").isEmpty();
+        }
+
+        /** What PHP sees of the request ($_SERVER, $_GET, $_POST, $_COOKIE, the PSR-7 request): /request echoes it. */
+        @Test
+        void phpSeesRequestsAsUnderPhpFpm() throws Exception {
+            same("GET", "/request?a&b=&=c&p=1+2%20%2B&e=%C3%A9");
+            same("GET", "/request/x;y=1/../z?q");
+            same("POST", "/request", List.of(), new byte[0]);
+            same("POST", "/request", List.of("Content-Type", "application/x-www-form-urlencoded"), new byte[0]);
+            same("PUT", "/request", List.of("Content-Type", "application/json"), ascii("{\"a\":1}"));
+            same("GET", "/request", "X-Empty", "", "Accept", "*/*");
+            sameRaw("POST /request HTTP/1.1\r\nHost: app.test\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+                    + "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n5\r\na=1&b\r\n3\r\n=%3\r\n1\r\n2\r\n0\r\n\r\n");
+            sameRaw("POST /request HTTP/1.1\r\nHost: app.test\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+                    + "0\r\n\r\n");
+            sameRaw("GET http://app.test/request?x=1 HTTP/1.1\r\nHost: app.test\r\nConnection: close\r\n\r\n");
+            sameRaw("GET /request?x=1 HTTP/1.0\r\nHost: app.test\r\n\r\n");
+            sameRaw("GET /request?x=1 HTTP/1.0\r\n\r\n");
+            sameRaw("POST /request HTTP/1.0\r\nHost: app.test\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+                    + "Content-Length: 3\r\n\r\na=b");
+            assertThat(differences).as("every answer equal to PHP-FPM's").isEmpty();
         }
     }
 
@@ -133,7 +219,8 @@ class FrameworkAppsTest {
         private ConfigurableApplicationContext context;
         private int gatewayPort;
         private int fpmPort;
-        private final List<String> differences = new ArrayList<>();
+        /** What differed from PHP-FPM in the current test; emptied before each. */
+        final List<String> differences = new ArrayList<>();
 
         Served(String app, String worker, Map<String, String> env, Map<String, String> packages) {
             this.app = app;
@@ -163,6 +250,19 @@ class FrameworkAppsTest {
             fpmPort = startFpm();
             context = startGateway();
             gatewayPort = ((WebServerApplicationContext) context).getWebServer().getPort();
+        }
+
+        int gatewayPort() {
+            return gatewayPort;
+        }
+
+        int fpmPort() {
+            return fpmPort;
+        }
+
+        @BeforeEach
+        void forgetDifferences() {
+            differences.clear(); // each test asserts its own
         }
 
         @AfterAll
@@ -266,13 +366,43 @@ class FrameworkAppsTest {
             all.addAll(headers);
             RawHttp.Response fpm = RawHttp.send(fpmPort, method, uri, all, body);
             RawHttp.Response ours = RawHttp.send(gatewayPort, method, uri, all, body);
-            Map<String, Object> expected = comparable(fpm);
-            Map<String, Object> actual = comparable(ours);
+            compare(method + " " + uri, fpm, ours);
+            return ours;
+        }
+
+        /**
+         * The same request, as exact bytes (request line, headers, blank line, body; it must end the
+         * connection: HTTP/1.0 or {@code Connection: close}), to both; asserts the same answer and
+         * returns the gateway's.
+         */
+        RawHttp.Response sameRaw(String request) throws IOException {
+            RawHttp.Response fpm = RawHttp.exchange(fpmPort, ascii(request));
+            RawHttp.Response ours = RawHttp.exchange(gatewayPort, ascii(request));
+            compare(request.substring(0, request.indexOf('\r')), fpm, ours);
+            return ours;
+        }
+
+        /**
+         * A request that both servers must refuse themselves, before PHP, with {@code status}: their
+         * error pages are their own (nginx's HTML, Tomcat's), so only the status is compared.
+         */
+        void rejectedByBoth(String request, int status) throws IOException {
+            int fpm = RawHttp.exchange(fpmPort, ascii(request)).status();
+            int ours = RawHttp.exchange(gatewayPort, ascii(request)).status();
+            if (fpm != status || ours != status) {
+                differences.add(request.substring(0, request.indexOf('\r')) + ": expected both servers to refuse it with "
+                        + status + ", got nginx " + fpm + ", gateway " + ours);
+            }
+        }
+
+        private void compare(String what, RawHttp.Response fpm, RawHttp.Response ours) {
+            // Each server's own port shows where PHP builds a URL from SERVER_PORT (no Host header).
+            Map<String, Object> expected = comparable(fpm, fpmPort);
+            Map<String, Object> actual = comparable(ours, gatewayPort);
             if (!expected.equals(actual)) {
-                differences.add(method + " " + uri + " through the gateway vs PHP-FPM (the reference):\n  FPM:     "
+                differences.add(what + " through the gateway vs PHP-FPM (the reference):\n  FPM:     "
                         + expected + "\n  gateway: " + actual);
             }
-            return ours;
         }
 
         RawHttp.Response same(String method, String uri, String... headers) throws IOException {
@@ -343,20 +473,76 @@ class FrameworkAppsTest {
             assertThat(ours2.text()).contains("\"count\":2");
         }
 
+        /** Query strings and paths reach PHP as sent; request targets in absolute form; HTTP/1.0; no Host. */
+        @Test
+        void requestTargetsAnswerLikePhpFpm() throws Exception {
+            // Keys without "=", empty values, an empty key (parse_str drops it).
+            assertThat(same("GET", "/json?a&b=&=c&d").text()).contains("\"a\":\"\"").contains("\"b\":\"\"");
+            // "+" and %20 are spaces in a query, %2B a plus.
+            assertThat(same("GET", "/json?p=1+2&q=1%202&r=1%2B2&s=%26%3D&t=%").text()).contains("\"p\":\"1 2\"")
+                    .contains("\"r\":\"1+2\"");
+            same("GET", "/json?a=1&a=2&b[]=&c[x]=y&d[=1");
+            // Path parameters and dot segments: PHP gets REQUEST_URI as sent and routes on it.
+            same("GET", "/json;v=1?x=1");
+            same("GET", "/x/../json?x=1");
+            same("GET", "/json/.?x=1");
+            same("GET", "/json%2Fx?x=1");
+            // Absolute form (RFC 9112 3.2.2): as sent by a client talking to a proxy.
+            sameRaw("GET http://app.test/json?x=1 HTTP/1.1\r\nHost: app.test\r\nConnection: close\r\n\r\n");
+            // HTTP/1.0, with and without Host (optional in 1.0): both answer HTTP/1.1, close-delimited.
+            assertThat(sameRaw("GET /json?x=1 HTTP/1.0\r\nHost: app.test\r\n\r\n").status()).isEqualTo(200);
+            assertThat(sameRaw("GET /json?x=1 HTTP/1.0\r\n\r\n").status()).isEqualTo(200);
+            sameRaw("HEAD / HTTP/1.0\r\nHost: app.test\r\n\r\n");
+            // Refused by the servers themselves, before PHP: HTTP/1.1 without Host (RFC 9112 3.2 says 400),
+            // a path climbing above the root.
+            rejectedByBoth("GET /json HTTP/1.1\r\nConnection: close\r\n\r\n", 400);
+            rejectedByBoth("GET /../json HTTP/1.1\r\nHost: app.test\r\nConnection: close\r\n\r\n", 400);
+            assertThat(differences).as("every answer equal to PHP-FPM's").isEmpty();
+        }
+
+        /** Request bodies in other shapes: chunked, empty with Content-Length: 0. */
+        @Test
+        void requestBodiesAnswerLikePhpFpm() throws Exception {
+            // A chunked form, a chunk boundary inside an escape.
+            RawHttp.Response chunked = sameRaw("POST /form HTTP/1.1\r\nHost: app.test\r\n"
+                    + "Content-Type: application/x-www-form-urlencoded\r\nTransfer-Encoding: chunked\r\n"
+                    + "Connection: close\r\n\r\n" + "7\r\nname=Ad\r\n6\r\na&x=%4\r\n1\r\n1\r\n0\r\n\r\n");
+            assertThat(chunked.text()).contains("\"name\":\"Ada\"").contains("\"x\":\"A\"");
+            // An empty form: Content-Length: 0.
+            same("POST", "/form", List.of("Content-Type", "application/x-www-form-urlencoded"), new byte[0]);
+            same("POST", "/form", List.of(), new byte[0]);
+            // JSON, chunked and not.
+            byte[] json = ascii("{\"name\":\"Ada\",\"tags\":[1,2]}");
+            same("POST", "/form", List.of("Content-Type", "application/json"), json);
+            sameRaw("POST /form HTTP/1.1\r\nHost: app.test\r\nContent-Type: application/json\r\n"
+                    + "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n" + Integer.toHexString(json.length)
+                    + "\r\n" + new String(json, StandardCharsets.ISO_8859_1) + "\r\n0\r\n\r\n");
+            assertThat(differences).as("every answer equal to PHP-FPM's").isEmpty();
+        }
+
         /** Status, headers (lower-case names, values in order, server headers left out) and body, masked. */
         static Map<String, Object> comparable(RawHttp.Response r) {
+            return comparable(r, -1);
+        }
+
+        /** {@link #comparable(RawHttp.Response)}, with the server's port ({@code :1234}) masked too. */
+        static Map<String, Object> comparable(RawHttp.Response r, int port) {
             Map<String, List<String>> headers = new TreeMap<>();
             for (String[] h : r.headers()) {
                 String name = h[0].toLowerCase(java.util.Locale.ROOT);
                 if (!SERVER_HEADERS.contains(name)) {
-                    headers.computeIfAbsent(name, k -> new ArrayList<>()).add(mask(h[1]));
+                    headers.computeIfAbsent(name, k -> new ArrayList<>()).add(maskPort(mask(h[1]), port));
                 }
             }
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("status", r.status());
             m.put("headers", headers);
-            m.put("body", mask(new String(r.body(), StandardCharsets.ISO_8859_1)));
+            m.put("body", maskPort(mask(new String(r.body(), StandardCharsets.ISO_8859_1)), port));
             return m;
+        }
+
+        private static String maskPort(String value, int port) {
+            return port < 0 ? value : value.replace(":" + port, ":<port>");
         }
 
         private static String sessionCookie(RawHttp.Response r) {
@@ -374,6 +560,11 @@ class FrameworkAppsTest {
     @TestConfiguration(proxyBeanMethods = false) // test configuration: no other test's component scan picks it up
     @EnableAutoConfiguration
     static class GatewayOnly {
+        /** As the sample app: a %2F in a path reaches PHP (Tomcat's default answers 400; nginx passes it on). */
+        @Bean
+        TomcatConnectorCustomizer encodedSlashes() {
+            return SampleApplication.encodedSlashesAsNginx();
+        }
     }
 
     static byte[] ascii(String s) {

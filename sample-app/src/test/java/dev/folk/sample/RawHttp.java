@@ -58,10 +58,21 @@ final class RawHttp {
             head.append("Content-Length: ").append(body.length).append("\r\n");
         }
         head.append("Connection: close\r\n\r\n");
+        ByteArrayOutputStream request = new ByteArrayOutputStream();
+        request.writeBytes(head.toString().getBytes(StandardCharsets.ISO_8859_1));
+        request.writeBytes(body);
+        return exchange(port, request.toByteArray());
+    }
+
+    /**
+     * Sends {@code request} exactly as given (request line, header lines, blank line and body: an
+     * HTTP/1.0 request, one without Host, a chunked body...) and reads the answer to the end, which
+     * needs a request that ends the connection (HTTP/1.0, or {@code Connection: close}).
+     */
+    static Response exchange(int port, byte[] request) throws IOException {
         try (Socket s = new Socket("127.0.0.1", port)) {
             s.setSoTimeout(60_000);
-            s.getOutputStream().write(head.toString().getBytes(StandardCharsets.ISO_8859_1));
-            s.getOutputStream().write(body);
+            s.getOutputStream().write(request);
             s.getOutputStream().flush();
             return parse(s.getInputStream().readAllBytes());
         }
@@ -86,7 +97,7 @@ final class RawHttp {
         }
         int from = split + 4;
         byte[] body = java.util.Arrays.copyOfRange(raw, from, raw.length);
-        return new Response(status, headers, chunked ? dechunk(body) : body);
+        return new Response(status, headers, chunked && body.length > 0 ? dechunk(body) : body); // HEAD: no chunks
     }
 
     private static byte[] dechunk(byte[] body) throws IOException {
