@@ -78,12 +78,19 @@ $app->get('/teapot', function (Request $request, Response $response): Response {
 
 $app->get('/cookies', function (Request $request, Response $response): Response {
     return $response
-        ->withAddedHeader('Set-Cookie', 'a=1; Path=/')
-        ->withAddedHeader('Set-Cookie', 'b=2; Path=/; HttpOnly')
-        ->withAddedHeader('Set-Cookie', 'c=; Max-Age=0')
+        ->withAddedHeader('Set-Cookie', 'a=1; path=/')
+        ->withAddedHeader('Set-Cookie', 'b=two%20words%3B%20%22quoted%22; path=/; httponly; samesite=lax')
+        ->withAddedHeader('Set-Cookie', 'd=deleted; expires=Thu, 01 Jan 1970 00:00:01 GMT; Max-Age=0; path=/')
         ->withHeader('X-Empty', '')
         ->withHeader('X-Spaced', 'two  spaces')
         ->withJson(['ok' => true]);
+});
+
+$app->get('/streamed', function (Request $request, Response $response): Response {
+    $kb = (int) ($request->getQueryParams()['kb'] ?? 200);
+    $body = new Slim\Http\Stream(fopen('php://temp', 'w+'));
+    $body->write(str_repeat(str_repeat('0123456789abcdef', 4) . "\n", intdiv($kb * 1024, 65)) . 'end');
+    return $response->withBody($body)->withHeader('Content-Type', 'text/plain');
 });
 
 $app->get('/large', function (Request $request, Response $response): Response {

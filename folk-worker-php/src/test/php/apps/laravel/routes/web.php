@@ -22,6 +22,35 @@ Route::get('/session', function (Request $request) {
     return response()->json(['count' => $count]);
 });
 
+// HTTP edge cases (FrameworkAppsTest#statusesAndResponseHeadersAnswerLikePhpFpm), as in the other applications.
+Route::get('/no-content', fn () => response()->noContent());
+
+Route::get('/etag', function (Request $request) {
+    $response = response("the resource\n")->setEtag('v1')->setMaxAge(60);
+    $response->isNotModified($request);
+    return $response;
+});
+
+Route::get('/teapot', fn () => response("short and stout\n")->setStatusCode(418, 'Short And Stout'));
+
+// Not encrypted, so that the values compare (EncryptCookies' values are random).
+Route::get('/cookies', fn () => response()->json(['ok' => true])
+    ->withCookie(cookie('a', '1', 0, '/', null, false, false))
+    ->withCookie(cookie('b', 'two words; "quoted"', 0, '/', null, false, true, false, 'lax'))
+    ->withCookie(cookie()->forget('d'))
+    ->header('X-Empty', ''))->withoutMiddleware(\Illuminate\Cookie\Middleware\EncryptCookies::class);
+
+Route::get('/large', fn (Request $request) => response(str_repeat(str_repeat('0123456789abcdef', 4) . "\n",
+    intdiv((int) $request->query('kb', 200) * 1024, 65)) . 'end', 200, ['Content-Type' => 'text/plain']));
+
+Route::get('/streamed', fn (Request $request) => response()->stream(function () use ($request) {
+    $body = str_repeat(str_repeat('0123456789abcdef', 4) . "\n", intdiv((int) $request->query('kb', 200) * 1024, 65)) . 'end';
+    foreach (str_split($body, 8192) as $chunk) {
+        echo $chunk;
+        flush();
+    }
+}, 200, ['Content-Type' => 'text/plain']));
+
 Route::get('/exception', function () {
     throw new RuntimeException('this route always fails');
 });
