@@ -114,6 +114,11 @@ class FrameworkAppsTest {
             same("POST", "/request", List.of("Content-Type", "application/x-www-form-urlencoded"), new byte[0]);
             same("PUT", "/request", List.of("Content-Type", "application/json"), ascii("{\"a\":1}"));
             same("GET", "/request", "X-Empty", "", "Accept", "*/*");
+            // Names nginx ignores (ignore_invalid_headers, no underscores_in_headers: its defaults): with "_",
+            // X_Forwarded_For would reach PHP as HTTP_X_FORWARDED_FOR, as if it were X-Forwarded-For.
+            same("GET", "/request", "X_Forwarded_For", "6.6.6.6", "X-Forwarded-For", "10.0.0.1", "X.Dot", "d", "X-Ok", "ok");
+            // Not compared: a name that is no token at all ("X-\u00e9t\u00e9", a byte over 0x7f) makes nginx ignore
+            // the header and Tomcat refuse the request (400), before PHP either way.
             sameRaw("POST /request HTTP/1.1\r\nHost: app.test\r\nContent-Type: application/x-www-form-urlencoded\r\n"
                     + "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n5\r\na=1&b\r\n3\r\n=%3\r\n1\r\n2\r\n0\r\n\r\n");
             sameRaw("POST /request HTTP/1.1\r\nHost: app.test\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"

@@ -21,6 +21,12 @@ import jakarta.servlet.http.HttpServletRequest;
  * <p>{@code header_list} keeps every header line; the Servlet API gives lines grouped by name (in
  * the order each name first appeared, with the spelling of that first line), so lines of the
  * same name stay in order among themselves, not among other names.
+ *
+ * <p>Headers whose names are not letters, digits and {@code -} are left out, as nginx leaves them
+ * out by default ({@code ignore_invalid_headers on}, {@code underscores_in_headers off}): PHP
+ * names a header {@code HTTP_} plus its name upper-cased with {@code -} made {@code _}, so a
+ * client's {@code X_Forwarded_For} would otherwise reach PHP as {@code HTTP_X_FORWARDED_FOR},
+ * joined to (or standing in for) the {@code X-Forwarded-For} a proxy in front set.
  */
 final class PhpRequest {
 
@@ -43,6 +49,9 @@ final class PhpRequest {
         Enumeration<String> names = request.getHeaderNames();
         while (names.hasMoreElements()) {
             String name = names.nextElement();
+            if (!isPlainName(name)) {
+                continue;
+            }
             Enumeration<String> values = request.getHeaders(name);
             String first = values.hasMoreElements() ? values.nextElement() : "";
             headerList.add(List.of(name, raw(first)));
@@ -112,6 +121,20 @@ final class PhpRequest {
         params.put("header_list", headerList);
         params.put("server", server);
         return params;
+    }
+
+    /** Letters, digits and '-' only: the header names nginx passes on to PHP-FPM by default. */
+    static boolean isPlainName(String name) {
+        if (name.isEmpty()) {
+            return false;
+        }
+        for (int i = 0; i < name.length(); i++) {
+            char c = name.charAt(i);
+            if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-')) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /**
