@@ -82,6 +82,8 @@ $app->get('/cookies', function (Request $request, Response $response): Response 
         ->withAddedHeader('Set-Cookie', 'b=two%20words%3B%20%22quoted%22; path=/; httponly; samesite=lax')
         ->withAddedHeader('Set-Cookie', 'd=deleted; expires=Thu, 01 Jan 1970 00:00:01 GMT; Max-Age=0; path=/')
         ->withHeader('X-Empty', '')
+        ->withAddedHeader('Link', '</a.css>; rel=preload')
+        ->withAddedHeader('Link', '</b.js>; rel=preload')
         ->withHeader('X-Spaced', 'two  spaces')
         ->withJson(['ok' => true]);
 });
@@ -128,7 +130,7 @@ $request = function (Request $request, Response $response): Response {
         'host' => $request->getUri()->getHost(),
     ]);
 };
-$app->map(['GET', 'HEAD', 'POST', 'PUT', 'DELETE'], '/request[/{rest:.*}]', $request);
+$app->map(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'], '/request[/{rest:.*}]', $request);
 
 $app->get('/exception', function (Request $request, Response $response): Response {
     throw new RuntimeException('this route always fails');

@@ -5,6 +5,8 @@ import java.util.List;
 
 import jakarta.servlet.DispatcherType;
 import jakarta.servlet.Servlet;
+import jakarta.servlet.http.HttpServletMapping;
+import jakarta.servlet.http.HttpServletRequest;
 
 import org.springframework.beans.factory.ListableBeanFactory;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
@@ -17,7 +19,10 @@ import org.springframework.boot.context.properties.EnableConfigurationProperties
 import org.springframework.boot.web.servlet.FilterRegistrationBean;
 import org.springframework.boot.web.servlet.ServletRegistrationBean;
 import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.core.Ordered;
 import org.springframework.core.env.Environment;
+import org.springframework.web.filter.FormContentFilter;
 
 import dev.folk.core.pool.WorkerPool;
 import dev.folk.spring.boot.autoconfigure.FolkAutoConfiguration;
@@ -33,9 +38,11 @@ import dev.folk.spring.boot.http.HttpRoute;
  * The HTTP gateway: in a servlet web application with at least one {@code folk.http.mappings}
  * entry, a {@link FolkHttpGateway} servlet registered (async) for the mapped paths, beside Spring
  * MVC, and with {@code folk.http.filter-order} a filter serving them ahead of the filters ordered
- * after it. Each bean backs off when the application defines its own.
+ * after it. Each bean backs off when the application defines its own. Spring MVC's form filter is
+ * replaced by one that leaves the gateway's requests alone ({@link FormContentFilterConfiguration}).
  */
-@AutoConfiguration(after = FolkAutoConfiguration.class)
+@AutoConfiguration(after = FolkAutoConfiguration.class,
+        beforeName = "org.springframework.boot.webmvc.autoconfigure.WebMvcAutoConfiguration")
 @ConditionalOnWebApplication(type = ConditionalOnWebApplication.Type.SERVLET)
 @ConditionalOnClass({Servlet.class, ServletRegistrationBean.class})
 @ConditionalOnProperty(prefix = "folk.http", name = "mappings[0].path")
@@ -110,6 +117,45 @@ public final class FolkHttpAutoConfiguration {
         registration.setAsyncSupported(true);
         registration.setOrder(order);
         return registration;
+    }
+
+    /**
+     * Spring MVC's {@link FormContentFilter}, except for the gateway's requests. Spring Boot's reads
+     * the body of every PUT, PATCH and DELETE form ({@code application/x-www-form-urlencoded}) to offer
+     * its fields as request parameters, before any servlet runs: PHP then got an empty body and
+     * {@code CONTENT_LENGTH} 0, where nginx hands PHP-FPM the body and PHP parses it itself. This one
+     * takes the place of Spring Boot's (whose bean backs off for any {@code FormContentFilter}; this
+     * auto-configuration runs before Spring MVC's), with the same order and switch
+     * ({@code spring.mvc.formcontent.filter.enabled}).
+     */
+    @Configuration(proxyBeanMethods = false)
+    @ConditionalOnClass(name = "org.springframework.web.filter.FormContentFilter")
+    @ConditionalOnProperty(name = "spring.mvc.formcontent.filter.enabled", havingValue = "true", matchIfMissing = true)
+    static class FormContentFilterConfiguration {
+
+        @Bean
+        @ConditionalOnMissingBean(FormContentFilter.class)
+        FormContentFilter folkFormContentFilter() {
+            return new GatewayBodiesFormContentFilter();
+        }
+    }
+
+    /** A {@link FormContentFilter} that does not read the bodies of requests for the gateway's servlet. */
+    static final class GatewayBodiesFormContentFilter extends FormContentFilter implements Ordered {
+
+        /** Spring Boot's OrderedFormContentFilter.DEFAULT_ORDER. */
+        static final int ORDER = -9900;
+
+        @Override
+        protected boolean shouldNotFilter(HttpServletRequest request) {
+            HttpServletMapping mapping = request.getHttpServletMapping();
+            return mapping != null && SERVLET_NAME.equals(mapping.getServletName());
+        }
+
+        @Override
+        public int getOrder() {
+            return ORDER;
+        }
     }
 
     /** The mappings as routes; every wrong one is reported at once, before anything starts. */
