@@ -20,7 +20,6 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
@@ -474,12 +473,10 @@ class FrameworkAppsTest {
 
         /**
          * nginx sends no Content-Type with a 204 (its header filter drops it, and Content-Length), whatever
-         * PHP set; the gateway sends PHP's, or its default {@code text/html; charset=UTF-8} when PHP set none,
-         * and Tomcat writes it for a 204 (it leaves it out of a 304 only). The fix belongs in
-         * GatewayExchange.head() (no Content-Type for a 204), which this change does not own.
+         * PHP set; Tomcat would write the one the gateway gives it (it leaves it out of a 304 only), so
+         * the gateway gives none.
          */
         @Test
-        @Disabled("needs GatewayExchange.head() to send no Content-Type with a 204, as nginx does")
         void aNoContentAnswerHasNoContentTypeLikeNginx() throws Exception {
             RawHttp.Response noContent = same("GET", "/no-content");
             assertThat(noContent.status()).isEqualTo(204);

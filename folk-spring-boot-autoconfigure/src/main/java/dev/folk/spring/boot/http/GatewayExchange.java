@@ -239,18 +239,27 @@ final class GatewayExchange implements ReadListener, WriteListener, AsyncListene
         } // else onWritePossible once the rest is out
     }
 
-    /** Status, headers (PHP's default Content-Type if it set none) and Content-Length of {@code r}. */
+    /**
+     * Status, headers (PHP's default Content-Type if it set none) and Content-Length of {@code r}.
+     * A 204 goes without Content-Type and Last-Modified, as nginx sends it to clients of PHP-FPM
+     * (Tomcat would write both): it describes no content.
+     */
     static void head(HttpServletResponse response, GatewayReply r) {
         response.setStatus(r.status());
+        boolean noContent = r.status() == HttpServletResponse.SC_NO_CONTENT;
         List<String> headers = r.headers();
         String contentType = null;
         for (int i = 0; i < headers.size(); i += 2) {
             String name = headers.get(i);
             if (name.equalsIgnoreCase("Content-Type")) {
                 contentType = headers.get(i + 1); // the last one, as PHP's header() replaces it
-            } else {
+            } else if (!noContent || !name.equalsIgnoreCase("Last-Modified")) {
                 response.addHeader(name, headers.get(i + 1));
             }
+        }
+        if (noContent) {
+            response.setContentLength(0);
+            return;
         }
         if (contentType == null) {
             contentType = r.own() ? "text/plain; charset=UTF-8" : GatewayReply.DEFAULT_CONTENT_TYPE;
