@@ -7,13 +7,17 @@ import java.util.List;
 
 import org.junit.jupiter.api.Test;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
+import org.springframework.boot.servlet.filter.OrderedFormContentFilter;
 import org.springframework.boot.test.context.FilteredClassLoader;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.boot.test.context.runner.WebApplicationContextRunner;
 import org.springframework.boot.web.servlet.FilterRegistrationBean;
 import org.springframework.boot.web.servlet.ServletRegistrationBean;
+import org.springframework.boot.webmvc.autoconfigure.WebMvcAutoConfiguration;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.core.Ordered;
+import org.springframework.web.filter.FormContentFilter;
 
 import dev.folk.spring.boot.autoconfigure.FolkAutoConfiguration;
 import dev.folk.spring.boot.autoconfigure.FolkConfigurationException;
@@ -60,6 +64,25 @@ class FolkHttpAutoConfigurationTest {
                     assertThat(registration.isAsyncSupported()).isTrue();
                     assertThat(registration.getServletName()).isEqualTo("folkHttpGateway");
                 });
+    }
+
+    @Test
+    void springMvcsFormFilterIsReplacedByOneThatLeavesTheGatewaysBodiesAloneUnlessTheApplicationHasItsOwn() {
+        WebApplicationContextRunner mvc = web.withConfiguration(AutoConfigurations.of(WebMvcAutoConfiguration.class))
+                .withPropertyValues("folk.http.mappings[0].path=/php");
+        mvc.run(ctx -> {
+            assertThat(ctx).hasNotFailed().getBeans(FormContentFilter.class).hasSize(1);
+            FormContentFilter filter = ctx.getBean(FormContentFilter.class);
+            assertThat(filter).isInstanceOf(FolkHttpAutoConfiguration.GatewayBodiesFormContentFilter.class);
+            assertThat(((Ordered) filter).getOrder()).isEqualTo(OrderedFormContentFilter.DEFAULT_ORDER);
+        });
+        mvc.withBean("ownFormFilter", FormContentFilter.class, FormContentFilter::new).run(ctx ->
+                assertThat(ctx.getBeansOfType(FormContentFilter.class)).containsOnlyKeys("ownFormFilter"));
+        mvc.withPropertyValues("spring.mvc.formcontent.filter.enabled=false").run(ctx ->
+                assertThat(ctx).doesNotHaveBean(FormContentFilter.class));
+        // Without the gateway, Spring Boot's own.
+        web.withConfiguration(AutoConfigurations.of(WebMvcAutoConfiguration.class)).run(ctx ->
+                assertThat(ctx.getBean(FormContentFilter.class)).isInstanceOf(OrderedFormContentFilter.class));
     }
 
     @Test
