@@ -14,14 +14,12 @@ declare(strict_types=1);
 use Psr\Container\ContainerInterface;
 use Symfony\Component\ErrorHandler\ErrorRenderer\HtmlErrorRenderer;
 use Symfony\Component\EventDispatcher\EventDispatcher;
-use Symfony\Component\HttpFoundation\Cookie;
 use Symfony\Component\HttpFoundation\JsonResponse;
 use Symfony\Component\HttpFoundation\RedirectResponse;
 use Symfony\Component\HttpFoundation\Request;
 use Symfony\Component\HttpFoundation\RequestStack;
 use Symfony\Component\HttpFoundation\Response;
 use Symfony\Component\HttpFoundation\Session\SessionFactory;
-use Symfony\Component\HttpFoundation\StreamedResponse;
 use Symfony\Component\HttpFoundation\Session\Storage\NativeSessionStorageFactory;
 use Symfony\Component\HttpKernel\Controller\ArgumentResolver;
 use Symfony\Component\HttpKernel\Controller\ControllerResolver;
@@ -37,12 +35,6 @@ use Symfony\Component\Routing\Matcher\UrlMatcher;
 use Symfony\Component\Routing\RequestContext;
 use Symfony\Component\Routing\Route;
 use Symfony\Component\Routing\RouteCollection;
-
-/** About $kb KB of text lines, then "end". */
-function largeBody(int $kb): string
-{
-    return str_repeat(str_repeat('0123456789abcdef', 4) . "\n", intdiv($kb * 1024, 65)) . 'end';
-}
 
 return static function (array $context): HttpKernel {
     $routes = new RouteCollection();
@@ -65,32 +57,9 @@ return static function (array $context): HttpKernel {
         return new JsonResponse(['count' => $session->get('count')]);
     });
     // HTTP edge cases (FrameworkAppsTest#statusesAndResponseHeadersAnswerLikePhpFpm), as in the other applications.
-    $route('no-content', '/no-content', 'GET', static fn (): Response => new Response('', 204));
-    $route('etag', '/etag', 'GET', static function (Request $request): Response {
-        $response = (new Response("the resource\n"))->setEtag('v1')->setMaxAge(60);
-        $response->isNotModified($request);
-        return $response;
-    });
-    $route('teapot', '/teapot', 'GET', static fn (): Response
-        => (new Response("short and stout\n"))->setStatusCode(418, 'Short And Stout'));
-    $route('cookies', '/cookies', 'GET', static function (): JsonResponse {
-        $response = new JsonResponse(['ok' => true]);
-        $response->headers->setCookie(Cookie::create('a', '1'));
-        $response->headers->setCookie(Cookie::create('b', 'two words; "quoted"', 0, '/', null, false, true, false, 'lax'));
-        $response->headers->setCookie(Cookie::create('c', 'x', new \DateTimeImmutable('2030-01-02 03:04:05 UTC')));
-        $response->headers->clearCookie('d');
-        $response->headers->set('X-Empty', '');
-        return $response;
-    });
-    $route('large', '/large', 'GET', static fn (Request $request): Response
-        => new Response(largeBody($request->query->getInt('kb', 200)), 200, ['Content-Type' => 'text/plain']));
-    $route('streamed', '/streamed', 'GET', static fn (Request $request): StreamedResponse => new StreamedResponse(
-        static function () use ($request): void {
-            foreach (str_split(largeBody($request->query->getInt('kb', 200)), 8192) as $chunk) {
-                echo $chunk;
-                flush();
-            }
-        }, 200, ['Content-Type' => 'text/plain']));
+    foreach (require dirname(__DIR__) . '/symfony-edge-cases.php' as $path => $controller) {
+        $route($path, '/' . $path, 'GET', $controller);
+    }
     $route('exception', '/exception', 'GET', static function (): never {
         throw new \RuntimeException('this route always fails');
     });

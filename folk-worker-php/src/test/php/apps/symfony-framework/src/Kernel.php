@@ -17,12 +17,10 @@ use Symfony\Bundle\FrameworkBundle\FrameworkBundle;
 use Symfony\Bundle\FrameworkBundle\Kernel\MicroKernelTrait;
 use Symfony\Component\DependencyInjection\Loader\Configurator\ContainerConfigurator;
 use Symfony\Component\EventDispatcher\EventSubscriberInterface;
-use Symfony\Component\HttpFoundation\Cookie;
 use Symfony\Component\HttpFoundation\JsonResponse;
 use Symfony\Component\HttpFoundation\RedirectResponse;
 use Symfony\Component\HttpFoundation\Request;
 use Symfony\Component\HttpFoundation\Response;
-use Symfony\Component\HttpFoundation\StreamedResponse;
 use Symfony\Component\HttpKernel\Event\TerminateEvent;
 use Symfony\Component\HttpKernel\Kernel as BaseKernel;
 use Symfony\Component\HttpKernel\KernelEvents;
@@ -78,9 +76,10 @@ final class Kernel extends BaseKernel implements EventSubscriberInterface
         $routes->add('redirect', '/redirect')->controller([$this, 'redirect'])->methods(['GET']);
         $routes->add('session', '/session')->controller([$this, 'session'])->methods(['GET']);
         $routes->add('exception', '/exception')->controller([$this, 'exception'])->methods(['GET']);
-        foreach (['no-content' => 'noContent', 'etag' => 'etag', 'teapot' => 'teapot', 'cookies' => 'cookies',
-                'large' => 'large', 'streamed' => 'streamed'] as $path => $method) {
-            $routes->add($path, '/' . $path)->controller([$this, $method])->methods(['GET']);
+        // HTTP edge cases (FrameworkAppsTest#statusesAndResponseHeadersAnswerLikePhpFpm), shared with the components
+        // application: one method runs the controller of each (the compiled routes cannot hold its closures).
+        foreach (['no-content', 'etag', 'teapot', 'cookies', 'large', 'streamed'] as $case) {
+            $routes->add($case, '/' . $case)->controller([$this, 'edgeCase'])->defaults(['case' => $case])->methods(['GET']);
         }
     }
 
@@ -117,55 +116,12 @@ final class Kernel extends BaseKernel implements EventSubscriberInterface
         return new JsonResponse(['count' => $session->get('count')]);
     }
 
-    // HTTP edge cases (FrameworkAppsTest#statusesAndResponseHeadersAnswerLikePhpFpm), as in the other applications.
-    public function noContent(): Response
+    /** The route $case of ../../symfony-edge-cases.php. */
+    public function edgeCase(Request $request, string $case): Response
     {
-        return new Response('', 204);
-    }
-
-    public function etag(Request $request): Response
-    {
-        $response = (new Response("the resource\n"))->setEtag('v1')->setMaxAge(60);
-        $response->isNotModified($request);
-        return $response;
-    }
-
-    public function teapot(): Response
-    {
-        return (new Response("short and stout\n"))->setStatusCode(418, 'Short And Stout');
-    }
-
-    public function cookies(): JsonResponse
-    {
-        $response = new JsonResponse(['ok' => true]);
-        $response->headers->setCookie(Cookie::create('a', '1'));
-        $response->headers->setCookie(Cookie::create('b', 'two words; "quoted"', 0, '/', null, false, true, false, 'lax'));
-        $response->headers->setCookie(Cookie::create('c', 'x', new \DateTimeImmutable('2030-01-02 03:04:05 UTC')));
-        $response->headers->clearCookie('d');
-        $response->headers->set('X-Empty', '');
-        return $response;
-    }
-
-    public function large(Request $request): Response
-    {
-        return new Response(self::largeBody($request->query->getInt('kb', 200)), 200, ['Content-Type' => 'text/plain']);
-    }
-
-    public function streamed(Request $request): StreamedResponse
-    {
-        $body = self::largeBody($request->query->getInt('kb', 200));
-        return new StreamedResponse(static function () use ($body): void {
-            foreach (str_split($body, 8192) as $chunk) {
-                echo $chunk;
-                flush();
-            }
-        }, 200, ['Content-Type' => 'text/plain']);
-    }
-
-    /** About $kb KB of text lines, then "end". */
-    private static function largeBody(int $kb): string
-    {
-        return str_repeat(str_repeat('0123456789abcdef', 4) . "\n", intdiv($kb * 1024, 65)) . 'end';
+        static $controllers = null;
+        $controllers ??= require \dirname(__DIR__, 2) . '/symfony-edge-cases.php';
+        return $controllers[$case]($request);
     }
 
     public function exception(): never

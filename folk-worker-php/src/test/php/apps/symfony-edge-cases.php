@@ -1,0 +1,50 @@
+<?php
+
+/*
+ * The HTTP edge-case routes of the two Symfony applications (FrameworkAppsTest's statuses, cookies
+ * and large bodies), written once with HttpFoundation: path (without its leading "/") => controller,
+ * every one for GET. The components application routes to these closures; the FrameworkBundle one
+ * from its kernel's methods, since its compiled routes cannot hold closures.
+ */
+
+declare(strict_types=1);
+
+use Symfony\Component\HttpFoundation\Cookie;
+use Symfony\Component\HttpFoundation\JsonResponse;
+use Symfony\Component\HttpFoundation\Request;
+use Symfony\Component\HttpFoundation\Response;
+use Symfony\Component\HttpFoundation\StreamedResponse;
+
+/** About ?kb= KB (default 200) of text lines, then "end". */
+$largeBody = static fn (Request $request): string
+    => str_repeat(str_repeat('0123456789abcdef', 4) . "\n", intdiv($request->query->getInt('kb', 200) * 1024, 65)) . 'end';
+
+return [
+    'no-content' => static fn (): Response => new Response('', 204),
+    'etag' => static function (Request $request): Response {
+        $response = (new Response("the resource\n"))->setEtag('v1')->setMaxAge(60);
+        $response->isNotModified($request);
+        return $response;
+    },
+    'teapot' => static fn (): Response => (new Response("short and stout\n"))->setStatusCode(418, 'Short And Stout'),
+    'cookies' => static function (): JsonResponse {
+        $response = new JsonResponse(['ok' => true]);
+        $response->headers->setCookie(Cookie::create('a', '1'));
+        $response->headers->setCookie(Cookie::create('b', 'two words; "quoted"', 0, '/', null, false, true, false, 'lax'));
+        $response->headers->setCookie(Cookie::create('c', 'x', new \DateTimeImmutable('2030-01-02 03:04:05 UTC')));
+        $response->headers->clearCookie('d');
+        $response->headers->set('X-Empty', '');
+        return $response;
+    },
+    'large' => static fn (Request $request): Response
+        => new Response($largeBody($request), 200, ['Content-Type' => 'text/plain']),
+    'streamed' => static function (Request $request) use ($largeBody): StreamedResponse {
+        $body = $largeBody($request);
+        return new StreamedResponse(static function () use ($body): void {
+            foreach (str_split($body, 8192) as $chunk) {
+                echo $chunk;
+                flush();
+            }
+        }, 200, ['Content-Type' => 'text/plain']);
+    },
+];
