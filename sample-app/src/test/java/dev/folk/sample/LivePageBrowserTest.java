@@ -99,7 +99,7 @@ class LivePageBrowserTest {
         kept.remove(victim);
         assertThat(after).containsAll(kept);
         wait.until(b -> rowPids().equals(pidsQuietly(http)));
-        assertThat(browser.findElement(By.cssSelector("section[data-pool=default] table.exits")).getText())
+        assertThat(read("section[data-pool=default] table.exits", "textContent"))
                 .contains(Integer.toString(victim)).contains("recycle");
 
         // The chart: calls served since the page opened show as a non-zero peak rate.
@@ -107,8 +107,8 @@ class LivePageBrowserTest {
             assertThat(http.get("/php/hello").statusCode()).isEqualTo(200);
         }
         wait.until(b -> peakRate() > 0);
-        assertThat(browser.findElement(By.cssSelector("section[data-pool=default] figure.chart polyline.rate"))
-                .getAttribute("points").split(" ").length).as("one point per second sampled").isGreaterThan(1);
+        assertThat(read("section[data-pool=default] figure.chart polyline.rate", "points").split(" ").length)
+                .as("one point per second sampled").isGreaterThan(1);
 
         // A slow call: logged with its PHP stack, counted on the page; it still sleeps its full time.
         long t0 = System.nanoTime();
@@ -130,6 +130,17 @@ class LivePageBrowserTest {
     }
 
     /** The peak calls/s the default pool's chart shows, or -1 while it has no chart yet. */
+    /**
+     * An attribute (or textContent) of the first element matching {@code selector}, "" if none, read
+     * in one script: the page re-renders every second, so an element found in one call may be gone
+     * by the next (StaleElementReferenceException).
+     */
+    private String read(String selector, String what) {
+        return String.valueOf(browser.executeScript("const e = document.querySelector(arguments[0]);"
+                + " if (!e) return ''; return arguments[1] === 'textContent' ? e.textContent : e.getAttribute(arguments[1]) || '';",
+                selector, what));
+    }
+
     private int peakRate() {
         Object text = browser.executeScript(
                 "const k = document.querySelector('section[data-pool=default] figure.chart .key.rate');"
