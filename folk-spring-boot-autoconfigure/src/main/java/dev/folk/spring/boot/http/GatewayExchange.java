@@ -280,11 +280,15 @@ final class GatewayExchange implements ReadListener, WriteListener, AsyncListene
         if (!done) {
             log.debug("Response for {} abandoned: {}", label, e.toString());
             done = true;
-            try {
-                async.complete();
-            } catch (IllegalStateException alreadyOver) {
-                // the container ended the request already
-            }
+            completeQuietly();
+        }
+    }
+
+    private void completeQuietly() {
+        try {
+            async.complete();
+        } catch (IllegalStateException alreadyOver) {
+            // the container ended the request already
         }
     }
 
@@ -322,7 +326,7 @@ final class GatewayExchange implements ReadListener, WriteListener, AsyncListene
     }
 
     /**
-     * Completes the request, even if {@link #onError(Throwable)} did just before: the container marks
+     * Completes the request, again if {@link #onError(Throwable)} did just before: the container marks
      * the request in error only after the read or write listener's {@code onError}, and then goes on
      * to an error dispatch unless a listener completes the request here. That dispatch would run
      * Spring Boot's error page for a client that is gone, and log a warning per client (the page
@@ -331,11 +335,10 @@ final class GatewayExchange implements ReadListener, WriteListener, AsyncListene
     @Override
     public void onError(AsyncEvent event) {
         synchronized (this) {
-            abandon(event.getThrowable());
-            try {
-                async.complete();
-            } catch (IllegalStateException alreadyOver) {
-                // the container ended the request already
+            boolean completedBefore = done;
+            abandon(event.getThrowable()); // completes the request unless it was already
+            if (completedBefore) {
+                completeQuietly();
             }
         }
     }
