@@ -7,7 +7,6 @@ import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -39,7 +38,7 @@ class ChaosTest {
     void randomKillsUnderLoadNeverHangACallAndLeaveNothingBehind() throws Exception {
         String tag = Workers.newTag();
         warmUp();
-        Set<Integer> fdsBefore = Procs.jvmFds();
+        Map<Integer, String> fdsBefore = Procs.jvmDescriptors();
         int threadsBefore = threadCount();
         Supervisor supervisor = new Supervisor();
         PoolConfig config = PoolConfig.builder("chaos", PhpWorkers.testWorker(tag).build()).size(4)
@@ -95,17 +94,10 @@ class ChaosTest {
 
         pool.close();
         supervisor.close();
-        try {
-            Procs.await(Duration.ofSeconds(5), "fds back to baseline", () -> Procs.jvmFds().equals(fdsBefore));
-        } catch (AssertionError e) {
-            Set<Integer> extra = new java.util.TreeSet<>(Procs.jvmFds());
-            extra.removeAll(fdsBefore);
-            Set<Integer> gone = new java.util.TreeSet<>(fdsBefore);
-            gone.removeAll(Procs.jvmFds());
-            StringBuilder targets = new StringBuilder();
-            extra.forEach(fd -> targets.append(fd).append('=').append(Procs.fdTarget(Procs.jvmPid(), fd)).append(' '));
-            throw new AssertionError(e.getMessage() + "; extra: " + targets + "; gone: " + gone, e);
-        }
+        // Compared by what each number points to: a leak is a descriptor that was not open before.
+        Procs.await(Duration.ofSeconds(5), "no descriptor left open",
+                () -> Procs.openedSince(fdsBefore, Procs.jvmDescriptors()).isEmpty(),
+                () -> "opened since the baseline: " + Procs.openedSince(fdsBefore, Procs.jvmDescriptors()));
         Procs.await(Duration.ofSeconds(5), "threads back to baseline", () -> threadCount() <= threadsBefore);
         assertThat(Procs.zombieChildren()).isEmpty();
         assertThat(Procs.aliveWithEnv(Workers.RUN_TAG, tag)).isEmpty();

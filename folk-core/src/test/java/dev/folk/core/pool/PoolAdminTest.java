@@ -148,7 +148,7 @@ class PoolAdminTest {
             assertThat(PoolTesting.pids(pool)).containsAll(kept);
             assertThat(pool.snapshot().exits().get(ExitReason.RECYCLE)).isEqualTo(1);
         } finally {
-            bystander.destroyForcibly();
+            Procs.destroy(bystander);
             pool.close();
             other.close();
         }

@@ -55,8 +55,8 @@ class OrphanSweepTest {
             assertThat(recycled.isAlive()).as("a pid with another start time is not ours").isTrue();
             assertThat(supervisor.stateFile()).contains(state);
         } finally {
-            recorded.destroyForcibly();
-            recycled.destroyForcibly();
+            Procs.destroy(recorded);
+            Procs.destroy(recycled);
         }
     }
 

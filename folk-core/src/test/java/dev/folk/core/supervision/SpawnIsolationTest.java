@@ -8,7 +8,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -74,7 +73,7 @@ class SpawnIsolationTest {
     void twoHundredWorkersFromEightThreadsHoldOnlyTheirOwnSocketsAndSeeEofWhenTheirTaskEndCloses()
             throws Exception {
         String tag = Workers.newTag();
-        Set<Integer> baseline = Procs.jvmFds();
+        Map<Integer, String> baseline = Procs.jvmDescriptors();
         // `exec cat <&3`: cat reads the task socket (as its stdin) and exits at end of stream.
         WorkerSpec spec = Workers.sh(tag, "exec cat <&3 >/dev/null").build();
         ExecutorService pool = Executors.newFixedThreadPool(8);
@@ -124,8 +123,9 @@ class SpawnIsolationTest {
             ExitStatus st = supervisor.terminate(w, Duration.ofSeconds(5));
             assertThat(st.exitCode()).isZero();
         }
-        Procs.await(Duration.ofSeconds(5), "JVM fds back to baseline " + baseline,
-                () -> new HashSet<>(Procs.jvmFds()).equals(baseline));
+        Procs.await(Duration.ofSeconds(5), "no JVM descriptor left open",
+                () -> Procs.openedSince(baseline, Procs.jvmDescriptors()).isEmpty(),
+                () -> "opened since the baseline: " + Procs.openedSince(baseline, Procs.jvmDescriptors()));
         assertThat(supervisor.workers()).isEmpty();
     }
 
@@ -163,7 +163,7 @@ class SpawnIsolationTest {
     void missingDirectoryOrNonExecutableGivesAClearErrorAndLeaksNothing(@org.junit.jupiter.api.io.TempDir Path tmp)
             throws Exception {
         Path plain = Files.writeString(tmp.resolve("plain.sh"), "#!/bin/sh\nexit 0\n");
-        Set<Integer> baseline = Procs.jvmFds();
+        Map<Integer, String> baseline = Procs.jvmDescriptors();
         int registered = supervisor.workers().size();
 
         assertSpawnFails(tmp.resolve("missing"), "ENOENT", "not found");
@@ -175,7 +175,7 @@ class SpawnIsolationTest {
         assertThat(onPath.getMessage()).contains("folk-no-such-program").contains("PATH=");
 
         assertThat(supervisor.workers()).hasSize(registered);
-        assertThat(Procs.jvmFds()).isEqualTo(baseline);
+        assertThat(Procs.openedSince(baseline, Procs.jvmDescriptors())).as("descriptors left open").isEmpty();
     }
 
     private static void assertSpawnFails(Path exe, String reason, String why) {

@@ -98,6 +98,6 @@ public final class ChildJvm implements AutoCloseable {
 
     @Override
     public void close() {
-        process.destroyForcibly();
+        Procs.destroy(process);
     }
 }

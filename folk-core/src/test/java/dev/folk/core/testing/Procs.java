@@ -8,8 +8,12 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 import java.util.concurrent.locks.LockSupport;
@@ -27,6 +31,33 @@ public final class Procs {
     /** The JVM's open descriptors. */
     public static Set<Integer> jvmFds() {
         return fds(jvmPid());
+    }
+
+    /**
+     * The JVM's open descriptors and what each points to. The descriptor that listed them is
+     * closed by then and left out, so two listings compare equal when nothing changed.
+     */
+    public static Map<Integer, String> jvmDescriptors() {
+        int pid = jvmPid();
+        Map<Integer, String> targets = new TreeMap<>();
+        for (int fd : fds(pid)) {
+            String target = fdTarget(pid, fd);
+            if (target != null) {
+                targets.put(fd, target);
+            }
+        }
+        return targets;
+    }
+
+    /**
+     * What is open in {@code now} and was not in {@code before}: a new number, or a number reused
+     * for something else. A leak shows here. A baseline descriptor that someone else closed
+     * meanwhile (the JDK closing an earlier test's child process pipes, a cleaner) does not.
+     */
+    public static Map<Integer, String> openedSince(Map<Integer, String> before, Map<Integer, String> now) {
+        Map<Integer, String> opened = new TreeMap<>(now);
+        opened.entrySet().removeIf(e -> Objects.equals(before.get(e.getKey()), e.getValue()));
+        return opened;
     }
 
     public static Set<Integer> fds(int pid) {
@@ -212,6 +243,28 @@ public final class Procs {
                 return false;
             }
         });
+    }
+
+    /**
+     * Kills a process the JDK started, waits for it, and closes our ends of its pipes. The JDK
+     * closes them itself once its reaper thread sees the exit, but at a moment of its choosing:
+     * inside whatever test runs next, whose descriptors would then change under it.
+     */
+    public static void destroy(Process process) {
+        process.destroyForcibly();
+        try {
+            process.waitFor(10, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        for (java.io.Closeable pipe : List.of(process.getOutputStream(), process.getInputStream(),
+                process.getErrorStream())) {
+            try {
+                pipe.close();
+            } catch (IOException alreadyClosed) {
+                // by the JDK's reaper, or by a reader that saw the end
+            }
+        }
     }
 
     /** Polls {@code condition} until it holds or the deadline passes; fails with {@code what}. */
