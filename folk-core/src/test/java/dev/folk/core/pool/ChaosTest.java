@@ -98,6 +98,11 @@ class ChaosTest {
         Procs.await(Duration.ofSeconds(5), "no descriptor left open",
                 () -> Procs.openedSince(fdsBefore, Procs.jvmDescriptors()).isEmpty(),
                 () -> "opened since the baseline: " + Procs.openedSince(fdsBefore, Procs.jvmDescriptors()));
+        // Not a fault of this test, but worth a line in its output if a double close ever shows up.
+        Map<Integer, String> closed = Procs.openedSince(Procs.jvmDescriptors(), fdsBefore);
+        if (!closed.isEmpty()) {
+            System.out.println("CHAOS baseline descriptors closed meanwhile: " + closed);
+        }
         Procs.await(Duration.ofSeconds(5), "threads back to baseline", () -> threadCount() <= threadsBefore);
         assertThat(Procs.zombieChildren()).isEmpty();
         assertThat(Procs.aliveWithEnv(Workers.RUN_TAG, tag)).isEmpty();
