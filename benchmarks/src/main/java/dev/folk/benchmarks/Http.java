@@ -124,6 +124,8 @@ final class Http {
             Server sample = jvmServer(appPort, "php", appProcess);
             // The same JVM's Spring MVC bridge (/mvc/**, see MvcBridge): the path the gateway replaced.
             Server mvc = mvcBridge ? jvmServer(appPort, "mvc", appProcess) : null;
+            // The same JVM answering /floor/hello without PHP (ContainerFloor, in the same jar): Tomcat's own cost.
+            Server floor = mvcBridge ? jvmServer(appPort, "floor", appProcess) : null;
             Server servlet = servletProcess == null ? null : jvmServer(servletPort, "php", servletProcess);
             List<Server> ours = servlet == null ? List.of(sample) : List.of(sample, servlet);
             awaitApp(app, sample.url("hello"));
@@ -132,7 +134,7 @@ final class Http {
                 for (String h : List.of("hello", "boot")) {
                     check(servlet.url(h), h);
                 }
-                warmUp(servlet);
+                warmUp(servlet, "the app with the gateway as a servlet");
             }
             for (String h : List.of("hello", "boot")) {
                 check(fpm.url(h), h);
@@ -140,13 +142,17 @@ final class Http {
             }
             if (mvc != null) {
                 check(mvc.url("hello"), "hello");
-                wrk(mvc.url("hello"), 20); // its own code paths (Spring MVC, Boot's filters) warm too
+                // Its own code paths (Spring MVC, Boot's filters) warm until steady too: after a fixed 20 s
+                // its CPU per request still fell from round to round (308, 216, 166 us), flattering the gateway.
+                warmUp(mvc, "the Spring MVC bridge");
+                check(floor.url("hello"), "hello");
+                wrk(floor.url("hello"), 10);
             }
-            warmUp(sample);
+            warmUp(sample, "the app");
             wrk(fpm.url("hello"), 3);
             wrk(fpm.url("boot"), 3);
 
-            for (String side : List.of("app", "servlet", "mvc", "fpm")) {
+            for (String side : List.of("app", "servlet", "mvc", "floor", "fpm")) {
                 for (String h : List.of("hello", "boot")) {
                     Map<String, Series> m = new java.util.LinkedHashMap<>();
                     for (String metric : List.of("rps", "p50", "p99", "cpu", "front")) {
@@ -160,11 +166,13 @@ final class Http {
                     List<Server> order = new ArrayList<>(ours);
                     if (mvc != null && h.equals("hello")) {
                         order.add(mvc);
+                        order.add(floor);
                     }
                     order.add(fpm);
                     java.util.Collections.rotate(order, r); // each side first in turn
                     for (Server s : order) {
-                        String side = s == sample ? "app" : s == servlet ? "servlet" : s == mvc ? "mvc" : "fpm";
+                        String side = s == sample ? "app" : s == servlet ? "servlet" : s == mvc ? "mvc"
+                                : s == floor ? "floor" : "fpm";
                         Map<String, Series> m = series.get(side + "-" + h);
                         wrk(s.url(h), 2); // untimed: connections and caches back after the other side's turn
                         Quiet.Round round = quiet.round("http " + side + " " + h + " round " + (r + 1), m.get("rps"),
@@ -247,6 +255,19 @@ final class Http {
                     + "making a blocking call per request, as the sample app's PhpBridge did before the gateway; "
                     + "its rounds alternate with the gateway's.");
         }
+        Series floorFront = get(series, "floor-hello", "front");
+        if (!floorFront.isEmpty()) {
+            table.ratioRow("JVM CPU per request, hello: Tomcat alone (no PHP) vs gateway", floorFront,
+                    get(series, "app-hello", "front"), "us", null);
+            table.ratioRow("req/s, hello: Tomcat alone (no PHP) vs nginx + PHP-FPM", get(series, "floor-hello", "rps"),
+                    get(series, "fpm-hello", "rps"), "/s", null);
+            table.note("Tomcat alone: the same JVM answers /floor/hello with hello's bytes from a filter ahead of all "
+                    + "others, without PHP (benchmarks' ContainerFloor): what Tomcat itself spends on a keep-alive "
+                    + "request, which no gateway inside it can go below. A gateway and pool that cost nothing would "
+                    + "leave nginx + PHP-FPM spending " + times(ceiling(series)) + " our server CPU per hello "
+                    + "request (per round: FPM's CPU per request over Tomcat alone plus what our PHP workers spend "
+                    + "per request); wrk shares the cores, so req/s would gain less than that.");
+        }
         Series appFront = get(series, "app-hello", "front");
         Series appFrontBoot = get(series, "app-boot", "front");
         if (!appFront.isEmpty()) {
@@ -281,6 +302,28 @@ final class Http {
                 return Proc.cpuMillis(jvm.pid());
             }
         };
+    }
+
+    /**
+     * Per round: nginx + PHP-FPM's server CPU per hello request over (Tomcat alone + our PHP workers'
+     * CPU per request): the CPU ratio a gateway and pool that cost nothing would reach.
+     */
+    private static Series ceiling(Map<String, Map<String, Series>> m) {
+        List<Double> fpm = get(m, "fpm-hello", "cpu").values();
+        List<Double> floor = get(m, "floor-hello", "front").values();
+        List<Double> app = get(m, "app-hello", "cpu").values();
+        List<Double> appFront = get(m, "app-hello", "front").values();
+        Series ceiling = new Series();
+        for (int i = 0; i < Math.min(Math.min(fpm.size(), floor.size()), Math.min(app.size(), appFront.size())); i++) {
+            ceiling.add(fpm.get(i) / (floor.get(i) + app.get(i) - appFront.get(i)));
+        }
+        return ceiling;
+    }
+
+    /** "1.25× (1.12..1.46)": a ratio's median and range. */
+    private static String times(Series ratio) {
+        return ratio.isEmpty() ? "—" : Series.num(ratio.median()) + "× (" + Series.num(ratio.min()) + ".."
+                + Series.num(ratio.max()) + ")";
     }
 
     private static Series get(Map<String, Map<String, Series>> m, String side, String key) {
@@ -363,9 +406,9 @@ final class Http {
      * 40 s, in steps): both handlers in turn, 5 s each, at least 5 turns, then until a turn's hello
      * rate no longer beats the best before it by 5% (at most 12 turns).
      */
-    private void warmUp(Server app) {
+    private void warmUp(Server app, String what) {
         if (options.quick) {
-            Log.info("http: warming up (quick)");
+            Log.info("http: warming up %s (quick)", what);
             wrk(app.url("hello"), 3);
             wrk(app.url("boot"), 2);
             return;
@@ -374,7 +417,7 @@ final class Http {
         for (int turn = 1; turn <= 12; turn++) {
             double rate = wrk(app.url("hello"), 5).requestsPerSecond;
             wrk(app.url("boot"), 5);
-            Log.info("http: warming up the app, turn %d: hello %.0f req/s", turn, rate);
+            Log.info("http: warming up %s, turn %d: hello %.0f req/s", what, turn, rate);
             if (turn >= 5 && rate < 1.05 * best) {
                 return;
             }

@@ -10,6 +10,9 @@ import java.util.Map;
 import jakarta.servlet.http.HttpServletRequest;
 
 import org.springframework.boot.autoconfigure.AutoConfiguration;
+import org.springframework.boot.web.servlet.FilterRegistrationBean;
+import org.springframework.context.annotation.Bean;
+import org.springframework.core.Ordered;
 import org.springframework.context.annotation.Import;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatus;
@@ -29,12 +32,23 @@ import dev.folk.spring.boot.pool.FolkPools;
  * {@code /mvc/} go to the pool {@code default} with the same params the bridge sent (method, uri,
  * headers, body).
  *
+ * <p>The same jar adds the comparison's floor, {@code /floor/hello} (see {@link ContainerFloor}).
+ *
  * <p>Not part of the product: the benchmark puts this jar on the sample app's class path
  * ({@code loader.path}), where Spring Boot finds it as an auto-configuration.
  */
 @AutoConfiguration
 @Import(MvcBridge.Controller.class)
 public class MvcBridge {
+
+    /** {@code /floor/hello}, answered without PHP: see {@link ContainerFloor}. */
+    @Bean
+    FilterRegistrationBean<ContainerFloor> folkBenchmarkContainerFloor() {
+        FilterRegistrationBean<ContainerFloor> floor = new FilterRegistrationBean<>(new ContainerFloor());
+        floor.addUrlPatterns(ContainerFloor.PATH);
+        floor.setOrder(Ordered.HIGHEST_PRECEDENCE);
+        return floor;
+    }
 
     @RestController
     static class Controller {
