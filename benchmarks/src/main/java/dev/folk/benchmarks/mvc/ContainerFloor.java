@@ -5,10 +5,8 @@ import java.nio.charset.StandardCharsets;
 
 import jakarta.servlet.Filter;
 import jakarta.servlet.FilterChain;
-import jakarta.servlet.ServletException;
 import jakarta.servlet.ServletRequest;
 import jakarta.servlet.ServletResponse;
-import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 
 /**
@@ -23,13 +21,9 @@ final class ContainerFloor implements Filter {
     static final String PATH = "/floor/hello";
     private static final byte[] BODY = "Hello from PHP\n".getBytes(StandardCharsets.US_ASCII);
 
+    /** Registered for {@link #PATH} only: every request it sees is answered here. */
     @Override
-    public void doFilter(ServletRequest req, ServletResponse res, FilterChain chain)
-            throws IOException, ServletException {
-        if (!PATH.equals(((HttpServletRequest) req).getRequestURI())) {
-            chain.doFilter(req, res);
-            return;
-        }
+    public void doFilter(ServletRequest req, ServletResponse res, FilterChain chain) throws IOException {
         HttpServletResponse response = (HttpServletResponse) res;
         response.setStatus(200);
         response.setContentType("text/html; charset=UTF-8");

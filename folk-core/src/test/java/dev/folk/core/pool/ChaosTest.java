@@ -95,9 +95,7 @@ class ChaosTest {
         pool.close();
         supervisor.close();
         // Compared by what each number points to: a leak is a descriptor that was not open before.
-        Procs.await(Duration.ofSeconds(5), "no descriptor left open",
-                () -> Procs.openedSince(fdsBefore, Procs.jvmDescriptors()).isEmpty(),
-                () -> "opened since the baseline: " + Procs.openedSince(fdsBefore, Procs.jvmDescriptors()));
+        Procs.awaitNothingOpenedSince(fdsBefore, Duration.ofSeconds(5));
         // Not a fault of this test, but worth a line in its output if a double close ever shows up.
         Map<Integer, String> closed = Procs.openedSince(Procs.jvmDescriptors(), fdsBefore);
         if (!closed.isEmpty()) {

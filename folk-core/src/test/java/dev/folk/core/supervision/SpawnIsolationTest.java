@@ -123,9 +123,7 @@ class SpawnIsolationTest {
             ExitStatus st = supervisor.terminate(w, Duration.ofSeconds(5));
             assertThat(st.exitCode()).isZero();
         }
-        Procs.await(Duration.ofSeconds(5), "no JVM descriptor left open",
-                () -> Procs.openedSince(baseline, Procs.jvmDescriptors()).isEmpty(),
-                () -> "opened since the baseline: " + Procs.openedSince(baseline, Procs.jvmDescriptors()));
+        Procs.awaitNothingOpenedSince(baseline, Duration.ofSeconds(5));
         assertThat(supervisor.workers()).isEmpty();
     }
 

@@ -60,6 +60,12 @@ public final class Procs {
         return opened;
     }
 
+    /** Waits until nothing is open in the JVM that was not open in {@code before} (see {@link #openedSince}). */
+    public static void awaitNothingOpenedSince(Map<Integer, String> before, Duration timeout) {
+        await(timeout, "no JVM descriptor left open", () -> openedSince(before, jvmDescriptors()).isEmpty(),
+                () -> "opened since the baseline: " + openedSince(before, jvmDescriptors()));
+    }
+
     public static Set<Integer> fds(int pid) {
         Set<Integer> fds = new TreeSet<>();
         String[] names = Path.of("/proc", Integer.toString(pid), "fd").toFile().list();
