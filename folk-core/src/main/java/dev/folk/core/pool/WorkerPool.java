@@ -16,6 +16,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import dev.folk.core.protocol.Values;
+import dev.folk.core.protocol.WireMap;
 import dev.folk.core.supervision.Supervisor;
 
 import org.jspecify.annotations.Nullable;
@@ -198,12 +199,13 @@ public final class WorkerPool implements AutoCloseable {
     /**
      * Calls {@code method} with {@code params} on a free worker and returns its result as mapped
      * values (see {@link Values}). {@code params} go through the pool's {@link ValueMapper} first
-     * (records and POJOs need one that knows them, as the Spring Boot starter's does).
+     * (records and POJOs need one that knows them, as the Spring Boot starter's does), except a
+     * {@link WireMap}, which is sent as it is.
      *
      * @throws CallException (a subclass naming what went wrong)
      */
     public @Nullable Object call(String method, @Nullable Object params) {
-        return calls.call(method, valueMapper.toWire(params));
+        return calls.call(method, toWire(params));
     }
 
     /**
@@ -243,7 +245,7 @@ public final class WorkerPool implements AutoCloseable {
      */
     public CompletableFuture<@Nullable Object> callAsync(String method, @Nullable Object params,
             @Nullable String label) {
-        return calls.callAsync(method, valueMapper.toWire(params), label);
+        return calls.callAsync(method, toWire(params), label);
     }
 
     /**
@@ -261,6 +263,11 @@ public final class WorkerPool implements AutoCloseable {
     public <T> CompletableFuture<@Nullable T> callAsync(String method, @Nullable Object params,
             ResultType<T> type) {
         return callAsync(method, params).thenApply(result -> (T) read(method, result, type.type()));
+    }
+
+    /** {@code params} through the value mapper, unless their maker built them of wire values already. */
+    private @Nullable Object toWire(@Nullable Object params) {
+        return params instanceof WireMap ? params : valueMapper.toWire(params);
     }
 
     /** A result as {@code type}, or an IllegalArgumentException naming the pool and the method. */
@@ -282,7 +289,7 @@ public final class WorkerPool implements AutoCloseable {
      * @throws CallException as {@link #call(String, Object)}, once the call was made
      */
     public @Nullable Object tryCall(String method, @Nullable Object params, @Nullable String label) {
-        return calls.tryCall(method, valueMapper.toWire(params), label);
+        return calls.tryCall(method, toWire(params), label);
     }
 
     // ------------------------------------------------------------------------------------------

@@ -3,12 +3,13 @@ package dev.folk.spring.boot.http;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Enumeration;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
 import jakarta.servlet.http.HttpServletRequest;
+
+import dev.folk.core.protocol.WireMap;
 
 /**
  * The {@code http.handle} params for one request: what a FastCGI server gives PHP.
@@ -83,7 +84,7 @@ final class PhpRequest {
             }
         }
 
-        Map<String, Object> server = new HashMap<>(32);
+        Map<String, Object> server = new LinkedHashMap<>(32); // linked: the codec iterates it without scanning buckets
         server.put("REMOTE_ADDR", request.getRemoteAddr());
         server.put("REMOTE_PORT", Integer.toString(request.getRemotePort()));
         server.put("SERVER_ADDR", request.getLocalAddr());
@@ -113,7 +114,8 @@ final class PhpRequest {
         server.put("SCRIPT_FILENAME", options.scriptFilename());
         server.put("GATEWAY_INTERFACE", "folk/1");
 
-        Map<String, Object> params = new HashMap<>(8);
+        // Strings, byte[], lists and maps of them only: the pool sends it without asking its value mapper.
+        Map<String, Object> params = new WireMap(6);
         params.put("method", method);
         params.put("uri", rawUri);
         params.put("headers", headers);

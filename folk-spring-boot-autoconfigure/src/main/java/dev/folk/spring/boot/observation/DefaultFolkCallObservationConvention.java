@@ -1,5 +1,8 @@
 package dev.folk.spring.boot.observation;
 
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
 import io.micrometer.common.KeyValue;
 import io.micrometer.common.KeyValues;
 
@@ -33,7 +36,15 @@ public class DefaultFolkCallObservationConvention implements FolkCallObservation
     /** The observation's name. */
     public static final String NAME = "folk.call";
 
+    /** One slot per outcome, and the last for a call still running or unclassified. */
+    private static final int SLOTS = CallOutcome.values().length + 1;
+
     private final boolean methodTag;
+    /**
+     * Low-cardinality key values by pool (and method, when it is one of them), one per outcome:
+     * they are few and the same for every call, and building them took a few microseconds per call.
+     */
+    private final Map<String, KeyValues[]> lowCardinality = new ConcurrentHashMap<>();
 
     /**
      * @param methodTag whether {@code method} is a low-cardinality key (it then tags the timer, as
@@ -55,19 +66,35 @@ public class DefaultFolkCallObservationConvention implements FolkCallObservation
 
     @Override
     public KeyValues getLowCardinalityKeyValues(FolkCallContext context) {
+        KeyValues[] byOutcome = lowCardinality.computeIfAbsent(
+                methodTag ? context.pool() + '\0' + context.method() : context.pool(), key -> new KeyValues[SLOTS]);
         CallOutcome outcome = context.outcome();
-        KeyValues values = KeyValues.of(KeyValue.of("pool", context.pool()),
-                KeyValue.of("outcome", outcome == null ? "unknown" : outcome.tag()));
-        return methodTag ? values.and("method", context.method()) : values;
+        int slot = outcome == null ? SLOTS - 1 : outcome.ordinal();
+        KeyValues values = byOutcome[slot];
+        if (values == null) { // a benign race: two threads build equal values
+            values = KeyValues.of(KeyValue.of("pool", context.pool()),
+                    KeyValue.of("outcome", outcome == null ? "unknown" : outcome.tag()));
+            values = methodTag ? values.and("method", context.method()) : values;
+            byOutcome[slot] = values;
+        }
+        return values;
     }
 
     @Override
     public KeyValues getHighCardinalityKeyValues(FolkCallContext context) {
-        KeyValues values = methodTag ? KeyValues.empty() : KeyValues.of("method", context.method());
-        if (context.pid() > 0) {
-            values = values.and("worker.pid", Integer.toString(context.pid()));
-        }
         String label = context.label();
-        return label == null ? values : values.and("label", label);
+        int pid = context.pid();
+        KeyValue[] values = new KeyValue[(methodTag ? 0 : 1) + (pid > 0 ? 1 : 0) + (label == null ? 0 : 1)];
+        int i = 0;
+        if (!methodTag) {
+            values[i++] = KeyValue.of("method", context.method());
+        }
+        if (pid > 0) {
+            values[i++] = KeyValue.of("worker.pid", Integer.toString(pid));
+        }
+        if (label != null) {
+            values[i] = KeyValue.of("label", label);
+        }
+        return KeyValues.of(values);
     }
 }
