@@ -3,6 +3,7 @@ package dev.folk.spring.boot.lifecycle;
 import java.time.Duration;
 import java.util.concurrent.locks.LockSupport;
 
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.DisposableBean;
@@ -20,7 +21,9 @@ import dev.folk.core.supervision.Supervisor;
  * drain, then stop the workers) among them. Killing at once would cut the graceful close short,
  * so this hook first waits, bounded by {@code folk.shutdown.jvm-hook-wait}, for the context's
  * close to finish. If no close has begun within {@value #CLOSE_START_GRACE_MILLIS} ms (Spring
- * Boot's hook disabled, or the context was never closing), it does not wait further. When the
+ * Boot's hook disabled, or the context was never closing), it does not wait further; nor once the
+ * thread that began the close has ended with the context still active (the close failed part-way,
+ * as when the application's jar was replaced under it and classes no longer load). When the
  * context is closed normally (not at JVM exit), the hook is removed: the supervisor is closed by
  * then.
  */
@@ -35,6 +38,8 @@ public class FolkShutdownHook implements ApplicationListener<ContextClosedEvent>
     private final Duration wait;
     private final Thread hook;
     private volatile boolean closeStarted;
+    /** The thread closing the context: it publishes the ContextClosedEvent, then does the rest of the close. */
+    private volatile @Nullable Thread closingThread;
 
     public FolkShutdownHook(Supervisor supervisor, ConfigurableApplicationContext context, Duration wait) {
         this.supervisor = supervisor;
@@ -47,6 +52,7 @@ public class FolkShutdownHook implements ApplicationListener<ContextClosedEvent>
     @Override
     public void onApplicationEvent(ContextClosedEvent event) {
         if (event.getApplicationContext() == context) {
+            closingThread = Thread.currentThread();
             closeStarted = true;
         }
     }
@@ -58,6 +64,12 @@ public class FolkShutdownHook implements ApplicationListener<ContextClosedEvent>
             long elapsed = System.nanoTime() - start;
             if (!closeStarted && elapsed > CLOSE_START_GRACE_MILLIS * 1_000_000) {
                 log.info("Folk shutdown hook: the application context is not closing; stopping workers now");
+                break;
+            }
+            Thread closer = closingThread;
+            if (closer != null && !closer.isAlive() && context.isActive()) {
+                log.warn("Folk shutdown hook: the thread closing the application context ({}) ended without "
+                        + "closing it (see the errors it logged); killing every worker now", closer.getName());
                 break;
             }
             if (elapsed > wait.toNanos()) {

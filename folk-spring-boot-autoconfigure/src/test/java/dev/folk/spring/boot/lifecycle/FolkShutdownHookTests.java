@@ -7,6 +7,8 @@ import java.time.Duration;
 import org.junit.jupiter.api.Test;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+import org.springframework.context.event.ContextClosedEvent;
+import org.springframework.context.support.GenericApplicationContext;
 
 import dev.folk.core.supervision.Supervisor;
 import dev.folk.spring.boot.autoconfigure.FolkAutoConfiguration;
@@ -35,5 +37,31 @@ class FolkShutdownHookTests {
         hook[0].runHook();
         assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(1));
         assertThat(supervisor[0].isClosed()).isTrue();
+    }
+
+    @Test
+    void stopsWaitingOnceTheThreadClosingTheContextEndedWithoutClosingIt() throws Exception {
+        Supervisor supervisor = new Supervisor();
+        GenericApplicationContext context = new GenericApplicationContext();
+        context.refresh();
+        FolkShutdownHook hook = new FolkShutdownHook(supervisor, context, Duration.ofSeconds(30));
+        try {
+            // A close that began (its ContextClosedEvent went out) and died before the context became inactive,
+            // as a close that throws leaves it.
+            Thread closer = new Thread(() -> hook.onApplicationEvent(new ContextClosedEvent(context)), "failed-close");
+            closer.start();
+            closer.join();
+            assertThat(context.isActive()).isTrue();
+
+            long start = System.nanoTime();
+            hook.runHook();
+            assertThat(Duration.ofNanos(System.nanoTime() - start)).as("not the 30 s jvm-hook-wait")
+                    .isLessThan(Duration.ofSeconds(5));
+            assertThat(supervisor.isClosed()).isTrue();
+        } finally {
+            hook.destroy();
+            supervisor.close();
+            context.close();
+        }
     }
 }
