@@ -14,6 +14,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 import java.util.stream.IntStream;
 import java.util.stream.Stream;
 
@@ -82,11 +83,16 @@ class PoolLogicTest {
 
     /**
      * After close: every worker spawned was stopped exactly once and its exit recorded once. A spawn
-     * in flight when close() began joins (and is stopped) just after close() returns: waited for.
+     * in flight when close() began joins (and is stopped) just after close() returns: waited for,
+     * and so is its exit's record, which the pool makes once it has seen the worker exit.
      */
     static void assertClosedCleanly(WorkerPool pool, FakeWorkers fakes, String context) {
         await(context + "every spawned worker stopped", () -> pool.snapshot().workers().isEmpty()
                 && fakes.spawned.stream().allMatch(f -> f.terminations.get() > 0 && f.exited()));
+        long recordDeadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (exitsRecorded(pool) < fakes.spawned.size() && System.nanoTime() < recordDeadline) {
+            LockSupport.parkNanos(100_000); // the assertion below says what is missing, if anything
+        }
         PoolSnapshot s = pool.snapshot();
         assertThat(s.state()).as("%sstate after close", context).isEqualTo(PoolState.CLOSED);
         assertThat(s.workers()).as("%sworkers after close", context).isEmpty();
@@ -97,6 +103,10 @@ class PoolLogicTest {
         long exits = s.exits().values().stream().mapToLong(Long::longValue).sum();
         assertThat(exits).as("%sone exit recorded per spawned worker: %s", context, s.exits())
                 .isEqualTo(fakes.spawned.size());
+    }
+
+    private static long exitsRecorded(WorkerPool pool) {
+        return pool.snapshot().exits().values().stream().mapToLong(Long::longValue).sum();
     }
 
     private Fake fake(int pid) {
