@@ -37,8 +37,10 @@ public class FolkShutdownHook implements ApplicationListener<ContextClosedEvent>
     private final ConfigurableApplicationContext context;
     private final Duration wait;
     private final Thread hook;
-    private volatile boolean closeStarted;
-    /** The thread closing the context: it publishes the ContextClosedEvent, then does the rest of the close. */
+    /**
+     * The thread closing the context, null until the close begins: it publishes the
+     * ContextClosedEvent, then does the rest of the close.
+     */
     private volatile @Nullable Thread closingThread;
 
     public FolkShutdownHook(Supervisor supervisor, ConfigurableApplicationContext context, Duration wait) {
@@ -53,7 +55,6 @@ public class FolkShutdownHook implements ApplicationListener<ContextClosedEvent>
     public void onApplicationEvent(ContextClosedEvent event) {
         if (event.getApplicationContext() == context) {
             closingThread = Thread.currentThread();
-            closeStarted = true;
         }
     }
 
@@ -62,11 +63,11 @@ public class FolkShutdownHook implements ApplicationListener<ContextClosedEvent>
         long pause = 1_000_000;
         while (context.isActive()) {
             long elapsed = System.nanoTime() - start;
-            if (!closeStarted && elapsed > CLOSE_START_GRACE_MILLIS * 1_000_000) {
+            Thread closer = closingThread;
+            if (closer == null && elapsed > CLOSE_START_GRACE_MILLIS * 1_000_000) {
                 log.info("Folk shutdown hook: the application context is not closing; stopping workers now");
                 break;
             }
-            Thread closer = closingThread;
             if (closer != null && !closer.isAlive() && context.isActive()) {
                 log.warn("Folk shutdown hook: the thread closing the application context ({}) ended without "
                         + "closing it (see the errors it logged); killing every worker now", closer.getName());

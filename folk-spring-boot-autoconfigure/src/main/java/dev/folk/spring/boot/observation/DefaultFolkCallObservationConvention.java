@@ -82,19 +82,11 @@ public class DefaultFolkCallObservationConvention implements FolkCallObservation
 
     @Override
     public KeyValues getHighCardinalityKeyValues(FolkCallContext context) {
+        KeyValues values = methodTag ? KeyValues.empty() : KeyValues.of("method", context.method());
+        if (context.pid() > 0) {
+            values = values.and("worker.pid", Integer.toString(context.pid()));
+        }
         String label = context.label();
-        int pid = context.pid();
-        KeyValue[] values = new KeyValue[(methodTag ? 0 : 1) + (pid > 0 ? 1 : 0) + (label == null ? 0 : 1)];
-        int i = 0;
-        if (!methodTag) {
-            values[i++] = KeyValue.of("method", context.method());
-        }
-        if (pid > 0) {
-            values[i++] = KeyValue.of("worker.pid", Integer.toString(pid));
-        }
-        if (label != null) {
-            values[i] = KeyValue.of("label", label);
-        }
-        return KeyValues.of(values);
+        return label == null ? values : values.and("label", label);
     }
 }
