@@ -38,6 +38,13 @@ class HostileHttpTest {
      * all sent, and the rest of the write then fails with a broken pipe, which is not the point.
      */
     private int raw(byte[] request) throws Exception {
+        String statusLine = statusLine(request);
+        assertThat(statusLine).startsWith("HTTP/1.1 ");
+        return Integer.parseInt(statusLine.substring(9, 12));
+    }
+
+    /** The first line the server answers {@code request} with, empty if it closed without answering. */
+    private String statusLine(byte[] request) throws Exception {
         CompletableFuture<Void> sent;
         String statusLine;
         try (Socket s = new Socket("127.0.0.1", port)) {
@@ -60,8 +67,7 @@ class HostileHttpTest {
             statusLine = head.toString(StandardCharsets.ISO_8859_1);
         }
         sent.get(10, TimeUnit.SECONDS); // closing the socket ends a write still blocked
-        assertThat(statusLine).startsWith("HTTP/1.1 ");
-        return Integer.parseInt(statusLine.substring(9, 12));
+        return statusLine;
     }
 
     private static byte[] ascii(String s) {
@@ -112,6 +118,31 @@ class HostileHttpTest {
         HttpResponse<byte[]> empty = new Http(port).post("/php/echo", new byte[0], "application/octet-stream");
         assertThat(empty.statusCode()).isEqualTo(200);
         assertThat(empty.body()).isEmpty();
+    }
+
+    /**
+     * A body that breaks chunked encoding: nginx answers 400. Tomcat fails the non-blocking read and
+     * offers an asynchronous request no way to answer it but its 500 error page, so the gateway
+     * closes the connection instead. Either way PHP never sees the request, and it is never a 500.
+     */
+    @Test
+    void aMalformedChunkedBodyNeverReachesPhpAndIsNever500() throws Exception {
+        Http http = new Http(port);
+        long before = successfulCalls(http);
+        // A chunk size that is no hex number; a chunk without its CRLF.
+        String head = "POST /php/echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n";
+        for (String body : new String[] {"zz\r\nabc\r\n0\r\n\r\n", "3\r\nabcXX0\r\n\r\n"}) {
+            String answer = statusLine(ascii(head + body));
+            assertThat(answer).as("answer to a malformed chunked body").isIn("", "HTTP/1.1 400 \r");
+        }
+        assertThat(successfulCalls(http)).isEqualTo(before);
+        assertThat(http.get("/php/echo").statusCode()).isEqualTo(200);
+        assertThat(successfulCalls(http)).isEqualTo(before + 1);
+    }
+
+    @SuppressWarnings("unchecked")
+    private static long successfulCalls(Http http) throws Exception {
+        return ((Number) ((Map<String, Object>) http.pool("default").get("calls")).get("success")).longValue();
     }
 
     @Test
