@@ -40,8 +40,10 @@ class VirtualThreadCallsTest {
             System.out.println(String.join("\n", throughput, ping, timeout, crash, big, pinned));
 
             double ratio = number(throughput, "ratio");
+            // Pinning would let 2 of the 4 calls run at a time: half the platform threads' rate. The
+            // bound stays well above that and well below 1, which two busy CPUs move by 5-10%.
             assertThat(ratio).as("virtual / platform throughput on Java %d:\n%s", jdk.feature(), transcript)
-                    .isGreaterThanOrEqualTo(0.95);
+                    .isGreaterThanOrEqualTo(0.75);
             assertThat(number(throughput, "virtual")).as("virtual callers keep all %d workers busy", SIZE)
                     .isGreaterThan(0.8 * SIZE * 1000.0 / SLEEP_MS);
 
