@@ -244,7 +244,13 @@ final class CallRunner {
             lifecycle.giveBack(w); // unsupported parameter type: the caller's bug, the worker is fine
             throw e;
         }
-        w.beginCall(method, label, acquired, acquired + execTimeoutNanos);
+        if (!w.beginCall(method, label, acquired, acquired + execTimeoutNanos)) {
+            // The pool's close passed its drain timeout while this call held the worker unsent.
+            exits.retire(w, ExitReason.SHUTDOWN, false);
+            stats.record(method, CallOutcome.POOL_CLOSED, acquired - start, 0);
+            throw health.closedFailure(method, w.pid, "before the call reached its worker, which it held past "
+                    + "drain-timeout " + config.drainTimeout());
+        }
         try {
             w.send(frame);
         } catch (IOException e) {

@@ -133,14 +133,23 @@ final class PooledWorker {
         return r;
     }
 
-    void beginCall(String method, @Nullable String label, long now, long deadline) {
+    /**
+     * Marks the call begun, just before its request is sent; false if the pool's close aborted it
+     * first (it held the worker past the drain timeout without reaching it): nothing may be sent.
+     */
+    boolean beginCall(String method, @Nullable String label, long now, long deadline) {
         callMsgid = nextMsgid; // first: SlowCalls reads it before and after the fields below
         currentMethod = method;
         currentLabel = label;
         callStartedNanos = now;
         callDeadlineNanos = deadline;
-        call.set(IN_CALL);
+        if (!call.compareAndSet(NO_CALL, IN_CALL)) { // last: the housekeeper reads the fields above once it is set
+            currentMethod = null;
+            currentLabel = null;
+            return false;
+        }
         stats.callStarted();
+        return true;
     }
 
     /** Bookkeeping after a call, whatever its outcome; returns true if the worker is still usable. */

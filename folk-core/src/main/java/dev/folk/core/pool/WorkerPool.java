@@ -405,11 +405,8 @@ public final class WorkerPool implements AutoCloseable {
             LockSupport.parkNanos(2_000_000);
         }
         for (PooledWorker w : lifecycle.workers()) {
-            if (w.state == WorkerState.BUSY && w.call.compareAndSet(PooledWorker.IN_CALL, PooledWorker.ABORTED)) {
-                log.warn("Pool '{}': call '{}' on worker {} still running after drain-timeout {}: killing it", name,
-                        w.currentMethod, w.pid, drainTimeout);
-                w.link.abortTask();
-                w.link.kill();
+            if (w.state == WorkerState.BUSY) {
+                abortAtClose(w, drainTimeout);
             } else if (w.state == WorkerState.STARTING) {
                 w.link.abortControl();
                 w.link.kill();
@@ -430,6 +427,32 @@ public final class WorkerPool implements AutoCloseable {
         executors.shutdown();
         health.closed();
         closed.countDown();
+    }
+
+    /**
+     * A busy worker past the drain timeout: a call running on it is killed with its worker; a call
+     * that holds it but has not sent anything yet (an async call whose thread has not run it, say)
+     * will fail instead of sending ({@link PooledWorker#beginCall}), and the worker is stopped now,
+     * since once the pool is closed nothing would time that call out.
+     */
+    private void abortAtClose(PooledWorker w, Duration drainTimeout) {
+        while (true) {
+            int cs = w.call.get();
+            if (cs == PooledWorker.IN_CALL && w.call.compareAndSet(cs, PooledWorker.ABORTED)) {
+                log.warn("Pool '{}': call '{}' on worker {} still running after drain-timeout {}: killing it", name,
+                        w.currentMethod, w.pid, drainTimeout);
+                w.link.abortTask();
+                w.link.kill();
+                return;
+            }
+            if (cs == PooledWorker.NO_CALL && w.call.compareAndSet(cs, PooledWorker.ABORTED)) {
+                exits.retire(w, ExitReason.SHUTDOWN, false); // once: the caller's own retire then does nothing
+                return;
+            }
+            if (cs != PooledWorker.IN_CALL && cs != PooledWorker.NO_CALL) {
+                return; // timed out or over its memory limit: being killed already
+            }
+        }
     }
 
     private boolean anyBusy() {

@@ -94,6 +94,10 @@ final class FakeWorkers implements WorkerHost {
     private final java.util.concurrent.CountDownLatch spawnGate = new java.util.concurrent.CountDownLatch(1);
     /** Spawns currently held at the gate. */
     final AtomicInteger heldSpawns = new AtomicInteger();
+    /** Calls of the method {@code held-unsent} wait for it while encoding, before anything is sent. */
+    private final java.util.concurrent.CountDownLatch unsentGate = new java.util.concurrent.CountDownLatch(1);
+    /** Counted down once a {@code held-unsent} call has reached the gate, holding its worker. */
+    final java.util.concurrent.CountDownLatch unsentHeld = new java.util.concurrent.CountDownLatch(1);
     private final AtomicInteger nextPid = new AtomicInteger(10_000);
     private final AtomicInteger spawnCount = new AtomicInteger();
     private final int maxFrameLength;
@@ -157,9 +161,30 @@ final class FakeWorkers implements WorkerHost {
         spawnGate.countDown();
     }
 
+    /** Lets every {@code held-unsent} call go on to send its request. */
+    void releaseUnsent() {
+        unsentGate.countDown();
+    }
+
     void shutdown() {
         spawnGate.countDown();
+        unsentGate.countDown();
         notifier.shutdownNow();
+    }
+
+    private static void awaitUninterruptibly(java.util.concurrent.CountDownLatch latch) {
+        boolean interrupted = false;
+        while (true) {
+            try {
+                latch.await();
+                break;
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     /** Workers spawned and not yet exited. */
@@ -312,6 +337,11 @@ final class FakeWorkers implements WorkerHost {
 
         @Override
         public ByteBuffer encodeRequest(long msgid, String method, Object params) {
+            if ("held-unsent".equals(method)) {
+                // A caller holding this worker without having sent anything yet, until the test lets it go on.
+                unsentHeld.countDown();
+                awaitUninterruptibly(unsentGate);
+            }
             ByteBuffer frame = codec.encodeRequest(msgid, method, params); // real limits, real encoding errors
             this.msgid = msgid;
             this.method = method;

@@ -659,6 +659,27 @@ class PoolLogicTest {
         assertThat(fakes.spawned).allMatch(f -> f.status().exitCode() == 0 && !f.status().killedBySignal());
     }
 
+    /**
+     * A call that holds its worker but has not sent anything when the drain timeout passes (an async
+     * call whose thread is slow to run it): close stops the worker at once instead of waiting for a
+     * call that, the pool closed, nothing would ever time out, and the call fails without sending.
+     */
+    @Test
+    void closeStopsAWorkerHeldByACallNotYetSentAndTheCallFailsWithoutSending() throws Exception {
+        ready(config(1));
+        CompletableFuture<Object> held = pool.callAsync("held-unsent", "x");
+        assertThat(fakes.unsentHeld.await(5, TimeUnit.SECONDS)).as("the call holds the worker, unsent").isTrue();
+        Fake worker = fakes.spawned.get(0);
+        CompletableFuture<Void> closed = CompletableFuture.runAsync(() -> pool.close(Duration.ofMillis(20)));
+        // Bounded well below the 3 s (plus stop-grace and close-wait) close would wait for a worker still busy.
+        closed.get(2, TimeUnit.SECONDS);
+        await("the held worker stopped by close, before its call went on", worker::exited);
+        fakes.releaseUnsent();
+        assertThat(failure(held)).isInstanceOf(PoolClosedException.class).hasMessageContaining("drain-timeout");
+        assertThat(worker.served).as("requests the held worker read").isEmpty();
+        assertThat(pool.snapshot().exits()).containsEntry(ExitReason.SHUTDOWN, 1L);
+    }
+
     // ---------------------------------------------------------------------------------------
     // Randomised schedules
     // ---------------------------------------------------------------------------------------
