@@ -16,8 +16,18 @@ namespace Folk\Worker\Bridge;
 final class PhpRequest
 {
     /** $_SERVER keys that describe the CLI process, not a request: never carried into a request. */
-    private const CLI_KEYS = ['argv', 'argc', 'PHP_SELF', 'SCRIPT_NAME', 'SCRIPT_FILENAME', 'PATH_TRANSLATED',
-        'DOCUMENT_ROOT', 'REQUEST_TIME', 'REQUEST_TIME_FLOAT'];
+    private const CLI_KEYS = ['argv' => 0, 'argc' => 0, 'PHP_SELF' => 0, 'SCRIPT_NAME' => 0, 'SCRIPT_FILENAME' => 0,
+        'PATH_TRANSLATED' => 0, 'DOCUMENT_ROOT' => 0, 'REQUEST_TIME' => 0, 'REQUEST_TIME_FLOAT' => 0];
+
+    /** Cookie names PHP keeps as they are (no '.', ' ' or '[' to mangle): most of them. */
+    private const PLAIN_NAME = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-';
+
+    /**
+     * The base `$_SERVER` last given to {@see fromParams()} and the same without {@see CLI_KEYS}: a
+     * worker passes the same array with every request, which is then not filtered again.
+     */
+    private static array $lastBase = [];
+    private static array $lastBaseRequestKeys = [];
 
     /**
      * @param array<string, string>     $server  $_SERVER
@@ -62,7 +72,11 @@ final class PhpRequest
         $headerList = self::headerList($params);
         $facts = self::map($params['server'] ?? []);
 
-        $server = array_diff_key($baseServer, array_flip(self::CLI_KEYS));
+        if ($baseServer !== self::$lastBase) { // the same array: identical at once, without comparing entries
+            self::$lastBase = $baseServer;
+            self::$lastBaseRequestKeys = array_diff_key($baseServer, self::CLI_KEYS);
+        }
+        $server = self::$lastBaseRequestKeys;
         $seen = [];
         foreach ($headerList as [$name, $value]) {
             $key = 'HTTP_' . strtoupper(str_replace('-', '_', $name));
@@ -82,7 +96,7 @@ final class PhpRequest
             'SERVER_PROTOCOL' => 'HTTP/1.1',
         ] + $server;
         foreach ($facts as $key => $value) {
-            $server[(string) $key] = self::scalar($value, 'server.' . $key);
+            $server[(string) $key] = is_string($value) ? $value : self::scalar($value, 'server.' . $key);
         }
         if (!isset($facts['PATH_INFO']) && !isset($facts['SCRIPT_NAME'])) {
             $server['PATH_INFO'] = $path;
@@ -131,6 +145,10 @@ final class PhpRequest
             $eq = strpos($pair, '=');
             $name = $eq === false ? $pair : substr($pair, 0, $eq);
             $value = $eq === false ? '' : rawurldecode(substr($pair, $eq + 1));
+            if ($name !== '' && strspn($name, self::PLAIN_NAME) === strlen($name)) {
+                $cookies[$name] ??= $value; // what parse_str() would make of it, without its cost
+                continue;
+            }
             parse_str(rawurlencode($name) . '=' . rawurlencode($value), $one);
             foreach ($one as $key => $parsed) {
                 if (!is_array($parsed)) {
@@ -271,8 +289,9 @@ final class PhpRequest
                 if (!is_array($pair) || count($pair) !== 2) {
                     throw new \InvalidArgumentException('http.handle params: header_list entries must be [name, value]');
                 }
-                $pair = array_values($pair);
-                $list[] = [self::scalar($pair[0], 'header name'), self::scalar($pair[1], 'header value')];
+                [$name, $value] = array_values($pair);
+                $list[] = [is_string($name) ? $name : self::scalar($name, 'header name'),
+                    is_string($value) ? $value : self::scalar($value, 'header value')];
             }
             return $list;
         }
