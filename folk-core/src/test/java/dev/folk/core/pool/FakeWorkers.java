@@ -172,21 +172,6 @@ final class FakeWorkers implements WorkerHost {
         notifier.shutdownNow();
     }
 
-    private static void awaitUninterruptibly(java.util.concurrent.CountDownLatch latch) {
-        boolean interrupted = false;
-        while (true) {
-            try {
-                latch.await();
-                break;
-            } catch (InterruptedException e) {
-                interrupted = true;
-            }
-        }
-        if (interrupted) {
-            Thread.currentThread().interrupt();
-        }
-    }
-
     /** Workers spawned and not yet exited. */
     long alive() {
         return spawned.stream().filter(f -> !f.exited()).count();
@@ -340,7 +325,12 @@ final class FakeWorkers implements WorkerHost {
             if ("held-unsent".equals(method)) {
                 // A caller holding this worker without having sent anything yet, until the test lets it go on.
                 unsentHeld.countDown();
-                awaitUninterruptibly(unsentGate);
+                try {
+                    unsentGate.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new IllegalStateException("interrupted while held", e);
+                }
             }
             ByteBuffer frame = codec.encodeRequest(msgid, method, params); // real limits, real encoding errors
             this.msgid = msgid;
