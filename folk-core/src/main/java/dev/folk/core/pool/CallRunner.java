@@ -291,7 +291,12 @@ final class CallRunner {
         }
         long end = clock.nanoTime();
         if (w.endCall(end)) {
-            lifecycle.giveBack(w);
+            if (response.exiting()) {
+                // PHP's exit() in the handler: the answer is good, but the process is on its way out.
+                exits.retire(w, ExitReason.EXITED, false);
+            } else {
+                lifecycle.giveBack(w);
+            }
         } else {
             // The housekeeper fired just as the answer arrived: the worker is being killed; keep the answer.
             int cs = w.call.get();

@@ -6,6 +6,11 @@ public enum ExitReason {
     CRASH,
     /** It exited with code 0 although the pool had not asked it to. */
     UNEXPECTED_EXIT,
+    /**
+     * It said with its last answer that it exits ({@code {"exiting": true}}: PHP's {@code exit()} or
+     * {@code die()} in a handler), so it was not given another call.
+     */
+    EXITED,
     /** It broke the protocol (bad frame, wrong msgid) and was killed. */
     PROTOCOL_ERROR,
     /** A call exceeded exec-timeout; its group was killed. */

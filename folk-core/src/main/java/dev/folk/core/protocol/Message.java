@@ -23,11 +23,19 @@ public sealed interface Message {
 
     /**
      * {@code [1, msgid, error, result]}. A non-null {@code error} means failure (whatever
-     * {@code result} holds); both null is a success whose result is null.
+     * {@code result} holds); both null is a success whose result is null. {@code exiting}: the
+     * worker said, with a 5th element {@code {"exiting": true}}, that it exits after this answer
+     * (PHP's {@code exit()} in a handler), so it must not be sent another request.
      */
-    record Response(long msgid, @Nullable RemoteError error, @Nullable Object result) implements Message {
+    record Response(long msgid, @Nullable RemoteError error, @Nullable Object result, boolean exiting)
+            implements Message {
         public Response {
             checkMsgid(msgid);
+        }
+
+        /** A response of a worker that goes on serving. */
+        public Response(long msgid, @Nullable RemoteError error, @Nullable Object result) {
+            this(msgid, error, result, false);
         }
 
         public static Response success(long msgid, @Nullable Object result) {

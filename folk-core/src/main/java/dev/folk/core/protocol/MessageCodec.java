@@ -32,6 +32,8 @@ public final class MessageCodec {
     static final int REQUEST = 0;
     static final int RESPONSE = 1;
     static final int NOTIFY = 2;
+    /** The key of a Response's 5th element that says the worker exits after it (docs/PROTOCOL.md). */
+    static final String EXITING = "exiting";
 
     /** Frames up to this size are read into the reused direct buffer. */
     static final int READ_BUFFER_SIZE = 64 * 1024;
@@ -57,6 +59,8 @@ public final class MessageCodec {
     private @Nullable ByteBuffer writeBuffer;
     /** The context of the request being encoded, or null (see {@link #encodeRequest(long, String, Object, Map)}). */
     private @Nullable Map<String, String> context;
+    /** Whether the response being encoded says its worker exits (see {@link #encodeResponse(long, RemoteError, Object, boolean)}). */
+    private boolean exiting;
     /** Bytes read but not yet consumed, at the start of {@link #readBuffer}. */
     private int buffered;
 
@@ -134,11 +138,22 @@ public final class MessageCodec {
      * @throws IllegalArgumentException also if both error and result are non-null
      */
     public ByteBuffer encodeResponse(long msgid, @Nullable RemoteError error, @Nullable Object result) {
+        return encodeResponse(msgid, error, result, false);
+    }
+
+    /** As {@link #encodeResponse(long, RemoteError, Object)}; {@code exiting} adds {@code {"exiting": true}}. */
+    public ByteBuffer encodeResponse(long msgid, @Nullable RemoteError error, @Nullable Object result,
+                                     boolean exiting) {
         checkMsgid(msgid);
         if (error != null && result != null) {
             throw new IllegalArgumentException("A response carries an error or a result, not both");
         }
-        return encode(RESPONSE, msgid, null, error, result);
+        this.exiting = exiting;
+        try {
+            return encode(RESPONSE, msgid, null, error, result);
+        } finally {
+            this.exiting = false;
+        }
     }
 
     /** Encodes {@code [2, method, params]} as a whole frame; see {@link #encodeRequest}. */
@@ -153,7 +168,7 @@ public final class MessageCodec {
             return encodeRequest(r.msgid(), r.method(), r.params());
         }
         if (message instanceof Message.Response r) {
-            return encodeResponse(r.msgid(), r.error(), r.result());
+            return encodeResponse(r.msgid(), r.error(), r.result(), r.exiting());
         }
         Message.Notify n = (Message.Notify) message;
         return encodeNotify(n.method(), n.params());
@@ -166,7 +181,7 @@ public final class MessageCodec {
         try {
             switch (type) {
                 case REQUEST -> writer.writeRequest(msgid, method, body, context);
-                case RESPONSE -> writer.writeResponse(msgid, error, body);
+                case RESPONSE -> writer.writeResponse(msgid, error, body, exiting);
                 default -> writer.writeNotify(method, body);
             }
             writer.flush();

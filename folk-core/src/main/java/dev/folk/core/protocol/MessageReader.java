@@ -77,8 +77,8 @@ final class MessageReader {
             throw error("a message must be an array, got " + describe(format));
         }
         int size = unpacker.unpackArrayHeader();
-        if (size < 3 || size > 4) {
-            throw error("a message must be an array of 3 or 4 elements, got " + size);
+        if (size < 3 || size > 5) {
+            throw error("a message must be an array of 3 to 5 elements, got " + size);
         }
         long type = readInteger("message type");
         if (type == MessageCodec.REQUEST && size == 4) {
@@ -86,10 +86,14 @@ final class MessageReader {
             String method = readMethod();
             return new Message.Request(msgid, method, readValue(1));
         }
-        if (type == MessageCodec.RESPONSE && size == 4) {
+        if (type == MessageCodec.RESPONSE && size >= 4) {
             long msgid = readMsgid();
             RemoteError error = remoteError(readValue(1));
-            return new Message.Response(msgid, error, readValue(1));
+            Object result = readValue(1);
+            // A 5th element: notes about the worker, a map; {"exiting": true} is the one we know.
+            boolean exiting = size == 5 && readValue(1) instanceof Map<?, ?> notes
+                    && Boolean.TRUE.equals(notes.get(MessageCodec.EXITING));
+            return new Message.Response(msgid, error, result, exiting);
         }
         if (type == MessageCodec.NOTIFY && size == 3) {
             String method = readMethod();
@@ -98,8 +102,8 @@ final class MessageReader {
         if (type < MessageCodec.REQUEST || type > MessageCodec.NOTIFY) {
             throw error("unknown message type " + type);
         }
-        throw error("a message of type " + type + " must have " + (type == MessageCodec.NOTIFY ? 3 : 4)
-                + " elements, got " + size);
+        throw error("a message of type " + type + " must have " + (type == MessageCodec.NOTIFY ? "3"
+                : type == MessageCodec.RESPONSE ? "4 or 5" : "4") + " elements, got " + size);
     }
 
     private long readInteger(String what) throws IOException {

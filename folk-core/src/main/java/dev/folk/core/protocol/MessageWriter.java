@@ -50,8 +50,10 @@ final class MessageWriter {
         }
     }
 
-    void writeResponse(long msgid, @Nullable RemoteError error, @Nullable Object result) throws IOException {
-        packer.packArrayHeader(4).packInt(MessageCodec.RESPONSE).packLong(msgid);
+    /** {@code [1, msgid, error, result]}, or with {@code {"exiting": true}} as a 5th element when {@code exiting}. */
+    void writeResponse(long msgid, @Nullable RemoteError error, @Nullable Object result, boolean exiting)
+            throws IOException {
+        packer.packArrayHeader(exiting ? 5 : 4).packInt(MessageCodec.RESPONSE).packLong(msgid);
         if (error == null) {
             packer.packNil();
         } else {
@@ -62,6 +64,11 @@ final class MessageWriter {
             writeString(error.message());
         }
         writeRoot(result, "result");
+        if (exiting) {
+            packer.packMapHeader(1);
+            writeString(MessageCodec.EXITING);
+            packer.packBoolean(true);
+        }
     }
 
     void writeNotify(String method, @Nullable Object params) throws IOException {

@@ -245,6 +245,19 @@ final class FakeWorkers implements WorkerHost {
             }
         }
 
+        /**
+         * Answers the {@code wait} call it has read with {@code result} and says it exits (PHP's
+         * {@code exit()} in a handler): from then on it dies before reading any request.
+         */
+        void answerExiting(Object result) {
+            awaitSent(served.size() == 0 ? 1 : served.size());
+            synchronized (monitor) {
+                dies = true;
+                pending = new Message.Response(msgid, null, result, true);
+                monitor.notifyAll();
+            }
+        }
+
         /** Waits until it has read {@code n} requests: the call is then in progress, its deadline set. */
         void awaitSent(int n) {
             await("worker " + pid + " read " + n + " requests", () -> served.size() >= n);

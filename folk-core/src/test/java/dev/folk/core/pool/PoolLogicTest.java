@@ -433,6 +433,22 @@ class PoolLogicTest {
     }
 
     @Test
+    void aWorkerThatSaysItExitsKeepsItsAnswerAndGetsNoOtherCall() throws Exception {
+        ready(config(1));
+        Fake exiting = onlyLive();
+        CompletableFuture<Object> first = pool.callAsync("wait", null);
+        exiting.awaitSent(1);
+        CompletableFuture<Object> queued = pool.callAsync("pid", null); // the only worker goes to it next
+        exiting.answerExiting("bye");
+        assertThat(first.get(5, TimeUnit.SECONDS)).isEqualTo("bye");
+        assertThat(queued.get(5, TimeUnit.SECONDS)).as("run by the replacement").isNotEqualTo((long) exiting.pid);
+        awaitExits(ExitReason.EXITED, 1);
+        assertThat(pool.snapshot().exits().get(ExitReason.CRASH)).as("no request sent to the exiting worker")
+                .isZero();
+        assertThat(pool.snapshot().calls()).containsEntry(CallOutcome.SUCCESS, 2L);
+    }
+
+    @Test
     void aCallbackThatBlocksOnThePoolDoesNotHoldUpTheCallHandedToItsThread() throws Exception {
         ready(config(1).acquireTimeout(Duration.ofSeconds(20)));
         CompletableFuture<Object> first = pool.callAsync("wait", null);

@@ -248,6 +248,23 @@ class MessageCodecTest {
         }
     }
 
+    @Test
+    void aResponseSaysItsWorkerExitsWithAFifthElement() throws IOException {
+        ByteBuffer frame = codec.encodeResponse(9, null, "bye", true);
+        assertThat(remaining(frame)).containsSequence(hex("95 01 09 c0 a3 62 79 65 81 a7 65 78 69 74 69 6e 67 c3"));
+        assertThat(roundTrip(frame)).isEqualTo(new Message.Response(9, null, "bye", true));
+        assertThat(roundTrip(codec.encode(new Message.Response(9, new RemoteError(-32603, "x"), null, true))))
+                .isEqualTo(new Message.Response(9, new RemoteError(-32603, "x"), null, true));
+        assertThat(remaining(codec.encodeResponse(9, null, "bye"))).isEqualTo(hex("00 00 00 08 94 01 09 c0 a3 62 79 65"));
+
+        // Notes it does not know, or not a map: an ordinary response of a worker that goes on.
+        for (String notes : List.of("80", "81 a7 65 78 69 74 69 6e 67 c2", "81 a1 78 c3", "c0", "a1 78")) {
+            byte[] payload = Bytes.concat(hex("95 01 09 c0 a3 62 79 65"), hex(notes));
+            assertThat(roundTrip(ByteBuffer.wrap(frame(payload)))).as(notes)
+                    .isEqualTo(new Message.Response(9, null, "bye", false));
+        }
+    }
+
     // ---------------------------------------------------------------- frame limits
 
     @Test
