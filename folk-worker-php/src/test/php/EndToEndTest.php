@@ -41,6 +41,26 @@ test('context: the handshake declares it; a 5th request element is the context o
     });
 });
 
+test('exit() in a handler: the call is answered, marked as the worker\'s last, and the worker exits with that code', function (): void {
+    withWorker(function (TestMaster $m): void {
+        $m->ready();
+        assertSame([null, 'before'], $m->call('echo', 'before'));
+        [$error, $result] = $m->callExiting('http.handle', ['method' => 'GET', 'uri' => '/exit', 'headers' => [], 'body' => '']);
+        assertSame(null, $error);
+        assertSame(['status' => 403, 'headers' => [], 'body' => 'printed, then exit'], $result, 'what PHP-FPM would send: the output so far, the status set');
+        assertSame(3, $m->waitExit(), 'the exit code the handler gave');
+        assertContains('the handler of "http.handle" called exit() or die() (request 2): answered; the worker exits', $m->stderr());
+    });
+    withWorker(function (TestMaster $m): void {
+        $m->ready();
+        [$error, $result] = $m->callExiting('exit', 0);
+        assertSame(['code' => -32603, 'message' => 'the handler of "exit" ended the PHP process with exit() or die(); return from it instead'], $error);
+        assertSame(null, $result);
+        assertSame(0, $m->waitExit());
+        assertContains('the handler of "exit" called exit() or die() (request 1): answered with an error; the worker exits', $m->stderr());
+    });
+});
+
 test('the ready-made echo worker answers echo', function (): void {
     withWorker(function (TestMaster $m): void {
         assertSame(readyParams($m->pid()), $m->ready());

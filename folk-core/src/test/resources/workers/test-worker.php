@@ -48,7 +48,16 @@ $worker->register('orphans', function ($n) {
     }
     return (int) $n;
 });
+// Dies during the call with exit code $code and no answer, as a worker of another library would:
+// the answer folk-worker-php gives a handler that exits ('exit-answered') exits again, unanswered.
 $worker->register('exit', function ($code) {
+    Worker::answerOnExit(static function () use ($code): never {
+        exit((int) $code);
+    });
+    exit((int) $code);
+});
+// Exits as PHP code does, and gets the library's answer to that: an error marked as the worker's last.
+$worker->register('exit-answered', function ($code) {
     exit((int) $code);
 });
 // A real fatal error (memory exhaustion cannot be caught): the PHP process dies with exit 255.

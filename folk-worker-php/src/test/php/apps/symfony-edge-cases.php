@@ -27,6 +27,12 @@ return [
         return $response;
     },
     'teapot' => static fn (): Response => (new Response("short and stout\n"))->setStatusCode(418, 'Short And Stout'),
+    // What legacy code does: set a status, print, exit().
+    'exit' => static function (): never {
+        http_response_code(403);
+        echo "printed, then exit\n";
+        exit;
+    },
     'cookies' => static function (): JsonResponse {
         $response = new JsonResponse(['ok' => true]);
         $response->headers->setCookie(Cookie::create('a', '1'));

@@ -113,12 +113,33 @@ final class TestMaster
     /** @return array{0: mixed, 1: mixed} [error, result] of one call */
     public function call(string $method, mixed $params = null, float $timeout = 5.0): array
     {
+        $response = $this->exchange($method, $params, $timeout, 4);
+        return [$response[2], $response[3]];
+    }
+
+    /**
+     * Sends one call whose answer must say the worker exits after it (a 5th element
+     * `{"exiting": true}`); returns [error, result].
+     *
+     * @return array{0: mixed, 1: mixed}
+     */
+    public function callExiting(string $method, mixed $params = null, float $timeout = 5.0): array
+    {
+        $response = $this->exchange($method, $params, $timeout, 5);
+        assertSame(['exiting' => true], $response[4], 'the notes say the worker exits');
+        return [$response[2], $response[3]];
+    }
+
+    /** Sends one request and returns its Response, which must have $elements elements. */
+    private function exchange(string $method, mixed $params, float $timeout, int $elements): array
+    {
         $id = $this->nextId++;
         $this->send($this->codec->pack([0, $id, $method, $params]));
         $response = $this->receive($timeout);
-        assertTrue(is_array($response) && count($response) === 4 && $response[0] === 1, 'not a Response: ' . show($response));
+        assertTrue(is_array($response) && count($response) === $elements && $response[0] === 1,
+            "not a Response of $elements elements: " . show($response));
         assertSame($id, $response[1], 'response msgid');
-        return [$response[2], $response[3]];
+        return $response;
     }
 
     /** The result of a call that must succeed. */

@@ -48,6 +48,10 @@ final class Worker
     private ?int $msgid = null;
     /** @var array<string, string> the context of the call being served */
     private static array $context = [];
+    /** The method of the call being served, for the answer given if its handler ends the process. */
+    private ?string $method = null;
+    /** @var (\Closure(): mixed)|null the current call's result should its handler call exit() ({@see answerOnExit()}) */
+    private static ?\Closure $exitAnswer = null;
     private readonly Codec $codec;
     /** @var \Closure(string): void */
     private readonly \Closure $log;
@@ -135,6 +139,21 @@ final class Worker
     }
 
     /**
+     * Sets the answer of the current call should its handler end the process with `exit()` or
+     * `die()`: in the serve loop, `$answer()` then runs in a shutdown function, with the handler's
+     * output buffers still open, and its return value goes to the master as the call's result,
+     * marked as the worker's last (the master replaces the worker, as PHP-FPM would end the
+     * request). The HTTP adapters set one that answers with the output printed so far, as
+     * PHP-FPM does. Without one, such a call fails with a -32603 error. Cleared after every call.
+     *
+     * @param callable(): mixed $answer
+     */
+    public static function answerOnExit(callable $answer): void
+    {
+        self::$exitAnswer = $answer instanceof \Closure ? $answer : \Closure::fromCallable($answer);
+    }
+
+    /**
      * Runs one call the way the serve loop does: resolve, invoke, run the resetters.
      *
      * @param array<string, string> $context the call's context, {@see context()} while it runs
@@ -157,6 +176,7 @@ final class Worker
             }
         } finally {
             self::$context = [];
+            self::$exitAnswer = null;
             $this->runResetters();
             if (!$this->serving) {
                 $this->runDeferred();
@@ -198,10 +218,12 @@ final class Worker
         }
 
         $this->serving = true;
+        register_shutdown_function(fn () => $this->answerAtExit($task));
         try {
             while (($frame = $task->readFrame()) !== null) {
                 [$msgid, $method, $params, $context] = $this->decodeRequest($frame);
                 $this->msgid = $msgid;
+                $this->method = $method;
                 [$error, $result] = $this->call($method, $params, $context);
                 $task->writeFrame($this->encodeResponse($msgid, $error, $result));
                 $this->msgid = null;
@@ -270,20 +292,60 @@ final class Worker
         return [$msgid, $method, $params, array_filter($context, static fn (mixed $v, int|string $k): bool => is_string($k) && is_string($v), ARRAY_FILTER_USE_BOTH)];
     }
 
-    private function encodeResponse(int $msgid, ?array $error, mixed $result): string
+    /** `[1, msgid, error, result]`, with `{"exiting": true}` as a 5th element if this is the worker's last. */
+    private function encodeResponse(int $msgid, ?array $error, mixed $result, bool $exiting = false): string
     {
+        $notes = $exiting ? [['exiting' => true]] : [];
         try {
-            $payload = $this->codec->pack([1, $msgid, $error, $result]);
+            $payload = $this->codec->pack([1, $msgid, $error, $result, ...$notes]);
         } catch (\Throwable $e) {
             ($this->log)(sprintf('cannot encode the result of request %d: %s', $msgid, $e->getMessage()));
-            return $this->codec->pack([1, $msgid, self::error(self::HANDLER_ERROR, 'cannot encode the result: ' . $e->getMessage()), null]);
+            return $this->codec->pack([1, $msgid, self::error(self::HANDLER_ERROR, 'cannot encode the result: ' . $e->getMessage()), null, ...$notes]);
         }
         if (strlen($payload) > FrameChannel::MAX_PAYLOAD) {
             $message = sprintf('response of %d bytes exceeds the %d byte frame limit', strlen($payload), FrameChannel::MAX_PAYLOAD);
             ($this->log)(sprintf('request %d: %s', $msgid, $message));
-            return $this->codec->pack([1, $msgid, self::error(self::HANDLER_ERROR, $message), null]);
+            return $this->codec->pack([1, $msgid, self::error(self::HANDLER_ERROR, $message), null, ...$notes]);
         }
         return $payload;
+    }
+
+    /**
+     * Runs at the end of the process: if a handler called exit() or die() during a call, answers
+     * that call ({@see answerOnExit()}) and tells the master it is the worker's last answer. A
+     * fatal error gets no answer: PHP has printed it, and the master reports the crash with it.
+     */
+    private function answerAtExit(FrameChannel $task): void
+    {
+        $msgid = $this->msgid;
+        if ($msgid === null) {
+            return;
+        }
+        $this->msgid = null;
+        $last = error_get_last();
+        if ($last !== null && ($last['type'] & (E_ERROR | E_PARSE | E_CORE_ERROR | E_COMPILE_ERROR | E_USER_ERROR | E_RECOVERABLE_ERROR)) !== 0) {
+            return;
+        }
+        $method = (string) $this->method;
+        $answer = self::$exitAnswer;
+        $error = null;
+        $result = null;
+        try {
+            if ($answer === null) {
+                $error = self::error(self::HANDLER_ERROR, sprintf('the handler of "%s" ended the PHP process with exit() or die(); return from it instead', $method));
+            } else {
+                $result = $answer();
+            }
+        } catch (\Throwable $e) {
+            $error = self::error(self::HANDLER_ERROR, sprintf('the handler of "%s" called exit(), and its answer failed: %s', $method, $e->getMessage()));
+        }
+        ($this->log)(sprintf('the handler of "%s" called exit() or die() (request %d): %s; the worker exits', $method, $msgid,
+            $error === null ? 'answered' : 'answered with an error'));
+        try {
+            $task->writeFrame($this->encodeResponse($msgid, $error, $result, true));
+        } catch (\Throwable $e) {
+            ($this->log)('could not send the answer: ' . $e->getMessage());
+        }
     }
 
     private function resolve(string $method): ?\Closure

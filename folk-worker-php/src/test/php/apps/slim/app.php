@@ -76,6 +76,13 @@ $app->get('/teapot', function (Request $request, Response $response): Response {
     return $response->withStatus(418, 'Short And Stout');
 });
 
+// What legacy code does: set a status, print, exit().
+$app->get('/exit', function (): void {
+    http_response_code(403);
+    echo "printed, then exit\n";
+    exit;
+});
+
 $app->get('/cookies', function (Request $request, Response $response): Response {
     return $response
         ->withAddedHeader('Set-Cookie', 'a=1; path=/')

@@ -21,6 +21,11 @@ final class RequestCycle
 {
     private readonly array $baseServer;
     private readonly NativeSession $session;
+    /** For the answer given if the application calls exit() ({@see answerOnExit()}): made once. */
+    private ?\Closure $exitAnswer = null;
+    /** Output buffering level and response code when the current request began. */
+    private int $exitLevel = 0;
+    private int|false $exitCode = false;
 
     /**
      * @param \Closure(PhpRequest): array{0: int, 1: list<array{0: string, 1: string}>, 2: string|\Closure(): void, 3?: \Closure(): void} $handle
@@ -49,6 +54,7 @@ final class RequestCycle
         try {
             HeaderCapture::reset();
             $this->session->begin($request->cookies);
+            $this->answerOnExit();
             $status = 500;
             $headers = [];
             $body = '';
@@ -60,8 +66,7 @@ final class RequestCycle
                     $body = ResponseResult::capture($body);
                 }
             });
-            $phpHeaders = [...$this->session->end($this->phpSessionHeaders), ...HeaderCapture::lines()];
-            return ResponseResult::build($status, $headers, $printed . $body, $phpHeaders, $this->appReplaces);
+            return $this->result($status, $headers, $printed . $body);
         } finally {
             $this->worker->defer(function () use ($request, $saved, $terminate): void {
                 try {
@@ -76,5 +81,34 @@ final class RequestCycle
                 }
             });
         }
+    }
+
+    /** The result, with the headers PHP itself sent (the native session's, those captured). */
+    private function result(int $status, array $headers, string $body): array
+    {
+        $phpHeaders = [...$this->session->end($this->phpSessionHeaders), ...HeaderCapture::lines()];
+        return ResponseResult::build($status, $headers, $body, $phpHeaders, $this->appReplaces);
+    }
+
+    /**
+     * An application that calls exit() or die() (after echo, or a header('HTTP/1.1 403') and a
+     * message) answers what PHP-FPM would send: what it printed, with the status it set with
+     * http_response_code() or a status header() line, else 200; the worker is then replaced.
+     */
+    private function answerOnExit(): void
+    {
+        $this->exitLevel = ob_get_level();
+        $this->exitCode = http_response_code(); // a CLI process keeps it from request to request: only a change counts
+        Worker::answerOnExit($this->exitAnswer ??= $this->exitResult(...));
+    }
+
+    private function exitResult(): array
+    {
+        $output = '';
+        while (ob_get_level() > $this->exitLevel && ($chunk = ob_get_clean()) !== false) {
+            $output = $chunk . $output;
+        }
+        $now = http_response_code();
+        return $this->result(is_int($now) && $now !== $this->exitCode ? $now : 200, [], $output);
     }
 }

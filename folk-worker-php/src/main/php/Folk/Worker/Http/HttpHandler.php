@@ -4,17 +4,24 @@ declare(strict_types=1);
 
 namespace Folk\Worker\Http;
 
+use Folk\Worker\Worker;
+
 /**
  * Adapts `callable(Request): Response|string|null` to the `http.handle` method.
  *
  * Output the handler prints (echo, print, templates) is captured with output buffering, the
  * way PHP-FPM would send it, and becomes the body; when the handler also returns a body
  * (a string or a Response), the printed output is appended to it. Output of a handler that
- * throws is discarded.
+ * throws is discarded. A handler that calls exit() or die() answers with what it printed until
+ * then, as under PHP-FPM, and the worker is replaced.
  */
 final class HttpHandler
 {
     private readonly \Closure $handler;
+    /** The answer if the handler calls exit(), made once; the buffering level and response code at the call's start. */
+    private ?\Closure $exitAnswer = null;
+    private int $level = 0;
+    private int|false $code = false;
 
     public function __construct(callable $handler)
     {
@@ -27,6 +34,9 @@ final class HttpHandler
         $request = Request::fromParams($params);
         $level = ob_get_level();
         ob_start();
+        $this->level = $level;
+        $this->code = http_response_code();
+        Worker::answerOnExit($this->exitAnswer ??= $this->exitResult(...));
         try {
             $returned = ($this->handler)($request);
         } finally {
@@ -48,6 +58,18 @@ final class HttpHandler
     }
 
     /** Closes our buffer and any the handler left open, returning their contents in order. */
+    /**
+     * What PHP-FPM sends for a script that exits: its output so far, with the status it set with
+     * http_response_code() or header('HTTP/1.1 ...') (a CLI process keeps that code from call to
+     * call, so only a change counts), else 200.
+     */
+    private function exitResult(): array
+    {
+        $now = http_response_code();
+        $status = is_int($now) && $now !== $this->code ? $now : 200;
+        return (new Response(self::endBuffers($this->level), $status))->toArray();
+    }
+
     private static function endBuffers(int $level): string
     {
         $output = '';

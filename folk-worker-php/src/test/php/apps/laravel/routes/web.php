@@ -33,6 +33,13 @@ Route::get('/etag', function (Request $request) {
 
 Route::get('/teapot', fn () => response("short and stout\n")->setStatusCode(418, 'Short And Stout'));
 
+// What legacy code does: set a status, print, exit().
+Route::get('/exit', function () {
+    http_response_code(403);
+    echo "printed, then exit\n";
+    exit;
+});
+
 // Not encrypted, so that the values compare (EncryptCookies' values are random).
 Route::get('/cookies', fn () => response()->json(['ok' => true])
     ->withCookie(cookie('a', '1', 0, '/', null, false, false))

@@ -7,6 +7,7 @@ import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -30,6 +31,11 @@ import org.springframework.boot.tomcat.TomcatConnectorCustomizer;
 import org.springframework.boot.web.server.context.WebServerApplicationContext;
 import org.springframework.context.ConfigurableApplicationContext;
 import org.springframework.context.annotation.Bean;
+
+import dev.folk.core.pool.ExitReason;
+import dev.folk.core.pool.WorkerPool;
+import dev.folk.core.testing.Procs;
+import dev.folk.spring.boot.pool.FolkPools;
 
 /**
  * Real framework applications served two ways, compared request by request: through the Spring
@@ -469,6 +475,29 @@ class FrameworkAppsTest {
             assertThat(same("GET", "/streamed?kb=300").body()).hasSizeGreaterThan(300 * 1000);
             assertThat(same("HEAD", "/streamed").body()).isEmpty();
             assertThat(differences).as("every answer equal to PHP-FPM's").isEmpty();
+        }
+
+        /**
+         * Legacy code's {@code exit()} after setting a status and printing: PHP-FPM sends what was
+         * printed, and so does the gateway; the worker said with that answer that it exits, so the pool
+         * replaced it without sending it another request (none of the next ones fails).
+         */
+        @Test
+        void exitInTheApplicationAnswersLikePhpFpm() throws Exception {
+            WorkerPool pool = context.getBean(FolkPools.class).get("default");
+            long exitedBefore = pool.snapshot().exits().get(ExitReason.EXITED);
+            long crashesBefore = pool.snapshot().exits().get(ExitReason.CRASH);
+            RawHttp.Response exited = same("GET", "/exit");
+            assertThat(exited.status()).isEqualTo(403);
+            assertThat(exited.text()).isEqualTo("printed, then exit\n");
+            for (int i = 0; i < 6; i++) {
+                assertThat(same("GET", "/").status()).as("request %d after the exit", i).isEqualTo(200);
+            }
+            assertThat(differences).as("every answer equal to PHP-FPM's").isEmpty();
+            Procs.await(Duration.ofSeconds(10), "the exited worker reaped",
+                    () -> pool.snapshot().exits().get(ExitReason.EXITED) > exitedBefore);
+            assertThat(pool.snapshot().exits()).as("the worker's exit recorded, and no crash")
+                    .containsEntry(ExitReason.EXITED, exitedBefore + 1).containsEntry(ExitReason.CRASH, crashesBefore);
         }
 
         /**

@@ -163,6 +163,18 @@ class PoolReplacementTest {
             assertThat(exits.get(0).reason()).as("exit 3").isEqualTo(ExitReason.CRASH);
             assertThat(ExitReason.UNEXPECTED_EXIT.tag()).isEqualTo("unexpected-exit");
             Procs.await(Duration.ofSeconds(10), "replaced again", () -> pool.readyCount() == 1);
+
+            // PHP's exit() in a folk-worker-php handler: the call is answered (here with the error that
+            // says so), the answer says the worker exits, and the pool replaces it without a crash.
+            assertThatThrownBy(() -> pool.call("exit-answered", 5)).isInstanceOf(WorkerErrorException.class)
+                    .hasMessageContaining("'exit-answered'").hasMessageContaining("ended the PHP process with exit()");
+            Procs.await(Duration.ofSeconds(10), "the third exit record", () -> pool.snapshot().recentExits().size() == 3);
+            ExitRecord exited = pool.snapshot().recentExits().get(0);
+            assertThat(exited.reason()).isEqualTo(ExitReason.EXITED);
+            assertThat(exited.status()).isEqualTo("exit 5");
+            assertThat(ExitReason.EXITED.tag()).isEqualTo("exited");
+            Procs.await(Duration.ofSeconds(10), "replaced a third time", () -> pool.readyCount() == 1);
+            assertThat(pool.call("echo", "after")).isEqualTo("after");
         } finally {
             pool.close();
         }
