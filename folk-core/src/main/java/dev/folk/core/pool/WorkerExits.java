@@ -263,7 +263,10 @@ final class WorkerExits {
         stats.exited(record);
         lifecycle.forget(w); // last: close() waits for no workers, then counts must be final
         switch (reason) {
-            case CRASH, UNEXPECTED_EXIT, EXITED, EXEC_TIMEOUT, PROTOCOL_ERROR, MEMORY_LIMIT -> {
+            // Asked for by the application (a PHP exit()), and the worker's own log says where: no warning.
+            case EXITED -> log.info("Worker {} of pool '{}' exited after an answer that said it would (PHP's exit() "
+                    + "in a handler; {}, {} jobs)", w.pid, config.name(), statusText, w.jobs);
+            case CRASH, UNEXPECTED_EXIT, EXEC_TIMEOUT, PROTOCOL_ERROR, MEMORY_LIMIT -> {
                 List<String> output = w.link.recentOutput();
                 log.warn("Worker {} of pool '{}' exited: {} ({}, {} jobs){}", w.pid, config.name(), reason.tag(),
                         statusText, w.jobs, output.isEmpty() ? "" : "; its last output:\n    " + String.join("\n    ",
