@@ -33,6 +33,12 @@ return [
         echo "printed, then exit\n";
         exit;
     },
+    // exit() while a streamed body is sent: the status and headers are out already.
+    'streamed-exit' => static fn (): StreamedResponse => new StreamedResponse(static function (): never {
+        echo "part one\n";
+        flush();
+        exit;
+    }, 202, ['Content-Type' => 'text/plain', 'X-Streamed' => 'yes']),
     'cookies' => static function (): JsonResponse {
         $response = new JsonResponse(['ok' => true]);
         $response->headers->setCookie(Cookie::create('a', '1'));

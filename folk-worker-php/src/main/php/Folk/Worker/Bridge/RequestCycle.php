@@ -26,6 +26,8 @@ final class RequestCycle
     /** Output buffering level and response code when the current request began. */
     private int $exitLevel = 0;
     private int|false $exitCode = false;
+    /** @var array{0: int, 1: list<array{0: string, 1: string}>}|null status and headers, once the body is being printed */
+    private ?array $exitHead = null;
 
     /**
      * @param \Closure(PhpRequest): array{0: int, 1: list<array{0: string, 1: string}>, 2: string|\Closure(): void, 3?: \Closure(): void} $handle
@@ -63,6 +65,7 @@ final class RequestCycle
                 [$status, $headers, $body] = $answer;
                 $terminate = $answer[3] ?? null;
                 if ($body instanceof \Closure) {
+                    $this->exitHead = [$status, $headers]; // PHP-FPM would have sent them before the body
                     $body = ResponseResult::capture($body);
                 }
             });
@@ -93,12 +96,14 @@ final class RequestCycle
     /**
      * An application that calls exit() or die() (after echo, or a header('HTTP/1.1 403') and a
      * message) answers what PHP-FPM would send: what it printed, with the status it set with
-     * http_response_code() or a status header() line, else 200; the worker is then replaced.
+     * http_response_code() or a status header() line, else 200 (or, if it exits while a streamed
+     * body is printed, the response's status and headers); the worker is then replaced.
      */
     private function answerOnExit(): void
     {
         $this->exitLevel = ob_get_level();
         $this->exitCode = http_response_code(); // a CLI process keeps it from request to request: only a change counts
+        $this->exitHead = null;
         Worker::answerOnExit($this->exitAnswer ??= $this->exitResult(...));
     }
 
@@ -107,6 +112,9 @@ final class RequestCycle
         $output = '';
         while (ob_get_level() > $this->exitLevel && ($chunk = ob_get_clean()) !== false) {
             $output = $chunk . $output;
+        }
+        if ($this->exitHead !== null) { // exit() while a streamed body was printed
+            return $this->result($this->exitHead[0], $this->exitHead[1], $output);
         }
         $now = http_response_code();
         return $this->result(is_int($now) && $now !== $this->exitCode ? $now : 200, [], $output);

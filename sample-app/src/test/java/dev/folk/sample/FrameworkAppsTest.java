@@ -153,6 +153,22 @@ class FrameworkAppsTest {
                     "php-symfony-runtime", "/usr/share/php/Symfony/Component/Runtime/SymfonyRuntime.php",
                     "php-symfony-error-handler", "/usr/share/php/Symfony/Component/ErrorHandler/ErrorHandler.php"));
         }
+
+        /**
+         * exit() while a StreamedResponse prints its body: the response's status and headers, then what
+         * it printed. (Not in the FrameworkBundle application: there, Symfony 6's StreamedResponseListener
+         * sends the response during handle(), with header() calls the CLI drops; see folk-worker-php's
+         * README, "Known differences".)
+         */
+        @Test
+        void exitWhileABodyStreamsAnswersLikePhpFpm() throws Exception {
+            RawHttp.Response exited = same("GET", "/streamed-exit");
+            assertThat(exited.status()).isEqualTo(202);
+            assertThat(exited.header("X-Streamed")).isEqualTo("yes");
+            assertThat(exited.text()).isEqualTo("part one\n");
+            assertThat(same("GET", "/").status()).isEqualTo(200);
+            assertThat(differences).as("every answer equal to PHP-FPM's").isEmpty();
+        }
     }
 
     @Nested
