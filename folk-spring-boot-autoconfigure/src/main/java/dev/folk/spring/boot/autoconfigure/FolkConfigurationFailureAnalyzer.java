@@ -19,7 +19,7 @@ public class FolkConfigurationFailureAnalyzer extends AbstractFailureAnalyzer<Fo
         for (Violation v : cause.violations()) {
             description.append('\n')
                     .append("    Property: ").append(v.key()).append('\n')
-                    .append("    Value:    \"").append(v.value()).append("\"\n")
+                    .append("    Value:    ").append(v.value() == null ? "(not set)" : "\"" + v.value() + "\"").append('\n')
                     .append("    Reason:   ").append(v.problem()).append('\n');
             action.append('\n').append("    ").append(v.key()).append(": ").append(v.action()).append('\n');
         }

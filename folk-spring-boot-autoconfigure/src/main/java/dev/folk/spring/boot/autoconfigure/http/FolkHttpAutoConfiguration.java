@@ -167,6 +167,15 @@ public final class FolkHttpAutoConfiguration {
             FolkHttpProperties.Mapping m = mappings.get(i);
             String key = "folk.http.mappings[" + i + "]";
             String prefix;
+            if (m.getPath() == null) {
+                // Typically a mapping's pool given in a source that outranks application.yml: a list from
+                // one property source replaces the other's whole list, so its paths are gone.
+                violations.add(new Violation(key + ".path", null, "missing: every mapping needs a path",
+                        "Set it to a path prefix such as /php/**. Where one property source (command line, "
+                                + "environment) sets a mapping, it replaces the mappings of application.yml as a "
+                                + "whole: give each mapping's path and pool in the same source."));
+                continue;
+            }
             try {
                 prefix = HttpRoute.prefixOf(m.getPath());
             } catch (IllegalArgumentException e) {

@@ -21,6 +21,7 @@ import org.springframework.web.filter.FormContentFilter;
 
 import dev.folk.spring.boot.autoconfigure.FolkAutoConfiguration;
 import dev.folk.spring.boot.autoconfigure.FolkConfigurationException;
+import dev.folk.spring.boot.autoconfigure.FolkConfigurationFailureAnalyzer;
 import dev.folk.spring.boot.pool.FolkPools;
 import dev.folk.spring.boot.http.FolkHttpGateway;
 import dev.folk.spring.boot.http.FolkHttpGatewayFilter;
@@ -100,16 +101,20 @@ class FolkHttpAutoConfigurationTest {
     }
 
     @Test
-    void anUnknownPoolOrAPathThatIsNoPrefixFailsStartupNamingTheKey() {
+    void anUnknownPoolOrAPathThatIsNoPrefixOrNoneFailsStartupNamingTheKey() {
         web.withPropertyValues("folk.http.mappings[0].path=/php/**", "folk.http.mappings[0].pool=nope",
-                "folk.http.mappings[1].path=/a/*/b").run(ctx -> {
+                "folk.http.mappings[1].path=/a/*/b", "folk.http.mappings[2].pool=default").run(ctx -> {
                     assertThat(ctx).hasFailed();
                     assertThat(ctx.getStartupFailure()).rootCause().isInstanceOf(FolkConfigurationException.class);
                     FolkConfigurationException e = (FolkConfigurationException) org.springframework.core
                             .NestedExceptionUtils.getRootCause(ctx.getStartupFailure());
                     assertThat(e.violations()).extracting(FolkConfigurationException.Violation::key)
-                            .containsExactly("folk.http.mappings[0].pool", "folk.http.mappings[1].path");
-                    assertThat(e.getMessage()).contains("no pool of that name").contains("no other wildcard");
+                            .containsExactly("folk.http.mappings[0].pool", "folk.http.mappings[1].path",
+                                    "folk.http.mappings[2].path");
+                    assertThat(e.getMessage()).contains("no pool of that name").contains("no other wildcard")
+                            .contains("missing: every mapping needs a path");
+                    assertThat(new FolkConfigurationFailureAnalyzer().analyze(ctx.getStartupFailure()).getDescription())
+                            .contains("Property: folk.http.mappings[2].path\n    Value:    (not set)\n");
                     assertThat(e.violations().get(0).action()).contains("[default]");
                 });
     }
