@@ -61,6 +61,23 @@ test('exit() in a handler: the call is answered, marked as the worker\'s last, a
     });
 });
 
+test('a master gone while a handler runs: the worker exits 0 and answers nothing at exit', function (): void {
+    withWorker(function (TestMaster $m): void {
+        $m->ready();
+        $file = sys_get_temp_dir() . '/folk-spin-' . getmypid() . '-' . mt_rand();
+        $m->send(MessagePack::codec()->pack([0, 1, 'spin_until', $file]));
+        $m->closeTasks();
+        touch($file);
+        try {
+            assertSame(0, $m->waitExit());
+        } finally {
+            unlink($file);
+        }
+        assertContains('master gone, exiting', $m->stderr());
+        assertTrue(!str_contains($m->stderr(), 'exit()'), 'no answer at exit: ' . json_encode($m->stderr()));
+    });
+});
+
 test('the ready-made echo worker answers echo', function (): void {
     withWorker(function (TestMaster $m): void {
         assertSame(readyParams($m->pid()), $m->ready());

@@ -225,8 +225,8 @@ final class Worker
                 $this->msgid = $msgid;
                 $this->method = $method;
                 [$error, $result] = $this->call($method, $params, $context);
+                $this->msgid = null; // answered: an exit from here on (a master gone mid-write) has no call to answer
                 $task->writeFrame($this->encodeResponse($msgid, $error, $result));
-                $this->msgid = null;
                 $this->runDeferred();
             }
             $code = self::EXIT_OK;
