@@ -109,10 +109,7 @@ final class RequestCycle
 
     private function exitResult(): array
     {
-        $output = '';
-        while (ob_get_level() > $this->exitLevel && ($chunk = ob_get_clean()) !== false) {
-            $output = $chunk . $output;
-        }
+        $output = ResponseResult::endBuffers($this->exitLevel);
         if ($this->exitHead !== null) { // exit() while a streamed body was printed
             return $this->result($this->exitHead[0], $this->exitHead[1], $output);
         }

@@ -74,14 +74,21 @@ final class ResponseResult
         try {
             $produce();
         } finally {
-            $output = '';
-            while (ob_get_level() > $level) {
-                $chunk = ob_get_clean();
-                if ($chunk === false) {
-                    break;
-                }
-                $output = $chunk . $output;
+            $output = self::endBuffers($level);
+        }
+        return $output;
+    }
+
+    /** Closes the output buffers above $level (ours and any left open), returning their contents in order. */
+    public static function endBuffers(int $level): string
+    {
+        $output = '';
+        while (ob_get_level() > $level) {
+            $chunk = ob_get_clean();
+            if ($chunk === false) {
+                break; // a buffer that refuses removal
             }
+            $output = $chunk . $output;
         }
         return $output;
     }

@@ -4,6 +4,7 @@ declare(strict_types=1);
 
 namespace Folk\Worker\Http;
 
+use Folk\Worker\Bridge\ResponseResult;
 use Folk\Worker\Worker;
 
 /**
@@ -40,7 +41,7 @@ final class HttpHandler
         try {
             $returned = ($this->handler)($request);
         } finally {
-            $output = self::endBuffers($level);
+            $output = ResponseResult::endBuffers($level); // ours and any the handler left open
         }
         $response = match (true) {
             $returned instanceof Response => $returned,
@@ -57,7 +58,6 @@ final class HttpHandler
         return $response->toArray();
     }
 
-    /** Closes our buffer and any the handler left open, returning their contents in order. */
     /**
      * What PHP-FPM sends for a script that exits: its output so far, with the status it set with
      * http_response_code() or header('HTTP/1.1 ...') (a CLI process keeps that code from call to
@@ -67,19 +67,6 @@ final class HttpHandler
     {
         $now = http_response_code();
         $status = is_int($now) && $now !== $this->code ? $now : 200;
-        return (new Response(self::endBuffers($this->level), $status))->toArray();
-    }
-
-    private static function endBuffers(int $level): string
-    {
-        $output = '';
-        while (ob_get_level() > $level) {
-            $chunk = ob_get_clean();
-            if ($chunk === false) {
-                break; // a buffer that refuses removal
-            }
-            $output = $chunk . $output;
-        }
-        return $output;
+        return (new Response(ResponseResult::endBuffers($this->level), $status))->toArray();
     }
 }

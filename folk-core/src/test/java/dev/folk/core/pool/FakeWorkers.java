@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -91,13 +92,13 @@ final class FakeWorkers implements WorkerHost {
     volatile List<String> backtrace = List.of("#0 /app/fake.php:7 hang()", "#1 /app/fake.php:20 {main}");
     volatile boolean closed;
     /** Held spawns ({@link Boot#SPAWN_HELD}) wait for it. */
-    private final java.util.concurrent.CountDownLatch spawnGate = new java.util.concurrent.CountDownLatch(1);
+    private final CountDownLatch spawnGate = new CountDownLatch(1);
     /** Spawns currently held at the gate. */
     final AtomicInteger heldSpawns = new AtomicInteger();
     /** Calls of the method {@code held-unsent} wait for it while encoding, before anything is sent. */
-    private final java.util.concurrent.CountDownLatch unsentGate = new java.util.concurrent.CountDownLatch(1);
+    private final CountDownLatch unsentGate = new CountDownLatch(1);
     /** Counted down once a {@code held-unsent} call has reached the gate, holding its worker. */
-    final java.util.concurrent.CountDownLatch unsentHeld = new java.util.concurrent.CountDownLatch(1);
+    final CountDownLatch unsentHeld = new CountDownLatch(1);
     private final AtomicInteger nextPid = new AtomicInteger(10_000);
     private final AtomicInteger spawnCount = new AtomicInteger();
     private final int maxFrameLength;
@@ -129,10 +130,7 @@ final class FakeWorkers implements WorkerHost {
         if (boot == Boot.SPAWN_HELD) {
             heldSpawns.incrementAndGet();
             try {
-                spawnGate.await();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException("interrupted while held", e);
+                hold(spawnGate);
             } finally {
                 heldSpawns.decrementAndGet();
             }
@@ -178,6 +176,16 @@ final class FakeWorkers implements WorkerHost {
     }
 
     /** Waits, without sleeping a fixed time, until {@code condition} holds. */
+    /** Waits at one of the test's gates; an interrupt fails what was held, as it would fail the real operation. */
+    private static void hold(CountDownLatch gate) {
+        try {
+            gate.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while held", e);
+        }
+    }
+
     static void await(String what, BooleanSupplier condition) {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
         while (!condition.getAsBoolean()) {
@@ -338,12 +346,7 @@ final class FakeWorkers implements WorkerHost {
             if ("held-unsent".equals(method)) {
                 // A caller holding this worker without having sent anything yet, until the test lets it go on.
                 unsentHeld.countDown();
-                try {
-                    unsentGate.await();
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    throw new IllegalStateException("interrupted while held", e);
-                }
+                hold(unsentGate);
             }
             ByteBuffer frame = codec.encodeRequest(msgid, method, params); // real limits, real encoding errors
             this.msgid = msgid;
