@@ -41,6 +41,28 @@ test('context: the handshake declares it; a 5th request element is the context o
     });
 });
 
+test('dump() during an HTTP request prints VarDumper\'s HTML into the page, with its script and styles in every page; elsewhere it goes to stdout', function (): void {
+    if (stream_resolve_include_path('Symfony/Component/VarDumper/autoload.php') === false || !extension_loaded('mbstring')) {
+        skip('needs php-symfony-var-dumper, and mbstring for its HtmlDumper');
+    }
+    withWorker(function (TestMaster $m): void {
+        $m->ready();
+        foreach (['1', '2'] as $n) {
+            [$error, $result] = $m->call('http.handle', ['method' => 'GET', 'uri' => '/dump?n=' . $n, 'headers' => [], 'body' => '']);
+            assertSame(null, $error);
+            assertSame(200, $result['status']);
+            $body = $result['body'];
+            assertContains('Sfdump = window.Sfdump', $body, "page $n: VarDumper's script, as PHP-FPM prints it in each page");
+            assertContains('<pre class=sf-dump id=sf-dump-', $body, "page $n");
+            assertContains('"<span class=sf-dump-key>page</span>" => "<span class=sf-dump-str title="3 characters">n=' . $n . '</span>"', $body, "page $n: its own dump");
+            assertTrue(str_starts_with($body, 'after the dump<script>'), "page $n: what the handler printed after what it returned");
+        }
+        assertSame([null, 'dumped'], $m->call('dump', 'outside a request'));
+        waitUntil(fn (): bool => str_contains($m->stdout(), '"outside a request"'), 5.0, 'the dump on stdout');
+        assertTrue(!str_contains($m->stdout(), 'sf-dump'), 'the CLI format on stdout: ' . $m->stdout());
+    });
+});
+
 test('exit() in a handler: the call is answered, marked as the worker\'s last, and the worker exits with that code', function (): void {
     withWorker(function (TestMaster $m): void {
         $m->ready();

@@ -39,6 +39,14 @@ return [
         flush();
         exit;
     }, 202, ['Content-Type' => 'text/plain', 'X-Streamed' => 'yes']),
+    // dump() prints into the page (VarDumper's HTML, its stylesheet and script in each page), dd() answers 500.
+    'dump' => static function (): Response {
+        dump(['a' => 1, 'b' => 'two']);
+        return new Response("after dump\n");
+    },
+    'dd' => static function (): never {
+        dd(['a' => 1]);
+    },
     'cookies' => static function (): JsonResponse {
         $response = new JsonResponse(['ok' => true]);
         $response->headers->setCookie(Cookie::create('a', '1'));

@@ -10,6 +10,10 @@
 declare(strict_types=1);
 
 require_once 'Slim/autoload.php';
+// dump() and dd(), as a Composer dev dependency would give them (Debian's php-symfony-var-dumper).
+if (stream_resolve_include_path('Symfony/Component/VarDumper/autoload.php') !== false) {
+    require_once 'Symfony/Component/VarDumper/autoload.php';
+}
 
 use Psr\Http\Message\ResponseInterface as Response;
 use Psr\Http\Message\ServerRequestInterface as Request;
@@ -74,6 +78,17 @@ $app->get('/etag', function (Request $request, Response $response): Response {
 $app->get('/teapot', function (Request $request, Response $response): Response {
     $response->getBody()->write("short and stout\n");
     return $response->withStatus(418, 'Short And Stout');
+});
+
+// dump() prints into the page (VarDumper's HTML, its stylesheet and script in each page), dd() answers 500.
+$app->get('/dump', function (Request $request, Response $response): Response {
+    dump(['a' => 1, 'b' => 'two']);
+    $response->getBody()->write("after dump\n");
+    return $response;
+});
+
+$app->get('/dd', function (): void {
+    dd(['a' => 1]);
 });
 
 // What legacy code does: set a status, print, exit().

@@ -11,7 +11,8 @@ use Folk\Worker\Worker;
  * a request, in a process that serves many.
  *
  * For each call: build the {@see PhpRequest}, set the superglobals, reset the native session
- * ({@see NativeSession}), run the adapter's handler with output buffering, build the result,
+ * ({@see NativeSession}), run the adapter's handler with output buffering (dumps included,
+ * {@see PageDumps}), build the result,
  * then, after the response has been sent to the master ({@see Worker::defer()}), run the
  * adapter's terminate step, restore the superglobals of the worker and remove the upload
  * temporary files. Nothing of one request is left for the next but what the application
@@ -57,6 +58,7 @@ final class RequestCycle
             HeaderCapture::reset();
             $this->session->begin($request->cookies);
             $this->answerOnExit();
+            PageDumps::begin();
             $status = 500;
             $headers = [];
             $body = '';
@@ -71,6 +73,7 @@ final class RequestCycle
             });
             return $this->result($status, $headers, $printed . $body);
         } finally {
+            PageDumps::end();
             $this->worker->defer(function () use ($request, $saved, $terminate): void {
                 try {
                     if ($terminate !== null) {

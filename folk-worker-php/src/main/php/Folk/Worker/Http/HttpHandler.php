@@ -4,15 +4,16 @@ declare(strict_types=1);
 
 namespace Folk\Worker\Http;
 
+use Folk\Worker\Bridge\PageDumps;
 use Folk\Worker\Bridge\ResponseResult;
 use Folk\Worker\Worker;
 
 /**
  * Adapts `callable(Request): Response|string|null` to the `http.handle` method.
  *
- * Output the handler prints (echo, print, templates) is captured with output buffering, the
- * way PHP-FPM would send it, and becomes the body; when the handler also returns a body
- * (a string or a Response), the printed output is appended to it. Output of a handler that
+ * Output the handler prints (echo, print, templates, dump(): {@see PageDumps}) is captured with
+ * output buffering, the way PHP-FPM would send it, and becomes the body; when the handler also
+ * returns a body (a string or a Response), the printed output is appended to it. Output of a handler that
  * throws is discarded. A handler that calls exit() or die() answers with what it printed until
  * then, as under PHP-FPM, and the worker is replaced.
  */
@@ -38,9 +39,11 @@ final class HttpHandler
         $this->level = $level;
         $this->code = http_response_code();
         Worker::answerOnExit($this->exitAnswer ??= $this->exitResult(...));
+        PageDumps::begin();
         try {
             $returned = ($this->handler)($request);
         } finally {
+            PageDumps::end();
             $output = ResponseResult::endBuffers($level); // ours and any the handler left open
         }
         $response = match (true) {

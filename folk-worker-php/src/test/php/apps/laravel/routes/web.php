@@ -40,6 +40,14 @@ Route::get('/exit', function () {
     exit;
 });
 
+// dump() prints into the page (VarDumper's HTML, its stylesheet and script in each page), dd() answers 500.
+Route::get('/dump', function () {
+    dump(['a' => 1, 'b' => 'two']);
+    return "after dump\n";
+});
+
+Route::get('/dd', fn () => dd(['a' => 1]));
+
 // Not encrypted, so that the values compare (EncryptCookies' values are random).
 Route::get('/cookies', fn () => response()->json(['ok' => true])
     ->withCookie(cookie('a', '1', 0, '/', null, false, false))

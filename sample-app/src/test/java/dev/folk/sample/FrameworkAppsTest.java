@@ -72,11 +72,14 @@ class FrameworkAppsTest {
     private static final Pattern SESSION_ID = Pattern.compile("\\b(PHPSESSID|FOLKSESSID|laravel_session)=[^;\\s\"]+");
     private static final Pattern HTTP_DATE = Pattern.compile("\\b\\w{3}, \\d{2}[ -]\\w{3}[ -]\\d{4} \\d{2}:\\d{2}:\\d{2} GMT\\b");
     private static final Pattern MAX_AGE = Pattern.compile("(?i)Max-Age=\\d+");
+    /** The id VarDumper's HtmlDumper draws (mt_rand()) for the elements of each page's dumps. */
+    private static final Pattern DUMP_ID = Pattern.compile("\\bsf-dump-\\d+");
 
-    /** What is random or time-dependent by design: session ids, dates. */
+    /** What is random or time-dependent by design: session ids, dates, dump ids. */
     static String mask(String value) {
         String v = SESSION_ID.matcher(value).replaceAll("$1=<session-id>");
         v = HTTP_DATE.matcher(v).replaceAll("<date>");
+        v = DUMP_ID.matcher(v).replaceAll("sf-dump-<id>");
         return MAX_AGE.matcher(v).replaceAll("Max-Age=<n>");
     }
 
@@ -514,6 +517,47 @@ class FrameworkAppsTest {
                     () -> pool.snapshot().exits().get(ExitReason.EXITED) > exitedBefore);
             assertThat(pool.snapshot().exits()).as("the worker's exit recorded, and no crash")
                     .containsEntry(ExitReason.EXITED, exitedBefore + 1).containsEntry(ExitReason.CRASH, crashesBefore);
+        }
+
+        /**
+         * {@code dump()} in a controller prints VarDumper's HTML into the page, its stylesheet and script
+         * in every page that dumps (PHP-FPM starts each request afresh), and {@code dd()} answers 500 with
+         * the dump; a worker runs on the CLI SAPI, for which VarDumper would pick its text dumper and
+         * write to the worker's stdout (the log), leaving a blank page. Status and body as PHP-FPM's.
+         * The headers differ as folk-worker-php's README says: PHP-FPM sends its headers with the dump,
+         * before the response exists, and loses the application's (its session cookie, its
+         * Cache-Control); the gateway sends the response's own headers.
+         */
+        @Test
+        void dumpAndDdPrintIntoThePageLikePhpFpm() throws Exception {
+            for (int i = 0; i < 2; i++) { // the second page needs the stylesheet and script again
+                RawHttp.Response dumped = sameStatusAndBody("/dump");
+                assertThat(dumped.status()).isEqualTo(200);
+                assertThat(dumped.text()).contains("Sfdump = window.Sfdump").contains("<pre class=sf-dump ")
+                        .contains("after dump\n"); // after the dump, or before it (Slim appends what a route printed)
+            }
+            RawHttp.Response dd = same("GET", "/dd");
+            assertThat(dd.status()).isEqualTo(500);
+            assertThat(dd.text()).contains("Sfdump = window.Sfdump").contains("<pre class=sf-dump ");
+            assertThat(same("GET", "/").status()).isEqualTo(200);
+            assertThat(differences).as("every answer equal to PHP-FPM's").isEmpty();
+        }
+
+        /**
+         * The same GET to both; asserts the same status and body, and that the gateway sends every
+         * header PHP-FPM sent (and possibly more: see {@link #dumpAndDdPrintIntoThePageLikePhpFpm()}).
+         */
+        @SuppressWarnings("unchecked")
+        RawHttp.Response sameStatusAndBody(String uri) throws IOException {
+            List<String> host = List.of("Host", HOST);
+            Map<String, Object> fpm = comparable(RawHttp.send(fpmPort, "GET", uri, host, new byte[0]), fpmPort);
+            RawHttp.Response ours = RawHttp.send(gatewayPort, "GET", uri, host, new byte[0]);
+            Map<String, Object> actual = comparable(ours, gatewayPort);
+            assertThat(actual.get("status")).as("GET %s: status", uri).isEqualTo(fpm.get("status"));
+            assertThat(actual.get("body")).as("GET %s: body", uri).isEqualTo(fpm.get("body"));
+            assertThat((Map<String, List<String>>) actual.get("headers")).as("GET %s: headers", uri)
+                    .containsAllEntriesOf((Map<String, List<String>>) fpm.get("headers"));
+            return ours;
         }
 
         /**
