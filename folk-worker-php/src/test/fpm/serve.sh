@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Serves a PHP application classically, with nginx + PHP-FPM, for comparisons with a Folk worker.
 #
-#   serve.sh start <app-dir> <port> <workdir>   nginx on 127.0.0.1:<port>, every request to <app-dir>/public/index.php
+#   serve.sh start <app-dir> <port> <workdir>   nginx on 127.0.0.1:<port>: files of <app-dir>/public, other requests to its index.php
 #   serve.sh stop  <workdir>
 #
 # start writes <workdir>/nginx.conf, php-fpm.conf and php.ini (the settings of php-settings.ini,
@@ -14,8 +14,10 @@
 # writable state goes to <workdir>/app-state, given to PHP as the FOLK_APP_STATE environment
 # variable (the test applications put their sessions, caches and logs there).
 #
-# nginx passes the FastCGI parameters of Debian's fastcgi_params with SCRIPT_FILENAME =
-# <app-dir>/public/index.php and SCRIPT_NAME = /index.php, the usual front-controller setup;
+# nginx answers a request naming a file of <app-dir>/public with the file (try_files $uri; paths
+# ending in .php excepted), and passes every other to PHP-FPM with the FastCGI parameters of
+# Debian's fastcgi_params, SCRIPT_FILENAME = <app-dir>/public/index.php and SCRIPT_NAME = /index.php,
+# the usual front-controller setup;
 # CONTENT_TYPE and CONTENT_LENGTH only when the request has them (if_not_empty), as the Folk
 # gateway does, so that $_SERVER has the same keys on both sides.
 #
@@ -128,7 +130,17 @@ http {
         listen 127.0.0.1:$port;
         server_name localhost;
         root $app/public;
+        include /etc/nginx/mime.types;
+        default_type application/octet-stream;
+        # The usual front-controller setup: a file of public/ as it is, anything else (.php paths
+        # included) to public/index.php.
         location / {
+            try_files \$uri @php;
+        }
+        location ~ \.php\$ {
+            try_files /.no-such-file @php;
+        }
+        location @php {
             fastcgi_pass unix:$workdir/fpm.sock;
             fastcgi_param SCRIPT_FILENAME $app/public/index.php;
             fastcgi_param SCRIPT_NAME /index.php;

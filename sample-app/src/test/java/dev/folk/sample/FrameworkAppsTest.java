@@ -321,6 +321,7 @@ class FrameworkAppsTest {
             p.put("folk.env[FOLK_TEST_RUN]", "sample-app-framework-apps");
             env.forEach((k, v) -> p.put("folk.env[" + k + "]", v));
             p.put("folk.http.mappings[0].path", "/**");
+            p.put("folk.http.mappings[0].public-dir", appDir.resolve("public").toString());
             // What nginx gives PHP-FPM in serve.sh: server_name localhost, the app's public/index.php.
             p.put("folk.http.server-name", "localhost");
             p.put("folk.http.document-root", appDir.resolve("public").toString());
@@ -558,6 +559,33 @@ class FrameworkAppsTest {
             assertThat((Map<String, List<String>>) actual.get("headers")).as("GET %s: headers", uri)
                     .containsAllEntriesOf((Map<String, List<String>>) fpm.get("headers"));
             return ours;
+        }
+
+        /**
+         * The files beside the front controller (public/css/app.css, public/robots.txt), as nginx's
+         * {@code try_files $uri} answers them: type, validators, 304s, a byte range, HEAD; a missing
+         * file and a .php path are the application's.
+         */
+        @Test
+        void publicFilesAnswerLikeNginx() throws Exception {
+            RawHttp.Response css = same("GET", "/css/app.css");
+            assertThat(css.status()).isEqualTo(200);
+            assertThat(css.header("Content-Type")).isEqualTo("text/css");
+            assertThat(css.text()).startsWith("/* served as a file, not by PHP */");
+            String etag = css.header("ETag");
+            assertThat(etag).as("an ETag").isNotNull();
+            assertThat(same("HEAD", "/css/app.css").body()).isEmpty();
+            assertThat(same("GET", "/css/app.css", "If-None-Match", etag).status()).isEqualTo(304);
+            assertThat(same("GET", "/css/app.css", "If-Modified-Since", css.header("Last-Modified")).status())
+                    .isEqualTo(304);
+            RawHttp.Response part = same("GET", "/robots.txt", "Range", "bytes=0-9");
+            assertThat(part.status()).isEqualTo(206);
+            assertThat(part.text()).isEqualTo("User-agent");
+            assertThat(same("GET", "/robots.txt", "Range", "bytes=-9").text()).isEqualTo("private/\n");
+            assertThat(same("GET", "/robots.txt").text()).startsWith("User-agent: *");
+            assertThat(same("GET", "/css/missing.css").status()).isEqualTo(404);
+            same("GET", "/index.php");
+            assertThat(differences).as("every answer equal to nginx's").isEmpty();
         }
 
         /**

@@ -107,6 +107,9 @@ public class FolkHttpGateway extends HttpServlet {
     @Override
     protected void service(HttpServletRequest request, HttpServletResponse response) throws IOException {
         HttpRoute route = route(request);
+        if (route.publicDir() != null && StaticFiles.serve(request, response, route)) {
+            return; // a file of the application's public directory, as nginx would have answered it
+        }
         long length = request.getContentLengthLong();
         if (length > route.maxBodySize()) {
             // Known before a byte of the body is read: answer now (the container discards the rest).

@@ -1,18 +1,31 @@
 package dev.folk.spring.boot.http;
 
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
 import org.jspecify.annotations.Nullable;
 
 import dev.folk.core.pool.WorkerPool;
 
 /**
- * One mapping of the gateway: the requests under {@code prefix} go to {@code pool}.
+ * One mapping of the gateway: the requests under {@code prefix} go to {@code pool}, except those
+ * naming a file of {@code publicDir}.
  *
  * @param prefix      the path prefix, without a trailing slash ({@code ""} for every path)
  * @param pool        the pool that serves them
  * @param stripPrefix whether PHP sees the prefix as {@code SCRIPT_NAME} and the rest as {@code PATH_INFO}
  * @param maxBodySize the largest request body forwarded, in bytes; a bigger one is answered 413
+ * @param publicDir   the directory whose files are answered as they are ({@link StaticFiles}), or null;
+ *                    kept as its real path (an existing directory, symbolic links resolved)
  */
-public record HttpRoute(String prefix, WorkerPool pool, boolean stripPrefix, long maxBodySize) {
+public record HttpRoute(String prefix, WorkerPool pool, boolean stripPrefix, long maxBodySize,
+                        @Nullable Path publicDir) {
+
+    /** A route without a public directory: every request goes to PHP. */
+    public HttpRoute(String prefix, WorkerPool pool, boolean stripPrefix, long maxBodySize) {
+        this(prefix, pool, stripPrefix, maxBodySize, null);
+    }
 
     public HttpRoute {
         if (prefix == null || !(prefix.isEmpty() || prefix.startsWith("/")) || prefix.endsWith("/")) {
@@ -24,6 +37,17 @@ public record HttpRoute(String prefix, WorkerPool pool, boolean stripPrefix, lon
         }
         if (maxBodySize < 0) {
             throw new IllegalArgumentException("Route '" + prefix + "': max body size " + maxBodySize + " < 0");
+        }
+        if (publicDir != null) {
+            try {
+                publicDir = publicDir.toRealPath();
+            } catch (IOException e) {
+                throw new IllegalArgumentException("Route '" + prefix + "': public directory " + publicDir
+                        + " cannot be read: " + e, e);
+            }
+            if (!Files.isDirectory(publicDir)) {
+                throw new IllegalArgumentException("Route '" + prefix + "': " + publicDir + " is not a directory");
+            }
         }
     }
 

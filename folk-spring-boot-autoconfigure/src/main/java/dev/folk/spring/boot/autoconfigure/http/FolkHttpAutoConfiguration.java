@@ -1,5 +1,7 @@
 package dev.folk.spring.boot.autoconfigure.http;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -201,7 +203,20 @@ public final class FolkHttpAutoConfiguration {
                         "Set a size such as 8MB, or remove it to follow the pools' max-frame-length."));
                 break;
             }
-            routes.add(new HttpRoute(prefix, pool, m.isStripPrefix(), limit));
+            Path publicDir = m.getPublicDir();
+            String publicDirAction = "Set it to the application's public directory (the one nginx's 'root' names, "
+                    + "e.g. /srv/app/public), or remove it to send every request to PHP.";
+            if (publicDir != null && !Files.isDirectory(publicDir)) {
+                violations.add(new Violation(key + ".public-dir", publicDir,
+                        Files.exists(publicDir) ? "not a directory" : "no such directory", publicDirAction));
+                continue;
+            }
+            try {
+                routes.add(new HttpRoute(prefix, pool, m.isStripPrefix(), limit, publicDir));
+            } catch (IllegalArgumentException unreadable) {
+                violations.add(new Violation(key + ".public-dir", publicDir, String.valueOf(unreadable.getMessage()),
+                        publicDirAction));
+            }
         }
         if (!violations.isEmpty()) {
             throw new FolkConfigurationException(violations);

@@ -1,5 +1,6 @@
 package dev.folk.spring.boot.autoconfigure.http;
 
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -18,8 +19,9 @@ public class FolkHttpProperties {
     /**
      * Request paths served by PHP, each by a named pool: 'path' is a prefix ('/php' or '/php/**':
      * the path and everything under it), 'pool' the pool's name (default 'default'), and
-     * 'strip-prefix' whether PHP is given the prefix as SCRIPT_NAME and the rest as PATH_INFO.
-     * Requests that match no mapping stay with Spring MVC.
+     * 'strip-prefix' whether PHP is given the prefix as SCRIPT_NAME and the rest as PATH_INFO,
+     * 'public-dir' the directory whose files are answered without PHP. Requests that match no
+     * mapping stay with Spring MVC.
      */
     private List<Mapping> mappings = new ArrayList<>();
 
@@ -86,11 +88,23 @@ public class FolkHttpProperties {
         /** Whether PHP is given the prefix as SCRIPT_NAME and the rest of the path as PATH_INFO. */
         private boolean stripPrefix;
 
+        /**
+         * The application's public directory (where its front controller lives, nginx's 'root'). A
+         * GET or HEAD whose path names a regular file there is answered with the file, as nginx's
+         * 'try_files $uri' does in front of PHP-FPM; every other request goes to PHP. The path is
+         * the one PHP routes on (after the prefix with strip-prefix). Paths ending in .php, with a
+         * hidden segment (.env, .htaccess) or leading out of the directory are always PHP's.
+         * Default: none, every request goes to PHP.
+         */
+        private @Nullable Path publicDir;
+
         public @Nullable String getPath() { return path; }
         public void setPath(@Nullable String path) { this.path = path; }
         public String getPool() { return pool; }
         public void setPool(String pool) { this.pool = pool; }
         public boolean isStripPrefix() { return stripPrefix; }
         public void setStripPrefix(boolean stripPrefix) { this.stripPrefix = stripPrefix; }
+        public @Nullable Path getPublicDir() { return publicDir; }
+        public void setPublicDir(@Nullable Path publicDir) { this.publicDir = publicDir; }
     }
 }

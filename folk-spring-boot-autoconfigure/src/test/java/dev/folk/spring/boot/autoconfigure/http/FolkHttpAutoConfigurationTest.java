@@ -2,10 +2,13 @@ package dev.folk.spring.boot.autoconfigure.http;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.servlet.filter.OrderedFormContentFilter;
 import org.springframework.boot.test.context.FilteredClassLoader;
@@ -117,6 +120,25 @@ class FolkHttpAutoConfigurationTest {
                             .contains("Property: folk.http.mappings[2].path\n    Value:    (not set)\n");
                     assertThat(e.violations().get(0).action()).contains("[default]");
                 });
+    }
+
+    @Test
+    void aPublicDirThatIsNoDirectoryFailsStartupNamingTheKey(@TempDir Path dir) throws Exception {
+        Path file = Files.writeString(dir.resolve("file.txt"), "x");
+        web.withPropertyValues("folk.http.mappings[0].path=/a", "folk.http.mappings[0].public-dir=" + dir.resolve("none"),
+                "folk.http.mappings[1].path=/b", "folk.http.mappings[1].public-dir=" + file,
+                "folk.http.mappings[2].path=/c", "folk.http.mappings[2].public-dir=" + dir).run(ctx -> {
+                    assertThat(ctx).hasFailed();
+                    FolkConfigurationException e = (FolkConfigurationException) org.springframework.core
+                            .NestedExceptionUtils.getRootCause(ctx.getStartupFailure());
+                    assertThat(e.violations()).extracting(FolkConfigurationException.Violation::key)
+                            .containsExactly("folk.http.mappings[0].public-dir", "folk.http.mappings[1].public-dir");
+                    assertThat(e.getMessage()).contains("no such directory").contains("not a directory");
+                    assertThat(e.violations().get(0).action()).contains("public directory");
+                });
+        web.withPropertyValues("folk.http.mappings[0].path=/c", "folk.http.mappings[0].public-dir=" + dir)
+                .run(ctx -> assertThat(ctx.getBean(FolkHttpGateway.class).routes().get(0).publicDir())
+                        .isEqualTo(dir.toRealPath()));
     }
 
     @Test

@@ -1,0 +1,257 @@
+package dev.folk.spring.boot.autoconfigure.http;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.Arrays;
+import java.util.Locale;
+import java.util.Random;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.context.SpringBootTest.WebEnvironment;
+import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.test.annotation.DirtiesContext;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+import org.springframework.util.FileSystemUtils;
+
+import dev.folk.core.testing.Workers;
+import dev.folk.spring.boot.autoconfigure.app.WebTestApplication;
+
+/**
+ * A mapping's public directory ({@code folk.http.mappings[].public-dir}) in a real web application:
+ * its files answered as nginx's {@code try_files $uri} answers them (validators, conditional and
+ * range requests, HEAD, a large file), and every path that must not be a file's, PHP's.
+ * (FrameworkAppsTest in the sample app compares such answers with nginx's.)
+ */
+@SpringBootTest(classes = WebTestApplication.class, webEnvironment = WebEnvironment.RANDOM_PORT, properties = {
+    "folk.pools.main.size=1",
+    "folk.shutdown.signal-handler=false",
+})
+@DirtiesContext
+class StaticFilesIntegrationTest {
+
+    private static final String TAG = Workers.newTag();
+    private static final byte[] LARGE = new byte[3 * 1024 * 1024 + 17];
+    private static final long MODIFIED = 1_767_225_600L; // 2026-01-01T00:00:00Z
+    /** A file beside the public directory, which no request may get. */
+    private static final String OUTSIDE = "not-public-7f3a";
+
+    static {
+        new Random(7).nextBytes(LARGE);
+    }
+
+    /** The files of the class's application (each test class starts its own, and removes them after). */
+    private static Path root;
+
+    /** Writes /app's public directory and /php's (where the whole path names the file: no strip-prefix). */
+    private static void createFiles() throws IOException {
+        root = Files.createTempDirectory("folk-static-files");
+        Path app = Files.createDirectories(root.resolve("app-public"));
+        Path site = Files.createDirectories(root.resolve("site"));
+        write(app.resolve("css/site.css"), "body { color: #123; }\n".getBytes(StandardCharsets.UTF_8));
+        write(app.resolve("big.bin"), LARGE);
+        write(app.resolve("empty.txt"), new byte[0]);
+        write(app.resolve("index.php"), "<?php echo 'source';".getBytes(StandardCharsets.UTF_8));
+        write(app.resolve(".env"), "SECRET=1".getBytes(StandardCharsets.UTF_8));
+        write(app.resolve(".well-known/hidden.txt"), "hidden".getBytes(StandardCharsets.UTF_8));
+        write(root.resolve("outside.txt"), OUTSIDE.getBytes(StandardCharsets.UTF_8));
+        Files.createSymbolicLink(app.resolve("link-out.txt"), root.resolve("outside.txt"));
+        write(app.resolve("caf\u00e9 au lait.txt"), "latte".getBytes(StandardCharsets.UTF_8));
+        write(site.resolve("php/robots.txt"), "User-agent: *\n".getBytes(StandardCharsets.UTF_8));
+    }
+
+    private static void write(Path file, byte[] bytes) throws IOException {
+        Files.createDirectories(file.getParent());
+        Files.write(file, bytes);
+        Files.setLastModifiedTime(file, FileTime.from(Instant.ofEpochSecond(MODIFIED)));
+    }
+
+    @AfterAll
+    static void removeFiles() throws IOException {
+        FileSystemUtils.deleteRecursively(root);
+    }
+
+    @DynamicPropertySource
+    static void properties(DynamicPropertyRegistry registry) throws IOException {
+        createFiles();
+        registry.add("folk.args", () -> Path.of("src/test/php/http-worker.php").toAbsolutePath().toString());
+        registry.add("folk.env.FOLK_TEST_RUN", () -> TAG);
+        // All of the mappings here: a list set in one property source replaces the list of another.
+        String app = root.resolve("app-public").toString();
+        String site = root.resolve("site").toString();
+        registry.add("folk.http.mappings[0].path", () -> "/app/**");
+        registry.add("folk.http.mappings[0].pool", () -> "main");
+        registry.add("folk.http.mappings[0].strip-prefix", () -> "true");
+        registry.add("folk.http.mappings[0].public-dir", () -> app);
+        registry.add("folk.http.mappings[1].path", () -> "/php/**");
+        registry.add("folk.http.mappings[1].pool", () -> "main");
+        registry.add("folk.http.mappings[1].public-dir", () -> site);
+    }
+
+    @LocalServerPort
+    int port;
+
+    /** A response read to the end of the connection. */
+    record Response(int status, String head, byte[] body) {
+        String header(String name) {
+            for (String line : head.split("\r\n")) {
+                if (line.toLowerCase(Locale.ROOT).startsWith(name.toLowerCase(Locale.ROOT) + ":")) {
+                    return line.substring(name.length() + 1).trim();
+                }
+            }
+            return null;
+        }
+
+        boolean fromPhp() {
+            return "application/json".equals(header("Content-Type")) && new String(body, StandardCharsets.UTF_8)
+                    .contains("\"uri\"");
+        }
+    }
+
+    private Response send(String method, String target, String... headers) throws IOException {
+        StringBuilder request = new StringBuilder(method + " " + target + " HTTP/1.1\r\nHost: h\r\n");
+        for (String h : headers) {
+            request.append(h).append("\r\n");
+        }
+        request.append("Connection: close\r\n\r\n");
+        try (Socket s = new Socket("127.0.0.1", port)) {
+            s.setSoTimeout(20_000);
+            s.getOutputStream().write(request.toString().getBytes(StandardCharsets.UTF_8));
+            byte[] all = s.getInputStream().readAllBytes();
+            String text = new String(all, StandardCharsets.ISO_8859_1);
+            int end = text.indexOf("\r\n\r\n");
+            assertThat(end).as("a response head in %s", text).isPositive();
+            return new Response(Integer.parseInt(text.substring(9, 12)), text.substring(0, end),
+                    Arrays.copyOfRange(all, end + 4, all.length));
+        }
+    }
+
+    private static String etag(long size) {
+        return '"' + Long.toHexString(MODIFIED) + '-' + Long.toHexString(size) + '"';
+    }
+
+    @Test
+    void aFileIsAnsweredWithItsTypeValidatorsAndLength() throws Exception {
+        Response css = send("GET", "/app/css/site.css");
+        assertThat(css.status()).isEqualTo(200);
+        assertThat(css.fromPhp()).isFalse();
+        assertThat(new String(css.body(), StandardCharsets.UTF_8)).isEqualTo("body { color: #123; }\n");
+        assertThat(css.header("Content-Type")).isEqualTo("text/css");
+        assertThat(css.header("Content-Length")).isEqualTo("22");
+        assertThat(css.header("ETag")).isEqualTo(etag(22)); // as nginx makes it: mtime-size in hex
+        assertThat(css.header("Last-Modified")).isEqualTo("Thu, 01 Jan 2026 00:00:00 GMT");
+        assertThat(css.header("Accept-Ranges")).isEqualTo("bytes");
+
+        Response head = send("HEAD", "/app/css/site.css");
+        assertThat(head.status()).isEqualTo(200);
+        assertThat(head.header("Content-Length")).isEqualTo("22");
+        assertThat(head.body()).isEmpty();
+
+        // Without strip-prefix the whole path names the file; names are percent-decoded UTF-8.
+        assertThat(send("GET", "/php/robots.txt").body()).asString().isEqualTo("User-agent: *\n");
+        assertThat(send("GET", "/app/caf%C3%A9%20au%20lait.txt").body()).asString().isEqualTo("latte");
+        assertThat(send("GET", "/app//css//site.css").status()).as("slashes merged, as nginx does").isEqualTo(200);
+        Response empty = send("GET", "/app/empty.txt");
+        assertThat(empty.status()).isEqualTo(200);
+        assertThat(empty.header("Content-Length")).isEqualTo("0");
+        assertThat(empty.body()).isEmpty();
+    }
+
+    @Test
+    void aLargeFileArrivesWhole() throws Exception {
+        Response big = send("GET", "/app/big.bin");
+        assertThat(big.status()).isEqualTo(200);
+        assertThat(big.header("Content-Type")).isEqualTo("application/octet-stream");
+        assertThat(big.body()).isEqualTo(LARGE);
+
+        // A client that does not read for a while gets it whole too, while others are answered meanwhile.
+        try (Socket slow = new Socket("127.0.0.1", port)) {
+            slow.setSoTimeout(20_000);
+            slow.getOutputStream().write("GET /app/big.bin HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n"
+                    .getBytes(StandardCharsets.US_ASCII));
+            for (int i = 0; i < 20; i++) { // meanwhile other requests are answered
+                assertThat(send("GET", "/app/css/site.css").status()).isEqualTo(200);
+            }
+            InputStream in = slow.getInputStream();
+            byte[] all = in.readAllBytes();
+            assertThat(Arrays.copyOfRange(all, all.length - LARGE.length, all.length)).isEqualTo(LARGE);
+        }
+    }
+
+    @Test
+    void validatorsAnswerNotModified() throws Exception {
+        Response byTag = send("GET", "/app/css/site.css", "If-None-Match: \"other\", " + etag(22));
+        assertThat(byTag.status()).isEqualTo(304);
+        assertThat(byTag.body()).isEmpty();
+        assertThat(byTag.header("ETag")).isEqualTo(etag(22));
+        assertThat(send("GET", "/app/css/site.css", "If-None-Match: W/" + etag(22)).status()).isEqualTo(304);
+        assertThat(send("GET", "/app/css/site.css", "If-None-Match: \"other\"").status()).isEqualTo(200);
+
+        DateTimeFormatter http = DateTimeFormatter.ofPattern("EEE, dd MMM yyyy HH:mm:ss 'GMT'", Locale.US)
+                .withZone(ZoneOffset.UTC);
+        assertThat(send("GET", "/app/css/site.css", "If-Modified-Since: Thu, 01 Jan 2026 00:00:00 GMT").status())
+                .isEqualTo(304);
+        assertThat(send("GET", "/app/css/site.css", "If-Modified-Since: "
+                + http.format(Instant.ofEpochSecond(MODIFIED - 60))).status()).isEqualTo(200);
+        assertThat(send("GET", "/app/css/site.css", "If-Modified-Since: not a date").status()).isEqualTo(200);
+    }
+
+    @Test
+    void oneByteRangeIsAnsweredPartially() throws Exception {
+        Response part = send("GET", "/app/css/site.css", "Range: bytes=0-3");
+        assertThat(part.status()).isEqualTo(206);
+        assertThat(part.body()).asString().isEqualTo("body");
+        assertThat(part.header("Content-Range")).isEqualTo("bytes 0-3/22");
+        assertThat(part.header("Content-Length")).isEqualTo("4");
+        assertThat(send("GET", "/app/css/site.css", "Range: bytes=-3").body()).asString().isEqualTo("; }\n".substring(1));
+        assertThat(send("GET", "/app/css/site.css", "Range: bytes=18-999").body()).asString().isEqualTo("; }\n");
+        Response bigPart = send("GET", "/app/big.bin", "Range: bytes=1000000-");
+        assertThat(bigPart.status()).isEqualTo(206);
+        assertThat(bigPart.body()).isEqualTo(Arrays.copyOfRange(LARGE, 1_000_000, LARGE.length));
+        Response middle = send("GET", "/app/big.bin", "Range: bytes=100-200099");
+        assertThat(middle.header("Content-Range")).isEqualTo("bytes 100-200099/" + LARGE.length);
+        assertThat(middle.body()).isEqualTo(Arrays.copyOfRange(LARGE, 100, 200_100));
+
+        Response past = send("GET", "/app/css/site.css", "Range: bytes=22-");
+        assertThat(past.status()).isEqualTo(416);
+        assertThat(past.header("Content-Range")).isEqualTo("bytes */22");
+        // Several ranges, a range for another version, or no valid range: the whole file.
+        assertThat(send("GET", "/app/css/site.css", "Range: bytes=0-1,4-5").status()).isEqualTo(200);
+        assertThat(send("GET", "/app/css/site.css", "Range: bytes=0-3", "If-Range: \"old\"").status()).isEqualTo(200);
+        assertThat(send("GET", "/app/css/site.css", "Range: bytes=0-3", "If-Range: " + etag(22)).status())
+                .isEqualTo(206);
+        assertThat(send("GET", "/app/css/site.css", "Range: lines=1-2").status()).isEqualTo(200);
+    }
+
+    @Test
+    void pathsThatMustNotBeServedAsFilesGoToPhp() throws Exception {
+        for (String path : new String[] {"/app/index.php", "/app/INDEX.PHP", "/app/.env", "/app/.well-known/hidden.txt",
+            "/app/link-out.txt", "/app/css", "/app/css/", "/app/", "/app", "/app/nothing.css", "/app/css/%2e%2e/.env",
+            "/php/site.css"}) {
+            Response r = send("GET", path);
+            assertThat(r.fromPhp()).as("%s answered by PHP: %s %s", path, r.status(), r.head()).isTrue();
+        }
+        // Paths the container refuses or maps elsewhere itself: never the file either.
+        for (String path : new String[] {"/app/%2e%2e/outside.txt", "/app/css%2f..%2f..%2foutside.txt",
+            "/app/big.bin%00.txt", "/app/%zz"}) {
+            Response r = send("GET", path);
+            assertThat(r.header("ETag")).as("%s: %s %s", path, r.status(), r.head()).isNull();
+            assertThat(new String(r.body(), StandardCharsets.ISO_8859_1)).doesNotContain(OUTSIDE);
+        }
+        Response post = send("POST", "/app/css/site.css", "Content-Length: 0");
+        assertThat(post.status()).isEqualTo(405);
+        assertThat(post.header("Allow")).isEqualTo("GET, HEAD");
+    }
+}
