@@ -9,6 +9,7 @@ import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
@@ -78,16 +79,25 @@ final class StaticFiles {
         if (relative == null) {
             return false;
         }
-        Path file;
-        BasicFileAttributes attributes;
+        Path file = publicDir;
+        BasicFileAttributes attributes = null;
         try {
-            attributes = Files.readAttributes(publicDir.resolve(relative), BasicFileAttributes.class);
-            if (!attributes.isRegularFile()) {
-                return false;
+            // One lstat per name of the relative path (most PHP requests end at the first: no such file),
+            // not the realpath of the whole path; a symbolic link on the way is followed, and must lead to
+            // a file of the directory.
+            for (String name : relative.split("/")) {
+                file = file.resolve(name);
+                attributes = Files.readAttributes(file, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+                if (attributes.isSymbolicLink()) {
+                    file = publicDir.resolve(relative).toRealPath();
+                    if (!file.startsWith(publicDir)) {
+                        return false;
+                    }
+                    attributes = Files.readAttributes(file, BasicFileAttributes.class);
+                    break;
+                }
             }
-            // Most requests end above: the path names no file. A file found must be the directory's own.
-            file = publicDir.resolve(relative).toRealPath();
-            if (!file.startsWith(publicDir)) {
+            if (attributes == null || !attributes.isRegularFile()) {
                 return false;
             }
         } catch (IOException | InvalidPathException | SecurityException e) {

@@ -68,6 +68,8 @@ class StaticFilesIntegrationTest {
         write(app.resolve(".well-known/hidden.txt"), "hidden".getBytes(StandardCharsets.UTF_8));
         write(root.resolve("outside.txt"), OUTSIDE.getBytes(StandardCharsets.UTF_8));
         Files.createSymbolicLink(app.resolve("link-out.txt"), root.resolve("outside.txt"));
+        Files.createSymbolicLink(app.resolve("dir-out"), root);
+        Files.createSymbolicLink(app.resolve("styles"), app.resolve("css"));
         write(app.resolve("caf\u00e9 au lait.txt"), "latte".getBytes(StandardCharsets.UTF_8));
         write(site.resolve("php/robots.txt"), "User-agent: *\n".getBytes(StandardCharsets.UTF_8));
     }
@@ -163,6 +165,8 @@ class StaticFilesIntegrationTest {
         assertThat(send("GET", "/php/robots.txt").body()).asString().isEqualTo("User-agent: *\n");
         assertThat(send("GET", "/app/caf%C3%A9%20au%20lait.txt").body()).asString().isEqualTo("latte");
         assertThat(send("GET", "/app//css//site.css").status()).as("slashes merged, as nginx does").isEqualTo(200);
+        assertThat(send("GET", "/app/styles/site.css").body()).as("through a link to a directory of its own")
+                .asString().isEqualTo("body { color: #123; }\n");
         Response empty = send("GET", "/app/empty.txt");
         assertThat(empty.status()).isEqualTo(200);
         assertThat(empty.header("Content-Length")).isEqualTo("0");
@@ -238,7 +242,7 @@ class StaticFilesIntegrationTest {
     @Test
     void pathsThatMustNotBeServedAsFilesGoToPhp() throws Exception {
         for (String path : new String[] {"/app/index.php", "/app/INDEX.PHP", "/app/.env", "/app/.well-known/hidden.txt",
-            "/app/link-out.txt", "/app/css", "/app/css/", "/app/", "/app", "/app/nothing.css", "/app/css/%2e%2e/.env",
+            "/app/link-out.txt", "/app/dir-out/outside.txt", "/app/css", "/app/css/", "/app/", "/app", "/app/nothing.css", "/app/css/%2e%2e/.env",
             "/php/site.css"}) {
             Response r = send("GET", path);
             assertThat(r.fromPhp()).as("%s answered by PHP: %s %s", path, r.status(), r.head()).isTrue();
