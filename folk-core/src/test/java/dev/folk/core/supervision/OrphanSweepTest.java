@@ -130,6 +130,9 @@ class OrphanSweepTest {
         Procs.await(Duration.ofSeconds(5), "escapee in a session of its own", () -> escapee(tag, p.pid()) > 0);
         int escapee = escapee(tag, p.pid());
         assertThat(Procs.pgrp(escapee)).as("out of the worker's group").isNotEqualTo(p.pgid());
+        // And until setsid(1) has exec'd sleep: while an exec replaces a process's memory, its
+        // /proc/<pid>/environ can read empty, and a sweep at that moment would not know it as ours.
+        Procs.awaitAsleep(escapee);
 
         supervisor.terminate(p, Duration.ofSeconds(5));
         assertThat(Procs.alive(escapee)).as("the group ladder cannot reach it").isTrue();
