@@ -36,7 +36,8 @@ import org.slf4j.LoggerFactory;
  * images, {@code robots.txt}) then works behind the gateway as it did behind nginx.
  *
  * <p>Never served: a path ending in {@code .php} (PHP's, whatever the file system holds), a path
- * with a hidden segment ({@code .env}, {@code .htaccess}, {@code ..}), a path that is not valid
+ * with a hidden segment ({@code .env}, {@code .htaccess}, {@code ..}; a leading {@code /.well-known/}
+ * excepted), a path that is not valid
  * percent-encoded UTF-8, and a file whose real path (symbolic links followed) leaves the directory.
  * Those go to PHP, which answers them as the application would (a 404, usually).
  *
@@ -61,6 +62,9 @@ final class StaticFiles {
     private static final int DIRECT_WRITE_MAX = 32 * 1024;
 
     private static final Pattern RANGE = Pattern.compile("bytes=(\\d*)-(\\d*)");
+
+    /** RFC 8615's directory of site-wide metadata, the one hidden name served. */
+    private static final String WELL_KNOWN = "/.well-known/";
 
     private StaticFiles() {
     }
@@ -165,8 +169,11 @@ final class StaticFiles {
             }
             path = path.substring(prefix.length());
         }
-        if (path.contains("/.") || path.toLowerCase(Locale.ROOT).endsWith(".php")) {
-            return null; // hidden files, "..", and PHP's own scripts
+        // Hidden files (.env, .git/...) and "..", except RFC 8615's /.well-known/ (ACME challenges,
+        // security.txt), as hardened nginx setups have it; and PHP's own scripts.
+        String checked = path.startsWith(WELL_KNOWN) ? path.substring(WELL_KNOWN.length() - 1) : path;
+        if (checked.contains("/.") || path.toLowerCase(Locale.ROOT).endsWith(".php")) {
+            return null;
         }
         return path.substring(1);
     }

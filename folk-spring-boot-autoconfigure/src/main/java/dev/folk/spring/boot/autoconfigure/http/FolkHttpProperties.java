@@ -93,7 +93,8 @@ public class FolkHttpProperties {
          * GET or HEAD whose path names a regular file there is answered with the file, as nginx's
          * 'try_files $uri' does in front of PHP-FPM; every other request goes to PHP. The path is
          * the one PHP routes on (after the prefix with strip-prefix). Paths ending in .php, with a
-         * hidden segment (.env, .htaccess) or leading out of the directory are always PHP's.
+         * hidden segment (.env, .htaccess; a leading /.well-known/ excepted) or leading out of the
+         * directory are always PHP's.
          * Default: none, every request goes to PHP.
          */
         private @Nullable Path publicDir;

@@ -65,7 +65,9 @@ class StaticFilesIntegrationTest {
         write(app.resolve("empty.txt"), new byte[0]);
         write(app.resolve("index.php"), "<?php echo 'source';".getBytes(StandardCharsets.UTF_8));
         write(app.resolve(".env"), "SECRET=1".getBytes(StandardCharsets.UTF_8));
-        write(app.resolve(".well-known/hidden.txt"), "hidden".getBytes(StandardCharsets.UTF_8));
+        write(app.resolve(".well-known/security.txt"), "Contact: x@example.com\n".getBytes(StandardCharsets.UTF_8));
+        write(app.resolve(".well-known/.hidden"), "hidden".getBytes(StandardCharsets.UTF_8));
+        write(app.resolve("css/.hidden.css"), "hidden".getBytes(StandardCharsets.UTF_8));
         write(root.resolve("outside.txt"), OUTSIDE.getBytes(StandardCharsets.UTF_8));
         Files.createSymbolicLink(app.resolve("link-out.txt"), root.resolve("outside.txt"));
         Files.createSymbolicLink(app.resolve("dir-out"), root);
@@ -165,6 +167,8 @@ class StaticFilesIntegrationTest {
         assertThat(send("GET", "/php/robots.txt").body()).asString().isEqualTo("User-agent: *\n");
         assertThat(send("GET", "/app/caf%C3%A9%20au%20lait.txt").body()).asString().isEqualTo("latte");
         assertThat(send("GET", "/app//css//site.css").status()).as("slashes merged, as nginx does").isEqualTo(200);
+        assertThat(send("GET", "/app/.well-known/security.txt").body()).as("RFC 8615's directory, hidden as it is")
+                .asString().isEqualTo("Contact: x@example.com\n");
         assertThat(send("GET", "/app/styles/site.css").body()).as("through a link to a directory of its own")
                 .asString().isEqualTo("body { color: #123; }\n");
         Response empty = send("GET", "/app/empty.txt");
@@ -241,7 +245,8 @@ class StaticFilesIntegrationTest {
 
     @Test
     void pathsThatMustNotBeServedAsFilesGoToPhp() throws Exception {
-        for (String path : new String[] {"/app/index.php", "/app/INDEX.PHP", "/app/.env", "/app/.well-known/hidden.txt",
+        for (String path : new String[] {"/app/index.php", "/app/INDEX.PHP", "/app/.env", "/app/.well-known/.hidden", "/app/css/.hidden.css",
+            "/app/.well-known/../.env", "/app/css/.well-known/x",
             "/app/link-out.txt", "/app/dir-out/outside.txt", "/app/css", "/app/css/", "/app/", "/app", "/app/nothing.css", "/app/css/%2e%2e/.env",
             "/php/site.css"}) {
             Response r = send("GET", path);
