@@ -107,7 +107,7 @@ public class FolkHttpGateway extends HttpServlet {
     @Override
     protected void service(HttpServletRequest request, HttpServletResponse response) throws IOException {
         HttpRoute route = route(request);
-        if (route.publicDir() != null && StaticFiles.serve(request, response, route)) {
+        if (StaticFiles.serve(request, response, route)) {
             return; // a file of the application's public directory, as nginx would have answered it
         }
         long length = request.getContentLengthLong();

@@ -62,6 +62,7 @@ final class StaticFiles {
     private static final int DIRECT_WRITE_MAX = 32 * 1024;
 
     private static final Pattern RANGE = Pattern.compile("bytes=(\\d*)-(\\d*)");
+    private static final Pattern SLASHES = Pattern.compile("/{2,}");
 
     /** RFC 8615's directory of site-wide metadata, the one hidden name served. */
     private static final String WELL_KNOWN = "/.well-known/";
@@ -161,7 +162,9 @@ final class StaticFiles {
         if (path == null || !path.startsWith("/") || path.endsWith("/")) {
             return null;
         }
-        path = path.replaceAll("/{2,}", "/");
+        if (path.contains("//")) {
+            path = SLASHES.matcher(path).replaceAll("/");
+        }
         if (route.stripPrefix()) {
             String prefix = route.prefix();
             if (!path.startsWith(prefix) || path.length() <= prefix.length() || path.charAt(prefix.length()) != '/') {
@@ -182,6 +185,9 @@ final class StaticFiles {
     private static @Nullable String decode(String rawUri) {
         int query = rawUri.indexOf('?');
         String raw = query >= 0 ? rawUri.substring(0, query) : rawUri;
+        if (isPlainAscii(raw)) {
+            return raw.indexOf('\\') >= 0 ? null : raw; // most paths: nothing to decode
+        }
         ByteBuffer bytes = ByteBuffer.allocate(raw.length());
         for (int i = 0; i < raw.length(); i++) {
             char c = raw.charAt(i);
@@ -213,6 +219,17 @@ final class StaticFiles {
         } catch (CharacterCodingException e) {
             return null;
         }
+    }
+
+    /** Whether {@code raw} has neither a percent-escape nor a byte beyond ASCII (nor a NUL): it is its own decoding. */
+    private static boolean isPlainAscii(String raw) {
+        for (int i = 0; i < raw.length(); i++) {
+            char c = raw.charAt(i);
+            if (c == '%' || c == 0 || c > 0x7f) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** RFC 9110 13.2.2: If-None-Match decides when present, else If-Modified-Since. */
