@@ -403,14 +403,19 @@ test('backtrace: SIGUSR2 mid-call writes the PHP stack to stderr between markers
         unlink($release);
         try {
             $m->send(MessagePack::codec()->pack([0, 41, 'spin_until', $release]));
-            // Until the handler is running the request, a signal finds msgid '-': wait for 41.
+            // Until the worker reads the request, a signal finds msgid '-'; once it has, the signal
+            // may still land before the handler runs (in resolve()). Signal until a block for 41
+            // shows the handler's frame, then check that block's shape.
             $block = null;
             waitUntil(function () use ($m, &$block): bool {
                 signalUsr2($m->pid());
                 usleep(20000);
-                return preg_match('/^folk-backtrace-begin pid=\d+ msgid=41\n(.*?)^folk-backtrace-end$/ms', $m->stderr(), $g) === 1
-                    && ($block = $g[1]) !== null;
-            }, 5.0, 'a backtrace block for request 41 on stderr');
+                if (preg_match_all('/^folk-backtrace-begin pid=\d+ msgid=41\n(.*?)^folk-backtrace-end$/ms', $m->stderr(), $g) === 0) {
+                    return false;
+                }
+                $block = end($g[1]);
+                return str_contains($block, ' spin()');
+            }, 5.0, 'a backtrace block for request 41 inside spin() on stderr');
             $lines = explode("\n", trim($block));
             assertTrue(preg_match('~^#0 .*fixtures/test-worker\.php:\d+ spin\(\)$~', $lines[0]) === 1, 'innermost frame is spin(): ' . $block);
             assertContains('{closure}()', $block);
