@@ -2,6 +2,7 @@ package dev.folk.core.supervision;
 
 import java.io.IOException;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -35,6 +36,13 @@ final class OrphanReaper {
     private static final Logger log = LoggerFactory.getLogger(Supervisor.class);
 
     private static final long MAX_PAUSE_NANOS = TimeUnit.MILLISECONDS.toNanos(20);
+    /**
+     * How long a sweep waits, at most, for the processes it found mid-exec to show their
+     * environment: an exec takes about a millisecond, far longer on a loaded machine.
+     */
+    private static final long EXEC_WAIT_NANOS = TimeUnit.SECONDS.toNanos(1);
+    /** Looks, a millisecond or more apart, at a process with arguments and no whole environment before it counts as untagged. */
+    private static final int UNCLEAR_LOOKS = 3;
 
     private static final AtomicBoolean SUBREAPER_SET = new AtomicBoolean();
     /** This JVM is a child subreaper (or PID 1): the kernel re-parents orphans to it. */
@@ -227,6 +235,39 @@ final class OrphanReaper {
     }
 
     /**
+     * Holds a pidfd on {@code pid}, found carrying {@code tag}, once it is sure the pidfd is that
+     * process's: the tag is read again after the open, so a pid reused in between is not taken.
+     */
+    private void openTagged(int pid, byte[] tag, Map<Integer, Integer> pidfds, Set<Integer> groups) {
+        int fd;
+        try {
+            fd = os.pidfdOpen(pid);
+        } catch (OsException gone) {
+            return;
+        }
+        ProcFs.Stat stat = ProcFs.stat(pid);
+        if (fd >= 0 && stat != null && stillTagged(pid, tag)) {
+            pidfds.put(pid, fd);
+            groups.add(stat.pgrp());
+        } else {
+            os.close(fd);
+        }
+    }
+
+    /** {@link ProcFs#tag} is PRESENT, looking again (within a bound) while an exec may leave it empty. */
+    private static boolean stillTagged(int pid, byte[] tag) {
+        Deadline settled = Deadline.at(System.nanoTime() + EXEC_WAIT_NANOS, 1_000_000);
+        int unclear = 0;
+        while (true) {
+            ProcFs.Tag t = ProcFs.tag(pid, tag);
+            boolean unsure = t == ProcFs.Tag.MID_EXEC || t == ProcFs.Tag.UNCLEAR && ++unclear < UNCLEAR_LOOKS;
+            if (!unsure || !settled.pause()) {
+                return t == ProcFs.Tag.PRESENT;
+            }
+        }
+    }
+
+    /**
      * Ends every process whose environment carries {@code tag}: TERM, up to the deadline, then
      * KILL; each is checked and signalled through a pidfd, so a pid reused in between is never
      * hit. Those that are our children (re-parented to us) are reaped. Adds their groups to
@@ -236,23 +277,36 @@ final class OrphanReaper {
         int self = os.getpid();
         Map<Integer, Integer> pidfds = new LinkedHashMap<>();
         try {
+            Map<Integer, Integer> unsure = new HashMap<>(); // pid -> times it read UNCLEAR
             for (int pid : ProcFs.pids()) {
-                if (pid == self || !ProcFs.environHas(pid, tag)) {
+                if (pid == self) {
                     continue;
                 }
-                int fd;
-                try {
-                    fd = os.pidfdOpen(pid);
-                } catch (OsException gone) {
-                    continue;
+                switch (ProcFs.tag(pid, tag)) {
+                    case PRESENT -> openTagged(pid, tag, pidfds, groups);
+                    case MID_EXEC -> unsure.put(pid, 0);
+                    case UNCLEAR -> unsure.put(pid, 1);
+                    case ABSENT -> {
+                    }
                 }
-                ProcFs.Stat stat = ProcFs.stat(pid);
-                if (fd >= 0 && stat != null && ProcFs.environHas(pid, tag)) {
-                    pidfds.put(pid, fd);
-                    groups.add(stat.pgrp());
-                } else {
-                    os.close(fd);
-                }
+            }
+            // One of ours doing an exec as the sweep passes has no whole environment for a moment;
+            // taken for another's, it would outlive us. Look again until each shows one, or shows
+            // none in a few looks (started with an empty environment, say), within a bound.
+            Deadline settled = Deadline.at(Math.min(System.nanoTime() + EXEC_WAIT_NANOS, deadline), 1_000_000);
+            while (!unsure.isEmpty() && settled.pause()) {
+                unsure.entrySet().removeIf(e -> switch (ProcFs.tag(e.getKey(), tag)) {
+                    case PRESENT -> {
+                        openTagged(e.getKey(), tag, pidfds, groups);
+                        yield true;
+                    }
+                    case ABSENT -> true;
+                    case UNCLEAR -> {
+                        e.setValue(e.getValue() + 1);
+                        yield e.getValue() >= UNCLEAR_LOOKS;
+                    }
+                    case MID_EXEC -> false;
+                });
             }
         } catch (IOException e) {
             log.warn("Cannot scan /proc for tagged processes: {}", e.toString());

@@ -29,9 +29,17 @@ final class ProcFs {
     }
 
     /** One line of /proc/<pid>/stat, parsed after the command name (which may hold spaces and parens). */
-    record Stat(int pid, char state, int ppid, int pgrp, long startTime) {
+    record Stat(int pid, char state, int ppid, int pgrp, long flags, int threads, long startTime) {
+        /** PF_KTHREAD in the kernel's task flags. */
+        private static final long KERNEL_THREAD = 0x00200000L;
+
         boolean zombie() {
             return state == 'Z' || state == 'X' || state == 'x';
+        }
+
+        /** A kernel thread: no memory of its own, so no environment to read. */
+        boolean kernelThread() {
+            return (flags & KERNEL_THREAD) != 0;
         }
     }
 
@@ -52,7 +60,7 @@ final class ProcFs {
         String[] f = stat.substring(close + 2).split(" ", 21);
         try {
             return new Stat(pid, f[0].charAt(0), Integer.parseInt(f[1]), Integer.parseInt(f[2]),
-                    Long.parseLong(f[19]));
+                    Long.parseUnsignedLong(f[6]), Integer.parseInt(f[17]), Long.parseLong(f[19]));
         } catch (RuntimeException e) {
             return null;
         }
@@ -173,12 +181,73 @@ final class ProcFs {
 
     /** Whether {@code pid}'s environment holds exactly {@code entry} ("NAME=value"); false if unreadable. */
     static boolean environHas(int pid, byte[] entry) {
-        byte[] env;
-        try {
-            env = Files.readAllBytes(PROC.resolve(Integer.toString(pid)).resolve("environ"));
-        } catch (IOException | RuntimeException gone) {
-            return false;
+        return tag(pid, entry) == Tag.PRESENT;
+    }
+
+    /** What {@code /proc/<pid>/environ} says of a tag. */
+    enum Tag {
+        PRESENT,
+        /** A whole environment without it; or nothing to read: gone, a zombie, a kernel thread. */
+        ABSENT,
+        /**
+         * In the middle of an exec: for a moment the process has no memory to read, or new memory
+         * without arguments or environment yet, until the loader copies them in; or its first
+         * thread has exited while others run. Look again.
+         */
+        MID_EXEC,
+        /**
+         * Arguments, but no whole environment we may read: started with an empty one, another
+         * user's, one that rewrote its environment's memory — or one that began another exec
+         * between our reads. Look again, a few times.
+         */
+        UNCLEAR
+    }
+
+    /**
+     * Whether {@code pid}'s environment holds {@code entry}. An exec replaces the memory the
+     * environment is read from: while it does, the read fails (ESRCH, or EACCES while the new
+     * memory is not yet dumpable), comes back empty, or returns a piece of it. Only a whole
+     * environment (ending in NUL) without the entry says ABSENT.
+     */
+    static Tag tag(int pid, byte[] entry) {
+        Path environ = PROC.resolve(Integer.toString(pid)).resolve("environ");
+        byte[] env = read(environ);
+        if (env != null && contains(env, entry)) {
+            return Tag.PRESENT;
         }
+        if (whole(env)) {
+            return Tag.ABSENT;
+        }
+        Stat s = stat(pid);
+        if (s == null || s.kernelThread() || s.zombie() && s.threads() <= 1) {
+            return Tag.ABSENT;
+        }
+        // A "zombie" with threads is alive: its first thread has exited, or is being replaced by
+        // the thread that called exec, which takes its place.
+        byte[] args = read(environ.resolveSibling("cmdline"));
+        if (args == null || args.length == 0) {
+            return Tag.MID_EXEC;
+        }
+        env = read(environ); // the exec may have ended since the first read
+        if (env != null && contains(env, entry)) {
+            return Tag.PRESENT;
+        }
+        return whole(env) ? Tag.ABSENT : Tag.UNCLEAR;
+    }
+
+    private static boolean whole(byte @Nullable [] env) {
+        return env != null && env.length > 0 && env[env.length - 1] == 0;
+    }
+
+    private static byte @Nullable [] read(Path file) {
+        try {
+            return Files.readAllBytes(file);
+        } catch (IOException | RuntimeException gone) {
+            return null;
+        }
+    }
+
+    private static boolean contains(byte[] env, byte[] entry) {
         int start = 0;
         for (int i = 0; i <= env.length; i++) {
             if (i == env.length || env[i] == 0) {
