@@ -238,7 +238,7 @@ final class OrphanReaper {
      * Holds a pidfd on {@code pid}, found carrying {@code tag}, once it is sure the pidfd is that
      * process's: the tag is read again after the open, so a pid reused in between is not taken.
      */
-    private void openTagged(int pid, byte[] tag, Map<Integer, Integer> pidfds, Set<Integer> groups) {
+    private void openTagged(int pid, byte[] tag, long deadline, Map<Integer, Integer> pidfds, Set<Integer> groups) {
         int fd;
         try {
             fd = os.pidfdOpen(pid);
@@ -246,7 +246,7 @@ final class OrphanReaper {
             return;
         }
         ProcFs.Stat stat = ProcFs.stat(pid);
-        if (fd >= 0 && stat != null && stillTagged(pid, tag)) {
+        if (fd >= 0 && stat != null && stillTagged(pid, tag, deadline)) {
             pidfds.put(pid, fd);
             groups.add(stat.pgrp());
         } else {
@@ -255,8 +255,8 @@ final class OrphanReaper {
     }
 
     /** {@link ProcFs#tag} is PRESENT, looking again (within a bound) while an exec may leave it empty. */
-    private static boolean stillTagged(int pid, byte[] tag) {
-        Deadline settled = Deadline.at(System.nanoTime() + EXEC_WAIT_NANOS, 1_000_000);
+    private static boolean stillTagged(int pid, byte[] tag, long deadline) {
+        Deadline settled = execWait(deadline);
         int unclear = 0;
         while (true) {
             ProcFs.Tag t = ProcFs.tag(pid, tag);
@@ -265,6 +265,11 @@ final class OrphanReaper {
                 return t == ProcFs.Tag.PRESENT;
             }
         }
+    }
+
+    /** Looks a millisecond apart for at most {@link #EXEC_WAIT_NANOS}, and not past the sweep's deadline. */
+    private static Deadline execWait(long deadline) {
+        return Deadline.at(Math.min(System.nanoTime() + EXEC_WAIT_NANOS, deadline), 1_000_000);
     }
 
     /**
@@ -283,7 +288,7 @@ final class OrphanReaper {
                     continue;
                 }
                 switch (ProcFs.tag(pid, tag)) {
-                    case PRESENT -> openTagged(pid, tag, pidfds, groups);
+                    case PRESENT -> openTagged(pid, tag, deadline, pidfds, groups);
                     case MID_EXEC -> unsure.put(pid, 0);
                     case UNCLEAR -> unsure.put(pid, 1);
                     case ABSENT -> {
@@ -293,11 +298,11 @@ final class OrphanReaper {
             // One of ours doing an exec as the sweep passes has no whole environment for a moment;
             // taken for another's, it would outlive us. Look again until each shows one, or shows
             // none in a few looks (started with an empty environment, say), within a bound.
-            Deadline settled = Deadline.at(Math.min(System.nanoTime() + EXEC_WAIT_NANOS, deadline), 1_000_000);
+            Deadline settled = execWait(deadline);
             while (!unsure.isEmpty() && settled.pause()) {
                 unsure.entrySet().removeIf(e -> switch (ProcFs.tag(e.getKey(), tag)) {
                     case PRESENT -> {
-                        openTagged(e.getKey(), tag, pidfds, groups);
+                        openTagged(e.getKey(), tag, deadline, pidfds, groups);
                         yield true;
                     }
                     case ABSENT -> true;
