@@ -1,11 +1,13 @@
 package dev.folk.core.supervision;
 
 import java.io.IOException;
+import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -254,22 +256,52 @@ final class OrphanReaper {
         }
     }
 
-    /** {@link ProcFs#tag} is PRESENT, looking again (within a bound) while an exec may leave it empty. */
+    /** {@link #sort} and {@link #settle} for one process. */
     private static boolean stillTagged(int pid, byte[] tag, long deadline) {
-        Deadline settled = execWait(deadline);
-        int unclear = 0;
-        while (true) {
-            ProcFs.Tag t = ProcFs.tag(pid, tag);
-            boolean unsure = t == ProcFs.Tag.MID_EXEC || t == ProcFs.Tag.UNCLEAR && ++unclear < UNCLEAR_LOOKS;
-            if (!unsure || !settled.pause()) {
-                return t == ProcFs.Tag.PRESENT;
+        List<Integer> tagged = new ArrayList<>(1);
+        Map<Integer, Integer> unsure = new HashMap<>(1);
+        sort(pid, tag, tagged, unsure);
+        settle(unsure, tag, deadline, tagged);
+        return !tagged.isEmpty();
+    }
+
+    /**
+     * Puts {@code pid} in {@code tagged} if it carries {@code tag}, or in {@code unsure} (with the
+     * number of UNCLEAR reads so far) if an exec may be hiding it.
+     */
+    private static void sort(int pid, byte[] tag, List<Integer> tagged, Map<Integer, Integer> unsure) {
+        switch (ProcFs.tag(pid, tag)) {
+            case PRESENT -> tagged.add(pid);
+            case MID_EXEC -> unsure.put(pid, 0);
+            case UNCLEAR -> unsure.put(pid, 1);
+            case ABSENT -> {
             }
         }
     }
 
-    /** Looks a millisecond apart for at most {@link #EXEC_WAIT_NANOS}, and not past the sweep's deadline. */
-    private static Deadline execWait(long deadline) {
-        return Deadline.at(Math.min(System.nanoTime() + EXEC_WAIT_NANOS, deadline), 1_000_000);
+    /**
+     * One of ours doing an exec as the sweep passes has no whole environment for a moment; taken
+     * for another's, it would outlive us. Looks again at the {@code unsure}, a millisecond apart,
+     * until each shows the tag (added to {@code tagged}), shows another environment, or shows none
+     * in {@link #UNCLEAR_LOOKS} looks (started with an empty one, say); for at most
+     * {@link #EXEC_WAIT_NANOS}, and not past the sweep's deadline.
+     */
+    private static void settle(Map<Integer, Integer> unsure, byte[] tag, long deadline, List<Integer> tagged) {
+        Deadline settled = Deadline.at(Math.min(System.nanoTime() + EXEC_WAIT_NANOS, deadline), 1_000_000);
+        while (!unsure.isEmpty() && settled.pause()) {
+            unsure.entrySet().removeIf(e -> switch (ProcFs.tag(e.getKey(), tag)) {
+                case PRESENT -> {
+                    tagged.add(e.getKey());
+                    yield true;
+                }
+                case ABSENT -> true;
+                case UNCLEAR -> {
+                    e.setValue(e.getValue() + 1);
+                    yield e.getValue() >= UNCLEAR_LOOKS;
+                }
+                case MID_EXEC -> false;
+            });
+        }
     }
 
     /**
@@ -282,36 +314,16 @@ final class OrphanReaper {
         int self = os.getpid();
         Map<Integer, Integer> pidfds = new LinkedHashMap<>();
         try {
-            Map<Integer, Integer> unsure = new HashMap<>(); // pid -> times it read UNCLEAR
+            List<Integer> tagged = new ArrayList<>();
+            Map<Integer, Integer> unsure = new HashMap<>();
             for (int pid : ProcFs.pids()) {
-                if (pid == self) {
-                    continue;
-                }
-                switch (ProcFs.tag(pid, tag)) {
-                    case PRESENT -> openTagged(pid, tag, deadline, pidfds, groups);
-                    case MID_EXEC -> unsure.put(pid, 0);
-                    case UNCLEAR -> unsure.put(pid, 1);
-                    case ABSENT -> {
-                    }
+                if (pid != self) {
+                    sort(pid, tag, tagged, unsure);
                 }
             }
-            // One of ours doing an exec as the sweep passes has no whole environment for a moment;
-            // taken for another's, it would outlive us. Look again until each shows one, or shows
-            // none in a few looks (started with an empty environment, say), within a bound.
-            Deadline settled = execWait(deadline);
-            while (!unsure.isEmpty() && settled.pause()) {
-                unsure.entrySet().removeIf(e -> switch (ProcFs.tag(e.getKey(), tag)) {
-                    case PRESENT -> {
-                        openTagged(e.getKey(), tag, deadline, pidfds, groups);
-                        yield true;
-                    }
-                    case ABSENT -> true;
-                    case UNCLEAR -> {
-                        e.setValue(e.getValue() + 1);
-                        yield e.getValue() >= UNCLEAR_LOOKS;
-                    }
-                    case MID_EXEC -> false;
-                });
+            settle(unsure, tag, deadline, tagged);
+            for (int pid : tagged) {
+                openTagged(pid, tag, deadline, pidfds, groups);
             }
         } catch (IOException e) {
             log.warn("Cannot scan /proc for tagged processes: {}", e.toString());
