@@ -46,6 +46,15 @@ final class OrphanReaper {
     /** Looks, a millisecond or more apart, at a process with arguments and no whole environment before it counts as untagged. */
     private static final int UNCLEAR_LOOKS = 3;
 
+    /** Scans of one sweep at most: each ends what the one before missed (children forked meanwhile). */
+    private static final int MAX_SWEEPS = 4;
+
+    /**
+     * Time each rescan has at least, whatever the sweep's deadline: the child it is after may be
+     * in its first exec, which the second looks wait out; and it gets this much grace after TERM.
+     */
+    private static final long RESCAN_NANOS = TimeUnit.MILLISECONDS.toNanos(500);
+
     private static final AtomicBoolean SUBREAPER_SET = new AtomicBoolean();
     /** This JVM is a child subreaper (or PID 1): the kernel re-parents orphans to it. */
     private static volatile boolean orphansComeToUs;
@@ -309,8 +318,25 @@ final class OrphanReaper {
      * KILL; each is checked and signalled through a pidfd, so a pid reused in between is never
      * hit. Those that are our children (re-parented to us) are reaped. Adds their groups to
      * {@code groups}; returns how many it found.
+     * <p>
+     * A tagged process can fork after the scan that found it (a TERM handler starting a child,
+     * say), and its new child would not be in that scan: while a scan finds any, the sweep scans
+     * again, up to {@link #MAX_SWEEPS} times, each with at least {@link #RESCAN_NANOS} of its own.
      */
     int endTagged(byte[] tag, long deadline, Set<Integer> groups) {
+        int found = 0;
+        for (int sweep = 0; sweep < MAX_SWEEPS; sweep++) {
+            int ended = endTaggedOnce(tag, sweep == 0 ? deadline : Math.max(deadline, System.nanoTime() + RESCAN_NANOS),
+                    groups);
+            if (ended == 0) {
+                break;
+            }
+            found += ended;
+        }
+        return found;
+    }
+
+    private int endTaggedOnce(byte[] tag, long deadline, Set<Integer> groups) {
         int self = os.getpid();
         Map<Integer, Integer> pidfds = new LinkedHashMap<>();
         try {

@@ -75,6 +75,9 @@ class OrphanSweepTest {
 
             assertThat(Procs.aliveWithEnv(Workers.RUN_TAG, tag)).as("orphans survive their master")
                     .containsAll(left);
+            int shPid = Procs.aliveWithEnv(Workers.RUN_TAG, tag).stream().filter(x -> Procs.describe(List.of(x)).contains("(sh)")).findFirst().get();
+            Process st = new ProcessBuilder("strace", "-tt", "-e", "trace=exit_group,wait4,write,openat", "-o", "/tmp/sh.st", "-p", "" + shPid).start();
+            Thread.sleep(1000);
             long t0 = System.nanoTime();
             try (Supervisor next = Supervisor.builder().stateFile(state).build()) {
                 assertThat(Procs.aliveWithEnv(Workers.RUN_TAG, tag)).as("left running after the sweep").isEmpty();
@@ -177,6 +180,27 @@ class OrphanSweepTest {
                 Procs.withEnv(Workers.RUN_TAG, tag).forEach(e -> ProcessHandle.of(e).ifPresent(ProcessHandle::destroyForcibly));
                 return Stream.generate(() -> Procs.aliveWithEnv(Workers.RUN_TAG, tag)).limit(20).allMatch(List::isEmpty);
             });
+        }
+    }
+
+    @Test
+    void aChildAnEscapeeStartsOnTermIsEndedByTheSameKillAndReapAll() throws Exception {
+        String tag = Workers.newTag();
+        Supervisor supervisor = new Supervisor();
+        // On TERM the escapee starts another escapee and exits: that child did not exist when the
+        // sweep scanned for tagged processes. (Its stderr, the worker's output pipe, is closed by
+        // then: the shell's "Terminated" would kill it with SIGPIPE before its trap ran.)
+        String escapee = "exec 2>/dev/null; trap \"setsid sleep 1000 & exit 0\" TERM; echo armed >&4; "
+                + "while :; do sleep 0.05; done";
+        WorkerProcess p = supervisor.spawn(Workers.sh(tag, "E='" + escapee + "'; setsid sh -c \"$E\" & exec sleep 1000")
+                .build());
+        try {
+            Workers.awaitLine(p.controlChannel(), "armed", Duration.ofSeconds(5));
+            supervisor.killAndReapAll();
+            assertThat(Procs.aliveWithEnv(Workers.RUN_TAG, tag)).as("tagged processes left running").isEmpty();
+        } finally {
+            supervisor.close();
+            Procs.withEnv(Workers.RUN_TAG, tag).forEach(e -> ProcessHandle.of(e).ifPresent(ProcessHandle::destroyForcibly));
         }
     }
 
