@@ -33,7 +33,20 @@ final class ProcFs {
         /** PF_KTHREAD in the kernel's task flags. */
         private static final long KERNEL_THREAD = 0x00200000L;
 
+        /**
+         * Exited, waiting to be reaped. A process whose first thread has exited while other
+         * threads run shows the same state, with more than one thread: it is alive.
+         */
         boolean zombie() {
+            return deadLeader() && threads <= 1;
+        }
+
+        /** Its first thread has exited (or an exec'ing thread is taking its place) while others run. */
+        boolean headless() {
+            return deadLeader() && threads > 1;
+        }
+
+        private boolean deadLeader() {
             return state == 'Z' || state == 'X' || state == 'x';
         }
 
@@ -191,8 +204,7 @@ final class ProcFs {
         ABSENT,
         /**
          * In the middle of an exec: for a moment the process has no memory to read, or new memory
-         * without arguments or environment yet, until the loader copies them in; or its first
-         * thread has exited while others run. Look again.
+         * without arguments or environment yet, until the loader copies them in. Look again.
          */
         MID_EXEC,
         /**
@@ -219,11 +231,20 @@ final class ProcFs {
             return Tag.ABSENT;
         }
         Stat s = stat(pid);
-        if (s == null || s.kernelThread() || s.zombie() && s.threads() <= 1) {
+        if (s == null || s.kernelThread() || s.zombie()) {
             return Tag.ABSENT;
         }
-        // A "zombie" with threads is alive: its first thread has exited, or is being replaced by
-        // the thread that called exec, which takes its place.
+        if (s.headless()) {
+            // environ is read through the first thread, gone: its other threads share the memory.
+            env = otherThreadsEnviron(pid);
+            if (env != null && contains(env, entry)) {
+                return Tag.PRESENT;
+            }
+            if (whole(env)) {
+                return Tag.ABSENT;
+            }
+            // or a thread that called exec is taking the first one's place: look again
+        }
         byte[] args = read(environ.resolveSibling("cmdline"));
         if (args == null || args.length == 0) {
             return Tag.MID_EXEC;
@@ -233,6 +254,24 @@ final class ProcFs {
             return Tag.PRESENT;
         }
         return whole(env) ? Tag.ABSENT : Tag.UNCLEAR;
+    }
+
+    /** The environment as the first other thread of {@code pid} that has one reads it; null if none does. */
+    private static byte @Nullable [] otherThreadsEnviron(int pid) {
+        Path tasks = PROC.resolve(Integer.toString(pid)).resolve("task");
+        try (DirectoryStream<Path> threads = Files.newDirectoryStream(tasks)) {
+            for (Path task : threads) {
+                if (!task.getFileName().toString().equals(Integer.toString(pid))) {
+                    byte[] env = read(task.resolve("environ"));
+                    if (env != null && env.length > 0) {
+                        return env;
+                    }
+                }
+            }
+        } catch (IOException | RuntimeException gone) {
+            return null;
+        }
+        return null;
     }
 
     private static boolean whole(byte @Nullable [] env) {

@@ -204,6 +204,32 @@ class OrphanSweepTest {
         }
     }
 
+    @Test
+    void anEscapeeWhoseFirstThreadHasExitedIsEndedByKillAndReapAll() throws Exception {
+        String tag = Workers.newTag();
+        Path pidFile = tmp.resolve("escapee.pid");
+        Supervisor supervisor = new Supervisor();
+        // /proc/<pid>/environ of a process whose first thread has exited reads nothing; its other
+        // threads' environ (/proc/<pid>/task/<tid>/environ) still carries the tag.
+        WorkerProcess p = supervisor.spawn(Workers.sh(tag, "setsid " + Workers.HEADLESS_PHP + " & echo $! > " + pidFile
+                + "; echo ready >&4; exec sleep 1000").build());
+        int escapee = -1;
+        try {
+            Workers.awaitLine(p.controlChannel(), "ready", Duration.ofSeconds(5));
+            escapee = Integer.parseInt(Files.readString(pidFile).trim());
+            int pid = escapee;
+            Procs.await(Duration.ofSeconds(10), "the escapee's first thread exited, another runs", () -> Procs.headless(pid),
+                    () -> Procs.describe(List.of(pid)));
+            supervisor.killAndReapAll();
+            assertThat(Procs.alive(escapee)).as("escapee left running").isFalse();
+        } finally {
+            supervisor.close();
+            if (escapee > 0) {
+                ProcessHandle.of(escapee).ifPresent(ProcessHandle::destroyForcibly);
+            }
+        }
+    }
+
     /** The tagged processes, other than the worker, that lead groups of their own. */
     private static List<Integer> escapees(String tag, int worker) {
         return Procs.aliveWithEnv(Workers.RUN_TAG, tag).stream().filter(pid -> pid != worker && Procs.pgrp(pid) == pid)

@@ -70,6 +70,27 @@ class StopLadderTest {
     }
 
     @Test
+    void aMemberWhoseFirstThreadHasExitedKeepsItsGroupUntilItIsKilled(@TempDir Path tmp) throws Exception {
+        Duration grace = Duration.ofSeconds(1);
+        Path pidFile = tmp.resolve("member.pid");
+        // The member blocks TERM, and /proc/<pid>/stat calls it a zombie: its first thread has
+        // exited, another one runs. Taken for dead, it would end the wait early and escape the KILL.
+        WorkerProcess p = supervisor.spawn(Workers.sh(Workers.newTag(), Workers.HEADLESS_PHP + " & echo $! > " + pidFile + "; echo ready >&4; exec sleep 1000").build());
+        Workers.awaitLine(p.controlChannel(), "ready", READY);
+        int member = Integer.parseInt(java.nio.file.Files.readString(pidFile).trim());
+        try {
+            Procs.await(Duration.ofSeconds(10), "the member's first thread exited, another runs", () -> Procs.headless(member),
+                    () -> Procs.describe(List.of(member)));
+            ExitStatus st = supervisor.terminate(p, grace);
+            assertThat(st.signal()).as("the leader obeys TERM").isEqualTo(Os.SIGTERM);
+            assertThat(Procs.alive(member)).as("member left running").isFalse();
+            assertThat(Procs.groupMembers(p.pgid())).isEmpty();
+        } finally {
+            ProcessHandle.of(member).ifPresent(ProcessHandle::destroyForcibly);
+        }
+    }
+
+    @Test
     void terminateAllStopsManyWorkersWithOneGraceAndKillsOnlyTheStubbornGroups() throws Exception {
         Duration grace = Duration.ofSeconds(1);
         WorkerProcess obedient = supervisor.spawn(Workers.sh(Workers.newTag(), "echo ready >&4; exec sleep 1000").build());

@@ -128,10 +128,20 @@ public final class Procs {
         return s == null ? -1 : Integer.parseInt(s[2]);
     }
 
-    /** Exists and is not a zombie. */
+    /**
+     * Exists and is not a zombie. A process whose first thread has exited while others run shows
+     * as a zombie in its stat; it is alive as long as one of its threads is.
+     */
     public static boolean alive(int pid) {
         String[] s = stat(pid);
-        return s != null && !s[0].equals("Z") && !s[0].equals("X");
+        return s != null && (!s[0].equals("Z") && !s[0].equals("X") || headless(pid));
+    }
+
+    /** A process whose first thread has exited while another runs: its stat says zombie, its thread count 2 or more. */
+    public static boolean headless(int pid) {
+        String[] s = stat(pid);
+        String threads = status(pid, "Threads");
+        return s != null && s[0].equals("Z") && threads != null && Integer.parseInt(threads) > 1;
     }
 
     /** Processes (zombies included) whose environment has {@code key=value}. */
@@ -168,7 +178,7 @@ public final class Procs {
         List<Integer> zombies = new ArrayList<>();
         for (int pid : allPids()) {
             String[] s = stat(pid);
-            if (s != null && s[0].equals("Z") && s[1].equals(self)) {
+            if (s != null && s[0].equals("Z") && s[1].equals(self) && !headless(pid)) {
                 zombies.add(pid);
             }
         }
@@ -180,7 +190,7 @@ public final class Procs {
         List<Integer> members = new ArrayList<>();
         for (int pid : allPids()) {
             String[] s = stat(pid);
-            if (s != null && !s[0].equals("Z") && Integer.parseInt(s[2]) == pgid) {
+            if (s != null && Integer.parseInt(s[2]) == pgid && alive(pid)) {
                 members.add(pid);
             }
         }

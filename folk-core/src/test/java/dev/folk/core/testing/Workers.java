@@ -29,6 +29,22 @@ public final class Workers {
                 .output(OutputPolicy.log());
     }
 
+    /**
+     * A shell command: PHP (through its FFI, part of php-cli) blocks TERM, starts a thread that
+     * waits in pause(), then its first thread exits. The process lives on in that thread, which
+     * only KILL ends, while /proc/&lt;pid&gt;/stat shows it as a zombie and /proc/&lt;pid&gt;/environ
+     * and cmdline read nothing.
+     */
+    public static final String HEADLESS_PHP = "php -d ffi.enable=1 -r '$c = FFI::cdef(\"typedef unsigned long pthread_t; "
+            + "typedef struct { unsigned long v[16]; } sigset_t; int sigemptyset(sigset_t *s); int sigaddset(sigset_t *s, int n); "
+            + "int pthread_sigmask(int how, sigset_t *s, sigset_t *old); "
+            + "int pthread_create(pthread_t *t, void *attr, void *run, void *arg); void pthread_exit(void *r); "
+            + "void *dlsym(void *lib, const char *name);\", \"libc.so.6\"); "
+            + "$s = $c->new(\"sigset_t\"); $c->sigemptyset(FFI::addr($s)); $c->sigaddset(FFI::addr($s), 15); "
+            + "$c->pthread_sigmask(0, FFI::addr($s), null); $t = $c->new(\"pthread_t\"); "
+            + "if ($c->pthread_create(FFI::addr($t), null, $c->dlsym(null, \"pause\"), null) !== 0) exit(1); "
+            + "$c->pthread_exit(null);'";
+
     /** Reads the control channel until a line equal to {@code expected} arrives. */
     public static void awaitLine(WorkerChannel channel, String expected, Duration timeout) throws IOException {
         long deadline = System.nanoTime() + timeout.toNanos();
