@@ -324,26 +324,27 @@ final class OrphanReaper {
      * again, up to {@link #MAX_SWEEPS} times, each with at least {@link #RESCAN_NANOS} of its own.
      */
     int endTagged(byte[] tag, long deadline, Set<Integer> groups) {
-        int found = 0;
+        // A process KILLed in one scan but not gone by the next (stuck in the kernel) is not
+        // signalled again: only new ones make another scan worth it.
+        Set<Integer> signalled = new HashSet<>();
         for (int sweep = 0; sweep < MAX_SWEEPS; sweep++) {
-            int ended = endTaggedOnce(tag, sweep == 0 ? deadline : Math.max(deadline, System.nanoTime() + RESCAN_NANOS),
-                    groups);
-            if (ended == 0) {
+            if (endTaggedOnce(tag, sweep == 0 ? deadline : Math.max(deadline, System.nanoTime() + RESCAN_NANOS),
+                    groups, signalled) == 0) {
                 break;
             }
-            found += ended;
         }
-        return found;
+        return signalled.size();
     }
 
-    private int endTaggedOnce(byte[] tag, long deadline, Set<Integer> groups) {
+    /** One scan of {@link #endTagged}: ends the tagged processes not in {@code signalled}, adds them there; returns how many. */
+    private int endTaggedOnce(byte[] tag, long deadline, Set<Integer> groups, Set<Integer> signalled) {
         int self = os.getpid();
         Map<Integer, Integer> pidfds = new LinkedHashMap<>();
         try {
             List<Integer> tagged = new ArrayList<>();
             Map<Integer, Integer> unsure = new HashMap<>();
             for (int pid : ProcFs.pids()) {
-                if (pid != self) {
+                if (pid != self && !signalled.contains(pid)) {
                     sort(pid, tag, tagged, unsure);
                 }
             }
@@ -357,6 +358,7 @@ final class OrphanReaper {
         if (pidfds.isEmpty()) {
             return 0;
         }
+        signalled.addAll(pidfds.keySet());
         pidfds.values().forEach(fd -> {
             os.pidfdSendSignal(fd, Os.SIGTERM);
             os.pidfdSendSignal(fd, Os.SIGCONT);
