@@ -17,7 +17,8 @@ import org.springframework.beans.factory.support.RootBeanDefinition;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
-import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
+import org.springframework.boot.autoconfigure.condition.ConditionOutcome;
+import org.springframework.boot.autoconfigure.condition.SpringBootCondition;
 import org.springframework.boot.availability.ApplicationAvailability;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.boot.context.properties.bind.Bindable;
@@ -27,8 +28,11 @@ import org.springframework.context.ApplicationEventPublisher;
 import org.springframework.context.ConfigurableApplicationContext;
 import org.springframework.context.EnvironmentAware;
 import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.ConditionContext;
+import org.springframework.context.annotation.Conditional;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.core.env.Environment;
+import org.springframework.core.type.AnnotatedTypeMetadata;
 
 import dev.folk.core.pool.PoolListener;
 import dev.folk.core.pool.ValueMapper;
@@ -111,24 +115,70 @@ public final class FolkAutoConfiguration {
         return new FolkReadiness(publisher);
     }
 
-    /** Readiness that follows the pools' queues, with {@code folk.readiness.max-queue}. */
+    /**
+     * Readiness that follows the pools' queues, with {@code folk.readiness.max-queue} and
+     * {@code folk.readiness.pools.<name>.max-queue}.
+     */
     @Bean
     @ConditionalOnMissingBean
     @ConditionalOnBooleanProperty(name = "folk.readiness.enabled", matchIfMissing = true)
-    @ConditionalOnProperty(name = "folk.readiness.max-queue")
+    @Conditional(OnReadinessMaxQueue.class)
     public SaturationReadiness folkSaturationReadiness(FolkPools pools, ApplicationEventPublisher publisher,
                                                        ObjectProvider<ApplicationAvailability> availability,
                                                        FolkProperties properties) {
         FolkProperties.Readiness r = properties.getReadiness();
-        if (r.getMaxQueue() == null || r.getMaxQueue() < 0 || r.getRecovery() == null || r.getRecovery().isNegative()) {
-            throw new FolkConfigurationException(List.of(new FolkConfigurationException.Violation(
-                    r.getMaxQueue() == null || r.getMaxQueue() < 0 ? "folk.readiness.max-queue" : "folk.readiness.recovery",
-                    r.getMaxQueue() == null || r.getMaxQueue() < 0 ? String.valueOf(r.getMaxQueue())
-                            : String.valueOf(r.getRecovery()),
-                    "must not be negative", "Use a number of waiting calls (0 or more) and a duration such as 5s.")));
+        List<FolkConfigurationException.Violation> violations = new ArrayList<>();
+        String notNegative = "Use a number of waiting calls (0 or more).";
+        if (r.getMaxQueue() != null && r.getMaxQueue() < 0) {
+            violations.add(new FolkConfigurationException.Violation("folk.readiness.max-queue", r.getMaxQueue(),
+                    "must not be negative", notNegative));
         }
-        return new SaturationReadiness(pools, publisher, availability.getIfAvailable(), r.getMaxQueue(),
-                r.getRecovery());
+        if (r.getRecovery() == null || r.getRecovery().isNegative()) {
+            violations.add(new FolkConfigurationException.Violation("folk.readiness.recovery", r.getRecovery(),
+                    "must not be negative", "Use a duration such as 5s."));
+        }
+        List<String> names = pools.all().stream().map(WorkerPool::name).toList();
+        r.getPools().forEach((name, pool) -> {
+            if (!names.contains(name)) {
+                violations.add(new FolkConfigurationException.Violation("folk.readiness.pools." + name, name,
+                        "names no pool", "Use one of the pools' names: " + String.join(", ", names) + "."));
+            } else if (pool.getMaxQueue() != null && pool.getMaxQueue() < 0) {
+                violations.add(new FolkConfigurationException.Violation("folk.readiness.pools." + name + ".max-queue",
+                        pool.getMaxQueue(), "must not be negative", notNegative));
+            }
+        });
+        if (!violations.isEmpty()) {
+            throw new FolkConfigurationException(violations);
+        }
+        Map<String, Integer> maxQueues = new LinkedHashMap<>();
+        for (String name : names) {
+            FolkProperties.PoolReadiness own = r.getPools().get(name);
+            Integer max = own != null && own.getMaxQueue() != null ? own.getMaxQueue() : r.getMaxQueue();
+            if (max != null && (own == null || own.isEnabled())) {
+                maxQueues.put(name, max);
+            }
+        }
+        return new SaturationReadiness(pools, publisher, availability.getIfAvailable(), maxQueues, r.getRecovery());
+    }
+
+    /** {@code folk.readiness.max-queue}, or the same key of any pool, is set. */
+    static final class OnReadinessMaxQueue extends SpringBootCondition {
+
+        @Override
+        public ConditionOutcome getMatchOutcome(ConditionContext context, AnnotatedTypeMetadata metadata) {
+            Binder binder = Binder.get(context.getEnvironment());
+            if (binder.bind("folk.readiness.max-queue", String.class).isBound()) {
+                return ConditionOutcome.match("folk.readiness.max-queue is set");
+            }
+            Map<String, Object> pools = binder.bind("folk.readiness.pools", Bindable.mapOf(String.class, Object.class),
+                    new IgnoreErrorsBindHandler()).orElse(Map.of());
+            for (String name : pools.keySet()) {
+                if (binder.bind("folk.readiness.pools." + name + ".max-queue", String.class).isBound()) {
+                    return ConditionOutcome.match("folk.readiness.pools." + name + ".max-queue is set");
+                }
+            }
+            return ConditionOutcome.noMatch("neither folk.readiness.max-queue nor folk.readiness.pools.<name>.max-queue is set");
+        }
     }
 
     @Bean

@@ -127,15 +127,23 @@ public class FolkProperties extends PoolProperties {
 
         /**
          * Readiness that follows saturation: while any pool has more calls waiting for a worker than
-         * this, the application publishes ReadinessState.REFUSING_TRAFFIC (what
-         * /actuator/health/readiness reports), and ACCEPTING_TRAFFIC again once every queue has
-         * stayed at or below half of it for 'recovery'. Never undoes a refusal it did not make
-         * (shutdown, a draining pool). Default: not set (off).
+         * this (or than its own 'pools.<name>.max-queue'), the application publishes
+         * ReadinessState.REFUSING_TRAFFIC (what /actuator/health/readiness reports), and
+         * ACCEPTING_TRAFFIC again once every queue has stayed at or below half of it for
+         * 'recovery'. Never undoes a refusal it did not make (shutdown, a draining pool). Default:
+         * not set (off, unless a pool sets its own).
          */
         private @Nullable Integer maxQueue;
 
         /** How long every pool's queue must stay at or below half of 'max-queue' before the application is ready again. */
         private Duration recovery = Duration.ofSeconds(5);
+
+        /**
+         * Saturation readiness per pool, by pool name: 'max-queue' for that pool (default: the one
+         * above), or 'enabled: false' so that the pool's queue never makes the application refuse
+         * traffic (a pool of background jobs, whose queue is no sign of an overloaded instance).
+         */
+        private Map<String, PoolReadiness> pools = new LinkedHashMap<>();
 
         public boolean isEnabled() { return enabled; }
         public void setEnabled(boolean enabled) { this.enabled = enabled; }
@@ -143,6 +151,26 @@ public class FolkProperties extends PoolProperties {
         public void setMaxQueue(@Nullable Integer maxQueue) { this.maxQueue = maxQueue; }
         public Duration getRecovery() { return recovery; }
         public void setRecovery(Duration recovery) { this.recovery = recovery; }
+        public Map<String, PoolReadiness> getPools() { return pools; }
+        public void setPools(Map<String, PoolReadiness> pools) { this.pools = pools; }
+    }
+
+    /** Saturation readiness for one pool ({@code folk.readiness.pools.<name>.*}). */
+    public static class PoolReadiness {
+
+        /** Whether this pool's queue counts for saturation readiness. */
+        private boolean enabled = true;
+
+        /**
+         * Calls waiting for one of this pool's workers above which the application refuses traffic.
+         * Default: folk.readiness.max-queue.
+         */
+        private @Nullable Integer maxQueue;
+
+        public boolean isEnabled() { return enabled; }
+        public void setEnabled(boolean enabled) { this.enabled = enabled; }
+        public @Nullable Integer getMaxQueue() { return maxQueue; }
+        public void setMaxQueue(@Nullable Integer maxQueue) { this.maxQueue = maxQueue; }
     }
 
     public boolean isEnabled() { return enabled; }

@@ -1,6 +1,8 @@
 package dev.folk.spring.boot.lifecycle;
 
 import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -19,12 +21,13 @@ import dev.folk.core.pool.WorkerPool;
 import dev.folk.spring.boot.pool.FolkPools;
 
 /**
- * Readiness that follows saturation ({@code folk.readiness.max-queue}): while any pool has more
- * calls waiting for a worker than {@code max-queue}, the application publishes
+ * Readiness that follows saturation ({@code folk.readiness.max-queue}, per pool with
+ * {@code folk.readiness.pools.<name>.max-queue}): while any pool it watches has more calls waiting
+ * for a worker than its {@code max-queue}, the application publishes
  * {@link ReadinessState#REFUSING_TRAFFIC}, so a load balancer or Kubernetes sends new requests to
- * other instances; once every queue has stayed at or below half of {@code max-queue} for
- * {@code recovery}, it publishes {@link ReadinessState#ACCEPTING_TRAFFIC} again. The two
- * thresholds and the hold keep it from flapping.
+ * other instances; once every watched queue has stayed at or below half of its {@code max-queue}
+ * for {@code recovery}, it publishes {@link ReadinessState#ACCEPTING_TRAFFIC} again. The two
+ * thresholds and the hold keep it from flapping. Pools without a {@code max-queue} are not watched.
  *
  * <p>It only takes back what it did: readiness is restored only if the last readiness change was
  * its own refusal, so it never undoes the refusal of a draining pool ({@link FolkReadiness}), of
@@ -42,44 +45,72 @@ public class SaturationReadiness implements SmartLifecycle {
     private final FolkPools pools;
     private final ApplicationEventPublisher publisher;
     private final @Nullable ApplicationAvailability availability;
-    private final int maxQueue;
+    /** The watched pools' thresholds, by pool name. */
+    private final Map<String, Integer> maxQueues;
     private final long recoveryNanos;
     private volatile @Nullable ScheduledExecutorService sampler;
     private boolean refusing;
     private long calmSince;
 
+    /** Watches every pool with the same {@code maxQueue}. */
     public SaturationReadiness(FolkPools pools, ApplicationEventPublisher publisher,
                                @Nullable ApplicationAvailability availability, int maxQueue, Duration recovery) {
+        this(pools, publisher, availability, everyPool(pools, maxQueue), recovery);
+    }
+
+    /**
+     * @param maxQueues the pools to watch, by name, each with its threshold; pools not in it are
+     *                  not watched
+     */
+    public SaturationReadiness(FolkPools pools, ApplicationEventPublisher publisher,
+                               @Nullable ApplicationAvailability availability, Map<String, Integer> maxQueues,
+                               Duration recovery) {
         this.pools = pools;
         this.publisher = publisher;
         this.availability = availability;
-        this.maxQueue = maxQueue;
+        this.maxQueues = Map.copyOf(maxQueues);
         this.recoveryNanos = recovery.toNanos();
     }
 
-    /** One sample of every pool's queue, at {@code now} (nanoTime); called by the sampler thread. */
+    private static Map<String, Integer> everyPool(FolkPools pools, int maxQueue) {
+        Map<String, Integer> all = new LinkedHashMap<>();
+        pools.all().forEach(pool -> all.put(pool.name(), maxQueue));
+        return all;
+    }
+
+    /** One sample of every watched pool's queue, at {@code now} (nanoTime); called by the sampler thread. */
     synchronized void check(long now) {
-        int longest = 0;
+        boolean over = false;
+        boolean calm = true;
         String busiest = "";
+        int busiestQueued = 0;
+        int busiestMax = 0;
         for (WorkerPool pool : pools.all()) {
             PoolState state = pool.state();
             if (state == PoolState.DRAINING || state == PoolState.CLOSED) {
                 return; // shutting down: FolkReadiness and Spring Boot own readiness now
             }
-            int queued = pool.queueLength();
-            if (queued > longest) {
-                longest = queued;
-                busiest = pool.name();
+            Integer max = maxQueues.get(pool.name());
+            if (max == null) {
+                continue;
             }
+            int queued = pool.queueLength();
+            if (queued > max && (!over || queued - max > busiestQueued - busiestMax)) {
+                over = true;
+                busiest = pool.name();
+                busiestQueued = queued;
+                busiestMax = max;
+            }
+            calm &= queued <= max / 2;
         }
-        if (longest > maxQueue) {
+        if (over) {
             calmSince = 0;
             // Also when somebody made the application ready again meanwhile (Spring Boot does once started).
             if (!refusing || (availability != null && availability.getReadinessState() == ReadinessState.ACCEPTING_TRAFFIC)) {
                 if (!refusing) {
-                    log.warn("Pool '{}' has {} calls waiting for a worker (folk.readiness.max-queue={}): the"
-                            + " application refuses traffic until its queues stay at or below {}", busiest,
-                            longest, maxQueue, maxQueue / 2);
+                    log.warn("Pool '{}' has {} calls waiting for a worker (its readiness max-queue is {}): the"
+                            + " application refuses traffic until the queues of {} stay at or below half their"
+                            + " max-queue", busiest, busiestQueued, busiestMax, maxQueues.keySet());
                 }
                 refusing = true;
                 publish(ReadinessState.REFUSING_TRAFFIC);
@@ -89,7 +120,7 @@ public class SaturationReadiness implements SmartLifecycle {
         if (!refusing) {
             return;
         }
-        if (longest > maxQueue / 2) {
+        if (!calm) {
             calmSince = 0;
             return;
         }
@@ -106,7 +137,8 @@ public class SaturationReadiness implements SmartLifecycle {
                 : availability.getLastChangeEvent(ReadinessState.class);
         if (availability == null || (last != null && last.getSource() == this
                 && last.getState() == ReadinessState.REFUSING_TRAFFIC)) {
-            log.info("The pools' queues are back at or below {}: the application accepts traffic again", maxQueue / 2);
+            log.info("The queues of {} are back at or below half their readiness max-queue: the application accepts"
+                    + " traffic again", maxQueues.keySet());
             publish(ReadinessState.ACCEPTING_TRAFFIC);
         }
     }

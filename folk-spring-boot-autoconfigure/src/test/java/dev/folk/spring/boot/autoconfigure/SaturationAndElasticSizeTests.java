@@ -36,6 +36,7 @@ import dev.folk.spring.boot.autoconfigure.endpoint.FolkWorkersEndpointAutoConfig
 import dev.folk.spring.boot.autoconfigure.metrics.FolkMetricsAutoConfiguration;
 import dev.folk.spring.boot.lifecycle.SaturationReadiness;
 import dev.folk.spring.boot.metrics.FolkMetrics;
+import dev.folk.spring.boot.pool.FolkPools;
 
 /**
  * Elastic size and saturation in the starter: min-size/max-size/grow-after bound, inherited and
@@ -178,6 +179,56 @@ class SaturationAndElasticSizeTests {
                 });
         runner.withUserConfiguration(NotStarted.class)
                 .run(ctx -> assertThat(ctx).as("off by default").doesNotHaveBean(SaturationReadiness.class));
+    }
+
+    @Test
+    void readinessWatchesEachPoolWithItsOwnMaxQueueAndNotAPoolTurnedOff() {
+        List<ReadinessState> published = new java.util.concurrent.CopyOnWriteArrayList<>();
+        runner.withConfiguration(AutoConfigurations.of(ApplicationAvailabilityAutoConfiguration.class))
+                .withPropertyValues("folk.pools.web.size=1", "folk.pools.jobs.size=1", "folk.pools.batch.size=1",
+                        "folk.readiness.max-queue=1", "folk.readiness.pools.batch.max-queue=5",
+                        "folk.readiness.pools.jobs.enabled=false", "folk.readiness.recovery=200ms")
+                .withInitializer(ctx -> ctx.addApplicationListener(
+                        (org.springframework.context.ApplicationListener<AvailabilityChangeEvent<?>>) e -> {
+                            if (e.getState() instanceof ReadinessState state) {
+                                published.add(state);
+                            }
+                        }))
+                .run(ctx -> {
+                    assertThat(ctx).hasNotFailed().hasSingleBean(SaturationReadiness.class);
+                    ApplicationAvailability availability = ctx.getBean(ApplicationAvailability.class);
+                    AvailabilityChangeEvent.publish(ctx, ReadinessState.ACCEPTING_TRAFFIC); // as Spring Boot once started
+                    FolkPools pools = ctx.getBean(FolkPools.class);
+
+                    // A queue of 2, over the default max-queue of 1, for the 400 ms the first call sleeps (four
+                    // samples or so): on 'jobs', turned off, and on 'batch', whose own max-queue is 5.
+                    for (String name : List.of("jobs", "batch")) {
+                        List<CompletableFuture<Object>> calls = saturate(pools.get(name));
+                        await(name + "'s calls queued", () -> pools.get(name).queueLength() == 2);
+                        calls.forEach(CompletableFuture::join);
+                        assertThat(published).as("refusals after a queue of 2 on " + name)
+                                .doesNotContain(ReadinessState.REFUSING_TRAFFIC);
+                    }
+
+                    // The same queue on 'web', over the default max-queue.
+                    List<CompletableFuture<Object>> calls = saturate(pools.get("web"));
+                    await("refusing while 2 web calls wait", () -> availability.getReadinessState()
+                            == ReadinessState.REFUSING_TRAFFIC);
+                    calls.forEach(CompletableFuture::join);
+                    await("accepting again after the recovery", () -> availability.getReadinessState()
+                            == ReadinessState.ACCEPTING_TRAFFIC);
+                });
+        runner.withPropertyValues("folk.pools.web.size=1", "folk.readiness.pools.web.max-queue=2")
+                .run(ctx -> assertThat(ctx).as("a pool's own max-queue turns it on").hasSingleBean(SaturationReadiness.class));
+        for (String[] c : List.of(new String[] {"folk.readiness.pools.nope.max-queue=1", "folk.readiness.pools.nope", "names no pool"},
+                new String[] {"folk.readiness.pools.default.max-queue=-1", "folk.readiness.pools.default.max-queue", "must not be negative"})) {
+            runner.withPropertyValues("folk.readiness.max-queue=1", c[0]).run(ctx -> {
+                assertThat(ctx).as(c[0]).hasFailed();
+                assertThat(new FolkConfigurationFailureAnalyzer().analyze(ctx.getStartupFailure()).getDescription())
+                        .contains("Property: " + c[1]).contains(c[2]);
+            });
+        }
+        assertThat(Procs.aliveWithEnv(Workers.RUN_TAG, tag)).isEmpty();
     }
 
     /** One call busy on the only worker for a moment, two waiting: a queue of 2, over max-queue 1. */
