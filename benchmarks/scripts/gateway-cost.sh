@@ -5,8 +5,8 @@
 # (utime + stime of the JVM from /proc over the requests wrk completed), then the medians.
 #
 #   bash benchmarks/scripts/gateway-cost.sh [--a "<app args>"] [--b "<app args>"]
-#        [--jar-a <jar>] [--jar-b <jar>] [--page hello] [--conns 16] [--rounds 4]
-#        [--seconds 8] [--warm 20] [--syscalls]
+#        [--jvm-a "<JVM options>"] [--jvm-b "<JVM options>"] [--jar-a <jar>] [--jar-b <jar>]
+#        [--page hello] [--conns 16] [--rounds 4] [--seconds 8] [--warm 20] [--syscalls]
 #
 # Both apps run the benchmark worker (scripts/fpm/www/worker.php) in 4 workers that never recycle.
 # --syscalls also counts, with perf stat, the JVM's system calls and context switches per request
@@ -17,12 +17,14 @@ set -euo pipefail
 here="$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd -- "$here/../.." && pwd)"
 java="${JAVA_HOME:+$JAVA_HOME/bin/}java"
-args_a="" args_b="" jar_a="$root/sample-app/target/folk-sample-app.jar" jar_b=""
+args_a="" args_b="" jvm_a="" jvm_b="" jar_a="$root/sample-app/target/folk-sample-app.jar" jar_b=""
 page=hello conns=16 rounds=4 seconds=8 warm=20 syscalls=0
 while [[ $# -gt 0 ]]; do
     case "$1" in
         --a) args_a=$2; shift ;;
         --b) args_b=$2; shift ;;
+        --jvm-a) jvm_a=$2; shift ;;
+        --jvm-b) jvm_b=$2; shift ;;
         --jar-a) jar_a=$2; shift ;;
         --jar-b) jar_b=$2; shift ;;
         --page) page=$2; shift ;;
@@ -47,14 +49,14 @@ pids=()
 cleanup() { [[ ${#pids[@]} -gt 0 ]] && kill "${pids[@]}" 2>/dev/null; wait 2>/dev/null; rm -rf "$logs"; }
 trap cleanup EXIT
 
-start() { # jar port args: starts one app in the background, its pid in $!
-    # shellcheck disable=SC2086 # the app's options are words on purpose
-    "$java" --enable-native-access=ALL-UNNAMED -jar "$1" --server.port="$2" --server.address=127.0.0.1 \
+start() { # jar port args jvm-options: starts one app in the background, its pid in $!
+    # shellcheck disable=SC2086 # the options are words on purpose
+    "$java" --enable-native-access=ALL-UNNAMED $4 -jar "$1" --server.port="$2" --server.address=127.0.0.1 \
         --folk.args="$root/benchmarks/scripts/fpm/www/worker.php" --folk.size=4 --folk.pools.default.max-jobs=0 \
         --folk.max-memory=0 --folk.output=DISCARD --logging.level.root=WARN $3 >"$logs/$2.log" 2>&1 &
 }
-start "$jar_a" 18091 "$args_a"; pid_a=$!; pids+=("$pid_a")
-start "$jar_b" 18092 "$args_b"; pid_b=$!; pids+=("$pid_b")
+start "$jar_a" 18091 "$args_a" "$jvm_a"; pid_a=$!; pids+=("$pid_a")
+start "$jar_b" 18092 "$args_b" "$jvm_b"; pid_b=$!; pids+=("$pid_b")
 for port in 18091 18092; do
     for _ in $(seq 1 240); do
         curl -sf "http://127.0.0.1:$port/php/$page" >/dev/null && continue 2
