@@ -75,9 +75,6 @@ class OrphanSweepTest {
 
             assertThat(Procs.aliveWithEnv(Workers.RUN_TAG, tag)).as("orphans survive their master")
                     .containsAll(left);
-            int shPid = Procs.aliveWithEnv(Workers.RUN_TAG, tag).stream().filter(x -> Procs.describe(List.of(x)).contains("(sh)")).findFirst().get();
-            Process st = new ProcessBuilder("strace", "-tt", "-e", "trace=exit_group,wait4,write,openat", "-o", "/tmp/sh.st", "-p", "" + shPid).start();
-            Thread.sleep(1000);
             long t0 = System.nanoTime();
             try (Supervisor next = Supervisor.builder().stateFile(state).build()) {
                 assertThat(Procs.aliveWithEnv(Workers.RUN_TAG, tag)).as("left running after the sweep").isEmpty();
