@@ -320,12 +320,12 @@ final class OrphanReaper {
      * {@code groups}; returns how many it found.
      * <p>
      * A tagged process can fork after the scan that found it (a TERM handler starting a child,
-     * say), and its new child would not be in that scan: while a scan finds any, the sweep scans
-     * again, up to {@link #MAX_SWEEPS} times, each with at least {@link #RESCAN_NANOS} of its own.
+     * say), and its new child would not be in that scan: while a scan finds tagged processes it
+     * has not signalled yet, the sweep scans again, up to {@link #MAX_SWEEPS} times, each with at
+     * least {@link #RESCAN_NANOS} of its own.
      */
     int endTagged(byte[] tag, long deadline, Set<Integer> groups) {
-        // A process KILLed in one scan but not gone by the next (stuck in the kernel) is not
-        // signalled again: only new ones make another scan worth it.
+        // A process KILLed in one scan but not gone by the next (stuck in the kernel) is not waited for again.
         Set<Integer> signalled = new HashSet<>();
         for (int sweep = 0; sweep < MAX_SWEEPS; sweep++) {
             if (endTaggedOnce(tag, sweep == 0 ? deadline : Math.max(deadline, System.nanoTime() + RESCAN_NANOS),

@@ -223,12 +223,9 @@ final class ProcFs {
      */
     static Tag tag(int pid, byte[] entry) {
         Path environ = PROC.resolve(Integer.toString(pid)).resolve("environ");
-        byte[] env = read(environ);
-        if (env != null && contains(env, entry)) {
-            return Tag.PRESENT;
-        }
-        if (whole(env)) {
-            return Tag.ABSENT;
+        Tag seen = verdict(read(environ), entry);
+        if (seen != null) {
+            return seen;
         }
         Stat s = stat(pid);
         if (s == null || s.kernelThread() || s.zombie()) {
@@ -236,12 +233,9 @@ final class ProcFs {
         }
         if (s.headless()) {
             // environ is read through the first thread, gone: its other threads share the memory.
-            env = otherThreadsEnviron(pid);
-            if (env != null && contains(env, entry)) {
-                return Tag.PRESENT;
-            }
-            if (whole(env)) {
-                return Tag.ABSENT;
+            seen = verdict(otherThreadsEnviron(pid), entry);
+            if (seen != null) {
+                return seen;
             }
             // or a thread that called exec is taking the first one's place: look again
         }
@@ -249,19 +243,24 @@ final class ProcFs {
         if (args == null || args.length == 0) {
             return Tag.MID_EXEC;
         }
-        env = read(environ); // the exec may have ended since the first read
+        seen = verdict(read(environ), entry); // the exec may have ended since the first read
+        return seen != null ? seen : Tag.UNCLEAR;
+    }
+
+    /** PRESENT if {@code env} holds {@code entry}, ABSENT if it is a whole environment without it, null if it cannot tell. */
+    private static @Nullable Tag verdict(byte @Nullable [] env, byte[] entry) {
         if (env != null && contains(env, entry)) {
             return Tag.PRESENT;
         }
-        return whole(env) ? Tag.ABSENT : Tag.UNCLEAR;
+        return whole(env) ? Tag.ABSENT : null;
     }
 
     /** The environment as the first other thread of {@code pid} that has one reads it; null if none does. */
     private static byte @Nullable [] otherThreadsEnviron(int pid) {
-        Path tasks = PROC.resolve(Integer.toString(pid)).resolve("task");
-        try (DirectoryStream<Path> threads = Files.newDirectoryStream(tasks)) {
+        String leader = Integer.toString(pid);
+        try (DirectoryStream<Path> threads = Files.newDirectoryStream(PROC.resolve(leader).resolve("task"))) {
             for (Path task : threads) {
-                if (!task.getFileName().toString().equals(Integer.toString(pid))) {
+                if (!task.getFileName().toString().equals(leader)) {
                     byte[] env = read(task.resolve("environ"));
                     if (env != null && env.length > 0) {
                         return env;

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.FileInputStream;
 import java.io.InputStream;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -75,9 +76,10 @@ class StopLadderTest {
         Path pidFile = tmp.resolve("member.pid");
         // The member blocks TERM, and /proc/<pid>/stat calls it a zombie: its first thread has
         // exited, another one runs. Taken for dead, it would end the wait early and escape the KILL.
-        WorkerProcess p = supervisor.spawn(Workers.sh(Workers.newTag(), Workers.HEADLESS_PHP + " & echo $! > " + pidFile + "; echo ready >&4; exec sleep 1000").build());
+        WorkerProcess p = supervisor.spawn(Workers.sh(Workers.newTag(),
+                Workers.HEADLESS_PHP + " & echo $! > " + pidFile + "; echo ready >&4; exec sleep 1000").build());
         Workers.awaitLine(p.controlChannel(), "ready", READY);
-        int member = Integer.parseInt(java.nio.file.Files.readString(pidFile).trim());
+        int member = Integer.parseInt(Files.readString(pidFile).trim());
         try {
             Procs.await(Duration.ofSeconds(10), "the member's first thread exited, another runs", () -> Procs.headless(member),
                     () -> Procs.describe(List.of(member)));

@@ -1,7 +1,6 @@
 package dev.folk.spring.boot.lifecycle;
 
 import java.time.Duration;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -52,12 +51,6 @@ public class SaturationReadiness implements SmartLifecycle {
     private boolean refusing;
     private long calmSince;
 
-    /** Watches every pool with the same {@code maxQueue}. */
-    public SaturationReadiness(FolkPools pools, ApplicationEventPublisher publisher,
-                               @Nullable ApplicationAvailability availability, int maxQueue, Duration recovery) {
-        this(pools, publisher, availability, everyPool(pools, maxQueue), recovery);
-    }
-
     /**
      * @param maxQueues the pools to watch, by name, each with its threshold; pools not in it are
      *                  not watched
@@ -70,12 +63,6 @@ public class SaturationReadiness implements SmartLifecycle {
         this.availability = availability;
         this.maxQueues = Map.copyOf(maxQueues);
         this.recoveryNanos = recovery.toNanos();
-    }
-
-    private static Map<String, Integer> everyPool(FolkPools pools, int maxQueue) {
-        Map<String, Integer> all = new LinkedHashMap<>();
-        pools.all().forEach(pool -> all.put(pool.name(), maxQueue));
-        return all;
     }
 
     /** One sample of every watched pool's queue, at {@code now} (nanoTime); called by the sampler thread. */
