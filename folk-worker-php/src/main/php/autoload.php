@@ -28,3 +28,16 @@ spl_autoload_register(static function (string $class): void {
         require $file;
     }
 });
+
+// A worker that ends during a call (exit(), a fatal error) answers that call from a shutdown
+// function (Folk\Worker\Worker). This one runs first, registered before any application code: a
+// framework prints its error page for a fatal error in a shutdown function of its own, and PHP has
+// dropped the call's output buffers if it ran out of memory; this gives that page a buffer again.
+if (!defined('FOLK_WORKER_LOADED')) {
+    define('FOLK_WORKER_LOADED', true);
+    register_shutdown_function(static function (): void {
+        if (class_exists(Folk\Worker\Worker::class, false)) {
+            Folk\Worker\Worker::reopenOutputAtExit();
+        }
+    });
+}

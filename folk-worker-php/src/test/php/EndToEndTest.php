@@ -11,9 +11,9 @@ const TEST_WORKER = __DIR__ . '/fixtures/test-worker.php';
 const ECHO_WORKER = __DIR__ . '/../../main/php/bin/echo-worker.php';
 
 /** Runs $body against the test worker. */
-function withWorker(\Closure $body, bool $ownGroup = false, string $script = TEST_WORKER): mixed
+function withWorker(\Closure $body, bool $ownGroup = false, string $script = TEST_WORKER, array $phpArgs = []): mixed
 {
-    return TestMaster::with($script, $body, $ownGroup);
+    return TestMaster::with($script, $body, $ownGroup, $phpArgs);
 }
 
 test('handshake: control.ready with the worker pid and its features before any task', function (): void {
@@ -81,6 +81,57 @@ test('exit() in a handler: the call is answered, marked as the worker\'s last, a
         assertSame(0, $m->waitExit());
         assertContains('the handler of "exit" called exit() or die() (request 1): answered with an error; the worker exits', $m->stderr());
     });
+});
+
+test('a fatal error in a handler: the call is answered as PHP-FPM would, marked as the worker\'s last, and the error is logged', function (): void {
+    $line = static function (string $marker): int {
+        foreach (file(TEST_WORKER) as $i => $text) {
+            if (str_contains($text, $marker)) {
+                return $i + 1;
+            }
+        }
+        throw new \LogicException($marker);
+    };
+    $http = static fn (string $uri): array => ['method' => 'GET', 'uri' => $uri, 'headers' => [], 'body' => ''];
+    $off = ['-d', 'display_errors=0', '-d', 'log_errors=0'];
+    withWorker(function (TestMaster $m) use ($http, $line): void {
+        $m->ready();
+        assertSame([null, 'before'], $m->call('echo', 'before'));
+        [$error, $result] = $m->callExiting('http.handle', $http('/fatal'));
+        assertSame(null, $error);
+        assertSame(['status' => 500, 'headers' => [], 'body' => 'printed, then a fatal error'], $result,
+            'PHP-FPM with display_errors off: 500 and the output so far');
+        assertSame(255, $m->waitExit(), 'PHP\'s exit code after a fatal error');
+        assertContains('the handler of "http.handle" ended with a PHP fatal error (request 2): the application gave up in '
+            . TEST_WORKER . ' on line ' . $line("E_USER_ERROR);") . '; answered; the worker exits', $m->stderr());
+    }, phpArgs: $off);
+    withWorker(function (TestMaster $m) use ($http): void {
+        $m->ready();
+        [, $result] = $m->callExiting('http.handle', $http('/fatal?status=403'));
+        assertSame(403, $result['status'], 'a status the script set stays');
+    }, phpArgs: $off);
+    withWorker(function (TestMaster $m) use ($http): void {
+        $m->ready();
+        [$error, $result] = $m->callExiting('http.handle', $http('/fatal?what=memory'));
+        assertSame(null, $error);
+        assertSame(['status' => 500, 'headers' => [], 'body' => ''], $result, 'PHP drops the output of a request that ran out of memory');
+        assertContains('ended with a PHP fatal error (request 1): Allowed memory size of 33554432 bytes exhausted', $m->stderr());
+    }, phpArgs: $off);
+    withWorker(function (TestMaster $m) use ($http): void {
+        $m->ready();
+        [, $result] = $m->callExiting('http.handle', $http('/fatal'));
+        assertSame(200, $result['status'], 'display_errors on: PHP does not set 500');
+        assertTrue(str_starts_with($result['body'], 'printed, then a fatal error'), $result['body']);
+        assertContains('Fatal error: the application gave up', $result['body'], 'the error displayed in the page, as PHP-FPM would');
+    }, phpArgs: ['-d', 'display_errors=1', '-d', 'html_errors=0']);
+    withWorker(function (TestMaster $m) use ($line): void {
+        $m->ready();
+        [$error, $result] = $m->callExiting('fatal');
+        assertSame(['code' => -32603, 'message' => 'the handler of "fatal" ended the PHP process with a fatal error: a job gave up in '
+            . TEST_WORKER . ' on line ' . $line("'a job gave up'")], $error);
+        assertSame(null, $result);
+        assertSame(255, $m->waitExit());
+    }, phpArgs: $off);
 });
 
 test('a master gone while a handler runs: the worker exits 0 and answers nothing at exit', function (): void {

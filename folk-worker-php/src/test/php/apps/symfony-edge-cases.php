@@ -47,6 +47,9 @@ return [
     'dd' => static function (): never {
         dd(['a' => 1]);
     },
+    // Fatal errors (memory exhausted, a function declared twice): what PHP itself answers.
+    'fatal-memory' => static fn (): never => (require __DIR__ . '/fatal-errors.php')('memory'),
+    'fatal-compile' => static fn (): never => (require __DIR__ . '/fatal-errors.php')('compile'),
     'cookies' => static function (): JsonResponse {
         $response = new JsonResponse(['ok' => true]);
         $response->headers->setCookie(Cookie::create('a', '1'));

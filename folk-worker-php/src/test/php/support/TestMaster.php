@@ -240,9 +240,9 @@ final class TestMaster
     }
 
     /** Runs $body with a started worker and always cleans up. */
-    public static function with(string $script, \Closure $body, bool $ownGroup = false): mixed
+    public static function with(string $script, \Closure $body, bool $ownGroup = false, array $phpArgs = []): mixed
     {
-        $master = self::start($script, $ownGroup);
+        $master = self::start($script, $ownGroup, phpArgs: $phpArgs);
         try {
             return $body($master);
         } catch (\Throwable $e) {

@@ -65,7 +65,8 @@ $worker->http(function (Request $request) use (&$served, $startedAt) {
                 ['Content-Type' => 'text/plain; charset=utf-8']);
 
         case '/php/demo/fatal':
-            // A real fatal error: memory exhaustion cannot be caught, the PHP process dies.
+            // A real fatal error: memory exhaustion cannot be caught. The library answers the request as
+            // PHP-FPM would (500, display_errors being off), then the PHP process ends and is replaced.
             ini_set('memory_limit', '32M');
             return (string) strlen(str_repeat('x', 64 * 1024 * 1024));
 

@@ -34,6 +34,9 @@ final class Worker
     /** Exit code: the master broke the wire contract. */
     public const EXIT_PROTOCOL = 2;
 
+    /** The error types PHP cannot continue after: the process ends (exit code 255). */
+    private const FATAL_ERRORS = E_ERROR | E_PARSE | E_CORE_ERROR | E_COMPILE_ERROR | E_USER_ERROR | E_RECOVERABLE_ERROR;
+
     /** `dispatch` is an alias of the first registered of these. */
     private const DISPATCH_TARGETS = ['http.handle' => true, 'jobs.process' => true, 'grpc.call' => true];
 
@@ -50,8 +53,14 @@ final class Worker
     private static array $context = [];
     /** The method of the call being served, for the answer given if its handler ends the process. */
     private ?string $method = null;
+    /** The output buffering level when the current call began. */
+    private int $callLevel = 0;
+    /** The worker in its serve loop, for {@see reopenOutputAtExit()}. */
+    private static ?self $inLoop = null;
     /** @var (\Closure(): mixed)|null the current call's result should its handler call exit() ({@see answerOnExit()}) */
     private static ?\Closure $exitAnswer = null;
+    /** @var array{type: int, message: string, file: string, line: int}|null {@see fatalError()} */
+    private static ?array $fatal = null;
     private readonly Codec $codec;
     /** @var \Closure(string): void */
     private readonly \Closure $log;
@@ -140,17 +149,30 @@ final class Worker
 
     /**
      * Sets the answer of the current call should its handler end the process with `exit()` or
-     * `die()`: in the serve loop, `$answer()` then runs in a shutdown function, with the handler's
-     * output buffers still open, and its return value goes to the master as the call's result,
-     * marked as the worker's last (the master replaces the worker, as PHP-FPM would end the
-     * request). The HTTP adapters set one that answers with the output printed so far, as
-     * PHP-FPM does. Without one, such a call fails with a -32603 error. Cleared after every call.
+     * `die()`, or with a fatal error ({@see fatalError()} says which): in the serve loop,
+     * `$answer()` then runs in a shutdown function, with the handler's output buffers still open,
+     * and its return value goes to the master as the call's result, marked as the worker's last
+     * (the master replaces the worker, as PHP-FPM would end the request). The HTTP adapters set
+     * one that answers with the output printed so far, as PHP-FPM does. Without one, such a call
+     * fails with a -32603 error that says how it ended. Cleared after every call.
      *
      * @param callable(): mixed $answer
      */
     public static function answerOnExit(callable $answer): void
     {
         self::$exitAnswer = $answer instanceof \Closure ? $answer : \Closure::fromCallable($answer);
+    }
+
+    /**
+     * The fatal error that is ending the process during the current call, as PHP's
+     * `error_get_last()` gives it (type, message, file, line), while the call's answer at exit
+     * ({@see answerOnExit()}) is made; null otherwise, and after exit() or die().
+     *
+     * @return array{type: int, message: string, file: string, line: int}|null
+     */
+    public static function fatalError(): ?array
+    {
+        return self::$fatal;
     }
 
     /**
@@ -218,12 +240,15 @@ final class Worker
         }
 
         $this->serving = true;
-        register_shutdown_function(fn () => $this->answerAtExit($task));
+        self::$inLoop = $this;
+        register_shutdown_function(fn () => $this->beforeAnswerAtExit($task));
         try {
             while (($frame = $task->readFrame()) !== null) {
                 [$msgid, $method, $params, $context] = $this->decodeRequest($frame);
                 $this->msgid = $msgid;
                 $this->method = $method;
+                error_clear_last(); // as PHP-FPM starts each request: a fatal error at exit is this call's
+                $this->callLevel = ob_get_level();
                 [$error, $result] = $this->call($method, $params, $context);
                 $this->msgid = null; // answered: an exit from here on (a master gone mid-write) has no call to answer
                 $task->writeFrame($this->encodeResponse($msgid, $error, $result));
@@ -311,9 +336,45 @@ final class Worker
     }
 
     /**
-     * Runs at the end of the process: if a handler called exit() or die() during a call, answers
-     * that call ({@see answerOnExit()}) and tells the master it is the worker's last answer. A
-     * fatal error gets no answer: PHP has printed it, and the master reports the crash with it.
+     * The first shutdown function of a worker that ends during a call: lets the others run first,
+     * because a framework renders its error page for a fatal error in one of its own (Symfony's
+     * ErrorHandler, Laravel's HandleExceptions), and under PHP-FPM that page is the answer. Their
+     * output goes into a buffer: PHP has dropped the call's own buffers if it ran out of memory.
+     */
+    private function beforeAnswerAtExit(FrameChannel $task): void
+    {
+        if ($this->msgid === null) {
+            return;
+        }
+        self::reopenOutputAtExit();
+        register_shutdown_function(fn () => $this->answerAtExit($task)); // runs after those registered so far
+    }
+
+    /**
+     * @internal a shutdown function of autoload.php, registered before the application's own: if
+     * the process is ending during a call and PHP dropped that call's output buffers (it does when
+     * memory runs out), opens one, so that what the application's shutdown functions print (a
+     * framework's error page) becomes the call's answer, as PHP-FPM would send it.
+     */
+    public static function reopenOutputAtExit(): void
+    {
+        $worker = self::$inLoop;
+        if ($worker === null || $worker->msgid === null) {
+            return;
+        }
+        self::$fatal ??= self::lastFatalError(); // before other shutdown functions raise errors of their own
+        while (ob_get_level() <= $worker->callLevel) {
+            if (!ob_start()) {
+                break;
+            }
+        }
+    }
+
+    /**
+     * Runs at the end of the process: if a handler called exit() or die(), or ended with a fatal
+     * error, during a call, answers that call ({@see answerOnExit()}) and tells the master it is
+     * the worker's last answer. A fatal error is also logged here, whatever display_errors and
+     * log_errors say, so that the master's log has it even when PHP printed it into the answer.
      */
     private function answerAtExit(FrameChannel $task): void
     {
@@ -322,30 +383,45 @@ final class Worker
             return;
         }
         $this->msgid = null;
-        $last = error_get_last();
-        if ($last !== null && ($last['type'] & (E_ERROR | E_PARSE | E_CORE_ERROR | E_COMPILE_ERROR | E_USER_ERROR | E_RECOVERABLE_ERROR)) !== 0) {
-            return;
-        }
         $method = (string) $this->method;
+        self::$fatal ??= self::lastFatalError();
+        if (self::$fatal !== null) {
+            // PHP set memory_limit back when the error struck; a process that held nearly that much
+            // still needs room for the answer, and it ends right after.
+            ini_set('memory_limit', '-1');
+        }
+        $fatal = self::$fatal === null ? null : sprintf('%s in %s on line %d', self::$fatal['message'], self::$fatal['file'], self::$fatal['line']);
         $answer = self::$exitAnswer;
         $error = null;
         $result = null;
         try {
-            if ($answer === null) {
-                $error = self::error(self::HANDLER_ERROR, sprintf('the handler of "%s" ended the PHP process with exit() or die(); return from it instead', $method));
-            } else {
+            if ($answer !== null) {
                 $result = $answer();
+            } elseif ($fatal !== null) {
+                $error = self::error(self::HANDLER_ERROR, sprintf('the handler of "%s" ended the PHP process with a fatal error: %s', $method, $fatal));
+            } else {
+                $error = self::error(self::HANDLER_ERROR, sprintf('the handler of "%s" ended the PHP process with exit() or die(); return from it instead', $method));
             }
         } catch (\Throwable $e) {
-            $error = self::error(self::HANDLER_ERROR, sprintf('the handler of "%s" called exit(), and its answer failed: %s', $method, $e->getMessage()));
+            $error = self::error(self::HANDLER_ERROR, sprintf('the handler of "%s" %s, and its answer failed: %s', $method,
+                $fatal === null ? 'called exit()' : 'ended with a fatal error', $e->getMessage()));
         }
-        ($this->log)(sprintf('the handler of "%s" called exit() or die() (request %d): %s; the worker exits', $method, $msgid,
-            $error === null ? 'answered' : 'answered with an error'));
+        $outcome = $error === null ? 'answered' : 'answered with an error';
+        ($this->log)($fatal === null
+            ? sprintf('the handler of "%s" called exit() or die() (request %d): %s; the worker exits', $method, $msgid, $outcome)
+            : sprintf('the handler of "%s" ended with a PHP fatal error (request %d): %s; %s; the worker exits', $method, $msgid, $fatal, $outcome));
         try {
             $task->writeFrame($this->encodeResponse($msgid, $error, $result, true));
         } catch (\Throwable $e) {
             ($this->log)('could not send the answer: ' . $e->getMessage());
         }
+    }
+
+    /** @return array{type: int, message: string, file: string, line: int}|null error_get_last() if it is fatal */
+    private static function lastFatalError(): ?array
+    {
+        $last = error_get_last();
+        return $last !== null && ($last['type'] & self::FATAL_ERRORS) !== 0 ? $last : null;
     }
 
     private function resolve(string $method): ?\Closure

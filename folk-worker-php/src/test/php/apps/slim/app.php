@@ -98,6 +98,11 @@ $app->get('/exit', function (): void {
     exit;
 });
 
+// Fatal errors (memory exhausted, a function declared twice): what PHP itself answers.
+$fatal = require dirname(__DIR__) . '/fatal-errors.php';
+$app->get('/fatal-memory', fn () => $fatal('memory'));
+$app->get('/fatal-compile', fn () => $fatal('compile'));
+
 $app->get('/cookies', function (Request $request, Response $response): Response {
     return $response
         ->withAddedHeader('Set-Cookie', 'a=1; path=/')

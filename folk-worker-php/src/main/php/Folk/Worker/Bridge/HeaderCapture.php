@@ -15,19 +15,21 @@ namespace Folk\Worker\Bridge;
  * exists, so {@see install()} defines header(), header_remove(), headers_list() and
  * setcookie() in the namespaces an adapter names, recording into this class. It must run
  * before code of those namespaces first calls these functions (PHP caches the resolution).
+ * Code that sends a whole response object that way (Symfony's Response::send()) is recorded
+ * apart ({@see installForResponses()}).
  */
 final class HeaderCapture
 {
     /** @var list<array{0: string, 1: string}> */
     private static array $lines = [];
+    /** @var list<array{0: string, 1: string}> what a response object's send() sent ({@see installForResponses()}) */
+    private static array $responseLines = [];
 
     /** Defines the recording functions in each namespace (once; a namespace that already has them is left alone). */
     public static function install(string ...$namespaces): void
     {
         foreach ($namespaces as $namespace) {
-            if (preg_match('/^[A-Za-z_][A-Za-z0-9_]*(\\\\[A-Za-z_][A-Za-z0-9_]*)*$/', $namespace) !== 1) {
-                throw new \InvalidArgumentException('not a namespace: ' . $namespace);
-            }
+            self::checkNamespace($namespace);
             if (function_exists($namespace . '\\header')) {
                 continue;
             }
@@ -42,16 +44,53 @@ final class HeaderCapture
         }
     }
 
+    /**
+     * As {@see install()}, for code that sends a whole response object with header() (Symfony's
+     * Response::send(), which Laravel's responses inherit): header() only. An adapter answers with
+     * the response object's own headers, so these lines count only for a request that ends the
+     * process after sending one (legacy `$response->send(); exit;`, a framework's error page for a
+     * fatal error): {@see lines()} with $atExit.
+     */
+    public static function installForResponses(string ...$namespaces): void
+    {
+        foreach ($namespaces as $namespace) {
+            self::checkNamespace($namespace);
+            if (!function_exists($namespace . '\\header')) {
+                $self = '\\' . self::class;
+                eval("namespace $namespace;
+                    function header(string \$header, bool \$replace = true, int \$code = 0): void { $self::responseHeader(\$header, \$replace, \$code); }");
+            }
+        }
+    }
+
     /** Forgets the headers of the previous request. */
     public static function reset(): void
     {
         self::$lines = [];
+        self::$responseLines = [];
     }
 
-    /** @return list<array{0: string, 1: string}> the recorded header lines, in order */
-    public static function lines(): array
+    /**
+     * @param bool $atExit also the lines a response object's send() sent: for the answer of a
+     *                     request that ended the process
+     * @return list<array{0: string, 1: string}> the recorded header lines, in order
+     */
+    public static function lines(bool $atExit = false): array
     {
-        return self::$lines;
+        return $atExit ? [...self::$lines, ...self::$responseLines] : self::$lines;
+    }
+
+    /** header() from a response object's send(): recorded apart, see {@see installForResponses()}. */
+    public static function responseHeader(string $header, bool $replace = true, int $code = 0): void
+    {
+        $lines = self::$lines;
+        self::$lines = self::$responseLines;
+        try {
+            self::header($header, $replace, $code);
+        } finally {
+            self::$responseLines = self::$lines;
+            self::$lines = $lines;
+        }
     }
 
     /** header() as PHP implements it for a "Name: value" line (status lines set the response code). */
@@ -116,5 +155,12 @@ final class HeaderCapture
         $line .= ($secure ? '; secure' : '') . ($httponly ? '; HttpOnly' : '') . ($sameSite !== '' ? '; SameSite=' . $sameSite : '');
         self::$lines[] = ['Set-Cookie', $line];
         return true;
+    }
+
+    private static function checkNamespace(string $namespace): void
+    {
+        if (preg_match('/^[A-Za-z_][A-Za-z0-9_]*(\\\\[A-Za-z_][A-Za-z0-9_]*)*$/', $namespace) !== 1) {
+            throw new \InvalidArgumentException('not a namespace: ' . $namespace);
+        }
     }
 }

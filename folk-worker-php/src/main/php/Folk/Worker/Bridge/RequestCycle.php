@@ -89,18 +89,23 @@ final class RequestCycle
         }
     }
 
-    /** The result, with the headers PHP itself sent (the native session's, those captured). */
-    private function result(int $status, array $headers, string $body): array
+    /**
+     * The result, with the headers PHP itself sent (the native session's, those captured; at exit
+     * also those of a response object the application sent itself).
+     */
+    private function result(int $status, array $headers, string $body, bool $atExit = false): array
     {
-        $phpHeaders = [...$this->session->end($this->phpSessionHeaders), ...HeaderCapture::lines()];
+        $phpHeaders = [...$this->session->end($this->phpSessionHeaders), ...HeaderCapture::lines($atExit)];
         return ResponseResult::build($status, $headers, $body, $phpHeaders, $this->appReplaces);
     }
 
     /**
      * An application that calls exit() or die() (after echo, or a header('HTTP/1.1 403') and a
-     * message) answers what PHP-FPM would send: what it printed, with the status it set with
-     * http_response_code() or a status header() line, else 200 (or, if it exits while a streamed
-     * body is printed, the response's status and headers); the worker is then replaced.
+     * message), or ends with a fatal error, answers what PHP-FPM would send
+     * ({@see ResponseResult::atExit()}): what it printed, with the status it set with
+     * http_response_code() or a status header() line, else 200, or 500 after a fatal error (or,
+     * if it ends while a streamed body is printed, the response's status and headers); the worker
+     * is then replaced.
      */
     private function answerOnExit(): void
     {
@@ -112,11 +117,10 @@ final class RequestCycle
 
     private function exitResult(): array
     {
-        $output = ResponseResult::endBuffers($this->exitLevel);
-        if ($this->exitHead !== null) { // exit() while a streamed body was printed
-            return $this->result($this->exitHead[0], $this->exitHead[1], $output);
+        [$status, $output] = ResponseResult::atExit($this->exitLevel, $this->exitCode);
+        if ($this->exitHead !== null) { // exit() while a streamed body was printed: its status and headers are out
+            return $this->result($this->exitHead[0], $this->exitHead[1], $output, true);
         }
-        $now = http_response_code();
-        return $this->result(is_int($now) && $now !== $this->exitCode ? $now : 200, [], $output);
+        return $this->result($status, [], $output, true);
     }
 }

@@ -4,6 +4,8 @@ declare(strict_types=1);
 
 namespace Folk\Worker\Bridge;
 
+use Folk\Worker\Worker;
+
 /**
  * Builds the `http.handle` result `{status, headers, body}` from a framework's response, with
  * what PHP-FPM adds on its own: the headers PHP itself sent (a native session's cookie and
@@ -77,6 +79,36 @@ final class ResponseResult
             $output = self::endBuffers($level);
         }
         return $output;
+    }
+
+    /**
+     * The status and body PHP-FPM sends for a request whose script ends the process: the output
+     * printed so far (the buffers above $level) and the status set with http_response_code() or a
+     * status header() line, else 200. A CLI process keeps that status from call to call, so only a
+     * change from $codeAtStart, the value at the call's start, counts. After a fatal error
+     * ({@see Worker::fatalError()}), PHP's rule for such a request: 500 in place of 200 when
+     * display_errors is off (a status the script set stays); PHP itself drops the output of a
+     * request that exhausted its memory_limit. A worker buffers the whole response, as PHP-FPM
+     * does with output_buffering on (Debian's php.ini: 4096) until the first flush.
+     *
+     * @return array{0: int, 1: string} [status, body]
+     */
+    public static function atExit(int $level, int|false $codeAtStart): array
+    {
+        $output = self::endBuffers($level);
+        $now = http_response_code();
+        $status = is_int($now) && $now !== $codeAtStart ? $now : 200;
+        if (Worker::fatalError() !== null && $status === 200 && !self::displaysErrors()) {
+            $status = 500;
+        }
+        return [$status, $output];
+    }
+
+    /** Whether display_errors is on, read as PHP reads it ("stderr" and "stdout" are on). */
+    private static function displaysErrors(): bool
+    {
+        $value = strtolower(trim((string) ini_get('display_errors')));
+        return in_array($value, ['on', 'yes', 'true', 'stdout', 'stderr'], true) || (int) $value !== 0;
     }
 
     /** Closes the output buffers above $level (ours and any left open), returning their contents in order. */

@@ -14,8 +14,8 @@ use Folk\Worker\Worker;
  * Output the handler prints (echo, print, templates, dump(): {@see PageDumps}) is captured with
  * output buffering, the way PHP-FPM would send it, and becomes the body; when the handler also
  * returns a body (a string or a Response), the printed output is appended to it. Output of a handler that
- * throws is discarded. A handler that calls exit() or die() answers with what it printed until
- * then, as under PHP-FPM, and the worker is replaced.
+ * throws is discarded. A handler that calls exit() or die(), or ends with a fatal error, answers
+ * what PHP-FPM would send ({@see ResponseResult::atExit()}), and the worker is replaced.
  */
 final class HttpHandler
 {
@@ -61,15 +61,10 @@ final class HttpHandler
         return $response->toArray();
     }
 
-    /**
-     * What PHP-FPM sends for a script that exits: its output so far, with the status it set with
-     * http_response_code() or header('HTTP/1.1 ...') (a CLI process keeps that code from call to
-     * call, so only a change counts), else 200.
-     */
+    /** What PHP-FPM sends for a script that exits or ends with a fatal error ({@see ResponseResult::atExit()}). */
     private function exitResult(): array
     {
-        $now = http_response_code();
-        $status = is_int($now) && $now !== $this->code ? $now : 200;
-        return (new Response(ResponseResult::endBuffers($this->level), $status))->toArray();
+        [$status, $body] = ResponseResult::atExit($this->level, $this->code);
+        return (new Response($body, $status))->toArray();
     }
 }

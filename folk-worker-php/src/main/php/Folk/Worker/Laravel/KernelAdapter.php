@@ -13,6 +13,7 @@ use Illuminate\Contracts\Foundation\Application;
 use Illuminate\Contracts\Http\Kernel;
 use Illuminate\Http\Request;
 use Illuminate\Http\UploadedFile;
+use Illuminate\Support\Env;
 use Illuminate\Support\Facades\Facade;
 
 /**
@@ -36,8 +37,17 @@ final class KernelAdapter
 
     public function __construct(private readonly Application $app)
     {
+        // Laravel asks runningInConsole() whether to act as a console command or as a web request
+        // (among others: how its shutdown handler renders a fatal error, as text on stdout or as its
+        // error page). A worker answers HTTP, as public/index.php under PHP-FPM; an application that
+        // sets APP_RUNNING_IN_CONSOLE itself keeps its value.
+        if (Env::get('APP_RUNNING_IN_CONSOLE') === null) {
+            putenv('APP_RUNNING_IN_CONSOLE=false');
+            $_ENV['APP_RUNNING_IN_CONSOLE'] = $_SERVER['APP_RUNNING_IN_CONSOLE'] = 'false';
+        }
         $this->kernel = $app->make(Kernel::class);
         HeaderCapture::install(...HttpKernelAdapter::HEADER_NAMESPACES);
+        HeaderCapture::installForResponses(...HttpKernelAdapter::RESPONSE_NAMESPACES);
     }
 
     /** Registers `http.handle` on the worker and returns it. */

@@ -42,12 +42,20 @@ final class HttpKernelAdapter
         'Symfony\\Component\\HttpFoundation\\Session\\Storage\\Handler',
     ];
 
+    /**
+     * Where Response::send() calls header(): what it sends counts for a request that ends the process
+     * (legacy code's `$response->send(); exit;`, a framework's error page for a fatal error), see
+     * {@see HeaderCapture::installForResponses()}.
+     */
+    public const RESPONSE_NAMESPACES = ['Symfony\\Component\\HttpFoundation'];
+
     /** @param class-string<UploadedFile> $uploadedFileClass the class of uploaded files */
     public function __construct(
         private readonly HttpKernelInterface $kernel,
         private readonly string $uploadedFileClass = UploadedFile::class,
     ) {
         HeaderCapture::install(...self::HEADER_NAMESPACES);
+        HeaderCapture::installForResponses(...self::RESPONSE_NAMESPACES);
     }
 
     /** Registers `http.handle` on the worker and returns it. */

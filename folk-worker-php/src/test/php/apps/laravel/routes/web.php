@@ -40,6 +40,10 @@ Route::get('/exit', function () {
     exit;
 });
 
+// Fatal errors (memory exhausted, a function declared twice): Laravel's shutdown handler renders its error page.
+Route::get('/fatal-memory', fn () => (require dirname(__DIR__, 2) . '/fatal-errors.php')('memory'));
+Route::get('/fatal-compile', fn () => (require dirname(__DIR__, 2) . '/fatal-errors.php')('compile'));
+
 // dump() prints into the page (VarDumper's HTML, its stylesheet and script in each page), dd() answers 500.
 Route::get('/dump', function () {
     dump(['a' => 1, 'b' => 'two']);

@@ -156,22 +156,6 @@ class FrameworkAppsTest {
                     "php-symfony-runtime", "/usr/share/php/Symfony/Component/Runtime/SymfonyRuntime.php",
                     "php-symfony-error-handler", "/usr/share/php/Symfony/Component/ErrorHandler/ErrorHandler.php"));
         }
-
-        /**
-         * exit() while a StreamedResponse prints its body: the response's status and headers, then what
-         * it printed. (Not in the FrameworkBundle application: there, Symfony 6's StreamedResponseListener
-         * sends the response during handle(), with header() calls the CLI drops; see folk-worker-php's
-         * README, "Known differences".)
-         */
-        @Test
-        void exitWhileABodyStreamsAnswersLikePhpFpm() throws Exception {
-            RawHttp.Response exited = same("GET", "/streamed-exit");
-            assertThat(exited.status()).isEqualTo(202);
-            assertThat(exited.header("X-Streamed")).isEqualTo("yes");
-            assertThat(exited.text()).isEqualTo("part one\n");
-            assertThat(same("GET", "/").status()).isEqualTo(200);
-            assertThat(differences).as("every answer equal to PHP-FPM's").isEmpty();
-        }
     }
 
     @Nested
@@ -195,6 +179,22 @@ class FrameworkAppsTest {
             List<String> args = new ArrayList<>(super.phpArgs());
             args.addAll(List.of("-d", "auto_prepend_file=" + LIBRARY));
             return args;
+        }
+
+        /**
+         * exit() while a StreamedResponse prints its body: the response's status and headers, then what
+         * it printed. In the FrameworkBundle application, Symfony 6's StreamedResponseListener sends the
+         * response during handle() with Response::send(), whose header() lines the worker keeps for such
+         * an answer.
+         */
+        @Test
+        void exitWhileABodyStreamsAnswersLikePhpFpm() throws Exception {
+            RawHttp.Response exited = same("GET", "/streamed-exit");
+            assertThat(exited.status()).isEqualTo(202);
+            assertThat(exited.header("X-Streamed")).isEqualTo("yes");
+            assertThat(exited.text()).isEqualTo("part one\n");
+            assertThat(same("GET", "/").status()).isEqualTo(200);
+            assertThat(differences).as("every answer equal to PHP-FPM's").isEmpty();
         }
     }
 
@@ -518,6 +518,31 @@ class FrameworkAppsTest {
                     () -> pool.snapshot().exits().get(ExitReason.EXITED) > exitedBefore);
             assertThat(pool.snapshot().exits()).as("the worker's exit recorded, and no crash")
                     .containsEntry(ExitReason.EXITED, exitedBefore + 1).containsEntry(ExitReason.CRASH, crashesBefore);
+        }
+
+        /**
+         * Fatal errors no error handler can catch (memory exhausted; a function declared twice, a compile
+         * error): PHP-FPM answers what PHP and the framework make of them (500, display_errors being off;
+         * Laravel renders its error page in a shutdown function), and so does the gateway: the worker
+         * answers the call before its process ends, and says it exits, so the pool replaces it and none
+         * of the next requests fails.
+         */
+        @Test
+        void fatalErrorsAnswerLikePhpFpm() throws Exception {
+            WorkerPool pool = context.getBean(FolkPools.class).get("default");
+            long exitedBefore = pool.snapshot().exits().get(ExitReason.EXITED);
+            long crashesBefore = pool.snapshot().exits().get(ExitReason.CRASH);
+            for (String path : List.of("/fatal-memory", "/fatal-compile")) {
+                assertThat(same("GET", path).status()).as(path).isEqualTo(500);
+                for (int i = 0; i < 3; i++) {
+                    assertThat(same("GET", "/").status()).as("request %d after %s", i, path).isEqualTo(200);
+                }
+            }
+            assertThat(differences).as("every answer equal to PHP-FPM's").isEmpty();
+            Procs.await(Duration.ofSeconds(10), "both workers' exits recorded",
+                    () -> pool.snapshot().exits().get(ExitReason.EXITED) >= exitedBefore + 2);
+            assertThat(pool.snapshot().exits()).as("exits recorded as exited, none as a crash")
+                    .containsEntry(ExitReason.EXITED, exitedBefore + 2).containsEntry(ExitReason.CRASH, crashesBefore);
         }
 
         /**

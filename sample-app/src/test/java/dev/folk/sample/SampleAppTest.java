@@ -12,12 +12,16 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.context.TestConfiguration;
 import org.springframework.context.annotation.Bean;
 import org.springframework.boot.test.web.server.LocalServerPort;
 
+import dev.folk.core.pool.ExitReason;
+import dev.folk.core.pool.WorkerPool;
 import dev.folk.core.testing.Procs;
+import dev.folk.spring.boot.pool.FolkPools;
 
 /** PHP served through Spring, end to end, on a real port with real PHP workers. */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
@@ -29,6 +33,9 @@ class SampleAppTest {
 
     @LocalServerPort
     int port;
+
+    @Autowired
+    FolkPools pools;
 
     private Http http() {
         return new Http(port);
@@ -137,13 +144,22 @@ class SampleAppTest {
         assertThat((String) stats.get("computed_by")).startsWith("PHP 8.");
     }
 
+    /**
+     * A PHP fatal error (memory exhausted) is answered as PHP-FPM answers it with display_errors off: 500,
+     * and no body (PHP drops a request's output when its memory ran out). The worker said with that
+     * answer that it exits, and the pool replaced it.
+     */
     @Test
-    void aPhpFatalErrorIs502AndTheNextRequestSucceeds() throws Exception {
+    void aPhpFatalErrorIs500AsUnderPhpFpmAndTheNextRequestSucceeds() throws Exception {
+        WorkerPool pool = pools.get("default");
+        long exitedBefore = pool.snapshot().exits().get(ExitReason.EXITED);
         HttpResponse<byte[]> fatal = http().get("/php/demo/fatal");
-        assertThat(fatal.statusCode()).isEqualTo(502);
-        assertThat(new String(fatal.body())).contains("PHP failed to answer");
+        assertThat(fatal.statusCode()).isEqualTo(500);
+        assertThat(fatal.body()).isEmpty();
         HttpResponse<byte[]> next = http().get("/php/hello");
         assertThat(next.statusCode()).isEqualTo(200);
+        Procs.await(Duration.ofSeconds(10), "the worker's exit recorded as exited",
+                () -> pool.snapshot().exits().get(ExitReason.EXITED) > exitedBefore);
     }
 
     @Test

@@ -8,7 +8,7 @@ public enum ExitReason {
     UNEXPECTED_EXIT,
     /**
      * It said with its last answer that it exits ({@code {"exiting": true}}: PHP's {@code exit()} or
-     * {@code die()} in a handler), so it was not given another call.
+     * {@code die()}, or a PHP fatal error, in a handler), so it was not given another call.
      */
     EXITED,
     /** It broke the protocol (bad frame, wrong msgid) and was killed. */

@@ -2,7 +2,9 @@ package dev.folk.core.pool;
 
 /**
  * The worker answered with an error object {@code {code, message}}: the handler threw (-32603),
- * the method does not exist (-32601), or an application code. The worker stays in service.
+ * the method does not exist (-32601), or an application code. The worker stays in service, unless
+ * its answer said it exits (with folk-worker-php: the handler called {@code exit()} or ended with
+ * a PHP fatal error, which the message names); the pool then replaces it.
  */
 public class WorkerErrorException extends CallException {
 

@@ -263,18 +263,30 @@ final class WorkerExits {
         stats.exited(record);
         lifecycle.forget(w); // last: close() waits for no workers, then counts must be final
         switch (reason) {
-            // Asked for by the application (a PHP exit()), and the worker's own log says where: no warning.
-            case EXITED -> log.info("Worker {} of pool '{}' exited after an answer that said it would (PHP's exit() "
-                    + "in a handler; {}, {} jobs)", w.pid, config.name(), statusText, w.jobs);
-            case CRASH, UNEXPECTED_EXIT, EXEC_TIMEOUT, PROTOCOL_ERROR, MEMORY_LIMIT -> {
-                List<String> output = w.link.recentOutput();
-                log.warn("Worker {} of pool '{}' exited: {} ({}, {} jobs){}", w.pid, config.name(), reason.tag(),
-                        statusText, w.jobs, output.isEmpty() ? "" : "; its last output:\n    " + String.join("\n    ",
-                                output.subList(Math.max(0, output.size() - 5), output.size())));
+            // A PHP exit() in a handler: asked for by the application, and the worker's own log says where.
+            case EXITED -> {
+                if (status != null && !status.killedBySignal() && status.exitCode() == 0) {
+                    log.info("Worker {} of pool '{}' exited after an answer that said it would (PHP's exit() in a "
+                            + "handler; {}, {} jobs)", w.pid, config.name(), statusText, w.jobs);
+                } else { // a fatal error (exit 255), which its last output names, or exit() with a code
+                    log.warn("Worker {} of pool '{}' exited after an answer that said it would (a PHP fatal error, "
+                            + "or exit() with a code, in a handler; {}, {} jobs){}", w.pid, config.name(), statusText,
+                            w.jobs, lastOutput(w));
+                }
             }
+            case CRASH, UNEXPECTED_EXIT, EXEC_TIMEOUT, PROTOCOL_ERROR, MEMORY_LIMIT -> log.warn(
+                    "Worker {} of pool '{}' exited: {} ({}, {} jobs){}", w.pid, config.name(), reason.tag(),
+                    statusText, w.jobs, lastOutput(w));
             default -> log.debug("Worker {} of pool '{}' exited: {} ({}, {} jobs)", w.pid, config.name(),
                     reason.tag(), statusText, w.jobs);
         }
         stats.notifyListeners(l -> l.workerExited(pool, record));
+    }
+
+    /** The worker's last five output lines, for a warning about its exit; empty if it printed none. */
+    private static String lastOutput(PooledWorker w) {
+        List<String> output = w.link.recentOutput();
+        return output.isEmpty() ? "" : "; its last output:\n    "
+                + String.join("\n    ", output.subList(Math.max(0, output.size() - 5), output.size()));
     }
 }

@@ -150,15 +150,24 @@ class PoolFaultTest {
         }
     }
 
+    /**
+     * folk-worker-php answers a call whose handler ends with a fatal error, with PHP's message, and says
+     * the worker exits: the caller gets the cause, not a crash, and the pool replaces the worker.
+     */
     @Test
-    void aPhpFatalErrorIsACrashAndTheNextCallSucceeds() {
+    void aPhpFatalErrorIsAnsweredWithItsMessageAndTheNextCallSucceeds() {
         WorkerPool pool = WorkerPool.start(PoolConfig.builder("fatal", PhpWorkers.testWorker(Workers.newTag()).build())
                 .size(1).build(), supervisor);
         try {
             assertThat(pool.awaitReady(1, Duration.ofSeconds(10))).isTrue();
-            WorkerCrashedException e = assertThrows(WorkerCrashedException.class, () -> pool.call("fatal", null));
-            assertThat(e.exit()).isEqualTo("exit 255");
+            WorkerErrorException e = assertThrows(WorkerErrorException.class, () -> pool.call("fatal", null));
+            assertThat(e.code()).isEqualTo(WorkerErrorException.INTERNAL_ERROR);
+            assertThat(e.getMessage()).contains("'fatal'", "ended the PHP process with a fatal error: Allowed memory size "
+                    + "of 33554432 bytes exhausted", "test-worker.php on line");
             assertThat(pool.call("echo", "next")).isEqualTo("next");
+            Procs.await(Duration.ofSeconds(5), "the worker's exit recorded as exited",
+                    () -> pool.snapshot().exits().get(ExitReason.EXITED) == 1);
+            assertThat(pool.snapshot().exits().get(ExitReason.CRASH)).isZero();
         } finally {
             pool.close();
         }
