@@ -134,6 +134,15 @@ test('a fatal error in a handler: the call is answered as PHP-FPM would, marked 
     }, phpArgs: $off);
 });
 
+test('exit() in deferred work (a framework\'s terminate()): the call was answered; the worker says why it exits', function (): void {
+    withWorker(function (TestMaster $m): void {
+        $m->ready();
+        assertSame([null, 'answered'], $m->call('exit_deferred'));
+        assertSame(0, $m->waitExit());
+        assertContains('work deferred after request 1 (a framework\'s terminate()) ended the PHP process with exit() or die(); the worker exits', $m->stderr());
+    });
+});
+
 test('a master gone while a handler runs: the worker exits 0 and answers nothing at exit', function (): void {
     withWorker(function (TestMaster $m): void {
         $m->ready();

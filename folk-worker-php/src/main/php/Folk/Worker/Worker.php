@@ -53,6 +53,8 @@ final class Worker
     private static array $context = [];
     /** The method of the call being served, for the answer given if its handler ends the process. */
     private ?string $method = null;
+    /** The msgid of the call whose deferred work ({@see defer()}) runs now, for the log if it exits. */
+    private ?int $deferredAfter = null;
     /** The output buffering level when the current call began. */
     private int $callLevel = 0;
     /** The worker in its serve loop, for {@see reopenOutputAtExit()}. */
@@ -252,7 +254,9 @@ final class Worker
                 [$error, $result] = $this->call($method, $params, $context);
                 $this->msgid = null; // answered: an exit from here on (a master gone mid-write) has no call to answer
                 $task->writeFrame($this->encodeResponse($msgid, $error, $result));
+                $this->deferredAfter = $msgid;
                 $this->runDeferred();
+                $this->deferredAfter = null;
             }
             $code = self::EXIT_OK;
         } catch (ProtocolException $e) {
@@ -344,6 +348,12 @@ final class Worker
     private function beforeAnswerAtExit(FrameChannel $task): void
     {
         if ($this->msgid === null) {
+            if ($this->deferredAfter !== null) {
+                // No call to answer, but the master will see a worker exit it did not ask for: say why.
+                $fatal = self::lastFatalError();
+                ($this->log)(sprintf('work deferred after request %d (a framework\'s terminate()) ended the PHP process with %s; the worker exits',
+                    $this->deferredAfter, $fatal === null ? 'exit() or die()' : sprintf('a fatal error: %s in %s on line %d', $fatal['message'], $fatal['file'], $fatal['line'])));
+            }
             return;
         }
         self::reopenOutputAtExit();
