@@ -143,6 +143,58 @@ test('exit() in deferred work (a framework\'s terminate()): the call was answere
     });
 });
 
+test('the request cycle answers with the header() and setcookie() lines of the application, and a native session\'s, as PHP-FPM would; without ext-ffi, with what it captures', function (): void {
+    $sessions = sys_get_temp_dir() . '/folk-sessions-' . getmypid();
+    @mkdir($sessions);
+    $args = ['-d', 'session.save_path=' . $sessions, '-d', 'session.cache_limiter=nocache'];
+    $call = static fn (TestMaster $m, string $uri, array $headerList = []): array => $m->result('cycle.handle',
+        ['method' => 'GET', 'uri' => $uri, 'headers' => [], 'header_list' => $headerList, 'body' => '']);
+    $sessionCookie = static function (array $result): ?string {
+        foreach ((array) ($result['headers']['Set-Cookie'] ?? []) as $cookie) {
+            if (str_starts_with($cookie, 'PHPSESSID=')) {
+                return explode(';', $cookie)[0];
+            }
+        }
+        return null;
+    };
+    try {
+        if (extension_loaded('ffi')) { // the workers run with the runner's php.ini
+            $m = TestMaster::start(TEST_WORKER, phpArgs: $args);
+            try {
+                $m->ready();
+                $first = $call($m, '/?session=1');
+                assertSame('from header()', $first['headers']['X-Global'] ?? null, 'a header() line of the application: ' . show($first));
+                assertContains('plain=from%20setcookie%28%29', implode("\n", (array) $first['headers']['Set-Cookie']));
+                $cookie = $sessionCookie($first);
+                assertTrue($cookie !== null, 'PHP\'s session cookie for a new session');
+                assertSame('no-store, no-cache, must-revalidate', $first['headers']['Cache-Control'] ?? null, 'the session cache limiter\'s');
+                $second = $call($m, '/?session=1', [['Cookie', $cookie]]);
+                assertSame('cycle 2', $second['body']);
+                assertSame(null, $sessionCookie($second), 'the id the client sent is not sent back, as under PHP-FPM');
+                $plain = $call($m, '/');
+                assertSame(null, $sessionCookie($plain), 'nothing of the previous request\'s lines');
+                assertTrue(!isset($plain['headers']['Cache-Control']), show($plain));
+            } finally {
+                $m->close();
+            }
+        }
+        $m = TestMaster::start(TEST_WORKER, env: ['FOLK_CLI_HEADERS' => '0'], phpArgs: $args);
+        try {
+            $m->ready();
+            $first = $call($m, '/?session=1');
+            assertTrue(!isset($first['headers']['X-Global']), 'lost without ext-ffi\'s help, as documented: ' . show($first));
+            $cookie = $sessionCookie($first);
+            assertTrue($cookie !== null, 'the session cookie, made by NativeSession: ' . show($first));
+            assertSame(null, $sessionCookie($call($m, '/?session=1', [['Cookie', $cookie]])));
+        } finally {
+            $m->close();
+        }
+    } finally {
+        array_map('unlink', glob($sessions . '/*') ?: []);
+        @rmdir($sessions);
+    }
+});
+
 test('a master gone while a handler runs: the worker exits 0 and answers nothing at exit', function (): void {
     withWorker(function (TestMaster $m): void {
         $m->ready();

@@ -47,6 +47,12 @@ return [
     'dd' => static function (): never {
         dd(['a' => 1]);
     },
+    // Legacy code's header(), setcookie() and redirect by exit, beside Symfony's response.
+    'legacy-headers' => static function (): Response {
+        (require __DIR__ . '/legacy-headers.php')('headers');
+        return new Response("legacy headers\n");
+    },
+    'legacy-redirect' => static fn (): Response => (require __DIR__ . '/legacy-headers.php')('redirect'),
     // Fatal errors (memory exhausted, a function declared twice): what PHP itself answers.
     'fatal-memory' => static fn (): never => (require __DIR__ . '/fatal-errors.php')('memory'),
     'fatal-compile' => static fn (): never => (require __DIR__ . '/fatal-errors.php')('compile'),

@@ -16,8 +16,8 @@ use Folk\Worker\Worker;
 $probe = require __DIR__ . '/probe.php';
 $worker = new Worker();
 $worker->register('http.handle', new RequestCycle($worker, static function (PhpRequest $request) use ($probe): array {
-    // A classic script's headers go through header(), which the CLI does not keep: the probe
-    // sets only this one.
+    // A classic script's headers go through header(), which reach the answer where PHP keeps
+    // header lines (Bridge\CliHeaders, with ext-ffi); named here too for a worker without it.
     return [200, [['Content-Type', 'application/json']], static fn () => $probe($request->body)];
 }));
 $worker->run();

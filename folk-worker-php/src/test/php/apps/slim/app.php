@@ -103,6 +103,15 @@ $fatal = require dirname(__DIR__) . '/fatal-errors.php';
 $app->get('/fatal-memory', fn () => $fatal('memory'));
 $app->get('/fatal-compile', fn () => $fatal('compile'));
 
+// Legacy code's header(), setcookie() and redirect by exit, beside Slim's response.
+$legacy = require dirname(__DIR__) . '/legacy-headers.php';
+$app->get('/legacy-headers', function (Request $request, Response $response) use ($legacy): Response {
+    $legacy('headers');
+    $response->getBody()->write("legacy headers\n");
+    return $response;
+});
+$app->get('/legacy-redirect', fn () => $legacy('redirect'));
+
 $app->get('/cookies', function (Request $request, Response $response): Response {
     return $response
         ->withAddedHeader('Set-Cookie', 'a=1; path=/')

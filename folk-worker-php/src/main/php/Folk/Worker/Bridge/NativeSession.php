@@ -45,6 +45,16 @@ final class NativeSession
     }
 
     /**
+     * `name=id` of the session the request's cookie named, or null. PHP, given that id with
+     * session_id() as here, sends it back in a Set-Cookie line, which it does not under PHP-FPM,
+     * where it finds the id in the request's cookies itself ({@see CliHeaders::lines()} drops it).
+     */
+    public function requestCookie(): ?string
+    {
+        return $this->requestId === null ? null : rawurlencode(session_name()) . '=' . rawurlencode($this->requestId);
+    }
+
+    /**
      * Writes and closes a session the request opened and forgets it.
      *
      * @param bool $phpHeaders whether to return the headers PHP itself would send (the session

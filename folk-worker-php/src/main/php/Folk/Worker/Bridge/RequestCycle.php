@@ -22,6 +22,8 @@ final class RequestCycle
 {
     private readonly array $baseServer;
     private readonly NativeSession $session;
+    /** Whether PHP keeps header() lines in this process ({@see CliHeaders}); else only {@see HeaderCapture}'s. */
+    private readonly bool $keptHeaders;
     /** For the answer given if the application calls exit() ({@see answerOnExit()}): made once. */
     private ?\Closure $exitAnswer = null;
     /** Output buffering level and response code when the current request began. */
@@ -46,6 +48,7 @@ final class RequestCycle
         // The environment as the application saw it when it booted (env vars it set included).
         $this->baseServer = $_SERVER;
         $this->session = new NativeSession();
+        $this->keptHeaders = CliHeaders::keep();
     }
 
     /** @return array{status: int, headers: array<string, string|list<string>>, body: string} */
@@ -56,6 +59,7 @@ final class RequestCycle
         $terminate = null;
         try {
             HeaderCapture::reset();
+            CliHeaders::reset();
             $this->session->begin($request->cookies);
             $this->answerOnExit();
             PageDumps::begin();
@@ -82,6 +86,7 @@ final class RequestCycle
                 } finally {
                     HeaderCapture::reset();
                     $this->session->end(false);
+                    CliHeaders::reset(); // what terminate() sent goes nowhere, as after fastcgi_finish_request()
                     PhpRequest::restoreGlobals($saved);
                     $request->cleanup();
                 }
@@ -90,12 +95,15 @@ final class RequestCycle
     }
 
     /**
-     * The result, with the headers PHP itself sent (the native session's, those captured; at exit
-     * also those of a response object the application sent itself).
+     * The result, with the headers PHP itself sent: the lines PHP kept ({@see CliHeaders}: every
+     * header() and setcookie(), a native session's), else the native session's and those captured;
+     * at exit also those of a response object the application sent itself.
      */
     private function result(int $status, array $headers, string $body, bool $atExit = false): array
     {
-        $phpHeaders = [...$this->session->end($this->phpSessionHeaders), ...HeaderCapture::lines($atExit)];
+        $requestSession = $this->session->requestCookie();
+        $phpHeaders = [...$this->session->end($this->phpSessionHeaders && !$this->keptHeaders),
+            ...CliHeaders::lines($requestSession), ...HeaderCapture::lines($atExit)];
         return ResponseResult::build($status, $headers, $body, $phpHeaders, $this->appReplaces);
     }
 

@@ -4,6 +4,7 @@ declare(strict_types=1);
 
 namespace Folk\Worker\Http;
 
+use Folk\Worker\Bridge\CliHeaders;
 use Folk\Worker\Bridge\PageDumps;
 use Folk\Worker\Bridge\ResponseResult;
 use Folk\Worker\Worker;
@@ -34,6 +35,7 @@ final class HttpHandler
     public function __invoke(mixed $params): array
     {
         $request = Request::fromParams($params);
+        CliHeaders::reset(); // header() lines another part of the worker kept are not this request's
         $level = ob_get_level();
         ob_start();
         $this->level = $level;

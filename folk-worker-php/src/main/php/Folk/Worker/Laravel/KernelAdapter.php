@@ -4,6 +4,7 @@ declare(strict_types=1);
 
 namespace Folk\Worker\Laravel;
 
+use Folk\Worker\Bridge\CliHeaders;
 use Folk\Worker\Bridge\HeaderCapture;
 use Folk\Worker\Bridge\PhpRequest;
 use Folk\Worker\Bridge\RequestCycle;
@@ -46,7 +47,9 @@ final class KernelAdapter
             $_ENV['APP_RUNNING_IN_CONSOLE'] = $_SERVER['APP_RUNNING_IN_CONSOLE'] = 'false';
         }
         $this->kernel = $app->make(Kernel::class);
-        HeaderCapture::install(...HttpKernelAdapter::HEADER_NAMESPACES);
+        if (!CliHeaders::keep()) { // PHP keeps header() lines itself, else the session code's are captured
+            HeaderCapture::install(...HttpKernelAdapter::HEADER_NAMESPACES);
+        }
         HeaderCapture::installForResponses(...HttpKernelAdapter::RESPONSE_NAMESPACES);
     }
 

@@ -4,6 +4,7 @@ declare(strict_types=1);
 
 namespace Folk\Worker\Symfony;
 
+use Folk\Worker\Bridge\CliHeaders;
 use Folk\Worker\Bridge\HeaderCapture;
 use Folk\Worker\Bridge\PhpRequest;
 use Folk\Worker\Bridge\RequestCycle;
@@ -54,7 +55,9 @@ final class HttpKernelAdapter
         private readonly HttpKernelInterface $kernel,
         private readonly string $uploadedFileClass = UploadedFile::class,
     ) {
-        HeaderCapture::install(...self::HEADER_NAMESPACES);
+        if (!CliHeaders::keep()) { // PHP keeps header() lines itself, else the session code's are captured
+            HeaderCapture::install(...self::HEADER_NAMESPACES);
+        }
         HeaderCapture::installForResponses(...self::RESPONSE_NAMESPACES);
     }
 

@@ -40,6 +40,13 @@ Route::get('/exit', function () {
     exit;
 });
 
+// Legacy code's header(), setcookie() and redirect by exit, beside Laravel's response.
+Route::get('/legacy-headers', function () {
+    (require dirname(__DIR__, 2) . '/legacy-headers.php')('headers');
+    return "legacy headers\n";
+});
+Route::get('/legacy-redirect', fn () => (require dirname(__DIR__, 2) . '/legacy-headers.php')('redirect'));
+
 // Fatal errors (memory exhausted, a function declared twice): Laravel's shutdown handler renders its error page.
 Route::get('/fatal-memory', fn () => (require dirname(__DIR__, 2) . '/fatal-errors.php')('memory'));
 Route::get('/fatal-compile', fn () => (require dirname(__DIR__, 2) . '/fatal-errors.php')('compile'));

@@ -521,6 +521,26 @@ class FrameworkAppsTest {
         }
 
         /**
+         * Legacy code inside the application calls PHP's own header() and setcookie() beside the
+         * framework's response, or redirects with header() and exit: PHP-FPM sends those lines, and so
+         * does the gateway (the worker makes PHP keep header lines as a web SAPI does, see
+         * folk-worker-php's CliHeaders).
+         */
+        @Test
+        void legacyHeaderCallsAnswerLikePhpFpm() throws Exception {
+            RawHttp.Response headers = same("GET", "/legacy-headers");
+            assertThat(headers.status()).isEqualTo(200);
+            assertThat(headers.header("X-Legacy")).isEqualTo("set with header()");
+            assertThat(headers.all("Set-Cookie")).anySatisfy(c -> assertThat(c).startsWith("legacy=set%20with%20setcookie%28%29"));
+            assertThat(headers.all("X-Legacy-Twice")).containsExactly("one", "two");
+            RawHttp.Response redirect = same("GET", "/legacy-redirect");
+            assertThat(redirect.status()).isEqualTo(302);
+            assertThat(redirect.header("Location")).isEqualTo("/json?from=legacy");
+            assertThat(same("GET", "/").status()).isEqualTo(200);
+            assertThat(differences).as("every answer equal to PHP-FPM's").isEmpty();
+        }
+
+        /**
          * Fatal errors no error handler can catch (memory exhausted; a function declared twice, a compile
          * error): PHP-FPM answers what PHP and the framework make of them (500, display_errors being off;
          * Laravel renders its error page in a shutdown function), and so does the gateway: the worker
