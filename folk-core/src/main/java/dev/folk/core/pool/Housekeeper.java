@@ -46,7 +46,12 @@ final class Housekeeper {
             for (PooledWorker w : lifecycle.workers()) {
                 switch (w.state) {
                     case BUSY -> {
-                        if (now - w.callDeadlineNanos >= 0 && w.call.get() == PooledWorker.IN_CALL
+                        // The call state before the deadline, as SlowCalls reads them: beginCall() writes the
+                        // deadline, then sets IN_CALL. Read the other way round, a call just begun could meet
+                        // the deadline of the worker's previous call (long past after an idle spell, 0 before
+                        // its first) and be killed as timed out at once.
+                        long msgid = w.callMsgid;
+                        if (w.call.get() == PooledWorker.IN_CALL && now - w.callDeadlineNanos >= 0 && w.callMsgid == msgid
                                 && w.call.compareAndSet(PooledWorker.IN_CALL, PooledWorker.TIMED_OUT)) {
                             // The worker's stack first (bounded, off this thread), then the kill.
                             slowCalls.timedOut(w, () -> {
