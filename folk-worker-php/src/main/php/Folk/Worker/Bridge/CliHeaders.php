@@ -19,7 +19,11 @@ namespace Folk\Worker\Bridge;
  */
 final class CliHeaders
 {
-    /** header_handler's place among the function pointers that follow name and pretty_name in sapi_module_struct. */
+    /**
+     * header_handler's place among the function pointers that follow name and pretty_name in
+     * sapi_module_struct (main/SAPI.h: startup, shutdown, activate, deactivate, ub_write, flush,
+     * get_stat, getenv, sapi_error, header_handler; the same from PHP 5 to 8.4).
+     */
     private const HEADER_HANDLER = 9;
 
     private static ?bool $kept = null;
