@@ -99,8 +99,8 @@ test('a fatal error in a handler: the call is answered as PHP-FPM would, marked 
         assertSame([null, 'before'], $m->call('echo', 'before'));
         [$error, $result] = $m->callExiting('http.handle', $http('/fatal'));
         assertSame(null, $error);
-        assertSame(['status' => 500, 'headers' => [], 'body' => 'printed, then a fatal error'], $result,
-            'PHP-FPM with display_errors off: 500 and the output so far');
+        assertSame(['status' => 500, 'headers' => extension_loaded('ffi') ? ['X-Before' => '1'] : [], 'body' => 'printed, then a fatal error'], $result,
+            'PHP-FPM with display_errors off: 500, the header() line sent (where PHP keeps them: CliHeaders) and the output so far');
         assertSame(255, $m->waitExit(), 'PHP\'s exit code after a fatal error');
         assertContains('the handler of "http.handle" ended with a PHP fatal error (request 2): the application gave up in '
             . TEST_WORKER . ' on line ' . $line("E_USER_ERROR);") . '; answered; the worker exits', $m->stderr());
@@ -114,7 +114,8 @@ test('a fatal error in a handler: the call is answered as PHP-FPM would, marked 
         $m->ready();
         [$error, $result] = $m->callExiting('http.handle', $http('/fatal?what=memory'));
         assertSame(null, $error);
-        assertSame(['status' => 500, 'headers' => [], 'body' => ''], $result, 'PHP drops the output of a request that ran out of memory');
+        assertSame(['status' => 500, 'headers' => extension_loaded('ffi') ? ['X-Before' => '1'] : [], 'body' => ''], $result,
+            'PHP drops the output of a request that ran out of memory');
         assertContains('ended with a PHP fatal error (request 1): Allowed memory size of 33554432 bytes exhausted', $m->stderr());
     }, phpArgs: $off);
     withWorker(function (TestMaster $m) use ($http): void {
@@ -192,6 +193,42 @@ test('the request cycle answers with the header() and setcookie() lines of the a
     } finally {
         array_map('unlink', glob($sessions . '/*') ?: []);
         @rmdir($sessions);
+    }
+});
+
+test('http(): where PHP keeps header lines, the handler\'s header(), setcookie() and status count, as under PHP-FPM; a returned Response wins', function (): void {
+    if (!extension_loaded('ffi')) {
+        skip('needs ext-ffi (the workers run with the runner\'s php.ini)');
+    }
+    $get = static fn (string $uri): array => ['method' => 'GET', 'uri' => $uri, 'headers' => [], 'body' => ''];
+    withWorker(function (TestMaster $m) use ($get): void {
+        $m->ready();
+        foreach ([1, 2] as $n) { // the same status set again in the next request counts again
+            $result = $m->result('http.handle', $get('/php-headers'));
+            assertSame(201, $result['status'], "request $n");
+            assertSame('application/json', $result['headers']['Content-Type'] ?? null, show($result));
+            assertSame(['one', 'two'], $result['headers']['X-Twice'] ?? null);
+            assertSame('php=set%20with%20setcookie%28%29', $result['headers']['Set-Cookie'] ?? null);
+            assertSame('{"ok":true}', $result['body']);
+        }
+        $result = $m->result('http.handle', $get('/php-headers?returns=response'));
+        assertSame(202, $result['status'], 'the Response\'s status');
+        assertSame('the Response\'s', $result['headers']['X-Twice'], 'the Response\'s header replaces PHP\'s of the name');
+        assertSame(['php=set%20with%20setcookie%28%29', 'response=1'], $result['headers']['Set-Cookie'], 'cookies add up');
+        $plain = $m->result('http.handle', $get('/print'));
+        assertSame(['status' => 200, 'headers' => [], 'body' => 'printed GET'], $plain, 'nothing left from the previous request');
+        [, $redirect] = $m->callExiting('http.handle', $get('/php-redirect'));
+        assertSame(302, $redirect['status'], 'PHP\'s Location rule');
+        assertSame('/elsewhere', $redirect['headers']['Location'] ?? null, show($redirect));
+    });
+    $m = TestMaster::start(TEST_WORKER, env: ['FOLK_CLI_HEADERS' => '0']);
+    try {
+        $m->ready();
+        $result = $m->result('http.handle', $get('/php-headers'));
+        assertSame(200, $result['status'], 'turned off: as documented, header() and http_response_code() do not count');
+        assertSame([], $result['headers']);
+    } finally {
+        $m->close();
     }
 });
 

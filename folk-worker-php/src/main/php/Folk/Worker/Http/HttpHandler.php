@@ -15,8 +15,11 @@ use Folk\Worker\Worker;
  * Output the handler prints (echo, print, templates, dump(): {@see PageDumps}) is captured with
  * output buffering, the way PHP-FPM would send it, and becomes the body; when the handler also
  * returns a body (a string or a Response), the printed output is appended to it. Output of a handler that
- * throws is discarded. A handler that calls exit() or die(), or ends with a fatal error, answers
- * what PHP-FPM would send ({@see ResponseResult::atExit()}), and the worker is replaced.
+ * throws is discarded. Where PHP keeps header lines ({@see CliHeaders}, with ext-ffi), what the
+ * handler sends through PHP itself counts too: header() and setcookie() lines, and the status
+ * set with http_response_code() or a status or Location header() unless it returns a Response.
+ * A handler that calls exit() or die(), or ends with a fatal error, answers what PHP-FPM would
+ * send ({@see ResponseResult::atExit()}), and the worker is replaced.
  */
 final class HttpHandler
 {
@@ -25,10 +28,13 @@ final class HttpHandler
     private ?\Closure $exitAnswer = null;
     private int $level = 0;
     private int|false $code = false;
+    /** Whether PHP keeps the handler's header() lines ({@see CliHeaders}). */
+    private readonly bool $phpHeaders;
 
     public function __construct(callable $handler)
     {
         $this->handler = \Closure::fromCallable($handler);
+        $this->phpHeaders = CliHeaders::keep();
     }
 
     /** @return array{status: int, headers: array<string, string|list<string>>, body: string} */
@@ -39,6 +45,9 @@ final class HttpHandler
         $level = ob_get_level();
         ob_start();
         $this->level = $level;
+        if ($this->phpHeaders && !headers_sent()) {
+            http_response_code(200); // each request starts from 200, as under PHP-FPM: a status set again counts
+        }
         $this->code = http_response_code();
         Worker::answerOnExit($this->exitAnswer ??= $this->exitResult(...));
         PageDumps::begin();
@@ -60,13 +69,51 @@ final class HttpHandler
         if ($output !== '') {
             $response = $response->withBody($response->body . $output);
         }
+        if ($this->phpHeaders) {
+            $response = $this->withPhpHeaders($response, $returned instanceof Response);
+        }
         return $response->toArray();
+    }
+
+    /**
+     * The response with what the handler sent through PHP itself: its header() and setcookie()
+     * lines (a returned Response's headers replace those of the same name, Set-Cookie lines add
+     * up) and, unless it returned a Response, the status it set.
+     */
+    private function withPhpHeaders(Response $response, bool $returnedResponse): Response
+    {
+        $now = http_response_code();
+        if (!$returnedResponse && is_int($now) && $now !== $this->code) {
+            $response = $response->withStatus($now);
+        }
+        $lines = CliHeaders::lines();
+        if ($lines === []) {
+            return $response;
+        }
+        $merged = new Response($response->body, $response->status);
+        foreach ($lines as [$name, $value]) {
+            $merged = $merged->withAddedHeader($name, $value);
+        }
+        foreach ($response->headers as $name => $value) {
+            if (strcasecmp($name, 'Set-Cookie') !== 0) {
+                $merged = $merged->withHeader($name, $value);
+                continue;
+            }
+            foreach ((array) $value as $cookie) {
+                $merged = $merged->withAddedHeader($name, $cookie);
+            }
+        }
+        return $merged;
     }
 
     /** What PHP-FPM sends for a script that exits or ends with a fatal error ({@see ResponseResult::atExit()}). */
     private function exitResult(): array
     {
         [$status, $body] = ResponseResult::atExit($this->level, $this->code);
-        return (new Response($body, $status))->toArray();
+        $response = new Response($body, $status);
+        foreach (CliHeaders::lines() as [$name, $value]) { // none unless PHP keeps them
+            $response = $response->withAddedHeader($name, $value);
+        }
+        return $response->toArray();
     }
 }
