@@ -28,7 +28,7 @@ set_error_handler(static function (int $severity, string $message, string $file,
 printf(
     "folk-worker-php tests on PHP %s (%s), codec: %s, posix: %s\n\n",
     PHP_VERSION,
-    TestMaster::phpArgs() === ['-n'] ? 'php -n' : 'php.ini: ' . (php_ini_loaded_file() ?: 'none'),
+    TestMaster::withoutIni() ? 'php -n' : 'php.ini: ' . (php_ini_loaded_file() ?: 'none'),
     MessagePack::codec()->name(),
     extension_loaded('posix') ? 'yes' : 'no',
 );

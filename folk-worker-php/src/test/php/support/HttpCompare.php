@@ -27,7 +27,7 @@ final class HttpCompare
      */
     public static function missing(array $files, bool $frameworks = true): ?string
     {
-        if ($frameworks && TestMaster::phpArgs() === ['-n']) {
+        if ($frameworks && TestMaster::withoutIni()) {
             return 'php -n: the frameworks need the extensions of php.ini (mbstring, xml, session...)';
         }
         foreach ($files as $package => $file) {

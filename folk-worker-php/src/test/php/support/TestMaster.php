@@ -39,10 +39,29 @@ final class TestMaster
         $this->codec = MessagePack::codec();
     }
 
-    /** The PHP arguments the tests run with: `-n` when the runner itself runs without php.ini. */
+    /** Whether the runner runs without php.ini (`php -n`): its workers then do too. */
+    public static function withoutIni(): bool
+    {
+        return php_ini_loaded_file() === false && php_ini_scanned_files() === false;
+    }
+
+    /**
+     * The PHP arguments the workers run with: none, or `-n` and the shared extensions the runner
+     * loaded itself (`php -n -d extension=msgpack run-tests.php`), so that both run in one mode.
+     */
     public static function phpArgs(): array
     {
-        return php_ini_loaded_file() === false && php_ini_scanned_files() === false ? ['-n'] : [];
+        if (!self::withoutIni()) {
+            return [];
+        }
+        $args = ['-n'];
+        foreach (get_loaded_extensions() as $extension) {
+            $name = strtolower($extension);
+            if (is_file(ini_get('extension_dir') . '/' . $name . '.so')) {
+                array_push($args, '-d', 'extension=' . $name);
+            }
+        }
+        return $args;
     }
 
     /**

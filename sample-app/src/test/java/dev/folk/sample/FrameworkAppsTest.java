@@ -504,9 +504,7 @@ class FrameworkAppsTest {
          */
         @Test
         void exitInTheApplicationAnswersLikePhpFpm() throws Exception {
-            WorkerPool pool = context.getBean(FolkPools.class).get("default");
-            long exitedBefore = pool.snapshot().exits().get(ExitReason.EXITED);
-            long crashesBefore = pool.snapshot().exits().get(ExitReason.CRASH);
+            ExitCounts before = exitCounts();
             RawHttp.Response exited = same("GET", "/exit");
             assertThat(exited.status()).isEqualTo(403);
             assertThat(exited.text()).isEqualTo("printed, then exit\n");
@@ -514,10 +512,7 @@ class FrameworkAppsTest {
                 assertThat(same("GET", "/").status()).as("request %d after the exit", i).isEqualTo(200);
             }
             assertThat(differences).as("every answer equal to PHP-FPM's").isEmpty();
-            Procs.await(Duration.ofSeconds(10), "the exited worker reaped",
-                    () -> pool.snapshot().exits().get(ExitReason.EXITED) > exitedBefore);
-            assertThat(pool.snapshot().exits()).as("the worker's exit recorded, and no crash")
-                    .containsEntry(ExitReason.EXITED, exitedBefore + 1).containsEntry(ExitReason.CRASH, crashesBefore);
+            before.assertExitedWithoutCrash(1);
         }
 
         /**
@@ -549,9 +544,7 @@ class FrameworkAppsTest {
          */
         @Test
         void fatalErrorsAnswerLikePhpFpm() throws Exception {
-            WorkerPool pool = context.getBean(FolkPools.class).get("default");
-            long exitedBefore = pool.snapshot().exits().get(ExitReason.EXITED);
-            long crashesBefore = pool.snapshot().exits().get(ExitReason.CRASH);
+            ExitCounts before = exitCounts();
             for (String path : List.of("/fatal-memory", "/fatal-compile")) {
                 assertThat(same("GET", path).status()).as(path).isEqualTo(500);
                 for (int i = 0; i < 3; i++) {
@@ -559,10 +552,24 @@ class FrameworkAppsTest {
                 }
             }
             assertThat(differences).as("every answer equal to PHP-FPM's").isEmpty();
-            Procs.await(Duration.ofSeconds(10), "both workers' exits recorded",
-                    () -> pool.snapshot().exits().get(ExitReason.EXITED) >= exitedBefore + 2);
-            assertThat(pool.snapshot().exits()).as("exits recorded as exited, none as a crash")
-                    .containsEntry(ExitReason.EXITED, exitedBefore + 2).containsEntry(ExitReason.CRASH, crashesBefore);
+            before.assertExitedWithoutCrash(2);
+        }
+
+        /** The default pool's exited and crashed counts now. */
+        ExitCounts exitCounts() {
+            WorkerPool pool = context.getBean(FolkPools.class).get("default");
+            return new ExitCounts(pool, pool.snapshot().exits().get(ExitReason.EXITED), pool.snapshot().exits().get(ExitReason.CRASH));
+        }
+
+        /** Exit counts taken before a test's requests. */
+        record ExitCounts(WorkerPool pool, long exited, long crashed) {
+            /** Waits until {@code n} more workers are recorded as exited (they said so), and none crashed. */
+            void assertExitedWithoutCrash(int n) {
+                Procs.await(Duration.ofSeconds(10), n + " more workers recorded as exited",
+                        () -> pool.snapshot().exits().get(ExitReason.EXITED) >= exited + n);
+                assertThat(pool.snapshot().exits()).as("exits recorded as exited, none as a crash")
+                        .containsEntry(ExitReason.EXITED, exited + n).containsEntry(ExitReason.CRASH, crashed);
+            }
         }
 
         /**
