@@ -28,20 +28,14 @@ final class HeaderCapture
     /** Defines the recording functions in each namespace (once; a namespace that already has them is left alone). */
     public static function install(string ...$namespaces): void
     {
-        foreach ($namespaces as $namespace) {
-            self::checkNamespace($namespace);
-            if (function_exists($namespace . '\\header')) {
-                continue;
-            }
-            $self = '\\' . self::class;
-            eval("namespace $namespace;
-                function header(string \$header, bool \$replace = true, int \$code = 0): void { $self::header(\$header, \$replace, \$code); }
-                function header_remove(?string \$name = null): void { $self::remove(\$name); }
-                function headers_list(): array { return $self::list(); }
-                function setcookie(string \$name, string \$value = '', array|int \$expires_or_options = 0, string \$path = '', string \$domain = '', bool \$secure = false, bool \$httponly = false): bool {
-                    return $self::cookie(\$name, \$value, \$expires_or_options, \$path, \$domain, \$secure, \$httponly);
-                }");
-        }
+        $self = '\\' . self::class;
+        self::define($namespaces, "
+            function header(string \$header, bool \$replace = true, int \$code = 0): void { $self::header(\$header, \$replace, \$code); }
+            function header_remove(?string \$name = null): void { $self::remove(\$name); }
+            function headers_list(): array { return $self::list(); }
+            function setcookie(string \$name, string \$value = '', array|int \$expires_or_options = 0, string \$path = '', string \$domain = '', bool \$secure = false, bool \$httponly = false): bool {
+                return $self::cookie(\$name, \$value, \$expires_or_options, \$path, \$domain, \$secure, \$httponly);
+            }");
     }
 
     /**
@@ -53,12 +47,20 @@ final class HeaderCapture
      */
     public static function installForResponses(string ...$namespaces): void
     {
+        $self = '\\' . self::class;
+        self::define($namespaces, "
+            function header(string \$header, bool \$replace = true, int \$code = 0): void { $self::responseHeader(\$header, \$replace, \$code); }");
+    }
+
+    /** @param list<string> $namespaces each gets $functions, unless it has a header() already */
+    private static function define(array $namespaces, string $functions): void
+    {
         foreach ($namespaces as $namespace) {
-            self::checkNamespace($namespace);
+            if (preg_match('/^[A-Za-z_][A-Za-z0-9_]*(\\\\[A-Za-z_][A-Za-z0-9_]*)*$/', $namespace) !== 1) {
+                throw new \InvalidArgumentException('not a namespace: ' . $namespace);
+            }
             if (!function_exists($namespace . '\\header')) {
-                $self = '\\' . self::class;
-                eval("namespace $namespace;
-                    function header(string \$header, bool \$replace = true, int \$code = 0): void { $self::responseHeader(\$header, \$replace, \$code); }");
+                eval("namespace $namespace;" . $functions);
             }
         }
     }
@@ -83,18 +85,22 @@ final class HeaderCapture
     /** header() from a response object's send(): recorded apart, see {@see installForResponses()}. */
     public static function responseHeader(string $header, bool $replace = true, int $code = 0): void
     {
-        $lines = self::$lines;
-        self::$lines = self::$responseLines;
-        try {
-            self::header($header, $replace, $code);
-        } finally {
-            self::$responseLines = self::$lines;
-            self::$lines = $lines;
-        }
+        self::record(self::$responseLines, $header, $replace, $code);
     }
 
     /** header() as PHP implements it for a "Name: value" line (status lines set the response code). */
     public static function header(string $header, bool $replace = true, int $code = 0): void
+    {
+        self::record(self::$lines, $header, $replace, $code);
+    }
+
+    public static function remove(?string $name): void
+    {
+        self::$lines = $name === null ? [] : self::without(self::$lines, $name);
+    }
+
+    /** @param list<array{0: string, 1: string}> $lines where the line goes */
+    private static function record(array &$lines, string $header, bool $replace, int $code): void
     {
         if ($code > 0) {
             http_response_code($code);
@@ -109,17 +115,15 @@ final class HeaderCapture
         }
         $name = rtrim(substr($header, 0, $colon));
         if ($replace) {
-            self::remove($name);
+            $lines = self::without($lines, $name);
         }
-        self::$lines[] = [$name, ltrim(substr($header, $colon + 1))];
+        $lines[] = [$name, ltrim(substr($header, $colon + 1))];
     }
 
-    public static function remove(?string $name): void
+    /** @param list<array{0: string, 1: string}> $lines */
+    private static function without(array $lines, string $name): array
     {
-        self::$lines = $name === null ? [] : array_values(array_filter(
-            self::$lines,
-            static fn (array $line): bool => strcasecmp($line[0], $name) !== 0,
-        ));
+        return array_values(array_filter($lines, static fn (array $line): bool => strcasecmp($line[0], $name) !== 0));
     }
 
     /** @return list<string> "Name: value" lines, as headers_list() */
@@ -155,12 +159,5 @@ final class HeaderCapture
         $line .= ($secure ? '; secure' : '') . ($httponly ? '; HttpOnly' : '') . ($sameSite !== '' ? '; SameSite=' . $sameSite : '');
         self::$lines[] = ['Set-Cookie', $line];
         return true;
-    }
-
-    private static function checkNamespace(string $namespace): void
-    {
-        if (preg_match('/^[A-Za-z_][A-Za-z0-9_]*(\\\\[A-Za-z_][A-Za-z0-9_]*)*$/', $namespace) !== 1) {
-            throw new \InvalidArgumentException('not a namespace: ' . $namespace);
-        }
     }
 }

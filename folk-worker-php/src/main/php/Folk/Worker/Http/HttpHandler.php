@@ -110,10 +110,6 @@ final class HttpHandler
     private function exitResult(): array
     {
         [$status, $body] = ResponseResult::atExit($this->level, $this->code);
-        $response = new Response($body, $status);
-        foreach (CliHeaders::lines() as [$name, $value]) { // none unless PHP keeps them
-            $response = $response->withAddedHeader($name, $value);
-        }
-        return $response->toArray();
+        return $this->withPhpHeaders(new Response($body, $status), true)->toArray();
     }
 }

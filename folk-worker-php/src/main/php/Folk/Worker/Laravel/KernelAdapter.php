@@ -4,8 +4,6 @@ declare(strict_types=1);
 
 namespace Folk\Worker\Laravel;
 
-use Folk\Worker\Bridge\CliHeaders;
-use Folk\Worker\Bridge\HeaderCapture;
 use Folk\Worker\Bridge\PhpRequest;
 use Folk\Worker\Bridge\RequestCycle;
 use Folk\Worker\Symfony\HttpKernelAdapter;
@@ -47,10 +45,7 @@ final class KernelAdapter
             $_ENV['APP_RUNNING_IN_CONSOLE'] = $_SERVER['APP_RUNNING_IN_CONSOLE'] = 'false';
         }
         $this->kernel = $app->make(Kernel::class);
-        if (!CliHeaders::keep()) { // PHP keeps header() lines itself, else the session code's are captured
-            HeaderCapture::install(...HttpKernelAdapter::HEADER_NAMESPACES);
-        }
-        HeaderCapture::installForResponses(...HttpKernelAdapter::RESPONSE_NAMESPACES);
+        HttpKernelAdapter::captureHeaders();
     }
 
     /** Registers `http.handle` on the worker and returns it. */

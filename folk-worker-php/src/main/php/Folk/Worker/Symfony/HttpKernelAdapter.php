@@ -55,7 +55,16 @@ final class HttpKernelAdapter
         private readonly HttpKernelInterface $kernel,
         private readonly string $uploadedFileClass = UploadedFile::class,
     ) {
-        if (!CliHeaders::keep()) { // PHP keeps header() lines itself, else the session code's are captured
+        self::captureHeaders();
+    }
+
+    /**
+     * Where Symfony's code (also Laravel's) calls header(): the session code's are captured unless
+     * PHP keeps header lines itself ({@see CliHeaders}), Response::send()'s always.
+     */
+    public static function captureHeaders(): void
+    {
+        if (!CliHeaders::keep()) {
             HeaderCapture::install(...self::HEADER_NAMESPACES);
         }
         HeaderCapture::installForResponses(...self::RESPONSE_NAMESPACES);
