@@ -63,7 +63,8 @@ final class Housekeeper {
                         }
                     }
                     case STARTING -> {
-                        if (now - w.bootDeadlineNanos >= 0 && !w.bootAborted) {
+                        // The state read above may be stale: only the one who settles the boot acts on it.
+                        if (now - w.bootDeadlineNanos >= 0 && w.bootSettled.compareAndSet(false, true)) {
                             w.bootAborted = true;
                             w.link.abortControl();
                             w.link.kill();

@@ -62,6 +62,12 @@ final class PooledWorker {
     /** The caller's description of the call in progress (e.g. an HTTP request line), or null. */
     volatile @Nullable String currentLabel;
     volatile long bootDeadlineNanos;
+    /**
+     * Set once, by whichever comes first: the spawner with the worker's control.ready, or the
+     * housekeeper with its boot timeout (then {@link #bootAborted}). A worker that became ready,
+     * and may be serving a call already, is never killed as a slow boot.
+     */
+    final AtomicBoolean bootSettled = new AtomicBoolean();
     volatile boolean bootAborted;
     volatile long rssBytes = -1;
     /** Resident memory when the hard memory limit killed it mid-call. */

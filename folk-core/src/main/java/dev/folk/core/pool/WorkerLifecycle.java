@@ -276,6 +276,11 @@ final class WorkerLifecycle {
         link.onExit().thenRun(() -> onProcessExit(w));
         try {
             handshake(w);
+            if (!w.bootSettled.compareAndSet(false, true)) {
+                // The housekeeper's boot timeout came first, and it kills the worker: a failed boot.
+                w.bootAborted = true;
+                throw new IOException("control.ready after the boot timeout");
+            }
         } catch (IOException | RuntimeException e) {
             if (health.closing()) {
                 exits.retire(w, ExitReason.SHUTDOWN, true);
