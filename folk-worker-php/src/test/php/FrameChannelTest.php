@@ -50,3 +50,38 @@ test('a read that times out between frames keeps waiting for the next one', func
         proc_close($process);
     }
 });
+
+test('the payload limit is the master\'s (FOLK_MAX_FRAME_LENGTH), in both directions', function (): void {
+    [$a, $b] = stream_socket_pair(STREAM_PF_UNIX, STREAM_SOCK_STREAM, 0);
+    try {
+        $small = new FrameChannel($a, 'small channel', 16);
+        assertSame(16, $small->maxPayload());
+        assertThrows(\LengthException::class, fn () => $small->writeFrame(str_repeat('x', 17)), 'allowed: 1..16');
+        fwrite($b, pack('N', 17) . str_repeat('y', 17));
+        assertThrows(\Folk\Worker\ProtocolException::class, fn () => $small->readFrame(), 'exceeds the 16 byte limit');
+    } finally {
+        fclose($a);
+        fclose($b);
+    }
+    // Over the protocol's 16 MiB when the master allows more: a 17 MiB frame from another process.
+    [$process, $stream] = socketWriter('fwrite(STDOUT, pack("N", 17 << 20) . str_repeat("z", 17 << 20)); fclose(STDOUT);');
+    try {
+        assertSame(17 << 20, strlen((string) (new FrameChannel($stream, 'large channel', 20 << 20))->readFrame()));
+    } finally {
+        fclose($stream);
+        proc_close($process);
+    }
+    $saved = getenv(FrameChannel::LIMIT_VARIABLE);
+    try {
+        putenv(FrameChannel::LIMIT_VARIABLE);
+        assertSame(FrameChannel::MAX_PAYLOAD, FrameChannel::limitFromEnvironment(), 'no variable: the protocol\'s 16 MiB');
+        putenv(FrameChannel::LIMIT_VARIABLE . '=33554432');
+        assertSame(33554432, FrameChannel::limitFromEnvironment());
+        foreach (['15', '-1', '16MB', '99999999999'] as $bad) {
+            putenv(FrameChannel::LIMIT_VARIABLE . '=' . $bad);
+            assertThrows(\RuntimeException::class, fn () => FrameChannel::limitFromEnvironment(), 'FOLK_MAX_FRAME_LENGTH must be a number of bytes');
+        }
+    } finally {
+        putenv($saved === false ? FrameChannel::LIMIT_VARIABLE : FrameChannel::LIMIT_VARIABLE . '=' . $saved);
+    }
+});

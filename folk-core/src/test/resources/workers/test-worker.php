@@ -76,6 +76,8 @@ $worker->register('print', function ($bytes) {
     }
     return 'printed';
 });
+// Answers $bytes bytes: a large result from a small request.
+$worker->register('repeat', fn ($bytes) => str_repeat('r', (int) $bytes));
 // Grows resident memory by $mb MiB and keeps it (a leak, as far as the pool can tell).
 $worker->register('alloc', function ($mb) {
     static $hoard = [];

@@ -5,27 +5,61 @@ declare(strict_types=1);
 namespace Folk\Worker;
 
 /**
- * One framed channel: `[u32 big-endian length][payload]`, 1 .. 16 MiB per payload.
+ * One framed channel: `[u32 big-endian length][payload]`, 1 .. 16 MiB per payload unless the
+ * master says otherwise ({@see limitFromEnvironment()}).
  *
  * Reads and writes loop over partial transfers. The stream must be blocking.
  */
 final class FrameChannel
 {
+    /** The protocol's payload limit, and the limit of a master that does not name its own. */
     public const MAX_PAYLOAD = 16 * 1024 * 1024;
+
+    /** Where a Folk master names its payload limit, in bytes (the pool's `max-frame-length`). */
+    public const LIMIT_VARIABLE = 'FOLK_MAX_FRAME_LENGTH';
 
     /** @var resource */
     private $stream;
 
     /**
-     * @param resource $stream a blocking, readable and/or writable stream
-     * @param string   $name   used in error messages, e.g. "task channel (fd 3)"
+     * @param resource $stream     a blocking, readable and/or writable stream
+     * @param string   $name       used in error messages, e.g. "task channel (fd 3)"
+     * @param int      $maxPayload the largest payload read or written, in bytes
      */
-    public function __construct($stream, private readonly string $name)
+    public function __construct($stream, private readonly string $name, private readonly int $maxPayload = self::MAX_PAYLOAD)
     {
         if (!is_resource($stream)) {
             throw new \InvalidArgumentException('a stream resource is required');
         }
+        if ($maxPayload < 1) {
+            throw new \InvalidArgumentException(sprintf('the payload limit must be positive, got %d', $maxPayload));
+        }
         $this->stream = $stream;
+    }
+
+    /**
+     * The payload limit the master asks for: a master whose limit is not the protocol's 16 MiB
+     * says so in FOLK_MAX_FRAME_LENGTH, and a worker that kept to 16 MiB would refuse a larger
+     * request (the master's frame would end the worker) or send an answer the master refuses
+     * (which costs the worker too) instead of failing that one call with the reason.
+     *
+     * @throws \RuntimeException with a message fit for stderr if the variable is not a byte count
+     */
+    public static function limitFromEnvironment(): int
+    {
+        $value = getenv(self::LIMIT_VARIABLE);
+        if ($value === false || $value === '') {
+            return self::MAX_PAYLOAD;
+        }
+        if (preg_match('/^[0-9]{1,10}$/', $value) !== 1 || (int) $value < 16 || (int) $value > 0x7fffffff) {
+            throw new \RuntimeException(sprintf(
+                '%s must be a number of bytes from 16 to 2147483647, got "%s"; it is the master\'s '
+                . 'frame limit (a Folk pool sets it from its max-frame-length)',
+                self::LIMIT_VARIABLE,
+                $value,
+            ));
+        }
+        return (int) $value;
     }
 
     /**
@@ -38,10 +72,11 @@ final class FrameChannel
      * lowest free number, which could be the other, missing, channel. The opened descriptors are
      * checked again with fstat, including that they are two different sockets.
      *
+     * @param int $maxPayload the largest payload either channel reads or writes
      * @return array{0: self, 1: self} [task channel, control channel]
      * @throws \RuntimeException with a message fit for stderr
      */
-    public static function openInherited(int $taskFd, int $controlFd): array
+    public static function openInherited(int $taskFd, int $controlFd, int $maxPayload = self::MAX_PAYLOAD): array
     {
         $roles = [$taskFd => 'task channel', $controlFd => 'control channel'];
         if (count($roles) !== 2) {
@@ -82,7 +117,7 @@ final class FrameChannel
             // default_socket_timeout (60 s). An idle worker waits for its next task as long as it
             // takes (the master's end of stream is what ends it): -1 is PHP's "no timeout".
             stream_set_timeout($stream, -1);
-            $channels[] = new self($stream, sprintf('%s (fd %d)', $roles[$fd], $fd));
+            $channels[] = new self($stream, sprintf('%s (fd %d)', $roles[$fd], $fd), $maxPayload);
         }
         return [$channels[0], $channels[1]];
     }
@@ -90,6 +125,12 @@ final class FrameChannel
     public function name(): string
     {
         return $this->name;
+    }
+
+    /** The largest payload this channel reads or writes, in bytes. */
+    public function maxPayload(): int
+    {
+        return $this->maxPayload;
     }
 
     /**
@@ -111,12 +152,12 @@ final class FrameChannel
         if ($length === 0) {
             throw new ProtocolException(sprintf('%s: zero-length frame', $this->name));
         }
-        if ($length > self::MAX_PAYLOAD) {
+        if ($length > $this->maxPayload) {
             throw new ProtocolException(sprintf(
                 '%s: frame of %d bytes exceeds the %d byte limit',
                 $this->name,
                 $length,
-                self::MAX_PAYLOAD,
+                $this->maxPayload,
             ));
         }
         $payload = $this->readExactly($length);
@@ -140,12 +181,12 @@ final class FrameChannel
     public function writeFrame(string $payload): void
     {
         $length = strlen($payload);
-        if ($length === 0 || $length > self::MAX_PAYLOAD) {
+        if ($length === 0 || $length > $this->maxPayload) {
             throw new \LengthException(sprintf(
                 '%s: cannot send a payload of %d bytes (allowed: 1..%d)',
                 $this->name,
                 $length,
-                self::MAX_PAYLOAD,
+                $this->maxPayload,
             ));
         }
         $data = pack('N', $length) . $payload;

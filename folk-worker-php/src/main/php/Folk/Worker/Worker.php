@@ -47,6 +47,8 @@ final class Worker
     /** @var list<\Closure(): mixed> work deferred until the current response is sent */
     private array $deferred = [];
     private bool $serving = false;
+    /** The largest frame the master reads or sends: an answer over it fails its call, not the worker. */
+    private int $maxPayload = FrameChannel::MAX_PAYLOAD;
     /** The msgid of the request being served, for the backtrace a master may ask for. */
     private ?int $msgid = null;
     /** @var array<string, string> the context of the call being served */
@@ -227,7 +229,9 @@ final class Worker
             [$task, $control] = FrameChannel::openInherited(
                 self::fdFromEnv('FOLK_TASK_FD', 3),
                 self::fdFromEnv('FOLK_CONTROL_FD', 4),
+                FrameChannel::limitFromEnvironment(),
             );
+            $this->maxPayload = $task->maxPayload();
         } catch (\RuntimeException $e) {
             ($this->log)($e->getMessage());
             return self::EXIT_SETUP;
@@ -331,8 +335,8 @@ final class Worker
             ($this->log)(sprintf('cannot encode the result of request %d: %s', $msgid, $e->getMessage()));
             return $this->codec->pack([1, $msgid, self::error(self::HANDLER_ERROR, 'cannot encode the result: ' . $e->getMessage()), null, ...$notes]);
         }
-        if (strlen($payload) > FrameChannel::MAX_PAYLOAD) {
-            $message = sprintf('response of %d bytes exceeds the %d byte frame limit', strlen($payload), FrameChannel::MAX_PAYLOAD);
+        if (strlen($payload) > $this->maxPayload) {
+            $message = sprintf('response of %d bytes exceeds the %d byte frame limit', strlen($payload), $this->maxPayload);
             ($this->log)(sprintf('request %d: %s', $msgid, $message));
             return $this->codec->pack([1, $msgid, self::error(self::HANDLER_ERROR, $message), null, ...$notes]);
         }

@@ -18,22 +18,33 @@ import dev.folk.core.supervision.StderrBlocks;
 import dev.folk.core.supervision.Supervisor;
 import dev.folk.core.supervision.WorkerChannel;
 import dev.folk.core.supervision.WorkerProcess;
+import dev.folk.core.supervision.WorkerSpec;
 import org.jspecify.annotations.Nullable;
 
 /** The real {@link WorkerHost}: workers are processes of a {@link Supervisor}, spoken to over fds 3 and 4. */
 final class SupervisedHost implements WorkerHost {
 
+    /**
+     * Where a worker learns the pool's frame limit (PROTOCOL.md): a worker keeping to 16 MiB
+     * under a larger limit would die of a request the pool allowed, and under a smaller one send
+     * answers the pool refuses, where it could fail that one call with the reason.
+     */
+    static final String FRAME_LIMIT_VARIABLE = "FOLK_MAX_FRAME_LENGTH";
+
     private final Supervisor supervisor;
     private final PoolConfig config;
+    private final WorkerSpec worker;
 
     SupervisedHost(Supervisor supervisor, PoolConfig config) {
         this.supervisor = supervisor;
         this.config = config;
+        this.worker = config.worker().toBuilder()
+                .environment(FRAME_LIMIT_VARIABLE, Integer.toString(config.maxFrameLength())).build();
     }
 
     @Override
     public WorkerLink spawn() {
-        WorkerProcess process = supervisor.spawn(config.worker());
+        WorkerProcess process = supervisor.spawn(worker);
         return new Link(process, new MessageCodec(config.maxFrameLength(),
                 "worker " + process.pid() + " of pool '" + config.name() + "'"));
     }

@@ -102,6 +102,35 @@ class PoolDispatchTest {
     }
 
     @Test
+    void aPhpWorkerKeepsToThePoolsFrameLimitAboveAndBelowItsDefault() {
+        // Above folk-worker-php's default of 16 MiB: a 20 MiB request and its answer pass.
+        WorkerPool large = pool("large-frames", config("large-frames", 1).maxFrameLength(24 << 20));
+        try {
+            long pid = large.call("pid", null, Long.class);
+            String twentyMiB = "x".repeat(20 << 20);
+            assertThat(large.call("echo", twentyMiB, String.class)).isEqualTo(twentyMiB);
+            assertThat(large.call("repeat", 20 << 20, String.class)).hasSize(20 << 20);
+            assertThat(large.call("pid", null, Long.class)).as("the same worker").isEqualTo(pid);
+        } finally {
+            large.close();
+        }
+        // Below it: the worker refuses an answer over the pool's limit itself, so the call gets the
+        // reason and the worker keeps serving (a frame the pool refused would cost the worker).
+        WorkerPool small = pool("small-frames", config("small-frames", 1).maxFrameLength(64 * 1024));
+        try {
+            long pid = small.call("pid", null, Long.class);
+            assertThat(small.call("repeat", 60_000, String.class)).hasSize(60_000);
+            WorkerErrorException e = assertThrows(WorkerErrorException.class, () -> small.call("repeat", 100_000));
+            assertThat(e.code()).isEqualTo(-32603);
+            assertThat(e.remoteMessage()).contains("65536 byte frame limit");
+            assertThat(small.call("pid", null, Long.class)).as("the same worker").isEqualTo(pid);
+            assertThat(small.snapshot().calls()).containsEntry(CallOutcome.PROTOCOL_ERROR, 0L);
+        } finally {
+            small.close();
+        }
+    }
+
+    @Test
     void aCallNeverWaitsForABusyWorkerWhileAnotherIsIdle() throws Exception {
         WorkerPool pool = pool("idle-first", config("idle-first", 2));
         try {

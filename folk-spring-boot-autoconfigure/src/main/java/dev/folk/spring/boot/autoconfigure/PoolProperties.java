@@ -211,7 +211,10 @@ public class PoolProperties {
     @Positive
     private Duration brokenWindow = Duration.ofSeconds(60);
 
-    /** Largest protocol frame sent to or accepted from a worker. At most 2 GB. */
+    /**
+     * Largest protocol frame sent to or accepted from a worker. At most 2 GB. Workers are told it
+     * in FOLK_MAX_FRAME_LENGTH, which folk-worker-php keeps to.
+     */
     private DataSize maxFrameLength = DataSize.ofMegabytes(16);
 
     /** How often worker memory (RSS) is sampled from /proc. */
