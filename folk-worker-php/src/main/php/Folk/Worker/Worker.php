@@ -336,7 +336,7 @@ final class Worker
             return $this->codec->pack([1, $msgid, self::error(self::HANDLER_ERROR, 'cannot encode the result: ' . $e->getMessage()), null, ...$notes]);
         }
         if (strlen($payload) > $this->maxPayload) {
-            $message = sprintf('response of %d bytes exceeds the %d byte frame limit', strlen($payload), $this->maxPayload);
+            $message = sprintf('response of %d bytes exceeds the %d byte frame limit (a Folk pool\'s max-frame-length sets it)', strlen($payload), $this->maxPayload);
             ($this->log)(sprintf('request %d: %s', $msgid, $message));
             return $this->codec->pack([1, $msgid, self::error(self::HANDLER_ERROR, $message), null, ...$notes]);
         }

@@ -321,6 +321,18 @@ final class GatewayExchange implements ReadListener, WriteListener, AsyncListene
     @Override
     public void onError(Throwable t) {
         synchronized (this) {
+            if (!calling && reply == null && !done) {
+                // While the body was read: a malformed chunked encoding, say. nginx answers 400; the
+                // answer is lost, harmlessly, if the client is gone instead.
+                log.debug("{}: the request body could not be read ({}): 400", label, t.toString());
+                reply = GatewayReply.text(400, "The request body is malformed.");
+                try {
+                    write();
+                    return;
+                } catch (IOException | RuntimeException e) {
+                    t = e;
+                }
+            }
             abandon(t);
         }
     }
