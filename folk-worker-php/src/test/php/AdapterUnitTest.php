@@ -10,6 +10,9 @@ declare(strict_types=1);
 
 namespace Folk\Worker\Tests;
 
+use Folk\Worker\Bridge\PhpRequest;
+use Folk\Worker\Bridge\RequestCycle;
+use Folk\Worker\Bridge\UploadedFiles;
 use Folk\Worker\Psr\Psr15Adapter;
 use Folk\Worker\Symfony\HttpKernelAdapter;
 use Folk\Worker\Worker;
@@ -154,5 +157,44 @@ test('symfony: a mount prefix (SCRIPT_NAME "/app") is the base URL, as under a P
         assertSame(null, $error);
         [$seenBase, $seenPath, $seenName] = json_decode($result['body'], true);
         assertSame([$base, $path, $seenScript], [$seenBase, $seenPath, $seenName], "SCRIPT_NAME '$scriptName', uri $uri");
+    }
+});
+
+test('bridge: move_uploaded_file() and is_uploaded_file() take the request\'s uploads as under PHP-FPM (with ext-ffi), and only those', function (): void {
+    $target = sys_get_temp_dir() . '/folk-moved-' . getmypid();
+    if (!is_dir($target) && !mkdir($target)) {
+        fail("cannot create $target");
+    }
+    $seen = [];
+    $worker = quietAdapterWorker();
+    $worker->register('http.handle', new RequestCycle($worker, static function (PhpRequest $request) use ($target, &$seen): array {
+        $tmp = $_FILES['up']['tmp_name'];
+        $seen = ['tmp' => $tmp, 'uploaded' => is_uploaded_file($tmp), 'script' => is_uploaded_file(__FILE__)];
+        if (($request->get['move'] ?? '') === '1') {
+            $seen['other'] = move_uploaded_file(__FILE__, "$target/script.php");
+            $seen['moved'] = @move_uploaded_file($tmp, "$target/one.txt");
+            $seen['after'] = is_uploaded_file($tmp);
+        }
+        return [200, [], 'ok'];
+    }));
+    $b = 'B';
+    $call = static fn (string $query) => $worker->call('http.handle', HttpCompare::params('POST', '/upload?' . $query,
+        [['Host', 'h'], ['Content-Type', "multipart/form-data; boundary=$b"]],
+        HttpCompare::multipart($b, [['up', 'file one', 'one.txt', 'text/plain']])));
+    try {
+        assertSame(null, $call('move=1')[0]);
+        $moved = UploadedFiles::available();
+        assertSame(extension_loaded('ffi') && (string) ini_get('ffi.enable') !== '0' && getenv('FOLK_CLI_UPLOADS') !== '0',
+            $moved, 'the worker lists uploads wherever FFI is there to do it');
+        assertSame([$moved, false, false, $moved, false], [$seen['uploaded'], $seen['script'], $seen['other'], $seen['moved'], $seen['after']]);
+        assertSame($moved ? 'file one' : false, @file_get_contents("$target/one.txt"), 'moved with its content');
+        assertTrue(!file_exists("$target/script.php"), 'a file the request did not upload is not moved');
+        // Not moved: after the request it is neither listed nor left on disk.
+        assertSame(null, $call('move=0')[0]);
+        assertSame($moved, $seen['uploaded']);
+        assertSame([false, false], [is_uploaded_file($seen['tmp']), file_exists($seen['tmp'])]);
+    } finally {
+        @unlink("$target/one.txt");
+        @rmdir($target);
     }
 });

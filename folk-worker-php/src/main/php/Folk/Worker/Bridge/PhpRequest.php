@@ -213,6 +213,7 @@ final class PhpRequest
         $_POST = $this->post;
         $_COOKIE = $this->cookies;
         $_FILES = $this->files;
+        UploadedFiles::register($this->tempFiles); // move_uploaded_file() takes them, as under PHP-FPM
         $order = (string) ini_get('request_order');
         $order = $order !== '' ? $order : (string) ini_get('variables_order');
         $request = [];
@@ -242,6 +243,7 @@ final class PhpRequest
     /** Removes the temporary files of the uploads that the application did not move away. */
     public function cleanup(): void
     {
+        UploadedFiles::forget($this->tempFiles);
         foreach ($this->tempFiles as $file) {
             if (is_file($file)) {
                 @unlink($file);

@@ -49,6 +49,7 @@ final class RequestCycle
         $this->baseServer = $_SERVER;
         $this->session = new NativeSession();
         $this->keptHeaders = CliHeaders::keep();
+        UploadedFiles::available();
     }
 
     /** @return array{status: int, headers: array<string, string|list<string>>, body: string} */

@@ -46,6 +46,8 @@ Route::get('/legacy-headers', function () {
     return "legacy headers\n";
 });
 Route::get('/legacy-redirect', fn () => (require dirname(__DIR__, 2) . '/legacy-headers.php')('redirect'));
+Route::post('/legacy-upload', fn () => response((require dirname(__DIR__, 2) . '/legacy-uploads.php')(), 200,
+    ['Content-Type' => 'application/json']));
 
 // Fatal errors (memory exhausted, a function declared twice): Laravel's shutdown handler renders its error page.
 Route::get('/fatal-memory', fn () => (require dirname(__DIR__, 2) . '/fatal-errors.php')('memory'));

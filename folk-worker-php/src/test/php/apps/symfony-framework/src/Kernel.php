@@ -73,6 +73,7 @@ final class Kernel extends BaseKernel implements EventSubscriberInterface
         $routes->add('json', '/json')->controller([$this, 'json'])->methods(['GET']);
         $routes->add('form', '/form')->controller([$this, 'form'])->methods(['POST']);
         $routes->add('upload', '/upload')->controller([$this, 'upload'])->methods(['POST']);
+        $routes->add('legacy-upload', '/legacy-upload')->controller([$this, 'legacyUpload'])->methods(['POST']);
         $routes->add('redirect', '/redirect')->controller([$this, 'redirect'])->methods(['GET']);
         $routes->add('session', '/session')->controller([$this, 'session'])->methods(['GET']);
         $routes->add('exception', '/exception')->controller([$this, 'exception'])->methods(['GET']);
@@ -102,6 +103,11 @@ final class Kernel extends BaseKernel implements EventSubscriberInterface
     {
         $describeUploads = require \dirname(__DIR__, 2) . '/describe-uploads.php';
         return new JsonResponse(['files' => $describeUploads($request->files->all()), 'fields' => $request->request->all()]);
+    }
+
+    public function legacyUpload(): Response
+    {
+        return new Response((require \dirname(__DIR__, 2) . '/legacy-uploads.php')(), 200, ['Content-Type' => 'application/json']);
     }
 
     public function redirect(): RedirectResponse

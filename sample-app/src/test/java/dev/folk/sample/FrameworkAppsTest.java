@@ -536,6 +536,28 @@ class FrameworkAppsTest {
         }
 
         /**
+         * Plain PHP upload code on $_FILES: is_uploaded_file() and move_uploaded_file() take the
+         * request's own files (and no other), the moved file keeps its content and is gone from
+         * where it was, as under PHP-FPM. A CLI process lists no uploads of its own: the worker lists
+         * them for PHP (Bridge\UploadedFiles), or move_uploaded_file() would say no and the upload
+         * would be lost.
+         */
+        @Test
+        void legacyUploadCodeMovesFilesLikePhpFpm() throws Exception {
+            String boundary = "LegacyBoundary";
+            byte[] upload = multipart(boundary, List.of(
+                    new String[] {"photo", "not\u0000really a photo", "photo.jpg", "image/jpeg"},
+                    new String[] {"notes", "some notes", "notes.txt", "text/plain"}));
+            RawHttp.Response moved = same("POST", "/legacy-upload",
+                    List.of("Content-Type", "multipart/form-data; boundary=" + boundary), upload);
+            assertThat(moved.status()).isEqualTo(200);
+            assertThat(moved.text()).contains(sha1("not\u0000really a photo"), sha1("some notes"))
+                    .contains("\"uploaded\":true,\"moved\":true,\"still uploaded\":false,\"left where it was\":false")
+                    .doesNotContain("\"moved\":false").contains("\"this script\":false");
+            assertThat(differences).as("every answer equal to PHP-FPM's").isEmpty();
+        }
+
+        /**
          * Fatal errors no error handler can catch (memory exhausted; a function declared twice, a compile
          * error): PHP-FPM answers what PHP and the framework make of them (500, display_errors being off;
          * Laravel renders its error page in a shutdown function), and so does the gateway: the worker
