@@ -41,3 +41,20 @@ if (!defined('FOLK_WORKER_LOADED')) {
         }
     });
 }
+
+// PHP-FPM's request functions, which the CLI lacks: legacy code calls them without checking, and
+// would end with "Call to undefined function". They answer for the request being served.
+if (!function_exists('getallheaders')) {
+    /** @return array<string, string> the request's headers, as PHP-FPM gives them */
+    function getallheaders(): array
+    {
+        return Folk\Worker\Bridge\PhpRequest::currentHeaders();
+    }
+}
+if (!function_exists('apache_request_headers')) {
+    /** @return array<string, string> the request's headers, as PHP-FPM gives them */
+    function apache_request_headers(): array
+    {
+        return Folk\Worker\Bridge\PhpRequest::currentHeaders();
+    }
+}

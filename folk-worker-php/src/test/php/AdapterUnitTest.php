@@ -198,3 +198,20 @@ test('bridge: move_uploaded_file() and is_uploaded_file() take the request\'s up
         @rmdir($target);
     }
 });
+
+test('bridge: getallheaders() and apache_request_headers() answer for the request as PHP-FPM\'s do, and are empty outside one', function (): void {
+    $request = PhpRequest::fromParams(HttpCompare::params('POST', '/x', [['Host', 'h:8080'], ['User-Agent', 'curl/7.88.1'],
+        ['x-a', '1'], ['Content-Type', 'text/plain'], ['X-Forwarded-For', '10.0.0.1'], ['Content-Length', '5']], 'hello'));
+    $saved = $request->installGlobals();
+    try {
+        // What nginx + PHP-FPM gave this request: the last header first, Content-Type and Content-Length
+        // (from CONTENT_TYPE and CONTENT_LENGTH) at their header's place, names rebuilt from HTTP_* keys.
+        $fpm = ['Content-Length' => '5', 'X-Forwarded-For' => '10.0.0.1', 'Content-Type' => 'text/plain', 'X-A' => '1',
+            'User-Agent' => 'curl/7.88.1', 'Host' => 'h:8080'];
+        assertIdentical($fpm, getallheaders());
+        assertIdentical($fpm, apache_request_headers());
+    } finally {
+        PhpRequest::restoreGlobals($saved);
+    }
+    assertIdentical([], getallheaders(), 'no request, no headers');
+});

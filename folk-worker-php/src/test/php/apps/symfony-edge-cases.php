@@ -53,6 +53,8 @@ return [
         return new Response("legacy headers\n");
     },
     'legacy-redirect' => static fn (): Response => (require __DIR__ . '/legacy-headers.php')('redirect'),
+    'legacy-request-headers' => static fn (): Response => new Response((require __DIR__ . '/legacy-headers.php')('request-headers'),
+        200, ['Content-Type' => 'application/json']),
     // Fatal errors (memory exhausted, a function declared twice): what PHP itself answers.
     'fatal-memory' => static fn (): never => (require __DIR__ . '/fatal-errors.php')('memory'),
     'fatal-compile' => static fn (): never => (require __DIR__ . '/fatal-errors.php')('compile'),

@@ -28,6 +28,8 @@ final class PhpRequest
      */
     private static array $lastBase = [];
     private static array $lastBaseRequestKeys = [];
+    /** The request whose superglobals are installed, for {@see currentHeaders()}. */
+    private static ?self $installed = null;
 
     /**
      * @param array<string, string>     $server  $_SERVER
@@ -213,6 +215,7 @@ final class PhpRequest
         $_POST = $this->post;
         $_COOKIE = $this->cookies;
         $_FILES = $this->files;
+        self::$installed = $this;
         UploadedFiles::register($this->tempFiles); // move_uploaded_file() takes them, as under PHP-FPM
         $order = (string) ini_get('request_order');
         $order = $order !== '' ? $order : (string) ini_get('variables_order');
@@ -232,12 +235,55 @@ final class PhpRequest
     /** @param array<string, array<array-key, mixed>> $saved what {@see installGlobals()} returned */
     public static function restoreGlobals(array $saved): void
     {
+        self::$installed = null;
         $_SERVER = $saved['_SERVER'];
         $_GET = $saved['_GET'];
         $_POST = $saved['_POST'];
         $_COOKIE = $saved['_COOKIE'];
         $_FILES = $saved['_FILES'];
         $_REQUEST = $saved['_REQUEST'];
+    }
+
+    /**
+     * What PHP-FPM's getallheaders() and apache_request_headers() return for the request being
+     * served (autoload.php defines both where PHP lacks them, as the CLI does), empty outside one.
+     * PHP-FPM rebuilds them from its FastCGI params, and so does this: each header of the request
+     * once, its value as in `$_SERVER` (repeated lines joined), its name rebuilt from the `HTTP_*`
+     * key (`HTTP_X_FORWARDED_FOR` is `X-Forwarded-For`), in the reverse of the order the params
+     * came in (PHP-FPM keeps them in a list it prepends to): the last header first. Content-Type
+     * and Content-Length come from `CONTENT_TYPE` and `CONTENT_LENGTH`, which nginx sends before
+     * the headers, at the place of their header line.
+     *
+     * @return array<string, string>
+     */
+    public static function currentHeaders(): array
+    {
+        $request = self::$installed;
+        if ($request === null) {
+            return [];
+        }
+        $params = []; // [name, value] in the order of the FastCGI params
+        foreach (['CONTENT_TYPE' => 'Content-Type', 'CONTENT_LENGTH' => 'Content-Length'] as $key => $name) {
+            if (isset($request->server[$key])) {
+                $params[] = [$name, (string) $request->server[$key]];
+            }
+        }
+        $seen = [];
+        foreach ($request->headerList as [$name]) {
+            $key = 'HTTP_' . strtoupper(str_replace('-', '_', $name));
+            if (isset($seen[$key]) || !isset($request->server[$key])) {
+                continue;
+            }
+            $seen[$key] = true;
+            // PHP-FPM: the first character as it is, '_' becomes '-' and keeps the next one, the rest lower case.
+            $params[] = [preg_replace_callback('/(?<=.)(_.?|[A-Z]+)/', static fn (array $m): string
+                => $m[0][0] === '_' ? '-' . substr($m[0], 1) : strtolower($m[0]), substr($key, 5)), (string) $request->server[$key]];
+        }
+        $headers = [];
+        foreach (array_reverse($params) as [$name, $value]) {
+            $headers[$name] = $value; // a name seen again keeps its place and takes this value, as PHP's array does
+        }
+        return $headers;
     }
 
     /** Removes the temporary files of the uploads that the application did not move away. */

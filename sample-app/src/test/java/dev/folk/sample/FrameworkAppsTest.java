@@ -519,7 +519,8 @@ class FrameworkAppsTest {
          * Legacy code inside the application calls PHP's own header() and setcookie() beside the
          * framework's response, or redirects with header() and exit: PHP-FPM sends those lines, and so
          * does the gateway (the worker makes PHP keep header lines as a web SAPI does, see
-         * folk-worker-php's CliHeaders).
+         * folk-worker-php's CliHeaders). It reads the request's headers with getallheaders(), which
+         * PHP-FPM has and the CLI lacks (the worker defines it).
          */
         @Test
         void legacyHeaderCallsAnswerLikePhpFpm() throws Exception {
@@ -531,6 +532,13 @@ class FrameworkAppsTest {
             RawHttp.Response redirect = same("GET", "/legacy-redirect");
             assertThat(redirect.status()).isEqualTo(302);
             assertThat(redirect.header("Location")).isEqualTo("/json?from=legacy");
+            // getallheaders(), which the CLI lacks: PHP-FPM's names and order (a repeated header is joined,
+            // see repeatedRequestHeadersAreJoinedAsNginxDoes).
+            RawHttp.Response request = same("GET", "/legacy-request-headers", "X-Api-Key", "k1", "x-forwarded-for",
+                    "10.0.0.1", "Authorization", "Bearer t", "accept-language", "fr");
+            assertThat(request.status()).isEqualTo(200);
+            assertThat(request.text()).contains("\"X-Api-Key\":\"k1\"", "\"Authorization\":\"Bearer t\"",
+                    "\"Accept-Language\":\"fr\"", "\"apache_request_headers is the same\":true");
             assertThat(same("GET", "/").status()).isEqualTo(200);
             assertThat(differences).as("every answer equal to PHP-FPM's").isEmpty();
         }
