@@ -232,6 +232,20 @@ test('http(): where PHP keeps header lines, the handler\'s header(), setcookie()
     }
 });
 
+test('max_execution_time counts per request, as under PHP-FPM: a request over it fails, the worker\'s total never does', function (): void {
+    // PHP's timer counts the process's CPU time from its start; PHP-FPM starts it again with each request.
+    withWorker(function (TestMaster $m): void {
+        $m->ready();
+        for ($i = 0; $i < 4; $i++) { // 2.4 s of CPU in all, each request well under the limit
+            assertSame([null, 'burnt'], $m->call('burn', ['ms' => 600], 10.0), "request $i");
+        }
+        // A request that lifts its own limit lifts it for itself only.
+        assertSame([null, 'burnt'], $m->call('burn', ['ms' => 1200, 'limit' => 0], 10.0));
+        [$error] = $m->callExiting('burn', ['ms' => 2500], 10.0);
+        assertContains('Maximum execution time of 1 second exceeded', (string) ($error['message'] ?? ''));
+    }, phpArgs: ['-d', 'max_execution_time=1']);
+});
+
 test('a master gone while a handler runs: the worker exits 0 and answers nothing at exit', function (): void {
     withWorker(function (TestMaster $m): void {
         $m->ready();
