@@ -246,6 +246,16 @@ test('max_execution_time counts per request, as under PHP-FPM: a request over it
     }, phpArgs: ['-d', 'max_execution_time=1']);
 });
 
+test('what PHP-FPM sets back after a request is set back after a call: ini settings a request changed, the time zone', function (): void {
+    withWorker(function (TestMaster $m): void {
+        $m->ready();
+        [$error, $before] = $m->call('request_state', true);
+        assertSame(null, $error);
+        assertTrue($before['timezone'] !== 'Pacific/Auckland' && $before['memory_limit'] !== '512M', 'the test changes something');
+        assertSame([null, $before], $m->call('request_state', false), 'the next call sees the settings the worker started with');
+    });
+});
+
 test('a master gone while a handler runs: the worker exits 0 and answers nothing at exit', function (): void {
     withWorker(function (TestMaster $m): void {
         $m->ready();

@@ -252,6 +252,7 @@ final class Worker
         // counts the process's CPU time since it was set, and PHP-FPM sets it again, from php.ini's
         // value, at each request's start. Left alone, it would count every request the worker served.
         $timeLimit = (int) ini_get('max_execution_time');
+        $state = RequestState::capture();
         try {
             while (($frame = $task->readFrame()) !== null) {
                 [$msgid, $method, $params, $context] = $this->decodeRequest($frame);
@@ -268,6 +269,7 @@ final class Worker
                 $this->deferredAfter = $msgid;
                 $this->runDeferred();
                 $this->deferredAfter = null;
+                $state->restore(); // as PHP-FPM ends a request
             }
             $code = self::EXIT_OK;
         } catch (ProtocolException $e) {
