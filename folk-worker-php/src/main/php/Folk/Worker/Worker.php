@@ -47,6 +47,8 @@ final class Worker
     /** @var list<\Closure(): mixed> work deferred until the current response is sent */
     private array $deferred = [];
     private bool $serving = false;
+    /** What is set back after each call, as PHP-FPM sets it back after a request ({@see captureRequestState()}). */
+    private ?RequestState $requestState = null;
     /** The largest frame the master reads or sends: an answer over it fails its call, not the worker. */
     private int $maxPayload = FrameChannel::MAX_PAYLOAD;
     /** The msgid of the request being served, for the backtrace a master may ask for. */
@@ -125,6 +127,18 @@ final class Worker
     {
         $this->deferred[] = \Closure::fromCallable($task);
         return $this;
+    }
+
+    /**
+     * Takes the settings set back after each call ({@see RequestState}: the time zone, the
+     * error_reporting() level, the ini settings requests change) as they are now. The worker does
+     * it when it begins serving, after the application's bootstrap. An adapter whose framework
+     * completes its bootstrap during its first request (Laravel) calls it again then, so that the
+     * framework's own settings (its time zone, display_errors) stay for the calls after.
+     */
+    public function captureRequestState(): void
+    {
+        $this->requestState = RequestState::capture();
     }
 
     /** @return list<string> the methods this worker answers, `dispatch` included when it resolves */
@@ -252,7 +266,7 @@ final class Worker
         // counts the process's CPU time since it was set, and PHP-FPM sets it again, from php.ini's
         // value, at each request's start. Left alone, it would count every request the worker served.
         $timeLimit = (int) ini_get('max_execution_time');
-        $state = RequestState::capture();
+        $this->captureRequestState();
         try {
             while (($frame = $task->readFrame()) !== null) {
                 [$msgid, $method, $params, $context] = $this->decodeRequest($frame);
@@ -269,7 +283,7 @@ final class Worker
                 $this->deferredAfter = $msgid;
                 $this->runDeferred();
                 $this->deferredAfter = null;
-                $state->restore(); // as PHP-FPM ends a request
+                $this->requestState?->restore(); // as PHP-FPM ends a request
             }
             $code = self::EXIT_OK;
         } catch (ProtocolException $e) {

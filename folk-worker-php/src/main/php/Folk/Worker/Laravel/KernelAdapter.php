@@ -10,6 +10,7 @@ use Folk\Worker\Symfony\HttpKernelAdapter;
 use Folk\Worker\Worker;
 use Illuminate\Contracts\Foundation\Application;
 use Illuminate\Contracts\Http\Kernel;
+use Illuminate\Foundation\Bootstrap\BootProviders;
 use Illuminate\Http\Request;
 use Illuminate\Http\UploadedFile;
 use Illuminate\Support\Env;
@@ -51,6 +52,11 @@ final class KernelAdapter
     /** Registers `http.handle` on the worker and returns it. */
     public function register(Worker $worker): Worker
     {
+        // Laravel bootstraps in its first request (its configured time zone, display_errors off):
+        // those settings stay, what a request changes after them is set back (Worker::captureRequestState()).
+        if (method_exists($this->app, 'afterBootstrapping')) { // Illuminate\Foundation\Application's, not the contract's
+            $this->app->afterBootstrapping(BootProviders::class, static fn () => $worker->captureRequestState());
+        }
         return $worker->register('http.handle', new RequestCycle($worker, $this->handle(...), phpSessionHeaders: false, appReplaces: false));
     }
 

@@ -14,6 +14,16 @@ Route::post('/upload', function (Request $request) {
     return response()->json(['files' => $describeUploads($request->allFiles()), 'fields' => $request->post()]);
 });
 
+// What Laravel's bootstrap sets (config/app.php's time zone, display_errors off) and a request then changes.
+Route::get('/settings', function (Request $request) {
+    $seen = date_default_timezone_get() . ' display_errors=' . ini_get('display_errors') . "\n";
+    if ($request->query('change') !== null) {
+        date_default_timezone_set('Pacific/Auckland');
+        ini_set('display_errors', '1');
+    }
+    return response($seen, 200, ['Content-Type' => 'text/plain']);
+});
+
 Route::get('/redirect', fn () => redirect('/json?from=redirect'));
 
 Route::get('/session', function (Request $request) {

@@ -204,6 +204,21 @@ class FrameworkAppsTest {
             super("laravel", "laravel/worker.php", Map.of(), Map.of(
                     "php-laravel-framework", "/usr/share/php/Illuminate/Foundation/Application.php"));
         }
+
+        /**
+         * Laravel bootstraps in a worker's first request: its configured time zone (config/app.php:
+         * Europe/Paris) and display_errors off stay for the worker's later requests, and what a
+         * request changes for itself (the time zone of its user, display_errors) is set back after
+         * it, as PHP-FPM starts every request afresh. Each of the two workers serves several.
+         */
+        @Test
+        void laravelsOwnSettingsStayAndARequestsChangesAreSetBack() throws Exception {
+            for (int i = 0; i < 8; i++) {
+                RawHttp.Response settings = same("GET", i % 2 == 0 ? "/settings?change" : "/settings");
+                assertThat(settings.text()).as("request %d", i).startsWith("Europe/Paris display_errors=");
+            }
+            assertThat(differences).as("every answer equal to PHP-FPM's").isEmpty();
+        }
     }
 
     /** One application, served both ways for the tests of its class. */
