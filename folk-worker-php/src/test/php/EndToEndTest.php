@@ -196,6 +196,24 @@ test('the request cycle answers with the header() and setcookie() lines of the a
     }
 });
 
+test('header() lines count after output reached stdout, at boot or between requests, as each PHP-FPM request starts with none sent', function (): void {
+    if (!extension_loaded('ffi')) {
+        skip('needs ext-ffi, as Bridge\\CliHeaders does');
+    }
+    $m = TestMaster::start(TEST_WORKER, env: ['FOLK_TEST_PRINT_AT_BOOT' => '1']);
+    try {
+        $m->ready();
+        $call = static fn (): array => $m->result('cycle.handle', ['method' => 'GET', 'uri' => '/', 'headers' => [], 'body' => '']);
+        assertSame('from header()', $call()['headers']['X-Global'] ?? null, 'after output at boot');
+        assertSame([null, 'printed to stdout'], $m->call('print', "to stdout between requests\n"));
+        assertSame('from header()', $call()['headers']['X-Global'] ?? null, 'after output between requests');
+        waitUntil(fn (): bool => str_contains($m->stdout(), 'to stdout between requests'), 5.0, 'the output on stdout');
+        assertTrue(!str_contains($m->stderr(), 'headers already sent'), $m->stderr());
+    } finally {
+        $m->close();
+    }
+});
+
 test('http(): where PHP keeps header lines, the handler\'s header(), setcookie() and status count, as under PHP-FPM; a returned Response wins', function (): void {
     if (!extension_loaded('ffi')) {
         skip('needs ext-ffi (the workers run with the runner\'s php.ini)');
@@ -236,12 +254,12 @@ test('max_execution_time counts per request, as under PHP-FPM: a request over it
     // PHP's timer counts the process's CPU time from its start; PHP-FPM starts it again with each request.
     withWorker(function (TestMaster $m): void {
         $m->ready();
-        for ($i = 0; $i < 4; $i++) { // 2.4 s of CPU in all, each request well under the limit
-            assertSame([null, 'burnt'], $m->call('burn', ['ms' => 600], 10.0), "request $i");
+        for ($i = 0; $i < 3; $i++) { // 1.2 s of CPU in all, each request well under the limit
+            assertSame([null, 'burnt'], $m->call('burn', ['ms' => 400], 30.0), "request $i");
         }
         // A request that lifts its own limit lifts it for itself only.
-        assertSame([null, 'burnt'], $m->call('burn', ['ms' => 1200, 'limit' => 0], 10.0));
-        [$error] = $m->callExiting('burn', ['ms' => 2500], 10.0);
+        assertSame([null, 'burnt'], $m->call('burn', ['ms' => 1100, 'limit' => 0], 30.0));
+        [$error] = $m->callExiting('burn', ['ms' => 1500], 30.0);
         assertContains('Maximum execution time of 1 second exceeded', (string) ($error['message'] ?? ''));
     }, phpArgs: ['-d', 'max_execution_time=1']);
 });

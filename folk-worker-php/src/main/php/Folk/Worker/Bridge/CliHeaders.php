@@ -13,9 +13,11 @@ namespace Folk\Worker\Bridge;
  * {@see keep()} clears that handler with FFI, after which PHP keeps every line as a web SAPI does
  * (native sessions' cookie and cache headers included), and the adapters answer with them. It
  * checks the SAPI's name first and a header round trip after, and leaves PHP as it was if either
- * fails. Without ext-ffi (`php -n` loads none), with `ffi.enable=0`, once output has gone to
- * stdout (headers count as sent then), or with the environment variable `FOLK_CLI_HEADERS=0`,
- * nothing changes and the adapters fall back to {@see HeaderCapture}.
+ * fails. Output that reached stdout (at boot, or between requests) makes a CLI process count
+ * headers as sent for good; {@see SapiGlobals} clears that, as every PHP-FPM request starts.
+ * Without ext-ffi (`php -n` loads none), with `ffi.enable=0`, with output at boot where the SAPI
+ * globals cannot be checked, or with the environment variable `FOLK_CLI_HEADERS=0`, nothing
+ * changes and the adapters fall back to {@see HeaderCapture}.
  */
 final class CliHeaders
 {
@@ -34,10 +36,17 @@ final class CliHeaders
         return self::$kept ??= self::tryKeep();
     }
 
-    /** Forgets the lines of the previous request. */
+    /**
+     * Forgets the lines of the previous request, and makes headers count as not sent again if
+     * output reached stdout since (a deferred task's echo, say): under PHP-FPM every request starts
+     * that way, and header() would refuse every line of this one otherwise.
+     */
     public static function reset(): void
     {
         if (self::$kept === true) {
+            if (headers_sent()) {
+                SapiGlobals::clearHeadersSent(); // first: header_remove() too refuses once they count as sent
+            }
             header_remove();
         }
     }
@@ -71,7 +80,8 @@ final class CliHeaders
 
     private static function tryKeep(): bool
     {
-        if (PHP_SAPI !== 'cli' || !extension_loaded('ffi') || getenv('FOLK_CLI_HEADERS') === '0' || headers_sent()) {
+        if (PHP_SAPI !== 'cli' || !extension_loaded('ffi') || getenv('FOLK_CLI_HEADERS') === '0'
+            || !SapiGlobals::clearHeadersSent()) { // output at boot (a worker script's "starting...")
             return false;
         }
         try {

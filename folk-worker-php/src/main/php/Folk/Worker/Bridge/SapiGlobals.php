@@ -1,0 +1,115 @@
+<?php
+
+declare(strict_types=1);
+
+namespace Folk\Worker\Bridge;
+
+/**
+ * PHP's SAPI globals (`SG()`, main/SAPI.h) through FFI, for what PHP-FPM starts each request
+ * with and a CLI process sets only once: whether headers count as sent ({@see clearHeadersSent()})
+ * and the request's uploaded files ({@see UploadedFiles}).
+ *
+ * Their layout is not part of PHP's API, so it is read as PHP 8.0 to 8.4 declare
+ * `sapi_globals_struct` on 64-bit Linux and trusted only after checks against what PHP reports of
+ * the same struct: the response code (read, and set and read back while PHP allows it),
+ * `default_mimetype` and `default_charset`, and `post_max_size` after the uploaded files' table.
+ * Integers are compared first, so a wrong layout is found before any pointer in it is read.
+ * Without ext-ffi (`php -n` loads none), with `ffi.enable=0`, in a thread-safe (ZTS) build, or
+ * with a layout that fails a check, {@see get()} is null and nothing is touched.
+ */
+final class SapiGlobals
+{
+    /** sapi_globals_struct up to the field after the uploaded files' table, and the hash functions used on that table. */
+    private const LAYOUT = <<<'C'
+        typedef struct {
+            void *head; void *tail; size_t count; size_t size; void *dtor; unsigned char persistent;
+            void *traverse_ptr;
+        } folk_llist;
+        typedef struct {
+            const char *request_method; char *query_string; char *cookie_data; int64_t content_length;
+            char *path_translated; char *request_uri; void *request_body; const char *content_type;
+            unsigned char headers_only; unsigned char no_headers; unsigned char headers_read;
+            void *post_entry; char *content_type_dup; char *auth_user; char *auth_password;
+            char *auth_digest; char *argv0; char *current_user; int current_user_length; int argc;
+            char **argv; int proto_num;
+        } folk_request_info;
+        typedef struct {
+            folk_llist headers; int http_response_code; unsigned char send_default_content_type;
+            char *mimetype; char *http_status_line;
+        } folk_sapi_headers;
+        typedef struct {
+            void *server_context; folk_request_info request_info; folk_sapi_headers sapi_headers;
+            int64_t read_post_bytes; unsigned char post_read; unsigned char headers_sent;
+            int64_t global_stat[18];
+            char *default_mimetype; char *default_charset; void *rfc1867_uploaded_files;
+            int64_t post_max_size;
+        } folk_sapi_globals;
+        extern folk_sapi_globals sapi_globals;
+        void *_zend_new_array(uint32_t size);
+        void *zend_hash_str_add_empty_element(void *ht, const char *key, size_t len);
+        int zend_hash_str_del(void *ht, const char *key, size_t len);
+        C;
+
+    private static \FFI|false|null $ffi = null;
+
+    /** The FFI scope whose `sapi_globals` is PHP's, checked; null where that cannot be had (decided once). */
+    public static function get(): ?\FFI
+    {
+        if (self::$ffi === null) {
+            self::$ffi = self::probe() ?? false;
+        }
+        return self::$ffi === false ? null : self::$ffi;
+    }
+
+    /**
+     * Makes headers count as not sent, as at the start of a PHP-FPM request. A CLI process counts
+     * them as sent from its first output that reaches stdout (a worker script's "starting..." at
+     * boot, a deferred task's echo) to its end, and header() then refuses every line with "headers
+     * already sent". True if they now count as not sent.
+     */
+    public static function clearHeadersSent(): bool
+    {
+        if (!headers_sent()) {
+            return true;
+        }
+        $ffi = self::get();
+        if ($ffi === null) {
+            return false;
+        }
+        $ffi->sapi_globals->headers_sent = 0;
+        return !headers_sent();
+    }
+
+    private static function probe(): ?\FFI
+    {
+        if (PHP_SAPI !== 'cli' || PHP_ZTS || PHP_INT_SIZE !== 8 || PHP_OS_FAMILY !== 'Linux' || !extension_loaded('ffi')) {
+            return null;
+        }
+        try {
+            $ffi = \FFI::cdef(self::LAYOUT);
+            $globals = $ffi->sapi_globals;
+            $code = $globals->sapi_headers->http_response_code;
+            if ($code !== (int) http_response_code()) {
+                return null;
+            }
+            if (!headers_sent()) { // else PHP refuses a new code
+                http_response_code(299);
+                $seen = $globals->sapi_headers->http_response_code;
+                $globals->sapi_headers->http_response_code = $code; // as it was, "none" included
+                if ($seen !== 299) {
+                    return null;
+                }
+            }
+            if ($globals->headers_sent !== (headers_sent() ? 1 : 0)
+                || $globals->post_max_size !== FormBody::iniBytes('post_max_size')
+                || $globals->default_mimetype === null || $globals->default_charset === null
+                || \FFI::string($globals->default_mimetype) !== (string) ini_get('default_mimetype')
+                || \FFI::string($globals->default_charset) !== (string) ini_get('default_charset')) {
+                return null;
+            }
+            return $ffi;
+        } catch (\Throwable) {
+            return null; // FFI refused (ffi.enable), or this PHP does not export these symbols
+        }
+    }
+}
