@@ -215,3 +215,31 @@ test('bridge: getallheaders() and apache_request_headers() answer for the reques
     }
     assertIdentical([], getallheaders(), 'no request, no headers');
 });
+
+test('bridge: php://input reads the request\'s body as under PHP-FPM (with ext-ffi), empty for multipart and after the request', function (): void {
+    $input = static fn (): string => (string) file_get_contents('php://input');
+    $within = static function (string $method, string $contentType, string $body) use ($input): array {
+        $request = PhpRequest::fromParams(HttpCompare::params($method, '/api', [['Host', 'h'], ['Content-Type', $contentType]], $body));
+        $saved = $request->installGlobals();
+        try {
+            $stream = fopen('php://input', 'rb');
+            $seen = [$input(), (string) stream_get_contents($stream), $input()]; // read twice, as PHP allows
+            fclose($stream);
+            return $seen;
+        } finally {
+            PhpRequest::restoreGlobals($saved);
+        }
+    };
+    $works = extension_loaded('ffi') && (string) ini_get('ffi.enable') !== '0' && getenv('FOLK_CLI_INPUT') !== '0';
+    $json = '{"legacy":"api","n":1}';
+    assertSame(array_fill(0, 3, $works ? $json : ''), $within('POST', 'application/json', $json));
+    $large = str_repeat("line of a large body\n", 150000); // 3 MiB
+    assertSame($works ? [strlen($large), sha1($large)] : [0, sha1('')], (static function () use ($within, $large): array {
+        $seen = $within('PUT', 'text/plain', $large)[1];
+        return [strlen($seen), sha1($seen)];
+    })());
+    assertSame(array_fill(0, 3, $works ? 'a=1&b=2' : ''), $within('POST', 'application/x-www-form-urlencoded', 'a=1&b=2'));
+    $b = 'B';
+    assertSame(['', '', ''], $within('POST', "multipart/form-data; boundary=$b", HttpCompare::multipart($b, [['f', 'v']])), 'PHP consumed it');
+    assertSame('', $input(), 'nothing between requests');
+});

@@ -2,9 +2,10 @@
 
 /*
  * What legacy code inside an application does with PHP's own functions, for the applications'
- * /legacy-headers, /legacy-redirect and /legacy-request-headers routes: header() and setcookie()
- * beside the framework's response, a redirect by header() and exit, and the request's headers as
- * PHP-FPM's getallheaders() gives them (a JSON body). Shared so that every application does the same.
+ * /legacy-headers, /legacy-redirect, /legacy-request-headers and /legacy-input routes: header()
+ * and setcookie() beside the framework's response, a redirect by header() and exit, the request's
+ * headers as PHP-FPM's getallheaders() gives them, and its body as php://input gives it (read
+ * twice, as PHP allows; JSON answers). Shared so that every application does the same.
  */
 
 declare(strict_types=1);
@@ -13,6 +14,14 @@ return static function (string $kind): ?string {
     if ($kind === 'request-headers') {
         return json_encode(['getallheaders' => getallheaders(),
             'apache_request_headers is the same' => apache_request_headers() === getallheaders()]) . "\n";
+    }
+    if ($kind === 'input') {
+        $stream = fopen('php://input', 'rb');
+        $streamed = stream_get_contents($stream);
+        fclose($stream);
+        $read = file_get_contents('php://input');
+        return json_encode(['read' => $read, 'read again' => $streamed === $read, 'length' => strlen((string) $read),
+            'json' => json_decode((string) $read, true)]) . "\n";
     }
     if ($kind === 'redirect') {
         header('Location: /json?from=legacy');

@@ -115,6 +115,10 @@ $app->get('/legacy-request-headers', function (Request $request, Response $respo
     $response->getBody()->write($legacy('request-headers'));
     return $response->withHeader('Content-Type', 'application/json');
 });
+$app->post('/legacy-input', function (Request $request, Response $response) use ($legacy): Response {
+    $response->getBody()->write($legacy('input'));
+    return $response->withHeader('Content-Type', 'application/json');
+});
 $app->post('/legacy-upload', function (Request $request, Response $response): Response {
     $response->getBody()->write((require dirname(__DIR__) . '/legacy-uploads.php')());
     return $response->withHeader('Content-Type', 'application/json');

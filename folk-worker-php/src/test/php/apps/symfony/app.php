@@ -50,6 +50,8 @@ return static function (array $context): HttpKernel {
     $describeUploads = require dirname(__DIR__) . '/describe-uploads.php';
     $route('upload', '/upload', 'POST', static fn (Request $request): JsonResponse => new JsonResponse(
         ['files' => $describeUploads($request->files->all()), 'fields' => $request->request->all()]));
+    $route('legacy-input', '/legacy-input', 'POST', static fn (): Response => new Response(
+        (require dirname(__DIR__) . '/legacy-headers.php')('input'), 200, ['Content-Type' => 'application/json']));
     $route('legacy-upload', '/legacy-upload', 'POST', static fn (): Response => new Response(
         (require dirname(__DIR__) . '/legacy-uploads.php')(), 200, ['Content-Type' => 'application/json']));
     $route('redirect', '/redirect', 'GET', static fn (): RedirectResponse => new RedirectResponse('/json?from=redirect'));

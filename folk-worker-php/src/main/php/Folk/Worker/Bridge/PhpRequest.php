@@ -216,6 +216,7 @@ final class PhpRequest
         $_COOKIE = $this->cookies;
         $_FILES = $this->files;
         self::$installed = $this;
+        RequestBody::install($this->body); // php://input, as under PHP-FPM
         UploadedFiles::register($this->tempFiles); // move_uploaded_file() takes them, as under PHP-FPM
         $order = (string) ini_get('request_order');
         $order = $order !== '' ? $order : (string) ini_get('variables_order');
@@ -236,6 +237,7 @@ final class PhpRequest
     public static function restoreGlobals(array $saved): void
     {
         self::$installed = null;
+        RequestBody::clear();
         $_SERVER = $saved['_SERVER'];
         $_GET = $saved['_GET'];
         $_POST = $saved['_POST'];

@@ -6,11 +6,12 @@ namespace Folk\Worker\Bridge;
 
 /**
  * PHP's SAPI globals (`SG()`, main/SAPI.h) through FFI, for what PHP-FPM starts each request
- * with and a CLI process sets only once: whether headers count as sent ({@see clearHeadersSent()})
- * and the request's uploaded files ({@see UploadedFiles}).
+ * with and a CLI process sets only once: whether headers count as sent ({@see clearHeadersSent()}),
+ * the request's uploaded files ({@see UploadedFiles}) and its body stream ({@see RequestBody}).
  *
- * Their layout is not part of PHP's API, so it is read as PHP 8.0 to 8.4 declare
- * `sapi_globals_struct` on 64-bit Linux and trusted only after checks against what PHP reports of
+ * Their layout is not part of PHP's API, so it is read as PHP 8.2 declares `sapi_globals_struct`
+ * on 64-bit Linux (another version whose layout differs fails the checks) and trusted only after
+ * checks against what PHP reports of
  * the same struct: the response code (read, and set and read back while PHP allows it),
  * `default_mimetype` and `default_charset`, and `post_max_size` after the uploaded files' table.
  * Integers are compared first, so a wrong layout is found before any pointer in it is read.
@@ -19,7 +20,7 @@ namespace Folk\Worker\Bridge;
  */
 final class SapiGlobals
 {
-    /** sapi_globals_struct up to the field after the uploaded files' table, and the hash functions used on that table. */
+    /** sapi_globals_struct (PHP 8.2) up to the field after the uploaded files' table, and the hash functions used on that table. */
     private const LAYOUT = <<<'C'
         typedef struct {
             void *head; void *tail; size_t count; size_t size; void *dtor; unsigned char persistent;

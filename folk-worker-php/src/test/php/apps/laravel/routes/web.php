@@ -58,6 +58,8 @@ Route::get('/legacy-headers', function () {
 Route::get('/legacy-redirect', fn () => (require dirname(__DIR__, 2) . '/legacy-headers.php')('redirect'));
 Route::get('/legacy-request-headers', fn () => response((require dirname(__DIR__, 2) . '/legacy-headers.php')('request-headers'),
     200, ['Content-Type' => 'application/json']));
+Route::post('/legacy-input', fn () => response((require dirname(__DIR__, 2) . '/legacy-headers.php')('input'),
+    200, ['Content-Type' => 'application/json']));
 Route::post('/legacy-upload', fn () => response((require dirname(__DIR__, 2) . '/legacy-uploads.php')(), 200,
     ['Content-Type' => 'application/json']));
 

@@ -74,6 +74,7 @@ final class Kernel extends BaseKernel implements EventSubscriberInterface
         $routes->add('form', '/form')->controller([$this, 'form'])->methods(['POST']);
         $routes->add('upload', '/upload')->controller([$this, 'upload'])->methods(['POST']);
         $routes->add('legacy-upload', '/legacy-upload')->controller([$this, 'legacyUpload'])->methods(['POST']);
+        $routes->add('legacy-input', '/legacy-input')->controller([$this, 'legacyInput'])->methods(['POST']);
         $routes->add('redirect', '/redirect')->controller([$this, 'redirect'])->methods(['GET']);
         $routes->add('session', '/session')->controller([$this, 'session'])->methods(['GET']);
         $routes->add('exception', '/exception')->controller([$this, 'exception'])->methods(['GET']);
@@ -108,6 +109,11 @@ final class Kernel extends BaseKernel implements EventSubscriberInterface
     public function legacyUpload(): Response
     {
         return new Response((require \dirname(__DIR__, 2) . '/legacy-uploads.php')(), 200, ['Content-Type' => 'application/json']);
+    }
+
+    public function legacyInput(): Response
+    {
+        return new Response((require \dirname(__DIR__, 2) . '/legacy-headers.php')('input'), 200, ['Content-Type' => 'application/json']);
     }
 
     public function redirect(): RedirectResponse

@@ -559,6 +559,28 @@ class FrameworkAppsTest {
         }
 
         /**
+         * Legacy API code reads the body with php://input (`json_decode(file_get_contents(
+         * 'php://input'))`): PHP-FPM gives it the body, twice if read twice, and nothing for a
+         * multipart body PHP parsed; so does the worker (it gives PHP the body's stream, see
+         * folk-worker-php's RequestBody), where a CLI process would read nothing.
+         */
+        @Test
+        void legacyCodeReadsTheBodyFromPhpInputLikePhpFpm() throws Exception {
+            RawHttp.Response json = same("POST", "/legacy-input", List.of("Content-Type", "application/json"),
+                    ascii("{\"order\":42,\"items\":[\"a\",\"b\"]}"));
+            assertThat(json.status()).isEqualTo(200);
+            assertThat(json.text()).contains("\"read again\":true", "\"length\":30", "\"order\":42");
+            RawHttp.Response form = same("POST", "/legacy-input", List.of("Content-Type",
+                    "application/x-www-form-urlencoded"), ascii("a=1&b=two"));
+            assertThat(form.text()).contains("\"read\":\"a=1&b=two\"");
+            String boundary = "InputBoundary";
+            RawHttp.Response multipart = same("POST", "/legacy-input", List.of("Content-Type",
+                    "multipart/form-data; boundary=" + boundary), multipart(boundary, List.<String[]>of(new String[] {"f", "v"})));
+            assertThat(multipart.text()).contains("\"length\":0");
+            assertThat(differences).as("every answer equal to PHP-FPM's").isEmpty();
+        }
+
+        /**
          * Plain PHP upload code on $_FILES: is_uploaded_file() and move_uploaded_file() take the
          * request's own files (and no other), the moved file keeps its content and is gone from
          * where it was, as under PHP-FPM. A CLI process lists no uploads of its own: the worker lists
