@@ -29,6 +29,20 @@ final class FormBody
     {
     }
 
+    /**
+     * Whether PHP would consume this body into `$_POST` and `$_FILES`, leaving php://input empty:
+     * a multipart/form-data POST with a boundary, within post_max_size.
+     */
+    public static function consumes(string $method, ?string $contentType, int $length): bool
+    {
+        if ($method !== 'POST' || $contentType === null
+            || strtolower(substr($contentType, 0, strcspn($contentType, '; ,'))) !== 'multipart/form-data') {
+            return false;
+        }
+        $postMax = self::iniBytes('post_max_size');
+        return ($postMax <= 0 || $length <= $postMax) && self::boundary($contentType) !== null;
+    }
+
     /** Parses $body for a POST (PHP parses form bodies of POST requests only). */
     public static function parse(string $method, ?string $contentType, string $body): self
     {

@@ -5,7 +5,9 @@ declare(strict_types=1);
 namespace Folk\Worker\Http;
 
 use Folk\Worker\Bridge\CliHeaders;
+use Folk\Worker\Bridge\FormBody;
 use Folk\Worker\Bridge\PageDumps;
+use Folk\Worker\Bridge\RequestBody;
 use Folk\Worker\Bridge\ResponseResult;
 use Folk\Worker\Worker;
 
@@ -42,6 +44,9 @@ final class HttpHandler
     {
         $request = Request::fromParams($params);
         CliHeaders::reset(); // header() lines another part of the worker kept are not this request's
+        // php://input, as under PHP-FPM (empty for a multipart body PHP would have parsed).
+        RequestBody::install(FormBody::consumes($request->method, $request->header('content-type'), strlen($request->body))
+            ? '' : $request->body);
         $level = ob_get_level();
         ob_start();
         $this->level = $level;
@@ -55,6 +60,7 @@ final class HttpHandler
             $returned = ($this->handler)($request);
         } finally {
             PageDumps::end();
+            RequestBody::clear();
             $output = ResponseResult::endBuffers($level); // ours and any the handler left open
         }
         $response = match (true) {
