@@ -37,9 +37,10 @@ final class CliHeaders
     }
 
     /**
-     * Forgets the lines of the previous request, and makes headers count as not sent again if
-     * output reached stdout since (a deferred task's echo, say): under PHP-FPM every request starts
-     * that way, and header() would refuse every line of this one otherwise.
+     * Starts a request as PHP-FPM starts each one: no header lines (those of the previous request
+     * forgotten), headers not sent (output that reached stdout since, a deferred task's echo, would
+     * make header() refuse every line of this one) and status 200 (a CLI process keeps the last
+     * one set, so http_response_code() would report the previous request's 404).
      */
     public static function reset(): void
     {
@@ -48,6 +49,9 @@ final class CliHeaders
                 SapiGlobals::clearHeadersSent(); // first: header_remove() too refuses once they count as sent
             }
             header_remove();
+            if (!headers_sent()) {
+                http_response_code(200);
+            }
         }
     }
 

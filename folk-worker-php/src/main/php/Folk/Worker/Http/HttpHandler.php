@@ -50,10 +50,7 @@ final class HttpHandler
         $level = ob_get_level();
         ob_start();
         $this->level = $level;
-        if ($this->phpHeaders && !headers_sent()) {
-            http_response_code(200); // each request starts from 200, as under PHP-FPM: a status set again counts
-        }
-        $this->code = http_response_code();
+        $this->code = http_response_code(); // 200 where PHP keeps header lines (CliHeaders::reset())
         Worker::answerOnExit($this->exitAnswer ??= $this->exitResult(...));
         PageDumps::begin();
         try {
