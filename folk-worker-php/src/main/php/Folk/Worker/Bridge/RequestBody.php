@@ -33,8 +33,8 @@ final class RequestBody
 
     private static \FFI|false|null $streams = null;
     private static ?\FFI\CData $stream = null;
-    /** Bytes in the stream now: an empty body after an empty one costs nothing. */
-    private static int $length = 0;
+    /** Whether the stream may hold bytes: an empty body after an empty one costs nothing. */
+    private static bool $filled = false;
 
     /** Makes php://input read $body until {@see clear()}; false where it cannot (php://input stays empty). */
     public static function install(string $body): bool
@@ -43,21 +43,22 @@ final class RequestBody
         if ($stream === null || self::$streams === false || self::$streams === null) {
             return false;
         }
-        if (self::$length > 0) { // only then: truncating an empty temporary stream crashes PHP 8.2
+        if (self::$filled) {
             self::$streams->_php_stream_truncate_set_size($stream, 0);
             self::$streams->_php_stream_seek($stream, 0, SEEK_SET);
-            self::$length = 0;
+            self::$filled = false;
         }
-        if ($body !== '') {
-            self::$length = self::$streams->_php_stream_write($stream, $body, strlen($body));
+        if ($body === '') {
+            return true;
         }
-        return self::$length === strlen($body);
+        self::$filled = true; // a failed write may have written part of it
+        return self::$streams->_php_stream_write($stream, $body, strlen($body)) === strlen($body);
     }
 
     /** Empties php://input again (after the request). */
     public static function clear(): void
     {
-        if (self::$length > 0) {
+        if (self::$filled) {
             self::install('');
         }
     }
@@ -82,7 +83,8 @@ final class RequestBody
                 self::$streams = false;
                 return null;
             }
-            $request->request_body = $stream; // empty: PHP truncating an empty temporary stream would crash
+            $request->request_body = $stream;
+            self::$filled = $existing !== null; // PHP's own may hold what code wrote to it
         } catch (\Throwable) {
             self::$streams = false;
             return null;
