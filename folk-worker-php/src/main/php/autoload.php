@@ -43,12 +43,23 @@ if (!defined('FOLK_WORKER_LOADED')) {
 }
 
 // PHP-FPM's request functions, which the CLI lacks: legacy code calls them without checking, and
-// would end with "Call to undefined function". They answer for the request being served.
+// would end with "Call to undefined function".
 if (!function_exists('getallheaders')) {
     /** @return array<string, string> the request's headers, as PHP-FPM gives them */
     function getallheaders(): array
     {
         return Folk\Worker\Bridge\PhpRequest::currentHeaders();
+    }
+}
+if (!function_exists('fastcgi_finish_request')) {
+    /**
+     * PHP-FPM's way to answer before the script ends. A worker cannot answer a call early yet, so
+     * this says it did not (false) and the answer goes when the call ends, as with code that
+     * checks function_exists() first; unchecked calls no longer end with "Call to undefined function".
+     */
+    function fastcgi_finish_request(): bool
+    {
+        return false;
     }
 }
 if (!function_exists('apache_request_headers')) {

@@ -287,6 +287,14 @@ test('http(): php://input reads the request\'s body (with ext-ffi), empty for a 
     });
 });
 
+test('fastcgi_finish_request() exists, says it did not answer early, and the call answers when it ends', function (): void {
+    withWorker(function (TestMaster $m): void {
+        $m->ready();
+        $result = $m->result('http.handle', ['method' => 'GET', 'uri' => '/finish', 'headers' => [], 'body' => '']);
+        assertSame([200, 'answered, then the rest'], [$result['status'], $result['body']]);
+    });
+});
+
 test('a master gone while a handler runs: the worker exits 0 and answers nothing at exit', function (): void {
     withWorker(function (TestMaster $m): void {
         $m->ready();
