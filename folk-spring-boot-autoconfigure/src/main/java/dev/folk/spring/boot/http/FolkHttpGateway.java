@@ -35,8 +35,8 @@ import dev.folk.core.pool.PoolConfig;
  * <p>Answers of its own, never a 500: 413 for a body over the route's limit, 502 when PHP
  * crashed, failed or answered something that is no HTTP response (1xx included), 503 with
  * {@code Retry-After} when no worker is free, 504 when PHP did not answer in time, 400 for a body
- * that breaks HTTP's framing (a malformed chunk), 408 when the
- * client did not send its body in time.
+ * that breaks HTTP's framing (a malformed chunk), 408 when the client did not send its body in
+ * time.
  */
 public class FolkHttpGateway extends HttpServlet {
 

@@ -325,6 +325,9 @@ final class GatewayExchange implements ReadListener, WriteListener, AsyncListene
                 // While the body was read: a malformed chunked encoding, say. nginx answers 400; the
                 // answer is lost, harmlessly, if the client is gone instead.
                 log.debug("{}: the request body could not be read ({}): 400", label, t.toString());
+                if (bodyTimer != null) {
+                    bodyTimer.cancel(false);
+                }
                 reply = GatewayReply.text(400, "The request body is malformed.");
                 try {
                     write();
