@@ -11,10 +11,10 @@ namespace Folk\Worker;
  * Left alone, a request that raised memory_limit for an export, or set the time zone of its user,
  * would change every later request the worker serves.
  *
- * The worker captures them, and the error_reporting() level, when it starts serving (after the
- * application's bootstrap, whose own settings stay) and sets back any that a call changed, after
- * the call and its deferred work.
- * Checking them costs about half a microsecond per call; checking every ini setting would cost
+ * The worker captures them, the error_reporting() level and max_execution_time when it starts
+ * serving (after the application's bootstrap, whose own settings stay), starts the time limit
+ * again before each call ({@see begin()}) and sets back what a call changed after the call and
+ * its deferred work ({@see restore()}). Checking them costs about half a microsecond per call; checking every ini setting would cost
  * twenty, so other settings a request changes stay changed, unlike under PHP-FPM.
  */
 final class RequestState
@@ -33,6 +33,7 @@ final class RequestState
         private readonly array $settings,
         private readonly string $timezone,
         private readonly int $errorReporting,
+        private readonly int $timeLimit,
     ) {
     }
 
@@ -46,10 +47,23 @@ final class RequestState
             }
         }
         // error_reporting through its function: without php.ini its ini value reads "", not E_ALL.
-        return new self($settings, date_default_timezone_get(), error_reporting());
+        return new self($settings, date_default_timezone_get(), error_reporting(), (int) ini_get('max_execution_time'));
     }
 
-    /** Sets back what changed since {@see capture()}. */
+    /**
+     * Before a call: max_execution_time as PHP-FPM applies it (the CLI's is 0 unless set with -d).
+     * PHP's timer counts the process's CPU time since it was set, and PHP-FPM sets it again at each
+     * request's start; left alone, it would count every call the worker served. Setting it also
+     * undoes a set_time_limit() of the previous call.
+     */
+    public function begin(): void
+    {
+        if ($this->timeLimit > 0 || (int) ini_get('max_execution_time') !== 0) {
+            set_time_limit($this->timeLimit);
+        }
+    }
+
+    /** After a call: sets back what changed since {@see capture()}. */
     public function restore(): void
     {
         foreach ($this->settings as $name => $value) {

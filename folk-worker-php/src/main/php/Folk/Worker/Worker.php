@@ -262,19 +262,13 @@ final class Worker
         $this->serving = true;
         self::$inLoop = $this;
         register_shutdown_function(fn () => $this->beforeAnswerAtExit($task));
-        // max_execution_time as PHP-FPM applies it (the CLI's is 0 unless set with -d): PHP's timer
-        // counts the process's CPU time since it was set, and PHP-FPM sets it again, from php.ini's
-        // value, at each request's start. Left alone, it would count every request the worker served.
-        $timeLimit = (int) ini_get('max_execution_time');
         $this->captureRequestState();
         try {
             while (($frame = $task->readFrame()) !== null) {
                 [$msgid, $method, $params, $context] = $this->decodeRequest($frame);
                 $this->msgid = $msgid;
                 $this->method = $method;
-                if ($timeLimit > 0 || (int) ini_get('max_execution_time') !== 0) {
-                    set_time_limit($timeLimit); // also undoes a set_time_limit() of the previous request
-                }
+                $this->requestState?->begin(); // as PHP-FPM starts a request
                 error_clear_last(); // as PHP-FPM starts each request: a fatal error at exit is this call's
                 $this->callLevel = ob_get_level();
                 [$error, $result] = $this->call($method, $params, $context);

@@ -35,12 +35,8 @@ final class FormBody
      */
     public static function consumes(string $method, ?string $contentType, int $length): bool
     {
-        if ($method !== 'POST' || $contentType === null
-            || strtolower(substr($contentType, 0, strcspn($contentType, '; ,'))) !== 'multipart/form-data') {
-            return false;
-        }
-        $postMax = self::iniBytes('post_max_size');
-        return ($postMax <= 0 || $length <= $postMax) && self::boundary($contentType) !== null;
+        return $method === 'POST' && $contentType !== null && self::mediaType($contentType) === 'multipart/form-data'
+            && self::withinPostMax($length) && self::boundary($contentType) !== null;
     }
 
     /** Parses $body for a POST (PHP parses form bodies of POST requests only). */
@@ -50,13 +46,11 @@ final class FormBody
         if ($method !== 'POST' || $contentType === null) {
             return $form;
         }
-        // PHP compares the media type up to the first ';', ',' or space, case-insensitively.
-        $mediaType = strtolower(substr($contentType, 0, strcspn($contentType, '; ,')));
+        $mediaType = self::mediaType($contentType);
         if ($mediaType !== 'application/x-www-form-urlencoded' && $mediaType !== 'multipart/form-data') {
             return $form;
         }
-        $postMax = self::iniBytes('post_max_size');
-        if ($postMax > 0 && strlen($body) > $postMax) {
+        if (!self::withinPostMax(strlen($body))) {
             // PHP: "POST Content-Length of N bytes exceeds the limit": no $_POST, no $_FILES
             // (php://input still has the body).
             return $form;
@@ -87,6 +81,18 @@ final class FormBody
             'k' => $number * 1024,
             default => $number,
         };
+    }
+
+    /** PHP compares the media type up to the first ';', ',' or space, case-insensitively. */
+    private static function mediaType(string $contentType): string
+    {
+        return strtolower(substr($contentType, 0, strcspn($contentType, '; ,')));
+    }
+
+    private static function withinPostMax(int $length): bool
+    {
+        $postMax = self::iniBytes('post_max_size');
+        return $postMax <= 0 || $length <= $postMax;
     }
 
     private static function boundary(string $contentType): ?string

@@ -40,19 +40,20 @@ final class RequestBody
     public static function install(string $body): bool
     {
         $stream = self::stream();
-        if ($stream === null || self::$streams === false || self::$streams === null) {
+        $streams = self::$streams;
+        if ($stream === null || !$streams instanceof \FFI) { // the second only for the type: set with the stream
             return false;
         }
         if (self::$filled) {
-            self::$streams->_php_stream_truncate_set_size($stream, 0);
-            self::$streams->_php_stream_seek($stream, 0, SEEK_SET);
+            $streams->_php_stream_truncate_set_size($stream, 0);
+            $streams->_php_stream_seek($stream, 0, SEEK_SET);
             self::$filled = false;
         }
         if ($body === '') {
             return true;
         }
         self::$filled = true; // a failed write may have written part of it
-        return self::$streams->_php_stream_write($stream, $body, strlen($body)) === strlen($body);
+        return $streams->_php_stream_write($stream, $body, strlen($body)) === strlen($body);
     }
 
     /** Empties php://input again (after the request). */

@@ -25,7 +25,6 @@ namespace Folk\Worker\Bridge;
  */
 final class UploadedFiles
 {
-    private static ?\FFI $ffi = null;
     private static ?bool $usable = null;
     /** @var array<string, true> the paths in the table now */
     private static array $registered = [];
@@ -45,13 +44,13 @@ final class UploadedFiles
      */
     public static function register(array $paths): void
     {
-        if ($paths === [] || !self::available() || self::$ffi === null) {
+        if ($paths === [] || !self::available() || ($ffi = SapiGlobals::get()) === null) {
             return;
         }
-        $globals = self::$ffi->sapi_globals;
+        $globals = $ffi->sapi_globals;
         if ($globals->rfc1867_uploaded_files === null) {
             // As PHP's parser creates it (per-request memory; PHP frees it when the process ends).
-            $globals->rfc1867_uploaded_files = self::$ffi->_zend_new_array(8);
+            $globals->rfc1867_uploaded_files = $ffi->_zend_new_array(8);
         }
         if (!self::$forgetAtExit) {
             // A process that ends during a request (exit(), a fatal error) takes them out too: PHP's
@@ -60,7 +59,7 @@ final class UploadedFiles
             self::$forgetAtExit = true;
         }
         foreach ($paths as $path) {
-            self::$ffi->zend_hash_str_add_empty_element($globals->rfc1867_uploaded_files, $path, strlen($path));
+            $ffi->zend_hash_str_add_empty_element($globals->rfc1867_uploaded_files, $path, strlen($path));
             self::$registered[$path] = true;
         }
     }
@@ -72,26 +71,22 @@ final class UploadedFiles
      */
     public static function forget(array $paths): void
     {
-        if ($paths === [] || self::$usable !== true || self::$ffi === null) {
+        if ($paths === [] || self::$usable !== true || ($ffi = SapiGlobals::get()) === null) {
             return;
         }
-        $table = self::$ffi->sapi_globals->rfc1867_uploaded_files;
+        $table = $ffi->sapi_globals->rfc1867_uploaded_files;
         if ($table === null) {
             return;
         }
         foreach ($paths as $path) {
-            self::$ffi->zend_hash_str_del($table, $path, strlen($path));
+            $ffi->zend_hash_str_del($table, $path, strlen($path));
             unset(self::$registered[$path]);
         }
     }
 
     private static function probe(): bool
     {
-        if (getenv('FOLK_CLI_UPLOADS') === '0' || ($ffi = SapiGlobals::get()) === null) {
-            return false;
-        }
-        self::$ffi = $ffi;
-        return self::roundTrip();
+        return getenv('FOLK_CLI_UPLOADS') !== '0' && SapiGlobals::get() !== null && self::roundTrip();
     }
 
     /** One file registered, seen by is_uploaded_file(), forgotten and no longer seen. */
