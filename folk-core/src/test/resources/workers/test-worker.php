@@ -78,6 +78,13 @@ $worker->register('print', function ($bytes) {
 });
 // Answers $bytes bytes: a large result from a small request.
 $worker->register('repeat', fn ($bytes) => str_repeat('r', (int) $bytes));
+// Sends $n Notify parts ["part", i] ahead of its answer (a streamed answer), then answers "done".
+$worker->register('parts', function ($n) {
+    for ($i = 0; $i < (int) $n; $i++) {
+        Worker::sendPart('part', $i);
+    }
+    return 'done';
+});
 // Grows resident memory by $mb MiB and keeps it (a leak, as far as the pool can tell).
 $worker->register('alloc', function ($mb) {
     static $hoard = [];

@@ -112,7 +112,7 @@ final class CallRunner {
         for (int attempt = 0; ; attempt++) {
             PooledWorker w = dispatcher.acquire(method, start);
             try {
-                return execute(w, method, params, null, start, observation);
+                return execute(w, method, params, null, null, start, observation);
             } catch (Undelivered e) {
                 if (attempt >= MAX_UNDELIVERED_RETRIES) {
                     throw e.failure;
@@ -121,7 +121,8 @@ final class CallRunner {
         }
     }
 
-    @Nullable Object tryCall(String method, @Nullable Object params, @Nullable String label) {
+    @Nullable Object tryCall(String method, @Nullable Object params, @Nullable String label,
+                             @Nullable CallParts parts) {
         long start = clock.nanoTime();
         PooledWorker w = dispatcher.acquireIfIdle(method);
         if (w == null) {
@@ -131,14 +132,14 @@ final class CallRunner {
         CallObservation observation = o == null ? null : started(o, method, params, label);
         if (observation == null) {
             try {
-                return execute(w, method, params, label, start, null);
+                return execute(w, method, params, label, parts, start, null);
             } catch (Undelivered e) {
                 return WorkerPool.NOT_CALLED;
             }
         }
         @Nullable Object result;
         try {
-            result = execute(w, method, paramsFor(observation, params), label, start, observation);
+            result = execute(w, method, paramsFor(observation, params), label, parts, start, observation);
         } catch (Undelivered e) {
             ended(observation, e.failure); // the caller calls again: that is another observation
             return WorkerPool.NOT_CALLED;
@@ -150,15 +151,16 @@ final class CallRunner {
         return result;
     }
 
-    CompletableFuture<@Nullable Object> callAsync(String method, @Nullable Object params, @Nullable String label) {
+    CompletableFuture<@Nullable Object> callAsync(String method, @Nullable Object params, @Nullable String label,
+                                                  @Nullable CallParts parts) {
         CallObserver o = observer;
         CallObservation observation = o == null ? null : started(o, method, params, label);
         if (observation == null) {
-            return callAsync(method, params, label, null);
+            return callAsync(method, params, label, parts, null);
         }
         // Ended before the caller's future completes, so the caller's own callbacks are not timed as the call.
         CompletableFuture<@Nullable Object> caller = new CompletableFuture<>();
-        callAsync(method, paramsFor(observation, params), label, observation).whenComplete((result, error) -> {
+        callAsync(method, paramsFor(observation, params), label, parts, observation).whenComplete((result, error) -> {
             ended(observation, error);
             if (error == null) {
                 caller.complete(result);
@@ -171,7 +173,7 @@ final class CallRunner {
 
     @SuppressWarnings("NullAway") // no worker now means the call was queued, so waiter is set
     private CompletableFuture<@Nullable Object> callAsync(String method, @Nullable Object params,
-                                                          @Nullable String label,
+                                                          @Nullable String label, @Nullable CallParts parts,
                                                           @Nullable CallObservation observation) {
         long start = clock.nanoTime();
         CompletableFuture<@Nullable Object> future = new CompletableFuture<>();
@@ -181,7 +183,7 @@ final class CallRunner {
             w = dispatcher.acquireIfIdle(method);
             if (w == null) {
                 // only a call that may wait needs one
-                waiter = new AsyncWaiter(method, params, label, future, start, observation);
+                waiter = new AsyncWaiter(method, params, label, parts, future, start, observation);
                 w = dispatcher.acquireOrQueue(waiter, method, start);
             }
         } catch (CallException e) {
@@ -190,7 +192,7 @@ final class CallRunner {
         }
         if (w != null) {
             PooledWorker worker = w;
-            asyncCalls.runNew(() -> runAsync(worker, method, params, label, future, start, observation, 0));
+            asyncCalls.runNew(() -> runAsync(worker, method, params, label, parts, future, start, observation, 0));
         } else {
             AsyncWaiter queued = waiter;
             queued.expiry = executors.housekeeper.schedule(() -> expire(queued), acquireTimeoutNanos,
@@ -200,17 +202,17 @@ final class CallRunner {
     }
 
     private void runAsync(PooledWorker w, String method, @Nullable Object params, @Nullable String label,
-                          CompletableFuture<@Nullable Object> future, long start, @Nullable CallObservation observation,
-                          int attempt) {
+                          @Nullable CallParts parts, CompletableFuture<@Nullable Object> future, long start,
+                          @Nullable CallObservation observation, int attempt) {
         try {
-            future.complete(execute(w, method, params, label, start, observation));
+            future.complete(execute(w, method, params, label, parts, start, observation));
         } catch (Undelivered e) {
             if (attempt >= MAX_UNDELIVERED_RETRIES) {
                 future.completeExceptionally(e.failure);
             } else {
                 try {
                     PooledWorker next = dispatcher.acquire(method, start);
-                    runAsync(next, method, params, label, future, start, observation, attempt + 1);
+                    runAsync(next, method, params, label, parts, future, start, observation, attempt + 1);
                 } catch (RuntimeException failure) {
                     future.completeExceptionally(failure);
                 }
@@ -231,7 +233,7 @@ final class CallRunner {
 
     /** Runs one call on a worker the caller acquired; gives it back or retires it whatever happens. */
     private @Nullable Object execute(PooledWorker w, String method, @Nullable Object params, @Nullable String label,
-                                     long start, @Nullable CallObservation observation) {
+                                     @Nullable CallParts parts, long start, @Nullable CallObservation observation) {
         long acquired = clock.nanoTime();
         ByteBuffer frame;
         try {
@@ -266,7 +268,7 @@ final class CallRunner {
         }
         Message.Response response;
         try {
-            response = w.receive();
+            response = w.receive(parts);
         } catch (ProtocolException e) {
             int cs = w.call.get();
             if (cs != PooledWorker.IN_CALL) {
@@ -400,16 +402,18 @@ final class CallRunner {
         final String method;
         final @Nullable Object params;
         final @Nullable String label;
+        final @Nullable CallParts parts;
         final CompletableFuture<@Nullable Object> future;
         final long start;
         final @Nullable CallObservation observation;
         volatile @Nullable ScheduledFuture<?> expiry;
 
-        AsyncWaiter(String method, @Nullable Object params, @Nullable String label,
+        AsyncWaiter(String method, @Nullable Object params, @Nullable String label, @Nullable CallParts parts,
                     CompletableFuture<@Nullable Object> future, long start, @Nullable CallObservation observation) {
             this.method = method;
             this.params = params;
             this.label = label;
+            this.parts = parts;
             this.future = future;
             this.start = start;
             this.observation = observation;
@@ -423,7 +427,7 @@ final class CallRunner {
                 e.cancel(false);
             }
             PooledWorker w = worker;
-            asyncCalls.runHandedOver(() -> runAsync(w, method, params, label, future, start, observation, 0));
+            asyncCalls.runHandedOver(() -> runAsync(w, method, params, label, parts, future, start, observation, 0));
         }
 
         @Override

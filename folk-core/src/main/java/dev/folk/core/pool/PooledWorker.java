@@ -13,6 +13,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 import dev.folk.core.protocol.Message;
 import dev.folk.core.protocol.ProtocolException;
 import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * One worker inside a pool: its process (a {@link WorkerLink}), its limits and the state of the call
@@ -23,6 +25,12 @@ import org.jspecify.annotations.Nullable;
  * and, on an exec timeout, wins {@link #call} and aborts the task channel.
  */
 final class PooledWorker {
+
+    private static final Logger log = LoggerFactory.getLogger(WorkerPool.class);
+
+    /** What the rest of a call's parts go to once its {@link CallParts} failed. */
+    private static final CallParts DROP = (method, params) -> { };
+
 
     static final int NO_CALL = 0;
     static final int IN_CALL = 1;
@@ -126,9 +134,23 @@ final class PooledWorker {
         link.send(frame);
     }
 
-    /** Reads the response to the request just sent; anything else is a protocol error. */
-    Message.Response receive() throws IOException {
+    /**
+     * Reads the response to the request just sent, passing the Notify messages before it to
+     * {@code parts} (a streamed answer); without {@code parts}, anything but the response is a
+     * protocol error.
+     */
+    Message.Response receive(@Nullable CallParts parts) throws IOException {
         Message m = link.receive();
+        while (parts != null && m instanceof Message.Notify n) {
+            try {
+                parts.part(n.method(), n.params());
+            } catch (RuntimeException e) {
+                log.warn("Worker {}: the caller's CallParts failed on '{}'; the call's later parts are dropped",
+                        pid, n.method(), e);
+                parts = DROP;
+            }
+            m = link.receive();
+        }
         if (!(m instanceof Message.Response r)) {
             throw new ProtocolException("worker " + pid, "expected a response to request " + nextMsgid + ", got " + m);
         }

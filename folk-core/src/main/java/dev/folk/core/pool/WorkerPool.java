@@ -245,7 +245,7 @@ public final class WorkerPool implements AutoCloseable {
      */
     public CompletableFuture<@Nullable Object> callAsync(String method, @Nullable Object params,
             @Nullable String label) {
-        return calls.callAsync(method, toWire(params), label);
+        return calls.callAsync(method, toWire(params), label, null);
     }
 
     /**
@@ -289,7 +289,26 @@ public final class WorkerPool implements AutoCloseable {
      * @throws CallException as {@link #call(String, Object)}, once the call was made
      */
     public @Nullable Object tryCall(String method, @Nullable Object params, @Nullable String label) {
-        return calls.tryCall(method, toWire(params), label);
+        return calls.tryCall(method, toWire(params), label, null);
+    }
+
+    /**
+     * {@link #tryCall(String, Object, String)} for an answer that may come in parts: the Notify
+     * messages the worker sends before its answer go to {@code parts}, on this thread (see
+     * {@link CallParts}). The Folk SDK's HTTP handlers stream a large or flushed response this way
+     * when asked to (docs/PROTOCOL.md, "Streamed answers").
+     */
+    public @Nullable Object tryCall(String method, @Nullable Object params, @Nullable String label, CallParts parts) {
+        return calls.tryCall(method, toWire(params), label, parts);
+    }
+
+    /**
+     * {@link #callAsync(String, Object, String)} for an answer that may come in parts, passed to
+     * {@code parts} on the thread that runs the call (see {@link #tryCall(String, Object, String, CallParts)}).
+     */
+    public CompletableFuture<@Nullable Object> callAsync(String method, @Nullable Object params,
+            @Nullable String label, CallParts parts) {
+        return calls.callAsync(method, toWire(params), label, parts);
     }
 
     // ------------------------------------------------------------------------------------------

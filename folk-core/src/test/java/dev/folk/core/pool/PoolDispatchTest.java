@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import java.lang.reflect.Type;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -20,6 +21,7 @@ import org.junit.jupiter.api.Test;
 
 import dev.folk.core.protocol.WireMap;
 import dev.folk.core.supervision.Supervisor;
+import dev.folk.core.testing.Procs;
 import dev.folk.core.testing.Workers;
 
 /** Which worker a call gets, how long it may wait, what comes back. */
@@ -127,6 +129,44 @@ class PoolDispatchTest {
             assertThat(small.snapshot().calls()).containsEntry(CallOutcome.PROTOCOL_ERROR, 0L);
         } finally {
             small.close();
+        }
+    }
+
+    @Test
+    void partsSentAheadOfTheAnswerGoToTheCallersListenerInOrder() throws Exception {
+        WorkerPool pool = pool("parts", config("parts", 1));
+        try {
+            long pid = pool.call("pid", null, Long.class);
+            List<Object> got = new ArrayList<>();
+            Thread caller = Thread.currentThread();
+            assertThat(pool.tryCall("parts", 3, "three parts", (method, params) -> {
+                assertThat(Thread.currentThread()).as("parts come on the calling thread").isSameAs(caller);
+                got.add(method + " " + params);
+            })).isEqualTo("done");
+            assertThat(got).containsExactly("part 0", "part 1", "part 2");
+
+            List<Object> async = Collections.synchronizedList(new ArrayList<>());
+            assertThat(pool.callAsync("parts", 2, "two parts", (method, params) -> async.add(params))
+                    .get(10, TimeUnit.SECONDS)).isEqualTo("done");
+            assertThat(async).containsExactly(0L, 1L);
+
+            // A listener that fails: the rest of the parts are dropped, the answer still read.
+            List<Object> seen = new ArrayList<>();
+            assertThat(pool.tryCall("parts", 4, "failing listener", (method, params) -> {
+                seen.add(params);
+                throw new IllegalStateException("listener bug");
+            })).isEqualTo("done");
+            assertThat(seen).containsExactly(0L);
+
+            // Without a listener, a part is what the protocol says it is: an error; the worker is replaced.
+            assertThrows(WorkerProtocolException.class, () -> pool.call("parts", 1));
+            assertThat(pool.snapshot().calls()).containsEntry(CallOutcome.PROTOCOL_ERROR, 1L);
+            Procs.await(Duration.ofSeconds(15), "a new worker", () -> {
+                Long now = pool.call("pid", null, Long.class);
+                return now != null && now != pid;
+            });
+        } finally {
+            pool.close();
         }
     }
 
