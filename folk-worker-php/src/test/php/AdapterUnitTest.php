@@ -60,6 +60,34 @@ test('symfony: a StreamedResponse is buffered into the body; the kernel is termi
     assertSame(['/stream'], $kernel->terminated);
 });
 
+test('http: output flushed out of the capture (ob_flush(), an own buffer flushed, ob_end_flush()) stays in the body, in order', function (): void {
+    // A plain output buffer would pass flushed output on to stdout: lost to the answer, where
+    // PHP-FPM sends it to the client.
+    $worker = quietAdapterWorker()->http(static function (): string {
+        echo 'a';
+        ob_flush();
+        ob_start();
+        echo 'b';
+        ob_end_flush();
+        echo 'c';
+        ob_flush();
+        echo 'd';
+        return '';
+    });
+    [$error, $result] = $worker->call('http.handle', ['method' => 'GET', 'uri' => '/', 'headers' => [], 'body' => '']);
+    assertSame(null, $error);
+    assertSame('abcd', $result['body']);
+    $level = ob_get_level();
+    $worker = quietAdapterWorker()->http(static function (): string {
+        echo 'kept ';
+        ob_end_flush(); // the handler closes the capture itself: what it held is still the answer's
+        return 'returned';
+    });
+    [$error, $result] = $worker->call('http.handle', ['method' => 'GET', 'uri' => '/', 'headers' => [], 'body' => '']);
+    assertSame('returnedkept ', $result['body']);
+    assertSame($level, ob_get_level());
+});
+
 test('psr-15: the server request carries headers in order, query, cookies, parsed form body, uploaded files, body stream', function (): void {
     requireFrameworks(['php-nyholm-psr7' => '/usr/share/php/Nyholm/Psr7/Factory/Psr17Factory.php'], needsExtensions: false);
     require_once 'Nyholm/Psr7/autoload.php';

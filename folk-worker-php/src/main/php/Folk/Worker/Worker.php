@@ -61,8 +61,10 @@ final class Worker
     private ?int $deferredAfter = null;
     /** The output buffering level when the current call began. */
     private int $callLevel = 0;
-    /** The worker in its serve loop, for {@see reopenOutputAtExit()}. */
+    /** The worker in its serve loop, for {@see reopenOutputAtExit()} and {@see sendPart()}. */
     private static ?self $inLoop = null;
+    /** The task channel while the worker serves, for {@see sendPart()}. */
+    private ?FrameChannel $task = null;
     /** @var (\Closure(): mixed)|null the current call's result should its handler call exit() ({@see answerOnExit()}) */
     private static ?\Closure $exitAnswer = null;
     /** @var array{type: int, message: string, file: string, line: int}|null {@see fatalError()} */
@@ -224,6 +226,45 @@ final class Worker
         }
     }
 
+    /**
+     * Whether {@see sendPart()} can send now: in the serve loop, during a call (not in work
+     * deferred after its answer, nor in a {@see call()} made outside the loop).
+     */
+    public static function canSendParts(): bool
+    {
+        $worker = self::$inLoop;
+        return $worker !== null && $worker->msgid !== null && $worker->task !== null;
+    }
+
+    /**
+     * Sends `[2, $method, $params]` on the task channel during the current call, ahead of its
+     * answer: a part of a streamed answer (docs/PROTOCOL.md, "Streamed answers"). Only a master
+     * that asked for parts in the call's params reads them (the HTTP bridges check the
+     * `stream` param); any other takes a part for a protocol error. False, sending nothing, when
+     * {@see canSendParts()} is false or the master is gone (then the answer cannot be sent either,
+     * and the worker exits as it does whenever the master goes).
+     */
+    public static function sendPart(string $method, mixed $params): bool
+    {
+        $worker = self::$inLoop;
+        if ($worker === null || $worker->msgid === null || $worker->task === null) {
+            return false;
+        }
+        try {
+            $worker->task->writeFrame($worker->codec->pack([2, $method, $params]));
+            return true;
+        } catch (ChannelClosedException $e) {
+            ($worker->log)(sprintf('request %d: a part of the answer could not be sent: %s', $worker->msgid, $e->getMessage()));
+            return false;
+        }
+    }
+
+    /** The most bytes of a string a part may carry in its params, given the master's frame limit. */
+    public static function partLimit(): int
+    {
+        return (self::$inLoop->maxPayload ?? FrameChannel::MAX_PAYLOAD) - 64;
+    }
+
     /** Serves until the master closes the task channel, then exits with {@see serve()}'s code. */
     public function run(): never
     {
@@ -261,6 +302,7 @@ final class Worker
 
         $this->serving = true;
         self::$inLoop = $this;
+        $this->task = $task;
         register_shutdown_function(fn () => $this->beforeAnswerAtExit($task));
         $this->captureRequestState();
         try {
@@ -413,7 +455,6 @@ final class Worker
         if ($msgid === null) {
             return;
         }
-        $this->msgid = null;
         $method = (string) $this->method;
         self::$fatal ??= self::lastFatalError();
         if (self::$fatal !== null) {
@@ -437,6 +478,7 @@ final class Worker
             $error = self::error(self::HANDLER_ERROR, sprintf('the handler of "%s" %s, and its answer failed: %s', $method,
                 $fatal === null ? 'called exit()' : 'ended with a fatal error', $e->getMessage()));
         }
+        $this->msgid = null; // only now: the answer may have sent parts ahead of itself (sendPart())
         $outcome = $error === null ? 'answered' : 'answered with an error';
         ($this->log)($fatal === null
             ? sprintf('the handler of "%s" called exit() or die() (request %d): %s; the worker exits', $method, $msgid, $outcome)

@@ -31,6 +31,8 @@ final class RequestCycle
     private int|false $exitCode = false;
     /** @var array{0: int, 1: list<array{0: string, 1: string}>}|null status and headers, once the body is being printed */
     private ?array $exitHead = null;
+    /** Whether the current call's answer may stream ({@see StreamedBody}). */
+    private bool $stream = false;
 
     /**
      * @param \Closure(PhpRequest): array{0: int, 1: list<array{0: string, 1: string}>, 2: string|\Closure(): void, 3?: \Closure(): void} $handle
@@ -67,16 +69,37 @@ final class RequestCycle
             $status = 500;
             $headers = [];
             $body = '';
-            $printed = ResponseResult::capture(function () use ($request, &$status, &$headers, &$body, &$terminate): void {
+            $stream = $this->stream = StreamedBody::allowed($params);
+            $run = function () use ($request, $stream, &$status, &$headers, &$body, &$terminate): void {
                 $answer = ($this->handle)($request);
                 [$status, $headers, $body] = $answer;
                 $terminate = $answer[3] ?? null;
-                if ($body instanceof \Closure) {
-                    $this->exitHead = [$status, $headers]; // PHP-FPM would have sent them before the body
-                    $body = ResponseResult::capture($body);
+                if (!$body instanceof \Closure) {
+                    return;
                 }
-            });
-            return $this->result($status, $headers, $printed . $body);
+                $this->exitHead = [$status, $headers]; // PHP-FPM would have sent them before the body
+                if (!$stream) {
+                    $body = ResponseResult::capture($body);
+                    return;
+                }
+                // Sent on as it is printed, after what the handler printed before its response.
+                $before = ResponseResult::take();
+                $print = $body;
+                $body = '';
+                [$rest] = StreamedBody::capture(static function () use ($before, $print): void {
+                    echo $before;
+                    $print();
+                }, fn (): array => $this->result($status, $headers, ''));
+                echo $rest; // into the buffer around, after what went out
+            };
+            if (!$stream) {
+                $printed = ResponseResult::capture($run);
+                return $this->result($status, $headers, $printed . $body);
+            }
+            // Output flushed before the application's response exists goes out with the head PHP-FPM
+            // would send then: the status and headers PHP holds, not the response's (sent too late).
+            [$printed] = StreamedBody::capture($run, $this->printedHead(...));
+            return StreamedBody::split($this->result($status, $headers, $printed . $body));
         } finally {
             PageDumps::end();
             $this->worker->defer(function () use ($request, $saved, $terminate): void {
@@ -124,12 +147,23 @@ final class RequestCycle
         Worker::answerOnExit($this->exitAnswer ??= $this->exitResult(...));
     }
 
+    /**
+     * The head PHP-FPM sends when output is flushed before the application's response is made:
+     * the status set with http_response_code() or a status header() line, else 200, and the
+     * headers PHP holds (a response object's own, if the application sent it itself).
+     */
+    private function printedHead(): array
+    {
+        $now = http_response_code();
+        return $this->result(is_int($now) && $now !== $this->exitCode ? $now : 200, [], '', true);
+    }
+
     private function exitResult(): array
     {
         [$status, $output] = ResponseResult::atExit($this->exitLevel, $this->exitCode);
-        if ($this->exitHead !== null) { // exit() while a streamed body was printed: its status and headers are out
-            return $this->result($this->exitHead[0], $this->exitHead[1], $output, true);
-        }
-        return $this->result($status, [], $output, true);
+        $result = $this->exitHead !== null // exit() while a streamed body was printed: its status and headers are out
+            ? $this->result($this->exitHead[0], $this->exitHead[1], $output, true)
+            : $this->result($status, [], $output, true);
+        return $this->stream ? StreamedBody::split($result) : $result;
     }
 }

@@ -72,7 +72,7 @@ final class ResponseResult
     public static function capture(\Closure $produce): string
     {
         $level = ob_get_level();
-        ob_start();
+        self::startBuffer();
         try {
             $produce();
         } finally {
@@ -111,7 +111,45 @@ final class ResponseResult
         return in_array($value, ['on', 'yes', 'true', 'stdout', 'stderr'], true) || (int) $value !== 0;
     }
 
-    /** Closes the output buffers above $level (ours and any left open), returning their contents in order. */
+    /**
+     * Starts the output buffer that captures a response: one that keeps what the application
+     * flushes out of it (ob_flush(), ob_end_flush(), or its own buffer flushed into ours) for
+     * {@see endBuffers()}. A plain buffer would pass flushed output on to stdout, where a CLI
+     * process prints it: lost to the answer, where PHP-FPM sends it to the client.
+     */
+    public static function startBuffer(): void
+    {
+        $level = ob_get_level() + 1;
+        self::$flushed[$level] = '';
+        ob_start(static function (string $buffer, int $phase) use ($level): string {
+            if (($phase & PHP_OUTPUT_HANDLER_CLEAN) === 0 && isset(self::$flushed[$level])) {
+                self::$flushed[$level] .= $buffer; // flushed, not discarded (ob_clean(), ob_get_clean())
+            }
+            return '';
+        });
+    }
+
+    /** Takes out what the current buffer holds, with what was flushed out of it if it is one of {@see startBuffer()}'s. */
+    public static function take(): string
+    {
+        $level = ob_get_level();
+        $bytes = (self::$flushed[$level] ?? '') . (string) ob_get_contents();
+        if (isset(self::$flushed[$level])) {
+            self::$flushed[$level] = '';
+        }
+        if ($bytes !== '') {
+            ob_clean();
+        }
+        return $bytes;
+    }
+
+    /** @var array<int, string> what was flushed out of each buffer of {@see startBuffer()}, by its level */
+    private static array $flushed = [];
+
+    /**
+     * Closes the output buffers above $level (ours and any left open), returning their contents in
+     * order: what was flushed out of ours first ({@see startBuffer()}), then what they still held.
+     */
     public static function endBuffers(int $level): string
     {
         $output = '';
@@ -122,6 +160,13 @@ final class ResponseResult
             }
             $output = $chunk . $output;
         }
-        return $output;
+        $flushed = '';
+        foreach (self::$flushed as $bufferLevel => $bytes) {
+            if ($bufferLevel > $level) { // also of a buffer the application closed itself (ob_end_flush())
+                $flushed .= $bytes;
+                unset(self::$flushed[$bufferLevel]);
+            }
+        }
+        return $flushed . $output;
     }
 }

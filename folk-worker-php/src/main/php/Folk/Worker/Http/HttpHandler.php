@@ -9,6 +9,7 @@ use Folk\Worker\Bridge\FormBody;
 use Folk\Worker\Bridge\PageDumps;
 use Folk\Worker\Bridge\RequestBody;
 use Folk\Worker\Bridge\ResponseResult;
+use Folk\Worker\Bridge\StreamedBody;
 use Folk\Worker\Worker;
 
 /**
@@ -21,7 +22,9 @@ use Folk\Worker\Worker;
  * handler sends through PHP itself counts too: header() and setcookie() lines, and the status
  * set with http_response_code() or a status or Location header() unless it returns a Response.
  * A handler that calls exit() or die(), or ends with a fatal error, answers what PHP-FPM would
- * send ({@see ResponseResult::atExit()}), and the worker is replaced.
+ * send ({@see ResponseResult::atExit()}), and the worker is replaced. A body over
+ * {@see StreamedBody::THRESHOLD} goes to a master that asked for parts (the Spring gateway) in
+ * parts, so that it is not bound by the frame limit; it is not sent while the handler prints it.
  */
 final class HttpHandler
 {
@@ -32,6 +35,8 @@ final class HttpHandler
     private int|false $code = false;
     /** Whether PHP keeps the handler's header() lines ({@see CliHeaders}). */
     private readonly bool $phpHeaders;
+    /** Whether the current call's answer may stream ({@see StreamedBody::split()}). */
+    private bool $stream = false;
 
     public function __construct(callable $handler)
     {
@@ -43,12 +48,13 @@ final class HttpHandler
     public function __invoke(mixed $params): array
     {
         $request = Request::fromParams($params);
+        $this->stream = StreamedBody::allowed($params);
         CliHeaders::reset(); // header() lines another part of the worker kept are not this request's
         // php://input, as under PHP-FPM (empty for a multipart body PHP would have parsed).
         RequestBody::install(FormBody::consumes($request->method, $request->header('content-type'), strlen($request->body))
             ? '' : $request->body);
         $level = ob_get_level();
-        ob_start();
+        ResponseResult::startBuffer();
         $this->level = $level;
         $this->code = http_response_code(); // 200 where PHP keeps header lines (CliHeaders::reset())
         Worker::answerOnExit($this->exitAnswer ??= $this->exitResult(...));
@@ -75,7 +81,13 @@ final class HttpHandler
         if ($this->phpHeaders) {
             $response = $this->withPhpHeaders($response, $returned instanceof Response);
         }
-        return $response->toArray();
+        return $this->answer($response->toArray());
+    }
+
+    /** The answer, its body sent ahead in parts if it is too large for one frame and the master asked for parts. */
+    private function answer(array $result): array
+    {
+        return $this->stream ? StreamedBody::split($result) : $result;
     }
 
     /**
@@ -113,6 +125,6 @@ final class HttpHandler
     private function exitResult(): array
     {
         [$status, $body] = ResponseResult::atExit($this->level, $this->code);
-        return $this->withPhpHeaders(new Response($body, $status), true)->toArray();
+        return $this->answer($this->withPhpHeaders(new Response($body, $status), true)->toArray());
     }
 }

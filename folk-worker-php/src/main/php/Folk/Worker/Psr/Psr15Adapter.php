@@ -6,6 +6,7 @@ namespace Folk\Worker\Psr;
 
 use Folk\Worker\Bridge\PhpRequest;
 use Folk\Worker\Bridge\RequestCycle;
+use Folk\Worker\Bridge\StreamedBody;
 use Folk\Worker\Worker;
 use Psr\Http\Message\ResponseInterface;
 use Psr\Http\Message\ServerRequestFactoryInterface;
@@ -80,7 +81,7 @@ final class Psr15Adapter
         return $php->hasFormBody() ? $request->withParsedBody($php->post) : $request;
     }
 
-    /** @return array{0: int, 1: list<array{0: string, 1: string}>, 2: string} */
+    /** @return array{0: int, 1: list<array{0: string, 1: string}>, 2: string|\Closure(): void} */
     private function handle(PhpRequest $php): array
     {
         $response = ($this->handler)($this->serverRequest($php));
@@ -97,7 +98,21 @@ final class Psr15Adapter
         if ($body->isSeekable()) {
             $body->rewind();
         }
-        return [$response->getStatusCode(), $headers, $body->getContents()];
+        $size = $body->getSize();
+        if ($size !== null && $size <= StreamedBody::THRESHOLD) {
+            return [$response->getStatusCode(), $headers, $body->getContents()];
+        }
+        // A large body (a file, say) or one of unknown size: read and printed in pieces, as
+        // PSR-7 emitters do, so that a streamed answer never holds all of it.
+        return [$response->getStatusCode(), $headers, static function () use ($body): void {
+            while (!$body->eof()) {
+                $chunk = $body->read(65536);
+                if ($chunk === '') {
+                    break;
+                }
+                echo $chunk;
+            }
+        }];
     }
 
     private function uploadedFiles(array $tree): array

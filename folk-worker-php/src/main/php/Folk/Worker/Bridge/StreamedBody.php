@@ -1,0 +1,118 @@
+<?php
+
+declare(strict_types=1);
+
+namespace Folk\Worker\Bridge;
+
+use Folk\Worker\Worker;
+
+/**
+ * A streamed `http.handle` answer (docs/PROTOCOL.md, "Streamed answers"): a body the master
+ * could not take in one frame, or one the application flushes as it prints it (a download, a
+ * report written row by row, server-sent events), goes to the master in parts, as PHP-FPM sends
+ * a response to its web server while the script still runs: first `http.head` with the status
+ * and headers, then `http.body` parts, then the answer with what is left.
+ *
+ * Only when the master asks for it: the request's params carry `stream: true` (the Spring
+ * gateway's do). A body up to {@see THRESHOLD} that is not flushed goes in the answer, as before.
+ */
+final class StreamedBody
+{
+    /**
+     * Output past this many bytes is sent on, as PHP-FPM sends on each output_buffering's worth
+     * (4 KiB in Debian's php.ini); here larger, so that pages of usual size go in one frame.
+     */
+    public const THRESHOLD = 1 << 20;
+
+    /** Whether the current call's head went out as a part. */
+    private static bool $headSent = false;
+
+    /**
+     * Whether the answer to a call with these params may stream: the master asked, the worker
+     * can. Called at each call's start.
+     */
+    public static function allowed(mixed $params): bool
+    {
+        self::$headSent = false;
+        return is_array($params) && ($params['stream'] ?? false) === true && Worker::canSendParts();
+    }
+
+    /**
+     * Runs $print with output buffering, as {@see ResponseResult::capture()} does, and sends what
+     * it prints on as parts once past {@see THRESHOLD} bytes or when it flushes the buffer
+     * (ob_flush(), or its own buffer's end with ob_end_flush()): $head() first, as `http.head`.
+     * Output the application discards (ob_clean()) is never sent.
+     *
+     * @param \Closure(): array{status: int, headers: array<string, string|list<string>>} $head
+     *        the status and headers, asked for once, when the first part goes
+     * @return array{0: string, 1: bool} the output not yet sent, and whether the head was sent
+     */
+    public static function capture(\Closure $print, \Closure $head): array
+    {
+        $level = ob_get_level();
+        $failure = null;
+        ob_start(static function (string $buffer, int $phase) use ($head, &$failure): string {
+            if (($phase & PHP_OUTPUT_HANDLER_CLEAN) !== 0 || $failure !== null) {
+                return ''; // discarded (ob_clean(), our own ob_get_clean() at the end), or nothing can go
+            }
+            try {
+                if (!self::$headSent) {
+                    self::head($head());
+                }
+                self::body($buffer);
+            } catch (\Throwable $e) {
+                $failure = $e; // an output handler must not throw: thrown once the printing ends
+            }
+            return '';
+        }, self::THRESHOLD);
+        try {
+            $print();
+        } finally {
+            $output = ResponseResult::endBuffers($level);
+        }
+        if ($failure !== null) {
+            throw $failure;
+        }
+        return [$output, self::$headSent];
+    }
+
+    /**
+     * The answer of a call that may stream, its body sent as parts first if it is over
+     * {@see THRESHOLD} (the master's frame limit may be lower than the body); with the head first
+     * unless it went out already (an answer at exit while a streamed body was printed).
+     *
+     * @param array{status: int, headers: array<string, string|list<string>>, body: string} $result
+     * @return array{status: int, headers: array<string, string|list<string>>, body: string}
+     */
+    public static function split(array $result): array
+    {
+        if (strlen($result['body']) <= self::THRESHOLD) {
+            return $result;
+        }
+        if (!self::$headSent) {
+            self::head($result);
+        }
+        self::body($result['body']);
+        $result['body'] = '';
+        return $result;
+    }
+
+    /** @param array{status: int, headers: array<string, string|list<string>>} $result */
+    private static function head(array $result): void
+    {
+        Worker::sendPart('http.head', ['status' => $result['status'], 'headers' => $result['headers']]);
+        self::$headSent = true;
+    }
+
+    /** Sends $bytes as `http.body` parts, each within the master's frame limit. */
+    private static function body(string $bytes): void
+    {
+        $length = strlen($bytes);
+        $limit = Worker::partLimit();
+        for ($offset = 0; $offset < $length; $offset += $limit) {
+            if (!Worker::sendPart('http.body', $offset === 0 && $length <= $limit ? $bytes : substr($bytes, $offset, $limit))) {
+                return; // the master is gone
+            }
+        }
+    }
+}
