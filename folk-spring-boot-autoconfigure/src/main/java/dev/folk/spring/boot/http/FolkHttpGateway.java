@@ -11,12 +11,14 @@ import java.util.Map;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 
+import jakarta.servlet.DispatcherType;
 import jakarta.servlet.http.HttpServlet;
 import jakarta.servlet.http.HttpServletMapping;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 
 import dev.folk.core.pool.PoolConfig;
+import dev.folk.core.pool.WorkerPool;
 
 /**
  * Serves HTTP requests with PHP: each request under a route's prefix becomes one
@@ -107,6 +109,13 @@ public class FolkHttpGateway extends HttpServlet {
 
     @Override
     protected void service(HttpServletRequest request, HttpServletResponse response) throws IOException {
+        if (request.getDispatcherType() == DispatcherType.ASYNC) {
+            // Only a streamed answer that failed dispatches: thrown, the container cuts the connection.
+            if (request.getAttribute(DirectStream.CUT) instanceof IOException cut) {
+                throw cut;
+            }
+            return;
+        }
         HttpRoute route = route(request);
         if (StaticFiles.serve(request, response, route)) {
             return; // a file of the application's public directory, as nginx would have answered it
@@ -129,9 +138,24 @@ public class FolkHttpGateway extends HttpServlet {
         }
         Object params = PhpRequest.params(request, route, options, uri, PhpRequest.NO_BODY);
         // A worker idle now: call on this thread and answer at once, no hand-off between threads.
-        GatewayReply now = GatewayExchange.tryNow(route, options, params, label);
+        DirectStream stream = new DirectStream(response, route.pool().name(), label);
+        GatewayReply now;
+        try {
+            Object result = route.pool().tryCall("http.handle", params, label, stream);
+            if (stream.started()) {
+                stream.end(result);
+                return;
+            }
+            now = result == WorkerPool.NOT_CALLED ? null : GatewayReply.fromPhp(result, route.pool().name(), label);
+        } catch (RuntimeException e) {
+            if (stream.started()) {
+                stream.fail(e);
+                return;
+            }
+            now = GatewayReply.fromFailure(e, options, label);
+        }
         if (now != null && now.body().length <= DIRECT_WRITE_MAX) {
-            GatewayExchange.head(response, now);
+            GatewayExchange.head(response, now, false);
             response.getOutputStream().write(now.body());
             return;
         }
@@ -139,7 +163,7 @@ public class FolkHttpGateway extends HttpServlet {
         if (now != null) {
             exchange.respond(now); // a large answer goes out without blocking
         } else {
-            exchange.call(params, false); // no worker idle: wait for one without holding this thread
+            exchange.call(params); // no worker idle: wait for one without holding this thread
         }
     }
 

@@ -1,6 +1,7 @@
 package dev.folk.spring.boot.http;
 
 import java.io.IOException;
+import java.util.ArrayDeque;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.ScheduledExecutorService;
@@ -21,24 +22,33 @@ import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import dev.folk.core.pool.WorkerPool;
+import dev.folk.core.pool.CallParts;
+import dev.folk.core.protocol.Values;
 
 /**
  * One request through the gateway, from the moment it went asynchronous: reads the body without
- * blocking (a slow client holds no thread), calls PHP on the container thread if a worker is idle
- * or else with {@code callAsync} (waiting for a worker holds no thread), then writes the answer
- * without blocking (a client that does not read holds no thread either) and completes.
+ * blocking (a slow client holds no thread), calls PHP with {@code callAsync} (waiting for a worker
+ * holds no thread), then writes the answer without blocking (a client that does not read holds no
+ * thread either) and completes. A streamed answer's parts are written as the connection takes
+ * them; past {@link #STREAM_BUFFER} bytes held, the call's thread and its worker wait for the
+ * client, as PHP-FPM's worker waits behind a web server that does not buffer.
  *
  * <p>Callbacks come from container threads (reads, writes, timeout, errors) and from the pool's
- * thread (PHP's answer); the response side is guarded by this object's lock, and whichever comes
- * first decides the answer.
+ * thread (PHP's parts and answer); the response side is guarded by this object's lock, and
+ * whichever comes first decides the answer.
  */
-final class GatewayExchange implements ReadListener, WriteListener, AsyncListener {
+final class GatewayExchange implements ReadListener, WriteListener, AsyncListener, CallParts {
 
     private static final Logger log = LoggerFactory.getLogger(GatewayExchange.class);
 
     /** First buffer for a body of unknown length; it doubles up to the limit. */
     private static final int INITIAL_BUFFER = 16 * 1024;
+
+    /**
+     * Parts of a streamed answer held for a client that reads slower than PHP writes: past this,
+     * the thread running the call waits (and so the worker) until the client has taken them.
+     */
+    private static final long STREAM_BUFFER = 1024 * 1024;
 
     private final HttpServletRequest request;
     private final HttpServletResponse response;
@@ -48,6 +58,8 @@ final class GatewayExchange implements ReadListener, WriteListener, AsyncListene
     private final String label;
     private final AsyncContext async;
     private final ServletOutputStream out;
+    /** The container's timeout for this request, as a {@link System#nanoTime()}. */
+    private final long deadline;
 
     // Body, touched by container threads only (ReadListener callbacks come one at a time).
     private @Nullable ServletInputStream in;
@@ -61,6 +73,11 @@ final class GatewayExchange implements ReadListener, WriteListener, AsyncListene
     private @Nullable GatewayReply reply;
     private boolean written;
     private boolean done;
+    // A streamed answer (docs/PROTOCOL.md, "Streamed answers"): its head is the reply, its body parts wait here.
+    private boolean streaming;
+    private final ArrayDeque<byte[]> parts = new ArrayDeque<>(0);
+    private long partBytes;
+    private boolean streamEnded;
 
     GatewayExchange(HttpServletRequest request, HttpServletResponse response, HttpRoute route, GatewayOptions options,
                     String uri, String label, long timeoutMillis) throws IOException {
@@ -72,6 +89,7 @@ final class GatewayExchange implements ReadListener, WriteListener, AsyncListene
         this.label = label;
         this.async = request.startAsync(request, response);
         async.setTimeout(timeoutMillis);
+        this.deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
         async.addListener(this);
         this.out = response.getOutputStream();
         out.setWriteListener(this);
@@ -148,44 +166,143 @@ final class GatewayExchange implements ReadListener, WriteListener, AsyncListene
         call(length == buffer.length ? buffer : Arrays.copyOf(buffer, length));
     }
 
-    /** Sends the body's request to PHP (see {@link #call(Object, boolean)}). Runs on a container thread. */
+    /** Sends the body's request to PHP (see {@link #call(Object)}). Runs on a container thread. */
     private void call(byte[] body) {
-        call(PhpRequest.params(request, route, options, uri, body), true);
+        call(PhpRequest.params(request, route, options, uri, body));
     }
 
     /**
-     * Sends the request to PHP: on this (container) thread if a worker is idle and {@code now}, else
-     * with {@code callAsync}, whose answer comes back on a pool thread.
+     * Sends the request to PHP with {@code callAsync}: its parts and answer come on a pool thread.
+     * Never on the container thread that read the body: a streamed answer may have to wait for
+     * the client to take its parts, and the container calls the write listener that ends such a
+     * wait only once that thread has left the read listener.
      */
-    void call(Object params, boolean now) {
+    void call(Object params) {
         synchronized (this) {
             if (reply != null || done) {
                 return;
             }
             calling = true;
         }
-        GatewayReply answer = now ? tryNow(route, options, params, label) : null;
-        if (answer != null) {
-            respond(answer);
-            return;
+        route.pool().callAsync("http.handle", params, label, this).whenComplete(this::answered);
+    }
+
+    /** The call's end: PHP's answer, or the rest of its streamed answer. */
+    private void answered(@Nullable Object result, @Nullable Throwable error) {
+        synchronized (this) {
+            if (streaming) {
+                endStream(result, error);
+                return;
+            }
         }
-        route.pool().callAsync("http.handle", params, label).whenComplete((result, error) -> respond(
-                error == null ? GatewayReply.fromPhp(result, route.pool().name(), label)
-                        : GatewayReply.fromFailure(error, options, label)));
+        respond(error == null ? GatewayReply.fromPhp(result, route.pool().name(), label)
+                : GatewayReply.fromFailure(error, options, label));
     }
 
     /**
-     * PHP's answer if a worker was idle (the call ran on this thread, holding it only while PHP
-     * works, so at most one thread per worker), or null at once if none was.
+     * A part of a streamed answer, on the thread running the call: the head becomes the reply,
+     * body parts are written as the connection takes them. Waits while more than
+     * {@link #STREAM_BUFFER} bytes are held for a slow client; the async timeout bounds the wait.
      */
-    static @Nullable GatewayReply tryNow(HttpRoute route, GatewayOptions options, Object params, String label) {
-        @Nullable Object result;
-        try {
-            result = route.pool().tryCall("http.handle", params, label);
-        } catch (RuntimeException e) {
-            return GatewayReply.fromFailure(e, options, label);
+    @Override
+    public void part(String method, @Nullable Object params) {
+        synchronized (this) {
+            if (done) {
+                return; // the client is gone or timed out: the worker finishes into nothing
+            }
+            try {
+                if ("http.head".equals(method) && reply == null && !streaming) {
+                    GatewayReply head = GatewayReply.fromPhp(params, route.pool().name(), label);
+                    reply = head;
+                    streaming = !head.own(); // a malformed head: its 502 is the whole answer
+                    if (out.isReady()) {
+                        write();
+                    }
+                } else if ("http.body".equals(method) && streaming) {
+                    byte[] bytes = Values.asBytes(params);
+                    parts.add(bytes);
+                    partBytes += bytes.length;
+                    drain();
+                    while (partBytes > STREAM_BUFFER && !done) {
+                        long left = deadline - System.nanoTime();
+                        if (left <= 0) { // the container's timeout should have come first; never wait past it
+                            cut(DirectStream.cut(new IOException("the client took no part within the call's time"),
+                                    route.pool().name(), label));
+                            return;
+                        }
+                        TimeUnit.NANOSECONDS.timedWait(this, left);
+                    }
+                } else {
+                    log.debug("Pool '{}' sent part '{}' for {} out of order; dropped", route.pool().name(), method, label);
+                }
+            } catch (IOException | RuntimeException e) {
+                abandon(e);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                abandon(e);
+            }
         }
-        return result == WorkerPool.NOT_CALLED ? null : GatewayReply.fromPhp(result, route.pool().name(), label);
+    }
+
+    /** Under the lock: the call ended after its head went out. */
+    private void endStream(@Nullable Object result, @Nullable Throwable error) {
+        if (done) {
+            return;
+        }
+        byte[] rest = error == null ? GatewayReply.restOfStream(result, route.pool().name(), label) : null;
+        if (rest == null) {
+            Throwable cause = error != null ? error : new IOException("PHP ended its streamed answer with a malformed result");
+            cut(DirectStream.cut(cause, route.pool().name(), label));
+            return;
+        }
+        if (rest.length > 0) {
+            parts.add(rest);
+            partBytes += rest.length;
+        }
+        streamEnded = true;
+        try {
+            if (written) {
+                drain();
+            }
+        } catch (IOException | RuntimeException e) {
+            abandon(e);
+        }
+    }
+
+    /** Under the lock: writes the parts held while the connection takes them; completes once the stream ended. */
+    private void drain() throws IOException {
+        boolean wrote = false;
+        while (!parts.isEmpty() && out.isReady()) {
+            byte[] bytes = parts.poll();
+            partBytes -= bytes.length;
+            out.write(bytes);
+            wrote = true;
+        }
+        notifyAll();
+        if (!out.isReady()) {
+            return; // onWritePossible once the socket took it
+        }
+        if (streamEnded && parts.isEmpty()) {
+            finish();
+        } else if (wrote) {
+            out.flush(); // what PHP flushed reaches the client now
+        }
+    }
+
+    /**
+     * Under the lock: a streamed answer that cannot end well (its call failed after the head went
+     * out) must not end as a complete response; the connection is cut instead.
+     */
+    private void cut(IOException signal) {
+        done = true;
+        notifyAll();
+        parts.clear();
+        request.setAttribute(DirectStream.CUT, signal);
+        try {
+            async.dispatch(); // the dispatch throws it: the container cuts a committed response whose request fails
+        } catch (IllegalStateException alreadyOver) {
+            // the container ended the request already
+        }
     }
 
     /** Decides the answer (the first one wins) and writes it if the connection can take it now. */
@@ -213,6 +330,8 @@ final class GatewayExchange implements ReadListener, WriteListener, AsyncListene
             }
             if (!written) {
                 write();
+            } else if (streaming) {
+                drain();
             } else {
                 finish();
             }
@@ -226,10 +345,15 @@ final class GatewayExchange implements ReadListener, WriteListener, AsyncListene
         if (r == null) {
             return; // not reached: called only once a reply is set
         }
-        head(response, r);
+        head(response, r, streaming);
         if (!calling) {
             // Answered before the body was all read (413, 408): the rest is not worth reading.
             response.setHeader("Connection", "close");
+        }
+        if (streaming) {
+            out.flush(); // the head goes now, as PHP-FPM's web server sends it at the first flush
+            drain();
+            return;
         }
         if (r.body().length > 0) {
             out.write(r.body());
@@ -242,9 +366,10 @@ final class GatewayExchange implements ReadListener, WriteListener, AsyncListene
     /**
      * Status, headers (PHP's default Content-Type if it set none) and Content-Length of {@code r}.
      * A 204 goes without Content-Type and Last-Modified, as nginx sends it to clients of PHP-FPM
-     * (Tomcat would write both): it describes no content.
+     * (Tomcat would write both): it describes no content. A {@code streamed} answer's length is
+     * not known: the container sends it chunked (or, to an HTTP/1.0 client, until it closes).
      */
-    static void head(HttpServletResponse response, GatewayReply r) {
+    static void head(HttpServletResponse response, GatewayReply r, boolean streamed) {
         response.setStatus(r.status());
         boolean noContent = r.status() == HttpServletResponse.SC_NO_CONTENT;
         List<String> headers = r.headers();
@@ -265,11 +390,14 @@ final class GatewayExchange implements ReadListener, WriteListener, AsyncListene
             contentType = r.own() ? "text/plain; charset=UTF-8" : GatewayReply.DEFAULT_CONTENT_TYPE;
         }
         VerbatimContentType.set(response, contentType);
-        response.setContentLength(r.body().length);
+        if (!streamed) {
+            response.setContentLength(r.body().length);
+        }
     }
 
     private void finish() {
         done = true;
+        notifyAll();
         async.complete();
     }
 
@@ -280,6 +408,7 @@ final class GatewayExchange implements ReadListener, WriteListener, AsyncListene
         if (!done) {
             log.debug("Response for {} abandoned: {}", label, e.toString());
             done = true;
+            notifyAll();
             completeQuietly();
         }
     }
@@ -295,6 +424,11 @@ final class GatewayExchange implements ReadListener, WriteListener, AsyncListene
     @Override
     public void onTimeout(AsyncEvent event) {
         synchronized (this) {
+            if (streaming && !done) {
+                cut(DirectStream.cut(new IOException("the answer did not end within the call's time"),
+                        route.pool().name(), label));
+                return;
+            }
             if (reply == null && !done) {
                 boolean reading = !calling;
                 log.warn("{} timed out {}", label, reading ? "while the client sent its body: 408"
@@ -362,6 +496,7 @@ final class GatewayExchange implements ReadListener, WriteListener, AsyncListene
     public void onComplete(AsyncEvent event) {
         synchronized (this) {
             done = true;
+            notifyAll();
         }
     }
 

@@ -78,6 +78,21 @@ record GatewayReply(int status, List<String> headers, byte[] body, boolean own) 
         return new GatewayReply(status, headers, body, false);
     }
 
+    /**
+     * The rest of a streamed answer's body: the {@code body} of the call's result, whose status and
+     * headers came first ({@code http.head}); null, logged, if the result is not an HTTP response.
+     */
+    static byte @Nullable [] restOfStream(@Nullable Object result, String pool, String label) {
+        try {
+            Object b = Values.asMap(result).get("body");
+            return b == null ? PhpRequest.NO_BODY : Values.asBytes(b);
+        } catch (RuntimeException e) {
+            log.warn("Pool '{}' ended its streamed answer to {} with something that is not an HTTP response ({})",
+                    pool, label, e.getMessage());
+            return null;
+        }
+    }
+
     private static void addHeader(List<String> headers, Object rawName, Object value, String pool, String label) {
         String name = rawName instanceof byte[] || rawName instanceof String ? Values.asString(rawName)
                 : String.valueOf(rawName);

@@ -115,13 +115,14 @@ final class PhpRequest {
         server.put("GATEWAY_INTERFACE", "folk/1");
 
         // Strings, byte[], lists and maps of them only: the pool sends it without asking its value mapper.
-        Map<String, Object> params = new WireMap(6);
+        Map<String, Object> params = new WireMap(7);
         params.put("method", method);
         params.put("uri", rawUri);
         params.put("headers", headers);
         params.put("body", body);
         params.put("header_list", headerList);
         params.put("server", server);
+        params.put("stream", Boolean.TRUE); // the answer may come in parts (DirectStream, GatewayExchange)
         return params;
     }
 

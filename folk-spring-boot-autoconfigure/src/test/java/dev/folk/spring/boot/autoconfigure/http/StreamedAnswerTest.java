@@ -1,0 +1,187 @@
+package dev.folk.spring.boot.autoconfigure.http;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.context.SpringBootTest.WebEnvironment;
+import org.springframework.boot.test.system.CapturedOutput;
+import org.springframework.boot.test.system.OutputCaptureExtension;
+import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.test.annotation.DirtiesContext;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+
+import dev.folk.core.pool.WorkerPool;
+import dev.folk.core.pool.WorkerState;
+import dev.folk.core.testing.Procs;
+import dev.folk.core.testing.Workers;
+import dev.folk.spring.boot.autoconfigure.app.WebTestApplication;
+
+/**
+ * Streamed answers through the gateway (docs/PROTOCOL.md, "Streamed answers"), over raw sockets:
+ * a body larger than the frame limit arrives whole, a part reaches the client while PHP still
+ * works, and an answer whose worker dies after its head went out ends as a cut connection, never
+ * as a complete response. Each on both of the gateway's paths: a GET answered on the container
+ * thread before the request goes asynchronous, and a POST, read and answered asynchronously.
+ */
+@SpringBootTest(classes = WebTestApplication.class, webEnvironment = WebEnvironment.RANDOM_PORT, properties = {
+    "folk.size=1",
+    "folk.exec-timeout=30s",
+    "folk.max-frame-length=64KB",
+    "folk.shutdown.signal-handler=false",
+    "folk.http.mappings[0].path=/s/**",
+    "folk.http.max-body-size=1KB",
+})
+@DirtiesContext
+@ExtendWith(OutputCaptureExtension.class)
+class StreamedAnswerTest {
+
+    private static final String TAG = Workers.newTag();
+
+    @DynamicPropertySource
+    static void workers(DynamicPropertyRegistry registry) {
+        registry.add("folk.args", () -> Path.of("src/test/php/stream-worker.php").toAbsolutePath().toString());
+        registry.add("folk.env.FOLK_TEST_RUN", () -> TAG);
+    }
+
+    @LocalServerPort
+    int port;
+
+    @Autowired
+    WorkerPool pool;
+
+    @TempDir
+    Path dir;
+
+    @BeforeEach
+    void workerIsIdle() {
+        Procs.await(Duration.ofSeconds(15), "the worker idle", () -> pool.snapshot().count(WorkerState.IDLE) == 1);
+    }
+
+    /** The request's bytes: a GET, or a POST with a small body (the gateway's asynchronous path). */
+    private byte[] request(String method, String target) {
+        String body = method.equals("POST") ? "a=b" : "";
+        String head = method + " " + target + " HTTP/1.1\r\nHost: test\r\nConnection: close\r\n"
+                + (body.isEmpty() ? "" : "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: "
+                + body.length() + "\r\n") + "\r\n";
+        return (head + body).getBytes(StandardCharsets.ISO_8859_1);
+    }
+
+    private static String text(byte[] bytes) {
+        return new String(bytes, StandardCharsets.ISO_8859_1);
+    }
+
+    /** The body of a complete chunked response; fails if the last chunk is missing. */
+    private static byte[] dechunked(byte[] raw) {
+        String all = text(raw);
+        int i = all.indexOf("\r\n\r\n") + 4;
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        while (true) {
+            int lineEnd = all.indexOf("\r\n", i);
+            assertThat(lineEnd).as("a chunk header at %d of %d bytes", i, raw.length).isPositive();
+            int size = Integer.parseInt(all.substring(i, lineEnd).trim(), 16);
+            if (size == 0) {
+                return out.toByteArray();
+            }
+            out.write(raw, lineEnd + 2, size);
+            i = lineEnd + 2 + size + 2;
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"GET", "POST"})
+    void anAnswerLargerThanTheFrameLimitArrivesWholeInParts(String method) throws IOException {
+        // 40 parts of up to 60 000 bytes: 2.4 MB through a 64 KiB frame limit.
+        byte[] raw;
+        try (Socket s = new Socket("127.0.0.1", port)) {
+            s.setSoTimeout(30_000);
+            s.getOutputStream().write(request(method, "/s/big?parts=40&size=60000"));
+            raw = s.getInputStream().readAllBytes();
+        }
+        String head = text(raw).substring(0, text(raw).indexOf("\r\n\r\n"));
+        assertThat(head).startsWith("HTTP/1.1 200").contains("X-Streamed: yes", "Transfer-Encoding: chunked")
+                .doesNotContain("Content-Length");
+        byte[] body = dechunked(raw);
+        int part = Math.min(60_000, 64 * 1024 - 64);
+        assertThat(body).hasSize(40 * part + "tail".length());
+        for (int k = 0; k < 40; k++) {
+            assertThat(body[k * part]).as("part %d", k).isEqualTo((byte) ('A' + k % 26));
+            assertThat(body[k * part + part - 1]).as("end of part %d", k).isEqualTo((byte) ('A' + k % 26));
+        }
+        assertThat(text(body)).endsWith("tail");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"GET", "POST"})
+    void aPartReachesTheClientWhilePhpStillWorks(String method) throws IOException {
+        Path go = dir.resolve("go-" + method);
+        try (Socket s = new Socket("127.0.0.1", port)) {
+            s.setSoTimeout(30_000);
+            s.getOutputStream().write(request(method, "/s/wait?file=" + go));
+            InputStream in = s.getInputStream();
+            ByteArrayOutputStream got = new ByteArrayOutputStream();
+            byte[] buffer = new byte[8192];
+            // PHP waits for the file before it goes on: the first part must arrive without the rest.
+            while (!text(got.toByteArray()).contains("first\n")) {
+                int n = in.read(buffer);
+                assertThat(n).as("bytes before the first part: %s", text(got.toByteArray())).isPositive();
+                got.write(buffer, 0, n);
+            }
+            assertThat(text(got.toByteArray())).doesNotContain("second");
+            Files.createFile(go);
+            got.write(in.readAllBytes());
+            assertThat(text(dechunked(got.toByteArray()))).isEqualTo("first\nsecond\nend\n");
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"GET", "POST"})
+    void aWorkerThatDiesAfterItsHeadWentOutCutsTheConnection(String method, CapturedOutput output) throws IOException {
+        byte[] raw;
+        try (Socket s = new Socket("127.0.0.1", port)) {
+            s.setSoTimeout(30_000);
+            s.getOutputStream().write(request(method, "/s/die"));
+            raw = s.getInputStream().readAllBytes();
+        }
+        String all = text(raw);
+        assertThat(all).startsWith("HTTP/1.1 200").contains("partial");
+        // No last chunk: the client can tell the answer is incomplete (curl says "transfer closed").
+        assertThat(all).doesNotEndWith("0\r\n\r\n");
+        Procs.await(Duration.ofSeconds(15), "the log line", () -> output.getOut().contains("the connection is cut"));
+        assertThat(output.getOut() + output.getErr()).as("one warning of ours, no container error or error page")
+                .doesNotContain("Servlet.service()", "DefaultHandlerExceptionResolver");
+    }
+
+    @Test
+    void aMalformedHeadIs502AndTheWorkerServesOn() throws IOException {
+        byte[] raw;
+        try (Socket s = new Socket("127.0.0.1", port)) {
+            s.setSoTimeout(30_000);
+            s.getOutputStream().write(request("GET", "/s/bad-head"));
+            raw = s.getInputStream().readAllBytes();
+        }
+        assertThat(text(raw)).startsWith("HTTP/1.1 502").doesNotContain("ignored");
+        workerIsIdle();
+        try (Socket s = new Socket("127.0.0.1", port)) {
+            s.setSoTimeout(30_000);
+            s.getOutputStream().write(request("GET", "/s/big?parts=1&size=10"));
+            assertThat(text(s.getInputStream().readAllBytes())).startsWith("HTTP/1.1 200").contains("AAAAAAAAAA");
+        }
+    }
+}

@@ -1,0 +1,59 @@
+<?php
+
+/*
+ * The streamed-answer tests' worker: http.handle answering in parts (docs/PROTOCOL.md,
+ * "Streamed answers"), sent with Worker::sendPart() so that each test controls them exactly.
+ *   /s/big?parts=N&size=S   head, N parts of S bytes (part k is S times the letter A+k%26), answer "tail"
+ *   /s/wait?file=F          head, part "first", waits until file F exists, part "second", answer "end"
+ *   /s/die                  head, part "partial", then SIGKILL to itself
+ *   /s/bad-head             a head with status 102, a part, an answer
+ * Every answer is refused (500) unless the params asked for parts.
+ */
+
+declare(strict_types=1);
+
+require __DIR__ . '/../../../../folk-worker-php/src/main/php/autoload.php';
+
+use Folk\Worker\Worker;
+
+$worker = new Worker();
+$worker->register('http.handle', static function (array $params): array {
+    if (($params['stream'] ?? false) !== true) {
+        return ['status' => 500, 'headers' => [], 'body' => 'the gateway did not ask for parts'];
+    }
+    $path = parse_url((string) $params['uri'], PHP_URL_PATH);
+    parse_str((string) parse_url((string) $params['uri'], PHP_URL_QUERY), $query);
+    // Content-Length is the server's to set: a streamed answer's must be dropped.
+    $head = ['status' => 200, 'headers' => ['Content-Type' => 'application/octet-stream', 'X-Streamed' => 'yes',
+        'Content-Length' => '3']];
+    switch ($path) {
+        case '/s/big':
+            Worker::sendPart('http.head', $head);
+            $size = min((int) $query['size'], Worker::partLimit());
+            for ($k = 0; $k < (int) $query['parts']; $k++) {
+                Worker::sendPart('http.body', str_repeat(chr(65 + $k % 26), $size));
+            }
+            return ['status' => 200, 'headers' => [], 'body' => 'tail'];
+        case '/s/wait':
+            Worker::sendPart('http.head', $head);
+            Worker::sendPart('http.body', "first\n");
+            $deadline = microtime(true) + 20;
+            while (!file_exists($query['file']) && microtime(true) < $deadline) {
+                usleep(10000);
+            }
+            Worker::sendPart('http.body', "second\n");
+            return ['status' => 200, 'headers' => [], 'body' => "end\n"];
+        case '/s/die':
+            Worker::sendPart('http.head', $head);
+            Worker::sendPart('http.body', 'partial');
+            posix_kill(getmypid(), 9);
+            sleep(10);
+            return ['status' => 200, 'headers' => [], 'body' => 'never'];
+        case '/s/bad-head':
+            Worker::sendPart('http.head', ['status' => 102, 'headers' => []]);
+            Worker::sendPart('http.body', 'ignored');
+            return ['status' => 200, 'headers' => [], 'body' => 'ignored too'];
+    }
+    return ['status' => 404, 'headers' => [], 'body' => 'no such test'];
+});
+$worker->run();
