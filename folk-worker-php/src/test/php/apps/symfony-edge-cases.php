@@ -69,6 +69,12 @@ return [
     },
     'large' => static fn (Request $request): Response
         => new Response($largeBody($request), 200, ['Content-Type' => 'text/plain']),
+    'download' => static function (Request $request): StreamedResponse {
+        $download = require __DIR__ . '/legacy-download.php';
+        $kb = $request->query->getInt('kb', 200);
+        return new StreamedResponse(static fn () => $download($kb), 200,
+            ['Content-Type' => 'text/csv', 'Content-Disposition' => 'attachment; filename="rows.csv"']);
+    },
     'streamed' => static function (Request $request) use ($largeBody): StreamedResponse {
         $body = $largeBody($request);
         return new StreamedResponse(static function () use ($body): void {

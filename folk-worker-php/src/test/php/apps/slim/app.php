@@ -119,6 +119,12 @@ $app->post('/legacy-input', function (Request $request, Response $response) use 
     $response->getBody()->write($legacy('input'));
     return $response->withHeader('Content-Type', 'application/json');
 });
+$app->get('/download', function (Request $request, Response $response): Response {
+    // Printed, as legacy code in a route does: what it flushes goes out first, Slim appends the rest.
+    (require dirname(__DIR__) . '/legacy-download.php')((int) ($request->getQueryParams()['kb'] ?? 200));
+    return $response->withHeader('Content-Type', 'text/csv')
+        ->withHeader('Content-Disposition', 'attachment; filename="rows.csv"');
+});
 $app->post('/legacy-upload', function (Request $request, Response $response): Response {
     $response->getBody()->write((require dirname(__DIR__) . '/legacy-uploads.php')());
     return $response->withHeader('Content-Type', 'application/json');

@@ -330,6 +330,8 @@ class FrameworkAppsTest {
                 p.put("folk.args[" + i + "]", args.get(i));
             }
             p.put("folk.size", "2");
+            // Below a /download's size: it can only arrive in parts (a streamed answer).
+            p.put("folk.max-frame-length", "2MB");
             p.put("folk.env[FOLK_WORKER_PHP]", LIBRARY.toString());
             p.put("folk.env[FOLK_APP_STATE]", dir.resolve("worker/app-state").toString());
             p.put("folk.env[TMPDIR]", dir.resolve("worker/tmp").toString());
@@ -561,6 +563,23 @@ class FrameworkAppsTest {
                         "\"apache_request_headers is the same\":true");
             }
             assertThat(same("GET", "/").status()).isEqualTo(200);
+            assertThat(differences).as("every answer equal to PHP-FPM's").isEmpty();
+        }
+
+        /**
+         * A download larger than the pool's frame limit (2 MB here), printed row by row and flushed
+         * as export code does: PHP-FPM sends it while the script prints it; the worker sends it in
+         * parts (folk-worker-php's StreamedBody), which the gateway writes as they come. One answer
+         * that size would be over the limit, and a 502.
+         */
+        @Test
+        void aDownloadLargerThanTheFrameLimitAnswersLikePhpFpm() throws Exception {
+            RawHttp.Response download = same("GET", "/download?kb=5000");
+            assertThat(download.status()).isEqualTo(200);
+            assertThat(download.body()).hasSizeGreaterThan(5000 * 1024);
+            assertThat(download.text()).startsWith("00000000,aaaa").endsWith("end\n");
+            assertThat(same("HEAD", "/download?kb=5000").body()).isEmpty();
+            assertThat(same("GET", "/").status()).as("the worker serves on").isEqualTo(200);
             assertThat(differences).as("every answer equal to PHP-FPM's").isEmpty();
         }
 
