@@ -5,7 +5,7 @@
  * "Streamed answers"), sent with Worker::sendPart() so that each test controls them exactly.
  *   /s/big?parts=N&size=S   head, N parts of S bytes (part k is S times the letter A+k%26), answer "tail"
  *   /s/wait?file=F          head, part "first", waits until file F exists, part "second", answer "end"
- *   /s/die                  head, part "partial", then SIGKILL to itself
+ *   /s/die?file=F           head, part "partial", waits until file F exists, then SIGKILL to itself
  *   /s/bad-head             a head with status 102, a part, an answer
  * Every answer is refused (500) unless the params asked for parts.
  */
@@ -45,7 +45,11 @@ $worker->register('http.handle', static function (array $params): array {
             return ['status' => 200, 'headers' => [], 'body' => "end\n"];
         case '/s/die':
             Worker::sendPart('http.head', $head);
-            Worker::sendPart('http.body', 'partial');
+            Worker::sendPart('http.body', "partial\n");
+            $deadline = microtime(true) + 20;
+            while (!file_exists($query['file']) && microtime(true) < $deadline) {
+                usleep(10000);
+            }
             posix_kill(getmypid(), 9);
             sleep(10);
             return ['status' => 200, 'headers' => [], 'body' => 'never'];

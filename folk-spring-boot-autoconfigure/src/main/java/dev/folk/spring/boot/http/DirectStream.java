@@ -1,7 +1,15 @@
 package dev.folk.spring.boot.http;
 
 import java.io.IOException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
 
+import jakarta.servlet.AsyncContext;
+import jakarta.servlet.ServletOutputStream;
+import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 
 import org.jspecify.annotations.Nullable;
@@ -13,10 +21,15 @@ import dev.folk.core.protocol.Values;
 
 /**
  * A streamed answer (docs/PROTOCOL.md, "Streamed answers") to a request the gateway calls PHP for
- * on the container thread, before the request went asynchronous: the head, then each body part,
- * is written and flushed as it comes, with the container's blocking writes. So the worker waits
- * while the client reads, as PHP-FPM's worker does behind a web server that does not buffer, and
- * the JVM never holds more than a part.
+ * on the container thread, before the request went asynchronous (a GET with a worker idle). When
+ * the head comes, the request goes asynchronous; the parts are held ({@link PartSpool}: memory,
+ * then a temporary file) and written by a writer thread, so that neither the call nor the worker
+ * waits for the client: the worker is free as soon as PHP has answered, as PHP-FPM's is behind
+ * nginx. (A write listener cannot serve here: the container calls it only once this thread has
+ * left the request, after the call.) A writer thread is held only while a client lags behind;
+ * one that takes nothing for {@code body-timeout} once PHP has answered is cut.
+ *
+ * <p>Until the head comes, nothing is allocated but this object.
  */
 final class DirectStream implements CallParts {
 
@@ -25,70 +38,265 @@ final class DirectStream implements CallParts {
     /** The request attribute that carries {@link #cut}'s exception into the async dispatch that throws it. */
     static final String CUT = DirectStream.class.getName() + ".cut";
 
+    /** Writes streamed answers to their clients; a thread per client that lags, none while all keep up. */
+    private static final ExecutorService WRITERS = Executors.newCachedThreadPool(r -> {
+        Thread t = new Thread(r, "folk-http-stream-writer");
+        t.setDaemon(true);
+        return t;
+    });
+
+    private final HttpServletRequest request;
     private final HttpServletResponse response;
     private final String pool;
     private final String label;
-    /** Set once the head came: the answer is this stream's from then on. */
-    private boolean started;
-    /** The head was malformed and answered 502 in its place, or the client is gone: later parts are dropped. */
-    private boolean closed;
+    private final GatewayOptions options;
+    private final ScheduledExecutorService timer;
 
-    DirectStream(HttpServletResponse response, String pool, String label) {
+    // Under this object's lock once the head came.
+    private boolean started;
+    private @Nullable AsyncContext async;
+    private @Nullable PartSpool parts;
+    /** Set by a cut while a writer was on it: the writer throws it in once it stops. */
+    private @Nullable IOException cutSignal;
+    /** The call is over: what is held is all there is. */
+    private boolean ended;
+    /** Nothing more goes out: the answer was written whole, cut, or its client is gone. */
+    private boolean closed;
+    /** A writer thread is on it. */
+    private boolean writing;
+    private long sent;
+    private long sentAtLastCheck;
+    private @Nullable ScheduledFuture<?> check;
+
+    DirectStream(HttpServletRequest request, HttpServletResponse response, String pool, String label,
+                 GatewayOptions options, ScheduledExecutorService timer) {
+        this.request = request;
         this.response = response;
         this.pool = pool;
         this.label = label;
+        this.options = options;
+        this.timer = timer;
     }
 
-    /** Whether PHP's answer began as a stream: the call's result, or failure, then ends it ({@link #end}, {@link #fail}). */
-    boolean started() {
+    /** Whether PHP's answer began as a stream: the call's end then goes to {@link #end}. */
+    synchronized boolean started() {
         return started;
     }
 
     @Override
-    public void part(String method, @Nullable Object params) {
+    public synchronized void part(String method, @Nullable Object params) {
         if (closed) {
-            return;
+            return; // the client is gone, or the answer cut: the worker finishes into nothing
         }
         try {
             if ("http.head".equals(method) && !started) {
                 started = true;
                 GatewayReply head = GatewayReply.fromPhp(params, pool, label);
+                AsyncContext a = request.startAsync(request, response);
+                a.setTimeout(0); // this object keeps the time (see end())
+                async = a;
+                parts = new PartSpool();
                 GatewayExchange.head(response, head, !head.own());
-                if (head.own()) {
-                    closed = true; // malformed: its 502 is the whole answer
+                if (head.own()) { // malformed: its 502 is the whole answer
+                    closed = true;
                     response.getOutputStream().write(head.body());
+                    a.complete();
+                    return;
                 }
-                response.flushBuffer();
-            } else if ("http.body".equals(method) && started) {
-                response.getOutputStream().write(Values.asBytes(params));
-                response.flushBuffer(); // what PHP flushed reaches the client now
+                startWriter(); // the head goes now
+            } else if ("http.body".equals(method) && parts != null) {
+                parts.add(Values.asBytes(params));
+                checkHeld();
+                startWriter();
             } else {
                 log.debug("Pool '{}' sent part '{}' for {} out of order; dropped", pool, method, label);
             }
-        } catch (IOException e) {
-            closed = true; // the worker finishes its answer into nothing, as a PHP-FPM worker does
-            log.debug("Client of {} gone during a streamed answer: {}", label, e.toString());
+        } catch (IOException | RuntimeException e) {
+            abandon(e);
         }
     }
 
-    /** Writes the rest of the body, from the call's result. */
-    void end(@Nullable Object result) throws IOException {
+    /** The call's end, once the answer began as a stream: the rest of it, or its failure (cut). */
+    synchronized void end(@Nullable Object result, @Nullable Throwable error) {
         if (closed) {
             return;
         }
-        byte[] rest = GatewayReply.restOfStream(result, pool, label);
+        byte[] rest = error == null ? GatewayReply.restOfStream(result, pool, label) : null;
         if (rest == null) {
-            throw cut(new IOException("PHP ended its streamed answer with a malformed result"), pool, label);
+            cut(error != null ? error : new IOException("PHP ended its streamed answer with a malformed result"));
+            return;
         }
-        if (rest.length > 0) {
-            response.getOutputStream().write(rest);
+        ended = true;
+        try {
+            if (parts != null) {
+                parts.add(rest);
+            }
+            checkHeld();
+        } catch (IOException e) {
+            abandon(e);
+            return;
+        }
+        // From now on only the client's pace counts: it must take something each body-timeout.
+        sentAtLastCheck = sent;
+        check = timer.schedule(this::checkProgress, options.bodyTimeout().toMillis(), TimeUnit.MILLISECONDS);
+        startWriter();
+    }
+
+    private void checkHeld() {
+        if (parts != null && parts.size() > GatewayExchange.MAX_HELD) {
+            cut(new IOException("its client took too little of it: over " + GatewayExchange.MAX_HELD
+                    + " bytes were held"));
         }
     }
 
-    /** The call failed after the head went out: no status can say so now; the client must see a cut, not an end. */
-    void fail(Throwable failure) throws IOException {
-        if (!closed) {
-            throw cut(failure, pool, label);
+    private synchronized void checkProgress() {
+        if (closed) {
+            return;
+        }
+        if (sent > sentAtLastCheck) {
+            sentAtLastCheck = sent;
+            check = timer.schedule(this::checkProgress, options.bodyTimeout().toMillis(), TimeUnit.MILLISECONDS);
+            return;
+        }
+        cut(new IOException("its client took nothing for " + options.bodyTimeout()));
+    }
+
+    /** Under the lock. */
+    private void startWriter() {
+        if (!writing && !closed) {
+            writing = true;
+            WRITERS.execute(this::write);
+        }
+    }
+
+    /** The writer: blocking writes, outside the lock, of what is held; completes once the call is over and all is out. */
+    private void write() {
+        ServletOutputStream out;
+        try {
+            out = response.getOutputStream();
+            for (;;) {
+                byte[] bytes;
+                synchronized (this) {
+                    if (closed || parts == null) {
+                        stopWriting();
+                        return;
+                    }
+                    bytes = parts.next();
+                    if (bytes == null && ended) {
+                        closed = true;
+                        writing = false;
+                        release();
+                        complete();
+                        return;
+                    }
+                }
+                if (bytes == null) {
+                    out.flush(); // the head, or what PHP flushed, reaches the client now
+                    synchronized (this) {
+                        if (closed || parts == null || parts.isEmpty() && !ended) {
+                            stopWriting();
+                            return;
+                        }
+                    }
+                    continue;
+                }
+                out.write(bytes);
+                synchronized (this) {
+                    sent += bytes.length;
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            synchronized (this) {
+                abandon(e);
+                stopWriting();
+            }
+        }
+    }
+
+    /** Under the lock: the writer stops; a cut that came meanwhile is its to finish. */
+    private void stopWriting() {
+        writing = false;
+        IOException signal = cutSignal;
+        if (signal != null) {
+            cutSignal = null;
+            finishCut(signal);
+        }
+    }
+
+    /** Under the lock: the client is gone (or the container failed): nothing more goes out. */
+    private void abandon(Throwable e) {
+        if (closed) {
+            return;
+        }
+        log.debug("Streamed answer to {} abandoned: {}", label, e.toString());
+        closed = true;
+        release();
+        complete();
+    }
+
+    /**
+     * Under the lock: the call failed after the head came; the client must see a cut, not an end.
+     * Finished here, or by the writer once it stops if it is writing now.
+     */
+    private void cut(Throwable failure) {
+        boolean wasClosed = closed;
+        closed = true;
+        release();
+        IOException signal = cut(failure, pool, label);
+        if (wasClosed) {
+            return;
+        }
+        if (writing) {
+            cutSignal = signal;
+        } else {
+            finishCut(signal);
+        }
+    }
+
+    /**
+     * Under the lock, no writer running: if nothing went out yet, the failure can still be
+     * answered (502, as any failed call); else the async dispatch throws {@code signal}, and the
+     * container cuts the connection.
+     */
+    private void finishCut(IOException signal) {
+        AsyncContext a = async;
+        if (a == null) {
+            return;
+        }
+        try {
+            if (!response.isCommitted()) {
+                response.reset();
+                GatewayReply failed = GatewayReply.text(502, "PHP failed to answer. See the log.");
+                GatewayExchange.head(response, failed, false);
+                response.getOutputStream().write(failed.body());
+                a.complete();
+                return;
+            }
+            request.setAttribute(CUT, signal);
+            a.dispatch(); // the dispatch throws it: the container cuts a committed response whose request fails
+        } catch (IOException | IllegalStateException e) {
+            complete(); // the request is over already, or its client gone
+        }
+    }
+
+    private void release() {
+        ScheduledFuture<?> c = check;
+        if (c != null) {
+            c.cancel(false);
+        }
+        if (parts != null) {
+            parts.close();
+        }
+    }
+
+    private void complete() {
+        AsyncContext a = async;
+        if (a != null) {
+            try {
+                a.complete();
+            } catch (IllegalStateException alreadyOver) {
+                // the request is over already
+            }
         }
     }
 

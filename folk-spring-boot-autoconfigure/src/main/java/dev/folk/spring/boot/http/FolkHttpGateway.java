@@ -59,8 +59,11 @@ public class FolkHttpGateway extends HttpServlet {
     private final transient Map<HttpRoute, Long> timeouts;
     private final transient GatewayOptions options;
 
-    /** Times out request bodies that do not arrive; idle (and its thread gone) while no body is being read. */
-    private final transient ScheduledThreadPoolExecutor bodyTimer;
+    /**
+     * Times out asynchronous requests: bodies that do not arrive, calls past the pool's timeouts,
+     * clients that stop reading a streamed answer. Idle (and its thread gone) while none is pending.
+     */
+    private final transient ScheduledThreadPoolExecutor timer;
 
     /**
      * @param routes  the routes (distinct prefixes); a request goes to the longest prefix that matches
@@ -83,14 +86,14 @@ public class FolkHttpGateway extends HttpServlet {
                     .plus(TIMEOUT_MARGIN).toMillis());
         }
         this.options = options;
-        this.bodyTimer = new ScheduledThreadPoolExecutor(1, r -> {
-            Thread t = new Thread(r, "folk-http-body-timer");
+        this.timer = new ScheduledThreadPoolExecutor(1, r -> {
+            Thread t = new Thread(r, "folk-http-timer");
             t.setDaemon(true);
             return t;
         });
-        bodyTimer.setRemoveOnCancelPolicy(true);
-        bodyTimer.setKeepAliveTime(30, TimeUnit.SECONDS);
-        bodyTimer.allowCoreThreadTimeOut(true);
+        timer.setRemoveOnCancelPolicy(true);
+        timer.setKeepAliveTime(30, TimeUnit.SECONDS);
+        timer.allowCoreThreadTimeOut(true);
     }
 
     /** The routes, longest prefix first. */
@@ -133,23 +136,23 @@ public class FolkHttpGateway extends HttpServlet {
         long timeout = timeouts.getOrDefault(route, 0L); // every route has one (constructor)
         // RFC 9112 6.3: with neither Content-Length nor Transfer-Encoding a request has no body (most GETs).
         if (length > 0 || (length < 0 && request.getHeader("Transfer-Encoding") != null)) {
-            new GatewayExchange(request, response, route, options, uri, label, timeout).readBody(length, bodyTimer);
+            new GatewayExchange(request, response, route, options, uri, label, timeout, timer).readBody(length);
             return;
         }
         Object params = PhpRequest.params(request, route, options, uri, PhpRequest.NO_BODY);
         // A worker idle now: call on this thread and answer at once, no hand-off between threads.
-        DirectStream stream = new DirectStream(response, route.pool().name(), label);
+        DirectStream stream = new DirectStream(request, response, route.pool().name(), label, options, timer);
         GatewayReply now;
         try {
             Object result = route.pool().tryCall("http.handle", params, label, stream);
             if (stream.started()) {
-                stream.end(result);
+                stream.end(result, null);
                 return;
             }
             now = result == WorkerPool.NOT_CALLED ? null : GatewayReply.fromPhp(result, route.pool().name(), label);
         } catch (RuntimeException e) {
             if (stream.started()) {
-                stream.fail(e);
+                stream.end(null, e);
                 return;
             }
             now = GatewayReply.fromFailure(e, options, label);
@@ -159,17 +162,17 @@ public class FolkHttpGateway extends HttpServlet {
             response.getOutputStream().write(now.body());
             return;
         }
-        GatewayExchange exchange = new GatewayExchange(request, response, route, options, uri, label, timeout);
+        GatewayExchange exchange = new GatewayExchange(request, response, route, options, uri, label, timeout, timer);
         if (now != null) {
             exchange.respond(now); // a large answer goes out without blocking
         } else {
-            exchange.call(params); // no worker idle: wait for one without holding this thread
+            exchange.call(params, false); // no worker idle: wait for one without holding this thread
         }
     }
 
     @Override
     public void destroy() {
-        bodyTimer.shutdownNow();
+        timer.shutdownNow();
         super.destroy();
     }
 

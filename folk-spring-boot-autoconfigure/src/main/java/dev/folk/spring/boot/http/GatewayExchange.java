@@ -1,7 +1,6 @@
 package dev.folk.spring.boot.http;
 
 import java.io.IOException;
-import java.util.ArrayDeque;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.ScheduledExecutorService;
@@ -23,15 +22,16 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import dev.folk.core.pool.CallParts;
+import dev.folk.core.pool.WorkerPool;
 import dev.folk.core.protocol.Values;
 
 /**
  * One request through the gateway, from the moment it went asynchronous: reads the body without
- * blocking (a slow client holds no thread), calls PHP with {@code callAsync} (waiting for a worker
- * holds no thread), then writes the answer without blocking (a client that does not read holds no
- * thread either) and completes. A streamed answer's parts are written as the connection takes
- * them; past {@link #STREAM_BUFFER} bytes held, the call's thread and its worker wait for the
- * client, as PHP-FPM's worker waits behind a web server that does not buffer.
+ * blocking (a slow client holds no thread), calls PHP on the container thread if a worker is idle
+ * or else with {@code callAsync} (waiting for a worker holds no thread), then writes the answer
+ * without blocking (a client that does not read holds no thread either) and completes. A streamed answer's parts are written as the connection takes
+ * them, and held for a slow client meanwhile ({@link PartSpool}: memory, then a temporary file),
+ * so that the worker is free once PHP has answered, as PHP-FPM's is behind nginx.
  *
  * <p>Callbacks come from container threads (reads, writes, timeout, errors) and from the pool's
  * thread (PHP's parts and answer); the response side is guarded by this object's lock, and
@@ -44,11 +44,8 @@ final class GatewayExchange implements ReadListener, WriteListener, AsyncListene
     /** First buffer for a body of unknown length; it doubles up to the limit. */
     private static final int INITIAL_BUFFER = 16 * 1024;
 
-    /**
-     * Parts of a streamed answer held for a client that reads slower than PHP writes: past this,
-     * the thread running the call waits (and so the worker) until the client has taken them.
-     */
-    private static final long STREAM_BUFFER = 1024 * 1024;
+    /** The most a streamed answer may hold for a slow client (nginx's fastcgi_max_temp_file_size): past it, cut. */
+    static final long MAX_HELD = 1024L * 1024 * 1024;
 
     private final HttpServletRequest request;
     private final HttpServletResponse response;
@@ -58,8 +55,9 @@ final class GatewayExchange implements ReadListener, WriteListener, AsyncListene
     private final String label;
     private final AsyncContext async;
     private final ServletOutputStream out;
-    /** The container's timeout for this request, as a {@link System#nanoTime()}. */
-    private final long deadline;
+    private final ScheduledExecutorService timer;
+    /** Ends a request that outlives the pool's own timeouts, or a streamed answer's client that stopped reading. */
+    private ScheduledFuture<?> deadline;
 
     // Body, touched by container threads only (ReadListener callbacks come one at a time).
     private @Nullable ServletInputStream in;
@@ -75,31 +73,38 @@ final class GatewayExchange implements ReadListener, WriteListener, AsyncListene
     private boolean done;
     // A streamed answer (docs/PROTOCOL.md, "Streamed answers"): its head is the reply, its body parts wait here.
     private boolean streaming;
-    private final ArrayDeque<byte[]> parts = new ArrayDeque<>(0);
-    private long partBytes;
+    private @Nullable PartSpool parts;
     private boolean streamEnded;
+    private long sent;
+    private long sentAtLastCheck;
 
+    /**
+     * Takes the request asynchronous. Its time is kept here, not by the container (whose timeout
+     * cannot be extended once set): {@code timeoutMillis} from now the request is ended (408, 504),
+     * unless it is a streamed answer whose call is over and whose client still reads.
+     */
     GatewayExchange(HttpServletRequest request, HttpServletResponse response, HttpRoute route, GatewayOptions options,
-                    String uri, String label, long timeoutMillis) throws IOException {
+                    String uri, String label, long timeoutMillis, ScheduledExecutorService timer) throws IOException {
         this.request = request;
         this.response = response;
         this.route = route;
         this.options = options;
         this.uri = uri;
         this.label = label;
+        this.timer = timer;
         this.async = request.startAsync(request, response);
-        async.setTimeout(timeoutMillis);
-        this.deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
+        async.setTimeout(0);
         async.addListener(this);
         this.out = response.getOutputStream();
         out.setWriteListener(this);
+        this.deadline = timer.schedule(this::timedOut, timeoutMillis, TimeUnit.MILLISECONDS);
     }
 
     /**
      * Reads the body (of {@code contentLength} bytes, or -1 if unknown), then calls PHP; a body
      * still incomplete after the options' body timeout is answered 408.
      */
-    void readBody(long contentLength, ScheduledExecutorService timer) throws IOException {
+    void readBody(long contentLength) throws IOException {
         this.expected = contentLength;
         this.bodyTimer = timer.schedule(() -> {
             if (!isCalling()) {
@@ -166,29 +171,40 @@ final class GatewayExchange implements ReadListener, WriteListener, AsyncListene
         call(length == buffer.length ? buffer : Arrays.copyOf(buffer, length));
     }
 
-    /** Sends the body's request to PHP (see {@link #call(Object)}). Runs on a container thread. */
+    /** Sends the body's request to PHP (see {@link #call(Object, boolean)}). Runs on a container thread. */
     private void call(byte[] body) {
-        call(PhpRequest.params(request, route, options, uri, body));
+        call(PhpRequest.params(request, route, options, uri, body), true);
     }
 
     /**
-     * Sends the request to PHP with {@code callAsync}: its parts and answer come on a pool thread.
-     * Never on the container thread that read the body: a streamed answer may have to wait for
-     * the client to take its parts, and the container calls the write listener that ends such a
-     * wait only once that thread has left the read listener.
+     * Sends the request to PHP: on this (container) thread if a worker is idle and {@code now}
+     * (holding it only while PHP works, so at most one thread per worker), else with
+     * {@code callAsync}, whose parts and answer come on a pool thread.
      */
-    void call(Object params) {
+    void call(Object params, boolean now) {
         synchronized (this) {
             if (reply != null || done) {
                 return;
             }
             calling = true;
         }
+        if (now) {
+            try {
+                Object result = route.pool().tryCall("http.handle", params, label, this);
+                if (result != WorkerPool.NOT_CALLED) {
+                    answered(result, null);
+                    return;
+                }
+            } catch (RuntimeException e) {
+                answered(null, e);
+                return;
+            }
+        }
         route.pool().callAsync("http.handle", params, label, this).whenComplete(this::answered);
     }
 
     /** The call's end: PHP's answer, or the rest of its streamed answer. */
-    private void answered(@Nullable Object result, @Nullable Throwable error) {
+    void answered(@Nullable Object result, @Nullable Throwable error) {
         synchronized (this) {
             if (streaming) {
                 endStream(result, error);
@@ -201,8 +217,7 @@ final class GatewayExchange implements ReadListener, WriteListener, AsyncListene
 
     /**
      * A part of a streamed answer, on the thread running the call: the head becomes the reply,
-     * body parts are written as the connection takes them. Waits while more than
-     * {@link #STREAM_BUFFER} bytes are held for a slow client; the async timeout bounds the wait.
+     * body parts are written as the connection takes them and held meanwhile; never waits.
      */
     @Override
     public void part(String method, @Nullable Object params) {
@@ -212,6 +227,7 @@ final class GatewayExchange implements ReadListener, WriteListener, AsyncListene
             }
             try {
                 if ("http.head".equals(method) && reply == null && !streaming) {
+                    calling = true; // a request answered before it went asynchronous becomes one here
                     GatewayReply head = GatewayReply.fromPhp(params, route.pool().name(), label);
                     reply = head;
                     streaming = !head.own(); // a malformed head: its 502 is the whole answer
@@ -219,28 +235,30 @@ final class GatewayExchange implements ReadListener, WriteListener, AsyncListene
                         write();
                     }
                 } else if ("http.body".equals(method) && streaming) {
-                    byte[] bytes = Values.asBytes(params);
-                    parts.add(bytes);
-                    partBytes += bytes.length;
-                    drain();
-                    while (partBytes > STREAM_BUFFER && !done) {
-                        long left = deadline - System.nanoTime();
-                        if (left <= 0) { // the container's timeout should have come first; never wait past it
-                            cut(DirectStream.cut(new IOException("the client took no part within the call's time"),
-                                    route.pool().name(), label));
-                            return;
-                        }
-                        TimeUnit.NANOSECONDS.timedWait(this, left);
+                    hold(Values.asBytes(params));
+                    if (written) {
+                        drain();
                     }
                 } else {
                     log.debug("Pool '{}' sent part '{}' for {} out of order; dropped", route.pool().name(), method, label);
                 }
             } catch (IOException | RuntimeException e) {
                 abandon(e);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                abandon(e);
             }
+        }
+    }
+
+    /** Under the lock: holds body bytes until the connection takes them; cuts past {@link #MAX_HELD}. */
+    private void hold(byte[] bytes) throws IOException {
+        PartSpool p = parts;
+        if (p == null) {
+            p = new PartSpool();
+            parts = p;
+        }
+        p.add(bytes);
+        if (p.size() > MAX_HELD) {
+            cut(DirectStream.cut(new IOException("its client took too little of it: over " + MAX_HELD
+                    + " bytes were held"), route.pool().name(), label));
         }
     }
 
@@ -255,13 +273,14 @@ final class GatewayExchange implements ReadListener, WriteListener, AsyncListene
             cut(DirectStream.cut(cause, route.pool().name(), label));
             return;
         }
-        if (rest.length > 0) {
-            parts.add(rest);
-            partBytes += rest.length;
-        }
         streamEnded = true;
+        // From now on only the client's pace counts: it must take something each body-timeout.
+        deadline.cancel(false);
+        sentAtLastCheck = sent;
+        deadline = timer.schedule(this::timedOut, options.bodyTimeout().toMillis(), TimeUnit.MILLISECONDS);
         try {
-            if (written) {
+            hold(rest);
+            if (written && !done) {
                 drain();
             }
         } catch (IOException | RuntimeException e) {
@@ -271,18 +290,18 @@ final class GatewayExchange implements ReadListener, WriteListener, AsyncListene
 
     /** Under the lock: writes the parts held while the connection takes them; completes once the stream ended. */
     private void drain() throws IOException {
+        PartSpool p = parts;
         boolean wrote = false;
-        while (!parts.isEmpty() && out.isReady()) {
-            byte[] bytes = parts.poll();
-            partBytes -= bytes.length;
+        byte[] bytes;
+        while (p != null && out.isReady() && (bytes = p.next()) != null) {
             out.write(bytes);
+            sent += bytes.length;
             wrote = true;
         }
-        notifyAll();
         if (!out.isReady()) {
             return; // onWritePossible once the socket took it
         }
-        if (streamEnded && parts.isEmpty()) {
+        if (streamEnded && (p == null || p.isEmpty())) {
             finish();
         } else if (wrote) {
             out.flush(); // what PHP flushed reaches the client now
@@ -294,9 +313,27 @@ final class GatewayExchange implements ReadListener, WriteListener, AsyncListene
      * out) must not end as a complete response; the connection is cut instead.
      */
     private void cut(IOException signal) {
+        if (!response.isCommitted()) {
+            // Nothing went out yet: the failure can still be answered, as any failed call is.
+            response.reset();
+            streaming = false;
+            written = false;
+            if (parts != null) {
+                parts.close();
+                parts = null;
+            }
+            reply = GatewayReply.text(502, "PHP failed to answer. See the log.");
+            try {
+                if (out.isReady()) {
+                    write();
+                } // else onWritePossible writes it
+            } catch (IOException | RuntimeException e) {
+                abandon(e);
+            }
+            return;
+        }
         done = true;
-        notifyAll();
-        parts.clear();
+        release();
         request.setAttribute(DirectStream.CUT, signal);
         try {
             async.dispatch(); // the dispatch throws it: the container cuts a committed response whose request fails
@@ -397,8 +434,16 @@ final class GatewayExchange implements ReadListener, WriteListener, AsyncListene
 
     private void finish() {
         done = true;
-        notifyAll();
         async.complete();
+    }
+
+    /** Under the lock: what the exchange holds beyond its end (the deadline, held parts) is let go. */
+    private void release() {
+        deadline.cancel(false);
+        PartSpool p = parts;
+        if (p != null) {
+            p.close();
+        }
     }
 
     private void abandon(Throwable e) {
@@ -408,7 +453,7 @@ final class GatewayExchange implements ReadListener, WriteListener, AsyncListene
         if (!done) {
             log.debug("Response for {} abandoned: {}", label, e.toString());
             done = true;
-            notifyAll();
+            release();
             completeQuietly();
         }
     }
@@ -421,12 +466,31 @@ final class GatewayExchange implements ReadListener, WriteListener, AsyncListene
         }
     }
 
+    /** The container's timeout is off (see the constructor); the exchange's own deadline, should it come. */
     @Override
     public void onTimeout(AsyncEvent event) {
+        timedOut();
+    }
+
+    /**
+     * The exchange's deadline: a request still without its answer is ended (408 while its body is
+     * read, else 504; the pool's own timeouts come first). A streamed answer whose call is over
+     * goes on while its client reads: it is checked again each {@code body-timeout}, and cut if the
+     * client took nothing in that time, as nginx's send_timeout does.
+     */
+    private void timedOut() {
         synchronized (this) {
-            if (streaming && !done) {
-                cut(DirectStream.cut(new IOException("the answer did not end within the call's time"),
-                        route.pool().name(), label));
+            if (done) {
+                return;
+            }
+            if (streaming) {
+                if (streamEnded && sent > sentAtLastCheck) {
+                    sentAtLastCheck = sent;
+                    deadline = timer.schedule(this::timedOut, options.bodyTimeout().toMillis(), TimeUnit.MILLISECONDS);
+                    return;
+                }
+                cut(DirectStream.cut(new IOException(streamEnded ? "its client took nothing for " + options.bodyTimeout()
+                        : "the answer did not end within the call's time"), route.pool().name(), label));
                 return;
             }
             if (reply == null && !done) {
@@ -496,7 +560,7 @@ final class GatewayExchange implements ReadListener, WriteListener, AsyncListene
     public void onComplete(AsyncEvent event) {
         synchronized (this) {
             done = true;
-            notifyAll();
+            release();
         }
     }
 

@@ -46,7 +46,8 @@ public class FolkHttpProperties {
 
     /**
      * How long a client may take to send its request body; then it is answered 408 and the
-     * connection closed. A trickling client holds no thread meanwhile, only its connection.
+     * connection closed. A trickling client holds no thread meanwhile, only its connection. Also
+     * how long a client may take nothing of a streamed answer PHP has finished; then it is cut.
      */
     private Duration bodyTimeout = Duration.ofSeconds(60);
 

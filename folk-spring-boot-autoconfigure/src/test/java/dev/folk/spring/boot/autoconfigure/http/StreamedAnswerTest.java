@@ -47,6 +47,7 @@ import dev.folk.spring.boot.autoconfigure.app.WebTestApplication;
     "folk.shutdown.signal-handler=false",
     "folk.http.mappings[0].path=/s/**",
     "folk.http.max-body-size=1KB",
+    "folk.http.body-timeout=2s",
 })
 @DirtiesContext
 @ExtendWith(OutputCaptureExtension.class)
@@ -153,19 +154,76 @@ class StreamedAnswerTest {
     @ParameterizedTest
     @ValueSource(strings = {"GET", "POST"})
     void aWorkerThatDiesAfterItsHeadWentOutCutsTheConnection(String method, CapturedOutput output) throws IOException {
-        byte[] raw;
+        Path die = dir.resolve("die-" + method);
+        String all;
         try (Socket s = new Socket("127.0.0.1", port)) {
             s.setSoTimeout(30_000);
-            s.getOutputStream().write(request(method, "/s/die"));
-            raw = s.getInputStream().readAllBytes();
+            s.getOutputStream().write(request(method, "/s/die?file=" + die));
+            InputStream in = s.getInputStream();
+            ByteArrayOutputStream got = new ByteArrayOutputStream();
+            byte[] buffer = new byte[8192];
+            while (!text(got.toByteArray()).contains("partial\n")) { // the client has it: then the worker dies
+                int n = in.read(buffer);
+                assertThat(n).as("bytes before the part: %s", text(got.toByteArray())).isPositive();
+                got.write(buffer, 0, n);
+            }
+            Files.createFile(die);
+            got.write(in.readAllBytes());
+            all = text(got.toByteArray());
         }
-        String all = text(raw);
         assertThat(all).startsWith("HTTP/1.1 200").contains("partial");
         // No last chunk: the client can tell the answer is incomplete (curl says "transfer closed").
         assertThat(all).doesNotEndWith("0\r\n\r\n");
         Procs.await(Duration.ofSeconds(15), "the log line", () -> output.getOut().contains("the connection is cut"));
         assertThat(output.getOut() + output.getErr()).as("one warning of ours, no container error or error page")
                 .doesNotContain("Servlet.service()", "DefaultHandlerExceptionResolver");
+    }
+
+    /**
+     * A client that reads slowly does not hold the worker: the gateway keeps what the client has not
+     * taken (in memory, then in a temporary file, as nginx keeps a FastCGI answer), and the worker
+     * is free as soon as PHP has answered. A small receive buffer keeps the kernel from taking the
+     * answer in the client's place.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"GET", "POST"})
+    void aSlowClientDoesNotHoldTheWorker(String method) throws IOException {
+        int part = 64 * 1024 - 64;
+        int parts = 300; // about 20 MB
+        try (Socket s = new Socket()) {
+            s.setReceiveBufferSize(4096);
+            s.connect(new java.net.InetSocketAddress("127.0.0.1", port));
+            s.setSoTimeout(30_000);
+            s.getOutputStream().write(request(method, "/s/big?parts=" + parts + "&size=" + part));
+            InputStream in = s.getInputStream();
+            byte[] head = new byte[16];
+            assertThat(in.readNBytes(head, 0, head.length)).isEqualTo(head.length);
+            // The client reads nothing more until the worker is free again.
+            Procs.await(Duration.ofSeconds(15), "the worker idle while its answer is still being sent",
+                    () -> pool.snapshot().count(WorkerState.IDLE) == 1);
+            ByteArrayOutputStream all = new ByteArrayOutputStream();
+            all.write(head);
+            all.write(in.readAllBytes());
+            byte[] body = dechunked(all.toByteArray());
+            assertThat(body).hasSize(parts * part + "tail".length());
+            assertThat(body[(parts - 1) * part]).isEqualTo((byte) ('A' + (parts - 1) % 26));
+        }
+    }
+
+    /** A client that takes nothing for body-timeout (2 s here) once PHP has answered is cut, as nginx's send_timeout does. */
+    @Test
+    void aClientThatStopsReadingIsCutAfterTheBodyTimeout(CapturedOutput output) throws IOException {
+        try (Socket s = new Socket()) {
+            s.setReceiveBufferSize(4096);
+            s.connect(new java.net.InetSocketAddress("127.0.0.1", port));
+            s.setSoTimeout(30_000);
+            s.getOutputStream().write(request("GET", "/s/big?parts=300&size=" + (64 * 1024 - 64)));
+            Procs.await(Duration.ofSeconds(20), "the cut", () -> output.getOut().contains("its client took nothing"));
+            byte[] raw = s.getInputStream().readAllBytes();
+            assertThat(text(raw)).startsWith("HTTP/1.1 200").doesNotEndWith("0\r\n\r\n");
+            assertThat(raw.length).isLessThan(300 * (64 * 1024 - 64));
+        }
+        workerIsIdle();
     }
 
     @Test

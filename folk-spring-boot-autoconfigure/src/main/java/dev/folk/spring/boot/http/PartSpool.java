@@ -1,0 +1,113 @@
+package dev.folk.spring.boot.http;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayDeque;
+
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The parts of a streamed answer the client has not taken yet: in memory up to
+ * {@link #MEMORY_BYTES}, past that in a temporary file, as nginx buffers a FastCGI answer, so that
+ * a slow client never holds the worker (PHP-FPM's worker is free once nginx has the answer). The
+ * file is unlinked as soon as it is open: nothing is left on disk, even if the JVM dies. Not
+ * thread-safe: its exchange's lock guards it.
+ */
+final class PartSpool {
+
+    /** Held in memory before parts go to the file. */
+    static final long MEMORY_BYTES = 1024 * 1024;
+
+    /** How much is read back from the file per write to the client. */
+    private static final int READ_BYTES = 64 * 1024;
+
+    private final ArrayDeque<byte[]> memory = new ArrayDeque<>(4);
+    private long memoryBytes;
+    private @Nullable FileChannel file;
+    private long written;
+    private long read;
+
+    /** Bytes held, in memory and in the file. */
+    long size() {
+        return memoryBytes + (written - read);
+    }
+
+    boolean isEmpty() {
+        return memory.isEmpty() && written == read;
+    }
+
+    /** Adds a part after those held: to memory while the file is empty and memory has room, else to the file. */
+    void add(byte[] bytes) throws IOException {
+        if (bytes.length == 0) {
+            return;
+        }
+        if (written == read && memoryBytes + bytes.length <= MEMORY_BYTES) {
+            memory.add(bytes);
+            memoryBytes += bytes.length;
+            return;
+        }
+        FileChannel f = file;
+        if (f == null) {
+            Path path = Files.createTempFile("folk-answer-", ".part");
+            try {
+                f = FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE);
+            } finally {
+                Files.delete(path);
+            }
+            file = f;
+        }
+        ByteBuffer buffer = ByteBuffer.wrap(bytes);
+        while (buffer.hasRemaining()) {
+            written += f.write(buffer, written);
+        }
+    }
+
+    /** The next bytes to write to the client, in the order added; null when nothing is held. */
+    byte @Nullable [] next() throws IOException {
+        byte[] bytes = memory.poll();
+        if (bytes != null) {
+            memoryBytes -= bytes.length;
+            return bytes;
+        }
+        FileChannel f = file;
+        if (f == null || written == read) {
+            return null;
+        }
+        ByteBuffer buffer = ByteBuffer.allocate((int) Math.min(READ_BYTES, written - read));
+        while (buffer.hasRemaining()) {
+            int n = f.read(buffer, read + buffer.position());
+            if (n < 0) {
+                throw new IOException("the answer's spool file ended early");
+            }
+        }
+        read += buffer.capacity();
+        if (read == written) {
+            // Drained: start the file over, so that a long stream does not grow it for ever.
+            f.truncate(0);
+            read = 0;
+            written = 0;
+        }
+        return buffer.array();
+    }
+
+    /** Drops what is held and deletes the file. */
+    void close() {
+        memory.clear();
+        memoryBytes = 0;
+        FileChannel f = file;
+        file = null;
+        written = 0;
+        read = 0;
+        if (f != null) {
+            try {
+                f.close();
+            } catch (IOException e) {
+                // unlinked already: its space is freed with the descriptor, whatever close says
+            }
+        }
+    }
+}
