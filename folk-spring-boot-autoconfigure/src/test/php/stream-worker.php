@@ -6,6 +6,8 @@
  *   /s/big?parts=N&size=S   head, N parts of S bytes (part k is S times the letter A+k%26), answer "tail"
  *   /s/wait?file=F          head, part "first", waits until file F exists, part "second", answer "end"
  *   /s/die?file=F           head, part "partial", waits until file F exists, then SIGKILL to itself
+ *   /s/finish?file=F        head, part "answered", http.end (fastcgi_finish_request()), a part, then
+ *                           waits until file F exists and answers
  *   /s/bad-head             a head with status 102, a part, an answer
  * Every answer is refused (500) unless the params asked for parts.
  */
@@ -53,6 +55,17 @@ $worker->register('http.handle', static function (array $params): array {
             posix_kill(getmypid(), 9);
             sleep(10);
             return ['status' => 200, 'headers' => [], 'body' => 'never'];
+        case '/s/finish':
+            // fastcgi_finish_request(): the answer ends, the worker goes on until the file exists.
+            Worker::sendPart('http.head', $head);
+            Worker::sendPart('http.body', "answered\n");
+            Worker::sendPart('http.end', null);
+            Worker::sendPart('http.body', 'dropped');
+            $deadline = microtime(true) + 20;
+            while (!file_exists($query['file']) && microtime(true) < $deadline) {
+                usleep(10000);
+            }
+            return ['status' => 200, 'headers' => [], 'body' => 'dropped too'];
         case '/s/bad-head':
             Worker::sendPart('http.head', ['status' => 102, 'headers' => []]);
             Worker::sendPart('http.body', 'ignored');

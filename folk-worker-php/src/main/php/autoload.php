@@ -53,13 +53,15 @@ if (!function_exists('getallheaders')) {
 }
 if (!function_exists('fastcgi_finish_request')) {
     /**
-     * PHP-FPM's way to answer before the script ends. A worker cannot answer a call early yet, so
-     * this says it did not (false) and the answer goes when the call ends, as with code that
-     * checks function_exists() first; unchecked calls no longer end with "Call to undefined function".
+     * PHP-FPM's way to answer before the script ends: in a request served through a framework
+     * adapter to a master that takes streamed answers (the Spring gateway), the answer so far
+     * goes out and ends, and the script goes on, its worker busy until it returns
+     * ({@see Folk\Worker\Bridge\StreamedBody::finish()}). Elsewhere false: the answer goes when the
+     * call ends, as for code that checks function_exists() first.
      */
     function fastcgi_finish_request(): bool
     {
-        return false;
+        return Folk\Worker\Bridge\StreamedBody::finish();
     }
 }
 if (!function_exists('apache_request_headers')) {

@@ -2,7 +2,7 @@
 
 /*
  * What legacy code inside an application does with PHP's own functions, for the applications'
- * /legacy-headers, /legacy-redirect, /legacy-request-headers and /legacy-input routes: header()
+ * /legacy-headers, /legacy-redirect, /legacy-request-headers, /legacy-input and /legacy-finish routes: header()
  * and setcookie() beside the framework's response, a redirect by header() and exit, the request's
  * headers as PHP-FPM's getallheaders() gives them, and its body as php://input gives it (read
  * twice, as PHP allows; JSON answers). Shared so that every application does the same.
@@ -24,6 +24,16 @@ return static function (string $kind): ?string {
         $read = file_get_contents('php://input');
         return json_encode(['read' => $read, 'read again' => $streamed === $read, 'length' => strlen((string) $read),
             'json' => json_decode((string) $read, true)]) . "\n";
+    }
+    if ($kind === 'finish') {
+        // fastcgi_finish_request(): the client has what was printed, with the headers set so far;
+        // what follows (output, headers, the framework's response) goes nowhere, as under PHP-FPM.
+        header('X-Before-Finish: yes');
+        echo "printed before fastcgi_finish_request()\n";
+        $finished = fastcgi_finish_request();
+        echo "printed after it\n";
+        header('X-After-Finish: yes');
+        return 'returned after it (' . ($finished ? 'finished' : 'not finished') . ")\n";
     }
     if ($kind === 'redirect') {
         header('Location: /json?from=legacy');

@@ -52,6 +52,7 @@ return [
         (require __DIR__ . '/legacy-headers.php')('headers');
         return new Response("legacy headers\n");
     },
+    'legacy-finish' => static fn (): Response => new Response((require __DIR__ . '/legacy-headers.php')('finish')),
     'legacy-redirect' => static fn (): Response => (require __DIR__ . '/legacy-headers.php')('redirect'),
     'legacy-request-headers' => static fn (): Response => new Response((require __DIR__ . '/legacy-headers.php')('request-headers'),
         200, ['Content-Type' => 'application/json']),

@@ -111,6 +111,10 @@ $app->get('/legacy-headers', function (Request $request, Response $response) use
     return $response;
 });
 $app->get('/legacy-redirect', fn () => $legacy('redirect'));
+$app->get('/legacy-finish', function (Request $request, Response $response) use ($legacy): Response {
+    $response->getBody()->write($legacy('finish'));
+    return $response;
+});
 $app->get('/legacy-request-headers', function (Request $request, Response $response) use ($legacy): Response {
     $response->getBody()->write($legacy('request-headers'));
     return $response->withHeader('Content-Type', 'application/json');

@@ -26,6 +26,10 @@ final class StreamedBody
 
     /** Whether the current call's head went out as a part. */
     private static bool $headSent = false;
+    /** Whether the current call's answer was ended early ({@see finish()}): what follows goes nowhere. */
+    private static bool $finished = false;
+    /** @var list<array{0: int, 1: \Closure}> the captures running now, outermost first: [level below, head] */
+    private static array $captures = [];
 
     /**
      * Whether the answer to a call with these params may stream: the master asked, the worker
@@ -34,7 +38,37 @@ final class StreamedBody
     public static function allowed(mixed $params): bool
     {
         self::$headSent = false;
+        self::$finished = false;
+        self::$captures = [];
         return is_array($params) && ($params['stream'] ?? false) === true && Worker::canSendParts();
+    }
+
+    /**
+     * PHP-FPM's fastcgi_finish_request() for a streamed answer: everything printed so far goes
+     * out, with the head if it had not, and the answer ends (`http.end`); the client has it
+     * while the script goes on. As under PHP-FPM, the output buffers are closed, and what is
+     * printed afterwards, headers included, goes nowhere. False, doing nothing, where the call
+     * cannot stream (a master that did not ask, no capture running, the plain http() handler).
+     */
+    public static function finish(): bool
+    {
+        if (self::$finished) {
+            return true;
+        }
+        if (self::$captures === [] || !Worker::canSendParts()) {
+            return false;
+        }
+        $head = self::$captures[count(self::$captures) - 1][1]; // the innermost capture's: its head is what PHP-FPM would send now
+        $output = ResponseResult::endBuffers(self::$captures[0][0]);
+        if (!self::$headSent) {
+            self::head($head());
+        }
+        self::body($output);
+        Worker::sendPart('http.end', null);
+        self::$finished = true;
+        // Output from here on is dropped, as PHP-FPM drops it: a buffer for the captures to close.
+        ob_start(static fn (): string => '');
+        return true;
     }
 
     /**
@@ -51,8 +85,9 @@ final class StreamedBody
     {
         $level = ob_get_level();
         $failure = null;
+        self::$captures[] = [$level, $head];
         ob_start(static function (string $buffer, int $phase) use ($head, &$failure): string {
-            if (($phase & PHP_OUTPUT_HANDLER_CLEAN) !== 0 || $failure !== null) {
+            if (($phase & PHP_OUTPUT_HANDLER_CLEAN) !== 0 || $failure !== null || self::$finished) {
                 return ''; // discarded (ob_clean(), our own ob_get_clean() at the end), or nothing can go
             }
             try {
@@ -69,9 +104,13 @@ final class StreamedBody
             $print();
         } finally {
             $output = ResponseResult::endBuffers($level);
+            array_pop(self::$captures);
         }
         if ($failure !== null) {
             throw $failure;
+        }
+        if (self::$finished) {
+            $output = '';
         }
         return [$output, self::$headSent];
     }
@@ -86,6 +125,10 @@ final class StreamedBody
      */
     public static function split(array $result): array
     {
+        if (self::$finished) {
+            $result['body'] = ''; // the answer ended early: the master has all of it
+            return $result;
+        }
         if (strlen($result['body']) <= self::THRESHOLD) {
             return $result;
         }

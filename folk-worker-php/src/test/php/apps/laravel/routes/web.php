@@ -55,6 +55,7 @@ Route::get('/legacy-headers', function () {
     (require dirname(__DIR__, 2) . '/legacy-headers.php')('headers');
     return "legacy headers\n";
 });
+Route::get('/legacy-finish', fn () => (require dirname(__DIR__, 2) . '/legacy-headers.php')('finish'));
 Route::get('/legacy-redirect', fn () => (require dirname(__DIR__, 2) . '/legacy-headers.php')('redirect'));
 Route::get('/legacy-request-headers', fn () => response((require dirname(__DIR__, 2) . '/legacy-headers.php')('request-headers'),
     200, ['Content-Type' => 'application/json']));

@@ -567,6 +567,23 @@ class FrameworkAppsTest {
         }
 
         /**
+         * fastcgi_finish_request() in legacy code: PHP-FPM sends what was printed so far, with the
+         * headers set so far, and ends the response; what the script prints, sets or returns
+         * afterwards goes nowhere. The worker does the same (folk-worker-php's StreamedBody::finish(),
+         * which ends the streamed answer while the script goes on).
+         */
+        @Test
+        void fastcgiFinishRequestAnswersLikePhpFpm() throws Exception {
+            RawHttp.Response finished = same("GET", "/legacy-finish");
+            assertThat(finished.status()).isEqualTo(200);
+            assertThat(finished.text()).isEqualTo("printed before fastcgi_finish_request()\n");
+            assertThat(finished.header("X-Before-Finish")).isEqualTo("yes");
+            assertThat(finished.all("X-After-Finish")).isEmpty();
+            assertThat(same("GET", "/").status()).as("the worker serves on").isEqualTo(200);
+            assertThat(differences).as("every answer equal to PHP-FPM's").isEmpty();
+        }
+
+        /**
          * A download larger than the pool's frame limit (2 MB here), printed row by row and flushed
          * as export code does: PHP-FPM sends it while the script prints it; the worker sends it in
          * parts (folk-worker-php's StreamedBody), which the gateway writes as they come. One answer

@@ -104,7 +104,9 @@ final class DirectStream implements CallParts {
                     return;
                 }
                 startWriter(); // the head goes now
-            } else if ("http.body".equals(method) && parts != null) {
+            } else if ("http.end".equals(method) && parts != null && !ended) {
+                endOfAnswer(PhpRequest.NO_BODY); // fastcgi_finish_request(): the script goes on, the client has its answer
+            } else if ("http.body".equals(method) && parts != null && !ended) {
                 parts.add(Values.asBytes(params));
                 checkHeld();
                 startWriter();
@@ -118,14 +120,19 @@ final class DirectStream implements CallParts {
 
     /** The call's end, once the answer began as a stream: the rest of it, or its failure (cut). */
     synchronized void end(@Nullable Object result, @Nullable Throwable error) {
-        if (closed) {
-            return;
+        if (closed || ended) {
+            return; // or the answer ended early (http.end): what the call ends with is not the client's
         }
         byte[] rest = error == null ? GatewayReply.restOfStream(result, pool, label) : null;
         if (rest == null) {
             cut(error != null ? error : new IOException("PHP ended its streamed answer with a malformed result"));
             return;
         }
+        endOfAnswer(rest);
+    }
+
+    /** Under the lock: the answer's last bytes; the request completes once they are out. */
+    private void endOfAnswer(byte[] rest) {
         ended = true;
         try {
             if (parts != null) {
@@ -176,6 +183,7 @@ final class DirectStream implements CallParts {
             out = response.getOutputStream();
             for (;;) {
                 byte[] bytes;
+                boolean last = false;
                 synchronized (this) {
                     if (closed || parts == null) {
                         stopWriting();
@@ -186,9 +194,15 @@ final class DirectStream implements CallParts {
                         closed = true;
                         writing = false;
                         release();
-                        complete();
-                        return;
+                        last = true;
                     }
+                }
+                if (last) {
+                    // Closed now, not when the request completes: that waits for this dispatch, and so
+                    // for the call, which goes on after fastcgi_finish_request().
+                    out.close();
+                    complete();
+                    return;
                 }
                 if (bytes == null) {
                     out.flush(); // the head, or what PHP flushed, reaches the client now

@@ -234,11 +234,13 @@ final class GatewayExchange implements ReadListener, WriteListener, AsyncListene
                     if (out.isReady()) {
                         write();
                     }
-                } else if ("http.body".equals(method) && streaming) {
+                } else if ("http.body".equals(method) && streaming && !streamEnded) {
                     hold(Values.asBytes(params));
                     if (written) {
                         drain();
                     }
+                } else if ("http.end".equals(method) && streaming && !streamEnded) {
+                    endOfAnswer(PhpRequest.NO_BODY); // fastcgi_finish_request(): the script goes on, the client has its answer
                 } else {
                     log.debug("Pool '{}' sent part '{}' for {} out of order; dropped", route.pool().name(), method, label);
                 }
@@ -264,8 +266,8 @@ final class GatewayExchange implements ReadListener, WriteListener, AsyncListene
 
     /** Under the lock: the call ended after its head went out. */
     private void endStream(@Nullable Object result, @Nullable Throwable error) {
-        if (done) {
-            return;
+        if (done || streamEnded) {
+            return; // or the answer ended early (http.end): what the call ends with is not the client's
         }
         byte[] rest = error == null ? GatewayReply.restOfStream(result, route.pool().name(), label) : null;
         if (rest == null) {
@@ -273,6 +275,11 @@ final class GatewayExchange implements ReadListener, WriteListener, AsyncListene
             cut(DirectStream.cut(cause, route.pool().name(), label));
             return;
         }
+        endOfAnswer(rest);
+    }
+
+    /** Under the lock: the answer's last bytes; it completes once they are out. */
+    private void endOfAnswer(byte[] rest) {
         streamEnded = true;
         // From now on only the client's pace counts: it must take something each body-timeout.
         deadline.cancel(false);
@@ -302,6 +309,9 @@ final class GatewayExchange implements ReadListener, WriteListener, AsyncListene
             return; // onWritePossible once the socket took it
         }
         if (streamEnded && (p == null || p.isEmpty())) {
+            // Closed now: completing alone would wait for a container thread still running the call
+            // (it goes on after fastcgi_finish_request()).
+            out.close();
             finish();
         } else if (wrote) {
             out.flush(); // what PHP flushed reaches the client now

@@ -10,6 +10,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -86,6 +88,18 @@ class StreamedAnswerTest {
 
     private static String text(byte[] bytes) {
         return new String(bytes, StandardCharsets.ISO_8859_1);
+    }
+
+    /** Whether {@code raw} holds a whole response: its last chunk, or as many bytes as its Content-Length says. */
+    private static boolean complete(byte[] raw) {
+        String all = text(raw);
+        int end = all.indexOf("\r\n\r\n");
+        if (end < 0) {
+            return false;
+        }
+        Matcher length = Pattern.compile("(?i)\r\nContent-Length: (\\d+)\r\n")
+                .matcher(all.substring(0, end + 2));
+        return length.find() ? raw.length - end - 4 >= Integer.parseInt(length.group(1)) : all.endsWith("0\r\n\r\n");
     }
 
     /** The body of a complete chunked response; fails if the last chunk is missing. */
@@ -177,6 +191,37 @@ class StreamedAnswerTest {
         Procs.await(Duration.ofSeconds(15), "the log line", () -> output.getOut().contains("the connection is cut"));
         assertThat(output.getOut() + output.getErr()).as("one warning of ours, no container error or error page")
                 .doesNotContain("Servlet.service()", "DefaultHandlerExceptionResolver");
+    }
+
+    /**
+     * fastcgi_finish_request() (http.end): the client has the whole answer, ended, while PHP still
+     * works; what PHP sends after it goes nowhere; the worker is busy until it returns.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"GET", "POST"})
+    void anAnswerEndedEarlyReachesTheClientWhilePhpGoesOn(String method) throws IOException {
+        Path go = dir.resolve("finish-" + method);
+        try (Socket s = new Socket("127.0.0.1", port)) {
+            s.setSoTimeout(30_000);
+            s.getOutputStream().write(request(method, "/s/finish?file=" + go));
+            InputStream in = s.getInputStream();
+            ByteArrayOutputStream got = new ByteArrayOutputStream();
+            byte[] buffer = new byte[8192];
+            // The whole answer arrives while PHP waits for the file: its last chunk, or all its
+            // Content-Length (the container sets one if the answer ends before its head went out).
+            while (!complete(got.toByteArray())) {
+                int n = in.read(buffer);
+                assertThat(n).as("the ended answer, so far: %s", text(got.toByteArray())).isPositive();
+                got.write(buffer, 0, n);
+            }
+            String all = text(got.toByteArray());
+            String body = all.contains("Transfer-Encoding: chunked") ? text(dechunked(got.toByteArray()))
+                    : all.substring(all.indexOf("\r\n\r\n") + 4);
+            assertThat(body).isEqualTo("answered\n");
+            assertThat(pool.snapshot().count(WorkerState.BUSY)).as("PHP still at work").isEqualTo(1);
+            Files.createFile(go);
+        }
+        workerIsIdle();
     }
 
     /**
