@@ -18,6 +18,15 @@ require __DIR__ . '/../../../../folk-worker-php/src/main/php/autoload.php';
 
 use Folk\Worker\Worker;
 
+/** Waits (up to 20 s) until the test has created $file: it has seen what it waits for. */
+function waitFor(string $file): void
+{
+    $deadline = microtime(true) + 20;
+    while (!file_exists($file) && microtime(true) < $deadline) {
+        usleep(10000);
+    }
+}
+
 $worker = new Worker();
 $worker->register('http.handle', static function (array $params): array {
     if (($params['stream'] ?? false) !== true) {
@@ -39,19 +48,13 @@ $worker->register('http.handle', static function (array $params): array {
         case '/s/wait':
             Worker::sendPart('http.head', $head);
             Worker::sendPart('http.body', "first\n");
-            $deadline = microtime(true) + 20;
-            while (!file_exists($query['file']) && microtime(true) < $deadline) {
-                usleep(10000);
-            }
+            waitFor($query['file']);
             Worker::sendPart('http.body', "second\n");
             return ['status' => 200, 'headers' => [], 'body' => "end\n"];
         case '/s/die':
             Worker::sendPart('http.head', $head);
             Worker::sendPart('http.body', "partial\n");
-            $deadline = microtime(true) + 20;
-            while (!file_exists($query['file']) && microtime(true) < $deadline) {
-                usleep(10000);
-            }
+            waitFor($query['file']);
             posix_kill(getmypid(), 9);
             sleep(10);
             return ['status' => 200, 'headers' => [], 'body' => 'never'];
@@ -61,10 +64,7 @@ $worker->register('http.handle', static function (array $params): array {
             Worker::sendPart('http.body', "answered\n");
             Worker::sendPart('http.end', null);
             Worker::sendPart('http.body', 'dropped');
-            $deadline = microtime(true) + 20;
-            while (!file_exists($query['file']) && microtime(true) < $deadline) {
-                usleep(10000);
-            }
+            waitFor($query['file']);
             return ['status' => 200, 'headers' => [], 'body' => 'dropped too'];
         case '/s/bad-head':
             Worker::sendPart('http.head', ['status' => 102, 'headers' => []]);

@@ -10,6 +10,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.function.Predicate;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -90,6 +91,16 @@ class StreamedAnswerTest {
         return new String(bytes, StandardCharsets.ISO_8859_1);
     }
 
+    /** Reads into {@code got} until {@code enough} says so; fails if the connection ends first. */
+    private static void readUntil(InputStream in, ByteArrayOutputStream got, Predicate<byte[]> enough) throws IOException {
+        byte[] buffer = new byte[8192];
+        while (!enough.test(got.toByteArray())) {
+            int n = in.read(buffer);
+            assertThat(n).as("the connection ended after: %s", text(got.toByteArray())).isPositive();
+            got.write(buffer, 0, n);
+        }
+    }
+
     /** Whether {@code raw} holds a whole response: its last chunk, or as many bytes as its Content-Length says. */
     private static boolean complete(byte[] raw) {
         String all = text(raw);
@@ -151,13 +162,8 @@ class StreamedAnswerTest {
             s.getOutputStream().write(request(method, "/s/wait?file=" + go));
             InputStream in = s.getInputStream();
             ByteArrayOutputStream got = new ByteArrayOutputStream();
-            byte[] buffer = new byte[8192];
             // PHP waits for the file before it goes on: the first part must arrive without the rest.
-            while (!text(got.toByteArray()).contains("first\n")) {
-                int n = in.read(buffer);
-                assertThat(n).as("bytes before the first part: %s", text(got.toByteArray())).isPositive();
-                got.write(buffer, 0, n);
-            }
+            readUntil(in, got, bytes -> text(bytes).contains("first\n"));
             assertThat(text(got.toByteArray())).doesNotContain("second");
             Files.createFile(go);
             got.write(in.readAllBytes());
@@ -175,12 +181,7 @@ class StreamedAnswerTest {
             s.getOutputStream().write(request(method, "/s/die?file=" + die));
             InputStream in = s.getInputStream();
             ByteArrayOutputStream got = new ByteArrayOutputStream();
-            byte[] buffer = new byte[8192];
-            while (!text(got.toByteArray()).contains("partial\n")) { // the client has it: then the worker dies
-                int n = in.read(buffer);
-                assertThat(n).as("bytes before the part: %s", text(got.toByteArray())).isPositive();
-                got.write(buffer, 0, n);
-            }
+            readUntil(in, got, bytes -> text(bytes).contains("partial\n")); // the client has it: then the worker dies
             Files.createFile(die);
             got.write(in.readAllBytes());
             all = text(got.toByteArray());
@@ -206,14 +207,9 @@ class StreamedAnswerTest {
             s.getOutputStream().write(request(method, "/s/finish?file=" + go));
             InputStream in = s.getInputStream();
             ByteArrayOutputStream got = new ByteArrayOutputStream();
-            byte[] buffer = new byte[8192];
             // The whole answer arrives while PHP waits for the file: its last chunk, or all its
             // Content-Length (the container sets one if the answer ends before its head went out).
-            while (!complete(got.toByteArray())) {
-                int n = in.read(buffer);
-                assertThat(n).as("the ended answer, so far: %s", text(got.toByteArray())).isPositive();
-                got.write(buffer, 0, n);
-            }
+            readUntil(in, got, StreamedAnswerTest::complete);
             String all = text(got.toByteArray());
             String body = all.contains("Transfer-Encoding: chunked") ? text(dechunked(got.toByteArray()))
                     : all.substring(all.indexOf("\r\n\r\n") + 4);
