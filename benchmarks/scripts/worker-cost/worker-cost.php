@@ -43,6 +43,7 @@ $params = [
         'QUERY_STRING' => '', 'SCRIPT_NAME' => '', 'PATH_INFO' => '/php/hello', 'DOCUMENT_ROOT' => '',
         'SCRIPT_FILENAME' => '', 'GATEWAY_INTERFACE' => 'folk/1',
     ],
+    'stream' => true, // the gateway takes streamed answers (a hello is too small to stream)
 ];
 
 /** Starts a worker with socket pairs at fds 3 and 4 and waits for its handshake. */
