@@ -122,21 +122,45 @@ final class ResponseResult
         $level = ob_get_level() + 1;
         self::$flushed[$level] = '';
         ob_start(static function (string $buffer, int $phase) use ($level): string {
-            if (($phase & PHP_OUTPUT_HANDLER_CLEAN) === 0 && isset(self::$flushed[$level])) {
-                self::$flushed[$level] .= $buffer; // flushed, not discarded (ob_clean(), ob_get_clean())
+            if (($phase & PHP_OUTPUT_HANDLER_CLEAN) === 0) {
+                self::keep($level, $buffer); // flushed, not discarded (ob_clean(), ob_get_clean())
             }
             return '';
         });
+    }
+
+    /**
+     * Keeps $bytes, taken out of the buffer at $level by its handler, for {@see endBuffers()} and
+     * {@see take()}: they come before what that buffer still holds.
+     */
+    public static function keep(int $level, string $bytes): void
+    {
+        if (isset(self::$flushed[$level])) {
+            self::$flushed[$level] .= $bytes;
+        } else {
+            self::$flushed[$level] = $bytes;
+        }
+    }
+
+    /** How many bytes {@see keep()} holds for $level. */
+    public static function keptLength(int $level): int
+    {
+        return isset(self::$flushed[$level]) ? strlen(self::$flushed[$level]) : 0;
+    }
+
+    /** Takes out what {@see keep()} holds for $level. */
+    public static function kept(int $level): string
+    {
+        $bytes = self::$flushed[$level] ?? '';
+        unset(self::$flushed[$level]);
+        return $bytes;
     }
 
     /** Takes out what the current buffer holds, with what was flushed out of it if it is one of {@see startBuffer()}'s. */
     public static function take(): string
     {
         $level = ob_get_level();
-        $bytes = (self::$flushed[$level] ?? '') . (string) ob_get_contents();
-        if (isset(self::$flushed[$level])) {
-            self::$flushed[$level] = '';
-        }
+        $bytes = self::kept($level) . (string) ob_get_contents();
         if ($bytes !== '') {
             ob_clean();
         }
@@ -153,20 +177,20 @@ final class ResponseResult
     public static function endBuffers(int $level): string
     {
         $output = '';
-        while (ob_get_level() > $level) {
+        while (($bufferLevel = ob_get_level()) > $level) {
             $chunk = ob_get_clean();
             if ($chunk === false) {
                 break; // a buffer that refuses removal
             }
-            $output = $chunk . $output;
+            $output = self::kept($bufferLevel) . $chunk . $output;
         }
-        $flushed = '';
+        $orphaned = ''; // kept for a buffer the application closed itself (ob_end_flush()): it came first
         foreach (self::$flushed as $bufferLevel => $bytes) {
-            if ($bufferLevel > $level) { // also of a buffer the application closed itself (ob_end_flush())
-                $flushed .= $bytes;
+            if ($bufferLevel > $level) {
+                $orphaned .= $bytes;
                 unset(self::$flushed[$bufferLevel]);
             }
         }
-        return $flushed . $output;
+        return $orphaned . $output;
     }
 }

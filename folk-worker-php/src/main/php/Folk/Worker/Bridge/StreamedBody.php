@@ -24,6 +24,13 @@ final class StreamedBody
      */
     public const THRESHOLD = 1 << 20;
 
+    /**
+     * The output buffer's chunk size: its handler takes output out every this many bytes and keeps
+     * it until {@see THRESHOLD}. A chunk size of THRESHOLD itself would make PHP allocate a buffer
+     * that large for every request: measured, a third of a FrameworkBundle page's rate.
+     */
+    private const CHUNK = 64 * 1024;
+
     /** Whether the current call's head went out as a part. */
     private static bool $headSent = false;
     /** Whether the current call's answer was ended early ({@see finish()}): what follows goes nowhere. */
@@ -84,22 +91,29 @@ final class StreamedBody
     public static function capture(\Closure $print, \Closure $head): array
     {
         $level = ob_get_level();
+        $bufferLevel = $level + 1;
         $failure = null;
         self::$captures[] = [$level, $head];
-        ob_start(static function (string $buffer, int $phase) use ($head, &$failure): string {
+        ResponseResult::kept($bufferLevel); // nothing of an earlier buffer at that level
+        ob_start(static function (string $buffer, int $phase) use ($head, $bufferLevel, &$failure): string {
             if (($phase & PHP_OUTPUT_HANDLER_CLEAN) !== 0 || $failure !== null || self::$finished) {
                 return ''; // discarded (ob_clean(), our own ob_get_clean() at the end), or nothing can go
+            }
+            $flushed = ($phase & (PHP_OUTPUT_HANDLER_FLUSH | PHP_OUTPUT_HANDLER_FINAL)) !== 0;
+            if (!$flushed && ResponseResult::keptLength($bufferLevel) + strlen($buffer) < self::THRESHOLD) {
+                ResponseResult::keep($bufferLevel, $buffer); // not enough to send yet
+                return '';
             }
             try {
                 if (!self::$headSent) {
                     self::head($head());
                 }
-                self::body($buffer);
+                self::body(ResponseResult::kept($bufferLevel) . $buffer);
             } catch (\Throwable $e) {
                 $failure = $e; // an output handler must not throw: thrown once the printing ends
             }
             return '';
-        }, self::THRESHOLD);
+        }, self::CHUNK);
         try {
             $print();
         } finally {

@@ -44,7 +44,7 @@ public class FolkHttpGateway extends HttpServlet {
 
     private static final long serialVersionUID = 1L;
 
-    /** Beyond the pool's own timeouts, so that the pool, not the container, times a call out. */
+    /** Beyond the pool's own timeouts, so that the pool, not an exchange's deadline, times a call out. */
     private static final Duration TIMEOUT_MARGIN = Duration.ofSeconds(10);
 
     /**
