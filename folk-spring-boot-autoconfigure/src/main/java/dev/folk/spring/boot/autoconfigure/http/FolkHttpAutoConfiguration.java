@@ -196,7 +196,9 @@ public final class FolkHttpAutoConfiguration {
                         "Map each prefix once."));
                 continue;
             }
-            long fromFrame = Math.max(0, pool.config().maxFrameLength() - FRAME_HEADROOM);
+            long frame = pool.config().maxFrameLength();
+            // A frame too small to leave the headroom (a pool set to 64KB, say) gets half of it, not 0.
+            long fromFrame = frame > 2L * FRAME_HEADROOM ? frame - FRAME_HEADROOM : frame / 2;
             long limit = properties.getMaxBodySize() == null ? fromFrame : properties.getMaxBodySize().toBytes();
             if (limit < 0) {
                 violations.add(new Violation("folk.http.max-body-size", properties.getMaxBodySize(), "negative",

@@ -28,7 +28,7 @@ public class FolkHttpProperties {
     /**
      * Largest request body forwarded to PHP; a bigger one is answered 413, without reading it when
      * Content-Length says so. Default: the mapped pool's max-frame-length less 64KB for the rest of
-     * the request (headers and server facts).
+     * the request (headers and server facts); half of it for a max-frame-length up to 128KB.
      */
     private @Nullable DataSize maxBodySize;
 

@@ -94,6 +94,9 @@ class FolkHttpAutoConfigurationTest {
         web.withPropertyValues("folk.max-frame-length=1MB", "folk.http.mappings[0].path=/php").run(ctx ->
                 assertThat(ctx.getBean(FolkHttpGateway.class).routes().get(0).maxBodySize())
                         .isEqualTo(1024 * 1024 - FolkHttpAutoConfiguration.FRAME_HEADROOM));
+        // A frame too small for the headroom: half of it, where frame minus headroom refused every body.
+        web.withPropertyValues("folk.max-frame-length=64KB", "folk.http.mappings[0].path=/php").run(ctx ->
+                assertThat(ctx.getBean(FolkHttpGateway.class).routes().get(0).maxBodySize()).isEqualTo(32 * 1024));
         web.withPropertyValues("folk.http.mappings[0].path=/php", "folk.http.max-body-size=2MB",
                 "folk.http.retry-after=1500ms", "folk.http.body-timeout=5s").run(ctx -> {
                     FolkHttpGateway gateway = ctx.getBean(FolkHttpGateway.class);
