@@ -86,7 +86,7 @@ final class RequestCycle
                 $before = ResponseResult::take();
                 $print = $body;
                 $body = '';
-                [$rest] = StreamedBody::capture(static function () use ($before, $print): void {
+                $rest = StreamedBody::capture(static function () use ($before, $print): void {
                     echo $before;
                     $print();
                 }, fn (): array => $this->result($status, $headers, ''));
@@ -98,7 +98,7 @@ final class RequestCycle
             }
             // Output flushed before the application's response exists goes out with the head PHP-FPM
             // would send then: the status and headers PHP holds, not the response's (sent too late).
-            [$printed] = StreamedBody::capture($run, $this->printedHead(...));
+            $printed = StreamedBody::capture($run, $this->printedHead(...));
             return StreamedBody::split($this->result($status, $headers, $printed . $body));
         } finally {
             PageDumps::end();

@@ -17,6 +17,12 @@ use Folk\Worker\Worker;
 final class ResponseResult
 {
     /**
+     * @var array<int, string> output taken out of a buffer by its handler and not sent, by the
+     * buffer's level: flushed out of a {@see startBuffer()} buffer, or held by {@see StreamedBody}
+     */
+    private static array $kept = [];
+
+    /**
      * @param list<array{0: string, 1: string}> $headers the application's header lines, in order
      * @param list<array{0: string, 1: string}> $phpHeaders headers PHP or library code sent
      *        with header() before the response (sessions)
@@ -120,7 +126,7 @@ final class ResponseResult
     public static function startBuffer(): void
     {
         $level = ob_get_level() + 1;
-        self::$flushed[$level] = '';
+        unset(self::$kept[$level]); // nothing of an earlier buffer at that level
         ob_start(static function (string $buffer, int $phase) use ($level): string {
             if (($phase & PHP_OUTPUT_HANDLER_CLEAN) === 0) {
                 self::keep($level, $buffer); // flushed, not discarded (ob_clean(), ob_get_clean())
@@ -135,24 +141,24 @@ final class ResponseResult
      */
     public static function keep(int $level, string $bytes): void
     {
-        if (isset(self::$flushed[$level])) {
-            self::$flushed[$level] .= $bytes;
+        if (isset(self::$kept[$level])) {
+            self::$kept[$level] .= $bytes;
         } else {
-            self::$flushed[$level] = $bytes;
+            self::$kept[$level] = $bytes;
         }
     }
 
     /** How many bytes {@see keep()} holds for $level. */
     public static function keptLength(int $level): int
     {
-        return isset(self::$flushed[$level]) ? strlen(self::$flushed[$level]) : 0;
+        return isset(self::$kept[$level]) ? strlen(self::$kept[$level]) : 0;
     }
 
     /** Takes out what {@see keep()} holds for $level. */
     public static function kept(int $level): string
     {
-        $bytes = self::$flushed[$level] ?? '';
-        unset(self::$flushed[$level]);
+        $bytes = self::$kept[$level] ?? '';
+        unset(self::$kept[$level]);
         return $bytes;
     }
 
@@ -166,9 +172,6 @@ final class ResponseResult
         }
         return $bytes;
     }
-
-    /** @var array<int, string> what was flushed out of each buffer of {@see startBuffer()}, by its level */
-    private static array $flushed = [];
 
     /**
      * Closes the output buffers above $level (ours and any left open), returning their contents in
@@ -185,10 +188,10 @@ final class ResponseResult
             $output = self::kept($bufferLevel) . $chunk . $output;
         }
         $orphaned = ''; // kept for a buffer the application closed itself (ob_end_flush()): it came first
-        foreach (self::$flushed as $bufferLevel => $bytes) {
+        foreach (self::$kept as $bufferLevel => $bytes) {
             if ($bufferLevel > $level) {
                 $orphaned .= $bytes;
-                unset(self::$flushed[$bufferLevel]);
+                unset(self::$kept[$bufferLevel]);
             }
         }
         return $orphaned . $output;

@@ -86,9 +86,9 @@ final class StreamedBody
      *
      * @param \Closure(): array{status: int, headers: array<string, string|list<string>>} $head
      *        the status and headers, asked for once, when the first part goes
-     * @return array{0: string, 1: bool} the output not yet sent, and whether the head was sent
+     * @return string the output not yet sent
      */
-    public static function capture(\Closure $print, \Closure $head): array
+    public static function capture(\Closure $print, \Closure $head): string
     {
         $level = ob_get_level();
         $bufferLevel = $level + 1;
@@ -123,10 +123,7 @@ final class StreamedBody
         if ($failure !== null) {
             throw $failure;
         }
-        if (self::$finished) {
-            $output = '';
-        }
-        return [$output, self::$headSent];
+        return self::$finished ? '' : $output;
     }
 
     /**

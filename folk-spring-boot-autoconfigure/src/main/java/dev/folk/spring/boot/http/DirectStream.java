@@ -107,8 +107,7 @@ final class DirectStream implements CallParts {
             } else if ("http.end".equals(method) && parts != null && !ended) {
                 endOfAnswer(PhpRequest.NO_BODY); // fastcgi_finish_request(): the script goes on, the client has its answer
             } else if ("http.body".equals(method) && parts != null && !ended) {
-                parts.add(Values.asBytes(params));
-                checkHeld();
+                hold(Values.asBytes(params));
                 startWriter();
             } else {
                 log.debug("Pool '{}' sent part '{}' for {} out of order; dropped", pool, method, label);
@@ -134,13 +133,8 @@ final class DirectStream implements CallParts {
     /** Under the lock: the answer's last bytes; the request completes once they are out. */
     private void endOfAnswer(byte[] rest) {
         ended = true;
-        try {
-            if (parts != null) {
-                parts.add(rest);
-            }
-            checkHeld();
-        } catch (IOException e) {
-            abandon(e);
+        hold(rest);
+        if (closed) {
             return;
         }
         // From now on only the client's pace counts: it must take something each body-timeout.
@@ -149,10 +143,16 @@ final class DirectStream implements CallParts {
         startWriter();
     }
 
-    private void checkHeld() {
-        if (parts != null && parts.size() > GatewayExchange.MAX_HELD) {
-            cut(new IOException("its client took too little of it: over " + GatewayExchange.MAX_HELD
-                    + " bytes were held"));
+    /** Under the lock: holds body bytes for the writer; cuts the answer if they cannot be held. */
+    private void hold(byte[] bytes) {
+        PartSpool p = parts;
+        if (p == null) {
+            return;
+        }
+        try {
+            p.add(bytes);
+        } catch (IOException e) {
+            cut(e);
         }
     }
 
@@ -280,7 +280,7 @@ final class DirectStream implements CallParts {
         try {
             if (!response.isCommitted()) {
                 response.reset();
-                GatewayReply failed = GatewayReply.text(502, "PHP failed to answer. See the log.");
+                GatewayReply failed = GatewayReply.phpFailed();
                 GatewayExchange.head(response, failed, false);
                 response.getOutputStream().write(failed.body());
                 a.complete();

@@ -29,9 +29,10 @@ import dev.folk.core.protocol.Values;
  * One request through the gateway, from the moment it went asynchronous: reads the body without
  * blocking (a slow client holds no thread), calls PHP on the container thread if a worker is idle
  * or else with {@code callAsync} (waiting for a worker holds no thread), then writes the answer
- * without blocking (a client that does not read holds no thread either) and completes. A streamed answer's parts are written as the connection takes
- * them, and held for a slow client meanwhile ({@link PartSpool}: memory, then a temporary file),
- * so that the worker is free once PHP has answered, as PHP-FPM's is behind nginx.
+ * without blocking (a client that does not read holds no thread either) and completes. A streamed
+ * answer's parts are written as the connection takes them, and held for a slow client meanwhile
+ * ({@link PartSpool}: memory, then a temporary file), so that the worker is free once PHP has
+ * answered, as PHP-FPM's is behind nginx.
  *
  * <p>Callbacks come from container threads (reads, writes, timeout, errors) and from the pool's
  * thread (PHP's parts and answer); the response side is guarded by this object's lock, and
@@ -43,9 +44,6 @@ final class GatewayExchange implements ReadListener, WriteListener, AsyncListene
 
     /** First buffer for a body of unknown length; it doubles up to the limit. */
     private static final int INITIAL_BUFFER = 16 * 1024;
-
-    /** The most a streamed answer may hold for a slow client (nginx's fastcgi_max_temp_file_size): past it, cut. */
-    static final long MAX_HELD = 1024L * 1024 * 1024;
 
     private final HttpServletRequest request;
     private final HttpServletResponse response;
@@ -227,7 +225,6 @@ final class GatewayExchange implements ReadListener, WriteListener, AsyncListene
             }
             try {
                 if ("http.head".equals(method) && reply == null && !streaming) {
-                    calling = true; // a request answered before it went asynchronous becomes one here
                     GatewayReply head = GatewayReply.fromPhp(params, route.pool().name(), label);
                     reply = head;
                     streaming = !head.own(); // a malformed head: its 502 is the whole answer
@@ -236,7 +233,7 @@ final class GatewayExchange implements ReadListener, WriteListener, AsyncListene
                     }
                 } else if ("http.body".equals(method) && streaming && !streamEnded) {
                     hold(Values.asBytes(params));
-                    if (written) {
+                    if (written && !done) {
                         drain();
                     }
                 } else if ("http.end".equals(method) && streaming && !streamEnded) {
@@ -250,17 +247,17 @@ final class GatewayExchange implements ReadListener, WriteListener, AsyncListene
         }
     }
 
-    /** Under the lock: holds body bytes until the connection takes them; cuts past {@link #MAX_HELD}. */
-    private void hold(byte[] bytes) throws IOException {
+    /** Under the lock: holds body bytes until the connection takes them; cuts the answer if they cannot be held. */
+    private void hold(byte[] bytes) {
         PartSpool p = parts;
         if (p == null) {
             p = new PartSpool();
             parts = p;
         }
-        p.add(bytes);
-        if (p.size() > MAX_HELD) {
-            cut(DirectStream.cut(new IOException("its client took too little of it: over " + MAX_HELD
-                    + " bytes were held"), route.pool().name(), label));
+        try {
+            p.add(bytes);
+        } catch (IOException e) {
+            cut(DirectStream.cut(e, route.pool().name(), label));
         }
     }
 
@@ -332,7 +329,7 @@ final class GatewayExchange implements ReadListener, WriteListener, AsyncListene
                 parts.close();
                 parts = null;
             }
-            reply = GatewayReply.text(502, "PHP failed to answer. See the log.");
+            reply = GatewayReply.phpFailed();
             try {
                 if (out.isReady()) {
                     write();

@@ -151,6 +151,11 @@ record GatewayReply(int status, List<String> headers, byte[] body, boolean own) 
             return text(502, "PHP failed to answer (worker " + call.pid() + "). See the log.");
         }
         log.error("The call for {} failed unexpectedly: 502", label, e);
+        return phpFailed();
+    }
+
+    /** The 502 of a call that failed without a reason the client need know. */
+    static GatewayReply phpFailed() {
         return text(502, "PHP failed to answer. See the log.");
     }
 

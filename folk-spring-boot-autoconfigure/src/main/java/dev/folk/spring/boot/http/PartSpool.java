@@ -22,6 +22,9 @@ final class PartSpool {
     /** Held in memory before parts go to the file. */
     static final long MEMORY_BYTES = 1024 * 1024;
 
+    /** The most held for one answer (nginx's fastcgi_max_temp_file_size): past it, the answer is cut. */
+    static final long MAX_BYTES = 1024L * 1024 * 1024;
+
     /** How much is read back from the file per write to the client. */
     private static final int READ_BYTES = 64 * 1024;
 
@@ -40,10 +43,17 @@ final class PartSpool {
         return memory.isEmpty() && written == read;
     }
 
-    /** Adds a part after those held: to memory while the file is empty and memory has room, else to the file. */
+    /**
+     * Adds a part after those held: to memory while the file is empty and memory has room, else to
+     * the file. Fails if the file cannot take it, or past {@link #MAX_BYTES}: the answer cannot go
+     * on whole.
+     */
     void add(byte[] bytes) throws IOException {
         if (bytes.length == 0) {
             return;
+        }
+        if (size() + bytes.length > MAX_BYTES) {
+            throw new IOException("its client took too little of it: over " + MAX_BYTES + " bytes were held");
         }
         if (written == read && memoryBytes + bytes.length <= MEMORY_BYTES) {
             memory.add(bytes);
