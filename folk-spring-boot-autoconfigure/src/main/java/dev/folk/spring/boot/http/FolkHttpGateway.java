@@ -134,12 +134,11 @@ public class FolkHttpGateway extends HttpServlet {
         String line = request.getMethod() + ' ' + uri;
         String label = line.length() > 300 ? line.substring(0, 300) + "..." : line;
         long timeout = timeouts.getOrDefault(route, 0L); // every route has one (constructor)
-        // RFC 9112 6.3: with neither Content-Length nor Transfer-Encoding a request has no body (most GETs).
-        if (length > 0 || (length < 0 && request.getHeader("Transfer-Encoding") != null)) {
+        if (PhpRequest.hasBody(request, length)) {
             new GatewayExchange(request, response, route, options, uri, label, timeout, timer).readBody(length);
             return;
         }
-        Object params = PhpRequest.params(request, route, options, uri, PhpRequest.NO_BODY);
+        Object params = PhpRequest.params(request, route, options, uri, null);
         // A worker idle now: call on this thread and answer at once, no hand-off between threads.
         DirectStream stream = new DirectStream(request, response, route.pool().name(), label, options, timer);
         GatewayReply now;

@@ -1,5 +1,6 @@
 package dev.folk.spring.boot.http;
 
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Enumeration;
@@ -8,6 +9,8 @@ import java.util.List;
 import java.util.Map;
 
 import jakarta.servlet.http.HttpServletRequest;
+
+import org.jspecify.annotations.Nullable;
 
 import dev.folk.core.protocol.WireMap;
 
@@ -43,8 +46,29 @@ final class PhpRequest {
         return query == null ? path : path + '?' + query;
     }
 
+    /**
+     * Whether the request has a body to read. In HTTP/1.x (RFC 9112 6.3) a Content-Length or a
+     * Transfer-Encoding says so, and a request with neither has none (most GETs). HTTP/2 and HTTP/3
+     * frame the body themselves and need no Content-Length for it: there only the end of the
+     * request's stream tells a body of unknown length from none.
+     *
+     * @param length the request's Content-Length, -1 without one
+     */
+    static boolean hasBody(HttpServletRequest request, long length) throws IOException {
+        if (length >= 0) {
+            return length > 0;
+        }
+        if (request.getHeader("Transfer-Encoding") != null) {
+            return true;
+        }
+        return !request.getProtocol().startsWith("HTTP/1.") && !request.getInputStream().isFinished();
+    }
+
+    /**
+     * @param body the body read, or null for a request without one ({@link #hasBody})
+     */
     static Map<String, Object> params(HttpServletRequest request, HttpRoute route, GatewayOptions options,
-                                      String uri, byte[] body) {
+                                      String uri, byte @Nullable [] body) {
         Map<String, Object> headers = new LinkedHashMap<>();
         List<Object> headerList = new ArrayList<>();
         Enumeration<String> names = request.getHeaderNames();
@@ -104,11 +128,11 @@ final class PhpRequest {
         if (contentType != null) {
             server.put("CONTENT_TYPE", raw(contentType));
         }
-        if (body.length > 0 || request.getHeader("Content-Length") != null
-                || request.getHeader("Transfer-Encoding") != null) {
-            // The length read, which is the header's for a Content-Length body and the total of a chunked one:
-            // nginx gives PHP-FPM that total once it has read a chunked body, "0" for an empty one.
-            server.put("CONTENT_LENGTH", Integer.toString(body.length));
+        if (body != null || request.getHeader("Content-Length") != null) {
+            // The length read, which is the header's for a Content-Length body and the total of a chunked one
+            // (or of an HTTP/2 body sent without Content-Length): nginx gives PHP-FPM that total once it has
+            // read such a body, "0" for an empty one.
+            server.put("CONTENT_LENGTH", Integer.toString(body == null ? 0 : body.length));
         }
         server.put("DOCUMENT_ROOT", options.documentRoot());
         server.put("SCRIPT_FILENAME", options.scriptFilename());
@@ -119,7 +143,7 @@ final class PhpRequest {
         params.put("method", method);
         params.put("uri", rawUri);
         params.put("headers", headers);
-        params.put("body", body);
+        params.put("body", body == null ? NO_BODY : body);
         params.put("header_list", headerList);
         params.put("server", server);
         params.put("stream", Boolean.TRUE); // the answer may come in parts (DirectStream, GatewayExchange)

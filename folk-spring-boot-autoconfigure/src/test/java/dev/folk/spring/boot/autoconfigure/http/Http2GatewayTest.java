@@ -1,0 +1,115 @@
+package dev.folk.spring.boot.autoconfigure.http;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.ByteArrayInputStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpRequest.BodyPublishers;
+import java.net.http.HttpResponse;
+import java.net.http.HttpResponse.BodyHandlers;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+
+import com.jayway.jsonpath.JsonPath;
+
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.context.SpringBootTest.WebEnvironment;
+import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.test.annotation.DirtiesContext;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+
+import dev.folk.core.testing.Workers;
+import dev.folk.spring.boot.autoconfigure.app.WebTestApplication;
+
+/**
+ * The gateway over HTTP/2 (cleartext, as {@code server.http2.enabled} gives it): a request body
+ * needs no Content-Length there, and only the end of the request's stream says whether one comes.
+ * Such a body must reach PHP whole, with its length, as nginx gives it to PHP-FPM.
+ */
+@SpringBootTest(classes = WebTestApplication.class, webEnvironment = WebEnvironment.RANDOM_PORT, properties = {
+    "folk.size=1",
+    "folk.shutdown.signal-handler=false",
+    "server.http2.enabled=true",
+    "folk.http.mappings[0].path=/php/**",
+    "folk.http.max-body-size=1KB",
+})
+@DirtiesContext
+class Http2GatewayTest {
+
+    private static final String TAG = Workers.newTag();
+
+    private static HttpClient client; // one connection, upgraded to HTTP/2 by its first request
+
+    @DynamicPropertySource
+    static void workers(DynamicPropertyRegistry registry) {
+        registry.add("folk.args", () -> Path.of("src/test/php/http-worker.php").toAbsolutePath().toString());
+        registry.add("folk.env.FOLK_TEST_RUN", () -> TAG);
+    }
+
+    @LocalServerPort
+    int port;
+
+    @BeforeAll
+    static void client() {
+        client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_2).connectTimeout(Duration.ofSeconds(10))
+                .build();
+    }
+
+    private HttpResponse<String> send(HttpRequest.Builder request) throws Exception {
+        HttpResponse<String> r = client.send(request.timeout(Duration.ofSeconds(20)).build(),
+                BodyHandlers.ofString(StandardCharsets.UTF_8));
+        assertThat(r.version()).as("the exchange went over HTTP/2").isEqualTo(HttpClient.Version.HTTP_2);
+        return r;
+    }
+
+    private HttpRequest.Builder to(String path) {
+        return HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path));
+    }
+
+    /** A body of unknown length: sent in DATA frames, without a Content-Length header. */
+    private static HttpRequest.BodyPublisher unknownLength(byte[] body) {
+        return BodyPublishers.ofInputStream(() -> new ByteArrayInputStream(body));
+    }
+
+    @Test
+    void aBodyWithoutContentLengthReachesPhpWholeWithItsLength() throws Exception {
+        send(to("/php/dump")); // the cleartext upgrade to HTTP/2 happens on a request without a body
+        HttpResponse<String> r = send(to("/php/dump").header("Content-Type", "application/x-www-form-urlencoded")
+                .POST(unknownLength("a=1&b=two".getBytes(StandardCharsets.US_ASCII))));
+        assertThat(r.statusCode()).isEqualTo(200);
+        Map<String, String> server = JsonPath.read(r.body(), "$.server");
+        assertThat(server).containsEntry("SERVER_PROTOCOL", "HTTP/2.0").containsEntry("REQUEST_METHOD", "POST")
+                .containsEntry("CONTENT_LENGTH", "9").containsEntry("CONTENT_TYPE", "application/x-www-form-urlencoded");
+        assertThat((String) JsonPath.read(r.body(), "$.body")).isEqualTo("a=1&b=two");
+        assertThat((String) JsonPath.read(r.body(), "$.sdk.body")).isEqualTo("a=1&b=two");
+    }
+
+    @Test
+    void aRequestWithoutBodyHasNoContentLengthAndOneWithAnEmptyBodyHasZero() throws Exception {
+        HttpResponse<String> get = send(to("/php/dump"));
+        assertThat(get.statusCode()).isEqualTo(200);
+        assertThat((Map<String, String>) JsonPath.read(get.body(), "$.server")).doesNotContainKey("CONTENT_LENGTH");
+        assertThat((String) JsonPath.read(get.body(), "$.body")).isEmpty();
+
+        HttpResponse<String> empty = send(to("/php/dump").POST(BodyPublishers.noBody()));
+        assertThat(empty.statusCode()).isEqualTo(200);
+        assertThat((String) JsonPath.read(empty.body(), "$.body")).isEmpty();
+    }
+
+    @Test
+    void aBodyWithoutContentLengthOverTheLimitIs413() throws Exception {
+        send(to("/php/dump"));
+        HttpResponse<String> r = send(to("/php/dump").POST(unknownLength(new byte[1025])));
+        assertThat(r.statusCode()).isEqualTo(413);
+        assertThat(r.body()).contains("1024-byte limit");
+        HttpResponse<String> atTheLimit = send(to("/php/dump").POST(unknownLength(new byte[1024])));
+        assertThat(atTheLimit.statusCode()).isEqualTo(200);
+    }
+}
