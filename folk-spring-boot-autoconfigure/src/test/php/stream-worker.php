@@ -9,6 +9,7 @@
  *   /s/finish?file=F        head, part "answered", http.end (fastcgi_finish_request()), a part, then
  *                           waits until file F exists and answers
  *   /s/bad-head             a head with status 102, a part, an answer
+ * With ?length=L, the head declares Content-Length L.
  * Every answer is refused (500) unless the params asked for parts.
  */
 
@@ -34,9 +35,10 @@ $worker->register('http.handle', static function (array $params): array {
     }
     $path = parse_url((string) $params['uri'], PHP_URL_PATH);
     parse_str((string) parse_url((string) $params['uri'], PHP_URL_QUERY), $query);
-    // Content-Length is the server's to set: a streamed answer's must be dropped.
-    $head = ['status' => 200, 'headers' => ['Content-Type' => 'application/octet-stream', 'X-Streamed' => 'yes',
-        'Content-Length' => '3']];
+    $head = ['status' => 200, 'headers' => ['Content-Type' => 'application/octet-stream', 'X-Streamed' => 'yes']];
+    if (isset($query['length'])) {
+        $head['headers']['Content-Length'] = $query['length']; // a length the body may keep to, or not
+    }
     switch ($path) {
         case '/s/big':
             Worker::sendPart('http.head', $head);

@@ -73,7 +73,8 @@ return [
     'download' => static function (Request $request): StreamedResponse {
         $download = require __DIR__ . '/legacy-download.php';
         $kb = $request->query->getInt('kb', 200);
-        return new StreamedResponse(static fn () => $download($kb), 200,
+        $sized = $request->query->has('sized');
+        return new StreamedResponse(static fn () => $download($kb, $sized), 200,
             ['Content-Type' => 'text/csv', 'Content-Disposition' => 'attachment; filename="rows.csv"']);
     },
     'streamed' => static function (Request $request) use ($largeBody): StreamedResponse {

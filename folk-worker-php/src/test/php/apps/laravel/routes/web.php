@@ -62,7 +62,8 @@ Route::get('/legacy-request-headers', fn () => response((require dirname(__DIR__
 Route::post('/legacy-input', fn () => response((require dirname(__DIR__, 2) . '/legacy-headers.php')('input'),
     200, ['Content-Type' => 'application/json']));
 Route::get('/download', fn (Request $request) => response()->stream(
-    static fn () => (require dirname(__DIR__, 2) . '/legacy-download.php')((int) $request->query('kb', 200)),
+    static fn () => (require dirname(__DIR__, 2) . '/legacy-download.php')((int) $request->query('kb', 200),
+        $request->boolean('sized')),
     200, ['Content-Type' => 'text/csv', 'Content-Disposition' => 'attachment; filename="rows.csv"']));
 Route::post('/legacy-upload', fn () => response((require dirname(__DIR__, 2) . '/legacy-uploads.php')(), 200,
     ['Content-Type' => 'application/json']));

@@ -91,11 +91,11 @@ final class DirectStream implements CallParts {
         try {
             if ("http.head".equals(method) && !started) {
                 started = true;
-                GatewayReply head = GatewayReply.fromPhp(params, pool, label);
+                GatewayReply head = GatewayReply.headOfStream(params, pool, label);
                 AsyncContext a = request.startAsync(request, response);
                 a.setTimeout(0); // this object keeps the time (see end())
                 async = a;
-                parts = new PartSpool();
+                parts = new PartSpool(head.declaredLength());
                 GatewayExchange.head(response, head, !head.own());
                 if (head.own()) { // malformed: its 502 is the whole answer
                     closed = true;
@@ -135,6 +135,11 @@ final class DirectStream implements CallParts {
         ended = true;
         hold(rest);
         if (closed) {
+            return;
+        }
+        IOException shortfall = parts == null ? null : parts.shortfall(pool, label);
+        if (shortfall != null) {
+            cut(shortfall);
             return;
         }
         // From now on only the client's pace counts: it must take something each body-timeout.

@@ -225,7 +225,7 @@ final class GatewayExchange implements ReadListener, WriteListener, AsyncListene
             }
             try {
                 if ("http.head".equals(method) && reply == null && !streaming) {
-                    GatewayReply head = GatewayReply.fromPhp(params, route.pool().name(), label);
+                    GatewayReply head = GatewayReply.headOfStream(params, route.pool().name(), label);
                     reply = head;
                     streaming = !head.own(); // a malformed head: its 502 is the whole answer
                     if (out.isReady()) {
@@ -251,7 +251,7 @@ final class GatewayExchange implements ReadListener, WriteListener, AsyncListene
     private void hold(byte[] bytes) {
         PartSpool p = parts;
         if (p == null) {
-            p = new PartSpool();
+            p = new PartSpool(reply == null ? -1 : reply.declaredLength());
             parts = p;
         }
         try {
@@ -284,6 +284,11 @@ final class GatewayExchange implements ReadListener, WriteListener, AsyncListene
         deadline = timer.schedule(this::timedOut, options.bodyTimeout().toMillis(), TimeUnit.MILLISECONDS);
         try {
             hold(rest);
+            IOException shortfall = parts == null ? null : parts.shortfall(route.pool().name(), label);
+            if (shortfall != null) {
+                cut(DirectStream.cut(shortfall, route.pool().name(), label));
+                return;
+            }
             if (written && !done) {
                 drain();
             }
@@ -436,6 +441,9 @@ final class GatewayExchange implements ReadListener, WriteListener, AsyncListene
         VerbatimContentType.set(response, contentType);
         if (!streamed) {
             response.setContentLength(r.body().length);
+        } else if (r.declaredLength() >= 0) {
+            // As nginx passes PHP-FPM's: a download's size is known before its body (PartSpool keeps to it).
+            response.setContentLengthLong(r.declaredLength());
         }
     }
 

@@ -28,20 +28,41 @@ import dev.folk.core.protocol.Values;
  * @param headers header lines, name then value, values as the chars of their bytes (ISO-8859-1)
  * @param body    the body bytes
  * @param own     whether the gateway's own answer (plain text), not PHP's
+ * @param declaredLength the Content-Length PHP declared, or -1 without one: the length of a
+ *                streamed answer; a whole answer goes out with its body's length
  */
-record GatewayReply(int status, List<String> headers, byte[] body, boolean own) {
+record GatewayReply(int status, List<String> headers, byte[] body, boolean own, long declaredLength) {
+
+    GatewayReply(int status, List<String> headers, byte[] body, boolean own) {
+        this(status, headers, body, own, -1);
+    }
 
     private static final Logger log = LoggerFactory.getLogger(GatewayReply.class);
 
     /** PHP's default when a script sets none. */
     static final String DEFAULT_CONTENT_TYPE = "text/html; charset=UTF-8";
 
-    /** Managed by the servlet container, never copied from PHP's answer. */
-    private static final Set<String> MANAGED = Set.of("connection", "keep-alive", "transfer-encoding", "te",
-            "trailer", "upgrade", "proxy-authenticate", "proxy-authorization", "content-length");
+    /**
+     * Hop-by-hop headers: each connection has its own, which the servlet container writes. Dropped
+     * from PHP's answer without a word, as nginx drops them from PHP-FPM's.
+     */
+    private static final Set<String> HOP_BY_HOP = Set.of("connection", "keep-alive", "transfer-encoding", "te",
+            "trailer", "upgrade", "proxy-authenticate", "proxy-authorization");
+
+    /** What {@link #contentLength} gives for a value that is no length. */
+    private static final long INVALID_LENGTH = -2;
 
     /** PHP's {status, headers, body}; anything malformed is PHP's fault: 502, never 500. */
     static GatewayReply fromPhp(@Nullable Object result, String pool, String label) {
+        return parse(result, pool, label, true);
+    }
+
+    /** The head ({@code http.head}: status and headers) of a streamed answer, checked as {@link #fromPhp}. */
+    static GatewayReply headOfStream(@Nullable Object params, String pool, String label) {
+        return parse(params, pool, label, false);
+    }
+
+    private static GatewayReply parse(@Nullable Object result, String pool, String label, boolean whole) {
         Map<Object, Object> answer;
         int status;
         byte[] body;
@@ -63,11 +84,17 @@ record GatewayReply(int status, List<String> headers, byte[] body, boolean own) 
             return text(502, "PHP gave an invalid HTTP status.");
         }
         List<String> headers = new ArrayList<>();
+        long declared = -1;
         Object rawHeaders = answer.get("headers");
         if (rawHeaders != null) {
             try {
                 for (Map.Entry<Object, Object> e : Values.asMap(rawHeaders).entrySet()) {
-                    addHeader(headers, e.getKey(), e.getValue(), pool, label);
+                    String name = name(e.getKey());
+                    if (name.equalsIgnoreCase("Content-Length")) {
+                        declared = contentLength(e.getValue());
+                    } else {
+                        addHeader(headers, name, e.getValue(), pool, label);
+                    }
                 }
             } catch (RuntimeException e) {
                 log.warn("Pool '{}' answered {} with headers that are not a map ({}): 502", pool, label,
@@ -75,7 +102,39 @@ record GatewayReply(int status, List<String> headers, byte[] body, boolean own) 
                 return text(502, "PHP gave a malformed answer.");
             }
         }
-        return new GatewayReply(status, headers, body, false);
+        if (declared == INVALID_LENGTH) {
+            // nginx: "upstream sent invalid Content-Length header", 502. Nobody can tell where such a body ends.
+            log.warn("Pool '{}' answered {} with an invalid Content-Length (not one number of digits): 502", pool,
+                    label);
+            return text(502, "PHP gave a malformed answer.");
+        }
+        if (whole && declared >= 0 && declared != body.length) {
+            // The body is all there is: its length frames the response, whatever the header said.
+            log.warn("Pool '{}' answered {} with Content-Length {} and a body of {} bytes; sent with {}", pool,
+                    label, declared, body.length, body.length);
+        }
+        return new GatewayReply(status, headers, body, false, declared);
+    }
+
+    /**
+     * A Content-Length value: digits only (surrounding spaces aside), the same number if PHP sent
+     * several lines; else {@link #INVALID_LENGTH}.
+     */
+    private static long contentLength(@Nullable Object value) {
+        List<?> values = value instanceof List<?> list ? list : List.of(value == null ? "" : value);
+        long length = INVALID_LENGTH;
+        for (Object v : values) {
+            String text = chars(v).strip();
+            if (text.isEmpty() || text.length() > 18 || !text.chars().allMatch(c -> c >= '0' && c <= '9')) {
+                return INVALID_LENGTH;
+            }
+            long n = Long.parseLong(text);
+            if (length != INVALID_LENGTH && n != length) {
+                return INVALID_LENGTH;
+            }
+            length = n;
+        }
+        return length;
     }
 
     /**
@@ -93,12 +152,20 @@ record GatewayReply(int status, List<String> headers, byte[] body, boolean own) 
         }
     }
 
-    private static void addHeader(List<String> headers, Object rawName, Object value, String pool, String label) {
-        String name = rawName instanceof byte[] || rawName instanceof String ? Values.asString(rawName)
+    private static String name(Object rawName) {
+        return rawName instanceof byte[] || rawName instanceof String ? Values.asString(rawName)
                 : String.valueOf(rawName);
-        if (!isToken(name) || MANAGED.contains(name.toLowerCase(Locale.ROOT))) {
-            log.warn("Dropped response header {} from pool '{}' for {}: not a valid header name, or one the "
-                    + "server manages", quote(name), pool, label);
+    }
+
+    private static void addHeader(List<String> headers, String name, Object value, String pool, String label) {
+        if (!isToken(name)) {
+            log.warn("Dropped response header {} from pool '{}' for {}: not a valid header name", quote(name), pool,
+                    label);
+            return;
+        }
+        if (HOP_BY_HOP.contains(name.toLowerCase(Locale.ROOT))) {
+            log.debug("Dropped response header {} from pool '{}' for {}: the server writes its own", name, pool,
+                    label);
             return;
         }
         List<?> values = value instanceof List<?> list ? list : List.of(value == null ? "" : value);

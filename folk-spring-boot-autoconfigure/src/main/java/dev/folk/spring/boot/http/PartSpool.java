@@ -7,8 +7,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayDeque;
+import java.util.Arrays;
 
 import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The parts of a streamed answer the client has not taken yet: in memory up to
@@ -16,8 +19,13 @@ import org.jspecify.annotations.Nullable;
  * a slow client never holds the worker (PHP-FPM's worker is free once nginx has the answer). The
  * file is unlinked as soon as it is open: nothing is left on disk, even if the JVM dies. Not
  * thread-safe: its exchange's lock guards it.
+ *
+ * <p>With the Content-Length PHP declared, it keeps the answer to that length, as nginx keeps a
+ * FastCGI answer to it: bytes past it are dropped, and an answer that ends short of it is cut.
  */
 final class PartSpool {
+
+    private static final Logger log = LoggerFactory.getLogger(PartSpool.class);
 
     /** Held in memory before parts go to the file. */
     static final long MEMORY_BYTES = 1024 * 1024;
@@ -28,11 +36,22 @@ final class PartSpool {
     /** How much is read back from the file per write to the client. */
     private static final int READ_BYTES = 64 * 1024;
 
+    /** PHP's Content-Length, or -1 without one. */
+    private final long declared;
+    /** Bytes taken for the client so far. */
+    private long accepted;
+    /** Bytes past {@link #declared}, dropped. */
+    private long dropped;
     private final ArrayDeque<byte[]> memory = new ArrayDeque<>(4);
     private long memoryBytes;
     private @Nullable FileChannel file;
     private long written;
     private long read;
+
+    /** @param declared the Content-Length of PHP's answer, or -1 without one */
+    PartSpool(long declared) {
+        this.declared = declared;
+    }
 
     /** Bytes held, in memory and in the file. */
     long size() {
@@ -49,9 +68,15 @@ final class PartSpool {
      * on whole.
      */
     void add(byte[] bytes) throws IOException {
+        if (declared >= 0 && accepted + bytes.length > declared) {
+            int room = (int) (declared - accepted);
+            dropped += bytes.length - room;
+            bytes = Arrays.copyOf(bytes, room);
+        }
         if (bytes.length == 0) {
             return;
         }
+        accepted += bytes.length;
         if (size() + bytes.length > MAX_BYTES) {
             throw new IOException("its client took too little of it: over " + MAX_BYTES + " bytes were held");
         }
@@ -102,6 +127,24 @@ final class PartSpool {
             written = 0;
         }
         return buffer.array();
+    }
+
+    /**
+     * At the answer's end, all of it added: why it must be cut if it fell short of PHP's
+     * Content-Length (the client would wait for the rest, or take the next response for it), else
+     * null. Bytes dropped past that length are logged.
+     */
+    @Nullable IOException shortfall(String pool, String label) {
+        if (dropped > 0) {
+            log.warn("Pool '{}' sent {} bytes past the Content-Length ({}) of its answer to {}; they were dropped",
+                    pool, dropped, declared, label);
+            dropped = 0;
+        }
+        if (accepted < declared) {
+            return new IOException("it ended after " + accepted + " of the " + declared
+                    + " bytes its Content-Length declared");
+        }
+        return null;
     }
 
     /** Drops what is held and deletes the file. */

@@ -236,6 +236,33 @@ class HttpGatewayIntegrationTest {
         }
     }
 
+    /**
+     * PHP's Content-Length and hop-by-hop headers: the server frames the response and writes its
+     * own connection headers, so PHP's are dropped without a warning (legacy code sets them on
+     * every download); a Content-Length that is not the body's is logged, and the body's goes
+     * out; one that is no number is a 502, as nginx answers it.
+     */
+    @Test
+    void phpsContentLengthAndHopByHopHeadersAreTheServersToWrite(CapturedOutput output) throws Exception {
+        Response right = get("/php/length?declared=5");
+        assertThat(right.status()).isEqualTo(200);
+        assertThat(right.text()).isEqualTo("12345");
+        assertThat(right.header("Content-Length")).containsExactly("5");
+        assertThat(right.header("X-Fine")).containsExactly("ok");
+        assertThat(right.header("Keep-Alive")).isEmpty();
+        assertThat(output.getOut()).doesNotContain("Dropped response header");
+
+        Response wrong = get("/php/length?declared=9");
+        assertThat(wrong.status()).isEqualTo(200);
+        assertThat(wrong.text()).isEqualTo("12345");
+        assertThat(wrong.header("Content-Length")).containsExactly("5");
+        assertThat(output.getOut()).contains("with Content-Length 9 and a body of 5 bytes");
+
+        assertThat(get("/php/length?declared=5x").status()).isEqualTo(502);
+        assertThat(get("/php/length?declared=").status()).isEqualTo(502);
+        assertThat(output.getOut()).contains("invalid Content-Length");
+    }
+
     @Test
     void aBodyOverTheLimitIs413BeforeOrWhileItIsRead() throws Exception {
         Response known = exchange("POST /php/dump HTTP/1.1\r\nHost: a\r\nContent-Length: 1025\r\n", new byte[1025]);

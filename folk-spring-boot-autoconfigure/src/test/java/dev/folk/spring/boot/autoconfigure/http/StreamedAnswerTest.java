@@ -10,6 +10,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.function.Predicate;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -151,6 +152,78 @@ class StreamedAnswerTest {
             assertThat(body[k * part + part - 1]).as("end of part %d", k).isEqualTo((byte) ('A' + k % 26));
         }
         assertThat(text(body)).endsWith("tail");
+    }
+
+    /** The raw response to one request on its own connection, read until the server closes it. */
+    private byte[] exchange(String method, String target) throws IOException {
+        try (Socket s = new Socket("127.0.0.1", port)) {
+            s.setSoTimeout(30_000);
+            s.getOutputStream().write(request(method, target));
+            return s.getInputStream().readAllBytes();
+        }
+    }
+
+    /**
+     * A download whose size PHP declares (Symfony's BinaryFileResponse, a script's
+     * {@code header('Content-Length: ...')}) goes out with that Content-Length, not chunked, as
+     * nginx passes PHP-FPM's: the client knows its size before the body.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"GET", "POST"})
+    void aStreamedAnswerGoesOutWithTheContentLengthPhpDeclared(String method) throws IOException {
+        int part = Math.min(60_000, 64 * 1024 - 64);
+        int total = 5 * part + "tail".length();
+        byte[] raw = exchange(method, "/s/big?parts=5&size=60000&length=" + total);
+        String all = text(raw);
+        String head = all.substring(0, all.indexOf("\r\n\r\n"));
+        assertThat(head).startsWith("HTTP/1.1 200").contains("X-Streamed: yes", "Content-Length: " + total)
+                .doesNotContain("Transfer-Encoding");
+        byte[] body = Arrays.copyOfRange(raw, head.length() + 4, raw.length);
+        assertThat(body).hasSize(total);
+        assertThat(text(body)).startsWith("AAAA").contains("EEEE").endsWith("tail");
+    }
+
+    /**
+     * PHP sends fewer bytes than it declared: a client would wait for the rest, or take the next
+     * response's bytes for them, so the connection is cut, as nginx cuts it when PHP-FPM's answer
+     * ends short. Bytes past the declared length are dropped, as nginx drops them.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"GET", "POST"})
+    void anAnswerShortOfItsContentLengthIsCutAndOneOverItIsKeptToIt(String method, CapturedOutput output)
+            throws IOException {
+        Path go = dir.resolve("short-" + method);
+        String shortOne;
+        try (Socket s = new Socket("127.0.0.1", port)) {
+            s.setSoTimeout(30_000);
+            s.getOutputStream().write(request(method, "/s/wait?length=1000&file=" + go));
+            ByteArrayOutputStream got = new ByteArrayOutputStream();
+            readUntil(s.getInputStream(), got, bytes -> text(bytes).contains("first\n")); // the head went out
+            Files.createFile(go);
+            got.write(s.getInputStream().readAllBytes()); // until the server closes the connection
+            shortOne = text(got.toByteArray());
+        }
+        // What was held when PHP's answer ended short is dropped with the cut, as when a worker dies mid-stream.
+        assertThat(shortOne).startsWith("HTTP/1.1 200").contains("Content-Length: 1000\r\n", "\r\n\r\nfirst\n");
+        assertThat(shortOne.length() - shortOne.indexOf("\r\n\r\n") - 4).as("body bytes before the cut")
+                .isLessThan(1000);
+        Procs.await(Duration.ofSeconds(15), "the log line",
+                () -> output.getOut().contains("bytes its Content-Length declared"));
+
+        byte[] over = exchange(method, "/s/big?parts=3&size=60000&length=100000");
+        String overHead = text(over).substring(0, text(over).indexOf("\r\n\r\n"));
+        assertThat(overHead).contains("Content-Length: 100000");
+        assertThat(over.length - overHead.length() - 4).as("the declared length, no more").isEqualTo(100_000);
+        Procs.await(Duration.ofSeconds(15), "the log line",
+                () -> output.getOut().contains("bytes past the Content-Length (100000)"));
+        assertThat(output.getOut() + output.getErr()).doesNotContain("Servlet.service()");
+    }
+
+    /** An invalid Content-Length: nobody could tell where the body ends, so 502, as nginx answers it. */
+    @Test
+    void anInvalidContentLengthIs502() throws IOException {
+        assertThat(text(exchange("GET", "/s/big?parts=1&size=10&length=12abc"))).startsWith("HTTP/1.1 502");
+        assertThat(text(exchange("GET", "/s/big?parts=1&size=10&length=14"))).startsWith("HTTP/1.1 200");
     }
 
     @ParameterizedTest
