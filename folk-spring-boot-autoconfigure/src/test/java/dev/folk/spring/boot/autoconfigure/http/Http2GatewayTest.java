@@ -12,7 +12,11 @@ import java.net.http.HttpResponse.BodyHandlers;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 
 import com.jayway.jsonpath.JsonPath;
 
@@ -101,6 +105,32 @@ class Http2GatewayTest {
         HttpResponse<String> empty = send(to("/php/dump").POST(BodyPublishers.noBody()));
         assertThat(empty.statusCode()).isEqualTo(200);
         assertThat((String) JsonPath.read(empty.body(), "$.body")).isEmpty();
+    }
+
+    /**
+     * Streams of one connection that wait for the one worker at the same time: each waits
+     * asynchronously and gets its own answer.
+     */
+    @Test
+    void concurrentStreamsOfOneConnectionEachGetTheirAnswer() throws Exception {
+        send(to("/php/dump"));
+        List<CompletableFuture<HttpResponse<String>>> answers = new ArrayList<>();
+        for (int i = 0; i < 40; i++) {
+            HttpRequest.Builder r = to("/php/dump?n=" + i).timeout(Duration.ofSeconds(20));
+            if (i % 4 == 0) {
+                // With its length: Tomcat counts a small DATA frame that does not end its stream as
+                // overhead (overheadDataThreshold), and a connection with many ends with GOAWAY.
+                r.POST(BodyPublishers.ofString("n=" + i));
+            }
+            answers.add(client.sendAsync(r.build(), BodyHandlers.ofString(StandardCharsets.UTF_8)));
+        }
+        for (int i = 0; i < answers.size(); i++) {
+            HttpResponse<String> r = answers.get(i).get(30, TimeUnit.SECONDS);
+            assertThat(r.version()).isEqualTo(HttpClient.Version.HTTP_2);
+            assertThat(r.statusCode()).as("stream %d", i).isEqualTo(200);
+            assertThat((String) JsonPath.read(r.body(), "$.uri")).isEqualTo("/php/dump?n=" + i);
+            assertThat((String) JsonPath.read(r.body(), "$.body")).isEqualTo(i % 4 == 0 ? "n=" + i : "");
+        }
     }
 
     @Test
