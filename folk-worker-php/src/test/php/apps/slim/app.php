@@ -130,6 +130,13 @@ $app->get('/download', function (Request $request, Response $response): Response
     return $response->withHeader('Content-Type', 'text/csv')
         ->withHeader('Content-Disposition', 'attachment; filename="rows.csv"');
 });
+$app->get('/file', function (Request $request, Response $response): Response {
+    // A PSR-7 stream over the file, with its size, as a PSR-15 application sends a file.
+    $path = (require dirname(__DIR__) . '/download-file.php')();
+    return $response->withBody(new Slim\Http\Stream(fopen($path, 'rb')))
+        ->withHeader('Content-Type', 'text/csv')
+        ->withHeader('Content-Length', (string) filesize($path));
+});
 $app->post('/legacy-upload', function (Request $request, Response $response): Response {
     $response->getBody()->write((require dirname(__DIR__) . '/legacy-uploads.php')());
     return $response->withHeader('Content-Type', 'application/json');

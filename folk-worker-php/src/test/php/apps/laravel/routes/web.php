@@ -65,6 +65,8 @@ Route::get('/download', fn (Request $request) => response()->stream(
     static fn () => (require dirname(__DIR__, 2) . '/legacy-download.php')((int) $request->query('kb', 200),
         $request->boolean('sized')),
     200, ['Content-Type' => 'text/csv', 'Content-Disposition' => 'attachment; filename="rows.csv"']));
+Route::get('/file', fn () => response()->download((require dirname(__DIR__, 2) . '/download-file.php')(),
+    'rows.csv', ['Content-Type' => 'text/csv']));
 Route::post('/legacy-upload', fn () => response((require dirname(__DIR__, 2) . '/legacy-uploads.php')(), 200,
     ['Content-Type' => 'application/json']));
 

@@ -621,6 +621,25 @@ class FrameworkAppsTest {
         }
 
         /**
+         * A file the framework sends (Symfony's BinaryFileResponse, Laravel's download(), a PSR-7
+         * stream over a file): 3 MiB, so it streams through the gateway. Same bytes, same
+         * validators and the same Content-Length or none as PHP-FPM; a byte range as the
+         * framework answers it.
+         */
+        @Test
+        void aFileTheFrameworkSendsAnswersLikePhpFpm() throws Exception {
+            RawHttp.Response ours = same("GET", "/file");
+            RawHttp.Response fpm = RawHttp.send(fpmPort, "GET", "/file", List.of("Host", HOST), new byte[0]);
+            assertThat(ours.status()).isEqualTo(200);
+            assertThat(ours.body()).hasSize(3 * 1024 * 1024);
+            assertThat(ours.all("Content-Length")).as("as PHP-FPM's, where the framework set one")
+                    .isEqualTo(fpm.all("Content-Length"));
+            same("GET", "/file", "Range", "bytes=100-199");
+            same("HEAD", "/file");
+            assertThat(differences).as("every answer equal to PHP-FPM's").isEmpty();
+        }
+
+        /**
          * Legacy API code reads the body with php://input (`json_decode(file_get_contents(
          * 'php://input'))`): PHP-FPM gives it the body, twice if read twice, and nothing for a
          * multipart body PHP parsed; so does the worker (it gives PHP the body's stream, see
