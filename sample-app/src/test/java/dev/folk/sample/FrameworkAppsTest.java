@@ -623,8 +623,8 @@ class FrameworkAppsTest {
         /**
          * A file the framework sends (Symfony's BinaryFileResponse, Laravel's download(), a PSR-7
          * stream over a file): 3 MiB, so it streams through the gateway. Same bytes, same
-         * validators and the same Content-Length or none as PHP-FPM; a byte range as the
-         * framework answers it.
+         * validators and the same Content-Length or none as PHP-FPM, for a GET and for a HEAD
+         * (download managers ask a HEAD for the size); a byte range as the framework answers it.
          */
         @Test
         void aFileTheFrameworkSendsAnswersLikePhpFpm() throws Exception {
@@ -635,7 +635,10 @@ class FrameworkAppsTest {
             assertThat(ours.all("Content-Length")).as("as PHP-FPM's, where the framework set one")
                     .isEqualTo(fpm.all("Content-Length"));
             same("GET", "/file", "Range", "bytes=100-199");
-            same("HEAD", "/file");
+            RawHttp.Response head = same("HEAD", "/file");
+            RawHttp.Response fpmHead = RawHttp.send(fpmPort, "HEAD", "/file", List.of("Host", HOST), new byte[0]);
+            assertThat(head.all("Content-Length")).as("the size a HEAD announces, as PHP-FPM's")
+                    .isEqualTo(fpmHead.all("Content-Length"));
             assertThat(differences).as("every answer equal to PHP-FPM's").isEmpty();
         }
 

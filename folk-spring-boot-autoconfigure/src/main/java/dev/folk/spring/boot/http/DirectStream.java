@@ -95,8 +95,8 @@ final class DirectStream implements CallParts {
                 AsyncContext a = request.startAsync(request, response);
                 a.setTimeout(0); // this object keeps the time (see end())
                 async = a;
-                parts = new PartSpool(head.declaredLength());
-                GatewayExchange.head(response, head, !head.own());
+                parts = new PartSpool(head.length());
+                GatewayExchange.head(response, head);
                 if (head.own()) { // malformed: its 502 is the whole answer
                     closed = true;
                     response.getOutputStream().write(head.body());
@@ -286,7 +286,7 @@ final class DirectStream implements CallParts {
             if (!response.isCommitted()) {
                 response.reset();
                 GatewayReply failed = GatewayReply.phpFailed();
-                GatewayExchange.head(response, failed, false);
+                GatewayExchange.head(response, failed);
                 response.getOutputStream().write(failed.body());
                 a.complete();
                 return;

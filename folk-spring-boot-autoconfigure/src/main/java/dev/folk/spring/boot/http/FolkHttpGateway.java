@@ -148,7 +148,8 @@ public class FolkHttpGateway extends HttpServlet {
                 stream.end(result, null);
                 return;
             }
-            now = result == WorkerPool.NOT_CALLED ? null : GatewayReply.fromPhp(result, route.pool().name(), label);
+            now = result == WorkerPool.NOT_CALLED ? null : GatewayReply.fromPhp(result, route.pool().name(), label,
+                    GatewayExchange.isHead(request));
         } catch (RuntimeException e) {
             if (stream.started()) {
                 stream.end(null, e);
@@ -157,7 +158,7 @@ public class FolkHttpGateway extends HttpServlet {
             now = GatewayReply.fromFailure(e, options, label);
         }
         if (now != null && now.body().length <= DIRECT_WRITE_MAX) {
-            GatewayExchange.head(response, now, false);
+            GatewayExchange.head(response, now);
             response.getOutputStream().write(now.body());
             return;
         }

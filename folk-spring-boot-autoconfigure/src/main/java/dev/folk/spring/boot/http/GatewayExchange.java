@@ -209,7 +209,7 @@ final class GatewayExchange implements ReadListener, WriteListener, AsyncListene
                 return;
             }
         }
-        respond(error == null ? GatewayReply.fromPhp(result, route.pool().name(), label)
+        respond(error == null ? GatewayReply.fromPhp(result, route.pool().name(), label, isHead(request))
                 : GatewayReply.fromFailure(error, options, label));
     }
 
@@ -251,7 +251,7 @@ final class GatewayExchange implements ReadListener, WriteListener, AsyncListene
     private void hold(byte[] bytes) {
         PartSpool p = parts;
         if (p == null) {
-            p = new PartSpool(reply == null ? -1 : reply.declaredLength());
+            p = new PartSpool(reply == null ? -1 : reply.length());
             parts = p;
         }
         try {
@@ -394,7 +394,7 @@ final class GatewayExchange implements ReadListener, WriteListener, AsyncListene
         if (r == null) {
             return; // not reached: called only once a reply is set
         }
-        head(response, r, streaming);
+        head(response, r);
         if (!calling) {
             // Answered before the body was all read (413, 408): the rest is not worth reading.
             response.setHeader("Connection", "close");
@@ -415,10 +415,10 @@ final class GatewayExchange implements ReadListener, WriteListener, AsyncListene
     /**
      * Status, headers (PHP's default Content-Type if it set none) and Content-Length of {@code r}.
      * A 204 goes without Content-Type and Last-Modified, as nginx sends it to clients of PHP-FPM
-     * (Tomcat would write both): it describes no content. A {@code streamed} answer's length is
-     * not known: the container sends it chunked (or, to an HTTP/1.0 client, until it closes).
+     * (Tomcat would write both): it describes no content. A streamed answer without a declared
+     * length goes chunked (or, to an HTTP/1.0 client, until the connection closes).
      */
-    static void head(HttpServletResponse response, GatewayReply r, boolean streamed) {
+    static void head(HttpServletResponse response, GatewayReply r) {
         response.setStatus(r.status());
         boolean noContent = r.status() == HttpServletResponse.SC_NO_CONTENT;
         List<String> headers = r.headers();
@@ -439,12 +439,15 @@ final class GatewayExchange implements ReadListener, WriteListener, AsyncListene
             contentType = r.own() ? "text/plain; charset=UTF-8" : GatewayReply.DEFAULT_CONTENT_TYPE;
         }
         VerbatimContentType.set(response, contentType);
-        if (!streamed) {
-            response.setContentLength(r.body().length);
-        } else if (r.declaredLength() >= 0) {
-            // As nginx passes PHP-FPM's: a download's size is known before its body (PartSpool keeps to it).
-            response.setContentLengthLong(r.declaredLength());
+        if (r.length() >= 0) {
+            // A streamed answer's is PHP's (PartSpool keeps the body to it): as nginx passes PHP-FPM's,
+            // a download's size is known before its body.
+            response.setContentLengthLong(r.length());
         }
+    }
+
+    static boolean isHead(HttpServletRequest request) {
+        return "HEAD".equals(request.getMethod());
     }
 
     private void finish() {

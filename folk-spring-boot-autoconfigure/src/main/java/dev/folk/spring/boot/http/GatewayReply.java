@@ -28,14 +28,11 @@ import dev.folk.core.protocol.Values;
  * @param headers header lines, name then value, values as the chars of their bytes (ISO-8859-1)
  * @param body    the body bytes
  * @param own     whether the gateway's own answer (plain text), not PHP's
- * @param declaredLength the Content-Length PHP declared, or -1 without one: the length of a
- *                streamed answer; a whole answer goes out with its body's length
+ * @param length  the Content-Length to send: the body's for a whole answer (PHP's own for the
+ *                empty body of a HEAD, as nginx passes it); for a streamed answer's head the one
+ *                PHP declared, or -1 without one (chunked)
  */
-record GatewayReply(int status, List<String> headers, byte[] body, boolean own, long declaredLength) {
-
-    GatewayReply(int status, List<String> headers, byte[] body, boolean own) {
-        this(status, headers, body, own, -1);
-    }
+record GatewayReply(int status, List<String> headers, byte[] body, boolean own, long length) {
 
     private static final Logger log = LoggerFactory.getLogger(GatewayReply.class);
 
@@ -52,17 +49,27 @@ record GatewayReply(int status, List<String> headers, byte[] body, boolean own, 
     /** What {@link #contentLength} gives for a value that is no length. */
     private static final long INVALID_LENGTH = -2;
 
-    /** PHP's {status, headers, body}; anything malformed is PHP's fault: 502, never 500. */
-    static GatewayReply fromPhp(@Nullable Object result, String pool, String label) {
-        return parse(result, pool, label, true);
+    /** A whole answer of the given status, headers and body. */
+    GatewayReply(int status, List<String> headers, byte[] body, boolean own) {
+        this(status, headers, body, own, body.length);
+    }
+
+    /**
+     * PHP's {status, headers, body}; anything malformed is PHP's fault: 502, never 500.
+     *
+     * @param headRequest whether it answers a HEAD: an empty body then keeps the length PHP declared
+     */
+    static GatewayReply fromPhp(@Nullable Object result, String pool, String label, boolean headRequest) {
+        return parse(result, pool, label, true, headRequest);
     }
 
     /** The head ({@code http.head}: status and headers) of a streamed answer, checked as {@link #fromPhp}. */
     static GatewayReply headOfStream(@Nullable Object params, String pool, String label) {
-        return parse(params, pool, label, false);
+        return parse(params, pool, label, false, false);
     }
 
-    private static GatewayReply parse(@Nullable Object result, String pool, String label, boolean whole) {
+    private static GatewayReply parse(@Nullable Object result, String pool, String label, boolean whole,
+                                      boolean headRequest) {
         Map<Object, Object> answer;
         int status;
         byte[] body;
@@ -108,12 +115,18 @@ record GatewayReply(int status, List<String> headers, byte[] body, boolean own, 
                     label);
             return text(502, "PHP gave a malformed answer.");
         }
-        if (whole && declared >= 0 && declared != body.length) {
-            // The body is all there is: its length frames the response, whatever the header said.
-            log.warn("Pool '{}' answered {} with Content-Length {} and a body of {} bytes; sent with {}", pool,
-                    label, declared, body.length, body.length);
+        long length = declared;
+        if (whole) {
+            length = body.length;
+            if (headRequest && body.length == 0 && declared >= 0) {
+                length = declared; // a HEAD answered as the GET would be, without its body (Symfony's prepare())
+            } else if (declared >= 0 && declared != body.length) {
+                // The body is all there is: its length frames the response, whatever the header said.
+                log.warn("Pool '{}' answered {} with Content-Length {} and a body of {} bytes; sent with {}", pool,
+                        label, declared, body.length, body.length);
+            }
         }
-        return new GatewayReply(status, headers, body, false, declared);
+        return new GatewayReply(status, headers, body, false, length);
     }
 
     /**
