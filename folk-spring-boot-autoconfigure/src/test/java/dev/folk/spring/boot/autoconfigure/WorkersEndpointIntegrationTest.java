@@ -51,8 +51,7 @@ class WorkersEndpointIntegrationTest {
 
     @DynamicPropertySource
     static void workers(DynamicPropertyRegistry registry) {
-        registry.add("folk.args", TestWorkers.TEST::toString);
-        registry.add("folk.env.FOLK_TEST_RUN", () -> TAG);
+        TestWorkers.use(registry, TestWorkers.TEST, TAG);
     }
 
     @LocalServerPort

@@ -10,7 +10,6 @@ import java.net.http.HttpRequest.BodyPublishers;
 import java.net.http.HttpResponse;
 import java.net.http.HttpResponse.BodyHandlers;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -30,6 +29,7 @@ import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 
 import dev.folk.core.testing.Workers;
+import dev.folk.spring.boot.autoconfigure.TestWorkers;
 import dev.folk.spring.boot.autoconfigure.app.WebTestApplication;
 
 /**
@@ -53,8 +53,7 @@ class Http2GatewayTest {
 
     @DynamicPropertySource
     static void workers(DynamicPropertyRegistry registry) {
-        registry.add("folk.args", () -> Path.of("src/test/php/http-worker.php").toAbsolutePath().toString());
-        registry.add("folk.env.FOLK_TEST_RUN", () -> TAG);
+        TestWorkers.use(registry, TestWorkers.HTTP, TAG);
     }
 
     @LocalServerPort

@@ -7,7 +7,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -38,6 +37,7 @@ import dev.folk.core.pool.WorkerPool;
 import dev.folk.core.pool.WorkerState;
 import dev.folk.core.testing.Procs;
 import dev.folk.core.testing.Workers;
+import dev.folk.spring.boot.autoconfigure.TestWorkers;
 import dev.folk.spring.boot.autoconfigure.app.WebTestApplication;
 
 /**
@@ -74,8 +74,7 @@ class HttpGatewayIntegrationTest {
 
     @DynamicPropertySource
     static void workers(DynamicPropertyRegistry registry) {
-        registry.add("folk.args", () -> Path.of("src/test/php/http-worker.php").toAbsolutePath().toString());
-        registry.add("folk.env.FOLK_TEST_RUN", () -> TAG);
+        TestWorkers.use(registry, TestWorkers.HTTP, TAG);
     }
 
     @LocalServerPort

@@ -27,6 +27,7 @@ import org.springframework.test.context.DynamicPropertySource;
 import org.springframework.util.FileSystemUtils;
 
 import dev.folk.core.testing.Workers;
+import dev.folk.spring.boot.autoconfigure.TestWorkers;
 import dev.folk.spring.boot.autoconfigure.app.WebTestApplication;
 
 /**
@@ -90,8 +91,7 @@ class StaticFilesIntegrationTest {
     @DynamicPropertySource
     static void properties(DynamicPropertyRegistry registry) throws IOException {
         createFiles();
-        registry.add("folk.args", () -> Path.of("src/test/php/http-worker.php").toAbsolutePath().toString());
-        registry.add("folk.env.FOLK_TEST_RUN", () -> TAG);
+        TestWorkers.use(registry, TestWorkers.HTTP, TAG);
         // All of the mappings here: a list set in one property source replaces the list of another.
         String app = root.resolve("app-public").toString();
         String site = root.resolve("site").toString();

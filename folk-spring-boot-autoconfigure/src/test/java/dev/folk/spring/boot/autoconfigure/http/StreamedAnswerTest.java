@@ -35,6 +35,7 @@ import dev.folk.core.pool.WorkerPool;
 import dev.folk.core.pool.WorkerState;
 import dev.folk.core.testing.Procs;
 import dev.folk.core.testing.Workers;
+import dev.folk.spring.boot.autoconfigure.TestWorkers;
 import dev.folk.spring.boot.autoconfigure.app.WebTestApplication;
 
 /**
@@ -61,8 +62,7 @@ class StreamedAnswerTest {
 
     @DynamicPropertySource
     static void workers(DynamicPropertyRegistry registry) {
-        registry.add("folk.args", () -> Path.of("src/test/php/stream-worker.php").toAbsolutePath().toString());
-        registry.add("folk.env.FOLK_TEST_RUN", () -> TAG);
+        TestWorkers.use(registry, TestWorkers.STREAM, TAG);
     }
 
     @LocalServerPort
