@@ -3,6 +3,7 @@ package dev.folk.spring.boot.autoconfigure.http;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.ByteArrayInputStream;
+import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -10,15 +11,20 @@ import java.net.http.HttpRequest.BodyPublishers;
 import java.net.http.HttpResponse;
 import java.net.http.HttpResponse.BodyHandlers;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 import com.jayway.jsonpath.JsonPath;
 
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.springframework.boot.test.context.SpringBootTest;
@@ -27,6 +33,7 @@ import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.test.annotation.DirtiesContext;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
+import org.springframework.util.FileSystemUtils;
 
 import dev.folk.core.testing.Workers;
 import dev.folk.spring.boot.autoconfigure.TestWorkers;
@@ -41,7 +48,6 @@ import dev.folk.spring.boot.autoconfigure.app.WebTestApplication;
     "folk.size=1",
     "folk.shutdown.signal-handler=false",
     "server.http2.enabled=true",
-    "folk.http.mappings[0].path=/php/**",
     "folk.http.max-body-size=1KB",
 })
 @DirtiesContext
@@ -51,9 +57,26 @@ class Http2GatewayTest {
 
     private static HttpClient client; // one connection, upgraded to HTTP/2 by its first request
 
+    /** The mapping's public directory: a file under and one over the size the gateway sends with sendfile. */
+    private static Path publicDir;
+
     @DynamicPropertySource
-    static void workers(DynamicPropertyRegistry registry) {
+    static void workers(DynamicPropertyRegistry registry) throws IOException {
         TestWorkers.use(registry, TestWorkers.HTTP, TAG);
+        publicDir = Files.createTempDirectory("folk-h2-public-");
+        Path files = Files.createDirectory(publicDir.resolve("php")); // no strip-prefix: the path names /php/...
+        Files.writeString(files.resolve("small.txt"), "small file\n");
+        byte[] large = new byte[300 * 1024];
+        new Random(7).nextBytes(large);
+        Files.write(files.resolve("large.bin"), large);
+        // The whole mapping here: a list set in one property source replaces the list of another.
+        registry.add("folk.http.mappings[0].path", () -> "/php/**");
+        registry.add("folk.http.mappings[0].public-dir", publicDir::toString);
+    }
+
+    @AfterAll
+    static void removeFiles() {
+        FileSystemUtils.deleteRecursively(publicDir.toFile());
     }
 
     @LocalServerPort
@@ -130,6 +153,23 @@ class Http2GatewayTest {
             assertThat((String) JsonPath.read(r.body(), "$.uri")).isEqualTo("/php/dump?n=" + i);
             assertThat((String) JsonPath.read(r.body(), "$.body")).isEqualTo(i % 4 == 0 ? "n=" + i : "");
         }
+    }
+
+    /** Public files over HTTP/2: a small one written at once, a large one with sendfile. */
+    @Test
+    void publicFilesArriveWhole() throws Exception {
+        HttpResponse<String> small = send(to("/php/small.txt"));
+        assertThat(small.statusCode()).isEqualTo(200);
+        assertThat(small.body()).isEqualTo("small file\n");
+        HttpResponse<byte[]> large = client.send(to("/php/large.bin").timeout(Duration.ofSeconds(20)).build(),
+                BodyHandlers.ofByteArray());
+        assertThat(large.version()).isEqualTo(HttpClient.Version.HTTP_2);
+        assertThat(large.statusCode()).isEqualTo(200);
+        assertThat(large.body()).isEqualTo(Files.readAllBytes(publicDir.resolve("php/large.bin")));
+        HttpResponse<byte[]> range = client.send(to("/php/large.bin").header("Range", "bytes=1000-1999")
+                .timeout(Duration.ofSeconds(20)).build(), BodyHandlers.ofByteArray());
+        assertThat(range.statusCode()).isEqualTo(206);
+        assertThat(range.body()).isEqualTo(Arrays.copyOfRange(large.body(), 1000, 2000));
     }
 
     @Test
