@@ -395,8 +395,10 @@ final class GatewayExchange implements ReadListener, WriteListener, AsyncListene
             return; // not reached: called only once a reply is set
         }
         head(response, r);
-        if (!calling) {
-            // Answered before the body was all read (413, 408): the rest is not worth reading.
+        if (!calling && request.getProtocol().startsWith("HTTP/1.")) {
+            // Answered before the body was all read (413, 408): the rest is not worth reading. HTTP/1.x
+            // only: HTTP/2 forbids the header (a strict client refuses the response), and the
+            // container resets the stream's unread body there.
             response.setHeader("Connection", "close");
         }
         if (streaming) {
