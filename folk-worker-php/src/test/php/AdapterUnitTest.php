@@ -12,6 +12,7 @@ namespace Folk\Worker\Tests;
 
 use Folk\Worker\Bridge\PhpRequest;
 use Folk\Worker\Bridge\RequestCycle;
+use Folk\Worker\Bridge\ResponseResult;
 use Folk\Worker\Bridge\UploadedFiles;
 use Folk\Worker\Psr\Psr15Adapter;
 use Folk\Worker\Symfony\HttpKernelAdapter;
@@ -58,6 +59,18 @@ test('symfony: a StreamedResponse is buffered into the body; the kernel is termi
     assertSame(['a', 'b'], $result['headers']['X-Many']);
     assertSame('text/plain;charset=UTF-8', $result['headers']['Content-Type'], 'default_charset appended as header() does');
     assertSame(['/stream'], $kernel->terminated);
+});
+
+test('bridge: CGI\'s Status header line sets a default 200 status, as under PHP-FPM, and is not sent as a header', function (): void {
+    $notFound = ResponseResult::build(200, [], 'x', [['Status', '404 Not Found'], ['X-Kept', 'yes']]);
+    assertSame(404, $notFound['status']);
+    assertSame(false, isset($notFound['headers']['Status']));
+    assertSame('yes', $notFound['headers']['X-Kept']);
+    assertSame(503, ResponseResult::build(200, [], '', [['status', '503']])['status'], 'any case, no reason phrase');
+    assertSame(500, ResponseResult::build(500, [], '', [['Status', '404 Not Found']])['status'], 'a status set otherwise stays');
+    $bad = ResponseResult::build(200, [], '', [['Status', 'gone']]);
+    assertSame(200, $bad['status']);
+    assertSame(false, isset($bad['headers']['Status']));
 });
 
 test('http: output flushed out of the capture (ob_flush(), an own buffer flushed, ob_end_flush()) stays in the body, in order', function (): void {

@@ -2,8 +2,9 @@
 
 /*
  * What legacy code inside an application does with PHP's own functions, for the applications'
- * /legacy-headers, /legacy-redirect, /legacy-request-headers, /legacy-input and /legacy-finish routes: header()
- * and setcookie() beside the framework's response, a redirect by header() and exit, the request's
+ * /legacy-headers, /legacy-redirect, /legacy-status, /legacy-request-headers, /legacy-input and
+ * /legacy-finish routes: header() and setcookie() beside the framework's response, a redirect by
+ * header() and exit, a CGI "Status:" header and exit, the request's
  * headers as PHP-FPM's getallheaders() gives them, and its body as php://input gives it (read
  * twice, as PHP allows; JSON answers). Shared so that every application does the same.
  */
@@ -37,6 +38,12 @@ return static function (string $kind): ?string {
     }
     if ($kind === 'redirect') {
         header('Location: /json?from=legacy');
+        exit;
+    }
+    if ($kind === 'status') {
+        // CGI's way to set the status, which legacy scripts use: PHP-FPM answers with it.
+        header('Status: 404 Not Found');
+        echo "not here\n";
         exit;
     }
     header('X-Legacy: set with header()');

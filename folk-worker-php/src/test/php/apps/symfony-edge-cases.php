@@ -55,6 +55,7 @@ return [
     },
     'legacy-finish' => static fn (): Response => new Response((require __DIR__ . '/legacy-headers.php')('finish')),
     'legacy-redirect' => static fn (): Response => (require __DIR__ . '/legacy-headers.php')('redirect'),
+    'legacy-status' => static fn (): Response => (require __DIR__ . '/legacy-headers.php')('status'),
     'legacy-request-headers' => static fn (): Response => new Response((require __DIR__ . '/legacy-headers.php')('request-headers'),
         200, ['Content-Type' => 'application/json']),
     // Fatal errors (memory exhausted, a function declared twice): what PHP itself answers.

@@ -111,6 +111,7 @@ $app->get('/legacy-headers', function (Request $request, Response $response) use
     return $response;
 });
 $app->get('/legacy-redirect', fn () => $legacy('redirect'));
+$app->get('/legacy-status', fn () => $legacy('status'));
 $app->get('/legacy-finish', function (Request $request, Response $response) use ($legacy): Response {
     $response->getBody()->write($legacy('finish'));
     return $response;

@@ -11,8 +11,8 @@ use Folk\Worker\Worker;
  * what PHP-FPM adds on its own: the headers PHP itself sent (a native session's cookie and
  * cache limiter, overridden by the application's headers of the same name, as header() does),
  * the default `Content-Type` (default_mimetype + default_charset) when the application set
- * none, and default_charset appended to a `text/...` Content-Type without a charset (header()
- * does that under PHP-FPM).
+ * none, default_charset appended to a `text/...` Content-Type without a charset (header()
+ * does that under PHP-FPM), and CGI's `Status:` header line taken as the status.
  */
 final class ResponseResult
 {
@@ -47,6 +47,14 @@ final class ResponseResult
                 $names[$key] ??= $name;
                 $byName[$key][] = $key === 'content-type' && $layer === 1 ? self::withCharset($value) : $value;
             }
+        }
+        if (isset($byName['status'])) {
+            // CGI's "Status:" header, which legacy scripts set the status with: PHP-FPM answers with
+            // it while the status is still the default 200, and nginx never passes it on as a header.
+            if ($status === 200 && preg_match('/^\s*([2-5][0-9][0-9])(?![0-9])/', $byName['status'][0], $code) === 1) {
+                $status = (int) $code[1];
+            }
+            unset($byName['status'], $names['status']);
         }
         if (!isset($byName['content-type']) && ($mime = (string) ini_get('default_mimetype')) !== '') {
             $charset = (string) ini_get('default_charset');

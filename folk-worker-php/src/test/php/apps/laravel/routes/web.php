@@ -57,6 +57,7 @@ Route::get('/legacy-headers', function () {
 });
 Route::get('/legacy-finish', fn () => (require dirname(__DIR__, 2) . '/legacy-headers.php')('finish'));
 Route::get('/legacy-redirect', fn () => (require dirname(__DIR__, 2) . '/legacy-headers.php')('redirect'));
+Route::get('/legacy-status', fn () => (require dirname(__DIR__, 2) . '/legacy-headers.php')('status'));
 Route::get('/legacy-request-headers', fn () => response((require dirname(__DIR__, 2) . '/legacy-headers.php')('request-headers'),
     200, ['Content-Type' => 'application/json']));
 Route::post('/legacy-input', fn () => response((require dirname(__DIR__, 2) . '/legacy-headers.php')('input'),

@@ -534,7 +534,8 @@ class FrameworkAppsTest {
 
         /**
          * Legacy code inside the application calls PHP's own header() and setcookie() beside the
-         * framework's response, or redirects with header() and exit: PHP-FPM sends those lines, and so
+         * framework's response, or redirects with header() and exit, or sets CGI's {@code Status:}
+         * header and exits: PHP-FPM sends those lines (the last as the status), and so
          * does the gateway (the worker makes PHP keep header lines as a web SAPI does, see
          * folk-worker-php's CliHeaders). It reads the request's headers with getallheaders(), which
          * PHP-FPM has and the CLI lacks (the worker defines it), and http_response_code(), which a CLI
@@ -550,6 +551,10 @@ class FrameworkAppsTest {
             RawHttp.Response redirect = same("GET", "/legacy-redirect");
             assertThat(redirect.status()).isEqualTo(302);
             assertThat(redirect.header("Location")).isEqualTo("/json?from=legacy");
+            // CGI's "Status:" header, which PHP-FPM answers with (and does not pass on as a header).
+            RawHttp.Response status = same("GET", "/legacy-status");
+            assertThat(status.status()).isEqualTo(404);
+            assertThat(status.all("Status")).isEmpty();
             // getallheaders(), which the CLI lacks: PHP-FPM's names and order (a repeated header is joined,
             // see repeatedRequestHeadersAreJoinedAsNginxDoes).
             // Each request starts at status 200, whatever the previous one set (5 requests: one of the two
