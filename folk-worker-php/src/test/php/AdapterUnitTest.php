@@ -73,6 +73,21 @@ test('bridge: CGI\'s Status header line sets a default 200 status, as under PHP-
     assertSame(false, isset($bad['headers']['Status']));
 });
 
+test('bridge: an Authorization header gives PHP_AUTH_USER, PHP_AUTH_PW or PHP_AUTH_DIGEST, as a web SAPI does', function (): void {
+    $server = static fn (string $auth): array => PhpRequest::fromParams(
+        HttpCompare::params('GET', '/', [['Host', 'h'], ['Authorization', $auth]], ''))->server;
+    $basic = $server('Basic ' . base64_encode('alice:s3cret:with colon'));
+    assertSame(['alice', 's3cret:with colon'], [$basic['PHP_AUTH_USER'], $basic['PHP_AUTH_PW']]);
+    assertSame(false, isset($basic['PHP_AUTH_DIGEST']));
+    $noPassword = $server('basic ' . base64_encode('bob:'));
+    assertSame('bob', $noPassword['PHP_AUTH_USER']);
+    assertSame(false, isset($noPassword['PHP_AUTH_PW']), 'an empty password is left out, as PHP does');
+    assertSame(false, isset($server('Basic ' . base64_encode('no colon'))['PHP_AUTH_USER']));
+    assertSame('username="c", nonce="n"', $server('Digest username="c", nonce="n"')['PHP_AUTH_DIGEST']);
+    $bearer = $server('Bearer t');
+    assertSame(false, isset($bearer['PHP_AUTH_USER']) || isset($bearer['PHP_AUTH_DIGEST']));
+});
+
 test('http: output flushed out of the capture (ob_flush(), an own buffer flushed, ob_end_flush()) stays in the body, in order', function (): void {
     // A plain output buffer would pass flushed output on to stdout: lost to the answer, where
     // PHP-FPM sends it to the client.

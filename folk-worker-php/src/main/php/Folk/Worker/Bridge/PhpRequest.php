@@ -118,6 +118,9 @@ final class PhpRequest
             unset($server['PATH_INFO']);
         }
         $server['PHP_SELF'] = $server['SCRIPT_NAME'] . ($server['PATH_INFO'] ?? '');
+        if (isset($server['HTTP_AUTHORIZATION'])) {
+            self::authorization($server['HTTP_AUTHORIZATION'], $server);
+        }
         $now = microtime(true);
         $server['REQUEST_TIME_FLOAT'] = $now;
         $server['REQUEST_TIME'] = (int) $now;
@@ -389,5 +392,32 @@ final class PhpRequest
             return (string) $value;
         }
         throw new \InvalidArgumentException(sprintf('http.handle params: %s must be a string, got %s', $what, get_debug_type($value)));
+    }
+
+    /**
+     * What a web SAPI makes of an Authorization header (PHP's php_handle_auth_data()), which
+     * PHP-FPM does and the CLI does not: Basic credentials as PHP_AUTH_USER and PHP_AUTH_PW (legacy
+     * code's HTTP authentication reads them), else Digest ones as PHP_AUTH_DIGEST.
+     *
+     * @param array<string, mixed> $server
+     */
+    private static function authorization(string $auth, array &$server): void
+    {
+        if (strncasecmp($auth, 'Basic ', 6) === 0) {
+            $decoded = base64_decode(substr($auth, 6));
+            $colon = $decoded === false ? false : strpos($decoded, ':');
+            if ($colon !== false) {
+                // C strings in PHP: each ends at its first NUL.
+                $server['PHP_AUTH_USER'] = explode("\0", substr($decoded, 0, $colon), 2)[0];
+                $password = explode("\0", substr($decoded, $colon + 1), 2)[0];
+                if ($password !== '') { // an empty one is left out, as PHP leaves it out
+                    $server['PHP_AUTH_PW'] = $password;
+                }
+                return;
+            }
+        }
+        if (strncasecmp($auth, 'Digest ', 7) === 0) {
+            $server['PHP_AUTH_DIGEST'] = substr($auth, 7);
+        }
     }
 }

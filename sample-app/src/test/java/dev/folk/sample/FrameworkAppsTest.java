@@ -76,6 +76,10 @@ class FrameworkAppsTest {
     private static final Pattern DUMP_ID = Pattern.compile("\\bsf-dump-\\d+");
 
     /** What is random or time-dependent by design: session ids, dates, dump ids. */
+    static String base64(String s) {
+        return java.util.Base64.getEncoder().encodeToString(s.getBytes(StandardCharsets.UTF_8));
+    }
+
     static String mask(String value) {
         String v = SESSION_ID.matcher(value).replaceAll("$1=<session-id>");
         v = HTTP_DATE.matcher(v).replaceAll("<date>");
@@ -129,6 +133,13 @@ class FrameworkAppsTest {
             same("OPTIONS", "/request");
             same("PURGE", "/request"); // a method no route allows: Slim's 405
             same("GET", "/request", "X-Empty", "", "Accept", "*/*");
+            // HTTP authentication as a web SAPI reads it: Basic as PHP_AUTH_USER and PHP_AUTH_PW, Digest as
+            // PHP_AUTH_DIGEST, nothing for other schemes or Basic without a colon.
+            same("GET", "/request", "Authorization", "Basic " + base64("alice:s3cret:with colon"));
+            same("GET", "/request", "Authorization", "basic " + base64("bob:"));
+            same("GET", "/request", "Authorization", "Basic " + base64("no colon"));
+            same("GET", "/request", "Authorization", "Digest username=\"carol\", realm=\"r\", nonce=\"n\"");
+            same("GET", "/request", "Authorization", "Bearer abc.def");
             // Names nginx ignores (ignore_invalid_headers, no underscores_in_headers: its defaults): with "_",
             // X_Forwarded_For would reach PHP as HTTP_X_FORWARDED_FOR, as if it were X-Forwarded-For.
             same("GET", "/request", "X_Forwarded_For", "6.6.6.6", "X-Forwarded-For", "10.0.0.1", "X.Dot", "d", "X-Ok", "ok");
