@@ -41,7 +41,7 @@ $params = [
         'SERVER_NAME' => '127.0.0.1', 'SERVER_PORT' => '8080', 'SERVER_PROTOCOL' => 'HTTP/1.1',
         'REQUEST_SCHEME' => 'http', 'REQUEST_METHOD' => 'GET', 'REQUEST_URI' => '/php/hello',
         'QUERY_STRING' => '', 'SCRIPT_NAME' => '', 'PATH_INFO' => '/php/hello', 'DOCUMENT_ROOT' => '',
-        'SCRIPT_FILENAME' => '', 'GATEWAY_INTERFACE' => 'folk/1',
+        'SCRIPT_FILENAME' => '', 'GATEWAY_INTERFACE' => 'folk/1', 'SERVER_SOFTWARE' => 'Folk',
     ],
     'stream' => true, // the gateway takes streamed answers (a hello is too small to stream)
 ];

@@ -189,7 +189,7 @@ final class HttpCompare
             'SERVER_NAME' => 'localhost', 'SERVER_PORT' => '8080', 'SERVER_PROTOCOL' => 'HTTP/1.1',
             'REQUEST_SCHEME' => 'http', 'REQUEST_METHOD' => $method, 'REQUEST_URI' => $uri,
             'QUERY_STRING' => $query, 'SCRIPT_NAME' => '', 'PATH_INFO' => $q === false ? $uri : substr($uri, 0, $q),
-            'DOCUMENT_ROOT' => '', 'SCRIPT_FILENAME' => '', 'GATEWAY_INTERFACE' => 'folk/1',
+            'DOCUMENT_ROOT' => '', 'SCRIPT_FILENAME' => '', 'GATEWAY_INTERFACE' => 'folk/1', 'SERVER_SOFTWARE' => 'Folk',
         ];
         foreach ($headers as [$name, $value]) {
             if (strcasecmp($name, 'Content-Type') === 0) {

@@ -175,7 +175,7 @@ $request = function (Request $request, Response $response): Response {
     foreach ($_SERVER as $key => $value) {
         if (str_starts_with((string) $key, 'HTTP_') || in_array($key, ['REQUEST_METHOD', 'REQUEST_URI', 'QUERY_STRING',
                 'SCRIPT_NAME', 'PHP_SELF', 'PATH_INFO', 'ORIG_PATH_INFO', 'PATH_TRANSLATED', 'CONTENT_TYPE', 'CONTENT_LENGTH', 'SERVER_PROTOCOL', 'SERVER_NAME',
-                'REQUEST_SCHEME', 'HTTPS', 'DOCUMENT_ROOT', 'SCRIPT_FILENAME'], true)) {
+                'REQUEST_SCHEME', 'HTTPS', 'DOCUMENT_ROOT', 'SCRIPT_FILENAME', 'PHP_AUTH_USER', 'PHP_AUTH_PW', 'PHP_AUTH_DIGEST'], true)) {
             $server[$key] = $value;
         }
     }

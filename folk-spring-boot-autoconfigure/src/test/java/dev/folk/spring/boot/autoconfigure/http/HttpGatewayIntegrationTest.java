@@ -185,7 +185,7 @@ class HttpGatewayIntegrationTest {
                 .containsEntry("REQUEST_SCHEME", "http")
                 .containsEntry("DOCUMENT_ROOT", "/srv/www")
                 .containsEntry("SCRIPT_FILENAME", "/srv/www/index.php")
-                .containsEntry("GATEWAY_INTERFACE", "folk/1")
+                .containsEntry("GATEWAY_INTERFACE", "folk/1").containsEntry("SERVER_SOFTWARE", "Folk")
                 .doesNotContainKeys("HTTPS", "CONTENT_TYPE", "CONTENT_LENGTH");
         // The Folk SDK's Request reads the same params, unbothered by the keys it does not know.
         assertThat(JsonPath.<Map<String, String>>read(json, "$.sdk")).containsEntry("method", "GET")
