@@ -130,8 +130,11 @@ class OrphanSweepTest {
         Workers.awaitLine(p.controlChannel(), "ready", Duration.ofSeconds(5));
         // The background child is in the worker's group from fork until setsid(2): wait for that call,
         // not merely for the process to exist.
-        Procs.await(Duration.ofSeconds(5), "escapee in a session of its own", () -> escapee(tag, p.pid()) > 0);
-        int escapee = escapee(tag, p.pid());
+        // The pid the scan found is kept: a second scan can miss it while setsid(1) execs sleep (see below).
+        int[] found = {-1};
+        Procs.await(Duration.ofSeconds(5), "escapee in a session of its own",
+                () -> (found[0] = escapee(tag, p.pid())) > 0);
+        int escapee = found[0];
         assertThat(Procs.pgrp(escapee)).as("out of the worker's group").isNotEqualTo(p.pgid());
         // And until setsid(1) has exec'd sleep: while an exec replaces a process's memory, its
         // /proc/<pid>/environ can read empty, and a sweep at that moment would not know it as ours.
