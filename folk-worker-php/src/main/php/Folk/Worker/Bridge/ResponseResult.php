@@ -149,11 +149,7 @@ final class ResponseResult
      */
     public static function keep(int $level, string $bytes): void
     {
-        if (isset(self::$kept[$level])) {
-            self::$kept[$level] .= $bytes;
-        } else {
-            self::$kept[$level] = $bytes;
-        }
+        self::$kept[$level] = (self::$kept[$level] ?? '') . $bytes;
     }
 
     /** How many bytes {@see keep()} holds for $level. */

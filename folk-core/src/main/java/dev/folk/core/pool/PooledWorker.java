@@ -31,7 +31,6 @@ final class PooledWorker {
     /** What the rest of a call's parts go to once its {@link CallParts} failed. */
     private static final CallParts DROP = (method, params) -> { };
 
-
     static final int NO_CALL = 0;
     static final int IN_CALL = 1;
     /** The housekeeper saw the exec deadline pass and killed the worker. */

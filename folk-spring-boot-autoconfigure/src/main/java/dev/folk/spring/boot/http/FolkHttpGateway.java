@@ -149,7 +149,7 @@ public class FolkHttpGateway extends HttpServlet {
                 return;
             }
             now = result == WorkerPool.NOT_CALLED ? null : GatewayReply.fromPhp(result, route.pool().name(), label,
-                    GatewayExchange.isHead(request));
+                    PhpRequest.isHead(request));
         } catch (RuntimeException e) {
             if (stream.started()) {
                 stream.end(null, e);

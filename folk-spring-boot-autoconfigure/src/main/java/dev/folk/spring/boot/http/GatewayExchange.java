@@ -209,7 +209,7 @@ final class GatewayExchange implements ReadListener, WriteListener, AsyncListene
                 return;
             }
         }
-        respond(error == null ? GatewayReply.fromPhp(result, route.pool().name(), label, isHead(request))
+        respond(error == null ? GatewayReply.fromPhp(result, route.pool().name(), label, PhpRequest.isHead(request))
                 : GatewayReply.fromFailure(error, options, label));
     }
 
@@ -446,10 +446,6 @@ final class GatewayExchange implements ReadListener, WriteListener, AsyncListene
             // a download's size is known before its body.
             response.setContentLengthLong(r.length());
         }
-    }
-
-    static boolean isHead(HttpServletRequest request) {
-        return "HEAD".equals(request.getMethod());
     }
 
     private void finish() {

@@ -64,6 +64,10 @@ final class PhpRequest {
         return !request.getProtocol().startsWith("HTTP/1.") && !request.getInputStream().isFinished();
     }
 
+    static boolean isHead(HttpServletRequest request) {
+        return "HEAD".equals(request.getMethod());
+    }
+
     /**
      * @param body the body read, or null for a request without one ({@link #hasBody})
      */

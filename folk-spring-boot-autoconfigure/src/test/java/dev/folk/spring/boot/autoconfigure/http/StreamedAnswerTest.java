@@ -11,6 +11,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
+import java.util.function.Consumer;
 import java.util.function.Predicate;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -164,6 +165,26 @@ class StreamedAnswerTest {
     }
 
     /**
+     * The raw response to a request whose PHP waits for file {@code go}: read until {@code seen}
+     * says PHP's first part arrived, checked by {@code atPause} while PHP still waits, then {@code go}
+     * is created and the rest read until the server closes the connection.
+     */
+    private byte[] pausedExchange(String method, String target, Path go, Predicate<byte[]> seen,
+                                  Consumer<String> atPause) throws IOException {
+        try (Socket s = new Socket("127.0.0.1", port)) {
+            s.setSoTimeout(30_000);
+            s.getOutputStream().write(request(method, target + (target.contains("?") ? "&" : "?") + "file=" + go));
+            InputStream in = s.getInputStream();
+            ByteArrayOutputStream got = new ByteArrayOutputStream();
+            readUntil(in, got, seen);
+            atPause.accept(text(got.toByteArray()));
+            Files.createFile(go);
+            got.write(in.readAllBytes());
+            return got.toByteArray();
+        }
+    }
+
+    /**
      * A download whose size PHP declares (Symfony's BinaryFileResponse, a script's
      * {@code header('Content-Length: ...')}) goes out with that Content-Length, not chunked, as
      * nginx passes PHP-FPM's: the client knows its size before the body.
@@ -192,17 +213,9 @@ class StreamedAnswerTest {
     @ValueSource(strings = {"GET", "POST"})
     void anAnswerShortOfItsContentLengthIsCutAndOneOverItIsKeptToIt(String method, CapturedOutput output)
             throws IOException {
-        Path go = dir.resolve("short-" + method);
-        String shortOne;
-        try (Socket s = new Socket("127.0.0.1", port)) {
-            s.setSoTimeout(30_000);
-            s.getOutputStream().write(request(method, "/s/wait?length=1000&file=" + go));
-            ByteArrayOutputStream got = new ByteArrayOutputStream();
-            readUntil(s.getInputStream(), got, bytes -> text(bytes).contains("first\n")); // the head went out
-            Files.createFile(go);
-            got.write(s.getInputStream().readAllBytes()); // until the server closes the connection
-            shortOne = text(got.toByteArray());
-        }
+        // Read until the first part: the head went out before PHP's answer ended short.
+        String shortOne = text(pausedExchange(method, "/s/wait?length=1000", dir.resolve("short-" + method),
+                bytes -> text(bytes).contains("first\n"), atPause -> { }));
         // What was held when PHP's answer ended short is dropped with the cut, as when a worker dies mid-stream.
         assertThat(shortOne).startsWith("HTTP/1.1 200").contains("Content-Length: 1000\r\n", "\r\n\r\nfirst\n");
         assertThat(shortOne.length() - shortOne.indexOf("\r\n\r\n") - 4).as("body bytes before the cut")
@@ -229,36 +242,18 @@ class StreamedAnswerTest {
     @ParameterizedTest
     @ValueSource(strings = {"GET", "POST"})
     void aPartReachesTheClientWhilePhpStillWorks(String method) throws IOException {
-        Path go = dir.resolve("go-" + method);
-        try (Socket s = new Socket("127.0.0.1", port)) {
-            s.setSoTimeout(30_000);
-            s.getOutputStream().write(request(method, "/s/wait?file=" + go));
-            InputStream in = s.getInputStream();
-            ByteArrayOutputStream got = new ByteArrayOutputStream();
-            // PHP waits for the file before it goes on: the first part must arrive without the rest.
-            readUntil(in, got, bytes -> text(bytes).contains("first\n"));
-            assertThat(text(got.toByteArray())).doesNotContain("second");
-            Files.createFile(go);
-            got.write(in.readAllBytes());
-            assertThat(text(dechunked(got.toByteArray()))).isEqualTo("first\nsecond\nend\n");
-        }
+        // PHP waits for the file before it goes on: the first part must arrive without the rest.
+        byte[] all = pausedExchange(method, "/s/wait", dir.resolve("go-" + method),
+                bytes -> text(bytes).contains("first\n"), atPause -> assertThat(atPause).doesNotContain("second"));
+        assertThat(text(dechunked(all))).isEqualTo("first\nsecond\nend\n");
     }
 
     @ParameterizedTest
     @ValueSource(strings = {"GET", "POST"})
     void aWorkerThatDiesAfterItsHeadWentOutCutsTheConnection(String method, CapturedOutput output) throws IOException {
-        Path die = dir.resolve("die-" + method);
-        String all;
-        try (Socket s = new Socket("127.0.0.1", port)) {
-            s.setSoTimeout(30_000);
-            s.getOutputStream().write(request(method, "/s/die?file=" + die));
-            InputStream in = s.getInputStream();
-            ByteArrayOutputStream got = new ByteArrayOutputStream();
-            readUntil(in, got, bytes -> text(bytes).contains("partial\n")); // the client has it: then the worker dies
-            Files.createFile(die);
-            got.write(in.readAllBytes());
-            all = text(got.toByteArray());
-        }
+        // The client has the part: then the worker dies.
+        String all = text(pausedExchange(method, "/s/die", dir.resolve("die-" + method),
+                bytes -> text(bytes).contains("partial\n"), atPause -> { }));
         assertThat(all).startsWith("HTTP/1.1 200").contains("partial");
         // No last chunk: the client can tell the answer is incomplete (curl says "transfer closed").
         assertThat(all).doesNotEndWith("0\r\n\r\n");
