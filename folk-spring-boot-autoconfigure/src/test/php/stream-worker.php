@@ -10,6 +10,11 @@
  *                           waits until file F exists and answers
  *   /s/bad-head             a head with status 102, a part, an answer
  * With ?length=L, the head declares Content-Length L.
+ * Paths under /s/cycle/ go through the framework adapters' request cycle (folk-worker-php's Bridge),
+ * printed as an application prints them:
+ *   /s/cycle/events?file=F      server-sent events as legacy code writes them: every output buffer
+ *                           closed, an event echoed and flush()ed, waits until file F exists, another
+ *   /s/cycle/cleaned        100 KB printed, then discarded with ob_clean(), then "kept"
  * Every answer is refused (500) unless the params asked for parts.
  */
 
@@ -17,6 +22,8 @@ declare(strict_types=1);
 
 require __DIR__ . '/../../../../folk-worker-php/src/main/php/autoload.php';
 
+use Folk\Worker\Bridge\PhpRequest;
+use Folk\Worker\Bridge\RequestCycle;
 use Folk\Worker\Worker;
 
 /** Waits (up to 20 s) until the test has created $file: it has seen what it waits for. */
@@ -29,11 +36,35 @@ function waitFor(string $file): void
 }
 
 $worker = new Worker();
-$worker->register('http.handle', static function (array $params): array {
+$cycle = new RequestCycle($worker, static function (PhpRequest $request): array {
+    switch (parse_url($request->uri, PHP_URL_PATH)) {
+        case '/s/cycle/events':
+            header('Content-Type: text/event-stream');
+            while (ob_get_level() > 0) {
+                ob_end_flush();
+            }
+            echo "data: first\n\n";
+            flush();
+            waitFor($request->get['file']);
+            echo "data: second\n\n";
+            flush();
+            break;
+        case '/s/cycle/cleaned':
+            echo str_repeat('x', 100 * 1024);
+            ob_clean();
+            echo 'kept';
+            break;
+    }
+    return [200, [], ''];
+});
+$worker->register('http.handle', static function (array $params) use ($cycle): array {
     if (($params['stream'] ?? false) !== true) {
         return ['status' => 500, 'headers' => [], 'body' => 'the gateway did not ask for parts'];
     }
     $path = parse_url((string) $params['uri'], PHP_URL_PATH);
+    if (str_starts_with($path, '/s/cycle/')) {
+        return $cycle($params);
+    }
     parse_str((string) parse_url((string) $params['uri'], PHP_URL_QUERY), $query);
     $head = ['status' => 200, 'headers' => ['Content-Type' => 'application/octet-stream', 'X-Streamed' => 'yes']];
     if (isset($query['length'])) {

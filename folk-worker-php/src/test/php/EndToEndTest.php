@@ -206,9 +206,15 @@ test('header() lines count after output reached stdout, at boot or between reque
         $call = static fn (): array => $m->result('cycle.handle', ['method' => 'GET', 'uri' => '/', 'headers' => [], 'body' => '']);
         assertSame('from header()', $call()['headers']['X-Global'] ?? null, 'after output at boot');
         assertSame([null, 'printed to stdout'], $m->call('print', "to stdout between requests\n"));
-        assertSame('from header()', $call()['headers']['X-Global'] ?? null, 'after output between requests');
+        // A Content-Length line makes PHP turn zlib.output_compression off, which PHP refuses with a
+        // warning ("headers already sent") once output reached the SAPI, unless each request starts
+        // with none sent (Bridge\UnbufferedOutput); frameworks turn that warning into an exception.
+        $sized = $m->result('cycle.handle', ['method' => 'GET', 'uri' => '/?sized=1', 'headers' => [], 'body' => '']);
+        assertSame('from header()', $sized['headers']['X-Global'] ?? null, 'after output between requests');
+        assertSame('7', $sized['headers']['Content-Length'] ?? null);
         waitUntil(fn (): bool => str_contains($m->stdout(), 'to stdout between requests'), 5.0, 'the output on stdout');
         assertTrue(!str_contains($m->stderr(), 'headers already sent'), $m->stderr());
+        assertTrue(!str_contains($m->stderr() . $m->stdout(), 'zlib.output_compression'), $m->stderr() . $m->stdout());
     } finally {
         $m->close();
     }
@@ -419,6 +425,24 @@ test('http.handle: binary bodies byte-exact both ways, multi-valued headers, cap
             $m->call('http.handle', ['method' => 'GET', 'uri' => '/throw', 'headers' => [], 'body' => '']),
         );
         assertTrue(!str_contains($m->stdout(), 'discarded'), 'output of a failed handler is not leaked to stdout');
+    });
+});
+
+test('http.handle: output printed after the handler closed every buffer (readfile() in a download script) is the answer\'s, as under PHP-FPM (with ext-ffi), not stdout\'s', function (): void {
+    if (!extension_loaded('ffi')) {
+        skip('needs ext-ffi (php -n loads none)');
+    }
+    withWorker(function (TestMaster $m): void {
+        $m->ready();
+        $script = (string) file_get_contents(__DIR__ . '/fixtures/test-worker.php');
+        $request = ['method' => 'GET', 'uri' => '/unbuffered', 'headers' => [], 'body' => ''];
+        assertSame('printed past every buffer, ' . $script . ', then buffered', $m->result('http.handle', $request)['body']);
+        assertSame('printed GET', $m->result('http.handle', ['uri' => '/print'] + $request)['body'], 'the next call is as before');
+        [$error, $result] = $m->callExiting('http.handle', ['uri' => '/unbuffered?exit=1'] + $request);
+        assertSame(null, $error);
+        assertSame('printed past every buffer, ' . $script, $result['body']);
+        $m->waitExit();
+        assertTrue(!str_contains($m->stdout(), 'past every buffer'), 'nothing went to stdout: ' . $m->stdout());
     });
 });
 

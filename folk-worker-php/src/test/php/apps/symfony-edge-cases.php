@@ -76,7 +76,8 @@ return [
         $download = require __DIR__ . '/legacy-download.php';
         $kb = $request->query->getInt('kb', 200);
         $sized = $request->query->has('sized');
-        return new StreamedResponse(static fn () => $download($kb, $sized), 200,
+        $closed = $request->query->has('closed');
+        return new StreamedResponse(static fn () => $download($kb, $sized, $closed), 200,
             ['Content-Type' => 'text/csv', 'Content-Disposition' => 'attachment; filename="rows.csv"']);
     },
     // A file the framework sends itself (its size, ranges and validators from the file), not printed.

@@ -127,7 +127,8 @@ $app->post('/legacy-input', function (Request $request, Response $response) use 
 $app->get('/download', function (Request $request, Response $response): Response {
     // Printed, as legacy code in a route does: what it flushes goes out first, Slim appends the rest.
     $query = $request->getQueryParams();
-    (require dirname(__DIR__) . '/legacy-download.php')((int) ($query['kb'] ?? 200), isset($query['sized']));
+    (require dirname(__DIR__) . '/legacy-download.php')((int) ($query['kb'] ?? 200), isset($query['sized']),
+        isset($query['closed']));
     return $response->withHeader('Content-Type', 'text/csv')
         ->withHeader('Content-Disposition', 'attachment; filename="rows.csv"');
 });

@@ -65,6 +65,7 @@ final class RequestCycle
             CliHeaders::reset();
             $this->session->begin($request->cookies);
             $this->answerOnExit();
+            UnbufferedOutput::begin();
             PageDumps::begin();
             $status = 500;
             $headers = [];
@@ -102,6 +103,7 @@ final class RequestCycle
             return StreamedBody::split($this->result($status, $headers, $printed . $body));
         } finally {
             PageDumps::end();
+            UnbufferedOutput::end();
             $this->worker->defer(function () use ($request, $saved, $terminate): void {
                 try {
                     if ($terminate !== null) {
@@ -160,6 +162,7 @@ final class RequestCycle
 
     private function exitResult(): array
     {
+        UnbufferedOutput::end(); // the process is ending: stdout is the CLI's again before FFI's callbacks go
         [$status, $output] = ResponseResult::atExit($this->exitLevel, $this->exitCode);
         $result = $this->exitHead !== null // exit() while a streamed body was printed: its status and headers are out
             ? $this->result($this->exitHead[0], $this->exitHead[1], $output, true)

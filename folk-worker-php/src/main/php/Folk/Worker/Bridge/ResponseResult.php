@@ -179,17 +179,20 @@ final class ResponseResult
 
     /**
      * Closes the output buffers above $level (ours and any left open), returning their contents in
-     * order: what was flushed out of ours first ({@see startBuffer()}), then what they still held.
+     * order: what was flushed out of ours first ({@see startBuffer()}), what was printed past every
+     * buffer and not sent ({@see UnbufferedOutput}), then what they still held.
      */
     public static function endBuffers(int $level): string
     {
         $output = '';
         while (($bufferLevel = ob_get_level()) > $level) {
+            $kept = self::kept($bufferLevel); // first: a handler drops what it held when its buffer is cleaned
             $chunk = ob_get_clean();
             if ($chunk === false) {
+                self::keep($bufferLevel, $kept);
                 break; // a buffer that refuses removal
             }
-            $output = self::kept($bufferLevel) . $chunk . $output;
+            $output = $kept . $chunk . $output;
         }
         $orphaned = ''; // kept for a buffer the application closed itself (ob_end_flush()): it came first
         foreach (self::$kept as $bufferLevel => $bytes) {
@@ -198,6 +201,7 @@ final class ResponseResult
                 unset(self::$kept[$bufferLevel]);
             }
         }
-        return $orphaned . $output;
+        // Printed past every buffer (UnbufferedOutput) after those closed, before any opened since.
+        return $orphaned . UnbufferedOutput::take() . $output;
     }
 }

@@ -96,8 +96,12 @@ final class StreamedBody
         self::$captures[] = [$level, $head];
         ResponseResult::kept($bufferLevel); // nothing of an earlier buffer at that level
         ob_start(static function (string $buffer, int $phase) use ($head, $bufferLevel, &$failure): string {
-            if (($phase & PHP_OUTPUT_HANDLER_CLEAN) !== 0 || $failure !== null || self::$finished) {
-                return ''; // discarded (ob_clean(), our own ob_get_clean() at the end), or nothing can go
+            if (($phase & PHP_OUTPUT_HANDLER_CLEAN) !== 0) {
+                ResponseResult::kept($bufferLevel); // discarded (ob_clean()), with what was held of it
+                return '';
+            }
+            if ($failure !== null || self::$finished) {
+                return ''; // nothing can go
             }
             $flushed = ($phase & (PHP_OUTPUT_HANDLER_FLUSH | PHP_OUTPUT_HANDLER_FINAL)) !== 0;
             if (!$flushed && ResponseResult::keptLength($bufferLevel) + strlen($buffer) < self::THRESHOLD) {
@@ -124,6 +128,27 @@ final class StreamedBody
             throw $failure;
         }
         return self::$finished ? '' : $output;
+    }
+
+    /**
+     * Sends on output printed past every buffer ({@see UnbufferedOutput}), which PHP-FPM sends at
+     * once: with the head PHP-FPM would send then, the innermost capture's, if it had not gone.
+     * False, sending nothing, where the call cannot stream (the bytes then go into the body);
+     * after {@see finish()} the bytes go nowhere.
+     */
+    public static function sendOn(string $bytes): bool
+    {
+        if (self::$finished) {
+            return true;
+        }
+        if (self::$captures === [] || !Worker::canSendParts()) {
+            return false;
+        }
+        if (!self::$headSent) {
+            self::head((self::$captures[count(self::$captures) - 1][1])());
+        }
+        self::body($bytes);
+        return true;
     }
 
     /**

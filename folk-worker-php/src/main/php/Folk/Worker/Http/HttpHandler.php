@@ -10,6 +10,7 @@ use Folk\Worker\Bridge\PageDumps;
 use Folk\Worker\Bridge\RequestBody;
 use Folk\Worker\Bridge\ResponseResult;
 use Folk\Worker\Bridge\StreamedBody;
+use Folk\Worker\Bridge\UnbufferedOutput;
 use Folk\Worker\Worker;
 
 /**
@@ -58,11 +59,13 @@ final class HttpHandler
         $this->level = $level;
         $this->code = http_response_code(); // 200 where PHP keeps header lines (CliHeaders::reset())
         Worker::answerOnExit($this->exitAnswer ??= $this->exitResult(...));
+        UnbufferedOutput::begin();
         PageDumps::begin();
         try {
             $returned = ($this->handler)($request);
         } finally {
             PageDumps::end();
+            UnbufferedOutput::end();
             RequestBody::clear();
             $output = ResponseResult::endBuffers($level); // ours and any the handler left open
         }
@@ -124,6 +127,7 @@ final class HttpHandler
     /** What PHP-FPM sends for a script that exits or ends with a fatal error ({@see ResponseResult::atExit()}). */
     private function exitResult(): array
     {
+        UnbufferedOutput::end(); // the process is ending: stdout is the CLI's again before FFI's callbacks go
         [$status, $body] = ResponseResult::atExit($this->level, $this->code);
         return $this->answer($this->withPhpHeaders(new Response($body, $status), true)->toArray());
     }

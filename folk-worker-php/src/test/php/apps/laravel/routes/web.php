@@ -64,7 +64,7 @@ Route::post('/legacy-input', fn () => response((require dirname(__DIR__, 2) . '/
     200, ['Content-Type' => 'application/json']));
 Route::get('/download', fn (Request $request) => response()->stream(
     static fn () => (require dirname(__DIR__, 2) . '/legacy-download.php')((int) $request->query('kb', 200),
-        $request->boolean('sized')),
+        $request->boolean('sized'), $request->boolean('closed')),
     200, ['Content-Type' => 'text/csv', 'Content-Disposition' => 'attachment; filename="rows.csv"']));
 Route::get('/file', fn () => response()->download((require dirname(__DIR__, 2) . '/download-file.php')(),
     'rows.csv', ['Content-Type' => 'text/csv']));

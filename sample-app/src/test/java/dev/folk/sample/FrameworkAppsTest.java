@@ -637,6 +637,27 @@ class FrameworkAppsTest {
         }
 
         /**
+         * A download script that closes every output buffer before it prints the file
+         * ({@code while (ob_get_level()) ob_end_clean(); readfile($file);}): PHP hands the bytes to
+         * its SAPI past all buffers, which PHP-FPM sends to the client and a CLI process writes to
+         * its stdout, the log (folk-worker-php's UnbufferedOutput sends them on). Under the frame
+         * limit and over it, with its declared size too.
+         */
+        @Test
+        void aDownloadPrintedPastEveryOutputBufferAnswersLikePhpFpm() throws Exception {
+            RawHttp.Response small = same("GET", "/download?kb=20&closed=1");
+            assertThat(small.status()).isEqualTo(200);
+            assertThat(small.text()).startsWith("00000000,aaaa").endsWith("end\n");
+            RawHttp.Response large = same("GET", "/download?kb=3000&closed=1");
+            assertThat(large.body()).hasSizeGreaterThan(3000 * 1024);
+            assertThat(large.text()).endsWith("end\n");
+            RawHttp.Response sized = same("GET", "/download?kb=3000&sized=1&closed=1");
+            assertThat(sized.all("Content-Length")).containsExactly(String.valueOf(sized.body().length));
+            assertThat(same("GET", "/").status()).as("the worker serves on").isEqualTo(200);
+            assertThat(differences).as("every answer equal to PHP-FPM's").isEmpty();
+        }
+
+        /**
          * A file the framework sends (Symfony's BinaryFileResponse, Laravel's download(), a PSR-7
          * stream over a file): 3 MiB, so it streams through the gateway. Same bytes, same
          * validators and the same Content-Length or none as PHP-FPM, for a GET and for a HEAD

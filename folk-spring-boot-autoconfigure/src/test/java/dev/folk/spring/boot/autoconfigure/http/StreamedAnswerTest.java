@@ -248,6 +248,28 @@ class StreamedAnswerTest {
         assertThat(text(dechunked(all))).isEqualTo("first\nsecond\nend\n");
     }
 
+    /**
+     * Server-sent events as legacy PHP writes them: every output buffer closed, each event echoed
+     * and flush()ed. PHP hands those bytes to its SAPI past all buffers, which PHP-FPM sends at
+     * once and a CLI process writes to its stdout (folk-worker-php's UnbufferedOutput sends them
+     * on): the first event reaches the client while PHP waits, with the script's header.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"GET", "POST"})
+    void eventsPrintedPastEveryOutputBufferReachTheClientWhilePhpStillWorks(String method) throws IOException {
+        byte[] all = pausedExchange(method, "/s/cycle/events", dir.resolve("events-" + method),
+                bytes -> text(bytes).contains("data: first"), atPause -> assertThat(atPause)
+                        .contains("Content-Type: text/event-stream").doesNotContain("data: second"));
+        assertThat(text(dechunked(all))).isEqualTo("data: first\n\ndata: second\n\n");
+    }
+
+    /** Output discarded with ob_clean() is never sent, however much of it the buffer had passed on. */
+    @Test
+    void outputDiscardedWithObCleanIsNotSent() throws IOException {
+        String all = text(exchange("GET", "/s/cycle/cleaned"));
+        assertThat(all).startsWith("HTTP/1.1 200").endsWith("\r\n\r\nkept");
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"GET", "POST"})
     void aWorkerThatDiesAfterItsHeadWentOutCutsTheConnection(String method, CapturedOutput output) throws IOException {
