@@ -14,6 +14,8 @@
  * printed as an application prints them:
  *   /s/cycle/events?file=F      server-sent events as legacy code writes them: every output buffer
  *                           closed, an event echoed and flush()ed, waits until file F exists, another
+ *   /s/cycle/ticks[?ignore=1&file=F]  an event every 50 ms for 20 s; with ignore, ignore_user_abort()
+ *                           and, once connection_aborted() says the client went away, file F made
  *   /s/cycle/cleaned        100 KB printed, then discarded with ob_clean(), then "kept"
  * Every answer is refused (500) unless the params asked for parts.
  */
@@ -48,6 +50,24 @@ $cycle = new RequestCycle($worker, static function (PhpRequest $request): array 
             waitFor($request->get['file']);
             echo "data: second\n\n";
             flush();
+            break;
+        case '/s/cycle/ticks':
+            // An endless stream: an event every 50 ms for 20 s, unless its client goes away first; with
+            // ?ignore=1 (ignore_user_abort()) until connection_aborted() says so, then file F is made.
+            $ignore = isset($request->get['ignore']);
+            ignore_user_abort($ignore);
+            header('Content-Type: text/event-stream');
+            while (ob_get_level() > 0) {
+                ob_end_flush();
+            }
+            for ($tick = 0; $tick < 400 && !connection_aborted(); $tick++) {
+                echo "data: tick $tick\n\n";
+                flush();
+                usleep(50000);
+            }
+            if ($ignore && connection_aborted()) {
+                touch($request->get['file']);
+            }
             break;
         case '/s/cycle/cleaned':
             echo str_repeat('x', 100 * 1024);

@@ -206,7 +206,7 @@ function killPid(int $pid): void
 /** The handshake params of our worker: its pid and the features this PHP supports. */
 function readyParams(int $pid): array
 {
-    return ['pid' => $pid, 'features' => function_exists('pcntl_signal') ? ['context', 'backtrace'] : ['context']];
+    return ['pid' => $pid, 'features' => function_exists('pcntl_signal') ? ['context', 'abort', 'backtrace'] : ['context', 'abort']];
 }
 
 /** Sends SIGUSR2 to one pid, with or without ext-posix. */

@@ -206,6 +206,14 @@ final class FrameChannel
         }
     }
 
+    /** Whether a read would not block now (a frame, or end of stream, is waiting). */
+    public function readable(): bool
+    {
+        $read = [$this->stream];
+        $none = null;
+        return @stream_select($read, $none, $none, 0) === 1;
+    }
+
     public function close(): void
     {
         if (is_resource($this->stream)) {

@@ -23,7 +23,7 @@ final class RequestState
     public const SETTINGS = [
         'memory_limit', 'display_errors', 'log_errors', 'html_errors', 'include_path',
         'default_charset', 'precision', 'serialize_precision', 'date.timezone', 'default_socket_timeout',
-        'user_agent',
+        'user_agent', 'ignore_user_abort',
     ];
 
     /**

@@ -27,6 +27,9 @@ final class Worker
     /** Error code: the handler threw. */
     public const HANDLER_ERROR = -32603;
 
+    /** The Notify a master sends during a call whose answer goes nowhere (docs/PROTOCOL.md, "Streamed answers"). */
+    private const ABORT = 'call.abort';
+
     /** Exit code: the master closed the task channel. */
     public const EXIT_OK = 0;
     /** Exit code: started without the channels (or the handshake could not be sent). */
@@ -47,6 +50,12 @@ final class Worker
     /** @var list<\Closure(): mixed> work deferred until the current response is sent */
     private array $deferred = [];
     private bool $serving = false;
+    /** Whether the master said the current call's answer goes nowhere (`call.abort`: its client went away). */
+    private bool $aborted = false;
+    /** A frame read while looking for `call.abort` that was something else: read next by the serve loop. */
+    private ?string $early = null;
+    /** What reading that frame threw: thrown next by the serve loop. */
+    private ?ProtocolException $earlyFailure = null;
     /** What is set back after each call, as PHP-FPM sets it back after a request ({@see captureRequestState()}). */
     private ?RequestState $requestState = null;
     /** The largest frame the master reads or sends: an answer over it fails its call, not the worker. */
@@ -227,6 +236,50 @@ final class Worker
     }
 
     /**
+     * Whether the master said that the current call's answer goes nowhere (`call.abort`: the HTTP
+     * client went away, or the answer was cut), as PHP-FPM learns it when a write to its web server
+     * fails: looked for each time a part is sent. {@see sendPart()} then sends nothing.
+     */
+    public static function callAborted(): bool
+    {
+        $worker = self::$inLoop;
+        return $worker !== null && $worker->msgid !== null && $worker->aborted;
+    }
+
+    /** The next frame of the serve loop: one {@see abortArrived()} read ahead, else the channel's next. */
+    private function nextFrame(FrameChannel $task): ?string
+    {
+        if ($this->earlyFailure !== null) {
+            throw $this->earlyFailure;
+        }
+        if ($this->early !== null) {
+            $frame = $this->early;
+            $this->early = null;
+            return $frame;
+        }
+        return $task->readFrame();
+    }
+
+    /** Reads a `call.abort` waiting on the task channel, without blocking; whether the call is aborted. */
+    private function abortArrived(): bool
+    {
+        if ($this->aborted || $this->early !== null || $this->earlyFailure !== null || !$this->task->readable()) {
+            return $this->aborted;
+        }
+        try {
+            $frame = $this->task->readFrame();
+            if ($frame !== null && $this->decodeRequest($frame) === null) {
+                $this->aborted = true;
+            } else {
+                $this->early = $frame; // not ours to read now: the serve loop reads it (end of stream included)
+            }
+        } catch (ProtocolException $e) {
+            $this->earlyFailure = $e; // not thrown into the application's output: the serve loop throws it
+        }
+        return $this->aborted;
+    }
+
+    /**
      * Whether {@see sendPart()} can send now: in the serve loop, during a call (not in work
      * deferred after its answer, nor in a {@see call()} made outside the loop).
      */
@@ -247,7 +300,7 @@ final class Worker
     public static function sendPart(string $method, mixed $params): bool
     {
         $worker = self::$inLoop;
-        if ($worker === null || $worker->msgid === null || $worker->task === null) {
+        if ($worker === null || $worker->msgid === null || $worker->task === null || $worker->abortArrived()) {
             return false;
         }
         try {
@@ -306,8 +359,13 @@ final class Worker
         register_shutdown_function(fn () => $this->beforeAnswerAtExit($task));
         $this->captureRequestState();
         try {
-            while (($frame = $task->readFrame()) !== null) {
-                [$msgid, $method, $params, $context] = $this->decodeRequest($frame);
+            while (($frame = $this->nextFrame($task)) !== null) {
+                $request = $this->decodeRequest($frame);
+                if ($request === null) {
+                    continue; // a call.abort that came after its call was answered
+                }
+                [$msgid, $method, $params, $context] = $request;
+                $this->aborted = false;
                 $this->msgid = $msgid;
                 $this->method = $method;
                 $this->requestState?->begin(); // as PHP-FPM starts a request
@@ -315,11 +373,19 @@ final class Worker
                 $this->callLevel = ob_get_level();
                 [$error, $result] = $this->call($method, $params, $context);
                 $this->msgid = null; // answered: an exit from here on (a master gone mid-write) has no call to answer
-                $task->writeFrame($this->encodeResponse($msgid, $error, $result));
+                // PHP keeps connection_aborted() for the process once a call's client went away
+                // (ignore_user_abort() on): no later call may see it, so this worker ends after its answer.
+                $lastCall = $this->aborted && connection_status() !== CONNECTION_NORMAL;
+                $task->writeFrame($this->encodeResponse($msgid, $error, $result, $lastCall));
                 $this->deferredAfter = $msgid;
                 $this->runDeferred();
                 $this->deferredAfter = null;
                 $this->requestState?->restore(); // as PHP-FPM ends a request
+                if ($lastCall) {
+                    ($this->log)(sprintf('the client of request %d went away and PHP went on (ignore_user_abort()); '
+                        . 'connection_aborted() stays set in a process, so the worker exits', $msgid));
+                    break;
+                }
             }
             $code = self::EXIT_OK;
         } catch (ProtocolException $e) {
@@ -347,20 +413,26 @@ final class Worker
      */
     private function features(): array
     {
-        $features = ['context'];
+        $features = ['context', 'abort'];
         if (Backtrace::install(fn (): ?int => $this->msgid)) {
             $features[] = 'backtrace';
         }
         return $features;
     }
 
-    /** @return array{0: int, 1: string, 2: mixed, 3: array<string, string>} [msgid, method, params, context] */
-    private function decodeRequest(string $frame): array
+    /**
+     * @return array{0: int, 1: string, 2: mixed, 3: array<string, string>}|null [msgid, method, params, context],
+     *         or null for the Notify `call.abort` (we declared the `abort` feature)
+     */
+    private function decodeRequest(string $frame): ?array
     {
         try {
             $message = $this->codec->unpack($frame);
         } catch (DecodeException $e) {
             throw new ProtocolException('undecodable request payload: ' . $e->getMessage(), 0, $e);
+        }
+        if (is_array($message) && ($message[0] ?? null) === 2 && ($message[1] ?? null) === self::ABORT) {
+            return null;
         }
         // A 5th element (the call's context) comes only because we declared the `context` feature.
         if (!is_array($message) || !array_is_list($message) || (count($message) !== 4 && count($message) !== 5)
@@ -480,9 +552,12 @@ final class Worker
         }
         $this->msgid = null; // only now: the answer may have sent parts ahead of itself (sendPart())
         $outcome = $error === null ? 'answered' : 'answered with an error';
-        ($this->log)($fatal === null
-            ? sprintf('the handler of "%s" called exit() or die() (request %d): %s; the worker exits', $method, $msgid, $outcome)
-            : sprintf('the handler of "%s" ended with a PHP fatal error (request %d): %s; %s; the worker exits', $method, $msgid, $fatal, $outcome));
+        ($this->log)(match (true) {
+            $fatal !== null => sprintf('the handler of "%s" ended with a PHP fatal error (request %d): %s; %s; the worker exits', $method, $msgid, $fatal, $outcome),
+            $this->aborted && (connection_status() & CONNECTION_ABORTED) !== 0 => sprintf('the client of request %d '
+                . 'went away: PHP ended it at its next output, as PHP-FPM does unless ignore_user_abort() is set; the worker exits', $msgid),
+            default => sprintf('the handler of "%s" called exit() or die() (request %d): %s; the worker exits', $method, $msgid, $outcome),
+        });
         try {
             $task->writeFrame($this->encodeResponse($msgid, $error, $result, true));
         } catch (\Throwable $e) {

@@ -4,6 +4,8 @@ declare(strict_types=1);
 
 namespace Folk\Worker\Bridge;
 
+use Folk\Worker\Worker;
+
 /**
  * Output printed past every output buffer during a request goes into the answer, as PHP-FPM
  * sends it to the client.
@@ -105,6 +107,7 @@ final class UnbufferedOutput
         } finally {
             self::$writing = $reentered;
         }
+        self::clientGone();
         return $length;
     }
 
@@ -118,6 +121,7 @@ final class UnbufferedOutput
                 self::$writing = false;
             }
         }
+        self::clientGone();
     }
 
     private static function sendOn(): void
@@ -133,6 +137,20 @@ final class UnbufferedOutput
         }
     }
 
+    /**
+     * If the master said the call's client went away ({@see Worker::callAborted()}, noticed when a
+     * part was sent, here or by a flushed buffer), does what a web SAPI's `ub_write` does when its
+     * write fails, where PHP-FPM does it: connection_aborted() becomes 1, later output goes nowhere,
+     * and unless ignore_user_abort() is set the request ends here, shutdown functions run (the
+     * worker then answers and exits, {@see Worker}).
+     */
+    private static function clientGone(): void
+    {
+        if (!self::$writing && Worker::callAborted() && (connection_status() & CONNECTION_ABORTED) === 0) {
+            self::$ffi->php_handle_aborted_connection();
+        }
+    }
+
     private static function install(): bool
     {
         if (PHP_SAPI !== 'cli' || !extension_loaded('ffi') || getenv('FOLK_CLI_OUTPUT') === '0') {
@@ -143,7 +161,8 @@ final class UnbufferedOutput
             $ffi = \FFI::cdef('typedef struct { char *name; char *pretty_name; void *startup; void *shutdown;'
                 . ' void *activate; void *deactivate; size_t (*ub_write)(char *str, size_t length);'
                 . ' void (*flush)(void *server_context); } sapi_module_struct; extern sapi_module_struct sapi_module;'
-                . ' int php_output_get_status(void); void php_output_set_status(int status);');
+                . ' int php_output_get_status(void); void php_output_set_status(int status);'
+                . ' void php_handle_aborted_connection(void);');
             $sapi = $ffi->sapi_module;
             if ($sapi->name === null || \FFI::string($sapi->name) !== 'cli') {
                 return false;

@@ -15,5 +15,25 @@ import org.jspecify.annotations.Nullable;
 @FunctionalInterface
 public interface CallParts {
 
+    /**
+     * The feature a worker declares when it takes {@value #ABORT} during a call (docs/PROTOCOL.md,
+     * "Streamed answers"): the pool sends it only to such a worker.
+     */
+    String ABORT_FEATURE = "abort";
+
+    /** The Notify the pool sends a worker whose call's parts are {@linkplain #abandoned() abandoned}. */
+    String ABORT = "call.abort";
+
     void part(String method, @Nullable Object params);
+
+    /**
+     * Whether nobody takes the answer any more (an HTTP client that went away, a stream that was
+     * cut), asked after each part. Once it says so, the pool tells a worker that declared
+     * {@value #ABORT_FEATURE} with one {@value #ABORT} Notify, so that PHP ends the request as
+     * PHP-FPM ends one whose client left, instead of printing into nothing until it is done; the
+     * call's answer is still read, and the parts before it still come here.
+     */
+    default boolean abandoned() {
+        return false;
+    }
 }

@@ -95,6 +95,8 @@ final class PooledWorker {
     final long generation;
     /** What it declared in its handshake; {@link WorkerFeatures#NONE} until then. */
     volatile WorkerFeatures features = WorkerFeatures.NONE;
+    /** It was sent {@value CallParts#ABORT} during its last call: an exit after that answer is PHP-FPM's way, not an error. */
+    volatile boolean abortSent;
     /** The process exited (seen by the supervisor); set before the pool looks at the idle list. */
     volatile boolean exited;
 
@@ -140,9 +142,14 @@ final class PooledWorker {
      */
     Message.Response receive(@Nullable CallParts parts) throws IOException {
         Message m = link.receive();
+        boolean aborted = false;
         while (parts != null && m instanceof Message.Notify n) {
             try {
                 parts.part(n.method(), n.params());
+                if (!aborted && parts.abandoned()) {
+                    aborted = true;
+                    abort();
+                }
             } catch (RuntimeException e) {
                 log.warn("Worker {}: the caller's CallParts failed on '{}'; the call's later parts are dropped",
                         pid, n.method(), e);
@@ -158,6 +165,19 @@ final class PooledWorker {
                     + " does not match request msgid " + nextMsgid + " (the worker is out of sync)");
         }
         return r;
+    }
+
+    /**
+     * Tells a worker that declared the abort feature that its call's answer goes nowhere: it reads
+     * this Notify when it next sends a part. A worker that declared nothing would take it for the
+     * next request, so it gets none and finishes into nothing.
+     */
+    private void abort() throws IOException {
+        if (features.has(CallParts.ABORT_FEATURE)) {
+            log.debug("Worker {}: the answer to request {} goes nowhere; {} sent", pid, nextMsgid, CallParts.ABORT);
+            link.send(link.encodeNotify(CallParts.ABORT, null));
+            abortSent = true;
+        }
     }
 
     /**

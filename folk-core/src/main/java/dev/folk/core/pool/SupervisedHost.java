@@ -112,6 +112,11 @@ final class SupervisedHost implements WorkerHost {
         }
 
         @Override
+        public ByteBuffer encodeNotify(String method, @Nullable Object params) {
+            return codec.encodeNotify(method, params);
+        }
+
+        @Override
         public void send(ByteBuffer frame) throws IOException {
             codec.writeFrame(process.taskChannel(), frame);
         }

@@ -50,6 +50,11 @@ interface WorkerLink {
         throw new UnsupportedOperationException(getClass().getSimpleName() + " sends no request context");
     }
 
+    /** Encodes a Notify as a frame (a call's {@value CallParts#ABORT}); same failures as {@link #encodeRequest}. */
+    default ByteBuffer encodeNotify(String method, @Nullable Object params) {
+        throw new UnsupportedOperationException(getClass().getSimpleName() + " sends no notifications");
+    }
+
     /**
      * Writes a request frame. An IOException means nothing was delivered (a partial frame is never
      * processed); a {@link dev.folk.core.supervision.ChannelResetException} too.

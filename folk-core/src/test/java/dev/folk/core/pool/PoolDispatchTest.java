@@ -158,6 +158,27 @@ class PoolDispatchTest {
             })).isEqualTo("done");
             assertThat(seen).containsExactly(0L);
 
+            // A listener whose client went away: the worker (which declared the abort feature) is told
+            // with call.abort and sends no more parts once it reads it. Told after its answer, it
+            // skips the Notify: every call still answers, and the same worker serves in step.
+            List<Object> taken = new ArrayList<>();
+            CallParts gone = new CallParts() {
+                @Override
+                public void part(String method, @Nullable Object params) {
+                    taken.add(params);
+                }
+
+                @Override
+                public boolean abandoned() {
+                    return true;
+                }
+            };
+            for (int n : new int[] {1, 200, 2, 200}) {
+                assertThat(pool.tryCall("parts", n, "client gone", gone)).isEqualTo("done");
+            }
+            assertThat(taken).startsWith(0L, 0L).hasSizeLessThanOrEqualTo(403);
+            assertThat(pool.call("pid", null, Long.class)).as("the same worker, in step").isEqualTo(pid);
+
             // Without a listener, a part is what the protocol says it is: an error; the worker is replaced.
             assertThrows(WorkerProtocolException.class, () -> pool.call("parts", 1));
             assertThat(pool.snapshot().calls()).containsEntry(CallOutcome.PROTOCOL_ERROR, 1L);

@@ -117,6 +117,12 @@ final class DirectStream implements CallParts {
         }
     }
 
+    /** Nothing PHP sends goes out any more, while PHP still prints: its client is gone, or the answer was cut. */
+    @Override
+    public synchronized boolean abandoned() {
+        return closed && !ended;
+    }
+
     /** The call's end, once the answer began as a stream: the rest of it, or its failure (cut). */
     synchronized void end(@Nullable Object result, @Nullable Throwable error) {
         if (closed || ended) {

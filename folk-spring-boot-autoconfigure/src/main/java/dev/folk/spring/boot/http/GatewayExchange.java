@@ -247,6 +247,12 @@ final class GatewayExchange implements ReadListener, WriteListener, AsyncListene
         }
     }
 
+    /** Nothing PHP sends goes out any more, while PHP still prints: its client is gone or timed out, or the answer was cut. */
+    @Override
+    public synchronized boolean abandoned() {
+        return done && !streamEnded;
+    }
+
     /** Under the lock: holds body bytes until the connection takes them; cuts the answer if they cannot be held. */
     private void hold(byte[] bytes) {
         PartSpool p = parts;

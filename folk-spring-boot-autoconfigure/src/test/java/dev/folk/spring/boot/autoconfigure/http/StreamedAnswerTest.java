@@ -263,6 +263,30 @@ class StreamedAnswerTest {
         assertThat(text(dechunked(all))).isEqualTo("data: first\n\ndata: second\n\n");
     }
 
+    /**
+     * A client that goes away from a stream that would go on (a closed tab on server-sent events):
+     * PHP-FPM ends such a script at its next output, unless it set ignore_user_abort(), where
+     * connection_aborted() tells the script instead. The pool tells the worker (call.abort), which
+     * does the same: either way the worker is free long before the script's 20 s, and the next call
+     * goes to a worker whose connection_aborted() is clear.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"GET", "GET ignore_user_abort", "POST", "POST ignore_user_abort"})
+    void aClientThatGoesAwayEndsTheScriptAtItsNextOutputAsUnderPhpFpm(String variant) throws IOException {
+        String method = variant.split(" ")[0];
+        boolean ignore = variant.contains("ignore");
+        Path noticed = dir.resolve("noticed-" + method);
+        int first = pool.snapshot().workers().get(0).pid();
+        try (Socket s = new Socket("127.0.0.1", port)) {
+            s.setSoTimeout(30_000);
+            s.getOutputStream().write(request(method, "/s/cycle/ticks" + (ignore ? "?ignore=1&file=" + noticed : "")));
+            readUntil(s.getInputStream(), new ByteArrayOutputStream(), bytes -> text(bytes).contains("data: tick 1\n"));
+        }
+        Procs.await(Duration.ofSeconds(5), "another worker, idle", () -> pool.snapshot().workers().stream()
+                .anyMatch(w -> w.pid() != first && w.state() == WorkerState.IDLE));
+        assertThat(Files.exists(noticed)).as("connection_aborted() told the script").isEqualTo(ignore);
+    }
+
     /** Output discarded with ob_clean() is never sent, however much of it the buffer had passed on. */
     @Test
     void outputDiscardedWithObCleanIsNotSent() throws IOException {
