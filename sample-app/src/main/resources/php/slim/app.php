@@ -26,6 +26,7 @@ $app->get('/', function (Request $request, Response $response): Response {
           <li><a href="{$base}/hello/Ada">{$base}/hello/Ada</a>: JSON</li>
           <li><a href="{$base}/visits">{$base}/visits</a>: a counter kept in the PHP session</li>
           <li><a href="{$base}/go">{$base}/go</a>: a redirect back here</li>
+          <li><a href="{$base}/clock">{$base}/clock</a>: server-sent events, one a second</li>
         </ul>
 
         HTML);
@@ -45,6 +46,26 @@ $app->get('/visits', function (Request $request, Response $response): Response {
 
 $app->get('/go', function (Request $request, Response $response): Response {
     return $response->withRedirect($request->getUri()->getBasePath() . '/', 302);
+});
+
+$app->get('/clock', function (Request $request, Response $response): Response {
+    // Server-sent events as PHP code writes them for PHP-FPM: headers with header(), every output
+    // buffer closed, then an event a second, each flushed. A client that goes away (a closed tab)
+    // ends the script at its next flush(), as under PHP-FPM. Eight events: the pool's exec-timeout
+    // is 10 s, and a browser's EventSource connects again when the stream ends.
+    header('Content-Type: text/event-stream');
+    header('Cache-Control: no-cache');
+    while (ob_get_level() > 0) {
+        ob_end_flush();
+    }
+    for ($i = 1; $i <= 8; $i++) {
+        echo 'data: ', date('H:i:s'), " (event $i of 8, worker ", getmypid(), ")\n\n";
+        flush();
+        if ($i < 8) {
+            sleep(1);
+        }
+    }
+    return $response;
 });
 
 return $app;

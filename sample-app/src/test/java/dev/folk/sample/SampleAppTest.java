@@ -2,14 +2,18 @@ package dev.folk.sample;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.io.InputStream;
+import java.net.Socket;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
 
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
@@ -19,7 +23,9 @@ import org.springframework.context.annotation.Bean;
 import org.springframework.boot.test.web.server.LocalServerPort;
 
 import dev.folk.core.pool.ExitReason;
+import dev.folk.core.pool.WorkerInfo;
 import dev.folk.core.pool.WorkerPool;
+import dev.folk.core.pool.WorkerState;
 import dev.folk.core.testing.Procs;
 import dev.folk.spring.boot.pool.FolkPools;
 
@@ -112,6 +118,35 @@ class SampleAppTest {
         HttpResponse<byte[]> second = http().send(java.net.http.HttpRequest.newBuilder(
                 java.net.URI.create("http://127.0.0.1:" + port + "/slim/visits")).header("Cookie", cookie).GET());
         assertThat(new String(second.body())).isEqualTo("{\"visits\":2}");
+    }
+
+    /**
+     * The Slim application's server-sent events: each event reaches the client as PHP flushes it,
+     * and a client that goes away after two ends the script (the worker is replaced) instead of
+     * leaving it to print into nothing for the six seconds left.
+     */
+    @Test
+    void slimsEventsStreamAndAClientThatGoesAwayEndsTheScript() throws Exception {
+        WorkerPool slim = pools.get("slim");
+        Set<Integer> before = slim.snapshot().workers().stream().map(WorkerInfo::pid).collect(Collectors.toSet());
+        try (Socket s = new Socket("127.0.0.1", port)) {
+            s.setSoTimeout(10_000);
+            s.getOutputStream().write("GET /slim/clock HTTP/1.1\r\nHost: sample\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+            InputStream in = s.getInputStream();
+            StringBuilder got = new StringBuilder();
+            byte[] buffer = new byte[4096];
+            while (!got.toString().contains("(event 2 of 8")) {
+                int n = in.read(buffer);
+                assertThat(n).as("the stream ended after: %s", got).isPositive();
+                got.append(new String(buffer, 0, n, StandardCharsets.UTF_8));
+            }
+            assertThat(got.toString()).startsWith("HTTP/1.1 200").contains("Content-Type: text/event-stream")
+                    .contains("data: ").doesNotContain("(event 3 of 8");
+        }
+        // A worker that printed on would end its script normally, never replaced: the bound is generous
+        // (the client's going is seen at the second write after it, told at the next event: about 3 s).
+        Procs.await(Duration.ofSeconds(20), "the worker that served the events replaced", () -> slim.snapshot().workers()
+                .stream().anyMatch(w -> !before.contains(w.pid()) && w.state() == WorkerState.IDLE));
     }
 
     @Test
