@@ -73,6 +73,24 @@ test('bridge: CGI\'s Status header line sets a default 200 status, as under PHP-
     assertSame(false, isset($bad['headers']['Status']));
 });
 
+test('bridge: max_input_vars as PHP counts it: a query keeps the first 1000, a urlencoded body 1001 (the piece that passed it), multipart fields 1000', function (): void {
+    assertSame('1000', ini_get('max_input_vars'), 'the test assumes PHP\'s default');
+    $pieces = array_map(static fn (int $i): string => "a[x][]=$i", range(1, 1000));
+    $query = \Folk\Worker\Bridge\InputVars::query(implode('&', [...$pieces, 'a[x][]=past', 'b=1']));
+    assertSame(1000, count($query['a']['x']));
+    assertTrue(!isset($query['b']));
+    // PHP's POST reader registers the piece that passes the limit, then stops: "[]" appends.
+    $post = \Folk\Worker\Bridge\InputVars::postBody(implode('&', [...$pieces, 'a[x][]=last', 'b=1']));
+    assertSame(1001, count($post['a']['x']));
+    assertSame('last', $post['a']['x'][1000]);
+    assertTrue(!isset($post['b']));
+    $post = \Folk\Worker\Bridge\InputVars::postBody(implode('&', [...array_slice($pieces, 0, 999), '', 'c.d[e]=1', 'b=2']));
+    assertSame(['e' => '1'], $post['c_d'], 'an empty piece counts; the name as PHP makes it');
+    $fields = \Folk\Worker\Bridge\InputVars::multipartFields(array_map(static fn (int $i): string => "f$i=$i", range(1, 1005)));
+    assertSame(1000, count($fields));
+    assertSame('1000', $fields['f1000']);
+});
+
 test('bridge: an Authorization header gives PHP_AUTH_USER, PHP_AUTH_PW or PHP_AUTH_DIGEST, as a web SAPI does', function (): void {
     $server = static fn (string $auth): array => PhpRequest::fromParams(
         HttpCompare::params('GET', '/', [['Host', 'h'], ['Authorization', $auth]], ''))->server;

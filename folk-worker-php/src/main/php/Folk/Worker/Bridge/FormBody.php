@@ -9,7 +9,7 @@ namespace Folk\Worker\Bridge;
  * application/x-www-form-urlencoded with parse_str() semantics, multipart/form-data like
  * PHP's RFC 1867 parser (field names such as `a[]` and `a[b]`, files written to temporary
  * files with the UPLOAD_ERR_* codes, file_uploads, upload_max_filesize, MAX_FILE_SIZE,
- * post_max_size and max_file_uploads honoured).
+ * post_max_size, max_file_uploads and max_input_vars ({@see InputVars}) honoured).
  *
  * Temporary files go to upload_tmp_dir, else sys_get_temp_dir() (the worker's TMPDIR); the
  * caller removes them after the request ({@see PhpRequest::cleanup()}).
@@ -56,7 +56,7 @@ final class FormBody
             return $form;
         }
         if ($mediaType === 'application/x-www-form-urlencoded') {
-            parse_str($body, $form->post);
+            $form->post = InputVars::postBody($body);
             return $form;
         }
         $boundary = self::boundary($contentType);
@@ -111,7 +111,7 @@ final class FormBody
         if ($start === false) {
             return; // PHP: "Unable to find the boundary"; nothing is registered
         }
-        $fields = '';
+        $fields = [];
         $uploadsLeft = (int) ini_get('max_file_uploads');
         $fileUploads = filter_var(ini_get('file_uploads'), FILTER_VALIDATE_BOOLEAN);
         $uploadMax = self::iniBytes('upload_max_filesize');
@@ -141,7 +141,7 @@ final class FormBody
                 $name = $params['name'];
                 if (!array_key_exists('filename', $params)) {
                     if ($complete) {
-                        $fields .= ($fields === '' ? '' : '&') . rawurlencode($name) . '=' . rawurlencode($content);
+                        $fields[] = rawurlencode($name) . '=' . rawurlencode($content);
                         if (strcasecmp($name, 'MAX_FILE_SIZE') === 0) {
                             $formMax = (int) $content;
                         }
@@ -158,8 +158,8 @@ final class FormBody
             }
             $position = $next + 2 + strlen($delimiter);
         }
-        if ($fields !== '') {
-            parse_str($fields, $this->post);
+        if ($fields !== []) {
+            $this->post = InputVars::multipartFields($fields);
         }
     }
 

@@ -125,7 +125,7 @@ final class PhpRequest
         $server['REQUEST_TIME_FLOAT'] = $now;
         $server['REQUEST_TIME'] = (int) $now;
 
-        parse_str($server['QUERY_STRING'], $get);
+        $get = InputVars::query($server['QUERY_STRING']);
         $cookies = self::parseCookies($server['HTTP_COOKIE'] ?? '');
         $form = FormBody::parse($method, $server['CONTENT_TYPE'] ?? null, $body);
         return new self($method, $uri, $server, $get, $form->post, $cookies, $form->files,
