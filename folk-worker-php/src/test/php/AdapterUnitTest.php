@@ -73,7 +73,7 @@ test('bridge: CGI\'s Status header line sets a default 200 status, as under PHP-
     assertSame(false, isset($bad['headers']['Status']));
 });
 
-test('bridge: max_input_vars as PHP counts it: a query keeps the first 1000, a urlencoded body 1001 (the piece that passed it), multipart fields 1000', function (): void {
+test('bridge: max_input_vars as PHP counts it: a query keeps the first 1000, a urlencoded body 1001 (the piece that passed it), multipart fields and cookies 1000', function (): void {
     assertSame('1000', ini_get('max_input_vars'), 'the test assumes PHP\'s default');
     $pieces = array_map(static fn (int $i): string => "a[x][]=$i", range(1, 1000));
     $query = \Folk\Worker\Bridge\InputVars::query(implode('&', [...$pieces, 'a[x][]=past', 'b=1']));
@@ -89,6 +89,9 @@ test('bridge: max_input_vars as PHP counts it: a query keeps the first 1000, a u
     $fields = \Folk\Worker\Bridge\InputVars::multipartFields(array_map(static fn (int $i): string => "f$i=$i", range(1, 1005)));
     assertSame(1000, count($fields));
     assertSame('1000', $fields['f1000']);
+    $cookies = \Folk\Worker\Bridge\PhpRequest::parseCookies(implode(';', array_map(static fn (int $i): string => "c$i=$i", range(1, 1005))) . ';;');
+    assertSame(1000, count($cookies));
+    assertSame('1000', $cookies['c1000']);
 });
 
 test('bridge: an Authorization header gives PHP_AUTH_USER, PHP_AUTH_PW or PHP_AUTH_DIGEST, as a web SAPI does', function (): void {

@@ -5,7 +5,8 @@ declare(strict_types=1);
 namespace Folk\Worker\Bridge;
 
 /**
- * `$_GET` and `$_POST` within max_input_vars, as PHP-FPM makes them.
+ * `$_GET` and `$_POST` within max_input_vars, as PHP-FPM makes them (`$_COOKIE`:
+ * {@see PhpRequest::parseCookies()}).
  *
  * PHP's SAPI parses a request's variables before any application code runs: past max_input_vars
  * (1000 by default) it drops the rest, logs "Input variables exceeded" and runs the request.
@@ -106,8 +107,9 @@ final class InputVars
     }
 
     /** PHP-FPM's log line; not a warning the application's error handler would see. */
-    private static function exceeded(int $max): void
+    public static function exceeded(?int $max = null): void
     {
+        $max ??= (int) ini_get('max_input_vars');
         error_log(sprintf('PHP Warning:  Unknown: Input variables exceeded %d. To increase the limit change '
             . 'max_input_vars in php.ini. in Unknown on line 0', $max));
     }

@@ -135,14 +135,23 @@ final class PhpRequest
     /**
      * Parses a Cookie header like PHP: pairs split on ';', leading blanks skipped, names taken
      * as they are, values raw-URL-decoded ('+' stays), names mangled like
-     * other variables (`a.b` => `a_b`, `a[x]` => array) and the first of two equal names kept.
+     * other variables (`a.b` => `a_b`, `a[x]` => array), the first of two equal names kept, and
+     * none past max_input_vars.
      *
      * @return array<array-key, mixed>
      */
     public static function parseCookies(string $header): array
     {
         $cookies = [];
+        $left = $header === '' ? 0 : (int) ini_get('max_input_vars');
         foreach (explode(';', $header) as $pair) {
+            if ($pair === '') {
+                continue; // PHP splits with strtok(), which skips empty pieces
+            }
+            if ($left-- === 0) {
+                InputVars::exceeded();
+                break; // PHP drops the cookies past max_input_vars, as other variables
+            }
             $pair = ltrim($pair, " \t\n\r\v\f");
             if ($pair === '') {
                 continue;
