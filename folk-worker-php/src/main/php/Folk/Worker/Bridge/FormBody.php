@@ -339,7 +339,7 @@ final class FormBody
     }
 
     /** @return list<string> the bracket segments of a field name ("a[b][]" => ["b", ""]) */
-    private static function segments(string $name): array
+    public static function segments(string $name): array
     {
         preg_match_all('/\[([^\]]*)\]/', substr($name, (int) strpos($name, '[')), $m);
         return $m[1];

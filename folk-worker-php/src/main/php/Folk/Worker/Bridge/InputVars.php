@@ -46,11 +46,7 @@ final class InputVars
             parse_str($body, $vars);
             return $vars;
         }
-        $pieces = explode('&', $body);
-        if (count($pieces) <= $max) {
-            parse_str($body, $vars);
-            return $vars;
-        }
+        $pieces = explode('&', $body); // more than $max: every piece counts
         self::exceeded($max);
         parse_str(implode('&', array_slice($pieces, 0, $max)), $vars);
         self::add($vars, $pieces[$max]);
@@ -89,9 +85,8 @@ final class InputVars
             return;
         }
         // The bracket segments as written: "[]" appends to what the earlier pieces made.
-        preg_match_all('/\[([^\]]*)\]/', substr($rawName, (int) strpos($rawName, '[')), $m);
         $target = &$vars[$top];
-        foreach ($m[1] as $segment) {
+        foreach (FormBody::segments($rawName) as $segment) {
             if (!is_array($target)) {
                 $target = [];
             }

@@ -65,7 +65,7 @@ final class StreamedBody
         if (self::$captures === [] || !Worker::canSendParts()) {
             return false;
         }
-        $head = self::$captures[count(self::$captures) - 1][1]; // the innermost capture's: its head is what PHP-FPM would send now
+        $head = self::innermostHead();
         $output = ResponseResult::endBuffers(self::$captures[0][0]);
         if (!self::$headSent) {
             self::head($head());
@@ -145,10 +145,16 @@ final class StreamedBody
             return false;
         }
         if (!self::$headSent) {
-            self::head((self::$captures[count(self::$captures) - 1][1])());
+            self::head((self::innermostHead())());
         }
         self::body($bytes);
         return true;
+    }
+
+    /** The innermost capture's head: what PHP-FPM would send with output that goes out now. */
+    private static function innermostHead(): \Closure
+    {
+        return self::$captures[count(self::$captures) - 1][1];
     }
 
     /**
