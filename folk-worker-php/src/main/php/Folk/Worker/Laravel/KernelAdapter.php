@@ -28,12 +28,15 @@ use Illuminate\Support\Facades\Facade;
  * the response as Response::send() emits it; after the response is sent, Kernel::terminate()
  * and the per-request state reset a long-running Laravel needs: scoped instances, the
  * resolved auth guards (the user of request 1 is not request 2's), the session store and its
- * drivers, queued cookies, and the request facade. The application, its configuration and its
- * singletons stay booted.
+ * drivers, queued cookies, and the request facade; and what the request changed in the
+ * application's configuration, locale, shared view data and log context ({@see ApplicationState}).
+ * The application, its configuration and its singletons stay booted.
  */
 final class KernelAdapter
 {
     private readonly Kernel $kernel;
+    private readonly ApplicationState $state;
+    private bool $booted = false;
 
     public function __construct(private readonly Application $app)
     {
@@ -46,6 +49,7 @@ final class KernelAdapter
             $_ENV['APP_RUNNING_IN_CONSOLE'] = $_SERVER['APP_RUNNING_IN_CONSOLE'] = 'false';
         }
         $this->kernel = $app->make(Kernel::class);
+        $this->state = new ApplicationState($app);
         HttpKernelAdapter::captureHeaders();
     }
 
@@ -55,7 +59,11 @@ final class KernelAdapter
         // Laravel bootstraps in its first request (its configured time zone, display_errors off):
         // those settings stay, what a request changes after them is set back (Worker::captureRequestState()).
         if (method_exists($this->app, 'afterBootstrapping')) { // Illuminate\Foundation\Application's, not the contract's
-            $this->app->afterBootstrapping(BootProviders::class, static fn () => $worker->captureRequestState());
+            $this->app->afterBootstrapping(BootProviders::class, function () use ($worker): void {
+                $worker->captureRequestState();
+                $this->state->capture();
+                $this->booted = true;
+            });
         }
         return $worker->register('http.handle', new RequestCycle($worker, $this->handle(...), phpSessionHeaders: false, appReplaces: false));
     }
@@ -97,5 +105,8 @@ final class KernelAdapter
         Facade::clearResolvedInstance('request');
         Facade::clearResolvedInstance('session');
         Facade::clearResolvedInstance('auth');
+        if ($this->booted) {
+            $this->state->restore();
+        }
     }
 }

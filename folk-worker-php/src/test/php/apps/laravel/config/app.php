@@ -18,6 +18,7 @@ return [
         Illuminate\Session\SessionServiceProvider::class,
         Illuminate\Translation\TranslationServiceProvider::class,
         Illuminate\View\ViewServiceProvider::class,
+        App\Providers\ReportServiceProvider::class,
         App\Providers\RouteServiceProvider::class,
     ],
     'aliases' => [],

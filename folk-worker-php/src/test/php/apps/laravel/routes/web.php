@@ -1,6 +1,7 @@
 <?php
 
 use Illuminate\Http\Request;
+use Illuminate\Support\Facades\Log;
 use Illuminate\Support\Facades\Route;
 
 Route::get('/', fn () => "<!doctype html>\n<title>Laravel</title>\n<h1>Hello from Laravel</h1>\n");
@@ -23,6 +24,28 @@ Route::get('/settings', function (Request $request) {
     }
     return response($seen, 200, ['Content-Type' => 'text/plain']);
 });
+
+// What a request changes in Laravel's own state (the locale, the configuration, data shared with
+// every view, the log's context) and the next request sees: PHP-FPM starts each afresh.
+Route::get('/state', function (Request $request) {
+    $seen = json_encode([
+        'locale' => app()->getLocale(),
+        'translator' => app('translator')->getLocale(),
+        'name' => config('app.name'),
+        'shared' => array_keys(view()->getShared()),
+        'log' => (fn () => $this->context)->call(Log::driver()),
+    ]);
+    if ($request->query('change') !== null) {
+        app()->setLocale('fr');
+        config(['app.name' => 'Changed by a request']);
+        view()->share('leaked', 'by an earlier request');
+        Log::withContext(['request' => 'earlier']);
+    }
+    return response($seen . "\n", 200, ['Content-Type' => 'application/json']);
+});
+
+// A deferred provider's service and the configuration it adds when a request first needs it.
+Route::get('/deferred', fn () => response(app('report.format') . ' ' . config('report.format') . "\n", 200, ['Content-Type' => 'text/plain']));
 
 Route::get('/redirect', fn () => redirect('/json?from=redirect'));
 

@@ -1,0 +1,121 @@
+<?php
+
+declare(strict_types=1);
+
+namespace Folk\Worker\Laravel;
+
+use Illuminate\Config\Repository;
+use Illuminate\Contracts\Foundation\Application;
+use Illuminate\Log\LogManager;
+use Illuminate\Log\Logger;
+use Illuminate\View\Factory;
+
+/**
+ * What a request changes in a Laravel application's own state for itself, which PHP-FPM's next
+ * request never sees because it boots the application afresh: the configuration (`config([...])`
+ * at run time), the locale (`App::setLocale()` for a user), data shared with every view
+ * (`View::share()`) and the log channels' context (`Log::withContext()`). Left alone, the next
+ * request in the worker would answer in the previous user's language, or log with its context.
+ *
+ * Captured once the application has booted ({@see capture()}; the view's data when the view
+ * factory is made), set back after each request ({@see restore()}): the configuration and the
+ * view's data by putting the captured arrays back (PHP shares them until written, so this costs
+ * no copy), the locale through `setLocale()` when the translator's differs, so that listeners of
+ * LocaleUpdated hear it as they heard the change.
+ *
+ * A deferred provider (Laravel's translator is one) registers the first time a request needs one
+ * of its services, and may add configuration then; it stays registered in the worker, so its
+ * configuration must stay too. After a request that loaded a provider, the configuration kept is
+ * the request's with every captured value put back: keys the provider added stay, values the
+ * request changed go back (a key that such a request added for itself stays with the provider's).
+ */
+final class ApplicationState
+{
+    /** @var array<string, mixed> the configuration as the application booted */
+    private array $config = [];
+    private int $providers = 0;
+    /** Puts the configuration's items back: bound to the repository, which has no method for it. */
+    private ?\Closure $putConfig = null;
+    /** @var array<string, mixed>|null the data the view factory shared when it was made */
+    private ?array $viewData = null;
+    private ?\Closure $putViewData = null;
+    /** Reads the log manager's channels made so far (it has no method for it either). */
+    private ?\Closure $logChannels = null;
+
+    public function __construct(private readonly Application $app)
+    {
+    }
+
+    /** Once the application has booted (Laravel boots in the worker's first request). */
+    public function capture(): void
+    {
+        $app = $this->app;
+        $config = $app->make('config');
+        if ($config instanceof Repository) {
+            $this->putConfig = \Closure::bind(function (array $items): void {
+                $this->items = $items;
+            }, $config, Repository::class);
+            $this->config = $config->all();
+        }
+        $this->providers = count($app->getLoadedProviders());
+        if ($app->resolved('view')) {
+            $this->viewMade($app->make('view'));
+        } else {
+            $app->afterResolving('view', fn (mixed $view) => $this->viewMade($view));
+        }
+        $log = $app->make('log');
+        if ($log instanceof LogManager) {
+            $this->logChannels = \Closure::bind(fn (): array => $this->channels, $log, LogManager::class);
+        }
+    }
+
+    /** After each request and its terminate(). */
+    public function restore(): void
+    {
+        $app = $this->app;
+        if ($this->putConfig !== null) {
+            $providers = count($app->getLoadedProviders());
+            if ($providers !== $this->providers) {
+                $this->providers = $providers;
+                $this->config = array_replace_recursive($app->make('config')->all(), $this->config);
+            }
+            ($this->putConfig)($this->config);
+        }
+        if ($app->resolved('translator')) {
+            $this->restoreLocale($app->make('translator'), $this->config['app'] ?? null);
+        }
+        if ($this->putViewData !== null) {
+            ($this->putViewData)($this->viewData);
+        }
+        if ($this->logChannels !== null) {
+            foreach (($this->logChannels)() as $channel) {
+                if ($channel instanceof Logger) {
+                    $channel->withoutContext();
+                }
+            }
+        }
+    }
+
+    /** @param mixed $settings the configuration's `app` key, as set back */
+    private function restoreLocale(object $translator, mixed $settings): void
+    {
+        $locale = $settings['locale'] ?? null;
+        if (is_string($locale) && method_exists($translator, 'getLocale') && $translator->getLocale() !== $locale) {
+            $this->app->setLocale($locale);
+        }
+        $fallback = $settings['fallback_locale'] ?? null;
+        if (is_string($fallback) && method_exists($translator, 'getFallback') && $translator->getFallback() !== $fallback) {
+            $translator->setFallback($fallback);
+        }
+    }
+
+    private function viewMade(mixed $view): void
+    {
+        if ($view instanceof Factory) {
+            $this->viewData = $view->getShared();
+            $this->putViewData = \Closure::bind(function (array $shared): void {
+                $this->shared = $shared;
+            }, $view, Factory::class);
+        }
+    }
+}
