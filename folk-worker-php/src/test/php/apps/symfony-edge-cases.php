@@ -27,6 +27,8 @@ return [
         $response->isNotModified($request);
         return $response;
     },
+    'process-state' => static fn (Request $request): Response => new Response(
+        (require __DIR__ . '/process-state.php')($request->query->has('change')), 200, ['Content-Type' => 'application/json']),
     'teapot' => static fn (): Response => (new Response("short and stout\n"))->setStatusCode(418, 'Short And Stout'),
     // What legacy code does: set a status, print, exit().
     'exit' => static function (): never {

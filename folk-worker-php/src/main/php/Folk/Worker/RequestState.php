@@ -6,16 +6,20 @@ namespace Folk\Worker;
 
 /**
  * What PHP-FPM sets back at the end of every request, and a worker process would otherwise carry
- * from one call to the next: the default time zone (date_default_timezone_set()) and the ini
- * settings applications change for one request (ini_set(), error_reporting(), set_include_path()).
- * Left alone, a request that raised memory_limit for an export, or set the time zone of its user,
- * would change every later request the worker serves.
+ * from one call to the next: the default time zone (date_default_timezone_set()), the ini
+ * settings applications change for one request (ini_set(), error_reporting(), set_include_path(),
+ * Locale::setDefault()), the C library's locale (setlocale()), and the error and exception
+ * handlers a request sets and leaves set. Left alone, a request that raised memory_limit for an
+ * export, set the time zone or locale of its user, or installed a handler whose closure holds its
+ * objects, would change every later request the worker serves.
  *
  * The worker captures them, the error_reporting() level and max_execution_time when it starts
- * serving (after the application's bootstrap, whose own settings stay), starts the time limit
- * again before each call ({@see begin()}) and sets back what a call changed after the call and
- * its deferred work ({@see restore()}). Checking them costs about half a microsecond per call; checking every ini setting would cost
- * twenty, so other settings a request changes stay changed, unlike under PHP-FPM.
+ * serving (after the application's bootstrap, whose own settings and handlers stay), starts the
+ * time limit again before each call ({@see begin()}) and sets back what a call changed after the
+ * call and its deferred work ({@see restore()}); a handler a call pushed is popped back to the
+ * one captured. Checking them costs about half a microsecond per call; checking every ini setting
+ * would cost twenty, so other settings a request changes stay changed, unlike under PHP-FPM, and
+ * so does the umask (reading it costs two system calls, ~2 us here) and putenv()'s environment.
  */
 final class RequestState
 {
@@ -23,8 +27,11 @@ final class RequestState
     public const SETTINGS = [
         'memory_limit', 'display_errors', 'log_errors', 'html_errors', 'include_path',
         'default_charset', 'precision', 'serialize_precision', 'date.timezone', 'default_socket_timeout',
-        'user_agent', 'ignore_user_abort',
+        'user_agent', 'ignore_user_abort', 'intl.default_locale',
     ];
+
+    /** How many handlers a call may have pushed over the captured one before it is set again instead. */
+    private const MAX_PUSHED_HANDLERS = 64;
 
     /**
      * @param array<string, string> $settings
@@ -34,6 +41,9 @@ final class RequestState
         private readonly string $timezone,
         private readonly int $errorReporting,
         private readonly int $timeLimit,
+        private readonly string $locale,
+        private readonly mixed $errorHandler,
+        private readonly mixed $exceptionHandler,
     ) {
     }
 
@@ -47,7 +57,8 @@ final class RequestState
             }
         }
         // error_reporting through its function: without php.ini its ini value reads "", not E_ALL.
-        return new self($settings, date_default_timezone_get(), error_reporting(), (int) ini_get('max_execution_time'));
+        return new self($settings, date_default_timezone_get(), error_reporting(), (int) ini_get('max_execution_time'),
+            (string) setlocale(LC_ALL, '0'), self::errorHandler(), self::exceptionHandler());
     }
 
     /**
@@ -67,8 +78,8 @@ final class RequestState
     public function restore(): void
     {
         foreach ($this->settings as $name => $value) {
-            if (ini_get($name) !== $value) {
-                ini_set($name, $value);
+            if (ini_get($name) !== $value && ini_set($name, $value) === false && $value === '') {
+                ini_restore($name); // a setting that refuses to be emptied (intl.default_locale) was empty from the start
             }
         }
         if (error_reporting() !== $this->errorReporting) {
@@ -77,5 +88,39 @@ final class RequestState
         if (date_default_timezone_get() !== $this->timezone) {
             date_default_timezone_set($this->timezone);
         }
+        if ($this->locale !== '' && setlocale(LC_ALL, '0') !== $this->locale) {
+            setlocale(LC_ALL, $this->locale);
+        }
+        if (self::errorHandler() !== $this->errorHandler) {
+            for ($i = 0; $i < self::MAX_PUSHED_HANDLERS && self::errorHandler() !== $this->errorHandler; $i++) {
+                restore_error_handler();
+            }
+            if (self::errorHandler() !== $this->errorHandler) { // the call popped below it
+                set_error_handler($this->errorHandler);
+            }
+        }
+        if (self::exceptionHandler() !== $this->exceptionHandler) {
+            for ($i = 0; $i < self::MAX_PUSHED_HANDLERS && self::exceptionHandler() !== $this->exceptionHandler; $i++) {
+                restore_exception_handler();
+            }
+            if (self::exceptionHandler() !== $this->exceptionHandler) {
+                set_exception_handler($this->exceptionHandler);
+            }
+        }
+    }
+
+    /** The current error handler: PHP only tells it to whoever replaces it (set and popped again, its error levels kept). */
+    private static function errorHandler(): mixed
+    {
+        $handler = set_error_handler(null);
+        restore_error_handler();
+        return $handler;
+    }
+
+    private static function exceptionHandler(): mixed
+    {
+        $handler = set_exception_handler(null);
+        restore_exception_handler();
+        return $handler;
     }
 }

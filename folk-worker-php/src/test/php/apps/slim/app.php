@@ -124,6 +124,10 @@ $app->post('/legacy-input', function (Request $request, Response $response) use 
     $response->getBody()->write($legacy('input'));
     return $response->withHeader('Content-Type', 'application/json');
 });
+$app->get('/process-state', function (Request $request, Response $response): Response {
+    $response->getBody()->write((require dirname(__DIR__) . '/process-state.php')(isset($request->getQueryParams()['change'])));
+    return $response->withHeader('Content-Type', 'application/json');
+});
 $app->get('/download', function (Request $request, Response $response): Response {
     // Printed, as legacy code in a route does: what it flushes goes out first, Slim appends the rest.
     $query = $request->getQueryParams();

@@ -30,6 +30,8 @@ final class PhpRequest
     private static array $lastBaseRequestKeys = [];
     /** The request whose superglobals are installed, for {@see currentHeaders()}. */
     private static ?self $installed = null;
+    /** @var array<string, string> each front controller's directory, its symbolic links resolved as getcwd() gives it */
+    private static array $scriptDirs = [];
 
     /**
      * @param array<string, string>     $server  $_SERVER
@@ -228,6 +230,7 @@ final class PhpRequest
         $_COOKIE = $this->cookies;
         $_FILES = $this->files;
         self::$installed = $this;
+        self::enterScriptDirectory($this->server['SCRIPT_FILENAME'] ?? '');
         RequestBody::install($this->body); // php://input, as under PHP-FPM
         UploadedFiles::register($this->tempFiles); // move_uploaded_file() takes them, as under PHP-FPM
         $order = (string) ini_get('request_order');
@@ -243,6 +246,22 @@ final class PhpRequest
         }
         $_REQUEST = $request;
         return $saved;
+    }
+
+    /**
+     * PHP-FPM starts each request in its script's directory (php_execute_script()), where relative
+     * paths (`file_get_contents('data.json')`, `include 'config.php'`) resolve, whatever directory an
+     * earlier request changed to; a worker starts in its pool's. One getcwd() (~1 us) a request.
+     */
+    private static function enterScriptDirectory(string $script): void
+    {
+        if ($script === '' || $script[0] !== '/') {
+            return;
+        }
+        $dir = self::$scriptDirs[$script] ??= (realpath(dirname($script)) ?: dirname($script));
+        if (getcwd() !== $dir) {
+            @chdir($dir); // as PHP-FPM, which goes on where it cannot
+        }
     }
 
     /** @param array<string, array<array-key, mixed>> $saved what {@see installGlobals()} returned */

@@ -47,6 +47,9 @@ Route::get('/state', function (Request $request) {
 // A deferred provider's service and the configuration it adds when a request first needs it.
 Route::get('/deferred', fn () => response(app('report.format') . ' ' . config('report.format') . "\n", 200, ['Content-Type' => 'text/plain']));
 
+Route::get('/process-state', fn (Request $request) => response((require dirname(__DIR__, 2) . '/process-state.php')($request->query('change') !== null),
+    200, ['Content-Type' => 'application/json']));
+
 Route::get('/redirect', fn () => redirect('/json?from=redirect'));
 
 Route::get('/session', function (Request $request) {
