@@ -284,6 +284,38 @@ test('what PHP-FPM sets back after a request is set back after a call: ini setti
     });
 });
 
+test('shutdown functions a call registers run once after it, as PHP-FPM runs a request\'s at its end (with ext-ffi); the worker\'s own stay', function (): void {
+    withWorker(function (TestMaster $m): void {
+        $m->ready();
+        $runs = extension_loaded('ffi') && (string) ini_get('ffi.enable') !== '0' && !PHP_ZTS;
+        $expect = static fn (array $names): array => $runs ? $names : [];
+        assertSame([], $m->result('register_shutdown', ['name' => 'one']));
+        assertSame($expect(['one']), $m->result('register_shutdown', ['name' => 'two', 'nested' => true]), 'once, after its call');
+        assertSame($expect(['one', 'two', 'two, registered by it']), $m->result('register_shutdown', ['name' => 'three', 'throw' => true]));
+        assertSame($expect(['one', 'two', 'two, registered by it', 'three']), $m->result('register_shutdown', ['name' => 'four']),
+            'the worker goes on after a shutdown function threw');
+        if ($runs) {
+            assertContains('threw RuntimeException: thrown by a shutdown function', $m->stderr());
+        }
+        assertTrue(!str_contains($m->stdout(), 'printed by a shutdown function'),
+            'what they print is dropped, as after fastcgi_finish_request()');
+    });
+    // exit() in a call: the worker's own shutdown function answers it, and the call's runs at the exit;
+    // an earlier call's ran after that call (with ext-ffi), or runs at the exit (without): once either way.
+    withWorker(function (TestMaster $m): void {
+        $m->ready();
+        $file = tempnam(sys_get_temp_dir(), 'folk-shutdown-');
+        try {
+            assertSame([], $m->result('register_shutdown', ['name' => 'one', 'file' => $file]));
+            $m->callExiting('register_shutdown', ['name' => 'two', 'exit' => true, 'file' => $file]);
+            assertSame(0, $m->waitExit());
+            assertSame("one\ntwo\n", file_get_contents($file));
+        } finally {
+            @unlink($file);
+        }
+    });
+});
+
 test('http(): php://input reads the request\'s body (with ext-ffi), empty for a multipart body PHP would parse, as under PHP-FPM', function (): void {
     withWorker(function (TestMaster $m): void {
         $m->ready();

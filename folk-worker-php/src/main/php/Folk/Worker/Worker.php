@@ -58,6 +58,8 @@ final class Worker
     private ?ProtocolException $earlyFailure = null;
     /** What is set back after each call, as PHP-FPM sets it back after a request ({@see captureRequestState()}). */
     private ?RequestState $requestState = null;
+    /** Runs each call's shutdown functions after it, as PHP-FPM runs a request's at its end (null: they wait for the exit). */
+    private ?ShutdownFunctions $shutdownFunctions = null;
     /** The largest frame the master reads or sends: an answer over it fails its call, not the worker. */
     private int $maxPayload = FrameChannel::MAX_PAYLOAD;
     /** The msgid of the request being served, for the backtrace a master may ask for. */
@@ -142,14 +144,17 @@ final class Worker
 
     /**
      * Takes the settings set back after each call ({@see RequestState}: the time zone, the
-     * error_reporting() level, the ini settings requests change) as they are now. The worker does
-     * it when it begins serving, after the application's bootstrap. An adapter whose framework
-     * completes its bootstrap during its first request (Laravel) calls it again then, so that the
-     * framework's own settings (its time zone, display_errors) stay for the calls after.
+     * error_reporting() level, the ini settings requests change, the locale, the error and
+     * exception handlers) as they are now, and the shutdown functions registered so far as the
+     * worker's own ({@see ShutdownFunctions}: they wait for its exit). The worker does it when it
+     * begins serving, after the application's bootstrap. An adapter whose framework completes its
+     * bootstrap during its first request (Laravel) calls it again then, so that the framework's own
+     * settings (its time zone, display_errors), handlers and shutdown function stay for the calls after.
      */
     public function captureRequestState(): void
     {
         $this->requestState = RequestState::capture();
+        $this->shutdownFunctions?->begin();
     }
 
     /** @return list<string> the methods this worker answers, `dispatch` included when it resolves */
@@ -357,6 +362,7 @@ final class Worker
         self::$inLoop = $this;
         $this->task = $task;
         register_shutdown_function(fn () => $this->beforeAnswerAtExit($task));
+        $this->shutdownFunctions = ShutdownFunctions::create($this->log);
         $this->captureRequestState();
         try {
             while (($frame = $this->nextFrame($task)) !== null) {
@@ -369,6 +375,7 @@ final class Worker
                 $this->msgid = $msgid;
                 $this->method = $method;
                 $this->requestState?->begin(); // as PHP-FPM starts a request
+                $this->shutdownFunctions?->begin();
                 error_clear_last(); // as PHP-FPM starts each request: a fatal error at exit is this call's
                 $this->callLevel = ob_get_level();
                 [$error, $result] = $this->call($method, $params, $context);
@@ -380,7 +387,8 @@ final class Worker
                 $this->deferredAfter = $msgid;
                 $this->runDeferred();
                 $this->deferredAfter = null;
-                $this->requestState?->restore(); // as PHP-FPM ends a request
+                $this->shutdownFunctions?->end(); // as PHP-FPM ends a request: its shutdown functions,
+                $this->requestState?->restore(); // then its settings
                 if ($lastCall) {
                     ($this->log)(sprintf('the client of request %d went away and PHP went on (ignore_user_abort()); '
                         . 'connection_aborted() stays set in a process, so the worker exits', $msgid));

@@ -1,0 +1,165 @@
+<?php
+
+declare(strict_types=1);
+
+namespace Folk\Worker;
+
+/**
+ * Shutdown functions a call registers (register_shutdown_function()) run once the call is over,
+ * as PHP-FPM runs a request's at the request's end, instead of piling up in the worker (each
+ * holding what its closure captured) until the worker exits.
+ *
+ * PHP keeps them in one table, the first member of its basic globals, and runs that table only
+ * when the process ends. {@see begin()} notes the table's next key before a call; after the call
+ * and its deferred work, {@see end()} moves the entries added since into a table of their own
+ * (with the engine's hash functions, through FFI) and has PHP run it as it runs its own at
+ * shutdown. The first function of that table puts the worker's table back, so that a function
+ * that registers another, calls exit() or dies of a fatal error meets the worker's own shutdown
+ * functions as in any PHP process. What they print is dropped: the call is answered (PHP-FPM
+ * drops it too once Symfony's or Laravel's send() has called fastcgi_finish_request()). An
+ * exception one throws is logged, and the ones after it do not run, as under PHP-FPM.
+ *
+ * Costs one read of the table's next key before and after each call (~0.1 us). Needs ext-ffi
+ * with `ffi.enable`, and a non-thread-safe PHP that exports its basic globals (Debian's); without
+ * them, or with `FOLK_SHUTDOWN_FUNCTIONS=0`, shutdown functions stay until the worker exits.
+ */
+final class ShutdownFunctions
+{
+    /** What this needs of PHP's headers: HashTable as Zend/zend_types.h has it since PHP 7.3, the first member of php_basic_globals. */
+    private const LAYOUT = <<<'C'
+        typedef struct {
+            uint32_t refcount; uint32_t type_info; uint32_t flags; uint32_t nTableMask;
+            void *arData;
+            uint32_t nNumUsed; uint32_t nNumOfElements; uint32_t nTableSize; uint32_t nInternalPointer;
+            int64_t nNextFreeElement;
+            void *pDestructor;
+        } HashTable;
+        typedef struct { HashTable *user_shutdown_function_names; } php_basic_globals;
+        extern php_basic_globals basic_globals;
+        void php_call_shutdown_functions(void);
+        HashTable *_zend_new_array(uint32_t size);
+        void *zend_hash_index_find(const HashTable *ht, uint64_t h);
+        int zend_hash_index_del(HashTable *ht, uint64_t h);
+        void *zend_hash_next_index_insert(HashTable *ht, void *pData);
+        void zend_array_destroy(HashTable *ht);
+        C;
+
+    /** Rounds of functions registered by the previous round's, before the rest waits for the worker's exit. */
+    private const MAX_ROUNDS = 8;
+
+    /** The key the next function registered gets, when the call began; -1: no table then, nothing to do. */
+    private int $firstKey = -1;
+    /** The worker's table while a call's functions run (their table's first function puts it back). */
+    private ?\FFI\CData $workerTable = null;
+    private readonly \Closure $putWorkerTableBack;
+
+    /** @param \Closure(string): void $log */
+    private function __construct(private readonly \FFI $ffi, private readonly \Closure $log)
+    {
+        $this->putWorkerTableBack = function (): void {
+            $this->ffi->basic_globals->user_shutdown_function_names = $this->workerTable;
+        };
+    }
+
+    /**
+     * Whether this PHP lets the worker run a call's shutdown functions after it, checked with a
+     * function registered and run so; null when it does not.
+     *
+     * @param \Closure(string): void $log
+     */
+    public static function create(\Closure $log): ?self
+    {
+        if (PHP_ZTS || !extension_loaded('ffi') || getenv('FOLK_SHUTDOWN_FUNCTIONS') === '0') {
+            return null;
+        }
+        try {
+            $self = new self(\FFI::cdef(self::LAYOUT), $log);
+        } catch (\Throwable) {
+            return null; // FFI refused (ffi.enable), or this PHP does not export these symbols
+        }
+        $ran = false;
+        $self->begin();
+        if ($self->firstKey < 0) {
+            return null; // no table: the worker registers its own function first
+        }
+        $count = $self->count();
+        register_shutdown_function(static function () use (&$ran): void {
+            $ran = true;
+        });
+        if ($self->count() !== $count + 1) {
+            return null; // not the layout this expects; the probe waits for the exit, harmless
+        }
+        $self->end();
+        return $ran && $self->count() === $count ? $self : null;
+    }
+
+    /** Before a call. */
+    public function begin(): void
+    {
+        $table = $this->ffi->basic_globals->user_shutdown_function_names;
+        $this->firstKey = $table === null ? -1 : $table->nNextFreeElement;
+    }
+
+    /** After the call and its deferred work: runs what it registered. */
+    public function end(): void
+    {
+        for ($round = 0; $round < self::MAX_ROUNDS && $this->added(); $round++) {
+            $this->runAdded();
+        }
+    }
+
+    private function added(): bool
+    {
+        $table = $this->ffi->basic_globals->user_shutdown_function_names;
+        return $this->firstKey >= 0 && $table !== null && $table->nNextFreeElement > $this->firstKey;
+    }
+
+    private function count(): int
+    {
+        $table = $this->ffi->basic_globals->user_shutdown_function_names;
+        return $table === null ? 0 : $table->nNumOfElements;
+    }
+
+    private function runAdded(): void
+    {
+        $ffi = $this->ffi;
+        $worker = $ffi->basic_globals->user_shutdown_function_names;
+        $first = $this->firstKey;
+        $next = $worker->nNextFreeElement;
+        // The call's table: first the function that puts the worker's back, registered into it.
+        $calls = $ffi->_zend_new_array(0);
+        $calls->pDestructor = $worker->pDestructor;
+        $this->workerTable = $worker;
+        $ffi->basic_globals->user_shutdown_function_names = $calls;
+        register_shutdown_function($this->putWorkerTableBack);
+        for ($key = $first; $key < $next; $key++) {
+            $entry = $ffi->zend_hash_index_find($worker, $key);
+            if ($entry !== null) {
+                $ffi->zend_hash_next_index_insert($calls, $entry);
+            }
+        }
+        // Out of the worker's table without freeing them: the call's owns them now.
+        $destructor = $worker->pDestructor;
+        $worker->pDestructor = null;
+        for ($key = $next - 1; $key >= $first; $key--) {
+            $ffi->zend_hash_index_del($worker, $key);
+        }
+        $worker->pDestructor = $destructor;
+        $worker->nNextFreeElement = $first;
+        $level = ob_get_level();
+        ob_start(static fn (): string => '');
+        try {
+            $ffi->php_call_shutdown_functions();
+        } catch (\Throwable $e) {
+            ($this->log)(sprintf('a shutdown function the last call registered threw %s: %s (%s:%d); the ones after it '
+                . 'did not run, as under PHP-FPM', get_class($e), $e->getMessage(), $e->getFile(), $e->getLine()));
+        } finally {
+            while (ob_get_level() > $level) {
+                ob_end_clean();
+            }
+            $ffi->basic_globals->user_shutdown_function_names = $worker; // had the first function not run
+            $this->workerTable = null;
+            $ffi->zend_array_destroy($calls);
+        }
+    }
+}
