@@ -7,6 +7,7 @@ namespace Folk\Worker\Tests;
 use Folk\Worker\Http\HttpHandler;
 use Folk\Worker\Http\Request;
 use Folk\Worker\Http\Response;
+use Folk\Worker\ShutdownFunctions;
 use Folk\Worker\Worker;
 
 /** A worker whose diagnostics go to $log instead of stderr. */
@@ -249,4 +250,29 @@ test('the backtrace handler is installed only where SIGUSR2 is free or already o
         pcntl_signal(12, SIG_DFL);
         pcntl_async_signals($async);
     }
+});
+
+test('ShutdownFunctions: a call\'s functions run at its end; the library\'s own clean-up, registered in a call, waits for the exit (with ext-ffi)', function (): void {
+    $shutdown = ShutdownFunctions::create(static function (string $line): void {
+    });
+    if ($shutdown === null) {
+        assertTrue(!extension_loaded('ffi') || (string) ini_get('ffi.enable') === '0' || PHP_ZTS, 'available where FFI is');
+        return;
+    }
+    $ran = [];
+    $shutdown->begin();
+    assertTrue(ShutdownFunctions::forTheProcess(static function () use (&$ran): void {
+        $ran[] = 'the process\'s';
+    }), 'the first the call registers: the process\'s');
+    register_shutdown_function(static function () use (&$ran): void {
+        $ran[] = 'the call\'s';
+    });
+    assertTrue(!ShutdownFunctions::forTheProcess(static function () use (&$ran): void {
+        $ran[] = 'after one of the call\'s';
+    }), 'after one of the call\'s: not the process\'s');
+    $shutdown->end();
+    assertSame(['the call\'s', 'after one of the call\'s'], $ran);
+    $shutdown->begin();
+    $shutdown->end();
+    assertSame(['the call\'s', 'after one of the call\'s'], $ran, 'each once; the process\'s waits for the exit');
 });

@@ -47,6 +47,9 @@ final class ShutdownFunctions
     /** Rounds of functions registered by the previous round's, before the rest waits for the worker's exit. */
     private const MAX_ROUNDS = 8;
 
+    /** The worker's, once {@see create()} found this PHP lets it run calls' functions. */
+    private static ?self $active = null;
+
     /** The key the next function registered gets, when the call began; -1: no table then, nothing to do. */
     private int $firstKey = -1;
     /** The worker's table while a call's functions run (their table's first function puts it back). */
@@ -90,7 +93,31 @@ final class ShutdownFunctions
             return null; // not the layout this expects; the probe waits for the exit, harmless
         }
         $self->end();
-        return $ran && $self->count() === $count ? $self : null;
+        if (!$ran || $self->count() !== $count) {
+            return null;
+        }
+        return self::$active = $self;
+    }
+
+    /**
+     * Registers a shutdown function for the process's end, not the call's: the library's own
+     * clean-up, registered the first time a request needs it (FFI callbacks to take out before FFI
+     * frees them). True if it is the process's; false if the call had registered functions of its
+     * own before it, in which case it runs with them after the call: ask again at the next call.
+     */
+    public static function forTheProcess(\Closure $function): bool
+    {
+        register_shutdown_function($function);
+        $self = self::$active;
+        if ($self === null || $self->firstKey < 0) {
+            return true; // nothing moves a call's functions
+        }
+        $table = $self->ffi->basic_globals->user_shutdown_function_names;
+        if ($table->nNextFreeElement === $self->firstKey + 1) {
+            $self->firstKey++; // the first since the call began: counted among the worker's
+            return true;
+        }
+        return false;
     }
 
     /** Before a call. */

@@ -4,6 +4,7 @@ declare(strict_types=1);
 
 namespace Folk\Worker\Bridge;
 
+use Folk\Worker\ShutdownFunctions;
 use Folk\Worker\Worker;
 
 /**
@@ -55,6 +56,8 @@ final class UnbufferedOutput
     private static ?array $ours = null;
     /** The CLI's output status flags outside requests: its implicit flush. */
     private static int $cliStatus = 0;
+    /** Whether the process's end puts the CLI's writers back ({@see install()}). */
+    private static bool $endAtExit = false;
 
     /**
      * From here to {@see end()}, output past every buffer is the current call's, and PHP's output
@@ -65,6 +68,8 @@ final class UnbufferedOutput
         self::$held = '';
         self::$sentOn = false;
         if (!self::$active && (self::$available ??= self::install())) {
+            // FFI frees its callbacks when the process ends: the CLI's writers must be back before.
+            self::$endAtExit = self::$endAtExit || ShutdownFunctions::forTheProcess(static fn () => self::end());
             [self::$sapi->ub_write, self::$sapi->flush] = self::$ours;
             // Output that reached stdout once (this worker's boot, an earlier download) leaves
             // PHP_OUTPUT_SENT set for the process, after which every header('Content-Length: ...')
@@ -179,8 +184,6 @@ final class UnbufferedOutput
             [$sapi->ub_write, $sapi->flush] = self::$cli;
             self::$ffi = $ffi;
             self::$sapi = $sapi;
-            // FFI frees its callbacks when the process ends: the CLI's writers must be back before.
-            register_shutdown_function(static fn () => self::end());
             return true;
         } catch (\Throwable) {
             return false; // FFI refused (ffi.enable, no libffi callbacks), or this PHP exports no sapi_module

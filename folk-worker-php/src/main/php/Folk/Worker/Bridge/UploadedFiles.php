@@ -4,6 +4,8 @@ declare(strict_types=1);
 
 namespace Folk\Worker\Bridge;
 
+use Folk\Worker\ShutdownFunctions;
+
 /**
  * move_uploaded_file() and is_uploaded_file() as PHP-FPM has them, for the files of a request a
  * worker parsed ({@see FormBody}).
@@ -55,8 +57,7 @@ final class UploadedFiles
         if (!self::$forgetAtExit) {
             // A process that ends during a request (exit(), a fatal error) takes them out too: PHP's
             // own clean-up at the end expects entries of its parser, which ours are not.
-            register_shutdown_function(static fn () => self::forget(array_keys(self::$registered)));
-            self::$forgetAtExit = true;
+            self::$forgetAtExit = ShutdownFunctions::forTheProcess(static fn () => self::forget(array_keys(self::$registered)));
         }
         foreach ($paths as $path) {
             $ffi->zend_hash_str_add_empty_element($globals->rfc1867_uploaded_files, $path, strlen($path));
