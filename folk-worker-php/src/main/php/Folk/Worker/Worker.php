@@ -390,9 +390,7 @@ final class Worker
                 $this->shutdownFunctions?->end(); // as PHP-FPM ends a request: its shutdown functions,
                 $this->requestState?->restore(); // then its settings
                 if ($lastCall) {
-                    ($this->log)(sprintf('the client of request %d went away and PHP went on (ignore_user_abort()); '
-                        . 'connection_aborted() stays set in a process, so the worker exits', $msgid));
-                    break;
+                    break; // the master said the client went away: it logs why the worker ends
                 }
             }
             $code = self::EXIT_OK;
@@ -560,12 +558,13 @@ final class Worker
         }
         $this->msgid = null; // only now: the answer may have sent parts ahead of itself (sendPart())
         $outcome = $error === null ? 'answered' : 'answered with an error';
-        ($this->log)(match (true) {
-            $fatal !== null => sprintf('the handler of "%s" ended with a PHP fatal error (request %d): %s; %s; the worker exits', $method, $msgid, $fatal, $outcome),
-            $this->aborted && (connection_status() & CONNECTION_ABORTED) !== 0 => sprintf('the client of request %d '
-                . 'went away: PHP ended it at its next output, as PHP-FPM does unless ignore_user_abort() is set; the worker exits', $msgid),
-            default => sprintf('the handler of "%s" called exit() or die() (request %d): %s; the worker exits', $method, $msgid, $outcome),
-        });
+        // A request PHP ended because its client went away is no fault: the master, which said so, logs
+        // the worker's exit (at INFO), and this process's stderr reaches its log as warnings.
+        if ($fatal !== null || !$this->aborted || (connection_status() & CONNECTION_ABORTED) === 0) {
+            ($this->log)($fatal !== null
+                ? sprintf('the handler of "%s" ended with a PHP fatal error (request %d): %s; %s; the worker exits', $method, $msgid, $fatal, $outcome)
+                : sprintf('the handler of "%s" called exit() or die() (request %d): %s; the worker exits', $method, $msgid, $outcome));
+        }
         try {
             $task->writeFrame($this->encodeResponse($msgid, $error, $result, true));
         } catch (\Throwable $e) {

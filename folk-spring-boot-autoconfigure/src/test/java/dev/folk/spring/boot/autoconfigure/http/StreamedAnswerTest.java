@@ -272,7 +272,7 @@ class StreamedAnswerTest {
      */
     @ParameterizedTest
     @ValueSource(strings = {"GET", "GET ignore_user_abort", "POST", "POST ignore_user_abort"})
-    void aClientThatGoesAwayEndsTheScriptAtItsNextOutputAsUnderPhpFpm(String variant) throws IOException {
+    void aClientThatGoesAwayEndsTheScriptAtItsNextOutputAsUnderPhpFpm(String variant, CapturedOutput output) throws IOException {
         String method = variant.split(" ")[0];
         boolean ignore = variant.contains("ignore");
         Path noticed = dir.resolve("noticed-" + method);
@@ -285,6 +285,10 @@ class StreamedAnswerTest {
         Procs.await(Duration.ofSeconds(5), "another worker, idle", () -> pool.snapshot().workers().stream()
                 .anyMatch(w -> w.pid() != first && w.state() == WorkerState.IDLE));
         assertThat(Files.exists(noticed)).as("connection_aborted() told the script").isEqualTo(ignore);
+        Procs.await(Duration.ofSeconds(5), "the pool's line", () -> output.getOut().contains(
+                "Worker " + first + " of pool '" + pool.name() + "' exited after the client of its last call went away"));
+        assertThat(output.getOut()).as("a client going away is no fault: no warning from the worker")
+                .doesNotContain("[pid " + first + "]");
     }
 
     /** Output discarded with ob_clean() is never sent, however much of it the buffer had passed on. */
