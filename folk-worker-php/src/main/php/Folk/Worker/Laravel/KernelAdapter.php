@@ -79,15 +79,19 @@ final class KernelAdapter
             try {
                 $this->kernel->terminate($request, $response);
             } finally {
-                $this->reset();
+                $this->reset($request->getMethod() . ' ' . $request->getRequestUri());
             }
         };
         return $parts;
     }
 
-    private function reset(): void
+    /** @param string $requestLine the request's method and URI, for the log */
+    private function reset(string $requestLine): void
     {
         $app = $this->app;
+        if ($app->resolved('db')) {
+            $this->rollBackOpenTransactions($app->make('db'), $requestLine);
+        }
         if (method_exists($app, 'forgetScopedInstances')) {
             $app->forgetScopedInstances();
         }
@@ -107,6 +111,34 @@ final class KernelAdapter
         Facade::clearResolvedInstance('auth');
         if ($this->booted) {
             $this->state->restore();
+        }
+    }
+
+    /**
+     * A transaction the request began and never ended (an exception before its commit): PHP-FPM's
+     * process closes its connection at the request's end, and the database rolls it back. A worker
+     * keeps the connection: left open, the next requests would run inside it (nothing they write
+     * committed) and hold its locks (an SQLite database locked for every other process).
+     */
+    private function rollBackOpenTransactions(object $db, string $requestLine): void
+    {
+        if (!method_exists($db, 'getConnections')) {
+            return;
+        }
+        foreach ($db->getConnections() as $name => $connection) {
+            $level = $connection->transactionLevel();
+            if ($level > 0) {
+                error_log(sprintf('folk-worker[%d]: %s left %d database transaction%s open on connection "%s"; '
+                    . 'rolled back, as the end of a PHP-FPM request would (commit or roll back before the response)',
+                    getmypid(), $requestLine, $level, $level === 1 ? '' : 's', $name));
+                try {
+                    $connection->rollBack(0);
+                } catch (\Throwable $e) {
+                    error_log(sprintf('folk-worker[%d]: rolling back on connection "%s" failed (%s); disconnecting',
+                        getmypid(), $name, $e->getMessage()));
+                    $db->purge($name);
+                }
+            }
         }
     }
 }

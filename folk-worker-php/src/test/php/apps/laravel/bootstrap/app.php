@@ -10,6 +10,7 @@ $state = getenv('FOLK_APP_STATE') ?: sys_get_temp_dir() . '/folk-laravel-app';
 foreach (['framework/sessions', 'framework/views', 'framework/cache', 'logs', 'bootstrap-cache'] as $dir) {
     is_dir("$state/$dir") || mkdir("$state/$dir", 0700, true);
 }
+is_file("$state/database.sqlite") || touch("$state/database.sqlite");
 foreach (['SERVICES' => 'services', 'PACKAGES' => 'packages', 'CONFIG' => 'config', 'ROUTES' => 'routes-v7', 'EVENTS' => 'events'] as $key => $file) {
     $_SERVER["APP_{$key}_CACHE"] = $_ENV["APP_{$key}_CACHE"] = "$state/bootstrap-cache/$file.php";
 }

@@ -1,6 +1,7 @@
 <?php
 
 use Illuminate\Http\Request;
+use Illuminate\Support\Facades\DB;
 use Illuminate\Support\Facades\Log;
 use Illuminate\Support\Facades\Route;
 
@@ -49,6 +50,20 @@ Route::get('/deferred', fn () => response(app('report.format') . ' ' . config('r
 
 Route::get('/process-state', fn (Request $request) => response((require dirname(__DIR__, 2) . '/process-state.php')($request->query('change') !== null),
     200, ['Content-Type' => 'application/json']));
+
+// A database transaction a request began and never ended (an exception before its commit), then
+// what the next requests see. PHP-FPM's process closes the connection at the request's end, and
+// the database rolls the transaction back.
+Route::get('/db/notes', function () {
+    DB::statement('CREATE TABLE IF NOT EXISTS notes (id INTEGER PRIMARY KEY, body TEXT NOT NULL)');
+    return response()->json(['notes' => DB::table('notes')->pluck('body'), 'transaction level' => DB::transactionLevel()]);
+});
+Route::get('/db/forgotten-commit', function () {
+    DB::statement('CREATE TABLE IF NOT EXISTS notes (id INTEGER PRIMARY KEY, body TEXT NOT NULL)');
+    DB::beginTransaction();
+    DB::table('notes')->insert(['body' => 'never committed']);
+    throw new RuntimeException('failed before its commit');
+});
 
 Route::get('/redirect', fn () => redirect('/json?from=redirect'));
 

@@ -1,6 +1,7 @@
 package dev.folk.sample;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.IOException;
 import java.net.ServerSocket;
@@ -245,6 +246,24 @@ class FrameworkAppsTest {
             }
             for (int i = 0; i < 4; i++) {
                 assertThat(same("GET", "/deferred").text()).as("request %d", i).isEqualTo("csv csv\n");
+            }
+            assertThat(differences).as("every answer equal to PHP-FPM's").isEmpty();
+        }
+
+        /**
+         * A database transaction a request began and left open (an exception before its commit) is
+         * rolled back when the request ends, as PHP-FPM's process closes its connection then: the
+         * next requests see neither its rows nor a transaction of their own (in which whatever they
+         * wrote would never be committed).
+         */
+        @Test
+        void aTransactionARequestLeftOpenIsRolledBackLikePhpFpm() throws Exception {
+            assumeTrue(Files.exists(Path.of("/etc/php/8.2/mods-available/pdo_sqlite.ini")), "needs php-sqlite3");
+            String none = "{\"notes\":[],\"transaction level\":0}";
+            assertThat(same("GET", "/db/notes").text()).isEqualTo(none);
+            for (int i = 0; i < 3; i++) {
+                assertThat(same("GET", "/db/forgotten-commit").status()).as("request %d", i).isEqualTo(500);
+                assertThat(same("GET", "/db/notes").text()).as("request %d", i).isEqualTo(none);
             }
             assertThat(differences).as("every answer equal to PHP-FPM's").isEmpty();
         }
