@@ -258,6 +258,9 @@ final class PhpRequest
         if ($script === '' || $script[0] !== '/') {
             return;
         }
+        if (!isset(self::$scriptDirs[$script]) && count(self::$scriptDirs) >= 64) {
+            self::$scriptDirs = []; // a master that names many scripts: the cache stays small
+        }
         $dir = self::$scriptDirs[$script] ??= (realpath(dirname($script)) ?: dirname($script));
         if (getcwd() !== $dir) {
             @chdir($dir); // as PHP-FPM, which goes on where it cannot
