@@ -6,6 +6,7 @@ namespace Folk\Worker\Laravel;
 
 use Illuminate\Config\Repository;
 use Illuminate\Contracts\Foundation\Application;
+use Illuminate\Foundation\Application as FoundationApplication;
 use Illuminate\Log\LogManager;
 use Illuminate\Log\Logger;
 use Illuminate\View\Factory;
@@ -14,14 +15,20 @@ use Illuminate\View\Factory;
  * What a request changes in a Laravel application's own state for itself, which PHP-FPM's next
  * request never sees because it boots the application afresh: the configuration (`config([...])`
  * at run time), the locale (`App::setLocale()` for a user), data shared with every view
- * (`View::share()`) and the log channels' context (`Log::withContext()`). Left alone, the next
- * request in the worker would answer in the previous user's language, or log with its context.
+ * (`View::share()`), the log channels' context (`Log::withContext()`) and the callbacks of
+ * `terminate()` (`app()->terminating()`, which `dispatch(...)->afterResponse()` uses). Left alone,
+ * the next request in the worker would answer in the previous user's language, log with its
+ * context, or run its after-response jobs again at every terminate() that follows.
  *
  * Captured once the application has booted ({@see capture()}; the view's data when the view
  * factory is made), set back after each request ({@see restore()}): the configuration and the
  * view's data by putting the captured arrays back (PHP shares them until written, so this costs
  * no copy), the locale through `setLocale()` when the translator's differs, so that listeners of
  * LocaleUpdated hear it as they heard the change.
+ *
+ * Terminating callbacks are set back to those registered while the application booted, even
+ * after a request that loaded a deferred provider: one a provider registers then is dropped
+ * with the request's (dropping runs it once; keeping a request's would run it at every request).
  *
  * A deferred provider (Laravel's translator is one) registers the first time a request needs one
  * of its services, and may add configuration then; it stays registered in the worker, so its
@@ -41,6 +48,8 @@ final class ApplicationState
     private ?\Closure $putViewData = null;
     /** Reads the log manager's channels made so far (it has no method for it either). */
     private ?\Closure $logChannels = null;
+    /** Puts back the terminating callbacks registered while the application booted: bound to it. */
+    private ?\Closure $putTerminating = null;
 
     public function __construct(private readonly Application $app)
     {
@@ -62,6 +71,14 @@ final class ApplicationState
             $this->viewMade($app->make('view'));
         } else {
             $app->afterResolving('view', fn (mixed $view) => $this->viewMade($view));
+        }
+        if ($app instanceof FoundationApplication) {
+            $booted = \Closure::bind(fn (): array => $this->terminatingCallbacks, $app, FoundationApplication::class)();
+            $this->putTerminating = \Closure::bind(function () use ($booted): void {
+                if (count($this->terminatingCallbacks) !== count($booted)) { // terminating() only appends
+                    $this->terminatingCallbacks = $booted;
+                }
+            }, $app, FoundationApplication::class);
         }
         $log = $app->make('log');
         if ($log instanceof LogManager) {
@@ -86,6 +103,9 @@ final class ApplicationState
         }
         if ($this->putViewData !== null) {
             ($this->putViewData)($this->viewData);
+        }
+        if ($this->putTerminating !== null) {
+            ($this->putTerminating)();
         }
         if ($this->logChannels !== null) {
             foreach (($this->logChannels)() as $channel) {

@@ -27,7 +27,8 @@ Route::get('/settings', function (Request $request) {
 });
 
 // What a request changes in Laravel's own state (the locale, the configuration, data shared with
-// every view, the log's context) and the next request sees: PHP-FPM starts each afresh.
+// every view, the log's context, terminate()'s callbacks) and the next request sees: PHP-FPM starts
+// each afresh.
 Route::get('/state', function (Request $request) {
     $seen = json_encode([
         'locale' => app()->getLocale(),
@@ -35,8 +36,10 @@ Route::get('/state', function (Request $request) {
         'name' => config('app.name'),
         'shared' => array_keys(view()->getShared()),
         'log' => (fn () => $this->context)->call(Log::driver()),
+        'terminating callbacks' => (fn () => count($this->terminatingCallbacks))->call(app()),
     ]);
     if ($request->query('change') !== null) {
+        app()->terminating(static fn () => null); // as dispatch(...)->afterResponse() does
         app()->setLocale('fr');
         config(['app.name' => 'Changed by a request']);
         view()->share('leaked', 'by an earlier request');

@@ -234,15 +234,17 @@ class FrameworkAppsTest {
 
         /**
          * What a request changes in Laravel's own state, for itself (the locale of its user, the
-         * configuration, data shared with every view, the log's context), the next request does not
-         * see, as under PHP-FPM; what a deferred provider adds when a request first needs it stays.
+         * configuration, data shared with every view, the log's context, a callback for terminate()
+         * as an after-response job registers), the next request does not see, as under PHP-FPM;
+         * what a deferred provider adds when a request first needs it stays.
          */
         @Test
         void aRequestsLocaleConfigurationViewDataAndLogContextAreSetBackLikePhpFpm() throws Exception {
             for (int i = 0; i < 8; i++) {
                 RawHttp.Response state = same("GET", i % 2 == 0 ? "/state?change" : "/state");
                 assertThat(state.text()).as("request %d", i).isEqualTo(
-                        "{\"locale\":\"en\",\"translator\":\"en\",\"name\":\"Folk test\",\"shared\":[\"__env\",\"app\"],\"log\":[]}\n");
+                        "{\"locale\":\"en\",\"translator\":\"en\",\"name\":\"Folk test\",\"shared\":[\"__env\",\"app\"],\"log\":[],"
+                        + "\"terminating callbacks\":1}\n");
             }
             for (int i = 0; i < 4; i++) {
                 assertThat(same("GET", "/deferred").text()).as("request %d", i).isEqualTo("csv csv\n");
