@@ -58,7 +58,7 @@ final class RequestState
         }
         // error_reporting through its function: without php.ini its ini value reads "", not E_ALL.
         return new self($settings, date_default_timezone_get(), error_reporting(), (int) ini_get('max_execution_time'),
-            (string) setlocale(LC_ALL, '0'), self::errorHandler(), self::exceptionHandler());
+            (string) setlocale(LC_ALL, '0'), self::handler('error'), self::handler('exception'));
     }
 
     /**
@@ -91,36 +91,37 @@ final class RequestState
         if ($this->locale !== '' && setlocale(LC_ALL, '0') !== $this->locale) {
             setlocale(LC_ALL, $this->locale);
         }
-        if (self::errorHandler() !== $this->errorHandler) {
-            for ($i = 0; $i < self::MAX_PUSHED_HANDLERS && self::errorHandler() !== $this->errorHandler; $i++) {
-                restore_error_handler();
+        self::popBackTo('error', $this->errorHandler);
+        self::popBackTo('exception', $this->exceptionHandler);
+    }
+
+    /**
+     * Pops the error or exception handlers a call pushed until the captured one is current again;
+     * sets it again if the call popped below it.
+     *
+     * @param 'error'|'exception' $kind
+     */
+    private static function popBackTo(string $kind, mixed $captured): void
+    {
+        for ($i = 0; self::handler($kind) !== $captured; $i++) {
+            if ($i === self::MAX_PUSHED_HANDLERS) {
+                ("set_{$kind}_handler")($captured);
+                return;
             }
-            if (self::errorHandler() !== $this->errorHandler) { // the call popped below it
-                set_error_handler($this->errorHandler);
-            }
-        }
-        if (self::exceptionHandler() !== $this->exceptionHandler) {
-            for ($i = 0; $i < self::MAX_PUSHED_HANDLERS && self::exceptionHandler() !== $this->exceptionHandler; $i++) {
-                restore_exception_handler();
-            }
-            if (self::exceptionHandler() !== $this->exceptionHandler) {
-                set_exception_handler($this->exceptionHandler);
-            }
+            ("restore_{$kind}_handler")();
         }
     }
 
-    /** The current error handler: PHP only tells it to whoever replaces it (set and popped again, its error levels kept). */
-    private static function errorHandler(): mixed
+    /**
+     * The current error or exception handler: PHP only tells it to whoever replaces it (set and
+     * popped again, the error levels of an error handler kept).
+     *
+     * @param 'error'|'exception' $kind
+     */
+    private static function handler(string $kind): mixed
     {
-        $handler = set_error_handler(null);
-        restore_error_handler();
-        return $handler;
-    }
-
-    private static function exceptionHandler(): mixed
-    {
-        $handler = set_exception_handler(null);
-        restore_exception_handler();
+        $handler = ("set_{$kind}_handler")(null);
+        ("restore_{$kind}_handler")();
         return $handler;
     }
 }

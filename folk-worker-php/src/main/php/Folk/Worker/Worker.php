@@ -142,6 +142,12 @@ final class Worker
         return $this;
     }
 
+    /** Writes a diagnostic line where this worker writes its own (stderr unless another log was given). */
+    public function log(string $line): void
+    {
+        ($this->log)($line);
+    }
+
     /**
      * Takes the settings set back after each call ({@see RequestState}: the time zone, the
      * error_reporting() level, the ini settings requests change, the locale, the error and

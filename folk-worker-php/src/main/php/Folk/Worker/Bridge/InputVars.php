@@ -21,17 +21,15 @@ final class InputVars
     public static function query(string $query): array
     {
         $max = (int) ini_get('max_input_vars');
-        if ($query === '' || substr_count($query, '&') < $max) {
-            parse_str($query, $vars); // at most max_input_vars pieces: parse_str's own limit is not reached
-            return $vars;
+        // Fewer `&` than the limit: fewer pieces, parse_str()'s own limit is not reached either.
+        if ($query !== '' && substr_count($query, '&') >= $max) {
+            $pieces = array_values(array_filter(explode('&', $query), static fn (string $p): bool => $p !== ''));
+            if (count($pieces) > $max) {
+                self::exceeded($max);
+                $query = implode('&', array_slice($pieces, 0, $max));
+            }
         }
-        $pieces = array_values(array_filter(explode('&', $query), static fn (string $p): bool => $p !== ''));
-        if (count($pieces) <= $max) {
-            parse_str($query, $vars);
-            return $vars;
-        }
-        self::exceeded($max);
-        parse_str(implode('&', array_slice($pieces, 0, $max)), $vars);
+        parse_str($query, $vars);
         return $vars;
     }
 

@@ -36,7 +36,8 @@ final class KernelAdapter
 {
     private readonly Kernel $kernel;
     private readonly ApplicationState $state;
-    private bool $booted = false;
+    /** Set by {@see register()}: the log of what the reset finds. */
+    private ?Worker $worker = null;
 
     public function __construct(private readonly Application $app)
     {
@@ -62,9 +63,9 @@ final class KernelAdapter
             $this->app->afterBootstrapping(BootProviders::class, function () use ($worker): void {
                 $worker->captureRequestState();
                 $this->state->capture();
-                $this->booted = true;
             });
         }
+        $this->worker = $worker;
         return $worker->register('http.handle', new RequestCycle($worker, $this->handle(...), phpSessionHeaders: false, appReplaces: false));
     }
 
@@ -79,18 +80,17 @@ final class KernelAdapter
             try {
                 $this->kernel->terminate($request, $response);
             } finally {
-                $this->reset($request->getMethod() . ' ' . $request->getRequestUri());
+                $this->reset($request);
             }
         };
         return $parts;
     }
 
-    /** @param string $requestLine the request's method and URI, for the log */
-    private function reset(string $requestLine): void
+    private function reset(Request $request): void
     {
         $app = $this->app;
         if ($app->resolved('db')) {
-            $this->rollBackOpenTransactions($app->make('db'), $requestLine);
+            $this->rollBackOpenTransactions($app->make('db'), $request);
         }
         if (method_exists($app, 'forgetScopedInstances')) {
             $app->forgetScopedInstances();
@@ -109,9 +109,7 @@ final class KernelAdapter
         Facade::clearResolvedInstance('request');
         Facade::clearResolvedInstance('session');
         Facade::clearResolvedInstance('auth');
-        if ($this->booted) {
-            $this->state->restore();
-        }
+        $this->state->restore(); // nothing to set back before the application booted
     }
 
     /**
@@ -120,7 +118,7 @@ final class KernelAdapter
      * keeps the connection: left open, the next requests would run inside it (nothing they write
      * committed) and hold its locks (an SQLite database locked for every other process).
      */
-    private function rollBackOpenTransactions(object $db, string $requestLine): void
+    private function rollBackOpenTransactions(object $db, Request $request): void
     {
         if (!method_exists($db, 'getConnections')) {
             return;
@@ -128,14 +126,13 @@ final class KernelAdapter
         foreach ($db->getConnections() as $name => $connection) {
             $level = $connection->transactionLevel();
             if ($level > 0) {
-                error_log(sprintf('folk-worker[%d]: %s left %d database transaction%s open on connection "%s"; '
-                    . 'rolled back, as the end of a PHP-FPM request would (commit or roll back before the response)',
-                    getmypid(), $requestLine, $level, $level === 1 ? '' : 's', $name));
+                $this->worker?->log(sprintf('%s %s left %d database transaction%s open on connection "%s"; rolled back, '
+                    . 'as the end of a PHP-FPM request would (commit or roll back before the response)',
+                    $request->getMethod(), $request->getRequestUri(), $level, $level === 1 ? '' : 's', $name));
                 try {
                     $connection->rollBack(0);
                 } catch (\Throwable $e) {
-                    error_log(sprintf('folk-worker[%d]: rolling back on connection "%s" failed (%s); disconnecting',
-                        getmypid(), $name, $e->getMessage()));
+                    $this->worker?->log(sprintf('rolling back on connection "%s" failed (%s); disconnecting', $name, $e->getMessage()));
                     $db->purge($name);
                 }
             }

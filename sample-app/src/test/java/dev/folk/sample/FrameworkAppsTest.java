@@ -1,7 +1,6 @@
 package dev.folk.sample;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.IOException;
 import java.net.ServerSocket;
@@ -260,7 +259,8 @@ class FrameworkAppsTest {
          */
         @Test
         void aTransactionARequestLeftOpenIsRolledBackLikePhpFpm() throws Exception {
-            assumeTrue(Files.exists(Path.of("/etc/php/8.2/mods-available/pdo_sqlite.ini")), "needs php-sqlite3");
+            // The /db routes use SQLite (PHP's pdo_sqlite); the application's other routes do not need it.
+            requirePackage("php-sqlite3", "/etc/php/8.2/mods-available/pdo_sqlite.ini");
             String none = "{\"notes\":[],\"transaction level\":0}";
             assertThat(same("GET", "/db/notes").text()).isEqualTo(none);
             for (int i = 0; i < 3; i++) {
@@ -298,15 +298,7 @@ class FrameworkAppsTest {
             Map<String, String> needed = new LinkedHashMap<>(packages);
             needed.put("php-fpm", "/usr/sbin/php-fpm8.2");
             needed.put("nginx", "/usr/sbin/nginx");
-            for (Map.Entry<String, String> p : needed.entrySet()) {
-                if (!Files.isRegularFile(Path.of(p.getValue()))) {
-                    String why = p.getValue() + " not found: apt-get install " + p.getKey();
-                    if ("true".equals(System.getenv("CI"))) {
-                        throw new AssertionError("CI=true and " + why + " (.ci/run installs it)");
-                    }
-                    Assumptions.abort(why);
-                }
-            }
+            needed.forEach(Served::requirePackage);
             dir = Files.createTempDirectory("folk-compare-" + app + "-");
             for (String sub : List.of("worker/sessions", "worker/tmp", "worker/app-state")) {
                 Files.createDirectories(dir.resolve(sub));
@@ -314,6 +306,21 @@ class FrameworkAppsTest {
             fpmPort = startFpm();
             context = startGateway();
             gatewayPort = ((WebServerApplicationContext) context).getWebServer().getPort();
+        }
+
+        /**
+         * The Debian package that installs {@code file}: without it the test is skipped, saying
+         * which package to install, except under {@code CI=true}, where {@code .ci/run} installs it
+         * and its absence fails.
+         */
+        static void requirePackage(String pkg, String file) {
+            if (!Files.isRegularFile(Path.of(file))) {
+                String why = file + " not found: apt-get install " + pkg;
+                if ("true".equals(System.getenv("CI"))) {
+                    throw new AssertionError("CI=true and " + why + " (.ci/run installs it)");
+                }
+                Assumptions.abort(why);
+            }
         }
 
         int gatewayPort() {

@@ -265,10 +265,11 @@ final class WorkerExits {
         switch (reason) {
             // A PHP exit() in a handler: asked for by the application, and the worker's own log says where.
             case EXITED -> {
-                if (status != null && !status.killedBySignal() && status.exitCode() == 0 && w.abortSent) {
+                boolean cleanly = status != null && !status.killedBySignal() && status.exitCode() == 0;
+                if (cleanly && w.abortSent) {
                     log.info("Worker {} of pool '{}' exited after the client of its last call went away (PHP ended "
                             + "that request, as PHP-FPM does; {}, {} jobs)", w.pid, config.name(), statusText, w.jobs);
-                } else if (status != null && !status.killedBySignal() && status.exitCode() == 0) {
+                } else if (cleanly) {
                     log.info("Worker {} of pool '{}' exited after an answer that said it would (PHP's exit() in a "
                             + "handler; {}, {} jobs)", w.pid, config.name(), statusText, w.jobs);
                 } else { // a fatal error (exit 255), which its last output names, or exit() with a code
