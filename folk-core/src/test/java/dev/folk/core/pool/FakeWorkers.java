@@ -384,7 +384,11 @@ final class FakeWorkers implements WorkerHost {
 
         @Override
         public Message receive() throws IOException {
-            switch (dies ? "unread" : method) {
+            boolean dead;
+            synchronized (monitor) {
+                dead = dies && pending == null; // an answer it gave as it died (answerExiting) is read first
+            }
+            switch (dead ? "unread" : method) {
                 case "unread" -> {
                     exit(0, 9);
                     throw new ChannelResetException("the worker closed its end without reading what we sent", null);
