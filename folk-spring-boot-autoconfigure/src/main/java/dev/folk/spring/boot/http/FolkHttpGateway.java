@@ -63,7 +63,10 @@ public class FolkHttpGateway extends HttpServlet {
      * Times out asynchronous requests: bodies that do not arrive, calls past the pool's timeouts,
      * clients that stop reading a streamed answer. Idle (and its thread gone) while none is pending.
      */
-    private final transient ScheduledThreadPoolExecutor timer;
+    final transient ScheduledThreadPoolExecutor timer;
+
+    /** Sums up the 503s of an overloaded pool instead of a line each. */
+    final transient RejectionLog rejections;
 
     /**
      * @param routes  the routes (distinct prefixes); a request goes to the longest prefix that matches
@@ -94,6 +97,7 @@ public class FolkHttpGateway extends HttpServlet {
         timer.setRemoveOnCancelPolicy(true);
         timer.setKeepAliveTime(30, TimeUnit.SECONDS);
         timer.allowCoreThreadTimeOut(true);
+        this.rejections = new RejectionLog(timer, RejectionLog.DEFAULT_INTERVAL);
     }
 
     /** The routes, longest prefix first. */
@@ -133,9 +137,8 @@ public class FolkHttpGateway extends HttpServlet {
         String uri = PhpRequest.uri(request);
         String line = request.getMethod() + ' ' + uri;
         String label = line.length() > 300 ? line.substring(0, 300) + "..." : line;
-        long timeout = timeouts.getOrDefault(route, 0L); // every route has one (constructor)
         if (PhpRequest.hasBody(request, length)) {
-            new GatewayExchange(request, response, route, options, uri, label, timeout, timer).readBody(length);
+            new GatewayExchange(request, response, route, this, uri, label).readBody(length);
             return;
         }
         Object params = PhpRequest.params(request, route, options, uri, null);
@@ -155,14 +158,14 @@ public class FolkHttpGateway extends HttpServlet {
                 stream.end(null, e);
                 return;
             }
-            now = GatewayReply.fromFailure(e, options, label);
+            now = GatewayReply.fromFailure(e, options, label, rejections);
         }
         if (now != null && now.body().length <= DIRECT_WRITE_MAX) {
             GatewayExchange.head(response, now);
             response.getOutputStream().write(now.body());
             return;
         }
-        GatewayExchange exchange = new GatewayExchange(request, response, route, options, uri, label, timeout, timer);
+        GatewayExchange exchange = new GatewayExchange(request, response, route, this, uri, label);
         if (now != null) {
             exchange.respond(now); // a large answer goes out without blocking
         } else {
@@ -174,6 +177,11 @@ public class FolkHttpGateway extends HttpServlet {
     public void destroy() {
         timer.shutdownNow();
         super.destroy();
+    }
+
+    /** How long an asynchronous request of {@code route} may last: its body, its wait and its call, with a margin. */
+    long timeoutMillis(HttpRoute route) {
+        return timeouts.getOrDefault(route, 0L); // every route has one (constructor)
     }
 
     private HttpRoute route(HttpServletRequest request) {

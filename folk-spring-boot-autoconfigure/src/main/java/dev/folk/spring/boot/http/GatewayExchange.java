@@ -54,6 +54,7 @@ final class GatewayExchange implements ReadListener, WriteListener, AsyncListene
     private final AsyncContext async;
     private final ServletOutputStream out;
     private final ScheduledExecutorService timer;
+    private final RejectionLog rejections;
     /** Ends a request that outlives the pool's own timeouts, or a streamed answer's client that stopped reading. */
     private ScheduledFuture<?> deadline;
 
@@ -78,24 +79,25 @@ final class GatewayExchange implements ReadListener, WriteListener, AsyncListene
 
     /**
      * Takes the request asynchronous. Its time is kept here, not by the container (whose timeout
-     * cannot be extended once set): {@code timeoutMillis} from now the request is ended (408, 504),
-     * unless it is a streamed answer whose call is over and whose client still reads.
+     * cannot be extended once set): the gateway's timeout for the route from now, the request is
+     * ended (408, 504), unless it is a streamed answer whose call is over and whose client still reads.
      */
-    GatewayExchange(HttpServletRequest request, HttpServletResponse response, HttpRoute route, GatewayOptions options,
-                    String uri, String label, long timeoutMillis, ScheduledExecutorService timer) throws IOException {
+    GatewayExchange(HttpServletRequest request, HttpServletResponse response, HttpRoute route, FolkHttpGateway gateway,
+                    String uri, String label) throws IOException {
         this.request = request;
         this.response = response;
         this.route = route;
-        this.options = options;
+        this.options = gateway.options();
         this.uri = uri;
         this.label = label;
-        this.timer = timer;
+        this.timer = gateway.timer;
+        this.rejections = gateway.rejections;
         this.async = request.startAsync(request, response);
         async.setTimeout(0);
         async.addListener(this);
         this.out = response.getOutputStream();
         out.setWriteListener(this);
-        this.deadline = timer.schedule(this::timedOut, timeoutMillis, TimeUnit.MILLISECONDS);
+        this.deadline = timer.schedule(this::timedOut, gateway.timeoutMillis(route), TimeUnit.MILLISECONDS);
     }
 
     /**
@@ -210,7 +212,7 @@ final class GatewayExchange implements ReadListener, WriteListener, AsyncListene
             }
         }
         respond(error == null ? GatewayReply.fromPhp(result, route.pool().name(), label, PhpRequest.isHead(request))
-                : GatewayReply.fromFailure(error, options, label));
+                : GatewayReply.fromFailure(error, options, label, rejections));
     }
 
     /**

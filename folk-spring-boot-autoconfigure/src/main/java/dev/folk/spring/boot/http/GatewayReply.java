@@ -210,7 +210,7 @@ record GatewayReply(int status, List<String> headers, byte[] body, boolean own, 
     }
 
     /** The answer to a failed call. */
-    static GatewayReply fromFailure(Throwable error, GatewayOptions options, String label) {
+    static GatewayReply fromFailure(Throwable error, GatewayOptions options, String label, RejectionLog rejections) {
         Throwable e = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
         if (e instanceof RequestTooLargeException tooLarge) {
             return text(413, "Request too large for the worker protocol (" + tooLarge.size() + " bytes encoded, limit "
@@ -220,11 +220,13 @@ record GatewayReply(int status, List<String> headers, byte[] body, boolean own, 
             log.warn("{} ({})", e.getMessage(), label);
             return text(504, "PHP did not answer in time.");
         }
-        if (e instanceof NoWorkerAvailableException || e instanceof QueueFullException
-                || e instanceof PoolClosedException) {
+        if (e instanceof NoWorkerAvailableException || e instanceof QueueFullException) {
+            rejections.rejected(((CallException) e).pool(), String.valueOf(e.getMessage()), label);
+            return busy(options);
+        }
+        if (e instanceof PoolClosedException) {
             log.warn("{} ({})", e.getMessage(), label);
-            return new GatewayReply(503, List.of("Retry-After", options.retryAfterSeconds()),
-                    bytes("No PHP worker is free; try again shortly."), true);
+            return busy(options);
         }
         if (e instanceof CallException call) {
             log.warn("{} ({})", e.getMessage(), label);
@@ -232,6 +234,12 @@ record GatewayReply(int status, List<String> headers, byte[] body, boolean own, 
         }
         log.error("The call for {} failed unexpectedly: 502", label, e);
         return phpFailed();
+    }
+
+    /** The 503 of a request no worker was free for. */
+    private static GatewayReply busy(GatewayOptions options) {
+        return new GatewayReply(503, List.of("Retry-After", options.retryAfterSeconds()),
+                bytes("No PHP worker is free; try again shortly."), true);
     }
 
     /** The 502 of a call that failed without a reason the client need know. */

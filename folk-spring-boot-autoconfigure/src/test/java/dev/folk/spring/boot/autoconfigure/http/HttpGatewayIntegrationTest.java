@@ -15,7 +15,10 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
 
 import com.jayway.jsonpath.JsonPath;
 
@@ -320,6 +323,26 @@ class HttpGatewayIntegrationTest {
         Response busy = get("/php/dump");
         assertThat(busy.status()).isEqualTo(503);
         assertThat(busy.header("Retry-After")).containsExactly("3");
+        // An overloaded pool's 503s are counted and summed up, not logged a line each.
+        List<CompletableFuture<Response>> burst = new ArrayList<>();
+        ExecutorService clients = Executors.newFixedThreadPool(20);
+        for (int i = 0; i < 20; i++) {
+            String path = "/php/dump?burst=" + i;
+            burst.add(CompletableFuture.supplyAsync(() -> {
+                try {
+                    return get(path);
+                } catch (IOException e) {
+                    throw new IllegalStateException(e);
+                }
+            }, clients));
+        }
+        clients.shutdown();
+        for (CompletableFuture<Response> r : burst) {
+            assertThat(r.get(20, TimeUnit.SECONDS).status()).isEqualTo(503);
+        }
+        assertThat(slow).as("the worker still busy").isNotDone();
+        assertThat(Pattern.compile("\\(GET /php/dump\\?burst=\\d+\\): 503").matcher(output.getOut()).results().count())
+                .as("lines for 20 requests answered 503").isLessThanOrEqualTo(1);
         assertThat(slow.get(20, TimeUnit.SECONDS).status()).isEqualTo(200);
 
         Response timedOut = get("/php/sleep?ms=20000");
