@@ -284,6 +284,22 @@ test('what PHP-FPM sets back after a request is set back after a call: ini setti
     });
 });
 
+test('the environment a call changes with putenv() is set back after it, as at a PHP-FPM request\'s end (with ext-ffi); the bootstrap\'s stays', function (): void {
+    withWorker(function (TestMaster $m): void {
+        $m->ready();
+        $restores = extension_loaded('ffi') && (string) ini_get('ffi.enable') !== '0' && !PHP_ZTS;
+        $start = ['set by a call' => false, 'inherited' => 'pipe', 'set at boot' => 'by the bootstrap', 'unset at boot' => false];
+        assertSame($start, $m->result('environment', true));
+        $changed = ['set by a call' => '1', 'inherited' => 'changed by a call', 'set at boot' => false,
+            'unset at boot' => 'set by a call'];
+        assertSame($restores ? $start : $changed, $m->result('environment', true), 'what the next call sees');
+        assertSame($restores ? $start : $changed, $m->result('environment', false), 'every time');
+        if (!$restores) {
+            skip('needs ext-ffi with ffi.enable on a non-thread-safe PHP (php -n loads no FFI): the environment stays changed');
+        }
+    });
+});
+
 test('shutdown functions a call registers run once after it, as PHP-FPM runs a request\'s at its end (with ext-ffi); the worker\'s own stay', function (): void {
     withWorker(function (TestMaster $m): void {
         $m->ready();

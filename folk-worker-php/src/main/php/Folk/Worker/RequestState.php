@@ -19,7 +19,8 @@ namespace Folk\Worker;
  * call and its deferred work ({@see restore()}); a handler a call pushed is popped back to the
  * one captured. Checking them costs about half a microsecond per call; checking every ini setting
  * would cost twenty, so other settings a request changes stay changed, unlike under PHP-FPM, and
- * so does the umask (reading it costs two system calls, ~2 us here) and putenv()'s environment.
+ * so does the umask (reading it costs two system calls, ~2 us here). The environment a call
+ * changes with putenv() is {@see Environment}'s.
  */
 final class RequestState
 {

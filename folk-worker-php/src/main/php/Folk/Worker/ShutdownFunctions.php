@@ -25,8 +25,8 @@ namespace Folk\Worker;
  */
 final class ShutdownFunctions
 {
-    /** What this needs of PHP's headers: HashTable as Zend/zend_types.h has it since PHP 7.3, the first member of php_basic_globals. */
-    private const LAYOUT = <<<'C'
+    /** PHP's HashTable, as Zend/zend_types.h has it since PHP 7.3. */
+    public const HASH_TABLE = <<<'C'
         typedef struct {
             uint32_t refcount; uint32_t type_info; uint32_t flags; uint32_t nTableMask;
             void *arData;
@@ -34,6 +34,11 @@ final class ShutdownFunctions
             int64_t nNextFreeElement;
             void *pDestructor;
         } HashTable;
+
+        C;
+
+    /** What this needs of PHP's headers: the first member of php_basic_globals, and the engine's hash functions. */
+    private const LAYOUT = self::HASH_TABLE . <<<'C'
         typedef struct { HashTable *user_shutdown_function_names; } php_basic_globals;
         extern php_basic_globals basic_globals;
         void php_call_shutdown_functions(void);

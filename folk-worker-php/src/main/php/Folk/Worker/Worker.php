@@ -60,6 +60,8 @@ final class Worker
     private ?RequestState $requestState = null;
     /** Runs each call's shutdown functions after it, as PHP-FPM runs a request's at its end (null: they wait for the exit). */
     private ?ShutdownFunctions $shutdownFunctions = null;
+    /** Sets back the environment a call changed with putenv(), as PHP-FPM does at a request's end (null: it stays). */
+    private ?Environment $environment = null;
     /** The largest frame the master reads or sends: an answer over it fails its call, not the worker. */
     private int $maxPayload = FrameChannel::MAX_PAYLOAD;
     /** The msgid of the request being served, for the backtrace a master may ask for. */
@@ -151,8 +153,9 @@ final class Worker
     /**
      * Takes the settings set back after each call ({@see RequestState}: the time zone, the
      * error_reporting() level, the ini settings requests change, the locale, the error and
-     * exception handlers) as they are now, and the shutdown functions registered so far as the
-     * worker's own ({@see ShutdownFunctions}: they wait for its exit). The worker does it when it
+     * exception handlers) as they are now, the environment ({@see Environment}: putenv()), and the
+     * shutdown functions registered so far as the worker's own ({@see ShutdownFunctions}: they
+     * wait for its exit). The worker does it when it
      * begins serving, after the application's bootstrap. An adapter whose framework completes its
      * bootstrap during its first request (Laravel) calls it again then, so that the framework's own
      * settings (its time zone, display_errors), handlers and shutdown function stay for the calls after.
@@ -160,6 +163,7 @@ final class Worker
     public function captureRequestState(): void
     {
         $this->requestState = RequestState::capture();
+        $this->environment?->capture();
         $this->shutdownFunctions?->begin();
     }
 
@@ -369,6 +373,7 @@ final class Worker
         $this->task = $task;
         register_shutdown_function(fn () => $this->beforeAnswerAtExit($task));
         $this->shutdownFunctions = ShutdownFunctions::create($this->log);
+        $this->environment = Environment::create();
         $this->captureRequestState();
         try {
             while (($frame = $this->nextFrame($task)) !== null) {
@@ -395,6 +400,7 @@ final class Worker
                 $this->deferredAfter = null;
                 $this->shutdownFunctions?->end(); // as PHP-FPM ends a request: its shutdown functions,
                 $this->requestState?->restore(); // then its settings
+                $this->environment?->restore();
                 if ($lastCall) {
                     break; // the master said the client went away: it logs why the worker ends
                 }
