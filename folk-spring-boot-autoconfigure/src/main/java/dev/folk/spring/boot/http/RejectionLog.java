@@ -69,7 +69,7 @@ final class RejectionLog {
             log.debug("{} ({}): 503", reason, label);
             return;
         }
-        log.warn("{} ({}): 503. Further 503s of pool '{}' are counted and logged every {} while they go on.",
+        log.warn("{} ({}): 503. Further 503s of pool '{}' are counted and summed up every {} while they go on.",
                 reason, label, pool, text(interval.toNanos()));
         summarizeLater(episode);
     }

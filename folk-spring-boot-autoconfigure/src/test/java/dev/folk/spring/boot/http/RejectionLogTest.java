@@ -39,7 +39,7 @@ class RejectionLogTest {
         }
         log.rejected("other", REASON.replace("main", "other"), "GET /other/x");
         assertThat(count(output.getOut(), "rejected: all 1 workers are busy \\(GET /php/0\\): 503. Further 503s of "
-                + "pool 'main' are counted and logged every 300 ms")).isEqualTo(1);
+                + "pool 'main' are counted and summed up every 300 ms")).isEqualTo(1);
         assertThat(count(output.getOut(), "\\(GET /php/\\d+\\): 503\\. Further")).as("one full line for the burst")
                 .isEqualTo(1);
         assertThat(count(output.getOut(), "Pool 'other'\\.http\\.handle|\\(GET /other/x\\): 503\\. Further"))
