@@ -4,6 +4,8 @@ declare(strict_types=1);
 
 namespace Folk\Worker\Laravel;
 
+use Illuminate\Cache\ArrayStore;
+use Illuminate\Cache\CacheManager;
 use Illuminate\Config\Repository;
 use Illuminate\Contracts\Foundation\Application;
 use Illuminate\Foundation\Application as FoundationApplication;
@@ -15,10 +17,11 @@ use Illuminate\View\Factory;
  * What a request changes in a Laravel application's own state for itself, which PHP-FPM's next
  * request never sees because it boots the application afresh: the configuration (`config([...])`
  * at run time), the locale (`App::setLocale()` for a user), data shared with every view
- * (`View::share()`), the log channels' context (`Log::withContext()`) and the callbacks of
- * `terminate()` (`app()->terminating()`, which `dispatch(...)->afterResponse()` uses). Left alone,
- * the next request in the worker would answer in the previous user's language, log with its
- * context, or run its after-response jobs again at every terminate() that follows.
+ * (`View::share()`), the log channels' context (`Log::withContext()`), the callbacks of
+ * `terminate()` (`app()->terminating()`, which `dispatch(...)->afterResponse()` uses) and what it
+ * put in `array` cache stores. Left alone, the next request in the worker would answer in the
+ * previous user's language, log with its context, read its cached values, or run its
+ * after-response jobs again at every terminate() that follows.
  *
  * Captured once the application has booted ({@see capture()}; the view's data when the view
  * factory is made), set back after each request ({@see restore()}): the configuration and the
@@ -112,6 +115,27 @@ final class ApplicationState
                 if ($channel instanceof Logger) {
                     $channel->withoutContext();
                 }
+            }
+        }
+        if ($app->resolved('cache')) {
+            $this->flushArrayStores($app->make('cache'));
+        }
+    }
+
+    /**
+     * Empties the `array` cache stores made so far: what a request puts in one lives for that
+     * request under PHP-FPM, and a worker's next request would read it (a deferred provider makes
+     * the manager; it has no method that lists its stores).
+     */
+    private function flushArrayStores(mixed $cache): void
+    {
+        if (!$cache instanceof CacheManager) {
+            return;
+        }
+        foreach (\Closure::bind(fn (): array => $this->stores, $cache, CacheManager::class)() as $repository) {
+            $store = is_object($repository) && method_exists($repository, 'getStore') ? $repository->getStore() : null;
+            if ($store instanceof ArrayStore) {
+                $store->flush();
             }
         }
     }

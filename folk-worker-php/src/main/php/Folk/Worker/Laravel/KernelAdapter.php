@@ -90,7 +90,7 @@ final class KernelAdapter
     {
         $app = $this->app;
         if ($app->resolved('db')) {
-            $this->rollBackOpenTransactions($app->make('db'), $request);
+            $this->resetConnections($app->make('db'), $request);
         }
         if (method_exists($app, 'forgetScopedInstances')) {
             $app->forgetScopedInstances();
@@ -113,12 +113,16 @@ final class KernelAdapter
     }
 
     /**
-     * A transaction the request began and never ended (an exception before its commit): PHP-FPM's
-     * process closes its connection at the request's end, and the database rolls it back. A worker
-     * keeps the connection: left open, the next requests would run inside it (nothing they write
-     * committed) and hold its locks (an SQLite database locked for every other process).
+     * What a request leaves in its database connections, which PHP-FPM's process closes at the
+     * request's end. A transaction it began and never ended (an exception before its commit): the
+     * database rolls it back when the connection closes; a worker keeps the connection, and left
+     * open, the next requests would run inside it (nothing they write committed) and hold its locks
+     * (an SQLite database locked for every other process). The record that it wrote: a read/write
+     * connection's reads stick to the writer for the rest of the request (`sticky`), which in a
+     * worker would be every request after the first write. And the queries it logged
+     * (`DB::enableQueryLog()`, debug bars), which would pile up request after request.
      */
-    private function rollBackOpenTransactions(object $db, Request $request): void
+    private function resetConnections(object $db, Request $request): void
     {
         if (!method_exists($db, 'getConnections')) {
             return;
@@ -134,7 +138,12 @@ final class KernelAdapter
                 } catch (\Throwable $e) {
                     $this->worker?->log(sprintf('rolling back on connection "%s" failed (%s); disconnecting', $name, $e->getMessage()));
                     $db->purge($name);
+                    continue;
                 }
+            }
+            $connection->forgetRecordModificationState();
+            if ($connection->logging()) {
+                $connection->flushQueryLog();
             }
         }
     }

@@ -11,6 +11,7 @@ return [
     'key' => 'base64:' . base64_encode('folk-test-application-key-32byte'),
     'cipher' => 'aes-256-cbc',
     'providers' => [
+        Illuminate\Cache\CacheServiceProvider::class,
         Illuminate\Cookie\CookieServiceProvider::class,
         Illuminate\Database\DatabaseServiceProvider::class,
         Illuminate\Encryption\EncryptionServiceProvider::class,

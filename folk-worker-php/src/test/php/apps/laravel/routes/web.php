@@ -1,6 +1,7 @@
 <?php
 
 use Illuminate\Http\Request;
+use Illuminate\Support\Facades\Cache;
 use Illuminate\Support\Facades\DB;
 use Illuminate\Support\Facades\Log;
 use Illuminate\Support\Facades\Route;
@@ -66,6 +67,25 @@ Route::get('/db/forgotten-commit', function () {
     DB::beginTransaction();
     DB::table('notes')->insert(['body' => 'never committed']);
     throw new RuntimeException('failed before its commit');
+});
+
+// What a request leaves in its connection for itself: the record that it wrote (a read/write
+// connection's reads then stick to the writer) and the queries it logged. PHP-FPM's next request
+// starts on a new connection, with neither.
+Route::get('/db/request-state', function () {
+    $connection = DB::connection();
+    $seen = ['records modified' => (fn () => $this->recordsModified)->call($connection),
+        'queries logged' => count($connection->getQueryLog())];
+    $connection->enableQueryLog();
+    DB::statement('CREATE TABLE IF NOT EXISTS notes (id INTEGER PRIMARY KEY, body TEXT NOT NULL)'); // a write
+    return response()->json($seen);
+});
+
+// What a request puts in the array cache store lives for that request only under PHP-FPM.
+Route::get('/cache/array', function () {
+    $seen = ['seen' => Cache::store('array')->get('greeting'), 'default store' => Cache::get('greeting')];
+    Cache::store('array')->put('greeting', 'from an earlier request', 60);
+    return response()->json($seen);
 });
 
 Route::get('/redirect', fn () => redirect('/json?from=redirect'));

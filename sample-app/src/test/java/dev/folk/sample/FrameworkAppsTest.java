@@ -269,6 +269,24 @@ class FrameworkAppsTest {
             }
             assertThat(differences).as("every answer equal to PHP-FPM's").isEmpty();
         }
+
+        /**
+         * What a request leaves in its database connection for itself (a write on record, after
+         * which a read/write connection's reads stick to the writer; the queries it logged) and
+         * in the array cache store, the next request does not see, as under PHP-FPM, where each
+         * request starts on a new connection and a new store.
+         */
+        @Test
+        void aRequestsConnectionStateAndArrayCacheAreItsOwnLikePhpFpm() throws Exception {
+            requirePackage("php-sqlite3", "/etc/php/8.2/mods-available/pdo_sqlite.ini");
+            for (int i = 0; i < 6; i++) {
+                assertThat(same("GET", "/db/request-state").text()).as("request %d", i)
+                        .isEqualTo("{\"records modified\":false,\"queries logged\":0}");
+                assertThat(same("GET", "/cache/array").text()).as("request %d", i)
+                        .isEqualTo("{\"seen\":null,\"default store\":null}");
+            }
+            assertThat(differences).as("every answer equal to PHP-FPM's").isEmpty();
+        }
     }
 
     /** One application, served both ways for the tests of its class. */
