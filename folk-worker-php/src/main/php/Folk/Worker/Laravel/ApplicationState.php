@@ -11,6 +11,7 @@ use Illuminate\Contracts\Foundation\Application;
 use Illuminate\Foundation\Application as FoundationApplication;
 use Illuminate\Log\LogManager;
 use Illuminate\Log\Logger;
+use Illuminate\Routing\UrlGenerator;
 use Illuminate\View\Factory;
 
 /**
@@ -18,8 +19,9 @@ use Illuminate\View\Factory;
  * request never sees because it boots the application afresh: the configuration (`config([...])`
  * at run time), the locale (`App::setLocale()` for a user), data shared with every view
  * (`View::share()`), the log channels' context (`Log::withContext()`), the callbacks of
- * `terminate()` (`app()->terminating()`, which `dispatch(...)->afterResponse()` uses) and what it
- * put in `array` cache stores. Left alone, the next request in the worker would answer in the
+ * `terminate()` (`app()->terminating()`, which `dispatch(...)->afterResponse()` uses), what it
+ * put in `array` cache stores, and what it forced on the URL generator or set as its route
+ * defaults (`URL::forceScheme()`, `URL::defaults()`). Left alone, the next request in the worker would answer in the
  * previous user's language, log with its context, read its cached values, or run its
  * after-response jobs again at every terminate() that follows.
  *
@@ -51,6 +53,8 @@ final class ApplicationState
     private ?\Closure $putViewData = null;
     /** Reads the log manager's channels made so far (it has no method for it either). */
     private ?\Closure $logChannels = null;
+    /** Puts the URL generator's forced root and scheme, its formatters and route defaults back: bound to it. */
+    private ?\Closure $putUrlState = null;
     /** Puts back the terminating callbacks registered while the application booted: bound to it. */
     private ?\Closure $putTerminating = null;
 
@@ -74,6 +78,11 @@ final class ApplicationState
             $this->viewMade($app->make('view'));
         } else {
             $app->afterResolving('view', fn (mixed $view) => $this->viewMade($view));
+        }
+        if ($app->resolved('url')) {
+            $this->urlMade($app->make('url'));
+        } else {
+            $app->afterResolving('url', fn (mixed $url) => $this->urlMade($url));
         }
         if ($app instanceof FoundationApplication) {
             $booted = \Closure::bind(fn (): array => $this->terminatingCallbacks, $app, FoundationApplication::class)();
@@ -106,6 +115,9 @@ final class ApplicationState
         }
         if ($this->putViewData !== null) {
             ($this->putViewData)($this->viewData);
+        }
+        if ($this->putUrlState !== null) {
+            ($this->putUrlState)();
         }
         if ($this->putTerminating !== null) {
             ($this->putTerminating)();
@@ -151,6 +163,36 @@ final class ApplicationState
         if (is_string($fallback) && method_exists($translator, 'getFallback') && $translator->getFallback() !== $fallback) {
             $translator->setFallback($fallback);
         }
+    }
+
+    /**
+     * The URL generator as the application made it: what a request forces (`URL::forceScheme()`,
+     * `URL::forceRootUrl()`, formatters) or sets as route defaults (`URL::defaults()` in a
+     * middleware, for a user's locale) would make the next requests' URLs too; the generator
+     * keeps its defaults when it is given the next request.
+     */
+    private function urlMade(mixed $url): void
+    {
+        if (!$url instanceof UrlGenerator) {
+            return;
+        }
+        $made = \Closure::bind(fn (): array => [$this->forcedRoot, $this->forceScheme, $this->formatHostUsing,
+            $this->formatPathUsing, $this->getDefaultParameters()], $url, UrlGenerator::class)();
+        $this->putUrlState = \Closure::bind(function () use ($made): void {
+            [$root, $scheme, $formatHost, $formatPath, $defaults] = $made;
+            if ($this->forcedRoot !== $root || $this->forceScheme !== $scheme) {
+                $this->forcedRoot = $root;
+                $this->forceScheme = $scheme;
+                $this->cachedRoot = null;
+                $this->cachedScheme = null;
+            }
+            $this->formatHostUsing = $formatHost;
+            $this->formatPathUsing = $formatPath;
+            if ($this->getDefaultParameters() !== $defaults) {
+                $this->routeGenerator = null; // made again, from the request, with no defaults
+                $this->defaults($defaults);
+            }
+        }, $url, UrlGenerator::class);
     }
 
     private function viewMade(mixed $view): void

@@ -5,6 +5,7 @@ use Illuminate\Support\Facades\Cache;
 use Illuminate\Support\Facades\DB;
 use Illuminate\Support\Facades\Log;
 use Illuminate\Support\Facades\Route;
+use Illuminate\Support\Facades\URL;
 
 Route::get('/', fn () => "<!doctype html>\n<title>Laravel</title>\n<h1>Hello from Laravel</h1>\n");
 
@@ -78,6 +79,18 @@ Route::get('/db/request-state', function () {
         'queries logged' => count($connection->getQueryLog())];
     $connection->enableQueryLog();
     DB::statement('CREATE TABLE IF NOT EXISTS notes (id INTEGER PRIMARY KEY, body TEXT NOT NULL)'); // a write
+    return response()->json($seen);
+});
+
+// What a request forces on the URL generator or sets as its route defaults (a middleware's
+// URL::defaults() for the user's locale), then what the next request's URLs are.
+Route::get('/url', function (Request $request) {
+    $seen = ['url' => url('/page'), 'defaults' => URL::getDefaultParameters()];
+    if ($request->query('change') !== null) {
+        URL::forceScheme('https');
+        URL::forceRootUrl('https://changed.example');
+        URL::defaults(['locale' => 'fr']);
+    }
     return response()->json($seen);
 });
 

@@ -234,7 +234,8 @@ class FrameworkAppsTest {
         /**
          * What a request changes in Laravel's own state, for itself (the locale of its user, the
          * configuration, data shared with every view, the log's context, a callback for terminate()
-         * as an after-response job registers), the next request does not see, as under PHP-FPM;
+         * as an after-response job registers, the URL generator's forced scheme and root and its
+         * route defaults), the next request does not see, as under PHP-FPM;
          * what a deferred provider adds when a request first needs it stays.
          */
         @Test
@@ -247,6 +248,10 @@ class FrameworkAppsTest {
             }
             for (int i = 0; i < 4; i++) {
                 assertThat(same("GET", "/deferred").text()).as("request %d", i).isEqualTo("csv csv\n");
+            }
+            for (int i = 0; i < 6; i++) {
+                RawHttp.Response url = same("GET", i % 2 == 0 ? "/url?change" : "/url");
+                assertThat(url.text()).as("request %d", i).startsWith("{\"url\":\"http:\\/\\/").endsWith("\\/page\",\"defaults\":[]}");
             }
             assertThat(differences).as("every answer equal to PHP-FPM's").isEmpty();
         }
