@@ -13,12 +13,14 @@ use Illuminate\Log\LogManager;
 use Illuminate\Log\Logger;
 use Illuminate\Routing\UrlGenerator;
 use Illuminate\View\Factory;
+use Monolog\ResettableInterface;
 
 /**
  * What a request changes in a Laravel application's own state for itself, which PHP-FPM's next
  * request never sees because it boots the application afresh: the configuration (`config([...])`
  * at run time), the locale (`App::setLocale()` for a user), data shared with every view
- * (`View::share()`), the log channels' context (`Log::withContext()`), the callbacks of
+ * (`View::share()`), the log channels' context (`Log::withContext()`) and handlers' state (Monolog's
+ * reset: buffers flushed, a fingers-crossed handler idle again, a UidProcessor's id made anew), the callbacks of
  * `terminate()` (`app()->terminating()`, which `dispatch(...)->afterResponse()` uses), what it
  * put in `array` cache stores, and what it forced on the URL generator or set as its route
  * defaults (`URL::forceScheme()`, `URL::defaults()`). Left alone, the next request in the worker would answer in the
@@ -126,6 +128,10 @@ final class ApplicationState
             foreach (($this->logChannels)() as $channel) {
                 if ($channel instanceof Logger) {
                     $channel->withoutContext();
+                    $monolog = $channel->getLogger();
+                    if ($monolog instanceof ResettableInterface) {
+                        $monolog->reset(); // buffers flushed, a request id (UidProcessor) made anew
+                    }
                 }
             }
         }

@@ -94,6 +94,16 @@ Route::get('/url', function (Request $request) {
     return response()->json($seen);
 });
 
+// The id the log's UidProcessor gives this request's lines: each request's own under PHP-FPM.
+Route::get('/log-uid', function () {
+    foreach (Log::driver()->getLogger()->getProcessors() as $processor) {
+        if ($processor instanceof Monolog\Processor\UidProcessor) {
+            return response($processor->getUid() . "\n", 200, ['Content-Type' => 'text/plain']);
+        }
+    }
+    return response("no UidProcessor\n", 500, ['Content-Type' => 'text/plain']);
+});
+
 // What a request puts in the array cache store lives for that request only under PHP-FPM.
 Route::get('/cache/array', function () {
     $seen = ['seen' => Cache::store('array')->get('greeting'), 'default store' => Cache::get('greeting')];

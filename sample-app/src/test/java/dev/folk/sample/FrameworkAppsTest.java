@@ -9,9 +9,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
@@ -291,6 +293,26 @@ class FrameworkAppsTest {
                         .isEqualTo("{\"seen\":null,\"default store\":null}");
             }
             assertThat(differences).as("every answer equal to PHP-FPM's").isEmpty();
+        }
+
+        /**
+         * Monolog's state is each request's own, as under PHP-FPM, where each request makes its
+         * loggers: a UidProcessor gives every request's lines an id of their own. Through each
+         * side, more requests than the gateway has workers: without the reset, a worker's requests
+         * would share one id.
+         */
+        @Test
+        void eachRequestsLogLinesHaveAnIdOfTheirOwnLikePhpFpm() throws Exception {
+            List<String> host = List.of("Host", HOST);
+            for (int port : new int[] {fpmPort(), gatewayPort()}) {
+                Set<String> ids = new HashSet<>();
+                for (int i = 0; i < 6; i++) {
+                    RawHttp.Response r = RawHttp.send(port, "GET", "/log-uid", host, new byte[0]);
+                    assertThat(r.status()).isEqualTo(200);
+                    ids.add(r.text());
+                }
+                assertThat(ids).as(port == fpmPort() ? "PHP-FPM's ids" : "the gateway's ids").hasSize(6);
+            }
         }
     }
 
