@@ -93,6 +93,10 @@ final class KernelAdapter
             $this->resetConnections($app->make('db'), $request);
         }
         if (method_exists($app, 'forgetScopedInstances')) {
+            // A facade keeps the instance it first resolved: one of a scoped service would outlive it.
+            foreach ((fn (): array => $this->scopedInstances)->call($app) as $name) {
+                Facade::clearResolvedInstance($name);
+            }
             $app->forgetScopedInstances();
         }
         if ($app->resolved('auth')) {

@@ -20,6 +20,10 @@ $app->useStoragePath($state);
 $app->singleton(Illuminate\Contracts\Http\Kernel::class, App\Http\Kernel::class);
 $app->singleton(Illuminate\Contracts\Debug\ExceptionHandler::class, App\Exceptions\Handler::class);
 
+// A service made once per request (Laravel's scoped()), as packages bind per-request state, and
+// reached through its facade (App\Facades\RequestToken) by the /scoped route.
+$app->scoped('request.token', static fn (): string => bin2hex(random_bytes(8)));
+
 // Work after the response (Kernel::terminate()): recorded so that the tests see it ran.
 $app->terminating(static function () use ($app, $state): void {
     file_put_contents("$state/terminated.log", 'terminate /' . ltrim($app->make('request')->path(), '/') . "\n", FILE_APPEND);

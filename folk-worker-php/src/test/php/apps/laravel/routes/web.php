@@ -104,6 +104,9 @@ Route::get('/log-uid', function () {
     return response("no UidProcessor\n", 500, ['Content-Type' => 'text/plain']);
 });
 
+// A scoped service through the container and through its facade: the same instance in a request.
+Route::get('/scoped', fn () => response()->json(['facade is the container\'s' => App\Facades\RequestToken::getFacadeRoot() === app('request.token')]));
+
 // What a request puts in the array cache store lives for that request only under PHP-FPM.
 Route::get('/cache/array', function () {
     $seen = ['seen' => Cache::store('array')->get('greeting'), 'default store' => Cache::get('greeting')];

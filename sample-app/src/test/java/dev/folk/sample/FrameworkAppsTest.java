@@ -237,7 +237,8 @@ class FrameworkAppsTest {
          * What a request changes in Laravel's own state, for itself (the locale of its user, the
          * configuration, data shared with every view, the log's context, a callback for terminate()
          * as an after-response job registers, the URL generator's forced scheme and root and its
-         * route defaults), the next request does not see, as under PHP-FPM;
+         * route defaults, a scoped service, also through its facade), the next request does not
+         * see, as under PHP-FPM;
          * what a deferred provider adds when a request first needs it stays.
          */
         @Test
@@ -250,6 +251,9 @@ class FrameworkAppsTest {
             }
             for (int i = 0; i < 4; i++) {
                 assertThat(same("GET", "/deferred").text()).as("request %d", i).isEqualTo("csv csv\n");
+            }
+            for (int i = 0; i < 4; i++) {
+                assertThat(same("GET", "/scoped").text()).as("request %d", i).isEqualTo("{\"facade is the container's\":true}");
             }
             for (int i = 0; i < 6; i++) {
                 RawHttp.Response url = same("GET", i % 2 == 0 ? "/url?change" : "/url");
