@@ -155,10 +155,10 @@ final class Worker
      * error_reporting() level, the ini settings requests change, the locale, the error and
      * exception handlers) as they are now, the environment ({@see Environment}: putenv()), and the
      * shutdown functions registered so far as the worker's own ({@see ShutdownFunctions}: they
-     * wait for its exit). The worker does it when it
-     * begins serving, after the application's bootstrap. An adapter whose framework completes its
-     * bootstrap during its first request (Laravel) calls it again then, so that the framework's own
-     * settings (its time zone, display_errors), handlers and shutdown function stay for the calls after.
+     * wait for its exit). The worker does it when it begins serving, after the application's
+     * bootstrap. An adapter whose framework completes its bootstrap during its first request
+     * (Laravel) calls it again then, so that the framework's own settings (its time zone,
+     * display_errors), environment, handlers and shutdown function stay for the calls after.
      */
     public function captureRequestState(): void
     {

@@ -19,13 +19,14 @@ use Monolog\ResettableInterface;
  * What a request changes in a Laravel application's own state for itself, which PHP-FPM's next
  * request never sees because it boots the application afresh: the configuration (`config([...])`
  * at run time), the locale (`App::setLocale()` for a user), data shared with every view
- * (`View::share()`), the log channels' context (`Log::withContext()`) and handlers' state (Monolog's
- * reset: buffers flushed, a fingers-crossed handler idle again, a UidProcessor's id made anew), the callbacks of
- * `terminate()` (`app()->terminating()`, which `dispatch(...)->afterResponse()` uses), what it
- * put in `array` cache stores, and what it forced on the URL generator or set as its route
- * defaults (`URL::forceScheme()`, `URL::defaults()`). Left alone, the next request in the worker would answer in the
- * previous user's language, log with its context, read its cached values, or run its
- * after-response jobs again at every terminate() that follows.
+ * (`View::share()`), the log channels' context (`Log::withContext()`) and handlers' state
+ * (Monolog's reset: buffers flushed, a fingers-crossed handler idle again, a UidProcessor's id
+ * made anew), the callbacks of `terminate()` (`app()->terminating()`, which
+ * `dispatch(...)->afterResponse()` uses), what it put in `array` cache stores, and what it forced
+ * on the URL generator or set as its route defaults (`URL::forceScheme()`, `URL::defaults()`).
+ * Left alone, the next request in the worker would answer in the previous user's language, log
+ * with its context and id, read its cached values, make its URLs, or run its after-response jobs
+ * again at every terminate() that follows.
  *
  * Captured once the application has booted ({@see capture()}; the view's data when the view
  * factory is made), set back after each request ({@see restore()}): the configuration and the
