@@ -51,6 +51,7 @@ final class DirectStream implements CallParts {
     private final String label;
     private final GatewayOptions options;
     private final ScheduledExecutorService timer;
+    private final RepeatedWarnings warnings;
 
     // Under this object's lock once the head came.
     private boolean started;
@@ -69,13 +70,14 @@ final class DirectStream implements CallParts {
     private @Nullable ScheduledFuture<?> check;
 
     DirectStream(HttpServletRequest request, HttpServletResponse response, String pool, String label,
-                 GatewayOptions options, ScheduledExecutorService timer) {
+                 GatewayOptions options, ScheduledExecutorService timer, RepeatedWarnings warnings) {
         this.request = request;
         this.response = response;
         this.pool = pool;
         this.label = label;
         this.options = options;
         this.timer = timer;
+        this.warnings = warnings;
     }
 
     /** Whether PHP's answer began as a stream: the call's end then goes to {@link #end}. */
@@ -91,7 +93,7 @@ final class DirectStream implements CallParts {
         try {
             if ("http.head".equals(method) && !started) {
                 started = true;
-                GatewayReply head = GatewayReply.headOfStream(params, pool, label);
+                GatewayReply head = GatewayReply.headOfStream(params, pool, label, warnings);
                 AsyncContext a = request.startAsync(request, response);
                 a.setTimeout(0); // this object keeps the time (see end())
                 async = a;
@@ -143,7 +145,7 @@ final class DirectStream implements CallParts {
         if (closed) {
             return;
         }
-        IOException shortfall = parts == null ? null : parts.shortfall(pool, label);
+        IOException shortfall = parts == null ? null : parts.shortfall(pool, label, warnings);
         if (shortfall != null) {
             cut(shortfall);
             return;

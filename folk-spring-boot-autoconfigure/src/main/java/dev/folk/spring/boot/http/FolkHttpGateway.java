@@ -65,8 +65,8 @@ public class FolkHttpGateway extends HttpServlet {
      */
     final transient ScheduledThreadPoolExecutor timer;
 
-    /** Sums up the 503s of an overloaded pool instead of a line each. */
-    final transient RejectionLog rejections;
+    /** Sums up the 503s of an overloaded pool, and what PHP gets wrong on every request, instead of a line each. */
+    final transient RepeatedWarnings warnings;
 
     /**
      * @param routes  the routes (distinct prefixes); a request goes to the longest prefix that matches
@@ -97,7 +97,7 @@ public class FolkHttpGateway extends HttpServlet {
         timer.setRemoveOnCancelPolicy(true);
         timer.setKeepAliveTime(30, TimeUnit.SECONDS);
         timer.allowCoreThreadTimeOut(true);
-        this.rejections = new RejectionLog(timer, RejectionLog.DEFAULT_INTERVAL);
+        this.warnings = new RepeatedWarnings(timer, RepeatedWarnings.DEFAULT_INTERVAL);
     }
 
     /** The routes, longest prefix first. */
@@ -143,7 +143,7 @@ public class FolkHttpGateway extends HttpServlet {
         }
         Object params = PhpRequest.params(request, route, options, uri, null);
         // A worker idle now: call on this thread and answer at once, no hand-off between threads.
-        DirectStream stream = new DirectStream(request, response, route.pool().name(), label, options, timer);
+        DirectStream stream = new DirectStream(request, response, route.pool().name(), label, options, timer, warnings);
         GatewayReply now;
         try {
             Object result = route.pool().tryCall("http.handle", params, label, stream);
@@ -152,13 +152,13 @@ public class FolkHttpGateway extends HttpServlet {
                 return;
             }
             now = result == WorkerPool.NOT_CALLED ? null : GatewayReply.fromPhp(result, route.pool().name(), label,
-                    PhpRequest.isHead(request));
+                    PhpRequest.isHead(request), warnings);
         } catch (RuntimeException e) {
             if (stream.started()) {
                 stream.end(null, e);
                 return;
             }
-            now = GatewayReply.fromFailure(e, options, label, rejections);
+            now = GatewayReply.fromFailure(e, options, label, warnings);
         }
         if (now != null && now.body().length <= DIRECT_WRITE_MAX) {
             GatewayExchange.head(response, now);

@@ -54,7 +54,7 @@ final class GatewayExchange implements ReadListener, WriteListener, AsyncListene
     private final AsyncContext async;
     private final ServletOutputStream out;
     private final ScheduledExecutorService timer;
-    private final RejectionLog rejections;
+    private final RepeatedWarnings warnings;
     /** Ends a request that outlives the pool's own timeouts, or a streamed answer's client that stopped reading. */
     private ScheduledFuture<?> deadline;
 
@@ -91,7 +91,7 @@ final class GatewayExchange implements ReadListener, WriteListener, AsyncListene
         this.uri = uri;
         this.label = label;
         this.timer = gateway.timer;
-        this.rejections = gateway.rejections;
+        this.warnings = gateway.warnings;
         this.async = request.startAsync(request, response);
         async.setTimeout(0);
         async.addListener(this);
@@ -211,8 +211,8 @@ final class GatewayExchange implements ReadListener, WriteListener, AsyncListene
                 return;
             }
         }
-        respond(error == null ? GatewayReply.fromPhp(result, route.pool().name(), label, PhpRequest.isHead(request))
-                : GatewayReply.fromFailure(error, options, label, rejections));
+        respond(error == null ? GatewayReply.fromPhp(result, route.pool().name(), label, PhpRequest.isHead(request), warnings)
+                : GatewayReply.fromFailure(error, options, label, warnings));
     }
 
     /**
@@ -227,7 +227,7 @@ final class GatewayExchange implements ReadListener, WriteListener, AsyncListene
             }
             try {
                 if ("http.head".equals(method) && reply == null && !streaming) {
-                    GatewayReply head = GatewayReply.headOfStream(params, route.pool().name(), label);
+                    GatewayReply head = GatewayReply.headOfStream(params, route.pool().name(), label, warnings);
                     reply = head;
                     streaming = !head.own(); // a malformed head: its 502 is the whole answer
                     if (out.isReady()) {
@@ -292,7 +292,7 @@ final class GatewayExchange implements ReadListener, WriteListener, AsyncListene
         deadline = timer.schedule(this::timedOut, options.bodyTimeout().toMillis(), TimeUnit.MILLISECONDS);
         try {
             hold(rest);
-            IOException shortfall = parts == null ? null : parts.shortfall(route.pool().name(), label);
+            IOException shortfall = parts == null ? null : parts.shortfall(route.pool().name(), label, warnings);
             if (shortfall != null) {
                 cut(DirectStream.cut(shortfall, route.pool().name(), label));
                 return;

@@ -59,17 +59,18 @@ record GatewayReply(int status, List<String> headers, byte[] body, boolean own, 
      *
      * @param headRequest whether it answers a HEAD: an empty body then keeps the length PHP declared
      */
-    static GatewayReply fromPhp(@Nullable Object result, String pool, String label, boolean headRequest) {
-        return parse(result, pool, label, true, headRequest);
+    static GatewayReply fromPhp(@Nullable Object result, String pool, String label, boolean headRequest,
+                                RepeatedWarnings warnings) {
+        return parse(result, pool, label, true, headRequest, warnings);
     }
 
     /** The head ({@code http.head}: status and headers) of a streamed answer, checked as {@link #fromPhp}. */
-    static GatewayReply headOfStream(@Nullable Object params, String pool, String label) {
-        return parse(params, pool, label, false, false);
+    static GatewayReply headOfStream(@Nullable Object params, String pool, String label, RepeatedWarnings warnings) {
+        return parse(params, pool, label, false, false, warnings);
     }
 
     private static GatewayReply parse(@Nullable Object result, String pool, String label, boolean whole,
-                                      boolean headRequest) {
+                                      boolean headRequest, RepeatedWarnings warnings) {
         Map<Object, Object> answer;
         int status;
         byte[] body;
@@ -100,7 +101,7 @@ record GatewayReply(int status, List<String> headers, byte[] body, boolean own, 
                     if (name.equalsIgnoreCase("Content-Length")) {
                         declared = contentLength(e.getValue());
                     } else {
-                        addHeader(headers, name, e.getValue(), pool, label);
+                        addHeader(headers, name, e.getValue(), pool, label, warnings);
                     }
                 }
             } catch (RuntimeException e) {
@@ -122,8 +123,9 @@ record GatewayReply(int status, List<String> headers, byte[] body, boolean own, 
                 length = declared; // a HEAD answered as the GET would be, without its body (Symfony's prepare())
             } else if (declared >= 0 && declared != body.length) {
                 // The body is all there is: its length frames the response, whatever the header said.
-                log.warn("Pool '{}' answered {} with Content-Length {} and a body of {} bytes; sent with {}", pool,
-                        label, declared, body.length, body.length);
+                warnings.answerFixed(RepeatedWarnings.Kind.CONTENT_LENGTH, pool, "Pool '" + pool + "' answered " + label
+                        + " with Content-Length " + declared + " and a body of " + body.length + " bytes; sent with "
+                        + body.length, label);
             }
         }
         return new GatewayReply(status, headers, body, false, length);
@@ -170,10 +172,11 @@ record GatewayReply(int status, List<String> headers, byte[] body, boolean own, 
                 : String.valueOf(rawName);
     }
 
-    private static void addHeader(List<String> headers, String name, Object value, String pool, String label) {
+    private static void addHeader(List<String> headers, String name, Object value, String pool, String label,
+                                  RepeatedWarnings warnings) {
         if (!isToken(name)) {
-            log.warn("Dropped response header {} from pool '{}' for {}: not a valid header name", quote(name), pool,
-                    label);
+            warnings.answerFixed(RepeatedWarnings.Kind.HEADER_NAME, pool, "Dropped response header " + quote(name)
+                    + " from pool '" + pool + "' for " + label + ": not a valid header name", label);
             return;
         }
         if (HOP_BY_HOP.contains(name.toLowerCase(Locale.ROOT))) {
@@ -189,8 +192,8 @@ record GatewayReply(int status, List<String> headers, byte[] body, boolean own, 
                 headers.add(text);
             } else {
                 // CR or LF would split the header: a response-splitting attempt or a bug in PHP code.
-                log.warn("Dropped response header {} from pool '{}' for {}: its value contains control characters",
-                        name, pool, label);
+                warnings.answerFixed(RepeatedWarnings.Kind.HEADER_VALUE, pool, "Dropped response header " + name
+                        + " from pool '" + pool + "' for " + label + ": its value contains control characters", label);
             }
         }
     }
@@ -210,7 +213,7 @@ record GatewayReply(int status, List<String> headers, byte[] body, boolean own, 
     }
 
     /** The answer to a failed call. */
-    static GatewayReply fromFailure(Throwable error, GatewayOptions options, String label, RejectionLog rejections) {
+    static GatewayReply fromFailure(Throwable error, GatewayOptions options, String label, RepeatedWarnings warnings) {
         Throwable e = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
         if (e instanceof RequestTooLargeException tooLarge) {
             return text(413, "Request too large for the worker protocol (" + tooLarge.size() + " bytes encoded, limit "
@@ -221,7 +224,7 @@ record GatewayReply(int status, List<String> headers, byte[] body, boolean own, 
             return text(504, "PHP did not answer in time.");
         }
         if (e instanceof NoWorkerAvailableException || e instanceof QueueFullException) {
-            rejections.rejected(((CallException) e).pool(), String.valueOf(e.getMessage()), label);
+            warnings.busy(((CallException) e).pool(), String.valueOf(e.getMessage()), label);
             return busy(options);
         }
         if (e instanceof PoolClosedException) {

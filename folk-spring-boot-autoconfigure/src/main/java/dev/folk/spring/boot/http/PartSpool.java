@@ -10,8 +10,6 @@ import java.util.ArrayDeque;
 import java.util.Arrays;
 
 import org.jspecify.annotations.Nullable;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * The parts of a streamed answer the client has not taken yet: in memory up to
@@ -24,8 +22,6 @@ import org.slf4j.LoggerFactory;
  * FastCGI answer to it: bytes past it are dropped, and an answer that ends short of it is cut.
  */
 final class PartSpool {
-
-    private static final Logger log = LoggerFactory.getLogger(PartSpool.class);
 
     /** Held in memory before parts go to the file. */
     static final long MEMORY_BYTES = 1024 * 1024;
@@ -134,10 +130,11 @@ final class PartSpool {
      * Content-Length (the client would wait for the rest, or take the next response for it), else
      * null. Bytes dropped past that length are logged.
      */
-    @Nullable IOException shortfall(String pool, String label) {
+    @Nullable IOException shortfall(String pool, String label, RepeatedWarnings warnings) {
         if (dropped > 0) {
-            log.warn("Pool '{}' sent {} bytes past the Content-Length ({}) of its answer to {}; they were dropped",
-                    pool, dropped, declared, label);
+            warnings.answerFixed(RepeatedWarnings.Kind.PAST_LENGTH, pool, "Pool '" + pool + "' sent " + dropped
+                    + " bytes past the Content-Length (" + declared + ") of its answer to " + label + "; they were dropped",
+                    label);
             dropped = 0;
         }
         if (accepted < declared) {

@@ -259,6 +259,12 @@ class HttpGatewayIntegrationTest {
         assertThat(wrong.text()).isEqualTo("12345");
         assertThat(wrong.header("Content-Length")).containsExactly("5");
         assertThat(output.getOut()).contains("with Content-Length 9 and a body of 5 bytes");
+        // The same mistake on every request is summed up, not logged a line each.
+        for (int i = 0; i < 5; i++) {
+            assertThat(get("/php/length?declared=" + (10 + i)).text()).isEqualTo("12345");
+        }
+        assertThat(Pattern.compile("with Content-Length \\d+ and a body of 5 bytes").matcher(output.getOut()).results()
+                .count()).as("lines for 6 answers with a wrong Content-Length").isEqualTo(1);
 
         // A HEAD answered without its body (Symfony's prepare() does so) keeps the size of the GET's, as nginx passes it.
         Response head = exchange("HEAD /php/length?declared=3145728&empty HTTP/1.1\r\nHost: a\r\n", new byte[0]);

@@ -1,0 +1,162 @@
+package dev.folk.spring.boot.http;
+
+import java.time.Duration;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The gateway's warnings that come once per request and so can come by the thousand a second: its
+ * 503s when a pool is overloaded, and what it drops from answers a PHP application gets wrong on
+ * every request (an invalid header, a wrong Content-Length). A line each would bury everything
+ * else in the log and cost the JVM CPU when it has least to spare: the first of an episode is
+ * logged in full at once, the next ones of the same kind are counted (each at DEBUG) and summed
+ * up in one line per {@link #interval} while they go on. An interval with none ends the episode,
+ * and the next one is logged in full again.
+ */
+final class RepeatedWarnings {
+
+    private static final Logger log = LoggerFactory.getLogger(GatewayReply.class);
+
+    /** How often the warnings of an episode are summed up. */
+    static final Duration DEFAULT_INTERVAL = Duration.ofSeconds(10);
+
+    /** What is warned about, as the summary names it, and what to do about it. */
+    enum Kind {
+        BUSY("requests answered 503 (no worker was free)", "Raise the pool's size or max-queue, or acquire-timeout if "
+                + "calls wait only briefly; folk.call.* metrics show how busy the pool is."),
+        HEADER_NAME("response headers dropped (not valid header names)", "Fix the header() call in the application."),
+        HEADER_VALUE("response headers dropped (control characters in their values)",
+                "Fix the header() call in the application."),
+        CONTENT_LENGTH("answers sent with their body's length (not the Content-Length PHP declared)",
+                "Fix the Content-Length the application sets, or let the server set it."),
+        PAST_LENGTH("answers cut at their Content-Length (bytes past it dropped)",
+                "Fix the Content-Length the application sets, or let the server set it.");
+
+        final String what;
+        final String advice;
+
+        Kind(String what, String advice) {
+            this.what = what;
+            this.advice = advice;
+        }
+    }
+
+    /** One kind's current episode, for one pool (and one request path, but for 503s). */
+    private static final class Episode {
+        final Kind kind;
+        final String pool;
+        boolean open;
+        long count;
+        long since;
+        @Nullable String latest;
+
+        Episode(Kind kind, String pool) {
+            this.kind = kind;
+            this.pool = pool;
+        }
+    }
+
+    private final ScheduledExecutorService timer;
+    private final Duration interval;
+    private final ConcurrentHashMap<String, Episode> episodes = new ConcurrentHashMap<>();
+
+    RepeatedWarnings(ScheduledExecutorService timer, Duration interval) {
+        this.timer = timer;
+        this.interval = interval;
+    }
+
+    /**
+     * A request of {@code pool} answered 503 because no worker was free; one episode per pool,
+     * whatever the requests' paths.
+     *
+     * @param reason what the pool said (its exception's message)
+     * @param label  which request
+     */
+    void busy(String pool, String reason, String label) {
+        warn(Kind.BUSY, pool, pool, reason + " (" + label + "): 503", label);
+    }
+
+    /**
+     * Something the gateway dropped or changed in {@code pool}'s answer to {@code label}: one
+     * episode per pool, kind and request path (its query aside), so that a route that gets it
+     * wrong every time is summed up and another route's first is still logged in full.
+     */
+    void answerFixed(Kind kind, String pool, String message, String label) {
+        int query = label.indexOf('?');
+        warn(kind, pool, pool + ' ' + (query < 0 ? label : label.substring(0, query)), message, label);
+    }
+
+    private void warn(Kind kind, String pool, String key, String message, String label) {
+        Episode episode = episodes.computeIfAbsent(kind.name() + ' ' + key, k -> new Episode(kind, pool));
+        boolean first;
+        synchronized (episode) {
+            first = !episode.open;
+            if (first) {
+                episode.open = true;
+                episode.since = System.nanoTime();
+            } else {
+                episode.count++;
+                episode.latest = label;
+            }
+        }
+        if (!first) {
+            log.debug("{}", message);
+            return;
+        }
+        log.warn("{}. More like it from pool '{}' are counted and summed up every {} while they go on.", message,
+                pool, text(interval.toNanos()));
+        summarizeLater(episode);
+    }
+
+    /** Whether warnings of {@code kind} for {@code key} are being counted now (for tests). */
+    boolean inEpisode(Kind kind, String key) {
+        Episode episode = episodes.get(kind.name() + ' ' + key);
+        if (episode == null) {
+            return false;
+        }
+        synchronized (episode) {
+            return episode.open;
+        }
+    }
+
+    private void summarizeLater(Episode episode) {
+        try {
+            timer.schedule(() -> summarize(episode), interval.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (RejectedExecutionException stopped) {
+            summarize(episode); // the gateway is stopping: say now what there is to say
+        }
+    }
+
+    private void summarize(Episode episode) {
+        long count;
+        long elapsed;
+        String latest;
+        synchronized (episode) {
+            count = episode.count;
+            latest = episode.latest;
+            elapsed = System.nanoTime() - episode.since;
+            episode.count = 0;
+            episode.latest = null;
+            episode.since = System.nanoTime();
+            episode.open = count > 0;
+        }
+        if (count == 0) {
+            return;
+        }
+        log.warn("Pool '{}', {}: {} more in the last {} (the latest: {}). {}", episode.pool, episode.kind.what, count,
+                text(elapsed), latest, episode.kind.advice);
+        summarizeLater(episode);
+    }
+
+    /** A duration as an operator reads it: "10 s", "250 ms". */
+    private static String text(long nanos) {
+        long ms = TimeUnit.NANOSECONDS.toMillis(nanos);
+        return ms < 1000 ? ms + " ms" : Math.round(ms / 1000.0) + " s";
+    }
+}
