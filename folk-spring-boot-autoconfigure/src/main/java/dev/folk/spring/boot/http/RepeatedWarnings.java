@@ -47,16 +47,25 @@ final class RepeatedWarnings {
         }
     }
 
-    /** One kind's current episode, for one pool (and one request path, but for 503s). */
+    /**
+     * One kind's current episode, for one pool (and one request path, but for 503s). It leaves the
+     * map when it ends: keyed by path, ended episodes would otherwise pile up for every path that
+     * ever got something wrong.
+     */
     private static final class Episode {
+        final String key;
         final Kind kind;
         final String pool;
-        boolean open;
+        /** Its first warning was logged in full. */
+        boolean begun;
         long count;
         long since;
         @Nullable String latest;
+        /** Ended and out of the map: a warning that found it takes a new one. */
+        boolean ended;
 
-        Episode(Kind kind, String pool) {
+        Episode(String key, Kind kind, String pool) {
+            this.key = key;
             this.kind = kind;
             this.pool = pool;
         }
@@ -93,36 +102,37 @@ final class RepeatedWarnings {
     }
 
     private void warn(Kind kind, String pool, String key, String message, String label) {
-        Episode episode = episodes.computeIfAbsent(kind.name() + ' ' + key, k -> new Episode(kind, pool));
-        boolean first;
-        synchronized (episode) {
-            first = !episode.open;
-            if (first) {
-                episode.open = true;
-                episode.since = System.nanoTime();
-            } else {
-                episode.count++;
-                episode.latest = label;
+        String episodeKey = kind.name() + ' ' + key;
+        while (true) {
+            Episode episode = episodes.computeIfAbsent(episodeKey, k -> new Episode(k, kind, pool));
+            boolean first;
+            synchronized (episode) {
+                if (episode.ended) {
+                    continue; // ended between the lookup and the lock: a new one begins
+                }
+                first = !episode.begun;
+                if (first) {
+                    episode.begun = true;
+                    episode.since = System.nanoTime();
+                } else {
+                    episode.count++;
+                    episode.latest = label;
+                }
             }
-        }
-        if (!first) {
-            log.debug("{}", message);
+            if (!first) {
+                log.debug("{}", message);
+                return;
+            }
+            log.warn("{}. More like it from pool '{}' are counted and summed up every {} while they go on.", message,
+                    pool, text(interval.toNanos()));
+            summarizeLater(episode);
             return;
         }
-        log.warn("{}. More like it from pool '{}' are counted and summed up every {} while they go on.", message,
-                pool, text(interval.toNanos()));
-        summarizeLater(episode);
     }
 
     /** Whether warnings of {@code kind} for {@code key} are being counted now (for tests). */
     boolean inEpisode(Kind kind, String key) {
-        Episode episode = episodes.get(kind.name() + ' ' + key);
-        if (episode == null) {
-            return false;
-        }
-        synchronized (episode) {
-            return episode.open;
-        }
+        return episodes.containsKey(kind.name() + ' ' + key);
     }
 
     private void summarizeLater(Episode episode) {
@@ -144,7 +154,10 @@ final class RepeatedWarnings {
             episode.count = 0;
             episode.latest = null;
             episode.since = System.nanoTime();
-            episode.open = count > 0;
+            if (count == 0) {
+                episode.ended = true;
+                episodes.remove(episode.key, episode);
+            }
         }
         if (count == 0) {
             return;
