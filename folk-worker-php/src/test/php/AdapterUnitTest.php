@@ -86,12 +86,37 @@ test('bridge: max_input_vars as PHP counts it: a query keeps the first 1000, a u
     assertTrue(!isset($post['b']));
     $post = \Folk\Worker\Bridge\InputVars::postBody(implode('&', [...array_slice($pieces, 0, 999), '', 'c.d[e]=1', 'b=2']));
     assertSame(['e' => '1'], $post['c_d'], 'an empty piece counts; the name as PHP makes it');
-    $fields = \Folk\Worker\Bridge\InputVars::multipartFields(array_map(static fn (int $i): string => "f$i=$i", range(1, 1005)));
+    $multipart = implode('', array_map(static fn (int $i): string => "--B\r\nContent-Disposition: form-data; name=\"f$i\"\r\n\r\n$i\r\n", range(1, 1005))) . "--B--\r\n";
+    $fields = \Folk\Worker\Bridge\FormBody::parse('POST', 'multipart/form-data; boundary=B', $multipart)->post;
     assertSame(1000, count($fields));
     assertSame('1000', $fields['f1000']);
     $cookies = \Folk\Worker\Bridge\PhpRequest::parseCookies(implode(';', array_map(static fn (int $i): string => "c$i=$i", range(1, 1005))) . ';;');
     assertSame(1000, count($cookies));
     assertSame('1000', $cookies['c1000']);
+});
+
+test('bridge: InputVars::register() registers a variable as parse_str() does, name by name into what is there', function (): void {
+    // Names from the characters PHP's variable registration treats specially, compared in sequences
+    // (an append, a replaced scalar, a nesting level past the limit) with parse_str() of the same pieces.
+    mt_srand(11);
+    $alphabet = ['a', 'b', '0', ' ', '.', '[', ']', '[]', '][', '_', "\t", '-', '__Host-', '._Secure-', "\0"];
+    for ($n = 0; $n < 20000; $n++) {
+        $names = [];
+        for ($count = mt_rand(1, 4); $count > 0; $count--) {
+            $name = '';
+            for ($length = mt_rand(0, 9); $length > 0; $length--) {
+                $name .= $alphabet[mt_rand(0, count($alphabet) - 1)];
+            }
+            $names[] = $name;
+        }
+        $names[] = 'deep' . str_repeat('[x]', mt_rand(60, 70));
+        @parse_str(implode('&', array_map(static fn (string $name, int $i): string => rawurlencode($name) . "=$i", $names, array_keys($names))), $expected);
+        $actual = [];
+        foreach ($names as $i => $name) {
+            \Folk\Worker\Bridge\InputVars::register($actual, $name, (string) $i);
+        }
+        assertSame($expected, $actual, json_encode($names));
+    }
 });
 
 test('bridge: an Authorization header gives PHP_AUTH_USER, PHP_AUTH_PW or PHP_AUTH_DIGEST, as a web SAPI does', function (): void {

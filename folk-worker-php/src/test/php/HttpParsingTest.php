@@ -121,6 +121,35 @@ test('upload limits like PHP: upload_max_filesize, MAX_FILE_SIZE, max_file_uploa
     sameAsFpm('POST', '/l', FORM, 'a=' . str_repeat('z', 4 * 1024 * 1024));
 });
 
+test('multipart quirks of PHP\'s own reader are kept: types, repeated names, skipped files, parameters, cut bodies', function (): void {
+    $b = 'Quirk';
+    $type = [['Content-Type', "multipart/form-data; boundary=$b"]];
+    $part = static fn (string $disposition, string $content, string $headers = ''): string =>
+        "--$b\r\nContent-Disposition: $disposition\r\n{$headers}\r\n$content\r\n";
+    // A file's type up to ";"; a later file of a plain name replaces the earlier one.
+    $probe = sameAsFpm('POST', '/q', $type, $part('form-data; name="f"; filename="a.txt"', 'first', "Content-Type: text/html; charset=utf-8\r\n")
+        . $part('form-data; name="f"; filename="b.txt"', 'second') . "--$b--\r\n");
+    assertSame(['b.txt', ''], [$probe['files']['f']['name'], $probe['files']['f']['type']]);
+    // A file name whose brackets do not close: that file and every file after it are skipped, fields stay.
+    $probe = sameAsFpm('POST', '/q', $type, $part('form-data; name="ok"; filename="ok.txt"', 'kept')
+        . $part('form-data; name="y]"; filename="y.txt"', 'skipped') . $part('form-data; name="later"; filename="l.txt"', 'skipped too')
+        . $part('form-data; name="field"', 'stays') . "--$b--\r\n");
+    assertSame(['ok'], array_keys($probe['files']));
+    assertSame('stays', $probe['post']['field']);
+    // Parameters as PHP's tokenizer reads them: single quotes, the last of a name, any disposition type,
+    // a folded header line; white space at the start of an index stays in a field's name.
+    sameAsFpm('POST', '/q', $type, $part("form-data; name='single'", '1') . $part('form-data; NAME="first"; name="last"', '2')
+        . $part('attachment; name="attached"', '3') . "--$b\r\nContent-Disposition: form-data;\r\n name=\"folded\"\r\n\r\n4\r\n"
+        . $part('form-data; name="n[ b]"', '5') . $part('form-data; name="MAX_FILE_SIZE"', '-1')
+        . $part('form-data; name="refused"; filename="r.txt"', 'any content') . "--$b--\r\n");
+    // LF without CR; a body cut inside its closing delimiter; a delimiter line with more after it.
+    sameAsFpm('POST', '/q', $type, "--$b\nContent-Disposition: form-data; name=\"lf\"\n\nonly LF\n--$b--\n");
+    sameAsFpm('POST', '/q', $type, $part('form-data; name="cut"', 'value') . "--$b");
+    sameAsFpm('POST', '/q', $type, $part('form-data; name="cut"; filename="c.txt"', 'content') . "--Qu");
+    sameAsFpm('POST', '/q', $type, $part('form-data; name="a"', '1') . "--{$b}x\r\nContent-Disposition: form-data; name=\"b\"\r\n\r\n2\r\n"
+        . $part('form-data; name="c"', '3') . "--$b--\r\n");
+});
+
 test('malformed multipart bodies are handled like PHP: no boundary, garbage, cut off, no disposition', function (): void {
     $b = 'Broken';
     $type = [['Content-Type', "multipart/form-data; boundary=$b"]];

@@ -148,6 +148,17 @@ $app->post('/legacy-upload', function (Request $request, Response $response): Re
     return $response->withHeader('Content-Type', 'application/json');
 });
 
+/* $_FILES and $_POST as PHP made them, each temporary file replaced by what it holds (its name is random). */
+$app->post('/files', function (Request $request, Response $response): Response {
+    $files = $_FILES;
+    array_walk_recursive($files, static function (&$value): void {
+        if (is_string($value) && $value !== '' && is_uploaded_file($value)) {
+            $value = 'uploaded, sha1 ' . sha1_file($value);
+        }
+    });
+    return $response->withJson(['files' => $files, 'post' => $_POST]);
+});
+
 $app->get('/cookies', function (Request $request, Response $response): Response {
     return $response
         ->withAddedHeader('Set-Cookie', 'a=1; path=/')

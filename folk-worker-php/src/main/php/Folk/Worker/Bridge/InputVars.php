@@ -17,6 +17,9 @@ namespace Folk\Worker\Bridge;
  */
 final class InputVars
 {
+    /** What C's isspace() takes for white space (ext-ctype is not always loaded). */
+    public const WHITE_SPACE = " \t\n\r\v\f";
+
     /** $_GET from a query string: PHP registers the first max_input_vars non-empty `&` pieces. */
     public static function query(string $query): array
     {
@@ -47,56 +50,89 @@ final class InputVars
         $pieces = explode('&', $body); // more than $max: every piece counts
         self::exceeded($max);
         parse_str(implode('&', array_slice($pieces, 0, $max)), $vars);
-        self::add($vars, $pieces[$max]);
+        $last = explode('=', $pieces[$max], 2);
+        if ($last[0] !== '') {
+            self::register($vars, urldecode($last[0]), urldecode($last[1] ?? ''));
+        }
         return $vars;
     }
 
     /**
-     * The fields of a multipart body, `&`-joined and urlencoded, one piece each: PHP's RFC 1867
-     * parser registers the first max_input_vars of them.
-     *
-     * @param list<string> $fields
+     * Registers one variable into $table as PHP's SAPI registers request variables (what parse_str()
+     * does for a whole string into a fresh array): the name is cut at a NUL, its leading spaces
+     * dropped, spaces and dots before its first `[` made `_`; `[key]` nests (one white space
+     * character before a `]` alone makes `[ ]` an append, as `[]`), text after a `]` that does not
+     * open another index is ignored, an unclosed `[` at the first level becomes part of the name
+     * (`a[b` is `a_b`); past max_input_nesting_level the whole variable is dropped. A name that
+     * mangling made start with `__Host-` or `__Secure-`, or one that does not start so with an
+     * index that does, drops the value, as PHP does (the cookie prefixes must not be forged).
      */
-    public static function multipartFields(array $fields): array
+    public static function register(array &$table, string $name, mixed $value): void
     {
-        $max = (int) ini_get('max_input_vars');
-        if (count($fields) > $max) {
-            self::exceeded($max);
-            $fields = array_slice($fields, 0, $max);
+        $nul = strpos($name, "\0");
+        if ($nul !== false) {
+            $name = substr($name, 0, $nul);
         }
-        parse_str(implode('&', $fields), $vars);
-        return $vars;
-    }
-
-    /** Registers one more `name=value` piece into $vars as parse_str() would have, after the others. */
-    private static function add(array &$vars, string $piece): void
-    {
-        parse_str($piece, $one);
-        if ($one === []) {
+        $name = ltrim($name, ' ');
+        $open = strpos($name, '[');
+        $var = strtr($open === false ? $name : substr($name, 0, $open), ' .', '__');
+        if ($var === '' || (str_starts_with($var, '__Host-') && !str_starts_with($name, '__Host-'))
+                || (str_starts_with($var, '__Secure-') && !str_starts_with($name, '__Secure-'))) {
             return;
         }
-        $top = array_key_first($one);
-        $value = $one[$top];
-        $rawName = urldecode(explode('=', $piece, 2)[0]);
-        if (!is_array($value)) {
-            $vars[$top] = $value;
+        if ($open === false) {
+            $table[$var] = $value;
             return;
         }
-        // The bracket segments as written: "[]" appends to what the earlier pieces made.
-        $target = &$vars[$top];
-        foreach (FormBody::segments($rawName) as $segment) {
-            if (!is_array($target)) {
-                $target = [];
+        $maxNesting = (int) ini_get('max_input_nesting_level');
+        $length = strlen($name);
+        $node = &$table;
+        $index = $var; // null: append
+        $at = $open;   // at a '['
+        for ($level = 1; ; $level++) {
+            if ($level > $maxNesting) {
+                unset($table[$var]);
+                return;
             }
-            if ($segment === '') {
-                $target[] = null;
-                $target = &$target[array_key_last($target)];
+            $start = $at + 1;
+            $look = $start + strspn($name, self::WHITE_SPACE, $start, 1);
+            if ($look < $length && $name[$look] === ']') {
+                $key = null;
+                $close = $look;
             } else {
-                $target = &$target[$segment];
+                $close = strpos($name, ']', $look);
+                if ($close === false) {
+                    if ($level === 1) {
+                        $index = $var . '_' . strtr(substr($name, $start), ' .[', '___');
+                    }
+                    break; // the index so far takes the value
+                }
+                $key = substr($name, $start, $close - $start);
             }
-            $value = is_array($value) ? $value[array_key_first($value)] : $value;
+            if ($index === null) {
+                $node[] = [];
+                $node = &$node[array_key_last($node)];
+            } else {
+                if (!isset($node[$index]) || !is_array($node[$index])) {
+                    $node[$index] = [];
+                }
+                $node = &$node[$index];
+            }
+            if ($key !== null && ((str_starts_with($key, '__Host-') && !str_starts_with($name, '__Host-'))
+                    || (str_starts_with($key, '__Secure-') && !str_starts_with($name, '__Secure-')))) {
+                return; // the levels made so far stay
+            }
+            $index = $key;
+            $at = $close + 1;
+            if ($at >= $length || $name[$at] !== '[') {
+                break;
+            }
         }
-        $target = $value;
+        if ($index === null) {
+            $node[] = $value;
+        } else {
+            $node[$index] = $value;
+        }
     }
 
     /** PHP-FPM's log line; not a warning the application's error handler would see. */

@@ -1,0 +1,176 @@
+package dev.folk.sample;
+
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.Random;
+import java.util.Set;
+
+/**
+ * Random requests, as exact bytes ending the connection, for comparing the gateway with PHP-FPM
+ * ({@link FrameworkAppsTest}): odd query strings, paths, header values, cookies and bodies, and
+ * multipart uploads in the shapes PHP's RFC 1867 reader treats in its own ways (names with
+ * brackets, dots and spaces, repeated names, Windows paths, quoted and unquoted parameters, LF
+ * without CR, bodies cut short).
+ *
+ * <p>They keep to what both servers accept and where the gateway is documented to differ
+ * nowhere: no raw space or byte over 0x7f in a request target (each server refuses it with its own
+ * error page), no header name twice (Debian's nginx 1.22 passes PHP only the last line).
+ */
+final class RandomRequests {
+
+    private static final String[] KEYS = {"a", "b", "a[]", "a[x]", "a.b", "a+b", "a%20b", "%C3%A9", "", "x[y][z]", "q[",
+        "k]", "0", "c%5B%5D", "%2E", "d..e", "%E9", "z%00z", "__Host-c", "a[__Host-x]"};
+    private static final String[] VALUES = {"", "1", "x+y", "%2B", "%26", "%3D", "%", "%zz", "%C3%A9", "a,b", "'q'",
+        "\"d\"", "<t>", "a;b", "~!*()", "%00", "$"};
+    private static final String[] PATHS = {"", "/x", "/a%20b", "/%C3%A9", "/a+b", "/a;p=1", "/.", "/x/..", "//y", "/%2F",
+        "/~u", "/a:b@c", "/!$&'()*,=", "/%25"};
+    private static final String[] HEADER_NAMES = {"X-A", "x-lower", "X-Multi-Word-Name", "Accept-Language", "User-Agent",
+        "Referer", "X-Forwarded-Proto", "Origin", "If-None-Match", "X-Num1"};
+    private static final String[] HEADER_VALUES = {"v", " lead", "trail ", "in  side", "a,b", "\"q\"", "\u00e9", "\u00ff",
+        "x\ty", "", "a=b; c=d", "1"};
+    private static final String[] COOKIES = {"a=1", "b=x y", "c=%20", "d.e=1", "f g=2", "h[]=3", "i[k]=4", "j=\"q\"", "k=",
+        "l", "m=\u00e9", "a=2"};
+    private static final String[] FIELD_NAMES = {"f", "f[]", "f[a]", "f[a][b]", "g", "a b", "a.b", "x[", "y]", "",
+        "\u00e9", "f[][]", "h[0]", "h[]", "p", "n[ b]", "n[b]x", "g[]", "MAX_FILE_SIZE"};
+    private static final String[] FILENAMES = {"x.txt", "", "dir/y.txt", "C:\\\\dos\\\\z.txt", "\u00e9.txt", "a b.bin",
+        "q\\\"uote.txt", "%22.txt", "..", "../up.txt", "semi;colon.txt", "x.php", "t\ty.txt"};
+    private static final String[] PART_TYPES = {"text/plain", "application/octet-stream", "image/png", "",
+        "TEXT/HTML; charset=utf-8", null};
+    private static final String[] CONTENTS = {"", "a", "line1\r\nline2", "--not-a-boundary\r\n", "\u0000\u00ff",
+        "x".repeat(3000), "5000", "-1", "x".repeat(6000)};
+
+    private RandomRequests() {
+    }
+
+    /** A request to {@code /request[/...]} of the Slim application: any method, query, headers, cookies, body. */
+    static String echoRequest(Random r, String host) {
+        String method = pick(r, "GET", "GET", "POST", "POST", "PUT", "PATCH", "DELETE", "HEAD");
+        StringBuilder head = new StringBuilder(method).append(" /request").append(pick(r, PATHS));
+        if (r.nextInt(3) != 0) {
+            head.append('?').append(form(r));
+        }
+        head.append(" HTTP/1.1\r\nHost: ").append(r.nextInt(5) == 0 ? host + ":8080" : host).append("\r\n");
+        Set<String> named = new HashSet<>();
+        for (int i = r.nextInt(4); i > 0; i--) {
+            String name = pick(r, HEADER_NAMES);
+            if (named.add(name)) {
+                head.append(name).append(": ").append(pick(r, HEADER_VALUES)).append("\r\n");
+            }
+        }
+        if (r.nextInt(3) == 0) {
+            StringBuilder cookie = new StringBuilder(pick(r, COOKIES));
+            for (int i = r.nextInt(3); i > 0; i--) {
+                cookie.append("; ").append(pick(r, COOKIES));
+            }
+            head.append("Cookie: ").append(cookie).append("\r\n");
+        }
+        byte[] body = new byte[0];
+        if (!method.equals("GET") && !method.equals("HEAD") && !method.equals("DELETE") || r.nextInt(10) == 0) {
+            String type;
+            String text;
+            switch (r.nextInt(5)) {
+                case 0 -> { type = "application/x-www-form-urlencoded"; text = form(r); }
+                case 1 -> { type = "application/x-www-form-urlencoded; charset=UTF-8"; text = form(r); }
+                case 2 -> { type = "application/json"; text = "{\"k\":" + r.nextInt(100) + ",\"s\":\"\u00e9\"}"; }
+                case 3 -> { type = "text/plain"; text = "raw " + form(r); }
+                default -> {
+                    String boundary = "b" + r.nextInt(1000);
+                    type = "multipart/form-data; boundary=" + boundary;
+                    StringBuilder parts = new StringBuilder();
+                    for (int i = r.nextInt(4); i > 0; i--) {
+                        parts.append("--").append(boundary).append("\r\nContent-Disposition: form-data; name=\"")
+                                .append(pick(r, FIELD_NAMES)).append("\"\r\n\r\n").append(pick(r, VALUES)).append("\r\n");
+                    }
+                    text = parts.append("--").append(boundary).append("--\r\n").toString();
+                }
+            }
+            if (r.nextInt(6) != 0) {
+                head.append("Content-Type: ").append(type).append("\r\n");
+            }
+            body = text.getBytes(StandardCharsets.UTF_8);
+            if (r.nextInt(4) == 0) {
+                head.append("Transfer-Encoding: chunked\r\n");
+                String chunk = latin1(body);
+                body = latin1Bytes(body.length == 0 ? "0\r\n\r\n"
+                        : Integer.toHexString(body.length) + "\r\n" + chunk + "\r\n0\r\n\r\n");
+            } else {
+                head.append("Content-Length: ").append(body.length).append("\r\n");
+            }
+        }
+        return head.append("Connection: close\r\n\r\n") + latin1(body);
+    }
+
+    /** A multipart/form-data POST to {@code path}, fields and files mixed. */
+    static String upload(Random r, String host, String path) {
+        String boundary = r.nextInt(5) == 0 ? "----WebKitFormBoundary" + r.nextInt(99999) : "b" + r.nextInt(1000);
+        StringBuilder m = new StringBuilder();
+        if (r.nextInt(8) == 0) {
+            m.append("preamble\r\n");
+        }
+        for (int i = r.nextInt(5); i > 0; i--) {
+            m.append("--").append(boundary).append("\r\n");
+            String header = r.nextInt(8) == 0 ? "content-disposition" : "Content-Disposition";
+            String name = pick(r, FIELD_NAMES);
+            m.append(header).append(switch (r.nextInt(12)) {
+                case 0 -> ": form-data; name='" + name + "'";
+                case 1 -> ":form-data;name=" + (name.isEmpty() || name.contains(" ") ? "z" : name);
+                case 2 -> ": form-data; NAME=\"" + name + "\"; name=\"g\"";
+                case 3 -> ": attachment; name = \"" + name + "\"";
+                case 4 -> ": form-data;\r\n name=\"" + name + "\"";
+                case 5 -> ": form-data; filename*=UTF-8''x.txt; name=\"" + name + "\"";
+                default -> ": form-data; name=\"" + name + "\"";
+            });
+            boolean file = r.nextInt(3) != 0;
+            if (file) {
+                m.append("; filename=\"").append(pick(r, FILENAMES)).append('"');
+            }
+            m.append("\r\n");
+            String type = pick(r, PART_TYPES);
+            if (file && type != null) {
+                m.append("Content-Type: ").append(type).append("\r\n");
+            }
+            m.append("\r\n").append(pick(r, CONTENTS)).append("\r\n");
+        }
+        m.append("--").append(boundary).append("--\r\n");
+        if (r.nextInt(8) == 0) {
+            m.append("epilogue");
+        }
+        String text = r.nextInt(10) == 0 ? m.toString().replace("\r\n", "\n") : m.toString();
+        byte[] body = text.getBytes(StandardCharsets.UTF_8);
+        if (r.nextInt(8) == 0) {
+            body = Arrays.copyOf(body, r.nextInt(body.length + 1)); // cut short
+        }
+        String contentType = r.nextInt(6) == 0 ? "multipart/form-data; boundary=\"" + boundary + "\""
+                : "multipart/form-data; boundary=" + boundary;
+        return "POST " + path + " HTTP/1.1\r\nHost: " + host + "\r\nContent-Type: " + contentType + "\r\nContent-Length: "
+                + body.length + "\r\nConnection: close\r\n\r\n" + latin1(body);
+    }
+
+    /** A query string or urlencoded body: up to four pieces, `&` or `;` between them. */
+    private static String form(Random r) {
+        StringBuilder b = new StringBuilder();
+        for (int i = r.nextInt(5); i > 0; i--) {
+            if (!b.isEmpty()) {
+                b.append(r.nextInt(8) == 0 ? ";" : "&");
+            }
+            b.append(pick(r, KEYS));
+            if (r.nextInt(6) != 0) {
+                b.append('=').append(pick(r, VALUES));
+            }
+        }
+        return b.toString();
+    }
+
+    private static String pick(Random r, String... choices) {
+        return choices[r.nextInt(choices.length)];
+    }
+
+    private static String latin1(byte[] bytes) {
+        return new String(bytes, StandardCharsets.ISO_8859_1);
+    }
+
+    private static byte[] latin1Bytes(String s) {
+        return s.getBytes(StandardCharsets.ISO_8859_1);
+    }
+}
