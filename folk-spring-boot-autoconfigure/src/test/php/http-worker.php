@@ -7,8 +7,9 @@
  *   /php/status?code=N     an answer with status N;
  *   /php/sleep?ms=N        sleeps, then 200;
  *   /php/cookies           two Set-Cookie lines and a body in a non-UTF-8 header value;
- *   /php/length?declared=L the body "12345" (none with &empty) with Content-Length L and the
- *                          hop-by-hop headers PHP code sets (Connection, Keep-Alive).
+ *   /php/length?declared=L the body "12345" (none with &empty) with Content-Length L, the
+ *                          hop-by-hop headers PHP code sets (Connection, Keep-Alive) and one
+ *                          addressed to nginx (X-Accel-Buffering).
  */
 
 declare(strict_types=1);
@@ -38,7 +39,7 @@ $worker->register('http.handle', static function (array $params): array {
     }
     if ($path === '/php/length') {
         return ['status' => 200, 'headers' => ['Content-Type' => 'text/plain', 'Content-Length' => $query['declared'],
-            'Connection' => 'close', 'Keep-Alive' => 'timeout=5', 'X-Fine' => 'ok'],
+            'Connection' => 'close', 'Keep-Alive' => 'timeout=5', 'X-Accel-Buffering' => 'no', 'X-Fine' => 'ok'],
             'body' => isset($query['empty']) ? '' : '12345'];
     }
     $sdk = Request::fromParams($params);

@@ -262,6 +262,44 @@ test('symfony: a mount prefix (SCRIPT_NAME "/app") is the base URL, as under a P
     }
 });
 
+test('bridge: an exception the application does not catch ends its request as PHP ends it: the exception handler answers, else 500 and the log line', function (): void {
+    $worker = quietAdapterWorker();
+    $worker->register('http.handle', new RequestCycle($worker, static function (PhpRequest $request): array {
+        echo "printed before\n";
+        if (($request->get['handler'] ?? '') === '1') {
+            set_exception_handler(static function (\Throwable $e): void {
+                http_response_code(503);
+                echo 'handled: ', $e->getMessage(), "\n";
+            });
+        }
+        throw new \RuntimeException('not caught');
+    }));
+    // Without a handler: PHP's fatal error "Uncaught ...", logged; 500 where display_errors is off.
+    $log = tempnam(sys_get_temp_dir(), 'folk-log-');
+    $settings = [ini_set('error_log', $log), ini_set('display_errors', '0'), ini_set('log_errors', '1')];
+    try {
+        [$error, $result] = $worker->call('http.handle', HttpCompare::params('GET', '/', [['Host', 'h']], ''));
+    } finally {
+        [$errorLog, $display, $logErrors] = $settings;
+        ini_set('error_log', (string) $errorLog);
+        ini_set('display_errors', (string) $display);
+        ini_set('log_errors', (string) $logErrors);
+    }
+    $logged = (string) file_get_contents($log);
+    unlink($log);
+    assertSame(null, $error, 'an answer, not a failed call (the gateway\'s 502)');
+    assertSame([500, "printed before\n"], [$result['status'], $result['body']]);
+    assertTrue(str_contains($logged, 'PHP Fatal error:  Uncaught RuntimeException: not caught'), $logged);
+    // With one: it runs, and the answer is what was printed, with the status it set.
+    try {
+        [$error, $result] = $worker->call('http.handle', HttpCompare::params('GET', '/?handler=1', [['Host', 'h']], ''));
+    } finally {
+        restore_exception_handler(); // the serve loop sets a request's handlers back after it (RequestState)
+    }
+    assertSame(null, $error);
+    assertSame([503, "printed before\nhandled: not caught\n"], [$result['status'], $result['body']]);
+});
+
 test('bridge: move_uploaded_file() and is_uploaded_file() take the request\'s uploads as under PHP-FPM (with ext-ffi), and only those', function (): void {
     $target = sys_get_temp_dir() . '/folk-moved-' . getmypid();
     if (!is_dir($target) && !mkdir($target)) {

@@ -159,6 +159,23 @@ $app->post('/files', function (Request $request, Response $response): Response {
     return $response->withJson(['files' => $files, 'post' => $_POST]);
 });
 
+/*
+ * An answer as the request describes it (?spec=, base64url of JSON: status, header lines, body),
+ * made with PHP's own header(), http_response_code() and echo, then exit: what the web server
+ * makes of what PHP sends.
+ */
+$app->map(['GET', 'HEAD'], '/respond', function (Request $request): void {
+    $spec = json_decode(base64_decode(strtr((string) ($request->getQueryParams()['spec'] ?? ''), '-_', '+/')), true);
+    foreach ($spec['headers'] ?? [] as $line) {
+        header($line, false);
+    }
+    if (isset($spec['status'])) {
+        http_response_code($spec['status']);
+    }
+    echo $spec['body'] ?? '';
+    exit;
+});
+
 $app->get('/cookies', function (Request $request, Response $response): Response {
     return $response
         ->withAddedHeader('Set-Cookie', 'a=1; path=/')

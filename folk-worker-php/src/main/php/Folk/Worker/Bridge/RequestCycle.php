@@ -63,6 +63,7 @@ final class RequestCycle
         try {
             HeaderCapture::reset();
             CliHeaders::reset();
+            SapiGlobals::clearStatusLine();
             $this->session->begin($request->cookies);
             $this->answerOnExit();
             UnbufferedOutput::begin();
@@ -71,8 +72,15 @@ final class RequestCycle
             $headers = [];
             $body = '';
             $stream = $this->stream = StreamedBody::allowed($params);
-            $run = function () use ($request, $stream, &$status, &$headers, &$body, &$terminate): void {
-                $answer = ($this->handle)($request);
+            $ended = false;
+            $run = function () use ($request, $stream, &$status, &$headers, &$body, &$terminate, &$ended): void {
+                try {
+                    $answer = ($this->handle)($request);
+                } catch (\Throwable $e) {
+                    [$status, $headers, $body] = [$this->uncaught($e), [], ''];
+                    $ended = true; // as at exit: the headers of a response the handler sent itself count
+                    return;
+                }
                 [$status, $headers, $body] = $answer;
                 $terminate = $answer[3] ?? null;
                 if (!$body instanceof \Closure) {
@@ -95,12 +103,12 @@ final class RequestCycle
             };
             if (!$stream) {
                 $printed = ResponseResult::capture($run);
-                return $this->result($status, $headers, $printed . $body);
+                return $this->result($status, $headers, $printed . $body, $ended);
             }
             // Output flushed before the application's response exists goes out with the head PHP-FPM
             // would send then: the status and headers PHP holds, not the response's (sent too late).
             $printed = StreamedBody::capture($run, $this->printedHead(...));
-            return StreamedBody::split($this->result($status, $headers, $printed . $body));
+            return StreamedBody::split($this->result($status, $headers, $printed . $body, $ended));
         } finally {
             PageDumps::end();
             UnbufferedOutput::end();
@@ -130,7 +138,7 @@ final class RequestCycle
         $requestSession = $this->session->requestCookie();
         $phpHeaders = [...$this->session->end($this->phpSessionHeaders && !$this->keptHeaders),
             ...CliHeaders::lines($requestSession), ...HeaderCapture::lines($atExit)];
-        return ResponseResult::build($status, $headers, $body, $phpHeaders, $this->appReplaces);
+        return ResponseResult::build($status, $headers, $body, $phpHeaders, $this->appReplaces, $atExit);
     }
 
     /**
@@ -147,6 +155,40 @@ final class RequestCycle
         $this->exitCode = http_response_code(); // a CLI process keeps it from request to request: only a change counts
         $this->exitHead = null;
         Worker::answerOnExit($this->exitAnswer ??= $this->exitResult(...));
+    }
+
+    /**
+     * The status of a request an exception the application did not catch ended, run as PHP ends
+     * one: the exception handler the application set (set_exception_handler(): Symfony's
+     * ErrorHandler renders its error page there) runs, and the answer is what was printed, with
+     * the status set, else 200; without one, or if it throws too, PHP's fatal error "Uncaught ...":
+     * logged, printed where display_errors is on, and 500 in place of 200 where it is off. Nothing
+     * of the application runs after it (no terminate step), as nothing would under PHP-FPM.
+     */
+    private function uncaught(\Throwable $exception): int
+    {
+        $handler = set_exception_handler(null);
+        restore_exception_handler();
+        if ($handler !== null) {
+            try {
+                $handler($exception);
+            } catch (\Throwable $thrown) {
+                $exception = $thrown;
+                $handler = null;
+            }
+        }
+        $now = http_response_code();
+        $status = is_int($now) && $now !== $this->exitCode ? $now : 200;
+        if ($handler === null) {
+            $message = sprintf("PHP Fatal error:  Uncaught %s\n  thrown in %s on line %d", $exception, $exception->getFile(), $exception->getLine());
+            error_log($message);
+            if (ResponseResult::displaysErrors()) {
+                echo $message, "\n";
+            } elseif ($status === 200) {
+                $status = 500;
+            }
+        }
+        return $status;
     }
 
     /**

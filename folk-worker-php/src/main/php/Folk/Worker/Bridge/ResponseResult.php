@@ -29,9 +29,12 @@ final class ResponseResult
      * @param bool $appReplaces whether the framework sends its headers with header()'s replace
      *        (PSR-7 emitters such as Slim's do; Symfony's Response::send() replaces only
      *        Content-Type and adds the rest)
+     * @param bool $phpStatus whether $status is PHP's own (http_response_code() at exit), which a
+     *        status line or a "Status:" header line then decides as PHP-FPM decides it
      * @return array{status: int, headers: array<string, string|list<string>>, body: string}
      */
-    public static function build(int $status, array $headers, string $body, array $phpHeaders = [], bool $appReplaces = true): array
+    public static function build(int $status, array $headers, string $body, array $phpHeaders = [], bool $appReplaces = true,
+                                 bool $phpStatus = false): array
     {
         $byName = [];
         $names = [];
@@ -48,15 +51,31 @@ final class ResponseResult
                 $byName[$key][] = $key === 'content-type' && $layer === 1 ? self::withCharset($value) : $value;
             }
         }
+        // The status PHP-FPM answers with, where PHP's own status is the answer's (exit, an uncaught
+        // exception): other than 200, the status line header('HTTP/1.1 ...') left, else the CGI
+        // "Status:" header line, else that status; 200, the "Status:" line (nginx reads it).
+        $phpCode = $status;
+        $line = $phpStatus && $status !== 200 ? SapiGlobals::statusLineCode() : null;
+        if ($line !== null) {
+            $status = $line;
+        }
+        $statusHeader = false;
         if (isset($byName['status'])) {
-            // CGI's "Status:" header, which legacy scripts set the status with: PHP-FPM answers with
-            // it while the status is still the default 200, and nginx never passes it on as a header.
-            if ($status === 200 && preg_match('/^\s*([2-5][0-9][0-9])(?![0-9])/', $byName['status'][0], $code) === 1) {
+            // CGI's "Status:" header, which legacy scripts set the status with (`Status: 301` and a
+            // Location, which alone would be a 302); nginx never passes it on as a header.
+            if ($line === null && ($status === 200 || $phpStatus)
+                    && preg_match('/^\s*([2-5][0-9][0-9])(?![0-9])/', $byName['status'][0], $code) === 1) {
                 $status = (int) $code[1];
+                $statusHeader = true;
             }
             unset($byName['status'], $names['status']);
         }
-        if (!isset($byName['content-type']) && ($mime = (string) ini_get('default_mimetype')) !== '') {
+        if ($phpStatus && $phpCode === 200 && !$statusHeader && isset($byName['location'])) {
+            $status = 302; // PHP sent no status, and nginx answers a Location without one with a 302
+        }
+        if ($phpStatus && $phpCode === 304) {
+            unset($byName['content-type'], $names['content-type']); // PHP-FPM sends none with its own 304
+        } elseif (!isset($byName['content-type']) && ($mime = (string) ini_get('default_mimetype')) !== '') {
             $charset = (string) ini_get('default_charset');
             $names['content-type'] = 'Content-Type';
             $byName['content-type'] = [$charset !== '' && str_starts_with($mime, 'text/') ? $mime . '; charset=' . $charset : $mime];
@@ -119,7 +138,7 @@ final class ResponseResult
     }
 
     /** Whether display_errors is on, read as PHP reads it ("stderr" and "stdout" are on). */
-    private static function displaysErrors(): bool
+    public static function displaysErrors(): bool
     {
         $value = strtolower(trim((string) ini_get('display_errors')));
         return in_array($value, ['on', 'yes', 'true', 'stdout', 'stderr'], true) || (int) $value !== 0;

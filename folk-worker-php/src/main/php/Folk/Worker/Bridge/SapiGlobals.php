@@ -49,6 +49,7 @@ final class SapiGlobals
         void *_zend_new_array(uint32_t size);
         void *zend_hash_str_add_empty_element(void *ht, const char *key, size_t len);
         int zend_hash_str_del(void *ht, const char *key, size_t len);
+        void _efree(void *ptr);
         C;
 
     private static \FFI|false|null $ffi = null;
@@ -79,6 +80,36 @@ final class SapiGlobals
         }
         $ffi->sapi_globals->headers_sent = 0;
         return !headers_sent();
+    }
+
+    /**
+     * The status of the line header('HTTP/1.1 404 Not Found') set, read as PHP's CGI SAPI reads it
+     * for PHP-FPM (the number after the first space of a line that starts with "HTTP/"); null
+     * without one, or without FFI.
+     */
+    public static function statusLineCode(): ?int
+    {
+        $line = self::get()?->sapi_globals->sapi_headers->http_status_line;
+        if ($line === null) {
+            return null;
+        }
+        $text = \FFI::string($line);
+        $space = strpos($text, ' ');
+        return $space !== false && $space >= 5 && strncasecmp($text, 'HTTP/', 5) === 0 ? (int) substr($text, $space + 1) : null;
+    }
+
+    /**
+     * Forgets the status line of the previous request: every PHP-FPM request starts without one,
+     * but a CLI process keeps it (http_response_code() leaves it, header_remove() too).
+     */
+    public static function clearStatusLine(): void
+    {
+        $ffi = self::get();
+        $headers = $ffi?->sapi_globals->sapi_headers;
+        if ($headers !== null && $headers->http_status_line !== null) {
+            $ffi->_efree($headers->http_status_line);
+            $headers->http_status_line = null;
+        }
     }
 
     private static function probe(): ?\FFI

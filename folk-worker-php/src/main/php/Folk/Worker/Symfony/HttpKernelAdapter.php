@@ -8,7 +8,9 @@ use Folk\Worker\Bridge\CliHeaders;
 use Folk\Worker\Bridge\HeaderCapture;
 use Folk\Worker\Bridge\PhpRequest;
 use Folk\Worker\Bridge\RequestCycle;
+use Folk\Worker\Bridge\UploadedFiles;
 use Folk\Worker\Worker;
+use Symfony\Component\ErrorHandler\ErrorHandler;
 use Symfony\Component\HttpFoundation\File\UploadedFile;
 use Symfony\Component\HttpFoundation\InputBag;
 use Symfony\Component\HttpFoundation\Request;
@@ -25,8 +27,8 @@ use Symfony\Component\HttpKernel\TerminableInterface;
  * or, unchanged front controller, through {@see Runtime} (`APP_RUNTIME`).
  *
  * Per request: a Request built like Request::createFromGlobals() under PHP-FPM (form fields,
- * cookies, uploads as UploadedFile instances that pass isValid() and move() although PHP did
- * not upload them itself), `handle()`, the response's headers and cookies as sent by
+ * cookies, uploads through Symfony's FileBag; where is_uploaded_file() cannot be told of them
+ * ({@see UploadedFiles}), UploadedFile instances in test mode, which pass isValid() and move()), `handle()`, the response's headers and cookies as sent by
  * Response::send() and its content printed by sendContent() (streamed responses buffered);
  * after the response is sent: `terminate()` for a TerminableInterface kernel and `reset()`
  * for a kernel that implements ResetInterface (a Symfony Kernel resets its services itself
@@ -49,6 +51,11 @@ final class HttpKernelAdapter
      * {@see HeaderCapture::installForResponses()}.
      */
     public const RESPONSE_NAMESPACES = ['Symfony\\Component\\HttpFoundation'];
+
+    /** Symfony's ErrorHandler during a call, if it is PHP's exception handler ({@see noteExceptionHandler()}). */
+    private ?ErrorHandler $errorHandler = null;
+    /** @var callable|null the handler the ErrorHandler passed exceptions to when the call began */
+    private mixed $exceptionHandler = null;
 
     /** @param class-string<UploadedFile> $uploadedFileClass the class of uploaded files */
     public function __construct(
@@ -73,7 +80,32 @@ final class HttpKernelAdapter
     /** Registers `http.handle` on the worker and returns it. */
     public function register(Worker $worker): Worker
     {
-        return $worker->register('http.handle', new RequestCycle($worker, $this->handle(...), phpSessionHeaders: false, appReplaces: false));
+        return $worker->addResetter($this->restoreExceptionHandler(...))
+            ->register('http.handle', new RequestCycle($worker, $this->handle(...), phpSessionHeaders: false, appReplaces: false));
+    }
+
+    /**
+     * Notes Symfony's ErrorHandler, when it is PHP's exception handler, and the handler it passes
+     * uncaught exceptions to now: its handleException() gives that handler up after one exception
+     * (PHP ends there), and from the next on a worker would render them as on the command line.
+     */
+    private function noteExceptionHandler(): void
+    {
+        $current = set_exception_handler(null);
+        restore_exception_handler();
+        $this->errorHandler = \is_array($current) && ($current[0] ?? null) instanceof ErrorHandler ? $current[0] : null;
+        if ($this->errorHandler !== null) {
+            $this->exceptionHandler = $this->errorHandler->setExceptionHandler(null);
+            $this->errorHandler->setExceptionHandler($this->exceptionHandler);
+        }
+    }
+
+    /** After each call: the ErrorHandler's handler as it was when the call began. */
+    private function restoreExceptionHandler(): void
+    {
+        $this->errorHandler?->setExceptionHandler($this->exceptionHandler);
+        $this->errorHandler = null;
+        $this->exceptionHandler = null;
     }
 
     /**
@@ -83,8 +115,13 @@ final class HttpKernelAdapter
      */
     public static function request(PhpRequest $php, string $uploadedFileClass = UploadedFile::class): Request
     {
-        $request = new Request($php->get, $php->post, [], $php->cookies,
-            self::files($php->normalizedFiles(), $uploadedFileClass), $php->server, $php->body);
+        // Symfony's FileBag reads $_FILES as under PHP-FPM, whatever shape PHP gave it.
+        $request = new Request($php->get, $php->post, [], $php->cookies, $php->files, $php->server, $php->body);
+        if ($php->files !== [] && !UploadedFiles::available()) {
+            // is_uploaded_file() does not know the files: made again in test mode, they pass
+            // isValid() and move() as under PHP-FPM.
+            $request->files->replace(self::testMode($request->files->all(), $uploadedFileClass));
+        }
         if (str_starts_with((string) $request->headers->get('CONTENT_TYPE', ''), 'application/x-www-form-urlencoded')
             && in_array(strtoupper((string) $request->server->get('REQUEST_METHOD', 'GET')), ['PUT', 'DELETE', 'PATCH'], true)) {
             parse_str($php->body, $data);
@@ -117,6 +154,7 @@ final class HttpKernelAdapter
     /** @return array{0: int, 1: list<array{0: string, 1: string}>, 2: \Closure(): void, 3: \Closure(): void} */
     private function handle(PhpRequest $php): array
     {
+        $this->noteExceptionHandler();
         $request = self::request($php, $this->uploadedFileClass);
         $response = $this->kernel->handle($request);
         $parts = self::responseParts($response);
@@ -135,20 +173,19 @@ final class HttpKernelAdapter
         return $parts;
     }
 
-    /** @param class-string<UploadedFile> $class */
-    private static function files(array $tree, string $class): array
+    /**
+     * @param array<array-key, mixed>    $files FileBag's files: UploadedFile, null, or arrays of them
+     * @param class-string<UploadedFile> $class
+     * @return array<array-key, mixed>
+     */
+    private static function testMode(array $files, string $class): array
     {
-        $files = [];
-        foreach ($tree as $key => $node) {
-            if (!is_array($node)) {
-                $files[$key] = $node;
-            } elseif (!array_key_exists('tmp_name', $node) || is_array($node['tmp_name'])) {
-                $files[$key] = self::files($node, $class);
-            } elseif ($node['error'] === UPLOAD_ERR_NO_FILE) {
-                $files[$key] = null; // as FileBag does
-            } else {
-                // $test = true: PHP did not move these files in, so is_uploaded_file() would say no.
-                $files[$key] = new $class($node['tmp_name'], $node['name'], $node['type'] !== '' ? $node['type'] : null, $node['error'], true);
+        foreach ($files as $key => $file) {
+            if (is_array($file)) {
+                $files[$key] = self::testMode($file, $class);
+            } elseif ($file instanceof UploadedFile) {
+                $files[$key] = new $class($file->getPathname(), $file->getClientOriginalName(), $file->getClientMimeType(),
+                    $file->getError(), true);
             }
         }
         return $files;

@@ -136,22 +136,21 @@ class FrameworkAppsTest {
             assertThat(differences).as("every answer equal to PHP-FPM's").isEmpty();
         }
 
+        /** Slim's /upload, and /files: $_FILES and $_POST as PHP's own RFC 1867 reader makes them. */
+        @Override
+        List<String> uploadPaths() {
+            return List.of("/files");
+        }
+
         /**
-         * Random multipart uploads (seeded, as above), each compared with PHP-FPM's answer: the
-         * framework's uploaded files and parsed body (/upload), and $_FILES and $_POST as PHP's
-         * own RFC 1867 reader makes them (/files), edge cases of that reader included.
+         * Random answers PHP makes with header(), http_response_code() and echo (/respond: status,
+         * header lines, body; seeded, as above), each compared with what nginx makes of PHP-FPM's.
          */
         @Test
-        void randomUploadsAnswerLikePhpFpm() throws Exception {
+        void randomAnswersOfPhpGoOutLikeNginxSendsThem() throws Exception {
             Random random = new Random(Long.getLong("folk.compare.seed", 1));
             for (int i = Integer.getInteger("folk.compare.count", 150); i > 0; i--) {
-                String request = RandomRequests.upload(random, HOST, i % 2 == 0 ? "/upload" : "/files");
-                int before = differences.size();
-                sameRaw(request);
-                if (differences.size() > before) {
-                    differences.add("  (the body: " + request.substring(request.indexOf("\r\n\r\n") + 4)
-                            .replace("\r", "\\r").replace("\n", "\\n") + ")");
-                }
+                sameRaw(RandomRequests.response(random, HOST));
             }
             assertThat(differences).as("every answer equal to PHP-FPM's").isEmpty();
         }
@@ -518,6 +517,31 @@ class FrameworkAppsTest {
                 return "serve.sh " + String.join(" ", args) + " did not end within 60 s";
             }
             return p.exitValue() == 0 ? null : new String(out, StandardCharsets.UTF_8);
+        }
+
+        /**
+         * Random multipart uploads (seeded; {@code -Dfolk.compare.seed=N -Dfolk.compare.count=N} run
+         * others, or more), each compared with PHP-FPM's answer: the framework's uploaded files and
+         * parsed body ({@link #uploadPaths()}), edge cases of PHP's own RFC 1867 reader included.
+         */
+        @Test
+        void randomUploadsAnswerLikePhpFpm() throws Exception {
+            Random random = new Random(Long.getLong("folk.compare.seed", 1));
+            for (int i = Integer.getInteger("folk.compare.count", 150); i > 0; i--) {
+                String request = RandomRequests.upload(random, HOST, uploadPaths().get(i % uploadPaths().size()));
+                int before = differences.size();
+                sameRaw(request);
+                if (differences.size() > before) {
+                    differences.add("  (the body: " + request.substring(request.indexOf("\r\n\r\n") + 4)
+                            .replace("\r", "\\r").replace("\n", "\\n") + ")");
+                }
+            }
+            assertThat(differences).as("every answer equal to PHP-FPM's").isEmpty();
+        }
+
+        /** Where {@link #randomUploadsAnswerLikePhpFpm()} posts: each application's /upload. */
+        List<String> uploadPaths() {
+            return List.of("/upload");
         }
 
         /** The same request to both; asserts the same answer and returns the gateway's. */

@@ -424,9 +424,10 @@ final class GatewayExchange implements ReadListener, WriteListener, AsyncListene
 
     /**
      * Status, headers (PHP's default Content-Type if it set none) and Content-Length of {@code r}.
-     * A 204 goes without Content-Type and Last-Modified, as nginx sends it to clients of PHP-FPM
-     * (Tomcat would write both): it describes no content. A streamed answer without a declared
-     * length goes chunked (or, to an HTTP/1.0 client, until the connection closes).
+     * A 204 goes with the headers PHP sent, as nginx passes them, and no Content-Type of ours: PHP
+     * itself sends its default one unless the application turned it off (Slim sets no
+     * default_mimetype for a 204). A streamed answer without a declared length goes chunked (or,
+     * to an HTTP/1.0 client, until the connection closes).
      */
     static void head(HttpServletResponse response, GatewayReply r) {
         response.setStatus(r.status());
@@ -437,11 +438,14 @@ final class GatewayExchange implements ReadListener, WriteListener, AsyncListene
             String name = headers.get(i);
             if (name.equalsIgnoreCase("Content-Type")) {
                 contentType = headers.get(i + 1); // the last one, as PHP's header() replaces it
-            } else if (!noContent || !name.equalsIgnoreCase("Last-Modified")) {
+            } else {
                 response.addHeader(name, headers.get(i + 1));
             }
         }
         if (noContent) {
+            if (contentType != null) {
+                VerbatimContentType.set(response, contentType);
+            }
             response.setContentLength(0);
             return;
         }

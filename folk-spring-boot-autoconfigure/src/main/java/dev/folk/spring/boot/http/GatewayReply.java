@@ -2,6 +2,7 @@ package dev.folk.spring.boot.http;
 
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -45,6 +46,14 @@ record GatewayReply(int status, List<String> headers, byte[] body, boolean own, 
      */
     private static final Set<String> HOP_BY_HOP = Set.of("connection", "keep-alive", "transfer-encoding", "te",
             "trailer", "upgrade", "proxy-authenticate", "proxy-authorization");
+
+    /**
+     * Headers addressed to nginx, which it acts on and never passes on (its fastcgi_hide_header
+     * defaults): dropped too. X-Accel-Redirect, a file nginx would serve in place of the answer,
+     * is not followed: that is logged.
+     */
+    private static final Set<String> FOR_NGINX = Set.of("x-accel-expires", "x-accel-redirect", "x-accel-limit-rate",
+            "x-accel-buffering", "x-accel-charset");
 
     /** What {@link #contentLength} gives for a value that is no length. */
     private static final long INVALID_LENGTH = -2;
@@ -121,7 +130,14 @@ record GatewayReply(int status, List<String> headers, byte[] body, boolean own, 
             length = body.length;
             if (headRequest && body.length == 0 && declared >= 0) {
                 length = declared; // a HEAD answered as the GET would be, without its body (Symfony's prepare())
-            } else if (declared >= 0 && declared != body.length) {
+            } else if (declared >= 0 && declared < body.length) {
+                // nginx keeps an answer to the length PHP declared: the bytes past it are dropped.
+                warnings.answerFixed(RepeatedWarnings.Kind.PAST_LENGTH, pool, "Pool '" + pool + "' answered " + label
+                        + " with Content-Length " + declared + " and a body of " + body.length + " bytes; the "
+                        + (body.length - declared) + " bytes past it were dropped, as nginx drops them", label);
+                body = Arrays.copyOf(body, (int) declared);
+                length = declared;
+            } else if (declared > body.length) {
                 // The body is all there is: its length frames the response, whatever the header said.
                 warnings.answerFixed(RepeatedWarnings.Kind.CONTENT_LENGTH, pool, "Pool '" + pool + "' answered " + label
                         + " with Content-Length " + declared + " and a body of " + body.length + " bytes; sent with "
@@ -179,9 +195,20 @@ record GatewayReply(int status, List<String> headers, byte[] body, boolean own, 
                     + " from pool '" + pool + "' for " + label + ": not a valid header name", label);
             return;
         }
-        if (HOP_BY_HOP.contains(name.toLowerCase(Locale.ROOT))) {
+        String lower = name.toLowerCase(Locale.ROOT);
+        if (HOP_BY_HOP.contains(lower)) {
             log.debug("Dropped response header {} from pool '{}' for {}: the server writes its own", name, pool,
                     label);
+            return;
+        }
+        if (FOR_NGINX.contains(lower)) {
+            if (lower.equals("x-accel-redirect")) {
+                warnings.answerFixed(RepeatedWarnings.Kind.ACCEL_REDIRECT, pool, "Pool '" + pool + "' answered " + label
+                        + " with X-Accel-Redirect, which only nginx follows: sent the answer itself", label);
+            } else {
+                log.debug("Dropped response header {} from pool '{}' for {}: nginx acts on it and drops it", name,
+                        pool, label);
+            }
             return;
         }
         List<?> values = value instanceof List<?> list ? list : List.of(value == null ? "" : value);

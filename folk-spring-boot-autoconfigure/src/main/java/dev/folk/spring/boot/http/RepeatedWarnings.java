@@ -36,7 +36,10 @@ final class RepeatedWarnings {
         CONTENT_LENGTH("answers sent with their body's length (not the Content-Length PHP declared)",
                 "Fix the Content-Length the application sets, or let the server set it."),
         PAST_LENGTH("answers cut at their Content-Length (bytes past it dropped)",
-                "Fix the Content-Length the application sets, or let the server set it.");
+                "Fix the Content-Length the application sets, or let the server set it."),
+        ACCEL_REDIRECT("answers with X-Accel-Redirect sent as they were (only nginx follows it)",
+                "Send the file from the application (Symfony's BinaryFileResponse, Laravel's download()), or serve "
+                        + "that path from folk.http public files.");
 
         final String what;
         final String advice;

@@ -241,8 +241,9 @@ class HttpGatewayIntegrationTest {
     /**
      * PHP's Content-Length and hop-by-hop headers: the server frames the response and writes its
      * own connection headers, so PHP's are dropped without a warning (legacy code sets them on
-     * every download); a Content-Length that is not the body's is logged, and the body's goes
-     * out, except for a HEAD's empty body; one that is no number is a 502, as nginx answers it.
+     * every download), as are nginx's X-Accel ones; a Content-Length that is not the body's is
+     * logged, a body past it cut to it (as nginx does), a shorter body sent with its own length,
+     * except for a HEAD's empty body; one that is no number is a 502, as nginx answers it.
      */
     @Test
     void phpsContentLengthAndHopByHopHeadersAreTheServersToWrite(CapturedOutput output) throws Exception {
@@ -252,7 +253,14 @@ class HttpGatewayIntegrationTest {
         assertThat(right.header("Content-Length")).containsExactly("5");
         assertThat(right.header("X-Fine")).containsExactly("ok");
         assertThat(right.header("Keep-Alive")).isEmpty();
+        assertThat(right.header("X-Accel-Buffering")).as("nginx's, as nginx drops it").isEmpty();
         assertThat(output.getOut()).doesNotContain("Dropped response header");
+
+        // Bytes past the length PHP declared are dropped, as nginx drops them.
+        Response shorter = get("/php/length?declared=3");
+        assertThat(shorter.text()).isEqualTo("123");
+        assertThat(shorter.header("Content-Length")).containsExactly("3");
+        assertThat(output.getOut()).contains("with Content-Length 3 and a body of 5 bytes; the 2 bytes past it were dropped");
 
         Response wrong = get("/php/length?declared=9");
         assertThat(wrong.status()).isEqualTo(200);
@@ -263,7 +271,7 @@ class HttpGatewayIntegrationTest {
         for (int i = 0; i < 5; i++) {
             assertThat(get("/php/length?declared=" + (10 + i)).text()).isEqualTo("12345");
         }
-        assertThat(Pattern.compile("with Content-Length \\d+ and a body of 5 bytes").matcher(output.getOut()).results()
+        assertThat(Pattern.compile("with Content-Length \\d+ and a body of 5 bytes; sent with").matcher(output.getOut()).results()
                 .count()).as("lines for 6 answers with a wrong Content-Length").isEqualTo(1);
 
         // A HEAD answered without its body (Symfony's prepare() does so) keeps the size of the GET's, as nginx passes it.
