@@ -27,7 +27,7 @@ final class RequestState
     /** The ini settings set back after each call, when a call changed them. */
     public const SETTINGS = [
         'memory_limit', 'display_errors', 'log_errors', 'html_errors', 'include_path',
-        'default_charset', 'precision', 'serialize_precision', 'date.timezone', 'default_socket_timeout',
+        'default_charset', 'default_mimetype', 'precision', 'serialize_precision', 'date.timezone', 'default_socket_timeout',
         'user_agent', 'ignore_user_abort', 'intl.default_locale',
     ];
 

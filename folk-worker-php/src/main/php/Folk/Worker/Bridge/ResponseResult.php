@@ -70,8 +70,9 @@ final class ResponseResult
             }
             unset($byName['status'], $names['status']);
         }
-        if ($phpStatus && $phpCode === 200 && !$statusHeader && isset($byName['location'])) {
-            $status = 302; // PHP sent no status, and nginx answers a Location without one with a 302
+        if ($phpCode === 200 && !$statusHeader && isset($byName['location'])) {
+            // At 200 PHP sends no status (a framework's too), and nginx answers a Location without one with a 302.
+            $status = 302;
         }
         if ($phpStatus && $phpCode === 304) {
             unset($byName['content-type'], $names['content-type']); // PHP-FPM sends none with its own 304

@@ -161,13 +161,20 @@ final class RandomRequests {
         500, 502, 503, 599};
     private static final String[] RESPONSE_BODIES = {"", "hello\n", "x".repeat(5000), "{\"a\":1}"};
 
-    /** A GET or HEAD of {@code /respond} that asks PHP for an answer of random status, header lines and body. */
+    /**
+     * A GET or HEAD of {@code /respond} that asks PHP for an answer of random status, header lines
+     * and body, made with header() and exit or as Slim's response object.
+     */
     static String response(Random r, String host) {
         int status = STATUSES[r.nextInt(STATUSES.length)];
-        StringBuilder spec = new StringBuilder("{\"headers\":[");
+        boolean slim = r.nextInt(3) != 0; // one in three made with exit(), which replaces the worker
+        StringBuilder spec = new StringBuilder(slim ? "{\"slim\":true,\"headers\":[" : "{\"headers\":[");
         Set<String> framing = new HashSet<>();
         for (int i = r.nextInt(6); i > 0; i--) {
             String line = pick(r, RESPONSE_HEADERS);
+            if (slim && line.startsWith("HTTP/")) {
+                continue; // no header name: not a response object's
+            }
             if (status == 304 && (line.startsWith("Status:") || line.startsWith("HTTP/"))) {
                 continue; // PHP's own 304 made another status by such a line: a known difference (README)
             }
