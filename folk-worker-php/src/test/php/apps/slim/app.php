@@ -161,12 +161,12 @@ $app->post('/files', function (Request $request, Response $response): Response {
 
 /*
  * An answer as the request describes it (?spec=, base64url of JSON: status, header lines, body),
- * made with PHP's own header(), http_response_code() and echo, then exit, or, with "slim": true,
- * as Slim's response: what the web server makes of what PHP sends.
+ * made with PHP's own header(), http_response_code() and echo, then exit, or, with "framework":
+ * true, as Slim's response: what the web server makes of what PHP sends.
  */
 $app->map(['GET', 'HEAD'], '/respond', function (Request $request, Response $response): Response {
     $spec = json_decode(base64_decode(strtr((string) ($request->getQueryParams()['spec'] ?? ''), '-_', '+/')), true);
-    if ($spec['slim'] ?? false) {
+    if ($spec['framework'] ?? false) {
         $response = $response->withStatus($spec['status'] ?? 200);
         foreach ($spec['headers'] ?? [] as $line) {
             [$name, $value] = array_map('trim', explode(':', $line, 2) + [1 => '']);

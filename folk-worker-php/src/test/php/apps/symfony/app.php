@@ -54,6 +54,31 @@ return static function (array $context): HttpKernel {
         (require dirname(__DIR__) . '/legacy-headers.php')('input'), 200, ['Content-Type' => 'application/json']));
     $route('legacy-upload', '/legacy-upload', 'POST', static fn (): Response => new Response(
         (require dirname(__DIR__) . '/legacy-uploads.php')(), 200, ['Content-Type' => 'application/json']));
+    // An answer as the request describes it (?spec=, base64url JSON: status, header lines, body, and
+    // "framework": made as a Response, else with header(), http_response_code() and echo, then exit).
+    $route('respond', '/respond', 'GET', static function (Request $request): Response {
+        $spec = json_decode(base64_decode(strtr((string) $request->query->get('spec', ''), '-_', '+/')), true);
+        if (!($spec['framework'] ?? false)) {
+            foreach ($spec['headers'] ?? [] as $line) {
+                header($line, false);
+            }
+            if (isset($spec['status'])) {
+                http_response_code($spec['status']);
+            }
+            echo $spec['body'] ?? '';
+            exit;
+        }
+        $response = new Response($spec['body'] ?? '', $spec['status'] ?? 200);
+        foreach ($spec['headers'] ?? [] as $line) {
+            [$name, $value] = array_map('trim', explode(':', $line, 2) + [1 => '']);
+            if (strcasecmp($name, 'Set-Cookie') === 0) {
+                $response->headers->setCookie(\Symfony\Component\HttpFoundation\Cookie::fromString($value));
+            } else {
+                $response->headers->set($name, $value, strcasecmp($name, 'Content-Type') === 0);
+            }
+        }
+        return $response;
+    });
     $route('redirect', '/redirect', 'GET', static fn (): RedirectResponse => new RedirectResponse('/json?from=redirect'));
     $route('session', '/session', 'GET', static function (Request $request): JsonResponse {
         $session = $request->getSession();

@@ -206,6 +206,16 @@ class FrameworkAppsTest {
                     "php-symfony-runtime", "/usr/share/php/Symfony/Component/Runtime/SymfonyRuntime.php",
                     "php-symfony-error-handler", "/usr/share/php/Symfony/Component/ErrorHandler/ErrorHandler.php"));
         }
+
+        /** As Slim's: random answers made as Symfony Responses or with header() and exit, compared with nginx's. */
+        @Test
+        void randomAnswersOfPhpGoOutLikeNginxSendsThem() throws Exception {
+            Random random = new Random(Long.getLong("folk.compare.seed", 1));
+            for (int i = Integer.getInteger("folk.compare.count", 60); i > 0; i--) {
+                sameRaw(RandomRequests.response(random, HOST));
+            }
+            assertThat(differences).as("every answer equal to PHP-FPM's").isEmpty();
+        }
     }
 
     @Nested

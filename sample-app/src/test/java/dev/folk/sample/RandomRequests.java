@@ -163,16 +163,16 @@ final class RandomRequests {
 
     /**
      * A GET or HEAD of {@code /respond} that asks PHP for an answer of random status, header lines
-     * and body, made with header() and exit or as Slim's response object.
+     * and body, made with header() and exit or as the framework's response object.
      */
     static String response(Random r, String host) {
         int status = STATUSES[r.nextInt(STATUSES.length)];
-        boolean slim = r.nextInt(3) != 0; // one in three made with exit(), which replaces the worker
-        StringBuilder spec = new StringBuilder(slim ? "{\"slim\":true,\"headers\":[" : "{\"headers\":[");
+        boolean framework = r.nextInt(3) != 0; // one in three made with exit(), which replaces the worker
+        StringBuilder spec = new StringBuilder(framework ? "{\"framework\":true,\"headers\":[" : "{\"headers\":[");
         Set<String> framing = new HashSet<>();
         for (int i = r.nextInt(6); i > 0; i--) {
             String line = pick(r, RESPONSE_HEADERS);
-            if (slim && line.startsWith("HTTP/")) {
+            if (framework && line.startsWith("HTTP/")) {
                 continue; // no header name: not a response object's
             }
             if (status == 304 && (line.startsWith("Status:") || line.startsWith("HTTP/"))) {
