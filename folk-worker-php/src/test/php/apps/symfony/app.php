@@ -54,6 +54,18 @@ return static function (array $context): HttpKernel {
         (require dirname(__DIR__) . '/legacy-headers.php')('input'), 200, ['Content-Type' => 'application/json']));
     $route('legacy-upload', '/legacy-upload', 'POST', static fn (): Response => new Response(
         (require dirname(__DIR__) . '/legacy-uploads.php')(), 200, ['Content-Type' => 'application/json']));
+    // What Symfony makes of the request: its URL parts (base URL and path info from SCRIPT_NAME,
+    // PHP_SELF and REQUEST_URI), query, cookies, headers, body and form fields.
+    $routes->add('request', new Route('/request{rest}', ['_controller' => static fn (Request $request): JsonResponse => new JsonResponse([
+        'method' => $request->getMethod(), 'pathInfo' => $request->getPathInfo(), 'baseUrl' => $request->getBaseUrl(),
+        'basePath' => $request->getBasePath(), 'requestUri' => $request->getRequestUri(), 'uri' => $request->getUri(),
+        'host' => $request->getHost(), 'port' => $request->getPort(), 'scheme' => $request->getScheme(),
+        'queryString' => $request->getQueryString(), 'query' => $request->query->all(), 'cookies' => $request->cookies->all(),
+        // X-Php-Ob-Level (HttpKernel's note of the output buffers open when it began) counts the
+        // worker's capture buffer too, which code that cleans buffers down to it must keep.
+        'headers' => array_diff_key($request->headers->all(), ['x-php-ob-level' => 0]), 'content' => $request->getContent(), 'fields' => $request->request->all(),
+        'protocol' => $request->getProtocolVersion(), 'clientIp' => $request->getClientIp(),
+    ]), 'rest' => ''], ['rest' => '.*']));
     // An answer as the request describes it (?spec=, base64url JSON: status, header lines, body, and
     // "framework": made as a Response, else with header(), http_response_code() and echo, then exit).
     $route('respond', '/respond', 'GET', static function (Request $request): Response {

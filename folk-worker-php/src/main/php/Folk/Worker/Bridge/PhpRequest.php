@@ -80,13 +80,17 @@ final class PhpRequest
             self::$lastBase = $baseServer;
             self::$lastBaseRequestKeys = array_diff_key($baseServer, self::CLI_KEYS);
         }
-        $server = self::$lastBaseRequestKeys;
-        $seen = [];
+        $http = [];
         foreach ($headerList as [$name, $value]) {
             $key = 'HTTP_' . strtoupper(str_replace('-', '_', $name));
             // Repeated headers are joined as nginx and PHP-FPM join them (Cookie with "; ").
-            $server[$key] = isset($seen[$key]) ? $server[$key] . ($key === 'HTTP_COOKIE' ? '; ' : ', ') . $value : $value;
-            $seen[$key] = true;
+            $http[$key] = isset($http[$key]) ? $http[$key] . ($key === 'HTTP_COOKIE' ? '; ' : ', ') . $value : $value;
+        }
+        // PHP-FPM lists the parameters nginx sends it last first: the headers in reverse order (what
+        // iterates $_SERVER or a framework's header bag built from it sees them so).
+        $server = self::$lastBaseRequestKeys;
+        foreach (array_reverse($http) as $key => $value) {
+            $server[$key] = $value; // over an environment variable of that name (HTTP_PROXY), as PHP-FPM has it
         }
         $query = ($q = strpos($uri, '?')) === false ? '' : substr($uri, $q + 1);
         $path = $q === false ? $uri : substr($uri, 0, $q);

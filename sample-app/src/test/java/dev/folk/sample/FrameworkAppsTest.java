@@ -207,6 +207,16 @@ class FrameworkAppsTest {
                     "php-symfony-error-handler", "/usr/share/php/Symfony/Component/ErrorHandler/ErrorHandler.php"));
         }
 
+        /** As Slim's: random requests to /request, where Symfony's Request says what it made of each. */
+        @Test
+        void randomRequestsAnswerLikePhpFpm() throws Exception {
+            Random random = new Random(Long.getLong("folk.compare.seed", 1));
+            for (int i = Integer.getInteger("folk.compare.count", 150); i > 0; i--) {
+                sameRaw(RandomRequests.echoRequest(random, HOST));
+            }
+            assertThat(differences).as("every answer equal to PHP-FPM's").isEmpty();
+        }
+
         /** As Slim's: random answers made as Symfony Responses or with header() and exit, compared with nginx's. */
         @Test
         void randomAnswersOfPhpGoOutLikeNginxSendsThem() throws Exception {
