@@ -61,6 +61,43 @@ $app->get('/session', function (Request $request, Response $response): Response 
 });
 
 // HTTP edge cases (FrameworkAppsTest's edge-case tests).
+/*
+ * Native session operations, in the order ?ops= lists them (comma-separated): start, set:k=v,
+ * unset:k, regenerate, regenerate-keep, destroy, close, abort, reset, unset-all, name:N,
+ * path:/p, cache:limiter; answers what the session holds then, and whether its id is the one the
+ * request's cookie named (ids are random: they are compared, not shown).
+ */
+$app->get('/session-ops', function (Request $request, Response $response): Response {
+    $cookieId = $_COOKIE[session_name()] ?? null;
+    $seen = [];
+    foreach (array_filter(explode(',', (string) ($request->getQueryParams()['ops'] ?? ''))) as $op) {
+        [$verb, $arg] = explode(':', $op, 2) + [1 => ''];
+        $ok = match ($verb) {
+            'start' => @session_start(),
+            'set' => (function () use ($arg): bool { [$k, $v] = explode('=', $arg, 2) + [1 => '']; $_SESSION[$k] = $v; return true; })(),
+            'unset' => (function () use ($arg): bool { unset($_SESSION[$arg]); return true; })(),
+            'regenerate' => @session_regenerate_id(true),
+            'regenerate-keep' => @session_regenerate_id(false),
+            'destroy' => @session_destroy(),
+            'close' => @session_write_close(),
+            'abort' => @session_abort(),
+            'reset' => @session_reset(),
+            'unset-all' => @session_unset(),
+            'name' => @session_name($arg) !== false,
+            'path' => @session_set_cookie_params(['path' => $arg]),
+            'cache' => @session_cache_limiter($arg) !== false,
+            default => null,
+        };
+        $seen[] = [$op, $ok, session_status()];
+    }
+    // The id only while a session is open: before session_start() the worker's session_id() already
+    // names the id of the request's cookie, where PHP-FPM's is "" (a known difference, README).
+    $active = session_status() === PHP_SESSION_ACTIVE;
+    return $response->withJson(['ops' => $seen, 'session' => $_SESSION ?? null, 'name' => session_name(),
+        'id is the cookie\'s' => $active && session_id() === ($_COOKIE[session_name()] ?? $cookieId),
+        'cookie params' => session_get_cookie_params(), 'cache limiter' => session_cache_limiter()]);
+});
+
 $app->get('/no-content', function (Request $request, Response $response): Response {
     return $response->withStatus(204);
 });

@@ -12,14 +12,16 @@ namespace Folk\Worker\Bridge;
  * from the request's cookie only once per process, `$_SESSION` keeps the last data, and the
  * headers PHP sends itself (the session cookie, the cache limiter's Expires/Cache-Control/
  * Pragma) go nowhere because the CLI has no header list. So, around every request:
- * {@see begin()} closes any open session, clears `$_SESSION` and sets the id from the request's
- * cookie (or none); {@see end()} writes and closes the session and returns the headers PHP-FPM
+ * {@see begin()} closes any open session, removes `$_SESSION` (PHP-FPM has none before
+ * session_start()) and sets the id from the request's cookie (or none); {@see end()} writes and closes the session and returns the headers PHP-FPM
  * would have sent.
  *
  * Output written to stdout makes the CLI consider the headers sent, after which session ids
  * cannot be set and session_start() refuses to run: the adapters buffer all output of a
- * request for that reason, and in a worker that printed anyway this class only clears
- * `$_SESSION`.
+ * request for that reason, and in a worker that printed anyway this class only removes
+ * `$_SESSION`. The session settings a request changes (session_name(),
+ * session_set_cookie_params(), session_cache_limiter()) stay: frameworks set them once, on a
+ * session service that lives on (Symfony's NativeSessionStorage), not at every request.
  */
 final class NativeSession
 {
@@ -34,7 +36,7 @@ final class NativeSession
         if (session_status() === PHP_SESSION_ACTIVE) {
             session_write_close();
         }
-        $_SESSION = [];
+        unset($_SESSION); // none until session_start(): legacy code starts one `if (!isset($_SESSION))`
         if (headers_sent()) {
             return; // session ids can no longer be set (and session_start() refuses): see above
         }
@@ -80,7 +82,7 @@ final class NativeSession
             }
             array_push($headers, ...self::cacheLimiterHeaders());
         }
-        $_SESSION = [];
+        unset($_SESSION);
         if (!headers_sent()) {
             session_id('');
         }

@@ -136,6 +136,64 @@ class FrameworkAppsTest {
             assertThat(differences).as("every answer equal to PHP-FPM's").isEmpty();
         }
 
+        /**
+         * Random clients (seeded, as above), each making five requests of random native session
+         * operations (start, write, regenerate, destroy, close, abort, reset, another name, another
+         * cookie path, cache limiters) with the cookies the previous answers set, one cookie jar per
+         * server; every answer compared with PHP-FPM's.
+         */
+        @Test
+        void randomSessionsAnswerLikePhpFpm() throws Exception {
+            Random random = new Random(Long.getLong("folk.compare.seed", 1));
+            for (int client = Integer.getInteger("folk.compare.count", 150) / 5; client > 0; client--) {
+                Map<String, String> fpmJar = new LinkedHashMap<>();
+                Map<String, String> ourJar = new LinkedHashMap<>();
+                for (int step = 0; step < 5; step++) {
+                    String target = "/session-ops?ops=" + RandomRequests.sessionOps(random);
+                    RawHttp.Response fpm = RawHttp.exchange(fpmPort(), ascii(withCookies(target, fpmJar)));
+                    RawHttp.Response ours = RawHttp.exchange(gatewayPort(), ascii(withCookies(target, ourJar)));
+                    compare("GET " + target + " (client " + client + ", request " + step + ")", fpm, ours);
+                    keepCookies(fpm, fpmJar);
+                    keepCookies(ours, ourJar);
+                }
+            }
+            assertThat(differences).as("every answer equal to PHP-FPM's").isEmpty();
+        }
+
+        private static String withCookies(String target, Map<String, String> jar) {
+            StringBuilder cookie = new StringBuilder();
+            jar.forEach((name, value) -> cookie.append(cookie.isEmpty() ? "" : "; ").append(name).append('=').append(value));
+            return "GET " + target + " HTTP/1.1\r\nHost: " + HOST + "\r\n"
+                    + (jar.isEmpty() ? "" : "Cookie: " + cookie + "\r\n") + "Connection: close\r\n\r\n";
+        }
+
+        /** As a browser keeps them for this path: a cookie for another path is not sent back, a deleted one is dropped. */
+        private static void keepCookies(RawHttp.Response response, Map<String, String> jar) {
+            for (String line : response.all("Set-Cookie")) {
+                String[] attributes = line.split(";");
+                String[] pair = attributes[0].split("=", 2);
+                String name = pair[0].strip();
+                String value = pair.length > 1 ? pair[1].strip() : "";
+                boolean thisPath = true;
+                boolean expired = value.equals("deleted");
+                for (String attribute : attributes) {
+                    String a = attribute.strip().toLowerCase(java.util.Locale.ROOT);
+                    if (a.startsWith("path=") && !a.equals("path=/")) {
+                        thisPath = "/session-ops".startsWith(a.substring(5));
+                    }
+                    expired |= a.equals("max-age=0") || a.startsWith("expires=thu, 01 jan 1970") || a.startsWith("expires=thu, 01-jan-1970");
+                }
+                if (!thisPath) {
+                    continue;
+                }
+                if (expired) {
+                    jar.remove(name);
+                } else {
+                    jar.put(name, value);
+                }
+            }
+        }
+
         /** Slim's /upload, and /files: $_FILES and $_POST as PHP's own RFC 1867 reader makes them. */
         @Override
         List<String> uploadPaths() {
@@ -600,7 +658,7 @@ class FrameworkAppsTest {
             }
         }
 
-        private void compare(String what, RawHttp.Response fpm, RawHttp.Response ours) {
+        void compare(String what, RawHttp.Response fpm, RawHttp.Response ours) {
             // Each server's own port shows where PHP builds a URL from SERVER_PORT (no Host header).
             Map<String, Object> expected = comparable(fpm, fpmPort);
             Map<String, Object> actual = comparable(ours, gatewayPort);

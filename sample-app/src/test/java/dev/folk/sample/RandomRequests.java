@@ -210,6 +210,29 @@ final class RandomRequests {
         return b.append('"').toString();
     }
 
+    /**
+     * Not among them, known differences (folk-worker-php's README): session settings a request
+     * changes (session_name(), session_set_cookie_params(), session_cache_limiter(): they stay for
+     * the next requests), and a second session_start() in one request (PHP-FPM sends the cookie again).
+     */
+    private static final String[] SESSION_OPS = {"start", "start", "start", "set:a=1", "set:b=2", "set:a=3", "unset:a",
+        "regenerate", "regenerate-keep", "destroy", "close", "abort", "reset", "unset-all"};
+
+    /** One to five native session operations, for the Slim application's /session-ops; one start at most. */
+    static String sessionOps(Random r) {
+        StringBuilder ops = new StringBuilder();
+        boolean started = false;
+        for (int i = 1 + r.nextInt(5); i > 0; i--) {
+            String op = pick(r, SESSION_OPS);
+            if (op.equals("start") && started) {
+                continue;
+            }
+            started |= op.equals("start");
+            ops.append(ops.isEmpty() ? "" : ",").append(op);
+        }
+        return ops.toString();
+    }
+
     /** A query string or urlencoded body: up to four pieces, `&` or `;` between them. */
     private static String form(Random r) {
         StringBuilder b = new StringBuilder();
