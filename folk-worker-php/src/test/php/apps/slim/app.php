@@ -202,25 +202,15 @@ $app->post('/files', function (Request $request, Response $response): Response {
  * true, as Slim's response: what the web server makes of what PHP sends.
  */
 $app->map(['GET', 'HEAD'], '/respond', function (Request $request, Response $response): Response {
-    $spec = json_decode(base64_decode(strtr((string) ($request->getQueryParams()['spec'] ?? ''), '-_', '+/')), true);
-    if ($spec['framework'] ?? false) {
-        $response = $response->withStatus($spec['status'] ?? 200);
-        foreach ($spec['headers'] ?? [] as $line) {
-            [$name, $value] = array_map('trim', explode(':', $line, 2) + [1 => '']);
-            // One Content-Type (the response's default replaced): with two, nginx 1.22 mixes them.
-            $response = strcasecmp($name, 'Content-Type') === 0 ? $response->withHeader($name, $value) : $response->withAddedHeader($name, $value);
-        }
-        $response->getBody()->write($spec['body'] ?? '');
-        return $response;
-    }
+    $spec = (require dirname(__DIR__) . '/respond.php')((string) ($request->getQueryParams()['spec'] ?? ''));
+    $response = $response->withStatus($spec['status'] ?? 200);
     foreach ($spec['headers'] ?? [] as $line) {
-        header($line, false);
+        [$name, $value] = array_map('trim', explode(':', $line, 2) + [1 => '']);
+        // One Content-Type (the response's default replaced): with two, nginx 1.22 mixes them.
+        $response = strcasecmp($name, 'Content-Type') === 0 ? $response->withHeader($name, $value) : $response->withAddedHeader($name, $value);
     }
-    if (isset($spec['status'])) {
-        http_response_code($spec['status']);
-    }
-    echo $spec['body'] ?? '';
-    exit;
+    $response->getBody()->write($spec['body'] ?? '');
+    return $response;
 });
 
 $app->get('/cookies', function (Request $request, Response $response): Response {

@@ -69,17 +69,7 @@ return static function (array $context): HttpKernel {
     // An answer as the request describes it (?spec=, base64url JSON: status, header lines, body, and
     // "framework": made as a Response, else with header(), http_response_code() and echo, then exit).
     $route('respond', '/respond', 'GET', static function (Request $request): Response {
-        $spec = json_decode(base64_decode(strtr((string) $request->query->get('spec', ''), '-_', '+/')), true);
-        if (!($spec['framework'] ?? false)) {
-            foreach ($spec['headers'] ?? [] as $line) {
-                header($line, false);
-            }
-            if (isset($spec['status'])) {
-                http_response_code($spec['status']);
-            }
-            echo $spec['body'] ?? '';
-            exit;
-        }
+        $spec = (require dirname(__DIR__) . '/respond.php')((string) $request->query->get('spec', ''));
         $response = new Response($spec['body'] ?? '', $spec['status'] ?? 200);
         foreach ($spec['headers'] ?? [] as $line) {
             [$name, $value] = array_map('trim', explode(':', $line, 2) + [1 => '']);
