@@ -194,3 +194,14 @@ Route::get('/streamed', fn (Request $request) => response()->stream(function () 
 Route::get('/exception', function () {
     throw new RuntimeException('this route always fails');
 });
+
+// What Laravel's Request makes of the request: path, URLs, segments, query, form fields, cookies
+// (decrypted by EncryptCookies, null where they were not Laravel's), headers and body.
+Route::any('/request/{rest?}', fn (Request $request) => response()->json([
+    'method' => $request->method(), 'path' => $request->path(), 'url' => $request->url(), 'fullUrl' => $request->fullUrl(),
+    'segments' => $request->segments(), 'query' => $request->query(), 'post' => $request->post(),
+    'cookies' => $request->cookies->all(),
+    // X-Php-Ob-Level counts the worker's capture buffer too (see the Symfony application's /request).
+    'headers' => array_diff_key($request->headers->all(), ['x-php-ob-level' => 0]), 'content' => $request->getContent(),
+    'ip' => $request->ip(), 'secure' => $request->secure(),
+]))->where('rest', '.*');

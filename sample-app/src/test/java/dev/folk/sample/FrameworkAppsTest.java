@@ -317,6 +317,12 @@ class FrameworkAppsTest {
                     "php-laravel-framework", "/usr/share/php/Illuminate/Foundation/Application.php"));
         }
 
+        /** As Slim's: random requests to /request, where Laravel's Request says what it made of each. */
+        @Test
+        void randomRequestsAnswerLikePhpFpm() throws Exception {
+            sameForRandom(150, random -> RandomRequests.echoRequest(random, HOST));
+        }
+
         /**
          * Laravel bootstraps in a worker's first request: its configured time zone (config/app.php:
          * Europe/Paris) and display_errors off stay for the worker's later requests, and what a
