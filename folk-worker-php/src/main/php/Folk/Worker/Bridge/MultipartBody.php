@@ -105,7 +105,7 @@ final class MultipartBody
             if ($headers === null) {
                 return; // no further part
             }
-            $disposition = self::header($headers, 'Content-Disposition');
+            $disposition = PhpRequest::header($headers, 'Content-Disposition');
             if ($disposition === null) {
                 continue; // the next part's delimiter line is looked for past this one's content
             }
@@ -152,7 +152,7 @@ final class MultipartBody
                 $error = self::sizeError($size, $uploadMax, $formMax) ?? ($complete ? UPLOAD_ERR_OK : UPLOAD_ERR_PARTIAL);
                 [$error, $tmpName] = $this->store($content, $error);
             }
-            $type = self::header($headers, 'Content-Type');
+            $type = PhpRequest::header($headers, 'Content-Type');
             $this->addFile($name, [
                 'name' => self::baseName($filename),
                 'full_path' => $filename,
@@ -203,17 +203,6 @@ final class MultipartBody
             }
         }
         return $headers;
-    }
-
-    /** @param list<array{0: string, 1: string}> $headers */
-    private static function header(array $headers, string $name): ?string
-    {
-        foreach ($headers as [$key, $value]) {
-            if (strcasecmp($key, $name) === 0) {
-                return $value;
-            }
-        }
-        return null;
     }
 
     /**

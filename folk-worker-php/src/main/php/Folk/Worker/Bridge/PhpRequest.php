@@ -390,8 +390,12 @@ final class PhpRequest
         return $list;
     }
 
-    /** @param list<array{0: string, 1: string}> $list */
-    private static function header(array $list, string $name): ?string
+    /**
+     * The value of the first of $list's `[name, value]` lines named $name (any case), or null.
+     *
+     * @param list<array{0: string, 1: string}> $list
+     */
+    public static function header(array $list, string $name): ?string
     {
         foreach ($list as [$key, $value]) {
             if (strcasecmp($key, $name) === 0) {

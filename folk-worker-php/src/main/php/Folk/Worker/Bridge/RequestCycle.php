@@ -177,18 +177,14 @@ final class RequestCycle
                 $handler = null;
             }
         }
-        $now = http_response_code();
-        $status = is_int($now) && $now !== $this->exitCode ? $now : 200;
         if ($handler === null) {
             $message = sprintf("PHP Fatal error:  Uncaught %s\n  thrown in %s on line %d", $exception, $exception->getFile(), $exception->getLine());
             error_log($message);
             if (ResponseResult::displaysErrors()) {
                 echo $message, "\n";
-            } elseif ($status === 200) {
-                $status = 500;
             }
         }
-        return $status;
+        return ResponseResult::statusAtEnd($this->exitCode, $handler === null);
     }
 
     /**

@@ -130,12 +130,19 @@ final class ResponseResult
     public static function atExit(int $level, int|false $codeAtStart): array
     {
         $output = self::endBuffers($level);
+        return [self::statusAtEnd($codeAtStart, Worker::fatalError() !== null), $output];
+    }
+
+    /**
+     * The status of a request PHP ends itself: the one set with http_response_code() or a status
+     * header() line since $codeAtStart, else 200; after a fatal error, 500 in place of 200 where
+     * display_errors is off.
+     */
+    public static function statusAtEnd(int|false $codeAtStart, bool $fatal): int
+    {
         $now = http_response_code();
         $status = is_int($now) && $now !== $codeAtStart ? $now : 200;
-        if (Worker::fatalError() !== null && $status === 200 && !self::displaysErrors()) {
-            $status = 500;
-        }
-        return [$status, $output];
+        return $fatal && $status === 200 && !self::displaysErrors() ? 500 : $status;
     }
 
     /** Whether display_errors is on, read as PHP reads it ("stderr" and "stdout" are on). */

@@ -54,7 +54,7 @@ final class HttpKernelAdapter
 
     /** Symfony's ErrorHandler during a call, if it is PHP's exception handler ({@see noteExceptionHandler()}). */
     private ?ErrorHandler $errorHandler = null;
-    /** @var callable|null the handler the ErrorHandler passed exceptions to when the call began */
+    /** @var callable|null the handler the ErrorHandler passed exceptions to before the exception */
     private mixed $exceptionHandler = null;
 
     /** @param class-string<UploadedFile> $uploadedFileClass the class of uploaded files */
@@ -86,8 +86,9 @@ final class HttpKernelAdapter
 
     /**
      * Notes Symfony's ErrorHandler, when it is PHP's exception handler, and the handler it passes
-     * uncaught exceptions to now: its handleException() gives that handler up after one exception
-     * (PHP ends there), and from the next on a worker would render them as on the command line.
+     * uncaught exceptions to now, as an exception leaves the call: its handleException() gives that
+     * handler up after one exception (PHP ends there), and from the next on a worker would render
+     * them as on the command line.
      */
     private function noteExceptionHandler(): void
     {
@@ -100,7 +101,7 @@ final class HttpKernelAdapter
         }
     }
 
-    /** After each call: the ErrorHandler's handler as it was when the call began. */
+    /** After each call: the ErrorHandler's handler as it was before an exception left the call, if one did. */
     private function restoreExceptionHandler(): void
     {
         $this->errorHandler?->setExceptionHandler($this->exceptionHandler);
@@ -154,9 +155,13 @@ final class HttpKernelAdapter
     /** @return array{0: int, 1: list<array{0: string, 1: string}>, 2: \Closure(): void, 3: \Closure(): void} */
     private function handle(PhpRequest $php): array
     {
-        $this->noteExceptionHandler();
-        $request = self::request($php, $this->uploadedFileClass);
-        $response = $this->kernel->handle($request);
+        try {
+            $request = self::request($php, $this->uploadedFileClass);
+            $response = $this->kernel->handle($request);
+        } catch (\Throwable $e) {
+            $this->noteExceptionHandler(); // before the handler it names runs (RequestCycle, as PHP would)
+            throw $e;
+        }
         $parts = self::responseParts($response);
         $kernel = $this->kernel;
         $parts[] = static function () use ($kernel, $request, $response): void {
