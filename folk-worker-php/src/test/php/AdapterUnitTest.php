@@ -10,9 +10,11 @@ declare(strict_types=1);
 
 namespace Folk\Worker\Tests;
 
+use Folk\Worker\Bridge\NativeSession;
 use Folk\Worker\Bridge\PhpRequest;
 use Folk\Worker\Bridge\RequestCycle;
 use Folk\Worker\Bridge\ResponseResult;
+use Folk\Worker\Bridge\SapiGlobals;
 use Folk\Worker\Bridge\UploadedFiles;
 use Folk\Worker\Psr\Psr15Adapter;
 use Folk\Worker\Symfony\HttpKernelAdapter;
@@ -382,4 +384,71 @@ test('bridge: php://input reads the request\'s body as under PHP-FPM (with ext-f
     $b = 'B';
     assertSame(['', '', ''], $within('POST', "multipart/form-data; boundary=$b", HttpCompare::multipart($b, [['f', 'v']])), 'PHP consumed it');
     assertSame('', $input(), 'nothing between requests');
+});
+
+test('bridge: a native session starts as a PHP-FPM request does (with ext-ffi): no id before session_start(), which reads the request\'s cookie itself', function (): void {
+    if (!extension_loaded('ffi') || (string) ini_get('ffi.enable') === '0' || !function_exists('session_start')) {
+        skip('needs ext-ffi and the session extension; without them the id is set from the cookie (README, known differences)');
+    }
+    $dir = sys_get_temp_dir() . '/folk-sessions-' . getmypid();
+    @mkdir($dir, 0700);
+    $savedPath = (string) ini_get('session.save_path');
+    $session = new NativeSession();
+    $level = ob_get_level();
+    ob_start(); // nothing may reach stdout while the requests run: PHP refuses session ids once headers count as sent
+    try {
+        SapiGlobals::clearHeadersSent();
+        ini_set('session.save_path', $dir);
+        $request = static function (?string $cookie, \Closure $code) use ($session): array {
+            $headers = [['Host', 'h']];
+            if ($cookie !== null) {
+                $headers[] = ['Cookie', $cookie];
+            }
+            $saved = PhpRequest::fromParams(HttpCompare::params('GET', '/', $headers, ''))->installGlobals();
+            try {
+                $session->begin($_COOKIE);
+                $seen = $code();
+                $seen[] = $session->requestCookie();
+                $session->end(false);
+                header_remove();
+                return $seen;
+            } finally {
+                PhpRequest::restoreGlobals($saved);
+            }
+        };
+        // Legacy code's idiom, which a worker that set the id before the request never let start.
+        $legacy = static function (): array {
+            $before = session_id();
+            if (session_id() == '') {
+                session_start();
+            }
+            return [$before, session_id(), session_status() === PHP_SESSION_ACTIVE];
+        };
+        $id1 = 'folk' . bin2hex(random_bytes(12));
+        $id2 = 'folk' . bin2hex(random_bytes(12));
+        assertIdentical(['', $id1, true, null], $request("PHPSESSID=$id1", $legacy), 'a returning visitor');
+        assertIdentical(['', $id2, true, null], $request("PHPSESSID=$id2", $legacy), 'the next one: not the previous request\'s id');
+        [$before, $fresh, $active] = $request(null, $legacy);
+        assertIdentical(['', true], [$before, $active], 'a new visitor');
+        assertTrue(!in_array($fresh, ['', $id1, $id2], true), "a new id, not $fresh");
+        assertIdentical([$id2, null], $request("PHPSESSID=$id1; OTHER=$id2", static function (): array {
+            session_name('OTHER'); // the name set before session_start() decides which cookie counts
+            session_start();
+            $id = session_id();
+            session_write_close();
+            session_name('PHPSESSID');
+            return [$id];
+        }), 'the cookie of the session name in force at session_start()');
+        assertSame('', session_id(), 'none between requests');
+    } finally {
+        if (session_status() === PHP_SESSION_ACTIVE) {
+            session_write_close();
+        }
+        while (ob_get_level() > $level) {
+            ob_end_clean();
+        }
+        ini_set('session.save_path', $savedPath);
+        array_map('unlink', glob($dir . '/*') ?: []);
+        @rmdir($dir);
+    }
 });

@@ -64,8 +64,9 @@ $app->get('/session', function (Request $request, Response $response): Response 
 /*
  * Native session operations, in the order ?ops= lists them (comma-separated): start, set:k=v,
  * unset:k, regenerate, regenerate-keep, destroy, close, abort, reset, unset-all, name:N,
- * path:/p, cache:limiter; answers what the session holds then, and whether its id is the one the
- * request's cookie named (ids are random: they are compared, not shown).
+ * path:/p, cache:limiter, id (what session_id() says: none, the cookie's or another), start-if-no-id
+ * (legacy code's `if (session_id() == '') session_start();`); answers what the session holds then,
+ * and whether its id is the one the request's cookie named (ids are random: they are compared, not shown).
  */
 $app->get('/session-ops', function (Request $request, Response $response): Response {
     $cookieId = $_COOKIE[session_name()] ?? null;
@@ -86,15 +87,14 @@ $app->get('/session-ops', function (Request $request, Response $response): Respo
             'name' => @session_name($arg) !== false,
             'path' => @session_set_cookie_params(['path' => $arg]),
             'cache' => @session_cache_limiter($arg) !== false,
+            'id' => match (session_id()) { '' => 'none', $_COOKIE[session_name()] ?? $cookieId => 'cookie', default => 'other' },
+            'start-if-no-id' => session_id() == '' ? @session_start() : 'skipped',
             default => null,
         };
         $seen[] = [$op, $ok, session_status()];
     }
-    // The id only while a session is open: before session_start() the worker's session_id() already
-    // names the id of the request's cookie, where PHP-FPM's is "" (a known difference, README).
-    $active = session_status() === PHP_SESSION_ACTIVE;
     return $response->withJson(['ops' => $seen, 'session' => $_SESSION ?? null, 'name' => session_name(),
-        'id is the cookie\'s' => $active && session_id() === ($_COOKIE[session_name()] ?? $cookieId),
+        'id is the cookie\'s' => session_id() === ($_COOKIE[session_name()] ?? $cookieId), 'no id' => session_id() === '',
         'cookie params' => session_get_cookie_params(), 'cache limiter' => session_cache_limiter()]);
 });
 

@@ -9,12 +9,17 @@ namespace Folk\Worker\Bridge;
  *
  * The pitfalls: in the CLI the session id survives session_write_close() (the next
  * session_start() would reopen the previous client's session), session_start() reads the id
- * from the request's cookie only once per process, `$_SESSION` keeps the last data, and the
- * headers PHP sends itself (the session cookie, the cache limiter's Expires/Cache-Control/
- * Pragma) go nowhere because the CLI has no header list. So, around every request:
- * {@see begin()} closes any open session, removes `$_SESSION` (PHP-FPM has none before
- * session_start()) and sets the id from the request's cookie (or none); {@see end()} writes and closes the session and returns the headers PHP-FPM
- * would have sent.
+ * from `$_COOKIE` only while PHP holds no id at all, which session_id('') does not give back
+ * (it sets an empty one), `$_SESSION` keeps the last data, and the headers PHP sends itself
+ * (the session cookie, the cache limiter's Expires/Cache-Control/Pragma) go nowhere because the
+ * CLI has no header list. So, around every request: {@see begin()} closes any open session,
+ * removes `$_SESSION` (PHP-FPM has none before session_start()) and leaves PHP without an id, as
+ * a PHP-FPM request starts: session_id() is "" and session_start() finds the id in the request's
+ * cookie itself (under the session name set then, with PHP's own checks). That takes writing
+ * the id field of PHP's session globals with FFI ({@see forgetId()}); without FFI the id is set
+ * from the request's cookie with session_id() instead, which session_id() then reports before
+ * session_start() (a known difference, README). {@see end()} writes and closes the session and
+ * returns the headers PHP-FPM would have sent.
  *
  * Output written to stdout makes the CLI consider the headers sent, after which session ids
  * cannot be set and session_start() refuses to run: the adapters buffer all output of a
@@ -25,7 +30,29 @@ namespace Folk\Worker\Bridge;
  */
 final class NativeSession
 {
+    /**
+     * php_ps_globals (ext/session/php_session.h, PHP 8.0 to 8.3) up to the cookie lifetime, and
+     * zend_string; trusted only after the checks of {@see probe()}.
+     */
+    private const LAYOUT = <<<'C'
+        typedef struct { uint32_t refcount; uint32_t type_info; uint64_t h; size_t len; char val[1]; } folk_zend_string;
+        typedef struct {
+            char *save_path; char *session_name; folk_zend_string *id; char *extern_referer_chk;
+            char *cache_limiter; int64_t cookie_lifetime;
+        } folk_ps_globals;
+        extern folk_ps_globals ps_globals;
+        C;
+
+    /** zend_string's GC flag of an interned string (IS_STR_INTERNED, Zend/zend_types.h): nothing to free. */
+    private const INTERNED = 1 << 6;
+
+    private static \FFI|false|null $globals = null;
+
+    /** The id of the request's session cookie, if it names one PHP would take. */
     private ?string $requestId = null;
+
+    /** Whether begin() set the id with session_id() (no FFI): PHP then sends a cookie for it. */
+    private bool $idSet = false;
 
     /** @param array<array-key, mixed> $cookies the request's parsed cookies */
     public function begin(array $cookies): void
@@ -43,17 +70,21 @@ final class NativeSession
         $value = $cookies[session_name()] ?? null;
         // PHP ignores (and replaces) an id made of characters a session id never has.
         $this->requestId = is_string($value) && preg_match('/^[a-zA-Z0-9,-]{1,256}$/', $value) === 1 ? $value : null;
-        session_id($this->requestId ?? '');
+        $this->idSet = !self::forgetId();
+        if ($this->idSet) {
+            session_id($this->requestId ?? '');
+        }
     }
 
     /**
-     * `name=id` of the session the request's cookie named, or null. PHP, given that id with
-     * session_id() as here, sends it back in a Set-Cookie line, which it does not under PHP-FPM,
-     * where it finds the id in the request's cookies itself ({@see CliHeaders::lines()} drops it).
+     * `name=id` of the session the request's cookie named, if begin() had to set it with
+     * session_id() (no FFI): PHP then sends it back in a Set-Cookie line, which it does not under
+     * PHP-FPM, where it finds the id in the request's cookies itself ({@see CliHeaders::lines()}
+     * drops it). Null otherwise.
      */
     public function requestCookie(): ?string
     {
-        return $this->requestId === null ? null : rawurlencode(session_name()) . '=' . rawurlencode($this->requestId);
+        return !$this->idSet || $this->requestId === null ? null : rawurlencode(session_name()) . '=' . rawurlencode($this->requestId);
     }
 
     /**
@@ -83,11 +114,77 @@ final class NativeSession
             array_push($headers, ...self::cacheLimiterHeaders());
         }
         unset($_SESSION);
-        if (!headers_sent()) {
+        if (!headers_sent() && !self::forgetId()) {
             session_id('');
         }
         $this->requestId = null;
+        $this->idSet = false;
         return $headers;
+    }
+
+    /**
+     * Leaves PHP without a session id, as every PHP-FPM request starts: session_id('') releases
+     * the previous one but sets an empty one, which session_start() takes as "make a new id"
+     * without looking at `$_COOKIE`; the id field is then cleared with FFI (the empty string is
+     * interned: nothing to free). False where that cannot be done: no usable FFI, or headers
+     * that count as sent (session_id() then refuses).
+     */
+    private static function forgetId(): bool
+    {
+        $ffi = self::globals();
+        if ($ffi === null || headers_sent() || session_status() === PHP_SESSION_ACTIVE) {
+            return false;
+        }
+        session_id('');
+        $id = $ffi->ps_globals->id;
+        if ($id !== null && ($id->len !== 0 || ($id->type_info & self::INTERNED) === 0)) {
+            return false; // not the empty string PHP interns: leave it to PHP
+        }
+        $ffi->ps_globals->id = null;
+        return true;
+    }
+
+    /** The FFI scope whose `ps_globals` is PHP's session globals, checked; null where that cannot be had (decided once). */
+    private static function globals(): ?\FFI
+    {
+        if (self::$globals === null) {
+            self::$globals = self::probe() ?? false;
+        }
+        return self::$globals === false ? null : self::$globals;
+    }
+
+    /**
+     * The layout is not PHP's API: it is trusted only if the save path, the session name and the
+     * cookie lifetime read through it are what PHP reports, and an id set with session_id() reads
+     * back (integers and strings PHP owns are compared before any write). Without ext-ffi, with
+     * `ffi.enable=0`, in a thread-safe build, on another PHP whose layout differs, or without the
+     * session extension's symbols, null.
+     */
+    private static function probe(): ?\FFI
+    {
+        if (PHP_SAPI !== 'cli' || PHP_ZTS || PHP_INT_SIZE !== 8 || PHP_OS_FAMILY !== 'Linux' || !extension_loaded('ffi')
+            || headers_sent() || session_status() !== PHP_SESSION_NONE) {
+            return null;
+        }
+        try {
+            $ffi = \FFI::cdef(self::LAYOUT);
+            $ps = $ffi->ps_globals;
+            if ($ps->save_path === null || $ps->session_name === null
+                || \FFI::string($ps->save_path) !== (string) ini_get('session.save_path')
+                || \FFI::string($ps->session_name) !== session_name()
+                || $ps->cookie_lifetime !== (int) ini_get('session.cookie_lifetime')) {
+                return null;
+            }
+            $before = session_id();
+            $probe = 'folkprobe' . bin2hex(random_bytes(6));
+            session_id($probe);
+            $id = $ps->id;
+            $seen = $id === null ? null : \FFI::string(\FFI::cast('char *', \FFI::addr($id->val)), min($id->len, 64));
+            session_id($before === false ? '' : $before);
+            return $seen === $probe ? $ffi : null;
+        } catch (\Throwable) {
+            return null; // FFI refused (ffi.enable), or this PHP does not export ps_globals
+        }
     }
 
     private static function cookie(string $name, string $id): string

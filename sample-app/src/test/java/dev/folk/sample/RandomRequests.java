@@ -211,24 +211,19 @@ final class RandomRequests {
     }
 
     /**
-     * Not among them, known differences (folk-worker-php's README): session settings a request
-     * changes (session_name(), session_set_cookie_params(), session_cache_limiter(): they stay for
-     * the next requests), and a second session_start() in one request (PHP-FPM sends the cookie again).
+     * Not among them, a known difference (folk-worker-php's README): session settings a request
+     * changes (session_name(), session_set_cookie_params(), session_cache_limiter()) stay for the
+     * next requests.
      */
-    private static final String[] SESSION_OPS = {"start", "start", "start", "set:a=1", "set:b=2", "set:a=3", "unset:a",
-        "regenerate", "regenerate-keep", "destroy", "close", "abort", "reset", "unset-all"};
+    private static final String[] SESSION_OPS = {"start", "start", "start", "start-if-no-id", "start-if-no-id", "id",
+        "set:a=1", "set:b=2", "set:a=3", "unset:a", "regenerate", "regenerate-keep", "destroy", "close", "abort",
+        "reset", "unset-all"};
 
-    /** One to five native session operations, for the Slim application's /session-ops; one start at most. */
+    /** One to five native session operations, for the Slim application's /session-ops. */
     static String sessionOps(Random r) {
         StringBuilder ops = new StringBuilder();
-        boolean started = false;
         for (int i = 1 + r.nextInt(5); i > 0; i--) {
-            String op = pick(r, SESSION_OPS);
-            if (op.equals("start") && started) {
-                continue;
-            }
-            started |= op.equals("start");
-            ops.append(ops.isEmpty() ? "" : ",").append(op);
+            ops.append(ops.isEmpty() ? "" : ",").append(pick(r, SESSION_OPS));
         }
         return ops.toString();
     }
