@@ -9,6 +9,16 @@
 declare(strict_types=1);
 
 return static function (string $kind): never {
+    if ($kind === 'memory-page') { // legacy code's own error page, from a shutdown function the request registers
+        register_shutdown_function(static function (): void {
+            $error = error_get_last();
+            if ($error !== null && ($error['type'] & (E_ERROR | E_COMPILE_ERROR | E_CORE_ERROR)) !== 0) {
+                http_response_code(503); // PHP's "500" status line, set at the error, wins over it
+                echo "<h1>Sorry, something went wrong</h1>\n";
+            }
+        });
+        $kind = 'memory';
+    }
     if ($kind === 'memory') {
         ini_set('memory_limit', '32M');
         echo strlen(str_repeat('x', 64 * 1024 * 1024)); // never printed: the allocation fails

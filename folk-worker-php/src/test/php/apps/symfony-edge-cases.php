@@ -63,6 +63,8 @@ return [
     // Fatal errors (memory exhausted, a function declared twice): what PHP itself answers.
     'fatal-memory' => static fn (): never => (require __DIR__ . '/fatal-errors.php')('memory'),
     'fatal-compile' => static fn (): never => (require __DIR__ . '/fatal-errors.php')('compile'),
+    'fatal-memory-page' => static fn (): never => (require __DIR__ . '/fatal-errors.php')('memory-page'),
+    'shutdown-output' => static fn (): Response => new Response((require __DIR__ . '/shutdown-output.php')()),
     'cookies' => static function (): JsonResponse {
         $response = new JsonResponse(['ok' => true]);
         $response->headers->setCookie(Cookie::create('a', '1'));

@@ -17,7 +17,9 @@ namespace Folk\Worker;
  * that registers another, calls exit() or dies of a fatal error meets the worker's own shutdown
  * functions as in any PHP process. What they print is dropped: the call is answered (PHP-FPM
  * drops it too once Symfony's or Laravel's send() has called fastcgi_finish_request()). An
- * exception one throws is logged, and the ones after it do not run, as under PHP-FPM.
+ * adapter whose application does not end its request first (Slim's emitter) runs them at the end
+ * of its handler instead ({@see runNow()}), what they print part of the answer. An exception one
+ * throws is logged, and the ones after it do not run, as under PHP-FPM.
  *
  * Costs one read of the table's next key before and after each call (~0.1 us). Needs ext-ffi
  * with `ffi.enable`, and a non-thread-safe PHP that exports its basic globals (Debian's); without
@@ -136,8 +138,18 @@ final class ShutdownFunctions
     public function end(): void
     {
         for ($round = 0; $round < self::MAX_ROUNDS && $this->added(); $round++) {
-            $this->runAdded();
+            $this->runAdded(false);
         }
+    }
+
+    /** Within the call: runs what it registered so far, and returns what they printed. */
+    public function runNow(): string
+    {
+        $printed = '';
+        for ($round = 0; $round < self::MAX_ROUNDS && $this->added(); $round++) {
+            $printed .= $this->runAdded(true);
+        }
+        return $printed;
     }
 
     private function added(): bool
@@ -152,7 +164,8 @@ final class ShutdownFunctions
         return $table === null ? 0 : $table->nNumOfElements;
     }
 
-    private function runAdded(): void
+    /** @return string what they printed, if kept */
+    private function runAdded(bool $keepOutput): string
     {
         $ffi = $this->ffi;
         $worker = $ffi->basic_globals->user_shutdown_function_names;
@@ -179,19 +192,21 @@ final class ShutdownFunctions
         $worker->pDestructor = $destructor;
         $worker->nNextFreeElement = $first;
         $level = ob_get_level();
-        ob_start(static fn (): string => '');
+        $printed = '';
+        ob_start($keepOutput ? null : static fn (): string => '');
         try {
             $ffi->php_call_shutdown_functions();
         } catch (\Throwable $e) {
             ($this->log)(sprintf('a shutdown function the last call registered threw %s: %s (%s:%d); the ones after it '
                 . 'did not run, as under PHP-FPM', get_class($e), $e->getMessage(), $e->getFile(), $e->getLine()));
         } finally {
-            while (ob_get_level() > $level) {
-                ob_end_clean();
+            while (ob_get_level() > $level) { // buffers a function left open too, innermost first
+                $printed = ob_get_clean() . $printed;
             }
             $ffi->basic_globals->user_shutdown_function_names = $worker; // had the first function not run
             $this->workerTable = null;
             $ffi->zend_array_destroy($calls);
         }
+        return $keepOutput ? $printed : '';
     }
 }

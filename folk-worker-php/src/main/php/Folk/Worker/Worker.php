@@ -144,6 +144,18 @@ final class Worker
         return $this;
     }
 
+    /**
+     * Runs the shutdown functions the current call registered so far, now rather than after its
+     * answer, and returns what they printed: PHP-FPM runs them when the script ends, and sends
+     * what they print when the script did not end the request before (fastcgi_finish_request()).
+     * Returns "" where the worker cannot run a call's shutdown functions apart (no ext-ffi: they
+     * wait for its exit).
+     */
+    public function runShutdownFunctions(): string
+    {
+        return $this->shutdownFunctions?->runNow() ?? '';
+    }
+
     /** Writes a diagnostic line where this worker writes its own (stderr unless another log was given). */
     public function log(string $line): void
     {

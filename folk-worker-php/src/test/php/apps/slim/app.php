@@ -139,6 +139,11 @@ $app->get('/exit', function (): void {
 $fatal = require dirname(__DIR__) . '/fatal-errors.php';
 $app->get('/fatal-memory', fn () => $fatal('memory'));
 $app->get('/fatal-compile', fn () => $fatal('compile'));
+$app->get('/fatal-memory-page', fn () => $fatal('memory-page'));
+$app->get('/shutdown-output', function (Request $request, Response $response): Response {
+    $response->getBody()->write((require dirname(__DIR__) . '/shutdown-output.php')());
+    return $response;
+});
 
 // Legacy code's header(), setcookie() and redirect by exit, beside Slim's response.
 $legacy = require dirname(__DIR__) . '/legacy-headers.php';

@@ -40,12 +40,17 @@ final class RequestCycle
      * @param bool $phpSessionHeaders whether PHP's own session headers are part of the response
      *        (true for applications that call session_start() themselves)
      * @param bool $appReplaces how the framework's own emitter sends its headers ({@see ResponseResult::build()})
+     * @param bool $shutdownOutput whether the shutdown functions a request registers run at the end
+     *        of the handler, what they print after the response's body: what PHP-FPM does for an
+     *        application that does not end its request first with fastcgi_finish_request() (as
+     *        Symfony's and Laravel's send() do, and Slim's emitter does not)
      */
     public function __construct(
         private readonly Worker $worker,
         private readonly \Closure $handle,
         private readonly bool $phpSessionHeaders = true,
         private readonly bool $appReplaces = true,
+        private readonly bool $shutdownOutput = false,
     ) {
         // The environment as the application saw it when it booted (env vars it set included).
         $this->baseServer = $_SERVER;
@@ -103,12 +108,15 @@ final class RequestCycle
             };
             if (!$stream) {
                 $printed = ResponseResult::capture($run);
-                return $this->result($status, $headers, $printed . $body, $ended);
+                $body = $printed . $body;
+                return $this->result($status, $headers, $body . $this->shutdownFunctions($body !== ''), $ended);
             }
             // Output flushed before the application's response exists goes out with the head PHP-FPM
             // would send then: the status and headers PHP holds, not the response's (sent too late).
             $printed = StreamedBody::capture($run, $this->printedHead(...));
-            return StreamedBody::split($this->result($status, $headers, $printed . $body, $ended));
+            $body = $printed . $body;
+            $body .= $this->shutdownFunctions($body !== '' || $this->exitHead !== null);
+            return StreamedBody::split($this->result($status, $headers, $body, $ended));
         } finally {
             PageDumps::end();
             UnbufferedOutput::end();
@@ -139,6 +147,26 @@ final class RequestCycle
         $phpHeaders = [...$this->session->end($this->phpSessionHeaders && !$this->keptHeaders),
             ...CliHeaders::lines($requestSession), ...HeaderCapture::lines($atExit)];
         return ResponseResult::build($status, $headers, $body, $phpHeaders, $this->appReplaces, $atExit);
+    }
+
+    /**
+     * What the request's shutdown functions print, run now if this adapter's application does not
+     * end its request before they run (see the constructor). Once the response's body went out
+     * under PHP-FPM, so had its headers: header() and session_start() in them then refuse as there.
+     */
+    private function shutdownFunctions(bool $headersSent): string
+    {
+        if (!$this->shutdownOutput) {
+            return '';
+        }
+        $marked = $headersSent && !headers_sent() && SapiGlobals::markHeadersSent();
+        try {
+            return $this->worker->runShutdownFunctions();
+        } finally {
+            if ($marked) {
+                SapiGlobals::clearHeadersSent();
+            }
+        }
     }
 
     /**

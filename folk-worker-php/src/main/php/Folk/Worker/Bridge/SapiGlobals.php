@@ -83,6 +83,20 @@ final class SapiGlobals
     }
 
     /**
+     * Makes headers count as sent, as they are under PHP-FPM once output went out: header() and
+     * session_start() then refuse, with PHP's own warning. True if they now count as sent.
+     */
+    public static function markHeadersSent(): bool
+    {
+        $ffi = self::get();
+        if ($ffi === null) {
+            return headers_sent();
+        }
+        $ffi->sapi_globals->headers_sent = 1;
+        return headers_sent();
+    }
+
+    /**
      * The status of the line header('HTTP/1.1 404 Not Found') set, read as PHP's CGI SAPI reads it
      * for PHP-FPM (the number after the first space of a line that starts with "HTTP/"); null
      * without one, or without FFI.

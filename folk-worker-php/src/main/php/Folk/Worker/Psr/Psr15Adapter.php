@@ -60,7 +60,9 @@ final class Psr15Adapter
     /** Registers `http.handle` on the worker and returns it. */
     public function register(Worker $worker): Worker
     {
-        return $worker->register('http.handle', new RequestCycle($worker, $this->handle(...)));
+        // A PSR-15 application's emitter (Slim's) sends the response without ending the request:
+        // what its shutdown functions print is sent too, as under PHP-FPM.
+        return $worker->register('http.handle', new RequestCycle($worker, $this->handle(...), shutdownOutput: true));
     }
 
     /** Builds the PSR-7 server request PHP-FPM would give the application for this request. */

@@ -164,6 +164,8 @@ Route::post('/legacy-upload', fn () => response((require dirname(__DIR__, 2) . '
 // Fatal errors (memory exhausted, a function declared twice): Laravel's shutdown handler renders its error page.
 Route::get('/fatal-memory', fn () => (require dirname(__DIR__, 2) . '/fatal-errors.php')('memory'));
 Route::get('/fatal-compile', fn () => (require dirname(__DIR__, 2) . '/fatal-errors.php')('compile'));
+Route::get('/fatal-memory-page', fn () => (require dirname(__DIR__, 2) . '/fatal-errors.php')('memory-page'));
+Route::get('/shutdown-output', fn () => response((require dirname(__DIR__, 2) . '/shutdown-output.php')()));
 
 // dump() prints into the page (VarDumper's HTML, its stylesheet and script in each page), dd() answers 500.
 Route::get('/dump', function () {
