@@ -20,7 +20,39 @@ use Symfony\Component\HttpFoundation\StreamedResponse;
 $largeBody = static fn (Request $request): string
     => str_repeat(str_repeat('0123456789abcdef', 4) . "\n", intdiv($request->query->getInt('kb', 200) * 1024, 65)) . 'end';
 
+/*
+ * Session operations through HttpFoundation's session, in the order ?ops= lists them (comma-separated):
+ * set:k=v, remove:k, clear, invalidate, migrate, migrate-destroy, flash:v (adds a flash message),
+ * flashes (takes them), save, start, id (none, the cookie's or another); answers what the session
+ * holds then, and whether its id is the one the request's cookie named (ids are random).
+ */
+$sessionOps = static function (Request $request): JsonResponse {
+    $session = $request->getSession();
+    $cookieId = $request->cookies->get($session->getName());
+    $seen = [];
+    foreach (array_filter(explode(',', (string) $request->query->get('ops', ''))) as $op) {
+        [$verb, $arg] = explode(':', $op, 2) + [1 => ''];
+        $seen[] = [$op, match ($verb) {
+            'set' => (static function () use ($session, $arg): bool { [$k, $v] = explode('=', $arg, 2) + [1 => '']; $session->set($k, $v); return true; })(),
+            'remove' => $session->remove($arg),
+            'clear' => (static function () use ($session): bool { $session->clear(); return true; })(),
+            'invalidate' => $session->invalidate(),
+            'migrate' => $session->migrate(),
+            'migrate-destroy' => $session->migrate(true),
+            'flash' => (static function () use ($session, $arg): bool { $session->getFlashBag()->add('note', $arg); return true; })(),
+            'flashes' => $session->getFlashBag()->get('note'),
+            'save' => (static function () use ($session): bool { $session->save(); return true; })(),
+            'start' => $session->start(),
+            'id' => match ($session->getId()) { '' => 'none', $cookieId => 'cookie', default => 'other' },
+            default => null,
+        }, $session->isStarted()];
+    }
+    return new JsonResponse(['ops' => $seen, 'all' => $session->all(), 'started' => $session->isStarted(),
+        'id is the cookie\'s' => $session->getId() === $cookieId, 'native session' => session_status()]);
+};
+
 return [
+    'session-ops' => $sessionOps,
     'no-content' => static fn (): Response => new Response('', 204),
     'etag' => static function (Request $request): Response {
         $response = (new Response("the resource\n"))->setEtag('v1')->setMaxAge(60);

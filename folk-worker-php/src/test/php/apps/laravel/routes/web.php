@@ -116,6 +116,34 @@ Route::get('/cache/array', function () {
 
 Route::get('/redirect', fn () => redirect('/json?from=redirect'));
 
+/*
+ * Session operations in the order ?ops= lists them (comma-separated): put:k=v, forget:k, flush,
+ * regenerate, regenerate-destroy, invalidate, flash:v, now:v, reflash, pull:k, id (the cookie's
+ * or another); answers what the session holds then (the token aside: random).
+ */
+Route::get('/session-ops', function (Request $request) {
+    $session = $request->session();
+    $seen = [];
+    foreach (array_filter(explode(',', (string) $request->query('ops', ''))) as $op) {
+        [$verb, $arg] = explode(':', $op, 2) + [1 => ''];
+        $seen[] = [$op, match ($verb) {
+            'put' => (function () use ($session, $arg) { [$k, $v] = explode('=', $arg, 2) + [1 => '']; $session->put($k, $v); return true; })(),
+            'forget' => (function () use ($session, $arg) { $session->forget($arg); return true; })(),
+            'flush' => (function () use ($session) { $session->flush(); return true; })(),
+            'regenerate' => $session->regenerate(),
+            'regenerate-destroy' => $session->regenerate(true),
+            'invalidate' => $session->invalidate(),
+            'flash' => (function () use ($session, $arg) { $session->flash('note', $arg); return true; })(),
+            'now' => (function () use ($session, $arg) { $session->now('note', $arg); return true; })(),
+            'reflash' => (function () use ($session) { $session->reflash(); return true; })(),
+            'pull' => $session->pull($arg),
+            'id' => $session->getId() === $request->cookies->get($session->getName()) ? 'cookie' : 'other',
+            default => null,
+        }];
+    }
+    return response()->json(['ops' => $seen, 'all' => array_diff_key($session->all(), ['_token' => 1])]);
+});
+
 Route::get('/session', function (Request $request) {
     $count = $request->session()->get('count', 0) + 1;
     $request->session()->put('count', $count);

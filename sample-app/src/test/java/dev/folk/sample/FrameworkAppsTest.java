@@ -134,60 +134,13 @@ class FrameworkAppsTest {
 
         /**
          * Random clients (seeded, as above), each making five requests of random native session
-         * operations (start, write, regenerate, destroy, close, abort, reset, another name, another
-         * cookie path, cache limiters) with the cookies the previous answers set, one cookie jar per
-         * server; every answer compared with PHP-FPM's.
+         * operations (start, write, regenerate, destroy, close, abort, reset, session_id() and
+         * legacy code's start when it is "", a second start) with the cookies the previous answers
+         * set, one cookie jar per server; every answer compared with PHP-FPM's.
          */
         @Test
         void randomSessionsAnswerLikePhpFpm() throws Exception {
-            Random random = new Random(Long.getLong("folk.compare.seed", 1));
-            for (int client = Integer.getInteger("folk.compare.count", 150) / 5; client > 0; client--) {
-                Map<String, String> fpmJar = new LinkedHashMap<>();
-                Map<String, String> ourJar = new LinkedHashMap<>();
-                for (int step = 0; step < 5; step++) {
-                    String target = "/session-ops?ops=" + RandomRequests.sessionOps(random);
-                    RawHttp.Response fpm = RawHttp.exchange(fpmPort(), ascii(withCookies(target, fpmJar)));
-                    RawHttp.Response ours = RawHttp.exchange(gatewayPort(), ascii(withCookies(target, ourJar)));
-                    compare("GET " + target + " (client " + client + ", request " + step + ")", fpm, ours);
-                    keepCookies(fpm, fpmJar);
-                    keepCookies(ours, ourJar);
-                }
-            }
-            assertThat(differences).as("every answer equal to PHP-FPM's").isEmpty();
-        }
-
-        private static String withCookies(String target, Map<String, String> jar) {
-            StringBuilder cookie = new StringBuilder();
-            jar.forEach((name, value) -> cookie.append(cookie.isEmpty() ? "" : "; ").append(name).append('=').append(value));
-            return "GET " + target + " HTTP/1.1\r\nHost: " + HOST + "\r\n"
-                    + (jar.isEmpty() ? "" : "Cookie: " + cookie + "\r\n") + "Connection: close\r\n\r\n";
-        }
-
-        /** As a browser keeps them for this path: a cookie for another path is not sent back, a deleted one is dropped. */
-        private static void keepCookies(RawHttp.Response response, Map<String, String> jar) {
-            for (String line : response.all("Set-Cookie")) {
-                String[] attributes = line.split(";");
-                String[] pair = attributes[0].split("=", 2);
-                String name = pair[0].strip();
-                String value = pair.length > 1 ? pair[1].strip() : "";
-                boolean thisPath = true;
-                boolean expired = value.equals("deleted");
-                for (String attribute : attributes) {
-                    String a = attribute.strip().toLowerCase(java.util.Locale.ROOT);
-                    if (a.startsWith("path=") && !a.equals("path=/")) {
-                        thisPath = "/session-ops".startsWith(a.substring(5));
-                    }
-                    expired |= a.equals("max-age=0") || a.startsWith("expires=thu, 01 jan 1970") || a.startsWith("expires=thu, 01-jan-1970");
-                }
-                if (!thisPath) {
-                    continue;
-                }
-                if (expired) {
-                    jar.remove(name);
-                } else {
-                    jar.put(name, value);
-                }
-            }
+            sameForRandomSessions(RandomRequests::sessionOps);
         }
 
         /** Slim's /upload, and /files: $_FILES and $_POST as PHP's own RFC 1867 reader makes them. */
@@ -294,6 +247,15 @@ class FrameworkAppsTest {
         }
 
         /**
+         * Random clients of HttpFoundation's session (set, remove, clear, invalidate, migrate, flash
+         * messages, save, start, its id) over five requests each, compared with PHP-FPM's answers.
+         */
+        @Test
+        void randomSessionsAnswerLikePhpFpm() throws Exception {
+            sameForRandomSessions(RandomRequests::symfonySessionOps);
+        }
+
+        /**
          * exit() while a StreamedResponse prints its body: the response's status and headers, then what
          * it printed. In the FrameworkBundle application, Symfony 6's StreamedResponseListener sends the
          * response during handle() with Response::send(), whose header() lines the worker keeps for such
@@ -321,6 +283,15 @@ class FrameworkAppsTest {
         @Test
         void randomRequestsAnswerLikePhpFpm() throws Exception {
             sameForRandom(150, random -> RandomRequests.echoRequest(random, HOST));
+        }
+
+        /**
+         * Random clients of Laravel's session (put, forget, flush, regenerate, invalidate, flash,
+         * now, reflash, pull) over five requests each, compared with PHP-FPM's answers.
+         */
+        @Test
+        void randomSessionsAnswerLikePhpFpm() throws Exception {
+            sameForRandomSessions(RandomRequests::laravelSessionOps);
         }
 
         /**
@@ -428,6 +399,63 @@ class FrameworkAppsTest {
     /** One application, served both ways for the tests of its class. */
     @TestInstance(TestInstance.Lifecycle.PER_CLASS)
     abstract static class Served {
+
+        /**
+         * Random clients (seeded: -Dfolk.compare.seed, -Dfolk.compare.count) of the application's
+         * /session-ops, five requests each, with the cookies the previous answers set (one cookie
+         * jar per server); every answer compared with PHP-FPM's.
+         */
+        void sameForRandomSessions(java.util.function.Function<Random, String> ops) throws Exception {
+            Random random = new Random(Long.getLong("folk.compare.seed", 1));
+            for (int client = Integer.getInteger("folk.compare.count", 150) / 5; client > 0; client--) {
+                Map<String, String> fpmJar = new LinkedHashMap<>();
+                Map<String, String> ourJar = new LinkedHashMap<>();
+                for (int step = 0; step < 5; step++) {
+                    String target = "/session-ops?ops=" + ops.apply(random);
+                    RawHttp.Response fpm = RawHttp.exchange(fpmPort(), ascii(withCookies(target, fpmJar)));
+                    RawHttp.Response ours = RawHttp.exchange(gatewayPort(), ascii(withCookies(target, ourJar)));
+                    compare("GET " + target + " (client " + client + ", request " + step + ")", fpm, ours);
+                    keepCookies(fpm, fpmJar);
+                    keepCookies(ours, ourJar);
+                }
+            }
+            assertThat(differences).as("every answer equal to PHP-FPM's").isEmpty();
+        }
+
+        private static String withCookies(String target, Map<String, String> jar) {
+            StringBuilder cookie = new StringBuilder();
+            jar.forEach((name, value) -> cookie.append(cookie.isEmpty() ? "" : "; ").append(name).append('=').append(value));
+            return "GET " + target + " HTTP/1.1\r\nHost: " + HOST + "\r\n"
+                    + (jar.isEmpty() ? "" : "Cookie: " + cookie + "\r\n") + "Connection: close\r\n\r\n";
+        }
+
+        /** As a browser keeps them for this path: a cookie for another path is not sent back, a deleted one is dropped. */
+        private static void keepCookies(RawHttp.Response response, Map<String, String> jar) {
+            for (String line : response.all("Set-Cookie")) {
+                String[] attributes = line.split(";");
+                String[] pair = attributes[0].split("=", 2);
+                String name = pair[0].strip();
+                String value = pair.length > 1 ? pair[1].strip() : "";
+                boolean thisPath = true;
+                boolean expired = value.equals("deleted");
+                for (String attribute : attributes) {
+                    String a = attribute.strip().toLowerCase(java.util.Locale.ROOT);
+                    if (a.startsWith("path=") && !a.equals("path=/")) {
+                        thisPath = "/session-ops".startsWith(a.substring(5));
+                    }
+                    expired |= a.equals("max-age=0") || a.startsWith("expires=thu, 01 jan 1970") || a.startsWith("expires=thu, 01-jan-1970");
+                }
+                if (!thisPath) {
+                    continue;
+                }
+                if (expired) {
+                    jar.remove(name);
+                } else {
+                    jar.put(name, value);
+                }
+            }
+        }
+
 
         private final String app;
         private final String worker;

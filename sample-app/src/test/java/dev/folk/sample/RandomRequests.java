@@ -221,9 +221,29 @@ final class RandomRequests {
 
     /** One to five native session operations, for the Slim application's /session-ops. */
     static String sessionOps(Random r) {
+        return ops(r, SESSION_OPS);
+    }
+
+    private static final String[] SYMFONY_SESSION_OPS = {"set:a=1", "set:b=2", "set:a=3", "remove:a", "clear", "invalidate",
+        "migrate", "migrate-destroy", "flash:x", "flash:y", "flashes", "save", "start", "id", "id"};
+
+    /** One to five operations on HttpFoundation's session, for the Symfony applications' /session-ops. */
+    static String symfonySessionOps(Random r) {
+        return ops(r, SYMFONY_SESSION_OPS);
+    }
+
+    private static final String[] LARAVEL_SESSION_OPS = {"put:a=1", "put:b=2", "put:a=3", "forget:a", "flush", "regenerate",
+        "regenerate-destroy", "invalidate", "flash:x", "now:y", "reflash", "pull:b", "id", "id"};
+
+    /** One to five operations on Laravel's session, for the Laravel application's /session-ops. */
+    static String laravelSessionOps(Random r) {
+        return ops(r, LARAVEL_SESSION_OPS);
+    }
+
+    private static String ops(Random r, String[] choices) {
         StringBuilder ops = new StringBuilder();
         for (int i = 1 + r.nextInt(5); i > 0; i--) {
-            ops.append(ops.isEmpty() ? "" : ",").append(pick(r, SESSION_OPS));
+            ops.append(ops.isEmpty() ? "" : ",").append(pick(r, choices));
         }
         return ops.toString();
     }
