@@ -10,6 +10,9 @@ import jakarta.servlet.Servlet;
 import jakarta.servlet.http.HttpServletMapping;
 import jakarta.servlet.http.HttpServletRequest;
 
+import org.apache.commons.logging.Log;
+import org.apache.commons.logging.LogFactory;
+import org.jspecify.annotations.Nullable;
 import org.springframework.beans.factory.ListableBeanFactory;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
@@ -25,6 +28,7 @@ import org.springframework.context.annotation.Configuration;
 import org.springframework.core.Ordered;
 import org.springframework.core.env.Environment;
 import org.springframework.web.filter.FormContentFilter;
+import org.springframework.web.filter.ForwardedHeaderFilter;
 
 import dev.folk.core.pool.WorkerPool;
 import dev.folk.spring.boot.autoconfigure.FolkAutoConfiguration;
@@ -68,6 +72,8 @@ public final class FolkHttpAutoConfiguration {
     static final String SECURITY_FILTER = "springSecurityFilterChain";
     static final int SECURITY_ORDER = -100;
 
+    private static final Log logger = LogFactory.getLog(FolkHttpAutoConfiguration.class);
+
     @Bean
     @ConditionalOnMissingBean
     public FolkHttpGateway folkHttpGateway(FolkHttpProperties properties, FolkPools pools) {
@@ -90,7 +96,10 @@ public final class FolkHttpAutoConfiguration {
     /**
      * With {@code folk.http.filter-order}: the gateway also as a filter of that order for its paths,
      * so that the filters after it do not run for PHP's requests. Refused when it would run ahead
-     * of Spring Security's filter chain (a bean {@value #SECURITY_FILTER}).
+     * of Spring Security's filter chain (a bean {@value #SECURITY_FILTER}). Placed right after a
+     * {@link ForwardedHeaderFilter} it would run ahead of (Spring Boot's, of order
+     * {@code -2147483648}, with {@code server.forward-headers-strategy=framework}): PHP must see
+     * the client's address, scheme and host, not the proxy's.
      */
     @Bean(FILTER_BEAN_NAME)
     @ConditionalOnProperty(prefix = "folk.http", name = "filter-order")
@@ -105,6 +114,13 @@ public final class FolkHttpAutoConfiguration {
             return registration;
         }
         int order = properties.getFilterOrder();
+        Integer forwarded = forwardedHeaderFilterOrder(beans);
+        if (forwarded != null && order <= forwarded && forwarded < Integer.MAX_VALUE) {
+            logger.info("folk.http.filter-order " + order + " would run the HTTP gateway ahead of the ForwardedHeaderFilter"
+                    + " (order " + forwarded + ", server.forward-headers-strategy=framework): the gateway's filter runs"
+                    + " right after it, at " + (forwarded + 1) + ", so that PHP sees the client's address and scheme");
+            order = forwarded + 1;
+        }
         if (beans.containsBean(SECURITY_FILTER)) {
             int security = environment.getProperty("spring.security.filter.order", Integer.class, SECURITY_ORDER);
             if (order <= security) {
@@ -119,6 +135,21 @@ public final class FolkHttpAutoConfiguration {
         registration.setAsyncSupported(true);
         registration.setOrder(order);
         return registration;
+    }
+
+    /** The highest order of the enabled {@link ForwardedHeaderFilter} registrations, or null without one. */
+    private static @Nullable Integer forwardedHeaderFilterOrder(ListableBeanFactory beans) {
+        Integer order = null;
+        for (String name : beans.getBeanNamesForType(FilterRegistrationBean.class, false, false)) {
+            if (name.equals(FILTER_BEAN_NAME)) {
+                continue; // the one being made
+            }
+            FilterRegistrationBean<?> registration = beans.getBean(name, FilterRegistrationBean.class);
+            if (registration.isEnabled() && registration.getFilter() instanceof ForwardedHeaderFilter) {
+                order = order == null ? registration.getOrder() : Math.max(order, registration.getOrder());
+            }
+        }
+        return order;
     }
 
     /**

@@ -56,7 +56,9 @@ public class FolkHttpProperties {
      * after it (Spring Boot's own run first otherwise: observation, request context, character
      * encoding, form content), which saves their CPU on each PHP request; -2147483648 runs it first.
      * It must be above Spring Security's order (spring.security.filter.order, -100) when Spring
-     * Security is present, or start-up fails. Default: none, the gateway is a servlet behind every filter.
+     * Security is present, or start-up fails. A ForwardedHeaderFilter (server.forward-headers-strategy=framework)
+     * still runs first: the gateway's filter goes right after it. Default: none, the gateway is a
+     * servlet behind every filter.
      */
     private @Nullable Integer filterOrder;
 

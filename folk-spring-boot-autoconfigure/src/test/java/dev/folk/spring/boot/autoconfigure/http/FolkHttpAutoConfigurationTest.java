@@ -204,6 +204,30 @@ class FolkHttpAutoConfigurationTest {
                 .run(ctx -> assertThat(ctx).hasFailed());
     }
 
+    @Test
+    void aFilterOrderAheadOfAForwardedHeaderFilterIsPlacedRightAfterIt() {
+        web.withPropertyValues("folk.http.mappings[0].path=/php", "folk.http.filter-order=-2147483648")
+                .withUserConfiguration(ForwardedHeaders.class).run(ctx -> assertThat(ctx.getBean(
+                        FolkHttpAutoConfiguration.FILTER_BEAN_NAME, FilterRegistrationBean.class).getOrder())
+                        .isEqualTo(Integer.MIN_VALUE + 1));
+        web.withPropertyValues("folk.http.mappings[0].path=/php", "folk.http.filter-order=-50")
+                .withUserConfiguration(ForwardedHeaders.class).run(ctx -> assertThat(ctx.getBean(
+                        FolkHttpAutoConfiguration.FILTER_BEAN_NAME, FilterRegistrationBean.class).getOrder())
+                        .isEqualTo(-50));
+    }
+
+    /** Spring Boot's registration with server.forward-headers-strategy=framework. */
+    @Configuration(proxyBeanMethods = false)
+    static class ForwardedHeaders {
+        @Bean
+        FilterRegistrationBean<org.springframework.web.filter.ForwardedHeaderFilter> forwardedHeaderFilter() {
+            FilterRegistrationBean<org.springframework.web.filter.ForwardedHeaderFilter> registration =
+                    new FilterRegistrationBean<>(new org.springframework.web.filter.ForwardedHeaderFilter());
+            registration.setOrder(Ordered.HIGHEST_PRECEDENCE);
+            return registration;
+        }
+    }
+
     /** Stands for Spring Security's filter chain: what the auto-configuration looks for is its bean name. */
     @Configuration(proxyBeanMethods = false)
     static class SecurityChain {
