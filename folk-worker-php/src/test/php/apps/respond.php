@@ -1,7 +1,7 @@
 <?php
 
 /*
- * The /respond route of the Slim and Symfony applications: decodes ?spec= (base64url of JSON:
+ * The /respond route of the Slim, Symfony and Laravel applications: decodes ?spec= (base64url of JSON:
  * status, header lines, body, and "framework"), and, unless the answer is to be the framework's
  * response, makes it with PHP's own header(), http_response_code() and echo, then exit. Returns
  * the spec for the framework's response otherwise.

@@ -121,6 +121,22 @@ Route::get('/redirect', fn () => redirect('/json?from=redirect'));
  * regenerate, regenerate-destroy, invalidate, flash:v, now:v, reflash, pull:k, id (the cookie's
  * or another); answers what the session holds then (the token aside: random).
  */
+// An answer as the request describes it (?spec=, base64url JSON: status, header lines, body, and
+// "framework": made as Laravel's response, else with header(), http_response_code() and echo, then exit).
+Route::get('/respond', function (Request $request) {
+    $spec = (require dirname(__DIR__, 2) . '/respond.php')((string) $request->query('spec', ''));
+    $response = response($spec['body'] ?? '', $spec['status'] ?? 200);
+    foreach ($spec['headers'] ?? [] as $line) {
+        [$name, $value] = array_map('trim', explode(':', $line, 2) + [1 => '']);
+        if (strcasecmp($name, 'Set-Cookie') === 0) {
+            $response->headers->setCookie(\Symfony\Component\HttpFoundation\Cookie::fromString($value));
+        } else {
+            $response->headers->set($name, $value, strcasecmp($name, 'Content-Type') === 0);
+        }
+    }
+    return $response;
+});
+
 Route::get('/session-ops', function (Request $request) {
     $session = $request->session();
     $seen = [];

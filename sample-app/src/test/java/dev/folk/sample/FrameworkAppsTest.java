@@ -75,16 +75,19 @@ class FrameworkAppsTest {
     private static final Pattern SESSION_ID = Pattern.compile("\\b(PHPSESSID|FOLKSESSID|laravel_session)=[^;\\s\"]+");
     private static final Pattern HTTP_DATE = Pattern.compile("\\b\\w{3}, \\d{2}[ -]\\w{3}[ -]\\d{4} \\d{2}:\\d{2}:\\d{2} GMT\\b");
     private static final Pattern MAX_AGE = Pattern.compile("(?i)Max-Age=\\d+");
+    /** A cookie value Laravel's EncryptCookies encrypted (base64 of {"iv":...}: a random IV each time). */
+    private static final Pattern ENCRYPTED_COOKIE = Pattern.compile("=eyJpdiI6[A-Za-z0-9+/=%]+");
     /** The id VarDumper's HtmlDumper draws (mt_rand()) for the elements of each page's dumps. */
     private static final Pattern DUMP_ID = Pattern.compile("\\bsf-dump-\\d+");
 
-    /** What is random or time-dependent by design: session ids, dates, dump ids. */
     static String base64(String s) {
         return java.util.Base64.getEncoder().encodeToString(s.getBytes(StandardCharsets.UTF_8));
     }
 
+    /** What is random or time-dependent by design: session ids, encrypted cookies, dates, dump ids. */
     static String mask(String value) {
         String v = SESSION_ID.matcher(value).replaceAll("$1=<session-id>");
+        v = ENCRYPTED_COOKIE.matcher(v).replaceAll("=<encrypted>");
         v = HTTP_DATE.matcher(v).replaceAll("<date>");
         v = DUMP_ID.matcher(v).replaceAll("sf-dump-<id>");
         return MAX_AGE.matcher(v).replaceAll("Max-Age=<n>");
@@ -292,6 +295,12 @@ class FrameworkAppsTest {
         @Test
         void randomSessionsAnswerLikePhpFpm() throws Exception {
             sameForRandomSessions(RandomRequests::laravelSessionOps);
+        }
+
+        /** As Slim's: random answers made as Laravel's responses or with header() and exit, compared with nginx's. */
+        @Test
+        void randomAnswersOfPhpGoOutLikeNginxSendsThem() throws Exception {
+            sameForRandom(60, random -> RandomRequests.response(random, HOST));
         }
 
         /**
