@@ -14,6 +14,7 @@ import org.springframework.beans.factory.support.AutowireCandidateQualifier;
 import org.springframework.beans.factory.support.BeanDefinitionRegistry;
 import org.springframework.beans.factory.support.BeanDefinitionRegistryPostProcessor;
 import org.springframework.beans.factory.support.RootBeanDefinition;
+import org.springframework.boot.LazyInitializationExcludeFilter;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
@@ -179,6 +180,16 @@ public final class FolkAutoConfiguration {
             }
             return ConditionOutcome.noMatch("neither folk.readiness.max-queue nor folk.readiness.pools.<name>.max-queue is set");
         }
+    }
+
+    /**
+     * Keeps the kill-and-reap safety nets eager under {@code spring.main.lazy-initialization}: a
+     * lazy JVM hook would only be made when the context closes (too late to register one), and a
+     * lazy signal handler never.
+     */
+    @Bean
+    static LazyInitializationExcludeFilter folkEagerShutdownBeans() {
+        return LazyInitializationExcludeFilter.forBeanTypes(FolkShutdownHook.class, FolkSignalHandler.class);
     }
 
     @Bean

@@ -102,6 +102,21 @@ class FolkAutoConfigurationTests {
                         .containsExactly("-c", "exec php \"$0\"", TestWorkers.ECHO.toString()));
     }
 
+    /** Under spring.main.lazy-initialization, the JVM hook and the signal handler are still made at start. */
+    @Test
+    void theShutdownSafetyNetsAreMadeAtStartEvenWithLazyInitialization() {
+        new ApplicationContextRunner().withConfiguration(FOLK).withUserConfiguration(NotStarted.class)
+                .withInitializer(ctx -> ctx.addBeanFactoryPostProcessor(
+                        new org.springframework.boot.LazyInitializationBeanFactoryPostProcessor()))
+                .run(ctx -> {
+                    assertThat(ctx).hasNotFailed();
+                    var beans = ctx.getSourceApplicationContext().getBeanFactory();
+                    assertThat(beans.getBeanDefinition("folkPools").isLazyInit()).as("lazy initialization applies").isTrue();
+                    assertThat(beans.containsSingleton("folkShutdownHook")).as("JVM hook made").isTrue();
+                    assertThat(beans.containsSingleton("folkSignalHandler")).as("signal handler made").isTrue();
+                });
+    }
+
     @Test
     void defaultsBindToOnePoolNamedDefaultWithTheCoreDefaults() {
         new ApplicationContextRunner().withConfiguration(FOLK).withUserConfiguration(NotStarted.class).run(ctx -> {
