@@ -8,11 +8,15 @@ import java.time.Duration;
 import java.util.List;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.servlet.filter.OrderedFormContentFilter;
 import org.springframework.boot.test.context.FilteredClassLoader;
+import org.springframework.boot.test.system.CapturedOutput;
+import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+import org.springframework.boot.test.context.runner.ReactiveWebApplicationContextRunner;
 import org.springframework.boot.test.context.runner.WebApplicationContextRunner;
 import org.springframework.boot.web.servlet.FilterRegistrationBean;
 import org.springframework.boot.web.servlet.ServletRegistrationBean;
@@ -33,10 +37,11 @@ import dev.folk.spring.boot.http.HttpRoute;
 import dev.folk.spring.boot.autoconfigure.NotStarted;
 
 /** Conditions, binding, validation and back-off of the HTTP gateway's auto-configuration. */
+@ExtendWith(OutputCaptureExtension.class)
 class FolkHttpAutoConfigurationTest {
 
     private static final AutoConfigurations CONFIGS = AutoConfigurations.of(FolkAutoConfiguration.class,
-            FolkHttpAutoConfiguration.class);
+            FolkHttpAutoConfiguration.class, FolkHttpUnavailableAutoConfiguration.class);
 
     /** Pools that are never started: no process is spawned. */
     private final WebApplicationContextRunner web = new WebApplicationContextRunner()
@@ -145,11 +150,22 @@ class FolkHttpAutoConfigurationTest {
     }
 
     @Test
-    void notInANonWebApplicationNorWithoutTheServletApi() {
+    void notInANonWebApplicationNorWithoutTheServletApi(CapturedOutput output) {
+        String warning = "folk.http.mappings is set (/php, ...), but the HTTP gateway only runs in a servlet web application";
         new ApplicationContextRunner().withConfiguration(CONFIGS).withUserConfiguration(NotStarted.class)
                 .withPropertyValues("folk.shutdown.signal-handler=false", "folk.args=worker.php",
                         "folk.http.mappings[0].path=/php")
                 .run(ctx -> assertThat(ctx).hasNotFailed().doesNotHaveBean(FolkHttpGateway.class));
+        assertThat(output).as("said, not left to a 404").contains(warning);
+        int said = output.getOut().split(java.util.regex.Pattern.quote(warning), -1).length;
+        new ReactiveWebApplicationContextRunner().withConfiguration(CONFIGS).withUserConfiguration(NotStarted.class)
+                .withPropertyValues("folk.shutdown.signal-handler=false", "folk.args=worker.php",
+                        "folk.http.mappings[0].path=/php")
+                .run(ctx -> assertThat(ctx).hasNotFailed().doesNotHaveBean(FolkHttpGateway.class));
+        web.withPropertyValues("folk.http.mappings[0].path=/php").run(ctx -> assertThat(ctx).hasBean(
+                FolkHttpAutoConfiguration.REGISTRATION_BEAN_NAME));
+        assertThat(output.getOut().split(java.util.regex.Pattern.quote(warning), -1).length)
+                .as("once more, for the reactive application only").isEqualTo(said + 1);
         web.withClassLoader(new FilteredClassLoader(jakarta.servlet.Servlet.class))
                 .withPropertyValues("folk.http.mappings[0].path=/php")
                 .run(ctx -> assertThat(ctx).doesNotHaveBean(FolkHttpGateway.class));
