@@ -85,6 +85,7 @@ class ConfigurationMetadataIT {
                         "dev.folk.spring.boot.autoconfigure.metrics.FolkMetricsAutoConfiguration",
                         "dev.folk.spring.boot.autoconfigure.json.FolkJsonAutoConfiguration",
                         "dev.folk.spring.boot.autoconfigure.http.FolkHttpAutoConfiguration",
+                        "dev.folk.spring.boot.autoconfigure.http.FolkHttpUnavailableAutoConfiguration",
                         "dev.folk.spring.boot.autoconfigure.observation.FolkObservationAutoConfiguration",
                         "dev.folk.spring.boot.autoconfigure.watch.FolkWatchAutoConfiguration");
         assertThat(read("META-INF/spring.factories")).contains("org.springframework.boot.diagnostics.FailureAnalyzer")
