@@ -70,16 +70,7 @@ return static function (array $context): HttpKernel {
     // "framework": made as a Response, else with header(), http_response_code() and echo, then exit).
     $route('respond', '/respond', 'GET', static function (Request $request): Response {
         $spec = (require dirname(__DIR__) . '/respond.php')((string) $request->query->get('spec', ''));
-        $response = new Response($spec['body'] ?? '', $spec['status'] ?? 200);
-        foreach ($spec['headers'] ?? [] as $line) {
-            [$name, $value] = array_map('trim', explode(':', $line, 2) + [1 => '']);
-            if (strcasecmp($name, 'Set-Cookie') === 0) {
-                $response->headers->setCookie(\Symfony\Component\HttpFoundation\Cookie::fromString($value));
-            } else {
-                $response->headers->set($name, $value, strcasecmp($name, 'Content-Type') === 0);
-            }
-        }
-        return $response;
+        return (require dirname(__DIR__) . '/spec-headers.php')(new Response($spec['body'] ?? '', $spec['status'] ?? 200), $spec);
     });
     $route('redirect', '/redirect', 'GET', static fn (): RedirectResponse => new RedirectResponse('/json?from=redirect'));
     $route('session', '/session', 'GET', static function (Request $request): JsonResponse {

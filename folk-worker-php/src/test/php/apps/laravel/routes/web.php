@@ -125,16 +125,7 @@ Route::get('/redirect', fn () => redirect('/json?from=redirect'));
 // "framework": made as Laravel's response, else with header(), http_response_code() and echo, then exit).
 Route::get('/respond', function (Request $request) {
     $spec = (require dirname(__DIR__, 2) . '/respond.php')((string) $request->query('spec', ''));
-    $response = response($spec['body'] ?? '', $spec['status'] ?? 200);
-    foreach ($spec['headers'] ?? [] as $line) {
-        [$name, $value] = array_map('trim', explode(':', $line, 2) + [1 => '']);
-        if (strcasecmp($name, 'Set-Cookie') === 0) {
-            $response->headers->setCookie(\Symfony\Component\HttpFoundation\Cookie::fromString($value));
-        } else {
-            $response->headers->set($name, $value, strcasecmp($name, 'Content-Type') === 0);
-        }
-    }
-    return $response;
+    return (require dirname(__DIR__, 2) . '/spec-headers.php')(response($spec['body'] ?? '', $spec['status'] ?? 200), $spec);
 });
 
 Route::get('/session-ops', function (Request $request) {
