@@ -6,6 +6,7 @@
  *   /php/header?name=N     the exact bytes of request header N as the body;
  *   /php/status?code=N     an answer with status N;
  *   /php/sleep?ms=N        sleeps, then 200;
+ *   /php/large?kb=N        a body of N KiB;
  *   /php/cookies           two Set-Cookie lines and a body in a non-UTF-8 header value;
  *   /php/length?declared=L the body "12345" (none with &empty) with Content-Length L, the
  *                          hop-by-hop headers PHP code sets (Connection, Keep-Alive) and one
@@ -32,6 +33,10 @@ $worker->register('http.handle', static function (array $params): array {
     if ($path === '/php/sleep') {
         usleep((int) $query['ms'] * 1000);
         return ['status' => 200, 'headers' => ['Content-Type' => 'text/plain'], 'body' => 'slept'];
+    }
+    if ($path === '/php/large') {
+        return ['status' => 200, 'headers' => ['Content-Type' => 'text/plain'],
+            'body' => str_repeat('0123456789abcdef', 64 * (int) $query['kb'])];
     }
     if ($path === '/php/cookies') {
         return ['status' => 201, 'headers' => ['Set-Cookie' => ['a=1', 'b=2'], 'X-Latin' => "caf\xe9"],

@@ -167,7 +167,7 @@ public class FolkHttpGateway extends HttpServlet {
         }
         GatewayExchange exchange = new GatewayExchange(request, response, route, this, uri, label);
         if (now != null) {
-            exchange.respond(now); // a large answer goes out without blocking
+            exchange.respondToCall(now); // a large answer goes out without blocking
         } else {
             exchange.call(params, false); // no worker idle: wait for one without holding this thread
         }

@@ -363,6 +363,17 @@ final class GatewayExchange implements ReadListener, WriteListener, AsyncListene
     }
 
     /** Decides the answer (the first one wins) and writes it if the connection can take it now. */
+    /**
+     * PHP's answer to a call made before this exchange existed (on the container thread, for a
+     * request without a body): nothing of the request is left unread, so the connection stays open.
+     */
+    void respondToCall(GatewayReply answer) {
+        synchronized (this) {
+            calling = true;
+        }
+        respond(answer);
+    }
+
     void respond(GatewayReply answer) {
         synchronized (this) {
             if (reply != null || done) {

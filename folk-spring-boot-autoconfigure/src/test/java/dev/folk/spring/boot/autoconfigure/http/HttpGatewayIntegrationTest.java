@@ -196,6 +196,49 @@ class HttpGatewayIntegrationTest {
                 .containsEntry("x-multi", "one, two");
     }
 
+    /**
+     * One keep-alive connection serves answers of every size, with and without a request body, as
+     * nginx keeps it: only an answer given before the request's body was read closes it.
+     */
+    @Test
+    void answersOfAnySizeKeepTheConnectionOpen() throws Exception {
+        try (Socket s = new Socket("127.0.0.1", port)) {
+            s.setSoTimeout(20_000);
+            InputStream in = s.getInputStream();
+            for (int kb : new int[] {1, 31, 33, 100, 1500, 2}) {
+                String post = kb == 100 ? "POST" : "GET";
+                String body = kb == 100 ? "x=1" : "";
+                s.getOutputStream().write((post + " /php/large?kb=" + kb + " HTTP/1.1\r\nHost: h\r\n"
+                        + (body.isEmpty() ? "" : "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: "
+                        + body.length() + "\r\n") + "\r\n" + body).getBytes(StandardCharsets.ISO_8859_1));
+                Map<String, List<String>> headers = new LinkedHashMap<>();
+                byte[] answer = readOne(in, headers);
+                assertThat(answer.length).as("%s %d KiB", post, kb).isEqualTo(kb * 1024);
+                assertThat(headers.getOrDefault("connection", List.of())).as("%s %d KiB", post, kb).doesNotContain("close");
+            }
+        }
+    }
+
+    /** One response off a keep-alive connection: its head into {@code headers}, its Content-Length body returned. */
+    private static byte[] readOne(InputStream in, Map<String, List<String>> headers) throws IOException {
+        ByteArrayOutputStream head = new ByteArrayOutputStream();
+        int matched = 0;
+        while (matched < 4) {
+            int b = in.read();
+            assertThat(b).as("a complete response head, not the end of the connection").isNotNegative();
+            head.write(b);
+            matched = (b == (matched % 2 == 0 ? '\r' : '\n')) ? matched + 1 : (b == '\r' ? 1 : 0);
+        }
+        String[] lines = head.toString(StandardCharsets.ISO_8859_1).split("\r\n");
+        assertThat(lines[0]).startsWith("HTTP/1.1 200");
+        for (int i = 1; i < lines.length; i++) {
+            int colon = lines[i].indexOf(':');
+            headers.computeIfAbsent(lines[i].substring(0, colon).toLowerCase(Locale.ROOT), k -> new ArrayList<>())
+                    .add(lines[i].substring(colon + 1).trim());
+        }
+        return in.readNBytes(Integer.parseInt(headers.get("content-length").get(0)));
+    }
+
     @Test
     void withoutStripPrefixTheWholePathIsPathInfoAndABodyComesWithItsTypeAndLength() throws Exception {
         byte[] body = "a=1&b=two".getBytes(StandardCharsets.US_ASCII);
