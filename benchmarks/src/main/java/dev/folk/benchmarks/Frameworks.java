@@ -75,6 +75,8 @@ final class Frameworks {
             for (String sub : List.of("app-state", "tmp", "sessions")) {
                 Files.createDirectories(state.resolve(sub));
             }
+            clearSessions(state);
+            clearSessions(fpmWork);
             int fpmPort = Http.freePort();
             int appPort = Http.freePort();
             Process started = null;
@@ -122,6 +124,10 @@ final class Frameworks {
                         Quiet.Round round = quiet.round("frameworks " + app.name() + " " + side + " round " + (r + 1),
                                 m.get("rps"), m.get("p50"), m.get("p99"), m.get("cpu"), m.get("front"));
                         while (round.next()) {
+                            // wrk sends no cookie: every Laravel page makes a session file, and Laravel's
+                            // session GC (2% of requests) reads the whole directory. Left to pile up, files
+                            // from earlier turns and runs cost the side that serves more the most.
+                            clearSessions(ours ? state : fpmWork);
                             double cpu0 = ours ? Proc.treeCpuMillis(appProcess.pid()) : fpmCpu(fpmWork);
                             double front0 = ours ? Proc.cpuMillis(appProcess.pid()) : Double.NaN;
                             Http.Wrk w = Http.wrk(options, url, options.httpSeconds);
@@ -183,7 +189,7 @@ final class Frameworks {
                 + "HttpKernel, Routing, the Symfony Runtime; Debian's php-symfony-*), apps/symfony-framework (a "
                 + "FrameworkBundle Kernel with MicroKernelTrait, its container compiled to the cache on the first "
                 + "request, as Symfony applications are built; php-symfony-framework-bundle) and apps/laravel "
-                + "(Laravel 8, Debian's php-laravel-framework; the page starts a file session, on both sides). Baseline: folk-worker-php/src/test/fpm/serve.sh with "
+                + "(Laravel 8, Debian's php-laravel-framework; the page starts a file session, on both sides; wrk sends no cookie, so every request makes a session file, and they are removed before each timed turn on both sides). Baseline: folk-worker-php/src/test/fpm/serve.sh with "
                 + "FPM_CHILDREN=" + workers + " (nginx 1 worker, php-fpm8.2 pm = static, unix socket, opcache as "
                 + "Debian enables it for FPM). Ours: `java -jar sample-app/target/folk-sample-app.jar` with "
                 + "--folk.args=<the app's worker> --folk.size=" + workers + " --folk.pools.default.max-jobs=0 "
@@ -240,6 +246,22 @@ final class Frameworks {
                 .timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString());
         if (r.statusCode() != 200 || !r.body().contains(want)) {
             throw new IllegalStateException(url + " answered " + r.statusCode() + " '" + Proc.tail(r.body()) + "'");
+        }
+    }
+
+    /** Removes the session files an application made under {@code work} (its app-state's and PHP's own). */
+    private static void clearSessions(Path work) throws IOException {
+        for (Path dir : List.of(work.resolve("app-state/framework/sessions"), work.resolve("sessions"))) {
+            if (!Files.isDirectory(dir)) {
+                continue;
+            }
+            try (var files = Files.newDirectoryStream(dir)) {
+                for (Path file : files) {
+                    if (Files.isRegularFile(file) && !file.getFileName().toString().startsWith(".")) {
+                        Files.deleteIfExists(file);
+                    }
+                }
+            }
         }
     }
 }
