@@ -201,12 +201,13 @@ final class ShutdownFunctions
                 . 'did not run, as under PHP-FPM', get_class($e), $e->getMessage(), $e->getFile(), $e->getLine()));
         } finally {
             while (ob_get_level() > $level) { // buffers a function left open too, innermost first
-                $printed = ob_get_clean() . $printed;
+                $last = (string) ob_get_clean();
+                $printed = $keepOutput ? $last . $printed : '';
             }
             $ffi->basic_globals->user_shutdown_function_names = $worker; // had the first function not run
             $this->workerTable = null;
             $ffi->zend_array_destroy($calls);
         }
-        return $keepOutput ? $printed : '';
+        return $printed;
     }
 }

@@ -71,8 +71,8 @@ final class NativeSession
         // PHP ignores (and replaces) an id made of characters a session id never has.
         $this->requestId = is_string($value) && preg_match('/^[a-zA-Z0-9,-]{1,256}$/', $value) === 1 ? $value : null;
         $this->idSet = !self::forgetId();
-        if ($this->idSet) {
-            session_id($this->requestId ?? '');
+        if ($this->idSet && $this->requestId !== null) {
+            session_id($this->requestId);
         }
     }
 
@@ -114,8 +114,8 @@ final class NativeSession
             array_push($headers, ...self::cacheLimiterHeaders());
         }
         unset($_SESSION);
-        if (!headers_sent() && !self::forgetId()) {
-            session_id('');
+        if (!headers_sent()) {
+            self::forgetId();
         }
         $this->requestId = null;
         $this->idSet = false;
@@ -126,19 +126,16 @@ final class NativeSession
      * Leaves PHP without a session id, as every PHP-FPM request starts: session_id('') releases
      * the previous one but sets an empty one, which session_start() takes as "make a new id"
      * without looking at `$_COOKIE`; the id field is then cleared with FFI (the empty string is
-     * interned: nothing to free). False where that cannot be done: no usable FFI, or headers
-     * that count as sent (session_id() then refuses).
+     * interned: nothing to free). False if only the empty id could be had (no usable FFI). Called
+     * with no session open and headers not counted as sent (session_id() refuses otherwise).
      */
     private static function forgetId(): bool
     {
-        $ffi = self::globals();
-        if ($ffi === null || headers_sent() || session_status() === PHP_SESSION_ACTIVE) {
-            return false;
-        }
         session_id('');
-        $id = $ffi->ps_globals->id;
-        if ($id !== null && ($id->len !== 0 || ($id->type_info & self::INTERNED) === 0)) {
-            return false; // not the empty string PHP interns: leave it to PHP
+        $ffi = self::globals();
+        $id = $ffi?->ps_globals->id;
+        if ($ffi === null || ($id !== null && ($id->len !== 0 || ($id->type_info & self::INTERNED) === 0))) {
+            return false; // no FFI, or not the empty string PHP interns: leave it to PHP
         }
         $ffi->ps_globals->id = null;
         return true;

@@ -89,10 +89,9 @@ final class SapiGlobals
     public static function markHeadersSent(): bool
     {
         $ffi = self::get();
-        if ($ffi === null) {
-            return headers_sent();
+        if ($ffi !== null) {
+            $ffi->sapi_globals->headers_sent = 1;
         }
-        $ffi->sapi_globals->headers_sent = 1;
         return headers_sent();
     }
 

@@ -123,8 +123,6 @@ class FrameworkAppsTest {
             assertThat(differences).as("every answer equal to PHP-FPM's").isEmpty();
         }
 
-
-
         /**
          * Random requests to /request (seeded: the same on every run), each compared with PHP-FPM's
          * answer: PHP's view of query strings, paths, header values, cookies and bodies of every
@@ -136,14 +134,12 @@ class FrameworkAppsTest {
         }
 
         /**
-         * Random clients (seeded, as above), each making five requests of random native session
-         * operations (start, write, regenerate, destroy, close, abort, reset, session_id() and
-         * legacy code's start when it is "", a second start) with the cookies the previous answers
-         * set, one cookie jar per server; every answer compared with PHP-FPM's.
+         * Native session operations (start, write, regenerate, destroy, close, abort, reset,
+         * session_id() and legacy code's start when it is "", a second start).
          */
-        @Test
-        void randomSessionsAnswerLikePhpFpm() throws Exception {
-            sameForRandomSessions(RandomRequests::sessionOps);
+        @Override
+        String sessionOps(Random random) {
+            return RandomRequests.sessionOps(random);
         }
 
         /** Slim's /upload, and /files: $_FILES and $_POST as PHP's own RFC 1867 reader makes them. */
@@ -249,13 +245,10 @@ class FrameworkAppsTest {
             return args;
         }
 
-        /**
-         * Random clients of HttpFoundation's session (set, remove, clear, invalidate, migrate, flash
-         * messages, save, start, its id) over five requests each, compared with PHP-FPM's answers.
-         */
-        @Test
-        void randomSessionsAnswerLikePhpFpm() throws Exception {
-            sameForRandomSessions(RandomRequests::symfonySessionOps);
+        /** HttpFoundation's session: set, remove, clear, invalidate, migrate, flash messages, save, start, its id. */
+        @Override
+        String sessionOps(Random random) {
+            return RandomRequests.symfonySessionOps(random);
         }
 
         /**
@@ -288,13 +281,10 @@ class FrameworkAppsTest {
             sameForRandom(150, random -> RandomRequests.echoRequest(random, HOST));
         }
 
-        /**
-         * Random clients of Laravel's session (put, forget, flush, regenerate, invalidate, flash,
-         * now, reflash, pull) over five requests each, compared with PHP-FPM's answers.
-         */
-        @Test
-        void randomSessionsAnswerLikePhpFpm() throws Exception {
-            sameForRandomSessions(RandomRequests::laravelSessionOps);
+        /** Laravel's session: put, forget, flush, regenerate, invalidate, flash, now, reflash, pull. */
+        @Override
+        String sessionOps(Random random) {
+            return RandomRequests.laravelSessionOps(random);
         }
 
         /** As Slim's: random answers made as Laravel's responses or with header() and exit, compared with nginx's. */
@@ -409,18 +399,22 @@ class FrameworkAppsTest {
     @TestInstance(TestInstance.Lifecycle.PER_CLASS)
     abstract static class Served {
 
+        /** Random operations for the application's /session-ops (RandomRequests), comma-separated. */
+        abstract String sessionOps(Random random);
+
         /**
          * Random clients (seeded: -Dfolk.compare.seed, -Dfolk.compare.count) of the application's
-         * /session-ops, five requests each, with the cookies the previous answers set (one cookie
-         * jar per server); every answer compared with PHP-FPM's.
+         * /session-ops ({@link #sessionOps}), five requests each, with the cookies the previous
+         * answers set (one cookie jar per server); every answer compared with PHP-FPM's.
          */
-        void sameForRandomSessions(java.util.function.Function<Random, String> ops) throws Exception {
+        @Test
+        void randomSessionsAnswerLikePhpFpm() throws Exception {
             Random random = new Random(Long.getLong("folk.compare.seed", 1));
             for (int client = Integer.getInteger("folk.compare.count", 150) / 5; client > 0; client--) {
                 Map<String, String> fpmJar = new LinkedHashMap<>();
                 Map<String, String> ourJar = new LinkedHashMap<>();
                 for (int step = 0; step < 5; step++) {
-                    String target = "/session-ops?ops=" + ops.apply(random);
+                    String target = "/session-ops?ops=" + sessionOps(random);
                     RawHttp.Response fpm = RawHttp.exchange(fpmPort(), ascii(withCookies(target, fpmJar)));
                     RawHttp.Response ours = RawHttp.exchange(gatewayPort(), ascii(withCookies(target, ourJar)));
                     compare("GET " + target + " (client " + client + ", request " + step + ")", fpm, ours);

@@ -362,7 +362,6 @@ final class GatewayExchange implements ReadListener, WriteListener, AsyncListene
         }
     }
 
-    /** Decides the answer (the first one wins) and writes it if the connection can take it now. */
     /**
      * PHP's answer to a call made before this exchange existed (on the container thread, for a
      * request without a body): nothing of the request is left unread, so the connection stays open.
@@ -374,6 +373,7 @@ final class GatewayExchange implements ReadListener, WriteListener, AsyncListene
         respond(answer);
     }
 
+    /** Decides the answer (the first one wins) and writes it if the connection can take it now. */
     void respond(GatewayReply answer) {
         synchronized (this) {
             if (reply != null || done) {

@@ -122,12 +122,7 @@ class HttpGatewayIntegrationTest {
         int end = text.indexOf("\r\n\r\n");
         assertThat(end).as("a complete response head in %s", text).isPositive();
         String[] lines = text.substring(0, end).split("\r\n");
-        Map<String, List<String>> headers = new LinkedHashMap<>();
-        for (int i = 1; i < lines.length; i++) {
-            int colon = lines[i].indexOf(':');
-            headers.computeIfAbsent(lines[i].substring(0, colon).toLowerCase(Locale.ROOT), k -> new ArrayList<>())
-                    .add(lines[i].substring(colon + 1).trim());
-        }
+        Map<String, List<String>> headers = headers(lines);
         byte[] body = Arrays.copyOfRange(all, end + 4, all.length);
         if (headers.getOrDefault("transfer-encoding", List.of()).contains("chunked")) {
             body = dechunk(body);
@@ -231,12 +226,19 @@ class HttpGatewayIntegrationTest {
         }
         String[] lines = head.toString(StandardCharsets.ISO_8859_1).split("\r\n");
         assertThat(lines[0]).startsWith("HTTP/1.1 200");
+        headers.putAll(headers(lines));
+        return in.readNBytes(Integer.parseInt(headers.get("content-length").get(0)));
+    }
+
+    /** The header lines after a response's status line, by lower-case name, values in order. */
+    private static Map<String, List<String>> headers(String[] lines) {
+        Map<String, List<String>> headers = new LinkedHashMap<>();
         for (int i = 1; i < lines.length; i++) {
             int colon = lines[i].indexOf(':');
             headers.computeIfAbsent(lines[i].substring(0, colon).toLowerCase(Locale.ROOT), k -> new ArrayList<>())
                     .add(lines[i].substring(colon + 1).trim());
         }
-        return in.readNBytes(Integer.parseInt(headers.get("content-length").get(0)));
+        return headers;
     }
 
     @Test
