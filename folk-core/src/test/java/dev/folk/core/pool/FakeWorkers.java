@@ -95,6 +95,8 @@ final class FakeWorkers implements WorkerHost {
     private final CountDownLatch spawnGate = new CountDownLatch(1);
     /** Spawns currently held at the gate. */
     final AtomicInteger heldSpawns = new AtomicInteger();
+    /** spawn() calls under way: their fake is in {@link #spawned} only once they return. */
+    final AtomicInteger spawning = new AtomicInteger();
     /** Calls of the method {@code held-unsent} wait for it while encoding, before anything is sent. */
     private final CountDownLatch unsentGate = new CountDownLatch(1);
     /** Counted down once a {@code held-unsent} call has reached the gate, holding its worker. */
@@ -120,24 +122,29 @@ final class FakeWorkers implements WorkerHost {
 
     @Override
     public WorkerLink spawn() {
-        if (closed) {
-            throw new SupervisorClosedException("start worker 'fake'");
-        }
-        Boot boot = boots.apply(spawnCount.getAndIncrement());
-        if (boot == Boot.SPAWN_FAILS) {
-            throw new IllegalStateException("cannot execute 'fake': No such file or directory");
-        }
-        if (boot == Boot.SPAWN_HELD) {
-            heldSpawns.incrementAndGet();
-            try {
-                hold(spawnGate);
-            } finally {
-                heldSpawns.decrementAndGet();
+        spawning.incrementAndGet();
+        try {
+            if (closed) {
+                throw new SupervisorClosedException("start worker 'fake'");
             }
+            Boot boot = boots.apply(spawnCount.getAndIncrement());
+            if (boot == Boot.SPAWN_FAILS) {
+                throw new IllegalStateException("cannot execute 'fake': No such file or directory");
+            }
+            if (boot == Boot.SPAWN_HELD) {
+                heldSpawns.incrementAndGet();
+                try {
+                    hold(spawnGate);
+                } finally {
+                    heldSpawns.decrementAndGet();
+                }
+            }
+            Fake f = new Fake(nextPid.getAndIncrement(), boot);
+            spawned.add(f);
+            return f;
+        } finally {
+            spawning.decrementAndGet();
         }
-        Fake f = new Fake(nextPid.getAndIncrement(), boot);
-        spawned.add(f);
-        return f;
     }
 
     @Override

@@ -83,11 +83,13 @@ class PoolLogicTest {
 
     /**
      * After close: every worker spawned was stopped exactly once and its exit recorded once. A spawn
-     * in flight when close() began joins (and is stopped) just after close() returns: waited for,
-     * and so is its exit's record, which the pool makes once it has seen the worker exit.
+     * in flight when close() began (a replacement started just before) joins (and is stopped) just
+     * after close() returns: waited for, from the moment its spawn() began (its fake is listed
+     * only once spawn() returns), and so is its exit's record, which the pool makes once it has
+     * seen the worker exit.
      */
     static void assertClosedCleanly(WorkerPool pool, FakeWorkers fakes, String context) {
-        await(context + "every spawned worker stopped", () -> pool.snapshot().workers().isEmpty()
+        await(context + "every spawned worker stopped", () -> fakes.spawning.get() == 0 && pool.snapshot().workers().isEmpty()
                 && fakes.spawned.stream().allMatch(f -> f.terminations.get() > 0 && f.exited()));
         long recordDeadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
         while (exitsRecorded(pool) < fakes.spawned.size() && System.nanoTime() < recordDeadline) {
