@@ -196,6 +196,81 @@ final class RandomRequests {
                 + "\r\nConnection: close\r\n\r\n";
     }
 
+    private static final String[] PUBLIC_FILES = {"/robots.txt", "/css/app.css"};
+    private static final String[] RANGES = {"bytes=0-9", "bytes=-5", "bytes=5-", "bytes=0-0", "bytes=10-1000",
+        "bytes=1000-", "bytes=-0", "bytes=-1000", "bytes=5-2", "bytes=0-1,3-4", "bytes=0-4,2-8", "bytes=-3,0-1",
+        "bytes= 0-9", "bytes=0-9 ", "BYTES=0-9", "bytes=x-y", "bytes=-", "bytes=0-99999999999999999999", "items=0-1",
+        "bytes=0-1, 5-6", "", "bytes=0-1 ,3-4", "bytes=0-1,", "bytes=,0-1", "bytes=1-1,1-1", "bytes=0-40,0-40",
+        "bytes=0-0,-1", "bytes=2-1,0-0", "bytes=99-,0-1", "bytes=0 - 1", "bytes=0-1,x", "bytes=00-01", "bytes=-1-2",
+        "bytes=0-5,6-10,11-15,16-20"};
+
+    /**
+     * A request for one of the files beside the front controller (their validators: ETag and
+     * Last-Modified as nginx sends them, by path), its path in one of the spellings nginx maps to
+     * the file or not, with conditional and range headers of every kind and any method.
+     */
+    static String publicFile(Random r, String host, java.util.Map<String, String[]> validators) {
+        String file = pick(r, PUBLIC_FILES);
+        String[] valid = validators.get(file);
+        String path = switch (r.nextInt(20)) {
+            case 0 -> "/" + file;                          // //robots.txt
+            case 1 -> file.replace("/", "/./");
+            case 2 -> "/css/.." + file;
+            case 3 -> file.replace("o", "%6F").replace("s", "%73");
+            case 4 -> file + "/";
+            case 5 -> file.toUpperCase(java.util.Locale.ROOT);
+            case 6 -> file.replace("/css/", "/css%2F");
+            case 7 -> file + "?v=" + r.nextInt(100);
+            case 8 -> file.substring(0, file.lastIndexOf('/') + 1);  // its directory
+            case 9 -> "/css/%2E%2E" + file;
+            case 10 -> "/css/%2e" + file;
+            case 11 -> file + "/.";
+            case 12 -> file + "/..";
+            case 13 -> "/x/y/../.." + file;
+            case 14 -> file + ";p=1";
+            default -> file;
+        };
+        String method = pick(r, "GET", "GET", "GET", "GET", "HEAD", "HEAD", "POST", "PUT", "DELETE", "OPTIONS");
+        StringBuilder head = new StringBuilder(method).append(' ').append(path).append(" HTTP/1.1\r\nHost: ")
+                .append(host).append("\r\n");
+        java.time.ZonedDateTime modified = java.time.ZonedDateTime.parse(valid[1], java.time.format.DateTimeFormatter.RFC_1123_DATE_TIME);
+        String rfc850 = modified.format(java.time.format.DateTimeFormatter.ofPattern("EEEE, dd-MMM-yy HH:mm:ss 'GMT'", java.util.Locale.US));
+        String asctime = modified.format(java.time.format.DateTimeFormatter.ofPattern("EEE MMM d HH:mm:ss yyyy", java.util.Locale.US));
+        String oneSecondLater = modified.plusSeconds(1).format(java.time.format.DateTimeFormatter.RFC_1123_DATE_TIME);
+        String otherDate = "Thu, 01 Jan 2015 00:00:00 GMT";
+        String laterDate = "Fri, 01 Jan 2100 00:00:00 GMT";
+        if (r.nextInt(2) == 0) {
+            head.append("Range: ").append(pick(r, RANGES)).append("\r\n");
+            if (r.nextInt(3) == 0) {
+                head.append("If-Range: ").append(pick(r, valid[0], valid[1], "\"other\"", otherDate, "W/" + valid[0],
+                        rfc850, asctime, oneSecondLater, "junk"))
+                        .append("\r\n");
+            }
+        }
+        if (r.nextInt(3) == 0) {
+            head.append("If-None-Match: ").append(pick(r, valid[0], "W/" + valid[0], "*", "\"other\"",
+                    "\"other\", " + valid[0], valid[0].replace("\"", ""), valid[0] + " ,\"x\"", valid[0] + "x",
+                    "\"x\",W/" + valid[0], "*, \"x\"")).append("\r\n");
+        }
+        if (r.nextInt(3) == 0) {
+            head.append("If-Modified-Since: ").append(pick(r, valid[1], otherDate, laterDate, "yesterday",
+                    valid[1].replace("GMT", "UTC"), rfc850, asctime, oneSecondLater)).append("\r\n");
+        }
+        if (r.nextInt(5) == 0) {
+            head.append("If-Match: ").append(pick(r, valid[0], "*", "\"other\"", "W/" + valid[0],
+                    "\"other\", " + valid[0])).append("\r\n");
+        }
+        if (r.nextInt(5) == 0) {
+            head.append("If-Unmodified-Since: ").append(pick(r, valid[1], otherDate, laterDate, "never", rfc850,
+                    oneSecondLater)).append("\r\n");
+        }
+        boolean body = (method.equals("POST") || method.equals("PUT")) && r.nextBoolean();
+        if (body) {
+            head.append("Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 3\r\n");
+        }
+        return head.append("Connection: close\r\n\r\n").append(body ? "a=1" : "").toString();
+    }
+
     private static String json(String s) {
         StringBuilder b = new StringBuilder("\"");
         for (char c : s.toCharArray()) {

@@ -14,8 +14,6 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.util.Locale;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 import jakarta.servlet.AsyncContext;
 import jakarta.servlet.AsyncEvent;
@@ -41,12 +39,17 @@ import org.slf4j.LoggerFactory;
  * percent-encoded UTF-8, and a file whose real path (symbolic links followed) leaves the directory.
  * Those go to PHP, which answers them as the application would (a 404, usually).
  *
- * <p>The answer: {@code Content-Type} by the file name's extension (the container's MIME types),
- * {@code Last-Modified}, an {@code ETag} made as nginx makes it, {@code Accept-Ranges}; 304 for
- * {@code If-None-Match} or {@code If-Modified-Since}; one byte range (206, or 416 past the end;
- * several ranges get the whole file, which RFC 9110 allows); 405 for methods other than GET and
- * HEAD. The body goes out without holding a thread while the client reads: Tomcat sends it itself
- * ({@code sendfile}), other containers through a non-blocking write.
+ * <p>The path is taken as nginx takes {@code $uri}: percent-decoded, repeated slashes merged, {@code .}
+ * and {@code ..} segments resolved. The answer is nginx's (1.22, its static, not-modified and range
+ * modules with their defaults): {@code Content-Type} by the file name's extension (the container's
+ * MIME types), {@code Last-Modified}, an {@code ETag} made as nginx makes it, {@code Accept-Ranges};
+ * 412 for a failed {@code If-Unmodified-Since} or {@code If-Match}; 304 when every one of
+ * {@code If-Modified-Since} (the exact date, nginx's {@code if_modified_since exact}) and
+ * {@code If-None-Match} present says the client's copy is current; byte ranges ({@link ByteRanges}:
+ * 206 with one part or {@code multipart/byteranges}, 416); 405 for methods other than GET and HEAD.
+ * Where nginx sends an error page of its own (405, 412, 416) the body is empty. The body goes out
+ * without holding a thread while the client reads: Tomcat sends it itself ({@code sendfile}), other
+ * containers through a non-blocking write.
  */
 final class StaticFiles {
 
@@ -61,8 +64,6 @@ final class StaticFiles {
     /** A body up to this size is written at once (it fits a socket's send buffer); larger ones without blocking. */
     private static final int DIRECT_WRITE_MAX = 32 * 1024;
 
-    private static final Pattern RANGE = Pattern.compile("bytes=(\\d*)-(\\d*)");
-    private static final Pattern SLASHES = Pattern.compile("/{2,}");
 
     /** RFC 8615's directory of site-wide metadata, the one hidden name served. */
     private static final String WELL_KNOWN = "/.well-known/";
@@ -117,38 +118,52 @@ final class StaticFiles {
             return true;
         }
         long size = attributes.size();
-        long modifiedSeconds = attributes.lastModifiedTime().toMillis() / 1000;
-        String etag = '"' + Long.toHexString(modifiedSeconds) + '-' + Long.toHexString(size) + '"';
-        response.setDateHeader("Last-Modified", modifiedSeconds * 1000);
+        long modified = attributes.lastModifiedTime().toMillis() / 1000 * 1000; // HTTP dates have seconds
+        String etag = '"' + Long.toHexString(modified / 1000) + '-' + Long.toHexString(size) + '"';
+        int status = conditionalStatus(request, etag, modified);
+        long[] ranges = status == HttpServletResponse.SC_OK && ifRangeHolds(request, etag, modified)
+                ? ByteRanges.parse(request.getHeader("Range"), size) : null;
+        if (status == HttpServletResponse.SC_PRECONDITION_FAILED || ranges != null && ranges.length == 0) {
+            // nginx's error page, without the file's validators
+            response.setStatus(ranges != null ? HttpServletResponse.SC_REQUESTED_RANGE_NOT_SATISFIABLE : status);
+            if (ranges != null) {
+                response.setHeader("Content-Range", "bytes */" + size);
+            }
+            response.setContentLength(0);
+            return true;
+        }
+        response.setDateHeader("Last-Modified", modified);
         response.setHeader("ETag", etag);
-        if (notModified(request, etag, modifiedSeconds)) {
-            response.setStatus(HttpServletResponse.SC_NOT_MODIFIED);
+        if (status == HttpServletResponse.SC_NOT_MODIFIED) {
+            response.setStatus(status);
             return true;
         }
         String type = request.getServletContext().getMimeType(file.getFileName().toString());
-        VerbatimContentType.set(response, type != null ? type : "application/octet-stream");
-        long start = 0;
-        long end = size; // exclusive
-        long[] range = range(request, etag, modifiedSeconds, size);
-        if (range != null) {
-            if (range.length == 0) {
-                response.setStatus(HttpServletResponse.SC_REQUESTED_RANGE_NOT_SATISFIABLE);
-                response.setHeader("Content-Range", "bytes */" + size);
-                response.setContentLength(0);
-                return true;
+        type = type != null ? type : "application/octet-stream";
+        if (ranges == null) {
+            VerbatimContentType.set(response, type);
+            response.setHeader("Accept-Ranges", "bytes");
+            response.setContentLengthLong(size);
+            if (!head && size > 0) {
+                send(request, response, file, ByteRanges.whole(size));
             }
-            start = range[0];
-            end = range[1];
-            response.setStatus(HttpServletResponse.SC_PARTIAL_CONTENT);
-            response.setHeader("Content-Range", "bytes " + start + '-' + (end - 1) + '/' + size);
-        } else {
-            response.setHeader("Accept-Ranges", "bytes"); // on the whole file only, as nginx sends it
-        }
-        response.setContentLengthLong(end - start);
-        if (head || end == start) {
             return true;
         }
-        send(request, response, file, start, end);
+        response.setStatus(HttpServletResponse.SC_PARTIAL_CONTENT);
+        ByteRanges.Body body;
+        if (ranges.length == 2) {
+            VerbatimContentType.set(response, type);
+            response.setHeader("Content-Range", "bytes " + ranges[0] + '-' + (ranges[1] - 1) + '/' + size);
+            body = new ByteRanges.Body(ranges, null, null);
+        } else {
+            String boundary = ByteRanges.boundary();
+            VerbatimContentType.set(response, "multipart/byteranges; boundary=" + boundary);
+            body = ByteRanges.multipart(ranges, size, type, boundary);
+        }
+        response.setContentLengthLong(body.length());
+        if (!head) {
+            send(request, response, file, body);
+        }
         return true;
     }
 
@@ -159,11 +174,12 @@ final class StaticFiles {
      */
     static @Nullable String relativePath(String rawUri, HttpRoute route) {
         String path = decode(rawUri);
-        if (path == null || !path.startsWith("/") || path.endsWith("/")) {
+        if (path == null || !path.startsWith("/")) {
             return null;
         }
-        if (path.contains("//")) {
-            path = SLASHES.matcher(path).replaceAll("/");
+        path = normalize(path);
+        if (path == null || path.endsWith("/")) {
+            return null;
         }
         if (route.stripPrefix()) {
             String prefix = route.prefix();
@@ -179,6 +195,43 @@ final class StaticFiles {
             return null;
         }
         return path.substring(1);
+    }
+
+    /**
+     * A decoded path as nginx makes {@code $uri} of it: repeated slashes merged, {@code .} segments
+     * dropped, a {@code ..} segment removing the one before it; a path ending in one of them names a
+     * directory (it keeps its final slash). Null if a {@code ..} would leave the root (nginx: 400).
+     */
+    static @Nullable String normalize(String path) {
+        if (path.indexOf("//") < 0 && path.indexOf("/.") < 0) {
+            return path; // most paths
+        }
+        StringBuilder out = new StringBuilder(path.length());
+        int start = 1;
+        while (start <= path.length()) {
+            int end = path.indexOf('/', start);
+            boolean last = end < 0;
+            if (last) {
+                end = path.length();
+            }
+            String segment = path.substring(start, end);
+            if (segment.equals("..")) {
+                int cut = out.lastIndexOf("/");
+                if (cut < 0) {
+                    return null;
+                }
+                out.setLength(cut);
+            } else if (!segment.isEmpty() && !segment.equals(".")) {
+                out.append('/').append(segment);
+                start = end + 1;
+                continue;
+            }
+            if (last) {
+                out.append('/'); // ended in "/", "/." or "/..": a directory
+            }
+            start = end + 1;
+        }
+        return out.isEmpty() ? "/" : out.toString();
     }
 
     /** The path of a raw request URI, percent-decoded as UTF-8; null if malformed or holding a NUL or a backslash. */
@@ -232,102 +285,135 @@ final class StaticFiles {
         return true;
     }
 
-    /** RFC 9110 13.2.2: If-None-Match decides when present, else If-Modified-Since. */
-    private static boolean notModified(HttpServletRequest request, String etag, long modifiedSeconds) {
-        String noneMatch = request.getHeader("If-None-Match");
-        if (noneMatch != null) {
-            for (String tag : noneMatch.split(",")) {
-                String t = tag.trim();
-                if (t.equals("*") || (t.startsWith("W/") ? t.substring(2) : t).equals(etag)) {
-                    return true;
-                }
-            }
-            return false;
+    /**
+     * The status nginx's not-modified filter gives a file: 412 if an {@code If-Unmodified-Since} is
+     * before its time (or no date) or an {@code If-Match} lists none of its tags; else 304 if an
+     * {@code If-Modified-Since} or {@code If-None-Match} is present and none of them says it changed
+     * (the date exactly its time, the list holding its tag or {@code *}); else 200.
+     */
+    private static int conditionalStatus(HttpServletRequest request, String etag, long modified) {
+        if (request.getHeader("If-Unmodified-Since") != null && dateHeader(request, "If-Unmodified-Since") < modified) {
+            return HttpServletResponse.SC_PRECONDITION_FAILED;
         }
-        long since = dateHeader(request, "If-Modified-Since");
-        return since >= 0 && modifiedSeconds * 1000 <= since;
+        String match = request.getHeader("If-Match");
+        if (match != null && !listed(match, etag, false)) {
+            return HttpServletResponse.SC_PRECONDITION_FAILED;
+        }
+        boolean sinceGiven = request.getHeader("If-Modified-Since") != null;
+        String noneMatch = request.getHeader("If-None-Match");
+        if (!sinceGiven && noneMatch == null
+                || sinceGiven && dateHeader(request, "If-Modified-Since") != modified
+                || noneMatch != null && !listed(noneMatch, etag, true)) {
+            return HttpServletResponse.SC_OK;
+        }
+        return HttpServletResponse.SC_NOT_MODIFIED;
     }
 
     /**
-     * The one byte range asked for, as {start, end exclusive}; an empty array if it starts past the
-     * file's end (416); null to send the whole file (no Range, an If-Range for another version,
-     * several ranges, or a header that is no valid range).
+     * Whether an entity-tag list names {@code etag}: the list {@code *}, or an element equal to it
+     * (after a {@code W/}, for a weak comparison), as nginx reads the list.
      */
-    private static long @Nullable [] range(HttpServletRequest request, String etag, long modifiedSeconds, long size) {
-        String header = request.getHeader("Range");
-        if (header == null || size == 0) {
-            return null;
+    static boolean listed(String list, String etag, boolean weak) {
+        if (list.equals("*")) {
+            return true;
         }
-        String ifRange = request.getHeader("If-Range");
-        if (ifRange != null && !ifRange.equals(etag) && dateHeader(request, "If-Range") != modifiedSeconds * 1000) {
-            return null;
-        }
-        Matcher m = RANGE.matcher(header.trim());
-        if (!m.matches() || (m.group(1).isEmpty() && m.group(2).isEmpty())) {
-            return null;
-        }
-        try {
-            if (m.group(1).isEmpty()) { // the last n bytes
-                long n = Long.parseLong(m.group(2));
-                return n == 0 ? new long[0] : new long[] {Math.max(0, size - n), size};
+        int i = 0;
+        int n = list.length();
+        while (i < n) {
+            if (weak && n - i > 2 && list.startsWith("W/", i)) {
+                i += 2;
             }
-            long first = Long.parseLong(m.group(1));
-            if (!m.group(2).isEmpty() && Long.parseLong(m.group(2)) < first) {
-                return null; // no valid range
-            }
-            long last = m.group(2).isEmpty() ? size - 1 : Math.min(Long.parseLong(m.group(2)), size - 1);
-            return first >= size ? new long[0] : new long[] {first, last + 1};
-        } catch (NumberFormatException tooLong) {
-            return null;
-        }
-    }
-
-    private static long dateHeader(HttpServletRequest request, String name) {
-        try {
-            return request.getDateHeader(name);
-        } catch (IllegalArgumentException notADate) {
-            return -1;
-        }
-    }
-
-    /** Sends bytes [start, end) of the file: at once if small, else by Tomcat's sendfile or without blocking. */
-    private static void send(HttpServletRequest request, HttpServletResponse response, Path file, long start, long end)
-            throws IOException {
-        if (end - start > DIRECT_WRITE_MAX && Boolean.TRUE.equals(request.getAttribute(SENDFILE_SUPPORTED))) {
-            request.setAttribute(SENDFILE_FILENAME, file.toString());
-            request.setAttribute(SENDFILE_START, start);
-            request.setAttribute(SENDFILE_END, end);
-            return;
-        }
-        if (end - start <= DIRECT_WRITE_MAX) {
-            try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
-                ByteBuffer buffer = ByteBuffer.allocate((int) (end - start));
-                while (buffer.hasRemaining() && channel.read(buffer, start + buffer.position()) > 0) {
-                    // until the range is read, or the file got shorter
+            if (list.startsWith(etag, i)) {
+                int j = i + etag.length();
+                while (j < n && (list.charAt(j) == ' ' || list.charAt(j) == '\t')) {
+                    j++;
                 }
-                response.getOutputStream().write(buffer.array(), 0, buffer.position());
+                if (j == n || list.charAt(j) == ',') {
+                    return true;
+                }
             }
-            return;
+            while (i < n && list.charAt(i) != ',') {
+                i++;
+            }
+            while (i < n && (list.charAt(i) == ' ' || list.charAt(i) == '\t' || list.charAt(i) == ',')) {
+                i++;
+            }
         }
-        new Copy(request.startAsync(), response.getOutputStream(), FileChannel.open(file, StandardOpenOption.READ),
-                start, end).begin();
+        return false;
     }
 
-    /** A file range written whenever the client can take more, holding no thread while it cannot. */
+    /** RFC 9110 13.1.5, as nginx tests it: no If-Range, or one equal to the tag (a quoted value) or to the time. */
+    private static boolean ifRangeHolds(HttpServletRequest request, String etag, long modified) {
+        String ifRange = request.getHeader("If-Range");
+        if (ifRange == null) {
+            return true;
+        }
+        if (ifRange.length() >= 2 && ifRange.endsWith("\"")) {
+            return ifRange.equals(etag);
+        }
+        return dateHeader(request, "If-Range") == modified;
+    }
+
+    /** The header's date in milliseconds (as the file's time here), or -1 if nginx would read none in it. */
+    private static long dateHeader(HttpServletRequest request, String name) {
+        String value = request.getHeader(name);
+        long seconds = value != null ? HttpDate.parse(value) : -1;
+        return seconds < 0 ? -1 : seconds * 1000;
+    }
+
+    /** Sends the body: at once if small, else by Tomcat's sendfile (one range) or without blocking. */
+    private static void send(HttpServletRequest request, HttpServletResponse response, Path file, ByteRanges.Body body)
+            throws IOException {
+        long length = body.length();
+        long[] ranges = body.ranges();
+        if (length > DIRECT_WRITE_MAX && ranges.length == 2 && body.heads() == null
+                && Boolean.TRUE.equals(request.getAttribute(SENDFILE_SUPPORTED))) {
+            request.setAttribute(SENDFILE_FILENAME, file.toString());
+            request.setAttribute(SENDFILE_START, ranges[0]);
+            request.setAttribute(SENDFILE_END, ranges[1]);
+            return;
+        }
+        if (length <= DIRECT_WRITE_MAX) {
+            ByteBuffer buffer = ByteBuffer.allocate((int) length);
+            try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
+                boolean whole = true;
+                for (int i = 0; i < ranges.length && whole; i += 2) {
+                    buffer.put(body.head(i / 2));
+                    int base = buffer.position();
+                    buffer.limit(base + (int) (ranges[i + 1] - ranges[i]));
+                    while (buffer.hasRemaining() && channel.read(buffer, ranges[i] + buffer.position() - base) > 0) {
+                        // until the range is read, or the file got shorter
+                    }
+                    whole = !buffer.hasRemaining(); // if not, the connection ends after what was read
+                    buffer.limit(buffer.capacity());
+                }
+                if (whole && body.tail() != null) {
+                    buffer.put(body.tail());
+                }
+            }
+            response.getOutputStream().write(buffer.array(), 0, buffer.position());
+            return;
+        }
+        new Copy(request.startAsync(), response.getOutputStream(), FileChannel.open(file, StandardOpenOption.READ), body)
+                .begin();
+    }
+
+    /** A body of file ranges written whenever the client can take more, holding no thread while it cannot. */
     private static final class Copy implements WriteListener, AsyncListener {
         private final AsyncContext async;
         private final ServletOutputStream out;
         private final FileChannel channel;
+        private final ByteRanges.Body body;
         private final ByteBuffer buffer = ByteBuffer.allocate(64 * 1024);
+        /** The index in body.ranges() of the range being written; its head is out once position is set. */
+        private int range = -2;
         private long position;
-        private final long end;
 
-        Copy(AsyncContext async, ServletOutputStream out, FileChannel channel, long start, long end) {
+        Copy(AsyncContext async, ServletOutputStream out, FileChannel channel, ByteRanges.Body body) {
             this.async = async;
             this.out = out;
             this.channel = channel;
-            this.position = start;
-            this.end = end;
+            this.body = body;
         }
 
         void begin() {
@@ -338,19 +424,29 @@ final class StaticFiles {
 
         @Override
         public void onWritePossible() throws IOException {
+            long[] ranges = body.ranges();
             while (out.isReady()) {
-                if (position >= end) {
+                if (range >= 0 && range < ranges.length && position < ranges[range + 1]) {
+                    buffer.clear().limit((int) Math.min(buffer.capacity(), ranges[range + 1] - position));
+                    int n = channel.read(buffer, position);
+                    if (n <= 0) { // the file got shorter than its Content-Length: end the connection
+                        throw new IOException("file shortened while being sent");
+                    }
+                    position += n;
+                    out.write(buffer.array(), 0, n);
+                    continue;
+                }
+                range += 2; // the next range, the tail, or the end
+                if (range < ranges.length) {
+                    out.write(body.head(range / 2));
+                    position = ranges[range];
+                } else if (range == ranges.length && body.tail() != null) {
+                    out.write(body.tail());
+                } else {
                     close();
                     async.complete();
                     return;
                 }
-                buffer.clear().limit((int) Math.min(buffer.capacity(), end - position));
-                int n = channel.read(buffer, position);
-                if (n <= 0) { // the file got shorter than its Content-Length: end the connection
-                    throw new IOException("file shortened while being sent");
-                }
-                position += n;
-                out.write(buffer.array(), 0, n);
             }
         }
 

@@ -214,6 +214,37 @@ class StaticFilesIntegrationTest {
         assertThat(send("GET", "/app/css/site.css", "If-Modified-Since: "
                 + http.format(Instant.ofEpochSecond(MODIFIED - 60))).status()).isEqualTo(200);
         assertThat(send("GET", "/app/css/site.css", "If-Modified-Since: not a date").status()).isEqualTo(200);
+        // nginx's if_modified_since exact: a later date is no match; both conditions present must both hold.
+        assertThat(send("GET", "/app/css/site.css", "If-Modified-Since: Fri, 02 Jan 2026 00:00:00 GMT").status())
+                .isEqualTo(200);
+        assertThat(send("GET", "/app/css/site.css", "If-None-Match: " + etag(22),
+                "If-Modified-Since: Fri, 02 Jan 2026 00:00:00 GMT").status()).isEqualTo(200);
+        // The other two forms of an HTTP date; a day of one digit is none (nginx reads two).
+        assertThat(send("GET", "/app/css/site.css", "If-Modified-Since: Thursday, 01-Jan-26 00:00:00 GMT").status())
+                .isEqualTo(304);
+        assertThat(send("GET", "/app/css/site.css", "If-Modified-Since: Thu Jan  1 00:00:00 2026").status())
+                .isEqualTo(304);
+        assertThat(send("GET", "/app/css/site.css", "If-Modified-Since: Thu, 1 Jan 2026 00:00:00 GMT").status())
+                .isEqualTo(200);
+    }
+
+    @Test
+    void failedPreconditionsAnswer412() throws Exception {
+        Response unmodifiedSince = send("GET", "/app/css/site.css", "If-Unmodified-Since: Wed, 31 Dec 2025 23:59:59 GMT");
+        assertThat(unmodifiedSince.status()).isEqualTo(412);
+        assertThat(unmodifiedSince.body()).isEmpty();
+        assertThat(unmodifiedSince.header("ETag")).isNull();
+        assertThat(send("GET", "/app/css/site.css", "If-Unmodified-Since: Thu, 01 Jan 2026 00:00:00 GMT").status())
+                .isEqualTo(200);
+        assertThat(send("GET", "/app/css/site.css", "If-Unmodified-Since: never").status()).isEqualTo(412);
+        assertThat(send("GET", "/app/css/site.css", "If-Match: \"other\"").status()).isEqualTo(412);
+        assertThat(send("GET", "/app/css/site.css", "If-Match: W/" + etag(22)).status()).as("a strong comparison")
+                .isEqualTo(412);
+        assertThat(send("GET", "/app/css/site.css", "If-Match: \"other\", " + etag(22)).status()).isEqualTo(200);
+        assertThat(send("GET", "/app/css/site.css", "If-Match: *").status()).isEqualTo(200);
+        // Before If-None-Match: a failed If-Match is a 412, not a 304.
+        assertThat(send("GET", "/app/css/site.css", "If-Match: \"other\"", "If-None-Match: " + etag(22)).status())
+                .isEqualTo(412);
     }
 
     @Test
@@ -235,12 +266,54 @@ class StaticFilesIntegrationTest {
         Response past = send("GET", "/app/css/site.css", "Range: bytes=22-");
         assertThat(past.status()).isEqualTo(416);
         assertThat(past.header("Content-Range")).isEqualTo("bytes */22");
-        // Several ranges, a range for another version, or no valid range: the whole file.
-        assertThat(send("GET", "/app/css/site.css", "Range: bytes=0-1,4-5").status()).isEqualTo(200);
+        // As nginx: no valid range set is a 416 too, not the whole file.
+        assertThat(send("GET", "/app/css/site.css", "Range: bytes=x-y").status()).isEqualTo(416);
+        assertThat(send("GET", "/app/css/site.css", "Range: bytes=5-2").status()).isEqualTo(416);
+        // A range for another version, another unit, or ranges asking more than the file: the whole file.
         assertThat(send("GET", "/app/css/site.css", "Range: bytes=0-3", "If-Range: \"old\"").status()).isEqualTo(200);
         assertThat(send("GET", "/app/css/site.css", "Range: bytes=0-3", "If-Range: " + etag(22)).status())
                 .isEqualTo(206);
+        assertThat(send("GET", "/app/css/site.css", "Range: bytes=0-3", "If-Range: Thu, 01 Jan 2026 00:00:00 GMT")
+                .status()).isEqualTo(206);
         assertThat(send("GET", "/app/css/site.css", "Range: lines=1-2").status()).isEqualTo(200);
+        assertThat(send("GET", "/app/css/site.css", "Range: bytes=0-15,5-20").status()).isEqualTo(200);
+    }
+
+    @Test
+    void severalRangesAreAnsweredAsMultipartByteranges() throws Exception {
+        Response parts = send("GET", "/app/css/site.css", "Range: bytes=0-3, -2");
+        assertThat(parts.status()).isEqualTo(206);
+        String type = parts.header("Content-Type");
+        assertThat(type).matches("multipart/byteranges; boundary=\\d{20}");
+        String boundary = type.substring(type.indexOf('=') + 1);
+        String expected = "\r\n--" + boundary + "\r\nContent-Type: text/css\r\nContent-Range: bytes 0-3/22\r\n\r\nbody"
+                + "\r\n--" + boundary + "\r\nContent-Type: text/css\r\nContent-Range: bytes 20-21/22\r\n\r\n}\n"
+                + "\r\n--" + boundary + "--\r\n";
+        assertThat(new String(parts.body(), StandardCharsets.ISO_8859_1)).isEqualTo(expected);
+        assertThat(parts.header("Content-Length")).isEqualTo(Integer.toString(expected.length()));
+        assertThat(parts.header("Content-Range")).isNull();
+        Response head = send("HEAD", "/app/css/site.css", "Range: bytes=0-3, -2");
+        assertThat(head.body()).isEmpty();
+        assertThat(head.header("Content-Length")).isEqualTo(Integer.toString(expected.length()));
+
+        // Large parts: written as the client reads them.
+        Response big = send("GET", "/app/big.bin", "Range: bytes=10-1000009,2000000-");
+        assertThat(big.status()).isEqualTo(206);
+        String bigType = big.header("Content-Type");
+        String bigBoundary = bigType.substring(bigType.indexOf('=') + 1);
+        byte[] first = ("\r\n--" + bigBoundary + "\r\nContent-Type: application/octet-stream\r\nContent-Range: bytes 10-1000009/"
+                + LARGE.length + "\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1);
+        byte[] second = ("\r\n--" + bigBoundary + "\r\nContent-Type: application/octet-stream\r\nContent-Range: bytes 2000000-"
+                + (LARGE.length - 1) + "/" + LARGE.length + "\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1);
+        byte[] tail = ("\r\n--" + bigBoundary + "--\r\n").getBytes(StandardCharsets.ISO_8859_1);
+        java.io.ByteArrayOutputStream whole = new java.io.ByteArrayOutputStream();
+        whole.write(first);
+        whole.write(LARGE, 10, 1_000_000);
+        whole.write(second);
+        whole.write(LARGE, 2_000_000, LARGE.length - 2_000_000);
+        whole.write(tail);
+        assertThat(big.body()).isEqualTo(whole.toByteArray());
+        assertThat(big.header("Content-Length")).isEqualTo(Integer.toString(whole.size()));
     }
 
     @Test
@@ -258,6 +331,12 @@ class StaticFilesIntegrationTest {
             Response r = send("GET", path);
             assertThat(r.header("ETag")).as("%s: %s %s", path, r.status(), r.head()).isNull();
             assertThat(new String(r.body(), StandardCharsets.ISO_8859_1)).doesNotContain(OUTSIDE);
+        }
+        // Dot segments and repeated slashes resolved as nginx resolves them, before anything else.
+        for (String path : new String[] {"/app/css/../css/site.css", "/app/./css//site.css", "/app/x/%2e%2E/css/site.css"}) {
+            Response r = send("GET", path);
+            assertThat(r.status()).as(path).isEqualTo(200);
+            assertThat(r.header("ETag")).as(path).isEqualTo(etag(22));
         }
         Response post = send("POST", "/app/css/site.css", "Content-Length: 0");
         assertThat(post.status()).isEqualTo(405);
