@@ -157,6 +157,12 @@ final class RandomRequests {
         "Connection: close", "Transfer-Encoding: chunked", "Keep-Alive: timeout=1", "X-Accel-Buffering: no",
         "Content-Encoding: identity", "Date: Mon, 01 Jan 2001 00:00:00 GMT", "Server: php", "Last-Modified: Mon, 01 Jan 2001 00:00:00 GMT",
         "Accept-Ranges: bytes", "Content-Range: bytes 0-1/2", "Refresh: 0; url=/x", "X-Frame-Options: DENY"};
+    /** Conditional and range headers, some naming the ETag and Last-Modified of RESPONSE_HEADERS. */
+    private static final String[] CONDITIONS = {"If-Modified-Since: Mon, 01 Jan 2001 00:00:00 GMT",
+        "If-Modified-Since: Tue, 02 Jan 2001 00:00:00 GMT", "If-None-Match: \"x\"", "If-None-Match: W/\"x\"",
+        "If-None-Match: *", "If-None-Match: \"y\"", "If-Match: \"y\"", "If-Match: \"x\"",
+        "If-Unmodified-Since: Sun, 31 Dec 2000 00:00:00 GMT", "If-Unmodified-Since: Mon, 01 Jan 2001 00:00:00 GMT",
+        "Range: bytes=0-1", "Range: bytes=0-0,2-3", "If-Range: \"x\""};
     private static final int[] STATUSES = {0, 200, 201, 204, 206, 301, 302, 303, 304, 307, 400, 401, 404, 405, 410, 418,
         500, 502, 503, 599};
     private static final String[] RESPONSE_BODIES = {"", "hello\n", "x".repeat(5000), "{\"a\":1}"};
@@ -192,8 +198,16 @@ final class RandomRequests {
         }
         String encoded = java.util.Base64.getUrlEncoder().withoutPadding()
                 .encodeToString(spec.append('}').toString().getBytes(StandardCharsets.UTF_8));
+        StringBuilder conditions = new StringBuilder();
+        Set<String> conditionNames = new HashSet<>(); // nginx refuses such a header twice (400)
+        for (int i = r.nextInt(3); i > 0; i--) {
+            String condition = pick(r, CONDITIONS);
+            if (conditionNames.add(condition.substring(0, condition.indexOf(':')))) {
+                conditions.append(condition).append("\r\n");
+            }
+        }
         return (r.nextInt(5) == 0 ? "HEAD" : "GET") + " /respond?spec=" + encoded + " HTTP/1.1\r\nHost: " + host
-                + "\r\nConnection: close\r\n\r\n";
+                + "\r\n" + conditions + "Connection: close\r\n\r\n";
     }
 
     private static final String[] PUBLIC_FILES = {"/robots.txt", "/css/app.css"};
