@@ -79,6 +79,35 @@ class SampleAppTest {
         assertThat(exits("crash")).isEqualTo(crashesBefore);
     }
 
+    /**
+     * A client that sends {@code Expect: 100-continue} waits for the 100 before its body. Tomcat sends it
+     * as soon as the request arrives (its default continueResponseTiming; with "onRead" the gateway's
+     * non-blocking reads would never send it), so a body declared over the limit gets its 413 right
+     * after the 100, before a byte of it is sent; one under the limit is answered once sent.
+     */
+    @Test
+    void aClientWaitingFor100ContinueGetsItAndThe413OfABodyOverTheLimitBeforeSendingIt() throws Exception {
+        String head = "POST /php/echo HTTP/1.1\r\nHost: sample\r\nContent-Type: application/octet-stream\r\n"
+                + "Expect: 100-continue\r\nContent-Length: ";
+        try (Socket s = new Socket("127.0.0.1", port)) {
+            s.setSoTimeout(10_000);
+            s.getOutputStream().write((head + 3 * 1024 * 1024 + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            InputStream in = s.getInputStream();
+            assertThat(new String(in.readNBytes(12), StandardCharsets.US_ASCII)).isEqualTo("HTTP/1.1 100");
+            String rest = new String(in.readAllBytes(), StandardCharsets.US_ASCII);
+            assertThat(rest).contains("HTTP/1.1 413").contains("limit");
+        }
+        try (Socket s = new Socket("127.0.0.1", port)) {
+            s.setSoTimeout(10_000);
+            s.getOutputStream().write((head + "5\r\nConnection: close\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            InputStream in = s.getInputStream();
+            assertThat(new String(in.readNBytes(12), StandardCharsets.US_ASCII)).isEqualTo("HTTP/1.1 100");
+            s.getOutputStream().write("hello".getBytes(StandardCharsets.US_ASCII));
+            String rest = new String(in.readAllBytes(), StandardCharsets.US_ASCII);
+            assertThat(rest).contains("HTTP/1.1 200").endsWith("\r\n\r\nhello");
+        }
+    }
+
     @Test
     void phpStatusesAndMultiValuedHeadersPassThrough() throws Exception {
         HttpResponse<byte[]> missing = http().get("/php/no/such/page");
