@@ -332,6 +332,24 @@ test('shutdown functions a call registers run once after it, as PHP-FPM runs a r
     });
 });
 
+test('http(): what the shutdown functions a request registers print follows its body, as PHP-FPM sends it (with ext-ffi); a header() in them counts before any output only', function (): void {
+    withWorker(function (TestMaster $m): void {
+        $m->ready();
+        $runs = extension_loaded('ffi') && (string) ini_get('ffi.enable') !== '0' && !PHP_ZTS;
+        $get = static fn (string $uri): array => $m->result('http.handle', ['method' => 'GET', 'uri' => $uri, 'headers' => [], 'body' => '']);
+        $after = $get('/shutdown');
+        assertSame($runs ? 'returned + printed at shutdown' : 'returned', $after['body']);
+        assertTrue(!isset($after['headers']['X-At-Shutdown']), 'headers went out with the body, as under PHP-FPM');
+        $only = $get('/shutdown?empty=1');
+        assertSame($runs ? ' + printed at shutdown' : '', $only['body']);
+        if (!$runs) {
+            skip('needs ext-ffi with ffi.enable on a non-thread-safe PHP: a call\'s shutdown functions run at the worker\'s exit');
+        }
+        assertSame('set', $only['headers']['X-At-Shutdown'] ?? null, 'no output before them: their header() counts');
+        assertSame('returned + printed at shutdown', $get('/shutdown')['body'], 'once per request');
+    });
+});
+
 test('http(): php://input reads the request\'s body (with ext-ffi), empty for a multipart body PHP would parse, as under PHP-FPM', function (): void {
     withWorker(function (TestMaster $m): void {
         $m->ready();

@@ -4,6 +4,7 @@ declare(strict_types=1);
 
 namespace Folk\Worker;
 
+use Folk\Worker\Bridge\SapiGlobals;
 use Folk\Worker\Http\HttpHandler;
 use Folk\Worker\MessagePack\Codec;
 use Folk\Worker\MessagePack\DecodeException;
@@ -119,7 +120,7 @@ final class Worker
      */
     public function http(callable $handler): self
     {
-        return $this->register('http.handle', new HttpHandler($handler));
+        return $this->register('http.handle', new HttpHandler($handler, $this));
     }
 
     /**
@@ -148,12 +149,24 @@ final class Worker
      * Runs the shutdown functions the current call registered so far, now rather than after its
      * answer, and returns what they printed: PHP-FPM runs them when the script ends, and sends
      * what they print when the script did not end the request before (fastcgi_finish_request()).
-     * Returns "" where the worker cannot run a call's shutdown functions apart (no ext-ffi: they
-     * wait for its exit).
+     * With $afterOutput (the answer has a body already), PHP takes its headers as sent while they
+     * run: under PHP-FPM they went out with the first byte, and header() or session_start() in a
+     * shutdown function refuses. Returns "" where the worker cannot run a call's shutdown
+     * functions apart (no ext-ffi: they wait for its exit).
      */
-    public function runShutdownFunctions(): string
+    public function runShutdownFunctions(bool $afterOutput = false): string
     {
-        return $this->shutdownFunctions?->runNow() ?? '';
+        if ($this->shutdownFunctions === null) {
+            return '';
+        }
+        $marked = $afterOutput && !headers_sent() && SapiGlobals::markHeadersSent();
+        try {
+            return $this->shutdownFunctions->runNow();
+        } finally {
+            if ($marked) {
+                SapiGlobals::clearHeadersSent();
+            }
+        }
     }
 
     /** Writes a diagnostic line where this worker writes its own (stderr unless another log was given). */

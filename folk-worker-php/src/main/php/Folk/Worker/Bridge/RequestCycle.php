@@ -156,17 +156,7 @@ final class RequestCycle
      */
     private function shutdownFunctions(bool $headersSent): string
     {
-        if (!$this->shutdownOutput) {
-            return '';
-        }
-        $marked = $headersSent && !headers_sent() && SapiGlobals::markHeadersSent();
-        try {
-            return $this->worker->runShutdownFunctions();
-        } finally {
-            if ($marked) {
-                SapiGlobals::clearHeadersSent();
-            }
-        }
+        return $this->shutdownOutput ? $this->worker->runShutdownFunctions($headersSent) : '';
     }
 
     /**

@@ -26,6 +26,8 @@ use Folk\Worker\Worker;
  * send ({@see ResponseResult::atExit()}), and the worker is replaced. A body over
  * {@see StreamedBody::THRESHOLD} goes to a master that asked for parts (the Spring gateway) in
  * parts, so that it is not bound by the frame limit; it is not sent while the handler prints it.
+ * Shutdown functions the handler registers run when it returns (with ext-ffi; {@see
+ * Worker::runShutdownFunctions()}), and what they print follows the body, as PHP-FPM sends it.
  */
 final class HttpHandler
 {
@@ -39,7 +41,8 @@ final class HttpHandler
     /** Whether the current call's answer may stream ({@see StreamedBody::split()}). */
     private bool $stream = false;
 
-    public function __construct(callable $handler)
+    /** @param ?Worker $worker the worker serving it, whose call's shutdown functions run at the handler's end */
+    public function __construct(callable $handler, private readonly ?Worker $worker = null)
     {
         $this->handler = \Closure::fromCallable($handler);
         $this->phpHeaders = CliHeaders::keep();
@@ -78,8 +81,10 @@ final class HttpHandler
                 'an http handler must return a Response, a string or null, got ' . get_debug_type($returned),
             ),
         };
-        if ($output !== '') {
-            $response = $response->withBody($response->body . $output);
+        $body = $response->body . $output;
+        $late = $this->worker?->runShutdownFunctions($body !== '') ?? '';
+        if ($output !== '' || $late !== '') {
+            $response = $response->withBody($body . $late);
         }
         if ($this->phpHeaders) {
             $response = $this->withPhpHeaders($response, $returned instanceof Response);
