@@ -45,7 +45,7 @@ final class RandomRequests {
 
     /** A request to {@code /request[/...]} of the Slim application: any method, query, headers, cookies, body. */
     static String echoRequest(Random r, String host) {
-        String method = pick(r, "GET", "GET", "POST", "POST", "PUT", "PATCH", "DELETE", "HEAD");
+        String method = pick(r, "GET", "GET", "POST", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "PROPFIND", "PURGE");
         StringBuilder head = new StringBuilder(method).append(" /request").append(pick(r, PATHS));
         if (r.nextInt(3) != 0) {
             head.append('?').append(form(r));
