@@ -139,6 +139,53 @@ class FrameworkAppsTest {
         }
 
         /**
+         * Random pipelines (seeded, as above): two to five requests for PHP (as in
+         * {@link #randomRequestsAnswerLikePhpFpm()}) or for public files, sent in one write on one
+         * connection, each answer compared with nginx's. Tomcat ends the connection after an answer
+         * of some error statuses (400, 408, 411, 413, 414, 500, 501, 503), where nginx goes on, and
+         * nginx after a file's 412 or 416, where the gateway goes on: the requests after such an
+         * answer are not compared (the auto-configuration's README, "Keep-alive after an error").
+         */
+        @Test
+        void randomPipelinesAnswerLikeNginx() throws Exception {
+            Map<String, String[]> validators = new LinkedHashMap<>();
+            for (String file : List.of("/robots.txt", "/css/app.css")) {
+                RawHttp.Response fpm = RawHttp.send(fpmPort(), "GET", file, List.of("Host", HOST), new byte[0]);
+                validators.put(file, new String[] {fpm.header("ETag"), fpm.header("Last-Modified")});
+            }
+            Random random = new Random(Long.getLong("folk.compare.seed", 1));
+            for (int pipeline = Integer.getInteger("folk.compare.count", 150) / 3; pipeline > 0; pipeline--) {
+                StringBuilder all = new StringBuilder();
+                List<Boolean> heads = new ArrayList<>();
+                List<String> lines = new ArrayList<>();
+                for (int i = 1 + random.nextInt(4); i >= 0; i--) {
+                    String request = random.nextBoolean() ? RandomRequests.echoRequest(random, HOST)
+                            : RandomRequests.publicFile(random, HOST, validators);
+                    all.append(i == 0 ? request : request.replace("Connection: close\r\n", ""));
+                    heads.add(request.startsWith("HEAD "));
+                    lines.add(request.substring(0, request.indexOf('\r')));
+                }
+                List<RawHttp.Response> fpm = RawHttp.pipeline(fpmPort(), ascii(all.toString()), heads);
+                List<RawHttp.Response> ours = RawHttp.pipeline(gatewayPort(), ascii(all.toString()), heads);
+                for (int i = 0; i < Math.min(fpm.size(), ours.size()); i++) {
+                    compare(lines.get(i) + " (pipeline " + pipeline + ", request " + i + ")", fpm.get(i), ours.get(i));
+                }
+                boolean tomcatClosed = ours.size() < fpm.size() && !ours.isEmpty()
+                        && List.of(400, 408, 411, 413, 414, 500, 501, 503).contains(ours.get(ours.size() - 1).status());
+                // nginx ends the connection after the 412 and 416 its filters make of a file's answer
+                // (the file's response is already under way); the gateway keeps it open.
+                boolean nginxClosed = fpm.size() < ours.size() && !fpm.isEmpty()
+                        && List.of(412, 416).contains(fpm.get(fpm.size() - 1).status());
+                if (ours.size() != fpm.size() && !tomcatClosed && !nginxClosed) {
+                    differences.add("pipeline " + pipeline + " " + lines + ": nginx answered " + fpm.size()
+                            + " requests, the gateway " + ours.size() + "\n  (the requests: "
+                            + all.toString().replace("\r", "\\r").replace("\n", "\\n") + ")");
+                }
+            }
+            assertThat(differences).as("every answer equal to nginx's").isEmpty();
+        }
+
+        /**
          * Native session operations (start, write, regenerate, destroy, close, abort, reset,
          * session_id() and legacy code's start when it is "", a second start).
          */

@@ -78,6 +78,70 @@ final class RawHttp {
         }
     }
 
+    /**
+     * Sends several requests in one write (a pipeline; the last should end the connection) and reads
+     * the answers to the end of the connection, one per request answered: {@code heads} says which
+     * requests are HEADs (their answers have no body whatever their framing says). A server that
+     * closes the connection early answers fewer.
+     */
+    static List<Response> pipeline(int port, byte[] requests, List<Boolean> heads) throws IOException {
+        byte[] raw;
+        try (Socket s = new Socket("127.0.0.1", port)) {
+            s.setSoTimeout(60_000);
+            s.getOutputStream().write(requests);
+            s.getOutputStream().flush();
+            raw = s.getInputStream().readAllBytes();
+        }
+        List<Response> answers = new ArrayList<>();
+        int at = 0;
+        byte[] crlf2 = "\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1);
+        while (at < raw.length && answers.size() < heads.size()) {
+            int split = indexOf(raw, crlf2, at);
+            if (split < 0) {
+                throw new IOException("no complete response head at byte " + at + " of " + raw.length);
+            }
+            Response head = parse(java.util.Arrays.copyOfRange(raw, at, split + 4));
+            int from = split + 4;
+            int end;
+            String length = head.header("Content-Length");
+            String encoding = head.header("Transfer-Encoding");
+            if (heads.get(answers.size()) || head.status() == 204 || head.status() == 304 || head.status() < 200) {
+                end = from;
+            } else if (encoding != null && encoding.toLowerCase(java.util.Locale.ROOT).contains("chunked")) {
+                end = endOfChunks(raw, from);
+            } else if (length != null) {
+                end = Math.min(raw.length, from + Integer.parseInt(length.trim()));
+            } else {
+                end = raw.length; // until the connection closes
+            }
+            byte[] body = java.util.Arrays.copyOfRange(raw, from, end);
+            boolean chunked = encoding != null && encoding.toLowerCase(java.util.Locale.ROOT).contains("chunked");
+            answers.add(new Response(head.status(), head.headers(), chunked && body.length > 0 ? dechunk(body) : body));
+            at = end;
+        }
+        return answers;
+    }
+
+    /** Where a chunked body that starts at {@code from} ends (after its last chunk and the trailer's blank line). */
+    private static int endOfChunks(byte[] raw, int from) throws IOException {
+        byte[] crlf = {'\r', '\n'};
+        int at = from;
+        while (true) {
+            int eol = indexOf(raw, crlf, at);
+            if (eol < 0) {
+                throw new IOException("truncated chunked body");
+            }
+            String size = new String(raw, at, eol - at, StandardCharsets.ISO_8859_1);
+            int semi = size.indexOf(';');
+            int n = Integer.parseInt((semi < 0 ? size : size.substring(0, semi)).trim(), 16);
+            if (n == 0) {
+                int blank = indexOf(raw, "\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1), eol);
+                return blank < 0 ? raw.length : blank + 4;
+            }
+            at = eol + 2 + n + 2;
+        }
+    }
+
     static Response parse(byte[] raw) throws IOException {
         int split = indexOf(raw, "\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1), 0);
         if (split < 0) {
