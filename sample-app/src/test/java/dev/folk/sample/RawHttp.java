@@ -124,16 +124,10 @@ final class RawHttp {
 
     /** Where a chunked body that starts at {@code from} ends (after its last chunk and the trailer's blank line). */
     private static int endOfChunks(byte[] raw, int from) throws IOException {
-        byte[] crlf = {'\r', '\n'};
         int at = from;
         while (true) {
-            int eol = indexOf(raw, crlf, at);
-            if (eol < 0) {
-                throw new IOException("truncated chunked body");
-            }
-            String size = new String(raw, at, eol - at, StandardCharsets.ISO_8859_1);
-            int semi = size.indexOf(';');
-            int n = Integer.parseInt((semi < 0 ? size : size.substring(0, semi)).trim(), 16);
+            int eol = chunkLineEnd(raw, at);
+            int n = chunkSize(raw, at, eol);
             if (n == 0) {
                 int blank = indexOf(raw, "\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1), eol);
                 return blank < 0 ? raw.length : blank + 4;
@@ -167,21 +161,31 @@ final class RawHttp {
     private static byte[] dechunk(byte[] body) throws IOException {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         int at = 0;
-        byte[] crlf = {'\r', '\n'};
         while (true) {
-            int eol = indexOf(body, crlf, at);
-            if (eol < 0) {
-                throw new IOException("truncated chunked body");
-            }
-            String size = new String(body, at, eol - at, StandardCharsets.ISO_8859_1);
-            int semi = size.indexOf(';');
-            int n = Integer.parseInt((semi < 0 ? size : size.substring(0, semi)).trim(), 16);
+            int eol = chunkLineEnd(body, at);
+            int n = chunkSize(body, at, eol);
             if (n == 0) {
                 return out.toByteArray();
             }
             out.write(body, eol + 2, n);
             at = eol + 2 + n + 2;
         }
+    }
+
+    /** Where the chunk-size line that starts at {@code at} ends (its CR). */
+    private static int chunkLineEnd(byte[] raw, int at) throws IOException {
+        int eol = indexOf(raw, new byte[] {'\r', '\n'}, at);
+        if (eol < 0) {
+            throw new IOException("truncated chunked body");
+        }
+        return eol;
+    }
+
+    /** The size on the chunk-size line [at, eol), extensions ignored. */
+    private static int chunkSize(byte[] raw, int at, int eol) {
+        String size = new String(raw, at, eol - at, StandardCharsets.ISO_8859_1);
+        int semi = size.indexOf(';');
+        return Integer.parseInt((semi < 0 ? size : size.substring(0, semi)).trim(), 16);
     }
 
     private static int indexOf(byte[] haystack, byte[] needle, int from) {
