@@ -152,7 +152,8 @@ final class ShutdownFunctions
         return $printed;
     }
 
-    private function added(): bool
+    /** Whether the call registered shutdown functions not run yet (one read of PHP's table). */
+    public function added(): bool
     {
         $table = $this->ffi->basic_globals->user_shutdown_function_names;
         return $this->firstKey >= 0 && $table !== null && $table->nNextFreeElement > $this->firstKey;

@@ -156,8 +156,8 @@ final class Worker
      */
     public function runShutdownFunctions(bool $afterOutput = false): string
     {
-        if ($this->shutdownFunctions === null) {
-            return '';
+        if ($this->shutdownFunctions === null || !$this->shutdownFunctions->added()) {
+            return ''; // most calls: PHP's header state is left alone
         }
         $marked = $afterOutput && !headers_sent() && SapiGlobals::markHeadersSent();
         try {

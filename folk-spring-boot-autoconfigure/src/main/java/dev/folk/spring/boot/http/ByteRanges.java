@@ -18,8 +18,6 @@ import org.jspecify.annotations.Nullable;
  */
 final class ByteRanges {
 
-    private static final byte[] CRLF = {'\r', '\n'};
-
     private ByteRanges() {
     }
 
