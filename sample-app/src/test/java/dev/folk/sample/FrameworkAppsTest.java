@@ -149,11 +149,7 @@ class FrameworkAppsTest {
          */
         @Test
         void randomPipelinesAnswerLikeNginx() throws Exception {
-            Map<String, String[]> validators = new LinkedHashMap<>();
-            for (String file : List.of("/robots.txt", "/css/app.css")) {
-                RawHttp.Response fpm = RawHttp.send(fpmPort(), "GET", file, List.of("Host", HOST), new byte[0]);
-                validators.put(file, new String[] {fpm.header("ETag"), fpm.header("Last-Modified")});
-            }
+            Map<String, String[]> validators = publicFileValidators();
             Random random = new Random(Long.getLong("folk.compare.seed", 1));
             for (int pipeline = Integer.getInteger("folk.compare.count", 150) / 3; pipeline > 0; pipeline--) {
                 StringBuilder all = new StringBuilder();
@@ -491,12 +487,18 @@ class FrameworkAppsTest {
          */
         @Test
         void randomPublicFileRequestsAnswerLikeNginx() throws Exception {
+            Map<String, String[]> validators = publicFileValidators();
+            sameForRandom(200, random -> RandomRequests.publicFile(random, HOST, validators));
+        }
+
+        /** The ETag and Last-Modified nginx sends for each of RandomRequests' public files, by path. */
+        Map<String, String[]> publicFileValidators() throws IOException {
             Map<String, String[]> validators = new LinkedHashMap<>();
-            for (String file : List.of("/robots.txt", "/css/app.css")) {
+            for (String file : RandomRequests.PUBLIC_FILES) {
                 RawHttp.Response fpm = RawHttp.send(fpmPort, "GET", file, List.of("Host", HOST), new byte[0]);
                 validators.put(file, new String[] {fpm.header("ETag"), fpm.header("Last-Modified")});
             }
-            sameForRandom(200, random -> RandomRequests.publicFile(random, HOST, validators));
+            return validators;
         }
 
         private static String withCookies(String target, Map<String, String> jar) {

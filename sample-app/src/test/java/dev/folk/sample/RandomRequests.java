@@ -3,6 +3,7 @@ package dev.folk.sample;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Random;
 import java.util.Set;
 
@@ -210,7 +211,8 @@ final class RandomRequests {
                 + "\r\n" + conditions + "Connection: close\r\n\r\n";
     }
 
-    private static final String[] PUBLIC_FILES = {"/robots.txt", "/css/app.css"};
+    /** The files every test application keeps beside its front controller. */
+    static final List<String> PUBLIC_FILES = List.of("/robots.txt", "/css/app.css");
     private static final String[] RANGES = {"bytes=0-9", "bytes=-5", "bytes=5-", "bytes=0-0", "bytes=10-1000",
         "bytes=1000-", "bytes=-0", "bytes=-1000", "bytes=5-2", "bytes=0-1,3-4", "bytes=0-4,2-8", "bytes=-3,0-1",
         "bytes= 0-9", "bytes=0-9 ", "BYTES=0-9", "bytes=x-y", "bytes=-", "bytes=0-99999999999999999999", "items=0-1",
@@ -224,7 +226,7 @@ final class RandomRequests {
      * the file or not, with conditional and range headers of every kind and any method.
      */
     static String publicFile(Random r, String host, java.util.Map<String, String[]> validators) {
-        String file = pick(r, PUBLIC_FILES);
+        String file = PUBLIC_FILES.get(r.nextInt(PUBLIC_FILES.size()));
         String[] valid = validators.get(file);
         String path = switch (r.nextInt(20)) {
             case 0 -> "/" + file;                          // //robots.txt

@@ -140,29 +140,26 @@ final class StaticFiles {
         }
         String type = request.getServletContext().getMimeType(file.getFileName().toString());
         type = type != null ? type : "application/octet-stream";
+        ByteRanges.Body body;
         if (ranges == null) {
             VerbatimContentType.set(response, type);
-            response.setHeader("Accept-Ranges", "bytes");
-            response.setContentLengthLong(size);
-            if (!head && size > 0) {
-                send(request, response, file, ByteRanges.whole(size));
-            }
-            return true;
-        }
-        response.setStatus(HttpServletResponse.SC_PARTIAL_CONTENT);
-        ByteRanges.Body body;
-        if (ranges.length == 2) {
+            response.setHeader("Accept-Ranges", "bytes"); // on the whole file only, as nginx sends it
+            body = ByteRanges.whole(size);
+        } else if (ranges.length == 2) {
+            response.setStatus(HttpServletResponse.SC_PARTIAL_CONTENT);
             VerbatimContentType.set(response, type);
             response.setHeader("Content-Range", "bytes " + ranges[0] + '-' + (ranges[1] - 1) + '/' + size);
             body = new ByteRanges.Body(ranges, null, null);
         } else {
+            response.setStatus(HttpServletResponse.SC_PARTIAL_CONTENT);
             String boundary = ByteRanges.boundary();
             VerbatimContentType.set(response, "multipart/byteranges; boundary=" + boundary);
             body = ByteRanges.multipart(ranges, size, type, boundary);
         }
-        response.setContentLengthLong(body.length());
-        if (!head) {
-            send(request, response, file, body);
+        long length = body.length();
+        response.setContentLengthLong(length);
+        if (!head && length > 0) {
+            send(request, response, file, body, length);
         }
         return true;
     }
@@ -362,9 +359,8 @@ final class StaticFiles {
     }
 
     /** Sends the body: at once if small, else by Tomcat's sendfile (one range) or without blocking. */
-    private static void send(HttpServletRequest request, HttpServletResponse response, Path file, ByteRanges.Body body)
-            throws IOException {
-        long length = body.length();
+    private static void send(HttpServletRequest request, HttpServletResponse response, Path file, ByteRanges.Body body,
+                             long length) throws IOException {
         long[] ranges = body.ranges();
         if (length > DIRECT_WRITE_MAX && ranges.length == 2 && body.heads() == null
                 && Boolean.TRUE.equals(request.getAttribute(SENDFILE_SUPPORTED))) {
