@@ -10,7 +10,8 @@
  *   /php/cookies           two Set-Cookie lines and a body in a non-UTF-8 header value;
  *   /php/length?declared=L the body "12345" (none with &empty) with Content-Length L, the
  *                          hop-by-hop headers PHP code sets (Connection, Keep-Alive) and one
- *                          addressed to nginx (X-Accel-Buffering).
+ *                          addressed to nginx (X-Accel-Buffering);
+ *   /php/big-header?bytes=N a header X-Big of N bytes (and Content-Type: text/plain).
  */
 
 declare(strict_types=1);
@@ -37,6 +38,10 @@ $worker->register('http.handle', static function (array $params): array {
     if ($path === '/php/large') {
         return ['status' => 200, 'headers' => ['Content-Type' => 'text/plain'],
             'body' => str_repeat('0123456789abcdef', 64 * (int) $query['kb'])];
+    }
+    if ($path === '/php/big-header') {
+        return ['status' => 200, 'headers' => ['Content-Type' => 'text/plain', 'X-Big' => str_repeat('b', (int) $query['bytes'])],
+            'body' => 'big'];
     }
     if ($path === '/php/cookies') {
         return ['status' => 201, 'headers' => ['Set-Cookie' => ['a=1', 'b=2'], 'X-Latin' => "caf\xe9"],

@@ -9,7 +9,7 @@
  *   /s/finish?file=F        head, part "answered", http.end (fastcgi_finish_request()), a part, then
  *                           waits until file F exists and answers
  *   /s/bad-head             a head with status 102, a part, an answer
- * With ?length=L, the head declares Content-Length L.
+ * With ?length=L, the head declares Content-Length L; with ?header=N, it holds a header X-Big of N bytes.
  * Paths under /s/cycle/ go through the framework adapters' request cycle (folk-worker-php's Bridge),
  * printed as an application prints them:
  *   /s/cycle/events?file=F      server-sent events as legacy code writes them: every output buffer
@@ -89,6 +89,9 @@ $worker->register('http.handle', static function (array $params) use ($cycle): a
     $head = ['status' => 200, 'headers' => ['Content-Type' => 'application/octet-stream', 'X-Streamed' => 'yes']];
     if (isset($query['length'])) {
         $head['headers']['Content-Length'] = $query['length']; // a length the body may keep to, or not
+    }
+    if (isset($query['header'])) {
+        $head['headers']['X-Big'] = str_repeat('h', (int) $query['header']);
     }
     switch ($path) {
         case '/s/big':

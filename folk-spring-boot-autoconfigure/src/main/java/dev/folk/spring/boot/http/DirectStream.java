@@ -93,7 +93,7 @@ final class DirectStream implements CallParts {
         try {
             if ("http.head".equals(method) && !started) {
                 started = true;
-                GatewayReply head = GatewayReply.headOfStream(params, pool, label, warnings);
+                GatewayReply head = GatewayReply.headOfStream(params, pool, label, options, warnings);
                 AsyncContext a = request.startAsync(request, response);
                 a.setTimeout(0); // this object keeps the time (see end())
                 async = a;

@@ -152,7 +152,7 @@ public class FolkHttpGateway extends HttpServlet {
                 return;
             }
             now = result == WorkerPool.NOT_CALLED ? null : GatewayReply.fromPhp(result, route.pool().name(), label,
-                    PhpRequest.isHead(request), warnings);
+                    PhpRequest.isHead(request), options, warnings);
         } catch (RuntimeException e) {
             if (stream.started()) {
                 stream.end(null, e);

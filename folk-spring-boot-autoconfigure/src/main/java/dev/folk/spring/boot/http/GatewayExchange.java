@@ -211,7 +211,8 @@ final class GatewayExchange implements ReadListener, WriteListener, AsyncListene
                 return;
             }
         }
-        respond(error == null ? GatewayReply.fromPhp(result, route.pool().name(), label, PhpRequest.isHead(request), warnings)
+        respond(error == null ? GatewayReply.fromPhp(result, route.pool().name(), label, PhpRequest.isHead(request), options,
+                warnings)
                 : GatewayReply.fromFailure(error, options, label, warnings));
     }
 
@@ -227,7 +228,7 @@ final class GatewayExchange implements ReadListener, WriteListener, AsyncListene
             }
             try {
                 if ("http.head".equals(method) && reply == null && !streaming) {
-                    GatewayReply head = GatewayReply.headOfStream(params, route.pool().name(), label, warnings);
+                    GatewayReply head = GatewayReply.headOfStream(params, route.pool().name(), label, options, warnings);
                     reply = head;
                     streaming = !head.own(); // a malformed head: its 502 is the whole answer
                     if (out.isReady()) {

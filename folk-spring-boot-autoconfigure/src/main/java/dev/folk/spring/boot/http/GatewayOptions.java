@@ -12,9 +12,16 @@ import org.jspecify.annotations.Nullable;
  * @param scriptFilename {@code SCRIPT_FILENAME}: the application's front controller
  * @param retryAfter     the {@code Retry-After} of a 503 (no free worker)
  * @param bodyTimeout    how long a client may take to send its request body (then 408)
+ * @param maxResponseHeaderSize the servlet container's limit for a response's status line and
+ *                       headers, in bytes (Tomcat's {@code maxHttpResponseHeaderSize}); PHP's answer
+ *                       whose headers would not fit is a 502 (as nginx answers one past its
+ *                       {@code fastcgi_buffer_size}), not the container's 500. 0 or less: no check
  */
 public record GatewayOptions(@Nullable String serverName, String documentRoot, String scriptFilename, Duration retryAfter,
-                             Duration bodyTimeout) {
+                             Duration bodyTimeout, long maxResponseHeaderSize) {
+
+    /** Tomcat's (and Jetty's) default limit for a response's head. */
+    public static final long DEFAULT_MAX_RESPONSE_HEADER_SIZE = 8 * 1024;
 
     public GatewayOptions {
         documentRoot = documentRoot == null ? "" : documentRoot;
@@ -24,7 +31,16 @@ public record GatewayOptions(@Nullable String serverName, String documentRoot, S
                 ? Duration.ofSeconds(60) : bodyTimeout;
     }
 
-    /** The defaults: the client's host, empty document root and script, Retry-After 1 s, 60 s for a body. */
+    /** With the servlet containers' default limit for a response's head ({@value #DEFAULT_MAX_RESPONSE_HEADER_SIZE} bytes). */
+    public GatewayOptions(@Nullable String serverName, String documentRoot, String scriptFilename, Duration retryAfter,
+                          Duration bodyTimeout) {
+        this(serverName, documentRoot, scriptFilename, retryAfter, bodyTimeout, DEFAULT_MAX_RESPONSE_HEADER_SIZE);
+    }
+
+    /**
+     * The defaults: the client's host, empty document root and script, Retry-After 1 s, 60 s for a
+     * body, the containers' default limit for a response's head.
+     */
     public static GatewayOptions defaults() {
         return new GatewayOptions(null, "", "", Duration.ofSeconds(1), Duration.ofSeconds(60));
     }

@@ -55,6 +55,13 @@ record GatewayReply(int status, List<String> headers, byte[] body, boolean own, 
     private static final Set<String> FOR_NGINX = Set.of("x-accel-expires", "x-accel-redirect", "x-accel-limit-rate",
             "x-accel-buffering", "x-accel-charset");
 
+    /**
+     * Room kept under the container's limit for a response's head for what it writes beside PHP's
+     * headers: the status line, Date, Content-Length (and our default Content-Type), the connection
+     * headers, Transfer-Encoding, the blank line.
+     */
+    static final int CONTAINER_HEAD_RESERVE = 256;
+
     /** What {@link #contentLength} gives for a value that is no length. */
     private static final long INVALID_LENGTH = -2;
 
@@ -69,17 +76,18 @@ record GatewayReply(int status, List<String> headers, byte[] body, boolean own, 
      * @param headRequest whether it answers a HEAD: an empty body then keeps the length PHP declared
      */
     static GatewayReply fromPhp(@Nullable Object result, String pool, String label, boolean headRequest,
-                                RepeatedWarnings warnings) {
-        return parse(result, pool, label, true, headRequest, warnings);
+                                GatewayOptions options, RepeatedWarnings warnings) {
+        return parse(result, pool, label, true, headRequest, options, warnings);
     }
 
     /** The head ({@code http.head}: status and headers) of a streamed answer, checked as {@link #fromPhp}. */
-    static GatewayReply headOfStream(@Nullable Object params, String pool, String label, RepeatedWarnings warnings) {
-        return parse(params, pool, label, false, false, warnings);
+    static GatewayReply headOfStream(@Nullable Object params, String pool, String label, GatewayOptions options,
+                                     RepeatedWarnings warnings) {
+        return parse(params, pool, label, false, false, options, warnings);
     }
 
     private static GatewayReply parse(@Nullable Object result, String pool, String label, boolean whole,
-                                      boolean headRequest, RepeatedWarnings warnings) {
+                                      boolean headRequest, GatewayOptions options, RepeatedWarnings warnings) {
         Map<Object, Object> answer;
         int status;
         byte[] body;
@@ -117,6 +125,23 @@ record GatewayReply(int status, List<String> headers, byte[] body, boolean own, 
                 log.warn("Pool '{}' answered {} with headers that are not a map ({}): 502", pool, label,
                         e.getMessage());
                 return text(502, "PHP gave a malformed answer.");
+            }
+        }
+        long limit = options.maxResponseHeaderSize();
+        if (limit > 0) {
+            long size = 0;
+            for (int i = 0; i < headers.size(); i += 2) {
+                size += headers.get(i).length() + headers.get(i + 1).length() + 4; // name: value CRLF, a byte a char
+            }
+            if (size + CONTAINER_HEAD_RESERVE > limit) {
+                // The container would fail to write them and answer 500 (Tomcat's HeadersTooLargeException);
+                // nginx answers 502 ("upstream sent too big header") past its fastcgi_buffer_size.
+                warnings.answerFixed(RepeatedWarnings.Kind.HEAD_TOO_LARGE, pool, "Pool '" + pool + "' answered "
+                        + label + " with " + size + " bytes of headers, more than the server's limit of " + limit
+                        + " bytes for a response's head leaves room for (" + CONTAINER_HEAD_RESERVE
+                        + " bytes are kept for the status line and the server's own headers): 502. Send fewer or"
+                        + " shorter headers, or raise the limit (server.tomcat.max-http-response-header-size)", label);
+                return text(502, "PHP's answer has more headers than the server can send. See the log.");
             }
         }
         if (declared == INVALID_LENGTH) {

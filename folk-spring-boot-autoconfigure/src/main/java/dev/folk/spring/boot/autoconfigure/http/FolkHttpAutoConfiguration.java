@@ -21,12 +21,14 @@ import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnWebApplication;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.boot.context.properties.bind.Binder;
 import org.springframework.boot.web.servlet.FilterRegistrationBean;
 import org.springframework.boot.web.servlet.ServletRegistrationBean;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.core.Ordered;
 import org.springframework.core.env.Environment;
+import org.springframework.util.unit.DataSize;
 import org.springframework.web.filter.FormContentFilter;
 import org.springframework.web.filter.ForwardedHeaderFilter;
 
@@ -72,14 +74,29 @@ public final class FolkHttpAutoConfiguration {
     static final String SECURITY_FILTER = "springSecurityFilterChain";
     static final int SECURITY_ORDER = -100;
 
+    /** Spring Boot's key for Tomcat's limit of a response's status line and headers. */
+    static final String TOMCAT_RESPONSE_HEADER_SIZE = "server.tomcat.max-http-response-header-size";
+
     private static final Log logger = LogFactory.getLog(FolkHttpAutoConfiguration.class);
 
     @Bean
     @ConditionalOnMissingBean
-    public FolkHttpGateway folkHttpGateway(FolkHttpProperties properties, FolkPools pools) {
+    public FolkHttpGateway folkHttpGateway(FolkHttpProperties properties, FolkPools pools, Environment environment) {
         return new FolkHttpGateway(routes(properties, pools), new GatewayOptions(properties.getServerName(),
                 properties.getDocumentRoot(), properties.getScriptFilename(), properties.getRetryAfter(),
-                properties.getBodyTimeout()));
+                properties.getBodyTimeout(), maxResponseHeaderSize(environment)));
+    }
+
+    /**
+     * The limit Spring Boot gives Tomcat's connector for a response's head
+     * ({@code server.tomcat.max-http-response-header-size}), which PHP's headers must fit in; the
+     * containers' default without it (Spring Boot leaves Tomcat's default for a value that is not
+     * positive).
+     */
+    static long maxResponseHeaderSize(Environment environment) {
+        long size = Binder.get(environment).bind(TOMCAT_RESPONSE_HEADER_SIZE, DataSize.class)
+                .map(DataSize::toBytes).orElse(0L);
+        return size > 0 ? size : GatewayOptions.DEFAULT_MAX_RESPONSE_HEADER_SIZE;
     }
 
     @Bean(REGISTRATION_BEAN_NAME)

@@ -94,6 +94,19 @@ class FolkHttpAutoConfigurationTest {
                 assertThat(ctx.getBean(FormContentFilter.class)).isInstanceOf(OrderedFormContentFilter.class));
     }
 
+    /** PHP's headers must fit in what Spring Boot gives Tomcat for a response's head; its default without a value. */
+    @Test
+    void theLimitForPhpsHeadersIsTomcats() {
+        web.withPropertyValues("folk.http.mappings[0].path=/php").run(ctx ->
+                assertThat(ctx.getBean(FolkHttpGateway.class).options().maxResponseHeaderSize()).isEqualTo(8192));
+        web.withPropertyValues("folk.http.mappings[0].path=/php", "server.tomcat.max-http-response-header-size=32KB")
+                .run(ctx -> assertThat(ctx.getBean(FolkHttpGateway.class).options().maxResponseHeaderSize())
+                        .isEqualTo(32 * 1024));
+        web.withPropertyValues("folk.http.mappings[0].path=/php", "server.tomcat.max-http-response-header-size=-1")
+                .run(ctx -> assertThat(ctx.getBean(FolkHttpGateway.class).options().maxResponseHeaderSize())
+                        .as("Spring Boot leaves Tomcat's default then").isEqualTo(8192));
+    }
+
     @Test
     void theBodyLimitFollowsThePoolsFrameLengthUnlessSet() {
         web.withPropertyValues("folk.max-frame-length=1MB", "folk.http.mappings[0].path=/php").run(ctx ->

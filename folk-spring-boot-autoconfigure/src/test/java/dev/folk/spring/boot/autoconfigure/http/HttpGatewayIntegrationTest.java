@@ -331,6 +331,46 @@ class HttpGatewayIntegrationTest {
         assertThat(output.getOut()).contains("invalid Content-Length");
     }
 
+    /**
+     * PHP's headers past what the container can write in a response's head (Tomcat's
+     * max-http-response-header-size, 8 KB by default): a 502 of ours, as nginx answers headers past
+     * its buffer, never the container's 500 and its stack trace. Right under the gateway's limit,
+     * the answer goes out whole, with the server's own headers of a connection kept alive.
+     */
+    @Test
+    void headersPastWhatTheServerCanWriteAre502(CapturedOutput output) throws Exception {
+        // PHP's lines beside X-Big's value: "Content-Type: text/plain\r\n" (26) and "X-Big: \r\n" (9).
+        int fits = 8192 - 256 - 26 - 9;
+        String both;
+        try (Socket s = new Socket("127.0.0.1", port)) {
+            s.setSoTimeout(20_000);
+            s.getOutputStream().write(("GET /php/big-header?bytes=" + fits + " HTTP/1.1\r\nHost: a\r\n\r\n"
+                    + "GET /php/big-header?bytes=" + (fits + 1) + " HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
+                    .getBytes(StandardCharsets.ISO_8859_1));
+            both = new String(s.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
+        }
+        int second = both.indexOf("HTTP/1.1 ", 1);
+        assertThat(second).as("two answers in %s", both.length() > 500 ? both.substring(0, 500) : both).isPositive();
+        Response whole = parse(both.substring(0, second).getBytes(StandardCharsets.ISO_8859_1), 0);
+        assertThat(whole.status()).isEqualTo(200);
+        assertThat(whole.header("X-Big")).containsExactly("b".repeat(fits));
+        assertThat(whole.text()).isEqualTo("big");
+        Response refused = parse(both.substring(second).getBytes(StandardCharsets.ISO_8859_1), 0);
+        assertThat(refused.status()).isEqualTo(502);
+        assertThat(refused.header("X-Big")).isEmpty();
+        assertThat(refused.text()).contains("more headers than the server can send");
+
+        for (int bytes : new int[] {8192, 64 * 1024}) {
+            assertThat(get("/php/big-header?bytes=" + bytes).status()).as("%d bytes", bytes).isEqualTo(502);
+        }
+        assertThat(output.getOut()).contains("answered GET /php/big-header?bytes=" + (fits + 1) + " with "
+                + (8192 - 256 + 1) + " bytes of headers, more than the server's limit of 8192 bytes")
+                .contains("server.tomcat.max-http-response-header-size");
+        assertThat(output.getOut() + output.getErr()).doesNotContain("HeadersTooLargeException")
+                .doesNotContain("Servlet.service()");
+        assertThat(get("/php/big-header?bytes=10").status()).isEqualTo(200);
+    }
+
     @Test
     void aBodyOverTheLimitIs413BeforeOrWhileItIsRead() throws Exception {
         Response known = exchange("POST /php/dump HTTP/1.1\r\nHost: a\r\nContent-Length: 1025\r\n", new byte[1025]);

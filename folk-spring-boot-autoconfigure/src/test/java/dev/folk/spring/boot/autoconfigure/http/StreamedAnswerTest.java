@@ -239,6 +239,19 @@ class StreamedAnswerTest {
         assertThat(text(exchange("GET", "/s/big?parts=1&size=10&length=14"))).startsWith("HTTP/1.1 200");
     }
 
+    /** A head with more headers than the container can write: 502, as for a whole answer, not its 500. */
+    @ParameterizedTest
+    @ValueSource(strings = {"GET", "POST"})
+    void aHeadPastWhatTheServerCanWriteIs502(String method, CapturedOutput output) throws IOException {
+        assertThat(text(exchange(method, "/s/big?parts=1&size=10&header=20000"))).startsWith("HTTP/1.1 502")
+                .doesNotContain("hhhhhhhh");
+        assertThat(text(exchange(method, "/s/big?parts=1&size=10&header=2000"))).startsWith("HTTP/1.1 200")
+                .contains("hhhhhhhh");
+        assertThat(output.getOut()).contains("more than the server's limit of 8192 bytes");
+        assertThat(output.getOut() + output.getErr()).doesNotContain("HeadersTooLargeException");
+        workerIsIdle();
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"GET", "POST"})
     void aPartReachesTheClientWhilePhpStillWorks(String method) throws IOException {
