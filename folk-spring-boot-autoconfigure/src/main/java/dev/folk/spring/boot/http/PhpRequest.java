@@ -138,6 +138,17 @@ final class PhpRequest {
             // read such a body, "0" for an empty one.
             server.put("CONTENT_LENGTH", Integer.toString(body == null ? 0 : body.length));
         }
+        // Who the application's security (Spring Security, the container's) authenticated, as a web
+        // server that checked the credentials passes it: PHP applications that trust the server's
+        // login read REMOTE_USER. Never the client's unchecked claim.
+        String user = request.getRemoteUser();
+        if (user != null) {
+            server.put("REMOTE_USER", utf8(user));
+            String authType = request.getAuthType();
+            if (authType != null) {
+                server.put("AUTH_TYPE", utf8(authType));
+            }
+        }
         server.put("DOCUMENT_ROOT", options.documentRoot());
         server.put("SCRIPT_FILENAME", options.scriptFilename());
         server.put("GATEWAY_INTERFACE", "folk/1");
@@ -169,6 +180,16 @@ final class PhpRequest {
             }
         }
         return true;
+    }
+
+    /** A Java string (not bytes read from the request) as PHP reads text: UTF-8, the string itself if ASCII. */
+    private static Object utf8(String s) {
+        for (int i = 0; i < s.length(); i++) {
+            if (s.charAt(i) >= 0x80) {
+                return s.getBytes(StandardCharsets.UTF_8);
+            }
+        }
+        return s;
     }
 
     /**

@@ -6,10 +6,12 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.Socket;
+import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -22,6 +24,10 @@ import java.util.regex.Pattern;
 
 import com.jayway.jsonpath.JsonPath;
 
+import jakarta.servlet.Filter;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletRequestWrapper;
+
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -32,6 +38,9 @@ import org.springframework.boot.test.context.SpringBootTest.WebEnvironment;
 import org.springframework.boot.test.system.CapturedOutput;
 import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.boot.web.servlet.FilterRegistrationBean;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
 import org.springframework.test.annotation.DirtiesContext;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
@@ -48,7 +57,7 @@ import dev.folk.spring.boot.autoconfigure.app.WebTestApplication;
  * given (raw URI, headers as sent, FastCGI server facts, the stripped prefix), what goes back
  * (statuses, repeated headers, bytes), and the answers of its own (413, 502, 503, 504).
  */
-@SpringBootTest(classes = WebTestApplication.class, webEnvironment = WebEnvironment.RANDOM_PORT, properties = {
+@SpringBootTest(classes = {WebTestApplication.class, HttpGatewayIntegrationTest.SignedIn.class}, webEnvironment = WebEnvironment.RANDOM_PORT, properties = {
     "folk.pools.main.size=1",
     "folk.pools.main.exec-timeout=6s",
     "folk.pools.main.acquire-timeout=300ms",
@@ -184,11 +193,55 @@ class HttpGatewayIntegrationTest {
                 .containsEntry("DOCUMENT_ROOT", "/srv/www")
                 .containsEntry("SCRIPT_FILENAME", "/srv/www/index.php")
                 .containsEntry("GATEWAY_INTERFACE", "folk/1").containsEntry("SERVER_SOFTWARE", "Folk")
-                .doesNotContainKeys("HTTPS", "CONTENT_TYPE", "CONTENT_LENGTH");
+                .doesNotContainKeys("HTTPS", "CONTENT_TYPE", "CONTENT_LENGTH", "REMOTE_USER", "AUTH_TYPE");
         // The Folk SDK's Request reads the same params, unbothered by the keys it does not know.
         assertThat(JsonPath.<Map<String, String>>read(json, "$.sdk")).containsEntry("method", "GET")
                 .containsEntry("uri", "/other/a%20b/c?x=1&y=%C3%A9").containsEntry("path", "/other/a%20b/c")
                 .containsEntry("x-multi", "one, two");
+    }
+
+    /**
+     * Stands for the application's security (Spring Security's request wrapper does the same): a
+     * request with {@code X-Test-User} (URL-encoded UTF-8) is one whose user the application authenticated.
+     */
+    @Configuration(proxyBeanMethods = false)
+    static class SignedIn {
+        @Bean
+        FilterRegistrationBean<Filter> signedIn() {
+            FilterRegistrationBean<Filter> registration = new FilterRegistrationBean<>((request, response, chain) -> {
+                HttpServletRequest http = (HttpServletRequest) request;
+                String header = http.getHeader("X-Test-User");
+                String user = header == null ? null : URLDecoder.decode(header, StandardCharsets.UTF_8);
+                chain.doFilter(user == null ? request : new HttpServletRequestWrapper(http) {
+                    @Override
+                    public String getRemoteUser() {
+                        return user;
+                    }
+
+                    @Override
+                    public String getAuthType() {
+                        return "TEST";
+                    }
+                }, response);
+            });
+            registration.addUrlPatterns("/php/*");
+            return registration;
+        }
+    }
+
+    /**
+     * The user the application authenticated reaches PHP as REMOTE_USER (and how, as AUTH_TYPE), as
+     * a web server that checked the credentials passes it; never a user the client only claims.
+     */
+    @Test
+    void theUserTheApplicationAuthenticatedIsRemoteUser() throws Exception {
+        Map<String, String> claimed = JsonPath.read(get("/php/dump", "Authorization: Basic "
+                + Base64.getEncoder().encodeToString("mallory:x".getBytes(StandardCharsets.UTF_8))).text(), "$.server");
+        assertThat(claimed).doesNotContainKeys("REMOTE_USER", "AUTH_TYPE");
+
+        Map<String, String> server = JsonPath.read(get("/php/dump", "X-Test-User: zo%C3%AB").text(), "$.server");
+        // A name beyond ASCII goes as UTF-8, as PHP reads text.
+        assertThat(server).containsEntry("REMOTE_USER", "zo\u00eb").containsEntry("AUTH_TYPE", "TEST");
     }
 
     /**
