@@ -242,8 +242,10 @@ final class CallRunner {
             lifecycle.giveBack(w);
             stats.record(method, CallOutcome.REQUEST_TOO_LARGE, acquired - start, 0);
             throw new RequestTooLargeException(name, method, w.pid, e);
-        } catch (RuntimeException e) {
-            lifecycle.giveBack(w); // unsupported parameter type: the caller's bug, the worker is fine
+        } catch (RuntimeException | Error e) {
+            // An unsupported parameter type (the caller's bug), or no heap left for the frame: the worker
+            // has seen nothing and is fine. Kept, it would stay acquired for good: no deadline runs yet.
+            lifecycle.giveBack(w);
             throw e;
         }
         if (!w.beginCall(method, label, acquired, acquired + execTimeoutNanos)) {
@@ -290,6 +292,16 @@ final class CallRunner {
             return failed(w, method, cs, e, start, acquired);
         } catch (IOException e) {
             return failed(w, method, w.call.get(), e, start, acquired);
+        } catch (RuntimeException | Error e) {
+            // No heap for the answer, or a part's consumer failed: the rest of the answer is still in the
+            // channel, unread, so the worker cannot serve another call. It goes, and the caller learns why.
+            if (w.call.get() == PooledWorker.IN_CALL) {
+                long end = clock.nanoTime();
+                w.endCall(end);
+                exits.retire(w, ExitReason.PROTOCOL_ERROR, true);
+                stats.record(method, CallOutcome.PROTOCOL_ERROR, acquired - start, end - acquired);
+            }
+            throw e;
         }
         long end = clock.nanoTime();
         if (w.endCall(end)) {

@@ -185,8 +185,8 @@ public final class MessageCodec {
                 default -> writer.writeNotify(method, body);
             }
             writer.flush();
-        } catch (RuntimeException e) {
-            writer.recover();
+        } catch (RuntimeException | Error e) {
+            writer.recover(); // an Error too (no heap for a large frame): the next frame must start clean
             throw e;
         } catch (IOException e) {
             writer.recover();

@@ -7,6 +7,7 @@ import java.lang.management.ManagementFactory;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.AfterAll;
@@ -91,6 +92,41 @@ class PoolFaultTest {
             assertThat(e.getCause()).hasMessageContaining("2147483647");
             assertThat(allocated).as("bytes allocated by the failing call").isLessThan(8L * 1024 * 1024);
             assertBackToFullSize(pool);
+        } finally {
+            pool.close();
+        }
+    }
+
+    /**
+     * An Error while the params are encoded (a large frame finding no heap is the one callers meet):
+     * the worker, which saw nothing, goes back to the pool, through every way of calling. Kept, it
+     * would stay acquired for good, with no call and no deadline to end it.
+     */
+    @Test
+    void anErrorWhileEncodingTheParamsGivesTheWorkerBack() throws Exception {
+        WorkerPool pool = WorkerPool.start(PoolConfig.builder("encode-error", PhpWorkers.rawWorker(Workers.newTag(), "echo")
+                .build()).size(1).build(), supervisor);
+        try {
+            assertThat(pool.awaitReady(1, Duration.ofSeconds(10))).isTrue();
+            Map<String, Object> unencodable = new java.util.AbstractMap<>() {
+                @Override
+                public java.util.Set<Entry<String, Object>> entrySet() {
+                    throw new OutOfMemoryError("no heap for this frame (test)");
+                }
+
+                @Override
+                public int size() {
+                    return 1;
+                }
+            };
+            assertThrows(OutOfMemoryError.class, () -> pool.call("echo", unencodable));
+            assertThrows(OutOfMemoryError.class, () -> pool.tryCall("echo", unencodable, null));
+            assertThat(assertThrows(java.util.concurrent.ExecutionException.class,
+                    () -> pool.callAsync("echo", unencodable).get(10, TimeUnit.SECONDS)).getCause())
+                    .isInstanceOf(OutOfMemoryError.class);
+            assertThat(pool.snapshot().count(WorkerState.IDLE)).as("idle workers after three failed encodings").isEqualTo(1);
+            assertThat(pool.call("echo", "after")).isEqualTo("after");
+            assertThat(pool.snapshot().exits().values().stream().mapToLong(Long::longValue).sum()).isZero();
         } finally {
             pool.close();
         }

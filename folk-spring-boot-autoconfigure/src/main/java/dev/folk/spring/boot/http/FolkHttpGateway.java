@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 
 import jakarta.servlet.DispatcherType;
 import jakarta.servlet.http.HttpServlet;
@@ -67,6 +68,9 @@ public class FolkHttpGateway extends HttpServlet {
 
     /** Sums up the 503s of an overloaded pool, and what PHP gets wrong on every request, instead of a line each. */
     final transient RepeatedWarnings warnings;
+
+    /** Heap bytes the request bodies being read or waiting for their call hold together (up to options' bodyMemory). */
+    private final transient AtomicLong bodyBytes = new AtomicLong();
 
     /**
      * @param routes  the routes (distinct prefixes); a request goes to the longest prefix that matches
@@ -153,7 +157,7 @@ public class FolkHttpGateway extends HttpServlet {
             }
             now = result == WorkerPool.NOT_CALLED ? null : GatewayReply.fromPhp(result, route.pool().name(), label,
                     PhpRequest.isHead(request), options, warnings);
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | OutOfMemoryError e) { // no heap for a large frame: answered, the JVM goes on
             if (stream.started()) {
                 stream.end(null, e);
                 return;
@@ -177,6 +181,28 @@ public class FolkHttpGateway extends HttpServlet {
     public void destroy() {
         timer.shutdownNow();
         super.destroy();
+    }
+
+    /**
+     * Counts {@code bytes} more of request bodies in the heap, if that stays within the options'
+     * {@code bodyMemory}; false (nothing counted) if it would not.
+     */
+    boolean reserveBody(long bytes) {
+        if (bodyBytes.addAndGet(bytes) <= options.bodyMemory()) {
+            return true;
+        }
+        bodyBytes.addAndGet(-bytes);
+        return false;
+    }
+
+    /** Gives back what {@link #reserveBody} counted. */
+    void releaseBody(long bytes) {
+        bodyBytes.addAndGet(-bytes);
+    }
+
+    /** Heap bytes request bodies hold now (being read, or waiting with their call for a worker). */
+    public long bodyBytes() {
+        return bodyBytes.get();
     }
 
     /** How long an asynchronous request of {@code route} may last: its body, its wait and its call, with a margin. */

@@ -55,6 +55,7 @@ final class GatewayExchange implements ReadListener, WriteListener, AsyncListene
     private final ServletOutputStream out;
     private final ScheduledExecutorService timer;
     private final RepeatedWarnings warnings;
+    private final FolkHttpGateway gateway;
     /** Ends a request that outlives the pool's own timeouts, or a streamed answer's client that stopped reading. */
     private ScheduledFuture<?> deadline;
 
@@ -64,6 +65,8 @@ final class GatewayExchange implements ReadListener, WriteListener, AsyncListene
     private int length;
     private long expected;
     private @Nullable ScheduledFuture<?> bodyTimer;
+    /** Bytes of the body's buffer counted in the gateway's body memory, until the call no longer needs them. Under the lock. */
+    private long counted;
 
     // Response side, under the lock.
     private boolean calling;
@@ -92,6 +95,7 @@ final class GatewayExchange implements ReadListener, WriteListener, AsyncListene
         this.label = label;
         this.timer = gateway.timer;
         this.warnings = gateway.warnings;
+        this.gateway = gateway;
         this.async = request.startAsync(request, response);
         async.setTimeout(0);
         async.addListener(this);
@@ -112,8 +116,11 @@ final class GatewayExchange implements ReadListener, WriteListener, AsyncListene
                 respond(GatewayReply.text(408, "The request body did not arrive in time."));
             }
         }, options.bodyTimeout().toMillis(), TimeUnit.MILLISECONDS);
-        int first = contentLength >= 0 ? (int) Math.min(contentLength, INITIAL_BUFFER) : INITIAL_BUFFER;
-        this.buffer = new byte[Math.max(first, 1)];
+        int first = Math.max(contentLength >= 0 ? (int) Math.min(contentLength, INITIAL_BUFFER) : INITIAL_BUFFER, 1);
+        if (!count(first)) {
+            return;
+        }
+        this.buffer = new byte[first];
         this.in = request.getInputStream();
         in.setReadListener(this);
     }
@@ -137,7 +144,11 @@ final class GatewayExchange implements ReadListener, WriteListener, AsyncListene
                     }
                     break;
                 }
-                buffer = Arrays.copyOf(buffer, (int) Math.min(cap, Math.max(2L * buffer.length, INITIAL_BUFFER)));
+                int grown = (int) Math.min(cap, Math.max(2L * buffer.length, INITIAL_BUFFER));
+                if (!count(grown - buffer.length)) {
+                    return;
+                }
+                buffer = Arrays.copyOf(buffer, grown);
             }
             int n = in.read(buffer, length, buffer.length - length);
             if (n < 0) {
@@ -148,6 +159,34 @@ final class GatewayExchange implements ReadListener, WriteListener, AsyncListene
                 tooLarge();
                 return;
             }
+        }
+    }
+
+    /**
+     * Counts {@code bytes} more of this body in the gateway's body memory; if there is no room, the
+     * request is answered 503 (the rest of its body unread) and false returned.
+     */
+    private boolean count(int bytes) {
+        synchronized (this) {
+            if (done) {
+                return false; // ended meanwhile (timed out, client gone): nothing more to read
+            }
+            if (gateway.reserveBody(bytes)) {
+                counted += bytes;
+                return true;
+            }
+        }
+        warnings.bodyMemory(route.pool().name(), "Request body of " + label + " answered 503: the request bodies in the heap"
+                + " already hold folk.http.body-memory (" + options.bodyMemory() + " bytes)", label);
+        respond(GatewayReply.noRoomForBody(options));
+        return false;
+    }
+
+    /** Under the lock: the body is no longer needed (its call ended, or the exchange did); its memory is given back. */
+    private void uncount() {
+        if (counted > 0) {
+            gateway.releaseBody(counted);
+            counted = 0;
         }
     }
 
@@ -195,7 +234,7 @@ final class GatewayExchange implements ReadListener, WriteListener, AsyncListene
                     answered(result, null);
                     return;
                 }
-            } catch (RuntimeException e) {
+            } catch (RuntimeException | OutOfMemoryError e) { // no heap for a large frame: answered, the JVM goes on
                 answered(null, e);
                 return;
             }
@@ -206,6 +245,8 @@ final class GatewayExchange implements ReadListener, WriteListener, AsyncListene
     /** The call's end: PHP's answer, or the rest of its streamed answer. */
     void answered(@Nullable Object result, @Nullable Throwable error) {
         synchronized (this) {
+            uncount();
+            buffer = null; // read to the end before the call: the heap can have it back while the answer goes out
             if (streaming) {
                 endStream(result, error);
                 return;
@@ -479,6 +520,7 @@ final class GatewayExchange implements ReadListener, WriteListener, AsyncListene
 
     /** Under the lock: what the exchange holds beyond its end (the deadline, held parts) is let go. */
     private void release() {
+        uncount();
         deadline.cancel(false);
         PartSpool p = parts;
         if (p != null) {

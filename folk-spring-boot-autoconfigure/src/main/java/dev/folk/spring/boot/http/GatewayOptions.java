@@ -16,9 +16,13 @@ import org.jspecify.annotations.Nullable;
  *                       headers, in bytes (Tomcat's {@code maxHttpResponseHeaderSize}); PHP's answer
  *                       whose headers would not fit is a 502 (as nginx answers one past its
  *                       {@code fastcgi_buffer_size}), not the container's 500. 0 or less: no check
+ * @param bodyMemory     the bytes that request bodies (being read, or waiting with their call for a
+ *                       worker) may hold together in the heap; a body that would go past it is
+ *                       answered 503, so that clients sending large bodies at once cannot exhaust
+ *                       the heap. 0 or less: {@link #defaultBodyMemory()}
  */
 public record GatewayOptions(@Nullable String serverName, String documentRoot, String scriptFilename, Duration retryAfter,
-                             Duration bodyTimeout, long maxResponseHeaderSize) {
+                             Duration bodyTimeout, long maxResponseHeaderSize, long bodyMemory) {
 
     /** Tomcat's (and Jetty's) default limit for a response's head. */
     public static final long DEFAULT_MAX_RESPONSE_HEADER_SIZE = 8 * 1024;
@@ -29,17 +33,30 @@ public record GatewayOptions(@Nullable String serverName, String documentRoot, S
         retryAfter = retryAfter == null || retryAfter.isNegative() ? Duration.ofSeconds(1) : retryAfter;
         bodyTimeout = bodyTimeout == null || bodyTimeout.isNegative() || bodyTimeout.isZero()
                 ? Duration.ofSeconds(60) : bodyTimeout;
+        bodyMemory = bodyMemory > 0 ? bodyMemory : defaultBodyMemory();
     }
 
-    /** With the servlet containers' default limit for a response's head ({@value #DEFAULT_MAX_RESPONSE_HEADER_SIZE} bytes). */
+    /**
+     * With the servlet containers' default limit for a response's head ({@value #DEFAULT_MAX_RESPONSE_HEADER_SIZE}
+     * bytes) and the default memory for bodies.
+     */
     public GatewayOptions(@Nullable String serverName, String documentRoot, String scriptFilename, Duration retryAfter,
                           Duration bodyTimeout) {
-        this(serverName, documentRoot, scriptFilename, retryAfter, bodyTimeout, DEFAULT_MAX_RESPONSE_HEADER_SIZE);
+        this(serverName, documentRoot, scriptFilename, retryAfter, bodyTimeout, DEFAULT_MAX_RESPONSE_HEADER_SIZE, 0);
+    }
+
+    /**
+     * An eighth of the JVM's maximum heap: the default {@link #bodyMemory()}. A body on its way to
+     * PHP is in the heap more than once (read, then encoded in its frame, with a copy while the
+     * frame grows), and its answer may be as large.
+     */
+    public static long defaultBodyMemory() {
+        return Runtime.getRuntime().maxMemory() / 8;
     }
 
     /**
      * The defaults: the client's host, empty document root and script, Retry-After 1 s, 60 s for a
-     * body, the containers' default limit for a response's head.
+     * body, the containers' default limit for a response's head, an eighth of the heap for bodies.
      */
     public static GatewayOptions defaults() {
         return new GatewayOptions(null, "", "", Duration.ofSeconds(1), Duration.ofSeconds(60));

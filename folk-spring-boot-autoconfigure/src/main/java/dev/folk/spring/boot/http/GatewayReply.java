@@ -279,6 +279,13 @@ record GatewayReply(int status, List<String> headers, byte[] body, boolean own, 
             warnings.busy(((CallException) e).pool(), String.valueOf(e.getMessage()), label);
             return busy(options);
         }
+        if (e instanceof OutOfMemoryError) {
+            // A large body or answer found no heap for its frame: the request fails, the JVM goes on.
+            log.error("The JVM had no heap left for the call of {} ({}): 503. Give the JVM more heap (-Xmx), or lower "
+                    + "max-frame-length, folk.http.max-body-size or folk.http.body-memory: each call in flight may hold "
+                    + "a few copies of a frame of up to max-frame-length", label, e.toString());
+            return busy(options);
+        }
         if (e instanceof PoolClosedException) {
             log.warn("{} ({})", e.getMessage(), label);
             return busy(options);
@@ -295,6 +302,12 @@ record GatewayReply(int status, List<String> headers, byte[] body, boolean own, 
     private static GatewayReply busy(GatewayOptions options) {
         return new GatewayReply(503, List.of("Retry-After", options.retryAfterSeconds()),
                 bytes("No PHP worker is free; try again shortly."), true);
+    }
+
+    /** The 503 of a request body the gateway's body memory had no room for. */
+    static GatewayReply noRoomForBody(GatewayOptions options) {
+        return new GatewayReply(503, List.of("Retry-After", options.retryAfterSeconds()),
+                bytes("The server is busy receiving other request bodies; try again shortly."), true);
     }
 
     /** The 502 of a call that failed without a reason the client need know. */

@@ -30,6 +30,9 @@ final class RepeatedWarnings {
     enum Kind {
         BUSY("requests answered 503 (no worker was free)", "Raise the pool's size or max-queue, or acquire-timeout if "
                 + "calls wait only briefly; folk.call.* metrics show how busy the pool is."),
+        BODY_MEMORY("request bodies answered 503 (the memory for request bodies was in use)",
+                "Raise folk.http.body-memory (and the heap), lower folk.http.max-body-size, or add workers so that "
+                        + "bodies wait less; folk.http.body-memory is an eighth of the heap by default."),
         HEADER_NAME("response headers dropped (not valid header names)", "Fix the header() call in the application."),
         HEADER_VALUE("response headers dropped (control characters in their values)",
                 "Fix the header() call in the application."),
@@ -95,6 +98,14 @@ final class RepeatedWarnings {
      */
     void busy(String pool, String reason, String label) {
         warn(Kind.BUSY, pool, pool, reason + " (" + label + "): 503", label);
+    }
+
+    /**
+     * A request body of {@code pool} answered 503 because the bodies in the heap already held the
+     * gateway's body memory; one episode per pool.
+     */
+    void bodyMemory(String pool, String message, String label) {
+        warn(Kind.BODY_MEMORY, pool, pool, message, label);
     }
 
     /**

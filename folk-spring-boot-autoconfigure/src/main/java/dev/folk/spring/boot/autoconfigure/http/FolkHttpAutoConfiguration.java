@@ -84,7 +84,8 @@ public final class FolkHttpAutoConfiguration {
     public FolkHttpGateway folkHttpGateway(FolkHttpProperties properties, FolkPools pools, Environment environment) {
         return new FolkHttpGateway(routes(properties, pools), new GatewayOptions(properties.getServerName(),
                 properties.getDocumentRoot(), properties.getScriptFilename(), properties.getRetryAfter(),
-                properties.getBodyTimeout(), maxResponseHeaderSize(environment)));
+                properties.getBodyTimeout(), maxResponseHeaderSize(environment),
+                properties.getBodyMemory() == null ? 0 : properties.getBodyMemory().toBytes()));
     }
 
     /**

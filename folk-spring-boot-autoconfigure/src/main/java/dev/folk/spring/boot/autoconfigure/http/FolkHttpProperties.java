@@ -32,6 +32,14 @@ public class FolkHttpProperties {
      */
     private @Nullable DataSize maxBodySize;
 
+    /**
+     * Heap that request bodies may hold together while they are read and while their calls wait
+     * for a worker; a body that would go past it is answered 503 with Retry-After, so that many
+     * large bodies at once cannot exhaust the heap (a body on its way to PHP is in the heap a few
+     * times over: read, encoded, answered). Default: an eighth of the JVM's maximum heap.
+     */
+    private @Nullable DataSize bodyMemory;
+
     /** SERVER_NAME given to PHP. Default: the host the client asked for (its Host header). */
     private @Nullable String serverName;
 
@@ -66,6 +74,8 @@ public class FolkHttpProperties {
     public void setMappings(List<Mapping> mappings) { this.mappings = mappings; }
     public @Nullable DataSize getMaxBodySize() { return maxBodySize; }
     public void setMaxBodySize(DataSize maxBodySize) { this.maxBodySize = maxBodySize; }
+    public @Nullable DataSize getBodyMemory() { return bodyMemory; }
+    public void setBodyMemory(DataSize bodyMemory) { this.bodyMemory = bodyMemory; }
     public @Nullable String getServerName() { return serverName; }
     public void setServerName(@Nullable String serverName) { this.serverName = serverName; }
     public String getDocumentRoot() { return documentRoot; }

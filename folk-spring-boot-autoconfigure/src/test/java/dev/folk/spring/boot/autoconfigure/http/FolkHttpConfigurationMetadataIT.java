@@ -34,7 +34,7 @@ class FolkHttpConfigurationMetadataIT {
                 .collect(Collectors.toMap(p -> (String) p.get("name"), p -> p));
         assertThat(byName.keySet()).containsExactlyInAnyOrder("folk.http.mappings", "folk.http.max-body-size",
                 "folk.http.server-name", "folk.http.document-root", "folk.http.script-filename",
-                "folk.http.retry-after", "folk.http.body-timeout", "folk.http.filter-order");
+                "folk.http.retry-after", "folk.http.body-timeout", "folk.http.filter-order", "folk.http.body-memory");
         for (Map<String, Object> p : properties) {
             assertThat((String) p.get("description")).as("description of %s", p.get("name")).hasSizeGreaterThan(20);
         }
