@@ -133,9 +133,10 @@ public class FolkHttpGateway extends HttpServlet {
         }
         long length = request.getContentLengthLong();
         if (length > route.maxBodySize()) {
-            // Known before a byte of the body is read: answer now (the container discards the rest).
-            reply(response, GatewayReply.text(413, "Request body of " + length + " bytes is over the "
-                    + route.maxBodySize() + "-byte limit."));
+            // Known before a byte of the body is read: answered now, what the client sends of it dropped.
+            new GatewayExchange(request, response, route, this, PhpRequest.uri(request), request.getMethod() + ' '
+                    + request.getRequestURI()).refuseUnread(GatewayReply.text(413, "Request body of " + length
+                    + " bytes is over the " + route.maxBodySize() + "-byte limit."));
             return;
         }
         String uri = PhpRequest.uri(request);
@@ -225,13 +226,5 @@ public class FolkHttpGateway extends HttpServlet {
             }
         }
         return routes.get(routes.size() - 1);
-    }
-
-    /** A small answer of the gateway's own, written before the request went asynchronous. */
-    private static void reply(HttpServletResponse response, GatewayReply reply) throws IOException {
-        response.setStatus(reply.status());
-        response.setContentType("text/plain; charset=UTF-8");
-        response.setContentLength(reply.body().length);
-        response.getOutputStream().write(reply.body());
     }
 }

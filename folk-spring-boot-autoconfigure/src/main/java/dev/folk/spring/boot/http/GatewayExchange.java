@@ -45,6 +45,16 @@ final class GatewayExchange implements ReadListener, WriteListener, AsyncListene
     /** First buffer for a body of unknown length; it doubles up to the limit. */
     private static final int INITIAL_BUFFER = 16 * 1024;
 
+    /**
+     * How long the rest of a body refused while it arrived (413, 503) is read and dropped after the
+     * answer, at most, before the connection is closed: closed with unread bytes, it would be reset,
+     * and the client would lose the answer before reading it (nginx's lingering close, lingering_time).
+     */
+    private static final long LINGER_MILLIS = 10_000;
+
+    /** Lingering ends sooner when nothing arrives for this long (nginx's lingering_timeout). */
+    private static final long LINGER_IDLE_MILLIS = 2_000;
+
     private final HttpServletRequest request;
     private final HttpServletResponse response;
     private final HttpRoute route;
@@ -67,6 +77,13 @@ final class GatewayExchange implements ReadListener, WriteListener, AsyncListene
     private @Nullable ScheduledFuture<?> bodyTimer;
     /** Bytes of the body's buffer counted in the gateway's body memory, until the call no longer needs them. Under the lock. */
     private long counted;
+    /** The body was refused while it arrived: its rest is read and dropped (see {@link #LINGER_MILLIS}). Under the lock. */
+    private boolean lingering;
+    /** The whole body arrived, or lingering is over: the answer may end the request. Under the lock. */
+    private boolean bodyOver;
+    /** When lingering began, and when a dropped byte last arrived (nanoTime). Under the lock. */
+    private long lingerStart;
+    private long lingerRead;
 
     // Response side, under the lock.
     private boolean calling;
@@ -117,35 +134,41 @@ final class GatewayExchange implements ReadListener, WriteListener, AsyncListene
             }
         }, options.bodyTimeout().toMillis(), TimeUnit.MILLISECONDS);
         int first = Math.max(contentLength >= 0 ? (int) Math.min(contentLength, INITIAL_BUFFER) : INITIAL_BUFFER, 1);
-        if (!count(first)) {
-            return;
-        }
-        this.buffer = new byte[first];
+        boolean room = reserve(first);
+        this.buffer = new byte[room ? first : 1];
         this.in = request.getInputStream();
         in.setReadListener(this);
+        if (!room) {
+            noRoom();
+        }
     }
 
     @Override
     @SuppressWarnings("NullAway") // a ReadListener: the container calls it only after readBody set in and buffer
     public void onDataAvailable() throws IOException {
+        if (isLingering()) {
+            dropRest();
+            return;
+        }
         while (in.isReady()) {
             if (length == buffer.length) {
                 long cap = expected >= 0 ? expected : route.maxBodySize() + 1;
                 if (length >= cap) {
                     // Content-Length reached: the container reports the end next, or, without one, the limit is passed.
                     if (expected < 0) {
-                        tooLarge();
+                        refuse(GatewayReply.text(413, "Request body is over the " + route.maxBodySize() + "-byte limit."));
                         return;
                     }
                     int extra = in.read();
                     if (extra != -1) {
-                        tooLarge();
+                        refuse(GatewayReply.text(413, "Request body is over the " + route.maxBodySize() + "-byte limit."));
                         return;
                     }
                     break;
                 }
                 int grown = (int) Math.min(cap, Math.max(2L * buffer.length, INITIAL_BUFFER));
-                if (!count(grown - buffer.length)) {
+                if (!reserve(grown - buffer.length)) {
+                    noRoom();
                     return;
                 }
                 buffer = Arrays.copyOf(buffer, grown);
@@ -156,30 +179,124 @@ final class GatewayExchange implements ReadListener, WriteListener, AsyncListene
             }
             length += n;
             if (length > route.maxBodySize()) {
-                tooLarge();
+                refuse(GatewayReply.text(413, "Request body is over the " + route.maxBodySize() + "-byte limit."));
                 return;
             }
         }
     }
 
     /**
-     * Counts {@code bytes} more of this body in the gateway's body memory; if there is no room, the
-     * request is answered 503 (the rest of its body unread) and false returned.
+     * Answers a body refused before a byte of it was read (its Content-Length is over the limit),
+     * then drops what the client sends of it anyway, as {@link #refuse} does.
      */
-    private boolean count(int bytes) {
+    void refuseUnread(GatewayReply answer) throws IOException {
+        this.buffer = new byte[1];
+        this.in = request.getInputStream();
+        in.setReadListener(this);
+        refuse(answer);
+    }
+
+    /**
+     * Answers a body refused while it arrives, then reads and drops its rest until it ends or for
+     * {@link #LINGER_MILLIS} (HTTP/1.x; an HTTP/2 stream's unread body is reset by the container).
+     * Runs on the container thread reading the body.
+     */
+    private void refuse(GatewayReply answer) throws IOException {
+        boolean linger = request.getProtocol().startsWith("HTTP/1.");
+        synchronized (this) {
+            if (done || reply != null) {
+                return;
+            }
+            uncount(); // what the body held is not needed any more
+            buffer = null;
+            lingering = linger;
+            if (linger) {
+                lingerStart = System.nanoTime();
+                lingerRead = lingerStart;
+                timer.schedule(this::lingerCheck, LINGER_IDLE_MILLIS, TimeUnit.MILLISECONDS);
+            }
+        }
+        respond(answer);
+        if (linger) {
+            dropRest();
+        }
+    }
+
+    private synchronized boolean isLingering() {
+        return lingering;
+    }
+
+    /** Reads what has arrived of a refused body into nothing; ends the request once the body ended. */
+    private void dropRest() throws IOException {
+        ServletInputStream input = in;
+        if (input == null) {
+            return;
+        }
+        byte[] scratch = new byte[8192];
+        boolean read = false;
+        while (input.isReady()) {
+            if (input.read(scratch) < 0) {
+                break;
+            }
+            read = true;
+        }
+        if (input.isFinished()) {
+            lingerOver();
+        } else if (read) {
+            synchronized (this) {
+                lingerRead = System.nanoTime();
+            }
+        }
+    }
+
+    /** Ends lingering once nothing arrived for {@link #LINGER_IDLE_MILLIS}, or after {@link #LINGER_MILLIS} in all. */
+    private void lingerCheck() {
+        long next;
+        synchronized (this) {
+            if (bodyOver || done) {
+                return;
+            }
+            long now = System.nanoTime();
+            long idleLeft = LINGER_IDLE_MILLIS - TimeUnit.NANOSECONDS.toMillis(now - lingerRead);
+            long totalLeft = LINGER_MILLIS - TimeUnit.NANOSECONDS.toMillis(now - lingerStart);
+            next = Math.min(idleLeft, totalLeft);
+        }
+        if (next <= 0) {
+            lingerOver();
+        } else {
+            timer.schedule(this::lingerCheck, next, TimeUnit.MILLISECONDS);
+        }
+    }
+
+    /** The refused body ended, or lingering is over: the request ends once its answer is out. */
+    private void lingerOver() {
+        synchronized (this) {
+            bodyOver = true;
+            if (written && !done && !streaming && out.isReady()) {
+                finish();
+            }
+        }
+    }
+
+    /** Counts {@code bytes} more of this body in the gateway's body memory; false if there is no room, or the exchange ended. */
+    private synchronized boolean reserve(int bytes) {
+        if (!done && gateway.reserveBody(bytes)) {
+            counted += bytes;
+            return true;
+        }
+        return false;
+    }
+
+    /** A body the gateway's body memory has no room for: 503, and its rest dropped. */
+    private void noRoom() throws IOException {
         synchronized (this) {
             if (done) {
-                return false; // ended meanwhile (timed out, client gone): nothing more to read
-            }
-            if (gateway.reserveBody(bytes)) {
-                counted += bytes;
-                return true;
+                return; // ended meanwhile (timed out, client gone): nobody to answer
             }
         }
         warnings.bodyMemory(route.pool().name(), "Request body of " + label + " answered 503: the request bodies in the heap"
                 + " already hold folk.http.body-memory (" + options.bodyMemory() + " bytes)", label);
-        respond(GatewayReply.noRoomForBody(options));
-        return false;
+        refuse(GatewayReply.noRoomForBody(options));
     }
 
     /** Under the lock: the body is no longer needed (its call ended, or the exchange did); its memory is given back. */
@@ -194,15 +311,18 @@ final class GatewayExchange implements ReadListener, WriteListener, AsyncListene
         return calling;
     }
 
-    private void tooLarge() {
-        respond(GatewayReply.text(413, "Request body is over the " + route.maxBodySize() + "-byte limit."));
-    }
 
     @Override
     @SuppressWarnings("NullAway") // a ReadListener: the container calls it only after readBody set the timer and buffer
     public void onAllDataRead() {
-        bodyTimer.cancel(false);
+        if (bodyTimer != null) {
+            bodyTimer.cancel(false); // none for a body refused unread
+        }
         synchronized (this) {
+            if (lingering) {
+                lingerOver();
+                return;
+            }
             if (reply != null || done) {
                 return;
             }
@@ -442,7 +562,7 @@ final class GatewayExchange implements ReadListener, WriteListener, AsyncListene
                 write();
             } else if (streaming) {
                 drain();
-            } else {
+            } else if (!lingering || bodyOver) {
                 finish();
             }
         }
@@ -456,6 +576,11 @@ final class GatewayExchange implements ReadListener, WriteListener, AsyncListene
             return; // not reached: called only once a reply is set
         }
         head(response, r);
+        if (lingering) {
+            // Tomcat closes the request's input with the output once a Content-Length is written, and
+            // the rest of the body could not be dropped: the answer goes until the connection closes.
+            response.setContentLengthLong(-1);
+        }
         if (!calling && request.getProtocol().startsWith("HTTP/1.")) {
             // Answered before the body was all read (413, 408): the rest is not worth reading. HTTP/1.x
             // only: HTTP/2 forbids the header (a strict client refuses the response), and the
@@ -470,9 +595,12 @@ final class GatewayExchange implements ReadListener, WriteListener, AsyncListene
         if (r.body().length > 0) {
             out.write(r.body());
         }
-        if (out.isReady()) {
+        if (lingering && out.isReady()) {
+            out.flush(); // the answer goes now, while the rest of the body is dropped
+        }
+        if (out.isReady() && (!lingering || bodyOver)) {
             finish();
-        } // else onWritePossible once the rest is out
+        } // else onWritePossible once the rest is out, or lingerOver once the refused body is
     }
 
     /**
