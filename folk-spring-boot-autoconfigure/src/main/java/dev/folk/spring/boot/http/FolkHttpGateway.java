@@ -11,6 +11,7 @@ import java.util.Map;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
 
 import jakarta.servlet.DispatcherType;
 import jakarta.servlet.http.HttpServlet;
@@ -71,6 +72,9 @@ public class FolkHttpGateway extends HttpServlet {
 
     /** Heap bytes the request bodies being read or waiting for their call hold together (up to options' bodyMemory). */
     private final transient AtomicLong bodyBytes = new AtomicLong();
+
+    /** Requests answered 503 because their body found no room in the body memory. */
+    private final transient LongAdder bodiesRefused = new LongAdder();
 
     /**
      * @param routes  the routes (distinct prefixes); a request goes to the longest prefix that matches
@@ -204,6 +208,16 @@ public class FolkHttpGateway extends HttpServlet {
     /** Heap bytes request bodies hold now (being read, or waiting with their call for a worker). */
     public long bodyBytes() {
         return bodyBytes.get();
+    }
+
+    /** A request was answered 503 because its body found no room. */
+    void bodyRefused() {
+        bodiesRefused.increment();
+    }
+
+    /** Requests answered 503 so far because their body found no room in the body memory. */
+    public long bodiesRefused() {
+        return bodiesRefused.sum();
     }
 
     /** How long an asynchronous request of {@code route} may last: its body, its wait and its call, with a margin. */

@@ -294,6 +294,7 @@ final class GatewayExchange implements ReadListener, WriteListener, AsyncListene
                 return; // ended meanwhile (timed out, client gone): nobody to answer
             }
         }
+        gateway.bodyRefused();
         warnings.bodyMemory(route.pool().name(), "Request body of " + label + " answered 503: the request bodies in the heap"
                 + " already hold folk.http.body-memory (" + options.bodyMemory() + " bytes)", label);
         refuse(GatewayReply.noRoomForBody(options));

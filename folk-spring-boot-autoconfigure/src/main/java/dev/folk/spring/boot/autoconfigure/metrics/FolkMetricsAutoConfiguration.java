@@ -13,13 +13,17 @@ import org.springframework.context.annotation.Configuration;
 import dev.folk.spring.boot.autoconfigure.FolkAutoConfiguration;
 import dev.folk.spring.boot.pool.FolkPools;
 import dev.folk.spring.boot.autoconfigure.FolkProperties;
+import dev.folk.spring.boot.autoconfigure.http.FolkHttpAutoConfiguration;
+import dev.folk.spring.boot.http.FolkHttpGateway;
+import dev.folk.spring.boot.metrics.FolkHttpMetrics;
 import dev.folk.spring.boot.metrics.FolkMetrics;
 
 /**
- * The pools' Micrometer meters ({@link FolkMetrics}), when Spring Boot's Micrometer support is
+ * The pools' Micrometer meters ({@link FolkMetrics}) and, with the HTTP gateway, its request
+ * bodies' ({@link FolkHttpMetrics}), when Spring Boot's Micrometer support is
  * present and a {@link MeterRegistry} exists; Spring Boot binds the {@link MeterBinder} bean.
  */
-@AutoConfiguration(after = FolkAutoConfiguration.class,
+@AutoConfiguration(after = {FolkAutoConfiguration.class, FolkHttpAutoConfiguration.class},
         afterName = {
             "org.springframework.boot.micrometer.metrics.autoconfigure.MetricsAutoConfiguration",
             "org.springframework.boot.micrometer.metrics.autoconfigure.CompositeMeterRegistryAutoConfiguration"
@@ -40,6 +44,13 @@ public final class FolkMetricsAutoConfiguration {
         @ConditionalOnMissingBean
         FolkMetrics folkMetrics(FolkPools pools, FolkProperties properties) {
             return new FolkMetrics(pools, properties.getMetrics().isMethodTag());
+        }
+
+        @Bean
+        @ConditionalOnBean(FolkHttpGateway.class)
+        @ConditionalOnMissingBean
+        FolkHttpMetrics folkHttpMetrics(FolkHttpGateway gateway) {
+            return new FolkHttpMetrics(gateway);
         }
     }
 }

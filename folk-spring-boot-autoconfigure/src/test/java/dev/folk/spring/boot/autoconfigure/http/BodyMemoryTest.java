@@ -9,6 +9,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Arrays;
 
+import io.micrometer.core.instrument.MeterRegistry;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.springframework.beans.factory.annotation.Autowired;
@@ -30,7 +31,8 @@ import dev.folk.spring.boot.http.FolkHttpGateway;
 /**
  * Request bodies share {@code folk.http.body-memory}: a body with no room left is answered 503
  * (Retry-After, its connection closed, PHP not called) instead of growing the heap until it runs
- * out, and every body's memory comes back, whether its call ended or its client went away.
+ * out, and every body's memory comes back, whether its call ended or its client went away; the
+ * {@code folk.http.body.memory.*} meters show both.
  */
 @SpringBootTest(classes = WebTestApplication.class, webEnvironment = WebEnvironment.RANDOM_PORT, properties = {
     "folk.pools.main.size=1",
@@ -57,6 +59,13 @@ class BodyMemoryTest {
 
     @Autowired
     FolkHttpGateway gateway;
+
+    @Autowired
+    MeterRegistry registry;
+
+    private double meter(String name) {
+        return registry.get(name).meter().measure().iterator().next().getValue();
+    }
 
     private static byte[] head(int length) {
         return ("POST /php/dump HTTP/1.1\r\nHost: a\r\nContent-Type: application/octet-stream\r\nContent-Length: "
@@ -94,6 +103,9 @@ class BodyMemoryTest {
             out.flush();
             Procs.await(Duration.ofSeconds(10), "the first body counted", () -> gateway.bodyBytes() == 90_000,
                     () -> gateway.bodyBytes() + " bytes counted");
+            assertThat(meter("folk.http.body.memory.used")).isEqualTo(90_000);
+            assertThat(meter("folk.http.body.memory.max")).isEqualTo(100 * 1024);
+            assertThat(meter("folk.http.body.memory.refused")).isZero();
 
             // The next body's first 16 KB do not fit: 503 at once, without waiting for the body.
             try (Socket second = new Socket("127.0.0.1", port)) {
@@ -103,6 +115,7 @@ class BodyMemoryTest {
                 assertThat(refused).startsWith("HTTP/1.1 503").contains("Retry-After: 2")
                         .contains("Connection: close").contains("busy receiving other request bodies");
             }
+            assertThat(meter("folk.http.body.memory.refused")).isEqualTo(1);
             assertThat(output.getOut()).contains("Request body of POST /php/dump answered 503")
                     .contains("folk.http.body-memory (102400 bytes)");
 
@@ -124,5 +137,6 @@ class BodyMemoryTest {
                 () -> gateway.bodyBytes() + " bytes counted");
         assertThat(post(90_000)).startsWith("HTTP/1.1 200");
         assertThat(gateway.bodyBytes()).isZero();
+        assertThat(meter("folk.http.body.memory.used")).isZero();
     }
 }

@@ -20,6 +20,7 @@ import dev.folk.spring.boot.autoconfigure.FolkAutoConfiguration;
 import dev.folk.spring.boot.pool.FolkPools;
 import dev.folk.spring.boot.autoconfigure.NotStarted;
 import dev.folk.spring.boot.autoconfigure.TestWorkers;
+import dev.folk.spring.boot.metrics.FolkHttpMetrics;
 import dev.folk.spring.boot.metrics.FolkMetrics;
 
 /** The pools' meters: bound to the registry, the optional method tag, back-off, none without a registry. */
@@ -38,7 +39,8 @@ class FolkMetricsAutoConfigurationTests {
         runner.withConfiguration(METRICS)
                 .withPropertyValues("folk.args=" + TestWorkers.ECHO, "folk.size=1", "folk.env.FOLK_TEST_RUN=" + tag)
                 .run(ctx -> {
-                    assertThat(ctx).hasNotFailed().hasSingleBean(FolkMetrics.class);
+                    assertThat(ctx).hasNotFailed().hasSingleBean(FolkMetrics.class)
+                            .as("no gateway, no meters of its bodies").doesNotHaveBean(FolkHttpMetrics.class);
                     WorkerPool pool = ctx.getBean(WorkerPool.class);
                     assertThat(pool.call("echo", "hi")).isEqualTo("hi");
                     MeterRegistry registry = ctx.getBean(MeterRegistry.class);

@@ -1,0 +1,44 @@
+package dev.folk.spring.boot.metrics;
+
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.binder.BaseUnits;
+import io.micrometer.core.instrument.binder.MeterBinder;
+
+import dev.folk.spring.boot.http.FolkHttpGateway;
+
+/**
+ * Micrometer meters of the HTTP gateway's request bodies, which share {@code folk.http.body-memory}.
+ *
+ * <table>
+ *   <caption>Meters (Prometheus name in brackets)</caption>
+ *   <tr><td>{@code folk.http.body.memory.used} (folk_http_body_memory_used_bytes)</td><td>gauge: heap
+ *       that request bodies hold now, being read or waiting with their calls for a worker</td></tr>
+ *   <tr><td>{@code folk.http.body.memory.max} (folk_http_body_memory_max_bytes)</td><td>gauge: the
+ *       most they may hold ({@code folk.http.body-memory})</td></tr>
+ *   <tr><td>{@code folk.http.body.memory.refused} (folk_http_body_memory_refused_total)</td><td>counter:
+ *       requests answered 503 because their body found no room</td></tr>
+ * </table>
+ */
+public class FolkHttpMetrics implements MeterBinder {
+
+    private final FolkHttpGateway gateway;
+
+    public FolkHttpMetrics(FolkHttpGateway gateway) {
+        this.gateway = gateway;
+    }
+
+    @Override
+    public void bindTo(MeterRegistry registry) {
+        Gauge.builder("folk.http.body.memory.used", gateway, FolkHttpGateway::bodyBytes)
+                .description("Heap held by request bodies being read or waiting with their calls for a worker")
+                .baseUnit(BaseUnits.BYTES).register(registry);
+        Gauge.builder("folk.http.body.memory.max", gateway, g -> g.options().bodyMemory())
+                .description("The most request bodies may hold (folk.http.body-memory)")
+                .baseUnit(BaseUnits.BYTES).register(registry);
+        FunctionCounter.builder("folk.http.body.memory.refused", gateway, FolkHttpGateway::bodiesRefused)
+                .description("Requests answered 503 because their body found no room in folk.http.body-memory")
+                .register(registry);
+    }
+}
