@@ -134,11 +134,14 @@ final class GatewayExchange implements ReadListener, WriteListener, AsyncListene
             }
         }, options.bodyTimeout().toMillis(), TimeUnit.MILLISECONDS);
         int first = Math.max(contentLength >= 0 ? (int) Math.min(contentLength, INITIAL_BUFFER) : INITIAL_BUFFER, 1);
-        boolean room = reserve(first);
+        boolean fits = contentLength <= options.bodyMemory();
+        boolean room = fits && reserve(first);
         this.buffer = new byte[room ? first : 1];
         this.in = request.getInputStream();
         in.setReadListener(this);
-        if (!room) {
+        if (!fits) {
+            overMemory();
+        } else if (!room) {
             noRoom();
         }
     }
@@ -166,7 +169,12 @@ final class GatewayExchange implements ReadListener, WriteListener, AsyncListene
                     }
                     break;
                 }
-                int grown = (int) Math.min(cap, Math.max(2L * buffer.length, INITIAL_BUFFER));
+                long most = Math.min(cap, options.bodyMemory());
+                if (buffer.length >= most) {
+                    overMemory(); // as large as all the memory for bodies, and not done
+                    return;
+                }
+                int grown = (int) Math.min(most, Math.max(2L * buffer.length, INITIAL_BUFFER));
                 if (!reserve(grown - buffer.length)) {
                     noRoom();
                     return;
@@ -298,6 +306,16 @@ final class GatewayExchange implements ReadListener, WriteListener, AsyncListene
         warnings.bodyMemory(route.pool().name(), "Request body of " + label + " answered 503: the request bodies in the heap"
                 + " already hold folk.http.body-memory (" + options.bodyMemory() + " bytes)", label);
         refuse(GatewayReply.noRoomForBody(options));
+    }
+
+    /**
+     * A body larger than all the memory for bodies ({@code body-memory} below {@code max-body-size},
+     * which start-up warns of): it could never be taken, so 413, not a 503 that asks to try again.
+     */
+    private void overMemory() throws IOException {
+        log.debug("{}: the body is over folk.http.body-memory ({} bytes): 413", label, options.bodyMemory());
+        refuse(GatewayReply.text(413, "Request body is over the " + options.bodyMemory()
+                + " bytes this server keeps for request bodies."));
     }
 
     /** Under the lock: the body is no longer needed (its call ended, or the exchange did); its memory is given back. */

@@ -82,10 +82,19 @@ public final class FolkHttpAutoConfiguration {
     @Bean
     @ConditionalOnMissingBean
     public FolkHttpGateway folkHttpGateway(FolkHttpProperties properties, FolkPools pools, Environment environment) {
-        return new FolkHttpGateway(routes(properties, pools), new GatewayOptions(properties.getServerName(),
-                properties.getDocumentRoot(), properties.getScriptFilename(), properties.getRetryAfter(),
-                properties.getBodyTimeout(), maxResponseHeaderSize(environment),
-                properties.getBodyMemory() == null ? 0 : properties.getBodyMemory().toBytes()));
+        GatewayOptions options = new GatewayOptions(properties.getServerName(), properties.getDocumentRoot(),
+                properties.getScriptFilename(), properties.getRetryAfter(), properties.getBodyTimeout(),
+                maxResponseHeaderSize(environment), properties.getBodyMemory() == null ? 0 : properties.getBodyMemory().toBytes());
+        List<HttpRoute> routes = routes(properties, pools);
+        for (HttpRoute route : routes) {
+            if (route.maxBodySize() > options.bodyMemory()) {
+                logger.warn("The HTTP gateway's route " + route.prefix() + " takes bodies up to " + route.maxBodySize()
+                        + " bytes (folk.http.max-body-size), more than the " + options.bodyMemory() + " bytes all bodies"
+                        + " may hold (folk.http.body-memory, an eighth of the heap by default): larger bodies are answered"
+                        + " 413. Give the JVM more heap, or set folk.http.body-memory or a smaller max-body-size.");
+            }
+        }
+        return new FolkHttpGateway(routes, options);
     }
 
     /**

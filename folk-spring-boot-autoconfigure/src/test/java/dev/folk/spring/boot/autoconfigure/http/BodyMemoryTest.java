@@ -91,6 +91,31 @@ class BodyMemoryTest {
         }
     }
 
+    /**
+     * A body larger than all the memory for bodies could never be taken: 413, not a 503 that asks
+     * to try again (start-up warns of the configuration); one just under it is served. A chunked
+     * body grows its buffer up to that memory, not past it.
+     */
+    @Test
+    void aBodyLargerThanAllTheMemoryForBodiesIs413() throws Exception {
+        assertThat(post(100 * 1024 + 1)).startsWith("HTTP/1.1 413")
+                .contains("over the 102400 bytes this server keeps for request bodies");
+        String chunked = "POST /php/dump HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+                + Integer.toHexString(90_000) + "\r\n" + "x".repeat(90_000) + "\r\n0\r\n\r\n";
+        try (Socket s = new Socket("127.0.0.1", port)) {
+            s.setSoTimeout(20_000);
+            s.getOutputStream().write(chunked.getBytes(StandardCharsets.ISO_8859_1));
+            assertThat(answer(s)).as("90000 chunked bytes, buffer capped at 102400").startsWith("HTTP/1.1 200");
+        }
+        try (Socket s = new Socket("127.0.0.1", port)) {
+            s.setSoTimeout(20_000);
+            s.getOutputStream().write(chunked.replace("15f90", Integer.toHexString(110_000)).replace("x".repeat(90_000),
+                    "x".repeat(110_000)).getBytes(StandardCharsets.ISO_8859_1));
+            assertThat(answer(s)).startsWith("HTTP/1.1 413");
+        }
+        Procs.await(Duration.ofSeconds(10), "every body's memory back", () -> gateway.bodyBytes() == 0);
+    }
+
     @Test
     void aBodyWithNoRoomLeftIs503AndEveryBodysMemoryComesBack(CapturedOutput output) throws Exception {
         assertThat(gateway.options().bodyMemory()).isEqualTo(100 * 1024);

@@ -94,6 +94,18 @@ class FolkHttpAutoConfigurationTest {
                 assertThat(ctx.getBean(FormContentFilter.class)).isInstanceOf(OrderedFormContentFilter.class));
     }
 
+    /** A body limit over the memory all bodies may hold is said at start-up: bodies past that memory are 413s. */
+    @Test
+    void aBodyLimitOverTheMemoryForBodiesIsWarnedOf(CapturedOutput output) {
+        web.withPropertyValues("folk.http.mappings[0].path=/php", "folk.http.max-body-size=1MB",
+                "folk.http.body-memory=100KB").run(ctx -> assertThat(ctx).hasNotFailed());
+        assertThat(output.getOut()).contains("route /php takes bodies up to 1048576 bytes (folk.http.max-body-size), more"
+                + " than the 102400 bytes all bodies may hold (folk.http.body-memory");
+        web.withPropertyValues("folk.http.mappings[0].path=/other", "folk.http.max-body-size=100KB",
+                "folk.http.body-memory=100KB").run(ctx -> assertThat(ctx).hasNotFailed());
+        assertThat(output.getOut()).doesNotContain("route /other takes bodies");
+    }
+
     /** PHP's headers must fit in what Spring Boot gives Tomcat for a response's head; its default without a value. */
     @Test
     void theLimitForPhpsHeadersIsTomcats() {
