@@ -136,16 +136,15 @@ public class FolkHttpGateway extends HttpServlet {
             return; // a file of the application's public directory, as nginx would have answered it
         }
         long length = request.getContentLengthLong();
-        if (length > route.maxBodySize()) {
-            // Known before a byte of the body is read: answered now, what the client sends of it dropped.
-            new GatewayExchange(request, response, route, this, PhpRequest.uri(request), request.getMethod() + ' '
-                    + request.getRequestURI()).refuseUnread(GatewayReply.text(413, "Request body of " + length
-                    + " bytes is over the " + route.maxBodySize() + "-byte limit."));
-            return;
-        }
         String uri = PhpRequest.uri(request);
         String line = request.getMethod() + ' ' + uri;
         String label = line.length() > 300 ? line.substring(0, 300) + "..." : line;
+        if (length > route.maxBodySize()) {
+            // Known before a byte of the body is read: answered now, what the client sends of it dropped.
+            new GatewayExchange(request, response, route, this, uri, label).refuseUnread(GatewayReply.text(413,
+                    "Request body of " + length + " bytes is over the " + route.maxBodySize() + "-byte limit."));
+            return;
+        }
         if (PhpRequest.hasBody(request, length)) {
             new GatewayExchange(request, response, route, this, uri, label).readBody(length);
             return;

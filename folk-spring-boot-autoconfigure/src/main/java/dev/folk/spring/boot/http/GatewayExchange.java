@@ -136,7 +136,7 @@ final class GatewayExchange implements ReadListener, WriteListener, AsyncListene
         int first = Math.max(contentLength >= 0 ? (int) Math.min(contentLength, INITIAL_BUFFER) : INITIAL_BUFFER, 1);
         boolean fits = contentLength <= options.bodyMemory();
         boolean room = fits && reserve(first);
-        this.buffer = new byte[room ? first : 1];
+        this.buffer = room ? new byte[first] : null;
         this.in = request.getInputStream();
         in.setReadListener(this);
         if (!fits) {
@@ -159,12 +159,12 @@ final class GatewayExchange implements ReadListener, WriteListener, AsyncListene
                 if (length >= cap) {
                     // Content-Length reached: the container reports the end next, or, without one, the limit is passed.
                     if (expected < 0) {
-                        refuse(GatewayReply.text(413, "Request body is over the " + route.maxBodySize() + "-byte limit."));
+                        tooLarge();
                         return;
                     }
                     int extra = in.read();
                     if (extra != -1) {
-                        refuse(GatewayReply.text(413, "Request body is over the " + route.maxBodySize() + "-byte limit."));
+                        tooLarge();
                         return;
                     }
                     break;
@@ -187,7 +187,7 @@ final class GatewayExchange implements ReadListener, WriteListener, AsyncListene
             }
             length += n;
             if (length > route.maxBodySize()) {
-                refuse(GatewayReply.text(413, "Request body is over the " + route.maxBodySize() + "-byte limit."));
+                tooLarge();
                 return;
             }
         }
@@ -198,7 +198,6 @@ final class GatewayExchange implements ReadListener, WriteListener, AsyncListene
      * then drops what the client sends of it anyway, as {@link #refuse} does.
      */
     void refuseUnread(GatewayReply answer) throws IOException {
-        this.buffer = new byte[1];
         this.in = request.getInputStream();
         in.setReadListener(this);
         refuse(answer);
@@ -228,6 +227,10 @@ final class GatewayExchange implements ReadListener, WriteListener, AsyncListene
         if (linger) {
             dropRest();
         }
+    }
+
+    private void tooLarge() throws IOException {
+        refuse(GatewayReply.text(413, "Request body is over the " + route.maxBodySize() + "-byte limit."));
     }
 
     private synchronized boolean isLingering() {

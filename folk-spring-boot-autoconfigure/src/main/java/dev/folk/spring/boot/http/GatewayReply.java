@@ -300,14 +300,17 @@ record GatewayReply(int status, List<String> headers, byte[] body, boolean own, 
 
     /** The 503 of a request no worker was free for. */
     private static GatewayReply busy(GatewayOptions options) {
-        return new GatewayReply(503, List.of("Retry-After", options.retryAfterSeconds()),
-                bytes("No PHP worker is free; try again shortly."), true);
+        return unavailable(options, "No PHP worker is free; try again shortly.");
     }
 
     /** The 503 of a request body the gateway's body memory had no room for. */
     static GatewayReply noRoomForBody(GatewayOptions options) {
-        return new GatewayReply(503, List.of("Retry-After", options.retryAfterSeconds()),
-                bytes("The server is busy receiving other request bodies; try again shortly."), true);
+        return unavailable(options, "The server is busy receiving other request bodies; try again shortly.");
+    }
+
+    /** A 503 of the gateway's own, with the options' Retry-After. */
+    private static GatewayReply unavailable(GatewayOptions options, String message) {
+        return new GatewayReply(503, List.of("Retry-After", options.retryAfterSeconds()), bytes(message), true);
     }
 
     /** The 502 of a call that failed without a reason the client need know. */
