@@ -8,6 +8,8 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 
 import jakarta.servlet.AsyncContext;
+import jakarta.servlet.AsyncEvent;
+import jakarta.servlet.AsyncListener;
 import jakarta.servlet.ServletOutputStream;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
@@ -31,7 +33,7 @@ import dev.folk.core.protocol.Values;
  *
  * <p>Until the head comes, nothing is allocated but this object.
  */
-final class DirectStream implements CallParts {
+final class DirectStream implements CallParts, AsyncListener {
 
     private static final Logger log = LoggerFactory.getLogger(DirectStream.class);
 
@@ -96,6 +98,7 @@ final class DirectStream implements CallParts {
                 GatewayReply head = GatewayReply.headOfStream(params, pool, label, options, warnings);
                 AsyncContext a = request.startAsync(request, response);
                 a.setTimeout(0); // this object keeps the time (see end())
+                a.addListener(this);
                 async = a;
                 parts = new PartSpool(head.length());
                 GatewayExchange.head(response, head);
@@ -325,6 +328,33 @@ final class DirectStream implements CallParts {
                 // the request is over already
             }
         }
+    }
+
+    /**
+     * The container's error for the request: a write the client reset (a cancelled download) fails
+     * the writer and marks the request in error too. Completed here, again if the writer did just
+     * before: the container goes on to an error dispatch unless a listener completes the request,
+     * which would run Spring Boot's error page for a client that is gone and log a warning for it.
+     */
+    @Override
+    public synchronized void onError(AsyncEvent event) {
+        abandon(event.getThrowable());
+        complete();
+    }
+
+    @Override
+    public void onComplete(AsyncEvent event) {
+        // the writer or a cut completed it
+    }
+
+    @Override
+    public void onTimeout(AsyncEvent event) {
+        // no container timeout (see part()): this object keeps the time
+    }
+
+    @Override
+    public void onStartAsync(AsyncEvent event) {
+        // not restarted
     }
 
     /**

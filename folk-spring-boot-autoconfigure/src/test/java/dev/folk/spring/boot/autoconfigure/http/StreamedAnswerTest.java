@@ -398,6 +398,32 @@ class StreamedAnswerTest {
         workerIsIdle();
     }
 
+    /**
+     * A client that resets the connection while a large streamed answer is written to it (a
+     * download cancelled): the container reports the failed write as an error of the request, and
+     * unless the gateway ends the request then, runs Spring Boot's error page for it, which logs a
+     * warning per client ("No converter ... with preset Content-Type"). Nothing of that, on both
+     * paths; the worker serves on. Several clients: the error races the writer's own end.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"GET", "POST"})
+    void aClientThatResetsAStreamedAnswerEndsItQuietly(String method, CapturedOutput output) throws IOException {
+        for (int i = 0; i < 8; i++) {
+            try (Socket s = new Socket()) {
+                s.setReceiveBufferSize(4096);
+                s.connect(new java.net.InetSocketAddress("127.0.0.1", port));
+                s.setSoTimeout(30_000);
+                s.getOutputStream().write(request(method, "/s/big?parts=64&size=" + (64 * 1024 - 64)));
+                readUntil(s.getInputStream(), new ByteArrayOutputStream(), bytes -> text(bytes).contains("\r\n\r\n"));
+                s.setSoLinger(true, 0); // close with a reset, as a cancelled download does with bytes unread
+            }
+            workerIsIdle();
+        }
+        assertThat(text(exchange(method, "/s/big?parts=1&size=10"))).startsWith("HTTP/1.1 200").contains("AAAAAAAAAA");
+        assertThat(output.getOut() + output.getErr()).as("no error page, no container error for clients that left")
+                .doesNotContain("DefaultHandlerExceptionResolver", "Servlet.service()", "o.a.c.c.C.");
+    }
+
     @Test
     void aMalformedHeadIs502AndTheWorkerServesOn() throws IOException {
         byte[] raw;
