@@ -2,6 +2,7 @@ package dev.folk.spring.boot.autoconfigure.http;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -218,10 +219,27 @@ public final class FolkHttpAutoConfiguration {
         }
     }
 
-    /** The mappings as routes; every wrong one is reported at once, before anything starts. */
+    /**
+     * The mappings as routes; every wrong one, and every gateway setting out of range, is reported at
+     * once, before anything starts (a value out of range is not quietly replaced by the default).
+     */
     static List<HttpRoute> routes(FolkHttpProperties properties, FolkPools pools) {
         List<HttpRoute> routes = new ArrayList<>();
         List<Violation> violations = new ArrayList<>();
+        DataSize bodyMemory = properties.getBodyMemory();
+        if (bodyMemory != null && bodyMemory.toBytes() <= 0) {
+            violations.add(new Violation("folk.http.body-memory", bodyMemory, "must be positive",
+                    "Set a size such as 256MB, or remove it for an eighth of the heap."));
+        }
+        Duration bodyTimeout = properties.getBodyTimeout();
+        if (bodyTimeout != null && (bodyTimeout.isNegative() || bodyTimeout.isZero())) {
+            violations.add(new Violation("folk.http.body-timeout", properties.getBodyTimeout(), "must be positive",
+                    "Set a duration such as 60s (how long a client may take to send its body)."));
+        }
+        if (properties.getRetryAfter() != null && properties.getRetryAfter().isNegative()) {
+            violations.add(new Violation("folk.http.retry-after", properties.getRetryAfter(), "must not be negative",
+                    "Set a duration such as 1s, or 0s to tell clients they may retry at once."));
+        }
         List<FolkHttpProperties.Mapping> mappings = properties.getMappings();
         for (int i = 0; i < mappings.size(); i++) {
             FolkHttpProperties.Mapping m = mappings.get(i);

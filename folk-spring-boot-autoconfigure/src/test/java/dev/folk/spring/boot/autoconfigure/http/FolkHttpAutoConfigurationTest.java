@@ -155,6 +155,24 @@ class FolkHttpAutoConfigurationTest {
                 });
     }
 
+    /** Settings out of range fail start-up with the mappings' problems, rather than quietly becoming the defaults. */
+    @Test
+    void gatewaySettingsOutOfRangeFailStartupNamingTheKey() {
+        web.withPropertyValues("folk.http.mappings[0].path=/php", "folk.http.body-memory=-5MB",
+                "folk.http.body-timeout=0s", "folk.http.retry-after=-1s", "folk.http.mappings[1].path=/x",
+                "folk.http.mappings[1].pool=nope").run(ctx -> {
+                    assertThat(ctx).hasFailed();
+                    FolkConfigurationException e = (FolkConfigurationException) org.springframework.core
+                            .NestedExceptionUtils.getRootCause(ctx.getStartupFailure());
+                    assertThat(e.violations()).extracting(FolkConfigurationException.Violation::key)
+                            .containsExactly("folk.http.body-memory", "folk.http.body-timeout", "folk.http.retry-after",
+                                    "folk.http.mappings[1].pool");
+                    assertThat(e.getMessage()).contains("must be positive").contains("must not be negative");
+                });
+        web.withPropertyValues("folk.http.mappings[0].path=/php", "folk.http.retry-after=0s").run(ctx ->
+                assertThat(ctx.getBean(FolkHttpGateway.class).options().retryAfter()).isZero());
+    }
+
     @Test
     void aPublicDirThatIsNoDirectoryFailsStartupNamingTheKey(@TempDir Path dir) throws Exception {
         Path file = Files.writeString(dir.resolve("file.txt"), "x");
