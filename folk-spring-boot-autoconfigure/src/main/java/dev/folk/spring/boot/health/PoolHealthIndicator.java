@@ -17,7 +17,9 @@ import dev.folk.core.pool.WorkerState;
  * Health of one pool:
  * <ul>
  *   <li>DOWN when the pool is BROKEN (repeated boot failures) or no worker is alive;</li>
- *   <li>UP when at least one worker is ready (idle or busy);</li>
+ *   <li>UP when at least one worker is ready (idle or busy), and when an elastic pool with
+ *       min-size 0 has let every worker go while idle: it starts one for the next call, as
+ *       PHP-FPM's {@code pm = ondemand} does, so an idle instance is not reported down;</li>
  *   <li>OUT_OF_SERVICE while it drains or after it closed, and while its only workers are still
  *       starting;</li>
  *   <li>UNKNOWN before it is started.</li>
@@ -40,11 +42,15 @@ public class PoolHealthIndicator implements HealthIndicator {
         long ready = s.ready();
         long starting = s.count(WorkerState.STARTING);
         long alive = ready + starting;
+        // Scaled to zero: nothing alive because nothing is wanted, not because workers fail (a pool
+        // whose workers died wants them back: its target stays above 0 while they are replaced).
+        boolean scaledToZero = s.sizing().elastic() && s.sizing().target() == 0 && alive == 0;
         Health.Builder b = switch (s.state()) {
             case NEW -> Health.unknown();
             case BROKEN -> Health.down();
             case DRAINING, CLOSED -> Health.outOfService();
-            case STARTING, RUNNING -> ready > 0 ? Health.up() : alive == 0 ? Health.down() : Health.outOfService();
+            case STARTING, RUNNING -> ready > 0 || scaledToZero ? Health.up()
+                    : alive == 0 ? Health.down() : Health.outOfService();
         };
         b.withDetail("state", s.state().name())
                 .withDetail("size", s.size())

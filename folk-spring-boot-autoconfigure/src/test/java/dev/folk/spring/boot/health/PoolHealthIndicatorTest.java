@@ -50,6 +50,30 @@ class PoolHealthIndicatorTest {
         assertThat(indicator.health().getStatus()).isEqualTo(Status.OUT_OF_SERVICE);
     }
 
+    /**
+     * An elastic pool with min-size 0 lets its last idle worker go (as PHP-FPM's pm = ondemand does):
+     * nothing is wrong, the next call starts a worker, so the instance must not report itself down.
+     */
+    @Test
+    void upWhileAnElasticPoolHasScaledToZero() throws Exception {
+        WorkerSpec spec = WorkerSpec.builder("php").args(TestWorkers.ECHO.toString())
+                .environment(Workers.RUN_TAG, tag).build();
+        WorkerPool pool = new WorkerPool(PoolConfig.builder("ondemand", spec).minSize(0).maxSize(2)
+                .maxIdle(Duration.ofMillis(200)).build(), supervisor);
+        PoolHealthIndicator indicator = new PoolHealthIndicator(pool);
+        pool.start();
+        assertThat(pool.awaitReady(1, Duration.ofSeconds(10))).isTrue();
+        Procs.await(Duration.ofSeconds(10), "the idle worker gone", () -> pool.snapshot().workers().isEmpty());
+
+        Health idle = indicator.health();
+        assertThat(idle.getStatus()).isEqualTo(Status.UP);
+        assertThat(idle.getDetails()).containsEntry("state", "RUNNING").containsEntry("ready", 0L)
+                .containsEntry("targetSize", 0).containsEntry("minSize", 0);
+        assertThat(pool.call("echo", "back")).isEqualTo("back");
+        assertThat(indicator.health().getStatus()).isEqualTo(Status.UP);
+        pool.close();
+    }
+
     @Test
     void downWhenBrokenWithTheLastFailure() {
         WorkerSpec spec = WorkerSpec.builder("/bin/sh").args("-c", "exit 3").environment(Workers.RUN_TAG, tag).build();
