@@ -149,7 +149,7 @@ public class FolkHttpGateway extends HttpServlet {
             new GatewayExchange(request, response, route, this, uri, label).readBody(length);
             return;
         }
-        Object params = PhpRequest.params(request, route, options, uri, null);
+        Object params = PhpRequest.params(request, route, options, uri, null, PhpRequest.SignedIn.of(request));
         // A worker idle now: call on this thread and answer at once, no hand-off between threads.
         DirectStream stream = new DirectStream(request, response, route.pool().name(), label, options, timer, warnings);
         GatewayReply now;

@@ -74,6 +74,8 @@ final class GatewayExchange implements ReadListener, WriteListener, AsyncListene
     private byte @Nullable [] buffer;
     private int length;
     private long expected;
+    /** Who the request was authenticated as, taken in {@link #readBody} while the filter chain ran. */
+    private PhpRequest.@Nullable SignedIn signedIn;
     private @Nullable ScheduledFuture<?> bodyTimer;
     /** Bytes of the body's buffer counted in the gateway's body memory, until the call no longer needs them. Under the lock. */
     private long counted;
@@ -127,6 +129,7 @@ final class GatewayExchange implements ReadListener, WriteListener, AsyncListene
      */
     void readBody(long contentLength) throws IOException {
         this.expected = contentLength;
+        this.signedIn = PhpRequest.SignedIn.of(request);
         this.bodyTimer = timer.schedule(() -> {
             if (!isCalling()) {
                 log.debug("{}: the body did not arrive within {}: 408", label, options.bodyTimeout());
@@ -354,7 +357,7 @@ final class GatewayExchange implements ReadListener, WriteListener, AsyncListene
 
     /** Sends the body's request to PHP (see {@link #call(Object, boolean)}). Runs on a container thread. */
     private void call(byte[] body) {
-        call(PhpRequest.params(request, route, options, uri, body), true);
+        call(PhpRequest.params(request, route, options, uri, body, signedIn), true);
     }
 
     /**

@@ -69,10 +69,25 @@ final class PhpRequest {
     }
 
     /**
-     * @param body the body read, or null for a request without one ({@link #hasBody})
+     * Who the application's security (Spring Security, the container's) authenticated the request
+     * as. Taken on the thread the filter chain runs on: Spring Security's request wrapper reads the
+     * user from that thread's security context, which is gone once the chain has returned (a body
+     * is read, and its call made, later and on another thread).
+     */
+    record SignedIn(String user, @Nullable String authType) {
+
+        static @Nullable SignedIn of(HttpServletRequest request) {
+            String user = request.getRemoteUser();
+            return user == null ? null : new SignedIn(user, request.getAuthType());
+        }
+    }
+
+    /**
+     * @param body     the body read, or null for a request without one ({@link #hasBody})
+     * @param signedIn {@link SignedIn#of} the request, taken while the filter chain ran
      */
     static Map<String, Object> params(HttpServletRequest request, HttpRoute route, GatewayOptions options,
-                                      String uri, byte @Nullable [] body) {
+                                      String uri, byte @Nullable [] body, @Nullable SignedIn signedIn) {
         Map<String, Object> headers = new LinkedHashMap<>();
         List<Object> headerList = new ArrayList<>();
         Enumeration<String> names = request.getHeaderNames();
@@ -141,12 +156,10 @@ final class PhpRequest {
         // Who the application's security (Spring Security, the container's) authenticated, as a web
         // server that checked the credentials passes it: PHP applications that trust the server's
         // login read REMOTE_USER. Never the client's unchecked claim.
-        String user = request.getRemoteUser();
-        if (user != null) {
-            server.put("REMOTE_USER", utf8(user));
-            String authType = request.getAuthType();
-            if (authType != null) {
-                server.put("AUTH_TYPE", utf8(authType));
+        if (signedIn != null) {
+            server.put("REMOTE_USER", utf8(signedIn.user()));
+            if (signedIn.authType() != null) {
+                server.put("AUTH_TYPE", utf8(signedIn.authType()));
             }
         }
         server.put("DOCUMENT_ROOT", options.documentRoot());

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.net.Socket;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
@@ -95,6 +96,10 @@ class HttpGatewayIntegrationTest {
     @Autowired
     @Qualifier("main")
     WorkerPool main;
+
+    @Autowired
+    @Qualifier("other")
+    WorkerPool other;
 
     /** An HTTP/1.1 exchange on its own connection: the request's bytes in, the response parsed. */
     record Response(int status, Map<String, List<String>> headers, byte[] body, int clientPort) {
@@ -201,37 +206,51 @@ class HttpGatewayIntegrationTest {
     }
 
     /**
-     * Stands for the application's security (Spring Security's request wrapper does the same): a
-     * request with {@code X-Test-User} (URL-encoded UTF-8) is one whose user the application authenticated.
+     * Stands for the application's security as Spring Security does it: a request with
+     * {@code X-Test-User} (URL-encoded UTF-8) is one whose user the application authenticated, and
+     * the request wrapper reads that user from the thread the filter chain runs on (Spring
+     * Security's SecurityContextHolder), so that it is gone once the chain has returned.
      */
     @Configuration(proxyBeanMethods = false)
     static class SignedIn {
+        private static final ThreadLocal<String> USER = new ThreadLocal<>();
+
         @Bean
         FilterRegistrationBean<Filter> signedIn() {
             FilterRegistrationBean<Filter> registration = new FilterRegistrationBean<>((request, response, chain) -> {
                 HttpServletRequest http = (HttpServletRequest) request;
                 String header = http.getHeader("X-Test-User");
-                String user = header == null ? null : URLDecoder.decode(header, StandardCharsets.UTF_8);
-                chain.doFilter(user == null ? request : new HttpServletRequestWrapper(http) {
-                    @Override
-                    public String getRemoteUser() {
-                        return user;
-                    }
+                if (header == null) {
+                    chain.doFilter(request, response);
+                    return;
+                }
+                USER.set(URLDecoder.decode(header, StandardCharsets.UTF_8));
+                try {
+                    chain.doFilter(new HttpServletRequestWrapper(http) {
+                        @Override
+                        public String getRemoteUser() {
+                            return USER.get();
+                        }
 
-                    @Override
-                    public String getAuthType() {
-                        return "TEST";
-                    }
-                }, response);
+                        @Override
+                        public String getAuthType() {
+                            return USER.get() == null ? null : "TEST";
+                        }
+                    }, response);
+                } finally {
+                    USER.remove();
+                }
             });
-            registration.addUrlPatterns("/php/*");
+            registration.addUrlPatterns("/php/*", "/other/*");
             return registration;
         }
     }
 
     /**
      * The user the application authenticated reaches PHP as REMOTE_USER (and how, as AUTH_TYPE), as
-     * a web server that checked the credentials passes it; never a user the client only claims.
+     * a web server that checked the credentials passes it; never a user the client only claims. Also
+     * for a request whose body is read, and one that waits for a worker, after the filter chain
+     * returned: the user is taken while the application's security still tells it.
      */
     @Test
     void theUserTheApplicationAuthenticatedIsRemoteUser() throws Exception {
@@ -242,6 +261,25 @@ class HttpGatewayIntegrationTest {
         Map<String, String> server = JsonPath.read(get("/php/dump", "X-Test-User: zo%C3%AB").text(), "$.server");
         // A name beyond ASCII goes as UTF-8, as PHP reads text.
         assertThat(server).containsEntry("REMOTE_USER", "zo\u00eb").containsEntry("AUTH_TYPE", "TEST");
+
+        byte[] body = "a=1".getBytes(StandardCharsets.US_ASCII);
+        Response posted = exchange("POST /php/dump HTTP/1.1\r\nHost: a\r\nX-Test-User: zo%C3%AB\r\n"
+                + "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: " + body.length + "\r\n", body);
+        assertThat(JsonPath.<Map<String, String>>read(posted.text(), "$.server")).containsEntry("REMOTE_USER", "zo\u00eb")
+                .containsEntry("AUTH_TYPE", "TEST");
+
+        // Pool 'other''s only worker busy: the request waits for it, and is called from another thread.
+        CompletableFuture<Response> slow = CompletableFuture.supplyAsync(() -> {
+            try {
+                return get("/other/sleep?ms=1500");
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        });
+        Procs.await(Duration.ofSeconds(10), "the worker busy", () -> other.snapshot().count(WorkerState.BUSY) == 1);
+        Response queued = get("/other/dump", "X-Test-User: zo%C3%AB");
+        assertThat(JsonPath.<Map<String, String>>read(queued.text(), "$.server")).containsEntry("REMOTE_USER", "zo\u00eb");
+        assertThat(slow.join().status()).isEqualTo(200);
     }
 
     /**
