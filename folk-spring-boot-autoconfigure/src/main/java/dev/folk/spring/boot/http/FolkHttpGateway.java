@@ -13,11 +13,15 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 
+import io.micrometer.observation.Observation;
+import io.micrometer.observation.ObservationRegistry;
 import jakarta.servlet.DispatcherType;
 import jakarta.servlet.http.HttpServlet;
 import jakarta.servlet.http.HttpServletMapping;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
+
+import org.jspecify.annotations.Nullable;
 
 import dev.folk.core.pool.PoolConfig;
 import dev.folk.core.pool.WorkerPool;
@@ -76,11 +80,26 @@ public class FolkHttpGateway extends HttpServlet {
     /** Requests answered 503 because their body found no room in the body memory. */
     private final transient LongAdder bodiesRefused = new LongAdder();
 
+    /** Where the request's observation is current while the filter chain runs (Spring Boot's server observation). */
+    private final transient ObservationRegistry observations;
+
     /**
      * @param routes  the routes (distinct prefixes); a request goes to the longest prefix that matches
      * @param options what PHP is told about the server, and how clients are treated
      */
     public FolkHttpGateway(List<HttpRoute> routes, GatewayOptions options) {
+        this(routes, options, ObservationRegistry.NOOP);
+    }
+
+    /**
+     * @param routes       the routes (distinct prefixes); a request goes to the longest prefix that matches
+     * @param options      what PHP is told about the server, and how clients are treated
+     * @param observations the application's observations: a call made after the request's body was
+     *                     read, on another thread, is observed as a child of the request's observation,
+     *                     as a call made while the filter chain runs is
+     */
+    public FolkHttpGateway(List<HttpRoute> routes, GatewayOptions options, ObservationRegistry observations) {
+        this.observations = observations;
         if (routes.isEmpty()) {
             throw new IllegalArgumentException("The HTTP gateway needs at least one route");
         }
@@ -197,6 +216,11 @@ public class FolkHttpGateway extends HttpServlet {
         }
         bodyBytes.addAndGet(-bytes);
         return false;
+    }
+
+    /** The request's observation, on the thread the filter chain runs on; null if none. */
+    @Nullable Observation currentObservation() {
+        return observations.getCurrentObservation();
     }
 
     /** Gives back what {@link #reserveBody} counted. */

@@ -3,10 +3,12 @@ package dev.folk.spring.boot.http;
 import java.io.IOException;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 
+import io.micrometer.observation.Observation;
 import jakarta.servlet.AsyncContext;
 import jakarta.servlet.AsyncEvent;
 import jakarta.servlet.AsyncListener;
@@ -76,6 +78,8 @@ final class GatewayExchange implements ReadListener, WriteListener, AsyncListene
     private long expected;
     /** Who the request was authenticated as, taken in {@link #readBody} while the filter chain ran. */
     private PhpRequest.@Nullable SignedIn signedIn;
+    /** The request's observation, taken in {@link #readBody}: the parent of the call's. */
+    private @Nullable Observation observation;
     private @Nullable ScheduledFuture<?> bodyTimer;
     /** Bytes of the body's buffer counted in the gateway's body memory, until the call no longer needs them. Under the lock. */
     private long counted;
@@ -130,6 +134,7 @@ final class GatewayExchange implements ReadListener, WriteListener, AsyncListene
     void readBody(long contentLength) throws IOException {
         this.expected = contentLength;
         this.signedIn = PhpRequest.SignedIn.of(request);
+        this.observation = gateway.currentObservation();
         this.bodyTimer = timer.schedule(() -> {
             if (!isCalling()) {
                 log.debug("{}: the body did not arrive within {}: 408", label, options.bodyTimeout());
@@ -355,9 +360,21 @@ final class GatewayExchange implements ReadListener, WriteListener, AsyncListene
         call(length == buffer.length ? buffer : Arrays.copyOf(buffer, length));
     }
 
-    /** Sends the body's request to PHP (see {@link #call(Object, boolean)}). Runs on a container thread. */
+    /**
+     * Sends the body's request to PHP (see {@link #call(Object, boolean)}). Runs on a container
+     * thread after the filter chain returned: the request's observation is made current again, so
+     * that the call's observation (and the trace context PHP gets) is its child.
+     */
     private void call(byte[] body) {
-        call(PhpRequest.params(request, route, options, uri, body, signedIn), true);
+        Map<String, Object> params = PhpRequest.params(request, route, options, uri, body, signedIn);
+        Observation parent = observation;
+        if (parent == null) {
+            call(params, true);
+            return;
+        }
+        try (Observation.Scope scope = parent.openScope()) {
+            call(params, true);
+        }
     }
 
     /**

@@ -6,6 +6,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 
+import io.micrometer.observation.ObservationRegistry;
 import jakarta.servlet.DispatcherType;
 import jakarta.servlet.Servlet;
 import jakarta.servlet.http.HttpServletMapping;
@@ -15,6 +16,7 @@ import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
 import org.jspecify.annotations.Nullable;
 import org.springframework.beans.factory.ListableBeanFactory;
+import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
@@ -82,7 +84,8 @@ public final class FolkHttpAutoConfiguration {
 
     @Bean
     @ConditionalOnMissingBean
-    public FolkHttpGateway folkHttpGateway(FolkHttpProperties properties, FolkPools pools, Environment environment) {
+    public FolkHttpGateway folkHttpGateway(FolkHttpProperties properties, FolkPools pools, Environment environment,
+                                           ObjectProvider<ObservationRegistry> observations) {
         GatewayOptions options = new GatewayOptions(properties.getServerName(), properties.getDocumentRoot(),
                 properties.getScriptFilename(), properties.getRetryAfter(), properties.getBodyTimeout(),
                 maxResponseHeaderSize(environment), properties.getBodyMemory() == null ? 0 : properties.getBodyMemory().toBytes());
@@ -95,7 +98,7 @@ public final class FolkHttpAutoConfiguration {
                         + " 413. Give the JVM more heap, or set folk.http.body-memory or a smaller max-body-size.");
             }
         }
-        return new FolkHttpGateway(routes, options);
+        return new FolkHttpGateway(routes, options, observations.getIfAvailable(() -> ObservationRegistry.NOOP));
     }
 
     /**
