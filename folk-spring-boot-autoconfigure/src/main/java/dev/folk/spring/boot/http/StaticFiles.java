@@ -450,6 +450,10 @@ final class StaticFiles {
         public void onError(Throwable t) {
             log.debug("Static file not sent completely: {}", t.toString());
             close();
+            complete();
+        }
+
+        private void complete() {
             try {
                 async.complete();
             } catch (IllegalStateException alreadyOver) {
@@ -475,9 +479,15 @@ final class StaticFiles {
             close();
         }
 
+        /**
+         * The request's error (its client reset the connection): completed here, again if the write
+         * listener's error did just before, or the container goes on to an error dispatch, which
+         * would run Spring Boot's error page for a client that is gone and log a warning for it.
+         */
         @Override
         public void onError(AsyncEvent event) {
             close();
+            complete();
         }
 
         @Override

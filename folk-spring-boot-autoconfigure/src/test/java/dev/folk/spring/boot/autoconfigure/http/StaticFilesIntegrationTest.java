@@ -18,6 +18,9 @@ import java.util.Random;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.springframework.boot.test.system.OutputCaptureExtension;
+import org.springframework.boot.test.system.CapturedOutput;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.context.SpringBootTest.WebEnvironment;
 import org.springframework.boot.test.web.server.LocalServerPort;
@@ -41,6 +44,7 @@ import dev.folk.spring.boot.autoconfigure.app.WebTestApplication;
     "folk.shutdown.signal-handler=false",
 })
 @DirtiesContext
+@ExtendWith(OutputCaptureExtension.class)
 class StaticFilesIntegrationTest {
 
     private static final String TAG = Workers.newTag();
@@ -341,5 +345,31 @@ class StaticFilesIntegrationTest {
         Response post = send("POST", "/app/css/site.css", "Content-Length: 0");
         assertThat(post.status()).isEqualTo(405);
         assertThat(post.header("Allow")).isEqualTo("GET, HEAD");
+    }
+
+    /**
+     * Clients that reset the connection while a large file goes out to them (a cancelled download;
+     * several ranges, which the gateway writes itself even where Tomcat has sendfile): the request
+     * ends there, without Spring Boot's error page running for it (a warning per client).
+     */
+    @Test
+    void aClientThatResetsADownloadEndsItQuietly(CapturedOutput output) throws Exception {
+        for (String range : new String[] {null, "Range: bytes=0-10,2000000-3000000", null, "Range: bytes=0-10,2000000-3000000"}) {
+            for (int i = 0; i < 4; i++) {
+                try (Socket s = new Socket()) {
+                    s.setReceiveBufferSize(4096);
+                    s.connect(new java.net.InetSocketAddress("127.0.0.1", port));
+                    s.setSoTimeout(20_000);
+                    s.getOutputStream().write(("GET /app/big.bin HTTP/1.1\r\nHost: h\r\n" + (range == null ? "" : range + "\r\n")
+                            + "\r\n").getBytes(StandardCharsets.US_ASCII));
+                    byte[] head = s.getInputStream().readNBytes(12);
+                    assertThat(new String(head, StandardCharsets.US_ASCII)).startsWith("HTTP/1.1 20");
+                    s.setSoLinger(true, 0); // close with a reset, with most of the file unread
+                }
+            }
+        }
+        assertThat(send("GET", "/app/css/site.css").status()).isEqualTo(200);
+        assertThat(output.getOut() + output.getErr()).as("no error page, no container error for clients that left")
+                .doesNotContain("DefaultHandlerExceptionResolver", "Servlet.service()", "Initializing Spring DispatcherServlet");
     }
 }
