@@ -140,7 +140,8 @@ record GatewayReply(int status, List<String> headers, byte[] body, boolean own, 
                         + label + " with " + size + " bytes of headers, more than the server's limit of " + limit
                         + " bytes for a response's head leaves room for (" + CONTAINER_HEAD_RESERVE
                         + " bytes are kept for the status line and the server's own headers): 502. Send fewer or"
-                        + " shorter headers, or raise the limit (server.tomcat.max-http-response-header-size)", label);
+                        + " shorter headers, or raise the limit (server.tomcat.max-http-response-header-size, on Jetty"
+                        + " server.jetty.max-http-response-header-size)", label);
                 return text(502, "PHP's answer has more headers than the server can send. See the log.");
             }
         }

@@ -42,7 +42,8 @@ final class RepeatedWarnings {
                 "Fix the Content-Length the application sets, or let the server set it."),
         HEAD_TOO_LARGE("answers of more header bytes than the server can send, answered 502",
                 "Send fewer or shorter headers (cookies, debug headers), or raise the server's limit "
-                        + "(server.tomcat.max-http-response-header-size, 8KB by default)."),
+                        + "(server.tomcat.max-http-response-header-size, on Jetty server.jetty.max-http-response-header-size; "
+                        + "8KB by default)."),
         ACCEL_REDIRECT("answers with X-Accel-Redirect sent as they were (only nginx follows it)",
                 "Send the file from the application (Symfony's BinaryFileResponse, Laravel's download()), or serve "
                         + "that path from folk.http public files.");

@@ -31,6 +31,8 @@ import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.core.Ordered;
 import org.springframework.core.env.Environment;
+import org.springframework.core.io.ResourceLoader;
+import org.springframework.util.ClassUtils;
 import org.springframework.util.unit.DataSize;
 import org.springframework.web.filter.FormContentFilter;
 import org.springframework.web.filter.ForwardedHeaderFilter;
@@ -77,18 +79,19 @@ public final class FolkHttpAutoConfiguration {
     static final String SECURITY_FILTER = "springSecurityFilterChain";
     static final int SECURITY_ORDER = -100;
 
-    /** Spring Boot's key for Tomcat's limit of a response's status line and headers. */
+    /** Spring Boot's keys for Tomcat's and Jetty's limit of a response's status line and headers. */
     static final String TOMCAT_RESPONSE_HEADER_SIZE = "server.tomcat.max-http-response-header-size";
+    static final String JETTY_RESPONSE_HEADER_SIZE = "server.jetty.max-http-response-header-size";
 
     private static final Log logger = LogFactory.getLog(FolkHttpAutoConfiguration.class);
 
     @Bean
     @ConditionalOnMissingBean
     public FolkHttpGateway folkHttpGateway(FolkHttpProperties properties, FolkPools pools, Environment environment,
-                                           ObjectProvider<ObservationRegistry> observations) {
+                                           ResourceLoader resourceLoader, ObjectProvider<ObservationRegistry> observations) {
         GatewayOptions options = new GatewayOptions(properties.getServerName(), properties.getDocumentRoot(),
                 properties.getScriptFilename(), properties.getRetryAfter(), properties.getBodyTimeout(),
-                maxResponseHeaderSize(environment), properties.getBodyMemory() == null ? 0 : properties.getBodyMemory().toBytes());
+                maxResponseHeaderSize(environment, resourceLoader.getClassLoader()), properties.getBodyMemory() == null ? 0 : properties.getBodyMemory().toBytes());
         List<HttpRoute> routes = routes(properties, pools);
         for (HttpRoute route : routes) {
             if (route.maxBodySize() > options.bodyMemory()) {
@@ -102,15 +105,21 @@ public final class FolkHttpAutoConfiguration {
     }
 
     /**
-     * The limit Spring Boot gives Tomcat's connector for a response's head
-     * ({@code server.tomcat.max-http-response-header-size}), which PHP's headers must fit in; the
-     * containers' default without it (Spring Boot leaves Tomcat's default for a value that is not
-     * positive).
+     * The limit Spring Boot gives the servlet container for a response's head, which PHP's headers
+     * must fit in: {@code server.tomcat.max-http-response-header-size}, or on Jetty (Spring Boot's
+     * choice when Tomcat is absent) {@code server.jetty.max-http-response-header-size}; the
+     * containers' default (8KB, both) without it or for a value that is not positive.
      */
-    static long maxResponseHeaderSize(Environment environment) {
-        long size = Binder.get(environment).bind(TOMCAT_RESPONSE_HEADER_SIZE, DataSize.class)
-                .map(DataSize::toBytes).orElse(0L);
+    static long maxResponseHeaderSize(Environment environment, @Nullable ClassLoader classLoader) {
+        String key = responseHeaderSizeKey(ClassUtils.isPresent("org.apache.catalina.startup.Tomcat", classLoader),
+                ClassUtils.isPresent("org.eclipse.jetty.server.Server", classLoader));
+        long size = Binder.get(environment).bind(key, DataSize.class).map(DataSize::toBytes).orElse(0L);
         return size > 0 ? size : GatewayOptions.DEFAULT_MAX_RESPONSE_HEADER_SIZE;
+    }
+
+    /** Which container's key holds the limit: Tomcat's when it is there (Spring Boot's first choice), else Jetty's if present. */
+    static String responseHeaderSizeKey(boolean tomcat, boolean jetty) {
+        return !tomcat && jetty ? JETTY_RESPONSE_HEADER_SIZE : TOMCAT_RESPONSE_HEADER_SIZE;
     }
 
     @Bean(REGISTRATION_BEAN_NAME)

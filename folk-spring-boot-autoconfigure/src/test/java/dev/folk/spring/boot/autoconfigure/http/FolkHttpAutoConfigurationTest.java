@@ -117,6 +117,13 @@ class FolkHttpAutoConfigurationTest {
         web.withPropertyValues("folk.http.mappings[0].path=/php", "server.tomcat.max-http-response-header-size=-1")
                 .run(ctx -> assertThat(ctx.getBean(FolkHttpGateway.class).options().maxResponseHeaderSize())
                         .as("Spring Boot leaves Tomcat's default then").isEqualTo(8192));
+        // Jetty's key on Jetty (Spring Boot serves with Jetty when Tomcat is absent), not Tomcat's.
+        assertThat(FolkHttpAutoConfiguration.responseHeaderSizeKey(false, true))
+                .isEqualTo("server.jetty.max-http-response-header-size");
+        assertThat(FolkHttpAutoConfiguration.responseHeaderSizeKey(true, true))
+                .isEqualTo("server.tomcat.max-http-response-header-size");
+        assertThat(FolkHttpAutoConfiguration.responseHeaderSizeKey(false, false))
+                .isEqualTo("server.tomcat.max-http-response-header-size");
     }
 
     @Test
