@@ -89,9 +89,11 @@ public final class FolkHttpAutoConfiguration {
     @ConditionalOnMissingBean
     public FolkHttpGateway folkHttpGateway(FolkHttpProperties properties, FolkPools pools, Environment environment,
                                            ResourceLoader resourceLoader, ObjectProvider<ObservationRegistry> observations) {
+        DataSize bodyMemory = properties.getBodyMemory();
         GatewayOptions options = new GatewayOptions(properties.getServerName(), properties.getDocumentRoot(),
                 properties.getScriptFilename(), properties.getRetryAfter(), properties.getBodyTimeout(),
-                maxResponseHeaderSize(environment, resourceLoader.getClassLoader()), properties.getBodyMemory() == null ? 0 : properties.getBodyMemory().toBytes());
+                maxResponseHeaderSize(environment, resourceLoader.getClassLoader()),
+                bodyMemory == null ? 0 : bodyMemory.toBytes());
         List<HttpRoute> routes = routes(properties, pools);
         for (HttpRoute route : routes) {
             if (route.maxBodySize() > options.bodyMemory()) {

@@ -354,18 +354,17 @@ class StaticFilesIntegrationTest {
      */
     @Test
     void aClientThatResetsADownloadEndsItQuietly(CapturedOutput output) throws Exception {
-        for (String range : new String[] {null, "Range: bytes=0-10,2000000-3000000", null, "Range: bytes=0-10,2000000-3000000"}) {
-            for (int i = 0; i < 4; i++) {
-                try (Socket s = new Socket()) {
-                    s.setReceiveBufferSize(4096);
-                    s.connect(new java.net.InetSocketAddress("127.0.0.1", port));
-                    s.setSoTimeout(20_000);
-                    s.getOutputStream().write(("GET /app/big.bin HTTP/1.1\r\nHost: h\r\n" + (range == null ? "" : range + "\r\n")
-                            + "\r\n").getBytes(StandardCharsets.US_ASCII));
-                    byte[] head = s.getInputStream().readNBytes(12);
-                    assertThat(new String(head, StandardCharsets.US_ASCII)).startsWith("HTTP/1.1 20");
-                    s.setSoLinger(true, 0); // close with a reset, with most of the file unread
-                }
+        String[] ranges = {"", "Range: bytes=0-10,2000000-3000000\r\n"}; // the whole file, and several ranges
+        for (int i = 0; i < 16; i++) {
+            try (Socket s = new Socket()) {
+                s.setReceiveBufferSize(4096);
+                s.connect(new java.net.InetSocketAddress("127.0.0.1", port));
+                s.setSoTimeout(20_000);
+                s.getOutputStream().write(("GET /app/big.bin HTTP/1.1\r\nHost: h\r\n" + ranges[i % 2] + "\r\n")
+                        .getBytes(StandardCharsets.US_ASCII));
+                byte[] head = s.getInputStream().readNBytes(12);
+                assertThat(new String(head, StandardCharsets.US_ASCII)).startsWith("HTTP/1.1 20");
+                s.setSoLinger(true, 0); // close with a reset, with most of the file unread
             }
         }
         assertThat(send("GET", "/app/css/site.css").status()).isEqualTo(200);
