@@ -5,6 +5,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Function;
 
 import io.micrometer.observation.ObservationRegistry;
 import jakarta.servlet.DispatcherType;
@@ -94,7 +95,7 @@ public final class FolkHttpAutoConfiguration {
                 properties.getScriptFilename(), properties.getRetryAfter(), properties.getBodyTimeout(),
                 maxResponseHeaderSize(environment, resourceLoader.getClassLoader()),
                 bodyMemory == null ? 0 : bodyMemory.toBytes());
-        List<HttpRoute> routes = routes(properties, pools);
+        List<HttpRoute> routes = routes(properties, pools, environment::getProperty);
         for (HttpRoute route : routes) {
             if (route.maxBodySize() > options.bodyMemory()) {
                 logger.warn("The HTTP gateway's route " + route.prefix() + " takes bodies up to " + route.maxBodySize()
@@ -119,7 +120,7 @@ public final class FolkHttpAutoConfiguration {
         return size > 0 ? size : GatewayOptions.DEFAULT_MAX_RESPONSE_HEADER_SIZE;
     }
 
-    /** Which container's key holds the limit: Tomcat's when it is there (Spring Boot's first choice), else Jetty's if present. */
+    /** Which container's key holds the limit: Tomcat's when it is there (Spring Boot's first choice), else Jetty's. */
     static String responseHeaderSizeKey(boolean tomcat, boolean jetty) {
         return !tomcat && jetty ? JETTY_RESPONSE_HEADER_SIZE : TOMCAT_RESPONSE_HEADER_SIZE;
     }
@@ -237,21 +238,26 @@ public final class FolkHttpAutoConfiguration {
      * The mappings as routes; every wrong one, and every gateway setting out of range, is reported at
      * once, before anything starts (a value out of range is not quietly replaced by the default).
      */
-    static List<HttpRoute> routes(FolkHttpProperties properties, FolkPools pools) {
+    static List<HttpRoute> routes(FolkHttpProperties properties, FolkPools pools,
+                                  Function<String, @Nullable String> configuredValues) {
         List<HttpRoute> routes = new ArrayList<>();
         List<Violation> violations = new ArrayList<>();
         DataSize bodyMemory = properties.getBodyMemory();
         if (bodyMemory != null && bodyMemory.toBytes() <= 0) {
-            violations.add(new Violation("folk.http.body-memory", bodyMemory, "must be positive",
+            violations.add(new Violation("folk.http.body-memory",
+                    shown(configuredValues, "folk.http.body-memory", bodyMemory), "must be positive",
                     "Set a size such as 256MB, or remove it for an eighth of the heap."));
         }
         Duration bodyTimeout = properties.getBodyTimeout();
         if (bodyTimeout != null && (bodyTimeout.isNegative() || bodyTimeout.isZero())) {
-            violations.add(new Violation("folk.http.body-timeout", properties.getBodyTimeout(), "must be positive",
+            violations.add(new Violation("folk.http.body-timeout",
+                    shown(configuredValues, "folk.http.body-timeout", bodyTimeout), "must be positive",
                     "Set a duration such as 60s (how long a client may take to send its body)."));
         }
-        if (properties.getRetryAfter() != null && properties.getRetryAfter().isNegative()) {
-            violations.add(new Violation("folk.http.retry-after", properties.getRetryAfter(), "must not be negative",
+        Duration retryAfter = properties.getRetryAfter();
+        if (retryAfter != null && retryAfter.isNegative()) {
+            violations.add(new Violation("folk.http.retry-after",
+                    shown(configuredValues, "folk.http.retry-after", retryAfter), "must not be negative",
                     "Set a duration such as 1s, or 0s to tell clients they may retry at once."));
         }
         List<FolkHttpProperties.Mapping> mappings = properties.getMappings();
@@ -291,7 +297,8 @@ public final class FolkHttpAutoConfiguration {
             long fromFrame = frame > 2L * FRAME_HEADROOM ? frame - FRAME_HEADROOM : frame / 2;
             long limit = properties.getMaxBodySize() == null ? fromFrame : properties.getMaxBodySize().toBytes();
             if (limit < 0) {
-                violations.add(new Violation("folk.http.max-body-size", properties.getMaxBodySize(), "negative",
+                violations.add(new Violation("folk.http.max-body-size",
+                        shown(configuredValues, "folk.http.max-body-size", properties.getMaxBodySize()), "must not be negative",
                         "Set a size such as 8MB, or remove it to follow the pools' max-frame-length."));
                 break;
             }
@@ -314,5 +321,12 @@ public final class FolkHttpAutoConfiguration {
             throw new FolkConfigurationException(violations);
         }
         return routes;
+    }
+
+    /** A setting's value as the application wrote it ("-5MB", not "-5242880B"), else as bound. */
+    private static @Nullable Object shown(Function<String, @Nullable String> configuredValues, String key,
+                                          @Nullable Object bound) {
+        String configured = configuredValues.apply(key);
+        return configured != null ? configured : bound;
     }
 }

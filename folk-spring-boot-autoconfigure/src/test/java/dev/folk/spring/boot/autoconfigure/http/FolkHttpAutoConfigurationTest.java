@@ -175,6 +175,8 @@ class FolkHttpAutoConfigurationTest {
                             .containsExactly("folk.http.body-memory", "folk.http.body-timeout", "folk.http.retry-after",
                                     "folk.http.mappings[1].pool");
                     assertThat(e.getMessage()).contains("must be positive").contains("must not be negative");
+                    assertThat(e.violations()).extracting(FolkConfigurationException.Violation::value).as("as written")
+                            .startsWith("-5MB", "0s", "-1s");
                 });
         web.withPropertyValues("folk.http.mappings[0].path=/php", "folk.http.retry-after=0s").run(ctx ->
                 assertThat(ctx.getBean(FolkHttpGateway.class).options().retryAfter()).isZero());
