@@ -218,11 +218,6 @@ public class FolkHttpGateway extends HttpServlet {
         return false;
     }
 
-    /** The request's observation, on the thread the filter chain runs on; null if none. */
-    @Nullable Observation currentObservation() {
-        return observations.getCurrentObservation();
-    }
-
     /** Gives back what {@link #reserveBody} counted. */
     void releaseBody(long bytes) {
         bodyBytes.addAndGet(-bytes);
@@ -241,6 +236,11 @@ public class FolkHttpGateway extends HttpServlet {
     /** Requests answered 503 so far because their body found no room in the body memory. */
     public long bodiesRefused() {
         return bodiesRefused.sum();
+    }
+
+    /** The request's observation, on the thread the filter chain runs on; null if none. */
+    @Nullable Observation currentObservation() {
+        return observations.getCurrentObservation();
     }
 
     /** How long an asynchronous request of {@code route} may last: its body, its wait and its call, with a margin. */

@@ -341,7 +341,6 @@ final class GatewayExchange implements ReadListener, WriteListener, AsyncListene
         return calling;
     }
 
-
     @Override
     @SuppressWarnings("NullAway") // a ReadListener: the container calls it only after readBody set the timer and buffer
     public void onAllDataRead() {

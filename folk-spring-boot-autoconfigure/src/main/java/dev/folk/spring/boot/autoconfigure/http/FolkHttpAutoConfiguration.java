@@ -298,8 +298,8 @@ public final class FolkHttpAutoConfiguration {
             long limit = properties.getMaxBodySize() == null ? fromFrame : properties.getMaxBodySize().toBytes();
             if (limit < 0) {
                 violations.add(new Violation("folk.http.max-body-size",
-                        shown(configuredValues, "folk.http.max-body-size", properties.getMaxBodySize()), "must not be negative",
-                        "Set a size such as 8MB, or remove it to follow the pools' max-frame-length."));
+                        shown(configuredValues, "folk.http.max-body-size", properties.getMaxBodySize()),
+                        "must not be negative", "Set a size such as 8MB, or remove it to follow the pools' max-frame-length."));
                 break;
             }
             Path publicDir = m.getPublicDir();
