@@ -285,7 +285,7 @@ record GatewayReply(int status, List<String> headers, byte[] body, boolean own, 
             log.error("The JVM had no heap left for the call of {} ({}): 503. Give the JVM more heap (-Xmx), or lower "
                     + "max-frame-length, folk.http.max-body-size or folk.http.body-memory: each call in flight may hold "
                     + "a few copies of a frame of up to max-frame-length", label, e.toString());
-            return busy(options);
+            return unavailable(options, "The server has no memory for this request now; try again shortly.");
         }
         if (e instanceof PoolClosedException) {
             log.warn("{} ({})", e.getMessage(), label);
