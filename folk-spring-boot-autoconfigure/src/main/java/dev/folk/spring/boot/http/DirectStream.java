@@ -54,6 +54,7 @@ final class DirectStream implements CallParts, AsyncListener {
     private final GatewayOptions options;
     private final ScheduledExecutorService timer;
     private final RepeatedWarnings warnings;
+    private final HeldBytes answerBytes;
 
     // Under this object's lock once the head came.
     private boolean started;
@@ -72,14 +73,15 @@ final class DirectStream implements CallParts, AsyncListener {
     private @Nullable ScheduledFuture<?> check;
 
     DirectStream(HttpServletRequest request, HttpServletResponse response, String pool, String label,
-                 GatewayOptions options, ScheduledExecutorService timer, RepeatedWarnings warnings) {
+                 FolkHttpGateway gateway) {
         this.request = request;
         this.response = response;
         this.pool = pool;
         this.label = label;
-        this.options = options;
-        this.timer = timer;
-        this.warnings = warnings;
+        this.options = gateway.options();
+        this.timer = gateway.timer;
+        this.warnings = gateway.warnings;
+        this.answerBytes = gateway.answerBytes;
     }
 
     /** Whether PHP's answer began as a stream: the call's end then goes to {@link #end}. */
@@ -100,7 +102,7 @@ final class DirectStream implements CallParts, AsyncListener {
                 a.setTimeout(0); // this object keeps the time (see end())
                 a.addListener(this);
                 async = a;
-                parts = new PartSpool(head.length());
+                parts = new PartSpool(head.length(), answerBytes);
                 GatewayExchange.head(response, head);
                 if (head.own()) { // malformed: its 502 is the whole answer
                     closed = true;

@@ -10,7 +10,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 
 import io.micrometer.observation.Observation;
@@ -75,7 +74,14 @@ public class FolkHttpGateway extends HttpServlet {
     final transient RepeatedWarnings warnings;
 
     /** Heap bytes the request bodies being read or waiting for their call hold together (up to options' bodyMemory). */
-    private final transient AtomicLong bodyBytes = new AtomicLong();
+    private final transient HeldBytes bodyBytes;
+
+    /**
+     * Heap bytes the parts of streamed answers waiting for their clients hold together: as much as
+     * request bodies may. Each answer holds up to {@link PartSpool#MEMORY_BYTES}, and past this,
+     * parts wait in the answer's file, so that many slow clients cannot fill the heap.
+     */
+    final transient HeldBytes answerBytes;
 
     /** Requests answered 503 because their body found no room in the body memory. */
     private final transient LongAdder bodiesRefused = new LongAdder();
@@ -116,6 +122,8 @@ public class FolkHttpGateway extends HttpServlet {
                     .plus(TIMEOUT_MARGIN).toMillis());
         }
         this.options = options;
+        this.bodyBytes = new HeldBytes(options.bodyMemory());
+        this.answerBytes = new HeldBytes(options.bodyMemory());
         this.timer = new ScheduledThreadPoolExecutor(1, r -> {
             Thread t = new Thread(r, "folk-http-timer");
             t.setDaemon(true);
@@ -170,7 +178,7 @@ public class FolkHttpGateway extends HttpServlet {
         }
         Object params = PhpRequest.params(request, route, options, uri, null, PhpRequest.SignedIn.of(request));
         // A worker idle now: call on this thread and answer at once, no hand-off between threads.
-        DirectStream stream = new DirectStream(request, response, route.pool().name(), label, options, timer, warnings);
+        DirectStream stream = new DirectStream(request, response, route.pool().name(), label, this);
         GatewayReply now;
         try {
             Object result = route.pool().tryCall("http.handle", params, label, stream);
@@ -211,21 +219,22 @@ public class FolkHttpGateway extends HttpServlet {
      * {@code bodyMemory}; false (nothing counted) if it would not.
      */
     boolean reserveBody(long bytes) {
-        if (bodyBytes.addAndGet(bytes) <= options.bodyMemory()) {
-            return true;
-        }
-        bodyBytes.addAndGet(-bytes);
-        return false;
+        return bodyBytes.reserve(bytes);
     }
 
     /** Gives back what {@link #reserveBody} counted. */
     void releaseBody(long bytes) {
-        bodyBytes.addAndGet(-bytes);
+        bodyBytes.release(bytes);
     }
 
     /** Heap bytes request bodies hold now (being read, or waiting with their call for a worker). */
     public long bodyBytes() {
-        return bodyBytes.get();
+        return bodyBytes.held();
+    }
+
+    /** Heap bytes that parts of streamed answers hold now, waiting for their clients to take them. */
+    public long answerBytes() {
+        return answerBytes.held();
     }
 
     /** A request was answered 503 because its body found no room. */

@@ -462,7 +462,7 @@ final class GatewayExchange implements ReadListener, WriteListener, AsyncListene
     private void hold(byte[] bytes) {
         PartSpool p = parts;
         if (p == null) {
-            p = new PartSpool(reply == null ? -1 : reply.length());
+            p = new PartSpool(reply == null ? -1 : reply.length(), gateway.answerBytes);
             parts = p;
         }
         try {

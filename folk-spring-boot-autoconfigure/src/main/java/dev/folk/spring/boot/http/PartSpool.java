@@ -13,8 +13,9 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * The parts of a streamed answer the client has not taken yet: in memory up to
- * {@link #MEMORY_BYTES}, past that in a temporary file, as nginx buffers a FastCGI answer, so that
- * a slow client never holds the worker (PHP-FPM's worker is free once nginx has the answer). The
+ * {@link #MEMORY_BYTES} (and while all answers together hold less than the gateway's limit for
+ * them), past that in a temporary file, as nginx buffers a FastCGI answer, so that a slow client
+ * never holds the worker (PHP-FPM's worker is free once nginx has the answer). The
  * file is unlinked as soon as it is open: nothing is left on disk, even if the JVM dies. Not
  * thread-safe: its exchange's lock guards it.
  *
@@ -34,6 +35,8 @@ final class PartSpool {
 
     /** PHP's Content-Length, or -1 without one. */
     private final long declared;
+    /** What all answers' parts in memory hold together, this one's included. */
+    private final HeldBytes heap;
     /** Bytes taken for the client so far. */
     private long accepted;
     /** Bytes past {@link #declared}, dropped. */
@@ -44,9 +47,13 @@ final class PartSpool {
     private long written;
     private long read;
 
-    /** @param declared the Content-Length of PHP's answer, or -1 without one */
-    PartSpool(long declared) {
+    /**
+     * @param declared the Content-Length of PHP's answer, or -1 without one
+     * @param heap     what all answers' parts in memory hold together, and the most they may
+     */
+    PartSpool(long declared, HeldBytes heap) {
         this.declared = declared;
+        this.heap = heap;
     }
 
     /** Bytes held, in memory and in the file. */
@@ -59,9 +66,9 @@ final class PartSpool {
     }
 
     /**
-     * Adds a part after those held: to memory while the file is empty and memory has room, else to
-     * the file. Fails if the file cannot take it, or past {@link #MAX_BYTES}: the answer cannot go
-     * on whole.
+     * Adds a part after those held: to memory while the file is empty and memory has room (this
+     * answer's and all answers'), else to the file. Fails if the file cannot take it, or past
+     * {@link #MAX_BYTES}: the answer cannot go on whole.
      */
     void add(byte[] bytes) throws IOException {
         if (declared >= 0 && accepted + bytes.length > declared) {
@@ -76,7 +83,7 @@ final class PartSpool {
         if (size() + bytes.length > MAX_BYTES) {
             throw new IOException("its client took too little of it: over " + MAX_BYTES + " bytes were held");
         }
-        if (written == read && memoryBytes + bytes.length <= MEMORY_BYTES) {
+        if (written == read && memoryBytes + bytes.length <= MEMORY_BYTES && heap.reserve(bytes.length)) {
             memory.add(bytes);
             memoryBytes += bytes.length;
             return;
@@ -102,6 +109,7 @@ final class PartSpool {
         byte[] bytes = memory.poll();
         if (bytes != null) {
             memoryBytes -= bytes.length;
+            heap.release(bytes.length);
             return bytes;
         }
         FileChannel f = file;
@@ -147,6 +155,7 @@ final class PartSpool {
     /** Drops what is held and deletes the file. */
     void close() {
         memory.clear();
+        heap.release(memoryBytes);
         memoryBytes = 0;
         FileChannel f = file;
         file = null;

@@ -9,7 +9,8 @@ import io.micrometer.core.instrument.binder.MeterBinder;
 import dev.folk.spring.boot.http.FolkHttpGateway;
 
 /**
- * Micrometer meters of the HTTP gateway's request bodies, which share {@code folk.http.body-memory}.
+ * Micrometer meters of the heap the HTTP gateway holds for clients: request bodies, which share
+ * {@code folk.http.body-memory}, and streamed answers waiting for slow clients.
  *
  * <table>
  *   <caption>Meters (Prometheus name in brackets)</caption>
@@ -19,6 +20,9 @@ import dev.folk.spring.boot.http.FolkHttpGateway;
  *       most they may hold ({@code folk.http.body-memory})</td></tr>
  *   <tr><td>{@code folk.http.body.memory.refused} (folk_http_body_memory_refused_total)</td><td>counter:
  *       requests answered 503 because their body found no room</td></tr>
+ *   <tr><td>{@code folk.http.answer.memory.used} (folk_http_answer_memory_used_bytes)</td><td>gauge:
+ *       heap that parts of streamed answers hold now, waiting for their clients (at most as much as
+ *       request bodies may; past that, parts wait in temporary files)</td></tr>
  * </table>
  */
 public class FolkHttpMetrics implements MeterBinder {
@@ -40,5 +44,8 @@ public class FolkHttpMetrics implements MeterBinder {
         FunctionCounter.builder("folk.http.body.memory.refused", gateway, FolkHttpGateway::bodiesRefused)
                 .description("Requests answered 503 because their body found no room in folk.http.body-memory")
                 .register(registry);
+        Gauge.builder("folk.http.answer.memory.used", gateway, FolkHttpGateway::answerBytes)
+                .description("Heap held by parts of streamed answers waiting for their clients")
+                .baseUnit(BaseUnits.BYTES).register(registry);
     }
 }

@@ -36,7 +36,9 @@ public class FolkHttpProperties {
      * Heap that request bodies may hold together while they are read and while their calls wait
      * for a worker; a body that would go past it is answered 503 with Retry-After, so that many
      * large bodies at once cannot exhaust the heap (a body on its way to PHP is in the heap a few
-     * times over: read, encoded, answered). Default: an eighth of the JVM's maximum heap.
+     * times over: read, encoded, answered). Streamed answers waiting for slow clients keep as
+     * much again in memory at most, counted apart (past it, in temporary files). Default: an
+     * eighth of the JVM's maximum heap.
      */
     private @Nullable DataSize bodyMemory;
 
