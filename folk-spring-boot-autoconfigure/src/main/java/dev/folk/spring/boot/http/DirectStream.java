@@ -373,16 +373,24 @@ final class DirectStream implements CallParts, AsyncListener {
      * Tomcat's own ClientAbortException when Tomcat is the container: thrown from the request's
      * processing, it makes Tomcat close the connection without ending the response, and without
      * the error dispatch (Spring Boot's error page, which would be written into the body) or the
-     * ERROR log line any other exception gets; our one warning says what happened. Elsewhere an
-     * exception of our own, which the container handles as a failed request.
+     * ERROR log line any other exception gets; our one warning says what happened. On Jetty its
+     * EofException, which Jetty handles as any failed request (the connection cut) but, being one
+     * of its quiet exceptions, without a warning of its own. Elsewhere an exception of ours.
      */
     private static IOException containerAbort(Throwable failure) {
+        String message = "streamed answer cut: " + failure.getMessage();
         try {
             Class<?> c = Class.forName("org.apache.catalina.connector.ClientAbortException");
-            return (IOException) c.getConstructor(String.class, Throwable.class)
-                    .newInstance("streamed answer cut: " + failure.getMessage(), failure);
-        } catch (ReflectiveOperationException | LinkageError e) {
-            return new StreamCutException(failure);
+            return (IOException) c.getConstructor(String.class, Throwable.class).newInstance(message, failure);
+        } catch (ReflectiveOperationException | LinkageError notTomcat) {
+            try {
+                Class<?> c = Class.forName("org.eclipse.jetty.io.EofException");
+                IOException e = (IOException) c.getConstructor(String.class).newInstance(message);
+                e.initCause(failure);
+                return e;
+            } catch (ReflectiveOperationException | LinkageError notJetty) {
+                return new StreamCutException(failure);
+            }
         }
     }
 
