@@ -60,6 +60,11 @@ final class BootBackoff {
         return failures.size();
     }
 
+    /** Forgets every failure: the next one counts as the first within the window. */
+    void forget() {
+        failures.clear();
+    }
+
     private void forgetOld(long now) {
         while (!failures.isEmpty() && now - failures.peekFirst() > windowNanos) {
             failures.pollFirst();

@@ -137,6 +137,15 @@ final class PoolHealth {
         return delay;
     }
 
+    /** Forgets the boot failures so far: a reset starts afresh, its first failure waits the initial back-off. */
+    void forgetBootFailures() {
+        synchronized (failureLock) {
+            backoff.forget();
+            sameFailuresInARow = 0;
+            lastFailureSignature = null;
+        }
+    }
+
     void bootSucceeded() {
         stats.bootSucceeded();
         synchronized (failureLock) {

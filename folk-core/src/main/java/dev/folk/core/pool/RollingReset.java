@@ -41,6 +41,7 @@ final class RollingReset {
             }
         }
         long generation = lifecycle.nextGeneration();
+        health.forgetBootFailures(); // a fresh start: the reset's own failures back off from the initial delay
         Thread t = new Thread(() -> {
             RuntimeException failure = null;
             try {
@@ -89,6 +90,7 @@ final class RollingReset {
                 continue;
             }
             lifecycle.resetExtra(true); // one extra: make before break
+            lifecycle.retryNow(generation); // a slot that failed to boot before the reset spawns now, not after its back-off
             lifecycle.replenish();
             if (clock.nanoTime() - deadline >= 0) {
                 throw new IllegalStateException("Reset of pool '" + config.name() + "' stopped after replacing "

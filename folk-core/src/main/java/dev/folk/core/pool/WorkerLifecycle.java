@@ -55,6 +55,11 @@ final class WorkerLifecycle {
     private volatile long generation;
     /** Spawns between their start and the worker's registration (a reset must wait for those it replaces). */
     private final Set<SpawnAttempt> spawning = ConcurrentHashMap.newKeySet();
+    /**
+     * Slots whose failed spawn waits for its back-off. Whoever removes one from here runs its spawn:
+     * the timer when the wait is over, or {@link #retryNow} when a reset cuts it short.
+     */
+    private final Set<SpawnAttempt> waiting = ConcurrentHashMap.newKeySet();
 
     // Make before break: due workers, each serving until a replacement is ready.
     private final ConcurrentLinkedQueue<PooledWorker> due = new ConcurrentLinkedQueue<>();
@@ -219,12 +224,35 @@ final class WorkerLifecycle {
     private void scheduleSpawn(SpawnAttempt attempt, long delayNanos) {
         try {
             if (delayNanos > 0) {
-                executors.housekeeper.schedule(() -> scheduleSpawn(attempt, 0), delayNanos, TimeUnit.NANOSECONDS);
+                waiting.add(attempt);
+                executors.housekeeper.schedule(() -> {
+                    if (waiting.remove(attempt)) {
+                        scheduleSpawn(attempt, 0);
+                    } // else a reset spawned it already
+                }, delayNanos, TimeUnit.NANOSECONDS);
             } else {
                 executors.spawner.execute(() -> spawnOne(attempt));
             }
         } catch (RejectedExecutionException shuttingDown) {
-            slots.decrementAndGet();
+            if (delayNanos <= 0 || waiting.remove(attempt)) {
+                slots.decrementAndGet();
+            }
+        }
+    }
+
+    /**
+     * Spawns now every slot whose failed spawn began before the reset of {@code generation} and
+     * waits for its back-off, as if it had not failed: a reset is a fresh start (the code or its
+     * environment changed: a fixed script saved, an extension installed), and must not wait for
+     * the back-off of failures from before it. Once per slot and reset: if it fails again, it backs
+     * off as usual.
+     */
+    void retryNow(long generation) {
+        for (SpawnAttempt attempt : waiting) {
+            if (attempt.generation < generation && waiting.remove(attempt)) {
+                attempt.failures = 0;
+                scheduleSpawn(attempt, 0);
+            }
         }
     }
 

@@ -421,6 +421,24 @@ class PoolLogicTest {
         assertThat(pool.awaitReady(size, Duration.ofSeconds(5))).isTrue();
     }
 
+    /**
+     * A reset is a fresh start: a slot whose boots failed before it (a broken script, since fixed and
+     * saved, which is what reload on change resets for) spawns at once, not after its back-off.
+     */
+    @Test
+    void aResetDoesNotWaitForTheBackOffOfBootsThatFailedBeforeIt() throws Exception {
+        ready(config(2).backoffInitial(Duration.ofMinutes(5)).backoffMax(Duration.ofMinutes(5)).brokenThreshold(1));
+        fakes.boots = n -> Boot.EXIT; // the script broke
+        fakes.spawned.get(0).exit(0, 9);
+        await("the replacement failed and waits its back-off", () -> pool.snapshot().bootFailures() == 1
+                && pool.state() == PoolState.BROKEN);
+        fakes.boots = n -> Boot.READY; // and is fixed
+        pool.reset().get(5, TimeUnit.SECONDS);
+        assertThat(pool.awaitReady(2, Duration.ofSeconds(5))).as("both workers ready, minutes before the back-off ends")
+                .isTrue();
+        assertThat(pool.state()).isEqualTo(PoolState.RUNNING);
+    }
+
     @Test
     void aQueuedAsyncCallRunsOnTheThreadThatFreedItsWorker() throws Exception {
         ready(config(1));
