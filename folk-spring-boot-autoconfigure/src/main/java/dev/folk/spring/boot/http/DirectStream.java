@@ -11,6 +11,7 @@ import jakarta.servlet.AsyncContext;
 import jakarta.servlet.AsyncEvent;
 import jakarta.servlet.AsyncListener;
 import jakarta.servlet.ServletOutputStream;
+import jakarta.servlet.WriteListener;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 
@@ -27,9 +28,12 @@ import dev.folk.core.protocol.Values;
  * the head comes, the request goes asynchronous; the parts are held ({@link PartSpool}: memory,
  * then a temporary file) and written by a writer thread, so that neither the call nor the worker
  * waits for the client: the worker is free as soon as PHP has answered, as PHP-FPM's is behind
- * nginx. (A write listener cannot serve here: the container calls it only once this thread has
- * left the request, after the call.) A writer thread is held only while a client lags behind;
- * one that takes nothing for {@code body-timeout} once PHP has answered is cut.
+ * nginx. (A write listener cannot serve while the call runs: the container calls it only once this
+ * thread has left the request.) A writer thread is held only while a client lags behind and the
+ * call still runs; once the call is over, the writer hands what is left to a write listener after
+ * its current write, so that slow downloads hold no thread, however long they last. (A write the
+ * client leaves blocked when the call ends holds its thread until the client takes some of it, or
+ * is cut.) A client that takes nothing for {@code body-timeout} once PHP has answered is cut.
  *
  * <p>Until the head comes, nothing is allocated but this object.
  */
@@ -68,6 +72,10 @@ final class DirectStream implements CallParts, AsyncListener {
     private boolean closed;
     /** A writer thread is on it. */
     private boolean writing;
+    /** The call's thread has left the request ({@link #end}): a write listener can take over from writer threads. */
+    private boolean callOver;
+    /** The write listener has taken over: no writer thread any more. */
+    private boolean listening;
     private long sent;
     private long sentAtLastCheck;
     private @Nullable ScheduledFuture<?> check;
@@ -131,34 +139,107 @@ final class DirectStream implements CallParts, AsyncListener {
     }
 
     /** The call's end, once the answer began as a stream: the rest of it, or its failure (cut). */
-    synchronized void end(@Nullable Object result, @Nullable Throwable error) {
-        if (closed || ended) {
-            return; // or the answer ended early (http.end): what the call ends with is not the client's
+    void end(@Nullable Object result, @Nullable Throwable error) {
+        boolean listen;
+        synchronized (this) {
+            callOver = true;
+            if (closed || ended) {
+                // Or the answer ended early (http.end): what the call ends with is not the client's. A
+                // writer still at it hands the rest to the write listener at its next part.
+                listen = ended && !writing && claimListener();
+            } else {
+                byte[] rest = error == null ? GatewayReply.restOfStream(result, pool, label) : null;
+                if (rest == null) {
+                    cut(error != null ? error : new IOException("PHP ended its streamed answer with a malformed result"));
+                    return;
+                }
+                listen = endOfAnswer(rest);
+            }
         }
-        byte[] rest = error == null ? GatewayReply.restOfStream(result, pool, label) : null;
-        if (rest == null) {
-            cut(error != null ? error : new IOException("PHP ended its streamed answer with a malformed result"));
-            return;
+        if (listen) {
+            listen();
         }
-        endOfAnswer(rest);
     }
 
-    /** Under the lock: the answer's last bytes; the request completes once they are out. */
-    private void endOfAnswer(byte[] rest) {
+    /**
+     * Under the lock: the answer's last bytes; the request completes once they are out. True if the
+     * call is over and no writer is on it: the caller, out of the lock, hands the rest to {@link #listen}.
+     */
+    private boolean endOfAnswer(byte[] rest) {
         ended = true;
         hold(rest);
         if (closed) {
-            return;
+            return false;
         }
         IOException shortfall = parts == null ? null : parts.shortfall(pool, label, warnings);
         if (shortfall != null) {
             cut(shortfall);
-            return;
+            return false;
         }
         // From now on only the client's pace counts: it must take something each body-timeout.
         sentAtLastCheck = sent;
         check = timer.schedule(this::checkProgress, options.bodyTimeout().toMillis(), TimeUnit.MILLISECONDS);
-        startWriter();
+        if (!callOver) {
+            startWriter(); // fastcgi_finish_request(): the call goes on, and with it this request's thread
+            return false;
+        }
+        return !writing && claimListener(); // else the writer hands over at its next part
+    }
+
+    /** Under the lock: whether the write listener is still to be set (by the caller, out of the lock). */
+    private boolean claimListener() {
+        if (listening || closed) {
+            return false;
+        }
+        listening = true;
+        return true;
+    }
+
+    /**
+     * Out of the lock, once {@link #claimListener} said so: the rest goes out whenever the client can
+     * take more. Never under this object's lock: from a writer thread, the container takes the
+     * connection's lock to set the listener, and a container thread holding that lock may be
+     * waiting for this object's (its write listener or error callback).
+     */
+    private void listen() {
+        try {
+            response.getOutputStream().setWriteListener(new Drain());
+        } catch (IOException | RuntimeException e) {
+            synchronized (this) {
+                abandon(e); // the request is over already (cut meanwhile), or its client gone
+            }
+        }
+    }
+
+    /** Writes what is held while the connection takes it, once the call is over; completes when all is out. */
+    private final class Drain implements WriteListener {
+
+        @Override
+        public void onWritePossible() throws IOException {
+            synchronized (DirectStream.this) {
+                ServletOutputStream out = response.getOutputStream();
+                while (!closed && parts != null && out.isReady()) {
+                    byte[] bytes = parts.next();
+                    if (bytes == null) {
+                        // The call is over, so ended (or cut, and closed): all is out.
+                        closed = true;
+                        release();
+                        out.close();
+                        complete();
+                        return;
+                    }
+                    out.write(bytes);
+                    sent += bytes.length;
+                }
+            }
+        }
+
+        @Override
+        public void onError(Throwable t) {
+            synchronized (DirectStream.this) {
+                abandon(t);
+            }
+        }
     }
 
     /** Under the lock: holds body bytes for the writer; cuts the answer if they cannot be held. */
@@ -197,6 +278,7 @@ final class DirectStream implements CallParts, AsyncListener {
     /** The writer: blocking writes, outside the lock, of what is held; completes once the call is over and all is out. */
     private void write() {
         ServletOutputStream out;
+        boolean handOff = false;
         try {
             out = response.getOutputStream();
             for (;;) {
@@ -206,6 +288,11 @@ final class DirectStream implements CallParts, AsyncListener {
                     if (closed || parts == null) {
                         stopWriting();
                         return;
+                    }
+                    if (callOver) {
+                        writing = false; // the call's thread has left: the write listener takes the rest
+                        handOff = claimListener();
+                        break;
                     }
                     bytes = parts.next();
                     if (bytes == null && ended) {
@@ -242,6 +329,10 @@ final class DirectStream implements CallParts, AsyncListener {
                 abandon(e);
                 stopWriting();
             }
+            return;
+        }
+        if (handOff) {
+            listen();
         }
     }
 

@@ -115,22 +115,6 @@ class StreamedAnswerTest {
         return length.find() ? raw.length - end - 4 >= Integer.parseInt(length.group(1)) : all.endsWith("0\r\n\r\n");
     }
 
-    /** The body of a complete chunked response; fails if the last chunk is missing. */
-    private static byte[] dechunked(byte[] raw) {
-        String all = text(raw);
-        int i = all.indexOf("\r\n\r\n") + 4;
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        while (true) {
-            int lineEnd = all.indexOf("\r\n", i);
-            assertThat(lineEnd).as("a chunk header at %d of %d bytes", i, raw.length).isPositive();
-            int size = Integer.parseInt(all.substring(i, lineEnd).trim(), 16);
-            if (size == 0) {
-                return out.toByteArray();
-            }
-            out.write(raw, lineEnd + 2, size);
-            i = lineEnd + 2 + size + 2;
-        }
-    }
 
     @ParameterizedTest
     @ValueSource(strings = {"GET", "POST"})
@@ -145,7 +129,7 @@ class StreamedAnswerTest {
         String head = text(raw).substring(0, text(raw).indexOf("\r\n\r\n"));
         assertThat(head).startsWith("HTTP/1.1 200").contains("X-Streamed: yes", "Transfer-Encoding: chunked")
                 .doesNotContain("Content-Length");
-        byte[] body = dechunked(raw);
+        byte[] body = ChunkedBody.of(raw);
         int part = Math.min(60_000, 64 * 1024 - 64);
         assertThat(body).hasSize(40 * part + "tail".length());
         for (int k = 0; k < 40; k++) {
@@ -258,7 +242,7 @@ class StreamedAnswerTest {
         // PHP waits for the file before it goes on: the first part must arrive without the rest.
         byte[] all = pausedExchange(method, "/s/wait", dir.resolve("go-" + method),
                 bytes -> text(bytes).contains("first\n"), atPause -> assertThat(atPause).doesNotContain("second"));
-        assertThat(text(dechunked(all))).isEqualTo("first\nsecond\nend\n");
+        assertThat(text(ChunkedBody.of(all))).isEqualTo("first\nsecond\nend\n");
     }
 
     /**
@@ -273,7 +257,7 @@ class StreamedAnswerTest {
         byte[] all = pausedExchange(method, "/s/cycle/events", dir.resolve("events-" + method),
                 bytes -> text(bytes).contains("data: first"), atPause -> assertThat(atPause)
                         .contains("Content-Type: text/event-stream").doesNotContain("data: second"));
-        assertThat(text(dechunked(all))).isEqualTo("data: first\n\ndata: second\n\n");
+        assertThat(text(ChunkedBody.of(all))).isEqualTo("data: first\n\ndata: second\n\n");
     }
 
     /**
@@ -342,7 +326,7 @@ class StreamedAnswerTest {
             // Content-Length (the container sets one if the answer ends before its head went out).
             readUntil(in, got, StreamedAnswerTest::complete);
             String all = text(got.toByteArray());
-            String body = all.contains("Transfer-Encoding: chunked") ? text(dechunked(got.toByteArray()))
+            String body = all.contains("Transfer-Encoding: chunked") ? text(ChunkedBody.of(got.toByteArray()))
                     : all.substring(all.indexOf("\r\n\r\n") + 4);
             assertThat(body).isEqualTo("answered\n");
             assertThat(pool.snapshot().count(WorkerState.BUSY)).as("PHP still at work").isEqualTo(1);
@@ -376,10 +360,80 @@ class StreamedAnswerTest {
             ByteArrayOutputStream all = new ByteArrayOutputStream();
             all.write(head);
             all.write(in.readAllBytes());
-            byte[] body = dechunked(all.toByteArray());
+            byte[] body = ChunkedBody.of(all.toByteArray());
             assertThat(body).hasSize(parts * part + "tail".length());
             assertThat(body[(parts - 1) * part]).isEqualTo((byte) ('A' + (parts - 1) % 26));
         }
+    }
+
+    /**
+     * Slow clients of answers that streamed from the direct path (GETs that found the worker idle,
+     * called on the container's thread) hold a writer thread only while their call runs: once PHP
+     * has answered, what is left goes out through a write listener. So clients that read a little
+     * and pause leave no thread writing for them, however much is left, and each gets its answer whole.
+     */
+    @Test
+    void slowClientsHoldNoWriterThreadOnceTheirCallsAreOver() throws IOException {
+        int part = 64 * 1024 - 64;
+        int parts = 300; // about 20 MB each: far past what the kernel's buffers take in the client's place
+        java.util.List<Socket> clients = new java.util.ArrayList<>();
+        java.util.List<ByteArrayOutputStream> received = new java.util.ArrayList<>();
+        try {
+            for (int i = 0; i < 3; i++) {
+                Socket s = new Socket();
+                clients.add(s);
+                s.setReceiveBufferSize(4096);
+                s.connect(new java.net.InetSocketAddress("127.0.0.1", port));
+                s.setSoTimeout(30_000);
+                s.getOutputStream().write(request("GET", "/s/big?parts=" + parts + "&size=" + part));
+                ByteArrayOutputStream got = new ByteArrayOutputStream();
+                received.add(got);
+                got.write(s.getInputStream().readNBytes(16));
+                workerIsIdle(); // its call is over: the next GET finds the worker idle too
+            }
+            for (int i = 0; i < clients.size(); i++) {
+                // Some of it, so that a write blocked on this client returns; most is still to come.
+                received.get(i).write(clients.get(i).getInputStream().readNBytes(8 * 1024 * 1024));
+            }
+            Procs.await(Duration.ofSeconds(10), "no thread writing for the slow clients", () -> Thread.getAllStackTraces()
+                    .values().stream().noneMatch(stack -> Arrays.stream(stack)
+                            .anyMatch(f -> f.getClassName().startsWith("dev.folk.spring.boot.http.DirectStream"))));
+            for (int i = 0; i < clients.size(); i++) {
+                received.get(i).write(clients.get(i).getInputStream().readAllBytes());
+                byte[] body = ChunkedBody.of(received.get(i).toByteArray());
+                assertThat(body).hasSize(parts * part + "tail".length());
+                assertThat(body[(parts - 1) * part]).isEqualTo((byte) ('A' + (parts - 1) % 26));
+            }
+        } finally {
+            for (Socket s : clients) {
+                s.close();
+            }
+        }
+    }
+
+    /**
+     * The same once a write listener has the rest of a direct-path answer: a client that reads part
+     * of it, then stops, is cut after body-timeout, without the last chunk.
+     */
+    @Test
+    void aClientThatStopsReadingOnceItsCallIsOverIsCutAfterTheBodyTimeout(CapturedOutput output) throws IOException {
+        int part = 64 * 1024 - 64;
+        try (Socket s = new Socket()) {
+            s.setReceiveBufferSize(4096);
+            s.connect(new java.net.InetSocketAddress("127.0.0.1", port));
+            s.setSoTimeout(30_000);
+            s.getOutputStream().write(request("GET", "/s/big?parts=300&size=" + part));
+            InputStream in = s.getInputStream();
+            in.readNBytes(16);
+            workerIsIdle(); // the call is over
+            in.readNBytes(8 * 1024 * 1024); // the writer's blocked write returns: the write listener takes over
+            Procs.await(Duration.ofSeconds(20), "the cut", () -> output.getOut().contains("its client took nothing"));
+            byte[] rest = in.readAllBytes();
+            assertThat(text(rest)).doesNotEndWith("0\r\n\r\n");
+            assertThat(16 + 8 * 1024 * 1024 + rest.length).isLessThan(300 * part);
+        }
+        workerIsIdle();
+        assertThat(text(exchange("GET", "/s/big?parts=1&size=10"))).startsWith("HTTP/1.1 200").contains("AAAAAAAAAA");
     }
 
     /** A client that takes nothing for body-timeout (2 s here) once PHP has answered is cut, as nginx's send_timeout does. */
