@@ -326,6 +326,16 @@ public final class WorkerPool implements AutoCloseable {
     }
 
     /**
+     * Starts now every spawn that waits for its back-off after a failed boot, as if it had not
+     * failed, and forgets the failures so far: for when their cause is gone (a broken script fixed
+     * while a reset runs; reload on change calls it). A boot that fails again backs off as usual.
+     */
+    public void retryFailedBoots() {
+        health.forgetBootFailures();
+        lifecycle.retryNow(Long.MAX_VALUE);
+    }
+
+    /**
      * Recycles the worker with this pid if it belongs to this pool, make before break: it becomes
      * due, a replacement starts, and the worker is retired once that is ready (after its current
      * call if busy). Returns false, touching nothing, for any other pid (or a worker still starting).

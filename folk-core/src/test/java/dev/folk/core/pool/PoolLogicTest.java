@@ -439,6 +439,19 @@ class PoolLogicTest {
         assertThat(pool.state()).isEqualTo(PoolState.RUNNING);
     }
 
+    /** What reload on change asks when a script is saved while a reset runs: failed boots retry at once. */
+    @Test
+    void aSlotWaitingForItsBackOffBootsAtOnceWhenFailedBootsAreRetried() {
+        ready(config(1).backoffInitial(Duration.ofMinutes(5)).backoffMax(Duration.ofMinutes(5)));
+        fakes.boots = n -> Boot.EXIT;
+        onlyLive().exit(0, 9);
+        await("the replacement failed and waits its back-off", () -> pool.snapshot().bootFailures() == 1
+                && pool.readyCount() == 0);
+        fakes.boots = n -> Boot.READY;
+        pool.retryFailedBoots();
+        assertThat(pool.awaitReady(1, Duration.ofSeconds(5))).as("ready minutes before the back-off ends").isTrue();
+    }
+
     @Test
     void aQueuedAsyncCallRunsOnTheThreadThatFreedItsWorker() throws Exception {
         ready(config(1));

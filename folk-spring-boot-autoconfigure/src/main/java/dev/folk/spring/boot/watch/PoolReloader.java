@@ -53,6 +53,9 @@ final class PoolReloader {
 
         /** Whether a live worker was started before {@code instant} (and so may run older code). */
         boolean hasWorkerStartedBefore(Instant instant);
+
+        /** Starts now the spawns waiting for their back-off after a failed boot: the code may be fixed. */
+        void retryFailedBoots();
     }
 
     /**
@@ -102,6 +105,11 @@ final class PoolReloader {
             }
 
             @Override
+            public void retryFailedBoots() {
+                pool.retryFailedBoots();
+            }
+
+            @Override
             public boolean hasWorkerStartedBefore(Instant instant) {
                 for (WorkerInfo w : pool.snapshot().workers()) {
                     // One the reset retired while it finished a call is leaving, not left behind.
@@ -125,6 +133,8 @@ final class PoolReloader {
     private long firstChange;
     private long lastChange;
     private boolean resetting;
+    /** Changes came while a reset runs, and its failed boots have not been retried since. */
+    private boolean retryDue;
     private boolean stopped;
     private long reloads;
     private @Nullable Changes last;
@@ -166,6 +176,7 @@ final class PoolReloader {
             firstChange = now;
         }
         lastChange = now;
+        retryDue = resetting;
     }
 
     private boolean hasPending() {
@@ -174,10 +185,12 @@ final class PoolReloader {
 
     /**
      * Nanoseconds from {@code now} until a reload is due (0: due now), or -1 when none is waiting
-     * for time to pass (nothing changed, or a reset is running: it ends on its own thread).
+     * for time to pass (nothing changed, or a reset is running: it ends on its own thread). While a
+     * reset runs, changes that came during it are due too, but only to retry its failed boots (see
+     * {@link #fireIfDue}).
      */
     synchronized long nanosUntilDue(long now) {
-        if (resetting || !hasPending()) {
+        if (resetting && !retryDue || !hasPending()) {
             return -1;
         }
         long due = Math.min(lastChange + debounceNanos, firstChange + MAX_DELAY_FACTOR * debounceNanos);
@@ -204,26 +217,44 @@ final class PoolReloader {
         return last;
     }
 
-    /** Starts a reload if one is due at {@code now} and no reset is running; returns whether it did. */
+    /**
+     * Starts a reload if one is due at {@code now} and no reset is running; returns whether it did.
+     * Changes made while a reset runs have their reload after it; but a boot that failed in the
+     * running reset (a save with a syntax error) waits for its back-off, up to {@code backoff-max},
+     * and the fix saved meanwhile would wait with it: so once such changes are due, the extracted
+     * copies are refreshed and the failed boots retried at once (once per burst of changes).
+     */
     boolean fireIfDue(long now) {
         Changes changes;
+        boolean duringReset;
         synchronized (this) {
             if (stopped || nanosUntilDue(now) != 0) {
                 return false;
             }
             changes = new Changes(List.copyOf(pending), pendingMore, pendingLost);
-            pending.clear();
-            pendingMore = 0;
-            pendingLost = false;
-            resetting = true;
-            reloads++;
-            last = changes;
+            duringReset = resetting;
+            if (duringReset) {
+                retryDue = false; // the changes stay pending for the reload after this reset
+            } else {
+                pending.clear();
+                pendingMore = 0;
+                pendingLost = false;
+                resetting = true;
+                retryDue = false;
+                reloads++;
+                last = changes;
+            }
         }
         try {
             beforeReset.accept(changes);
         } catch (RuntimeException e) {
             log.warn("Pool '{}': could not refresh the extracted class path scripts before reloading; new workers"
                     + " may load the previous version: {}", target.name(), e.toString());
+        }
+        if (duringReset) {
+            log.debug("Pool '{}': files changed during its reload; boots that failed are retried now", target.name());
+            target.retryFailedBoots();
+            return false;
         }
         // Every worker started from now on loads what is on disk now.
         Instant since = Instant.now();

@@ -56,7 +56,9 @@ class PoolReloaderTest {
         reloader.changed(file("app.php"), during);
         reloader.changed(file("lib.php"), during + MS);
 
-        // Still resetting: not due however long it takes, no second reset at once.
+        // Still resetting: no second reset at once, however long it takes (the changes only retry
+        // its failed boots, once: see the next test).
+        assertThat(reloader.fireIfDue(during + 50 * DEBOUNCE)).isFalse();
         assertThat(reloader.nanosUntilDue(during + 50 * DEBOUNCE)).isEqualTo(-1);
         assertThat(reloader.fireIfDue(during + 50 * DEBOUNCE)).isFalse();
         assertThat(pool.resets).hasSize(1);
@@ -64,10 +66,42 @@ class PoolReloaderTest {
         pool.complete(0);
         assertThat(reloader.fireIfDue(during + 50 * DEBOUNCE)).isTrue();
         assertThat(pool.resets).hasSize(2);
-        assertThat(refreshed.get(1).files()).containsExactly(file("app.php"), file("lib.php"));
+        assertThat(refreshed.get(2).files()).containsExactly(file("app.php"), file("lib.php"));
         pool.complete(1);
         assertThat(reloader.fireIfDue(during + 100 * DEBOUNCE)).isFalse();
         assertThat(pool.resets).hasSize(2);
+    }
+
+    /**
+     * A save with a syntax error, then the fix, both while the reset for the first runs: the fix
+     * must not wait for the back-off of the boots that failed on the broken save. Once its burst is
+     * over, the extracted copies are refreshed and failed boots retried, once; its reload still
+     * follows the running reset.
+     */
+    @Test
+    void aChangeDuringAResetRetriesItsFailedBootsOnceTheBurstIsOver() {
+        reloader.changed(file("app.php"), T0);
+        assertThat(reloader.fireIfDue(T0 + DEBOUNCE)).isTrue();
+        long fix = T0 + 5 * DEBOUNCE;
+        reloader.changed(file("app.php"), fix);
+        assertThat(reloader.fireIfDue(fix + DEBOUNCE - 1)).isFalse();
+        assertThat(pool.retries).isZero();
+        assertThat(reloader.nanosUntilDue(fix + DEBOUNCE / 2)).isEqualTo(DEBOUNCE / 2);
+
+        assertThat(reloader.fireIfDue(fix + DEBOUNCE)).as("no reset while one runs").isFalse();
+        assertThat(pool.retries).isEqualTo(1);
+        assertThat(refreshed).hasSize(2);
+        assertThat(refreshed.get(1).files()).containsExactly(file("app.php"));
+        assertThat(reloader.nanosUntilDue(fix + 2 * DEBOUNCE)).as("retried once: nothing due until the reset ends")
+                .isEqualTo(-1);
+        assertThat(reloader.fireIfDue(fix + 20 * DEBOUNCE)).isFalse();
+        assertThat(pool.retries).isEqualTo(1);
+        assertThat(pool.resets).hasSize(1);
+
+        pool.complete(0);
+        assertThat(reloader.fireIfDue(fix + 20 * DEBOUNCE)).as("the fix's own reload, after the reset").isTrue();
+        assertThat(pool.resets).hasSize(2);
+        assertThat(pool.retries).isEqualTo(1);
     }
 
     @Test
@@ -138,6 +172,12 @@ class PoolReloaderTest {
     private static final class FakePool implements PoolReloader.Target {
         final List<CompletableFuture<Void>> resets = new ArrayList<>();
         boolean olderWorkerLeft;
+        int retries;
+
+        @Override
+        public void retryFailedBoots() {
+            retries++;
+        }
 
         @Override
         public String name() {

@@ -120,6 +120,11 @@ public class SourceWatcherTest {
             public boolean hasWorkerStartedBefore(Instant instant) {
                 return false;
             }
+
+            @Override
+            public void retryFailedBoots() {
+                // its resets complete at once: never called
+            }
         });
         self.set(watcher);
         watcher.start();
