@@ -233,14 +233,12 @@ final class PoolReloader {
             }
             changes = new Changes(List.copyOf(pending), pendingMore, pendingLost);
             duringReset = resetting;
-            if (duringReset) {
-                retryDue = false; // the changes stay pending for the reload after this reset
-            } else {
+            retryDue = false;
+            if (!duringReset) { // else the changes stay pending for the reload after this reset
                 pending.clear();
                 pendingMore = 0;
                 pendingLost = false;
                 resetting = true;
-                retryDue = false;
                 reloads++;
                 last = changes;
             }
