@@ -11,6 +11,7 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -60,6 +61,11 @@ final class WorkerLifecycle {
      * the timer when the wait is over, or {@link #retryNow} when a reset cuts it short.
      */
     private final Set<SpawnAttempt> waiting = ConcurrentHashMap.newKeySet();
+    /**
+     * Raised by each {@link #retryAllNow}: a failure counted before a retry but not yet waiting
+     * when it looked (see {@link #bootFailed}) sees it changed and retries itself.
+     */
+    private final AtomicLong retries = new AtomicLong();
 
     // Make before break: due workers, each serving until a replacement is ready.
     private final ConcurrentLinkedQueue<PooledWorker> due = new ConcurrentLinkedQueue<>();
@@ -249,10 +255,22 @@ final class WorkerLifecycle {
      */
     void retryNow(long generation) {
         for (SpawnAttempt attempt : waiting) {
-            if (attempt.generation < generation && waiting.remove(attempt)) {
-                attempt.failures = 0;
-                scheduleSpawn(attempt, 0);
+            if (attempt.generation < generation) {
+                retry(attempt);
             }
+        }
+    }
+
+    /** Spawns now every slot that waits for its back-off, and those whose failure is being counted now. */
+    void retryAllNow() {
+        retries.incrementAndGet(); // before looking: a failure not yet waiting sees it (bootFailed)
+        retryNow(Long.MAX_VALUE);
+    }
+
+    private void retry(SpawnAttempt attempt) {
+        if (waiting.remove(attempt)) {
+            attempt.failures = 0;
+            scheduleSpawn(attempt, 0);
         }
     }
 
@@ -355,12 +373,16 @@ final class WorkerLifecycle {
      * taken meanwhile).
      */
     void bootFailed(SpawnAttempt attempt, BootFailure failure) {
+        long retriesBefore = retries.get(); // before the failure is counted, so a retry after the count is seen
         long delay = health.bootFailed(attempt, failure);
         if (health.closing()) {
             slots.decrementAndGet();
             return;
         }
         scheduleSpawn(attempt, delay);
+        if (delay > 0 && retries.get() != retriesBefore) {
+            retry(attempt); // a retry came while this failure was counted, maybe before it was waiting
+        }
     }
 
     /** From the host's exit notification when a worker's process exits: keep it short. */

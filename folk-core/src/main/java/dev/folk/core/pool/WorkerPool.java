@@ -332,7 +332,7 @@ public final class WorkerPool implements AutoCloseable {
      */
     public void retryFailedBoots() {
         health.forgetBootFailures();
-        lifecycle.retryNow(Long.MAX_VALUE);
+        lifecycle.retryAllNow();
     }
 
     /**

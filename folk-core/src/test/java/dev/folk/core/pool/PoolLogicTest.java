@@ -14,6 +14,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.LockSupport;
 import java.util.stream.IntStream;
 import java.util.stream.Stream;
@@ -450,6 +451,27 @@ class PoolLogicTest {
         fakes.boots = n -> Boot.READY;
         pool.retryFailedBoots();
         assertThat(pool.awaitReady(1, Duration.ofSeconds(5))).as("ready minutes before the back-off ends").isTrue();
+    }
+
+    @Test
+    void aRetryWhileAFailedBootIsBeingCountedStillStartsItsSlotAtOnce() {
+        ready(config(1).backoffInitial(Duration.ofMinutes(5)).backoffMax(Duration.ofMinutes(5)));
+        // Listeners hear of the failure once it is counted and before its slot waits for its back-off:
+        // the moment a retry (a fix saved) could otherwise miss it.
+        AtomicBoolean retried = new AtomicBoolean();
+        pool.addListener(new PoolListener() {
+            @Override
+            public void bootFailed(WorkerPool p, BootFailure failure) {
+                fakes.boots = n -> Boot.READY;
+                p.retryFailedBoots();
+                retried.set(true);
+            }
+        });
+        fakes.boots = n -> Boot.EXIT;
+        onlyLive().exit(0, 9);
+        await("the replacement failed and the retry came", retried::get);
+        assertThat(pool.awaitReady(1, Duration.ofSeconds(5))).as("ready minutes before the back-off ends").isTrue();
+        assertThat(pool.snapshot().bootFailures()).isEqualTo(1);
     }
 
     @Test
