@@ -1,0 +1,142 @@
+package dev.folk.jetty;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.SpringBootConfiguration;
+import org.springframework.boot.autoconfigure.EnableAutoConfiguration;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.context.SpringBootTest.WebEnvironment;
+import org.springframework.boot.test.system.CapturedOutput;
+import org.springframework.boot.test.system.OutputCaptureExtension;
+import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.boot.web.server.context.WebServerApplicationContext;
+import org.springframework.test.annotation.DirtiesContext;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+
+import dev.folk.core.pool.WorkerPool;
+import dev.folk.core.pool.WorkerState;
+import dev.folk.core.testing.Procs;
+import dev.folk.core.testing.Workers;
+
+/**
+ * The HTTP gateway in an application served by Jetty: the module's classpath has Jetty and no
+ * Tomcat, as an application that swapped the container has. Streamed answers on both paths (a
+ * GET that finds the worker idle is called on Jetty's thread; a POST reads its body first), and
+ * a client that stops reading, whose cut Jetty must take quietly: one warning, ours, not Jetty's
+ * own report of the exception the gateway ends the request with.
+ */
+@SpringBootTest(classes = JettyGatewayTest.App.class, webEnvironment = WebEnvironment.RANDOM_PORT, properties = {
+    "folk.size=1",
+    "folk.max-frame-length=64KB",
+    "folk.shutdown.signal-handler=false",
+    "folk.http.mappings[0].path=/s/**",
+    "folk.http.body-timeout=2s",
+})
+@DirtiesContext
+@ExtendWith(OutputCaptureExtension.class)
+class JettyGatewayTest {
+
+    private static final String TAG = Workers.newTag();
+
+    /** The autoconfigure module's streamed-answer worker (its header lists the paths it answers). */
+    private static final Path WORKER = Path.of("../folk-spring-boot-autoconfigure/src/test/php/stream-worker.php")
+            .toAbsolutePath().normalize();
+
+    /** A part as large as a 64 KB frame allows. */
+    private static final int PART = 64 * 1024 - 64;
+
+    @SpringBootConfiguration
+    @EnableAutoConfiguration
+    static class App {
+    }
+
+    @DynamicPropertySource
+    static void workers(DynamicPropertyRegistry registry) {
+        assertThat(Files.isRegularFile(WORKER)).as("%s (run the tests from the module directory)", WORKER).isTrue();
+        registry.add("folk.args", WORKER::toString);
+        registry.add("folk.env.FOLK_TEST_RUN", () -> TAG);
+    }
+
+    @LocalServerPort
+    int port;
+
+    @Autowired
+    WorkerPool pool;
+
+    @Autowired
+    WebServerApplicationContext context;
+
+    @Test
+    void theApplicationRunsOnJetty() {
+        assertThat(context.getWebServer().getClass().getName()).contains("Jetty");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"GET", "POST"})
+    void aStreamedAnswerOfManyPartsArrivesWhole(String method) throws Exception {
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/s/big?parts=40&size=" + PART))
+                .timeout(Duration.ofSeconds(30));
+        request = method.equals("GET") ? request.GET() : request.POST(HttpRequest.BodyPublishers.ofString("a=b"))
+                .header("Content-Type", "application/x-www-form-urlencoded");
+        HttpResponse<byte[]> answer = HttpClient.newHttpClient().send(request.build(),
+                HttpResponse.BodyHandlers.ofByteArray());
+        assertThat(answer.statusCode()).isEqualTo(200);
+        assertThat(answer.headers().firstValue("X-Streamed")).hasValue("yes");
+        byte[] body = answer.body();
+        assertThat(body).hasSize(40 * PART + 4);
+        for (int k = 0; k < 40; k++) {
+            assertThat(body[k * PART]).as("part %d", k).isEqualTo((byte) ('A' + k % 26));
+            assertThat(body[(k + 1) * PART - 1]).as("part %d", k).isEqualTo((byte) ('A' + k % 26));
+        }
+        assertThat(new String(body, 40 * PART, 4, StandardCharsets.US_ASCII)).isEqualTo("tail");
+        workerIsIdle();
+    }
+
+    /** As on Tomcat (StreamedAnswerTest): cut after body-timeout, without the last chunk, and the worker serves on. */
+    @Test
+    void aClientThatStopsReadingIsCutAfterTheBodyTimeoutWithOneWarningOurs(CapturedOutput output) throws IOException {
+        try (Socket s = new Socket()) {
+            s.setReceiveBufferSize(4096);
+            s.connect(new InetSocketAddress("127.0.0.1", port));
+            s.setSoTimeout(30_000);
+            s.getOutputStream().write(("GET /s/big?parts=300&size=" + PART + " HTTP/1.1\r\nHost: test\r\n\r\n")
+                    .getBytes(StandardCharsets.US_ASCII));
+            InputStream in = s.getInputStream();
+            in.readNBytes(16);
+            workerIsIdle(); // PHP has answered: the rest waits for the client in the gateway
+            in.readNBytes(4 * 1024 * 1024);
+            Procs.await(Duration.ofSeconds(20), "the cut", () -> output.getOut().contains("its client took nothing"));
+            byte[] rest = in.readAllBytes();
+            assertThat(new String(rest, StandardCharsets.ISO_8859_1)).doesNotEndWith("0\r\n\r\n");
+            assertThat(16 + 4 * 1024 * 1024 + rest.length).isLessThan(300 * PART);
+        }
+        String log = output.getOut() + output.getErr();
+        assertThat(log.split("its client took nothing", -1)).as("one warning for the cut").hasSize(2);
+        assertThat(log).as("Jetty reports nothing of its own").doesNotContain("handleException")
+                .doesNotContain("StreamCutException");
+        workerIsIdle();
+    }
+
+    private void workerIsIdle() {
+        Procs.await(Duration.ofSeconds(15), "the worker idle", () -> pool.snapshot().count(WorkerState.IDLE) == 1);
+    }
+}
