@@ -13,19 +13,24 @@ public class SampleApplication {
         SpringApplication.run(SampleApplication.class, args);
     }
 
-    /** See {@link #encodedSlashesAsNginx()}. */
+    /** See {@link #tomcatAsNginx()}. */
     @Bean
-    TomcatConnectorCustomizer encodedSlashes() {
-        return encodedSlashesAsNginx();
+    TomcatConnectorCustomizer asNginx() {
+        return tomcatAsNginx();
     }
 
     /**
-     * A {@code %2F} in a path reaches PHP as sent, as nginx passes it to PHP-FPM (PHP gets the raw
-     * REQUEST_URI either way). Tomcat answers such a request 400 by default, and Spring Boot has no
-     * property for it; "passthrough" keeps the %2F encoded in the decoded path too, so it never
-     * becomes a separator for the servlet mapping.
+     * What Tomcat refuses (400) and nginx passes on to PHP-FPM, where Spring Boot has no property
+     * for it. A {@code %2F} in a path reaches PHP as sent (PHP gets the raw REQUEST_URI either
+     * way); "passthrough" keeps the %2F encoded in the decoded path too, so it never becomes a
+     * separator for the servlet mapping. And any number of header lines, as nginx takes them:
+     * Tomcat refuses more than 100, while their bytes stay bounded by
+     * {@code server.max-http-request-header-size} (32KB in application.yml, as nginx's buffers).
      */
-    public static TomcatConnectorCustomizer encodedSlashesAsNginx() {
-        return connector -> connector.setEncodedSolidusHandling("passthrough");
+    public static TomcatConnectorCustomizer tomcatAsNginx() {
+        return connector -> {
+            connector.setEncodedSolidusHandling("passthrough");
+            connector.setProperty("maxHeaderCount", "-1");
+        };
     }
 }

@@ -19,6 +19,8 @@ import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+import java.util.stream.IntStream;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
@@ -250,6 +252,13 @@ class FrameworkAppsTest {
             sameRaw("GET /request?x=1 HTTP/1.0\r\n\r\n");
             sameRaw("POST /request HTTP/1.0\r\nHost: app.test\r\nContent-Type: application/x-www-form-urlencoded\r\n"
                     + "Content-Length: 3\r\n\r\na=b");
+            // What nginx takes by default: lines of up to 8KB, 32KB in all (large cookies beside other
+            // headers: Tomcat's default refuses over 8KB in all), and any number of lines (Tomcat's, over 100).
+            String lines = IntStream.range(0, 200).mapToObj(i -> "X-H" + i + ": v\r\n").collect(Collectors.joining());
+            sameRaw("GET /request HTTP/1.1\r\nHost: app.test\r\nCookie: c=" + "v".repeat(6000) + "\r\n" + lines
+                    + "X-Last: " + "l".repeat(7000) + "\r\nConnection: close\r\n\r\n");
+            rejectedByBoth("GET /request HTTP/1.1\r\nHost: app.test\r\n" + ("X-Big: " + "b".repeat(7000) + "\r\n").repeat(5)
+                    + "Connection: close\r\n\r\n", 400);
             assertThat(differences).as("every answer equal to PHP-FPM's").isEmpty();
         }
     }
@@ -642,6 +651,7 @@ class FrameworkAppsTest {
             p.put("server.tomcat.uri-encoding", "ISO-8859-1");
             p.put("server.tomcat.relaxed-query-chars", RELAXED_QUERY_CHARS);
             p.put("server.tomcat.relaxed-path-chars", RELAXED_PATH_CHARS);
+            p.put("server.max-http-request-header-size", "32KB"); // nginx's: 8KB a line, 32KB in all
             List<String> args = phpArgs();
             args.add(APPS.resolve(worker).toString());
             for (int i = 0; i < args.size(); i++) {
@@ -1313,10 +1323,10 @@ class FrameworkAppsTest {
     @TestConfiguration(proxyBeanMethods = false) // test configuration: no other test's component scan picks it up
     @EnableAutoConfiguration
     static class GatewayOnly {
-        /** As the sample app: a %2F in a path reaches PHP (Tomcat's default answers 400; nginx passes it on). */
+        /** As the sample app: a %2F in a path and over 100 header lines reach PHP (Tomcat's default answers 400; nginx passes them on). */
         @Bean
-        TomcatConnectorCustomizer encodedSlashes() {
-            return SampleApplication.encodedSlashesAsNginx();
+        TomcatConnectorCustomizer asNginx() {
+            return SampleApplication.tomcatAsNginx();
         }
     }
 
