@@ -1,5 +1,7 @@
 package dev.folk.sample;
 
+import org.apache.coyote.UpgradeProtocol;
+import org.apache.coyote.http2.Http2Protocol;
 import org.springframework.boot.SpringApplication;
 import org.springframework.boot.autoconfigure.SpringBootApplication;
 import org.springframework.boot.tomcat.TomcatConnectorCustomizer;
@@ -23,14 +25,20 @@ public class SampleApplication {
      * What Tomcat refuses (400) and nginx passes on to PHP-FPM, where Spring Boot has no property
      * for it. A {@code %2F} in a path reaches PHP as sent (PHP gets the raw REQUEST_URI either
      * way); "passthrough" keeps the %2F encoded in the decoded path too, so it never becomes a
-     * separator for the servlet mapping. And any number of header lines, as nginx takes them:
-     * Tomcat refuses more than 100, while their bytes stay bounded by
+     * separator for the servlet mapping. And any number of header lines, as nginx takes them, over
+     * HTTP/1.1 and HTTP/2 ({@code server.http2.enabled}): Tomcat refuses more than 100 (over HTTP/2
+     * it resets the stream), while their bytes stay bounded by
      * {@code server.max-http-request-header-size} (32KB in application.yml, as nginx's buffers).
      */
     public static TomcatConnectorCustomizer tomcatAsNginx() {
         return connector -> {
             connector.setEncodedSolidusHandling("passthrough");
             connector.setProperty("maxHeaderCount", "-1");
+            for (UpgradeProtocol upgrade : connector.findUpgradeProtocols()) {
+                if (upgrade instanceof Http2Protocol http2) {
+                    http2.setMaxHeaderCount(-1);
+                }
+            }
         };
     }
 }
