@@ -57,10 +57,12 @@ final class WorkerLifecycle {
     /** Spawns between their start and the worker's registration (a reset must wait for those it replaces). */
     private final Set<SpawnAttempt> spawning = ConcurrentHashMap.newKeySet();
     /**
-     * Slots whose failed spawn waits for its back-off. Whoever removes one from here runs its spawn:
-     * the timer when the wait is over, or {@link #retryNow} when a reset cuts it short.
+     * Slots whose failed spawn waits for its back-off, each with a token of that wait. Whoever
+     * removes one from here runs its spawn: the timer when the wait is over, or {@link #retryNow}
+     * when a reset cuts it short. The timer removes only its own wait: a slot retried early that
+     * failed again waits anew, and the old timer must not end the new wait.
      */
-    private final Set<SpawnAttempt> waiting = ConcurrentHashMap.newKeySet();
+    private final ConcurrentHashMap<SpawnAttempt, Object> waiting = new ConcurrentHashMap<>();
     /**
      * Raised by each {@link #retryAllNow}: a failure counted before a retry but not yet waiting
      * when it looked (see {@link #bootFailed}) sees it changed and retries itself.
@@ -230,17 +232,18 @@ final class WorkerLifecycle {
     private void scheduleSpawn(SpawnAttempt attempt, long delayNanos) {
         try {
             if (delayNanos > 0) {
-                waiting.add(attempt);
+                Object wait = new Object();
+                waiting.put(attempt, wait);
                 executors.housekeeper.schedule(() -> {
-                    if (waiting.remove(attempt)) {
+                    if (waiting.remove(attempt, wait)) {
                         scheduleSpawn(attempt, 0);
-                    } // else a reset spawned it already
+                    } // else a retry spawned it already
                 }, delayNanos, TimeUnit.NANOSECONDS);
             } else {
                 executors.spawner.execute(() -> spawnOne(attempt));
             }
         } catch (RejectedExecutionException shuttingDown) {
-            if (delayNanos <= 0 || waiting.remove(attempt)) {
+            if (delayNanos <= 0 || waiting.remove(attempt) != null) {
                 slots.decrementAndGet();
             }
         }
@@ -254,7 +257,7 @@ final class WorkerLifecycle {
      * off as usual.
      */
     void retryNow(long generation) {
-        for (SpawnAttempt attempt : waiting) {
+        for (SpawnAttempt attempt : waiting.keySet()) {
             if (attempt.generation < generation) {
                 retry(attempt);
             }
@@ -268,7 +271,7 @@ final class WorkerLifecycle {
     }
 
     private void retry(SpawnAttempt attempt) {
-        if (waiting.remove(attempt)) {
+        if (waiting.remove(attempt) != null) {
             attempt.failures = 0;
             scheduleSpawn(attempt, 0);
         }

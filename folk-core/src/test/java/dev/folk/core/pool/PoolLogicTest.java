@@ -15,6 +15,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
 import java.util.stream.IntStream;
 import java.util.stream.Stream;
@@ -472,6 +473,39 @@ class PoolLogicTest {
         await("the replacement failed and the retry came", retried::get);
         assertThat(pool.awaitReady(1, Duration.ofSeconds(5))).as("ready minutes before the back-off ends").isTrue();
         assertThat(pool.snapshot().bootFailures()).isEqualTo(1);
+    }
+
+    @Test
+    void aRetriedSlotThatKeepsFailingWaitsItsBackOffBeforeEachSpawnNotTheRestOfAnOldOne() {
+        // Every back-off lasts 200 to 400 ms (backoff-max = backoff-initial, jitter halves it at most).
+        long minWait = TimeUnit.MILLISECONDS.toNanos(200);
+        ready(config(1).backoffInitial(Duration.ofMillis(400)).backoffMax(Duration.ofMillis(400)));
+        AtomicInteger failures = new AtomicInteger();
+        pool.addListener(new PoolListener() {
+            @Override
+            public void bootFailed(WorkerPool p, BootFailure failure) {
+                if (failures.incrementAndGet() == 1) {
+                    p.retryFailedBoots(); // while the first failure's back-off timer runs
+                }
+            }
+        });
+        List<Long> spawns = new CopyOnWriteArrayList<>();
+        fakes.boots = n -> {
+            spawns.add(System.nanoTime());
+            return Boot.EXIT;
+        };
+        onlyLive().exit(0, 9);
+        await("eight spawns of the failing slot", () -> spawns.size() >= 8);
+        fakes.boots = n -> Boot.READY;
+        pool.retryFailedBoots();
+        // The first two are the crash's replacement and the retry, at once; each later one waits
+        // for the back-off of the failure before it. A timer of a wait the retry cut short that
+        // still started the slot would make two chains of spawns, some closer than any back-off.
+        for (int i = 2; i < 8; i++) {
+            assertThat(spawns.get(i) - spawns.get(i - 1)).as("nanoseconds between spawns %d and %d: %s", i - 1, i, spawns)
+                    .isGreaterThanOrEqualTo(minWait);
+        }
+        assertThat(pool.awaitReady(1, Duration.ofSeconds(5))).isTrue();
     }
 
     @Test
