@@ -109,11 +109,13 @@ final class HttpDate {
                 return -1;
             }
         }
-        if (hour > 23 || minute > 59 || second > 59 || day < 1 || day > DAYS_IN_MONTH[month]
+        // Day 00 passes, as in nginx: it is the day before the month's first.
+        if (hour > 23 || minute > 59 || second > 59 || day > DAYS_IN_MONTH[month]
                 || month == 1 && day == 29 && !LocalDate.ofYearDay(year, 1).isLeapYear()) {
             return -1;
         }
-        return LocalDate.of(year, month + 1, day).toEpochDay() * 86400 + hour * 3600L + minute * 60L + second;
+        long days = LocalDate.of(year, month + 1, 1).toEpochDay() + day - 1;
+        return days * 86400 + hour * 3600L + minute * 60L + second;
     }
 
     /** The month (0-11) whose name starts at {@code p}, told apart by the letters nginx looks at; -1 if none. */
