@@ -200,6 +200,44 @@ test('psr-15: the server request carries headers in order, query, cookies, parse
     assertSame(null, $seen->getUploadedFiles()['up'] ?? null, 'nothing of the previous request');
 });
 
+test('psr-15: the server request and its uploaded files are built with the PSR-17 factories given (guzzlehttp/psr7)', function (): void {
+    requireFrameworks(['php-guzzlehttp-psr7' => '/usr/share/php/GuzzleHttp/Psr7/HttpFactory.php'], needsExtensions: false);
+    require_once 'GuzzleHttp/Psr7/autoload.php';
+    $factory = new \GuzzleHttp\Psr7\HttpFactory();
+    $seen = null;
+    $contents = null;
+    $handler = static function (\Psr\Http\Message\ServerRequestInterface $request) use (&$seen, &$contents, $factory): \Psr\Http\Message\ResponseInterface {
+        $seen = $request;
+        $contents = (string) $request->getUploadedFiles()['up'][1]->getStream(); // read while the request lasts
+        return $factory->createResponse(200)->withHeader('Content-Type', 'text/plain')
+            ->withBody($factory->createStream('guzzle'));
+    };
+    $worker = (new Psr15Adapter($handler, $factory, $factory, $factory))->register(quietAdapterWorker());
+    $b = 'B';
+    $body = HttpCompare::multipart($b, [['f[x]', 'v'], ['up[]', 'file one', 'one.txt', 'text/plain'], ['up[]', 'file two', 'two.txt', 'text/plain']]);
+    [$error, $result] = $worker->call('http.handle', HttpCompare::params('POST', '/p/a%20th?x=1&y[]=2', [
+        ['Host', 'example.test:8080'], ['X-Multi', 'one'], ['X-Multi', 'two'], ['Cookie', 'c=d'],
+        ['Content-Type', "multipart/form-data; boundary=$b"],
+    ], $body));
+    assertSame(null, $error);
+    // PHP adds default_charset to a text/ type, as PHP-FPM sends it.
+    assertSame(['status' => 200, 'headers' => ['Content-Type' => 'text/plain;charset=UTF-8'], 'body' => 'guzzle'], $result);
+    assertSame(\GuzzleHttp\Psr7\ServerRequest::class, get_class($seen));
+    assertSame('example.test', $seen->getUri()->getHost());
+    assertSame(8080, $seen->getUri()->getPort());
+    assertSame('/p/a%20th?x=1&y[]=2', $seen->getServerParams()['REQUEST_URI'], 'the raw request-target');
+    assertSame(['one', 'two'], $seen->getHeader('X-Multi'));
+    assertSame(['x' => '1', 'y' => ['2']], $seen->getQueryParams());
+    assertSame(['c' => 'd'], $seen->getCookieParams());
+    assertSame(['f' => ['x' => 'v']], $seen->getParsedBody());
+    $files = $seen->getUploadedFiles()['up'];
+    assertSame([\GuzzleHttp\Psr7\UploadedFile::class, \GuzzleHttp\Psr7\UploadedFile::class], [get_class($files[0]), get_class($files[1])]);
+    assertSame(['one.txt', 'two.txt'], [$files[0]->getClientFilename(), $files[1]->getClientFilename()]);
+    assertSame(['text/plain', 8, UPLOAD_ERR_OK], [$files[1]->getClientMediaType(), $files[1]->getSize(), $files[1]->getError()]);
+    assertSame('file two', $contents);
+    assertSame('1.1', $seen->getProtocolVersion());
+});
+
 test('adapters: bad params and a bad status are errors; the superglobals are restored after every request', function (): void {
     requireFrameworks(['php-nyholm-psr7' => '/usr/share/php/Nyholm/Psr7/Factory/Psr17Factory.php'], needsExtensions: false);
     require_once 'Nyholm/Psr7/autoload.php';
