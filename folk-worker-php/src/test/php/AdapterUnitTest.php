@@ -33,6 +33,31 @@ function quietAdapterWorker(): Worker
     });
 }
 
+/** Sends the multipart form POST the PSR-15 tests share; returns the worker's [error, result]. */
+function callWithFormPost(Worker $worker): array
+{
+    $b = 'B';
+    $body = HttpCompare::multipart($b, [['f[x]', 'v'], ['up[]', 'file one', 'one.txt', 'text/plain'], ['up[]', 'file two', 'two.txt', 'text/plain']]);
+    return $worker->call('http.handle', HttpCompare::params('POST', '/p/a%20th?x=1&y[]=2', [
+        ['Host', 'example.test:8080'], ['X-Multi', 'one'], ['X-Multi', 'two'], ['Cookie', 'c=d'],
+        ['Content-Type', "multipart/form-data; boundary=$b"],
+    ], $body));
+}
+
+/** What any PSR-7 implementation's server request must carry of {@see callWithFormPost()}'s request. */
+function assertFormPostSeen(\Psr\Http\Message\ServerRequestInterface $seen): void
+{
+    assertSame('/p/a%20th?x=1&y[]=2', $seen->getServerParams()['REQUEST_URI'], 'the raw request-target');
+    assertSame(['one', 'two'], $seen->getHeader('X-Multi'));
+    assertSame(['x' => '1', 'y' => ['2']], $seen->getQueryParams());
+    assertSame(['c' => 'd'], $seen->getCookieParams());
+    assertSame(['f' => ['x' => 'v']], $seen->getParsedBody());
+    $files = $seen->getUploadedFiles()['up'];
+    assertSame(['one.txt', 'two.txt'], [$files[0]->getClientFilename(), $files[1]->getClientFilename()]);
+    assertSame(['text/plain', 8, UPLOAD_ERR_OK], [$files[1]->getClientMediaType(), $files[1]->getSize(), $files[1]->getError()]);
+    assertSame('1.1', $seen->getProtocolVersion());
+}
+
 test('symfony: a StreamedResponse is buffered into the body; the kernel is terminated after the call', function (): void {
     requireFrameworks(['php-symfony-http-kernel' => '/usr/share/php/Symfony/Component/HttpKernel/HttpKernel.php']);
     require_once 'Symfony/Component/HttpKernel/autoload.php';
@@ -174,24 +199,11 @@ test('psr-15: the server request carries headers in order, query, cookies, parse
             ->withBody(\Nyholm\Psr7\Stream::create('{"ok":true}'));
     };
     $worker = (new Psr15Adapter($handler))->register(quietAdapterWorker());
-    $b = 'B';
-    $body = HttpCompare::multipart($b, [['f[x]', 'v'], ['up[]', 'file one', 'one.txt', 'text/plain'], ['up[]', 'file two', 'two.txt', 'text/plain']]);
-    [$error, $result] = $worker->call('http.handle', HttpCompare::params('POST', '/p/a%20th?x=1&y[]=2', [
-        ['Host', 'example.test:8080'], ['X-Multi', 'one'], ['X-Multi', 'two'], ['Cookie', 'c=d'],
-        ['Content-Type', "multipart/form-data; boundary=$b"],
-    ], $body));
+    [$error, $result] = callWithFormPost($worker);
     assertSame(null, $error);
     assertSame(['status' => 201, 'headers' => ['Set-Cookie' => ['a=1', 'b=2'], 'Content-Type' => 'application/json'], 'body' => '{"ok":true}'], $result);
     assertSame('http://example.test:8080/p/a%20th?x=1&y%5B%5D=2', (string) $seen->getUri(), 'as nyholm/psr7 normalises it');
-    assertSame('/p/a%20th?x=1&y[]=2', $seen->getServerParams()['REQUEST_URI'], 'the raw request-target');
-    assertSame(['one', 'two'], $seen->getHeader('X-Multi'));
-    assertSame(['x' => '1', 'y' => ['2']], $seen->getQueryParams());
-    assertSame(['c' => 'd'], $seen->getCookieParams());
-    assertSame(['f' => ['x' => 'v']], $seen->getParsedBody());
-    $files = $seen->getUploadedFiles()['up'];
-    assertSame(['one.txt', 'two.txt'], [$files[0]->getClientFilename(), $files[1]->getClientFilename()]);
-    assertSame(['text/plain', 8], [$files[1]->getClientMediaType(), $files[1]->getSize()]);
-    assertSame('1.1', $seen->getProtocolVersion());
+    assertFormPostSeen($seen);
 
     [$error] = $worker->call('http.handle', HttpCompare::params('PUT', '/j', [['Content-Type', 'application/json']], '{"a":1}'));
     assertSame(null, $error);
@@ -213,29 +225,17 @@ test('psr-15: the server request and its uploaded files are built with the PSR-1
             ->withBody($factory->createStream('guzzle'));
     };
     $worker = (new Psr15Adapter($handler, $factory, $factory, $factory))->register(quietAdapterWorker());
-    $b = 'B';
-    $body = HttpCompare::multipart($b, [['f[x]', 'v'], ['up[]', 'file one', 'one.txt', 'text/plain'], ['up[]', 'file two', 'two.txt', 'text/plain']]);
-    [$error, $result] = $worker->call('http.handle', HttpCompare::params('POST', '/p/a%20th?x=1&y[]=2', [
-        ['Host', 'example.test:8080'], ['X-Multi', 'one'], ['X-Multi', 'two'], ['Cookie', 'c=d'],
-        ['Content-Type', "multipart/form-data; boundary=$b"],
-    ], $body));
+    [$error, $result] = callWithFormPost($worker);
     assertSame(null, $error);
     // PHP adds default_charset to a text/ type, as PHP-FPM sends it.
     assertSame(['status' => 200, 'headers' => ['Content-Type' => 'text/plain;charset=UTF-8'], 'body' => 'guzzle'], $result);
     assertSame(\GuzzleHttp\Psr7\ServerRequest::class, get_class($seen));
     assertSame('example.test', $seen->getUri()->getHost());
     assertSame(8080, $seen->getUri()->getPort());
-    assertSame('/p/a%20th?x=1&y[]=2', $seen->getServerParams()['REQUEST_URI'], 'the raw request-target');
-    assertSame(['one', 'two'], $seen->getHeader('X-Multi'));
-    assertSame(['x' => '1', 'y' => ['2']], $seen->getQueryParams());
-    assertSame(['c' => 'd'], $seen->getCookieParams());
-    assertSame(['f' => ['x' => 'v']], $seen->getParsedBody());
+    assertFormPostSeen($seen);
     $files = $seen->getUploadedFiles()['up'];
     assertSame([\GuzzleHttp\Psr7\UploadedFile::class, \GuzzleHttp\Psr7\UploadedFile::class], [get_class($files[0]), get_class($files[1])]);
-    assertSame(['one.txt', 'two.txt'], [$files[0]->getClientFilename(), $files[1]->getClientFilename()]);
-    assertSame(['text/plain', 8, UPLOAD_ERR_OK], [$files[1]->getClientMediaType(), $files[1]->getSize(), $files[1]->getError()]);
     assertSame('file two', $contents);
-    assertSame('1.1', $seen->getProtocolVersion());
 });
 
 test('adapters: bad params and a bad status are errors; the superglobals are restored after every request', function (): void {
