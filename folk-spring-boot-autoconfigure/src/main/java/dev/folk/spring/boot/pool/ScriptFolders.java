@@ -66,8 +66,10 @@ final class ScriptFolders {
                 return null;
             }
             String[] parts = name.substring(PREFIX.length()).split("-");
-            if (parts.length != 4 || !Arrays.stream(parts).allMatch(p -> !p.isEmpty() && p.length() < 19
-                    && p.chars().allMatch(Character::isDigit))) {
+            // The owner's three numbers fit a long; the last part is the JDK's random one, an
+            // unsigned long of up to 20 digits, never parsed.
+            if (parts.length != 4 || !Arrays.stream(parts).allMatch(p -> !p.isEmpty()
+                    && p.chars().allMatch(Character::isDigit)) || !Arrays.stream(parts, 0, 3).allMatch(p -> p.length() < 19)) {
                 return null;
             }
             return new Owner(Long.parseLong(parts[0]), Long.parseLong(parts[1]), Long.parseLong(parts[2]));

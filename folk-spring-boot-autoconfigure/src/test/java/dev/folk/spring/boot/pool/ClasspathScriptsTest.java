@@ -152,6 +152,10 @@ class ClasspathScriptsTest {
         ended.destroy();
         ended.waitFor();
         Path crashed = leftover(parent, folderName(pidNamespace(), endedPid, endedStart, 1));
+        // As a run names it: the JDK's random part is an unsigned long, 19 or 20 digits most of the time.
+        Path asNamed = Files.createTempDirectory(parent, ScriptFolders.PREFIX + pidNamespace() + "-" + endedPid + "-"
+                + endedStart + "-", PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+        Path longest = leftover(parent, folderName(pidNamespace(), endedPid, endedStart, "18446744073709551615"));
         Files.createSymbolicLink(crashed.resolve("link-to-file"), precious);
         Files.createSymbolicLink(crashed.resolve("php/link-to-dir"), preciousDir);
         // The pid now belongs to another process: its start time tells them apart.
@@ -163,6 +167,8 @@ class ClasspathScriptsTest {
 
         assertThat(autoload).exists();
         assertThat(crashed).doesNotExist();
+        assertThat(asNamed).doesNotExist();
+        assertThat(longest).doesNotExist();
         assertThat(recycled).doesNotExist();
         assertThat(precious).hasContent("keep me");
         assertThat(preciousDir.resolve("inside.txt")).hasContent("keep me too");
@@ -232,7 +238,7 @@ class ClasspathScriptsTest {
     }
 
     /** The name a run (pid, start time, pid namespace) gives its folder; {@code random} tells several apart. */
-    private static String folderName(long pidNamespace, long pid, long startTime, int random) {
+    private static String folderName(long pidNamespace, long pid, long startTime, Object random) {
         return "folk-scripts-" + pidNamespace + "-" + pid + "-" + startTime + "-" + random;
     }
 
