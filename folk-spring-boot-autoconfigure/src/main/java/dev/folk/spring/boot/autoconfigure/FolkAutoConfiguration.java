@@ -182,6 +182,12 @@ public final class FolkAutoConfiguration {
         }
     }
 
+    /** Pools written empty in YAML ({@code default: {}}) take their keys from other sources too. */
+    @Bean
+    static EntriesWrittenEmpty folkEntriesWrittenEmpty(Environment environment) {
+        return new EntriesWrittenEmpty(environment);
+    }
+
     /**
      * Keeps the kill-and-reap safety nets eager under {@code spring.main.lazy-initialization}: a
      * lazy JVM hook would only be made when the context closes (too late to register one), and a

@@ -19,6 +19,7 @@ import org.springframework.boot.micrometer.metrics.autoconfigure.MetricsAutoConf
 import org.springframework.boot.micrometer.metrics.autoconfigure.export.simple.SimpleMetricsExportAutoConfiguration;
 import org.springframework.boot.test.context.FilteredClassLoader;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+import org.springframework.core.env.MapPropertySource;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.util.unit.DataSize;
@@ -267,6 +268,27 @@ class FolkAutoConfigurationTests {
                     QualifiedConsumer consumer = ctx.getBean(QualifiedConsumer.class);
                     assertThat(consumer.web).isSameAs(pools.get("web"));
                     assertThat(consumer.jobs).isSameAs(pools.get("jobs"));
+                });
+    }
+
+    @Test
+    void aPoolWrittenEmptyInYamlTakesItsKeysFromTheCommandLineAndTheEnvironment() {
+        // `folk.pools.default: {}` and `folk.readiness.pools.default: {}` in application.yml read as
+        // keys with an empty value; the same pool's settings come from sources of higher precedence.
+        runner.withPropertyValues("folk.command=php", "folk.args=" + TestWorkers.ECHO, "folk.size=3",
+                        "folk.pools.default=", "folk.pools.jobs=", "folk.readiness.pools.default=")
+                .withInitializer(ctx -> ctx.getEnvironment().getPropertySources().addFirst(new MapPropertySource(
+                        "commandLineArgs", Map.of("folk.pools.default.size", "1", "folk.pools.default.max-jobs", "7",
+                                "folk.readiness.pools.default.max-queue", "5"))))
+                .run(ctx -> {
+                    assertThat(ctx).hasNotFailed();
+                    FolkPools pools = ctx.getBean(FolkPools.class);
+                    assertThat(pools.names()).containsExactly("default", "jobs");
+                    assertThat(pools.get("default").config().size()).isEqualTo(1);
+                    assertThat(pools.get("default").config().maxJobs()).isEqualTo(7);
+                    assertThat(pools.get("jobs").config().size()).as("a pool written empty and nothing else").isEqualTo(3);
+                    assertThat(ctx.getBean(FolkProperties.class).getReadiness().getPools().get("default").getMaxQueue())
+                            .isEqualTo(5);
                 });
     }
 
