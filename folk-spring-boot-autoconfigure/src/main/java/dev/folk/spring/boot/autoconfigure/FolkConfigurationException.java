@@ -17,13 +17,16 @@ public class FolkConfigurationException extends FolkException {
     private final List<Violation> violations;
 
     public FolkConfigurationException(List<Violation> violations) {
-        super("Invalid Folk configuration: " + violations.stream()
+        super("Invalid Folk configuration: " + violations.stream().distinct()
                 .map(v -> v.key() + "=" + v.value() + ": " + v.problem())
                 .collect(Collectors.joining("; ")));
-        this.violations = List.copyOf(violations);
+        this.violations = violations.stream().distinct().toList();
     }
 
-    /** Every problem found, in the order of the pools and their keys. */
+    /**
+     * Every problem found, in the order of the pools and their keys; once each, though a top-level
+     * key every pool inherits is wrong for each of them.
+     */
     public List<Violation> violations() {
         return violations;
     }

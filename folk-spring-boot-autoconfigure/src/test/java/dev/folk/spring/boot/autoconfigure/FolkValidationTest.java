@@ -139,8 +139,9 @@ class FolkValidationTest {
                 "folk.pools.b.command=/nope/php").run(ctx -> {
                     FolkConfigurationException e = (FolkConfigurationException) findCause(ctx.getStartupFailure());
                     assertThat(e.violations()).extracting(FolkConfigurationException.Violation::key)
+                            .as("once each, though both pools inherit folk.size and folk.exec-timeout")
                             .containsExactly("folk.size", "folk.pools.a.max-queue", "folk.exec-timeout",
-                                    "folk.size", "folk.exec-timeout", "folk.pools.b.command");
+                                    "folk.pools.b.command");
                 });
     }
 
