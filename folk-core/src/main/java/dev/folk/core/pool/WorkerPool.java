@@ -346,6 +346,9 @@ public final class WorkerPool implements AutoCloseable {
             return false;
         }
         lifecycle.markDue(w, ExitReason.RECYCLE);
+        // Routine recycles (max-jobs, lifetime) log at debug; one asked for is an operator's act.
+        log.info("Pool '{}': worker {} recycled on request; it leaves once its replacement is ready{}", name, pid,
+                w.state == WorkerState.BUSY ? " and its current call has ended" : "");
         return true;
     }
 

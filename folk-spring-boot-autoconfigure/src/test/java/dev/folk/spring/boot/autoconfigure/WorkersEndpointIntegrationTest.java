@@ -14,10 +14,13 @@ import com.jayway.jsonpath.JsonPath;
 
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.beans.factory.annotation.Qualifier;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.context.SpringBootTest.WebEnvironment;
+import org.springframework.boot.test.system.CapturedOutput;
+import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.test.annotation.DirtiesContext;
 import org.springframework.test.context.DynamicPropertyRegistry;
@@ -33,6 +36,7 @@ import dev.folk.spring.boot.autoconfigure.app.WebTestApplication;
  * A real web application with real PHP workers, driven over real HTTP: health, the workers
  * endpoint (with its write operations enabled) and the Prometheus scrape.
  */
+@ExtendWith(OutputCaptureExtension.class)
 @SpringBootTest(classes = WebTestApplication.class, webEnvironment = WebEnvironment.RANDOM_PORT, properties = {
     "folk.pools.main.size=2",
     "folk.pools.other.size=1",
@@ -137,7 +141,7 @@ class WorkersEndpointIntegrationTest {
     }
 
     @Test
-    void deleteRecyclesExactlyThatWorkerAndNothingElse() {
+    void deleteRecyclesExactlyThatWorkerAndNothingElse(CapturedOutput output) {
         List<Integer> mainPids = http.pids("main");
         List<Integer> otherPids = http.pids("other");
         int victim = mainPids.get(0);
@@ -160,6 +164,7 @@ class WorkersEndpointIntegrationTest {
         HttpResponse<String> r = http.delete("/actuator/workers/main/" + victim);
         assertThat(r.statusCode()).isEqualTo(202);
         assertThat((Integer) JsonPath.read(r.body(), "$.pid")).isEqualTo(victim);
+        assertThat(output).as("the operator's act in the log").contains("Pool 'main': worker " + victim + " recycled on request");
 
         Procs.await(WAIT, "worker " + victim + " gone", () -> !Procs.alive(victim));
         Procs.await(WAIT, "a replacement in pool main", () -> {
