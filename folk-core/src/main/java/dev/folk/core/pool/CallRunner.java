@@ -396,7 +396,7 @@ final class CallRunner {
         if (host.isClosed()) {
             exits.retire(w, ExitReason.SHUTDOWN, true);
             stats.record(method, CallOutcome.POOL_CLOSED, acquired - start, end - acquired);
-            throw health.closedFailure(method, w.pid, "the application is shutting down and its workers were stopped");
+            throw health.closedFailure(method, w.pid, "(the application is shutting down and its workers were stopped)");
         }
         // Usually the process is already dead: reap it here so the message can say how it ended.
         String exit = w.link.awaitExit(Duration.ofMillis(200)) ? exits.retireCrashed(w) : null;

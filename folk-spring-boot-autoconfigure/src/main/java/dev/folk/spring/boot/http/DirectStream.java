@@ -455,7 +455,8 @@ final class DirectStream implements CallParts, AsyncListener {
      * call failed must not end as a complete response (a truncated download would look whole).
      */
     static IOException cut(Throwable failure, String pool, String label) {
-        log.warn("Pool '{}' failed during the streamed answer to {}, after its head went out; the connection is cut: {}",
+        // Neutral: the cause may be PHP's (a crash, a malformed part) or the client's (too slow).
+        log.warn("Pool '{}': the connection of the streamed answer to {} is cut after its head went out: {}",
                 pool, label, failure.getMessage());
         return containerAbort(failure);
     }
