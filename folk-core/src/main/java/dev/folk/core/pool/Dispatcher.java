@@ -126,7 +126,7 @@ final class Dispatcher {
                     Thread.currentThread().interrupt();
                 }
                 throw new NoWorkerAvailableException(config.name(), method, config.acquireTimeout(),
-                        (interrupted ? "interrupted; " : "") + load.get());
+                        (interrupted ? "(interrupted while waiting) " : "") + load.get());
             }
             LockSupport.parkNanos(this, left);
         }

@@ -5,10 +5,13 @@ import java.time.Duration;
 /** No worker became free within the acquire timeout. */
 public class NoWorkerAvailableException extends CallException {
 
-    NoWorkerAvailableException(String pool, String method, Duration waited, String poolState) {
+    /**
+     * @param situation the pool's state in parentheses, then what to do, as the pool describes it
+     *                  when the wait ends
+     */
+    NoWorkerAvailableException(String pool, String method, Duration waited, String situation) {
         super(pool, method, 0, call(pool, method) + " failed: no worker became free within acquire-timeout "
-                + waited + " (" + poolState + "). Add workers (size), raise acquire-timeout, or look for slow calls.",
-                null);
+                + waited + " " + situation, null);
     }
 
     @Override

@@ -389,19 +389,30 @@ public final class WorkerPool implements AutoCloseable {
         return lifecycle.targetSize();
     }
 
+    /** The pool's state when a wait for a worker ends, and what to do about it. */
     private String describeLoad() {
         int busy = 0;
         int starting = 0;
+        int serving = 0;
         for (PooledWorker w : lifecycle.workers()) {
             if (w.state == WorkerState.BUSY) {
                 busy++;
             } else if (w.state == WorkerState.STARTING) {
                 starting++;
             }
+            if (w.state == WorkerState.BUSY || w.state == WorkerState.IDLE) {
+                serving++;
+            }
         }
         String lastFailure = health.lastFailure();
-        return "pool " + health.state() + ", " + busy + " busy, " + starting + " starting, " + queueLength()
-                + " waiting" + (lastFailure == null ? "" : ", last failure: " + lastFailure);
+        String state = "(pool " + health.state() + ", " + busy + " busy, " + starting + " starting, " + queueLength()
+                + " waiting" + (lastFailure == null ? "" : ", last failure: " + lastFailure) + ").";
+        if (serving == 0 && health.state() == PoolState.BROKEN) {
+            // More workers or a longer wait would not help: none can start.
+            return state + " No worker of this pool could start: fix what the last failure says; the pool keeps"
+                    + " trying with back-off, and serves again once a worker starts.";
+        }
+        return state + " Add workers (size), raise acquire-timeout, or look for slow calls.";
     }
 
     // ------------------------------------------------------------------------------------------

@@ -235,10 +235,22 @@ class PoolLogicTest {
         pool.callAsync("hang", null);
         awaitBusy(1);
         NoWorkerAvailableException e = assertThrows(NoWorkerAvailableException.class, () -> pool.call("echo", 1));
-        assertThat(e.getMessage()).contains("acquire-timeout", "1 busy");
+        assertThat(e.getMessage()).contains("acquire-timeout", "1 busy", "Add workers (size)");
         assertThat(failure(pool.callAsync("echo", 2))).isInstanceOf(NoWorkerAvailableException.class);
         assertThat(pool.snapshot().calls()).containsEntry(CallOutcome.ACQUIRE_TIMEOUT, 2L);
         assertThat(pool.queueLength()).isZero();
+    }
+
+    @Test
+    void anAcquireTimeoutOfABrokenPoolWithNoWorkerSaysToFixTheBootNotToAddWorkers() {
+        ready(config(1).acquireTimeout(Duration.ofMillis(30)).backoffInitial(Duration.ofMinutes(5))
+                .backoffMax(Duration.ofMinutes(5)).brokenThreshold(1));
+        fakes.boots = n -> Boot.EXIT;
+        onlyLive().exit(0, 9);
+        await("the pool BROKEN", () -> pool.snapshot().state() == PoolState.BROKEN);
+        NoWorkerAvailableException e = assertThrows(NoWorkerAvailableException.class, () -> pool.call("echo", 1));
+        assertThat(e.getMessage()).contains("pool BROKEN", "0 busy", "last failure: ", "fix what the last failure says")
+                .doesNotContain("Add workers");
     }
 
     @Test
