@@ -44,6 +44,20 @@ class PoolPropertiesTest {
         assertThat(web.configuredProperties()).containsExactlyInAnyOrder("size", "maxJobs", "stopGrace", "env");
     }
 
+    @Test
+    void everyPoolKeyIsInTheReadmesTable() throws java.io.IOException {
+        String readme = java.nio.file.Files.readString(java.nio.file.Path.of("README.md"));
+        List<String> missing = new ArrayList<>();
+        for (PropertyDescriptor d : BeanUtils.getPropertyDescriptors(PoolProperties.class)) {
+            String key = PoolDefinitions.kebab(d.getName());
+            if (d.getWriteMethod() != null && !readme.contains("| `" + key + "`") && !readme.contains(" / `" + key + "`")
+                    && !readme.contains("| `" + key + ".")) {
+                missing.add(key);
+            }
+        }
+        assertThat(missing).as("pool keys the README's Properties table does not name").isEmpty();
+    }
+
     private static Object invoke(java.lang.reflect.Method m, Object target, Object... args) {
         try {
             return m.invoke(target, args);
