@@ -40,6 +40,14 @@ public final class PoolDefinitions {
 
     private static final long MAX_FRAME = Integer.MAX_VALUE;
 
+    /**
+     * In an argument, the path of folk-worker-php's autoload.php, as workers find it in
+     * FOLK_WORKER_PHP: {@code -d auto_prepend_file=${FOLK_WORKER_PHP}} loads the library before a
+     * front controller that does not require it (Symfony's Runtime component). Spring leaves the
+     * placeholder as it is when nothing in its environment names it.
+     */
+    static final String WORKER_LIBRARY_PLACEHOLDER = "${" + ClasspathScripts.WORKER_LIBRARY_ENV + "}";
+
     private static final List<Field> AT_LEAST = settingsWith(PoolProperties.AtLeast.class);
     private static final List<Field> NOT_NEGATIVE = settingsWith(PoolProperties.NotNegative.class);
     private static final List<Field> POSITIVE = settingsWith(PoolProperties.Positive.class);
@@ -500,7 +508,18 @@ public final class PoolDefinitions {
                 resolvedArgs.add("-d");
                 resolvedArgs.add("memory_limit=" + Math.max(1, memoryLimitBytes * 9 / 10 / (1024 * 1024)) + "M");
             }
-            for (String arg : configuredArgs) {
+            for (String configured : configuredArgs) {
+                String arg = configured;
+                if (arg != null && arg.contains(WORKER_LIBRARY_PLACEHOLDER)) {
+                    String library = workerLibrary();
+                    if (library == null) {
+                        violation(args, arg + ": folk-worker-php is not on the class path, so " + WORKER_LIBRARY_PLACEHOLDER
+                                + " names nothing", "Add the folk-spring-boot-starter (or folk-worker-php), or set "
+                                + ClasspathScripts.WORKER_LIBRARY_ENV + " in folk.env to the library's autoload.php.");
+                        continue;
+                    }
+                    arg = arg.replace(WORKER_LIBRARY_PLACEHOLDER, library);
+                }
                 try {
                     resolvedArgs.add(scripts == null ? arg : scripts.resolve(arg));
                 } catch (IllegalArgumentException | java.io.UncheckedIOException e) {
@@ -535,6 +554,15 @@ public final class PoolDefinitions {
         }
 
         /** folk.env merged with folk.pools.NAME.env, the pool's entries winning. */
+        /** What workers find in FOLK_WORKER_PHP: the application's own setting, else the extracted library; null if none. */
+        private @Nullable String workerLibrary() {
+            Setting<String> own = environment().get(ClasspathScripts.WORKER_LIBRARY_ENV);
+            if (own != null && own.value() != null && !own.value().isEmpty()) {
+                return own.value();
+            }
+            return scripts == null ? null : scripts.environment().get(ClasspathScripts.WORKER_LIBRARY_ENV);
+        }
+
         private Map<String, Setting<String>> environment() {
             Map<String, Setting<String>> env = new LinkedHashMap<>();
             if (top.getEnv() != null) {

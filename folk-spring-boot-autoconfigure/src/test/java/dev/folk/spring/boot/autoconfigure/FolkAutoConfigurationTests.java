@@ -92,6 +92,24 @@ class FolkAutoConfigurationTests {
     }
 
     @Test
+    void theWorkerLibraryPlaceholderInArgsNamesTheLibraryWorkersGet() {
+        new ApplicationContextRunner().withConfiguration(FOLK)
+                .withPropertyValues("folk.shutdown.signal-handler=false", "folk.size=1", "folk.args[0]=-d",
+                        "folk.args[1]=auto_prepend_file=${FOLK_WORKER_PHP}", "folk.args[2]=classpath:php/prepended-app.php")
+                .run(ctx -> {
+                    assertThat(ctx).hasNotFailed();
+                    WorkerPool pool = ctx.getBean(WorkerPool.class);
+                    String library = pool.config().worker().environment().get(ClasspathScripts.WORKER_LIBRARY_ENV);
+                    assertThat(pool.config().worker().args()).contains("auto_prepend_file=" + library);
+                    assertThat(pool.call("loaded", null, List.class)).as("the files PHP loaded").contains(library);
+                });
+        runner.withPropertyValues("folk.env[FOLK_WORKER_PHP]=/opt/own/autoload.php",
+                        "folk.args=-dauto_prepend_file=${FOLK_WORKER_PHP}," + TestWorkers.ECHO)
+                .run(ctx -> assertThat(ctx.getBean(WorkerPool.class).config().worker().args())
+                        .as("the application's own setting").contains("-dauto_prepend_file=/opt/own/autoload.php"));
+    }
+
+    @Test
     void phpsMemoryLimitFollowsTheHardLimitUnlessTheArgsSetItOrThereIsNone() {
         runner.withPropertyValues("folk.args=-dmemory_limit=64M," + TestWorkers.ECHO).run(ctx -> assertThat(
                 ctx.getBean(WorkerPool.class).config().worker().args()).containsExactly("-dmemory_limit=64M",
