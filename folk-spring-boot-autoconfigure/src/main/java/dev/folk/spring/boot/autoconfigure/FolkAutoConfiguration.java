@@ -231,6 +231,7 @@ public final class FolkAutoConfiguration {
         FolkPools folkPools(FolkProperties properties, Supervisor supervisor, Environment environment,
                             ObjectProvider<PoolListener> listeners, ObjectProvider<ValueMapper> valueMapper,
                             ClasspathScripts scripts) {
+            UnknownKeys.warnAbout(environment);
             List<PoolDefinition> definitions = PoolDefinitions.resolve(properties,
                     shutdownPhaseTimeout(environment), environment::getProperty, scripts);
             List<PoolListener> poolListeners = listeners.orderedStream().toList();

@@ -10,6 +10,7 @@ import java.util.Map;
 import io.micrometer.core.instrument.MeterRegistry;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 import org.springframework.beans.factory.annotation.Qualifier;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
@@ -19,6 +20,8 @@ import org.springframework.boot.micrometer.metrics.autoconfigure.MetricsAutoConf
 import org.springframework.boot.micrometer.metrics.autoconfigure.export.simple.SimpleMetricsExportAutoConfiguration;
 import org.springframework.boot.test.context.FilteredClassLoader;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+import org.springframework.boot.test.system.CapturedOutput;
+import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.core.env.MapPropertySource;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
@@ -44,6 +47,7 @@ import dev.folk.spring.boot.pool.FolkPools;
 import dev.folk.spring.boot.lifecycle.FolkLifecycle;
 
 /** Binding, bean wiring, back-off and conditions of the auto-configuration, with ApplicationContextRunner. */
+@ExtendWith(OutputCaptureExtension.class)
 class FolkAutoConfigurationTests {
 
     private static final AutoConfigurations FOLK = AutoConfigurations.of(FolkAutoConfiguration.class,
@@ -107,6 +111,27 @@ class FolkAutoConfigurationTests {
                         "folk.args=-dauto_prepend_file=${FOLK_WORKER_PHP}," + TestWorkers.ECHO)
                 .run(ctx -> assertThat(ctx.getBean(WorkerPool.class).config().worker().args())
                         .as("the application's own setting").contains("-dauto_prepend_file=/opt/own/autoload.php"));
+    }
+
+    @Test
+    void unknownKeysAreWarnedAboutWithTheKeyMeant(CapturedOutput output) {
+        runner.withPropertyValues("folk.args=" + TestWorkers.ECHO, "folk.size=2", "folk.sise=3",
+                        "folk.pools.web.exec-timout=1s", "folk.pools.web.max-jobs=9", "folk.env.ANY_NAME=x",
+                        "folk.http.mapings[0].path=/x", "folk.readiness.pools.web.max-queue=4", "folk.pools.jobs=",
+                        "folk.frobnicate=1")
+                .withInitializer(ctx -> ctx.getEnvironment().getPropertySources().addFirst(new MapPropertySource(
+                        "commandLineArgs", Map.of("folk.pools.jobs.size", "1"))))
+                .run(ctx -> {
+                    assertThat(ctx).hasNotFailed();
+                    assertThat(output).contains("Unknown configuration key folk.sise", "Did you mean folk.size?")
+                            .contains("Unknown configuration key folk.pools.web.exec-timout",
+                                    "Did you mean folk.pools.web.exec-timeout?")
+                            .contains("Unknown configuration key folk.http.mapings[0].path",
+                                    "Did you mean folk.http.mappings[0].path?")
+                            .contains("Unknown configuration key folk.frobnicate", "The auto-configuration README lists every key.");
+                    assertThat(output.getAll().lines().filter(l -> l.contains("Unknown configuration key")))
+                            .as("nothing else: maps, a pool written empty and its keys from elsewhere").hasSize(4);
+                });
     }
 
     @Test
