@@ -514,6 +514,103 @@ test('http.handle: output printed after the handler closed every buffer (readfil
     });
 });
 
+/**
+ * Sends one http.handle call and reads its answer, streamed or not, without holding its body:
+ * [status, headers, body length, md5 of the body, number of parts, error].
+ */
+function hugeCall(TestMaster $m, int $id, string $uri, bool $stream): array
+{
+    $params = ['method' => 'GET', 'uri' => $uri, 'headers' => [], 'body' => ''] + ($stream ? ['stream' => true] : []);
+    $m->send(MessagePack::codec()->pack([0, $id, 'http.handle', $params]));
+    $hash = hash_init('md5');
+    $length = $parts = 0;
+    $head = null;
+    while (true) {
+        $message = $m->receive(60.0);
+        if ($message[0] === 1) {
+            assertSame($id, $message[1], 'response msgid');
+            [, , $error, $result] = $message;
+            if ($result !== null) {
+                $head ??= $result;
+                hash_update($hash, $result['body']);
+                $length += strlen($result['body']);
+            }
+            return [$head['status'] ?? null, $head['headers'] ?? null, $length, hash_final($hash), $parts, $error];
+        }
+        assertTrue($stream && $message[0] === 2, 'a part only when asked for: ' . show($message[1] ?? $message));
+        if ($message[1] === 'http.head') {
+            assertSame(null, $head, 'one head');
+            $head = $message[2];
+        } else {
+            assertSame('http.body', $message[1]);
+            assertTrue($head !== null, 'the head comes first');
+            hash_update($hash, $message[2]);
+            $length += strlen($message[2]);
+            $parts++;
+        }
+    }
+}
+
+/** The length and md5 of what /huge?mb=$mb answers: $returned, then $mb MiB, MiB k the letter A+k%26. */
+function hugeBody(int $mb, string $returned = 'returned:'): array
+{
+    $hash = hash_init('md5');
+    hash_update($hash, $returned);
+    for ($k = 0; $k < $mb; $k++) {
+        hash_update($hash, str_repeat(chr(65 + $k % 26), 1 << 20));
+    }
+    return [strlen($returned) + ($mb << 20), hash_final($hash)];
+}
+
+test('http(): output far past memory_limit arrives whole, in parts read from a temporary file that is gone after the call; without parts, a body fits in a frame or fails saying why', function (): void {
+    $tmp = sys_get_temp_dir() . '/folk-huge-' . getmypid();
+    @mkdir($tmp);
+    $m = TestMaster::start(TEST_WORKER, env: ['TMPDIR' => $tmp], phpArgs: ['-d', 'memory_limit=32M']);
+    try {
+        $m->ready();
+        [$length, $md5] = hugeBody(64);
+        // 64 MiB printed with echo by a handler whose PHP may hold 32 MiB: its own status and headers, then all of it.
+        [$status, $headers, $got, $sum, $parts, $error] = hugeCall($m, 1, '/huge?mb=64', true);
+        assertSame(null, $error, 'no error; worker stderr: ' . $m->stderr());
+        assertSame([201, 'yes'], [$status, $headers['X-Huge'] ?? null]);
+        assertSame([$length, $md5], [$got, $sum], 'the body, byte for byte');
+        assertTrue($parts >= 64, "sent in parts of at most 1 MiB, got $parts");
+        assertSame([], array_values(array_diff(scandir($tmp), ['.', '..'])), 'no temporary file left');
+        $hwm = is_readable("/proc/{$m->pid()}/status") && preg_match('/VmHWM:\s+(\d+) kB/', (string) file_get_contents("/proc/{$m->pid()}/status"), $kb)
+            ? (int) $kb[1] : 0;
+        assertTrue($hwm < (64 << 10), "the worker's peak RSS stays below what it printed: $hwm kB");
+
+        // Discarded with ob_clean(), however much of it went to the file.
+        [$status, , $got, $sum] = hugeCall($m, 2, '/huge?mb=8&clean=1', true);
+        assertSame([201, 33, md5('returned:printed after ob_clean()')], [$status, $got, $sum]);
+
+        // A master that takes no parts: the whole body in the answer while it fits in a frame...
+        [$status, , $got, $sum, $parts, $error] = hugeCall($m, 4, '/huge?mb=6', false);
+        assertSame([null, 201, 0], [$error, $status, $parts]);
+        assertSame(hugeBody(6), [$got, $sum]);
+        // ...else an error that says why and what to do, and the worker serves on.
+        [, , , , , $error] = hugeCall($m, 5, '/huge?mb=17', false);
+        assertSame(-32603, $error['code'] ?? null);
+        assertContains('the answer\'s body of ' . (9 + (17 << 20)) . ' bytes is over what one frame can carry', $error['message']);
+        assertContains('did not ask for a streamed answer', $error['message']);
+        assertSame([], array_values(array_diff(scandir($tmp), ['.', '..'])), 'no temporary file left');
+        assertSame('printed GET', $m->result('http.handle', ['method' => 'GET', 'uri' => '/print', 'headers' => [], 'body' => ''])['body']);
+
+        // exit() after printing: what PHP-FPM sends (the output, 200), from the file too.
+        [$status, , $got, $sum, , $error] = hugeCall($m, 7, '/huge?mb=40&exit=1', true);
+        assertSame([null, 200], [$error, $status]);
+        assertSame(hugeBody(40, ''), [$got, $sum]);
+        $m->waitExit();
+        assertSame([], array_values(array_diff(scandir($tmp), ['.', '..'])), 'no temporary file left');
+    } catch (AssertionFailed $e) {
+        throw new AssertionFailed($e->getMessage() . "\nworker stderr:\n" . $m->stderr(), 0, $e);
+    } finally {
+        $m->close();
+        array_map('unlink', glob($tmp . '/*') ?: []);
+        @rmdir($tmp);
+    }
+});
+
 test('http.handle accepts a bin body and headers as an empty map, as a Java master may send them', function (): void {
     withWorker(function (TestMaster $m): void {
         $m->ready();

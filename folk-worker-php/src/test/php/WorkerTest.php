@@ -154,6 +154,68 @@ test('http: printed output becomes, or is appended to, the body', function (): v
     assertThrows(\UnexpectedValueException::class, fn () => $run(static fn (): int => 42), 'got int');
 });
 
+test('http: printed output past SpooledOutput::MEMORY waits in a temporary file, not in PHP\'s memory, in order, and ob_clean() still discards it', function (): void {
+    $params = ['method' => 'GET', 'uri' => '/', 'headers' => [], 'body' => ''];
+    $level = ob_get_level();
+    $run = static fn (\Closure $handler): array => (new HttpHandler($handler))($params);
+    $mib = static fn (string $letter, int $n): string => str_repeat($letter, $n << 20);
+
+    // 12 MiB printed: what the handler's PHP holds meanwhile grows by a few MiB at most.
+    $grown = 0;
+    $result = $run(static function () use (&$grown): string {
+        $before = memory_get_usage();
+        for ($k = 0; $k < 12; $k++) {
+            echo str_repeat(chr(65 + $k), 1 << 20);
+        }
+        $grown = memory_get_usage() - $before;
+        return 'returned:';
+    });
+    assertTrue($grown < (8 << 20), "PHP held $grown bytes of the 12 MiB printed");
+    $expected = 'returned:';
+    for ($k = 0; $k < 12; $k++) {
+        $expected .= str_repeat(chr(65 + $k), 1 << 20);
+    }
+    assertTrue($result['body'] === $expected, 'the body, in order (outside the loop: whole, it fits in a frame)');
+    unset($result, $expected);
+
+    // The order and ob_clean() rules of small output hold across the file.
+    assertSame('ab', $run(static function () use ($mib): void {
+        echo 'a';
+        ob_flush(); // sent, under PHP-FPM: it stays
+        echo $mib('x', 5);
+        ob_clean(); // not sent: it goes, however much of it is in the file
+        echo 'b';
+    })['body']);
+    assertTrue($run(static function () use ($mib): string {
+        echo $mib('x', 3);
+        ob_start();
+        echo $mib('y', 3), 'inner';
+        ob_end_flush();
+        ob_start();
+        echo 'left open';
+        return 'r';
+    })['body'] === 'r' . $mib('x', 3) . $mib('y', 3) . 'innerleft open', 'buffers flushed into the capture and left open, in order');
+    assertTrue($run(static function () use ($mib): void {
+        echo $mib('x', 5);
+        ob_end_flush(); // the handler closes the capture itself
+        ob_start();
+        echo 'after';
+    })['body'] === $mib('x', 5) . 'after', 'the capture closed by the handler');
+    assertSame($level, ob_get_level(), 'output buffering level restored');
+
+    // Over the frame limit, to a master that takes no parts: an error that says what to do.
+    assertThrows(\LengthException::class, fn () => $run(static function () use ($mib): void {
+        for ($k = 0; $k < 17; $k++) {
+            echo $mib('z', 1);
+        }
+    }), 'did not ask for a streamed answer');
+    assertThrows(\RuntimeException::class, fn () => $run(static function () use ($mib): void {
+        echo $mib('z', 5);
+        throw new \RuntimeException('failed after printing');
+    }), 'failed after printing');
+    assertSame($level, ob_get_level(), 'output buffering level restored after a throw');
+});
+
 test('http: a throwing handler is a -32603 error through the worker', function (): void {
     $worker = quietWorker();
     $worker->http(static function (Request $r): never {

@@ -182,6 +182,36 @@ final class StreamedBody
         return $result;
     }
 
+    /**
+     * The answer of a call that may stream whose body is $result's, then the output kept in
+     * $printed, then $after: the head, then the body in parts, those of $printed read from its
+     * temporary file, so that no more than a part of it is in memory at a time. The answer's body
+     * is then empty.
+     *
+     * @param array{status: int, headers: array<string, string|list<string>>, body: string} $result
+     * @return array{status: int, headers: array<string, string|list<string>>, body: string}
+     */
+    public static function splitSpooled(array $result, SpooledOutput $printed, string $after): array
+    {
+        $before = $result['body'];
+        $result['body'] = '';
+        if (self::$finished) {
+            return $result;
+        }
+        if (!self::$headSent) {
+            self::head($result);
+        }
+        if (self::body($before)) {
+            foreach ($printed->pieces(min(Worker::partLimit(), self::THRESHOLD)) as $piece) {
+                if (!self::body($piece)) {
+                    return $result; // the master is gone
+                }
+            }
+            self::body($after);
+        }
+        return $result;
+    }
+
     /** @param array{status: int, headers: array<string, string|list<string>>} $result */
     private static function head(array $result): void
     {
@@ -189,15 +219,16 @@ final class StreamedBody
         self::$headSent = true;
     }
 
-    /** Sends $bytes as `http.body` parts, each within the master's frame limit. */
-    private static function body(string $bytes): void
+    /** Sends $bytes as `http.body` parts, each within the master's frame limit; false if the master is gone. */
+    private static function body(string $bytes): bool
     {
         $length = strlen($bytes);
         $limit = Worker::partLimit();
         for ($offset = 0; $offset < $length; $offset += $limit) {
             if (!Worker::sendPart('http.body', $offset === 0 && $length <= $limit ? $bytes : substr($bytes, $offset, $limit))) {
-                return; // the master is gone
+                return false; // the master is gone
             }
         }
+        return true;
     }
 }

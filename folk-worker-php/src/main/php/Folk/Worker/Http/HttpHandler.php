@@ -9,6 +9,7 @@ use Folk\Worker\Bridge\FormBody;
 use Folk\Worker\Bridge\PageDumps;
 use Folk\Worker\Bridge\RequestBody;
 use Folk\Worker\Bridge\ResponseResult;
+use Folk\Worker\Bridge\SpooledOutput;
 use Folk\Worker\Bridge\StreamedBody;
 use Folk\Worker\Bridge\UnbufferedOutput;
 use Folk\Worker\Worker;
@@ -25,7 +26,10 @@ use Folk\Worker\Worker;
  * A handler that calls exit() or die(), or ends with a fatal error, answers what PHP-FPM would
  * send ({@see ResponseResult::atExit()}), and the worker is replaced. A body over
  * {@see StreamedBody::THRESHOLD} goes to a master that asked for parts (the Spring gateway) in
- * parts, so that it is not bound by the frame limit; it is not sent while the handler prints it.
+ * parts, so that it is not bound by the frame limit; it is not sent while the handler prints it
+ * (its status and headers come when it returns), and printed output past
+ * {@see SpooledOutput::MEMORY} waits in a temporary file meanwhile, so that it need not fit in
+ * PHP's memory. To a master that did not ask for parts, a body must fit in one frame.
  * Shutdown functions the handler registers run when it returns (with ext-ffi; {@see
  * Worker::runShutdownFunctions()}), and what they print follows the body, as PHP-FPM sends it.
  */
@@ -36,6 +40,8 @@ final class HttpHandler
     private ?\Closure $exitAnswer = null;
     private int $level = 0;
     private int|false $code = false;
+    /** The current call's printed output. */
+    private ?SpooledOutput $output = null;
     /** Whether PHP keeps the handler's header() lines ({@see CliHeaders}). */
     private readonly bool $phpHeaders;
     /** Whether the current call's answer may stream ({@see StreamedBody::split()}). */
@@ -58,20 +64,39 @@ final class HttpHandler
         RequestBody::install(FormBody::consumes($request->method, $request->header('content-type'), strlen($request->body))
             ? '' : $request->body);
         $level = ob_get_level();
-        ResponseResult::startBuffer();
+        $this->output = SpooledOutput::start();
         $this->level = $level;
         $this->code = http_response_code(); // 200 where PHP keeps header lines (CliHeaders::reset())
         Worker::answerOnExit($this->exitAnswer ??= $this->exitResult(...));
         UnbufferedOutput::begin();
         PageDumps::begin();
+        $returned = null;
+        $threw = true;
         try {
             $returned = ($this->handler)($request);
+            $threw = false;
         } finally {
             PageDumps::end();
             UnbufferedOutput::end();
             RequestBody::clear();
-            $output = ResponseResult::endBuffers($level); // ours and any the handler left open
+            $printed = $this->output->end($level); // ours and any the handler left open
+            if ($threw) {
+                $printed->release(); // the output of a handler that throws is discarded
+            }
         }
+        try {
+            return $this->respond($returned, $printed);
+        } finally {
+            $printed->release();
+        }
+    }
+
+    /**
+     * The answer to a handler that returned $returned and printed $printed: the returned body, then
+     * the printed output, then what the call's shutdown functions print.
+     */
+    private function respond(mixed $returned, SpooledOutput $printed): array
+    {
         $response = match (true) {
             $returned instanceof Response => $returned,
             $returned === null => new Response(),
@@ -81,6 +106,14 @@ final class HttpHandler
                 'an http handler must return a Response, a string or null, got ' . get_debug_type($returned),
             ),
         };
+        if ($printed->spilled()) {
+            $late = $this->worker?->runShutdownFunctions($response->body !== '' || $printed->length() > 0) ?? '';
+            if ($this->phpHeaders) {
+                $response = $this->withPhpHeaders($response, $returned instanceof Response);
+            }
+            return $this->answerSpilled($response->toArray(), $printed, $late);
+        }
+        $output = $printed->contents();
         $body = $response->body . $output;
         $late = $this->worker?->runShutdownFunctions($body !== '') ?? '';
         if ($output !== '' || $late !== '') {
@@ -96,6 +129,28 @@ final class HttpHandler
     private function answer(array $result): array
     {
         return $this->stream ? StreamedBody::split($result) : $result;
+    }
+
+    /**
+     * The answer whose body is $result's, then the output in $printed's temporary file, then $late:
+     * in parts read from the file, to a master that asked for parts; else whole, in the answer,
+     * if it fits in a frame (as any answer must for such a master).
+     *
+     * @throws \LengthException if it does not fit and the master did not ask for parts
+     */
+    private function answerSpilled(array $result, SpooledOutput $printed, string $late): array
+    {
+        if ($this->stream) {
+            return StreamedBody::splitSpooled($result, $printed, $late);
+        }
+        $length = strlen($result['body']) + $printed->length() + strlen($late);
+        if ($length > Worker::partLimit()) { // the frame's room for a body; read back, it would fail the call anyway
+            throw new \LengthException(sprintf('the answer\'s body of %d bytes is over what one frame can carry (%d bytes), '
+                . 'and the master did not ask for a streamed answer (the "stream" param); serve it through a master that '
+                . 'takes streamed answers (the Spring gateway does), or raise the pool\'s max-frame-length', $length, Worker::partLimit()));
+        }
+        $result['body'] .= $printed->contents() . $late;
+        return $result;
     }
 
     /**
@@ -133,7 +188,15 @@ final class HttpHandler
     private function exitResult(): array
     {
         UnbufferedOutput::end(); // the process is ending: stdout is the CLI's again before FFI's callbacks go
-        [$status, $body] = ResponseResult::atExit($this->level, $this->code);
-        return $this->answer($this->withPhpHeaders(new Response($body, $status), true)->toArray());
+        $printed = $this->output->end($this->level);
+        $status = ResponseResult::statusAtEnd($this->code, Worker::fatalError() !== null);
+        try {
+            if ($printed->spilled()) {
+                return $this->answerSpilled($this->withPhpHeaders(new Response('', $status), true)->toArray(), $printed, '');
+            }
+            return $this->answer($this->withPhpHeaders(new Response($printed->contents(), $status), true)->toArray());
+        } finally {
+            $printed->release();
+        }
     }
 }
