@@ -584,6 +584,13 @@ test('http(): output far past memory_limit arrives whole, in parts read from a t
         [$status, , $got, $sum] = hugeCall($m, 2, '/huge?mb=8&clean=1', true);
         assertSame([201, 33, md5('returned:printed after ob_clean()')], [$status, $got, $sum]);
 
+        // Printed past every output buffer (a download script's way, with ext-ffi): the same.
+        if (extension_loaded('ffi')) {
+            [$status, , $got, $sum, , $error] = hugeCall($m, 3, '/huge?mb=40&unbuffered=1', true);
+            assertSame([null, 201], [$error, $status], 'worker stderr: ' . $m->stderr());
+            assertSame(hugeBody(40), [$got, $sum]);
+        }
+
         // A master that takes no parts: the whole body in the answer while it fits in a frame...
         [$status, , $got, $sum, $parts, $error] = hugeCall($m, 4, '/huge?mb=6', false);
         assertSame([null, 201, 0], [$error, $status, $parts]);

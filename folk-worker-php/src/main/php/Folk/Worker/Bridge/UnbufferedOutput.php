@@ -20,8 +20,10 @@ use Folk\Worker\Worker;
  * back, so that outside requests stdout is the CLI's. The first bytes go on at once as a streamed
  * answer's parts ({@see StreamedBody::sendOn()}), with the status and headers PHP holds then, as
  * PHP-FPM sends its headers with the first output; the rest is held and sent every {@see HOLD}
- * bytes and at each flush(). Where the call cannot stream, and for what is held when the buffers
- * are collected, they go into the body before what buffers opened later hold ({@see take()}).
+ * bytes and at each flush(). In the plain `http()` handler they join its output, which waits for
+ * its answer ({@see SpooledOutput::takeUnbuffered()}). Where the call cannot stream, and for what
+ * is held when the buffers are collected, they go into the body before what buffers opened later
+ * hold ({@see take()}).
  *
  * Needs what {@see CliHeaders} needs (ext-ffi, `ffi.enable`, the CLI SAPI); `FOLK_CLI_OUTPUT=0`
  * in the worker's environment turns it off. Without it such output goes to the log.
@@ -132,7 +134,7 @@ final class UnbufferedOutput
     private static function sendOn(): void
     {
         try {
-            if (StreamedBody::sendOn(self::$held)) {
+            if (StreamedBody::sendOn(self::$held) || SpooledOutput::takeUnbuffered(self::$held)) {
                 self::$held = '';
                 self::$sentOn = true;
             }
