@@ -17,6 +17,9 @@
  *   /s/cycle/ticks[?ignore=1&file=F]  an event every 50 ms for 20 s; with ignore, ignore_user_abort()
  *                           and, once connection_aborted() says the client went away, file F made
  *   /s/cycle/cleaned        100 KB printed, then discarded with ob_clean(), then "kept"
+ * /s/printed?mb=N goes to a plain http() handler (folk-worker-php's HttpHandler) that may hold
+ * 32 MB (memory_limit) and echoes N MiB (MiB k is the letter A+k%26) after its returned body
+ * "returned:", with status 203 and a header X-Printed: yes.
  * Every answer is refused (500) unless the params asked for parts.
  */
 
@@ -26,6 +29,9 @@ require __DIR__ . '/../../../../folk-worker-php/src/main/php/autoload.php';
 
 use Folk\Worker\Bridge\PhpRequest;
 use Folk\Worker\Bridge\RequestCycle;
+use Folk\Worker\Http\HttpHandler;
+use Folk\Worker\Http\Request;
+use Folk\Worker\Http\Response;
 use Folk\Worker\Worker;
 
 /** Waits (up to 20 s) until the test has created $file: it has seen what it waits for. */
@@ -77,13 +83,23 @@ $cycle = new RequestCycle($worker, static function (PhpRequest $request): array 
     }
     return [200, [], ''];
 });
-$worker->register('http.handle', static function (array $params) use ($cycle): array {
+$printed = new HttpHandler(static function (Request $request): Response {
+    ini_set('memory_limit', '32M'); // for this request only: set back after it
+    for ($k = 0; $k < (int) ($request->query()['mb'] ?? 0); $k++) {
+        echo str_repeat(chr(65 + $k % 26), 1 << 20);
+    }
+    return new Response('returned:', 203, ['X-Printed' => 'yes']);
+}, $worker);
+$worker->register('http.handle', static function (array $params) use ($cycle, $printed): array {
     if (($params['stream'] ?? false) !== true) {
         return ['status' => 500, 'headers' => [], 'body' => 'the gateway did not ask for parts'];
     }
     $path = parse_url((string) $params['uri'], PHP_URL_PATH);
     if (str_starts_with($path, '/s/cycle/')) {
         return $cycle($params);
+    }
+    if ($path === '/s/printed') {
+        return $printed($params);
     }
     parse_str((string) parse_url((string) $params['uri'], PHP_URL_QUERY), $query);
     $head = ['status' => 200, 'headers' => ['Content-Type' => 'application/octet-stream', 'X-Streamed' => 'yes']];

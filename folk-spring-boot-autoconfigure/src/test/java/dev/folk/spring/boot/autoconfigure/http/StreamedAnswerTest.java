@@ -6,11 +6,17 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.Arrays;
+import java.util.HexFormat;
 import java.util.function.Consumer;
 import java.util.function.Predicate;
 import java.util.regex.Matcher;
@@ -286,6 +292,44 @@ class StreamedAnswerTest {
                 "Worker " + first + " of pool '" + pool.name() + "' exited after the client of its last call went away"));
         assertThat(output.getOut()).as("a client going away is no fault: no warning from the worker")
                 .doesNotContain("[pid " + first + "]");
+    }
+
+    /**
+     * A plain http() handler that echoes far more than its PHP may hold (64 MiB under a 32 MB
+     * memory_limit): its answer waits in a temporary file until the handler returns its status and
+     * headers, then arrives whole, in parts through the 64 KiB frame limit; the worker serves on.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"GET", "POST"})
+    void whatAPlainHandlerPrintsPastItsMemoryLimitArrivesWhole(String method) throws Exception {
+        int mb = 64;
+        MessageDigest expected = MessageDigest.getInstance("MD5");
+        expected.update("returned:".getBytes(StandardCharsets.ISO_8859_1));
+        for (int k = 0; k < mb; k++) {
+            byte[] mib = new byte[1 << 20];
+            Arrays.fill(mib, (byte) ('A' + k % 26));
+            expected.update(mib);
+        }
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/s/printed?mb=" + mb))
+                .timeout(Duration.ofSeconds(60));
+        HttpResponse<InputStream> response = HttpClient.newHttpClient().send(method.equals("POST")
+                ? request.header("Content-Type", "application/x-www-form-urlencoded").POST(HttpRequest.BodyPublishers.ofString("a=b")).build()
+                : request.GET().build(), HttpResponse.BodyHandlers.ofInputStream());
+        assertThat(response.statusCode()).isEqualTo(203);
+        assertThat(response.headers().firstValue("X-Printed")).hasValue("yes");
+        MessageDigest got = MessageDigest.getInstance("MD5");
+        long length = 0;
+        try (InputStream in = response.body()) {
+            byte[] buffer = new byte[64 * 1024];
+            for (int n; (n = in.read(buffer)) > 0; length += n) {
+                got.update(buffer, 0, n);
+            }
+        }
+        assertThat(length).isEqualTo("returned:".length() + ((long) mb << 20));
+        assertThat(HexFormat.of().formatHex(got.digest())).as("the body, byte for byte")
+                .isEqualTo(HexFormat.of().formatHex(expected.digest()));
+        workerIsIdle();
+        assertThat(text(exchange(method, "/s/big?parts=1&size=10"))).startsWith("HTTP/1.1 200").contains("AAAAAAAAAA");
     }
 
     /** Output discarded with ob_clean() is never sent, however much of it the buffer had passed on. */
