@@ -81,7 +81,9 @@ final class StaticFiles {
         if (publicDir == null) {
             return false;
         }
-        String relative = relativePath(request.getRequestURI(), route);
+        // The request URI holds the servlet context path; the mapping's prefix and the public
+        // directory's names are below it.
+        String relative = relativePath(request.getRequestURI(), request.getServletContext().getContextPath(), route);
         if (relative == null) {
             return false;
         }
@@ -166,10 +168,14 @@ final class StaticFiles {
 
     /**
      * The file path a request names, relative to the public directory: the URI's path,
-     * percent-decoded as UTF-8, with repeated slashes merged (as nginx does) and the route's prefix
-     * removed if PHP is not given it; null if no file may be served for it.
+     * percent-decoded as UTF-8, with repeated slashes merged (as nginx does), the servlet context
+     * path removed, and the route's prefix removed if PHP is not given it; null if no file may be
+     * served for it.
+     *
+     * @param contextPath the servlet context's path ({@code ""} for the root, else {@code /app}),
+     *                    decoded, as {@code ServletContext.getContextPath()} gives it
      */
-    static @Nullable String relativePath(String rawUri, HttpRoute route) {
+    static @Nullable String relativePath(String rawUri, String contextPath, HttpRoute route) {
         String path = decode(rawUri);
         if (path == null || !path.startsWith("/")) {
             return null;
@@ -177,6 +183,14 @@ final class StaticFiles {
         path = normalize(path);
         if (path == null || path.endsWith("/")) {
             return null;
+        }
+        if (!contextPath.isEmpty()) {
+            // Compared decoded and normalised: the raw URI may spell the context path otherwise (%61pp).
+            if (!path.startsWith(contextPath) || path.length() <= contextPath.length()
+                    || path.charAt(contextPath.length()) != '/') {
+                return null;
+            }
+            path = path.substring(contextPath.length());
         }
         if (route.stripPrefix()) {
             String prefix = route.prefix();

@@ -23,6 +23,7 @@ import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.boot.test.system.CapturedOutput;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.context.SpringBootTest.WebEnvironment;
+import org.springframework.beans.factory.annotation.Value;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.test.annotation.DirtiesContext;
 import org.springframework.test.context.DynamicPropertyRegistry;
@@ -111,6 +112,10 @@ class StaticFilesIntegrationTest {
     @LocalServerPort
     int port;
 
+    /** The servlet context path the application runs under ({@code ""}: the root); each request's target starts with it. */
+    @Value("${server.servlet.context-path:}")
+    String contextPath;
+
     /** A response read to the end of the connection. */
     record Response(int status, String head, byte[] body) {
         String header(String name) {
@@ -128,7 +133,13 @@ class StaticFilesIntegrationTest {
         }
     }
 
-    private Response send(String method, String target, String... headers) throws IOException {
+    /** {@code method} of {@code target}, a path below the context path, on a connection of its own. */
+    Response send(String method, String target, String... headers) throws IOException {
+        return sendRequestTarget(method, contextPath + target, headers);
+    }
+
+    /** {@code method} of {@code target} as it is, the context path included. */
+    Response sendRequestTarget(String method, String target, String... headers) throws IOException {
         StringBuilder request = new StringBuilder(method + " " + target + " HTTP/1.1\r\nHost: h\r\n");
         for (String h : headers) {
             request.append(h).append("\r\n");
@@ -167,7 +178,7 @@ class StaticFilesIntegrationTest {
         assertThat(head.header("Content-Length")).isEqualTo("22");
         assertThat(head.body()).isEmpty();
 
-        // Without strip-prefix the whole path names the file; names are percent-decoded UTF-8.
+        // Without strip-prefix the whole path (below the context path) names the file; names are percent-decoded UTF-8.
         assertThat(send("GET", "/php/robots.txt").body()).asString().isEqualTo("User-agent: *\n");
         assertThat(send("GET", "/app/caf%C3%A9%20au%20lait.txt").body()).asString().isEqualTo("latte");
         assertThat(send("GET", "/app//css//site.css").status()).as("slashes merged, as nginx does").isEqualTo(200);
@@ -191,7 +202,7 @@ class StaticFilesIntegrationTest {
         // A client that does not read for a while gets it whole too, while others are answered meanwhile.
         try (Socket slow = new Socket("127.0.0.1", port)) {
             slow.setSoTimeout(20_000);
-            slow.getOutputStream().write("GET /app/big.bin HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n"
+            slow.getOutputStream().write(("GET " + contextPath + "/app/big.bin HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n")
                     .getBytes(StandardCharsets.US_ASCII));
             for (int i = 0; i < 20; i++) { // meanwhile other requests are answered
                 assertThat(send("GET", "/app/css/site.css").status()).isEqualTo(200);
@@ -360,7 +371,7 @@ class StaticFilesIntegrationTest {
                 s.setReceiveBufferSize(4096);
                 s.connect(new java.net.InetSocketAddress("127.0.0.1", port));
                 s.setSoTimeout(20_000);
-                s.getOutputStream().write(("GET /app/big.bin HTTP/1.1\r\nHost: h\r\n" + ranges[i % 2] + "\r\n")
+                s.getOutputStream().write(("GET " + contextPath + "/app/big.bin HTTP/1.1\r\nHost: h\r\n" + ranges[i % 2] + "\r\n")
                         .getBytes(StandardCharsets.US_ASCII));
                 byte[] head = s.getInputStream().readNBytes(12);
                 assertThat(new String(head, StandardCharsets.US_ASCII)).startsWith("HTTP/1.1 20");
