@@ -8,9 +8,9 @@
  *   /php/sleep?ms=N        sleeps, then 200 (/other/sleep too);
  *   /php/large?kb=N        a body of N KiB;
  *   /php/cookies           two Set-Cookie lines and a body in a non-UTF-8 header value;
- *   /php/length?declared=L the body "12345" (none with &empty) with Content-Length L, the
- *                          hop-by-hop headers PHP code sets (Connection, Keep-Alive) and one
- *                          addressed to nginx (X-Accel-Buffering);
+ *   /php/length?declared=L the body "12345" (none with &empty) with Content-Length L (none
+ *                          without declared), the hop-by-hop headers PHP code sets (Connection,
+ *                          Keep-Alive) and one addressed to nginx (X-Accel-Buffering);
  *   /php/big-header?bytes=N a header X-Big of N bytes (and Content-Type: text/plain).
  */
 
@@ -48,9 +48,12 @@ $worker->register('http.handle', static function (array $params): array {
             'body' => "\x00\xff"];
     }
     if ($path === '/php/length') {
-        return ['status' => 200, 'headers' => ['Content-Type' => 'text/plain', 'Content-Length' => $query['declared'],
-            'Connection' => 'close', 'Keep-Alive' => 'timeout=5', 'X-Accel-Buffering' => 'no', 'X-Fine' => 'ok'],
-            'body' => isset($query['empty']) ? '' : '12345'];
+        $headers = ['Content-Type' => 'text/plain', 'Connection' => 'close', 'Keep-Alive' => 'timeout=5',
+            'X-Accel-Buffering' => 'no', 'X-Fine' => 'ok'];
+        if (isset($query['declared'])) {
+            $headers['Content-Length'] = $query['declared'];
+        }
+        return ['status' => 200, 'headers' => $headers, 'body' => isset($query['empty']) ? '' : '12345'];
     }
     $sdk = Request::fromParams($params);
     return ['status' => 200, 'headers' => ['Content-Type' => 'application/json'], 'body' => json_encode([

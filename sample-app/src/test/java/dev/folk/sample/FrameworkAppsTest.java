@@ -798,6 +798,25 @@ class FrameworkAppsTest {
             return same(method, uri, List.of(headers), new byte[0]);
         }
 
+        /**
+         * A HEAD to both, compared as {@link #same} compares, and its framing too, which other
+         * comparisons leave out: the same Content-Length or none, and the same Transfer-Encoding or
+         * none, as nginx's (RFC 9110 9.3.2: a HEAD's Content-Length must be the GET's, or absent).
+         */
+        RawHttp.Response sameHead(String uri) throws IOException {
+            List<String> host = List.of("Host", HOST);
+            RawHttp.Response fpm = RawHttp.send(fpmPort, "HEAD", uri, host, new byte[0]);
+            RawHttp.Response ours = RawHttp.send(gatewayPort, "HEAD", uri, host, new byte[0]);
+            compare("HEAD " + uri, fpm, ours);
+            for (String name : List.of("Content-Length", "Transfer-Encoding")) {
+                if (!ours.all(name).equals(fpm.all(name))) {
+                    differences.add("HEAD " + uri + ": " + name + " through the gateway " + ours.all(name)
+                            + " vs PHP-FPM's (the reference) " + fpm.all(name));
+                }
+            }
+            return ours;
+        }
+
         @Test
         void everyRequestAnswersLikePhpFpm() throws Exception {
             RawHttp.Response home = same("GET", "/");
@@ -1235,6 +1254,28 @@ class FrameworkAppsTest {
             RawHttp.Response noContent = same("GET", "/no-content");
             assertThat(noContent.status()).isEqualTo(204);
             assertThat(noContent.body()).isEmpty();
+            assertThat(differences).as("every answer equal to PHP-FPM's").isEmpty();
+        }
+
+        /**
+         * HEADs of the application's pages, which PHP answers without a length (the framework leaves
+         * the body out): no Content-Length, as nginx sends none, rather than a 0 that the GET does
+         * not have; and no chunked framing either. Where PHP or nginx declare a length (a file the
+         * framework sends, a download of declared size, a public file), the same one.
+         */
+        @Test
+        void aHeadHasTheGetsLengthOrNoneLikePhpFpm() throws Exception {
+            RawHttp.Response page = sameHead("/");
+            assertThat(page.status()).isEqualTo(200);
+            assertThat(page.body()).isEmpty();
+            assertThat(same("GET", "/").body()).as("the page a GET gets").isNotEmpty();
+            assertThat(page.all("Content-Length")).as("PHP declared none for the page").isEmpty();
+            sameHead("/json?x=1");
+            sameHead("/nothing");
+            sameHead("/file");
+            sameHead("/download?kb=5000");
+            sameHead("/download?kb=3000&sized=1");
+            sameHead("/css/app.css");
             assertThat(differences).as("every answer equal to PHP-FPM's").isEmpty();
         }
 

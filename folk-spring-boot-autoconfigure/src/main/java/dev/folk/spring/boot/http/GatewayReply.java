@@ -29,9 +29,9 @@ import dev.folk.core.protocol.Values;
  * @param headers header lines, name then value, values as the chars of their bytes (ISO-8859-1)
  * @param body    the body bytes
  * @param own     whether the gateway's own answer (plain text), not PHP's
- * @param length  the Content-Length to send: the body's for a whole answer (PHP's own for the
- *                empty body of a HEAD, as nginx passes it); for a streamed answer's head the one
- *                PHP declared, or -1 without one (chunked)
+ * @param length  the Content-Length to send: the body's for a whole answer, but for a HEAD the
+ *                one PHP declared, or -1 without one, as nginx passes it; for a streamed answer's
+ *                head the one PHP declared, or -1 without one (chunked)
  */
 record GatewayReply(int status, List<String> headers, byte[] body, boolean own, long length) {
 
@@ -73,7 +73,8 @@ record GatewayReply(int status, List<String> headers, byte[] body, boolean own, 
     /**
      * PHP's {status, headers, body}; anything malformed is PHP's fault: 502, never 500.
      *
-     * @param headRequest whether it answers a HEAD: an empty body then keeps the length PHP declared
+     * @param headRequest whether it answers a HEAD: its length is then the one PHP declared (a body
+     *                    PHP printed still cuts it, as a GET's), or none (-1) if PHP declared none
      */
     static GatewayReply fromPhp(@Nullable Object result, String pool, String label, boolean headRequest,
                                 GatewayOptions options, RepeatedWarnings warnings) {
@@ -154,8 +155,13 @@ record GatewayReply(int status, List<String> headers, byte[] body, boolean own, 
         long length = declared;
         if (whole) {
             length = body.length;
-            if (headRequest && body.length == 0 && declared >= 0) {
-                length = declared; // a HEAD answered as the GET would be, without its body (Symfony's prepare())
+            if (headRequest && (body.length == 0 || declared < 0)) {
+                // A HEAD: the length PHP declared (Symfony's prepare() keeps it and leaves the body out), else
+                // none, as nginx passes PHP-FPM's. What PHP printed for a HEAD (nothing, for the framework
+                // adapters) need not be what the GET prints, and a Content-Length that is not the GET's is
+                // forbidden (RFC 9110 8.6). Without one Tomcat writes neither Content-Length nor chunked for a
+                // HEAD, as nginx does, if no body is written (below).
+                length = declared;
             } else if (declared >= 0 && declared < body.length) {
                 // nginx keeps an answer to the length PHP declared: the bytes past it are dropped.
                 warnings.answerFixed(RepeatedWarnings.Kind.PAST_LENGTH, pool, "Pool '" + pool + "' answered " + label
@@ -168,6 +174,10 @@ record GatewayReply(int status, List<String> headers, byte[] body, boolean own, 
                 warnings.answerFixed(RepeatedWarnings.Kind.CONTENT_LENGTH, pool, "Pool '" + pool + "' answered " + label
                         + " with Content-Length " + declared + " and a body of " + body.length + " bytes; sent with "
                         + body.length, label);
+            }
+            if (headRequest) {
+                // Never sent; and written, it would make Tomcat declare its length for a HEAD PHP declared none for.
+                body = PhpRequest.NO_BODY;
             }
         }
         return new GatewayReply(status, headers, body, false, length);

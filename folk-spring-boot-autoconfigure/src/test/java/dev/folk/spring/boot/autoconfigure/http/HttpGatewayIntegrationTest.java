@@ -379,7 +379,8 @@ class HttpGatewayIntegrationTest {
      * own connection headers, so PHP's are dropped without a warning (legacy code sets them on
      * every download), as are nginx's X-Accel ones; a Content-Length that is not the body's is
      * logged, a body past it cut to it (as nginx does), a shorter body sent with its own length,
-     * except for a HEAD's empty body; one that is no number is a 502, as nginx answers it.
+     * except for a HEAD, which has PHP's length or none, as nginx passes it; one that is no number
+     * is a 502, as nginx answers it.
      */
     @Test
     void phpsContentLengthAndHopByHopHeadersAreTheServersToWrite(CapturedOutput output) throws Exception {
@@ -416,6 +417,22 @@ class HttpGatewayIntegrationTest {
         assertThat(head.header("Content-Length")).containsExactly("3145728");
         assertThat(head.body()).isEmpty();
         assertThat(output.getOut()).doesNotContain("Content-Length 3145728");
+        // One without a length declared (a framework's HEAD, its body left out): none, as nginx sends none for
+        // PHP-FPM's, not a 0 that is not the GET's length (RFC 9110 9.3.2); nor chunked, for a HEAD has no body.
+        Response undeclared = exchange("HEAD /php/length?empty HTTP/1.1\r\nHost: a\r\n", new byte[0]);
+        assertThat(undeclared.status()).isEqualTo(200);
+        assertThat(undeclared.header("Content-Length")).isEmpty();
+        assertThat(undeclared.header("Transfer-Encoding")).isEmpty();
+        assertThat(undeclared.header("X-Fine")).containsExactly("ok");
+        assertThat(undeclared.body()).isEmpty();
+        // Nor with a body PHP printed for the HEAD: it need not be the GET's, and nginx sends no length for it.
+        Response printed = exchange("HEAD /php/length HTTP/1.1\r\nHost: a\r\n", new byte[0]);
+        assertThat(printed.status()).isEqualTo(200);
+        assertThat(printed.header("Content-Length")).isEmpty();
+        assertThat(printed.header("Transfer-Encoding")).isEmpty();
+        assertThat(printed.body()).isEmpty();
+        assertThat(get("/php/length?empty").header("Content-Length")).as("a GET's empty body has its length")
+                .containsExactly("0");
 
         assertThat(get("/php/length?declared=5x").status()).isEqualTo(502);
         assertThat(get("/php/length?declared=").status()).isEqualTo(502);
