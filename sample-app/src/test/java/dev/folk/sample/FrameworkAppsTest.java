@@ -666,11 +666,10 @@ class FrameworkAppsTest {
             p.put("folk.env[FOLK_TEST_RUN]", "sample-app-framework-apps");
             env.forEach((k, v) -> p.put("folk.env[" + k + "]", v));
             p.put("folk.http.mappings[0].path", "/**");
+            // What nginx gives PHP-FPM in serve.sh: server_name localhost, and its root (the public
+            // directory) as DOCUMENT_ROOT, its index.php as SCRIPT_FILENAME: the public-dir's defaults.
             p.put("folk.http.mappings[0].public-dir", appDir.resolve("public").toString());
-            // What nginx gives PHP-FPM in serve.sh: server_name localhost, the app's public/index.php.
             p.put("folk.http.server-name", "localhost");
-            p.put("folk.http.document-root", appDir.resolve("public").toString());
-            p.put("folk.http.script-filename", appDir.resolve("public/index.php").toString());
             return new SpringApplicationBuilder(GatewayOnly.class).properties(p).run();
         }
 

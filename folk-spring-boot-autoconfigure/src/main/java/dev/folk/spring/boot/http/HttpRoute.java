@@ -18,13 +18,33 @@ import dev.folk.core.pool.WorkerPool;
  * @param maxBodySize the largest request body forwarded, in bytes; a bigger one is answered 413
  * @param publicDir   the directory whose files are answered as they are ({@link StaticFiles}), or null;
  *                    kept as its real path (an existing directory, symbolic links resolved)
+ * @param documentRoot   {@code DOCUMENT_ROOT} for this route's requests; null (or empty) for
+ *                       {@code publicDir} (nginx's {@code root}), or without one the gateway's
+ *                       ({@link GatewayOptions#documentRoot()})
+ * @param scriptFilename {@code SCRIPT_FILENAME} for this route's requests; null (or empty) for
+ *                       {@code publicDir}'s index.php, or without one the gateway's
  */
 public record HttpRoute(String prefix, WorkerPool pool, boolean stripPrefix, long maxBodySize,
-                        @Nullable Path publicDir) {
+                        @Nullable Path publicDir, @Nullable String documentRoot, @Nullable String scriptFilename) {
 
     /** A route without a public directory: every request goes to PHP. */
     public HttpRoute(String prefix, WorkerPool pool, boolean stripPrefix, long maxBodySize) {
         this(prefix, pool, stripPrefix, maxBodySize, null);
+    }
+
+    /** A route whose DOCUMENT_ROOT and SCRIPT_FILENAME are its public directory's, else the gateway's. */
+    public HttpRoute(String prefix, WorkerPool pool, boolean stripPrefix, long maxBodySize, @Nullable Path publicDir) {
+        this(prefix, pool, stripPrefix, maxBodySize, publicDir, null, null);
+    }
+
+    /** DOCUMENT_ROOT for this route's requests: its own (or its public directory), else the gateway's. */
+    String documentRoot(GatewayOptions options) {
+        return documentRoot != null ? documentRoot : options.documentRoot();
+    }
+
+    /** SCRIPT_FILENAME for this route's requests: its own (or its public directory's index.php), else the gateway's. */
+    String scriptFilename(GatewayOptions options) {
+        return scriptFilename != null ? scriptFilename : options.scriptFilename();
     }
 
     public HttpRoute {
@@ -48,6 +68,13 @@ public record HttpRoute(String prefix, WorkerPool pool, boolean stripPrefix, lon
             if (!Files.isDirectory(publicDir)) {
                 throw new IllegalArgumentException("Route '" + prefix + "': " + publicDir + " is not a directory");
             }
+        }
+        // As nginx: the public directory is the document root, and its index.php the front controller.
+        if (documentRoot == null || documentRoot.isEmpty()) {
+            documentRoot = publicDir == null ? null : publicDir.toString();
+        }
+        if (scriptFilename == null || scriptFilename.isEmpty()) {
+            scriptFilename = publicDir == null ? null : publicDir.resolve("index.php").toString();
         }
     }
 

@@ -162,8 +162,8 @@ final class PhpRequest {
                 server.put("AUTH_TYPE", utf8(signedIn.authType()));
             }
         }
-        server.put("DOCUMENT_ROOT", options.documentRoot());
-        server.put("SCRIPT_FILENAME", options.scriptFilename());
+        server.put("DOCUMENT_ROOT", route.documentRoot(options));
+        server.put("SCRIPT_FILENAME", route.scriptFilename(options));
         server.put("GATEWAY_INTERFACE", "folk/1");
         // RFC 3875's required server product, which nginx gives PHP-FPM too: applications read it to
         // tell servers apart (WordPress looks for "nginx" or "Apache" in it, and warns without one).

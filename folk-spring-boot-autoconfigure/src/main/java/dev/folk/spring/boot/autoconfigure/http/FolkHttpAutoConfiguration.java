@@ -311,7 +311,8 @@ public final class FolkHttpAutoConfiguration {
                 continue;
             }
             try {
-                routes.add(new HttpRoute(prefix, pool, m.isStripPrefix(), limit, publicDir));
+                routes.add(new HttpRoute(prefix, pool, m.isStripPrefix(), limit, publicDir, m.getDocumentRoot(),
+                        m.getScriptFilename()));
             } catch (IllegalArgumentException unreadable) {
                 violations.add(new Violation(key + ".public-dir", publicDir, String.valueOf(unreadable.getMessage()),
                         publicDirAction));

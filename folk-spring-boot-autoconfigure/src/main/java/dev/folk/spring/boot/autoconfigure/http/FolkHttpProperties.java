@@ -45,10 +45,16 @@ public class FolkHttpProperties {
     /** SERVER_NAME given to PHP. Default: the host the client asked for (its Host header). */
     private @Nullable String serverName;
 
-    /** DOCUMENT_ROOT given to PHP: the directory a PHP framework considers its public root. */
+    /**
+     * DOCUMENT_ROOT given to PHP: the directory a PHP framework considers its public root. For the
+     * mappings without a 'document-root' or 'public-dir' of their own.
+     */
     private String documentRoot = "";
 
-    /** SCRIPT_FILENAME given to PHP: the application's front controller, e.g. /app/public/index.php. */
+    /**
+     * SCRIPT_FILENAME given to PHP: the application's front controller, e.g. /app/public/index.php.
+     * For the mappings without a 'script-filename' or 'public-dir' of their own.
+     */
     private String scriptFilename = "";
 
     /** Retry-After of a 503 answered when no worker became free in time (whole seconds, rounded up). */
@@ -114,6 +120,18 @@ public class FolkHttpProperties {
          */
         private @Nullable Path publicDir;
 
+        /**
+         * DOCUMENT_ROOT given to PHP for this mapping's requests. Default: the mapping's
+         * 'public-dir' (nginx's 'root'), else 'folk.http.document-root'.
+         */
+        private @Nullable String documentRoot;
+
+        /**
+         * SCRIPT_FILENAME given to PHP for this mapping's requests (its front controller). Default:
+         * index.php in the mapping's 'public-dir', else 'folk.http.script-filename'.
+         */
+        private @Nullable String scriptFilename;
+
         public @Nullable String getPath() { return path; }
         public void setPath(@Nullable String path) { this.path = path; }
         public String getPool() { return pool; }
@@ -122,5 +140,9 @@ public class FolkHttpProperties {
         public void setStripPrefix(boolean stripPrefix) { this.stripPrefix = stripPrefix; }
         public @Nullable Path getPublicDir() { return publicDir; }
         public void setPublicDir(@Nullable Path publicDir) { this.publicDir = publicDir; }
+        public @Nullable String getDocumentRoot() { return documentRoot; }
+        public void setDocumentRoot(@Nullable String documentRoot) { this.documentRoot = documentRoot; }
+        public @Nullable String getScriptFilename() { return scriptFilename; }
+        public void setScriptFilename(@Nullable String scriptFilename) { this.scriptFilename = scriptFilename; }
     }
 }

@@ -107,6 +107,28 @@ class StaticFilesIntegrationTest {
         registry.add("folk.http.mappings[1].path", () -> "/php/**");
         registry.add("folk.http.mappings[1].pool", () -> "main");
         registry.add("folk.http.mappings[1].public-dir", () -> site);
+        registry.add("folk.http.mappings[2].path", () -> "/custom/**");
+        registry.add("folk.http.mappings[2].pool", () -> "main");
+        registry.add("folk.http.mappings[2].document-root", () -> "/srv/custom");
+        registry.add("folk.http.mappings[2].script-filename", () -> "/srv/custom/front.php");
+    }
+
+    /** As nginx gives PHP-FPM its root: a mapping's public directory is PHP's DOCUMENT_ROOT, its index.php SCRIPT_FILENAME. */
+    @Test
+    void phpGetsTheMappingsPublicDirectoryAsItsDocumentRootUnlessTheMappingSetsOne() throws Exception {
+        Path app = root.resolve("app-public").toRealPath();
+        assertThat(new String(send("GET", "/app/nothing.css").body(), StandardCharsets.UTF_8))
+                .contains(serverFact("DOCUMENT_ROOT", app.toString()),
+                        serverFact("SCRIPT_FILENAME", app.resolve("index.php").toString()));
+        assertThat(new String(send("GET", "/php/nothing").body(), StandardCharsets.UTF_8))
+                .contains(serverFact("DOCUMENT_ROOT", root.resolve("site").toRealPath().toString()));
+        assertThat(new String(send("GET", "/custom/x").body(), StandardCharsets.UTF_8))
+                .contains(serverFact("DOCUMENT_ROOT", "/srv/custom"), serverFact("SCRIPT_FILENAME", "/srv/custom/front.php"));
+    }
+
+    /** A $_SERVER entry as the test worker's JSON (PHP's json_encode, slashes escaped) shows it. */
+    private static String serverFact(String name, String value) {
+        return "\"" + name + "\":\"" + value.replace("/", "\\/") + "\"";
     }
 
     @LocalServerPort
