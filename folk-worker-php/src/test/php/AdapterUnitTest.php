@@ -314,6 +314,7 @@ test('bridge: an exception the application does not catch ends its request as PH
         }
         throw new \RuntimeException('not caught');
     }));
+    $throwLine = __LINE__ - 2;
     // Without a handler: PHP's fatal error "Uncaught ...", logged; 500 where display_errors is off.
     $log = tempnam(sys_get_temp_dir(), 'folk-log-');
     $settings = [ini_set('error_log', $log), ini_set('display_errors', '0'), ini_set('log_errors', '1')];
@@ -330,6 +331,20 @@ test('bridge: an exception the application does not catch ends its request as PH
     assertSame(null, $error, 'an answer, not a failed call (the gateway\'s 502)');
     assertSame([500, "printed before\n"], [$result['status'], $result['body']]);
     assertTrue(str_contains($logged, 'PHP Fatal error:  Uncaught RuntimeException: not caught'), $logged);
+    // display_errors on: PHP's rule keeps 200, and the error follows the output as PHP prints it (html_errors off).
+    $settings = [ini_set('error_log', $log), ini_set('display_errors', '1'), ini_set('html_errors', '0')];
+    try {
+        [$error, $result] = $worker->call('http.handle', HttpCompare::params('GET', '/', [['Host', 'h']], ''));
+    } finally {
+        [$errorLog, $display, $html] = $settings;
+        ini_set('error_log', (string) $errorLog);
+        ini_set('display_errors', (string) $display);
+        ini_set('html_errors', (string) $html);
+        @unlink($log);
+    }
+    assertSame([null, 200], [$error, $result['status']]);
+    assertTrue(str_starts_with($result['body'], "printed before\n\nFatal error: Uncaught RuntimeException: not caught in " . __FILE__ . ':')
+        && str_ends_with($result['body'], "\n  thrown in " . __FILE__ . ' on line ' . $throwLine . "\n"), $result['body']);
     // With one: it runs, and the answer is what was printed, with the status it set.
     try {
         [$error, $result] = $worker->call('http.handle', HttpCompare::params('GET', '/?handler=1', [['Host', 'h']], ''));

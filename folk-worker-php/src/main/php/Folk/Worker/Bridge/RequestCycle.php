@@ -82,7 +82,8 @@ final class RequestCycle
                 try {
                     $answer = ($this->handle)($request);
                 } catch (\Throwable $e) {
-                    [$status, $headers, $body] = [$this->uncaught($e), [], ''];
+                    // Ended as PHP ends it; nothing of the application runs after it (no terminate step), as under PHP-FPM.
+                    [$status, $headers, $body] = [ResponseResult::uncaught($e, $this->exitCode), [], ''];
                     $ended = true; // as at exit: the headers of a response the handler sent itself count
                     return;
                 }
@@ -173,36 +174,6 @@ final class RequestCycle
         $this->exitCode = http_response_code(); // a CLI process keeps it from request to request: only a change counts
         $this->exitHead = null;
         Worker::answerOnExit($this->exitAnswer ??= $this->exitResult(...));
-    }
-
-    /**
-     * The status of a request an exception the application did not catch ended, run as PHP ends
-     * one: the exception handler the application set (set_exception_handler(): Symfony's
-     * ErrorHandler renders its error page there) runs, and the answer is what was printed, with
-     * the status set, else 200; without one, or if it throws too, PHP's fatal error "Uncaught ...":
-     * logged, printed where display_errors is on, and 500 in place of 200 where it is off. Nothing
-     * of the application runs after it (no terminate step), as nothing would under PHP-FPM.
-     */
-    private function uncaught(\Throwable $exception): int
-    {
-        $handler = set_exception_handler(null);
-        restore_exception_handler();
-        if ($handler !== null) {
-            try {
-                $handler($exception);
-            } catch (\Throwable $thrown) {
-                $exception = $thrown;
-                $handler = null;
-            }
-        }
-        if ($handler === null) {
-            $message = sprintf("PHP Fatal error:  Uncaught %s\n  thrown in %s on line %d", $exception, $exception->getFile(), $exception->getLine());
-            error_log($message);
-            if (ResponseResult::displaysErrors()) {
-                echo $message, "\n";
-            }
-        }
-        return ResponseResult::statusAtEnd($this->exitCode, $handler === null);
     }
 
     /**

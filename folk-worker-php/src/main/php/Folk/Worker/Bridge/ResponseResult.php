@@ -145,6 +145,61 @@ final class ResponseResult
         return $fatal && $status === 200 && !self::displaysErrors() ? 500 : $status;
     }
 
+    /**
+     * Ends a request an exception the application did not catch ended, as PHP ends one, and
+     * returns the status PHP-FPM answers with: the exception handler the application set
+     * (set_exception_handler(): Symfony's ErrorHandler renders its error page there) runs, and
+     * the answer is what was printed, with the status set, else 200; without one, or if it throws
+     * too, PHP's fatal error "Uncaught ...": logged (error_log(): the worker's stderr unless
+     * error_log says otherwise), printed as PHP displays it where display_errors is on, and 500 in
+     * place of 200 where it is off ({@see statusAtEnd()}). The caller's output buffer takes what
+     * is printed. Shared by the framework adapters ({@see RequestCycle}) and the plain `http()`
+     * handler ({@see \Folk\Worker\Http\HttpHandler}).
+     *
+     * @param int|false $codeAtStart http_response_code() when the request began
+     */
+    public static function uncaught(\Throwable $exception, int|false $codeAtStart): int
+    {
+        $handler = set_exception_handler(null);
+        restore_exception_handler();
+        if ($handler !== null) {
+            try {
+                $handler($exception);
+            } catch (\Throwable $thrown) {
+                $exception = $thrown;
+                $handler = null;
+            }
+        }
+        if ($handler === null) {
+            try {
+                $described = (string) $exception;
+            } catch (\Throwable) {
+                $described = get_class($exception); // a __toString() that throws: PHP names the class
+            }
+            $message = sprintf("Uncaught %s\n  thrown", $described);
+            $file = $exception->getFile();
+            $line = $exception->getLine();
+            error_log(sprintf('PHP Fatal error:  %s in %s on line %d', $message, $file, $line));
+            if (self::displaysErrors()) {
+                // As php_error_cb() prints it (PHP-FPM prints where display_errors is "stderr" too).
+                $prepend = (string) ini_get('error_prepend_string');
+                $append = (string) ini_get('error_append_string');
+                echo self::iniOn('html_errors')
+                    ? sprintf("%s<br />\n<b>Fatal error</b>:  %s in <b>%s</b> on line <b>%d</b><br />\n%s", $prepend,
+                        htmlspecialchars($message, ENT_QUOTES | ENT_SUBSTITUTE, 'UTF-8'), $file, $line, $append)
+                    : sprintf("%s\nFatal error: %s in %s on line %d\n%s", $prepend, $message, $file, $line, $append);
+            }
+        }
+        return self::statusAtEnd($codeAtStart, $handler === null);
+    }
+
+    /** Whether a boolean ini setting is on, read as PHP reads one. */
+    private static function iniOn(string $name): bool
+    {
+        $value = strtolower(trim((string) ini_get($name)));
+        return in_array($value, ['on', 'yes', 'true'], true) || (int) $value !== 0;
+    }
+
     /** Whether display_errors is on, read as PHP reads it ("stderr" and "stdout" are on). */
     public static function displaysErrors(): bool
     {
