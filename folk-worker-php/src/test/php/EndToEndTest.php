@@ -488,12 +488,43 @@ test('http.handle: binary bodies byte-exact both ways, multi-valued headers, cap
         assertSame(['status' => 200, 'headers' => [], 'body' => 'printed GET'], $result);
         assertSame('returned + printed', $m->result('http.handle', ['method' => 'GET', 'uri' => '/mixed', 'headers' => [], 'body' => ''])['body']);
         assertSame(404, $m->result('http.handle', ['method' => 'GET', 'uri' => '/nowhere', 'headers' => [], 'body' => ''])['status']);
-        assertSame(
-            [['code' => -32603, 'message' => 'http handler failed'], null],
-            $m->call('http.handle', ['method' => 'GET', 'uri' => '/throw', 'headers' => [], 'body' => '']),
-        );
-        assertTrue(!str_contains($m->stdout(), 'discarded'), 'output of a failed handler is not leaked to stdout');
     });
+});
+
+test('http(): an exception the handler does not catch answers as PHP-FPM does (the output, 500, PHP\'s error on stderr), large output included; the worker serves on', function (): void {
+    $tmp = sys_get_temp_dir() . '/folk-uncaught-' . getmypid();
+    @mkdir($tmp);
+    $m = TestMaster::start(TEST_WORKER, env: ['TMPDIR' => $tmp], phpArgs: ['-d', 'display_errors=0', '-d', 'memory_limit=32M']);
+    try {
+        $m->ready();
+        $http = static fn (string $uri): array => ['method' => 'GET', 'uri' => $uri, 'headers' => [], 'body' => ''];
+        $headers = extension_loaded('ffi') ? ['X-Before' => '1'] : []; // header() lines, where PHP keeps them (CliHeaders)
+        assertSame([null, ['status' => 500, 'headers' => $headers, 'body' => 'printed, then an exception']], $m->call('http.handle', $http('/throw')));
+        waitUntil(static fn (): bool => str_contains($m->stderr(), 'PHP Fatal error:  Uncaught RuntimeException: http handler failed in ' . TEST_WORKER . ':'),
+            5.0, 'PHP\'s error on the worker\'s stderr');
+        assertTrue(!str_contains($m->stdout(), 'printed, then'), 'the output is the answer\'s, not stdout\'s');
+        // The exception handler the application set answers instead; the next request has PHP's again (RequestState).
+        assertSame([null, ['status' => 503, 'headers' => $headers, 'body' => 'printed, then an exception; handled: http handler failed']],
+            $m->call('http.handle', $http('/throw?handler=1')));
+        assertSame(500, $m->result('http.handle', $http('/throw'))['status']);
+
+        // 40 MiB printed by a handler whose PHP may hold 32 MiB, then the exception: all of it, in
+        // parts read from the temporary file, with 500.
+        [$status, , $got, $sum, , $error] = hugeCall($m, 900, '/huge?mb=40&throw=1', true);
+        assertSame([null, 500], [$error, $status]);
+        assertSame(hugeBody(40, ''), [$got, $sum]);
+        assertSame([], array_values(array_diff(scandir($tmp), ['.', '..'])), 'no temporary file left');
+        assertContains('Uncaught RuntimeException: failed after printing', $m->stderr());
+
+        assertSame('printed GET', $m->result('http.handle', $http('/print'))['body'], 'the worker serves on');
+        assertTrue($m->running(), 'the same process');
+    } catch (AssertionFailed $e) {
+        throw new AssertionFailed($e->getMessage() . "\nworker stderr:\n" . $m->stderr(), 0, $e);
+    } finally {
+        $m->close();
+        array_map('unlink', glob($tmp . '/*') ?: []);
+        @rmdir($tmp);
+    }
 });
 
 test('http.handle: output printed after the handler closed every buffer (readfile() in a download script) is the answer\'s, as under PHP-FPM (with ext-ffi), not stdout\'s', function (): void {

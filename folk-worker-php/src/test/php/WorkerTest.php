@@ -10,6 +10,27 @@ use Folk\Worker\Http\Response;
 use Folk\Worker\ShutdownFunctions;
 use Folk\Worker\Worker;
 
+/**
+ * Runs $run with display_errors as given and PHP's error log in a temporary file (what error_log()
+ * writes, PHP's "Uncaught ..." line among it): returns [what $run returned, what was logged].
+ */
+function withErrorLog(\Closure $run, string $displayErrors = '0'): array
+{
+    $log = tempnam(sys_get_temp_dir(), 'folk-log-');
+    $saved = ['error_log' => ini_set('error_log', $log), 'display_errors' => ini_set('display_errors', $displayErrors),
+        'html_errors' => ini_set('html_errors', '0')];
+    try {
+        $result = $run();
+    } finally {
+        foreach ($saved as $name => $value) {
+            ini_set($name, (string) $value);
+        }
+        $logged = (string) file_get_contents($log);
+        unlink($log);
+    }
+    return [$result, $logged];
+}
+
 /** A worker whose diagnostics go to $log instead of stderr. */
 function quietWorker(?array &$log = null): Worker
 {
@@ -146,11 +167,17 @@ test('http: printed output becomes, or is appended to, the body', function (): v
     })['body']);
     assertSame($level, ob_get_level(), 'output buffering level restored');
 
-    assertThrows(\RuntimeException::class, fn () => $run(static function (): void {
-        echo 'lost';
+    // An exception it does not catch: what PHP-FPM sends (the output so far, 500), the error logged.
+    [$result, $logged] = withErrorLog(fn () => $run(static function (): void {
+        echo 'printed, ';
+        ob_start();
+        echo 'then an exception';
         throw new \RuntimeException('handler failed');
-    }), 'handler failed');
+    }));
+    assertSame(['status' => 500, 'headers' => [], 'body' => 'printed, then an exception'], $result);
+    assertContains('PHP Fatal error:  Uncaught RuntimeException: handler failed in ' . __FILE__, $logged);
     assertSame($level, ob_get_level(), 'output buffering level restored after a throw');
+    // A return value that is no answer is a failed call (the gateway's 502), not PHP's exception.
     assertThrows(\UnexpectedValueException::class, fn () => $run(static fn (): int => 42), 'got int');
 });
 
@@ -209,20 +236,55 @@ test('http: printed output past SpooledOutput::MEMORY waits in a temporary file,
             echo $mib('z', 1);
         }
     }), 'did not ask for a streamed answer');
-    assertThrows(\RuntimeException::class, fn () => $run(static function () use ($mib): void {
+    // An exception after output past MEMORY: the answer is that output (from the file), with 500.
+    [$result, $logged] = withErrorLog(fn () => $run(static function () use ($mib): void {
         echo $mib('z', 5);
         throw new \RuntimeException('failed after printing');
-    }), 'failed after printing');
+    }));
+    assertSame(500, $result['status']);
+    assertTrue($result['body'] === $mib('z', 5), 'the 5 MiB printed before the exception');
+    assertContains('Uncaught RuntimeException: failed after printing', $logged);
     assertSame($level, ob_get_level(), 'output buffering level restored after a throw');
 });
 
-test('http: a throwing handler is a -32603 error through the worker', function (): void {
-    $worker = quietWorker();
-    $worker->http(static function (Request $r): never {
-        echo 'discarded';
+test('http: a handler that throws answers as PHP-FPM does, through the application\'s exception handler if it set one; the worker serves on; bad params are a -32603 error', function (): void {
+    $worker = quietWorker($log);
+    $worker->http(static function (Request $r): string {
+        if ($r->path() === '/fine') {
+            return 'fine';
+        }
+        echo "printed before\n";
+        if ($r->path() === '/handled') {
+            set_exception_handler(static function (\Throwable $e): void {
+                http_response_code(503);
+                echo 'handled: ', $e->getMessage(), "\n";
+            });
+        }
         throw new \DomainException('no such page');
     });
-    assertSame([['code' => -32603, 'message' => 'no such page'], null], $worker->call('http.handle', ['method' => 'GET', 'uri' => '/']));
+    $http = static fn (string $uri): array => $worker->call('http.handle', ['method' => 'GET', 'uri' => $uri]);
+
+    // display_errors off: PHP's fatal error "Uncaught ..." logged, 500 with what was printed.
+    [$answer, $logged] = withErrorLog(fn () => $http('/'));
+    assertSame([null, ['status' => 500, 'headers' => [], 'body' => "printed before\n"]], $answer, 'an answer, not a failed call (the gateway\'s 502)');
+    assertContains('PHP Fatal error:  Uncaught DomainException: no such page in ' . __FILE__, $logged);
+    assertContains("\n  thrown in " . __FILE__ . ' on line ', $logged);
+    assertSame([], $log, 'nothing of the worker\'s own: the call did not fail');
+    // display_errors on: PHP's rule keeps 200, and the error is printed after the output, as PHP prints it.
+    [[$error, $result]] = withErrorLog(fn () => $http('/'), '1');
+    assertSame([null, 200], [$error, $result['status']]);
+    assertTrue(str_starts_with($result['body'], "printed before\n\nFatal error: Uncaught DomainException: no such page in " . __FILE__ . ':'), $result['body']);
+    // The exception handler the application set runs instead: its output and status, nothing logged.
+    http_response_code(200); // without ext-ffi the CLI keeps an earlier test's status, and only a change counts
+    try {
+        [$answer, $logged] = withErrorLog(fn () => $http('/handled'));
+    } finally {
+        restore_exception_handler(); // the serve loop sets a request's handlers back after it (RequestState)
+    }
+    assertSame([null, ['status' => 503, 'headers' => [], 'body' => "printed before\nhandled: no such page\n"]], $answer);
+    assertSame('', $logged);
+    assertSame([null, ['status' => 200, 'headers' => [], 'body' => 'fine']], $http('/fine'), 'the next call as ever');
+    // Params that are no request: no handler ran, the call fails.
     assertSame([['code' => -32603, 'message' => 'http.handle params must be a map, got int'], null], $worker->call('http.handle', 1));
 });
 

@@ -19,8 +19,13 @@ use Folk\Worker\Worker;
  *
  * Output the handler prints (echo, print, templates, dump(): {@see PageDumps}) is captured with
  * output buffering, the way PHP-FPM would send it, and becomes the body; when the handler also
- * returns a body (a string or a Response), the printed output is appended to it. Output of a handler that
- * throws is discarded. Where PHP keeps header lines ({@see CliHeaders}, with ext-ffi), what the
+ * returns a body (a string or a Response), the printed output is appended to it. A handler that
+ * throws an exception it does not catch answers what PHP-FPM sends for a script that does
+ * ({@see ResponseResult::uncaught()}): the exception handler the application set runs, else PHP's
+ * fatal error "Uncaught ..." is logged (and printed where display_errors is on), and the answer is
+ * what was printed, with the status set, else 500 (200 where display_errors is on); the worker
+ * serves on. A handler that returns something else than a Response, a string or null fails the
+ * call (`-32603`: the gateway's 502), as a malformed answer. Where PHP keeps header lines ({@see CliHeaders}, with ext-ffi), what the
  * handler sends through PHP itself counts too: header() and setcookie() lines, and the status
  * set with http_response_code() or a status or Location header() unless it returns a Response.
  * A handler that calls exit() or die(), or ends with a fatal error, answers what PHP-FPM would
@@ -71,9 +76,16 @@ final class HttpHandler
         UnbufferedOutput::begin();
         PageDumps::begin();
         $returned = null;
+        $uncaught = null; // the status PHP answers for an exception the handler did not catch
         $threw = true;
         try {
-            $returned = ($this->handler)($request);
+            try {
+                $returned = ($this->handler)($request);
+            } catch (\Throwable $e) {
+                // As PHP ends a script with an uncaught exception: the application's exception
+                // handler, else PHP's fatal error "Uncaught ...", printed into the output still captured.
+                $uncaught = ResponseResult::uncaught($e, $this->code);
+            }
             $threw = false;
         } finally {
             PageDumps::end();
@@ -81,11 +93,13 @@ final class HttpHandler
             RequestBody::clear();
             $printed = $this->output->end($level); // ours and any the handler left open
             if ($threw) {
-                $printed->release(); // the output of a handler that throws is discarded
+                $printed->release(); // no answer: the call fails
             }
         }
         try {
-            return $this->respond($returned, $printed);
+            return $uncaught !== null
+                ? $this->answerWith(new Response('', $uncaught), true, $printed) // the status PHP decided
+                : $this->respond($returned, $printed);
         } finally {
             $printed->release();
         }
@@ -106,10 +120,20 @@ final class HttpHandler
                 'an http handler must return a Response, a string or null, got ' . get_debug_type($returned),
             ),
         };
+        return $this->answerWith($response, $returned instanceof Response, $printed);
+    }
+
+    /**
+     * The answer of $response's body, then the printed output, then what the call's shutdown
+     * functions print, with the header lines PHP kept and, unless $statusSet, the status the
+     * handler set through PHP.
+     */
+    private function answerWith(Response $response, bool $statusSet, SpooledOutput $printed): array
+    {
         if ($printed->spilled()) {
             $late = $this->worker?->runShutdownFunctions($response->body !== '' || $printed->length() > 0) ?? '';
             if ($this->phpHeaders) {
-                $response = $this->withPhpHeaders($response, $returned instanceof Response);
+                $response = $this->withPhpHeaders($response, $statusSet);
             }
             return $this->answerSpilled($response->toArray(), $printed, $late);
         }
@@ -120,7 +144,7 @@ final class HttpHandler
             $response = $response->withBody($body . $late);
         }
         if ($this->phpHeaders) {
-            $response = $this->withPhpHeaders($response, $returned instanceof Response);
+            $response = $this->withPhpHeaders($response, $statusSet);
         }
         return $this->answer($response->toArray());
     }

@@ -1,0 +1,4 @@
+<?php
+
+// PHP-FPM front controller of the plain-handler script.
+(require __DIR__ . '/../script.php')($_GET);

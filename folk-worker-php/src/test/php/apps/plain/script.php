@@ -1,0 +1,34 @@
+<?php
+
+/*
+ * A classic script for the plain `http()` handler's comparison with PHP-FPM (PlainHandlerTest):
+ * "fine" without ?throw, else a header, some output and an exception it does not catch; with
+ * ?status=N, http_response_code(N) first; with ?handler=1, after an exception handler of its own
+ * (a status and a message); with ?display=1, display_errors on. Shared by the PHP-FPM front
+ * controller and the worker.
+ */
+
+declare(strict_types=1);
+
+return static function (array $query): void {
+    header('Content-Type: text/plain');
+    if (!isset($query['throw'])) {
+        echo "fine\n";
+        return;
+    }
+    if (isset($query['display'])) {
+        ini_set('display_errors', '1');
+    }
+    if (isset($query['handler'])) {
+        set_exception_handler(static function (\Throwable $e): void {
+            http_response_code(503);
+            echo 'handled: ', $e->getMessage(), "\n";
+        });
+    }
+    if (isset($query['status'])) {
+        http_response_code((int) $query['status']);
+    }
+    header('X-Before: 1');
+    echo "printed before the exception\n";
+    throw new \RuntimeException('not caught');
+};
