@@ -19,7 +19,8 @@
  *   /s/cycle/cleaned        100 KB printed, then discarded with ob_clean(), then "kept"
  * /s/printed?mb=N goes to a plain http() handler (folk-worker-php's HttpHandler) that may hold
  * 32 MB (memory_limit) and echoes N MiB (MiB k is the letter A+k%26) after its returned body
- * "returned:", with status 203 and a header X-Printed: yes.
+ * "returned:", with status 203 and a header X-Printed: yes; with &throw=1, then throws an exception
+ * it does not catch (display_errors off).
  * Every answer is refused (500) unless the params asked for parts.
  */
 
@@ -87,6 +88,10 @@ $printed = new HttpHandler(static function (Request $request): Response {
     ini_set('memory_limit', '32M'); // for this request only: set back after it
     for ($k = 0; $k < (int) ($request->query()['mb'] ?? 0); $k++) {
         echo str_repeat(chr(65 + $k % 26), 1 << 20);
+    }
+    if (isset($request->query()['throw'])) {
+        ini_set('display_errors', '0'); // for this request only, as memory_limit
+        throw new \RuntimeException('failed after printing');
     }
     return new Response('returned:', 203, ['X-Printed' => 'yes']);
 }, $worker);

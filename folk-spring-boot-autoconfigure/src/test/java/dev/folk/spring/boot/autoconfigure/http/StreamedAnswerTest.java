@@ -332,6 +332,29 @@ class StreamedAnswerTest {
         assertThat(text(exchange(method, "/s/big?parts=1&size=10"))).startsWith("HTTP/1.1 200").contains("AAAAAAAAAA");
     }
 
+    /**
+     * An exception a plain http() handler does not catch, after it printed 2 MiB: what PHP-FPM
+     * answers (the output, 500, PHP's "Uncaught ..." in the log), streamed from its temporary
+     * file, not the gateway's 502; the worker serves on.
+     */
+    @Test
+    void aPlainHandlersUncaughtExceptionIsPhpsOwn500WithItsOutput(CapturedOutput output) throws Exception {
+        HttpResponse<byte[]> response = HttpClient.newHttpClient().send(
+                HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/s/printed?mb=2&throw=1"))
+                        .timeout(Duration.ofSeconds(60)).GET().build(),
+                HttpResponse.BodyHandlers.ofByteArray());
+        assertThat(response.statusCode()).isEqualTo(500);
+        byte[] expected = new byte[2 << 20];
+        Arrays.fill(expected, 0, 1 << 20, (byte) 'A');
+        Arrays.fill(expected, 1 << 20, 2 << 20, (byte) 'B');
+        assertThat(response.body().length).isEqualTo(expected.length);
+        assertThat(Arrays.equals(response.body(), expected)).as("the output, byte for byte").isTrue();
+        Procs.await(Duration.ofSeconds(5), "PHP's log line", () -> output.getAll()
+                .contains("PHP Fatal error:  Uncaught RuntimeException: failed after printing"));
+        workerIsIdle();
+        assertThat(text(exchange("GET", "/s/big?parts=1&size=10"))).startsWith("HTTP/1.1 200").contains("AAAAAAAAAA");
+    }
+
     /** Output discarded with ob_clean() is never sent, however much of it the buffer had passed on. */
     @Test
     void outputDiscardedWithObCleanIsNotSent() throws IOException {
