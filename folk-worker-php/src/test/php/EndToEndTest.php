@@ -492,11 +492,7 @@ test('http.handle: binary bodies byte-exact both ways, multi-valued headers, cap
 });
 
 test('http(): an exception the handler does not catch answers as PHP-FPM does (the output, 500, PHP\'s error on stderr), large output included; the worker serves on', function (): void {
-    $tmp = sys_get_temp_dir() . '/folk-uncaught-' . getmypid();
-    @mkdir($tmp);
-    $m = TestMaster::start(TEST_WORKER, env: ['TMPDIR' => $tmp], phpArgs: ['-d', 'display_errors=0', '-d', 'memory_limit=32M']);
-    try {
-        $m->ready();
+    withTempDirWorker('uncaught', ['-d', 'display_errors=0', '-d', 'memory_limit=32M'], function (TestMaster $m, string $tmp): void {
         $http = static fn (string $uri): array => ['method' => 'GET', 'uri' => $uri, 'headers' => [], 'body' => ''];
         $headers = extension_loaded('ffi') ? ['X-Before' => '1'] : []; // header() lines, where PHP keeps them (CliHeaders)
         assertSame([null, ['status' => 500, 'headers' => $headers, 'body' => 'printed, then an exception']], $m->call('http.handle', $http('/throw')));
@@ -518,13 +514,7 @@ test('http(): an exception the handler does not catch answers as PHP-FPM does (t
 
         assertSame('printed GET', $m->result('http.handle', $http('/print'))['body'], 'the worker serves on');
         assertTrue($m->running(), 'the same process');
-    } catch (AssertionFailed $e) {
-        throw new AssertionFailed($e->getMessage() . "\nworker stderr:\n" . $m->stderr(), 0, $e);
-    } finally {
-        $m->close();
-        array_map('unlink', glob($tmp . '/*') ?: []);
-        @rmdir($tmp);
-    }
+    });
 });
 
 test('http.handle: output printed after the handler closed every buffer (readfile() in a download script) is the answer\'s, as under PHP-FPM (with ext-ffi), not stdout\'s', function (): void {
@@ -549,6 +539,29 @@ test('http.handle: output printed after the handler closed every buffer (readfil
  * Sends one http.handle call and reads its answer, streamed or not, without holding its body:
  * [status, headers, body length, md5 of the body, number of parts, error].
  */
+/**
+ * Runs $test against a ready test worker whose TMPDIR is a directory of its own (passed too),
+ * with the worker's stderr added to a failure; stops the worker and removes the directory after.
+ *
+ * @param list<string> $phpArgs
+ */
+function withTempDirWorker(string $name, array $phpArgs, callable $test): void
+{
+    $tmp = sys_get_temp_dir() . '/folk-' . $name . '-' . getmypid();
+    @mkdir($tmp);
+    $m = TestMaster::start(TEST_WORKER, env: ['TMPDIR' => $tmp], phpArgs: $phpArgs);
+    try {
+        $m->ready();
+        $test($m, $tmp);
+    } catch (AssertionFailed $e) {
+        throw new AssertionFailed($e->getMessage() . "\nworker stderr:\n" . $m->stderr(), 0, $e);
+    } finally {
+        $m->close();
+        array_map('unlink', glob($tmp . '/*') ?: []);
+        @rmdir($tmp);
+    }
+}
+
 function hugeCall(TestMaster $m, int $id, string $uri, bool $stream): array
 {
     $params = ['method' => 'GET', 'uri' => $uri, 'headers' => [], 'body' => ''] + ($stream ? ['stream' => true] : []);
@@ -594,11 +607,7 @@ function hugeBody(int $mb, string $returned = 'returned:'): array
 }
 
 test('http(): output far past memory_limit arrives whole, in parts read from a temporary file that is gone after the call; without parts, a body fits in a frame or fails saying why', function (): void {
-    $tmp = sys_get_temp_dir() . '/folk-huge-' . getmypid();
-    @mkdir($tmp);
-    $m = TestMaster::start(TEST_WORKER, env: ['TMPDIR' => $tmp], phpArgs: ['-d', 'memory_limit=32M']);
-    try {
-        $m->ready();
+    withTempDirWorker('huge', ['-d', 'memory_limit=32M'], function (TestMaster $m, string $tmp): void {
         [$length, $md5] = hugeBody(64);
         // 64 MiB printed with echo by a handler whose PHP may hold 32 MiB: its own status and headers, then all of it.
         [$status, $headers, $got, $sum, $parts, $error] = hugeCall($m, 1, '/huge?mb=64', true);
@@ -640,13 +649,7 @@ test('http(): output far past memory_limit arrives whole, in parts read from a t
         assertSame(hugeBody(40, ''), [$got, $sum]);
         $m->waitExit();
         assertSame([], array_values(array_diff(scandir($tmp), ['.', '..'])), 'no temporary file left');
-    } catch (AssertionFailed $e) {
-        throw new AssertionFailed($e->getMessage() . "\nworker stderr:\n" . $m->stderr(), 0, $e);
-    } finally {
-        $m->close();
-        array_map('unlink', glob($tmp . '/*') ?: []);
-        @rmdir($tmp);
-    }
+    });
 });
 
 test('http.handle accepts a bin body and headers as an empty map, as a Java master may send them', function (): void {
