@@ -136,6 +136,21 @@ class JettyGatewayTest {
         workerIsIdle();
     }
 
+    /** As on Tomcat and as nginx passes PHP-FPM's: a HEAD PHP declared no length for says none, not 0. */
+    @Test
+    void aHeadWithoutALengthFromPhpSaysNone() throws IOException {
+        try (Socket s = new Socket("127.0.0.1", port)) {
+            s.setSoTimeout(30_000);
+            s.getOutputStream().write("HEAD /s/cycle/cleaned HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n"
+                    .getBytes(StandardCharsets.US_ASCII));
+            String answer = new String(s.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
+            assertThat(answer).startsWith("HTTP/1.1 200").endsWith("\r\n\r\n");
+            assertThat(answer.toLowerCase(java.util.Locale.ROOT)).as(answer).doesNotContain("content-length:")
+                    .doesNotContain("transfer-encoding:");
+        }
+        workerIsIdle();
+    }
+
     private void workerIsIdle() {
         Procs.await(Duration.ofSeconds(15), "the worker idle", () -> pool.snapshot().count(WorkerState.IDLE) == 1);
     }

@@ -198,6 +198,7 @@ public class FolkHttpGateway extends HttpServlet {
         if (now != null && now.body().length <= DIRECT_WRITE_MAX) {
             GatewayExchange.head(response, now);
             response.getOutputStream().write(now.body());
+            GatewayExchange.commitLengthless(request, response, now);
             return;
         }
         GatewayExchange exchange = new GatewayExchange(request, response, route, this, uri, label);

@@ -636,12 +636,26 @@ final class GatewayExchange implements ReadListener, WriteListener, AsyncListene
         if (r.body().length > 0) {
             out.write(r.body());
         }
+        commitLengthless(request, response, r);
         if (lingering && out.isReady()) {
             out.flush(); // the answer goes now, while the rest of the body is dropped
         }
         if (out.isReady() && (!lingering || bodyOver)) {
             finish();
         } // else onWritePossible once the rest is out, or lingerOver once the refused body is
+    }
+
+    /**
+     * Sends the head of a HEAD answer PHP declared no length for before the request completes, so
+     * that it goes without one, as nginx passes PHP-FPM's: a container completing an uncommitted
+     * response gives it the length written (Jetty: 0), which a HEAD must not have unless it is the
+     * GET's (RFC 9110 8.6).
+     */
+    static void commitLengthless(HttpServletRequest request, HttpServletResponse response, GatewayReply r)
+            throws IOException {
+        if (r.length() < 0 && PhpRequest.isHead(request) && !response.isCommitted()) {
+            response.flushBuffer();
+        }
     }
 
     /**
