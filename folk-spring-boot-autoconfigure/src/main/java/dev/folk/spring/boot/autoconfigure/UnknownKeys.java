@@ -12,8 +12,11 @@ import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.beans.BeanUtils;
+import org.springframework.boot.context.properties.bind.AbstractBindHandler;
+import org.springframework.boot.context.properties.bind.BindContext;
 import org.springframework.boot.context.properties.bind.BindException;
 import org.springframework.boot.context.properties.bind.Bindable;
+import org.springframework.boot.context.properties.bind.Bindable.BindRestriction;
 import org.springframework.boot.context.properties.bind.Binder;
 import org.springframework.boot.context.properties.bind.PropertySourcesPlaceholdersResolver;
 import org.springframework.boot.context.properties.bind.UnboundConfigurationPropertiesException;
@@ -40,6 +43,8 @@ final class UnknownKeys {
 
     private static final Logger log = LoggerFactory.getLogger(UnknownKeys.class);
     private static final ConfigurationPropertyName HTTP = ConfigurationPropertyName.of("folk.http");
+    private static final ConfigurationPropertyName POOLS = ConfigurationPropertyName.of("folk.pools");
+    private static final ConfigurationPropertyName READINESS_POOLS = ConfigurationPropertyName.of("folk.readiness.pools");
     private static final Set<String> NOT_LOOKED_AT = Set.of(StandardEnvironment.SYSTEM_ENVIRONMENT_PROPERTY_SOURCE_NAME,
             StandardEnvironment.SYSTEM_PROPERTIES_PROPERTY_SOURCE_NAME);
 
@@ -70,7 +75,7 @@ final class UnknownKeys {
         unbound.addAll(unbound(new Binder(sources, placeholders), HTTP.toString(), FolkHttpProperties.class));
         List<ConfigurationProperty> unknown = new ArrayList<>();
         for (ConfigurationProperty p : unbound) {
-            if (!belowEntryWrittenEmpty(p.getName(), sources)) {
+            if (!isEntryWrittenEmpty(p)) {
                 unknown.add(p);
             }
         }
@@ -79,8 +84,8 @@ final class UnknownKeys {
 
     private static Set<ConfigurationProperty> unbound(Binder binder, String prefix, Class<?> type) {
         try {
-            binder.bind(prefix, Bindable.of(type), new NoUnboundElementsBindHandler(
-                    org.springframework.boot.context.properties.bind.BindHandler.DEFAULT, UnknownKeys::lookedAt));
+            binder.bind(prefix, Bindable.of(type), new NoUnboundElementsBindHandler(new EntriesFromTheirKeys(),
+                    UnknownKeys::lookedAt));
             return Set.of();
         } catch (BindException e) {
             // Any other binding error (a value that does not convert) is the real binding's to report.
@@ -93,18 +98,23 @@ final class UnknownKeys {
     }
 
     /**
-     * A pool's key beside the pool written empty in YAML ({@code default: {}}) is bound (see
-     * {@link EntriesWrittenEmpty}), though this binding, from the empty value, does not take it.
+     * Binds a pool (and a pool's readiness) from its keys, not from the empty value YAML's
+     * {@code default: {}} gives its name, as {@link EntriesWrittenEmpty} does: so that its keys are
+     * looked at too, typos included.
      */
-    private static boolean belowEntryWrittenEmpty(ConfigurationPropertyName name, List<ConfigurationPropertySource> sources) {
-        for (ConfigurationPropertyName parent = name.getParent(); !parent.isEmpty(); parent = parent.getParent()) {
-            for (ConfigurationPropertySource source : sources) {
-                if (source.getConfigurationProperty(parent) != null) {
-                    return true;
-                }
-            }
+    private static final class EntriesFromTheirKeys extends AbstractBindHandler {
+        @Override
+        public <T> Bindable<T> onStart(ConfigurationPropertyName name, Bindable<T> target, BindContext context) {
+            Class<?> type = target.getType().resolve();
+            return type == PoolProperties.class || type == FolkProperties.PoolReadiness.class
+                    ? target.withBindRestrictions(BindRestriction.NO_DIRECT_PROPERTY) : target;
         }
-        return false;
+    }
+
+    /** The empty value of a pool written {@code name: {}}: no unknown key, though nothing binds it. */
+    private static boolean isEntryWrittenEmpty(ConfigurationProperty p) {
+        ConfigurationPropertyName parent = p.getName().getParent();
+        return "".equals(String.valueOf(p.getValue())) && (POOLS.equals(parent) || READINESS_POOLS.equals(parent));
     }
 
     /**

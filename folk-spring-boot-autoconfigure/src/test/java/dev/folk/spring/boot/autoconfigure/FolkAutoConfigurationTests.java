@@ -118,9 +118,9 @@ class FolkAutoConfigurationTests {
         runner.withPropertyValues("folk.args=" + TestWorkers.ECHO, "folk.size=2", "folk.sise=3",
                         "folk.pools.web.exec-timout=1s", "folk.pools.web.max-jobs=9", "folk.env.ANY_NAME=x",
                         "folk.http.mapings[0].path=/x", "folk.readiness.pools.web.max-queue=4", "folk.pools.jobs=",
-                        "folk.frobnicate=1")
+                        "folk.readiness.pools.jobs=", "folk.frobnicate=1")
                 .withInitializer(ctx -> ctx.getEnvironment().getPropertySources().addFirst(new MapPropertySource(
-                        "commandLineArgs", Map.of("folk.pools.jobs.size", "1"))))
+                        "commandLineArgs", Map.of("folk.pools.jobs.size", "1", "folk.pools.jobs.max-jbos", "2"))))
                 .run(ctx -> {
                     assertThat(ctx).hasNotFailed();
                     assertThat(output).contains("Unknown configuration key folk.sise", "Did you mean folk.size?")
@@ -128,9 +128,11 @@ class FolkAutoConfigurationTests {
                                     "Did you mean folk.pools.web.exec-timeout?")
                             .contains("Unknown configuration key folk.http.mapings[0].path",
                                     "Did you mean folk.http.mappings[0].path?")
-                            .contains("Unknown configuration key folk.frobnicate", "The auto-configuration README lists every key.");
+                            .contains("Unknown configuration key folk.frobnicate", "The auto-configuration README lists every key.")
+                            .as("a pool written empty in YAML, its keys from elsewhere")
+                            .contains("Unknown configuration key folk.pools.jobs.max-jbos", "Did you mean folk.pools.jobs.max-jobs?");
                     assertThat(output.getAll().lines().filter(l -> l.contains("Unknown configuration key")))
-                            .as("nothing else: maps, a pool written empty and its keys from elsewhere").hasSize(4);
+                            .as("nothing else: maps, pools written empty, their right keys").hasSize(5);
                 });
     }
 
