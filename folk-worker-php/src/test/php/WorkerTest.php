@@ -138,6 +138,12 @@ test('http: request fields, header quirks and helpers', function (): void {
     assertSame('', Request::fromParams(['uri' => '/'])->queryString());
     assertThrows(\InvalidArgumentException::class, fn () => Request::fromParams('GET /'));
     assertThrows(\InvalidArgumentException::class, fn () => Request::fromParams(['method' => 'GET', 'uri' => 5]));
+    // The server facts the gateway sends: the handler reads them here (it leaves $_SERVER alone).
+    $served = Request::fromParams(['uri' => '/', 'server' => ['REMOTE_ADDR' => '10.0.0.7', 'DOCUMENT_ROOT' => '/srv/app/public']]);
+    assertSame('10.0.0.7', $served->server('REMOTE_ADDR'));
+    assertSame('/srv/app/public', $served->server['DOCUMENT_ROOT']);
+    assertSame('-', $served->server('HTTPS', '-'));
+    assertSame([], Request::fromParams(['uri' => '/', 'server' => 'not a map'])->server);
 });
 
 test('http: printed output becomes, or is appended to, the body', function (): void {

@@ -5,7 +5,9 @@ declare(strict_types=1);
 namespace Folk\Worker\Http;
 
 /**
- * An HTTP request as carried by `http.handle`: `{method, uri, headers, body}`.
+ * An HTTP request as carried by `http.handle`: `{method, uri, headers, body}`, and the server facts
+ * a FastCGI server gives PHP (`server`: REMOTE_ADDR, SERVER_NAME, HTTPS, SCRIPT_NAME,
+ * DOCUMENT_ROOT...; see docs/PROTOCOL.md), which the plain handler does not put in `$_SERVER`.
  *
  * The body is raw bytes (it may arrive as msgpack bin or str; both become a PHP string).
  */
@@ -16,12 +18,14 @@ final class Request
      * @param string                $uri     path plus query string, e.g. "/items?page=2"
      * @param array<string, string> $headers header name => value, names as sent by the master
      * @param string                $body    raw body bytes
+     * @param array<string, mixed>  $server  the server facts the master sent (`server`), as sent
      */
     public function __construct(
         public readonly string $method,
         public readonly string $uri,
         public readonly array $headers = [],
         public readonly string $body = '',
+        public readonly array $server = [],
     ) {
     }
 
@@ -59,7 +63,15 @@ final class Request
             }
             $headers[(string) $name] = self::scalarString($value);
         }
-        return new self($method, $uri, $headers, $body);
+        $server = $params['server'] ?? [];
+        return new self($method, $uri, $headers, $body, is_array($server) ? $server : []);
+    }
+
+    /** A server fact the master sent ({@see $server}), e.g. `server('REMOTE_ADDR')`, or $default. */
+    public function server(string $name, ?string $default = null): ?string
+    {
+        $value = $this->server[$name] ?? null;
+        return is_string($value) ? $value : $default;
     }
 
     /** The path part of the URI (before "?"). */
