@@ -296,12 +296,17 @@ class ElasticSizeTest {
                 }
             }
             // Idle long enough, the pool shrinks to its minimum; then, with the clock still, it settles there.
-            await(context + "shrunk to the minimum", () -> {
-                f.clock.advance(c.shrinkAfter().plusSeconds(1));
-                p.tick();
-                checkBounds(p, c, context);
-                return p.snapshot().sizing().target() == min;
-            });
+            try {
+                await(context + "shrunk to the minimum", () -> {
+                    f.clock.advance(c.shrinkAfter().plusSeconds(1));
+                    p.tick();
+                    checkBounds(p, c, context);
+                    return p.snapshot().sizing().target() == min;
+                });
+            } catch (AssertionError e) { // seen once (seed 3, 2..4): what held the pool above its minimum
+                throw new AssertionError(e.getMessage() + "; sizing " + p.snapshot().sizing() + ", workers "
+                        + p.snapshot().workers() + ", exits " + p.snapshot().exits(), e);
+            }
             // Real time passes too: with max-idle set, workers at the minimum are recycled (make before
             // break, one more for a moment) now and then; the pool must still come to rest at the minimum.
             long settle = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
