@@ -78,7 +78,11 @@ final class Housekeeper {
                                     && lifecycle.retireSurplus(w)) {
                                 continue; // elastic: idle above min-size, retired without replacement
                             }
-                            if (due == null && maxIdle > 0 && since != 0 && now - since > maxIdle) {
+                            // Above min-size an elastic pool's idle worker is one to retire, not to replace:
+                            // replaced, it would hold the pool up (a due worker) and start a worker for nothing.
+                            // It is retired at a later tick, once no replacement is under way.
+                            if (due == null && maxIdle > 0 && since != 0 && now - since > maxIdle
+                                    && !(shrinkAfter > 0 && lifecycle.targetSize() > config.minSize())) {
                                 due = ExitReason.IDLE;
                             }
                             if (due != null) {

@@ -178,6 +178,27 @@ class ElasticSizeTest {
     }
 
     @Test
+    void idleWorkersAboveTheMinimumWaitOutAReplacementUnderWayRatherThanBeReplacedThemselves() {
+        start(elastic(1, 3).maxIdle(Duration.ofSeconds(10)).execTimeout(Duration.ofHours(1))
+                .bootTimeout(Duration.ofHours(1)));
+        List<CompletableFuture<Object>> calls = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            calls.add(pool.callAsync("wait", null));
+        }
+        await("grown to 3 busy", () -> pool.snapshot().count(WorkerState.BUSY) == 3);
+        answerAll(calls);
+        fakes.boots = n -> FakeWorkers.Boot.HANG; // a replacement that takes its time
+        pool.recycle(pool.snapshot().workers().get(0).pid());
+        await("its replacement starting", () -> pool.snapshot().count(WorkerState.STARTING) == 1);
+        // Every worker idle past max-idle while that replacement is under way: the pool cannot shrink
+        // now, and the two idle workers above the minimum must not be replaced (they are to retire).
+        idleFor(Duration.ofSeconds(11));
+        idleFor(Duration.ofSeconds(11));
+        assertThat(fakes.spawned).as("3 grown and the recycled worker's replacement, nothing more").hasSize(4);
+        assertThat(sizing().target()).isEqualTo(3);
+    }
+
+    @Test
     void withMinimumZeroTheLastIdleWorkerGoesAndACallGrowsThePoolAtOnce() {
         start(elastic(0, 2).growAfter(Duration.ofSeconds(30)));
         assertThat(pool.readyCount()).as("one worker checks the script at start").isEqualTo(1);
