@@ -130,21 +130,25 @@ final class HttpHandler
      */
     private function answerWith(Response $response, bool $statusSet, SpooledOutput $printed): array
     {
+        $late = $this->worker?->runShutdownFunctions($response->body !== '' || $printed->length() > 0) ?? '';
+        if ($this->phpHeaders) {
+            $response = $this->withPhpHeaders($response, $statusSet);
+        }
+        return $this->withOutput($response, $printed, $late);
+    }
+
+    /**
+     * The answer of $response with the printed output, then $late, after its body: read back from
+     * the temporary file ({@see answerSpilled()}) if the output went there.
+     */
+    private function withOutput(Response $response, SpooledOutput $printed, string $late): array
+    {
         if ($printed->spilled()) {
-            $late = $this->worker?->runShutdownFunctions($response->body !== '' || $printed->length() > 0) ?? '';
-            if ($this->phpHeaders) {
-                $response = $this->withPhpHeaders($response, $statusSet);
-            }
             return $this->answerSpilled($response->toArray(), $printed, $late);
         }
         $output = $printed->contents();
-        $body = $response->body . $output;
-        $late = $this->worker?->runShutdownFunctions($body !== '') ?? '';
         if ($output !== '' || $late !== '') {
-            $response = $response->withBody($body . $late);
-        }
-        if ($this->phpHeaders) {
-            $response = $this->withPhpHeaders($response, $statusSet);
+            $response = $response->withBody($response->body . $output . $late);
         }
         return $this->answer($response->toArray());
     }
@@ -215,10 +219,7 @@ final class HttpHandler
         $printed = $this->output->end($this->level);
         $status = ResponseResult::statusAtEnd($this->code, Worker::fatalError() !== null);
         try {
-            if ($printed->spilled()) {
-                return $this->answerSpilled($this->withPhpHeaders(new Response('', $status), true)->toArray(), $printed, '');
-            }
-            return $this->answer($this->withPhpHeaders(new Response($printed->contents(), $status), true)->toArray());
+            return $this->withOutput($this->withPhpHeaders(new Response('', $status), true), $printed, '');
         } finally {
             $printed->release();
         }
