@@ -12,11 +12,8 @@ import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.beans.BeanUtils;
-import org.springframework.boot.context.properties.bind.AbstractBindHandler;
-import org.springframework.boot.context.properties.bind.BindContext;
 import org.springframework.boot.context.properties.bind.BindException;
 import org.springframework.boot.context.properties.bind.Bindable;
-import org.springframework.boot.context.properties.bind.Bindable.BindRestriction;
 import org.springframework.boot.context.properties.bind.Binder;
 import org.springframework.boot.context.properties.bind.PropertySourcesPlaceholdersResolver;
 import org.springframework.boot.context.properties.bind.UnboundConfigurationPropertiesException;
@@ -43,8 +40,6 @@ final class UnknownKeys {
 
     private static final Logger log = LoggerFactory.getLogger(UnknownKeys.class);
     private static final ConfigurationPropertyName HTTP = ConfigurationPropertyName.of("folk.http");
-    private static final ConfigurationPropertyName POOLS = ConfigurationPropertyName.of("folk.pools");
-    private static final ConfigurationPropertyName READINESS_POOLS = ConfigurationPropertyName.of("folk.readiness.pools");
     private static final Set<String> NOT_LOOKED_AT = Set.of(StandardEnvironment.SYSTEM_ENVIRONMENT_PROPERTY_SOURCE_NAME,
             StandardEnvironment.SYSTEM_PROPERTIES_PROPERTY_SOURCE_NAME);
 
@@ -84,7 +79,7 @@ final class UnknownKeys {
 
     private static Set<ConfigurationProperty> unbound(Binder binder, String prefix, Class<?> type) {
         try {
-            binder.bind(prefix, Bindable.of(type), new NoUnboundElementsBindHandler(new EntriesFromTheirKeys(),
+            binder.bind(prefix, Bindable.of(type), new NoUnboundElementsBindHandler(new EntriesWrittenEmpty.FromTheirKeys(),
                     UnknownKeys::lookedAt));
             return Set.of();
         } catch (BindException e) {
@@ -97,24 +92,9 @@ final class UnknownKeys {
         return !(source.getUnderlyingSource() instanceof PropertySource<?> p && NOT_LOOKED_AT.contains(p.getName()));
     }
 
-    /**
-     * Binds a pool (and a pool's readiness) from its keys, not from the empty value YAML's
-     * {@code default: {}} gives its name, as {@link EntriesWrittenEmpty} does: so that its keys are
-     * looked at too, typos included.
-     */
-    private static final class EntriesFromTheirKeys extends AbstractBindHandler {
-        @Override
-        public <T> Bindable<T> onStart(ConfigurationPropertyName name, Bindable<T> target, BindContext context) {
-            Class<?> type = target.getType().resolve();
-            return type == PoolProperties.class || type == FolkProperties.PoolReadiness.class
-                    ? target.withBindRestrictions(BindRestriction.NO_DIRECT_PROPERTY) : target;
-        }
-    }
-
     /** The empty value of a pool written {@code name: {}}: no unknown key, though nothing binds it. */
     private static boolean isEntryWrittenEmpty(ConfigurationProperty p) {
-        ConfigurationPropertyName parent = p.getName().getParent();
-        return "".equals(String.valueOf(p.getValue())) && (POOLS.equals(parent) || READINESS_POOLS.equals(parent));
+        return "".equals(String.valueOf(p.getValue())) && EntriesWrittenEmpty.isEntry(p.getName());
     }
 
     /**
