@@ -137,7 +137,7 @@ final class GatewayExchange implements ReadListener, WriteListener, AsyncListene
         this.observation = gateway.currentObservation();
         this.bodyTimer = timer.schedule(() -> {
             if (!isCalling()) {
-                log.debug("{}: the body did not arrive within {}: 408", label, options.bodyTimeout());
+                late();
                 respond(GatewayReply.text(408, "The request body did not arrive in time."));
             }
         }, options.bodyTimeout().toMillis(), TimeUnit.MILLISECONDS);
@@ -238,7 +238,20 @@ final class GatewayExchange implements ReadListener, WriteListener, AsyncListene
     }
 
     private void tooLarge() throws IOException {
+        refused(RepeatedWarnings.Kind.BODY_TOO_LARGE, "is over max-body-size (" + route.maxBodySize() + " bytes): 413");
         refuse(GatewayReply.text(413, "Request body is over the " + route.maxBodySize() + "-byte limit."));
+    }
+
+    /** Warns, as one of an episode ({@link RepeatedWarnings}), that the body of this request was refused: {@code why}. */
+    private void refused(RepeatedWarnings.Kind kind, String why) {
+        warnings.refused(kind, route.pool().name(), "Pool '" + route.pool().name() + "': the request body of " + label
+                + ' ' + why, label);
+    }
+
+    /** Warns that the body did not arrive within the body timeout (the 408 follows). */
+    private void late() {
+        refused(RepeatedWarnings.Kind.BODY_LATE, "did not arrive within folk.http.body-timeout (" + options.bodyTimeout()
+                + "): 408");
     }
 
     private synchronized boolean isLingering() {
@@ -324,7 +337,8 @@ final class GatewayExchange implements ReadListener, WriteListener, AsyncListene
      * which start-up warns of): it could never be taken, so 413, not a 503 that asks to try again.
      */
     private void overMemory() throws IOException {
-        log.debug("{}: the body is over folk.http.body-memory ({} bytes): 413", label, options.bodyMemory());
+        refused(RepeatedWarnings.Kind.BODY_TOO_LARGE, "is over folk.http.body-memory (" + options.bodyMemory()
+                + " bytes), all the heap the gateway keeps for request bodies: 413");
         refuse(GatewayReply.text(413, "Request body is over the " + options.bodyMemory()
                 + " bytes this server keeps for request bodies."));
     }
@@ -760,8 +774,11 @@ final class GatewayExchange implements ReadListener, WriteListener, AsyncListene
             }
             if (reply == null && !done) {
                 boolean reading = !calling;
-                log.warn("{} timed out {}", label, reading ? "while the client sent its body: 408"
-                        : "waiting for PHP: 504");
+                if (reading) {
+                    late();
+                } else {
+                    log.warn("{} timed out waiting for PHP: 504", label);
+                }
                 reply = reading ? GatewayReply.text(408, "The request body did not arrive in time.")
                         : GatewayReply.text(504, "PHP did not answer in time.");
                 try {
@@ -787,7 +804,7 @@ final class GatewayExchange implements ReadListener, WriteListener, AsyncListene
             if (!calling && reply == null && !done) {
                 // While the body was read: a malformed chunked encoding, say. nginx answers 400; the
                 // answer is lost, harmlessly, if the client is gone instead.
-                log.debug("{}: the request body could not be read ({}): 400", label, t.toString());
+                refused(RepeatedWarnings.Kind.BODY_MALFORMED, "could not be read (" + t + "): 400");
                 if (bodyTimer != null) {
                     bodyTimer.cancel(false);
                 }

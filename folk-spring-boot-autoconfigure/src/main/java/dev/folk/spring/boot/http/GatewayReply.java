@@ -279,6 +279,8 @@ record GatewayReply(int status, List<String> headers, byte[] body, boolean own, 
     static GatewayReply fromFailure(Throwable error, GatewayOptions options, String label, RepeatedWarnings warnings) {
         Throwable e = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
         if (e instanceof RequestTooLargeException tooLarge) {
+            warnings.refused(RepeatedWarnings.Kind.BODY_TOO_LARGE, tooLarge.pool(), e.getMessage() + " (" + label + "): 413",
+                    label);
             return text(413, "Request too large for the worker protocol (" + tooLarge.size() + " bytes encoded, limit "
                     + tooLarge.limit() + ").");
         }

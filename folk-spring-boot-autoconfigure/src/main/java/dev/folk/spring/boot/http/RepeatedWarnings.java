@@ -12,8 +12,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The gateway's warnings that come once per request and so can come by the thousand a second: its
- * 503s when a pool is overloaded, and what it drops from answers a PHP application gets wrong on
- * every request (an invalid header, a wrong Content-Length). A line each would bury everything
+ * 503s when a pool is overloaded, the requests it refuses before PHP sees them (400, 408, 413: any
+ * client can send those as fast as it likes), and what it drops from answers a PHP application gets
+ * wrong on every request (an invalid header, a wrong Content-Length). A line each would bury everything
  * else in the log and cost the JVM CPU when it has least to spare: the first of an episode is
  * logged in full at once, the next ones of the same kind are counted (each at DEBUG) and summed
  * up in one line per {@link #interval} while they go on. An interval with none ends the episode,
@@ -34,6 +35,12 @@ final class RepeatedWarnings {
         BODY_MEMORY("request bodies answered 503 (the memory for request bodies was in use)",
                 "Raise folk.http.body-memory (and the heap), lower folk.http.max-body-size, or add workers so that "
                         + "bodies wait less; folk.http.body-memory is an eighth of the heap by default."),
+        BODY_TOO_LARGE("requests answered 413 (a body over a limit)", "Raise the limit the first warning named if the "
+                + "application takes such bodies; otherwise these are clients sending more than it takes."),
+        BODY_LATE("requests answered 408 (a body not complete within folk.http.body-timeout)", "Clients that send "
+                + "slowly or stall; raise folk.http.body-timeout if real uploads take that long."),
+        BODY_MALFORMED("requests answered 400 (a body that breaks HTTP's framing)", "Clients that send malformed "
+                + "chunked bodies; nothing to change on the server."),
         HEADER_NAME("response headers dropped (not valid header names)", "Fix the header() call in the application."),
         HEADER_VALUE("response headers dropped (control characters in their values)",
                 "Fix the header() call in the application."),
@@ -108,6 +115,14 @@ final class RepeatedWarnings {
      */
     void bodyMemory(String pool, String message, String label) {
         warn(Kind.BODY_MEMORY, pool, pool, message, label);
+    }
+
+    /**
+     * A request to {@code pool} refused before PHP saw it (400, 408, 413, of kind {@code kind});
+     * one episode per pool and kind, whatever the requests' paths.
+     */
+    void refused(Kind kind, String pool, String message, String label) {
+        warn(kind, pool, pool, message, label);
     }
 
     /**

@@ -609,6 +609,33 @@ class HttpGatewayIntegrationTest {
     }
 
     @Test
+    void bodiesRefusedBeforePhpSeesThemAreWarnedOfWithThePoolAndTheRequestLine(CapturedOutput output) throws Exception {
+        // Pool 'other' only: no other test has its bodies refused, so each kind's first warning is this test's
+        // (the next ones of an episode are counted, RepeatedWarningsTest).
+        assertThat(exchange("POST /other/known HTTP/1.1\r\nHost: a\r\nContent-Length: 2000\r\n", new byte[2000])
+                .status()).isEqualTo(413);
+        assertThat(exchange("POST /other/chunked HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n",
+                "zz\r\nabc\r\n0\r\n\r\n".getBytes(StandardCharsets.US_ASCII)).status()).isEqualTo(400);
+        try (Socket s = new Socket("127.0.0.1", port)) {
+            s.setSoTimeout(20_000);
+            s.getOutputStream().write("POST /other/late HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\nabc"
+                    .getBytes(StandardCharsets.US_ASCII));
+            assertThat(parse(s.getInputStream().readAllBytes(), s.getLocalPort()).status()).isEqualTo(408);
+        }
+        assertThat(warning(output, "POST /other/known")).contains("Pool 'other'", "(Content-Length 2000)",
+                "max-body-size (1024 bytes): 413");
+        assertThat(warning(output, "POST /other/chunked")).contains("Pool 'other'", "could not be read", ": 400");
+        assertThat(warning(output, "POST /other/late")).contains("Pool 'other'", "folk.http.body-timeout (PT2S): 408");
+    }
+
+    /** The WARN line of the log that names {@code request}. */
+    private static String warning(CapturedOutput output, String request) {
+        String log = output.getOut() + output.getErr();
+        return log.lines().filter(l -> l.contains(" WARN ") && l.contains(request)).findFirst()
+                .orElseThrow(() -> new AssertionError("no WARN line names " + request + " in:\n" + log));
+    }
+
+    @Test
     void pathsOutsideTheMappingsStayWithSpringMvc() throws Exception {
         assertThat(get("/actuator/health").status()).isEqualTo(200);
         assertThat(get("/phpx").status()).isEqualTo(404);
