@@ -57,6 +57,20 @@ final class WorkerExits {
      * {@code kill}, by killing its group now.
      */
     void retire(PooledWorker w, ExitReason reason, boolean kill) {
+        retire(w, reason, kill, null);
+    }
+
+    /**
+     * An idle worker whose process exited (killed from outside, or it ended by itself): retired and
+     * reaped, and the pool's last failure says how it ended ("killed by SIGKILL"), which is known
+     * once it is reaped.
+     */
+    void retireExitedIdle(PooledWorker w) {
+        retire(w, ExitReason.CRASH, true, "worker " + w.pid + " of pool '" + config.name() + "' exited while idle");
+    }
+
+    /** As {@link #retire(PooledWorker, ExitReason, boolean)}; {@code failure}, if any, becomes the last failure with the exit status. */
+    private void retire(PooledWorker w, ExitReason reason, boolean kill, @Nullable String failure) {
         if (!takeOut(w, true)) {
             return;
         }
@@ -70,9 +84,9 @@ final class WorkerExits {
         long exitBy = now + (reason == ExitReason.SHUTDOWN ? config.closeWait() : retireCloseWait()).toNanos();
         long killBy = exitBy + config.stopGrace().toNanos();
         try {
-            executors.stopper.execute(() -> stop(w, reason, kill, exitBy, killBy));
+            executors.stopper.execute(() -> stop(w, reason, kill, exitBy, killBy, failure));
         } catch (RejectedExecutionException e) {
-            stop(w, reason, kill, exitBy, killBy);
+            stop(w, reason, kill, exitBy, killBy, failure);
         }
         lifecycle.replenish();
     }
@@ -87,7 +101,8 @@ final class WorkerExits {
         return config.closeWait().compareTo(floor) > 0 ? config.closeWait() : floor;
     }
 
-    private void stop(PooledWorker w, ExitReason reason, boolean killed, long exitBy, long killBy) {
+    private void stop(PooledWorker w, ExitReason reason, boolean killed, long exitBy, long killBy,
+                      @Nullable String failure) {
         ExitStatus status;
         try {
             if (!killed) {
@@ -99,6 +114,9 @@ final class WorkerExits {
         } catch (RuntimeException e) {
             log.warn("Stopping worker {} of pool '{}' failed", w.pid, config.name(), e);
             status = null;
+        }
+        if (failure != null) {
+            health.lastFailure(status == null ? failure : failure + " (" + status + ")");
         }
         recordExit(w, reason, status);
     }
@@ -171,9 +189,10 @@ final class WorkerExits {
      * Learns how it ended (exit status, last output), then either replaces it at once — it was
      * killed from outside, which says nothing about the script — or counts a boot failure and
      * retries its slot after the back-off. The slot is kept until that is decided, so nothing
-     * else spawns into it meanwhile.
+     * else spawns into it meanwhile. {@code ready}: it had passed its handshake and was idle, so a
+     * kill from outside came then, not while it started.
      */
-    void retireUnserved(PooledWorker w, String why) {
+    void retireUnserved(PooledWorker w, String why, boolean ready) {
         if (!takeOut(w, false)) {
             return;
         }
@@ -194,7 +213,7 @@ final class WorkerExits {
         if (exitedByItself && !w.bootAborted && status != null && killedFromOutside(status)) {
             lifecycle.freeSlot();
             health.lastFailure("worker " + w.pid + " of pool '" + config.name() + "' was " + status
-                    + " while starting");
+                    + (ready ? " while idle, before its first call" : " while starting"));
             recordExit(w, ExitReason.CRASH, status);
             lifecycle.replenish();
             return;

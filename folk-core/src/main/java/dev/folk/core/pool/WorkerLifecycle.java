@@ -341,9 +341,9 @@ final class WorkerLifecycle {
                     : "failed its handshake: " + e.getMessage();
             // Learning how it ended takes a moment: do it off the spawner, which other slots need.
             try {
-                executors.stopper.execute(() -> exits.retireUnserved(w, why));
+                executors.stopper.execute(() -> exits.retireUnserved(w, why, false));
             } catch (RejectedExecutionException closed) {
-                exits.retireUnserved(w, why);
+                exits.retireUnserved(w, why, false);
             }
             return;
         }
@@ -396,13 +396,12 @@ final class WorkerLifecycle {
                 // It ended before serving anything: a broken script must back off, not loop.
                 try {
                     executors.stopper.execute(() -> exits.retireUnserved(w,
-                            "exited right after its handshake, before serving a call"));
+                            "exited right after its handshake, before serving a call", true));
                 } catch (RejectedExecutionException closed) {
                     exits.retire(w, ExitReason.SHUTDOWN, true);
                 }
             } else {
-                health.lastFailure("worker " + w.pid + " of pool '" + config.name() + "' exited while idle");
-                exits.retire(w, ExitReason.CRASH, true);
+                exits.retireExitedIdle(w);
             }
         }
     }

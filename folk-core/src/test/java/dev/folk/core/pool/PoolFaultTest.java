@@ -235,6 +235,31 @@ class PoolFaultTest {
     }
 
     @Test
+    void anIdleWorkerKilledFromOutsideIsTheLastFailureAsKilledWhileIdleWithItsSignal() throws Exception {
+        WorkerPool pool = WorkerPool.start(PoolConfig.builder("killed-idle", PhpWorkers.testWorker(Workers.newTag()).build())
+                .size(1).build(), supervisor);
+        try {
+            assertThat(pool.awaitReady(1, Duration.ofSeconds(10))).isTrue();
+            int unserved = pool.snapshot().workers().get(0).pid();
+            new ProcessBuilder("kill", "-KILL", Integer.toString(unserved)).inheritIO().start().waitFor();
+            Procs.await(Duration.ofSeconds(10), "the kill of a worker that served nothing recorded",
+                    () -> String.valueOf(pool.snapshot().lastFailure()).contains("worker " + unserved + " "));
+            assertThat(pool.snapshot().lastFailure()).as("it was ready, not starting")
+                    .contains("killed by SIGKILL while idle, before its first call").doesNotContain("starting");
+
+            assertThat(pool.awaitReady(1, Duration.ofSeconds(10))).isTrue();
+            assertThat(pool.call("echo", 1)).isEqualTo(1L);
+            int served = pool.snapshot().workers().get(0).pid();
+            new ProcessBuilder("kill", "-KILL", Integer.toString(served)).inheritIO().start().waitFor();
+            Procs.await(Duration.ofSeconds(10), "the kill of a worker that served a call recorded",
+                    () -> String.valueOf(pool.snapshot().lastFailure()).contains("worker " + served + " "));
+            assertThat(pool.snapshot().lastFailure()).contains("exited while idle (killed by SIGKILL)");
+        } finally {
+            pool.close();
+        }
+    }
+
+    @Test
     void anIdleWorkerKilledBehindThePoolsBackIsReplacedAndCallsStillSucceed() {
         WorkerPool pool = WorkerPool.start(PoolConfig.builder("killed", PhpWorkers.testWorker(Workers.newTag()).build())
                 .size(2).build(), supervisor);
