@@ -224,6 +224,24 @@ class FolkValidationTest {
         assertThat(Procs.aliveWithEnv(Workers.RUN_TAG, tag)).isEmpty();
     }
 
+    @Test
+    void aPhpPoolWithoutAScriptFailsStartupSayingToSetFolkArgs() {
+        runner.withPropertyValues("folk.args=", "folk.boot-timeout=30s").run(ctx -> {
+            assertThat(ctx).hasFailed();
+            FolkStartupException e = findCause(ctx.getStartupFailure(), FolkStartupException.class);
+            assertThat(e.pools().get(0).waited()).isLessThan(java.time.Duration.ofSeconds(10));
+            FailureAnalysis analysis = new FolkStartupFailureAnalyzer().analyze(ctx.getStartupFailure());
+            assertThat(analysis.getAction()).contains("No worker script is configured")
+                    .contains("Set folk.args (or folk.pools.default.args) to the worker script")
+                    .doesNotContain("ended without serving");
+        });
+        assertThat(Procs.aliveWithEnv(Workers.RUN_TAG, tag)).isEmpty();
+        assertThat(FolkStartupFailureAnalyzer.namesPhpScript("php -d memory_limit=460M")).isFalse();
+        assertThat(FolkStartupFailureAnalyzer.namesPhpScript("php -n -d x=1 -r echo")).isTrue();
+        assertThat(FolkStartupFailureAnalyzer.namesPhpScript("/usr/bin/php -d memory_limit=460M /srv/my app/w.php"))
+                .isTrue();
+    }
+
     private static Throwable findCause(Throwable t) {
         return findCause(t, FolkConfigurationException.class);
     }
