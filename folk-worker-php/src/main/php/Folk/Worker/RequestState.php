@@ -106,23 +106,29 @@ final class RequestState
     {
         for ($i = 0; self::handler($kind) !== $captured; $i++) {
             if ($i === self::MAX_PUSHED_HANDLERS) {
-                ("set_{$kind}_handler")($captured);
+                $kind === 'error' ? set_error_handler($captured) : set_exception_handler($captured);
                 return;
             }
-            ("restore_{$kind}_handler")();
+            $kind === 'error' ? restore_error_handler() : restore_exception_handler();
         }
     }
 
     /**
      * The current error or exception handler: PHP only tells it to whoever replaces it (set and
-     * popped again, the error levels of an error handler kept).
+     * popped again, the error levels of an error handler kept). Called by name, not through
+     * "set_{$kind}_handler": a dynamic call costs three times as much, and this runs four times a call.
      *
      * @param 'error'|'exception' $kind
      */
     private static function handler(string $kind): mixed
     {
-        $handler = ("set_{$kind}_handler")(null);
-        ("restore_{$kind}_handler")();
+        if ($kind === 'error') {
+            $handler = set_error_handler(null);
+            restore_error_handler();
+        } else {
+            $handler = set_exception_handler(null);
+            restore_exception_handler();
+        }
         return $handler;
     }
 }
