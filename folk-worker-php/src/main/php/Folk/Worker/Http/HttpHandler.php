@@ -65,9 +65,11 @@ final class HttpHandler
         $request = Request::fromParams($params);
         $this->stream = StreamedBody::allowed($params);
         CliHeaders::reset(); // header() lines another part of the worker kept are not this request's
-        // php://input, as under PHP-FPM (empty for a multipart body PHP would have parsed).
-        RequestBody::install(FormBody::consumes($request->method, $request->header('content-type'), strlen($request->body))
-            ? '' : $request->body);
+        // php://input, as under PHP-FPM (empty for a multipart body PHP would have parsed). An empty
+        // body is empty either way: most requests skip the Content-Type lookup.
+        $body = $request->body;
+        RequestBody::install($body === '' || FormBody::consumes($request->method, $request->header('content-type'), strlen($body))
+            ? '' : $body);
         $level = ob_get_level();
         $this->output = SpooledOutput::start();
         $this->level = $level;
@@ -146,11 +148,9 @@ final class HttpHandler
         if ($printed->spilled()) {
             return $this->answerSpilled($response->toArray(), $printed, $late);
         }
-        $output = $printed->contents();
-        if ($output !== '' || $late !== '') {
-            $response = $response->withBody($response->body . $output . $late);
-        }
-        return $this->answer($response->toArray());
+        $result = $response->toArray();
+        $result['body'] .= $printed->contents() . $late; // not withBody(): its headers need no second check
+        return $this->answer($result);
     }
 
     /** The answer, its body sent ahead in parts if it is too large for one frame and the master asked for parts. */

@@ -58,10 +58,10 @@ final class Request
         }
         $headers = [];
         foreach ($rawHeaders as $name => $value) {
-            if (is_array($value)) {
-                $value = implode(', ', array_map(self::scalarString(...), $value));
+            if (!is_string($value)) { // nearly every value is one: no call for it
+                $value = is_array($value) ? implode(', ', array_map(self::scalarString(...), $value)) : self::scalarString($value);
             }
-            $headers[(string) $name] = self::scalarString($value);
+            $headers[(string) $name] = $value;
         }
         $server = $params['server'] ?? [];
         return new self($method, $uri, $headers, $body, is_array($server) ? $server : []);
