@@ -62,12 +62,15 @@ final class ShutdownFunctions
     /** The worker's table while a call's functions run (their table's first function puts it back). */
     private ?\FFI\CData $workerTable = null;
     private readonly \Closure $putWorkerTableBack;
+    /** PHP's basic globals, looked up once: each call reads them two or three times. */
+    private readonly \FFI\CData $globals;
 
-    /** @param \Closure(string): void $log */
+    /** @param \FFI $ffi kept: {@see $globals} is only good while the FFI that typed it lives */
     private function __construct(private readonly \FFI $ffi, private readonly \Closure $log)
     {
+        $this->globals = $ffi->basic_globals;
         $this->putWorkerTableBack = function (): void {
-            $this->ffi->basic_globals->user_shutdown_function_names = $this->workerTable;
+            $this->globals->user_shutdown_function_names = $this->workerTable;
         };
     }
 
@@ -119,7 +122,7 @@ final class ShutdownFunctions
         if ($self === null || $self->firstKey < 0) {
             return true; // nothing moves a call's functions
         }
-        $table = $self->ffi->basic_globals->user_shutdown_function_names;
+        $table = $self->globals->user_shutdown_function_names;
         if ($table->nNextFreeElement === $self->firstKey + 1) {
             $self->firstKey++; // the first since the call began: counted among the worker's
             return true;
@@ -130,7 +133,7 @@ final class ShutdownFunctions
     /** Before a call. */
     public function begin(): void
     {
-        $table = $this->ffi->basic_globals->user_shutdown_function_names;
+        $table = $this->globals->user_shutdown_function_names;
         $this->firstKey = $table === null ? -1 : $table->nNextFreeElement;
     }
 
@@ -155,13 +158,13 @@ final class ShutdownFunctions
     /** Whether the call registered shutdown functions not run yet (one read of PHP's table). */
     public function added(): bool
     {
-        $table = $this->ffi->basic_globals->user_shutdown_function_names;
+        $table = $this->globals->user_shutdown_function_names;
         return $this->firstKey >= 0 && $table !== null && $table->nNextFreeElement > $this->firstKey;
     }
 
     private function count(): int
     {
-        $table = $this->ffi->basic_globals->user_shutdown_function_names;
+        $table = $this->globals->user_shutdown_function_names;
         return $table === null ? 0 : $table->nNumOfElements;
     }
 
@@ -169,14 +172,14 @@ final class ShutdownFunctions
     private function runAdded(bool $keepOutput): string
     {
         $ffi = $this->ffi;
-        $worker = $ffi->basic_globals->user_shutdown_function_names;
+        $worker = $this->globals->user_shutdown_function_names;
         $first = $this->firstKey;
         $next = $worker->nNextFreeElement;
         // The call's table: first the function that puts the worker's back, registered into it.
         $calls = $ffi->_zend_new_array(0);
         $calls->pDestructor = $worker->pDestructor;
         $this->workerTable = $worker;
-        $ffi->basic_globals->user_shutdown_function_names = $calls;
+        $this->globals->user_shutdown_function_names = $calls;
         register_shutdown_function($this->putWorkerTableBack);
         for ($key = $first; $key < $next; $key++) {
             $entry = $ffi->zend_hash_index_find($worker, $key);
@@ -205,7 +208,7 @@ final class ShutdownFunctions
                 $last = (string) ob_get_clean();
                 $printed = $keepOutput ? $last . $printed : '';
             }
-            $ffi->basic_globals->user_shutdown_function_names = $worker; // had the first function not run
+            $this->globals->user_shutdown_function_names = $worker; // had the first function not run
             $this->workerTable = null;
             $ffi->zend_array_destroy($calls);
         }

@@ -496,7 +496,8 @@ final class Worker
         if (!is_string($method)) {
             throw new ProtocolException('request method is not a string: ' . self::describe($method));
         }
-        return [$msgid, $method, $params, array_filter($context, static fn (mixed $v, int|string $k): bool => is_string($k) && is_string($v), ARRAY_FILTER_USE_BOTH)];
+        return [$msgid, $method, $params, $context === [] ? [] // most calls: no closure to make
+            : array_filter($context, static fn (mixed $v, int|string $k): bool => is_string($k) && is_string($v), ARRAY_FILTER_USE_BOTH)];
     }
 
     /** `[1, msgid, error, result]`, with `{"exiting": true}` as a 5th element if this is the worker's last. */
