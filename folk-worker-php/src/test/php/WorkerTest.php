@@ -7,6 +7,7 @@ namespace Folk\Worker\Tests;
 use Folk\Worker\Http\HttpHandler;
 use Folk\Worker\Http\Request;
 use Folk\Worker\Http\Response;
+use Folk\Worker\RequestState;
 use Folk\Worker\ShutdownFunctions;
 use Folk\Worker\Worker;
 
@@ -405,4 +406,42 @@ test('ShutdownFunctions: a call\'s functions run at its end; the library\'s own 
     $shutdown->begin();
     $shutdown->end();
     assertSame(['the call\'s', 'after one of the call\'s'], $ran, 'each once; the process\'s waits for the exit');
+});
+
+test('RequestState: the error and exception handlers captured are current again after a call that pushed more than it may pop, or popped them', function (): void {
+    $current = static function (): array {
+        $error = set_error_handler(null);
+        restore_error_handler();
+        $exception = set_exception_handler(null);
+        restore_exception_handler();
+        return [$error, $exception];
+    };
+    [$runnerError, $runnerException] = $current();
+    $error = static fn (): bool => false;
+    $exception = static function (\Throwable $e): void {
+    };
+    set_error_handler($error);
+    set_exception_handler($exception);
+    try {
+        $state = RequestState::capture();
+        for ($i = 0; $i < 100; $i++) { // past the handlers restore() pops one by one
+            set_error_handler(static fn (): bool => true);
+            set_exception_handler(static function (\Throwable $e): void {
+            });
+        }
+        $state->restore();
+        assertSame([$error, $exception], $current(), 'after a call that pushed 100 of each');
+        restore_error_handler();
+        restore_exception_handler();
+        $state->restore();
+        assertSame([$error, $exception], $current(), 'after a call that popped the captured ones');
+    } finally {
+        // Setting them again dropped the ones below (the runner's): back to the runner's alone.
+        for ($i = 0; $i < 200 && $current() !== [null, null]; $i++) {
+            restore_error_handler();
+            restore_exception_handler();
+        }
+        set_error_handler($runnerError);
+        set_exception_handler($runnerException);
+    }
 });
