@@ -1,5 +1,6 @@
 package dev.folk.core.supervision;
 
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -14,8 +15,8 @@ import dev.folk.core.os.OsException;
 import dev.folk.core.util.Deadline;
 
 /**
- * Ends what a crashed previous run recorded in the state file left behind, once, when a
- * supervisor starts: the groups whose leader still has the recorded start time (a recycled pid
+ * Ends what a crashed previous run recorded in a state file (the one a supervisor takes, or another
+ * slot of its name that no live supervisor holds) left behind, once, when a supervisor starts: the groups whose leader still has the recorded start time (a recycled pid
  * has another one and is left alone), and any process still carrying that run's tag (members
  * whose leader died, setsid escapees).
  */
@@ -29,7 +30,7 @@ final class PreviousRun {
     private PreviousRun() {
     }
 
-    static void end(Os os, OrphanReaper orphans, WorkerStateFile stateFile, WorkerStateFile.Previous previous) {
+    static void end(Os os, OrphanReaper orphans, Path stateFile, WorkerStateFile.Previous previous) {
         if (!previous.bootId().equals(ProcFs.bootId())) {
             log.info("Worker state file {} is from an earlier boot: nothing of it can still run", stateFile);
             return;

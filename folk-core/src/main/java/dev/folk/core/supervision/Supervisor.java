@@ -78,8 +78,13 @@ public final class Supervisor implements AutoCloseable {
         OrphanReaper.adoptOrphans(os, b.subreaper);
         this.orphans = new OrphanReaper(os, registry, runTag);
         this.stateFile = b.stateFile == null ? null : WorkerStateFile.open(b.stateFile, runId);
-        if (stateFile != null && stateFile.previous() != null) {
-            PreviousRun.end(os, orphans, stateFile, stateFile.previous());
+        if (stateFile != null) {
+            WorkerStateFile.Previous previous = stateFile.previous();
+            if (previous != null) {
+                PreviousRun.end(os, orphans, stateFile.path(), previous);
+            }
+            // A crashed instance's slot is not necessarily the one this start took.
+            stateFile.sweepOtherSlots((slot, crashed) -> PreviousRun.end(os, orphans, slot, crashed));
         }
         this.io = new IoLoop(os, "folk-supervisor-io", orphans::reapOrphans);
         this.poller = new ChannelPoller(os, "folk-supervisor-poller");
@@ -119,7 +124,8 @@ public final class Supervisor implements AutoCloseable {
 
         /**
          * Where to record live worker groups (default: none). On start, groups a crashed previous
-         * run left behind are ended; see {@link WorkerStateFile}. Off, with a warning, when the
+         * run left behind are ended, whichever slot ({@code <file>}, {@code <file>.1}, ...) it had,
+         * unless a live instance holds that slot; see {@link WorkerStateFile}. Off, with a warning, when the
          * location is not a private writable directory.
          */
         public Builder stateFile(@Nullable Path stateFile) {

@@ -8,6 +8,7 @@ import java.nio.channels.OverlappingFileLockException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFileAttributes;
@@ -18,6 +19,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.BiConsumer;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -34,6 +37,14 @@ import org.jspecify.annotations.Nullable;
  * lives; a second supervisor (another JVM, or another in this one) takes {@code <name>.1},
  * {@code .2}, ... instead. A file or directory writable by others is refused: whoever can write
  * it could make us kill their choice of process.
+ *
+ * <p>The next start after a crash may take another slot than the crashed run had (the slots
+ * before it were free again, or still taken): so each start also sweeps every other slot of the
+ * name that no live supervisor holds locked, and leaves it empty.
+ *
+ * <p>The locks are POSIX record locks: closing <em>any</em> descriptor of a file drops every lock
+ * this JVM holds on it. So no slot is ever opened twice in this JVM at once: a slot is claimed
+ * here ({@link #CLAIMED}) before it is opened, and freed only after its channel is closed.
  */
 final class WorkerStateFile implements AutoCloseable {
 
@@ -41,11 +52,17 @@ final class WorkerStateFile implements AutoCloseable {
     private static final String MAGIC = "folk-supervisor-state 1";
     private static final int ALTERNATES = 8;
 
+    /** The slots (real paths) a state file or a sweep of this JVM has open. */
+    private static final Set<Path> CLAIMED = ConcurrentHashMap.newKeySet();
+
     /** A previous run's record: its boot, its run id (the workers' FOLK_RUN_ID), its groups. */
     record Previous(String bootId, String runId, Map<Integer, Long> groups) {
     }
 
     private final Path path;
+    private final Path claim;
+    private final Path realDir;
+    private final Path requested;
     private final FileChannel channel;
     private final FileLock lock;
     private final String header;
@@ -53,8 +70,12 @@ final class WorkerStateFile implements AutoCloseable {
     private final Map<Integer, Long> live = new LinkedHashMap<>();
     private boolean closed;
 
-    private WorkerStateFile(Path path, FileChannel channel, FileLock lock, String runId, @Nullable Previous previous) {
+    private WorkerStateFile(Path path, Path claim, Path realDir, Path requested, FileChannel channel, FileLock lock,
+            String runId, @Nullable Previous previous) {
         this.path = path;
+        this.claim = claim;
+        this.realDir = realDir;
+        this.requested = requested;
         this.channel = channel;
         this.lock = lock;
         this.header = MAGIC + ' ' + ProcFs.bootId() + ' ' + runId + '\n';
@@ -65,18 +86,24 @@ final class WorkerStateFile implements AutoCloseable {
     @SuppressWarnings("NullAway") // a path without a parent fails below, as an unusable directory
     static @Nullable WorkerStateFile open(Path requested, String runId) {
         Path dir = requested.toAbsolutePath().getParent();
+        Path realDir;
         try {
             if (!Files.isDirectory(dir)) {
                 Files.createDirectories(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
             }
             refuseIfOthersCanWrite(dir);
+            realDir = dir.toRealPath(); // claims are by real path: two spellings of one directory are one
         } catch (IOException | RuntimeException e) {
             log.warn("Worker state file disabled: {} is not a usable directory ({}); a crash of this JVM would leave "
                     + "its workers for the operator to end", dir, e.toString());
             return null;
         }
         for (int i = 0; i < ALTERNATES; i++) {
-            Path path = i == 0 ? requested.toAbsolutePath() : dir.resolve(requested.getFileName() + "." + i);
+            Path path = slot(requested.toAbsolutePath(), i);
+            Path claim = realDir.resolve(path.getFileName());
+            if (!CLAIMED.add(claim)) {
+                continue; // a supervisor of this JVM owns it, or one starting here sweeps it
+            }
             FileChannel channel = null;
             try {
                 channel = FileChannel.open(path, Set.of(StandardOpenOption.CREATE, StandardOpenOption.READ,
@@ -87,23 +114,81 @@ final class WorkerStateFile implements AutoCloseable {
                 try {
                     lock = channel.tryLock();
                 } catch (OverlappingFileLockException ownedInThisJvm) {
-                    lock = null;
+                    lock = null; // through a hard link: not claimable by path
                 }
                 if (lock == null) {
-                    channel.close(); // a live supervisor owns this one
+                    channel.close(); // a live supervisor of another JVM owns this one
+                    CLAIMED.remove(claim);
                     continue;
                 }
-                WorkerStateFile file = new WorkerStateFile(path, channel, lock, runId, parse(channel));
+                WorkerStateFile file = new WorkerStateFile(path, claim, realDir, requested.toAbsolutePath(), channel, lock,
+                        runId, parse(channel));
                 file.flush();
                 return file;
             } catch (IOException | RuntimeException e) {
                 closeQuietly(channel);
+                CLAIMED.remove(claim);
                 log.warn("Worker state file disabled: cannot use {} ({})", path, e.toString());
                 return null;
             }
         }
         log.warn("Worker state file disabled: {} and its {} alternates are all in use", requested, ALTERNATES - 1);
         return null;
+    }
+
+    private static Path slot(Path requested, int i) {
+        return i == 0 ? requested : requested.resolveSibling(requested.getFileName() + "." + i);
+    }
+
+    /**
+     * Hands {@code sweep} what each other slot of this name recorded that no live supervisor
+     * holds locked (a crashed run's), under that slot's lock, then empties it so that it is not
+     * swept again. Holding the lock decides races with a supervisor starting meanwhile: it cannot
+     * take the slot while we sweep, and finds it empty after. The file stays (empty): removing it
+     * could strand one that opened it before the removal and locks it after.
+     */
+    void sweepOtherSlots(BiConsumer<Path, Previous> sweep) {
+        for (int i = 0; i < ALTERNATES; i++) {
+            Path other = slot(requested, i);
+            Path otherClaim = realDir.resolve(other.getFileName());
+            if (otherClaim.equals(claim) || !CLAIMED.add(otherClaim)) {
+                continue; // ours, another supervisor's of this JVM, or swept by one starting here
+            }
+            FileChannel channel = null;
+            try {
+                channel = FileChannel.open(other, Set.of(StandardOpenOption.READ, StandardOpenOption.WRITE,
+                        LinkOption.NOFOLLOW_LINKS));
+                refuseIfOthersCanWrite(other);
+                if (channel.size() == 0) {
+                    continue; // nothing recorded: swept or created by a supervisor starting now
+                }
+                FileLock lock;
+                try {
+                    lock = channel.tryLock();
+                } catch (OverlappingFileLockException ownedInThisJvm) {
+                    lock = null; // through a hard link: not claimable by path
+                }
+                if (lock == null) {
+                    continue; // a live supervisor's
+                }
+                try {
+                    Previous previous = parse(channel);
+                    if (previous != null) {
+                        sweep.accept(other, previous);
+                    }
+                    channel.truncate(0);
+                } finally {
+                    lock.release();
+                }
+            } catch (NoSuchFileException unused) {
+                // never taken
+            } catch (IOException | RuntimeException e) {
+                log.warn("Cannot sweep worker state file {}: {}", other, e.toString());
+            } finally {
+                closeQuietly(channel);
+                CLAIMED.remove(otherClaim);
+            }
+        }
     }
 
     private static void refuseIfOthersCanWrite(Path path) throws IOException {
@@ -202,6 +287,7 @@ final class WorkerStateFile implements AutoCloseable {
             log.debug("Closing worker state file {}: {}", path, e.toString());
         }
         closeQuietly(channel);
+        CLAIMED.remove(claim);
     }
 
     private static void closeQuietly(@Nullable FileChannel channel) {

@@ -86,6 +86,128 @@ class OrphanSweepTest {
     }
 
     @Test
+    void aSlotACrashedInstanceLeftIsSweptByAStartThatTakesAnotherSlot() throws Exception {
+        // The user's report: instance A holds the file, B takes ".1" and is SIGKILLed, A stops
+        // cleanly, C takes the file A freed: ".1" is no live instance's, so C ends what B left.
+        String tag = Workers.newTag();
+        Path state = stateDir().resolve("slots.state");
+        Path crashedSlot = state.resolveSibling("slots.state.1");
+        Supervisor first = Supervisor.builder().stateFile(state).build();
+        try (ChildJvm child = ChildJvm.start(CrashedRunMain.class, state.toString(), tag)) {
+            assertThat(child.awaitLine("READY", Duration.ofSeconds(30))).endsWith(crashedSlot.toString());
+            List<Integer> left = Procs.aliveWithEnv(Workers.RUN_TAG, tag);
+            assertThat(left).as("3 leaders, 3 grandchildren, 3 escapees").hasSizeGreaterThanOrEqualTo(9);
+            child.process().destroyForcibly().waitFor();
+            first.close();
+            assertThat(state).doesNotExist();
+
+            try (Supervisor next = Supervisor.builder().stateFile(state).build()) {
+                assertThat(next.stateFile()).contains(state);
+                assertThat(Procs.aliveWithEnv(Workers.RUN_TAG, tag)).as("left running after the sweep").isEmpty();
+                assertThat(crashedSlot).as("a swept slot is left empty, not to be swept again").isEmptyFile();
+                Procs.await(Duration.ofSeconds(5), "orphans re-parented to us are reaped",
+                        () -> Procs.withEnv(Workers.RUN_TAG, tag).isEmpty() && Procs.zombieChildren().isEmpty());
+            }
+        } finally {
+            first.close();
+            Procs.withEnv(Workers.RUN_TAG, tag).forEach(e -> ProcessHandle.of(e).ifPresent(ProcessHandle::destroyForcibly));
+        }
+    }
+
+    @Test
+    void slotsThatLiveInstancesHoldAreLeftAlone() throws Exception {
+        // One live instance in another JVM, one in this JVM: neither file nor worker is touched, and
+        // both keep their locks (closing any descriptor of a file drops this JVM's record locks on it).
+        String tag = Workers.newTag();
+        Path state = stateDir().resolve("live.state");
+        Supervisor inThisJvm = null;
+        try (ChildJvm child = ChildJvm.start(CrashedRunMain.class, state.toString(), tag)) {
+            assertThat(child.awaitLine("READY", Duration.ofSeconds(30))).endsWith(state.toString());
+            List<Integer> theirs = Procs.aliveWithEnv(Workers.RUN_TAG, tag);
+            assertThat(theirs).hasSizeGreaterThanOrEqualTo(9);
+            String theirFile = Files.readString(state);
+            String ownTag = Workers.newTag();
+            inThisJvm = Supervisor.builder().stateFile(state).build();
+            assertThat(inThisJvm.stateFile()).contains(state.resolveSibling("live.state.1"));
+            WorkerProcess w = inThisJvm.spawn(Workers.sh(ownTag, "exec sleep 100").build());
+            String ourFile = readElsewhere(state.resolveSibling("live.state.1"));
+
+            Path ourSlot = state.resolveSibling("live.state.1");
+            long me = ProcessHandle.current().pid();
+            assertThat(posixLockHolders(state)).containsExactly(child.pid());
+            assertThat(posixLockHolders(ourSlot)).containsExactly(me);
+
+            try (Supervisor next = Supervisor.builder().stateFile(state).build()) {
+                assertThat(next.stateFile()).contains(state.resolveSibling("live.state.2"));
+                assertThat(posixLockHolders(state)).as("their lock").containsExactly(child.pid());
+                assertThat(posixLockHolders(ourSlot)).as("the lock of this JVM's first supervisor").containsExactly(me);
+                assertThat(theirs).as("the live instance's processes").allMatch(Procs::alive);
+                assertThat(Files.readString(state)).isEqualTo(theirFile);
+                assertThat(w.isAlive()).isTrue();
+                assertThat(readElsewhere(state.resolveSibling("live.state.1"))).isEqualTo(ourFile);
+            }
+            inThisJvm.terminate(w, Duration.ofSeconds(5));
+        } finally {
+            if (inThisJvm != null) {
+                inThisJvm.close();
+            }
+            // The child JVM is gone: a start now ends and reaps what it left, as the slot is free.
+            try (Supervisor sweeper = Supervisor.builder().stateFile(state).build()) {
+                assertThat(sweeper.stateFile()).contains(state);
+            }
+            Procs.withEnv(Workers.RUN_TAG, tag).forEach(e -> ProcessHandle.of(e).ifPresent(ProcessHandle::destroyForcibly));
+        }
+    }
+
+    @Test
+    void supervisorsStartingTogetherEndEveryCrashedSlotAndEachHoldsItsOwn() throws Exception {
+        Path state = stateDir().resolve("race.state");
+        String bootId = Files.readString(Path.of("/proc/sys/kernel/random/boot_id")).trim();
+        List<Process> recorded = new java.util.ArrayList<>();
+        List<Supervisor> started = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
+        try {
+            for (int slot : new int[] {1, 3, 5, 6}) {
+                Process p = leader();
+                recorded.add(p);
+                Path file = state.resolveSibling("race.state." + slot);
+                Files.writeString(file, "folk-supervisor-state 1 " + bootId + " " + Workers.newTag() + "\n"
+                        + p.pid() + " " + startTime(p.pid()) + "\n");
+                Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
+            }
+            java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
+            List<Thread> threads = new java.util.ArrayList<>();
+            for (int i = 0; i < 4; i++) {
+                Thread t = new Thread(() -> {
+                    try {
+                        go.await();
+                        started.add(Supervisor.builder().stateFile(state).build());
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                });
+                t.start();
+                threads.add(t);
+            }
+            go.countDown();
+            for (Thread t : threads) {
+                t.join(30_000);
+            }
+            assertThat(started).hasSize(4);
+            assertThat(recorded).as("recorded groups left running").noneMatch(Process::isAlive);
+            Set<Path> slots = new HashSet<>();
+            long me = ProcessHandle.current().pid();
+            for (Supervisor s : started) {
+                Path slot = s.stateFile().orElseThrow();
+                assertThat(slots.add(slot)).as("two supervisors in " + slot).isTrue();
+                assertThat(posixLockHolders(slot)).as(slot.toString()).containsExactly(me);
+            }
+        } finally {
+            started.forEach(Supervisor::close);
+            recorded.forEach(Procs::destroy);
+        }
+    }
+
+    @Test
     void orphanedChildrenOfARunningWorkerDoNotPileUpAsZombies() throws Exception {
         try (Supervisor supervisor = new Supervisor()) {
             // Each round, an inner shell starts a short sleep and exits at once: the sleep is orphaned,
@@ -228,6 +350,27 @@ class OrphanSweepTest {
                 ProcessHandle.of(escapee).ifPresent(ProcessHandle::destroyForcibly);
             }
         }
+    }
+
+    /** A file's text, read by another process: closing a descriptor of it here would drop this JVM's lock on it. */
+    private static String readElsewhere(Path file) throws Exception {
+        Process cat = new ProcessBuilder("cat", file.toString()).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        String text = new String(cat.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.US_ASCII);
+        assertThat(cat.waitFor()).isZero();
+        return text;
+    }
+
+    /** The pids holding a POSIX record lock (what {@code FileChannel.lock} takes) on the file, from /proc/locks. */
+    private static Set<Long> posixLockHolders(Path file) throws Exception {
+        String inode = ":" + Files.getAttribute(file, "unix:ino");
+        Set<Long> pids = new HashSet<>();
+        for (String line : Files.readAllLines(Path.of("/proc/locks"))) {
+            String[] f = line.trim().split("\\s+"); // "1: POSIX  ADVISORY  WRITE <pid> <maj>:<min>:<inode> 0 EOF"
+            if (f.length >= 6 && f[1].equals("POSIX") && f[5].endsWith(inode)) {
+                pids.add(Long.parseLong(f[4]));
+            }
+        }
+        return pids;
     }
 
     /** The tagged processes, other than the worker, that lead groups of their own. */
