@@ -231,7 +231,7 @@ public class FolkMetrics implements MeterBinder {
         private final MeterRegistry registry;
         private final Tags tags;
         private final boolean methodTag;
-        private final Map<Key, Timer[]> timers = new ConcurrentHashMap<>();
+        private final Map<Key, Timers> timers = new ConcurrentHashMap<>();
 
         CallTimers(MeterRegistry registry, Tags tags, boolean methodTag) {
             this.registry = registry;
@@ -242,27 +242,39 @@ public class FolkMetrics implements MeterBinder {
         private record Key(CallOutcome outcome, @Nullable String method) {
         }
 
-        @Override
-        public void callCompleted(WorkerPool pool, String method, CallOutcome outcome, long waitNanos,
-                                  long execNanos) {
-            Timer[] t = timers.computeIfAbsent(new Key(outcome, methodTag ? String.valueOf(method) : null),
-                    this::register);
-            t[0].record(Math.max(0, waitNanos), TimeUnit.NANOSECONDS);
-            if (execNanos > 0) {
-                t[1].record(execNanos, TimeUnit.NANOSECONDS);
+        /** An outcome's (and method's) timers; its execution timer comes with its first call that ran. */
+        private static final class Timers {
+            final Timer wait;
+            volatile @Nullable Timer execution;
+
+            Timers(Timer wait) {
+                this.wait = wait;
             }
         }
 
-        private Timer[] register(Key key) {
-            Tags t = tags.and("outcome", key.outcome().tag());
-            if (key.method() != null) {
-                t = t.and("method", key.method());
+        @Override
+        public void callCompleted(WorkerPool pool, String method, CallOutcome outcome, long waitNanos,
+                                  long execNanos) {
+            Key key = new Key(outcome, methodTag ? String.valueOf(method) : null);
+            Timers t = timers.computeIfAbsent(key, k -> new Timers(waitTimer(tags(k)).register(registry)));
+            t.wait.record(Math.max(0, waitNanos), TimeUnit.NANOSECONDS);
+            if (execNanos > 0) {
+                Timer execution = t.execution;
+                if (execution == null) {
+                    // Made by the first call of its outcome that ran: outcomes that never reach a
+                    // worker (acquire-timeout, queue-full) must not show an execution timer of zeros.
+                    // A race makes it twice; the registry gives both the same timer.
+                    execution = Timer.builder("folk.call.execution").tags(tags(key))
+                            .description("Time calls ran on their worker").register(registry);
+                    t.execution = execution;
+                }
+                execution.record(execNanos, TimeUnit.NANOSECONDS);
             }
-            return new Timer[] {
-                waitTimer(t).register(registry),
-                Timer.builder("folk.call.execution").tags(t).description("Time calls ran on their worker")
-                        .register(registry)
-            };
+        }
+
+        private Tags tags(Key key) {
+            Tags t = tags.and("outcome", key.outcome().tag());
+            return key.method() == null ? t : t.and("method", key.method());
         }
     }
 }

@@ -112,7 +112,8 @@ public class FolkHttpProperties {
         /**
          * The application's public directory (where its front controller lives, nginx's 'root'). A
          * GET or HEAD whose path names a regular file there is answered with the file, as nginx's
-         * 'try_files $uri' does in front of PHP-FPM; every other request goes to PHP. The path is
+         * 'try_files $uri' does in front of PHP-FPM; another method on such a file is answered 405,
+         * as nginx answers it; every other request goes to PHP. The path is
          * the one PHP routes on (after the prefix with strip-prefix). Paths ending in .php, with a
          * hidden segment (.env, .htaccess; a leading /.well-known/ excepted) or leading out of the
          * directory are always PHP's.

@@ -1,6 +1,7 @@
 package dev.folk.spring.boot.autoconfigure.metrics;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.micrometer.core.instrument.MeterRegistry;
 
@@ -52,6 +53,31 @@ class FolkMetricsAutoConfigurationTests {
                             .count()).isEqualTo(1.0);
                     assertThat(registry.get("folk.calls.slow").tags("pool", "default").functionCounter()
                             .count()).isZero();
+                });
+        assertThat(Procs.aliveWithEnv(Workers.RUN_TAG, tag)).isEmpty();
+    }
+
+    @Test
+    void aCallThatNeverReachedAWorkerIsTimedWaitingOnly() {
+        String tag = Workers.newTag();
+        runner.withConfiguration(METRICS)
+                .withPropertyValues("folk.args=" + TestWorkers.TEST, "folk.size=1", "folk.acquire-timeout=100ms",
+                        "folk.env.FOLK_TEST_RUN=" + tag)
+                .run(ctx -> {
+                    WorkerPool pool = ctx.getBean(WorkerPool.class);
+                    java.util.concurrent.CompletableFuture<Object> busy = pool.callAsync("sleep", 1500);
+                    Procs.await(java.time.Duration.ofSeconds(10), "the worker busy",
+                            () -> pool.snapshot().count(dev.folk.core.pool.WorkerState.BUSY) == 1);
+                    assertThatThrownBy(() -> pool.call("echo", "late"))
+                            .isInstanceOf(dev.folk.core.pool.NoWorkerAvailableException.class);
+                    busy.get(10, java.util.concurrent.TimeUnit.SECONDS);
+                    MeterRegistry registry = ctx.getBean(MeterRegistry.class);
+                    assertThat(registry.get("folk.call.wait").tags("outcome", "acquire-timeout").timer().count())
+                            .isEqualTo(1);
+                    assertThat(registry.find("folk.call.execution").tags("outcome", "acquire-timeout").timer())
+                            .as("no execution timer (of zeros) for calls that never ran").isNull();
+                    assertThat(registry.get("folk.call.execution").tags("outcome", "success").timer().count())
+                            .isEqualTo(1);
                 });
         assertThat(Procs.aliveWithEnv(Workers.RUN_TAG, tag)).isEmpty();
     }
