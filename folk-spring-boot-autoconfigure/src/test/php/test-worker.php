@@ -4,7 +4,8 @@
  * The worker the starter's tests run: the built-in echo, plus
  *   sleep(ms)  sleeps that long, then returns the worker's pid;
  *   pid()      returns the worker's pid.
- * With FOLK_TEST_IGNORE_TERM=1 in its environment it ignores SIGTERM (only SIGKILL ends it).
+ * With FOLK_TEST_IGNORE_TERM=1 in its environment it ignores SIGTERM (only SIGKILL ends it);
+ * with FOLK_TEST_BOOT_SLEEP_MS=N it sleeps N ms before it creates its Worker (a slow boot).
  */
 
 declare(strict_types=1);
@@ -13,6 +14,11 @@ require __DIR__ . '/../../../../folk-worker-php/src/main/php/autoload.php';
 
 if (getenv('FOLK_TEST_IGNORE_TERM') === '1') {
     pcntl_signal(SIGTERM, SIG_IGN);
+}
+
+$bootSleep = (int) getenv('FOLK_TEST_BOOT_SLEEP_MS');
+if ($bootSleep > 0) {
+    usleep($bootSleep * 1000);
 }
 
 $worker = new Folk\Worker\Worker();

@@ -73,6 +73,7 @@ public final class WorkerPool implements AutoCloseable {
     private final CallRunner calls;
     private final ValueMapper valueMapper;
     private final RollingReset reset;
+    private final WorkerHost host;
 
     private final AtomicBoolean closeStarted = new AtomicBoolean();
     private final CountDownLatch closed = new CountDownLatch(1);
@@ -105,6 +106,7 @@ public final class WorkerPool implements AutoCloseable {
         this.calls = new CallRunner(this, config, clock, host, health, stats, executors, dispatcher, lifecycle,
                 this::describeLoad);
         this.reset = new RollingReset(config, clock, health, lifecycle);
+        this.host = host;
     }
 
     /** Creates and starts a pool. */
@@ -160,7 +162,8 @@ public final class WorkerPool implements AutoCloseable {
      * Waits until at least {@code minimum} workers are ready. Gives up (false; see
      * {@link #lastBootFailure()}) when no new worker became ready for {@code stallTimeout} — so a
      * big pool that keeps booting is waited for as long as it makes progress — or at once when
-     * every boot so far failed the same way {@value #FAIL_FAST_AFTER} times in a row.
+     * every boot so far failed the same way {@value #FAIL_FAST_AFTER} times in a row, or once the
+     * pool is {@link #stopped()}.
      */
     public boolean awaitReady(int minimum, Duration stallTimeout) {
         long stall = stallTimeout.toNanos();
@@ -174,12 +177,21 @@ public final class WorkerPool implements AutoCloseable {
                 boots = b;
                 lastProgress = now;
             }
-            if (health.closing() || now - lastProgress >= stall || health.failingEveryBoot(failuresBefore)) {
+            if (stopped() || now - lastProgress >= stall || health.failingEveryBoot(failuresBefore)) {
                 return readyCount() >= minimum;
             }
             LockSupport.parkNanos(2_000_000);
         }
         return true;
+    }
+
+    /**
+     * Whether this pool will start no worker any more: it is closing or closed, or its supervisor
+     * was shut down (killed and reaped every worker, as a JVM shutdown hook does, perhaps while the
+     * pool was still starting). Waiting for workers is then pointless.
+     */
+    public boolean stopped() {
+        return health.closing() || host.isClosed();
     }
 
     /** The last boot or crash failure, or null. */

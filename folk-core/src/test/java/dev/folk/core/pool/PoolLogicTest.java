@@ -720,6 +720,23 @@ class PoolLogicTest {
     }
 
     @Test
+    void awaitReadyReturnsAtOnceWhenTheSupervisorShutsDownWhileWorkersBoot() throws Exception {
+        start(config(2), n -> Boot.HANG);
+        CompletableFuture<Boolean> ready = CompletableFuture.supplyAsync(() -> pool.awaitReady(2, Duration.ofSeconds(30)));
+        FakeWorkers.await("two booting workers", () -> fakes.alive() == 2);
+        assertThat(pool.stopped()).isFalse();
+        assertThat(ready).isNotDone();
+
+        // What Supervisor.killAndReapAll does (a JVM shutdown hook during start-up): no spawn succeeds any more.
+        fakes.closed = true;
+        fakes.spawned.forEach(f -> f.exit(0, 9));
+
+        // Not after the 30 s without progress: nothing can become ready now.
+        assertThat(ready.get(3, TimeUnit.SECONDS)).isFalse();
+        assertThat(pool.stopped()).isTrue();
+    }
+
+    @Test
     void aSpawnThatFailsIsABootFailure() {
         start(config(1), n -> n < 2 ? Boot.SPAWN_FAILS : Boot.READY);
         assertThat(pool.awaitReady(1, Duration.ofSeconds(5))).isTrue();

@@ -9,6 +9,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.context.SmartLifecycle;
 
+import dev.folk.core.FolkException;
 import dev.folk.core.pool.PoolSnapshot;
 import dev.folk.core.pool.PoolState;
 import dev.folk.core.pool.WorkerPool;
@@ -30,10 +31,11 @@ import dev.folk.spring.boot.pool.FolkPools;
  * all) for as long as workers keep becoming ready (no more than its boot timeout without
  * progress), and fails start-up with a {@link FolkStartupException} naming the pool, its last
  * failure, the worker's exit status and last output otherwise — at once when every boot fails the
- * same way. {@link #stop(Runnable)} closes all pools in parallel:
- * each refuses new calls, lets in-flight calls finish up to its drain timeout, then stops its
- * workers. The validation of {@code folk.*} guarantees this fits in
- * {@code spring.lifecycle.timeout-per-shutdown-phase}.
+ * same way. A pool stopped while it starts (a SIGTERM during start-up: the JVM hook kills the
+ * workers) ends the wait at once and fails start-up as stopped, not as a boot failure.
+ * {@link #stop(Runnable)} closes all pools in parallel: each refuses new calls, lets in-flight
+ * calls finish up to its drain timeout, then stops its workers. The validation of {@code folk.*}
+ * guarantees this fits in {@code spring.lifecycle.timeout-per-shutdown-phase}.
  */
 public class FolkLifecycle implements SmartLifecycle {
 
@@ -60,17 +62,34 @@ public class FolkLifecycle implements SmartLifecycle {
             }
         }
         List<FolkStartupException.NotReady> notReady = new ArrayList<>();
+        List<String> stopped = new ArrayList<>();
         for (WorkerPool pool : pools.all()) {
             int min = pools.minReady(pool);
             long t0 = System.nanoTime();
             // Waits as long as workers keep becoming ready (a pool of hundreds boots for a while),
-            // and gives up at once when every boot fails the same way.
+            // and gives up at once when every boot fails the same way, or when the pool is stopped.
             if (!pool.awaitReady(min, pool.config().bootTimeout())) {
                 PoolSnapshot snapshot = pool.snapshot();
+                if (pool.stopped()) {
+                    // A shutdown during start-up (a signal, whose close cannot begin before the
+                    // refresh ends, so the JVM hook killed the workers): not a boot failure.
+                    stopped.add("Pool '" + pool.name() + "': start-up stopped by the application's shutdown with "
+                            + snapshot.ready() + " of " + min + " required workers ready after "
+                            + Duration.ofNanos(System.nanoTime() - t0).toMillis() + " ms");
+                    continue;
+                }
                 notReady.add(new FolkStartupException.NotReady(pool.name(), snapshot.ready(), min,
                         Duration.ofNanos(System.nanoTime() - t0), pool.lastFailure(), commandLine(pool),
                         pool.lastBootFailure(), snapshot.bootFailures(), pool.config().bootTimeout()));
             }
+        }
+        if (!stopped.isEmpty()) {
+            String message = String.join("\n", stopped) + "\nThe application was shut down (SIGTERM or Ctrl-C) "
+                    + "while its workers started; their boot did not fail. Nothing to fix unless that shutdown was "
+                    + "unexpected: then look for what sent the signal.";
+            // Logged here too: the JVM is exiting and may be gone before Spring Boot reports the failure.
+            log.warn(message);
+            throw new FolkException(message);
         }
         if (!notReady.isEmpty()) {
             throw new FolkStartupException(notReady);

@@ -94,6 +94,34 @@ class SignalShutdownTest {
         assertThat(log()).contains("Second signal (SIGTERM) during shutdown").doesNotContain("CALL-RESULT");
     }
 
+    @Test
+    void aSigtermDuringStartUpEndsTheJvmOnceTheWorkersAreGoneNotAfterTheBootTimeout() throws Exception {
+        // Workers that take 20 s to boot, inside a 30 s boot-timeout: start-up is still waiting for them.
+        start("--folk.size=2", "--folk.env.FOLK_TEST_BOOT_SLEEP_MS=20000", "--folk.boot-timeout=30s");
+        awaitLine("Pool 'default' NEW -> STARTING", Duration.ofSeconds(30));
+        Procs.await(Duration.ofSeconds(10), "two booting workers",
+                () -> Procs.aliveWithEnv(Workers.RUN_TAG, tag).size() == 2);
+
+        long sent = System.nanoTime();
+        signal("TERM");
+        // No context close can begin while the refresh runs: the JVM hook stops the workers after its 2 s.
+        awaitLine("the application context is not closing; stopping workers now", Duration.ofSeconds(10));
+        Procs.await(Duration.ofSeconds(5), "no worker left", () -> Procs.aliveWithEnv(Workers.RUN_TAG, tag).isEmpty());
+        long gone = System.nanoTime();
+        boolean exited = child.waitFor(40, TimeUnit.SECONDS);
+        Duration took = Duration.ofNanos(System.nanoTime() - gone);
+        System.out.println("exit " + took.toMillis() + " ms after the workers were gone, "
+                + Duration.ofNanos(System.nanoTime() - sent).toMillis() + " ms after SIGTERM");
+
+        assertThat(exited).as("exit after SIGTERM; output:\n%s", log()).isTrue();
+        // About a second once nothing is left to wait for; 3x that, not the 30 s boot-timeout.
+        assertThat(took).as("time from the workers' end to the JVM's exit; output:\n%s", log())
+                .isLessThan(Duration.ofSeconds(3));
+        assertThat(child.exitValue()).isEqualTo(143);
+        assertThat(log()).contains("Pool 'default': start-up stopped by the application's shutdown")
+                .doesNotContain("FolkStartupException").doesNotContain("Pool 'default' had 0 of 2 required workers");
+    }
+
     private void start(String... args) throws IOException {
         Path java = Path.of(System.getProperty("java.home"), "bin", "java");
         List<String> command = new ArrayList<>();
