@@ -7,6 +7,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.BeanFactory;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.beans.factory.annotation.Qualifier;
@@ -59,6 +61,8 @@ import dev.folk.spring.boot.lifecycle.FolkLifecycle;
 @ConditionalOnBooleanProperty(name = "folk.enabled", matchIfMissing = true)
 @EnableConfigurationProperties(FolkProperties.class)
 public final class FolkAutoConfiguration {
+
+    private static final Logger log = LoggerFactory.getLogger(FolkAutoConfiguration.class);
 
     /** Property giving Spring's budget per shutdown phase. */
     static final String SHUTDOWN_PHASE_TIMEOUT = "spring.lifecycle.timeout-per-shutdown-phase";
@@ -202,10 +206,22 @@ public final class FolkAutoConfiguration {
     @ConditionalOnMissingBean
     @ConditionalOnBooleanProperty(name = "folk.shutdown.jvm-hook", matchIfMissing = true)
     public FolkShutdownHook folkShutdownHook(Supervisor supervisor, ConfigurableApplicationContext context,
-                                             FolkProperties properties, Environment environment) {
+                                             FolkProperties properties, Environment environment,
+                                             ObjectProvider<FolkPools> pools) {
+        Duration phase = shutdownPhaseTimeout(environment);
+        FolkPools folkPools = pools.getIfUnique();
+        // Without pools to ask, one phase: validation keeps every pool's stop within it.
+        Duration poolsClose = folkPools != null ? folkPools.closeBound() : phase;
+        Duration needed = FolkShutdownHook.defaultWait(phase, poolsClose);
         Duration wait = properties.getShutdown().getJvmHookWait();
         if (wait == null || wait.isNegative()) {
-            wait = shutdownPhaseTimeout(environment).plusSeconds(15);
+            wait = needed;
+        } else if (wait.compareTo(needed) < 0) {
+            log.warn("folk.shutdown.jvm-hook-wait={} is shorter than a graceful shutdown may take ({}: {}={}, the "
+                            + "web server's stop {}, the pools' close {}): at JVM exit the hook may kill workers whose "
+                            + "calls are still draining. Leave it unset, or shorten the pools' drain-timeout or {}.",
+                    wait, needed, SHUTDOWN_PHASE_TIMEOUT, phase, FolkShutdownHook.WEB_SERVER_STOP, poolsClose,
+                    SHUTDOWN_PHASE_TIMEOUT);
         }
         return new FolkShutdownHook(supervisor, context, wait);
     }

@@ -65,7 +65,9 @@ public class FolkProperties extends PoolProperties {
 
         /**
          * How long the JVM shutdown hook waits for Spring's graceful close before killing what is
-         * left. Default: 'spring.lifecycle.timeout-per-shutdown-phase' plus 15 s.
+         * left. Default: as long as that close may take: 'spring.lifecycle.timeout-per-shutdown-phase'
+         * (the web server's drain) + 5 s (its stop) + the longest pool stop (drain-timeout + close-wait +
+         * stop-grace) + 5 s; 65.5 s with the defaults.
          */
         private @Nullable Duration jvmHookWait;
 

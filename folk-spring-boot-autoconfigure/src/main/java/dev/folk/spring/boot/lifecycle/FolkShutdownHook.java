@@ -19,9 +19,9 @@ import dev.folk.core.supervision.Supervisor;
  *
  * <p>JVM shutdown hooks run concurrently, Spring Boot's own (which closes the context gracefully:
  * drain, then stop the workers) among them. Killing at once would cut the graceful close short,
- * so this hook first waits, bounded by {@code folk.shutdown.jvm-hook-wait}, for the context's
- * close to finish. If no close has begun within {@value #CLOSE_START_GRACE_MILLIS} ms (Spring
- * Boot's hook disabled, or the context was never closing), it does not wait further; nor once the
+ * so this hook first waits, bounded by {@code folk.shutdown.jvm-hook-wait} (by default
+ * {@link #defaultWait}: as long as that close may take), for the context's close to finish. If no
+ * close has begun within {@value #CLOSE_START_GRACE_MILLIS} ms (Spring Boot's hook disabled, or the context was never closing), it does not wait further; nor once the
  * thread that began the close has ended with the context still active (the close failed part-way,
  * as when the application's jar was replaced under it and classes no longer load). When the
  * context is closed normally (not at JVM exit), the hook is removed: the supervisor is closed by
@@ -30,6 +30,13 @@ import dev.folk.core.supervision.Supervisor;
 public class FolkShutdownHook implements ApplicationListener<ContextClosedEvent>, DisposableBean {
 
     static final long CLOSE_START_GRACE_MILLIS = 2000;
+
+    /**
+     * How long the web server's stop may take after its graceful drain gave up: Tomcat waits up to
+     * 5 s (its executor termination timeout) for request threads still running, here blocked in
+     * pool calls, before the pools' phase can begin.
+     */
+    public static final Duration WEB_SERVER_STOP = Duration.ofSeconds(5);
 
     private static final Logger log = LoggerFactory.getLogger(FolkShutdownHook.class);
 
@@ -49,6 +56,23 @@ public class FolkShutdownHook implements ApplicationListener<ContextClosedEvent>
         this.wait = wait;
         this.hook = new Thread(this::runHook, "folk-shutdown-hook");
         Runtime.getRuntime().addShutdownHook(hook);
+    }
+
+    /**
+     * The default of {@code folk.shutdown.jvm-hook-wait}: the longest graceful close, in the
+     * order Spring runs it. The web server's graceful drain (up to {@code shutdownPhase}), its stop
+     * ({@link #WEB_SERVER_STOP}), then the pools' close ({@code poolsClose}: the longest
+     * drain-timeout + close-wait + stop-grace, plus the seconds a killed group is given). The hook
+     * returns as soon as the close ends, so a step the application does not have costs nothing;
+     * a shorter wait would kill workers whose calls are still draining.
+     */
+    public static Duration defaultWait(Duration shutdownPhase, Duration poolsClose) {
+        return shutdownPhase.plus(WEB_SERVER_STOP).plus(poolsClose);
+    }
+
+    /** How long this hook waits for the context's close. */
+    public Duration waitBound() {
+        return wait;
     }
 
     @Override

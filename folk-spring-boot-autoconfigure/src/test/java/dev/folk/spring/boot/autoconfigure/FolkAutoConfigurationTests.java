@@ -114,6 +114,26 @@ class FolkAutoConfigurationTests {
     }
 
     @Test
+    void theJvmHookWaitsByDefaultForTheWholeGracefulCloseOfTheLongestPool(CapturedOutput output) {
+        // 30 s web drain + 5 s web stop + (20 + 0.5 + 5) s pool stop + 5 s for killed groups.
+        runner.withPropertyValues("folk.args=" + TestWorkers.ECHO).run(ctx ->
+                assertThat(ctx.getBean(FolkShutdownHook.class).waitBound()).isEqualTo(Duration.ofMillis(65_500)));
+        // From the actual settings: the phase, and the pool that takes longest to stop.
+        runner.withPropertyValues("folk.args=" + TestWorkers.ECHO, "spring.lifecycle.timeout-per-shutdown-phase=16s",
+                        "folk.drain-timeout=5s", "folk.pools.a.drain-timeout=14500ms", "folk.pools.a.stop-grace=500ms",
+                        "folk.pools.b.size=1")
+                .run(ctx -> assertThat(ctx.getBean(FolkShutdownHook.class).waitBound())
+                        .isEqualTo(Duration.ofMillis(16_000 + 5_000 + 15_500 + 5_000)));
+        assertThat(output).doesNotContain("jvm-hook-wait");
+        // Set by hand: kept, but a value that cuts the drain short is warned about.
+        runner.withPropertyValues("folk.args=" + TestWorkers.ECHO, "folk.shutdown.jvm-hook-wait=45s").run(ctx -> {
+            assertThat(ctx.getBean(FolkShutdownHook.class).waitBound()).isEqualTo(Duration.ofSeconds(45));
+            assertThat(output).contains("folk.shutdown.jvm-hook-wait=PT45S is shorter than a graceful shutdown may "
+                    + "take (PT1M5.5S");
+        });
+    }
+
+    @Test
     void unknownKeysAreWarnedAboutWithTheKeyMeant(CapturedOutput output) {
         runner.withPropertyValues("folk.args=" + TestWorkers.ECHO, "folk.size=2", "folk.sise=3",
                         "folk.pools.web.exec-timout=1s", "folk.pools.web.max-jobs=9", "folk.env.ANY_NAME=x",

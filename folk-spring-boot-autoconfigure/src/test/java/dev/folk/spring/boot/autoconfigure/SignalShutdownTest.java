@@ -5,14 +5,21 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -20,6 +27,7 @@ import org.junit.jupiter.api.Test;
 import dev.folk.core.testing.Procs;
 import dev.folk.core.testing.Workers;
 import dev.folk.spring.boot.autoconfigure.app.SignalTestApplication;
+import dev.folk.spring.boot.autoconfigure.app.WebSignalTestApplication;
 
 /**
  * A real application in a child JVM, ended by signals: one SIGTERM shuts it down gracefully; a
@@ -122,14 +130,56 @@ class SignalShutdownTest {
                 .doesNotContain("FolkStartupException").doesNotContain("Pool 'default' had 0 of 2 required workers");
     }
 
+    @Test
+    void theJvmHookWaitsForTheWebServersShutdownAndThePoolsWholeDrain() throws Exception {
+        // A 16 s shutdown phase, and a pool stop that fits in it (14.5 s drain + 0.5 s close-wait +
+        // 0.5 s stop-grace). A 60 s request in flight: the web server's graceful shutdown gives up
+        // after 16 s, Tomcat waits ~5 s for its thread (blocked in the pool call), then the pool
+        // drains 14.5 s and kills the call: ~36 s in all, more than the former hook wait of phase + 15 s.
+        start(WebSignalTestApplication.class, "--server.port=0", "--folk.size=2", "--folk.exec-timeout=2m",
+                "--folk.drain-timeout=14500ms", "--folk.stop-grace=500ms",
+                "--spring.lifecycle.timeout-per-shutdown-phase=16s");
+        String started = awaitLine("started on port ", Duration.ofSeconds(60));
+        Matcher port = Pattern.compile("started on port (\\d+)").matcher(started);
+        assertThat(port.find()).as(started).isTrue();
+        List<Integer> pids = Procs.aliveWithEnv(Workers.RUN_TAG, tag);
+        assertThat(pids).hasSize(2);
+        CompletableFuture<HttpResponse<String>> request = HttpClient.newHttpClient().sendAsync(
+                HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port.group(1) + "/sleep?ms=60000")).build(),
+                HttpResponse.BodyHandlers.ofString());
+        awaitLine("REQUEST-IN-FLIGHT", Duration.ofSeconds(10));
+
+        signal("TERM");
+        awaitLine("Pool 'default' RUNNING -> DRAINING", Duration.ofSeconds(3 * 21));
+        long draining = System.nanoTime();
+        boolean exited = child.waitFor(3 * 16, TimeUnit.SECONDS);
+        Duration took = Duration.ofNanos(System.nanoTime() - draining);
+        System.out.println("exit " + took.toMillis() + " ms after the pool began to drain");
+
+        assertThat(exited).as("exit after SIGTERM; output:\n%s", log()).isTrue();
+        assertThat(child.exitValue()).isEqualTo(143);
+        // The pool's drain ran its whole drain-timeout and the pool itself killed the call: the JVM
+        // hook did not cut it short.
+        assertThat(log()).contains("still running after drain-timeout PT14.5S: killing it")
+                .doesNotContain("graceful close did not finish");
+        assertThat(took).as("drain-timeout 14.5 s").isGreaterThan(Duration.ofSeconds(12));
+        assertThat(Procs.aliveWithEnv(Workers.RUN_TAG, tag)).isEmpty();
+        assertThat(pids).noneMatch(Procs::alive);
+        assertThat(request).failsWithin(Duration.ofSeconds(5));
+    }
+
     private void start(String... args) throws IOException {
+        start(SignalTestApplication.class, args);
+    }
+
+    private void start(Class<?> main, String... args) throws IOException {
         Path java = Path.of(System.getProperty("java.home"), "bin", "java");
         List<String> command = new ArrayList<>();
         command.add(java.toString());
         String jvmArgs = System.getProperty("folk.test.jvm-args", "--enable-native-access=ALL-UNNAMED");
         command.addAll(Arrays.stream(jvmArgs.trim().split("\\s+")).filter(s -> !s.isEmpty()).toList());
         command.addAll(List.of("-Xshare:auto", "-XX:TieredStopAtLevel=1", "-cp", System.getProperty("java.class.path"),
-                SignalTestApplication.class.getName(), "--folk.args=" + TestWorkers.TEST,
+                main.getName(), "--folk.args=" + TestWorkers.TEST,
                 "--folk.env.FOLK_TEST_RUN=" + tag, "--spring.main.banner-mode=off"));
         command.addAll(List.of(args));
         child = new ProcessBuilder(command).redirectErrorStream(true).start();
