@@ -46,9 +46,13 @@ import dev.folk.spring.boot.pool.ClasspathScripts;
  * Each directory costs one inotify watch: when the user's limit
  * ({@code fs.inotify.max_user_watches}) is reached, the directories registered so far stay watched
  * and a warning says what to raise; the application keeps running (this is a development aid).
- * A watched root directory that is deleted ({@code target/classes} by {@code mvn clean}) is looked
- * for every {@value #ROOT_POLL_MILLIS} ms and watched again once it is back, its files counting as
- * changed (the build that recreates it brings new code).
+ * A watched root directory that is deleted ({@code target/classes} by {@code mvn clean}) or moved
+ * away is looked for every {@value #ROOT_POLL_MILLIS} ms and watched again once it is back, its files
+ * counting as changed (the build that recreates it brings new code). An inotify watch follows its
+ * directory's inode, not its path, and the JDK asks for no event when a watched directory itself is
+ * moved: so every {@value #ROOT_POLL_MILLIS} ms the watcher also checks that each root's path still
+ * leads to the directory it watches (same device and inode), and a directory moved away is no
+ * longer watched (its watches are cancelled).
  *
  * <p>A {@link SmartLifecycle} one phase above {@link FolkLifecycle}: it starts watching once the
  * pools are ready and stops (closing the watch service and ending its thread) before they close, so
@@ -66,8 +70,9 @@ public class SourceWatcher implements SmartLifecycle, DisposableBean {
     /** While a reset runs, how often the thread looks whether the next reload is due. */
     static final long BUSY_POLL_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
 
-    /** How often a deleted root directory is looked for, until it is back. */
+    /** How often the root directories are checked (still there, still the same) and a gone one looked for. */
     static final long ROOT_POLL_MILLIS = 500;
+    private static final long ROOT_POLL_NANOS = TimeUnit.MILLISECONDS.toNanos(ROOT_POLL_MILLIS);
 
     private static final Logger log = LoggerFactory.getLogger(SourceWatcher.class);
     private static final Path WATCH_LIMIT = Path.of("/proc/sys/fs/inotify/max_user_watches");
@@ -77,6 +82,8 @@ public class SourceWatcher implements SmartLifecycle, DisposableBean {
     private final @Nullable ClasspathScripts scripts;
     private final Map<WatchKey, Path> directories = new ConcurrentHashMap<>();
     private final Set<Path> registered = ConcurrentHashMap.newKeySet();
+    /** Root directories watched, with the identity (device and inode) they had when registered. */
+    private final Map<Path, Object> roots = new ConcurrentHashMap<>();
     /** Root directories deleted (while watched, or before the start), looked for until they are back. */
     private final Set<Path> missingRoots = ConcurrentHashMap.newKeySet();
     private volatile @Nullable WatchService service;
@@ -160,9 +167,7 @@ public class SourceWatcher implements SmartLifecycle, DisposableBean {
                 if (directory == null) {
                     continue; // not reached: a file root always has a parent directory
                 }
-                if (Files.isDirectory(directory, LinkOption.NOFOLLOW_LINKS)) {
-                    register(directory, root.directory(), null);
-                } else {
+                if (!roots.containsKey(directory) && !watchRoot(directory, null)) {
                     missingRoots.add(directory); // deleted since the configuration was checked: watched once back
                 }
             }
@@ -206,6 +211,7 @@ public class SourceWatcher implements SmartLifecycle, DisposableBean {
         }
         directories.clear();
         registered.clear();
+        roots.clear();
         missingRoots.clear();
         if (t != null && t != Thread.currentThread()) {
             try {
@@ -227,6 +233,7 @@ public class SourceWatcher implements SmartLifecycle, DisposableBean {
     }
 
     private void run(WatchService ws) {
+        long rootsChecked = System.nanoTime();
         try {
             while (running) {
                 long now = System.nanoTime();
@@ -242,16 +249,18 @@ public class SourceWatcher implements SmartLifecycle, DisposableBean {
                 if (busy) {
                     wait = wait < 0 ? BUSY_POLL_NANOS : Math.min(wait, BUSY_POLL_NANOS);
                 }
-                if (!missingRoots.isEmpty()) {
-                    long poll = TimeUnit.MILLISECONDS.toNanos(ROOT_POLL_MILLIS);
-                    wait = wait < 0 ? poll : Math.min(wait, poll);
-                }
-                WatchKey key = wait < 0 ? ws.take() : ws.poll(wait, TimeUnit.NANOSECONDS);
+                long untilCheck = Math.max(0, rootsChecked + ROOT_POLL_NANOS - now);
+                wait = wait < 0 ? untilCheck : Math.min(wait, untilCheck);
+                WatchKey key = ws.poll(wait, TimeUnit.NANOSECONDS);
                 while (key != null) {
                     handle(key);
                     key = ws.poll();
                 }
                 now = System.nanoTime();
+                if (now - rootsChecked >= ROOT_POLL_NANOS) {
+                    rootsChecked = now;
+                    checkRoots();
+                }
                 if (!missingRoots.isEmpty()) {
                     watchReturnedRoots(now);
                 }
@@ -273,10 +282,8 @@ public class SourceWatcher implements SmartLifecycle, DisposableBean {
             directories.remove(key);
             if (dir != null) {
                 registered.remove(dir);
-                if (isRootDirectory(dir)) {
-                    missingRoots.add(dir);
-                    log.warn("Reload on change: the watched directory {} was deleted; it is watched again once it"
-                            + " is back", dir);
+                if (roots.containsKey(dir)) {
+                    gone(dir);
                 }
             }
         }
@@ -303,7 +310,16 @@ public class SourceWatcher implements SmartLifecycle, DisposableBean {
                 continue;
             }
             // A watched directory deleted or moved away: its files are gone without events of their own.
-            changed(child, now, event.kind() == ENTRY_DELETE && registered.contains(child));
+            boolean directory = event.kind() == ENTRY_DELETE && registered.contains(child);
+            changed(child, now, directory);
+            if (directory) {
+                // Its watches would follow it where it was moved; its parent's watch sees it come back.
+                if (roots.keySet().stream().anyMatch(r -> r.startsWith(child))) {
+                    gone(child);
+                } else {
+                    unwatch(child);
+                }
+            }
         }
     }
 
@@ -381,37 +397,91 @@ public class SourceWatcher implements SmartLifecycle, DisposableBean {
         }
     }
 
-    /** Whether {@code dir} is the directory a root is watched through (a directory root, or a file root's parent). */
-    private boolean isRootDirectory(Path dir) {
-        for (WatchedPool w : watched) {
-            for (WatchRoot root : w.roots()) {
-                if (dir.equals(root.watchedDirectory())) {
-                    return true;
-                }
-            }
+    /**
+     * Registers the root directory {@code dir} (with everything under it if a pool watches it as a
+     * tree), remembering which directory it is; false if there is none at that path. The regular
+     * files found are collected into {@code files} if not null.
+     */
+    private boolean watchRoot(Path dir, @Nullable List<Path> files) {
+        Object identity = identity(dir); // before registering: a directory replaced meanwhile is found by checkRoots
+        if (identity == null) {
+            return false;
         }
-        return false;
-    }
-
-    /** Watches again the deleted root directories that are back; what they hold counts as changed. */
-    private void watchReturnedRoots(long now) {
-        for (Path dir : List.copyOf(missingRoots)) {
-            if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
-                continue;
-            }
-            missingRoots.remove(dir);
-            boolean tree = watched.stream().anyMatch(w -> w.watchesTree(dir));
-            List<Path> files = new ArrayList<>();
-            if (tree) {
-                register(dir, true, files);
-            } else {
-                register(dir, false, null);
+        roots.put(dir, identity);
+        if (watched.stream().anyMatch(w -> w.watchesTree(dir))) {
+            register(dir, true, files);
+        } else {
+            register(dir, false, null);
+            if (files != null) {
                 try (var listing = Files.list(dir)) {
                     listing.filter(Files::isRegularFile).forEach(files::add);
                 } catch (IOException e) {
                     log.debug("Cannot list {}: {}", dir, e.toString());
                 }
             }
+        }
+        return true;
+    }
+
+    /** The device and inode of the directory at {@code dir}, or null if there is no directory there. */
+    private static @Nullable Object identity(Path dir) {
+        try {
+            BasicFileAttributes attrs = Files.readAttributes(dir, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+            if (!attrs.isDirectory()) {
+                return null;
+            }
+            Object key = attrs.fileKey();
+            return key != null ? key : dir; // no inode on this file system: only its presence is checked
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
+    /** A root directory whose path no longer leads to the directory watched (deleted, moved away) is gone. */
+    private void checkRoots() {
+        roots.forEach((dir, identity) -> {
+            if (!identity.equals(identity(dir))) {
+                gone(dir);
+            }
+        });
+    }
+
+    /**
+     * The directory {@code dir} (a root, or one holding roots) was deleted or moved away: what was
+     * watched there is no longer (a watch would follow the moved directory), and the roots in it are
+     * looked for until they are back.
+     */
+    private void gone(Path dir) {
+        for (Path root : List.copyOf(roots.keySet())) {
+            if (root.startsWith(dir) && roots.remove(root) != null) {
+                missingRoots.add(root);
+                log.warn("Reload on change: the watched directory {} was deleted or moved away; it is looked for"
+                        + " every {} ms and watched again once it is back", root, ROOT_POLL_MILLIS);
+            }
+        }
+        unwatch(dir);
+    }
+
+    /** Cancels the watches of {@code dir} and of every directory under it. */
+    private void unwatch(Path dir) {
+        directories.entrySet().removeIf(e -> {
+            if (e.getValue().startsWith(dir)) {
+                e.getKey().cancel();
+                return true;
+            }
+            return false;
+        });
+        registered.removeIf(d -> d.startsWith(dir));
+    }
+
+    /** Watches again the root directories that are back; what they hold counts as changed. */
+    private void watchReturnedRoots(long now) {
+        for (Path dir : List.copyOf(missingRoots)) {
+            List<Path> files = new ArrayList<>();
+            if (!watchRoot(dir, files)) {
+                continue;
+            }
+            missingRoots.remove(dir);
             log.info("Reload on change: {} is back and watched again", dir);
             files.forEach(f -> changed(f, now, false));
         }

@@ -18,6 +18,7 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import dev.folk.core.testing.LogCapture;
 import dev.folk.core.testing.Procs;
 
 /** The watcher on a real file system (inotify), with a pool that only counts its resets. */
@@ -99,6 +100,81 @@ public class SourceWatcherTest {
         }
     }
 
+    @Test
+    void aRootRenamedAwayIsNoLongerFollowedItsPathIsWatchedAgainOnceBackAndAWarningSaysSo() throws IOException {
+        Path root = tmp.resolve("x");
+        Path moved = tmp.resolve("x.old");
+        Files.createDirectories(root.resolve("lib"));
+        Files.writeString(root.resolve("app.php"), "<?php");
+        Files.writeString(root.resolve("lib/v.php"), "<?php // v1");
+        WatchedPool watched = new WatchedPool("web", List.of(new WatchRoot(root, true, null)), List.of("**/*.php"),
+                Duration.ofMillis(40));
+        Set<Path> reported = new LinkedHashSet<>();
+        try (LogCapture log = LogCapture.of(SourceWatcher.class)) {
+            SourceWatcher watcher = startWatching(watched, reported);
+            try {
+                // mv x x.old; cp -r x.old x: no event reaches the watches (they follow the moved inodes).
+                Files.move(root, moved);
+                copyTree(moved, root);
+                Procs.await(WAIT, "a reload for the copy at the watched path",
+                        () -> reported(reported).containsAll(List.of(root.resolve("app.php"), root.resolve("lib/v.php"))));
+                assertThat(log.containing(root + " was deleted or moved away")).hasSize(1);
+                assertThat(log.containing(root + " is back")).hasSize(1);
+                assertThat(watcher.watchedDirectories()).as("x and x/lib, the new ones").isEqualTo(2);
+
+                // The moved copy is no longer watched; the copy at the path is. Events arrive in order,
+                // so once the second edit has reloaded, the first would have been seen.
+                synchronized (reported) {
+                    reported.clear();
+                }
+                Files.writeString(moved.resolve("lib/v.php"), "<?php // edited in the moved copy");
+                Files.writeString(root.resolve("lib/v.php"), "<?php // v2");
+                Procs.await(WAIT, "a reload for the edit at the watched path",
+                        () -> reported(reported).contains(root.resolve("lib/v.php")));
+                synchronized (reported) {
+                    reported.clear();
+                }
+                Files.writeString(moved.resolve("lib/v.php"), "<?php // edited in the moved copy again");
+                Files.writeString(root.resolve("app.php"), "<?php // edited");
+                Procs.await(WAIT, "a reload for app.php", () -> reported(reported).contains(root.resolve("app.php")));
+                assertThat(reported(reported)).containsExactly(root.resolve("app.php"));
+            } finally {
+                watcher.stop();
+            }
+        }
+    }
+
+    @Test
+    void aDirectoryBelowTheRootRenamedAwayIsNoLongerFollowed() throws IOException {
+        Path root = tmp.resolve("x");
+        Path moved = tmp.resolve("lib.old");
+        Files.createDirectories(root.resolve("lib/deeper"));
+        Files.writeString(root.resolve("app.php"), "<?php");
+        Files.writeString(root.resolve("lib/deeper/v.php"), "<?php // v1");
+        WatchedPool watched = new WatchedPool("web", List.of(new WatchRoot(root, true, null)), List.of("**/*.php"),
+                Duration.ofMillis(40));
+        Set<Path> reported = new LinkedHashSet<>();
+        SourceWatcher watcher = startWatching(watched, reported);
+        try {
+            Files.move(root.resolve("lib"), moved);
+            copyTree(moved, root.resolve("lib"));
+            Procs.await(WAIT, "a reload for the copied directory",
+                    () -> reported(reported).contains(root.resolve("lib/deeper/v.php")));
+            Procs.await(WAIT, "x, x/lib and x/lib/deeper watched, not the moved ones",
+                    () -> watcher.watchedDirectories() == 3);
+
+            synchronized (reported) {
+                reported.clear();
+            }
+            Files.writeString(moved.resolve("deeper/v.php"), "<?php // edited in the moved copy");
+            Files.writeString(root.resolve("app.php"), "<?php // edited");
+            Procs.await(WAIT, "a reload for app.php", () -> reported(reported).contains(root.resolve("app.php")));
+            assertThat(reported(reported)).containsExactly(root.resolve("app.php"));
+        } finally {
+            watcher.stop();
+        }
+    }
+
     /** A started watcher whose pool records, at each reset, the files of the reload that asked for it. */
     private static SourceWatcher startWatching(WatchedPool watched, Set<Path> reported) {
         AtomicReference<SourceWatcher> self = new AtomicReference<>();
@@ -135,6 +211,14 @@ public class SourceWatcherTest {
         try (Stream<Path> all = Files.walk(top)) {
             for (Path p : all.sorted(Comparator.reverseOrder()).toList()) {
                 Files.delete(p);
+            }
+        }
+    }
+
+    private static void copyTree(Path from, Path to) throws IOException {
+        try (Stream<Path> all = Files.walk(from)) {
+            for (Path p : all.toList()) { // parents first
+                Files.copy(p, to.resolve(from.relativize(p).toString()));
             }
         }
     }
