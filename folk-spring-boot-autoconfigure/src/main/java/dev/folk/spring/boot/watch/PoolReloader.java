@@ -171,6 +171,11 @@ final class PoolReloader {
         pendingLost = true;
     }
 
+    /** Forgets the changes under {@code dir} not reloaded for yet (it went away; what it holds once back counts). */
+    synchronized void forget(Path dir) {
+        pending.removeIf(f -> f.startsWith(dir));
+    }
+
     private void noteChange(long now) {
         if (!hasPending()) {
             firstChange = now;

@@ -48,7 +48,8 @@ import dev.folk.spring.boot.pool.ClasspathScripts;
  * and a warning says what to raise; the application keeps running (this is a development aid).
  * A watched root directory that is deleted ({@code target/classes} by {@code mvn clean}) or moved
  * away is looked for every {@value #ROOT_POLL_MILLIS} ms and watched again once it is back, its files
- * counting as changed (the build that recreates it brings new code). An inotify watch follows its
+ * counting as changed (the build that recreates it brings new code); until then its pools do not
+ * reload, not even for the changes made there before it went. An inotify watch follows its
  * directory's inode, not its path, and the JDK asks for no event when a watched directory itself is
  * moved: so every {@value #ROOT_POLL_MILLIS} ms the watcher also checks that each root's path still
  * leads to the directory it watches (same device and inode), and a directory moved away is no
@@ -257,7 +258,8 @@ public class SourceWatcher implements SmartLifecycle, DisposableBean {
                     key = ws.poll();
                 }
                 now = System.nanoTime();
-                if (now - rootsChecked >= ROOT_POLL_NANOS) {
+                // Before a reload too: a root deleted under it must hold it (see checkRoots).
+                if (now - rootsChecked >= ROOT_POLL_NANOS || anyDue(now)) {
                     rootsChecked = now;
                     checkRoots();
                 }
@@ -275,18 +277,19 @@ public class SourceWatcher implements SmartLifecycle, DisposableBean {
         }
     }
 
+    private boolean anyDue(long now) {
+        for (PoolReloader r : reloaders) {
+            if (r.nanosUntilDue(now) == 0) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     private void handle(WatchKey key) {
         Path dir = directories.get(key);
         List<WatchEvent<?>> events = key.pollEvents();
-        if (!key.reset()) {
-            directories.remove(key);
-            if (dir != null) {
-                registered.remove(dir);
-                if (roots.containsKey(dir)) {
-                    gone(dir);
-                }
-            }
-        }
+        boolean valid = key.reset();
         if (dir == null) {
             return;
         }
@@ -319,6 +322,13 @@ public class SourceWatcher implements SmartLifecycle, DisposableBean {
                 } else {
                     unwatch(child);
                 }
+            }
+        }
+        if (!valid) { // after its events: a root that went takes the changes made in it with it
+            directories.remove(key);
+            registered.remove(dir);
+            if (roots.containsKey(dir)) {
+                gone(dir);
             }
         }
     }
@@ -437,7 +447,13 @@ public class SourceWatcher implements SmartLifecycle, DisposableBean {
         }
     }
 
-    /** A root directory whose path no longer leads to the directory watched (deleted, moved away) is gone. */
+    /**
+     * A root directory whose path no longer leads to the directory watched (deleted, moved away) is
+     * gone. Not left to the watch's own end: a deleted directory's inode, and so its watch, lives on
+     * while a process holds a file in it open, and PHP keeps its script open: the old workers of a
+     * deleted script's directory would keep it until a reload replaced them, a reload that could
+     * only fail while the directory is gone.
+     */
     private void checkRoots() {
         roots.forEach((dir, identity) -> {
             if (!identity.equals(identity(dir))) {
@@ -449,17 +465,28 @@ public class SourceWatcher implements SmartLifecycle, DisposableBean {
     /**
      * The directory {@code dir} (a root, or one holding roots) was deleted or moved away: what was
      * watched there is no longer (a watch would follow the moved directory), and the roots in it are
-     * looked for until they are back.
+     * looked for until they are back. The pools watching them do not reload for the changes made
+     * there so far (new workers could not boot from a directory that is not there): they reload once
+     * it is back, with what it then holds.
      */
     private void gone(Path dir) {
         for (Path root : List.copyOf(roots.keySet())) {
             if (root.startsWith(dir) && roots.remove(root) != null) {
                 missingRoots.add(root);
                 log.warn("Reload on change: the watched directory {} was deleted or moved away; it is looked for"
-                        + " every {} ms and watched again once it is back", root, ROOT_POLL_MILLIS);
+                        + " every {} ms and watched again once it is back; no reload until then", root, ROOT_POLL_MILLIS);
             }
         }
         unwatch(dir);
+        for (int i = 0; i < watched.size(); i++) {
+            for (WatchRoot root : watched.get(i).roots()) {
+                Path d = root.watchedDirectory();
+                if (d != null && d.startsWith(dir)) {
+                    reloaders.get(i).forget(dir);
+                    break;
+                }
+            }
+        }
     }
 
     /** Cancels the watches of {@code dir} and of every directory under it. */

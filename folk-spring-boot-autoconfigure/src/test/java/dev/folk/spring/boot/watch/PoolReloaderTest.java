@@ -148,6 +148,22 @@ class PoolReloaderTest {
     }
 
     @Test
+    void theChangesUnderADirectoryThatWentAreForgottenTheOthersStillReload() {
+        reloader.changed(file("classes/php/app.php"), T0);
+        reloader.changed(file("src/a.php"), T0 + MS);
+        reloader.forget(file("classes/php"));
+        assertThat(reloader.fireIfDue(T0 + MS + DEBOUNCE)).isTrue();
+        assertThat(refreshed.get(0).files()).containsExactly(file("src/a.php"));
+        pool.complete(0);
+
+        reloader.changed(file("classes/php/app.php"), T0 + 10 * DEBOUNCE);
+        reloader.forget(file("classes/php"));
+        assertThat(reloader.nanosUntilDue(T0 + 20 * DEBOUNCE)).as("nothing left to reload for").isEqualTo(-1);
+        assertThat(reloader.fireIfDue(T0 + 20 * DEBOUNCE)).isFalse();
+        assertThat(pool.resets).hasSize(1);
+    }
+
+    @Test
     void aStoppedReloaderStartsNoReset() {
         reloader.changed(file("app.php"), T0);
         reloader.stop();

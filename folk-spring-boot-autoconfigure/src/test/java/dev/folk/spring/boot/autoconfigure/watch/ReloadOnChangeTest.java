@@ -124,6 +124,62 @@ class ReloadOnChangeTest {
         });
     }
 
+    @Test
+    void aWatchedDirectoryDeletedWarnsAtOnceAndReloadsOnlyOnceItIsBack(CapturedOutput output) throws Exception {
+        // As mvn clean does to target/classes: the directory and everything in it go, then come back.
+        // The old workers keep app.php open, which keeps the deleted directory's inode (and its watch) alive.
+        Path dir = tmp.resolve("x");
+        Path script = dir.resolve("app.php");
+        writeApp(dir, "v1");
+        runner.withPropertyValues("folk.args=" + script, "folk.size=2").run(ctx -> {
+            assertThat(ctx).hasNotFailed();
+            WorkerPool pool = ctx.getBean(WorkerPool.class);
+            SourceWatcher watcher = ctx.getBean(SourceWatcher.class);
+            Hammer hammer = new Hammer(pool, 2);
+            try {
+                hammer.await("v1");
+                deleteTree(dir);
+                Procs.await(WAIT, "the warning that " + dir + " went",
+                        () -> output.toString().contains(dir + " was deleted or moved away"));
+                // An absence takes a window to observe: 20 debounce times, none of them with a reload.
+                long end = System.nanoTime() + Duration.ofSeconds(1).toNanos();
+                while (System.nanoTime() - end < 0) {
+                    assertThat(watcher.reloads("default")).as("reloads while it is gone").isZero();
+                    Thread.onSpinWait();
+                }
+                assertThat(output.toString()).doesNotContain(dir + " is back");
+                writeApp(dir, "v2");
+                hammer.await("v2");
+                Procs.await(WAIT, "both workers replaced", () -> exits(pool) >= 2);
+            } finally {
+                hammer.stop();
+            }
+            assertThat(hammer.failures).isEmpty();
+            assertThat(output).contains(dir + " is back");
+            assertThat(watcher.reloads("default")).as("one reload, once it is back").isEqualTo(1);
+            assertThat(watcher.lastChangedFiles("default")).contains(script, dir.resolve("lib/v.php"));
+            assertThat(pool.snapshot().bootFailures()).as("no worker booted while it was gone").isZero();
+            assertThat(output).doesNotContain("Could not open input file");
+        });
+    }
+
+    /** x/app.php, a worker whose method 'version' answers what x/lib/v.php returned when it booted. */
+    private static void writeApp(Path dir, String version) throws Exception {
+        Files.createDirectories(dir.resolve("lib"));
+        Files.writeString(dir.resolve("lib/v.php"), "<?php\nreturn '" + version + "';\n");
+        Files.writeString(dir.resolve("app.php"), "<?php\nrequire getenv('FOLK_WORKER_PHP');\n"
+                + "$version = require __DIR__ . '/lib/v.php';\n$worker = new Folk\\Worker\\Worker();\n"
+                + "$worker->register('version', fn () => $version);\n$worker->run();\n");
+    }
+
+    private static void deleteTree(Path top) throws Exception {
+        try (var all = Files.walk(top)) {
+            for (Path p : all.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.delete(p);
+            }
+        }
+    }
+
     private static long exits(WorkerPool pool) {
         return pool.snapshot().exits().getOrDefault(ExitReason.RESET, 0L);
     }
