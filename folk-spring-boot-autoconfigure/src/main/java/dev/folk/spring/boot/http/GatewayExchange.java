@@ -242,6 +242,22 @@ final class GatewayExchange implements ReadListener, WriteListener, AsyncListene
         refuse(GatewayReply.text(413, "Request body is over the " + route.maxBodySize() + "-byte limit."));
     }
 
+    /**
+     * Whether a read failed because the client closed or reset its connection (an end of stream
+     * inside the body: Tomcat's ClientAbortException and Jetty's EofException carry one), not
+     * because what it sent is malformed.
+     */
+    static boolean wentAway(Throwable t) {
+        for (Throwable c = t; c != null; c = c.getCause() == c ? null : c.getCause()) {
+            String message = String.valueOf(c.getMessage());
+            if (c instanceof java.io.EOFException || c instanceof IOException
+                    && (message.contains("Connection reset") || message.contains("Broken pipe"))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** Warns, as one of an episode ({@link RepeatedWarnings}), that the body of this request was refused: {@code why}. */
     private void refused(RepeatedWarnings.Kind kind, String why) {
         warnings.refused(kind, route.pool().name(), "Pool '" + route.pool().name() + "': the request body of " + label
@@ -803,8 +819,13 @@ final class GatewayExchange implements ReadListener, WriteListener, AsyncListene
         synchronized (this) {
             if (!calling && reply == null && !done) {
                 // While the body was read: a malformed chunked encoding, say. nginx answers 400; the
-                // answer is lost, harmlessly, if the client is gone instead.
-                refused(RepeatedWarnings.Kind.BODY_MALFORMED, "could not be read (" + t + "): 400");
+                // answer is lost, harmlessly, if the client is gone instead, which is no one's fault
+                // to warn of (nginx logs "client prematurely closed connection" at info).
+                if (wentAway(t)) {
+                    log.debug("{}: the client went away while it sent its body ({})", label, t.toString());
+                } else {
+                    refused(RepeatedWarnings.Kind.BODY_MALFORMED, "could not be read (" + t + "): 400");
+                }
                 if (bodyTimer != null) {
                     bodyTimer.cancel(false);
                 }
