@@ -25,9 +25,9 @@ import dev.folk.core.testing.Jdks;
 /**
  * The sample app on Java 21+ with {@code spring.threads.virtual.enabled}: Tomcat serves every
  * request on a virtual thread, and a PHP call must park it, not pin its carrier. The app runs in a
- * child JVM with 2 carriers and 4 workers, once with platform threads and once with virtual
- * threads; 8 clients make slow PHP requests while /actuator/health is polled. A pinning call path
- * would serve 2 requests at a time and leave no carrier for the health check.
+ * child JVM with 2 carriers and 4 workers; 8 clients make slow PHP requests while /actuator/health
+ * is polled. A pinning call path would serve 2 requests at a time and leave no carrier for the
+ * health check.
  * Skipped without a JDK 21+, failed without one on CI.
  */
 class VirtualThreadsAppTest {
@@ -37,6 +37,8 @@ class VirtualThreadsAppTest {
     /** Per client and load: 48 calls of 200 ms on 4 workers, 2.4 s and some 40 health probes a load. */
     private static final int REQUESTS_EACH = 6;
     private static final int SLEEP_MS = 200;
+    /** Requests per second if every worker slept back to back. */
+    private static final double IDEAL_RATE = WORKERS * 1000.0 / SLEEP_MS;
 
     /** What one run of the app measured. */
     private record Run(double requestsPerSecond, List<Long> healthMillis, long pinnedEvents, String pinned) {
@@ -50,23 +52,19 @@ class VirtualThreadsAppTest {
     @Test
     void withVirtualThreadsEveryWorkerServesAndTheAppStaysResponsive() throws Exception {
         Jdks.Jdk jdk = Jdks.require(21);
-        Run platform = run(jdk, false);
-        Run virtual = run(jdk, true);
-        System.out.printf("sample app on Java %d: platform threads %.2f req/s, virtual threads %.2f req/s (ratio %.3f);"
-                        + " health while busy (virtual) %s ms; pinned events %d%n", jdk.feature(),
-                platform.requestsPerSecond(), virtual.requestsPerSecond(),
-                virtual.requestsPerSecond() / platform.requestsPerSecond(), virtual.healthMillis(),
-                virtual.pinnedEvents());
-        System.out.println("platform threads: health while busy " + platform.healthMillis() + " ms");
+        Run virtual = run(jdk);
+        System.out.printf("sample app on Java %d, virtual threads: %.2f req/s (%.2f/s if every worker slept back to"
+                        + " back); health while busy %s ms; pinned events %d%n", jdk.feature(), virtual.requestsPerSecond(),
+                IDEAL_RATE, virtual.healthMillis(), virtual.pinnedEvents());
         System.out.println(virtual.pinned());
 
-        // Pinning gives 0.5 here (2 carriers, 4 workers). The two runs are separate JVMs minutes
-        // apart on a shared machine, so the bound keeps headroom; VirtualThreadCallsTest in
-        // folk-core holds the pool itself to >= 0.95x with both kinds of caller in one JVM.
-        assertThat(virtual.requestsPerSecond() / platform.requestsPerSecond())
-                .as("virtual / platform request rate (platform %.2f/s, virtual %.2f/s)",
-                        platform.requestsPerSecond(), virtual.requestsPerSecond())
-                .isGreaterThanOrEqualTo(0.8);
+        // Pinning halves the rate here (2 carriers for 4 workers: 10/s at most). The calls sleep, so
+        // the rate hardly depends on the machine's speed: platform threads made 19.0/s on a machine
+        // busy with other work (load 7), virtual threads 19.1/s in the same minute. VirtualThreadCallsTest
+        // in folk-core holds the pool itself to >= 0.95x platform-thread callers in one JVM.
+        assertThat(virtual.requestsPerSecond()).as("request rate with virtual threads (4 workers each sleeping %d ms"
+                + " per call: %.1f/s at best, half of it if calls pin their carrier)", SLEEP_MS, IDEAL_RATE)
+                .isGreaterThanOrEqualTo(0.75 * IDEAL_RATE);
         // The criterion is the 90th percentile: on a shared 2-core machine Spring's health endpoint
         // has outliers with platform threads too (up to ~260 ms seen); with virtual threads single
         // probes of 0.4 to 5 s were seen while the machine's load was 15 and more (cause not found;
@@ -79,7 +77,7 @@ class VirtualThreadsAppTest {
                 .isZero();
     }
 
-    private static Run run(Jdks.Jdk jdk, boolean virtualThreads) throws Exception {
+    private static Run run(Jdks.Jdk jdk) throws Exception {
         int port;
         try (ServerSocket free = new ServerSocket(0)) {
             port = free.getLocalPort();
@@ -88,7 +86,7 @@ class VirtualThreadsAppTest {
         List<String> options = List.of("-Djdk.virtualThreadScheduler.parallelism=2", "-Xmx384m",
                 "-XX:StartFlightRecording:jdk.VirtualThreadPinned#threshold=0ms,filename=" + jfr);
         ChildJvm app = ChildJvm.start(jdk.home(), jdk.feature(), List.of(), options, SampleApplication.class,
-                "--server.port=" + port, "--spring.threads.virtual.enabled=" + virtualThreads,
+                "--server.port=" + port, "--spring.threads.virtual.enabled=true",
                 "--folk.size=" + WORKERS);
         try {
             Http http = new Http(port);
@@ -97,7 +95,7 @@ class VirtualThreadsAppTest {
             // Warm up: every worker, the JIT, the connection pool of the client.
             load(port, CLIENTS, 2, 10);
 
-            // Two timed loads; the faster counts (the same for both kinds of thread): on a shared
+            // Two timed loads; the faster counts: on a shared
             // machine one of them may lose the CPU to other work.
             List<Long> health = new ArrayList<>();
             double requestsPerSecond = 0;
