@@ -110,12 +110,7 @@ final class WorkerStateFile implements AutoCloseable {
                         StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS),
                         PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
                 refuseIfOthersCanWrite(path);
-                FileLock lock;
-                try {
-                    lock = channel.tryLock();
-                } catch (OverlappingFileLockException ownedInThisJvm) {
-                    lock = null; // through a hard link: not claimable by path
-                }
+                FileLock lock = tryLock(channel);
                 if (lock == null) {
                     channel.close(); // a live supervisor of another JVM owns this one
                     CLAIMED.remove(claim);
@@ -162,12 +157,7 @@ final class WorkerStateFile implements AutoCloseable {
                 if (channel.size() == 0) {
                     continue; // nothing recorded: swept or created by a supervisor starting now
                 }
-                FileLock lock;
-                try {
-                    lock = channel.tryLock();
-                } catch (OverlappingFileLockException ownedInThisJvm) {
-                    lock = null; // through a hard link: not claimable by path
-                }
+                FileLock lock = tryLock(channel);
                 if (lock == null) {
                     continue; // a live supervisor's
                 }
@@ -188,6 +178,15 @@ final class WorkerStateFile implements AutoCloseable {
                 closeQuietly(channel);
                 CLAIMED.remove(otherClaim);
             }
+        }
+    }
+
+    /** The slot's lock, or null if a live supervisor holds it. */
+    private static @Nullable FileLock tryLock(FileChannel channel) throws IOException {
+        try {
+            return channel.tryLock();
+        } catch (OverlappingFileLockException ownedInThisJvm) {
+            return null; // through a hard link: not claimable by path
         }
     }
 
