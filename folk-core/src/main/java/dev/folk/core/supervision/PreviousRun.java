@@ -15,10 +15,11 @@ import dev.folk.core.os.OsException;
 import dev.folk.core.util.Deadline;
 
 /**
- * Ends what a crashed previous run recorded in a state file (the one a supervisor takes, or another
- * slot of its name that no live supervisor holds) left behind, once, when a supervisor starts: the groups whose leader still has the recorded start time (a recycled pid
- * has another one and is left alone), and any process still carrying that run's tag (members
- * whose leader died, setsid escapees).
+ * Ends what a crashed previous run recorded in a state file (the one a supervisor takes, or
+ * another slot of its name that no live supervisor holds) left behind, once, when a supervisor
+ * starts: the groups whose leader still has the recorded start time (a recycled pid has another
+ * one and is left alone), and any process still carrying that run's tag (members whose leader
+ * died, setsid escapees).
  */
 final class PreviousRun {
 

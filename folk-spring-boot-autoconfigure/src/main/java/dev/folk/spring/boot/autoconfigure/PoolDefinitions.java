@@ -22,6 +22,7 @@ import dev.folk.core.supervision.SpawnException;
 import dev.folk.core.supervision.WorkerSpec;
 import dev.folk.spring.boot.autoconfigure.FolkConfigurationException.Violation;
 import dev.folk.spring.boot.pool.ClasspathScripts;
+import dev.folk.spring.boot.pool.PhpCommand;
 
 /**
  * Turns {@link FolkProperties} into validated pool configurations: applies the top-level defaults
@@ -501,7 +502,7 @@ public final class PoolDefinitions {
                     .workingDirectory(workingDir.value()).sandboxRoot(sandbox.value()).output(output).runAs(runAs);
             List<String> resolvedArgs = new ArrayList<>();
             List<String> configuredArgs = args.value() == null ? List.of() : args.value();
-            if (memoryLimitBytes > 0 && isPhp(command.value())
+            if (memoryLimitBytes > 0 && PhpCommand.isPhp(command.value())
                     && configuredArgs.stream().noneMatch(a -> a.contains("memory_limit"))) {
                 // PHP's own limit, a little below ours: PHP fails the request with its own clear
                 // error first; the hard limit still catches memory PHP does not count (extensions).
@@ -591,10 +592,10 @@ public final class PoolDefinitions {
             if ("EACCES".equals(e.reason())) {
                 action = "Make " + e.executable() + " executable (chmod +x), or set " + command.key()
                         + " to an executable file.";
-            } else if (isPhp(command.value()) && installedPhp(spec) != null) {
+            } else if (PhpCommand.isPhp(command.value()) && installedPhp(spec) != null) {
                 action = "PHP is installed as " + installedPhp(spec) + ": set " + command.key()
                         + " to php (or to that path).";
-            } else if (isPhp(command.value())) {
+            } else if (PhpCommand.isPhp(command.value())) {
                 action = "Install PHP (the CLI) with the msgpack extension:\n"
                         + "        Debian/Ubuntu:      apt-get install php-cli php-msgpack\n"
                         + "        Fedora/RHEL:        dnf install php-cli php-pecl-msgpack\n"
@@ -619,11 +620,6 @@ public final class PoolDefinitions {
             } catch (SpawnException notThere) {
                 return null;
             }
-        }
-
-        private static boolean isPhp(String command) {
-            String base = Path.of(command).getFileName().toString().toLowerCase(Locale.ROOT);
-            return base.matches("php[0-9.]*(-cli)?");
         }
 
         private void atLeast(Setting<Integer> s, int min, String action) {

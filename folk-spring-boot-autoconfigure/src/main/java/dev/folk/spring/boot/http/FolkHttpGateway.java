@@ -168,11 +168,7 @@ public class FolkHttpGateway extends HttpServlet {
         String label = line.length() > 300 ? line.substring(0, 300) + "..." : line;
         if (length > route.maxBodySize()) {
             // Known before a byte of the body is read: answered now, what the client sends of it dropped.
-            warnings.refused(RepeatedWarnings.Kind.BODY_TOO_LARGE, route.pool().name(), "Pool '" + route.pool().name()
-                    + "': the request body of " + label + " (Content-Length " + length + ") is over max-body-size ("
-                    + route.maxBodySize() + " bytes): 413", label);
-            new GatewayExchange(request, response, route, this, uri, label).refuseUnread(GatewayReply.text(413,
-                    "Request body of " + length + " bytes is over the " + route.maxBodySize() + "-byte limit."));
+            new GatewayExchange(request, response, route, this, uri, label).refuseTooLarge(length);
             return;
         }
         if (PhpRequest.hasBody(request, length)) {

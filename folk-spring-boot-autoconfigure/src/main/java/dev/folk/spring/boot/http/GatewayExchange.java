@@ -202,13 +202,16 @@ final class GatewayExchange implements ReadListener, WriteListener, AsyncListene
     }
 
     /**
-     * Answers a body refused before a byte of it was read (its Content-Length is over the limit),
-     * then drops what the client sends of it anyway, as {@link #refuse} does.
+     * Answers 413 to a body whose Content-Length ({@code length}) is over the route's limit, before
+     * a byte of it is read, then drops what the client sends of it anyway, as {@link #refuse} does.
      */
-    void refuseUnread(GatewayReply answer) throws IOException {
+    void refuseTooLarge(long length) throws IOException {
+        refused(RepeatedWarnings.Kind.BODY_TOO_LARGE, "(Content-Length " + length + ") is over max-body-size ("
+                + route.maxBodySize() + " bytes): 413");
         this.in = request.getInputStream();
         in.setReadListener(this);
-        refuse(answer);
+        refuse(GatewayReply.text(413, "Request body of " + length + " bytes is over the " + route.maxBodySize()
+                + "-byte limit."));
     }
 
     /**

@@ -18,14 +18,14 @@ import dev.folk.core.supervision.Supervisor;
  * with the supervisor.
  *
  * <p>JVM shutdown hooks run concurrently, Spring Boot's own (which closes the context gracefully:
- * drain, then stop the workers) among them. Killing at once would cut the graceful close short,
- * so this hook first waits, bounded by {@code folk.shutdown.jvm-hook-wait} (by default
- * {@link #defaultWait}: as long as that close may take), for the context's close to finish. If no
- * close has begun within {@value #CLOSE_START_GRACE_MILLIS} ms (Spring Boot's hook disabled, or the context was never closing), it does not wait further; nor once the
- * thread that began the close has ended with the context still active (the close failed part-way,
- * as when the application's jar was replaced under it and classes no longer load). When the
- * context is closed normally (not at JVM exit), the hook is removed: the supervisor is closed by
- * then.
+ * drain, then stop the workers) among them. Killing at once would cut the graceful close short, so
+ * this hook first waits, bounded by {@code folk.shutdown.jvm-hook-wait} (by default {@link
+ * #defaultWait}: as long as that close may take), for the context's close to finish. If no close
+ * has begun within {@value #CLOSE_START_GRACE_MILLIS} ms (Spring Boot's hook disabled, or the
+ * context was never closing), it does not wait further; nor once the thread that began the close
+ * has ended with the context still active (the close failed part-way, as when the application's
+ * jar was replaced under it and classes no longer load). When the context is closed normally (not
+ * at JVM exit), the hook is removed: the supervisor is closed by then.
  */
 public class FolkShutdownHook implements ApplicationListener<ContextClosedEvent>, DisposableBean {
 

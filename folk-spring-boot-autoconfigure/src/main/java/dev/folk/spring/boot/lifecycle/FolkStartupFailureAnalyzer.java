@@ -10,6 +10,7 @@ import org.springframework.boot.diagnostics.FailureAnalysis;
 
 import dev.folk.core.pool.BootFailure;
 import dev.folk.spring.boot.lifecycle.FolkStartupException.NotReady;
+import dev.folk.spring.boot.pool.PhpCommand;
 
 /**
  * Explains a {@link FolkStartupException}: which pool was not ready, how its last worker ended
@@ -60,7 +61,7 @@ public class FolkStartupFailureAnalyzer extends AbstractFailureAnalyzer<FolkStar
         if (f == null) {
             return null;
         }
-        if (isPhp(p.command()) && !namesPhpScript(p.command())) {
+        if (phpWithoutScript(p.command())) {
             return "No worker script is configured: PHP started without one waits for its script on standard "
                     + "input, where a worker has none, and ends. Set folk.args (or folk.pools." + p.pool()
                     + ".args) to the worker script, e.g. [classpath:php/app.php] or [/srv/app/worker.php].";
@@ -99,33 +100,13 @@ public class FolkStartupFailureAnalyzer extends AbstractFailureAnalyzer<FolkStar
         return null;
     }
 
-    /** Whether the command line (as {@link NotReady#command()} shows it) runs the PHP CLI. */
-    private static boolean isPhp(String commandLine) {
-        String executable = commandLine.split(" ", 2)[0];
-        String base = executable.substring(executable.lastIndexOf('/') + 1).toLowerCase(Locale.ROOT);
-        return base.matches("php[0-9.]*(-cli)?");
-    }
-
     /**
-     * Whether PHP's command line names what PHP runs: a script (the first word that is no option) or
-     * code ({@code -r}, {@code -f} and the per-line options). The line is split at spaces, which can
-     * only make a word of a path with spaces look like one more script, never hide one.
+     * Whether the command line (as {@link NotReady#command()} shows it, words joined by spaces)
+     * runs PHP without naming what it runs. Split at spaces, a path with spaces can only look like
+     * one more script, never hide one.
      */
-    static boolean namesPhpScript(String commandLine) {
-        String[] words = commandLine.trim().split(" +");
-        for (int i = 1; i < words.length; i++) {
-            switch (words[i]) {
-                case "-r", "-f", "-B", "-R", "-F", "-E", "--" -> {
-                    return i + 1 < words.length;
-                }
-                case "-d", "-c", "-z" -> i++; // their value is the next word
-                default -> {
-                    if (!words[i].startsWith("-")) {
-                        return true;
-                    }
-                }
-            }
-        }
-        return false;
+    static boolean phpWithoutScript(String commandLine) {
+        List<String> words = List.of(commandLine.trim().split(" +"));
+        return PhpCommand.isPhp(words.get(0)) && !PhpCommand.namesScript(words.subList(1, words.size()));
     }
 }

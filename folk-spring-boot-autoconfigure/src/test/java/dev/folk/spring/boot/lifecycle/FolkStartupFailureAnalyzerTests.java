@@ -9,13 +9,14 @@ class FolkStartupFailureAnalyzerTests {
 
     @Test
     void aPhpCommandLineNamesAScriptOrCodeOrNothing() {
-        assertThat(FolkStartupFailureAnalyzer.namesPhpScript("php")).isFalse();
-        assertThat(FolkStartupFailureAnalyzer.namesPhpScript("php -d memory_limit=460M")).isFalse();
-        assertThat(FolkStartupFailureAnalyzer.namesPhpScript("php -n -dx=1 -c /etc/php.ini")).isFalse();
-        assertThat(FolkStartupFailureAnalyzer.namesPhpScript("php -r")).as("-r without its code").isFalse();
-        assertThat(FolkStartupFailureAnalyzer.namesPhpScript("php -n -d x=1 -r echo")).isTrue();
-        assertThat(FolkStartupFailureAnalyzer.namesPhpScript("php -d memory_limit=460M app.php")).isTrue();
-        assertThat(FolkStartupFailureAnalyzer.namesPhpScript("/usr/bin/php -d memory_limit=460M /srv/my app/w.php"))
-                .as("a path with a space is still a script").isTrue();
+        assertThat(FolkStartupFailureAnalyzer.phpWithoutScript("php")).isTrue();
+        assertThat(FolkStartupFailureAnalyzer.phpWithoutScript("php -d memory_limit=460M")).isTrue();
+        assertThat(FolkStartupFailureAnalyzer.phpWithoutScript("php -n -dx=1 -c /etc/php.ini")).isTrue();
+        assertThat(FolkStartupFailureAnalyzer.phpWithoutScript("php -r")).as("-r without its code").isTrue();
+        assertThat(FolkStartupFailureAnalyzer.phpWithoutScript("php -n -d x=1 -r echo")).isFalse();
+        assertThat(FolkStartupFailureAnalyzer.phpWithoutScript("php -d memory_limit=460M app.php")).isFalse();
+        assertThat(FolkStartupFailureAnalyzer.phpWithoutScript("/usr/bin/php -d memory_limit=460M /srv/my app/w.php"))
+                .as("a path with a space is still a script").isFalse();
+        assertThat(FolkStartupFailureAnalyzer.phpWithoutScript("/bin/sh")).as("not PHP").isFalse();
     }
 }

@@ -1,0 +1,39 @@
+package dev.folk.spring.boot.pool;
+
+import java.util.List;
+import java.util.Locale;
+
+/** What a pool's command line says about PHP: whether it runs the PHP CLI, and whether it names what PHP runs. */
+public final class PhpCommand {
+
+    private PhpCommand() {
+    }
+
+    /** Whether {@code executable} (a name or a path) is the PHP CLI: php, php8.2, php-cli... */
+    public static boolean isPhp(String executable) {
+        String base = executable.substring(executable.lastIndexOf('/') + 1).toLowerCase(Locale.ROOT);
+        return base.matches("php[0-9.]*(-cli)?");
+    }
+
+    /**
+     * Whether PHP's arguments name what PHP runs: a script (the first argument that is no option)
+     * or code ({@code -r}, {@code -f} and the per-line options). Without one the PHP CLI reads its
+     * script from standard input, and a worker never starts.
+     */
+    public static boolean namesScript(List<String> args) {
+        for (int i = 0; i < args.size(); i++) {
+            switch (args.get(i)) {
+                case "-r", "-f", "-B", "-R", "-F", "-E", "--" -> {
+                    return i + 1 < args.size();
+                }
+                case "-d", "-c", "-z" -> i++; // their value is the next argument
+                default -> {
+                    if (!args.get(i).startsWith("-")) {
+                        return true;
+                    }
+                }
+            }
+        }
+        return false;
+    }
+}
