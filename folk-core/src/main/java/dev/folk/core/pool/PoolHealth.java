@@ -1,5 +1,6 @@
 package dev.folk.core.pool;
 
+import java.time.Instant;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
@@ -30,7 +31,8 @@ final class PoolHealth {
     private final BootBackoff backoff;
     private @Nullable String lastFailureSignature;
     private int sameFailuresInARow;
-    private volatile @Nullable String lastFailure;
+    /** The last failure and when it happened, one object so that they are always read together. */
+    private volatile @Nullable LastFailure lastFailure;
     private volatile @Nullable BootFailure lastBootFailure;
 
     PoolHealth(WorkerPool pool, PoolConfig config, PoolClock clock, PoolStatistics stats) {
@@ -83,11 +85,21 @@ final class PoolHealth {
     }
 
     @Nullable String lastFailure() {
+        LastFailure last = lastFailure;
+        return last == null ? null : last.message();
+    }
+
+    /** The last failure with its time: an operator must tell one of a minute ago from one of last week. */
+    @Nullable LastFailure lastFailureWithTime() {
         return lastFailure;
     }
 
     void lastFailure(String failure) {
-        lastFailure = failure;
+        lastFailure = new LastFailure(failure, Instant.now());
+    }
+
+    /** A failure to show users, and when it happened. */
+    record LastFailure(String message, Instant at) {
     }
 
     @Nullable BootFailure lastBootFailure() {
@@ -114,7 +126,7 @@ final class PoolHealth {
      */
     long bootFailed(SpawnAttempt attempt, BootFailure failure) {
         stats.bootFailed();
-        lastFailure = failure.message();
+        lastFailure(failure.message());
         lastBootFailure = failure;
         long delay;
         boolean broken;

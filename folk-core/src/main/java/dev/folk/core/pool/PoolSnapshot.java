@@ -20,6 +20,7 @@ import org.jspecify.annotations.Nullable;
  * @param spawns       workers spawned
  * @param bootFailures failed boots (spawn errors, missed handshakes)
  * @param lastFailure  the last boot or crash failure, or null
+ * @param lastFailureAt when the last failure happened, or null without one
  * @param recentExits  the most recent exits, newest first
  * @param takenAt      when this snapshot was taken
  * @param slowCalls    calls that ran past slow-call-threshold (0 while it is off)
@@ -28,7 +29,7 @@ import org.jspecify.annotations.Nullable;
  */
 public record PoolSnapshot(String name, PoolState state, int size, List<WorkerInfo> workers, int queueLength,
                            Map<CallOutcome, Long> calls, Map<ExitReason, Long> exits, long spawns, long bootFailures,
-                           @Nullable String lastFailure, List<ExitRecord> recentExits, Instant takenAt,
+                           @Nullable String lastFailure, @Nullable Instant lastFailureAt, List<ExitRecord> recentExits, Instant takenAt,
                            long slowCalls, Sizing sizing, Saturation saturation) {
 
     public long count(WorkerState state) {

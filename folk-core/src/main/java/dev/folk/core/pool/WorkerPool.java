@@ -377,8 +377,10 @@ public final class WorkerPool implements AutoCloseable {
                 config.elastic());
         PoolSnapshot.Saturation saturation = new PoolSnapshot.Saturation(stats.busy(), stats.maxBusy(),
                 stats.recentMaxBusy(), stats.maxQueued(), stats.recentMaxQueued(), stats.noFreeWorker());
+        PoolHealth.LastFailure lastFailure = health.lastFailureWithTime();
         return new PoolSnapshot(name, health.state(), config.size(), List.copyOf(infos), queueLength(), stats.calls(),
-                stats.exits(), stats.spawns(), stats.bootFailures(), health.lastFailure(), stats.recentExits(), now,
+                stats.exits(), stats.spawns(), stats.bootFailures(), lastFailure == null ? null : lastFailure.message(),
+                lastFailure == null ? null : lastFailure.at(), stats.recentExits(), now,
                 stats.slowCalls(), sizing, saturation);
     }
 

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -240,12 +241,17 @@ class PoolFaultTest {
                 .size(1).build(), supervisor);
         try {
             assertThat(pool.awaitReady(1, Duration.ofSeconds(10))).isTrue();
+            assertThat(pool.snapshot().lastFailureAt()).as("no failure yet").isNull();
             int unserved = pool.snapshot().workers().get(0).pid();
+            Instant beforeKill = Instant.now();
             new ProcessBuilder("kill", "-KILL", Integer.toString(unserved)).inheritIO().start().waitFor();
             Procs.await(Duration.ofSeconds(10), "the kill of a worker that served nothing recorded",
                     () -> String.valueOf(pool.snapshot().lastFailure()).contains("worker " + unserved + " "));
             assertThat(pool.snapshot().lastFailure()).as("it was ready, not starting")
                     .contains("killed by SIGKILL while idle, before its first call").doesNotContain("starting");
+            Instant firstAt = pool.snapshot().lastFailureAt();
+            assertThat(firstAt).as("when it happened, so that an old failure is not taken for a new one")
+                    .isBetween(beforeKill, Instant.now());
 
             assertThat(pool.awaitReady(1, Duration.ofSeconds(10))).isTrue();
             assertThat(pool.call("echo", 1)).isEqualTo(1L);
@@ -254,6 +260,7 @@ class PoolFaultTest {
             Procs.await(Duration.ofSeconds(10), "the kill of a worker that served a call recorded",
                     () -> String.valueOf(pool.snapshot().lastFailure()).contains("worker " + served + " "));
             assertThat(pool.snapshot().lastFailure()).contains("exited while idle (killed by SIGKILL)");
+            assertThat(pool.snapshot().lastFailureAt()).as("the newer failure's time").isAfter(firstAt);
         } finally {
             pool.close();
         }

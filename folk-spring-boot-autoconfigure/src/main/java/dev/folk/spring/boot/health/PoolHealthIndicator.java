@@ -83,6 +83,7 @@ public class PoolHealthIndicator implements HealthIndicator {
         }
         if (s.lastFailure() != null) {
             b.withDetail("lastFailure", s.lastFailure());
+            b.withDetail("lastFailureAt", String.valueOf(s.lastFailureAt()));
         }
         return b.build();
     }

@@ -3,6 +3,7 @@ package dev.folk.spring.boot.health;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.time.Duration;
+import java.time.Instant;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -44,7 +45,7 @@ class PoolHealthIndicatorTest {
         assertThat(up.getStatus()).isEqualTo(Status.UP);
         assertThat(up.getDetails()).containsEntry("size", 2).containsEntry("ready", 2L).containsEntry("idle", 2L)
                 .containsEntry("busy", 0L).containsEntry("starting", 0L).containsEntry("state", "RUNNING")
-                .doesNotContainKey("lastFailure");
+                .doesNotContainKey("lastFailure").doesNotContainKey("lastFailureAt");
 
         pool.close();
         assertThat(indicator.health().getStatus()).isEqualTo(Status.OUT_OF_SERVICE);
@@ -87,6 +88,7 @@ class PoolHealthIndicatorTest {
         assertThat(down.getStatus()).isEqualTo(Status.DOWN);
         assertThat(down.getDetails()).containsEntry("state", "BROKEN").containsEntry("ready", 0L);
         assertThat((String) down.getDetails().get("lastFailure")).isNotBlank();
+        assertThat(Instant.parse((String) down.getDetails().get("lastFailureAt"))).isBefore(Instant.now());
         pool.close();
     }
 }

@@ -113,7 +113,8 @@ public class WorkersEndpoint {
         s.exits().forEach((ExitReason r, Long n) -> exitCounts.put(r.tag(), n));
         return new PoolDescriptor(s.name(), s.state().name(), s.size(), s.ready(), s.count(WorkerState.BUSY),
                 s.count(WorkerState.IDLE), s.count(WorkerState.STARTING), s.count(WorkerState.STOPPING),
-                s.queueLength(), s.spawns(), s.bootFailures(), s.lastFailure(), calls, exitCounts, workers, exits,
+                s.queueLength(), s.spawns(), s.bootFailures(), s.lastFailure(),
+                s.lastFailureAt() == null ? null : s.lastFailureAt().toString(), calls, exitCounts, workers, exits,
                 s.slowCalls(),
                 new SizingDescriptor(s.sizing().elastic(), s.sizing().min(), s.sizing().max(), s.sizing().target(),
                         s.currentSize()),
@@ -136,7 +137,9 @@ public class WorkersEndpoint {
     /**
      * One pool.
      *
-     * @param calls       calls so far by outcome
+     * @param lastFailure   the last boot or crash failure, or null
+ * @param lastFailureAt when it happened (ISO-8601), or null
+ * @param calls       calls so far by outcome
      * @param exits       workers that left so far, by reason
      * @param recentExits the latest exits, newest first
      * @param slowCalls   calls that ran past slow-call-threshold (each logged with the PHP stack)
@@ -145,6 +148,7 @@ public class WorkersEndpoint {
      */
     public record PoolDescriptor(String name, String state, int size, long ready, long busy, long idle, long starting,
                                  long stopping, int queued, long spawns, long bootFailures, @Nullable String lastFailure,
+                                 @Nullable String lastFailureAt,
                                  Map<String, Long> calls, Map<String, Long> exits, List<WorkerDescriptor> workers,
                                  List<ExitDescriptor> recentExits, long slowCalls,
                                  SizingDescriptor sizing,
