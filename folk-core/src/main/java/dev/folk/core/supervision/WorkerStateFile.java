@@ -272,7 +272,11 @@ final class WorkerStateFile implements AutoCloseable {
         }
     }
 
-    /** A clean shutdown: nothing is left to sweep, so the file goes. */
+    /**
+     * A clean shutdown: nothing is left to sweep, so the file is emptied under its lock. It stays, as
+     * a swept slot does: removing it could strand a supervisor that opened it just before and locks it
+     * just after, which would then record its workers in a file no later start can find.
+     */
     @Override
     public synchronized void close() {
         if (closed) {
@@ -280,7 +284,7 @@ final class WorkerStateFile implements AutoCloseable {
         }
         closed = true;
         try {
-            Files.deleteIfExists(path);
+            channel.truncate(0);
             lock.release();
         } catch (IOException e) {
             log.debug("Closing worker state file {}: {}", path, e.toString());

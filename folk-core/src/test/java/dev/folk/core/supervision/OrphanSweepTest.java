@@ -2,8 +2,13 @@ package dev.folk.core.supervision;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.HashSet;
@@ -99,7 +104,7 @@ class OrphanSweepTest {
             assertThat(left).as("3 leaders, 3 grandchildren, 3 escapees").hasSizeGreaterThanOrEqualTo(9);
             child.process().destroyForcibly().waitFor();
             first.close();
-            assertThat(state).doesNotExist();
+            assertThat(state).as("emptied by the clean close: a free slot").isEmptyFile();
 
             try (Supervisor next = Supervisor.builder().stateFile(state).build()) {
                 assertThat(next.stateFile()).contains(state);
@@ -401,7 +406,7 @@ class OrphanSweepTest {
     }
 
     @Test
-    void aSecondSupervisorTakesAnAlternateFileAndACleanShutdownRemovesBoth() throws Exception {
+    void aSecondSupervisorTakesAnAlternateFileAndACleanShutdownEmptiesBoth() throws Exception {
         Path state = stateDir().resolve("twice.state");
         Supervisor first = Supervisor.builder().stateFile(state).build();
         Supervisor second = Supervisor.builder().stateFile(state).build();
@@ -416,7 +421,26 @@ class OrphanSweepTest {
             first.close();
             second.close();
         }
-        assertThat(state).doesNotExist();
-        assertThat(state.resolveSibling("twice.state.1")).doesNotExist();
+        assertThat(state).isEmptyFile();
+        assertThat(state.resolveSibling("twice.state.1")).isEmptyFile();
+    }
+
+    @Test
+    void aSupervisorThatOpenedTheFileAsAnotherClosedItLocksTheFileAtItsPath() throws Exception {
+        // Another instance (this stands for its JVM) opens the slot just before the owner's clean
+        // close and locks it just after: what it then records must be in the file at the path,
+        // where the next start looks, not in one the close unlinked.
+        Path state = stateDir().resolve("race.state");
+        Supervisor owner = Supervisor.builder().stateFile(state).build();
+        assertThat(owner.stateFile()).contains(state);
+        try (FileChannel racing = FileChannel.open(state, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+            owner.close();
+            try (FileLock lock = racing.tryLock()) {
+                assertThat(lock).as("the slot is free after the close").isNotNull();
+                racing.write(ByteBuffer.wrap("recorded by the racing instance\n".getBytes(StandardCharsets.US_ASCII)));
+                assertThat(state).as("its record is where the next start reads")
+                        .hasContent("recorded by the racing instance");
+            }
+        }
     }
 }
