@@ -71,6 +71,10 @@ class PoolAdminTest {
             for (Future<?> f : futures) {
                 f.get(10, TimeUnit.SECONDS); // rethrows any failed call
             }
+            // The reset is over once every old worker is retired; the last may still be exiting, and
+            // the extra one that made before it broke may still be ending the call it had.
+            Procs.await(Duration.ofSeconds(10), "4 workers and nothing else", () -> PoolTesting.pids(pool).size() == 4,
+                    () -> "workers now: " + pool.snapshot().workers());
             Set<Integer> after = PoolTesting.pids(pool);
             assertThat(after).hasSize(4).doesNotContainAnyElementsOf(before);
             PoolSnapshot s = pool.snapshot();

@@ -49,8 +49,11 @@ class VirtualThreadCallsTest {
 
             assertThat(number(ping, "allBusy")).as("pings while every worker was busy:\n%s", transcript)
                     .isGreaterThanOrEqualTo(5);
-            assertThat(number(ping, "maxMicros")).as("slowest ping while the calls ran:\n%s", transcript)
-                    .isLessThan(100_000);
+            // Pinned carriers would hold pings for up to a whole call (200 ms), about half of them for
+            // 100 ms or more; free ones answer in a few ms. A busy machine may stall any one ping (a
+            // lone 250 ms one was seen with a load of 12 on 2 cores): the bound is on the 90th percentile.
+            assertThat(percentile(ping, 0.9)).as("90th percentile of the pings while the calls ran:\n%s", transcript)
+                    .isLessThan(50_000);
 
             // Exec timeout 500 ms + a 50 ms tick, with headroom: the parked caller is woken by the abort.
             assertThat(timeout).contains("outcome=ExecTimeoutException");
@@ -62,6 +65,15 @@ class VirtualThreadCallsTest {
 
             assertThat(number(pinned, "events")).as("jdk.VirtualThreadPinned events:\n%s", transcript).isZero();
         }
+    }
+
+    private static long percentile(String pingLine, double fraction) {
+        Matcher m = Pattern.compile("micros=\\[([0-9, ]*)]").matcher(pingLine);
+        assertThat(m.find()).as("the pings' latencies in %s", pingLine).isTrue();
+        long[] micros = Pattern.compile(",\\s*").splitAsStream(m.group(1).trim()).mapToLong(Long::parseLong)
+                .sorted().toArray();
+        assertThat(micros).as("pings").isNotEmpty();
+        return micros[(int) Math.min(micros.length - 1, Math.floor(fraction * micros.length))];
     }
 
     private static double number(String line, String key) {
