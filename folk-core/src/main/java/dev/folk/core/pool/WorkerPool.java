@@ -163,7 +163,8 @@ public final class WorkerPool implements AutoCloseable {
      * {@link #lastBootFailure()}) when no new worker became ready for {@code stallTimeout} — so a
      * big pool that keeps booting is waited for as long as it makes progress — or at once when
      * every boot so far failed the same way {@value #FAIL_FAST_AFTER} times in a row, or once the
-     * pool is {@link #stopped()}.
+     * pool is {@link #stopped()}, or once the calling thread is interrupted (its interrupt status is
+     * kept: the caller decides what the interrupt means).
      */
     public boolean awaitReady(int minimum, Duration stallTimeout) {
         long stall = stallTimeout.toNanos();
@@ -177,7 +178,9 @@ public final class WorkerPool implements AutoCloseable {
                 boots = b;
                 lastProgress = now;
             }
-            if (stopped() || now - lastProgress >= stall || health.failingEveryBoot(failuresBefore)) {
+            // An interrupted thread's park returns at once: without this check the wait would spin.
+            if (stopped() || now - lastProgress >= stall || health.failingEveryBoot(failuresBefore)
+                    || Thread.currentThread().isInterrupted()) {
                 return readyCount() >= minimum;
             }
             LockSupport.parkNanos(2_000_000);

@@ -737,6 +737,27 @@ class PoolLogicTest {
     }
 
     @Test
+    void anInterruptedAwaitReadyReturnsAtOnceAndKeepsTheInterrupt() throws Exception {
+        start(config(2), n -> Boot.HANG);
+        FakeWorkers.await("two booting workers", () -> fakes.alive() == 2);
+        CompletableFuture<String> waited = new CompletableFuture<>();
+        Thread waiter = new Thread(() -> {
+            long t0 = System.nanoTime();
+            boolean ready = pool.awaitReady(2, Duration.ofSeconds(30));
+            waited.complete(ready + " after " + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0) + " ms, interrupted "
+                    + Thread.currentThread().isInterrupted());
+        });
+        waiter.start();
+        FakeWorkers.await("the waiter parked", () -> waiter.getState() == Thread.State.TIMED_WAITING);
+        waiter.interrupt();
+
+        // Before: park returned at once for the rest of the 30 s, a core spinning.
+        String result = waited.get(3, TimeUnit.SECONDS);
+        assertThat(result).startsWith("false after ").endsWith("interrupted true");
+        assertThat(pool.stopped()).isFalse();
+    }
+
+    @Test
     void aSpawnThatFailsIsABootFailure() {
         start(config(1), n -> n < 2 ? Boot.SPAWN_FAILS : Boot.READY);
         assertThat(pool.awaitReady(1, Duration.ofSeconds(5))).isTrue();

@@ -31,8 +31,9 @@ import dev.folk.spring.boot.pool.FolkPools;
  * all) for as long as workers keep becoming ready (no more than its boot timeout without
  * progress), and fails start-up with a {@link FolkStartupException} naming the pool, its last
  * failure, the worker's exit status and last output otherwise — at once when every boot fails the
- * same way. A pool stopped while it starts (a SIGTERM during start-up: the JVM hook kills the
- * workers) ends the wait at once and fails start-up as stopped, not as a boot failure.
+ * same way. A JVM shutdown during the wait (a SIGTERM during start-up; see
+ * {@link ShutdownDuringStartup}), or a pool stopped meanwhile, ends the wait at once and fails
+ * start-up as stopped, not as a boot failure; the context then closes the pools as usual.
  * {@link #stop(Runnable)} closes all pools in parallel: each refuses new calls, lets in-flight
  * calls finish up to its drain timeout, then stops its workers. The validation of {@code folk.*}
  * guarantees this fits in {@code spring.lifecycle.timeout-per-shutdown-phase}.
@@ -63,24 +64,36 @@ public class FolkLifecycle implements SmartLifecycle {
         }
         List<FolkStartupException.NotReady> notReady = new ArrayList<>();
         List<String> stopped = new ArrayList<>();
-        for (WorkerPool pool : pools.all()) {
-            int min = pools.minReady(pool);
-            long t0 = System.nanoTime();
-            // Waits as long as workers keep becoming ready (a pool of hundreds boots for a while),
-            // and gives up at once when every boot fails the same way, or when the pool is stopped.
-            if (!pool.awaitReady(min, pool.config().bootTimeout())) {
-                PoolSnapshot snapshot = pool.snapshot();
-                if (pool.stopped()) {
-                    // A shutdown during start-up (a signal, whose close cannot begin before the
-                    // refresh ends, so the JVM hook killed the workers): not a boot failure.
-                    stopped.add("Pool '" + pool.name() + "': start-up stopped by the application's shutdown with "
-                            + snapshot.ready() + " of " + min + " required workers ready after "
-                            + Duration.ofNanos(System.nanoTime() - t0).toMillis() + " ms");
-                    continue;
+        ShutdownDuringStartup shutdown = ShutdownDuringStartup.watchCurrentThread();
+        try {
+            for (WorkerPool pool : pools.all()) {
+                int min = pools.minReady(pool);
+                long t0 = System.nanoTime();
+                // Waits as long as workers keep becoming ready (a pool of hundreds boots for a while),
+                // and gives up at once when every boot fails the same way, when the pool is stopped,
+                // or when the JVM begins to shut down.
+                if (!pool.awaitReady(min, pool.config().bootTimeout())) {
+                    PoolSnapshot snapshot = pool.snapshot();
+                    if (pool.stopped() || shutdown.fired()) {
+                        // A shutdown during start-up (a signal, whose close cannot begin before the
+                        // refresh ends): not a boot failure.
+                        stopped.add("Pool '" + pool.name() + "': start-up stopped by the application's shutdown with "
+                                + snapshot.ready() + " of " + min + " required workers ready after "
+                                + Duration.ofNanos(System.nanoTime() - t0).toMillis() + " ms");
+                        continue;
+                    }
+                    if (Thread.currentThread().isInterrupted()) {
+                        throw new FolkException("Pool '" + pool.name() + "': start-up interrupted while it waited for "
+                                + min + " ready workers (" + snapshot.ready() + " ready)");
+                    }
+                    notReady.add(new FolkStartupException.NotReady(pool.name(), snapshot.ready(), min,
+                            Duration.ofNanos(System.nanoTime() - t0), pool.lastFailure(), commandLine(pool),
+                            pool.lastBootFailure(), snapshot.bootFailures(), pool.config().bootTimeout()));
                 }
-                notReady.add(new FolkStartupException.NotReady(pool.name(), snapshot.ready(), min,
-                        Duration.ofNanos(System.nanoTime() - t0), pool.lastFailure(), commandLine(pool),
-                        pool.lastBootFailure(), snapshot.bootFailures(), pool.config().bootTimeout()));
+            }
+        } finally {
+            if (shutdown.end() && stopped.isEmpty()) {
+                stopped.add("Start-up stopped by the application's shutdown once its pools were ready");
             }
         }
         if (!stopped.isEmpty()) {
