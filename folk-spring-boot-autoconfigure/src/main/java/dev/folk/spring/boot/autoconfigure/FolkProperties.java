@@ -108,7 +108,8 @@ public class FolkProperties extends PoolProperties {
         /**
          * Whether the call timers get a 'method' tag (and the folk.call observation a low-cardinality
          * 'method' key). Off by default: method names come from callers and an unbounded set of
-         * them would create unbounded time series.
+         * them would create unbounded time series. On, at most 100 methods per pool are tagged;
+         * calls of further ones are tagged 'other', with a warning.
          */
         private boolean methodTag = false;
 

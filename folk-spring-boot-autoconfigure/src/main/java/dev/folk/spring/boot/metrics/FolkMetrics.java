@@ -232,6 +232,7 @@ public class FolkMetrics implements MeterBinder {
         private final Tags tags;
         private final boolean methodTag;
         private final Map<Key, Timers> timers = new ConcurrentHashMap<>();
+        private final MethodTags methods = new MethodTags();
 
         CallTimers(MeterRegistry registry, Tags tags, boolean methodTag) {
             this.registry = registry;
@@ -255,7 +256,7 @@ public class FolkMetrics implements MeterBinder {
         @Override
         public void callCompleted(WorkerPool pool, String method, CallOutcome outcome, long waitNanos,
                                   long execNanos) {
-            Key key = new Key(outcome, methodTag ? String.valueOf(method) : null);
+            Key key = new Key(outcome, methodTag ? methods.tag(pool.name(), String.valueOf(method)) : null);
             Timers t = timers.computeIfAbsent(key, k -> new Timers(waitTimer(tags(k)).register(registry)));
             t.wait.record(Math.max(0, waitNanos), TimeUnit.NANOSECONDS);
             if (execNanos > 0) {

@@ -7,6 +7,7 @@ import io.micrometer.common.KeyValue;
 import io.micrometer.common.KeyValues;
 
 import dev.folk.core.pool.CallOutcome;
+import dev.folk.spring.boot.metrics.MethodTags;
 
 /**
  * The default names and keys of a pool call's observation.
@@ -24,7 +25,8 @@ import dev.folk.core.pool.CallOutcome;
  *       the call runs (on {@code folk.call.active}) and for a call that failed before the pool could
  *       classify it (params that cannot be encoded: the {@code error} key names the exception)</td></tr>
  *   <tr><td>{@code method}</td><td>low with {@code folk.metrics.method-tag=true}, else high</td>
- *       <td>the method called</td></tr>
+ *       <td>the method called; as a low-cardinality key, {@code other} past {@value MethodTags#MAX_PER_POOL}
+ *       methods of a pool (see {@link MethodTags})</td></tr>
  *   <tr><td>{@code worker.pid}</td><td>high</td><td>the worker's pid (absent if the call got none)</td></tr>
  *   <tr><td>{@code label}</td><td>high</td><td>what the call is about: for the HTTP gateway, the
  *       request line ({@code GET /php/hello}); absent when the caller gave none</td></tr>
@@ -45,6 +47,7 @@ public class DefaultFolkCallObservationConvention implements FolkCallObservation
      * they are few and the same for every call, and building them took a few microseconds per call.
      */
     private final Map<String, KeyValues[]> lowCardinality = new ConcurrentHashMap<>();
+    private final MethodTags methods = new MethodTags();
 
     /**
      * @param methodTag whether {@code method} is a low-cardinality key (it then tags the timer, as
@@ -66,15 +69,16 @@ public class DefaultFolkCallObservationConvention implements FolkCallObservation
 
     @Override
     public KeyValues getLowCardinalityKeyValues(FolkCallContext context) {
+        String method = methodTag ? methods.tag(context.pool(), context.method()) : null;
         KeyValues[] byOutcome = lowCardinality.computeIfAbsent(
-                methodTag ? context.pool() + '\0' + context.method() : context.pool(), key -> new KeyValues[SLOTS]);
+                method != null ? context.pool() + '\0' + method : context.pool(), key -> new KeyValues[SLOTS]);
         CallOutcome outcome = context.outcome();
         int slot = outcome == null ? SLOTS - 1 : outcome.ordinal();
         KeyValues values = byOutcome[slot];
         if (values == null) { // a benign race: two threads build equal values
             values = KeyValues.of(KeyValue.of("pool", context.pool()),
                     KeyValue.of("outcome", outcome == null ? "unknown" : outcome.tag()));
-            values = methodTag ? values.and("method", context.method()) : values;
+            values = method != null ? values.and("method", method) : values;
             byOutcome[slot] = values;
         }
         return values;

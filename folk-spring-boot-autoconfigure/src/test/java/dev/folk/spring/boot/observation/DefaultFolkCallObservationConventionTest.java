@@ -2,11 +2,15 @@ package dev.folk.spring.boot.observation;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.util.HashSet;
+import java.util.Set;
+
 import io.micrometer.common.KeyValue;
 import io.micrometer.common.KeyValues;
 import org.junit.jupiter.api.Test;
 
 import dev.folk.core.pool.CallOutcome;
+import dev.folk.spring.boot.metrics.MethodTags;
 
 /** The key values of {@code folk.call}: right for each call, the low-cardinality ones built once per kind of call. */
 class DefaultFolkCallObservationConventionTest {
@@ -41,6 +45,19 @@ class DefaultFolkCallObservationConventionTest {
                         KeyValue.of("pool", "default"));
         assertThat(convention.getLowCardinalityKeyValues(ended("default", "http.handle", CallOutcome.SUCCESS)))
                 .isSameAs(hello);
+    }
+
+    @Test
+    void withTheMethodTagMethodsPastTheLimitShareOneValue() {
+        DefaultFolkCallObservationConvention convention = new DefaultFolkCallObservationConvention(true);
+        Set<String> tagged = new HashSet<>();
+        for (int i = 0; i < MethodTags.MAX_PER_POOL + 20; i++) {
+            KeyValues values = convention.getLowCardinalityKeyValues(ended("default", "m" + i, CallOutcome.SUCCESS));
+            tagged.add(values.stream().filter(v -> v.getKey().equals("method")).findFirst().orElseThrow().getValue());
+        }
+        assertThat(tagged).hasSize(MethodTags.MAX_PER_POOL + 1).contains("m0", MethodTags.OTHER);
+        assertThat(convention.getLowCardinalityKeyValues(ended("other-pool", "m150", CallOutcome.SUCCESS)))
+                .as("each pool has its own limit").contains(KeyValue.of("method", "m150"));
     }
 
     @Test

@@ -3,6 +3,9 @@ package dev.folk.spring.boot.autoconfigure.metrics;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.util.HashSet;
+import java.util.Set;
+
 import io.micrometer.core.instrument.MeterRegistry;
 
 import org.junit.jupiter.api.Test;
@@ -23,6 +26,7 @@ import dev.folk.spring.boot.autoconfigure.NotStarted;
 import dev.folk.spring.boot.autoconfigure.TestWorkers;
 import dev.folk.spring.boot.metrics.FolkHttpMetrics;
 import dev.folk.spring.boot.metrics.FolkMetrics;
+import dev.folk.spring.boot.metrics.MethodTags;
 
 /** The pools' meters: bound to the registry, the optional method tag, back-off, none without a registry. */
 class FolkMetricsAutoConfigurationTests {
@@ -97,6 +101,27 @@ class FolkMetricsAutoConfigurationTests {
                                 .isEqualTo(1);
                     });
         }
+    }
+
+    @Test
+    void methodTagsAreCappedSoThatMethodNamesFromOutsideCannotMakeSeriesWithoutEnd() {
+        runner.withConfiguration(METRICS)
+                .withPropertyValues("folk.args=" + TestWorkers.ECHO, "folk.size=1", "folk.metrics.method-tag=true")
+                .run(ctx -> {
+                    WorkerPool pool = ctx.getBean(WorkerPool.class);
+                    assertThat(pool.call("echo", "hi")).isEqualTo("hi");
+                    // A user's typo or a name taken from a request: "method not found", each a new name.
+                    for (int i = 0; i < MethodTags.MAX_PER_POOL + 50; i++) {
+                        String method = "no.such.method." + i;
+                        assertThatThrownBy(() -> pool.call(method, "x")).hasMessageContaining("-32601");
+                    }
+                    MeterRegistry registry = ctx.getBean(MeterRegistry.class);
+                    Set<String> methods = new HashSet<>();
+                    registry.find("folk.call.wait").timers().forEach(t -> methods.add(t.getId().getTag("method")));
+                    assertThat(methods).hasSize(MethodTags.MAX_PER_POOL + 1).contains("echo", MethodTags.OTHER);
+                    assertThat(registry.get("folk.call.wait").tags("method", MethodTags.OTHER).timer().count())
+                            .isEqualTo(51);
+                });
     }
 
     @Test
