@@ -49,6 +49,8 @@ function assertFormPostSeen(\Psr\Http\Message\ServerRequestInterface $seen): voi
 {
     assertSame('/p/a%20th?x=1&y[]=2', $seen->getServerParams()['REQUEST_URI'], 'the raw request-target');
     assertSame(['one', 'two'], $seen->getHeader('X-Multi'));
+    // The factories set Host from the absolute URI: it must not be there twice.
+    assertSame(['example.test:8080'], $seen->getHeader('Host'), 'one Host line, the client\'s');
     assertSame(['x' => '1', 'y' => ['2']], $seen->getQueryParams());
     assertSame(['c' => 'd'], $seen->getCookieParams());
     assertSame(['f' => ['x' => 'v']], $seen->getParsedBody());

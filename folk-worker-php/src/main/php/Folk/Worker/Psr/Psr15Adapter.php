@@ -70,8 +70,13 @@ final class Psr15Adapter
     {
         $server = $php->server;
         $request = $this->requests->createServerRequest($php->method, self::absoluteUri($server), $server);
+        // The factory may set headers of its own from the URI (nyholm's and guzzle's set Host): the
+        // client's first line of a name replaces them, its further lines of that name are added.
+        $seen = [];
         foreach ($php->headerList as [$name, $value]) {
-            $request = $request->withAddedHeader($name, $value);
+            $key = strtolower($name);
+            $request = isset($seen[$key]) ? $request->withAddedHeader($name, $value) : $request->withHeader($name, $value);
+            $seen[$key] = true;
         }
         $protocol = $server['SERVER_PROTOCOL'] ?? 'HTTP/1.1';
         $request = $request
