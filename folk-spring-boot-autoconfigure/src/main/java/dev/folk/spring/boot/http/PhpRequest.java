@@ -82,6 +82,15 @@ final class PhpRequest {
         }
     }
 
+    /** An HTTP/2 request's :authority as the container parsed it: the port only where it is not the scheme's. */
+    private static String authority(HttpServletRequest request) {
+        int port = request.getServerPort();
+        boolean defaultPort = port <= 0 || (port == 80 && !request.isSecure()) || (port == 443 && request.isSecure());
+        String name = request.getServerName();
+        String host = name.indexOf(':') >= 0 && !name.startsWith("[") ? '[' + name + ']' : name; // an IPv6 literal
+        return defaultPort ? host : host + ':' + port;
+    }
+
     /**
      * @param body     the body read, or null for a request without one ({@link #hasBody})
      * @param signedIn {@link SignedIn#of} the request, taken while the filter chain ran
@@ -111,6 +120,14 @@ final class PhpRequest {
                 joined.append(separator).append(v);
             }
             headers.put(name, raw(joined.toString()));
+        }
+        if (!headers.containsKey("host") && !headers.containsKey("Host") && request.getHeader("host") == null
+                && !request.getProtocol().startsWith("HTTP/1.")) {
+            // HTTP/2 and 3 carry the host as :authority, which the container takes for the server name
+            // and port but does not pass on as a header: nginx gives PHP a Host from it (HTTP_HOST).
+            String host = authority(request);
+            headerList.add(0, List.of("host", host));
+            headers.put("host", host);
         }
 
         String method = request.getMethod();

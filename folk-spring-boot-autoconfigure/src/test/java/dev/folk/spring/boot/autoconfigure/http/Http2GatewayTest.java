@@ -121,6 +121,14 @@ class Http2GatewayTest {
     }
 
     @Test
+    void phpGetsAHostHeaderFromTheAuthorityAsNginxGivesIt() throws Exception {
+        // HTTP/2 has no Host line: the client's :authority is the host, which PHP reads as HTTP_HOST.
+        HttpResponse<String> r = send(to("/php/header?name=host"));
+        assertThat(r.statusCode()).isEqualTo(200);
+        assertThat(r.body()).isEqualTo("127.0.0.1:" + port);
+    }
+
+    @Test
     void aRequestWithoutBodyHasNoContentLengthAndOneWithAnEmptyBodyHasZero() throws Exception {
         HttpResponse<String> get = send(to("/php/dump"));
         assertThat(get.statusCode()).isEqualTo(200);
