@@ -17,6 +17,7 @@
  *   /s/cycle/ticks[?ignore=1&file=F]  an event every 50 ms for 20 s; with ignore, ignore_user_abort()
  *                           and, once connection_aborted() says the client went away, file F made
  *   /s/cycle/cleaned        100 KB printed, then discarded with ob_clean(), then "kept"
+ *   /s/cycle/dated[?status=304]  "dated" with headers Date (2024-01-01) and ETag, or a 304 with them
  * /s/printed?mb=N goes to a plain http() handler (folk-worker-php's HttpHandler) that may hold
  * 32 MB (memory_limit) and echoes N MiB (MiB k is the letter A+k%26) after its returned body
  * "returned:", with status 203 and a header X-Printed: yes; with &throw=1, then throws an exception
@@ -80,6 +81,14 @@ $cycle = new RequestCycle($worker, static function (PhpRequest $request): array 
             echo str_repeat('x', 100 * 1024);
             ob_clean();
             echo 'kept';
+            break;
+        case '/s/cycle/dated':
+            header('Date: Mon, 01 Jan 2024 00:00:00 GMT');
+            header('ETag: "v1"');
+            if (($request->get['status'] ?? '') === '304') {
+                return [304, [], ''];
+            }
+            echo 'dated';
             break;
     }
     return [200, [], ''];

@@ -151,6 +151,34 @@ class JettyGatewayTest {
         workerIsIdle();
     }
 
+    /** Jetty adds a Date of its own: PHP's replaces it, one Date as on Tomcat and nginx. */
+    @Test
+    void phpsDateIsTheOnlyDate() throws IOException {
+        String answer = exchange("GET /s/cycle/dated HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n");
+        assertThat(answer).startsWith("HTTP/1.1 200").endsWith("dated");
+        assertThat(answer.toLowerCase(java.util.Locale.ROOT).split("\r\ndate:", -1)).as(answer).hasSize(2);
+        assertThat(answer).contains("\r\nDate: Mon, 01 Jan 2024 00:00:00 GMT\r\n");
+        workerIsIdle();
+    }
+
+    /** RFC 9110 15.4.5: a 304 has no body; nginx passes PHP-FPM's without a Content-Type or a length PHP did not set. */
+    @Test
+    void aNotModifiedFromPhpHasNoContentTypeOrLengthOfItsOwn() throws IOException {
+        String answer = exchange("GET /s/cycle/dated?status=304 HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n");
+        assertThat(answer).startsWith("HTTP/1.1 304").endsWith("\r\n\r\n").contains("ETag: \"v1\"");
+        assertThat(answer.toLowerCase(java.util.Locale.ROOT)).as(answer).doesNotContain("content-type:")
+                .doesNotContain("content-length:");
+        workerIsIdle();
+    }
+
+    private String exchange(String request) throws IOException {
+        try (Socket s = new Socket("127.0.0.1", port)) {
+            s.setSoTimeout(30_000);
+            s.getOutputStream().write(request.getBytes(StandardCharsets.US_ASCII));
+            return new String(s.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
+        }
+    }
+
     private void workerIsIdle() {
         Procs.await(Duration.ofSeconds(15), "the worker idle", () -> pool.snapshot().count(WorkerState.IDLE) == 1);
     }

@@ -679,14 +679,16 @@ final class GatewayExchange implements ReadListener, WriteListener, AsyncListene
     }
 
     /**
-     * Sends the head of a HEAD answer PHP declared no length for before the request completes, so
-     * that it goes without one, as nginx passes PHP-FPM's: a container completing an uncommitted
-     * response gives it the length written (Jetty: 0), which a HEAD must not have unless it is the
-     * GET's (RFC 9110 8.6).
+     * Sends the head of a HEAD answer PHP declared no length for, and of a 304, before the request
+     * completes, so that it goes without one, as nginx passes PHP-FPM's: a container completing an
+     * uncommitted response gives it the length written (Jetty: 0), which neither may have unless it
+     * is the full answer's (RFC 9110 8.6, 15.4.5).
      */
     static void commitLengthless(HttpServletRequest request, HttpServletResponse response, GatewayReply r)
             throws IOException {
-        if (r.length() < 0 && PhpRequest.isHead(request) && !response.isCommitted()) {
+        boolean lengthless = (r.length() < 0 && PhpRequest.isHead(request))
+                || r.status() == HttpServletResponse.SC_NOT_MODIFIED;
+        if (lengthless && !response.isCommitted()) {
             response.flushBuffer();
         }
     }
@@ -701,15 +703,23 @@ final class GatewayExchange implements ReadListener, WriteListener, AsyncListene
     static void head(HttpServletResponse response, GatewayReply r) {
         response.setStatus(r.status());
         boolean noContent = r.status() == HttpServletResponse.SC_NO_CONTENT;
+        boolean notModified = r.status() == HttpServletResponse.SC_NOT_MODIFIED;
         List<String> headers = r.headers();
         String contentType = null;
         for (int i = 0; i < headers.size(); i += 2) {
             String name = headers.get(i);
             if (name.equalsIgnoreCase("Content-Type")) {
                 contentType = headers.get(i + 1); // the last one, as PHP's header() replaces it
+            } else if (name.equalsIgnoreCase("Date")) {
+                response.setHeader(name, headers.get(i + 1)); // replaces the container's own (Jetty's): one Date
             } else {
                 response.addHeader(name, headers.get(i + 1));
             }
+        }
+        if (notModified) {
+            // No body: no Content-Type (Tomcat drops one, PHP-FPM sends none with PHP's own 304) and no
+            // length (it would be the full answer's, which only PHP knows).
+            return;
         }
         if (noContent) {
             if (contentType != null) {
