@@ -443,12 +443,13 @@ final class CallRunner {
         }
 
         @Override
-        void close() {
+        void close(String why) {
+            closedWhy = why;
             ScheduledFuture<?> e = expiry;
             if (e != null) {
                 e.cancel(false);
             }
-            future.completeExceptionally(health.closedFailure(method, 0, "while the call waited for a worker"));
+            future.completeExceptionally(health.closedFailure(method, 0, why));
         }
     }
 

@@ -103,8 +103,9 @@ final class Dispatcher {
             if (w != null) {
                 return w;
             }
-            if (waiter.closed) {
-                throw health.closedFailure(method, 0, "while the call waited for a worker");
+            String closedWhy = waiter.closedWhy;
+            if (closedWhy != null) {
+                throw health.closedFailure(method, 0, closedWhy);
             }
             long left = deadline - clock.nanoTime();
             boolean interrupted = Thread.interrupted();
@@ -211,18 +212,22 @@ final class Dispatcher {
 
     /**
      * Gives a ready worker to the oldest waiter, or puts it first on the idle list. False, touching
-     * nothing, if it must not serve again (the pool is closing, it exited, or its replacement is
-     * ready): the caller retires it.
+     * nothing, if it must not serve again (it exited, or its replacement is ready) or, once the pool
+     * is closing, if no call is queued for it: the caller retires it. A closing pool still serves the
+     * calls queued before its close began (its drain), but keeps no worker idle.
      */
     boolean offer(PooledWorker w) {
         Waiter waiter;
         lock.lock();
         try {
-            if (health.closing() || w.exited || w.replaced) {
+            if (w.exited || w.replaced) {
                 return false;
             }
             waiter = waiters.pollFirst();
             if (waiter == null) {
+                if (health.closing()) {
+                    return false;
+                }
                 w.state = WorkerState.IDLE;
                 idle.addFirst(w); // LIFO: a warm worker serves next; others can age out by max-idle
                 return true;
@@ -261,20 +266,41 @@ final class Dispatcher {
     }
 
     /**
-     * At close (the pool is already closing, so nothing is queued or given back after this): empties
-     * the queue into {@code waitersOut} and returns the idle workers, marked STOPPING.
+     * At close (the pool is already closing, so nothing is queued or put on the idle list after
+     * this): gives idle workers to queued calls, should there be both (a hand-over is never left
+     * pending otherwise), adding those calls to {@code handedOut} to be woken, and returns the rest
+     * of the idle workers, marked STOPPING. The queue itself stays: the pool's workers drain it.
      */
-    List<PooledWorker> closeAndTakeIdle(List<Waiter> waitersOut) {
+    List<PooledWorker> closeAndTakeIdle(List<Waiter> handedOut) {
         lock.lock();
         try {
-            waitersOut.addAll(waiters);
-            waiters.clear();
+            while (!idle.isEmpty() && !waiters.isEmpty()) {
+                PooledWorker w = idle.pollFirst();
+                Waiter waiter = waiters.pollFirst();
+                w.state = WorkerState.BUSY;
+                waiter.worker = w;
+                handedOut.add(waiter);
+            }
             List<PooledWorker> idleNow = new ArrayList<>(idle);
             idle.clear();
             for (PooledWorker w : idleNow) {
                 w.state = WorkerState.STOPPING;
             }
             return idleNow;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Empties the queue into {@code out} (a closing pool's drain ended, or no worker is left to serve
+     * it): the caller fails them. A call handed a worker before this is not among them.
+     */
+    void takeWaiters(List<Waiter> out) {
+        lock.lock();
+        try {
+            out.addAll(waiters);
+            waiters.clear();
         } finally {
             lock.unlock();
         }
@@ -310,15 +336,19 @@ final class Dispatcher {
     /** A call waiting for a worker. Handed one under the dispatcher's lock; woken outside it. */
     abstract static class Waiter {
         volatile @Nullable PooledWorker worker;
-        volatile boolean closed;
+        /** Set when the closing pool gives up on it: why, for its PoolClosedException. */
+        volatile @Nullable String closedWhy;
         /** When it joined the queue (set under the dispatcher's lock). */
         long queuedNanos;
 
         /** {@link #worker} was set: the call may go on. */
         abstract void wake();
 
-        /** The pool closed while it waited. */
-        abstract void close();
+        /**
+         * The closing pool will not serve it: its drain ended, or no worker is left. {@code why}
+         * completes "the pool is closed ...".
+         */
+        abstract void close(String why);
     }
 
     private static final class SyncWaiter extends Waiter {
@@ -334,8 +364,8 @@ final class Dispatcher {
         }
 
         @Override
-        void close() {
-            closed = true;
+        void close(String why) {
+            closedWhy = why;
             LockSupport.unpark(thread);
         }
     }

@@ -409,14 +409,11 @@ final class WorkerLifecycle {
     /**
      * After a call: a worker whose replacement is ready is retired; one that has just reached a
      * recycling limit becomes due and keeps serving until its replacement is ready; any other goes
-     * to the oldest waiter or back to the idle list.
+     * to the oldest waiter or back to the idle list. While the pool closes, it goes to the oldest
+     * waiter (a call queued before the close began) or, with none, is stopped.
      */
     void giveBack(PooledWorker w) {
-        if (health.closing()) {
-            exits.retire(w, ExitReason.SHUTDOWN, false);
-            return;
-        }
-        if (w.dueReason == null) {
+        if (w.dueReason == null && !health.closing()) { // a closing pool replaces no worker: it serves on
             ExitReason limit = w.recycleReason(clock.nanoTime());
             if (limit != null) {
                 markDue(w, limit);

@@ -443,10 +443,18 @@ public final class WorkerPool implements AutoCloseable {
     }
 
     /**
-     * Stops accepting calls (waiting ones fail with {@link PoolClosedException}), lets in-flight
-     * calls finish for up to {@code drainTimeout}, stops idle workers by closing fd 3, kills what
-     * still runs after that, and waits until every worker is reaped. Idempotent; safe from a
-     * shutdown hook.
+     * Closes the pool as {@link java.util.concurrent.ExecutorService#shutdown()} does: refuses every
+     * call made from now on ({@link PoolClosedException}, at once), and lets the calls it accepted
+     * before finish within {@code drainTimeout} — those in flight, and those queued for a worker,
+     * which the pool's workers still serve in their order. No worker is started for them: a worker
+     * given back with nothing queued is stopped (closing fd 3), as the idle ones are at once. Once
+     * {@code drainTimeout} has passed, the calls still queued fail with a PoolClosedException that
+     * says the drain timeout ended before a worker was free, and those still running are killed with
+     * their workers (they fail with a PoolClosedException too); queued calls fail at once, not at
+     * the drain's end, if no worker is left to serve them (the last ones crashed or were killed). A
+     * queued call still ends by its acquire-timeout, if that comes first. Then it waits until every
+     * worker is reaped: within {@code drainTimeout} + close-wait + stop-grace + a few seconds.
+     * Idempotent (a second call waits for the first); safe from a shutdown hook.
      */
     public void close(Duration drainTimeout) {
         if (!closeStarted.compareAndSet(false, true)) {
@@ -454,16 +462,26 @@ public final class WorkerPool implements AutoCloseable {
             return;
         }
         health.draining();
-        List<Dispatcher.Waiter> pending = new ArrayList<>();
-        List<PooledWorker> idleNow = dispatcher.closeAndTakeIdle(pending);
-        for (Dispatcher.Waiter w : pending) {
-            w.close();
+        List<Dispatcher.Waiter> handed = new ArrayList<>();
+        List<PooledWorker> idleNow = dispatcher.closeAndTakeIdle(handed);
+        for (Dispatcher.Waiter w : handed) {
+            w.wake();
         }
         exits.retireAllAtClose(idleNow);
         long deadline = clock.nanoTime() + drainTimeout.toNanos();
-        while (anyBusy() && clock.nanoTime() - deadline < 0) {
+        while (clock.nanoTime() - deadline < 0) {
+            boolean queued = dispatcher.queueLength() > 0;
+            if (queued && !anyLeftToServe()) {
+                failQueued("and no worker is left to serve the call: the pool's workers exited while it "
+                        + "drained, and a closing pool starts none");
+                continue;
+            }
+            if (!queued && !anyBusy()) {
+                break;
+            }
             LockSupport.parkNanos(2_000_000);
         }
+        failQueued("and drain-timeout " + drainTimeout + " ended before a worker was free for the call");
         for (PooledWorker w : lifecycle.workers()) {
             if (w.state == WorkerState.BUSY) {
                 abortAtClose(w, drainTimeout);
@@ -487,6 +505,18 @@ public final class WorkerPool implements AutoCloseable {
         executors.shutdown();
         health.closed();
         closed.countDown();
+    }
+
+    /** Fails the calls still queued, saying {@code why} (it completes "the pool is closed ..."). */
+    private void failQueued(String why) {
+        List<Dispatcher.Waiter> left = new ArrayList<>();
+        dispatcher.takeWaiters(left);
+        if (!left.isEmpty()) {
+            log.warn("Pool '{}': {} queued calls fail at close: the pool is closed {}", name, left.size(), why);
+        }
+        for (Dispatcher.Waiter w : left) {
+            w.close(why);
+        }
     }
 
     /**
@@ -513,6 +543,21 @@ public final class WorkerPool implements AutoCloseable {
                 return; // timed out or over its memory limit: being killed already
             }
         }
+    }
+
+    /**
+     * Whether a worker may still take a queued call during the drain: one serving (busy; idle only
+     * in passing), or one that was starting when the close began and may yet become ready (a closing
+     * pool starts no spawn, and a boot ends by boot-timeout).
+     */
+    private boolean anyLeftToServe() {
+        for (PooledWorker w : lifecycle.workers()) {
+            WorkerState s = w.state;
+            if ((s == WorkerState.BUSY || s == WorkerState.IDLE || s == WorkerState.STARTING) && !w.retired.get()) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private boolean anyBusy() {

@@ -786,13 +786,14 @@ class PoolLogicTest {
     // ---------------------------------------------------------------------------------------
 
     @Test
-    void closeFailsWaitingCallsAndKillsCallsPastTheDrainTimeout() {
+    void closeFailsCallsStillQueuedAndKillsCallsStillRunningWhenTheDrainTimeoutEnds() {
         ready(config(1));
         CompletableFuture<Object> hang = pool.callAsync("hang", null);
         awaitSent();
         CompletableFuture<Object> waiting = pool.callAsync("echo", 1);
         pool.close(Duration.ofMillis(20));
-        assertThat(failure(waiting)).isInstanceOf(PoolClosedException.class);
+        assertThat(failure(waiting)).isInstanceOf(PoolClosedException.class)
+                .hasMessageContaining("drain-timeout PT0.02S ended before a worker was free");
         assertThat(failure(hang)).isInstanceOf(PoolClosedException.class).hasMessageContaining("drain-timeout");
         assertThrows(PoolClosedException.class, () -> pool.call("echo", 2));
         assertThat(pool.snapshot().exits()).containsEntry(ExitReason.SHUTDOWN, 1L);
@@ -812,6 +813,31 @@ class PoolLogicTest {
         closed.get(5, TimeUnit.SECONDS);
         assertThat(pool.snapshot().exits()).containsEntry(ExitReason.SHUTDOWN, 2L);
         assertThat(fakes.spawned).allMatch(f -> f.status().exitCode() == 0 && !f.status().killedBySignal());
+    }
+
+    /** As ExecutorService.shutdown() runs the tasks submitted before it: the queued calls run, in order, on the worker given back. */
+    @Test
+    void closeRunsTheCallsQueuedBeforeItOnTheWorkerGivenBackAndThenStopsIt() throws Exception {
+        ready(config(1));
+        CompletableFuture<Object> call = pool.callAsync("wait", null);
+        Fake busy = awaitSent();
+        CompletableFuture<Object> first = pool.callAsync("echo", 1L);
+        CompletableFuture<Object> second = pool.callAsync("echo", 2L);
+        await("two calls queued", () -> pool.queueLength() == 2);
+        CompletableFuture<Void> closed = CompletableFuture.runAsync(() -> pool.close(Duration.ofSeconds(5)));
+        await("draining", () -> pool.state() == PoolState.DRAINING);
+        assertThrows(PoolClosedException.class, () -> pool.call("echo", 3L));
+        assertThat(first).isNotDone();
+        assertThat(closed).isNotDone();
+        busy.answer("done");
+        assertThat(call.get(5, TimeUnit.SECONDS)).isEqualTo("done");
+        assertThat(first.get(5, TimeUnit.SECONDS)).isEqualTo(1L);
+        assertThat(second.get(5, TimeUnit.SECONDS)).isEqualTo(2L);
+        closed.get(5, TimeUnit.SECONDS);
+        assertThat(busy.served).containsExactly("null", 1L, 2L);
+        assertThat(fakes.spawned).hasSize(1);
+        assertThat(pool.snapshot().exits()).containsEntry(ExitReason.SHUTDOWN, 1L);
+        assertThat(busy.status().exitCode()).isZero(); // stopped gracefully once nothing was queued
     }
 
     /**
