@@ -2,7 +2,10 @@ package dev.folk.core.pool;
 
 import org.jspecify.annotations.Nullable;
 
-/** The pool is closed (or closed while the call waited or ran past the drain timeout). */
+/**
+ * The pool is closed: the call was made once its close had begun, or it was still queued or
+ * running when the drain timeout ended, or no worker was left to serve it during the drain.
+ */
 public class PoolClosedException extends CallException {
 
     PoolClosedException(String pool, String method, int pid, @Nullable String detail) {

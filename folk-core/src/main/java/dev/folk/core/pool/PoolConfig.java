@@ -245,7 +245,7 @@ public final class PoolConfig {
         public Builder acquireTimeout(Duration d) { this.acquireTimeout = d; return this; }
         /** Calls allowed to wait for a worker; beyond, calls are rejected at once. Default 256. */
         public Builder maxQueue(int n) { this.maxQueue = n; return this; }
-        /** On close, how long in-flight calls may still run. Default 20 s. */
+        /** On close, how long the calls accepted before it (in flight or queued) may still take. Default 20 s. */
         public Builder drainTimeout(Duration d) { this.drainTimeout = d; return this; }
         /** TERM-to-KILL grace when stopping a worker's group. Default 5 s. */
         public Builder stopGrace(Duration d) { this.stopGrace = d; return this; }

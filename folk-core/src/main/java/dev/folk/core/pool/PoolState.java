@@ -10,7 +10,7 @@ public enum PoolState {
     RUNNING,
     /** Repeated boot failures within the window; still retrying, at the back-off cap. */
     BROKEN,
-    /** close() began: no new calls; in-flight calls finish up to the drain timeout. */
+    /** close() began: no new calls; calls in flight or queued before it finish up to the drain timeout. */
     DRAINING,
     /** Closed: every worker stopped and reaped. */
     CLOSED

@@ -175,7 +175,11 @@ public class PoolProperties {
     @AtLeast(value = 0, action = "Use 0 to reject calls at once when no worker is free, or a positive number.")
     private Integer maxQueue = 256;
 
-    /** At shutdown, how long in-flight calls may still run before their workers are killed. */
+    /**
+     * At shutdown, how long the calls accepted before it may still take: those in flight, and those
+     * queued for a worker, which the pool's workers still serve. Past it, queued calls fail and busy
+     * workers are killed.
+     */
     @NotNegative
     private Duration drainTimeout = Duration.ofSeconds(20);
 
