@@ -431,9 +431,12 @@ test('errors: unknown method, throwing handlers, unencodable results', function 
     withWorker(function (TestMaster $m): void {
         $m->ready();
         assertSame([['code' => -32601, 'message' => 'method not found: nope'], null], $m->call('nope', ['x' => 1]));
-        assertSame([['code' => -32603, 'message' => 'boom!'], null], $m->call('boom'));
+        [$error, $result] = $m->call('boom');
+        assertSame([-32603, 'boom!', null], [$error['code'], $error['message'], $result]);
+        assertSame(['class', 'file', 'line'], array_keys($error['data']), 'what was thrown and where, over the wire');
         assertSame([null, 'after'], $m->call('echo', 'after'));
-        assertSame([['code' => -32603, 'message' => 'Division by zero'], null], $m->call('divide', [1, 0]));
+        [$error, $result] = $m->call('divide', [1, 0]);
+        assertSame([-32603, 'Division by zero', 'DivisionByZeroError'], [$error['code'], $error['message'], $error['data']['class']]);
         assertSame([null, 3], $m->call('divide', [7, 2]));
         [$error, $result] = $m->call('closure');
         assertSame(-32603, $error['code'] ?? null);

@@ -68,12 +68,18 @@ test('an unknown method is a -32601 error', function (): void {
 
 test('a throwing handler is a -32603 error and the worker keeps serving', function (): void {
     $worker = quietWorker($log);
+    $line = __LINE__ + 1;
     $worker->register('boom', static fn () => throw new \RuntimeException('kaputt'));
     $worker->register('divide', static fn (array $p): int => intdiv(...$p));
     $worker->register('silent', static fn () => throw new \LogicException());
-    assertSame([['code' => -32603, 'message' => 'kaputt'], null], $worker->call('boom'));
-    assertSame([['code' => -32603, 'message' => 'Division by zero'], null], $worker->call('divide', [1, 0]));
-    assertSame([['code' => -32603, 'message' => 'LogicException'], null], $worker->call('silent'));
+    // data says what was thrown and where: the caller tells errors apart without the worker's log.
+    $thrown = static fn (string $class, int $at): array => ['class' => $class, 'file' => __FILE__, 'line' => $at];
+    assertSame([['code' => -32603, 'message' => 'kaputt', 'data' => $thrown('RuntimeException', $line)], null],
+        $worker->call('boom'));
+    assertSame([['code' => -32603, 'message' => 'Division by zero', 'data' => $thrown('DivisionByZeroError', $line + 1)],
+        null], $worker->call('divide', [1, 0]));
+    assertSame([['code' => -32603, 'message' => 'LogicException', 'data' => $thrown('LogicException', $line + 2)], null],
+        $worker->call('silent'));
     assertSame([null, 3], $worker->call('divide', [7, 2]));
     assertSame(3, count($log), 'one log line per failure');
     assertContains('method "boom" threw RuntimeException: kaputt', $log[0]);
@@ -292,7 +298,9 @@ test('http: a handler that throws answers as PHP-FPM does, through the applicati
     assertSame('', $logged);
     assertSame([null, ['status' => 200, 'headers' => [], 'body' => 'fine']], $http('/fine'), 'the next call as ever');
     // Params that are no request: no handler ran, the call fails.
-    assertSame([['code' => -32603, 'message' => 'http.handle params must be a map, got int'], null], $worker->call('http.handle', 1));
+    [$error, $result] = $worker->call('http.handle', 1);
+    assertSame([-32603, 'http.handle params must be a map, got int', 'InvalidArgumentException', null],
+        [$error['code'], $error['message'], $error['data']['class'], $result]);
 });
 
 test('http: Response headers, multi-values and validation', function (): void {

@@ -263,7 +263,9 @@ final class Worker
             } catch (\Throwable $e) {
                 ($this->log)(sprintf('method "%s" threw %s: %s (%s:%d)', $method, get_class($e), $e->getMessage(), $e->getFile(), $e->getLine()));
                 $message = $e->getMessage() !== '' ? $e->getMessage() : get_class($e);
-                return [self::error(self::HANDLER_ERROR, $message), null];
+                // What was thrown and where, so that the caller can tell errors apart without the log.
+                return [self::error(self::HANDLER_ERROR, $message,
+                    ['class' => get_class($e), 'file' => $e->getFile(), 'line' => $e->getLine()]), null];
             }
         } finally {
             self::$context = [];
@@ -655,9 +657,11 @@ final class Worker
     }
 
     /** @return array{code: int, message: string} */
-    private static function error(int $code, string $message): array
+    /** @param array{class: string, file: string, line: int}|null $data what the handler threw */
+    private static function error(int $code, string $message, ?array $data = null): array
     {
-        return ['code' => $code, 'message' => $message];
+        return $data === null ? ['code' => $code, 'message' => $message]
+            : ['code' => $code, 'message' => $message, 'data' => $data];
     }
 
     private static function fdFromEnv(string $name, int $default): int

@@ -326,7 +326,7 @@ final class CallRunner {
         RemoteError error = response.error();
         if (error != null) {
             stats.record(method, CallOutcome.APPLICATION_ERROR, acquired - start, end - acquired);
-            throw new WorkerErrorException(name, method, w.pid, error.code(), error.message());
+            throw new WorkerErrorException(name, method, w.pid, error);
         }
         stats.record(method, CallOutcome.SUCCESS, acquired - start, end - acquired);
         return response.result();

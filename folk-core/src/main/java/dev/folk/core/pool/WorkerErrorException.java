@@ -1,7 +1,12 @@
 package dev.folk.core.pool;
 
+import org.jspecify.annotations.Nullable;
+
+import dev.folk.core.protocol.RemoteError;
+
 /**
- * The worker answered with an error object {@code {code, message}}: the handler threw (-32603),
+ * The worker answered with an error object {@code {code, message, data?}}: the handler threw (-32603;
+ * {@link #remoteType()} and {@link #remoteLocation()} say what and where, and the message ends with them),
  * the method does not exist (-32601), or an application code. The worker stays in service, unless
  * its answer said it exits (with folk-worker-php: the handler called {@code exit()} or ended with
  * a PHP fatal error, which the message names); the pool then replaces it.
@@ -13,12 +18,25 @@ public class WorkerErrorException extends CallException {
 
     private final long code;
     private final String remoteMessage;
+    private final @Nullable String remoteType;
+    private final @Nullable String remoteLocation;
 
-    WorkerErrorException(String pool, String method, int pid, long code, String remoteMessage) {
-        super(pool, method, pid, call(pool, method) + " failed in worker " + pid + " with error " + code + ": "
-                + remoteMessage, null);
-        this.code = code;
-        this.remoteMessage = remoteMessage;
+    WorkerErrorException(String pool, String method, int pid, RemoteError error) {
+        super(pool, method, pid, call(pool, method) + " failed in worker " + pid + " with error " + error.code() + ": "
+                + error.message() + thrown(error), null);
+        this.code = error.code();
+        this.remoteMessage = error.message();
+        this.remoteType = error.type();
+        this.remoteLocation = error.where();
+    }
+
+    /** " (DomainException at /app/src/Cart.php:42)", or less, or nothing: what the worker said was thrown. */
+    private static String thrown(RemoteError error) {
+        if (error.type() == null && error.where() == null) {
+            return "";
+        }
+        return " (" + (error.type() == null ? "thrown" : error.type())
+                + (error.where() == null ? "" : " at " + error.where()) + ")";
     }
 
     /** The worker's error code. */
@@ -29,6 +47,20 @@ public class WorkerErrorException extends CallException {
     /** The worker's error message, as sent. */
     public String remoteMessage() {
         return remoteMessage;
+    }
+
+    /**
+     * The class of what the handler threw ({@code DomainException}, {@code TypeError}), so that
+     * callers can tell errors apart without reading the message; null if the worker did not say
+     * (folk-worker-php says it for every uncaught exception).
+     */
+    public @Nullable String remoteType() {
+        return remoteType;
+    }
+
+    /** Where it was thrown ({@code /app/src/Cart.php:42}), or null if the worker did not say. */
+    public @Nullable String remoteLocation() {
+        return remoteLocation;
     }
 
     public boolean methodNotFound() {

@@ -148,8 +148,19 @@ final class MessageReader {
         if (error instanceof Map<?, ?> map) {
             Object code = map.get("code");
             Object text = map.get("message");
+            String type = null;
+            String where = null;
+            if (map.get("data") instanceof Map<?, ?> data) { // what was thrown, where: optional, lenient
+                Object thrown = data.get("class");
+                type = thrown instanceof String || thrown instanceof byte[] ? Values.asString(thrown) : null;
+                Object file = data.get("file");
+                if (file instanceof String || file instanceof byte[]) {
+                    where = Values.asString(file) + (data.get("line") instanceof Long line ? ":" + line : "");
+                }
+            }
             return new RemoteError(code instanceof Long c ? c : RemoteError.INTERNAL_ERROR,
-                    text == null ? "" : text instanceof byte[] bytes ? Values.asString(bytes) : text.toString());
+                    text == null ? "" : text instanceof byte[] bytes ? Values.asString(bytes) : text.toString(),
+                    type, where);
         }
         if (error instanceof String || error instanceof byte[]) {
             return new RemoteError(RemoteError.INTERNAL_ERROR, Values.asString(error));

@@ -57,11 +57,19 @@ final class MessageWriter {
         if (error == null) {
             packer.packNil();
         } else {
-            packer.packMapHeader(2);
+            boolean data = error.type() != null || error.where() != null;
+            packer.packMapHeader(data ? 3 : 2);
             writeString("code");
             packer.packLong(error.code());
             writeString("message");
             writeString(error.message());
+            if (data) { // as folk-worker-php writes it; where is written whole, as the file
+                packer.packMapHeader(2);
+                writeString("class");
+                writeValue(error.type(), 2);
+                writeString("file");
+                writeValue(error.where(), 2);
+            }
         }
         writeRoot(result, "result");
         if (exiting) {

@@ -79,6 +79,11 @@ class PoolDispatchTest {
             WorkerErrorException thrown = assertThrows(WorkerErrorException.class, () -> pool.call("throw", "boom"));
             assertThat(thrown.code()).isEqualTo(-32603);
             assertThat(thrown.remoteMessage()).isEqualTo("boom");
+            // What PHP threw and where: told apart without parsing the message or reading the worker's log.
+            assertThat(thrown.remoteType()).isEqualTo("RuntimeException");
+            assertThat(thrown.remoteLocation()).matches(".*/test-worker\\.php:[0-9]+");
+            assertThat(thrown.getMessage()).endsWith("boom (RuntimeException at " + thrown.remoteLocation() + ")");
+            assertThat(missing.remoteType()).as("nothing was thrown").isNull();
             assertThat(pool.call("pid", null, Long.class)).as("same worker still serving").isEqualTo(pid);
             assertThat(pool.snapshot().calls()).containsEntry(CallOutcome.APPLICATION_ERROR, 2L);
         } finally {
