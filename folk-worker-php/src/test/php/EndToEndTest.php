@@ -416,6 +416,25 @@ test('echo round-trips values, large and binary ones included', function (): voi
     });
 });
 
+test('a request holding an ext value the codec cannot decode fails as invalid params; the worker serves on', function (): void {
+    withWorker(function (TestMaster $m): void {
+        $m->ready();
+        // [0, 7, "echo", {"at": timestamp 1}]: what a Java master once sent for an Instant.
+        $m->send((string) hex2bin('940007a46563686f81a26174d6ff00000001'));
+        [$type, $msgid, $error, $result] = $m->receive();
+        assertSame([1, 7], [$type, $msgid]);
+        if (MessagePack::codec()->name() === 'pure') {
+            assertSame(-32602, $error['code'] ?? null, show($error));
+            assertContains('MessagePack ext value (type -1, a timestamp)', $error['message']);
+            assertSame(null, $result);
+        } else {
+            assertSame([null, ['at' => null]], [$error, $result], 'ext-msgpack reads the timestamp as null');
+        }
+        assertSame([null, 'still serving'], $m->call('echo', 'still serving'));
+        assertTrue($m->running(), 'the worker serves on');
+    });
+});
+
 test('a request written in pieces, and the largest msgid, are handled', function (): void {
     withWorker(function (TestMaster $m): void {
         $m->ready();

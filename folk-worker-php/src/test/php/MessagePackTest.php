@@ -10,6 +10,7 @@ use Folk\Worker\MessagePack\ExtCodec;
 use Folk\Worker\MessagePack\Packer;
 use Folk\Worker\MessagePack\PureCodec;
 use Folk\Worker\MessagePack\Unpacker;
+use Folk\Worker\MessagePack\UnsupportedExtException;
 
 /** @return array<string, Codec> the pure codec, plus ext-msgpack's when it is loaded */
 function codecs(): array
@@ -203,6 +204,32 @@ test('decoder rejects hostile and malformed input quickly', function (): void {
     // The depth limit is configurable.
     assertSame([[[1]]], (new Unpacker(3))->unpack("\x91\x91\x91\x01"));
     assertThrows(DecodeException::class, fn () => (new Unpacker(2))->unpack("\x91\x91\x91\x01"), 'nesting deeper than 2');
+});
+
+test('an ext value is rejected once the whole input is read, with what was decoded and a null in its place', function (): void {
+    // [0, 7, "echo", {"at": timestamp 1, "n": 1}]: what a Java master sent for an Instant before it sent ISO-8601.
+    $bytes = (string) hex2bin('940007a46563686f82a26174d6ff00000001a16e01');
+    $e = null;
+    try {
+        (new Unpacker())->unpack($bytes);
+    } catch (UnsupportedExtException $caught) {
+        $e = $caught;
+    }
+    assertTrue($e instanceof UnsupportedExtException, 'an UnsupportedExtException');
+    assertSame(-1, $e->extType);
+    assertSame(12, $e->offset);
+    assertSame([0, 7, 'echo', ['at' => null, 'n' => 1]], $e->decoded);
+    assertContains('ext types are not supported (type -1 at offset 12)', $e->getMessage());
+    // Malformed stays malformed: a truncated ext is a plain DecodeException.
+    foreach (['d6 ff 00', 'c7 05 01 00', 'c9 ffffffff 01'] as $hex) {
+        $truncated = (string) hex2bin(str_replace(' ', '', $hex));
+        try {
+            (new Unpacker())->unpack($truncated);
+            fail("no exception for $hex");
+        } catch (DecodeException $d) {
+            assertTrue(!$d instanceof UnsupportedExtException, "$hex is malformed, not merely unsupported");
+        }
+    }
 });
 
 test('every truncation of valid data is rejected', function (): void {

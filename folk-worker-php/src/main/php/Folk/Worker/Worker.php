@@ -9,6 +9,7 @@ use Folk\Worker\Http\HttpHandler;
 use Folk\Worker\MessagePack\Codec;
 use Folk\Worker\MessagePack\DecodeException;
 use Folk\Worker\MessagePack\MessagePack;
+use Folk\Worker\MessagePack\UnsupportedExtException;
 
 /**
  * A Folk pipe-protocol worker: a method registry plus the serve loop.
@@ -25,6 +26,8 @@ final class Worker
 {
     /** Error code: no handler registered for the method. */
     public const METHOD_NOT_FOUND = -32601;
+    /** Error code: the params hold a value the codec cannot decode (an ext type, without ext-msgpack). */
+    public const INVALID_PARAMS = -32602;
     /** Error code: the handler threw. */
     public const HANDLER_ERROR = -32603;
 
@@ -408,7 +411,11 @@ final class Worker
                 if ($request === null) {
                     continue; // a call.abort that came after its call was answered
                 }
-                [$msgid, $method, $params, $context] = $request;
+                [$msgid, $method, $params, $context, $refused] = $request;
+                if ($refused !== null) {
+                    $task->writeFrame($this->encodeResponse($msgid, $refused, null));
+                    continue;
+                }
                 $this->aborted = false;
                 $this->msgid = $msgid;
                 $this->method = $method;
@@ -466,13 +473,21 @@ final class Worker
     }
 
     /**
-     * @return array{0: int, 1: string, 2: mixed, 3: array<string, string>}|null [msgid, method, params, context],
+     * @return array{0: int, 1: string, 2: mixed, 3: array<string, string>, 4: array{code: int, message: string}|null}|null
+     *         [msgid, method, params, context, the error to answer instead of calling the handler],
      *         or null for the Notify `call.abort` (we declared the `abort` feature)
      */
     private function decodeRequest(string $frame): ?array
     {
+        $refused = null;
         try {
             $message = $this->codec->unpack($frame);
+        } catch (UnsupportedExtException $e) {
+            // A well-formed request the codec cannot read all of: the call fails, the worker serves on.
+            $message = $e->decoded;
+            $refused = self::error(self::INVALID_PARAMS, sprintf('invalid params: they hold a MessagePack ext value '
+                . '(type %d%s), which this worker\'s MessagePack codec (%s) cannot decode', $e->extType, $e->extType === -1 ? ', a timestamp' : '',
+                $this->codec->name()));
         } catch (DecodeException $e) {
             throw new ProtocolException('undecodable request payload: ' . $e->getMessage(), 0, $e);
         }
@@ -499,7 +514,7 @@ final class Worker
             throw new ProtocolException('request method is not a string: ' . self::describe($method));
         }
         return [$msgid, $method, $params, $context === [] ? [] // most calls: no closure to make
-            : array_filter($context, static fn (mixed $v, int|string $k): bool => is_string($k) && is_string($v), ARRAY_FILTER_USE_BOTH)];
+            : array_filter($context, static fn (mixed $v, int|string $k): bool => is_string($k) && is_string($v), ARRAY_FILTER_USE_BOTH), $refused];
     }
 
     /** `[1, msgid, error, result]`, with `{"exiting": true}` as a 5th element if this is the worker's last. */

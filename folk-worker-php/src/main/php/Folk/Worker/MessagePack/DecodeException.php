@@ -5,6 +5,6 @@ declare(strict_types=1);
 namespace Folk\Worker\MessagePack;
 
 /** Malformed, truncated, over-nested or otherwise unacceptable MessagePack input. */
-final class DecodeException extends \RuntimeException
+class DecodeException extends \RuntimeException
 {
 }

@@ -13,7 +13,9 @@ namespace Folk\Worker\MessagePack;
  * so "12" becomes 12, nil becomes "", a container key becomes "Array" as with the extension).
  * Like ext-msgpack's default, an empty map (0x80) becomes an empty \stdClass.
  *
- * Deliberate differences from ext-msgpack: ext types are rejected, trailing bytes are an error,
+ * Deliberate differences from ext-msgpack: ext types are rejected (with an
+ * {@see UnsupportedExtException} after the whole input was read, so that a request that holds one
+ * can still be answered), trailing bytes are an error,
  * and a map with a nil key stays a plain array (the extension would instantiate the class named
  * there; this decoder never creates objects other than the empty \stdClass).
  *
@@ -27,6 +29,8 @@ final class Unpacker
     private string $buf = '';
     private int $pos = 0;
     private int $len = 0;
+    /** The first ext value met: [type, offset], or null. */
+    private ?array $ext = null;
 
     public function __construct(private readonly int $maxDepth = self::DEFAULT_MAX_DEPTH)
     {
@@ -44,10 +48,14 @@ final class Unpacker
         $this->buf = $bytes;
         $this->pos = 0;
         $this->len = strlen($bytes);
+        $this->ext = null;
         try {
             $value = $this->value(0);
             if ($this->pos !== $this->len) {
                 throw new DecodeException(sprintf('%d trailing byte(s) after the value', $this->len - $this->pos));
+            }
+            if ($this->ext !== null) {
+                throw new UnsupportedExtException($this->ext[0], $this->ext[1], $value);
             }
             return $value;
         } finally {
@@ -124,18 +132,34 @@ final class Unpacker
                 return $this->map($this->u16(), $depth);
             case 0xdf:
                 return $this->map($this->u32(), $depth);
-            case 0xc7:
-            case 0xc8:
-            case 0xc9:
             case 0xd4:
+                return $this->ext($this->pos - 1, 1);
             case 0xd5:
+                return $this->ext($this->pos - 1, 2);
             case 0xd6:
+                return $this->ext($this->pos - 1, 4);
             case 0xd7:
+                return $this->ext($this->pos - 1, 8);
             case 0xd8:
-                throw new DecodeException(sprintf('ext types are not supported (0x%02x at offset %d)', $b, $this->pos - 1));
+                return $this->ext($this->pos - 1, 16);
+            case 0xc7:
+                return $this->ext($this->pos - 1, $this->u8());
+            case 0xc8:
+                return $this->ext($this->pos - 1, $this->u16());
+            case 0xc9:
+                return $this->ext($this->pos - 1, $this->u32());
             default: // 0xc1
                 throw new DecodeException(sprintf('invalid type byte 0x%02x at offset %d', $b, $this->pos - 1));
         }
+    }
+
+    /** Skips an ext value of $length data bytes, noting the first one met: null in its place. */
+    private function ext(int $offset, int $length): mixed
+    {
+        $type = $this->u8();
+        $this->take($length);
+        $this->ext ??= [$type >= 0x80 ? $type - 0x100 : $type, $offset];
+        return null;
     }
 
     /** @return list<mixed> */
