@@ -98,11 +98,12 @@ public final class MessageCodec {
 
     /**
      * Encodes {@code [0, msgid, method, params]} as a whole frame. An empty map as params goes out
-     * as nil (see {@link Values}).
+     * as an empty array, which PHP reads as {@code []} (see {@link Values}).
      *
      * @return the frame, header included, at position 0; valid until the next encode on this codec
      * @throws FrameTooLargeException   if the payload would exceed the limit (nothing is written)
-     * @throws IllegalArgumentException if params holds an unsupported type, a cycle or too deep nesting
+     * @throws IllegalArgumentException if params holds an unsupported type, a null map key, a cycle or
+     *         too deep nesting
      */
     public ByteBuffer encodeRequest(long msgid, String method, @Nullable Object params) {
         checkMsgid(msgid);

@@ -1,6 +1,7 @@
 package dev.folk.core.protocol;
 
 import java.io.IOException;
+import java.math.BigDecimal;
 import java.math.BigInteger;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -16,7 +17,7 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * Packs messages and Java values into a {@link FrameOutput}, following the mapping documented in
- * {@link Values}. Refuses unsupported types, cycles and over-deep nesting with an
+ * {@link Values}. Refuses unsupported types, null map keys, cycles and over-deep nesting with an
  * {@link IllegalArgumentException} that names the path of the bad value ({@code params.headers[2]}).
  * Not thread-safe; owned by one {@link MessageCodec}.
  */
@@ -99,14 +100,9 @@ final class MessageWriter {
         out.reset();
     }
 
-    /** Top-level params: an empty map goes out as nil, because PHP unpacks 0x80 as an object. */
+    /** Top-level params; an empty map goes out as an empty array like a nested one (writeMap), so PHP gets []. */
     private void writeParams(@Nullable Object params) throws IOException {
-        Object value = params instanceof Optional<?> optional ? optional.orElse(null) : params;
-        if (value instanceof Map<?, ?> map && map.isEmpty()) {
-            packer.packNil();
-        } else {
-            writeRoot(value, "params");
-        }
+        writeRoot(params instanceof Optional<?> optional ? optional.orElse(null) : params, "params");
     }
 
     private void writeRoot(@Nullable Object value, String root) throws IOException {
@@ -151,8 +147,11 @@ final class MessageWriter {
             // Counts as a level: Optionals can nest without bound too.
             checkDepth(level + 1);
             writeValue(optional.orElse(null), level + 1);
+        } else if (value instanceof BigDecimal decimal) {
+            writeString(decimal.toPlainString()); // exact, as PHP money code (bcmath) wants it; a float would round
         } else if (value instanceof Instant instant) {
-            packer.packTimestamp(instant);
+            // ISO-8601, as inside a record: ext-msgpack unpacks the timestamp ext as null, our PHP codec not at all.
+            writeString(instant.toString());
         } else {
             throw new PathException("unsupported type " + value.getClass().getName());
         }
@@ -172,6 +171,10 @@ final class MessageWriter {
                 throw new PathException("map changed while being encoded");
             }
             Object key = entry.getKey();
+            if (key == null) {
+                // No PHP array key: ext-msgpack takes a nil key for an object's class name, our PHP codec for "".
+                throw new PathException("a map with a null key, which a PHP array cannot hold");
+            }
             try {
                 writeValue(key, level);
             } catch (PathException e) {

@@ -26,7 +26,7 @@ import org.jspecify.annotations.Nullable;
  * <tr><td>array</td><td>{@code List<Object>} (an {@link java.util.ArrayList})</td></tr>
  * <tr><td>map</td><td>{@code Map<Object, Object>} (a {@link LinkedHashMap}, wire order kept); keys may be
  *     String, Long or null: a PHP object arrives as a map whose {@code null} key holds its class name</td></tr>
- * <tr><td>ext -1 (timestamp)</td><td>{@link java.time.Instant}</td></tr>
+ * <tr><td>ext -1 (timestamp)</td><td>{@link java.time.Instant} (PHP sends none)</td></tr>
  * <tr><td>any other ext</td><td>a {@link ProtocolException}</td></tr>
  * </table>
  * An empty PHP array always arrives as an empty <em>list</em>, even where a map is meant
@@ -40,22 +40,29 @@ import org.jspecify.annotations.Nullable;
  * <tr><td>{@link Boolean}</td><td>bool</td></tr>
  * <tr><td>{@link Byte}, {@link Short}, {@link Integer}, {@link Long}, {@link BigInteger}</td><td>int, smallest
  *     encoding (a BigInteger outside [-2^63, 2^64-1] is refused)</td></tr>
+ * <tr><td>{@link java.math.BigDecimal}</td><td>str, its plain decimal text ({@code toPlainString()}:
+ *     {@code "12.50"}, never {@code "1E+3"}), exact for PHP's bcmath and {@code is_numeric}</td></tr>
  * <tr><td>{@link Float}, {@link Double}</td><td>float64, like PHP</td></tr>
  * <tr><td>{@link String}, other {@link CharSequence}s, {@link Enum} (its name)</td><td>str (UTF-8; an unpaired
  *     surrogate becomes '?')</td></tr>
  * <tr><td>{@code byte[]}, {@link java.nio.ByteBuffer} (its remaining bytes; position untouched)</td><td>bin</td></tr>
  * <tr><td>{@link java.util.Collection}, {@code Object[]}</td><td>array</td></tr>
- * <tr><td>{@link Map} (any key type)</td><td>map; but see empty maps below</td></tr>
+ * <tr><td>{@link Map} (String or integral keys; a null key is refused)</td><td>map; but see empty
+ *     maps below</td></tr>
  * <tr><td>{@link java.util.Optional} with a value</td><td>the value</td></tr>
- * <tr><td>{@link java.time.Instant}</td><td>timestamp ext (-1)</td></tr>
+ * <tr><td>{@link java.time.Instant}</td><td>str, ISO-8601 ({@code toString()}:
+ *     {@code "2024-05-06T07:08:09.123456789Z"}), as inside a record: PHP cannot read the timestamp ext
+ *     (ext-msgpack makes it null, the pure-PHP codec refuses the call)</td></tr>
  * </table>
- * Anything else, a cycle or nesting deeper than 256 levels is an {@link IllegalArgumentException}
- * naming the path of the value, e.g. {@code params.headers[2]}.
+ * Anything else, a null map key, a cycle or nesting deeper than 256 levels is an
+ * {@link IllegalArgumentException} naming the path of the value, e.g. {@code params.headers[2]}
+ * (a pool's call reports it as an {@link dev.folk.core.pool.InvalidParamsException}).
+ * Nothing is encoded as an ext type: PHP has no use for one.
  * <p>
  * <b>Empty maps.</b> PHP unpacks an empty msgpack map ({@code 0x80}) as an object, not an array,
- * which breaks handlers that index it. So an empty {@code Map} as the top-level params of a
- * request or notify is sent as nil, and an empty {@code Map} anywhere else is sent as an empty
- * array ({@code 0x90}), which is exactly how PHP itself packs an empty array. A value that holds
+ * which breaks handlers that index it. So an empty {@code Map}, as the params of a request or
+ * notify or anywhere inside them, is sent as an empty array ({@code 0x90}), which is exactly how
+ * PHP itself packs an empty array: a handler gets {@code []}. A value that holds
  * an empty map therefore comes back from a round trip with an empty list in its place.
  *
  * <h2>Helpers</h2>

@@ -11,6 +11,7 @@ import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.EOFException;
 import java.io.IOException;
+import java.math.BigDecimal;
 import java.math.BigInteger;
 import java.nio.ByteBuffer;
 import java.nio.channels.Channels;
@@ -53,7 +54,6 @@ class MessageCodecTest {
         ByteBuffer heap = ByteBuffer.wrap(new byte[] {0, 1, 2, 3}).position(1);
         Map<Object, Object> nested = new LinkedHashMap<>();
         nested.put(1L, "one");
-        nested.put(null, "stdClass");
         nested.put("k", List.of(1, 2));
         Map<Object, Object> params = new LinkedHashMap<>();
         params.put("nil", null);
@@ -85,6 +85,8 @@ class MessageCodecTest {
         params.put("optional", Optional.of("present"));
         params.put("absent", Optional.empty());
         params.put("instant", instant);
+        params.put("decimal", new BigDecimal("1E+3"));
+        params.put("cents", new BigDecimal("-0.10"));
 
         Message.Request request = (Message.Request) roundTrip(codec.encodeRequest(42, "types", params));
 
@@ -118,13 +120,15 @@ class MessageCodecTest {
         assertThat(back.get("array")).isEqualTo(Arrays.asList("z", null));
         Map<Object, Object> expectedNested = new LinkedHashMap<>();
         expectedNested.put(1L, "one");
-        expectedNested.put(null, "stdClass");
         expectedNested.put("k", List.of(1L, 2L));
         assertThat(back.get("map")).isEqualTo(expectedNested);
         assertThat(back.get("enum")).isEqualTo("RED");
         assertThat(back.get("optional")).isEqualTo("present");
         assertThat(back.get("absent")).isNull();
-        assertThat(back.get("instant")).isEqualTo(instant);
+        assertThat(back.get("instant")).as("ISO-8601: PHP cannot read the timestamp ext")
+                .isEqualTo("2024-05-06T07:08:09.123456789Z");
+        assertThat(back.get("decimal")).as("plain, never exponent notation").isEqualTo("1000");
+        assertThat(back.get("cents")).isEqualTo("-0.10");
         assertThat(heap.position()).as("ByteBuffer position untouched").isEqualTo(1);
         assertThat(direct.position()).isZero();
         assertThat(back).isInstanceOf(LinkedHashMap.class);
@@ -163,10 +167,12 @@ class MessageCodecTest {
     // ---------------------------------------------------------------- empty maps
 
     @Test
-    void emptyMapAsTopLevelParamsIsSentAsNil() {
-        assertThat(remaining(codec.encodeRequest(1, "m", Map.of()))).isEqualTo(hex("00 00 00 06 94 00 01 a1 6d c0"));
-        assertThat(remaining(codec.encodeNotify("m", new HashMap<>()))).isEqualTo(hex("00 00 00 05 93 02 a1 6d c0"));
-        assertThat(remaining(codec.encodeRequest(1, "m", Optional.of(Map.of())))).endsWith(hex("c0"));
+    void emptyMapAsTopLevelParamsIsSentAsEmptyArray() {
+        // PHP gets [] (an array $params handler works), not null nor the object 0x80 would make.
+        assertThat(remaining(codec.encodeRequest(1, "m", Map.of()))).isEqualTo(hex("00 00 00 06 94 00 01 a1 6d 90"));
+        assertThat(remaining(codec.encodeNotify("m", new HashMap<>()))).isEqualTo(hex("00 00 00 05 93 02 a1 6d 90"));
+        assertThat(remaining(codec.encodeRequest(1, "m", Optional.of(Map.of())))).endsWith(hex("90"));
+        assertThat(remaining(codec.encodeRequest(1, "m", null))).endsWith(hex("c0"));
     }
 
     @Test
@@ -197,6 +203,17 @@ class MessageCodecTest {
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("[I");
         assertThatThrownBy(() -> codec.encodeRequest(1, "m", BigInteger.ONE.shiftLeft(64)))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("18446744073709551616");
+    }
+
+    @Test
+    void aNullMapKeyIsRefusedWithItsPath() {
+        Map<Object, Object> inner = new HashMap<>();
+        inner.put(null, "x");
+        assertThatThrownBy(() -> codec.encodeRequest(1, "m", Map.of("items", List.of(inner))))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("Cannot encode params.items[0]: a map with a null key, which a PHP array cannot hold");
+        assertThatThrownBy(() -> codec.encodeRequest(1, "m", inner))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageStartingWith("Cannot encode params: a map");
     }
 
     @Test
