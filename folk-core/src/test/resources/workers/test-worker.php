@@ -13,6 +13,12 @@ $worker->register('seq', function ($params) {
     static $n = 0;
     return [++$n, $params];
 });
+// What PHP made of the params: [its type, the params].
+$worker->register('describe', fn ($params) => [get_debug_type($params), $params]);
+// A handler that wants an array.
+$worker->register('count', fn (array $items) => count($items));
+// A handler without parameters.
+$worker->register('none', fn () => 'none');
 // Sleeps $ms in a named function, going back to sleep when a signal (a backtrace request) cuts
 // a usleep() short, as robust code does.
 function sleep_until(float $deadline): void

@@ -17,6 +17,7 @@ import org.jspecify.annotations.Nullable;
  *   <li>{@link WorkerProtocolException}: the worker broke the protocol and was replaced;</li>
  *   <li>{@link WorkerErrorException}: the worker answered with an error (the handler's fault);</li>
  *   <li>{@link RequestTooLargeException}: the request exceeds the frame limit; nothing was sent;</li>
+ *   <li>{@link InvalidParamsException}: the params hold a value that cannot be encoded; nothing was sent;</li>
  *   <li>{@link PoolClosedException}: the pool is closed or closed during the call.</li>
  * </ul>
  */

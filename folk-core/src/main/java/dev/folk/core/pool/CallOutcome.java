@@ -22,7 +22,10 @@ public enum CallOutcome {
         return name().toLowerCase(java.util.Locale.ROOT).replace('_', '-');
     }
 
-    /** The outcome a call that failed with {@code error} was counted as, or null for none (not a CallException). */
+    /**
+     * The outcome a call that failed with {@code error} was counted as, or null for none (not a
+     * CallException, or an {@link InvalidParamsException}: the caller's bug, not the pool's).
+     */
     static @Nullable CallOutcome of(Throwable error) {
         if (error instanceof WorkerErrorException) {
             return APPLICATION_ERROR;

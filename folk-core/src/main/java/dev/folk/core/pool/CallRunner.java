@@ -242,9 +242,11 @@ final class CallRunner {
             lifecycle.giveBack(w);
             stats.record(method, CallOutcome.REQUEST_TOO_LARGE, acquired - start, 0);
             throw new RequestTooLargeException(name, method, w.pid, e);
+        } catch (IllegalArgumentException e) {
+            lifecycle.giveBack(w); // the codec refused a value: the worker has seen nothing
+            throw new InvalidParamsException(name, method, e);
         } catch (RuntimeException | Error e) {
-            // An unsupported parameter type (the caller's bug), or no heap left for the frame: the worker
-            // has seen nothing and is fine. Kept, it would stay acquired for good: no deadline runs yet.
+            // No heap left for the frame, say: the worker has seen nothing and is fine. Kept, it would stay acquired for good: no deadline runs yet.
             lifecycle.giveBack(w);
             throw e;
         }

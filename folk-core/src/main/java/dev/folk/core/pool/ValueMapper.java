@@ -19,6 +19,9 @@ public interface ValueMapper {
     /**
      * {@code params} as the protocol can encode them (maps, lists, strings, numbers, booleans,
      * bytes, nil). Called on every call: return the argument itself when it needs no conversion.
+     *
+     * @throws IllegalArgumentException if they cannot be converted; the call then fails with an
+     *         {@link InvalidParamsException} naming the pool and the method
      */
     default @Nullable Object toWire(@Nullable Object params) {
         return params;

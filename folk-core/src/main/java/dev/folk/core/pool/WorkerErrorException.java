@@ -14,6 +14,8 @@ import dev.folk.core.protocol.RemoteError;
 public class WorkerErrorException extends CallException {
 
     public static final long METHOD_NOT_FOUND = -32601;
+    /** folk-worker-php: the params hold a value its MessagePack codec cannot decode (an ext type). */
+    public static final long INVALID_PARAMS = -32602;
     public static final long INTERNAL_ERROR = -32603;
 
     private final long code;

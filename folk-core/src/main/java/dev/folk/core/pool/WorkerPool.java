@@ -220,7 +220,7 @@ public final class WorkerPool implements AutoCloseable {
      * @throws CallException (a subclass naming what went wrong)
      */
     public @Nullable Object call(String method, @Nullable Object params) {
-        return calls.call(method, toWire(params));
+        return calls.call(method, toWire(method, params));
     }
 
     /**
@@ -229,7 +229,8 @@ public final class WorkerPool implements AutoCloseable {
      * PHP's quirks accepted (a str where bytes are wanted, an empty array where a map is wanted);
      * with the starter's, records and POJOs too.
      *
-     * @throws IllegalArgumentException if the result cannot be read as {@code type}
+     * @throws IllegalArgumentException if the result cannot be read as {@code type} (null as a
+     *         primitive type included)
      */
     @SuppressWarnings("unchecked") // a primitive type's T is its box: Class.cast would refuse it
     public <T> @Nullable T call(String method, @Nullable Object params, Class<T> type) {
@@ -260,7 +261,7 @@ public final class WorkerPool implements AutoCloseable {
      */
     public CompletableFuture<@Nullable Object> callAsync(String method, @Nullable Object params,
             @Nullable String label) {
-        return calls.callAsync(method, toWire(params), label, null);
+        return calls.callAsync(method, toWire(method, params), label, null);
     }
 
     /**
@@ -281,18 +282,33 @@ public final class WorkerPool implements AutoCloseable {
     }
 
     /** {@code params} through the value mapper, unless their maker built them of wire values already. */
-    private @Nullable Object toWire(@Nullable Object params) {
-        return params instanceof WireMap ? params : valueMapper.toWire(params);
+    private @Nullable Object toWire(String method, @Nullable Object params) {
+        if (params instanceof WireMap) {
+            return params;
+        }
+        try {
+            return valueMapper.toWire(params);
+        } catch (IllegalArgumentException e) {
+            throw new InvalidParamsException(name, method, e);
+        }
     }
 
     /** A result as {@code type}, or an IllegalArgumentException naming the pool and the method. */
     private @Nullable Object read(String method, @Nullable Object result, Type type) {
+        Object value;
         try {
-            return valueMapper.fromWire(result, type);
+            value = valueMapper.fromWire(result, type);
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("Result of '" + method + "' on pool '" + name + "' cannot be read as "
                     + type.getTypeName() + ": " + e.getMessage(), e);
         }
+        if (value == null && type instanceof Class<?> c && c.isPrimitive()) {
+            // Returned, it would fail as an NPE where the caller unboxes it, far from the call.
+            throw new IllegalArgumentException("Result of '" + method + "' on pool '" + name + "' cannot be read as "
+                    + c.getName() + ": PHP returned null, which a primitive type cannot hold (ask for its box, "
+                    + "e.g. Integer, to accept null)");
+        }
+        return value;
     }
 
     /**
@@ -304,7 +320,7 @@ public final class WorkerPool implements AutoCloseable {
      * @throws CallException as {@link #call(String, Object)}, once the call was made
      */
     public @Nullable Object tryCall(String method, @Nullable Object params, @Nullable String label) {
-        return calls.tryCall(method, toWire(params), label, null);
+        return calls.tryCall(method, toWire(method, params), label, null);
     }
 
     /**
@@ -314,7 +330,7 @@ public final class WorkerPool implements AutoCloseable {
      * when asked to (docs/PROTOCOL.md, "Streamed answers").
      */
     public @Nullable Object tryCall(String method, @Nullable Object params, @Nullable String label, CallParts parts) {
-        return calls.tryCall(method, toWire(params), label, parts);
+        return calls.tryCall(method, toWire(method, params), label, parts);
     }
 
     /**
@@ -323,7 +339,7 @@ public final class WorkerPool implements AutoCloseable {
      */
     public CompletableFuture<@Nullable Object> callAsync(String method, @Nullable Object params,
             @Nullable String label, CallParts parts) {
-        return calls.callAsync(method, toWire(params), label, parts);
+        return calls.callAsync(method, toWire(method, params), label, parts);
     }
 
     // ------------------------------------------------------------------------------------------

@@ -116,10 +116,10 @@ class CallObserverTest {
         r.events.clear();
         assertThrows(WorkerErrorException.class, () -> pool.call("error", "bad"));
         assertThat(pool.callAsync("error", "bad", String.class)).failsWithin(Duration.ofSeconds(5));
-        assertThrows(IllegalArgumentException.class, () -> pool.call("echo", new Object()));
+        assertThrows(InvalidParamsException.class, () -> pool.call("echo", new Object()));
         assertThat(r.events).filteredOn(e -> e.startsWith("end")).map(e -> e.substring(0, e.indexOf(" on ")))
                 .containsExactly("end APPLICATION_ERROR WorkerErrorException",
-                        "end APPLICATION_ERROR WorkerErrorException", "end null IllegalArgumentException");
+                        "end APPLICATION_ERROR WorkerErrorException", "end null InvalidParamsException");
         assertThat(pool.call("echo", "still serving")).isEqualTo("still serving");
     }
 
