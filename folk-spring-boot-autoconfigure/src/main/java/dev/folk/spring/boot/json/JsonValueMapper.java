@@ -15,9 +15,19 @@ import java.util.function.UnaryOperator;
 
 import dev.folk.core.pool.ValueMapper;
 import tools.jackson.core.JacksonException;
+import tools.jackson.core.JsonParser;
+import tools.jackson.core.JsonToken;
+import tools.jackson.databind.BeanDescription;
+import tools.jackson.databind.DeserializationConfig;
+import tools.jackson.databind.DeserializationContext;
 import tools.jackson.databind.DeserializationFeature;
 import tools.jackson.databind.JavaType;
+import tools.jackson.databind.ValueDeserializer;
+import tools.jackson.databind.deser.ValueDeserializerModifier;
+import tools.jackson.databind.deser.std.DelegatingDeserializer;
 import tools.jackson.databind.json.JsonMapper;
+import tools.jackson.databind.module.SimpleModule;
+import tools.jackson.databind.type.ArrayType;
 
 import org.jspecify.annotations.Nullable;
 
@@ -28,23 +38,39 @@ import org.jspecify.annotations.Nullable;
  * <p>The protocol's own types keep their exact meaning: a {@code String}, {@code byte[]},
  * number, Boolean, Map or List result is read by {@link ValueMapper#PROTOCOL}, and parameters made
  * only of such values are sent as they are, without a detour through the mapper. Inside a record or
- * POJO, values follow JSON's rules: a {@code byte[]} field travels as base64 text, and a PHP string
- * that is not valid UTF-8 is read with U+FFFD in place of its invalid bytes. PHP packs an empty
- * array the same way whether it meant a list or a map; an object field receiving one gets null.
+ * POJO, values follow JSON's rules but for strings, which PHP holds as bytes: a {@code byte[]}
+ * field travels as raw bytes (never base64) and reads a PHP string's bytes as they are, binary or
+ * not; a {@code String} field reads a PHP string that is not valid UTF-8 with U+FFFD in place of
+ * its invalid bytes (an {@code Object} field gets its bytes, as the protocol's own reading does).
+ * {@code BigDecimal} and {@code Instant} fields travel as strings, and a numeric string or a
+ * number reads back into a {@code BigDecimal}. PHP packs an empty array the same way whether it
+ * meant a list or a map; an object field receiving one gets null.
  */
 public final class JsonValueMapper implements ValueMapper {
+
+    /** The encoder's nesting limit: past it, values go to the encoder as they are, which refuses them clearly. */
+    private static final int MAX_DEPTH = 256;
 
     private final JsonMapper mapper;
 
     public JsonValueMapper(JsonMapper applicationMapper) {
         this.mapper = applicationMapper.rebuild()
                 .enable(DeserializationFeature.ACCEPT_EMPTY_ARRAY_AS_NULL_OBJECT)
+                .addModule(new SimpleModule("folk-php-strings").setDeserializerModifier(new PhpStringFields()))
                 .build();
     }
 
+    /** @throws IllegalArgumentException if the JSON mapper cannot convert a value of {@code params} */
     @Override
     public @Nullable Object toWire(@Nullable Object params) {
-        return isWireValue(params) ? params : convert(params);
+        if (isWireValue(params, 1)) {
+            return params;
+        }
+        try {
+            return convert(params, 1);
+        } catch (JacksonException e) {
+            throw new IllegalArgumentException(e.getOriginalMessage(), e);
+        }
     }
 
     @Override
@@ -54,7 +80,7 @@ public final class JsonValueMapper implements ValueMapper {
             return ValueMapper.PROTOCOL.fromWire(value, type);
         }
         try {
-            return mapper.convertValue(textOnly(value), target);
+            return mapper.convertValue(textKeys(value), target);
         } catch (JacksonException e) {
             // The original message, without Jackson's "[No location information]" suffix.
             throw new IllegalArgumentException(e.getOriginalMessage(), e);
@@ -79,38 +105,52 @@ public final class JsonValueMapper implements ValueMapper {
                 || raw == int.class || raw == Double.class || raw == double.class;
     }
 
-    /** Values the protocol encodes as they are, all the way down. */
-    private static boolean isWireValue(@Nullable Object v) {
+    /**
+     * Values the protocol encodes as they are, all the way down (or too deep to look further: a
+     * cycle, which the encoder then refuses with its path, instead of a StackOverflowError here).
+     *
+     * @param level containers around {@code v}, counted as the encoder counts them
+     */
+    private static boolean isWireValue(@Nullable Object v, int level) {
         // Most leaves are strings (every header and server fact of an HTTP request): one class compare.
         if (v == null || v.getClass() == String.class) {
             return true;
         }
         if (v instanceof Number || v instanceof Boolean || v instanceof byte[] || v instanceof CharSequence
                 || v instanceof ByteBuffer || v instanceof Enum<?> || v instanceof Instant) {
-            return true;
+            return true; // BigDecimal included: the encoder sends its plain decimal text
         }
         if (v instanceof Optional<?> o) {
-            return o.isEmpty() || isWireValue(o.get());
+            return o.isEmpty() || level >= MAX_DEPTH || isWireValue(o.get(), level + 1);
         }
         if (v instanceof Map<?, ?> map) {
+            if (level >= MAX_DEPTH) {
+                return true; // too deep to look into: the encoder refuses it
+            }
             for (Map.Entry<?, ?> e : map.entrySet()) {
-                if (!isWireValue(e.getKey()) || !isWireValue(e.getValue())) {
+                if (!isWireValue(e.getKey(), level + 1) || !isWireValue(e.getValue(), level + 1)) {
                     return false;
                 }
             }
             return true;
         }
         if (v instanceof Collection<?> c) {
+            if (level >= MAX_DEPTH) {
+                return true;
+            }
             for (Object o : c) {
-                if (!isWireValue(o)) {
+                if (!isWireValue(o, level + 1)) {
                     return false;
                 }
             }
             return true;
         }
         if (v instanceof Object[] array) {
+            if (level >= MAX_DEPTH) {
+                return true;
+            }
             for (Object o : array) {
-                if (!isWireValue(o)) {
+                if (!isWireValue(o, level + 1)) {
                     return false;
                 }
             }
@@ -121,17 +161,26 @@ public final class JsonValueMapper implements ValueMapper {
 
     /** Maps and collections rebuilt, wire values kept, anything else through the JSON mapper. */
     @SuppressWarnings("NullAway") // null is a wire value: rebuilt only sees non-null values
-    private @Nullable Object convert(@Nullable Object v) {
+    private @Nullable Object convert(@Nullable Object v, int level) {
         if (v instanceof Optional<?> o) {
-            return o.map(this::convert).orElse(null);
+            return o.map(x -> convert(x, level + 1)).orElse(null);
         }
-        return isWireValue(v) ? v : rebuilt(v, this::convert, x -> mapper.convertValue(x, Object.class));
+        return isWireValue(v, level) ? v
+                : rebuilt(v, x -> convert(x, level + 1), x -> mapper.convertValue(x, Object.class));
     }
 
-    /** Decoded values with every byte[] (a PHP string that is not UTF-8) read as text, as JSON has no bytes. */
-    private static Object textOnly(Object v) {
-        return rebuilt(v, JsonValueMapper::textOnly,
-                x -> x instanceof byte[] bytes ? new String(bytes, StandardCharsets.UTF_8) : x);
+    /**
+     * Decoded values with every map key that is a byte[] (a PHP string that is not UTF-8) read as
+     * text, as JSON's keys are; values stay bytes for {@link PhpStringFields} to read as the field wants.
+     */
+    private static Object textKeys(Object v) {
+        if (v instanceof Map<?, ?> map) {
+            Map<Object, Object> out = new LinkedHashMap<>(map.size() * 2);
+            map.forEach((k, val) -> out.put(k instanceof byte[] bytes ? new String(bytes, StandardCharsets.UTF_8) : k,
+                    val == null ? null : textKeys(val)));
+            return out;
+        }
+        return v instanceof List<?> ? rebuilt(v, JsonValueMapper::textKeys, x -> x) : v;
     }
 
     /** A map, collection or array rebuilt with {@code each} applied to its keys and elements; anything else through {@code leaf}. */
@@ -149,5 +198,52 @@ public final class JsonValueMapper implements ValueMapper {
             return out;
         }
         return leaf.apply(v);
+    }
+
+    /**
+     * PHP strings are bytes. JSON's reading of them would base64-decode a string for a byte[]
+     * field and base64-encode bytes for a String field; instead a byte[] field takes a string's
+     * bytes as they are, and a String field bytes that are not UTF-8 as text (U+FFFD for the
+     * invalid ones). The application's own deserializers for either still do the rest.
+     */
+    private static final class PhpStringFields extends ValueDeserializerModifier {
+        private static final long serialVersionUID = 1L;
+
+        @Override
+        public ValueDeserializer<?> modifyDeserializer(DeserializationConfig config, BeanDescription.Supplier bean,
+                ValueDeserializer<?> deserializer) {
+            return bean.getBeanClass() == String.class ? new PhpString(deserializer, false) : deserializer;
+        }
+
+        @Override
+        public ValueDeserializer<?> modifyArrayDeserializer(DeserializationConfig config, ArrayType type,
+                BeanDescription.Supplier bean, ValueDeserializer<?> deserializer) {
+            return type.getRawClass() == byte[].class ? new PhpString(deserializer, true) : deserializer;
+        }
+    }
+
+    private static final class PhpString extends DelegatingDeserializer {
+        private final boolean asBytes;
+
+        PhpString(ValueDeserializer<?> deserializer, boolean asBytes) {
+            super(deserializer);
+            this.asBytes = asBytes;
+        }
+
+        @Override
+        protected ValueDeserializer<?> newDelegatingInstance(ValueDeserializer<?> deserializer) {
+            return new PhpString(deserializer, asBytes);
+        }
+
+        @Override
+        public Object deserialize(JsonParser p, DeserializationContext context) {
+            if (asBytes && p.hasToken(JsonToken.VALUE_STRING)) {
+                return p.getString().getBytes(StandardCharsets.UTF_8); // a PHP string that was valid UTF-8
+            }
+            if (!asBytes && p.hasToken(JsonToken.VALUE_EMBEDDED_OBJECT) && p.getEmbeddedObject() instanceof byte[] b) {
+                return new String(b, StandardCharsets.UTF_8);
+            }
+            return super.deserialize(p, context);
+        }
     }
 }
