@@ -17,7 +17,7 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * Packs messages and Java values into a {@link FrameOutput}, following the mapping documented in
- * {@link Values}. Refuses unsupported types, null map keys, cycles and over-deep nesting with an
+ * {@link Values}. Refuses unsupported types, null map keys (in what goes to PHP), cycles and over-deep nesting with an
  * {@link IllegalArgumentException} that names the path of the bad value ({@code params.headers[2]}).
  * Not thread-safe; owned by one {@link MessageCodec}.
  */
@@ -35,6 +35,11 @@ final class MessageWriter {
     /** ASCII strings and direct ByteBuffers pass through here instead of a fresh byte[] each. */
     private final byte[] scratch = new byte[SCRATCH_SIZE];
     private MessagePacker packer;
+    /**
+     * Whether the message goes to PHP (a request or notify), which refuses a null map key. A
+     * response (a fake worker's) may hold one: it is how PHP sends an object's class name.
+     */
+    private boolean toPhp;
 
     MessageWriter(FrameOutput out) {
         this.out = out;
@@ -43,6 +48,7 @@ final class MessageWriter {
 
     /** {@code [0, msgid, method, params]}, or with {@code context} as a 5th element when it is not null. */
     void writeRequest(long msgid, String method, Object params, Map<String, String> context) throws IOException {
+        toPhp = true;
         packer.packArrayHeader(context == null ? 4 : 5).packInt(MessageCodec.REQUEST).packLong(msgid);
         writeString(method);
         writeParams(params);
@@ -54,6 +60,7 @@ final class MessageWriter {
     /** {@code [1, msgid, error, result]}, or with {@code {"exiting": true}} as a 5th element when {@code exiting}. */
     void writeResponse(long msgid, @Nullable RemoteError error, @Nullable Object result, boolean exiting)
             throws IOException {
+        toPhp = false;
         packer.packArrayHeader(exiting ? 5 : 4).packInt(MessageCodec.RESPONSE).packLong(msgid);
         if (error == null) {
             packer.packNil();
@@ -81,6 +88,7 @@ final class MessageWriter {
     }
 
     void writeNotify(String method, @Nullable Object params) throws IOException {
+        toPhp = true;
         packer.packArrayHeader(3).packInt(MessageCodec.NOTIFY);
         writeString(method);
         writeParams(params);
@@ -171,7 +179,7 @@ final class MessageWriter {
                 throw new PathException("map changed while being encoded");
             }
             Object key = entry.getKey();
-            if (key == null) {
+            if (key == null && toPhp) {
                 // No PHP array key: ext-msgpack takes a nil key for an object's class name, our PHP codec for "".
                 throw new PathException("a map with a null key, which a PHP array cannot hold");
             }

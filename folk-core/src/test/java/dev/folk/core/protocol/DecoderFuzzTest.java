@@ -136,7 +136,7 @@ class DecoderFuzzTest {
             case 0:
                 return gen.bytes(512);
             case 1: {
-                byte[] valid = payloadOf(gen.value(), random);
+                byte[] valid = payloadOf(gen.params(), random);
                 for (int m = 1 + random.nextInt(4); m > 0 && valid.length > 0; m--) {
                     valid[random.nextInt(valid.length)] = (byte) random.nextInt(256);
                 }
@@ -175,7 +175,7 @@ class DecoderFuzzTest {
             case 4:
                 return concat(gen.messageHead(), gen.bytes(256));
             default:
-                return payloadOf(gen.value(), random);
+                return payloadOf(gen.params(), random);
         }
     }
 

@@ -22,6 +22,8 @@ final class RandomValues {
 
     private final Random random;
 
+    private boolean nullKeys = true;
+
     RandomValues(long seed) {
         this.random = new Random(seed);
     }
@@ -33,6 +35,16 @@ final class RandomValues {
     /** A value nested up to three levels: maps, lists, strings, bytes, longs, doubles, booleans, null. */
     Object value() {
         return value(3);
+    }
+
+    /** A {@link #value()} as params may hold it: no null map key (a PHP array has none). */
+    Object params() {
+        nullKeys = false;
+        try {
+            return value(3);
+        } finally {
+            nullKeys = true;
+        }
     }
 
     private Object value(int depth) {
@@ -47,7 +59,7 @@ final class RandomValues {
             }
             Map<Object, Object> map = new LinkedHashMap<>();
             for (int i = 0; i < n; i++) {
-                Object key = random.nextInt(20) == 0 ? null : random.nextBoolean() ? string() : (Object) random.nextLong();
+                Object key = random.nextInt(20) == 0 && nullKeys ? null : random.nextBoolean() ? string() : (Object) random.nextLong();
                 map.put(key, value(depth - 1));
             }
             return map;
