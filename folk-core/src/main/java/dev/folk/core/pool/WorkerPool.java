@@ -261,7 +261,7 @@ public final class WorkerPool implements AutoCloseable {
      */
     public CompletableFuture<@Nullable Object> callAsync(String method, @Nullable Object params,
             @Nullable String label) {
-        return calls.callAsync(method, toWire(method, params), label, null);
+        return callAsyncOf(method, params, label, null);
     }
 
     /**
@@ -339,7 +339,18 @@ public final class WorkerPool implements AutoCloseable {
      */
     public CompletableFuture<@Nullable Object> callAsync(String method, @Nullable Object params,
             @Nullable String label, CallParts parts) {
-        return calls.callAsync(method, toWire(method, params), label, parts);
+        return callAsyncOf(method, params, label, parts);
+    }
+
+    private CompletableFuture<@Nullable Object> callAsyncOf(String method, @Nullable Object params,
+            @Nullable String label, @Nullable CallParts parts) {
+        Object wire;
+        try {
+            wire = toWire(method, params);
+        } catch (InvalidParamsException e) {
+            return CompletableFuture.failedFuture(e); // as every other failure: in the future, not thrown
+        }
+        return calls.callAsync(method, wire, label, parts);
     }
 
     // ------------------------------------------------------------------------------------------

@@ -6,11 +6,13 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.lang.reflect.Type;
 import java.math.BigDecimal;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.Test;
@@ -43,6 +45,13 @@ class FolkJsonAutoConfigurationTests {
     }
 
     record Payment(String id, BigDecimal amount, Instant at) {
+    }
+
+    record Unreadable(String value) {
+        @Override
+        public String value() {
+            throw new IllegalStateException("not today");
+        }
     }
 
     private final ApplicationContextRunner runner = new ApplicationContextRunner()
@@ -128,6 +137,11 @@ class FolkJsonAutoConfigurationTests {
                     .hasMessageContaining("nested deeper than 256 levels (a cycle?)");
             assertThat(pool.call("echo", List.of(new Line("pen", 1)), new ResultType<List<Line>>() {}))
                     .containsExactly(new Line("pen", 1));
+            // A value the JSON mapper cannot convert either: the same failure, in the future when async.
+            assertThatThrownBy(() -> pool.call("echo", new Unreadable("x")))
+                    .isInstanceOf(InvalidParamsException.class).hasMessageContaining("'echo'").hasMessageContaining("not today");
+            assertThat(pool.callAsync("echo", new Unreadable("x"))).failsWithin(Duration.ofSeconds(5))
+                    .withThrowableOfType(ExecutionException.class).withCauseInstanceOf(InvalidParamsException.class);
         });
     }
 
