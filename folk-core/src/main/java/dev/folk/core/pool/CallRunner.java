@@ -246,7 +246,8 @@ final class CallRunner {
             lifecycle.giveBack(w); // the codec refused a value: the worker has seen nothing
             throw new InvalidParamsException(name, method, e);
         } catch (RuntimeException | Error e) {
-            // No heap left for the frame, say: the worker has seen nothing and is fine. Kept, it would stay acquired for good: no deadline runs yet.
+            // No heap left for the frame, say: the worker has seen nothing and is fine. Kept, it would
+            // stay acquired for good: no deadline runs yet.
             lifecycle.giveBack(w);
             throw e;
         }
