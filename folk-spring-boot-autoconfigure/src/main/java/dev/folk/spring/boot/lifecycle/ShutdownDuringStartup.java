@@ -22,7 +22,7 @@ final class ShutdownDuringStartup {
         this.hook = new Thread(this::fire, "folk-shutdown-during-startup");
     }
 
-    /** Watches for a JVM shutdown while the current thread waits; null if the JVM is shutting down already. */
+    /** Watches for a JVM shutdown while the current thread waits; one already under way counts as fired. */
     static ShutdownDuringStartup watchCurrentThread() {
         ShutdownDuringStartup watch = new ShutdownDuringStartup(Thread.currentThread());
         try {
