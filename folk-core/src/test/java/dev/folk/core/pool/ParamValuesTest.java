@@ -10,14 +10,13 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 import dev.folk.core.supervision.OutputPolicy;
-import dev.folk.core.supervision.Supervisor;
 import dev.folk.core.supervision.WorkerSpec;
+import dev.folk.core.testing.SharedSupervisor;
 import dev.folk.core.testing.Workers;
 
 /**
@@ -26,24 +25,15 @@ import dev.folk.core.testing.Workers;
  */
 class ParamValuesTest {
 
-    private static Supervisor supervisor;
-
-    @BeforeAll
-    static void start() {
-        supervisor = new Supervisor();
-    }
-
-    @AfterAll
-    static void stop() {
-        supervisor.close();
-    }
+    @RegisterExtension
+    static final SharedSupervisor SUPERVISOR = new SharedSupervisor();
 
     private static WorkerPool pool(String codec) {
         List<String> args = codec.equals("pure") ? List.of("-n", PhpWorkers.TEST_WORKER.toString())
                 : List.of(PhpWorkers.TEST_WORKER.toString());
         WorkerSpec spec = WorkerSpec.builder("php").name("php-test").args(args)
                 .environment(Workers.RUN_TAG, Workers.newTag()).output(OutputPolicy.log()).build();
-        return PoolTesting.ready(PoolConfig.builder("params-" + codec, spec).size(1).build(), supervisor);
+        return PoolTesting.ready(PoolConfig.builder("params-" + codec, spec).size(1).build(), SUPERVISOR.get());
     }
 
     @ParameterizedTest

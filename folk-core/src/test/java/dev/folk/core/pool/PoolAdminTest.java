@@ -19,35 +19,25 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 import dev.folk.core.supervision.OutputPolicy;
-import dev.folk.core.supervision.Supervisor;
 import dev.folk.core.testing.Procs;
+import dev.folk.core.testing.SharedSupervisor;
 import dev.folk.core.testing.Workers;
 
 /** reset(), close(), recycle(pid), and a noisy worker. */
 class PoolAdminTest {
 
-    private static Supervisor supervisor;
-
-    @BeforeAll
-    static void start() {
-        supervisor = new Supervisor();
-    }
-
-    @AfterAll
-    static void stop() {
-        supervisor.close();
-    }
+    @RegisterExtension
+    static final SharedSupervisor SUPERVISOR = new SharedSupervisor();
 
     @Test
     void resetUnderConstantLoadReplacesEveryWorkerWithoutAFailedCall() throws Exception {
         WorkerPool pool = PoolTesting.ready(PoolConfig.builder("reset", PhpWorkers.testWorker(Workers.newTag()).build()).size(4)
-                .build(), supervisor);
+                .build(), SUPERVISOR.get());
         AtomicBoolean load = new AtomicBoolean(true);
         AtomicLong ok = new AtomicLong();
         ExecutorService callers = Executors.newFixedThreadPool(8);
@@ -91,7 +81,7 @@ class PoolAdminTest {
     @Test
     void closeLetsInFlightCallsFinishRefusesNewOnesAndLeavesNothingRunning() throws Exception {
         String tag = Workers.newTag();
-        WorkerPool pool = PoolTesting.ready(PoolConfig.builder("close", PhpWorkers.testWorker(tag).build()).size(4).build(), supervisor);
+        WorkerPool pool = PoolTesting.ready(PoolConfig.builder("close", PhpWorkers.testWorker(tag).build()).size(4).build(), SUPERVISOR.get());
         List<CompletableFuture<Object>> inFlight = new ArrayList<>();
         for (int i = 0; i < 4; i++) {
             inFlight.add(pool.callAsync("sleep", 800L));
@@ -114,7 +104,7 @@ class PoolAdminTest {
     @Test
     void aCallRunningPastTheDrainTimeoutIsKilledAndFailsAsClosed() throws Exception {
         String tag = Workers.newTag();
-        WorkerPool pool = PoolTesting.ready(PoolConfig.builder("drain", PhpWorkers.testWorker(tag).build()).size(1).build(), supervisor);
+        WorkerPool pool = PoolTesting.ready(PoolConfig.builder("drain", PhpWorkers.testWorker(tag).build()).size(1).build(), SUPERVISOR.get());
         CompletableFuture<Object> stuck = pool.callAsync("sleep", 30_000L);
         PoolDispatchTest.waitUntilBusy(pool, 1);
         long t0 = System.nanoTime();
@@ -128,9 +118,9 @@ class PoolAdminTest {
     @Test
     void recycleTakesOnlyAPidOfThisPool() throws Exception {
         WorkerPool pool = PoolTesting.ready(PoolConfig.builder("mine", PhpWorkers.testWorker(Workers.newTag()).build()).size(2)
-                .build(), supervisor);
+                .build(), SUPERVISOR.get());
         WorkerPool other = PoolTesting.ready(PoolConfig.builder("theirs", PhpWorkers.testWorker(Workers.newTag()).build())
-                .size(1).build(), supervisor);
+                .size(1).build(), SUPERVISOR.get());
         Process bystander = new ProcessBuilder("sleep", "60").start();
         try {
             int theirs = PoolTesting.pids(other).iterator().next();
@@ -161,7 +151,7 @@ class PoolAdminTest {
     @Test
     void aBusyWorkerDueToLeaveSaysSoInSnapshotsUntilItIsGone() throws Exception {
         WorkerPool pool = PoolTesting.ready(PoolConfig.builder("leaving", PhpWorkers.testWorker(Workers.newTag()).build())
-                .size(1).build(), supervisor);
+                .size(1).build(), SUPERVISOR.get());
         try {
             int pid = PoolTesting.pids(pool).iterator().next();
             assertThat(info(pool, pid).leaving()).isFalse();
@@ -192,7 +182,7 @@ class PoolAdminTest {
     void aWorkerPrintingTenMegabytesKeepsServing(@TempDir Path tmp) throws Exception {
         Path out = tmp.resolve("worker.out");
         WorkerPool pool = PoolTesting.ready(PoolConfig.builder("noisy", PhpWorkers.testWorker(Workers.newTag())
-                .output(OutputPolicy.appendTo(out)).build()).size(1).build(), supervisor);
+                .output(OutputPolicy.appendTo(out)).build()).size(1).build(), SUPERVISOR.get());
         try {
             for (int i = 0; i < 10; i++) {
                 assertThat(pool.call("print", 1024L * 1024)).isEqualTo("printed");

@@ -15,32 +15,22 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import org.jspecify.annotations.Nullable;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import dev.folk.core.protocol.WireMap;
-import dev.folk.core.supervision.Supervisor;
 import dev.folk.core.testing.Procs;
+import dev.folk.core.testing.SharedSupervisor;
 import dev.folk.core.testing.Workers;
 
 /** Which worker a call gets, how long it may wait, what comes back. */
 class PoolDispatchTest {
 
-    private static Supervisor supervisor;
-
-    @BeforeAll
-    static void start() {
-        supervisor = new Supervisor();
-    }
-
-    @AfterAll
-    static void stop() {
-        supervisor.close();
-    }
+    @RegisterExtension
+    static final SharedSupervisor SUPERVISOR = new SharedSupervisor();
 
     private static WorkerPool pool(String name, PoolConfig.Builder config) {
-        return PoolTesting.ready(config.build(), supervisor);
+        return PoolTesting.ready(config.build(), SUPERVISOR.get());
     }
 
     private static PoolConfig.Builder config(String name, int size) {
@@ -301,7 +291,7 @@ class PoolDispatchTest {
     void aWireMapSkipsTheValueMapperOnEveryEntryPoint() throws Exception {
         MarkingMapper mapper = new MarkingMapper();
         WorkerPool pool = PoolTesting.ready(PoolConfig.builder("wire",
-                PhpWorkers.testWorker(Workers.newTag()).build()).size(1).valueMapper(mapper).build(), supervisor);
+                PhpWorkers.testWorker(Workers.newTag()).build()).size(1).valueMapper(mapper).build(), SUPERVISOR.get());
         try {
             WireMap wire = new WireMap(2);
             wire.put("uri", "/php/hello");

@@ -12,12 +12,11 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
-import dev.folk.core.supervision.Supervisor;
 import dev.folk.core.testing.Procs;
+import dev.folk.core.testing.SharedSupervisor;
 import dev.folk.core.testing.Workers;
 
 /**
@@ -28,17 +27,8 @@ import dev.folk.core.testing.Workers;
  */
 class PoolDrainTest {
 
-    private static Supervisor supervisor;
-
-    @BeforeAll
-    static void start() {
-        supervisor = new Supervisor();
-    }
-
-    @AfterAll
-    static void stop() {
-        supervisor.close();
-    }
+    @RegisterExtension
+    static final SharedSupervisor SUPERVISOR = new SharedSupervisor();
 
     private static PoolConfig.Builder config(String name, String tag, int size) {
         // A long acquire-timeout: a queued call must end by the drain, not by giving up on its wait.
@@ -50,7 +40,7 @@ class PoolDrainTest {
     @Test
     void callsQueuedWhenTheCloseBeginsStillRunAndLaterOnesAreRefused() throws Exception {
         String tag = Workers.newTag();
-        WorkerPool pool = PoolTesting.ready(config("drain-queue", tag, 4).build(), supervisor);
+        WorkerPool pool = PoolTesting.ready(config("drain-queue", tag, 4).build(), SUPERVISOR.get());
         ExecutorService callers = Executors.newFixedThreadPool(8);
         try {
             List<CompletableFuture<Object>> calls = new ArrayList<>();
@@ -99,7 +89,7 @@ class PoolDrainTest {
     @Test
     void callsStillQueuedWhenTheDrainTimeoutEndsFailWithTheReason() throws Exception {
         String tag = Workers.newTag();
-        WorkerPool pool = PoolTesting.ready(config("drain-short", tag, 2).build(), supervisor);
+        WorkerPool pool = PoolTesting.ready(config("drain-short", tag, 2).build(), SUPERVISOR.get());
         ExecutorService callers = Executors.newFixedThreadPool(2);
         try {
             List<CompletableFuture<Object>> running = List.of(pool.callAsync("sleep", 30_000L),
@@ -143,7 +133,7 @@ class PoolDrainTest {
     @Test
     void queuedCallsFailAtOnceWhenNoWorkerIsLeftToServeThem() throws Exception {
         String tag = Workers.newTag();
-        WorkerPool pool = PoolTesting.ready(config("drain-none-left", tag, 1).build(), supervisor);
+        WorkerPool pool = PoolTesting.ready(config("drain-none-left", tag, 1).build(), SUPERVISOR.get());
         try {
             CompletableFuture<Object> running = pool.callAsync("sleep", 30_000L);
             PoolDispatchTest.waitUntilBusy(pool, 1);

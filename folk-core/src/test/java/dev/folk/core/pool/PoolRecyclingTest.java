@@ -14,30 +14,20 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
-import dev.folk.core.supervision.Supervisor;
 import dev.folk.core.supervision.WorkerSpec;
 import dev.folk.core.testing.Procs;
+import dev.folk.core.testing.SharedSupervisor;
 import dev.folk.core.testing.Workers;
 
 /** Soft recycling (jobs, lifetime, idleness, memory) and the boot back-off. */
 class PoolRecyclingTest {
 
-    private static Supervisor supervisor;
-
-    @BeforeAll
-    static void start() {
-        supervisor = new Supervisor();
-    }
-
-    @AfterAll
-    static void stop() {
-        supervisor.close();
-    }
+    @RegisterExtension
+    static final SharedSupervisor SUPERVISOR = new SharedSupervisor();
 
     /**
      * Many callers through 4 workers recycled every few dozen calls: every result right, no failed
@@ -56,7 +46,7 @@ class PoolRecyclingTest {
         long minRecycles = Integer.getInteger("folk.recycle.recycles", 50);
         PoolConfig config = PoolConfig.builder("recycle", PhpWorkers.testWorker(Workers.newTag()).build()).size(4)
                 .maxJobs(maxJobs).maxQueue(threads).build();
-        WorkerPool pool = PoolTesting.ready(config, supervisor);
+        WorkerPool pool = PoolTesting.ready(config, SUPERVISOR.get());
         long bound = config.acquireTimeout().plus(config.execTimeout()).plusSeconds(1).toNanos();
         AtomicLong slowest = new AtomicLong();
         AtomicLong made = new AtomicLong();
@@ -120,7 +110,7 @@ class PoolRecyclingTest {
     @Test
     void workersAreRecycledAtTheirLifetimeWithJitter() {
         WorkerPool pool = PoolTesting.ready(PoolConfig.builder("lifetime", PhpWorkers.testWorker(Workers.newTag()).build())
-                .size(2).maxLifetime(Duration.ofMillis(700)).build(), supervisor);
+                .size(2).maxLifetime(Duration.ofMillis(700)).build(), SUPERVISOR.get());
         try {
             Set<Integer> first = PoolTesting.pids(pool);
             Procs.await(Duration.ofSeconds(10), "both first workers recycled for their lifetime",
@@ -135,7 +125,7 @@ class PoolRecyclingTest {
     @Test
     void anIdleWorkerIsRecycledWhileABusyOneKeepsServing() {
         WorkerPool pool = PoolTesting.ready(PoolConfig.builder("idle", PhpWorkers.testWorker(Workers.newTag()).build()).size(2)
-                .maxIdle(Duration.ofMillis(300)).build(), supervisor);
+                .maxIdle(Duration.ofMillis(300)).build(), SUPERVISOR.get());
         try {
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
             // One caller keeps one worker warm (idle workers are handed out most-recent first).
@@ -154,7 +144,7 @@ class PoolRecyclingTest {
     @Test
     void aWorkerOverMaxMemoryIsRecycledAfterItsCurrentCall() throws Exception {
         WorkerPool pool = PoolTesting.ready(PoolConfig.builder("memory", PhpWorkers.testWorker(Workers.newTag()).build()).size(1)
-                .maxMemoryBytes(96L * 1024 * 1024).memoryCheckInterval(Duration.ofMillis(100)).build(), supervisor);
+                .maxMemoryBytes(96L * 1024 * 1024).memoryCheckInterval(Duration.ofMillis(100)).build(), SUPERVISOR.get());
         try {
             int pid = PoolTesting.pids(pool).iterator().next();
             assertThat(pool.call("alloc", 150L, Long.class)).isGreaterThan(150L * 1024 * 1024);
@@ -181,7 +171,7 @@ class PoolRecyclingTest {
                 PhpWorkers.TEST_WORKER.toString()).environment(Workers.RUN_TAG, Workers.newTag()).build();
         WorkerPool pool = WorkerPool.start(PoolConfig.builder("flaky", spec).size(2)
                 .backoffInitial(Duration.ofMillis(50)).backoffMax(Duration.ofMillis(400)).brokenThreshold(4)
-                .build(), supervisor);
+                .build(), SUPERVISOR.get());
         try {
             Procs.await(Duration.ofSeconds(10), "pool BROKEN", () -> pool.state() == PoolState.BROKEN);
             long failuresAtBroken = pool.snapshot().bootFailures();
@@ -207,7 +197,7 @@ class PoolRecyclingTest {
     void aMissingExecutableIsABootFailureThatBacksOff() {
         WorkerPool pool = WorkerPool.start(PoolConfig.builder("missing",
                 WorkerSpec.builder("/nonexistent/php").build()).size(1).backoffInitial(Duration.ofMillis(20))
-                .backoffMax(Duration.ofMillis(200)).brokenThreshold(3).build(), supervisor);
+                .backoffMax(Duration.ofMillis(200)).brokenThreshold(3).build(), SUPERVISOR.get());
         try {
             Procs.await(Duration.ofSeconds(5), "pool BROKEN", () -> pool.state() == PoolState.BROKEN);
             assertThat(pool.lastFailure()).contains("/nonexistent/php", "ENOENT");

@@ -14,9 +14,8 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 import dev.folk.core.os.NativeOs;
@@ -24,6 +23,7 @@ import dev.folk.core.os.Os;
 import dev.folk.core.supervision.Supervisor;
 import dev.folk.core.supervision.WorkerSpec;
 import dev.folk.core.testing.Procs;
+import dev.folk.core.testing.SharedSupervisor;
 import dev.folk.core.testing.Workers;
 
 /**
@@ -32,17 +32,8 @@ import dev.folk.core.testing.Workers;
  */
 class PoolReplacementTest {
 
-    private static Supervisor supervisor;
-
-    @BeforeAll
-    static void start() {
-        supervisor = new Supervisor();
-    }
-
-    @AfterAll
-    static void stop() {
-        supervisor.close();
-    }
+    @RegisterExtension
+    static final SharedSupervisor SUPERVISOR = new SharedSupervisor();
 
     /** A worker that boots while {@code healthy} exists and exits 3 before its handshake otherwise. */
     private static WorkerSpec whileFileExists(Path healthy) {
@@ -57,7 +48,7 @@ class PoolReplacementTest {
         Path healthy = Files.createFile(tmp.resolve("healthy"));
         WorkerPool pool = PoolTesting.ready(PoolConfig.builder("no-outage", whileFileExists(healthy)).size(3)
                 .maxJobs(30).maxJobsJitter(0).backoffInitial(Duration.ofMillis(20)).backoffMax(Duration.ofMillis(200))
-                .build(), supervisor);
+                .build(), SUPERVISOR.get());
         try {
             Set<Integer> original = PoolTesting.pids(pool);
             Files.delete(healthy); // from now on no new worker can boot
@@ -106,7 +97,7 @@ class PoolReplacementTest {
     @Test
     void aRecycledWorkerLeavesOnlyOnceItsReplacementIsReady() {
         WorkerPool pool = PoolTesting.ready(PoolConfig.builder("mbb", PhpWorkers.testWorker(Workers.newTag()).build())
-                .size(2).build(), supervisor);
+                .size(2).build(), SUPERVISOR.get());
         try {
             int old = PoolTesting.pids(pool).iterator().next();
             assertThat(pool.recycle(old)).isTrue();
@@ -131,7 +122,7 @@ class PoolReplacementTest {
         WorkerSpec slow = WorkerSpec.builder("sh").name("slow-boot").args("-c", "sleep 2; exec php \"$1\"", "sh",
                 PhpWorkers.TEST_WORKER.toString()).environment(Workers.RUN_TAG, Workers.newTag()).build();
         WorkerPool pool = WorkerPool.start(PoolConfig.builder("outside-kill", slow).size(1)
-                .backoffInitial(Duration.ofSeconds(8)).backoffMax(Duration.ofSeconds(8)).build(), supervisor);
+                .backoffInitial(Duration.ofSeconds(8)).backoffMax(Duration.ofSeconds(8)).build(), SUPERVISOR.get());
         try {
             Procs.await(Duration.ofSeconds(5), "a worker starting", () -> !pool.snapshot().workers().isEmpty());
             int first = pool.snapshot().workers().get(0).pid();
@@ -151,7 +142,7 @@ class PoolReplacementTest {
     @Test
     void exitsAreNamedForWhatHappened() {
         WorkerPool pool = PoolTesting.ready(PoolConfig.builder("words", PhpWorkers.testWorker(Workers.newTag()).build())
-                .size(1).build(), supervisor);
+                .size(1).build(), SUPERVISOR.get());
         try {
             assertThatThrownBy(() -> pool.call("exit", 0)).isInstanceOf(WorkerCrashedException.class);
             Procs.await(Duration.ofSeconds(10), "replaced", () -> pool.readyCount() == 1);
@@ -204,7 +195,7 @@ class PoolReplacementTest {
     void aCallThatPassesTheMemoryLimitIsStoppedWithinAboutASampleAndTheWorkerReplaced() {
         WorkerPool pool = PoolTesting.ready(PoolConfig.builder("hard-memory", PhpWorkers.testWorker(Workers.newTag())
                 .build()).size(1).memoryLimitBytes(128L << 20).memoryCheckInterval(Duration.ofMillis(100))
-                .execTimeout(Duration.ofSeconds(60)).build(), supervisor);
+                .execTimeout(Duration.ofSeconds(60)).build(), SUPERVISOR.get());
         try {
             int pid = PoolTesting.pids(pool).iterator().next();
             long t0 = System.nanoTime();
@@ -233,7 +224,7 @@ class PoolReplacementTest {
         Files.writeString(script, "<?php\necho 'starting';\n$x = ;\n");
         WorkerPool pool = WorkerPool.start(PoolConfig.builder("parse-error", WorkerSpec.builder("php").name("broken")
                 .args(script.toString()).environment(Workers.RUN_TAG, Workers.newTag()).build()).size(4)
-                .bootTimeout(Duration.ofSeconds(20)).build(), supervisor);
+                .bootTimeout(Duration.ofSeconds(20)).build(), SUPERVISOR.get());
         try {
             long t0 = System.nanoTime();
             assertThat(pool.awaitReady(4, Duration.ofSeconds(20))).isFalse();
@@ -252,7 +243,7 @@ class PoolReplacementTest {
     @Test
     void aPoolOfTwoHundredStartsWithTheDefaults() {
         WorkerPool pool = WorkerPool.start(PoolConfig.builder("big", PhpWorkers.testWorker(Workers.newTag()).build())
-                .size(200).build(), supervisor);
+                .size(200).build(), SUPERVISOR.get());
         try {
             long t0 = System.nanoTime();
             assertThat(pool.awaitReady(200, pool.config().bootTimeout())).as("200 ready; last failure: %s",

@@ -6,33 +6,23 @@ import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
-import dev.folk.core.supervision.Supervisor;
 import dev.folk.core.testing.Procs;
+import dev.folk.core.testing.SharedSupervisor;
 import dev.folk.core.testing.Workers;
 
 /** {@link WorkerPool#tryCall}: a call on the caller's thread when a worker is idle, never a wait. */
 class PoolTryCallTest {
 
-    private static Supervisor supervisor;
-
-    @BeforeAll
-    static void start() {
-        supervisor = new Supervisor();
-    }
-
-    @AfterAll
-    static void stop() {
-        supervisor.close();
-    }
+    @RegisterExtension
+    static final SharedSupervisor SUPERVISOR = new SharedSupervisor();
 
     @Test
     void callsWhenAWorkerIsIdleAndReturnsAtOnceWhenNoneIs() throws Exception {
         WorkerPool pool = PoolTesting.ready(PoolConfig.builder("try",
-                PhpWorkers.testWorker(Workers.newTag()).build()).size(1).build(), supervisor);
+                PhpWorkers.testWorker(Workers.newTag()).build()).size(1).build(), SUPERVISOR.get());
         try {
             assertThat(pool.tryCall("echo", "x", "GET /x")).isEqualTo("x");
 

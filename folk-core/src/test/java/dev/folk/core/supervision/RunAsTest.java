@@ -14,14 +14,14 @@ import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
 
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 import dev.folk.core.pool.PoolConfig;
 import dev.folk.core.pool.WorkerPool;
 import dev.folk.core.testing.Procs;
+import dev.folk.core.testing.SharedSupervisor;
 import dev.folk.core.testing.Workers;
 
 /**
@@ -32,17 +32,9 @@ import dev.folk.core.testing.Workers;
 class RunAsTest {
 
     private static final String SECRET_IN_JVM = "FOLK_TEST_SECRET=do-not-leak-me";
-    private static Supervisor supervisor;
 
-    @BeforeAll
-    static void start() {
-        supervisor = new Supervisor();
-    }
-
-    @AfterAll
-    static void stop() {
-        supervisor.close();
-    }
+    @RegisterExtension
+    static final SharedSupervisor SUPERVISOR = new SharedSupervisor();
 
     private static RunAs nobody() {
         assumeTrue(RunAs.effectiveUid() == 0, "switching the workers' user needs a root JVM; this one is not root");
@@ -56,7 +48,7 @@ class RunAsTest {
         RunAs.Account account = RunAs.lookupUser("nobody");
         Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rwxr-xr-x"));
         String tag = Workers.newTag();
-        WorkerProcess p = supervisor.spawn(Workers.sh(tag, "echo scratch > \"$TMPDIR/f\" && exec sleep 1000")
+        WorkerProcess p = SUPERVISOR.get().spawn(Workers.sh(tag, "echo scratch > \"$TMPDIR/f\" && exec sleep 1000")
                 .sandboxRoot(tmp.resolve("sandboxes")).runAs(nobody).build());
         int pid = p.pid();
         assertThat(Procs.pgrp(pid)).as("pgid of %d when spawn returns", pid).isEqualTo(pid);
@@ -89,12 +81,12 @@ class RunAsTest {
         assertThat(Files.getAttribute(sandbox.resolve("f"), "unix:uid", LinkOption.NOFOLLOW_LINKS))
                 .isEqualTo(account.uid());
 
-        ExitStatus status = supervisor.terminate(p, Duration.ofSeconds(5));
+        ExitStatus status = SUPERVISOR.get().terminate(p, Duration.ofSeconds(5));
         assertThat(status.signal()).isEqualTo(15);
         assertThat(Procs.alive(pid)).isFalse();
         assertThat(Files.exists(sandbox, LinkOption.NOFOLLOW_LINKS)).as("sandbox removed").isFalse();
         assertThat(Procs.aliveWithEnv(Workers.RUN_TAG, tag)).isEmpty();
-        assertThat(supervisor.workers()).doesNotContain(p);
+        assertThat(SUPERVISOR.get().workers()).doesNotContain(p);
     }
 
     @Test
@@ -109,10 +101,10 @@ class RunAsTest {
     }
 
     private static int exitCode(String script, RunAs runAs) {
-        WorkerProcess p = supervisor.spawn(Workers.sh(Workers.newTag(), script)
+        WorkerProcess p = SUPERVISOR.get().spawn(Workers.sh(Workers.newTag(), script)
                 .environment("JVM_PID", Integer.toString(Procs.jvmPid())).runAs(runAs).build());
-        assertThat(supervisor.awaitExit(p, Duration.ofSeconds(10))).isTrue();
-        return supervisor.terminate(p, Duration.ofSeconds(1)).exitCode();
+        assertThat(SUPERVISOR.get().awaitExit(p, Duration.ofSeconds(10))).isTrue();
+        return SUPERVISOR.get().terminate(p, Duration.ofSeconds(1)).exitCode();
     }
 
     @Test
@@ -120,14 +112,14 @@ class RunAsTest {
         assumeTrue(RunAs.effectiveUid() == 0, "switching the workers' group needs a root JVM; this one is not root");
         RunAs group = RunAs.of(null, "nogroup");
         int gid = RunAs.lookupGroup("nogroup");
-        WorkerProcess p = supervisor.spawn(WorkerSpec.builder("sleep").args("1000").runAs(group).build());
+        WorkerProcess p = SUPERVISOR.get().spawn(WorkerSpec.builder("sleep").args("1000").runAs(group).build());
         try {
             Procs.awaitAsleep(p.pid());
             assertThat(Procs.status(p.pid(), "Uid").split("\\s+")[1]).isEqualTo("0");
             assertThat(Procs.status(p.pid(), "Gid").split("\\s+")).containsOnly(Integer.toString(gid));
             assertThat(Procs.status(p.pid(), "Groups")).isEmpty();
         } finally {
-            supervisor.terminate(p, Duration.ofSeconds(5));
+            SUPERVISOR.get().terminate(p, Duration.ofSeconds(5));
         }
     }
 
@@ -158,7 +150,7 @@ class RunAsTest {
         WorkerSpec spec = WorkerSpec.builder("php").name("php-nobody").args(script.toString()).runAs(nobody)
                 .environment("FOLK_WORKER_PHP", copy.resolve("autoload.php").toString())
                 .environment(Workers.RUN_TAG, tag).build();
-        WorkerPool pool = WorkerPool.start(PoolConfig.builder("nobody", spec).size(2).build(), supervisor);
+        WorkerPool pool = WorkerPool.start(PoolConfig.builder("nobody", spec).size(2).build(), SUPERVISOR.get());
         try {
             assertThat(pool.awaitReady(2, Duration.ofSeconds(20))).as("pool ready").isTrue();
             for (int i = 0; i < 4; i++) {

@@ -15,27 +15,18 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import dev.folk.core.testing.Procs;
+import dev.folk.core.testing.SharedSupervisor;
 import dev.folk.core.testing.Workers;
 
 /** What a spawned worker holds: exactly fds 0-4, its own group, clean signal state, no one else's sockets. */
 class SpawnIsolationTest {
 
-    private static Supervisor supervisor;
-
-    @BeforeAll
-    static void start() {
-        supervisor = new Supervisor();
-    }
-
-    @AfterAll
-    static void stop() {
-        supervisor.close();
-    }
+    @RegisterExtension
+    static final SharedSupervisor SUPERVISOR = new SharedSupervisor();
 
     /** A worker that sleeps: steady once {@link Procs#awaitAsleep} says so. */
     private static WorkerSpec sleeper(String tag) {
@@ -46,7 +37,7 @@ class SpawnIsolationTest {
     void thousandSequentialSpawnsEachLeadAGroupWithExactlyFds0To4AndCleanSignals() {
         String tag = Workers.newTag();
         for (int i = 0; i < 1000; i++) {
-            WorkerProcess p = supervisor.spawn(sleeper(tag));
+            WorkerProcess p = SUPERVISOR.get().spawn(sleeper(tag));
             int pid = p.pid();
             // pgid == pid at the moment spawn returns: checked before anything else
             assertThat(Procs.pgrp(pid)).as("pgid of %d", pid).isEqualTo(pid);
@@ -62,10 +53,10 @@ class SpawnIsolationTest {
             long ignored = Long.parseLong(Procs.status(pid, "SigIgn"), 16);
             assertThat(ignored & 0xffffffffL).as("ignored signals below 32").isZero();
             assertThat(ignored).as("every disposition default, glibc's internal signals too").isZero();
-            ExitStatus status = supervisor.terminate(p, Duration.ofSeconds(5));
+            ExitStatus status = SUPERVISOR.get().terminate(p, Duration.ofSeconds(5));
             assertThat(status.signal()).isEqualTo(15);
         }
-        assertThat(supervisor.workers()).isEmpty();
+        assertThat(SUPERVISOR.get().workers()).isEmpty();
         assertThat(Procs.aliveWithEnv(Workers.RUN_TAG, tag)).isEmpty();
     }
 
@@ -83,7 +74,7 @@ class SpawnIsolationTest {
             for (int t = 0; t < 8; t++) {
                 futures.add(pool.submit(() -> {
                     for (int i = 0; i < 25; i++) {
-                        workers.add(supervisor.spawn(spec));
+                        workers.add(SUPERVISOR.get().spawn(spec));
                     }
                     return null;
                 }));
@@ -118,13 +109,13 @@ class SpawnIsolationTest {
             w.taskChannel().close();
         }
         for (WorkerProcess w : workers) {
-            assertThat(supervisor.awaitExit(w, Duration.ofSeconds(5))).as("worker %d saw EOF and exited", w.pid())
+            assertThat(SUPERVISOR.get().awaitExit(w, Duration.ofSeconds(5))).as("worker %d saw EOF and exited", w.pid())
                     .isTrue();
-            ExitStatus st = supervisor.terminate(w, Duration.ofSeconds(5));
+            ExitStatus st = SUPERVISOR.get().terminate(w, Duration.ofSeconds(5));
             assertThat(st.exitCode()).isZero();
         }
         Procs.awaitNothingOpenedSince(baseline, Duration.ofSeconds(5));
-        assertThat(supervisor.workers()).isEmpty();
+        assertThat(SUPERVISOR.get().workers()).isEmpty();
     }
 
     @Test
@@ -135,9 +126,9 @@ class SpawnIsolationTest {
         // 1 MiB of 17-byte lines on stdout, 1 MiB on stderr, then one 100 KiB line, then a marker.
         String script = "yes 0123456789abcdef | head -c 1048576; yes fedcba9876543210 | head -c 1048576 >&2;"
                 + " echo; head -c 102400 /dev/zero | tr '\\0' x; echo; echo after-long-line; exit 7";
-        WorkerProcess p = supervisor.spawn(Workers.sh(tag, script).output(OutputPolicy.appendTo(log)).build());
-        assertThat(supervisor.awaitExit(p, Duration.ofSeconds(20))).as("worker finished writing").isTrue();
-        ExitStatus st = supervisor.terminate(p, Duration.ofSeconds(1));
+        WorkerProcess p = SUPERVISOR.get().spawn(Workers.sh(tag, script).output(OutputPolicy.appendTo(log)).build());
+        assertThat(SUPERVISOR.get().awaitExit(p, Duration.ofSeconds(20))).as("worker finished writing").isTrue();
+        ExitStatus st = SUPERVISOR.get().terminate(p, Duration.ofSeconds(1));
         assertThat(st.exitCode()).isEqualTo(7);
         Procs.await(Duration.ofSeconds(10), "output drained", () -> {
             try {
@@ -162,23 +153,23 @@ class SpawnIsolationTest {
             throws Exception {
         Path plain = Files.writeString(tmp.resolve("plain.sh"), "#!/bin/sh\nexit 0\n");
         Map<Integer, String> baseline = Procs.jvmDescriptors();
-        int registered = supervisor.workers().size();
+        int registered = SUPERVISOR.get().workers().size();
 
         assertSpawnFails(tmp.resolve("missing"), "ENOENT", "not found");
         assertSpawnFails(tmp, "EACCES", "is a directory");
         assertSpawnFails(plain, "EACCES", "is not executable");
         SpawnException onPath = org.junit.jupiter.api.Assertions.assertThrows(SpawnException.class,
-                () -> supervisor.spawn(WorkerSpec.builder("folk-no-such-program").build()));
+                () -> SUPERVISOR.get().spawn(WorkerSpec.builder("folk-no-such-program").build()));
         assertThat(onPath.reason()).isEqualTo("ENOENT");
         assertThat(onPath.getMessage()).contains("folk-no-such-program").contains("PATH=");
 
-        assertThat(supervisor.workers()).hasSize(registered);
+        assertThat(SUPERVISOR.get().workers()).hasSize(registered);
         assertThat(Procs.openedSince(baseline, Procs.jvmDescriptors())).as("descriptors left open").isEmpty();
     }
 
     private static void assertSpawnFails(Path exe, String reason, String why) {
         SpawnException e = org.junit.jupiter.api.Assertions.assertThrows(SpawnException.class,
-                () -> supervisor.spawn(WorkerSpec.builder(exe.toString()).build()));
+                () -> SUPERVISOR.get().spawn(WorkerSpec.builder(exe.toString()).build()));
         assertThat(e.reason()).isEqualTo(reason);
         assertThat(e.executable()).isEqualTo(exe.toString());
         assertThat(e.getMessage()).contains(exe.toString()).contains(reason).contains(why);

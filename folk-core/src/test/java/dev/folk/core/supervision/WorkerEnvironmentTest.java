@@ -11,11 +11,11 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import dev.folk.core.testing.Procs;
+import dev.folk.core.testing.SharedSupervisor;
 
 /**
  * What a worker finds in its environment: by default only the JVM's PATH, HOME, LANG, LC_*, TZ and
@@ -24,17 +24,8 @@ import dev.folk.core.testing.Procs;
  */
 class WorkerEnvironmentTest {
 
-    private static Supervisor supervisor;
-
-    @BeforeAll
-    static void start() {
-        supervisor = new Supervisor();
-    }
-
-    @AfterAll
-    static void stop() {
-        supervisor.close();
-    }
+    @RegisterExtension
+    static final SharedSupervisor SUPERVISOR = new SharedSupervisor();
 
     @Test
     void byDefaultAWorkerSeesOnlyTheMinimalJvmVariablesTheAdditionsAndTheProtocolsOwn() throws Exception {
@@ -58,7 +49,7 @@ class WorkerEnvironmentTest {
         expected.put("FOLK_RUNTIME", "pipe");
         expected.put("FOLK_TASK_FD", "3");
         expected.put("FOLK_CONTROL_FD", "4");
-        expected.put("FOLK_RUN_ID", supervisor.runId());
+        expected.put("FOLK_RUN_ID", SUPERVISOR.get().runId());
         assertThat(env).isEqualTo(expected);
         assertThat(env).doesNotContainKey("FOLK_TEST_SECRET").containsEntry("LC_FOLK_TEST", "passed-by-prefix")
                 .containsEntry("PATH", System.getenv("PATH"));
@@ -92,13 +83,13 @@ class WorkerEnvironmentTest {
 
     /** The environment of a worker started from {@code spec}, read once it has settled. */
     private static Map<String, String> environmentOf(WorkerSpec.Builder spec) throws IOException {
-        WorkerProcess p = supervisor.spawn(spec.build());
+        WorkerProcess p = SUPERVISOR.get().spawn(spec.build());
         try {
             // execve releases the spawning parent before the new image's environment is in place.
             Procs.awaitAsleep(p.pid());
             return environ(p.pid());
         } finally {
-            supervisor.terminate(p, Duration.ofSeconds(5));
+            SUPERVISOR.get().terminate(p, Duration.ofSeconds(5));
         }
     }
 
