@@ -283,6 +283,10 @@ public final class WorkerPool implements AutoCloseable {
 
     /** {@code params} through the value mapper, unless their maker built them of wire values already. */
     private @Nullable Object toWire(String method, @Nullable Object params) {
+        if (method == null) { // refused before a worker is taken, with more to go on than "method"
+            throw new NullPointerException("Pool '" + name + "': the method to call is null; pass the name the "
+                    + "worker registered the function under");
+        }
         if (params instanceof WireMap) {
             return params;
         }

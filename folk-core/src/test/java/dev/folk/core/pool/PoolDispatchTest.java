@@ -58,6 +58,24 @@ class PoolDispatchTest {
     }
 
     @Test
+    @SuppressWarnings("NullAway") // the mistake under test
+    void aNullMethodIsRefusedNamingThePoolAndTheWorkerStaysIdle() {
+        WorkerPool pool = pool("null-method", config("null-method", 1));
+        try {
+            long pid = pool.call("pid", null, Long.class);
+            for (Runnable call : List.<Runnable>of(() -> pool.call(null, "x"), () -> pool.callAsync(null, "x"),
+                    () -> pool.tryCall(null, "x", null))) {
+                NullPointerException e = assertThrows(NullPointerException.class, call::run);
+                assertThat(e.getMessage()).contains("'null-method'", "method to call is null");
+            }
+            assertThat(pool.snapshot().count(WorkerState.IDLE)).as("nothing was taken").isEqualTo(1);
+            assertThat(pool.call("pid", null, Long.class)).isEqualTo(pid);
+        } finally {
+            pool.close();
+        }
+    }
+
+    @Test
     void applicationErrorsNameTheCodeAndLeaveTheWorkerServing() {
         WorkerPool pool = pool("errors", config("errors", 1));
         try {
