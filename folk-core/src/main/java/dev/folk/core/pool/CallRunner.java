@@ -256,7 +256,7 @@ final class CallRunner {
             exits.retire(w, ExitReason.SHUTDOWN, false);
             stats.record(method, CallOutcome.POOL_CLOSED, acquired - start, 0);
             throw health.closedFailure(method, w.pid, "before the call reached its worker, which it held past "
-                    + "drain-timeout " + config.drainTimeout());
+                    + "drain-timeout " + health.drainTimeout());
         }
         try {
             w.send(frame);
@@ -389,7 +389,7 @@ final class CallRunner {
         if (callState == PooledWorker.ABORTED) {
             exits.retire(w, ExitReason.SHUTDOWN, true);
             stats.record(method, CallOutcome.POOL_CLOSED, acquired - start, end - acquired);
-            throw health.closedFailure(method, w.pid, "while the call ran past drain-timeout " + config.drainTimeout());
+            throw health.closedFailure(method, w.pid, "while the call ran past drain-timeout " + health.drainTimeout());
         }
         if (callState == PooledWorker.MEMORY_EXCEEDED) {
             exits.retire(w, ExitReason.MEMORY_LIMIT, true);

@@ -1,5 +1,6 @@
 package dev.folk.core.pool;
 
+import java.time.Duration;
 import java.time.Instant;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
@@ -26,6 +27,8 @@ final class PoolHealth {
     private final AtomicReference<PoolState> state = new AtomicReference<>(PoolState.NEW);
     /** Set once by close(), before anything else it does: from then on no call starts, nothing spawns. */
     private volatile boolean closing;
+    /** The drain timeout close() was given (the configured one unless it was passed another): what failures quote. */
+    private volatile @Nullable Duration drainTimeout;
 
     private final Object failureLock = new Object();
     private final BootBackoff backoff;
@@ -63,7 +66,8 @@ final class PoolHealth {
     }
 
     /** Marks the pool closing and DRAINING. */
-    void draining() {
+    void draining(Duration drainTimeout) {
+        this.drainTimeout = drainTimeout;
         closing = true;
         PoolState before = state.getAndSet(PoolState.DRAINING);
         if (before != PoolState.DRAINING) {
@@ -82,6 +86,12 @@ final class PoolHealth {
             stats.record(method, CallOutcome.POOL_CLOSED, 0, 0);
         }
         return new PoolClosedException(config.name(), method, pid, detail);
+    }
+
+    /** The drain timeout of the pool's close, once it began; the configured one before. */
+    Duration drainTimeout() {
+        Duration d = drainTimeout;
+        return d != null ? d : config.drainTimeout();
     }
 
     @Nullable String lastFailure() {

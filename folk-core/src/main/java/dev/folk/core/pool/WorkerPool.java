@@ -492,7 +492,7 @@ public final class WorkerPool implements AutoCloseable {
             awaitClosed(drainTimeout.plus(config.stopGrace()).plusSeconds(5));
             return;
         }
-        health.draining();
+        health.draining(drainTimeout);
         List<Dispatcher.Waiter> handed = new ArrayList<>();
         List<PooledWorker> idleNow = dispatcher.closeAndTakeIdle(handed);
         for (Dispatcher.Waiter w : handed) {
