@@ -458,15 +458,30 @@ class StreamedAnswerTest {
                 got.write(s.getInputStream().readNBytes(16));
                 workerIsIdle(); // its call is over: the next GET finds the worker idle too
             }
-            for (int i = 0; i < clients.size(); i++) {
-                // Some of it, so that a write blocked on this client returns; most is still to come.
-                received.get(i).write(clients.get(i).getInputStream().readNBytes(8 * 1024 * 1024));
+            // Some of it, so that a write blocked on each client returns; most is still to come. In turns,
+            // so that none of them takes nothing for the 2 s body-timeout while the others are read.
+            for (int read = 0; read < 8 * 1024 * 1024; read += 256 * 1024) {
+                for (int i = 0; i < clients.size(); i++) {
+                    received.get(i).write(clients.get(i).getInputStream().readNBytes(256 * 1024));
+                }
             }
             Procs.await(Duration.ofSeconds(10), "no thread writing for the slow clients", () -> Thread.getAllStackTraces()
                     .values().stream().noneMatch(stack -> Arrays.stream(stack)
                             .anyMatch(f -> f.getClassName().startsWith("dev.folk.spring.boot.http.DirectStream"))));
+            boolean[] ended = new boolean[clients.size()];
+            for (int open = clients.size(); open > 0; ) { // the rest, in turns again
+                for (int i = 0; i < clients.size(); i++) {
+                    if (!ended[i]) {
+                        byte[] some = clients.get(i).getInputStream().readNBytes(256 * 1024);
+                        received.get(i).write(some);
+                        if (some.length < 256 * 1024) {
+                            ended[i] = true;
+                            open--;
+                        }
+                    }
+                }
+            }
             for (int i = 0; i < clients.size(); i++) {
-                received.get(i).write(clients.get(i).getInputStream().readAllBytes());
                 byte[] body = ChunkedBody.of(received.get(i).toByteArray());
                 assertThat(body).hasSize(parts * part + "tail".length());
                 assertThat(body[(parts - 1) * part]).isEqualTo((byte) ('A' + (parts - 1) % 26));
