@@ -76,3 +76,23 @@ test('an exception a plain http() handler does not catch answers as under PHP-FP
         assertTrue($worker->running(), 'the worker goes on');
     });
 });
+
+test('a plain http() handler\'s CGI "Status:" line sets the status, as PHP-FPM and nginx take it, and is not sent as a header', function (): void {
+    withPlainApp(function (int $port, TestMaster $worker): void {
+        [, $ours] = HttpCompare::assertSameResponse($port, $worker, 'GET', '/?cgi_status=404%20Not%20Found');
+        assertSame(404, $ours['status'], show($ours['headers']));
+        // Beside a Location, which alone would be a 302.
+        [, $ours] = HttpCompare::assertSameResponse($port, $worker, 'GET', '/?cgi_status=301&location=/new');
+        assertSame(301, $ours['status'], show($ours['headers']));
+        // Last, as exit() ends this worker: the answer PHP makes at exit takes it too.
+        $uri = '/?cgi_status=404%20Not%20Found&exit=1';
+        $headers = [['Host', HttpCompare::HOST]];
+        $fpm = HttpCompare::fpmRequest($port, 'GET', $uri, $headers, '');
+        [$error, $result] = $worker->callExiting('http.handle', HttpCompare::params('GET', $uri, $headers, ''));
+        assertSame(null, $error);
+        $ours = ['status' => $result['status'], 'headers' => array_map(null, array_keys($result['headers']), array_values($result['headers'])),
+            'body' => $result['body']];
+        assertSame(HttpCompare::comparable($fpm), HttpCompare::comparable($ours));
+        assertSame(404, $ours['status'], show($ours['headers']));
+    });
+});

@@ -5,13 +5,25 @@
  * "fine" without ?throw, else a header, some output and an exception it does not catch; with
  * ?status=N, http_response_code(N) first; with ?handler=1, after an exception handler of its own
  * (a status and a message); with ?display=1, display_errors on. Shared by the PHP-FPM front
- * controller and the worker.
+ * controller and the worker. With ?cgi_status=S, CGI's `header('Status: S')` (legacy scripts
+ * set their status so), after a Location with ?location=L, and exit() after the output with ?exit=1.
  */
 
 declare(strict_types=1);
 
 return static function (array $query): void {
     header('Content-Type: text/plain');
+    if (isset($query['cgi_status'])) {
+        if (isset($query['location'])) {
+            header('Location: ' . $query['location']);
+        }
+        header('Status: ' . $query['cgi_status']);
+        echo "status set with a Status: line\n";
+        if (isset($query['exit'])) {
+            exit;
+        }
+        return;
+    }
     if (!isset($query['throw'])) {
         echo "fine\n";
         return;

@@ -9,6 +9,7 @@ use Folk\Worker\Bridge\FormBody;
 use Folk\Worker\Bridge\PageDumps;
 use Folk\Worker\Bridge\RequestBody;
 use Folk\Worker\Bridge\ResponseResult;
+use Folk\Worker\Bridge\SapiGlobals;
 use Folk\Worker\Bridge\SpooledOutput;
 use Folk\Worker\Bridge\StreamedBody;
 use Folk\Worker\Bridge\UnbufferedOutput;
@@ -27,7 +28,7 @@ use Folk\Worker\Worker;
  * serves on. A handler that returns something else than a Response, a string or null fails the
  * call (`-32603`: the gateway's 502), as a malformed answer. Where PHP keeps header lines ({@see CliHeaders}, with ext-ffi), what the
  * handler sends through PHP itself counts too: header() and setcookie() lines, and the status
- * set with http_response_code() or a status or Location header() unless it returns a Response.
+ * set with http_response_code() or a status, CGI `Status:` or Location header() unless it returns a Response.
  * A handler that calls exit() or die(), or ends with a fatal error, answers what PHP-FPM would
  * send ({@see ResponseResult::atExit()}), and the worker is replaced. A body over
  * {@see StreamedBody::THRESHOLD} goes to a master that asked for parts (the Spring gateway) in
@@ -186,7 +187,7 @@ final class HttpHandler
      * lines (a returned Response's headers replace those of the same name, Set-Cookie lines add
      * up) and, unless it returned a Response, the status it set.
      */
-    private function withPhpHeaders(Response $response, bool $returnedResponse): Response
+    private function withPhpHeaders(Response $response, bool $returnedResponse, bool $phpStatus = false): Response
     {
         $now = http_response_code();
         if (!$returnedResponse && is_int($now) && $now !== $this->code) {
@@ -195,6 +196,23 @@ final class HttpHandler
         $lines = CliHeaders::lines();
         if ($lines === []) {
             return $response;
+        }
+        // CGI's "Status:" line (`header('Status: 404 Not Found')`, `Status: 301` beside a Location in
+        // legacy scripts): PHP-FPM passes it on and nginx takes it as the status, never as a header.
+        // It decides PHP's own status unless a header('HTTP/1.1 ...') line set one, as
+        // ResponseResult::build() decides it; a returned Response keeps its status unless that is 200.
+        $cgiStatus = null;
+        foreach ($lines as $i => [$name, $value]) {
+            if (strcasecmp($name, 'Status') === 0) {
+                if ($cgiStatus === null && preg_match('/^\s*([2-5][0-9][0-9])(?![0-9])/', $value, $code) === 1) {
+                    $cgiStatus = (int) $code[1];
+                }
+                unset($lines[$i]);
+            }
+        }
+        if ($cgiStatus !== null && ($response->status === 200
+                || (($phpStatus || !$returnedResponse) && SapiGlobals::statusLineCode() === null))) {
+            $response = $response->withStatus($cgiStatus);
         }
         $merged = new Response($response->body, $response->status);
         foreach ($lines as [$name, $value]) {
@@ -219,7 +237,7 @@ final class HttpHandler
         $printed = $this->output->end($this->level);
         $status = ResponseResult::statusAtEnd($this->code, Worker::fatalError() !== null);
         try {
-            return $this->withOutput($this->withPhpHeaders(new Response('', $status), true), $printed, '');
+            return $this->withOutput($this->withPhpHeaders(new Response('', $status), true, true), $printed, '');
         } finally {
             $printed->release();
         }
