@@ -47,6 +47,11 @@ $worker->register('http.handle', static function (array $params): array {
         return ['status' => 201, 'headers' => ['Set-Cookie' => ['a=1', 'b=2'], 'X-Latin' => "caf\xe9"],
             'body' => "\x00\xff"];
     }
+    if ($path === '/php/odd-headers') {
+        // What buggy code or another worker library may send: values that are no strings.
+        return ['status' => 200, 'headers' => ['X-Nested' => [['a', 'b'], 'kept'], 'X-Map' => ['k' => 'v'], 'X-Number' => 5],
+            'body' => 'odd'];
+    }
     if ($path === '/php/length') {
         $headers = ['Content-Type' => 'text/plain', 'Connection' => 'close', 'Keep-Alive' => 'timeout=5',
             'X-Accel-Buffering' => 'no', 'X-Fine' => 'ok'];

@@ -249,6 +249,13 @@ record GatewayReply(int status, List<String> headers, byte[] body, boolean own, 
         }
         List<?> values = value instanceof List<?> list ? list : List.of(value == null ? "" : value);
         for (Object v : values) {
+            if (v instanceof List<?> || v instanceof Map<?, ?>) {
+                // PROTOCOL.md: a string or a list of strings. Java's rendering ("[a, b]") is no header line.
+                warnings.answerFixed(RepeatedWarnings.Kind.HEADER_VALUE, pool, "Dropped response header " + name
+                        + " from pool '" + pool + "' for " + label + ": its value is a list or a map, not a string",
+                        label);
+                continue;
+            }
             String text = chars(v);
             if (isFieldValue(text)) {
                 headers.add(name);

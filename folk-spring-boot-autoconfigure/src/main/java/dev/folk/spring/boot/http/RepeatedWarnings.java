@@ -42,7 +42,7 @@ final class RepeatedWarnings {
         BODY_MALFORMED("requests answered 400 (a body that breaks HTTP's framing)", "Clients that send malformed "
                 + "chunked bodies; nothing to change on the server."),
         HEADER_NAME("response headers dropped (not valid header names)", "Fix the header() call in the application."),
-        HEADER_VALUE("response headers dropped (control characters in their values)",
+        HEADER_VALUE("response headers dropped (control characters in their values, or values that are no strings)",
                 "Fix the header() call in the application."),
         CONTENT_LENGTH("answers sent with their body's length (not the Content-Length PHP declared)",
                 "Fix the Content-Length the application sets, or let the server set it."),

@@ -362,6 +362,23 @@ class HttpGatewayIntegrationTest {
         assertThat(cookies.body()).containsExactly(0, 0xff);
     }
 
+    /**
+     * A header value that is a list or a map inside the answer (PROTOCOL.md: a string, or a list of
+     * strings) has no header line to become: dropped and logged, as a value with control characters
+     * is, not sent as Java's rendering of it. A number is its digits, as PHP would print it.
+     */
+    @Test
+    void headerValuesThatAreNoStringsAreDroppedAndLogged(CapturedOutput output) throws Exception {
+        Response r = get("/php/odd-headers");
+        assertThat(r.status()).isEqualTo(200);
+        assertThat(r.header("X-Nested")).containsExactly("kept");
+        assertThat(r.header("X-Map")).isEmpty();
+        assertThat(r.header("X-Number")).containsExactly("5");
+        assertThat(r.text()).isEqualTo("odd");
+        Procs.await(Duration.ofSeconds(10), "the log line",
+                () -> output.getOut().contains("Dropped response header X-Nested from pool 'main'"));
+    }
+
     @Test
     void statusesThatCannotEndAResponseAre502AndOthersPassThrough() throws Exception {
         for (int code : new int[] {100, 101, 103, 199, 0, 600, 999}) {
