@@ -52,6 +52,10 @@ $worker->register('http.handle', static function (array $params): array {
         return ['status' => 200, 'headers' => ['X-Nested' => [['a', 'b'], 'kept'], 'X-Map' => ['k' => 'v'], 'X-Number' => 5],
             'body' => 'odd'];
     }
+    if ($path === '/php/cgi-status') {
+        // CGI's Status header beside the answer's status, as a worker library that passes header() lines on sends it.
+        return ['status' => (int) $query['code'], 'headers' => ['Status' => $query['line'], 'X-Fine' => 'ok'], 'body' => 'cgi'];
+    }
     if ($path === '/php/length') {
         $headers = ['Content-Type' => 'text/plain', 'Connection' => 'close', 'Keep-Alive' => 'timeout=5',
             'X-Accel-Buffering' => 'no', 'X-Fine' => 'ok'];

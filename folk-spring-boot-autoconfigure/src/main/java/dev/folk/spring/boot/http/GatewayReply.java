@@ -118,6 +118,13 @@ record GatewayReply(int status, List<String> headers, byte[] body, boolean own, 
                     String name = name(e.getKey());
                     if (name.equalsIgnoreCase("Content-Length")) {
                         declared = contentLength(e.getValue());
+                    } else if (name.equalsIgnoreCase("Status")) {
+                        // CGI's status line (header('Status: 404 Not Found')): nginx takes PHP-FPM's as the
+                        // status and never passes it on. Here PHP's own status comes first, unless it is 200.
+                        int code = cgiStatus(e.getValue());
+                        if (status == 200 && code > 0) {
+                            status = code;
+                        }
                     } else {
                         addHeader(headers, name, e.getValue(), pool, label, warnings);
                     }
@@ -181,6 +188,24 @@ record GatewayReply(int status, List<String> headers, byte[] body, boolean own, 
             }
         }
         return new GatewayReply(status, headers, body, false, length);
+    }
+
+    /** The final status a CGI {@code Status} value starts with ("404 Not Found"), as nginx reads it; else 0. */
+    private static int cgiStatus(@Nullable Object value) {
+        Object first = value instanceof List<?> list ? (list.isEmpty() ? null : list.get(0)) : value;
+        String text = first instanceof List<?> || first instanceof Map<?, ?> ? "" : chars(first == null ? "" : first).strip();
+        if (text.length() < 3 || (text.length() > 3 && text.charAt(3) != ' ')) {
+            return 0;
+        }
+        int code = 0;
+        for (int i = 0; i < 3; i++) {
+            char c = text.charAt(i);
+            if (c < '0' || c > '9') {
+                return 0;
+            }
+            code = code * 10 + (c - '0');
+        }
+        return code >= 200 && code <= 599 ? code : 0;
     }
 
     /**

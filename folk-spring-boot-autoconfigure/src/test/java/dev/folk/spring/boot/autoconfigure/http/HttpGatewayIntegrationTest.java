@@ -379,6 +379,26 @@ class HttpGatewayIntegrationTest {
                 () -> output.getOut().contains("Dropped response header X-Nested from pool 'main'"));
     }
 
+    /**
+     * CGI's {@code Status} header is never a header of the response: nginx takes PHP-FPM's as the
+     * status and does not pass it on (fastcgi_hide_header's default). Here it is the status while
+     * PHP's is 200, as folk-worker-php decides it for a framework's response.
+     */
+    @Test
+    void aStatusHeaderFromPhpIsTheStatusAt200AndNeverSent() throws Exception {
+        Response notFound = get("/php/cgi-status?code=200&line=404%20Not%20Found");
+        assertThat(notFound.status()).isEqualTo(404);
+        assertThat(notFound.header("Status")).isEmpty();
+        assertThat(notFound.header("X-Fine")).containsExactly("ok");
+        assertThat(notFound.text()).isEqualTo("cgi");
+        Response created = get("/php/cgi-status?code=201&line=404");
+        assertThat(created.status()).as("PHP's own status, not 200, stays").isEqualTo(201);
+        assertThat(created.header("Status")).isEmpty();
+        Response informational = get("/php/cgi-status?code=200&line=103");
+        assertThat(informational.status()).as("no final status in it").isEqualTo(200);
+        assertThat(informational.header("Status")).isEmpty();
+    }
+
     @Test
     void statusesThatCannotEndAResponseAre502AndOthersPassThrough() throws Exception {
         for (int code : new int[] {100, 101, 103, 199, 0, 600, 999}) {
