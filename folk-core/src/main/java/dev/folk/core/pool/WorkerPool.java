@@ -51,6 +51,13 @@ public final class WorkerPool implements AutoCloseable {
     /** Boots that failed the same way in a row, without any success, after which start-up gives up. */
     public static final int FAIL_FAST_AFTER = 3;
 
+    /**
+     * How long a wait that stalled with no boot failure recorded yet waits on for one: workers spawned
+     * as the wait began reach their own boot timeout at the same moment, and recording it (a tick,
+     * the kill, the exit and its output) takes a moment more.
+     */
+    static final long STALL_FAILURE_GRACE_MILLIS = 1000;
+
     /** What {@link #tryCall} returns when it did not call: no worker was idle. */
     public static final Object NOT_CALLED = new Object() {
         @Override
@@ -160,8 +167,10 @@ public final class WorkerPool implements AutoCloseable {
 
     /**
      * Waits until at least {@code minimum} workers are ready. Gives up (false; see
-     * {@link #lastBootFailure()}) when no new worker became ready for {@code stallTimeout} — so a
-     * big pool that keeps booting is waited for as long as it makes progress — or at once when
+     * {@link #lastBootFailure()}) when no new worker became ready for {@code stallTimeout} (and, if
+     * no boot has failed yet, up to {@value #STALL_FAILURE_GRACE_MILLIS} ms more for the first
+     * failure, which says why) — so a big pool that keeps booting is waited for as long as it makes
+     * progress — or at once when
      * every boot so far failed the same way {@value #FAIL_FAST_AFTER} times in a row, or once the
      * pool is {@link #stopped()}, or once the calling thread is interrupted (its interrupt status is
      * kept: the caller decides what the interrupt means).
@@ -178,8 +187,12 @@ public final class WorkerPool implements AutoCloseable {
                 boots = b;
                 lastProgress = now;
             }
+            // Stalled with no failure to show yet: the workers' own boot timeout falls due now, so wait
+            // for it to be recorded (bounded), that the caller can say why (and what they printed).
+            boolean stalled = now - lastProgress >= stall && (stats.bootFailures() != failuresBefore
+                    || now - lastProgress >= stall + TimeUnit.MILLISECONDS.toNanos(STALL_FAILURE_GRACE_MILLIS));
             // An interrupted thread's park returns at once: without this check the wait would spin.
-            if (stopped() || now - lastProgress >= stall || health.failingEveryBoot(failuresBefore)
+            if (stopped() || stalled || health.failingEveryBoot(failuresBefore)
                     || Thread.currentThread().isInterrupted()) {
                 return readyCount() >= minimum;
             }

@@ -89,8 +89,8 @@ public class FolkStartupFailureAnalyzer extends AbstractFailureAnalyzer<FolkStar
         }
         if (f.message().contains("boot-timeout")) {
             return "The worker did not announce itself (control.ready) within folk.boot-timeout: it blocks or "
-                    + "works too long before $worker->run(). Move slow start-up work after run() or raise "
-                    + "folk.boot-timeout.";
+                    + "works too long before it sends control.ready on fd 4 (folk-worker-php: before $worker->run()). "
+                    + "Move slow start-up work after that or raise folk.boot-timeout.";
         }
         if (f.status() != null && !f.status().killedBySignal() && f.status().exitCode() == 0
                 && f.message().contains("before control.ready")) {

@@ -195,6 +195,22 @@ class FolkValidationTest {
         assertThat(Procs.aliveWithEnv(Workers.RUN_TAG, tag)).isEmpty();
     }
 
+    @Test
+    void workersThatNeverSayReadyFailStartupWithTheirBootTimeoutAndOutput() {
+        // Start-up gives up after boot-timeout without progress, the moment these workers' own boot
+        // timeout falls due: the analysis must still have that failure and what they printed.
+        runner.withPropertyValues("folk.command=/bin/sh", "folk.args=-c,echo stuck before ready >&2; exec sleep 60",
+                "folk.boot-timeout=2s", "folk.size=2").run(ctx -> {
+                    assertThat(ctx).hasFailed();
+                    FolkStartupException e = findCause(ctx.getStartupFailure(), FolkStartupException.class);
+                    assertThat(e.pools().get(0).lastFailure()).contains("sent no control.ready within boot-timeout PT2S");
+                    FailureAnalysis analysis = new FolkStartupFailureAnalyzer().analyze(ctx.getStartupFailure());
+                    assertThat(analysis.getDescription()).contains("stderr: stuck before ready");
+                    assertThat(analysis.getAction()).contains("did not announce itself (control.ready) within folk.boot-timeout");
+                });
+        assertThat(Procs.aliveWithEnv(Workers.RUN_TAG, tag)).isEmpty();
+    }
+
     static Stream<Arguments> brokenScripts() {
         return Stream.of(
                 Arguments.of("missing", null, "Could not open input file", "The worker script does not exist"),
