@@ -72,6 +72,9 @@ final class RollingReset {
      */
     private void replace(long generation) {
         log.info("Pool '{}': rolling reset of {} workers", config.name(), lifecycle.serving());
+        // A fresh start: slots waiting for their back-off spawn now, also when no worker is left for
+        // the loop below to replace (all died while the script was broken; the reset is for its fix).
+        lifecycle.retryNow(generation);
         int replaced = 0;
         long deadline = clock.nanoTime() + budget();
         while (!health.closing()) {

@@ -94,6 +94,33 @@ class PoolReplacementTest {
         }
     }
 
+    /**
+     * A reset is a fresh start even when no worker is left to replace: every worker died while the
+     * script was broken (a crash, PHP's exit() in a handler), their slots wait for their back-off, and
+     * the reset of the fixed script (reload on change, POST /actuator/workers/{pool}) boots them now.
+     */
+    @Test
+    void aResetOfAPoolWithNoWorkerLeftBootsItsBackingOffSlotsAtOnce(@TempDir Path tmp) throws Exception {
+        Path healthy = Files.createFile(tmp.resolve("healthy"));
+        WorkerPool pool = PoolTesting.ready(PoolConfig.builder("all-gone", whileFileExists(healthy)).size(2)
+                .backoffInitial(Duration.ofMinutes(5)).backoffMax(Duration.ofMinutes(5)).build(), supervisor);
+        try {
+            Files.delete(healthy); // the script broke
+            for (int pid : PoolTesting.pids(pool)) {
+                assertThat(NativeOs.get().kill(pid, Os.SIGKILL)).isZero();
+            }
+            Procs.await(Duration.ofSeconds(10), "both replacements failed and wait their back-off",
+                    () -> pool.snapshot().bootFailures() >= 2 && pool.snapshot().workers().isEmpty());
+            Files.createFile(healthy); // and is fixed
+            pool.reset().get(10, TimeUnit.SECONDS);
+            assertThat(pool.awaitReady(2, Duration.ofSeconds(10))).as("both workers ready, minutes before the "
+                    + "back-off ends").isTrue();
+            assertThat(pool.state()).isEqualTo(PoolState.RUNNING);
+        } finally {
+            pool.close();
+        }
+    }
+
     @Test
     void aRecycledWorkerLeavesOnlyOnceItsReplacementIsReady() {
         WorkerPool pool = PoolTesting.ready(PoolConfig.builder("mbb", PhpWorkers.testWorker(Workers.newTag()).build())
