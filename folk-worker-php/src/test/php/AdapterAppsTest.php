@@ -179,6 +179,23 @@ foreach (array_keys(adapterApps()) as $appName) {
     });
 }
 
+test('laravel: a flash made with redirect()->with() reaches the next request in every request, like PHP-FPM', function (): void {
+    withApp('laravel', function (int $port, TestMaster $worker): void {
+        $host = [['Host', HttpCompare::HOST]];
+        // Two clients in turn: the redirector, made once, must flash into the session of the request
+        // being served, not into the one of the request that first made it (lost there, never saved).
+        foreach (['first', 'second', 'third'] as $note) {
+            $fpm = HttpCompare::fpmRequest($port, 'GET', "/flash-redirect?note=$note", $host, '');
+            $ours = HttpCompare::workerRequest($worker, 'GET', "/flash-redirect?note=$note", $host, '');
+            assertSame(HttpCompare::comparable($fpm, maskVolatile(...)), HttpCompare::comparable($ours, maskVolatile(...)), "/flash-redirect?note=$note");
+            $fpmNext = HttpCompare::fpmRequest($port, 'GET', '/session-ops', [...$host, ['Cookie', sessionCookie($fpm)]], '');
+            $oursNext = HttpCompare::workerRequest($worker, 'GET', '/session-ops', [...$host, ['Cookie', sessionCookie($ours)]], '');
+            assertSame(HttpCompare::comparable($fpmNext, maskVolatile(...)), HttpCompare::comparable($oursNext, maskVolatile(...)), "the request after the flash of $note");
+            assertSame($note, json_decode($oursNext['body'], true)['all']['note'] ?? null, "the flash of $note reached the next request");
+        }
+    });
+});
+
 test('symfony-framework: the worker boots the kernel before control.ready; a kernel that cannot boot fails the boot', function (): void {
     $app = adapterApps()['symfony-framework'];
     if (($why = HttpCompare::missing($app['packages'])) !== null) {

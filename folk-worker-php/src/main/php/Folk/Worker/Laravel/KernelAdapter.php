@@ -10,6 +10,7 @@ use Folk\Worker\Symfony\HttpKernelAdapter;
 use Folk\Worker\Worker;
 use Illuminate\Contracts\Foundation\Application;
 use Illuminate\Contracts\Http\Kernel;
+use Illuminate\Contracts\Routing\ResponseFactory;
 use Illuminate\Foundation\Bootstrap\BootProviders;
 use Illuminate\Http\Request;
 use Illuminate\Http\UploadedFile;
@@ -28,8 +29,9 @@ use Illuminate\Support\Facades\Facade;
  * the response as Response::send() emits it; after the response is sent, Kernel::terminate()
  * and the per-request state reset a long-running Laravel needs: scoped instances, the
  * resolved auth guards (the user of request 1 is not request 2's), the session store and its
- * drivers, queued cookies, and the request facade; and what the request changed in the
- * application's configuration, locale, shared view data and log context ({@see ApplicationState}).
+ * drivers, the redirector (it holds a store), queued cookies, and the request facade; and what
+ * the request changed in the application's configuration, locale, shared view data and log
+ * context ({@see ApplicationState}).
  * The application, its configuration and its singletons stay booted.
  */
 final class KernelAdapter
@@ -106,6 +108,15 @@ final class KernelAdapter
             $app->make('session')->forgetDrivers();
         }
         $app->forgetInstance('session.store');
+        // The redirector takes the session store once, when it is made (the response factory holds
+        // it): kept, the next requests' redirect()->with(), withErrors(), withInput() and guest()
+        // would write into this request's store, never saved again (flashes, errors and old input
+        // lost), and intended() would read this client's URL. Made again when next needed, as under
+        // PHP-FPM, it takes that request's store.
+        foreach (['redirect', ResponseFactory::class] as $name) {
+            $app->forgetInstance($name);
+            Facade::clearResolvedInstance($name);
+        }
         if ($app->resolved('cookie')) {
             $app->make('cookie')->flushQueuedCookies();
         }

@@ -151,6 +151,10 @@ Route::get('/session-ops', function (Request $request) {
     return response()->json(['ops' => $seen, 'all' => array_diff_key($session->all(), ['_token' => 1])]);
 });
 
+// A flash made through the redirector (redirect()->with(); back()->withErrors()->withInput() and a
+// failed validation flash theirs the same way), for the next request to read at /session-ops.
+Route::get('/flash-redirect', fn (Request $request) => redirect('/session-ops')->with('note', (string) $request->query('note')));
+
 Route::get('/session', function (Request $request) {
     $count = $request->session()->get('count', 0) + 1;
     $request->session()->put('count', $count);
