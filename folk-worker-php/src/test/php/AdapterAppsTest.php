@@ -196,6 +196,15 @@ test('laravel: a flash made with redirect()->with() reaches the next request in 
     });
 });
 
+test('laravel: a request no route matches finds no current route, like PHP-FPM, not the previous request\'s', function (): void {
+    withApp('laravel', function (int $port, TestMaster $worker): void {
+        foreach (['/named-route', '/no-such-page?current-route=1'] as $uri) {
+            [, $ours] = HttpCompare::assertSameResponse($port, $worker, 'GET', $uri, [], '', maskVolatile(...));
+        }
+        assertSame(['route' => null, 'uri' => null], json_decode($ours['body'], true), 'the 404 page\'s current route');
+    });
+});
+
 test('symfony-framework: the worker boots the kernel before control.ready; a kernel that cannot boot fails the boot', function (): void {
     $app = adapterApps()['symfony-framework'];
     if (($why = HttpCompare::missing($app['packages'])) !== null) {

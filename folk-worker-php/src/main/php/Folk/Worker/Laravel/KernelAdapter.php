@@ -14,6 +14,7 @@ use Illuminate\Contracts\Routing\ResponseFactory;
 use Illuminate\Foundation\Bootstrap\BootProviders;
 use Illuminate\Http\Request;
 use Illuminate\Http\UploadedFile;
+use Illuminate\Routing\Router;
 use Illuminate\Support\Env;
 use Illuminate\Support\Facades\Facade;
 
@@ -29,9 +30,9 @@ use Illuminate\Support\Facades\Facade;
  * the response as Response::send() emits it; after the response is sent, Kernel::terminate()
  * and the per-request state reset a long-running Laravel needs: scoped instances, the
  * resolved auth guards (the user of request 1 is not request 2's), the session store and its
- * drivers, the redirector (it holds a store), queued cookies, and the request facade; and what
- * the request changed in the application's configuration, locale, shared view data and log
- * context ({@see ApplicationState}).
+ * drivers, the redirector (it holds a store), the router's current route, queued cookies, and
+ * the request facade; and what the request changed in the application's configuration, locale,
+ * shared view data and log context ({@see ApplicationState}).
  * The application, its configuration and its singletons stay booted.
  */
 final class KernelAdapter
@@ -116,6 +117,18 @@ final class KernelAdapter
         foreach (['redirect', ResponseFactory::class] as $name) {
             $app->forgetInstance($name);
             Facade::clearResolvedInstance($name);
+        }
+        if ($app->resolved('router')) {
+            // The router keeps the route it last matched: a request no route matches (its 404 page, a
+            // global middleware) would find the previous request's in Route::current(), with the
+            // models bound to its parameters; under PHP-FPM it finds none.
+            $router = $app->make('router');
+            if ($router instanceof Router) {
+                (function (): void {
+                    $this->current = null;
+                    $this->currentRequest = null;
+                })->call($router);
+            }
         }
         if ($app->resolved('cookie')) {
             $app->make('cookie')->flushQueuedCookies();

@@ -115,6 +115,7 @@ Route::get('/cache/array', function () {
 });
 
 Route::get('/redirect', fn () => redirect('/json?from=redirect'));
+Route::get('/named-route', fn () => 'named')->name('named');
 
 /*
  * Session operations in the order ?ops= lists them (comma-separated): put:k=v, forget:k, flush,
