@@ -272,7 +272,7 @@ test('max_execution_time counts per request, as under PHP-FPM: a request over it
     }, phpArgs: ['-d', 'max_execution_time=1']);
 });
 
-test('what PHP-FPM sets back after a request is set back after a call: ini settings a request changed, the time zone, the locale, error and exception handlers', function (): void {
+test('what PHP-FPM sets back after a request is set back after a call: ini settings a request changed, the time zone, the locale, error and exception handlers, libxml\'s error collection', function (): void {
     withWorker(function (TestMaster $m): void {
         $m->ready();
         [$error, $before] = $m->call('request_state', true);
@@ -280,6 +280,7 @@ test('what PHP-FPM sets back after a request is set back after a call: ini setti
         assertTrue($before['timezone'] !== 'Pacific/Auckland' && $before['memory_limit'] !== '512M'
             && $before['locale'] !== 'C.utf8' && $before['intl'] !== 'fr_FR', 'the test changes something');
         assertTrue($before['handlers'] !== ['Closure', 'Closure'], 'the call sets handlers the worker did not have');
+        assertTrue($before['libxml'] === null || $before['libxml'] === [false, 0], 'libxml collects no errors to begin with');
         assertSame([null, $before], $m->call('request_state', false), 'the next call sees the settings the worker started with');
     });
 });

@@ -8,8 +8,8 @@ namespace Folk\Worker;
  * What PHP-FPM sets back at the end of every request, and a worker process would otherwise carry
  * from one call to the next: the default time zone (date_default_timezone_set()), the ini
  * settings applications change for one request (ini_set(), error_reporting(), set_include_path(),
- * Locale::setDefault()), the C library's locale (setlocale()), and the error and exception
- * handlers a request sets and leaves set. Left alone, a request that raised memory_limit for an
+ * Locale::setDefault()), the C library's locale (setlocale()), the error and exception
+ * handlers a request sets and leaves set, and libxml's collected errors (libxml_use_internal_errors()). Left alone, a request that raised memory_limit for an
  * export, set the time zone or locale of its user, or installed a handler whose closure holds its
  * objects, would change every later request the worker serves.
  *
@@ -45,6 +45,7 @@ final class RequestState
         private readonly string $locale,
         private readonly mixed $errorHandler,
         private readonly mixed $exceptionHandler,
+        private readonly ?bool $libxmlErrors,
     ) {
     }
 
@@ -59,7 +60,8 @@ final class RequestState
         }
         // error_reporting through its function: without php.ini its ini value reads "", not E_ALL.
         return new self($settings, date_default_timezone_get(), error_reporting(), (int) ini_get('max_execution_time'),
-            (string) setlocale(LC_ALL, '0'), self::handler('error'), self::handler('exception'));
+            (string) setlocale(LC_ALL, '0'), self::handler('error'), self::handler('exception'),
+            function_exists('libxml_use_internal_errors') ? libxml_use_internal_errors() : null);
     }
 
     /**
@@ -94,6 +96,16 @@ final class RequestState
         }
         self::popBackTo('error', $this->errorHandler);
         self::popBackTo('exception', $this->exceptionHandler);
+        if ($this->libxmlErrors !== null) {
+            // libxml_use_internal_errors(true) keeps parse errors until libxml_clear_errors(), which
+            // code that only checks for false rarely calls: they would pile up in the worker, and the
+            // next request, whoever's, would read them with libxml_get_errors(). PHP-FPM drops them
+            // and turns the collection off at a request's end.
+            if (libxml_use_internal_errors() !== $this->libxmlErrors) {
+                libxml_use_internal_errors($this->libxmlErrors);
+            }
+            libxml_clear_errors();
+        }
     }
 
     /**
