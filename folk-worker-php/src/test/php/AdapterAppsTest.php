@@ -205,6 +205,17 @@ test('laravel: a request no route matches finds no current route, like PHP-FPM, 
     });
 });
 
+test('laravel: each request gets its own controller instance, like PHP-FPM', function (): void {
+    withApp('laravel', function (int $port, TestMaster $worker): void {
+        // The route keeps the controller it made: what one request left in its properties (a user's
+        // data) would be the next request's, whoever makes it.
+        for ($i = 0; $i < 2; $i++) {
+            [, $ours] = HttpCompare::assertSameResponse($port, $worker, 'GET', '/controller-calls', [], '', maskVolatile(...));
+            assertSame(['calls' => 1], json_decode($ours['body'], true), "request $i");
+        }
+    });
+});
+
 test('symfony-framework: the worker boots the kernel before control.ready; a kernel that cannot boot fails the boot', function (): void {
     $app = adapterApps()['symfony-framework'];
     if (($why = HttpCompare::missing($app['packages'])) !== null) {

@@ -14,6 +14,7 @@ use Illuminate\Contracts\Routing\ResponseFactory;
 use Illuminate\Foundation\Bootstrap\BootProviders;
 use Illuminate\Http\Request;
 use Illuminate\Http\UploadedFile;
+use Illuminate\Routing\Route;
 use Illuminate\Routing\Router;
 use Illuminate\Support\Env;
 use Illuminate\Support\Facades\Facade;
@@ -30,9 +31,9 @@ use Illuminate\Support\Facades\Facade;
  * the response as Response::send() emits it; after the response is sent, Kernel::terminate()
  * and the per-request state reset a long-running Laravel needs: scoped instances, the
  * resolved auth guards (the user of request 1 is not request 2's), the session store and its
- * drivers, the redirector (it holds a store), the router's current route, queued cookies, and
- * the request facade; and what the request changed in the application's configuration, locale,
- * shared view data and log context ({@see ApplicationState}).
+ * drivers, the redirector (it holds a store), the router's current route and the route's
+ * controller, queued cookies, and the request facade; and what the request changed in the
+ * application's configuration, locale, shared view data and log context ({@see ApplicationState}).
  * The application, its configuration and its singletons stay booted.
  */
 final class KernelAdapter
@@ -117,6 +118,12 @@ final class KernelAdapter
         foreach (['redirect', ResponseFactory::class] as $name) {
             $app->forgetInstance($name);
             Facade::clearResolvedInstance($name);
+        }
+        // A route keeps the controller it made, and under PHP-FPM each request makes its own: what a
+        // request left in the controller's properties would be the next request's, whoever's.
+        $route = $request->route();
+        if ($route instanceof Route && method_exists($route, 'flushController')) {
+            $route->flushController();
         }
         if ($app->resolved('router')) {
             // The router keeps the route it last matched: a request no route matches (its 404 page, a

@@ -116,6 +116,7 @@ Route::get('/cache/array', function () {
 
 Route::get('/redirect', fn () => redirect('/json?from=redirect'));
 Route::get('/named-route', fn () => 'named')->name('named');
+Route::get('/controller-calls', [App\Http\Controllers\CallsController::class, 'show']);
 
 /*
  * Session operations in the order ?ops= lists them (comma-separated): put:k=v, forget:k, flush,
