@@ -216,6 +216,17 @@ test('laravel: each request gets its own controller instance, like PHP-FPM', fun
     });
 });
 
+test('laravel: a configuration key a request sets is gone for the next, like PHP-FPM, even in a request that first needs a deferred provider', function (): void {
+    withApp('laravel', function (int $port, TestMaster $worker): void {
+        // The worker's first request: set back after it, the configuration would keep the key with
+        // what the provider added, and every later request would see the first one's value.
+        foreach (['/config-key?set=first', '/config-key', '/config-key?set=third', '/config-key'] as $uri) {
+            [, $ours] = HttpCompare::assertSameResponse($port, $worker, 'GET', $uri, [], '', maskVolatile(...));
+        }
+        assertSame(['key' => null, 'report' => 'csv'], json_decode($ours['body'], true), 'the last request');
+    });
+});
+
 test('symfony-framework: the worker boots the kernel before control.ready; a kernel that cannot boot fails the boot', function (): void {
     $app = adapterApps()['symfony-framework'];
     if (($why = HttpCompare::missing($app['packages'])) !== null) {

@@ -38,11 +38,12 @@ use Monolog\ResettableInterface;
  * after a request that loaded a deferred provider: one a provider registers then is dropped
  * with the request's (dropping runs it once; keeping a request's would run it at every request).
  *
- * A deferred provider (Laravel's translator is one) registers the first time a request needs one
- * of its services, and may add configuration then; it stays registered in the worker, so its
- * configuration must stay too. After a request that loaded a provider, the configuration kept is
- * the request's with every captured value put back: keys the provider added stay, values the
- * request changed go back (a key that such a request added for itself stays with the provider's).
+ * A provider registered after the capture may add configuration; it stays registered in the
+ * worker, so its configuration must stay too. After a request that registered one, the
+ * configuration kept is the request's with every captured value put back: keys the provider added
+ * stay, values the request changed go back (a key that such a request added for itself stays with
+ * the provider's). {@see KernelAdapter} registers the deferred providers (Laravel's translator is
+ * one) before the capture, so that only a provider the application registers in a request does.
  */
 final class ApplicationState
 {

@@ -65,6 +65,11 @@ final class KernelAdapter
         // those settings stay, what a request changes after them is set back (Worker::captureRequestState()).
         if (method_exists($this->app, 'afterBootstrapping')) { // Illuminate\Foundation\Application's, not the contract's
             $this->app->afterBootstrapping(BootProviders::class, function () use ($worker): void {
+                // The deferred providers, registered now as Laravel's console kernel (artisan,
+                // queue:work) registers them: one a request first needed would add its configuration
+                // after the capture, and the configuration set back after that request would keep
+                // whatever the request had set beside it (a tenant), for every later request.
+                $this->app->loadDeferredProviders();
                 $worker->captureRequestState();
                 $this->state->capture();
             });

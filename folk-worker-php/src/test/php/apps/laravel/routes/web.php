@@ -53,6 +53,15 @@ Route::get('/state', function (Request $request) {
 // A deferred provider's service and the configuration it adds when a request first needs it.
 Route::get('/deferred', fn () => response(app('report.format') . ' ' . config('report.format') . "\n", 200, ['Content-Type' => 'text/plain']));
 
+// A configuration key a request sets for itself (a tenant, say) in a request that also first needs
+// a deferred provider's service; then what the configuration holds.
+Route::get('/config-key', function (Request $request) {
+    if ($request->query('set') !== null) {
+        config(['request.key' => $request->query('set')]);
+    }
+    return response()->json(['key' => config('request.key'), 'report' => app('report.format')]);
+});
+
 Route::get('/process-state', fn (Request $request) => response((require dirname(__DIR__, 2) . '/process-state.php')($request->query('change') !== null),
     200, ['Content-Type' => 'application/json']));
 
