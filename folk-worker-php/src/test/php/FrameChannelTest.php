@@ -51,6 +51,30 @@ test('a read that times out between frames keeps waiting for the next one', func
     }
 });
 
+test('a frame written as head and tail is the frame of the two joined, and their sum is what the limit checks', function (): void {
+    [$a, $b] = stream_socket_pair(STREAM_PF_UNIX, STREAM_SOCK_STREAM, 0);
+    try {
+        $tail = str_repeat('t', 300000); // past the socket's buffer: the reader below takes it as it comes
+        $writer = new FrameChannel($a, 'writer');
+        $reader = new FrameChannel($b, 'reader');
+        $small = new FrameChannel($a, 'small channel', 16);
+        assertThrows(\LengthException::class, fn () => $small->writeFrameOf('12345678', '123456789'), 'a payload of 17 bytes');
+        assertThrows(\LengthException::class, fn () => $writer->writeFrameOf('', ''), 'allowed: 1..');
+        $pid = pcntl_fork();
+        if ($pid === 0) {
+            $writer->writeFrameOf('head:', $tail);
+            $writer->writeFrameOf('only', '');
+            exit(0);
+        }
+        assertSame('head:' . $tail, $reader->readFrame());
+        assertSame('only', $reader->readFrame());
+        pcntl_waitpid($pid, $status);
+    } finally {
+        fclose($a);
+        fclose($b);
+    }
+});
+
 test('the payload limit is the master\'s (FOLK_MAX_FRAME_LENGTH), in both directions', function (): void {
     [$a, $b] = stream_socket_pair(STREAM_PF_UNIX, STREAM_SOCK_STREAM, 0);
     try {

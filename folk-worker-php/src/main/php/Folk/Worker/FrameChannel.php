@@ -180,7 +180,27 @@ final class FrameChannel
      */
     public function writeFrame(string $payload): void
     {
-        $length = strlen($payload);
+        $this->writeAll(pack('N', $this->checkedLength(strlen($payload))) . $payload);
+    }
+
+    /**
+     * Writes one frame whose payload is $head followed by $tail, without joining them: a large
+     * $tail (a part of a streamed answer) is written from the string the caller holds, not copied
+     * into a new one first, which for megabytes costs more than the write itself (PHP maps fresh
+     * memory for each such string, and every page of it faults).
+     *
+     * @throws \LengthException if the payload is empty or over the limit (nothing is written)
+     * @throws ChannelClosedException if the peer is gone
+     */
+    public function writeFrameOf(string $head, string $tail): void
+    {
+        $this->writeAll(pack('N', $this->checkedLength(strlen($head) + strlen($tail))) . $head);
+        $this->writeAll($tail);
+    }
+
+    /** @throws \LengthException if $length is no payload length this channel sends */
+    private function checkedLength(int $length): int
+    {
         if ($length === 0 || $length > $this->maxPayload) {
             throw new \LengthException(sprintf(
                 '%s: cannot send a payload of %d bytes (allowed: 1..%d)',
@@ -189,7 +209,12 @@ final class FrameChannel
                 $this->maxPayload,
             ));
         }
-        $data = pack('N', $length) . $payload;
+        return $length;
+    }
+
+    /** @throws ChannelClosedException if the peer is gone */
+    private function writeAll(string $data): void
+    {
         $total = strlen($data);
         $done = 0;
         while ($done < $total) {

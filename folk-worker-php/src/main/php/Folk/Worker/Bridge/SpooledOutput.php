@@ -264,6 +264,8 @@ final class SpooledOutput
             throw new \RuntimeException(sprintf('cannot make a temporary file in %s for the output (%s)',
                 $dir, error_get_last()['message'] ?? 'unknown error'));
         }
+        // Read back a piece at a time (a megabyte) with one read(2) each, not through PHP's 8 KB buffer.
+        stream_set_read_buffer($file, 0);
         return $file;
     }
 }
