@@ -103,7 +103,7 @@ class PoolReplacementTest {
     void aResetOfAPoolWithNoWorkerLeftBootsItsBackingOffSlotsAtOnce(@TempDir Path tmp) throws Exception {
         Path healthy = Files.createFile(tmp.resolve("healthy"));
         WorkerPool pool = PoolTesting.ready(PoolConfig.builder("all-gone", whileFileExists(healthy)).size(2)
-                .backoffInitial(Duration.ofMinutes(5)).backoffMax(Duration.ofMinutes(5)).build(), supervisor);
+                .backoffInitial(Duration.ofMinutes(5)).backoffMax(Duration.ofMinutes(5)).build(), SUPERVISOR.get());
         try {
             Files.delete(healthy); // the script broke
             for (int pid : PoolTesting.pids(pool)) {
