@@ -349,11 +349,12 @@ final class Worker
             return false;
         }
         try {
-            if (is_string($params) && strlen($params) > 0xffff) {
-                // A body part: the same bytes as pack([2, $method, $params]) (a str 32, as both codecs
-                // pack a string this long), sent from $params itself instead of two copies of it.
+            if ($method === 'http.body' && is_string($params) && strlen($params) > 0xffff) {
+                // A large body part: sent from $params itself, not from two copies of it (pack() and the
+                // frame's length), and as a bin 32, which PROTOCOL.md allows for the body's bytes: the
+                // master takes a bin's bytes as they are, with no check of a str's UTF-8 and no String.
                 $worker->task->writeFrameOf("\x93" . $worker->codec->pack(2) . $worker->codec->pack($method)
-                    . "\xdb" . pack('N', strlen($params)), $params);
+                    . "\xc6" . pack('N', strlen($params)), $params);
             } else {
                 $worker->task->writeFrame($worker->codec->pack([2, $method, $params]));
             }
