@@ -12,6 +12,7 @@
 # (listen 127.0.0.1:<port>) as daemons, and checks that both handlers answer:
 #   http://127.0.0.1:<port>/hello.php  (or /hello)   "Hello from PHP"
 #   http://127.0.0.1:<port>/boot.php   (or /boot)    boots ~200 classes + ~3 ms of work, per request
+#   http://127.0.0.1:<port>/big.php?mb=N (or /big)  N MiB printed with echo (big-answer.sh)
 # Pid files, logs, the socket and nginx's temp dirs all live in <workdir>; nothing is written
 # elsewhere. stop sends TERM to nginx and php-fpm (pid files, checked against /proc before any
 # signal), waits for them to go, KILLs after 10 s. cpu sums the CPU time (user + system, own
@@ -81,8 +82,9 @@ cpu)
     # /proc/<pid>/stat after "(comm) ": state ppid ... field 14-17 = utime stime cutime cstime.
     for stat in /proc/[0-9]*/stat; do
         # The process may be gone before the open or between open and read. Not $(<file):
-        # bash ends the whole loop (and pipefail the command) when that read fails.
-        IFS= read -r line <"$stat" 2>/dev/null || continue
+        # bash ends the whole loop (and pipefail the command) when that read fails. The braces
+        # silence the failed open too, which happens before the command's own 2> applies.
+        { IFS= read -r line <"$stat"; } 2>/dev/null || continue
         [[ $line == *") "* ]] || continue
         pid="${line%% *}"
         read -r -a f <<<"${line##*) }"
@@ -222,8 +224,8 @@ http {
         server_name localhost;
         root $www;
 
-        # Only the two benchmark handlers, as /hello.php or /hello (same for boot).
-        location ~ ^/(hello|boot)(\.php)?\$ {
+        # Only the benchmark handlers, as /hello.php or /hello (same for boot and big).
+        location ~ ^/(hello|boot|big)(\.php)?\$ {
             fastcgi_pass unix:$workdir/fpm.sock;
             fastcgi_param SCRIPT_FILENAME \$document_root/\$1.php;
             fastcgi_param SCRIPT_NAME /\$1.php;

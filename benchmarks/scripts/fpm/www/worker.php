@@ -10,6 +10,7 @@
  * app's /php/hello reaches the same code as nginx's /hello.php:
  *   .../hello, .../hello.php  ->  "Hello from PHP\n"       (what www/hello.php prints)
  *   .../boot,  .../boot.php   ->  App::handle('/boot')     (what www/boot.php prints)
+ *   .../big,   .../big.php    ->  ?mb=N MiB printed with echo (what www/big.php prints)
  *   anything else             ->  404
  * The fake framework (lib/App.php: ~200 generated classes, ~3 ms of work) boots ONCE, here at
  * start, like a warm framework; PHP-FPM boots it on every request. The per-request part is
@@ -50,6 +51,11 @@ $worker->http(static function (Request $request) use ($app): ?Response {
         case 'boot':
         case 'boot.php':
             echo $app->handle('/boot');
+            return null;
+        case 'big':
+        case 'big.php':
+            $_GET = $request->query();
+            require __DIR__ . '/big.php';
             return null;
         default:
             return new Response("Not found\n", 404);
