@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.BooleanSupplier;
 import java.util.function.IntSupplier;
 import java.util.function.Supplier;
 
@@ -31,6 +32,8 @@ final class Dispatcher {
     private final Supplier<String> load;
     /** The number of workers the pool runs now, for a full queue's message. */
     private final IntSupplier targetSize;
+    /** Whether no worker is ready or starting: a BROKEN pool's call then fails at once (see {@link #queue}). */
+    private final BooleanSupplier noneAlive;
     private final long acquireTimeoutNanos;
     /** Told, outside the lock, whenever a call found no idle worker (it queued or was refused). */
     private volatile NoFreeWorker noFreeWorker = refused -> { };
@@ -50,13 +53,14 @@ final class Dispatcher {
     private final ThreadLocal<WeakReference<PooledWorker>> lastUsed = new ThreadLocal<>();
 
     Dispatcher(PoolConfig config, PoolClock clock, PoolHealth health, PoolStatistics stats, Supplier<String> load,
-               IntSupplier targetSize) {
+               IntSupplier targetSize, BooleanSupplier noneAlive) {
         this.config = config;
         this.clock = clock;
         this.health = health;
         this.stats = stats;
         this.load = load;
         this.targetSize = targetSize;
+        this.noneAlive = noneAlive;
         this.acquireTimeoutNanos = config.acquireTimeout().toNanos();
     }
 
@@ -190,6 +194,13 @@ final class Dispatcher {
      * @throws CallException QueueFullException
      */
     private void queue(Waiter waiter, String method, long start) {
+        if (health.state() == PoolState.BROKEN && noneAlive.getAsBoolean()) {
+            // No worker of this pool could start, and none is starting now: waiting out acquire-timeout
+            // would only hold the caller (a server thread, an HTTP client) for nothing, where a
+            // reverse proxy in front of a PHP-FPM that is down answers at once.
+            stats.record(method, CallOutcome.ACQUIRE_TIMEOUT, clock.nanoTime() - start, 0);
+            throw NoWorkerAvailableException.noneCanStart(config.name(), method, load.get());
+        }
         if (waiters.size() >= config.maxQueue()) {
             stats.noFreeWorker(waiters.size());
             stats.record(method, CallOutcome.QUEUE_FULL, clock.nanoTime() - start, 0);

@@ -2,7 +2,7 @@ package dev.folk.core.pool;
 
 import java.time.Duration;
 
-/** No worker became free within the acquire timeout. */
+/** No worker became free within the acquire timeout, or none could be waited for (a BROKEN pool with no worker running). */
 public class NoWorkerAvailableException extends CallException {
 
     /**
@@ -10,8 +10,20 @@ public class NoWorkerAvailableException extends CallException {
      *                  when the wait ends
      */
     NoWorkerAvailableException(String pool, String method, Duration waited, String situation) {
-        super(pool, method, 0, call(pool, method) + " failed: no worker became free within acquire-timeout "
-                + waited + " " + situation, null);
+        this(pool, method, "no worker became free within acquire-timeout " + waited + " " + situation);
+    }
+
+    private NoWorkerAvailableException(String pool, String method, String why) {
+        super(pool, method, 0, call(pool, method) + " failed: " + why, null);
+    }
+
+    /**
+     * A call to a BROKEN pool with no worker ready or starting: refused at once, not after
+     * acquire-timeout. {@code situation} as for the constructor.
+     */
+    static NoWorkerAvailableException noneCanStart(String pool, String method, String situation) {
+        return new NoWorkerAvailableException(pool, method, "no worker is running or starting, so it was not queued "
+                + situation);
     }
 
     @Override

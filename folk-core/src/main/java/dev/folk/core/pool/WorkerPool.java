@@ -103,7 +103,7 @@ public final class WorkerPool implements AutoCloseable {
         this.stats = new PoolStatistics(this, clock);
         this.health = new PoolHealth(this, config, clock, stats);
         this.executors = new PoolExecutors(config);
-        this.dispatcher = new Dispatcher(config, clock, health, stats, this::describeLoad, this::targetSize);
+        this.dispatcher = new Dispatcher(config, clock, health, stats, this::describeLoad, this::targetSize, this::noneAlive);
         this.lifecycle = new WorkerLifecycle(this, config, clock, host, health, stats, executors, dispatcher);
         this.exits = lifecycle.exits();
         this.housekeeper = new Housekeeper(config, clock, dispatcher, lifecycle,
@@ -451,6 +451,16 @@ public final class WorkerPool implements AutoCloseable {
     }
 
     /** The pool's state when a wait for a worker ends, and what to do about it. */
+    /** Whether no worker is ready or starting. */
+    private boolean noneAlive() {
+        for (PooledWorker w : lifecycle.workers()) {
+            if (w.state == WorkerState.IDLE || w.state == WorkerState.BUSY || w.state == WorkerState.STARTING) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     private String describeLoad() {
         int busy = 0;
         int starting = 0;

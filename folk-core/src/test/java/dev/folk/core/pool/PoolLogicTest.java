@@ -241,16 +241,26 @@ class PoolLogicTest {
         assertThat(pool.queueLength()).isZero();
     }
 
+    /**
+     * A BROKEN pool with no worker running or starting: a call fails at once (as a reverse proxy
+     * answers at once when PHP-FPM is down), not after acquire-timeout, saying to fix the boot.
+     */
     @Test
-    void anAcquireTimeoutOfABrokenPoolWithNoWorkerSaysToFixTheBootNotToAddWorkers() {
-        ready(config(1).acquireTimeout(Duration.ofMillis(30)).backoffInitial(Duration.ofMinutes(5))
+    void aCallToABrokenPoolWithNoWorkerFailsAtOnceSayingToFixTheBootNotToAddWorkers() {
+        ready(config(1).acquireTimeout(Duration.ofMinutes(1)).backoffInitial(Duration.ofMinutes(5))
                 .backoffMax(Duration.ofMinutes(5)).brokenThreshold(1));
         fakes.boots = n -> Boot.EXIT;
         onlyLive().exit(0, 9);
         await("the pool BROKEN", () -> pool.snapshot().state() == PoolState.BROKEN);
+        long t0 = System.nanoTime();
         NoWorkerAvailableException e = assertThrows(NoWorkerAvailableException.class, () -> pool.call("echo", 1));
-        assertThat(e.getMessage()).contains("pool BROKEN", "0 busy", "last failure: ", "fix what the last failure says")
-                .doesNotContain("Add workers");
+        assertThat(e.getMessage()).contains("pool BROKEN", "0 busy", "last failure: ", "fix what the last failure says",
+                "not queued").doesNotContain("Add workers");
+        assertThat(failure(pool.callAsync("echo", 2))).isInstanceOf(NoWorkerAvailableException.class);
+        assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0)).as("both at once, not after acquire-timeout")
+                .isLessThan(5_000);
+        assertThat(pool.queueLength()).isZero();
+        assertThat(e.retryable()).isTrue();
     }
 
     @Test
