@@ -207,7 +207,7 @@ public class PoolProperties {
     @Positive
     private Duration backoffMax = Duration.ofSeconds(10);
 
-    /** Boot failures within 'broken-window' that mark the pool BROKEN (health DOWN, retries at 'backoff-max'). */
+    /** Boot failures within 'broken-window' that mark the pool BROKEN (retries at 'backoff-max'; health DOWN once it has no worker ready). */
     @AtLeast(value = 1, action = "Use a positive number of boot failures.")
     private Integer brokenThreshold = 5;
 

@@ -16,8 +16,13 @@ import dev.folk.core.pool.WorkerState;
 /**
  * Health of one pool:
  * <ul>
- *   <li>DOWN when the pool is BROKEN (repeated boot failures) or no worker is alive;</li>
- *   <li>UP when at least one worker is ready (idle or busy), and when an elastic pool with
+ *   <li>DOWN when no worker is alive, or the pool is BROKEN (repeated boot failures) with no
+ *       worker ready;</li>
+ *   <li>UP when at least one worker is ready (idle or busy), a BROKEN pool's included: it serves
+ *       with the workers it has (those of before a broken deploy or edit), and taking the instance
+ *       out of service (readiness that includes {@code folk}) would only turn a pool that cannot
+ *       grow into one that serves nobody; its {@code state} detail says BROKEN, with the last
+ *       failure. And UP when an elastic pool with
  *       min-size 0 has let every worker go while idle: it starts one for the next call, as
  *       PHP-FPM's {@code pm = ondemand} does, so an idle instance is not reported down;</li>
  *   <li>OUT_OF_SERVICE while it drains or after it closed, and while its only workers are still
@@ -47,7 +52,7 @@ public class PoolHealthIndicator implements HealthIndicator {
         boolean scaledToZero = s.sizing().elastic() && s.sizing().target() == 0 && alive == 0;
         Health.Builder b = switch (s.state()) {
             case NEW -> Health.unknown();
-            case BROKEN -> Health.down();
+            case BROKEN -> ready > 0 ? Health.up() : Health.down();
             case DRAINING, CLOSED -> Health.outOfService();
             case STARTING, RUNNING -> ready > 0 || scaledToZero ? Health.up()
                     : alive == 0 ? Health.down() : Health.outOfService();

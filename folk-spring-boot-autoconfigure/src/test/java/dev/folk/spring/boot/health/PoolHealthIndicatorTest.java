@@ -2,16 +2,23 @@ package dev.folk.spring.boot.health;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.springframework.boot.health.contributor.Health;
 import org.springframework.boot.health.contributor.Status;
 
+import dev.folk.core.os.NativeOs;
+import dev.folk.core.os.Os;
 import dev.folk.core.pool.PoolConfig;
 import dev.folk.core.pool.PoolState;
+import dev.folk.core.pool.WorkerInfo;
 import dev.folk.core.pool.WorkerPool;
 import dev.folk.core.supervision.Supervisor;
 import dev.folk.core.supervision.WorkerSpec;
@@ -72,6 +79,39 @@ class PoolHealthIndicatorTest {
                 .containsEntry("targetSize", 0).containsEntry("minSize", 0);
         assertThat(pool.call("echo", "back")).isEqualTo("back");
         assertThat(indicator.health().getStatus()).isEqualTo(Status.UP);
+        pool.close();
+    }
+
+    /**
+     * The script broke (a deploy, an edit) after the pool started: the worker that is left serves on,
+     * so the pool is UP with its state BROKEN and the failure, not DOWN, which a readiness group
+     * including folk would turn into no traffic at all. DOWN once it has no worker ready.
+     */
+    @Test
+    void upWhileBrokenButServingWithTheWorkersItHasDownOnceNoneIsLeft(@TempDir Path tmp) throws Exception {
+        Path healthy = Files.createFile(tmp.resolve("healthy"));
+        WorkerSpec spec = WorkerSpec.builder("sh").args("-c",
+                "[ -e \"$1\" ] || { echo 'cannot start: script broken' >&2; exit 3; }; exec php \"$2\"", "sh",
+                healthy.toString(), TestWorkers.ECHO.toString()).environment(Workers.RUN_TAG, tag).build();
+        WorkerPool pool = new WorkerPool(PoolConfig.builder("half", spec).size(2).brokenThreshold(2)
+                .backoffInitial(Duration.ofMillis(10)).backoffMax(Duration.ofMinutes(5)).build(), supervisor);
+        PoolHealthIndicator indicator = new PoolHealthIndicator(pool);
+        pool.start();
+        assertThat(pool.awaitReady(2, Duration.ofSeconds(10))).isTrue();
+        Files.delete(healthy);
+        List<Integer> pids = pool.snapshot().workers().stream().map(WorkerInfo::pid).toList();
+        assertThat(NativeOs.get().kill(pids.get(0), Os.SIGKILL)).isZero();
+        Procs.await(Duration.ofSeconds(10), "pool BROKEN", () -> pool.state() == PoolState.BROKEN);
+
+        Health serving = indicator.health();
+        assertThat(serving.getStatus()).isEqualTo(Status.UP);
+        assertThat(serving.getDetails()).containsEntry("state", "BROKEN").containsEntry("ready", 1L);
+        assertThat((String) serving.getDetails().get("lastFailure")).contains("ended before control.ready", "exit 3");
+        assertThat(pool.call("echo", "still")).isEqualTo("still");
+
+        assertThat(NativeOs.get().kill(pids.get(1), Os.SIGKILL)).isZero();
+        Procs.await(Duration.ofSeconds(10), "no worker ready", () -> pool.snapshot().ready() == 0);
+        assertThat(indicator.health().getStatus()).isEqualTo(Status.DOWN);
         pool.close();
     }
 
