@@ -10,7 +10,7 @@ public class ExecTimeoutException extends CallException {
     /** @param stuckAt the innermost frame of the worker's PHP backtrace taken before the kill, or null */
     ExecTimeoutException(String pool, String method, int pid, Duration timeout, @Nullable String stuckAt) {
         super(pool, method, pid, call(pool, method) + " failed: worker " + pid + " did not answer within exec-timeout "
-                + timeout + (stuckAt == null ? "" : " (PHP was at " + stuckAt.replaceFirst("^#0 ", "") + ")")
+                + timeout + (stuckAt == null ? "" : " (the worker was at " + stuckAt.replaceFirst("^#0 ", "") + ")")
                 + "; its process group was killed and a new worker is starting. Raise exec-timeout or make "
                 + "the handler faster.", null);
     }

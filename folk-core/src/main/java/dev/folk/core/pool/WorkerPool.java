@@ -322,7 +322,7 @@ public final class WorkerPool implements AutoCloseable {
         if (value == null && type instanceof Class<?> c && c.isPrimitive()) {
             // Returned, it would fail as an NPE where the caller unboxes it, far from the call.
             throw new IllegalArgumentException("Result of '" + method + "' on pool '" + name + "' cannot be read as "
-                    + c.getName() + ": PHP returned null, which a primitive type cannot hold (ask for its box, "
+                    + c.getName() + ": the worker returned null, which a primitive type cannot hold (ask for its box, "
                     + "e.g. Integer, to accept null)");
         }
         return value;

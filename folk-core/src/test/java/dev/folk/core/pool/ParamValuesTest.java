@@ -114,7 +114,7 @@ class ParamValuesTest {
         try {
             assertThatThrownBy(() -> pool.call("echo", null, int.class))
                     .isInstanceOf(IllegalArgumentException.class)
-                    .hasMessage("Result of 'echo' on pool 'params-ext' cannot be read as int: PHP returned null, "
+                    .hasMessage("Result of 'echo' on pool 'params-ext' cannot be read as int: the worker returned null, "
                             + "which a primitive type cannot hold (ask for its box, e.g. Integer, to accept null)");
             assertThat(pool.callAsync("echo", null, long.class)).failsWithin(java.time.Duration.ofSeconds(5));
             assertThat(pool.call("echo", null, Integer.class)).isNull();

@@ -130,7 +130,7 @@ class SlowCallBacktraceTest {
                 () -> pool.call("sleep_in_function", 5000L));
         long elapsed = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
 
-        assertThat(e.getMessage()).contains("PHP was at ");
+        assertThat(e.getMessage()).contains("the worker was at ");
         assertStuckInSleepUntil(e.getMessage());
         assertThat(log.containing("exceeded exec-timeout")).singleElement().asString()
                 .contains("Worker " + pid, "'sleep_in_function'", "killing its group", "PHP backtrace");
@@ -143,7 +143,7 @@ class SlowCallBacktraceTest {
         // A plain usleep() returns early on the signal, so the worker answers while its stack is
         // being taken: still an exec timeout, and the failure still says where PHP was.
         ExecTimeoutException woken = assertThrows(ExecTimeoutException.class, () -> pool.call("sleep", 5000L));
-        assertThat(woken.getMessage()).containsPattern("PHP was at \\S*test-worker\\.php:\\d+ \\{closure\\}\\(\\)");
+        assertThat(woken.getMessage()).containsPattern("the worker was at \\S*test-worker\\.php:\\d+ \\{closure\\}\\(\\)");
         assertThat(pool.snapshot().calls()).containsEntry(CallOutcome.EXEC_TIMEOUT, 2L)
                 .containsEntry(CallOutcome.SUCCESS, 0L);
     }

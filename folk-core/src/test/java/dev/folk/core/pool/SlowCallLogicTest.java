@@ -139,7 +139,7 @@ class SlowCallLogicTest {
         pool.tick();
         ExecutionException e = assertThrows(ExecutionException.class, () -> call.get(5, TimeUnit.SECONDS));
         assertThat(e.getCause()).isInstanceOf(ExecTimeoutException.class)
-                .hasMessageContaining("PHP was at /app/fake.php:7 hang()");
+                .hasMessageContaining("the worker was at /app/fake.php:7 hang()");
         assertThat(worker.backtraceRequests).hasSize(1);
         assertThat(worker.kills.get()).isPositive();
         assertThat(log.containing("exceeded exec-timeout")).singleElement().asString()

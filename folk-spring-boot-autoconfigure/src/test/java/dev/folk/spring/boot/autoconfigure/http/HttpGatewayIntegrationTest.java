@@ -593,7 +593,7 @@ class HttpGatewayIntegrationTest {
         assertThat(timedOut.status()).isEqualTo(504);
         // The 504 is logged with where PHP was stuck (the worker library's backtrace feature).
         assertThat(output.getAll()).containsPattern("did not answer within exec-timeout PT6S "
-                + "\\(PHP was at \\S*http-worker\\.php:\\d+ \\{closure\\}\\(\\)\\).*\\(GET /php/sleep\\?ms=20000\\)");
+                + "\\(the worker was at \\S*http-worker\\.php:\\d+ \\{closure\\}\\(\\)\\).*\\(GET /php/sleep\\?ms=20000\\)");
         Procs.await(Duration.ofSeconds(15), "the pool back to one idle worker",
                 () -> main.snapshot().count(WorkerState.IDLE) == 1);
         assertThat(get("/php/dump").status()).isEqualTo(200);
