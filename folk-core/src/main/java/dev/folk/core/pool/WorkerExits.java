@@ -13,6 +13,7 @@ import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import dev.folk.core.os.Os;
 import dev.folk.core.supervision.ExitStatus;
 
 import org.jspecify.annotations.Nullable;
@@ -104,16 +105,28 @@ final class WorkerExits {
     private void stop(PooledWorker w, ExitReason reason, boolean killed, long exitBy, long killBy,
                       @Nullable String failure) {
         ExitStatus status;
+        boolean exitedOnEof = killed;
         try {
             if (!killed) {
                 // The clean way: a Folk worker leaves its loop and exits 0 when fd 3 reaches EOF.
                 w.link.closeTask();
-                w.link.awaitExit(Duration.ofNanos(Math.max(0, exitBy - clock.nanoTime())));
+                exitedOnEof = w.link.awaitExit(Duration.ofNanos(Math.max(0, exitBy - clock.nanoTime())));
             }
             status = w.link.terminate(killed ? Duration.ZERO : Duration.ofNanos(Math.max(0, killBy - clock.nanoTime())));
         } catch (RuntimeException e) {
             log.warn("Stopping worker {} of pool '{}' failed", w.pid, config.name(), e);
             status = null;
+        }
+        if (!exitedOnEof && status != null && status.signal() == Os.SIGKILL && reason != ExitReason.SHUTDOWN
+                && !health.closing() && !host.isClosed()) {
+            // Otherwise only the exit record ("killed by SIGKILL") would tell: a KILL skips the
+            // script's shutdown functions and destructors, on every recycle.
+            log.warn("Worker {} of pool '{}', retired ({}), ignored the end of its input on fd 3 for {} ms and "
+                    + "SIGTERM for stop-grace {} ms, so its process group was killed with SIGKILL: a worker must "
+                    + "exit when fd 3 reaches EOF (the Folk PHP library's loop does) and on SIGTERM; check that "
+                    + "the script does not keep running after its loop, ignore or block TERM, or leave a child "
+                    + "process in its group", w.pid, config.name(), reason.tag(), retireCloseWait().toMillis(),
+                    config.stopGrace().toMillis());
         }
         if (failure != null) {
             health.lastFailure(status == null ? failure : failure + " (" + status + ")");

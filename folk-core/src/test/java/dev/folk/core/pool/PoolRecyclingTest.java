@@ -19,6 +19,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 import dev.folk.core.supervision.WorkerSpec;
+import dev.folk.core.testing.LogCapture;
 import dev.folk.core.testing.Procs;
 import dev.folk.core.testing.SharedSupervisor;
 import dev.folk.core.testing.Workers;
@@ -156,6 +157,33 @@ class PoolRecyclingTest {
             assertThat(exit.pid()).isEqualTo(pid);
             assertThat(exit.status()).as("stopped cleanly by closing fd 3").isEqualTo("exit 0");
             assertThat(pool.call("echo", "fresh")).isEqualTo("fresh");
+        } finally {
+            pool.close();
+        }
+    }
+
+    /**
+     * A recycled worker that ignores EOF on fd 3 and TERM is KILLed after stop-grace: a WARN says
+     * so and what the worker must do, not only its exit record's "killed by SIGKILL".
+     */
+    @Test
+    void aRecycledWorkerThatIgnoresEofAndTermIsKilledWithAWarning() {
+        // PHP serves and exits on EOF; then the shell, TERM ignored, goes on as `sleep`.
+        WorkerSpec stubborn = WorkerSpec.builder("sh").name("stubborn").args("-c",
+                "trap '' TERM; php \"$1\"; exec sleep 60", "sh", PhpWorkers.TEST_WORKER.toString())
+                .environment(Workers.RUN_TAG, Workers.newTag()).build();
+        WorkerPool pool = PoolTesting.ready(PoolConfig.builder("stubborn", stubborn).size(1).maxJobs(1)
+                .maxJobsJitter(0).stopGrace(Duration.ofMillis(200)).build(), SUPERVISOR.get());
+        try (LogCapture logs = LogCapture.of(WorkerPool.class)) {
+            int pid = PoolTesting.pids(pool).iterator().next();
+            assertThat(pool.call("echo", "last")).isEqualTo("last");
+            // retire close-wait (at least 5 s) + stop-grace
+            Procs.await(Duration.ofSeconds(15), "the stubborn worker's exit recorded",
+                    () -> pool.snapshot().exits().get(ExitReason.MAX_JOBS) == 1);
+            assertThat(pool.snapshot().recentExits().get(0).status()).isEqualTo("killed by SIGKILL");
+            assertThat(logs.containing("ignored the end of its input on fd 3")).singleElement().asString()
+                    .contains("Worker " + pid + " of pool 'stubborn'", "retired (max-jobs)",
+                            "SIGTERM for stop-grace 200 ms", "SIGKILL", "must exit when fd 3 reaches EOF");
         } finally {
             pool.close();
         }
