@@ -3,6 +3,8 @@ package dev.folk.spring.boot.pool;
 import java.util.List;
 import java.util.Locale;
 
+import org.jspecify.annotations.Nullable;
+
 /** What a pool's command line says about PHP: whether it runs the PHP CLI, and whether it names what PHP runs. */
 public final class PhpCommand {
 
@@ -35,5 +37,29 @@ public final class PhpCommand {
             }
         }
         return false;
+    }
+
+    /**
+     * The script file PHP's arguments name (the value of {@code -f}, or the first argument that is
+     * no option), as written; null if they name code ({@code -r} and the per-line options) or nothing.
+     */
+    public static @Nullable String script(List<String> args) {
+        for (int i = 0; i < args.size(); i++) {
+            switch (args.get(i)) {
+                case "-f" -> {
+                    return i + 1 < args.size() ? args.get(i + 1) : null;
+                }
+                case "-r", "-B", "-R", "-F", "-E", "--" -> {
+                    return null;
+                }
+                case "-d", "-c", "-z" -> i++; // their value is the next argument
+                default -> {
+                    if (!args.get(i).startsWith("-")) {
+                        return args.get(i);
+                    }
+                }
+            }
+        }
+        return null;
     }
 }

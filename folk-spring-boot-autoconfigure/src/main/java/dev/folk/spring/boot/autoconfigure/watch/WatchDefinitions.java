@@ -13,12 +13,14 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import dev.folk.core.pool.WorkerPool;
+import dev.folk.core.supervision.WorkerSpec;
 import dev.folk.spring.boot.autoconfigure.FolkConfigurationException;
 import dev.folk.spring.boot.autoconfigure.FolkConfigurationException.Violation;
 import dev.folk.spring.boot.autoconfigure.FolkProperties;
 import dev.folk.spring.boot.autoconfigure.PoolProperties;
 import dev.folk.spring.boot.pool.ClasspathScripts;
 import dev.folk.spring.boot.pool.FolkPools;
+import dev.folk.spring.boot.pool.PhpCommand;
 import dev.folk.spring.boot.watch.WatchRoot;
 import dev.folk.spring.boot.watch.WatchedPool;
 
@@ -81,7 +83,15 @@ final class WatchDefinitions {
             List<WatchRoot> roots = new ArrayList<>();
             if (paths == null || paths.isEmpty()) {
                 String script = scriptDirectory(workingDirectory);
-                if (script == null) {
+                String missing = script == null ? missingScript(workingDirectory) : null;
+                if (missing != null) {
+                    // The real mistake, as start-up with watch off reports it (PHP's "Could not open input file").
+                    violations.add(new Violation(key("args"), missing, "the worker script does not exist ("
+                            + base(workingDirectory).resolve(missing).normalize() + "): PHP cannot start it (\"Could "
+                            + "not open input file\"), and reload on change has no script to watch",
+                            "Check " + key("args") + ": a classpath: script must be under src/main/resources, a "
+                                    + "file path must exist on this machine."));
+                } else if (script == null) {
                     violations.add(new Violation(key("watch.paths"), "(not set)", "pool '" + pool.name()
                             + "' has no script to watch by default: none of its " + key("args")
                             + " is a 'classpath:' script or an existing file",
@@ -119,8 +129,7 @@ final class WatchDefinitions {
          */
         @Nullable String scriptDirectory(Path workingDirectory) {
             List<String> args = get("args", PoolProperties::getArgs);
-            Path dir = pool.config().worker().workingDirectory();
-            Path base = dir != null ? workingDirectory.resolve(dir) : workingDirectory;
+            Path base = base(workingDirectory);
             for (String arg : args == null ? List.<String>of() : args) {
                 if (arg.startsWith(ClasspathScripts.PREFIX)) {
                     String location = arg.substring(ClasspathScripts.PREFIX.length());
@@ -136,6 +145,27 @@ final class WatchDefinitions {
                 }
             }
             return null;
+        }
+
+        /** Where the worker's relative paths start: its working directory. */
+        Path base(Path workingDirectory) {
+            Path dir = pool.config().worker().workingDirectory();
+            return dir != null ? workingDirectory.resolve(dir) : workingDirectory;
+        }
+
+        /**
+         * The script a PHP pool's arguments name, if it is a file path that does not exist here
+         * (not with a sandbox root, where paths are the sandbox's); null otherwise.
+         */
+        @Nullable String missingScript(Path workingDirectory) {
+            WorkerSpec worker = pool.config().worker();
+            List<String> args = get("args", PoolProperties::getArgs);
+            String script = args == null ? null : PhpCommand.script(args);
+            if (script == null || script.startsWith(ClasspathScripts.PREFIX) || worker.sandboxRoot() != null
+                    || !PhpCommand.isPhp(worker.executable())) {
+                return null;
+            }
+            return Files.exists(base(workingDirectory).resolve(script)) ? null : script;
         }
 
         private void addRoots(String path, @Nullable ClasspathScripts scripts, Path workingDirectory,

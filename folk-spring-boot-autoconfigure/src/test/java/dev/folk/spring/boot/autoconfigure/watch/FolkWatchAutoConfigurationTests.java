@@ -121,6 +121,28 @@ class FolkWatchAutoConfigurationTests {
     }
 
     @Test
+    void aMissingScriptFailsStartUpNamingTheScriptNotTheWatchPaths() {
+        runner.withPropertyValues("folk.watch.enabled=true", "folk.args=/missing.php").run(ctx -> {
+            FolkConfigurationException e = findCause(ctx.getStartupFailure());
+            assertThat(e.violations()).singleElement().satisfies(v -> {
+                assertThat(v.key()).isEqualTo("folk.args");
+                assertThat(v.value()).isEqualTo("/missing.php");
+                assertThat(v.problem()).contains("the worker script does not exist (/missing.php)",
+                        "Could not open input file");
+                assertThat(v.action()).contains("Check folk.args");
+            });
+        });
+        runner.withPropertyValues("folk.watch.enabled=true", "folk.pools.web.size=1",
+                "folk.pools.web.args=-d,memory_limit=64M,-f,missing/worker.php").run(ctx -> {
+                    FolkConfigurationException e = findCause(ctx.getStartupFailure());
+                    assertThat(e.violations()).singleElement().satisfies(v -> {
+                        assertThat(v.key()).isEqualTo("folk.pools.web.args");
+                        assertThat(v.value()).isEqualTo("missing/worker.php");
+                    });
+                });
+    }
+
+    @Test
     void backsOffWhenTheApplicationHasItsOwnWatcher() {
         runner.withPropertyValues("folk.watch.enabled=true").withUserConfiguration(OwnWatcher.class).run(ctx -> {
             assertThat(ctx).hasNotFailed().hasSingleBean(SourceWatcher.class);
