@@ -149,7 +149,8 @@ public class SourceWatcher implements SmartLifecycle, DisposableBean {
             return;
         }
         running = true;
-        if (watched.isEmpty()) {
+        // A pool whose classpath: script is only in the jar has no roots (start-up warned of it).
+        if (watched.stream().allMatch(w -> w.roots().isEmpty())) {
             return;
         }
         WatchService ws;
@@ -178,6 +179,9 @@ public class SourceWatcher implements SmartLifecycle, DisposableBean {
         thread = t;
         t.start();
         for (WatchedPool w : watched) {
+            if (w.roots().isEmpty()) {
+                continue;
+            }
             log.info("Pool '{}': reload on change watches {} for {}", w.pool(),
                     w.roots().stream().map(r -> r.path().toString()).toList(), w.patterns());
         }

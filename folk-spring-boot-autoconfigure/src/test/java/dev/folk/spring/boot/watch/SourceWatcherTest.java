@@ -175,6 +175,25 @@ public class SourceWatcherTest {
         }
     }
 
+    /**
+     * A pool with nothing to watch (its classpath: script only inside the jar, which start-up
+     * warned about): no "watches []" line, and no watch service (inotify instance) for nothing.
+     */
+    @Test
+    void aPoolWithNothingToWatchIsNotSaidToBeWatchedAndTakesNoWatchService() throws IOException {
+        WatchedPool inJar = new WatchedPool("web", List.of(), List.of("**/*.php"), Duration.ofMillis(40));
+        long inotifyBefore = inotifyInstances();
+        try (LogCapture log = LogCapture.of(SourceWatcher.class)) {
+            SourceWatcher watcher = startWatching(inJar, new LinkedHashSet<>());
+            try {
+                assertThat(log.containing("reload on change watches")).isEmpty();
+                assertThat(inotifyInstances()).isEqualTo(inotifyBefore);
+            } finally {
+                watcher.stop();
+            }
+        }
+    }
+
     /** A started watcher whose pool records, at each reset, the files of the reload that asked for it. */
     private static SourceWatcher startWatching(WatchedPool watched, Set<Path> reported) {
         AtomicReference<SourceWatcher> self = new AtomicReference<>();
