@@ -385,8 +385,8 @@ final class StaticFiles {
         }
         if (length <= DIRECT_WRITE_MAX) {
             ByteBuffer buffer = ByteBuffer.allocate((int) length);
+            boolean whole = true;
             try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
-                boolean whole = true;
                 for (int i = 0; i < ranges.length && whole; i += 2) {
                     buffer.put(body.head(i / 2));
                     int base = buffer.position();
@@ -394,12 +394,18 @@ final class StaticFiles {
                     while (buffer.hasRemaining() && channel.read(buffer, ranges[i] + buffer.position() - base) > 0) {
                         // until the range is read, or the file got shorter
                     }
-                    whole = !buffer.hasRemaining(); // if not, the connection ends after what was read
+                    whole = !buffer.hasRemaining();
                     buffer.limit(buffer.capacity());
                 }
                 if (whole && body.tail() != null) {
                     buffer.put(body.tail());
                 }
+            }
+            if (!whole && request.getProtocol().startsWith("HTTP/1.")) {
+                // The file got shorter since its stat: what was read goes, then the connection ends, as
+                // nginx ends it; kept open, the client would wait for the bytes Content-Length promised.
+                // (HTTP/2 forbids the header; its stream ends short of Content-Length, which a client rejects.)
+                response.setHeader("Connection", "close");
             }
             response.getOutputStream().write(buffer.array(), 0, buffer.position());
             return;

@@ -381,6 +381,78 @@ class StaticFilesIntegrationTest {
     }
 
     /**
+     * A small file made shorter between its stat and its read (a deploy copying over it): what is
+     * left goes out and the connection closes, as nginx closes it, so that the client sees a
+     * truncated answer at once instead of waiting on a keep-alive connection for bytes its
+     * Content-Length still promises.
+     */
+    @Test
+    void aFileShortenedWhileAnsweredClosesTheConnection() throws Exception {
+        Path file = root.resolve("app-public/changing.txt");
+        byte[] longer = new byte[30_000]; // under the 32KB written at once
+        Arrays.fill(longer, (byte) 'a');
+        Files.write(file, longer);
+        java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+        Thread writer = new Thread(() -> {
+            try {
+                while (!stop.get()) {
+                    Files.write(file, longer); // truncated, then written: a copy over the file
+                    try (java.nio.channels.FileChannel c = java.nio.channels.FileChannel.open(file,
+                            java.nio.file.StandardOpenOption.WRITE)) {
+                        c.truncate(10);
+                    }
+                }
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        });
+        writer.start();
+        int cut = 0;
+        int answered = 0;
+        long deadline = System.nanoTime() + 20_000_000_000L;
+        try {
+            while (cut < 3 && System.nanoTime() < deadline) {
+                try (Socket s = new Socket("127.0.0.1", port)) {
+                    s.setSoTimeout(5_000); // far longer than a local answer takes: a wait for promised bytes
+                    InputStream in = s.getInputStream();
+                    while (System.nanoTime() < deadline) {
+                        s.getOutputStream().write(("GET " + contextPath + "/app/changing.txt HTTP/1.1\r\nHost: h\r\n\r\n")
+                                .getBytes(StandardCharsets.US_ASCII));
+                        StringBuilder head = new StringBuilder();
+                        int b;
+                        while (head.indexOf("\r\n\r\n") < 0 && (b = in.read()) >= 0) {
+                            head.append((char) b);
+                        }
+                        assertThat(head.toString()).startsWith("HTTP/1.1 200");
+                        Response parsed = new Response(200, head.toString().trim(), new byte[0]);
+                        int length = Integer.parseInt(parsed.header("Content-Length"));
+                        byte[] body;
+                        try {
+                            body = in.readNBytes(length);
+                        } catch (java.net.SocketTimeoutException e) {
+                            throw new AssertionError("the connection stayed open after a shortened answer ("
+                                    + answered + " answered before): the client waits for bytes that never come", e);
+                        }
+                        answered++;
+                        if (body.length < length) {
+                            cut++; // the file got shorter: what was read, then the end of the connection
+                            break;
+                        }
+                        if ("close".equalsIgnoreCase(parsed.header("Connection"))) {
+                            break; // Tomcat's maxKeepAliveRequests reached
+                        }
+                    }
+                }
+            }
+        } finally {
+            stop.set(true);
+            writer.join();
+        }
+        assertThat(cut).as("answers cut short by the writer (%s answered)", answered).isPositive();
+        assertThat(send("GET", "/app/css/site.css").status()).isEqualTo(200);
+    }
+
+    /**
      * Clients that reset the connection while a large file goes out to them (a cancelled download;
      * several ranges, which the gateway writes itself even where Tomcat has sendfile): the request
      * ends there, without Spring Boot's error page running for it (a warning per client).
