@@ -7,6 +7,8 @@ import java.nio.channels.FileChannel;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.AccessMode;
 import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
 import java.nio.file.LinkOption;
@@ -46,8 +48,9 @@ import org.slf4j.LoggerFactory;
  * 412 for a failed {@code If-Unmodified-Since} or {@code If-Match}; 304 when every one of
  * {@code If-Modified-Since} (the exact date, nginx's {@code if_modified_since exact}) and
  * {@code If-None-Match} present says the client's copy is current; byte ranges ({@link ByteRanges}:
- * 206 with one part or {@code multipart/byteranges}, 416); 405 for methods other than GET and HEAD.
- * Where nginx sends an error page of its own (405, 412, 416) the body is empty. The body goes out
+ * 206 with one part or {@code multipart/byteranges}, 416); 405 for methods other than GET and HEAD;
+ * 403 for a file the JVM may not read. Where nginx sends an error page of its own (403, 405, 412, 416)
+ * the body is empty. The body goes out
  * without holding a thread while the client reads: Tomcat sends it itself ({@code sendfile}), other
  * containers through a non-blocking write.
  */
@@ -118,6 +121,17 @@ final class StaticFiles {
             response.setHeader("Allow", "GET, HEAD");
             response.setContentLength(0);
             return true;
+        }
+        try {
+            file.getFileSystem().provider().checkAccess(file, AccessMode.READ);
+        } catch (AccessDeniedException e) {
+            // nginx's answer to a file it may not open: 403 (its error page). Answered as readable, its
+            // headers would go out before the open failed: a 200 cut short, or an error dispatch.
+            response.setStatus(HttpServletResponse.SC_FORBIDDEN);
+            response.setContentLength(0);
+            return true;
+        } catch (IOException e) {
+            return false; // removed since its stat: PHP's, as if it had not been there
         }
         long size = attributes.size();
         long modified = attributes.lastModifiedTime().toMillis() / 1000 * 1000; // HTTP dates have seconds

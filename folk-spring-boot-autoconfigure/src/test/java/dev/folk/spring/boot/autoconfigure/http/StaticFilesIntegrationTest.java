@@ -381,6 +381,63 @@ class StaticFilesIntegrationTest {
     }
 
     /**
+     * A file the JVM's user may not read: 403, as nginx answers it, for a small file and for one Tomcat
+     * would send itself; not a 200 with the file's validators and no body, nor a failure that runs
+     * the error page. (Skipped as root, who may read any file.)
+     */
+    @Test
+    void aFileTheServerMayNotReadIsForbidden(CapturedOutput output) throws Exception {
+        Path small = root.resolve("app-public/private.txt");
+        Path large = root.resolve("app-public/private.bin");
+        write(small, "private".getBytes(StandardCharsets.UTF_8));
+        write(large, LARGE);
+        Files.setPosixFilePermissions(small, java.util.Set.of());
+        Files.setPosixFilePermissions(large, java.util.Set.of());
+        org.junit.jupiter.api.Assumptions.assumeFalse(Files.isReadable(small), "run as root: every file is readable");
+        for (String method : new String[] {"GET", "HEAD"}) {
+            for (String path : new String[] {"/app/private.txt", "/app/private.bin"}) {
+                Response r = send(method, path);
+                assertThat(r.status()).as("%s %s: %s", method, path, r.head()).isEqualTo(403);
+                assertThat(r.header("ETag")).as("%s %s", method, path).isNull();
+                assertThat(r.body()).as("%s %s", method, path).isEmpty();
+            }
+        }
+        assertThat(output.getOut() + output.getErr()).doesNotContain("Servlet.service()", "AccessDeniedException");
+    }
+
+    /**
+     * A file removed between its stat and the check that it may be read (a deploy deleting it) was
+     * never there as far as the answer goes: not a 403, which is for a file that is there and
+     * unreadable.
+     */
+    @Test
+    void aFileRemovedWhileAskedForIsNotForbidden() throws Exception {
+        Path file = root.resolve("app-public/flipping.txt");
+        java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+        Thread writer = new Thread(() -> {
+            try {
+                while (!stop.get()) {
+                    Files.write(file, new byte[] {'x'});
+                    Files.deleteIfExists(file);
+                }
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        });
+        writer.start();
+        try {
+            long deadline = System.nanoTime() + 3_000_000_000L;
+            while (System.nanoTime() < deadline) {
+                Response r = send("GET", "/app/flipping.txt");
+                assertThat(r.status()).as("%s", r.head()).isNotEqualTo(403);
+            }
+        } finally {
+            stop.set(true);
+            writer.join();
+        }
+    }
+
+    /**
      * A small file made shorter between its stat and its read (a deploy copying over it): what is
      * left goes out and the connection closes, as nginx closes it, so that the client sees a
      * truncated answer at once instead of waiting on a keep-alive connection for bytes its
