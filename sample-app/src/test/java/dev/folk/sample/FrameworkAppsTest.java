@@ -668,9 +668,17 @@ class FrameworkAppsTest {
             p.put("folk.http.mappings[0].path", "/**");
             // What nginx gives PHP-FPM in serve.sh: server_name localhost, and its root (the public
             // directory) as DOCUMENT_ROOT, its index.php as SCRIPT_FILENAME: the public-dir's defaults.
-            p.put("folk.http.mappings[0].public-dir", appDir.resolve("public").toString());
+            p.put("folk.http.mappings[0].public-dir", realPath(appDir.resolve("public")).toString()); // serve.sh's root (pwd -P)
             p.put("folk.http.server-name", "localhost");
             return new SpringApplicationBuilder(GatewayOnly.class).properties(p).run();
+        }
+
+        private static Path realPath(Path path) {
+            try {
+                return path.toRealPath();
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
         }
 
         private int startFpm() throws Exception {

@@ -17,7 +17,8 @@ import dev.folk.core.pool.WorkerPool;
  * @param stripPrefix whether PHP sees the prefix as {@code SCRIPT_NAME} and the rest as {@code PATH_INFO}
  * @param maxBodySize the largest request body forwarded, in bytes; a bigger one is answered 413
  * @param publicDir   the directory whose files are answered as they are ({@link StaticFiles}), or null;
- *                    kept as its real path (an existing directory, symbolic links resolved)
+ *                    kept absolute as configured, links on the way not resolved (nginx's {@code root}: a
+ *                    release link that a deploy re-points leads each request to the release it names then)
  * @param documentRoot   {@code DOCUMENT_ROOT} for this route's requests; null (or empty) for
  *                       {@code publicDir} (nginx's {@code root}), or without one the gateway's
  *                       ({@link GatewayOptions#documentRoot()})
@@ -60,7 +61,7 @@ public record HttpRoute(String prefix, WorkerPool pool, boolean stripPrefix, lon
         }
         if (publicDir != null) {
             try {
-                publicDir = publicDir.toRealPath();
+                publicDir.toRealPath();
             } catch (IOException e) {
                 throw new IllegalArgumentException("Route '" + prefix + "': public directory " + publicDir
                         + " cannot be read: " + e, e);
@@ -68,6 +69,9 @@ public record HttpRoute(String prefix, WorkerPool pool, boolean stripPrefix, lon
             if (!Files.isDirectory(publicDir)) {
                 throw new IllegalArgumentException("Route '" + prefix + "': " + publicDir + " is not a directory");
             }
+            // Not its real path: resolved once, a 'current' link re-pointed by a deploy would keep the
+            // gateway on the old release (its files, and DOCUMENT_ROOT) until a restart.
+            publicDir = publicDir.toAbsolutePath().normalize();
         }
         // As nginx: the public directory is the document root, and its index.php the front controller.
         if (documentRoot == null || documentRoot.isEmpty()) {

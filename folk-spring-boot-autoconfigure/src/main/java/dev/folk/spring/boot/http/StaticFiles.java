@@ -100,8 +100,10 @@ final class StaticFiles {
                 file = file.resolve(name);
                 attributes = Files.readAttributes(file, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
                 if (attributes.isSymbolicLink()) {
+                    // The directory's real path now: its own path may lead through a link a deploy re-points.
+                    Path realDir = publicDir.toRealPath();
                     file = publicDir.resolve(relative).toRealPath();
-                    if (!file.startsWith(publicDir)) {
+                    if (!file.startsWith(realDir)) {
                         return false;
                     }
                     attributes = Files.readAttributes(file, BasicFileAttributes.class);

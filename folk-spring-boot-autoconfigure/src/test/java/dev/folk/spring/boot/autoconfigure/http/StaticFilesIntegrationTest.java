@@ -80,6 +80,13 @@ class StaticFilesIntegrationTest {
         Files.createSymbolicLink(app.resolve("styles"), app.resolve("css"));
         write(app.resolve("caf\u00e9 au lait.txt"), "latte".getBytes(StandardCharsets.UTF_8));
         write(site.resolve("php/robots.txt"), "User-agent: *\n".getBytes(StandardCharsets.UTF_8));
+        // Two releases and the link a deploy re-points (Capistrano's, Deployer's 'current').
+        for (String release : new String[] {"1", "2"}) {
+            Path releasePublic = Files.createDirectories(root.resolve("releases/" + release + "/public"));
+            write(releasePublic.resolve("version.txt"), release.getBytes(StandardCharsets.UTF_8));
+            Files.createSymbolicLink(releasePublic.resolve("latest.txt"), releasePublic.resolve("version.txt"));
+        }
+        Files.createSymbolicLink(root.resolve("current"), root.resolve("releases/1"));
     }
 
     private static void write(Path file, byte[] bytes) throws IOException {
@@ -111,6 +118,36 @@ class StaticFilesIntegrationTest {
         registry.add("folk.http.mappings[2].pool", () -> "main");
         registry.add("folk.http.mappings[2].document-root", () -> "/srv/custom");
         registry.add("folk.http.mappings[2].script-filename", () -> "/srv/custom/front.php");
+        registry.add("folk.http.mappings[3].path", () -> "/rel/**");
+        registry.add("folk.http.mappings[3].pool", () -> "main");
+        registry.add("folk.http.mappings[3].strip-prefix", () -> "true");
+        registry.add("folk.http.mappings[3].public-dir", () -> root.resolve("current/public").toString());
+    }
+
+    /**
+     * A public directory reached through a link that a deploy re-points: each request gets the
+     * release the link names then (its files, links within it, PHP's DOCUMENT_ROOT), as nginx's
+     * {@code root} does, not the one it named at start-up.
+     */
+    @Test
+    void aPublicDirBehindARepointedReleaseLinkServesTheCurrentRelease() throws Exception {
+        assertThat(send("GET", "/rel/version.txt").body()).asString().isEqualTo("1");
+        repoint("releases/2");
+        try {
+            assertThat(send("GET", "/rel/version.txt").body()).asString().isEqualTo("2");
+            assertThat(send("GET", "/rel/latest.txt").body()).as("a link within the release").asString().isEqualTo("2");
+            assertThat(new String(send("GET", "/rel/nothing").body(), StandardCharsets.UTF_8))
+                    .contains(serverFact("DOCUMENT_ROOT", root.resolve("current/public").toString()));
+        } finally {
+            repoint("releases/1");
+        }
+    }
+
+    /** Switches the 'current' link at once, as deploy tools do: a new link renamed over it. */
+    private static void repoint(String release) throws IOException {
+        Path next = Files.createSymbolicLink(root.resolve("current.next"), root.resolve(release));
+        Files.move(next, root.resolve("current"), java.nio.file.StandardCopyOption.ATOMIC_MOVE,
+                java.nio.file.StandardCopyOption.REPLACE_EXISTING);
     }
 
     /** As nginx gives PHP-FPM its root: a mapping's public directory is PHP's DOCUMENT_ROOT, its index.php SCRIPT_FILENAME. */
