@@ -9,8 +9,9 @@ namespace Folk\Worker;
  * from one call to the next: the default time zone (date_default_timezone_set()), the ini
  * settings applications change for one request (ini_set(), error_reporting(), set_include_path(),
  * Locale::setDefault()), the C library's locale (setlocale()), the error and exception
- * handlers a request sets and leaves set, and libxml's collected errors (libxml_use_internal_errors()). Left alone, a request that raised memory_limit for an
- * export, set the time zone or locale of its user, or installed a handler whose closure holds its
+ * handlers a request sets and leaves set, and libxml's collected errors
+ * (libxml_use_internal_errors()). Left alone, a request that raised memory_limit for an export,
+ * set the time zone or locale of its user, or installed a handler whose closure holds its
  * objects, would change every later request the worker serves.
  *
  * The worker captures them, the error_reporting() level and max_execution_time when it starts
