@@ -334,6 +334,9 @@ final class Worker
         return $worker !== null && $worker->msgid !== null && $worker->task !== null;
     }
 
+    /** `[2, "http.body", <bin 32 of length ...>` as MessagePack, up to the length: a large body part's head. */
+    private const BODY_PART_HEAD = "\x93\x02\xa9http.body\xc6";
+
     /**
      * Sends `[2, $method, $params]` on the task channel during the current call, ahead of its
      * answer: a part of a streamed answer (docs/PROTOCOL.md, "Streamed answers"). Only a master
@@ -353,8 +356,7 @@ final class Worker
                 // A large body part: sent from $params itself, not from two copies of it (pack() and the
                 // frame's length), and as a bin 32, which PROTOCOL.md allows for the body's bytes: the
                 // master takes a bin's bytes as they are, with no check of a str's UTF-8 and no String.
-                $worker->task->writeFrameOf("\x93" . $worker->codec->pack(2) . $worker->codec->pack($method)
-                    . "\xc6" . pack('N', strlen($params)), $params);
+                $worker->task->writeFrameOf(self::BODY_PART_HEAD . pack('N', strlen($params)), $params);
             } else {
                 $worker->task->writeFrame($worker->codec->pack([2, $method, $params]));
             }

@@ -450,17 +450,12 @@ public final class WorkerPool implements AutoCloseable {
         return lifecycle.targetSize();
     }
 
-    /** The pool's state when a wait for a worker ends, and what to do about it. */
-    /** Whether no worker is ready or starting. */
+    /** Whether no worker is ready or starting (every one left is stopping). Asked only of a BROKEN pool. */
     private boolean noneAlive() {
-        for (PooledWorker w : lifecycle.workers()) {
-            if (w.state == WorkerState.IDLE || w.state == WorkerState.BUSY || w.state == WorkerState.STARTING) {
-                return false;
-            }
-        }
-        return true;
+        return lifecycle.workers().stream().allMatch(w -> w.state == WorkerState.STOPPING);
     }
 
+    /** The pool's state when a wait for a worker ends, and what to do about it. */
     private String describeLoad() {
         int busy = 0;
         int starting = 0;
