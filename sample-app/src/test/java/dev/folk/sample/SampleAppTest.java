@@ -171,6 +171,38 @@ class SampleAppTest {
     }
 
     /**
+     * One connection serves more than Tomcat's default 100 requests (the sample keeps it for 1000, as
+     * nginx does): a proxy or load test in front does not reconnect every 100 requests.
+     */
+    @Test
+    void oneConnectionServesMoreThanAHundredRequests() throws Exception {
+        try (Socket s = new Socket("127.0.0.1", port)) {
+            s.setSoTimeout(10_000);
+            InputStream in = s.getInputStream();
+            for (int i = 1; i <= 150; i++) {
+                s.getOutputStream().write("GET /php/hello HTTP/1.1\r\nHost: sample\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+                String head = readHead(in);
+                assertThat(head).as("response %d", i).startsWith("HTTP/1.1 200").doesNotContainIgnoringCase("connection: close");
+                int at = head.toLowerCase(java.util.Locale.ROOT).indexOf("content-length: ");
+                assertThat(at).as("response %d has a Content-Length", i).isPositive();
+                int length = Integer.parseInt(head.substring(at + 16, head.indexOf('\r', at)).trim());
+                assertThat(new String(in.readNBytes(length), StandardCharsets.UTF_8)).startsWith("Hello from PHP");
+            }
+        }
+    }
+
+    /** A response's head, up to and including the blank line. */
+    private static String readHead(InputStream in) throws java.io.IOException {
+        StringBuilder head = new StringBuilder();
+        while (!head.toString().endsWith("\r\n\r\n")) {
+            int b = in.read();
+            assertThat(b).as("the connection closed after: %s", head).isNotNegative();
+            head.append((char) b);
+        }
+        return head.toString();
+    }
+
+    /**
      * The Slim application's server-sent events: each event reaches the client as PHP flushes it,
      * and a client that goes away after two ends the script (the worker is replaced) instead of
      * leaving it to print into nothing for the six seconds left.
