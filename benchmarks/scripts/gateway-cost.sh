@@ -8,7 +8,8 @@
 #        [--jvm-a "<JVM options>"] [--jvm-b "<JVM options>"] [--jar-a <jar>] [--jar-b <jar>]
 #        [--page hello] [--conns 16] [--rounds 4] [--seconds 8] [--warm 20] [--syscalls]
 #
-# Both apps run the benchmark worker (scripts/fpm/www/worker.php) in 4 workers that never recycle.
+# Both apps run the benchmark worker (scripts/fpm/www/worker.php) in 4 workers that never recycle,
+# and keep a connection for 100000 requests (nginx's keepalive_requests in fpm/run.sh).
 # --syscalls also counts, with perf stat, the JVM's system calls and context switches per request
 # (both sides, last round only; needs perf and tracepoints). Build the jar first
 # (./mvnw -pl sample-app -am -DskipTests package). Ports 18091 and 18092.
@@ -53,7 +54,8 @@ start() { # jar port args jvm-options: starts one app in the background, its pid
     # shellcheck disable=SC2086 # the options are words on purpose
     "$java" --enable-native-access=ALL-UNNAMED $4 -jar "$1" --server.port="$2" --server.address=127.0.0.1 \
         --folk.args="$root/benchmarks/scripts/fpm/www/worker.php" --folk.size=4 --folk.pools.default.max-jobs=0 \
-        --folk.max-memory=0 --folk.output=DISCARD --logging.level.root=WARN $3 >"$logs/$2.log" 2>&1 &
+        --folk.max-memory=0 --folk.output=DISCARD --logging.level.root=WARN \
+        --server.tomcat.max-keep-alive-requests=100000 $3 >"$logs/$2.log" 2>&1 &
 }
 start "$jar_a" 18091 "$args_a" "$jvm_a"; pid_a=$!; pids+=("$pid_a")
 start "$jar_b" 18092 "$args_b" "$jvm_b"; pid_b=$!; pids+=("$pid_b")

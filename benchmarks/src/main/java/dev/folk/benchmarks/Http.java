@@ -349,7 +349,10 @@ final class Http {
         cmd.addAll(List.of("--server.port=" + port, "--server.address=127.0.0.1",
                 "--folk.args=" + Workers.abs(env.fpmWorker), "--folk.size=" + workers,
                 "--folk.pools.default.max-jobs=0",
-                "--folk.max-memory=0", "--folk.output=DISCARD", "--logging.level.root=WARN"));
+                "--folk.max-memory=0", "--folk.output=DISCARD", "--logging.level.root=WARN",
+                // nginx's keep-alive policy in fpm/run.sh (keepalive_requests 100000): with Tomcat's
+                // default of 100, wrk would reconnect every 100 requests on our side only.
+                "--server.tomcat.max-keep-alive-requests=100000"));
         cmd.addAll(extra);
         Files.createDirectories(logDir);
         Path log = logDir.resolve(logName);
