@@ -302,6 +302,24 @@ test('the environment a call changes with putenv() is set back after it, as at a
     });
 });
 
+test('a seed a call gives mt_srand() is not the next call\'s: each call starts unseeded, as a PHP-FPM request does (with ext-ffi)', function (): void {
+    withWorker(function (TestMaster $m): void {
+        $m->ready();
+        mt_srand(42);
+        $sequence = [mt_rand(), mt_rand(), mt_rand(), mt_rand()];
+        mt_srand();
+        assertSame(array_slice($sequence, 0, 2), $m->result('draw', 42), 'the call\'s own seed decides its draws');
+        $next = $m->result('draw', null);
+        $resets = extension_loaded('ffi') && (string) ini_get('ffi.enable') !== '0' && !PHP_ZTS && PHP_VERSION_ID < 80400;
+        if (!$resets) {
+            assertSame(array_slice($sequence, 2, 2), $next, 'without the reset the seed stays');
+            skip('needs ext-ffi with ffi.enable on a non-thread-safe PHP 8.2 or 8.3 (php -n loads no FFI): the seed stays');
+        }
+        assertTrue($next !== array_slice($sequence, 2, 2), 'the next call does not go on with the seeded sequence');
+        assertTrue($m->result('draw', null) !== $next, 'and each call draws anew');
+    });
+});
+
 test('shutdown functions a call registers run once after it, as PHP-FPM runs a request\'s at its end (with ext-ffi); the worker\'s own stay', function (): void {
     withWorker(function (TestMaster $m): void {
         $m->ready();

@@ -62,6 +62,8 @@ final class Worker
     private ?ProtocolException $earlyFailure = null;
     /** What is set back after each call, as PHP-FPM sets it back after a request ({@see captureRequestState()}). */
     private ?RequestState $requestState = null;
+    /** Unseeds mt_rand() before each call, as PHP starts each request; null where it cannot. */
+    private ?RandomSeed $randomSeed = null;
     /** Runs each call's shutdown functions after it, as PHP-FPM runs a request's at its end (null: they wait for the exit). */
     private ?ShutdownFunctions $shutdownFunctions = null;
     /** Sets back the environment a call changed with putenv(), as PHP-FPM does at a request's end (null: it stays). */
@@ -414,6 +416,7 @@ final class Worker
         register_shutdown_function(fn () => $this->beforeAnswerAtExit($task));
         $this->shutdownFunctions = ShutdownFunctions::create($this->log);
         $this->environment = Environment::create();
+        $this->randomSeed = RandomSeed::create();
         $this->captureRequestState();
         try {
             while (($frame = $this->nextFrame($task)) !== null) {
@@ -430,6 +433,7 @@ final class Worker
                 $this->msgid = $msgid;
                 $this->method = $method;
                 $this->requestState?->begin(); // as PHP-FPM starts a request
+                $this->randomSeed?->reset();
                 $this->shutdownFunctions?->begin();
                 error_clear_last(); // as PHP-FPM starts each request: a fatal error at exit is this call's
                 $this->callLevel = ob_get_level();
