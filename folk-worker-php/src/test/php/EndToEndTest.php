@@ -320,6 +320,21 @@ test('a seed a call gives mt_srand() is not the next call\'s: each call starts u
     });
 });
 
+test('the default stream context a call sets is not the next call\'s, as PHP starts each request without one (with ext-ffi)', function (): void {
+    withWorker(function (TestMaster $m): void {
+        $m->ready();
+        assertSame([], $m->result('stream_context', true), 'none to begin with');
+        $next = $m->result('stream_context', true);
+        $resets = extension_loaded('ffi') && (string) ini_get('ffi.enable') !== '0' && !PHP_ZTS;
+        if (!$resets) {
+            assertSame(['http' => ['proxy' => 'tcp://proxy.invalid:3128']], $next, 'without the reset it stays');
+            skip('needs ext-ffi with ffi.enable on a non-thread-safe PHP (php -n loads no FFI): the context stays');
+        }
+        assertSame([], $next, 'the next call starts without the proxy the previous one set');
+        assertSame([], $m->result('stream_context', false), 'every time');
+    });
+});
+
 test('shutdown functions a call registers run once after it, as PHP-FPM runs a request\'s at its end (with ext-ffi); the worker\'s own stay', function (): void {
     withWorker(function (TestMaster $m): void {
         $m->ready();

@@ -64,6 +64,8 @@ final class Worker
     private ?RequestState $requestState = null;
     /** Unseeds mt_rand() before each call, as PHP starts each request; null where it cannot. */
     private ?RandomSeed $randomSeed = null;
+    /** Takes away the default stream context a call made, as PHP starts each request without one; null where it cannot. */
+    private ?DefaultStreamContext $streamContext = null;
     /** Runs each call's shutdown functions after it, as PHP-FPM runs a request's at its end (null: they wait for the exit). */
     private ?ShutdownFunctions $shutdownFunctions = null;
     /** Sets back the environment a call changed with putenv(), as PHP-FPM does at a request's end (null: it stays). */
@@ -417,6 +419,7 @@ final class Worker
         $this->shutdownFunctions = ShutdownFunctions::create($this->log);
         $this->environment = Environment::create();
         $this->randomSeed = RandomSeed::create();
+        $this->streamContext = DefaultStreamContext::create();
         $this->captureRequestState();
         try {
             while (($frame = $this->nextFrame($task)) !== null) {
@@ -449,6 +452,7 @@ final class Worker
                 $this->shutdownFunctions?->end(); // as PHP-FPM ends a request: its shutdown functions,
                 $this->requestState?->restore(); // then its settings
                 $this->environment?->restore();
+                $this->streamContext?->reset();
                 if ($lastCall) {
                     break; // the master said the client went away: it logs why the worker ends
                 }
