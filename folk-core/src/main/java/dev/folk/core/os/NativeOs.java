@@ -73,6 +73,16 @@ public final class NativeOs implements Os {
         long write(int fd, @In byte[] buffer, long count);
 
         @SaveError
+        long pread(int fd, @Out ByteBuffer buffer, long count, long offset);
+
+        @SaveError
+        @Variadic(fixedCount = 2)
+        int open(@In byte[] path, int flags, int mode);
+
+        @SaveError
+        int statx(int dirfd, @In byte[] path, int flags, int mask, @Out byte[] statx);
+
+        @SaveError
         long send(int fd, @In ByteBuffer buffer, long count, int flags);
 
         @SaveError
@@ -158,6 +168,13 @@ public final class NativeOs implements Os {
     private static final int EFD_CLOEXEC = O_CLOEXEC;
     private static final int EFD_NONBLOCK = O_NONBLOCK;
     private static final int ENOSYS = 38;
+    private static final int AT_EMPTY_PATH = 0x1000;
+    private static final int STATX_TYPE_MODE_SIZE_MTIME = 0x1 | 0x2 | 0x40 | 0x200;
+    /** struct statx is laid out alike on every architecture: 256 bytes, mode at 28, size at 40, mtime at 112. */
+    private static final int STATX_BYTES = 256;
+    private static final byte[] EMPTY_PATH = {0};
+    /** How the JDK itself encodes file names for the kernel. */
+    private static final java.nio.charset.Charset FILE_NAMES = fileNameCharset();
     private static final int EBADF = 9;
 
     private static final short POSIX_SPAWN_SETPGROUP = 0x02;
@@ -178,6 +195,14 @@ public final class NativeOs implements Os {
         boolean x86 = Platform.getNativePlatform().getCPU() == Platform.CPU.X86_64;
         EPOLL_EVENT_SIZE = x86 ? 12 : 16;
         EPOLL_DATA_OFFSET = x86 ? 4 : 8;
+    }
+
+    private static java.nio.charset.Charset fileNameCharset() {
+        try {
+            return java.nio.charset.Charset.forName(System.getProperty("sun.jnu.encoding", "UTF-8"));
+        } catch (IllegalArgumentException e) {
+            return java.nio.charset.StandardCharsets.UTF_8;
+        }
     }
 
     private static final class Holder {
@@ -441,6 +466,44 @@ public final class NativeOs implements Os {
             n = libc.read(fd, buffer, buffer.remaining());
         } while (n < 0 && errno() == EINTR);
         return moved(buffer, n, "read", fd);
+    }
+
+    @Override
+    public int openForReading(java.nio.file.Path path) {
+        byte[] name = path.toString().getBytes(FILE_NAMES);
+        byte[] cName = java.util.Arrays.copyOf(name, name.length + 1);
+        int fd;
+        do {
+            fd = libc.open(cName, O_RDONLY | O_NONBLOCK | O_CLOEXEC, 0);
+        } while (fd < 0 && errno() == EINTR);
+        if (fd < 0) {
+            throw new OsException("open(" + path + ", O_RDONLY)", errno());
+        }
+        return fd;
+    }
+
+    @Override
+    public FileStatus fileStatus(int fd) {
+        byte[] statx = new byte[STATX_BYTES];
+        if (libc.statx(fd, EMPTY_PATH, AT_EMPTY_PATH, STATX_TYPE_MODE_SIZE_MTIME, statx) != 0) {
+            throw new OsException("statx(" + fd + ", AT_EMPTY_PATH)", errno());
+        }
+        ByteBuffer b = ByteBuffer.wrap(statx).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        int mode = b.getShort(28) & 0xffff;
+        return new FileStatus((mode & 0170000) == 0100000, b.getLong(40), b.getLong(112));
+    }
+
+    @Override
+    public int pread(int fd, ByteBuffer buffer, long position) {
+        long n;
+        do {
+            n = libc.pread(fd, buffer, buffer.remaining(), position);
+        } while (n < 0 && errno() == EINTR);
+        if (n < 0) {
+            throw new OsException("pread(" + fd + ")", errno());
+        }
+        buffer.position(buffer.position() + (int) n);
+        return (int) n;
     }
 
     @Override

@@ -27,6 +27,9 @@ public interface Os {
     int EINTR = 4;
     int EAGAIN = 11;
     int ECHILD = 10;
+    int EPERM = 1;
+    int ENOENT = 2;
+    int EACCES = 13;
 
     int getpid();
 
@@ -70,6 +73,20 @@ public interface Os {
 
     /** read(2) into the buffer's remaining space; returns bytes read, 0 at end of stream, -1 on EAGAIN. */
     int read(int fd, ByteBuffer buffer);
+
+    // files, for the HTTP gateway's public files: opened first, then described and read through the descriptor
+
+    /**
+     * open(2) read-only, non-blocking (a FIFO does not wait for a writer) and close-on-exec; the
+     * errno of a failure (ENOENT, EACCES...) in the exception.
+     */
+    int openForReading(java.nio.file.Path path);
+
+    /** fstat(2) of an open descriptor: what it is now, whatever its name has come to name since. */
+    FileStatus fileStatus(int fd);
+
+    /** pread(2) into the buffer's remaining space from {@code position}; bytes read, 0 at end of file. Retries EINTR. */
+    int pread(int fd, ByteBuffer buffer, long position);
 
     /**
      * send(2) with MSG_NOSIGNAL from the buffer's remaining bytes (a direct buffer); returns bytes

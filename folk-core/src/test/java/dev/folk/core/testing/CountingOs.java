@@ -55,6 +55,9 @@ public final class CountingOs implements Os {
     @Override public int reapGroupMember(int pgid) { count("reapGroupMember"); return delegate.reapGroupMember(pgid); }
     @Override public int poll(int fd, int events, int timeout) { count("poll"); return delegate.poll(fd, events, timeout); }
     @Override public int read(int fd, ByteBuffer b) { count("read"); return delegate.read(fd, b); }
+    @Override public int openForReading(java.nio.file.Path path) { count("openForReading"); return delegate.openForReading(path); }
+    @Override public dev.folk.core.os.FileStatus fileStatus(int fd) { count("fileStatus"); return delegate.fileStatus(fd); }
+    @Override public int pread(int fd, ByteBuffer b, long position) { count("pread"); return delegate.pread(fd, b, position); }
     @Override public int send(int fd, ByteBuffer b) { count("send"); return delegate.send(fd, b); }
     @Override public int recvNow(int fd, ByteBuffer b) { count("recvNow"); return delegate.recvNow(fd, b); }
     @Override public int sendNow(int fd, ByteBuffer b) { count("sendNow"); return delegate.sendNow(fd, b); }

@@ -3,19 +3,15 @@ package dev.folk.spring.boot.http;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.CharBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AccessDeniedException;
-import java.nio.file.AccessMode;
 import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
-import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.util.Locale;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
 
 import jakarta.servlet.AsyncContext;
 import jakarta.servlet.AsyncEvent;
@@ -28,6 +24,11 @@ import jakarta.servlet.http.HttpServletResponse;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+
+import dev.folk.core.os.FileStatus;
+import dev.folk.core.os.NativeOs;
+import dev.folk.core.os.Os;
+import dev.folk.core.os.OsException;
 
 /**
  * The files of a route's public directory, answered as nginx's {@code try_files $uri} answers them
@@ -67,6 +68,10 @@ final class StaticFiles {
     /** A body up to this size is written at once (it fits a socket's send buffer); larger ones without blocking. */
     private static final int DIRECT_WRITE_MAX = 32 * 1024;
 
+    private static final Os OS = NativeOs.get();
+
+    /** Run with the file's path just before it is opened: a test's way to change the file system there. */
+    static volatile @Nullable Consumer<Path> beforeOpen;
 
     /** RFC 8615's directory of site-wide metadata, the one hidden name served. */
     private static final String WELL_KNOWN = "/.well-known/";
@@ -90,53 +95,118 @@ final class StaticFiles {
         if (relative == null) {
             return false;
         }
-        Path file = publicDir;
-        BasicFileAttributes attributes = null;
+        // Opened first, then described through the descriptor (fstat), as nginx does: what the answer
+        // says (size, validators, ranges) and what it sends are one file, whatever the name comes to
+        // name meanwhile (a deploy deleting or replacing it). Most PHP requests end here: no such file.
+        Path file;
         try {
-            // One lstat per name of the relative path (most PHP requests end at the first: no such file),
-            // not the realpath of the whole path; a symbolic link on the way is followed, and must lead to
-            // a file of the directory.
-            for (String name : relative.split("/")) {
-                file = file.resolve(name);
-                attributes = Files.readAttributes(file, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
-                if (attributes.isSymbolicLink()) {
-                    // The directory's real path now: its own path may lead through a link a deploy re-points.
-                    Path realDir = publicDir.toRealPath();
-                    file = publicDir.resolve(relative).toRealPath();
-                    if (!file.startsWith(realDir)) {
-                        return false;
-                    }
-                    attributes = Files.readAttributes(file, BasicFileAttributes.class);
-                    break;
-                }
-            }
-            if (attributes == null || !attributes.isRegularFile()) {
-                return false;
-            }
-        } catch (IOException | InvalidPathException | SecurityException e) {
+            file = publicDir.resolve(relative);
+        } catch (InvalidPathException e) {
             return false;
         }
+        int fd;
+        try {
+            Consumer<Path> hook = beforeOpen;
+            if (hook != null) {
+                hook.accept(file);
+            }
+            fd = OS.openForReading(file);
+        } catch (OsException e) {
+            return e.errno() == Os.EACCES || e.errno() == Os.EPERM ? forbidden(request, response, publicDir, file) : false;
+        }
+        boolean handedOver = false;
+        try {
+            FileStatus status = OS.fileStatus(fd);
+            Path real = realPath(fd);
+            if (!status.regular() || !within(publicDir, real, file)) {
+                return false; // a directory (or FIFO...), or a file reached through a link that leaves the directory
+            }
+            if (!allowed(request, response)) {
+                return true;
+            }
+            handedOver = answer(request, response, file, real != null ? real : file, fd, status);
+            return true;
+        } finally {
+            if (!handedOver) {
+                OS.close(fd);
+            }
+        }
+    }
+
+    /**
+     * Whether the request's method may have a file: else a 405, as nginx answers a method other than
+     * GET and HEAD for a file.
+     */
+    private static boolean allowed(HttpServletRequest request, HttpServletResponse response) {
         String method = request.getMethod();
-        boolean head = "HEAD".equals(method);
-        if (!head && !"GET".equals(method)) {
-            response.setStatus(HttpServletResponse.SC_METHOD_NOT_ALLOWED);
-            response.setHeader("Allow", "GET, HEAD");
+        if ("GET".equals(method) || "HEAD".equals(method)) {
+            return true;
+        }
+        response.setStatus(HttpServletResponse.SC_METHOD_NOT_ALLOWED);
+        response.setHeader("Allow", "GET, HEAD");
+        response.setContentLength(0);
+        return false;
+    }
+
+    /**
+     * A path the JVM may not open: nginx's 403 (its error page) if it names a file of the directory;
+     * PHP's if it names none (an unreadable directory, a link leading out, a directory on the way
+     * that may not be searched), as if it were not there.
+     */
+    private static boolean forbidden(HttpServletRequest request, HttpServletResponse response, Path publicDir, Path file) {
+        try {
+            Path real = file.toRealPath();
+            if (!Files.isRegularFile(real) || !real.startsWith(publicDir.toRealPath())) {
+                return false;
+            }
+        } catch (IOException | SecurityException e) {
+            return false;
+        }
+        if (allowed(request, response)) {
+            response.setStatus(HttpServletResponse.SC_FORBIDDEN);
             response.setContentLength(0);
+        }
+        return true;
+    }
+
+    /** The kernel's name of an open file, every link resolved; null where there is no /proc to ask. */
+    private static @Nullable Path realPath(int fd) {
+        try {
+            return Files.readSymbolicLink(Path.of("/proc/self/fd/" + fd));
+        } catch (IOException | UnsupportedOperationException | SecurityException e) {
+            return null;
+        }
+    }
+
+    /**
+     * Whether the open file, {@code real} (or, unknown, {@code file} resolved now), is one of the
+     * directory's. A real path that starts with the directory's path as configured needs no system
+     * call (most files); else the directory's real path now (its path may lead through a link a deploy
+     * re-points) must hold it.
+     */
+    private static boolean within(Path publicDir, @Nullable Path real, Path file) {
+        if (real != null && real.startsWith(publicDir)) {
             return true;
         }
         try {
-            file.getFileSystem().provider().checkAccess(file, AccessMode.READ);
-        } catch (AccessDeniedException e) {
-            // nginx's answer to a file it may not open: 403 (its error page). Answered as readable, its
-            // headers would go out before the open failed: a 200 cut short, or an error dispatch.
-            response.setStatus(HttpServletResponse.SC_FORBIDDEN);
-            response.setContentLength(0);
-            return true;
-        } catch (IOException e) {
-            return false; // removed since its stat: PHP's, as if it had not been there
+            return (real != null ? real : file.toRealPath()).startsWith(publicDir.toRealPath());
+        } catch (IOException | SecurityException e) {
+            return false;
         }
+    }
+
+    /**
+     * Answers a GET or HEAD of the open file {@code fd}.
+     *
+     * @param file the file as the request names it (its extension gives the type)
+     * @param real the open file's real path, for a container that sends the file itself
+     * @return true if the descriptor went to an asynchronous write, which closes it; false if the caller closes it
+     */
+    private static boolean answer(HttpServletRequest request, HttpServletResponse response, Path file, Path real,
+                                  int fd, FileStatus attributes) throws IOException {
+        boolean head = "HEAD".equals(request.getMethod());
         long size = attributes.size();
-        long modified = attributes.lastModifiedTime().toMillis() / 1000 * 1000; // HTTP dates have seconds
+        long modified = attributes.modifiedSeconds() * 1000; // HTTP dates have seconds
         String etag = '"' + Long.toHexString(modified / 1000) + '-' + Long.toHexString(size) + '"';
         int status = conditionalStatus(request, etag, modified);
         long[] ranges = status == HttpServletResponse.SC_OK && ifRangeHolds(request, etag, modified)
@@ -148,13 +218,13 @@ final class StaticFiles {
                 response.setHeader("Content-Range", "bytes */" + size);
             }
             response.setContentLength(0);
-            return true;
+            return false;
         }
         response.setDateHeader("Last-Modified", modified);
         response.setHeader("ETag", etag);
         if (status == HttpServletResponse.SC_NOT_MODIFIED) {
             response.setStatus(status);
-            return true;
+            return false;
         }
         String type = request.getServletContext().getMimeType(file.getFileName().toString());
         type = type != null ? type : "application/octet-stream";
@@ -176,10 +246,7 @@ final class StaticFiles {
         }
         long length = body.length();
         response.setContentLengthLong(length);
-        if (!head && length > 0) {
-            send(request, response, file, body, length);
-        }
-        return true;
+        return !head && length > 0 && send(request, response, fd, real, body, length);
     }
 
     /**
@@ -388,34 +455,39 @@ final class StaticFiles {
         return seconds < 0 ? -1 : seconds * 1000;
     }
 
-    /** Sends the body: at once if small, else by Tomcat's sendfile (one range) or without blocking. */
-    private static void send(HttpServletRequest request, HttpServletResponse response, Path file, ByteRanges.Body body,
-                             long length) throws IOException {
+    /**
+     * Sends the body: at once if small, else by Tomcat's sendfile (one range) or without blocking.
+     *
+     * @return true if the descriptor went to the non-blocking write, which closes it
+     */
+    private static boolean send(HttpServletRequest request, HttpServletResponse response, int fd, Path real,
+                                ByteRanges.Body body, long length) throws IOException {
         long[] ranges = body.ranges();
         if (length > DIRECT_WRITE_MAX && ranges.length == 2 && body.heads() == null
                 && Boolean.TRUE.equals(request.getAttribute(SENDFILE_SUPPORTED))) {
-            request.setAttribute(SENDFILE_FILENAME, file.toString());
+            // Tomcat opens the file by its name after this returns: the real one, the file described
+            // here unless a deploy removes or replaces it in between (a removed one ends the
+            // connection after the head, as a shortened file does).
+            request.setAttribute(SENDFILE_FILENAME, real.toString());
             request.setAttribute(SENDFILE_START, ranges[0]);
             request.setAttribute(SENDFILE_END, ranges[1]);
-            return;
+            return false;
         }
         if (length <= DIRECT_WRITE_MAX) {
             ByteBuffer buffer = ByteBuffer.allocate((int) length);
             boolean whole = true;
-            try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
-                for (int i = 0; i < ranges.length && whole; i += 2) {
-                    buffer.put(body.head(i / 2));
-                    int base = buffer.position();
-                    buffer.limit(base + (int) (ranges[i + 1] - ranges[i]));
-                    while (buffer.hasRemaining() && channel.read(buffer, ranges[i] + buffer.position() - base) > 0) {
-                        // until the range is read, or the file got shorter
-                    }
-                    whole = !buffer.hasRemaining();
-                    buffer.limit(buffer.capacity());
+            for (int i = 0; i < ranges.length && whole; i += 2) {
+                buffer.put(body.head(i / 2));
+                int base = buffer.position();
+                buffer.limit(base + (int) (ranges[i + 1] - ranges[i]));
+                while (buffer.hasRemaining() && OS.pread(fd, buffer, ranges[i] + buffer.position() - base) > 0) {
+                    // until the range is read, or the file got shorter
                 }
-                if (whole && body.tail() != null) {
-                    buffer.put(body.tail());
-                }
+                whole = !buffer.hasRemaining();
+                buffer.limit(buffer.capacity());
+            }
+            if (whole && body.tail() != null) {
+                buffer.put(body.tail());
             }
             if (!whole && request.getProtocol().startsWith("HTTP/1.")) {
                 // The file got shorter since its stat: what was read goes, then the connection ends, as
@@ -424,27 +496,28 @@ final class StaticFiles {
                 response.setHeader("Connection", "close");
             }
             response.getOutputStream().write(buffer.array(), 0, buffer.position());
-            return;
+            return false;
         }
-        new Copy(request.startAsync(), response.getOutputStream(), FileChannel.open(file, StandardOpenOption.READ), body)
-                .begin();
+        new Copy(request.startAsync(), response.getOutputStream(), fd, body).begin();
+        return true;
     }
 
     /** A body of file ranges written whenever the client can take more, holding no thread while it cannot. */
     private static final class Copy implements WriteListener, AsyncListener {
         private final AsyncContext async;
         private final ServletOutputStream out;
-        private final FileChannel channel;
+        /** The open file, closed once (a second close could close a number since given to another file). */
+        private final AtomicInteger fd;
         private final ByteRanges.Body body;
         private final ByteBuffer buffer = ByteBuffer.allocate(64 * 1024);
         /** The index in body.ranges() of the range being written; its head is out once position is set. */
         private int range = -2;
         private long position;
 
-        Copy(AsyncContext async, ServletOutputStream out, FileChannel channel, ByteRanges.Body body) {
+        Copy(AsyncContext async, ServletOutputStream out, int fd, ByteRanges.Body body) {
             this.async = async;
             this.out = out;
-            this.channel = channel;
+            this.fd = new AtomicInteger(fd);
             this.body = body;
         }
 
@@ -460,7 +533,8 @@ final class StaticFiles {
             while (out.isReady()) {
                 if (range >= 0 && range < ranges.length && position < ranges[range + 1]) {
                     buffer.clear().limit((int) Math.min(buffer.capacity(), ranges[range + 1] - position));
-                    int n = channel.read(buffer, position);
+                    int open = fd.get();
+                    int n = open < 0 ? 0 : OS.pread(open, buffer, position);
                     if (n <= 0) { // the file got shorter than its Content-Length: end the connection
                         throw new IOException("file shortened while being sent");
                     }
@@ -498,10 +572,9 @@ final class StaticFiles {
         }
 
         private void close() {
-            try {
-                channel.close();
-            } catch (IOException e) {
-                log.debug("Closing a static file: {}", e.toString());
+            int open = fd.getAndSet(-1);
+            if (open >= 0) {
+                OS.close(open);
             }
         }
 
