@@ -27,6 +27,13 @@ public interface CallParts {
     void part(String method, @Nullable Object params);
 
     /**
+     * The worker the call went to, told before its request is sent, so that what the caller logs of
+     * the answer (a malformed one, say) can name the worker as the pool's own failures do.
+     */
+    default void worker(int pid) {
+    }
+
+    /**
      * Whether nobody takes the answer any more (an HTTP client that went away, a stream that was
      * cut), asked after each part. Once it says so, the pool tells a worker that declared
      * {@value #ABORT_FEATURE} with one {@value #ABORT} Notify, so that PHP ends the request as

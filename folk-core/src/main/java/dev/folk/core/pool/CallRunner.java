@@ -258,6 +258,13 @@ final class CallRunner {
             throw health.closedFailure(method, w.pid, "before the call reached its worker, which it held past "
                     + "drain-timeout " + health.drainTimeout());
         }
+        if (parts != null) {
+            try {
+                parts.worker(w.pid);
+            } catch (RuntimeException e) {
+                // only a name for the caller's log lines: the call goes on without it
+            }
+        }
         try {
             w.send(frame);
         } catch (IOException e) {

@@ -92,9 +92,22 @@ final class DirectStream implements CallParts, AsyncListener {
         this.answerBytes = gateway.answerBytes;
     }
 
+    /** The worker the call went to, 0 if it reached none. */
+    int pid() {
+        return pid;
+    }
+
     /** Whether PHP's answer began as a stream: the call's end then goes to {@link #end}. */
     synchronized boolean started() {
         return started;
+    }
+
+    /** The worker the call went to (0 until the pool says), for the log lines of its answer. */
+    private volatile int pid;
+
+    @Override
+    public void worker(int pid) {
+        this.pid = pid;
     }
 
     @Override
@@ -105,7 +118,7 @@ final class DirectStream implements CallParts, AsyncListener {
         try {
             if ("http.head".equals(method) && !started) {
                 started = true;
-                GatewayReply head = GatewayReply.headOfStream(params, pool, label, options, warnings);
+                GatewayReply head = GatewayReply.headOfStream(params, pool, pid, label, options, warnings);
                 AsyncContext a = request.startAsync(request, response);
                 a.setTimeout(0); // this object keeps the time (see end())
                 a.addListener(this);
@@ -148,7 +161,7 @@ final class DirectStream implements CallParts, AsyncListener {
                 // writer still at it hands the rest to the write listener at its next part.
                 listen = ended && !writing && claimListener();
             } else {
-                byte[] rest = error == null ? GatewayReply.restOfStream(result, pool, label) : null;
+                byte[] rest = error == null ? GatewayReply.restOfStream(result, pool, pid, label) : null;
                 if (rest == null) {
                     cut(error != null ? error : new IOException("PHP ended its streamed answer with a malformed result"));
                     return;

@@ -185,7 +185,7 @@ public class FolkHttpGateway extends HttpServlet {
                 stream.end(result, null);
                 return;
             }
-            now = result == WorkerPool.NOT_CALLED ? null : GatewayReply.fromPhp(result, route.pool().name(), label,
+            now = result == WorkerPool.NOT_CALLED ? null : GatewayReply.fromPhp(result, route.pool().name(), stream.pid(), label,
                     PhpRequest.isHead(request), options, warnings);
         } catch (RuntimeException | OutOfMemoryError e) { // no heap for a large frame: answered, the JVM goes on
             if (stream.started()) {

@@ -446,7 +446,7 @@ final class GatewayExchange implements ReadListener, WriteListener, AsyncListene
                 return;
             }
         }
-        respond(error == null ? GatewayReply.fromPhp(result, route.pool().name(), label, PhpRequest.isHead(request), options,
+        respond(error == null ? GatewayReply.fromPhp(result, route.pool().name(), pid, label, PhpRequest.isHead(request), options,
                 warnings)
                 : GatewayReply.fromFailure(error, options, label, warnings));
     }
@@ -455,6 +455,14 @@ final class GatewayExchange implements ReadListener, WriteListener, AsyncListene
      * A part of a streamed answer, on the thread running the call: the head becomes the reply,
      * body parts are written as the connection takes them and held meanwhile; never waits.
      */
+    /** The worker the call went to (0 until the pool says), for the log lines of its answer. */
+    private volatile int pid;
+
+    @Override
+    public void worker(int pid) {
+        this.pid = pid;
+    }
+
     @Override
     public void part(String method, @Nullable Object params) {
         synchronized (this) {
@@ -463,7 +471,7 @@ final class GatewayExchange implements ReadListener, WriteListener, AsyncListene
             }
             try {
                 if ("http.head".equals(method) && reply == null && !streaming) {
-                    GatewayReply head = GatewayReply.headOfStream(params, route.pool().name(), label, options, warnings);
+                    GatewayReply head = GatewayReply.headOfStream(params, route.pool().name(), pid, label, options, warnings);
                     reply = head;
                     streaming = !head.own(); // a malformed head: its 502 is the whole answer
                     if (out.isReady()) {
@@ -510,7 +518,7 @@ final class GatewayExchange implements ReadListener, WriteListener, AsyncListene
         if (done || streamEnded) {
             return; // or the answer ended early (http.end): what the call ends with is not the client's
         }
-        byte[] rest = error == null ? GatewayReply.restOfStream(result, route.pool().name(), label) : null;
+        byte[] rest = error == null ? GatewayReply.restOfStream(result, route.pool().name(), pid, label) : null;
         if (rest == null) {
             Throwable cause = error != null ? error : new IOException("PHP ended its streamed answer with a malformed result");
             cut(DirectStream.cut(cause, route.pool().name(), label));

@@ -76,18 +76,23 @@ record GatewayReply(int status, List<String> headers, byte[] body, boolean own, 
      * @param headRequest whether it answers a HEAD: its length is then the one PHP declared (a body
      *                    PHP printed still cuts it, as a GET's), or none (-1) if PHP declared none
      */
-    static GatewayReply fromPhp(@Nullable Object result, String pool, String label, boolean headRequest,
+    static GatewayReply fromPhp(@Nullable Object result, String pool, int pid, String label, boolean headRequest,
                                 GatewayOptions options, RepeatedWarnings warnings) {
-        return parse(result, pool, label, true, headRequest, options, warnings);
+        return parse(result, pool, pid, label, true, headRequest, options, warnings);
     }
 
     /** The head ({@code http.head}: status and headers) of a streamed answer, checked as {@link #fromPhp}. */
-    static GatewayReply headOfStream(@Nullable Object params, String pool, String label, GatewayOptions options,
+    static GatewayReply headOfStream(@Nullable Object params, String pool, int pid, String label, GatewayOptions options,
                                      RepeatedWarnings warnings) {
-        return parse(params, pool, label, false, false, options, warnings);
+        return parse(params, pool, pid, label, false, false, options, warnings);
     }
 
-    private static GatewayReply parse(@Nullable Object result, String pool, String label, boolean whole,
+    /** Who answered, for a log line: {@code Worker 4242 of pool 'main'}, or the pool alone if its worker is not known (0). */
+    static String answerer(String pool, int pid) {
+        return pid > 0 ? "Worker " + pid + " of pool '" + pool + "'" : "Pool '" + pool + "'";
+    }
+
+    private static GatewayReply parse(@Nullable Object result, String pool, int pid, String label, boolean whole,
                                       boolean headRequest, GatewayOptions options, RepeatedWarnings warnings) {
         Map<Object, Object> answer;
         int status;
@@ -99,13 +104,13 @@ record GatewayReply(int status, List<String> headers, byte[] body, boolean own, 
             Object b = answer.get("body");
             body = b == null ? PhpRequest.NO_BODY : Values.asBytes(b);
         } catch (RuntimeException e) {
-            log.warn("Pool '{}' answered {} with something that is not an HTTP response ({}): 502", pool, label,
+            log.warn("{} answered {} with something that is not an HTTP response ({}): 502", answerer(pool, pid), label,
                     e.getMessage());
             return text(502, "PHP gave a malformed answer.");
         }
         if (status < 200 || status > 599) {
             // A 1xx is no final response; anything else is no HTTP status at all.
-            log.warn("Pool '{}' answered {} with HTTP status {}, which cannot end a response: 502", pool, label,
+            log.warn("{} answered {} with HTTP status {}, which cannot end a response: 502", answerer(pool, pid), label,
                     status);
             return text(502, "PHP gave an invalid HTTP status.");
         }
@@ -130,7 +135,7 @@ record GatewayReply(int status, List<String> headers, byte[] body, boolean own, 
                     }
                 }
             } catch (RuntimeException e) {
-                log.warn("Pool '{}' answered {} with headers that are not a map ({}): 502", pool, label,
+                log.warn("{} answered {} with headers that are not a map ({}): 502", answerer(pool, pid), label,
                         e.getMessage());
                 return text(502, "PHP gave a malformed answer.");
             }
@@ -144,7 +149,7 @@ record GatewayReply(int status, List<String> headers, byte[] body, boolean own, 
             if (size + CONTAINER_HEAD_RESERVE > limit) {
                 // The container would fail to write them and answer 500 (Tomcat's HeadersTooLargeException);
                 // nginx answers 502 ("upstream sent too big header") past its fastcgi_buffer_size.
-                warnings.answerFixed(RepeatedWarnings.Kind.HEAD_TOO_LARGE, pool, "Pool '" + pool + "' answered "
+                warnings.answerFixed(RepeatedWarnings.Kind.HEAD_TOO_LARGE, pool, answerer(pool, pid) + " answered "
                         + label + " with " + size + " bytes of headers, more than the server's limit of " + limit
                         + " bytes for a response's head leaves room for (" + CONTAINER_HEAD_RESERVE
                         + " bytes are kept for the status line and the server's own headers): 502. Send fewer or"
@@ -155,7 +160,7 @@ record GatewayReply(int status, List<String> headers, byte[] body, boolean own, 
         }
         if (declared == INVALID_LENGTH) {
             // nginx: "upstream sent invalid Content-Length header", 502. Nobody can tell where such a body ends.
-            log.warn("Pool '{}' answered {} with an invalid Content-Length (not one number of digits): 502", pool,
+            log.warn("{} answered {} with an invalid Content-Length (not one number of digits): 502", answerer(pool, pid),
                     label);
             return text(502, "PHP gave a malformed answer.");
         }
@@ -233,13 +238,13 @@ record GatewayReply(int status, List<String> headers, byte[] body, boolean own, 
      * The rest of a streamed answer's body: the {@code body} of the call's result, whose status and
      * headers came first ({@code http.head}); null, logged, if the result is not an HTTP response.
      */
-    static byte @Nullable [] restOfStream(@Nullable Object result, String pool, String label) {
+    static byte @Nullable [] restOfStream(@Nullable Object result, String pool, int pid, String label) {
         try {
             Object b = Values.asMap(result).get("body");
             return b == null ? PhpRequest.NO_BODY : Values.asBytes(b);
         } catch (RuntimeException e) {
-            log.warn("Pool '{}' ended its streamed answer to {} with something that is not an HTTP response ({})",
-                    pool, label, e.getMessage());
+            log.warn("{} ended its streamed answer to {} with something that is not an HTTP response ({})",
+                    answerer(pool, pid), label, e.getMessage());
             return null;
         }
     }

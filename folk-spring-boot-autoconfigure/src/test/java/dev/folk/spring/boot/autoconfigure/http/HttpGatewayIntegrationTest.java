@@ -399,13 +399,17 @@ class HttpGatewayIntegrationTest {
         assertThat(informational.header("Status")).isEmpty();
     }
 
+    /** Each 502 is logged with the worker that answered so, besides the pool and the request. */
     @Test
-    void statusesThatCannotEndAResponseAre502AndOthersPassThrough() throws Exception {
+    void statusesThatCannotEndAResponseAre502AndOthersPassThrough(CapturedOutput output) throws Exception {
         for (int code : new int[] {100, 101, 103, 199, 0, 600, 999}) {
             Response r = get("/php/status?code=" + code);
             assertThat(r.status()).as("PHP's %d", code).isEqualTo(502);
             assertThat(r.text()).contains("invalid HTTP status");
         }
+        int pid = main.snapshot().workers().get(0).pid(); // its only worker, which answered each
+        assertThat(output.getOut()).contains("Worker " + pid + " of pool 'main' answered GET /php/status?code=600"
+                + " with HTTP status 600, which cannot end a response: 502");
         for (int code : new int[] {200, 204, 302, 404, 418, 500, 503, 599}) {
             assertThat(get("/php/status?code=" + code).status()).as("PHP's %d", code).isEqualTo(code);
         }
