@@ -39,4 +39,29 @@ class PoolTryCallTest {
             pool.close();
         }
     }
+
+    /** A call's CallParts is told the worker it went to, before the answer: its log lines can name it. */
+    @Test
+    void theCallsPartsAreToldItsWorker() throws Exception {
+        WorkerPool pool = PoolTesting.ready(PoolConfig.builder("told",
+                PhpWorkers.testWorker(Workers.newTag()).build()).size(1).build(), SUPERVISOR.get());
+        try {
+            int pid = pool.snapshot().workers().get(0).pid();
+            java.util.concurrent.atomic.AtomicInteger told = new java.util.concurrent.atomic.AtomicInteger();
+            CallParts parts = new CallParts() {
+                @Override
+                public void part(String method, Object params) {
+                }
+
+                @Override
+                public void worker(int workerPid) {
+                    told.set(workerPid);
+                }
+            };
+            assertThat(pool.tryCall("echo", "x", "GET /x", parts)).isEqualTo("x");
+            assertThat(told.get()).isEqualTo(pid);
+        } finally {
+            pool.close();
+        }
+    }
 }
