@@ -69,6 +69,11 @@ final class StaticFiles {
     private static final int DIRECT_WRITE_MAX = 32 * 1024;
 
     private static final Os OS = NativeOs.get();
+    /**
+     * The errnos of an open whose name names no file to serve, answered by PHP without a word: ENOENT,
+     * ENOTDIR, ELOOP, ENAMETOOLONG, and ENXIO and ENODEV (a socket or a device file).
+     */
+    private static final java.util.Set<Integer> NAMES_NO_FILE = java.util.Set.of(Os.ENOENT, 20, 40, 36, 6, 19);
 
     /** Run with the file's path just before it is opened: a test's way to change the file system there. */
     static volatile @Nullable Consumer<Path> beforeOpen;
@@ -112,7 +117,16 @@ final class StaticFiles {
             }
             fd = OS.openForReading(file);
         } catch (OsException e) {
-            return e.errno() == Os.EACCES || e.errno() == Os.EPERM ? forbidden(request, response, publicDir, file) : false;
+            int errno = e.errno();
+            if (errno == Os.EACCES || errno == Os.EPERM) {
+                return forbidden(request, response, publicDir, file);
+            }
+            if (!NAMES_NO_FILE.contains(errno)) {
+                // Not a name that names no file to serve (out of descriptors, an I/O error): PHP answers, but say why.
+                log.warn("Public file {} could not be opened ({}): answered by PHP as a missing file", file,
+                        OsException.describe(errno));
+            }
+            return false;
         }
         boolean handedOver = false;
         try {
