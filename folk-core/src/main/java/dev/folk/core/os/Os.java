@@ -30,6 +30,11 @@ public interface Os {
     int EPERM = 1;
     int ENOENT = 2;
     int EACCES = 13;
+    int ENXIO = 6;
+    int ENODEV = 19;
+    int ENOTDIR = 20;
+    int ENAMETOOLONG = 36;
+    int ELOOP = 40;
 
     int getpid();
 

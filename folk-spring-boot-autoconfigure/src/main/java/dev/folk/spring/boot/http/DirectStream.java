@@ -79,6 +79,8 @@ final class DirectStream implements CallParts, AsyncListener {
     private long sent;
     private long sentAtLastCheck;
     private @Nullable ScheduledFuture<?> check;
+    /** The worker the call went to (0 until the pool says), for the log lines of its answer. */
+    private volatile int pid;
 
     DirectStream(HttpServletRequest request, HttpServletResponse response, String pool, String label,
                  FolkHttpGateway gateway) {
@@ -102,9 +104,7 @@ final class DirectStream implements CallParts, AsyncListener {
         return started;
     }
 
-    /** The worker the call went to (0 until the pool says), for the log lines of its answer. */
-    private volatile int pid;
-
+    /** The worker the call went to, told by the pool before it sends the request. */
     @Override
     public void worker(int pid) {
         this.pid = pid;

@@ -102,6 +102,8 @@ final class GatewayExchange implements ReadListener, WriteListener, AsyncListene
     private boolean streamEnded;
     private long sent;
     private long sentAtLastCheck;
+    /** The worker the call went to (0 until the pool says), for the log lines of its answer. */
+    private volatile int pid;
 
     /**
      * Takes the request asynchronous. Its time is kept here, not by the container (whose timeout
@@ -451,18 +453,16 @@ final class GatewayExchange implements ReadListener, WriteListener, AsyncListene
                 : GatewayReply.fromFailure(error, options, label, warnings));
     }
 
-    /**
-     * A part of a streamed answer, on the thread running the call: the head becomes the reply,
-     * body parts are written as the connection takes them and held meanwhile; never waits.
-     */
-    /** The worker the call went to (0 until the pool says), for the log lines of its answer. */
-    private volatile int pid;
-
+    /** The worker the call went to, told by the pool before it sends the request. */
     @Override
     public void worker(int pid) {
         this.pid = pid;
     }
 
+    /**
+     * A part of a streamed answer, on the thread running the call: the head becomes the reply,
+     * body parts are written as the connection takes them and held meanwhile; never waits.
+     */
     @Override
     public void part(String method, @Nullable Object params) {
         synchronized (this) {

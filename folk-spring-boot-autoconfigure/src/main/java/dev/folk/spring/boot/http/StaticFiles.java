@@ -73,7 +73,8 @@ final class StaticFiles {
      * The errnos of an open whose name names no file to serve, answered by PHP without a word: ENOENT,
      * ENOTDIR, ELOOP, ENAMETOOLONG, and ENXIO and ENODEV (a socket or a device file).
      */
-    private static final java.util.Set<Integer> NAMES_NO_FILE = java.util.Set.of(Os.ENOENT, 20, 40, 36, 6, 19);
+    private static final java.util.Set<Integer> NAMES_NO_FILE = java.util.Set.of(Os.ENOENT, Os.ENOTDIR,
+            Os.ELOOP, Os.ENAMETOOLONG, Os.ENXIO, Os.ENODEV);
 
     /** Run with the file's path just before it is opened: a test's way to change the file system there. */
     static volatile @Nullable Consumer<Path> beforeOpen;
