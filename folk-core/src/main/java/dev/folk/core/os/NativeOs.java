@@ -220,6 +220,9 @@ public final class NativeOs implements Os {
         }
         this.libc = LibraryLoader.create(LibC.class).load(Platform.getNativePlatform().getStandardCLibraryName());
         this.runtime = Runtime.getRuntime(libc);
+        // jffi loads the classes behind errno on the first read: read it now, not first at shutdown,
+        // when a deploy may have overwritten the jar (see dev.folk.core.util.Preload).
+        runtime.getLastError();
     }
 
     /** The process-wide instance; loading the binding costs a few hundred ms, so do it once. */

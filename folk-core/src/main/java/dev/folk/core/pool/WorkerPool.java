@@ -18,6 +18,7 @@ import org.slf4j.LoggerFactory;
 import dev.folk.core.protocol.Values;
 import dev.folk.core.protocol.WireMap;
 import dev.folk.core.supervision.Supervisor;
+import dev.folk.core.util.Preload;
 
 import org.jspecify.annotations.Nullable;
 
@@ -66,6 +67,8 @@ public final class WorkerPool implements AutoCloseable {
         }
     };
 
+    private static final AtomicBoolean CLOSE_PATH_LOADED = new AtomicBoolean();
+
     private final PoolConfig config;
     private final String name;
     private final PoolClock clock;
@@ -96,6 +99,7 @@ public final class WorkerPool implements AutoCloseable {
      * nothing calls {@link #tick()} but the caller (tests that move time themselves).
      */
     WorkerPool(PoolConfig config, WorkerHost host, PoolClock clock, boolean ticking) {
+        loadClosePath();
         this.config = config;
         this.name = config.name();
         this.clock = clock;
@@ -114,6 +118,20 @@ public final class WorkerPool implements AutoCloseable {
                 this::describeLoad);
         this.reset = new RollingReset(config, clock, health, lifecycle);
         this.host = host;
+    }
+
+    /**
+     * Loads, once per JVM, the classes of {@link #close()} that a running pool may not have used
+     * yet (the end of its workers, of calls cut short): a pool closed at shutdown after a deploy
+     * overwrote the application's jar would fail on the first one ({@link Preload} says why).
+     */
+    private static void loadClosePath() {
+        if (CLOSE_PATH_LOADED.compareAndSet(false, true)) {
+            Preload.classes(WorkerPool.class, WorkerExits.class, WorkerLifecycle.class, PooledWorker.class,
+                    SupervisedHost.class, Dispatcher.class, CallRunner.class, PoolHealth.class, PoolExecutors.class,
+                    Housekeeper.class, ExitRecord.class, ExitReason.class, PoolClosedException.class,
+                    WorkerCrashedException.class);
+        }
     }
 
     /** Creates and starts a pool. */

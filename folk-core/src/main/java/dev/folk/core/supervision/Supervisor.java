@@ -12,6 +12,10 @@ import java.util.concurrent.atomic.AtomicBoolean;
 
 import dev.folk.core.os.NativeOs;
 import dev.folk.core.os.Os;
+import dev.folk.core.os.OsException;
+import dev.folk.core.os.WaitResult;
+import dev.folk.core.util.Deadline;
+import dev.folk.core.util.Preload;
 
 import org.jspecify.annotations.Nullable;
 
@@ -46,6 +50,8 @@ public final class Supervisor implements AutoCloseable {
     /** Default bound for {@link #killAndReapAll()}. */
     public static final Duration DEFAULT_TEARDOWN_TIMEOUT = Duration.ofSeconds(2);
 
+    private static final AtomicBoolean SHUTDOWN_PATH_LOADED = new AtomicBoolean();
+
     private final String runId;
     private final byte[] runTag;
     private final Registry<WorkerProcess> registry = new Registry<>(WorkerProcess[]::new);
@@ -72,6 +78,7 @@ public final class Supervisor implements AutoCloseable {
     }
 
     private Supervisor(Builder b) {
+        loadShutdownPath();
         Os os = b.os;
         this.runId = UUID.randomUUID().toString().replace("-", "").substring(0, 16);
         this.runTag = ProcFs.runTag(runId);
@@ -92,6 +99,22 @@ public final class Supervisor implements AutoCloseable {
         this.ladder = new StopLadder(os, reaper);
         this.spawner = new Spawner(os, runId, registry, closed, io, poller, stateFile, orphans, ladder, reaper);
         orphans.opened();
+    }
+
+    /**
+     * Loads, once per JVM, every class that {@link #killAndReapAll()}, {@link #terminate} and a
+     * spawn cut short by them may use: a deploy that overwrites the application's jar would make
+     * the first class loaded later fail, with the workers left running ({@link Preload} says why).
+     * Every supervisor is made at start-up, while the jar is whole.
+     */
+    private static void loadShutdownPath() {
+        if (SHUTDOWN_PATH_LOADED.compareAndSet(false, true)) {
+            Preload.classes(StopLadder.class, Reaper.class, OrphanReaper.class, ProcFs.class, Registry.class,
+                    WorkerProcess.class, ExitStatus.class, Sandbox.class, WorkerStateFile.class, WorkerChannel.class,
+                    ChannelPoller.class, IoLoop.class, OutputPolicy.class, OutputTail.class, StderrBlocks.class,
+                    Spawner.class, SpawnException.class, SupervisorClosedException.class, OsException.class,
+                    WaitResult.class, Deadline.class);
+        }
     }
 
     public static Builder builder() {

@@ -12,6 +12,8 @@ import org.springframework.context.ConfigurableApplicationContext;
 import org.springframework.context.event.ContextClosedEvent;
 
 import dev.folk.core.supervision.Supervisor;
+import dev.folk.core.util.Preload;
+import dev.folk.spring.boot.pool.FolkPools;
 
 /**
  * The last resort at JVM exit: a shutdown hook that kills and reaps every worker still registered
@@ -55,7 +57,19 @@ public class FolkShutdownHook implements ApplicationListener<ContextClosedEvent>
         this.context = context;
         this.wait = wait;
         this.hook = new Thread(this::runHook, "folk-shutdown-hook");
+        loadShutdownPath();
         Runtime.getRuntime().addShutdownHook(hook);
+    }
+
+    /**
+     * Loads the classes of the starter's part of the shutdown (this hook, the signal handler's
+     * escalation, the pools' close) now, while the application's jar is whole: a deploy that
+     * overwrites it makes the first class loaded later fail with NoClassDefFoundError, and the
+     * workers would outlive the JVM. The supervisor and the pools load theirs when they are made
+     * ({@link Preload} says more).
+     */
+    static void loadShutdownPath() {
+        Preload.classes(FolkShutdownHook.class, FolkSignalHandler.class, FolkLifecycle.class, FolkPools.class);
     }
 
     /**

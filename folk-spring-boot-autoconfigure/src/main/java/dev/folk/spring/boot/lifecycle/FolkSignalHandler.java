@@ -52,6 +52,7 @@ public class FolkSignalHandler implements DisposableBean {
 
     public FolkSignalHandler(Supervisor supervisor) {
         this.supervisor = supervisor;
+        FolkShutdownHook.loadShutdownPath(); // what a second signal runs, while the jar is whole
         for (String name : SIGNALS) {
             try {
                 Signal signal = new Signal(name);

@@ -28,6 +28,7 @@ import dev.folk.core.pool.PoolSnapshot;
 import dev.folk.core.pool.WorkerInfo;
 import dev.folk.core.pool.WorkerPool;
 import dev.folk.core.pool.WorkerState;
+import dev.folk.core.util.Preload;
 import dev.folk.spring.boot.pool.FolkPools;
 
 /**
@@ -94,6 +95,8 @@ public class FolkMetrics implements MeterBinder {
     public FolkMetrics(FolkPools pools, boolean methodTag) {
         this.pools = pools;
         this.methodTag = methodTag;
+        // A call the pools' close cuts short is recorded after a deploy may have overwritten the jar.
+        Preload.classes(FolkMetrics.class);
     }
 
     @Override

@@ -22,6 +22,8 @@ import org.springframework.beans.factory.DisposableBean;
 import org.springframework.core.io.Resource;
 import org.springframework.core.io.support.PathMatchingResourcePatternResolver;
 
+import dev.folk.core.util.Preload;
+
 /**
  * Worker scripts that live on the class path (inside the application's jar) made available as
  * files, because PHP can only run files.
@@ -322,6 +324,8 @@ public class ClasspathScripts implements DisposableBean {
                 throw new UncheckedIOException("Cannot create a directory for worker scripts in " + temporaryDirectory, e);
             }
             ScriptFolders.sweep(temporaryDirectory, root);
+            // Removed when the context closes: by then a deploy may have overwritten the jar.
+            Preload.classes(ScriptFolders.class);
         }
         return root;
     }
