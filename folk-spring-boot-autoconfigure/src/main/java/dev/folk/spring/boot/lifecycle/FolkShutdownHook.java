@@ -97,6 +97,17 @@ public class FolkShutdownHook implements ApplicationListener<ContextClosedEvent>
     }
 
     void runHook() {
+        try {
+            awaitClose();
+        } finally {
+            // Even if a log line above failed: a logging library's classes are loaded lazily too,
+            // and a deploy that overwrote the jar can make its first use of one fail.
+            supervisor.killAndReapAll();
+        }
+    }
+
+    /** Returns once the context's close is over, or it cannot end well, or the wait's bound has passed. */
+    private void awaitClose() {
         long start = System.nanoTime();
         long pause = 1_000_000;
         while (context.isActive()) {
@@ -104,22 +115,21 @@ public class FolkShutdownHook implements ApplicationListener<ContextClosedEvent>
             Thread closer = closingThread;
             if (closer == null && elapsed > CLOSE_START_GRACE_MILLIS * 1_000_000) {
                 log.info("Folk shutdown hook: the application context is not closing; stopping workers now");
-                break;
+                return;
             }
             if (closer != null && !closer.isAlive() && context.isActive()) {
                 log.warn("Folk shutdown hook: the thread closing the application context ({}) ended without "
                         + "closing it (see the errors it logged); killing every worker now", closer.getName());
-                break;
+                return;
             }
             if (elapsed > wait.toNanos()) {
                 log.warn("Folk shutdown hook: the graceful close did not finish within {}; killing every worker",
                         wait);
-                break;
+                return;
             }
             LockSupport.parkNanos(pause);
             pause = Math.min(pause * 2, 50_000_000);
         }
-        supervisor.killAndReapAll();
     }
 
     /** The JVM hook thread (for tests and diagnostics). */

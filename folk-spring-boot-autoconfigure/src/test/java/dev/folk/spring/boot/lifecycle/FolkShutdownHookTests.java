@@ -1,6 +1,7 @@
 package dev.folk.spring.boot.lifecycle;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.time.Duration;
 
@@ -62,6 +63,27 @@ class FolkShutdownHookTests {
             hook.destroy();
             supervisor.close();
             context.close();
+        }
+    }
+
+    @Test
+    void killsAndReapsEvenWhenItsWaitFailsOnAClassTheOverwrittenJarNoLongerHas() {
+        // As a log line of the wait fails when a deploy overwrote the jar and the logging library
+        // first needs a class at shutdown (logback's WarnStatus, seen in ReplacedJarShutdownTest).
+        Supervisor supervisor = new Supervisor();
+        GenericApplicationContext context = new GenericApplicationContext() {
+            @Override
+            public boolean isActive() {
+                throw new NoClassDefFoundError("ch/qos/logback/core/status/WarnStatus");
+            }
+        };
+        FolkShutdownHook hook = new FolkShutdownHook(supervisor, context, Duration.ofSeconds(30));
+        try {
+            assertThatThrownBy(hook::runHook).isInstanceOf(NoClassDefFoundError.class);
+            assertThat(supervisor.isClosed()).as("killAndReapAll ran").isTrue();
+        } finally {
+            hook.destroy();
+            supervisor.close();
         }
     }
 }
