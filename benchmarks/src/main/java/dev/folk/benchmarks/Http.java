@@ -276,8 +276,9 @@ final class Http {
                     + "its PHP workers.");
         }
         table.note("Ours: `java -jar sample-app/target/folk-sample-app.jar --folk.args=benchmarks/scripts/fpm/www/worker.php "
-                + "--folk.size=" + workers + " --folk.pools.default.max-jobs=0 --folk.output=DISCARD` (no recycling, like "
-                + "`pm.max_requests = 0`), URLs /php/hello and /php/boot; the worker boots the fake framework once. "
+                + "--folk.size=" + workers + " --folk.pools.default.max-jobs=0 --folk.output=DISCARD "
+                + "--server.tomcat.max-keep-alive-requests=100000` (no recycling, like `pm.max_requests = 0`; "
+                + "connections kept as long as nginx's `keepalive_requests 100000`), URLs /php/hello and /php/boot; the worker boots the fake framework once. "
                 + "Baseline: `benchmarks/scripts/fpm/run.sh` — nginx (1 worker) + php-fpm8.2, `pm = static`, "
                 + workers + " children, unix socket, opcache on; /hello.php and /boot.php (boots the framework on "
                 + "every request). Server CPU: the JVM and its PHP workers vs nginx and FPM (masters and children), "
