@@ -2,10 +2,8 @@ package dev.folk.spring.boot.autoconfigure;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.BufferedReader;
 import java.io.File;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -14,7 +12,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.jar.JarEntry;
 import java.util.jar.JarOutputStream;
@@ -43,14 +40,14 @@ class ReplacedJarShutdownTest {
     Path dir;
 
     private final String tag = Workers.newTag();
-    private final List<String> output = new CopyOnWriteArrayList<>();
     private final List<Path> copies = new ArrayList<>();
+    private ChildJvm jvm;
     private Process child;
 
     @AfterEach
     void killChild() {
-        if (child != null && child.isAlive()) {
-            child.destroyForcibly();
+        if (jvm != null) {
+            jvm.destroy();
         }
         // Workers a failed run left behind (this run's own, by its tag).
         for (int pid : Procs.aliveWithEnv(Workers.RUN_TAG, tag)) {
@@ -144,31 +141,15 @@ class ReplacedJarShutdownTest {
         }
         assertThat(copies).as("copied class path entries").isNotEmpty();
 
-        List<String> command = new ArrayList<>();
-        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        String jvmArgs = System.getProperty("folk.test.jvm-args", "--enable-native-access=ALL-UNNAMED");
-        command.addAll(Arrays.stream(jvmArgs.trim().split("\\s+")).filter(s -> !s.isEmpty()).toList());
-        command.addAll(List.of("-Xshare:auto", "-XX:TieredStopAtLevel=1", "-cp", String.join(File.pathSeparator, classPath),
-                SignalTestApplication.class.getName(), "--folk.args=" + TestWorkers.TEST,
+        List<String> all = new ArrayList<>(List.of("--folk.args=" + TestWorkers.TEST,
                 "--folk.env.FOLK_TEST_RUN=" + tag, "--spring.main.banner-mode=off", "--folk.size=2",
                 // Its own state file: no other run's leftovers ended (and their classes loaded) at start.
                 "--folk.state.file=" + dir.resolve("state").resolve("app.state"),
                 "--folk.env.FOLK_TEST_IGNORE_TERM=1", "--folk.stop-grace=1s", "--folk.exec-timeout=2m",
                 "--test.in-flight-ms=60000"));
-        command.addAll(List.of(args));
-        child = new ProcessBuilder(command).redirectErrorStream(true).start();
-        Thread reader = new Thread(() -> {
-            try (BufferedReader r = new BufferedReader(
-                    new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8))) {
-                for (String line; (line = r.readLine()) != null; ) {
-                    output.add(line);
-                }
-            } catch (IOException ignored) {
-                // the child is gone
-            }
-        }, "child-output");
-        reader.setDaemon(true);
-        reader.start();
+        all.addAll(List.of(args));
+        jvm = ChildJvm.start(String.join(File.pathSeparator, classPath), SignalTestApplication.class, all);
+        child = jvm.process();
     }
 
     /** The workers' pids, once the application is ready with a call in flight on one of them. */
@@ -246,29 +227,14 @@ class ReplacedJarShutdownTest {
     }
 
     private String awaitLine(String fragment, Duration timeout) {
-        String[] found = new String[1];
-        try {
-            Procs.await(timeout, "a line with '" + fragment + "'", () -> {
-                found[0] = output.stream().filter(l -> l.contains(fragment)).findFirst().orElse(null);
-                return found[0] != null || !child.isAlive();
-            });
-        } catch (AssertionError e) {
-            throw new AssertionError(e.getMessage() + "; output:\n" + log());
-        }
-        if (found[0] == null) {
-            throw new AssertionError("child exited (" + child.exitValue() + ") before '" + fragment + "'; output:\n"
-                    + log());
-        }
-        return found[0];
+        return jvm.awaitLine(fragment, timeout);
     }
 
     private void signal(String name) throws Exception {
-        Process kill = new ProcessBuilder("kill", "-" + name, Long.toString(child.pid())).start();
-        assertThat(kill.waitFor(5, TimeUnit.SECONDS)).isTrue();
-        assertThat(kill.exitValue()).isZero();
+        jvm.signal(name);
     }
 
     private String log() {
-        return String.join("\n", output);
+        return jvm == null ? "" : jvm.log();
     }
 }

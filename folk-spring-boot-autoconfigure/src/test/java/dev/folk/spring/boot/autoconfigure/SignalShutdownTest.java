@@ -2,21 +2,16 @@ package dev.folk.spring.boot.autoconfigure;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -39,13 +34,13 @@ import dev.folk.spring.boot.autoconfigure.app.WebSignalTestApplication;
 class SignalShutdownTest {
 
     private final String tag = Workers.newTag();
-    private final List<String> output = new CopyOnWriteArrayList<>();
+    private ChildJvm jvm;
     private Process child;
 
     @AfterEach
     void killChild() {
-        if (child != null && child.isAlive()) {
-            child.destroyForcibly();
+        if (jvm != null) {
+            jvm.destroy();
         }
         // For the report: what the child printed.
         System.out.println("---- child output ----\n" + log());
@@ -179,28 +174,11 @@ class SignalShutdownTest {
     }
 
     private void start(Class<?> main, String... args) throws IOException {
-        Path java = Path.of(System.getProperty("java.home"), "bin", "java");
-        List<String> command = new ArrayList<>();
-        command.add(java.toString());
-        String jvmArgs = System.getProperty("folk.test.jvm-args", "--enable-native-access=ALL-UNNAMED");
-        command.addAll(Arrays.stream(jvmArgs.trim().split("\\s+")).filter(s -> !s.isEmpty()).toList());
-        command.addAll(List.of("-Xshare:auto", "-XX:TieredStopAtLevel=1", "-cp", System.getProperty("java.class.path"),
-                main.getName(), "--folk.args=" + TestWorkers.TEST,
-                "--folk.env.FOLK_TEST_RUN=" + tag, "--spring.main.banner-mode=off"));
-        command.addAll(List.of(args));
-        child = new ProcessBuilder(command).redirectErrorStream(true).start();
-        Thread reader = new Thread(() -> {
-            try (BufferedReader r = new BufferedReader(
-                    new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8))) {
-                for (String line; (line = r.readLine()) != null; ) {
-                    output.add(line);
-                }
-            } catch (IOException ignored) {
-                // the child is gone
-            }
-        }, "child-output");
-        reader.setDaemon(true);
-        reader.start();
+        List<String> all = new ArrayList<>(List.of("--folk.args=" + TestWorkers.TEST, "--folk.env.FOLK_TEST_RUN=" + tag,
+                "--spring.main.banner-mode=off"));
+        all.addAll(List.of(args));
+        jvm = ChildJvm.start(System.getProperty("java.class.path"), main, all);
+        child = jvm.process();
     }
 
     private List<Integer> awaitReady() {
@@ -210,29 +188,14 @@ class SignalShutdownTest {
     }
 
     private String awaitLine(String fragment, Duration timeout) {
-        String[] found = new String[1];
-        try {
-            Procs.await(timeout, "a line with '" + fragment + "'", () -> {
-                found[0] = output.stream().filter(l -> l.contains(fragment)).findFirst().orElse(null);
-                return found[0] != null || !child.isAlive();
-            });
-        } catch (AssertionError e) {
-            throw new AssertionError(e.getMessage() + "; output:\n" + log());
-        }
-        if (found[0] == null) {
-            throw new AssertionError("child exited (" + child.exitValue() + ") before '" + fragment + "'; output:\n"
-                    + log());
-        }
-        return found[0];
+        return jvm.awaitLine(fragment, timeout);
     }
 
     private void signal(String name) throws Exception {
-        Process kill = new ProcessBuilder("kill", "-" + name, Long.toString(child.pid())).start();
-        assertThat(kill.waitFor(5, TimeUnit.SECONDS)).isTrue();
-        assertThat(kill.exitValue()).isZero();
+        jvm.signal(name);
     }
 
     private String log() {
-        return String.join("\n", output);
+        return jvm == null ? "" : jvm.log();
     }
 }
