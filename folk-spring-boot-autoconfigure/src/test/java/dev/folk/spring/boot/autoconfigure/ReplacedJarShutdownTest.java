@@ -65,7 +65,7 @@ class ReplacedJarShutdownTest {
         List<Integer> pids = awaitWorkers();
 
         overwriteCopies();
-        signal("TERM");
+        jvm.signal("TERM");
         assertThat(child.waitFor(3 * 10, TimeUnit.SECONDS)).as("exit after SIGTERM; output:\n%s", log()).isTrue();
 
         assertThat(child.exitValue()).as("exit code; output:\n%s", log()).isEqualTo(143);
@@ -87,7 +87,7 @@ class ReplacedJarShutdownTest {
         List<Integer> pids = awaitWorkers();
 
         overwriteCopies();
-        signal("TERM");
+        jvm.signal("TERM");
         assertThat(child.waitFor(3 * 10, TimeUnit.SECONDS)).as("exit after SIGTERM; output:\n%s", log()).isTrue();
 
         assertThat(child.exitValue()).as("exit code; output:\n%s", log()).isEqualTo(143);
@@ -103,9 +103,9 @@ class ReplacedJarShutdownTest {
         List<Integer> pids = awaitWorkers();
 
         overwriteCopies();
-        signal("TERM");
-        awaitLine("Pool 'default' RUNNING -> DRAINING", Duration.ofSeconds(3 * 5));
-        signal("TERM");
+        jvm.signal("TERM");
+        jvm.awaitLine("Pool 'default' RUNNING -> DRAINING", Duration.ofSeconds(3 * 5));
+        jvm.signal("TERM");
         assertThat(child.waitFor(3 * 5, TimeUnit.SECONDS)).as("exit after the second SIGTERM; output:\n%s", log())
                 .isTrue();
 
@@ -154,8 +154,8 @@ class ReplacedJarShutdownTest {
 
     /** The workers' pids, once the application is ready with a call in flight on one of them. */
     private List<Integer> awaitWorkers() {
-        String busy = awaitLine("BUSY ", Duration.ofSeconds(60));
-        String ready = awaitLine("READY ", Duration.ofSeconds(10));
+        String busy = jvm.awaitLine("BUSY ", Duration.ofSeconds(60));
+        String ready = jvm.awaitLine("READY ", Duration.ofSeconds(10));
         List<Integer> pids = Arrays.stream(ready.substring(ready.indexOf("READY ") + 6).trim().split(","))
                 .map(Integer::parseInt).toList();
         assertThat(pids).hasSize(2).allMatch(Procs::alive)
@@ -224,14 +224,6 @@ class ReplacedJarShutdownTest {
                 out.closeEntry();
             }
         }
-    }
-
-    private String awaitLine(String fragment, Duration timeout) {
-        return jvm.awaitLine(fragment, timeout);
-    }
-
-    private void signal(String name) throws Exception {
-        jvm.signal(name);
     }
 
     private String log() {

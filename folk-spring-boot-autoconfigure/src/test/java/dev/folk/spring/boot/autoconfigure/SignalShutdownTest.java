@@ -53,9 +53,9 @@ class SignalShutdownTest {
         start("--folk.size=2", "--test.in-flight-ms=1500");
         List<Integer> pids = awaitReady();
         assertThat(pids).hasSize(2).allMatch(Procs::alive);
-        awaitLine("BUSY ", Duration.ofSeconds(5));
+        jvm.awaitLine("BUSY ", Duration.ofSeconds(5));
 
-        signal("TERM");
+        jvm.signal("TERM");
         assertThat(child.waitFor(30, TimeUnit.SECONDS)).as("exit after SIGTERM; output:\n%s", log()).isTrue();
 
         assertThat(child.exitValue()).as("exit code; output:\n%s", log()).isEqualTo(143);
@@ -72,7 +72,7 @@ class SignalShutdownTest {
                 "--test.in-flight-ms=60000");
         List<Integer> pids = awaitReady();
         assertThat(pids).hasSize(2);
-        String busyLine = awaitLine("BUSY ", Duration.ofSeconds(5));
+        String busyLine = jvm.awaitLine("BUSY ", Duration.ofSeconds(5));
         int busy = Integer.parseInt(busyLine.substring(busyLine.indexOf("BUSY ") + 5).trim());
         for (int pid : pids) {
             // SigIgn is a hex mask; SIGTERM (15) is bit 14.
@@ -80,14 +80,14 @@ class SignalShutdownTest {
             assertThat(ignored & (1L << 14)).as("worker %d ignores SIGTERM", pid).isNotZero();
         }
 
-        signal("TERM");
-        awaitLine("Pool 'default' RUNNING -> DRAINING", Duration.ofSeconds(15));
+        jvm.signal("TERM");
+        jvm.awaitLine("Pool 'default' RUNNING -> DRAINING", Duration.ofSeconds(15));
         // Without a second signal this shutdown would wait for the call (30 s drain), then 30 s of grace.
         assertThat(child.isAlive()).isTrue();
         assertThat(Procs.alive(busy)).isTrue();
 
         long sent = System.nanoTime();
-        signal("TERM");
+        jvm.signal("TERM");
         boolean exited = child.waitFor(10, TimeUnit.SECONDS);
         Duration took = Duration.ofNanos(System.nanoTime() - sent);
         System.out.println("exit " + took.toMillis() + " ms after the second SIGTERM");
@@ -107,12 +107,12 @@ class SignalShutdownTest {
         // Workers that take 20 s to boot, inside a 30 s boot-timeout: start-up is still waiting for them.
         start("--folk.size=2", "--folk.env.FOLK_TEST_BOOT_SLEEP_MS=20000", "--folk.boot-timeout=30s",
                 "--folk.shutdown.jvm-hook=" + jvmHook);
-        awaitLine("Pool 'default' NEW -> STARTING", Duration.ofSeconds(30));
+        jvm.awaitLine("Pool 'default' NEW -> STARTING", Duration.ofSeconds(30));
         Procs.await(Duration.ofSeconds(10), "two booting workers",
                 () -> Procs.aliveWithEnv(Workers.RUN_TAG, tag).size() == 2);
 
         long sent = System.nanoTime();
-        signal("TERM");
+        jvm.signal("TERM");
         boolean exited = child.waitFor(40, TimeUnit.SECONDS);
         Duration took = Duration.ofNanos(System.nanoTime() - sent);
         System.out.println("jvm-hook=" + jvmHook + ": exit " + took.toMillis() + " ms after SIGTERM");
@@ -140,7 +140,7 @@ class SignalShutdownTest {
         start(WebSignalTestApplication.class, "--server.port=0", "--folk.size=2", "--folk.exec-timeout=2m",
                 "--folk.drain-timeout=14500ms", "--folk.stop-grace=500ms",
                 "--spring.lifecycle.timeout-per-shutdown-phase=16s");
-        String started = awaitLine("started on port ", Duration.ofSeconds(60));
+        String started = jvm.awaitLine("started on port ", Duration.ofSeconds(60));
         Matcher port = Pattern.compile("started on port (\\d+)").matcher(started);
         assertThat(port.find()).as(started).isTrue();
         List<Integer> pids = Procs.aliveWithEnv(Workers.RUN_TAG, tag);
@@ -148,10 +148,10 @@ class SignalShutdownTest {
         CompletableFuture<HttpResponse<String>> request = HttpClient.newHttpClient().sendAsync(
                 HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port.group(1) + "/sleep?ms=60000")).build(),
                 HttpResponse.BodyHandlers.ofString());
-        awaitLine("REQUEST-IN-FLIGHT", Duration.ofSeconds(10));
+        jvm.awaitLine("REQUEST-IN-FLIGHT", Duration.ofSeconds(10));
 
-        signal("TERM");
-        awaitLine("Pool 'default' RUNNING -> DRAINING", Duration.ofSeconds(3 * 21));
+        jvm.signal("TERM");
+        jvm.awaitLine("Pool 'default' RUNNING -> DRAINING", Duration.ofSeconds(3 * 21));
         long draining = System.nanoTime();
         boolean exited = child.waitFor(3 * 16, TimeUnit.SECONDS);
         Duration took = Duration.ofNanos(System.nanoTime() - draining);
@@ -182,17 +182,9 @@ class SignalShutdownTest {
     }
 
     private List<Integer> awaitReady() {
-        String line = awaitLine("READY ", Duration.ofSeconds(60));
+        String line = jvm.awaitLine("READY ", Duration.ofSeconds(60));
         String pids = line.substring(line.indexOf("READY ") + 6).trim();
         return Arrays.stream(pids.split(",")).map(Integer::parseInt).toList();
-    }
-
-    private String awaitLine(String fragment, Duration timeout) {
-        return jvm.awaitLine(fragment, timeout);
-    }
-
-    private void signal(String name) throws Exception {
-        jvm.signal(name);
     }
 
     private String log() {
