@@ -479,10 +479,7 @@ public final class NativeOs implements Os {
         do {
             fd = libc.open(cName, O_RDONLY | O_NONBLOCK | O_CLOEXEC, 0);
         } while (fd < 0 && errno() == EINTR);
-        if (fd < 0) {
-            throw new OsException("open(" + path + ", O_RDONLY)", errno());
-        }
-        return fd;
+        return fd < 0 ? -errno() : fd;
     }
 
     @Override

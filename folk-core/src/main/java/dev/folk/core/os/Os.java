@@ -82,8 +82,10 @@ public interface Os {
     // files, for the HTTP gateway's public files: opened first, then described and read through the descriptor
 
     /**
-     * open(2) read-only, non-blocking (a FIFO does not wait for a writer) and close-on-exec; the
-     * errno of a failure (ENOENT, EACCES...) in the exception.
+     * open(2) read-only, non-blocking (a FIFO does not wait for a writer) and close-on-exec.
+     * Returns the descriptor, or minus the errno of a failure (-ENOENT, -EACCES...): no exception,
+     * because the HTTP gateway asks for a file on most PHP requests and most of them find none.
+     * Retries EINTR.
      */
     int openForReading(java.nio.file.Path path);
 

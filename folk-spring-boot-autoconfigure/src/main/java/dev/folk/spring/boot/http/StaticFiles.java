@@ -110,15 +110,13 @@ final class StaticFiles {
         } catch (InvalidPathException e) {
             return false;
         }
-        int fd;
-        try {
-            Consumer<Path> hook = beforeOpen;
-            if (hook != null) {
-                hook.accept(file);
-            }
-            fd = OS.openForReading(file);
-        } catch (OsException e) {
-            int errno = e.errno();
+        Consumer<Path> hook = beforeOpen;
+        if (hook != null) {
+            hook.accept(file);
+        }
+        int fd = OS.openForReading(file);
+        if (fd < 0) {
+            int errno = -fd;
             if (errno == Os.EACCES || errno == Os.EPERM) {
                 return forbidden(request, response, publicDir, file);
             }
