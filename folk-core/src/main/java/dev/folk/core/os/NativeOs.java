@@ -172,6 +172,8 @@ public final class NativeOs implements Os {
     private static final int STATX_TYPE_MODE_SIZE_MTIME = 0x1 | 0x2 | 0x40 | 0x200;
     /** struct statx is laid out alike on every architecture: 256 bytes, mode at 28, size at 40, mtime at 112. */
     private static final int STATX_BYTES = 256;
+    /** Set once statx(2) is refused as a call (ENOSYS, EPERM): not tried again. */
+    private static volatile boolean statxRefused;
     private static final byte[] EMPTY_PATH = {0};
     /** How the JDK itself encodes file names for the kernel. */
     private static final java.nio.charset.Charset FILE_NAMES = fileNameCharset();
@@ -484,13 +486,41 @@ public final class NativeOs implements Os {
 
     @Override
     public FileStatus fileStatus(int fd) {
-        byte[] statx = new byte[STATX_BYTES];
-        if (libc.statx(fd, EMPTY_PATH, AT_EMPTY_PATH, STATX_TYPE_MODE_SIZE_MTIME, statx) != 0) {
-            throw new OsException("statx(" + fd + ", AT_EMPTY_PATH)", errno());
+        if (!statxRefused) {
+            byte[] statx = new byte[STATX_BYTES];
+            if (libc.statx(fd, EMPTY_PATH, AT_EMPTY_PATH, STATX_TYPE_MODE_SIZE_MTIME, statx) == 0) {
+                ByteBuffer b = ByteBuffer.wrap(statx).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+                int mode = b.getShort(28) & 0xffff;
+                return new FileStatus((mode & 0170000) == 0100000, b.getLong(40), b.getLong(112));
+            }
+            int err = errno();
+            if (err != ENOSYS && err != EPERM) {
+                throw new OsException("statx(" + fd + ", AT_EMPTY_PATH)", err);
+            }
+            // A kernel before 4.11 (ENOSYS), or a container's seccomp profile older than statx (EPERM):
+            // from now on every descriptor is described as the JDK describes files.
+            statxRefused = true;
         }
-        ByteBuffer b = ByteBuffer.wrap(statx).order(java.nio.ByteOrder.LITTLE_ENDIAN);
-        int mode = b.getShort(28) & 0xffff;
-        return new FileStatus((mode & 0170000) == 0100000, b.getLong(40), b.getLong(112));
+        return fileStatusThroughProc(fd);
+    }
+
+    /**
+     * The open file's status as the JDK reads it through /proc/self/fd/N, which names the open file
+     * itself (its name removed or replaced since included): where statx(2) is refused.
+     */
+    static FileStatus fileStatusThroughProc(int fd) {
+        try {
+            java.nio.file.attribute.BasicFileAttributes attributes = java.nio.file.Files.readAttributes(
+                    java.nio.file.Path.of("/proc/self/fd/" + fd), java.nio.file.attribute.BasicFileAttributes.class);
+            return new FileStatus(attributes.isRegularFile(), attributes.size(),
+                    attributes.lastModifiedTime().to(java.util.concurrent.TimeUnit.SECONDS));
+        } catch (java.io.IOException e) {
+            int errno = e instanceof java.nio.file.NoSuchFileException ? ENOENT
+                    : e instanceof java.nio.file.AccessDeniedException ? EACCES : EIO;
+            OsException failure = new OsException("stat(/proc/self/fd/" + fd + ")", errno);
+            failure.initCause(e);
+            throw failure;
+        }
     }
 
     @Override

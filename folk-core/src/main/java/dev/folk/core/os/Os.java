@@ -29,6 +29,7 @@ public interface Os {
     int ECHILD = 10;
     int EPERM = 1;
     int ENOENT = 2;
+    int EIO = 5;
     int EACCES = 13;
     int ENXIO = 6;
     int ENODEV = 19;

@@ -1,6 +1,7 @@
 package dev.folk.core.os;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -28,6 +29,8 @@ class NativeFileTest {
         try {
             Files.delete(file);
             assertThat(os.fileStatus(fd)).isEqualTo(new FileStatus(true, 11, 1_767_225_600L));
+            assertThat(NativeOs.fileStatusThroughProc(fd)).as("where statx(2) is refused")
+                    .isEqualTo(new FileStatus(true, 11, 1_767_225_600L));
             ByteBuffer buffer = ByteBuffer.allocate(8);
             buffer.put((byte) '>');
             assertThat(os.pread(fd, buffer, 7)).isEqualTo(4);
@@ -44,6 +47,7 @@ class NativeFileTest {
         int fd = os.openForReading(dir);
         try {
             assertThat(os.fileStatus(fd).regular()).isFalse();
+            assertThat(NativeOs.fileStatusThroughProc(fd).regular()).as("where statx(2) is refused").isFalse();
         } finally {
             os.close(fd);
         }
@@ -52,8 +56,19 @@ class NativeFileTest {
         fd = os.openForReading(fifo); // non-blocking: no writer to wait for
         try {
             assertThat(os.fileStatus(fd).regular()).isFalse();
+            assertThat(NativeOs.fileStatusThroughProc(fd).regular()).as("where statx(2) is refused").isFalse();
         } finally {
             os.close(fd);
         }
+    }
+
+    @Test
+    void aDescriptorThatIsNotOpenIsEbadfAndNeverAnotherFile() {
+        int fd = os.openForReading(dir);
+        os.close(fd);
+        assertThatThrownBy(() -> os.fileStatus(fd)).isInstanceOfSatisfying(OsException.class,
+                e -> assertThat(e.errnoName()).isEqualTo("EBADF"));
+        assertThatThrownBy(() -> NativeOs.fileStatusThroughProc(fd)).isInstanceOfSatisfying(OsException.class,
+                e -> assertThat(e.errnoName()).isEqualTo("ENOENT"));
     }
 }

@@ -129,7 +129,14 @@ final class StaticFiles {
         }
         boolean handedOver = false;
         try {
-            FileStatus status = OS.fileStatus(fd);
+            FileStatus status;
+            try {
+                status = OS.fileStatus(fd);
+            } catch (OsException e) {
+                log.warn("Public file {} could not be described ({}): answered by PHP as a missing file", file,
+                        e.getMessage());
+                return false;
+            }
             Path real = realPath(fd);
             if (!status.regular() || !within(publicDir, real, file)) {
                 return false; // a directory (or FIFO...), or a file reached through a link that leaves the directory
