@@ -66,6 +66,8 @@ final class DirectStream implements CallParts, AsyncListener {
     private @Nullable PartSpool parts;
     /** Set by a cut while a writer was on it: the writer throws it in once it stops. */
     private @Nullable IOException cutSignal;
+    /** Whether the cut that waits for the writer was logged when it came (the head had gone out then). */
+    private boolean cutLogged;
     /** The call is over: what is held is all there is. */
     private boolean ended;
     /** Nothing more goes out: the answer was written whole, cut, or its client is gone. */
@@ -355,7 +357,7 @@ final class DirectStream implements CallParts, AsyncListener {
         IOException signal = cutSignal;
         if (signal != null) {
             cutSignal = null;
-            finishCut(signal);
+            finishCut(signal, cutLogged);
         }
     }
 
@@ -378,14 +380,19 @@ final class DirectStream implements CallParts, AsyncListener {
         boolean wasClosed = closed;
         closed = true;
         release();
-        IOException signal = cut(failure, pool, label);
+        IOException signal = containerAbort(failure);
         if (wasClosed) {
+            log.debug("Streamed answer to {} failed after it was abandoned: {}", label, failure.toString());
             return;
         }
         if (writing) {
+            cutLogged = response.isCommitted();
+            if (cutLogged) {
+                logCut(failure, pool, label); // now: the writer may be held up by the client for long
+            }
             cutSignal = signal;
         } else {
-            finishCut(signal);
+            finishCut(signal, false);
         }
     }
 
@@ -394,19 +401,27 @@ final class DirectStream implements CallParts, AsyncListener {
      * answered (502, as any failed call); else the async dispatch throws {@code signal}, and the
      * container cuts the connection.
      */
-    private void finishCut(IOException signal) {
+    private void finishCut(IOException signal, boolean logged) {
+        Throwable failure = signal.getCause() != null ? signal.getCause() : signal;
         AsyncContext a = async;
         if (a == null) {
+            if (!logged) {
+                logCut(failure, pool, label);
+            }
             return;
         }
         try {
             if (!response.isCommitted()) {
+                logUnsent(failure, pool, label);
                 response.reset();
                 GatewayReply failed = GatewayReply.phpFailed();
                 GatewayExchange.head(response, failed);
                 response.getOutputStream().write(failed.body());
                 a.complete();
                 return;
+            }
+            if (!logged) {
+                logCut(failure, pool, label);
             }
             request.setAttribute(CUT, signal);
             a.dispatch(); // the dispatch throws it: the container cuts a committed response whose request fails
@@ -468,10 +483,20 @@ final class DirectStream implements CallParts, AsyncListener {
      * call failed must not end as a complete response (a truncated download would look whole).
      */
     static IOException cut(Throwable failure, String pool, String label) {
+        logCut(failure, pool, label);
+        return containerAbort(failure);
+    }
+
+    /** The warning of a streamed answer whose call failed before any of it went out: a 502 answers it. */
+    static void logUnsent(Throwable failure, String pool, String label) {
+        log.warn("Pool '{}': the streamed answer to {} failed before any of it went out, answered 502: {}",
+                pool, label, failure.getMessage());
+    }
+
+    private static void logCut(Throwable failure, String pool, String label) {
         // Neutral: the cause may be PHP's (a crash, a malformed part) or the client's (too slow).
         log.warn("Pool '{}': the connection of the streamed answer to {} is cut after its head went out: {}",
                 pool, label, failure.getMessage());
-        return containerAbort(failure);
     }
 
     /**

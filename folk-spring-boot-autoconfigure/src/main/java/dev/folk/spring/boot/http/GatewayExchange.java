@@ -509,7 +509,7 @@ final class GatewayExchange implements ReadListener, WriteListener, AsyncListene
         try {
             p.add(bytes);
         } catch (IOException e) {
-            cut(DirectStream.cut(e, route.pool().name(), label));
+            cut(e);
         }
     }
 
@@ -521,7 +521,7 @@ final class GatewayExchange implements ReadListener, WriteListener, AsyncListene
         byte[] rest = error == null ? GatewayReply.restOfStream(result, route.pool().name(), pid, label) : null;
         if (rest == null) {
             Throwable cause = error != null ? error : new IOException("PHP ended its streamed answer with a malformed result");
-            cut(DirectStream.cut(cause, route.pool().name(), label));
+            cut(cause);
             return;
         }
         endOfAnswer(rest);
@@ -538,7 +538,7 @@ final class GatewayExchange implements ReadListener, WriteListener, AsyncListene
             hold(rest);
             IOException shortfall = parts == null ? null : parts.shortfall(route.pool().name(), label, warnings);
             if (shortfall != null) {
-                cut(DirectStream.cut(shortfall, route.pool().name(), label));
+                cut(shortfall);
                 return;
             }
             if (written && !done) {
@@ -576,9 +576,10 @@ final class GatewayExchange implements ReadListener, WriteListener, AsyncListene
      * Under the lock: a streamed answer that cannot end well (its call failed after the head went
      * out) must not end as a complete response; the connection is cut instead.
      */
-    private void cut(IOException signal) {
+    private void cut(Throwable failure) {
         if (!response.isCommitted()) {
             // Nothing went out yet: the failure can still be answered, as any failed call is.
+            DirectStream.logUnsent(failure, route.pool().name(), label);
             response.reset();
             streaming = false;
             written = false;
@@ -596,6 +597,7 @@ final class GatewayExchange implements ReadListener, WriteListener, AsyncListene
             }
             return;
         }
+        IOException signal = DirectStream.cut(failure, route.pool().name(), label);
         done = true;
         release();
         request.setAttribute(DirectStream.CUT, signal);
@@ -805,8 +807,8 @@ final class GatewayExchange implements ReadListener, WriteListener, AsyncListene
                     deadline = timer.schedule(this::timedOut, options.bodyTimeout().toMillis(), TimeUnit.MILLISECONDS);
                     return;
                 }
-                cut(DirectStream.cut(new IOException(streamEnded ? "its client took nothing for " + options.bodyTimeout()
-                        : "the answer did not end within the call's time"), route.pool().name(), label));
+                cut(new IOException(streamEnded ? "its client took nothing for " + options.bodyTimeout()
+                        : "the answer did not end within the call's time"));
                 return;
             }
             if (reply == null && !done) {

@@ -342,7 +342,9 @@ record GatewayReply(int status, List<String> headers, byte[] body, boolean own, 
         }
         if (e instanceof CallException call) {
             log.warn("{} ({})", e.getMessage(), label);
-            return text(502, "PHP failed to answer (worker " + call.pid() + "). See the log.");
+            // No pid: the call never reached a worker (params it could not send), which no worker is to blame for.
+            return text(502, call.pid() > 0 ? "PHP failed to answer (worker " + call.pid() + "). See the log."
+                    : "The request could not be passed to PHP. See the log.");
         }
         log.error("The call for {} failed unexpectedly: 502", label, e);
         return phpFailed();

@@ -12,6 +12,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import org.springframework.boot.test.system.CapturedOutput;
 import org.springframework.boot.test.system.OutputCaptureExtension;
 
+import dev.folk.core.pool.CallException;
+
 /**
  * How a failed call is answered. A JVM short of heap is a 503 that says so: the client may try
  * again, and nobody reading the answer or the log is sent looking for busy workers.
@@ -37,5 +39,39 @@ class GatewayReplyTest {
                 .isEqualTo("The server has no memory for this request now; try again shortly.\n");
         assertThat(output).contains("The JVM had no heap left for the call of POST /php/upload")
                 .contains("Give the JVM more heap (-Xmx)").doesNotContain("busy");
+    }
+
+    @Test
+    void aFailedCallIs502NamingItsWorkerAndACallNoWorkerHadNamesNone(CapturedOutput output) {
+        RepeatedWarnings warnings = new RepeatedWarnings(timer, RepeatedWarnings.DEFAULT_INTERVAL);
+        GatewayReply crashed = GatewayReply.fromFailure(new CompletionException(
+                new Failed(4242, "Worker 4242 of pool 'main' crashed")),
+                GatewayOptions.defaults(), "GET /php/crash", warnings);
+        GatewayReply unsent = GatewayReply.fromFailure(new CompletionException(
+                new Failed(0, "Call main.http.handle rejected, nothing was sent")),
+                GatewayOptions.defaults(), "GET /php/odd", warnings);
+
+        assertThat(crashed.status()).isEqualTo(502);
+        assertThat(new String(crashed.body(), StandardCharsets.UTF_8))
+                .isEqualTo("PHP failed to answer (worker 4242). See the log.\n");
+        assertThat(unsent.status()).isEqualTo(502);
+        assertThat(new String(unsent.body(), StandardCharsets.UTF_8))
+                .isEqualTo("The request could not be passed to PHP. See the log.\n");
+        assertThat(output).contains("Worker 4242 of pool 'main' crashed (GET /php/crash)")
+                .contains("rejected, nothing was sent (GET /php/odd)");
+    }
+
+    /** A failed call of pool 'main': worker {@code pid}, 0 if it reached none. */
+    private static final class Failed extends CallException {
+        private static final long serialVersionUID = 1L;
+
+        Failed(int pid, String message) {
+            super("main", "http.handle", pid, message, null);
+        }
+
+        @Override
+        public boolean retryable() {
+            return false;
+        }
     }
 }
