@@ -3,11 +3,11 @@ package dev.folk.core.pool;
 import java.io.EOFException;
 import java.io.IOException;
 import java.time.Instant;
+import java.util.ArrayDeque;
 import java.util.Collection;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -69,9 +69,15 @@ final class WorkerLifecycle {
      */
     private final AtomicLong retries = new AtomicLong();
 
-    // Make before break: due workers, each serving until a replacement is ready.
-    private final ConcurrentLinkedQueue<PooledWorker> due = new ConcurrentLinkedQueue<>();
+    // Make before break: due workers, each serving until a replacement is ready. A worker is counted
+    // (which lets a replenish anywhere spawn its replacement) and queued under one lock, which a
+    // replacement that becomes ready takes to find it: counted but not yet queued, it would wait for
+    // a replacement forever while the one spawned for it served as one more worker.
+    private final Object dueLock = new Object();
+    private final ArrayDeque<PooledWorker> due = new ArrayDeque<>();
     private final AtomicInteger dueCount = new AtomicInteger();
+    /** Run in {@link #markDue} between counting a due worker and queueing it: a test's way into that window. */
+    static volatile @Nullable Runnable afterDueCounted;
 
     WorkerLifecycle(WorkerPool pool, PoolConfig config, PoolClock clock, WorkerHost host, PoolHealth health,
                     PoolStatistics stats, PoolExecutors executors, Dispatcher dispatcher) {
@@ -440,9 +446,15 @@ final class WorkerLifecycle {
         if (!w.markDue(reason) || w.retired.get()) {
             return;
         }
-        if (w.awaitingReplacement.compareAndSet(false, true)) {
-            dueCount.incrementAndGet();
-            due.add(w);
+        synchronized (dueLock) {
+            if (w.awaitingReplacement.compareAndSet(false, true)) {
+                dueCount.incrementAndGet();
+                Runnable hook = afterDueCounted;
+                if (hook != null) {
+                    hook.run();
+                }
+                due.add(w);
+            }
         }
         log.debug("Worker {} of pool '{}' is due ({}); it serves until its replacement is ready", w.pid,
                 config.name(), reason.tag());
@@ -453,13 +465,15 @@ final class WorkerLifecycle {
     @SuppressWarnings("NullAway") // a worker in the due queue has its dueReason set
     private void replaceOneDue() {
         PooledWorker old;
-        while ((old = due.poll()) != null) {
-            if (stopAwaitingReplacement(old) && !old.retired.get()) {
-                old.replaced = true;
-                if (dispatcher.takeIdle(old)) {
-                    exits.retire(old, old.dueReason, false);
-                }
-                return;
+        synchronized (dueLock) {
+            do {
+                old = due.poll();
+            } while (old != null && !(stopAwaitingReplacement(old) && !old.retired.get()));
+        }
+        if (old != null) {
+            old.replaced = true;
+            if (dispatcher.takeIdle(old)) {
+                exits.retire(old, old.dueReason, false);
             }
         }
     }

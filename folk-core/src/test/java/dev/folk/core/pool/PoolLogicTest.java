@@ -434,6 +434,40 @@ class PoolLogicTest {
         assertThat(pool.awaitReady(2, Duration.ofSeconds(5))).isTrue();
     }
 
+    /**
+     * A replacement that becomes ready while its due worker is counted but not yet queued (another
+     * thread's replenish saw the count and spawned it) still replaces that worker: before, it served
+     * as one more worker and the due one waited forever for a replacement, never recycled, and an
+     * elastic pool never shrank (ElasticSizeTest's random schedules, seen once on a busy machine).
+     */
+    @Test
+    void aReplacementReadyBeforeItsDueWorkerIsQueuedStillReplacesIt() {
+        ready(config(1));
+        int pid = fakes.spawned.get(0).pid;
+        WorkerLifecycle.afterDueCounted = () -> {
+            WorkerLifecycle.afterDueCounted = null;
+            Thread other = new Thread(pool::tick, "other-replenish"); // the count is visible to it now
+            other.start();
+            // Until the replacement serves (a fake boots in microseconds), unless it waits for this worker to be queued.
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(1);
+            while (pool.readyCount() < 2 && System.nanoTime() < deadline) {
+                java.util.concurrent.locks.LockSupport.parkNanos(1_000_000);
+            }
+        };
+        try {
+            assertThat(pool.recycle(pid)).isTrue();
+            awaitExits(ExitReason.RECYCLE, 1);
+        } finally {
+            WorkerLifecycle.afterDueCounted = null;
+        }
+        assertThat(fake(pid).exited()).isTrue();
+        FakeWorkers.await("the replacement alone, not due", () -> {
+            List<WorkerInfo> workers = pool.snapshot().workers();
+            return workers.size() == 1 && workers.get(0).pid() != pid && !workers.get(0).leaving();
+        });
+        assertThat(pool.call("echo", "still serving")).isEqualTo("still serving");
+    }
+
     @ParameterizedTest(name = "size {0}")
     @ValueSource(ints = {1, 2, 4})
     void resetReplacesEveryWorker(int size) throws Exception {
