@@ -84,7 +84,7 @@ cpu() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 workers_cpu() { # the CPU of the JVM's children (its PHP workers, which never recycle here)
     local total=0 child
     for child in $(pgrep -P "$1"); do
-        total=$(( total + $(awk '{print $14 + $15}' "/proc/$child/stat" 2>/dev/null || echo 0) ))
+        total=$(( total + $(cpu "$child" 2>/dev/null || echo 0) ))
     done
     echo "$total"
 }

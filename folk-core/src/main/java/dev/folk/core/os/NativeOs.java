@@ -161,7 +161,6 @@ public final class NativeOs implements Os {
     private static final int EPOLLOUT = 0x004;
     private static final int EPOLLRDHUP = 0x2000;
     private static final int EPOLLONESHOT = 1 << 30;
-    private static final int ENOENT = 2;
     private static final int EPOLLIN = 0x001;
     private static final int EPOLLERR = 0x008;
     private static final int EPOLLHUP = 0x010;

@@ -64,12 +64,7 @@ class ReplacedJarShutdownTest {
         start(false, "--folk.drain-timeout=1s");
         List<Integer> pids = awaitWorkers();
 
-        overwriteCopies();
-        jvm.signal("TERM");
-        assertThat(child.waitFor(3 * 10, TimeUnit.SECONDS)).as("exit after SIGTERM; output:\n%s", log()).isTrue();
-
-        assertThat(child.exitValue()).as("exit code; output:\n%s", log()).isEqualTo(143);
-        assertReaped(pids);
+        overwriteThenSigterm(pids);
         assertThat(log()).contains("still running after drain-timeout PT1S: killing it")
                 .contains("Pool 'default' DRAINING -> CLOSED")
                 .contains("CALL-FAILED dev.folk.core.pool.PoolClosedException")
@@ -86,12 +81,7 @@ class ReplacedJarShutdownTest {
         start(true, "--spring.main.register-shutdown-hook=false", "--logging.register-shutdown-hook=false");
         List<Integer> pids = awaitWorkers();
 
-        overwriteCopies();
-        jvm.signal("TERM");
-        assertThat(child.waitFor(3 * 10, TimeUnit.SECONDS)).as("exit after SIGTERM; output:\n%s", log()).isTrue();
-
-        assertThat(child.exitValue()).as("exit code; output:\n%s", log()).isEqualTo(143);
-        assertReaped(pids);
+        overwriteThenSigterm(pids);
         assertThat(log()).contains("Folk shutdown hook: the application context is not closing; stopping workers now");
         assertNoFolkClassMissing();
     }
@@ -109,10 +99,23 @@ class ReplacedJarShutdownTest {
         assertThat(child.waitFor(3 * 5, TimeUnit.SECONDS)).as("exit after the second SIGTERM; output:\n%s", log())
                 .isTrue();
 
-        assertThat(child.exitValue()).as("exit code; output:\n%s", log()).isEqualTo(143);
-        assertReaped(pids);
+        assertEndedBySigtermWithWorkersReaped(pids);
         assertThat(log()).contains("Second signal (SIGTERM) during shutdown: killing every worker");
         assertNoFolkClassMissing();
+    }
+
+    /** Overwrites the copies, sends one SIGTERM, and checks the child ended by it with every worker reaped. */
+    private void overwriteThenSigterm(List<Integer> pids) throws Exception {
+        overwriteCopies();
+        jvm.signal("TERM");
+        assertThat(child.waitFor(3 * 10, TimeUnit.SECONDS)).as("exit after SIGTERM; output:\n%s", log()).isTrue();
+        assertEndedBySigtermWithWorkersReaped(pids);
+    }
+
+    /** The child ended by SIGTERM (exit code 143), and every one of its workers killed and reaped. */
+    private void assertEndedBySigtermWithWorkersReaped(List<Integer> pids) {
+        assertThat(child.exitValue()).as("exit code; output:\n%s", log()).isEqualTo(143);
+        assertReaped(pids);
     }
 
     /**
