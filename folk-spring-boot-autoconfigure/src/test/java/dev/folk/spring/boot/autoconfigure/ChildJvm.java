@@ -87,9 +87,11 @@ final class ChildJvm {
         return String.join("\n", output);
     }
 
+    /** Ends the child if it still runs, and prints what it printed, for the test's report. */
     void destroy() {
         if (process.isAlive()) {
             process.destroyForcibly();
         }
+        System.out.println("---- child output ----\n" + log());
     }
 }

@@ -53,7 +53,6 @@ class ReplacedJarShutdownTest {
         for (int pid : Procs.aliveWithEnv(Workers.RUN_TAG, tag)) {
             ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
         }
-        System.out.println("---- child output ----\n" + log());
     }
 
     @Test

@@ -42,8 +42,6 @@ class SignalShutdownTest {
         if (jvm != null) {
             jvm.destroy();
         }
-        // For the report: what the child printed.
-        System.out.println("---- child output ----\n" + log());
     }
 
     @Test
