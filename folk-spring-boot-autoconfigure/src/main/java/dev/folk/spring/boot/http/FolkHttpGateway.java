@@ -149,6 +149,27 @@ public class FolkHttpGateway extends HttpServlet {
         return routes.stream().map(HttpRoute::servletPattern).toArray(String[]::new);
     }
 
+    /**
+     * Request attribute a container integration sets on a request that expects {@code 100 Continue}
+     * when it does not send one because {@link #refusesUnread} said so: the client sends no body, so
+     * the refusal ends at once instead of reading and dropping the body that would come after a 100.
+     */
+    public static final String CONTINUE_WITHHELD = FolkHttpGateway.class.getName() + ".continueWithheld";
+
+    /**
+     * Whether the gateway refuses this request's body before reading a byte of it: a request mapped
+     * to it whose Content-Length is over its route's max-body-size or over all the memory for bodies
+     * (413). A container that answers {@code Expect: 100-continue} itself should not tell such a
+     * client to send its body (nginx does not), and then sets {@link #CONTINUE_WITHHELD}; false for
+     * a request that is not the gateway's.
+     */
+    public boolean refusesUnread(HttpServletRequest request) {
+        HttpServletMapping mapping = request.getHttpServletMapping();
+        HttpRoute route = mapping == null ? null : byPattern.get(mapping.getPattern());
+        long length = request.getContentLengthLong();
+        return route != null && (length > route.maxBodySize() || length > options.bodyMemory());
+    }
+
     @Override
     protected void service(HttpServletRequest request, HttpServletResponse response) throws IOException {
         if (request.getDispatcherType() == DispatcherType.ASYNC) {

@@ -218,11 +218,13 @@ final class GatewayExchange implements ReadListener, WriteListener, AsyncListene
 
     /**
      * Answers a body refused while it arrives, then reads and drops its rest until it ends or for
-     * {@link #LINGER_MILLIS} (HTTP/1.x; an HTTP/2 stream's unread body is reset by the container).
-     * Runs on the container thread reading the body.
+     * {@link #LINGER_MILLIS} (HTTP/1.x; an HTTP/2 stream's unread body is reset by the container;
+     * and not when the container withheld the {@code 100 Continue} the client waits for before it
+     * sends the body, {@link FolkHttpGateway#CONTINUE_WITHHELD}). Runs on the container thread reading the body.
      */
     private void refuse(GatewayReply answer) throws IOException {
-        boolean linger = request.getProtocol().startsWith("HTTP/1.");
+        boolean linger = request.getProtocol().startsWith("HTTP/1.")
+                && request.getAttribute(FolkHttpGateway.CONTINUE_WITHHELD) == null;
         synchronized (this) {
             if (done || reply != null) {
                 return;

@@ -14,6 +14,8 @@ import jakarta.servlet.http.HttpServletMapping;
 import jakarta.servlet.http.HttpServletRequest;
 
 import org.apache.commons.logging.Log;
+import org.apache.coyote.ContinueResponseTiming;
+import org.apache.coyote.http11.AbstractHttp11Protocol;
 import org.apache.commons.logging.LogFactory;
 import org.jspecify.annotations.Nullable;
 import org.springframework.beans.factory.ListableBeanFactory;
@@ -26,6 +28,8 @@ import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnWebApplication;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.boot.context.properties.bind.Binder;
+import org.springframework.boot.tomcat.ConfigurableTomcatWebServerFactory;
+import org.springframework.boot.web.server.WebServerFactoryCustomizer;
 import org.springframework.boot.web.servlet.FilterRegistrationBean;
 import org.springframework.boot.web.servlet.ServletRegistrationBean;
 import org.springframework.context.annotation.Bean;
@@ -72,6 +76,9 @@ public final class FolkHttpAutoConfiguration {
 
     /** Bean name of the gateway's filter registration (with folk.http.filter-order). */
     public static final String FILTER_BEAN_NAME = "folkHttpGatewayFilterRegistration";
+
+    /** Bean name of the Tomcat customizer that answers Expect: 100-continue ({@link TomcatExpectContinueConfiguration}). */
+    public static final String EXPECT_CONTINUE_BEAN_NAME = "folkHttpTomcatExpectContinue";
 
     /** The gateway's servlet name. */
     static final String SERVLET_NAME = "folkHttpGateway";
@@ -231,6 +238,33 @@ public final class FolkHttpAutoConfiguration {
         @Override
         public int getOrder() {
             return ORDER;
+        }
+    }
+
+    /**
+     * On Tomcat, {@code Expect: 100-continue} answered as nginx answers it: no {@code 100 Continue}
+     * to a request whose body the gateway refuses unread, so that its client gets the 413 without
+     * sending the body first ({@code curl} expects a 100 before any upload over 1MB). Every other
+     * request that expects one gets it before it goes on, as with Tomcat's default
+     * ({@link ExpectContinueValve}). A bean of this name replaces it.
+     */
+    @Configuration(proxyBeanMethods = false)
+    @ConditionalOnClass(name = {"org.apache.catalina.valves.ValveBase",
+            "org.springframework.boot.tomcat.ConfigurableTomcatWebServerFactory"})
+    static class TomcatExpectContinueConfiguration {
+
+        @Bean(EXPECT_CONTINUE_BEAN_NAME)
+        @ConditionalOnMissingBean(name = EXPECT_CONTINUE_BEAN_NAME)
+        WebServerFactoryCustomizer<ConfigurableTomcatWebServerFactory> folkHttpTomcatExpectContinue(
+                ObjectProvider<FolkHttpGateway> gateway) {
+            return factory -> {
+                factory.addProtocolHandlerCustomizers(protocol -> {
+                    if (protocol instanceof AbstractHttp11Protocol<?> http) { // HTTP/2's streams follow it
+                        http.setContinueResponseTiming(ContinueResponseTiming.ON_REQUEST_BODY_READ.toString());
+                    }
+                });
+                factory.addEngineValves(new ExpectContinueValve(gateway));
+            };
         }
     }
 

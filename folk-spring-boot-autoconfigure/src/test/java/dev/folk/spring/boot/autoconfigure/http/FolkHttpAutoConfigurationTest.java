@@ -7,6 +7,8 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 
+import org.apache.coyote.ProtocolHandler;
+import org.apache.coyote.http11.Http11NioProtocol;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
@@ -18,6 +20,10 @@ import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.boot.test.context.runner.ReactiveWebApplicationContextRunner;
 import org.springframework.boot.test.context.runner.WebApplicationContextRunner;
+import org.springframework.boot.tomcat.ConfigurableTomcatWebServerFactory;
+import org.springframework.boot.tomcat.TomcatProtocolHandlerCustomizer;
+import org.springframework.boot.tomcat.servlet.TomcatServletWebServerFactory;
+import org.springframework.boot.web.server.WebServerFactoryCustomizer;
 import org.springframework.boot.web.servlet.FilterRegistrationBean;
 import org.springframework.boot.web.servlet.ServletRegistrationBean;
 import org.springframework.boot.webmvc.autoconfigure.WebMvcAutoConfiguration;
@@ -92,6 +98,35 @@ class FolkHttpAutoConfigurationTest {
         // Without the gateway, Spring Boot's own.
         web.withConfiguration(AutoConfigurations.of(WebMvcAutoConfiguration.class)).run(ctx ->
                 assertThat(ctx.getBean(FormContentFilter.class)).isInstanceOf(OrderedFormContentFilter.class));
+    }
+
+    /**
+     * On Tomcat, the connector answers {@code Expect: 100-continue} only when a body is read, and the
+     * gateway's valve answers it for every request whose body is not refused unread
+     * (ExpectContinueTest); an application's bean of that name replaces both, and without Tomcat
+     * there is none.
+     */
+    @Test
+    @SuppressWarnings("unchecked")
+    void onTomcatTheGatewayAnswersExpectContinueUnlessTheApplicationDoes() {
+        WebApplicationContextRunner gateway = web.withPropertyValues("folk.http.mappings[0].path=/php");
+        gateway.run(ctx -> {
+            assertThat(ctx).hasNotFailed();
+            TomcatServletWebServerFactory factory = new TomcatServletWebServerFactory();
+            ctx.getBean(FolkHttpAutoConfiguration.EXPECT_CONTINUE_BEAN_NAME, WebServerFactoryCustomizer.class)
+                    .customize(factory);
+            assertThat(factory.getEngineValves()).hasExactlyElementsOfTypes(ExpectContinueValve.class);
+            Http11NioProtocol protocol = new Http11NioProtocol();
+            assertThat(protocol.getContinueResponseTiming()).isEqualTo("immediately"); // Tomcat's default
+            factory.getProtocolHandlerCustomizers()
+                    .forEach(c -> ((TomcatProtocolHandlerCustomizer<ProtocolHandler>) c).customize(protocol));
+            assertThat(protocol.getContinueResponseTiming()).isEqualTo("onRead");
+        });
+        WebServerFactoryCustomizer<ConfigurableTomcatWebServerFactory> own = factory -> { };
+        gateway.withBean(FolkHttpAutoConfiguration.EXPECT_CONTINUE_BEAN_NAME, WebServerFactoryCustomizer.class, () -> own)
+                .run(ctx -> assertThat(ctx.getBean(FolkHttpAutoConfiguration.EXPECT_CONTINUE_BEAN_NAME)).isSameAs(own));
+        gateway.withClassLoader(new FilteredClassLoader("org.apache.catalina")).run(ctx ->
+                assertThat(ctx).hasNotFailed().doesNotHaveBean(FolkHttpAutoConfiguration.EXPECT_CONTINUE_BEAN_NAME));
     }
 
     /** A body limit over the memory all bodies may hold is said at start-up: bodies past that memory are 413s. */
