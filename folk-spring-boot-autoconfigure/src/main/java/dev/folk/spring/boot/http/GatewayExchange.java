@@ -147,12 +147,13 @@ final class GatewayExchange implements ReadListener, WriteListener, AsyncListene
         boolean fits = contentLength <= options.bodyMemory();
         boolean room = fits && reserve(first);
         this.buffer = room ? new byte[first] : null;
-        this.in = request.getInputStream();
-        in.setReadListener(this);
         if (!fits) {
             overMemory();
         } else if (!room) {
             noRoom();
+        } else {
+            this.in = request.getInputStream();
+            in.setReadListener(this);
         }
     }
 
@@ -210,8 +211,6 @@ final class GatewayExchange implements ReadListener, WriteListener, AsyncListene
     void refuseTooLarge(long length) throws IOException {
         refused(RepeatedWarnings.Kind.BODY_TOO_LARGE, "(Content-Length " + length + ") is over max-body-size ("
                 + route.maxBodySize() + " bytes): 413");
-        this.in = request.getInputStream();
-        in.setReadListener(this);
         refuse(GatewayReply.text(413, "Request body of " + length + " bytes is over the " + route.maxBodySize()
                 + "-byte limit."));
     }
@@ -220,7 +219,9 @@ final class GatewayExchange implements ReadListener, WriteListener, AsyncListene
      * Answers a body refused while it arrives, then reads and drops its rest until it ends or for
      * {@link #LINGER_MILLIS} (HTTP/1.x; an HTTP/2 stream's unread body is reset by the container;
      * and not when the container withheld the {@code 100 Continue} the client waits for before it
-     * sends the body, {@link FolkHttpGateway#CONTINUE_WITHHELD}). Runs on the container thread reading the body.
+     * sends the body, {@link FolkHttpGateway#CONTINUE_WITHHELD}). A body refused before a byte of it
+     * was read is read only once the answer is written: a container that sends {@code 100 Continue}
+     * when a body is first read (Jetty) then sends none. Runs on the container thread reading the body.
      */
     private void refuse(GatewayReply answer) throws IOException {
         boolean linger = request.getProtocol().startsWith("HTTP/1.")
@@ -240,6 +241,10 @@ final class GatewayExchange implements ReadListener, WriteListener, AsyncListene
         }
         respond(answer);
         if (linger) {
+            if (in == null) { // refused unread
+                this.in = request.getInputStream();
+                in.setReadListener(this);
+            }
             dropRest();
         }
     }
