@@ -53,6 +53,13 @@ public class FolkHttpGateway extends HttpServlet {
     private static final Duration TIMEOUT_MARGIN = Duration.ofSeconds(10);
 
     /**
+     * Request attribute a container integration sets on a request that expects {@code 100 Continue}
+     * when it does not send one because {@link #refusesUnread} said so: the client sends no body, so
+     * the refusal ends at once instead of reading and dropping the body that would come after a 100.
+     */
+    public static final String CONTINUE_WITHHELD = FolkHttpGateway.class.getName() + ".continueWithheld";
+
+    /**
      * An answer up to this size is written on the container thread with a plain write: it fits in
      * the socket's send buffer, so the write does not wait for the client. Larger ones are written
      * without blocking, asynchronously.
@@ -148,13 +155,6 @@ public class FolkHttpGateway extends HttpServlet {
     public String[] servletPatterns() {
         return routes.stream().map(HttpRoute::servletPattern).toArray(String[]::new);
     }
-
-    /**
-     * Request attribute a container integration sets on a request that expects {@code 100 Continue}
-     * when it does not send one because {@link #refusesUnread} said so: the client sends no body, so
-     * the refusal ends at once instead of reading and dropping the body that would come after a 100.
-     */
-    public static final String CONTINUE_WITHHELD = FolkHttpGateway.class.getName() + ".continueWithheld";
 
     /**
      * Whether the gateway refuses this request's body before reading a byte of it: a request mapped

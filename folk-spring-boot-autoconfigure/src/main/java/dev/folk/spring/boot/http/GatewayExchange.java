@@ -158,7 +158,7 @@ final class GatewayExchange implements ReadListener, WriteListener, AsyncListene
     }
 
     @Override
-    @SuppressWarnings("NullAway") // a ReadListener: the container calls it only after readBody set in and buffer
+    @SuppressWarnings("NullAway") // a ReadListener: set by readBody with in and buffer, or by a lingering refusal, which drops
     public void onDataAvailable() throws IOException {
         if (isLingering()) {
             dropRest();
