@@ -35,7 +35,9 @@ class ReadmeRunCommandIT {
             port = free.getLocalPort();
         }
         String tag = UUID.randomUUID().toString();
-        Path log = Files.createTempFile("readme-run", ".log");
+        // In the module's build directory, kept for a look after a failure and gone with `clean`:
+        // a temporary file per run would pile up in /tmp.
+        Path log = Files.createDirectories(Path.of("target")).resolve("readme-run-command.log");
         ProcessBuilder pb = new ProcessBuilder("bash", "-c",
                 command + " -B -Dspring-boot.run.arguments=--server.port=" + port)
                 .directory(ROOT.toFile()).redirectErrorStream(true).redirectOutput(log.toFile());
