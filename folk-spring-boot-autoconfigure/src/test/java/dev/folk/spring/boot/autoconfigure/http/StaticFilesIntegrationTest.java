@@ -17,6 +17,7 @@ import java.util.Locale;
 import java.util.Random;
 
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.springframework.boot.test.system.OutputCaptureExtension;
@@ -445,10 +446,12 @@ class StaticFilesIntegrationTest {
     /**
      * A file removed between its stat and the check that it may be read (a deploy deleting it) was
      * never there as far as the answer goes: not a 403, which is for a file that is there and
-     * unreadable.
+     * unreadable. Raced for 3 s in this class only: the subclasses change how a path maps to its file
+     * (a context path) and how an opened file is sent (no sendfile), not the open and the check this races.
      */
     @Test
     void aFileRemovedWhileAskedForIsNotForbidden() throws Exception {
+        Assumptions.assumeTrue(getClass() == StaticFilesIntegrationTest.class, "raced once, in StaticFilesIntegrationTest");
         Path file = root.resolve("app-public/flipping.txt");
         java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
         Thread writer = new Thread(() -> {
