@@ -74,10 +74,9 @@ final class CallRunner {
         this.asyncCalls = new AsyncCalls(executors.asyncRunner);
     }
 
-    /** From the pool's start: every tick, async calls held up behind a blocked callback go to another thread. */
-    void start() {
-        executors.housekeeper.scheduleWithFixedDelay(asyncCalls::passOnHeldUp, WorkerPool.TICK_MILLIS,
-                WorkerPool.TICK_MILLIS, TimeUnit.MILLISECONDS);
+    /** Every housekeeping tick: async calls held up behind a blocked callback go to another thread. */
+    void passOnHeldUp() {
+        asyncCalls.passOnHeldUp();
     }
 
     /**

@@ -37,6 +37,7 @@ final class Dispatcher {
     private final long acquireTimeoutNanos;
     /** Told, outside the lock, whenever a call found no idle worker (it queued or was refused). */
     private volatile NoFreeWorker noFreeWorker = refused -> { };
+    private volatile Runnable takenFromIdle = () -> { };
 
     private final ReentrantLock lock = new ReentrantLock();
     /** Idle workers, the most recently used first. */
@@ -67,6 +68,14 @@ final class Dispatcher {
     /** What to run when a call finds no idle worker (an elastic pool's growth); set once at construction. */
     void onNoFreeWorker(NoFreeWorker action) {
         this.noFreeWorker = action;
+    }
+
+    /**
+     * What to run each time a worker is taken from the idle list, after it is marked busy (the
+     * housekeeper's wake-up); set once at construction.
+     */
+    void onTakenFromIdle(Runnable action) {
+        this.takenFromIdle = action;
     }
 
     /** What runs when a call finds no idle worker. */
@@ -185,6 +194,7 @@ final class Dispatcher {
             }
         }
         w.state = WorkerState.BUSY;
+        takenFromIdle.run();
         return w;
     }
 

@@ -54,6 +54,8 @@ final class WorkerLifecycle {
     private volatile int resetExtra;
     /** Raised by each rolling reset: workers whose spawn began under an earlier value are replaced. */
     private volatile long generation;
+    /** Runs once a spawned worker is registered (the housekeeper's wake-up: its boot deadline is watched). */
+    private volatile Runnable workerAdded = () -> { };
     /** Spawns between their start and the worker's registration (a reset must wait for those it replaces). */
     private final Set<SpawnAttempt> spawning = ConcurrentHashMap.newKeySet();
     /**
@@ -91,6 +93,11 @@ final class WorkerLifecycle {
         this.dispatcher = dispatcher;
         this.targetSize.set(config.size());
         this.exits = new WorkerExits(pool, config, clock, host, health, stats, executors, this);
+    }
+
+    /** What to run once a spawned worker is registered; set once at construction. */
+    void onWorkerAdded(Runnable action) {
+        this.workerAdded = action;
     }
 
     WorkerExits exits() {
@@ -325,6 +332,7 @@ final class WorkerLifecycle {
             w.origin = attempt;
             w.bootDeadlineNanos = t0 + config.bootTimeout().toNanos();
             workers.put(w.pid, w);
+            workerAdded.run();
         } finally {
             spawning.remove(attempt);
         }

@@ -7,7 +7,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.LockSupport;
@@ -87,7 +86,6 @@ public final class WorkerPool implements AutoCloseable {
 
     private final AtomicBoolean closeStarted = new AtomicBoolean();
     private final CountDownLatch closed = new CountDownLatch(1);
-    private @Nullable ScheduledFuture<?> ticker;
 
     /** Creates the pool; {@link #start()} spawns its workers. */
     public WorkerPool(PoolConfig config, Supervisor supervisor) {
@@ -110,9 +108,11 @@ public final class WorkerPool implements AutoCloseable {
         this.dispatcher = new Dispatcher(config, clock, health, stats, this::describeLoad, this::targetSize, this::noneAlive);
         this.lifecycle = new WorkerLifecycle(this, config, clock, host, health, stats, executors, dispatcher);
         this.exits = lifecycle.exits();
-        this.housekeeper = new Housekeeper(config, clock, dispatcher, lifecycle,
+        this.housekeeper = new Housekeeper(config, clock, executors, dispatcher, lifecycle,
                 new SlowCalls(config, stats, executors),
                 new ElasticSize(config, health, executors, dispatcher, lifecycle));
+        dispatcher.onTakenFromIdle(housekeeper::wake);
+        lifecycle.onWorkerAdded(housekeeper::wake);
         this.valueMapper = config.valueMapper();
         this.calls = new CallRunner(this, config, clock, host, health, stats, executors, dispatcher, lifecycle,
                 this::describeLoad);
@@ -171,16 +171,22 @@ public final class WorkerPool implements AutoCloseable {
             throw new IllegalStateException("pool '" + name + "' was already started");
         }
         if (ticking) {
-            ticker = executors.housekeeper.scheduleWithFixedDelay(housekeeper::tick, TICK_MILLIS, TICK_MILLIS,
+            housekeeper.start(calls::passOnHeldUp);
+        } else { // tests that check the workers by hand (tick()) still need held-up async calls passed on
+            executors.housekeeper.scheduleWithFixedDelay(calls::passOnHeldUp, TICK_MILLIS, TICK_MILLIS,
                     TimeUnit.MILLISECONDS);
         }
-        calls.start();
         lifecycle.replenish();
     }
 
     /** One housekeeping round now (tests that drive the clock). */
     void tick() {
         housekeeper.tick();
+    }
+
+    /** Housekeeping rounds done so far (tests). */
+    long housekeepingTicks() {
+        return housekeeper.ticks();
     }
 
     /**
@@ -529,6 +535,7 @@ public final class WorkerPool implements AutoCloseable {
             return;
         }
         health.draining(drainTimeout);
+        housekeeper.wake(); // the drain's calls and stops are watched at the usual period
         List<Dispatcher.Waiter> handed = new ArrayList<>();
         List<PooledWorker> idleNow = dispatcher.closeAndTakeIdle(handed);
         for (Dispatcher.Waiter w : handed) {
@@ -566,9 +573,7 @@ public final class WorkerPool implements AutoCloseable {
             log.warn("Pool '{}': {} workers still stopping at close; the supervisor's shutdown reaps them", name,
                     lifecycle.workers().size());
         }
-        if (ticker != null) {
-            ticker.cancel(false);
-        }
+        housekeeper.stop();
         executors.shutdown();
         health.closed();
         closed.countDown();
