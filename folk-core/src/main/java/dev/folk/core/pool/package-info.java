@@ -17,9 +17,9 @@
  *     call, due workers and their replacements (make before break).</li>
  * <li>{@code WorkerExits} — retiring a worker, stopping its process, recording its exit; what a
  *     worker that never served says about the script (boot failure or kill from outside).</li>
- * <li>{@code Housekeeper} — the periodic tick: exec and boot deadlines, max-jobs, max-lifetime,
- *     max-idle (an elastic pool's shrinking), memory. {@code ElasticSize} — when an elastic pool
- *     grows.</li>
+ * <li>{@code Housekeeper} — the periodic tick (50 ms, once a second while every worker is idle):
+ *     exec and boot deadlines, max-jobs, max-lifetime, max-idle (an elastic pool's shrinking),
+ *     memory. {@code ElasticSize} — when an elastic pool grows.</li>
  * <li>{@code SlowCalls} — the slow-call log and the PHP stack before an exec-timeout kill, for
  *     the housekeeper.</li>
  * <li>{@code PoolHealth} — the pool's state, closing, boot failures, back-off ({@code BootBackoff})
