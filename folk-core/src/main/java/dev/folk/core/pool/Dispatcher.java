@@ -37,6 +37,7 @@ final class Dispatcher {
     private final long acquireTimeoutNanos;
     /** Told, outside the lock, whenever a call found no idle worker (it queued or was refused). */
     private volatile NoFreeWorker noFreeWorker = refused -> { };
+    /** Run, under the lock, each time a call takes a worker from the idle list (the housekeeper's wake-up). */
     private volatile Runnable takenFromIdle = () -> { };
 
     private final ReentrantLock lock = new ReentrantLock();
