@@ -44,7 +44,10 @@ final class Housekeeper {
     private final AtomicBoolean quiet = new AtomicBoolean();
     private volatile boolean stopped;
     private Runnable alsoEveryTick = () -> { };
-    /** Checks done so far (tests). Only the housekeeper thread writes it. */
+    /**
+     * Checks done so far (tests). One thread at a time writes it: the housekeeper's, or a test's
+     * {@code tick()} on a pool that does not tick.
+     */
     private volatile long ticks;
 
     private final PoolConfig config;
