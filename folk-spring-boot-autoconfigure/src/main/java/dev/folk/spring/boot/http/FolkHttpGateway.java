@@ -21,6 +21,7 @@ import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 
 import org.jspecify.annotations.Nullable;
+import org.springframework.context.SmartLifecycle;
 
 import dev.folk.core.pool.PoolConfig;
 import dev.folk.core.pool.WorkerPool;
@@ -45,7 +46,7 @@ import dev.folk.core.pool.WorkerPool;
  * that breaks HTTP's framing (a malformed chunk), 408 when the client did not send its body in
  * time.
  */
-public class FolkHttpGateway extends HttpServlet {
+public class FolkHttpGateway extends HttpServlet implements SmartLifecycle {
 
     private static final long serialVersionUID = 1L;
 
@@ -92,6 +93,9 @@ public class FolkHttpGateway extends HttpServlet {
 
     /** Requests answered 503 because their body found no room in the body memory. */
     private final transient LongAdder bodiesRefused = new LongAdder();
+
+    /** Between the application's start and stop (see {@link #stop()}). */
+    private transient volatile boolean running;
 
     /** Where the request's observation is current while the filter chain runs (Spring Boot's server observation). */
     private final transient ObservationRegistry observations;
@@ -231,8 +235,30 @@ public class FolkHttpGateway extends HttpServlet {
 
     @Override
     public void destroy() {
+        warnings.flush(); // the summaries due later would go with the timer
         timer.shutdownNow();
         super.destroy();
+    }
+
+    /** Nothing to start: the container starts the servlet. Running until the application stops. */
+    @Override
+    public void start() {
+        running = true;
+    }
+
+    /**
+     * The application stops or pauses (its web server stopped or about to): the repeated warnings
+     * counted so far are summed up now, not ten seconds after the requests they count.
+     */
+    @Override
+    public void stop() {
+        running = false;
+        warnings.flush();
+    }
+
+    @Override
+    public boolean isRunning() {
+        return running;
     }
 
     /**

@@ -18,7 +18,8 @@ import org.slf4j.LoggerFactory;
  * else in the log and cost the JVM CPU when it has least to spare: the first of an episode is
  * logged in full at once, the next ones of the same kind are counted (each at DEBUG) and summed
  * up in one line per {@link #interval} while they go on. An interval with none ends the episode,
- * and the next one is logged in full again.
+ * and the next one is logged in full again. When the application stops, what is counted is summed
+ * up at once ({@link #flush()}).
  */
 final class RepeatedWarnings {
 
@@ -178,27 +179,50 @@ final class RepeatedWarnings {
     }
 
     private void summarize(Episode episode) {
+        if (sumUp(episode, false)) {
+            summarizeLater(episode);
+        }
+    }
+
+    /**
+     * Logs what the current episodes counted and did not say yet, and ends them: the application is
+     * stopping (or pausing), and a summary due later would be lost with the gateway's timer, or come
+     * long after what it sums up. Warnings after this begin new episodes.
+     */
+    void flush() {
+        for (Episode episode : episodes.values()) {
+            sumUp(episode, true);
+        }
+    }
+
+    /**
+     * Logs what {@code episode} counted since it last said so, if anything; ends it if nothing was
+     * counted, or if {@code last}. Whether it goes on.
+     */
+    private boolean sumUp(Episode episode, boolean last) {
         long count;
         long elapsed;
         String latest;
         synchronized (episode) {
+            if (episode.ended) {
+                return false; // flushed meanwhile, or its summary ran
+            }
             count = episode.count;
             latest = episode.latest;
             elapsed = System.nanoTime() - episode.since;
             episode.count = 0;
             episode.latest = null;
             episode.since = System.nanoTime();
-            if (count == 0) {
+            if (count == 0 || last) {
                 episode.ended = true;
                 episodes.remove(episode.key, episode);
             }
         }
-        if (count == 0) {
-            return;
+        if (count > 0) {
+            log.warn("Pool '{}', {}: {} more in the last {} (the latest: {}). {}", episode.pool, episode.kind.what, count,
+                    text(elapsed), latest, episode.kind.advice);
         }
-        log.warn("Pool '{}', {}: {} more in the last {} (the latest: {}). {}", episode.pool, episode.kind.what, count,
-                text(elapsed), latest, episode.kind.advice);
-        summarizeLater(episode);
+        return count > 0 && !last;
     }
 
     /** A duration as an operator reads it: "10 s", "250 ms". */

@@ -3,6 +3,7 @@ package dev.folk.spring.boot.http;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -13,6 +14,10 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import org.springframework.boot.test.system.CapturedOutput;
 import org.springframework.boot.test.system.OutputCaptureExtension;
 
+import dev.folk.core.pool.PoolConfig;
+import dev.folk.core.pool.WorkerPool;
+import dev.folk.core.supervision.Supervisor;
+import dev.folk.core.supervision.WorkerSpec;
 import dev.folk.core.testing.Procs;
 
 /**
@@ -82,6 +87,41 @@ class RepeatedWarningsTest {
                 "Pool 'main', response headers dropped (not valid header names): 49 more in the last"));
         assertThat(output.getOut()).contains("(the latest: GET /php/page?i=49). Fix the header() call");
         assertThat(count(output.getOut(), "Pool 'main', .*: \\d+ more")).as("one summary").isEqualTo(1);
+    }
+
+    /**
+     * When the application stops (or a test framework pauses it), what the episodes counted is
+     * logged then, once: a summary due later would be lost with the gateway's timer, or land in
+     * whatever the JVM runs next. After it, a warning begins a new episode.
+     */
+    @Test
+    void stoppingTheGatewaySumsUpWhatItCountedAtOnce(CapturedOutput output) {
+        Supervisor supervisor = new Supervisor();
+        WorkerPool pool = new WorkerPool(PoolConfig.builder("main", WorkerSpec.builder("php").build()).size(1).build(),
+                supervisor); // never started: the gateway only reads its name and timeouts here
+        FolkHttpGateway gateway = new FolkHttpGateway(List.of(new HttpRoute("/php", pool, false, 1024)),
+                new GatewayOptions(null, null, null, Duration.ofSeconds(1), Duration.ofSeconds(5), 8192, 1 << 20));
+        try {
+            gateway.start();
+            for (int i = 0; i < 3; i++) {
+                gateway.warnings.busy("main", REASON, "GET /php/" + i);
+            }
+            assertThat(output.getOut()).doesNotContain(" more in the last");
+            gateway.stop();
+            assertThat(gateway.isRunning()).isFalse();
+            assertThat(output.getOut()).as("summed up at stop, not 10 s later").contains(
+                    "Pool 'main', requests answered 503 (no worker was free): 2 more in the last", "(the latest: GET /php/2)");
+
+            gateway.stop(); // again (a second pause, then destroy): nothing more to say
+            gateway.destroy();
+            assertThat(count(output.getOut(), " more in the last")).isEqualTo(1);
+            gateway.warnings.busy("main", REASON, "GET /php/after");
+            assertThat(output.getOut()).as("a new episode, logged in full").contains(
+                    "(GET /php/after): 503. More like it from pool 'main'");
+        } finally {
+            gateway.destroy();
+            supervisor.close();
+        }
     }
 
     private static int count(String text, String regex) {

@@ -81,6 +81,17 @@ class FolkHttpAutoConfigurationTest {
                 });
     }
 
+    /** The application's stop (or a test framework's pause) reaches the gateway: it sums up its repeated warnings then. */
+    @Test
+    void theGatewayRunsWithTheApplicationAndStopsWithIt() {
+        web.withPropertyValues("folk.http.mappings[0].path=/php").run(ctx -> {
+            FolkHttpGateway gateway = ctx.getBean(FolkHttpGateway.class);
+            assertThat(gateway.isRunning()).isTrue();
+            ctx.stop();
+            assertThat(gateway.isRunning()).isFalse();
+        });
+    }
+
     @Test
     void springMvcsFormFilterIsReplacedByOneThatLeavesTheGatewaysBodiesAloneUnlessTheApplicationHasItsOwn() {
         WebApplicationContextRunner mvc = web.withConfiguration(AutoConfigurations.of(WebMvcAutoConfiguration.class))
