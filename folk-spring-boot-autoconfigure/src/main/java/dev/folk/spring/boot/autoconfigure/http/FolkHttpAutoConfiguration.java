@@ -211,6 +211,18 @@ public final class FolkHttpAutoConfiguration {
      * auto-configuration runs before Spring MVC's), with the same order and switch
      * ({@code spring.mvc.formcontent.filter.enabled}).
      */
+    /** With Spring MVC: a warning at start-up for its handlers under a gateway mapping, which PHP would answer. */
+    @Configuration(proxyBeanMethods = false)
+    @ConditionalOnClass(name = "org.springframework.web.servlet.mvc.method.RequestMappingInfoHandlerMapping")
+    static class ShadowedHandlersConfiguration {
+
+        @Bean
+        ShadowedHandlersCheck folkHttpShadowedHandlersCheck(FolkHttpGateway gateway, ListableBeanFactory beans,
+                                                                   Environment environment) {
+            return new ShadowedHandlersCheck(gateway, beans, environment);
+        }
+    }
+
     @Configuration(proxyBeanMethods = false)
     @ConditionalOnClass(name = "org.springframework.web.filter.FormContentFilter")
     @ConditionalOnProperty(name = "spring.mvc.formcontent.filter.enabled", havingValue = "true", matchIfMissing = true)

@@ -21,7 +21,8 @@ public class FolkHttpProperties {
      * the path and everything under it), 'pool' the pool's name (default 'default'), and
      * 'strip-prefix' whether PHP is given the prefix as SCRIPT_NAME and the rest as PATH_INFO,
      * 'public-dir' the directory whose files are answered without PHP. Requests that match no
-     * mapping stay with Spring MVC.
+     * mapping stay with Spring MVC; those that match one go to PHP even where Spring MVC has a
+     * handler (start-up warns of them).
      */
     private List<Mapping> mappings = new ArrayList<>();
 

@@ -81,6 +81,37 @@ class FolkHttpAutoConfigurationTest {
                 });
     }
 
+    /**
+     * A mapping that covers paths of Spring MVC's handlers takes their requests (the servlet
+     * container routes to the gateway first): said at start-up, naming them, and not said for a
+     * mapping beside them. Below Spring MVC's servlet path, its handlers' paths are that long.
+     */
+    @Test
+    void aMappingOverSpringMvcsHandlersIsWarnedOfAtStartUp(CapturedOutput output) {
+        WebApplicationContextRunner mvc = web.withConfiguration(AutoConfigurations.of(WebMvcAutoConfiguration.class))
+                .withUserConfiguration(PingController.class);
+        mvc.withPropertyValues("folk.http.mappings[0].path=/**").run(ctx -> assertThat(ctx).hasNotFailed());
+        assertThat(output).contains("The HTTP gateway's mapping /** (every path) (pool 'default') covers 1 path(s) of"
+                + " Spring MVC's handlers: GET /api/ping. The servlet container sends their requests to PHP");
+        mvc.withPropertyValues("folk.http.mappings[0].path=/api/**", "spring.mvc.servlet.path=/spring")
+                .run(ctx -> assertThat(ctx).hasNotFailed());
+        mvc.withPropertyValues("folk.http.mappings[0].path=/php/**").run(ctx -> assertThat(ctx).hasNotFailed());
+        assertThat(output.toString().split("covers ", -1)).as("one warning: the first context's").hasSize(2);
+        mvc.withPropertyValues("folk.http.mappings[0].path=/spring/api", "spring.mvc.servlet.path=/spring")
+                .run(ctx -> assertThat(ctx).hasNotFailed());
+        assertThat(output).contains("mapping /spring/api/** (pool 'default') covers 1 path(s) of Spring MVC's"
+                + " handlers: GET /spring/api/ping.");
+    }
+
+    @org.springframework.web.bind.annotation.RestController
+    static class PingController {
+
+        @org.springframework.web.bind.annotation.GetMapping("/api/ping")
+        String ping() {
+            return "pong";
+        }
+    }
+
     /** The application's stop (or a test framework's pause) reaches the gateway: it sums up its repeated warnings then. */
     @Test
     void theGatewayRunsWithTheApplicationAndStopsWithIt() {
