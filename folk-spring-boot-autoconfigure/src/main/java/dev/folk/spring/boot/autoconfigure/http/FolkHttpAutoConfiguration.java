@@ -202,6 +202,18 @@ public final class FolkHttpAutoConfiguration {
         return order;
     }
 
+    /** With Spring MVC: a warning at start-up for its handlers under a gateway mapping, which PHP would answer. */
+    @Configuration(proxyBeanMethods = false)
+    @ConditionalOnClass(name = "org.springframework.web.servlet.mvc.method.RequestMappingInfoHandlerMapping")
+    static class ShadowedHandlersConfiguration {
+
+        @Bean
+        ShadowedHandlersCheck folkHttpShadowedHandlersCheck(FolkHttpGateway gateway, ListableBeanFactory beans,
+                                                            Environment environment) {
+            return new ShadowedHandlersCheck(gateway, beans, environment);
+        }
+    }
+
     /**
      * Spring MVC's {@link FormContentFilter}, except for the gateway's requests. Spring Boot's reads
      * the body of every PUT, PATCH and DELETE form ({@code application/x-www-form-urlencoded}) to offer
@@ -211,18 +223,6 @@ public final class FolkHttpAutoConfiguration {
      * auto-configuration runs before Spring MVC's), with the same order and switch
      * ({@code spring.mvc.formcontent.filter.enabled}).
      */
-    /** With Spring MVC: a warning at start-up for its handlers under a gateway mapping, which PHP would answer. */
-    @Configuration(proxyBeanMethods = false)
-    @ConditionalOnClass(name = "org.springframework.web.servlet.mvc.method.RequestMappingInfoHandlerMapping")
-    static class ShadowedHandlersConfiguration {
-
-        @Bean
-        ShadowedHandlersCheck folkHttpShadowedHandlersCheck(FolkHttpGateway gateway, ListableBeanFactory beans,
-                                                                   Environment environment) {
-            return new ShadowedHandlersCheck(gateway, beans, environment);
-        }
-    }
-
     @Configuration(proxyBeanMethods = false)
     @ConditionalOnClass(name = "org.springframework.web.filter.FormContentFilter")
     @ConditionalOnProperty(name = "spring.mvc.formcontent.filter.enabled", havingValue = "true", matchIfMissing = true)

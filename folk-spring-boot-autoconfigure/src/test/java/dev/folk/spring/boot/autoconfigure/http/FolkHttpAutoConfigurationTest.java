@@ -30,6 +30,8 @@ import org.springframework.boot.webmvc.autoconfigure.WebMvcAutoConfiguration;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.core.Ordered;
+import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.RestController;
 import org.springframework.web.filter.FormContentFilter;
 
 import dev.folk.spring.boot.autoconfigure.FolkAutoConfiguration;
@@ -103,10 +105,10 @@ class FolkHttpAutoConfigurationTest {
                 + " handlers: GET /spring/api/ping.");
     }
 
-    @org.springframework.web.bind.annotation.RestController
+    @RestController
     static class PingController {
 
-        @org.springframework.web.bind.annotation.GetMapping("/api/ping")
+        @GetMapping("/api/ping")
         String ping() {
             return "pong";
         }
