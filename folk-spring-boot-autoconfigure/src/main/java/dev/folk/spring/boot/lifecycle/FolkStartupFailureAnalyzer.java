@@ -18,6 +18,9 @@ import dev.folk.spring.boot.pool.PhpCommand;
  */
 public class FolkStartupFailureAnalyzer extends AbstractFailureAnalyzer<FolkStartupException> {
 
+    /** What an interpreter's message says of a file it cannot open, in lower case. */
+    private static final List<String> NOT_THERE = List.of("no such file", "can't open", "cannot open", "cannot find module");
+
     @Override
     protected FailureAnalysis analyze(Throwable rootFailure, FolkStartupException cause) {
         StringBuilder description = new StringBuilder("Folk worker pools did not become ready:\n");
@@ -84,6 +87,12 @@ public class FolkStartupFailureAnalyzer extends AbstractFailureAnalyzer<FolkStar
             return "The worker script requires a file that is not there (see its output). With the starter, load "
                     + "the worker library with require getenv('FOLK_WORKER_PHP').";
         }
+        String script = missingScript(p.command(), f.output());
+        if (script != null) {
+            return "The worker script " + script + " does not exist: its interpreter says so in the output above. "
+                    + "Check folk.args: a classpath: script must be under src/main/resources, a file path must exist "
+                    + "on this machine.";
+        }
         if (lower.contains("allowed memory size")) {
             return "PHP ran out of memory while starting: raise folk.memory-limit (PHP's memory_limit follows it).";
         }
@@ -96,6 +105,30 @@ public class FolkStartupFailureAnalyzer extends AbstractFailureAnalyzer<FolkStar
                 && f.message().contains("before control.ready")) {
             return "The worker script ended without serving: it must create a Folk\\Worker\\Worker, register its "
                     + "methods and end with $worker->run() (or otherwise speak the Folk protocol on fds 3 and 4).";
+        }
+        return null;
+    }
+
+    /**
+     * The word of the command line (after the executable, not an option) that names a file, and
+     * that a line of the output names together with one of {@link #NOT_THERE}: how interpreters
+     * other than PHP say that the script they were given is not there (Python: "can't open file",
+     * sh: "cannot open", Node: "Cannot find module", Ruby and bash: "No such file or directory").
+     * Null if no line does.
+     */
+    static @Nullable String missingScript(String commandLine, List<String> output) {
+        List<String> words = List.of(commandLine.trim().split(" +"));
+        for (String line : output) {
+            String lower = line.toLowerCase(Locale.ROOT);
+            if (NOT_THERE.stream().noneMatch(lower::contains)) {
+                continue;
+            }
+            for (String word : words.subList(1, words.size())) {
+                boolean file = !word.startsWith("-") && (word.indexOf('/') >= 0 || word.indexOf('.') > 0);
+                if (file && line.contains(word)) {
+                    return word;
+                }
+            }
         }
         return null;
     }

@@ -240,6 +240,20 @@ class FolkValidationTest {
         assertThat(Procs.aliveWithEnv(Workers.RUN_TAG, tag)).isEmpty();
     }
 
+    /** Another interpreter's missing script (sh's own words) is recognised as PHP's is. */
+    @Test
+    void aMissingScriptOfAnotherInterpreterFailsStartupSayingWhichScript(@TempDir java.nio.file.Path dir) {
+        String script = dir.resolve("missing.sh").toString();
+        runner.withPropertyValues("folk.command=/bin/sh", "folk.args=" + script, "folk.boot-timeout=30s").run(ctx -> {
+            assertThat(ctx).hasFailed();
+            FailureAnalysis analysis = new FolkStartupFailureAnalyzer().analyze(ctx.getStartupFailure());
+            assertThat(analysis.getDescription()).contains(script);
+            assertThat(analysis.getAction()).contains("The worker script " + script + " does not exist")
+                    .doesNotContain("ended without serving");
+        });
+        assertThat(Procs.aliveWithEnv(Workers.RUN_TAG, tag)).isEmpty();
+    }
+
     @Test
     void aPhpPoolWithoutAScriptFailsStartupSayingToSetFolkArgs() {
         runner.withPropertyValues("folk.args=", "folk.boot-timeout=30s").run(ctx -> {
