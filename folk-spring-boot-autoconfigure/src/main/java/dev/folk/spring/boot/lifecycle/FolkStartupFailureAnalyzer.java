@@ -117,7 +117,7 @@ public class FolkStartupFailureAnalyzer extends AbstractFailureAnalyzer<FolkStar
      * Null if no line does.
      */
     static @Nullable String missingScript(String commandLine, List<String> output) {
-        List<String> words = List.of(commandLine.trim().split(" +"));
+        List<String> words = words(commandLine);
         for (String line : output) {
             String lower = line.toLowerCase(Locale.ROOT);
             if (NOT_THERE.stream().noneMatch(lower::contains)) {
@@ -139,7 +139,12 @@ public class FolkStartupFailureAnalyzer extends AbstractFailureAnalyzer<FolkStar
      * one more script, never hide one.
      */
     static boolean phpWithoutScript(String commandLine) {
-        List<String> words = List.of(commandLine.trim().split(" +"));
+        List<String> words = words(commandLine);
         return PhpCommand.isPhp(words.get(0)) && !PhpCommand.namesScript(words.subList(1, words.size()));
+    }
+
+    /** The words of a command line as {@link NotReady#command()} shows it (joined by spaces). */
+    private static List<String> words(String commandLine) {
+        return List.of(commandLine.trim().split(" +"));
     }
 }

@@ -51,21 +51,13 @@ final class ShadowedHandlersCheck implements SmartInitializingSingleton {
 
     /** One warning per route that covers paths of Spring MVC's handlers. */
     List<String> warnings() {
-        // Spring MVC's patterns are below its servlet's path (spring.mvc.servlet.path), as the gateway's prefixes are below the context's.
-        String servletPath = environment.getProperty("spring.mvc.servlet.path", "/");
-        String base = servletPath.endsWith("/") ? servletPath.substring(0, servletPath.length() - 1) : servletPath;
+        List<Handler> handlers = handlers();
         List<String> warnings = new ArrayList<>();
         for (HttpRoute route : gateway.routes()) {
             Set<String> shadowed = new TreeSet<>();
-            for (RequestMappingInfoHandlerMapping mapping : beans.getBeansOfType(RequestMappingInfoHandlerMapping.class,
-                    false, false).values()) {
-                for (RequestMappingInfo info : mapping.getHandlerMethods().keySet()) {
-                    for (String pattern : info.getPatternValues()) {
-                        String path = base + (pattern.startsWith("/") ? pattern : "/" + pattern);
-                        if (under(path, route.prefix())) {
-                            shadowed.add(methods(info) + path);
-                        }
-                    }
+            for (Handler h : handlers) {
+                if (under(h.path(), route.prefix())) {
+                    shadowed.add(h.label());
                 }
             }
             if (!shadowed.isEmpty()) {
@@ -73,6 +65,28 @@ final class ShadowedHandlersCheck implements SmartInitializingSingleton {
             }
         }
         return warnings;
+    }
+
+    /** A path Spring MVC serves, as the servlet container sees it, and how the warning names it (with its methods). */
+    private record Handler(String path, String label) {
+    }
+
+    /** The paths of every handler of Spring MVC's handler mappings in this context. */
+    private List<Handler> handlers() {
+        // Spring MVC's patterns are below its servlet's path (spring.mvc.servlet.path), as the gateway's prefixes are below the context's.
+        String servletPath = environment.getProperty("spring.mvc.servlet.path", "/");
+        String base = servletPath.endsWith("/") ? servletPath.substring(0, servletPath.length() - 1) : servletPath;
+        List<Handler> handlers = new ArrayList<>();
+        for (RequestMappingInfoHandlerMapping mapping : beans.getBeansOfType(RequestMappingInfoHandlerMapping.class,
+                false, false).values()) {
+            for (RequestMappingInfo info : mapping.getHandlerMethods().keySet()) {
+                for (String pattern : info.getPatternValues()) {
+                    String path = base + (pattern.startsWith("/") ? pattern : "/" + pattern);
+                    handlers.add(new Handler(path, methods(info) + path));
+                }
+            }
+        }
+        return handlers;
     }
 
     private static boolean under(String path, String prefix) {
