@@ -5,7 +5,7 @@
  *   /php/dump, /other/...   what PHP received as JSON, plus what the Folk SDK's Request made of it;
  *   /php/header?name=N     the exact bytes of request header N as the body;
  *   /php/status?code=N     an answer with status N;
- *   /php/sleep?ms=N        sleeps, then 200 (/other/sleep too);
+ *   /php/sleep?ms=N        sleeps, then 200 (/other/sleep and /legacy/sleep too);
  *   /php/large?kb=N        a body of N KiB;
  *   /php/cookies           two Set-Cookie lines and a body in a non-UTF-8 header value;
  *   /php/length?declared=L the body "12345" (none with &empty) with Content-Length L (none
@@ -31,7 +31,7 @@ $worker->register('http.handle', static function (array $params): array {
     if ($path === '/php/status') {
         return ['status' => (int) $query['code'], 'headers' => [], 'body' => 'status'];
     }
-    if ($path === '/php/sleep' || $path === '/other/sleep') {
+    if ($path === '/php/sleep' || $path === '/other/sleep' || $path === '/legacy/sleep') {
         usleep((int) $query['ms'] * 1000);
         return ['status' => 200, 'headers' => ['Content-Type' => 'text/plain'], 'body' => 'slept'];
     }

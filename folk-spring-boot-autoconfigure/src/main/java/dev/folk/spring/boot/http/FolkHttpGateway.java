@@ -21,6 +21,7 @@ import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 
 import org.jspecify.annotations.Nullable;
+import org.springframework.beans.factory.DisposableBean;
 import org.springframework.context.SmartLifecycle;
 
 import dev.folk.core.pool.PoolConfig;
@@ -46,7 +47,7 @@ import dev.folk.core.pool.WorkerPool;
  * that breaks HTTP's framing (a malformed chunk), 408 when the client did not send its body in
  * time.
  */
-public class FolkHttpGateway extends HttpServlet implements SmartLifecycle {
+public class FolkHttpGateway extends HttpServlet implements SmartLifecycle, DisposableBean {
 
     private static final long serialVersionUID = 1L;
 
@@ -68,6 +69,8 @@ public class FolkHttpGateway extends HttpServlet implements SmartLifecycle {
     private static final int DIRECT_WRITE_MAX = 32 * 1024;
 
     private final transient List<HttpRoute> routes;
+    /** The fallback routes, longest prefix first: served from {@link FallbackFilter}, not from this servlet's patterns. */
+    private final transient List<HttpRoute> fallbackRoutes;
     private final transient Map<String, HttpRoute> byPattern;
     private final transient Map<HttpRoute, Long> timeouts;
     private final transient GatewayOptions options;
@@ -128,10 +131,14 @@ public class FolkHttpGateway extends HttpServlet implements SmartLifecycle {
             if (byPattern.putIfAbsent(r.servletPattern(), r) != null) {
                 throw new IllegalArgumentException("Two routes have the prefix '" + r.prefix() + "'");
             }
+            if (r.fallback()) {
+                byPattern.remove(r.servletPattern()); // the container never maps a request to it for this route
+            }
             PoolConfig c = r.pool().config();
             timeouts.put(r, options.bodyTimeout().plus(c.acquireTimeout()).plus(c.execTimeout())
                     .plus(TIMEOUT_MARGIN).toMillis());
         }
+        this.fallbackRoutes = this.routes.stream().filter(HttpRoute::fallback).toList();
         this.options = options;
         this.bodyBytes = new HeldBytes(options.bodyMemory());
         this.answerBytes = new HeldBytes(options.bodyMemory());
@@ -155,9 +162,31 @@ public class FolkHttpGateway extends HttpServlet implements SmartLifecycle {
         return options;
     }
 
-    /** The servlet URL patterns to register this servlet for: one per route. */
+    /**
+     * The servlet URL patterns to register this servlet for: one per route, fallback routes excepted
+     * (their requests reach Spring MVC's servlet, and {@link FallbackFilter} answers PHP's of them).
+     */
     public String[] servletPatterns() {
-        return routes.stream().map(HttpRoute::servletPattern).toArray(String[]::new);
+        return routes.stream().filter(r -> !r.fallback()).map(HttpRoute::servletPattern).toArray(String[]::new);
+    }
+
+    /** The fallback routes, longest prefix first (none unless configured). */
+    public List<HttpRoute> fallbackRoutes() {
+        return fallbackRoutes;
+    }
+
+    /** The fallback route whose prefix is the longest to cover the request's path, or null. */
+    @Nullable HttpRoute fallbackRoute(HttpServletRequest request) {
+        if (fallbackRoutes.isEmpty()) {
+            return null;
+        }
+        String path = path(request);
+        for (HttpRoute r : fallbackRoutes) {
+            if (r.covers(path)) {
+                return r;
+            }
+        }
+        return null;
     }
 
     /**
@@ -183,7 +212,11 @@ public class FolkHttpGateway extends HttpServlet implements SmartLifecycle {
             }
             return;
         }
-        HttpRoute route = route(request);
+        serve(request, response, route(request));
+    }
+
+    /** Answers a request (not an asynchronous dispatch) of {@code route}. */
+    void serve(HttpServletRequest request, HttpServletResponse response, HttpRoute route) throws IOException {
         if (StaticFiles.serve(request, response, route)) {
             return; // a file of the application's public directory, as nginx would have answered it
         }
@@ -233,6 +266,11 @@ public class FolkHttpGateway extends HttpServlet implements SmartLifecycle {
         }
     }
 
+    /**
+     * The container destroys the servlet when it stops, and Spring the bean when the application
+     * closes (the servlet is not registered when every route is a fallback one): the second call
+     * finds nothing left to do.
+     */
     @Override
     public void destroy() {
         warnings.flush(); // the summaries due later would go with the timer
@@ -311,13 +349,18 @@ public class FolkHttpGateway extends HttpServlet implements SmartLifecycle {
             return route;
         }
         // Registered under other patterns by the application: the longest prefix of the decoded path.
-        String path = request.getServletPath() + (request.getPathInfo() == null ? "" : request.getPathInfo());
+        String path = path(request);
         for (HttpRoute r : routes) {
-            if (path.startsWith(r.prefix()) && (path.length() == r.prefix().length()
-                    || path.charAt(r.prefix().length()) == '/')) {
+            if (r.covers(path)) {
                 return r;
             }
         }
         return routes.get(routes.size() - 1);
+    }
+
+    /** The request's decoded path within the application, as the servlet container mapped it. */
+    private static String path(HttpServletRequest request) {
+        String pathInfo = request.getPathInfo();
+        return pathInfo == null ? request.getServletPath() : request.getServletPath() + pathInfo;
     }
 }

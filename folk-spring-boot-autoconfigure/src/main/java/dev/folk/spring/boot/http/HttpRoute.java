@@ -24,9 +24,12 @@ import dev.folk.core.pool.WorkerPool;
  *                       ({@link GatewayOptions#documentRoot()})
  * @param scriptFilename {@code SCRIPT_FILENAME} for this route's requests; null (or empty) for
  *                       {@code publicDir}'s index.php, or without one the gateway's
+ * @param fallback       whether PHP answers only the requests under {@code prefix} that nothing of the
+ *                       application serves (see {@link FallbackRouting}); otherwise every one of them
  */
 public record HttpRoute(String prefix, WorkerPool pool, boolean stripPrefix, long maxBodySize,
-                        @Nullable Path publicDir, @Nullable String documentRoot, @Nullable String scriptFilename) {
+                        @Nullable Path publicDir, @Nullable String documentRoot, @Nullable String scriptFilename,
+                        boolean fallback) {
 
     /** A route without a public directory: every request goes to PHP. */
     public HttpRoute(String prefix, WorkerPool pool, boolean stripPrefix, long maxBodySize) {
@@ -35,7 +38,7 @@ public record HttpRoute(String prefix, WorkerPool pool, boolean stripPrefix, lon
 
     /** A route whose DOCUMENT_ROOT and SCRIPT_FILENAME are its public directory's, else the gateway's. */
     public HttpRoute(String prefix, WorkerPool pool, boolean stripPrefix, long maxBodySize, @Nullable Path publicDir) {
-        this(prefix, pool, stripPrefix, maxBodySize, publicDir, null, null);
+        this(prefix, pool, stripPrefix, maxBodySize, publicDir, null, null, false);
     }
 
     /** DOCUMENT_ROOT for this route's requests: its own (or its public directory), else the gateway's. */
@@ -103,8 +106,13 @@ public record HttpRoute(String prefix, WorkerPool pool, boolean stripPrefix, lon
         return p;
     }
 
-    /** The servlet URL pattern that routes this prefix to the gateway. */
+    /** The servlet URL pattern that routes this prefix to the gateway (or, for a fallback route, to its filter). */
     public String servletPattern() {
         return prefix + "/*";
+    }
+
+    /** Whether this route's prefix covers {@code path} (the path itself, or one under it). */
+    boolean covers(String path) {
+        return path.startsWith(prefix) && (path.length() == prefix.length() || path.charAt(prefix.length()) == '/');
     }
 }

@@ -47,6 +47,8 @@ import dev.folk.spring.boot.autoconfigure.FolkAutoConfiguration;
 import dev.folk.spring.boot.autoconfigure.FolkConfigurationException;
 import dev.folk.spring.boot.autoconfigure.FolkConfigurationException.Violation;
 import dev.folk.spring.boot.pool.FolkPools;
+import dev.folk.spring.boot.http.FallbackFilter;
+import dev.folk.spring.boot.http.FallbackRouting;
 import dev.folk.spring.boot.http.FolkHttpGateway;
 import dev.folk.spring.boot.http.FolkHttpGatewayFilter;
 import dev.folk.spring.boot.http.GatewayOptions;
@@ -56,8 +58,10 @@ import dev.folk.spring.boot.http.HttpRoute;
  * The HTTP gateway: in a servlet web application with at least one {@code folk.http.mappings}
  * entry, a {@link FolkHttpGateway} servlet registered (async) for the mapped paths, beside Spring
  * MVC, and with {@code folk.http.filter-order} a filter serving them ahead of the filters ordered
- * after it. Each bean backs off when the application defines its own. Spring MVC's form filter is
- * replaced by one that leaves the gateway's requests alone ({@link FormContentFilterConfiguration}).
+ * after it. Fallback mappings are served by a filter that lets Spring MVC answer first
+ * ({@link FallbackConfiguration}). Each bean backs off when the application defines its own. Spring
+ * MVC's form filter is replaced by one that leaves the gateway's requests alone
+ * ({@link FormContentFilterConfiguration}).
  */
 @AutoConfiguration(after = FolkAutoConfiguration.class,
         beforeName = "org.springframework.boot.webmvc.autoconfigure.WebMvcAutoConfiguration")
@@ -76,6 +80,12 @@ public final class FolkHttpAutoConfiguration {
 
     /** Bean name of the gateway's filter registration (with folk.http.filter-order). */
     public static final String FILTER_BEAN_NAME = "folkHttpGatewayFilterRegistration";
+
+    /** Bean name of the registration of the filter that serves the fallback mappings. */
+    public static final String FALLBACK_FILTER_BEAN_NAME = "folkHttpGatewayFallbackFilterRegistration";
+
+    /** Spring MVC's servlet, which fallback mappings need. */
+    static final String DISPATCHER_SERVLET = "org.springframework.web.servlet.DispatcherServlet";
 
     /** Bean name of the Tomcat customizer that answers Expect: 100-continue ({@link TomcatExpectContinueConfiguration}). */
     public static final String EXPECT_CONTINUE_BEAN_NAME = "folkHttpTomcatExpectContinue";
@@ -102,7 +112,8 @@ public final class FolkHttpAutoConfiguration {
                 properties.getScriptFilename(), properties.getRetryAfter(), properties.getBodyTimeout(),
                 maxResponseHeaderSize(environment, resourceLoader.getClassLoader()),
                 bodyMemory == null ? 0 : bodyMemory.toBytes());
-        List<HttpRoute> routes = routes(properties, pools, environment::getProperty);
+        List<HttpRoute> routes = routes(properties, pools, environment::getProperty,
+                ClassUtils.isPresent(DISPATCHER_SERVLET, resourceLoader.getClassLoader()));
         for (HttpRoute route : routes) {
             if (route.maxBodySize() > options.bodyMemory()) {
                 logger.warn("The HTTP gateway's route " + route.prefix() + " takes bodies up to " + route.maxBodySize()
@@ -140,6 +151,8 @@ public final class FolkHttpAutoConfiguration {
         registration.setName(SERVLET_NAME);
         registration.setAsyncSupported(true);
         registration.setLoadOnStartup(1);
+        // Only fallback mappings: no path is the servlet's (without patterns it would be given every path).
+        registration.setEnabled(gateway.servletPatterns().length > 0);
         return registration;
     }
 
@@ -159,16 +172,39 @@ public final class FolkHttpAutoConfiguration {
         FilterRegistrationBean<FolkHttpGatewayFilter> registration = new FilterRegistrationBean<>(
                 new FolkHttpGatewayFilter(gateway, SERVLET_NAME));
         registration.setName("folkHttpGatewayFilter");
-        if (properties.getFilterOrder() == null) {
-            registration.setEnabled(false); // set empty (e.g. --folk.http.filter-order= over a file's value)
+        String[] patterns = gateway.servletPatterns();
+        Integer order = filterOrder(properties, beans, environment, patterns.length > 0);
+        if (order == null || patterns.length == 0) {
+            // Set empty (e.g. --folk.http.filter-order= over a file's value), or only fallback mappings.
+            registration.setEnabled(false);
             return registration;
+        }
+        registration.addUrlPatterns(patterns);
+        registration.setDispatcherTypes(DispatcherType.REQUEST);
+        registration.setAsyncSupported(true);
+        registration.setOrder(order);
+        return registration;
+    }
+
+    /**
+     * The order of the gateway's filters, from {@code folk.http.filter-order}: null without it; right
+     * after a {@link ForwardedHeaderFilter} it would run ahead of (logged when {@code tell}); refused
+     * ahead of Spring Security's filters.
+     */
+    static @Nullable Integer filterOrder(FolkHttpProperties properties, ListableBeanFactory beans,
+                                         Environment environment, boolean tell) {
+        if (properties.getFilterOrder() == null) {
+            return null;
         }
         int order = properties.getFilterOrder();
         Integer forwarded = forwardedHeaderFilterOrder(beans);
         if (forwarded != null && order <= forwarded && forwarded < Integer.MAX_VALUE) {
-            logger.info("folk.http.filter-order " + order + " would run the HTTP gateway ahead of the ForwardedHeaderFilter"
-                    + " (order " + forwarded + ", server.forward-headers-strategy=framework): the gateway's filter runs"
-                    + " right after it, at " + (forwarded + 1) + ", so that PHP sees the client's address and scheme");
+            if (tell) {
+                logger.info("folk.http.filter-order " + order + " would run the HTTP gateway ahead of the"
+                        + " ForwardedHeaderFilter (order " + forwarded + ", server.forward-headers-strategy=framework):"
+                        + " the gateway's filter runs right after it, at " + (forwarded + 1) + ", so that PHP sees the"
+                        + " client's address and scheme");
+            }
             order = forwarded + 1;
         }
         if (beans.containsBean(SECURITY_FILTER)) {
@@ -180,19 +216,15 @@ public final class FolkHttpAutoConfiguration {
                         "Set it above " + security + ", or remove it to serve PHP behind every filter.")));
             }
         }
-        registration.addUrlPatterns(gateway.servletPatterns());
-        registration.setDispatcherTypes(DispatcherType.REQUEST);
-        registration.setAsyncSupported(true);
-        registration.setOrder(order);
-        return registration;
+        return order;
     }
 
     /** The highest order of the enabled {@link ForwardedHeaderFilter} registrations, or null without one. */
     private static @Nullable Integer forwardedHeaderFilterOrder(ListableBeanFactory beans) {
         Integer order = null;
         for (String name : beans.getBeanNamesForType(FilterRegistrationBean.class, false, false)) {
-            if (name.equals(FILTER_BEAN_NAME)) {
-                continue; // the one being made
+            if (name.equals(FILTER_BEAN_NAME) || name.equals(FALLBACK_FILTER_BEAN_NAME)) {
+                continue; // the gateway's own
             }
             FilterRegistrationBean<?> registration = beans.getBean(name, FilterRegistrationBean.class);
             if (registration.isEnabled() && registration.getFilter() instanceof ForwardedHeaderFilter) {
@@ -215,6 +247,45 @@ public final class FolkHttpAutoConfiguration {
     }
 
     /**
+     * With Spring MVC: the filter that serves the fallback mappings (registered for their prefixes,
+     * for requests and asynchronous dispatches). It asks Spring MVC's handler mappings first
+     * ({@link SpringMvcHandlers}) and answers with PHP only what they do not take. Its order is
+     * {@code folk.http.filter-order}'s, as the gateway's own filter; without it, after every other
+     * filter, as the gateway's servlet is. Disabled without fallback mappings.
+     */
+    @Configuration(proxyBeanMethods = false)
+    @ConditionalOnClass(name = DISPATCHER_SERVLET)
+    static class FallbackConfiguration {
+
+        @Bean
+        @ConditionalOnMissingBean
+        FallbackRouting folkHttpFallbackRouting(FolkHttpGateway gateway, ListableBeanFactory beans,
+                                                ResourceLoader resourceLoader) {
+            return new FallbackRouting(gateway, new SpringMvcHandlers(beans, resourceLoader.getClassLoader()));
+        }
+
+        @Bean(FALLBACK_FILTER_BEAN_NAME)
+        @ConditionalOnMissingBean(name = FALLBACK_FILTER_BEAN_NAME)
+        FilterRegistrationBean<FallbackFilter> folkHttpGatewayFallbackFilterRegistration(FallbackRouting routing,
+                FolkHttpProperties properties, ListableBeanFactory beans, Environment environment) {
+            FolkHttpGateway gateway = routing.gateway();
+            FilterRegistrationBean<FallbackFilter> registration = new FilterRegistrationBean<>(new FallbackFilter(routing));
+            registration.setName("folkHttpGatewayFallbackFilter");
+            List<HttpRoute> fallbacks = gateway.fallbackRoutes();
+            if (fallbacks.isEmpty()) {
+                registration.setEnabled(false);
+                return registration;
+            }
+            Integer order = filterOrder(properties, beans, environment, gateway.servletPatterns().length == 0);
+            registration.addUrlPatterns(fallbacks.stream().map(HttpRoute::servletPattern).toArray(String[]::new));
+            registration.setDispatcherTypes(DispatcherType.REQUEST, DispatcherType.ASYNC);
+            registration.setAsyncSupported(true);
+            registration.setOrder(order != null ? order : Ordered.LOWEST_PRECEDENCE);
+            return registration;
+        }
+    }
+
+    /**
      * Spring MVC's {@link FormContentFilter}, except for the gateway's requests. Spring Boot's reads
      * the body of every PUT, PATCH and DELETE form ({@code application/x-www-form-urlencoded}) to offer
      * its fields as request parameters, before any servlet runs: PHP then got an empty body and
@@ -230,21 +301,39 @@ public final class FolkHttpAutoConfiguration {
 
         @Bean
         @ConditionalOnMissingBean(FormContentFilter.class)
-        FormContentFilter folkFormContentFilter() {
-            return new GatewayBodiesFormContentFilter();
+        FormContentFilter folkFormContentFilter(ObjectProvider<FallbackRouting> fallback) {
+            return new GatewayBodiesFormContentFilter(fallback.getIfAvailable());
         }
     }
 
-    /** A {@link FormContentFilter} that does not read the bodies of requests for the gateway's servlet. */
+    /**
+     * A {@link FormContentFilter} that does not read the bodies of requests for the gateway's servlet,
+     * nor of those its fallback mappings give PHP.
+     */
     static final class GatewayBodiesFormContentFilter extends FormContentFilter implements Ordered {
 
         /** Spring Boot's OrderedFormContentFilter.DEFAULT_ORDER. */
         static final int ORDER = -9900;
 
+        private final @Nullable FallbackRouting fallback;
+
+        GatewayBodiesFormContentFilter(@Nullable FallbackRouting fallback) {
+            this.fallback = fallback == null || fallback.gateway().fallbackRoutes().isEmpty() ? null : fallback;
+        }
+
         @Override
         protected boolean shouldNotFilter(HttpServletRequest request) {
             HttpServletMapping mapping = request.getHttpServletMapping();
-            return mapping != null && SERVLET_NAME.equals(mapping.getServletName());
+            if (mapping != null && SERVLET_NAME.equals(mapping.getServletName())) {
+                return true;
+            }
+            // Only a form body is read here: the other requests need not wait for a lookup of Spring MVC's handlers.
+            return fallback != null && isForm(request) && fallback.route(request) != null;
+        }
+
+        private static boolean isForm(HttpServletRequest request) {
+            String type = request.getContentType();
+            return type != null && type.regionMatches(true, 0, "application/x-www-form-urlencoded", 0, 33);
         }
 
         @Override
@@ -285,7 +374,7 @@ public final class FolkHttpAutoConfiguration {
      * once, before anything starts (a value out of range is not quietly replaced by the default).
      */
     static List<HttpRoute> routes(FolkHttpProperties properties, FolkPools pools,
-                                  Function<String, @Nullable String> configuredValues) {
+                                  Function<String, @Nullable String> configuredValues, boolean springMvc) {
         List<HttpRoute> routes = new ArrayList<>();
         List<Violation> violations = new ArrayList<>();
         DataSize bodyMemory = properties.getBodyMemory();
@@ -333,6 +422,20 @@ public final class FolkHttpAutoConfiguration {
                         "Name one of the configured pools: " + pools.names() + "."));
                 continue;
             }
+            if (m.isFallback() && !springMvc) {
+                violations.add(new Violation(key + ".fallback", true, "a fallback mapping needs Spring MVC, whose"
+                        + " handlers answer first, and it is not on the class path",
+                        "Add spring-boot-starter-webmvc, or remove 'fallback' to send every request under the path to PHP."));
+                continue;
+            }
+            String servletPath = configuredValues.apply("spring.mvc.servlet.path");
+            if (m.isFallback() && servletPath != null && !servletPath.isEmpty() && !servletPath.equals("/")) {
+                violations.add(new Violation(key + ".fallback", true, "a fallback mapping needs Spring MVC's servlet"
+                        + " at '/', and spring.mvc.servlet.path is '" + servletPath + "': the requests outside it never"
+                        + " reach Spring MVC, nor the fallback", "Remove spring.mvc.servlet.path, or map PHP's"
+                        + " paths without 'fallback'."));
+                continue;
+            }
             if (routes.stream().anyMatch(r -> r.prefix().equals(prefix))) {
                 violations.add(new Violation(key + ".path", m.getPath(), "another mapping has the same prefix",
                         "Map each prefix once."));
@@ -358,7 +461,7 @@ public final class FolkHttpAutoConfiguration {
             }
             try {
                 routes.add(new HttpRoute(prefix, pool, m.isStripPrefix(), limit, publicDir, m.getDocumentRoot(),
-                        m.getScriptFilename()));
+                        m.getScriptFilename(), m.isFallback()));
             } catch (IllegalArgumentException unreadable) {
                 violations.add(new Violation(key + ".public-dir", publicDir, String.valueOf(unreadable.getMessage()),
                         publicDirAction));

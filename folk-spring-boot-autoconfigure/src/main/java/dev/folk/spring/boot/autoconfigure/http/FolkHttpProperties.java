@@ -20,9 +20,9 @@ public class FolkHttpProperties {
      * Request paths served by PHP, each by a named pool: 'path' is a prefix ('/php' or '/php/**':
      * the path and everything under it), 'pool' the pool's name (default 'default'), and
      * 'strip-prefix' whether PHP is given the prefix as SCRIPT_NAME and the rest as PATH_INFO,
-     * 'public-dir' the directory whose files are answered without PHP. Requests that match no
-     * mapping stay with Spring MVC; those that match one go to PHP even where Spring MVC has a
-     * handler (start-up warns of them).
+     * 'public-dir' the directory whose files are answered without PHP, 'fallback' whether Spring MVC
+     * answers first. Requests that match no mapping stay with Spring MVC; those that match one go to
+     * PHP even where Spring MVC has a handler (start-up warns of them), unless it is a fallback mapping.
      */
     private List<Mapping> mappings = new ArrayList<>();
 
@@ -111,6 +111,18 @@ public class FolkHttpProperties {
         private boolean stripPrefix;
 
         /**
+         * Whether PHP answers only the requests under the path that the application does not serve:
+         * Spring MVC's handlers (controllers, functional routes, actuator endpoints on the
+         * application's port, view controllers) and the application's own servlets answer first, and
+         * PHP gets every request they would have answered 404. With '/**', an existing PHP application
+         * sits behind the Spring application whole, and moves to Spring a route at a time. Handlers of
+         * every path do not count, except for the files Spring Boot's static resources at '/**' have.
+         * Needs Spring MVC, with its servlet at '/' (spring.mvc.servlet.path). Each request pays a
+         * lookup of Spring MVC's handlers first.
+         */
+        private boolean fallback;
+
+        /**
          * The application's public directory (where its front controller lives, nginx's 'root'). A
          * GET or HEAD whose path names a regular file there is answered with the file, as nginx's
          * 'try_files $uri' does in front of PHP-FPM; another method on such a file is answered 405,
@@ -140,6 +152,8 @@ public class FolkHttpProperties {
         public void setPool(String pool) { this.pool = pool; }
         public boolean isStripPrefix() { return stripPrefix; }
         public void setStripPrefix(boolean stripPrefix) { this.stripPrefix = stripPrefix; }
+        public boolean isFallback() { return fallback; }
+        public void setFallback(boolean fallback) { this.fallback = fallback; }
         public @Nullable Path getPublicDir() { return publicDir; }
         public void setPublicDir(@Nullable Path publicDir) { this.publicDir = publicDir; }
         public @Nullable String getDocumentRoot() { return documentRoot; }

@@ -23,7 +23,8 @@ import dev.folk.spring.boot.http.HttpRoute;
  * servlet container routes a path to the gateway's servlet before Spring MVC's, whose mapping is
  * only the default one ({@code /}), so those requests go to PHP and never reach Spring. A mapping of
  * every path ({@code /**}) would otherwise answer {@code /actuator/health} with PHP's page, and a
- * health probe would restart the application without a word in its log.
+ * health probe would restart the application without a word in its log. Fallback mappings, where
+ * Spring MVC answers first, are not checked.
  */
 final class ShadowedHandlersCheck implements SmartInitializingSingleton {
 
@@ -54,6 +55,9 @@ final class ShadowedHandlersCheck implements SmartInitializingSingleton {
         List<Handler> handlers = handlers();
         List<String> warnings = new ArrayList<>();
         for (HttpRoute route : gateway.routes()) {
+            if (route.fallback()) {
+                continue; // Spring MVC's handlers answer first there
+            }
             Set<String> shadowed = new TreeSet<>();
             for (Handler h : handlers) {
                 if (under(h.path(), route.prefix())) {
@@ -113,7 +117,8 @@ final class ShadowedHandlersCheck implements SmartInitializingSingleton {
                 + (shadowed.size() > SHOWN ? " and " + (shadowed.size() - SHOWN) + " more" : "")
                 + ". The servlet container sends their requests to PHP,"
                 + " so they never reach Spring MVC (the actuator's health endpoint among them would answer with PHP's"
-                + " page). Map only the prefixes PHP serves in folk.http.mappings, or move those handlers (the actuator:"
-                + " management.endpoints.web.base-path, or management.server.port for a port of its own).";
+                + " page). Map only the prefixes PHP serves in folk.http.mappings, make it a fallback mapping"
+                + " (fallback: true, Spring MVC's handlers answer first and PHP the rest), or move those handlers (the"
+                + " actuator: management.endpoints.web.base-path, or management.server.port for a port of its own).";
     }
 }

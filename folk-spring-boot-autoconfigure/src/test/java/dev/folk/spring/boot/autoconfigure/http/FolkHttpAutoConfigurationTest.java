@@ -38,6 +38,7 @@ import dev.folk.spring.boot.autoconfigure.FolkAutoConfiguration;
 import dev.folk.spring.boot.autoconfigure.FolkConfigurationException;
 import dev.folk.spring.boot.autoconfigure.FolkConfigurationFailureAnalyzer;
 import dev.folk.spring.boot.pool.FolkPools;
+import dev.folk.spring.boot.http.FallbackFilter;
 import dev.folk.spring.boot.http.FolkHttpGateway;
 import dev.folk.spring.boot.http.FolkHttpGatewayFilter;
 import dev.folk.spring.boot.http.GatewayOptions;
@@ -238,6 +239,65 @@ class FolkHttpAutoConfigurationTest {
                     assertThat(new FolkConfigurationFailureAnalyzer().analyze(ctx.getStartupFailure()).getDescription())
                             .contains("Property: folk.http.mappings[2].path\n    Value:    (not set)\n");
                     assertThat(e.violations().get(0).action()).contains("[default]");
+                });
+    }
+
+    /**
+     * A fallback mapping is no servlet pattern of the gateway's (its requests reach Spring MVC's
+     * servlet): a filter for its prefix serves it, for requests and asynchronous dispatches, after
+     * every other filter or at {@code folk.http.filter-order}. Without one, that filter is disabled.
+     */
+    @Test
+    void aFallbackMappingIsServedByAFilterNotByTheGatewaysServlet() {
+        WebApplicationContextRunner mvc = web.withConfiguration(AutoConfigurations.of(WebMvcAutoConfiguration.class));
+        mvc.withPropertyValues("folk.http.mappings[0].path=/**", "folk.http.mappings[0].fallback=true").run(ctx -> {
+            assertThat(ctx).hasNotFailed();
+            assertThat(ctx.getBean(FolkHttpAutoConfiguration.REGISTRATION_BEAN_NAME, ServletRegistrationBean.class)
+                    .isEnabled()).as("no servlet pattern: the servlet would be given every path").isFalse();
+            FilterRegistrationBean<?> fallback = ctx.getBean(FolkHttpAutoConfiguration.FALLBACK_FILTER_BEAN_NAME,
+                    FilterRegistrationBean.class);
+            assertThat(fallback.isEnabled()).isTrue();
+            assertThat(fallback.getFilter()).isInstanceOf(FallbackFilter.class);
+            assertThat(fallback.getUrlPatterns()).containsExactly("/*");
+            assertThat(fallback.getOrder()).isEqualTo(Ordered.LOWEST_PRECEDENCE);
+            assertThat(fallback.isAsyncSupported()).isTrue();
+        });
+        mvc.withPropertyValues("folk.http.mappings[0].path=/legacy", "folk.http.mappings[0].fallback=true",
+                "folk.http.mappings[1].path=/php", "folk.http.filter-order=-2147483648").run(ctx -> {
+                    assertThat(ctx.getBean(FolkHttpAutoConfiguration.REGISTRATION_BEAN_NAME, ServletRegistrationBean.class)
+                            .getUrlMappings()).containsExactly("/php/*");
+                    FilterRegistrationBean<?> fallback = ctx.getBean(FolkHttpAutoConfiguration.FALLBACK_FILTER_BEAN_NAME,
+                            FilterRegistrationBean.class);
+                    assertThat(fallback.getUrlPatterns()).containsExactly("/legacy/*");
+                    assertThat(fallback.getOrder()).isEqualTo(Integer.MIN_VALUE);
+                    assertThat(ctx.getBean(FolkHttpAutoConfiguration.FILTER_BEAN_NAME, FilterRegistrationBean.class)
+                            .getUrlPatterns()).containsExactly("/php/*");
+                });
+        mvc.withPropertyValues("folk.http.mappings[0].path=/php").run(ctx -> assertThat(
+                ctx.getBean(FolkHttpAutoConfiguration.FALLBACK_FILTER_BEAN_NAME, FilterRegistrationBean.class).isEnabled())
+                .isFalse());
+    }
+
+    /** A fallback mapping without Spring MVC, or with its servlet below a path, fails start-up saying why. */
+    @Test
+    void aFallbackMappingWithoutSpringMvcAtTheRootFailsStartup() {
+        web.withPropertyValues("folk.http.mappings[0].path=/**", "folk.http.mappings[0].fallback=true",
+                "spring.mvc.servlet.path=/spring").run(ctx -> {
+                    assertThat(ctx).hasFailed();
+                    FolkConfigurationException e = (FolkConfigurationException) org.springframework.core
+                            .NestedExceptionUtils.getRootCause(ctx.getStartupFailure());
+                    assertThat(e.violations()).extracting(FolkConfigurationException.Violation::key)
+                            .containsExactly("folk.http.mappings[0].fallback");
+                    assertThat(e.getMessage()).contains("Spring MVC's servlet at '/'")
+                            .contains("spring.mvc.servlet.path is '/spring'");
+                });
+        web.withClassLoader(new FilteredClassLoader("org.springframework.web.servlet"))
+                .withPropertyValues("folk.http.mappings[0].path=/**", "folk.http.mappings[0].fallback=true").run(ctx -> {
+                    assertThat(ctx).hasFailed();
+                    FolkConfigurationException e = (FolkConfigurationException) org.springframework.core
+                            .NestedExceptionUtils.getRootCause(ctx.getStartupFailure());
+                    assertThat(e).hasMessageContaining("a fallback mapping needs Spring MVC");
+                    assertThat(e.violations().get(0).action()).contains("spring-boot-starter-webmvc");
                 });
     }
 

@@ -1,0 +1,1 @@
+// served by Spring: FallbackMappingIntegrationTest
