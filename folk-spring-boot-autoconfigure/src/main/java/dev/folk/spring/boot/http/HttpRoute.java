@@ -111,6 +111,25 @@ public record HttpRoute(String prefix, WorkerPool pool, boolean stripPrefix, lon
         return prefix + "/*";
     }
 
+    /** What the route does, in a few words, for the start-up log: {@code /shop/** -> pool 'shop' (prefix stripped)}. */
+    public String describe() {
+        StringBuilder b = new StringBuilder(prefix).append("/** -> pool '").append(pool.name()).append('\'');
+        String sep = " (";
+        if (stripPrefix) {
+            b.append(sep).append("prefix stripped");
+            sep = ", ";
+        }
+        if (publicDir != null) {
+            b.append(sep).append("files of ").append(publicDir);
+            sep = ", ";
+        }
+        if (fallback) {
+            b.append(sep).append("fallback: after Spring MVC's handlers");
+            sep = ", ";
+        }
+        return sep.equals(", ") ? b.append(')').toString() : b.toString();
+    }
+
     /** Whether this route's prefix covers {@code path} (the path itself, or one under it). */
     boolean covers(String path) {
         return path.startsWith(prefix) && (path.length() == prefix.length() || path.charAt(prefix.length()) == '/');

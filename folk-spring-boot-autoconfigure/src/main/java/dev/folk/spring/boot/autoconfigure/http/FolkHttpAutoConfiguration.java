@@ -122,6 +122,8 @@ public final class FolkHttpAutoConfiguration {
                         + " 413. Give the JVM more heap, or set folk.http.body-memory or a smaller max-body-size.");
             }
         }
+        logger.info("HTTP gateway: " + String.join("; ", routes.stream().map(HttpRoute::describe).toList())
+                + (properties.getFilterOrder() != null ? "; served from a filter of order " + properties.getFilterOrder() : ""));
         return new FolkHttpGateway(routes, options, observations.getIfAvailable(() -> ObservationRegistry.NOOP));
     }
 

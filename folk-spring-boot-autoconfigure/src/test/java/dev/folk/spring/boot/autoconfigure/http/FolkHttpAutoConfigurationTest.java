@@ -278,6 +278,17 @@ class FolkHttpAutoConfigurationTest {
                 .isFalse());
     }
 
+    /** Start-up says what goes to PHP, and how, in one line. */
+    @Test
+    void startupLogsTheMappings(CapturedOutput output) {
+        web.withConfiguration(AutoConfigurations.of(WebMvcAutoConfiguration.class)).withPropertyValues(
+                "folk.http.mappings[0].path=/php", "folk.http.mappings[1].path=/**", "folk.http.mappings[1].fallback=true",
+                "folk.http.mappings[2].path=/shop/", "folk.http.mappings[2].strip-prefix=true",
+                "folk.http.filter-order=0").run(ctx -> assertThat(ctx).hasNotFailed());
+        assertThat(output).contains("HTTP gateway: /php/** -> pool 'default'; /** -> pool 'default' (fallback: after"
+                + " Spring MVC's handlers); /shop/** -> pool 'default' (prefix stripped); served from a filter of order 0");
+    }
+
     /** A fallback mapping without Spring MVC, or with its servlet below a path, fails start-up saying why. */
     @Test
     void aFallbackMappingWithoutSpringMvcAtTheRootFailsStartup() {
