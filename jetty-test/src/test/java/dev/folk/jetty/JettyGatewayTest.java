@@ -28,9 +28,12 @@ import org.springframework.boot.test.system.CapturedOutput;
 import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.boot.web.server.context.WebServerApplicationContext;
+import org.springframework.context.annotation.Import;
 import org.springframework.test.annotation.DirtiesContext;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
+import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.RestController;
 
 import dev.folk.core.pool.WorkerPool;
 import dev.folk.core.pool.WorkerState;
@@ -42,13 +45,16 @@ import dev.folk.core.testing.Workers;
  * Tomcat, as an application that swapped the container has. Streamed answers on both paths (a
  * GET that finds the worker idle is called on Jetty's thread; a POST reads its body first), and
  * a client that stops reading, whose cut Jetty must take quietly: one warning, ours, not Jetty's
- * own report of the exception the gateway ends the request with.
+ * own report of the exception the gateway ends the request with. A fallback mapping of every other
+ * path: Spring MVC's controller first, PHP for the rest.
  */
 @SpringBootTest(classes = JettyGatewayTest.App.class, webEnvironment = WebEnvironment.RANDOM_PORT, properties = {
     "folk.size=1",
     "folk.max-frame-length=64KB",
     "folk.shutdown.signal-handler=false",
     "folk.http.mappings[0].path=/s/**",
+    "folk.http.mappings[1].path=/**",
+    "folk.http.mappings[1].fallback=true",
     "folk.http.body-timeout=2s",
 })
 @DirtiesContext
@@ -66,7 +72,17 @@ class JettyGatewayTest {
 
     @SpringBootConfiguration
     @EnableAutoConfiguration
+    @Import(Ping.class)
     static class App {
+    }
+
+    @RestController
+    static class Ping {
+
+        @GetMapping("/spring/ping")
+        String ping() {
+            return "pong";
+        }
     }
 
     @DynamicPropertySource
@@ -108,6 +124,25 @@ class JettyGatewayTest {
             assertThat(body[(k + 1) * PART - 1]).as("part %d", k).isEqualTo((byte) ('A' + k % 26));
         }
         assertThat(new String(body, 40 * PART, 4, StandardCharsets.US_ASCII)).isEqualTo("tail");
+        workerIsIdle();
+    }
+
+    /** As on Tomcat (FallbackMappingIntegrationTest): Spring MVC's handler answers its path, PHP every other one, bodies whole. */
+    @Test
+    void aFallbackMappingLeavesSpringItsPathsAndGivesPhpTheRest() throws Exception {
+        HttpClient client = HttpClient.newHttpClient();
+        HttpResponse<String> spring = client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port
+                + "/spring/ping")).timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(spring.body()).isEqualTo("pong");
+        for (String method : new String[] {"GET", "POST"}) {
+            HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/legacy/page"))
+                    .timeout(Duration.ofSeconds(30));
+            request = method.equals("GET") ? request.GET() : request.POST(HttpRequest.BodyPublishers.ofString("a=b"))
+                    .header("Content-Type", "application/x-www-form-urlencoded");
+            HttpResponse<String> php = client.send(request.build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(php.statusCode()).as(method).isEqualTo(404);
+            assertThat(php.body()).as("%s: the worker's own 404", method).isEqualTo("no such test");
+        }
         workerIsIdle();
     }
 
