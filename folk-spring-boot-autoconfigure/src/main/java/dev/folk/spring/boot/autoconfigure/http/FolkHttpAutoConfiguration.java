@@ -398,6 +398,7 @@ public final class FolkHttpAutoConfiguration {
                     "Set a duration such as 1s, or 0s to tell clients they may retry at once."));
         }
         List<FolkHttpProperties.Mapping> mappings = properties.getMappings();
+        String servletPath = configuredValues.apply("spring.mvc.servlet.path"); // Spring MVC's, which fallback mappings need at '/'
         for (int i = 0; i < mappings.size(); i++) {
             FolkHttpProperties.Mapping m = mappings.get(i);
             String key = "folk.http.mappings[" + i + "]";
@@ -430,7 +431,6 @@ public final class FolkHttpAutoConfiguration {
                         "Add spring-boot-starter-webmvc, or remove 'fallback' to send every request under the path to PHP."));
                 continue;
             }
-            String servletPath = configuredValues.apply("spring.mvc.servlet.path");
             if (m.isFallback() && servletPath != null && !servletPath.isEmpty() && !servletPath.equals("/")) {
                 violations.add(new Violation(key + ".fallback", true, "a fallback mapping needs Spring MVC's servlet"
                         + " at '/', and spring.mvc.servlet.path is '" + servletPath + "': the requests outside it never"

@@ -71,6 +71,7 @@ final class SpringMvcHandlers implements Predicate<HttpServletRequest> {
     /**
      * @param mappings   Spring MVC's handler mappings, in order
      * @param catchAll   handlers of every path, by identity
+     * @param files      the files of those that are static resource handlers
      * @param dispatcher the names of Spring MVC's servlets
      */
     private record Known(List<HandlerMapping> mappings, Set<Object> catchAll, Map<Object, StaticFiles> files,
@@ -187,8 +188,7 @@ final class SpringMvcHandlers implements Predicate<HttpServletRequest> {
                     String url = file.getURL().toString();
                     for (String root : roots) {
                         if (url.startsWith(root) && url.length() > root.length() && !url.endsWith("/")) {
-                            onClassPath.add(URLDecoder.decode(url.substring(root.length()).replace("+", "%2B"),
-                                    StandardCharsets.UTF_8));
+                            onClassPath.add(pathDecoded(url.substring(root.length())));
                         }
                     }
                 }
@@ -205,13 +205,7 @@ final class SpringMvcHandlers implements Predicate<HttpServletRequest> {
      * file has.
      */
     private static String relativePath(HttpServletRequest probe) {
-        String path = ServletRequestPathUtils.getParsedRequestPath(probe).pathWithinApplication().value();
-        String decoded;
-        try {
-            decoded = URLDecoder.decode(path.replace("+", "%2B"), StandardCharsets.UTF_8);
-        } catch (IllegalArgumentException malformed) {
-            return "";
-        }
+        String decoded = pathDecoded(ServletRequestPathUtils.getParsedRequestPath(probe).pathWithinApplication().value());
         while (decoded.startsWith("/")) {
             decoded = decoded.substring(1);
         }
@@ -219,6 +213,15 @@ final class SpringMvcHandlers implements Predicate<HttpServletRequest> {
             return "";
         }
         return decoded;
+    }
+
+    /** A URL's path percent-decoded as UTF-8 ('+' is no space in a path); "" if malformed. */
+    private static String pathDecoded(String path) {
+        try {
+            return URLDecoder.decode(path.replace("+", "%2B"), StandardCharsets.UTF_8);
+        } catch (IllegalArgumentException malformed) {
+            return "";
+        }
     }
 
     /** The request as the handler mappings see it: attributes of its own over the request's, parameters from the query. */
