@@ -14,7 +14,10 @@ import java.util.concurrent.atomic.LongAdder;
 
 import io.micrometer.observation.Observation;
 import io.micrometer.observation.ObservationRegistry;
+import jakarta.servlet.AsyncEvent;
+import jakarta.servlet.AsyncListener;
 import jakarta.servlet.DispatcherType;
+import jakarta.servlet.ServletResponse;
 import jakarta.servlet.http.HttpServlet;
 import jakarta.servlet.http.HttpServletMapping;
 import jakarta.servlet.http.HttpServletRequest;
@@ -97,6 +100,12 @@ public class FolkHttpGateway extends HttpServlet implements SmartLifecycle, Disp
     /** Requests answered 503 because their body found no room in the body memory. */
     private final transient LongAdder bodiesRefused = new LongAdder();
 
+    /** Each route's answers by status class ({@link #STATUS_CLASSES}), counted as they end. */
+    private final transient Map<HttpRoute, Answers> answers;
+
+    /** The status classes counted: 2xx to 5xx (a 1xx is never a final answer of the gateway's). */
+    public static final List<String> STATUS_CLASSES = List.of("2xx", "3xx", "4xx", "5xx");
+
     /** Between the application's start and stop (see {@link #stop()}). */
     private transient volatile boolean running;
 
@@ -139,6 +148,10 @@ public class FolkHttpGateway extends HttpServlet implements SmartLifecycle, Disp
                     .plus(TIMEOUT_MARGIN).toMillis());
         }
         this.fallbackRoutes = this.routes.stream().filter(HttpRoute::fallback).toList();
+        this.answers = new IdentityHashMap<>();
+        for (HttpRoute r : this.routes) {
+            answers.put(r, new Answers());
+        }
         this.options = options;
         this.bodyBytes = new HeldBytes(options.bodyMemory());
         this.answerBytes = new HeldBytes(options.bodyMemory());
@@ -215,8 +228,19 @@ public class FolkHttpGateway extends HttpServlet implements SmartLifecycle, Disp
         serve(request, response, route(request));
     }
 
-    /** Answers a request (not an asynchronous dispatch) of {@code route}. */
+    /** Answers a request (not an asynchronous dispatch) of {@code route}, and counts its answer. */
     void serve(HttpServletRequest request, HttpServletResponse response, HttpRoute route) throws IOException {
+        try {
+            answer(request, response, route);
+        } finally {
+            Answers counted = answers.get(route);
+            if (counted != null) { // every route of this gateway's has its counts (constructor)
+                counted.countWhenEnded(request, response);
+            }
+        }
+    }
+
+    private void answer(HttpServletRequest request, HttpServletResponse response, HttpRoute route) throws IOException {
         if (StaticFiles.serve(request, response, route)) {
             return; // a file of the application's public directory, as nginx would have answered it
         }
@@ -330,6 +354,69 @@ public class FolkHttpGateway extends HttpServlet implements SmartLifecycle, Disp
     /** Requests answered 503 so far because their body found no room in the body memory. */
     public long bodiesRefused() {
         return bodiesRefused.sum();
+    }
+
+    /** The answers of {@code route} so far whose status is of {@code statusClass} (one of {@link #STATUS_CLASSES}). */
+    public long answered(HttpRoute route, String statusClass) {
+        Answers a = answers.get(route);
+        int i = STATUS_CLASSES.indexOf(statusClass);
+        return a == null || i < 0 ? 0 : a.byClass[i].sum();
+    }
+
+    /**
+     * A route's answers by status class. A request answered on the container thread is counted when
+     * the gateway returns; one that went asynchronous, when it completes (its status final then).
+     */
+    private static final class Answers implements AsyncListener {
+
+        final LongAdder[] byClass = new LongAdder[STATUS_CLASSES.size()];
+
+        Answers() {
+            for (int i = 0; i < byClass.length; i++) {
+                byClass[i] = new LongAdder();
+            }
+        }
+
+        void countWhenEnded(HttpServletRequest request, HttpServletResponse response) {
+            if (request.isAsyncStarted()) {
+                try {
+                    // Within the dispatch that started it: allowed, and heard even if another thread completed it already.
+                    request.getAsyncContext().addListener(this);
+                    return;
+                } catch (IllegalStateException over) {
+                    // ended meanwhile: counted with the status it has
+                }
+            }
+            count(response.getStatus());
+        }
+
+        void count(int status) {
+            int i = status / 100 - 2;
+            if (i >= 0 && i < byClass.length) {
+                byClass[i].increment();
+            }
+        }
+
+        @Override
+        public void onComplete(AsyncEvent event) {
+            ServletResponse response = event.getSuppliedResponse() != null ? event.getSuppliedResponse()
+                    : event.getAsyncContext().getResponse();
+            if (response instanceof HttpServletResponse http) {
+                count(http.getStatus());
+            }
+        }
+
+        @Override
+        public void onTimeout(AsyncEvent event) {
+        }
+
+        @Override
+        public void onError(AsyncEvent event) {
+        }
+
+        @Override
+        public void onStartAsync(AsyncEvent event) {
+        }
     }
 
     /** The request's observation, on the thread the filter chain runs on; null if none. */

@@ -7,10 +7,12 @@ import io.micrometer.core.instrument.binder.BaseUnits;
 import io.micrometer.core.instrument.binder.MeterBinder;
 
 import dev.folk.spring.boot.http.FolkHttpGateway;
+import dev.folk.spring.boot.http.HttpRoute;
 
 /**
- * Micrometer meters of the heap the HTTP gateway holds for clients: request bodies, which share
- * {@code folk.http.body-memory}, and streamed answers waiting for slow clients.
+ * Micrometer meters of the HTTP gateway: the heap it holds for clients (request bodies, which share
+ * {@code folk.http.body-memory}, and streamed answers waiting for slow clients), and its answers by
+ * status class.
  *
  * <table>
  *   <caption>Meters (Prometheus name in brackets)</caption>
@@ -23,6 +25,10 @@ import dev.folk.spring.boot.http.FolkHttpGateway;
  *   <tr><td>{@code folk.http.answer.memory.used} (folk_http_answer_memory_used_bytes)</td><td>gauge:
  *       heap that parts of streamed answers hold now, waiting for their clients (at most as much as
  *       request bodies may; past that, parts wait in temporary files)</td></tr>
+ *   <tr><td>{@code folk.http.responses} (folk_http_responses_total)</td><td>counter, tags {@code pool},
+ *       {@code mapping} and {@code status} (2xx, 3xx, 4xx, 5xx): requests the gateway answered, with
+ *       PHP's answer, a public file or an answer of its own; the HTTP metrics of PHP's requests when
+ *       the gateway serves them ahead of Spring Boot's observation filter</td></tr>
  * </table>
  */
 public class FolkHttpMetrics implements MeterBinder {
@@ -47,5 +53,16 @@ public class FolkHttpMetrics implements MeterBinder {
         Gauge.builder("folk.http.answer.memory.used", gateway, FolkHttpGateway::answerBytes)
                 .description("Heap held by parts of streamed answers waiting for their clients")
                 .baseUnit(BaseUnits.BYTES).register(registry);
+        for (HttpRoute route : gateway.routes()) {
+            for (String status : FolkHttpGateway.STATUS_CLASSES) {
+                FunctionCounter.builder("folk.http.responses", gateway, g -> g.answered(route, status))
+                        .description("Requests the HTTP gateway answered, by mapping and status class: PHP's answers,"
+                                + " its public files and its own (413, 502, 503, 504...)")
+                        .tag("pool", route.pool().name())
+                        .tag("mapping", route.prefix() + "/**")
+                        .tag("status", status)
+                        .register(registry);
+            }
+        }
     }
 }

@@ -14,12 +14,15 @@ import java.util.concurrent.CompletableFuture;
 
 import com.jayway.jsonpath.JsonPath;
 
+import io.micrometer.core.instrument.MeterRegistry;
+
 import jakarta.servlet.http.HttpServlet;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.context.SpringBootTest.WebEnvironment;
 import org.springframework.boot.test.system.CapturedOutput;
@@ -36,6 +39,7 @@ import org.springframework.web.bind.annotation.PutMapping;
 import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.bind.annotation.RestController;
 
+import dev.folk.core.testing.Procs;
 import dev.folk.core.testing.Workers;
 import dev.folk.spring.boot.autoconfigure.TestWorkers;
 import dev.folk.spring.boot.autoconfigure.app.WebTestApplication;
@@ -71,6 +75,9 @@ class FallbackMappingIntegrationTest {
 
     @LocalServerPort
     int port;
+
+    @Autowired
+    MeterRegistry registry;
 
     private final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
@@ -195,6 +202,38 @@ class FallbackMappingIntegrationTest {
         assertThat(busy.get().body()).isEqualTo("slept");
         assertThat((String) JsonPath.read(waiting.get().body(), "$.uri")).isEqualTo("/legacy/after?y=2");
         assertThat(send(to("/api/ping")).body()).isEqualTo("pong");
+    }
+
+    private double responses(String mapping, String status) {
+        return registry.get("folk.http.responses").tag("mapping", mapping).tag("status", status).functionCounter().count();
+    }
+
+    /**
+     * folk.http.responses counts what the gateway answered, by mapping and status class: on the
+     * container thread or after the request went asynchronous (a body read first); Spring's requests
+     * under the fallback are not the gateway's.
+     */
+    @Test
+    void theGatewaysAnswersAreCountedByMappingAndStatusClass() throws Exception {
+        double fallback2xx = responses("/**", "2xx");
+        double plain2xx = responses("/php/**", "2xx");
+        double plain4xx = responses("/php/**", "4xx");
+        double plain5xx = responses("/php/**", "5xx");
+        assertThat(send(to("/legacy/counted")).statusCode()).isEqualTo(200);
+        assertThat(send(to("/legacy/counted").POST(BodyPublishers.ofString("a=b"))).statusCode()).isEqualTo(200);
+        assertThat(send(to("/php/status?code=404")).statusCode()).isEqualTo(404);
+        // Counted with its final status, not the 200 a response has before PHP's answer.
+        assertThat(send(to("/php/status?code=404").POST(BodyPublishers.ofString("a=b"))).statusCode()).isEqualTo(404);
+        assertThat(send(to("/php/status?code=503")).statusCode()).isEqualTo(503);
+        assertThat(send(to("/api/ping")).statusCode()).isEqualTo(200);
+        // An asynchronous request is counted when it completes, which may be just after its client has the answer.
+        Procs.await(Duration.ofSeconds(10), "the two fallback answers counted",
+                () -> responses("/**", "2xx") == fallback2xx + 2);
+        Procs.await(Duration.ofSeconds(10), "the two 404s counted", () -> responses("/php/**", "4xx") == plain4xx + 2);
+        assertThat(responses("/php/**", "2xx")).isEqualTo(plain2xx);
+        assertThat(responses("/php/**", "5xx")).isEqualTo(plain5xx + 1);
+        assertThat(send(to("/api/ping")).body()).isEqualTo("pong");
+        assertThat(responses("/**", "2xx")).as("Spring's answers are not the gateway's").isEqualTo(fallback2xx + 2);
     }
 
     @Test
