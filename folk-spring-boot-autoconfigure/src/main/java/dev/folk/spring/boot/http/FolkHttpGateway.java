@@ -399,8 +399,14 @@ public class FolkHttpGateway extends HttpServlet implements SmartLifecycle, Disp
 
         @Override
         public void onComplete(AsyncEvent event) {
-            ServletResponse response = event.getSuppliedResponse() != null ? event.getSuppliedResponse()
-                    : event.getAsyncContext().getResponse();
+            ServletResponse response = event.getSuppliedResponse();
+            if (response == null) { // started without one (a public file's copy): the context's
+                try {
+                    response = event.getAsyncContext().getResponse();
+                } catch (IllegalStateException recycled) {
+                    return; // a container that let the response go first: not counted, nothing thrown at it
+                }
+            }
             if (response instanceof HttpServletResponse http) {
                 count(http.getStatus());
             }

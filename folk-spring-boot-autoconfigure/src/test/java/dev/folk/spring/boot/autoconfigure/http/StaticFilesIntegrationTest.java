@@ -9,12 +9,15 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.Arrays;
 import java.util.Locale;
 import java.util.Random;
+
+import io.micrometer.core.instrument.MeterRegistry;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
@@ -24,6 +27,7 @@ import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.boot.test.system.CapturedOutput;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.context.SpringBootTest.WebEnvironment;
+import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.beans.factory.annotation.Value;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.test.annotation.DirtiesContext;
@@ -31,6 +35,7 @@ import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 import org.springframework.util.FileSystemUtils;
 
+import dev.folk.core.testing.Procs;
 import dev.folk.core.testing.Workers;
 import dev.folk.spring.boot.autoconfigure.TestWorkers;
 import dev.folk.spring.boot.autoconfigure.app.WebTestApplication;
@@ -172,6 +177,9 @@ class StaticFilesIntegrationTest {
     @LocalServerPort
     int port;
 
+    @Autowired
+    MeterRegistry registry;
+
     /** The servlet context path the application runs under ({@code ""}: the root); each request's target starts with it. */
     @Value("${server.servlet.context-path:}")
     String contextPath;
@@ -252,12 +260,17 @@ class StaticFilesIntegrationTest {
         assertThat(empty.body()).isEmpty();
     }
 
+    /** A large file: whole, also to a client that waits before reading, and counted when its copy ends. */
     @Test
     void aLargeFileArrivesWhole() throws Exception {
+        double answered = registry.get("folk.http.responses").tag("mapping", "/app/**").tag("status", "2xx")
+                .functionCounter().count();
         Response big = send("GET", "/app/big.bin");
         assertThat(big.status()).isEqualTo(200);
         assertThat(big.header("Content-Type")).isEqualTo("application/octet-stream");
         assertThat(big.body()).isEqualTo(LARGE);
+        Procs.await(Duration.ofSeconds(10), "the file's answer counted", () -> registry.get("folk.http.responses")
+                .tag("mapping", "/app/**").tag("status", "2xx").functionCounter().count() == answered + 1);
 
         // A client that does not read for a while gets it whole too, while others are answered meanwhile.
         try (Socket slow = new Socket("127.0.0.1", port)) {
