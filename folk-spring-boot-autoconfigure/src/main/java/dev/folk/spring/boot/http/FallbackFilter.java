@@ -22,9 +22,6 @@ import jakarta.servlet.http.HttpServletResponse;
  */
 public final class FallbackFilter implements Filter {
 
-    /** Request attribute marking a request the gateway answered here. */
-    private static final String SERVED = FallbackFilter.class.getName() + ".served";
-
     private final FallbackRouting routing;
 
     public FallbackFilter(FallbackRouting routing) {
@@ -36,14 +33,13 @@ public final class FallbackFilter implements Filter {
             throws IOException, ServletException {
         if (request instanceof HttpServletRequest http && response instanceof HttpServletResponse httpResponse) {
             if (request.getDispatcherType() == DispatcherType.ASYNC) {
-                if (request.getAttribute(SERVED) != null) {
+                if (routing.gavePhp(http)) {
                     routing.gateway().service(http, httpResponse);
                     return;
                 }
             } else {
                 HttpRoute route = routing.route(http);
                 if (route != null) {
-                    request.setAttribute(SERVED, Boolean.TRUE);
                     routing.gateway().serve(http, httpResponse, route);
                     return;
                 }

@@ -52,4 +52,9 @@ public final class FallbackRouting {
         }
         return decision instanceof HttpRoute route ? route : null;
     }
+
+    /** Whether {@link #route} gave the request to PHP (read again at its asynchronous dispatches). */
+    boolean gavePhp(HttpServletRequest request) {
+        return request.getAttribute(DECISION) instanceof HttpRoute;
+    }
 }

@@ -131,7 +131,12 @@ public record HttpRoute(String prefix, WorkerPool pool, boolean stripPrefix, lon
     }
 
     /** Whether this route's prefix covers {@code path} (the path itself, or one under it). */
-    boolean covers(String path) {
+    public boolean covers(String path) {
+        return under(path, prefix);
+    }
+
+    /** Whether {@code path} is {@code prefix} or a path under it ({@code ""} is above every path). */
+    static boolean under(String path, String prefix) {
         return path.startsWith(prefix) && (path.length() == prefix.length() || path.charAt(prefix.length()) == '/');
     }
 }

@@ -138,7 +138,7 @@ final class PhpRequest {
         String pathInfo = path;
         if (route.stripPrefix()) {
             String prefix = request.getContextPath() + route.prefix();
-            if (path.startsWith(prefix) && (path.length() == prefix.length() || path.charAt(prefix.length()) == '/')) {
+            if (HttpRoute.under(path, prefix)) {
                 scriptName = prefix;
                 pathInfo = path.substring(prefix.length());
             }

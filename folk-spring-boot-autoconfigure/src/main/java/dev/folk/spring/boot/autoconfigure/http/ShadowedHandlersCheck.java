@@ -60,7 +60,7 @@ final class ShadowedHandlersCheck implements SmartInitializingSingleton {
             }
             Set<String> shadowed = new TreeSet<>();
             for (Handler h : handlers) {
-                if (under(h.path(), route.prefix())) {
+                if (route.covers(h.path())) {
                     shadowed.add(h.label());
                 }
             }
@@ -91,10 +91,6 @@ final class ShadowedHandlersCheck implements SmartInitializingSingleton {
             }
         }
         return handlers;
-    }
-
-    private static boolean under(String path, String prefix) {
-        return prefix.isEmpty() || path.equals(prefix) || path.startsWith(prefix + "/");
     }
 
     private static String methods(RequestMappingInfo info) {
