@@ -19,10 +19,12 @@
 # Debian's fastcgi_params, SCRIPT_FILENAME = <app-dir>/public/index.php and SCRIPT_NAME = /index.php,
 # the usual front-controller setup;
 # CONTENT_TYPE and CONTENT_LENGTH only when the request has them (if_not_empty), as the Folk
-# gateway does, so that $_SERVER has the same keys on both sides.
+# gateway does, so that $_SERVER has the same keys on both sides. With FPM_SCRIPTS=1, nginx runs the
+# script each path names instead, as it is set up for an application of scripts (index index.php,
+# try_files $uri $uri/ /index.php?$args, fastcgi_split_path_info).
 #
 # Environment: PHP_FPM (default php-fpm8.2), NGINX (default nginx), FPM_CHILDREN (default 2; the
-# benchmarks give PHP-FPM as many PHP processes as the pool they compare it with).
+# benchmarks give PHP-FPM as many PHP processes as the pool they compare it with), FPM_SCRIPTS (see above).
 set -euo pipefail
 
 here="$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)"
@@ -110,6 +112,67 @@ env[FOLK_APP_STATE] = $workdir/app-state
 env[TMPDIR] = $workdir/tmp
 CONF
 
+# The FastCGI parameters of Debian's fastcgi_params (SCRIPT_FILENAME and SCRIPT_NAME set by each mode).
+fastcgi_params="$(cat <<CONF
+            fastcgi_param QUERY_STRING \$query_string;
+            fastcgi_param REQUEST_METHOD \$request_method;
+            fastcgi_param CONTENT_TYPE \$content_type if_not_empty;
+            fastcgi_param CONTENT_LENGTH \$content_length if_not_empty;
+            fastcgi_param REQUEST_URI \$request_uri;
+            fastcgi_param DOCUMENT_URI \$document_uri;
+            fastcgi_param DOCUMENT_ROOT \$document_root;
+            fastcgi_param SERVER_PROTOCOL \$server_protocol;
+            fastcgi_param REQUEST_SCHEME \$scheme;
+            fastcgi_param HTTPS \$https if_not_empty;
+            fastcgi_param GATEWAY_INTERFACE CGI/1.1;
+            fastcgi_param SERVER_SOFTWARE nginx;
+            fastcgi_param REMOTE_ADDR \$remote_addr;
+            fastcgi_param REMOTE_PORT \$remote_port;
+            fastcgi_param SERVER_ADDR \$server_addr;
+            fastcgi_param SERVER_PORT \$server_port;
+            fastcgi_param SERVER_NAME \$server_name;
+            fastcgi_param REDIRECT_STATUS 200;
+CONF
+)"
+if [[ ${FPM_SCRIPTS:-0} == 1 ]]; then
+    # An application of scripts (Debian's snippets/fastcgi-php.conf, WordPress's usual setup): a file
+    # or a directory's index.php as it is, a script the path names with PATH_INFO after it, any other
+    # path to index.php. No try_files for the script: PHP-FPM answers one that is not there.
+    locations="$(cat <<CONF
+        index index.php;
+        location / {
+            try_files \$uri \$uri/ /index.php\$is_args\$args;
+        }
+        location ~ [^/]\.php(/|\$) {
+            fastcgi_split_path_info ^(.+?\.php)(/.*)\$;
+            fastcgi_pass unix:$workdir/fpm.sock;
+            fastcgi_param SCRIPT_FILENAME \$document_root\$fastcgi_script_name;
+            fastcgi_param SCRIPT_NAME \$fastcgi_script_name;
+            fastcgi_param PATH_INFO \$fastcgi_path_info if_not_empty;
+$fastcgi_params
+        }
+CONF
+)"
+else
+    # The usual front-controller setup: a file of public/ as it is, anything else (.php paths
+    # included) to public/index.php.
+    locations="$(cat <<CONF
+        location / {
+            try_files \$uri @php;
+        }
+        location ~ \.php\$ {
+            try_files /.no-such-file @php;
+        }
+        location @php {
+            fastcgi_pass unix:$workdir/fpm.sock;
+            fastcgi_param SCRIPT_FILENAME $app/public/index.php;
+            fastcgi_param SCRIPT_NAME /index.php;
+$fastcgi_params
+        }
+CONF
+)"
+fi
+
 cat >"$workdir/nginx.conf" <<CONF
 # Written by serve.sh.
 $user_nginx
@@ -132,37 +195,7 @@ http {
         root $app/public;
         include /etc/nginx/mime.types;
         default_type application/octet-stream;
-        # The usual front-controller setup: a file of public/ as it is, anything else (.php paths
-        # included) to public/index.php.
-        location / {
-            try_files \$uri @php;
-        }
-        location ~ \.php\$ {
-            try_files /.no-such-file @php;
-        }
-        location @php {
-            fastcgi_pass unix:$workdir/fpm.sock;
-            fastcgi_param SCRIPT_FILENAME $app/public/index.php;
-            fastcgi_param SCRIPT_NAME /index.php;
-            fastcgi_param QUERY_STRING \$query_string;
-            fastcgi_param REQUEST_METHOD \$request_method;
-            fastcgi_param CONTENT_TYPE \$content_type if_not_empty;
-            fastcgi_param CONTENT_LENGTH \$content_length if_not_empty;
-            fastcgi_param REQUEST_URI \$request_uri;
-            fastcgi_param DOCUMENT_URI \$document_uri;
-            fastcgi_param DOCUMENT_ROOT \$document_root;
-            fastcgi_param SERVER_PROTOCOL \$server_protocol;
-            fastcgi_param REQUEST_SCHEME \$scheme;
-            fastcgi_param HTTPS \$https if_not_empty;
-            fastcgi_param GATEWAY_INTERFACE CGI/1.1;
-            fastcgi_param SERVER_SOFTWARE nginx;
-            fastcgi_param REMOTE_ADDR \$remote_addr;
-            fastcgi_param REMOTE_PORT \$remote_port;
-            fastcgi_param SERVER_ADDR \$server_addr;
-            fastcgi_param SERVER_PORT \$server_port;
-            fastcgi_param SERVER_NAME \$server_name;
-            fastcgi_param REDIRECT_STATUS 200;
-        }
+$locations
     }
 }
 CONF

@@ -70,14 +70,17 @@ final class HttpCompare
         return $master;
     }
 
-    /** Starts nginx + PHP-FPM for an application; returns [port, workdir]. */
-    public static function startFpm(string $appDir, string $workdir): int
+    /**
+     * Starts nginx + PHP-FPM for an application; returns its port. With $scripts, nginx runs the
+     * script each path names (serve.sh's FPM_SCRIPTS=1), else the application's front controller.
+     */
+    public static function startFpm(string $appDir, string $workdir, bool $scripts = false): int
     {
         for ($attempt = 0; ; $attempt++) {
             $probe = stream_socket_server('tcp://127.0.0.1:0');
             $port = (int) substr(strrchr(stream_socket_get_name($probe, false), ':'), 1);
             fclose($probe);
-            exec('bash ' . escapeshellarg(self::SERVE) . ' start ' . escapeshellarg($appDir) . ' ' . $port . ' ' . escapeshellarg($workdir) . ' 2>&1', $out, $code);
+            exec(($scripts ? 'FPM_SCRIPTS=1 ' : '') . 'bash ' . escapeshellarg(self::SERVE) . ' start ' . escapeshellarg($appDir) . ' ' . $port . ' ' . escapeshellarg($workdir) . ' 2>&1', $out, $code);
             if ($code === 0) {
                 return $port;
             }

@@ -82,6 +82,10 @@ final class Worker
     private ?int $deferredAfter = null;
     /** The output buffering level when the current call began. */
     private int $callLevel = 0;
+    /** Whether this is the process a handler forked for its call ({@see leaveForRequestProcess()}). */
+    private bool $requestProcess = false;
+    /** Whether the process the current call's handler forked answered it ({@see answeredByRequestProcess()}). */
+    private bool $answeredByProcess = false;
     /** The worker in its serve loop, for {@see reopenOutputAtExit()} and {@see sendPart()}. */
     private static ?self $inLoop = null;
     /** The task channel while the worker serves, for {@see sendPart()}. */
@@ -240,6 +244,28 @@ final class Worker
     }
 
     /**
+     * @internal For a handler that runs its call in a process of its own ({@see Scripts}), in that
+     * process, right after fork(): leaves the serve loop, whose {@see serve()} then returns in this
+     * process with the call still open. The call is answered when this process ends, as a handler's
+     * call that exits is ({@see answerOnExit()}), but not as the worker's last: the worker that forked
+     * it serves on.
+     */
+    public function leaveForRequestProcess(): never
+    {
+        $this->requestProcess = true;
+        throw new RequestProcess();
+    }
+
+    /**
+     * @internal For a handler that runs its call in a process of its own ({@see Scripts}), in the
+     * worker, once that process ended having answered the call: the serve loop sends nothing for it.
+     */
+    public function answeredByRequestProcess(): void
+    {
+        $this->answeredByProcess = true;
+    }
+
+    /**
      * The fatal error that is ending the process during the current call, as PHP's
      * `error_get_last()` gives it (type, message, file, line), while the call's answer at exit
      * ({@see answerOnExit()}) is made; null otherwise, and after exit() or die().
@@ -267,6 +293,8 @@ final class Worker
             }
             try {
                 return [null, $handler($params)];
+            } catch (RequestProcess $leaving) {
+                throw $leaving; // the forked process leaves the serve loop, its call still open
             } catch (\Throwable $e) {
                 ($this->log)(sprintf('method "%s" threw %s: %s (%s:%d)', $method, get_class($e), $e->getMessage(), $e->getFile(), $e->getLine()));
                 $message = $e->getMessage() !== '' ? $e->getMessage() : get_class($e);
@@ -440,12 +468,20 @@ final class Worker
                 $this->shutdownFunctions?->begin();
                 error_clear_last(); // as PHP-FPM starts each request: a fatal error at exit is this call's
                 $this->callLevel = ob_get_level();
-                [$error, $result] = $this->call($method, $params, $context);
+                try {
+                    [$error, $result] = $this->call($method, $params, $context);
+                } catch (RequestProcess) {
+                    return self::EXIT_OK; // the process forked for this call, which it answers when it ends
+                }
                 $this->msgid = null; // answered: an exit from here on (a master gone mid-write) has no call to answer
                 // PHP keeps connection_aborted() for the process once a call's client went away
                 // (ignore_user_abort() on): no later call may see it, so this worker ends after its answer.
                 $lastCall = $this->aborted && connection_status() !== CONNECTION_NORMAL;
-                $task->writeFrame($this->encodeResponse($msgid, $error, $result, $lastCall));
+                if ($this->answeredByProcess) {
+                    $this->answeredByProcess = false; // the forked process sent the answer before it ended
+                } else {
+                    $task->writeFrame($this->encodeResponse($msgid, $error, $result, $lastCall));
+                }
                 $this->deferredAfter = $msgid;
                 $this->runDeferred();
                 $this->deferredAfter = null;
@@ -631,15 +667,21 @@ final class Worker
         }
         $this->msgid = null; // only now: the answer may have sent parts ahead of itself (sendPart())
         $outcome = $error === null ? 'answered' : 'answered with an error';
-        // A request PHP ended because its client went away is no fault: the master, which said so, logs
-        // the worker's exit (at INFO), and this process's stderr reaches its log as warnings.
-        if ($fatal !== null || !$this->aborted || (connection_status() & CONNECTION_ABORTED) === 0) {
+        if ($this->requestProcess) {
+            // A script's own process (Scripts): its end is the request's, and the worker serves on.
+            if ($fatal !== null) {
+                ($this->log)(sprintf('%s ended with a PHP fatal error (request %d): %s; %s', $_SERVER['SCRIPT_NAME'] ?? 'the script',
+                    $msgid, $fatal, $outcome));
+            }
+        } elseif ($fatal !== null || !$this->aborted || (connection_status() & CONNECTION_ABORTED) === 0) {
+            // A request PHP ended because its client went away is no fault: the master, which said so, logs
+            // the worker's exit (at INFO), and this process's stderr reaches its log as warnings.
             ($this->log)($fatal !== null
                 ? sprintf('the handler of "%s" ended with a PHP fatal error (request %d): %s; %s; the worker exits', $method, $msgid, $fatal, $outcome)
                 : sprintf('the handler of "%s" called exit() or die() (request %d): %s; the worker exits', $method, $msgid, $outcome));
         }
         try {
-            $task->writeFrame($this->encodeResponse($msgid, $error, $result, true));
+            $task->writeFrame($this->encodeResponse($msgid, $error, $result, !$this->requestProcess));
         } catch (\Throwable $e) {
             ($this->log)('could not send the answer: ' . $e->getMessage());
         }

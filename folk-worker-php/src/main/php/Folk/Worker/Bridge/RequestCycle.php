@@ -59,6 +59,44 @@ final class RequestCycle
         UploadedFiles::available();
     }
 
+    /**
+     * A cycle for scripts that run at the top level of a process of their own and end it
+     * ({@see \Folk\Worker\Scripts}): {@see beginScript()} sets each one's request up, and the
+     * answer is made when its process ends.
+     */
+    public static function forScripts(Worker $worker): self
+    {
+        return new self($worker, static fn (): never => throw new \LogicException('a script\'s request is answered when its process ends'));
+    }
+
+    /**
+     * Sets $params' request up for a script that runs next at the top level of this process, which
+     * ends with it (a request's own process, {@see \Folk\Worker\Scripts}): the superglobals, the
+     * script's directory, php://input and the uploaded files, the native session, PHP's header lines
+     * and status, output capture. Its answer is made as PHP-FPM's for a script that ends: what it
+     * printed, with the status and headers it set ({@see answerOnExit()}); its upload temporary
+     * files are removed once that answer went out.
+     */
+    public function beginScript(mixed $params): PhpRequest
+    {
+        $request = PhpRequest::fromParams($params, $this->baseServer);
+        $request->installGlobals();
+        HeaderCapture::reset();
+        CliHeaders::reset();
+        SapiGlobals::clearStatusLine();
+        $this->session->begin($request->cookies);
+        $this->stream = StreamedBody::allowed($params);
+        $this->answerOnExit();
+        UnbufferedOutput::begin();
+        PageDumps::begin();
+        ResponseResult::startBuffer(); // what the script prints, above the level the answer at exit reads from
+        // The answer at exit is registered when the process begins to end; what registers now runs after it.
+        register_shutdown_function(static function () use ($request): void {
+            register_shutdown_function(static fn () => $request->cleanup());
+        });
+        return $request;
+    }
+
     /** @return array{status: int, headers: array<string, string|list<string>>, body: string} */
     public function __invoke(mixed $params): array
     {

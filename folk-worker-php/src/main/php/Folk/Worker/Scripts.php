@@ -1,0 +1,246 @@
+<?php
+
+declare(strict_types=1);
+
+namespace Folk\Worker;
+
+use Folk\Worker\Bridge\RequestCycle;
+
+/**
+ * Serves an application of PHP scripts as PHP-FPM does: each `http.handle` call runs the script
+ * its URL names (`/wp-login.php`, `/admin/users.php`, `/index.php` for the other paths), at the
+ * top level of a process of its own, forked from this worker. Nothing a request declares or
+ * changes (functions, classes, constants, globals, static state, ini settings) is there for the
+ * next one, so applications never written to serve many requests in one process (most legacy code
+ * and CMSes) run unchanged. The worker script:
+ *
+ *     require getenv('FOLK_WORKER_PHP');
+ *     Folk\Worker\Scripts::serve('/srv/legacy/public'); // returns only in a request's own process
+ *     require Folk\Worker\Scripts::script();
+ *
+ * Which script, as nginx's usual PHP-FPM configuration picks it (`index index.php`,
+ * `try_files $uri $uri/ /index.php?$args`, `fastcgi_split_path_info ^(.+?\.php)(/.*)$`, a 404 for a
+ * script that is not there), from the request's path below the mapping's prefix (decoded, its `.`
+ * and `..` segments resolved):
+ * - a path with a segment ending in `.php` runs that script, what follows it as `PATH_INFO`
+ *   (`/info.php/a/b`); 404 if the document root has no such file;
+ * - a path naming a directory runs that directory's `index.php`: nginx answers the path without
+ *   its final `/` with a redirect to it (301), a directory without an `index.php` with 403, and
+ *   methods other than GET, HEAD and POST on a directory with 405;
+ * - any other path runs the front controller (`$index`, `index.php` by default; null for none),
+ *   without `PATH_INFO`, as try_files rewrites it; 404 without one.
+ * A 404 is PHP-FPM's "File not found." (nginx's own page differs). Files that are not scripts are
+ * for the gateway's `public-dir` to serve (give it the document root), as nginx serves them.
+ *
+ * `SCRIPT_FILENAME`, `SCRIPT_NAME`, `PATH_INFO`, `PHP_SELF` and `DOCUMENT_ROOT` are the script's, the
+ * rest of `$_SERVER` and the other superglobals, sessions, header(), uploads, php://input and output
+ * as in the framework adapters ({@see RequestCycle}). The request's process starts in its script's
+ * directory, with `max_execution_time` counting from its start, and ends with its script (or its
+ * exit(), or its fatal error: a 500, logged as PHP-FPM logs it); its shutdown functions run, its answer
+ * goes out, then its upload temporary files are removed. A process killed before it answered (a
+ * crash, the OOM killer) fails its call: the gateway's 502, as nginx answers when a PHP-FPM child dies.
+ *
+ * Cost: a fork per request, about as much CPU as PHP-FPM's own per-request work, and no speed-up from
+ * a booted application (that is what the framework adapters are for). With the opcache on for the
+ * CLI (`-d opcache.enable_cli=1`) the scripts are compiled once for all the requests' processes, as
+ * under PHP-FPM, whose children share the master's opcache. A call the pool times out ends with the
+ * worker's process group, the request's process included. A backtrace the master asks for (SIGUSR2)
+ * is the running script's. Needs ext-pcntl (Debian's php-cli has it).
+ */
+final class Scripts
+{
+    /** The script the request's process runs, once it left the worker's loop. */
+    private static ?string $script = null;
+    /** The params of the request's process, until its request is set up. */
+    private ?array $params = null;
+
+    private function __construct(
+        private readonly Worker $worker,
+        private readonly string $root,
+        private readonly ?string $index,
+        private readonly RequestCycle $cycle,
+    ) {
+    }
+
+    /**
+     * Serves the scripts under $documentRoot until the master closes the task channel, then exits.
+     * Returns only in a request's own process, with the request set up: the worker script then
+     * requires {@see script()} at its top level, where a web SAPI runs a script.
+     *
+     * @param ?string $index the front controller for paths that name no script (`index.php`), or null
+     * @param ?Worker $worker the worker to serve with (its log, other methods), or a new one
+     */
+    public static function serve(string $documentRoot, ?string $index = 'index.php', ?Worker $worker = null): void
+    {
+        $worker ??= new Worker();
+        if (!function_exists('pcntl_fork') || !function_exists('pcntl_waitpid')) {
+            $worker->log('Folk\Worker\Scripts needs ext-pcntl to run each request in a process of its own '
+                . '(Debian\'s php-cli has it; under php -n add -d extension=pcntl)');
+            exit(Worker::EXIT_SETUP);
+        }
+        $root = realpath($documentRoot);
+        if ($root === false || !is_dir($root)) {
+            $worker->log(sprintf('the document root "%s" is not a directory: give Scripts::serve() the application\'s public directory', $documentRoot));
+            exit(Worker::EXIT_SETUP);
+        }
+        $scripts = new self($worker, $root, $index, RequestCycle::forScripts($worker));
+        $worker->register('http.handle', $scripts->handle(...));
+        $code = $worker->serve();
+        if (self::$script === null) {
+            exit($code);
+        }
+        $scripts->begin(); // in the request's process, out of the worker's loop (which ends a call's own settings)
+    }
+
+    /** The script of the request this process runs (see {@see serve()}). */
+    public static function script(): string
+    {
+        return self::$script ?? throw new \LogicException('Scripts::script() names the script of a request\'s process, after Scripts::serve() returned');
+    }
+
+    /** @return mixed the answer (a 404), or nothing: the request's process answered */
+    private function handle(mixed $params): mixed
+    {
+        if (!is_array($params)) {
+            throw new \InvalidArgumentException('http.handle params must be a map, got ' . get_debug_type($params));
+        }
+        $server = is_array($params['server'] ?? null) ? $params['server'] : [];
+        $uri = is_string($params['uri'] ?? null) ? $params['uri'] : '/';
+        $target = $this->resolve($server, $uri, is_string($params['method'] ?? null) ? $params['method'] : 'GET');
+        if ($target === null) {
+            // What PHP-FPM answers for a SCRIPT_FILENAME it cannot open ("Primary script unknown").
+            return ['status' => 404, 'headers' => ['Content-Type' => 'text/html; charset=UTF-8'], 'body' => "File not found.\n"];
+        }
+        if ($target === 301) {
+            $path = (string) strtok($uri, '?');
+            $query = strpos($uri, '?') === false ? '' : substr($uri, strpos($uri, '?'));
+            return ['status' => 301, 'headers' => ['Location' => $path . '/' . $query, 'Content-Type' => 'text/html'],
+                'body' => "<html><body><h1>301 Moved Permanently</h1></body></html>\n"];
+        }
+        if (is_int($target)) { // 403, 405: nginx's own page
+            $reason = $target === 403 ? 'Forbidden' : 'Not Allowed';
+            return ['status' => $target, 'headers' => ['Content-Type' => 'text/html'], 'body' => "<html><body><h1>$target $reason</h1></body></html>\n"];
+        }
+        [$file, $scriptName, $pathInfo] = $target;
+        $facts = ['SCRIPT_FILENAME' => $file, 'SCRIPT_NAME' => $scriptName, 'DOCUMENT_ROOT' => $this->root] + $server;
+        unset($facts['PATH_INFO']);
+        if ($pathInfo !== '') {
+            $facts['PATH_INFO'] = $pathInfo;
+        }
+        $params['server'] = $facts;
+
+        $pid = pcntl_fork();
+        if ($pid === -1) {
+            throw new \RuntimeException('cannot start a process for ' . $scriptName . ': ' . pcntl_strerror(pcntl_get_last_error()));
+        }
+        if ($pid === 0) {
+            $this->enter($file, $params);
+        }
+        $status = $this->wait($pid);
+        if (pcntl_wifsignaled($status)) {
+            throw new \RuntimeException(sprintf('the process of %s (pid %d) was killed by signal %d before it answered',
+                $scriptName, $pid, pcntl_wtermsig($status)));
+        }
+        $this->worker->answeredByRequestProcess();
+        return null;
+    }
+
+    /** In the request's process: leaves the worker's loop, for {@see serve()} to set the request up and return. */
+    private function enter(string $file, array $params): never
+    {
+        self::$script = $file;
+        $this->params = $params;
+        $this->worker->leaveForRequestProcess();
+    }
+
+    /** In the request's process: sets the request up for its script, answered when the process ends. */
+    private function begin(): void
+    {
+        $this->cycle->beginScript($this->params);
+        $this->params = null;
+        // An interval timer is not inherited: the time limit counts from the script's start, as under PHP-FPM.
+        set_time_limit((int) ini_get('max_execution_time'));
+    }
+
+    /** Waits for the request's process to end; a backtrace asked of the worker meanwhile is the script's. */
+    private function wait(int $pid): int
+    {
+        $backtraces = function_exists('pcntl_signal') && function_exists('posix_kill') ? pcntl_signal_get_handler(Backtrace::SIGNAL) : null;
+        $backtraces = is_callable($backtraces) ? $backtraces : null; // only where the worker takes backtraces
+        if ($backtraces !== null) {
+            pcntl_signal(Backtrace::SIGNAL, static fn () => posix_kill($pid, Backtrace::SIGNAL));
+        }
+        try {
+            $status = 0;
+            while (pcntl_waitpid($pid, $status) === -1) {
+                if (pcntl_get_last_error() !== PCNTL_EINTR) {
+                    throw new \RuntimeException(sprintf('cannot wait for the process of a request (pid %d): %s', $pid, pcntl_strerror(pcntl_get_last_error())));
+                }
+            }
+            return $status;
+        } finally {
+            if ($backtraces !== null) {
+                pcntl_signal(Backtrace::SIGNAL, $backtraces);
+            }
+        }
+    }
+
+    /**
+     * The script a request runs: [file, SCRIPT_NAME, PATH_INFO]; else the status nginx answers
+     * itself for a directory: 405 for a method other than GET, HEAD and POST, 301 for one named
+     * without its "/", 403 for one without an index.php; null for PHP-FPM's 404.
+     *
+     * @param array<string, mixed> $server the gateway's server facts: SCRIPT_NAME is the mapping's
+     *        stripped prefix (or ""), PATH_INFO the raw path below it
+     */
+    private function resolve(array $server, string $uri, string $method): array|int|null
+    {
+        $mount = is_string($server['SCRIPT_NAME'] ?? null) ? rtrim($server['SCRIPT_NAME'], '/') : '';
+        $raw = is_string($server['PATH_INFO'] ?? null) ? $server['PATH_INFO'] : (string) strtok($uri, '?');
+        $path = self::normalize(rawurldecode($raw));
+        if ($path === null) {
+            return null;
+        }
+        if (preg_match('~^(.*?[^/]\.php)(/.*)?$~s', $path, $m) === 1) {
+            $file = $this->root . $m[1];
+            return is_file($file) ? [$file, $mount . $m[1], $m[2] ?? ''] : null;
+        }
+        if (is_dir($this->root . $path)) {
+            if (!in_array($method, ['GET', 'HEAD', 'POST'], true)) {
+                return 405; // nginx's index and static modules take no other method
+            }
+            if (!str_ends_with($path, '/')) {
+                return 301; // nginx sends a directory's URL on with its "/"
+            }
+            return is_file($this->root . $path . 'index.php') ? [$this->root . $path . 'index.php', $mount . $path . 'index.php', ''] : 403;
+        }
+        if ($this->index !== null && is_file($this->root . '/' . $this->index)) {
+            return [$this->root . '/' . $this->index, $mount . '/' . $this->index, ''];
+        }
+        return null;
+    }
+
+    /** $path with `//`, `.` and `..` resolved as nginx resolves them; null if it leaves the root or holds a NUL. */
+    private static function normalize(string $path): ?string
+    {
+        if (str_contains($path, "\0")) {
+            return null;
+        }
+        $segments = [];
+        foreach (explode('/', $path) as $segment) {
+            if ($segment === '' || $segment === '.') {
+                continue;
+            }
+            if ($segment === '..') {
+                if ($segments === []) {
+                    return null;
+                }
+                array_pop($segments);
+                continue;
+            }
+            $segments[] = $segment;
+        }
+        $trailing = str_ends_with($path, '/') || str_ends_with($path, '/.') || str_ends_with($path, '/..');
+        return '/' . implode('/', $segments) . ($trailing && $segments !== [] ? '/' : '');
+    }
+}

@@ -1,0 +1,199 @@
+<?php
+
+/*
+ * Folk\Worker\Scripts against PHP-FPM: an application of scripts (apps/scripts/public: a front
+ * controller, scripts in directories, a session, a form and an upload, a redirect, exit(), a fatal
+ * error, an exception, a shutdown function) is served by nginx + PHP-FPM with the usual setup for
+ * such applications (fpm/serve.sh with FPM_SCRIPTS=1, the reference) and by a worker that runs each
+ * request's script in a process of its own. For every request status, body and headers must be
+ * equal (Date, Server and the gateway-managed ones aside; session ids masked).
+ */
+
+declare(strict_types=1);
+
+namespace Folk\Worker\Tests;
+
+const SCRIPTS_APP = __DIR__ . '/apps/scripts';
+
+/** Runs $body with the scripts application under PHP-FPM (its port) and in a worker, shared by the tests. */
+function withScripts(\Closure $body): void
+{
+    static $running = null;
+    if (TestMaster::withoutIni()) {
+        skip('php -n: a script\'s header() lines, php://input and uploads need ext-ffi (see the README)');
+    }
+    if (($why = HttpCompare::missing(['php-fpm' => '/usr/sbin/php-fpm8.2', 'nginx' => '/usr/sbin/nginx'], false)) !== null) {
+        skip($why);
+    }
+    if (!function_exists('pcntl_fork')) {
+        skip('ext-pcntl is not loaded');
+    }
+    if ($running === null) {
+        $dir = HttpCompare::tempDir('folk-scripts-');
+        $port = HttpCompare::startFpm(SCRIPTS_APP, "$dir/fpm", true);
+        $master = HttpCompare::startWorker(SCRIPTS_APP . '/worker.php', "$dir/worker");
+        register_shutdown_function(static function () use ($master, $dir): void {
+            $master->close();
+            HttpCompare::stopFpm("$dir/fpm");
+            HttpCompare::removeTree($dir);
+        });
+        $running = [$port, $master, $dir];
+        assertSame(readyParams($master->pid()), $master->ready(10.0));
+    }
+    [$port, $master, $dir] = $running;
+    try {
+        $body($port, $master, $dir);
+    } catch (AssertionFailed $e) {
+        throw new AssertionFailed($e->getMessage() . "\nworker stderr:\n" . substr($master->stderr(), 0, 3000), 0, $e);
+    }
+}
+
+function maskSession(string $value): string
+{
+    return preg_replace('/\b(PHPSESSID|OTHER)=[^;\s"]+/', '$1=<session-id>', $value);
+}
+
+test('scripts: each path runs the script it names, or the front controller, as under PHP-FPM', function (): void {
+    withScripts(function (int $port, TestMaster $worker): void {
+        $same = static fn (string $method, string $uri, array $headers = [], string $body = ''): array
+            => HttpCompare::assertSameResponse($port, $worker, $method, $uri, $headers, $body, maskSession(...));
+
+        [, $ours] = $same('GET', '/info.php/a/b?x=1&y[]=2');
+        $info = json_decode($ours['body'], true);
+        assertSame(['/info.php', '/info.php/a/b', '/a/b', '/info.php', 'public'],
+            [$info['script'], $info['self'], $info['path_info'], $info['file'], $info['cwd']]);
+        [, $again] = $same('GET', '/info.php');
+        $info = json_decode($again['body'], true);
+        assertSame([1, 1, 'hi'], [$info['global'], $info['static'], $info['constant']], 'a fresh process: nothing of the request before');
+
+        [, $ours] = $same('GET', '/some/pretty/url?page=2');
+        assertSame("front /some/pretty/url?page=2 /index.php /index.php no-path-info {\"page\":\"2\"}\n", $ours['body']);
+        $same('GET', '/');
+        $same('GET', '/index.php');
+        [, $ours] = $same('GET', '/admin/');
+        assertSame("admin index /admin/index.php in admin\n", $ours['body']);
+        // A directory without its "/": nginx redirects (its own page, an absolute URL), and so does the worker.
+        $fpm = HttpCompare::fpmRequest($port, 'GET', '/admin?x=1', [['Host', HttpCompare::HOST]], '');
+        $ours = HttpCompare::workerRequest($worker, 'GET', '/admin?x=1', [['Host', HttpCompare::HOST]], '');
+        assertSame([301, 301], [$fpm['status'], $ours['status']]);
+        assertSame('http://' . HttpCompare::HOST . ":$port/admin/?x=1", headerOf($fpm, 'Location'));
+        assertSame('/admin/?x=1', headerOf($ours, 'Location'));
+        // A directory without an index.php: nginx's 403.
+        $fpm = HttpCompare::fpmRequest($port, 'GET', '/images/', [['Host', HttpCompare::HOST]], '');
+        $ours = HttpCompare::workerRequest($worker, 'GET', '/images/', [['Host', HttpCompare::HOST]], '');
+        assertSame([403, 403], [$fpm['status'], $ours['status']]);
+        $same('GET', '/admin/./../info.php');
+        $same('GET', '/%69nfo.php');
+        [, $ours] = $same('GET', '/nothing.php');
+        assertSame(404, $ours['status']);
+        $same('GET', '/nothing.php/more');
+        $same('GET', '/admin/nothing.php');
+    });
+});
+
+test('scripts: forms, uploads, redirects, exit(), errors and shutdown functions answer as under PHP-FPM', function (): void {
+    withScripts(function (int $port, TestMaster $worker, string $dir): void {
+        $same = static fn (string $method, string $uri, array $headers = [], string $body = ''): array
+            => HttpCompare::assertSameResponse($port, $worker, $method, $uri, $headers, $body, maskSession(...));
+
+        [, $ours] = $same('POST', '/form.php', [['Content-Type', 'application/x-www-form-urlencoded']], 'name=Ada&tags[]=a&tags[]=b');
+        assertSame(['name' => 'Ada', 'tags' => ['a', 'b']], json_decode($ours['body'], true)['post']);
+        $same('POST', '/form.php', [['Content-Type', 'application/json']], '{"legacy":"api"}');
+        $upload = HttpCompare::multipart('B0undary', [['note', 'hello'], ['file', "line one\nline two\n", 'notes.txt', 'text/plain']]);
+        [, $ours] = $same('POST', '/form.php', [['Content-Type', 'multipart/form-data; boundary=B0undary']], $upload);
+        $file = json_decode($ours['body'], true)['files']['file'];
+        assertSame(['notes.txt', 'text/plain', 18, 0, true], [$file['name'], $file['type'], $file['size'], $file['error'], $file['tmp_name'][0]]);
+
+        [, $ours] = $same('GET', '/redirect.php');
+        assertSame(302, $ours['status']);
+        // Removed once the upload's answer went out, before its process ended (the worker waited for it).
+        assertSame([], glob("$dir/worker/tmp/php*") ?: [], 'the upload temporary file is removed after the request');
+        [, $ours] = $same('GET', '/forbidden.php');
+        assertSame([403, 'not for you (exit)'], [$ours['status'], $ours['body']]);
+        [, $ours] = $same('GET', '/fatal.php');
+        assertSame([500, 'before the error'], [$ours['status'], $ours['body']]);
+        [, $ours] = $same('GET', '/exception.php');
+        assertSame(500, $ours['status']);
+        [, $ours] = $same('GET', '/session-ops?ops=name:OTHER,start,set:a=1');
+        assertContains('"name":"OTHER"', $ours['body']);
+        [, $ours] = $same('GET', '/session-ops?ops=start');
+        assertContains('"name":"PHPSESSID"', $ours['body'], 'a session setting the request before changed is gone');
+        [, $ours] = $same('GET', '/shutdown.php');
+        assertSame('the script and its shutdown function', $ours['body']);
+        $same('GET', '/info.php'); // the worker serves on after all of them
+    });
+});
+
+test('scripts: a native session and a cookie across requests, as under PHP-FPM', function (): void {
+    withScripts(function (int $port, TestMaster $worker): void {
+        $host = [['Host', HttpCompare::HOST]];
+        $fpm = HttpCompare::fpmRequest($port, 'GET', '/admin/visits.php', $host, '');
+        $ours = HttpCompare::workerRequest($worker, 'GET', '/admin/visits.php', $host, '');
+        assertSame(HttpCompare::comparable($fpm, maskSession(...)), HttpCompare::comparable($ours, maskSession(...)), 'first visit');
+        $fpmCookie = sessionCookieOf($fpm);
+        $ourCookie = sessionCookieOf($ours);
+        assertTrue($ourCookie !== null, 'a session cookie: ' . show($ours['headers']));
+        $fpm = HttpCompare::fpmRequest($port, 'GET', '/admin/visits.php', [...$host, ['Cookie', $fpmCookie]], '');
+        $ours = HttpCompare::workerRequest($worker, 'GET', '/admin/visits.php', [...$host, ['Cookie', $ourCookie]], '');
+        assertSame(HttpCompare::comparable($fpm, maskSession(...)), HttpCompare::comparable($ours, maskSession(...)), 'second visit');
+        assertSame("visits: 2\n", $ours['body']);
+    });
+});
+
+test('scripts: a request whose process is killed fails its call, and the worker serves on', function (): void {
+    withScripts(function (int $port, TestMaster $worker): void {
+        // A script that kills its own process, as the OOM killer or a crash in an extension would.
+        $script = SCRIPTS_APP . '/public/kill-self.php';
+        file_put_contents($script, "<?php\nfunction_exists('posix_kill') ? posix_kill(getmypid(), 9) : exec('kill -9 ' . getmypid());\n");
+        try {
+            [$error] = $worker->call('http.handle', HttpCompare::params('GET', '/kill-self.php', [['Host', HttpCompare::HOST]], ''), 10.0);
+        } finally {
+            unlink($script);
+        }
+        assertTrue($error !== null && str_contains($error['message'], 'killed by signal 9'), 'the call fails: ' . show($error));
+        $ours = HttpCompare::workerRequest($worker, 'GET', '/info.php', [['Host', HttpCompare::HOST]], '');
+        assertSame(200, $ours['status']);
+    });
+});
+
+/** The first value of a response's header $name, or null. */
+function headerOf(array $response, string $name): ?string
+{
+    foreach ($response['headers'] as [$n, $value]) {
+        if (strcasecmp($n, $name) === 0) {
+            return $value;
+        }
+    }
+    return null;
+}
+
+/** The PHPSESSID=... of a response's Set-Cookie, or null. */
+function sessionCookieOf(array $response): ?string
+{
+    foreach ($response['headers'] as [$name, $value]) {
+        if (strcasecmp($name, 'Set-Cookie') === 0 && preg_match('/^PHPSESSID=[^;]+/', $value, $m) === 1) {
+            return $m[0];
+        }
+    }
+    return null;
+}
+
+test('scripts: max_execution_time counts in the request\'s process, as under PHP-FPM', function (): void {
+    withScripts(function (int $port, TestMaster $ignored, string $dir): void {
+        // A timer is not inherited by fork(): the request's process must arm its own.
+        $master = HttpCompare::startWorker(SCRIPTS_APP . '/worker.php', "$dir/limited", phpArgs: ['-d', 'max_execution_time=1']);
+        $script = SCRIPTS_APP . '/public/spin.php';
+        file_put_contents($script, "<?php\necho 'spinning';\nwhile (true) {\n}\n");
+        try {
+            assertSame(readyParams($master->pid()), $master->ready(10.0));
+            $started = microtime(true);
+            $ours = HttpCompare::workerRequest($master, 'GET', '/spin.php', [['Host', HttpCompare::HOST]], '');
+            assertSame(500, $ours['status']);
+            assertTrue(microtime(true) - $started < 5.0, 'ended by its time limit, not by the test');
+            assertContains('Maximum execution time of 1 second exceeded', $master->stderr());
+        } finally {
+            unlink($script);
+            $master->close();
+        }
+    });
+});

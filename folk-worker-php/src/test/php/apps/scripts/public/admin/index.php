@@ -1,0 +1,2 @@
+<?php
+echo 'admin index ', $_SERVER['SCRIPT_NAME'], ' in ', basename(getcwd()), "\n";

@@ -1,0 +1,3 @@
+<?php
+echo 'before the exception';
+throw new RuntimeException('an exception nobody catches');

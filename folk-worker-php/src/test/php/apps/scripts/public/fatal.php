@@ -1,0 +1,3 @@
+<?php
+echo 'before the error';
+undefined_function_of_a_legacy_script();
