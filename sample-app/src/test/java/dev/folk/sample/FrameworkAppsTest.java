@@ -53,7 +53,8 @@ import dev.folk.spring.boot.pool.FolkPools;
  *
  * <p>The applications are folk-worker-php's test applications ({@code src/test/php/apps}, see
  * their README): Slim 3 through the PSR-15 adapter, Symfony components and a FrameworkBundle
- * application through the Symfony Runtime, Laravel 8 through the Kernel adapter. Each gets one context and one PHP-FPM, shared by
+ * application through the Symfony Runtime, Laravel 8 through the Kernel adapter, and an application of scripts
+ * ({@code Folk\Worker\Scripts}, against nginx's setup for such applications). Each gets one context and one PHP-FPM, shared by
  * its requests. Where the two servers legitimately differ as servers (their own refusal of a bad
  * request, reason phrases, nginx 1.22 dropping all but the last of a repeated request header) the
  * test says so where it sends the request. Without the Debian packages they need the tests are skipped, except with
@@ -459,9 +460,61 @@ class FrameworkAppsTest {
         }
     }
 
-    /** One application, served both ways for the tests of its class. */
+    /**
+     * An application of scripts (several entry scripts, a function declared in each request, a
+     * front controller for the other paths, a session, a form and uploads, errors, a download) run
+     * by folk-worker-php's {@code Folk\Worker\Scripts}, each request's script in a process of its
+     * own, against nginx + PHP-FPM's usual setup for such applications ({@code serve.sh} with
+     * {@code FPM_SCRIPTS=1}).
+     */
+    @Nested
+    class Scripts extends Compared {
+        Scripts() {
+            super("scripts", "scripts/worker.php", Map.of(), Map.of());
+        }
+
+        @Override
+        Map<String, String> fpmEnvironment() {
+            return Map.of("FPM_SCRIPTS", "1");
+        }
+
+        /** The native session operations, and the session settings a request changes: its process forgets them. */
+        @Override
+        String sessionOps(Random random) {
+            return RandomRequests.scriptSessionOps(random);
+        }
+
+        @Override
+        List<String> uploadPaths() {
+            return List.of("/form.php");
+        }
+
+        @Test
+        void eachPathRunsTheScriptItNamesAsUnderPhpFpm() throws Exception {
+            for (String uri : List.of("/info.php/a/b?x=1&y[]=2", "/info.php", "/some/pretty/url?page=2", "/", "/index.php",
+                    "/admin/", "/admin/index.php", "/admin/./../info.php", "/%69nfo.php", "/nothing.php", "/nothing.php/more",
+                    "/admin/nothing.php", "/images/", "/robots.txt", "/css/app.css", "/redirect.php", "/forbidden.php",
+                    "/fatal.php", "/exception.php", "/shutdown.php", "/download.php?kb=3000", "/download.php?kb=300&closed=1",
+                    "/download.php?kb=300&sized=1")) {
+                same("GET", uri);
+            }
+            sameHead("/info.php");
+            sameHead("/download.php?kb=3000");
+            same("POST", "/form.php", List.of("Content-Type", "application/x-www-form-urlencoded"),
+                    "name=Ada&tags[]=a".getBytes(StandardCharsets.US_ASCII));
+            assertThat(differences).as("every answer equal to PHP-FPM's").isEmpty();
+            // A directory named without its "/": nginx redirects to an absolute URL of its own port, the gateway to the path.
+            RawHttp.Response fpm = RawHttp.send(fpmPort(), "GET", "/admin?x=1", List.of("Host", HOST), new byte[0]);
+            RawHttp.Response ours = RawHttp.send(gatewayPort(), "GET", "/admin?x=1", List.of("Host", HOST), new byte[0]);
+            assertThat(List.of(fpm.status(), ours.status())).containsExactly(301, 301);
+            assertThat(fpm.header("Location")).isEqualTo("http://" + HOST + ":" + fpmPort() + "/admin/?x=1");
+            assertThat(ours.header("Location")).isEqualTo("/admin/?x=1");
+        }
+    }
+
+    /** One application, served both ways for the tests of its class: the comparison, and the random requests any application takes. */
     @TestInstance(TestInstance.Lifecycle.PER_CLASS)
-    abstract static class Served {
+    abstract static class Compared {
 
         /** Random operations for the application's /session-ops (RandomRequests), comma-separated. */
         abstract String sessionOps(Random random);
@@ -545,18 +598,18 @@ class FrameworkAppsTest {
         }
 
 
-        private final String app;
-        private final String worker;
-        private final Map<String, String> env;
-        private final Map<String, String> packages;
-        private Path dir;
-        private ConfigurableApplicationContext context;
-        private int gatewayPort;
-        private int fpmPort;
+        final String app;
+        final String worker;
+        final Map<String, String> env;
+        final Map<String, String> packages;
+        Path dir;
+        ConfigurableApplicationContext context;
+        int gatewayPort;
+        int fpmPort;
         /** What differed from PHP-FPM in the current test; emptied before each. */
         final List<String> differences = new ArrayList<>();
 
-        Served(String app, String worker, Map<String, String> env, Map<String, String> packages) {
+        Compared(String app, String worker, Map<String, String> env, Map<String, String> packages) {
             this.app = app;
             this.worker = worker;
             this.env = env;
@@ -568,7 +621,7 @@ class FrameworkAppsTest {
             Map<String, String> needed = new LinkedHashMap<>(packages);
             needed.put("php-fpm", "/usr/sbin/php-fpm8.2");
             needed.put("nginx", "/usr/sbin/nginx");
-            needed.forEach(Served::requirePackage);
+            needed.forEach(Compared::requirePackage);
             dir = Files.createTempDirectory("folk-compare-" + app + "-");
             for (String sub : List.of("worker/sessions", "worker/tmp", "worker/app-state")) {
                 Files.createDirectories(dir.resolve(sub));
@@ -698,11 +751,18 @@ class FrameworkAppsTest {
             }
         }
 
+        /** serve.sh's environment for this application: its mode (see serve.sh). */
+        Map<String, String> fpmEnvironment() {
+            return Map.of();
+        }
+
         /** Runs serve.sh; null if it succeeded, else its output. */
-        private static String serve(String... args) throws Exception {
+        private String serve(String... args) throws Exception {
             List<String> cmd = new ArrayList<>(List.of("bash", FPM.resolve("serve.sh").toString()));
             cmd.addAll(List.of(args));
-            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+            ProcessBuilder builder = new ProcessBuilder(cmd).redirectErrorStream(true);
+            builder.environment().putAll(fpmEnvironment());
+            Process p = builder.start();
             p.getOutputStream().close();
             byte[] out = p.getInputStream().readAllBytes();
             if (!p.waitFor(60, TimeUnit.SECONDS)) {
@@ -822,6 +882,42 @@ class FrameworkAppsTest {
                 }
             }
             return ours;
+        }
+
+        /** Status, headers (lower-case names, values in order, server headers left out) and body, masked. */
+        static Map<String, Object> comparable(RawHttp.Response r) {
+            return comparable(r, -1);
+        }
+
+        /** {@link #comparable(RawHttp.Response)}, with the server's port ({@code :1234}) masked too. */
+        static Map<String, Object> comparable(RawHttp.Response r, int port) {
+            Map<String, List<String>> headers = new TreeMap<>();
+            for (String[] h : r.headers()) {
+                String name = h[0].toLowerCase(java.util.Locale.ROOT);
+                if (!SERVER_HEADERS.contains(name)) {
+                    headers.computeIfAbsent(name, k -> new ArrayList<>()).add(maskPort(mask(h[1]), port));
+                }
+            }
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("status", r.status());
+            m.put("headers", headers);
+            m.put("body", maskPort(mask(new String(r.body(), StandardCharsets.ISO_8859_1)), port));
+            return m;
+        }
+
+        private static String maskPort(String value, int port) {
+            return port < 0 ? value : value.replace(":" + port, ":<port>");
+        }
+    }
+
+    /**
+     * A framework application's comparison: the routes every test application has (folk-worker-php's
+     * apps/README.md), each compared with PHP-FPM's answer.
+     */
+    abstract static class Served extends Compared {
+
+        Served(String app, String worker, Map<String, String> env, Map<String, String> packages) {
+            super(app, worker, env, packages);
         }
 
         @Test
@@ -1328,31 +1424,6 @@ class FrameworkAppsTest {
                     + "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n" + Integer.toHexString(json.length)
                     + "\r\n" + new String(json, StandardCharsets.ISO_8859_1) + "\r\n0\r\n\r\n");
             assertThat(differences).as("every answer equal to PHP-FPM's").isEmpty();
-        }
-
-        /** Status, headers (lower-case names, values in order, server headers left out) and body, masked. */
-        static Map<String, Object> comparable(RawHttp.Response r) {
-            return comparable(r, -1);
-        }
-
-        /** {@link #comparable(RawHttp.Response)}, with the server's port ({@code :1234}) masked too. */
-        static Map<String, Object> comparable(RawHttp.Response r, int port) {
-            Map<String, List<String>> headers = new TreeMap<>();
-            for (String[] h : r.headers()) {
-                String name = h[0].toLowerCase(java.util.Locale.ROOT);
-                if (!SERVER_HEADERS.contains(name)) {
-                    headers.computeIfAbsent(name, k -> new ArrayList<>()).add(maskPort(mask(h[1]), port));
-                }
-            }
-            Map<String, Object> m = new LinkedHashMap<>();
-            m.put("status", r.status());
-            m.put("headers", headers);
-            m.put("body", maskPort(mask(new String(r.body(), StandardCharsets.ISO_8859_1)), port));
-            return m;
-        }
-
-        private static String maskPort(String value, int port) {
-            return port < 0 ? value : value.replace(":" + port, ":<port>");
         }
 
         private static String sessionCookie(RawHttp.Response r) {

@@ -315,6 +315,18 @@ final class RandomRequests {
         return ops(r, SESSION_OPS);
     }
 
+    /**
+     * Those, and the session settings a request changes: in the scripts application each request's
+     * process forgets them (folk-worker-php's {@code Folk\Worker\Scripts}), as PHP-FPM's request does.
+     */
+    private static final String[] SCRIPT_SESSION_OPS = java.util.stream.Stream.concat(java.util.Arrays.stream(SESSION_OPS),
+            java.util.stream.Stream.of("name:FOLKSESSID", "path:/session-ops", "cache:private", "cache:public")).toArray(String[]::new);
+
+    /** One to five of {@link #SCRIPT_SESSION_OPS}, for the scripts application's /session-ops. */
+    static String scriptSessionOps(Random r) {
+        return ops(r, SCRIPT_SESSION_OPS);
+    }
+
     private static final String[] SYMFONY_SESSION_OPS = {"set:a=1", "set:b=2", "set:a=3", "remove:a", "clear", "invalidate",
         "migrate", "migrate-destroy", "flash:x", "flash:y", "flashes", "save", "start", "id", "id"};
 
