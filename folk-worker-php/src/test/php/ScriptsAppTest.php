@@ -120,6 +120,8 @@ test('scripts: forms, uploads, redirects, exit(), errors and shutdown functions 
         assertContains('"name":"PHPSESSID"', $ours['body'], 'a session setting the request before changed is gone');
         [, $ours] = $same('GET', '/shutdown.php');
         assertSame('the script and its shutdown function', $ours['body']);
+        [, $ours] = $same('GET', '/destructor.php');
+        assertSame('the page and its shutdown function and its destructor', $ours['body']);
         $same('GET', '/info.php'); // the worker serves on after all of them
     });
 });
@@ -193,6 +195,7 @@ test('scripts: max_execution_time counts in the request\'s process, as under PHP
             assertContains('Maximum execution time of 1 second exceeded', $master->stderr());
         } finally {
             unlink($script);
+            exec('pkill -KILL -P ' . $master->pid()); // a request's process still spinning if the test failed
             $master->close();
         }
     });

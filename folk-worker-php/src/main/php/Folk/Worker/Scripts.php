@@ -40,12 +40,16 @@ use Folk\Worker\Bridge\RequestCycle;
  * goes out, then its upload temporary files are removed. A process killed before it answered (a
  * crash, the OOM killer) fails its call: the gateway's 502, as nginx answers when a PHP-FPM child dies.
  *
- * Cost: a fork per request, about as much CPU as PHP-FPM's own per-request work, and no speed-up from
- * a booted application (that is what the framework adapters are for). With the opcache on for the
- * CLI (`-d opcache.enable_cli=1`) the scripts are compiled once for all the requests' processes, as
- * under PHP-FPM, whose children share the master's opcache. A call the pool times out ends with the
- * worker's process group, the request's process included. A backtrace the master asks for (SIGUSR2)
- * is the running script's. Needs ext-pcntl (Debian's php-cli has it).
+ * Cost: a process per request (2.6-3.2 ms of CPU on a 2-core virtual machine, against PHP-FPM's
+ * 0.1 ms for a small page; BENCHMARKS.md), and no speed-up from a booted application (that is what
+ * the framework adapters are for). The worker answers the next call once the request's process has
+ * answered, not once it has ended. With the opcache on for the CLI (`-d opcache.enable_cli=1`) the
+ * scripts are compiled once for all the requests' processes, as under PHP-FPM, whose children share
+ * the master's opcache. With ext-ffi the request's process runs its objects' destructors before the
+ * answer, as PHP-FPM ends a request, and then ends at once (PHP's own end of the process would free,
+ * and first copy, all the worker's memory). A call the pool times out ends with the worker's process
+ * group, the request's process included. A backtrace the master asks for (SIGUSR2) is the running
+ * script's. Needs ext-pcntl (Debian's php-cli has it).
  */
 final class Scripts
 {
@@ -53,6 +57,14 @@ final class Scripts
     private static ?string $script = null;
     /** The params of the request's process, until its request is set up. */
     private ?array $params = null;
+    /** @var resource|null in the request's process: where it tells the worker that its answer went out */
+    private mixed $answered = null;
+    /**
+     * PHP's and libc's ends of a process, with ext-ffi: a request's process runs its objects' destructors
+     * as PHP ends a request, and then ends at once. PHP's own end of a process frees all it holds,
+     * which in a forked process copies most of the worker's memory first (~6 ms of CPU a request).
+     */
+    private static ?\FFI $end = null;
 
     private function __construct(
         private readonly Worker $worker,
@@ -84,6 +96,8 @@ final class Scripts
             exit(Worker::EXIT_SETUP);
         }
         $scripts = new self($worker, $root, $index, RequestCycle::forScripts($worker));
+        $scripts->cycle->warmUp(); // once here, not in every request's process
+        self::$end = self::processEnd();
         $worker->register('http.handle', $scripts->handle(...));
         $code = $worker->serve();
         if (self::$script === null) {
@@ -129,28 +143,40 @@ final class Scripts
         }
         $params['server'] = $facts;
 
+        // The request's process says when its answer went out: the worker serves on while it ends.
+        $pair = stream_socket_pair(STREAM_PF_UNIX, STREAM_SOCK_STREAM, STREAM_IPPROTO_IP);
+        if ($pair === false) {
+            throw new \RuntimeException('cannot make a socket pair for the process of ' . $scriptName);
+        }
+        self::reap();
         $pid = pcntl_fork();
         if ($pid === -1) {
+            fclose($pair[0]);
+            fclose($pair[1]);
             throw new \RuntimeException('cannot start a process for ' . $scriptName . ': ' . pcntl_strerror(pcntl_get_last_error()));
         }
         if ($pid === 0) {
-            $this->enter($file, $params);
+            fclose($pair[0]);
+            $this->enter($file, $params, $pair[1]);
         }
-        $status = $this->wait($pid);
-        if (pcntl_wifsignaled($status)) {
-            throw new \RuntimeException(sprintf('the process of %s (pid %d) was killed by signal %d before it answered',
-                $scriptName, $pid, pcntl_wtermsig($status)));
+        fclose($pair[1]);
+        try {
+            $this->awaitAnswer($pid, $pair[0], $scriptName);
+        } finally {
+            fclose($pair[0]);
         }
         $this->worker->answeredByRequestProcess();
         return null;
     }
 
     /** In the request's process: leaves the worker's loop, for {@see serve()} to set the request up and return. */
-    private function enter(string $file, array $params): never
+    private function enter(string $file, array $params, mixed $answered): never
     {
         self::$script = $file;
         $this->params = $params;
-        $this->worker->leaveForRequestProcess();
+        $this->answered = $answered;
+        // As PHP-FPM ends a request: its shutdown functions, then its objects' destructors, then the answer.
+        $this->worker->leaveForRequestProcess(self::$end === null ? null : static fn () => self::$end->zend_call_destructors());
     }
 
     /** In the request's process: sets the request up for its script, answered when the process ends. */
@@ -158,12 +184,28 @@ final class Scripts
     {
         $this->cycle->beginScript($this->params);
         $this->params = null;
+        // The answer at exit is registered when the process begins to end, and what registers then runs
+        // after it: once the answer went out and the uploads are removed, the worker may serve on.
+        $answered = $this->answered;
+        register_shutdown_function(static function () use ($answered): void {
+            register_shutdown_function(static function () use ($answered): void {
+                @fwrite($answered, '.');
+                @fclose($answered);
+                self::$end?->_exit(0); // all done: PHP's end would only free memory
+            });
+        });
         // An interval timer is not inherited: the time limit counts from the script's start, as under PHP-FPM.
         set_time_limit((int) ini_get('max_execution_time'));
     }
 
-    /** Waits for the request's process to end; a backtrace asked of the worker meanwhile is the script's. */
-    private function wait(int $pid): int
+    /**
+     * Waits until the request's process says its answer went out, or ends without saying so (killed,
+     * or ended in a way that skipped its answer): that fails the call. A backtrace asked of the worker
+     * meanwhile is the script's.
+     *
+     * @param resource $answered
+     */
+    private function awaitAnswer(int $pid, mixed $answered, string $scriptName): void
     {
         $backtraces = function_exists('pcntl_signal') && function_exists('posix_kill') ? pcntl_signal_get_handler(Backtrace::SIGNAL) : null;
         $backtraces = is_callable($backtraces) ? $backtraces : null; // only where the worker takes backtraces
@@ -171,17 +213,56 @@ final class Scripts
             pcntl_signal(Backtrace::SIGNAL, static fn () => posix_kill($pid, Backtrace::SIGNAL));
         }
         try {
-            $status = 0;
-            while (pcntl_waitpid($pid, $status) === -1) {
-                if (pcntl_get_last_error() !== PCNTL_EINTR) {
-                    throw new \RuntimeException(sprintf('cannot wait for the process of a request (pid %d): %s', $pid, pcntl_strerror(pcntl_get_last_error())));
-                }
+            if (fread($answered, 1) === '.') {
+                return; // it ends on its own; reaped before the next fork
             }
-            return $status;
+            // Its end (or a read a signal cut short): the process's status, and what it said before it ended.
+            $status = self::wait($pid);
+            stream_set_blocking($answered, false);
+            if (fread($answered, 1) === '.') {
+                return;
+            }
         } finally {
             if ($backtraces !== null) {
                 pcntl_signal(Backtrace::SIGNAL, $backtraces);
             }
+        }
+        throw new \RuntimeException(pcntl_wifsignaled($status)
+            ? sprintf('the process of %s (pid %d) was killed by signal %d before it answered', $scriptName, $pid, pcntl_wtermsig($status))
+            : sprintf('the process of %s (pid %d) ended with exit code %d without answering (exit() in a shutdown function skips the answer)',
+                $scriptName, $pid, pcntl_wexitstatus($status)));
+    }
+
+    /** Waits for a request's process to end; its status. */
+    private static function wait(int $pid): int
+    {
+        $status = 0;
+        while (pcntl_waitpid($pid, $status) === -1) {
+            if (pcntl_get_last_error() !== PCNTL_EINTR) {
+                throw new \RuntimeException(sprintf('cannot wait for the process of a request (pid %d): %s', $pid, pcntl_strerror(pcntl_get_last_error())));
+            }
+        }
+        return $status;
+    }
+
+    /** PHP's zend_call_destructors() and libc's _exit(), or null without ext-ffi (PHP then ends the process itself). */
+    private static function processEnd(): ?\FFI
+    {
+        if (!extension_loaded('ffi') || PHP_ZTS) {
+            return null;
+        }
+        try {
+            return \FFI::cdef('void zend_call_destructors(void); void _exit(int status);');
+        } catch (\Throwable) {
+            return null; // ffi.enable off, or a PHP that does not export it
+        }
+    }
+
+    /** Reaps the requests' processes that ended since (each ends on its own after its answer). */
+    private static function reap(): void
+    {
+        $status = 0;
+        while (pcntl_waitpid(-1, $status, WNOHANG) > 0) {
         }
     }
 

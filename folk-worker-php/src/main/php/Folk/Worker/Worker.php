@@ -84,6 +84,8 @@ final class Worker
     private int $callLevel = 0;
     /** Whether this is the process a handler forked for its call ({@see leaveForRequestProcess()}). */
     private bool $requestProcess = false;
+    /** In that process: what runs at its end before the call is answered. */
+    private ?\Closure $beforeAnswer = null;
     /** Whether the process the current call's handler forked answered it ({@see answeredByRequestProcess()}). */
     private bool $answeredByProcess = false;
     /** The worker in its serve loop, for {@see reopenOutputAtExit()} and {@see sendPart()}. */
@@ -248,11 +250,13 @@ final class Worker
      * process, right after fork(): leaves the serve loop, whose {@see serve()} then returns in this
      * process with the call still open. The call is answered when this process ends, as a handler's
      * call that exits is ({@see answerOnExit()}), but not as the worker's last: the worker that forked
-     * it serves on.
+     * it serves on. $beforeAnswer runs at the process's end just before that answer is made, after the
+     * shutdown functions.
      */
-    public function leaveForRequestProcess(): never
+    public function leaveForRequestProcess(?\Closure $beforeAnswer = null): never
     {
         $this->requestProcess = true;
+        $this->beforeAnswer = $beforeAnswer;
         throw new RequestProcess();
     }
 
@@ -607,6 +611,9 @@ final class Worker
             return;
         }
         self::reopenOutputAtExit();
+        if ($this->beforeAnswer !== null) {
+            register_shutdown_function($this->beforeAnswer);
+        }
         register_shutdown_function(fn () => $this->answerAtExit($task)); // runs after those registered so far
     }
 

@@ -70,6 +70,25 @@ final class RequestCycle
     }
 
     /**
+     * Loads and sets up now what a script's request needs (the bridge's classes, PHP's structures
+     * reached with FFI, the output callbacks), which would otherwise be done on first use: a worker
+     * that forks a process per request ({@see \Folk\Worker\Scripts}) does it once, before it forks.
+     */
+    public function warmUp(): void
+    {
+        foreach ([PhpRequest::class, InputVars::class, FormBody::class, MultipartBody::class, ResponseResult::class,
+            StreamedBody::class, SpooledOutput::class, HeaderCapture::class] as $class) {
+            class_exists($class);
+        }
+        SapiGlobals::get();
+        RequestBody::install('');
+        UnbufferedOutput::begin();
+        UnbufferedOutput::end();
+        PageDumps::begin();
+        PageDumps::end();
+    }
+
+    /**
      * Sets $params' request up for a script that runs next at the top level of this process, which
      * ends with it (a request's own process, {@see \Folk\Worker\Scripts}): the superglobals, the
      * script's directory, php://input and the uploaded files, the native session, PHP's header lines
