@@ -200,3 +200,37 @@ test('scripts: max_execution_time counts in the request\'s process, as under PHP
         }
     });
 });
+
+test('scripts: a backtrace asked of the worker (SIGUSR2) is the running script\'s', function (): void {
+    if (!function_exists('pcntl_signal')) {
+        skip('no ext-pcntl: the worker does not declare the backtrace feature');
+    }
+    withScripts(function (int $port, TestMaster $worker): void {
+        $release = tempnam(sys_get_temp_dir(), 'folk-release-');
+        unlink($release);
+        $script = SCRIPTS_APP . '/public/wait-for-release.php';
+        file_put_contents($script, "<?php\nfunction wait_for_release(string \$file): void\n{\n    while (!file_exists(\$file)) {\n"
+            . "        usleep(2000);\n    }\n}\nwait_for_release(\$_GET['file']);\necho 'released';\n");
+        try {
+            $params = HttpCompare::params('GET', '/wait-for-release.php?file=' . rawurlencode($release), [['Host', HttpCompare::HOST]], '');
+            $worker->send(\Folk\Worker\MessagePack\MessagePack::codec()->pack([0, 77, 'http.handle', $params]));
+            $block = null;
+            waitUntil(function () use ($worker, &$block): bool {
+                signalUsr2($worker->pid()); // the worker's pid, as the pool signals it
+                usleep(20000);
+                if (preg_match_all('/^folk-backtrace-begin pid=\d+ msgid=77\n(.*?)^folk-backtrace-end$/ms', $worker->stderr(), $g) === 0) {
+                    return false;
+                }
+                $block = end($g[1]);
+                return str_contains($block, 'wait_for_release()');
+            }, 5.0, 'a backtrace block for request 77 inside the script on stderr');
+            assertTrue(preg_match('~^#0 .*/public/wait-for-release\.php:\d+ wait_for_release\(\)$~m', $block) === 1, 'the script\'s frame: ' . $block);
+            touch($release);
+            [, , $error, $result] = $worker->receive(10.0);
+            assertSame([null, 200, 'released'], [$error, $result['status'], $result['body']]);
+        } finally {
+            @unlink($release);
+            unlink($script);
+        }
+    });
+});

@@ -213,14 +213,20 @@ final class Scripts
             pcntl_signal(Backtrace::SIGNAL, static fn () => posix_kill($pid, Backtrace::SIGNAL));
         }
         try {
+            // A blocking read would hold off the handler until the answer came: PHP runs it between
+            // instructions, and the read is restarted after a signal. A select is not restarted.
+            $status = 0;
+            do {
+                $read = [$answered];
+                $none = null;
+                $ready = @stream_select($read, $none, $none, 1);
+            } while ($ready !== 1 && pcntl_waitpid($pid, $status, WNOHANG) === 0);
             if (fread($answered, 1) === '.') {
                 return; // it ends on its own; reaped before the next fork
             }
-            // Its end (or a read a signal cut short): the process's status, and what it said before it ended.
-            $status = self::wait($pid);
-            stream_set_blocking($answered, false);
-            if (fread($answered, 1) === '.') {
-                return;
+            // It ended without saying so: what it said last, and its status (if not taken above).
+            if ($ready === 1) {
+                $status = self::wait($pid);
             }
         } finally {
             if ($backtraces !== null) {
