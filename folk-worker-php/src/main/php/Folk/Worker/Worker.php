@@ -419,7 +419,9 @@ final class Worker
      * The worker loop. Returns the exit code: {@see EXIT_OK} on end of stream on the task
      * channel, {@see EXIT_SETUP} if the channels are missing, {@see EXIT_PROTOCOL} on a bad frame
      * or request. Before returning after the handshake, a worker that leads its own process
-     * group ends the other members of that group ({@see ProcessGroup}).
+     * group ends the other members of that group ({@see ProcessGroup}). In a process a handler
+     * forked for its call ({@see leaveForRequestProcess()}) it returns {@see EXIT_OK} at once, that
+     * call still open.
      */
     public function serve(): int
     {
