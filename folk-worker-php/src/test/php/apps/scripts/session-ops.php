@@ -1,32 +1,7 @@
 <?php
-// The front controller's /session-ops: native session operations (?ops=start,set:a=1,...), the
-// same as the framework applications' (FrameworkAppsTest), and those on the session's settings
-// (name, cookie path, cache limiter), which a request's own process forgets with it.
-$cookieId = $_COOKIE[session_name()] ?? null;
-$seen = [];
-foreach (array_filter(explode(',', (string) ($_GET['ops'] ?? ''))) as $op) {
-    [$verb, $arg] = explode(':', $op, 2) + [1 => ''];
-    $ok = match ($verb) {
-        'start' => @session_start(),
-        'set' => (function () use ($arg): bool { [$k, $v] = explode('=', $arg, 2) + [1 => '']; $_SESSION[$k] = $v; return true; })(),
-        'unset' => (function () use ($arg): bool { unset($_SESSION[$arg]); return true; })(),
-        'regenerate' => @session_regenerate_id(true),
-        'regenerate-keep' => @session_regenerate_id(false),
-        'destroy' => @session_destroy(),
-        'close' => @session_write_close(),
-        'abort' => @session_abort(),
-        'reset' => @session_reset(),
-        'unset-all' => @session_unset(),
-        'name' => @session_name($arg) !== false,
-        'path' => @session_set_cookie_params(['path' => $arg]),
-        'cache' => @session_cache_limiter($arg) !== false,
-        'id' => match (session_id()) { '' => 'none', $_COOKIE[session_name()] ?? $cookieId => 'cookie', default => 'other' },
-        'start-if-no-id' => session_id() == '' ? @session_start() : 'skipped',
-        default => null,
-    };
-    $seen[] = [$op, $ok, session_status()];
-}
+// The front controller's /session-ops: the native session operations every application answers
+// (../native-session-ops.php), those on the session's settings included, which a request's own
+// process forgets with it.
+$ops = require __DIR__ . '/../native-session-ops.php';
 header('Content-Type: application/json');
-echo json_encode(['ops' => $seen, 'session' => $_SESSION ?? null, 'name' => session_name(),
-    'id is the cookie\'s' => session_id() === ($_COOKIE[session_name()] ?? $cookieId), 'no id' => session_id() === '',
-    'cookie params' => session_get_cookie_params(), 'cache limiter' => session_cache_limiter()]);
+echo json_encode($ops((string) ($_GET['ops'] ?? '')));

@@ -61,41 +61,11 @@ $app->get('/session', function (Request $request, Response $response): Response 
 });
 
 // HTTP edge cases (FrameworkAppsTest's edge-case tests).
-/*
- * Native session operations, in the order ?ops= lists them (comma-separated): start, set:k=v,
- * unset:k, regenerate, regenerate-keep, destroy, close, abort, reset, unset-all, name:N,
- * path:/p, cache:limiter, id (what session_id() says: none, the cookie's or another), start-if-no-id
- * (legacy code's `if (session_id() == '') session_start();`); answers what the session holds then,
- * and whether its id is the one the request's cookie named (ids are random: they are compared, not shown).
- */
+// Native session operations, in the order ?ops= lists them (comma-separated): ../native-session-ops.php.
 $app->get('/session-ops', function (Request $request, Response $response): Response {
-    $cookieId = $_COOKIE[session_name()] ?? null;
-    $seen = [];
-    foreach (array_filter(explode(',', (string) ($request->getQueryParams()['ops'] ?? ''))) as $op) {
-        [$verb, $arg] = explode(':', $op, 2) + [1 => ''];
-        $ok = match ($verb) {
-            'start' => @session_start(),
-            'set' => (function () use ($arg): bool { [$k, $v] = explode('=', $arg, 2) + [1 => '']; $_SESSION[$k] = $v; return true; })(),
-            'unset' => (function () use ($arg): bool { unset($_SESSION[$arg]); return true; })(),
-            'regenerate' => @session_regenerate_id(true),
-            'regenerate-keep' => @session_regenerate_id(false),
-            'destroy' => @session_destroy(),
-            'close' => @session_write_close(),
-            'abort' => @session_abort(),
-            'reset' => @session_reset(),
-            'unset-all' => @session_unset(),
-            'name' => @session_name($arg) !== false,
-            'path' => @session_set_cookie_params(['path' => $arg]),
-            'cache' => @session_cache_limiter($arg) !== false,
-            'id' => match (session_id()) { '' => 'none', $_COOKIE[session_name()] ?? $cookieId => 'cookie', default => 'other' },
-            'start-if-no-id' => session_id() == '' ? @session_start() : 'skipped',
-            default => null,
-        };
-        $seen[] = [$op, $ok, session_status()];
-    }
-    return $response->withJson(['ops' => $seen, 'session' => $_SESSION ?? null, 'name' => session_name(),
-        'id is the cookie\'s' => session_id() === ($_COOKIE[session_name()] ?? $cookieId), 'no id' => session_id() === '',
-        'cookie params' => session_get_cookie_params(), 'cache limiter' => session_cache_limiter()]);
+    static $ops = null;
+    $ops ??= require __DIR__ . '/../native-session-ops.php';
+    return $response->withJson($ops((string) ($request->getQueryParams()['ops'] ?? '')));
 });
 
 $app->get('/no-content', function (Request $request, Response $response): Response {
