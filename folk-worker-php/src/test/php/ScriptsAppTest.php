@@ -234,3 +234,20 @@ test('scripts: a backtrace asked of the worker (SIGUSR2) is the running script\'
         }
     });
 });
+
+test('scripts: a request\'s process is reaped once it ends, not left a zombie until the next request', function (): void {
+    withScripts(function (int $port, TestMaster $worker): void {
+        HttpCompare::workerRequest($worker, 'GET', '/info.php', [['Host', HttpCompare::HOST]], '');
+        $children = static function () use ($worker): array {
+            $found = [];
+            foreach (glob('/proc/[0-9]*/stat') ?: [] as $stat) {
+                $fields = explode(' ', (string) substr((string) @file_get_contents($stat), (int) strrpos((string) @file_get_contents($stat), ')') + 2));
+                if (($fields[1] ?? '') === (string) $worker->pid()) {
+                    $found[] = $fields[0]; // the state: Z for a zombie
+                }
+            }
+            return $found;
+        };
+        waitUntil(static fn (): bool => $children() === [], 5.0, 'the worker without children (a zombie left: ' . implode(',', $children()) . ')');
+    });
+});

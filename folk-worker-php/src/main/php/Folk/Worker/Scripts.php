@@ -42,10 +42,10 @@ use Folk\Worker\Bridge\RequestCycle;
  *
  * Cost: a process per request (2.6-3.2 ms of CPU on a 2-core virtual machine, against PHP-FPM's
  * 0.1 ms for a small page; BENCHMARKS.md), and no speed-up from a booted application (that is what
- * the framework adapters are for). The worker answers the next call once the request's process has
- * answered, not once it has ended. With the opcache on for the CLI (`-d opcache.enable_cli=1`) the
- * scripts are compiled once for all the requests' processes, as under PHP-FPM, whose children share
- * the master's opcache. With ext-ffi the request's process runs its objects' destructors before the
+ * the framework adapters are for). The worker takes its next call once the request's process has
+ * answered and ended (it ends right after its answer): none is left a zombie. With the opcache on
+ * for the CLI (`-d opcache.enable_cli=1`) the scripts are compiled once for all the requests'
+ * processes, as under PHP-FPM, whose children share the master's opcache. With ext-ffi the request's process runs its objects' destructors before the
  * answer, as PHP-FPM ends a request, and then ends at once (PHP's own end of the process would free,
  * and first copy, all the worker's memory). A call the pool times out ends with the worker's process
  * group, the request's process included. A backtrace the master asks for (SIGUSR2) is the running
@@ -148,7 +148,6 @@ final class Scripts
         if ($pair === false) {
             throw new \RuntimeException('cannot make a socket pair for the process of ' . $scriptName);
         }
-        self::reap();
         $pid = pcntl_fork();
         if ($pid === -1) {
             fclose($pair[0]);
@@ -199,9 +198,9 @@ final class Scripts
     }
 
     /**
-     * Waits until the request's process says its answer went out, or ends without saying so (killed,
-     * or ended in a way that skipped its answer): that fails the call. A backtrace asked of the worker
-     * meanwhile is the script's.
+     * Waits until the request's process says its answer went out and then ends, or ends without
+     * saying so (killed, or ended in a way that skipped its answer): that fails the call. A backtrace
+     * asked of the worker meanwhile is the script's.
      *
      * @param resource $answered
      */
@@ -221,12 +220,13 @@ final class Scripts
                 $none = null;
                 $ready = @stream_select($read, $none, $none, 1);
             } while ($ready !== 1 && pcntl_waitpid($pid, $status, WNOHANG) === 0);
-            if (fread($answered, 1) === '.') {
-                return; // it ends on its own; reaped before the next fork
-            }
-            // It ended without saying so: what it said last, and its status (if not taken above).
+            $said = fread($answered, 1) === '.';
             if ($ready === 1) {
+                // It ends right after its answer (or has ended without one): reaped now, no zombie left.
                 $status = self::wait($pid);
+            }
+            if ($said) {
+                return;
             }
         } finally {
             if ($backtraces !== null) {
@@ -261,14 +261,6 @@ final class Scripts
             return \FFI::cdef('void zend_call_destructors(void); void _exit(int status);');
         } catch (\Throwable) {
             return null; // ffi.enable off, or a PHP that does not export it
-        }
-    }
-
-    /** Reaps the requests' processes that ended since (each ends on its own after its answer). */
-    private static function reap(): void
-    {
-        $status = 0;
-        while (pcntl_waitpid(-1, $status, WNOHANG) > 0) {
         }
     }
 
