@@ -251,3 +251,15 @@ test('scripts: a request\'s process is reaped once it ends, not left a zombie un
         waitUntil(static fn (): bool => $children() === [], 5.0, 'the worker without children (a zombie left: ' . implode(',', $children()) . ')');
     });
 });
+
+test('scripts: params the request\'s process cannot take fail their call once, and the worker serves on', function (): void {
+    withScripts(function (int $port, TestMaster $worker): void {
+        $params = HttpCompare::params('GET', '/info.php', [['Host', HttpCompare::HOST]], '');
+        $params['server']['REMOTE_ADDR'] = ['not', 'a', 'string']; // bad params, seen only once the request is set up
+        [$error, $result] = $worker->call('http.handle', $params, 10.0);
+        assertTrue($error !== null && $result === null, 'the call fails: ' . show([$error, $result]));
+        $ours = HttpCompare::workerRequest($worker, 'GET', '/info.php', [['Host', HttpCompare::HOST]], '');
+        assertSame(200, $ours['status'], 'the next call is answered, in step');
+        assertSame([null, 'still here'], $worker->call('echo', 'still here'));
+    });
+});

@@ -143,7 +143,7 @@ final class Scripts
         }
         $params['server'] = $facts;
 
-        // The request's process says when its answer went out: the worker serves on while it ends.
+        // The request's process says when its answer went out: one that ends without saying so did not answer.
         $pair = stream_socket_pair(STREAM_PF_UNIX, STREAM_SOCK_STREAM, STREAM_IPPROTO_IP);
         if ($pair === false) {
             throw new \RuntimeException('cannot make a socket pair for the process of ' . $scriptName);
@@ -181,17 +181,20 @@ final class Scripts
     /** In the request's process: sets the request up for its script, answered when the process ends. */
     private function begin(): void
     {
-        $this->cycle->beginScript($this->params);
-        $this->params = null;
         // The answer at exit is registered when the process begins to end, and what registers then runs
-        // after it: once the answer went out and the uploads are removed, the worker may serve on.
+        // after it. First, before anything can fail: the word that the answer went out.
         $answered = $this->answered;
         register_shutdown_function(static function () use ($answered): void {
             register_shutdown_function(static function () use ($answered): void {
                 @fwrite($answered, '.');
                 @fclose($answered);
-                self::$end?->_exit(0); // all done: PHP's end would only free memory
             });
+        });
+        $this->cycle->beginScript($this->params); // its upload files are removed after the answer too
+        $this->params = null;
+        // Last, once all is done: PHP's own end would only free memory.
+        register_shutdown_function(static function (): void {
+            register_shutdown_function(static fn () => self::$end?->_exit(0));
         });
         // An interval timer is not inherited: the time limit counts from the script's start, as under PHP-FPM.
         set_time_limit((int) ini_get('max_execution_time'));
