@@ -272,3 +272,26 @@ test('scripts: params the request\'s process cannot take fail their call once, a
         assertSame([null, 'still here'], $worker->call('echo', 'still here'));
     });
 });
+
+test('scripts: under a mapping whose prefix is stripped, the prefix leads SCRIPT_NAME and the path below it picks the script', function (): void {
+    withScripts(function (int $port, TestMaster $worker): void {
+        // What the gateway sends for /legacy/... with strip-prefix: the prefix as SCRIPT_NAME, the raw rest as PATH_INFO.
+        $call = static function (string $uri) use ($worker): array {
+            $params = HttpCompare::params('GET', $uri, [['Host', HttpCompare::HOST]], '');
+            $path = (string) strtok(substr($uri, strlen('/legacy')), '?');
+            $params['server']['SCRIPT_NAME'] = '/legacy';
+            $params['server']['PATH_INFO'] = $path;
+            [$error, $result] = $worker->call('http.handle', $params, 10.0);
+            assertSame(null, $error, "GET $uri");
+            return $result;
+        };
+        $info = json_decode($call('/legacy/info.php/a/b?x=1')['body'], true);
+        assertSame(['/legacy/info.php', '/legacy/info.php/a/b', '/a/b', '/info.php', ['x' => '1']],
+            [$info['script'], $info['self'], $info['path_info'], $info['file'], $info['get']]);
+        assertSame("front /legacy/some/page /legacy/index.php /legacy/index.php no-path-info []\n", $call('/legacy/some/page')['body']);
+        assertSame("admin index /legacy/admin/index.php in admin\n", $call('/legacy/admin/')['body']);
+        $redirect = $call('/legacy/admin?x=1');
+        assertSame([301, '/legacy/admin/?x=1'], [$redirect['status'], $redirect['headers']['Location']]);
+        assertSame(404, $call('/legacy/nothing.php')['status']);
+    });
+});
