@@ -598,14 +598,14 @@ class FrameworkAppsTest {
         }
 
 
-        final String app;
-        final String worker;
-        final Map<String, String> env;
-        final Map<String, String> packages;
-        Path dir;
+        private final String app;
+        private final String worker;
+        private final Map<String, String> env;
+        private final Map<String, String> packages;
+        private Path dir;
         ConfigurableApplicationContext context;
-        int gatewayPort;
-        int fpmPort;
+        private int gatewayPort;
+        private int fpmPort;
         /** What differed from PHP-FPM in the current test; emptied before each. */
         final List<String> differences = new ArrayList<>();
 
@@ -987,17 +987,17 @@ class FrameworkAppsTest {
         @Test
         void aSessionSurvivesTwoRequestsLikePhpFpm() throws Exception {
             List<String> host = List.of("Host", HOST);
-            RawHttp.Response fpm1 = RawHttp.send(fpmPort, "GET", "/session", host, new byte[0]);
-            RawHttp.Response ours1 = RawHttp.send(gatewayPort, "GET", "/session", host, new byte[0]);
+            RawHttp.Response fpm1 = RawHttp.send(fpmPort(), "GET", "/session", host, new byte[0]);
+            RawHttp.Response ours1 = RawHttp.send(gatewayPort(), "GET", "/session", host, new byte[0]);
             assertThat(comparable(ours1)).as("first /session").isEqualTo(comparable(fpm1));
             String fpmCookie = sessionCookie(fpm1);
             String ourCookie = sessionCookie(ours1);
             assertThat(ourCookie).as("the gateway's answer sets a session cookie").isNotNull();
             assertThat(fpmCookie).as("PHP-FPM's answer sets a session cookie").isNotNull();
 
-            RawHttp.Response fpm2 = RawHttp.send(fpmPort, "GET", "/session", List.of("Host", HOST, "Cookie", fpmCookie),
+            RawHttp.Response fpm2 = RawHttp.send(fpmPort(), "GET", "/session", List.of("Host", HOST, "Cookie", fpmCookie),
                     new byte[0]);
-            RawHttp.Response ours2 = RawHttp.send(gatewayPort, "GET", "/session",
+            RawHttp.Response ours2 = RawHttp.send(gatewayPort(), "GET", "/session",
                     List.of("Host", HOST, "Cookie", ourCookie), new byte[0]);
             assertThat(comparable(ours2)).as("second /session").isEqualTo(comparable(fpm2));
             assertThat(ours2.text()).contains("\"count\":2");
@@ -1143,7 +1143,7 @@ class FrameworkAppsTest {
         @Test
         void aDownloadOfDeclaredSizeGoesOutWithItsContentLengthLikePhpFpm() throws Exception {
             RawHttp.Response ours = same("GET", "/download?kb=3000&sized=1");
-            RawHttp.Response fpm = RawHttp.send(fpmPort, "GET", "/download?kb=3000&sized=1", List.of("Host", HOST),
+            RawHttp.Response fpm = RawHttp.send(fpmPort(), "GET", "/download?kb=3000&sized=1", List.of("Host", HOST),
                     new byte[0]);
             assertThat(ours.status()).isEqualTo(200);
             assertThat(fpm.all("Content-Length")).as("PHP-FPM's").containsExactly(String.valueOf(fpm.body().length));
@@ -1184,14 +1184,14 @@ class FrameworkAppsTest {
         @Test
         void aFileTheFrameworkSendsAnswersLikePhpFpm() throws Exception {
             RawHttp.Response ours = same("GET", "/file");
-            RawHttp.Response fpm = RawHttp.send(fpmPort, "GET", "/file", List.of("Host", HOST), new byte[0]);
+            RawHttp.Response fpm = RawHttp.send(fpmPort(), "GET", "/file", List.of("Host", HOST), new byte[0]);
             assertThat(ours.status()).isEqualTo(200);
             assertThat(ours.body()).hasSize(3 * 1024 * 1024);
             assertThat(ours.all("Content-Length")).as("as PHP-FPM's, where the framework set one")
                     .isEqualTo(fpm.all("Content-Length"));
             same("GET", "/file", "Range", "bytes=100-199");
             RawHttp.Response head = sameHead("/file");
-            RawHttp.Response fpmHead = RawHttp.send(fpmPort, "HEAD", "/file", List.of("Host", HOST), new byte[0]);
+            RawHttp.Response fpmHead = RawHttp.send(fpmPort(), "HEAD", "/file", List.of("Host", HOST), new byte[0]);
             assertThat(head.all("Content-Length")).as("the size a HEAD announces, as PHP-FPM's")
                     .isEqualTo(fpmHead.all("Content-Length"));
             assertThat(differences).as("every answer equal to PHP-FPM's").isEmpty();
@@ -1309,9 +1309,9 @@ class FrameworkAppsTest {
         @SuppressWarnings("unchecked")
         RawHttp.Response sameStatusAndBody(String uri) throws IOException {
             List<String> host = List.of("Host", HOST);
-            Map<String, Object> fpm = comparable(RawHttp.send(fpmPort, "GET", uri, host, new byte[0]), fpmPort);
-            RawHttp.Response ours = RawHttp.send(gatewayPort, "GET", uri, host, new byte[0]);
-            Map<String, Object> actual = comparable(ours, gatewayPort);
+            Map<String, Object> fpm = comparable(RawHttp.send(fpmPort(), "GET", uri, host, new byte[0]), fpmPort());
+            RawHttp.Response ours = RawHttp.send(gatewayPort(), "GET", uri, host, new byte[0]);
+            Map<String, Object> actual = comparable(ours, gatewayPort());
             assertThat(actual.get("status")).as("GET %s: status", uri).isEqualTo(fpm.get("status"));
             assertThat(actual.get("body")).as("GET %s: body", uri).isEqualTo(fpm.get("body"));
             assertThat((Map<String, List<String>>) actual.get("headers")).as("GET %s: headers", uri)

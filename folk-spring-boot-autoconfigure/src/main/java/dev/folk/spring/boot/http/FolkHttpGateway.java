@@ -190,16 +190,7 @@ public class FolkHttpGateway extends HttpServlet implements SmartLifecycle, Disp
 
     /** The fallback route whose prefix is the longest to cover the request's path, or null. */
     @Nullable HttpRoute fallbackRoute(HttpServletRequest request) {
-        if (fallbackRoutes.isEmpty()) {
-            return null;
-        }
-        String path = path(request);
-        for (HttpRoute r : fallbackRoutes) {
-            if (r.covers(path)) {
-                return r;
-            }
-        }
-        return null;
+        return fallbackRoutes.isEmpty() ? null : covering(fallbackRoutes, path(request));
     }
 
     /**
@@ -442,13 +433,18 @@ public class FolkHttpGateway extends HttpServlet implements SmartLifecycle, Disp
             return route;
         }
         // Registered under other patterns by the application: the longest prefix of the decoded path.
-        String path = path(request);
+        route = covering(routes, path(request));
+        return route != null ? route : routes.get(routes.size() - 1);
+    }
+
+    /** The first of {@code routes} (longest prefix first) whose prefix covers {@code path}, or null. */
+    private static @Nullable HttpRoute covering(List<HttpRoute> routes, String path) {
         for (HttpRoute r : routes) {
             if (r.covers(path)) {
                 return r;
             }
         }
-        return routes.get(routes.size() - 1);
+        return null;
     }
 
     /** The request's decoded path within the application, as the servlet container mapped it. */
