@@ -352,6 +352,25 @@ class FrameworkAppsTest {
             return RandomRequests.laravelSessionOps(random);
         }
 
+        /**
+         * Laravel's {@code php artisan storage:link}: {@code public/storage} is a link to
+         * {@code storage/app/public}, out of the public directory. nginx serves its files, and so does the
+         * gateway (public-dir-links' default); what is not a file there is Laravel's 404 on both sides.
+         */
+        @Test
+        void filesThroughStorageLinkAnswerLikeNginx() throws Exception {
+            RawHttp.Response note = same("GET", "/storage/notes/welcome.txt");
+            assertThat(note.status()).isEqualTo(200);
+            assertThat(note.text()).startsWith("Uploaded notes, served through public/storage");
+            assertThat(note.header("ETag")).as("a file's answer").isNotNull();
+            sameHead("/storage/notes/welcome.txt");
+            assertThat(same("GET", "/storage/notes/welcome.txt", "If-None-Match", note.header("ETag")).status())
+                    .isEqualTo(304);
+            assertThat(same("GET", "/storage/notes/missing.txt").status()).isEqualTo(404);
+            same("GET", "/storage/notes/");
+            assertThat(differences).as("every answer equal to nginx's").isEmpty();
+        }
+
         /** As Slim's: random answers made as Laravel's responses or with header() and exit, compared with nginx's. */
         @Test
         void randomAnswersOfPhpGoOutLikeNginxSendsThem() throws Exception {
@@ -509,6 +528,25 @@ class FrameworkAppsTest {
             assertThat(List.of(fpm.status(), ours.status())).containsExactly(301, 301);
             assertThat(fpm.header("Location")).isEqualTo("http://" + HOST + ":" + fpmPort() + "/admin/?x=1");
             assertThat(ours.header("Location")).isEqualTo("/admin/?x=1");
+        }
+
+        /**
+         * A directory linked into the public directory from out of it (public/theme -> ../themes/classic), as
+         * Debian's packaged applications have them (DokuWiki's lib/tpl, WordPress's wp-content): nginx serves
+         * its files and PHP-FPM runs its scripts, and so does the gateway with the worker.
+         */
+        @Test
+        void aDirectoryLinkedFromOutOfThePublicDirectoryIsServedAsUnderNginx() throws Exception {
+            RawHttp.Response css = same("GET", "/theme/style.css");
+            assertThat(css.status()).isEqualTo(200);
+            assertThat(css.header("Content-Type")).isEqualTo("text/css");
+            assertThat(css.text()).startsWith("/* the theme's stylesheet");
+            RawHttp.Response preview = same("GET", "/theme/preview.php");
+            assertThat(preview.text()).isEqualTo("preview /theme/preview.php /theme/preview.php classic classic\n");
+            for (String uri : List.of("/theme/preview.php/more?x=1", "/theme/", "/theme/nothing.css", "/theme/nothing.php")) {
+                same("GET", uri);
+            }
+            assertThat(differences).as("every answer equal to PHP-FPM's").isEmpty();
         }
     }
 

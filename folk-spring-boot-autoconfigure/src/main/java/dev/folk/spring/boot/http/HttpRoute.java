@@ -26,10 +26,11 @@ import dev.folk.core.pool.WorkerPool;
  *                       {@code publicDir}'s index.php, or without one the gateway's
  * @param fallback       whether PHP answers only the requests under {@code prefix} that nothing of the
  *                       application serves (see {@link FallbackRouting}); otherwise every one of them
+ * @param publicLinks    which links {@code publicDir}'s files may be reached through (null for {@link PublicLinks#FOLLOW})
  */
 public record HttpRoute(String prefix, WorkerPool pool, boolean stripPrefix, long maxBodySize,
                         @Nullable Path publicDir, @Nullable String documentRoot, @Nullable String scriptFilename,
-                        boolean fallback) {
+                        boolean fallback, PublicLinks publicLinks) {
 
     /** A route without a public directory: every request goes to PHP. */
     public HttpRoute(String prefix, WorkerPool pool, boolean stripPrefix, long maxBodySize) {
@@ -38,7 +39,7 @@ public record HttpRoute(String prefix, WorkerPool pool, boolean stripPrefix, lon
 
     /** A route whose DOCUMENT_ROOT and SCRIPT_FILENAME are its public directory's, else the gateway's. */
     public HttpRoute(String prefix, WorkerPool pool, boolean stripPrefix, long maxBodySize, @Nullable Path publicDir) {
-        this(prefix, pool, stripPrefix, maxBodySize, publicDir, null, null, false);
+        this(prefix, pool, stripPrefix, maxBodySize, publicDir, null, null, false, PublicLinks.FOLLOW);
     }
 
     /** DOCUMENT_ROOT for this route's requests: its own (or its public directory), else the gateway's. */
@@ -83,6 +84,9 @@ public record HttpRoute(String prefix, WorkerPool pool, boolean stripPrefix, lon
         if (scriptFilename == null || scriptFilename.isEmpty()) {
             scriptFilename = publicDir == null ? null : publicDir.resolve("index.php").toString();
         }
+        if (publicLinks == null) {
+            publicLinks = PublicLinks.FOLLOW;
+        }
     }
 
     /**
@@ -121,6 +125,9 @@ public record HttpRoute(String prefix, WorkerPool pool, boolean stripPrefix, lon
         }
         if (publicDir != null) {
             b.append(sep).append("files of ").append(publicDir);
+            if (publicLinks == PublicLinks.INSIDE) {
+                b.append(", no links out of it");
+            }
             sep = ", ";
         }
         if (fallback) {

@@ -10,6 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.util.Locale;
+import java.util.Objects;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 
@@ -39,8 +40,9 @@ import dev.folk.core.os.OsException;
  * <p>Never served: a path ending in {@code .php} (PHP's, whatever the file system holds), a path
  * with a hidden segment ({@code .env}, {@code .htaccess}, {@code ..}; a leading {@code /.well-known/}
  * excepted), a path that is not valid
- * percent-encoded UTF-8, and a file whose real path (symbolic links followed) leaves the directory.
- * Those go to PHP, which answers them as the application would (a 404, usually).
+ * percent-encoded UTF-8, and, for a route whose links must stay inside ({@link PublicLinks#INSIDE}), a
+ * file whose real path (symbolic links followed) leaves the directory. Those go to PHP, which answers
+ * them as the application would (a 404, usually). Other links are followed, as nginx follows them.
  *
  * <p>The path is taken as nginx takes {@code $uri}: percent-decoded, repeated slashes merged, {@code .}
  * and {@code ..} segments resolved. The answer is nginx's (1.22, its static, not-modified and range
@@ -118,7 +120,7 @@ final class StaticFiles {
         if (fd < 0) {
             int errno = -fd;
             if (errno == Os.EACCES || errno == Os.EPERM) {
-                return forbidden(request, response, publicDir, file);
+                return forbidden(request, response, route, file);
             }
             if (!NAMES_NO_FILE.contains(errno)) {
                 // Not a name that names no file to serve (out of descriptors, an I/O error): PHP answers, but say why.
@@ -138,7 +140,7 @@ final class StaticFiles {
                 return false;
             }
             Path real = realPath(fd);
-            if (!status.regular() || !within(publicDir, real, file)) {
+            if (!status.regular() || route.publicLinks() == PublicLinks.INSIDE && !within(publicDir, real, file)) {
                 return false; // a directory (or FIFO...), or a file reached through a link that leaves the directory
             }
             if (!allowed(request, response)) {
@@ -169,14 +171,16 @@ final class StaticFiles {
     }
 
     /**
-     * A path the JVM may not open: nginx's 403 (its error page) if it names a file of the directory;
-     * PHP's if it names none (an unreadable directory, a link leading out, a directory on the way
-     * that may not be searched), as if it were not there.
+     * A path the JVM may not open: nginx's 403 (its error page) if it names a file the route serves;
+     * PHP's if it names none (an unreadable directory, a link leading out of an {@link PublicLinks#INSIDE}
+     * directory, a directory on the way that may not be searched), as if it were not there.
      */
-    private static boolean forbidden(HttpServletRequest request, HttpServletResponse response, Path publicDir, Path file) {
+    private static boolean forbidden(HttpServletRequest request, HttpServletResponse response, HttpRoute route,
+                                     Path file) {
         try {
             Path real = file.toRealPath();
-            if (!Files.isRegularFile(real) || !real.startsWith(publicDir.toRealPath())) {
+            if (!Files.isRegularFile(real) || route.publicLinks() == PublicLinks.INSIDE
+                    && !real.startsWith(Objects.requireNonNull(route.publicDir()).toRealPath())) {
                 return false;
             }
         } catch (IOException | SecurityException e) {

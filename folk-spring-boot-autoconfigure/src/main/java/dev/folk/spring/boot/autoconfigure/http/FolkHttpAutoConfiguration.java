@@ -463,7 +463,7 @@ public final class FolkHttpAutoConfiguration {
             }
             try {
                 routes.add(new HttpRoute(prefix, pool, m.isStripPrefix(), limit, publicDir, m.getDocumentRoot(),
-                        m.getScriptFilename(), m.isFallback()));
+                        m.getScriptFilename(), m.isFallback(), m.getPublicDirLinks()));
             } catch (IllegalArgumentException unreadable) {
                 violations.add(new Violation(key + ".public-dir", publicDir, String.valueOf(unreadable.getMessage()),
                         publicDirAction));

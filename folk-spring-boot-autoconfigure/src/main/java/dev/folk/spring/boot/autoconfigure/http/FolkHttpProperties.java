@@ -9,6 +9,8 @@ import org.jspecify.annotations.Nullable;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.util.unit.DataSize;
 
+import dev.folk.spring.boot.http.PublicLinks;
+
 /**
  * {@code folk.http.*}: the HTTP gateway, which serves the mapped paths with PHP. Off unless at
  * least one mapping is configured.
@@ -20,7 +22,8 @@ public class FolkHttpProperties {
      * Request paths served by PHP, each by a named pool: 'path' is a prefix ('/php' or '/php/**':
      * the path and everything under it), 'pool' the pool's name (default 'default'), and
      * 'strip-prefix' whether PHP is given the prefix as SCRIPT_NAME and the rest as PATH_INFO,
-     * 'public-dir' the directory whose files are answered without PHP, 'fallback' whether Spring MVC
+     * 'public-dir' the directory whose files are answered without PHP ('public-dir-links' which
+     * symbolic links it may lead through), 'fallback' whether Spring MVC
      * answers first. Requests that match no mapping stay with Spring MVC; those that match one go to
      * PHP even where Spring MVC has a handler (start-up warns of them), unless it is a fallback mapping.
      */
@@ -127,12 +130,21 @@ public class FolkHttpProperties {
          * GET or HEAD whose path names a regular file there is answered with the file, as nginx's
          * 'try_files $uri' does in front of PHP-FPM; another method on such a file is answered 405,
          * as nginx answers it; every other request goes to PHP. The path is
-         * the one PHP routes on (after the prefix with strip-prefix). Paths ending in .php, with a
-         * hidden segment (.env, .htaccess; a leading /.well-known/ excepted) or leading out of the
-         * directory are always PHP's.
+         * the one PHP routes on (after the prefix with strip-prefix). Paths ending in .php or with a
+         * hidden segment (.env, .htaccess; a leading /.well-known/ excepted) are always PHP's, and so
+         * are files reached through a link out of the directory with 'public-dir-links: inside'.
          * Default: none, every request goes to PHP.
          */
         private @Nullable Path publicDir;
+
+        /**
+         * Which symbolic links 'public-dir' may lead through to a file it serves: 'follow' every
+         * link, as nginx does by default (Laravel's 'storage:link', a deploy's shared directories,
+         * Debian's packaged applications need it), or 'inside' only those whose target is in the
+         * directory, for a directory where others can create links (an upload directory where
+         * archives are unpacked): the gateway reads files as the JVM's user.
+         */
+        private PublicLinks publicDirLinks = PublicLinks.FOLLOW;
 
         /**
          * DOCUMENT_ROOT given to PHP for this mapping's requests. Default: the mapping's
@@ -156,6 +168,8 @@ public class FolkHttpProperties {
         public void setFallback(boolean fallback) { this.fallback = fallback; }
         public @Nullable Path getPublicDir() { return publicDir; }
         public void setPublicDir(@Nullable Path publicDir) { this.publicDir = publicDir; }
+        public PublicLinks getPublicDirLinks() { return publicDirLinks; }
+        public void setPublicDirLinks(PublicLinks publicDirLinks) { this.publicDirLinks = publicDirLinks; }
         public @Nullable String getDocumentRoot() { return documentRoot; }
         public void setDocumentRoot(@Nullable String documentRoot) { this.documentRoot = documentRoot; }
         public @Nullable String getScriptFilename() { return scriptFilename; }

@@ -43,6 +43,7 @@ import dev.folk.spring.boot.http.FolkHttpGateway;
 import dev.folk.spring.boot.http.FolkHttpGatewayFilter;
 import dev.folk.spring.boot.http.GatewayOptions;
 import dev.folk.spring.boot.http.HttpRoute;
+import dev.folk.spring.boot.http.PublicLinks;
 import dev.folk.spring.boot.autoconfigure.NotStarted;
 
 /** Conditions, binding, validation and back-off of the HTTP gateway's auto-configuration. */
@@ -349,6 +350,20 @@ class FolkHttpAutoConfigurationTest {
         web.withPropertyValues("folk.http.mappings[0].path=/c", "folk.http.mappings[0].public-dir=" + dir)
                 .run(ctx -> assertThat(ctx.getBean(FolkHttpGateway.class).routes().get(0).publicDir())
                         .isEqualTo(dir.toAbsolutePath().normalize())); // as configured: a release link is followed per request
+    }
+
+    @Test
+    void publicDirLinksAreFollowedUnlessKeptInside(@TempDir Path dir, CapturedOutput output) {
+        web.withPropertyValues("folk.http.mappings[0].path=/a", "folk.http.mappings[0].public-dir=" + dir,
+                "folk.http.mappings[1].path=/b", "folk.http.mappings[1].public-dir=" + dir,
+                "folk.http.mappings[1].public-dir-links=inside").run(ctx -> {
+                    assertThat(ctx.getBean(FolkHttpGateway.class).routes()).extracting(HttpRoute::publicLinks)
+                            .containsExactly(PublicLinks.FOLLOW, PublicLinks.INSIDE);
+                    assertThat(output).contains("/b/** -> pool 'default' (files of " + dir.toAbsolutePath().normalize()
+                            + ", no links out of it)");
+                });
+        web.withPropertyValues("folk.http.mappings[0].path=/a", "folk.http.mappings[0].public-dir=" + dir,
+                "folk.http.mappings[0].public-dir-links=outside").run(ctx -> assertThat(ctx).hasFailed());
     }
 
     @Test

@@ -39,7 +39,7 @@ class FolkHttpConfigurationMetadataIT {
             assertThat((String) p.get("description")).as("description of %s", p.get("name")).hasSizeGreaterThan(20);
         }
         assertThat((String) byName.get("folk.http.mappings").get("description")).contains("path", "pool",
-                "strip-prefix", "public-dir", "fallback");
+                "strip-prefix", "public-dir", "public-dir-links", "fallback");
         assertThat(byName.get("folk.http.retry-after").get("defaultValue")).isEqualTo("1s");
         assertThat(byName.get("folk.http.body-timeout").get("defaultValue")).isEqualTo("60s");
         assertThat((String) byName.get("folk.http.filter-order").get("description")).contains("Spring Security");

@@ -57,7 +57,7 @@ class StaticFilesIntegrationTest {
     private static final String TAG = Workers.newTag();
     private static final byte[] LARGE = new byte[3 * 1024 * 1024 + 17];
     private static final long MODIFIED = 1_767_225_600L; // 2026-01-01T00:00:00Z
-    /** A file beside the public directory, which no request may get. */
+    /** A file beside the public directory: only links out of it (followed unless the mapping keeps them inside) lead to it. */
     private static final String OUTSIDE = "not-public-7f3a";
 
     static {
@@ -83,6 +83,8 @@ class StaticFilesIntegrationTest {
         write(root.resolve("outside.txt"), OUTSIDE.getBytes(StandardCharsets.UTF_8));
         Files.createSymbolicLink(app.resolve("link-out.txt"), root.resolve("outside.txt"));
         Files.createSymbolicLink(app.resolve("dir-out"), root);
+        write(root.resolve("outside.bin"), Arrays.copyOf(LARGE, 40_000)); // over what is written at once: sendfile
+        Files.createSymbolicLink(app.resolve("big-out.bin"), root.resolve("outside.bin"));
         Files.createSymbolicLink(app.resolve("styles"), app.resolve("css"));
         write(app.resolve("caf\u00e9 au lait.txt"), "latte".getBytes(StandardCharsets.UTF_8));
         write(site.resolve("php/robots.txt"), "User-agent: *\n".getBytes(StandardCharsets.UTF_8));
@@ -128,6 +130,44 @@ class StaticFilesIntegrationTest {
         registry.add("folk.http.mappings[3].pool", () -> "main");
         registry.add("folk.http.mappings[3].strip-prefix", () -> "true");
         registry.add("folk.http.mappings[3].public-dir", () -> root.resolve("current/public").toString());
+        registry.add("folk.http.mappings[4].path", () -> "/inside/**");
+        registry.add("folk.http.mappings[4].pool", () -> "main");
+        registry.add("folk.http.mappings[4].strip-prefix", () -> "true");
+        registry.add("folk.http.mappings[4].public-dir", () -> app);
+        registry.add("folk.http.mappings[4].public-dir-links", () -> "inside");
+    }
+
+    /**
+     * Links are followed wherever they lead, as nginx follows them (Laravel's storage:link, Debian's
+     * packaged applications), large files (Tomcat's sendfile) included; with public-dir-links: inside,
+     * only those that stay in the directory, and a file reached through one that leads out is PHP's.
+     */
+    @Test
+    void linksAreFollowedAsNginxFollowsThemUnlessKeptInside() throws Exception {
+        Response out = send("GET", "/app/link-out.txt");
+        assertThat(out.status()).isEqualTo(200);
+        assertThat(out.body()).asString().isEqualTo(OUTSIDE);
+        assertThat(out.header("ETag")).isEqualTo(etag(OUTSIDE.length()));
+        assertThat(send("GET", "/app/dir-out/outside.txt").body()).as("through a link to a directory out of it")
+                .asString().isEqualTo(OUTSIDE);
+        assertThat(send("HEAD", "/app/dir-out/outside.txt").header("Content-Length"))
+                .isEqualTo(Integer.toString(OUTSIDE.length()));
+        Response big = send("GET", "/app/big-out.bin");
+        assertThat(big.status()).isEqualTo(200);
+        assertThat(big.body()).as("a larger file through a link out: sent by the container")
+                .isEqualTo(Arrays.copyOf(LARGE, 40_000));
+        assertThat(send("GET", "/app/dir-out/app-public/css/site.css").status())
+                .as("out and back in").isEqualTo(200);
+
+        for (String path : new String[] {"/inside/link-out.txt", "/inside/dir-out/outside.txt", "/inside/big-out.bin"}) {
+            Response r = send("GET", path);
+            assertThat(r.fromPhp()).as("%s answered by PHP: %s %s", path, r.status(), r.head()).isTrue();
+            assertThat(new String(r.body(), StandardCharsets.ISO_8859_1)).doesNotContain(OUTSIDE);
+        }
+        assertThat(send("GET", "/inside/styles/site.css").body()).as("a link that stays inside")
+                .asString().isEqualTo("body { color: #123; }\n");
+        assertThat(send("GET", "/inside/dir-out/app-public/css/site.css").status())
+                .as("out and back in: its real path is inside").isEqualTo(200);
     }
 
     /**
@@ -408,7 +448,7 @@ class StaticFilesIntegrationTest {
     void pathsThatMustNotBeServedAsFilesGoToPhp() throws Exception {
         for (String path : new String[] {"/app/index.php", "/app/INDEX.PHP", "/app/.env", "/app/.well-known/.hidden", "/app/css/.hidden.css",
             "/app/.well-known/../.env", "/app/css/.well-known/x",
-            "/app/link-out.txt", "/app/dir-out/outside.txt", "/app/css", "/app/css/", "/app/", "/app", "/app/nothing.css", "/app/css/%2e%2e/.env",
+            "/app/css", "/app/css/", "/app/", "/app", "/app/nothing.css", "/app/css/%2e%2e/.env",
             "/php/site.css"}) {
             Response r = send("GET", path);
             assertThat(r.fromPhp()).as("%s answered by PHP: %s %s", path, r.status(), r.head()).isTrue();
