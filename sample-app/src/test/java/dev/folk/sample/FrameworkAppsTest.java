@@ -550,91 +550,12 @@ class FrameworkAppsTest {
         }
     }
 
-    /** One application, served both ways for the tests of its class: the comparison, and the random requests any application takes. */
+    /**
+     * One application served both ways, nginx + PHP-FPM and the gateway, for the tests of its class:
+     * the servers' start and stop, and the comparison of their answers.
+     */
     @TestInstance(TestInstance.Lifecycle.PER_CLASS)
-    abstract static class Compared {
-
-        /** Random operations for the application's /session-ops (RandomRequests), comma-separated. */
-        abstract String sessionOps(Random random);
-
-        /**
-         * Random clients (seeded: -Dfolk.compare.seed, -Dfolk.compare.count) of the application's
-         * /session-ops ({@link #sessionOps}), five requests each, with the cookies the previous
-         * answers set (one cookie jar per server); every answer compared with PHP-FPM's.
-         */
-        @Test
-        void randomSessionsAnswerLikePhpFpm() throws Exception {
-            Random random = new Random(Long.getLong("folk.compare.seed", 1));
-            for (int client = Integer.getInteger("folk.compare.count", 150) / 5; client > 0; client--) {
-                Map<String, String> fpmJar = new LinkedHashMap<>();
-                Map<String, String> ourJar = new LinkedHashMap<>();
-                for (int step = 0; step < 5; step++) {
-                    String target = "/session-ops?ops=" + sessionOps(random);
-                    RawHttp.Response fpm = RawHttp.exchange(fpmPort(), ascii(withCookies(target, fpmJar)));
-                    RawHttp.Response ours = RawHttp.exchange(gatewayPort(), ascii(withCookies(target, ourJar)));
-                    compare("GET " + target + " (client " + client + ", request " + step + ")", fpm, ours);
-                    keepCookies(fpm, fpmJar);
-                    keepCookies(ours, ourJar);
-                }
-            }
-            assertThat(differences).as("every answer equal to PHP-FPM's").isEmpty();
-        }
-
-        /**
-         * Random requests for the files beside the front controller (seeded, as above): paths nginx
-         * maps to a file or not, any method, conditional and range headers, each answered as nginx
-         * answers it.
-         */
-        @Test
-        void randomPublicFileRequestsAnswerLikeNginx() throws Exception {
-            Map<String, String[]> validators = publicFileValidators();
-            sameForRandom(200, random -> RandomRequests.publicFile(random, HOST, validators));
-        }
-
-        /** The ETag and Last-Modified nginx sends for each of RandomRequests' public files, by path. */
-        Map<String, String[]> publicFileValidators() throws IOException {
-            Map<String, String[]> validators = new LinkedHashMap<>();
-            for (String file : RandomRequests.PUBLIC_FILES) {
-                RawHttp.Response fpm = RawHttp.send(fpmPort, "GET", file, List.of("Host", HOST), new byte[0]);
-                validators.put(file, new String[] {fpm.header("ETag"), fpm.header("Last-Modified")});
-            }
-            return validators;
-        }
-
-        private static String withCookies(String target, Map<String, String> jar) {
-            StringBuilder cookie = new StringBuilder();
-            jar.forEach((name, value) -> cookie.append(cookie.isEmpty() ? "" : "; ").append(name).append('=').append(value));
-            return "GET " + target + " HTTP/1.1\r\nHost: " + HOST + "\r\n"
-                    + (jar.isEmpty() ? "" : "Cookie: " + cookie + "\r\n") + "Connection: close\r\n\r\n";
-        }
-
-        /** As a browser keeps them for this path: a cookie for another path is not sent back, a deleted one is dropped. */
-        private static void keepCookies(RawHttp.Response response, Map<String, String> jar) {
-            for (String line : response.all("Set-Cookie")) {
-                String[] attributes = line.split(";");
-                String[] pair = attributes[0].split("=", 2);
-                String name = pair[0].strip();
-                String value = pair.length > 1 ? pair[1].strip() : "";
-                boolean thisPath = true;
-                boolean expired = value.equals("deleted");
-                for (String attribute : attributes) {
-                    String a = attribute.strip().toLowerCase(java.util.Locale.ROOT);
-                    if (a.startsWith("path=") && !a.equals("path=/")) {
-                        thisPath = "/session-ops".startsWith(a.substring(5));
-                    }
-                    expired |= a.equals("max-age=0") || a.startsWith("expires=thu, 01 jan 1970") || a.startsWith("expires=thu, 01-jan-1970");
-                }
-                if (!thisPath) {
-                    continue;
-                }
-                if (expired) {
-                    jar.remove(name);
-                } else {
-                    jar.put(name, value);
-                }
-            }
-        }
-
+    abstract static class BothServers {
 
         private final String app;
         private final String worker;
@@ -647,7 +568,7 @@ class FrameworkAppsTest {
         /** What differed from PHP-FPM in the current test; emptied before each. */
         final List<String> differences = new ArrayList<>();
 
-        Compared(String app, String worker, Map<String, String> env, Map<String, String> packages) {
+        BothServers(String app, String worker, Map<String, String> env, Map<String, String> packages) {
             this.app = app;
             this.worker = worker;
             this.env = env;
@@ -659,11 +580,12 @@ class FrameworkAppsTest {
             Map<String, String> needed = new LinkedHashMap<>(packages);
             needed.put("php-fpm", "/usr/sbin/php-fpm8.2");
             needed.put("nginx", "/usr/sbin/nginx");
-            needed.forEach(Compared::requirePackage);
+            needed.forEach(BothServers::requirePackage);
             dir = Files.createTempDirectory("folk-compare-" + app + "-");
             for (String sub : List.of("worker/sessions", "worker/tmp", "worker/app-state")) {
                 Files.createDirectories(dir.resolve(sub));
             }
+            prepare(dir);
             fpmPort = startFpm();
             context = startGateway();
             gatewayPort = ((WebServerApplicationContext) context).getWebServer().getPort();
@@ -686,6 +608,35 @@ class FrameworkAppsTest {
 
         int gatewayPort() {
             return gatewayPort;
+        }
+
+        /** The directory of this class's servers (their work directories, and what {@link #prepare} puts there). */
+        Path dir() {
+            return dir;
+        }
+
+        /** Called with {@link #dir()} before the servers start: an application that is not in APPS puts its copies there. */
+        void prepare(Path dir) throws Exception {
+        }
+
+        /** The application PHP-FPM serves (serve.sh's app-dir: its public/ is nginx's root). */
+        Path fpmApp() {
+            return APPS.resolve(app);
+        }
+
+        /** The application the gateway serves: its public/ is the mapping's public-dir. */
+        Path gatewayApp() {
+            return APPS.resolve(app);
+        }
+
+        /** The worker script of the gateway's pool. */
+        Path workerScript() {
+            return APPS.resolve(worker);
+        }
+
+        /** What is random or time-dependent in this application's answers, masked on both sides (after {@link #mask}). */
+        String maskApp(String value) {
+            return value;
         }
 
         int fpmPort() {
@@ -730,7 +681,7 @@ class FrameworkAppsTest {
         }
 
         private ConfigurableApplicationContext startGateway() {
-            Path appDir = APPS.resolve(app);
+            Path appDir = gatewayApp();
             Map<String, Object> p = new LinkedHashMap<>();
             p.put("spring.config.name", "folk-framework-apps-test"); // not the sample's application.yml
             p.put("spring.application.name", "folk-framework-" + app);
@@ -744,7 +695,7 @@ class FrameworkAppsTest {
             p.put("server.tomcat.relaxed-path-chars", RELAXED_PATH_CHARS);
             p.put("server.max-http-request-header-size", "32KB"); // nginx's: 8KB a line, 32KB in all
             List<String> args = phpArgs();
-            args.add(APPS.resolve(worker).toString());
+            args.add(workerScript().toString());
             for (int i = 0; i < args.size(); i++) {
                 p.put("folk.args[" + i + "]", args.get(i));
             }
@@ -778,7 +729,7 @@ class FrameworkAppsTest {
                 try (ServerSocket probe = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
                     port = probe.getLocalPort();
                 }
-                String out = serve("start", APPS.resolve(app).toString(), Integer.toString(port),
+                String out = serve("start", fpmApp().toString(), Integer.toString(port),
                         dir.resolve("fpm").toString());
                 if (out == null) {
                     return port;
@@ -811,17 +762,6 @@ class FrameworkAppsTest {
         }
 
         /**
-         * Random multipart uploads (seeded; {@code -Dfolk.compare.seed=N -Dfolk.compare.count=N} run
-         * others, or more), each compared with PHP-FPM's answer: the framework's uploaded files and
-         * parsed body ({@link #uploadPaths()}), edge cases of PHP's own RFC 1867 reader included.
-         */
-        @Test
-        void randomUploadsAnswerLikePhpFpm() throws Exception {
-            List<String> paths = uploadPaths();
-            sameForRandom(150, random -> RandomRequests.upload(random, HOST, paths.get(random.nextInt(paths.size()))));
-        }
-
-        /**
          * {@code count} requests from {@code requests} (seeded: the same on every run;
          * {@code -Dfolk.compare.seed=N -Dfolk.compare.count=N} run others, or more), each to both
          * servers; asserts the same answers, naming the body of each request that got another.
@@ -837,11 +777,6 @@ class FrameworkAppsTest {
                 }
             }
             assertThat(differences).as("every answer equal to PHP-FPM's").isEmpty();
-        }
-
-        /** Where {@link #randomUploadsAnswerLikePhpFpm()} posts: each application's /upload. */
-        List<String> uploadPaths() {
-            return List.of("/upload");
         }
 
         /** The same request to both; asserts the same answer and returns the gateway's. */
@@ -881,8 +816,8 @@ class FrameworkAppsTest {
 
         void compare(String what, RawHttp.Response fpm, RawHttp.Response ours) {
             // Each server's own port shows where PHP builds a URL from SERVER_PORT (no Host header).
-            Map<String, Object> expected = comparable(fpm, fpmPort);
-            Map<String, Object> actual = comparable(ours, gatewayPort);
+            Map<String, Object> expected = maskedForApp(comparable(fpm, fpmPort));
+            Map<String, Object> actual = maskedForApp(comparable(ours, gatewayPort));
             boolean nginxErrorPage = new String(fpm.body(), StandardCharsets.ISO_8859_1).contains(NGINX_ERROR_PAGE)
                     || what.startsWith("HEAD ") && List.of(405, 412, 416).contains(fpm.status())
                     && "text/html".equals(fpm.header("Content-Type")); // the same, without its body
@@ -922,6 +857,14 @@ class FrameworkAppsTest {
             return ours;
         }
 
+        @SuppressWarnings("unchecked")
+        private Map<String, Object> maskedForApp(Map<String, Object> comparable) {
+            ((Map<String, List<String>>) comparable.get("headers")).replaceAll((name, values) ->
+                    values.stream().map(this::maskApp).collect(Collectors.toList()));
+            comparable.put("body", maskApp((String) comparable.get("body")));
+            return comparable;
+        }
+
         /** Status, headers (lower-case names, values in order, server headers left out) and body, masked. */
         static Map<String, Object> comparable(RawHttp.Response r) {
             return comparable(r, -1);
@@ -945,6 +888,111 @@ class FrameworkAppsTest {
 
         private static String maskPort(String value, int port) {
             return port < 0 ? value : value.replace(":" + port, ":<port>");
+        }
+    }
+
+    /** One of our test applications, served both ways: the random requests any of them takes. */
+    abstract static class Compared extends BothServers {
+
+        Compared(String app, String worker, Map<String, String> env, Map<String, String> packages) {
+            super(app, worker, env, packages);
+        }
+
+        /** Random operations for the application's /session-ops (RandomRequests), comma-separated. */
+        abstract String sessionOps(Random random);
+
+        /**
+         * Random clients (seeded: -Dfolk.compare.seed, -Dfolk.compare.count) of the application's
+         * /session-ops ({@link #sessionOps}), five requests each, with the cookies the previous
+         * answers set (one cookie jar per server); every answer compared with PHP-FPM's.
+         */
+        @Test
+        void randomSessionsAnswerLikePhpFpm() throws Exception {
+            Random random = new Random(Long.getLong("folk.compare.seed", 1));
+            for (int client = Integer.getInteger("folk.compare.count", 150) / 5; client > 0; client--) {
+                Map<String, String> fpmJar = new LinkedHashMap<>();
+                Map<String, String> ourJar = new LinkedHashMap<>();
+                for (int step = 0; step < 5; step++) {
+                    String target = "/session-ops?ops=" + sessionOps(random);
+                    RawHttp.Response fpm = RawHttp.exchange(fpmPort(), ascii(withCookies(target, fpmJar)));
+                    RawHttp.Response ours = RawHttp.exchange(gatewayPort(), ascii(withCookies(target, ourJar)));
+                    compare("GET " + target + " (client " + client + ", request " + step + ")", fpm, ours);
+                    keepCookies(fpm, fpmJar);
+                    keepCookies(ours, ourJar);
+                }
+            }
+            assertThat(differences).as("every answer equal to PHP-FPM's").isEmpty();
+        }
+
+        /**
+         * Random requests for the files beside the front controller (seeded, as above): paths nginx
+         * maps to a file or not, any method, conditional and range headers, each answered as nginx
+         * answers it.
+         */
+        @Test
+        void randomPublicFileRequestsAnswerLikeNginx() throws Exception {
+            Map<String, String[]> validators = publicFileValidators();
+            sameForRandom(200, random -> RandomRequests.publicFile(random, HOST, validators));
+        }
+
+        /** The ETag and Last-Modified nginx sends for each of RandomRequests' public files, by path. */
+        Map<String, String[]> publicFileValidators() throws IOException {
+            Map<String, String[]> validators = new LinkedHashMap<>();
+            for (String file : RandomRequests.PUBLIC_FILES) {
+                RawHttp.Response fpm = RawHttp.send(fpmPort(), "GET", file, List.of("Host", HOST), new byte[0]);
+                validators.put(file, new String[] {fpm.header("ETag"), fpm.header("Last-Modified")});
+            }
+            return validators;
+        }
+
+        private static String withCookies(String target, Map<String, String> jar) {
+            StringBuilder cookie = new StringBuilder();
+            jar.forEach((name, value) -> cookie.append(cookie.isEmpty() ? "" : "; ").append(name).append('=').append(value));
+            return "GET " + target + " HTTP/1.1\r\nHost: " + HOST + "\r\n"
+                    + (jar.isEmpty() ? "" : "Cookie: " + cookie + "\r\n") + "Connection: close\r\n\r\n";
+        }
+
+        /** As a browser keeps them for this path: a cookie for another path is not sent back, a deleted one is dropped. */
+        private static void keepCookies(RawHttp.Response response, Map<String, String> jar) {
+            for (String line : response.all("Set-Cookie")) {
+                String[] attributes = line.split(";");
+                String[] pair = attributes[0].split("=", 2);
+                String name = pair[0].strip();
+                String value = pair.length > 1 ? pair[1].strip() : "";
+                boolean thisPath = true;
+                boolean expired = value.equals("deleted");
+                for (String attribute : attributes) {
+                    String a = attribute.strip().toLowerCase(java.util.Locale.ROOT);
+                    if (a.startsWith("path=") && !a.equals("path=/")) {
+                        thisPath = "/session-ops".startsWith(a.substring(5));
+                    }
+                    expired |= a.equals("max-age=0") || a.startsWith("expires=thu, 01 jan 1970") || a.startsWith("expires=thu, 01-jan-1970");
+                }
+                if (!thisPath) {
+                    continue;
+                }
+                if (expired) {
+                    jar.remove(name);
+                } else {
+                    jar.put(name, value);
+                }
+            }
+        }
+
+        /**
+         * Random multipart uploads (seeded; {@code -Dfolk.compare.seed=N -Dfolk.compare.count=N} run
+         * others, or more), each compared with PHP-FPM's answer: the framework's uploaded files and
+         * parsed body ({@link #uploadPaths()}), edge cases of PHP's own RFC 1867 reader included.
+         */
+        @Test
+        void randomUploadsAnswerLikePhpFpm() throws Exception {
+            List<String> paths = uploadPaths();
+            sameForRandom(150, random -> RandomRequests.upload(random, HOST, paths.get(random.nextInt(paths.size()))));
+        }
+
+        /** Where {@link #randomUploadsAnswerLikePhpFpm()} posts: each application's /upload. */
+        List<String> uploadPaths() {
+            return List.of("/upload");
         }
     }
 
