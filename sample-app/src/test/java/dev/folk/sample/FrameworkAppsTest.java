@@ -54,7 +54,8 @@ import dev.folk.spring.boot.pool.FolkPools;
  * <p>The applications are folk-worker-php's test applications ({@code src/test/php/apps}, see
  * their README): Slim 3 through the PSR-15 adapter, Symfony components and a FrameworkBundle
  * application through the Symfony Runtime, Laravel 8 through the Kernel adapter, and an application of scripts
- * ({@code Folk\Worker\Scripts}, against nginx's setup for such applications). Each gets one context and one PHP-FPM, shared by
+ * ({@code Folk\Worker\Scripts}, against nginx's setup for such applications); and DokuWiki, as Debian packages it,
+ * through {@code Scripts}. Each gets one context and one PHP-FPM, shared by
  * its requests. Where the two servers legitimately differ as servers (their own refusal of a bad
  * request, reason phrases, nginx 1.22 dropping all but the last of a repeated request header) the
  * test says so where it sends the request. Without the Debian packages they need the tests are skipped, except with
@@ -545,6 +546,274 @@ class FrameworkAppsTest {
             assertThat(preview.text()).isEqualTo("preview /theme/preview.php /theme/preview.php classic classic\n");
             for (String uri : List.of("/theme/preview.php/more?x=1", "/theme/", "/theme/nothing.css", "/theme/nothing.php")) {
                 same("GET", uri);
+            }
+            assertThat(differences).as("every answer equal to PHP-FPM's").isEmpty();
+        }
+    }
+
+    /**
+     * DokuWiki, as Debian packages it ({@code dokuwiki}): an application of scripts nobody here wrote
+     * ({@code doku.php}, {@code lib/exe/*.php}, {@code feed.php}), whose document root links out to
+     * {@code /var/lib/dokuwiki} ({@code lib/tpl}, {@code lib/plugins}). Each server gets its own copy
+     * of the code (its {@code inc/preload.php} pointing at the copy's configuration) and of a small
+     * wiki, made alike to the file times, with the same secret salt; the client sends both the same
+     * session id. A session of editing (log in, edit and save a page, upload an image, fetch it, log
+     * out) and the wiki's files are compared with nginx + PHP-FPM's answers, the worker running
+     * each request's script in a process of its own ({@code Folk\Worker\Scripts}).
+     */
+    @Nested
+    class DokuWiki extends BothServers {
+        private static final Path DOKUWIKI = Path.of("/usr/share/dokuwiki");
+        /** A session id both servers accept (session.use_strict_mode = 0), so that both derive the same form tokens. */
+        private static final String SESSION = "DokuWiki=folkdokuwiki0123456789abcdefghij";
+        private static final Pattern AUTH_COOKIE = Pattern.compile("\\b(DW[0-9a-f]{32})=(?!deleted)[^;\\s\"]+");
+        private static final Pattern EPOCH = Pattern.compile("\\b1[6-9]\\d{8}\\b");
+        private static final Pattern WHEN = Pattern.compile("\\b\\d{4}/\\d{2}/\\d{2} \\d{2}:\\d{2}\\b"
+                + "|\\b\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}[+-]\\d{2}:\\d{2}"
+                + "|\\b\\w{3}, \\d{2} \\w{3} \\d{4} \\d{2}:\\d{2}:\\d{2} [+-]\\d{4}");
+        private static final Pattern SECTOK = Pattern.compile("name=\"sectok\" value=\"([0-9a-f]*)\"");
+
+        private final Map<String, String> fpmJar = new LinkedHashMap<>();
+        private final Map<String, String> ourJar = new LinkedHashMap<>();
+
+        DokuWiki() {
+            super("dokuwiki", "worker.php", Map.of(), Map.of("dokuwiki", "/usr/share/dokuwiki/doku.php"));
+        }
+
+        @Override
+        Map<String, String> fpmEnvironment() {
+            return Map.of("FPM_SCRIPTS", "1");
+        }
+
+        @Override
+        Path fpmApp() {
+            return dir().resolve("fpm-app");
+        }
+
+        @Override
+        Path gatewayApp() {
+            return dir().resolve("gateway-app");
+        }
+
+        @Override
+        Path workerScript() {
+            return gatewayApp().resolve("worker.php");
+        }
+
+        /** One wiki made, then copied for each server (cp -a: the same file times, which DokuWiki's asset URLs hash). */
+        @Override
+        void prepare(Path dir) throws Exception {
+            Path app = dir.resolve("template");
+            Files.createDirectories(app);
+            run("cp", "-a", DOKUWIKI.toString(), app.resolve("public").toString());
+            // Debian's preload.php reads /etc/dokuwiki; this copy's reads its own conf/.
+            Files.writeString(app.resolve("public/inc/preload.php"),
+                    "<?php\nif (!defined('DOKU_CONF')) define('DOKU_CONF', dirname(__DIR__, 2) . '/conf/');\n");
+            Path conf = Files.createDirectories(app.resolve("conf"));
+            try (var files = Files.list(Path.of("/etc/dokuwiki"))) {
+                for (Path f : files.toList()) {
+                    String name = f.getFileName().toString();
+                    if (Files.isRegularFile(f, java.nio.file.LinkOption.NOFOLLOW_LINKS) && Files.isReadable(f)
+                            && !name.startsWith("local.") && !name.endsWith(".dist")) {
+                        Files.copy(f, conf.resolve(name));
+                    }
+                }
+            }
+            Files.writeString(conf.resolve("local.php"), """
+                    <?php
+                    $conf['title'] = 'Folk DokuWiki';
+                    $conf['savedir'] = '../data';   // relative to the copy's public/ (DOKU_INC)
+                    $conf['useacl'] = 1;
+                    $conf['superuser'] = '@admin';
+                    $conf['updatecheck'] = 0;        // no request to dokuwiki.org
+                    $conf['securecookie'] = 0;       // the login cookie's name without the server's port
+                    """);
+            Files.writeString(conf.resolve("acl.auth.php"), "*\t@ALL\t1\n*\t@user\t16\n");
+            // admin / secret (DokuWiki takes an MD5 hash)
+            Files.writeString(conf.resolve("users.auth.php"),
+                    "admin:5ebe2294ecd0e0f08eab7690d2a6ee69:Admin:admin@example.org:admin,user\n");
+            Path data = app.resolve("data");
+            for (String sub : List.of("pages/playground", "attic", "meta", "media/wiki", "media_attic", "media_meta",
+                    "cache", "index", "locks", "tmp", "log")) {
+                Files.createDirectories(data.resolve(sub));
+            }
+            Files.writeString(data.resolve("pages/start.txt"), """
+                    ====== Welcome ======
+                    A **wiki** of the //Folk// tests: the [[playground:playground|playground]], a [[nowhere|missing page]].
+
+                    {{wiki:diff.png?40|a picture}}
+
+                    ^ key ^ value ^
+                    | one   | 1     |
+                    """);
+            Files.writeString(data.resolve("pages/playground/playground.txt"), "====== Playground ======\n");
+            Files.copy(DOKUWIKI.resolve("lib/images/diff.png"), data.resolve("media/wiki/diff.png"));
+            for (String salt : List.of("_htcookiesalt", "_htcookiesalt2")) { // the secret tokens and image links derive from
+                Files.writeString(data.resolve("meta/" + salt), "f01d".repeat(32));
+            }
+            Files.writeString(app.resolve("worker.php"), """
+                    <?php
+                    require getenv('FOLK_WORKER_PHP');
+                    Folk\\Worker\\Scripts::serve(__DIR__ . '/public');
+                    require Folk\\Worker\\Scripts::script();
+                    """);
+            run("cp", "-a", app.toString(), dir.resolve("fpm-app").toString());
+            run("cp", "-a", app.toString(), dir.resolve("gateway-app").toString());
+        }
+
+        private static void run(String... command) throws Exception {
+            Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+            p.getOutputStream().close();
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertThat(p.waitFor(60, TimeUnit.SECONDS) && p.exitValue() == 0).as("%s: %s", String.join(" ", command), out)
+                    .isTrue();
+        }
+
+        @Override
+        String maskApp(String value) {
+            String v = AUTH_COOKIE.matcher(value).replaceAll("$1=<login>");
+            v = EPOCH.matcher(v).replaceAll("<time>");
+            return WHEN.matcher(v).replaceAll("<when>");
+        }
+
+        /** The request to both servers, each with the cookies it set (and the same session id); compared. */
+        RawHttp.Response both(String method, String uri, List<String> headers, byte[] body) throws IOException {
+            RawHttp.Response fpm = RawHttp.send(fpmPort(), method, uri, withJar(headers, fpmJar), body);
+            RawHttp.Response ours = RawHttp.send(gatewayPort(), method, uri, withJar(headers, ourJar), body);
+            compare(method + " " + uri, fpm, ours);
+            keep(fpm, fpmJar);
+            keep(ours, ourJar);
+            return ours;
+        }
+
+        RawHttp.Response both(String uri) throws IOException {
+            return both("GET", uri, List.of(), new byte[0]);
+        }
+
+        RawHttp.Response post(String uri, String form) throws IOException {
+            return both("POST", uri, List.of("Content-Type", "application/x-www-form-urlencoded"),
+                    form.getBytes(StandardCharsets.UTF_8));
+        }
+
+        private static List<String> withJar(List<String> headers, Map<String, String> jar) {
+            List<String> all = new ArrayList<>(List.of("Host", HOST));
+            StringBuilder cookie = new StringBuilder(SESSION);
+            jar.forEach((name, value) -> cookie.append("; ").append(name).append('=').append(value));
+            all.addAll(List.of("Cookie", cookie.toString()));
+            all.addAll(headers);
+            return all;
+        }
+
+        private static void keep(RawHttp.Response response, Map<String, String> jar) {
+            for (String line : response.all("Set-Cookie")) {
+                String[] pair = line.split(";")[0].split("=", 2);
+                String name = pair[0].strip();
+                if (name.equals("DokuWiki")) {
+                    continue; // the session id stays the one sent
+                }
+                if (pair.length < 2 || pair[1].equals("deleted") || line.contains("Max-Age=0")) {
+                    jar.remove(name);
+                } else {
+                    jar.put(name, pair[1].strip());
+                }
+            }
+        }
+
+        private static String sectok(RawHttp.Response page) {
+            Matcher m = SECTOK.matcher(page.text());
+            assertThat(m.find()).as("a form token in %s", page.text()).isTrue();
+            return m.group(1);
+        }
+
+        private static String field(RawHttp.Response page, String name) {
+            Matcher m = Pattern.compile("name=\"" + Pattern.quote(name) + "\" value=\"([^\"]*)\"").matcher(page.text());
+            assertThat(m.find()).as("field %s", name).isTrue();
+            return m.group(1);
+        }
+
+        private static String form(String... pairs) {
+            StringBuilder b = new StringBuilder();
+            for (int i = 0; i < pairs.length; i += 2) {
+                b.append(b.isEmpty() ? "" : "&").append(java.net.URLEncoder.encode(pairs[i], StandardCharsets.UTF_8))
+                        .append('=').append(java.net.URLEncoder.encode(pairs[i + 1], StandardCharsets.UTF_8));
+            }
+            return b.toString();
+        }
+
+        @Test
+        void anEditingSessionAnswersAsUnderPhpFpm() throws Exception {
+            fpmJar.clear();
+            ourJar.clear();
+            assertThat(both("/").status()).as("index.php sends to doku.php").isEqualTo(302);
+            assertThat(both("/doku.php?id=start").text()).contains("A <strong>wiki</strong> of the <em>Folk</em> tests");
+            both("/doku.php?id=nowhere");
+            both("/doku.php?id=start&do=login");
+            RawHttp.Response login = post("/doku.php?id=start&do=login",
+                    form("sectok", "", "id", "start", "do", "login", "u", "admin", "p", "secret"));
+            assertThat(login.status()).as("logged in: back to the page").isEqualTo(302);
+            assertThat(ourJar).as("the login cookie").isNotEmpty();
+            assertThat(both("/doku.php?id=start").text()).contains("Logged in as: <bdi>Admin</bdi>");
+
+            RawHttp.Response edit = both("/doku.php?id=playground:playground&do=edit");
+            RawHttp.Response saved = post("/doku.php", form("sectok", sectok(edit), "id", "playground:playground",
+                    "rev", "0", "date", field(edit, "date"), "prefix", ".", "suffix", "", "changecheck",
+                    field(edit, "changecheck"), "target", "section",
+                    "wikitext", "====== Playground ======\nSaved through the **gateway** and through PHP-FPM.\n",
+                    "summary", "a test edit", "do[save]", "Save"));
+            assertThat(saved.status()).as("saved: back to the page").isEqualTo(302);
+            assertThat(both("/doku.php?id=playground:playground").text())
+                    .contains("Saved through the <strong>gateway</strong>");
+            both("/doku.php?id=playground:playground&do=revisions");
+            both("/doku.php?id=playground:playground&do=diff");
+            both("/doku.php?id=playground:playground&do=export_raw");
+            both("/doku.php?do=recent");
+            both("/doku.php?do=index");
+            both("/doku.php?do=search&q=nothingatall");
+
+            RawHttp.Response manager = both("/lib/exe/mediamanager.php?ns=playground");
+            byte[] image = Files.readAllBytes(DOKUWIKI.resolve("lib/images/email.png"));
+            String boundary = "folkboundary7MA4YWxkTrZu0gW";
+            java.io.ByteArrayOutputStream upload = new java.io.ByteArrayOutputStream();
+            upload.write(("--" + boundary + "\r\nContent-Disposition: form-data; name=\"sectok\"\r\n\r\n" + sectok(manager)
+                    + "\r\n--" + boundary + "\r\nContent-Disposition: form-data; name=\"mediaid\"\r\n\r\nfolk.png\r\n--"
+                    + boundary + "\r\nContent-Disposition: form-data; name=\"upload\"; filename=\"email.png\"\r\n"
+                    + "Content-Type: image/png\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
+            upload.write(image);
+            upload.write(("\r\n--" + boundary + "--\r\n").getBytes(StandardCharsets.ISO_8859_1));
+            both("POST", "/lib/exe/mediamanager.php?ns=playground", List.of("Content-Type",
+                    "multipart/form-data; boundary=" + boundary), upload.toByteArray());
+            RawHttp.Response fetched = both("/lib/exe/fetch.php?media=playground:folk.png");
+            assertThat(fetched.body()).as("the uploaded image, as uploaded").isEqualTo(image);
+            both("GET", "/lib/exe/fetch.php?media=playground:folk.png", List.of("If-None-Match", fetched.header("ETag")),
+                    new byte[0]);
+            both("GET", "/lib/exe/fetch.php?media=playground:folk.png", List.of("Range", "bytes=0-9"), new byte[0]);
+            both("HEAD", "/lib/exe/fetch.php?media=playground:folk.png", List.of(), new byte[0]);
+            both("/lib/exe/detail.php?id=playground:playground&media=playground:folk.png");
+            both("/lib/exe/fetch.php?media=playground:nothing.png");
+
+            RawHttp.Response page = both("/doku.php?id=start");
+            assertThat(both("/doku.php?do=logout&sectok=" + sectok(page)).status()).isEqualTo(302);
+            assertThat(both("/doku.php?id=start").text()).doesNotContain("Logged in as");
+            assertThat(differences).as("every answer equal to PHP-FPM's").isEmpty();
+        }
+
+        @Test
+        void theWikisFilesAndScriptsAnswerAsUnderNginx() throws Exception {
+            RawHttp.Response start = both("/doku.php?id=start");
+            Matcher css = Pattern.compile("/lib/exe/css\\.php\\?t=dokuwiki&amp;tseed=[0-9a-f]+").matcher(start.text());
+            assertThat(css.find()).isTrue();
+            RawHttp.Response style = both(css.group().replace("&amp;", "&"));
+            assertThat(style.header("Content-Type")).startsWith("text/css");
+            both("GET", css.group().replace("&amp;", "&"), List.of("If-None-Match", style.header("ETag")), new byte[0]);
+            both("/lib/exe/js.php?t=dokuwiki&tseed=x");
+            RawHttp.Response logo = both("/lib/tpl/dokuwiki/images/logo.png");
+            assertThat(logo.header("Content-Type")).as("a file through Debian's link lib/tpl -> /var/lib/dokuwiki/lib/tpl")
+                    .isEqualTo("image/png");
+            assertThat(logo.header("ETag")).isNotNull();
+            for (String uri : List.of("/lib/images/diff.png", "/lib/tpl/dokuwiki/main.php", "/lib/tpl/dokuwiki/",
+                    "/feed.php", "/lib/exe/opensearch.php", "/lib/exe/manifest.php", "/lib/exe/fetch.php?media=wiki:diff.png&w=20",
+                    "/VERSION", "/conf/local.php", "/data/pages/start.txt", "/inc/init.php", "/install.php")) {
+                both(uri);
             }
             assertThat(differences).as("every answer equal to PHP-FPM's").isEmpty();
         }
