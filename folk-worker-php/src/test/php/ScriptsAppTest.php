@@ -295,3 +295,21 @@ test('scripts: under a mapping whose prefix is stripped, the prefix leads SCRIPT
         assertSame(404, $call('/legacy/nothing.php')['status']);
     });
 });
+
+test('scripts: a worker whose opcache is off says so at start (each request\'s process would compile its scripts anew)', function (): void {
+    if (TestMaster::withoutIni() || !extension_loaded('Zend OPcache') || !function_exists('pcntl_fork')) {
+        skip('needs php.ini\'s opcache and ext-pcntl');
+    }
+    foreach ([['0', true], ['1', false]] as [$enabled, $said]) {
+        $dir = HttpCompare::tempDir('folk-scripts-opcache-');
+        $master = HttpCompare::startWorker(SCRIPTS_APP . '/worker.php', "$dir/worker", phpArgs: ['-d', "opcache.enable_cli=$enabled"]);
+        try {
+            assertSame(readyParams($master->pid()), $master->ready(10.0));
+            assertSame($said, str_contains($master->stderr(), 'the opcache is off in this worker'),
+                "opcache.enable_cli=$enabled, stderr: " . $master->stderr());
+        } finally {
+            $master->close();
+            HttpCompare::removeTree($dir);
+        }
+    }
+});

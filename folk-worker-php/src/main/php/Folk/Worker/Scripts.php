@@ -95,6 +95,11 @@ final class Scripts
             $worker->log(sprintf('the document root "%s" is not a directory: give Scripts::serve() the application\'s public directory', $documentRoot));
             exit(Worker::EXIT_SETUP);
         }
+        if (!self::opcacheOn()) {
+            $worker->log('the opcache is off in this worker: each request\'s process compiles the scripts it runs anew, '
+                . 'where PHP-FPM compiles them once. Add -d opcache.enable_cli=1 to the pool\'s args '
+                . '(and -d zend_extension=opcache under php -n)');
+        }
         $scripts = new self($worker, $root, $index, RequestCycle::forScripts($worker));
         $scripts->cycle->warmUp(); // once here, not in every request's process
         self::$end = self::processEnd();
@@ -104,6 +109,17 @@ final class Scripts
             exit($code);
         }
         $scripts->begin(); // in the request's process, out of the worker's loop (which ends a call's own settings)
+    }
+
+    /**
+     * Whether the scripts a request's process compiles stay compiled for the next ones: the opcache's
+     * shared memory, set up in the worker before it forks, is every request's process's (PHP-FPM's
+     * children share their master's the same way). The CLI has it off by default.
+     */
+    private static function opcacheOn(): bool
+    {
+        return function_exists('opcache_get_status') && filter_var(ini_get('opcache.enable'), FILTER_VALIDATE_BOOL)
+            && filter_var(ini_get('opcache.enable_cli'), FILTER_VALIDATE_BOOL);
     }
 
     /** The script of the request this process runs (see {@see serve()}). */
