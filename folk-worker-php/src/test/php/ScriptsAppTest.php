@@ -3,7 +3,7 @@
 /*
  * Folk\Worker\Scripts against PHP-FPM: an application of scripts (apps/scripts/public: a front
  * controller, scripts in directories, a session, a form and an upload, a redirect, exit(), a fatal
- * error, an exception, a shutdown function) is served by nginx + PHP-FPM with the usual setup for
+ * error, an exception, a shutdown function, exit() in one) is served by nginx + PHP-FPM with the usual setup for
  * such applications (fpm/serve.sh with FPM_SCRIPTS=1, the reference) and by a worker that runs each
  * request's script in a process of its own. For every request status, body and headers must be
  * equal (Date, Server and the gateway-managed ones aside; session ids masked).
@@ -123,7 +123,12 @@ test('scripts: forms, uploads, redirects, exit(), errors and shutdown functions 
         assertSame('the script and its shutdown function', $ours['body']);
         [, $ours] = $same('GET', '/destructor.php');
         assertSame('the page and its shutdown function and its destructor', $ours['body']);
+        [, $ours] = $same('GET', '/exit-in-shutdown.php');
+        assertSame([503, 'the script, its shutdown function, its destructor'], [$ours['status'], $ours['body']]);
+        [, $ours] = $same('POST', '/exit-in-shutdown.php', [['Content-Type', 'multipart/form-data; boundary=B0undary']], $upload);
+        assertSame('the script with a file, its shutdown function, its destructor', $ours['body']);
         $same('GET', '/info.php'); // the worker serves on after all of them
+        assertSame([], glob("$dir/worker/tmp/php*") ?: [], 'the upload temporary file is removed after exit() in a shutdown function too');
     });
 });
 

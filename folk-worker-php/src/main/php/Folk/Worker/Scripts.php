@@ -37,7 +37,8 @@ use Folk\Worker\Bridge\RequestCycle;
  * as in the framework adapters ({@see RequestCycle}). The request's process starts in its script's
  * directory, with `max_execution_time` counting from its start, and ends with its script (or its
  * exit(), or its fatal error: a 500, logged as PHP-FPM logs it); its shutdown functions run, its answer
- * goes out, then its upload temporary files are removed. A process killed before it answered (a
+ * goes out, then its upload temporary files are removed (also when exit() in a shutdown function
+ * skips the rest of them: the answer then goes out from the destructors, after the script's own). A process killed before it answered (a
  * crash, the OOM killer) fails its call: the gateway's 502, as nginx answers when a PHP-FPM child dies.
  *
  * Cost: a process per request (2.6-3.2 ms of CPU on a 2-core virtual machine, against PHP-FPM's
@@ -59,6 +60,12 @@ final class Scripts
     private ?array $params = null;
     /** @var resource|null in the request's process: where it tells the worker that its answer went out */
     private mixed $answered = null;
+    /**
+     * In the request's process, from the start of its end until its answer went out: what answers
+     * from a destructor if exit() in a shutdown function skipped the rest of them, the answer's among
+     * them (PHP-FPM still runs the destructors and sends what was printed).
+     */
+    private static ?ExitInShutdown $exitInShutdown = null;
     /**
      * PHP's and libc's ends of a process, with ext-ffi: a request's process runs its objects' destructors
      * as PHP ends a request, and then ends at once. PHP's own end of a process frees all it holds,
@@ -191,7 +198,10 @@ final class Scripts
         $this->params = $params;
         $this->answered = $answered;
         // As PHP-FPM ends a request: its shutdown functions, then its objects' destructors, then the answer.
-        $this->worker->leaveForRequestProcess(self::$end === null ? null : static fn () => self::$end->zend_call_destructors());
+        $this->worker->leaveForRequestProcess(self::$end === null ? null : static function (): void {
+            self::$exitInShutdown?->disarm(); // the shutdown functions ran to here: the answer is made after this
+            self::$end->zend_call_destructors();
+        });
     }
 
     /** In the request's process: sets the request up for its script, answered when the process ends. */
@@ -200,13 +210,24 @@ final class Scripts
         // The answer at exit is registered when the process begins to end, and what registers then runs
         // after it. First, before anything can fail: the word that the answer went out.
         $answered = $this->answered;
-        register_shutdown_function(static function () use ($answered): void {
+        $worker = $this->worker;
+        $request = null;
+        register_shutdown_function(static function () use ($answered, $worker, &$request): void {
+            // Made as the process begins to end, after the script's objects: destructed after them.
+            self::$exitInShutdown = new ExitInShutdown(static function () use ($answered, $worker, &$request): void {
+                $worker->answerSkippedAtExit();
+                @fwrite($answered, '.');
+                @fclose($answered);
+                $request?->cleanup();
+                self::$end?->_exit(0);
+            });
             register_shutdown_function(static function () use ($answered): void {
+                self::$exitInShutdown?->disarm();
                 @fwrite($answered, '.');
                 @fclose($answered);
             });
         });
-        $this->cycle->beginScript($this->params); // its upload files are removed after the answer too
+        $request = $this->cycle->beginScript($this->params); // its upload files are removed after the answer too
         $this->params = null;
         // Last, once all is done: PHP's own end would only free memory.
         register_shutdown_function(static function (): void {

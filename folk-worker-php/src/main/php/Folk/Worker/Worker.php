@@ -261,6 +261,18 @@ final class Worker
     }
 
     /**
+     * @internal For a handler that runs its call in a process of its own ({@see Scripts}), in that
+     * process, from a destructor: answers the call as at exit if it is still open, because exit() in
+     * a shutdown function skipped the rest of them, the answer's among them.
+     */
+    public function answerSkippedAtExit(): void
+    {
+        if ($this->msgid !== null && $this->task !== null) {
+            $this->answerAtExit($this->task);
+        }
+    }
+
+    /**
      * @internal For a handler that runs its call in a process of its own ({@see Scripts}), in the
      * worker, once that process ended having answered the call: the serve loop sends nothing for it.
      */
