@@ -7,7 +7,10 @@
 # workers and their requests' processes; PHP-FPM's master and children), then the medians.
 #
 #   bash benchmarks/scripts/scripts-vs-fpm.sh [--workers 4] [--conns 16] [--rounds 3] [--seconds 8]
-#        [--warm 10] [--php-args "-d opcache.enable_cli=1"]
+#        [--warm 10] [--php-args "-d opcache.enable_cli=1"] [--app DIR --pages "PATH..."]
+#
+# --app serves another application of scripts: DIR/public and its worker DIR/worker.php, e.g. a
+# DokuWiki that folk-worker-php/src/test/fpm/dokuwiki.sh made (--pages "doku.php?id=start").
 #
 # Both sides: the same number of PHP processes serving requests (--workers: pool size and
 # pm.max_children), the opcache on (the workers' --php-args), the comparison's PHP settings of
@@ -21,7 +24,7 @@ java="${JAVA_HOME:+$JAVA_HOME/bin/}java"
 jar="$root/sample-app/target/folk-sample-app.jar"
 app="$here/fpm/scripts"
 serve="$root/folk-worker-php/src/test/fpm/serve.sh"
-workers=4 conns=16 rounds=3 seconds=8 warm=10 php_args="-d opcache.enable_cli=1"
+workers=4 conns=16 rounds=3 seconds=8 warm=10 php_args="-d opcache.enable_cli=1" pages="hello.php page.php"
 while [[ $# -gt 0 ]]; do
     case "$1" in
         --workers) workers=$2; shift ;;
@@ -30,7 +33,9 @@ while [[ $# -gt 0 ]]; do
         --seconds) seconds=$2; shift ;;
         --warm) warm=$2; shift ;;
         --php-args) php_args=$2; shift ;;
-        -h|--help) sed -n '2,15p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        --app) app="$(cd -- "$2" && pwd -P)"; shift ;;
+        --pages) pages=$2; shift ;;
+        -h|--help) sed -n '2,18p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "scripts-vs-fpm.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
     esac
     shift
@@ -66,11 +71,12 @@ done
     --folk.http.mappings[0].strip-prefix=true "--folk.http.mappings[0].public-dir=$app/public" \
     >"$work/app.log" 2>&1 &
 app_pid=$!
+first="${pages%% *}"
 for _ in $(seq 1 240); do
-    curl -sf http://127.0.0.1:18093/scripts/hello.php >/dev/null && break
+    curl -sf "http://127.0.0.1:18093/scripts/$first" >/dev/null && break
     sleep 0.5
 done
-curl -sf http://127.0.0.1:18093/scripts/hello.php >/dev/null || { echo "scripts-vs-fpm.sh: the app did not answer; its log:" >&2; tail -20 "$work/app.log" >&2; exit 1; }
+curl -sf "http://127.0.0.1:18093/scripts/$first" >/dev/null || { echo "scripts-vs-fpm.sh: the app did not answer; its log:" >&2; tail -20 "$work/app.log" >&2; exit 1; }
 
 tck=$(getconf CLK_TCK)
 php_cpu() { # ticks of a side's PHP processes, the requests' processes they reaped included
@@ -85,14 +91,14 @@ php_cpu() { # ticks of a side's PHP processes, the requests' processes they reap
     echo "$total"
 }
 url() { [[ $1 == gateway ]] && echo "http://127.0.0.1:18093/scripts/$2" || echo "http://127.0.0.1:18094/$2"; }
-for page in hello.php page.php; do
+for page in $pages; do
     for side in gateway fpm gateway fpm; do
         wrk -t2 -c"$conns" -d"${warm}s" "$(url $side $page)" >/dev/null
     done
 done
 echo "page side round req/s p50_ms php_cpu_us_per_request"
 for r in $(seq 1 "$rounds"); do
-    for page in hello.php page.php; do
+    for page in $pages; do
         for side in gateway fpm; do
             c0=$(php_cpu $side)
             out=$(wrk -t2 -c"$conns" -d"${seconds}s" --latency "$(url $side $page)")
@@ -109,7 +115,7 @@ for r in $(seq 1 "$rounds"); do
     done
 done | tee "$work/rounds"
 median() { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) }'; }
-for page in hello.php page.php; do
+for page in $pages; do
     for side in gateway fpm; do
         echo "$page $side: median $(awk -v p=$page -v s=$side '$1 == p && $2 == s {print $4}' "$work/rounds" | median) req/s," \
             "PHP CPU $(awk -v p=$page -v s=$side '$1 == p && $2 == s {print $6}' "$work/rounds" | median) us per request"
