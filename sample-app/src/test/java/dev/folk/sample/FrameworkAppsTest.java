@@ -569,8 +569,12 @@ class FrameworkAppsTest {
         private static final Pattern AUTH_COOKIE = Pattern.compile("\\b(DW[0-9a-f]{32})=(?!deleted)[^;\\s\"]+");
         /** A time in seconds, also where DokuWiki glues it to a name ({@code id="rev1796561156"}). */
         private static final Pattern EPOCH = Pattern.compile("(?<![0-9])1[6-9]\\d{8}(?![0-9])");
-        private static final Pattern WHEN = Pattern.compile("\\b\\d{4}/\\d{2}/\\d{2} \\d{2}:\\d{2}\\b"
-                + "|\\b\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}[+-]\\d{2}:\\d{2}"
+        /**
+         * A date and time to the minute or second: DokuWiki's (2026/12/06 13:38, also JSON-escaped in the
+         * signature every page of a logged-in user carries: 2026\/12\/06 13:38), ISO 8601's, a feed's.
+         */
+        private static final Pattern WHEN = Pattern.compile(
+                "\\b\\d{4}(?:\\\\?/|-)\\d{2}(?:\\\\?/|-)\\d{2}[ T]\\d{2}:\\d{2}(?::\\d{2})?(?:[+-]\\d{2}:?\\d{2}|Z)?"
                 + "|\\b\\w{3}, \\d{2} \\w{3} \\d{4} \\d{2}:\\d{2}:\\d{2} [+-]\\d{4}");
         /** DokuWiki's validator of a generated style sheet or a media file: the MD5 of its time, to the second. */
         private static final Pattern TIME_ETAG = Pattern.compile("^\"[0-9a-f]{32}\"$");
