@@ -38,8 +38,9 @@ use Folk\Worker\Bridge\RequestCycle;
  * directory, with `max_execution_time` counting from its start, and ends with its script (or its
  * exit(), or its fatal error: a 500, logged as PHP-FPM logs it); its shutdown functions run, its answer
  * goes out, then its upload temporary files are removed (also when exit() in a shutdown function
- * skips the rest of them: the answer then goes out from the destructors, after the script's own). A process killed before it answered (a
- * crash, the OOM killer) fails its call: the gateway's 502, as nginx answers when a PHP-FPM child dies.
+ * skips the rest of them: the answer then goes out from the destructors, after the script's own). A
+ * process killed before it answered (a crash, the OOM killer) fails its call: the gateway's 502, as
+ * nginx answers when a PHP-FPM child dies.
  *
  * Cost: a process per request (2.6-3.2 ms of CPU on a 2-core virtual machine, against PHP-FPM's
  * 0.1 ms for a small page; BENCHMARKS.md), and no speed-up from a booted application (that is what
