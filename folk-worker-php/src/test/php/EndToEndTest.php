@@ -365,6 +365,15 @@ test('shutdown functions a call registers run once after it, as PHP-FPM runs a r
             @unlink($file);
         }
     });
+    // exit() in a shutdown function then skips the rest of them, the worker's answer among them; PHP
+    // still runs the destructors, and the call is answered from one.
+    withWorker(function (TestMaster $m): void {
+        $m->ready();
+        [$error, $result] = $m->callExiting('register_shutdown', ['name' => 'one', 'exit' => true, 'exit_in_shutdown' => true]);
+        assertSame(['code' => -32603, 'message' => 'the handler of "register_shutdown" ended the PHP process with exit() or die(); return from it instead'], $error);
+        assertSame(null, $result);
+        assertSame(4, $m->waitExit());
+    });
 });
 
 test('http(): what the shutdown functions a request registers print follows its body, as PHP-FPM sends it (with ext-ffi); a header() in them counts before any output only', function (): void {

@@ -6,8 +6,8 @@ namespace Folk\Worker;
 
 /**
  * @internal Runs its closure when PHP destructs it, unless disarmed first. PHP skips the shutdown
- * functions left when one calls exit(), but still runs the destructors: {@see Scripts} makes one of
- * these as a request's process begins to end, so that its answer goes out even then.
+ * functions left when one calls exit(), but still runs the destructors: the {@see Worker} makes one of
+ * these as its process begins to end during a call, so that the call's answer goes out even then.
  */
 final class ExitInShutdown
 {

@@ -4,6 +4,7 @@ declare(strict_types=1);
 
 namespace Folk\Worker;
 
+use Folk\Worker\Bridge\PhpRequest;
 use Folk\Worker\Bridge\RequestCycle;
 
 /**
@@ -61,12 +62,8 @@ final class Scripts
     private ?array $params = null;
     /** @var resource|null in the request's process: where it tells the worker that its answer went out */
     private mixed $answered = null;
-    /**
-     * In the request's process, from the start of its end until its answer went out: what answers
-     * from a destructor if exit() in a shutdown function skipped the rest of them, the answer's among
-     * them (PHP-FPM still runs the destructors and sends what was printed).
-     */
-    private static ?ExitInShutdown $exitInShutdown = null;
+    /** In the request's process, once set up: its request (upload temporary files removed after the answer). */
+    private ?PhpRequest $request = null;
     /**
      * PHP's and libc's ends of a process, with ext-ffi: a request's process runs its objects' destructors
      * as PHP ends a request, and then ends at once. PHP's own end of a process frees all it holds,
@@ -199,41 +196,24 @@ final class Scripts
         $this->params = $params;
         $this->answered = $answered;
         // As PHP-FPM ends a request: its shutdown functions, then its objects' destructors, then the answer.
-        $this->worker->leaveForRequestProcess(self::$end === null ? null : static function (): void {
-            self::$exitInShutdown?->disarm(); // the shutdown functions ran to here: the answer is made after this
-            self::$end->zend_call_destructors();
-        });
+        // After it, whenever it is made (a set-up that failed included): the word that it went out, the
+        // upload files removed, and the end (PHP's own end of a process would only free memory).
+        $this->worker->leaveForRequestProcess(
+            self::$end === null ? null : static fn () => self::$end->zend_call_destructors(),
+            function (): void {
+                @fwrite($this->answered, '.');
+                @fclose($this->answered);
+                $this->request?->cleanup();
+                self::$end?->_exit(0);
+            },
+        );
     }
 
     /** In the request's process: sets the request up for its script, answered when the process ends. */
     private function begin(): void
     {
-        // The answer at exit is registered when the process begins to end, and what registers then runs
-        // after it. First, before anything can fail: the word that the answer went out.
-        $answered = $this->answered;
-        $worker = $this->worker;
-        $request = null;
-        register_shutdown_function(static function () use ($answered, $worker, &$request): void {
-            // Made as the process begins to end, after the script's objects: destructed after them.
-            self::$exitInShutdown = new ExitInShutdown(static function () use ($answered, $worker, &$request): void {
-                $worker->answerSkippedAtExit();
-                @fwrite($answered, '.');
-                @fclose($answered);
-                $request?->cleanup();
-                self::$end?->_exit(0);
-            });
-            register_shutdown_function(static function () use ($answered): void {
-                self::$exitInShutdown?->disarm();
-                @fwrite($answered, '.');
-                @fclose($answered);
-            });
-        });
-        $request = $this->cycle->beginScript($this->params); // its upload files are removed after the answer too
+        $this->request = $this->cycle->beginScript($this->params);
         $this->params = null;
-        // Last, once all is done: PHP's own end would only free memory.
-        register_shutdown_function(static function (): void {
-            register_shutdown_function(static fn () => self::$end?->_exit(0));
-        });
         // An interval timer is not inherited: the time limit counts from the script's start, as under PHP-FPM.
         set_time_limit((int) ini_get('max_execution_time'));
     }
@@ -276,8 +256,7 @@ final class Scripts
         }
         throw new \RuntimeException(pcntl_wifsignaled($status)
             ? sprintf('the process of %s (pid %d) was killed by signal %d before it answered', $scriptName, $pid, pcntl_wtermsig($status))
-            : sprintf('the process of %s (pid %d) ended with exit code %d without answering (exit() in a shutdown function skips the answer)',
-                $scriptName, $pid, pcntl_wexitstatus($status)));
+            : sprintf('the process of %s (pid %d) ended with exit code %d without answering', $scriptName, $pid, pcntl_wexitstatus($status)));
     }
 
     /** Waits for a request's process to end; its status. */

@@ -86,6 +86,14 @@ final class Worker
     private bool $requestProcess = false;
     /** In that process: what runs at its end before the call is answered. */
     private ?\Closure $beforeAnswer = null;
+    /** In that process: what runs at its end once the call is answered. */
+    private ?\Closure $afterAnswer = null;
+    /**
+     * While the process ends during a call, until its answer is made: what answers from a destructor
+     * if exit() in a shutdown function skipped the rest of them, the answer's among them (PHP still
+     * runs the destructors; PHP-FPM sends what was printed).
+     */
+    private static ?ExitInShutdown $exitInShutdown = null;
     /** Whether the process the current call's handler forked answered it ({@see answeredByRequestProcess()}). */
     private bool $answeredByProcess = false;
     /** The worker in its serve loop, for {@see reopenOutputAtExit()} and {@see sendPart()}. */
@@ -251,25 +259,14 @@ final class Worker
      * process with the call still open. The call is answered when this process ends, as a handler's
      * call that exits is ({@see answerOnExit()}), but not as the worker's last: the worker that forked
      * it serves on. $beforeAnswer runs at the process's end just before that answer is made, after the
-     * shutdown functions.
+     * shutdown functions; $afterAnswer right after it, whenever it is made.
      */
-    public function leaveForRequestProcess(?\Closure $beforeAnswer = null): never
+    public function leaveForRequestProcess(?\Closure $beforeAnswer = null, ?\Closure $afterAnswer = null): never
     {
         $this->requestProcess = true;
         $this->beforeAnswer = $beforeAnswer;
+        $this->afterAnswer = $afterAnswer;
         throw new RequestProcess();
-    }
-
-    /**
-     * @internal For a handler that runs its call in a process of its own ({@see Scripts}), in that
-     * process, from a destructor: answers the call as at exit if it is still open, because exit() in
-     * a shutdown function skipped the rest of them, the answer's among them.
-     */
-    public function answerSkippedAtExit(): void
-    {
-        if ($this->msgid !== null && $this->task !== null) {
-            $this->answerAtExit($this->task);
-        }
     }
 
     /**
@@ -625,8 +622,14 @@ final class Worker
             return;
         }
         self::reopenOutputAtExit();
+        // Made now, after the call's objects: destructed after them, should exit() skip what follows.
+        $guard = self::$exitInShutdown = new ExitInShutdown(fn () => $this->answerAtExit($task));
         if ($this->beforeAnswer !== null) {
-            register_shutdown_function($this->beforeAnswer);
+            $before = $this->beforeAnswer;
+            register_shutdown_function(static function () use ($guard, $before): void {
+                $guard->disarm(); // the shutdown functions ran to here: the answer follows ($before may run destructors)
+                $before();
+            });
         }
         register_shutdown_function(fn () => $this->answerAtExit($task)); // runs after those registered so far
     }
@@ -659,6 +662,7 @@ final class Worker
      */
     private function answerAtExit(FrameChannel $task): void
     {
+        self::$exitInShutdown?->disarm();
         $msgid = $this->msgid;
         if ($msgid === null) {
             return;
@@ -705,6 +709,9 @@ final class Worker
             $task->writeFrame($this->encodeResponse($msgid, $error, $result, !$this->requestProcess));
         } catch (\Throwable $e) {
             ($this->log)('could not send the answer: ' . $e->getMessage());
+        }
+        if ($this->afterAnswer !== null) {
+            ($this->afterAnswer)();
         }
     }
 

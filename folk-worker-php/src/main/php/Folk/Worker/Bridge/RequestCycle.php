@@ -93,8 +93,8 @@ final class RequestCycle
      * ends with it (a request's own process, {@see \Folk\Worker\Scripts}): the superglobals, the
      * script's directory, php://input and the uploaded files, the native session, PHP's header lines
      * and status, output capture. Its answer is made as PHP-FPM's for a script that ends: what it
-     * printed, with the status and headers it set ({@see answerOnExit()}); its upload temporary
-     * files are removed once that answer went out.
+     * printed, with the status and headers it set ({@see answerOnExit()}); the caller removes the
+     * request's upload temporary files once that answer went out ({@see PhpRequest::cleanup()}).
      */
     public function beginScript(mixed $params): PhpRequest
     {
@@ -109,10 +109,6 @@ final class RequestCycle
         UnbufferedOutput::begin();
         PageDumps::begin();
         ResponseResult::startBuffer(); // what the script prints, above the level the answer at exit reads from
-        // The answer at exit is registered when the process begins to end; what registers now runs after it.
-        register_shutdown_function(static function () use ($request): void {
-            register_shutdown_function(static fn () => $request->cleanup());
-        });
         return $request;
     }
 
