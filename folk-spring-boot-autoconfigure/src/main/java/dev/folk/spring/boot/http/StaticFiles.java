@@ -10,7 +10,6 @@ import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.util.Locale;
-import java.util.Objects;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 
@@ -120,7 +119,7 @@ final class StaticFiles {
         if (fd < 0) {
             int errno = -fd;
             if (errno == Os.EACCES || errno == Os.EPERM) {
-                return forbidden(request, response, route, file);
+                return forbidden(request, response, publicDir, route.publicLinks(), file);
             }
             if (!NAMES_NO_FILE.contains(errno)) {
                 // Not a name that names no file to serve (out of descriptors, an I/O error): PHP answers, but say why.
@@ -175,12 +174,11 @@ final class StaticFiles {
      * PHP's if it names none (an unreadable directory, a link leading out of an {@link PublicLinks#INSIDE}
      * directory, a directory on the way that may not be searched), as if it were not there.
      */
-    private static boolean forbidden(HttpServletRequest request, HttpServletResponse response, HttpRoute route,
-                                     Path file) {
+    private static boolean forbidden(HttpServletRequest request, HttpServletResponse response, Path publicDir,
+                                     PublicLinks links, Path file) {
         try {
             Path real = file.toRealPath();
-            if (!Files.isRegularFile(real) || route.publicLinks() == PublicLinks.INSIDE
-                    && !real.startsWith(Objects.requireNonNull(route.publicDir()).toRealPath())) {
+            if (!Files.isRegularFile(real) || links == PublicLinks.INSIDE && !within(publicDir, real, file)) {
                 return false;
             }
         } catch (IOException | SecurityException e) {
