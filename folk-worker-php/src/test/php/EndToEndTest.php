@@ -239,6 +239,13 @@ test('http(): where PHP keeps header lines, the handler\'s header(), setcookie()
         assertSame(202, $result['status'], 'the Response\'s status');
         assertSame('the Response\'s', $result['headers']['X-Twice'], 'the Response\'s header replaces PHP\'s of the name');
         assertSame(['php=set%20with%20setcookie%28%29', 'response=1'], $result['headers']['Set-Cookie'], 'cookies add up');
+        // header_register_callback(): run once, just before the head is made, as PHP-FPM runs it when it sends headers.
+        $result = $m->result('http.handle', $get('/php-headers?callback=1'));
+        assertSame(201, $result['status'], show($result));
+        assertSame('4 lines, a cookie', $result['headers']['X-Callback'] ?? null, show($result));
+        assertSame('private, max-age=0', $result['headers']['Cache-Control'] ?? null);
+        $result = $m->result('http.handle', $get('/php-headers'));
+        assertTrue(!isset($result['headers']['X-Callback']), 'the callback was that request\'s: ' . show($result));
         $plain = $m->result('http.handle', $get('/print'));
         assertSame(['status' => 200, 'headers' => [], 'body' => 'printed GET'], $plain, 'nothing left from the previous request');
         [, $redirect] = $m->callExiting('http.handle', $get('/php-redirect'));

@@ -127,6 +127,13 @@ test('scripts: forms, uploads, redirects, exit(), errors and shutdown functions 
         assertSame([503, 'the script, its shutdown function, its destructor'], [$ours['status'], $ours['body']]);
         [, $ours] = $same('POST', '/exit-in-shutdown.php', [['Content-Type', 'multipart/form-data; boundary=B0undary']], $upload);
         assertSame('the script with a file, its shutdown function, its destructor', $ours['body']);
+        // header_register_callback() runs just before the headers go, as PHP-FPM runs it (with ext-ffi).
+        foreach (['', '?cookie=1', '?missing=1&text=1', '?big=1&cookie=1'] as $query) {
+            [, $ours] = $same('GET', "/header-callback.php$query");
+            if (extension_loaded('ffi') && (string) ini_get('ffi.enable') !== '0') {
+                assertTrue(in_array('X-Lines-Seen', array_column($ours['headers'], 0), true), "the callback ran for $query: " . show($ours));
+            }
+        }
         $same('GET', '/info.php'); // the worker serves on after all of them
         assertSame([], glob("$dir/worker/tmp/php*") ?: [], 'the upload temporary file is removed after exit() in a shutdown function too');
     });

@@ -56,6 +56,9 @@ final class CliHeaders
     }
 
     /**
+     * The answer's header lines, once the request's header_register_callback() callback ran
+     * ({@see SapiGlobals::runHeaderCallback()}).
+     *
      * @param string|null $requestSession `name=id` of the native session the request's cookie named
      *        ({@see NativeSession::requestCookie()}): PHP's Set-Cookie line for that same id is left out
      * @return list<array{0: string, 1: string}> the kept lines as [name, value], in order; none unless {@see keep()}
@@ -65,6 +68,7 @@ final class CliHeaders
         if (self::$kept !== true) {
             return [];
         }
+        SapiGlobals::runHeaderCallback(); // as PHP-FPM runs it: just before the headers go
         $lines = [];
         foreach (headers_list() as $line) {
             $colon = strpos($line, ':');

@@ -514,7 +514,8 @@ class FrameworkAppsTest {
             for (String uri : List.of("/info.php/a/b?x=1&y[]=2", "/info.php", "/some/pretty/url?page=2", "/", "/index.php",
                     "/admin/", "/admin/index.php", "/admin/./../info.php", "/%69nfo.php", "/nothing.php", "/nothing.php/more",
                     "/admin/nothing.php", "/images/", "/robots.txt", "/css/app.css", "/redirect.php", "/forbidden.php",
-                    "/fatal.php", "/exception.php", "/shutdown.php", "/destructor.php", "/exit-in-shutdown.php", "/download.php?kb=3000", "/download.php?kb=300&closed=1",
+                    "/fatal.php", "/exception.php", "/shutdown.php", "/destructor.php", "/exit-in-shutdown.php", "/header-callback.php?cookie=1",
+                    "/header-callback.php?missing=1&text=1", "/header-callback.php?big=1", "/download.php?kb=3000", "/download.php?kb=300&closed=1",
                     "/download.php?kb=300&sized=1")) {
                 same("GET", uri);
             }
