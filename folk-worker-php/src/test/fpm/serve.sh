@@ -24,7 +24,8 @@
 # try_files $uri $uri/ /index.php?$args, fastcgi_split_path_info).
 #
 # Environment: PHP_FPM (default php-fpm8.2), NGINX (default nginx), FPM_CHILDREN (default 2; the
-# benchmarks give PHP-FPM as many PHP processes as the pool they compare it with), FPM_SCRIPTS (see above).
+# benchmarks give PHP-FPM as many PHP processes as the pool they compare it with), FPM_SCRIPTS (see above),
+# FPM_PASS_ENV (names of variables of serve.sh's environment PHP gets too, e.g. MW_INSTALL_PATH).
 set -euo pipefail
 
 here="$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)"
@@ -111,6 +112,10 @@ catch_workers_output = yes
 env[FOLK_APP_STATE] = $workdir/app-state
 env[TMPDIR] = $workdir/tmp
 CONF
+for name in ${FPM_PASS_ENV:-}; do
+    [[ $name =~ ^[A-Za-z_][A-Za-z0-9_]*$ && -n ${!name+set} ]] || fail "FPM_PASS_ENV: $name is not a variable of the environment"
+    echo "env[$name] = ${!name}" >>"$workdir/php-fpm.conf"
+done
 
 # The FastCGI parameters of Debian's fastcgi_params (SCRIPT_FILENAME and SCRIPT_NAME set by each mode).
 fastcgi_params="$(cat <<CONF

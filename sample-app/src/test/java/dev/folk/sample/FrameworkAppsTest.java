@@ -54,8 +54,8 @@ import dev.folk.spring.boot.pool.FolkPools;
  * <p>The applications are folk-worker-php's test applications ({@code src/test/php/apps}, see
  * their README): Slim 3 through the PSR-15 adapter, Symfony components and a FrameworkBundle
  * application through the Symfony Runtime, Laravel 8 through the Kernel adapter, and an application of scripts
- * ({@code Folk\Worker\Scripts}, against nginx's setup for such applications); and DokuWiki, as Debian packages it,
- * through {@code Scripts}. Each gets one context and one PHP-FPM, shared by
+ * ({@code Folk\Worker\Scripts}, against nginx's setup for such applications); and DokuWiki and MediaWiki, as
+ * Debian packages them, through {@code Scripts}. Each gets one context and one PHP-FPM, shared by
  * its requests. Where the two servers legitimately differ as servers (their own refusal of a bad
  * request, reason phrases, nginx 1.22 dropping all but the last of a repeated request header) the
  * test says so where it sends the request. Without the Debian packages they need the tests are skipped, except with
@@ -563,7 +563,7 @@ class FrameworkAppsTest {
      * each request's script in a process of its own ({@code Folk\Worker\Scripts}).
      */
     @Nested
-    class DokuWiki extends BothServers {
+    class DokuWiki extends DebianApp {
         private static final Path DOKUWIKI = Path.of("/usr/share/dokuwiki");
         /** A session id both servers accept (session.use_strict_mode = 0), so that both derive the same form tokens. */
         private static final String SESSION = "DokuWiki=folkdokuwiki0123456789abcdefghij";
@@ -581,51 +581,13 @@ class FrameworkAppsTest {
         private static final Pattern TIME_ETAG = Pattern.compile("^\"[0-9a-f]{32}\"$");
         private static final Pattern SECTOK = Pattern.compile("name=\"sectok\" value=\"([0-9a-f]*)\"");
 
-        private final Map<String, String> fpmJar = new LinkedHashMap<>();
-        private final Map<String, String> ourJar = new LinkedHashMap<>();
-
         DokuWiki() {
-            super("dokuwiki", "worker.php", Map.of(), Map.of("dokuwiki", "/usr/share/dokuwiki/doku.php"));
+            super("dokuwiki", "dokuwiki.sh", Map.of("dokuwiki", "/usr/share/dokuwiki/doku.php"));
         }
 
         @Override
-        Map<String, String> fpmEnvironment() {
-            return Map.of("FPM_SCRIPTS", "1");
-        }
-
-        @Override
-        Path fpmApp() {
-            return dir().resolve("fpm-app");
-        }
-
-        @Override
-        Path gatewayApp() {
-            return dir().resolve("gateway-app");
-        }
-
-        @Override
-        Path workerScript() {
-            return gatewayApp().resolve("worker.php");
-        }
-
-        /**
-         * One wiki made (serve.sh's neighbour dokuwiki.sh), then copied for each server: cp -a keeps the
-         * file times, which DokuWiki's style and script URLs hash.
-         */
-        @Override
-        void prepare(Path dir) throws Exception {
-            Path wiki = dir.resolve("template");
-            run("bash", FPM.resolve("dokuwiki.sh").toString(), wiki.toString());
-            run("cp", "-a", wiki.toString(), dir.resolve("fpm-app").toString());
-            run("cp", "-a", wiki.toString(), dir.resolve("gateway-app").toString());
-        }
-
-        private static void run(String... command) throws Exception {
-            Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
-            p.getOutputStream().close();
-            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            assertThat(p.waitFor(60, TimeUnit.SECONDS) && p.exitValue() == 0).as("%s: %s", String.join(" ", command), out)
-                    .isTrue();
+        String fixedCookie() {
+            return SESSION;
         }
 
         @Override
@@ -636,99 +598,15 @@ class FrameworkAppsTest {
             return WHEN.matcher(v).replaceAll("<when>");
         }
 
-        /** The request to both servers, each with the cookies it set (and the same session id); compared. */
-        RawHttp.Response both(String method, String uri, List<String> headers, byte[] body) throws IOException {
-            return pair(method, uri, headers, body)[1];
-        }
-
-        /** {@link #both}, returning PHP-FPM's answer and the gateway's. */
-        private RawHttp.Response[] pair(String method, String uri, List<String> headers, byte[] body) throws IOException {
-            RawHttp.Response fpm = RawHttp.send(fpmPort(), method, uri, withJar(headers, fpmJar), body);
-            RawHttp.Response ours = RawHttp.send(gatewayPort(), method, uri, withJar(headers, ourJar), body);
-            compare(method + " " + uri, fpm, ours);
-            keep(fpm, fpmJar);
-            keep(ours, ourJar);
-            return new RawHttp.Response[] {fpm, ours};
-        }
-
-        /**
-         * A GET to both, then again with the validator each server gave (DokuWiki's are of file times,
-         * which differ by a second at times): 304 from each.
-         */
-        RawHttp.Response bothRevalidated(String uri) throws IOException {
-            RawHttp.Response[] answers = pair("GET", uri, List.of(), new byte[0]);
-            int[] ports = {fpmPort(), gatewayPort()};
-            List<Map<String, String>> jars = List.of(fpmJar, ourJar);
-            for (int side = 0; side < 2; side++) {
-                RawHttp.Response again = RawHttp.send(ports[side], "GET", uri, withJar(List.of("If-None-Match",
-                        answers[side].header("ETag"), "If-Modified-Since", answers[side].header("Last-Modified")),
-                        jars.get(side)), new byte[0]);
-                if (again.status() != 304) {
-                    differences.add("GET " + uri + " with its validators: " + again.status() + " from "
-                            + (side == 1 ? "the gateway" : "PHP-FPM") + ", not 304");
-                }
-            }
-            return answers[1];
-        }
-
-        RawHttp.Response both(String uri) throws IOException {
-            return both("GET", uri, List.of(), new byte[0]);
-        }
-
-        RawHttp.Response post(String uri, String form) throws IOException {
-            return both("POST", uri, List.of("Content-Type", "application/x-www-form-urlencoded"),
-                    form.getBytes(StandardCharsets.UTF_8));
-        }
-
-        private static List<String> withJar(List<String> headers, Map<String, String> jar) {
-            List<String> all = new ArrayList<>(List.of("Host", HOST));
-            StringBuilder cookie = new StringBuilder(SESSION);
-            jar.forEach((name, value) -> cookie.append("; ").append(name).append('=').append(value));
-            all.addAll(List.of("Cookie", cookie.toString()));
-            all.addAll(headers);
-            return all;
-        }
-
-        private static void keep(RawHttp.Response response, Map<String, String> jar) {
-            for (String line : response.all("Set-Cookie")) {
-                String[] pair = line.split(";")[0].split("=", 2);
-                String name = pair[0].strip();
-                if (name.equals("DokuWiki")) {
-                    continue; // the session id stays the one sent
-                }
-                if (pair.length < 2 || pair[1].equals("deleted") || line.contains("Max-Age=0")) {
-                    jar.remove(name);
-                } else {
-                    jar.put(name, pair[1].strip());
-                }
-            }
-        }
-
         private static String sectok(RawHttp.Response page) {
             Matcher m = SECTOK.matcher(page.text());
             assertThat(m.find()).as("a form token in %s", page.text()).isTrue();
             return m.group(1);
         }
 
-        private static String field(RawHttp.Response page, String name) {
-            Matcher m = Pattern.compile("name=\"" + Pattern.quote(name) + "\" value=\"([^\"]*)\"").matcher(page.text());
-            assertThat(m.find()).as("field %s", name).isTrue();
-            return m.group(1);
-        }
-
-        private static String form(String... pairs) {
-            StringBuilder b = new StringBuilder();
-            for (int i = 0; i < pairs.length; i += 2) {
-                b.append(b.isEmpty() ? "" : "&").append(java.net.URLEncoder.encode(pairs[i], StandardCharsets.UTF_8))
-                        .append('=').append(java.net.URLEncoder.encode(pairs[i + 1], StandardCharsets.UTF_8));
-            }
-            return b.toString();
-        }
-
         @Test
         void anEditingSessionAnswersAsUnderPhpFpm() throws Exception {
-            fpmJar.clear();
-            ourJar.clear();
+            newBrowsers();
             assertThat(both("/").status()).as("index.php sends to doku.php").isEqualTo(302);
             assertThat(both("/doku.php?id=start").text()).contains("A <strong>wiki</strong> of the <em>Folk</em> tests");
             both("/doku.php?id=nowhere");
@@ -803,6 +681,334 @@ class FrameworkAppsTest {
                 both(uri);
             }
             assertThat(differences).as("every answer equal to PHP-FPM's").isEmpty();
+        }
+    }
+
+    /**
+     * MediaWiki, as Debian packages it ({@code mediawiki}: a document root of links into
+     * /usr/share/mediawiki), through {@code Scripts}: a wiki of its own on SQLite (serve.sh's neighbour
+     * mediawiki.sh), compared request by request with PHP-FPM through an editing session, its API, its
+     * REST API, an upload, and its resources.
+     */
+    @Nested
+    class MediaWiki extends DebianApp {
+        /** A token of the session's secret (random) and its time: its hex part, before "+\" in HTML, JSON or a URL. */
+        private static final Pattern TOKEN = Pattern.compile("\\b[0-9a-f]{32,40}(?=\\+|%2B)");
+        private static final Pattern SESSION = Pattern.compile("\\b(wiki_session|mw_installer_session)=[0-9a-z]+");
+        /** PHP's SAPI, which MediaWiki reports: {@code cli} in a worker (folk-worker-php's README). */
+        private static final Pattern SAPI = Pattern.compile("(?<=\"phpsapi\":\"|\\d \\()(?:cli|fpm-fcgi)(?=[\")])");
+        /** The id of the request, which MediaWiki draws at random (X-Request-Id, wgRequestId). */
+        private static final Pattern REQUEST_ID = Pattern.compile("^[0-9a-z]{24}$|(?<=\"wgRequestId\":\")[0-9a-z]{24}");
+        /** What the parser and the page report of their own time. */
+        private static final Pattern TIMINGS = Pattern.compile("(\"(?:cputime|walltime)\":\")[0-9.]+|((?:CPU|Real) time usage: )[0-9.]+"
+                + "|(\"wgBackendResponseTime\":)\\d+|(\\d{1,3}\\.\\d{2}%\\s+)[0-9.]+(?=\\s+\\d+ )");
+        /** MediaWiki's times: 20261206150412, 2026-12-06T15:04:12Z, "15:04, 6 December 2026" (to the minute). */
+        private static final Pattern WHEN = Pattern.compile("(?<![0-9])20\\d{12}(?![0-9])|\\b\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}Z"
+                + "|\\b\\d{2}:\\d{2}, \\d{1,2} \\w+ \\d{4}");
+
+        MediaWiki() {
+            super("mediawiki", "mediawiki.sh", Map.of("mediawiki", "/usr/share/mediawiki/index.php"));
+        }
+
+        /** MediaWiki reads the configuration of the installation this names (mediawiki.sh). */
+        @Override
+        Map<String, String> fpmEnvironment() {
+            return Map.of("FPM_SCRIPTS", "1", "FPM_PASS_ENV", "MW_INSTALL_PATH",
+                    "MW_INSTALL_PATH", fpmApp().resolve("public").toString());
+        }
+
+        @Override
+        Map<String, String> workerEnvironment() {
+            return Map.of("MW_INSTALL_PATH", gatewayApp().resolve("public").toString());
+        }
+
+        @Override
+        String maskApp(String value) {
+            String v = TOKEN.matcher(value).replaceAll("<token>");
+            v = SESSION.matcher(v).replaceAll("$1=<session-id>");
+            v = SAPI.matcher(v).replaceAll("<sapi>");
+            v = REQUEST_ID.matcher(v).replaceAll("<request-id>");
+            v = TIMINGS.matcher(v).replaceAll("$1$2$3$4<time>");
+            return WHEN.matcher(v).replaceAll("<when>");
+        }
+
+        /** A form to both servers, with the fields each server's own page gave it (its tokens), then {@code more}. */
+        RawHttp.Response[] submit(String uri, RawHttp.Response[] pages, List<String> fields, String... more) throws IOException {
+            return pair("POST", uri, List.of("Content-Type", "application/x-www-form-urlencoded"), side -> {
+                List<String> pairs = new ArrayList<>();
+                for (String name : fields) {
+                    pairs.addAll(List.of(name, field(pages[side], name)));
+                }
+                pairs.addAll(List.of(more));
+                return form(pairs.toArray(String[]::new)).getBytes(StandardCharsets.UTF_8);
+            });
+        }
+
+        RawHttp.Response[] pages(String uri) throws IOException {
+            return pair("GET", uri, List.of(), side -> new byte[0]);
+        }
+
+        @Test
+        void anEditorsSessionAnswersAsUnderPhpFpm() throws Exception {
+            newBrowsers();
+            assertThat(both("/").header("Location")).isEqualTo("http://localhost/index.php/Main_Page");
+            RawHttp.Response main = both("/index.php/Main_Page");
+            assertThat(main.text()).contains("MediaWiki has been installed");
+            // MediaWiki adds it in its header_register_callback() callback, which PHP-FPM runs.
+            assertThat(main.header("X-Request-Id")).as("the header callback's line").isNotNull();
+
+            RawHttp.Response[] login = pages("/index.php?title=Special:UserLogin");
+            RawHttp.Response loggedIn = submit("/index.php?title=Special:UserLogin", login, List.of("wpLoginToken"),
+                    "title", "Special:UserLogin", "authAction", "login", "wpName", "Admin", "wpPassword", "Folk-secret-1",
+                    "wploginattempt", "Log in")[1];
+            assertThat(loggedIn.status()).as("logged in: to the main page").isEqualTo(302);
+            assertThat(ourJar).containsKeys("wiki_session", "wikiUserName");
+            assertThat(both("/index.php/Main_Page").text()).contains("Special:Contributions/Admin");
+
+            RawHttp.Response[] edit = pages("/index.php?title=Folk&action=edit");
+            RawHttp.Response saved = submit("/index.php?title=Folk&action=submit", edit,
+                    List.of("wpEditToken", "wpStarttime", "wpEdittime", "wpUnicodeCheck"), "wpTextbox1",
+                    "Saved through the '''gateway''' and through PHP-FPM.\n\n[[Main Page]] [[Nowhere]]",
+                    "wpSummary", "a test edit", "wpSave", "Save page", "model", "wikitext", "format", "text/x-wiki",
+                    "wpUltimateParam", "1")[1];
+            assertThat(saved.status()).as("saved: to the page").isEqualTo(302);
+            assertThat(both("/index.php/Folk").text()).contains("Saved through the <b>gateway</b>");
+            both("/index.php?title=Folk&action=history");
+            both("/index.php?title=Folk&action=raw");
+            both("/index.php?title=Folk&action=info");
+            both("/index.php?title=Special:RecentChanges");
+            both("/index.php?title=Special:Search&search=gateway&fulltext=1");
+            both("/index.php/Nowhere");
+
+            RawHttp.Response[] tokens = pages("/api.php?action=query&meta=tokens&format=json");
+            pair("POST", "/api.php", List.of("Content-Type", "application/x-www-form-urlencoded"), side -> form("action", "edit",
+                    "title", "Folk_API", "text", "Through the ''API''.", "format", "json", "token",
+                    tokens[side].text().replaceAll("(?s).*\"csrftoken\":\"([^\"]+)\".*", "$1").replace("\\\\", "\\"))
+                    .getBytes(StandardCharsets.UTF_8));
+            assertThat(both("/api.php?action=parse&page=Folk_API&prop=text&format=json&formatversion=2").text())
+                    .contains("Through the <i>API</i>.");
+            both("/rest.php/v1/page/Folk");
+            both("/rest.php/v1/page/Folk/history");
+            both("/rest.php/v1/search/page?q=gateway&limit=5");
+
+            byte[] image = Files.readAllBytes(Path.of("/usr/share/mediawiki/resources/assets/poweredby_mediawiki_88x31.png"));
+            RawHttp.Response[] uploadPage = pages("/index.php/Special:Upload");
+            String boundary = "folkboundary7MA4YWxkTrZu0gW";
+            RawHttp.Response uploaded = pair("POST", "/index.php/Special:Upload",
+                    List.of("Content-Type", "multipart/form-data; boundary=" + boundary), side -> {
+                        java.io.ByteArrayOutputStream body = new java.io.ByteArrayOutputStream();
+                        List<String> fields = List.of("wpEditToken", field(uploadPage[side], "wpEditToken"), "title", "Special:Upload",
+                                "wpDestFile", "Folk.png", "wpUploadDescription", "an upload", "wpSourceType", "file",
+                                "wpIgnoreWarning", "1", "wpUpload", "Upload file");
+                        for (int i = 0; i < fields.size(); i += 2) {
+                            body.writeBytes(("--" + boundary + "\r\nContent-Disposition: form-data; name=\"" + fields.get(i)
+                                    + "\"\r\n\r\n" + fields.get(i + 1) + "\r\n").getBytes(StandardCharsets.UTF_8));
+                        }
+                        body.writeBytes(("--" + boundary + "\r\nContent-Disposition: form-data; name=\"wpUploadFile\";"
+                                + " filename=\"folk.png\"\r\nContent-Type: image/png\r\n\r\n").getBytes(StandardCharsets.UTF_8));
+                        body.writeBytes(image);
+                        body.writeBytes(("\r\n--" + boundary + "--\r\n").getBytes(StandardCharsets.UTF_8));
+                        return body.toByteArray();
+                    })[1];
+            assertThat(uploaded.status()).as("uploaded: to the file's page").isEqualTo(302);
+            RawHttp.Response filePage = both("/index.php/File:Folk.png");
+            Matcher file = Pattern.compile("href=\"(/images/[0-9a-f]/[0-9a-f]{2}/Folk\\.png)\"").matcher(filePage.text());
+            assertThat(file.find()).as("the file's link in %s", filePage.text()).isTrue();
+            assertThat(bothRevalidated(file.group(1)).body()).as("the uploaded image, as uploaded").isEqualTo(image);
+            both("GET", file.group(1), List.of("Range", "bytes=0-9"), new byte[0]);
+
+            RawHttp.Response[] logout = pages("/index.php?title=Special:UserLogout");
+            submit("/index.php?title=Special:UserLogout", logout, List.of("wpEditToken"), "title", "Special:UserLogout");
+            assertThat(both("/index.php/Main_Page").text()).doesNotContain("Special:Contributions/Admin");
+            assertThat(differences).as("every answer equal to PHP-FPM's").isEmpty();
+        }
+
+        @Test
+        void itsEntryPointsAndResourcesAnswerAsUnderNginx() throws Exception {
+            newBrowsers();
+            String css = "/load.php?lang=en&modules=skins.vector.styles.legacy&only=styles&skin=vector";
+            // A wiki's first load.php versions its modules before the dependencies of their files are stored,
+            // under PHP-FPM as here: asked once first.
+            for (int port : new int[] {fpmPort(), gatewayPort()}) {
+                RawHttp.send(port, "GET", css, List.of("Host", HOST), new byte[0]);
+            }
+            RawHttp.Response styles = bothRevalidated(css);
+            assertThat(styles.header("Content-Type")).startsWith("text/css");
+            RawHttp.Response logo = both("/resources/assets/change-your-logo.svg");
+            assertThat(logo.header("Content-Type")).as("a file through Debian's link resources -> /usr/share/mediawiki")
+                    .isEqualTo("image/svg+xml");
+            for (String uri : List.of("/skins/Vector/resources/common/images/search.svg", "/opensearch_desc.php", "/api.php",
+                    "/api.php?action=query&meta=siteinfo&format=json", "/api.php?action=opensearch&search=Ma&format=json",
+                    "/rest.php/v1/page/Main_Page", "/rest.php/nowhere", "/thumb.php?f=Nothing.png&width=20",
+                    "/img_auth.php/Nothing.png", "/index.php?title=Special:Version", "/index.php?title=Main_Page&action=render",
+                    "/index.php%2FMain_Page", "/includes/WebStart.php", "/maintenance/", "/mw-config/", "/LocalSettings.php",
+                    "/composer.json", "/favicon.ico")) {
+                both(uri);
+            }
+            both("HEAD", "/index.php/Main_Page", List.of(), new byte[0]);
+            both("OPTIONS", "/rest.php/v1/page/Main_Page", List.of(), new byte[0]);
+            assertThat(differences).as("every answer equal to PHP-FPM's").isEmpty();
+        }
+    }
+
+    /**
+     * An application Debian packages, made into a site of its own by a script beside serve.sh
+     * ({@code dokuwiki.sh}, {@code mediawiki.sh}) and copied for each server (cp -a: the copies keep the
+     * file times), served as an application of scripts. Requests go to both servers as from a browser
+     * of each: with the cookies that server set, and, where a form carries a token of the server's own,
+     * with a body made from that server's page.
+     */
+    abstract static class DebianApp extends BothServers {
+        private final String script;
+        final Map<String, String> fpmJar = new LinkedHashMap<>();
+        final Map<String, String> ourJar = new LinkedHashMap<>();
+
+        DebianApp(String app, String script, Map<String, String> packages) {
+            super(app, "worker.php", Map.of(), packages);
+            this.script = script;
+        }
+
+        /** A cookie sent to both servers besides the ones they set (a session id both accept), or null. */
+        String fixedCookie() {
+            return null;
+        }
+
+        @Override
+        Map<String, String> fpmEnvironment() {
+            return Map.of("FPM_SCRIPTS", "1");
+        }
+
+        @Override
+        Path fpmApp() {
+            return dir().resolve("fpm-app");
+        }
+
+        @Override
+        Path gatewayApp() {
+            return dir().resolve("gateway-app");
+        }
+
+        @Override
+        Path workerScript() {
+            return gatewayApp().resolve("worker.php");
+        }
+
+        @Override
+        void prepare(Path dir) throws Exception {
+            Path site = dir.resolve("template");
+            run("bash", FPM.resolve(script).toString(), site.toString());
+            run("cp", "-a", site.toString(), dir.resolve("fpm-app").toString());
+            run("cp", "-a", site.toString(), dir.resolve("gateway-app").toString());
+        }
+
+        private static void run(String... command) throws Exception {
+            Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+            p.getOutputStream().close();
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertThat(p.waitFor(60, TimeUnit.SECONDS) && p.exitValue() == 0).as("%s: %s", String.join(" ", command), out)
+                    .isTrue();
+        }
+
+        /** Forgets the cookies both servers set. */
+        void newBrowsers() {
+            fpmJar.clear();
+            ourJar.clear();
+        }
+
+        /** The request to both servers, each with the cookies it set; compared; the gateway's answer. */
+        RawHttp.Response both(String method, String uri, List<String> headers, byte[] body) throws IOException {
+            return pair(method, uri, headers, side -> body)[1];
+        }
+
+        RawHttp.Response both(String uri) throws IOException {
+            return both("GET", uri, List.of(), new byte[0]);
+        }
+
+        RawHttp.Response post(String uri, String form) throws IOException {
+            return both("POST", uri, List.of("Content-Type", "application/x-www-form-urlencoded"),
+                    form.getBytes(StandardCharsets.UTF_8));
+        }
+
+        /**
+         * {@link #both}, with the body each server gets ({@code body.apply(0)} PHP-FPM's, {@code apply(1)}
+         * the gateway's); returns PHP-FPM's answer and the gateway's.
+         */
+        RawHttp.Response[] pair(String method, String uri, List<String> headers, java.util.function.IntFunction<byte[]> body)
+                throws IOException {
+            RawHttp.Response fpm = RawHttp.send(fpmPort(), method, uri, withJar(headers, fpmJar), body.apply(0));
+            RawHttp.Response ours = RawHttp.send(gatewayPort(), method, uri, withJar(headers, ourJar), body.apply(1));
+            compare(method + " " + uri, fpm, ours);
+            keep(fpm, fpmJar);
+            keep(ours, ourJar);
+            return new RawHttp.Response[] {fpm, ours};
+        }
+
+        /** A GET to both, then again with the validators each server gave: 304 from each. */
+        RawHttp.Response bothRevalidated(String uri) throws IOException {
+            RawHttp.Response[] answers = pair("GET", uri, List.of(), side -> new byte[0]);
+            int[] ports = {fpmPort(), gatewayPort()};
+            List<Map<String, String>> jars = List.of(fpmJar, ourJar);
+            for (int side = 0; side < 2; side++) {
+                List<String> validators = new ArrayList<>();
+                for (String[] v : new String[][] {{"If-None-Match", "ETag"}, {"If-Modified-Since", "Last-Modified"}}) {
+                    if (answers[side].header(v[1]) != null) {
+                        validators.addAll(List.of(v[0], answers[side].header(v[1])));
+                    }
+                }
+                RawHttp.Response again = RawHttp.send(ports[side], "GET", uri, withJar(validators, jars.get(side)), new byte[0]);
+                if (again.status() != 304) {
+                    differences.add("GET " + uri + " with its validators: " + again.status() + " from "
+                            + (side == 1 ? "the gateway" : "PHP-FPM") + ", not 304");
+                }
+            }
+            return answers[1];
+        }
+
+        private List<String> withJar(List<String> headers, Map<String, String> jar) {
+            List<String> all = new ArrayList<>(List.of("Host", HOST));
+            List<String> cookies = new ArrayList<>();
+            if (fixedCookie() != null) {
+                cookies.add(fixedCookie());
+            }
+            jar.forEach((name, value) -> cookies.add(name + "=" + value));
+            if (!cookies.isEmpty()) {
+                all.addAll(List.of("Cookie", String.join("; ", cookies)));
+            }
+            all.addAll(headers);
+            return all;
+        }
+
+        private void keep(RawHttp.Response response, Map<String, String> jar) {
+            String fixed = fixedCookie() == null ? null : fixedCookie().split("=", 2)[0];
+            for (String line : response.all("Set-Cookie")) {
+                String[] pair = line.split(";")[0].split("=", 2);
+                String name = pair[0].strip();
+                if (name.equals(fixed)) {
+                    continue; // the session id stays the one sent
+                }
+                if (pair.length < 2 || pair[1].equals("deleted") || line.contains("Max-Age=0")) {
+                    jar.remove(name);
+                } else {
+                    jar.put(name, pair[1].strip());
+                }
+            }
+        }
+
+        /** The value of the form field {@code name} in a page (its input tag's, "" without one). */
+        static String field(RawHttp.Response page, String name) {
+            Matcher input = Pattern.compile("<input\\b[^>]*\\bname=\"" + Pattern.quote(name) + "\"[^>]*>").matcher(page.text());
+            assertThat(input.find()).as("field %s in %s", name, page.text()).isTrue();
+            Matcher value = Pattern.compile("\\bvalue=\"([^\"]*)\"").matcher(input.group());
+            return value.find() ? value.group(1).replace("&#43;", "+").replace("&amp;", "&") : "";
+        }
+
+        static String form(String... pairs) {
+            StringBuilder b = new StringBuilder();
+            for (int i = 0; i < pairs.length; i += 2) {
+                b.append(b.isEmpty() ? "" : "&").append(java.net.URLEncoder.encode(pairs[i], StandardCharsets.UTF_8))
+                        .append('=').append(java.net.URLEncoder.encode(pairs[i + 1], StandardCharsets.UTF_8));
+            }
+            return b.toString();
         }
     }
 
@@ -890,6 +1096,11 @@ class FrameworkAppsTest {
             return APPS.resolve(worker);
         }
 
+        /** The environment of the gateway's workers beyond the test's own (the application's variables). */
+        Map<String, String> workerEnvironment() {
+            return env;
+        }
+
         /** What is random or time-dependent in this application's answers, masked on both sides (after {@link #mask}). */
         String maskApp(String value) {
             return value;
@@ -962,7 +1173,7 @@ class FrameworkAppsTest {
             p.put("folk.env[FOLK_APP_STATE]", dir.resolve("worker/app-state").toString());
             p.put("folk.env[TMPDIR]", dir.resolve("worker/tmp").toString());
             p.put("folk.env[FOLK_TEST_RUN]", "sample-app-framework-apps");
-            env.forEach((k, v) -> p.put("folk.env[" + k + "]", v));
+            workerEnvironment().forEach((k, v) -> p.put("folk.env[" + k + "]", v));
             p.put("folk.http.mappings[0].path", "/**");
             // What nginx gives PHP-FPM in serve.sh: server_name localhost, and its root (the public
             // directory) as DOCUMENT_ROOT, its index.php as SCRIPT_FILENAME: the public-dir's defaults.
