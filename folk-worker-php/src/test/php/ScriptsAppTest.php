@@ -134,6 +134,24 @@ test('scripts: forms, uploads, redirects, exit(), errors and shutdown functions 
                 assertTrue(in_array('X-Lines-Seen', array_column($ours['headers'], 0), true), "the callback ran for $query: " . show($ours));
             }
         }
+        // .user.ini files, from the document root down to the script's directory, as PHP-FPM reads them.
+        [, $ours] = $same('GET', '/settings/show.php');
+        $seen = json_decode(explode("\n", $ours['body'])[0], true);
+        assertSame(['96M', 'SETTINGSSESSID', '4096', 'set at the top level by prepend.php', 'declared before the script', ''],
+            [$seen['memory_limit'], $seen['session.name'], $seen['output_buffering'], $seen['prepended'], $seen['function'],
+                $seen['disable_functions']], $ours['body']);
+        assertContains("\nappended after show.php", $ours['body']);
+        if (extension_loaded('ffi') && (string) ini_get('ffi.enable') !== '0') { // without it only what ini_set() may set
+            assertSame('1K', $seen['upload_max_filesize']);
+        }
+        [, $ours] = $same('GET', '/settings/show.php?exit=1');
+        assertTrue(!str_contains($ours['body'], 'appended'), 'no auto_append_file after exit(): ' . $ours['body']);
+        [, $ours] = $same('GET', '/settings/deeper/show.php');
+        assertSame(['80M', null], [json_decode($ours['body'], true)['memory_limit'], json_decode($ours['body'], true)['prepended']]);
+        $file = HttpCompare::multipart('B0undary', [['file', str_repeat('x', 1500), 'big.txt', 'text/plain']]);
+        foreach (['/settings/show.php', '/settings/deeper/show.php'] as $uri) { // over upload_max_filesize there, within it here
+            $same('POST', $uri, [['Content-Type', 'multipart/form-data; boundary=B0undary']], $file);
+        }
         $same('GET', '/info.php'); // the worker serves on after all of them
         assertSame([], glob("$dir/worker/tmp/php*") ?: [], 'the upload temporary file is removed after exit() in a shutdown function too');
     });

@@ -6,6 +6,7 @@ namespace Folk\Worker;
 
 use Folk\Worker\Bridge\PhpRequest;
 use Folk\Worker\Bridge\RequestCycle;
+use Folk\Worker\Bridge\UserIni;
 
 /**
  * Serves an application of PHP scripts as PHP-FPM does: each `http.handle` call runs the script
@@ -35,9 +36,11 @@ use Folk\Worker\Bridge\RequestCycle;
  *
  * `SCRIPT_FILENAME`, `SCRIPT_NAME`, `PATH_INFO`, `PHP_SELF` and `DOCUMENT_ROOT` are the script's, the
  * rest of `$_SERVER` and the other superglobals, sessions, header(), uploads, php://input and output
- * as in the framework adapters ({@see RequestCycle}). The request's process starts in its script's
- * directory, with `max_execution_time` counting from its start, and ends with its script (or its
- * exit(), or its fatal error: a 500, logged as PHP-FPM logs it); its shutdown functions run, its answer
+ * as in the framework adapters ({@see RequestCycle}). The `.user.ini` files from the document root
+ * down to the script's directory count ({@see UserIni}), their auto_prepend_file and auto_append_file
+ * included ({@see script()}). The request's process starts in its script's directory, with
+ * `max_execution_time` counting from its start, and ends with its script (or its exit(), or its
+ * fatal error: a 500, logged as PHP-FPM logs it); its shutdown functions run, its answer
  * goes out, then its upload temporary files are removed (also when exit() in a shutdown function
  * skips the rest of them: the answer then goes out from the destructors, after the script's own). A
  * process killed before it answered (a crash, the OOM killer) fails its call: the gateway's 502, as
@@ -58,6 +61,12 @@ final class Scripts
 {
     /** The script the request's process runs, once it left the worker's loop. */
     private static ?string $script = null;
+    /** auto_prepend_file and auto_append_file as the worker started (PHP ran its own prepend then, once). */
+    private static string $bootPrepend = '';
+    private static string $bootAppend = '';
+    /** In the request's process: the auto_prepend_file and auto_append_file its .user.ini files set, resolved. */
+    private static ?string $prepend = null;
+    private static ?string $append = null;
     /** The params of the request's process, until its request is set up. */
     private ?array $params = null;
     /** @var resource|null in the request's process: where it tells the worker that its answer went out */
@@ -105,6 +114,8 @@ final class Scripts
                 . 'where PHP-FPM compiles them once. Add -d opcache.enable_cli=1 to the pool\'s args '
                 . '(and -d zend_extension=opcache under php -n)');
         }
+        self::$bootPrepend = (string) ini_get('auto_prepend_file');
+        self::$bootAppend = (string) ini_get('auto_append_file');
         $scripts = new self($worker, $root, $index, RequestCycle::forScripts($worker));
         $scripts->cycle->warmUp(); // once here, not in every request's process
         self::$end = self::processEnd();
@@ -127,10 +138,33 @@ final class Scripts
             && filter_var(ini_get('opcache.enable_cli'), FILTER_VALIDATE_BOOL);
     }
 
-    /** The script of the request this process runs (see {@see serve()}). */
+    /**
+     * The script of the request this process runs (see {@see serve()}): its own file, or, where its
+     * .user.ini files name an auto_prepend_file or auto_append_file, a file that requires those
+     * around it.
+     */
     public static function script(): string
     {
+        $script = self::requested();
+        return self::$prepend === null && self::$append === null ? $script : __DIR__ . '/scripts-request.php';
+    }
+
+    /** @internal the request's script itself */
+    public static function requested(): string
+    {
         return self::$script ?? throw new \LogicException('Scripts::script() names the script of a request\'s process, after Scripts::serve() returned');
+    }
+
+    /** @internal the auto_prepend_file the request's .user.ini files set, or null */
+    public static function prepended(): ?string
+    {
+        return self::$prepend;
+    }
+
+    /** @internal the auto_append_file the request's .user.ini files set, or null */
+    public static function appended(): ?string
+    {
+        return self::$append;
     }
 
     /** @return mixed the answer (a 404), or nothing: the request's process answered */
@@ -212,10 +246,25 @@ final class Scripts
     /** In the request's process: sets the request up for its script, answered when the process ends. */
     private function begin(): void
     {
+        // Before the request is set up, as PHP-FPM reads them: their limits count for its body, its session's settings.
+        UserIni::apply($this->root, dirname(self::requested()));
         $this->request = $this->cycle->beginScript($this->params);
         $this->params = null;
         // An interval timer is not inherited: the time limit counts from the script's start, as under PHP-FPM.
         set_time_limit((int) ini_get('max_execution_time'));
+        // Resolved from the script's directory, as PHP resolves them; one that cannot be opened fails as PHP fails it.
+        self::$prepend = self::around('auto_prepend_file', self::$bootPrepend);
+        self::$append = self::around('auto_append_file', self::$bootAppend);
+    }
+
+    /** The file a .user.ini set for $setting (not the worker's own, which PHP ran once as it started), or null. */
+    private static function around(string $setting, string $boot): ?string
+    {
+        $file = (string) ini_get($setting);
+        if ($file === '' || $file === $boot) {
+            return null;
+        }
+        return stream_resolve_include_path($file) ?: $file;
     }
 
     /**

@@ -1,0 +1,3 @@
+<?php
+// The settings below settings/deeper: its .user.ini over settings/.user.ini.
+require __DIR__ . '/../show.php';
