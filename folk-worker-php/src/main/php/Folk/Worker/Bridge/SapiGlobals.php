@@ -149,10 +149,10 @@ final class SapiGlobals
      * lines (MediaWiki marks every answer that sets a cookie `Cache-Control: private` there, and
      * adds its `X-Request-Id`). The CLI SAPI never sends headers, so it never runs the callback.
      * Called when the answer's head is taken from PHP's lines ({@see CliHeaders::lines()}). PHP's
-     * own sapi_send_headers() runs it, with headers counting as not sent for that time and no
-     * default Content-Type added (the answer adds that); headers count as sent or not as before,
-     * and a status line header() set is kept. Without FFI, or where the callback is not where
-     * PHP 8.2 keeps it, nothing runs.
+     * own sapi_send_headers() runs it, with headers counting as not sent for that time; it adds
+     * PHP's default Content-Type line first where the request set none, as PHP-FPM's does. After it
+     * headers count as sent or not as before, and a status line header() set is kept. Without FFI,
+     * or where the callback is not where PHP 8.2 keeps it, nothing runs.
      */
     public static function runHeaderCallback(): void
     {
