@@ -7,10 +7,12 @@
 # workers and their requests' processes; PHP-FPM's master and children), then the medians.
 #
 #   bash benchmarks/scripts/scripts-vs-fpm.sh [--workers 4] [--conns 16] [--rounds 3] [--seconds 8]
-#        [--warm 10] [--php-args "-d opcache.enable_cli=1"] [--app DIR --pages "PATH..."]
+#        [--warm 10] [--php-args "-d opcache.enable_cli=1"] [--app DIR --pages "PATH..."] [--env NAME=VALUE]...
 #
 # --app serves another application of scripts: DIR/public and its worker DIR/worker.php, e.g. a
-# DokuWiki that folk-worker-php/src/test/fpm/dokuwiki.sh made (--pages "doku.php?id=start").
+# DokuWiki that folk-worker-php/src/test/fpm/dokuwiki.sh made (--pages "doku.php?id=start"), or a
+# MediaWiki that mediawiki.sh made (--env MW_INSTALL_PATH=DIR/public --pages "index.php/Main_Page").
+# --env gives both sides' PHP a variable of the application's.
 #
 # Both sides: the same number of PHP processes serving requests (--workers: pool size and
 # pm.max_children), the opcache on (the workers' --php-args), the comparison's PHP settings of
@@ -25,6 +27,7 @@ jar="$root/sample-app/target/folk-sample-app.jar"
 app="$here/fpm/scripts"
 serve="$root/folk-worker-php/src/test/fpm/serve.sh"
 workers=4 conns=16 rounds=3 seconds=8 warm=10 php_args="-d opcache.enable_cli=1" pages="hello.php page.php"
+envs=()
 while [[ $# -gt 0 ]]; do
     case "$1" in
         --workers) workers=$2; shift ;;
@@ -35,7 +38,9 @@ while [[ $# -gt 0 ]]; do
         --php-args) php_args=$2; shift ;;
         --app) app="$(cd -- "$2" && pwd -P)"; shift ;;
         --pages) pages=$2; shift ;;
-        -h|--help) sed -n '2,18p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        --env) [[ $2 =~ ^[A-Za-z_][A-Za-z0-9_]*= ]] || { echo "scripts-vs-fpm.sh: --env wants NAME=VALUE, got $2" >&2; exit 2; }
+            envs+=("$2"); shift ;;
+        -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "${BASH_SOURCE[0]}"; exit 0 ;;
         *) echo "scripts-vs-fpm.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
     esac
     shift
@@ -57,8 +62,16 @@ cleanup() {
 }
 trap cleanup EXIT
 
-FPM_SCRIPTS=1 FPM_CHILDREN=$workers bash "$serve" start "$app" 18094 "$work/fpm" >/dev/null
+names=()
+for pair in "${envs[@]}"; do
+    export "${pair?}"
+    names+=("${pair%%=*}")
+done
+FPM_PASS_ENV="${names[*]}" FPM_SCRIPTS=1 FPM_CHILDREN=$workers bash "$serve" start "$app" 18094 "$work/fpm" >/dev/null
 args=()
+for pair in "${envs[@]}"; do
+    args+=("--folk.pools.scripts.env.${pair%%=*}=${pair#*=}")
+done
 i=0
 for a in $php_args "$app/worker.php"; do
     args+=("--folk.pools.scripts.args[$i]=$a")
