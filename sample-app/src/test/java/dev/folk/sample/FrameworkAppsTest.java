@@ -703,9 +703,12 @@ class FrameworkAppsTest {
         /** What the parser and the page report of their own time. */
         private static final Pattern TIMINGS = Pattern.compile("(\"(?:cputime|walltime)\":\")[0-9.]+|((?:CPU|Real) time usage: )[0-9.]+"
                 + "|(\"wgBackendResponseTime\":)\\d+|(\\d{1,3}\\.\\d{2}%\\s+)[0-9.]+(?=\\s+\\d+ )");
-        /** MediaWiki's times: 20261206150412, 2026-12-06T15:04:12Z, "15:04, 6 December 2026" (to the minute). */
+        /** MediaWiki's times: 20261206150412, 2026-12-06T15:04:12Z, "15:04, 6 December 2026", "15:04" (to the minute). */
         private static final Pattern WHEN = Pattern.compile("(?<![0-9])20\\d{12}(?![0-9])|\\b\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}Z"
-                + "|\\b\\d{2}:\\d{2}, \\d{1,2} \\w+ \\d{4}");
+                + "|\\b\\d{2}:\\d{2}, \\d{1,2} \\w+ \\d{4}|(?<![0-9:])\\d{2}:\\d{2}(?![0-9:])");
+
+        /** nginx's validator of a file, its time and size: an upload's time is each server's own. */
+        private static final Pattern FILE_ETAG = Pattern.compile("^\"[0-9a-f]+-([0-9a-f]+)\"$");
 
         MediaWiki() {
             super("mediawiki", "mediawiki.sh", Map.of("mediawiki", "/usr/share/mediawiki/index.php"));
@@ -730,6 +733,7 @@ class FrameworkAppsTest {
             v = SAPI.matcher(v).replaceAll("<sapi>");
             v = REQUEST_ID.matcher(v).replaceAll("<request-id>");
             v = TIMINGS.matcher(v).replaceAll("$1$2$3$4<time>");
+            v = FILE_ETAG.matcher(v).replaceAll("\"<time>-$1\"");
             return WHEN.matcher(v).replaceAll("<when>");
         }
 
