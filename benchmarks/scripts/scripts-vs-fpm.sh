@@ -80,16 +80,16 @@ done
 "$java" --enable-native-access=ALL-UNNAMED -jar "$jar" --server.port=18093 --server.address=127.0.0.1 \
     "${args[@]}" --folk.pools.scripts.size="$workers" --folk.pools.scripts.max-jobs=0 --folk.max-memory=0 \
     --folk.output=DISCARD --logging.level.root=WARN --server.tomcat.max-keep-alive-requests=100000 \
-    "--folk.http.mappings[0].path=/scripts/**" --folk.http.mappings[0].pool=scripts \
-    --folk.http.mappings[0].strip-prefix=true "--folk.http.mappings[0].public-dir=$app/public" \
+    "--folk.http.mappings[0].path=/**" --folk.http.mappings[0].pool=scripts \
+    "--folk.http.mappings[0].public-dir=$app/public" \
     >"$work/app.log" 2>&1 &
 app_pid=$!
 first="${pages%% *}"
 for _ in $(seq 1 240); do
-    curl -sf "http://127.0.0.1:18093/scripts/$first" >/dev/null && break
+    curl -sf "http://127.0.0.1:18093/$first" >/dev/null && break
     sleep 0.5
 done
-curl -sf "http://127.0.0.1:18093/scripts/$first" >/dev/null || { echo "scripts-vs-fpm.sh: the app did not answer; its log:" >&2; tail -20 "$work/app.log" >&2; exit 1; }
+curl -sf "http://127.0.0.1:18093/$first" >/dev/null || { echo "scripts-vs-fpm.sh: the app did not answer; its log:" >&2; tail -20 "$work/app.log" >&2; exit 1; }
 
 tck=$(getconf CLK_TCK)
 php_cpu() { # ticks of a side's PHP processes, the requests' processes they reaped included
@@ -103,7 +103,15 @@ php_cpu() { # ticks of a side's PHP processes, the requests' processes they reap
     fi
     echo "$total"
 }
-url() { [[ $1 == gateway ]] && echo "http://127.0.0.1:18093/scripts/$2" || echo "http://127.0.0.1:18094/$2"; }
+url() { [[ $1 == gateway ]] && echo "http://127.0.0.1:18093/$2" || echo "http://127.0.0.1:18094/$2"; }
+# Each page a 200 on both sides (wrk counts a redirect as an answer: an application that sends a URL
+# it takes for another to its own would be measured on its redirects).
+for page in $pages; do
+    for side in gateway fpm; do
+        code=$(curl -s -o /dev/null -w '%{http_code}' "$(url $side "$page")")
+        [[ $code == 200 ]] || { echo "scripts-vs-fpm.sh: $side answered $page with $code, not 200" >&2; exit 1; }
+    done
+done
 for page in $pages; do
     for side in gateway fpm gateway fpm; do
         wrk -t2 -c"$conns" -d"${warm}s" "$(url $side $page)" >/dev/null
