@@ -27,7 +27,7 @@ for entry in "$src"/* "$src"/.[!.]*; do
     case "${entry##*/}" in LocalSettings.php | images | cache) continue ;; esac
     cp -a "$entry" "$dir/public/"
 done
-mkdir -p "$dir/public/images" "$dir/cache"
+mkdir -p "$dir/public/images" "$dir/cache" "$dir/tmp"
 
 MW_INSTALL_PATH="$dir/public" php /usr/share/mediawiki/maintenance/install.php --dbtype=sqlite \
     --dbpath="$dir/data" --dbname=wiki --server=http://localhost --scriptpath="" --confpath="$dir" \
@@ -45,6 +45,7 @@ cat >>"$settings" <<'PHP'
 $wgUploadDirectory = __DIR__ . '/images';
 $wgUploadPath = "$wgScriptPath/images";
 $wgCacheDirectory = dirname(__DIR__) . '/cache';
+$wgTmpDirectory = dirname(__DIR__) . '/tmp';   # its id generator's state files, not /tmp's
 $wgJobRunRate = 0;              # no job at the end of a request: the same work on every server
 $wgUsePathInfo = true;          # /index.php/Title: MediaWiki's default depends on PHP_SAPI ("cli" in a worker)
 $wgDisableOutputCompression = true;  # its gzip buffer depends on ob_get_level() (folk-worker-php's README)
