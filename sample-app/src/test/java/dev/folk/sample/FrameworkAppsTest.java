@@ -569,8 +569,6 @@ class FrameworkAppsTest {
         /** A session id both servers accept (session.use_strict_mode = 0), so that both derive the same form tokens. */
         private static final String SESSION = "DokuWiki=folkdokuwiki0123456789abcdefghij";
         private static final Pattern AUTH_COOKIE = Pattern.compile("\\b(DW[0-9a-f]{32})=(?!deleted)[^;\\s\"]+");
-        /** A time in seconds, also where DokuWiki glues it to a name ({@code id="rev1796561156"}). */
-        private static final Pattern EPOCH = Pattern.compile("(?<![0-9])1[6-9]\\d{8}(?![0-9])");
         /**
          * A date and time to the minute or second: DokuWiki's (2026/12/06 13:38, also JSON-escaped in the
          * signature every page of a logged-in user carries: 2026\/12\/06 13:38), ISO 8601's, a feed's.
@@ -734,6 +732,7 @@ class FrameworkAppsTest {
             v = REQUEST_ID.matcher(v).replaceAll("<request-id>");
             v = TIMINGS.matcher(v).replaceAll("$1$2$3$4<time>");
             v = FILE_ETAG.matcher(v).replaceAll("\"<time>-$1\"");
+            v = EPOCH.matcher(v).replaceAll("<time>"); // the installer's LanguageRequestTime
             return WHEN.matcher(v).replaceAll("<when>");
         }
 
@@ -864,6 +863,8 @@ class FrameworkAppsTest {
      * with a body made from that server's page.
      */
     abstract static class DebianApp extends BothServers {
+        /** A time in seconds, also where DokuWiki glues it to a name ({@code id="rev1796561156"}). */
+        static final Pattern EPOCH = Pattern.compile("(?<![0-9])1[6-9]\\d{8}(?![0-9])");
         private final String script;
         final Map<String, String> fpmJar = new LinkedHashMap<>();
         final Map<String, String> ourJar = new LinkedHashMap<>();
