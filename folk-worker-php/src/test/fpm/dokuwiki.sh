@@ -65,11 +65,5 @@ salt="$(printf 'f01d%.0s' $(seq 32))"
 printf '%s' "$salt" >"$data/meta/_htcookiesalt"
 printf '%s' "$salt" >"$data/meta/_htcookiesalt2"
 
-cat >"$dir/worker.php" <<'PHP'
-<?php
-// Written by dokuwiki.sh: DokuWiki's scripts, each request in a process of its own.
-require getenv('FOLK_WORKER_PHP');
-Folk\Worker\Scripts::serve(__DIR__ . '/public');
-require Folk\Worker\Scripts::script();
-PHP
+cp "$(dirname -- "${BASH_SOURCE[0]}")/scripts-worker.php" "$dir/worker.php"
 echo "dokuwiki.sh: $dir"

@@ -52,11 +52,5 @@ $wgDisableOutputCompression = true;  # its gzip buffer depends on ob_get_level()
 $wgPingback = false;
 PHP
 
-cat >"$dir/worker.php" <<'PHP'
-<?php
-// Written by mediawiki.sh: MediaWiki's scripts, each request in a process of its own.
-require getenv('FOLK_WORKER_PHP');
-Folk\Worker\Scripts::serve(__DIR__ . '/public');
-require Folk\Worker\Scripts::script();
-PHP
+cp "$(dirname -- "${BASH_SOURCE[0]}")/scripts-worker.php" "$dir/worker.php"
 echo "mediawiki.sh: $dir"
