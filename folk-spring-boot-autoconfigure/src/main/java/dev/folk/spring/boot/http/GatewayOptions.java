@@ -20,9 +20,13 @@ import org.jspecify.annotations.Nullable;
  *                       worker) may hold together in the heap; a body that would go past it is
  *                       answered 503, so that clients sending large bodies at once cannot exhaust
  *                       the heap. 0 or less: {@link #defaultBodyMemory()}
+ * @param serverSoftware {@code SERVER_SOFTWARE}; blank: {@value #SERVER_SOFTWARE}
  */
 public record GatewayOptions(@Nullable String serverName, String documentRoot, String scriptFilename, Duration retryAfter,
-                             Duration bodyTimeout, long maxResponseHeaderSize, long bodyMemory) {
+                             Duration bodyTimeout, long maxResponseHeaderSize, long bodyMemory, String serverSoftware) {
+
+    /** The default {@link #serverSoftware()}: RFC 3875's server product. */
+    public static final String SERVER_SOFTWARE = "Folk";
 
     /** Tomcat's (and Jetty's) default limit for a response's head. */
     public static final long DEFAULT_MAX_RESPONSE_HEADER_SIZE = 8 * 1024;
@@ -34,6 +38,13 @@ public record GatewayOptions(@Nullable String serverName, String documentRoot, S
         bodyTimeout = bodyTimeout == null || bodyTimeout.isNegative() || bodyTimeout.isZero()
                 ? Duration.ofSeconds(60) : bodyTimeout;
         bodyMemory = bodyMemory > 0 ? bodyMemory : defaultBodyMemory();
+        serverSoftware = serverSoftware.isBlank() ? SERVER_SOFTWARE : serverSoftware;
+    }
+
+    /** With the default {@link #serverSoftware()}. */
+    public GatewayOptions(@Nullable String serverName, String documentRoot, String scriptFilename, Duration retryAfter,
+                          Duration bodyTimeout, long maxResponseHeaderSize, long bodyMemory) {
+        this(serverName, documentRoot, scriptFilename, retryAfter, bodyTimeout, maxResponseHeaderSize, bodyMemory, SERVER_SOFTWARE);
     }
 
     /**
@@ -56,7 +67,8 @@ public record GatewayOptions(@Nullable String serverName, String documentRoot, S
 
     /**
      * The defaults: the client's host, empty document root and script, Retry-After 1 s, 60 s for a
-     * body, the containers' default limit for a response's head, an eighth of the heap for bodies.
+     * body, the containers' default limit for a response's head, an eighth of the heap for bodies,
+     * {@value #SERVER_SOFTWARE} as the server's product.
      */
     public static GatewayOptions defaults() {
         return new GatewayOptions(null, "", "", Duration.ofSeconds(1), Duration.ofSeconds(60));

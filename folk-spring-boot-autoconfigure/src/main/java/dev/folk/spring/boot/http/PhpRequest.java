@@ -184,7 +184,7 @@ final class PhpRequest {
         server.put("GATEWAY_INTERFACE", "folk/1");
         // RFC 3875's required server product, which nginx gives PHP-FPM too: applications read it to
         // tell servers apart (WordPress looks for "nginx" or "Apache" in it, and warns without one).
-        server.put("SERVER_SOFTWARE", "Folk");
+        server.put("SERVER_SOFTWARE", options.serverSoftware());
 
         // Strings, byte[], lists and maps of them only: the pool sends it without asking its value mapper.
         Map<String, Object> params = new WireMap(7);

@@ -5,6 +5,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
 import java.util.function.Function;
 
 import io.micrometer.observation.ObservationRegistry;
@@ -111,7 +112,8 @@ public final class FolkHttpAutoConfiguration {
         GatewayOptions options = new GatewayOptions(properties.getServerName(), properties.getDocumentRoot(),
                 properties.getScriptFilename(), properties.getRetryAfter(), properties.getBodyTimeout(),
                 maxResponseHeaderSize(environment, resourceLoader.getClassLoader()),
-                bodyMemory == null ? 0 : bodyMemory.toBytes());
+                bodyMemory == null ? 0 : bodyMemory.toBytes(),
+                Objects.requireNonNullElse(properties.getServerSoftware(), GatewayOptions.SERVER_SOFTWARE));
         List<HttpRoute> routes = routes(properties, pools, environment::getProperty,
                 ClassUtils.isPresent(DISPATCHER_SERVLET, resourceLoader.getClassLoader()));
         for (HttpRoute route : routes) {

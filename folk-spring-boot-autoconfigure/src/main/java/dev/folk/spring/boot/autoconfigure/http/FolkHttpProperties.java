@@ -50,6 +50,14 @@ public class FolkHttpProperties {
     private @Nullable String serverName;
 
     /**
+     * SERVER_SOFTWARE given to PHP. Applications read it to tell web servers apart: WordPress offers
+     * addresses without /index.php (pretty permalinks) only behind a server whose name says nginx,
+     * Apache or IIS. A mapping with 'public-dir' routes requests to the front controller as nginx's
+     * try_files does, so 'nginx' suits it. Default: Folk.
+     */
+    private @Nullable String serverSoftware;
+
+    /**
      * DOCUMENT_ROOT given to PHP: the directory a PHP framework considers its public root. For the
      * mappings without a 'document-root' or 'public-dir' of their own.
      */
@@ -90,6 +98,8 @@ public class FolkHttpProperties {
     public void setBodyMemory(DataSize bodyMemory) { this.bodyMemory = bodyMemory; }
     public @Nullable String getServerName() { return serverName; }
     public void setServerName(@Nullable String serverName) { this.serverName = serverName; }
+    public @Nullable String getServerSoftware() { return serverSoftware; }
+    public void setServerSoftware(@Nullable String serverSoftware) { this.serverSoftware = serverSoftware; }
     public String getDocumentRoot() { return documentRoot; }
     public void setDocumentRoot(String documentRoot) { this.documentRoot = documentRoot; }
     public String getScriptFilename() { return scriptFilename; }

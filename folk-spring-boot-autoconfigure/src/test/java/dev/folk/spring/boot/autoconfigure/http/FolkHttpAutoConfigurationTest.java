@@ -225,6 +225,14 @@ class FolkHttpAutoConfigurationTest {
     }
 
     @Test
+    void phpIsToldTheServerSoftwareFolkUnlessSet() {
+        web.withPropertyValues("folk.http.mappings[0].path=/php").run(ctx ->
+                assertThat(ctx.getBean(FolkHttpGateway.class).options().serverSoftware()).isEqualTo("Folk"));
+        web.withPropertyValues("folk.http.mappings[0].path=/php", "folk.http.server-software=nginx").run(ctx ->
+                assertThat(ctx.getBean(FolkHttpGateway.class).options().serverSoftware()).isEqualTo("nginx"));
+    }
+
+    @Test
     void anUnknownPoolOrAPathThatIsNoPrefixOrNoneFailsStartupNamingTheKey() {
         web.withPropertyValues("folk.http.mappings[0].path=/php/**", "folk.http.mappings[0].pool=nope",
                 "folk.http.mappings[1].path=/a/*/b", "folk.http.mappings[2].pool=default").run(ctx -> {

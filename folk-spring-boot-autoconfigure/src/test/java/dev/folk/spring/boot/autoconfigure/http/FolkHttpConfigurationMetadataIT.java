@@ -33,8 +33,8 @@ class FolkHttpConfigurationMetadataIT {
         Map<String, Map<String, Object>> byName = properties.stream()
                 .collect(Collectors.toMap(p -> (String) p.get("name"), p -> p));
         assertThat(byName.keySet()).containsExactlyInAnyOrder("folk.http.mappings", "folk.http.max-body-size",
-                "folk.http.server-name", "folk.http.document-root", "folk.http.script-filename",
-                "folk.http.retry-after", "folk.http.body-timeout", "folk.http.filter-order", "folk.http.body-memory");
+                "folk.http.server-name", "folk.http.server-software", "folk.http.document-root",
+                "folk.http.script-filename", "folk.http.retry-after", "folk.http.body-timeout", "folk.http.filter-order", "folk.http.body-memory");
         for (Map<String, Object> p : properties) {
             assertThat((String) p.get("description")).as("description of %s", p.get("name")).hasSizeGreaterThan(20);
         }
