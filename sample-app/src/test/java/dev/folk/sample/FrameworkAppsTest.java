@@ -736,22 +736,6 @@ class FrameworkAppsTest {
             return WHEN.matcher(v).replaceAll("<when>");
         }
 
-        /** A form to both servers, with the fields each server's own page gave it (its tokens), then {@code more}. */
-        RawHttp.Response[] submit(String uri, RawHttp.Response[] pages, List<String> fields, String... more) throws IOException {
-            return pair("POST", uri, List.of("Content-Type", "application/x-www-form-urlencoded"), side -> {
-                List<String> pairs = new ArrayList<>();
-                for (String name : fields) {
-                    pairs.addAll(List.of(name, field(pages[side], name)));
-                }
-                pairs.addAll(List.of(more));
-                return form(pairs.toArray(String[]::new)).getBytes(StandardCharsets.UTF_8);
-            });
-        }
-
-        RawHttp.Response[] pages(String uri) throws IOException {
-            return pair("GET", uri, List.of(), side -> new byte[0]);
-        }
-
         @Test
         void anEditorsSessionAnswersAsUnderPhpFpm() throws Exception {
             newBrowsers();
@@ -799,21 +783,12 @@ class FrameworkAppsTest {
             RawHttp.Response[] uploadPage = pages("/index.php/Special:Upload");
             String boundary = "folkboundary7MA4YWxkTrZu0gW";
             RawHttp.Response uploaded = pair("POST", "/index.php/Special:Upload",
-                    List.of("Content-Type", "multipart/form-data; boundary=" + boundary), side -> {
-                        java.io.ByteArrayOutputStream body = new java.io.ByteArrayOutputStream();
-                        List<String> fields = List.of("wpEditToken", field(uploadPage[side], "wpEditToken"), "title", "Special:Upload",
-                                "wpDestFile", "Folk.png", "wpUploadDescription", "an upload", "wpSourceType", "file",
-                                "wpIgnoreWarning", "1", "wpUpload", "Upload file");
-                        for (int i = 0; i < fields.size(); i += 2) {
-                            body.writeBytes(("--" + boundary + "\r\nContent-Disposition: form-data; name=\"" + fields.get(i)
-                                    + "\"\r\n\r\n" + fields.get(i + 1) + "\r\n").getBytes(StandardCharsets.UTF_8));
-                        }
-                        body.writeBytes(("--" + boundary + "\r\nContent-Disposition: form-data; name=\"wpUploadFile\";"
-                                + " filename=\"folk.png\"\r\nContent-Type: image/png\r\n\r\n").getBytes(StandardCharsets.UTF_8));
-                        body.writeBytes(image);
-                        body.writeBytes(("\r\n--" + boundary + "--\r\n").getBytes(StandardCharsets.UTF_8));
-                        return body.toByteArray();
-                    })[1];
+                    List.of("Content-Type", "multipart/form-data; boundary=" + boundary), side -> multipart(boundary, List.of(
+                            new String[] {"wpEditToken", field(uploadPage[side], "wpEditToken")},
+                            new String[] {"title", "Special:Upload"}, new String[] {"wpDestFile", "Folk.png"},
+                            new String[] {"wpUploadDescription", "an upload"}, new String[] {"wpSourceType", "file"},
+                            new String[] {"wpIgnoreWarning", "1"}, new String[] {"wpUpload", "Upload file"},
+                            new String[] {"wpUploadFile", new String(image, StandardCharsets.ISO_8859_1), "folk.png", "image/png"})))[1];
             assertThat(uploaded.status()).as("uploaded: to the file's page").isEqualTo(302);
             RawHttp.Response filePage = both("/index.php/File:Folk.png");
             Matcher file = Pattern.compile("href=\"(/images/[0-9a-f]/[0-9a-f]{2}/Folk\\.png)\"").matcher(filePage.text());
@@ -855,9 +830,224 @@ class FrameworkAppsTest {
         }
     }
 
+    @Nested
+    class WordPress extends DebianApp {
+        /** WordPress's nonces: ten hex digits of a hash of the session's token (random at each log-in) and the time. */
+        private static final Pattern NONCE = Pattern.compile("(?<![0-9A-Za-z])[0-9a-f]{10}(?![0-9A-Za-z])");
+        /** The log-in cookies' values: the user, their expiry, the session's token and a hash of them. */
+        private static final Pattern AUTH_COOKIE = Pattern.compile("(wordpress_(?:logged_in_|sec_)?[0-9a-f]{32}=)[^;]+");
+        /** The password the installer proposes, drawn at random. */
+        private static final Pattern PROPOSED_PASSWORD = Pattern.compile("(data-pw=\")[^\"]*");
+        /**
+         * Times each server wrote its own: to the second (2026-12-06T17:00:34, 17:00:34 in feeds), to the minute
+         * as the dashboard shows them (5:12 pm), in milliseconds (the media library's 1796577311000).
+         */
+        private static final Pattern WHEN = Pattern.compile("(?<![0-9:])\\d{2}:\\d{2}:\\d{2}(?![0-9:])"
+                + "|\\b\\d{1,2}:\\d{2}\\s?(?:am|pm)\\b|(?<![0-9])1[6-9]\\d{11}(?![0-9])");
+        /** Which of Gravatar's servers an avatar without an e-mail address comes from: drawn at random (rand(0, 2)). */
+        private static final Pattern GRAVATAR = Pattern.compile("(?<=/)[0-2](?=\\.gravatar\\.com)");
+        /** A feed's validator: a hash of its last post's time. */
+        private static final Pattern FEED_ETAG = Pattern.compile("^\"[0-9a-f]{32}\"$");
+        private static final String PASSWORD = "Folk-secret-1";
+        /** The site's address: the Host the requests name (wordpress.sh's wp-config.php). */
+        private static final String SITE = "http://" + HOST;
+
+        private boolean installed;
+
+        WordPress() {
+            super("wordpress", "wordpress.sh", Map.of("wordpress", "/usr/share/wordpress/wp-settings.php",
+                    "mariadb-server", "/usr/sbin/mariadbd"));
+        }
+
+        /** One MariaDB server, a database for each side (wordpress.sh's wp-config.php reads which from the environment). */
+        @Override
+        void prepare(Path dir) throws Exception {
+            run("bash", FPM.resolve("mariadb.sh").toString(), "start", dir.resolve("db").toString(), "fpm", "gateway");
+            super.prepare(dir);
+        }
+
+        @AfterAll
+        void stopDatabase() throws Exception {
+            run("bash", FPM.resolve("mariadb.sh").toString(), "stop", dir().resolve("db").toString());
+        }
+
+        @Override
+        Map<String, String> fpmEnvironment() {
+            return Map.of("FPM_SCRIPTS", "1", "FPM_PASS_ENV", "FOLK_WP_DB_SOCKET FOLK_WP_DB_NAME",
+                    "FOLK_WP_DB_SOCKET", dir().resolve("db/db.sock").toString(), "FOLK_WP_DB_NAME", "fpm");
+        }
+
+        /**
+         * What a WordPress site behind the gateway sets: WordPress offers addresses without /index.php
+         * only behind a server whose SERVER_SOFTWARE it knows (the auto-configuration's README).
+         */
+        @Override
+        Map<String, String> gatewayProperties() {
+            return Map.of("folk.http.server-software", "nginx");
+        }
+
+        @Override
+        Map<String, String> workerEnvironment() {
+            return Map.of("FOLK_WP_DB_SOCKET", dir().resolve("db/db.sock").toString(), "FOLK_WP_DB_NAME", "gateway");
+        }
+
+        @Override
+        String maskApp(String value) {
+            if (value.equals("application/javascript")) {
+                // A script file's type in nginx 1.22's table; the servlet container's is RFC 9239's text/javascript.
+                return "text/javascript";
+            }
+            String v = AUTH_COOKIE.matcher(value).replaceAll("$1<auth>");
+            v = PROPOSED_PASSWORD.matcher(v).replaceAll("$1<password>");
+            v = FEED_ETAG.matcher(v).replaceAll("\"<hash>\"");
+            v = EPOCH.matcher(v).replaceAll("<time>");
+            v = WHEN.matcher(v).replaceAll("<time>");
+            v = GRAVATAR.matcher(v).replaceAll("<n>");
+            return NONCE.matcher(v).replaceAll("<nonce>");
+        }
+
+        /** The site installed through its installer, on both servers, once (by the first test that needs it). */
+        void installed() throws IOException {
+            if (installed) {
+                return;
+            }
+            assertThat(both("/").header("Location")).as("an empty site: to its installer").isEqualTo(SITE + "/wp-admin/install.php");
+            both("/wp-admin/install.php");
+            RawHttp.Response done = post("/wp-admin/install.php?step=2", form("weblog_title", "Folk WordPress", "user_name", "admin",
+                    "admin_password", PASSWORD, "admin_password2", PASSWORD, "pw_weak", "1", "admin_email", "admin@example.org",
+                    "blog_public", "0", "language", ""));
+            assertThat(done.text()).contains("WordPress has been installed");
+            installed = true;
+        }
+
+        /** Where the gateway's answer sends the client, as a path on this site. */
+        private String path(RawHttp.Response answer) {
+            String location = answer.header("Location");
+            assertThat(location).as("a redirect on the site, status %d; differences so far: %s", answer.status(), differences)
+                    .startsWith(SITE + "/");
+            return location.substring(SITE.length());
+        }
+
+        /** An XML-RPC call, as a blogging client makes it: its body is read from php://input. */
+        private RawHttp.Response xmlrpc(String call) throws IOException {
+            return both("POST", "/xmlrpc.php", List.of("Content-Type", "text/xml"),
+                    ("<?xml version=\"1.0\"?><methodCall>" + call + "</methodCall>").getBytes(StandardCharsets.UTF_8));
+        }
+
+        /** {@code pattern}'s first group in each server's page: a token each server gave its own client. */
+        private static String[] each(RawHttp.Response[] pages, String pattern) {
+            String[] found = new String[2];
+            for (int side = 0; side < 2; side++) {
+                Matcher m = Pattern.compile(pattern).matcher(pages[side].text());
+                assertThat(m.find()).as("%s in %s", pattern, pages[side].text()).isTrue();
+                found[side] = m.group(1);
+            }
+            return found;
+        }
+
+        @Test
+        void anAuthorsSessionAnswersAsUnderPhpFpm() throws Exception {
+            newBrowsers();
+            installed();
+            RawHttp.Response home = both("/");
+            assertThat(home.status()).isEqualTo(200);
+            assertThat(home.text()).contains("Folk WordPress").contains("Hello world!");
+            both("/?p=1");
+            both("/?s=hello");
+            assertThat(both("/?p=999").status()).isEqualTo(404);
+            both("/?feed=rss2");
+            both("/?rest_route=/wp/v2/posts");
+
+            both("/wp-login.php"); // its test cookie, which the log-in asks for
+            RawHttp.Response loggedIn = post("/wp-login.php", form("log", "admin", "pwd", PASSWORD, "wp-submit", "Log In",
+                    "redirect_to", "/wp-admin/", "testcookie", "1"));
+            assertThat(loggedIn.status()).as("logged in: to the dashboard").isEqualTo(302);
+            assertThat(ourJar.keySet()).anyMatch(name -> name.startsWith("wordpress_logged_in_"));
+            RawHttp.Response[] dashboard = pages("/wp-admin/");
+            assertThat(dashboard[1].text()).contains("Dashboard").contains("Howdy, <span class=\"display-name\">admin");
+
+            // Pretty permalinks (the installer could not try them: its request to the site's own address fails
+            // here), through the settings form: every address then reaches index.php through the front controller.
+            String structure = "/%year%/%monthnum%/%day%/%postname%/";
+            submit("/wp-admin/options-permalink.php", pages("/wp-admin/options-permalink.php"), List.of("_wpnonce"),
+                    "_wp_http_referer", "/wp-admin/options-permalink.php", "selection", structure, "permalink_structure", structure,
+                    "category_base", "", "tag_base", "", "submit", "Save Changes");
+            RawHttp.Response post = both(path(both("/?p=1")));
+            assertThat(post.text()).contains("Welcome to WordPress.");
+            both(path(both("/?feed=rss2")));
+            both("/wp-json/wp/v2/posts");
+            both("/category/uncategorized/");
+            assertThat(both("/2026/nothing-here/").status()).isEqualTo(404);
+
+            // A post through the REST API, with the nonce the editor's page gave each side.
+            String[] restNonce = each(pages("/wp-admin/post-new.php"), "wpApiSettings = \\{[^}]*\"nonce\":\"([0-9a-f]+)\"");
+            RawHttp.Response created = pair("POST", "/?rest_route=/wp/v2/posts", List.of("Content-Type",
+                    "application/x-www-form-urlencoded"), side -> form("_wpnonce", restNonce[side], "title", "Through the gateway",
+                    "content", "Saved <b>twice</b>: through the gateway and through PHP-FPM.", "status", "publish")
+                    .getBytes(StandardCharsets.UTF_8))[1];
+            assertThat(created.status()).as("created: %s", created.text()).isEqualTo(201);
+            String link = created.text().replaceAll("(?s).*\"link\":\"([^\"]+)\".*", "$1").replace("\\/", "/");
+            assertThat(both(link.substring(SITE.length())).text()).contains("Saved <b>twice</b>");
+
+            // An image through the media uploader's endpoint (multipart, with its nonce), then served as a file.
+            byte[] image = Files.readAllBytes(Path.of("/usr/share/wordpress/wp-includes/images/w-logo-blue.png"));
+            String[] uploadNonce = each(pages("/wp-admin/media-new.php"), "\"multipart_params\":\\{[^}]*\"_wpnonce\":\"([0-9a-f]+)\"");
+            String boundary = "folkboundaryWp7MA4YWxkTrZu0gW";
+            RawHttp.Response uploaded = pair("POST", "/wp-admin/async-upload.php",
+                    List.of("Content-Type", "multipart/form-data; boundary=" + boundary), side -> multipart(boundary, List.of(
+                            new String[] {"name", "folk.png"}, new String[] {"action", "upload-attachment"},
+                            new String[] {"_wpnonce", uploadNonce[side]},
+                            new String[] {"async-upload", new String(image, StandardCharsets.ISO_8859_1), "folk.png", "image/png"})))[1];
+            assertThat(uploaded.text()).as("uploaded").contains("\"success\":true");
+            String file = uploaded.text().replaceAll("(?s).*\"url\":\"([^\"]+)\".*", "$1").replace("\\/", "/");
+            assertThat(file).as("the upload's address").matches(Pattern.quote(SITE) + "/wp-content/uploads/\\d{4}/\\d{2}/folk\\.png");
+            assertThat(bothRevalidated(file.substring(SITE.length())).body()).as("the image, as uploaded")
+                    .isEqualTo(image);
+
+            RawHttp.Response xmlrpc = xmlrpc("<methodName>wp.getUsersBlogs</methodName><params><param><value>admin</value>"
+                    + "</param><param><value>" + PASSWORD + "</value></param></params>");
+            assertThat(xmlrpc.text()).contains("<string>Folk WordPress</string>");
+            post("/wp-admin/admin-ajax.php", form("action", "heartbeat", "interval", "60", "screen_id", "dashboard"));
+            RawHttp.Response commented = post("/wp-comments-post.php", form("comment", "A comment through the gateway",
+                    "comment_post_ID", "1", "comment_parent", "0"));
+            assertThat(commented.status()).as("commented: back to the post").isEqualTo(302);
+            assertThat(both(path(commented).replaceAll("#.*", "")).text()).contains("A comment through the gateway");
+
+            String[] logout = each(dashboard, Pattern.quote(SITE) + "(/wp-login\\.php\\?action=logout&#038;_wpnonce=[0-9a-f]+)");
+            RawHttp.Response loggedOut = pair("GET", side -> logout[side].replace("&#038;", "&"),
+                    List.of(), side -> new byte[0])[1];
+            assertThat(loggedOut.status()).as("logged out").isEqualTo(302);
+            assertThat(both("/wp-admin/").status()).as("the dashboard: to the log-in page").isEqualTo(302);
+            assertThat(differences).as("every answer equal to PHP-FPM's").isEmpty();
+        }
+
+        @Test
+        void itsEntryPointsAndFilesAnswerAsUnderNginx() throws Exception {
+            newBrowsers();
+            installed();
+            RawHttp.Response css = bothRevalidated("/wp-includes/css/dashicons.min.css");
+            assertThat(css.header("Content-Type")).startsWith("text/css");
+            RawHttp.Response linked = bothRevalidated("/wp-includes/js/underscore.min.js");
+            assertThat(linked.status()).as("a file through Debian's link into /usr/share/javascript").isEqualTo(200);
+            for (String uri : List.of("/wp-content/themes/twentytwentythree/style.css", "/readme.html", "/wp-json/",
+                    "/wp-json/wp/v2/types", "/wp-json/nowhere", "/?feed=atom", "/?feed=rss2&withcomments=1", "/robots.txt",
+                    "/wp-login.php?action=lostpassword", "/wp-login.php?action=register", "/wp-admin/", "/wp-admin/install.php",
+                    "/wp-admin/admin-ajax.php", "/xmlrpc.php", "/xmlrpc.php?rsd", "/wp-cron.php", "/wp-links-opml.php",
+                    "/wp-trackback.php", "/wp-content/", "/wp-content/plugins/", "/wp-config.php", "/wp-includes/version.php",
+                    "/nowhere/at/all", "/?author=1", "/?cat=1", "/favicon.ico")) {
+                both(uri);
+            }
+            both("HEAD", "/", List.of(), new byte[0]);
+            both("OPTIONS", "/wp-json/wp/v2/posts", List.of(), new byte[0]);
+            post("/wp-login.php?action=lostpassword", form("user_login", "nobody", "redirect_to", "", "wp-submit", "Get New Password"));
+            xmlrpc("<methodName>demo.sayHello</methodName>");
+            assertThat(differences).as("every answer equal to PHP-FPM's").isEmpty();
+        }
+    }
+
     /**
      * An application Debian packages, made into a site of its own by a script beside serve.sh
-     * ({@code dokuwiki.sh}, {@code mediawiki.sh}) and copied for each server (cp -a: the copies keep the
+     * ({@code dokuwiki.sh}, {@code mediawiki.sh}, {@code wordpress.sh}) and copied for each server (cp -a: the copies keep the
      * file times), served as an application of scripts. Requests go to both servers as from a browser
      * of each: with the cookies that server set, and, where a form carries a token of the server's own,
      * with a body made from that server's page.
@@ -907,7 +1097,7 @@ class FrameworkAppsTest {
             run("cp", "-a", site.toString(), dir.resolve("gateway-app").toString());
         }
 
-        private static void run(String... command) throws Exception {
+        static void run(String... command) throws Exception {
             Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
             p.getOutputStream().close();
             String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
@@ -941,12 +1131,35 @@ class FrameworkAppsTest {
          */
         RawHttp.Response[] pair(String method, String uri, List<String> headers, java.util.function.IntFunction<byte[]> body)
                 throws IOException {
-            RawHttp.Response fpm = RawHttp.send(fpmPort(), method, uri, withJar(headers, fpmJar), body.apply(0));
-            RawHttp.Response ours = RawHttp.send(gatewayPort(), method, uri, withJar(headers, ourJar), body.apply(1));
-            compare(method + " " + uri, fpm, ours);
+            return pair(method, side -> uri, headers, body);
+        }
+
+        /** {@link #pair(String, String, List, java.util.function.IntFunction)}, with the URI each server gets (a token in its query). */
+        RawHttp.Response[] pair(String method, java.util.function.IntFunction<String> uri, List<String> headers,
+                java.util.function.IntFunction<byte[]> body) throws IOException {
+            RawHttp.Response fpm = RawHttp.send(fpmPort(), method, uri.apply(0), withJar(headers, fpmJar), body.apply(0));
+            RawHttp.Response ours = RawHttp.send(gatewayPort(), method, uri.apply(1), withJar(headers, ourJar), body.apply(1));
+            compare(method + " " + uri.apply(1), fpm, ours);
             keep(fpm, fpmJar);
             keep(ours, ourJar);
             return new RawHttp.Response[] {fpm, ours};
+        }
+
+        /** A GET to both servers; PHP-FPM's answer and the gateway's (their pages' tokens, for {@link #submit}). */
+        RawHttp.Response[] pages(String uri) throws IOException {
+            return pair("GET", uri, List.of(), side -> new byte[0]);
+        }
+
+        /** A form to both servers, with the fields each server's own page gave it (its tokens), then {@code more}. */
+        RawHttp.Response[] submit(String uri, RawHttp.Response[] pages, List<String> fields, String... more) throws IOException {
+            return pair("POST", uri, List.of("Content-Type", "application/x-www-form-urlencoded"), side -> {
+                List<String> pairs = new ArrayList<>();
+                for (String name : fields) {
+                    pairs.addAll(List.of(name, field(pages[side], name)));
+                }
+                pairs.addAll(List.of(more));
+                return form(pairs.toArray(String[]::new)).getBytes(StandardCharsets.UTF_8);
+            });
         }
 
         /** A GET to both, then again with the validators each server gave: 304 from each. */
@@ -1185,6 +1398,7 @@ class FrameworkAppsTest {
             // directory) as DOCUMENT_ROOT, its index.php as SCRIPT_FILENAME: the public-dir's defaults.
             p.put("folk.http.mappings[0].public-dir", realPath(appDir.resolve("public")).toString()); // serve.sh's root (pwd -P)
             p.put("folk.http.server-name", "localhost");
+            p.putAll(gatewayProperties());
             return new SpringApplicationBuilder(GatewayOnly.class).properties(p).run();
         }
 
@@ -1211,6 +1425,11 @@ class FrameworkAppsTest {
                     throw new AssertionError("serve.sh start failed: " + out);
                 }
             }
+        }
+
+        /** Settings of the gateway beyond the ones every application gets (as a user would set them for it). */
+        Map<String, String> gatewayProperties() {
+            return Map.of();
         }
 
         /** serve.sh's environment for this application: its mode (see serve.sh). */
