@@ -108,7 +108,15 @@ final class RequestCycle
         $this->answerOnExit();
         UnbufferedOutput::begin();
         PageDumps::begin();
-        ResponseResult::startBuffer(); // what the script prints, above the level the answer at exit reads from
+        // What the script prints, above the level the answer at exit reads from; where the answer may
+        // stream, sent on as PHP-FPM sends it with the script's output_buffering (its .user.ini's
+        // included): at each flush() without one, when that buffer is flushed with one.
+        if ($this->stream) {
+            StreamedBody::open($this->keptHeaders ? $this->scriptHead(...) : $this->printedHead(...),
+                (int) ini_get('output_buffering') === 0);
+        } else {
+            ResponseResult::startBuffer();
+        }
         return $request;
     }
 
@@ -238,6 +246,19 @@ final class RequestCycle
     {
         $now = http_response_code();
         return $this->result(is_int($now) && $now !== $this->exitCode ? $now : 200, [], '', true);
+    }
+
+    /**
+     * The head PHP-FPM sends with a script's first output that goes out: the status set so far,
+     * else 200, and the header lines PHP holds (its session's cookie among them, set by
+     * session_start()). Unlike {@see printedHead()} it leaves the session open: the script goes on.
+     */
+    private function scriptHead(): array
+    {
+        $now = http_response_code();
+        $lines = [...CliHeaders::lines($this->session->requestCookie()), ...HeaderCapture::lines(true)];
+        return ResponseResult::build(is_int($now) && $now !== $this->exitCode ? $now : 200, [], '', $lines,
+            $this->appReplaces, true);
     }
 
     private function exitResult(): array

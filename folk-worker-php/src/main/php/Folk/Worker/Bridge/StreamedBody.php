@@ -37,6 +37,8 @@ final class StreamedBody
     private static bool $finished = false;
     /** @var list<array{0: int, 1: \Closure}> the captures running now, outermost first: [level below, head] */
     private static array $captures = [];
+    /** The level of a script's capture ({@see open()}), whose output flush() sends on; null without one. */
+    private static ?int $eager = null;
 
     /**
      * Whether the answer to a call with these params may stream: the master asked, the worker
@@ -47,6 +49,7 @@ final class StreamedBody
         self::$headSent = false;
         self::$finished = false;
         self::$captures = [];
+        self::$eager = null;
         return is_array($params) && ($params['stream'] ?? false) === true && Worker::canSendParts();
     }
 
@@ -91,11 +94,71 @@ final class StreamedBody
     public static function capture(\Closure $print, \Closure $head): string
     {
         $level = ob_get_level();
-        $bufferLevel = $level + 1;
         $failure = null;
         self::$captures[] = [$level, $head];
-        ResponseResult::kept($bufferLevel); // nothing of an earlier buffer at that level
-        ob_start(static function (string $buffer, int $phase) use ($head, $bufferLevel, &$failure): string {
+        ResponseResult::kept($level + 1); // nothing of an earlier buffer at that level
+        ob_start(self::handler($head, $level + 1, $failure), self::CHUNK);
+        try {
+            $print();
+        } finally {
+            $output = ResponseResult::endBuffers($level);
+            array_pop(self::$captures);
+        }
+        if ($failure !== null) {
+            throw $failure;
+        }
+        return self::$finished ? '' : $output;
+    }
+
+    /**
+     * Opens the capture of a script's output for the rest of its process ({@see RequestCycle::beginScript()}):
+     * what it prints goes out past {@see THRESHOLD} bytes or when the script flushes the buffer itself
+     * (ob_flush(), ob_end_flush(): PHP-FPM's `output_buffering` buffer), $head() first; what is held
+     * when the process ends goes with its answer. $eager for PHP-FPM without `output_buffering`, which
+     * sends each write: every write is then taken out of the buffer at once and held, and goes out
+     * at the script's next flush() too ({@see flushed()}).
+     */
+    public static function open(\Closure $head, bool $eager): void
+    {
+        $level = ob_get_level();
+        $failure = null; // the master is gone: the answer cannot go either, and the worker exits
+        self::$captures[] = [$level, $head];
+        self::$eager = $eager ? $level + 1 : null;
+        ResponseResult::kept($level + 1);
+        ob_start(self::handler($head, $level + 1, $failure), $eager ? 1 : self::CHUNK);
+    }
+
+    /**
+     * flush() during a script's eager capture ({@see open()}): what the script printed so far,
+     * outside buffers of its own, goes out, as PHP-FPM's flush() sends it without `output_buffering`
+     * (with the head the first time). Called from PHP's SAPI flush ({@see UnbufferedOutput}): it
+     * never throws.
+     */
+    public static function flushed(): void
+    {
+        if (self::$eager === null || self::$finished || ResponseResult::keptLength(self::$eager) === 0
+            || !Worker::canSendParts()) {
+            return;
+        }
+        try {
+            $bytes = ResponseResult::kept(self::$eager);
+            if (!self::$headSent) {
+                self::head((self::$captures[0][1])());
+            }
+            self::body($bytes);
+        } catch (\Throwable) {
+            // The master is gone: the answer cannot go either, and the worker exits after the call.
+        }
+    }
+
+    /**
+     * The handler of a capture's buffer at $bufferLevel: keeps what is printed until
+     * {@see THRESHOLD} bytes or a flush of the buffer, then sends it on ($head() first). A failure
+     * to send goes to $failure: an output handler must not throw.
+     */
+    private static function handler(\Closure $head, int $bufferLevel, ?\Throwable &$failure): \Closure
+    {
+        return static function (string $buffer, int $phase) use ($head, $bufferLevel, &$failure): string {
             if (($phase & PHP_OUTPUT_HANDLER_CLEAN) !== 0) {
                 ResponseResult::kept($bufferLevel); // discarded (ob_clean()), with what was held of it
                 return '';
@@ -114,20 +177,10 @@ final class StreamedBody
                 }
                 self::body(ResponseResult::kept($bufferLevel) . $buffer);
             } catch (\Throwable $e) {
-                $failure = $e; // an output handler must not throw: thrown once the printing ends
+                $failure = $e; // thrown once the printing ends
             }
             return '';
-        }, self::CHUNK);
-        try {
-            $print();
-        } finally {
-            $output = ResponseResult::endBuffers($level);
-            array_pop(self::$captures);
-        }
-        if ($failure !== null) {
-            throw $failure;
-        }
-        return self::$finished ? '' : $output;
+        };
     }
 
     /**
@@ -217,6 +270,9 @@ final class StreamedBody
     {
         Worker::sendPart('http.head', ['status' => $result['status'], 'headers' => $result['headers']]);
         self::$headSent = true;
+        if (self::$eager !== null) {
+            SapiGlobals::markHeadersSent(); // a script's header() after it refuses, with PHP's warning, as under PHP-FPM
+        }
     }
 
     /** Sends $bytes as `http.body` parts, each within the master's frame limit; false if the master is gone. */

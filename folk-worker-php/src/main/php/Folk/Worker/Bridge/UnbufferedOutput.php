@@ -120,10 +120,13 @@ final class UnbufferedOutput
 
     private static function flush(): void
     {
-        if (!self::$writing && self::$held !== '') {
+        if (!self::$writing) {
             self::$writing = true;
             try {
-                self::sendOn();
+                StreamedBody::flushed(); // what a script printed into its capture first: it came before
+                if (self::$held !== '') {
+                    self::sendOn();
+                }
             } finally {
                 self::$writing = false;
             }

@@ -534,6 +534,61 @@ class FrameworkAppsTest {
         }
 
         /**
+         * Server-sent events from a script that prints and flushes without a buffer of its own
+         * ({@code events/index.php}, in a directory without output_buffering): each event reaches the client while the script still runs, as PHP-FPM sends
+         * it (behind nginx, told by {@code X-Accel-Buffering: no}); and a client that leaves ends the script
+         * at its next flush, as PHP-FPM's failed write ends it, where it would otherwise hold a worker for
+         * its whole run.
+         */
+        @Test
+        void aScriptsFlushedOutputReachesTheClientAsItIsPrintedAndAClientThatLeavesEndsTheScript() throws Exception {
+            Path[] states = {dir().resolve("fpm/app-state"), dir().resolve("worker/app-state")};
+            int[] ports = {fpmPort(), gatewayPort()};
+            for (int side = 0; side < 2; side++) {
+                String server = side == 0 ? "PHP-FPM" : "the gateway";
+                String name = "events-" + side + "-" + System.nanoTime();
+                try (java.net.Socket client = eventsClient(ports[side], "/events/index.php?wait=" + name)) {
+                    String first = readUntil(client, "data: first\n\n");
+                    Files.writeString(states[side].resolve(name), ""); // only now: the script waits for it
+                    String all = first + new String(client.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
+                    assertThat(all).as("through %s", server).contains("data: the client had the first event");
+                }
+                try (java.net.Socket client = eventsClient(ports[side], "/events/index.php?loop=" + name)) {
+                    readUntil(client, "data: 0\n\n");
+                }
+                Path end = states[side].resolve(name + ".end");
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
+                while (!Files.exists(end) && System.nanoTime() < deadline) {
+                    Thread.sleep(20);
+                }
+                assertThat(end).as("the script's end through %s, the client gone", server).exists();
+                Matcher ended = Pattern.compile("sent=(\\d+) aborted=(\\d)\n").matcher(Files.readString(end));
+                assertThat(ended.matches()).as(Files.readString(end)).isTrue();
+                assertThat(ended.group(2)).as("connection_aborted() through %s", server).isEqualTo("1");
+                assertThat(Integer.parseInt(ended.group(1))).as("events sent through %s before it ended", server).isLessThan(400);
+            }
+        }
+
+        private static java.net.Socket eventsClient(int port, String uri) throws IOException {
+            java.net.Socket client = new java.net.Socket(java.net.InetAddress.getLoopbackAddress(), port);
+            client.setSoTimeout(15_000); // a script that streams nothing would answer after its 10 s wait, or 20 s
+            client.getOutputStream().write(ascii("GET " + uri + " HTTP/1.1\r\nHost: " + HOST + "\r\nConnection: close\r\n\r\n"));
+            return client;
+        }
+
+        /** What the client read until {@code marker} arrived. */
+        private static String readUntil(java.net.Socket client, String marker) throws IOException {
+            StringBuilder read = new StringBuilder();
+            byte[] buffer = new byte[4096];
+            while (read.indexOf(marker) < 0) {
+                int n = client.getInputStream().read(buffer);
+                assertThat(n).as("%s before the end of the answer; read: %s", marker, read).isPositive();
+                read.append(new String(buffer, 0, n, StandardCharsets.ISO_8859_1));
+            }
+            return read.toString();
+        }
+
+        /**
          * A directory linked into the public directory from out of it (public/theme -> ../themes/classic), as
          * Debian's packaged applications have them (DokuWiki's lib/tpl, WordPress's wp-content): nginx serves
          * its files and PHP-FPM runs its scripts, and so does the gateway with the worker.
