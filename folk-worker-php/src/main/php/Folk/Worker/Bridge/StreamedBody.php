@@ -37,7 +37,9 @@ final class StreamedBody
     private static bool $finished = false;
     /** @var list<array{0: int, 1: \Closure}> the captures running now, outermost first: [level below, head] */
     private static array $captures = [];
-    /** The level of a script's capture ({@see open()}), whose output flush() sends on; null without one. */
+    /** Whether a script's capture is open ({@see open()}): its first part makes PHP count headers as sent. */
+    private static bool $script = false;
+    /** The level of a script's eager capture ({@see open()}), whose output flush() sends on; null without one. */
     private static ?int $eager = null;
 
     /**
@@ -49,6 +51,7 @@ final class StreamedBody
         self::$headSent = false;
         self::$finished = false;
         self::$captures = [];
+        self::$script = false;
         self::$eager = null;
         return is_array($params) && ($params['stream'] ?? false) === true && Worker::canSendParts();
     }
@@ -123,6 +126,7 @@ final class StreamedBody
         $level = ob_get_level();
         $failure = null; // the master is gone: the answer cannot go either, and the worker exits
         self::$captures[] = [$level, $head];
+        self::$script = true;
         self::$eager = $eager ? $level + 1 : null;
         ResponseResult::kept($level + 1);
         ob_start(self::handler($head, $level + 1, $failure), $eager ? 1 : self::CHUNK);
@@ -270,7 +274,7 @@ final class StreamedBody
     {
         Worker::sendPart('http.head', ['status' => $result['status'], 'headers' => $result['headers']]);
         self::$headSent = true;
-        if (self::$eager !== null) {
+        if (self::$script) {
             SapiGlobals::markHeadersSent(); // a script's header() after it refuses, with PHP's warning, as under PHP-FPM
         }
     }

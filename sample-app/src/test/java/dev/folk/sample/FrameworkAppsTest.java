@@ -551,7 +551,8 @@ class FrameworkAppsTest {
                     String first = readUntil(client, "data: first\n\n");
                     Files.writeString(states[side].resolve(name), ""); // only now: the script waits for it
                     String all = first + new String(client.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
-                    assertThat(all).as("through %s", server).contains("data: the client had the first event");
+                    assertThat(all).as("through %s", server).contains("data: the client had the first event")
+                            .contains("data: headers sent: yes");
                 }
                 try (java.net.Socket client = eventsClient(ports[side], "/events/index.php?loop=" + name)) {
                     readUntil(client, "data: 0\n\n");

@@ -3,7 +3,7 @@
 // whose .user.ini turns output_buffering off (the one above sets 4096), as such scripts need under PHP-FPM.
 //   ?wait=NAME   after the first event, waits up to 10 s for the file NAME in the application's state
 //                directory (FOLK_APP_STATE), which the client makes once it has that event: the last
-//                event says whether it came
+//                events say whether it came, and whether PHP counts the headers as sent
 //   ?loop=NAME   an event every 50 ms, 400 of them; when the script ends, NAME.end in that directory
 //                says how many went out and whether PHP took the client for gone (connection_aborted())
 header('Content-Type: text/event-stream');
@@ -31,3 +31,5 @@ while (!is_file($marker) && microtime(true) < $until) {
     usleep(20000);
 }
 echo is_file($marker) ? "data: the client had the first event\n\n" : "data: no word from the client\n\n";
+// The first event went out with the headers: PHP counts them as sent, and refuses another.
+echo 'data: headers sent: ', headers_sent() ? 'yes' : 'no', "\n\n";
