@@ -535,10 +535,11 @@ class FrameworkAppsTest {
 
         /**
          * Server-sent events from a script that prints and flushes without a buffer of its own
-         * ({@code events/index.php}, in a directory without output_buffering): each event reaches the client while the script still runs, as PHP-FPM sends
-         * it (behind nginx, told by {@code X-Accel-Buffering: no}); and a client that leaves ends the script
-         * at its next flush, as PHP-FPM's failed write ends it, where it would otherwise hold a worker for
-         * its whole run.
+         * ({@code events/index.php}, in a directory without output_buffering): each event reaches the
+         * client while the script still runs, as PHP-FPM sends it (behind nginx, told by
+         * {@code X-Accel-Buffering: no}), and PHP then counts the headers as sent; a client that leaves
+         * ends the script at its next flush, as PHP-FPM's failed write ends it, where it would otherwise
+         * hold a worker for its whole run.
          */
         @Test
         void aScriptsFlushedOutputReachesTheClientAsItIsPrintedAndAClientThatLeavesEndsTheScript() throws Exception {
