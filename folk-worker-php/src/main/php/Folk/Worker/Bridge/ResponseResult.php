@@ -266,6 +266,16 @@ final class ResponseResult
      */
     public static function endBuffers(int $level): string
     {
+        // Buffers the application left open above the one at $level + 1 (the capture) end through
+        // their handlers, into the buffer below, as PHP ends every buffer at a request's end:
+        // ob_start('ob_gzhandler') or a named output filter at the top of a script still applies.
+        // Not a closure's: the library's own buffers are closures, and must give up what they hold.
+        while (ob_get_level() > $level + 1) {
+            $status = ob_get_status();
+            if (($status['name'] ?? 'Closure::__invoke') === 'Closure::__invoke' || !@ob_end_flush()) {
+                break; // taken as it is, below
+            }
+        }
         $output = '';
         while (($bufferLevel = ob_get_level()) > $level) {
             $kept = self::kept($bufferLevel); // first: a handler drops what it held when its buffer is cleaned

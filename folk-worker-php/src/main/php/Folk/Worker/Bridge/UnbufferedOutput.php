@@ -71,7 +71,7 @@ final class UnbufferedOutput
         self::$sentOn = false;
         if (!self::$active && (self::$available ??= self::install())) {
             // FFI frees its callbacks when the process ends: the CLI's writers must be back before.
-            self::$endAtExit = self::$endAtExit || ShutdownFunctions::forTheProcess(static fn () => self::end());
+            self::$endAtExit = self::$endAtExit || ShutdownFunctions::forTheProcess(static fn () => self::endAtExit());
             [self::$sapi->ub_write, self::$sapi->flush] = self::$ours;
             // Output that reached stdout once (this worker's boot, an earlier download) leaves
             // PHP_OUTPUT_SENT set for the process, after which every header('Content-Length: ...')
@@ -90,6 +90,21 @@ final class UnbufferedOutput
             self::$ffi->php_output_set_status(self::$cliStatus);
             self::$active = false;
         }
+    }
+
+    /**
+     * At the process's end: gives stdout back to the CLI, unless a call is still open (its answer is
+     * made at exit, a script's request process's always), whose shutdown functions may still print
+     * past every buffer (phpMyAdmin flushes its page out of its own buffer in one): then once they
+     * ran, after the shutdown functions registered so far; the answer made at exit gives it back too.
+     */
+    private static function endAtExit(): void
+    {
+        if (self::$active && Worker::canSendParts()) {
+            register_shutdown_function(static fn () => self::end());
+            return;
+        }
+        self::end();
     }
 
     /** Takes out what is held: it was printed before anything a buffer opened since holds. */

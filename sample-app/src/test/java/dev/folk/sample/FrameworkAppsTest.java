@@ -517,7 +517,7 @@ class FrameworkAppsTest {
                     "/fatal.php", "/exception.php", "/shutdown.php", "/destructor.php", "/exit-in-shutdown.php", "/header-callback.php?cookie=1",
                     "/header-callback.php?missing=1&text=1", "/header-callback.php?big=1", "/settings/show.php",
                     "/settings/show.php?exit=1", "/settings/deeper/show.php", "/download.php?kb=3000", "/download.php?kb=300&closed=1",
-                    "/download.php?kb=300&sized=1")) {
+                    "/download.php?kb=300&sized=1", "/filtered.php", "/late-page.php")) {
                 same("GET", uri);
             }
             sameHead("/info.php");
