@@ -783,14 +783,9 @@ class FrameworkAppsTest {
 
         @Override
         String maskApp(String value) {
-            String v = TOKEN.matcher(value).replaceAll("<token>");
-            v = SESSION.matcher(v).replaceAll("$1=<session-id>");
-            v = SAPI.matcher(v).replaceAll("<sapi>");
-            v = REQUEST_ID.matcher(v).replaceAll("<request-id>");
-            v = TIMINGS.matcher(v).replaceAll("$1$2$3$4<time>");
-            v = FILE_ETAG.matcher(v).replaceAll("\"<time>-$1\"");
-            v = EPOCH.matcher(v).replaceAll("<time>"); // the installer's LanguageRequestTime
-            return WHEN.matcher(v).replaceAll("<when>");
+            // EPOCH: the installer's LanguageRequestTime
+            return masked(value, TOKEN, "<token>", SESSION, "$1=<session-id>", SAPI, "<sapi>", REQUEST_ID, "<request-id>",
+                    TIMINGS, "$1$2$3$4<time>", FILE_ETAG, "\"<time>-$1\"", EPOCH, "<time>", WHEN, "<when>");
         }
 
         @Test
@@ -954,13 +949,8 @@ class FrameworkAppsTest {
                 // A script file's type in nginx 1.22's table; the servlet container's is RFC 9239's text/javascript.
                 return "text/javascript";
             }
-            String v = AUTH_COOKIE.matcher(value).replaceAll("$1<auth>");
-            v = PROPOSED_PASSWORD.matcher(v).replaceAll("$1<password>");
-            v = FEED_ETAG.matcher(v).replaceAll("\"<hash>\"");
-            v = EPOCH.matcher(v).replaceAll("<time>");
-            v = WHEN.matcher(v).replaceAll("<time>");
-            v = GRAVATAR.matcher(v).replaceAll("<n>");
-            return NONCE.matcher(v).replaceAll("<nonce>");
+            return masked(value, AUTH_COOKIE, "$1<auth>", PROPOSED_PASSWORD, "$1<password>", FEED_ETAG, "\"<hash>\"",
+                    EPOCH, "<time>", WHEN, "<time>", GRAVATAR, "<n>", NONCE, "<nonce>");
         }
 
         /** The site installed through its installer, on both servers, once (by the first test that needs it). */
@@ -1160,6 +1150,15 @@ class FrameworkAppsTest {
             String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
             assertThat(p.waitFor(60, TimeUnit.SECONDS) && p.exitValue() == 0).as("%s: %s", String.join(" ", command), out)
                     .isTrue();
+        }
+
+        /** {@code value} with each pattern's matches replaced, in order: pattern, replacement, pattern, ... */
+        static String masked(String value, Object... patternsAndReplacements) {
+            String v = value;
+            for (int i = 0; i < patternsAndReplacements.length; i += 2) {
+                v = ((Pattern) patternsAndReplacements[i]).matcher(v).replaceAll((String) patternsAndReplacements[i + 1]);
+            }
+            return v;
         }
 
         /** Forgets the cookies both servers set. */
