@@ -762,9 +762,6 @@ class FrameworkAppsTest {
         private static final Pattern WHEN = Pattern.compile("(?<![0-9])20\\d{12}(?![0-9])|\\b\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}Z"
                 + "|\\b\\d{2}:\\d{2}, \\d{1,2} \\w+ \\d{4}|(?<![0-9:])\\d{2}:\\d{2}(?![0-9:])");
 
-        /** nginx's validator of a file, its time and size: an upload's time is each server's own. */
-        private static final Pattern FILE_ETAG = Pattern.compile("^\"[0-9a-f]+-([0-9a-f]+)\"$");
-
         MediaWiki() {
             super("mediawiki", "mediawiki.sh", Map.of("mediawiki", "/usr/share/mediawiki/index.php"));
         }
@@ -950,7 +947,7 @@ class FrameworkAppsTest {
                 return "text/javascript";
             }
             return masked(value, AUTH_COOKIE, "$1<auth>", PROPOSED_PASSWORD, "$1<password>", FEED_ETAG, "\"<hash>\"",
-                    EPOCH, "<time>", WHEN, "<time>", GRAVATAR, "<n>", NONCE, "<nonce>");
+                    FILE_ETAG, "\"<time>-$1\"", EPOCH, "<time>", WHEN, "<time>", GRAVATAR, "<n>", NONCE, "<nonce>");
         }
 
         /** The site installed through its installer, on both servers, once (by the first test that needs it). */
@@ -1102,6 +1099,8 @@ class FrameworkAppsTest {
     abstract static class DebianApp extends BothServers {
         /** A time in seconds, also where DokuWiki glues it to a name ({@code id="rev1796561156"}). */
         static final Pattern EPOCH = Pattern.compile("(?<![0-9])1[6-9]\\d{8}(?![0-9])");
+        /** nginx's validator of a file, its time and size: an upload's time is each server's own. */
+        static final Pattern FILE_ETAG = Pattern.compile("^\"[0-9a-f]+-([0-9a-f]+)\"$");
         private final String script;
         final Map<String, String> fpmJar = new LinkedHashMap<>();
         final Map<String, String> ourJar = new LinkedHashMap<>();
