@@ -244,8 +244,7 @@ final class RequestCycle
      */
     private function printedHead(): array
     {
-        $now = http_response_code();
-        return $this->result(is_int($now) && $now !== $this->exitCode ? $now : 200, [], '', true);
+        return $this->result(ResponseResult::statusAtEnd($this->exitCode, false), [], '', true);
     }
 
     /**
@@ -255,9 +254,8 @@ final class RequestCycle
      */
     private function scriptHead(): array
     {
-        $now = http_response_code();
         $lines = [...CliHeaders::lines($this->session->requestCookie()), ...HeaderCapture::lines(true)];
-        return ResponseResult::build(is_int($now) && $now !== $this->exitCode ? $now : 200, [], '', $lines,
+        return ResponseResult::build(ResponseResult::statusAtEnd($this->exitCode, false), [], '', $lines,
             $this->appReplaces, true);
     }
 

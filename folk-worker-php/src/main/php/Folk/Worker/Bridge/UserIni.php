@@ -30,16 +30,12 @@ final class UserIni
     {
     }
 
-    /**
-     * Applies the files for a script in $dir under the document root $root.
-     *
-     * @return list<string> the files read, outermost first
-     */
-    public static function apply(string $root, string $dir): array
+    /** Applies the files for a script in $dir under the document root $root. */
+    public static function apply(string $root, string $dir): void
     {
         $name = (string) ini_get('user_ini.filename');
         if ($name === '') {
-            return [];
+            return;
         }
         $root = rtrim($root, '/');
         $dirs = [$dir];
@@ -51,7 +47,6 @@ final class UserIni
                 }
             }
         }
-        $read = [];
         $settings = [];
         foreach ($dirs as $each) {
             $file = $each . '/' . $name;
@@ -63,7 +58,6 @@ final class UserIni
                 error_log(sprintf('PHP Warning:  %s: %s', $file, error_get_last()['message'] ?? 'cannot be read'));
                 continue;
             }
-            $read[] = $file;
             foreach ($values as $key => $value) {
                 if (!is_array($value)) {
                     $settings[(string) $key] = (string) $value;
@@ -73,18 +67,18 @@ final class UserIni
         foreach ($settings as $key => $value) {
             self::set($key, $value);
         }
-        return $read;
     }
 
-    /** Sets one setting as PHP-FPM sets it from such a file; false where PHP refuses it (not per directory, unknown). */
-    private static function set(string $name, string $value): bool
+    /** Sets one setting as PHP-FPM sets it from such a file; PHP refuses one not per directory, or unknown. */
+    private static function set(string $name, string $value): void
     {
         $ffi = self::ffi();
         if ($ffi === null) {
-            return @ini_set($name, $value) !== false;
+            @ini_set($name, $value);
+            return;
         }
         $key = ($ffi->zend_string_init_interned)($name, strlen($name), false); // a pointer to PHP's function
-        return $ffi->zend_alter_ini_entry_chars($key, $value, strlen($value), self::PERDIR, self::STAGE_HTACCESS) === 0;
+        $ffi->zend_alter_ini_entry_chars($key, $value, strlen($value), self::PERDIR, self::STAGE_HTACCESS);
     }
 
     private static function ffi(): ?\FFI

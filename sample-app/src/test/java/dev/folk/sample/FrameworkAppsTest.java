@@ -879,6 +879,12 @@ class FrameworkAppsTest {
         }
     }
 
+    /**
+     * WordPress, as Debian packages it ({@code wordpress}), through {@code Scripts}: a site of its own
+     * (serve.sh's neighbour wordpress.sh) on a MariaDB server of the test's own (mariadb.sh), a database
+     * for each side, installed through its installer and compared request by request with PHP-FPM
+     * through an author's session, its APIs, an upload, and its entry points and files.
+     */
     @Nested
     class WordPress extends DebianApp {
         /** WordPress's nonces: ten hex digits of a hash of the session's token (random at each log-in) and the time. */
