@@ -157,6 +157,31 @@ test('scripts: forms, uploads, redirects, exit(), errors and shutdown functions 
     });
 });
 
+test('scripts: filter_input(), filter_has_var() and filter_input_array() find the request\'s query, form, cookies and FastCGI params, as under PHP-FPM', function (): void {
+    withScripts(function (int $port, TestMaster $worker): void {
+        $same = static fn (string $method, string $uri, array $headers = [], string $body = ''): array
+            => HttpCompare::assertSameResponse($port, $worker, $method, $uri, $headers, $body, maskSession(...));
+        $form = [['Content-Type', 'application/x-www-form-urlencoded'], ['Cookie', 'sid=first; sid=second; a.b=c%20d; x[y]=1'],
+            ['X-Trace', 'abc'], ['Authorization', 'Basic ' . base64_encode('ada:secret')]];
+        [, $ours] = $same('POST', '/inputs.php?n=42&tags[]=a&tags[]=b&e=%41+%2B', $form, 'name=Ada&email=ada%40example.org&m[k][]=v&m[k][]=w');
+        $seen = json_decode($ours['body'], true);
+        assertSame(['n' => '42', 'tags' => ['a', 'b'], 'e' => 'A +'], $seen['get']);
+        assertSame(['name' => 'Ada', 'email' => 'ada@example.org', 'm' => ['k' => ['v', 'w']]], $seen['post']);
+        assertSame(['sid' => 'first', 'a_b' => 'c d', 'x' => ['y' => '1']], $seen['cookie'], 'the first of two cookies of one name');
+        assertSame([42, 'ada@example.org', [true, true, true]], [$seen['n'], $seen['email'], $seen['has']]);
+        assertSame([true, 'abc'], $seen['server']['HTTP_X_TRACE']);
+        assertSame([[true, 'POST'], [false, null], [false, null], [false, null]], [$seen['server']['REQUEST_METHOD'],
+            $seen['server']['REQUEST_TIME'], $seen['server']['PHP_AUTH_USER'], $seen['server']['PATH']], 'PHP\'s own entries and the environment are not FastCGI params');
+        // The next request's script finds its own, nothing of the one before.
+        [, $ours] = $same('GET', '/inputs.php');
+        $seen = json_decode($ours['body'], true);
+        assertSame([null, null, null, [false, false, false]], [$seen['get'], $seen['post'], $seen['cookie'], $seen['has']]);
+        $upload = HttpCompare::multipart('B0undary', [['name', 'Grace'], ['email', 'not an address'], ['file', 'content', 'a.txt', 'text/plain']]);
+        [, $ours] = $same('POST', '/inputs.php', [['Content-Type', 'multipart/form-data; boundary=B0undary']], $upload);
+        assertSame([['name' => 'Grace', 'email' => 'not an address'], false], [json_decode($ours['body'], true)['post'], json_decode($ours['body'], true)['email']]);
+    });
+});
+
 test('scripts: a native session and a cookie across requests, as under PHP-FPM', function (): void {
     withScripts(function (int $port, TestMaster $worker): void {
         $host = [['Host', HttpCompare::HOST]];

@@ -32,6 +32,8 @@ final class PhpRequest
     private static ?self $installed = null;
     /** @var array<string, string> each front controller's directory, its symbolic links resolved as getcwd() gives it */
     private static array $scriptDirs = [];
+    /** The worker's environment as `$_SERVER` entries, which the request's own entries were laid over. */
+    private array $environment = [];
 
     /**
      * @param array<string, string>     $server  $_SERVER
@@ -134,8 +136,20 @@ final class PhpRequest
         $get = InputVars::query($server['QUERY_STRING']);
         $cookies = self::parseCookies($server['HTTP_COOKIE'] ?? '');
         $form = FormBody::parse($method, $server['CONTENT_TYPE'] ?? null, $body);
-        return new self($method, $uri, $server, $get, $form->post, $cookies, $form->files,
+        $request = new self($method, $uri, $server, $get, $form->post, $cookies, $form->files,
             $form->bodyConsumed ? '' : $body, $headerList, $form->tempFiles);
+        $request->environment = self::$lastBaseRequestKeys;
+        return $request;
+    }
+
+    /**
+     * Whether `$_SERVER[$name]` is the worker's environment variable as it is, not a header, a
+     * server fact or a value of PHP's of that name: what PHP-FPM has from its process, not from
+     * the request's FastCGI params.
+     */
+    public function fromEnvironment(string|int $name): bool
+    {
+        return isset($this->environment[$name]) && $this->environment[$name] === ($this->server[$name] ?? null);
     }
 
     /**

@@ -81,6 +81,7 @@ final class RequestCycle
             class_exists($class);
         }
         SapiGlobals::get();
+        FilterInput::available();
         RequestBody::install('');
         UnbufferedOutput::begin();
         UnbufferedOutput::end();
@@ -100,6 +101,7 @@ final class RequestCycle
     {
         $request = PhpRequest::fromParams($params, $this->baseServer);
         $request->installGlobals();
+        FilterInput::fill($request, true);
         HeaderCapture::reset();
         CliHeaders::reset();
         SapiGlobals::clearStatusLine();
@@ -125,6 +127,7 @@ final class RequestCycle
     {
         $request = PhpRequest::fromParams($params, $this->baseServer);
         $saved = $request->installGlobals();
+        FilterInput::fill($request, false);
         $terminate = null;
         try {
             HeaderCapture::reset();

@@ -524,6 +524,13 @@ class FrameworkAppsTest {
             sameHead("/download.php?kb=3000");
             same("POST", "/form.php", List.of("Content-Type", "application/x-www-form-urlencoded"),
                     "name=Ada&tags[]=a".getBytes(StandardCharsets.US_ASCII));
+            // filter_input() and the like: the filter extension's own copy of the query, form, cookies and FastCGI params.
+            RawHttp.Response inputs = same("POST", "/inputs.php?n=42&tags[]=a&tags[]=b", List.of("Content-Type",
+                    "application/x-www-form-urlencoded", "Cookie", "sid=first; sid=second", "X-Trace", "abc"),
+                    "name=Ada&email=ada%40example.org".getBytes(StandardCharsets.US_ASCII));
+            assertThat(inputs.text()).contains("\"n\":42", "\"email\":\"ada@example.org\"", "\"cookie\":{\"sid\":\"first\"}",
+                    "\"HTTP_X_TRACE\":[true,\"abc\"]");
+            same("GET", "/inputs.php");
             assertThat(differences).as("every answer equal to PHP-FPM's").isEmpty();
             // A directory named without its "/": nginx redirects to an absolute URL of its own port, the gateway to the path.
             RawHttp.Response fpm = RawHttp.send(fpmPort(), "GET", "/admin?x=1", List.of("Host", HOST), new byte[0]);

@@ -1,0 +1,230 @@
+<?php
+
+declare(strict_types=1);
+
+namespace Folk\Worker\Bridge;
+
+/**
+ * The filter extension's own copy of a request's variables, which filter_input(), filter_has_var()
+ * and filter_input_array() read (not `$_GET` and the others). PHP's SAPI fills it while it parses a
+ * request, through its input filter: a CLI process once, at its start, and a worker's requests
+ * never, so without this those functions find nothing of the request. {@see fill()} fills it for
+ * each request through the same two entry points of `sapi_module` (main/SAPI.h), with FFI:
+ * - the query string and the Cookie header go through PHP's own parser (`treat_data`), as under
+ *   PHP-FPM: same separators, same decoding, the first of two cookies of one name kept;
+ * - each field of a form body, and (for {@see \Folk\Worker\Scripts}) each `$_SERVER` entry PHP-FPM
+ *   has from its FastCGI params, through the input filter itself, one FFI call each (~0.5 us).
+ * The previous request's copy is dropped first by the filter extension's own end of a request.
+ *
+ * `$_SERVER` is left out for the framework adapters, whose workers live on: ~30 calls a request
+ * would cost them more than all the rest of a small request, and PHP registers the entries it
+ * filters in the process's own `$_SERVER` array too, which a worker keeps for its environment. A
+ * request's process under Scripts ends with its request, so that costs nothing there.
+ *
+ * PHP registers what it filters in its own `$_GET`, `$_POST` and `$_COOKIE` arrays as well: each is
+ * replaced by a new one first (`treat_data` does that), never the one the worker started with.
+ * Without ext-ffi or ext-filter, in a thread-safe build, or where `sapi_module` does not look as PHP
+ * 8.2 declares it (checked: the CLI's name, settings and functions, then a variable filled and
+ * dropped), nothing is filled: the functions find nothing, as before.
+ */
+final class FilterInput
+{
+    /** sapi_module_struct (PHP 8.2) up to input_filter_init; the entry of a loaded extension. */
+    private const LAYOUT = <<<'C'
+        typedef struct {
+            char *name; char *pretty_name; void *startup; void *shutdown; void *activate; void *deactivate;
+            void *ub_write; void *flush; void *get_stat; void *getenv; void *sapi_error; void *header_handler;
+            void *send_headers; void *send_header; void *read_post; void *read_cookies;
+            void *register_server_variables; void *log_message; void *get_request_time; void *terminate_process;
+            char *php_ini_path_override; void *default_post_reader;
+            void (*treat_data)(int arg, char *str, void *dest_array);
+            char *executable_location; int php_ini_ignore; int php_ini_ignore_cwd; void *get_fd; void *force_http_10;
+            void *get_target_uid; void *get_target_gid;
+            unsigned int (*input_filter)(int arg, const char *var, char **val, size_t val_len, size_t *new_val_len);
+            void *ini_defaults; int phpinfo_as_text; const char *ini_entries; void *additional_functions;
+            unsigned int (*input_filter_init)(void);
+        } folk_sapi_module;
+        extern folk_sapi_module sapi_module;
+        typedef struct {
+            unsigned short size; unsigned int zend_api; unsigned char zend_debug; unsigned char zts;
+            void *ini_entry; void *deps; const char *name; void *functions;
+            int (*module_startup_func)(int type, int module_number);
+            int (*module_shutdown_func)(int type, int module_number);
+            int (*request_startup_func)(int type, int module_number);
+            int (*request_shutdown_func)(int type, int module_number);
+            void *info_func; const char *version; size_t globals_size; void *globals_ptr; void *globals_ctor;
+            void *globals_dtor; void *post_deactivate_func; int module_started; unsigned char type; void *handle;
+            int module_number; const char *build_id;
+        } folk_module_entry;
+        typedef struct { void *ptr; uint32_t type_info; uint32_t u2; } folk_zval;
+        extern char module_registry[56];
+        folk_zval *zend_hash_str_find(const void *ht, const char *key, size_t len);
+        C;
+
+    /** main/SAPI.h: what treat_data and the input filter are told they parse. */
+    private const PARSE_POST = 0;
+    private const PARSE_GET = 1;
+    private const PARSE_COOKIE = 2;
+    private const PARSE_SERVER = 5;
+    /** Zend/zend_modules.h: a module loaded with PHP (the filter extension is always one). */
+    private const MODULE_PERSISTENT = 1;
+
+    /** `$_SERVER` entries PHP adds itself, not from FastCGI params: outside the filter's copy under PHP-FPM. */
+    private const PHP_OWN = ['REQUEST_TIME' => 0, 'REQUEST_TIME_FLOAT' => 0, 'PHP_AUTH_USER' => 0, 'PHP_AUTH_PW' => 0,
+        'PHP_AUTH_DIGEST' => 0, 'AUTH_TYPE' => 0, 'argv' => 0, 'argc' => 0];
+
+    private static \FFI|false|null $ffi = null;
+    private static \FFI\CData $sapi;
+    private static \FFI\CData $filter;
+    /** Whether the filter's copy holds a request's variables, to drop before the next one. */
+    private static bool $filled = false;
+    /** A value handed to the input filter: the bytes, a pointer to them, and where PHP says their new length. */
+    private static \FFI\CData $value;
+    private static int $capacity = 0;
+    private static \FFI\CData $valuePointer;
+    private static \FFI\CData $newLength;
+
+    /**
+     * Fills the filter's copy with $request's query, cookies and form fields, and with $server its
+     * `$_SERVER` entries (all but those of the worker's environment and those PHP adds itself),
+     * after dropping the previous request's. A request with none of them, after another such, costs
+     * nothing (a plain GET: no FFI call).
+     */
+    public static function fill(PhpRequest $request, bool $server): void
+    {
+        if (!self::$filled && !$server && $request->get === [] && $request->cookies === [] && $request->post === []) {
+            return;
+        }
+        $ffi = self::get();
+        if ($ffi === null) {
+            return;
+        }
+        if (self::$filled) {
+            (self::$filter->request_shutdown_func)(self::MODULE_PERSISTENT, self::$filter->module_number);
+            self::$filled = false;
+        }
+        // PHP's parser warns of what PhpRequest warned of already (max_input_vars, nesting): once is enough.
+        set_error_handler(static fn (): bool => true);
+        try {
+            $info = SapiGlobals::get()->sapi_globals->request_info;
+            if ($request->get !== []) {
+                self::parse(self::PARSE_GET, $request->server['QUERY_STRING'] ?? '', $info, 'query_string');
+            }
+            if ($request->cookies !== []) {
+                self::parse(self::PARSE_COOKIE, $request->server['HTTP_COOKIE'] ?? '', $info, 'cookie_data');
+            }
+            // A SAPI's POST handler, where one is set, would read a body: none in a CLI process, checked.
+            if ($request->post !== [] && $info->post_entry === null) {
+                (self::$sapi->treat_data)(self::PARSE_POST, null, null); // PHP's own $_POST array, a new one
+                self::fields($request->post, '');
+            }
+            if ($server) {
+                foreach ($request->server as $name => $value) {
+                    if (is_string($value) && !isset(self::PHP_OWN[$name]) && !$request->fromEnvironment($name)) {
+                        self::filter(self::PARSE_SERVER, (string) $name, $value);
+                    }
+                }
+            }
+        } finally {
+            restore_error_handler();
+        }
+        self::$filled = true;
+    }
+
+    /** Runs PHP's parser on $text, given to it as the request's $field (`query_string`, `cookie_data`). */
+    private static function parse(int $arg, string $text, \FFI\CData $info, string $field): void
+    {
+        $bytes = \FFI::new('char[' . (strlen($text) + 1) . ']'); // zeroed: a C string
+        \FFI::memcpy($bytes, $text, strlen($text));
+        $info->{$field} = \FFI::cast('char *', \FFI::addr($bytes[0]));
+        try {
+            (self::$sapi->treat_data)($arg, null, null); // copies it before it parses
+        } finally {
+            $info->{$field} = null; // a CLI process has none; PHP never frees this one
+        }
+    }
+
+    /** Each field of $vars by the name a form gives it (`a[b][0]`), PHP's parser of names then rebuilding them. */
+    private static function fields(array $vars, string $prefix): void
+    {
+        foreach ($vars as $key => $value) {
+            $name = $prefix === '' ? (string) $key : $prefix . '[' . $key . ']';
+            if (is_array($value)) {
+                self::fields($value, $name);
+            } elseif (is_string($value)) {
+                self::filter(self::PARSE_POST, $name, $value);
+            }
+        }
+    }
+
+    private static function filter(int $arg, string $name, string $value): void
+    {
+        $length = strlen($value);
+        if ($length >= self::$capacity) {
+            self::$capacity = max(256, 2 * ($length + 1));
+            self::$value = \FFI::new('char[' . self::$capacity . ']');
+            self::$valuePointer[0] = \FFI::cast('char *', \FFI::addr(self::$value[0]));
+        }
+        \FFI::memcpy(self::$value, $value, $length);
+        // The filter copies the bytes, and frees or replaces them only for parse_str()'s PARSE_STRING.
+        (self::$sapi->input_filter)($arg, $name, self::$valuePointer, $length, self::$newLength);
+    }
+
+    /** Whether {@see fill()} fills the filter's copy in this PHP (checked once, here or at the first fill). */
+    public static function available(): bool
+    {
+        return self::get() !== null;
+    }
+
+    /** The checked FFI scope, or null where the filter's copy cannot be filled (decided once). */
+    private static function get(): ?\FFI
+    {
+        if (self::$ffi === null) {
+            self::$ffi = self::probe() ?? false;
+        }
+        return self::$ffi === false ? null : self::$ffi;
+    }
+
+    private static function probe(): ?\FFI
+    {
+        if (!extension_loaded('filter') || getenv('FOLK_FILTER_INPUT') === '0' || SapiGlobals::get() === null) {
+            return null; // SapiGlobals: the CLI, 64-bit Linux, no ZTS, ext-ffi, and PHP 8.2's request_info
+        }
+        try {
+            $ffi = \FFI::cdef(self::LAYOUT);
+            $sapi = $ffi->sapi_module;
+            if ($sapi->name === null || \FFI::string($sapi->name) !== 'cli' || $sapi->php_ini_ignore_cwd !== 1
+                || $sapi->phpinfo_as_text !== 1 || $sapi->ini_entries === null
+                || !str_contains(\FFI::string($sapi->ini_entries), 'register_argc_argv=1')
+                || $sapi->treat_data === null || $sapi->input_filter === null || $sapi->input_filter_init === null) {
+                return null;
+            }
+            $found = $ffi->zend_hash_str_find(\FFI::addr($ffi->module_registry[0]), 'filter', 6);
+            if ($found === null) {
+                return null;
+            }
+            $filter = $ffi->cast('folk_module_entry *', $found->ptr);
+            if ($filter->size !== \FFI::sizeof($ffi->type('folk_module_entry')) || $filter->name === null
+                || \FFI::string($filter->name) !== 'filter' || $filter->type !== self::MODULE_PERSISTENT
+                || $filter->version === null || \FFI::string($filter->version) !== phpversion('filter')
+                || $filter->request_shutdown_func === null) {
+                return null;
+            }
+            self::$sapi = $sapi;
+            self::$filter = $filter;
+            self::$valuePointer = \FFI::new('char *[1]');
+            self::$newLength = \FFI::new('size_t[1]');
+            // A variable filled, found, and dropped: the filter is the one PHP's input goes through. PHP's
+            // own $_GET array is replaced first, as the filter registers the variable there too.
+            ($sapi->treat_data)(self::PARSE_GET, null, null);
+            ($filter->request_shutdown_func)(self::MODULE_PERSISTENT, $filter->module_number);
+            self::filter(self::PARSE_GET, 'folk_probe', '1');
+            $seen = filter_input(INPUT_GET, 'folk_probe') === '1';
+            ($filter->request_shutdown_func)(self::MODULE_PERSISTENT, $filter->module_number);
+            ($sapi->treat_data)(self::PARSE_GET, null, null); // and again, without the probe
+            return $seen && !filter_has_var(INPUT_GET, 'folk_probe') ? $ffi : null;
+        } catch (\Throwable) {
+            return null; // FFI refused (ffi.enable), or this PHP does not export these symbols
+        }
+    }
+}
