@@ -179,6 +179,10 @@ test('scripts: filter_input(), filter_has_var() and filter_input_array() find th
         $upload = HttpCompare::multipart('B0undary', [['name', 'Grace'], ['email', 'not an address'], ['file', 'content', 'a.txt', 'text/plain']]);
         [, $ours] = $same('POST', '/inputs.php', [['Content-Type', 'multipart/form-data; boundary=B0undary']], $upload);
         assertSame([['name' => 'Grace', 'email' => 'not an address'], false], [json_decode($ours['body'], true)['post'], json_decode($ours['body'], true)['email']]);
+        // PHP's own server variables hold the request's too (the input filter registers each entry there):
+        // ob_gzhandler finds the client's Accept-Encoding, and compresses as under PHP-FPM.
+        [, $ours] = $same('GET', '/filtered.php', [['Accept-Encoding', 'gzip, deflate']]);
+        assertSame("A PAGE, FILTERED\n", gzdecode($ours['body']));
     });
 });
 

@@ -531,6 +531,8 @@ class FrameworkAppsTest {
             assertThat(inputs.text()).contains("\"n\":42", "\"email\":\"ada@example.org\"", "\"cookie\":{\"sid\":\"first\"}",
                     "\"HTTP_X_TRACE\":[true,\"abc\"]");
             same("GET", "/inputs.php");
+            RawHttp.Response gzip = same("GET", "/filtered.php", List.of("Accept-Encoding", "gzip"), new byte[0]);
+            assertThat(gzip.header("Content-Encoding")).as("ob_gzhandler finds the client's Accept-Encoding").isEqualTo("gzip");
             assertThat(differences).as("every answer equal to PHP-FPM's").isEmpty();
             // A directory named without its "/": nginx redirects to an absolute URL of its own port, the gateway to the path.
             RawHttp.Response fpm = RawHttp.send(fpmPort(), "GET", "/admin?x=1", List.of("Host", HOST), new byte[0]);
