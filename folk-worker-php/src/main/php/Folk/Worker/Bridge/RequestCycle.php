@@ -264,6 +264,9 @@ final class RequestCycle
 
     private function exitResult(): array
     {
+        if (UnbufferedOutput::active()) { // while output past every buffer is the answer's
+            ResponseResult::endFilterInPlaceOfCapture($this->exitLevel);
+        }
         UnbufferedOutput::end(); // the process is ending: stdout is the CLI's again before FFI's callbacks go
         [$status, $output] = ResponseResult::atExit($this->exitLevel, $this->exitCode);
         $result = $this->exitHead !== null // exit() while a streamed body was printed: its status and headers are out

@@ -21,6 +21,10 @@ final class ResponseResult
      * buffer's level: flushed out of a {@see startBuffer()} buffer, or held by {@see StreamedBody}
      */
     private static array $kept = [];
+    /** PHP's output globals through FFI ({@see makeRemovable()}), once asked for. */
+    private static ?\FFI $outputGlobals = null;
+    /** main/php_output.h: PHP_OUTPUT_HANDLER_STDFLAGS (cleanable, flushable, removable), as ob_start() gives a buffer. */
+    private const STANDARD_FLAGS = 0x70;
 
     /**
      * @param list<array{0: string, 1: string}> $headers the application's header lines, in order
@@ -260,27 +264,79 @@ final class ResponseResult
     }
 
     /**
+     * Ends the output buffers the application left open above $level, from the top down to the
+     * library's own capture, through their handlers, as PHP ends every buffer at a request's end:
+     * ob_start('ob_gzhandler') or a named output filter at the top of a script still applies. Not a
+     * closure's: the library's own buffers are closures, and must give up what they hold, as they
+     * are ({@see endBuffers()}).
+     */
+    public static function endApplicationBuffers(int $level): void
+    {
+        while (ob_get_level() > $level) {
+            $status = ob_get_status();
+            if (($status['name'] ?? 'Closure::__invoke') === 'Closure::__invoke'
+                    || (!@ob_end_flush() && !(self::makeRemovable($status) && @ob_end_flush()))) {
+                break;
+            }
+        }
+    }
+
+    /**
+     * Where the application closed the capture above $level and opened a filter in its place (not
+     * PHP's plain buffer, which is taken as it is), ends that filter and the buffers above it through
+     * their handlers, past every buffer, for a caller that takes that output ({@see UnbufferedOutput}):
+     * phpMyAdmin flushes its page out of its ob_gzhandler buffer and exits, and PHP's end of that
+     * buffer writes the gzip stream's last block.
+     */
+    public static function endFilterInPlaceOfCapture(int $level): void
+    {
+        $name = ob_get_status(true)[$level]['name'] ?? 'Closure::__invoke'; // the buffer at $level + 1
+        if ($name !== 'Closure::__invoke' && $name !== 'default output handler') {
+            self::endApplicationBuffers($level);
+        }
+    }
+
+    /**
+     * Lets the active buffer be ended, as PHP's own end of a request ends every buffer: ob_gzhandler
+     * makes its buffer one that code cannot end once it compresses. Through PHP's output globals
+     * (`OG(active)`, main/php_output.h), with FFI, where the handler found there is the one
+     * ob_get_status() describes (level and flags); false where it cannot be done.
+     *
+     * @param array<string, mixed> $status ob_get_status() of the active buffer
+     */
+    private static function makeRemovable(array $status): bool
+    {
+        if (PHP_ZTS || PHP_INT_SIZE !== 8 || !extension_loaded('ffi')) {
+            return false;
+        }
+        try {
+            self::$outputGlobals ??= \FFI::cdef('typedef struct { void *name; int flags; int level; } folk_output_handler;'
+                . ' typedef struct { int size; int top; int max; void *elements; folk_output_handler *active; } folk_output_globals;'
+                . ' extern folk_output_globals output_globals;');
+            $active = self::$outputGlobals->output_globals->active;
+            if ($active === null || $active->level !== ($status['level'] ?? -1) || $active->flags !== ($status['flags'] ?? -1)) {
+                return false;
+            }
+            $active->flags |= self::STANDARD_FLAGS;
+            return true;
+        } catch (\Throwable) {
+            return false; // FFI refused (ffi.enable), or this PHP does not export its output globals
+        }
+    }
+
+    /**
      * Closes the output buffers above $level (ours and any left open), returning their contents in
      * order: what was flushed out of ours first ({@see startBuffer()}), what was printed past every
      * buffer and not sent ({@see UnbufferedOutput}), then what they still held.
      */
     public static function endBuffers(int $level): string
     {
-        // Buffers the application left open above the one at $level + 1 (the capture) end through
-        // their handlers, into the buffer below, as PHP ends every buffer at a request's end:
-        // ob_start('ob_gzhandler') or a named output filter at the top of a script still applies.
-        // Not a closure's: the library's own buffers are closures, and must give up what they hold.
-        while (ob_get_level() > $level + 1) {
-            $status = ob_get_status();
-            if (($status['name'] ?? 'Closure::__invoke') === 'Closure::__invoke' || !@ob_end_flush()) {
-                break; // taken as it is, below
-            }
-        }
+        self::endApplicationBuffers($level + 1); // those above the capture's level, whoever's buffer is there now
         $output = '';
         while (($bufferLevel = ob_get_level()) > $level) {
             $kept = self::kept($bufferLevel); // first: a handler drops what it held when its buffer is cleaned
-            $chunk = ob_get_clean();
-            if ($chunk === false) {
+            $chunk = @ob_get_clean();
+            if ($chunk === false || ob_get_level() === $bufferLevel) { // not removed: its contents stay in it
                 self::keep($bufferLevel, $kept);
                 break; // a buffer that refuses removal
             }

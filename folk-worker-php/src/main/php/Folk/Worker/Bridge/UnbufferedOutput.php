@@ -108,6 +108,12 @@ final class UnbufferedOutput
     }
 
     /** Takes out what is held: it was printed before anything a buffer opened since holds. */
+    /** Whether output past every buffer is a request's now ({@see begin()}), not stdout's. */
+    public static function active(): bool
+    {
+        return self::$active;
+    }
+
     public static function take(): string
     {
         $held = self::$held;
