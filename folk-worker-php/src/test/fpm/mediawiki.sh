@@ -47,7 +47,7 @@ $wgUploadPath = "$wgScriptPath/images";
 $wgCacheDirectory = dirname(__DIR__) . '/cache';
 $wgTmpDirectory = dirname(__DIR__) . '/tmp';   # its id generator's state files, not /tmp's
 $wgJobRunRate = 0;              # no job at the end of a request: the same work on every server
-$wgUsePathInfo = true;          # /index.php/Title: MediaWiki's default depends on PHP_SAPI ("cli" in a worker)
+$wgUsePathInfo = true;          # /index.php/Title (MediaWiki's default depends on PHP_SAPI)
 $wgDisableOutputCompression = true;  # its gzip buffer depends on ob_get_level() (folk-worker-php's README)
 $wgPingback = false;
 PHP

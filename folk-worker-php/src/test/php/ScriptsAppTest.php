@@ -189,6 +189,18 @@ test('scripts: filter_input(), filter_has_var() and filter_input_array() find th
     });
 });
 
+test('scripts: a script that asks whether it runs on a command line (PHP_SAPI, php_sapi_name(), STDIN, $argv) is told no, and phpinfo() prints its HTML page, as under PHP-FPM', function (): void {
+    withScripts(function (int $port, TestMaster $worker): void {
+        [, $ours] = HttpCompare::assertSameResponse($port, $worker, 'GET', '/sapi.php');
+        assertSame(['PHP_SAPI' => 'fpm-fcgi', 'php_sapi_name' => 'fpm-fcgi', 'STDIN' => false, 'STDOUT' => false, 'STDERR' => false,
+            'argv' => false, 'argc' => false, 'html' => true, 'server_api' => 'FPM/FastCGI'], json_decode($ours['body'], true));
+        // The worker's own log still reaches its stderr from a request's process: a fatal error is logged there.
+        $logged = substr_count($worker->stderr(), 'PHP Fatal error:');
+        [, $ours] = HttpCompare::assertSameResponse($port, $worker, 'GET', '/fatal.php');
+        waitUntil(static fn (): bool => substr_count($worker->stderr(), 'PHP Fatal error:') > $logged, 5.0, 'the fatal error in the worker\'s log: ' . $worker->stderr());
+    });
+});
+
 test('scripts: a native session and a cookie across requests, as under PHP-FPM', function (): void {
     withScripts(function (int $port, TestMaster $worker): void {
         $host = [['Host', HttpCompare::HOST]];

@@ -75,7 +75,7 @@ final class Backtrace
                 // Frame 0 is this closure, "called" where PHP was interrupted.
                 $frames = debug_backtrace(DEBUG_BACKTRACE_IGNORE_ARGS);
                 $block = self::format($frames, $msgid(), getmypid());
-                @fwrite(defined('STDERR') ? STDERR : fopen('php://stderr', 'wb'), $block);
+                @fwrite(Worker::stderr(), $block);
             } catch (\Throwable) {
                 // A stack we cannot write is no reason to disturb the call.
             }

@@ -4,6 +4,7 @@ declare(strict_types=1);
 
 namespace Folk\Worker;
 
+use Folk\Worker\Bridge\FpmSapi;
 use Folk\Worker\Bridge\PhpRequest;
 use Folk\Worker\Bridge\RequestCycle;
 use Folk\Worker\Bridge\UserIni;
@@ -118,6 +119,7 @@ final class Scripts
         self::$bootAppend = (string) ini_get('auto_append_file');
         $scripts = new self($worker, $root, $index, RequestCycle::forScripts($worker));
         $scripts->cycle->warmUp(); // once here, not in every request's process
+        FpmSapi::available();
         self::$end = self::processEnd();
         $worker->register('http.handle', $scripts->handle(...));
         $code = $worker->serve();
@@ -255,6 +257,7 @@ final class Scripts
         // Resolved from the script's directory, as PHP resolves them; one that cannot be opened fails as PHP fails it.
         self::$prepend = self::around('auto_prepend_file', self::$bootPrepend);
         self::$append = self::around('auto_append_file', self::$bootAppend);
+        FpmSapi::assume(); // PHP_SAPI, STDIN, $argv, phpinfo() as PHP-FPM's
     }
 
     /** The file a .user.ini set for $setting (not the worker's own, which PHP ran once as it started), or null. */

@@ -104,9 +104,22 @@ final class Worker
     private static ?\Closure $exitAnswer = null;
     /** @var array{type: int, message: string, file: string, line: int}|null {@see fatalError()} */
     private static ?array $fatal = null;
+    /** @var resource|null {@see stderr()} */
+    private static mixed $stderr = null;
     private readonly Codec $codec;
     /** @var \Closure(string): void */
     private readonly \Closure $log;
+
+    /**
+     * The process's stderr, for the worker's log and backtraces: the CLI's STDERR, kept here (a
+     * request's process under Scripts has no such constant, as under PHP-FPM), else php://stderr.
+     *
+     * @return resource
+     */
+    public static function stderr(): mixed
+    {
+        return self::$stderr ??= defined('STDERR') ? STDERR : fopen('php://stderr', 'wb');
+    }
 
     /**
      * @param Codec|null                  $codec defaults to ext-msgpack when loaded, else pure PHP
@@ -116,7 +129,7 @@ final class Worker
     {
         $this->codec = $codec ?? MessagePack::codec();
         $this->log = $log ?? static function (string $line): void {
-            fwrite(defined('STDERR') ? STDERR : fopen('php://stderr', 'wb'), 'folk-worker[' . getmypid() . ']: ' . $line . PHP_EOL);
+            fwrite(self::stderr(), 'folk-worker[' . getmypid() . ']: ' . $line . PHP_EOL);
         };
         $this->register('echo', static fn (mixed $params): mixed => $params);
     }

@@ -88,7 +88,7 @@ final class CliHeaders
 
     private static function tryKeep(): bool
     {
-        if (PHP_SAPI !== 'cli' || !extension_loaded('ffi') || getenv('FOLK_CLI_HEADERS') === '0'
+        if (!FpmSapi::underCli() || !extension_loaded('ffi') || getenv('FOLK_CLI_HEADERS') === '0'
             || !SapiGlobals::clearHeadersSent()) { // output at boot (a worker script's "starting...")
             return false;
         }

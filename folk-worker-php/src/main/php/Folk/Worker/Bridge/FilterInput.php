@@ -24,27 +24,13 @@ namespace Folk\Worker\Bridge;
  * PHP registers what it filters in its own `$_GET`, `$_POST` and `$_COOKIE` arrays as well: each is
  * replaced by a new one first (`treat_data` does that), never the one the worker started with.
  * Without ext-ffi or ext-filter, in a thread-safe build, or where `sapi_module` does not look as PHP
- * 8.2 declares it (checked: the CLI's name, settings and functions, then a variable filled and
- * dropped), nothing is filled: the functions find nothing, as before.
+ * 8.2 declares it ({@see SapiModule}; then a variable filled, found and dropped), nothing is filled:
+ * the functions find nothing, as before.
  */
 final class FilterInput
 {
-    /** sapi_module_struct (PHP 8.2) up to input_filter_init; the entry of a loaded extension. */
+    /** The entry of a loaded extension (Zend/zend_modules.h), where its request shutdown is. */
     private const LAYOUT = <<<'C'
-        typedef struct {
-            char *name; char *pretty_name; void *startup; void *shutdown; void *activate; void *deactivate;
-            void *ub_write; void *flush; void *get_stat; void *getenv; void *sapi_error; void *header_handler;
-            void *send_headers; void *send_header; void *read_post; void *read_cookies;
-            void *register_server_variables; void *log_message; void *get_request_time; void *terminate_process;
-            char *php_ini_path_override; void *default_post_reader;
-            void (*treat_data)(int arg, char *str, void *dest_array);
-            char *executable_location; int php_ini_ignore; int php_ini_ignore_cwd; void *get_fd; void *force_http_10;
-            void *get_target_uid; void *get_target_gid;
-            unsigned int (*input_filter)(int arg, const char *var, char **val, size_t val_len, size_t *new_val_len);
-            void *ini_defaults; int phpinfo_as_text; const char *ini_entries; void *additional_functions;
-            unsigned int (*input_filter_init)(void);
-        } folk_sapi_module;
-        extern folk_sapi_module sapi_module;
         typedef struct {
             unsigned short size; unsigned int zend_api; unsigned char zend_debug; unsigned char zts;
             void *ini_entry; void *deps; const char *name; void *functions;
@@ -187,18 +173,12 @@ final class FilterInput
 
     private static function probe(): ?\FFI
     {
-        if (!extension_loaded('filter') || getenv('FOLK_FILTER_INPUT') === '0' || SapiGlobals::get() === null) {
+        $sapi = SapiModule::get();
+        if (!extension_loaded('filter') || getenv('FOLK_FILTER_INPUT') === '0' || SapiGlobals::get() === null || $sapi === null) {
             return null; // SapiGlobals: the CLI, 64-bit Linux, no ZTS, ext-ffi, and PHP 8.2's request_info
         }
         try {
             $ffi = \FFI::cdef(self::LAYOUT);
-            $sapi = $ffi->sapi_module;
-            if ($sapi->name === null || \FFI::string($sapi->name) !== 'cli' || $sapi->php_ini_ignore_cwd !== 1
-                || $sapi->phpinfo_as_text !== 1 || $sapi->ini_entries === null
-                || !str_contains(\FFI::string($sapi->ini_entries), 'register_argc_argv=1')
-                || $sapi->treat_data === null || $sapi->input_filter === null || $sapi->input_filter_init === null) {
-                return null;
-            }
             $found = $ffi->zend_hash_str_find(\FFI::addr($ffi->module_registry[0]), 'filter', 6);
             if ($found === null) {
                 return null;

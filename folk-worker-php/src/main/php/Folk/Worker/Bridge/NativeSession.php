@@ -159,7 +159,7 @@ final class NativeSession
      */
     private static function probe(): ?\FFI
     {
-        if (PHP_SAPI !== 'cli' || PHP_ZTS || PHP_INT_SIZE !== 8 || PHP_OS_FAMILY !== 'Linux' || !extension_loaded('ffi')
+        if (!FpmSapi::underCli() || PHP_ZTS || PHP_INT_SIZE !== 8 || PHP_OS_FAMILY !== 'Linux' || !extension_loaded('ffi')
             || headers_sent() || session_status() !== PHP_SESSION_NONE) {
             return null;
         }

@@ -223,7 +223,7 @@ final class SapiGlobals
 
     private static function probe(): ?\FFI
     {
-        if (PHP_SAPI !== 'cli' || PHP_ZTS || PHP_INT_SIZE !== 8 || PHP_OS_FAMILY !== 'Linux' || !extension_loaded('ffi')) {
+        if (!FpmSapi::underCli() || PHP_ZTS || PHP_INT_SIZE !== 8 || PHP_OS_FAMILY !== 'Linux' || !extension_loaded('ffi')) {
             return null;
         }
         try {

@@ -184,7 +184,7 @@ final class UnbufferedOutput
 
     private static function install(): bool
     {
-        if (PHP_SAPI !== 'cli' || !extension_loaded('ffi') || getenv('FOLK_CLI_OUTPUT') === '0') {
+        if (!FpmSapi::underCli() || !extension_loaded('ffi') || getenv('FOLK_CLI_OUTPUT') === '0') {
             return false;
         }
         try {
