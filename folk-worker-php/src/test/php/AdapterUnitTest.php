@@ -508,12 +508,12 @@ test('bridge: a native session starts as a PHP-FPM request does (with ext-ffi): 
     }
 });
 
-test('bridge: filter_input() and filter_has_var() find each request\'s query, form and cookies in a worker that lives on (with ext-ffi), nothing of the request before, and the process\'s own superglobals stay as they were', function (): void {
+test('bridge: filter_input() and filter_has_var() find each request\'s query, form and cookies, and getenv() its FastCGI params, in a worker that lives on (with ext-ffi), nothing of the request before, and the process\'s own superglobals stay as they were', function (): void {
     $seen = [];
     $worker = quietAdapterWorker();
     $worker->register('http.handle', new RequestCycle($worker, static function (PhpRequest $request) use (&$seen): array {
         $seen = [filter_input_array(INPUT_GET), filter_input_array(INPUT_POST), filter_input_array(INPUT_COOKIE),
-            filter_input(INPUT_GET, 'n', FILTER_VALIDATE_INT), filter_has_var(INPUT_POST, 'f')];
+            filter_input(INPUT_GET, 'n', FILTER_VALIDATE_INT), filter_has_var(INPUT_POST, 'f'), getenv('QUERY_STRING')];
         return [200, [], 'ok'];
     }));
     $before = [$_GET, $_POST, $_COOKIE, $_SERVER];
@@ -521,11 +521,12 @@ test('bridge: filter_input() and filter_has_var() find each request\'s query, fo
     assertSame(null, $worker->call('http.handle', HttpCompare::params('POST', '/x?n=7&q[]=a', [['Host', 'h'], ['Cookie', 'c=1; c=2'],
         ['Content-Type', "multipart/form-data; boundary=$b"]], HttpCompare::multipart($b, [['f[x]', 'v'], ['up', 'file', 'a.txt', 'text/plain']])))[0]);
     $works = extension_loaded('ffi') && (string) ini_get('ffi.enable') !== '0' && getenv('FOLK_FILTER_INPUT') !== '0';
-    assertSame($works ? [['n' => '7', 'q' => ['a']], ['f' => ['x' => 'v']], ['c' => '1'], 7, true] : [null, null, null, null, false], $seen);
+    assertSame($works ? [['n' => '7', 'q' => ['a']], ['f' => ['x' => 'v']], ['c' => '1'], 7, true, 'n=7&q[]=a'] : [null, null, null, null, false, false], $seen);
     assertSame(null, $worker->call('http.handle', HttpCompare::params('GET', '/y', [['Host', 'h']], ''))[0]);
-    assertSame([null, null, null, null, false], $seen, 'nothing of the request before');
+    assertSame([null, null, null, null, false, $works ? '' : false], $seen, 'nothing of the request before');
     assertSame(null, $worker->call('http.handle', HttpCompare::params('POST', '/z?n=x', [['Host', 'h'],
         ['Content-Type', 'application/x-www-form-urlencoded']], 'f=1'))[0]);
-    assertSame($works ? [['n' => 'x'], ['f' => '1'], null, false, true] : [null, null, null, null, false], $seen);
+    assertSame($works ? [['n' => 'x'], ['f' => '1'], null, false, true, 'n=x'] : [null, null, null, null, false, false], $seen);
     assertIdentical($before, [$_GET, $_POST, $_COOKIE, $_SERVER], 'the superglobals after the requests');
+    assertSame(false, getenv('QUERY_STRING'), 'getenv() between requests: the environment');
 });

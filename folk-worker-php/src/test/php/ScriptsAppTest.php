@@ -162,7 +162,7 @@ test('scripts: filter_input(), filter_has_var() and filter_input_array() find th
         $same = static fn (string $method, string $uri, array $headers = [], string $body = ''): array
             => HttpCompare::assertSameResponse($port, $worker, $method, $uri, $headers, $body, maskSession(...));
         $form = [['Content-Type', 'application/x-www-form-urlencoded'], ['Cookie', 'sid=first; sid=second; a.b=c%20d; x[y]=1'],
-            ['X-Trace', 'abc'], ['Authorization', 'Basic ' . base64_encode('ada:secret')]];
+            ['X-Trace', 'abc'], ['Authorization', 'Basic ' . base64_encode('ada:secret')], ['Proxy', 'http://evil.example']];
         [, $ours] = $same('POST', '/inputs.php?n=42&tags[]=a&tags[]=b&e=%41+%2B', $form, 'name=Ada&email=ada%40example.org&m[k][]=v&m[k][]=w');
         $seen = json_decode($ours['body'], true);
         assertSame(['n' => '42', 'tags' => ['a', 'b'], 'e' => 'A +'], $seen['get']);
@@ -172,6 +172,8 @@ test('scripts: filter_input(), filter_has_var() and filter_input_array() find th
         assertSame([true, 'abc'], $seen['server']['HTTP_X_TRACE']);
         assertSame([[true, 'POST'], [false, null], [false, null], [false, null]], [$seen['server']['REQUEST_METHOD'],
             $seen['server']['REQUEST_TIME'], $seen['server']['PHP_AUTH_USER'], $seen['server']['PATH']], 'PHP\'s own entries and the environment are not FastCGI params');
+        assertSame(['abc', 'POST', 'n=42&tags[]=a&tags[]=b&e=%41+%2B', true, false, false, false], $seen['getenv'],
+            'getenv(): the FastCGI params; not HTTP_PROXY (httpoxy), nor what PHP adds itself');
         // The next request's script finds its own, nothing of the one before.
         [, $ours] = $same('GET', '/inputs.php');
         $seen = json_decode($ours['body'], true);

@@ -55,10 +55,6 @@ final class FilterInput
     /** Zend/zend_modules.h: a module loaded with PHP (the filter extension is always one). */
     private const MODULE_PERSISTENT = 1;
 
-    /** `$_SERVER` entries PHP adds itself, not from FastCGI params: outside the filter's copy under PHP-FPM. */
-    private const PHP_OWN = ['REQUEST_TIME' => 0, 'REQUEST_TIME_FLOAT' => 0, 'PHP_AUTH_USER' => 0, 'PHP_AUTH_PW' => 0,
-        'PHP_AUTH_DIGEST' => 0, 'AUTH_TYPE' => 0, 'argv' => 0, 'argc' => 0];
-
     private static \FFI|false|null $ffi = null;
     private static \FFI\CData $sapi;
     private static \FFI\CData $filter;
@@ -72,7 +68,7 @@ final class FilterInput
 
     /**
      * Fills the filter's copy with $request's query, cookies and form fields, and with $server its
-     * `$_SERVER` entries (all but those of the worker's environment and those PHP adds itself),
+     * FastCGI params ({@see PhpRequest::fastCgiParams()}),
      * after dropping the previous request's. A request with none of them, after another such, costs
      * nothing (a plain GET: no FFI call).
      */
@@ -105,10 +101,8 @@ final class FilterInput
                 self::fields($request->post, '');
             }
             if ($server) {
-                foreach ($request->server as $name => $value) {
-                    if (is_string($value) && !isset(self::PHP_OWN[$name]) && !$request->fromEnvironment($name)) {
-                        self::filter(self::PARSE_SERVER, (string) $name, $value);
-                    }
+                foreach ($request->fastCgiParams() as $name => $value) {
+                    self::filter(self::PARSE_SERVER, $name, $value);
                 }
             }
         } finally {

@@ -19,6 +19,10 @@ final class PhpRequest
     private const CLI_KEYS = ['argv' => 0, 'argc' => 0, 'PHP_SELF' => 0, 'SCRIPT_NAME' => 0, 'SCRIPT_FILENAME' => 0,
         'PATH_TRANSLATED' => 0, 'DOCUMENT_ROOT' => 0, 'REQUEST_TIME' => 0, 'REQUEST_TIME_FLOAT' => 0];
 
+    /** `$_SERVER` entries PHP adds itself, not from FastCGI params (main/php_variables.c, the CLI's argv). */
+    private const PHP_OWN = ['REQUEST_TIME' => 0, 'REQUEST_TIME_FLOAT' => 0, 'PHP_AUTH_USER' => 0, 'PHP_AUTH_PW' => 0,
+        'PHP_AUTH_DIGEST' => 0, 'AUTH_TYPE' => 0, 'argv' => 0, 'argc' => 0];
+
     /** Cookie names PHP keeps as they are (no '.', ' ' or '[' to mangle): most of them. */
     private const PLAIN_NAME = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-';
 
@@ -34,6 +38,8 @@ final class PhpRequest
     private static array $scriptDirs = [];
     /** The worker's environment as `$_SERVER` entries, which the request's own entries were laid over. */
     private array $environment = [];
+    /** @var array<string, string>|null {@see fastCgiParams()}, once asked for */
+    private ?array $fastCgiParams = null;
 
     /**
      * @param array<string, string>     $server  $_SERVER
@@ -143,13 +149,31 @@ final class PhpRequest
     }
 
     /**
-     * Whether `$_SERVER[$name]` is the worker's environment variable as it is, not a header, a
-     * server fact or a value of PHP's of that name: what PHP-FPM has from its process, not from
-     * the request's FastCGI params.
+     * The `$_SERVER` entries PHP-FPM has from the request's FastCGI params: all but the worker's
+     * environment variables (as they are: not a header, a server fact or a value of PHP's of that
+     * name) and the entries PHP adds itself (`REQUEST_TIME`, `PHP_AUTH_USER`, ...). What PHP-FPM's
+     * input filter sees ({@see FilterInput}) and its getenv() finds ({@see SapiGetenv}).
+     *
+     * @return array<string, string>
      */
-    public function fromEnvironment(string|int $name): bool
+    public function fastCgiParams(): array
     {
-        return isset($this->environment[$name]) && $this->environment[$name] === ($this->server[$name] ?? null);
+        if ($this->fastCgiParams === null) {
+            $this->fastCgiParams = [];
+            foreach ($this->server as $name => $value) {
+                if (is_string($value) && !isset(self::PHP_OWN[$name])
+                    && !(isset($this->environment[$name]) && $this->environment[$name] === $value)) {
+                    $this->fastCgiParams[(string) $name] = $value;
+                }
+            }
+        }
+        return $this->fastCgiParams;
+    }
+
+    /** The request whose superglobals are installed ({@see installGlobals()}), or null between requests. */
+    public static function current(): ?self
+    {
+        return self::$installed;
     }
 
     /**

@@ -57,6 +57,7 @@ final class RequestCycle
         $this->session = new NativeSession();
         $this->keptHeaders = CliHeaders::keep();
         UploadedFiles::available();
+        SapiGetenv::install();
     }
 
     /**

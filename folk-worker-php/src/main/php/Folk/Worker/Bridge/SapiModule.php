@@ -6,7 +6,8 @@ namespace Folk\Worker\Bridge;
 
 /**
  * PHP's `sapi_module` (main/SAPI.h), the CLI's, through FFI: its parser of a request's variables
- * and its input filter ({@see FilterInput}), and what it says of itself ({@see FpmSapi}).
+ * and its input filter ({@see FilterInput}), what it says of itself ({@see FpmSapi}), and where
+ * getenv() looks first ({@see SapiGetenv}).
  *
  * Its layout is not part of PHP's API, so it is read as PHP 8.2 declares `sapi_module_struct` (up to
  * `input_filter_init`; 64-bit Linux, non-ZTS) and trusted only where the CLI's own values are
@@ -20,7 +21,7 @@ final class SapiModule
     private const LAYOUT = <<<'C'
         typedef struct {
             char *name; char *pretty_name; void *startup; void *shutdown; void *activate; void *deactivate;
-            void *ub_write; void *flush; void *get_stat; void *getenv; void *sapi_error; void *header_handler;
+            void *ub_write; void *flush; void *get_stat; char *(*getenv)(const char *name, size_t name_len); void *sapi_error; void *header_handler;
             void *send_headers; void *send_header; void *read_post; void *read_cookies;
             void *register_server_variables; void *log_message; void *get_request_time; void *terminate_process;
             char *php_ini_path_override; void *default_post_reader;
@@ -59,7 +60,8 @@ final class SapiModule
                 || \FFI::string($sapi->pretty_name) !== 'Command Line Interface' || $sapi->php_ini_ignore_cwd !== 1
                 || $sapi->phpinfo_as_text !== 1 || $sapi->ini_entries === null
                 || !str_contains(\FFI::string($sapi->ini_entries), 'register_argc_argv=1')
-                || $sapi->treat_data === null || $sapi->input_filter === null || $sapi->input_filter_init === null) {
+                || $sapi->treat_data === null || $sapi->input_filter === null || $sapi->input_filter_init === null
+                || $sapi->getenv !== null) { // the CLI has none: getenv() reads the process's environment
                 return null;
             }
             self::$ffi = $ffi;

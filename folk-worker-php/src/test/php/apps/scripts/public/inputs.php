@@ -16,4 +16,7 @@ echo json_encode([
     'has' => [filter_has_var(INPUT_GET, 'n'), filter_has_var(INPUT_POST, 'name'), filter_has_var(INPUT_COOKIE, 'sid')],
     'tags' => filter_input(INPUT_GET, 'tags', FILTER_DEFAULT, FILTER_REQUIRE_ARRAY),
     'server' => $server,
+    // getenv() asks PHP-FPM's SAPI first, which answers from the request's FastCGI params.
+    'getenv' => [getenv('HTTP_X_TRACE'), getenv('REQUEST_METHOD'), getenv('QUERY_STRING'), is_string(getenv('REMOTE_ADDR')),
+        getenv('HTTP_PROXY'), getenv('REQUEST_TIME'), getenv('PHP_AUTH_USER')],
 ]), "\n";

@@ -524,12 +524,13 @@ class FrameworkAppsTest {
             sameHead("/download.php?kb=3000");
             same("POST", "/form.php", List.of("Content-Type", "application/x-www-form-urlencoded"),
                     "name=Ada&tags[]=a".getBytes(StandardCharsets.US_ASCII));
-            // filter_input() and the like: the filter extension's own copy of the query, form, cookies and FastCGI params.
+            // filter_input() and the like: the filter extension's own copy of the query, form, cookies and FastCGI params;
+            // getenv(): the FastCGI params.
             RawHttp.Response inputs = same("POST", "/inputs.php?n=42&tags[]=a&tags[]=b", List.of("Content-Type",
                     "application/x-www-form-urlencoded", "Cookie", "sid=first; sid=second", "X-Trace", "abc"),
                     "name=Ada&email=ada%40example.org".getBytes(StandardCharsets.US_ASCII));
             assertThat(inputs.text()).contains("\"n\":42", "\"email\":\"ada@example.org\"", "\"cookie\":{\"sid\":\"first\"}",
-                    "\"HTTP_X_TRACE\":[true,\"abc\"]");
+                    "\"HTTP_X_TRACE\":[true,\"abc\"]", "\"getenv\":[\"abc\",\"POST\"");
             same("GET", "/inputs.php");
             // PHP_SAPI, php_sapi_name(), STDIN, $argv and phpinfo(): PHP-FPM's, not the CLI's.
             assertThat(same("GET", "/sapi.php").text()).contains("\"PHP_SAPI\":\"fpm-fcgi\"", "\"STDIN\":false", "\"html\":true");
