@@ -203,6 +203,24 @@ test('scripts: a script that asks whether it runs on a command line (PHP_SAPI, p
     });
 });
 
+test('scripts: php.ini\'s max_execution_time counts in a request\'s process, as PHP-FPM takes it from its php.ini, where the CLI forces its own; a .user.ini and a -d of the worker\'s stand over php.ini', function (): void {
+    withScripts(function (): void { // the same conditions (PHP-FPM and nginx there, ext-ffi, ext-pcntl)
+    });
+    $dir = HttpCompare::tempDir('folk-scripts-ini-');
+    file_put_contents("$dir/php.ini", "max_execution_time = 7\noutput_buffering = 2048\nhtml_errors = On\nmax_input_time = 45\n");
+    // The comparison's settings come as -d (html_errors=Off among them); max_input_time too, here.
+    $worker = HttpCompare::startWorker(SCRIPTS_APP . '/worker.php', "$dir/worker", phpArgs: ['-c', "$dir/php.ini", '-d', 'max_input_time=50']);
+    try {
+        assertSame(readyParams($worker->pid()), $worker->ready(10.0));
+        $ours = HttpCompare::workerRequest($worker, 'GET', '/ini.php', [['Host', HttpCompare::HOST]], '');
+        // php.ini's 7 s (the CLI's 0: no limit); its 2048 under the document root's .user.ini 4096; the -d's.
+        assertSame(['7', '4096', '', '50'], json_decode($ours['body'], true), $ours['body']);
+    } finally {
+        $worker->close();
+        HttpCompare::removeTree($dir);
+    }
+});
+
 test('scripts: a native session and a cookie across requests, as under PHP-FPM', function (): void {
     withScripts(function (int $port, TestMaster $worker): void {
         $host = [['Host', HttpCompare::HOST]];

@@ -120,6 +120,7 @@ final class Scripts
         $scripts = new self($worker, $root, $index, RequestCycle::forScripts($worker));
         $scripts->cycle->warmUp(); // once here, not in every request's process
         FpmSapi::available();
+        UserIni::phpIniOverCli(); // read once, not in every request's process
         self::$end = self::processEnd();
         $worker->register('http.handle', $scripts->handle(...));
         $code = $worker->serve();

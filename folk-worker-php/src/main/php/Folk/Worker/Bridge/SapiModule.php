@@ -48,6 +48,22 @@ final class SapiModule
         return self::$module === false ? null : self::$module;
     }
 
+    /**
+     * The settings the CLI gives PHP over php.ini: its own (`html_errors=0`, `max_execution_time=0`,
+     * ...), then each `-d` of the command line, a line each; empty without the module.
+     */
+    public static function iniEntries(): string
+    {
+        $module = self::get();
+        return $module === null ? '' : self::text($module->ini_entries);
+    }
+
+    /** A `const char *` field, which FFI reads as a PHP string, or as a pointer. */
+    private static function text(mixed $field): string
+    {
+        return $field === null ? '' : (is_string($field) ? $field : \FFI::string($field));
+    }
+
     private static function probe(): ?\FFI\CData
     {
         if (!FpmSapi::underCli() || PHP_ZTS || PHP_INT_SIZE !== 8 || PHP_OS_FAMILY !== 'Linux' || !extension_loaded('ffi')) {
@@ -58,8 +74,7 @@ final class SapiModule
             $sapi = $ffi->sapi_module;
             if ($sapi->name === null || \FFI::string($sapi->name) !== 'cli' || $sapi->pretty_name === null
                 || \FFI::string($sapi->pretty_name) !== 'Command Line Interface' || $sapi->php_ini_ignore_cwd !== 1
-                || $sapi->phpinfo_as_text !== 1 || $sapi->ini_entries === null
-                || !str_contains(\FFI::string($sapi->ini_entries), 'register_argc_argv=1')
+                || $sapi->phpinfo_as_text !== 1 || !str_contains(self::text($sapi->ini_entries), 'register_argc_argv=1')
                 || $sapi->treat_data === null || $sapi->input_filter === null || $sapi->input_filter_init === null
                 || $sapi->getenv !== null) { // the CLI has none: getenv() reads the process's environment
                 return null;

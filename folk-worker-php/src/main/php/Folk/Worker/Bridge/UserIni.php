@@ -14,6 +14,8 @@ namespace Folk\Worker\Bridge;
  * are, as PHP-FPM leaves them. PHP-FPM keeps what it read for `user_ini.cache_ttl` seconds (300); a
  * request's process reads the files anew, so a change counts from the next request.
  *
+ * Before them, php.ini's values of the settings the CLI forces its own of ({@see phpIniOverCli()}).
+ *
  * PHP sets the per-directory ones only for a SAPI that reads such files, so they are set as PHP-FPM
  * sets them, with PHP's own zend_alter_ini_entry_chars() through FFI. Without ext-ffi (or with
  * `ffi.enable=0`) ini_set() sets those a script may set itself, and the others keep the worker's values.
@@ -24,15 +26,32 @@ final class UserIni
     private const PERDIR = 2;
     private const STAGE_HTACCESS = 32;
 
+    /**
+     * What the CLI sets over php.ini (sapi/cli's hardcoded settings, but register_argc_argv and
+     * implicit_flush, which the worker answers otherwise), with PHP's own defaults, which PHP-FPM
+     * starts from: PHP-FPM takes these from php.ini.
+     */
+    private const CLI_FORCED = ['html_errors' => '1', 'output_buffering' => '0', 'max_execution_time' => '30',
+        'max_input_time' => '-1'];
+
     private static \FFI|false|null $ffi = null;
+    /** @var array<string, string>|null {@see phpIniOverCli()}, once read */
+    private static ?array $phpIni = null;
 
     private function __construct()
     {
     }
 
-    /** Applies the files for a script in $dir under the document root $root. */
+    /**
+     * Applies, for a script in $dir under the document root $root, what PHP-FPM's request starts
+     * with: php.ini's values of the settings the CLI forces its own of ({@see phpIniOverCli()}), then
+     * the `.user.ini` files.
+     */
     public static function apply(string $root, string $dir): void
     {
+        foreach (self::phpIniOverCli() as $key => $value) {
+            self::set($key, $value);
+        }
         $name = (string) ini_get('user_ini.filename');
         if ($name === '') {
             return;
@@ -67,6 +86,45 @@ final class UserIni
         foreach ($settings as $key => $value) {
             self::set($key, $value);
         }
+    }
+
+    /**
+     * php.ini's values (the loaded file's, then those PHP scanned with it; PHP's defaults where they
+     * set none) of the settings the CLI forces its own of, which PHP-FPM takes from its php.ini:
+     * `max_execution_time` (Debian's 30 s, where the CLI has no limit), `output_buffering` (Debian's
+     * 4096, where the CLI has none), `html_errors`, `max_input_time`. Not those the worker's command
+     * line sets (`-d`, which PHP appends to the CLI's own in `sapi_module.ini_entries`): those stand.
+     * Read once; a worker that forks a process per request reads them before it forks. Empty where
+     * the CLI's settings cannot be read ({@see SapiModule}).
+     *
+     * @return array<string, string>
+     */
+    public static function phpIniOverCli(): array
+    {
+        if (self::$phpIni !== null) {
+            return self::$phpIni;
+        }
+        $entries = SapiModule::iniEntries();
+        if ($entries === '') {
+            return self::$phpIni = [];
+        }
+        $lines = explode("\n", $entries);
+        $values = [];
+        foreach (self::CLI_FORCED as $key => $default) {
+            if (count(preg_grep('/^\s*' . $key . '\s*=/', $lines)) === 1) { // the CLI's own line only: no -d
+                $values[$key] = $default;
+            }
+        }
+        $scanned = array_map('trim', explode(',', (string) php_ini_scanned_files()));
+        foreach (array_filter([(string) php_ini_loaded_file(), ...$scanned]) as $file) {
+            $ini = @parse_ini_file($file, false, INI_SCANNER_NORMAL);
+            foreach ($values as $key => $value) {
+                if (is_array($ini) && isset($ini[$key]) && !is_array($ini[$key])) {
+                    $values[$key] = (string) $ini[$key];
+                }
+            }
+        }
+        return self::$phpIni = $values;
     }
 
     /** Sets one setting as PHP-FPM sets it from such a file; PHP refuses one not per directory, or unknown. */
