@@ -81,13 +81,13 @@ final class FilterInput
         if ($ffi === null) {
             return;
         }
-        if (self::$filled) {
-            (self::$filter->request_shutdown_func)(self::MODULE_PERSISTENT, self::$filter->module_number);
-            self::$filled = false;
-        }
         // PHP's parser warns of what PhpRequest warned of already (max_input_vars, nesting): once is enough.
         set_error_handler(static fn (): bool => true);
         try {
+            if (self::$filled) {
+                (self::$filter->request_shutdown_func)(self::MODULE_PERSISTENT, self::$filter->module_number);
+                self::$filled = false;
+            }
             $info = SapiGlobals::get()->sapi_globals->request_info;
             if ($request->get !== []) {
                 self::parse(self::PARSE_GET, $request->server['QUERY_STRING'] ?? '', $info, 'query_string');
@@ -105,10 +105,12 @@ final class FilterInput
                     self::filter(self::PARSE_SERVER, $name, $value);
                 }
             }
+            self::$filled = true;
+        } catch (\Throwable) {
+            self::$ffi = false; // an FFI call refused: the request goes on, the functions find nothing from now on
         } finally {
             restore_error_handler();
         }
-        self::$filled = true;
     }
 
     /** Runs PHP's parser on $text, given to it as the request's $field (`query_string`, `cookie_data`). */

@@ -76,14 +76,18 @@ final class FpmSapi
         \Folk\Worker\Worker::stderr(); // the worker's log keeps the stream, not the constant
         self::$kept = [STDIN, STDOUT, STDERR, self::cString(self::NAME), self::cString(self::PRETTY_NAME)];
         self::$assumed = true;
-        $sapi->name = \FFI::cast('char *', \FFI::addr(self::$kept[3][0]));
-        $sapi->pretty_name = \FFI::cast('char *', \FFI::addr(self::$kept[4][0]));
-        $sapi->phpinfo_as_text = 0;
-        $constants = $ffi->executor_globals->zend_constants;
-        $constant = $ffi->cast('folk_constant *', $ffi->zend_hash_str_find($constants, 'PHP_SAPI', 8)->ptr);
-        $constant->str = $ffi->cast('folk_string *', ($ffi->zend_string_init_interned)(self::NAME, strlen(self::NAME), false));
-        foreach (['STDIN', 'STDOUT', 'STDERR'] as $name) {
-            $ffi->zend_hash_str_del($constants, $name, strlen($name));
+        try {
+            $sapi->name = \FFI::cast('char *', \FFI::addr(self::$kept[3][0]));
+            $sapi->pretty_name = \FFI::cast('char *', \FFI::addr(self::$kept[4][0]));
+            $sapi->phpinfo_as_text = 0;
+            $constants = $ffi->executor_globals->zend_constants;
+            $constant = $ffi->cast('folk_constant *', $ffi->zend_hash_str_find($constants, 'PHP_SAPI', 8)->ptr);
+            $constant->str = $ffi->cast('folk_string *', ($ffi->zend_string_init_interned)(self::NAME, strlen(self::NAME), false));
+            foreach (['STDIN', 'STDOUT', 'STDERR'] as $name) {
+                $ffi->zend_hash_str_del($constants, $name, strlen($name));
+            }
+        } catch (\Throwable) {
+            // An FFI call refused: the script runs with what was changed so far (checked above, so not expected).
         }
         unset($GLOBALS['argv'], $GLOBALS['argc']);
         return true;

@@ -21,7 +21,8 @@ final class SapiModule
     private const LAYOUT = <<<'C'
         typedef struct {
             char *name; char *pretty_name; void *startup; void *shutdown; void *activate; void *deactivate;
-            void *ub_write; void *flush; void *get_stat; char *(*getenv)(const char *name, size_t name_len); void *sapi_error; void *header_handler;
+            void *ub_write; void *flush; void *get_stat; char *(*getenv)(const char *name, size_t name_len);
+            void *sapi_error; void *header_handler;
             void *send_headers; void *send_header; void *read_post; void *read_cookies;
             void *register_server_variables; void *log_message; void *get_request_time; void *terminate_process;
             char *php_ini_path_override; void *default_post_reader;
