@@ -119,8 +119,6 @@ final class Scripts
         self::$bootAppend = (string) ini_get('auto_append_file');
         $scripts = new self($worker, $root, $index, RequestCycle::forScripts($worker));
         $scripts->cycle->warmUp(); // once here, not in every request's process
-        FpmSapi::available();
-        UserIni::phpIniOverCli(); // read once, not in every request's process
         self::$end = self::processEnd();
         $worker->register('http.handle', $scripts->handle(...));
         $code = $worker->serve();

@@ -116,8 +116,7 @@ final class FilterInput
     /** Runs PHP's parser on $text, given to it as the request's $field (`query_string`, `cookie_data`). */
     private static function parse(int $arg, string $text, \FFI\CData $info, string $field): void
     {
-        $bytes = \FFI::new('char[' . (strlen($text) + 1) . ']'); // zeroed: a C string
-        \FFI::memcpy($bytes, $text, strlen($text));
+        $bytes = SapiModule::cString($text);
         $info->{$field} = \FFI::cast('char *', \FFI::addr($bytes[0]));
         try {
             (self::$sapi->treat_data)($arg, null, null); // copies it before it parses

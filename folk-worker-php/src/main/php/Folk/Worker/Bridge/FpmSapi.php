@@ -74,7 +74,8 @@ final class FpmSapi
         $ffi = self::$ffi;
         $sapi = SapiModule::get();
         \Folk\Worker\Worker::stderr(); // the worker's log keeps the stream, not the constant
-        self::$kept = [STDIN, STDOUT, STDERR, self::cString(self::NAME), self::cString(self::PRETTY_NAME)];
+        // PHP keeps pointing at the names: never freed.
+        self::$kept = [STDIN, STDOUT, STDERR, SapiModule::cString(self::NAME, false), SapiModule::cString(self::PRETTY_NAME, false)];
         self::$assumed = true;
         try {
             $sapi->name = \FFI::cast('char *', \FFI::addr(self::$kept[3][0]));
@@ -91,13 +92,6 @@ final class FpmSapi
         }
         unset($GLOBALS['argv'], $GLOBALS['argc']);
         return true;
-    }
-
-    private static function cString(string $text): \FFI\CData
-    {
-        $bytes = \FFI::new('char[' . (strlen($text) + 1) . ']', false); // PHP keeps pointing at it: never freed
-        \FFI::memcpy($bytes, $text, strlen($text));
-        return $bytes;
     }
 
     private static function text(\FFI\CData $string): string

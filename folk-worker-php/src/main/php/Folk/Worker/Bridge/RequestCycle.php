@@ -72,8 +72,9 @@ final class RequestCycle
 
     /**
      * Loads and sets up now what a script's request needs (the bridge's classes, PHP's structures
-     * reached with FFI, the output callbacks), which would otherwise be done on first use: a worker
-     * that forks a process per request ({@see \Folk\Worker\Scripts}) does it once, before it forks.
+     * reached with FFI, the output callbacks, php.ini's values of what the CLI forces), which would
+     * otherwise be done on first use: a worker that forks a process per request
+     * ({@see \Folk\Worker\Scripts}) does it once, before it forks.
      */
     public function warmUp(): void
     {
@@ -83,6 +84,8 @@ final class RequestCycle
         }
         SapiGlobals::get();
         FilterInput::available();
+        FpmSapi::available();
+        UserIni::phpIniOverCli(); // read once: php.ini's files, not in every request's process
         RequestBody::install('');
         UnbufferedOutput::begin();
         UnbufferedOutput::end();

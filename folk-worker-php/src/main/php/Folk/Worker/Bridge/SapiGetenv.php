@@ -65,8 +65,7 @@ final class SapiGetenv
         if ($value === null || str_contains($value, "\0")) {
             return null; // PHP reads the environment
         }
-        self::$value = \FFI::new('char[' . (strlen($value) + 1) . ']'); // zeroed: a C string
-        \FFI::memcpy(self::$value, $value, strlen($value));
+        self::$value = SapiModule::cString($value);
         return \FFI::cast('char *', \FFI::addr(self::$value[0]));
     }
 }

@@ -59,6 +59,17 @@ final class SapiModule
         return $module === null ? '' : self::text($module->ini_entries);
     }
 
+    /**
+     * $text as a C string for PHP to read (its bytes and a NUL): held by the caller as long as PHP may
+     * read it; with $owned false never freed, for PHP to keep pointing at.
+     */
+    public static function cString(string $text, bool $owned = true): \FFI\CData
+    {
+        $bytes = \FFI::new('char[' . (strlen($text) + 1) . ']', $owned); // zeroed: the NUL is there
+        \FFI::memcpy($bytes, $text, strlen($text));
+        return $bytes;
+    }
+
     /** A `const char *` field, which FFI reads as a PHP string, or as a pointer. */
     private static function text(mixed $field): string
     {

@@ -107,13 +107,13 @@ final class UnbufferedOutput
         self::end();
     }
 
-    /** Takes out what is held: it was printed before anything a buffer opened since holds. */
     /** Whether output past every buffer is a request's now ({@see begin()}), not stdout's. */
     public static function active(): bool
     {
         return self::$active;
     }
 
+    /** Takes out what is held: it was printed before anything a buffer opened since holds. */
     public static function take(): string
     {
         $held = self::$held;
