@@ -216,7 +216,29 @@ public class FolkHttpGateway extends HttpServlet implements SmartLifecycle, Disp
             }
             return;
         }
+        if (request.getDispatcherType() == DispatcherType.ERROR) {
+            containerError(response);
+            return;
+        }
         serve(request, response, route(request));
+    }
+
+    /**
+     * The servlet container's error page, which a mapping of every path covers ({@code server.error.path},
+     * {@code /error}): the container sends there a request it refused itself (more cookies than it takes)
+     * and one a filter ended with {@code sendError()} (Spring Security's 401 and 403). Not a request for
+     * PHP, which would answer a GET of the error page, with its 200, in place of the error: the status
+     * and the headers set for it stay (WWW-Authenticate), with a short text, as the gateway's own
+     * answers have.
+     */
+    private static void containerError(HttpServletResponse response) throws IOException {
+        if (response.isCommitted()) {
+            return;
+        }
+        int status = response.getStatus();
+        GatewayReply reply = GatewayReply.text(status, "The request was refused (" + status + ").");
+        GatewayExchange.head(response, reply);
+        response.getOutputStream().write(reply.body());
     }
 
     /** Answers a request (not an asynchronous dispatch) of {@code route}, and counts its answer. */
