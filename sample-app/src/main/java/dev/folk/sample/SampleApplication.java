@@ -27,13 +27,15 @@ public class SampleApplication {
      * way); "passthrough" keeps the %2F encoded in the decoded path too, so it never becomes a
      * separator for the servlet mapping. And any number of header lines, as nginx takes them, over
      * HTTP/1.1 and HTTP/2 ({@code server.http2.enabled}): Tomcat refuses more than 100 (over HTTP/2
-     * it resets the stream), while their bytes stay bounded by
-     * {@code server.max-http-request-header-size} (32KB in application.yml, as nginx's buffers).
+     * it resets the stream), and more than 200 cookies, while their bytes stay bounded by
+     * {@code server.max-http-request-header-size} (32KB in application.yml, as nginx's buffers; PHP
+     * takes {@code max_input_vars} of the cookies, 1000 by default).
      */
     public static TomcatConnectorCustomizer tomcatAsNginx() {
         return connector -> {
             connector.setEncodedSolidusHandling("passthrough");
             connector.setProperty("maxHeaderCount", "-1");
+            connector.setMaxCookieCount(-1);
             for (UpgradeProtocol upgrade : connector.findUpgradeProtocols()) {
                 if (upgrade instanceof Http2Protocol http2) {
                     http2.setMaxHeaderCount(-1);

@@ -81,8 +81,8 @@ class SampleAppTest {
 
     /**
      * Request headers nginx takes reach PHP here too (the sample's header size and its connector
-     * customizer): a large cookie beside over 8KB of other headers, in over 100 lines. Tomcat's
-     * defaults answer both 400.
+     * customizer): a large cookie beside over 8KB of other headers, in over 100 lines, and over 200
+     * cookies. Tomcat's defaults answer each 400.
      */
     @Test
     void requestHeadersNginxTakesReachPhp() throws Exception {
@@ -90,13 +90,18 @@ class SampleAppTest {
         for (int i = 0; i < 150; i++) {
             lines.append("X-H").append(i).append(": v\r\n");
         }
-        String request = "GET /php/headers HTTP/1.1\r\nHost: sample\r\nCookie: c=" + "v".repeat(6000) + "\r\n" + lines
+        StringBuilder cookies = new StringBuilder("Cookie: c=" + "v".repeat(6000));
+        for (int i = 0; i < 250; i++) {
+            cookies.append("; k").append(i).append("=v");
+        }
+        String request = "GET /php/headers HTTP/1.1\r\nHost: sample\r\n" + cookies + "\r\n" + lines
                 + "X-Last: " + "l".repeat(2000) + "\r\nConnection: close\r\n\r\n";
         try (Socket s = new Socket("127.0.0.1", port)) {
             s.setSoTimeout(10_000);
             s.getOutputStream().write(request.getBytes(StandardCharsets.US_ASCII));
             String answer = new String(s.getInputStream().readAllBytes(), StandardCharsets.US_ASCII);
-            assertThat(answer).startsWith("HTTP/1.1 200").contains("\"X-H149\":\"v\"").contains("l".repeat(2000));
+            assertThat(answer).startsWith("HTTP/1.1 200").contains("\"X-H149\":\"v\"").contains("l".repeat(2000))
+                    .contains("k249=v");
         }
     }
 
