@@ -102,6 +102,11 @@ test('bridge: CGI\'s Status header line sets a default 200 status, as under PHP-
     assertSame(false, isset($bad['headers']['Status']));
 });
 
+test('bridge: a NUL byte sent as it is in a urlencoded body is a NUL of the value, and the fields after it stay, as PHP\'s POST reader reads them', function (): void {
+    $post = \Folk\Worker\Bridge\InputVars::postBody("a=1&b=x\0y&c\0d=2&e=3");
+    assertSame(['a' => '1', 'b' => "x\0y", 'c' => '2', 'e' => '3'], $post);
+});
+
 test('bridge: max_input_vars as PHP counts it: a query keeps the first 1000, a urlencoded body 1001 (the piece that passed it), multipart fields and cookies 1000', function (): void {
     assertSame('1000', ini_get('max_input_vars'), 'the test assumes PHP\'s default');
     $pieces = array_map(static fn (int $i): string => "a[x][]=$i", range(1, 1000));

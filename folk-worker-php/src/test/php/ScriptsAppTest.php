@@ -172,12 +172,15 @@ test('scripts: filter_input(), filter_has_var() and filter_input_array() find th
         assertSame([true, 'abc'], $seen['server']['HTTP_X_TRACE']);
         assertSame([[true, 'POST'], [false, null], [false, null], [false, null]], [$seen['server']['REQUEST_METHOD'],
             $seen['server']['REQUEST_TIME'], $seen['server']['PHP_AUTH_USER'], $seen['server']['PATH']], 'PHP\'s own entries and the environment are not FastCGI params');
-        assertSame(['abc', 'POST', 'n=42&tags[]=a&tags[]=b&e=%41+%2B', true, false, false, false], $seen['getenv'],
+        assertSame(['abc', 'POST', 'n=42&tags[]=a&tags[]=b&e=%41+%2B', true, false, false, false, false], $seen['getenv'],
             'getenv(): the FastCGI params; not HTTP_PROXY (httpoxy), nor what PHP adds itself');
         // The next request's script finds its own, nothing of the one before.
         [, $ours] = $same('GET', '/inputs.php');
         $seen = json_decode($ours['body'], true);
         assertSame([null, null, null, [false, false, false]], [$seen['get'], $seen['post'], $seen['cookie'], $seen['has']]);
+        // A NUL byte sent as it is (not as %00) is part of its value; the fields after it stay.
+        [, $ours] = $same('POST', '/inputs.php', [['Content-Type', 'application/x-www-form-urlencoded']], "name=A\0da&email=ada%40example.org");
+        assertSame(['name' => "A\0da", 'email' => 'ada@example.org'], json_decode($ours['body'], true)['post']);
         $upload = HttpCompare::multipart('B0undary', [['name', 'Grace'], ['email', 'not an address'], ['file', 'content', 'a.txt', 'text/plain']]);
         [, $ours] = $same('POST', '/inputs.php', [['Content-Type', 'multipart/form-data; boundary=B0undary']], $upload);
         assertSame([['name' => 'Grace', 'email' => 'not an address'], false], [json_decode($ours['body'], true)['post'], json_decode($ours['body'], true)['email']]);

@@ -42,6 +42,10 @@ final class InputVars
      */
     public static function postBody(string $body): array
     {
+        if (str_contains($body, "\0")) {
+            // parse_str() stops at a NUL byte, PHP's POST reader does not: a NUL is a NUL either way once decoded.
+            $body = str_replace("\0", '%00', $body);
+        }
         $max = (int) ini_get('max_input_vars');
         if ($body === '' || substr_count($body, '&') < $max) {
             parse_str($body, $vars);

@@ -18,5 +18,5 @@ echo json_encode([
     'server' => $server,
     // getenv() asks PHP-FPM's SAPI first, which answers from the request's FastCGI params.
     'getenv' => [getenv('HTTP_X_TRACE'), getenv('REQUEST_METHOD'), getenv('QUERY_STRING'), is_string(getenv('REMOTE_ADDR')),
-        getenv('HTTP_PROXY'), getenv('REQUEST_TIME'), getenv('PHP_AUTH_USER')],
+        getenv('HTTP_PROXY'), getenv('REQUEST_TIME'), getenv('PHP_AUTH_USER'), getenv('PHP_SELF')],
 ]), "\n";
