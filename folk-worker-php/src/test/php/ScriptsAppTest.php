@@ -178,6 +178,9 @@ test('scripts: filter_input(), filter_has_var() and filter_input_array() find th
         [, $ours] = $same('GET', '/inputs.php');
         $seen = json_decode($ours['body'], true);
         assertSame([null, null, null, [false, false, false]], [$seen['get'], $seen['post'], $seen['cookie'], $seen['has']]);
+        // A query and cookies whose every variable PHP drops: the filter has them, as empty arrays.
+        [, $ours] = $same('GET', '/inputs.php?[a]=1&b' . str_repeat('[x]', 70) . '=deep', [['Cookie', '[c]=1']]);
+        assertSame([[], []], [json_decode($ours['body'], true)['get'], json_decode($ours['body'], true)['cookie']]);
         // A NUL byte sent as it is (not as %00) is part of its value; the fields after it stay.
         [, $ours] = $same('POST', '/inputs.php', [['Content-Type', 'application/x-www-form-urlencoded']], "name=A\0da&email=ada%40example.org");
         assertSame(['name' => "A\0da", 'email' => 'ada@example.org'], json_decode($ours['body'], true)['post']);

@@ -74,7 +74,11 @@ final class FilterInput
      */
     public static function fill(PhpRequest $request, bool $server): void
     {
-        if (!self::$filled && !$server && $request->get === [] && $request->cookies === [] && $request->post === []) {
+        // PHP's parser hands the filter each piece of a query string or Cookie header, one it then drops
+        // included (`[a]=1`, past the nesting limit): the filter's array exists, empty, where $_GET is.
+        $query = $request->server['QUERY_STRING'] ?? '';
+        $cookie = $request->server['HTTP_COOKIE'] ?? '';
+        if (!self::$filled && !$server && $query === '' && $cookie === '' && $request->post === []) {
             return;
         }
         $ffi = self::get();
@@ -89,11 +93,11 @@ final class FilterInput
                 self::$filled = false;
             }
             $info = SapiGlobals::get()->sapi_globals->request_info;
-            if ($request->get !== []) {
-                self::parse(self::PARSE_GET, $request->server['QUERY_STRING'] ?? '', $info, 'query_string');
+            if ($query !== '') {
+                self::parse(self::PARSE_GET, $query, $info, 'query_string');
             }
-            if ($request->cookies !== []) {
-                self::parse(self::PARSE_COOKIE, $request->server['HTTP_COOKIE'] ?? '', $info, 'cookie_data');
+            if ($cookie !== '') {
+                self::parse(self::PARSE_COOKIE, $cookie, $info, 'cookie_data');
             }
             // A SAPI's POST handler, where one is set, would read a body: none in a CLI process, checked.
             if ($request->post !== [] && $info->post_entry === null) {
