@@ -102,6 +102,24 @@ test('bridge: CGI\'s Status header line sets a default 200 status, as under PHP-
     assertSame(false, isset($bad['headers']['Status']));
 });
 
+test('bridge: a variable past max_input_nesting_level in a query, a cookie or a form is dropped and logged, never raised into the application\'s error handler', function (): void {
+    $deep = 'a' . str_repeat('[x]', 70);
+    $log = tempnam(sys_get_temp_dir(), 'folk-log-');
+    $errorLog = ini_set('error_log', $log);
+    set_error_handler(static fn (int $type, string $message): never => throw new \ErrorException($message)); // a framework's
+    try {
+        assertSame(['b' => '2'], \Folk\Worker\Bridge\InputVars::query("$deep=1&b=2"));
+        assertSame(['b' => '2'], \Folk\Worker\Bridge\PhpRequest::parseCookies("$deep=1; b=2"));
+        assertSame(['b' => '2'], \Folk\Worker\Bridge\InputVars::postBody("$deep=1&b=2"));
+    } finally {
+        restore_error_handler();
+        ini_set('error_log', (string) $errorLog);
+    }
+    $logged = (string) file_get_contents($log);
+    unlink($log);
+    assertSame(3, substr_count($logged, 'PHP Warning:  PHP Request Startup: Input variable nesting level exceeded 64.'), $logged);
+});
+
 test('bridge: a NUL byte sent as it is in a urlencoded body is a NUL of the value, and the fields after it stay, as PHP\'s POST reader reads them', function (): void {
     $post = \Folk\Worker\Bridge\InputVars::postBody("a=1&b=x\0y&c\0d=2&e=3");
     assertSame(['a' => '1', 'b' => "x\0y", 'c' => '2', 'e' => '3'], $post);

@@ -32,8 +32,7 @@ final class InputVars
                 $query = implode('&', array_slice($pieces, 0, $max));
             }
         }
-        parse_str($query, $vars);
-        return $vars;
+        return self::parse($query);
     }
 
     /**
@@ -48,12 +47,11 @@ final class InputVars
         }
         $max = (int) ini_get('max_input_vars');
         if ($body === '' || substr_count($body, '&') < $max) {
-            parse_str($body, $vars);
-            return $vars;
+            return self::parse($body);
         }
         $pieces = explode('&', $body); // more than $max: every piece counts
         self::exceeded($max);
-        parse_str(implode('&', array_slice($pieces, 0, $max)), $vars);
+        $vars = self::parse(implode('&', array_slice($pieces, 0, $max)));
         $last = explode('=', $pieces[$max], 2);
         if ($last[0] !== '') {
             self::register($vars, urldecode($last[0]), urldecode($last[1] ?? ''));
@@ -139,11 +137,35 @@ final class InputVars
         }
     }
 
+    /**
+     * parse_str() of $text, its warnings (a variable past max_input_nesting_level, which it drops)
+     * logged as PHP-FPM logs them at a request's start: raised, they would reach the application's
+     * error handler, which frameworks turn into an exception, and a client's query could fail
+     * every page of the application.
+     */
+    public static function parse(string $text): array
+    {
+        if ($text === '') {
+            return [];
+        }
+        set_error_handler(static function (int $type, string $message): bool {
+            error_log('PHP Warning:  PHP Request Startup: ' . preg_replace('/^parse_str\(\): /', '', $message)
+                . ' in Unknown on line 0');
+            return true;
+        }, E_WARNING);
+        try {
+            parse_str($text, $vars);
+        } finally {
+            restore_error_handler();
+        }
+        return $vars;
+    }
+
     /** PHP-FPM's log line; not a warning the application's error handler would see. */
     public static function exceeded(?int $max = null): void
     {
         $max ??= (int) ini_get('max_input_vars');
-        error_log(sprintf('PHP Warning:  Unknown: Input variables exceeded %d. To increase the limit change '
+        error_log(sprintf('PHP Warning:  PHP Request Startup: Input variables exceeded %d. To increase the limit change '
             . 'max_input_vars in php.ini. in Unknown on line 0', $max));
     }
 }

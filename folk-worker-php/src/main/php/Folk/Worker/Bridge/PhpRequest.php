@@ -207,7 +207,7 @@ final class PhpRequest
                 $cookies[$name] ??= $value; // what parse_str() would make of it, without its cost
                 continue;
             }
-            parse_str(rawurlencode($name) . '=' . rawurlencode($value), $one);
+            $one = InputVars::parse(rawurlencode($name) . '=' . rawurlencode($value));
             foreach ($one as $key => $parsed) {
                 if (!is_array($parsed)) {
                     $cookies[$key] ??= $parsed; // PHP keeps the first (most specific) cookie
