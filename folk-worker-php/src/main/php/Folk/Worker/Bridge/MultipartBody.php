@@ -96,6 +96,7 @@ final class MultipartBody
         $uploadMax = FormBody::iniBytes('upload_max_filesize');
         $partsLeft = ini_get('max_multipart_body_parts');
         $partsLeft = $partsLeft === false || (int) $partsLeft < 0 ? $maxVars + $uploadsLeft : (int) $partsLeft;
+        $maxParts = $partsLeft;
         $formMax = 0; // MAX_FILE_SIZE, from a field before the file
         $fields = 0;
         $anonymous = 0;
@@ -110,8 +111,8 @@ final class MultipartBody
                 continue; // the next part's delimiter line is looked for past this one's content
             }
             if (--$partsLeft < 0) {
-                error_log('PHP Warning:  Unknown: Multipart body parts limit exceeded. To increase the limit change '
-                    . 'max_multipart_body_parts in php.ini. in Unknown on line 0');
+                error_log(sprintf('PHP Warning:  PHP Request Startup: Multipart body parts limit exceeded %d. To increase '
+                    . 'the limit change max_multipart_body_parts in php.ini. in Unknown on line 0', $maxParts));
                 return;
             }
             [$name, $filename] = self::dispositionNames($disposition);
@@ -132,7 +133,7 @@ final class MultipartBody
             $skipFiles = $skipFiles || !$fileUploads || $uploadsLeft <= 0;
             if ($fileUploads && $uploadsLeft === 0) {
                 $uploadsLeft--; // warned once
-                error_log('PHP Warning:  Unknown: Maximum number of allowable file uploads has been exceeded in Unknown on line 0');
+                error_log('PHP Warning:  Maximum number of allowable file uploads has been exceeded in Unknown on line 0');
             }
             if ($name === null && $filename === null) {
                 return; // PHP: "File Upload Mime headers garbled"; nothing after it is read
