@@ -120,6 +120,21 @@ test('bridge: a variable past max_input_nesting_level in a query, a cookie or a 
     assertSame(3, substr_count($logged, 'PHP Warning:  PHP Request Startup: Input variable nesting level exceeded 64.'), $logged);
 });
 
+test('bridge: an upload whose upload_tmp_dir cannot be written to is stored in the system\'s temporary directory, as PHP stores it, with no warning for the application\'s error handler', function (): void {
+    // upload_tmp_dir is a php.ini setting: a process of its own, with /proc (nobody can create a file there, root included).
+    $code = 'require ' . var_export(dirname(__DIR__, 2) . '/main/php/autoload.php', true) . ';'
+        . 'set_error_handler(static fn (int $t, string $m): never => throw new ErrorException($m));' // a framework's
+        . '$form = Folk\\Worker\\Bridge\\FormBody::parse("POST", "multipart/form-data; boundary=B",'
+        . ' "--B\\r\\nContent-Disposition: form-data; name=\\"f\\"; filename=\\"a.txt\\"\\r\\n\\r\\ncontent\\r\\n--B--\\r\\n");'
+        . '$f = $form->files["f"];'
+        . 'echo json_encode([$f["error"], file_get_contents($f["tmp_name"]), dirname($f["tmp_name"])]);'
+        . 'array_map("unlink", $form->tempFiles);';
+    $out = [];
+    exec(implode(' ', array_map('escapeshellarg', [PHP_BINARY, ...TestMaster::phpArgs(), '-d', 'upload_tmp_dir=/proc', '-r', $code])) . ' 2>&1', $out, $status);
+    assertSame(0, $status, implode("\n", $out));
+    assertSame([UPLOAD_ERR_OK, 'content', realpath(sys_get_temp_dir())], json_decode(implode('', $out), true), implode("\n", $out));
+});
+
 test('bridge: a NUL byte sent as it is in a urlencoded body is a NUL of the value, and the fields after it stay, as PHP\'s POST reader reads them', function (): void {
     $post = \Folk\Worker\Bridge\InputVars::postBody("a=1&b=x\0y&c\0d=2&e=3");
     assertSame(['a' => '1', 'b' => "x\0y", 'c' => '2', 'e' => '3'], $post);

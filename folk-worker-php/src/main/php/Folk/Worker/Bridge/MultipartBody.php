@@ -357,13 +357,21 @@ final class MultipartBody
             return [$error, ''];
         }
         $dir = (string) ini_get('upload_tmp_dir');
-        $path = tempnam($dir !== '' && is_dir($dir) ? $dir : sys_get_temp_dir(), 'php');
-        if ($path === false) {
-            return [UPLOAD_ERR_NO_TMP_DIR, ''];
-        }
-        $this->tempFiles[] = $path;
-        if (file_put_contents($path, $content) !== strlen($content)) {
-            return [UPLOAD_ERR_CANT_WRITE, ''];
+        // What fails here is the upload's error code, as under PHP-FPM, never a warning for the
+        // application's error handler (a framework's makes it an exception): tempnam()'s notice of a
+        // directory it cannot write to (it falls back to the system's, as PHP does), a full disk.
+        set_error_handler(static fn (): bool => true);
+        try {
+            $path = tempnam($dir !== '' && is_dir($dir) ? $dir : sys_get_temp_dir(), 'php');
+            if ($path === false) {
+                return [UPLOAD_ERR_NO_TMP_DIR, ''];
+            }
+            $this->tempFiles[] = $path;
+            if (file_put_contents($path, $content) !== strlen($content)) {
+                return [UPLOAD_ERR_CANT_WRITE, ''];
+            }
+        } finally {
+            restore_error_handler();
         }
         return [UPLOAD_ERR_OK, $path];
     }
