@@ -481,6 +481,68 @@ test('bridge: php://input reads the request\'s body as under PHP-FPM (with ext-f
     assertSame('', $input(), 'nothing between requests');
 });
 
+test('bridge: a native session a plain http() handler opens is closed after its call: the next client never finds it, and a session that cannot be written is logged, not raised', function (): void {
+    if (!extension_loaded('ffi') || (string) ini_get('ffi.enable') === '0' || !function_exists('session_start')) {
+        skip('needs the session extension, and ext-ffi to start sessions in this test process, whose stdout has had output');
+    }
+    $dir = sys_get_temp_dir() . '/folk-sessions-plain-' . getmypid();
+    @mkdir($dir, 0700);
+    $savedPath = (string) ini_get('session.save_path');
+    $log = tempnam(sys_get_temp_dir(), 'folk-log-');
+    $errorLog = ini_set('error_log', $log);
+    $level = ob_get_level();
+    ob_start(); // nothing may reach stdout while the calls run: PHP refuses sessions once headers count as sent
+    try {
+        SapiGlobals::clearHeadersSent();
+        ini_set('session.save_path', $dir);
+        $worker = quietAdapterWorker()->http(static function (\Folk\Worker\Http\Request $request): string {
+            session_start();
+            $seen = $_SESSION['who'] ?? '-';
+            $_SESSION['who'] = $request->query()['who'];
+            return $seen;
+        });
+        $call = static fn (string $who): array => $worker->call('http.handle', HttpCompare::params('GET', "/?who=$who", [['Host', 'h']], ''));
+        [$error, $result] = $call('ada');
+        assertSame([null, '-'], [$error, $result['body']], 'a call starts without a session');
+        [$error, $result] = $call('bob');
+        assertSame([null, '-'], [$error, $result['body']], 'not the previous client\'s session');
+        assertSame([PHP_SESSION_NONE, false], [session_status(), isset($_SESSION)]);
+        // A save handler that cannot write, in an application whose error handler throws (a framework's).
+        session_set_save_handler(new class() implements \SessionHandlerInterface {
+            public function open(string $path, string $name): bool { return true; }
+            public function close(): bool { return true; }
+            public function read(string $id): string|false { return ''; }
+            public function write(string $id, string $data): bool { return false; }
+            public function destroy(string $id): bool { return true; }
+            public function gc(int $max): int|false { return 0; }
+        }, false);
+        set_error_handler(static fn (int $type, string $message): never => throw new \ErrorException($message));
+        try {
+            foreach (['ada', 'bob'] as $who) {
+                [$error, $result] = $call($who);
+                assertSame([null, 200, '-'], [$error, $result['status'] ?? null, $result['body'] ?? null], $who);
+            }
+        } finally {
+            restore_error_handler();
+        }
+    } finally {
+        if (session_status() === PHP_SESSION_ACTIVE) {
+            session_abort();
+        }
+        ini_set('session.save_path', $savedPath);
+        ini_set('session.save_handler', 'files');
+        ini_set('error_log', (string) $errorLog);
+        while (ob_get_level() > $level) {
+            ob_end_clean();
+        }
+        array_map('unlink', glob("$dir/*") ?: []);
+        @rmdir($dir);
+    }
+    $logged = (string) file_get_contents($log);
+    unlink($log);
+    assertSame(2, substr_count($logged, 'PHP Warning:  Unknown: Failed to write session data'), $logged);
+});
+
 test('bridge: a native session starts as a PHP-FPM request does (with ext-ffi): no id before session_start(), which reads the request\'s cookie itself', function (): void {
     if (!extension_loaded('ffi') || (string) ini_get('ffi.enable') === '0' || !function_exists('session_start')) {
         skip('needs ext-ffi and the session extension; without them the id is set from the cookie (README, known differences)');

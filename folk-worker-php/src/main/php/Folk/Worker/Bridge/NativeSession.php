@@ -61,7 +61,7 @@ final class NativeSession
             return;
         }
         if (session_status() === PHP_SESSION_ACTIVE) {
-            session_write_close();
+            self::close();
         }
         unset($_SESSION); // none until session_start(): legacy code starts one `if (!isset($_SESSION))`
         if (headers_sent()) {
@@ -103,7 +103,7 @@ final class NativeSession
         $active = session_status() === PHP_SESSION_ACTIVE;
         $id = session_id();
         if ($active) {
-            session_write_close();
+            self::close();
         }
         $headers = [];
         // The id is "" at begin() unless the request had a cookie: one set now means a session ran.
@@ -120,6 +120,31 @@ final class NativeSession
         $this->requestId = null;
         $this->idSet = false;
         return $headers;
+    }
+
+    /**
+     * Writes and closes the open session as PHP-FPM does at a request's end, where what fails
+     * (a save handler that cannot write, a full disk, a handler that throws) is logged and the
+     * page goes out: raised, a warning would reach the application's error handler, which
+     * frameworks make an exception, and fail the request; the session is closed either way, so
+     * that the next request does not find it still open.
+     */
+    private static function close(): void
+    {
+        set_error_handler(static function (int $type, string $message): bool {
+            error_log('PHP Warning:  Unknown: ' . preg_replace('/^session_write_close\(\): /', '', $message) . ' in Unknown on line 0');
+            return true;
+        });
+        try {
+            session_write_close();
+        } catch (\Throwable $e) {
+            error_log(sprintf('PHP Fatal error:  Uncaught %s: %s in %s:%d', get_class($e), $e->getMessage(), $e->getFile(), $e->getLine()));
+        } finally {
+            restore_error_handler();
+        }
+        if (session_status() === PHP_SESSION_ACTIVE) {
+            session_abort();
+        }
     }
 
     /**

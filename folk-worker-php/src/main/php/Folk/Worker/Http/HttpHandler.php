@@ -6,6 +6,7 @@ namespace Folk\Worker\Http;
 
 use Folk\Worker\Bridge\CliHeaders;
 use Folk\Worker\Bridge\FormBody;
+use Folk\Worker\Bridge\NativeSession;
 use Folk\Worker\Bridge\PageDumps;
 use Folk\Worker\Bridge\RequestBody;
 use Folk\Worker\Bridge\ResponseResult;
@@ -52,6 +53,8 @@ final class HttpHandler
     private readonly bool $phpHeaders;
     /** Whether the current call's answer may stream ({@see StreamedBody::split()}). */
     private bool $stream = false;
+    /** Closes a native session a call left behind ({@see closeSession()}). */
+    private ?NativeSession $session = null;
 
     /** @param ?Worker $worker the worker serving it, whose call's shutdown functions run at the handler's end */
     public function __construct(callable $handler, private readonly ?Worker $worker = null)
@@ -94,6 +97,7 @@ final class HttpHandler
             PageDumps::end();
             UnbufferedOutput::end();
             RequestBody::clear();
+            $this->closeSession();
             $printed = $this->output->end($level); // ours and any the handler left open
             if ($threw) {
                 $printed->release(); // no answer: the call fails
@@ -112,6 +116,19 @@ final class HttpHandler
      * The answer to a handler that returned $returned and printed $printed: the returned body, then
      * the printed output, then what the call's shutdown functions print.
      */
+    /**
+     * A native session the handler opened (session_start()) is written, closed and forgotten, as at
+     * the end of a PHP-FPM request: left open, the next call's session_start() would be ignored and
+     * its `$_SESSION` would be this call's client's. This handler gives PHP no `$_COOKIE`, so a
+     * session is never resumed here (the framework adapters and `Scripts` resume it).
+     */
+    private function closeSession(): void
+    {
+        if (isset($_SESSION) || (function_exists('session_status') && session_status() === PHP_SESSION_ACTIVE)) {
+            ($this->session ??= new NativeSession())->end(false);
+        }
+    }
+
     private function respond(mixed $returned, SpooledOutput $printed): array
     {
         $response = match (true) {
