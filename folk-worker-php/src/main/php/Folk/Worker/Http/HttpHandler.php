@@ -113,10 +113,6 @@ final class HttpHandler
     }
 
     /**
-     * The answer to a handler that returned $returned and printed $printed: the returned body, then
-     * the printed output, then what the call's shutdown functions print.
-     */
-    /**
      * A native session the handler opened (session_start()) is written, closed and forgotten, as at
      * the end of a PHP-FPM request: left open, the next call's session_start() would be ignored and
      * its `$_SESSION` would be this call's client's. This handler gives PHP no `$_COOKIE`, so a
@@ -129,6 +125,10 @@ final class HttpHandler
         }
     }
 
+    /**
+     * The answer to a handler that returned $returned and printed $printed: the returned body, then
+     * the printed output, then what the call's shutdown functions print.
+     */
     private function respond(mixed $returned, SpooledOutput $printed): array
     {
         $response = match (true) {
