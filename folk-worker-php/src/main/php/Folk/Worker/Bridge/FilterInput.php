@@ -108,6 +108,10 @@ final class FilterInput
                 foreach ($request->fastCgiParams() as $name => $value) {
                     self::filter(self::PARSE_SERVER, $name, $value);
                 }
+                // PHP-FPM's SAPI filters the PHP_SELF it makes from them after them (PHP's other own entries it does not).
+                if (isset($request->server['PHP_SELF'])) {
+                    self::filter(self::PARSE_SERVER, 'PHP_SELF', (string) $request->server['PHP_SELF']);
+                }
             }
             self::$filled = true;
         } catch (\Throwable) {

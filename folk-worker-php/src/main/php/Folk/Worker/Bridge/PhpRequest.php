@@ -19,9 +19,12 @@ final class PhpRequest
     private const CLI_KEYS = ['argv' => 0, 'argc' => 0, 'PHP_SELF' => 0, 'SCRIPT_NAME' => 0, 'SCRIPT_FILENAME' => 0,
         'PATH_TRANSLATED' => 0, 'DOCUMENT_ROOT' => 0, 'REQUEST_TIME' => 0, 'REQUEST_TIME_FLOAT' => 0];
 
-    /** `$_SERVER` entries PHP adds itself, not from FastCGI params (main/php_variables.c, the CLI's argv). */
+    /**
+     * `$_SERVER` entries PHP adds itself, not from FastCGI params (main/php_variables.c, the CLI's argv;
+     * PHP_SELF: PHP-FPM's SAPI, from the params).
+     */
     private const PHP_OWN = ['REQUEST_TIME' => 0, 'REQUEST_TIME_FLOAT' => 0, 'PHP_AUTH_USER' => 0, 'PHP_AUTH_PW' => 0,
-        'PHP_AUTH_DIGEST' => 0, 'AUTH_TYPE' => 0, 'argv' => 0, 'argc' => 0];
+        'PHP_AUTH_DIGEST' => 0, 'AUTH_TYPE' => 0, 'PHP_SELF' => 0, 'argv' => 0, 'argc' => 0];
 
     /** Cookie names PHP keeps as they are (no '.', ' ' or '[' to mangle): most of them. */
     private const PLAIN_NAME = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-';

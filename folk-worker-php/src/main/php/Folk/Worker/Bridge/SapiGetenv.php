@@ -61,8 +61,7 @@ final class SapiGetenv
 
     private static function lookup(string $name): ?\FFI\CData
     {
-        // PHP_SELF is PHP's own, made from the params: in $_SERVER (and the input filter's), not a param.
-        $value = $name === 'PHP_SELF' ? null : PhpRequest::current()?->fastCgiParams()[$name] ?? null;
+        $value = PhpRequest::current()?->fastCgiParams()[$name] ?? null;
         if ($value === null || str_contains($value, "\0")) {
             return null; // PHP reads the environment
         }
