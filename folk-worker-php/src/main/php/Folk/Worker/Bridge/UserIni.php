@@ -118,9 +118,9 @@ final class UserIni
         $scanned = array_map('trim', explode(',', (string) php_ini_scanned_files()));
         foreach (array_filter([(string) php_ini_loaded_file(), ...$scanned]) as $file) {
             $ini = @parse_ini_file($file, false, INI_SCANNER_NORMAL);
-            foreach ($values as $key => $value) {
-                if (is_array($ini) && isset($ini[$key]) && !is_array($ini[$key])) {
-                    $values[$key] = (string) $ini[$key];
+            foreach (is_array($ini) ? array_intersect_key($ini, $values) : [] as $key => $value) {
+                if (!is_array($value)) {
+                    $values[$key] = (string) $value;
                 }
             }
         }
