@@ -17,6 +17,11 @@ set -euo pipefail
 [[ $# -eq 1 ]] || { echo "usage: wordpress.sh <dir>" >&2; exit 2; }
 src=/usr/share/wordpress
 [[ -f $src/wp-settings.php ]] || { echo "wordpress.sh: $src/wp-settings.php not found (apt-get install wordpress)" >&2; exit 1; }
+# Debian's package only recommends its default theme; without a theme WordPress answers every page empty.
+[[ -f $src/wp-content/themes/twentytwentythree/style.css ]] || {
+    echo "wordpress.sh: WordPress's default theme is not installed (apt-get install wordpress-theme-twentytwentythree)" >&2
+    exit 1
+}
 [[ ! -e $1 ]] || { echo "wordpress.sh: $1 exists" >&2; exit 1; }
 mkdir -p "$1"
 dir="$(cd -- "$1" && pwd -P)"
