@@ -8,6 +8,11 @@
 //   zero-frame    sends a zero-length frame as its response
 //   garbage       sends a frame of bytes that are not MessagePack
 //   die-mid-call  exits without answering the first request
+//   die-mid-call-with-child  starts a background job (exec('sleep 60 &'), which inherits fds 3 and 4),
+//                 then exits without answering the first request
+//   answer-twice  answers each request twice (the same msgid)
+//   die-booting-with-child  starts such a background job, then exits before its handshake
+//   answer-twice-late  answers each request, then again 100 ms later
 //   ready-then-exit  says ready, then exits at once
 //   request       answers each request with the whole request array it received (declares no feature)
 //   request-context  the same, declaring the "context" feature in its handshake
@@ -42,6 +47,10 @@ function read_exact($stream, int $n): ?string {
     return $buf;
 }
 
+if ($mode === 'die-booting-with-child') {
+    exec('sleep 60 > /dev/null 2>&1 &');
+    exit(7);
+}
 if ($mode === 'never-ready') {
     while (true) { sleep(1); }
 }
@@ -86,6 +95,18 @@ while (true) {
             break;
         case 'die-mid-call':
             exit(9);
+        case 'die-mid-call-with-child':
+            exec('sleep 60 > /dev/null 2>&1 &');
+            exit(9);
+        case 'answer-twice':
+            write_frame($task, msgpack_pack([1, $msgid, null, $params]));
+            write_frame($task, msgpack_pack([1, $msgid, null, 'again']));
+            break;
+        case 'answer-twice-late':
+            write_frame($task, msgpack_pack([1, $msgid, null, $params]));
+            usleep(100000);
+            write_frame($task, msgpack_pack([1, $msgid, null, 'again']));
+            break;
         default:
             if ($method === 'sleep') {
                 usleep((int) ($params * 1000));

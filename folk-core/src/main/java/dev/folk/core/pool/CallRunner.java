@@ -317,6 +317,8 @@ final class CallRunner {
             if (response.exiting()) {
                 // PHP's exit() in the handler: the answer is good, but the process is on its way out.
                 exits.retire(w, ExitReason.EXITED, false);
+            } else if (w.answeredTwice) {
+                exits.retire(w, ExitReason.PROTOCOL_ERROR, true); // its answer is good; the worker is out of sync
             } else {
                 lifecycle.giveBack(w);
             }

@@ -99,14 +99,18 @@ final class PooledWorker {
     volatile boolean abortSent;
     /** The process exited (seen by the supervisor); set before the pool looks at the idle list. */
     volatile boolean exited;
+    /** It answered an earlier request again: out of sync, it serves no call after the current one. */
+    boolean answeredTwice;
 
     private long nextMsgid;
+    private final String poolName;
 
     PooledWorker(WorkerLink link, PoolConfig config, PoolStatistics stats, long spawnedNanos, long generation) {
         this.link = link;
         this.generation = generation;
         this.stats = stats;
         this.pid = link.pid();
+        this.poolName = config.name();
         this.spawnedNanos = spawnedNanos;
         this.jobLimit = config.maxJobs() == 0 ? Long.MAX_VALUE
                 : Math.max(1, Math.round(config.maxJobs() * jitter(config.maxJobsJitter())));
@@ -141,30 +145,42 @@ final class PooledWorker {
      * protocol error.
      */
     Message.Response receive(@Nullable CallParts parts) throws IOException {
-        Message m = link.receive();
         boolean aborted = false;
-        while (parts != null && m instanceof Message.Notify n) {
-            try {
-                parts.part(n.method(), n.params());
-                if (!aborted && parts.abandoned()) {
-                    aborted = true;
-                    abort();
+        while (true) {
+            Message m = link.receive();
+            if (parts != null && m instanceof Message.Notify n) {
+                try {
+                    parts.part(n.method(), n.params());
+                    if (!aborted && parts.abandoned()) {
+                        aborted = true;
+                        abort();
+                    }
+                } catch (RuntimeException e) {
+                    log.warn("Worker {}: the caller's CallParts failed on '{}'; the call's later parts are dropped",
+                            pid, n.method(), e);
+                    parts = DROP;
                 }
-            } catch (RuntimeException e) {
-                log.warn("Worker {}: the caller's CallParts failed on '{}'; the call's later parts are dropped",
-                        pid, n.method(), e);
-                parts = DROP;
+                continue;
             }
-            m = link.receive();
+            if (!(m instanceof Message.Response r)) {
+                throw new ProtocolException("worker " + pid, "expected a response to request " + nextMsgid + ", got " + m);
+            }
+            if (r.msgid() == nextMsgid) {
+                return r;
+            }
+            long behind = (nextMsgid - r.msgid()) & 0xffffffffL;
+            if (answeredTwice || behind > Integer.MAX_VALUE || r.msgid() == 0) {
+                throw new ProtocolException("worker " + pid, "response msgid " + r.msgid()
+                        + " does not match request msgid " + nextMsgid + " (the worker is out of sync)");
+            }
+            // A second answer to a call that had its answer: dropped, so that this call, which did
+            // nothing wrong, still gets its own; the worker goes after it.
+            answeredTwice = true;
+            log.warn("Worker {} of pool '{}' answered its earlier request {} a second time, read while it ran request {} "
+                    + "('{}'): the second answer is dropped and the worker is replaced after this call. A worker must send "
+                    + "exactly one response per request (docs/PROTOCOL.md)", pid, poolName, r.msgid(), nextMsgid,
+                    currentMethod);
         }
-        if (!(m instanceof Message.Response r)) {
-            throw new ProtocolException("worker " + pid, "expected a response to request " + nextMsgid + ", got " + m);
-        }
-        if (r.msgid() != nextMsgid) {
-            throw new ProtocolException("worker " + pid, "response msgid " + r.msgid()
-                    + " does not match request msgid " + nextMsgid + " (the worker is out of sync)");
-        }
-        return r;
     }
 
     /**

@@ -6,7 +6,8 @@ public class WorkerCrashedException extends CallException {
     private final String exit;
 
     WorkerCrashedException(String pool, String method, int pid, String exit, Throwable cause) {
-        super(pool, method, pid, call(pool, method) + " failed: worker " + pid + " crashed during the call ("
+        super(pool, method, pid, call(pool, method) + " failed: worker " + pid
+                + (exit.equals("exit 0") ? " exited during the call without answering (" : " crashed during the call (")
                 + exit + "); a new worker is starting. Check the worker's log (stderr) for a fatal error.", cause);
         this.exit = exit;
     }

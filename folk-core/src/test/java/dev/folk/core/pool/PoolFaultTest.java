@@ -15,6 +15,8 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import dev.folk.core.os.Os;
 import dev.folk.core.supervision.Supervisor;
@@ -161,6 +163,73 @@ class PoolFaultTest {
             assertThat(e.getMessage()).contains("crashed", "exit 9", "'die-mid-call'");
             assertBackToFullSize(pool);
             assertThat(pool.snapshot().exits()).containsEntry(ExitReason.CRASH, 1L);
+        } finally {
+            pool.close();
+        }
+    }
+
+    /**
+     * A background job the worker started (PHP's {@code exec('job &')}) holds its ends of both
+     * sockets after it dies: its death, seen through its pidfd, must still end the call at once,
+     * with how it ended, not at exec-timeout; the job goes with the worker's group.
+     */
+    @Test
+    void aWorkerThatDiesMidCallLeavingAJobThatHoldsItsSocketsFailsTheCallAtOnce() {
+        String tag = Workers.newTag();
+        WorkerSpec spec = PhpWorkers.rawWorker(tag, "die-mid-call-with-child", tmp.resolve("marker").toString()).build();
+        WorkerPool pool = WorkerPool.start(PoolConfig.builder("job-holds-socket", spec).size(1)
+                .execTimeout(Duration.ofSeconds(30)).build(), supervisor);
+        try {
+            assertThat(pool.awaitReady(1, Duration.ofSeconds(10))).isTrue();
+            long t0 = System.nanoTime();
+            WorkerCrashedException e = assertThrows(WorkerCrashedException.class, () -> pool.call("echo", "x"));
+            assertThat(elapsedMs(t0)).as("ended by the worker's exit, not by exec-timeout (30 s)").isLessThan(5000);
+            assertThat(e.exit()).isEqualTo("exit 9");
+            assertBackToFullSize(pool);
+            Procs.await(Duration.ofSeconds(10), "the job gone with the dead worker's group, the new worker alone",
+                    () -> Procs.aliveWithEnv(Workers.RUN_TAG, tag).size() == 1);
+        } finally {
+            pool.close();
+        }
+    }
+
+    /** The same job started before the handshake: the failed boot is seen at once, not at boot-timeout. */
+    @Test
+    void aWorkerThatDiesBootingLeavingAJobThatHoldsItsSocketsIsAFailedBootAtOnce() {
+        String tag = Workers.newTag();
+        WorkerSpec spec = PhpWorkers.rawWorker(tag, "die-booting-with-child", tmp.resolve("marker").toString()).build();
+        long t0 = System.nanoTime();
+        WorkerPool pool = WorkerPool.start(PoolConfig.builder("job-holds-control", spec).size(1)
+                .bootTimeout(Duration.ofSeconds(30)).build(), supervisor);
+        try {
+            assertThat(pool.awaitReady(1, Duration.ofSeconds(10))).as("the replacement ready").isTrue();
+            assertThat(elapsedMs(t0)).as("the failed boot seen at the exit, not at boot-timeout (30 s)").isLessThan(5000);
+            assertThat(pool.call("echo", "after")).isEqualTo("after");
+            Procs.await(Duration.ofSeconds(10), "the job gone with the dead worker's group, the new worker alone",
+                    () -> Procs.aliveWithEnv(Workers.RUN_TAG, tag).size() == 1);
+        } finally {
+            pool.close();
+        }
+    }
+
+    /**
+     * A worker that answers a request twice: the next call, which did nothing wrong, still gets its
+     * own answer (the stale one is dropped), and the worker is replaced after it.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"answer-twice", "answer-twice-late"})
+    void aSecondAnswerToAnEarlierRequestIsDroppedAndTheWorkerReplaced(String mode) {
+        WorkerPool pool = misbehavingOnce(mode, null);
+        try {
+            assertThat(pool.awaitReady(1, Duration.ofSeconds(10))).isTrue();
+            int pid = pool.snapshot().workers().get(0).pid();
+            assertThat(pool.call("echo", "one")).isEqualTo("one");
+            assertThat(pool.call("echo", "two")).as("the call after the repeated answer").isEqualTo("two");
+            assertThat(pool.call("echo", "three")).isEqualTo("three");
+            Procs.await(Duration.ofSeconds(5), "exit recorded as protocol-error",
+                    () -> pool.snapshot().exits().get(ExitReason.PROTOCOL_ERROR) == 1L);
+            Procs.await(Duration.ofSeconds(5), "the worker out of sync is reaped", () -> !Procs.alive(pid));
+            assertBackToFullSize(pool);
         } finally {
             pool.close();
         }
