@@ -9,6 +9,8 @@
  *   /s/finish?file=F        head, part "answered", http.end (fastcgi_finish_request()), a part, then
  *                           waits until file F exists and answers
  *   /s/bad-head             a head with status 102, a part, an answer
+ *   /s/body-first           a part before the head, then a head, a part and an answer
+ *   /s/two-heads            a head, a part "first", a second head (status 201), a part, an answer
  * With ?length=L, the head declares Content-Length L; with ?header=N, it holds a header X-Big of N bytes.
  * Paths under /s/cycle/ go through the framework adapters' request cycle (folk-worker-php's Bridge),
  * printed as an application prints them:
@@ -152,6 +154,17 @@ $worker->register('http.handle', static function (array $params) use ($cycle, $p
             Worker::sendPart('http.body', 'dropped');
             waitFor($query['file']);
             return ['status' => 200, 'headers' => [], 'body' => 'dropped too'];
+        case '/s/body-first':
+            Worker::sendPart('http.body', "early\n");
+            Worker::sendPart('http.head', $head);
+            Worker::sendPart('http.body', "later\n");
+            return ['status' => 200, 'headers' => [], 'body' => "rest\n"];
+        case '/s/two-heads':
+            Worker::sendPart('http.head', $head);
+            Worker::sendPart('http.body', "first\n");
+            Worker::sendPart('http.head', ['status' => 201, 'headers' => []]);
+            Worker::sendPart('http.body', "second\n");
+            return ['status' => 200, 'headers' => [], 'body' => "rest\n"];
         case '/s/bad-head':
             Worker::sendPart('http.head', ['status' => 102, 'headers' => []]);
             Worker::sendPart('http.body', 'ignored');

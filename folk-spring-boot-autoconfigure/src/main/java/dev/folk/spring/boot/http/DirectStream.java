@@ -72,6 +72,8 @@ final class DirectStream implements CallParts, AsyncListener {
     private boolean ended;
     /** Nothing more goes out: the answer was written whole, cut, or its client is gone. */
     private boolean closed;
+    /** A part came before the head: the call's answer is this 502 (see {@link #malformed()}). */
+    private @Nullable GatewayReply malformed;
     /** A writer thread is on it. */
     private boolean writing;
     /** The call's thread has left the request ({@link #end}): a write listener can take over from writer threads. */
@@ -99,6 +101,11 @@ final class DirectStream implements CallParts, AsyncListener {
     /** The worker the call went to, 0 if it reached none. */
     int pid() {
         return pid;
+    }
+
+    /** The 502 of a streamed answer that went wrong before its head, or null. */
+    synchronized @Nullable GatewayReply malformed() {
+        return malformed;
     }
 
     /** Whether PHP's answer began as a stream: the call's end then goes to {@link #end}. */
@@ -139,6 +146,11 @@ final class DirectStream implements CallParts, AsyncListener {
             } else if ("http.body".equals(method) && parts != null && !ended) {
                 hold(Values.asBytes(params));
                 startWriter();
+            } else if (!started && ("http.body".equals(method) || "http.end".equals(method))) {
+                malformed = GatewayReply.partBeforeHead(method, pool, pid, label);
+                closed = true; // the rest of the stream goes nowhere; the call's end answers with the 502
+            } else if ("http.head".equals(method) && !ended) {
+                cut(new IOException("PHP sent a second head ('http.head') for it; the first had gone out"));
             } else {
                 log.debug("Pool '{}' sent part '{}' for {} out of order; dropped", pool, method, label);
             }

@@ -280,8 +280,10 @@ public class FolkHttpGateway extends HttpServlet implements SmartLifecycle, Disp
                 stream.end(result, null);
                 return;
             }
-            now = result == WorkerPool.NOT_CALLED ? null : GatewayReply.fromPhp(result, route.pool().name(), stream.pid(), label,
-                    PhpRequest.isHead(request), options, warnings);
+            GatewayReply malformed = stream.malformed();
+            now = result == WorkerPool.NOT_CALLED ? null : malformed != null ? malformed
+                    : GatewayReply.fromPhp(result, route.pool().name(), stream.pid(), label, PhpRequest.isHead(request),
+                    options, warnings);
         } catch (RuntimeException | OutOfMemoryError e) { // no heap for a large frame: answered, the JVM goes on
             if (stream.started()) {
                 stream.end(null, e);

@@ -491,6 +491,13 @@ final class GatewayExchange implements ReadListener, WriteListener, AsyncListene
                     }
                 } else if ("http.end".equals(method) && streaming && !streamEnded) {
                     endOfAnswer(PhpRequest.NO_BODY); // fastcgi_finish_request(): the script goes on, the client has its answer
+                } else if (reply == null && ("http.body".equals(method) || "http.end".equals(method))) {
+                    reply = GatewayReply.partBeforeHead(method, route.pool().name(), pid, label);
+                    if (out.isReady()) {
+                        write();
+                    }
+                } else if ("http.head".equals(method) && streaming && !streamEnded) {
+                    cut(new IOException("PHP sent a second head ('http.head') for it; the first had gone out"));
                 } else {
                     log.debug("Pool '{}' sent part '{}' for {} out of order; dropped", route.pool().name(), method, label);
                 }

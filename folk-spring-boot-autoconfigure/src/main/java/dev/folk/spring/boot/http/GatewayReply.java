@@ -87,6 +87,16 @@ record GatewayReply(int status, List<String> headers, byte[] body, boolean own, 
         return parse(params, pool, pid, label, false, false, options, warnings);
     }
 
+    /**
+     * The 502 of a streamed answer whose body part (or end) came before its head: nothing of it can
+     * go out as PHP meant it, and its rest alone would look complete.
+     */
+    static GatewayReply partBeforeHead(String method, String pool, int pid, String label) {
+        log.warn("{} sent '{}' before the head ('http.head') of its streamed answer to {}: 502. A worker must send "
+                + "the head first (docs/PROTOCOL.md, \"Streamed answers\")", answerer(pool, pid), method, label);
+        return text(502, "PHP gave a malformed answer.");
+    }
+
     /** Who answered, for a log line: {@code Worker 4242 of pool 'main'}, or the pool alone if its worker is not known (0). */
     static String answerer(String pool, int pid) {
         return pid > 0 ? "Worker " + pid + " of pool '" + pool + "'" : "Pool '" + pool + "'";

@@ -229,6 +229,36 @@ class StreamedAnswerTest {
         assertThat(text(exchange("GET", "/s/big?parts=1&size=10&length=14"))).startsWith("HTTP/1.1 200");
     }
 
+    /**
+     * A body part before the head: 502, never the rest of the answer alone as if it were all of it
+     * (the part that came first would be lost without a trace).
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"GET", "POST"})
+    void aPartBeforeTheHeadIs502(String method, CapturedOutput output) throws IOException {
+        assertThat(text(exchange(method, "/s/body-first"))).startsWith("HTTP/1.1 502")
+                .doesNotContain("early", "later", "rest");
+        Procs.await(Duration.ofSeconds(15), "the log line", () -> output.getOut().contains("before the head ('http.head')"));
+        workerIsIdle();
+        assertThat(text(exchange(method, "/s/big?parts=1&size=10"))).startsWith("HTTP/1.1 200");
+    }
+
+    /**
+     * A second head: once the first went out the status cannot change any more, so the connection
+     * is cut (no last chunk); if nothing went out yet, a 502. Never a complete-looking answer.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"GET", "POST"})
+    void aSecondHeadCutsTheConnection(String method, CapturedOutput output) throws IOException {
+        String all = text(exchange(method, "/s/two-heads"));
+        assertThat(all).doesNotContain("second", "rest");
+        if (!all.startsWith("HTTP/1.1 502")) {
+            assertThat(all).startsWith("HTTP/1.1 200").doesNotEndWith("0\r\n\r\n");
+        }
+        Procs.await(Duration.ofSeconds(15), "the log line", () -> output.getOut().contains("a second head"));
+        workerIsIdle();
+    }
+
     /** A head with more headers than the container can write: 502, as for a whole answer, not its 500. */
     @ParameterizedTest
     @ValueSource(strings = {"GET", "POST"})
