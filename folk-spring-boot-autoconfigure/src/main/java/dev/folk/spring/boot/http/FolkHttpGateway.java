@@ -271,6 +271,16 @@ public class FolkHttpGateway extends HttpServlet implements SmartLifecycle, Disp
             return;
         }
         Object params = PhpRequest.params(request, route, options, uri, null, PhpRequest.SignedIn.of(request));
+        if (request.getProtocol().startsWith("HTTP/2")) {
+            // Through the exchange's non-blocking writes, on a pool thread, as a request that waits for a
+            // worker: a streamed answer's blocking writes from a writer thread (DirectStream), when the
+            // client reset the stream (a cancelled download), left Tomcat 11 a buffered write whose failed
+            // flush it took for an error of the whole connection (GOAWAY: every other stream of the client
+            // failed with it). Not on this thread: the container writes nothing of a streamed answer
+            // before this dispatch returns.
+            new GatewayExchange(request, response, route, this, uri, label).call(params, false);
+            return;
+        }
         // A worker idle now: call on this thread and answer at once, no hand-off between threads.
         DirectStream stream = new DirectStream(request, response, route.pool().name(), label, this);
         GatewayReply now;

@@ -137,12 +137,7 @@ final class GatewayExchange implements ReadListener, WriteListener, AsyncListene
         this.expected = contentLength;
         this.signedIn = PhpRequest.SignedIn.of(request);
         this.observation = gateway.currentObservation();
-        this.bodyTimer = timer.schedule(() -> {
-            if (!isCalling()) {
-                late();
-                respond(GatewayReply.text(408, "The request body did not arrive in time."));
-            }
-        }, options.bodyTimeout().toMillis(), TimeUnit.MILLISECONDS);
+        this.bodyTimer = timer.schedule(this::bodyLate, options.bodyTimeout().toMillis(), TimeUnit.MILLISECONDS);
         int first = Math.max(contentLength >= 0 ? (int) Math.min(contentLength, INITIAL_BUFFER) : INITIAL_BUFFER, 1);
         boolean fits = contentLength <= options.bodyMemory();
         boolean room = fits && reserve(first);
@@ -277,6 +272,21 @@ final class GatewayExchange implements ReadListener, WriteListener, AsyncListene
     }
 
     /** Warns that the body did not arrive within the body timeout (the 408 follows). */
+    /** The body did not arrive within body-timeout: 408, unless its call began. */
+    private void bodyLate() {
+        synchronized (this) {
+            if (calling || done || reply != null) {
+                return;
+            }
+            // The body is given up: its memory goes back now, not only once the container reports the
+            // request complete. Over HTTP/2 a stream the client broke (past its flow-control window, then
+            // reset) may never complete, and its count would be lost to every later body.
+            uncount();
+        }
+        late();
+        respond(GatewayReply.text(408, "The request body did not arrive in time."));
+    }
+
     private void late() {
         refused(RepeatedWarnings.Kind.BODY_LATE, "did not arrive within folk.http.body-timeout (" + options.bodyTimeout()
                 + "): 408");
@@ -377,10 +387,6 @@ final class GatewayExchange implements ReadListener, WriteListener, AsyncListene
             gateway.releaseBody(counted);
             counted = 0;
         }
-    }
-
-    private synchronized boolean isCalling() {
-        return calling;
     }
 
     @Override
@@ -829,6 +835,7 @@ final class GatewayExchange implements ReadListener, WriteListener, AsyncListene
                 boolean reading = !calling;
                 if (reading) {
                     late();
+                    uncount(); // the body is given up (see bodyLate)
                 } else {
                     log.warn("{} timed out waiting for PHP: 504", label);
                 }
