@@ -215,7 +215,7 @@ final class Dispatcher {
         if (waiters.size() >= config.maxQueue()) {
             stats.noFreeWorker(waiters.size());
             stats.record(method, CallOutcome.QUEUE_FULL, clock.nanoTime() - start, 0);
-            throw new QueueFullException(config.name(), method, config.maxQueue(), targetSize.getAsInt());
+            throw new QueueFullException(config, method, targetSize.getAsInt());
         }
         waiter.queuedNanos = clock.nanoTime();
         waiters.addLast(waiter);

@@ -3,10 +3,10 @@ package dev.folk.core.pool;
 /** Rejected immediately: all workers are busy and the bounded wait queue is full. */
 public class QueueFullException extends CallException {
 
-    QueueFullException(String pool, String method, int maxQueue, int size) {
-        super(pool, method, 0, call(pool, method) + " rejected: all " + size + " workers are busy and "
-                + maxQueue + " calls are already waiting (max-queue). Add workers (size), raise max-queue, or shed load.",
-                null);
+    QueueFullException(PoolConfig config, String method, int size) {
+        super(config.name(), method, 0, call(config.name(), method) + " rejected: all " + size + " workers are busy and "
+                + config.maxQueue() + " calls are already waiting (max-queue). " + WorkerPool.addWorkers(config)
+                + ", raise max-queue, or shed load.", null);
     }
 
     @Override

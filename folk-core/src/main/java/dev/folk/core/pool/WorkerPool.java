@@ -494,15 +494,23 @@ public final class WorkerPool implements AutoCloseable {
                 serving++;
             }
         }
-        String lastFailure = health.lastFailure();
+        PoolHealth.LastFailure last = health.lastFailureWithTime();
+        // With its age: a failure of minutes ago is seldom why calls wait now.
         String state = "(pool " + health.state() + ", " + busy + " busy, " + starting + " starting, " + queueLength()
-                + " waiting" + (lastFailure == null ? "" : ", last failure: " + lastFailure) + ").";
+                + " waiting" + (last == null ? "" : ", last failure "
+                + Math.max(0, java.time.Duration.between(last.at(), java.time.Instant.now()).toSeconds())
+                + " s ago: " + last.message()) + ").";
         if (serving == 0 && health.state() == PoolState.BROKEN) {
             // More workers or a longer wait would not help: none can start.
             return state + " No worker of this pool could start: fix what the last failure says; the pool keeps"
                     + " trying with back-off, and serves again once a worker starts.";
         }
-        return state + " Add workers (size), raise acquire-timeout, or look for slow calls.";
+        return state + " " + addWorkers(config) + ", raise acquire-timeout, or look for slow calls.";
+    }
+
+    /** The advice to add workers: {@code size} does nothing for an elastic pool, whose bound is {@code max-size}. */
+    static String addWorkers(PoolConfig config) {
+        return config.elastic() ? "Raise max-size (now " + config.maxSize() + ")" : "Add workers (size)";
     }
 
     // ------------------------------------------------------------------------------------------

@@ -241,6 +241,16 @@ class PoolLogicTest {
         assertThat(pool.queueLength()).isZero();
     }
 
+    /** An elastic pool's advice is its max-size, which bounds it; size does nothing there. */
+    @Test
+    void anElasticPoolsAcquireTimeoutSaysToRaiseMaxSize() {
+        ready(config(1).minSize(1).maxSize(2).growAfter(Duration.ofMinutes(1)).acquireTimeout(Duration.ofMillis(30)));
+        pool.callAsync("hang", null);
+        awaitBusy(1);
+        NoWorkerAvailableException e = assertThrows(NoWorkerAvailableException.class, () -> pool.call("echo", 1));
+        assertThat(e.getMessage()).contains("Raise max-size (now 2)").doesNotContain("Add workers (size)");
+    }
+
     /**
      * A BROKEN pool with no worker running or starting: a call fails at once (as a reverse proxy
      * answers at once when PHP-FPM is down), not after acquire-timeout, saying to fix the boot.
@@ -254,7 +264,7 @@ class PoolLogicTest {
         await("the pool BROKEN", () -> pool.snapshot().state() == PoolState.BROKEN);
         long t0 = System.nanoTime();
         NoWorkerAvailableException e = assertThrows(NoWorkerAvailableException.class, () -> pool.call("echo", 1));
-        assertThat(e.getMessage()).contains("pool BROKEN", "0 busy", "last failure: ", "fix what the last failure says",
+        assertThat(e.getMessage()).contains("pool BROKEN", "0 busy", "last failure ", " s ago: ", "fix what the last failure says",
                 "not queued").doesNotContain("Add workers");
         assertThat(failure(pool.callAsync("echo", 2))).isInstanceOf(NoWorkerAvailableException.class);
         assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0)).as("both at once, not after acquire-timeout")
