@@ -107,15 +107,18 @@ record GatewayReply(int status, List<String> headers, byte[] body, boolean own, 
         Map<Object, Object> answer;
         int status;
         byte[] body;
+        String part = "its answer";
         try {
             answer = Values.asMap(result);
+            part = "its 'status'";
             Object s = answer.get("status");
             status = s == null ? 200 : Values.asInt(s);
+            part = "its 'body'";
             Object b = answer.get("body");
             body = b == null ? PhpRequest.NO_BODY : Values.asBytes(b);
         } catch (RuntimeException e) {
-            log.warn("{} answered {} with something that is not an HTTP response ({}): 502", answerer(pool, pid), label,
-                    e.getMessage());
+            log.warn("{} answered {} with something that is not an HTTP response ({}: {}): 502", answerer(pool, pid), label,
+                    part, e.getMessage());
             return text(502, "PHP gave a malformed answer.");
         }
         if (status < 200 || status > 599) {

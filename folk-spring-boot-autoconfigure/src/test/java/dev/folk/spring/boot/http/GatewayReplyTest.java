@@ -74,4 +74,16 @@ class GatewayReplyTest {
             return false;
         }
     }
+
+    /** A malformed answer's warning says which part of it is wrong: the operator looks at PHP's status, not at the map. */
+    @Test
+    void aMalformedAnswerIs502NamingThePartThatIsWrong(CapturedOutput output) {
+        RepeatedWarnings warnings = new RepeatedWarnings(timer, RepeatedWarnings.DEFAULT_INTERVAL);
+        GatewayReply reply = GatewayReply.fromPhp(java.util.Map.of("status", "200", "body", "x"), "main", 4242,
+                "GET /php/odd", false, GatewayOptions.defaults(), warnings);
+
+        assertThat(reply.status()).isEqualTo(502);
+        assertThat(output).contains("Worker 4242 of pool 'main' answered GET /php/odd with something that is not an HTTP "
+                + "response (its 'status': ");
+    }
 }
