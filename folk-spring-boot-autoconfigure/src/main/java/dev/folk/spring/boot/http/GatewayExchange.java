@@ -251,13 +251,15 @@ final class GatewayExchange implements ReadListener, WriteListener, AsyncListene
 
     /**
      * Whether a read failed because the client closed or reset its connection (an end of stream
-     * inside the body: Tomcat's ClientAbortException and Jetty's EofException carry one), not
+     * inside the body: Tomcat's ClientAbortException and Jetty's EofException carry one), or the
+     * container closed it (Tomcat's HTTP/2 overhead protection: a ClosedChannelException), not
      * because what it sent is malformed.
      */
     static boolean wentAway(Throwable t) {
         for (Throwable c = t; c != null; c = c.getCause() == c ? null : c.getCause()) {
             String message = String.valueOf(c.getMessage());
-            if (c instanceof java.io.EOFException || c instanceof IOException
+            if (c instanceof java.io.EOFException || c instanceof java.nio.channels.ClosedChannelException
+                    || c instanceof IOException
                     && (message.contains("Connection reset") || message.contains("Broken pipe"))) {
                 return true;
             }
@@ -271,7 +273,6 @@ final class GatewayExchange implements ReadListener, WriteListener, AsyncListene
                 + ' ' + why, label);
     }
 
-    /** Warns that the body did not arrive within the body timeout (the 408 follows). */
     /** The body did not arrive within body-timeout: 408, unless its call began. */
     private void bodyLate() {
         synchronized (this) {
@@ -287,6 +288,7 @@ final class GatewayExchange implements ReadListener, WriteListener, AsyncListene
         respond(GatewayReply.text(408, "The request body did not arrive in time."));
     }
 
+    /** Warns that the body did not arrive within the body timeout (the 408 follows). */
     private void late() {
         refused(RepeatedWarnings.Kind.BODY_LATE, "did not arrive within folk.http.body-timeout (" + options.bodyTimeout()
                 + "): 408");
