@@ -39,6 +39,9 @@ final class ExpectContinueValve extends ValveBase {
                 request.setAttribute(FolkHttpGateway.CONTINUE_WITHHELD, Boolean.TRUE);
             } else {
                 response.sendAcknowledgement(ContinueResponseTiming.ALWAYS);
+                // Met: Tomcat's HTTP/2 stream, unlike its HTTP/1.1 processor, would send another 100
+                // when the body is first read (the connector's timing, above).
+                request.getCoyoteRequest().setExpectation(false);
             }
         }
         getNext().invoke(request, response);

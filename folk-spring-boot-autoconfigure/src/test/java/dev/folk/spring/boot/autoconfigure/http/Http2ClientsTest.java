@@ -191,6 +191,38 @@ class Http2ClientsTest {
                 () -> activeRequests() <= activeBefore);
     }
 
+    /**
+     * {@code Expect: 100-continue} over HTTP/2: one 100 before the body, as over HTTP/1.1, then the
+     * answer. Tomcat's HTTP/2 stream sent a second 100 once the body was read.
+     */
+    @Test
+    void anExpectationIsAnsweredWithOneHundredContinue() throws IOException {
+        workersIdle();
+        try (Connection c = new Connection()) {
+            c.request(1, "POST", "/s/big?parts=1&size=10", false, "content-type", "application/x-www-form-urlencoded",
+                    "content-length", "3", "expect", "100-continue");
+            int heads = 0;
+            while (heads == 0) {
+                Frame f = c.read();
+                if (f.type() == HEADERS && f.stream() == 1) {
+                    heads++;
+                    assertThat(f.flags() & END_STREAM).as("the 100, not the answer").isZero();
+                }
+            }
+            c.send(DATA, END_STREAM, 1, "a=b".getBytes(StandardCharsets.ISO_8859_1));
+            boolean ended = false;
+            while (!ended) {
+                Frame f = c.read();
+                assertThat(f.type()).isNotEqualTo(GOAWAY);
+                if (f.stream() == 1 && (f.type() == HEADERS || f.type() == DATA)) {
+                    heads += f.type() == HEADERS ? 1 : 0;
+                    ended = (f.flags() & END_STREAM) != 0;
+                }
+            }
+            assertThat(heads).as("one 100, then the answer's head").isEqualTo(2);
+        }
+    }
+
     private long activeRequests() {
         return registry.find("http.server.requests.active").longTaskTimers().stream().mapToLong(t -> t.activeTasks()).sum();
     }
