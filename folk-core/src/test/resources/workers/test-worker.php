@@ -106,4 +106,19 @@ $worker->register('grow', function ($mb) {
     }
     return count($hoard);
 });
+// The same growth in a process forked for the call, as Folk\Worker\Scripts runs a request; the
+// worker waits for it. The child ends with SIGKILL, so nothing of the worker's runs again in it.
+$worker->register('grow_in_child', function ($mb) {
+    $child = pcntl_fork();
+    if ($child === 0) {
+        $hoard = [];
+        for ($i = 0; $i < intdiv((int) $mb, 16); $i++) {
+            $hoard[] = str_repeat(chr(65 + $i % 26), 16 * 1024 * 1024);
+            usleep(20000);
+        }
+        posix_kill(posix_getpid(), SIGKILL);
+    }
+    pcntl_waitpid($child, $status);
+    return 'child ended';
+});
 $worker->run();

@@ -142,6 +142,12 @@ final class ProcFs {
         return live;
     }
 
+    /** The children of {@code pid}'s main thread (a process's children are those of the thread that forked them). */
+    static @Nullable List<Integer> children(int pid) {
+        String p = Integer.toString(pid);
+        return childPids(PROC.resolve(p).resolve("task").resolve(p).resolve("children"));
+    }
+
     /** The pids of a {@code /proc/<pid>/task/<tid>/children} file; null if it cannot be read. */
     private static @Nullable List<Integer> childPids(Path file) {
         String list;

@@ -171,22 +171,45 @@ public final class WorkerProcess {
     }
 
     /**
-     * The leader's resident set size in bytes read from /proc, or -1 once it has exited. Read under
-     * the monitor so the pid cannot be reaped and reused between the check and the read.
+     * The resident set size in bytes of the leader, or of its largest direct child if that one is
+     * larger, read from /proc; -1 once the leader has exited. Its children count because
+     * folk-worker-php's {@code Scripts} runs each request in a process forked from the worker: the
+     * request's memory is that child's. Read under the monitor so the pid cannot be reaped and
+     * reused between the check and the read; a child's figure counts only if the process is still
+     * the leader's child after it was read (its pid may have been reaped and reused meanwhile).
      */
     public long residentSetBytes() {
         synchronized (this) {
             if (state.get() != State.RUNNING) {
                 return -1;
             }
-            try {
-                String statm = Files.readString(Path.of("/proc", Integer.toString(pid), "statm"));
-                int space = statm.indexOf(' ');
-                int end = statm.indexOf(' ', space + 1);
-                return Long.parseLong(statm.substring(space + 1, end)) * PAGE_SIZE;
-            } catch (IOException | RuntimeException e) {
+            long rss = statmResident(pid);
+            if (rss < 0) {
                 return -1;
             }
+            List<Integer> children = ProcFs.children(pid);
+            if (children != null) {
+                for (int child : children) {
+                    long size = statmResident(child);
+                    ProcFs.Stat stat = size > rss ? ProcFs.stat(child) : null;
+                    if (stat != null && stat.ppid() == pid) {
+                        rss = size;
+                    }
+                }
+            }
+            return rss;
+        }
+    }
+
+    /** The second field of /proc/<pid>/statm, in bytes; -1 if it cannot be read. */
+    private static long statmResident(int pid) {
+        try {
+            String statm = Files.readString(Path.of("/proc", Integer.toString(pid), "statm"));
+            int space = statm.indexOf(' ');
+            int end = statm.indexOf(' ', space + 1);
+            return Long.parseLong(statm.substring(space + 1, end)) * PAGE_SIZE;
+        } catch (IOException | RuntimeException e) {
+            return -1;
         }
     }
 

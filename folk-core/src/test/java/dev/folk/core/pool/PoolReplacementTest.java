@@ -244,6 +244,33 @@ class PoolReplacementTest {
         }
     }
 
+    /**
+     * The same call in a process the worker forked for it (as folk-worker-php's Scripts runs each
+     * request): memory-limit counts that process too, so the limit holds for an application of
+     * scripts; the group goes, the forked process with it.
+     */
+    @Test
+    void aCallInAForkedProcessThatPassesTheMemoryLimitIsStoppedToo() {
+        String tag = Workers.newTag();
+        WorkerPool pool = PoolTesting.ready(PoolConfig.builder("hard-memory-child", PhpWorkers.testWorker(tag)
+                .build()).size(1).memoryLimitBytes(128L << 20).memoryCheckInterval(Duration.ofMillis(100))
+                .execTimeout(Duration.ofSeconds(60)).build(), SUPERVISOR.get());
+        try {
+            int pid = PoolTesting.pids(pool).iterator().next();
+            long t0 = System.nanoTime();
+            assertThatThrownBy(() -> pool.call("grow_in_child", 2048)).isInstanceOf(WorkerMemoryLimitException.class)
+                    .hasMessageContaining("worker " + pid).hasMessageContaining("memory limit of 128 MiB");
+            assertThat((System.nanoTime() - t0) / 1_000_000).as("stopped long before the 60 s exec timeout")
+                    .isLessThan(20_000);
+            Procs.await(Duration.ofSeconds(10), "replaced, the forked process gone with the group",
+                    () -> pool.readyCount() == 1 && !PoolTesting.pids(pool).contains(pid)
+                            && Procs.aliveWithEnv(Workers.RUN_TAG, tag).size() == 1);
+            assertThat(pool.call("echo", "after")).isEqualTo("after");
+        } finally {
+            pool.close();
+        }
+    }
+
     @Test
     void whenEveryBootFailsTheSameWayTheWaitEndsAfterAFewAttemptsWithTheWorkersOwnWords(@TempDir Path tmp)
             throws Exception {
