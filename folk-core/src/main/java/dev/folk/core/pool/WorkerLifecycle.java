@@ -404,12 +404,7 @@ final class WorkerLifecycle {
 
     /** From the host's exit notification when a worker's process exits: keep it short. */
     private void onProcessExit(PooledWorker w) {
-        w.exited = true;
-        // A child the worker started (PHP's exec('job &')) inherits its ends of both sockets and may
-        // outlive it: no end of stream would then wake a call's read, or a boot's, before exec-timeout
-        // or boot-timeout. Shutting our ends down does; what the worker sent before it exited is still read.
-        w.link.abortTask();
-        w.link.abortControl();
+        w.exited = true; // the supervisor has shut our ends of its sockets down: a call's read ends now
         if (dispatcher.takeIdle(w)) {
             if (w.jobs == 0 && !health.closing()) {
                 // It ended before serving anything: a broken script must back off, not loop.

@@ -498,7 +498,7 @@ public final class WorkerPool implements AutoCloseable {
         // With its age: a failure of minutes ago is seldom why calls wait now.
         String state = "(pool " + health.state() + ", " + busy + " busy, " + starting + " starting, " + queueLength()
                 + " waiting" + (last == null ? "" : ", last failure "
-                + Math.max(0, java.time.Duration.between(last.at(), java.time.Instant.now()).toSeconds())
+                + Math.max(0, Duration.between(last.at(), Instant.now()).toSeconds())
                 + " s ago: " + last.message()) + ").";
         if (serving == 0 && health.state() == PoolState.BROKEN) {
             // More workers or a longer wait would not help: none can start.

@@ -221,8 +221,16 @@ public final class WorkerProcess {
         return state.compareAndSet(from, to);
     }
 
+    /**
+     * The leader exited (its pidfd said so). Our ends of its sockets are shut down first: a child
+     * it started (PHP's {@code exec('job &')}) inherits its ends of both and may outlive it, and no
+     * end of stream would then wake a read of a call's answer, or of a handshake, before a timeout.
+     * What the worker sent before it exited is still read.
+     */
     void markExited() {
         if (state.compareAndSet(State.RUNNING, State.EXITED)) {
+            task.abort();
+            control.abort();
             exited.complete(this);
         }
     }
