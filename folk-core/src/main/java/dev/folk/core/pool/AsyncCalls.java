@@ -16,9 +16,12 @@ import org.jspecify.annotations.Nullable;
  * switches), which cost the JVM more per HTTP request than the gateway's own work.
  *
  * <p>The thread first finishes its own call, including the callbacks of that call's future. A
- * callback may block (on another call to this pool, say): a call handed over and not started by
- * the next {@link #passOnHeldUp()} (the housekeeper runs it every tick) is passed to another async
- * thread, so nothing waits behind a blocked callback for longer than that.
+ * callback may block. When it waits for a worker of this pool (a synchronous call), the call handed
+ * to its thread goes to another async thread at once ({@link #passOnOwn()}): that call holds a
+ * worker, maybe the one the callback waits for. A callback blocked otherwise (on a future, say)
+ * holds up the call handed to it until the next {@link #passOnHeldUp()} but one (the housekeeper
+ * runs it every tick), which passes it on. The pool's async threads grow when all are taken, so a
+ * call passed on always finds one.
  */
 final class AsyncCalls {
 
@@ -78,6 +81,21 @@ final class AsyncCalls {
             Runnable left = chain.next.getAndSet(null); // only if a call threw: Runnables here catch everything
             if (left != null) {
                 passOn(left);
+            }
+        }
+    }
+
+    /**
+     * On an async thread about to wait for a worker (a callback's synchronous call to this pool):
+     * passes the call handed to this thread, if any, to another one, since it may hold the very
+     * worker the thread is about to wait for. Elsewhere, nothing.
+     */
+    void passOnOwn() {
+        Chain chain = current.get();
+        if (chain != null) {
+            Runnable waiting = chain.next.getAndSet(null);
+            if (waiting != null) {
+                passOn(waiting);
             }
         }
     }

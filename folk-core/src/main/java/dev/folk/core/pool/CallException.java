@@ -18,7 +18,8 @@ import org.jspecify.annotations.Nullable;
  *   <li>{@link WorkerErrorException}: the worker answered with an error (the handler's fault);</li>
  *   <li>{@link RequestTooLargeException}: the request exceeds the frame limit; nothing was sent;</li>
  *   <li>{@link InvalidParamsException}: the params hold a value that cannot be encoded; nothing was sent;</li>
- *   <li>{@link PoolClosedException}: the pool is closed or closed during the call.</li>
+ *   <li>{@link PoolClosedException}: the pool is closed or closed during the call;</li>
+ *   <li>{@link CallCancelledException}: the caller gave up before the call reached a worker.</li>
  * </ul>
  */
 public abstract class CallException extends FolkException {

@@ -15,7 +15,9 @@ public enum CallOutcome {
     REQUEST_TOO_LARGE,
     QUEUE_FULL,
     ACQUIRE_TIMEOUT,
-    POOL_CLOSED;
+    POOL_CLOSED,
+    /** The caller gave up before the call reached a worker (an interrupt, a cancelled future); nothing was sent. */
+    CANCELLED;
 
     /** The lower-case name used in metrics and JSON, e.g. {@code exec-timeout}. */
     public String tag() {
@@ -45,6 +47,8 @@ public enum CallOutcome {
             return ACQUIRE_TIMEOUT;
         } else if (error instanceof PoolClosedException) {
             return POOL_CLOSED;
+        } else if (error instanceof CallCancelledException) {
+            return CANCELLED;
         }
         return null;
     }

@@ -72,6 +72,7 @@ final class CallRunner {
         this.acquireTimeoutNanos = config.acquireTimeout().toNanos();
         this.execTimeoutNanos = config.execTimeout().toNanos();
         this.asyncCalls = new AsyncCalls(executors.asyncRunner);
+        dispatcher.onBeforeWait(asyncCalls::passOnOwn);
     }
 
     /** Every housekeeping tick: async calls held up behind a blocked callback go to another thread. */
@@ -155,11 +156,11 @@ final class CallRunner {
         CallObserver o = observer;
         CallObservation observation = o == null ? null : started(o, method, params, label);
         if (observation == null) {
-            return callAsync(method, params, label, parts, null);
+            return callAsync(method, params, label, parts, null, null);
         }
         // Ended before the caller's future completes, so the caller's own callbacks are not timed as the call.
         CompletableFuture<@Nullable Object> caller = new CompletableFuture<>();
-        callAsync(method, paramsFor(observation, params), label, parts, observation).whenComplete((result, error) -> {
+        callAsync(method, paramsFor(observation, params), label, parts, observation, caller).whenComplete((result, error) -> {
             ended(observation, error);
             if (error == null) {
                 caller.complete(result);
@@ -170,19 +171,25 @@ final class CallRunner {
         return caller;
     }
 
+    /**
+     * @param callerFuture the future the caller holds, if not the one returned: a caller that
+     *                     completes or cancels it before the call reached a worker withdraws the call
+     */
     @SuppressWarnings("NullAway") // no worker now means the call was queued, so waiter is set
     private CompletableFuture<@Nullable Object> callAsync(String method, @Nullable Object params,
                                                           @Nullable String label, @Nullable CallParts parts,
-                                                          @Nullable CallObservation observation) {
+                                                          @Nullable CallObservation observation,
+                                                          @Nullable CompletableFuture<?> callerFuture) {
         long start = clock.nanoTime();
         CompletableFuture<@Nullable Object> future = new CompletableFuture<>();
+        CompletableFuture<?> visible = callerFuture != null ? callerFuture : future;
         AsyncWaiter waiter = null;
         PooledWorker w;
         try {
             w = dispatcher.acquireIfIdle(method);
             if (w == null) {
                 // only a call that may wait needs one
-                waiter = new AsyncWaiter(method, params, label, parts, future, start, observation);
+                waiter = new AsyncWaiter(method, params, label, parts, future, visible, start, observation);
                 w = dispatcher.acquireOrQueue(waiter, method, start);
             }
         } catch (CallException e) {
@@ -191,18 +198,47 @@ final class CallRunner {
         }
         if (w != null) {
             PooledWorker worker = w;
-            asyncCalls.runNew(() -> runAsync(worker, method, params, label, parts, future, start, observation, 0));
+            asyncCalls.runNew(() -> runAsync(worker, method, params, label, parts, future, visible, start, observation, 0));
         } else {
             AsyncWaiter queued = waiter;
             queued.expiry = executors.housekeeper.schedule(() -> expire(queued), acquireTimeoutNanos,
                     TimeUnit.NANOSECONDS);
+            // A caller that gives up (cancel(), orTimeout(), complete()) takes the call out of the queue:
+            // PHP does not run what nobody waits for, and the call's place goes to the next.
+            visible.whenComplete((result, error) -> withdrawIfQueued(queued));
         }
         return future;
     }
 
+    /** A queued call whose caller's future was completed by the caller: withdrawn, if no worker was handed to it yet. */
+    private void withdrawIfQueued(AsyncWaiter waiter) {
+        if (waiter.worker != null || !dispatcher.withdraw(waiter)) {
+            return; // it has a worker (its run sees the caller's future done) or it left the queue otherwise
+        }
+        ScheduledFuture<?> e = waiter.expiry;
+        if (e != null) {
+            e.cancel(false);
+        }
+        cancelled(waiter.method, waiter.start, waiter.future);
+    }
+
+    /** Ends a call whose caller gave up before it reached a worker. */
+    private void cancelled(String method, long start, CompletableFuture<@Nullable Object> future) {
+        long waited = clock.nanoTime() - start;
+        stats.record(method, CallOutcome.CANCELLED, waited, 0);
+        future.completeExceptionally(new CallCancelledException(name, method, "its future was completed by the caller after "
+                + TimeUnit.NANOSECONDS.toMillis(waited) + " ms waiting for a free worker"));
+    }
+
     private void runAsync(PooledWorker w, String method, @Nullable Object params, @Nullable String label,
-                          @Nullable CallParts parts, CompletableFuture<@Nullable Object> future, long start,
-                          @Nullable CallObservation observation, int attempt) {
+                          @Nullable CallParts parts, CompletableFuture<@Nullable Object> future,
+                          CompletableFuture<?> visible, long start, @Nullable CallObservation observation, int attempt) {
+        if (attempt == 0 && visible.isDone()) {
+            // The caller gave up while the worker was being handed to this call.
+            lifecycle.giveBack(w);
+            cancelled(method, start, future);
+            return;
+        }
         try {
             future.complete(execute(w, method, params, label, parts, start, observation));
         } catch (Undelivered e) {
@@ -211,7 +247,7 @@ final class CallRunner {
             } else {
                 try {
                     PooledWorker next = dispatcher.acquire(method, start);
-                    runAsync(next, method, params, label, parts, future, start, observation, attempt + 1);
+                    runAsync(next, method, params, label, parts, future, visible, start, observation, attempt + 1);
                 } catch (RuntimeException failure) {
                     future.completeExceptionally(failure);
                 }
@@ -427,17 +463,21 @@ final class CallRunner {
         final @Nullable String label;
         final @Nullable CallParts parts;
         final CompletableFuture<@Nullable Object> future;
+        /** The future the caller holds: {@link #future}, or the observed call's. */
+        final CompletableFuture<?> visible;
         final long start;
         final @Nullable CallObservation observation;
         volatile @Nullable ScheduledFuture<?> expiry;
 
         AsyncWaiter(String method, @Nullable Object params, @Nullable String label, @Nullable CallParts parts,
-                    CompletableFuture<@Nullable Object> future, long start, @Nullable CallObservation observation) {
+                    CompletableFuture<@Nullable Object> future, CompletableFuture<?> visible, long start,
+                    @Nullable CallObservation observation) {
             this.method = method;
             this.params = params;
             this.label = label;
             this.parts = parts;
             this.future = future;
+            this.visible = visible;
             this.start = start;
             this.observation = observation;
         }
@@ -450,7 +490,7 @@ final class CallRunner {
                 e.cancel(false);
             }
             PooledWorker w = worker;
-            asyncCalls.runHandedOver(() -> runAsync(w, method, params, label, parts, future, start, observation, 0));
+            asyncCalls.runHandedOver(() -> runAsync(w, method, params, label, parts, future, visible, start, observation, 0));
         }
 
         @Override

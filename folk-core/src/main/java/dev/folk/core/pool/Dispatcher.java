@@ -4,6 +4,7 @@ import java.lang.ref.WeakReference;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.BooleanSupplier;
@@ -37,6 +38,8 @@ final class Dispatcher {
     private final long acquireTimeoutNanos;
     /** Told, outside the lock, whenever a call found no idle worker (it queued or was refused). */
     private volatile NoFreeWorker noFreeWorker = refused -> { };
+    /** Run, outside the lock, when a synchronous call is about to wait in the queue (see {@link AsyncCalls#passOnOwn}). */
+    private volatile Runnable beforeWait = () -> { };
     /** Run, under the lock, each time a call takes a worker from the idle list (the housekeeper's wake-up). */
     private volatile Runnable takenFromIdle = () -> { };
 
@@ -79,6 +82,11 @@ final class Dispatcher {
         this.takenFromIdle = action;
     }
 
+    /** What to run when a synchronous call is about to wait for a worker; set once at construction. */
+    void onBeforeWait(Runnable action) {
+        this.beforeWait = action;
+    }
+
     /** What runs when a call finds no idle worker. */
     interface NoFreeWorker {
         /** @param refused the queue was full: the call was refused rather than queued */
@@ -111,6 +119,7 @@ final class Dispatcher {
                 noFreeWorker.noFreeWorker(!queued);
             }
         }
+        beforeWait.run();
         long deadline = start + acquireTimeoutNanos;
         while (true) {
             PooledWorker w = waiter.worker;
@@ -136,12 +145,15 @@ final class Dispatcher {
                 } finally {
                     lock.unlock();
                 }
-                stats.record(method, CallOutcome.ACQUIRE_TIMEOUT, clock.nanoTime() - start, 0);
+                long waited = clock.nanoTime() - start;
                 if (interrupted) {
+                    stats.record(method, CallOutcome.CANCELLED, waited, 0);
                     Thread.currentThread().interrupt();
+                    throw new CallCancelledException(config.name(), method, "its thread was interrupted after "
+                            + TimeUnit.NANOSECONDS.toMillis(waited) + " ms waiting for a free worker");
                 }
-                throw new NoWorkerAvailableException(config.name(), method, config.acquireTimeout(),
-                        (interrupted ? "(interrupted while waiting) " : "") + load.get());
+                stats.record(method, CallOutcome.ACQUIRE_TIMEOUT, waited, 0);
+                throw new NoWorkerAvailableException(config.name(), method, config.acquireTimeout(), load.get());
             }
             LockSupport.parkNanos(this, left);
         }

@@ -2,6 +2,7 @@ package dev.folk.core.pool;
 
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
@@ -26,7 +27,7 @@ final class PoolExecutors {
         housekeeper.setRemoveOnCancelPolicy(true);
         this.spawner = executor(config.maxConcurrentSpawns(), "spawn");
         this.stopper = executor(Math.max(2, config.maxSize()), "stop");
-        this.asyncRunner = executor(config.maxSize() + config.maxConcurrentSpawns() + 1, "async");
+        this.asyncRunner = growing(config.maxSize() + config.maxConcurrentSpawns() + 1, "async");
     }
 
     /** At close, once every worker is gone: pending spawns and timers are dropped, stops and calls finish. */
@@ -44,6 +45,20 @@ final class PoolExecutors {
             t.setDaemon(true);
             return t;
         };
+    }
+
+    /**
+     * Async callers: as many threads as calls can run at once, and one more whenever all of them are
+     * taken. A caller's callback runs on the thread that completed its call and may block there (on
+     * a synchronous call to this same pool, say); a fixed set of threads all blocked that way would
+     * leave the calls handed to them, and the workers those calls hold, waiting until acquire-timeout
+     * failed the callbacks. The extra threads end after 30 s idle.
+     */
+    private ThreadPoolExecutor growing(int threads, String role) {
+        ThreadPoolExecutor e = new ThreadPoolExecutor(threads, Integer.MAX_VALUE, 30, TimeUnit.SECONDS,
+                new SynchronousQueue<>(), threads(role));
+        e.allowCoreThreadTimeOut(true);
+        return e;
     }
 
     private ThreadPoolExecutor executor(int threads, String role) {

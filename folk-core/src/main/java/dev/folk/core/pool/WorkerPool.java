@@ -10,6 +10,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.Function;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -285,7 +286,13 @@ public final class WorkerPool implements AutoCloseable {
 
     /**
      * Calls {@code method} asynchronously. The future completes with the result or a
-     * {@link CallException}; waiting for a worker occupies no thread.
+     * {@link CallException}; waiting for a worker occupies no thread. A caller that completes the
+     * future itself while the call still waits for a worker ({@code cancel}, {@code orTimeout},
+     * {@code completeOnTimeout}) withdraws the call: PHP never runs it (counted as
+     * {@link CallOutcome#CANCELLED}). A call that reached its worker runs to its end whatever the
+     * caller does with the future, as a synchronous call does when its thread is interrupted.
+     * {@code params} are read when the call is sent, which may be after this returns: do not change
+     * them until the future completes.
      */
     public CompletableFuture<@Nullable Object> callAsync(String method, @Nullable Object params) {
         return callAsync(method, params, (String) null);
@@ -308,14 +315,26 @@ public final class WorkerPool implements AutoCloseable {
      */
     @SuppressWarnings("unchecked")
     public <T> CompletableFuture<@Nullable T> callAsync(String method, @Nullable Object params, Class<T> type) {
-        return callAsync(method, params).thenApply(result -> (T) read(method, result, type));
+        return typed(callAsync(method, params), result -> (T) read(method, result, type));
     }
 
     /** {@link #callAsync(String, Object, Class)} for a generic result type. */
     @SuppressWarnings("unchecked")
     public <T> CompletableFuture<@Nullable T> callAsync(String method, @Nullable Object params,
             ResultType<T> type) {
-        return callAsync(method, params).thenApply(result -> (T) read(method, result, type.type()));
+        return typed(callAsync(method, params), result -> (T) read(method, result, type.type()));
+    }
+
+    /** The typed future of a call: one its caller completes first (a cancel) withdraws the call, as the call's own would. */
+    private static <T> CompletableFuture<@Nullable T> typed(CompletableFuture<@Nullable Object> call,
+            Function<@Nullable Object, @Nullable T> read) {
+        CompletableFuture<@Nullable T> typed = call.thenApply(read);
+        typed.whenComplete((result, error) -> {
+            if (!call.isDone()) {
+                call.cancel(false);
+            }
+        });
+        return typed;
     }
 
     /** {@code params} through the value mapper, unless their maker built them of wire values already. */

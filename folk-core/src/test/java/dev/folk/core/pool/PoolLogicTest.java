@@ -619,6 +619,118 @@ class PoolLogicTest {
                 .isLessThan(Duration.ofSeconds(5));
     }
 
+    /**
+     * Callbacks of async calls that each call the pool synchronously while every worker is busy:
+     * each blocks the async thread that completed its call, with the next queued call (and the
+     * only worker) handed to that thread. With a fixed set of async threads all blocked that way,
+     * the pool stalled until acquire-timeout failed the callbacks.
+     */
+    @Test
+    void callbacksThatCallThePoolWhileEveryWorkerIsBusyAllComplete() throws Exception {
+        ready(config(1).acquireTimeout(Duration.ofSeconds(30)));
+        CompletableFuture<Object> first = pool.callAsync("wait", null);
+        fakes.spawned.get(0).awaitSent(1);
+        int n = 20; // more than the pool's async threads before (size + max-concurrent-spawns + 1 = 4)
+        List<CompletableFuture<Object>> chained = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            long id = i;
+            chained.add(pool.callAsync("echo", id).thenApply(r -> pool.call("echo", (Long) r + 1000)));
+        }
+        fakes.spawned.get(0).answer("done");
+        CompletableFuture.allOf(chained.toArray(CompletableFuture[]::new)).get(15, TimeUnit.SECONDS);
+        for (int i = 0; i < n; i++) {
+            assertThat(chained.get(i).get()).isEqualTo(i + 1000L);
+        }
+        assertThat(first.get()).isEqualTo("done");
+        assertThat(pool.snapshot().calls()).containsEntry(CallOutcome.SUCCESS, 2L * n + 1);
+    }
+
+    /** The same with callbacks that wait for another async call's future (passed on by the housekeeper's ticks). */
+    @Test
+    void callbacksThatWaitForAnotherAsyncCallWhileEveryWorkerIsBusyAllComplete() throws Exception {
+        ready(config(1).acquireTimeout(Duration.ofSeconds(30)));
+        pool.callAsync("wait", null);
+        fakes.spawned.get(0).awaitSent(1);
+        int n = 12;
+        List<CompletableFuture<Object>> chained = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            long id = i;
+            chained.add(pool.callAsync("echo", id).thenApply(r -> pool.callAsync("echo", (Long) r + 1000).join()));
+        }
+        fakes.spawned.get(0).answer("done");
+        CompletableFuture.allOf(chained.toArray(CompletableFuture[]::new)).get(15, TimeUnit.SECONDS);
+        for (int i = 0; i < n; i++) {
+            assertThat(chained.get(i).get()).isEqualTo(i + 1000L);
+        }
+    }
+
+    /**
+     * A caller that gives up on a queued async call (cancel, orTimeout, complete, a typed call's
+     * cancel): the call leaves the queue at once, freeing its place, and PHP never runs it.
+     */
+    @Test
+    void aQueuedCallWhoseCallerGaveUpLeavesTheQueueAndNeverReachesTheWorker() throws Exception {
+        ready(config(1).maxQueue(4).acquireTimeout(Duration.ofSeconds(30)));
+        CompletableFuture<Object> first = pool.callAsync("wait", "first");
+        Fake worker = fakes.spawned.get(0);
+        worker.awaitSent(1);
+        CompletableFuture<Object> cancelled = pool.callAsync("echo", "cancelled");
+        CompletableFuture<Object> timedOut = pool.callAsync("echo", "timed out").orTimeout(50, TimeUnit.MILLISECONDS);
+        CompletableFuture<Object> completed = pool.callAsync("echo", "completed");
+        CompletableFuture<String> typed = pool.callAsync("echo", "typed", String.class);
+        assertThat(pool.queueLength()).isEqualTo(4);
+
+        cancelled.cancel(true);
+        completed.complete("the caller's own");
+        typed.cancel(true);
+        await("every call the caller gave up on out of the queue", () -> pool.queueLength() == 0);
+        assertThat(timedOut).isCompletedExceptionally();
+        CompletableFuture<Object> later = pool.callAsync("echo", "later"); // the queue has room again
+
+        worker.answer("done");
+        assertThat(first.get(5, TimeUnit.SECONDS)).isEqualTo("done");
+        assertThat(later.get(5, TimeUnit.SECONDS)).isEqualTo("later");
+        assertThat(pool.call("echo", "after")).isEqualTo("after");
+        assertThat(worker.served).containsExactly("first", "later", "after");
+        assertThat(completed.get()).isEqualTo("the caller's own");
+        assertThat(pool.snapshot().calls()).containsEntry(CallOutcome.CANCELLED, 4L)
+                .containsEntry(CallOutcome.SUCCESS, 3L);
+    }
+
+    @Test
+    void aThreadInterruptedWhileItsCallWaitsForAWorkerGetsCallCancelledAndKeepsItsInterrupt() throws Exception {
+        ready(config(1).acquireTimeout(Duration.ofSeconds(30)));
+        pool.callAsync("wait", "first");
+        Fake worker = fakes.spawned.get(0);
+        worker.awaitSent(1);
+        CompletableFuture<Throwable> failed = new CompletableFuture<>();
+        CompletableFuture<Boolean> stillInterrupted = new CompletableFuture<>();
+        Thread caller = new Thread(() -> {
+            try {
+                pool.call("echo", "interrupted");
+                failed.complete(null);
+            } catch (Throwable t) {
+                failed.complete(t);
+            }
+            stillInterrupted.complete(Thread.currentThread().isInterrupted());
+        });
+        caller.start();
+        await("the call queued", () -> pool.queueLength() == 1);
+        caller.interrupt();
+
+        Throwable t = failed.get(5, TimeUnit.SECONDS);
+        assertThat(t).isInstanceOf(CallCancelledException.class)
+                .hasMessageContaining("'logic'").hasMessageContaining("'echo'").hasMessageContaining("interrupted")
+                .hasMessageContaining("nothing was sent");
+        assertThat(((CallException) t).retryable()).isFalse();
+        assertThat(stillInterrupted.get(5, TimeUnit.SECONDS)).isTrue();
+        assertThat(pool.queueLength()).isZero();
+        worker.answer("done");
+        assertThat(pool.call("echo", "after")).isEqualTo("after");
+        assertThat(worker.served).containsExactly("first", "after");
+        assertThat(pool.snapshot().calls()).containsEntry(CallOutcome.CANCELLED, 1L);
+    }
+
     @Test
     void aResetAlsoReplacesAWorkerWhoseSpawnHadBegunAndEndsAtThePoolsSize() throws Exception {
         start(config(2), n -> n == 2 ? Boot.SPAWN_HELD : Boot.READY);
