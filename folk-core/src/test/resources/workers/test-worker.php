@@ -15,6 +15,14 @@ $worker->register('seq', function ($params) {
 });
 // What PHP made of the params: [its type, the params].
 $worker->register('describe', fn ($params) => [get_debug_type($params), $params]);
+// An array nested $levels deep, with a string at its bottom.
+$worker->register('nest', function ($levels) {
+    $value = 'bottom';
+    for ($i = 0; $i < (int) $levels; $i++) {
+        $value = [$value];
+    }
+    return $value;
+});
 // A handler that wants an array.
 $worker->register('count', fn (array $items) => count($items));
 // A handler without parameters.

@@ -44,6 +44,10 @@ final class MessageReader {
     /** Short strings are validated here before they become a String, saving a byte[] per string. */
     private final byte[] scratch = new byte[SCRATCH_SIZE];
     private long end;
+    /** The payload being read, and where in it the unpacker's input starts (it restarts after a skipped result). */
+    private byte[] payload = NO_BYTES;
+    private int offset;
+    private long base;
 
     MessageReader(String peer) {
         this.peer = peer;
@@ -52,23 +56,35 @@ final class MessageReader {
     /** Decodes {@code length} bytes of {@code payload} from {@code offset}. */
     Message read(byte[] payload, int offset, int length) {
         end = length;
+        this.payload = payload;
+        this.offset = offset;
+        base = 0;
         try {
             input.reset(payload, offset, length);
             unpacker.reset(input);
             Message message = readMessage();
-            long trailing = end - unpacker.getTotalReadBytes();
+            long trailing = end - position();
             if (trailing != 0) {
                 throw error(trailing + " trailing bytes after the message");
             }
             return message;
         } catch (ProtocolException e) {
             throw e;
+        } catch (TooDeep e) {
+            throw new ProtocolException(peer, e.detail);
         } catch (MessageInsufficientBufferException e) {
             throw new ProtocolException(peer, "payload ends inside a value" + where(), e);
         } catch (IOException | RuntimeException e) {
             // msgpack-core's format, size and overflow exceptions, and e.g. a timestamp out of Instant's range
             throw new ProtocolException(peer, "malformed MessagePack" + where() + ": " + e, e);
+        } finally {
+            this.payload = NO_BYTES;
         }
+    }
+
+    /** Bytes of the payload read so far. */
+    private long position() {
+        return base + unpacker.getTotalReadBytes();
     }
 
     private Message readMessage() throws IOException {
@@ -89,7 +105,19 @@ final class MessageReader {
         if (type == MessageCodec.RESPONSE && size >= 4) {
             long msgid = readMsgid();
             RemoteError error = remoteError(readValue(1));
-            Object result = readValue(1);
+            long resultAt = position();
+            Object result;
+            try {
+                result = readValue(1);
+            } catch (TooDeep e) {
+                // Deeper than this reader goes, yet the frame is whole and the worker in step: the call
+                // fails with an error answer, and the worker serves on.
+                skipValueAt(resultAt);
+                error = new RemoteError(RemoteError.INTERNAL_ERROR, "the handler's result is nested deeper than "
+                        + MAX_DEPTH + " levels (the message included), more than the master reads; return a flatter "
+                        + "value (deep data as a JSON string, say)");
+                result = null;
+            }
             // A 5th element: notes about the worker, a map; {"exiting": true} is the one we know.
             boolean exiting = size == 5 && readValue(1) instanceof Map<?, ?> notes
                     && Boolean.TRUE.equals(notes.get(MessageCodec.EXITING));
@@ -260,13 +288,21 @@ final class MessageReader {
 
     private void checkDepth(int level) {
         if (level > MAX_DEPTH) {
-            throw error("values nested deeper than " + MAX_DEPTH + " levels");
+            throw new TooDeep("values nested deeper than " + MAX_DEPTH + " levels" + where());
         }
+    }
+
+    /** Skips the value that starts at byte {@code at}, without recursion (msgpack-core counts what is left to skip). */
+    private void skipValueAt(long at) throws IOException {
+        base = at;
+        input.reset(payload, offset + (int) at, (int) (end - at));
+        unpacker.reset(input);
+        unpacker.skipValue();
     }
 
     /** Refuses a declared size the rest of the payload cannot hold, before anything is allocated for it. */
     private void checkFits(int count, int minBytesEach, String what) {
-        long remaining = end - unpacker.getTotalReadBytes();
+        long remaining = end - position();
         if (count < 0 || (long) count * minBytesEach > remaining) {
             throw error(what + " cannot fit in the " + remaining + " remaining bytes");
         }
@@ -277,7 +313,17 @@ final class MessageReader {
     }
 
     private String where() {
-        return " (at byte " + unpacker.getTotalReadBytes() + " of a " + end + "-byte payload)";
+        return " (at byte " + position() + " of a " + end + "-byte payload)";
+    }
+
+    /** Values nested deeper than {@link #MAX_DEPTH}: a protocol error, except in a response's result. */
+    private static final class TooDeep extends RuntimeException {
+        final String detail;
+
+        TooDeep(String detail) {
+            super(detail, null, false, false); // unwinds the recursion; no stack trace needed
+            this.detail = detail;
+        }
     }
 
     /** Strict UTF-8 (RFC 3629): no overlong forms, no surrogates, nothing above U+10FFFF. */

@@ -279,6 +279,37 @@ class PoolFaultTest {
         }
     }
 
+    /**
+     * A result nested deeper than the master reads fails its call, but the frame was whole and the
+     * worker is in step: it serves on (it used to be killed as a protocol breaker, with advice
+     * about fd 3 that had nothing to do with it).
+     */
+    @Test
+    void aResultNestedDeeperThanTheMasterReadsFailsItsCallAndTheWorkerServesOn() {
+        WorkerPool pool = WorkerPool.start(PoolConfig.builder("deep", PhpWorkers.testWorker(Workers.newTag()).build())
+                .size(1).build(), supervisor);
+        try {
+            assertThat(pool.awaitReady(1, Duration.ofSeconds(10))).isTrue();
+            int pid = pool.call("pid", null, Integer.class);
+            Object deepest = pool.call("nest", 255); // 256 levels with the message array: the most read
+            for (int level = 0; level < 255; level++) {
+                deepest = ((List<?>) deepest).get(0);
+            }
+            assertThat(deepest).isEqualTo("bottom");
+            for (int levels : new int[] {256, 300, 3000}) {
+                WorkerErrorException e = assertThrows(WorkerErrorException.class, () -> pool.call("nest", levels));
+                assertThat(e.code()).isEqualTo(WorkerErrorException.INTERNAL_ERROR);
+                assertThat(e.getMessage()).contains("'nest'", "'deep'", String.valueOf(pid),
+                        "nested deeper than 256 levels", "return a flatter value");
+            }
+            assertThat(pool.call("pid", null, Integer.class)).as("the same worker").isEqualTo(pid);
+            assertThat(pool.snapshot().exits().values().stream().mapToLong(Long::longValue).sum()).isZero();
+            assertThat(pool.snapshot().calls()).containsEntry(CallOutcome.APPLICATION_ERROR, 3L);
+        } finally {
+            pool.close();
+        }
+    }
+
     @Test
     void execTimeoutKillsTheWorkerAndItsChildAndTheNextCallSucceeds() {
         String tag = Workers.newTag();

@@ -105,6 +105,31 @@ class HostileInputTest {
     }
 
     @Test
+    void aResponseWhoseResultIsTooDeepIsAnErrorAnswerAndTheRestOfItIsStillRead() {
+        // [1, 7, nil, <255 arrays around []>, {"exiting": true}]: 257 levels in the result's bottom
+        byte[] payload = Bytes.concat(hex("95 01 07 c0"), filled(255, 0x91), hex("90"),
+                hex("81 a7"), "exiting".getBytes(java.nio.charset.StandardCharsets.US_ASCII), hex("c3"));
+        Message.Response r = (Message.Response) codec.decode(ByteBuffer.wrap(payload));
+        assertThat(r.msgid()).isEqualTo(7);
+        assertThat(r.result()).isNull();
+        assertThat(r.error()).isNotNull();
+        assertThat(r.error().code()).isEqualTo(RemoteError.INTERNAL_ERROR);
+        assertThat(r.error().message()).contains("nested deeper than 256 levels");
+        assertThat(r.exiting()).isTrue();
+        // Cut inside the deep result: still malformed, a protocol error.
+        byte[] cut = Bytes.concat(hex("94 01 07 c0"), filled(300, 0x91));
+        assertThatThrownBy(() -> codec.decode(ByteBuffer.wrap(cut))).isInstanceOf(ProtocolException.class);
+        // Trailing bytes after the skipped result are still refused.
+        byte[] trailing = Bytes.concat(hex("94 01 07 c0"), filled(255, 0x91), hex("90 00"));
+        assertThatThrownBy(() -> codec.decode(ByteBuffer.wrap(trailing))).isInstanceOf(ProtocolException.class)
+                .hasMessageContaining("trailing");
+        // A deep error object (not a result) stays a protocol error.
+        byte[] deepError = Bytes.concat(hex("94 01 07"), filled(255, 0x91), hex("90 c0"));
+        assertThatThrownBy(() -> codec.decode(ByteBuffer.wrap(deepError))).isInstanceOf(ProtocolException.class)
+                .hasMessageContaining("nested deeper");
+    }
+
+    @Test
     void emptyPayloadIsAProtocolError() {
         assertThatThrownBy(() -> codec.decode(ByteBuffer.allocate(0)))
                 .isExactlyInstanceOf(ProtocolException.class).hasMessageContaining("empty payload");
