@@ -227,6 +227,22 @@ test('laravel: a configuration key a request sets is gone for the next, like PHP
     });
 });
 
+test('laravel: the callbacks of an auth guard a request made do not pile up in the container from request to request', function (): void {
+    withApp('laravel', function (int $port, TestMaster $worker): void {
+        // The auth manager registers refresh('request', $guard, 'setRequest') for each guard it makes:
+        // kept, every guard (with its user and session store) would stay in the worker, and all of
+        // them would be given each later request. Under PHP-FPM each request has one.
+        $seen = [];
+        for ($i = 1; $i <= 10; $i++) {
+            [, $ours] = HttpCompare::assertSameResponse($port, $worker, 'GET', '/auth-guard', [], '', maskVolatile(...));
+            $seen[$i] = json_decode($ours['body'], true);
+            assertSame(null, $seen[$i]['user'], "request $i: a guest");
+            assertSame(true, $seen[$i]['url has this request'], "request $i: the URL generator has the request");
+        }
+        assertSame($seen[2]['request rebound callbacks'], $seen[10]['request rebound callbacks'], 'rebound callbacks of request 2 and 10');
+    });
+});
+
 test('symfony-framework: the worker boots the kernel before control.ready; a kernel that cannot boot fails the boot', function (): void {
     $app = adapterApps()['symfony-framework'];
     if (($why = HttpCompare::missing($app['packages'])) !== null) {

@@ -7,11 +7,13 @@ namespace Folk\Worker\Laravel;
 use Illuminate\Cache\ArrayStore;
 use Illuminate\Cache\CacheManager;
 use Illuminate\Config\Repository;
+use Illuminate\Container\Container;
 use Illuminate\Contracts\Foundation\Application;
 use Illuminate\Foundation\Application as FoundationApplication;
 use Illuminate\Log\LogManager;
 use Illuminate\Log\Logger;
 use Illuminate\Routing\UrlGenerator;
+use Illuminate\Support\ServiceProvider;
 use Illuminate\View\Factory;
 use Monolog\ResettableInterface;
 
@@ -38,6 +40,17 @@ use Monolog\ResettableInterface;
  * after a request that loaded a deferred provider: one a provider registers then is dropped
  * with the request's (dropping runs it once; keeping a request's would run it at every request).
  *
+ * So are the container's rebound callbacks (`rebinding()`, `refresh()`), which all run again at
+ * each later request's `instance('request', ...)`: the auth manager registers one for each guard
+ * it makes (`refresh('request', $guard, 'setRequest')`, in any request that calls `auth()->user()`
+ * or passes the `auth` middleware), and kept, every guard a worker ever made would stay, with its
+ * user and session store (some 4 KB a request), and be given every later request. A callback
+ * registered after the capture stays only if what it belongs to stays: one a service provider's
+ * code registered (the `url` singleton registers its request rebinder when a request first makes
+ * it: dropped, the URL generator would keep that request), or one for a shared instance the
+ * container keeps (the application itself, a singleton; for `refresh()`, its target). The rest,
+ * for objects of the request (a guard, a scoped instance, a middleware's closure), is dropped.
+ *
  * A provider registered after the capture may add configuration; it stays registered in the
  * worker, so its configuration must stay too. After a request that registered one, the
  * configuration kept is the request's with every captured value put back: keys the provider added
@@ -61,6 +74,11 @@ final class ApplicationState
     private ?\Closure $putUrlState = null;
     /** Puts back the terminating callbacks registered while the application booted: bound to it. */
     private ?\Closure $putTerminating = null;
+    /** @var array<string, list<\Closure>> the container's rebound callbacks, as booted (and those kept since) */
+    private array $rebound = [];
+    /** Reads the container's rebound callbacks and shared instances, and puts the former back: bound to it. */
+    private ?\Closure $reboundState = null;
+    private ?\Closure $putRebound = null;
 
     public function __construct(private readonly Application $app)
     {
@@ -96,6 +114,13 @@ final class ApplicationState
                 }
             }, $app, FoundationApplication::class);
         }
+        if ($app instanceof Container) {
+            $this->reboundState = \Closure::bind(fn (): array => [$this->reboundCallbacks, $this->instances], $app, Container::class);
+            $this->putRebound = \Closure::bind(function (array $callbacks): void {
+                $this->reboundCallbacks = $callbacks;
+            }, $app, Container::class);
+            $this->rebound = ($this->reboundState)()[0];
+        }
         $log = $app->make('log');
         if ($log instanceof LogManager) {
             $this->logChannels = \Closure::bind(fn (): array => $this->channels, $log, LogManager::class);
@@ -126,6 +151,9 @@ final class ApplicationState
         if ($this->putTerminating !== null) {
             ($this->putTerminating)();
         }
+        if ($this->reboundState !== null) {
+            $this->restoreRebound();
+        }
         if ($this->logChannels !== null) {
             foreach (($this->logChannels)() as $channel) {
                 if ($channel instanceof Logger) {
@@ -140,6 +168,55 @@ final class ApplicationState
         if ($app->resolved('cache')) {
             $this->flushArrayStores($app->make('cache'));
         }
+    }
+
+    /**
+     * The container's rebound callbacks as captured, with those registered since that outlive the
+     * request ({@see keepsRebound()}), which stay from then on. `rebinding()` only appends: the
+     * callbacks past the captured ones of an abstract are the new ones.
+     */
+    private function restoreRebound(): void
+    {
+        [$callbacks, $instances] = ($this->reboundState)();
+        if ($callbacks === $this->rebound) {
+            return; // most requests: nothing registered (a guard's callback came with an auth call)
+        }
+        $kept = $this->rebound;
+        foreach ($callbacks as $abstract => $list) {
+            foreach (array_slice($list, count($this->rebound[$abstract] ?? [])) as $callback) {
+                if ($this->keepsRebound($callback, $instances)) {
+                    $kept[$abstract][] = $callback;
+                }
+            }
+        }
+        ($this->putRebound)($kept);
+        $this->rebound = $kept;
+    }
+
+    /**
+     * Whether a rebound callback a request registered belongs to what the worker keeps: to a
+     * service provider (its code ran as a singleton was first made), to the container, or to a
+     * shared instance the container holds (for one `refresh()` made, its target). One that
+     * belongs to nothing kept (a guard, a scoped instance, a closure of the request's code) is
+     * the request's own.
+     *
+     * @param array<string, mixed> $instances the container's shared instances
+     */
+    private function keepsRebound(mixed $callback, array $instances): bool
+    {
+        if (!$callback instanceof \Closure) {
+            return true;
+        }
+        $function = new \ReflectionFunction($callback);
+        $owner = $function->getClosureThis();
+        if ($owner instanceof Container) {
+            $used = $function->getClosureUsedVariables(); // refresh(): fn ($app, $instance) => $target->{$method}($instance)
+            if (isset($used['target'], $used['method']) && is_object($used['target']) && count($used) === 2) {
+                $owner = $used['target'];
+            }
+        }
+        return $owner instanceof ServiceProvider || $owner === $this->app
+            || ($owner !== null && in_array($owner, $instances, true));
     }
 
     /**

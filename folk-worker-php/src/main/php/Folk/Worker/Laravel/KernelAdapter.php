@@ -33,7 +33,8 @@ use Illuminate\Support\Facades\Facade;
  * resolved auth guards (the user of request 1 is not request 2's), the session store and its
  * drivers, the redirector (it holds a store), the router's current route and the route's
  * controller, queued cookies, and the request facade; and what the request changed in the
- * application's configuration, locale, shared view data and log context ({@see ApplicationState}).
+ * application's configuration, locale, shared view data and log context, and the callbacks it
+ * registered for the container's next rebinding (each guard's, {@see ApplicationState}).
  * The application, its configuration and its singletons stay booted.
  */
 final class KernelAdapter

@@ -123,6 +123,15 @@ Route::get('/cache/array', function () {
     return response()->json($seen);
 });
 
+// A request that makes an auth guard (auth()->user(), as a guest page's layout asks), then what the
+// container holds for the next requests: the callbacks that run when the next request is bound (the
+// auth manager registers one for each guard it makes), and whether the URL generator has this request.
+Route::get('/auth-guard', fn (Request $request) => response()->json([
+    'user' => auth()->user(),
+    'request rebound callbacks' => count((fn () => $this->reboundCallbacks['request'] ?? [])->call(app())),
+    'url has this request' => (fn () => $this->request)->call(app('url')) === $request,
+]));
+
 Route::get('/redirect', fn () => redirect('/json?from=redirect'));
 Route::get('/named-route', fn () => 'named')->name('named');
 Route::get('/controller-calls', [App\Http\Controllers\CallsController::class, 'show']);
