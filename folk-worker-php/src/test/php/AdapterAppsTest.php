@@ -243,6 +243,68 @@ test('laravel: the callbacks of an auth guard a request made do not pile up in t
     });
 });
 
+test('laravel: an exception a streamed response\'s callback throws is handled as under PHP-FPM: the lines so far, Laravel\'s error page after them, logged', function (): void {
+    withApp('laravel', function (int $port, TestMaster $worker, string $dir): void {
+        $host = [['Host', HttpCompare::HOST]];
+        $logged = static fn (string $side): int => is_file("$dir/$side/app-state/logs/laravel.log")
+            ? substr_count((string) file_get_contents("$dir/$side/app-state/logs/laravel.log"), 'production.ERROR: export failed midway') : 0;
+        // A few lines (the whole answer in one frame, asked for in parts or not), then past the size a
+        // streamed answer sends on (its head and parts gone when the callback throws).
+        foreach ([[10, false], [10, true], [20000, true]] as [$lines, $stream]) {
+            $uri = "/stream-throw?lines=$lines";
+            $fpm = HttpCompare::fpmRequest($port, 'GET', $uri, $host, '');
+            $ours = $stream ? HttpCompare::workerStreamedRequest($worker, 'GET', $uri, $host, '')
+                : HttpCompare::workerRequest($worker, 'GET', $uri, $host, '');
+            $what = "$uri" . ($stream ? ', streamed' : '');
+            assertSame(HttpCompare::comparable($fpm, maskVolatile(...)), HttpCompare::comparable($ours, maskVolatile(...)), $what);
+            assertSame(200, $ours['status'], "$what: the status that went out before the body");
+            assertContains("line " . ($lines - 1) . " zzz", $ours['body'], "$what: every line printed");
+            assertContains('Server Error', $ours['body'], "$what: Laravel's error page after them");
+            if ($lines > 10) {
+                assertTrue($ours['parts'] > 0, "$what: sent in parts before the exception");
+            }
+        }
+        assertSame(3, $logged('fpm'), 'PHP-FPM\'s laravel.log');
+        assertSame(3, $logged('worker'), 'the worker\'s laravel.log');
+    });
+});
+
+test('laravel: an exception after the response, in terminate(), is logged by Laravel\'s handler as under PHP-FPM, and the next request is served as usual', function (): void {
+    withApp('laravel', function (int $port, TestMaster $worker, string $dir): void {
+        $logged = static fn (string $side): int => is_file("$dir/$side/app-state/logs/laravel.log")
+            ? substr_count((string) file_get_contents("$dir/$side/app-state/logs/laravel.log"), 'production.ERROR: after-response work failed') : 0;
+        [, $ours] = HttpCompare::assertSameResponse($port, $worker, 'GET', '/terminate-throw', [], '', maskVolatile(...));
+        assertSame("answered\n", $ours['body']);
+        waitUntil(static fn (): bool => $logged('fpm') >= 1 && $logged('worker') >= 1, 10.0, 'the exception logged');
+        // The adapter's reset ran: the next request sees what PHP-FPM's does (no terminating callback of the earlier request).
+        HttpCompare::assertSameResponse($port, $worker, 'GET', '/state', [], '', maskVolatile(...));
+        assertSame([1, 1], [$logged('fpm'), $logged('worker')], 'logged once on each side');
+    });
+});
+
+// FrameworkBundle sends a StreamedResponse itself, in handle() (its StreamedResponseListener), and
+// HttpKernel answers the exception with its own 500 response: a few lines are still in the worker's
+// buffer then, as in PHP-FPM's with output_buffering on (Debian's php.ini), where that 500 goes out;
+// with it off (this comparison's PHP-FPM) the 200 went with the first line. Past the size a streamed
+// answer sends on, both have sent the 200.
+foreach (['symfony' => [[10, false], [10, true], [20000, true]], 'symfony-framework' => [[20000, true]]] as $appName => $cases) {
+    test("$appName: an exception a streamed response's callback throws is handled as under PHP-FPM: what was printed, the status sent, the handler's page after it", function () use ($appName, $cases): void {
+        withApp($appName, function (int $port, TestMaster $worker) use ($cases): void {
+            $host = [['Host', HttpCompare::HOST]];
+            foreach ($cases as [$lines, $stream]) {
+                $uri = "/streamed-throw?lines=$lines";
+                $fpm = HttpCompare::fpmRequest($port, 'GET', $uri, $host, '');
+                $ours = $stream ? HttpCompare::workerStreamedRequest($worker, 'GET', $uri, $host, '')
+                    : HttpCompare::workerRequest($worker, 'GET', $uri, $host, '');
+                $what = "$uri" . ($stream ? ', streamed' : '');
+                assertSame(HttpCompare::comparable($fpm, maskVolatile(...)), HttpCompare::comparable($ours, maskVolatile(...)), $what);
+                assertSame(200, $ours['status'], "$what: the status that went out before the body");
+                assertContains("line " . ($lines - 1) . " zzz", $ours['body'], "$what: every line printed");
+            }
+        });
+    });
+}
+
 test('symfony-framework: the worker boots the kernel before control.ready; a kernel that cannot boot fails the boot', function (): void {
     $app = adapterApps()['symfony-framework'];
     if (($why = HttpCompare::missing($app['packages'])) !== null) {

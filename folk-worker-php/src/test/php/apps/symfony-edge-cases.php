@@ -74,6 +74,15 @@ return [
         flush();
         exit;
     }, 202, ['Content-Type' => 'text/plain', 'X-Streamed' => 'yes']),
+    // An exception while a streamed body is sent (an export that fails midway): the status and
+    // headers are out, what was printed stays, the exception handler's page follows it.
+    'streamed-throw' => static fn (Request $request): StreamedResponse => new StreamedResponse(static function () use ($request): never {
+        $line = str_repeat('z', 100);
+        for ($i = 0; $i < $request->query->getInt('lines', 10); $i++) {
+            echo "line $i $line\n";
+        }
+        throw new \RuntimeException('export failed midway');
+    }, 200, ['Content-Type' => 'text/plain']),
     // dump() prints into the page (VarDumper's HTML, its stylesheet and script in each page), dd() answers 500.
     'dump' => static function (): Response {
         dump(['a' => 1, 'b' => 'two']);

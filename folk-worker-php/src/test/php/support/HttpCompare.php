@@ -4,6 +4,8 @@ declare(strict_types=1);
 
 namespace Folk\Worker\Tests;
 
+use Folk\Worker\MessagePack\MessagePack;
+
 /**
  * Serving one request two ways and comparing: PHP-FPM behind nginx (support/../../fpm/serve.sh,
  * the reference) and a Folk worker fed `http.handle` params exactly as the gateway's contract
@@ -225,6 +227,57 @@ final class HttpCompare
             }
         }
         return ['status' => $result['status'], 'headers' => $list, 'body' => (string) $result['body']];
+    }
+
+    /**
+     * Calls `http.handle` on the worker as the gateway does, asking for a streamed answer
+     * (`stream: true`), and puts its parts together: the head's status and headers, the body's
+     * parts, then the Response's body (none after `http.end`); `parts` counts the body's parts.
+     *
+     * @return array{status: int, headers: list<array{0: string, 1: string}>, body: string, parts: int}
+     */
+    public static function workerStreamedRequest(TestMaster $worker, string $method, string $uri, array $headers, string $body): array
+    {
+        static $id = 1 << 20; // apart from TestMaster's own ids
+        $msgid = ++$id;
+        $worker->send(MessagePack::codec()->pack([0, $msgid, 'http.handle', ['stream' => true] + self::params($method, $uri, $headers, $body)]));
+        $head = null;
+        $received = '';
+        $parts = 0;
+        $ended = false;
+        while (true) {
+            $message = $worker->receive(30.0);
+            if ($message[0] === 1) {
+                assertSame($msgid, $message[1], 'response msgid');
+                if ($message[2] !== null) {
+                    fail("http.handle $method $uri failed: " . show($message[2]) . "\nworker stderr: " . $worker->stderr());
+                }
+                $head ??= $message[3];
+                if (!$ended) {
+                    $received .= (string) $message[3]['body'];
+                }
+                break;
+            }
+            assertSame(2, $message[0], 'a Notify before the Response');
+            if ($message[1] === 'http.head') {
+                assertSame(null, $head, 'one head');
+                $head = $message[2];
+            } elseif ($message[1] === 'http.body') {
+                assertTrue($head !== null && !$ended, 'a body part after the head, before http.end');
+                $received .= $message[2];
+                $parts++;
+            } else {
+                assertSame('http.end', $message[1]);
+                $ended = true;
+            }
+        }
+        $list = [];
+        foreach ($head['headers'] as $name => $values) {
+            foreach (is_array($values) ? $values : [$values] as $value) {
+                $list[] = [(string) $name, $value];
+            }
+        }
+        return ['status' => $head['status'], 'headers' => $list, 'body' => $received, 'parts' => $parts];
     }
 
     /**

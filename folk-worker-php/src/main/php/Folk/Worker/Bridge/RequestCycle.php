@@ -14,9 +14,18 @@ use Folk\Worker\Worker;
  * ({@see NativeSession}), run the adapter's handler with output buffering (dumps included,
  * {@see PageDumps}), build the result,
  * then, after the response has been sent to the master ({@see Worker::defer()}), run the
- * adapter's terminate step, restore the superglobals of the worker and remove the upload
- * temporary files. Nothing of one request is left for the next but what the application
+ * adapter's terminate step and its reset, restore the superglobals of the worker and remove the
+ * upload temporary files. Nothing of one request is left for the next but what the application
  * keeps itself (its services, its session storage).
+ *
+ * An exception the application does not catch ends the request as PHP ends it
+ * ({@see ResponseResult::uncaught()}: the exception handler it set runs, else PHP's fatal error),
+ * wherever it comes: from the handler (the answer is what was printed, with the status set), from
+ * the response's body printer (a streamed response's callback: the answer keeps the response's
+ * status and headers, which PHP-FPM sent before the body, and what was printed, followed by what
+ * the exception handler prints; the terminate step does not run, as in public/index.php, where
+ * send() throws before terminate()), or from the terminate step (the answer went: what the
+ * handler prints goes nowhere). The adapter's reset runs after each of them.
  */
 final class RequestCycle
 {
@@ -35,8 +44,10 @@ final class RequestCycle
     private bool $stream = false;
 
     /**
-     * @param \Closure(PhpRequest): array{0: int, 1: list<array{0: string, 1: string}>, 2: string|\Closure(): void, 3?: \Closure(): void} $handle
-     *        returns [status, header lines, body or a closure printing it, optional terminate step]
+     * @param \Closure(PhpRequest): array{0: int, 1: list<array{0: string, 1: string}>, 2: string|\Closure(): void, 3?: \Closure(): void, 4?: \Closure(): void} $handle
+     *        returns [status, header lines, body or a closure printing it, optional terminate step (the
+     *        application's work after the response, skipped after an uncaught exception in the body),
+     *        optional reset (the adapter's own, after the terminate step, always)]
      * @param bool $phpSessionHeaders whether PHP's own session headers are part of the response
      *        (true for applications that call session_start() themselves)
      * @param bool $appReplaces how the framework's own emitter sends its headers ({@see ResponseResult::build()})
@@ -133,6 +144,8 @@ final class RequestCycle
         $saved = $request->installGlobals();
         FilterInput::fill($request, false);
         $terminate = null;
+        $reset = null;
+        $threw = false; // whether an uncaught exception ended the request while its body was printed
         try {
             HeaderCapture::reset();
             CliHeaders::reset();
@@ -146,7 +159,7 @@ final class RequestCycle
             $body = '';
             $stream = $this->stream = StreamedBody::allowed($params);
             $ended = false;
-            $run = function () use ($request, $stream, &$status, &$headers, &$body, &$terminate, &$ended): void {
+            $run = function () use ($request, $stream, &$status, &$headers, &$body, &$terminate, &$reset, &$threw, &$ended): void {
                 try {
                     $answer = ($this->handle)($request);
                 } catch (\Throwable $e) {
@@ -157,10 +170,12 @@ final class RequestCycle
                 }
                 [$status, $headers, $body] = $answer;
                 $terminate = $answer[3] ?? null;
+                $reset = $answer[4] ?? null;
                 if (!$body instanceof \Closure) {
                     return;
                 }
                 $this->exitHead = [$status, $headers]; // PHP-FPM would have sent them before the body
+                $body = $this->printing($body, $threw);
                 if (!$stream) {
                     $body = ResponseResult::capture($body);
                     return;
@@ -189,10 +204,20 @@ final class RequestCycle
         } finally {
             PageDumps::end();
             UnbufferedOutput::end();
-            $this->worker->defer(function () use ($request, $saved, $terminate): void {
+            $code = $this->exitCode;
+            $after = $threw ? null : $terminate; // public/index.php's send() threw: its terminate() never runs
+            $this->worker->defer(function () use ($request, $saved, $after, $reset, $code): void {
                 try {
-                    if ($terminate !== null) {
-                        ResponseResult::capture($terminate);
+                    if ($after !== null || $reset !== null) {
+                        ResponseResult::capture(static function () use ($after, $reset, $code): void {
+                            try {
+                                $after?->__invoke();
+                            } catch (\Throwable $e) {
+                                ResponseResult::uncaught($e, $code); // as PHP ends a request that throws there; its output goes nowhere
+                            } finally {
+                                $reset?->__invoke();
+                            }
+                        });
                     }
                 } finally {
                     HeaderCapture::reset();
@@ -203,6 +228,32 @@ final class RequestCycle
                 }
             });
         }
+    }
+
+    /**
+     * $print, run as PHP runs a response's body printer: an exception it does not catch ends the
+     * request there ({@see ResponseResult::uncaught()}; $threw is set). PHP-FPM sent the
+     * response's status and headers with the body's first bytes, so they stay the answer's, and
+     * PHP counts headers as sent while the exception handler runs: its error page's header() lines
+     * (Response::send()) refuse, as there, and what it prints follows what was printed.
+     */
+    private function printing(\Closure $print, bool &$threw): \Closure
+    {
+        return function () use ($print, &$threw): void {
+            try {
+                $print();
+            } catch (\Throwable $e) {
+                $threw = true;
+                $marked = !headers_sent() && SapiGlobals::markHeadersSent();
+                try {
+                    ResponseResult::uncaught($e, $this->exitCode);
+                } finally {
+                    if ($marked) {
+                        SapiGlobals::clearHeadersSent();
+                    }
+                }
+            }
+        };
     }
 
     /**

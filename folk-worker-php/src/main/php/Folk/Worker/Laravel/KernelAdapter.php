@@ -79,20 +79,21 @@ final class KernelAdapter
         return $worker->register('http.handle', new RequestCycle($worker, $this->handle(...), phpSessionHeaders: false, appReplaces: false));
     }
 
-    /** @return array{0: int, 1: list<array{0: string, 1: string}>, 2: \Closure(): void, 3: \Closure(): void} */
+    /**
+     * The response's parts, Kernel::terminate() and the reset after it, which {@see RequestCycle}
+     * runs also where the application's terminate() does not (an exception the application did not
+     * catch while a streamed response printed) or throws.
+     *
+     * @return array{0: int, 1: list<array{0: string, 1: string}>, 2: \Closure(): void, 3: \Closure(): void, 4: \Closure(): void}
+     */
     private function handle(PhpRequest $php): array
     {
         Request::enableHttpMethodParameterOverride(); // as Request::capture() does
         $request = Request::createFromBase(HttpKernelAdapter::request($php, UploadedFile::class));
         $response = $this->kernel->handle($request);
         $parts = HttpKernelAdapter::responseParts($response);
-        $parts[] = function () use ($request, $response): void {
-            try {
-                $this->kernel->terminate($request, $response);
-            } finally {
-                $this->reset($request);
-            }
-        };
+        $parts[] = fn () => $this->kernel->terminate($request, $response);
+        $parts[] = fn () => $this->reset($request);
         return $parts;
     }
 

@@ -152,7 +152,7 @@ final class HttpKernelAdapter
         }];
     }
 
-    /** @return array{0: int, 1: list<array{0: string, 1: string}>, 2: \Closure(): void, 3: \Closure(): void} */
+    /** @return array{0: int, 1: list<array{0: string, 1: string}>, 2: \Closure(): void, 3: \Closure(): void, 4: \Closure(): void} */
     private function handle(PhpRequest $php): array
     {
         try {
@@ -164,18 +164,32 @@ final class HttpKernelAdapter
         }
         $parts = self::responseParts($response);
         $kernel = $this->kernel;
-        $parts[] = static function () use ($kernel, $request, $response): void {
-            try {
-                if ($kernel instanceof TerminableInterface) {
-                    $kernel->terminate($request, $response);
-                }
-            } finally {
-                if ($kernel instanceof \Symfony\Contracts\Service\ResetInterface) {
-                    $kernel->reset();
-                }
+        $parts[2] = $this->noting($parts[2]); // a streamed response's callback may throw
+        $parts[] = $this->noting(static function () use ($kernel, $request, $response): void {
+            if ($kernel instanceof TerminableInterface) {
+                $kernel->terminate($request, $response);
+            }
+        });
+        $parts[] = function () use ($kernel): void {
+            $this->restoreExceptionHandler(); // after an exception in terminate(), before the next call
+            if ($kernel instanceof \Symfony\Contracts\Service\ResetInterface) {
+                $kernel->reset();
             }
         };
         return $parts;
+    }
+
+    /** $step, noting the exception handler as an exception it throws leaves it ({@see noteExceptionHandler()}). */
+    private function noting(\Closure $step): \Closure
+    {
+        return function () use ($step): void {
+            try {
+                $step();
+            } catch (\Throwable $e) {
+                $this->noteExceptionHandler(); // before the handler it names runs (RequestCycle, as PHP would)
+                throw $e;
+            }
+        };
     }
 
     /**

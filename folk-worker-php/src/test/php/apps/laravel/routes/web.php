@@ -252,6 +252,25 @@ Route::get('/streamed', fn (Request $request) => response()->stream(function () 
     }
 }, 200, ['Content-Type' => 'text/plain']));
 
+// A streamed download whose callback throws midway (an export whose query fails): under PHP-FPM the
+// exception leaves send() in public/index.php and PHP gives it to Laravel's exception handler, which
+// logs it and prints its error page after the lines, the response's status and headers already sent.
+Route::get('/stream-throw', fn (Request $request) => response()->streamDownload(function () use ($request) {
+    $line = str_repeat('z', 100);
+    for ($i = 0; $i < (int) $request->query('lines', 10); $i++) {
+        echo "line $i $line\n";
+    }
+    throw new RuntimeException('export failed midway');
+}, 'export.txt', ['Content-Type' => 'text/plain']));
+
+// Work after the response that throws: Laravel's exception handler logs it; the answer went before.
+Route::get('/terminate-throw', function () {
+    app()->terminating(static function () {
+        throw new RuntimeException('after-response work failed');
+    });
+    return "answered\n";
+});
+
 Route::get('/exception', function () {
     throw new RuntimeException('this route always fails');
 });
