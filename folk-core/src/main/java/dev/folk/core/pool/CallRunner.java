@@ -71,7 +71,7 @@ final class CallRunner {
         this.load = load;
         this.acquireTimeoutNanos = config.acquireTimeout().toNanos();
         this.execTimeoutNanos = config.execTimeout().toNanos();
-        this.asyncCalls = new AsyncCalls(executors.asyncRunner);
+        this.asyncCalls = new AsyncCalls(executors.asyncCallers());
         dispatcher.onBeforeWait(asyncCalls::passOnOwn);
     }
 

@@ -1,12 +1,18 @@
 package dev.folk.core.pool;
 
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.Executor;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The threads of one pool, all daemons named {@code folk-<pool>-<role>-<n>}: the housekeeper
@@ -15,11 +21,18 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 final class PoolExecutors {
 
+    private static final Logger log = LoggerFactory.getLogger(WorkerPool.class);
+
+    /** A task no thread could be started for, tried again at each housekeeping tick. */
+    private record Deferred(ThreadPoolExecutor executor, Runnable task, Runnable whenShutDown, String what) {
+    }
+
     final ScheduledThreadPoolExecutor housekeeper;
     final ThreadPoolExecutor spawner;
     final ThreadPoolExecutor stopper;
     final ThreadPoolExecutor asyncRunner;
     private final String poolName;
+    private final ConcurrentLinkedQueue<Deferred> deferred = new ConcurrentLinkedQueue<>();
 
     PoolExecutors(PoolConfig config) {
         this.poolName = config.name();
@@ -28,6 +41,75 @@ final class PoolExecutors {
         this.spawner = executor(config.maxConcurrentSpawns(), "spawn");
         this.stopper = executor(Math.max(2, config.maxSize()), "stop");
         this.asyncRunner = growing(config.maxSize() + config.maxConcurrentSpawns() + 1, "async");
+    }
+
+    /**
+     * Runs {@code task} on {@code executor} (the spawner or the stopper), or {@code whenShutDown} at
+     * once if the executor is shut down. When the JVM cannot start a thread for it (an
+     * OutOfMemoryError, "unable to create native thread": the limit on the processes and threads of
+     * the JVM's user or container, which the PHP workers count against too), the task is kept and
+     * tried again at each housekeeping tick: a worker's exit is still handled and its slot filled,
+     * a spawn still made, once a thread can be started. The threads end after 30 s idle, so any
+     * task may need a new one.
+     */
+    void run(ThreadPoolExecutor executor, Runnable task, Runnable whenShutDown, String what) {
+        try {
+            executor.execute(task);
+        } catch (RejectedExecutionException e) {
+            whenShutDown.run();
+        } catch (OutOfMemoryError e) {
+            defer(new Deferred(executor, task, whenShutDown, what), e);
+        }
+    }
+
+    /**
+     * The async callers' executor as {@link AsyncCalls} uses it: it throws RejectedExecutionException
+     * once shut down; a call no thread could be started for is kept as {@link #run} keeps a task (it
+     * holds a worker), and run on the housekeeper's thread if the pool has shut its threads down meanwhile.
+     */
+    Executor asyncCallers() {
+        return task -> {
+            try {
+                asyncRunner.execute(task);
+            } catch (OutOfMemoryError e) {
+                defer(new Deferred(asyncRunner, task, task, "an asynchronous call"), e);
+            }
+        };
+    }
+
+    private void defer(Deferred task, OutOfMemoryError e) {
+        boolean first = deferred.isEmpty();
+        deferred.add(task);
+        if (first) {
+            log.error("Pool '{}': the JVM could not start a thread for {} ({}); it is tried again every tick until one "
+                    + "starts. Raise the limit on processes and threads of the JVM's user (ulimit -u) or of its container "
+                    + "(pids.max): the JVM's threads and every PHP worker and its children count against it", poolName,
+                    task.what(), e.getMessage());
+        }
+    }
+
+    /** At each housekeeping tick: the tasks no thread could be started for, tried again. */
+    void retryDeferred() {
+        int ran = 0;
+        for (int n = deferred.size(); n > 0; n--) {
+            Deferred d = deferred.poll();
+            if (d == null) {
+                break;
+            }
+            try {
+                d.executor().execute(d.task());
+                ran++;
+            } catch (RejectedExecutionException e) {
+                d.whenShutDown().run();
+            } catch (OutOfMemoryError e) {
+                deferred.add(d);
+                return;
+            }
+        }
+        if (ran > 0 && deferred.isEmpty()) {
+            log.info("Pool '{}': threads start again; {} task{} that had to wait for one now run{}", poolName, ran,
+                    ran == 1 ? "" : "s", ran == 1 ? "s" : "");
+        }
     }
 
     /** At close, once every worker is gone: pending spawns and timers are dropped, stops and calls finish. */

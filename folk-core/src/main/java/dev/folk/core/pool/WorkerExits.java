@@ -6,7 +6,6 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
@@ -84,11 +83,8 @@ final class WorkerExits {
         long now = clock.nanoTime();
         long exitBy = now + (reason == ExitReason.SHUTDOWN ? config.closeWait() : retireCloseWait()).toNanos();
         long killBy = exitBy + config.stopGrace().toNanos();
-        try {
-            executors.stopper.execute(() -> stop(w, reason, kill, exitBy, killBy, failure));
-        } catch (RejectedExecutionException e) {
-            stop(w, reason, kill, exitBy, killBy, failure);
-        }
+        Runnable stop = () -> stop(w, reason, kill, exitBy, killBy, failure);
+        executors.run(executors.stopper, stop, stop, "the stop of worker " + w.pid);
         lifecycle.replenish();
     }
 
@@ -175,11 +171,7 @@ final class WorkerExits {
                 recordExit(taken.get(i), ExitReason.SHUTDOWN, statuses.get(i));
             }
         };
-        try {
-            executors.stopper.execute(stopAll);
-        } catch (RejectedExecutionException e) {
-            stopAll.run();
-        }
+        executors.run(executors.stopper, stopAll, stopAll, "the stop of " + taken.size() + " workers");
     }
 
     /**

@@ -253,7 +253,7 @@ final class WorkerLifecycle {
                     } // else a retry spawned it already
                 }, delayNanos, TimeUnit.NANOSECONDS);
             } else {
-                executors.spawner.execute(() -> spawnOne(attempt));
+                executors.run(executors.spawner, () -> spawnOne(attempt), () -> slots.decrementAndGet(), "a spawn");
             }
         } catch (RejectedExecutionException shuttingDown) {
             if (delayNanos <= 0 || waiting.remove(attempt) != null) {
@@ -354,11 +354,8 @@ final class WorkerLifecycle {
                     : e instanceof EOFException ? "ended before control.ready (it sent nothing on fd 4)"
                     : "failed its handshake: " + e.getMessage();
             // Learning how it ended takes a moment: do it off the spawner, which other slots need.
-            try {
-                executors.stopper.execute(() -> exits.retireUnserved(w, why, false));
-            } catch (RejectedExecutionException closed) {
-                exits.retireUnserved(w, why, false);
-            }
+            Runnable retire = () -> exits.retireUnserved(w, why, false);
+            executors.run(executors.stopper, retire, retire, "the end of worker " + w.pid + "'s boot");
             return;
         }
         long bootNanos = clock.nanoTime() - t0;
@@ -408,12 +405,9 @@ final class WorkerLifecycle {
         if (dispatcher.takeIdle(w)) {
             if (w.jobs == 0 && !health.closing()) {
                 // It ended before serving anything: a broken script must back off, not loop.
-                try {
-                    executors.stopper.execute(() -> exits.retireUnserved(w,
-                            "exited right after its handshake, before serving a call", true));
-                } catch (RejectedExecutionException closed) {
-                    exits.retire(w, ExitReason.SHUTDOWN, true);
-                }
+                executors.run(executors.stopper, () -> exits.retireUnserved(w,
+                        "exited right after its handshake, before serving a call", true),
+                        () -> exits.retire(w, ExitReason.SHUTDOWN, true), "the exit of worker " + w.pid);
             } else {
                 exits.retireExitedIdle(w);
             }

@@ -171,11 +171,14 @@ public final class WorkerPool implements AutoCloseable {
         if (!health.starting()) {
             throw new IllegalStateException("pool '" + name + "' was already started");
         }
+        Runnable everyTick = () -> {
+            executors.retryDeferred();
+            calls.passOnHeldUp();
+        };
         if (ticking) {
-            housekeeper.start(calls::passOnHeldUp);
+            housekeeper.start(everyTick);
         } else { // tests that check the workers by hand (tick()) still need held-up async calls passed on
-            executors.housekeeper.scheduleWithFixedDelay(calls::passOnHeldUp, TICK_MILLIS, TICK_MILLIS,
-                    TimeUnit.MILLISECONDS);
+            executors.housekeeper.scheduleWithFixedDelay(everyTick, TICK_MILLIS, TICK_MILLIS, TimeUnit.MILLISECONDS);
         }
         lifecycle.replenish();
     }

@@ -9,7 +9,6 @@ import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
 
 import io.micrometer.observation.Observation;
@@ -161,8 +160,10 @@ public class FolkHttpGateway extends HttpServlet implements SmartLifecycle, Disp
             return t;
         });
         timer.setRemoveOnCancelPolicy(true);
-        timer.setKeepAliveTime(30, TimeUnit.SECONDS);
-        timer.allowCoreThreadTimeOut(true);
+        // Its one thread starts now and stays: every request's deadline is scheduled here, after the
+        // request went asynchronous, and a thread that could not be started then (the limit on the
+        // JVM's threads and processes reached) would leave that request with no end.
+        timer.prestartCoreThread();
         this.warnings = new RepeatedWarnings(timer, RepeatedWarnings.DEFAULT_INTERVAL);
     }
 

@@ -342,6 +342,12 @@ record GatewayReply(int status, List<String> headers, byte[] body, boolean own, 
             warnings.busy(((CallException) e).pool(), String.valueOf(e.getMessage()), label);
             return busy(options);
         }
+        if (e instanceof OutOfMemoryError && String.valueOf(e.getMessage()).contains("native thread")) {
+            log.error("The JVM could not start a thread for the call of {} ({}): 503. Raise the limit on processes and "
+                    + "threads of the JVM's user (ulimit -u) or of its container (pids.max): the JVM's threads and every "
+                    + "PHP worker and its children count against it", label, e.toString());
+            return unavailable(options, "The server cannot take this request now; try again shortly.");
+        }
         if (e instanceof OutOfMemoryError) {
             // A large body or answer found no heap for its frame: the request fails, the JVM goes on.
             log.error("The JVM had no heap left for the call of {} ({}): 503. Give the JVM more heap (-Xmx), or lower "

@@ -42,6 +42,18 @@ class GatewayReplyTest {
     }
 
     @Test
+    void aCallNoThreadCouldStartForIs503NamingTheLimitNotTheHeap(CapturedOutput output) {
+        GatewayReply reply = GatewayReply.fromFailure(new CompletionException(new OutOfMemoryError(
+                "unable to create native thread: possibly out of memory or process/resource limits reached")),
+                GatewayOptions.defaults(), "GET /php/hello", new RepeatedWarnings(timer, RepeatedWarnings.DEFAULT_INTERVAL));
+
+        assertThat(reply.status()).isEqualTo(503);
+        assertThat(reply.headers()).containsExactly("Retry-After", "1");
+        assertThat(output).contains("could not start a thread for the call of GET /php/hello")
+                .contains("ulimit -u", "pids.max").doesNotContain("-Xmx");
+    }
+
+    @Test
     void aFailedCallIs502NamingItsWorkerAndACallNoWorkerHadNamesNone(CapturedOutput output) {
         RepeatedWarnings warnings = new RepeatedWarnings(timer, RepeatedWarnings.DEFAULT_INTERVAL);
         GatewayReply crashed = GatewayReply.fromFailure(new CompletionException(

@@ -1,0 +1,88 @@
+package dev.folk.core.pool;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+
+import org.junit.jupiter.api.Test;
+
+import dev.folk.core.testing.ChildJvm;
+import dev.folk.core.testing.Procs;
+import dev.folk.core.testing.Workers;
+
+/**
+ * The JVM cannot start a thread for a while: the limit on its tasks is reached (a container's
+ * pids.max, the user's ulimit -u), which the PHP workers count against too. A worker that exits
+ * then is still stopped, reaped and replaced once threads start again; it used to stay "stopping"
+ * for good (the OutOfMemoryError of the stopper's thread start was lost), the pool short of a
+ * worker with health UP.
+ *
+ * <p>A child JVM is put in a pids cgroup (v1, as root) whose limit is its task count at that moment.
+ */
+class ThreadLimitTest {
+
+    private static final Path PIDS = Path.of("/sys/fs/cgroup/pids");
+
+    @Test
+    void aWorkerThatExitsWhileNoThreadCanStartIsReplacedOnceThreadsStartAgain() throws Exception {
+        assumeTrue(Files.isWritable(PIDS.resolve("cgroup.procs")) && "root".equals(System.getProperty("user.name")),
+                "needs a writable cgroup v1 pids hierarchy and root");
+        String tag = Workers.newTag();
+        Path group = PIDS.resolve("folk-test-" + tag);
+        Files.createDirectory(group);
+        try (ChildJvm child = ChildJvm.start(Path.of(System.getProperty("java.home")), Runtime.version().feature(),
+                java.util.List.of(), java.util.List.of("-XX:+UseSerialGC", "-Xss512k"), ThreadLimitChildMain.class, tag)) {
+            String[] pids = child.awaitLine("READY ", Duration.ofSeconds(60)).substring(6).split(",");
+            assertThat(pids).hasSize(3);
+            Files.writeString(group.resolve("cgroup.procs"), String.valueOf(child.pid()));
+            Files.writeString(group.resolve("pids.max"), Files.readString(group.resolve("pids.current")).trim());
+
+            int victim = Integer.parseInt(pids[0]);
+            ProcessHandle.of(victim).ifPresent(ProcessHandle::destroyForcibly); // SIGKILL
+            Procs.await(Duration.ofSeconds(10), "the pool's error line about threads",
+                    () -> child.transcript().contains("could not start a thread"));
+            assertThat(child.transcript()).contains("Pool 'limited'", "ulimit -u", "pids.max");
+
+            Files.writeString(group.resolve("pids.max"), "max");
+            OutputStream stdin = child.process().getOutputStream();
+            long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+            String status;
+            do {
+                send(stdin, "STATUS");
+                status = child.awaitLine("STATUS ", Duration.ofSeconds(5));
+            } while (!status.contains("ready=3 stopping=0") && System.nanoTime() - deadline < 0 && pause());
+            assertThat(status).as("back to 3 workers once threads start; the transcript:%n%s", child.transcript())
+                    .contains("ready=3 stopping=0").doesNotContain(String.valueOf(victim) + ",")
+                    .doesNotEndWith("," + victim);
+            assertThat(Path.of("/proc/" + victim)).as("the killed worker reaped").doesNotExist();
+        } finally {
+            Procs.await(Duration.ofSeconds(10), "the cgroup empty",
+                    () -> readQuietly(group.resolve("cgroup.procs")).isBlank());
+            Files.delete(group);
+        }
+    }
+
+    private static void send(OutputStream stdin, String line) throws IOException {
+        stdin.write((line + "\n").getBytes(StandardCharsets.UTF_8));
+        stdin.flush();
+    }
+
+    private static boolean pause() {
+        java.util.concurrent.locks.LockSupport.parkNanos(200_000_000L);
+        return true;
+    }
+
+    private static String readQuietly(Path file) {
+        try {
+            return Files.readString(file);
+        } catch (IOException e) {
+            return "";
+        }
+    }
+}
