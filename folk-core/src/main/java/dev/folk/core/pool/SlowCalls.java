@@ -157,12 +157,17 @@ final class SlowCalls {
         long asked = System.nanoTime();
         trace.completeOnTimeout(null, wait.toMillis(), TimeUnit.MILLISECONDS)
                 .whenCompleteAsync((lines, failure) -> then.accept(failure == null ? lines : null,
-                        describe(lines, failure, wait, System.nanoTime() - asked)), executor);
+                        describe(w, lines, failure, wait, System.nanoTime() - asked)), executor);
     }
 
-    private static String describe(List<String> lines, Throwable failure, Duration wait, long tookNanos) {
+    private static String describe(PooledWorker w, List<String> lines, Throwable failure, Duration wait, long tookNanos) {
         if (failure != null) {
             return "no PHP backtrace: " + failure.getMessage() + ".";
+        }
+        if (lines == null && w.link.stopped()) {
+            return "no PHP backtrace within " + wait.toMillis() + " ms: the worker's process is stopped (SIGSTOP or "
+                    + "SIGTSTP sent to it, or a debugger), so it runs nothing, its signal handler included, until "
+                    + "continued (SIGCONT).";
         }
         if (lines == null) {
             return "no PHP backtrace within " + wait.toMillis() + " ms: PHP runs its signal handler between "

@@ -194,6 +194,11 @@ final class SupervisedHost implements WorkerHost {
         }
 
         @Override
+        public boolean stopped() {
+            return process.stopped();
+        }
+
+        @Override
         public List<String> recentOutput() {
             return process.recentOutput();
         }

@@ -107,6 +107,11 @@ interface WorkerLink {
     /** Resident memory in bytes, or -1 once it has exited or if unknown. */
     long residentSetBytes();
 
+    /** Whether its process is stopped (SIGSTOP, SIGTSTP, a debugger); false if unknown. */
+    default boolean stopped() {
+        return false;
+    }
+
     /** Its last output lines. */
     List<String> recentOutput();
 

@@ -171,6 +171,20 @@ public final class WorkerProcess {
     }
 
     /**
+     * Whether the leader is stopped (SIGSTOP, SIGTSTP, a debugger): it runs nothing, signal handlers
+     * included, until continued. Read under the monitor, as {@link #residentSetBytes()}.
+     */
+    public boolean stopped() {
+        synchronized (this) {
+            if (state.get() != State.RUNNING) {
+                return false;
+            }
+            ProcFs.Stat stat = ProcFs.stat(pid);
+            return stat != null && (stat.state() == 'T' || stat.state() == 't');
+        }
+    }
+
+    /**
      * The resident set size in bytes of the leader, or of its largest direct child if that one is
      * larger, read from /proc; -1 once the leader has exited. Its children count because
      * folk-worker-php's {@code Scripts} runs each request in a process forked from the worker: the

@@ -7,6 +7,8 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -146,6 +148,24 @@ class SlowCallBacktraceTest {
         assertThat(woken.getMessage()).containsPattern("the worker was at \\S*test-worker\\.php:\\d+ \\{closure\\}\\(\\)");
         assertThat(pool.snapshot().calls()).containsEntry(CallOutcome.EXEC_TIMEOUT, 2L)
                 .containsEntry(CallOutcome.SUCCESS, 0L);
+    }
+
+    @Test
+    void aStoppedWorkersMissingBacktraceIsSaidToBeItsStopNotABlockingRead() throws Exception {
+        WorkerSpec.Builder spec = PhpWorkers.testWorker(Workers.newTag());
+        ready(config("stopped", spec).slowCallThreshold(Duration.ofMillis(150)).execTimeout(Duration.ofMillis(1500)));
+        int pid = pool.snapshot().workers().get(0).pid();
+        CompletableFuture<Object> call = pool.callAsync("sleep_in_function", 5000L);
+        Procs.await(Duration.ofSeconds(5), "the call running", () -> pool.snapshot().count(WorkerState.BUSY) == 1);
+        assertThat(new ProcessBuilder("kill", "-STOP", String.valueOf(pid)).start().waitFor()).isZero();
+
+        ExecutionException e = assertThrows(ExecutionException.class, () -> call.get(10, TimeUnit.SECONDS));
+        assertThat(e.getCause()).isInstanceOf(ExecTimeoutException.class);
+        Procs.await(Duration.ofSeconds(5), "the slow call logged", () -> !log.containing("Slow call").isEmpty());
+        assertThat(log.containing("Slow call").get(0)).contains("worker " + pid, "process is stopped", "SIGCONT")
+                .doesNotContain("socket or pipe read");
+        assertThat(log.containing("exceeded exec-timeout")).singleElement().asString().contains("process is stopped");
+        Procs.await(Duration.ofSeconds(5), "the stopped worker killed", () -> !Procs.alive(pid));
     }
 
     @Test
