@@ -18,6 +18,7 @@ import org.slf4j.LoggerFactory;
 
 import dev.folk.core.protocol.Message;
 import dev.folk.core.protocol.ProtocolException;
+import dev.folk.core.supervision.SpawnException;
 import dev.folk.core.supervision.SupervisorClosedException;
 
 import org.jspecify.annotations.Nullable;
@@ -323,8 +324,10 @@ final class WorkerLifecycle {
                 slots.decrementAndGet(); // the application is shutting down: nothing to retry
                 return;
             } catch (RuntimeException e) {
-                bootFailed(attempt, new BootFailure(0, "pool '" + config.name() + "' cannot start a worker: "
-                        + e.getMessage(), null, List.of(), Instant.now()));
+                // A SpawnException names the worker, the executable and the cause; the pool's log line names the pool.
+                String why = e instanceof SpawnException ? String.valueOf(e.getMessage())
+                        : "cannot start a worker: " + e.getMessage();
+                bootFailed(attempt, new BootFailure(0, why, null, List.of(), Instant.now()));
                 return;
             }
             stats.spawned();
