@@ -185,7 +185,7 @@ public class ClasspathScripts implements DisposableBean {
                 }
             }
         } catch (IOException e) {
-            throw new UncheckedIOException("Cannot extract class path directory " + directory, e);
+            throw extractionFailed("class path directory " + directory, e);
         }
     }
 
@@ -251,8 +251,7 @@ public class ClasspathScripts implements DisposableBean {
                 }
             }
         } catch (IOException | java.net.URISyntaxException e) {
-            throw new UncheckedIOException("Cannot extract class path resource " + l + " again",
-                    e instanceof IOException io ? io : new IOException(e));
+            throw extractionFailed("class path resource " + l + " again", e instanceof IOException io ? io : new IOException(e));
         }
         return true;
     }
@@ -284,7 +283,7 @@ public class ClasspathScripts implements DisposableBean {
                 write(in, target);
             }
         } catch (IOException e) {
-            throw new UncheckedIOException("Cannot extract class path resource " + resource, e);
+            throw extractionFailed("class path resource " + resource, e);
         }
     }
 
@@ -316,12 +315,23 @@ public class ClasspathScripts implements DisposableBean {
         }
     }
 
+    private static final String TMPDIR_ADVICE = "Free space there, or start the JVM with -Djava.io.tmpdir= a "
+            + "writable directory with room for the scripts (a few MB)";
+
+    /** Says where the extraction failed and what to do: a full or read-only temporary directory, usually. */
+    private UncheckedIOException extractionFailed(String what, IOException e) {
+        Path into = root != null ? root : temporaryDirectory;
+        return new UncheckedIOException("Cannot extract " + what + " into " + into + " (under java.io.tmpdir, "
+                + temporaryDirectory + "): " + e + ". " + TMPDIR_ADVICE, e);
+    }
+
     private Path root() {
         if (root == null) {
             try {
                 root = ScriptFolders.create(temporaryDirectory);
             } catch (IOException e) {
-                throw new UncheckedIOException("Cannot create a directory for worker scripts in " + temporaryDirectory, e);
+                throw new UncheckedIOException("Cannot create a directory for worker scripts in " + temporaryDirectory
+                        + " (java.io.tmpdir): " + e + ". " + TMPDIR_ADVICE, e);
             }
             ScriptFolders.sweep(temporaryDirectory, root);
             // Removed when the context closes: by then a deploy may have overwritten the jar.

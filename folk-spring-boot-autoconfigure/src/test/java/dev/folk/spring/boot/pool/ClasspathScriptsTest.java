@@ -128,6 +128,15 @@ class ClasspathScriptsTest {
     }
 
     @Test
+    void aTemporaryDirectoryThatCannotTakeTheScriptsIsNamedWithWhatToDo() throws Exception {
+        Path notADirectory = Files.writeString(tmp.resolve("full"), "a file where a directory should be");
+        ClasspathScripts scripts = new ClasspathScripts(getClass().getClassLoader(), notADirectory);
+        assertThatThrownBy(scripts::workerLibrary).isInstanceOf(java.io.UncheckedIOException.class)
+                .hasMessageContaining(notADirectory + " (java.io.tmpdir)")
+                .hasMessageContaining("-Djava.io.tmpdir=");
+    }
+
+    @Test
     void theBundledPhpLibraryIsExtractedAndAnnouncedToWorkers() throws Exception {
         ClasspathScripts scripts = new ClasspathScripts(getClass().getClassLoader());
         Path autoload = scripts.workerLibrary();
