@@ -99,8 +99,14 @@ final class PartSpool {
             file = f;
         }
         ByteBuffer buffer = ByteBuffer.wrap(bytes);
-        while (buffer.hasRemaining()) {
-            written += f.write(buffer, written);
+        try {
+            while (buffer.hasRemaining()) {
+                written += f.write(buffer, written);
+            }
+        } catch (IOException e) {
+            // "No space left on device": say which, so that the log tells where room is missing.
+            throw new IOException("its spool file in java.io.tmpdir (" + System.getProperty("java.io.tmpdir")
+                    + ") took no more: " + e.getMessage(), e);
         }
     }
 
