@@ -243,22 +243,34 @@ test('laravel: the callbacks of an auth guard a request made do not pile up in t
     });
 });
 
+/**
+ * GET $uri (a response whose streamed callback prints $lines lines, then throws) from PHP-FPM and
+ * from the worker (asked for in parts or not): the same answer, with the status that went out
+ * before the body and every line printed. Returns the worker's answer and what it was.
+ *
+ * @return array{0: array, 1: string}
+ */
+function sameAnswerToAThrowingStream(int $port, TestMaster $worker, string $uri, int $lines, bool $stream): array
+{
+    $host = [['Host', HttpCompare::HOST]];
+    $fpm = HttpCompare::fpmRequest($port, 'GET', $uri, $host, '');
+    $ours = $stream ? HttpCompare::workerStreamedRequest($worker, 'GET', $uri, $host, '')
+        : HttpCompare::workerRequest($worker, 'GET', $uri, $host, '');
+    $what = $uri . ($stream ? ', streamed' : '');
+    assertSame(HttpCompare::comparable($fpm, maskVolatile(...)), HttpCompare::comparable($ours, maskVolatile(...)), $what);
+    assertSame(200, $ours['status'], "$what: the status that went out before the body");
+    assertContains("line " . ($lines - 1) . " zzz", $ours['body'], "$what: every line printed");
+    return [$ours, $what];
+}
+
 test('laravel: an exception a streamed response\'s callback throws is handled as under PHP-FPM: the lines so far, Laravel\'s error page after them, logged', function (): void {
     withApp('laravel', function (int $port, TestMaster $worker, string $dir): void {
-        $host = [['Host', HttpCompare::HOST]];
         $logged = static fn (string $side): int => is_file("$dir/$side/app-state/logs/laravel.log")
             ? substr_count((string) file_get_contents("$dir/$side/app-state/logs/laravel.log"), 'production.ERROR: export failed midway') : 0;
         // A few lines (the whole answer in one frame, asked for in parts or not), then past the size a
         // streamed answer sends on (its head and parts gone when the callback throws).
         foreach ([[10, false], [10, true], [20000, true]] as [$lines, $stream]) {
-            $uri = "/stream-throw?lines=$lines";
-            $fpm = HttpCompare::fpmRequest($port, 'GET', $uri, $host, '');
-            $ours = $stream ? HttpCompare::workerStreamedRequest($worker, 'GET', $uri, $host, '')
-                : HttpCompare::workerRequest($worker, 'GET', $uri, $host, '');
-            $what = "$uri" . ($stream ? ', streamed' : '');
-            assertSame(HttpCompare::comparable($fpm, maskVolatile(...)), HttpCompare::comparable($ours, maskVolatile(...)), $what);
-            assertSame(200, $ours['status'], "$what: the status that went out before the body");
-            assertContains("line " . ($lines - 1) . " zzz", $ours['body'], "$what: every line printed");
+            [$ours, $what] = sameAnswerToAThrowingStream($port, $worker, "/stream-throw?lines=$lines", $lines, $stream);
             assertContains('Server Error', $ours['body'], "$what: Laravel's error page after them");
             if ($lines > 10) {
                 assertTrue($ours['parts'] > 0, "$what: sent in parts before the exception");
@@ -290,16 +302,8 @@ test('laravel: an exception after the response, in terminate(), is logged by Lar
 foreach (['symfony' => [[10, false], [10, true], [20000, true]], 'symfony-framework' => [[20000, true]]] as $appName => $cases) {
     test("$appName: an exception a streamed response's callback throws is handled as under PHP-FPM: what was printed, the status sent, the handler's page after it", function () use ($appName, $cases): void {
         withApp($appName, function (int $port, TestMaster $worker) use ($cases): void {
-            $host = [['Host', HttpCompare::HOST]];
             foreach ($cases as [$lines, $stream]) {
-                $uri = "/streamed-throw?lines=$lines";
-                $fpm = HttpCompare::fpmRequest($port, 'GET', $uri, $host, '');
-                $ours = $stream ? HttpCompare::workerStreamedRequest($worker, 'GET', $uri, $host, '')
-                    : HttpCompare::workerRequest($worker, 'GET', $uri, $host, '');
-                $what = "$uri" . ($stream ? ', streamed' : '');
-                assertSame(HttpCompare::comparable($fpm, maskVolatile(...)), HttpCompare::comparable($ours, maskVolatile(...)), $what);
-                assertSame(200, $ours['status'], "$what: the status that went out before the body");
-                assertContains("line " . ($lines - 1) . " zzz", $ours['body'], "$what: every line printed");
+                sameAnswerToAThrowingStream($port, $worker, "/streamed-throw?lines=$lines", $lines, $stream);
             }
         });
     });
