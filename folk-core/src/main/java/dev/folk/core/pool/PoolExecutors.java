@@ -22,8 +22,9 @@ import org.slf4j.LoggerFactory;
 final class PoolExecutors {
 
     private static final Logger log = LoggerFactory.getLogger(WorkerPool.class);
+    private static final long RETRY_NANOS = TimeUnit.SECONDS.toNanos(1);
 
-    /** A task no thread could be started for, tried again at each housekeeping tick. */
+    /** A task no thread could be started for, tried again every second. */
     private record Deferred(ThreadPoolExecutor executor, Runnable task, Runnable whenShutDown, String what) {
     }
 
@@ -33,6 +34,8 @@ final class PoolExecutors {
     final ThreadPoolExecutor asyncRunner;
     private final String poolName;
     private final ConcurrentLinkedQueue<Deferred> deferred = new ConcurrentLinkedQueue<>();
+    /** When deferred tasks are tried next (housekeeper thread only): each failed thread start logs the JVM's own warning. */
+    private long nextRetryNanos;
 
     PoolExecutors(PoolConfig config) {
         this.poolName = config.name();
@@ -48,7 +51,7 @@ final class PoolExecutors {
      * once if the executor is shut down. When the JVM cannot start a thread for it (an
      * OutOfMemoryError, "unable to create native thread": the limit on the processes and threads of
      * the JVM's user or container, which the PHP workers count against too), the task is kept and
-     * tried again at each housekeeping tick: a worker's exit is still handled and its slot filled,
+     * tried again every second: a worker's exit is still handled and its slot filled,
      * a spawn still made, once a thread can be started. The threads end after 30 s idle, so any
      * task may need a new one.
      */
@@ -81,15 +84,23 @@ final class PoolExecutors {
         boolean first = deferred.isEmpty();
         deferred.add(task);
         if (first) {
-            log.error("Pool '{}': the JVM could not start a thread for {} ({}); it is tried again every tick until one "
+            log.error("Pool '{}': the JVM could not start a thread for {} ({}); it is tried again every second until one "
                     + "starts. Raise the limit on processes and threads of the JVM's user (ulimit -u) or of its container "
                     + "(pids.max): the JVM's threads and every PHP worker and its children count against it", poolName,
                     task.what(), e.getMessage());
         }
     }
 
-    /** At each housekeeping tick: the tasks no thread could be started for, tried again. */
+    /** At each housekeeping tick, at most once a second: the tasks no thread could be started for, tried again. */
     void retryDeferred() {
+        if (deferred.isEmpty()) {
+            return;
+        }
+        long now = System.nanoTime();
+        if (now - nextRetryNanos < 0) {
+            return;
+        }
+        nextRetryNanos = now + RETRY_NANOS;
         int ran = 0;
         for (int n = deferred.size(); n > 0; n--) {
             Deferred d = deferred.poll();
