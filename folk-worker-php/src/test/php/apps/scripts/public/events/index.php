@@ -14,7 +14,9 @@ if (isset($_GET['loop'])) {
     $end = $state . '/' . basename((string) $_GET['loop']) . '.end';
     $sent = 0;
     register_shutdown_function(static function () use ($end, &$sent): void {
-        file_put_contents($end, "sent=$sent aborted=" . connection_aborted() . "\n");
+        // Whole or not at all: the test takes the file for the script's end as soon as it exists.
+        file_put_contents("$end.part", "sent=$sent aborted=" . connection_aborted() . "\n");
+        rename("$end.part", $end);
     });
     for (; $sent < 400; $sent++) {
         echo "data: $sent\n\n";
