@@ -340,6 +340,12 @@ final class WorkerLifecycle {
             spawning.remove(attempt);
         }
         link.onExit().thenRun(() -> onProcessExit(w));
+        if (health.closing()) {
+            // close() may have looked at its starting workers before this one joined (or returned): its
+            // boot ends now, not at boot-timeout, which a worker that never says ready would take.
+            link.abortControl();
+            link.kill();
+        }
         try {
             handshake(w);
             if (!w.bootSettled.compareAndSet(false, true)) {

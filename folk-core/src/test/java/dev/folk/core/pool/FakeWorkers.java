@@ -62,7 +62,12 @@ final class FakeWorkers implements WorkerHost {
         /** Cannot even be spawned. */
         SPAWN_FAILS,
         /** Its spawn does not return until {@link #releaseSpawns} opens the gate; then READY. */
-        SPAWN_HELD
+        SPAWN_HELD,
+        /**
+         * Its spawn does not return until {@link #releaseSpawns} opens the gate, whatever interrupts
+         * its thread meanwhile (as if it had returned just before); then it never says anything (HANG).
+         */
+        SPAWN_HELD_HANG
     }
 
     /** The pool's clock: real time plus however far a test has moved it. */
@@ -135,6 +140,20 @@ final class FakeWorkers implements WorkerHost {
                 heldSpawns.incrementAndGet();
                 try {
                     hold(spawnGate);
+                } finally {
+                    heldSpawns.decrementAndGet();
+                }
+            } else if (boot == Boot.SPAWN_HELD_HANG) {
+                heldSpawns.incrementAndGet();
+                try {
+                    while (true) {
+                        try {
+                            spawnGate.await();
+                            break;
+                        } catch (InterruptedException ignored) {
+                            // the pool's close interrupts its spawner: this spawn returns anyway
+                        }
+                    }
                 } finally {
                     heldSpawns.decrementAndGet();
                 }

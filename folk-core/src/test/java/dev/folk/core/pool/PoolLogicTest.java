@@ -731,6 +731,22 @@ class PoolLogicTest {
         assertThat(pool.snapshot().calls()).containsEntry(CallOutcome.CANCELLED, 1L);
     }
 
+    /**
+     * A spawn that returns once close() has looked at the starting workers (or has returned): the
+     * worker it made is stopped at once, not left booting until its boot-timeout. A worker that never
+     * says ready held the pool's close, and the process, that long (seen as a rare failure of the
+     * random schedules: "1 workers still stopping at close").
+     */
+    @Test
+    void aWorkerWhoseSpawnEndsAfterCloseBeganIsStoppedAtOnceNotAtItsBootTimeout() {
+        start(config(1).bootTimeout(Duration.ofSeconds(60)), n -> n == 0 ? Boot.READY : Boot.SPAWN_HELD_HANG);
+        assertThat(pool.awaitReady(1, Duration.ofSeconds(5))).isTrue();
+        assertThat(failure(pool.callAsync("crash", null))).isInstanceOf(WorkerCrashedException.class);
+        await("the replacement's spawn under way", () -> fakes.heldSpawns.get() == 1);
+        pool.close(Duration.ofMillis(20));
+        fakes.releaseSpawns(); // its worker joins a closed pool; @AfterEach checks that it was stopped
+    }
+
     @Test
     void aResetAlsoReplacesAWorkerWhoseSpawnHadBegunAndEndsAtThePoolsSize() throws Exception {
         start(config(2), n -> n == 2 ? Boot.SPAWN_HELD : Boot.READY);
