@@ -218,15 +218,26 @@ final class HttpCompare
         if ($error !== null) {
             fail("http.handle $method $uri failed: " . show($error) . "\nworker stderr: " . $worker->stderr());
         }
-        assertTrue(is_int($result['status']) && $result['status'] >= 200 && $result['status'] <= 599, 'status in 200..599: ' . show($result['status']));
+        return self::answer($result, (string) $result['body']);
+    }
+
+    /**
+     * A worker's answer, or a streamed answer's head, with $body: its status checked, its headers
+     * (name => value or values) as a list of [name, value] lines, each checked.
+     *
+     * @return array{status: int, headers: list<array{0: string, 1: string}>, body: string}
+     */
+    private static function answer(array $head, string $body): array
+    {
+        assertTrue(is_int($head['status']) && $head['status'] >= 200 && $head['status'] <= 599, 'status in 200..599: ' . show($head['status']));
         $list = [];
-        foreach ($result['headers'] as $name => $values) {
+        foreach ($head['headers'] as $name => $values) {
             foreach (is_array($values) ? $values : [$values] as $value) {
                 assertTrue(is_string($value) && !preg_match('/[\r\n\0]/', $value), "header $name: a string without CR/LF/NUL");
                 $list[] = [(string) $name, $value];
             }
         }
-        return ['status' => $result['status'], 'headers' => $list, 'body' => (string) $result['body']];
+        return ['status' => $head['status'], 'headers' => $list, 'body' => $body];
     }
 
     /**
@@ -271,13 +282,7 @@ final class HttpCompare
                 $ended = true;
             }
         }
-        $list = [];
-        foreach ($head['headers'] as $name => $values) {
-            foreach (is_array($values) ? $values : [$values] as $value) {
-                $list[] = [(string) $name, $value];
-            }
-        }
-        return ['status' => $head['status'], 'headers' => $list, 'body' => $received, 'parts' => $parts];
+        return self::answer($head, $received) + ['parts' => $parts];
     }
 
     /**

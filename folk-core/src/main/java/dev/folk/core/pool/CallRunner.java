@@ -226,8 +226,8 @@ final class CallRunner {
     private void cancelled(String method, long start, CompletableFuture<@Nullable Object> future) {
         long waited = clock.nanoTime() - start;
         stats.record(method, CallOutcome.CANCELLED, waited, 0);
-        future.completeExceptionally(new CallCancelledException(name, method, "its future was completed by the caller after "
-                + TimeUnit.NANOSECONDS.toMillis(waited) + " ms waiting for a free worker"));
+        future.completeExceptionally(new CallCancelledException(name, method, "its future was completed by the caller",
+                waited));
     }
 
     private void runAsync(PooledWorker w, String method, @Nullable Object params, @Nullable String label,

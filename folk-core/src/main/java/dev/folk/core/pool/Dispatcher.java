@@ -4,7 +4,6 @@ import java.lang.ref.WeakReference;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.BooleanSupplier;
@@ -149,8 +148,7 @@ final class Dispatcher {
                 if (interrupted) {
                     stats.record(method, CallOutcome.CANCELLED, waited, 0);
                     Thread.currentThread().interrupt();
-                    throw new CallCancelledException(config.name(), method, "its thread was interrupted after "
-                            + TimeUnit.NANOSECONDS.toMillis(waited) + " ms waiting for a free worker");
+                    throw new CallCancelledException(config.name(), method, "its thread was interrupted", waited);
                 }
                 stats.record(method, CallOutcome.ACQUIRE_TIMEOUT, waited, 0);
                 throw new NoWorkerAvailableException(config.name(), method, config.acquireTimeout(), load.get());
