@@ -243,6 +243,17 @@ test('laravel: the callbacks of an auth guard a request made do not pile up in t
     });
 });
 
+test('laravel: a request whose exception leaves Kernel::handle() is set back like any other, as PHP-FPM\'s next request starts afresh', function (): void {
+    withApp('laravel', function (int $port, TestMaster $worker): void {
+        [, $ours] = HttpCompare::assertSameResponse($port, $worker, 'GET', '/report-fails', [], '', maskVolatile(...));
+        assertSame(500, $ours['status'], 'the exception ended the request');
+        [, $ours] = HttpCompare::assertSameResponse($port, $worker, 'GET', '/config-key', [], '', maskVolatile(...));
+        assertSame(null, json_decode($ours['body'], true)['key'], 'the configuration key it set');
+        [, $ours] = HttpCompare::assertSameResponse($port, $worker, 'GET', '/db/notes', [], '', maskVolatile(...));
+        assertSame(0, json_decode($ours['body'], true)['transaction level'], 'the transaction it began');
+    });
+});
+
 /**
  * GET $uri (a response whose streamed callback prints $lines lines, then throws) from PHP-FPM and
  * from the worker (asked for in parts or not): the same answer, with the status that went out

@@ -90,7 +90,16 @@ final class KernelAdapter
     {
         Request::enableHttpMethodParameterOverride(); // as Request::capture() does
         $request = Request::createFromBase(HttpKernelAdapter::request($php, UploadedFile::class));
-        $response = $this->kernel->handle($request);
+        try {
+            $response = $this->kernel->handle($request);
+        } catch (\Throwable $e) {
+            // Laravel's handle() answers every exception itself unless reporting or rendering it
+            // fails too (a log that cannot be written): PHP ends the request with it (RequestCycle),
+            // and what the request changed (configuration, a transaction, guards) is set back after,
+            // as after any other, or it would be the next request's.
+            $this->worker?->defer(fn () => $this->reset($request));
+            throw $e;
+        }
         $parts = HttpKernelAdapter::responseParts($response);
         $parts[] = fn () => $this->kernel->terminate($request, $response);
         $parts[] = fn () => $this->reset($request);

@@ -132,6 +132,17 @@ Route::get('/auth-guard', fn (Request $request) => response()->json([
     'url has this request' => (fn () => $this->request)->call(app('url')) === $request,
 ]));
 
+// A request that changes the configuration for itself and begins a transaction, then fails while
+// its log cannot be written (App\Exceptions\Handler::report() throws): Kernel::handle() lets that
+// exception out, and PHP ends the request with it. What the next requests see.
+Route::get('/report-fails', function () {
+    config(['request.key' => 'left by a failed request', 'logging.unwritable' => true]);
+    DB::statement('CREATE TABLE IF NOT EXISTS notes (id INTEGER PRIMARY KEY, body TEXT NOT NULL)');
+    DB::beginTransaction();
+    DB::table('notes')->insert(['body' => 'never committed either']);
+    throw new RuntimeException('the page failed');
+});
+
 Route::get('/redirect', fn () => redirect('/json?from=redirect'));
 Route::get('/named-route', fn () => 'named')->name('named');
 Route::get('/controller-calls', [App\Http\Controllers\CallsController::class, 'show']);

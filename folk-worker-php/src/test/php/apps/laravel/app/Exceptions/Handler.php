@@ -5,9 +5,19 @@ namespace App\Exceptions;
 use Illuminate\Foundation\Exceptions\Handler as ExceptionHandler;
 use Illuminate\Support\Facades\Route;
 use Symfony\Component\HttpKernel\Exception\NotFoundHttpException;
+use Throwable;
 
 class Handler extends ExceptionHandler
 {
+    /** As with a log file that cannot be written, while the configuration says so (the /report-fails route). */
+    public function report(Throwable $e)
+    {
+        if (config('logging.unwritable')) {
+            throw new \UnexpectedValueException('The stream or file "laravel.log" could not be opened');
+        }
+        parent::report($e);
+    }
+
     public function register()
     {
         // A not-found page that names the current route, as layouts do for their navigation
