@@ -296,6 +296,9 @@ public final class WorkerPool implements AutoCloseable {
      * caller does with the future, as a synchronous call does when its thread is interrupted.
      * {@code params} are read when the call is sent, which may be after this returns: do not change
      * them until the future completes.
+     *
+     * @throws NullPointerException if {@code method} is null: at once, not through the future (a
+     *         programming error, as {@link #call(String, Object)} throws it)
      */
     public CompletableFuture<@Nullable Object> callAsync(String method, @Nullable Object params) {
         return callAsync(method, params, (String) null);
