@@ -305,6 +305,16 @@ test('laravel: an exception after the response, in terminate(), is logged by Lar
     });
 });
 
+test('symfony: PHP\'s own error in a controller, which leaves HttpKernel::handle(), is answered as under PHP-FPM, and the worker serves on', function (): void {
+    foreach (['symfony', 'symfony-framework'] as $appName) {
+        withApp($appName, function (int $port, TestMaster $worker) use ($appName): void {
+            [, $ours] = HttpCompare::assertSameResponse($port, $worker, 'GET', '/php-error', [], '', maskVolatile(...));
+            assertSame(500, $ours['status'], "$appName: the error's status");
+            HttpCompare::assertSameResponse($port, $worker, 'GET', '/json?after=error', [], '', maskVolatile(...));
+        });
+    }
+});
+
 // FrameworkBundle sends a StreamedResponse itself, in handle() (its StreamedResponseListener), and
 // HttpKernel answers the exception with its own 500 response: a few lines are still in the worker's
 // buffer then, as in PHP-FPM's with output_buffering on (Debian's php.ini), where that 500 goes out;

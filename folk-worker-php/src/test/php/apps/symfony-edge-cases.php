@@ -61,6 +61,12 @@ return [
     },
     'process-state' => static fn (Request $request): Response => new Response(
         (require __DIR__ . '/process-state.php')($request->query->has('change')), 200, ['Content-Type' => 'application/json']),
+    // PHP's own error in a controller (a method called on null): Symfony 5.4's HttpKernel catches
+    // exceptions only, so the \Error leaves handle() and the ErrorHandler PHP calls answers it.
+    'php-error' => static function (Request $request): Response {
+        $user = $request->attributes->get('user');
+        return new Response($user->name());
+    },
     'teapot' => static fn (): Response => (new Response("short and stout\n"))->setStatusCode(418, 'Short And Stout'),
     // What legacy code does: set a status, print, exit().
     'exit' => static function (): never {

@@ -80,7 +80,7 @@ final class Kernel extends BaseKernel implements EventSubscriberInterface
         $routes->add('exception', '/exception')->controller([$this, 'exception'])->methods(['GET']);
         // HTTP edge cases (FrameworkAppsTest#statusesAndResponseHeadersAnswerLikePhpFpm), shared with the components
         // application: one method runs the controller of each (the compiled routes cannot hold its closures).
-        foreach (['no-content', 'etag', 'teapot', 'exit', 'dump', 'dd', 'cookies', 'large', 'download', 'file', 'streamed', 'streamed-exit', 'streamed-throw', 'fatal-memory', 'fatal-compile', 'fatal-memory-page', 'shutdown-output', 'session-ops', 'legacy-headers', 'legacy-finish', 'legacy-redirect', 'legacy-status', 'legacy-request-headers', 'process-state'] as $case) {
+        foreach (['no-content', 'etag', 'php-error', 'teapot', 'exit', 'dump', 'dd', 'cookies', 'large', 'download', 'file', 'streamed', 'streamed-exit', 'streamed-throw', 'fatal-memory', 'fatal-compile', 'fatal-memory-page', 'shutdown-output', 'session-ops', 'legacy-headers', 'legacy-finish', 'legacy-redirect', 'legacy-status', 'legacy-request-headers', 'process-state'] as $case) {
             $routes->add($case, '/' . $case)->controller([$this, 'edgeCase'])->defaults(['case' => $case])->methods(['GET']);
         }
     }
