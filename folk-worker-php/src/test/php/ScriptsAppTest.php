@@ -157,6 +157,28 @@ test('scripts: forms, uploads, redirects, exit(), errors and shutdown functions 
     });
 });
 
+test('scripts: a script that drops the autoloaders or puts a refusing one first answers as under PHP-FPM, its end included', function (): void {
+    withScripts(function (int $port, TestMaster $worker): void {
+        // The library's classes that run after the script (its answer, at exit) are loaded before the
+        // request's process begins: the application's autoloading cannot refuse them. Asked for in
+        // parts, as the gateway asks (fastcgi_finish_request() answers at once only then).
+        $host = [['Host', HttpCompare::HOST]];
+        foreach (['drop', 'refuse'] as $how) {
+            $fpmCookie = $ourCookie = null;
+            foreach (['', '&big=1', '&flush=1', '&finish=1', '&exit=1', '&fatal=1'] as $i => $more) {
+                $uri = "/autoloaders.php?$how=1$more";
+                $fpm = HttpCompare::fpmRequest($port, 'GET', $uri, $fpmCookie === null ? $host : [...$host, ['Cookie', $fpmCookie]], '');
+                $ours = HttpCompare::workerStreamedRequest($worker, 'GET', $uri, $ourCookie === null ? $host : [...$host, ['Cookie', $ourCookie]], '');
+                assertSame(HttpCompare::comparable($fpm, maskSession(...)), HttpCompare::comparable($ours, maskSession(...)), $uri);
+                assertSame($more === '&fatal=1' ? 500 : 200, $ours['status'], $uri);
+                assertContains('n=' . ($i + 1), $ours['body'], "$uri: the session");
+                $fpmCookie ??= sessionCookieOf($fpm);
+                $ourCookie ??= sessionCookieOf($ours);
+            }
+        }
+    });
+});
+
 test('scripts: filter_input(), filter_has_var() and filter_input_array() find the request\'s query, form, cookies and FastCGI params, as under PHP-FPM', function (): void {
     withScripts(function (int $port, TestMaster $worker): void {
         $same = static fn (string $method, string $uri, array $headers = [], string $body = ''): array

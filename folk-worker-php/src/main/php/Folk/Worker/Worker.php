@@ -472,6 +472,7 @@ final class Worker
         self::$inLoop = $this;
         $this->task = $task;
         register_shutdown_function(fn () => $this->beforeAnswerAtExit($task));
+        class_exists(ExitInShutdown::class); // loaded now: at exit the application may have dropped the autoloaders
         $this->shutdownFunctions = ShutdownFunctions::create($this->log);
         $this->environment = Environment::create();
         $this->randomSeed = RandomSeed::create();

@@ -89,9 +89,13 @@ final class RequestCycle
      */
     public function warmUp(): void
     {
-        foreach ([PhpRequest::class, InputVars::class, FormBody::class, MultipartBody::class, ResponseResult::class,
-            StreamedBody::class, SpooledOutput::class, HeaderCapture::class] as $class) {
-            class_exists($class);
+        // Every class of the library but the framework adapters (their frameworks may be absent): a
+        // request's process runs the library's code after the script (its answer, at exit), when the
+        // application may have dropped the autoloaders or put first one that refuses what it does not know.
+        foreach (['', 'Bridge/', 'Http/', 'MessagePack/'] as $dir) {
+            foreach (glob(\dirname(__DIR__) . '/' . $dir . '[A-Z]*.php') ?: [] as $file) {
+                class_exists('Folk\\Worker\\' . str_replace('/', '\\', $dir) . basename($file, '.php'));
+            }
         }
         SapiGlobals::get();
         FilterInput::available();
