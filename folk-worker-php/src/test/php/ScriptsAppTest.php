@@ -395,6 +395,37 @@ test('scripts: params the request\'s process cannot take fail their call once, a
     });
 });
 
+test('scripts: a document root reached through a link a deploy re-points runs the release it names now, as nginx\'s $realpath_root', function (): void {
+    if (!function_exists('pcntl_fork') || TestMaster::withoutIni()) {
+        skip('needs ext-pcntl and ext-ffi');
+    }
+    // Capistrano's and Deployer's layout: releases side by side, `current` re-pointed at each deploy
+    // (a new link renamed over it). The gateway serves the files of the release the link names now;
+    // the scripts must be that release's too, not those of the release the worker started in.
+    $dir = HttpCompare::tempDir('folk-scripts-deploy-');
+    foreach (['rel1', 'rel2'] as $release) {
+        mkdir("$dir/$release/public", 0700, true);
+        file_put_contents("$dir/$release/public/release.php",
+            "<?php echo basename(dirname(__DIR__)), ' ', \$_SERVER['DOCUMENT_ROOT'], ' ', \$_SERVER['SCRIPT_FILENAME'];\n");
+    }
+    symlink('rel1', "$dir/current");
+    file_put_contents("$dir/worker.php", "<?php\nrequire getenv('FOLK_WORKER_PHP');\n"
+        . "Folk\\Worker\\Scripts::serve(" . var_export("$dir/current/public", true) . ");\nrequire Folk\\Worker\\Scripts::script();\n");
+    $worker = HttpCompare::startWorker("$dir/worker.php", "$dir/state");
+    try {
+        assertSame(readyParams($worker->pid()), $worker->ready(10.0));
+        $release = static fn (): string => HttpCompare::workerRequest($worker, 'GET', '/release.php', [['Host', HttpCompare::HOST]], '')['body'];
+        $real = realpath($dir);
+        assertSame("rel1 $real/rel1/public $real/rel1/public/release.php", $release());
+        symlink('rel2', "$dir/next");
+        rename("$dir/next", "$dir/current");
+        assertSame("rel2 $real/rel2/public $real/rel2/public/release.php", $release(), 'the next request after the deploy');
+    } finally {
+        $worker->close();
+        HttpCompare::removeTree($dir);
+    }
+});
+
 test('scripts: under a mapping whose prefix is stripped, the prefix leads SCRIPT_NAME and the path below it picks the script', function (): void {
     withScripts(function (int $port, TestMaster $worker): void {
         // What the gateway sends for /legacy/... with strip-prefix: the prefix as SCRIPT_NAME, the raw rest as PATH_INFO.

@@ -81,12 +81,29 @@ final class Scripts
      */
     private static ?\FFI $end = null;
 
+    /**
+     * The document root's real path for the current request: resolved at each request from the path
+     * given to {@see serve()}, as nginx's `$realpath_root`, so that a link a deploy re-points
+     * (`current` → the new release) runs the new release's scripts from the next request on, the
+     * release whose files the gateway's `public-dir` serves then.
+     */
+    private string $root;
+
     private function __construct(
         private readonly Worker $worker,
-        private readonly string $root,
+        private readonly string $documentRoot,
         private readonly ?string $index,
         private readonly RequestCycle $cycle,
     ) {
+        $this->root = $this->resolveRoot();
+    }
+
+    /** The document root's real path now; the path as given when it does not resolve (its scripts are then PHP-FPM's 404). */
+    private function resolveRoot(): string
+    {
+        clearstatcache(true); // PHP keeps resolved paths for realpath_cache_ttl (120 s): a link re-pointed since would be missed
+        $real = realpath($this->documentRoot);
+        return $real !== false && is_dir($real) ? $real : $this->documentRoot;
     }
 
     /**
@@ -105,8 +122,8 @@ final class Scripts
                 . '(Debian\'s php-cli has it; under php -n add -d extension=pcntl)');
             exit(Worker::EXIT_SETUP);
         }
-        $root = realpath($documentRoot);
-        if ($root === false || !is_dir($root)) {
+        $root = str_starts_with($documentRoot, '/') ? $documentRoot : getcwd() . '/' . $documentRoot;
+        if (!is_dir($root)) {
             $worker->log(sprintf('the document root "%s" is not a directory: give Scripts::serve() the application\'s public directory', $documentRoot));
             exit(Worker::EXIT_SETUP);
         }
@@ -174,6 +191,7 @@ final class Scripts
         if (!is_array($params)) {
             throw new \InvalidArgumentException('http.handle params must be a map, got ' . get_debug_type($params));
         }
+        $this->root = $this->resolveRoot();
         $server = is_array($params['server'] ?? null) ? $params['server'] : [];
         $uri = is_string($params['uri'] ?? null) ? $params['uri'] : '/';
         $target = $this->resolve($server, $uri, is_string($params['method'] ?? null) ? $params['method'] : 'GET');
