@@ -449,6 +449,36 @@ test('scripts: under a mapping whose prefix is stripped, the prefix leads SCRIPT
     });
 });
 
+test('scripts: with the opcache on, a script edited in place runs as edited from the next request, as PHP-FPM revalidates it', function (): void {
+    if (TestMaster::withoutIni() || !extension_loaded('Zend OPcache') || !function_exists('pcntl_fork')) {
+        skip('needs php.ini\'s opcache and ext-pcntl');
+    }
+    // The CLI keeps one request time, the worker's start, for its life, and each request's process
+    // inherits it: counted from it, opcache.revalidate_freq would never come, and a script the opcache
+    // holds would never be checked again (PHP-FPM checks it every 2 s by default).
+    $dir = HttpCompare::tempDir('folk-scripts-edit-');
+    mkdir("$dir/public");
+    $write = static function (string $version, int $age) use ($dir): void {
+        file_put_contents("$dir/public/page.php", "<?php echo '$version', opcache_is_script_cached(__FILE__) ? ' from the opcache' : ' compiled';\n");
+        touch("$dir/public/page.php", time() - $age); // older than opcache.file_update_protection (2 s)
+    };
+    $write('v1', 60);
+    file_put_contents("$dir/worker.php", "<?php\nrequire getenv('FOLK_WORKER_PHP');\n"
+        . "Folk\\Worker\\Scripts::serve(" . var_export("$dir/public", true) . ");\nrequire Folk\\Worker\\Scripts::script();\n");
+    $worker = HttpCompare::startWorker("$dir/worker.php", "$dir/state", phpArgs: ['-d', 'opcache.enable_cli=1']);
+    try {
+        assertSame(readyParams($worker->pid()), $worker->ready(10.0));
+        $page = static fn (): string => HttpCompare::workerRequest($worker, 'GET', '/page.php', [['Host', HttpCompare::HOST]], '')['body'];
+        assertSame('v1 from the opcache', $page(), 'the first request');
+        assertSame('v1 from the opcache', $page(), 'the second');
+        $write('v2', 30);
+        assertSame('v2 from the opcache', $page(), 'the next request after the edit');
+    } finally {
+        $worker->close();
+        HttpCompare::removeTree($dir);
+    }
+});
+
 test('scripts: a worker whose opcache is off says so at start (each request\'s process would compile its scripts anew)', function (): void {
     if (TestMaster::withoutIni() || !extension_loaded('Zend OPcache') || !function_exists('pcntl_fork')) {
         skip('needs php.ini\'s opcache and ext-pcntl');

@@ -131,6 +131,11 @@ final class Scripts
             $worker->log('the opcache is off in this worker: each request\'s process compiles the scripts it runs anew, '
                 . 'where PHP-FPM compiles them once. Add -d opcache.enable_cli=1 to the pool\'s args '
                 . '(and -d zend_extension=opcache under php -n)');
+        } elseif (filter_var(ini_get('opcache.validate_timestamps'), FILTER_VALIDATE_BOOL)) {
+            // The opcache counts revalidate_freq from the request's start, which for the CLI is the
+            // worker's, inherited by every request's process: past it, a script it holds would never
+            // be checked again. Checked at every include instead (a stat), as PHP-FPM with 0.
+            ini_set('opcache.revalidate_freq', '0');
         }
         self::$bootPrepend = (string) ini_get('auto_prepend_file');
         self::$bootAppend = (string) ini_get('auto_append_file');
