@@ -121,6 +121,20 @@ test('upload limits like PHP: upload_max_filesize, MAX_FILE_SIZE, max_file_uploa
     sameAsFpm('POST', '/l', FORM, 'a=' . str_repeat('z', 4 * 1024 * 1024));
 });
 
+test('a POST body over post_max_size is logged as PHP-FPM logs it, whatever its type', function (): void {
+    withProbe(function (int $port, TestMaster $worker, string $tmp): void {
+        $line = 'PHP Request Startup: POST Content-Length of 4194306 bytes exceeds the limit of 4194304 bytes';
+        $fpmLog = static fn (): string => (string) @file_get_contents(dirname($tmp, 2) . '/fpm/php-errors.log');
+        [$fpmBefore, $oursBefore] = [substr_count($fpmLog(), $line), substr_count($worker->stderr(), $line)];
+        foreach ([FORM, [['Content-Type', 'application/json']]] as $i => $type) {
+            sameAsFpm('POST', '/l', $type, 'a=' . str_repeat('z', 4 * 1024 * 1024));
+            assertSame($fpmBefore + $i + 1, substr_count($fpmLog(), $line), 'PHP-FPM\'s log: ' . substr($fpmLog(), -600));
+            waitUntil(static fn (): bool => substr_count($worker->stderr(), $line) === $oursBefore + $i + 1, 5.0,
+                'the worker\'s log: ' . substr($worker->stderr(), -600));
+        }
+    });
+});
+
 test('multipart quirks of PHP\'s own reader are kept: types, repeated names, skipped files, parameters, cut bodies', function (): void {
     $b = 'Quirk';
     $type = [['Content-Type', "multipart/form-data; boundary=$b"]];

@@ -44,13 +44,15 @@ final class FormBody
         if ($method !== 'POST' || $contentType === null) {
             return $form;
         }
-        $mediaType = self::mediaType($contentType);
-        if ($mediaType !== 'application/x-www-form-urlencoded' && $mediaType !== 'multipart/form-data') {
+        if (!self::withinPostMax(strlen($body))) {
+            // PHP-FPM's log line at the request's start, whatever the body's type; no $_POST, no $_FILES
+            // (php://input still has the body). Without it an application's "invalid token" is all one sees.
+            error_log(sprintf('PHP Warning:  PHP Request Startup: POST Content-Length of %d bytes exceeds the limit of %d bytes '
+                . 'in Unknown on line 0', strlen($body), self::iniBytes('post_max_size')));
             return $form;
         }
-        if (!self::withinPostMax(strlen($body))) {
-            // PHP: "POST Content-Length of N bytes exceeds the limit": no $_POST, no $_FILES
-            // (php://input still has the body).
+        $mediaType = self::mediaType($contentType);
+        if ($mediaType !== 'application/x-www-form-urlencoded' && $mediaType !== 'multipart/form-data') {
             return $form;
         }
         if ($mediaType === 'application/x-www-form-urlencoded') {
