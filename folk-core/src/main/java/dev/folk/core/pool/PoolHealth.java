@@ -195,7 +195,11 @@ final class PoolHealth {
     }
 
     private void fireStateChanged(PoolState from, PoolState to) {
-        log.info("Pool '{}' {} -> {}", config.name(), from, to);
+        if (to == PoolState.BROKEN) { // what an operator alerts on: its workers cannot start
+            log.warn("Pool '{}' {} -> {}", config.name(), from, to);
+        } else {
+            log.info("Pool '{}' {} -> {}", config.name(), from, to);
+        }
         stats.notifyListeners(l -> l.stateChanged(pool, from, to));
     }
 }

@@ -1,6 +1,7 @@
 package dev.folk.core.pool;
 
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
 
@@ -71,6 +72,7 @@ final class RollingReset {
      * worker that leaves on its own meanwhile (crash, recycling) just needs no replacement here.
      */
     private void replace(long generation) {
+        long began = clock.nanoTime();
         log.info("Pool '{}': rolling reset of {} workers", config.name(), lifecycle.serving());
         // A fresh start: slots waiting for their back-off spawn now, also when no worker is left for
         // the loop below to replace (all died while the script was broken; the reset is for its fix).
@@ -80,6 +82,9 @@ final class RollingReset {
         while (!health.closing()) {
             Stale stale = stale(generation);
             if (stale.count() == 0) {
+                // Said, so that an operator sees when the pool runs only new workers and what it took.
+                log.info("Pool '{}': rolling reset done in {} ms ({} workers replaced)", config.name(),
+                        TimeUnit.NANOSECONDS.toMillis(clock.nanoTime() - began), replaced);
                 return;
             }
             PooledWorker old = stale.oldestReady();

@@ -30,6 +30,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 import dev.folk.core.pool.FakeWorkers.Boot;
 import dev.folk.core.pool.FakeWorkers.Fake;
 import dev.folk.core.supervision.WorkerSpec;
+import dev.folk.core.testing.LogCapture;
 
 /**
  * The pool's logic — dispatch, queueing, exec and boot timeouts, back-off, recycling, failure
@@ -483,7 +484,12 @@ class PoolLogicTest {
     void resetReplacesEveryWorker(int size) throws Exception {
         ready(config(size));
         List<Fake> original = List.copyOf(fakes.spawned);
-        pool.reset().get(5, TimeUnit.SECONDS);
+        try (LogCapture logs = LogCapture.of(WorkerPool.class)) {
+            pool.reset().get(5, TimeUnit.SECONDS);
+            // The end is said too: when the pool runs only new workers, and what it took.
+            assertThat(logs.containing("rolling reset done in")).singleElement().asString()
+                    .startsWith("Pool 'logic': rolling reset done in ").endsWith(" ms (" + size + " workers replaced)");
+        }
         awaitExits(ExitReason.RESET, size);
         assertThat(original).allMatch(Fake::exited);
         assertThat(pool.awaitReady(size, Duration.ofSeconds(5))).isTrue();
@@ -497,9 +503,12 @@ class PoolLogicTest {
     void aResetDoesNotWaitForTheBackOffOfBootsThatFailedBeforeIt() throws Exception {
         ready(config(2).backoffInitial(Duration.ofMinutes(5)).backoffMax(Duration.ofMinutes(5)).brokenThreshold(1));
         fakes.boots = n -> Boot.EXIT; // the script broke
-        fakes.spawned.get(0).exit(0, 9);
-        await("the replacement failed and waits its back-off", () -> pool.snapshot().bootFailures() == 1
-                && pool.state() == PoolState.BROKEN);
+        try (LogCapture logs = LogCapture.of(WorkerPool.class)) {
+            fakes.spawned.get(0).exit(0, 9);
+            await("the replacement failed and waits its back-off", () -> pool.snapshot().bootFailures() == 1
+                    && pool.state() == PoolState.BROKEN);
+            assertThat(logs.warningsContaining("RUNNING -> BROKEN")).as("what an operator alerts on, at WARN").hasSize(1);
+        }
         fakes.boots = n -> Boot.READY; // and is fixed
         pool.reset().get(5, TimeUnit.SECONDS);
         assertThat(pool.awaitReady(2, Duration.ofSeconds(5))).as("both workers ready, minutes before the back-off ends")

@@ -14,6 +14,7 @@ public final class LogCapture extends AppenderBase<ILoggingEvent> implements Aut
 
     private final Logger logger;
     private final List<String> messages = new CopyOnWriteArrayList<>();
+    private final List<String> warnings = new CopyOnWriteArrayList<>();
 
     private LogCapture(String name) {
         this.logger = (Logger) LoggerFactory.getLogger(name);
@@ -32,6 +33,14 @@ public final class LogCapture extends AppenderBase<ILoggingEvent> implements Aut
     @Override
     protected void append(ILoggingEvent event) {
         messages.add(event.getFormattedMessage());
+        if (event.getLevel().isGreaterOrEqual(ch.qos.logback.classic.Level.WARN)) {
+            warnings.add(event.getFormattedMessage());
+        }
+    }
+
+    /** The messages so far at WARN or above that contain {@code text}. */
+    public List<String> warningsContaining(String text) {
+        return warnings.stream().filter(m -> m.contains(text)).toList();
     }
 
     /** The messages so far that contain {@code text}. */

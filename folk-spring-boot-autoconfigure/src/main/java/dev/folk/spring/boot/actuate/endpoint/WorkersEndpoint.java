@@ -9,6 +9,8 @@ import java.util.Map;
 import java.util.Optional;
 
 import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.springframework.boot.actuate.endpoint.Access;
 import org.springframework.boot.actuate.endpoint.OperationResponseBody;
 import org.springframework.boot.actuate.endpoint.annotation.DeleteOperation;
@@ -45,6 +47,8 @@ import dev.folk.spring.boot.pool.FolkPools;
 @Endpoint(id = "workers", defaultAccess = Access.READ_ONLY)
 public class WorkersEndpoint {
 
+    private static final Logger log = LoggerFactory.getLogger(WorkersEndpoint.class);
+
     private final FolkPools pools;
 
     public WorkersEndpoint(FolkPools pools) {
@@ -74,7 +78,12 @@ public class WorkersEndpoint {
             return null;
         }
         int workers = p.get().snapshot().workers().size();
-        p.get().reset();
+        p.get().reset().whenComplete((done, failure) -> {
+            if (failure != null) { // the caller had its 202 long before: the log is where this is said
+                log.warn("Pool '{}': the rolling reset asked through the actuator did not complete: {}. The workers"
+                        + " left keep serving; ask again once the cause is fixed.", pool, failure.getMessage());
+            }
+        });
         return new ResetDescriptor(pool, workers, "started");
     }
 
