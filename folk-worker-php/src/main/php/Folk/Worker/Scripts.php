@@ -128,7 +128,8 @@ final class Scripts
             exit(Worker::EXIT_SETUP);
         }
         if (!self::opcacheOn()) {
-            $worker->log('the opcache is off in this worker: each request\'s process compiles the scripts it runs anew, '
+            // A notice: the master logs it once per pool, not at every start of a worker that recycles.
+            $worker->log('notice: the opcache is off in this worker: each request\'s process compiles the scripts it runs anew, '
                 . 'where PHP-FPM compiles them once. Add -d opcache.enable_cli=1 to the pool\'s args '
                 . '(and -d zend_extension=opcache under php -n)');
         } elseif (filter_var(ini_get('opcache.validate_timestamps'), FILTER_VALIDATE_BOOL)) {

@@ -7,10 +7,12 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Queue;
+import java.util.Set;
 import java.util.concurrent.ConcurrentLinkedQueue;
 
 import org.slf4j.Logger;
@@ -50,6 +52,12 @@ final class IoLoop implements Runnable {
     // Touched only by the loop thread.
     private final Map<Long, Watch> watches = new HashMap<>();
     private final Map<Path, FileChannel> files = new HashMap<>();
+    /**
+     * Per worker name, the notices its workers gave (I/O thread only): what folk-worker-php marks
+     * {@code notice:} is advice every worker of a pool gives alike as it starts (a configuration's
+     * cost), logged once; a pool that recycles would otherwise repeat it at every start.
+     */
+    private final Map<String, Set<String>> notices = new HashMap<>();
     private final ByteBuffer readBuffer = ByteBuffer.allocateDirect(64 * 1024);
     private long nextToken = 1;
 
@@ -282,7 +290,9 @@ final class IoLoop implements Runnable {
                 Logger logger = p.outputLogger();
                 MDC.put("folk.worker.pid", Integer.toString(p.pid()));
                 try {
-                    if (stderr) {
+                    if (stderr && repeatedNotice(p, text)) {
+                        logger.debug("[pid {}] {} (said before by a worker of this pool)", p.pid(), text);
+                    } else if (stderr) {
                         logger.warn("[pid {}] {}{}", p.pid(), text, cut ? " [line cut at 16 KiB]" : "");
                     } else {
                         logger.info("[pid {}] {}{}", p.pid(), text, cut ? " [line cut at 16 KiB]" : "");
@@ -309,6 +319,17 @@ final class IoLoop implements Runnable {
     }
 
     private static final byte[] NEWLINE = {'\n'};
+
+    /** Whether {@code text} is a notice ({@code folk-worker[<pid>]: notice: ...}) a worker of the same name gave already. */
+    private boolean repeatedNotice(WorkerProcess p, String text) {
+        int at = text.indexOf("]: notice: ");
+        if (at < 0 || !text.startsWith("folk-worker[")) {
+            return false;
+        }
+        Set<String> said = notices.computeIfAbsent(p.spec().name(), name -> new HashSet<>());
+        String notice = text.substring(at + 3);
+        return said.size() >= 64 ? said.contains(notice) : !said.add(notice); // a bound: notices are few
+    }
 
     private @Nullable FileChannel openAppend(Path file) {
         try {

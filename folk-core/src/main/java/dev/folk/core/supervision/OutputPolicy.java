@@ -13,7 +13,11 @@ public final class OutputPolicy {
 
     /** What happens to each line. */
     public enum Kind {
-        /** Each line to SLF4J (logger {@code dev.folk.worker.<name>}): stdout at INFO, stderr at WARN. */
+        /**
+         * Each line to SLF4J (logger {@code dev.folk.worker.<name>}): stdout at INFO, stderr at WARN, but a
+         * notice ({@code folk-worker[<pid>]: notice: ...}, advice every worker of the name gives alike as it
+         * starts) at WARN once per name, at DEBUG after that.
+         */
         LOG,
         /** Read and dropped. */
         DISCARD,
