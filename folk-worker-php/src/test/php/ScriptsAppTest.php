@@ -249,6 +249,15 @@ test('scripts: php.ini\'s max_execution_time counts in a request\'s process, as 
     }
 });
 
+test('scripts: what PHP says of the running script (getlastmod(), getmyinode(), get_current_user(), a private cache limiter\'s Last-Modified) is the requested script\'s, as under PHP-FPM', function (): void {
+    withScripts(function (int $port, TestMaster $worker): void {
+        [, $ours] = HttpCompare::assertSameResponse($port, $worker, 'GET', '/lastmod.php', [], '', maskSession(...));
+        $stat = stat(SCRIPTS_APP . '/public/lastmod.php');
+        $seen = json_decode($ours['body'], true);
+        assertSame([$stat['mtime'], $stat['ino']], [$seen['lastmod'], $seen['inode']]);
+    });
+});
+
 test('scripts: a native session and a cookie across requests, as under PHP-FPM', function (): void {
     withScripts(function (int $port, TestMaster $worker): void {
         $host = [['Host', HttpCompare::HOST]];

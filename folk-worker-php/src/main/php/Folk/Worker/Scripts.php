@@ -7,6 +7,7 @@ namespace Folk\Worker;
 use Folk\Worker\Bridge\FpmSapi;
 use Folk\Worker\Bridge\PhpRequest;
 use Folk\Worker\Bridge\RequestCycle;
+use Folk\Worker\Bridge\SapiGlobals;
 use Folk\Worker\Bridge\UserIni;
 
 /**
@@ -274,6 +275,7 @@ final class Scripts
         // Before the request is set up, as PHP-FPM reads them: their limits count for its body, its session's settings.
         UserIni::apply($this->root, dirname(self::requested()));
         $this->request = $this->cycle->beginScript($this->params);
+        SapiGlobals::describeScript(self::requested()); // getlastmod() and the like: the script's, not the worker's
         $this->params = null;
         // An interval timer is not inherited: the time limit counts from the script's start, as under PHP-FPM.
         set_time_limit((int) ini_get('max_execution_time'));

@@ -198,6 +198,28 @@ final class SapiGlobals
         }
     }
 
+    /**
+     * Makes $file the script PHP describes, as PHP-FPM's SCRIPT_FILENAME is (getlastmod(),
+     * getmyinode(), get_current_user(), the Last-Modified of a session's `private` and `public` cache
+     * limiters); a CLI process describes the worker's script. For a request's own process, which
+     * ends with its script: the copy of $file is never freed.
+     */
+    public static function describeScript(string $file): void
+    {
+        $ffi = self::get();
+        if ($ffi === null) {
+            return;
+        }
+        $length = strlen($file);
+        $copy = \FFI::new('char[' . ($length + 1) . ']', false);
+        \FFI::memcpy($copy, $file, $length);
+        $copy[$length] = "\0";
+        $info = $ffi->sapi_globals->request_info;
+        $info->path_translated = $ffi->cast('char *', \FFI::addr($copy));
+        $info->current_user = null; // get_current_user() keeps the owner it found first
+        $info->current_user_length = 0;
+    }
+
     private static function hasContentType(): bool
     {
         foreach (headers_list() as $line) {
