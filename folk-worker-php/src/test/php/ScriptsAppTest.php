@@ -258,6 +258,20 @@ test('scripts: what PHP says of the running script (getlastmod(), getmyinode(), 
     });
 });
 
+test('scripts: what a script leaves open is closed at its end, as PHP-FPM closes it: temporary files removed, a gzip file complete', function (): void {
+    withScripts(function (int $port, TestMaster $worker, string $dir): void {
+        $n = bin2hex(random_bytes(4));
+        [, $ours] = HttpCompare::assertSameResponse($port, $worker, 'GET', "/left-open.php?n=$n", [], '', maskSession(...));
+        assertSame("left open\n", $ours['body']);
+        $gz = "$dir/worker/tmp/left-open-$n.gz";
+        waitUntil(static fn (): bool => @gzdecode((string) @file_get_contents($gz)) === "the whole text\n", 5.0,
+            'the gzip file complete: ' . bin2hex((string) @file_get_contents($gz)));
+        waitUntil(static fn (): bool => (glob("$dir/worker/tmp/php*") ?: []) === [], 5.0,
+            'the temporary files removed: ' . implode(' ', glob("$dir/worker/tmp/php*") ?: []));
+        @unlink($gz);
+    });
+});
+
 test('scripts: a native session and a cookie across requests, as under PHP-FPM', function (): void {
     withScripts(function (int $port, TestMaster $worker): void {
         $host = [['Host', HttpCompare::HOST]];

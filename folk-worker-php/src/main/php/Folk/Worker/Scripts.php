@@ -264,9 +264,29 @@ final class Scripts
                 @fwrite($this->answered, '.');
                 @fclose($this->answered);
                 $this->request?->cleanup();
-                self::$end?->_exit(0);
+                if (self::$end !== null) {
+                    self::closeStreams();
+                    self::$end->_exit(0);
+                }
             },
         );
+    }
+
+    /**
+     * In the request's process, before it ends at once: the streams the script left open, closed as
+     * PHP closes them at a request's end (PHP-FPM's too), which the end at once would skip: a
+     * temporary file (tmpfile(), php://temp past its memory) is removed, a gzip file or a stream
+     * filter writes its last block. Closing one may close others it holds: those fail, unheeded.
+     */
+    private static function closeStreams(): void
+    {
+        foreach (get_resources('stream') as $stream) {
+            try {
+                @fclose($stream);
+            } catch (\Throwable) {
+                // already closed by the stream that held it
+            }
+        }
     }
 
     /** In the request's process: sets the request up for its script, answered when the process ends. */
