@@ -443,6 +443,16 @@ test('scripts: a document root reached through a link a deploy re-points runs th
         symlink('rel2', "$dir/next");
         rename("$dir/next", "$dir/current");
         assertSame("rel2 $real/rel2/public $real/rel2/public/release.php", $release(), 'the next request after the deploy');
+        // A link to a release that is not there (removed by the deploy tool): PHP-FPM's 404, said once in the log.
+        symlink('rel3', "$dir/next");
+        rename("$dir/next", "$dir/current");
+        assertSame("File not found.\n", $release());
+        assertSame("File not found.\n", $release());
+        waitUntil(static fn (): bool => substr_count($worker->stderr(), 'is not a directory now') === 1, 5.0, $worker->stderr());
+        symlink('rel2', "$dir/next");
+        rename("$dir/next", "$dir/current");
+        assertSame("rel2 $real/rel2/public $real/rel2/public/release.php", $release(), 'back');
+        waitUntil(static fn (): bool => str_contains($worker->stderr(), "is back: $real/rel2/public"), 5.0, $worker->stderr());
     } finally {
         $worker->close();
         HttpCompare::removeTree($dir);
@@ -478,12 +488,13 @@ test('scripts: with the opcache on, a script edited in place runs as edited from
     }
     // The CLI keeps one request time, the worker's start, for its life, and each request's process
     // inherits it: counted from it, opcache.revalidate_freq would never come, and a script the opcache
-    // holds would never be checked again (PHP-FPM checks it every 2 s by default).
+    // holds would never be checked again (PHP-FPM checks it every 2 s by default); nor would a script
+    // written since be kept (opcache.file_update_protection, 2 s after its writing under PHP-FPM).
     $dir = HttpCompare::tempDir('folk-scripts-edit-');
     mkdir("$dir/public");
     $write = static function (string $version, int $age) use ($dir): void {
         file_put_contents("$dir/public/page.php", "<?php echo '$version', opcache_is_script_cached(__FILE__) ? ' from the opcache' : ' compiled';\n");
-        touch("$dir/public/page.php", time() - $age); // older than opcache.file_update_protection (2 s)
+        touch("$dir/public/page.php", time() - $age);
     };
     $write('v1', 60);
     file_put_contents("$dir/worker.php", "<?php\nrequire getenv('FOLK_WORKER_PHP');\n"
@@ -494,7 +505,7 @@ test('scripts: with the opcache on, a script edited in place runs as edited from
         $page = static fn (): string => HttpCompare::workerRequest($worker, 'GET', '/page.php', [['Host', HttpCompare::HOST]], '')['body'];
         assertSame('v1 from the opcache', $page(), 'the first request');
         assertSame('v1 from the opcache', $page(), 'the second');
-        $write('v2', 30);
+        $write('v2', 0); // written now, long after the worker started: kept too (file_update_protection)
         assertSame('v2 from the opcache', $page(), 'the next request after the edit');
     } finally {
         $worker->close();

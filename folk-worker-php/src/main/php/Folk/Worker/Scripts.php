@@ -99,12 +99,23 @@ final class Scripts
         $this->root = $this->resolveRoot();
     }
 
+    /** Whether the document root was missing at the last request (said once, until it is back). */
+    private bool $rootMissing = false;
+
     /** The document root's real path now; the path as given when it does not resolve (its scripts are then PHP-FPM's 404). */
     private function resolveRoot(): string
     {
         clearstatcache(true); // PHP keeps resolved paths for realpath_cache_ttl (120 s): a link re-pointed since would be missed
         $real = realpath($this->documentRoot);
-        return $real !== false && is_dir($real) ? $real : $this->documentRoot;
+        $missing = $real === false || !is_dir($real);
+        if ($missing !== $this->rootMissing) {
+            $this->rootMissing = $missing;
+            $this->worker->log($missing
+                ? sprintf('the document root "%s" is not a directory now (a deploy removed the release it named?): '
+                    . 'every request is answered 404 "File not found." until it is back', $this->documentRoot)
+                : sprintf('the document root "%s" is back: %s', $this->documentRoot, $real));
+        }
+        return $missing ? $this->documentRoot : $real;
     }
 
     /**
@@ -134,10 +145,14 @@ final class Scripts
                 . 'where PHP-FPM compiles them once. Add -d opcache.enable_cli=1 to the pool\'s args '
                 . '(and -d zend_extension=opcache under php -n)');
         } elseif (filter_var(ini_get('opcache.validate_timestamps'), FILTER_VALIDATE_BOOL)) {
-            // The opcache counts revalidate_freq from the request's start, which for the CLI is the
-            // worker's, inherited by every request's process: past it, a script it holds would never
-            // be checked again. Checked at every include instead (a stat), as PHP-FPM with 0.
+            // The opcache counts from the request's start, which for the CLI is the worker's, inherited
+            // by every request's process. revalidate_freq: past it, a script it holds would never be
+            // checked again; checked at every include instead (a stat). file_update_protection: a script
+            // written less than that before the worker started, or since (a deploy, then a reset at
+            // once), would never be kept; kept now, and one kept half-written is checked again at the
+            // next include, as every script is.
             ini_set('opcache.revalidate_freq', '0');
+            ini_set('opcache.file_update_protection', '0');
         }
         self::$bootPrepend = (string) ini_get('auto_prepend_file');
         self::$bootAppend = (string) ini_get('auto_append_file');
