@@ -1,5 +1,6 @@
 package dev.folk.spring.boot.autoconfigure.watch;
 
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
@@ -191,7 +192,26 @@ final class WatchDefinitions {
                                 + " to existing directories or files."));
                 return;
             }
-            roots.add(new WatchRoot(p, Files.isDirectory(p), null));
+            Path watched = linksResolved(p);
+            if (!watched.equals(p)) {
+                // Watches follow no link: a root that is one (a release's `current`) would see nothing.
+                log.info("Pool '{}': reload on change watches {} for {}, where the symbolic links on its way lead"
+                        + " now (a link pointed elsewhere later is not followed)", pool.name(), watched, p);
+            }
+            roots.add(new WatchRoot(watched, Files.isDirectory(watched), null));
+        }
+    }
+
+    /** {@code p} with the symbolic links on its way resolved (a file's own name kept); {@code p} if that fails. */
+    private static Path linksResolved(Path p) {
+        try {
+            if (Files.isDirectory(p)) {
+                return p.toRealPath();
+            }
+            Path parent = p.getParent();
+            return parent == null ? p : parent.toRealPath().resolve(p.getFileName());
+        } catch (IOException e) {
+            return p;
         }
     }
 }

@@ -125,6 +125,25 @@ class ReloadOnChangeTest {
     }
 
     @Test
+    void aScriptReachedThroughASymbolicLinkIsWatchedWhereTheLinkLeads() throws Exception {
+        // A release directory and the `current` link a deploy tool points at it: inotify follows no link.
+        Path release = tmp.resolve("releases/1");
+        writeApp(release, "v1");
+        Path current = Files.createSymbolicLink(tmp.resolve("current"), release);
+        runner.withPropertyValues("folk.args=" + current.resolve("app.php"), "folk.size=1").run(ctx -> {
+            assertThat(ctx).hasNotFailed();
+            WorkerPool pool = ctx.getBean(WorkerPool.class);
+            SourceWatcher watcher = ctx.getBean(SourceWatcher.class);
+            assertThat(watcher.watched().get(0).roots()).containsExactly(new WatchRoot(release.toRealPath(), true, null));
+            assertThat(pool.call("version", "", String.class)).isEqualTo("v1");
+            Files.writeString(release.resolve("lib/v.php"), "<?php\nreturn 'v2';\n");
+            Procs.await(WAIT, "the worker replaced", () -> exits(pool) >= 1);
+            assertThat(pool.call("version", "", String.class)).isEqualTo("v2");
+            assertThat(watcher.reloads("default")).isEqualTo(1);
+        });
+    }
+
+    @Test
     void aWatchedDirectoryDeletedWarnsAtOnceAndReloadsOnlyOnceItIsBack(CapturedOutput output) throws Exception {
         // As mvn clean does to target/classes: the directory and everything in it go, then come back.
         // The old workers keep app.php open, which keeps the deleted directory's inode (and its watch) alive.
