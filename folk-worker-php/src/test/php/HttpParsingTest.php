@@ -123,14 +123,16 @@ test('upload limits like PHP: upload_max_filesize, MAX_FILE_SIZE, max_file_uploa
 
 test('a POST body over post_max_size is logged as PHP-FPM logs it, whatever its type', function (): void {
     withProbe(function (int $port, TestMaster $worker, string $tmp): void {
-        $line = 'PHP Request Startup: POST Content-Length of 4194306 bytes exceeds the limit of 4194304 bytes';
+        $line = 'POST Content-Length of 4194306 bytes exceeds the limit of 4194304 bytes';
         $fpmLog = static fn (): string => (string) @file_get_contents(dirname($tmp, 2) . '/fpm/php-errors.log');
         [$fpmBefore, $oursBefore] = [substr_count($fpmLog(), $line), substr_count($worker->stderr(), $line)];
-        foreach ([FORM, [['Content-Type', 'application/json']]] as $i => $type) {
+        foreach ([FORM, [['Content-Type', 'application/json']], [['Content-Type', 'multipart/form-data; boundary=B']]] as $i => $type) {
             sameAsFpm('POST', '/l', $type, 'a=' . str_repeat('z', 4 * 1024 * 1024));
             assertSame($fpmBefore + $i + 1, substr_count($fpmLog(), $line), 'PHP-FPM\'s log: ' . substr($fpmLog(), -600));
             waitUntil(static fn (): bool => substr_count($worker->stderr(), $line) === $oursBefore + $i + 1, 5.0,
                 'the worker\'s log: ' . substr($worker->stderr(), -600));
+            preg_match_all('/^\[[^]]*\] (PHP Warning: .*' . preg_quote($line, '/') . '.*)$/m', $fpmLog(), $fpmLines);
+            assertContains(end($fpmLines[1]), $worker->stderr(), 'PHP-FPM\'s whole line');
         }
     });
 });

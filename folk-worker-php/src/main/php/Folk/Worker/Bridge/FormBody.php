@@ -44,14 +44,15 @@ final class FormBody
         if ($method !== 'POST' || $contentType === null) {
             return $form;
         }
+        $mediaType = self::mediaType($contentType);
         if (!self::withinPostMax(strlen($body))) {
-            // PHP-FPM's log line at the request's start, whatever the body's type; no $_POST, no $_FILES
-            // (php://input still has the body). Without it an application's "invalid token" is all one sees.
-            error_log(sprintf('PHP Warning:  PHP Request Startup: POST Content-Length of %d bytes exceeds the limit of %d bytes '
-                . 'in Unknown on line 0', strlen($body), self::iniBytes('post_max_size')));
+            // PHP-FPM's log line at the request's start, whatever the body's type (PHP's multipart reader
+            // says it without the "Request Startup" part); no $_POST, no $_FILES (php://input still has
+            // the body). Without it an application's "invalid token" is all one sees.
+            error_log(sprintf('PHP Warning:  %sPOST Content-Length of %d bytes exceeds the limit of %d bytes in Unknown on line 0',
+                $mediaType === 'multipart/form-data' ? '' : 'PHP Request Startup: ', strlen($body), self::iniBytes('post_max_size')));
             return $form;
         }
-        $mediaType = self::mediaType($contentType);
         if ($mediaType !== 'application/x-www-form-urlencoded' && $mediaType !== 'multipart/form-data') {
             return $form;
         }
