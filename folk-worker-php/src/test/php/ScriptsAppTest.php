@@ -509,6 +509,18 @@ test('scripts: with the opcache on, a script edited in place runs as edited from
         assertSame('v2 from the opcache', $page(), 'the next request after the edit');
     } finally {
         $worker->close();
+    }
+    // With validate_timestamps off (production's opcache): a deploy, then new workers at once. The
+    // scripts, written less than file_update_protection before the worker started, are kept too.
+    $write('v3', 0);
+    $worker = HttpCompare::startWorker("$dir/worker.php", "$dir/state", phpArgs: ['-d', 'opcache.enable_cli=1', '-d', 'opcache.validate_timestamps=0']);
+    try {
+        assertSame(readyParams($worker->pid()), $worker->ready(10.0));
+        $page = static fn (): string => HttpCompare::workerRequest($worker, 'GET', '/page.php', [['Host', HttpCompare::HOST]], '')['body'];
+        assertSame('v3 from the opcache', $page(), 'validate_timestamps off: the first request');
+        assertSame('v3 from the opcache', $page(), 'validate_timestamps off: the second');
+    } finally {
+        $worker->close();
         HttpCompare::removeTree($dir);
     }
 });

@@ -144,15 +144,18 @@ final class Scripts
             $worker->log('notice: the opcache is off in this worker: each request\'s process compiles the scripts it runs anew, '
                 . 'where PHP-FPM compiles them once. Add -d opcache.enable_cli=1 to the pool\'s args '
                 . '(and -d zend_extension=opcache under php -n)');
-        } elseif (filter_var(ini_get('opcache.validate_timestamps'), FILTER_VALIDATE_BOOL)) {
+        } else {
             // The opcache counts from the request's start, which for the CLI is the worker's, inherited
-            // by every request's process. revalidate_freq: past it, a script it holds would never be
-            // checked again; checked at every include instead (a stat). file_update_protection: a script
-            // written less than that before the worker started, or since (a deploy, then a reset at
-            // once), would never be kept; kept now, and one kept half-written is checked again at the
-            // next include, as every script is.
-            ini_set('opcache.revalidate_freq', '0');
+            // by every request's process. file_update_protection: a script written less than that
+            // before the worker started, or since (a deploy, then a reset at once), would never be
+            // kept; kept now (one compiled half-written stays so until it is checked again, or, with
+            // validate_timestamps off, until the workers are replaced, which such a deploy needs anyway).
             ini_set('opcache.file_update_protection', '0');
+            if (filter_var(ini_get('opcache.validate_timestamps'), FILTER_VALIDATE_BOOL)) {
+                // revalidate_freq: past it, a script it holds would never be checked again; checked at
+                // every include instead (a stat).
+                ini_set('opcache.revalidate_freq', '0');
+            }
         }
         self::$bootPrepend = (string) ini_get('auto_prepend_file');
         self::$bootAppend = (string) ini_get('auto_append_file');
