@@ -90,6 +90,9 @@ final class Scripts
      */
     private string $root;
 
+    /** Whether the document root was missing at the last request (said once, until it is back). */
+    private bool $rootMissing = false;
+
     private function __construct(
         private readonly Worker $worker,
         private readonly string $documentRoot,
@@ -98,9 +101,6 @@ final class Scripts
     ) {
         $this->root = $this->resolveRoot();
     }
-
-    /** Whether the document root was missing at the last request (said once, until it is back). */
-    private bool $rootMissing = false;
 
     /** The document root's real path now; the path as given when it does not resolve (its scripts are then PHP-FPM's 404). */
     private function resolveRoot(): string
