@@ -43,6 +43,12 @@ $worker->register('sleep', function ($ms) {
     usleep((int) $ms * 1000);
     return $ms;
 });
+// Writes [0] as a line to stderr, then sleeps [1] ms.
+$worker->register('say', function (array $params) {
+    fwrite(STDERR, $params[0] . "\n");
+    usleep((int) $params[1] * 1000);
+    return 'said';
+});
 // Starts a child in our process group, then sleeps: an exec timeout must take both.
 $worker->register('sleep_with_child', function ($seconds) {
     exec('sleep ' . (int) $seconds . ' > /dev/null 2>&1 &');

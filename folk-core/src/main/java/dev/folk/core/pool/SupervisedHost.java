@@ -204,6 +204,11 @@ final class SupervisedHost implements WorkerHost {
         }
 
         @Override
+        public long recentOutputNanos() {
+            return process.recentOutputNanos();
+        }
+
+        @Override
         public CompletableFuture<Void> onOutputClosed() {
             return process.onOutputClosed();
         }

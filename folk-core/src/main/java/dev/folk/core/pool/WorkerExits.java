@@ -311,10 +311,26 @@ final class WorkerExits {
         stats.notifyListeners(l -> l.workerExited(pool, record));
     }
 
-    /** The worker's last five output lines, for a warning about its exit; empty if it printed none. */
+    /**
+     * The worker's last five output lines, for a warning about its exit; empty if it printed none.
+     * Lines all printed before its last call began are said to be, with their age: a worker that
+     * served for hours may have printed them for another request (a fatal error of a page served
+     * earlier is not why the call killed at exec-timeout ran long).
+     */
     private static String lastOutput(PooledWorker w) {
         List<String> output = w.link.recentOutput();
-        return output.isEmpty() ? "" : "; its last output:\n    "
-                + String.join("\n    ", output.subList(Math.max(0, output.size() - 5), output.size()));
+        if (output.isEmpty()) {
+            return "";
+        }
+        long newest = w.link.recentOutputNanos();
+        long callStarted = w.callStartedNanos;
+        String heading = "; its last output:";
+        if (callStarted != 0 && newest != Long.MIN_VALUE && newest - callStarted < 0) {
+            long ageMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - newest);
+            heading = "; its last output, printed before its last call began (" + (ageMs >= 10_000
+                    ? ageMs / 1000 + " s" : ageMs + " ms") + " before this), so not about that call:";
+        }
+        return heading + "\n    " + String.join("\n    ", output.subList(Math.max(0, output.size() - 5),
+                output.size()));
     }
 }

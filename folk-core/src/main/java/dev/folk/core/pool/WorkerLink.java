@@ -115,6 +115,9 @@ interface WorkerLink {
     /** Its last output lines. */
     List<String> recentOutput();
 
+    /** {@link System#nanoTime()} when the newest of {@link #recentOutput()} was read; {@link Long#MIN_VALUE} if none. */
+    long recentOutputNanos();
+
     /** Completes once its output has been read to the end (then {@link #recentOutput} is complete). */
     CompletableFuture<Void> onOutputClosed();
 }

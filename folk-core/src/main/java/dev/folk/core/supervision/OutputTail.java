@@ -22,9 +22,12 @@ public final class OutputTail {
     private final String[] lines = new String[LINES];
     private int next;
     private int count;
+    /** {@link System#nanoTime()} when the newest line was read. */
+    private long newestNanos;
 
     synchronized void add(boolean stderr, String line) {
         String text = line.length() > LINE_CHARS ? line.substring(0, LINE_CHARS) + "..." : line;
+        newestNanos = System.nanoTime();
         lines[next] = (stderr ? "stderr: " : "stdout: ") + text;
         next = (next + 1) % LINES;
         count = Math.min(count + 1, LINES);
@@ -37,5 +40,13 @@ public final class OutputTail {
             out.add(lines[(next - count + i + LINES) % LINES]);
         }
         return out;
+    }
+
+    /**
+     * {@link System#nanoTime()} when the newest kept line was read, or {@link Long#MIN_VALUE} if
+     * there is none: a long-lived worker's last words may be hours older than its end.
+     */
+    public synchronized long newestNanos() {
+        return count == 0 ? Long.MIN_VALUE : newestNanos;
     }
 }

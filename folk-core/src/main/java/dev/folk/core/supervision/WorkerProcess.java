@@ -145,6 +145,11 @@ public final class WorkerProcess {
         return outputTail.lines();
     }
 
+    /** When the newest of {@link #recentOutput()} was read (see {@link OutputTail#newestNanos()}). */
+    public long recentOutputNanos() {
+        return outputTail.newestNanos();
+    }
+
     /**
      * Completes once the worker's stdout and stderr have been read to their end (or closed at
      * release, when a grandchild still holds them): after it, {@link #recentOutput()} is complete.

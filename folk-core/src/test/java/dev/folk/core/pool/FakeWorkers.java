@@ -227,6 +227,7 @@ final class FakeWorkers implements WorkerHost {
         final int pid;
         final Boot boot;
         final Instant startedAt = Instant.now();
+        private final long startedNanos = System.nanoTime();
         private final MessageCodec codec;
         private final CompletableFuture<Fake> exit = new CompletableFuture<>();
         private final Object monitor = new Object();
@@ -515,6 +516,11 @@ final class FakeWorkers implements WorkerHost {
         @Override
         public List<String> recentOutput() {
             return boot == Boot.EXIT ? List.of("PHP Parse error: syntax error in app.php on line 3") : List.of();
+        }
+
+        @Override
+        public long recentOutputNanos() {
+            return boot == Boot.EXIT ? startedNanos : Long.MIN_VALUE;
         }
 
         @Override

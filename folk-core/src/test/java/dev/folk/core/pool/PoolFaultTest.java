@@ -3,7 +3,10 @@ package dev.folk.core.pool;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.lang.management.ManagementFactory;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -19,8 +22,10 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 import dev.folk.core.os.Os;
+import dev.folk.core.supervision.OutputPolicy;
 import dev.folk.core.supervision.Supervisor;
 import dev.folk.core.supervision.WorkerSpec;
+import dev.folk.core.testing.LogCapture;
 import dev.folk.core.testing.Procs;
 import dev.folk.core.testing.Workers;
 
@@ -333,6 +338,50 @@ class PoolFaultTest {
         } finally {
             pool.close();
         }
+    }
+
+    /**
+     * The warning for a worker's exit quotes its last output; a long-lived worker may have printed
+     * it for an earlier request (a fatal error of another page), and the warning must not pass it
+     * off as the words of the call that ended it.
+     */
+    @Test
+    void anExitsWarningSaysWhenTheWorkersLastOutputCameBeforeItsLastCall() {
+        String tag = Workers.newTag();
+        Path output = tmp.resolve("worker-output.log");
+        WorkerPool pool = WorkerPool.start(PoolConfig.builder("last-words", PhpWorkers.testWorker(tag)
+                .output(OutputPolicy.appendTo(output)).build()).size(1).execTimeout(Duration.ofSeconds(1)).build(),
+                supervisor);
+        try (LogCapture log = LogCapture.of(WorkerPool.class)) {
+            assertThat(pool.awaitReady(1, Duration.ofSeconds(10))).isTrue();
+            assertThat(pool.call("say", List.of("an earlier request's warning", 0L))).isEqualTo("said");
+            awaitInFile(output, "an earlier request's warning");
+            assertThrows(ExecTimeoutException.class, () -> pool.call("sleep", 60_000L));
+            Procs.await(Duration.ofSeconds(10), "the first exit's warning",
+                    () -> log.warningsContaining("exited: exec-timeout").size() == 1);
+            assertThat(log.warningsContaining("exited: exec-timeout").get(0))
+                    .contains("its last output, printed before its last call began (",
+                            " before this), so not about that call:", "an earlier request's warning");
+
+            assertThat(pool.awaitReady(1, Duration.ofSeconds(10))).isTrue();
+            assertThrows(ExecTimeoutException.class, () -> pool.call("say", List.of("this call's warning", 60_000L)));
+            Procs.await(Duration.ofSeconds(10), "the second exit's warning",
+                    () -> log.warningsContaining("exited: exec-timeout").size() == 2);
+            assertThat(log.warningsContaining("exited: exec-timeout").get(1))
+                    .contains("; its last output:", "this call's warning").doesNotContain("before its last call");
+        } finally {
+            pool.close();
+        }
+    }
+
+    private static void awaitInFile(Path file, String text) {
+        Procs.await(Duration.ofSeconds(5), "'" + text + "' in " + file, () -> {
+            try {
+                return Files.exists(file) && Files.readString(file).contains(text);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        });
     }
 
     @Test
