@@ -125,7 +125,12 @@ final class GatewayExchange implements ReadListener, WriteListener, AsyncListene
         async.setTimeout(0);
         async.addListener(this);
         this.out = response.getOutputStream();
-        out.setWriteListener(this);
+        if (!PhpRequest.isHead(request) || request.getProtocol().startsWith("HTTP/1.")) {
+            // A HEAD answer over HTTP/2 is its head alone, written blocking: with a write listener,
+            // Tomcat's first write-possible dispatch ends the stream with an empty DATA frame before
+            // any HEADERS, which the client takes as a connection error (every stream on it lost).
+            out.setWriteListener(this);
+        }
         this.deadline = timer.schedule(this::timedOut, gateway.timeoutMillis(route), TimeUnit.MILLISECONDS);
     }
 

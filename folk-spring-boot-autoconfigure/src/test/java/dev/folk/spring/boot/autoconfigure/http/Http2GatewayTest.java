@@ -120,6 +120,24 @@ class Http2GatewayTest {
         assertThat((String) JsonPath.read(r.body(), "$.sdk.body")).isEqualTo("a=1&b=two");
     }
 
+    /**
+     * A HEAD answer has a head and no body: over HTTP/2 its HEADERS frame ends the stream. Sent as a
+     * body-less DATA frame before any HEADERS, it broke the whole connection (a client's
+     * PROTOCOL_ERROR), every other stream on it too: load balancers' HEAD checks, browsers.
+     */
+    @Test
+    void aHeadAnswerKeepsTheConnectionServingOtherStreams() throws Exception {
+        send(to("/php/dump"));
+        for (String path : List.of("/php/dump", "/php/status?code=302", "/php/large?kb=3")) {
+            HttpResponse<String> head = send(to(path).method("HEAD", BodyPublishers.noBody()));
+            HttpResponse<String> get = send(to(path));
+            assertThat(head.statusCode()).as("HEAD %s", path).isEqualTo(get.statusCode());
+            assertThat(head.body()).isEmpty();
+            assertThat(head.headers().firstValue("content-type")).isEqualTo(get.headers().firstValue("content-type"));
+        }
+        assertThat(send(to("/php/dump")).statusCode()).as("the connection serves on").isEqualTo(200);
+    }
+
     @Test
     void phpGetsAHostHeaderFromTheAuthorityAsNginxGivesIt() throws Exception {
         // HTTP/2 has no Host line: the client's :authority is the host, which PHP reads as HTTP_HOST.
