@@ -82,6 +82,75 @@ final class PhpRequest {
         }
     }
 
+    /**
+     * An address as nginx gives it to PHP-FPM: IPv6 in its short form ({@code ::1}, RFC 5952), where
+     * the container gives the full one ({@code 0:0:0:0:0:0:0:1}) and Spring's ForwardedHeaderFilter
+     * a bracketed one ({@code [::1]}) for a forwarded IPv6 client; an IPv4 address forwarded with a
+     * port ({@code X-Forwarded-For: 203.0.113.7:5555}) without it. PHP code compares and validates
+     * these ({@code filter_var(..., FILTER_VALIDATE_IP)}, {@code in_array($ip, ['127.0.0.1', '::1'])}).
+     */
+    static String address(@Nullable String address) {
+        if (address == null || address.indexOf(':') < 0) {
+            return address == null ? "" : address; // IPv4, the common case: as it is
+        }
+        String a = address;
+        if (a.startsWith("[")) {
+            int end = a.indexOf(']');
+            a = end < 0 ? a.substring(1) : a.substring(1, end);
+        }
+        int colon = a.indexOf(':');
+        if (colon > 0 && a.indexOf('.') > 0 && a.indexOf(':', colon + 1) < 0) {
+            return a.substring(0, colon); // IPv4 with a port
+        }
+        return shortIpv6(a);
+    }
+
+    /** {@code a} in RFC 5952's form if it is eight groups of hex digits (a zone id dropped, as nginx drops it); else as it is. */
+    private static String shortIpv6(String a) {
+        int zone = a.indexOf('%');
+        String[] groups = (zone < 0 ? a : a.substring(0, zone)).split(":", -1);
+        if (groups.length != 8) {
+            return a; // already short, or not an address
+        }
+        int[] values = new int[8];
+        for (int i = 0; i < 8; i++) {
+            if (groups[i].isEmpty() || groups[i].length() > 4) {
+                return a;
+            }
+            try {
+                values[i] = Integer.parseInt(groups[i], 16);
+            } catch (NumberFormatException e) {
+                return a;
+            }
+        }
+        int bestStart = -1;
+        int bestLength = 1; // a single zero group is not shortened
+        for (int i = 0; i < 8; i++) {
+            int j = i;
+            while (j < 8 && values[j] == 0) {
+                j++;
+            }
+            if (j - i > bestLength) {
+                bestStart = i;
+                bestLength = j - i;
+            }
+            i = Math.max(i, j);
+        }
+        StringBuilder out = new StringBuilder(39);
+        for (int i = 0; i < 8; i++) {
+            if (i == bestStart) {
+                out.append(i == 0 ? "::" : ":");
+                i += bestLength - 1;
+                continue;
+            }
+            out.append(Integer.toHexString(values[i]));
+            if (i < 7) {
+                out.append(':');
+            }
+        }
+        return out.toString();
+    }
+
     /** An HTTP/2 request's :authority as the container parsed it: the port only where it is not the scheme's. */
     private static String authority(HttpServletRequest request) {
         int port = request.getServerPort();
@@ -145,9 +214,9 @@ final class PhpRequest {
         }
 
         Map<String, Object> server = new LinkedHashMap<>(32); // linked: the codec iterates it without scanning buckets
-        server.put("REMOTE_ADDR", request.getRemoteAddr());
+        server.put("REMOTE_ADDR", address(request.getRemoteAddr()));
         server.put("REMOTE_PORT", Integer.toString(request.getRemotePort()));
-        server.put("SERVER_ADDR", request.getLocalAddr());
+        server.put("SERVER_ADDR", address(request.getLocalAddr()));
         server.put("SERVER_NAME", options.serverName() != null ? options.serverName() : request.getServerName());
         server.put("SERVER_PORT", Integer.toString(request.getServerPort()));
         server.put("SERVER_PROTOCOL", request.getProtocol());

@@ -69,6 +69,20 @@ class ForwardedHeadersGatewayTest {
                 .containsEntry("SERVER_PORT", "8080").doesNotContainKey("HTTPS");
     }
 
+    /**
+     * Spring's ForwardedHeaderFilter gives a forwarded IPv6 client in brackets ({@code [::1]}), which
+     * PHP's filter_var(FILTER_VALIDATE_IP) refuses: nginx's realip gives PHP-FPM the address alone.
+     */
+    @Test
+    void aForwardedIpv6ClientReachesPhpAsAnAddress() throws IOException {
+        for (String[] c : new String[][] {{"::1", "::1"}, {"2001:db8::1", "2001:db8::1"},
+                {"[2001:db8::7]", "2001:db8::7"}}) {
+            Map<String, String> server = JsonPath.read(get("GET /php/x HTTP/1.1\r\nHost: proxy.internal\r\n"
+                    + "X-Forwarded-For: " + c[0] + "\r\n"), "$.server");
+            assertThat(server).as("X-Forwarded-For: %s", c[0]).containsEntry("REMOTE_ADDR", c[1]);
+        }
+    }
+
     private String get(String head) throws IOException {
         try (Socket s = new Socket("127.0.0.1", port)) {
             s.setSoTimeout(20_000);
