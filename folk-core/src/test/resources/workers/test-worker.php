@@ -122,6 +122,17 @@ $worker->register('grow', function ($mb) {
 });
 // The same growth in a process forked for the call, as Folk\Worker\Scripts runs a request; the
 // worker waits for it. The child ends with SIGKILL, so nothing of the worker's runs again in it.
+// A process forked for the call (as Scripts runs a request) holds [0] MB for [1] ms, then ends.
+$worker->register('hold_in_child', function (array $params) {
+    $child = pcntl_fork();
+    if ($child === 0) {
+        $hoard = str_repeat('h', (int) $params[0] * 1024 * 1024);
+        usleep((int) $params[1] * 1000);
+        posix_kill(posix_getpid(), SIGKILL);
+    }
+    pcntl_waitpid($child, $status);
+    return 'held';
+});
 $worker->register('grow_in_child', function ($mb) {
     $child = pcntl_fork();
     if ($child === 0) {

@@ -8,6 +8,8 @@ import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import dev.folk.core.supervision.WorkerProcess.ResidentSet;
+
 /**
  * The pool's periodic check ({@link #tick()}, every {@value WorkerPool#TICK_MILLIS} ms): kills a
  * worker past its exec deadline or its boot deadline, makes idle workers due by max-jobs,
@@ -215,13 +217,18 @@ final class Housekeeper {
         }
     }
 
-    /** Samples {@code w}'s memory; true if that made it due or killed it. */
+    /**
+     * Samples {@code w}'s memory; true if that made it due or killed it. memory-limit holds for the
+     * largest process of the worker (a request's process under Scripts); max-memory for the worker's
+     * own: a request's process ends with its request, and replacing the worker would free nothing.
+     */
     private boolean sampleMemory(PooledWorker w) {
-        long rss = w.link.residentSetBytes();
-        if (rss < 0) {
+        ResidentSet memory = w.link.residentSet();
+        if (memory.own() < 0) {
             return false;
         }
-        w.rssBytes = rss;
+        w.rssBytes = memory.own();
+        long rss = memory.largest();
         long limit = config.memoryLimitBytes();
         if (limit > 0 && rss > limit) {
             // Hard: one request must not take the machine's memory. Kill now, even mid-call.
@@ -239,7 +246,7 @@ final class Housekeeper {
             return true;
         }
         long max = config.maxMemoryBytes();
-        if (max > 0 && rss > max && w.dueReason == null) {
+        if (max > 0 && memory.own() > max && w.dueReason == null) {
             lifecycle.markDue(w, ExitReason.MEMORY);
             return true;
         }

@@ -10,6 +10,7 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
+import dev.folk.core.supervision.WorkerProcess.ResidentSet;
 import dev.folk.core.os.Os;
 import dev.folk.core.protocol.Message;
 import dev.folk.core.protocol.MessageCodec;
@@ -189,8 +190,8 @@ final class SupervisedHost implements WorkerHost {
         }
 
         @Override
-        public long residentSetBytes() {
-            return process.residentSetBytes();
+        public ResidentSet residentSet() {
+            return process.residentSet();
         }
 
         @Override

@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 
+import dev.folk.core.supervision.WorkerProcess.ResidentSet;
 import dev.folk.core.protocol.Message;
 import dev.folk.core.supervision.ExitStatus;
 
@@ -104,8 +105,8 @@ interface WorkerLink {
      */
     CompletableFuture<List<String>> requestBacktrace(long msgid);
 
-    /** Resident memory in bytes, or -1 once it has exited or if unknown. */
-    long residentSetBytes();
+    /** Its resident set sizes (see {@link ResidentSet}); both -1 once it has exited or if unknown. */
+    ResidentSet residentSet();
 
     /** Whether its process is stopped (SIGSTOP, SIGTSTP, a debugger); false if unknown. */
     default boolean stopped() {

@@ -177,7 +177,7 @@ public final class WorkerProcess {
 
     /**
      * Whether the leader is stopped (SIGSTOP, SIGTSTP, a debugger): it runs nothing, signal handlers
-     * included, until continued. Read under the monitor, as {@link #residentSetBytes()}.
+     * included, until continued. Read under the monitor, as {@link #residentSet()}.
      */
     public boolean stopped() {
         synchronized (this) {
@@ -190,33 +190,44 @@ public final class WorkerProcess {
     }
 
     /**
-     * The resident set size in bytes of the leader, or of its largest direct child if that one is
-     * larger, read from /proc; -1 once the leader has exited. Its children count because
-     * folk-worker-php's {@code Scripts} runs each request in a process forked from the worker: the
-     * request's memory is that child's. Read under the monitor so the pid cannot be reaped and
-     * reused between the check and the read; a child's figure counts only if the process is still
-     * the leader's child after it was read (its pid may have been reaped and reused meanwhile).
+     * Resident set sizes in bytes, from /proc: the leader's own, and the largest of it and its
+     * direct children's. Both -1 once the leader has exited.
+     *
+     * @param own     the leader's
+     * @param largest the leader's, or its largest direct child's if that one is larger: folk-worker-php's
+     *                {@code Scripts} runs each request in a process forked from the worker, and the
+     *                request's memory is that child's
      */
-    public long residentSetBytes() {
+    public record ResidentSet(long own, long largest) {
+        static final ResidentSet GONE = new ResidentSet(-1, -1);
+    }
+
+    /**
+     * Its {@link ResidentSet}. Read under the monitor so the pid cannot be reaped and reused between
+     * the check and the read; a child's figure counts only if the process is still the leader's child
+     * after it was read (its pid may have been reaped and reused meanwhile).
+     */
+    public ResidentSet residentSet() {
         synchronized (this) {
             if (state.get() != State.RUNNING) {
-                return -1;
+                return ResidentSet.GONE;
             }
-            long rss = statmResident(pid);
-            if (rss < 0) {
-                return -1;
+            long own = statmResident(pid);
+            if (own < 0) {
+                return ResidentSet.GONE;
             }
+            long largest = own;
             List<Integer> children = ProcFs.children(pid);
             if (children != null) {
                 for (int child : children) {
                     long size = statmResident(child);
-                    ProcFs.Stat stat = size > rss ? ProcFs.stat(child) : null;
+                    ProcFs.Stat stat = size > largest ? ProcFs.stat(child) : null;
                     if (stat != null && stat.ppid() == pid) {
-                        rss = size;
+                        largest = size;
                     }
                 }
             }
-            return rss;
+            return new ResidentSet(own, largest);
         }
     }
 

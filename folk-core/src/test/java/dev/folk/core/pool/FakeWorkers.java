@@ -21,6 +21,7 @@ import java.util.function.BooleanSupplier;
 import java.util.function.IntFunction;
 import java.util.concurrent.locks.LockSupport;
 
+import dev.folk.core.supervision.WorkerProcess.ResidentSet;
 import dev.folk.core.protocol.Message;
 import dev.folk.core.protocol.MessageCodec;
 import dev.folk.core.protocol.ProtocolException;
@@ -509,8 +510,8 @@ final class FakeWorkers implements WorkerHost {
         }
 
         @Override
-        public long residentSetBytes() {
-            return exited() ? -1 : rss;
+        public ResidentSet residentSet() {
+            return exited() ? new ResidentSet(-1, -1) : new ResidentSet(rss, rss);
         }
 
         @Override

@@ -271,6 +271,31 @@ class PoolReplacementTest {
         }
     }
 
+    /**
+     * max-memory recycles a worker that grew; a process it forked for a call (a Scripts request) ends
+     * with the call, its memory with it, and replacing the worker for it would free nothing.
+     */
+    @Test
+    void aForkedProcessLargerThanMaxMemoryDoesNotRecycleItsWorker() {
+        String tag = Workers.newTag();
+        WorkerPool pool = PoolTesting.ready(PoolConfig.builder("soft-memory-child", PhpWorkers.testWorker(tag)
+                .build()).size(1).maxMemoryBytes(96L << 20).memoryLimitBytes(1L << 30)
+                .memoryCheckInterval(Duration.ofMillis(50)).build(), SUPERVISOR.get());
+        try {
+            int pid = PoolTesting.pids(pool).iterator().next();
+            assertThat(pool.call("hold_in_child", List.of(160L, 600L))).isEqualTo("held");
+            assertThat(pool.snapshot().workers()).singleElement().satisfies(w -> {
+                assertThat(w.pid()).isEqualTo(pid);
+                assertThat(w.leaving()).as("due for replacement").isFalse();
+                assertThat(w.rssBytes()).as("the worker's own size").isLessThan(96L << 20);
+            });
+            assertThat(pool.call("pid", null, Long.class)).isEqualTo((long) pid);
+            assertThat(pool.snapshot().exits().getOrDefault(ExitReason.MEMORY, 0L)).isZero();
+        } finally {
+            pool.close();
+        }
+    }
+
     @Test
     void whenEveryBootFailsTheSameWayTheWaitEndsAfterAFewAttemptsWithTheWorkersOwnWords(@TempDir Path tmp)
             throws Exception {

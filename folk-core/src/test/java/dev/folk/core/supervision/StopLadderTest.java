@@ -204,7 +204,7 @@ class StopLadderTest {
         assertThat(signalled).isFalse();
         assertThat(killed).isFalse();
         assertThat(exited).isTrue();
-        assertThat(p.residentSetBytes()).isEqualTo(-1);
+        assertThat(p.residentSet().own()).isEqualTo(-1);
         // Other workers' I/O may run meanwhile on the supervisor's thread; the calls that act on
         // a pid must not move.
         for (String call : List.of("kill", "wait4", "reapGroupMember", "pidfdOpen", "poll")) {
