@@ -65,7 +65,10 @@ final class ShadowedHandlersCheck implements SmartInitializingSingleton {
                 }
             }
             if (!shadowed.isEmpty()) {
-                warnings.add(warning(route, shadowed));
+                // Named only when it is among them: with a management port of its own it is not.
+                String health = environment.getProperty("management.endpoints.web.base-path", "/actuator") + "/health";
+                warnings.add(warning(route, shadowed, shadowed.stream().anyMatch(label -> label.endsWith(" " + health)
+                        || label.equals(health))));
             }
         }
         return warnings;
@@ -105,15 +108,16 @@ final class ShadowedHandlersCheck implements SmartInitializingSingleton {
         return b.append(' ').toString();
     }
 
-    private static String warning(HttpRoute route, Set<String> shadowed) {
+    private static String warning(HttpRoute route, Set<String> shadowed, boolean health) {
         String mapping = route.prefix().isEmpty() ? "/** (every path)" : route.prefix() + "/**";
         List<String> shown = shadowed.stream().limit(SHOWN).toList();
         return "The HTTP gateway's mapping " + mapping + " (pool '" + route.pool().name() + "') covers " + shadowed.size()
                 + " path(s) of Spring MVC's handlers: " + String.join(", ", shown)
                 + (shadowed.size() > SHOWN ? " and " + (shadowed.size() - SHOWN) + " more" : "")
                 + ". The servlet container sends their requests to PHP,"
-                + " so they never reach Spring MVC (the actuator's health endpoint among them would answer with PHP's"
-                + " page). Map only the prefixes PHP serves in folk.http.mappings, make it a fallback mapping"
+                + " so they never reach Spring MVC"
+                + (health ? " (the actuator's health endpoint among them would answer with PHP's page)" : "")
+                + ". Map only the prefixes PHP serves in folk.http.mappings, make it a fallback mapping"
                 + " (fallback: true, Spring MVC's handlers answer first and PHP the rest), or move those handlers (the"
                 + " actuator: management.endpoints.web.base-path, or management.server.port for a port of its own).";
     }
