@@ -166,7 +166,7 @@ public final class RunAs {
 
     /**
      * The paths among {@code checks} that this identity cannot use, each a mode ('r' read,
-     * 'x' execute or search) and a path, e.g. {@code "r/srv/app/worker.php"}. Asked of the kernel by
+     * 'x' execute or search, 'w' create files in: write and search) and a path, e.g. {@code "r/srv/app/worker.php"}. Asked of the kernel by
      * running {@code test} as this identity, so groups, ACLs and every parent directory count.
      */
     public List<String> inaccessible(List<String> checks) {
@@ -177,6 +177,7 @@ public final class RunAs {
         script.add("/bin/sh");
         script.add("-c");
         script.add("for c; do p=${c#?}; case $c in r*) test -r \"$p\" || echo \"$c\";; "
+                + "w*) { test -w \"$p\" && test -x \"$p\"; } || echo \"$c\";; "
                 + "*) test -x \"$p\" || echo \"$c\";; esac; done");
         script.add("sh");
         script.addAll(checks);

@@ -396,7 +396,7 @@ public final class PoolDefinitions {
             Map<WorkerUserCheck.Subject, Setting<?>> subjects = Map.of(WorkerUserCheck.Subject.USER, user,
                     WorkerUserCheck.Subject.GROUP, group, WorkerUserCheck.Subject.COMMAND, command,
                     WorkerUserCheck.Subject.ARGS, args, WorkerUserCheck.Subject.WORKING_DIR, workingDir,
-                    WorkerUserCheck.Subject.SANDBOX, sandbox);
+                    WorkerUserCheck.Subject.SANDBOX, sandbox, WorkerUserCheck.Subject.TMPDIR, blank(user.value()) ? group : user);
             List<WorkerUserCheck.Problem> userProblems = new ArrayList<>();
             RunAs runAs = runAs(user, group, userProblems);
             WorkerSpec spec = buildSpec(command, args, inheritEnv, passEnv, workingDir, sandbox, outputPolicy, runAs,

@@ -22,7 +22,7 @@ import dev.folk.spring.boot.pool.ClasspathScripts;
 final class WorkerUserCheck {
 
     /** Which of the pool's settings a problem is about. */
-    enum Subject { USER, GROUP, COMMAND, ARGS, WORKING_DIR, SANDBOX }
+    enum Subject { USER, GROUP, COMMAND, ARGS, WORKING_DIR, SANDBOX, TMPDIR }
 
     record Problem(Subject subject, String problem, String action) {
     }
@@ -102,6 +102,10 @@ final class WorkerUserCheck {
         if (spec.sandboxRoot() != null && Files.isDirectory(spec.sandboxRoot())) {
             checks.putIfAbsent("x" + spec.sandboxRoot().toAbsolutePath(), Subject.SANDBOX);
         }
+        String tmp = temporaryDirectory(spec);
+        if (tmp != null) { // PHP's uploads and tempnam() (folk-worker-php's too) write there
+            checks.putIfAbsent("w" + tmp, Subject.TMPDIR);
+        }
         for (String denied : runAs.inaccessible(new ArrayList<>(checks.keySet()))) {
             Subject subject = checks.get(denied);
             if (subject == null) {
@@ -113,12 +117,34 @@ final class WorkerUserCheck {
                 case COMMAND -> "cannot execute " + path;
                 case WORKING_DIR -> "cannot enter the working directory " + path;
                 case SANDBOX -> "cannot enter the sandbox root " + path;
+                case TMPDIR -> "cannot create files in its temporary directory " + path + " (TMPDIR): PHP's"
+                        + " uploads would fail (UPLOAD_ERR_NO_TMP_DIR, logged nowhere) and so would tempnam()";
                 default -> "cannot read " + path;
             };
             problems.add(new Problem(subject, "the workers' " + runAs + " (" + whoKey + ") " + what,
-                    "Make it " + (read ? "readable" : "accessible") + " by that user or group: every parent"
+                    subject == Subject.TMPDIR ? "Make it writable by that user or group (as /tmp is: mode 1777),"
+                            + " give the workers one they can write (the pool's env TMPDIR), or give the pool a"
+                            + " sandbox (its TMPDIR is each worker's own directory)."
+                    : "Make it " + (read ? "readable" : "accessible") + " by that user or group: every parent"
                             + " directory needs o+x (or g+x with the group), the file o+r (or g+r); or move it"
                             + " to a place the workers can read."));
         }
+    }
+
+    /**
+     * The temporary directory a worker without a sandbox gets: its TMPDIR (the pool's env, else the
+     * JVM's, which workers get by default), else PHP's default, /tmp; null with a sandbox (the
+     * worker's own directory then) or if it does not exist (nothing to check).
+     */
+    private static @Nullable String temporaryDirectory(WorkerSpec spec) {
+        if (spec.sandboxRoot() != null) {
+            return null;
+        }
+        String tmp = spec.environment().get("TMPDIR");
+        if (tmp == null || tmp.isEmpty()) {
+            tmp = System.getenv("TMPDIR");
+        }
+        Path dir = Path.of(tmp == null || tmp.isEmpty() ? "/tmp" : tmp).toAbsolutePath();
+        return Files.isDirectory(dir) ? dir.toString() : null;
     }
 }

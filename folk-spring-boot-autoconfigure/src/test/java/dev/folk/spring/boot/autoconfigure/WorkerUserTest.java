@@ -114,6 +114,31 @@ class WorkerUserTest {
         assertThat(Procs.withEnv(Workers.RUN_TAG, tag)).as("no worker may start").isEmpty();
     }
 
+    /**
+     * A temporary directory the workers' user cannot write: every upload would get
+     * UPLOAD_ERR_NO_TMP_DIR with nothing logged, and each worker's start a PHP notice about
+     * tempnam(). Said at start-up instead, with what to do.
+     */
+    @Test
+    void aTemporaryDirectoryTheWorkersUserCannotWriteFailsStartup(@TempDir Path dir) throws Exception {
+        assumeRoot();
+        Path tmp = Files.createDirectory(dir.resolve("tmp"));
+        Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rwxr-xr-x"));
+        Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
+        runner.withPropertyValues("folk.pools.web.user=nobody", "folk.pools.web.env.TMPDIR=" + tmp).run(ctx -> {
+            assertThat(ctx).hasFailed();
+            FailureAnalysis analysis = new FolkConfigurationFailureAnalyzer().analyze(ctx.getStartupFailure());
+            assertThat(analysis.getDescription()).contains("Property: folk.pools.web.user")
+                    .contains("cannot create files in its temporary directory " + tmp + " (TMPDIR)")
+                    .contains("UPLOAD_ERR_NO_TMP_DIR");
+            assertThat(analysis.getAction()).contains("mode 1777", "env TMPDIR", "sandbox");
+        });
+        assertThat(Procs.withEnv(Workers.RUN_TAG, tag)).as("no worker may start").isEmpty();
+        Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rwxrwxrwx"));
+        runner.withPropertyValues("folk.pools.web.user=nobody", "folk.pools.web.env.TMPDIR=" + tmp)
+                .run(ctx -> assertThat(ctx).hasNotFailed());
+    }
+
     @Test
     void poolsOfDifferentGroupsCannotShareTheExtractedScripts() {
         assumeRoot();
