@@ -43,6 +43,11 @@ $worker->register('sleep', function ($ms) {
     usleep((int) $ms * 1000);
     return $ms;
 });
+// Waits $ms ms for a child's output (a read PHP restarts after a signal, as a database query's).
+$worker->register('shell_sleep', function ($ms) {
+    shell_exec('sleep ' . ((int) $ms / 1000));
+    return $ms;
+});
 // Writes [0] as a line to stderr, then sleeps [1] ms.
 $worker->register('say', function (array $params) {
     fwrite(STDERR, $params[0] . "\n");

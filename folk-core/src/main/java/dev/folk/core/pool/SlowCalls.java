@@ -85,7 +85,9 @@ final class SlowCalls {
         String call = "Slow call on pool '" + config.name() + "': worker " + w.pid + " has been running '" + method
                 + "'" + (label == null ? "" : " (" + label + ")") + " for " + TimeUnit.NANOSECONDS.toMillis(elapsed)
                 + " ms (slow-call-threshold " + config.slowCallThreshold().toMillis() + " ms)";
-        capture(w, msgid, TRACE_WAIT, (lines, stack) -> log.warn("{}; {}", call, stack));
+        capture(w, msgid, TRACE_WAIT, (lines, stack) -> log.warn("{}; {}", call, stack),
+                (lines, tookNanos) -> log.warn("{}: its {}", call, frames(lines, tookNanos,
+                        " (came after the wait, when PHP's blocking call returned)")));
     }
 
     /**
@@ -116,7 +118,7 @@ final class SlowCalls {
                 captured.complete(null);
                 kill.run();
             }
-        });
+        }, null);
     }
 
     /**
@@ -141,9 +143,12 @@ final class SlowCalls {
     /**
      * Asks for the stack of call {@code msgid} and hands {@code then} its frames (null if none came)
      * and the text to log after the call, once it has come or {@code wait} has passed (or at once
-     * when it cannot be asked for).
+     * when it cannot be asked for). A stack that comes after the wait (PHP ran its handler only
+     * once a blocking call returned: a database query) goes to {@code late}, if given, with the time
+     * it took; without one it goes to the worker's output.
      */
-    private void capture(PooledWorker w, long msgid, Duration wait, BiConsumer<List<String>, String> then) {
+    private void capture(PooledWorker w, long msgid, Duration wait, BiConsumer<List<String>, String> then,
+                         @Nullable BiConsumer<List<String>, Long> late) {
         if (!w.features.has(FEATURE)) {
             then.accept(null, "no PHP backtrace: " + UNDECLARED + ".");
             return;
@@ -155,12 +160,25 @@ final class SlowCalls {
             trace = CompletableFuture.failedFuture(e);
         }
         long asked = System.nanoTime();
-        trace.completeOnTimeout(null, wait.toMillis(), TimeUnit.MILLISECONDS)
-                .whenCompleteAsync((lines, failure) -> then.accept(failure == null ? lines : null,
-                        describe(w, lines, failure, wait, System.nanoTime() - asked)), executor);
+        // The wait ends a copy: the request itself stays open for a late stack when there is a taker.
+        CompletableFuture<List<String>> requested = trace;
+        CompletableFuture<List<String>> waited = late == null ? trace : trace.copy();
+        waited.completeOnTimeout(null, wait.toMillis(), TimeUnit.MILLISECONDS)
+                .whenCompleteAsync((lines, failure) -> {
+                    then.accept(failure == null ? lines : null,
+                            describe(w, lines, failure, wait, System.nanoTime() - asked, late != null));
+                    if (failure == null && lines == null && late != null) {
+                        requested.thenAcceptAsync(l -> {
+                            if (l != null) { // null: an exec-timeout's capture of the same call gave up on it
+                                late.accept(l, System.nanoTime() - asked);
+                            }
+                        }, executor);
+                    }
+                }, executor);
     }
 
-    private static String describe(PooledWorker w, List<String> lines, Throwable failure, Duration wait, long tookNanos) {
+    private static String describe(PooledWorker w, List<String> lines, Throwable failure, Duration wait, long tookNanos,
+                                   boolean lateLogged) {
         if (failure != null) {
             return "no PHP backtrace: " + failure.getMessage() + ".";
         }
@@ -172,10 +190,16 @@ final class SlowCalls {
         if (lines == null) {
             return "no PHP backtrace within " + wait.toMillis() + " ms: PHP runs its signal handler between "
                     + "instructions, so a worker blocked in one long call that PHP restarts after a signal (a socket "
-                    + "or pipe read: a database query, an HTTP request, shell_exec) writes it only when that returns.";
+                    + "or pipe read: a database query, an HTTP request, shell_exec) writes it only when that returns"
+                    + (lateLogged ? "; it is logged then." : ".");
         }
+        return frames(lines, tookNanos, "");
+    }
+
+    /** "PHP backtrace (taken in N ms)" and the frames, one per line. */
+    private static String frames(List<String> lines, long tookNanos, String note) {
         StringBuilder b = new StringBuilder("PHP backtrace (taken in ")
-                .append(TimeUnit.NANOSECONDS.toMillis(tookNanos)).append(" ms):");
+                .append(TimeUnit.NANOSECONDS.toMillis(tookNanos)).append(" ms").append(note).append("):");
         for (String line : lines) {
             b.append(System.lineSeparator()).append("    ").append(line);
         }

@@ -120,6 +120,33 @@ class SlowCallBacktraceTest {
         assertThat(pool.snapshot().exits().values()).allMatch(n -> n == 0);
     }
 
+    /**
+     * PHP runs the signal handler only once a blocking read returns (a database query, here a
+     * child's output): the slow call's line goes after the wait without the stack, and the stack,
+     * when it comes, is logged as that call's, not passed off as the worker's ordinary output.
+     */
+    @Test
+    void aStackThatComesAfterTheWaitIsLoggedAsTheSlowCallsWhenItComes() throws IOException {
+        ready(config("late", PhpWorkers.testWorker(Workers.newTag())).slowCallThreshold(Duration.ofMillis(150)));
+        int pid = pool.snapshot().workers().get(0).pid();
+
+        assertThat(pool.call("shell_sleep", 1500L)).isEqualTo(1500L);
+
+        Procs.await(Duration.ofSeconds(5), "the slow call and its late stack logged",
+                () -> log.containing("Slow call").size() == 2);
+        List<String> slow = log.containing("Slow call");
+        assertThat(slow.get(0)).contains("worker " + pid, "'shell_sleep'", "no PHP backtrace within 500 ms",
+                "writes it only when that returns; it is logged then.");
+        assertThat(slow.get(1)).contains("worker " + pid, "'shell_sleep'", "PHP backtrace (taken in ",
+                " ms (came after the wait, when PHP's blocking call returned)):", "{main}");
+        int line = Files.readAllLines(PhpWorkers.TEST_WORKER).indexOf("    shell_exec('sleep ' . ((int) $ms / 1000));") + 1;
+        assertThat(slow.get(1)).as("PHP at the shell_exec(), or just past it, when the handler ran")
+                .containsAnyOf("test-worker.php:" + line + " {closure}()", "test-worker.php:" + (line + 1) + " {closure}()");
+        assertThat(workerOutput.containing("folk-backtrace")).as("the block is not ordinary output").isEmpty();
+        assertThat(pool.snapshot().slowCalls()).as("one slow call").isEqualTo(1);
+        assertThat(pool.call("pid", null, Long.class)).as("the same worker serves on").isEqualTo((long) pid);
+    }
+
     @Test
     void anExecTimeoutLogsWherePhpWasStuckThenKillsWithinItsBound() {
         WorkerSpec.Builder spec = PhpWorkers.testWorker(Workers.newTag());
