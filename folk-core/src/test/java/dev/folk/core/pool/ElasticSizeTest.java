@@ -217,7 +217,9 @@ class ElasticSizeTest {
         start(elastic(1, 2).maxQueue(0).execTimeout(Duration.ofHours(1)));
         CompletableFuture<Object> busy = pool.callAsync("wait", null);
         fakes.spawned.get(0).awaitSent(1);
-        assertThrows(QueueFullException.class, () -> pool.call("echo", 1L));
+        QueueFullException refused = assertThrows(QueueFullException.class, () -> pool.call("echo", 1L));
+        assertThat(refused.getMessage()).as("a pool that is growing needs no larger max-size")
+                .contains("The pool is adding workers (up to max-size 2)").doesNotContain("Raise max-size");
         await("grown to 2 ready", () -> pool.readyCount() == 2);
         assertThat(pool.call("echo", 2L)).isEqualTo(2L);
         fakes.spawned.get(0).answer("done");
