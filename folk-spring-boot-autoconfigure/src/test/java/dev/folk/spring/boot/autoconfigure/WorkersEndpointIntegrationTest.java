@@ -220,6 +220,11 @@ class WorkersEndpointIntegrationTest {
         assertThat(value(text, "folk_call_wait_seconds_count", "pool=\"main\"", "outcome=\"application-error\""))
                 .isGreaterThanOrEqualTo(1.0);
         assertThat(value(text, "folk_workers_memory_largest_bytes", "pool=\"main\"")).isGreaterThan(0.0);
+        // Every folk_* meter says what it counts, those Micrometer makes of the folk.call observation too.
+        assertThat(text.lines().filter(l -> l.startsWith("# HELP folk_"))).isNotEmpty()
+                .contains("# HELP folk_call_seconds Pool calls, waiting for a free worker included, by pool and outcome"
+                        + " (the folk.call observation)")
+                .allMatch(l -> l.split(" ", 4).length == 4 && !l.split(" ", 4)[3].isBlank(), "a description");
         assertThat(text.lines().filter(l -> l.startsWith("folk_"))).noneMatch(l -> l.contains("pid="))
                 .noneMatch(l -> l.contains("method="));
     }

@@ -15,6 +15,7 @@ import dev.folk.spring.boot.pool.FolkPools;
 import dev.folk.spring.boot.autoconfigure.FolkProperties;
 import dev.folk.spring.boot.autoconfigure.http.FolkHttpAutoConfiguration;
 import dev.folk.spring.boot.http.FolkHttpGateway;
+import dev.folk.spring.boot.metrics.FolkCallMeterDescriptions;
 import dev.folk.spring.boot.metrics.FolkHttpMetrics;
 import dev.folk.spring.boot.metrics.FolkMetrics;
 
@@ -44,6 +45,13 @@ public final class FolkMetricsAutoConfiguration {
         @ConditionalOnMissingBean
         FolkMetrics folkMetrics(FolkPools pools, FolkProperties properties) {
             return new FolkMetrics(pools, properties.getMetrics().isMethodTag());
+        }
+
+        /** Spring Boot applies MeterFilter beans to its registries before they register meters. */
+        @Bean
+        @ConditionalOnMissingBean
+        FolkCallMeterDescriptions folkCallMeterDescriptions() {
+            return new FolkCallMeterDescriptions();
         }
 
         @Bean
