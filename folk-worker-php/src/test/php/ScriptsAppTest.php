@@ -219,6 +219,90 @@ test('scripts: filter_input(), filter_has_var() and filter_input_array() find th
     });
 });
 
+test('scripts: what a script printed has gone out once PHP-FPM\'s output_buffering buffer passed it on: cleaning the buffer keeps it, header(), the status and a session then refuse', function (): void {
+    withScripts(function (int $port, TestMaster $worker): void {
+        $host = [['Host', HttpCompare::HOST]];
+        // Without output_buffering every write goes out at once; with 4096 (the document root's), once the buffer fills.
+        foreach (['/unbuffered/output.php?n=10', '/output.php?n=10', '/output.php?n=5000'] as $page) {
+            foreach (['endclean', 'getclean', 'clean', 'late'] as $do) {
+                $uri = "$page&do=$do";
+                [$fpm] = HttpCompare::assertSameResponse($port, $worker, 'GET', $uri, [], '', maskSession(...));
+                // As the gateway asks, in parts.
+                $ours = HttpCompare::workerStreamedRequest($worker, 'GET', $uri, $host, '');
+                assertSame(HttpCompare::comparable($fpm, maskSession(...)), HttpCompare::comparable($ours, maskSession(...)), "$uri in parts");
+            }
+        }
+        // A page printed at once still goes in one frame, its answer: what the buffer passed on is held for a while.
+        foreach (['/unbuffered/output.php?n=50000', '/output.php?n=50000'] as $uri) {
+            $ours = HttpCompare::workerStreamedRequest($worker, 'GET', $uri, $host, '');
+            assertSame([50001, 0], [strlen($ours['body']), $ours['parts']], $uri);
+        }
+        // What the comparison is about, said plainly: PHP-FPM's own answers.
+        $fpm = static fn (string $uri): array => HttpCompare::fpmRequest($port, 'GET', $uri, $host, '');
+        assertSame("x\nafter closing every buffer: level 0\n", $fpm('/unbuffered/output.php?n=1&do=endclean')['body']);
+        assertSame("x\nA\nB\nC\n", $fpm('/unbuffered/output.php?n=1&do=clean')['body']);
+        assertSame("C\n", $fpm('/output.php?n=1&do=clean')['body'], 'nothing passed on yet: all cleaned');
+        assertSame(str_repeat('x', 5000) . "C\n", $fpm('/output.php?n=5000&do=clean')['body'], 'the 5000 bytes that filled the buffer stay');
+        assertSame(303, $fpm('/output.php?n=10&do=late')['status'], 'with 4096 bytes of buffer, still open');
+        assertSame([200, null], [($late = $fpm('/unbuffered/output.php?n=10&do=late'))['status'], sessionCookieOf($late)], 'after the first byte went out');
+        assertSame([200, null], [($late = $fpm('/output.php?n=5000&do=late'))['status'], sessionCookieOf($late)], 'after 4096 bytes went out');
+    });
+});
+
+test('scripts: a script with output_buffering at 4096 that prints 8 KiB and then waits has its client see them while it waits, as under PHP-FPM', function (): void {
+    withScripts(function (int $port, TestMaster $worker, string $dir): void {
+        $name = 'output-marker-' . bin2hex(random_bytes(4));
+        $uri = "/output.php?do=wait&marker=$name";
+        // PHP-FPM: the first body bytes come before the marker exists.
+        $socket = stream_socket_client('tcp://127.0.0.1:' . $port, $errno, $error, 10);
+        fwrite($socket, "GET $uri HTTP/1.1\r\nHost: " . HttpCompare::HOST . "\r\nConnection: close\r\n\r\n");
+        $raw = '';
+        $deadline = microtime(true) + 5;
+        while (!preg_match('/\r\n\r\n[0-9a-f]+\r\n[a-p]/', $raw)) {
+            $read = [$socket];
+            $none = null;
+            $left = $deadline - microtime(true);
+            assertTrue($left > 0 && stream_select($read, $none, $none, 0, (int) ($left * 1e6)) !== false, 'PHP-FPM\'s first bytes within 5 s: ' . show($raw));
+            $chunk = fread($socket, 65536);
+            assertTrue($chunk !== false && $chunk !== '' || $read === [], 'PHP-FPM\'s answer ended before its first bytes: ' . show($raw));
+            $raw .= (string) $chunk;
+        }
+        touch("$dir/fpm/app-state/$name");
+        stream_set_timeout($socket, 20);
+        $raw .= stream_get_contents($socket);
+        fclose($socket);
+        assertContains("the client had the first bytes\n", $raw, 'PHP-FPM');
+        // The worker, asked as the gateway asks: a part with the first bytes before the marker exists.
+        $msgid = 1 << 24;
+        $worker->send(\Folk\Worker\MessagePack\MessagePack::codec()->pack([0, $msgid, 'http.handle',
+            ['stream' => true] + HttpCompare::params('GET', $uri, [['Host', HttpCompare::HOST]], '')]));
+        $body = '';
+        $message = null;
+        try {
+            while ($body === '') {
+                $message = $worker->receive(5.0); // fails once 5 s passed: the script waits 10 s
+                assertSame(2, $message[0], 'a part before the answer: ' . show($message));
+                if ($message[1] === 'http.body') {
+                    $body .= $message[2];
+                }
+            }
+            assertTrue(strlen($body) >= 4096, 'at least what filled the buffer once: ' . strlen($body) . ' bytes');
+        } finally {
+            touch("$dir/worker/app-state/$name");
+            while ($message === null || $message[0] === 2) { // to the answer, failed or not: the tests after go on in step
+                $message = $worker->receive(15.0);
+                $body .= $message[0] === 2 && $message[1] === 'http.body' ? $message[2] : '';
+            }
+        }
+        assertSame([$msgid, null], [$message[1], $message[2]]);
+        $body .= $message[3]['body'];
+        assertSame(8192 + strlen("the client had the first bytes\n"), strlen($body));
+        assertContains("the client had the first bytes\n", $body, 'the worker');
+        @unlink("$dir/fpm/app-state/$name");
+        @unlink("$dir/worker/app-state/$name");
+    });
+});
+
 test('scripts: a script that asks whether it runs on a command line (PHP_SAPI, php_sapi_name(), STDIN, $argv) is told no, and phpinfo() prints its HTML page, as under PHP-FPM', function (): void {
     withScripts(function (int $port, TestMaster $worker): void {
         [, $ours] = HttpCompare::assertSameResponse($port, $worker, 'GET', '/sapi.php');

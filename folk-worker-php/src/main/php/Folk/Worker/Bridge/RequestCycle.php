@@ -129,12 +129,17 @@ final class RequestCycle
         $this->answerOnExit();
         UnbufferedOutput::begin();
         PageDumps::begin();
-        // What the script prints, above the level the answer at exit reads from; where the answer may
-        // stream, sent on as PHP-FPM sends it with the script's output_buffering (its .user.ini's
-        // included): at each flush() without one, when that buffer is flushed with one.
-        if ($this->stream) {
-            StreamedBody::open($this->keptHeaders ? $this->scriptHead(...) : $this->printedHead(...),
-                (int) ini_get('output_buffering') === 0);
+        // What the script prints, above the level the answer at exit reads from, in a buffer that is
+        // PHP-FPM's with the script's output_buffering (its .user.ini's included): where PHP can count
+        // headers as sent, it passes output on when PHP-FPM's would send it, and counts them as sent
+        // then (StreamedBody::openScript()). Else, where the answer may stream, sent on at each flush()
+        // without output_buffering, when that buffer is flushed with it; header() counts until then.
+        $buffering = (int) ini_get('output_buffering');
+        if ($this->keptHeaders && SapiGlobals::get() !== null) {
+            // PHP's own: 0 passes every write on (a chunk of 1 byte here), 1 ("On") only flushes, more its bytes.
+            StreamedBody::openScript($this->scriptHead(...), $buffering === 0 ? 1 : ($buffering > 1 ? $buffering : 0), $this->stream);
+        } elseif ($this->stream) {
+            StreamedBody::open($this->keptHeaders ? $this->scriptHead(...) : $this->printedHead(...), $buffering === 0);
         } else {
             ResponseResult::startBuffer();
         }
@@ -331,6 +336,9 @@ final class RequestCycle
         $result = $this->exitHead !== null // exit() while a streamed body was printed: its status and headers are out
             ? $this->result($this->exitHead[0], $this->exitHead[1], $output, true)
             : $this->result($status, [], $output, true);
+        if (($head = StreamedBody::scriptHead()) !== null) { // a script's, gone out with its first output
+            [$result['status'], $result['headers']] = [$head['status'], $head['headers']];
+        }
         return $this->stream ? StreamedBody::split($result) : $result;
     }
 }

@@ -31,6 +31,18 @@ final class StreamedBody
      */
     private const CHUNK = 64 * 1024;
 
+    /**
+     * How long output a script's capture passed on ({@see openScript()}) may wait for more to join it
+     * in one part: when its buffer passes output on again and the last part went (or the script began)
+     * this many seconds ago, what it holds goes. PHP-FPM writes each output on to its web server (in
+     * 8 KiB FastCGI records); a part per write would cost the gateway a frame each (a page printed with
+     * output_buffering off passes every echo on). A page printed within this time goes in one frame, as
+     * before; a script that prints for longer sends at most one part per this time, the first at once,
+     * so that its client sees it print (a progress page, a report written row by row). Short, so that
+     * the client hardly sees a delay; long against the time PHP takes to print a page.
+     */
+    public const LATENCY = 0.05;
+
     /** Whether the current call's head went out as a part. */
     private static bool $headSent = false;
     /** Whether the current call's answer was ended early ({@see finish()}): what follows goes nowhere. */
@@ -41,6 +53,14 @@ final class StreamedBody
     private static bool $script = false;
     /** The level of a script's eager capture ({@see open()}), whose output flush() sends on; null without one. */
     private static ?int $eager = null;
+    /** The status and headers that went out, from PHP's view, with a script's first output ({@see openScript()}). */
+    private static ?array $scriptHead = null;
+    /** When the last part of a script's capture went, or it opened ({@see LATENCY}). */
+    private static float $lastPart = 0.0;
+    /** Whether sending a part of a script's capture failed: the master is gone, and nothing more can go. */
+    private static bool $scriptFailed = false;
+    /** Whether the script's capture is {@see openScript()}'s, PHP-FPM's buffer (else {@see open()}'s). */
+    private static bool $fpmBuffer = false;
 
     /**
      * Whether the answer to a call with these params may stream: the master asked, the worker
@@ -53,6 +73,9 @@ final class StreamedBody
         self::$captures = [];
         self::$script = false;
         self::$eager = null;
+        self::$scriptHead = null;
+        self::$scriptFailed = false;
+        self::$fpmBuffer = false;
         return is_array($params) && ($params['stream'] ?? false) === true && Worker::canSendParts();
     }
 
@@ -133,6 +156,102 @@ final class StreamedBody
     }
 
     /**
+     * Opens the capture of a script's output for the rest of its process ({@see RequestCycle::beginScript()})
+     * as PHP-FPM's `output_buffering` buffer, where PHP can count headers as sent ({@see SapiGlobals}):
+     * its chunk size is $chunk (1 for a script without output_buffering, whose every write PHP-FPM
+     * passes on; 0 for `On`, only flushes and the end; else the setting's bytes), so that its handler
+     * runs when PHP-FPM's buffer would pass output on to the web server. What reaches it so has gone
+     * out from the script's point of view: with the first of it PHP counts headers as sent, and the
+     * status and headers as $head() gives them then are the answer's, whenever they go; ob_clean(),
+     * ob_end_clean() and ob_get_clean() discard only what the buffer still holds. Where the answer may
+     * stream ($stream), what it passed on goes to the master past {@see THRESHOLD} bytes, when the
+     * buffer passes on more {@see LATENCY} after the last part, at flush() ({@see flushed()}), at a
+     * flush of the buffer (ob_flush(), ob_end_flush()) and at the end; else all of it with the answer.
+     *
+     * @param \Closure(): array{status: int, headers: array<string, string|list<string>>} $head
+     */
+    public static function openScript(\Closure $head, int $chunk, bool $stream): void
+    {
+        $level = ob_get_level();
+        $frozen = static fn (): array => self::$scriptHead ??= $head();
+        self::$script = true;
+        self::$fpmBuffer = true;
+        self::$lastPart = microtime(true);
+        if ($stream) {
+            self::$captures[] = [$level, $frozen];
+            self::$eager = $level + 1; // flush() sends what it passed on, as PHP-FPM's flush()
+        }
+        ResponseResult::kept($level + 1);
+        ob_start(self::scriptHandler($frozen, $level + 1, $stream), $chunk);
+    }
+
+    /**
+     * The status and headers that went out with a script's first output ({@see openScript()}), which
+     * its answer keeps whatever it sets later; null while none went.
+     *
+     * @return array{status: int, headers: array<string, string|list<string>>}|null
+     */
+    public static function scriptHead(): ?array
+    {
+        return self::$scriptHead;
+    }
+
+    /** The handler of a script's capture at $bufferLevel ({@see openScript()}). It never throws. */
+    private static function scriptHandler(\Closure $head, int $bufferLevel, bool $stream): \Closure
+    {
+        return static function (string $buffer, int $phase) use ($head, $bufferLevel, $stream): string {
+            $cleaned = ($phase & PHP_OUTPUT_HANDLER_CLEAN) !== 0; // $buffer discarded: never passed on
+            if (!$cleaned && $buffer !== '' && !self::$finished) {
+                if (self::$scriptHead === null) {
+                    try {
+                        $head(); // what PHP-FPM sends with the first output its buffer passes on
+                    } catch (\Throwable) {
+                        // a status outside 200..599: the answer at exit says so
+                    }
+                    SapiGlobals::markHeadersSent(); // header() after it refuses, with PHP's warning, as under PHP-FPM
+                }
+                ResponseResult::keep($bufferLevel, $buffer);
+            }
+            if (self::$finished || self::$scriptFailed) {
+                ResponseResult::kept($bufferLevel); // nothing can go
+                return '';
+            }
+            $final = ($phase & PHP_OUTPUT_HANDLER_FINAL) !== 0;
+            if (!$stream) {
+                if ($final) { // the buffer is gone: what it passed on comes before what is printed past every buffer now
+                    UnbufferedOutput::hold(ResponseResult::kept($bufferLevel));
+                }
+                return '';
+            }
+            if ($final || (!$cleaned && (($phase & PHP_OUTPUT_HANDLER_FLUSH) !== 0
+                    || ResponseResult::keptLength($bufferLevel) >= self::THRESHOLD
+                    || microtime(true) - self::$lastPart >= self::LATENCY))) {
+                self::sendScriptPart($bufferLevel);
+            }
+            return '';
+        };
+    }
+
+    /** Sends what a script's capture at $bufferLevel passed on, with the head the first time. It never throws. */
+    private static function sendScriptPart(int $bufferLevel): void
+    {
+        if (self::$scriptFailed || self::$finished || ResponseResult::keptLength($bufferLevel) === 0) {
+            return;
+        }
+        try {
+            if (!self::$headSent) {
+                self::head((self::$captures[0][1])());
+            }
+            if (!self::body(ResponseResult::kept($bufferLevel))) {
+                self::$scriptFailed = true;
+            }
+        } catch (\Throwable) {
+            self::$scriptFailed = true; // the master is gone: the answer cannot go either, and the worker exits
+        }
+        self::$lastPart = microtime(true);
+    }
+
+    /**
      * flush() during a script's eager capture ({@see open()}): what the script printed so far,
      * outside buffers of its own, goes out, as PHP-FPM's flush() sends it without `output_buffering`
      * (with the head the first time). Called from PHP's SAPI flush ({@see UnbufferedOutput}): it
@@ -142,6 +261,10 @@ final class StreamedBody
     {
         if (self::$eager === null || self::$finished || ResponseResult::keptLength(self::$eager) === 0
             || !Worker::canSendParts()) {
+            return;
+        }
+        if (self::$fpmBuffer) {
+            self::sendScriptPart(self::$eager);
             return;
         }
         try {

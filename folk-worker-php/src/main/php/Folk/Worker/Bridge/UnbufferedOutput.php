@@ -113,6 +113,15 @@ final class UnbufferedOutput
         return self::$active;
     }
 
+    /**
+     * Holds $bytes as if printed past every buffer now, for {@see take()}: what a script's capture passed
+     * on before the script closed it, where the call cannot stream ({@see StreamedBody::openScript()}).
+     */
+    public static function hold(string $bytes): void
+    {
+        self::$held .= $bytes;
+    }
+
     /** Takes out what is held: it was printed before anything a buffer opened since holds. */
     public static function take(): string
     {
