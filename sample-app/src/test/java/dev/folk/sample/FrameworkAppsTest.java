@@ -520,6 +520,15 @@ class FrameworkAppsTest {
                     "/download.php?kb=300&sized=1", "/filtered.php", "/late-page.php")) {
                 same("GET", uri);
             }
+            // What a script printed has gone out once PHP-FPM's output_buffering buffer passed it on (at once without
+            // one, once 4096 bytes filled it with one): cleaning the buffer keeps it, a later header(), status or
+            // session_start() refuses.
+            for (String page : List.of("/unbuffered/output.php?n=10", "/output.php?n=10", "/output.php?n=5000")) {
+                for (String what : List.of("endclean", "getclean", "clean", "late")) {
+                    same("GET", page + "&do=" + what);
+                }
+            }
+            same("GET", "/output.php?n=50000");
             sameHead("/info.php");
             sameHead("/download.php?kb=3000");
             same("POST", "/form.php", List.of("Content-Type", "application/x-www-form-urlencoded"),
