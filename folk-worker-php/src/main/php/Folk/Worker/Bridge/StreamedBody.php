@@ -254,8 +254,9 @@ final class StreamedBody
     /**
      * flush() during a script's eager capture ({@see open()}): what the script printed so far,
      * outside buffers of its own, goes out, as PHP-FPM's flush() sends it without `output_buffering`
-     * (with the head the first time). Called from PHP's SAPI flush ({@see UnbufferedOutput}): it
-     * never throws.
+     * (with the head the first time); during a capture of {@see openScript()}, with any
+     * `output_buffering`, what its buffer passed on, as PHP-FPM's flush() sends what its buffer
+     * passed on to the SAPI. Called from PHP's SAPI flush ({@see UnbufferedOutput}): it never throws.
      */
     public static function flushed(): void
     {
