@@ -102,6 +102,19 @@ test('bridge: CGI\'s Status header line sets a default 200 status, as under PHP-
     assertSame(false, isset($bad['headers']['Status']));
 });
 
+test('bridge: output kept a write at a time costs time in proportion to its size (a script without output_buffering passes on every echo)', function (): void {
+    $level = 90; // above any buffer this process opens
+    $t0 = hrtime(true);
+    for ($i = 0; $i < 1_000_000; $i++) {
+        ResponseResult::keep($level, 'x');
+    }
+    $ms = (hrtime(true) - $t0) / 1e6;
+    assertSame(1_000_000, ResponseResult::keptLength($level));
+    assertSame(str_repeat('x', 1_000_000), ResponseResult::kept($level));
+    // Linear: about 50 ms here; a copy of all held per write took over 5 s. The bound leaves room for a slow machine.
+    assertTrue($ms < 2000, sprintf('a million one-byte writes kept in %.0f ms', $ms));
+});
+
 test('bridge: a variable past max_input_nesting_level in a query, a cookie or a form is dropped and logged, never raised into the application\'s error handler', function (): void {
     $deep = 'a' . str_repeat('[x]', 70);
     $log = tempnam(sys_get_temp_dir(), 'folk-log-');
