@@ -30,9 +30,10 @@ final class RepeatedWarnings {
 
     /** What is warned about, as the summary names it, and what to do about it. */
     enum Kind {
-        BUSY("requests answered 503 (no worker was free)", "Raise the pool's size or max-queue, or acquire-timeout if "
-                + "calls wait only briefly; folk.call.* metrics show how busy the pool is. A pool BROKEN (health) has"
-                + " no worker that can start: fix what its last failure says instead."),
+        BUSY("requests answered 503 (no worker was free)", "Raise the pool's size (max-size for an elastic pool, "
+                + "once it has grown to it), max-queue, or acquire-timeout if calls wait only briefly; folk.call.* "
+                + "metrics show how busy the pool is. A pool BROKEN (health) has no worker that can start: fix what "
+                + "its last failure says instead."),
         BODY_MEMORY("request bodies answered 503 (the memory for request bodies was in use)",
                 "Raise folk.http.body-memory (and the heap), lower folk.http.max-body-size, or add workers so that "
                         + "bodies wait less; folk.http.body-memory is an eighth of the heap by default."),
