@@ -214,7 +214,7 @@ final class StreamedBody
             }
             if (self::$finished || self::$scriptFailed) {
                 ResponseResult::kept($bufferLevel); // nothing can go
-                return '';
+                return self::clientGoneWrite();
             }
             $final = ($phase & PHP_OUTPUT_HANDLER_FINAL) !== 0;
             if (!$stream) {
@@ -228,8 +228,22 @@ final class StreamedBody
                     || microtime(true) - self::$lastPart >= self::LATENCY))) {
                 self::sendScriptPart($bufferLevel);
             }
-            return '';
+            return self::clientGoneWrite();
         };
+    }
+
+    /**
+     * What a script's capture hands PHP's SAPI once a part found the client gone (`call.abort`): a
+     * byte, so that PHP writes it there ({@see UnbufferedOutput}), whose write then does what a web
+     * SAPI does when its write fails, as PHP-FPM's fails once the client left: connection_aborted()
+     * 1, and unless ignore_user_abort() the script ends. Done by the write, after the handler has
+     * returned: ending the request inside an output handler would leave PHP's output layer running
+     * it. Nothing otherwise, and once the connection counts as aborted.
+     */
+    private static function clientGoneWrite(): string
+    {
+        return self::$scriptFailed && Worker::callAborted() && UnbufferedOutput::active()
+            && (connection_status() & CONNECTION_ABORTED) === 0 ? "\n" : '';
     }
 
     /** Sends what a script's capture at $bufferLevel passed on, with the head the first time. It never throws. */

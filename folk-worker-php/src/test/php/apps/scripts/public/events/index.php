@@ -6,6 +6,7 @@
 //                events say whether it came, and whether PHP counts the headers as sent
 //   ?loop=NAME   an event every 50 ms, 400 of them; when the script ends, NAME.end in that directory
 //                says how many went out and whether PHP took the client for gone (connection_aborted())
+//   ?quiet=1     with loop: events of 2 KiB and no flush(), as a report printed row by row
 header('Content-Type: text/event-stream');
 header('Cache-Control: no-cache');
 header('X-Accel-Buffering: no'); // nginx then passes each write on at once
@@ -18,9 +19,12 @@ if (isset($_GET['loop'])) {
         file_put_contents("$end.part", "sent=$sent aborted=" . connection_aborted() . "\n");
         rename("$end.part", $end);
     });
+    $quiet = isset($_GET['quiet']);
     for (; $sent < 400; $sent++) {
-        echo "data: $sent\n\n";
-        flush();
+        echo "data: $sent\n\n", $quiet ? str_repeat(": padding\n", 200) . "\n" : '';
+        if (!$quiet) {
+            flush();
+        }
         usleep(50000);
     }
     return;
