@@ -272,6 +272,20 @@ final class GatewayExchange implements ReadListener, WriteListener, AsyncListene
         return false;
     }
 
+    /**
+     * Whether a read failed because the container stopped waiting for the body: Tomcat's HTTP/2
+     * stream read timeout (20 s by default), which ends a paused upload before the gateway's own
+     * body-timeout does. The client is slow, not wrong: 408, as for body-timeout.
+     */
+    static boolean readTimedOut(Throwable t) {
+        for (Throwable c = t; c != null; c = c.getCause() == c ? null : c.getCause()) {
+            if (c instanceof java.net.SocketTimeoutException || c instanceof java.util.concurrent.TimeoutException) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** Warns, as one of an episode ({@link RepeatedWarnings}), that the body of this request was refused: {@code why}. */
     private void refused(RepeatedWarnings.Kind kind, String why) {
         warnings.refused(kind, route.pool().name(), "Pool '" + route.pool().name() + "': the request body of " + label
@@ -872,7 +886,12 @@ final class GatewayExchange implements ReadListener, WriteListener, AsyncListene
                 // While the body was read: a malformed chunked encoding, say. nginx answers 400; the
                 // answer is lost, harmlessly, if the client is gone instead, which is no one's fault
                 // to warn of (nginx logs "client prematurely closed connection" at info).
-                if (wentAway(t)) {
+                boolean late = readTimedOut(t);
+                if (late) {
+                    refused(RepeatedWarnings.Kind.BODY_LATE, "did not arrive in time (" + t + "; over HTTP/2 Tomcat's"
+                            + " stream read timeout, 20 s unless set on its Http2Protocol, ends the wait before"
+                            + " folk.http.body-timeout " + options.bodyTimeout() + "): 408");
+                } else if (wentAway(t)) {
                     log.debug("{}: the client went away while it sent its body ({})", label, t.toString());
                 } else {
                     refused(RepeatedWarnings.Kind.BODY_MALFORMED, "could not be read (" + t + "): 400");
@@ -880,7 +899,8 @@ final class GatewayExchange implements ReadListener, WriteListener, AsyncListene
                 if (bodyTimer != null) {
                     bodyTimer.cancel(false);
                 }
-                reply = GatewayReply.text(400, "The request body is malformed.");
+                reply = late ? GatewayReply.text(408, "The request body did not arrive in time.")
+                        : GatewayReply.text(400, "The request body is malformed.");
                 try {
                     write();
                     return;

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -27,7 +28,12 @@ import com.jayway.jsonpath.JsonPath;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.apache.coyote.UpgradeProtocol;
+import org.apache.coyote.http2.Http2Protocol;
 import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.context.TestConfiguration;
+import org.springframework.boot.tomcat.TomcatConnectorCustomizer;
+import org.springframework.context.annotation.Bean;
 import org.springframework.boot.test.context.SpringBootTest.WebEnvironment;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.test.annotation.DirtiesContext;
@@ -44,7 +50,7 @@ import dev.folk.spring.boot.autoconfigure.app.WebTestApplication;
  * needs no Content-Length there, and only the end of the request's stream says whether one comes.
  * Such a body must reach PHP whole, with its length, as nginx gives it to PHP-FPM.
  */
-@SpringBootTest(classes = WebTestApplication.class, webEnvironment = WebEnvironment.RANDOM_PORT, properties = {
+@SpringBootTest(classes = {WebTestApplication.class, Http2GatewayTest.ShortStreamReadTimeout.class}, webEnvironment = WebEnvironment.RANDOM_PORT, properties = {
     "folk.size=1",
     "folk.shutdown.signal-handler=false",
     "server.http2.enabled=true",
@@ -52,6 +58,21 @@ import dev.folk.spring.boot.autoconfigure.app.WebTestApplication;
 })
 @DirtiesContext
 class Http2GatewayTest {
+
+    /** Tomcat's HTTP/2 stream read timeout at 1 s (20 s by default), for the paused upload. */
+    @TestConfiguration(proxyBeanMethods = false)
+    static class ShortStreamReadTimeout {
+        @Bean
+        TomcatConnectorCustomizer shortStreamReadTimeout() {
+            return connector -> {
+                for (UpgradeProtocol p : connector.findUpgradeProtocols()) {
+                    if (p instanceof Http2Protocol h2) {
+                        h2.setStreamReadTimeout(1000);
+                    }
+                }
+            };
+        }
+    }
 
     private static final String TAG = Workers.newTag();
 
@@ -136,6 +157,35 @@ class Http2GatewayTest {
             assertThat(head.headers().firstValue("content-type")).isEqualTo(get.headers().firstValue("content-type"));
         }
         assertThat(send(to("/php/dump")).statusCode()).as("the connection serves on").isEqualTo(200);
+    }
+
+    /**
+     * Over HTTP/2 Tomcat stops waiting for a paused upload after its stream read timeout (20 s by
+     * default; 1 s here), before folk.http.body-timeout: a slow client, answered 408 as a late body
+     * is, not 400 "malformed".
+     */
+    @Test
+    void anUploadPausedPastTomcatsStreamReadTimeoutIs408() throws Exception {
+        send(to("/php/dump"));
+        InputStream paused = new InputStream() {
+            private int sent;
+
+            @Override
+            public int read() throws IOException {
+                if (sent == 10) {
+                    try {
+                        Thread.sleep(3000); // the client pausing mid-body (not synchronisation)
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                }
+                return sent++ < 20 ? 'a' : -1;
+            }
+        };
+        HttpResponse<String> r = send(to("/php/dump").header("Content-Type", "application/octet-stream")
+                .POST(BodyPublishers.fromPublisher(BodyPublishers.ofInputStream(() -> paused), 20)));
+        assertThat(r.statusCode()).isEqualTo(408);
+        assertThat(r.body()).isEqualTo("The request body did not arrive in time.\n");
     }
 
     @Test
