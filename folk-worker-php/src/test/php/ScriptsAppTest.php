@@ -372,6 +372,21 @@ test('scripts: a native session and a cookie across requests, as under PHP-FPM',
     });
 });
 
+test('scripts: a status outside 200..599 fails the call naming the script, which called no exit()', function (): void {
+    withScripts(function (int $port, TestMaster $worker): void {
+        $script = SCRIPTS_APP . '/public/odd-status.php';
+        file_put_contents($script, "<?php\nhttp_response_code(99);\necho 'ok';\n");
+        try {
+            [$error] = $worker->call('http.handle', HttpCompare::params('GET', '/odd-status.php', [['Host', HttpCompare::HOST]], ''), 10.0);
+        } finally {
+            unlink($script);
+        }
+        assertTrue($error !== null && str_contains($error['message'], '/odd-status.php ended, and its answer failed')
+            && str_contains($error['message'], 'outside 200..599') && !str_contains($error['message'], 'exit()'),
+            'the call fails: ' . show($error));
+    });
+});
+
 test('scripts: a request whose process is killed fails its call, and the worker serves on', function (): void {
     withScripts(function (int $port, TestMaster $worker): void {
         // A script that kills its own process, as the OOM killer or a crash in an extension would.

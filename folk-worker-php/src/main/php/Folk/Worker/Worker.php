@@ -701,8 +701,12 @@ final class Worker
                 $error = self::error(self::HANDLER_ERROR, sprintf('the handler of "%s" ended the PHP process with exit() or die(); return from it instead', $method));
             }
         } catch (\Throwable $e) {
-            $error = self::error(self::HANDLER_ERROR, sprintf('the handler of "%s" %s, and its answer failed: %s', $method,
-                $fatal === null ? 'called exit()' : 'ended with a fatal error', $e->getMessage()));
+            // A script's own process (Scripts) always answers at its end, exit() or not: the script is named instead.
+            $error = self::error(self::HANDLER_ERROR, $this->requestProcess
+                ? sprintf('%s %s, and its answer failed: %s', $_SERVER['SCRIPT_NAME'] ?? 'the script',
+                    $fatal === null ? 'ended' : 'ended with a fatal error', $e->getMessage())
+                : sprintf('the handler of "%s" %s, and its answer failed: %s', $method,
+                    $fatal === null ? 'called exit()' : 'ended with a fatal error', $e->getMessage()));
         }
         $this->msgid = null; // only now: the answer may have sent parts ahead of itself (sendPart())
         $outcome = $error === null ? 'answered' : 'answered with an error';
