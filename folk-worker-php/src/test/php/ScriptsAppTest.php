@@ -372,15 +372,21 @@ test('scripts: a native session and a cookie across requests, as under PHP-FPM',
     });
 });
 
+/** GETs /$name, a script of $code written into the application for the call and removed after: the worker's [error, result]. */
+function callWrittenScript(TestMaster $worker, string $name, string $code): array
+{
+    $script = SCRIPTS_APP . '/public/' . $name;
+    file_put_contents($script, $code);
+    try {
+        return $worker->call('http.handle', HttpCompare::params('GET', '/' . $name, [['Host', HttpCompare::HOST]], ''), 10.0);
+    } finally {
+        unlink($script);
+    }
+}
+
 test('scripts: a status outside 200..599 fails the call naming the script, which called no exit()', function (): void {
     withScripts(function (int $port, TestMaster $worker): void {
-        $script = SCRIPTS_APP . '/public/odd-status.php';
-        file_put_contents($script, "<?php\nhttp_response_code(99);\necho 'ok';\n");
-        try {
-            [$error] = $worker->call('http.handle', HttpCompare::params('GET', '/odd-status.php', [['Host', HttpCompare::HOST]], ''), 10.0);
-        } finally {
-            unlink($script);
-        }
+        [$error] = callWrittenScript($worker, 'odd-status.php', "<?php\nhttp_response_code(99);\necho 'ok';\n");
         assertTrue($error !== null && str_contains($error['message'], '/odd-status.php ended, and its answer failed')
             && str_contains($error['message'], 'outside 200..599') && !str_contains($error['message'], 'exit()'),
             'the call fails: ' . show($error));
@@ -390,13 +396,8 @@ test('scripts: a status outside 200..599 fails the call naming the script, which
 test('scripts: a request whose process is killed fails its call, and the worker serves on', function (): void {
     withScripts(function (int $port, TestMaster $worker): void {
         // A script that kills its own process, as the OOM killer or a crash in an extension would.
-        $script = SCRIPTS_APP . '/public/kill-self.php';
-        file_put_contents($script, "<?php\nfunction_exists('posix_kill') ? posix_kill(getmypid(), 9) : exec('kill -9 ' . getmypid());\n");
-        try {
-            [$error] = $worker->call('http.handle', HttpCompare::params('GET', '/kill-self.php', [['Host', HttpCompare::HOST]], ''), 10.0);
-        } finally {
-            unlink($script);
-        }
+        [$error] = callWrittenScript($worker, 'kill-self.php',
+            "<?php\nfunction_exists('posix_kill') ? posix_kill(getmypid(), 9) : exec('kill -9 ' . getmypid());\n");
         assertTrue($error !== null && str_contains($error['message'], 'killed by signal 9'), 'the call fails: ' . show($error));
         $ours = HttpCompare::workerRequest($worker, 'GET', '/info.php', [['Host', HttpCompare::HOST]], '');
         assertSame(200, $ours['status']);
