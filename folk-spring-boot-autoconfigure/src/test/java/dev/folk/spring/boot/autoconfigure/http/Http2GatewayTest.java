@@ -41,6 +41,8 @@ import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 import org.springframework.util.FileSystemUtils;
 
+import dev.folk.core.testing.LogCapture;
+import dev.folk.core.testing.Procs;
 import dev.folk.core.testing.Workers;
 import dev.folk.spring.boot.autoconfigure.TestWorkers;
 import dev.folk.spring.boot.autoconfigure.app.WebTestApplication;
@@ -182,10 +184,22 @@ class Http2GatewayTest {
                 return sent++ < 20 ? 'a' : -1;
             }
         };
-        HttpResponse<String> r = send(to("/php/dump").header("Content-Type", "application/octet-stream")
-                .POST(BodyPublishers.fromPublisher(BodyPublishers.ofInputStream(() -> paused), 20)));
-        assertThat(r.statusCode()).isEqualTo(408);
-        assertThat(r.body()).isEqualTo("The request body did not arrive in time.\n");
+        try (LogCapture log = LogCapture.of("dev.folk.spring.boot.http.GatewayReply")) {
+            try {
+                HttpResponse<String> r = send(to("/php/dump").header("Content-Type", "application/octet-stream")
+                        .POST(BodyPublishers.fromPublisher(BodyPublishers.ofInputStream(() -> paused), 20)));
+                assertThat(r.statusCode()).isEqualTo(408);
+                assertThat(r.body()).isEqualTo("The request body did not arrive in time.\n");
+            } catch (IOException e) {
+                // Tomcat resets the stream after the early answer (its body was not all read): Java 17's
+                // client returns the answer, Java 25's fails the exchange on the reset.
+                assertThat(e.getMessage()).contains("RST_STREAM");
+            }
+            Procs.await(Duration.ofSeconds(10), "the late body warned of",
+                    () -> !log.warningsContaining("did not arrive in time").isEmpty());
+            assertThat(log.warningsContaining("did not arrive in time").get(0)).contains("408", "stream read timeout");
+            assertThat(log.warningsContaining("could not be read")).as("not taken for a malformed body").isEmpty();
+        }
     }
 
     @Test
