@@ -59,8 +59,6 @@ final class StreamedBody
     private static float $lastPart = 0.0;
     /** Whether sending a part of a script's capture failed: the master is gone, and nothing more can go. */
     private static bool $scriptFailed = false;
-    /** Whether the script's capture is {@see openScript()}'s, PHP-FPM's buffer (else {@see open()}'s). */
-    private static bool $fpmBuffer = false;
 
     /**
      * Whether the answer to a call with these params may stream: the master asked, the worker
@@ -75,7 +73,6 @@ final class StreamedBody
         self::$eager = null;
         self::$scriptHead = null;
         self::$scriptFailed = false;
-        self::$fpmBuffer = false;
         return is_array($params) && ($params['stream'] ?? false) === true && Worker::canSendParts();
     }
 
@@ -175,7 +172,6 @@ final class StreamedBody
         $level = ob_get_level();
         $frozen = static fn (): array => self::$scriptHead ??= $head();
         self::$script = true;
-        self::$fpmBuffer = true;
         self::$lastPart = microtime(true);
         if ($stream) {
             self::$captures[] = [$level, $frozen];
@@ -226,7 +222,7 @@ final class StreamedBody
             if ($final || (!$cleaned && (($phase & PHP_OUTPUT_HANDLER_FLUSH) !== 0
                     || ResponseResult::keptLength($bufferLevel) >= self::THRESHOLD
                     || microtime(true) - self::$lastPart >= self::LATENCY))) {
-                self::sendScriptPart($bufferLevel);
+                self::sendKept($bufferLevel);
             }
             return self::clientGoneWrite();
         };
@@ -246,8 +242,11 @@ final class StreamedBody
             && (connection_status() & CONNECTION_ABORTED) === 0 ? "\n" : '';
     }
 
-    /** Sends what a script's capture at $bufferLevel passed on, with the head the first time. It never throws. */
-    private static function sendScriptPart(int $bufferLevel): void
+    /**
+     * Sends what a script's capture at $bufferLevel ({@see open()}, {@see openScript()}) holds, with
+     * the head the first time. It never throws: called from an output handler and PHP's SAPI flush.
+     */
+    private static function sendKept(int $bufferLevel): void
     {
         if (self::$scriptFailed || self::$finished || ResponseResult::keptLength($bufferLevel) === 0) {
             return;
@@ -278,19 +277,7 @@ final class StreamedBody
             || !Worker::canSendParts()) {
             return;
         }
-        if (self::$fpmBuffer) {
-            self::sendScriptPart(self::$eager);
-            return;
-        }
-        try {
-            $bytes = ResponseResult::kept(self::$eager);
-            if (!self::$headSent) {
-                self::head((self::$captures[0][1])());
-            }
-            self::body($bytes);
-        } catch (\Throwable) {
-            // The master is gone: the answer cannot go either, and the worker exits after the call.
-        }
+        self::sendKept(self::$eager);
     }
 
     /**

@@ -261,11 +261,15 @@ final class GatewayExchange implements ReadListener, WriteListener, AsyncListene
      * because what it sent is malformed.
      */
     static boolean wentAway(Throwable t) {
+        return anyCause(t, c -> c instanceof java.io.EOFException || c instanceof java.nio.channels.ClosedChannelException
+                || c instanceof IOException && (String.valueOf(c.getMessage()).contains("Connection reset")
+                        || String.valueOf(c.getMessage()).contains("Broken pipe")));
+    }
+
+    /** Whether {@code t} or one of its causes is {@code what}. */
+    private static boolean anyCause(Throwable t, java.util.function.Predicate<Throwable> what) {
         for (Throwable c = t; c != null; c = c.getCause() == c ? null : c.getCause()) {
-            String message = String.valueOf(c.getMessage());
-            if (c instanceof java.io.EOFException || c instanceof java.nio.channels.ClosedChannelException
-                    || c instanceof IOException
-                    && (message.contains("Connection reset") || message.contains("Broken pipe"))) {
+            if (what.test(c)) {
                 return true;
             }
         }
@@ -278,12 +282,8 @@ final class GatewayExchange implements ReadListener, WriteListener, AsyncListene
      * body-timeout does. The client is slow, not wrong: 408, as for body-timeout.
      */
     static boolean readTimedOut(Throwable t) {
-        for (Throwable c = t; c != null; c = c.getCause() == c ? null : c.getCause()) {
-            if (c instanceof java.net.SocketTimeoutException || c instanceof java.util.concurrent.TimeoutException) {
-                return true;
-            }
-        }
-        return false;
+        return anyCause(t, c -> c instanceof java.net.SocketTimeoutException
+                || c instanceof java.util.concurrent.TimeoutException);
     }
 
     /** Warns, as one of an episode ({@link RepeatedWarnings}), that the body of this request was refused: {@code why}. */
