@@ -505,8 +505,10 @@ class PoolLogicTest {
         fakes.boots = n -> Boot.EXIT; // the script broke
         try (LogCapture logs = LogCapture.of(WorkerPool.class)) {
             fakes.spawned.get(0).exit(0, 9);
-            await("the replacement failed and waits its back-off", () -> pool.snapshot().bootFailures() == 1
-                    && pool.state() == PoolState.BROKEN);
+            // The state changes before its warning is logged: wait for both.
+            await("the replacement failed, waits its back-off and the pool is logged broken",
+                    () -> pool.snapshot().bootFailures() == 1 && pool.state() == PoolState.BROKEN
+                            && !logs.warningsContaining("RUNNING -> BROKEN").isEmpty());
             assertThat(logs.warningsContaining("RUNNING -> BROKEN")).as("what an operator alerts on, at WARN").hasSize(1);
         }
         fakes.boots = n -> Boot.READY; // and is fixed
