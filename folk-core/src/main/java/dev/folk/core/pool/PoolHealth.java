@@ -152,7 +152,9 @@ final class PoolHealth {
         if (broken) {
             transition(PoolState.BROKEN);
         }
-        log.warn("Pool '{}': {}; next attempt in {} ms{}", config.name(), failure,
+        // A worker's failure names its pool already ("worker 123 of pool 'x' ..."); a spawn's does not.
+        String subject = failure.pid() == 0 ? "Pool '" + config.name() + "': " : "";
+        log.warn("{}{}; next attempt in {} ms{}", subject, failure,
                 TimeUnit.NANOSECONDS.toMillis(delay), broken ? " (pool BROKEN: " + config.brokenThreshold()
                         + " failures within " + config.brokenWindow() + ")" : "");
         stats.notifyListeners(l -> l.bootFailed(pool, failure));

@@ -510,6 +510,8 @@ class PoolLogicTest {
                     () -> pool.snapshot().bootFailures() == 1 && pool.state() == PoolState.BROKEN
                             && !logs.warningsContaining("RUNNING -> BROKEN").isEmpty());
             assertThat(logs.warningsContaining("RUNNING -> BROKEN")).as("what an operator alerts on, at WARN").hasSize(1);
+            assertThat(logs.warningsContaining("next attempt in")).first().asString()
+                    .as("the failed boot's line names its pool once").startsWith("worker ").containsOnlyOnce("pool '");
         }
         fakes.boots = n -> Boot.READY; // and is fixed
         pool.reset().get(5, TimeUnit.SECONDS);
