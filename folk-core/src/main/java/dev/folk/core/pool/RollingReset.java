@@ -10,6 +10,8 @@ import org.slf4j.LoggerFactory;
 
 import org.jspecify.annotations.Nullable;
 
+import dev.folk.core.util.DaemonThreads;
+
 /**
  * {@link WorkerPool#reset()}: replaces every current worker, one at a time, make before break —
  * the pool runs one worker more than its (current target) size, and each time a new one is ready an
@@ -43,7 +45,7 @@ final class RollingReset {
         }
         long generation = lifecycle.nextGeneration();
         health.forgetBootFailures(); // a fresh start: the reset's own failures back off from the initial delay
-        Thread t = new Thread(() -> {
+        Thread t = DaemonThreads.newThread(() -> {
             RuntimeException failure = null;
             try {
                 replace(generation);
@@ -60,7 +62,6 @@ final class RollingReset {
                 done.completeExceptionally(failure);
             }
         }, "folk-" + config.name() + "-reset");
-        t.setDaemon(true);
         t.start();
         return done;
     }

@@ -9,6 +9,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import dev.folk.core.os.Os;
+import dev.folk.core.util.DaemonThreads;
 
 import org.jspecify.annotations.Nullable;
 
@@ -125,8 +126,7 @@ final class ChannelPoller implements Runnable {
                 }
                 epfd = ep;
                 wakeFd = wake;
-                thread = new Thread(this, threadName);
-                thread.setDaemon(true);
+                thread = DaemonThreads.newThread(this, threadName);
                 thread.start();
             }
             return epfd >= 0;

@@ -20,6 +20,7 @@ import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
 
 import dev.folk.core.os.Os;
+import dev.folk.core.util.DaemonThreads;
 
 import org.jspecify.annotations.Nullable;
 
@@ -71,8 +72,7 @@ final class IoLoop implements Runnable {
         this.epfd = os.epollCreate();
         this.wakeFd = os.eventFd();
         os.epollAdd(epfd, wakeFd, WAKE_TOKEN);
-        this.thread = new Thread(this, threadName);
-        thread.setDaemon(true);
+        this.thread = DaemonThreads.newThread(this, threadName);
         thread.start();
     }
 

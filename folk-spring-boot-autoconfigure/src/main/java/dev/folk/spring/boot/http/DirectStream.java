@@ -21,6 +21,7 @@ import org.slf4j.LoggerFactory;
 
 import dev.folk.core.pool.CallParts;
 import dev.folk.core.protocol.Values;
+import dev.folk.core.util.DaemonThreads;
 
 /**
  * A streamed answer (docs/PROTOCOL.md, "Streamed answers") to a request the gateway calls PHP for
@@ -45,11 +46,8 @@ final class DirectStream implements CallParts, AsyncListener {
     static final String CUT = DirectStream.class.getName() + ".cut";
 
     /** Writes streamed answers to their clients; a thread per client that lags, none while all keep up. */
-    private static final ExecutorService WRITERS = Executors.newCachedThreadPool(r -> {
-        Thread t = new Thread(r, "folk-http-stream-writer");
-        t.setDaemon(true);
-        return t;
-    });
+    private static final ExecutorService WRITERS = Executors.newCachedThreadPool(
+            DaemonThreads.named("folk-http-stream-writer"));
 
     private final HttpServletRequest request;
     private final HttpServletResponse response;

@@ -28,6 +28,7 @@ import org.springframework.context.SmartLifecycle;
 
 import dev.folk.core.pool.PoolConfig;
 import dev.folk.core.pool.WorkerPool;
+import dev.folk.core.util.DaemonThreads;
 
 /**
  * Serves HTTP requests with PHP: each request under a route's prefix becomes one
@@ -154,11 +155,7 @@ public class FolkHttpGateway extends HttpServlet implements SmartLifecycle, Disp
         this.options = options;
         this.bodyBytes = new HeldBytes(options.bodyMemory());
         this.answerBytes = new HeldBytes(options.bodyMemory());
-        this.timer = new ScheduledThreadPoolExecutor(1, r -> {
-            Thread t = new Thread(r, "folk-http-timer");
-            t.setDaemon(true);
-            return t;
-        });
+        this.timer = new ScheduledThreadPoolExecutor(1, DaemonThreads.named("folk-http-timer"));
         timer.setRemoveOnCancelPolicy(true);
         // Its one thread starts now and stays: every request's deadline is scheduled here, after the
         // request went asynchronous, and a thread that could not be started then (the limit on the

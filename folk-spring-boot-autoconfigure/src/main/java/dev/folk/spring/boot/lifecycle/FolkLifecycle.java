@@ -13,6 +13,7 @@ import dev.folk.core.FolkException;
 import dev.folk.core.pool.PoolSnapshot;
 import dev.folk.core.pool.PoolState;
 import dev.folk.core.pool.WorkerPool;
+import dev.folk.core.util.DaemonThreads;
 import dev.folk.spring.boot.pool.FolkPools;
 
 /**
@@ -126,14 +127,13 @@ public class FolkLifecycle implements SmartLifecycle {
     @Override
     public void stop(Runnable callback) {
         running = false;
-        Thread t = new Thread(() -> {
+        Thread t = DaemonThreads.newThread(() -> {
             try {
                 pools.close();
             } finally {
                 callback.run();
             }
         }, "folk-lifecycle-stop");
-        t.setDaemon(true);
         t.start();
     }
 

@@ -17,6 +17,7 @@ import org.springframework.context.SmartLifecycle;
 
 import dev.folk.core.pool.PoolState;
 import dev.folk.core.pool.WorkerPool;
+import dev.folk.core.util.DaemonThreads;
 import dev.folk.spring.boot.pool.FolkPools;
 
 /**
@@ -145,11 +146,7 @@ public class SaturationReadiness implements SmartLifecycle {
 
     @Override
     public void start() {
-        ScheduledExecutorService s = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "folk-readiness");
-            t.setDaemon(true);
-            return t;
-        });
+        ScheduledExecutorService s = Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("folk-readiness"));
         s.scheduleWithFixedDelay(() -> {
             try {
                 check(System.nanoTime());

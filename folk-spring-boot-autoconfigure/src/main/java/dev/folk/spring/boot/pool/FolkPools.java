@@ -16,6 +16,7 @@ import org.slf4j.LoggerFactory;
 
 import dev.folk.core.pool.PoolConfig;
 import dev.folk.core.pool.WorkerPool;
+import dev.folk.core.util.DaemonThreads;
 import dev.folk.spring.boot.lifecycle.FolkLifecycle;
 
 /**
@@ -110,14 +111,13 @@ public class FolkPools implements AutoCloseable {
     public void close() {
         List<Thread> closers = new ArrayList<>();
         for (WorkerPool pool : pools.values()) {
-            Thread t = new Thread(() -> {
+            Thread t = DaemonThreads.newThread(() -> {
                 try {
                     pool.close();
                 } catch (RuntimeException e) {
                     log.warn("Closing pool '{}' failed", pool.name(), e);
                 }
             }, "folk-close-" + pool.name());
-            t.setDaemon(true);
             t.start();
             closers.add(t);
         }

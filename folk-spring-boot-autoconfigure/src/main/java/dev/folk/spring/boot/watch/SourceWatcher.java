@@ -32,6 +32,7 @@ import org.springframework.beans.factory.DisposableBean;
 import org.springframework.context.SmartLifecycle;
 
 import dev.folk.core.pool.WorkerPool;
+import dev.folk.core.util.DaemonThreads;
 import dev.folk.spring.boot.lifecycle.FolkLifecycle;
 import dev.folk.spring.boot.pool.ClasspathScripts;
 
@@ -174,8 +175,7 @@ public class SourceWatcher implements SmartLifecycle, DisposableBean {
                 }
             }
         }
-        Thread t = new Thread(() -> run(ws), THREAD_NAME);
-        t.setDaemon(true);
+        Thread t = DaemonThreads.newThread(() -> run(ws), THREAD_NAME);
         thread = t;
         t.start();
         for (WatchedPool w : watched) {

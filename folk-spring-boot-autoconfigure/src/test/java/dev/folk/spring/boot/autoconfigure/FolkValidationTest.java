@@ -7,6 +7,8 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.stream.Stream;
 
+import jakarta.servlet.Filter;
+
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
@@ -17,12 +19,14 @@ import org.springframework.boot.SpringApplication;
 import org.springframework.boot.SpringBootConfiguration;
 import org.springframework.boot.WebApplicationType;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
+import org.springframework.boot.autoconfigure.EnableAutoConfiguration;
 import org.springframework.boot.autoconfigure.ImportAutoConfiguration;
 import org.springframework.boot.diagnostics.FailureAnalysis;
 import org.springframework.boot.diagnostics.FailureAnalyzer;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.boot.test.system.CapturedOutput;
 import org.springframework.boot.test.system.OutputCaptureExtension;
+import org.springframework.context.annotation.Bean;
 import org.springframework.core.io.support.SpringFactoriesLoader;
 
 import dev.folk.core.testing.Procs;
@@ -174,6 +178,30 @@ class FolkValidationTest {
         assertThat(Procs.withEnv(Workers.RUN_TAG, tag)).isEmpty();
     }
 
+    /**
+     * The gateway, its pools and the supervisor are made while Tomcat starts its web application.
+     * When a filter of the application's own fails there, Tomcat stops the web application before
+     * Spring closes our beans, and used to warn that folk-supervisor-io and folk-http-timer "failed
+     * to stop" and would "create a memory leak", beside the real failure.
+     */
+    @Test
+    void aStartupThatFailsWhileTomcatStartsGetsNoThreadWarningAboutOurs(CapturedOutput output) {
+        SpringApplication app = new SpringApplication(FailingWebApp.class);
+        try {
+            app.run("--server.port=0", "--server.address=127.0.0.1", "--folk.shutdown.signal-handler=false",
+                    "--folk.args=" + TestWorkers.ECHO, "--folk.size=1", "--folk.env.FOLK_TEST_RUN=" + tag,
+                    "--folk.http.mappings[0].path=/php/**", "--folk.http.mappings[0].pool=default");
+        } catch (RuntimeException expected) {
+            // reported below
+        }
+        assertThat(output).contains("the application's own filter cannot be made")
+                .as("the gateway and its pool were made before the failure, and closed after it")
+                .contains("HTTP gateway: /php/** -> pool 'default'", "Pool 'default' DRAINING -> CLOSED")
+                .as("Tomcat's warning about threads of its web application still running")
+                .doesNotContain("appears to have started a thread");
+        assertThat(Procs.withEnv(Workers.RUN_TAG, tag)).isEmpty();
+    }
+
     @Test
     void workersThatNeverBecomeReadyFailStartupNamingThePoolAndItsLastFailure() {
         runner.withPropertyValues("folk.command=/bin/sh", "folk.args=-c,echo broken worker >&2; exit 3",
@@ -284,5 +312,15 @@ class FolkValidationTest {
     @SpringBootConfiguration
     @ImportAutoConfiguration(FolkAutoConfiguration.class)
     static class App {
+    }
+
+    /** A web application whose own filter cannot be made: Tomcat's start fails after the gateway's filter. */
+    @SpringBootConfiguration
+    @EnableAutoConfiguration
+    static class FailingWebApp {
+        @Bean
+        Filter failingFilter() {
+            throw new IllegalStateException("the application's own filter cannot be made");
+        }
     }
 }

@@ -1,0 +1,41 @@
+package dev.folk.core.util;
+
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The daemon threads Folk starts, each with the class loader that loaded Folk as its context class
+ * loader instead of the one of the thread that happened to create it.
+ *
+ * <p>Why: in a Spring Boot application the supervisor and the HTTP gateway are made while Tomcat
+ * starts its web application, on a thread whose context class loader is the web application's.
+ * When that start fails (a bean of the application's own filters cannot be made), Tomcat stops the
+ * web application at once, before Spring closes our beans, and warns that every thread still
+ * holding its class loader "has failed to stop" and is "very likely to create a memory leak": a
+ * false alarm beside the real failure. Our threads hold nothing of the web application's, and
+ * Spring stops them right after.
+ */
+public final class DaemonThreads {
+
+    private DaemonThreads() {
+    }
+
+    /** A daemon thread, not started. */
+    public static Thread newThread(Runnable task, String name) {
+        Thread t = new Thread(task, name);
+        t.setDaemon(true);
+        t.setContextClassLoader(DaemonThreads.class.getClassLoader());
+        return t;
+    }
+
+    /** Daemon threads named {@code name}. */
+    public static ThreadFactory named(String name) {
+        return r -> newThread(r, name);
+    }
+
+    /** Daemon threads named {@code prefix1}, {@code prefix2}, ... */
+    public static ThreadFactory numbered(String prefix) {
+        AtomicInteger n = new AtomicInteger();
+        return r -> newThread(r, prefix + n.incrementAndGet());
+    }
+}
