@@ -9,11 +9,10 @@ import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-
-import dev.folk.core.util.DaemonThreads;
 
 /**
  * The threads of one pool, all daemons named {@code folk-<pool>-<role>-<n>}: the housekeeper
@@ -133,7 +132,12 @@ final class PoolExecutors {
     }
 
     private ThreadFactory threads(String role) {
-        return DaemonThreads.numbered("folk-" + poolName + "-" + role + "-");
+        AtomicInteger n = new AtomicInteger();
+        return r -> {
+            Thread t = new Thread(r, "folk-" + poolName + "-" + role + "-" + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        };
     }
 
     /**

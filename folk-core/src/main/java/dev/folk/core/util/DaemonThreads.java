@@ -1,7 +1,6 @@
 package dev.folk.core.util;
 
 import java.util.concurrent.ThreadFactory;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The daemon threads Folk starts, each with the class loader that loaded Folk as its context class
@@ -14,6 +13,11 @@ import java.util.concurrent.atomic.AtomicInteger;
  * holding its class loader "has failed to stop" and is "very likely to create a memory leak": a
  * false alarm beside the real failure. Our threads hold nothing of the web application's, and
  * Spring stops them right after.
+ *
+ * <p>Threads that run the application's own code keep the loader of the thread that made them (a
+ * pool's threads complete the futures of {@code callAsync}; readiness changes reach the application's
+ * listeners): code there may look classes up through it, Spring DevTools' restart loader for one.
+ * They are made after Tomcat has started.
  */
 public final class DaemonThreads {
 
@@ -31,11 +35,5 @@ public final class DaemonThreads {
     /** Daemon threads named {@code name}. */
     public static ThreadFactory named(String name) {
         return r -> newThread(r, name);
-    }
-
-    /** Daemon threads named {@code prefix1}, {@code prefix2}, ... */
-    public static ThreadFactory numbered(String prefix) {
-        AtomicInteger n = new AtomicInteger();
-        return r -> newThread(r, prefix + n.incrementAndGet());
     }
 }

@@ -17,7 +17,6 @@ import org.springframework.context.SmartLifecycle;
 
 import dev.folk.core.pool.PoolState;
 import dev.folk.core.pool.WorkerPool;
-import dev.folk.core.util.DaemonThreads;
 import dev.folk.spring.boot.pool.FolkPools;
 
 /**
@@ -146,7 +145,11 @@ public class SaturationReadiness implements SmartLifecycle {
 
     @Override
     public void start() {
-        ScheduledExecutorService s = Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("folk-readiness"));
+        ScheduledExecutorService s = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "folk-readiness");
+            t.setDaemon(true);
+            return t;
+        });
         s.scheduleWithFixedDelay(() -> {
             try {
                 check(System.nanoTime());
