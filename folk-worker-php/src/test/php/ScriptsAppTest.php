@@ -61,14 +61,15 @@ test('scripts: each path runs the script it names, or the front controller, as u
 
         [, $ours] = $same('GET', '/info.php/a/b?x=1&y[]=2');
         $info = json_decode($ours['body'], true);
-        assertSame(['/info.php', '/info.php/a/b', '/a/b', '/info.php', 'public'],
-            [$info['script'], $info['self'], $info['path_info'], $info['file'], $info['cwd']]);
+        assertSame(['/info.php', '/info.php/a/b', '/a/b', '/info.php', 'public', '/info.php/a/b', '200'],
+            [$info['script'], $info['self'], $info['path_info'], $info['file'], $info['cwd'], $info['document_uri'],
+                $info['redirect_status']]);
         [, $again] = $same('GET', '/info.php');
         $info = json_decode($again['body'], true);
         assertSame([1, 1, 'hi'], [$info['global'], $info['static'], $info['constant']], 'a fresh process: nothing of the request before');
 
         [, $ours] = $same('GET', '/some/pretty/url?page=2');
-        assertSame("front /some/pretty/url?page=2 /index.php /index.php no-path-info {\"page\":\"2\"}\n", $ours['body']);
+        assertSame("front /some/pretty/url?page=2 /index.php /index.php /index.php no-path-info {\"page\":\"2\"}\n", $ours['body']);
         $same('GET', '/');
         $same('GET', '/index.php');
         [, $ours] = $same('GET', '/admin/');
@@ -572,9 +573,9 @@ test('scripts: under a mapping whose prefix is stripped, the prefix leads SCRIPT
             return $result;
         };
         $info = json_decode($call('/legacy/info.php/a/b?x=1')['body'], true);
-        assertSame(['/legacy/info.php', '/legacy/info.php/a/b', '/a/b', '/info.php', ['x' => '1']],
-            [$info['script'], $info['self'], $info['path_info'], $info['file'], $info['get']]);
-        assertSame("front /legacy/some/page /legacy/index.php /legacy/index.php no-path-info []\n", $call('/legacy/some/page')['body']);
+        assertSame(['/legacy/info.php', '/legacy/info.php/a/b', '/a/b', '/info.php', ['x' => '1'], '/legacy/info.php/a/b'],
+            [$info['script'], $info['self'], $info['path_info'], $info['file'], $info['get'], $info['document_uri']]);
+        assertSame("front /legacy/some/page /legacy/index.php /legacy/index.php /legacy/index.php no-path-info []\n", $call('/legacy/some/page')['body']);
         assertSame("admin index /legacy/admin/index.php in admin\n", $call('/legacy/admin/')['body']);
         $redirect = $call('/legacy/admin?x=1');
         assertSame([301, '/legacy/admin/?x=1'], [$redirect['status'], $redirect['headers']['Location']]);

@@ -36,7 +36,8 @@ use Folk\Worker\Bridge\UserIni;
  * A 404 is PHP-FPM's "File not found." (nginx's own page differs). Files that are not scripts are
  * for the gateway's `public-dir` to serve (give it the document root), as nginx serves them.
  *
- * `SCRIPT_FILENAME`, `SCRIPT_NAME`, `PATH_INFO`, `PHP_SELF` and `DOCUMENT_ROOT` are the script's, the
+ * `SCRIPT_FILENAME`, `SCRIPT_NAME`, `PATH_INFO`, `PHP_SELF`, `DOCUMENT_ROOT` and `DOCUMENT_URI` are the
+ * script's (`REDIRECT_STATUS` is 200, as Debian's fastcgi_params set it), the
  * rest of `$_SERVER` and the other superglobals, sessions, header(), uploads, php://input and output
  * as in the framework adapters ({@see RequestCycle}). The `.user.ini` files from the document root
  * down to the script's directory count ({@see UserIni}), their auto_prepend_file and auto_append_file
@@ -240,6 +241,10 @@ final class Scripts
         if ($pathInfo !== '') {
             $facts['PATH_INFO'] = $pathInfo;
         }
+        // What Debian's fastcgi_params add: nginx's $document_uri (the path after try_files and
+        // index, before the split) and the constant php-cgi's cgi.force_redirect asks for.
+        $facts['DOCUMENT_URI'] = $scriptName . $pathInfo;
+        $facts['REDIRECT_STATUS'] = '200';
         $params['server'] = $facts;
 
         // The request's process says when its answer went out: one that ends without saying so did not answer.

@@ -22,6 +22,8 @@ echo json_encode([
     'script' => $_SERVER['SCRIPT_NAME'],
     'self' => $_SERVER['PHP_SELF'],
     'path_info' => $_SERVER['PATH_INFO'] ?? null,
+    'document_uri' => $_SERVER['DOCUMENT_URI'] ?? null,
+    'redirect_status' => $_SERVER['REDIRECT_STATUS'] ?? null,
     'file' => substr($_SERVER['SCRIPT_FILENAME'], strlen($_SERVER['DOCUMENT_ROOT'])),
     'cwd' => basename(getcwd()),
     'global' => counted(),
