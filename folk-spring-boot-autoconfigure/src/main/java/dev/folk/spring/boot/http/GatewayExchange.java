@@ -80,7 +80,13 @@ final class GatewayExchange implements ReadListener, WriteListener, AsyncListene
     private PhpRequest.@Nullable SignedIn signedIn;
     /** The request's observation, taken in {@link #readBody}: the parent of the call's. */
     private @Nullable Observation observation;
+    /** Answers 408 once the body paused for body-timeout. Under the lock once reading began. */
     private @Nullable ScheduledFuture<?> bodyTimer;
+    /**
+     * When the body last made progress (nanoTime): body-timeout counts from here, the time between
+     * two reads as nginx's client_body_timeout counts it, not the whole upload's.
+     */
+    private volatile long bodyProgressNanos;
     /** Bytes of the body's buffer counted in the gateway's body memory, until the call no longer needs them. Under the lock. */
     private long counted;
     /** The body was refused while it arrived: its rest is read and dropped (see {@link #LINGER_MILLIS}). Under the lock. */
@@ -136,13 +142,16 @@ final class GatewayExchange implements ReadListener, WriteListener, AsyncListene
 
     /**
      * Reads the body (of {@code contentLength} bytes, or -1 if unknown), then calls PHP; a body
-     * still incomplete after the options' body timeout is answered 408.
+     * that pauses for the options' body timeout is answered 408.
      */
     void readBody(long contentLength) throws IOException {
         this.expected = contentLength;
         this.signedIn = PhpRequest.SignedIn.of(request);
         this.observation = gateway.currentObservation();
-        this.bodyTimer = timer.schedule(this::bodyLate, options.bodyTimeout().toMillis(), TimeUnit.MILLISECONDS);
+        this.bodyProgressNanos = System.nanoTime();
+        synchronized (this) {
+            this.bodyTimer = timer.schedule(this::bodyLate, options.bodyTimeout().toMillis(), TimeUnit.MILLISECONDS);
+        }
         int first = Math.max(contentLength >= 0 ? (int) Math.min(contentLength, INITIAL_BUFFER) : INITIAL_BUFFER, 1);
         boolean fits = contentLength <= options.bodyMemory();
         boolean room = fits && reserve(first);
@@ -195,6 +204,9 @@ final class GatewayExchange implements ReadListener, WriteListener, AsyncListene
             int n = in.read(buffer, length, buffer.length - length);
             if (n < 0) {
                 break;
+            }
+            if (n > 0) {
+                bodyProgressNanos = System.nanoTime();
             }
             length += n;
             if (length > route.maxBodySize()) {
@@ -292,10 +304,16 @@ final class GatewayExchange implements ReadListener, WriteListener, AsyncListene
                 + ' ' + why, label);
     }
 
-    /** The body did not arrive within body-timeout: 408, unless its call began. */
+    /** The body paused for body-timeout: 408, unless its call began; else it is checked again when it could have. */
     private void bodyLate() {
+        long timeout = options.bodyTimeout().toNanos();
+        long idle = System.nanoTime() - bodyProgressNanos;
         synchronized (this) {
             if (calling || done || reply != null) {
+                return;
+            }
+            if (idle < timeout) {
+                bodyTimer = timer.schedule(this::bodyLate, timeout - idle, TimeUnit.NANOSECONDS);
                 return;
             }
             // The body is given up: its memory goes back now, not only once the container reports the
@@ -307,10 +325,15 @@ final class GatewayExchange implements ReadListener, WriteListener, AsyncListene
         respond(GatewayReply.text(408, "The request body did not arrive in time."));
     }
 
-    /** Warns that the body did not arrive within the body timeout (the 408 follows). */
+    /** Warns that the body paused for the body timeout (the 408 follows). */
     private void late() {
-        refused(RepeatedWarnings.Kind.BODY_LATE, "did not arrive within folk.http.body-timeout (" + options.bodyTimeout()
-                + "): 408");
+        refused(RepeatedWarnings.Kind.BODY_LATE, "paused for folk.http.body-timeout (" + options.bodyTimeout()
+                + ") after " + length + (expected >= 0 ? " of " + expected : "") + " bytes: 408");
+    }
+
+    /** Whether the body is being read and has made progress within body-timeout. */
+    private boolean bodyArriving() {
+        return bodyTimer != null && System.nanoTime() - bodyProgressNanos < options.bodyTimeout().toNanos();
     }
 
     private synchronized boolean isLingering() {
@@ -413,16 +436,23 @@ final class GatewayExchange implements ReadListener, WriteListener, AsyncListene
     @Override
     @SuppressWarnings("NullAway") // a ReadListener: the container calls it only after readBody set the timer and buffer
     public void onAllDataRead() {
-        if (bodyTimer != null) {
-            bodyTimer.cancel(false); // none for a body refused unread
-        }
         synchronized (this) {
+            if (bodyTimer != null) {
+                bodyTimer.cancel(false); // none for a body refused unread
+            }
             if (lingering) {
                 lingerOver();
                 return;
             }
             if (reply != null || done) {
                 return;
+            }
+            // A long upload (body-timeout counts pauses, not the whole body) left less than the call's
+            // own time: the call gets it, as one without a body would.
+            long callMillis = gateway.timeoutMillis(route) - options.bodyTimeout().toMillis();
+            if (deadline.getDelay(TimeUnit.MILLISECONDS) < callMillis) {
+                deadline.cancel(false);
+                deadline = timer.schedule(this::timedOut, callMillis, TimeUnit.MILLISECONDS);
             }
         }
         call(length == buffer.length ? buffer : Arrays.copyOf(buffer, length));
@@ -854,6 +884,11 @@ final class GatewayExchange implements ReadListener, WriteListener, AsyncListene
             }
             if (reply == null && !done) {
                 boolean reading = !calling;
+                if (reading && bodyArriving()) {
+                    // A long upload that keeps coming: its body timer ends it if it pauses.
+                    deadline = timer.schedule(this::timedOut, options.bodyTimeout().toMillis(), TimeUnit.MILLISECONDS);
+                    return;
+                }
                 if (reading) {
                     late();
                     uncount(); // the body is given up (see bodyLate)

@@ -73,8 +73,9 @@ public class FolkHttpProperties {
     private Duration retryAfter = Duration.ofSeconds(1);
 
     /**
-     * How long a client may take to send its request body; then it is answered 408 and the
-     * connection closed. A trickling client holds no thread meanwhile, only its connection. Also
+     * How long a client may pause while it sends its request body (between two reads, as nginx's
+     * client_body_timeout; a long upload that keeps coming is not cut); then it is answered 408 and
+     * the connection closed. A trickling client holds no thread meanwhile, only its connection. Also
      * how long a client may take nothing of a streamed answer PHP has finished; then it is cut.
      */
     private Duration bodyTimeout = Duration.ofSeconds(60);

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.net.Socket;
 import java.net.URLDecoder;
@@ -649,6 +650,33 @@ class HttpGatewayIntegrationTest {
         assertThat(main.snapshot().workers().stream().mapToLong(w -> w.jobs()).sum()).isEqualTo(callsBefore);
     }
 
+    /**
+     * body-timeout (2 s here) counts a pause, as nginx's client_body_timeout: an upload over a slow
+     * link that keeps coming, one byte every 500 ms for 5 s, reaches PHP whole.
+     */
+    @Test
+    void aBodyThatKeepsComingLongerThanBodyTimeoutReachesPhpWhole() throws Exception {
+        try (Socket s = new Socket("127.0.0.1", port)) {
+            s.setSoTimeout(20_000);
+            OutputStream out = s.getOutputStream();
+            out.write("POST /php/dump HTTP/1.1\r\nHost: a\r\nConnection: close\r\nContent-Length: 10\r\n\r\n"
+                    .getBytes(StandardCharsets.US_ASCII));
+            long start = System.nanoTime();
+            for (char c : "0123456789".toCharArray()) {
+                out.write(c);
+                out.flush();
+                if (c != '9') {
+                    Thread.sleep(500); // the client's pace, not a synchronisation
+                }
+            }
+            Response r = parse(s.getInputStream().readAllBytes(), s.getLocalPort());
+            assertThat(System.nanoTime() - start).as("the upload took longer than body-timeout")
+                    .isGreaterThan(TimeUnit.SECONDS.toNanos(4));
+            assertThat(r.status()).as(r.text()).isEqualTo(200);
+            assertThat((String) JsonPath.read(r.text(), "$.body")).isEqualTo("0123456789");
+        }
+    }
+
     @Test
     void bodiesRefusedBeforePhpSeesThemAreWarnedOfWithThePoolAndTheRequestLine(CapturedOutput output) throws Exception {
         // Pool 'other' only: no other test has its bodies refused, so each kind's first warning is this test's
@@ -666,7 +694,8 @@ class HttpGatewayIntegrationTest {
         assertThat(warning(output, "POST /other/known")).contains("Pool 'other'", "(Content-Length 2000)",
                 "max-body-size (1024 bytes): 413");
         assertThat(warning(output, "POST /other/chunked")).contains("Pool 'other'", "could not be read", ": 400");
-        assertThat(warning(output, "POST /other/late")).contains("Pool 'other'", "folk.http.body-timeout (PT2S): 408");
+        assertThat(warning(output, "POST /other/late")).contains("Pool 'other'",
+                "paused for folk.http.body-timeout (PT2S) after 3 of 10 bytes: 408");
     }
 
     /** The WARN line of the log that names {@code request}. */
