@@ -207,9 +207,10 @@ final class PhpRequest {
         String pathInfo = path;
         if (route.stripPrefix()) {
             String prefix = request.getContextPath() + route.prefix();
-            if (HttpRoute.under(path, prefix)) {
+            int rest = HttpRoute.under(path, prefix) ? prefix.length() : afterPrefix(path, prefix);
+            if (rest >= 0) {
                 scriptName = prefix;
-                pathInfo = path.substring(prefix.length());
+                pathInfo = path.substring(rest);
             }
         }
 
@@ -295,6 +296,69 @@ final class PhpRequest {
      * An all-ASCII text as is; any other as the bytes it was decoded from: ISO-8859-1 (one char per
      * byte), or UTF-8 when a char is beyond it (a container told to decode the URI as UTF-8).
      */
+    /**
+     * Where the raw path {@code path} goes on past {@code prefix} when it spells the prefix otherwise
+     * ({@code //m/x}, {@code /%6d/x}, {@code /a/../m/x}: the container routes on the path decoded and
+     * normalized, as nginx matches its locations), or -1. It is the end of the last segment at which the
+     * normalized path is the prefix, if no segment after it goes back above the prefix: PATH_INFO stays
+     * raw, as in the usual case, and what follows still normalizes below the prefix.
+     */
+    static int afterPrefix(String path, String prefix) {
+        List<String> wanted = new ArrayList<>();
+        for (String segment : prefix.split("/")) {
+            if (!segment.isEmpty()) {
+                wanted.add(segment);
+            }
+        }
+        List<String> normalized = new ArrayList<>();
+        int after = -1;
+        int start = path.startsWith("/") ? 1 : 0;
+        while (start <= path.length()) {
+            int end = path.indexOf('/', start);
+            if (end < 0) {
+                end = path.length();
+            }
+            String segment = path.substring(start, end);
+            int parameters = segment.indexOf(';'); // a path parameter (;jsessionid=...), which the container drops
+            segment = percentDecoded(parameters < 0 ? segment : segment.substring(0, parameters));
+            if (segment.equals("..")) {
+                if (normalized.isEmpty()) {
+                    return -1; // above the root: the container refuses it anyway
+                }
+                normalized.remove(normalized.size() - 1);
+            } else if (!segment.isEmpty() && !segment.equals(".")) {
+                normalized.add(segment);
+            }
+            if (normalized.size() < wanted.size()) {
+                after = -1; // back above the prefix: what came after it no longer counts
+            } else if (after < 0 && normalized.equals(wanted)) {
+                after = end;
+            }
+            start = end + 1;
+        }
+        return after;
+    }
+
+    /** {@code s} with its %XX escapes decoded as bytes, read as ISO-8859-1 (the prefix is ASCII). */
+    private static String percentDecoded(String s) {
+        if (s.indexOf('%') < 0) {
+            return s;
+        }
+        StringBuilder out = new StringBuilder(s.length());
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            int hi = i + 2 < s.length() ? Character.digit(s.charAt(i + 1), 16) : -1;
+            int lo = hi >= 0 ? Character.digit(s.charAt(i + 2), 16) : -1;
+            if (c == '%' && lo >= 0) {
+                out.append((char) (hi * 16 + lo));
+                i += 2;
+            } else {
+                out.append(c);
+            }
+        }
+        return out.toString();
+    }
+
     static Object raw(String s) {
         for (int i = 0; i < s.length(); i++) {
             if (s.charAt(i) >= 0x80) {

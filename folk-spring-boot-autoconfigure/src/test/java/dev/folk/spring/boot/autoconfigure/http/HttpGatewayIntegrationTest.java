@@ -207,6 +207,21 @@ class HttpGatewayIntegrationTest {
     }
 
     /**
+     * Tomcat routes on the path decoded and normalized, as nginx matches a location: a path that
+     * spells the stripped prefix otherwise still has it stripped, and PHP still gets the raw URI.
+     */
+    @Test
+    void aPrefixSpelledOtherwiseIsStrippedAsTheMappingMatchedIt() throws Exception {
+        for (String uri : List.of("//other/a%20b/c", "/%6Fther/a%20b/c", "/x/../other/a%20b/c", "/other;p=1/a%20b/c")) {
+            Response r = get(uri + "?q=1");
+            assertThat(r.status()).as(uri).isEqualTo(200);
+            Map<String, String> server = JsonPath.read(r.text(), "$.server");
+            assertThat(server).as(uri).containsEntry("REQUEST_URI", uri + "?q=1").containsEntry("SCRIPT_NAME", "/other")
+                    .containsEntry("PATH_INFO", "/a%20b/c");
+        }
+    }
+
+    /**
      * Stands for the application's security as Spring Security does it: a request with
      * {@code X-Test-User} (URL-encoded UTF-8) is one whose user the application authenticated, and
      * the request wrapper reads that user from the thread the filter chain runs on (Spring
