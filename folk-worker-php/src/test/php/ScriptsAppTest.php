@@ -80,6 +80,12 @@ test('scripts: each path runs the script it names, or the front controller, as u
         assertSame([301, 301], [$fpm['status'], $ours['status']]);
         assertSame('http://' . HttpCompare::HOST . ":$port/admin/?x=1", headerOf($fpm, 'Location'));
         assertSame('/admin/?x=1', headerOf($ours, 'Location'));
+        // Sent as "//admin", the path still goes on resolved: "//admin/" would name a host "admin".
+        $fpm = HttpCompare::fpmRequest($port, 'GET', '//admin?x=1', [['Host', HttpCompare::HOST]], '');
+        $ours = HttpCompare::workerRequest($worker, 'GET', '//admin?x=1', [['Host', HttpCompare::HOST]], '');
+        assertSame([301, 301], [$fpm['status'], $ours['status']]);
+        assertSame('http://' . HttpCompare::HOST . ":$port/admin/?x=1", headerOf($fpm, 'Location'));
+        assertSame('/admin/?x=1', headerOf($ours, 'Location'));
         // A directory without an index.php: nginx's 403.
         $fpm = HttpCompare::fpmRequest($port, 'GET', '/images/', [['Host', HttpCompare::HOST]], '');
         $ours = HttpCompare::workerRequest($worker, 'GET', '/images/', [['Host', HttpCompare::HOST]], '');
@@ -565,7 +571,7 @@ test('scripts: under a mapping whose prefix is stripped, the prefix leads SCRIPT
         // What the gateway sends for /legacy/... with strip-prefix: the prefix as SCRIPT_NAME, the raw rest as PATH_INFO.
         $call = static function (string $uri) use ($worker): array {
             $params = HttpCompare::params('GET', $uri, [['Host', HttpCompare::HOST]], '');
-            $path = (string) strtok(substr($uri, strlen('/legacy')), '?');
+            $path = explode('?', substr($uri, strlen('/legacy')), 2)[0];
             $params['server']['SCRIPT_NAME'] = '/legacy';
             $params['server']['PATH_INFO'] = $path;
             [$error, $result] = $worker->call('http.handle', $params, 10.0);
@@ -579,6 +585,9 @@ test('scripts: under a mapping whose prefix is stripped, the prefix leads SCRIPT
         assertSame("admin index /legacy/admin/index.php in admin\n", $call('/legacy/admin/')['body']);
         $redirect = $call('/legacy/admin?x=1');
         assertSame([301, '/legacy/admin/?x=1'], [$redirect['status'], $redirect['headers']['Location']]);
+        // The prefix itself, without its "/": nginx's prefix location sends it on with it.
+        $redirect = $call('/legacy?x=1');
+        assertSame([301, '/legacy/?x=1'], [$redirect['status'], $redirect['headers']['Location']]);
         assertSame(404, $call('/legacy/nothing.php')['status']);
     });
 });

@@ -30,7 +30,8 @@ use Folk\Worker\Bridge\UserIni;
  *   (`/info.php/a/b`); 404 if the document root has no such file;
  * - a path naming a directory runs that directory's `index.php`: nginx answers the path without
  *   its final `/` with a redirect to it (301), a directory without an `index.php` with 403, and
- *   methods other than GET, HEAD and POST on a directory with 405;
+ *   methods other than GET, HEAD and POST on a directory with 405; the mapping's stripped prefix
+ *   itself, without its final `/`, is redirected the same way (as nginx's prefix location does);
  * - any other path runs the front controller (`$index`, `index.php` by default; null for none),
  *   without `PATH_INFO`, as try_files rewrites it; 404 without one.
  * A 404 is PHP-FPM's "File not found." (nginx's own page differs). Files that are not scripts are
@@ -90,6 +91,9 @@ final class Scripts
      * release whose files the gateway's `public-dir` serves then.
      */
     private string $root;
+
+    /** Where a 301 of {@see resolve()} sends the client: the path resolved, with its "/" (decoded). */
+    private string $redirect = '/';
 
     /** Whether the document root was missing at the last request (said once, until it is back). */
     private bool $rootMissing = false;
@@ -226,9 +230,10 @@ final class Scripts
             return ['status' => 404, 'headers' => ['Content-Type' => 'text/html; charset=UTF-8'], 'body' => "File not found.\n"];
         }
         if ($target === 301) {
-            $path = (string) strtok($uri, '?');
+            // The path as resolved, not as sent: "//admin" would make "//admin/", another host's URL.
+            $location = implode('/', array_map('rawurlencode', explode('/', $this->redirect)));
             $query = strpos($uri, '?') === false ? '' : substr($uri, strpos($uri, '?'));
-            return ['status' => 301, 'headers' => ['Location' => $path . '/' . $query, 'Content-Type' => 'text/html'],
+            return ['status' => 301, 'headers' => ['Location' => $location . $query, 'Content-Type' => 'text/html'],
                 'body' => "<html><body><h1>301 Moved Permanently</h1></body></html>\n"];
         }
         if (is_int($target)) { // 403, 405: nginx's own page
@@ -416,6 +421,12 @@ final class Scripts
     {
         $mount = is_string($server['SCRIPT_NAME'] ?? null) ? rtrim($server['SCRIPT_NAME'], '/') : '';
         $raw = is_string($server['PATH_INFO'] ?? null) ? $server['PATH_INFO'] : (string) strtok($uri, '?');
+        if ($raw === '' && $mount !== '') {
+            // The stripped prefix itself, without its "/": nginx sends it on with it (a prefix location's
+            // auto-redirect), so that the page's relative links stay under it.
+            $this->redirect = $mount . '/';
+            return 301;
+        }
         $path = self::normalize(rawurldecode($raw));
         if ($path === null) {
             return null;
@@ -429,6 +440,7 @@ final class Scripts
                 return 405; // nginx's index and static modules take no other method
             }
             if (!str_ends_with($path, '/')) {
+                $this->redirect = $mount . $path . '/';
                 return 301; // nginx sends a directory's URL on with its "/"
             }
             return is_file($this->root . $path . 'index.php') ? [$this->root . $path . 'index.php', $mount . $path . 'index.php', ''] : 403;
