@@ -74,7 +74,7 @@ class FrameworkAppsTest {
     static final String HOST = "app.test";
     /** The sample app's server.tomcat.relaxed-*-chars (what nginx accepts unencoded in a query, and in a path). */
     static final String RELAXED_QUERY_CHARS = "[,],{,},|,^,`,\\,\",<,>";
-    static final String RELAXED_PATH_CHARS = "[,],|,^";
+    static final String RELAXED_PATH_CHARS = "[,],{,},|,^,`,\",<,>";
 
     private static final Pattern SESSION_ID = Pattern.compile("\\b(PHPSESSID|FOLKSESSID|laravel_session)=[^;\\s\"]+");
     private static final Pattern HTTP_DATE = Pattern.compile("\\b\\w{3}, \\d{2}[ -]\\w{3}[ -]\\d{4} \\d{2}:\\d{2}:\\d{2} GMT\\b");
@@ -2262,6 +2262,8 @@ class FrameworkAppsTest {
             same("GET", "/x/../json?x=1");
             same("GET", "/json/.?x=1");
             same("GET", "/json%2Fx?x=1");
+            same("GET", "/json%5Cx?x=1"); // a backslash in a file name, as WebDAV clients send it
+            same("GET", "/json{x}`<\"y\">?x=1"); // unencoded, as scripts and curl send them
             // Absolute form (RFC 9112 3.2.2): as sent by a client talking to a proxy.
             sameRaw("GET http://app.test/json?x=1 HTTP/1.1\r\nHost: app.test\r\nConnection: close\r\n\r\n");
             // HTTP/1.0, with and without Host (optional in 1.0): both answer HTTP/1.1, close-delimited.
