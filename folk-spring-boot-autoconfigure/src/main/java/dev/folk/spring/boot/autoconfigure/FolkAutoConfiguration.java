@@ -47,6 +47,7 @@ import dev.folk.spring.boot.lifecycle.SaturationReadiness;
 import dev.folk.spring.boot.lifecycle.FolkShutdownHook;
 import dev.folk.spring.boot.lifecycle.FolkSignalHandler;
 import dev.folk.spring.boot.pool.ClasspathScripts;
+import dev.folk.spring.boot.pool.DeletedScriptsRestorer;
 import dev.folk.spring.boot.pool.FolkPools;
 import dev.folk.spring.boot.lifecycle.FolkLifecycle;
 
@@ -261,6 +262,8 @@ public final class FolkAutoConfiguration {
                 pools.add(pool);
                 minReady.put(d.name(), d.minReady());
             }
+            DeletedScriptsRestorer restorer = new DeletedScriptsRestorer(scripts, pools);
+            pools.forEach(p -> p.addListener(restorer));
             return new FolkPools(pools, minReady);
         }
 

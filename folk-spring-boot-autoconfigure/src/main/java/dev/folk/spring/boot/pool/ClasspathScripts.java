@@ -55,6 +55,8 @@ public class ClasspathScripts implements DisposableBean {
     private final PathMatchingResourcePatternResolver resolver;
     private final Set<String> extractedDirectories = new HashSet<>();
     private final Set<String> extractedFiles = new HashSet<>();
+    /** Every file extracted, so that one deleted since can be noticed ({@link #restoreIfDeleted()}). */
+    private final Set<Path> written = new HashSet<>();
     private @Nullable Path root;
     private @Nullable Path workerLibrary;
     private boolean libraryLooked;
@@ -243,6 +245,7 @@ public class ClasspathScripts implements DisposableBean {
                 } else {
                     Files.deleteIfExists(target);
                 }
+                written.removeIf(f -> f.startsWith(target));
             } else if ("file".equals(url.getProtocol()) && Files.isDirectory(Path.of(url.toURI()))) {
                 extractDirectory(l); // a directory created or moved in: everything in it
             } else {
@@ -254,6 +257,45 @@ public class ClasspathScripts implements DisposableBean {
             throw extractionFailed("class path resource " + l + " again", e instanceof IOException io ? io : new IOException(e));
         }
         return true;
+    }
+
+    /**
+     * Extracts everything again if something extracted was deleted since, by a cleaner of the
+     * temporary directory (systemd-tmpfiles deletes what was not used for 10 days) or by hand:
+     * otherwise every worker started from then on fails with PHP's "Could not open input file".
+     * The folder keeps its path, which the workers' commands name.
+     *
+     * @return how many of the extracted files were missing (0: nothing was done)
+     */
+    public synchronized int restoreIfDeleted() {
+        if (root == null) {
+            return 0;
+        }
+        int missing = 0;
+        for (Path file : written) {
+            if (!Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS)) {
+                missing++;
+            }
+        }
+        if (missing == 0) {
+            return 0;
+        }
+        try {
+            if (!Files.isDirectory(root, LinkOption.NOFOLLOW_LINKS)) {
+                Files.createDirectory(root, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+                if (sharedGid != null) {
+                    share(root);
+                }
+            }
+        } catch (IOException e) {
+            throw extractionFailed("the deleted worker scripts again", e);
+        }
+        refreshAll();
+        if (workerLibrary != null) {
+            libraryLooked = false;
+            workerLibrary();
+        }
+        return missing;
     }
 
     /** Extracts again everything extracted so far (when it is not known which files changed). */
@@ -299,6 +341,7 @@ public class ClasspathScripts implements DisposableBean {
         Path partial = normalized.resolveSibling("." + normalized.getFileName() + ".folk-partial");
         Files.copy(in, partial, StandardCopyOption.REPLACE_EXISTING);
         Files.move(partial, normalized, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        written.add(normalized);
         if (sharedGid != null) {
             share(normalized);
             for (Path dir = normalized.getParent(); dir.startsWith(root()); dir = dir.getParent()) {
