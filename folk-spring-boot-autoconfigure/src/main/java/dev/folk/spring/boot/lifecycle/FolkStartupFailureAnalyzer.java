@@ -72,8 +72,9 @@ public class FolkStartupFailureAnalyzer extends AbstractFailureAnalyzer<FolkStar
         String output = String.join("\n", f.output());
         String lower = output.toLowerCase(Locale.ROOT);
         if (output.contains("Could not open input file")) {
-            return "The worker script does not exist (\"Could not open input file\"). Check folk.args: a "
-                    + "classpath: script must be under src/main/resources, a file path must exist on this machine.";
+            return "The worker script does not exist (\"Could not open input file\"). Check folk.args (or folk.pools."
+                    + p.pool() + ".args): a classpath: script must be under src/main/resources, a file path must exist "
+                    + "on this machine.";
         }
         if (lower.contains("parse error")) {
             return "PHP cannot parse the worker script: fix the syntax error shown in its output (file and line).";
@@ -90,8 +91,8 @@ public class FolkStartupFailureAnalyzer extends AbstractFailureAnalyzer<FolkStar
         String script = missingScript(p.command(), f.output());
         if (script != null) {
             return "The worker script " + script + " does not exist: its interpreter says so in the output above. "
-                    + "Check folk.args: a classpath: script must be under src/main/resources, a file path must exist "
-                    + "on this machine.";
+                    + "Check folk.args (or folk.pools." + p.pool() + ".args): a classpath: script must be under "
+                    + "src/main/resources, a file path must exist on this machine.";
         }
         if (lower.contains("allowed memory size")) {
             return "PHP ran out of memory while starting: raise folk.memory-limit (PHP's memory_limit follows it).";

@@ -241,7 +241,8 @@ class FolkValidationTest {
 
     static Stream<Arguments> brokenScripts() {
         return Stream.of(
-                Arguments.of("missing", null, "Could not open input file", "The worker script does not exist"),
+                Arguments.of("missing", null, "Could not open input file",
+                        "The worker script does not exist (\"Could not open input file\"). Check folk.args (or folk.pools.default.args)"),
                 Arguments.of("parse-error", "<?php\n$x = ;\n", "Parse error", "PHP cannot parse the worker script"),
                 Arguments.of("no-run", "<?php\necho 'loaded';\n", "stdout: loaded", "end with $worker->run()"),
                 Arguments.of("missing-require", "<?php\nrequire '/nonexistent/lib.php';\n", "Failed opening required",
