@@ -17,6 +17,7 @@ import dev.folk.core.protocol.Message;
 import dev.folk.core.protocol.ProtocolException;
 import dev.folk.core.protocol.RemoteError;
 import dev.folk.core.supervision.ChannelResetException;
+import dev.folk.core.util.Durations;
 
 import org.jspecify.annotations.Nullable;
 
@@ -291,7 +292,7 @@ final class CallRunner {
             exits.retire(w, ExitReason.SHUTDOWN, false);
             stats.record(method, CallOutcome.POOL_CLOSED, acquired - start, 0);
             throw health.closedFailure(method, w.pid, "before the call reached its worker, which it held past "
-                    + "drain-timeout " + health.drainTimeout());
+                    + "drain-timeout " + Durations.text(health.drainTimeout()));
         }
         if (parts != null) {
             try {
@@ -433,7 +434,7 @@ final class CallRunner {
         if (callState == PooledWorker.ABORTED) {
             exits.retire(w, ExitReason.SHUTDOWN, true);
             stats.record(method, CallOutcome.POOL_CLOSED, acquired - start, end - acquired);
-            throw health.closedFailure(method, w.pid, "while the call ran past drain-timeout " + health.drainTimeout());
+            throw health.closedFailure(method, w.pid, "while the call ran past drain-timeout " + Durations.text(health.drainTimeout()));
         }
         if (callState == PooledWorker.MEMORY_EXCEEDED) {
             exits.retire(w, ExitReason.MEMORY_LIMIT, true);

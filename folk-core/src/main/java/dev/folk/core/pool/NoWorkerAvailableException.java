@@ -2,6 +2,8 @@ package dev.folk.core.pool;
 
 import java.time.Duration;
 
+import dev.folk.core.util.Durations;
+
 /** No worker became free within the acquire timeout, or none could be waited for (a BROKEN pool with no worker running). */
 public class NoWorkerAvailableException extends CallException {
 
@@ -10,7 +12,7 @@ public class NoWorkerAvailableException extends CallException {
      *                  when the wait ends
      */
     NoWorkerAvailableException(String pool, String method, Duration waited, String situation) {
-        this(pool, method, "no worker became free within acquire-timeout " + waited + " " + situation);
+        this(pool, method, "no worker became free within acquire-timeout " + Durations.text(waited) + " " + situation);
     }
 
     private NoWorkerAvailableException(String pool, String method, String why) {

@@ -11,6 +11,8 @@ import org.slf4j.LoggerFactory;
 
 import org.jspecify.annotations.Nullable;
 
+import dev.folk.core.util.Durations;
+
 /**
  * Whether a pool can serve and start workers: its {@link PoolState}, whether it is closing, and its
  * boot failures — the back-off of each failing spawn ({@link BootBackoff}), the BROKEN state when
@@ -156,7 +158,7 @@ final class PoolHealth {
         String subject = failure.pid() == 0 ? "Pool '" + config.name() + "': " : "";
         log.warn("{}{}; next attempt in {} ms{}", subject, failure,
                 TimeUnit.NANOSECONDS.toMillis(delay), broken ? " (pool BROKEN: " + config.brokenThreshold()
-                        + " failures within " + config.brokenWindow() + ")" : "");
+                        + " failures within " + Durations.text(config.brokenWindow()) + ")" : "");
         stats.notifyListeners(l -> l.bootFailed(pool, failure));
         return delay;
     }

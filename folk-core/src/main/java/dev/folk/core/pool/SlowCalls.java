@@ -14,6 +14,8 @@ import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import dev.folk.core.util.Durations;
+
 /**
  * The slow-call log (PHP-FPM's request_slowlog_timeout and slowlog): the housekeeper's tick
  * hands it every busy worker; a call running past slow-call-threshold is counted and logged once,
@@ -98,7 +100,7 @@ final class SlowCalls {
     void timedOut(PooledWorker w, Runnable kill) {
         String label = w.currentLabel;
         String call = "Worker " + w.pid + " of pool '" + config.name() + "' exceeded exec-timeout "
-                + config.execTimeout() + " in '" + w.currentMethod + "'" + (label == null ? "" : " (" + label + ")")
+                + Durations.text(config.execTimeout()) + " in '" + w.currentMethod + "'" + (label == null ? "" : " (" + label + ")")
                 + ": killing its group";
         if (!w.features.has(FEATURE)) {
             log.warn("{}", call);

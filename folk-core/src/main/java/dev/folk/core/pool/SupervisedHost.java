@@ -20,6 +20,7 @@ import dev.folk.core.supervision.Supervisor;
 import dev.folk.core.supervision.WorkerChannel;
 import dev.folk.core.supervision.WorkerProcess;
 import dev.folk.core.supervision.WorkerSpec;
+import dev.folk.core.util.Durations;
 import org.jspecify.annotations.Nullable;
 
 /** The real {@link WorkerHost}: workers are processes of a {@link Supervisor}, spoken to over fds 3 and 4. */
@@ -90,7 +91,7 @@ final class SupervisedHost implements WorkerHost {
         public Message awaitControl(long timeoutNanos) throws IOException {
             WorkerChannel control = process.controlChannel();
             if (timeoutNanos <= 0 || !control.awaitReadable(TimeUnit.NANOSECONDS.toMillis(timeoutNanos) + 1)) {
-                throw new IOException("no control.ready within boot-timeout " + config.bootTimeout());
+                throw new IOException("no control.ready within boot-timeout " + Durations.text(config.bootTimeout()));
             }
             // A worker that sends half a frame and stalls is killed by the housekeeper at the boot deadline.
             return codec.readMessage(control);

@@ -20,6 +20,7 @@ import dev.folk.core.protocol.Message;
 import dev.folk.core.protocol.ProtocolException;
 import dev.folk.core.supervision.SpawnException;
 import dev.folk.core.supervision.SupervisorClosedException;
+import dev.folk.core.util.Durations;
 
 import org.jspecify.annotations.Nullable;
 
@@ -359,7 +360,7 @@ final class WorkerLifecycle {
                 return;
             }
             String why = w.bootAborted || clock.nanoTime() - w.bootDeadlineNanos >= 0
-                    ? "sent no control.ready within boot-timeout " + config.bootTimeout()
+                    ? "sent no control.ready within boot-timeout " + Durations.text(config.bootTimeout())
                     : e instanceof EOFException ? "ended before control.ready (it sent nothing on fd 4)"
                     : "failed its handshake: " + e.getMessage();
             // Learning how it ended takes a moment: do it off the spawner, which other slots need.

@@ -18,6 +18,7 @@ import org.slf4j.LoggerFactory;
 import dev.folk.core.protocol.Values;
 import dev.folk.core.protocol.WireMap;
 import dev.folk.core.supervision.Supervisor;
+import dev.folk.core.util.Durations;
 import dev.folk.core.util.Preload;
 
 import org.jspecify.annotations.Nullable;
@@ -131,7 +132,7 @@ public final class WorkerPool implements AutoCloseable {
             Preload.classes(WorkerPool.class, WorkerExits.class, WorkerLifecycle.class, PooledWorker.class,
                     SupervisedHost.class, Dispatcher.class, CallRunner.class, PoolHealth.class, PoolExecutors.class,
                     Housekeeper.class, ExitRecord.class, ExitReason.class, PoolClosedException.class,
-                    WorkerCrashedException.class);
+                    WorkerCrashedException.class, Durations.class);
         }
     }
 
@@ -588,7 +589,7 @@ public final class WorkerPool implements AutoCloseable {
             }
             LockSupport.parkNanos(2_000_000);
         }
-        failQueued("and drain-timeout " + drainTimeout + " ended before a worker was free for the call");
+        failQueued("and drain-timeout " + Durations.text(drainTimeout) + " ended before a worker was free for the call");
         for (PooledWorker w : lifecycle.workers()) {
             if (w.state == WorkerState.BUSY) {
                 abortAtClose(w, drainTimeout);
@@ -635,7 +636,7 @@ public final class WorkerPool implements AutoCloseable {
             int cs = w.call.get();
             if (cs == PooledWorker.IN_CALL && w.call.compareAndSet(cs, PooledWorker.ABORTED)) {
                 log.warn("Pool '{}': call '{}' on worker {} still running after drain-timeout {}: killing it", name,
-                        w.currentMethod, w.pid, drainTimeout);
+                        w.currentMethod, w.pid, Durations.text(drainTimeout));
                 w.link.abortTask();
                 w.link.kill();
                 return;

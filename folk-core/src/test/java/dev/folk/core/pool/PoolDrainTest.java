@@ -118,7 +118,7 @@ class PoolDrainTest {
             for (CompletableFuture<Object> f : running) {
                 ExecutionException e = assertThrows(ExecutionException.class, () -> f.get(1, TimeUnit.SECONDS));
                 assertThat(e.getCause()).isInstanceOf(PoolClosedException.class)
-                        .hasMessageContaining("ran past drain-timeout PT0.5S"); // close()'s, not the configured 20 s
+                        .hasMessageContaining("ran past drain-timeout 500ms"); // close()'s, not the configured 20 s
             }
             assertThat(pool.state()).isEqualTo(PoolState.CLOSED);
             assertThat(pool.queueLength()).isZero();

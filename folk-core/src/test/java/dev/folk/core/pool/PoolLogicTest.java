@@ -988,10 +988,10 @@ class PoolLogicTest {
         CompletableFuture<Object> waiting = pool.callAsync("echo", 1);
         pool.close(Duration.ofMillis(20));
         assertThat(failure(waiting)).isInstanceOf(PoolClosedException.class)
-                .hasMessageContaining("drain-timeout PT0.02S ended before a worker was free");
+                .hasMessageContaining("drain-timeout 20ms ended before a worker was free");
         assertThat(failure(hang)).isInstanceOf(PoolClosedException.class)
                 .as("the drain timeout close() was given, not the configured one")
-                .hasMessageContaining("ran past drain-timeout PT0.02S");
+                .hasMessageContaining("ran past drain-timeout 20ms");
         assertThrows(PoolClosedException.class, () -> pool.call("echo", 2));
         assertThat(pool.snapshot().exits()).containsEntry(ExitReason.SHUTDOWN, 1L);
     }

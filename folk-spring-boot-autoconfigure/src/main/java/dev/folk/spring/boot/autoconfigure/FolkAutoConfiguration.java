@@ -41,6 +41,7 @@ import dev.folk.core.pool.PoolListener;
 import dev.folk.core.pool.ValueMapper;
 import dev.folk.core.pool.WorkerPool;
 import dev.folk.core.supervision.Supervisor;
+import dev.folk.core.util.Durations;
 import dev.folk.spring.boot.autoconfigure.PoolDefinitions.PoolDefinition;
 import dev.folk.spring.boot.lifecycle.FolkReadiness;
 import dev.folk.spring.boot.lifecycle.SaturationReadiness;
@@ -221,8 +222,8 @@ public final class FolkAutoConfiguration {
             log.warn("folk.shutdown.jvm-hook-wait={} is shorter than a graceful shutdown may take ({}: {}={}, the "
                             + "web server's stop {}, the pools' close {}): at JVM exit the hook may kill workers whose "
                             + "calls are still draining. Leave it unset, or shorten the pools' drain-timeout or {}.",
-                    wait, needed, SHUTDOWN_PHASE_TIMEOUT, phase, FolkShutdownHook.WEB_SERVER_STOP, poolsClose,
-                    SHUTDOWN_PHASE_TIMEOUT);
+                    Durations.text(wait), Durations.text(needed), SHUTDOWN_PHASE_TIMEOUT, Durations.text(phase),
+                    Durations.text(FolkShutdownHook.WEB_SERVER_STOP), Durations.text(poolsClose), SHUTDOWN_PHASE_TIMEOUT);
         }
         return new FolkShutdownHook(supervisor, context, wait);
     }

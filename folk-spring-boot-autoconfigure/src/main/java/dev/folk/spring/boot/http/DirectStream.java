@@ -22,6 +22,7 @@ import org.slf4j.LoggerFactory;
 import dev.folk.core.pool.CallParts;
 import dev.folk.core.protocol.Values;
 import dev.folk.core.util.DaemonThreads;
+import dev.folk.core.util.Durations;
 
 /**
  * A streamed answer (docs/PROTOCOL.md, "Streamed answers") to a request the gateway calls PHP for
@@ -289,7 +290,7 @@ final class DirectStream implements CallParts, AsyncListener {
             check = timer.schedule(this::checkProgress, options.bodyTimeout().toMillis(), TimeUnit.MILLISECONDS);
             return;
         }
-        cut(new IOException("its client took nothing for " + options.bodyTimeout()));
+        cut(new IOException("its client took nothing for " + Durations.text(options.bodyTimeout())));
     }
 
     /** Under the lock. */

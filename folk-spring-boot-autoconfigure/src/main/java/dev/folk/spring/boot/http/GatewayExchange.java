@@ -26,6 +26,7 @@ import org.slf4j.LoggerFactory;
 import dev.folk.core.pool.CallParts;
 import dev.folk.core.pool.WorkerPool;
 import dev.folk.core.protocol.Values;
+import dev.folk.core.util.Durations;
 
 /**
  * One request through the gateway, from the moment it went asynchronous: reads the body without
@@ -327,7 +328,7 @@ final class GatewayExchange implements ReadListener, WriteListener, AsyncListene
 
     /** Warns that the body paused for the body timeout (the 408 follows). */
     private void late() {
-        refused(RepeatedWarnings.Kind.BODY_LATE, "paused for folk.http.body-timeout (" + options.bodyTimeout()
+        refused(RepeatedWarnings.Kind.BODY_LATE, "paused for folk.http.body-timeout (" + Durations.text(options.bodyTimeout())
                 + ") after " + length + (expected >= 0 ? " of " + expected : "") + " bytes: 408");
     }
 
@@ -878,7 +879,7 @@ final class GatewayExchange implements ReadListener, WriteListener, AsyncListene
                     deadline = timer.schedule(this::timedOut, options.bodyTimeout().toMillis(), TimeUnit.MILLISECONDS);
                     return;
                 }
-                cut(new IOException(streamEnded ? "its client took nothing for " + options.bodyTimeout()
+                cut(new IOException(streamEnded ? "its client took nothing for " + Durations.text(options.bodyTimeout())
                         : "the answer did not end within the call's time"));
                 return;
             }
@@ -925,7 +926,7 @@ final class GatewayExchange implements ReadListener, WriteListener, AsyncListene
                 if (late) {
                     refused(RepeatedWarnings.Kind.BODY_LATE, "did not arrive in time (" + t + "; over HTTP/2 Tomcat's"
                             + " stream read timeout, 20 s unless set on its Http2Protocol, ends the wait before"
-                            + " folk.http.body-timeout " + options.bodyTimeout() + "): 408");
+                            + " folk.http.body-timeout " + Durations.text(options.bodyTimeout()) + "): 408");
                 } else if (wentAway(t)) {
                     log.debug("{}: the client went away while it sent its body ({})", label, t.toString());
                 } else {

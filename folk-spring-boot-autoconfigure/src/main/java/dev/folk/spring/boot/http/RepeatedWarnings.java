@@ -10,6 +10,8 @@ import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import dev.folk.core.util.Durations;
+
 /**
  * The gateway's warnings that come once per request and so can come by the thousand a second: its
  * 503s when a pool is overloaded, the requests it refuses before PHP sees them (400, 408, 413: any
@@ -39,8 +41,8 @@ final class RepeatedWarnings {
                         + "bodies wait less; folk.http.body-memory is an eighth of the heap by default."),
         BODY_TOO_LARGE("requests answered 413 (a body over a limit)", "Raise the limit the first warning named if the "
                 + "application takes such bodies; otherwise these are clients sending more than it takes."),
-        BODY_LATE("requests answered 408 (a body not complete within folk.http.body-timeout)", "Clients that send "
-                + "slowly or stall; raise folk.http.body-timeout if real uploads take that long."),
+        BODY_LATE("requests answered 408 (a body that paused for folk.http.body-timeout)", "Clients that stall "
+                + "while sending; raise folk.http.body-timeout if real clients pause that long."),
         BODY_MALFORMED("requests answered 400 (a body that breaks HTTP's framing)", "Clients that send malformed "
                 + "chunked bodies; nothing to change on the server."),
         HEADER_NAME("response headers dropped (not valid header names)", "Fix the header() call in the application."),

@@ -231,7 +231,7 @@ class FolkValidationTest {
                 "folk.boot-timeout=2s", "folk.size=2").run(ctx -> {
                     assertThat(ctx).hasFailed();
                     FolkStartupException e = findCause(ctx.getStartupFailure(), FolkStartupException.class);
-                    assertThat(e.pools().get(0).lastFailure()).contains("sent no control.ready within boot-timeout PT2S");
+                    assertThat(e.pools().get(0).lastFailure()).contains("sent no control.ready within boot-timeout 2s");
                     FailureAnalysis analysis = new FolkStartupFailureAnalyzer().analyze(ctx.getStartupFailure());
                     assertThat(analysis.getDescription()).contains("stderr: stuck before ready");
                     assertThat(analysis.getAction()).contains("did not announce itself (control.ready) within folk.boot-timeout");

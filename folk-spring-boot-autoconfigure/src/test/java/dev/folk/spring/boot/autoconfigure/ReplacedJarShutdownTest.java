@@ -64,7 +64,7 @@ class ReplacedJarShutdownTest {
         List<Integer> pids = awaitWorkers();
 
         overwriteThenSigterm(pids);
-        assertThat(log()).contains("still running after drain-timeout PT1S: killing it")
+        assertThat(log()).contains("still running after drain-timeout 1s: killing it")
                 .contains("Pool 'default' DRAINING -> CLOSED")
                 .contains("CALL-FAILED dev.folk.core.pool.PoolClosedException")
                 .doesNotContain("NoClassDefFoundError").doesNotContain("ClassNotFoundException")

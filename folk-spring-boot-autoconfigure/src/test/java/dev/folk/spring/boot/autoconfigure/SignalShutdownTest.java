@@ -159,7 +159,7 @@ class SignalShutdownTest {
         assertThat(child.exitValue()).isEqualTo(143);
         // The pool's drain ran its whole drain-timeout and the pool itself killed the call: the JVM
         // hook did not cut it short.
-        assertThat(log()).contains("still running after drain-timeout PT14.5S: killing it")
+        assertThat(log()).contains("still running after drain-timeout 14500ms: killing it")
                 .doesNotContain("graceful close did not finish");
         assertThat(took).as("drain-timeout 14.5 s").isGreaterThan(Duration.ofSeconds(12));
         assertThat(Procs.aliveWithEnv(Workers.RUN_TAG, tag)).isEmpty();

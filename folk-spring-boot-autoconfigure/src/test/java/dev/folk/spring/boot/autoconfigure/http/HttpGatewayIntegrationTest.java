@@ -612,7 +612,7 @@ class HttpGatewayIntegrationTest {
         Response timedOut = get("/php/sleep?ms=20000");
         assertThat(timedOut.status()).isEqualTo(504);
         // The 504 is logged with where PHP was stuck (the worker library's backtrace feature).
-        assertThat(output.getAll()).containsPattern("did not answer within exec-timeout PT6S "
+        assertThat(output.getAll()).containsPattern("did not answer within exec-timeout 6s "
                 + "\\(the worker was at \\S*http-worker\\.php:\\d+ \\{closure\\}\\(\\)\\).*\\(GET /php/sleep\\?ms=20000\\)");
         Procs.await(Duration.ofSeconds(15), "the pool back to one idle worker",
                 () -> main.snapshot().count(WorkerState.IDLE) == 1);
@@ -710,7 +710,7 @@ class HttpGatewayIntegrationTest {
                 "max-body-size (1024 bytes): 413");
         assertThat(warning(output, "POST /other/chunked")).contains("Pool 'other'", "could not be read", ": 400");
         assertThat(warning(output, "POST /other/late")).contains("Pool 'other'",
-                "paused for folk.http.body-timeout (PT2S) after 3 of 10 bytes: 408");
+                "paused for folk.http.body-timeout (2s) after 3 of 10 bytes: 408");
     }
 
     /** The WARN line of the log that names {@code request}. */
