@@ -79,13 +79,18 @@ final class RollingReset {
         // the loop below to replace (all died while the script was broken; the reset is for its fix).
         lifecycle.retryNow(generation);
         int replaced = 0;
+        int toReplace = stale(generation).count();
         long deadline = clock.nanoTime() + budget();
         while (!health.closing()) {
             Stale stale = stale(generation);
             if (stale.count() == 0) {
-                // Said, so that an operator sees when the pool runs only new workers and what it took.
-                log.info("Pool '{}': rolling reset done in {} ms ({} workers replaced)", config.name(),
-                        TimeUnit.NANOSECONDS.toMillis(clock.nanoTime() - began), replaced);
+                // Said, so that an operator sees when the pool runs only new workers and what it took;
+                // "0 replaced" alone would read as a reset that did nothing when recycling beat it to them.
+                int leftMeanwhile = toReplace - replaced;
+                log.info("Pool '{}': rolling reset done in {} ms ({} workers replaced{})", config.name(),
+                        TimeUnit.NANOSECONDS.toMillis(clock.nanoTime() - began), replaced, leftMeanwhile <= 0 ? ""
+                                : "; " + leftMeanwhile + " more left on their own meanwhile (recycled, crashed) and "
+                                + "were replaced as such");
                 return;
             }
             PooledWorker old = stale.oldestReady();

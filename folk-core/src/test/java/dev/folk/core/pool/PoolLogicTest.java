@@ -495,6 +495,29 @@ class PoolLogicTest {
         assertThat(pool.awaitReady(size, Duration.ofSeconds(5))).isTrue();
     }
 
+    /** A worker that leaves on its own while a reset runs is not one the reset replaced: the end says so. */
+    @Test
+    void aResetSaysHowManyOfItsWorkersLeftOnTheirOwnWhileItRan() throws Exception {
+        ready(config(2));
+        List<Fake> original = List.copyOf(fakes.spawned);
+        fakes.boots = n -> {
+            // The reset's first new worker starts: one of the old ones leaves by itself now (recycled, say),
+            // and the pool has seen it go before that new worker is ready.
+            original.get(1).exit(0, 0);
+            FakeWorkers.await("the old worker's exit seen", () -> pool.snapshot().workers().stream()
+                    .noneMatch(w -> w.pid() == original.get(1).pid()));
+            fakes.boots = m -> Boot.READY;
+            return Boot.READY;
+        };
+        try (LogCapture logs = LogCapture.of(WorkerPool.class)) {
+            pool.reset().get(5, TimeUnit.SECONDS);
+            assertThat(logs.containing("rolling reset done in")).singleElement().asString()
+                    .endsWith(" ms (1 workers replaced; 1 more left on their own meanwhile (recycled, crashed) and "
+                            + "were replaced as such)");
+        }
+        assertThat(pool.awaitReady(2, Duration.ofSeconds(5))).isTrue();
+    }
+
     /**
      * A reset is a fresh start: a slot whose boots failed before it (a broken script, since fixed and
      * saved, which is what reload on change resets for) spawns at once, not after its back-off.
