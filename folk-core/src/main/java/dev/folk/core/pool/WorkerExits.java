@@ -217,9 +217,9 @@ final class WorkerExits {
         }
         if (exitedByItself && !w.bootAborted && status != null && killedFromOutside(status)) {
             lifecycle.freeSlot();
-            health.lastFailure("worker " + w.pid + " of pool '" + config.name() + "' was " + status
-                    + (ready ? " while idle, before its first call" : " while starting"));
-            recordExit(w, ExitReason.CRASH, status);
+            String when = ready ? " while idle, before its first call" : " while starting";
+            health.lastFailure("worker " + w.pid + " of pool '" + config.name() + "' was " + status + when);
+            recordExit(w, ExitReason.CRASH, status, when);
             lifecycle.replenish();
             return;
         }
@@ -275,6 +275,11 @@ final class WorkerExits {
      * during shutdown is shutdown.
      */
     private void recordExit(PooledWorker w, ExitReason reason, @Nullable ExitStatus status) {
+        recordExit(w, reason, status, "");
+    }
+
+    /** @param when when it happened, for the log line (" while starting"), or "" */
+    private void recordExit(PooledWorker w, ExitReason reason, @Nullable ExitStatus status, String when) {
         if (reason == ExitReason.CRASH) {
             if (health.closing() || host.isClosed()) {
                 reason = ExitReason.SHUTDOWN;
@@ -303,8 +308,8 @@ final class WorkerExits {
                 }
             }
             case CRASH, UNEXPECTED_EXIT, EXEC_TIMEOUT, PROTOCOL_ERROR, MEMORY_LIMIT -> log.warn(
-                    "Worker {} of pool '{}' exited: {} ({}, {} jobs){}", w.pid, config.name(), reason.tag(),
-                    statusText, w.jobs, lastOutput(w));
+                    "Worker {} of pool '{}' exited: {} ({}{}, {} jobs){}", w.pid, config.name(), reason.tag(),
+                    statusText, when, w.jobs, lastOutput(w));
             default -> log.debug("Worker {} of pool '{}' exited: {} ({}, {} jobs)", w.pid, config.name(),
                     reason.tag(), statusText, w.jobs);
         }

@@ -388,7 +388,7 @@ class PoolFaultTest {
     void anIdleWorkerKilledFromOutsideIsTheLastFailureAsKilledWhileIdleWithItsSignal() throws Exception {
         WorkerPool pool = WorkerPool.start(PoolConfig.builder("killed-idle", PhpWorkers.testWorker(Workers.newTag()).build())
                 .size(1).build(), supervisor);
-        try {
+        try (LogCapture logs = LogCapture.of(WorkerPool.class)) {
             assertThat(pool.awaitReady(1, Duration.ofSeconds(10))).isTrue();
             assertThat(pool.snapshot().lastFailureAt()).as("no failure yet").isNull();
             int unserved = pool.snapshot().workers().get(0).pid();
@@ -398,6 +398,10 @@ class PoolFaultTest {
                     () -> String.valueOf(pool.snapshot().lastFailure()).contains("worker " + unserved + " "));
             assertThat(pool.snapshot().lastFailure()).as("it was ready, not starting")
                     .contains("killed by SIGKILL while idle, before its first call").doesNotContain("starting");
+            Procs.await(Duration.ofSeconds(5), "the exit's warning", () -> !logs.warningsContaining(
+                    "Worker " + unserved + " of pool").isEmpty());
+            assertThat(logs.warningsContaining("Worker " + unserved + " of pool").get(0)).as("the log says when too")
+                    .contains("crash (killed by SIGKILL while idle, before its first call, 0 jobs)");
             Instant firstAt = pool.snapshot().lastFailureAt();
             assertThat(firstAt).as("when it happened, so that an old failure is not taken for a new one")
                     .isBetween(beforeKill, Instant.now());
