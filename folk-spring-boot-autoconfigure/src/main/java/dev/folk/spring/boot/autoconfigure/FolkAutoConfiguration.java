@@ -252,6 +252,7 @@ public final class FolkAutoConfiguration {
             UnknownKeys.warnAbout(environment);
             List<PoolDefinition> definitions = PoolDefinitions.resolve(properties,
                     shutdownPhaseTimeout(environment), environment::getProperty, scripts);
+            UnknownKeys.warnAboutNearPoolNames(definitions.stream().map(PoolDefinition::name).toList());
             List<PoolListener> poolListeners = listeners.orderedStream().toList();
             List<WorkerPool> pools = new ArrayList<>();
             Map<String, Integer> minReady = new LinkedHashMap<>();

@@ -1,6 +1,7 @@
 package dev.folk.spring.boot.autoconfigure;
 
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
@@ -55,6 +56,38 @@ final class UnknownKeys {
                     name, unknown.getOrigin() != null ? unknown.getOrigin() : "origin unknown",
                     meant == null ? " The auto-configuration README lists every key." : " Did you mean " + meant + "?");
         }
+    }
+
+    /**
+     * Warns of two pools whose names are one letter apart ({@code slim}, {@code slimm}): a misspelt
+     * pool name in {@code folk.pools.<name>.*} is no unknown key but a pool of its own, which runs the
+     * shared {@code folk.args} script and is started with the others. Names that differ in a digit
+     * ({@code web1}, {@code web2}) are meant apart.
+     */
+    static void warnAboutNearPoolNames(Collection<String> pools) {
+        List<String> names = List.copyOf(pools);
+        for (int i = 0; i < names.size(); i++) {
+            for (int j = i + 1; j < names.size(); j++) {
+                String a = names.get(i);
+                String b = names.get(j);
+                if (Math.min(a.length(), b.length()) >= 3 && distance(a, b) == 1 && !differInADigit(a, b)) {
+                    log.warn("Pools '{}' and '{}' are named one letter apart: if one is a misspelling, its keys "
+                            + "(folk.pools.{}.*, folk.pools.{}.*) made a pool of its own, which runs the shared "
+                            + "folk.args script unless it sets its own. Rename it if so.", a, b, a, b);
+                }
+            }
+        }
+    }
+
+    /** Whether the one edit between {@code a} and {@code b} is a digit (web1, web2; web, web2). */
+    private static boolean differInADigit(String a, String b) {
+        int i = 0;
+        while (i < a.length() && i < b.length() && a.charAt(i) == b.charAt(i)) {
+            i++;
+        }
+        char x = i < a.length() ? a.charAt(i) : ' ';
+        char y = i < b.length() ? b.charAt(i) : ' ';
+        return Character.isDigit(x) || Character.isDigit(y);
     }
 
     /** The keys under {@code folk.} no setting binds, in the order of their names. */

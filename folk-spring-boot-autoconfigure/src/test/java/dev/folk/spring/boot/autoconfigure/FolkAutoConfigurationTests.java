@@ -156,6 +156,19 @@ class FolkAutoConfigurationTests {
                 });
     }
 
+    /** A misspelt pool name is no unknown key: a pool of its own, running the shared script. */
+    @Test
+    void poolsNamedOneLetterApartAreWarnedAbout(CapturedOutput output) {
+        runner.withPropertyValues("folk.args=" + TestWorkers.ECHO, "folk.pools.slim.size=1", "folk.pools.slimm.size=1",
+                "folk.pools.web1.size=1", "folk.pools.web2.size=1", "folk.pools.web.size=1").run(ctx -> {
+                    assertThat(ctx).hasNotFailed();
+                    assertThat(output).contains("Pools 'slim' and 'slimm' are named one letter apart",
+                            "folk.pools.slimm.*");
+                    assertThat(output.getAll().lines().filter(l -> l.contains("named one letter apart")))
+                            .as("not web1, web2 and web: they differ in a digit").hasSize(1);
+                });
+    }
+
     @Test
     void phpsMemoryLimitFollowsTheHardLimitUnlessTheArgsSetItOrThereIsNone() {
         runner.withPropertyValues("folk.args=-dmemory_limit=64M," + TestWorkers.ECHO).run(ctx -> assertThat(
