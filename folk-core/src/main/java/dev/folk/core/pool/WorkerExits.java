@@ -57,7 +57,7 @@ final class WorkerExits {
      * {@code kill}, by killing its group now.
      */
     void retire(PooledWorker w, ExitReason reason, boolean kill) {
-        retire(w, reason, kill, null);
+        retire(w, reason, kill, null, "");
     }
 
     /**
@@ -66,11 +66,15 @@ final class WorkerExits {
      * once it is reaped.
      */
     void retireExitedIdle(PooledWorker w) {
-        retire(w, ExitReason.CRASH, true, "worker " + w.pid + " of pool '" + config.name() + "' exited while idle");
+        retire(w, ExitReason.CRASH, true, "worker " + w.pid + " of pool '" + config.name() + "' exited while idle",
+                " while idle");
     }
 
-    /** As {@link #retire(PooledWorker, ExitReason, boolean)}; {@code failure}, if any, becomes the last failure with the exit status. */
-    private void retire(PooledWorker w, ExitReason reason, boolean kill, @Nullable String failure) {
+    /**
+     * As {@link #retire(PooledWorker, ExitReason, boolean)}; {@code failure}, if any, becomes the last
+     * failure with the exit status; {@code when} (" while idle", or "") goes into the exit's log line.
+     */
+    private void retire(PooledWorker w, ExitReason reason, boolean kill, @Nullable String failure, String when) {
         if (!takeOut(w, true)) {
             return;
         }
@@ -83,7 +87,7 @@ final class WorkerExits {
         long now = clock.nanoTime();
         long exitBy = now + (reason == ExitReason.SHUTDOWN ? config.closeWait() : retireCloseWait()).toNanos();
         long killBy = exitBy + config.stopGrace().toNanos();
-        Runnable stop = () -> stop(w, reason, kill, exitBy, killBy, failure);
+        Runnable stop = () -> stop(w, reason, kill, exitBy, killBy, failure, when);
         executors.run(executors.stopper, stop, stop, "the stop of worker " + w.pid);
         lifecycle.replenish();
     }
@@ -99,7 +103,7 @@ final class WorkerExits {
     }
 
     private void stop(PooledWorker w, ExitReason reason, boolean killed, long exitBy, long killBy,
-                      @Nullable String failure) {
+                      @Nullable String failure, String when) {
         ExitStatus status;
         boolean exitedOnEof = killed;
         try {
@@ -127,7 +131,7 @@ final class WorkerExits {
         if (failure != null) {
             health.lastFailure(status == null ? failure : failure + " (" + status + ")");
         }
-        recordExit(w, reason, status);
+        recordExit(w, reason, status, when);
     }
 
     /**
@@ -297,23 +301,28 @@ final class WorkerExits {
                 boolean cleanly = status != null && !status.killedBySignal() && status.exitCode() == 0;
                 if (cleanly && w.abortSent) {
                     log.info("Worker {} of pool '{}' exited after the client of its last call went away (PHP ended "
-                            + "that request, as PHP-FPM does; {}, {} jobs)", w.pid, config.name(), statusText, w.jobs);
+                            + "that request, as PHP-FPM does; {}, {})", w.pid, config.name(), statusText, jobs(w));
                 } else if (cleanly) {
                     log.info("Worker {} of pool '{}' exited after an answer that said it would (PHP's exit() in a "
-                            + "handler; {}, {} jobs)", w.pid, config.name(), statusText, w.jobs);
+                            + "handler; {}, {})", w.pid, config.name(), statusText, jobs(w));
                 } else { // a fatal error (exit 255), which its last output names, or exit() with a code
                     log.warn("Worker {} of pool '{}' exited after an answer that said it would (a PHP fatal error, "
-                            + "or exit() with a code, in a handler; {}, {} jobs){}", w.pid, config.name(), statusText,
-                            w.jobs, lastOutput(w));
+                            + "or exit() with a code, in a handler; {}, {}){}", w.pid, config.name(), statusText,
+                            jobs(w), lastOutput(w));
                 }
             }
             case CRASH, UNEXPECTED_EXIT, EXEC_TIMEOUT, PROTOCOL_ERROR, MEMORY_LIMIT -> log.warn(
-                    "Worker {} of pool '{}' exited: {} ({}{}, {} jobs){}", w.pid, config.name(), reason.tag(),
-                    statusText, when, w.jobs, lastOutput(w));
-            default -> log.debug("Worker {} of pool '{}' exited: {} ({}, {} jobs)", w.pid, config.name(),
-                    reason.tag(), statusText, w.jobs);
+                    "Worker {} of pool '{}' exited: {} ({}{}, {}){}", w.pid, config.name(), reason.tag(),
+                    statusText, when, jobs(w), lastOutput(w));
+            default -> log.debug("Worker {} of pool '{}' exited: {} ({}, {})", w.pid, config.name(),
+                    reason.tag(), statusText, jobs(w));
         }
         stats.notifyListeners(l -> l.workerExited(pool, record));
+    }
+
+    /** "1 job", "12 jobs": the calls the worker served. */
+    private static String jobs(PooledWorker w) {
+        return w.jobs + (w.jobs == 1 ? " job" : " jobs");
     }
 
     /**

@@ -413,6 +413,10 @@ class PoolFaultTest {
             Procs.await(Duration.ofSeconds(10), "the kill of a worker that served a call recorded",
                     () -> String.valueOf(pool.snapshot().lastFailure()).contains("worker " + served + " "));
             assertThat(pool.snapshot().lastFailure()).contains("exited while idle (killed by SIGKILL)");
+            Procs.await(Duration.ofSeconds(5), "the second exit's warning", () -> !logs.warningsContaining(
+                    "Worker " + served + " of pool").isEmpty());
+            assertThat(logs.warningsContaining("Worker " + served + " of pool").get(0))
+                    .contains("crash (killed by SIGKILL while idle, 1 job)");
             assertThat(pool.snapshot().lastFailureAt()).as("the newer failure's time").isAfter(firstAt);
         } finally {
             pool.close();
