@@ -206,8 +206,10 @@ final class PhpRequest {
         String scriptName = "";
         String pathInfo = path;
         if (route.stripPrefix()) {
-            String prefix = request.getContextPath() + route.prefix();
-            int rest = HttpRoute.under(path, prefix) ? prefix.length() : afterPrefix(path, prefix);
+            // The context path as deployed: getContextPath() gives it as the client spelled it (/%63tx).
+            String prefix = request.getServletContext().getContextPath() + route.prefix();
+            int rest = HttpRoute.under(path, prefix) && plain(path, prefix.length()) ? prefix.length()
+                    : afterPrefix(path, prefix);
             if (rest >= 0) {
                 scriptName = prefix;
                 pathInfo = path.substring(rest);
@@ -337,6 +339,21 @@ final class PhpRequest {
             start = end + 1;
         }
         return after;
+    }
+
+    /**
+     * Whether {@code path} from {@code from} on has nothing that normalizing could change: no dot
+     * segment, no escape (%2e is a dot), no path parameter. Then the raw prefix before it is the one
+     * the container matched; else {@link #afterPrefix} finds where it ends ({@code /m/../m/x}).
+     */
+    private static boolean plain(String path, int from) {
+        for (int i = from; i < path.length(); i++) {
+            char c = path.charAt(i);
+            if (c == '%' || c == ';' || c == '.' && path.charAt(i - 1) == '/') {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** {@code s} with its %XX escapes decoded as bytes, read as ISO-8859-1 (the prefix is ASCII). */

@@ -212,7 +212,8 @@ class HttpGatewayIntegrationTest {
      */
     @Test
     void aPrefixSpelledOtherwiseIsStrippedAsTheMappingMatchedIt() throws Exception {
-        for (String uri : List.of("//other/a%20b/c", "/%6Fther/a%20b/c", "/x/../other/a%20b/c", "/other;p=1/a%20b/c")) {
+        for (String uri : List.of("//other/a%20b/c", "/%6Fther/a%20b/c", "/x/../other/a%20b/c", "/other;p=1/a%20b/c",
+                "/other/../other/a%20b/c", "/other/%2e%2e/other/a%20b/c", "/other/x/../../other/a%20b/c")) {
             Response r = get(uri + "?q=1");
             assertThat(r.status()).as(uri).isEqualTo(200);
             Map<String, String> server = JsonPath.read(r.text(), "$.server");

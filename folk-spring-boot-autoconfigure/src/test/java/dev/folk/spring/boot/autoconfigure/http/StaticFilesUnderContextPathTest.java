@@ -32,5 +32,12 @@ class StaticFilesUnderContextPathTest extends StaticFilesIntegrationTest {
         assertThat(missing.fromPhp()).as("%s %s", missing.status(), missing.head()).isTrue();
         assertThat(new String(missing.body(), StandardCharsets.UTF_8))
                 .contains("\"SCRIPT_NAME\":\"\\/ctx\\/app\"", "\"PATH_INFO\":\"\\/nothing.css\"");
+        // The context path spelled otherwise: PHP still gets it as deployed, the prefix stripped.
+        for (String target : new String[] {"/%63tx/app/nothing.css", "/ctx;a=b/app/nothing.css",
+                "/ctx/app/../app/nothing.css"}) {
+            Response spelled = sendRequestTarget("GET", target);
+            assertThat(new String(spelled.body(), StandardCharsets.UTF_8)).as(target)
+                    .contains("\"SCRIPT_NAME\":\"\\/ctx\\/app\"", "\"PATH_INFO\":\"\\/nothing.css\"");
+        }
     }
 }
