@@ -528,10 +528,12 @@ class PoolLogicTest {
         fakes.boots = n -> Boot.EXIT; // the script broke
         try (LogCapture logs = LogCapture.of(WorkerPool.class)) {
             fakes.spawned.get(0).exit(0, 9);
-            // The state changes before its warning is logged: wait for both.
+            // The state changes before its warning is logged, and the failed boot's line comes after
+            // that: wait for all three.
             await("the replacement failed, waits its back-off and the pool is logged broken",
                     () -> pool.snapshot().bootFailures() == 1 && pool.state() == PoolState.BROKEN
-                            && !logs.warningsContaining("RUNNING -> BROKEN").isEmpty());
+                            && !logs.warningsContaining("RUNNING -> BROKEN").isEmpty()
+                            && !logs.warningsContaining("next attempt in").isEmpty());
             assertThat(logs.warningsContaining("RUNNING -> BROKEN")).as("what an operator alerts on, at WARN").hasSize(1);
             assertThat(logs.warningsContaining("next attempt in")).first().asString()
                     .as("the failed boot's line names its pool once").startsWith("worker ").containsOnlyOnce("pool '");
