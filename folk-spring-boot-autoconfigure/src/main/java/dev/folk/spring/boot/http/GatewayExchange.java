@@ -206,10 +206,10 @@ final class GatewayExchange implements ReadListener, WriteListener, AsyncListene
             if (n < 0) {
                 break;
             }
-            if (n > 0) {
-                bodyProgressNanos = System.nanoTime();
-            }
             length += n;
+            if (n > 0) {
+                bodyProgressNanos = System.nanoTime(); // after length: the timer thread reads this first, then length
+            }
             if (length > route.maxBodySize()) {
                 tooLarge();
                 return;
