@@ -310,7 +310,7 @@ final class CallRunner {
                 w.endCall(clock.nanoTime());
                 exits.retire(w, ExitReason.CRASH, true);
                 throw new Undelivered(new WorkerCrashedException(name, method, w.pid,
-                        "its task channel failed: " + e.getMessage(), e));
+                        "its task channel failed: " + e.getMessage(), null, e));
             }
             return failed(w, method, cs, e, start, acquired);
         }
@@ -333,7 +333,7 @@ final class CallRunner {
                 w.endCall(clock.nanoTime());
                 exits.retire(w, ExitReason.CRASH, true);
                 throw new Undelivered(new WorkerCrashedException(name, method, w.pid,
-                        "died before reading the request", e));
+                        "died before reading the request", null, e));
             }
             return failed(w, method, cs, e, start, acquired);
         } catch (IOException e) {
@@ -447,14 +447,14 @@ final class CallRunner {
             throw health.closedFailure(method, w.pid, "(the application is shutting down and its workers were stopped)");
         }
         // Usually the process is already dead: reap it here so the message can say how it ended.
-        String exit = w.link.awaitExit(Duration.ofMillis(200)) ? exits.retireCrashed(w) : null;
-        if (exit == null) {
-            exit = "closed its task channel: " + cause.getMessage();
+        WorkerExits.Crashed crashed = w.link.awaitExit(Duration.ofMillis(200)) ? exits.retireCrashed(w) : null;
+        String exit = crashed != null ? crashed.toString() : "closed its task channel: " + cause.getMessage();
+        if (crashed == null) {
             exits.retire(w, ExitReason.CRASH, true);
         }
         health.lastFailure("worker " + w.pid + " crashed during '" + method + "' (" + exit + ")");
         stats.record(method, CallOutcome.WORKER_CRASHED, acquired - start, end - acquired);
-        throw new WorkerCrashedException(name, method, w.pid, exit, cause);
+        throw new WorkerCrashedException(name, method, w.pid, exit, crashed == null ? null : crashed.status(), cause);
     }
 
     /** An async call waiting for a worker: run on the async executor once handed one. */

@@ -178,19 +178,27 @@ final class WorkerExits {
         executors.run(executors.stopper, stopAll, stopAll, "the stop of " + taken.size() + " workers");
     }
 
+    /** How a worker that crashed during a call ended: its status, or null if it could not be reaped. */
+    record Crashed(@Nullable ExitStatus status) {
+        @Override
+        public String toString() {
+            return status == null ? "exited" : status.toString();
+        }
+    }
+
     /**
      * A worker crashed during a call and has already exited: retires it, reaps it and records its
      * exit here, so the caller's error can say how it ended. Returns that, or null if somebody
      * else retired it first.
      */
-    @Nullable String retireCrashed(PooledWorker w) {
+    @Nullable Crashed retireCrashed(PooledWorker w) {
         if (!takeOut(w, true)) {
             return null;
         }
         ExitStatus status = w.link.terminate(Duration.ZERO);
         recordExit(w, ExitReason.CRASH, status);
         lifecycle.replenish();
-        return status == null ? "exited" : status.toString();
+        return new Crashed(status);
     }
 
     /**
@@ -219,7 +227,7 @@ final class WorkerExits {
             recordExit(w, ExitReason.SHUTDOWN, status);
             return;
         }
-        if (exitedByItself && !w.bootAborted && status != null && killedFromOutside(status)) {
+        if (exitedByItself && !w.bootAborted && status != null && status.killedFromOutside()) {
             lifecycle.freeSlot();
             String when = ready ? " while idle, before its first call" : " while starting";
             health.lastFailure("worker " + w.pid + " of pool '" + config.name() + "' was " + status + when);
@@ -234,16 +242,6 @@ final class WorkerExits {
         lifecycle.bootFailed(w.origin, new BootFailure(w.pid, message, status, output, Instant.now()));
     }
 
-    /**
-     * A signal the process did not raise itself (SEGV, ABRT, BUS, ILL, FPE, SYS, TRAP are its own
-     * faults): KILL from an operator or the OOM killer, TERM, INT...
-     */
-    static boolean killedFromOutside(ExitStatus status) {
-        return switch (status.signal()) {
-            case 0, 4, 5, 6, 7, 8, 11, 31 -> false;
-            default -> true;
-        };
-    }
 
     /** The worker's last output lines, once its pipes have been drained (briefly waited for). */
     private static List<String> recentOutput(PooledWorker w) {

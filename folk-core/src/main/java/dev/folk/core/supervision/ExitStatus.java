@@ -20,6 +20,22 @@ public record ExitStatus(int exitCode, int signal, long maxRssKib, Duration user
         return signal != 0;
     }
 
+    /**
+     * Ended by a signal a process raises on itself when it crashes: a fault (SEGV, BUS, ILL, FPE),
+     * abort() (ABRT), a trap or a forbidden system call (TRAP, SYS).
+     */
+    public boolean crashed() {
+        return switch (signal) {
+            case 4, 5, 6, 7, 8, 11, 31 -> true;
+            default -> false;
+        };
+    }
+
+    /** Ended by a signal that came from outside: KILL from an operator or the OOM killer, TERM, INT... */
+    public boolean killedFromOutside() {
+        return signal != 0 && !crashed();
+    }
+
     @Override
     public String toString() {
         if (signal != 0) {
@@ -35,6 +51,7 @@ public record ExitStatus(int exitCode, int signal, long maxRssKib, Duration user
             case 2 -> "SIGINT";
             case 3 -> "SIGQUIT";
             case 4 -> "SIGILL";
+            case 5 -> "SIGTRAP";
             case 6 -> "SIGABRT";
             case 7 -> "SIGBUS";
             case 8 -> "SIGFPE";
@@ -43,6 +60,7 @@ public record ExitStatus(int exitCode, int signal, long maxRssKib, Duration user
             case 13 -> "SIGPIPE";
             case 14 -> "SIGALRM";
             case 15 -> "SIGTERM";
+            case 31 -> "SIGSYS";
             default -> "signal " + signal;
         };
     }

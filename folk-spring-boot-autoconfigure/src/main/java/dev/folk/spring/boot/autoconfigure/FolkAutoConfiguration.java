@@ -264,8 +264,10 @@ public final class FolkAutoConfiguration {
                 pools.add(pool);
                 minReady.put(d.name(), d.minReady());
             }
-            DeletedScriptsRestorer restorer = new DeletedScriptsRestorer(scripts, pools);
-            pools.forEach(p -> p.addListener(restorer));
+            if (scripts.directory() != null) { // something was extracted (resolving the pools' args did it)
+                DeletedScriptsRestorer restorer = new DeletedScriptsRestorer(scripts, pools);
+                pools.forEach(p -> p.addListener(restorer));
+            }
             return new FolkPools(pools, minReady);
         }
 

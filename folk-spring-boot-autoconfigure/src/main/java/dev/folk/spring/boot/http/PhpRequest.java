@@ -295,15 +295,11 @@ final class PhpRequest {
     }
 
     /**
-     * An all-ASCII text as is; any other as the bytes it was decoded from: ISO-8859-1 (one char per
-     * byte), or UTF-8 when a char is beyond it (a container told to decode the URI as UTF-8).
-     */
-    /**
      * Where the raw path {@code path} goes on past {@code prefix} when it spells the prefix otherwise
      * ({@code //m/x}, {@code /%6d/x}, {@code /a/../m/x}: the container routes on the path decoded and
-     * normalized, as nginx matches its locations), or -1. It is the end of the last segment at which the
-     * normalized path is the prefix, if no segment after it goes back above the prefix: PATH_INFO stays
-     * raw, as in the usual case, and what follows still normalizes below the prefix.
+     * normalized, as nginx matches its locations), or -1. It is the end of the segment at which the
+     * normalized path last came down to the prefix, if no segment after it goes back above the prefix:
+     * PATH_INFO stays raw, as in the usual case, and what follows still normalizes below the prefix.
      */
     static int afterPrefix(String path, String prefix) {
         List<String> wanted = new ArrayList<>();
@@ -322,7 +318,8 @@ final class PhpRequest {
             }
             String segment = path.substring(start, end);
             int parameters = segment.indexOf(';'); // a path parameter (;jsessionid=...), which the container drops
-            segment = percentDecoded(parameters < 0 ? segment : segment.substring(0, parameters));
+            String decoded = StaticFiles.decode(parameters < 0 ? segment : segment.substring(0, parameters));
+            segment = decoded != null ? decoded : segment; // malformed: it names no prefix segment either way
             if (segment.equals("..")) {
                 if (normalized.isEmpty()) {
                     return -1; // above the root: the container refuses it anyway
@@ -356,26 +353,10 @@ final class PhpRequest {
         return true;
     }
 
-    /** {@code s} with its %XX escapes decoded as bytes, read as ISO-8859-1 (the prefix is ASCII). */
-    private static String percentDecoded(String s) {
-        if (s.indexOf('%') < 0) {
-            return s;
-        }
-        StringBuilder out = new StringBuilder(s.length());
-        for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
-            int hi = i + 2 < s.length() ? Character.digit(s.charAt(i + 1), 16) : -1;
-            int lo = hi >= 0 ? Character.digit(s.charAt(i + 2), 16) : -1;
-            if (c == '%' && lo >= 0) {
-                out.append((char) (hi * 16 + lo));
-                i += 2;
-            } else {
-                out.append(c);
-            }
-        }
-        return out.toString();
-    }
-
+    /**
+     * An all-ASCII text as is; any other as the bytes it was decoded from: ISO-8859-1 (one char per
+     * byte), or UTF-8 when a char is beyond it (a container told to decode the URI as UTF-8).
+     */
     static Object raw(String s) {
         for (int i = 0; i < s.length(); i++) {
             if (s.charAt(i) >= 0x80) {

@@ -351,7 +351,7 @@ final class StaticFiles {
     }
 
     /** The path of a raw request URI, percent-decoded as UTF-8; null if malformed or holding a NUL or a backslash. */
-    private static @Nullable String decode(String rawUri) {
+    static @Nullable String decode(String rawUri) {
         int query = rawUri.indexOf('?');
         String raw = query >= 0 ? rawUri.substring(0, query) : rawUri;
         if (isPlainAscii(raw)) {
