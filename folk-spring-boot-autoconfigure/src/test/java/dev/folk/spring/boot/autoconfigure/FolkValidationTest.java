@@ -32,6 +32,7 @@ import org.springframework.core.io.support.SpringFactoriesLoader;
 import dev.folk.core.testing.Procs;
 import dev.folk.core.testing.Workers;
 import dev.folk.spring.boot.lifecycle.FolkStartupException;
+import dev.folk.spring.boot.pool.FolkPools;
 import dev.folk.spring.boot.lifecycle.FolkStartupFailureAnalyzer;
 
 /**
@@ -179,24 +180,49 @@ class FolkValidationTest {
     }
 
     /**
-     * The gateway, its pools and the supervisor are made while Tomcat starts its web application.
-     * When a filter of the application's own fails there, Tomcat stops the web application before
-     * Spring closes our beans, and used to warn that folk-supervisor-io and folk-http-timer "failed
-     * to stop" and would "create a memory leak", beside the real failure.
+     * A pool or a mapping that cannot be made is reported by the failure analyzer alone: not first
+     * as Spring Boot's ERROR "Error starting Tomcat context", which it logs for a bean that fails
+     * while Tomcat starts the web application (the gateway's registrations are made there).
+     */
+    @Test
+    void aWebApplicationWhosePoolOrMappingIsWrongFailsBeforeTomcatStarts(CapturedOutput output) {
+        for (String[] wrong : List.of(new String[] {"--folk.command=/opt/missing/php", "default"},
+                new String[] {"--folk.http.retry-after=1s", "nope"})) {
+            SpringApplication app = new SpringApplication(WebApp.class);
+            try {
+                app.run("--server.port=0", "--server.address=127.0.0.1", "--folk.shutdown.signal-handler=false",
+                        "--folk.args=" + TestWorkers.ECHO, "--folk.size=1", "--folk.env.FOLK_TEST_RUN=" + tag,
+                        "--folk.http.mappings[0].path=/php/**", "--folk.http.mappings[0].pool=" + wrong[1],
+                        "--folk.http.filter-order=0", wrong[0]);
+            } catch (RuntimeException expected) {
+                // reported below
+            }
+        }
+        assertThat(output).contains("Property: folk.command", "/opt/missing/php",
+                        "Property: folk.http.mappings[0].pool", "there is no pool of that name")
+                .doesNotContain("Error starting Tomcat context", "Tomcat started on port", "Starting Servlet engine");
+        assertThat(output.toString().split("APPLICATION FAILED TO START", -1)).hasSize(3);
+        assertThat(Procs.withEnv(Workers.RUN_TAG, tag)).isEmpty();
+    }
+
+    /**
+     * An application's own filters are made while Tomcat starts its web application, and one that
+     * needs a pool makes the pools and the supervisor there too. When another of its filters fails
+     * there, Tomcat stops the web application before Spring closes our beans, and used to warn that
+     * folk-supervisor-io "failed to stop" and would "create a memory leak", beside the real failure.
      */
     @Test
     void aStartupThatFailsWhileTomcatStartsGetsNoThreadWarningAboutOurs(CapturedOutput output) {
         SpringApplication app = new SpringApplication(FailingWebApp.class);
         try {
             app.run("--server.port=0", "--server.address=127.0.0.1", "--folk.shutdown.signal-handler=false",
-                    "--folk.args=" + TestWorkers.ECHO, "--folk.size=1", "--folk.env.FOLK_TEST_RUN=" + tag,
-                    "--folk.http.mappings[0].path=/php/**", "--folk.http.mappings[0].pool=default");
+                    "--folk.args=" + TestWorkers.ECHO, "--folk.size=1", "--folk.env.FOLK_TEST_RUN=" + tag);
         } catch (RuntimeException expected) {
             // reported below
         }
         assertThat(output).contains("the application's own filter cannot be made")
-                .as("the gateway and its pool were made before the failure, and closed after it")
-                .contains("HTTP gateway: /php/** -> pool 'default'", "Pool 'default' DRAINING -> CLOSED")
+                .as("the pool was made before the failure, and closed after it")
+                .contains("Pool 'default' DRAINING -> CLOSED")
                 .as("Tomcat's warning about threads of its web application still running")
                 .doesNotContain("appears to have started a thread");
         assertThat(Procs.withEnv(Workers.RUN_TAG, tag)).isEmpty();
@@ -315,10 +341,20 @@ class FolkValidationTest {
     static class App {
     }
 
-    /** A web application whose own filter cannot be made: Tomcat's start fails after the gateway's filter. */
+    @SpringBootConfiguration
+    @EnableAutoConfiguration
+    static class WebApp {
+    }
+
+    /** A web application whose own filter cannot be made: Tomcat's start fails after the filter that needs a pool. */
     @SpringBootConfiguration
     @EnableAutoConfiguration
     static class FailingWebApp {
+        @Bean
+        Filter poolFilter(FolkPools pools) {
+            return (request, response, chain) -> chain.doFilter(request, response);
+        }
+
         @Bean
         Filter failingFilter() {
             throw new IllegalStateException("the application's own filter cannot be made");

@@ -30,6 +30,7 @@ import org.springframework.boot.autoconfigure.condition.ConditionalOnWebApplicat
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.boot.context.properties.bind.Binder;
 import org.springframework.boot.tomcat.ConfigurableTomcatWebServerFactory;
+import org.springframework.boot.web.server.WebServerFactory;
 import org.springframework.boot.web.server.WebServerFactoryCustomizer;
 import org.springframework.boot.web.servlet.FilterRegistrationBean;
 import org.springframework.boot.web.servlet.ServletRegistrationBean;
@@ -91,6 +92,9 @@ public final class FolkHttpAutoConfiguration {
     /** Bean name of the Tomcat customizer that answers Expect: 100-continue ({@link TomcatExpectContinueConfiguration}). */
     public static final String EXPECT_CONTINUE_BEAN_NAME = "folkHttpTomcatExpectContinue";
 
+    /** Bean name of the customizer that makes the gateway before the web server ({@link #folkHttpGatewayBeforeWebServer}). */
+    public static final String EARLY_GATEWAY_BEAN_NAME = "folkHttpGatewayBeforeWebServer";
+
     /** The gateway's servlet name. */
     static final String SERVLET_NAME = "folkHttpGateway";
 
@@ -127,6 +131,21 @@ public final class FolkHttpAutoConfiguration {
         logger.info("HTTP gateway: " + String.join("; ", routes.stream().map(HttpRoute::describe).toList())
                 + (properties.getFilterOrder() != null ? "; served from a filter of order " + properties.getFilterOrder() : ""));
         return new FolkHttpGateway(routes, options, observations.getIfAvailable(() -> ObservationRegistry.NOOP));
+    }
+
+    /**
+     * The gateway, and with it the pools, made before the web server: a pool or a mapping that cannot
+     * be made then fails the start as any other bean does, reported by the failure analyzers alone.
+     * Otherwise they would be made while Tomcat starts the web application (the gateway's
+     * registrations need them), and a failure there comes first as Spring Boot's ERROR "Error starting
+     * Tomcat context" with the whole chain of beans in one line. Customizers run when the web server's
+     * factory is made, before any server starts.
+     */
+    @Bean(EARLY_GATEWAY_BEAN_NAME)
+    @ConditionalOnMissingBean(name = EARLY_GATEWAY_BEAN_NAME)
+    static WebServerFactoryCustomizer<WebServerFactory> folkHttpGatewayBeforeWebServer(
+            ObjectProvider<FolkHttpGateway> gateway) {
+        return factory -> gateway.getIfAvailable();
     }
 
     /**
