@@ -58,6 +58,9 @@ public class ClasspathScripts implements DisposableBean {
     /** Every file extracted, so that one deleted since can be noticed ({@link #restoreIfDeleted()}). */
     private final Set<Path> written = new HashSet<>();
     private @Nullable Path root;
+
+    /** Set at close: the folder is removed on purpose, and nothing extracts into it again. */
+    private boolean destroyed;
     private @Nullable Path workerLibrary;
     private boolean libraryLooked;
     /** The group the extracted files are readable by, or null for none (0700, ours only). */
@@ -232,7 +235,7 @@ public class ClasspathScripts implements DisposableBean {
      */
     public synchronized boolean refresh(String location) {
         String l = strip(location);
-        if (root == null || java.util.Arrays.asList(l.split("/")).contains("..") || !extracted(l)) {
+        if (root == null || destroyed || java.util.Arrays.asList(l.split("/")).contains("..") || !extracted(l)) {
             return false;
         }
         Path target = root.resolve(l).normalize();
@@ -268,7 +271,7 @@ public class ClasspathScripts implements DisposableBean {
      * @return how many of the extracted files were missing (0: nothing was done)
      */
     public synchronized int restoreIfDeleted() {
-        if (root == null) {
+        if (root == null || destroyed) { // removed at close, not by a cleaner: a boot failing meanwhile must not bring it back
             return 0;
         }
         int missing = 0;
@@ -300,7 +303,7 @@ public class ClasspathScripts implements DisposableBean {
 
     /** Extracts again everything extracted so far (when it is not known which files changed). */
     public synchronized void refreshAll() {
-        if (root == null) {
+        if (root == null || destroyed) {
             return;
         }
         List.copyOf(extractedDirectories).forEach(this::extractDirectory);
@@ -398,6 +401,7 @@ public class ClasspathScripts implements DisposableBean {
 
     @Override
     public synchronized void destroy() {
+        destroyed = true;
         if (root == null) {
             return;
         }

@@ -127,6 +127,31 @@ class ClasspathScriptsTest {
         }
     }
 
+    /**
+     * A boot that fails while the context closes (a pool still stopping its workers) asks whether
+     * the scripts were deleted: they were, by the close itself, and must stay so. Bringing them back
+     * left the folder behind after the JVM ended, with a warning that blamed a cleaner of /tmp.
+     */
+    @Test
+    void nothingIsExtractedAgainOnceTheScriptsAreRemovedAtClose() throws Exception {
+        Path classes = tree();
+        try (URLClassLoader loader = new URLClassLoader(new URL[] {classes.toUri().toURL()}, null)) {
+            ClasspathScripts scripts = new ClasspathScripts(loader);
+            scripts.resolve("classpath:php/app.php");
+            Path root = scripts.directory();
+            Files.delete(root.resolve("php/app.php"));
+            assertThat(scripts.restoreIfDeleted()).as("deleted while running: restored").isEqualTo(1);
+            assertThat(root.resolve("php/app.php")).exists();
+
+            scripts.destroy();
+            assertThat(root).doesNotExist();
+            assertThat(scripts.restoreIfDeleted()).isZero();
+            scripts.refreshAll();
+            assertThat(scripts.refresh("php/app.php")).isFalse();
+            assertThat(root).doesNotExist();
+        }
+    }
+
     @Test
     void aTemporaryDirectoryThatCannotTakeTheScriptsIsNamedWithWhatToDo() throws Exception {
         Path notADirectory = Files.writeString(tmp.resolve("full"), "a file where a directory should be");
