@@ -186,22 +186,25 @@ class FolkValidationTest {
      */
     @Test
     void aWebApplicationWhosePoolOrMappingIsWrongFailsBeforeTomcatStarts(CapturedOutput output) {
-        for (String[] wrong : List.of(new String[] {"--folk.command=/opt/missing/php", "default"},
-                new String[] {"--folk.http.retry-after=1s", "nope"})) {
-            SpringApplication app = new SpringApplication(WebApp.class);
+        for (String[] wrong : List.of(new String[] {"--folk.command=/opt/missing/php", "default", "0"},
+                new String[] {"--folk.http.retry-after=1s", "nope", "0"},
+                new String[] {"--folk.http.retry-after=1s", "default", "-2147483648"})) {
+            SpringApplication app = new SpringApplication(WebApp.class, SecurityChain.class);
             try {
                 app.run("--server.port=0", "--server.address=127.0.0.1", "--folk.shutdown.signal-handler=false",
                         "--folk.args=" + TestWorkers.ECHO, "--folk.size=1", "--folk.env.FOLK_TEST_RUN=" + tag,
                         "--folk.http.mappings[0].path=/php/**", "--folk.http.mappings[0].pool=" + wrong[1],
-                        "--folk.http.filter-order=0", wrong[0]);
+                        "--folk.http.filter-order=" + wrong[2], wrong[0]);
             } catch (RuntimeException expected) {
                 // reported below
             }
         }
         assertThat(output).contains("Property: folk.command", "/opt/missing/php",
-                        "Property: folk.http.mappings[0].pool", "there is no pool of that name")
-                .doesNotContain("Error starting Tomcat context", "Tomcat started on port", "Starting Servlet engine");
-        assertThat(output.toString().split("APPLICATION FAILED TO START", -1)).hasSize(3);
+                        "Property: folk.http.mappings[0].pool", "there is no pool of that name",
+                        "Property: folk.http.filter-order", "ahead of Spring Security's filters")
+                .doesNotContain("Error starting Tomcat context", "Tomcat started on port", "Starting Servlet engine",
+                        "served from a filter of order -2147483648");
+        assertThat(output.toString().split("APPLICATION FAILED TO START", -1)).hasSize(4);
         assertThat(Procs.withEnv(Workers.RUN_TAG, tag)).isEmpty();
     }
 
@@ -344,6 +347,14 @@ class FolkValidationTest {
     @SpringBootConfiguration
     @EnableAutoConfiguration
     static class WebApp {
+    }
+
+    /** Stands for Spring Security's filter chain, which the gateway's filter must not run ahead of. */
+    static class SecurityChain {
+        @Bean("springSecurityFilterChain")
+        Filter springSecurityFilterChain() {
+            return (request, response, chain) -> chain.doFilter(request, response);
+        }
     }
 
     /** A web application whose own filter cannot be made: Tomcat's start fails after the filter that needs a pool. */

@@ -139,13 +139,20 @@ public final class FolkHttpAutoConfiguration {
      * Otherwise they would be made while Tomcat starts the web application (the gateway's
      * registrations need them), and a failure there comes first as Spring Boot's ERROR "Error starting
      * Tomcat context" with the whole chain of beans in one line. Customizers run when the web server's
-     * factory is made, before any server starts.
+     * factory is made, before any server starts. With Spring Security, a {@code filter-order} ahead
+     * of its filters is refused here too, before the gateway says where it serves from.
      */
     @Bean(EARLY_GATEWAY_BEAN_NAME)
     @ConditionalOnMissingBean(name = EARLY_GATEWAY_BEAN_NAME)
     static WebServerFactoryCustomizer<WebServerFactory> folkHttpGatewayBeforeWebServer(
-            ObjectProvider<FolkHttpGateway> gateway) {
-        return factory -> gateway.getIfAvailable();
+            ObjectProvider<FolkHttpGateway> gateway, FolkHttpProperties properties, ListableBeanFactory beans,
+            Environment environment) {
+        return factory -> {
+            if (beans.containsBean(SECURITY_FILTER)) {
+                filterOrder(properties, beans, environment, false);
+            }
+            gateway.getIfAvailable();
+        };
     }
 
     /**
