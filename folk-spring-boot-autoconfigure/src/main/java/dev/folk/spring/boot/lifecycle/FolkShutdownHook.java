@@ -11,6 +11,7 @@ import org.springframework.context.ApplicationListener;
 import org.springframework.context.ConfigurableApplicationContext;
 import org.springframework.context.event.ContextClosedEvent;
 
+import dev.folk.core.FolkException;
 import dev.folk.core.supervision.Supervisor;
 import dev.folk.core.util.Preload;
 import dev.folk.spring.boot.pool.FolkPools;
@@ -58,7 +59,16 @@ public class FolkShutdownHook implements ApplicationListener<ContextClosedEvent>
         this.wait = wait;
         this.hook = new Thread(this::runHook, "folk-shutdown-hook");
         loadShutdownPath();
-        Runtime.getRuntime().addShutdownHook(hook);
+        try {
+            Runtime.getRuntime().addShutdownHook(hook);
+        } catch (IllegalStateException shuttingDown) {
+            // SIGTERM or Ctrl-C while the context is made, before any worker started: end the start-up
+            // here, in words that say so (Spring's line names this bean, which did nothing wrong).
+            String message = "Start-up stopped by the application's shutdown (SIGTERM or Ctrl-C) before any worker"
+                    + " started. Nothing to fix unless that shutdown was unexpected: then look for what sent the signal.";
+            log.warn(message); // the JVM is exiting and may be gone before Spring Boot reports the failure
+            throw new FolkException(message);
+        }
     }
 
     /**

@@ -25,6 +25,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 import dev.folk.core.testing.Procs;
 import dev.folk.core.testing.Workers;
 import dev.folk.spring.boot.autoconfigure.app.SignalTestApplication;
+import dev.folk.spring.boot.autoconfigure.app.StartedDuringShutdownApplication;
 import dev.folk.spring.boot.autoconfigure.app.WebSignalTestApplication;
 
 /**
@@ -96,6 +97,20 @@ class SignalShutdownTest {
         assertThat(Procs.aliveWithEnv(Workers.RUN_TAG, tag)).isEmpty();
         assertThat(pids).noneMatch(Procs::alive);
         assertThat(log()).contains("Second signal (SIGTERM) during shutdown").doesNotContain("CALL-RESULT");
+    }
+
+    /**
+     * SIGTERM while the context is still being made, before any worker started: the start-up ends
+     * with words that say so. Before, it ended with Spring's "Error creating bean with name
+     * 'folkShutdownHook'" and the JVM's bare "Shutdown in progress", which read as a bug of ours.
+     */
+    @Test
+    void aShutdownBeforeAnyWorkerStartedEndsTheStartUpSayingSo() throws Exception {
+        start(StartedDuringShutdownApplication.class, "--folk.size=1");
+        assertThat(child.waitFor(30, TimeUnit.SECONDS)).as("exit; output:\n%s", log()).isTrue();
+        assertThat(log()).contains("START-FAILED", "Start-up stopped by the application's shutdown (SIGTERM or Ctrl-C)"
+                        + " before any worker started").doesNotContain("Shutdown in progress", "STARTED\n");
+        assertThat(Procs.withEnv(Workers.RUN_TAG, tag)).isEmpty();
     }
 
     @ParameterizedTest(name = "jvm-hook={0}")
