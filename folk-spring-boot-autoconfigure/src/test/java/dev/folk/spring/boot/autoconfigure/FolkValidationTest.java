@@ -117,7 +117,7 @@ class FolkValidationTest {
                                                                     List<String> advice) {
         runner.withPropertyValues(properties.toArray(String[]::new)).run(ctx -> {
             assertThat(ctx).hasFailed();
-            FailureAnalysis analysis = new FolkConfigurationFailureAnalyzer().analyze(ctx.getStartupFailure());
+            FailureAnalysis analysis = new FolkConfigurationFailureAnalyzer(null).analyze(ctx.getStartupFailure());
             assertThat(analysis).as("analysis of %s", ctx.getStartupFailure()).isNotNull();
             assertThat(analysis.getDescription()).contains("Property: " + key).contains("Value:    \"" + value + "\"");
             problem.forEach(p -> assertThat(analysis.getDescription()).contains(p));
@@ -131,7 +131,7 @@ class FolkValidationTest {
     void aFileThatIsNotExecutableIsReported(@TempDir Path dir) throws Exception {
         Path script = Files.writeString(dir.resolve("worker.sh"), "#!/bin/sh\n");
         runner.withPropertyValues("folk.command=" + script).run(ctx -> {
-            FailureAnalysis analysis = new FolkConfigurationFailureAnalyzer().analyze(ctx.getStartupFailure());
+            FailureAnalysis analysis = new FolkConfigurationFailureAnalyzer(null).analyze(ctx.getStartupFailure());
             assertThat(analysis.getDescription()).contains("Property: folk.command").contains(script.toString())
                     .contains("EACCES");
             assertThat(analysis.getAction()).contains("chmod +x");
@@ -160,7 +160,9 @@ class FolkValidationTest {
     @Test
     void theAnalyzersAreRegisteredAndUsedBySpringBoot(CapturedOutput output) {
         List<String> analyzers = SpringFactoriesLoader.forDefaultResourceLocation()
-                .load(FailureAnalyzer.class, SpringFactoriesLoader.FailureHandler.handleMessage((message, e) -> {
+                .load(FailureAnalyzer.class, SpringFactoriesLoader.ArgumentResolver.of(
+                        org.springframework.core.env.Environment.class, new org.springframework.core.env.StandardEnvironment()),
+                        SpringFactoriesLoader.FailureHandler.handleMessage((message, e) -> {
                     // Boot's own analyzers that need a bean factory cannot be built here: not ours.
                 })).stream().map(a -> a.getClass().getName()).toList();
         assertThat(analyzers).contains(FolkConfigurationFailureAnalyzer.class.getName(),
@@ -175,7 +177,9 @@ class FolkValidationTest {
             // reported below
         }
         assertThat(output).contains("APPLICATION FAILED TO START").contains("Property: folk.command")
-                .contains("/opt/missing/php").contains("PHP is installed as");
+                .contains("/opt/missing/php").contains("PHP is installed as")
+                .as("where the value was set, as Spring Boot's binding report says it")
+                .contains("    Origin:   \"folk.command\" from property source \"commandLineArgs\"\n");
         assertThat(Procs.withEnv(Workers.RUN_TAG, tag)).isEmpty();
     }
 

@@ -100,13 +100,13 @@ class SaturationAndElasticSizeTests {
             c.properties().forEach(kv -> properties.put(kv.substring(0, kv.indexOf('=')), kv.substring(kv.indexOf('=') + 1)));
             FolkConfigurationException e = org.junit.jupiter.api.Assertions.assertThrows(
                     FolkConfigurationException.class, () -> resolve(properties), c.toString());
-            FailureAnalysis analysis = new FolkConfigurationFailureAnalyzer().analyze(e);
+            FailureAnalysis analysis = new FolkConfigurationFailureAnalyzer(null).analyze(e);
             assertThat(analysis.getDescription()).as("%s", c).contains("Property: " + c.key()).contains(c.problem());
         }
         // Through start-up: the application fails before any worker starts.
         runner.withPropertyValues("folk.min-size=5", "folk.max-size=2").run(ctx -> {
             assertThat(ctx).hasFailed();
-            assertThat(new FolkConfigurationFailureAnalyzer().analyze(ctx.getStartupFailure()).getDescription())
+            assertThat(new FolkConfigurationFailureAnalyzer(null).analyze(ctx.getStartupFailure()).getDescription())
                     .contains("Property: folk.min-size");
         });
         assertThat(Procs.withEnv(Workers.RUN_TAG, tag)).as("no worker may start").isEmpty();
@@ -224,7 +224,7 @@ class SaturationAndElasticSizeTests {
                 new String[] {"folk.readiness.pools.default.max-queue=-1", "folk.readiness.pools.default.max-queue", "must not be negative"})) {
             runner.withPropertyValues("folk.readiness.max-queue=1", c[0]).run(ctx -> {
                 assertThat(ctx).as(c[0]).hasFailed();
-                assertThat(new FolkConfigurationFailureAnalyzer().analyze(ctx.getStartupFailure()).getDescription())
+                assertThat(new FolkConfigurationFailureAnalyzer(null).analyze(ctx.getStartupFailure()).getDescription())
                         .contains("Property: " + c[1]).contains(c[2]);
             });
         }

@@ -106,7 +106,7 @@ class WorkerUserTest {
         Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
         runner.withPropertyValues("folk.pools.web.user=nobody", "folk.pools.web.args=" + script).run(ctx -> {
             assertThat(ctx).hasFailed();
-            FailureAnalysis analysis = new FolkConfigurationFailureAnalyzer().analyze(ctx.getStartupFailure());
+            FailureAnalysis analysis = new FolkConfigurationFailureAnalyzer(null).analyze(ctx.getStartupFailure());
             assertThat(analysis.getDescription()).contains("Property: folk.pools.web.args")
                     .contains("cannot read " + script).contains("nobody").contains("folk.pools.web.user");
             assertThat(analysis.getAction()).contains("readable by that user");
@@ -127,7 +127,7 @@ class WorkerUserTest {
         Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
         runner.withPropertyValues("folk.pools.web.user=nobody", "folk.pools.web.env.TMPDIR=" + tmp).run(ctx -> {
             assertThat(ctx).hasFailed();
-            FailureAnalysis analysis = new FolkConfigurationFailureAnalyzer().analyze(ctx.getStartupFailure());
+            FailureAnalysis analysis = new FolkConfigurationFailureAnalyzer(null).analyze(ctx.getStartupFailure());
             assertThat(analysis.getDescription()).contains("Property: folk.pools.web.user")
                     .contains("cannot create files in its temporary directory " + tmp + " (TMPDIR)")
                     .contains("UPLOAD_ERR_NO_TMP_DIR");
@@ -145,7 +145,7 @@ class WorkerUserTest {
         runner.withPropertyValues("folk.pools.a.user=nobody", "folk.pools.b.user=nobody", "folk.pools.b.group=root")
                 .run(ctx -> {
                     assertThat(ctx).hasFailed();
-                    FailureAnalysis analysis = new FolkConfigurationFailureAnalyzer().analyze(ctx.getStartupFailure());
+                    FailureAnalysis analysis = new FolkConfigurationFailureAnalyzer(null).analyze(ctx.getStartupFailure());
                     assertThat(analysis.getDescription()).contains("Property: folk.pools.b.group")
                             .contains("already shared with gid");
                     assertThat(analysis.getAction()).contains("same group");
@@ -165,7 +165,7 @@ class WorkerUserTest {
                     assertThat(e.violations()).filteredOn(v -> v.problem().contains("no such group"))
                             .extracting(FolkConfigurationException.Violation::key)
                             .containsExactly("folk.pools.jobs.group");
-                    FailureAnalysis analysis = new FolkConfigurationFailureAnalyzer().analyze(ctx.getStartupFailure());
+                    FailureAnalysis analysis = new FolkConfigurationFailureAnalyzer(null).analyze(ctx.getStartupFailure());
                     assertThat(analysis.getDescription()).contains("Value:    \"folk-no-such-user\"");
                 });
         assertThat(Procs.withEnv(Workers.RUN_TAG, tag)).isEmpty();
@@ -175,7 +175,7 @@ class WorkerUserTest {
     void aJvmThatIsNotRootCannotSwitchUsers() {
         assumeTrue(RunAs.effectiveUid() > 0, "checks the refusal of a JVM that is not root; this one is root");
         runner.withPropertyValues("folk.user=nobody").run(ctx -> {
-            FailureAnalysis analysis = new FolkConfigurationFailureAnalyzer().analyze(ctx.getStartupFailure());
+            FailureAnalysis analysis = new FolkConfigurationFailureAnalyzer(null).analyze(ctx.getStartupFailure());
             assertThat(analysis.getDescription()).contains("Property: folk.user").contains("needs the JVM to run as root");
         });
     }

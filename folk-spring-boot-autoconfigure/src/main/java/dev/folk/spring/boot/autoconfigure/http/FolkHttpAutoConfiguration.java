@@ -425,12 +425,24 @@ public final class FolkHttpAutoConfiguration {
                     shown(configuredValues, "folk.http.retry-after", retryAfter), "must not be negative",
                     "Set a duration such as 1s, or 0s to tell clients they may retry at once."));
         }
+        DataSize maxBodySize = properties.getMaxBodySize();
+        if (maxBodySize != null && maxBodySize.toBytes() <= 0) {
+            violations.add(new Violation("folk.http.max-body-size",
+                    shown(configuredValues, "folk.http.max-body-size", maxBodySize), maxBodySize.toBytes() == 0
+                            ? "0 would answer every request with a body 413 (nginx's client_max_body_size 0 means no"
+                                    + " limit; here a body can never be larger than the pool's max-frame-length)"
+                            : "must not be negative",
+                    "Set a size such as 8MB, or remove it to follow the pools' max-frame-length."));
+        }
         List<FolkHttpProperties.Mapping> mappings = properties.getMappings();
+        java.util.Set<String> prefixes = new java.util.HashSet<>();
         String servletPath = configuredValues.apply("spring.mvc.servlet.path"); // Spring MVC's, which fallback mappings need at '/'
         for (int i = 0; i < mappings.size(); i++) {
+            // Every problem of a mapping is reported at once: a fix must not reveal the next one.
             FolkHttpProperties.Mapping m = mappings.get(i);
             String key = "folk.http.mappings[" + i + "]";
-            String prefix;
+            int before = violations.size();
+            String prefix = null;
             if (m.getPath() == null) {
                 // Typically a mapping's pool given in a source that outranks application.yml: a list from
                 // one property source replaces the other's whole list, so its paths are gone.
@@ -438,48 +450,32 @@ public final class FolkHttpAutoConfiguration {
                         "Set it to a path prefix such as /php/**. Where one property source (command line, "
                                 + "environment) sets a mapping, it replaces the mappings of application.yml as a "
                                 + "whole: give each mapping's path and pool in the same source."));
-                continue;
+            } else {
+                try {
+                    prefix = HttpRoute.prefixOf(m.getPath());
+                } catch (IllegalArgumentException e) {
+                    violations.add(new Violation(key + ".path", m.getPath(), String.valueOf(e.getMessage()),
+                            "Set it to a path prefix such as /php or /php/**."));
+                }
             }
-            try {
-                prefix = HttpRoute.prefixOf(m.getPath());
-            } catch (IllegalArgumentException e) {
-                violations.add(new Violation(key + ".path", m.getPath(), String.valueOf(e.getMessage()),
-                        "Set it to a path prefix such as /php or /php/**."));
-                continue;
+            if (prefix != null && !prefixes.add(prefix)) {
+                violations.add(new Violation(key + ".path", m.getPath(), "another mapping has the same prefix",
+                        "Map each prefix once."));
             }
             WorkerPool pool = pools.find(m.getPool()).orElse(null);
             if (pool == null) {
                 violations.add(new Violation(key + ".pool", m.getPool(), "there is no pool of that name",
                         "Name one of the configured pools: " + pools.names() + "."));
-                continue;
             }
             if (m.isFallback() && !springMvc) {
                 violations.add(new Violation(key + ".fallback", true, "a fallback mapping needs Spring MVC, whose"
                         + " handlers answer first, and it is not on the class path",
                         "Add spring-boot-starter-webmvc, or remove 'fallback' to send every request under the path to PHP."));
-                continue;
-            }
-            if (m.isFallback() && servletPath != null && !servletPath.isEmpty() && !servletPath.equals("/")) {
+            } else if (m.isFallback() && servletPath != null && !servletPath.isEmpty() && !servletPath.equals("/")) {
                 violations.add(new Violation(key + ".fallback", true, "a fallback mapping needs Spring MVC's servlet"
                         + " at '/', and spring.mvc.servlet.path is '" + servletPath + "': the requests outside it never"
                         + " reach Spring MVC, nor the fallback", "Remove spring.mvc.servlet.path, or map PHP's"
                         + " paths without 'fallback'."));
-                continue;
-            }
-            if (routes.stream().anyMatch(r -> r.prefix().equals(prefix))) {
-                violations.add(new Violation(key + ".path", m.getPath(), "another mapping has the same prefix",
-                        "Map each prefix once."));
-                continue;
-            }
-            long frame = pool.config().maxFrameLength();
-            // A frame too small to leave the headroom (a pool set to 64KB, say) gets half of it, not 0.
-            long fromFrame = frame > 2L * FRAME_HEADROOM ? frame - FRAME_HEADROOM : frame / 2;
-            long limit = properties.getMaxBodySize() == null ? fromFrame : properties.getMaxBodySize().toBytes();
-            if (limit < 0) {
-                violations.add(new Violation("folk.http.max-body-size",
-                        shown(configuredValues, "folk.http.max-body-size", properties.getMaxBodySize()),
-                        "must not be negative", "Set a size such as 8MB, or remove it to follow the pools' max-frame-length."));
-                break;
             }
             Path publicDir = m.getPublicDir();
             String publicDirAction = "Set it to the application's public directory (the one nginx's 'root' names, "
@@ -487,8 +483,15 @@ public final class FolkHttpAutoConfiguration {
             if (publicDir != null && !Files.isDirectory(publicDir)) {
                 violations.add(new Violation(key + ".public-dir", publicDir,
                         Files.exists(publicDir) ? "not a directory" : "no such directory", publicDirAction));
+            }
+            if (violations.size() > before || prefix == null || pool == null || (maxBodySize != null
+                    && maxBodySize.toBytes() <= 0)) {
                 continue;
             }
+            long frame = pool.config().maxFrameLength();
+            // A frame too small to leave the headroom (a pool set to 64KB, say) gets half of it, not 0.
+            long fromFrame = frame > 2L * FRAME_HEADROOM ? frame - FRAME_HEADROOM : frame / 2;
+            long limit = maxBodySize == null ? fromFrame : maxBodySize.toBytes();
             try {
                 routes.add(new HttpRoute(prefix, pool, m.isStripPrefix(), limit, publicDir, m.getDocumentRoot(),
                         m.getScriptFilename(), m.isFallback(), m.getPublicDirLinks()));

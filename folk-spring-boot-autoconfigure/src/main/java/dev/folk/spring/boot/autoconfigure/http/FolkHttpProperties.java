@@ -32,7 +32,8 @@ public class FolkHttpProperties {
     /**
      * Largest request body forwarded to PHP; a bigger one is answered 413, without reading it when
      * Content-Length says so. Default: the mapped pool's max-frame-length less 64KB for the rest of
-     * the request (headers and server facts); half of it for a max-frame-length up to 128KB.
+     * the request (headers and server facts); half of it for a max-frame-length up to 128KB. Must be
+     * positive (nginx's client_max_body_size 0, no limit, has no equal here: a body is at most a frame).
      */
     private @Nullable DataSize maxBodySize;
 

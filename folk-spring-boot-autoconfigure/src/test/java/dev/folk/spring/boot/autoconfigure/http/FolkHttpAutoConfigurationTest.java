@@ -246,7 +246,7 @@ class FolkHttpAutoConfigurationTest {
                                     "folk.http.mappings[2].path");
                     assertThat(e.getMessage()).contains("no pool of that name").contains("no other wildcard")
                             .contains("missing: every mapping needs a path");
-                    assertThat(new FolkConfigurationFailureAnalyzer().analyze(ctx.getStartupFailure()).getDescription())
+                    assertThat(new FolkConfigurationFailureAnalyzer(null).analyze(ctx.getStartupFailure()).getDescription())
                             .contains("Property: folk.http.mappings[2].path\n    Value:    (not set)\n");
                     assertThat(e.violations().get(0).action()).contains("[default]");
                 });
@@ -322,22 +322,35 @@ class FolkHttpAutoConfigurationTest {
                 });
     }
 
-    /** Settings out of range fail start-up with the mappings' problems, rather than quietly becoming the defaults. */
+    /**
+     * Settings out of range fail start-up with the mappings' problems, rather than quietly becoming
+     * the defaults; every problem of a mapping is reported at once, not one per start. A body limit
+     * of 0 is refused: under nginx it means no limit, here it would refuse every body.
+     */
     @Test
     void gatewaySettingsOutOfRangeFailStartupNamingTheKey() {
         web.withPropertyValues("folk.http.mappings[0].path=/php", "folk.http.body-memory=-5MB",
-                "folk.http.body-timeout=0s", "folk.http.retry-after=-1s", "folk.http.mappings[1].path=/x",
-                "folk.http.mappings[1].pool=nope").run(ctx -> {
+                "folk.http.body-timeout=0s", "folk.http.retry-after=-1s", "folk.http.max-body-size=0",
+                "folk.http.mappings[1].path=/x", "folk.http.mappings[1].pool=nope",
+                "folk.http.mappings[1].public-dir=/nonexistent-public-dir", "folk.http.mappings[2].path=/php/**",
+                "folk.http.mappings[2].pool=nope").run(ctx -> {
                     assertThat(ctx).hasFailed();
                     FolkConfigurationException e = (FolkConfigurationException) org.springframework.core
                             .NestedExceptionUtils.getRootCause(ctx.getStartupFailure());
                     assertThat(e.violations()).extracting(FolkConfigurationException.Violation::key)
                             .containsExactly("folk.http.body-memory", "folk.http.body-timeout", "folk.http.retry-after",
-                                    "folk.http.mappings[1].pool");
-                    assertThat(e.getMessage()).contains("must be positive").contains("must not be negative");
+                                    "folk.http.max-body-size", "folk.http.mappings[1].pool",
+                                    "folk.http.mappings[1].public-dir", "folk.http.mappings[2].path",
+                                    "folk.http.mappings[2].pool");
+                    assertThat(e.getMessage()).contains("must be positive").contains("must not be negative")
+                            .contains("0 would answer every request with a body 413", "no such directory",
+                                    "another mapping has the same prefix");
                     assertThat(e.violations()).extracting(FolkConfigurationException.Violation::value).as("as written")
-                            .startsWith("-5MB", "0s", "-1s");
+                            .startsWith("-5MB", "0s", "-1s", "0");
                 });
+        web.withPropertyValues("folk.http.mappings[0].path=/php", "folk.http.max-body-size=-1").run(ctx ->
+                assertThat(ctx.getStartupFailure()).rootCause().hasMessageContaining("folk.http.max-body-size=-1")
+                        .hasMessageContaining("must not be negative"));
         web.withPropertyValues("folk.http.mappings[0].path=/php", "folk.http.retry-after=0s").run(ctx ->
                 assertThat(ctx.getBean(FolkHttpGateway.class).options().retryAfter()).isZero());
     }
