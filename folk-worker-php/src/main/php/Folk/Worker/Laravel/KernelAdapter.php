@@ -168,7 +168,9 @@ final class KernelAdapter
      * request's end. A transaction it began and never ended (an exception before its commit): the
      * database rolls it back when the connection closes; a worker keeps the connection, and left
      * open, the next requests would run inside it (nothing they write committed) and hold its locks
-     * (an SQLite database locked for every other process). The record that it wrote: a read/write
+     * (an SQLite database locked for every other process); also one begun where Laravel does not
+     * count it (`DB::getPdo()->beginTransaction()`, or `START TRANSACTION` on MySQL, whose PDO
+     * asks the server). The record that it wrote: a read/write
      * connection's reads stick to the writer for the rest of the request (`sticky`), which in a
      * worker would be every request after the first write. And the queries it logged
      * (`DB::enableQueryLog()`, debug bars), which would pile up request after request.
@@ -186,6 +188,20 @@ final class KernelAdapter
                     $request->getMethod(), $request->getRequestUri(), $level, $level === 1 ? '' : 's', $name));
                 try {
                     $connection->rollBack(0);
+                } catch (\Throwable $e) {
+                    $this->worker?->log(sprintf('rolling back on connection "%s" failed (%s); disconnecting', $name, $e->getMessage()));
+                    $db->purge($name);
+                    continue;
+                }
+            }
+            // One begun past Laravel's count: on the PDO itself, or with SQL (pdo_mysql asks the server).
+            $pdo = method_exists($connection, 'getRawPdo') ? $connection->getRawPdo() : null;
+            if ($pdo instanceof \PDO && $pdo->inTransaction()) {
+                $this->worker?->log(sprintf('%s %s left a database transaction open on connection "%s", begun on its PDO'
+                    . ' or with SQL where Laravel does not count it; rolled back, as the end of a PHP-FPM request would',
+                    $request->getMethod(), $request->getRequestUri(), $name));
+                try {
+                    $pdo->rollBack();
                 } catch (\Throwable $e) {
                     $this->worker?->log(sprintf('rolling back on connection "%s" failed (%s); disconnecting', $name, $e->getMessage()));
                     $db->purge($name);

@@ -70,13 +70,21 @@ Route::get('/process-state', fn (Request $request) => response((require dirname(
 // the database rolls the transaction back.
 Route::get('/db/notes', function () {
     DB::statement('CREATE TABLE IF NOT EXISTS notes (id INTEGER PRIMARY KEY, body TEXT NOT NULL)');
-    return response()->json(['notes' => DB::table('notes')->pluck('body'), 'transaction level' => DB::transactionLevel()]);
+    return response()->json(['notes' => DB::table('notes')->pluck('body'), 'transaction level' => DB::transactionLevel(),
+        'in a transaction' => DB::connection()->getPdo()->inTransaction()]);
 });
 Route::get('/db/forgotten-commit', function () {
     DB::statement('CREATE TABLE IF NOT EXISTS notes (id INTEGER PRIMARY KEY, body TEXT NOT NULL)');
     DB::beginTransaction();
     DB::table('notes')->insert(['body' => 'never committed']);
     throw new RuntimeException('failed before its commit');
+});
+// The same begun on the PDO itself, past Laravel's count of transactions, and answered 200.
+Route::get('/db/pdo-begin', function () {
+    DB::statement('CREATE TABLE IF NOT EXISTS notes (id INTEGER PRIMARY KEY, body TEXT NOT NULL)');
+    DB::getPdo()->beginTransaction();
+    DB::table('notes')->insert(['body' => 'never committed either']);
+    return response()->json(['begun' => true]);
 });
 
 // What a request leaves in its connection for itself: the record that it wrote (a read/write
