@@ -583,13 +583,19 @@ public final class PoolDefinitions {
                         ? "no such file: " + e.executable() + " (ENOENT)"
                         : "'" + command.value() + "' was not found in the workers' PATH=" + spec.searchPath()
                                 + " (ENOENT)";
+            } else if ("EACCES".equals(e.reason()) && java.nio.file.Files.isDirectory(java.nio.file.Path.of(e.executable()))) {
+                problem = "'" + e.executable() + "' is a directory, not a program (EACCES)";
             } else if ("EACCES".equals(e.reason())) {
                 problem = "'" + e.executable() + "' cannot be executed: it is not an executable regular file (EACCES)";
             } else {
                 problem = e.getMessage();
             }
             String action;
-            if ("EACCES".equals(e.reason())) {
+            if ("EACCES".equals(e.reason()) && java.nio.file.Files.isDirectory(java.nio.file.Path.of(e.executable()))) {
+                action = "Set " + command.key() + " to the program itself" + (PhpCommand.isPhp(command.value())
+                        || PhpCommand.isPhp(java.nio.file.Path.of(e.executable()).getFileName() + "")
+                        ? "" : " (for PHP: php, or its full path such as /usr/bin/php)") + ".";
+            } else if ("EACCES".equals(e.reason())) {
                 action = "Make " + e.executable() + " executable (chmod +x), or set " + command.key()
                         + " to an executable file.";
             } else if (PhpCommand.isPhp(command.value()) && installedPhp(spec) != null) {
@@ -601,6 +607,9 @@ public final class PoolDefinitions {
                         + "        Fedora/RHEL:        dnf install php-cli php-pecl-msgpack\n"
                         + "        macOS (Homebrew):   brew install php && pecl install msgpack\n"
                         + "    or set " + command.key() + " to the full path of your php binary (e.g. /usr/bin/php).";
+            } else if (command.value().indexOf('/') >= 0) {
+                action = "Set " + command.key() + " to a program that exists (for PHP: php, or its full path such as"
+                        + " /usr/bin/php).";
             } else {
                 action = "Install '" + command.value() + "' or set " + command.key()
                         + " to the full path of the worker executable.";

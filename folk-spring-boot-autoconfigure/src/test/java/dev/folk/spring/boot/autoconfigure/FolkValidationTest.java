@@ -70,6 +70,13 @@ class FolkValidationTest {
                 Arguments.of(List.of("folk.pools.jobs.command=no-such-worker-binary"), "folk.pools.jobs.command",
                         "no-such-worker-binary", List.of("not found"),
                         List.of("Install 'no-such-worker-binary' or set folk.pools.jobs.command")),
+                // a path: nothing to install, and a directory is no program to make executable
+                Arguments.of(List.of("folk.pools.jobs.command=/opt/nowhere/worker-bin"), "folk.pools.jobs.command",
+                        "/opt/nowhere/worker-bin", List.of("no such file: /opt/nowhere/worker-bin"),
+                        List.of("Set folk.pools.jobs.command to a program that exists")),
+                Arguments.of(List.of("folk.command=/tmp"), "folk.command", "/tmp",
+                        List.of("'/tmp' is a directory, not a program"),
+                        List.of("Set folk.command to the program itself (for PHP: php, or its full path")),
                 Arguments.of(List.of("folk.size=0"), "folk.size", "0", List.of("at least 1"),
                         List.of("number of workers")),
                 Arguments.of(List.of("folk.pools.web.size=-2"), "folk.pools.web.size", "-2", List.of("at least 1"),
