@@ -51,10 +51,15 @@ public class FolkStartupFailureAnalyzer extends AbstractFailureAnalyzer<FolkStar
                 actions.add(advice);
             }
         }
-        actions.add("""
-                Run the worker command by hand to see it fail (its output is also logged under
-                dev.folk.worker.<pool>). If the workers are only slow to start, raise folk.boot-timeout
-                (or folk.pools.<name>.boot-timeout), or lower folk.min-ready to start with fewer ready workers.""");
+        // The command run by hand is no worker's start: no fd 3 and 4, no FOLK_WORKER_PHP, and classpath:
+        // scripts were extracted into a folder removed at exit. The output is what says why.
+        actions.add("The workers' output (above, and logged under dev.folk.worker.<pool>) says why they ended. The"
+                + " command above run by hand is not a worker's start: it lacks the pool's sockets (fd 3 and 4) and"
+                + " environment (FOLK_WORKER_PHP), and classpath: scripts are extracted into a folder removed at exit;"
+                + " php -l <script> checks a script's syntax."
+                + (actions.stream().anyMatch(a -> a.contains("folk.boot-timeout")) ? ""
+                        : " If the workers are only slow to start, raise folk.boot-timeout (or folk.pools.<name>.boot-timeout),"
+                                + " or lower folk.min-ready to start with fewer ready workers."));
         return new FailureAnalysis(description.toString(), String.join("\n\n", actions), cause);
     }
 
@@ -99,8 +104,9 @@ public class FolkStartupFailureAnalyzer extends AbstractFailureAnalyzer<FolkStar
         }
         if (f.message().contains("boot-timeout")) {
             return "The worker did not announce itself (control.ready) within folk.boot-timeout: it blocks or "
-                    + "works too long before it sends control.ready on fd 4 (folk-worker-php: before $worker->run()). "
-                    + "Move slow start-up work after that or raise folk.boot-timeout.";
+                    + "works too long before it sends control.ready on fd 4 (folk-worker-php sends it as $worker->run() "
+                    + "or serve() begins: everything the script does before that line counts). Make that start-up "
+                    + "faster, or raise folk.boot-timeout (or folk.pools." + p.pool() + ".boot-timeout).";
         }
         if (f.status() != null && !f.status().killedBySignal() && f.status().exitCode() == 0
                 && f.message().contains("before control.ready")) {

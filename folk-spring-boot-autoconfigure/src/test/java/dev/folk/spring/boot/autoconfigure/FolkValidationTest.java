@@ -274,7 +274,9 @@ class FolkValidationTest {
                     assertThat(e.pools().get(0).lastFailure()).contains("sent no control.ready within boot-timeout 2s");
                     FailureAnalysis analysis = new FolkStartupFailureAnalyzer().analyze(ctx.getStartupFailure());
                     assertThat(analysis.getDescription()).contains("stderr: stuck before ready");
-                    assertThat(analysis.getAction()).contains("did not announce itself (control.ready) within folk.boot-timeout");
+                    assertThat(analysis.getAction()).contains("did not announce itself (control.ready) within folk.boot-timeout")
+                            .contains("folk.pools.default.boot-timeout", "not a worker's start", "FOLK_WORKER_PHP")
+                            .as("said once").containsOnlyOnce("raise folk.boot-timeout");
                 });
         assertThat(Procs.aliveWithEnv(Workers.RUN_TAG, tag)).isEmpty();
     }
