@@ -28,6 +28,9 @@ import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnWebApplication;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.boot.autoconfigure.condition.ConditionOutcome;
+import org.springframework.boot.autoconfigure.condition.SpringBootCondition;
+import org.springframework.boot.context.properties.bind.Bindable;
 import org.springframework.boot.context.properties.bind.Binder;
 import org.springframework.boot.tomcat.ConfigurableTomcatWebServerFactory;
 import org.springframework.boot.web.server.WebServerFactory;
@@ -35,10 +38,13 @@ import org.springframework.boot.web.server.WebServerFactoryCustomizer;
 import org.springframework.boot.web.servlet.FilterRegistrationBean;
 import org.springframework.boot.web.servlet.ServletRegistrationBean;
 import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Conditional;
+import org.springframework.context.annotation.ConditionContext;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.core.Ordered;
 import org.springframework.core.env.Environment;
 import org.springframework.core.io.ResourceLoader;
+import org.springframework.core.type.AnnotatedTypeMetadata;
 import org.springframework.util.ClassUtils;
 import org.springframework.util.unit.DataSize;
 import org.springframework.web.filter.FormContentFilter;
@@ -281,7 +287,7 @@ public final class FolkHttpAutoConfiguration {
      * for requests and asynchronous dispatches). It asks Spring MVC's handler mappings first
      * ({@link SpringMvcHandlers}) and answers with PHP only what they do not take. Its order is
      * {@code folk.http.filter-order}'s, as the gateway's own filter; without it, after every other
-     * filter, as the gateway's servlet is. Disabled without fallback mappings.
+     * filter, as the gateway's servlet is. Not made without fallback mappings.
      */
     @Configuration(proxyBeanMethods = false)
     @ConditionalOnClass(name = DISPATCHER_SERVLET)
@@ -296,6 +302,7 @@ public final class FolkHttpAutoConfiguration {
 
         @Bean(FALLBACK_FILTER_BEAN_NAME)
         @ConditionalOnMissingBean(name = FALLBACK_FILTER_BEAN_NAME)
+        @Conditional(OnFallbackMapping.class) // else Spring Boot logs its "was not registered (disabled)" at every start
         FilterRegistrationBean<FallbackFilter> folkHttpGatewayFallbackFilterRegistration(FallbackRouting routing,
                 FolkHttpProperties properties, ListableBeanFactory beans, Environment environment) {
             FolkHttpGateway gateway = routing.gateway();
@@ -312,6 +319,19 @@ public final class FolkHttpAutoConfiguration {
             registration.setAsyncSupported(true);
             registration.setOrder(order != null ? order : Ordered.LOWEST_PRECEDENCE);
             return registration;
+        }
+    }
+
+    /** Matches when a {@code folk.http.mappings} entry is a fallback mapping. */
+    static final class OnFallbackMapping extends SpringBootCondition {
+
+        @Override
+        public ConditionOutcome getMatchOutcome(ConditionContext context, AnnotatedTypeMetadata metadata) {
+            boolean any = Binder.get(context.getEnvironment())
+                    .bind("folk.http.mappings", Bindable.listOf(FolkHttpProperties.Mapping.class))
+                    .map(mappings -> mappings.stream().anyMatch(FolkHttpProperties.Mapping::isFallback)).orElse(false);
+            return any ? ConditionOutcome.match("a folk.http.mappings entry is a fallback")
+                    : ConditionOutcome.noMatch("no folk.http.mappings entry is a fallback");
         }
     }
 
