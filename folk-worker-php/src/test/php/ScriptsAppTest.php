@@ -635,6 +635,27 @@ test('scripts: with the opcache on, a script edited in place runs as edited from
     }
 });
 
+test('scripts: a worker script that opens a socket before serve() (a database connection every request\'s process would share) is told so at start', function (): void {
+    if (!function_exists('pcntl_fork')) {
+        skip('needs ext-pcntl');
+    }
+    $dir = HttpCompare::tempDir('folk-scripts-socket-');
+    file_put_contents("$dir/worker.php", '<?php $held = stream_socket_pair(STREAM_PF_UNIX, STREAM_SOCK_STREAM, '
+        . 'STREAM_IPPROTO_IP); require ' . var_export(SCRIPTS_APP . '/worker.php', true) . ';');
+    foreach (["$dir/worker.php" => true, SCRIPTS_APP . '/worker.php' => false] as $script => $said) {
+        $master = HttpCompare::startWorker($script, "$dir/state");
+        try {
+            assertSame(readyParams($master->pid()), $master->ready(10.0));
+            assertSame($said, str_contains($master->stderr(), 'opened 2 sockets before Scripts::serve()'),
+                "$script, stderr: " . $master->stderr());
+            assertSame(false, str_contains($master->stderr(), 'opened a socket'), $master->stderr());
+        } finally {
+            $master->close();
+        }
+    }
+    HttpCompare::removeTree($dir);
+});
+
 test('scripts: a worker whose opcache is off says so at start (each request\'s process would compile its scripts anew)', function (): void {
     if (TestMaster::withoutIni() || !extension_loaded('Zend OPcache') || !function_exists('pcntl_fork')) {
         skip('needs php.ini\'s opcache and ext-pcntl');

@@ -162,6 +162,14 @@ final class Scripts
                 ini_set('opcache.revalidate_freq', '0');
             }
         }
+        $sockets = self::socketsOpenNow();
+        if ($sockets !== []) {
+            $worker->log(sprintf('notice: the worker script opened %s before Scripts::serve() (fd %s): a database '
+                . 'or cache connection? Every request\'s process shares what is open then, and the first request to end '
+                . 'closes it for all the others (MySQL\'s "server has gone away" from the second request on). Open '
+                . 'connections in the scripts the requests run, not before serve()',
+                count($sockets) === 1 ? 'a socket' : count($sockets) . ' sockets', implode(', ', $sockets)));
+        }
         self::$bootPrepend = (string) ini_get('auto_prepend_file');
         self::$bootAppend = (string) ini_get('auto_append_file');
         $scripts = new self($worker, $root, $index, RequestCycle::forScripts($worker));
@@ -173,6 +181,23 @@ final class Scripts
             exit($code);
         }
         $scripts->begin(); // in the request's process, out of the worker's loop (which ends a call's own settings)
+    }
+
+    /**
+     * The sockets open in this process besides standard input and output and the worker's own two
+     * (fd 3 and 4), from /proc (none where there is no /proc).
+     *
+     * @return list<int>
+     */
+    private static function socketsOpenNow(): array
+    {
+        $sockets = [];
+        foreach (@scandir('/proc/self/fd') ?: [] as $fd) {
+            if ((string) (int) $fd === $fd && (int) $fd > 4 && str_starts_with((string) @readlink('/proc/self/fd/' . $fd), 'socket:')) {
+                $sockets[] = (int) $fd;
+            }
+        }
+        return $sockets;
     }
 
     /**
