@@ -528,6 +528,19 @@ public final class PoolDefinitions {
                             + "src/main/resources/php/app.php for classpath:php/app.php) or give a file path.");
                 }
             }
+            String ini = PhpCommand.isPhp(command.value()) ? PhpCommand.iniPath(resolvedArgs) : null;
+            if (ini != null && !ini.isEmpty()) {
+                Path iniPath = Path.of(ini);
+                if (!iniPath.isAbsolute() && workingDir.value() != null) {
+                    iniPath = workingDir.value().resolve(iniPath);
+                }
+                if (!Files.exists(iniPath)) {
+                    // PHP says nothing of a -c it cannot read: it starts without any php.ini.
+                    violation(args, "-c " + ini + ": no such file or directory (" + iniPath.toAbsolutePath()
+                                    + "); PHP would start without any php.ini, silently",
+                            "Point -c at the php.ini file (or its directory), or remove it for PHP's own (php --ini names it).");
+                }
+            }
             try {
                 b.args(resolvedArgs);
             } catch (IllegalArgumentException e) {

@@ -40,6 +40,28 @@ public final class PhpCommand {
     }
 
     /**
+     * The php.ini file or directory PHP's arguments give ({@code -c path}, {@code -cpath},
+     * {@code --php-ini path}, {@code --php-ini=path}), as written; null without one.
+     */
+    public static @Nullable String iniPath(List<String> args) {
+        for (int i = 0; i < args.size(); i++) {
+            String a = args.get(i);
+            if (a.equals("-c") || a.equals("--php-ini")) {
+                return i + 1 < args.size() ? args.get(i + 1) : null;
+            } else if (a.startsWith("--php-ini=")) {
+                return a.substring("--php-ini=".length());
+            } else if (a.startsWith("-c") && a.length() > 2) {
+                return a.substring(2);
+            } else if (a.equals("-d") || a.equals("-z")) {
+                i++;
+            } else if (a.equals("--") || a.equals("-f") || a.equals("-r") || !a.startsWith("-")) {
+                return null; // the script or code: what follows is its own arguments
+            }
+        }
+        return null;
+    }
+
+    /**
      * The script file PHP's arguments name (the value of {@code -f}, or the first argument that is
      * no option), as written; null if they name code ({@code -r} and the per-line options) or nothing.
      */

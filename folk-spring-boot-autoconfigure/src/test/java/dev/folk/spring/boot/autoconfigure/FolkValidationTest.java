@@ -107,6 +107,14 @@ class FolkValidationTest {
                         List.of("Set folk.output-file")),
                 Arguments.of(List.of("folk.max-frame-length=8B"), "folk.max-frame-length", "8B",
                         List.of("between 16 bytes and 2GB"), List.of("16MB")),
+                // PHP itself starts without any php.ini, silently, when -c names nothing
+                Arguments.of(List.of("folk.args=-c,/nonexistent/php.ini," + TestWorkers.ECHO), "folk.args",
+                        "-c,/nonexistent/php.ini," + TestWorkers.ECHO,
+                        List.of("-c /nonexistent/php.ini: no such file or directory", "without any php.ini"),
+                        List.of("Point -c at the php.ini file")),
+                Arguments.of(List.of("folk.args=--php-ini=/nonexistent/dir/," + TestWorkers.ECHO), "folk.args",
+                        "--php-ini=/nonexistent/dir/," + TestWorkers.ECHO,
+                        List.of("-c /nonexistent/dir/: no such file or directory"), List.of("php --ini")),
                 Arguments.of(List.of("folk.working-dir=/nonexistent/dir"), "folk.working-dir", "/nonexistent/dir",
                         List.of("not an existing directory"), List.of("Create the directory")),
                 Arguments.of(List.of("folk.user=folk-no-such-user"), "folk.user", "folk-no-such-user",
@@ -143,6 +151,16 @@ class FolkValidationTest {
                     .contains("EACCES");
             assertThat(analysis.getAction()).contains("chmod +x");
         });
+    }
+
+    /** A php.ini that is there, given as a file or as its directory, in either spelling of -c, is taken. */
+    @Test
+    void aPhpIniThatExistsIsAccepted(@TempDir Path dir) throws Exception {
+        Files.writeString(dir.resolve("php.ini"), "memory_limit=64M\n");
+        for (String args : List.of("-c," + dir.resolve("php.ini"), "-c" + dir, "--php-ini," + dir)) {
+            runner.withPropertyValues("folk.args=" + args + "," + TestWorkers.ECHO).run(ctx -> assertThat(ctx)
+                    .as(args).hasNotFailed());
+        }
     }
 
     @Test
