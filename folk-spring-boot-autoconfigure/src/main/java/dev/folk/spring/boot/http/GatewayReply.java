@@ -356,8 +356,9 @@ record GatewayReply(int status, List<String> headers, byte[] body, boolean own, 
             return unavailable(options, "The server has no memory for this request now; try again shortly.");
         }
         if (e instanceof PoolClosedException) {
+            // The application is stopping (or its pool was closed): not busy workers, which a reader would look for.
             log.warn("{} ({})", e.getMessage(), label);
-            return busy(options);
+            return unavailable(options, "The server is shutting down; try again shortly.");
         }
         if (e instanceof CallException call) {
             log.warn("{} ({})", e.getMessage(), label);

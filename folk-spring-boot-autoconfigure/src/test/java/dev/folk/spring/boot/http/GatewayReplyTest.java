@@ -1,6 +1,7 @@
 package dev.folk.spring.boot.http;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowable;
 
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.CompletionException;
@@ -13,6 +14,11 @@ import org.springframework.boot.test.system.CapturedOutput;
 import org.springframework.boot.test.system.OutputCaptureExtension;
 
 import dev.folk.core.pool.CallException;
+import dev.folk.core.pool.PoolClosedException;
+import dev.folk.core.pool.PoolConfig;
+import dev.folk.core.pool.WorkerPool;
+import dev.folk.core.supervision.Supervisor;
+import dev.folk.core.supervision.WorkerSpec;
 
 /**
  * How a failed call is answered. A JVM short of heap is a 503 that says so: the client may try
@@ -39,6 +45,28 @@ class GatewayReplyTest {
                 .isEqualTo("The server has no memory for this request now; try again shortly.\n");
         assertThat(output).contains("The JVM had no heap left for the call of POST /php/upload")
                 .contains("Give the JVM more heap (-Xmx)").doesNotContain("busy");
+    }
+
+    /** A call the closing pool refused (the application stops) is a 503 that says so, not that workers are busy. */
+    @Test
+    void aCallTheClosedPoolRefusedIs503SayingTheServerIsShuttingDown(CapturedOutput output) {
+        Supervisor supervisor = new Supervisor();
+        WorkerPool pool = new WorkerPool(PoolConfig.builder("main", WorkerSpec.builder("php").build()).size(1).build(),
+                supervisor); // never started: closed at once
+        try {
+            pool.close();
+            Throwable refused = catchThrowable(() -> pool.call("http.handle", null));
+            assertThat(refused).isInstanceOf(PoolClosedException.class);
+            GatewayReply reply = GatewayReply.fromFailure(new CompletionException(refused), GatewayOptions.defaults(),
+                    "GET /php/hello", new RepeatedWarnings(timer, RepeatedWarnings.DEFAULT_INTERVAL));
+            assertThat(reply.status()).isEqualTo(503);
+            assertThat(reply.headers()).containsExactly("Retry-After", "1");
+            assertThat(new String(reply.body(), StandardCharsets.UTF_8))
+                    .isEqualTo("The server is shutting down; try again shortly.\n");
+            assertThat(output).contains("the pool is closed", "(GET /php/hello)");
+        } finally {
+            supervisor.close();
+        }
     }
 
     @Test
