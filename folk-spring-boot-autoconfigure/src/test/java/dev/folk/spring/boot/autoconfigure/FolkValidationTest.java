@@ -237,6 +237,25 @@ class FolkValidationTest {
         assertThat(Procs.withEnv(Workers.RUN_TAG, tag)).isEmpty();
     }
 
+    /** The gateway's problems are reported beside the pools', not once those are fixed. */
+    @Test
+    void aWrongPoolAndWrongGatewaySettingsAreReportedInOneStart(CapturedOutput output) {
+        SpringApplication app = new SpringApplication(WebApp.class);
+        try {
+            app.run("--server.port=0", "--server.address=127.0.0.1", "--folk.shutdown.signal-handler=false",
+                    "--folk.args=" + TestWorkers.ECHO, "--folk.size=0", "--folk.env.FOLK_TEST_RUN=" + tag,
+                    "--folk.http.mappings[0].path=/php/**", "--folk.http.mappings[0].public-dir=/nonexistent-public",
+                    "--folk.http.max-body-size=0");
+        } catch (RuntimeException expected) {
+            // reported below
+        }
+        String text = output.toString();
+        assertThat(text).contains("APPLICATION FAILED TO START");
+        assertThat(text.substring(text.indexOf("APPLICATION FAILED TO START"))).contains("Property: folk.size",
+                "Property: folk.http.max-body-size", "Property: folk.http.mappings[0].public-dir");
+        assertThat(Procs.withEnv(Workers.RUN_TAG, tag)).isEmpty();
+    }
+
     /**
      * An application's own filters are made while Tomcat starts its web application, and one that
      * needs a pool makes the pools and the supervisor there too. When another of its filters fails

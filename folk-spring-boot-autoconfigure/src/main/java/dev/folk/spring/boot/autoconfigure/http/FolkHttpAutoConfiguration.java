@@ -157,8 +157,40 @@ public final class FolkHttpAutoConfiguration {
             if (beans.containsBean(SECURITY_FILTER)) {
                 filterOrder(properties, beans, environment, false);
             }
-            gateway.getIfAvailable();
+            try {
+                gateway.getIfAvailable();
+            } catch (RuntimeException e) {
+                throw withGatewayProblems(e, properties, environment);
+            }
         };
+    }
+
+    /**
+     * A failure of the pools' settings, with the gateway's own problems beside them: one start
+     * reports every problem, not the gateway's only once the pools' are fixed.
+     */
+    static RuntimeException withGatewayProblems(RuntimeException failure, FolkHttpProperties properties,
+                                                Environment environment) {
+        FolkConfigurationException pools = null;
+        for (Throwable t = failure; t != null; t = t.getCause()) {
+            if (t instanceof FolkConfigurationException c) {
+                pools = c;
+            }
+        }
+        if (pools == null || pools.violations().stream().anyMatch(v -> v.key().startsWith("folk.http."))) {
+            return failure; // not the pools' settings, or the gateway's problems are in it already
+        }
+        try {
+            routes(properties, null, environment::getProperty,
+                    ClassUtils.isPresent(DISPATCHER_SERVLET, FolkHttpAutoConfiguration.class.getClassLoader()));
+            return failure;
+        } catch (FolkConfigurationException gateway) {
+            List<Violation> all = new ArrayList<>(pools.violations());
+            all.addAll(gateway.violations());
+            FolkConfigurationException both = new FolkConfigurationException(all);
+            both.initCause(failure);
+            return both;
+        }
     }
 
     /**
@@ -422,8 +454,10 @@ public final class FolkHttpAutoConfiguration {
     /**
      * The mappings as routes; every wrong one, and every gateway setting out of range, is reported at
      * once, before anything starts (a value out of range is not quietly replaced by the default).
+     * Without {@code pools} (their settings are wrong too) it checks what it can without them, and
+     * returns no route.
      */
-    static List<HttpRoute> routes(FolkHttpProperties properties, FolkPools pools,
+    static List<HttpRoute> routes(FolkHttpProperties properties, @Nullable FolkPools pools,
                                   Function<String, @Nullable String> configuredValues, boolean springMvc) {
         List<HttpRoute> routes = new ArrayList<>();
         List<Violation> violations = new ArrayList<>();
@@ -482,8 +516,9 @@ public final class FolkHttpAutoConfiguration {
                 violations.add(new Violation(key + ".path", m.getPath(), "another mapping has the same prefix",
                         "Map each prefix once."));
             }
-            WorkerPool pool = pools.find(m.getPool()).orElse(null);
-            if (pool == null) {
+            // Without the pools (their own settings failed), what can be checked without them still is.
+            WorkerPool pool = pools == null ? null : pools.find(m.getPool()).orElse(null);
+            if (pool == null && pools != null) {
                 violations.add(new Violation(key + ".pool", m.getPool(), "there is no pool of that name",
                         "Name one of the configured pools: " + pools.names() + "."));
             }
