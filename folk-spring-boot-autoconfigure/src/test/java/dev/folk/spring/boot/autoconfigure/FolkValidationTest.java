@@ -218,15 +218,9 @@ class FolkValidationTest {
         for (String[] wrong : List.of(new String[] {"--folk.command=/opt/missing/php", "default", "0"},
                 new String[] {"--folk.http.retry-after=1s", "nope", "0"},
                 new String[] {"--folk.http.retry-after=1s", "default", "-2147483648"})) {
-            SpringApplication app = new SpringApplication(WebApp.class, SecurityChain.class);
-            try {
-                app.run("--server.port=0", "--server.address=127.0.0.1", "--folk.shutdown.signal-handler=false",
-                        "--folk.args=" + TestWorkers.ECHO, "--folk.size=1", "--folk.env.FOLK_TEST_RUN=" + tag,
-                        "--folk.http.mappings[0].path=/php/**", "--folk.http.mappings[0].pool=" + wrong[1],
-                        "--folk.http.filter-order=" + wrong[2], wrong[0]);
-            } catch (RuntimeException expected) {
-                // reported below
-            }
+            startWebAppThatFails(new Class<?>[] {WebApp.class, SecurityChain.class}, "--folk.size=1",
+                    "--folk.http.mappings[0].path=/php/**", "--folk.http.mappings[0].pool=" + wrong[1],
+                    "--folk.http.filter-order=" + wrong[2], wrong[0]);
         }
         assertThat(output).contains("Property: folk.command", "/opt/missing/php",
                         "Property: folk.http.mappings[0].pool", "there is no pool of that name",
@@ -240,15 +234,8 @@ class FolkValidationTest {
     /** The gateway's problems are reported beside the pools', not once those are fixed. */
     @Test
     void aWrongPoolAndWrongGatewaySettingsAreReportedInOneStart(CapturedOutput output) {
-        SpringApplication app = new SpringApplication(WebApp.class);
-        try {
-            app.run("--server.port=0", "--server.address=127.0.0.1", "--folk.shutdown.signal-handler=false",
-                    "--folk.args=" + TestWorkers.ECHO, "--folk.size=0", "--folk.env.FOLK_TEST_RUN=" + tag,
-                    "--folk.http.mappings[0].path=/php/**", "--folk.http.mappings[0].public-dir=/nonexistent-public",
-                    "--folk.http.max-body-size=0");
-        } catch (RuntimeException expected) {
-            // reported below
-        }
+        startWebAppThatFails(new Class<?>[] {WebApp.class}, "--folk.size=0", "--folk.http.mappings[0].path=/php/**",
+                "--folk.http.mappings[0].public-dir=/nonexistent-public", "--folk.http.max-body-size=0");
         String text = output.toString();
         assertThat(text).contains("APPLICATION FAILED TO START");
         assertThat(text.substring(text.indexOf("APPLICATION FAILED TO START"))).contains("Property: folk.size",
@@ -264,13 +251,7 @@ class FolkValidationTest {
      */
     @Test
     void aStartupThatFailsWhileTomcatStartsGetsNoThreadWarningAboutOurs(CapturedOutput output) {
-        SpringApplication app = new SpringApplication(FailingWebApp.class);
-        try {
-            app.run("--server.port=0", "--server.address=127.0.0.1", "--folk.shutdown.signal-handler=false",
-                    "--folk.args=" + TestWorkers.ECHO, "--folk.size=1", "--folk.env.FOLK_TEST_RUN=" + tag);
-        } catch (RuntimeException expected) {
-            // reported below
-        }
+        startWebAppThatFails(new Class<?>[] {FailingWebApp.class}, "--folk.size=1");
         assertThat(output).contains("the application's own filter cannot be made")
                 .as("the pool was made before the failure, and closed after it")
                 .contains("Pool 'default' DRAINING -> CLOSED")
@@ -374,6 +355,18 @@ class FolkValidationTest {
                     .doesNotContain("ended without serving");
         });
         assertThat(Procs.aliveWithEnv(Workers.RUN_TAG, tag)).isEmpty();
+    }
+
+    /** Runs a web application (on a free port, with this test's worker) whose start fails: the report is in the output. */
+    private void startWebAppThatFails(Class<?>[] sources, String... args) {
+        List<String> all = new java.util.ArrayList<>(List.of("--server.port=0", "--server.address=127.0.0.1",
+                "--folk.shutdown.signal-handler=false", "--folk.args=" + TestWorkers.ECHO, "--folk.env.FOLK_TEST_RUN=" + tag));
+        all.addAll(List.of(args));
+        try {
+            new SpringApplication(sources).run(all.toArray(String[]::new));
+        } catch (RuntimeException expected) {
+            // reported in the output
+        }
     }
 
     private static Throwable findCause(Throwable t) {
