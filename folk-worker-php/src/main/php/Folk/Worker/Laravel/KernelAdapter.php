@@ -170,7 +170,8 @@ final class KernelAdapter
      * open, the next requests would run inside it (nothing they write committed) and hold its locks
      * (an SQLite database locked for every other process); also one begun where Laravel does not
      * count it (`DB::getPdo()->beginTransaction()`, or `START TRANSACTION` on MySQL, whose PDO
-     * asks the server). The record that it wrote: a read/write
+     * asks the server; `SET autocommit=0` shows as one), after which the connection is dropped, as
+     * the request may have changed its session. The record that it wrote: a read/write
      * connection's reads stick to the writer for the rest of the request (`sticky`), which in a
      * worker would be every request after the first write. And the queries it logged
      * (`DB::enableQueryLog()`, debug bars), which would pile up request after request.
@@ -194,19 +195,22 @@ final class KernelAdapter
                     continue;
                 }
             }
-            // One begun past Laravel's count: on the PDO itself, or with SQL (pdo_mysql asks the server).
+            // One begun past Laravel's count: on the PDO itself, or with SQL (pdo_mysql asks the server;
+            // pdo_sqlite sees only its own). The request may have changed the connection's session too
+            // (SET autocommit=0 looks like this at every later request): rolled back, and the connection
+            // dropped, so that the next request connects anew, as under PHP-FPM.
             $pdo = method_exists($connection, 'getRawPdo') ? $connection->getRawPdo() : null;
             if ($pdo instanceof \PDO && $pdo->inTransaction()) {
                 $this->worker?->log(sprintf('%s %s left a database transaction open on connection "%s", begun on its PDO'
-                    . ' or with SQL where Laravel does not count it; rolled back, as the end of a PHP-FPM request would',
-                    $request->getMethod(), $request->getRequestUri(), $name));
+                    . ' or with SQL where Laravel does not count it; rolled back and disconnected, as the end of a PHP-FPM'
+                    . ' request would', $request->getMethod(), $request->getRequestUri(), $name));
                 try {
                     $pdo->rollBack();
                 } catch (\Throwable $e) {
-                    $this->worker?->log(sprintf('rolling back on connection "%s" failed (%s); disconnecting', $name, $e->getMessage()));
-                    $db->purge($name);
-                    continue;
+                    $this->worker?->log(sprintf('rolling back on connection "%s" failed (%s)', $name, $e->getMessage()));
                 }
+                $db->purge($name);
+                continue;
             }
             $connection->forgetRecordModificationState();
             if ($connection->logging()) {
