@@ -156,7 +156,11 @@ final class PoolHealth {
         }
         // A worker's failure names its pool already ("worker 123 of pool 'x' ..."); a spawn's does not.
         String subject = failure.pid() == 0 ? "Pool '" + config.name() + "': " : "";
-        log.warn("{}{}; next attempt in {} ms{}", subject, failure,
+        String what = failure.toString(); // a message of its own ends its sentence; quoted output stays as printed
+        if (failure.output().isEmpty() && what.endsWith(".")) {
+            what = what.substring(0, what.length() - 1);
+        }
+        log.warn("{}{}; next attempt in {} ms{}", subject, what,
                 TimeUnit.NANOSECONDS.toMillis(delay), broken ? " (pool BROKEN: " + config.brokenThreshold()
                         + " failures within " + Durations.text(config.brokenWindow()) + ")" : "");
         stats.notifyListeners(l -> l.bootFailed(pool, failure));

@@ -135,7 +135,7 @@ final class FakeWorkers implements WorkerHost {
             }
             Boot boot = boots.apply(spawnCount.getAndIncrement());
             if (boot == Boot.SPAWN_FAILS) {
-                throw new IllegalStateException("cannot execute 'fake': No such file or directory");
+                throw new IllegalStateException("cannot execute 'fake': No such file or directory. Install it.");
             }
             if (boot == Boot.SPAWN_HELD) {
                 heldSpawns.incrementAndGet();

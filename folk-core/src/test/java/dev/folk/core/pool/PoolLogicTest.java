@@ -979,10 +979,15 @@ class PoolLogicTest {
 
     @Test
     void aSpawnThatFailsIsABootFailure() {
-        start(config(1), n -> n < 2 ? Boot.SPAWN_FAILS : Boot.READY);
-        assertThat(pool.awaitReady(1, Duration.ofSeconds(5))).isTrue();
-        assertThat(pool.snapshot().bootFailures()).isEqualTo(2);
-        assertThat(pool.snapshot().spawns()).isEqualTo(1);
+        try (LogCapture logs = LogCapture.of(WorkerPool.class)) {
+            start(config(1), n -> n < 2 ? Boot.SPAWN_FAILS : Boot.READY);
+            assertThat(pool.awaitReady(1, Duration.ofSeconds(5))).isTrue();
+            assertThat(pool.snapshot().bootFailures()).isEqualTo(2);
+            assertThat(pool.snapshot().spawns()).isEqualTo(1);
+            await("both failures logged", () -> logs.warningsContaining("next attempt in").size() == 2);
+            assertThat(logs.warningsContaining("next attempt in")).first().asString()
+                    .as("the failure's own sentence, then the attempt: no '.;'").contains("Install it; next attempt in");
+        }
     }
 
     @Test

@@ -534,9 +534,14 @@ public final class PoolDefinitions {
                 if (!iniPath.isAbsolute() && workingDir.value() != null) {
                     iniPath = workingDir.value().resolve(iniPath);
                 }
-                if (!Files.exists(iniPath)) {
-                    // PHP says nothing of a -c it cannot read: it starts without any php.ini.
-                    violation(args, "-c " + ini + ": no such file or directory (" + iniPath.toAbsolutePath()
+                // PHP says nothing of a -c it cannot read: it starts without any php.ini. In a directory
+                // the CLI looks for php-cli.ini, then php.ini.
+                String missing = !Files.exists(iniPath) ? "no such file or directory"
+                        : Files.isDirectory(iniPath) && !Files.isRegularFile(iniPath.resolve("php-cli.ini"))
+                                && !Files.isRegularFile(iniPath.resolve("php.ini")) ? "a directory without php.ini (nor php-cli.ini)"
+                        : null;
+                if (missing != null) {
+                    violation(args, "-c " + ini + ": " + missing + " (" + iniPath.toAbsolutePath()
                                     + "); PHP would start without any php.ini, silently",
                             "Point -c at the php.ini file (or its directory), or remove it for PHP's own (php --ini names it).");
                 }

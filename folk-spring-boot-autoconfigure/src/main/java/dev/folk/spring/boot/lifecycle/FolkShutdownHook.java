@@ -64,10 +64,9 @@ public class FolkShutdownHook implements ApplicationListener<ContextClosedEvent>
         } catch (IllegalStateException shuttingDown) {
             // SIGTERM or Ctrl-C while the context is made, before any worker started: end the start-up
             // here, in words that say so (Spring's line names this bean, which did nothing wrong).
-            String message = "Start-up stopped by the application's shutdown (SIGTERM or Ctrl-C) before any worker"
-                    + " started. Nothing to fix unless that shutdown was unexpected: then look for what sent the signal.";
-            log.warn(message); // the JVM is exiting and may be gone before Spring Boot reports the failure
-            throw new FolkException(message);
+            // Spring logs the message at once in its WARN of the cancelled refresh (the JVM is exiting).
+            throw new FolkException("Start-up stopped by the application's shutdown (SIGTERM or Ctrl-C) before any worker"
+                    + " started. Nothing to fix unless that shutdown was unexpected: then look for what sent the signal.");
         }
     }
 

@@ -51,15 +51,15 @@ public class FolkStartupFailureAnalyzer extends AbstractFailureAnalyzer<FolkStar
                 actions.add(advice);
             }
         }
-        // The command run by hand is no worker's start: no fd 3 and 4, no FOLK_WORKER_PHP, and classpath:
-        // scripts were extracted into a folder removed at exit. The output is what says why.
-        actions.add("The workers' output (above, and logged under dev.folk.worker.<pool>) says why they ended. The"
-                + " command above run by hand is not a worker's start: it lacks the pool's sockets (fd 3 and 4) and"
-                + " environment (FOLK_WORKER_PHP), and classpath: scripts are extracted into a folder removed at exit;"
-                + " php -l <script> checks a script's syntax."
-                + (actions.stream().anyMatch(a -> a.contains("folk.boot-timeout")) ? ""
-                        : " If the workers are only slow to start, raise folk.boot-timeout (or folk.pools.<name>.boot-timeout),"
-                                + " or lower folk.min-ready to start with fewer ready workers."));
+        if (actions.isEmpty()) {
+            // No cause recognised. Not "run the command by hand": that is no worker's start (no fd 3 and
+            // 4, no FOLK_WORKER_PHP, and classpath: scripts live in a folder removed at exit).
+            actions.add("The workers' output (above, and logged under dev.folk.worker.<pool>) says why they ended;"
+                    + " php -l <script> checks a PHP script's syntax. Tried outside the pool, a worker lacks the pool's"
+                    + " sockets (fd 3 and 4) and environment (FOLK_WORKER_PHP), and classpath: scripts are extracted into"
+                    + " a folder removed at exit. If the workers are only slow to start, raise folk.boot-timeout (or"
+                    + " folk.pools.<name>.boot-timeout), or lower folk.min-ready to start with fewer ready workers.");
+        }
         return new FailureAnalysis(description.toString(), String.join("\n\n", actions), cause);
     }
 

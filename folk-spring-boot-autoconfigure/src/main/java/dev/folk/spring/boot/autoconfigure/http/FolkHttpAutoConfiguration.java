@@ -549,6 +549,14 @@ public final class FolkHttpAutoConfiguration {
             // A frame too small to leave the headroom (a pool set to 64KB, say) gets half of it, not 0.
             long fromFrame = frame > 2L * FRAME_HEADROOM ? frame - FRAME_HEADROOM : frame / 2;
             long limit = maxBodySize == null ? fromFrame : maxBodySize.toBytes();
+            if (limit > fromFrame) {
+                // A larger body could never reach PHP: refused before it is read, not after (as too large for a frame).
+                logger.warn("The HTTP gateway's route " + prefix + ": folk.http.max-body-size (" + limit + " bytes) is more"
+                        + " than pool '" + pool.name() + "' can carry in a frame (max-frame-length " + frame + " bytes, less"
+                        + " room for the rest of the request): bodies over " + fromFrame + " bytes are answered 413. Raise"
+                        + " folk.pools." + pool.name() + ".max-frame-length (or folk.max-frame-length) to take larger ones.");
+                limit = fromFrame;
+            }
             try {
                 routes.add(new HttpRoute(prefix, pool, m.isStripPrefix(), limit, publicDir, m.getDocumentRoot(),
                         m.getScriptFilename(), m.isFallback(), m.getPublicDirLinks()));

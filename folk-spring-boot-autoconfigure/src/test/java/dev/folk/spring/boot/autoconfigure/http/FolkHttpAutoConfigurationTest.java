@@ -208,6 +208,19 @@ class FolkHttpAutoConfigurationTest {
                 .isEqualTo("server.tomcat.max-http-response-header-size");
     }
 
+    /**
+     * A body limit over what the pool's frame can carry is lowered to it, and said at start-up: such a
+     * body was read whole, then answered 413 as too large for the protocol.
+     */
+    @Test
+    void aBodyLimitOverThePoolsFrameIsLoweredToItAndWarnedOf(CapturedOutput output) {
+        web.withPropertyValues("folk.max-frame-length=1MB", "folk.http.mappings[0].path=/php",
+                "folk.http.max-body-size=100MB").run(ctx -> assertThat(ctx.getBean(FolkHttpGateway.class).routes()
+                        .get(0).maxBodySize()).isEqualTo(1024 * 1024 - FolkHttpAutoConfiguration.FRAME_HEADROOM));
+        assertThat(output.getOut()).contains("route /php: folk.http.max-body-size (104857600 bytes) is more than pool"
+                + " 'default' can carry in a frame", "Raise folk.pools.default.max-frame-length");
+    }
+
     @Test
     void theBodyLimitFollowsThePoolsFrameLengthUnlessSet() {
         web.withPropertyValues("folk.max-frame-length=1MB", "folk.http.mappings[0].path=/php").run(ctx ->
