@@ -201,15 +201,16 @@ final class KernelAdapter
             // dropped, so that the next request connects anew, as under PHP-FPM.
             $pdo = method_exists($connection, 'getRawPdo') ? $connection->getRawPdo() : null;
             if ($pdo instanceof \PDO && $pdo->inTransaction()) {
-                $this->worker?->log(sprintf('%s %s left a database transaction open on connection "%s", begun on its PDO'
-                    . ' or with SQL where Laravel does not count it; rolled back and disconnected, as the end of a PHP-FPM'
-                    . ' request would', $request->getMethod(), $request->getRequestUri(), $name));
                 try {
                     $pdo->rollBack();
+                    $done = 'rolled back and disconnected';
                 } catch (\Throwable $e) {
-                    $this->worker?->log(sprintf('rolling back on connection "%s" failed (%s)', $name, $e->getMessage()));
+                    $done = sprintf('rolling back failed (%s); disconnected', $e->getMessage());
                 }
                 $db->purge($name);
+                $this->worker?->log(sprintf('%s %s left a database transaction open on connection "%s", begun on its PDO'
+                    . ' or with SQL where Laravel does not count it (or by an earlier request\'s SET autocommit=0); %s, as'
+                    . ' the end of a PHP-FPM request would', $request->getMethod(), $request->getRequestUri(), $name, $done));
                 continue;
             }
             $connection->forgetRecordModificationState();
