@@ -534,12 +534,7 @@ public final class PoolDefinitions {
                 if (!iniPath.isAbsolute() && workingDir.value() != null) {
                     iniPath = workingDir.value().resolve(iniPath);
                 }
-                // PHP says nothing of a -c it cannot read: it starts without any php.ini. In a directory
-                // the CLI looks for php-cli.ini, then php.ini.
-                String missing = !Files.exists(iniPath) ? "no such file or directory"
-                        : Files.isDirectory(iniPath) && !Files.isRegularFile(iniPath.resolve("php-cli.ini"))
-                                && !Files.isRegularFile(iniPath.resolve("php.ini")) ? "a directory without php.ini (nor php-cli.ini)"
-                        : null;
+                String missing = iniMissing(iniPath);
                 if (missing != null) {
                     violation(args, "-c " + ini + ": " + missing + " (" + iniPath.toAbsolutePath()
                                     + "); PHP would start without any php.ini, silently",
@@ -572,6 +567,21 @@ public final class PoolDefinitions {
             return b.build();
         }
 
+        /**
+         * Why PHP would find no php.ini at what {@code -c} names, or null if it would: PHP says nothing
+         * of a -c it cannot read. In a directory the CLI looks for php-cli.ini, then php.ini.
+         */
+        private static @Nullable String iniMissing(Path iniPath) {
+            if (!Files.exists(iniPath)) {
+                return "no such file or directory";
+            }
+            if (Files.isDirectory(iniPath) && !Files.isRegularFile(iniPath.resolve("php-cli.ini"))
+                    && !Files.isRegularFile(iniPath.resolve("php.ini"))) {
+                return "a directory without php.ini (nor php-cli.ini)";
+            }
+            return null;
+        }
+
         /** folk.env merged with folk.pools.NAME.env, the pool's entries winning. */
         /** What workers find in FOLK_WORKER_PHP: the application's own setting, else the extracted library; null if none. */
         private @Nullable String workerLibrary() {
@@ -595,13 +605,14 @@ public final class PoolDefinitions {
 
         @SuppressWarnings("NullAway") // called once the command was found set and the spec built
         private void commandViolation(Setting<String> command, WorkerSpec spec, SpawnException e) {
+            boolean directory = "EACCES".equals(e.reason()) && Files.isDirectory(Path.of(e.executable()));
             String problem;
             if ("ENOENT".equals(e.reason())) {
                 problem = command.value().indexOf('/') >= 0
                         ? "no such file: " + e.executable() + " (ENOENT)"
                         : "'" + command.value() + "' was not found in the workers' PATH=" + spec.searchPath()
                                 + " (ENOENT)";
-            } else if ("EACCES".equals(e.reason()) && java.nio.file.Files.isDirectory(java.nio.file.Path.of(e.executable()))) {
+            } else if (directory) {
                 problem = "'" + e.executable() + "' is a directory, not a program (EACCES)";
             } else if ("EACCES".equals(e.reason())) {
                 problem = "'" + e.executable() + "' cannot be executed: it is not an executable regular file (EACCES)";
@@ -609,10 +620,10 @@ public final class PoolDefinitions {
                 problem = e.getMessage();
             }
             String action;
-            if ("EACCES".equals(e.reason()) && java.nio.file.Files.isDirectory(java.nio.file.Path.of(e.executable()))) {
+            if (directory) {
                 action = "Set " + command.key() + " to the program itself" + (PhpCommand.isPhp(command.value())
-                        || PhpCommand.isPhp(java.nio.file.Path.of(e.executable()).getFileName() + "")
-                        ? "" : " (for PHP: php, or its full path such as /usr/bin/php)") + ".";
+                        || PhpCommand.isPhp(e.executable()) ? "" : " (for PHP: php, or its full path such as /usr/bin/php)")
+                        + ".";
             } else if ("EACCES".equals(e.reason())) {
                 action = "Make " + e.executable() + " executable (chmod +x), or set " + command.key()
                         + " to an executable file.";

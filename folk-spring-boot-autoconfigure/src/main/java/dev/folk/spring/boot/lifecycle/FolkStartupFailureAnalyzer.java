@@ -63,6 +63,12 @@ public class FolkStartupFailureAnalyzer extends AbstractFailureAnalyzer<FolkStar
         return new FailureAnalysis(description.toString(), String.join("\n\n", actions), cause);
     }
 
+    /** What to check when the worker script is not there. */
+    private static String checkArgs(String pool) {
+        return "Check folk.args (or folk.pools." + pool + ".args): a classpath: script must be under src/main/resources,"
+                + " a file path must exist on this machine.";
+    }
+
     /** What to do for the failures we can recognise from the worker's exit and output, or null. */
     static @Nullable String advice(NotReady p) {
         BootFailure f = p.lastBootFailure();
@@ -77,9 +83,7 @@ public class FolkStartupFailureAnalyzer extends AbstractFailureAnalyzer<FolkStar
         String output = String.join("\n", f.output());
         String lower = output.toLowerCase(Locale.ROOT);
         if (output.contains("Could not open input file")) {
-            return "The worker script does not exist (\"Could not open input file\"). Check folk.args (or folk.pools."
-                    + p.pool() + ".args): a classpath: script must be under src/main/resources, a file path must exist "
-                    + "on this machine.";
+            return "The worker script does not exist (\"Could not open input file\"). " + checkArgs(p.pool());
         }
         if (lower.contains("parse error")) {
             return "PHP cannot parse the worker script: fix the syntax error shown in its output (file and line).";
@@ -96,8 +100,7 @@ public class FolkStartupFailureAnalyzer extends AbstractFailureAnalyzer<FolkStar
         String script = missingScript(p.command(), f.output());
         if (script != null) {
             return "The worker script " + script + " does not exist: its interpreter says so in the output above. "
-                    + "Check folk.args (or folk.pools." + p.pool() + ".args): a classpath: script must be under "
-                    + "src/main/resources, a file path must exist on this machine.";
+                    + checkArgs(p.pool());
         }
         if (lower.contains("allowed memory size")) {
             return "PHP ran out of memory while starting: raise folk.memory-limit (PHP's memory_limit follows it).";
