@@ -142,13 +142,15 @@ final class PoolHealth {
         lastBootFailure = failure;
         long delay;
         boolean broken;
+        boolean sameAsBefore;
         synchronized (failureLock) {
             attempt.failures++;
             long now = clock.nanoTime();
             delay = backoff.failed(now, attempt.failures, ThreadLocalRandom.current().nextDouble());
             broken = backoff.broken(now);
             String signature = failure.signature();
-            sameFailuresInARow = signature.equals(lastFailureSignature) ? sameFailuresInARow + 1 : 1;
+            sameAsBefore = signature.equals(lastFailureSignature);
+            sameFailuresInARow = sameAsBefore ? sameFailuresInARow + 1 : 1;
             lastFailureSignature = signature;
         }
         if (broken) {
@@ -156,9 +158,15 @@ final class PoolHealth {
         }
         // A worker's failure names its pool already ("worker 123 of pool 'x' ..."); a spawn's does not.
         String subject = failure.pid() == 0 ? "Pool '" + config.name() + "': " : "";
-        String what = failure.toString(); // a message of its own ends its sentence; quoted output stays as printed
-        if (failure.output().isEmpty() && what.endsWith(".")) {
+        // A script that cannot boot fails every retry alike, every backoff-max while BROKEN: its output
+        // (a parse error, often several lines) is quoted once, not again at each attempt.
+        boolean quoteOutput = !failure.output().isEmpty() && !sameAsBefore;
+        String what = quoteOutput ? failure.toString() : failure.message(); // quoted output stays as printed
+        if (!quoteOutput && what.endsWith(".")) { // a message of its own ends its sentence
             what = what.substring(0, what.length() - 1);
+        }
+        if (!failure.output().isEmpty() && sameAsBefore) {
+            what += ", with the same output as the failed boot before";
         }
         log.warn("{}{}; next attempt in {} ms{}", subject, what,
                 TimeUnit.NANOSECONDS.toMillis(delay), broken ? " (pool BROKEN: " + config.brokenThreshold()

@@ -22,6 +22,7 @@ import dev.folk.core.os.NativeOs;
 import dev.folk.core.os.Os;
 import dev.folk.core.supervision.Supervisor;
 import dev.folk.core.supervision.WorkerSpec;
+import dev.folk.core.testing.LogCapture;
 import dev.folk.core.testing.Procs;
 import dev.folk.core.testing.SharedSupervisor;
 import dev.folk.core.testing.Workers;
@@ -301,10 +302,11 @@ class PoolReplacementTest {
             throws Exception {
         Path script = tmp.resolve("broken.php");
         Files.writeString(script, "<?php\necho 'starting';\n$x = ;\n");
+        LogCapture logs = LogCapture.of(WorkerPool.class);
         WorkerPool pool = WorkerPool.start(PoolConfig.builder("parse-error", WorkerSpec.builder("php").name("broken")
                 .args(script.toString()).environment(Workers.RUN_TAG, Workers.newTag()).build()).size(4)
                 .bootTimeout(Duration.ofSeconds(20)).build(), SUPERVISOR.get());
-        try {
+        try (logs) {
             long t0 = System.nanoTime();
             assertThat(pool.awaitReady(4, Duration.ofSeconds(20))).isFalse();
             System.out.printf("FAIL_FAST gave_up_after_ms=%d boot_failures=%d%n", (System.nanoTime() - t0) / 1_000_000,
@@ -314,6 +316,13 @@ class PoolReplacementTest {
             assertThat(f.message()).contains("pool 'parse-error'").contains("before control.ready");
             assertThat(f.status().exitCode()).isEqualTo(255);
             assertThat(String.join("\n", f.output())).contains("Parse error").contains(script.toString());
+            Procs.await(Duration.ofSeconds(5), "every failed boot logged",
+                    () -> logs.warningsContaining("next attempt in").size() >= pool.snapshot().bootFailures());
+            List<String> warnings = logs.warningsContaining("next attempt in");
+            assertThat(warnings).as("the same parse error quoted once, not at every attempt")
+                    .filteredOn(w -> w.contains("Parse error")).singleElement().asString().contains("its last output");
+            assertThat(warnings).filteredOn(w -> !w.contains("Parse error")).hasSize(warnings.size() - 1)
+                    .allSatisfy(w -> assertThat(w).contains("(exit 255), with the same output as the failed boot before;"));
         } finally {
             pool.close();
         }

@@ -372,6 +372,10 @@ public class ClasspathScripts implements DisposableBean {
     }
 
     private Path root() {
+        if (destroyed) { // a folder made now would outlive the application: nothing would remove it
+            throw new IllegalStateException("The class path worker scripts were removed when the application closed;"
+                    + " nothing is extracted after that");
+        }
         if (root == null) {
             try {
                 root = ScriptFolders.create(temporaryDirectory);

@@ -149,6 +149,10 @@ class ClasspathScriptsTest {
             scripts.refreshAll();
             assertThat(scripts.refresh("php/app.php")).isFalse();
             assertThat(root).doesNotExist();
+            assertThatThrownBy(() -> scripts.resolve("classpath:php/app.php"))
+                    .isInstanceOf(IllegalStateException.class).hasMessageContaining("removed when the application closed");
+            assertThat(scripts.directory()).as("no new folder made").isEqualTo(root);
+            assertThat(root).doesNotExist();
         }
     }
 
