@@ -77,6 +77,24 @@ test('an exception a plain http() handler does not catch answers as under PHP-FP
     });
 });
 
+test('a file a request includes that PHP cannot parse answers as under PHP-FPM: "Parse error" with its file and line, no "Uncaught", no stack trace; the worker serves on', function (): void {
+    withPlainApp(function (int $port, TestMaster $worker, string $fpmLog): void {
+        $file = realpath(PLAIN_APP . '/syntax-error.inc');
+        $logLine = 'PHP Parse error:  syntax error, unexpected variable "$y" in ' . $file . ' on line 5';
+        [, $ours] = HttpCompare::assertSameResponse($port, $worker, 'GET', '/?throw=1&parse=1');
+        assertSame([500, "printed before the exception\n"], [$ours['status'], $ours['body']]);
+        waitUntil(static fn (): bool => str_contains((string) @file_get_contents($fpmLog), $logLine), 5.0, 'PHP-FPM\'s log line');
+        waitUntil(static fn (): bool => str_contains($worker->stderr(), $logLine), 5.0, "the worker's log line: " . $worker->stderr());
+        // display_errors on: the page shows it as PHP-FPM's does, byte for byte.
+        [, $ours] = HttpCompare::assertSameResponse($port, $worker, 'GET', '/?throw=1&parse=1&display=1');
+        assertSame([200, "printed before the exception\n\nParse error: syntax error, unexpected variable \"\$y\" in $file on line 5\n"],
+            [$ours['status'], $ours['body']]);
+        assertTrue(!str_contains($worker->stderr(), 'Uncaught ParseError'), $worker->stderr());
+        HttpCompare::assertSameResponse($port, $worker, 'GET', '/');
+        assertTrue($worker->running(), 'the worker goes on');
+    });
+});
+
 test('a plain http() handler\'s CGI "Status:" line sets the status, as PHP-FPM and nginx take it, and is not sent as a header', function (): void {
     withPlainApp(function (int $port, TestMaster $worker): void {
         [, $ours] = HttpCompare::assertSameResponse($port, $worker, 'GET', '/?cgi_status=404%20Not%20Found');

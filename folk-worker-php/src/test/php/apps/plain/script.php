@@ -7,6 +7,7 @@
  * (a status and a message); with ?display=1, display_errors on. Shared by the PHP-FPM front
  * controller and the worker. With ?cgi_status=S, CGI's `header('Status: S')` (legacy scripts
  * set their status so), after a Location with ?location=L, and exit() after the output with ?exit=1.
+ * With ?parse=1 (and ?throw), it includes a file PHP cannot parse before its exception.
  */
 
 declare(strict_types=1);
@@ -42,5 +43,8 @@ return static function (array $query): void {
     }
     header('X-Before: 1');
     echo "printed before the exception\n";
+    if (isset($query['parse'])) {
+        include __DIR__ . '/syntax-error.inc';
+    }
     throw new \RuntimeException('not caught');
 };

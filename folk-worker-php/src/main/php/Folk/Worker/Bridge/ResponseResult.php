@@ -154,10 +154,10 @@ final class ResponseResult
      * returns the status PHP-FPM answers with: the exception handler the application set
      * (set_exception_handler(): Symfony's ErrorHandler renders its error page there) runs, and
      * the answer is what was printed, with the status set, else 200; without one, or if it throws
-     * too, PHP's fatal error "Uncaught ...": logged (error_log(): the worker's stderr unless
-     * error_log says otherwise), printed as PHP displays it where display_errors is on, and 500 in
-     * place of 200 where it is off ({@see statusAtEnd()}). The caller's output buffer takes what
-     * is printed. Shared by the framework adapters ({@see RequestCycle}) and the plain `http()`
+     * too, PHP's fatal error "Uncaught ..." (a file that could not be compiled: "Parse error ..."):
+     * logged (error_log(): the worker's stderr unless error_log says otherwise), printed as PHP
+     * displays it where display_errors is on, and 500 in place of 200 where it is off
+     * ({@see statusAtEnd()}). The caller's output buffer takes what is printed. Shared by the framework adapters ({@see RequestCycle}) and the plain `http()`
      * handler ({@see \Folk\Worker\Http\HttpHandler}).
      *
      * @param int|false $codeAtStart http_response_code() when the request began
@@ -180,18 +180,22 @@ final class ResponseResult
             } catch (\Throwable) {
                 $described = get_class($exception); // a __toString() that throws: PHP names the class
             }
-            $message = sprintf("Uncaught %s\n  thrown", $described);
+            // A file the request included that PHP cannot compile: PHP reports it as the compile
+            // error it is ("Parse error: syntax error, ..."), without "Uncaught" or a stack trace.
+            $compiling = in_array(get_class($exception), [\ParseError::class, \CompileError::class], true);
+            $message = $compiling ? $exception->getMessage() : sprintf("Uncaught %s\n  thrown", $described);
+            $kind = $exception::class === \ParseError::class ? 'Parse error' : 'Fatal error';
             $file = $exception->getFile();
             $line = $exception->getLine();
-            error_log(sprintf('PHP Fatal error:  %s in %s on line %d', $message, $file, $line));
+            error_log(sprintf('PHP %s:  %s in %s on line %d', $kind, $message, $file, $line));
             if (self::displaysErrors()) {
                 // As php_error_cb() prints it (PHP-FPM prints where display_errors is "stderr" too).
                 $prepend = (string) ini_get('error_prepend_string');
                 $append = (string) ini_get('error_append_string');
                 echo self::iniOn('html_errors')
-                    ? sprintf("%s<br />\n<b>Fatal error</b>:  %s in <b>%s</b> on line <b>%d</b><br />\n%s", $prepend,
+                    ? sprintf("%s<br />\n<b>%s</b>:  %s in <b>%s</b> on line <b>%d</b><br />\n%s", $prepend, $kind,
                         htmlspecialchars($message, ENT_QUOTES | ENT_SUBSTITUTE, 'UTF-8'), $file, $line, $append)
-                    : sprintf("%s\nFatal error: %s in %s on line %d\n%s", $prepend, $message, $file, $line, $append);
+                    : sprintf("%s\n%s: %s in %s on line %d\n%s", $prepend, $kind, $message, $file, $line, $append);
             }
         }
         return self::statusAtEnd($codeAtStart, $handler === null);
