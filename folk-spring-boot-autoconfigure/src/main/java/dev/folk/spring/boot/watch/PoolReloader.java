@@ -3,6 +3,7 @@ package dev.folk.spring.boot.watch;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
@@ -39,6 +40,8 @@ final class PoolReloader {
     static final int LISTED = 3;
     /** Files remembered per reload; beyond, they are counted (and class path copies all refreshed). */
     static final int MAX_TRACKED = 1000;
+    /** Files counted, each once, beyond those remembered; past that many, the rest are "files not listed". */
+    static final int MAX_COUNTED = 100_000;
 
     private static final Logger log = LoggerFactory.getLogger(PoolReloader.class);
     private static final Path WORKING_DIRECTORY = Path.of("").toAbsolutePath();
@@ -128,7 +131,8 @@ final class PoolReloader {
 
     // Guarded by this
     private final Set<Path> pending = new LinkedHashSet<>();
-    private int pendingMore;
+    /** Changed files beyond {@link #MAX_TRACKED}: a set, as one save can raise several events for one file. */
+    private final Set<Path> pendingMore = new HashSet<>();
     private boolean pendingLost;
     private long firstChange;
     private long lastChange;
@@ -159,8 +163,10 @@ final class PoolReloader {
         if (!pending.contains(file)) {
             if (pending.size() < MAX_TRACKED) {
                 pending.add(file);
-            } else {
-                pendingMore++;
+            } else if (pendingMore.size() < MAX_COUNTED) {
+                pendingMore.add(file);
+            } else if (!pendingMore.contains(file)) {
+                pendingLost = true;
             }
         }
     }
@@ -174,6 +180,7 @@ final class PoolReloader {
     /** Forgets the changes under {@code dir} not reloaded for yet (it went away; what it holds once back counts). */
     synchronized void forget(Path dir) {
         pending.removeIf(f -> f.startsWith(dir));
+        pendingMore.removeIf(f -> f.startsWith(dir));
     }
 
     private void noteChange(long now) {
@@ -185,7 +192,7 @@ final class PoolReloader {
     }
 
     private boolean hasPending() {
-        return !pending.isEmpty() || pendingMore > 0 || pendingLost;
+        return !pending.isEmpty() || !pendingMore.isEmpty() || pendingLost;
     }
 
     /**
@@ -236,12 +243,12 @@ final class PoolReloader {
             if (stopped || nanosUntilDue(now) != 0) {
                 return false;
             }
-            changes = new Changes(List.copyOf(pending), pendingMore, pendingLost);
+            changes = new Changes(List.copyOf(pending), pendingMore.size(), pendingLost);
             duringReset = resetting;
             retryDue = false;
             if (!duringReset) { // else the changes stay pending for the reload after this reset
                 pending.clear();
-                pendingMore = 0;
+                pendingMore.clear();
                 pendingLost = false;
                 resetting = true;
                 reloads++;

@@ -48,6 +48,21 @@ class PoolReloaderTest {
         assertThat(reloader.reloads()).isEqualTo(1);
     }
 
+    /** A save raises several events for one file: beyond the files remembered, each is still counted once. */
+    @Test
+    void filesBeyondThoseRememberedAreEachCountedOnce() {
+        int files = PoolReloader.MAX_TRACKED + 200;
+        for (int round = 0; round < 2; round++) { // written, then its metadata: two events each
+            for (int i = 0; i < files; i++) {
+                reloader.changed(file("vendor/F" + i + ".php"), T0 + round * MS);
+            }
+        }
+        assertThat(reloader.fireIfDue(T0 + MS + DEBOUNCE)).isTrue();
+        assertThat(refreshed.get(0).files()).hasSize(PoolReloader.MAX_TRACKED);
+        assertThat(refreshed.get(0).more()).isEqualTo(200);
+        assertThat(refreshed.get(0).describe()).endsWith("F2.php and " + (files - 3) + " more");
+    }
+
     @Test
     void aChangeDuringAResetIsFollowedByExactlyOneMoreResetAfterItNeverTwoAtOnce() {
         reloader.changed(file("app.php"), T0);
