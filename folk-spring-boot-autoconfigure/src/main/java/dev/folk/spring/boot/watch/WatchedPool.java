@@ -18,7 +18,9 @@ import org.jspecify.annotations.Nullable;
  * directory, and a leading {@code **} and slash also match no directory, so {@code **}{@code /*.php}
  * matches {@code app.php} as well as {@code src/Home.php} (java.nio's glob alone would require a
  * slash). A glob without a slash is matched against the file name, in any directory, as in
- * {@code .gitignore}. A file named as a root always counts.
+ * {@code .gitignore}. A file named as a root always counts. A hidden file in a watched directory
+ * counts only if a glob names hidden files ({@code .env}, {@code **}{@code /.*.php}): editors make
+ * them before any save (Emacs' lock {@code .#Home.php}, other editors' temporary copies).
  */
 public final class WatchedPool {
 
@@ -27,6 +29,8 @@ public final class WatchedPool {
     private final List<String> patterns;
     private final List<PathMatcher> relativeMatchers = new ArrayList<>();
     private final List<PathMatcher> nameMatchers = new ArrayList<>();
+    /** Whether a glob's last part starts with a dot: only then do hidden files count. */
+    private final boolean hiddenFilesNamed;
     private final Duration debounce;
 
     /**
@@ -40,6 +44,7 @@ public final class WatchedPool {
         this.roots = List.copyOf(roots);
         this.patterns = List.copyOf(patterns);
         this.debounce = debounce;
+        this.hiddenFilesNamed = patterns.stream().anyMatch(p -> p.substring(p.lastIndexOf('/') + 1).startsWith("."));
         for (String pattern : patterns) {
             if (pattern.isBlank()) {
                 throw new IllegalArgumentException("a pattern must not be blank");
@@ -105,7 +110,8 @@ public final class WatchedPool {
             }
             Path relative = root.path().relativize(file);
             Path name = file.getFileName();
-            if (relative.toString().isEmpty() || name == null) {
+            if (relative.toString().isEmpty() || name == null
+                    || name.toString().startsWith(".") && !hiddenFilesNamed) {
                 continue;
             }
             for (PathMatcher m : relativeMatchers) {

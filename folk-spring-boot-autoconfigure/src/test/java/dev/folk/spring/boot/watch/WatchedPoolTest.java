@@ -42,6 +42,19 @@ class WatchedPoolTest {
         assertThat(p.matches(SRC.resolve("lib/app.php"))).isFalse();
     }
 
+    /** Editors make hidden files before a save: Emacs' lock .#Home.php appears at the first keystroke. */
+    @Test
+    void aHiddenFileCountsOnlyWhenAGlobNamesHiddenFiles() {
+        WatchedPool p = pool("**/*.php");
+        assertThat(p.matches(SRC.resolve(".#Home.php"))).as("Emacs' lock file").isFalse();
+        assertThat(p.matches(SRC.resolve("Controller/.Home.php"))).isFalse();
+        assertThat(p.matches(SRC.resolve("Controller/Home.php"))).isTrue();
+        WatchedPool hidden = pool("**/*.php", ".env*");
+        assertThat(hidden.matches(SRC.resolve(".env.local"))).as("a glob that names hidden files").isTrue();
+        assertThat(hidden.matches(SRC.resolve(".#Home.php"))).as("then every hidden file its globs match")
+                .isTrue();
+    }
+
     @Test
     void theRootOfAClassPathCopyGivesTheResourceName() {
         Path classes = Path.of("/p/target/classes/php");

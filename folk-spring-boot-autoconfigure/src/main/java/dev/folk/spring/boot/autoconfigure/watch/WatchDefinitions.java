@@ -99,6 +99,7 @@ final class WatchDefinitions {
                             "List the directories or files to watch in " + key("watch.paths") + "."));
                 } else {
                     addRoots(script, scripts, workingDirectory, roots, true);
+                    adviseOnAFrontController(script);
                 }
             } else {
                 for (String path : paths) {
@@ -146,6 +147,27 @@ final class WatchDefinitions {
                 }
             }
             return null;
+        }
+
+        /**
+         * A framework's front controller ({@code public/index.php}) is in a directory of its own, and
+         * the application's code is beside it: watched by default, only the front controller's
+         * directory would reload the pool, and every edit of the code would be missed in silence.
+         */
+        void adviseOnAFrontController(String scriptDirectory) {
+            if (scriptDirectory.startsWith(ClasspathScripts.PREFIX)) {
+                return;
+            }
+            Path dir = Path.of(scriptDirectory);
+            Path project = dir.getParent();
+            if (project == null || !Files.isRegularFile(project.resolve("composer.json"))) {
+                return;
+            }
+            log.warn("Pool '{}': reload on change watches only {}, the directory of its script, and the application"
+                    + " beside it ({}, with its composer.json) is not watched: edits there do not reload the pool. Name"
+                    + " the directories to watch in {}, e.g. [src, config, templates] or [app, config, routes,"
+                    + " resources/views, .env]; not var/, storage/ or bootstrap/cache/, where the application writes"
+                    + " its caches as PHP files.", pool.name(), dir, project, key("watch.paths"));
         }
 
         /** Where the worker's relative paths start: its working directory. */

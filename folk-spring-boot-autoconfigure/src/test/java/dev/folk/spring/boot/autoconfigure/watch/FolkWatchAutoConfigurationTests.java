@@ -2,6 +2,7 @@ package dev.folk.spring.boot.autoconfigure.watch;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -10,11 +11,13 @@ import java.util.function.Function;
 import java.util.stream.Collectors;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 
+import dev.folk.core.testing.LogCapture;
 import dev.folk.spring.boot.autoconfigure.FolkAutoConfiguration;
 import dev.folk.spring.boot.autoconfigure.FolkConfigurationException;
 import dev.folk.spring.boot.autoconfigure.NotStarted;
@@ -56,6 +59,29 @@ class FolkWatchAutoConfigurationTests {
             assertThat(pool.patterns()).containsExactly("**/*.php");
             assertThat(pool.debounce()).isEqualTo(Duration.ofMillis(300));
         });
+    }
+
+    /** Symfony's or Laravel's public/index.php: watched by default, the code beside it would not be. */
+    @Test
+    void aFrontControllerWatchedByDefaultIsToldThatTheApplicationBesideItIsNot(@TempDir Path project) throws Exception {
+        Files.writeString(project.resolve("composer.json"), "{}");
+        Path front = Files.createDirectories(project.resolve("public")).resolve("index.php");
+        Files.writeString(front, "<?php\n");
+        try (LogCapture logs = LogCapture.of(WatchDefinitions.class)) {
+            runner.withPropertyValues("folk.watch.enabled=true", "folk.args=" + front).run(ctx -> {
+                assertThat(ctx).hasNotFailed();
+                assertThat(watched(ctx.getBean(SourceWatcher.class)).get("default").roots())
+                        .containsExactly(new WatchRoot(project.resolve("public").toRealPath(), true, null));
+            });
+            assertThat(logs.warningsContaining("reload on change watches only")).singleElement().asString()
+                    .contains("Pool 'default'", "the application beside it (" + project + ", with its composer.json) is not watched",
+                            "folk.watch.paths", "not var/, storage/ or bootstrap/cache/");
+            // Named paths, or a script whose directory is not a front controller's: nothing to say.
+            runner.withPropertyValues("folk.watch.enabled=true", "folk.args=" + front, "folk.watch.paths=" + project)
+                    .run(ctx -> assertThat(ctx).hasNotFailed());
+            runner.withPropertyValues("folk.watch.enabled=true").run(ctx -> assertThat(ctx).hasNotFailed());
+            assertThat(logs.warningsContaining("reload on change watches only")).hasSize(1);
+        }
     }
 
     @Test
