@@ -54,15 +54,20 @@ final class PoolExecutors {
      * tried again every second: a worker's exit is still handled and its slot filled,
      * a spawn still made, once a thread can be started. The threads end after 30 s idle, so any
      * task may need a new one.
+     *
+     * @return false if the task had to wait for a thread (what the caller can do without one, it
+     *         should do now)
      */
-    void run(ThreadPoolExecutor executor, Runnable task, Runnable whenShutDown, String what) {
+    boolean run(ThreadPoolExecutor executor, Runnable task, Runnable whenShutDown, String what) {
         try {
             executor.execute(task);
         } catch (RejectedExecutionException e) {
             whenShutDown.run();
         } catch (OutOfMemoryError e) {
             defer(new Deferred(executor, task, whenShutDown, what), e);
+            return false;
         }
+        return true;
     }
 
     /**
@@ -113,6 +118,10 @@ final class PoolExecutors {
             } catch (RejectedExecutionException e) {
                 d.whenShutDown().run();
             } catch (OutOfMemoryError e) {
+                if (d.executor() == stopper) {
+                    stopHere(d);
+                    continue;
+                }
                 deferred.add(d);
                 return;
             }
@@ -120,6 +129,22 @@ final class PoolExecutors {
         if (ran > 0 && deferred.isEmpty()) {
             log.info("Pool '{}': threads start again; {} task{} that had to wait for one now run{}", poolName, ran,
                     ran == 1 ? "" : "s", ran == 1 ? "s" : "");
+        }
+    }
+
+    /**
+     * A stop still without a thread of its own runs on this one. Its worker was sent EOF when the stop
+     * had to wait ({@link WorkerExits}), so it has usually exited and the stop only reaps it; until
+     * reaped it holds its task, and at a limit on tasks the stop's own thread could never start.
+     * This thread's ticks wait meanwhile: at most until the stop's deadline, close-wait + stop-grace.
+     */
+    private void stopHere(Deferred d) {
+        log.warn("Pool '{}': still no thread could be started for {}; it runs on the pool's housekeeping thread",
+                poolName, d.what());
+        try {
+            d.task().run();
+        } catch (RuntimeException e) {
+            log.warn("Pool '{}': {} failed", poolName, d.what(), e);
         }
     }
 

@@ -88,7 +88,11 @@ final class WorkerExits {
         long exitBy = now + (reason == ExitReason.SHUTDOWN ? config.closeWait() : retireCloseWait()).toNanos();
         long killBy = exitBy + config.stopGrace().toNanos();
         Runnable stop = () -> stop(w, reason, kill, exitBy, killBy, failure, when);
-        executors.run(executors.stopper, stop, stop, "the stop of worker " + w.pid);
+        if (!executors.run(executors.stopper, stop, stop, "the stop of worker " + w.pid) && !kill) {
+            // No thread for the stop: at a limit on tasks (pids.max) that the workers count against
+            // too. EOF on fd 3 needs none, and a worker that exits on it frees its task for the thread.
+            w.link.closeTask();
+        }
         lifecycle.replenish();
     }
 
@@ -175,7 +179,11 @@ final class WorkerExits {
                 recordExit(taken.get(i), ExitReason.SHUTDOWN, statuses.get(i));
             }
         };
-        executors.run(executors.stopper, stopAll, stopAll, "the stop of " + taken.size() + " workers");
+        if (!executors.run(executors.stopper, stopAll, stopAll, "the stop of " + taken.size() + " workers")) {
+            for (PooledWorker w : taken) { // as in retire(): EOF needs no thread, and frees the workers' tasks
+                w.link.closeTask();
+            }
+        }
     }
 
     /** How a worker that crashed during a call ended: its status, or null if it could not be reaped. */

@@ -68,6 +68,44 @@ class ThreadLimitTest {
         }
     }
 
+    /**
+     * Idle workers retired while no thread can start for their stop (a pool closed, an elastic pool
+     * shrinking after a burst): their fd 3 is closed at once, which needs no thread, so they exit and
+     * free the tasks the stop's thread needs. Their stop used to wait for a thread, holding those
+     * very tasks: the pool stayed "stopping" until the limit was raised.
+     */
+    @Test
+    void idleWorkersRetiredWhileNoThreadCanStartExitAndFreeTheTasksTheirStopNeeds() throws Exception {
+        assumeTrue(Files.isWritable(PIDS.resolve("cgroup.procs")) && "root".equals(System.getProperty("user.name")),
+                "needs a writable cgroup v1 pids hierarchy and root");
+        String tag = Workers.newTag();
+        Path group = PIDS.resolve("folk-test-" + tag);
+        Files.createDirectory(group);
+        try (ChildJvm child = ChildJvm.start(Path.of(System.getProperty("java.home")), Runtime.version().feature(),
+                java.util.List.of(), java.util.List.of("-XX:+UseSerialGC", "-Xss512k"), ThreadLimitChildMain.class, tag,
+                "later")) {
+            child.awaitLine("WAITING", Duration.ofSeconds(60));
+            Files.writeString(group.resolve("cgroup.procs"), String.valueOf(child.pid()));
+            OutputStream stdin = child.process().getOutputStream();
+            send(stdin, "START"); // the workers in the group, counted against its limit
+            String[] pids = child.awaitLine("READY ", Duration.ofSeconds(60)).substring(6).split(",");
+            assertThat(pids).hasSize(3);
+            Files.writeString(group.resolve("pids.max"), Files.readString(group.resolve("pids.current")).trim());
+
+            send(stdin, "CLOSE");
+            child.awaitLine("CLOSED", Duration.ofSeconds(15));
+            assertThat(child.transcript()).as("no thread could start for the stop").contains("could not start a thread");
+            for (String pid : pids) {
+                assertThat(Path.of("/proc/" + pid)).as("worker %s exited and reaped (%s); the transcript:%n%s", pid, readQuietly(Path.of("/proc/" + pid + "/stat")), child.transcript()).doesNotExist();
+            }
+        } finally {
+            Files.writeString(group.resolve("pids.max"), "max");
+            Procs.await(Duration.ofSeconds(10), "the cgroup empty",
+                    () -> readQuietly(group.resolve("cgroup.procs")).isBlank());
+            Files.delete(group);
+        }
+    }
+
     private static void send(OutputStream stdin, String line) throws IOException {
         stdin.write((line + "\n").getBytes(StandardCharsets.UTF_8));
         stdin.flush();
