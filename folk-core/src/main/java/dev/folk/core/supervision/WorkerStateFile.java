@@ -196,9 +196,13 @@ final class WorkerStateFile implements AutoCloseable {
         if (perms.contains(PosixFilePermission.GROUP_WRITE) || perms.contains(PosixFilePermission.OTHERS_WRITE)) {
             throw new IOException(path + " is writable by group or others");
         }
-        String me = System.getProperty("user.name");
-        if (!attrs.owner().getName().equals(me)) {
-            throw new IOException(path + " belongs to " + attrs.owner().getName() + ", not " + me);
+        // By uid: a uid without a passwd entry (a container's runAsUser, OpenShift's arbitrary uids)
+        // has the user.name "?", which no owner's name equals.
+        Object owner = Files.getAttribute(path, "unix:uid", LinkOption.NOFOLLOW_LINKS);
+        int me = RunAs.effectiveUid();
+        if (!(owner instanceof Integer uid) || me < 0 || uid != me) {
+            throw new IOException(path + " belongs to " + attrs.owner().getName() + " (uid " + owner + "), not to this "
+                    + "JVM's user (uid " + me + ")");
         }
     }
 

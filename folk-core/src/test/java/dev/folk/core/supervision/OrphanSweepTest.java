@@ -1,6 +1,7 @@
 package dev.folk.core.supervision;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -403,6 +404,29 @@ class OrphanSweepTest {
             }
         }
         assertThat(shared.resolve("app.state")).doesNotExist();
+    }
+
+    /**
+     * The state file's directory must be the JVM's user's, compared by uid: a uid without a passwd
+     * entry (a container's runAsUser) has the user.name "?", and the file was turned off for it.
+     */
+    @Test
+    void theStateFileIsKeptForAUidWithoutANameAndRefusedInADirectoryOfAnotherUid() throws Exception {
+        Path state = stateDir().resolve("nameless.state");
+        String name = System.getProperty("user.name");
+        System.setProperty("user.name", "?"); // as the JDK names a uid without a passwd entry
+        try (Supervisor supervisor = Supervisor.builder().stateFile(state).build()) {
+            assertThat(supervisor.stateFile()).contains(state);
+        } finally {
+            System.setProperty("user.name", name);
+        }
+        assumeTrue(RunAs.effectiveUid() == 0, "giving a directory to another uid needs root");
+        Path theirs = tmp.resolve("theirs");
+        Files.createDirectory(theirs, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+        Files.setAttribute(theirs, "unix:uid", 54321);
+        try (Supervisor supervisor = Supervisor.builder().stateFile(theirs.resolve("app.state")).build()) {
+            assertThat(supervisor.stateFile()).as("a directory of uid 54321").isEmpty();
+        }
     }
 
     @Test

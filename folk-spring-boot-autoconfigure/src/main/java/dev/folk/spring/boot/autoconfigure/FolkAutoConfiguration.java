@@ -94,7 +94,10 @@ public final class FolkAutoConfiguration {
         if (properties.getState().getFile() != null) {
             return properties.getState().getFile();
         }
-        String user = System.getProperty("user.name", "user").replaceAll("[^A-Za-z0-9._-]", "_");
+        String name = System.getProperty("user.name", "?");
+        // A uid without a passwd entry is named "?": its uid names its directory instead.
+        String user = name.equals("?") ? "uid" + dev.folk.core.supervision.RunAs.effectiveUid()
+                : name.replaceAll("[^A-Za-z0-9._-]", "_");
         String app = environment.getProperty("spring.application.name", "application")
                 .replaceAll("[^A-Za-z0-9._-]", "_");
         return java.nio.file.Path.of(System.getProperty("java.io.tmpdir"), "folk-" + user, app + ".state");
