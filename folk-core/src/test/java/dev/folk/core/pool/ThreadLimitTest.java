@@ -9,6 +9,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 
 import org.junit.jupiter.api.Test;
 
@@ -31,13 +32,9 @@ class ThreadLimitTest {
 
     @Test
     void aWorkerThatExitsWhileNoThreadCanStartIsReplacedOnceThreadsStartAgain() throws Exception {
-        assumeTrue(Files.isWritable(PIDS.resolve("cgroup.procs")) && "root".equals(System.getProperty("user.name")),
-                "needs a writable cgroup v1 pids hierarchy and root");
         String tag = Workers.newTag();
-        Path group = PIDS.resolve("folk-test-" + tag);
-        Files.createDirectory(group);
-        try (ChildJvm child = ChildJvm.start(Path.of(System.getProperty("java.home")), Runtime.version().feature(),
-                java.util.List.of(), java.util.List.of("-XX:+UseSerialGC", "-Xss512k"), ThreadLimitChildMain.class, tag)) {
+        Path group = newGroup(tag);
+        try (ChildJvm child = child(tag)) {
             String[] pids = child.awaitLine("READY ", Duration.ofSeconds(60)).substring(6).split(",");
             assertThat(pids).hasSize(3);
             Files.writeString(group.resolve("cgroup.procs"), String.valueOf(child.pid()));
@@ -62,9 +59,7 @@ class ThreadLimitTest {
                     .doesNotEndWith("," + victim);
             assertThat(Path.of("/proc/" + victim)).as("the killed worker reaped").doesNotExist();
         } finally {
-            Procs.await(Duration.ofSeconds(10), "the cgroup empty",
-                    () -> readQuietly(group.resolve("cgroup.procs")).isBlank());
-            Files.delete(group);
+            removeGroup(group);
         }
     }
 
@@ -76,14 +71,9 @@ class ThreadLimitTest {
      */
     @Test
     void idleWorkersRetiredWhileNoThreadCanStartExitAndFreeTheTasksTheirStopNeeds() throws Exception {
-        assumeTrue(Files.isWritable(PIDS.resolve("cgroup.procs")) && "root".equals(System.getProperty("user.name")),
-                "needs a writable cgroup v1 pids hierarchy and root");
         String tag = Workers.newTag();
-        Path group = PIDS.resolve("folk-test-" + tag);
-        Files.createDirectory(group);
-        try (ChildJvm child = ChildJvm.start(Path.of(System.getProperty("java.home")), Runtime.version().feature(),
-                java.util.List.of(), java.util.List.of("-XX:+UseSerialGC", "-Xss512k"), ThreadLimitChildMain.class, tag,
-                "later")) {
+        Path group = newGroup(tag);
+        try (ChildJvm child = child(tag, "later")) {
             child.awaitLine("WAITING", Duration.ofSeconds(60));
             Files.writeString(group.resolve("cgroup.procs"), String.valueOf(child.pid()));
             OutputStream stdin = child.process().getOutputStream();
@@ -99,11 +89,27 @@ class ThreadLimitTest {
                 assertThat(Path.of("/proc/" + pid)).as("worker %s exited and reaped (%s); the transcript:%n%s", pid, readQuietly(Path.of("/proc/" + pid + "/stat")), child.transcript()).doesNotExist();
             }
         } finally {
-            Files.writeString(group.resolve("pids.max"), "max");
-            Procs.await(Duration.ofSeconds(10), "the cgroup empty",
-                    () -> readQuietly(group.resolve("cgroup.procs")).isBlank());
-            Files.delete(group);
+            removeGroup(group);
         }
+    }
+
+    /** A new pids cgroup (v1); skips the test where there is none to write to. */
+    private static Path newGroup(String tag) throws IOException {
+        assumeTrue(Files.isWritable(PIDS.resolve("cgroup.procs")) && "root".equals(System.getProperty("user.name")),
+                "needs a writable cgroup v1 pids hierarchy and root");
+        return Files.createDirectory(PIDS.resolve("folk-test-" + tag));
+    }
+
+    /** Lifts the group's limit, waits for its tasks to end and removes it. */
+    private static void removeGroup(Path group) throws IOException {
+        Files.writeString(group.resolve("pids.max"), "max");
+        Procs.await(Duration.ofSeconds(10), "the cgroup empty", () -> readQuietly(group.resolve("cgroup.procs")).isBlank());
+        Files.delete(group);
+    }
+
+    private static ChildJvm child(String... args) throws IOException {
+        return ChildJvm.start(Path.of(System.getProperty("java.home")), Runtime.version().feature(), List.of(),
+                List.of("-XX:+UseSerialGC", "-Xss512k"), ThreadLimitChildMain.class, args);
     }
 
     private static void send(OutputStream stdin, String line) throws IOException {
