@@ -12,11 +12,15 @@ public class NoWorkerAvailableException extends CallException {
      *                  when the wait ends
      */
     NoWorkerAvailableException(String pool, String method, Duration waited, String situation) {
-        this(pool, method, "no worker became free within acquire-timeout " + Durations.text(waited) + " " + situation);
+        this(pool, method, "no worker became free within acquire-timeout " + Durations.text(waited) + " " + situation,
+                false);
     }
 
-    private NoWorkerAvailableException(String pool, String method, String why) {
+    private final boolean noneRunning;
+
+    private NoWorkerAvailableException(String pool, String method, String why, boolean noneRunning) {
         super(pool, method, 0, call(pool, method) + " failed: " + why, null);
+        this.noneRunning = noneRunning;
     }
 
     /**
@@ -25,7 +29,12 @@ public class NoWorkerAvailableException extends CallException {
      */
     static NoWorkerAvailableException noneCanStart(String pool, String method, String situation) {
         return new NoWorkerAvailableException(pool, method, "no worker is running or starting, so it was not queued "
-                + situation);
+                + situation, true);
+    }
+
+    /** Whether the call was refused because the pool had no worker at all (BROKEN), not because all were busy. */
+    public boolean noneRunning() {
+        return noneRunning;
     }
 
     @Override

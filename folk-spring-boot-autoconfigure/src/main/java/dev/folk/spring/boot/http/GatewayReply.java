@@ -340,7 +340,9 @@ record GatewayReply(int status, List<String> headers, byte[] body, boolean own, 
         }
         if (e instanceof NoWorkerAvailableException || e instanceof QueueFullException) {
             warnings.busy(((CallException) e).pool(), String.valueOf(e.getMessage()), label);
-            return busy(options);
+            // A pool whose workers cannot start (BROKEN, none left) is not busy: a client told so would retry at once.
+            return e instanceof NoWorkerAvailableException none && none.noneRunning()
+                    ? unavailable(options, "No PHP worker is running; try again later.") : busy(options);
         }
         if (e instanceof OutOfMemoryError && String.valueOf(e.getMessage()).contains("native thread")) {
             log.error("The JVM could not start a thread for the call of {} ({}): 503. Raise the limit on processes and "

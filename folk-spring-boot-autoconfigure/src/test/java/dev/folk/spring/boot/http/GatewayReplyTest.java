@@ -19,6 +19,7 @@ import dev.folk.core.pool.PoolConfig;
 import dev.folk.core.pool.WorkerPool;
 import dev.folk.core.supervision.Supervisor;
 import dev.folk.core.supervision.WorkerSpec;
+import dev.folk.core.testing.Procs;
 
 /**
  * How a failed call is answered. A JVM short of heap is a 503 that says so: the client may try
@@ -65,6 +66,29 @@ class GatewayReplyTest {
                     .isEqualTo("The server is shutting down; try again shortly.\n");
             assertThat(output).contains("the pool is closed", "(GET /php/hello)");
         } finally {
+            supervisor.close();
+        }
+    }
+
+    /** A BROKEN pool with no worker left refuses at once: its 503 does not say the workers are busy. */
+    @Test
+    void aCallToAPoolWithNoWorkerRunningIs503SayingSoNotThatWorkersAreBusy() {
+        Supervisor supervisor = new Supervisor();
+        WorkerPool pool = new WorkerPool(PoolConfig.builder("broken", WorkerSpec.builder("sh").args("-c", "exit 3")
+                .build()).size(1).brokenThreshold(1).backoffInitial(java.time.Duration.ofSeconds(30))
+                .backoffMax(java.time.Duration.ofSeconds(30)).build(), supervisor);
+        try {
+            pool.start();
+            Procs.await(java.time.Duration.ofSeconds(10), "the pool BROKEN with no worker left",
+                    () -> pool.state() == dev.folk.core.pool.PoolState.BROKEN && pool.snapshot().workers().isEmpty());
+            Throwable refused = catchThrowable(() -> pool.call("http.handle", null));
+            assertThat(refused).isInstanceOf(dev.folk.core.pool.NoWorkerAvailableException.class);
+            GatewayReply reply = GatewayReply.fromFailure(new CompletionException(refused), GatewayOptions.defaults(),
+                    "GET /php/hello", new RepeatedWarnings(timer, RepeatedWarnings.DEFAULT_INTERVAL));
+            assertThat(reply.status()).isEqualTo(503);
+            assertThat(new String(reply.body(), StandardCharsets.UTF_8)).isEqualTo("No PHP worker is running; try again later.\n");
+        } finally {
+            pool.close();
             supervisor.close();
         }
     }
