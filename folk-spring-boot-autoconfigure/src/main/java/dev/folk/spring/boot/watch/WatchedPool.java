@@ -19,8 +19,9 @@ import org.jspecify.annotations.Nullable;
  * matches {@code app.php} as well as {@code src/Home.php} (java.nio's glob alone would require a
  * slash). A glob without a slash is matched against the file name, in any directory, as in
  * {@code .gitignore}. A file named as a root always counts. A hidden file in a watched directory
- * counts only if a glob names hidden files ({@code .env}, {@code **}{@code /.*.php}): editors make
- * them before any save (Emacs' lock {@code .#Home.php}, other editors' temporary copies).
+ * counts only if a glob for hidden files matches it (one whose last part starts with a dot,
+ * {@code .env*}): editors make hidden files before any save (Emacs' lock {@code .#Home.php}, other
+ * editors' temporary copies), which {@code **}{@code /*.php} would match.
  */
 public final class WatchedPool {
 
@@ -29,8 +30,9 @@ public final class WatchedPool {
     private final List<String> patterns;
     private final List<PathMatcher> relativeMatchers = new ArrayList<>();
     private final List<PathMatcher> nameMatchers = new ArrayList<>();
-    /** Whether a glob's last part starts with a dot: only then do hidden files count. */
-    private final boolean hiddenFilesNamed;
+    /** The same for the globs whose last part starts with a dot: the only ones a hidden file can match. */
+    private final List<PathMatcher> hiddenRelativeMatchers = new ArrayList<>();
+    private final List<PathMatcher> hiddenNameMatchers = new ArrayList<>();
     private final Duration debounce;
 
     /**
@@ -44,17 +46,18 @@ public final class WatchedPool {
         this.roots = List.copyOf(roots);
         this.patterns = List.copyOf(patterns);
         this.debounce = debounce;
-        this.hiddenFilesNamed = patterns.stream().anyMatch(p -> p.substring(p.lastIndexOf('/') + 1).startsWith("."));
         for (String pattern : patterns) {
             if (pattern.isBlank()) {
                 throw new IllegalArgumentException("a pattern must not be blank");
             }
+            boolean hidden = pattern.substring(pattern.lastIndexOf('/') + 1).startsWith(".");
             if (pattern.indexOf('/') < 0) {
-                nameMatchers.add(glob(pattern));
+                (hidden ? hiddenNameMatchers : nameMatchers).add(glob(pattern));
             } else {
-                relativeMatchers.add(glob(pattern));
+                List<PathMatcher> into = hidden ? hiddenRelativeMatchers : relativeMatchers;
+                into.add(glob(pattern));
                 if (pattern.startsWith("**/")) {
-                    relativeMatchers.add(glob(pattern.substring(3)));
+                    into.add(glob(pattern.substring(3)));
                 }
             }
         }
@@ -110,16 +113,16 @@ public final class WatchedPool {
             }
             Path relative = root.path().relativize(file);
             Path name = file.getFileName();
-            if (relative.toString().isEmpty() || name == null
-                    || name.toString().startsWith(".") && !hiddenFilesNamed) {
+            if (relative.toString().isEmpty() || name == null) {
                 continue;
             }
-            for (PathMatcher m : relativeMatchers) {
+            boolean hidden = name.toString().startsWith(".");
+            for (PathMatcher m : hidden ? hiddenRelativeMatchers : relativeMatchers) {
                 if (m.matches(relative)) {
                     return root;
                 }
             }
-            for (PathMatcher m : nameMatchers) {
+            for (PathMatcher m : hidden ? hiddenNameMatchers : nameMatchers) {
                 if (m.matches(name)) {
                     return root;
                 }

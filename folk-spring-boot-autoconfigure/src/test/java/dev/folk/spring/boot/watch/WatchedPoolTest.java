@@ -49,10 +49,11 @@ class WatchedPoolTest {
         assertThat(p.matches(SRC.resolve(".#Home.php"))).as("Emacs' lock file").isFalse();
         assertThat(p.matches(SRC.resolve("Controller/.Home.php"))).isFalse();
         assertThat(p.matches(SRC.resolve("Controller/Home.php"))).isTrue();
-        WatchedPool hidden = pool("**/*.php", ".env*");
-        assertThat(hidden.matches(SRC.resolve(".env.local"))).as("a glob that names hidden files").isTrue();
-        assertThat(hidden.matches(SRC.resolve(".#Home.php"))).as("then every hidden file its globs match")
-                .isTrue();
+        WatchedPool hidden = pool("**/*.php", ".env*", "conf/.*.php");
+        assertThat(hidden.matches(SRC.resolve(".env.local"))).as("a glob for hidden files").isTrue();
+        assertThat(hidden.matches(SRC.resolve(".#Home.php"))).as("not matched by a glob for hidden files").isFalse();
+        assertThat(hidden.matches(SRC.resolve("conf/.local.php"))).isTrue();
+        assertThat(hidden.matches(SRC.resolve("Home.php"))).isTrue();
     }
 
     @Test
