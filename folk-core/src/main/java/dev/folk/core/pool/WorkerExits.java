@@ -90,7 +90,8 @@ final class WorkerExits {
         Runnable stop = () -> stop(w, reason, kill, exitBy, killBy, failure, when);
         if (!executors.run(executors.stopper, stop, stop, "the stop of worker " + w.pid) && !kill) {
             // No thread for the stop: at a limit on tasks (pids.max) that the workers count against
-            // too. EOF on fd 3 needs none, and a worker that exits on it frees its task for the thread.
+            // too. EOF on fd 3 needs none: the worker exits now, and its stop, on the housekeeping
+            // thread if still no thread starts (PoolExecutors), only has to reap it, freeing its task.
             w.link.closeTask();
         }
         lifecycle.replenish();
