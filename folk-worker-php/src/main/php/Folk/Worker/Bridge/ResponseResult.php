@@ -157,8 +157,9 @@ final class ResponseResult
      * too, PHP's fatal error "Uncaught ..." (a file that could not be compiled: "Parse error ..."):
      * logged (error_log(): the worker's stderr unless error_log says otherwise), printed as PHP
      * displays it where display_errors is on, and 500 in place of 200 where it is off
-     * ({@see statusAtEnd()}). The caller's output buffer takes what is printed. Shared by the framework adapters ({@see RequestCycle}) and the plain `http()`
-     * handler ({@see \Folk\Worker\Http\HttpHandler}).
+     * ({@see statusAtEnd()}). The caller's output buffer takes what is printed. Shared by the
+     * framework adapters ({@see RequestCycle}) and the plain `http()` handler
+     * ({@see \Folk\Worker\Http\HttpHandler}).
      *
      * @param int|false $codeAtStart http_response_code() when the request began
      */
@@ -175,16 +176,20 @@ final class ResponseResult
             }
         }
         if ($handler === null) {
-            try {
-                $described = (string) $exception;
-            } catch (\Throwable) {
-                $described = get_class($exception); // a __toString() that throws: PHP names the class
-            }
             // A file the request included that PHP cannot compile: PHP reports it as the compile
             // error it is ("Parse error: syntax error, ..."), without "Uncaught" or a stack trace.
-            $compiling = in_array(get_class($exception), [\ParseError::class, \CompileError::class], true);
-            $message = $compiling ? $exception->getMessage() : sprintf("Uncaught %s\n  thrown", $described);
-            $kind = $exception::class === \ParseError::class ? 'Parse error' : 'Fatal error';
+            $class = $exception::class;
+            if ($class === \ParseError::class || $class === \CompileError::class) {
+                $message = $exception->getMessage();
+            } else {
+                try {
+                    $described = (string) $exception;
+                } catch (\Throwable) {
+                    $described = $class; // a __toString() that throws: PHP names the class
+                }
+                $message = sprintf("Uncaught %s\n  thrown", $described);
+            }
+            $kind = $class === \ParseError::class ? 'Parse error' : 'Fatal error';
             $file = $exception->getFile();
             $line = $exception->getLine();
             error_log(sprintf('PHP %s:  %s in %s on line %d', $kind, $message, $file, $line));

@@ -160,13 +160,15 @@ final class PoolHealth {
         String subject = failure.pid() == 0 ? "Pool '" + config.name() + "': " : "";
         // A script that cannot boot fails every retry alike, every backoff-max while BROKEN: its output
         // (a parse error, often several lines) is quoted once, not again at each attempt.
-        boolean quoteOutput = !failure.output().isEmpty() && !sameAsBefore;
-        String what = quoteOutput ? failure.toString() : failure.message(); // quoted output stays as printed
-        if (!quoteOutput && what.endsWith(".")) { // a message of its own ends its sentence
-            what = what.substring(0, what.length() - 1);
-        }
-        if (!failure.output().isEmpty() && sameAsBefore) {
-            what += ", with the same output as the failed boot before";
+        String what = failure.toString(); // quoted output stays as printed
+        if (failure.output().isEmpty() || sameAsBefore) {
+            what = failure.message();
+            if (what.endsWith(".")) { // a message of its own ends its sentence
+                what = what.substring(0, what.length() - 1);
+            }
+            if (!failure.output().isEmpty()) {
+                what += ", with the same output as the failed boot before";
+            }
         }
         log.warn("{}{}; next attempt in {} ms{}", subject, what,
                 TimeUnit.NANOSECONDS.toMillis(delay), broken ? " (pool BROKEN: " + config.brokenThreshold()

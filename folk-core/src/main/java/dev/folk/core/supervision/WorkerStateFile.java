@@ -11,8 +11,6 @@ import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.PosixFileAttributes;
-import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -191,18 +189,16 @@ final class WorkerStateFile implements AutoCloseable {
     }
 
     private static void refuseIfOthersCanWrite(Path path) throws IOException {
-        PosixFileAttributes attrs = Files.readAttributes(path, PosixFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
-        Set<PosixFilePermission> perms = attrs.permissions();
-        if (perms.contains(PosixFilePermission.GROUP_WRITE) || perms.contains(PosixFilePermission.OTHERS_WRITE)) {
+        // One lstat for both. The owner by uid: a uid without a passwd entry (a container's runAsUser,
+        // OpenShift's arbitrary uids) has the user.name "?", which no owner's name equals.
+        Map<String, Object> attrs = Files.readAttributes(path, "unix:mode,uid", LinkOption.NOFOLLOW_LINKS);
+        if (!(attrs.get("mode") instanceof Integer mode) || (mode & 0022) != 0) {
             throw new IOException(path + " is writable by group or others");
         }
-        // By uid: a uid without a passwd entry (a container's runAsUser, OpenShift's arbitrary uids)
-        // has the user.name "?", which no owner's name equals.
-        Object owner = Files.getAttribute(path, "unix:uid", LinkOption.NOFOLLOW_LINKS);
+        Object owner = attrs.get("uid");
         int me = RunAs.effectiveUid();
         if (!(owner instanceof Integer uid) || me < 0 || uid != me) {
-            throw new IOException(path + " belongs to " + attrs.owner().getName() + " (uid " + owner + "), not to this "
-                    + "JVM's user (uid " + me + ")");
+            throw new IOException(path + " belongs to uid " + owner + ", not to this JVM's user (uid " + me + ")");
         }
     }
 
