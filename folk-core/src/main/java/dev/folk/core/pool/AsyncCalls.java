@@ -49,7 +49,31 @@ final class AsyncCalls {
      * @throws RejectedExecutionException if the pool's threads are shut down
      */
     void runNew(Runnable call) {
-        threads.execute(() -> runChain(call));
+        threads.execute(call instanceof Abandonable a ? new AbandonableChain(a) : () -> runChain(call));
+    }
+
+    /** A chain whose first call can be abandoned while no thread could be started for it ({@link PoolExecutors}). */
+    private final class AbandonableChain implements Abandonable {
+        private final Abandonable first;
+
+        AbandonableChain(Abandonable first) {
+            this.first = first;
+        }
+
+        @Override
+        public void run() {
+            runChain(first);
+        }
+
+        @Override
+        public boolean expired() {
+            return first.expired();
+        }
+
+        @Override
+        public void abandon() {
+            first.abandon();
+        }
     }
 
     /**

@@ -199,7 +199,7 @@ final class CallRunner {
         }
         if (w != null) {
             PooledWorker worker = w;
-            asyncCalls.runNew(() -> runAsync(worker, method, params, label, parts, future, visible, start, observation, 0));
+            asyncCalls.runNew(new AsyncRun(worker, method, params, label, parts, future, visible, start, observation));
         } else {
             AsyncWaiter queued = waiter;
             queued.expiry = executors.housekeeper.schedule(() -> expire(queued), acquireTimeoutNanos,
@@ -491,7 +491,7 @@ final class CallRunner {
                 e.cancel(false);
             }
             PooledWorker w = worker;
-            asyncCalls.runHandedOver(() -> runAsync(w, method, params, label, parts, future, visible, start, observation, 0));
+            asyncCalls.runHandedOver(new AsyncRun(w, method, params, label, parts, future, visible, start, observation));
         }
 
         @Override
@@ -502,6 +502,55 @@ final class CallRunner {
                 e.cancel(false);
             }
             future.completeExceptionally(health.closedFailure(method, 0, why));
+        }
+    }
+
+    /**
+     * An async call that holds its worker, to run on an async thread. When the JVM cannot start one
+     * (a limit on its tasks), the pool keeps it and tries again every second; once it has waited
+     * acquire-timeout in all, it is failed without running and its worker goes back to the pool,
+     * where a synchronous caller can use it on its own thread.
+     */
+    private final class AsyncRun implements Abandonable {
+        private final PooledWorker worker;
+        private final String method;
+        private final @Nullable Object params;
+        private final @Nullable String label;
+        private final @Nullable CallParts parts;
+        private final CompletableFuture<@Nullable Object> future;
+        private final CompletableFuture<?> visible;
+        private final long start;
+        private final @Nullable CallObservation observation;
+
+        AsyncRun(PooledWorker worker, String method, @Nullable Object params, @Nullable String label,
+                 @Nullable CallParts parts, CompletableFuture<@Nullable Object> future, CompletableFuture<?> visible,
+                 long start, @Nullable CallObservation observation) {
+            this.worker = worker;
+            this.method = method;
+            this.params = params;
+            this.label = label;
+            this.parts = parts;
+            this.future = future;
+            this.visible = visible;
+            this.start = start;
+            this.observation = observation;
+        }
+
+        @Override
+        public void run() {
+            runAsync(worker, method, params, label, parts, future, visible, start, observation, 0);
+        }
+
+        @Override
+        public boolean expired() {
+            return clock.nanoTime() - start - acquireTimeoutNanos >= 0;
+        }
+
+        @Override
+        public void abandon() {
+            lifecycle.giveBack(worker); // it has seen nothing of this call
+            stats.record(method, CallOutcome.ACQUIRE_TIMEOUT, clock.nanoTime() - start, 0);
+            future.completeExceptionally(NoWorkerAvailableException.noThread(name, method, config.acquireTimeout()));
         }
     }
 

@@ -26,6 +26,11 @@ final class PoolExecutors {
 
     /** A task no thread could be started for, tried again every second. */
     private record Deferred(ThreadPoolExecutor executor, Runnable task, Runnable whenShutDown, String what) {
+
+        /** An async call that waited past its deadline: abandoned rather than tried again. */
+        boolean expired() {
+            return task instanceof Abandonable a && a.expired();
+        }
     }
 
     final ScheduledThreadPoolExecutor housekeeper;
@@ -73,7 +78,8 @@ final class PoolExecutors {
     /**
      * The async callers' executor as {@link AsyncCalls} uses it: it throws RejectedExecutionException
      * once shut down; a call no thread could be started for is kept as {@link #run} keeps a task (it
-     * holds a worker), and run on the housekeeper's thread if the pool has shut its threads down meanwhile.
+     * holds a worker), and run on the housekeeper's thread if the pool has shut its threads down
+     * meanwhile. An {@link Abandonable} call still without a thread at its deadline is abandoned.
      */
     Executor asyncCallers() {
         return task -> {
@@ -90,9 +96,9 @@ final class PoolExecutors {
         deferred.add(task);
         if (first) {
             log.error("Pool '{}': the JVM could not start a thread for {} ({}); it is tried again every second until one "
-                    + "starts. Raise the limit on processes and threads of the JVM's user (ulimit -u) or of its container "
+                    + "starts{}. Raise the limit on processes and threads of the JVM's user (ulimit -u) or of its container "
                     + "(pids.max): the JVM's threads and every PHP worker and its children count against it", poolName,
-                    task.what(), e.getMessage());
+                    task.what(), e.getMessage(), task.task() instanceof Abandonable ? " or the call has waited acquire-timeout" : "");
         }
     }
 
@@ -107,10 +113,19 @@ final class PoolExecutors {
         }
         nextRetryNanos = now + RETRY_NANOS;
         int ran = 0;
+        boolean threadsStart = true;
         for (int n = deferred.size(); n > 0; n--) {
             Deferred d = deferred.poll();
             if (d == null) {
                 break;
+            }
+            if (d.expired()) {
+                abandon(d);
+                continue;
+            }
+            if (!threadsStart) {
+                deferred.add(d); // looked at again at the next retry, and abandoned in time if it expires
+                continue;
             }
             try {
                 d.executor().execute(d.task());
@@ -123,12 +138,25 @@ final class PoolExecutors {
                     continue;
                 }
                 deferred.add(d);
-                return;
+                threadsStart = false;
             }
         }
         if (ran > 0 && deferred.isEmpty()) {
             log.info("Pool '{}': threads start again; {} task{} that had to wait for one now run{}", poolName, ran,
                     ran == 1 ? "" : "s", ran == 1 ? "s" : "");
+        }
+    }
+
+    /**
+     * An async call that waited acquire-timeout without a thread: failed here, its worker given back
+     * (a synchronous caller runs its call on its own thread). Waiting on would leave its caller, an
+     * HTTP client say, with no answer for as long as the limit lasts.
+     */
+    private void abandon(Deferred d) {
+        try {
+            ((Abandonable) d.task()).abandon();
+        } catch (RuntimeException e) {
+            log.warn("Pool '{}': ending {} that no thread could be started for failed", poolName, d.what(), e);
         }
     }
 

@@ -13,7 +13,8 @@ import dev.folk.core.supervision.Supervisor;
  * "READY" with their pids, then answers each "STATUS" line on stdin (on the main thread, which
  * exists already) with the pool's ready and stopping counts and its workers' pids. With a second
  * argument "later", it prints "WAITING" and starts the pool at a "START" line (once in the limited
- * group: the workers count against its limit); "CLOSE" closes the pool and prints "CLOSED".
+ * group: the workers count against its limit); "CLOSE" closes the pool and prints "CLOSED"; "ASYNC"
+ * makes an asynchronous call and prints "ASYNC OK <pid>" or "ASYNC FAILED <message>" when it ends.
  */
 public final class ThreadLimitChildMain {
 
@@ -33,7 +34,11 @@ public final class ThreadLimitChildMain {
             } else if (line.equals("STATUS") && pool != null) {
                 PoolSnapshot s = pool.snapshot();
                 System.out.println("STATUS ready=" + s.ready() + " stopping=" + s.count(WorkerState.STOPPING)
+                        + " busy=" + s.count(WorkerState.BUSY)
                         + " pids=" + pids(pool));
+            } else if (line.equals("ASYNC") && pool != null) {
+                pool.callAsync("pid", null).whenComplete((pid, error) -> System.out.println(
+                        error == null ? "ASYNC OK " + pid : "ASYNC FAILED " + error.getMessage()));
             } else if (line.equals("CLOSE") && pool != null) {
                 pool.close();
                 System.out.println("CLOSED");
@@ -47,7 +52,7 @@ public final class ThreadLimitChildMain {
 
     private static WorkerPool start(String tag, Supervisor supervisor) {
         WorkerPool pool = WorkerPool.start(PoolConfig.builder("limited", PhpWorkers.testWorker(tag).build())
-                .size(3).backoffMax(Duration.ofMillis(500)).build(), supervisor);
+                .size(3).backoffMax(Duration.ofMillis(500)).acquireTimeout(Duration.ofSeconds(2)).build(), supervisor);
         if (!pool.awaitReady(3, Duration.ofSeconds(20))) {
             throw new IllegalStateException("pool not ready: " + pool.lastFailure());
         }

@@ -93,6 +93,42 @@ class ThreadLimitTest {
         }
     }
 
+    /**
+     * An asynchronous call that takes an idle worker while no thread can start to run it fails once
+     * it has waited acquire-timeout, and its worker goes back to the pool. It used to wait for a
+     * thread as long as the limit lasted, its caller (an HTTP client of the gateway) without an answer.
+     */
+    @Test
+    void anAsyncCallNoThreadCanStartForFailsAfterAcquireTimeoutAndGivesItsWorkerBack() throws Exception {
+        String tag = Workers.newTag();
+        Path group = newGroup(tag);
+        try (ChildJvm child = child(tag, "later")) {
+            child.awaitLine("WAITING", Duration.ofSeconds(60));
+            Files.writeString(group.resolve("cgroup.procs"), String.valueOf(child.pid()));
+            OutputStream stdin = child.process().getOutputStream();
+            send(stdin, "START");
+            child.awaitLine("READY ", Duration.ofSeconds(60));
+            Files.writeString(group.resolve("pids.max"), Files.readString(group.resolve("pids.current")).trim());
+
+            send(stdin, "ASYNC");
+            // acquire-timeout 2 s, then up to a second until the next retry: 15 s is ample
+            String failed = child.awaitLine("ASYNC ", Duration.ofSeconds(15));
+            assertThat(failed).as("the transcript:%n%s", child.transcript()).startsWith("ASYNC FAILED")
+                    .contains("'pid'", "could not start a thread", "acquire-timeout 2s",
+                            "pids.max");
+            send(stdin, "STATUS");
+            assertThat(child.awaitLine("STATUS ", Duration.ofSeconds(5))).as("its worker given back")
+                    .contains("ready=3", "busy=0");
+
+            Files.writeString(group.resolve("pids.max"), "max");
+            send(stdin, "ASYNC");
+            assertThat(child.awaitLine("ASYNC ", Duration.ofSeconds(15))).as("the pool serves async calls again")
+                    .startsWith("ASYNC OK");
+        } finally {
+            removeGroup(group);
+        }
+    }
+
     /** A new pids cgroup (v1); skips the test where there is none to write to. */
     private static Path newGroup(String tag) throws IOException {
         assumeTrue(Files.isWritable(PIDS.resolve("cgroup.procs")) && "root".equals(System.getProperty("user.name")),
