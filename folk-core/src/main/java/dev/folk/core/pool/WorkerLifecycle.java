@@ -52,6 +52,8 @@ final class WorkerLifecycle {
     private final AtomicInteger slots = new AtomicInteger();
     /** Workers wanted now: the fixed size, or between min-size and max-size for an elastic pool. */
     private final AtomicInteger targetSize = new AtomicInteger();
+    /** Held while a failed growth slot is given up ({@link #growthNoLongerWanted}). */
+    private final Object givingUpGrowth = new Object();
     /** One while a rolling reset makes a new worker before it breaks an old one. */
     private volatile int resetExtra;
     /** Raised by each rolling reset: workers whose spawn began under an earlier value are replaced. */
@@ -305,12 +307,42 @@ final class WorkerLifecycle {
         }
     }
 
+    /**
+     * An elastic pool's slot above min-size whose spawn failed, about to be tried again while no call
+     * waits: given up with the target, as an idle worker would be retired. The burst it was for is
+     * over; at a limit on tasks every such slot would otherwise spawn the moment the limit is lifted,
+     * for no call, to be retired idle soon after. The pool grows again when calls wait. A BROKEN pool
+     * keeps its last such slot: only a boot that succeeds ends BROKEN, and it is the slot to try one.
+     */
+    private boolean growthNoLongerWanted() {
+        if (!config.elastic()) {
+            return false;
+        }
+        int t;
+        // Two such slots at once (one per spawner thread) must each see the other's target and slot gone.
+        synchronized (givingUpGrowth) {
+            if (dispatcher.queueLength() > 0 || (health.state() == PoolState.BROKEN && pendingSpawns() <= 1)) {
+                return false;
+            }
+            do {
+                t = targetSize.get();
+                if (t <= config.minSize() || slots.get() != target() || dueCount.get() > 0 || resetExtra > 0) {
+                    return false;
+                }
+            } while (!targetSize.compareAndSet(t, t - 1));
+            slots.decrementAndGet();
+        }
+        log.debug("Pool '{}' shrinks from {} to {} workers: a spawn that failed is not tried again, no call waits",
+                config.name(), t, t - 1);
+        return true;
+    }
+
     private void spawnOne(SpawnAttempt attempt) {
         if (health.closing()) {
             slots.decrementAndGet();
             return;
         }
-        if (surplusSlot()) {
+        if (surplusSlot() || (attempt.failures > 0 && growthNoLongerWanted())) {
             return;
         }
         long t0 = clock.nanoTime();

@@ -139,6 +139,57 @@ class ElasticSizeTest {
         assertThat(pool.snapshot().calls()).containsEntry(CallOutcome.SUCCESS, (long) waiting + 1);
     }
 
+    /**
+     * Growth whose spawns fail (a limit on tasks, say) while calls wait: once no call waits, each such
+     * slot is given up at its next attempt rather than spawned for a burst that is over. They all
+     * used to spawn the moment spawns worked again, to be retired idle later.
+     */
+    @Test
+    void growthWhoseSpawnsFailedIsGivenUpOnceNoCallWaitsNotSpawnedWhenSpawnsWorkAgain() {
+        java.util.concurrent.atomic.AtomicBoolean failing = new java.util.concurrent.atomic.AtomicBoolean();
+        start(elastic(1, 4).execTimeout(Duration.ofHours(1)).backoffInitial(Duration.ofMillis(100))
+                .backoffMax(Duration.ofMillis(200)).brokenThreshold(1000));
+        fakes.boots = n -> failing.get() ? FakeWorkers.Boot.SPAWN_FAILS : FakeWorkers.Boot.READY;
+        failing.set(true);
+        List<CompletableFuture<Object>> calls = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            calls.add(pool.callAsync("wait", null));
+        }
+        await("grown for the two waiting calls", () -> sizing().target() == 3);
+        answerAll(calls);
+        await("the growth given up", () -> sizing().target() == 1);
+        failing.set(false); // a slot still kept would now spawn a worker
+
+        pool.tick();
+        assertThat(pool.snapshot().workers()).as("no worker spawned for the burst that is over").hasSize(1);
+        assertThat(fakes.spawned).hasSize(1);
+        assertThat(pool.state()).isEqualTo(PoolState.RUNNING);
+    }
+
+    /** The same in a pool the failures made BROKEN: one slot stays, to boot a worker and end BROKEN. */
+    @Test
+    void aBrokenPoolKeepsOneFailedGrowthSlotToEndBrokenWithOneBoot() {
+        java.util.concurrent.atomic.AtomicBoolean failing = new java.util.concurrent.atomic.AtomicBoolean();
+        start(elastic(1, 4).execTimeout(Duration.ofHours(1)).backoffInitial(Duration.ofMillis(100))
+                .backoffMax(Duration.ofMillis(200)).brokenThreshold(2));
+        fakes.boots = n -> failing.get() ? FakeWorkers.Boot.SPAWN_FAILS : FakeWorkers.Boot.READY;
+        failing.set(true);
+        List<CompletableFuture<Object>> calls = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            calls.add(pool.callAsync("wait", null));
+        }
+        await("grown for the three waiting calls, and BROKEN", () -> sizing().target() == 4
+                && pool.state() == PoolState.BROKEN);
+        answerAll(calls);
+        await("all but one slot given up", () -> sizing().target() == 2);
+        failing.set(false);
+
+        await("one worker booted, and BROKEN over", () -> pool.state() == PoolState.RUNNING
+                && pool.snapshot().workers().size() == 2);
+        assertThat(fakes.spawned).hasSize(2);
+        assertThat(sizing().target()).isEqualTo(2);
+    }
+
     @Test
     void aCallThatWaitsLessThanGrowAfterDoesNotGrowThePool() {
         start(elastic(1, 4).growAfter(Duration.ofSeconds(30)));
