@@ -205,9 +205,11 @@ final class PhpRequest {
         String query = request.getQueryString();
         String scriptName = "";
         String pathInfo = path;
-        if (route.stripPrefix()) {
-            // The context path as deployed: getContextPath() gives it as the client spelled it (/%63tx).
-            String prefix = request.getServletContext().getContextPath() + route.prefix();
+        // The context path is where the application is mounted, as a location with an alias in nginx:
+        // always PHP's SCRIPT_NAME, as the files of the public directory are named below it.
+        String context = StaticFiles.contextPath(request);
+        String prefix = route.stripPrefix() ? context + route.prefix() : context;
+        if (!prefix.isEmpty()) {
             int rest = HttpRoute.under(path, prefix) && plain(path, prefix.length()) ? prefix.length()
                     : afterPrefix(path, prefix);
             if (rest >= 0) {

@@ -98,7 +98,7 @@ final class StaticFiles {
         }
         // The request URI holds the servlet context path; the mapping's prefix and the public
         // directory's names are below it.
-        String relative = relativePath(request.getRequestURI(), request.getServletContext().getContextPath(), route);
+        String relative = relativePath(request.getRequestURI(), contextPath(request), route);
         if (relative == null) {
             return false;
         }
@@ -277,8 +277,8 @@ final class StaticFiles {
      * path removed, and the route's prefix removed if PHP is not given it; null if no file may be
      * served for it.
      *
-     * @param contextPath the servlet context's path ({@code ""} for the root, else {@code /app}),
-     *                    decoded, as {@code ServletContext.getContextPath()} gives it
+     * @param contextPath the context path the URI starts with ({@code ""} for the root, else
+     *                    {@code /app}), decoded, as {@link #contextPath} gives it
      */
     static @Nullable String relativePath(String rawUri, String contextPath, HttpRoute route) {
         String path = decode(rawUri);
@@ -348,6 +348,30 @@ final class StaticFiles {
             start = end + 1;
         }
         return out.isEmpty() ? "/" : out.toString();
+    }
+
+    /**
+     * The context path the request's URI starts with, decoded: the servlet context's as deployed,
+     * however the client spelled it ({@code /%63tx}, {@code /ctx;a=b}), or the prefix Spring's
+     * {@code ForwardedHeaderFilter} ({@code server.forward-headers-strategy: framework}) took from
+     * {@code X-Forwarded-Prefix}: that filter gives it as the request's context path and puts it in
+     * the request URI in place of the deployed one.
+     */
+    static String contextPath(HttpServletRequest request) {
+        String deployed = request.getServletContext().getContextPath();
+        String requested = request.getContextPath();
+        if (requested.equals(deployed)) {
+            return deployed; // nearly every request
+        }
+        String decoded = decode(requested.replaceAll(";[^/]*", "")); // path parameters, which the container drops
+        String normalized = decoded == null ? null : normalize(decoded);
+        if (normalized == null) {
+            return deployed;
+        }
+        if (normalized.endsWith("/")) {
+            normalized = normalized.substring(0, normalized.length() - 1);
+        }
+        return normalized.equals(deployed) ? deployed : normalized;
     }
 
     /** The path of a raw request URI, percent-decoded as UTF-8; null if malformed or holding a NUL or a backslash. */
