@@ -517,6 +517,13 @@ public final class FolkHttpAutoConfiguration {
             if (prefix != null && !prefixes.add(prefix)) {
                 violations.add(new Violation(key + ".path", m.getPath(), "another mapping has the same prefix",
                         "Map each prefix once."));
+            } else if (prefix != null && !prefix.isEmpty() && springMvc && servletPath != null
+                    && prefix.equals(servletPath.endsWith("/") ? servletPath.substring(0, servletPath.length() - 1) : servletPath)) {
+                // Two servlets on one pattern: the container gives its requests to one of them, Spring MVC's.
+                violations.add(new Violation(key + ".path", m.getPath(), "it is the path of Spring MVC's servlet"
+                        + " (spring.mvc.servlet.path is '" + servletPath + "'): the servlet container gives the"
+                        + " requests under it to Spring MVC, and PHP would get none",
+                        "Map PHP's paths below it (such as " + prefix + "/php/**) or beside it, or change spring.mvc.servlet.path."));
             }
             // Without the pools (their own settings failed), what can be checked without them still is.
             WorkerPool pool = pools == null ? null : pools.find(m.getPool()).orElse(null);

@@ -34,7 +34,7 @@ public final class FolkHttpUnavailableAutoConfiguration {
     static SmartInitializingSingleton folkHttpUnavailableWarning(Environment environment) {
         String first = environment.getProperty("folk.http.mappings[0].path");
         return () -> logger.warn("folk.http.mappings is set (" + first + ", ...), but the HTTP gateway only runs in a"
-                + " servlet web application (Spring MVC on Tomcat, Jetty or Undertow), and this one is reactive or has"
+                + " servlet web application (Spring MVC on Tomcat or Jetty), and this one is reactive or has"
                 + " no web server: no path is served by PHP. Add spring-boot-starter-web (or webmvc), or call the"
                 + " pools from your own handlers (WorkerPool.call), or remove folk.http.mappings.");
     }

@@ -312,6 +312,32 @@ class FolkHttpAutoConfigurationTest {
                 + " Spring MVC's handlers); /shop/** -> pool 'default' (prefix stripped); served from a filter of order 0");
     }
 
+    /**
+     * A mapping on the very path of Spring MVC's servlet (spring.mvc.servlet.path) fails start-up:
+     * the container gives that pattern's requests to Spring MVC, and PHP would get none, while the
+     * start-up warning said Spring MVC's handlers there were PHP's.
+     */
+    @Test
+    void aMappingOnSpringMvcsServletPathFailsStartup() {
+        WebApplicationContextRunner mvc = web.withConfiguration(AutoConfigurations.of(WebMvcAutoConfiguration.class));
+        for (String servletPath : new String[] {"/api", "/api/"}) {
+            mvc.withPropertyValues("folk.http.mappings[0].path=/api/**", "spring.mvc.servlet.path=" + servletPath)
+                    .run(ctx -> {
+                        assertThat(ctx).hasFailed();
+                        FolkConfigurationException e = (FolkConfigurationException) org.springframework.core
+                                .NestedExceptionUtils.getRootCause(ctx.getStartupFailure());
+                        assertThat(e.violations()).extracting(FolkConfigurationException.Violation::key)
+                                .containsExactly("folk.http.mappings[0].path");
+                        FolkConfigurationException.Violation v = e.violations().get(0);
+                        assertThat(v.problem()).contains("the path of Spring MVC's servlet",
+                                "spring.mvc.servlet.path is '" + servletPath + "'");
+                        assertThat(v.action()).contains("/api/php/**");
+                    });
+        }
+        mvc.withPropertyValues("folk.http.mappings[0].path=/api/php/**", "spring.mvc.servlet.path=/api")
+                .run(ctx -> assertThat(ctx).hasNotFailed());
+    }
+
     /** A fallback mapping without Spring MVC, or with its servlet below a path, fails start-up saying why. */
     @Test
     void aFallbackMappingWithoutSpringMvcAtTheRootFailsStartup() {
