@@ -147,6 +147,17 @@ public class FolkLifecycle implements SmartLifecycle {
         return true;
     }
 
+    /**
+     * Not stopped when the context pauses, only when it closes: a closed pool cannot start again. A
+     * paused context (Spring's test context cache pauses the contexts it keeps while other test
+     * classes run; {@code ConfigurableApplicationContext.pause()}) stops its web server, so its idle
+     * workers take no calls meanwhile and serve again, warm, at its restart.
+     */
+    @Override
+    public boolean isPauseable() {
+        return false;
+    }
+
     @Override
     public int getPhase() {
         return PHASE;

@@ -3,7 +3,8 @@ package dev.folk.spring.boot.lifecycle;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -25,6 +26,10 @@ import sun.misc.SignalHandler;
  *       and reaped at once ({@link Supervisor#killAndReapAll()}) and the JVM halts with
  *       128 + that signal (<b>130</b> or <b>143</b>), without waiting for the rest of the
  *       shutdown.</li>
+ *   <li>Except within {@link #SAME_SIGNAL_WINDOW} of the first: a SIGTERM to a process group
+ *       reaches the application and its parent at once, and a parent that forwards its own (Maven's
+ *       {@code spring-boot:run}) sends it again milliseconds later. That is one request to stop,
+ *       not an operator's second.</li>
  * </ul>
  * {@code sun.misc.Signal.handle} replaces the JVM's handler; a handler that does not chain leaves
  * the JVM running with no shutdown at all, hence the chaining. Signals ignored when the JVM
@@ -43,10 +48,15 @@ public class FolkSignalHandler implements DisposableBean {
     /** Bound of the kill-and-reap on the second signal: well inside the 2 s the exit may take. */
     static final Duration ESCALATION_BOUND = Duration.ofMillis(1500);
 
+    /** A second signal sooner than this after the first is the same request to stop, sent twice. */
+    public static final Duration SAME_SIGNAL_WINDOW = Duration.ofSeconds(1);
+
     private static final Logger log = LoggerFactory.getLogger(FolkSignalHandler.class);
+    private static final long NONE = Long.MIN_VALUE;
 
     private final Supervisor supervisor;
-    private final AtomicBoolean signalled = new AtomicBoolean();
+    /** When the first signal came ({@link #NONE} before); each signal's handler runs on a thread of its own. */
+    private final AtomicLong firstSignalNanos = new AtomicLong(NONE);
     private final List<Chained> installed = new ArrayList<>();
     private volatile boolean active = true;
 
@@ -75,7 +85,7 @@ public class FolkSignalHandler implements DisposableBean {
 
     /** Whether a first INT or TERM has been received. */
     public boolean signalled() {
-        return signalled.get();
+        return firstSignalNanos.get() != NONE;
     }
 
     /** The signals this handler is installed for. */
@@ -85,7 +95,7 @@ public class FolkSignalHandler implements DisposableBean {
 
     @Override
     public void destroy() {
-        if (signalled.get()) {
+        if (signalled()) {
             // The JVM is exiting because of a signal: keep the second-signal escalation armed.
             return;
         }
@@ -117,10 +127,18 @@ public class FolkSignalHandler implements DisposableBean {
                 delegate(sig);
                 return;
             }
-            if (signalled.compareAndSet(false, true)) {
+            long now = System.nanoTime();
+            if (firstSignalNanos.compareAndSet(NONE, now == NONE ? now + 1 : now)) {
                 log.info("SIG{} received: shutting down gracefully (send INT or TERM again to kill every worker "
                         + "and exit at once)", sig.getName());
                 delegate(sig);
+                return;
+            }
+            long since = now - firstSignalNanos.get();
+            if (since < SAME_SIGNAL_WINDOW.toNanos()) {
+                log.info("SIG{} again {} ms after the first: taken as the same request to stop (a parent process "
+                        + "forwarding it); send INT or TERM again to kill every worker and exit at once", sig.getName(),
+                        TimeUnit.NANOSECONDS.toMillis(since));
                 return;
             }
             int code = 128 + sig.getNumber();

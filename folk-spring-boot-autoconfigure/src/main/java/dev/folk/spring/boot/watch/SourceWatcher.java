@@ -192,6 +192,12 @@ public class SourceWatcher implements SmartLifecycle, DisposableBean {
         close();
     }
 
+    /** As the pools it reloads ({@code FolkLifecycle}): stopped at close, not at a pause, since its reloaders stop for good. */
+    @Override
+    public boolean isPauseable() {
+        return false;
+    }
+
     @Override
     public void destroy() {
         close();

@@ -20,6 +20,7 @@ import org.springframework.boot.micrometer.metrics.autoconfigure.MetricsAutoConf
 import org.springframework.boot.micrometer.metrics.autoconfigure.export.simple.SimpleMetricsExportAutoConfiguration;
 import org.springframework.boot.test.context.FilteredClassLoader;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+import org.springframework.context.ConfigurableApplicationContext;
 import org.springframework.boot.test.system.CapturedOutput;
 import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.core.env.MapPropertySource;
@@ -28,6 +29,7 @@ import org.springframework.context.annotation.Configuration;
 import org.springframework.util.unit.DataSize;
 
 import dev.folk.core.pool.PoolConfig;
+import dev.folk.core.pool.PoolState;
 import dev.folk.core.pool.WorkerPool;
 import dev.folk.core.supervision.OutputPolicy;
 import dev.folk.core.supervision.Supervisor;
@@ -111,6 +113,29 @@ class FolkAutoConfigurationTests {
                         "folk.args=-dauto_prepend_file=${FOLK_WORKER_PHP}," + TestWorkers.ECHO)
                 .run(ctx -> assertThat(ctx.getBean(WorkerPool.class).config().worker().args())
                         .as("the application's own setting").contains("-dauto_prepend_file=/opt/own/autoload.php"));
+    }
+
+    /**
+     * Spring's test context cache pauses a cached context while other test classes run and restarts
+     * it when one uses it again (Spring Framework 7, spring.test.context.cache.pause). The pools keep
+     * running through the pause; they used to be closed by it, and the restart then failed with
+     * "was stopped and cannot be restarted", failing every later test class of that configuration.
+     */
+    @Test
+    void aPausedContextKeepsItsPoolsAndServesAgainOnceRestarted() {
+        new ApplicationContextRunner().withConfiguration(FOLK)
+                .withPropertyValues("folk.shutdown.signal-handler=false", "folk.size=1", "folk.args=" + TestWorkers.ECHO)
+                .run(ctx -> {
+                    WorkerPool pool = ctx.getBean(WorkerPool.class);
+                    assertThat(pool.call("echo", "before")).isEqualTo("before");
+                    ConfigurableApplicationContext context = (ConfigurableApplicationContext) ctx.getSourceApplicationContext();
+                    context.pause();
+                    assertThat(pool.state()).as("through the pause").isEqualTo(PoolState.RUNNING);
+                    context.restart();
+                    assertThat(context.isRunning()).isTrue();
+                    assertThat(pool.call("echo", "after")).isEqualTo("after");
+                    assertThat(ctx.getBean(FolkLifecycle.class).isRunning()).isTrue();
+                });
     }
 
     @Test

@@ -27,6 +27,7 @@ import dev.folk.core.testing.Workers;
 import dev.folk.spring.boot.autoconfigure.app.SignalTestApplication;
 import dev.folk.spring.boot.autoconfigure.app.StartedDuringShutdownApplication;
 import dev.folk.spring.boot.autoconfigure.app.WebSignalTestApplication;
+import dev.folk.spring.boot.lifecycle.FolkSignalHandler;
 
 /**
  * A real application in a child JVM, ended by signals: one SIGTERM shuts it down gracefully; a
@@ -64,6 +65,28 @@ class SignalShutdownTest {
                 .doesNotContain("CALL-FAILED").doesNotContain("Second signal");
     }
 
+    /**
+     * SIGTERM to a process group (timeout, a CI job's cancel, kill -- -PGID) reaches the application
+     * and its parent at once, and a parent that forwards its own (Maven's spring-boot:run) sends it
+     * again milliseconds later. One request to stop: the shutdown stays graceful. It used to be taken
+     * as an operator's second signal, which kills every worker mid-call.
+     */
+    @Test
+    void theSameSigtermSentTwiceAMomentApartShutsDownGracefully() throws Exception {
+        start("--folk.size=2", "--test.in-flight-ms=1500");
+        List<Integer> pids = awaitReady();
+        jvm.awaitLine("BUSY ", Duration.ofSeconds(5));
+
+        jvm.signal("TERM");
+        jvm.signal("TERM");
+        assertThat(child.waitFor(30, TimeUnit.SECONDS)).as("exit after SIGTERM; output:\n%s", log()).isTrue();
+
+        assertThat(child.exitValue()).as("exit code; output:\n%s", log()).isEqualTo(143);
+        assertThat(pids).noneMatch(Procs::alive);
+        assertThat(log()).contains("taken as the same request to stop").contains("CALL-RESULT ")
+                .doesNotContain("CALL-FAILED").doesNotContain("Second signal");
+    }
+
     @Test
     void aSecondSigtermKillsATermIgnoringWorkerMidCallAndExitsWithinTwoSeconds() throws Exception {
         start("--folk.size=2", "--folk.env.FOLK_TEST_IGNORE_TERM=1", "--folk.stop-grace=30s",
@@ -79,11 +102,17 @@ class SignalShutdownTest {
             assertThat(ignored & (1L << 14)).as("worker %d ignores SIGTERM", pid).isNotZero();
         }
 
+        long first = System.nanoTime();
         jvm.signal("TERM");
         jvm.awaitLine("Pool 'default' RUNNING -> DRAINING", Duration.ofSeconds(15));
         // Without a second signal this shutdown would wait for the call (30 s drain), then 30 s of grace.
         assertThat(child.isAlive()).isTrue();
         assertThat(Procs.alive(busy)).isTrue();
+        // An operator's second signal, not the same one sent twice (see the test below).
+        long window = FolkSignalHandler.SAME_SIGNAL_WINDOW.toNanos() + 200_000_000L;
+        while (System.nanoTime() - first < window) {
+            java.util.concurrent.locks.LockSupport.parkNanos(50_000_000L);
+        }
 
         long sent = System.nanoTime();
         jvm.signal("TERM");

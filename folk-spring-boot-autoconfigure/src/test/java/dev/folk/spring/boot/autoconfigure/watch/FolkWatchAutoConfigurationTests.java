@@ -61,6 +61,21 @@ class FolkWatchAutoConfigurationTests {
         });
     }
 
+    /** A pause (Spring's test context cache) leaves the watcher on: its reloaders, once stopped, stay stopped. */
+    @Test
+    void aPausedContextKeepsWatching() {
+        runner.withPropertyValues("folk.watch.enabled=true").run(ctx -> {
+            SourceWatcher watcher = ctx.getBean(SourceWatcher.class);
+            assertThat(watcher.isRunning()).isTrue();
+            org.springframework.context.ConfigurableApplicationContext context =
+                    (org.springframework.context.ConfigurableApplicationContext) ctx.getSourceApplicationContext();
+            context.pause();
+            assertThat(watcher.isRunning()).as("through the pause").isTrue();
+            context.restart();
+            assertThat(watcher.isRunning()).isTrue();
+        });
+    }
+
     /** Symfony's or Laravel's public/index.php: watched by default, the code beside it would not be. */
     @Test
     void aFrontControllerWatchedByDefaultIsToldThatTheApplicationBesideItIsNot(@TempDir Path project) throws Exception {
