@@ -74,7 +74,23 @@ final class StopLadder {
         }
     }
 
+    /**
+     * TERM, grace, KILL, reap. An interrupt (an executor's shutdownNow) does not cut the ladder short:
+     * its waits are bounded anyway, and a cut one would leave the worker unreaped and claim its group
+     * outlived SIGKILL. The interrupt is kept for the caller.
+     */
     @Nullable ExitStatus terminate(WorkerProcess p, Duration grace) {
+        boolean interrupted = Thread.interrupted();
+        try {
+            return terminateOne(p, grace);
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    private @Nullable ExitStatus terminateOne(WorkerProcess p, Duration grace) {
         State s = p.state();
         if (s == State.STARTING) {
             throw new IllegalStateException("worker is still starting: " + p);
@@ -100,7 +116,19 @@ final class StopLadder {
         return status;
     }
 
+    /** {@link #terminate} for many workers at once; an interrupt does not cut it short either. */
     List<@Nullable ExitStatus> terminateAll(List<WorkerProcess> processes, long killBy) {
+        boolean interrupted = Thread.interrupted();
+        try {
+            return terminateEach(processes, killBy);
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    private List<@Nullable ExitStatus> terminateEach(List<WorkerProcess> processes, long killBy) {
         List<WorkerProcess> running = new ArrayList<>(processes.size());
         boolean[] signalled = new boolean[processes.size()];
         for (int i = 0; i < processes.size(); i++) {

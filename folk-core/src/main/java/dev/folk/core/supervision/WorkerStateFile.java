@@ -261,6 +261,9 @@ final class WorkerStateFile implements AutoCloseable {
         StringBuilder text = new StringBuilder(header);
         live.forEach((pgid, start) -> text.append(pgid).append(' ').append(start).append('\n'));
         ByteBuffer bytes = ByteBuffer.wrap(text.toString().getBytes(StandardCharsets.US_ASCII));
+        // An interrupted thread's channel I/O closes the channel (ClosedByInterruptException), which
+        // drops the slot's lock and every later update: a spawn interrupted by its pool's close, say.
+        boolean interrupted = Thread.interrupted();
         try {
             int at = 0;
             while (bytes.hasRemaining()) {
@@ -269,6 +272,10 @@ final class WorkerStateFile implements AutoCloseable {
             channel.truncate(at);
         } catch (IOException e) {
             log.warn("Cannot update worker state file {}: {}", path, e.toString());
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 
@@ -283,11 +290,16 @@ final class WorkerStateFile implements AutoCloseable {
             return;
         }
         closed = true;
+        boolean interrupted = Thread.interrupted(); // as in flush(): the file must be emptied
         try {
             channel.truncate(0);
             lock.release();
         } catch (IOException e) {
             log.debug("Closing worker state file {}: {}", path, e.toString());
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
         }
         closeQuietly(channel);
         CLAIMED.remove(claim);

@@ -54,6 +54,67 @@ class StopLadderTest {
         assertThat(p.state()).isEqualTo(WorkerProcess.State.RELEASED);
     }
 
+    /**
+     * A stop made on an interrupted thread (a pool's close interrupts its spawner, shutdownNow): the
+     * ladder runs to the reap as on any thread, the state file keeps up and is emptied at close, and
+     * the interrupt is still set after. The interrupt used to cut every wait short (SIGKILL at once,
+     * then "its process group did not end 2 s after SIGKILL" the same millisecond) and to close the
+     * state file's channel, which left it unemptied at a clean close.
+     */
+    @Test
+    void aStopOnAnInterruptedThreadRunsTheWholeLadderAndTheStateFileKeepsUp(@TempDir Path tmp) throws Exception {
+        Path state = tmp.resolve("run.state");
+        Duration grace = Duration.ofMillis(300);
+        try (Supervisor own = Supervisor.builder().stateFile(state).build();
+             dev.folk.core.testing.LogCapture logs = dev.folk.core.testing.LogCapture.of(Supervisor.class)) {
+            WorkerProcess p = own.spawn(Workers.sh(Workers.newTag(),
+                    "trap '' TERM; echo ready >&4; while :; do sleep 1; done").build());
+            Workers.awaitLine(p.controlChannel(), "ready", READY);
+            String entry = p.pgid() + " ";
+            assertThat(Files.readAllLines(state)).anyMatch(l -> l.startsWith(entry));
+
+            long t0 = System.nanoTime();
+            Thread.currentThread().interrupt();
+            ExitStatus st;
+            boolean stillInterrupted;
+            try {
+                st = own.terminate(p, grace);
+            } finally {
+                stillInterrupted = Thread.interrupted();
+            }
+            long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+            assertThat(stillInterrupted).as("the interrupt kept for the caller").isTrue();
+            assertThat(st.signal()).isEqualTo(Os.SIGKILL);
+            assertThat(ms).as("TERM ignored: killed after the grace, not at once").isGreaterThanOrEqualTo(grace.toMillis());
+            assertThat(p.state()).isEqualTo(WorkerProcess.State.RELEASED);
+            assertThat(logs.warningsContaining("did not end")).isEmpty();
+            assertThat(logs.warningsContaining("Cannot update worker state file")).isEmpty();
+            assertThat(Files.readAllLines(state)).noneMatch(l -> l.startsWith(entry));
+        }
+        assertThat(Files.readString(state)).as("emptied by the clean close").isEmpty();
+    }
+
+    /** The same for the spawn's own record: made on an interrupted thread, it is written, and the file emptied at close. */
+    @Test
+    void aSpawnOnAnInterruptedThreadIsRecordedAndTheStateFileEmptiedAtClose(@TempDir Path tmp) throws Exception {
+        Path state = tmp.resolve("run.state");
+        try (Supervisor own = Supervisor.builder().stateFile(state).build();
+             dev.folk.core.testing.LogCapture logs = dev.folk.core.testing.LogCapture.of(WorkerStateFile.class)) {
+            WorkerProcess p;
+            Thread.currentThread().interrupt();
+            try {
+                p = own.spawn(Workers.sh(Workers.newTag(), "echo ready >&4; exec sleep 1000").build());
+            } finally {
+                assertThat(Thread.interrupted()).as("the interrupt kept for the caller").isTrue();
+            }
+            Workers.awaitLine(p.controlChannel(), "ready", READY);
+            assertThat(Files.readAllLines(state)).anyMatch(l -> l.startsWith(p.pgid() + " "));
+            assertThat(logs.warningsContaining("Cannot update worker state file")).isEmpty();
+            own.terminate(p, GRACE);
+        }
+        assertThat(Files.readString(state)).as("emptied by the clean close").isEmpty();
+    }
+
     @Test
     void termIgnoringWorkerIsKilledAtTheDeadline() throws Exception {
         Duration grace = Duration.ofSeconds(1);
