@@ -189,7 +189,7 @@ final class CallRunner {
         try {
             w = dispatcher.acquireIfIdle(method);
             if (w == null) {
-                // only a call that may wait needs one
+                // made before the call may queue, which needs it; else once it has its worker
                 waiter = new AsyncWaiter(method, params, label, parts, future, visible, start, observation);
                 w = dispatcher.acquireOrQueue(waiter, method, start);
             }
@@ -198,8 +198,10 @@ final class CallRunner {
             return future;
         }
         if (w != null) {
-            PooledWorker worker = w;
-            asyncCalls.runNew(new AsyncRun(worker, method, params, label, parts, future, visible, start, observation));
+            AsyncWaiter call = waiter != null ? waiter
+                    : new AsyncWaiter(method, params, label, parts, future, visible, start, observation);
+            call.worker = w;
+            asyncCalls.runNew(call);
         } else {
             AsyncWaiter queued = waiter;
             queued.expiry = executors.housekeeper.schedule(() -> expire(queued), acquireTimeoutNanos,
@@ -457,8 +459,13 @@ final class CallRunner {
         throw new WorkerCrashedException(name, method, w.pid, exit, crashed == null ? null : crashed.status(), cause);
     }
 
-    /** An async call waiting for a worker: run on the async executor once handed one. */
-    private final class AsyncWaiter extends Dispatcher.Waiter {
+    /**
+     * An async call: queued while it waits for a worker, run on an async thread once it has one.
+     * When the JVM cannot start that thread (a limit on its tasks), the pool keeps the call and
+     * tries again every second; once it has waited acquire-timeout in all, it is abandoned: failed
+     * without running, its worker given back, where a synchronous caller can use it on its own thread.
+     */
+    private final class AsyncWaiter extends Dispatcher.Waiter implements Abandonable {
         final String method;
         final @Nullable Object params;
         final @Nullable String label;
@@ -490,53 +497,11 @@ final class CallRunner {
             if (e != null) {
                 e.cancel(false);
             }
-            PooledWorker w = worker;
-            asyncCalls.runHandedOver(new AsyncRun(w, method, params, label, parts, future, visible, start, observation));
+            asyncCalls.runHandedOver(this);
         }
 
         @Override
-        void close(String why) {
-            closedWhy = why;
-            ScheduledFuture<?> e = expiry;
-            if (e != null) {
-                e.cancel(false);
-            }
-            future.completeExceptionally(health.closedFailure(method, 0, why));
-        }
-    }
-
-    /**
-     * An async call that holds its worker, to run on an async thread. When the JVM cannot start one
-     * (a limit on its tasks), the pool keeps it and tries again every second; once it has waited
-     * acquire-timeout in all, it is failed without running and its worker goes back to the pool,
-     * where a synchronous caller can use it on its own thread.
-     */
-    private final class AsyncRun implements Abandonable {
-        private final PooledWorker worker;
-        private final String method;
-        private final @Nullable Object params;
-        private final @Nullable String label;
-        private final @Nullable CallParts parts;
-        private final CompletableFuture<@Nullable Object> future;
-        private final CompletableFuture<?> visible;
-        private final long start;
-        private final @Nullable CallObservation observation;
-
-        AsyncRun(PooledWorker worker, String method, @Nullable Object params, @Nullable String label,
-                 @Nullable CallParts parts, CompletableFuture<@Nullable Object> future, CompletableFuture<?> visible,
-                 long start, @Nullable CallObservation observation) {
-            this.worker = worker;
-            this.method = method;
-            this.params = params;
-            this.label = label;
-            this.parts = parts;
-            this.future = future;
-            this.visible = visible;
-            this.start = start;
-            this.observation = observation;
-        }
-
-        @Override
+        @SuppressWarnings("NullAway") // run only once the call has its worker
         public void run() {
             runAsync(worker, method, params, label, parts, future, visible, start, observation, 0);
         }
@@ -547,10 +512,21 @@ final class CallRunner {
         }
 
         @Override
+        @SuppressWarnings("NullAway") // abandoned only once the call has its worker
         public void abandon() {
             lifecycle.giveBack(worker); // it has seen nothing of this call
             stats.record(method, CallOutcome.ACQUIRE_TIMEOUT, clock.nanoTime() - start, 0);
             future.completeExceptionally(NoWorkerAvailableException.noThread(name, method, config.acquireTimeout()));
+        }
+
+        @Override
+        void close(String why) {
+            closedWhy = why;
+            ScheduledFuture<?> e = expiry;
+            if (e != null) {
+                e.cancel(false);
+            }
+            future.completeExceptionally(health.closedFailure(method, 0, why));
         }
     }
 

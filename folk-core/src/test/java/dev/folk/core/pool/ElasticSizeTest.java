@@ -11,6 +11,7 @@ import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -146,15 +147,8 @@ class ElasticSizeTest {
      */
     @Test
     void growthWhoseSpawnsFailedIsGivenUpOnceNoCallWaitsNotSpawnedWhenSpawnsWorkAgain() {
-        java.util.concurrent.atomic.AtomicBoolean failing = new java.util.concurrent.atomic.AtomicBoolean();
-        start(elastic(1, 4).execTimeout(Duration.ofHours(1)).backoffInitial(Duration.ofMillis(100))
-                .backoffMax(Duration.ofMillis(200)).brokenThreshold(1000));
-        fakes.boots = n -> failing.get() ? FakeWorkers.Boot.SPAWN_FAILS : FakeWorkers.Boot.READY;
-        failing.set(true);
-        List<CompletableFuture<Object>> calls = new ArrayList<>();
-        for (int i = 0; i < 3; i++) {
-            calls.add(pool.callAsync("wait", null));
-        }
+        AtomicBoolean failing = new AtomicBoolean(true);
+        List<CompletableFuture<Object>> calls = callsWhileSpawnsFail(failing, 1000, 3);
         await("grown for the two waiting calls", () -> sizing().target() == 3);
         answerAll(calls);
         await("the growth given up", () -> sizing().target() == 1);
@@ -166,18 +160,26 @@ class ElasticSizeTest {
         assertThat(pool.state()).isEqualTo(PoolState.RUNNING);
     }
 
+    /**
+     * An elastic pool of 1 to 4 whose spawns fail while {@code failing}, marked BROKEN at
+     * {@code brokenThreshold} failures, and {@code n} calls that wait on its one worker.
+     */
+    private List<CompletableFuture<Object>> callsWhileSpawnsFail(AtomicBoolean failing, int brokenThreshold, int n) {
+        start(elastic(1, 4).execTimeout(Duration.ofHours(1)).backoffInitial(Duration.ofMillis(100))
+                .backoffMax(Duration.ofMillis(200)).brokenThreshold(brokenThreshold));
+        fakes.boots = i -> failing.get() ? FakeWorkers.Boot.SPAWN_FAILS : FakeWorkers.Boot.READY;
+        List<CompletableFuture<Object>> calls = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            calls.add(pool.callAsync("wait", null));
+        }
+        return calls;
+    }
+
     /** The same in a pool the failures made BROKEN: one slot stays, to boot a worker and end BROKEN. */
     @Test
     void aBrokenPoolKeepsOneFailedGrowthSlotToEndBrokenWithOneBoot() {
-        java.util.concurrent.atomic.AtomicBoolean failing = new java.util.concurrent.atomic.AtomicBoolean();
-        start(elastic(1, 4).execTimeout(Duration.ofHours(1)).backoffInitial(Duration.ofMillis(100))
-                .backoffMax(Duration.ofMillis(200)).brokenThreshold(2));
-        fakes.boots = n -> failing.get() ? FakeWorkers.Boot.SPAWN_FAILS : FakeWorkers.Boot.READY;
-        failing.set(true);
-        List<CompletableFuture<Object>> calls = new ArrayList<>();
-        for (int i = 0; i < 4; i++) {
-            calls.add(pool.callAsync("wait", null));
-        }
+        AtomicBoolean failing = new AtomicBoolean(true);
+        List<CompletableFuture<Object>> calls = callsWhileSpawnsFail(failing, 2, 4);
         await("grown for the three waiting calls, and BROKEN", () -> sizing().target() == 4
                 && pool.state() == PoolState.BROKEN);
         answerAll(calls);

@@ -74,13 +74,8 @@ class ThreadLimitTest {
         String tag = Workers.newTag();
         Path group = newGroup(tag);
         try (ChildJvm child = child(tag, "later")) {
-            child.awaitLine("WAITING", Duration.ofSeconds(60));
-            Files.writeString(group.resolve("cgroup.procs"), String.valueOf(child.pid()));
+            String[] pids = startAtTheLimit(child, group);
             OutputStream stdin = child.process().getOutputStream();
-            send(stdin, "START"); // the workers in the group, counted against its limit
-            String[] pids = child.awaitLine("READY ", Duration.ofSeconds(60)).substring(6).split(",");
-            assertThat(pids).hasSize(3);
-            Files.writeString(group.resolve("pids.max"), Files.readString(group.resolve("pids.current")).trim());
 
             send(stdin, "CLOSE");
             child.awaitLine("CLOSED", Duration.ofSeconds(15));
@@ -103,12 +98,8 @@ class ThreadLimitTest {
         String tag = Workers.newTag();
         Path group = newGroup(tag);
         try (ChildJvm child = child(tag, "later")) {
-            child.awaitLine("WAITING", Duration.ofSeconds(60));
-            Files.writeString(group.resolve("cgroup.procs"), String.valueOf(child.pid()));
+            startAtTheLimit(child, group);
             OutputStream stdin = child.process().getOutputStream();
-            send(stdin, "START");
-            child.awaitLine("READY ", Duration.ofSeconds(60));
-            Files.writeString(group.resolve("pids.max"), Files.readString(group.resolve("pids.current")).trim());
 
             send(stdin, "ASYNC");
             // acquire-timeout 2 s, then up to a second until the next retry: 15 s is ample
@@ -127,6 +118,20 @@ class ThreadLimitTest {
         } finally {
             removeGroup(group);
         }
+    }
+
+    /**
+     * Moves a "later" child into {@code group}, starts its pool there (the workers count against the
+     * group's limit), then sets the limit to the tasks it has: no thread can start. Returns the workers' pids.
+     */
+    private static String[] startAtTheLimit(ChildJvm child, Path group) throws Exception {
+        child.awaitLine("WAITING", Duration.ofSeconds(60));
+        Files.writeString(group.resolve("cgroup.procs"), String.valueOf(child.pid()));
+        send(child.process().getOutputStream(), "START");
+        String[] pids = child.awaitLine("READY ", Duration.ofSeconds(60)).substring(6).split(",");
+        assertThat(pids).hasSize(3);
+        Files.writeString(group.resolve("pids.max"), Files.readString(group.resolve("pids.current")).trim());
+        return pids;
     }
 
     /** A new pids cgroup (v1); skips the test where there is none to write to. */
