@@ -211,13 +211,10 @@ final class WorkerLifecycle {
      * False, touching nothing, otherwise or if it is not idle.
      */
     boolean retireSurplus(PooledWorker w) {
-        int t;
-        do {
-            t = targetSize.get();
-            if (t <= config.minSize() || slots.get() != target() || dueCount.get() > 0 || resetExtra > 0) {
-                return false;
-            }
-        } while (!targetSize.compareAndSet(t, t - 1));
+        int t = lowerTarget();
+        if (t < 0) {
+            return false;
+        }
         if (!dispatcher.takeIdle(w)) {
             targetSize.incrementAndGet(); // a call took it meanwhile: keep it
             return false;
@@ -225,6 +222,21 @@ final class WorkerLifecycle {
         log.debug("Pool '{}' shrinks from {} to {} workers: worker {} was idle", config.name(), t, t - 1, w.pid);
         exits.retire(w, ExitReason.IDLE, false);
         return true;
+    }
+
+    /**
+     * Lowers the target by one, if that stays at or above min-size and no replacement is under way
+     * (see {@link #retireSurplus}); returns the target before, or -1 if it was left alone.
+     */
+    private int lowerTarget() {
+        int t;
+        do {
+            t = targetSize.get();
+            if (t <= config.minSize() || slots.get() != target() || dueCount.get() > 0 || resetExtra > 0) {
+                return -1;
+            }
+        } while (!targetSize.compareAndSet(t, t - 1));
+        return t;
     }
 
     /** Keeps the number of workers at the target: starts a spawn, at once, for every missing slot. */
@@ -324,12 +336,10 @@ final class WorkerLifecycle {
             if (dispatcher.queueLength() > 0 || (health.state() == PoolState.BROKEN && pendingSpawns() <= 1)) {
                 return false;
             }
-            do {
-                t = targetSize.get();
-                if (t <= config.minSize() || slots.get() != target() || dueCount.get() > 0 || resetExtra > 0) {
-                    return false;
-                }
-            } while (!targetSize.compareAndSet(t, t - 1));
+            t = lowerTarget();
+            if (t < 0) {
+                return false;
+            }
             slots.decrementAndGet();
         }
         log.debug("Pool '{}' shrinks from {} to {} workers: a spawn that failed is not tried again, no call waits",

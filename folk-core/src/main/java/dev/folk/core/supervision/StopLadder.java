@@ -80,9 +80,14 @@ final class StopLadder {
      * outlived SIGKILL. The interrupt is kept for the caller.
      */
     @Nullable ExitStatus terminate(WorkerProcess p, Duration grace) {
+        return withoutInterrupt(() -> terminateOne(p, grace));
+    }
+
+    /** Runs {@code ladder} with the thread's interrupt set aside, and sets it again after. */
+    private static <T> T withoutInterrupt(java.util.function.Supplier<T> ladder) {
         boolean interrupted = Thread.interrupted();
         try {
-            return terminateOne(p, grace);
+            return ladder.get();
         } finally {
             if (interrupted) {
                 Thread.currentThread().interrupt();
@@ -118,14 +123,7 @@ final class StopLadder {
 
     /** {@link #terminate} for many workers at once; an interrupt does not cut it short either. */
     List<@Nullable ExitStatus> terminateAll(List<WorkerProcess> processes, long killBy) {
-        boolean interrupted = Thread.interrupted();
-        try {
-            return terminateEach(processes, killBy);
-        } finally {
-            if (interrupted) {
-                Thread.currentThread().interrupt();
-            }
-        }
+        return withoutInterrupt(() -> terminateEach(processes, killBy));
     }
 
     private List<@Nullable ExitStatus> terminateEach(List<WorkerProcess> processes, long killBy) {
