@@ -198,6 +198,14 @@ public final class PoolDefinitions {
             violations.add(new Violation(s.key(), display(s), problem, action));
         }
 
+        /** A violation not already reported word for word (by another pool that inherits the same settings). */
+        private void violationOnce(Setting<?> s, String problem, String action) {
+            Violation v = new Violation(s.key(), display(s), problem, action);
+            if (!violations.contains(v)) {
+                violations.add(v);
+            }
+        }
+
         /** The value as configured if known, else the bound value in the form it is written in. */
         private Object display(Setting<?> s) {
             String configured = null;
@@ -341,9 +349,13 @@ public final class PoolDefinitions {
                             : stopGrace.value().compareTo(closeWait.value()) >= 0 ? stopGrace : closeWait;
                     List<Setting<Duration>> others = new ArrayList<>(List.of(drainTimeout, closeWait, stopGrace));
                     others.remove(biggest);
-                    violation(biggest, "with " + others.get(0).key() + "=" + display(others.get(0)) + " and "
-                                    + others.get(1).key() + "=" + display(others.get(1)) + ", stopping pool '" + name
-                                    + "' may take " + format(needed) + ", which does not fit in "
+                    // Settings every pool inherits are reported once for them all, not once per pool.
+                    boolean inherited = !drainTimeout.key().contains(".pools.") && !closeWait.key().contains(".pools.")
+                            && !stopGrace.key().contains(".pools.");
+                    violationOnce(biggest, "with " + others.get(0).key() + "=" + display(others.get(0)) + " and "
+                                    + others.get(1).key() + "=" + display(others.get(1)) + ", stopping "
+                                    + (inherited ? "a pool" : "pool '" + name + "'") + " may take " + format(needed)
+                                    + ", which does not fit in "
                                     + "spring.lifecycle.timeout-per-shutdown-phase=" + format(phaseBudget),
                             "Lower " + drainTimeout.key() + " or " + stopGrace.key()
                                     + ", or raise spring.lifecycle.timeout-per-shutdown-phase to at least "

@@ -181,6 +181,20 @@ class FolkValidationTest {
                 });
     }
 
+    /** A pool stop that does not fit the shutdown phase, with settings every pool inherits: said once, for them all. */
+    @Test
+    void aStopTooLongForTheShutdownPhaseIsReportedOnceForThePoolsThatInheritIt() {
+        runner.withPropertyValues("folk.drain-timeout=1m", "spring.lifecycle.timeout-per-shutdown-phase=45s",
+                "folk.pools.a.size=1", "folk.pools.b.size=1", "folk.pools.c.size=1", "folk.pools.c.stop-grace=2s").run(ctx -> {
+                    FolkConfigurationException e = (FolkConfigurationException) findCause(ctx.getStartupFailure());
+                    assertThat(e.violations()).extracting(FolkConfigurationException.Violation::key)
+                            .containsExactly("folk.drain-timeout", "folk.drain-timeout");
+                    assertThat(e.violations().get(0).problem()).contains("stopping a pool may take");
+                    assertThat(e.violations().get(1).problem()).as("c has a setting of its own")
+                            .contains("stopping pool 'c' may take");
+                });
+    }
+
     @Test
     void aStopGraceThatFitsALongerPhaseIsAccepted() {
         runner.withPropertyValues("folk.stop-grace=40s", "spring.lifecycle.timeout-per-shutdown-phase=70s")
