@@ -15,12 +15,14 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 
 import dev.folk.core.testing.Procs;
+import dev.folk.spring.boot.lifecycle.FolkSignalHandler;
 
 /** An application in a child JVM, for the tests that end it with signals: its process and every line it printed. */
 final class ChildJvm {
 
     private final Process process;
     private final List<String> output = new CopyOnWriteArrayList<>();
+    private volatile long lastSignalNanos;
 
     private ChildJvm(Process process) {
         this.process = process;
@@ -80,6 +82,19 @@ final class ChildJvm {
         Process kill = new ProcessBuilder("kill", "-" + name, Long.toString(process.pid())).start();
         assertThat(kill.waitFor(5, TimeUnit.SECONDS)).isTrue();
         assertThat(kill.exitValue()).isZero();
+        lastSignalNanos = System.nanoTime();
+    }
+
+    /**
+     * An operator's second signal: sent once more than {@link FolkSignalHandler#SAME_SIGNAL_WINDOW}
+     * has passed since the one before, within which it would be taken as the same one sent twice.
+     */
+    void signalAgain(String name) throws Exception {
+        long after = lastSignalNanos + FolkSignalHandler.SAME_SIGNAL_WINDOW.toNanos() + 200_000_000L;
+        while (System.nanoTime() - after < 0) {
+            java.util.concurrent.locks.LockSupport.parkNanos(50_000_000L);
+        }
+        signal(name);
     }
 
     /** Everything the child printed so far. */

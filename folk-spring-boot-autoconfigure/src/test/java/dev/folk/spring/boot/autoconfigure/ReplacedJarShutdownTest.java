@@ -94,7 +94,7 @@ class ReplacedJarShutdownTest {
         overwriteCopies();
         jvm.signal("TERM");
         jvm.awaitLine("Pool 'default' RUNNING -> DRAINING", Duration.ofSeconds(3 * 5));
-        jvm.signal("TERM");
+        jvm.signalAgain("TERM");
         assertThat(child.waitFor(3 * 5, TimeUnit.SECONDS)).as("exit after the second SIGTERM; output:\n%s", log())
                 .isTrue();
 
