@@ -53,10 +53,17 @@ final class ShadowedHandlersCheck implements SmartInitializingSingleton {
     /** One warning per route that covers paths of Spring MVC's handlers. */
     List<String> warnings() {
         List<Handler> handlers = handlers();
+        String servletPath = servletPath();
         List<String> warnings = new ArrayList<>();
         for (HttpRoute route : gateway.routes()) {
             if (route.fallback()) {
                 continue; // Spring MVC's handlers answer first there
+            }
+            if (!servletPath.isEmpty() && route.covers(servletPath)
+                    && servletPath.length() > route.prefix().length()) {
+                // Spring MVC's servlet path lies inside the mapping: the container gives the longer
+                // pattern, and so every handler below it, to Spring MVC.
+                continue;
             }
             Set<String> shadowed = new TreeSet<>();
             for (Handler h : handlers) {
@@ -81,8 +88,7 @@ final class ShadowedHandlersCheck implements SmartInitializingSingleton {
     /** The paths of every handler of Spring MVC's handler mappings in this context. */
     private List<Handler> handlers() {
         // Spring MVC's patterns are below its servlet's path (spring.mvc.servlet.path), as the gateway's prefixes are below the context's.
-        String servletPath = environment.getProperty("spring.mvc.servlet.path", "/");
-        String base = servletPath.endsWith("/") ? servletPath.substring(0, servletPath.length() - 1) : servletPath;
+        String base = servletPath();
         List<Handler> handlers = new ArrayList<>();
         for (RequestMappingInfoHandlerMapping mapping : beans.getBeansOfType(RequestMappingInfoHandlerMapping.class,
                 false, false).values()) {
@@ -94,6 +100,12 @@ final class ShadowedHandlersCheck implements SmartInitializingSingleton {
             }
         }
         return handlers;
+    }
+
+    /** Spring MVC's servlet path without its final slash: "" at the root. */
+    private String servletPath() {
+        String servletPath = environment.getProperty("spring.mvc.servlet.path", "/");
+        return servletPath.endsWith("/") ? servletPath.substring(0, servletPath.length() - 1) : servletPath;
     }
 
     private static String methods(RequestMappingInfo info) {

@@ -106,6 +106,10 @@ class FolkHttpAutoConfigurationTest {
                 .run(ctx -> assertThat(ctx).hasNotFailed());
         assertThat(output).contains("mapping /spring/api/** (pool 'default') covers 1 path(s) of Spring MVC's"
                 + " handlers: GET /spring/api/ping.");
+        // Spring MVC's servlet inside the mapping: the container gives it the longer pattern, no handler is PHP's.
+        mvc.withPropertyValues("folk.http.mappings[0].path=/spring/**", "spring.mvc.servlet.path=/spring/v1")
+                .run(ctx -> assertThat(ctx).hasNotFailed());
+        assertThat(output).doesNotContain("/spring/v1/api/ping");
     }
 
     @RestController
