@@ -32,8 +32,15 @@ public class WorkerCrashedException extends CallException {
                     + "memory events; the pool's memory-limit ends a worker with a clear error first), or another "
                     + "process or an operator did.";
         }
-        return status.crashed() ? "PHP itself crashed (a bug in PHP or one of its extensions): dmesg names the "
-                + "faulting library; the worker's log (stderr) may say what it ran."
+        if (status.crashed()) {
+            return "PHP itself crashed (a bug in PHP or one of its extensions): dmesg names the faulting library; "
+                    + "the worker's log (stderr) may say what it ran.";
+        }
+        return status.signal() == Os.SIGTERM
+                ? "A signal from outside the worker ended it: another process or an operator sent it. At an "
+                        + "application's stop, its service manager may have sent it to every process at once (systemd's "
+                        + "default KillMode=control-group): send it to the JVM alone (KillMode=mixed), which stops its "
+                        + "workers once their calls are done."
                 : "A signal from outside the worker ended it: another process or an operator sent it.";
     }
 

@@ -22,7 +22,7 @@ class WorkerCrashedExceptionTest {
         "-1|11|killed by SIGSEGV|PHP itself crashed",
         "-1|6|killed by SIGABRT|PHP itself crashed",
         "-1|31|killed by SIGSYS|PHP itself crashed",
-        "-1|15|killed by SIGTERM|from outside the worker",
+        "-1|15|killed by SIGTERM|KillMode=mixed",
         "-1|40|killed by signal 40|from outside the worker",
     })
     void theAdviceFollowsHowTheWorkerEnded(int exitCode, int signal, String exit, String advice) {
