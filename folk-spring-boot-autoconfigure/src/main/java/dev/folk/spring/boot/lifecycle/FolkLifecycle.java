@@ -98,7 +98,7 @@ public class FolkLifecycle implements SmartLifecycle {
             }
         }
         if (!stopped.isEmpty()) {
-            String message = String.join("\n", stopped) + "\nThe application was shut down (SIGTERM or Ctrl-C) "
+            String message = String.join("\n", stopped) + "\nThe application was shut down (SIGTERM, SIGINT from Ctrl-C, or SIGHUP) "
                     + "while its workers started; their boot did not fail. Nothing to fix unless that shutdown was "
                     + "unexpected: then look for what sent the signal.";
             // Logged here too: the JVM is exiting and may be gone before Spring Boot reports the failure.

@@ -65,7 +65,7 @@ public class FolkShutdownHook implements ApplicationListener<ContextClosedEvent>
             // SIGTERM or Ctrl-C while the context is made, before any worker started: end the start-up
             // here, in words that say so (Spring's line names this bean, which did nothing wrong).
             // Spring logs the message at once in its WARN of the cancelled refresh (the JVM is exiting).
-            throw new FolkException("Start-up stopped by the application's shutdown (SIGTERM or Ctrl-C) before any worker"
+            throw new FolkException("Start-up stopped by the application's shutdown (SIGTERM, SIGINT from Ctrl-C, or SIGHUP) before any worker"
                     + " started. Nothing to fix unless that shutdown was unexpected: then look for what sent the signal.");
         }
     }

@@ -16,7 +16,7 @@ import sun.misc.Signal;
 import sun.misc.SignalHandler;
 
 /**
- * Handles SIGINT and SIGTERM on top of the JVM's own handling, which it chains to.
+ * Handles SIGTERM, SIGINT and SIGHUP on top of the JVM's own handling, which it chains to.
  *
  * <ul>
  *   <li>First INT or TERM: the previous handler runs, normally the JVM's, which starts the JVM
@@ -43,7 +43,7 @@ import sun.misc.SignalHandler;
 public class FolkSignalHandler implements DisposableBean {
 
     /** Signals handled, in the order installed. */
-    public static final List<String> SIGNALS = List.of("TERM", "INT");
+    public static final List<String> SIGNALS = List.of("TERM", "INT", "HUP");
 
     /** Bound of the kill-and-reap on the second signal: well inside the 2 s the exit may take. */
     static final Duration ESCALATION_BOUND = Duration.ofMillis(1500);
@@ -83,7 +83,7 @@ public class FolkSignalHandler implements DisposableBean {
         }
     }
 
-    /** Whether a first INT or TERM has been received. */
+    /** Whether a first TERM, INT or HUP has been received. */
     public boolean signalled() {
         return firstSignalNanos.get() != NONE;
     }

@@ -238,10 +238,16 @@ class FolkAutoConfigurationTests {
             assertThat(ctx).hasSingleBean(Supervisor.class).hasSingleBean(FolkPools.class)
                     .hasSingleBean(FolkReadiness.class).hasSingleBean(FolkShutdownHook.class)
                     .hasSingleBean(FolkSignalHandler.class).hasSingleBean(WorkerPool.class);
-            // INT stays ignored if this JVM was started with it ignored (a background job of a script).
-            boolean intIgnored = (Long.parseLong(Procs.status(Procs.jvmPid(), "SigIgn"), 16) & (1L << 1)) != 0;
-            assertThat(ctx.getBean(FolkSignalHandler.class).installedSignals())
-                    .isEqualTo(intIgnored ? List.of("TERM") : List.of("TERM", "INT"));
+            // INT and HUP stay ignored if this JVM was started with them ignored (a background job, nohup).
+            long ignored = Long.parseLong(Procs.status(Procs.jvmPid(), "SigIgn"), 16);
+            List<String> handled = new java.util.ArrayList<>(List.of("TERM"));
+            if ((ignored & (1L << 1)) == 0) {
+                handled.add("INT");
+            }
+            if ((ignored & 1L) == 0) {
+                handled.add("HUP");
+            }
+            assertThat(ctx.getBean(FolkSignalHandler.class).installedSignals()).isEqualTo(handled);
             assertThat(ctx.getBean(FolkPools.class).names()).containsExactly("default");
             WorkerPool pool = ctx.getBean(WorkerPool.class);
             assertThat(ctx.getBean(FolkAutoConfiguration.poolBeanName("default"))).isSameAs(pool);

@@ -64,6 +64,22 @@ class SignalShutdownTest {
                 .doesNotContain("CALL-FAILED").doesNotContain("Second signal");
     }
 
+    /** SIGHUP (a closed terminal; some service managers' reload) stops the application as SIGTERM does, saying so. */
+    @Test
+    void oneSighupShutsDownGracefullyAndSaysSo() throws Exception {
+        start("--folk.size=1", "--test.in-flight-ms=1000");
+        List<Integer> pids = awaitReady();
+        jvm.awaitLine("BUSY ", Duration.ofSeconds(5));
+
+        jvm.signal("HUP");
+        assertThat(child.waitFor(30, TimeUnit.SECONDS)).as("exit after SIGHUP; output:\n%s", log()).isTrue();
+
+        assertThat(child.exitValue()).as("exit code; output:\n%s", log()).isEqualTo(129);
+        assertThat(pids).noneMatch(Procs::alive);
+        assertThat(log()).contains("SIGHUP received: shutting down gracefully").contains("CALL-RESULT ")
+                .doesNotContain("CALL-FAILED");
+    }
+
     /**
      * SIGTERM to a process group (timeout, a CI job's cancel, kill -- -PGID) reaches the application
      * and its parent at once, and a parent that forwards its own (Maven's spring-boot:run) sends it
@@ -130,7 +146,7 @@ class SignalShutdownTest {
     void aShutdownBeforeAnyWorkerStartedEndsTheStartUpSayingSo() throws Exception {
         start(StartedDuringShutdownApplication.class, "--folk.size=1");
         assertThat(child.waitFor(30, TimeUnit.SECONDS)).as("exit; output:\n%s", log()).isTrue();
-        assertThat(log()).contains("START-FAILED", "Start-up stopped by the application's shutdown (SIGTERM or Ctrl-C)"
+        assertThat(log()).contains("START-FAILED", "Start-up stopped by the application's shutdown (SIGTERM, SIGINT from Ctrl-C, or SIGHUP)"
                         + " before any worker started").doesNotContain("Shutdown in progress", "STARTED\n");
         assertThat(Procs.withEnv(Workers.RUN_TAG, tag)).isEmpty();
     }
