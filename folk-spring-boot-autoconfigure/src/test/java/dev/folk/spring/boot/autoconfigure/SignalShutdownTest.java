@@ -49,35 +49,13 @@ class SignalShutdownTest {
     void oneSigtermShutsDownGracefullyWithEveryWorkerGone() throws Exception {
         // A call is in flight when the signal arrives: the graceful shutdown lets it finish (the JVM
         // shutdown hook must not kill the workers while Spring's close is still draining).
-        start("--folk.size=2", "--test.in-flight-ms=1500");
-        List<Integer> pids = awaitReady();
-        assertThat(pids).hasSize(2).allMatch(Procs::alive);
-        jvm.awaitLine("BUSY ", Duration.ofSeconds(5));
-
-        jvm.signal("TERM");
-        assertThat(child.waitFor(30, TimeUnit.SECONDS)).as("exit after SIGTERM; output:\n%s", log()).isTrue();
-
-        assertThat(child.exitValue()).as("exit code; output:\n%s", log()).isEqualTo(143);
-        assertThat(Procs.aliveWithEnv(Workers.RUN_TAG, tag)).isEmpty();
-        assertThat(pids).noneMatch(Procs::alive);
-        assertThat(log()).contains("SIGTERM received: shutting down gracefully").contains("CALL-RESULT ")
-                .doesNotContain("CALL-FAILED").doesNotContain("Second signal");
+        assertThat(endedGracefullyBy(143, "TERM")).contains("SIGTERM received: shutting down gracefully");
     }
 
     /** SIGHUP (a closed terminal; some service managers' reload) stops the application as SIGTERM does, saying so. */
     @Test
     void oneSighupShutsDownGracefullyAndSaysSo() throws Exception {
-        start("--folk.size=1", "--test.in-flight-ms=1000");
-        List<Integer> pids = awaitReady();
-        jvm.awaitLine("BUSY ", Duration.ofSeconds(5));
-
-        jvm.signal("HUP");
-        assertThat(child.waitFor(30, TimeUnit.SECONDS)).as("exit after SIGHUP; output:\n%s", log()).isTrue();
-
-        assertThat(child.exitValue()).as("exit code; output:\n%s", log()).isEqualTo(129);
-        assertThat(pids).noneMatch(Procs::alive);
-        assertThat(log()).contains("SIGHUP received: shutting down gracefully").contains("CALL-RESULT ")
-                .doesNotContain("CALL-FAILED");
+        assertThat(endedGracefullyBy(129, "HUP")).contains("SIGHUP received: shutting down gracefully");
     }
 
     /**
@@ -88,18 +66,30 @@ class SignalShutdownTest {
      */
     @Test
     void theSameSigtermSentTwiceAMomentApartShutsDownGracefully() throws Exception {
+        assertThat(endedGracefullyBy(143, "TERM", "TERM")).contains("taken as the same request to stop");
+    }
+
+    /**
+     * Starts two workers with a call in flight, sends {@code signals} in a row, and checks a graceful
+     * end with exit {@code code}: the call answered, every worker gone. Returns the child's output.
+     */
+    private String endedGracefullyBy(int code, String... signals) throws Exception {
         start("--folk.size=2", "--test.in-flight-ms=1500");
         List<Integer> pids = awaitReady();
+        assertThat(pids).hasSize(2).allMatch(Procs::alive);
         jvm.awaitLine("BUSY ", Duration.ofSeconds(5));
 
-        jvm.signal("TERM");
-        jvm.signal("TERM");
-        assertThat(child.waitFor(30, TimeUnit.SECONDS)).as("exit after SIGTERM; output:\n%s", log()).isTrue();
+        for (String signal : signals) {
+            jvm.signal(signal);
+        }
+        assertThat(child.waitFor(30, TimeUnit.SECONDS)).as("exit after %s; output:%n%s", List.of(signals), log())
+                .isTrue();
 
-        assertThat(child.exitValue()).as("exit code; output:\n%s", log()).isEqualTo(143);
+        assertThat(child.exitValue()).as("exit code; output:\n%s", log()).isEqualTo(code);
+        assertThat(Procs.aliveWithEnv(Workers.RUN_TAG, tag)).isEmpty();
         assertThat(pids).noneMatch(Procs::alive);
-        assertThat(log()).contains("taken as the same request to stop").contains("CALL-RESULT ")
-                .doesNotContain("CALL-FAILED").doesNotContain("Second signal");
+        assertThat(log()).contains("CALL-RESULT ").doesNotContain("CALL-FAILED").doesNotContain("Second signal");
+        return log();
     }
 
     @Test
