@@ -319,12 +319,24 @@ final class WorkerExits {
                 }
             }
             case CRASH, UNEXPECTED_EXIT, EXEC_TIMEOUT, PROTOCOL_ERROR, MEMORY_LIMIT -> log.warn(
-                    "Worker {} of pool '{}' exited: {} ({}{}, {}){}", w.pid, config.name(), reason.tag(),
-                    statusText, when, jobs(w), lastOutput(w));
+                    "Worker {} of pool '{}' exited: {} ({}{}, {}){}{}", w.pid, config.name(), reason.tag(),
+                    statusText, when, jobs(w), terminatedFromOutside(reason, status), lastOutput(w));
             default -> log.debug("Worker {} of pool '{}' exited: {} ({}, {})", w.pid, config.name(),
                     reason.tag(), statusText, jobs(w));
         }
         stats.notifyListeners(l -> l.workerExited(pool, record));
+    }
+
+    /**
+     * For a worker that a SIGTERM from outside ended: most often its application's service manager,
+     * which signals every process of the service at its stop unless told to signal the JVM alone.
+     */
+    private static String terminatedFromOutside(ExitReason reason, @Nullable ExitStatus status) {
+        return reason == ExitReason.CRASH && status != null && status.killedBySignal() && status.signal() == Os.SIGTERM
+                ? ". A SIGTERM from outside: if the application is being stopped, its service manager sent it to every"
+                        + " process at once (systemd's default KillMode=control-group); send it to the JVM alone"
+                        + " (KillMode=mixed), which lets the calls under way finish and stops its workers itself"
+                : "";
     }
 
     /** "1 job", "12 jobs": the calls the worker served. */

@@ -384,6 +384,24 @@ class PoolFaultTest {
         });
     }
 
+    /** A SIGTERM from outside (systemd's default KillMode at a stop signals every process): the warning says where it came from. */
+    @Test
+    void anIdleWorkerEndedBySigtermFromOutsideIsWarnedOfWithTheServiceManagersSetting() throws Exception {
+        WorkerPool pool = WorkerPool.start(PoolConfig.builder("termed-idle", PhpWorkers.testWorker(Workers.newTag()).build())
+                .size(1).build(), supervisor);
+        try (LogCapture logs = LogCapture.of(WorkerPool.class)) {
+            assertThat(pool.awaitReady(1, Duration.ofSeconds(10))).isTrue();
+            int pid = pool.snapshot().workers().get(0).pid();
+            new ProcessBuilder("kill", "-TERM", Integer.toString(pid)).inheritIO().start().waitFor();
+            Procs.await(Duration.ofSeconds(10), "the exit's warning", () -> !logs.warningsContaining(
+                    "Worker " + pid + " of pool").isEmpty());
+            assertThat(logs.warningsContaining("Worker " + pid + " of pool").get(0))
+                    .contains("killed by SIGTERM while idle", "KillMode=mixed");
+        } finally {
+            pool.close();
+        }
+    }
+
     @Test
     void anIdleWorkerKilledFromOutsideIsTheLastFailureAsKilledWhileIdleWithItsSignal() throws Exception {
         WorkerPool pool = WorkerPool.start(PoolConfig.builder("killed-idle", PhpWorkers.testWorker(Workers.newTag()).build())
