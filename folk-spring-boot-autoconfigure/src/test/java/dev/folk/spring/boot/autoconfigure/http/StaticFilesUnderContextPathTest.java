@@ -50,6 +50,10 @@ class StaticFilesUnderContextPathTest extends StaticFilesIntegrationTest {
         assertThat(new String(missing.body(), StandardCharsets.UTF_8)).contains(
                 "\"SCRIPT_NAME\":\"\\/pre\\/app\"", "\"PATH_INFO\":\"\\/nothing.css\"",
                 "\"REQUEST_URI\":\"\\/pre\\/app\\/nothing.css\"");
+        // A prefix that is not ASCII: SCRIPT_NAME in UTF-8, as REQUEST_URI carries it (not one byte per character).
+        Response accented = send("GET", "/app/nothing.css", "X-Forwarded-Prefix: /pr\u00e9");
+        assertThat(new String(accented.body(), StandardCharsets.UTF_8)).contains(
+                "\"SCRIPT_NAME\":\"\\/pr\\u00e9\\/app\"", "\"REQUEST_URI\":\"\\/pr\\u00e9\\/app\\/nothing.css\"");
         Response kept = send("GET", "/php/nothing.txt", "X-Forwarded-Prefix: /pre");
         assertThat(new String(kept.body(), StandardCharsets.UTF_8))
                 .contains("\"SCRIPT_NAME\":\"\\/pre\"", "\"PATH_INFO\":\"\\/php\\/nothing.txt\"");
