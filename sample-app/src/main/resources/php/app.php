@@ -19,7 +19,9 @@ $worker = new Worker();
 
 $worker->http(function (Request $request) use (&$served, $startedAt) {
     $served++;
-    $path = $request->path();
+    // Below the application's context path, if it has one (server.servlet.context-path): the
+    // gateway gives PHP that path as SCRIPT_NAME and the rest as PATH_INFO, as nginx would.
+    $path = $request->server('SCRIPT_NAME', '') === '' ? $request->path() : $request->server('PATH_INFO', '/');
     switch ($path) {
         case '/php/hello':
             return new Response('Hello from PHP ' . PHP_VERSION . ' (worker ' . getmypid() . ")\n", 200,

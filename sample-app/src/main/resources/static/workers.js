@@ -123,10 +123,10 @@ function renderPool(p) {
 
 async function refresh() {
   try {
-    const r = await fetch('/actuator/workers', { cache: 'no-store' });
+    const r = await fetch('actuator/workers', { cache: 'no-store' });
     if (!r.ok) throw new Error('HTTP ' + r.status);
     const body = await r.json();
-    const h = await fetch('/sample/history', { cache: 'no-store' }).catch(() => null);
+    const h = await fetch('sample/history', { cache: 'no-store' }).catch(() => null);
     if (h && h.ok) history = await h.json();
     poolsEl.replaceChildren(...Object.values(body.pools).map(renderPool));
   } catch (e) {
@@ -135,7 +135,7 @@ async function refresh() {
 }
 
 async function recycle(pool, pid) {
-  const r = await fetch(`/actuator/workers/${encodeURIComponent(pool)}/${pid}`, { method: 'DELETE' });
+  const r = await fetch(`actuator/workers/${encodeURIComponent(pool)}/${pid}`, { method: 'DELETE' });
   say(r.ok ? `Recycling worker ${pid}…` : `Recycle of ${pid} refused (HTTP ${r.status})`);
   refresh();
 }
@@ -149,7 +149,7 @@ async function load(n, parallel) {
   say(`Sending ${n} requests…`);
   const next = async () => {
     while (done + failed < n) {
-      const r = await fetch('/php/hello', { cache: 'no-store' }).catch(() => null);
+      const r = await fetch('php/hello', { cache: 'no-store' }).catch(() => null);
       if (r && r.ok) done++; else failed++;
     }
   };
@@ -164,11 +164,11 @@ async function hit(path, label) {
 }
 
 document.getElementById('load').onclick = () => load(200, 8);
-document.getElementById('slow').onclick = () => hit('/php/demo/sleep?ms=3000', 'Slow request');
-document.getElementById('fatal').onclick = () => hit('/php/demo/fatal', 'PHP fatal error');
-document.getElementById('crash').onclick = () => hit('/php/demo/crash', 'Crash');
+document.getElementById('slow').onclick = () => hit('php/demo/sleep?ms=3000', 'Slow request');
+document.getElementById('fatal').onclick = () => hit('php/demo/fatal', 'PHP fatal error');
+document.getElementById('crash').onclick = () => hit('php/demo/crash', 'Crash');
 
-fetch('/sample/config').then(r => r.json()).then(c => {
+fetch('sample/config').then(r => r.json()).then(c => {
   writeAccess = c.writeAccess;
   document.getElementById('write-note').hidden = writeAccess;
 }).finally(() => {
