@@ -234,7 +234,7 @@ final class PhpRequest {
         server.put("QUERY_STRING", query == null ? "" : raw(query));
         // Decoded (the context path and the mapping's prefix), as nginx gives it: UTF-8, where the
         // rest of the URI's facts are its bytes as sent.
-        server.put("SCRIPT_NAME", isAscii(scriptName) ? scriptName : scriptName.getBytes(StandardCharsets.UTF_8));
+        server.put("SCRIPT_NAME", utf8(scriptName));
         server.put("PATH_INFO", raw(pathInfo));
         String contentType = request.getHeader("Content-Type");
         if (contentType != null) {
@@ -361,15 +361,6 @@ final class PhpRequest {
      * An all-ASCII text as is; any other as the bytes it was decoded from: ISO-8859-1 (one char per
      * byte), or UTF-8 when a char is beyond it (a container told to decode the URI as UTF-8).
      */
-    private static boolean isAscii(String s) {
-        for (int i = 0; i < s.length(); i++) {
-            if (s.charAt(i) >= 0x80) {
-                return false;
-            }
-        }
-        return true;
-    }
-
     static Object raw(String s) {
         for (int i = 0; i < s.length(); i++) {
             if (s.charAt(i) >= 0x80) {
