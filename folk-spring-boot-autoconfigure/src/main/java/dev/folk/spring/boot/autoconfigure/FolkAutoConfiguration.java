@@ -17,6 +17,7 @@ import org.springframework.beans.factory.support.BeanDefinitionRegistry;
 import org.springframework.beans.factory.support.BeanDefinitionRegistryPostProcessor;
 import org.springframework.beans.factory.support.RootBeanDefinition;
 import org.springframework.boot.LazyInitializationExcludeFilter;
+import org.springframework.boot.SpringBootVersion;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
@@ -68,6 +69,11 @@ public final class FolkAutoConfiguration {
 
     /** Property giving Spring's budget per shutdown phase. */
     static final String SHUTDOWN_PHASE_TIMEOUT = "spring.lifecycle.timeout-per-shutdown-phase";
+
+    /** Fails start-up, before any pool exists, on a Spring Boot the starter does not work with. */
+    public FolkAutoConfiguration() {
+        SpringBootSupport.check(SpringBootVersion.getVersion());
+    }
 
     /** Bean name of the pool named {@code pool}. */
     public static String poolBeanName(String pool) {

@@ -59,6 +59,7 @@ class ConfigurationMetadataIT {
         assertThat(byName.get("folk.watch.enabled").get("defaultValue")).isEqualTo(false);
         assertThat(byName.get("folk.watch.debounce").get("defaultValue")).isEqualTo("300ms");
         assertThat(byName.get("folk.watch.patterns").get("defaultValue")).isEqualTo(List.of("**/*.php"));
+        assertThat(byName.get("folk.http.server-software").get("defaultValue")).isEqualTo("Folk");
         assertThat((String) byName.get("folk.shutdown.signal-handler").get("description")).contains("130")
                 .contains("143");
 
