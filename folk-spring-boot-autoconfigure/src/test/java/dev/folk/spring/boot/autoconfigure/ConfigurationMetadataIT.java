@@ -91,6 +91,7 @@ class ConfigurationMetadataIT {
                         "dev.folk.spring.boot.autoconfigure.watch.FolkWatchAutoConfiguration");
         assertThat(read("META-INF/spring.factories")).contains("org.springframework.boot.diagnostics.FailureAnalyzer")
                 .contains(FolkConfigurationFailureAnalyzer.class.getName())
+                .contains(UnsupportedSpringBootFailureAnalyzer.class.getName())
                 .contains(FolkStartupFailureAnalyzer.class.getName());
         assertThat(read("META-INF/spring-autoconfigure-metadata.properties"))
                 .contains("FolkMetricsAutoConfiguration.ConditionalOnClass=");
