@@ -383,6 +383,37 @@ test('shutdown functions a call registers run once after it, as PHP-FPM runs a r
     });
 });
 
+test('a shutdown function bound to an object that outlives its call runs at the call\'s end and once more at the exit (with ext-ffi), so that what it gathered later is not lost', function (): void {
+    $runs = extension_loaded('ffi') && (string) ini_get('ffi.enable') !== '0' && !PHP_ZTS;
+    $file = tempnam(sys_get_temp_dir(), 'folk-buffered-');
+    try {
+        withWorker(function (TestMaster $m) use ($file): void {
+            $m->ready();
+            foreach (['one', 'two', 'three'] as $name) {
+                assertSame($name, $m->result('buffered_log', ['name' => $name, 'file' => $file]));
+            }
+            $m->closeTasks();
+            assertSame(0, $m->waitExit());
+        });
+        $lines = file($file, FILE_IGNORE_NEW_LINES);
+        if (!$runs) {
+            // Without FFI every function waits for the exit: the buffer's once, the kept closure and the calls' thrice.
+            assertSame(['one', 'two', 'three'], array_values(array_diff($lines, ['kept', 'made'])));
+            skip('needs ext-ffi with ffi.enable on a non-thread-safe PHP: a call\'s shutdown functions run at the worker\'s exit');
+        }
+        // The buffer's close ran after the first call (PHP-FPM's request end) and again at the exit, with the
+        // records of the calls after it; the kept closure after each call and once at the exit (not once per
+        // registration); the closure made for a call only after it.
+        assertSame(['one', 'two', 'three'], array_values(array_diff($lines, ['kept', 'made'])));
+        assertSame(['one', 'kept', 'made'], array_slice($lines, 0, 3), 'the first call\'s functions, after it');
+        assertSame(4, count(array_keys($lines, 'kept')), 'kept: after each of the 3 calls, then once at the exit');
+        assertSame(3, count(array_keys($lines, 'made')), 'made for a call: after it only');
+        assertSame(['two', 'three', 'kept'], array_slice($lines, -3), 'at the exit: the buffer, then the kept closure');
+    } finally {
+        @unlink($file);
+    }
+});
+
 test('http(): what the shutdown functions a request registers print follows its body, as PHP-FPM sends it (with ext-ffi); a header() in them counts before any output only', function (): void {
     withWorker(function (TestMaster $m): void {
         $m->ready();

@@ -24,6 +24,13 @@ namespace Folk\Worker;
  * Costs one read of the table's next key before and after each call (~0.1 us). Needs ext-ffi
  * with `ffi.enable`, and a non-thread-safe PHP that exports its basic globals (Debian's); without
  * them, or with `FOLK_SHUTDOWN_FUNCTIONS=0`, shutdown functions stay until the worker exits.
+ *
+ * A function bound to an object that outlives the call (`[$this, 'close']` of a logger's handler,
+ * a closure the application keeps) runs at the call's end and once more at the worker's exit. Such
+ * an object registers once per PHP process and remembers it did (Monolog's BufferHandler flushes
+ * its records so): under PHP-FPM the object is new with every request, and registers again; in a
+ * worker it lives on, and without the second run what it gathered after its first call would be
+ * lost when the worker exits. Each such function is kept once (the same object and method).
  */
 final class ShutdownFunctions
 {
@@ -49,6 +56,14 @@ final class ShutdownFunctions
         int zend_hash_index_del(HashTable *ht, uint64_t h);
         void *zend_hash_next_index_insert(HashTable *ht, void *pData);
         void zend_array_destroy(HashTable *ht);
+        typedef struct { uintptr_t ptr; uint32_t type_info; uint32_t u2; } folk_zval;
+        typedef struct {
+            size_t size; folk_zval function_name; uintptr_t retval; uintptr_t params; uintptr_t object;
+            uint32_t param_count; uintptr_t named_params;
+        } folk_fcall_info;
+        typedef struct { uintptr_t function_handler; uintptr_t calling_scope; uintptr_t called_scope; uintptr_t object; } folk_fcall_cache;
+        typedef struct { folk_fcall_info fci; folk_fcall_cache fci_cache; } folk_shutdown_entry;
+        typedef struct { uint32_t refcount; uint32_t type_info; } folk_refcounted;
         C;
 
     /** Rounds of functions registered by the previous round's, before the rest waits for the worker's exit. */
@@ -62,6 +77,18 @@ final class ShutdownFunctions
     /** The worker's table while a call's functions run (their table's first function puts it back). */
     private ?\FFI\CData $workerTable = null;
     private readonly \Closure $putWorkerTableBack;
+    /**
+     * Functions of the call's bound to objects that outlive it, run once already, for the worker's
+     * table once the call's rounds are over; null until the first.
+     */
+    private ?\FFI\CData $kept = null;
+    /** @var array<string, true> what {@see $kept} and the worker's table hold of them: object and method */
+    private array $keptKeys = [];
+    /**
+     * Whether this PHP's shutdown function entries are laid out as {@see LAYOUT} says (8.1 and
+     * later, checked on the probe of {@see create()}); if not, nothing is kept for the exit.
+     */
+    private bool $entriesReadable;
     /** PHP's basic globals, looked up once: each call reads them two or three times. */
     private readonly \FFI\CData $globals;
 
@@ -69,6 +96,7 @@ final class ShutdownFunctions
     private function __construct(private readonly \FFI $ffi, private readonly \Closure $log)
     {
         $this->globals = $ffi->basic_globals;
+        $this->entriesReadable = PHP_VERSION_ID >= 80100 && PHP_INT_SIZE === 8;
         $this->putWorkerTableBack = function (): void {
             $this->globals->user_shutdown_function_names = $this->workerTable;
         };
@@ -96,12 +124,15 @@ final class ShutdownFunctions
             return null; // no table: the worker registers its own function first
         }
         $count = $self->count();
-        register_shutdown_function(static function () use (&$ran): void {
+        $probe = static function () use (&$ran): void {
             $ran = true;
-        });
+        };
+        register_shutdown_function($probe);
         if ($self->count() !== $count + 1) {
             return null; // not the layout this expects; the probe waits for the exit, harmless
         }
+        $self->entriesReadable = $self->entriesReadable && $self->lastEntryHoldsAClosureOf(2); // $probe's and the entry's
+        unset($probe); // the entry's reference only: a function made for the call, not kept
         $self->end();
         if (!$ran || $self->count() !== $count) {
             return null;
@@ -143,6 +174,7 @@ final class ShutdownFunctions
         for ($round = 0; $round < self::MAX_ROUNDS && $this->added(); $round++) {
             $this->runAdded(false);
         }
+        $this->keepForTheExit();
     }
 
     /** Within the call: runs what it registered so far, and returns what they printed. */
@@ -152,6 +184,7 @@ final class ShutdownFunctions
         for ($round = 0; $round < self::MAX_ROUNDS && $this->added(); $round++) {
             $printed .= $this->runAdded(true);
         }
+        $this->keepForTheExit();
         return $printed;
     }
 
@@ -210,8 +243,106 @@ final class ShutdownFunctions
             }
             $this->globals->user_shutdown_function_names = $worker; // had the first function not run
             $this->workerTable = null;
+            $this->keepLiving($calls);
             $ffi->zend_array_destroy($calls);
         }
         return $printed;
+    }
+
+    /**
+     * Moves out of the call's table (run already) the functions bound to an object something
+     * else still holds, once each, into {@see $kept}. The first function is ours (it put the
+     * worker's table back). A string callable or a static method has no object to outlive the call.
+     */
+    private function keepLiving(\FFI\CData $calls): void
+    {
+        if (!$this->entriesReadable) {
+            return;
+        }
+        $ffi = $this->ffi;
+        $last = $calls->nNextFreeElement;
+        for ($key = 1; $key < $last; $key++) {
+            $slot = $ffi->zend_hash_index_find($calls, $key);
+            if ($slot === null) {
+                continue;
+            }
+            $entry = $ffi->cast('folk_shutdown_entry*', $ffi->cast('folk_zval*', $slot)->ptr);
+            $name = $entry->fci->function_name;
+            $type = $name->type_info & 0xff;
+            // Addresses read as integers: FFI would read a pointer field through to what it points to.
+            if ($type === 8) { // IS_OBJECT: a closure or an invokable object, the one the entry holds
+                $object = $name->ptr;
+                $method = 0;
+            } elseif ($type === 7 && $entry->fci_cache->object !== 0) { // IS_ARRAY: [$object, 'method']
+                $object = $entry->fci_cache->object;
+                $method = $entry->fci_cache->function_handler;
+            } else {
+                continue;
+            }
+            // The entry holds one reference to the object (through its callable); more: it lives on.
+            if ($ffi->cast('folk_refcounted*', $object)->refcount <= 1) {
+                continue;
+            }
+            $id = $object . ':' . $method;
+            if (isset($this->keptKeys[$id])) {
+                continue; // kept once already: this one is freed with the call's table
+            }
+            $this->keptKeys[$id] = true;
+            if ($this->kept === null) {
+                $this->kept = $ffi->_zend_new_array(0);
+                $this->kept->pDestructor = $calls->pDestructor;
+            }
+            $ffi->zend_hash_next_index_insert($this->kept, $slot);
+            $destructor = $calls->pDestructor;
+            $calls->pDestructor = null; // out of the call's table without freeing it: $kept owns it now
+            $ffi->zend_hash_index_del($calls, $key);
+            $calls->pDestructor = $destructor;
+        }
+    }
+
+    /**
+     * Whether the entry registered last reads as {@see LAYOUT} says: a closure whose object counts
+     * {@code $references} references.
+     */
+    private function lastEntryHoldsAClosureOf(int $references): bool
+    {
+        $ffi = $this->ffi;
+        $table = $this->globals->user_shutdown_function_names;
+        $slot = $ffi->zend_hash_index_find($table, $table->nNextFreeElement - 1);
+        if ($slot === null) {
+            return false;
+        }
+        $entry = $ffi->cast('folk_shutdown_entry*', $ffi->cast('folk_zval*', $slot)->ptr);
+        $name = $entry->fci->function_name;
+        return $entry->fci->size === 64 && ($name->type_info & 0xff) === 8 && $name->ptr !== 0
+            && $ffi->cast('folk_refcounted*', $name->ptr)->refcount === $references;
+    }
+
+    /** After the call's rounds: what {@see keepLiving()} kept joins the worker's functions, for its exit. */
+    private function keepForTheExit(): void
+    {
+        $kept = $this->kept;
+        if ($kept === null || $kept->nNumOfElements === 0) {
+            return;
+        }
+        $ffi = $this->ffi;
+        $worker = $this->globals->user_shutdown_function_names;
+        $last = $kept->nNextFreeElement;
+        for ($key = 0; $key < $last; $key++) {
+            $slot = $ffi->zend_hash_index_find($kept, $key);
+            if ($slot !== null) {
+                $ffi->zend_hash_next_index_insert($worker, $slot);
+            }
+        }
+        $destructor = $kept->pDestructor;
+        $kept->pDestructor = null;
+        for ($key = $last - 1; $key >= 0; $key--) {
+            $ffi->zend_hash_index_del($kept, $key);
+        }
+        $kept->pDestructor = $destructor;
+        $kept->nNextFreeElement = 0;
+        if ($this->firstKey >= 0) {
+            $this->firstKey = $worker->nNextFreeElement; // the worker's now, not the call's
+        }
     }
 }
