@@ -319,6 +319,13 @@ test('scripts: a script that asks whether it runs on a command line (PHP_SAPI, p
         $logged = substr_count($worker->stderr(), 'PHP Fatal error:');
         [, $ours] = HttpCompare::assertSameResponse($port, $worker, 'GET', '/fatal.php');
         waitUntil(static fn (): bool => substr_count($worker->stderr(), 'PHP Fatal error:') > $logged, 5.0, 'the fatal error in the worker\'s log: ' . $worker->stderr());
+        // The worker's own line names the script and the error's first line, not the stack trace PHP logged already.
+        waitUntil(static fn (): bool => str_contains($worker->stderr(), '/fatal.php ended with a PHP fatal error'), 5.0, $worker->stderr());
+        assertContains('ended with a PHP fatal error (request ', $worker->stderr());
+        assertContains('Uncaught Error: Call to undefined function undefined_function_of_a_legacy_script() in ', $worker->stderr());
+        assertSame(substr_count($worker->stderr(), 'PHP Fatal error:'), substr_count($worker->stderr(), 'Stack trace:'),
+            'each stack trace once: ' . $worker->stderr());
+        assertContains('(logged above); answered', $worker->stderr());
     });
 });
 

@@ -713,8 +713,16 @@ final class Worker
         if ($this->requestProcess) {
             // A script's own process (Scripts): its end is the request's, and the worker serves on.
             if ($fatal !== null) {
+                // PHP logged the error itself (log_errors, as PHP-FPM has it): its first line names it here, not its
+                // stack trace a second time.
+                $named = $fatal;
+                if (self::$fatal !== null && (bool) ini_get('log_errors')) {
+                    $first = strtok(self::$fatal['message'], "\n"); // an uncaught exception's, with its file and line
+                    $named = (str_contains($first, self::$fatal['file']) ? $first
+                        : sprintf('%s in %s on line %d', $first, self::$fatal['file'], self::$fatal['line'])) . ' (logged above)';
+                }
                 ($this->log)(sprintf('%s ended with a PHP fatal error (request %d): %s; %s', $_SERVER['SCRIPT_NAME'] ?? 'the script',
-                    $msgid, $fatal, $outcome));
+                    $msgid, $named, $outcome));
             }
         } elseif ($fatal !== null || !$this->aborted || (connection_status() & CONNECTION_ABORTED) === 0) {
             // A request PHP ended because its client went away is no fault: the master, which said so, logs
