@@ -37,8 +37,14 @@ final class IoLoop implements Runnable {
 
     private static final Logger log = LoggerFactory.getLogger(IoLoop.class);
 
-    /** Longer lines are cut here; the rest of the line is read and dropped. */
+    /**
+     * Longer lines are cut here and go on in further lines, as PHP-FPM's log_limit wraps them: a
+     * one-line JSON log with an exception in it is often longer, and none of it is lost. It is
+     * also what one pipe's line being assembled may hold.
+     */
     static final int MAX_LINE = 16 * 1024;
+    /** Ends a line cut at {@link #MAX_LINE}: the next line of the same pid and stream is its rest. */
+    private static final String CUT_MARK = " [line cut at 16 KiB: continued on the next line]";
     /** Bytes read from one pipe per wake-up before other descriptors get their turn. */
     private static final int FAIR_SHARE = 256 * 1024;
     private static final long WAKE_TOKEN = 0;
@@ -255,9 +261,13 @@ final class IoLoop implements Runnable {
         }
     }
 
-    void emit(WorkerProcess p, boolean stderr, byte[] line, int length, boolean cut) {
+    /**
+     * One line, or a piece of a longer one: {@code cut} when its rest follows as the next line,
+     * {@code rest} when it is such a rest (the start of no line, so no marked block's).
+     */
+    void emit(WorkerProcess p, boolean stderr, byte[] line, int length, boolean cut, boolean rest) {
         String text = new String(line, 0, length, StandardCharsets.UTF_8);
-        StderrBlocks blocks = stderr && !cut ? p.stderrBlocks() : null;
+        StderrBlocks blocks = stderr && !cut && !rest ? p.stderrBlocks() : null;
         List<String> ordinary = blocks == null ? null : blocks.offer(text);
         if (ordinary == null) {
             output(p, stderr, text, line, length, cut);
@@ -293,9 +303,9 @@ final class IoLoop implements Runnable {
                     if (stderr && repeatedNotice(p, text)) {
                         logger.debug("[pid {}] {} (said before by a worker of this pool)", p.pid(), text);
                     } else if (stderr) {
-                        logger.warn("[pid {}] {}{}", p.pid(), text, cut ? " [line cut at 16 KiB]" : "");
+                        logger.warn("[pid {}] {}{}", p.pid(), text, cut ? CUT_MARK : "");
                     } else {
-                        logger.info("[pid {}] {}{}", p.pid(), text, cut ? " [line cut at 16 KiB]" : "");
+                        logger.info("[pid {}] {}{}", p.pid(), text, cut ? CUT_MARK : "");
                     }
                 } finally {
                     MDC.remove("folk.worker.pid");
@@ -306,7 +316,7 @@ final class IoLoop implements Runnable {
                 if (file != null) {
                     byte[] prefix = ("pid " + p.pid() + (stderr ? " stderr: " : " stdout: "))
                             .getBytes(StandardCharsets.US_ASCII);
-                    byte[] suffix = cut ? " [line cut at 16 KiB]\n".getBytes(StandardCharsets.US_ASCII) : NEWLINE;
+                    byte[] suffix = cut ? CUT_SUFFIX : NEWLINE;
                     try {
                         file.write(new ByteBuffer[] {ByteBuffer.wrap(prefix), ByteBuffer.wrap(line, 0, length),
                                 ByteBuffer.wrap(suffix)});
@@ -319,6 +329,7 @@ final class IoLoop implements Runnable {
     }
 
     private static final byte[] NEWLINE = {'\n'};
+    private static final byte[] CUT_SUFFIX = (CUT_MARK + "\n").getBytes(StandardCharsets.US_ASCII);
 
     /** Whether {@code text} is a notice ({@code folk-worker[<pid>]: notice: ...}) a worker of the same name gave already. */
     private boolean repeatedNotice(WorkerProcess p, String text) {
@@ -364,7 +375,8 @@ final class IoLoop implements Runnable {
         boolean fired;
         private byte @Nullable [] line;
         private int length;
-        private boolean cutting;
+        /** The line being assembled is the rest of a longer one, cut at {@link #MAX_LINE}. */
+        private boolean rest;
 
         Watch(WorkerProcess process, int fd, int kind) {
             this.process = process;
@@ -379,33 +391,49 @@ final class IoLoop implements Runnable {
             while (bytes.hasRemaining()) {
                 byte b = bytes.get();
                 if (b == '\n') {
-                    if (!cutting) {
-                        loop.emit(process, kind == STDERR, line, length, false);
-                    }
+                    loop.emit(process, kind == STDERR, line, length, false, rest);
                     length = 0;
-                    cutting = false;
-                } else if (!cutting) {
+                    rest = false;
+                } else {
                     if (length == MAX_LINE) {
-                        loop.emit(process, kind == STDERR, line, length, true);
-                        length = 0;
-                        cutting = true; // drop the rest of this line
-                    } else {
-                        if (length == line.length) {
-                            line = java.util.Arrays.copyOf(line, Math.min(MAX_LINE, line.length * 2));
-                        }
-                        line[length++] = b;
+                        cut(line, b, loop); // only now: a line of exactly MAX_LINE bytes is not cut
+                    } else if (length == line.length) {
+                        line = java.util.Arrays.copyOf(line, Math.min(MAX_LINE, line.length * 2));
                     }
+                    line[length++] = b;
                 }
             }
         }
 
+        /**
+         * Emits the full buffer as a cut line and keeps what does not belong to it: a UTF-8
+         * character that {@code next} (a continuation byte) shows to straddle the cut moves whole to
+         * the rest, so that neither line shows it as two replacement characters.
+         */
+        private void cut(byte[] full, byte next, IoLoop loop) {
+            int at = MAX_LINE;
+            if ((next & 0xC0) == 0x80) {
+                int lead = MAX_LINE - 1;
+                while (lead > MAX_LINE - 4 && (full[lead] & 0xC0) == 0x80) {
+                    lead--;
+                }
+                if ((full[lead] & 0xC0) == 0xC0) {
+                    at = lead; // else not UTF-8: cut where the bytes are
+                }
+            }
+            loop.emit(process, kind == STDERR, full, at, true, rest);
+            System.arraycopy(full, at, full, 0, MAX_LINE - at);
+            length = MAX_LINE - at;
+            rest = true;
+        }
+
         @SuppressWarnings("NullAway") // a partial line (length > 0) was fed, so line is allocated
         void flushPartial(IoLoop loop) {
-            if (length > 0 && !cutting) {
-                loop.emit(process, kind == STDERR, line, length, false);
+            if (length > 0) {
+                loop.emit(process, kind == STDERR, line, length, false, rest);
             }
             length = 0;
-            cutting = false;
+            rest = false;
             if (kind == STDERR) {
                 loop.flushBlocks(process);
             }
