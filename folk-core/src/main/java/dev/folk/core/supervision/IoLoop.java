@@ -6,6 +6,7 @@ import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Iterator;
@@ -45,6 +46,16 @@ final class IoLoop implements Runnable {
     static final int MAX_LINE = 16 * 1024;
     /** Ends a line cut at {@link #MAX_LINE}: the next line of the same pid and stream is its rest. */
     private static final String CUT_MARK = " [line cut at 16 KiB: continued on the next line]";
+    /**
+     * A partial line that has had no more bytes for this long is emitted as a line of its own, as
+     * PHP-FPM logs each request's: {@code error_log($m, 3, 'php://stderr')} writes no newline, and
+     * the fragment would otherwise wait for the next newline, of a later request, glued to it (or
+     * forever on an idle worker). A line written in several write(2)s comes in within
+     * microseconds, within milliseconds on a loaded machine; 200 ms is far beyond that (so such a
+     * line stays whole), yet short enough that a fragment shows at once to whoever watches, and
+     * stands alone unless the worker writes again within it.
+     */
+    static final long QUIET_NANOS = 200_000_000L;
     /** Bytes read from one pipe per wake-up before other descriptors get their turn. */
     private static final int FAIR_SHARE = 256 * 1024;
     private static final long WAKE_TOKEN = 0;
@@ -59,6 +70,8 @@ final class IoLoop implements Runnable {
     // Touched only by the loop thread.
     private final Map<Long, Watch> watches = new HashMap<>();
     private final Map<Path, FileChannel> files = new HashMap<>();
+    /** The output pipes whose partial line waits for {@link #QUIET_NANOS} of quiet; mostly empty. */
+    private final Set<Watch> partials = new HashSet<>();
     /**
      * Per worker name, the notices its workers gave (I/O thread only): what folk-worker-php marks
      * {@code notice:} is advice every worker of a pool gives alike as it starts (a configuration's
@@ -159,7 +172,11 @@ final class IoLoop implements Runnable {
                     nextTick = System.nanoTime() + TICK_NANOS;
                     now = System.nanoTime();
                 }
-                int n = os.epollWait(epfd, tokens, (int) Math.max(1, (nextTick - now) / 1_000_000));
+                long wait = nextTick - now;
+                if (!partials.isEmpty()) {
+                    wait = Math.min(wait, flushQuietPartials(now)); // only then is the wait shorter
+                }
+                int n = os.epollWait(epfd, tokens, (int) Math.max(1, (wait + 999_999) / 1_000_000));
                 for (int i = 0; i < n; i++) {
                     if (tokens[i] == WAKE_TOKEN) {
                         os.eventFdDrain(wakeFd);
@@ -242,13 +259,62 @@ final class IoLoop implements Runnable {
             }
             readBuffer.flip();
             w.feed(readBuffer, this);
+            if (w.length > 0) {
+                w.lastBytes = System.nanoTime();
+                partials.add(w);
+            } else {
+                partials.remove(w);
+            }
             total += n;
         }
         return false;
     }
 
+    /**
+     * Emits each partial line that has been quiet for {@link #QUIET_NANOS} as a line of its own;
+     * returns the nanoseconds until the next one is due.
+     */
+    private long flushQuietPartials(long now) {
+        long next = Long.MAX_VALUE;
+        List<Watch> due = null;
+        for (Watch w : partials) {
+            long left = w.lastBytes + QUIET_NANOS - now;
+            if (left > 0) {
+                next = Math.min(next, left);
+            } else {
+                if (due == null) {
+                    due = new ArrayList<>();
+                }
+                due.add(w);
+            }
+        }
+        if (due == null) {
+            return next;
+        }
+        for (Watch w : due) {
+            // Read what the pipe holds first. One write(2) of up to PIPE_BUF bytes (the PHP
+            // backtrace block, its marker lines) is in the pipe whole once written, but a read that
+            // filled the buffer, or the fair share, may have taken only its start: the partial
+            // line's rest may be waiting there, and must not become a line of its own.
+            if (drain(w, FAIR_SHARE)) {
+                watches.remove(w.token);
+                unregisterAndClose(w); // end of stream: flushes the partial line and any held block
+            } else if (partials.contains(w)) {
+                long left = w.lastBytes + QUIET_NANOS - now;
+                if (left > 0) {
+                    next = Math.min(next, left);
+                } else {
+                    partials.remove(w);
+                    w.emitPartial(this);
+                }
+            }
+        }
+        return next;
+    }
+
     private void unregisterAndClose(Watch w) {
         if (w.kind != Watch.EXIT) {
+            partials.remove(w);
             w.flushPartial(this);
         }
         if (!w.fired) {
@@ -375,6 +441,8 @@ final class IoLoop implements Runnable {
         boolean fired;
         private byte @Nullable [] line;
         private int length;
+        /** When the last bytes of the partial line being assembled came (System.nanoTime). */
+        long lastBytes;
         /** The line being assembled is the rest of a longer one, cut at {@link #MAX_LINE}. */
         private boolean rest;
 
@@ -427,13 +495,21 @@ final class IoLoop implements Runnable {
             rest = true;
         }
 
+        /**
+         * The partial line, quiet for a while, as a line of its own. A marked block being held is
+         * left alone: unlike at end of stream, its end may still come.
+         */
         @SuppressWarnings("NullAway") // a partial line (length > 0) was fed, so line is allocated
-        void flushPartial(IoLoop loop) {
+        void emitPartial(IoLoop loop) {
             if (length > 0) {
                 loop.emit(process, kind == STDERR, line, length, false, rest);
             }
             length = 0;
             rest = false;
+        }
+
+        void flushPartial(IoLoop loop) {
+            emitPartial(loop);
             if (kind == STDERR) {
                 loop.flushBlocks(process);
             }

@@ -2,14 +2,19 @@ package dev.folk.core.supervision;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
 
 import dev.folk.core.testing.LogCapture;
+import dev.folk.core.testing.Procs;
 import dev.folk.core.testing.SharedSupervisor;
 import dev.folk.core.testing.Workers;
 
@@ -36,6 +41,62 @@ class WorkerOutputTest {
             List<String> lines = logs.containing(pid).stream().map(m -> runs(m.substring(pid.length()))).toList();
             assertThat(lines).containsExactly("x*16383 +", "éy*16382 +", "y*3618", "after");
         }
+    }
+
+    @Test
+    void aPartialLineQuietFor200MsIsALineOfItsOwnNotGluedToTheNextOne(@TempDir Path tmp) throws Exception {
+        String name = "partial-lines-" + System.nanoTime();
+        // What error_log($m, 3, 'php://stderr') writes: no newline. Each next write waits for the test.
+        String script = "printf PARTIAL-1 >&2; " + awaitFile(tmp.resolve("go-1")) + "printf PARTIAL-2 >&2; "
+                + awaitFile(tmp.resolve("go-2")) + "echo 'real line' >&2; exec sleep 1000";
+        try (LogCapture logs = LogCapture.of("dev.folk.worker." + name)) {
+            WorkerProcess p = SUPERVISOR.get().spawn(Workers.sh(Workers.newTag(), script).name(name).build());
+            String pid = "[pid " + p.pid() + "] ";
+            try {
+                Procs.await(Duration.ofSeconds(5), "the first fragment logged, the worker idle",
+                        () -> !logs.warningsContaining(pid + "PARTIAL-1").isEmpty());
+                Files.createFile(tmp.resolve("go-1"));
+                Procs.await(Duration.ofSeconds(5), "the second fragment logged",
+                        () -> !logs.warningsContaining(pid + "PARTIAL-2").isEmpty());
+                Files.createFile(tmp.resolve("go-2"));
+                Procs.await(Duration.ofSeconds(5), "the line logged", () -> !logs.warningsContaining("real line").isEmpty());
+                assertThat(logs.warningsContaining(pid)).containsExactly(pid + "PARTIAL-1", pid + "PARTIAL-2",
+                        pid + "real line");
+            } finally {
+                SUPERVISOR.get().terminate(p, Duration.ofSeconds(5));
+            }
+        }
+    }
+
+    @Test
+    void aFragmentBeforeABacktraceBlockLeavesTheBlockWholeForItsSink(@TempDir Path tmp) throws Exception {
+        String name = "partial-block-" + System.nanoTime();
+        String block = "folk-backtrace-begin pid=1 msgid=7\\n#0 /app/x.php:5 f()\\nfolk-backtrace-end\\n";
+        // The fragment, quiet, then the block in one write(2) as folk-worker-php writes it, then a line.
+        String script = "printf 'app fragment' >&2; " + awaitFile(tmp.resolve("go")) + "printf '" + block + "' >&2; "
+                + "echo after >&2; exec sleep 1000";
+        List<List<String>> taken = new CopyOnWriteArrayList<>();
+        try (LogCapture logs = LogCapture.of("dev.folk.worker." + name)) {
+            WorkerProcess p = SUPERVISOR.get().spawn(Workers.sh(Workers.newTag(), script).name(name).build());
+            p.divertStderrBlocks(new StderrBlocks("folk-backtrace-begin ", "folk-backtrace-end", 60, taken::add));
+            String pid = "[pid " + p.pid() + "] ";
+            try {
+                Procs.await(Duration.ofSeconds(5), "the fragment logged", () -> !logs.warningsContaining("app fragment").isEmpty());
+                Files.createFile(tmp.resolve("go"));
+                Procs.await(Duration.ofSeconds(5), "the line after the block logged",
+                        () -> !logs.warningsContaining("after").isEmpty());
+                assertThat(taken).containsExactly(List.of("folk-backtrace-begin pid=1 msgid=7", "#0 /app/x.php:5 f()",
+                        "folk-backtrace-end"));
+                assertThat(logs.warningsContaining(pid)).containsExactly(pid + "app fragment", pid + "after");
+            } finally {
+                SUPERVISOR.get().terminate(p, Duration.ofSeconds(5));
+            }
+        }
+    }
+
+    /** A shell loop until {@code file} exists: the worker waits for the test, whatever the machine's load. */
+    private static String awaitFile(Path file) {
+        return "while [ ! -e '" + file + "' ]; do sleep 0.02; done; ";
     }
 
     /**
