@@ -4,8 +4,11 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -69,7 +72,7 @@ final class IoLoop implements Runnable {
 
     // Touched only by the loop thread.
     private final Map<Long, Watch> watches = new HashMap<>();
-    private final Map<Path, FileChannel> files = new HashMap<>();
+    private final Map<Path, OutputFile> files = new HashMap<>();
     /** The output pipes whose partial line waits for {@link #QUIET_NANOS} of quiet; mostly empty. */
     private final Set<Watch> partials = new HashSet<>();
     /**
@@ -197,8 +200,8 @@ final class IoLoop implements Runnable {
                 unregisterAndClose(w);
             }
             watches.clear();
-            for (FileChannel f : files.values()) {
-                closeQuietly(f);
+            for (OutputFile f : files.values()) {
+                closeQuietly(f.channel);
             }
             os.close(wakeFd);
             os.close(epfd);
@@ -378,7 +381,7 @@ final class IoLoop implements Runnable {
                 }
             }
             case FILE -> {
-                FileChannel file = files.computeIfAbsent(policy.file(), this::openAppend);
+                FileChannel file = files.computeIfAbsent(policy.file(), OutputFile::new).channel(System.nanoTime());
                 if (file != null) {
                     byte[] prefix = ("pid " + p.pid() + (stderr ? " stderr: " : " stdout: "))
                             .getBytes(StandardCharsets.US_ASCII);
@@ -408,16 +411,6 @@ final class IoLoop implements Runnable {
         return said.size() >= 64 ? said.contains(notice) : !said.add(notice); // a bound: notices are few
     }
 
-    private @Nullable FileChannel openAppend(Path file) {
-        try {
-            return FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                    StandardOpenOption.APPEND);
-        } catch (IOException e) {
-            log.warn("Cannot open worker output file {}: {}; output of its workers is dropped", file, e.toString());
-            return null;
-        }
-    }
-
     private static void closeQuietly(@Nullable FileChannel f) {
         try {
             if (f != null) {
@@ -425,6 +418,97 @@ final class IoLoop implements Runnable {
             }
         } catch (IOException ignored) {
             // nothing to do
+        }
+    }
+
+    /**
+     * An output file, kept open, and reopened once its name no longer names the open file: moved
+     * away by logrotate without copytruncate (the lines would go on into the rotated file), or
+     * removed (into a deleted file: lost, its disk space never freed). PHP-FPM reopens on SIGUSR1;
+     * this looks by itself, as Python's WatchedFileHandler does, but at most once a second, not
+     * with a stat(2) per line on this hot path. Each line is written once, to the file open at the
+     * time, so none is lost or doubled by a reopen.
+     */
+    private static final class OutputFile {
+        private static final long CHECK_NANOS = 1_000_000_000L;
+
+        private final Path path;
+        private @Nullable FileChannel channel;
+        /**
+         * The identity (device and inode) the name gave just after the open, null if none. The
+         * name could be moved away between the open and this stat(2): microseconds, where a miss
+         * costs writing into the rotated file until the next rotation.
+         */
+        private @Nullable Object opened;
+        private long checked;
+        private boolean failing;
+
+        OutputFile(Path path) {
+            this.path = path;
+        }
+
+        /** The channel to write the next line to (null while the file cannot be opened). */
+        @Nullable FileChannel channel(long now) {
+            FileChannel current = channel;
+            if ((current != null || failing) && now - checked < CHECK_NANOS) {
+                return current; // the hot path: checked less than a second ago
+            }
+            checked = now;
+            if (current == null) {
+                open();
+                return channel;
+            }
+            Object named;
+            try {
+                named = identity(path);
+            } catch (NoSuchFileException e) {
+                named = null;
+            } catch (IOException e) {
+                return current; // cannot tell (a directory that became unreadable): keep writing where we write
+            }
+            if (opened == null || opened.equals(named)) {
+                return current; // the same file, or a file system that gives no identity to compare
+            }
+            if (open()) {
+                closeQuietly(current);
+                log.info("Reopened worker output file {}: {}", path,
+                        named == null ? "its name named no file any more (moved away or removed)"
+                                : "its name named another file (the file was moved away and replaced)");
+            }
+            return channel;
+        }
+
+        /** True when opened; a failure keeps the channel there was and is retried a second later. */
+        private boolean open() {
+            try {
+                FileChannel fresh = FileChannel.open(path, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                        StandardOpenOption.APPEND);
+                Object identity;
+                try {
+                    identity = identity(path);
+                } catch (IOException e) {
+                    identity = null;
+                }
+                if (failing && channel == null) {
+                    log.info("Opened worker output file {} after all", path);
+                }
+                channel = fresh;
+                opened = identity;
+                failing = false;
+                return true;
+            } catch (IOException e) {
+                if (!failing) {
+                    failing = true;
+                    log.warn("Cannot open worker output file {}: {}; {}", path, e.toString(),
+                            channel == null ? "output of its workers is dropped until it can"
+                                    : "output of its workers goes on into the file open before");
+                }
+                return false;
+            }
+        }
+
+        private static @Nullable Object identity(Path path) throws IOException {
+            return Files.readAttributes(path, BasicFileAttributes.class).fileKey();
         }
     }
 

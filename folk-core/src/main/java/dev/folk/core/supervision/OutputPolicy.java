@@ -21,7 +21,10 @@ public final class OutputPolicy {
         LOG,
         /** Read and dropped. */
         DISCARD,
-        /** Appended to a file, one line per output line, prefixed with the pid and stream. */
+        /**
+         * Appended to a file, one line per output line, prefixed with the pid and stream; reopened
+         * once its name names another file or none (rotated), looked at at most once a second.
+         */
         FILE
     }
 

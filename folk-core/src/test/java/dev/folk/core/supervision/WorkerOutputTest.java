@@ -2,12 +2,16 @@ package dev.folk.core.supervision;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.IntStream;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -91,6 +95,74 @@ class WorkerOutputTest {
             } finally {
                 SUPERVISOR.get().terminate(p, Duration.ofSeconds(5));
             }
+        }
+    }
+
+    @Test
+    void anOutputFileRotatedAwayIsReopenedAndNoLineIsLostOrWrittenTwice(@TempDir Path tmp) throws Exception {
+        Path log = tmp.resolve("workers.log");
+        Path rotated = tmp.resolve("workers.log.1");
+        try (LogCapture logs = LogCapture.of(IoLoop.class)) {
+            WorkerProcess p = SUPERVISOR.get().spawn(counter(log).build());
+            try {
+                awaitLines(log, 3);
+                // logrotate without copytruncate, its create option in one step: the old file is
+                // moved away and a new empty one has its name
+                Path fresh = Files.createFile(tmp.resolve("workers.log.new"));
+                Files.createLink(rotated, log);
+                Files.move(fresh, log, StandardCopyOption.ATOMIC_MOVE);
+                awaitLines(log, 3);
+            } finally {
+                SUPERVISOR.get().terminate(p, Duration.ofSeconds(5));
+                p.onOutputClosed().get(10, TimeUnit.SECONDS);
+            }
+            List<Integer> before = numbers(rotated);
+            List<Integer> after = numbers(log);
+            assertThat(before).as("lines before the reopen").isEqualTo(IntStream.range(0, before.size()).boxed().toList());
+            assertThat(after).as("lines after it, each once, none missing")
+                    .isEqualTo(IntStream.range(before.size(), before.size() + after.size()).boxed().toList());
+            assertThat(logs.containing("Reopened worker output file " + log)).singleElement().asString()
+                    .contains("named another file").doesNotContain("no file");
+        }
+    }
+
+    @Test
+    void anOutputFileRemovedIsCreatedAgain(@TempDir Path tmp) throws Exception {
+        Path log = tmp.resolve("workers.log");
+        try (LogCapture logs = LogCapture.of(IoLoop.class)) {
+            WorkerProcess p = SUPERVISOR.get().spawn(counter(log).build());
+            try {
+                awaitLines(log, 3);
+                Files.delete(log);
+                awaitLines(log, 3);
+            } finally {
+                SUPERVISOR.get().terminate(p, Duration.ofSeconds(5));
+                p.onOutputClosed().get(10, TimeUnit.SECONDS);
+            }
+            List<Integer> after = numbers(log);
+            assertThat(after.get(0)).as("written into the removed file until the reopen").isPositive();
+            assertThat(after).isEqualTo(IntStream.range(after.get(0), after.get(0) + after.size()).boxed().toList());
+            assertThat(logs.containing("Reopened worker output file " + log)).singleElement().asString()
+                    .contains("named no file");
+        }
+    }
+
+    /** A worker appending {@code line <n>} to {@code log}, counting from 0, 20 lines a second. */
+    private static WorkerSpec.Builder counter(Path log) {
+        return Workers.sh(Workers.newTag(), "i=0; while :; do echo \"line $i\"; i=$((i + 1)); sleep 0.05; done")
+                .name("counter").output(OutputPolicy.appendTo(log));
+    }
+
+    private static void awaitLines(Path file, int count) {
+        Procs.await(Duration.ofSeconds(10), count + " lines in " + file, () -> Files.exists(file) && numbers(file).size() >= count);
+    }
+
+    /** The numbers of the {@code line <n>} lines of an output file. */
+    private static List<Integer> numbers(Path file) {
+        try {
+            return Files.readAllLines(file).stream().map(l -> Integer.parseInt(l.substring(l.indexOf("line ") + 5))).toList();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
     }
 
