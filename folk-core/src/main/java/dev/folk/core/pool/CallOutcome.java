@@ -15,6 +15,11 @@ public enum CallOutcome {
     REQUEST_TOO_LARGE,
     QUEUE_FULL,
     ACQUIRE_TIMEOUT,
+    /**
+     * Refused at once: the pool was BROKEN, none of its workers running or starting. Not counted
+     * as {@link #ACQUIRE_TIMEOUT}, which says the workers were busy: here more workers would not help.
+     */
+    NO_WORKER,
     POOL_CLOSED,
     /** The caller gave up before the call reached a worker (an interrupt, a cancelled future); nothing was sent. */
     CANCELLED;
@@ -43,8 +48,8 @@ public enum CallOutcome {
             return REQUEST_TOO_LARGE;
         } else if (error instanceof QueueFullException) {
             return QUEUE_FULL;
-        } else if (error instanceof NoWorkerAvailableException) {
-            return ACQUIRE_TIMEOUT;
+        } else if (error instanceof NoWorkerAvailableException n) {
+            return n.noneRunning() ? NO_WORKER : ACQUIRE_TIMEOUT;
         } else if (error instanceof PoolClosedException) {
             return POOL_CLOSED;
         } else if (error instanceof CallCancelledException) {

@@ -219,7 +219,7 @@ final class Dispatcher {
             // No worker of this pool could start, and none is starting now: waiting out acquire-timeout
             // would only hold the caller (a server thread, an HTTP client) for nothing, where a
             // reverse proxy in front of a PHP-FPM that is down answers at once.
-            stats.record(method, CallOutcome.ACQUIRE_TIMEOUT, clock.nanoTime() - start, 0);
+            stats.record(method, CallOutcome.NO_WORKER, clock.nanoTime() - start, 0);
             throw NoWorkerAvailableException.noneCanStart(config.name(), method, load.get());
         }
         if (waiters.size() >= config.maxQueue()) {

@@ -272,6 +272,10 @@ class PoolLogicTest {
                 .isLessThan(5_000);
         assertThat(pool.queueLength()).isZero();
         assertThat(e.retryable()).isTrue();
+        // Counted apart from the busy pool's acquire-timeout, whose advice (more workers) would not help here.
+        assertThat(pool.snapshot().calls()).containsEntry(CallOutcome.NO_WORKER, 2L)
+                .containsEntry(CallOutcome.ACQUIRE_TIMEOUT, 0L);
+        assertThat(CallOutcome.of(e)).isEqualTo(CallOutcome.NO_WORKER);
     }
 
     @Test

@@ -163,7 +163,7 @@ final class RandomSchedule {
         Map<CallOutcome, Long> counted = pool.snapshot().calls();
         for (CallOutcome o : List.of(CallOutcome.SUCCESS, CallOutcome.APPLICATION_ERROR, CallOutcome.EXEC_TIMEOUT,
                 CallOutcome.MEMORY_LIMIT, CallOutcome.PROTOCOL_ERROR, CallOutcome.QUEUE_FULL,
-                CallOutcome.ACQUIRE_TIMEOUT)) {
+                CallOutcome.ACQUIRE_TIMEOUT, CallOutcome.NO_WORKER)) {
             assertThat(counted.get(o)).as(context + "calls counted as %s", o).isEqualTo(seen.getOrDefault(o, 0L));
         }
     }
@@ -174,7 +174,8 @@ final class RandomSchedule {
                 : failure instanceof WorkerMemoryLimitException ? CallOutcome.MEMORY_LIMIT
                 : failure instanceof WorkerProtocolException ? CallOutcome.PROTOCOL_ERROR
                 : failure instanceof QueueFullException ? CallOutcome.QUEUE_FULL
-                : failure instanceof NoWorkerAvailableException ? CallOutcome.ACQUIRE_TIMEOUT
+                : failure instanceof NoWorkerAvailableException n
+                        ? (n.noneRunning() ? CallOutcome.NO_WORKER : CallOutcome.ACQUIRE_TIMEOUT)
                 : null; // a crash after undelivered retries is counted once per retry chain, or not at all
         return java.util.Optional.ofNullable(o);
     }

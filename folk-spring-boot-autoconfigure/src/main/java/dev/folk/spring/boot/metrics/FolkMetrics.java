@@ -225,7 +225,9 @@ public class FolkMetrics implements MeterBinder {
 
         @Override
         public void workerExited(WorkerPool pool, ExitRecord exit) {
-            callsServed.record(exit.jobs());
+            if (exit.reason() != ExitReason.BOOT_FAILURE) { // never served: no worker's lifetime of calls
+                callsServed.record(exit.jobs());
+            }
         }
     }
 
@@ -237,10 +239,26 @@ public class FolkMetrics implements MeterBinder {
         private final Map<Key, Timers> timers = new ConcurrentHashMap<>();
         private final MethodTags methods = new MethodTags();
 
+        /**
+         * The outcomes whose wait timers exist from the start, at zero. Prometheus takes a series'
+         * first sample as its baseline: an outcome first seen in an incident (the first
+         * acquire-timeouts of a saturated pool) would add nothing to rate() or increase(), and the
+         * wait's quantile alert would miss it. Each costs ~20 series a pool; the other outcomes wait
+         * as calls that succeed do, so their first ones shift no quantile.
+         */
+        static final List<CallOutcome> REGISTERED_AT_START = List.of(CallOutcome.SUCCESS, CallOutcome.ACQUIRE_TIMEOUT,
+                CallOutcome.QUEUE_FULL, CallOutcome.NO_WORKER);
+
         CallTimers(MeterRegistry registry, Tags tags, boolean methodTag) {
             this.registry = registry;
             this.tags = tags;
             this.methodTag = methodTag;
+            if (!methodTag) { // with a method tag, the methods are not known before their calls
+                for (CallOutcome outcome : REGISTERED_AT_START) {
+                    Key key = new Key(outcome, null);
+                    timers.put(key, new Timers(waitTimer(tags(key)).register(registry)));
+                }
+            }
         }
 
         private record Key(CallOutcome outcome, @Nullable String method) {
