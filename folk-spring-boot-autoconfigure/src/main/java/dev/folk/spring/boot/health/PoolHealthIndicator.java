@@ -8,6 +8,7 @@ import java.util.Map;
 import org.springframework.boot.health.contributor.Health;
 import org.springframework.boot.health.contributor.HealthIndicator;
 
+import dev.folk.core.pool.BootFailure;
 import dev.folk.core.pool.PoolSnapshot;
 import dev.folk.core.pool.WorkerInfo;
 import dev.folk.core.pool.WorkerPool;
@@ -30,7 +31,8 @@ import dev.folk.core.pool.WorkerState;
  *   <li>UNKNOWN before it is started.</li>
  * </ul>
  * Details: state, size, ready, busy, idle, starting, queued calls, the longest queue and most busy
- * workers since start, calls that found no free worker, an elastic pool's bounds and target, the last failure, and what each
+ * workers since start, calls that found no free worker, an elastic pool's bounds and target, the last failure (with
+ * the last lines the worker printed, when it failed to boot), and what each
  * busy worker is doing when its caller labelled the call (for the HTTP gateway, the request line).
  */
 public class PoolHealthIndicator implements HealthIndicator {
@@ -89,6 +91,11 @@ public class PoolHealthIndicator implements HealthIndicator {
         if (s.lastFailure() != null) {
             b.withDetail("lastFailure", s.lastFailure());
             b.withDetail("lastFailureAt", String.valueOf(s.lastFailureAt()));
+            BootFailure boot = pool.lastBootFailure();
+            if (boot != null && !boot.output().isEmpty() && boot.message().equals(s.lastFailure())) {
+                // The cause is there ("PHP Parse error: ... on line 12"), where the failure only says how it ended.
+                b.withDetail("lastFailureOutput", boot.output());
+            }
         }
         return b.build();
     }

@@ -107,6 +107,9 @@ class PoolHealthIndicatorTest {
         assertThat(serving.getStatus()).isEqualTo(Status.UP);
         assertThat(serving.getDetails()).containsEntry("state", "BROKEN").containsEntry("ready", 1L);
         assertThat((String) serving.getDetails().get("lastFailure")).contains("ended before control.ready", "exit 3");
+        // Why it ended, as the worker said it: the failure itself only says how.
+        Procs.await(Duration.ofSeconds(10), "the failed boot's output in the details", () -> String.valueOf(
+                indicator.health().getDetails().get("lastFailureOutput")).contains("stderr: cannot start: script broken"));
         assertThat(pool.call("echo", "still")).isEqualTo("still");
 
         assertThat(NativeOs.get().kill(pids.get(1), Os.SIGKILL)).isZero();
@@ -128,6 +131,7 @@ class PoolHealthIndicatorTest {
         assertThat(down.getStatus()).isEqualTo(Status.DOWN);
         assertThat(down.getDetails()).containsEntry("state", "BROKEN").containsEntry("ready", 0L);
         assertThat((String) down.getDetails().get("lastFailure")).isNotBlank();
+        assertThat(down.getDetails()).as("it printed nothing").doesNotContainKey("lastFailureOutput");
         assertThat(Instant.parse((String) down.getDetails().get("lastFailureAt"))).isBefore(Instant.now());
         pool.close();
     }
