@@ -42,7 +42,19 @@ public final class StderrBlocks {
     @Nullable List<String> offer(String line) {
         if (held == null) {
             if (!line.startsWith(begin)) {
-                return null;
+                int at = line.indexOf(begin);
+                if (at < 0) {
+                    return null;
+                }
+                // Output without a newline written just before the block (error_log($m, 3, 'php://stderr')
+                // within the I/O loop's quiet time) is glued to its first line: it is a line of its own.
+                List<String> now = new ArrayList<>();
+                now.add(line.substring(0, at));
+                List<String> after = offer(line.substring(at));
+                if (after != null) {
+                    now.addAll(after);
+                }
+                return now;
             }
             held = new ArrayList<>();
         }

@@ -25,6 +25,17 @@ class StderrBlocksTest {
     }
 
     @Test
+    void outputWithoutANewlineGluedToABlocksFirstLineIsALineOfItsOwnAndTheBlockIsTaken() {
+        assertThat(blocks.offer("partial, no newline begin msgid=5")).containsExactly("partial, no newline ");
+        assertThat(blocks.offer("#0 a.php:1 f()")).isEmpty();
+        assertThat(blocks.offer("end")).isEmpty();
+        assertThat(taken).containsExactly(List.of("begin msgid=5", "#0 a.php:1 f()", "end"));
+        take = false;
+        blocks.offer("x begin msgid=6");
+        assertThat(blocks.offer("end")).as("refused: ordinary output after all").containsExactly("begin msgid=6", "end");
+    }
+
+    @Test
     void aRefusedOverlongOrUnfinishedBlockIsOrdinaryOutputAfterAll() {
         take = false;
         blocks.offer("begin msgid=2");
