@@ -189,6 +189,12 @@ final class SlowCalls {
                     + "SIGTSTP sent to it, or a debugger), so it runs nothing, its signal handler included, until "
                     + "continued (SIGCONT).";
         }
+        if (lines == null && w.link.writingOutput()) {
+            return "no PHP backtrace within " + wait.toMillis() + " ms: the worker is blocked writing its output "
+                    + "(stdout or stderr), which the application takes no faster than its own log does: the log does "
+                    + "not keep up (a console nobody reads, a slow appender); until it does, PHP runs nothing, its "
+                    + "signal handler included. See docs/operations.md, Coming from PHP-FPM, on the workers' output.";
+        }
         if (lines == null) {
             return "no PHP backtrace within " + wait.toMillis() + " ms: PHP runs its signal handler between "
                     + "instructions, so a worker blocked in one long call that PHP restarts after a signal (a socket "

@@ -201,6 +201,11 @@ final class SupervisedHost implements WorkerHost {
         }
 
         @Override
+        public boolean writingOutput() {
+            return process.writingOutput();
+        }
+
+        @Override
         public List<String> recentOutput() {
             return process.recentOutput();
         }

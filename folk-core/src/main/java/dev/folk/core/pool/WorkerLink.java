@@ -113,6 +113,11 @@ interface WorkerLink {
         return false;
     }
 
+    /** Whether the worker (or its request's process) is blocked writing its output: the reader does not keep up. */
+    default boolean writingOutput() {
+        return false;
+    }
+
     /** Its last output lines. */
     List<String> recentOutput();
 

@@ -190,6 +190,43 @@ public final class WorkerProcess {
     }
 
     /**
+     * Whether the leader, or one of its direct children (a {@code Scripts} request's process), is
+     * blocked writing to a pipe (/proc's {@code wchan}), which for a worker is its stdout or stderr:
+     * the I/O loop that reads them waits on the application's log, and PHP runs no signal handler
+     * (no backtrace) until the write returns. False when /proc does not say (a kernel that hides
+     * {@code wchan}).
+     */
+    public boolean writingOutput() {
+        synchronized (this) {
+            if (state.get() != State.RUNNING) {
+                return false;
+            }
+            if (inPipeWrite(pid)) {
+                return true;
+            }
+            List<Integer> children = ProcFs.children(pid);
+            if (children != null) {
+                for (int child : children) {
+                    ProcFs.Stat stat = inPipeWrite(child) ? ProcFs.stat(child) : null;
+                    if (stat != null && stat.ppid() == pid) {
+                        return true;
+                    }
+                }
+            }
+            return false;
+        }
+    }
+
+    /** Whether /proc/<pid>/wchan names the kernel's pipe write (pipe_write, anon_pipe_write). */
+    static boolean inPipeWrite(int pid) {
+        try {
+            return Files.readString(Path.of("/proc", Integer.toString(pid), "wchan")).contains("pipe_write");
+        } catch (IOException | RuntimeException e) {
+            return false; // gone, or not readable here
+        }
+    }
+
+    /**
      * Resident set sizes in bytes, from /proc: the leader's own, and the largest of it and its
      * direct children's. Both -1 once the leader has exited.
      *
