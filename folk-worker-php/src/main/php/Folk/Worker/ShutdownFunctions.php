@@ -30,7 +30,10 @@ namespace Folk\Worker;
  * an object registers once per PHP process and remembers it did (Monolog's BufferHandler flushes
  * its records so): under PHP-FPM the object is new with every request, and registers again; in a
  * worker it lives on, and without the second run what it gathered after its first call would be
- * lost when the worker exits. Each such function is kept once (the same object and method).
+ * lost when the worker exits. Each such function is kept once (the same object and method), at most
+ * {@see MAX_KEPT} of them; one whose object nothing else holds any more at a later call's end (a
+ * request's object the next request replaced) is let go then, as PHP-FPM frees it with its request.
+ * At the exit each runs on its own: one that throws is logged and the others still run.
  */
 final class ShutdownFunctions
 {
@@ -66,6 +69,13 @@ final class ShutdownFunctions
         typedef struct { uint32_t refcount; uint32_t type_info; } folk_refcounted;
         C;
 
+    /**
+     * Most functions kept for the exit: objects that live on and register once are few (a logger's
+     * handlers); past this, a request's objects that stay in a reference cycle (never let go) would
+     * pile up, so later ones run after their call only.
+     */
+    private const MAX_KEPT = 64;
+
     /** Rounds of functions registered by the previous round's, before the rest waits for the worker's exit. */
     private const MAX_ROUNDS = 8;
 
@@ -82,8 +92,13 @@ final class ShutdownFunctions
      * table once the call's rounds are over; null until the first.
      */
     private ?\FFI\CData $kept = null;
-    /** @var array<string, true> what {@see $kept} and the worker's table hold of them: object and method */
+    /** @var array<int, array{int, string, int}> per key of {@see $kept}: its object's address, its object and method, the references the entry holds */
+    private array $keptObjects = [];
+    /** @var array<string, true> the objects and methods {@see $kept} holds a function of */
     private array $keptKeys = [];
+    private bool $keptFull = false;
+    /** The references to its object an entry of [$object, 'method'] holds itself, measured by {@see create()}. */
+    private int $methodEntryReferences = 2;
     /**
      * Whether this PHP's shutdown function entries are laid out as {@see LAYOUT} says (8.1 and
      * later, checked on the probe of {@see create()}); if not, nothing is kept for the exit.
@@ -133,9 +148,26 @@ final class ShutdownFunctions
         }
         $self->entriesReadable = $self->entriesReadable && $self->lastEntryHoldsAClosureOf(2); // $probe's and the entry's
         unset($probe); // the entry's reference only: a function made for the call, not kept
+        if ($self->entriesReadable) {
+            // How many references an entry of [$object, 'method'] holds to its object (two on PHP 8.2: its
+            // array's, and the one it keeps for the call): more than that at a call's end, it lives on.
+            $target = new class () {
+                public function run(): void
+                {
+                }
+            };
+            register_shutdown_function([$target, 'run']);
+            $held = $self->lastEntrysObjectReferences() - 1; // less $target's own
+            $self->entriesReadable = $held >= 1 && $held <= 3;
+            $self->methodEntryReferences = $held;
+            unset($target);
+        }
         $self->end();
         if (!$ran || $self->count() !== $count) {
             return null;
+        }
+        if ($self->entriesReadable) {
+            register_shutdown_function(static fn () => $self->runKeptAtExit()); // the worker's: outside any call
         }
         return self::$active = $self;
     }
@@ -174,7 +206,7 @@ final class ShutdownFunctions
         for ($round = 0; $round < self::MAX_ROUNDS && $this->added(); $round++) {
             $this->runAdded(false);
         }
-        $this->keepForTheExit();
+        $this->letGoOfUnheld();
     }
 
     /** Within the call: runs what it registered so far, and returns what they printed. */
@@ -184,7 +216,7 @@ final class ShutdownFunctions
         for ($round = 0; $round < self::MAX_ROUNDS && $this->added(); $round++) {
             $printed .= $this->runAdded(true);
         }
-        $this->keepForTheExit();
+        $this->letGoOfUnheld();
         return $printed;
     }
 
@@ -273,25 +305,37 @@ final class ShutdownFunctions
             if ($type === 8) { // IS_OBJECT: a closure or an invokable object, the one the entry holds
                 $object = $name->ptr;
                 $method = 0;
+                $own = 1;
             } elseif ($type === 7 && $entry->fci_cache->object !== 0) { // IS_ARRAY: [$object, 'method']
                 $object = $entry->fci_cache->object;
                 $method = $entry->fci_cache->function_handler;
+                $own = $this->methodEntryReferences;
             } else {
                 continue;
             }
-            // The entry holds one reference to the object (through its callable); more: it lives on.
-            if ($ffi->cast('folk_refcounted*', $object)->refcount <= 1) {
+            // More references than the entry's own: something else holds the object, it lives on.
+            if ($ffi->cast('folk_refcounted*', $object)->refcount <= $own) {
                 continue;
             }
             $id = $object . ':' . $method;
             if (isset($this->keptKeys[$id])) {
                 continue; // kept once already: this one is freed with the call's table
             }
+            if (count($this->keptKeys) >= self::MAX_KEPT) {
+                if (!$this->keptFull) {
+                    $this->keptFull = true;
+                    ($this->log)(sprintf('%d objects that registered shutdown functions lived on after their calls; those '
+                        . 'of later ones run after their call only, not again at the exit', self::MAX_KEPT));
+                }
+                continue;
+            }
             $this->keptKeys[$id] = true;
             if ($this->kept === null) {
                 $this->kept = $ffi->_zend_new_array(0);
                 $this->kept->pDestructor = $calls->pDestructor;
             }
+            $next = $this->kept->nNextFreeElement;
+            $this->keptObjects[$next < 0 ? 0 : $next] = [$object, $id, $own]; // a new table's starts below 0: its first key is 0
             $ffi->zend_hash_next_index_insert($this->kept, $slot);
             $destructor = $calls->pDestructor;
             $calls->pDestructor = null; // out of the call's table without freeing it: $kept owns it now
@@ -318,31 +362,85 @@ final class ShutdownFunctions
             && $ffi->cast('folk_refcounted*', $name->ptr)->refcount === $references;
     }
 
-    /** After the call's rounds: what {@see keepLiving()} kept joins the worker's functions, for its exit. */
-    private function keepForTheExit(): void
+    /** The references to its object that the entry registered last holds with those of others; 0 if it has no object. */
+    private function lastEntrysObjectReferences(): int
     {
-        $kept = $this->kept;
-        if ($kept === null || $kept->nNumOfElements === 0) {
+        $ffi = $this->ffi;
+        $table = $this->globals->user_shutdown_function_names;
+        $slot = $ffi->zend_hash_index_find($table, $table->nNextFreeElement - 1);
+        if ($slot === null) {
+            return 0;
+        }
+        $entry = $ffi->cast('folk_shutdown_entry*', $ffi->cast('folk_zval*', $slot)->ptr);
+        $object = $entry->fci_cache->object;
+        return ($entry->fci->function_name->type_info & 0xff) === 7 && $object !== 0
+            ? $ffi->cast('folk_refcounted*', $object)->refcount : 0;
+    }
+
+    /**
+     * After a call: lets go of the kept functions whose object only the function holds now (the
+     * application dropped it, or replaced it with the next request's), freeing the object as
+     * PHP-FPM frees a request's. Nothing to do, and one check, while none is kept.
+     */
+    private function letGoOfUnheld(): void
+    {
+        if ($this->keptObjects === []) {
             return;
         }
         $ffi = $this->ffi;
-        $worker = $this->globals->user_shutdown_function_names;
-        $last = $kept->nNextFreeElement;
-        for ($key = 0; $key < $last; $key++) {
-            $slot = $ffi->zend_hash_index_find($kept, $key);
-            if ($slot !== null) {
-                $ffi->zend_hash_next_index_insert($worker, $slot);
+        foreach ($this->keptObjects as $key => [$object, $id, $own]) {
+            if ($ffi->cast('folk_refcounted*', $object)->refcount > $own) {
+                continue;
+            }
+            unset($this->keptObjects[$key], $this->keptKeys[$id]);
+            try {
+                $ffi->zend_hash_index_del($this->kept, $key); // frees the function, and its object with it
+            } catch (\Throwable $e) {
+                ($this->log)(sprintf('the destructor of an object a shutdown function held threw %s: %s', get_class($e),
+                    $e->getMessage()));
             }
         }
-        $destructor = $kept->pDestructor;
-        $kept->pDestructor = null;
-        for ($key = $last - 1; $key >= 0; $key--) {
+    }
+
+    /**
+     * At the worker's exit: runs each kept function once more, each on its own, so that one that
+     * throws (logged) does not keep the others from running.
+     */
+    private function runKeptAtExit(): void
+    {
+        $kept = $this->kept;
+        if ($kept === null) {
+            return;
+        }
+        $ffi = $this->ffi;
+        foreach (array_keys($this->keptObjects) as $key) {
+            unset($this->keptObjects[$key]);
+            $slot = $ffi->zend_hash_index_find($kept, $key);
+            if ($slot === null) {
+                continue;
+            }
+            $worker = $this->globals->user_shutdown_function_names;
+            $one = $ffi->_zend_new_array(0);
+            $one->pDestructor = $kept->pDestructor;
+            $this->workerTable = $worker;
+            $this->globals->user_shutdown_function_names = $one;
+            register_shutdown_function($this->putWorkerTableBack);
+            $ffi->zend_hash_next_index_insert($one, $slot);
+            $destructor = $kept->pDestructor;
+            $kept->pDestructor = null; // moved: $one owns it now
             $ffi->zend_hash_index_del($kept, $key);
+            $kept->pDestructor = $destructor;
+            try {
+                $ffi->php_call_shutdown_functions();
+            } catch (\Throwable $e) {
+                ($this->log)(sprintf('a shutdown function kept for the exit threw %s: %s (%s:%d); the others still run',
+                    get_class($e), $e->getMessage(), $e->getFile(), $e->getLine()));
+            } finally {
+                $this->globals->user_shutdown_function_names = $worker;
+                $this->workerTable = null;
+                $ffi->zend_array_destroy($one);
+            }
         }
-        $kept->pDestructor = $destructor;
-        $kept->nNextFreeElement = 0;
-        if ($this->firstKey >= 0) {
-            $this->firstKey = $worker->nNextFreeElement; // the worker's now, not the call's
-        }
+        $this->keptKeys = [];
     }
 }
