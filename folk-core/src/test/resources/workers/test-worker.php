@@ -54,6 +54,12 @@ $worker->register('say', function (array $params) {
     usleep((int) $params[1] * 1000);
     return 'said';
 });
+// Writes [0] to stderr without a newline (as error_log($m, 3, 'php://stderr') does), then sleeps [1] ms.
+$worker->register('say_partial', function (array $params) {
+    fwrite(STDERR, $params[0]);
+    usleep((int) $params[1] * 1000);
+    return 'said';
+});
 // Starts a child in our process group, then sleeps: an exec timeout must take both.
 $worker->register('sleep_with_child', function ($seconds) {
     exec('sleep ' . (int) $seconds . ' > /dev/null 2>&1 &');

@@ -359,6 +359,8 @@ final class CallRunner {
             } else if (w.answeredTwice) {
                 exits.retire(w, ExitReason.PROTOCOL_ERROR, true); // its answer is good; the worker is out of sync
             } else {
+                // Output the call left without a newline is its own line, before the next call can add to it.
+                w.link.endOutputLine();
                 lifecycle.giveBack(w);
             }
         } else {

@@ -206,6 +206,11 @@ final class SupervisedHost implements WorkerHost {
         }
 
         @Override
+        public void endOutputLine() {
+            process.endOutputLine();
+        }
+
+        @Override
         public List<String> recentOutput() {
             return process.recentOutput();
         }

@@ -113,6 +113,14 @@ interface WorkerLink {
         return false;
     }
 
+    /**
+     * After a call it answered: output it left without a final newline becomes a line of its own
+     * (as PHP-FPM logs a request's), before the next call can add to it. One volatile read when
+     * there is none.
+     */
+    default void endOutputLine() {
+    }
+
     /** Whether the worker (or its request's process) is blocked writing its output: the reader does not keep up. */
     default boolean writingOutput() {
         return false;

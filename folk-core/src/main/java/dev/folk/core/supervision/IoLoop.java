@@ -17,6 +17,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Queue;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
 
 import org.slf4j.Logger;
@@ -100,6 +101,7 @@ final class IoLoop implements Runnable {
 
     /** Starts watching a freshly published worker: its exit and both output pipes. */
     void watch(WorkerProcess p) {
+        p.watchedBy(this);
         submit(() -> {
             add(new Watch(p, p.pidfd(), Watch.EXIT));
             add(new Watch(p, p.stdoutFd(), Watch.STDOUT));
@@ -125,6 +127,42 @@ final class IoLoop implements Runnable {
                 }
             }
         });
+    }
+
+    /**
+     * Reads what {@code p}'s pipes hold and emits a partial line there is as a line of its own;
+     * completes once done (on the loop's thread).
+     */
+    CompletableFuture<Void> endPartialLines(WorkerProcess p) {
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        submit(() -> {
+            try {
+                for (Watch w : new ArrayList<>(partials)) {
+                    if (w.process != p) {
+                        continue;
+                    }
+                    if (drain(w, FAIR_SHARE)) {
+                        watches.remove(w.token);
+                        unregisterAndClose(w);
+                    } else if (partials.remove(w)) {
+                        w.emitPartial(this);
+                    }
+                }
+                p.partialOutput(hasPartial(p));
+            } finally {
+                done.complete(null);
+            }
+        });
+        return done;
+    }
+
+    private boolean hasPartial(WorkerProcess p) {
+        for (Watch w : partials) {
+            if (w.process == p) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private void submit(Runnable command) {
@@ -264,9 +302,11 @@ final class IoLoop implements Runnable {
             w.feed(readBuffer, this);
             if (w.length > 0) {
                 w.lastBytes = System.nanoTime();
-                partials.add(w);
-            } else {
-                partials.remove(w);
+                if (partials.add(w)) {
+                    w.process.partialOutput(true);
+                }
+            } else if (partials.remove(w)) {
+                w.process.partialOutput(hasPartial(w.process));
             }
             total += n;
         }
@@ -309,6 +349,7 @@ final class IoLoop implements Runnable {
                 } else {
                     partials.remove(w);
                     w.emitPartial(this);
+                    w.process.partialOutput(hasPartial(w.process));
                 }
             }
         }
@@ -317,7 +358,9 @@ final class IoLoop implements Runnable {
 
     private void unregisterAndClose(Watch w) {
         if (w.kind != Watch.EXIT) {
-            partials.remove(w);
+            if (partials.remove(w)) {
+                w.process.partialOutput(hasPartial(w.process));
+            }
             w.flushPartial(this);
         }
         if (!w.fired) {

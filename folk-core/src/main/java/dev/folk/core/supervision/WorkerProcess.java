@@ -7,6 +7,9 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicReference;
 
 import org.jspecify.annotations.Nullable;
@@ -186,6 +189,39 @@ public final class WorkerProcess {
             }
             ProcFs.Stat stat = ProcFs.stat(pid);
             return stat != null && (stat.state() == 'T' || stat.state() == 't');
+        }
+    }
+
+    /** Set by the I/O loop that reads its pipes, when it starts watching them. */
+    private volatile @Nullable IoLoop io;
+    /** Whether a pipe of its holds output without a final newline (the I/O loop keeps it up to date). */
+    private volatile boolean partialOutput;
+
+    void watchedBy(IoLoop loop) {
+        io = loop;
+    }
+
+    void partialOutput(boolean pending) {
+        partialOutput = pending;
+    }
+
+    /**
+     * Makes the output the worker left without a final newline a line of its own, now, rather than
+     * after the I/O loop's quiet time: at the end of a call, before the next one can add to it (a
+     * fragment of one request glued to the next request's line). Waits for the I/O loop at most
+     * {@code 100 ms}; nothing to do, one volatile read, when no partial line is held.
+     */
+    public void endOutputLine() {
+        IoLoop loop = io;
+        if (!partialOutput || loop == null) {
+            return;
+        }
+        try {
+            loop.endPartialLines(this).get(100, TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (ExecutionException | TimeoutException | IllegalStateException e) {
+            // the loop is busy (a log that does not keep up) or gone: its quiet time ends the line instead
         }
     }
 

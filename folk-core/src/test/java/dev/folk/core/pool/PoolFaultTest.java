@@ -374,6 +374,31 @@ class PoolFaultTest {
         }
     }
 
+    /**
+     * Output a call leaves without a newline is its own line once the call is answered, as PHP-FPM
+     * logs a request's, not glued to what the next call writes (within the I/O loop's quiet time).
+     */
+    @Test
+    void outputACallLeftWithoutANewlineIsALineOfItsOwnBeforeTheNextCallWrites() throws IOException {
+        String tag = Workers.newTag();
+        Path output = tmp.resolve("partial-output.log");
+        WorkerPool pool = WorkerPool.start(PoolConfig.builder("partial", PhpWorkers.testWorker(tag)
+                .output(OutputPolicy.appendTo(output)).build()).size(1).build(), supervisor);
+        try {
+            assertThat(pool.awaitReady(1, Duration.ofSeconds(10))).isTrue();
+            // 50 ms: the I/O loop has the fragment before the answer comes, well within its 200 ms quiet time.
+            assertThat(pool.call("say_partial", List.of("PARTIAL-A", 50L))).isEqualTo("said");
+            assertThat(pool.call("say", List.of("the next call's line", 0L))).isEqualTo("said");
+            awaitInFile(output, "the next call's line");
+            List<String> lines = Files.readAllLines(output);
+            assertThat(lines).anyMatch(l -> l.endsWith("stderr: PARTIAL-A"))
+                    .anyMatch(l -> l.endsWith("stderr: the next call's line"))
+                    .noneMatch(l -> l.contains("PARTIAL-Athe next"));
+        } finally {
+            pool.close();
+        }
+    }
+
     private static void awaitInFile(Path file, String text) {
         Procs.await(Duration.ofSeconds(5), "'" + text + "' in " + file, () -> {
             try {
