@@ -12,6 +12,7 @@ import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.BeanFactory;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.beans.factory.annotation.Qualifier;
+import org.springframework.beans.factory.config.BeanFactoryPostProcessor;
 import org.springframework.beans.factory.support.AutowireCandidateQualifier;
 import org.springframework.beans.factory.support.BeanDefinitionRegistry;
 import org.springframework.beans.factory.support.BeanDefinitionRegistryPostProcessor;
@@ -70,9 +71,13 @@ public final class FolkAutoConfiguration {
     /** Property giving Spring's budget per shutdown phase. */
     static final String SHUTDOWN_PHASE_TIMEOUT = "spring.lifecycle.timeout-per-shutdown-phase";
 
-    /** Fails start-up, before any pool exists, on a Spring Boot the starter does not work with. */
-    public FolkAutoConfiguration() {
-        SpringBootSupport.check(SpringBootVersion.getVersion());
+    /**
+     * Fails start-up on a Spring Boot the starter does not work with: as a bean factory post-processor,
+     * before any bean is made (no pool, and no web server whose failure to start would be blamed).
+     */
+    @Bean
+    static BeanFactoryPostProcessor folkSpringBootVersionCheck() {
+        return beanFactory -> SpringBootSupport.check(SpringBootVersion.getVersion());
     }
 
     /** Bean name of the pool named {@code pool}. */
