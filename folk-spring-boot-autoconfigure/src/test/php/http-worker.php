@@ -39,6 +39,13 @@ $worker->register('http.handle', static function (array $params): array {
         return ['status' => 200, 'headers' => ['Content-Type' => 'text/plain'],
             'body' => str_repeat('0123456789abcdef', 64 * (int) $query['kb'])];
     }
+    if ($path === '/php/range') {
+        // A range PHP answers itself (a download script): its Content-Range counts the bytes of this text.
+        $text = str_repeat('0123456789abcdef', 320); // 5120 bytes
+        [$from, $to] = [(int) $query['from'], (int) $query['to']];
+        return ['status' => 206, 'headers' => ['Content-Type' => 'text/plain', 'Content-Range' => "bytes $from-$to/5120"],
+            'body' => substr($text, $from, $to - $from + 1)];
+    }
     if ($path === '/php/big-header') {
         return ['status' => 200, 'headers' => ['Content-Type' => 'text/plain', 'X-Big' => str_repeat('b', (int) $query['bytes'])],
             'body' => 'big'];

@@ -788,8 +788,10 @@ final class GatewayExchange implements ReadListener, WriteListener, AsyncListene
         boolean notModified = r.status() == HttpServletResponse.SC_NOT_MODIFIED;
         List<String> headers = r.headers();
         String contentType = null;
+        boolean range = r.status() == HttpServletResponse.SC_PARTIAL_CONTENT;
         for (int i = 0; i < headers.size(); i += 2) {
             String name = headers.get(i);
+            range |= name.equalsIgnoreCase("Content-Range");
             if (name.equalsIgnoreCase("Content-Type")) {
                 contentType = headers.get(i + 1); // the last one, as PHP's header() replaces it
             } else if (name.equalsIgnoreCase("Date")) {
@@ -797,6 +799,9 @@ final class GatewayExchange implements ReadListener, WriteListener, AsyncListene
             } else {
                 response.addHeader(name, headers.get(i + 1));
             }
+        }
+        if (range) {
+            Uncompressed.keep(response); // its Content-Range counts the bytes PHP sent, not a gzip of them
         }
         if (notModified) {
             // No body: no Content-Type (Tomcat drops one, PHP-FPM sends none with PHP's own 304) and no

@@ -1,10 +1,8 @@
 package dev.folk.spring.boot.http;
 
-import java.lang.reflect.Field;
 import java.lang.reflect.Method;
 
 import jakarta.servlet.ServletResponse;
-import jakarta.servlet.ServletResponseWrapper;
 import jakarta.servlet.http.HttpServletResponse;
 
 import org.jspecify.annotations.Nullable;
@@ -25,32 +23,22 @@ final class VerbatimContentType {
 
     private static final Logger log = LoggerFactory.getLogger(VerbatimContentType.class);
 
-    /** Tomcat's ResponseFacade.response, Response.getCoyoteResponse(), coyote Response's setter and getter; or null. */
-    private static final @Nullable Field FACADE_RESPONSE;
-    private static final @Nullable Method COYOTE_RESPONSE;
+    /** Tomcat's coyote Response's setter and getter of the content type; or null. */
     private static final @Nullable Method SET_NO_CHARSET;
     private static final @Nullable Method GET_CONTENT_TYPE;
 
     static {
-        Field facade = null;
-        Method coyote = null;
         Method set = null;
         Method get = null;
-        try {
-            ClassLoader loader = VerbatimContentType.class.getClassLoader();
-            Class<?> facadeClass = Class.forName("org.apache.catalina.connector.ResponseFacade", false, loader);
-            Class<?> responseClass = Class.forName("org.apache.catalina.connector.Response", false, loader);
-            Class<?> coyoteClass = Class.forName("org.apache.coyote.Response", false, loader);
-            facade = facadeClass.getDeclaredField("response");
-            facade.setAccessible(true);
-            coyote = responseClass.getMethod("getCoyoteResponse");
-            set = coyoteClass.getMethod("setContentTypeNoCharset", String.class);
-            get = coyoteClass.getMethod("getContentType");
-        } catch (ReflectiveOperationException | RuntimeException | LinkageError notTomcat) {
-            facade = null;
+        Class<?> coyoteClass = CoyoteResponse.TYPE;
+        if (coyoteClass != null) {
+            try {
+                set = coyoteClass.getMethod("setContentTypeNoCharset", String.class);
+                get = coyoteClass.getMethod("getContentType");
+            } catch (ReflectiveOperationException | RuntimeException | LinkageError changed) {
+                set = null;
+            }
         }
-        FACADE_RESPONSE = facade;
-        COYOTE_RESPONSE = coyote;
         SET_NO_CHARSET = set;
         GET_CONTENT_TYPE = get;
     }
@@ -59,29 +47,23 @@ final class VerbatimContentType {
     }
 
     static void set(HttpServletResponse response, String value) {
-        if (FACADE_RESPONSE != null && setOnTomcat(response, value)) {
+        if (SET_NO_CHARSET != null && setOnTomcat(response, value)) {
             return;
         }
         response.setContentType(value);
     }
 
     private static boolean setOnTomcat(ServletResponse response, String value) {
-        Field facade = FACADE_RESPONSE;
-        Method coyoteGetter = COYOTE_RESPONSE;
         Method setNoCharset = SET_NO_CHARSET;
         Method getContentType = GET_CONTENT_TYPE;
-        if (facade == null || coyoteGetter == null || setNoCharset == null || getContentType == null) {
-            return false;
-        }
-        ServletResponse inner = response;
-        while (inner instanceof ServletResponseWrapper wrapper) {
-            inner = wrapper.getResponse();
-        }
-        if (!facade.getDeclaringClass().isInstance(inner)) {
+        if (setNoCharset == null || getContentType == null) {
             return false;
         }
         try {
-            Object coyote = coyoteGetter.invoke(facade.get(inner));
+            Object coyote = CoyoteResponse.of(response);
+            if (coyote == null) {
+                return false;
+            }
             setNoCharset.invoke(coyote, value);
             // A character encoding set earlier (a filter's) would be appended: then the standard way.
             return value.equals(getContentType.invoke(coyote));
