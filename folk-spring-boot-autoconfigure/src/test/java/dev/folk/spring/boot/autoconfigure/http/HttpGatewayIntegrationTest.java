@@ -2,13 +2,18 @@ package dev.folk.spring.boot.autoconfigure.http;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.net.Socket;
+import java.net.URI;
 import java.net.URLDecoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -23,6 +28,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
+import java.util.zip.GZIPInputStream;
 
 import com.jayway.jsonpath.JsonPath;
 
@@ -78,7 +84,9 @@ import dev.folk.spring.boot.autoconfigure.app.WebTestApplication;
     "folk.http.body-timeout=2s",
     "server.tomcat.uri-encoding=ISO-8859-1",
     "management.endpoints.web.exposure.include=health,workers",
-    "management.endpoint.health.show-details=always"
+    "management.endpoint.health.show-details=always",
+    "server.compression.enabled=true", // for clients that accept gzip: none here but the compression test's
+    "server.compression.min-response-size=1"
 })
 @DirtiesContext
 @ExtendWith(OutputCaptureExtension.class)
@@ -729,5 +737,36 @@ class HttpGatewayIntegrationTest {
         Response exact = get("/php");
         assertThat(exact.status()).isEqualTo(200);
         assertThat((String) JsonPath.read(exact.text(), "$.uri")).isEqualTo("/php");
+    }
+
+    private HttpResponse<byte[]> gzipGet(String path) throws IOException, InterruptedException {
+        return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+                .header("Accept-Encoding", "gzip").build(), HttpResponse.BodyHandlers.ofByteArray());
+    }
+
+    /**
+     * Under Spring Boot's response compression, PHP's answers are compressed as Tomcat compresses any,
+     * except a range PHP answered itself, whose Content-Range counts the bytes PHP sent (nginx's gzip
+     * never compresses a 206 either).
+     */
+    @Test
+    void underCompressionAPageIsGzippedButARangePhpAnsweredGoesOutAsPhpSentIt() throws Exception {
+        HttpResponse<byte[]> page = gzipGet("/php/large?kb=4");
+        assertThat(page.headers().firstValue("Content-Encoding")).as("compression is on").hasValue("gzip");
+        try (GZIPInputStream in = new GZIPInputStream(new ByteArrayInputStream(page.body()))) {
+            assertThat(in.readAllBytes()).hasSize(4096);
+        }
+
+        HttpResponse<byte[]> range = gzipGet("/php/range?from=1000&to=1099");
+        assertThat(range.statusCode()).isEqualTo(206);
+        assertThat(range.headers().firstValue("Content-Encoding")).as("no gzip of a range").isEmpty();
+        assertThat(range.headers().firstValue("Content-Range")).hasValue("bytes 1000-1099/5120");
+        assertThat(range.headers().firstValue("Content-Length")).hasValue("100");
+        assertThat(new String(range.body(), StandardCharsets.US_ASCII))
+                .isEqualTo("0123456789abcdef".repeat(320).substring(1000, 1100));
+
+        HttpResponse<byte[]> after = gzipGet("/php/large?kb=4");
+        assertThat(after.headers().firstValue("Content-Encoding")).as("the next request is compressed again")
+                .hasValue("gzip");
     }
 }
