@@ -383,6 +383,32 @@ test('shutdown functions a call registers run once after it, as PHP-FPM runs a r
     });
 });
 
+/**
+ * Runs $calls on a worker with ext-ffi, then closes its tasks and waits for its exit; returns the lines its
+ * shutdown functions wrote to the file $calls was given, and the worker's stderr.
+ *
+ * @return array{list<string>, string}
+ */
+function shutdownLines(string $prefix, \Closure $calls): array
+{
+    if (!extension_loaded('ffi') || (string) ini_get('ffi.enable') === '0' || PHP_ZTS) {
+        skip('needs ext-ffi with ffi.enable on a non-thread-safe PHP');
+    }
+    $file = tempnam(sys_get_temp_dir(), $prefix);
+    try {
+        $stderr = withWorker(function (TestMaster $m) use ($file, $calls): string {
+            $m->ready();
+            $calls($m, $file);
+            $m->closeTasks();
+            assertSame(0, $m->waitExit());
+            return $m->stderr();
+        });
+        return [file($file, FILE_IGNORE_NEW_LINES), $stderr];
+    } finally {
+        @unlink($file);
+    }
+}
+
 test('a shutdown function bound to an object that outlives its call runs at the call\'s end and once more at the exit (with ext-ffi), so that what it gathered later is not lost', function (): void {
     $runs = extension_loaded('ffi') && (string) ini_get('ffi.enable') !== '0' && !PHP_ZTS;
     $file = tempnam(sys_get_temp_dir(), 'folk-buffered-');
@@ -415,52 +441,28 @@ test('a shutdown function bound to an object that outlives its call runs at the 
 });
 
 test('a shutdown function whose object the next call replaced is let go, not run again at the exit; one kept that throws at the exit does not keep the others from running (with ext-ffi)', function (): void {
-    if (!extension_loaded('ffi') || (string) ini_get('ffi.enable') === '0' || PHP_ZTS) {
-        skip('needs ext-ffi with ffi.enable on a non-thread-safe PHP');
-    }
-    $file = tempnam(sys_get_temp_dir(), 'folk-replaced-');
-    try {
-        withWorker(function (TestMaster $m) use ($file): void {
-            $m->ready();
-            assertSame('one', $m->result('replaced_object', ['name' => 'one', 'file' => $file, 'throw' => true]));
-            assertSame('two', $m->result('replaced_object', ['name' => 'two', 'file' => $file]));
-            assertSame('three', $m->result('buffered_log', ['name' => 'three', 'file' => $file]));
-            $m->closeTasks();
-            assertSame(0, $m->waitExit());
-            assertContains('a shutdown function kept for the exit threw RuntimeException: thrown by a kept shutdown function', $m->stderr());
-        });
-        $lines = file($file, FILE_IGNORE_NEW_LINES);
-        // After each call its own functions; at the exit the ones whose objects live on: the last
-        // request's object (still in the global), the kept closure (it threw, logged), the buffer's close.
-        assertSame(['object one', 'object two', 'three', 'kept', 'made'], array_slice($lines, 0, 5), implode(',', $lines));
-        assertSame(1, count(array_keys($lines, 'object one')), 'replaced by the next call: let go, not run again');
-        assertSame(['object two', 'kept'], array_slice($lines, 5), 'at the exit, the thrower between them: ' . implode(',', $lines));
-    } finally {
-        @unlink($file);
-    }
+    [$lines, $stderr] = shutdownLines('folk-replaced-', static function (TestMaster $m, string $file): void {
+        assertSame('one', $m->result('replaced_object', ['name' => 'one', 'file' => $file, 'throw' => true]));
+        assertSame('two', $m->result('replaced_object', ['name' => 'two', 'file' => $file]));
+        assertSame('three', $m->result('buffered_log', ['name' => 'three', 'file' => $file]));
+    });
+    assertContains('a shutdown function kept for the exit threw RuntimeException: thrown by a kept shutdown function', $stderr);
+    // After each call its own functions; at the exit the ones whose objects live on: the last
+    // request's object (still in the global), the kept closure (it threw, logged), the buffer's close.
+    assertSame(['object one', 'object two', 'three', 'kept', 'made'], array_slice($lines, 0, 5), implode(',', $lines));
+    assertSame(1, count(array_keys($lines, 'object one')), 'replaced by the next call: let go, not run again');
+    assertSame(['object two', 'kept'], array_slice($lines, 5), 'at the exit, the thrower between them: ' . implode(',', $lines));
 });
 
 test('the functions kept for the exit are at most 64: requests\' objects in reference cycles do not pile up (with ext-ffi)', function (): void {
-    if (!extension_loaded('ffi') || (string) ini_get('ffi.enable') === '0' || PHP_ZTS) {
-        skip('needs ext-ffi with ffi.enable on a non-thread-safe PHP');
-    }
-    $file = tempnam(sys_get_temp_dir(), 'folk-cyclic-');
-    try {
-        withWorker(function (TestMaster $m) use ($file): void {
-            $m->ready();
-            for ($i = 1; $i <= 70; $i++) {
-                assertSame((string) $i, $m->result('cyclic_object', ['name' => (string) $i, 'file' => $file]));
-            }
-            $m->closeTasks();
-            assertSame(0, $m->waitExit());
-            assertSame(1, substr_count($m->stderr(), '64 objects that registered shutdown functions lived on after their calls'));
-        });
-        $lines = file($file, FILE_IGNORE_NEW_LINES);
-        assertSame(70 + 64, count($lines), 'each after its call; the first 64 again at the exit');
-        assertSame(array_map(static fn (int $i): string => "cyclic $i", range(1, 64)), array_slice($lines, 70));
-    } finally {
-        @unlink($file);
-    }
+    [$lines, $stderr] = shutdownLines('folk-cyclic-', static function (TestMaster $m, string $file): void {
+        for ($i = 1; $i <= 70; $i++) {
+            assertSame((string) $i, $m->result('cyclic_object', ['name' => (string) $i, 'file' => $file]));
+        }
+    });
+    assertSame(1, substr_count($stderr, '64 objects that registered shutdown functions lived on after their calls'));
+    assertSame(70 + 64, count($lines), 'each after its call; the first 64 again at the exit');
+    assertSame(array_map(static fn (int $i): string => "cyclic $i", range(1, 64)), array_slice($lines, 70));
 });
 
 test('http(): what the shutdown functions a request registers print follows its body, as PHP-FPM sends it (with ext-ffi); a header() in them counts before any output only', function (): void {
