@@ -817,6 +817,17 @@ class FrameworkAppsTest {
                     TIMINGS, "$1$2$3$4<time>", FILE_ETAG, "\"<time>-$1\"", EPOCH, "<time>", WHEN, "<when>");
         }
 
+        /**
+         * MediaWiki sets its session's cookies again, the same ones, when its session's save finds the
+         * metadata dirty, which depends on the clock (SessionBackend::renew() and its expiry): one run's
+         * login answer had them twice under PHP-FPM and once through the gateway. A cookie set twice
+         * alike is set once for any client, so repeats are compared once.
+         */
+        @Override
+        List<String> headerForApp(String name, List<String> values) {
+            return name.equals("set-cookie") ? values.stream().distinct().collect(Collectors.toList()) : values;
+        }
+
         @Test
         void anEditorsSessionAnswersAsUnderPhpFpm() throws Exception {
             newBrowsers();
@@ -1645,10 +1656,15 @@ class FrameworkAppsTest {
 
         @SuppressWarnings("unchecked")
         private Map<String, Object> maskedForApp(Map<String, Object> comparable) {
-            ((Map<String, List<String>>) comparable.get("headers")).replaceAll((name, values) ->
-                    values.stream().map(this::maskApp).collect(Collectors.toList()));
+            ((Map<String, List<String>>) comparable.get("headers")).replaceAll((name, values) -> headerForApp(name,
+                    values.stream().map(this::maskApp).collect(Collectors.toList())));
             comparable.put("body", maskApp((String) comparable.get("body")));
             return comparable;
+        }
+
+        /** A header's masked values as compared; the application's own nondeterminism taken out, if it has any. */
+        List<String> headerForApp(String name, List<String> values) {
+            return values;
         }
 
         /** Status, headers (lower-case names, values in order, server headers left out) and body, masked. */
