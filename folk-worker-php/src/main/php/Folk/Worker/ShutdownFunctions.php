@@ -92,10 +92,8 @@ final class ShutdownFunctions
      * table once the call's rounds are over; null until the first.
      */
     private ?\FFI\CData $kept = null;
-    /** @var array<int, array{int, string, int}> per key of {@see $kept}: its object's address, its object and method, the references the entry holds */
+    /** @var array<int, array{int, string, int}> per key of {@see $kept}: its object's address, its object and method (kept once each), the references the entry holds */
     private array $keptObjects = [];
-    /** @var array<string, true> the objects and methods {@see $kept} holds a function of */
-    private array $keptKeys = [];
     private bool $keptFull = false;
     /** The references to its object an entry of [$object, 'method'] holds itself, measured by {@see create()}. */
     private int $methodEntryReferences = 2;
@@ -240,12 +238,7 @@ final class ShutdownFunctions
         $worker = $this->globals->user_shutdown_function_names;
         $first = $this->firstKey;
         $next = $worker->nNextFreeElement;
-        // The call's table: first the function that puts the worker's back, registered into it.
-        $calls = $ffi->_zend_new_array(0);
-        $calls->pDestructor = $worker->pDestructor;
-        $this->workerTable = $worker;
-        $this->globals->user_shutdown_function_names = $calls;
-        register_shutdown_function($this->putWorkerTableBack);
+        $calls = $this->openCallTable($worker);
         for ($key = $first; $key < $next; $key++) {
             $entry = $ffi->zend_hash_index_find($worker, $key);
             if ($entry !== null) {
@@ -298,7 +291,7 @@ final class ShutdownFunctions
             if ($slot === null) {
                 continue;
             }
-            $entry = $ffi->cast('folk_shutdown_entry*', $ffi->cast('folk_zval*', $slot)->ptr);
+            $entry = $this->entry($slot);
             $name = $entry->fci->function_name;
             $type = $name->type_info & 0xff;
             // Addresses read as integers: FFI would read a pointer field through to what it points to.
@@ -318,10 +311,10 @@ final class ShutdownFunctions
                 continue;
             }
             $id = $object . ':' . $method;
-            if (isset($this->keptKeys[$id])) {
+            if (in_array($id, array_column($this->keptObjects, 1), true)) {
                 continue; // kept once already: this one is freed with the call's table
             }
-            if (count($this->keptKeys) >= self::MAX_KEPT) {
+            if (count($this->keptObjects) >= self::MAX_KEPT) {
                 if (!$this->keptFull) {
                     $this->keptFull = true;
                     ($this->log)(sprintf('%d objects that registered shutdown functions lived on after their calls; those '
@@ -329,18 +322,13 @@ final class ShutdownFunctions
                 }
                 continue;
             }
-            $this->keptKeys[$id] = true;
             if ($this->kept === null) {
                 $this->kept = $ffi->_zend_new_array(0);
                 $this->kept->pDestructor = $calls->pDestructor;
             }
             $next = $this->kept->nNextFreeElement;
             $this->keptObjects[$next < 0 ? 0 : $next] = [$object, $id, $own]; // a new table's starts below 0: its first key is 0
-            $ffi->zend_hash_next_index_insert($this->kept, $slot);
-            $destructor = $calls->pDestructor;
-            $calls->pDestructor = null; // out of the call's table without freeing it: $kept owns it now
-            $ffi->zend_hash_index_del($calls, $key);
-            $calls->pDestructor = $destructor;
+            $this->moveEntry($calls, $key, $slot, $this->kept);
         }
     }
 
@@ -350,31 +338,61 @@ final class ShutdownFunctions
      */
     private function lastEntryHoldsAClosureOf(int $references): bool
     {
-        $ffi = $this->ffi;
-        $table = $this->globals->user_shutdown_function_names;
-        $slot = $ffi->zend_hash_index_find($table, $table->nNextFreeElement - 1);
-        if ($slot === null) {
+        $entry = $this->lastEntry();
+        if ($entry === null) {
             return false;
         }
-        $entry = $ffi->cast('folk_shutdown_entry*', $ffi->cast('folk_zval*', $slot)->ptr);
         $name = $entry->fci->function_name;
         return $entry->fci->size === 64 && ($name->type_info & 0xff) === 8 && $name->ptr !== 0
-            && $ffi->cast('folk_refcounted*', $name->ptr)->refcount === $references;
+            && $this->ffi->cast('folk_refcounted*', $name->ptr)->refcount === $references;
     }
 
     /** The references to its object that the entry registered last holds with those of others; 0 if it has no object. */
     private function lastEntrysObjectReferences(): int
     {
-        $ffi = $this->ffi;
-        $table = $this->globals->user_shutdown_function_names;
-        $slot = $ffi->zend_hash_index_find($table, $table->nNextFreeElement - 1);
-        if ($slot === null) {
+        $entry = $this->lastEntry();
+        if ($entry === null || ($entry->fci->function_name->type_info & 0xff) !== 7 || $entry->fci_cache->object === 0) {
             return 0;
         }
-        $entry = $ffi->cast('folk_shutdown_entry*', $ffi->cast('folk_zval*', $slot)->ptr);
-        $object = $entry->fci_cache->object;
-        return ($entry->fci->function_name->type_info & 0xff) === 7 && $object !== 0
-            ? $ffi->cast('folk_refcounted*', $object)->refcount : 0;
+        return $this->ffi->cast('folk_refcounted*', $entry->fci_cache->object)->refcount;
+    }
+
+    /** The entry registered last in the current table, or null. */
+    private function lastEntry(): ?\FFI\CData
+    {
+        $table = $this->globals->user_shutdown_function_names;
+        $slot = $this->ffi->zend_hash_index_find($table, $table->nNextFreeElement - 1);
+        return $slot === null ? null : $this->entry($slot);
+    }
+
+    /** The php_shutdown_function_entry a table's slot (a zval of the pointer to it) holds. */
+    private function entry(\FFI\CData $slot): \FFI\CData
+    {
+        return $this->ffi->cast('folk_shutdown_entry*', $this->ffi->cast('folk_zval*', $slot)->ptr);
+    }
+
+    /**
+     * A table for functions to run apart from the worker's, made current: first in it the function
+     * that puts {@code $worker} back, so that what the others register goes to the worker's table.
+     */
+    private function openCallTable(\FFI\CData $worker): \FFI\CData
+    {
+        $calls = $this->ffi->_zend_new_array(0);
+        $calls->pDestructor = $worker->pDestructor;
+        $this->workerTable = $worker;
+        $this->globals->user_shutdown_function_names = $calls;
+        register_shutdown_function($this->putWorkerTableBack);
+        return $calls;
+    }
+
+    /** Moves the entry at {@code $key} of {@code $from} (its {@code $slot}) to the end of {@code $to}, without freeing it. */
+    private function moveEntry(\FFI\CData $from, int $key, \FFI\CData $slot, \FFI\CData $to): void
+    {
+        $this->ffi->zend_hash_next_index_insert($to, $slot);
+        $destructor = $from->pDestructor;
+        $from->pDestructor = null;
+        $this->ffi->zend_hash_index_del($from, $key);
+        $from->pDestructor = $destructor;
     }
 
     /**
@@ -388,11 +406,11 @@ final class ShutdownFunctions
             return;
         }
         $ffi = $this->ffi;
-        foreach ($this->keptObjects as $key => [$object, $id, $own]) {
+        foreach ($this->keptObjects as $key => [$object, , $own]) {
             if ($ffi->cast('folk_refcounted*', $object)->refcount > $own) {
                 continue;
             }
-            unset($this->keptObjects[$key], $this->keptKeys[$id]);
+            unset($this->keptObjects[$key]);
             try {
                 $ffi->zend_hash_index_del($this->kept, $key); // frees the function, and its object with it
             } catch (\Throwable $e) {
@@ -420,16 +438,8 @@ final class ShutdownFunctions
                 continue;
             }
             $worker = $this->globals->user_shutdown_function_names;
-            $one = $ffi->_zend_new_array(0);
-            $one->pDestructor = $kept->pDestructor;
-            $this->workerTable = $worker;
-            $this->globals->user_shutdown_function_names = $one;
-            register_shutdown_function($this->putWorkerTableBack);
-            $ffi->zend_hash_next_index_insert($one, $slot);
-            $destructor = $kept->pDestructor;
-            $kept->pDestructor = null; // moved: $one owns it now
-            $ffi->zend_hash_index_del($kept, $key);
-            $kept->pDestructor = $destructor;
+            $one = $this->openCallTable($worker);
+            $this->moveEntry($kept, $key, $slot, $one);
             try {
                 $ffi->php_call_shutdown_functions();
             } catch (\Throwable $e) {
@@ -441,6 +451,5 @@ final class ShutdownFunctions
                 $ffi->zend_array_destroy($one);
             }
         }
-        $this->keptKeys = [];
     }
 }

@@ -138,17 +138,10 @@ final class IoLoop implements Runnable {
         submit(() -> {
             try {
                 for (Watch w : new ArrayList<>(partials)) {
-                    if (w.process != p) {
-                        continue;
-                    }
-                    if (drain(w, FAIR_SHARE)) {
-                        watches.remove(w.token);
-                        unregisterAndClose(w);
-                    } else if (partials.remove(w)) {
+                    if (w.process == p && !drainOrClose(w) && dropPartial(w)) {
                         w.emitPartial(this);
                     }
                 }
-                p.partialOutput(hasPartial(p));
             } finally {
                 done.complete(null);
             }
@@ -274,10 +267,26 @@ final class IoLoop implements Runnable {
             }
             return;
         }
-        if (drain(w, FAIR_SHARE)) {
-            watches.remove(w.token);
-            unregisterAndClose(w);
+        drainOrClose(w);
+    }
+
+    /** Reads what {@code w}'s pipe holds; at end of stream closes it (its partial line flushed) and returns true. */
+    private boolean drainOrClose(Watch w) {
+        if (!drain(w, FAIR_SHARE)) {
+            return false;
         }
+        watches.remove(w.token);
+        unregisterAndClose(w);
+        return true;
+    }
+
+    /** Takes {@code w} out of {@link #partials}, keeping its worker's flag up to date; false if it was not there. */
+    private boolean dropPartial(Watch w) {
+        if (!partials.remove(w)) {
+            return false;
+        }
+        w.process.partialOutput(hasPartial(w.process));
+        return true;
     }
 
     /** Reads up to {@code budget} bytes; true at end of stream. */
@@ -305,8 +314,8 @@ final class IoLoop implements Runnable {
                 if (partials.add(w)) {
                     w.process.partialOutput(true);
                 }
-            } else if (partials.remove(w)) {
-                w.process.partialOutput(hasPartial(w.process));
+            } else {
+                dropPartial(w);
             }
             total += n;
         }
@@ -339,18 +348,14 @@ final class IoLoop implements Runnable {
             // backtrace block, its marker lines) is in the pipe whole once written, but a read that
             // filled the buffer, or the fair share, may have taken only its start: the partial
             // line's rest may be waiting there, and must not become a line of its own.
-            if (drain(w, FAIR_SHARE)) {
-                watches.remove(w.token);
-                unregisterAndClose(w); // end of stream: flushes the partial line and any held block
-            } else if (partials.contains(w)) {
-                long left = w.lastBytes + QUIET_NANOS - now;
-                if (left > 0) {
-                    next = Math.min(next, left);
-                } else {
-                    partials.remove(w);
-                    w.emitPartial(this);
-                    w.process.partialOutput(hasPartial(w.process));
-                }
+            if (drainOrClose(w) || !partials.contains(w)) {
+                continue; // ended (its partial line flushed), or the read completed the line
+            }
+            long left = w.lastBytes + QUIET_NANOS - now;
+            if (left > 0) {
+                next = Math.min(next, left);
+            } else if (dropPartial(w)) {
+                w.emitPartial(this);
             }
         }
         return next;
@@ -358,9 +363,7 @@ final class IoLoop implements Runnable {
 
     private void unregisterAndClose(Watch w) {
         if (w.kind != Watch.EXIT) {
-            if (partials.remove(w)) {
-                w.process.partialOutput(hasPartial(w.process));
-            }
+            dropPartial(w);
             w.flushPartial(this);
         }
         if (!w.fired) {

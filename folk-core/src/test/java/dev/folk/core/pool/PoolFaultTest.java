@@ -399,6 +399,17 @@ class PoolFaultTest {
         }
     }
 
+    /** A pool of one test worker, started and ready (closed again if it does not become ready). */
+    private WorkerPool readyTestPool(String name) {
+        WorkerPool pool = WorkerPool.start(PoolConfig.builder(name, PhpWorkers.testWorker(Workers.newTag()).build())
+                .size(1).build(), supervisor);
+        if (!pool.awaitReady(1, Duration.ofSeconds(10))) {
+            pool.close();
+            throw new AssertionError("pool '" + name + "' not ready within 10 s");
+        }
+        return pool;
+    }
+
     private static void awaitInFile(Path file, String text) {
         Procs.await(Duration.ofSeconds(5), "'" + text + "' in " + file, () -> {
             try {
@@ -412,10 +423,8 @@ class PoolFaultTest {
     /** A SIGTERM from outside (systemd's default KillMode at a stop signals every process): the warning says where it came from. */
     @Test
     void anIdleWorkerEndedBySigtermFromOutsideIsWarnedOfWithTheServiceManagersSetting() throws Exception {
-        WorkerPool pool = WorkerPool.start(PoolConfig.builder("termed-idle", PhpWorkers.testWorker(Workers.newTag()).build())
-                .size(1).build(), supervisor);
+        WorkerPool pool = readyTestPool("termed-idle");
         try (LogCapture logs = LogCapture.of(WorkerPool.class)) {
-            assertThat(pool.awaitReady(1, Duration.ofSeconds(10))).isTrue();
             int pid = pool.snapshot().workers().get(0).pid();
             new ProcessBuilder("kill", "-TERM", Integer.toString(pid)).inheritIO().start().waitFor();
             Procs.await(Duration.ofSeconds(10), "the exit's warning", () -> !logs.warningsContaining(
@@ -429,10 +438,8 @@ class PoolFaultTest {
 
     @Test
     void anIdleWorkerKilledFromOutsideIsTheLastFailureAsKilledWhileIdleWithItsSignal() throws Exception {
-        WorkerPool pool = WorkerPool.start(PoolConfig.builder("killed-idle", PhpWorkers.testWorker(Workers.newTag()).build())
-                .size(1).build(), supervisor);
+        WorkerPool pool = readyTestPool("killed-idle");
         try (LogCapture logs = LogCapture.of(WorkerPool.class)) {
-            assertThat(pool.awaitReady(1, Duration.ofSeconds(10))).isTrue();
             assertThat(pool.snapshot().lastFailureAt()).as("no failure yet").isNull();
             int unserved = pool.snapshot().workers().get(0).pid();
             Instant beforeKill = Instant.now();
