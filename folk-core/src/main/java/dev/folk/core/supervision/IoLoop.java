@@ -427,7 +427,8 @@ final class IoLoop implements Runnable {
                 }
             }
             case FILE -> {
-                FileChannel file = files.computeIfAbsent(policy.file(), OutputFile::new).channel(System.nanoTime());
+                OutputFile out = files.computeIfAbsent(policy.file(), OutputFile::new);
+                FileChannel file = out.channel(System.nanoTime());
                 if (file != null) {
                     byte[] prefix = ("pid " + p.pid() + (stderr ? " stderr: " : " stdout: "))
                             .getBytes(StandardCharsets.US_ASCII);
@@ -435,8 +436,9 @@ final class IoLoop implements Runnable {
                     try {
                         file.write(new ByteBuffer[] {ByteBuffer.wrap(prefix), ByteBuffer.wrap(line, 0, length),
                                 ByteBuffer.wrap(suffix)});
+                        out.written();
                     } catch (IOException e) {
-                        log.warn("Cannot append worker output to {}: {}", policy.file(), e.toString());
+                        out.notWritten(e);
                     }
                 }
             }
@@ -488,6 +490,8 @@ final class IoLoop implements Runnable {
         private @Nullable Object opened;
         private long checked;
         private boolean failing;
+        /** Lines not written since a write first failed (a full disk): said once, not once a line. */
+        private long lost;
 
         OutputFile(Path path) {
             this.path = path;
@@ -522,6 +526,25 @@ final class IoLoop implements Runnable {
                                 : "its name named another file (the file was moved away and replaced)");
             }
             return channel;
+        }
+
+        /** After a line was appended: says so if lines were lost before it. */
+        void written() {
+            if (lost > 0) {
+                log.info("Appending worker output to {} works again; {} line(s) could not be written before", path, lost);
+                lost = 0;
+            }
+        }
+
+        /**
+         * A line could not be appended: warned of once, not at every line, as a full disk would
+         * flood the application's log (often on the same disk) with it.
+         */
+        void notWritten(IOException e) {
+            if (lost++ == 0) {
+                log.warn("Cannot append worker output to {}: {}; its workers' lines are dropped until it works again "
+                        + "(free space there, or point output-file elsewhere)", path, e.toString());
+            }
         }
 
         /** True when opened; a failure keeps the channel there was and is retried a second later. */

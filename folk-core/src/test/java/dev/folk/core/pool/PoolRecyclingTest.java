@@ -189,6 +189,34 @@ class PoolRecyclingTest {
         }
     }
 
+    /**
+     * A recycled worker whose exit work runs past close-wait (a shutdown function kept for the exit
+     * that sleeps) ends on the TERM that follows: a WARN says its exit work was cut short, where
+     * only a DEBUG exit record said so.
+     */
+    @Test
+    void aRecycledWorkerStillRunningAfterCloseWaitIsTerminatedWithAWarning() {
+        // PHP serves and exits on EOF; then the shell goes on as `sleep`, which TERM ends.
+        WorkerSpec slow = WorkerSpec.builder("sh").name("slow-exit").args("-c",
+                "php \"$1\"; exec sleep 60", "sh", PhpWorkers.TEST_WORKER.toString())
+                .environment(Workers.RUN_TAG, Workers.newTag()).build();
+        WorkerPool pool = PoolTesting.ready(PoolConfig.builder("slow-exit", slow).size(1).maxJobs(1)
+                .maxJobsJitter(0).build(), SUPERVISOR.get());
+        try (LogCapture logs = LogCapture.of(WorkerPool.class)) {
+            int pid = PoolTesting.pids(pool).iterator().next();
+            assertThat(pool.call("echo", "last")).isEqualTo("last");
+            // retire close-wait (at least 5 s), then TERM
+            Procs.await(Duration.ofSeconds(15), "the slow worker's exit recorded",
+                    () -> pool.snapshot().exits().get(ExitReason.MAX_JOBS) == 1);
+            assertThat(pool.snapshot().recentExits().get(0).status()).isEqualTo("killed by SIGTERM");
+            assertThat(logs.containing("after the end of its input on fd 3")).singleElement().asString()
+                    .contains("Worker " + pid + " of pool 'slow-exit'", "retired (max-jobs)", "was still running 5000 ms",
+                            "sent SIGTERM (killed by SIGTERM)", "cut short", "raise close-wait");
+        } finally {
+            pool.close();
+        }
+    }
+
     @Test
     void failedBootsBackOffExponentiallyMarkThePoolBrokenAndRecoverWhenTheWorkerIsFixed(@TempDir Path tmp)
             throws Exception {

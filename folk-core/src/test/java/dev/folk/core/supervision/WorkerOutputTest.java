@@ -147,6 +147,25 @@ class WorkerOutputTest {
         }
     }
 
+    /** A full disk: one warning for the first line that cannot be written, not one per line. */
+    @Test
+    void anOutputFileThatCannotBeWrittenIsWarnedOfOnceNotAtEveryLine() throws Exception {
+        Path full = Path.of("/dev/full"); // every write(2) fails with ENOSPC
+        org.junit.jupiter.api.Assumptions.assumeTrue(Files.isWritable(full), "needs a writable /dev/full");
+        try (LogCapture logs = LogCapture.of(IoLoop.class)) {
+            WorkerProcess p = SUPERVISOR.get().spawn(counter(full).build());
+            try {
+                Procs.await(Duration.ofSeconds(10), "10 lines written by the worker",
+                        () -> p.recentOutput().stream().anyMatch(l -> l.contains("line 10")));
+            } finally {
+                SUPERVISOR.get().terminate(p, Duration.ofSeconds(5));
+                p.onOutputClosed().get(10, TimeUnit.SECONDS);
+            }
+            assertThat(logs.warningsContaining("Cannot append worker output to " + full)).singleElement().asString()
+                    .contains("No space left on device").contains("dropped until it works again");
+        }
+    }
+
     /** A worker appending {@code line <n>} to {@code log}, counting from 0, 20 lines a second. */
     private static WorkerSpec.Builder counter(Path log) {
         return Workers.sh(Workers.newTag(), "i=0; while :; do echo \"line $i\"; i=$((i + 1)); sleep 0.05; done")
