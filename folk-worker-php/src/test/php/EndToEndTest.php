@@ -460,9 +460,49 @@ test('the functions kept for the exit are at most 64: requests\' objects in refe
             assertSame((string) $i, $m->result('cyclic_object', ['name' => (string) $i, 'file' => $file]));
         }
     });
-    assertSame(1, substr_count($stderr, '64 objects that registered shutdown functions lived on after their calls'));
-    assertSame(70 + 64, count($lines), 'each after its call; the first 64 again at the exit');
+    assertSame(1, substr_count($stderr, '64 shutdown functions whose objects lived on after their calls are kept for the exit'));
+    assertSame(70 + 64, count($lines), 'each after its call; the first 64 again at the exit: ' . implode(',', $lines));
     assertSame(array_map(static fn (int $i): string => "cyclic $i", range(1, 64)), array_slice($lines, 70));
+});
+
+test('a closure bound to an object that outlives its call is kept as [$object, \'method\'] is: what the object gathered later is flushed at the exit, once per closure (with ext-ffi)', function (): void {
+    $hows = ['fcc', 'closure', 'fromCallable', 'closure-each'];
+    [$lines] = shutdownLines('folk-bound-', static function (TestMaster $m, string $file) use ($hows): void {
+        foreach ($hows as $how) {
+            foreach (['one', 'two', 'three'] as $name) {
+                assertSame($name, $m->result('bound_buffer', ['how' => $how, 'name' => $name, 'file' => $file]));
+            }
+        }
+    });
+    foreach ($hows as $how) {
+        $mine = array_values(array_filter($lines, static fn (string $l): bool => str_starts_with($l, "$how ")));
+        // 'closure-each' registers a closure at each call: each runs after its call, and the one kept (once, not once
+        // per call) finds nothing at the exit.
+        assertSame($how === 'closure-each' ? ["$how one", "$how two", "$how three", "$how (nothing)"] : ["$how one", "$how two", "$how three"],
+            $mine, "$how: " . implode(',', $lines));
+    }
+    assertSame(['fcc one', 'closure one', 'fromCallable one', 'fcc two', 'fcc three', 'closure two', 'closure three', 'fromCallable two',
+        'fromCallable three'], array_values(array_filter($lines, static fn (string $l): bool => !str_starts_with($l, 'closure-each'))),
+        'each first after its call, then at the exit in the order kept: ' . implode(',', $lines));
+});
+
+test('a request\'s object that registered two of its methods is let go with the request: each runs once, none at the exit, and the kept ones are not used up (with ext-ffi)', function (): void {
+    [$lines, $stderr] = shutdownLines('folk-two-methods-', static function (TestMaster $m, string $file): void {
+        for ($i = 1; $i <= 40; $i++) {
+            assertSame((string) $i, $m->result('two_methods', ['name' => (string) $i, 'file' => $file]));
+        }
+        assertSame('late', $m->result('buffered_log', ['name' => 'late', 'file' => $file]));
+        assertSame('later', $m->result('buffered_log', ['name' => 'later', 'file' => $file]));
+    });
+    $expected = [];
+    for ($i = 1; $i <= 40; $i++) {
+        array_push($expected, "request $i a", "request $i b");
+    }
+    assertSame($expected, array_slice($lines, 0, 80), 'each after its call, once');
+    assertSame(['late', 'later'], array_values(array_intersect(array_slice($lines, 80), ['late', 'later'])),
+        'the buffer registered after them is still kept: its later record written at the exit: ' . implode(',', array_slice($lines, 80)));
+    assertSame([], preg_grep('/^request /', array_slice($lines, 80)), 'not run again at the exit');
+    assertSame(0, substr_count($stderr, 'kept for the exit'));
 });
 
 test('http(): what the shutdown functions a request registers print follows its body, as PHP-FPM sends it (with ext-ffi); a header() in them counts before any output only', function (): void {

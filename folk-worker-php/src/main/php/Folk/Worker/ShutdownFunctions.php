@@ -26,11 +26,14 @@ namespace Folk\Worker;
  * them, or with `FOLK_SHUTDOWN_FUNCTIONS=0`, shutdown functions stay until the worker exits.
  *
  * A function bound to an object that outlives the call (`[$this, 'close']` of a logger's handler,
- * a closure the application keeps) runs at the call's end and once more at the worker's exit. Such
+ * `$this->flush(...)` or `function () { $this->run(); }` of a service, as Guzzle's task queue
+ * registers its run, a closure the application keeps) runs at the call's end and once more at the
+ * worker's exit. Such
  * an object registers once per PHP process and remembers it did (Monolog's BufferHandler flushes
  * its records so): under PHP-FPM the object is new with every request, and registers again; in a
  * worker it lives on, and without the second run what it gathered after its first call would be
- * lost when the worker exits. Each such function is kept once (the same object and method), at most
+ * lost when the worker exits. Each such function is kept once (the same object and method, or
+ * closure declaration), at most
  * {@see MAX_KEPT} of them; one whose object nothing else holds any more at a later call's end (a
  * request's object the next request replaced) is let go then, as PHP-FPM frees it with its request.
  * At the exit each runs on its own: one that throws is logged and the others still run.
@@ -67,6 +70,7 @@ final class ShutdownFunctions
         typedef struct { uintptr_t function_handler; uintptr_t calling_scope; uintptr_t called_scope; uintptr_t object; } folk_fcall_cache;
         typedef struct { folk_fcall_info fci; folk_fcall_cache fci_cache; } folk_shutdown_entry;
         typedef struct { uint32_t refcount; uint32_t type_info; } folk_refcounted;
+        typedef struct { uint64_t w[64]; } folk_words;
         C;
 
     /**
@@ -97,6 +101,16 @@ final class ShutdownFunctions
     private bool $keptFull = false;
     /** The references to its object an entry of [$object, 'method'] holds itself, measured by {@see create()}. */
     private int $methodEntryReferences = 2;
+    /**
+     * Where a closure keeps the object it is bound to ({@code $this}), as a word index into it, and
+     * the word that tells which declaration it was made from (two closures of one declaration bound
+     * to one object are kept once); measured by {@see create()}, 0 where it could not tell.
+     */
+    private int $closureThisWord = 0;
+    private int $closureDeclarationWord = 0;
+    /** Closure's class entry (a closure object's third word); the references a closure holds to its $this. */
+    private int $closureClass = 0;
+    private int $closureThisReferences = 1;
     /**
      * Whether this PHP's shutdown function entries are laid out as {@see LAYOUT} says (8.1 and
      * later, checked on the probe of {@see create()}); if not, nothing is kept for the exit.
@@ -153,11 +167,31 @@ final class ShutdownFunctions
                 public function run(): void
                 {
                 }
+
+                public function other(): void
+                {
+                }
+
+                /** @return list<\Closure> two closures of one declaration, then one of another, all bound to $this */
+                public function closures(): array
+                {
+                    $made = [];
+                    for ($i = 0; $i < 2; $i++) {
+                        $made[] = function (): void {
+                        };
+                    }
+                    $made[] = function (): void {
+                    };
+                    return $made;
+                }
             };
             register_shutdown_function([$target, 'run']);
             $held = $self->lastEntrysObjectReferences() - 1; // less $target's own
             $self->entriesReadable = $held >= 1 && $held <= 3;
             $self->methodEntryReferences = $held;
+            if ($self->entriesReadable) {
+                $self->measureClosures($target, $self->lastEntry()->fci_cache->object);
+            }
             unset($target);
         }
         $self->end();
@@ -285,40 +319,30 @@ final class ShutdownFunctions
             return;
         }
         $ffi = $this->ffi;
+        $bound = [];
+        $held = $this->keptReferences();
         $last = $calls->nNextFreeElement;
         for ($key = 1; $key < $last; $key++) {
             $slot = $ffi->zend_hash_index_find($calls, $key);
-            if ($slot === null) {
+            $binding = $slot === null ? null : $this->bindingOf($this->entry($slot));
+            if ($binding !== null) {
+                $bound[$key] = [$slot, ...$binding];
+                $held[$binding[0]] = ($held[$binding[0]] ?? 0) + $binding[1];
+            }
+        }
+        foreach ($bound as $key => [$slot, $object, $own, $id]) {
+            // More references than the entries' own (this call's and those kept): something else holds it.
+            if ($this->references($object) <= $held[$object]) {
                 continue;
             }
-            $entry = $this->entry($slot);
-            $name = $entry->fci->function_name;
-            $type = $name->type_info & 0xff;
-            // Addresses read as integers: FFI would read a pointer field through to what it points to.
-            if ($type === 8) { // IS_OBJECT: a closure or an invokable object, the one the entry holds
-                $object = $name->ptr;
-                $method = 0;
-                $own = 1;
-            } elseif ($type === 7 && $entry->fci_cache->object !== 0) { // IS_ARRAY: [$object, 'method']
-                $object = $entry->fci_cache->object;
-                $method = $entry->fci_cache->function_handler;
-                $own = $this->methodEntryReferences;
-            } else {
-                continue;
-            }
-            // More references than the entry's own: something else holds the object, it lives on.
-            if ($ffi->cast('folk_refcounted*', $object)->refcount <= $own) {
-                continue;
-            }
-            $id = $object . ':' . $method;
             if (in_array($id, array_column($this->keptObjects, 1), true)) {
                 continue; // kept once already: this one is freed with the call's table
             }
             if (count($this->keptObjects) >= self::MAX_KEPT) {
                 if (!$this->keptFull) {
                     $this->keptFull = true;
-                    ($this->log)(sprintf('%d objects that registered shutdown functions lived on after their calls; those '
-                        . 'of later ones run after their call only, not again at the exit', self::MAX_KEPT));
+                    ($this->log)(sprintf('%d shutdown functions whose objects lived on after their calls are kept for '
+                        . 'the exit; those of later calls run after their call only, not again at the exit', self::MAX_KEPT));
                 }
                 continue;
             }
@@ -330,6 +354,102 @@ final class ShutdownFunctions
             $this->keptObjects[$next < 0 ? 0 : $next] = [$object, $id, $own]; // a new table's starts below 0: its first key is 0
             $this->moveEntry($calls, $key, $slot, $this->kept);
         }
+    }
+
+    /**
+     * What decides whether an entry's function outlives its call: the object whose life it is
+     * bound to (its address), the references the entry holds to that object, and what it is kept
+     * once per. [$object, 'method']: the object. A closure only the entry holds: the object it is
+     * bound to ({@code $this->flush(...)}, {@code function () { $this->run(); }}), or itself if it
+     * is bound to none. A closure held elsewhere too, or an invokable object: itself.
+     *
+     * @return array{int, int, string}|null null for a function of no object
+     */
+    private function bindingOf(\FFI\CData $entry): ?array
+    {
+        $name = $entry->fci->function_name;
+        $type = $name->type_info & 0xff;
+        // Addresses read as integers: FFI would read a pointer field through to what it points to.
+        if ($type === 7 && $entry->fci_cache->object !== 0) { // IS_ARRAY: [$object, 'method']
+            $object = $entry->fci_cache->object;
+            return [$object, $this->methodEntryReferences, $object . ':' . $entry->fci_cache->function_handler];
+        }
+        if ($type !== 8) { // IS_OBJECT: a closure or an invokable object, the one the entry holds
+            return null;
+        }
+        $object = $name->ptr;
+        if ($this->closureThisWord > 0 && $this->references($object) === 1) {
+            $words = $this->ffi->cast('folk_words*', $object)->w;
+            if ($words[2] === $this->closureClass && ($words[$this->closureThisWord + 1] & 0xff) === 8) {
+                $this_ = $words[$this->closureThisWord];
+                $declaration = $this->closureDeclarationWord > 0 ? $words[$this->closureDeclarationWord] : $object;
+                return [$this_, $this->closureThisReferences, $this_ . ':closure:' . $declaration];
+            }
+        }
+        return [$object, 1, $object . ':0'];
+    }
+
+    /** @return array<int, int> per object of {@see $kept}, the references its entries hold to it */
+    private function keptReferences(): array
+    {
+        $held = [];
+        foreach ($this->keptObjects as [$object, , $own]) {
+            $held[$object] = ($held[$object] ?? 0) + $own;
+        }
+        return $held;
+    }
+
+    /** The refcount of the object at $address. */
+    private function references(int $address): int
+    {
+        return $this->ffi->cast('folk_refcounted*', $address)->refcount;
+    }
+
+    /**
+     * Finds, on closures made for it, where a closure keeps its $this and which word tells its
+     * declaration apart, so that a closure bound to an object that lives on is kept as
+     * [$object, 'method'] is ({@see bindingOf()}). Leaves them 0 (a closure is then judged by
+     * itself alone) unless every probe agrees.
+     */
+    private function measureClosures(object $target, int $address): void
+    {
+        $before = $this->references($address);
+        $method = $target->run(...);
+        register_shutdown_function($method);
+        // The closure's own reference to its $this, and the entry's (PHP 8.2 holds the call's object too).
+        $ownReferences = $this->references($address) - $before;
+        $words = [$this->ffi->cast('folk_words*', $this->lastEntry()->fci->function_name->ptr)->w];
+        [$first, $second, $other] = $target->closures();
+        foreach ([$target->run(...), $target->other(...), $first, $second, $other] as $closure) {
+            register_shutdown_function($closure);
+            $words[] = $this->ffi->cast('folk_words*', $this->lastEntry()->fci->function_name->ptr)->w;
+        }
+        $class = $words[0][2];
+        $thisWord = 0;
+        for ($i = 7; $i < 63 && $thisWord === 0; $i++) { // past the object's header
+            if ($words[0][$i] === $address && ($words[0][$i + 1] & 0xff) === 8) {
+                $thisWord = $i;
+            }
+        }
+        if ($thisWord === 0 || !in_array($ownReferences, [1, 2, 3], true)) {
+            return;
+        }
+        foreach ($words as $each) {
+            if ($each[2] !== $class || $each[$thisWord] !== $address) {
+                return;
+            }
+        }
+        $declaration = 0;
+        for ($i = 7; $i < $thisWord && $declaration === 0; $i++) {
+            [$m1, $m2, $n, $c1, $c2, $d] = array_map(static fn (\FFI\CData $w): int => $w[$i], $words);
+            if ($m1 !== 0 && $m1 === $m2 && $m1 !== $n && $c1 !== 0 && $c1 === $c2 && $c1 !== $d) {
+                $declaration = $i;
+            }
+        }
+        $this->closureClass = $class;
+        $this->closureThisWord = $thisWord;
+        $this->closureDeclarationWord = $declaration;
+        $this->closureThisReferences = $ownReferences;
     }
 
     /**
@@ -405,14 +525,20 @@ final class ShutdownFunctions
         if ($this->keptObjects === []) {
             return;
         }
-        $ffi = $this->ffi;
-        foreach ($this->keptObjects as $key => [$object, , $own]) {
-            if ($ffi->cast('folk_refcounted*', $object)->refcount > $own) {
+        $held = $this->keptReferences();
+        $unheld = [];
+        foreach ($held as $object => $references) {
+            if ($this->references($object) <= $references) {
+                $unheld[$object] = true; // decided before any is freed: freeing one lowers the count
+            }
+        }
+        foreach ($this->keptObjects as $key => [$object]) {
+            if (!isset($unheld[$object])) {
                 continue;
             }
             unset($this->keptObjects[$key]);
             try {
-                $ffi->zend_hash_index_del($this->kept, $key); // frees the function, and its object with it
+                $this->ffi->zend_hash_index_del($this->kept, $key); // frees the function, and its object with the last
             } catch (\Throwable $e) {
                 ($this->log)(sprintf('the destructor of an object a shutdown function held threw %s: %s', get_class($e),
                     $e->getMessage()));
