@@ -40,6 +40,7 @@ import dev.folk.spring.boot.autoconfigure.app.WebTestApplication;
 @SpringBootTest(classes = WebTestApplication.class, webEnvironment = WebEnvironment.RANDOM_PORT, properties = {
     "folk.pools.main.size=2",
     "folk.pools.other.size=1",
+    "folk.pools.other.max-queue=77",
     "folk.memory-check-interval=200ms",
     "folk.shutdown.signal-handler=false",
     "management.endpoints.web.exposure.include=health,workers,prometheus",
@@ -98,6 +99,23 @@ class WorkersEndpointIntegrationTest {
         HttpResponse<String> liveness = http.get("/actuator/health/liveness");
         assertThat(liveness.statusCode()).isEqualTo(200);
         assertThat(liveness.body()).doesNotContain("folk");
+    }
+
+    /**
+     * What a pool runs with, its own keys and those it takes from the top level merged: configprops
+     * shows a pool's entry as bound, with the defaults of the keys it does not set.
+     */
+    @Test
+    void eachPoolShowsTheSettingsItRunsWithInheritedOnesIncluded() {
+        String body = http.get("/actuator/workers/main").body();
+        assertThat((String) JsonPath.read(body, "$.settings['memory-check-interval']")).as("taken from folk.*").isEqualTo("PT0.2S");
+        assertThat((Integer) JsonPath.read(body, "$.settings.size")).isEqualTo(2);
+        assertThat((String) JsonPath.read(body, "$.settings['exec-timeout']")).isEqualTo(main.config().execTimeout().toString());
+        assertThat(JsonPath.<Map<String, Object>>read(body, "$.settings")).doesNotContainKey("env");
+        String other = http.get("/actuator/workers").body();
+        assertThat((Integer) JsonPath.read(other, "$.pools.other.settings['max-queue']")).as("its own").isEqualTo(77);
+        assertThat((Integer) JsonPath.read(other, "$.pools.main.settings['max-queue']")).isNotEqualTo(77);
+        assertThat((String) JsonPath.read(other, "$.pools.other.settings['memory-check-interval']")).isEqualTo("PT0.2S");
     }
 
     @Test

@@ -22,6 +22,7 @@ import org.springframework.boot.actuate.endpoint.annotation.WriteOperation;
 import dev.folk.core.pool.CallOutcome;
 import dev.folk.core.pool.ExitReason;
 import dev.folk.core.pool.ExitRecord;
+import dev.folk.core.pool.PoolConfig;
 import dev.folk.core.pool.PoolSnapshot;
 import dev.folk.core.pool.WorkerInfo;
 import dev.folk.core.pool.WorkerPool;
@@ -59,7 +60,7 @@ public class WorkersEndpoint {
     public WorkersDescriptor workers() {
         Map<String, PoolDescriptor> all = new LinkedHashMap<>();
         for (WorkerPool pool : pools.all()) {
-            all.put(pool.name(), describe(pool.snapshot()));
+            all.put(pool.name(), describe(pool.snapshot(), pool.config()));
         }
         return new WorkersDescriptor(all);
     }
@@ -67,7 +68,7 @@ public class WorkersEndpoint {
     /** One pool, or null (404 over HTTP) if there is no such pool. */
     @ReadOperation
     public @Nullable PoolDescriptor pool(@Selector String pool) {
-        return pools.find(pool).map(p -> describe(p.snapshot())).orElse(null);
+        return pools.find(pool).map(p -> describe(p.snapshot(), p.config())).orElse(null);
     }
 
     /** Starts a rolling reset; null if there is no such pool. */
@@ -103,7 +104,7 @@ public class WorkersEndpoint {
         return new RecycleDescriptor(pool, number, "recycling");
     }
 
-    static PoolDescriptor describe(PoolSnapshot s) {
+    static PoolDescriptor describe(PoolSnapshot s, PoolConfig config) {
         Instant now = s.takenAt();
         List<WorkerDescriptor> workers = new ArrayList<>();
         for (WorkerInfo w : s.workers()) {
@@ -127,7 +128,45 @@ public class WorkersEndpoint {
                 s.slowCalls(),
                 new SizingDescriptor(s.sizing().elastic(), s.sizing().min(), s.sizing().max(), s.sizing().target(),
                         s.currentSize()),
-                saturation(s.saturation()));
+                saturation(s.saturation()), settings(config));
+    }
+
+    /**
+     * The settings the pool runs with, by their keys: a pool's own and those it takes from the top
+     * level merged (configprops shows a pool's entry as bound, with the defaults of the keys it
+     * does not set, not what it inherits). Not its environment, which may hold secrets.
+     */
+    static Map<String, Object> settings(PoolConfig c) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("command", c.worker().executable());
+        m.put("args", c.worker().args());
+        m.put("size", c.size());
+        m.put("min-size", c.minSize());
+        m.put("max-size", c.maxSize());
+        m.put("grow-after", c.growAfter().toString());
+        m.put("max-jobs", c.maxJobs());
+        m.put("max-jobs-jitter", c.maxJobsJitter());
+        m.put("max-lifetime", c.maxLifetime().toString());
+        m.put("max-idle", c.maxIdle().toString());
+        m.put("max-memory", bytes(c.maxMemoryBytes()));
+        m.put("memory-limit", bytes(c.memoryLimitBytes()));
+        m.put("memory-check-interval", c.memoryCheckInterval().toString());
+        m.put("boot-timeout", c.bootTimeout().toString());
+        m.put("exec-timeout", c.execTimeout().toString());
+        m.put("acquire-timeout", c.acquireTimeout().toString());
+        m.put("max-queue", c.maxQueue());
+        m.put("slow-call-threshold", c.slowCallThreshold().toString());
+        m.put("drain-timeout", c.drainTimeout().toString());
+        m.put("close-wait", c.closeWait().toString());
+        m.put("stop-grace", c.stopGrace().toString());
+        m.put("max-frame-length", bytes(c.maxFrameLength()));
+        return m;
+    }
+
+    /** As a DataSize reads: 128MB, 16MB, 0B. */
+    private static String bytes(long n) {
+        long mb = 1024L * 1024;
+        return n != 0 && n % mb == 0 ? n / mb + "MB" : n != 0 && n % 1024 == 0 ? n / 1024 + "KB" : n + "B";
     }
 
     private static SaturationDescriptor saturation(PoolSnapshot.Saturation s) {
@@ -154,6 +193,7 @@ public class WorkersEndpoint {
      * @param slowCalls   calls that ran past slow-call-threshold (each logged with the PHP stack)
      * @param sizing      the pool's size now and its bounds
      * @param saturation  how close it came to running out of workers
+     * @param settings    the settings it runs with (its own and those it takes from the top level), by key
      */
     public record PoolDescriptor(String name, String state, int size, long ready, long busy, long idle, long starting,
                                  long stopping, int queued, long spawns, long bootFailures, @Nullable String lastFailure,
@@ -161,7 +201,8 @@ public class WorkersEndpoint {
                                  Map<String, Long> calls, Map<String, Long> exits, List<WorkerDescriptor> workers,
                                  List<ExitDescriptor> recentExits, long slowCalls,
                                  SizingDescriptor sizing,
-                                 SaturationDescriptor saturation) implements OperationResponseBody {
+                                 SaturationDescriptor saturation, Map<String, Object> settings)
+            implements OperationResponseBody {
     }
 
     /**
