@@ -9,7 +9,9 @@ import java.util.Set;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.aot.AotDetector;
 import org.springframework.beans.factory.BeanFactory;
+import org.springframework.beans.factory.ListableBeanFactory;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.beans.factory.annotation.Qualifier;
 import org.springframework.beans.factory.config.BeanFactoryPostProcessor;
@@ -213,6 +215,12 @@ public final class FolkAutoConfiguration {
      * lazy JVM hook would only be made when the context closes (too late to register one), and a
      * lazy signal handler never.
      */
+    /** Under Spring AOT, warns of run-time settings the build's choice of beans ignores. */
+    @Bean
+    static FolkAotRunTimeCheck folkAotRunTimeCheck(Environment environment, ListableBeanFactory beanFactory) {
+        return new FolkAotRunTimeCheck(AotDetector.useGeneratedArtifacts(), environment, beanFactory);
+    }
+
     @Bean
     static LazyInitializationExcludeFilter folkEagerShutdownBeans() {
         return LazyInitializationExcludeFilter.forBeanTypes(FolkShutdownHook.class, FolkSignalHandler.class);
@@ -300,6 +308,9 @@ public final class FolkAutoConfiguration {
      */
     static final class FolkPoolBeanRegistrar implements BeanDefinitionRegistryPostProcessor, EnvironmentAware {
 
+        /** Marks the definitions registered here ({@link FolkAotExcludeFilter} leaves them to run time). */
+        static final String REGISTERED_HERE = FolkPoolBeanRegistrar.class.getName();
+
         @SuppressWarnings("NullAway.Init") // set by Spring (EnvironmentAware) before any other call
         private Environment environment;
 
@@ -323,6 +334,7 @@ public final class FolkAutoConfiguration {
                 // FolkPools owns the pools: it closes them (in parallel), not each pool bean.
                 definition.setDestroyMethodName("");
                 definition.setPrimary(names.size() > 1 && FolkProperties.DEFAULT_POOL.equals(name));
+                definition.setAttribute(REGISTERED_HERE, Boolean.TRUE);
                 registry.registerBeanDefinition(beanName, definition);
             }
         }

@@ -119,7 +119,8 @@ public final class FolkHttpAutoConfiguration {
     @Bean
     @ConditionalOnMissingBean
     public FolkHttpGateway folkHttpGateway(FolkHttpProperties properties, FolkPools pools, Environment environment,
-                                           ResourceLoader resourceLoader, ObjectProvider<ObservationRegistry> observations) {
+                                           ResourceLoader resourceLoader, ObjectProvider<ObservationRegistry> observations,
+                                           ListableBeanFactory beanFactory) {
         DataSize bodyMemory = properties.getBodyMemory();
         GatewayOptions options = new GatewayOptions(properties.getServerName(), properties.getDocumentRoot(),
                 properties.getScriptFilename(), properties.getRetryAfter(), properties.getBodyTimeout(),
@@ -137,7 +138,8 @@ public final class FolkHttpAutoConfiguration {
             }
         }
         logger.info("HTTP gateway: " + String.join("; ", routes.stream().map(HttpRoute::describe).toList())
-                + (properties.getFilterOrder() != null ? "; served from a filter of order " + properties.getFilterOrder() : ""));
+                + (properties.getFilterOrder() != null && beanFactory.containsBeanDefinition(FILTER_BEAN_NAME)
+                        ? "; served from a filter of order " + properties.getFilterOrder() : ""));
         return new FolkHttpGateway(routes, options, observations.getIfAvailable(() -> ObservationRegistry.NOOP));
     }
 

@@ -3,6 +3,7 @@ package dev.folk.spring.boot.autoconfigure.observation;
 import io.micrometer.observation.ObservationRegistry;
 
 import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.boot.LazyInitializationExcludeFilter;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
@@ -33,6 +34,15 @@ public final class FolkObservationAutoConfiguration {
     @Configuration(proxyBeanMethods = false)
     @ConditionalOnBean(ObservationRegistry.class)
     static final class FolkObservationConfiguration {
+
+        /**
+         * Made at start-up even with {@code spring.main.lazy-initialization}: nothing asks for the
+         * observer, which attaches itself to the pools when made, so lazily it never was.
+         */
+        @Bean
+        static LazyInitializationExcludeFilter folkEagerCallObserver() {
+            return LazyInitializationExcludeFilter.forBeanTypes(FolkCallObserver.class);
+        }
 
         /** Observes every pool's calls; the pools are not started yet, so no call goes unobserved. */
         @Bean

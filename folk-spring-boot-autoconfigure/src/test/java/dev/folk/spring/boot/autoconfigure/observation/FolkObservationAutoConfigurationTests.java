@@ -11,6 +11,7 @@ import io.micrometer.observation.ObservationHandler;
 import io.micrometer.observation.ObservationRegistry;
 
 import org.junit.jupiter.api.Test;
+import org.springframework.boot.LazyInitializationBeanFactoryPostProcessor;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.micrometer.observation.autoconfigure.ObservationAutoConfiguration;
 import org.springframework.boot.test.context.FilteredClassLoader;
@@ -115,6 +116,18 @@ class FolkObservationAutoConfigurationTests {
         withObservations.withUserConfiguration(NotStarted.class, UserConvention.class)
                 .run(ctx -> assertThat(ctx).hasNotFailed().getBean(FolkCallObserver.class)
                         .extracting("convention").isSameAs(ctx.getBean(FolkCallObservationConvention.class)));
+    }
+
+    /** Nothing asks for the observer, which attaches itself to the pools: lazily made, it never was. */
+    @Test
+    void underLazyInitializationCallsAreStillObserved() {
+        withObservations.withPropertyValues("folk.args=" + TestWorkers.ECHO, "folk.size=1")
+                .withInitializer(ctx -> ctx.addBeanFactoryPostProcessor(new LazyInitializationBeanFactoryPostProcessor()))
+                .run(ctx -> {
+                    assertThat(ctx.getBean(WorkerPool.class).call("echo", "hi")).isEqualTo("hi");
+                    assertThat(ctx.getBean(Recording.class).stopped).extracting(Observation.Context::getName)
+                            .containsExactly("folk.call");
+                });
     }
 
     @Test
