@@ -3,6 +3,7 @@ package dev.folk.spring.boot.autoconfigure.watch;
 import java.nio.file.Path;
 import java.util.Map;
 
+import org.jspecify.annotations.Nullable;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionOutcome;
@@ -15,6 +16,7 @@ import org.springframework.boot.context.properties.bind.handler.IgnoreErrorsBind
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.ConditionContext;
 import org.springframework.context.annotation.Conditional;
+import org.springframework.core.env.Environment;
 import org.springframework.core.type.AnnotatedTypeMetadata;
 
 import dev.folk.spring.boot.autoconfigure.FolkAutoConfiguration;
@@ -42,23 +44,30 @@ public final class FolkWatchAutoConfiguration {
                 pools::get, classpath);
     }
 
+    /** The key that turns reload on change on ({@code folk.watch.enabled} or a pool's), or null if none does. */
+    public static @Nullable String enabledBy(Environment environment) {
+        Binder binder = Binder.get(environment);
+        if (binder.bind("folk.watch.enabled", Boolean.class).orElse(false)) {
+            return "folk.watch.enabled";
+        }
+        Map<String, Object> pools = binder.bind("folk.pools", Bindable.mapOf(String.class, Object.class),
+                new IgnoreErrorsBindHandler()).orElse(Map.of());
+        for (String name : pools.keySet()) {
+            if (binder.bind("folk.pools." + name + ".watch.enabled", Boolean.class).orElse(false)) {
+                return "folk.pools." + name + ".watch.enabled";
+            }
+        }
+        return null;
+    }
+
     /** {@code folk.watch.enabled}, or the same key of any pool, is true. */
     static final class OnWatchEnabled extends SpringBootCondition {
 
         @Override
         public ConditionOutcome getMatchOutcome(ConditionContext context, AnnotatedTypeMetadata metadata) {
-            Binder binder = Binder.get(context.getEnvironment());
-            if (binder.bind("folk.watch.enabled", Boolean.class).orElse(false)) {
-                return ConditionOutcome.match("folk.watch.enabled is true");
-            }
-            Map<String, Object> pools = binder.bind("folk.pools", Bindable.mapOf(String.class, Object.class),
-                    new IgnoreErrorsBindHandler()).orElse(Map.of());
-            for (String name : pools.keySet()) {
-                if (binder.bind("folk.pools." + name + ".watch.enabled", Boolean.class).orElse(false)) {
-                    return ConditionOutcome.match("folk.pools." + name + ".watch.enabled is true");
-                }
-            }
-            return ConditionOutcome.noMatch("neither folk.watch.enabled nor folk.pools.<name>.watch.enabled is true");
+            String key = enabledBy(context.getEnvironment());
+            return key != null ? ConditionOutcome.match(key + " is true")
+                    : ConditionOutcome.noMatch("neither folk.watch.enabled nor folk.pools.<name>.watch.enabled is true");
         }
     }
 }
