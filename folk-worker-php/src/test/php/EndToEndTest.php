@@ -428,13 +428,14 @@ test('a shutdown function bound to an object that outlives its call runs at the 
             skip('needs ext-ffi with ffi.enable on a non-thread-safe PHP: a call\'s shutdown functions run at the worker\'s exit');
         }
         // The buffer's close ran after the first call (PHP-FPM's request end) and again at the exit, with the
-        // records of the calls after it; the kept closure after each call and once at the exit (not once per
-        // registration); the closure made for a call only after it.
+        // records of the calls after it; the closure the application keeps and registers at every call after
+        // each call only (registered again, it is one per call, as under PHP-FPM); the closure made for a call
+        // only after it.
         assertSame(['one', 'two', 'three'], array_values(array_diff($lines, ['kept', 'made'])));
         assertSame(['one', 'kept', 'made'], array_slice($lines, 0, 3), 'the first call\'s functions, after it');
-        assertSame(4, count(array_keys($lines, 'kept')), 'kept: after each of the 3 calls, then once at the exit');
+        assertSame(3, count(array_keys($lines, 'kept')), 'registered at each of the 3 calls: run after each, not again at the exit');
         assertSame(3, count(array_keys($lines, 'made')), 'made for a call: after it only');
-        assertSame(['two', 'three', 'kept'], array_slice($lines, -3), 'at the exit: the buffer, then the kept closure');
+        assertSame(['two', 'three'], array_slice($lines, -2), 'at the exit: the buffer');
     } finally {
         @unlink($file);
     }
@@ -476,10 +477,8 @@ test('a closure bound to an object that outlives its call is kept as [$object, \
     });
     foreach ($hows as $how) {
         $mine = array_values(array_filter($lines, static fn (string $l): bool => str_starts_with($l, "$how ")));
-        // 'closure-each' registers a closure at each call: each runs after its call, and the one kept (once, not once
-        // per call) finds nothing at the exit.
-        assertSame($how === 'closure-each' ? ["$how one", "$how two", "$how three", "$how (nothing)"] : ["$how one", "$how two", "$how three"],
-            $mine, "$how: " . implode(',', $lines));
+        // 'closure-each' registers a closure at each call: each runs after its call, as under PHP-FPM, none again at the exit.
+        assertSame(["$how one", "$how two", "$how three"], $mine, "$how: " . implode(',', $lines));
     }
     assertSame(['fcc one', 'closure one', 'fromCallable one', 'fcc two', 'fcc three', 'closure two', 'closure three', 'fromCallable two',
         'fromCallable three'], array_values(array_filter($lines, static fn (string $l): bool => !str_starts_with($l, 'closure-each'))),
@@ -503,6 +502,27 @@ test('a request\'s object that registered two of its methods is let go with the 
         'the buffer registered after them is still kept: its later record written at the exit: ' . implode(',', array_slice($lines, 80)));
     assertSame([], preg_grep('/^request /', array_slice($lines, 80)), 'not run again at the exit');
     assertSame(0, substr_count($stderr, 'kept for the exit'));
+});
+
+test('shutdown functions registered per call run once each, as under PHP-FPM: a service\'s closure that captures the request, an invokable made per call; one that a kept function registers runs once at the exit (with ext-ffi)', function (): void {
+    foreach (['use', 'invokable'] as $case) {
+        [$lines] = shutdownLines("folk-$case-", static function (TestMaster $m, string $file) use ($case): void {
+            foreach (['1', '2', '3'] as $name) {
+                assertSame($name, $m->result('shutdown_case', ['case' => $case, 'name' => $name, 'file' => $file]));
+            }
+        });
+        $ran = $case === 'use' ? 'use' : 'invoked';
+        assertSame(["$ran 1", "$ran 2", "$ran 3"], array_values(preg_grep("/^$ran /", $lines)), "$case: once each, none again at the exit: " . implode(',', $lines));
+        assertSame(['freed 1', 'freed 2', 'freed 3'], array_values(preg_grep('/^freed /', $lines)), "$case: " . implode(',', $lines));
+        assertTrue(array_search('freed 2', $lines, true) < array_search("$ran 3", $lines, true),
+            "$case: the requests' objects freed before the worker's exit: " . implode(',', $lines));
+    }
+    [$lines] = shutdownLines('folk-nested-', static function (TestMaster $m, string $file): void {
+        assertSame('1', $m->result('shutdown_case', ['case' => 'nested', 'name' => '1', 'file' => $file]));
+        assertSame('2', $m->result('shutdown_case', ['case' => 'nested', 'name' => '2', 'file' => $file]));
+    });
+    assertSame(['outer', 'inner', 'outer', 'inner'], array_values(array_diff($lines, ['freed 1', 'freed 2'])),
+        'after the first call, then once at the exit: ' . implode(',', $lines));
 });
 
 test('http(): what the shutdown functions a request registers print follows its body, as PHP-FPM sends it (with ext-ffi); a header() in them counts before any output only', function (): void {

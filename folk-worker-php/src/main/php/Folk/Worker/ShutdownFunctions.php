@@ -28,15 +28,16 @@ namespace Folk\Worker;
  * A function bound to an object that outlives the call (`[$this, 'close']` of a logger's handler,
  * `$this->flush(...)` or `function () { $this->run(); }` of a service, as Guzzle's task queue
  * registers its run, a closure the application keeps) runs at the call's end and once more at the
- * worker's exit. Such
- * an object registers once per PHP process and remembers it did (Monolog's BufferHandler flushes
- * its records so): under PHP-FPM the object is new with every request, and registers again; in a
- * worker it lives on, and without the second run what it gathered after its first call would be
- * lost when the worker exits. Each such function is kept once (the same object and method, or
- * closure declaration), at most
- * {@see MAX_KEPT} of them; one whose object nothing else holds any more at a later call's end (a
- * request's object the next request replaced) is let go then, as PHP-FPM frees it with its request.
- * At the exit each runs on its own: one that throws is logged and the others still run.
+ * worker's exit. Such an object registers once per PHP process and remembers it did (Monolog's
+ * BufferHandler flushes its records so): under PHP-FPM the object is new with every request, and
+ * registers again; in a worker it lives on, and without the second run what it gathered after its
+ * first call would be lost when the worker exits. Each such function is kept once (the same object
+ * and method, or closure declaration), at most {@see MAX_KEPT} of them. One that a later call
+ * registers again is registered per request: it runs after each call, as under PHP-FPM, and is
+ * not kept (nor is one a shutdown function registered: its parent's run at the exit registers it
+ * again). One whose object nothing else holds any more at a later call's end (a request's object
+ * the next request replaced) is let go then, as PHP-FPM frees it with its request. At the exit each
+ * runs on its own: one that throws is logged and the others still run.
  */
 final class ShutdownFunctions
 {
@@ -80,6 +81,9 @@ final class ShutdownFunctions
      */
     private const MAX_KEPT = 64;
 
+    /** Most functions remembered as registered per call ({@see $perCall}). */
+    private const MAX_PER_CALL = 256;
+
     /** Rounds of functions registered by the previous round's, before the rest waits for the worker's exit. */
     private const MAX_ROUNDS = 8;
 
@@ -99,6 +103,17 @@ final class ShutdownFunctions
     /** @var array<int, array{int, string, int}> per key of {@see $kept}: its object's address, its object and method (kept once each), the references the entry holds */
     private array $keptObjects = [];
     private bool $keptFull = false;
+    /**
+     * The functions registered again by a later call (the same object and method, or closure
+     * declaration: a registration per request, which runs at each call's end as under PHP-FPM),
+     * never kept for the exit: a second run there would repeat a past request's work with its data.
+     * At most {@see MAX_PER_CALL}, the oldest forgotten first.
+     *
+     * @var array<string, true>
+     */
+    private array $perCall = [];
+    /** The references to its object an entry of an invokable object holds, measured by {@see create()}. */
+    private int $invokableEntryReferences = 1;
     /** The references to its object an entry of [$object, 'method'] holds itself, measured by {@see create()}. */
     private int $methodEntryReferences = 2;
     /**
@@ -236,7 +251,7 @@ final class ShutdownFunctions
     public function end(): void
     {
         for ($round = 0; $round < self::MAX_ROUNDS && $this->added(); $round++) {
-            $this->runAdded(false);
+            $this->runAdded(false, $round === 0);
         }
         $this->letGoOfUnheld();
     }
@@ -246,7 +261,7 @@ final class ShutdownFunctions
     {
         $printed = '';
         for ($round = 0; $round < self::MAX_ROUNDS && $this->added(); $round++) {
-            $printed .= $this->runAdded(true);
+            $printed .= $this->runAdded(true, $round === 0);
         }
         $this->letGoOfUnheld();
         return $printed;
@@ -265,8 +280,13 @@ final class ShutdownFunctions
         return $table === null ? 0 : $table->nNumOfElements;
     }
 
-    /** @return string what they printed, if kept */
-    private function runAdded(bool $keepOutput): string
+    /**
+     * @param bool $registeredByTheCall whether the call registered them (its first round): those shutdown
+     *             functions registered run in a round of their own, and are not kept (their parent's exit run
+     *             registers them again)
+     * @return string what they printed, if kept
+     */
+    private function runAdded(bool $keepOutput, bool $registeredByTheCall): string
     {
         $ffi = $this->ffi;
         $worker = $this->globals->user_shutdown_function_names;
@@ -302,7 +322,9 @@ final class ShutdownFunctions
             }
             $this->globals->user_shutdown_function_names = $worker; // had the first function not run
             $this->workerTable = null;
-            $this->keepLiving($calls);
+            if ($registeredByTheCall) {
+                $this->keepLiving($calls);
+            }
             $ffi->zend_array_destroy($calls);
         }
         return $printed;
@@ -335,8 +357,14 @@ final class ShutdownFunctions
             if ($this->references($object) <= $held[$object]) {
                 continue;
             }
+            if (isset($this->perCall[$id])) {
+                continue;
+            }
             if (in_array($id, array_column($this->keptObjects, 1), true)) {
-                continue; // kept once already: this one is freed with the call's table
+                // Registered again: one per call, which ran after its call as PHP-FPM runs it. Neither
+                // is kept (this one is freed with the call's table), and the earlier one is let go.
+                $this->registeredPerCall($id);
+                continue;
             }
             if (count($this->keptObjects) >= self::MAX_KEPT) {
                 if (!$this->keptFull) {
@@ -386,7 +414,34 @@ final class ShutdownFunctions
                 return [$this_, $this->closureThisReferences, $this_ . ':closure:' . $declaration];
             }
         }
-        return [$object, 1, $object . ':0'];
+        return [$object, $this->closureClass !== 0 && $this->ffi->cast('folk_words*', $object)->w[2] !== $this->closureClass
+            ? $this->invokableEntryReferences : 1, $object . ':0'];
+    }
+
+    /** Notes {@code $id} as registered per call, and lets go of the one kept for it. */
+    private function registeredPerCall(string $id): void
+    {
+        if (count($this->perCall) >= self::MAX_PER_CALL) {
+            unset($this->perCall[array_key_first($this->perCall)]);
+        }
+        $this->perCall[$id] = true;
+        foreach ($this->keptObjects as $key => [, $keptId]) {
+            if ($keptId === $id) {
+                unset($this->keptObjects[$key]);
+                $this->freeKept($key);
+            }
+        }
+    }
+
+    /** Frees the kept function at {@code $key} of {@see $kept}, and its object with its last reference. */
+    private function freeKept(int $key): void
+    {
+        try {
+            $this->ffi->zend_hash_index_del($this->kept, $key);
+        } catch (\Throwable $e) {
+            ($this->log)(sprintf('the destructor of an object a shutdown function held threw %s: %s', get_class($e),
+                $e->getMessage()));
+        }
     }
 
     /** @return array<int, int> per object of {@see $kept}, the references its entries hold to it */
@@ -446,6 +501,18 @@ final class ShutdownFunctions
                 $declaration = $i;
             }
         }
+        // An invokable object's entry may hold it twice (its name, and the object it keeps for the call).
+        $invokable = new class () {
+            public function __invoke(): void
+            {
+            }
+        };
+        register_shutdown_function($invokable);
+        $invokableReferences = $this->references($this->lastEntry()->fci->function_name->ptr) - 1; // less $invokable's own
+        if (!in_array($invokableReferences, [1, 2, 3], true)) {
+            return;
+        }
+        $this->invokableEntryReferences = $invokableReferences;
         $this->closureClass = $class;
         $this->closureThisWord = $thisWord;
         $this->closureDeclarationWord = $declaration;
@@ -537,12 +604,7 @@ final class ShutdownFunctions
                 continue;
             }
             unset($this->keptObjects[$key]);
-            try {
-                $this->ffi->zend_hash_index_del($this->kept, $key); // frees the function, and its object with the last
-            } catch (\Throwable $e) {
-                ($this->log)(sprintf('the destructor of an object a shutdown function held threw %s: %s', get_class($e),
-                    $e->getMessage()));
-            }
+            $this->freeKept($key);
         }
     }
 
