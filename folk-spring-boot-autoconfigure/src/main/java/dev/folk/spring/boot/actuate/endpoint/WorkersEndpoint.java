@@ -132,14 +132,13 @@ public class WorkersEndpoint {
     }
 
     /**
-     * The settings the pool runs with, by their keys: a pool's own and those it takes from the top
-     * level merged (configprops shows a pool's entry as bound, with the defaults of the keys it
-     * does not set, not what it inherits). Not its environment, which may hold secrets.
+     * The sizes, limits and timeouts the pool runs with, by their keys: a pool's own and those it
+     * takes from the top level merged (configprops shows a pool's entry as bound, with the defaults
+     * of the keys it does not set, not what it inherits). Not its command line or environment,
+     * which may hold secrets ({@code -d mysqli.default_pw=...}) that configprops masks.
      */
     static Map<String, Object> settings(PoolConfig c) {
         Map<String, Object> m = new LinkedHashMap<>();
-        m.put("command", c.worker().executable());
-        m.put("args", c.worker().args());
         m.put("size", c.size());
         m.put("min-size", c.minSize());
         m.put("max-size", c.maxSize());
