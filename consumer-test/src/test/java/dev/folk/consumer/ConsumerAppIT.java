@@ -40,12 +40,31 @@ class ConsumerAppIT {
 
     private static final Path ROOT = Path.of("..").toAbsolutePath().normalize();
     private static final Path EXAMPLE = ROOT.resolve("examples/consumer-app");
-    private static final Path WORK = Path.of("target/consumer-app").toAbsolutePath();
     private static final Pattern PID = Pattern.compile("\"pid\":(\\d+)");
 
     @Test
     void theExampleBuildsFromTheStarterAloneStartsAndPhpAnswersCallsAndHttpRequests() throws Exception {
-        Path jar = buildExample();
+        Path work = Path.of("target/consumer-app").toAbsolutePath();
+        String log = buildStartAndStop(work, List.of(), List.of());
+        assertThat(log).doesNotContain("AOT-processed");
+    }
+
+    /**
+     * Built with Spring AOT (the example's aot profile: process-aot) and run with its generated
+     * code, as Spring Boot's efficient-deployment advice has it: process-aot once failed for every
+     * application with the starter.
+     */
+    @Test
+    void theExampleBuiltWithSpringAotRunsWithItsGeneratedCode() throws Exception {
+        Path work = Path.of("target/consumer-app-aot").toAbsolutePath();
+        String log = buildStartAndStop(work, List.of("-Paot"), List.of("-Dspring.aot.enabled=true"));
+        assertThat(log).as("started from AOT's generated code").contains("Starting AOT-processed GreeterApplication")
+                .doesNotContain("settings, given at run time only, have no effect");
+    }
+
+    /** Builds the example into {@code work}, starts it, checks a call and a gateway request, stops it; returns its log. */
+    private static String buildStartAndStop(Path work, List<String> mavenArgs, List<String> jvmArgs) throws Exception {
+        Path jar = buildExample(work, mavenArgs);
         try (ZipFile zip = new ZipFile(jar.toFile())) {
             String jffi = System.getProperty("folk.test.jffi-version");
             assertThat(zip.stream().map(e -> e.getName()).filter(n -> n.startsWith("BOOT-INF/lib/jffi-")))
@@ -63,10 +82,11 @@ class ConsumerAppIT {
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         command.addAll(Arrays.asList(System.getProperty("folk.test.jvm-args", "").trim().split("\\s+")));
         command.removeIf(String::isEmpty);
+        command.addAll(jvmArgs);
         // Workers see only an allow-listed environment: hand them the tag through folk.env.
         command.addAll(List.of("-jar", jar.toString(), "--server.port=" + port, "--folk.env[FOLK_TEST_RUN]=" + tag));
-        Path log = WORK.resolve("app.log");
-        ProcessBuilder pb = new ProcessBuilder(command).directory(WORK.toFile()).redirectErrorStream(true)
+        Path log = work.resolve("app.log");
+        ProcessBuilder pb = new ProcessBuilder(command).directory(work.toFile()).redirectErrorStream(true)
                 .redirectOutput(log.toFile());
         pb.environment().put("FOLK_TEST_RUN", tag); // the app itself; its workers get it from folk.env
         Process app = pb.start();
@@ -89,6 +109,7 @@ class ConsumerAppIT {
             app.destroy(); // SIGTERM, as a service manager stops it
             assertThat(app.waitFor(60, TimeUnit.SECONDS)).as("the app ends on SIGTERM; log:%n%s", tail(log)).isTrue();
             Procs.await(Duration.ofSeconds(10), "no worker left", () -> Procs.aliveWithEnv("FOLK_TEST_RUN", tag).isEmpty());
+            return Files.readString(log);
         } finally {
             if (app.isAlive()) {
                 app.descendants().forEach(ProcessHandle::destroyForcibly);
@@ -98,11 +119,11 @@ class ConsumerAppIT {
     }
 
     /** Copies the example out of the source tree and packages it as its users would, offline. */
-    private static Path buildExample() throws Exception {
-        deleteTree(WORK);
+    private static Path buildExample(Path work, List<String> mavenArgs) throws Exception {
+        deleteTree(work);
         try (Stream<Path> files = Files.walk(EXAMPLE)) {
             for (Path source : files.filter(p -> !EXAMPLE.relativize(p).startsWith("target")).toList()) {
-                Path target = WORK.resolve(EXAMPLE.relativize(source).toString());
+                Path target = work.resolve(EXAMPLE.relativize(source).toString());
                 if (Files.isDirectory(source)) {
                     Files.createDirectories(target);
                 } else {
@@ -110,12 +131,14 @@ class ConsumerAppIT {
                 }
             }
         }
-        Path log = WORK.resolve("build.log");
-        ProcessBuilder pb = new ProcessBuilder(ROOT.resolve("mvnw").toString(), "-B", "-o", "package", "-DskipTests",
-                "-Dmaven.repo.local=" + System.getProperty("folk.test.repository"),
+        Path log = work.resolve("build.log");
+        List<String> command = new ArrayList<>(List.of(ROOT.resolve("mvnw").toString(), "-B", "-o", "package",
+                "-DskipTests", "-Dmaven.repo.local=" + System.getProperty("folk.test.repository"),
                 "-Dmaven.repo.local.tail=" + System.getProperty("folk.test.user-repository"),
-                "-Dfolk.version=" + System.getProperty("folk.test.version"))
-                .directory(WORK.toFile()).redirectErrorStream(true).redirectOutput(log.toFile());
+                "-Dfolk.version=" + System.getProperty("folk.test.version")));
+        command.addAll(mavenArgs);
+        ProcessBuilder pb = new ProcessBuilder(command)
+                .directory(work.toFile()).redirectErrorStream(true).redirectOutput(log.toFile());
         pb.environment().put("JAVA_HOME", System.getProperty("java.home"));
         Process maven = pb.start();
         if (!maven.waitFor(5, TimeUnit.MINUTES)) {
@@ -124,7 +147,7 @@ class ConsumerAppIT {
         }
         assertThat(maven.waitFor(10, TimeUnit.SECONDS) && maven.exitValue() == 0)
                 .as("the example builds from the starter alone; build log:%n%s", tail(log)).isTrue();
-        return WORK.resolve("target/greeter.jar");
+        return work.resolve("target/greeter.jar");
     }
 
     /** Polls the port (the app is starting) until GET /greet answers, the app dies or 3 minutes pass. */
