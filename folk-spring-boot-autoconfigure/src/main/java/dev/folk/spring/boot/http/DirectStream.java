@@ -133,6 +133,9 @@ final class DirectStream implements CallParts, AsyncListener {
                 async = a;
                 parts = new PartSpool(head.length(), answerBytes);
                 GatewayExchange.head(response, head);
+                if (!PhpRequest.isHead(request)) {
+                    GatewayExchange.lengthlessOverHttp2(request, response); // its parts go without blocking
+                }
                 if (head.own()) { // malformed: its 502 is the whole answer
                     closed = true;
                     response.getOutputStream().write(head.body());
@@ -247,7 +250,12 @@ final class DirectStream implements CallParts, AsyncListener {
                 while (!closed && parts != null && out.isReady()) {
                     byte[] bytes = parts.next();
                     if (bytes == null) {
-                        // The call is over, so ended (or cut, and closed): all is out.
+                        // The call is over, so ended (or cut, and closed): all is out once what the
+                        // container holds is, sent without blocking first (see GatewayExchange.drain()).
+                        out.flush();
+                        if (!out.isReady()) {
+                            return; // called again once it is out: nothing held, so the close
+                        }
                         closed = true;
                         release();
                         out.close();

@@ -635,6 +635,12 @@ final class GatewayExchange implements ReadListener, WriteListener, AsyncListene
             return; // onWritePossible once the socket took it
         }
         if (streamEnded && (p == null || p.isEmpty())) {
+            // What the container holds goes first, without blocking: over HTTP/2 Tomcat's close
+            // would wait for the flow-control window blocking, and miss its wake-up for 5 s.
+            out.flush();
+            if (!out.isReady()) {
+                return; // onWritePossible once it is out, then the close
+            }
             // Closed now: completing alone would wait for a container thread still running the call
             // (it goes on after fastcgi_finish_request()).
             out.close();
@@ -732,6 +738,9 @@ final class GatewayExchange implements ReadListener, WriteListener, AsyncListene
             return; // not reached: called only once a reply is set
         }
         head(response, r);
+        if (!PhpRequest.isHead(request)) {
+            lengthlessOverHttp2(request, response); // written without blocking (the write listener)
+        }
         if (lingering) {
             // Tomcat closes the request's input with the output once a Content-Length is written, and
             // the rest of the body could not be dropped: the answer goes until the connection closes.
@@ -758,6 +767,20 @@ final class GatewayExchange implements ReadListener, WriteListener, AsyncListene
         if (out.isReady() && (!lingering || bodyOver)) {
             finish();
         } // else onWritePossible once the rest is out, or lingerOver once the refused body is
+    }
+
+    /**
+     * An answer written without blocking goes without Content-Length over HTTP/2, where the body's
+     * frames end with the stream (RFC 9113 8.1.1): Tomcat 11 ends a stream inside the write that
+     * reaches a declared length, and there waits for the connection's flow-control window as if it
+     * were blocking, missing the wake-up until its 5 s write timeout. Every small answer that finished
+     * while a large one used the window (a page's images, a download beside it) stalled 5 s, and held
+     * a pool thread meanwhile. Without the length the stream ends when the exchange completes.
+     */
+    static void lengthlessOverHttp2(HttpServletRequest request, HttpServletResponse response) {
+        if (!request.getProtocol().startsWith("HTTP/1.")) {
+            response.setContentLengthLong(-1);
+        }
     }
 
     /**
