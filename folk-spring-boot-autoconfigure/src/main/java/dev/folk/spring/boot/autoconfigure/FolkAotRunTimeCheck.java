@@ -64,9 +64,22 @@ final class FolkAotRunTimeCheck implements SmartInitializingSingleton {
                 && !beans.containsBean(FolkHttpAutoConfiguration.FILTER_BEAN_NAME)) {
             ignored.add("folk.http.filter-order (PHP is served from the gateway's servlet, behind the application's filters)");
         }
-        if (FolkWatchAutoConfiguration.enabledBy(environment) != null && !beans.containsBean(WATCHER_BEAN)) {
-            ignored.add("watch.enabled (no reload on change)");
+        String watch = FolkWatchAutoConfiguration.enabledBy(environment);
+        if (watch != null && !beans.containsBean(WATCHER_BEAN)) {
+            ignored.add(watch + " (no reload on change)");
         }
+        switchedAtRunTime("folk.readiness.enabled", "folkReadiness", "readiness follows the pools as built", ignored);
+        switchedAtRunTime("folk.shutdown.jvm-hook", "folkShutdownHook", "the JVM shutdown hook is as built", ignored);
+        switchedAtRunTime("folk.shutdown.signal-handler", "folkSignalHandler", "SIGTERM and SIGINT are handled as built",
+                ignored);
         return ignored;
+    }
+
+    /** A switch given at run time (true by default) that disagrees with whether its bean was built. */
+    private void switchedAtRunTime(String key, String bean, String effect, List<String> ignored) {
+        Boolean value = environment.getProperty(key, Boolean.class);
+        if (value != null && value != beans.containsBean(bean)) {
+            ignored.add(key + "=" + value + " (" + effect + ")");
+        }
     }
 }

@@ -33,7 +33,8 @@ class FolkAotRunTimeCheckTest {
             new FolkAotRunTimeCheck(true, environment, new DefaultListableBeanFactory()).afterSingletonsInstantiated();
             assertThat(logs.warningsContaining("Spring AOT")).singleElement().asString()
                     .contains("folk.enabled=false (the pools were started)", "folk.http.mappings (the application was built"
-                            + " without the HTTP gateway", "watch.enabled (no reload on change)", "process-aot", "build again");
+                            + " without the HTTP gateway", "folk.pools.web.watch.enabled (no reload on change)", "process-aot",
+                            "build again");
         }
     }
 
@@ -47,6 +48,18 @@ class FolkAotRunTimeCheckTest {
                 .startsWith("folk.http.filter-order");
         beans.registerSingleton(FolkHttpAutoConfiguration.FILTER_BEAN_NAME, new Object());
         assertThat(new FolkAotRunTimeCheck(true, environment, beans).ignoredSettings()).isEmpty();
+    }
+
+    @Test
+    void readinessAndShutdownSwitchesThatDisagreeWithTheBuildAreNamed() {
+        DefaultListableBeanFactory beans = new DefaultListableBeanFactory();
+        beans.registerSingleton("folkSignalHandler", new Object());
+        beans.registerSingleton("folkShutdownHook", new Object());
+        StandardEnvironment environment = environment(Map.of("folk.shutdown.signal-handler", "false",
+                "folk.readiness.enabled", "true", "folk.shutdown.jvm-hook", "true"));
+        assertThat(new FolkAotRunTimeCheck(true, environment, beans).ignoredSettings()).containsExactly(
+                "folk.readiness.enabled=true (readiness follows the pools as built)",
+                "folk.shutdown.signal-handler=false (SIGTERM and SIGINT are handled as built)");
     }
 
     @Test
