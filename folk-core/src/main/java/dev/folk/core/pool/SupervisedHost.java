@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 
 import dev.folk.core.supervision.WorkerProcess.ResidentSet;
 import dev.folk.core.os.Os;
@@ -208,6 +209,11 @@ final class SupervisedHost implements WorkerHost {
         @Override
         public void endOutputLine() {
             process.endOutputLine();
+        }
+
+        @Override
+        public void describeCallsWith(Supplier<@Nullable String> current) {
+            process.describeCallsWith(current);
         }
 
         @Override

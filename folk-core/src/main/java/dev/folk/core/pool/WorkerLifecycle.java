@@ -374,7 +374,9 @@ final class WorkerLifecycle {
                 return;
             }
             stats.spawned();
-            w = new PooledWorker(link, config, stats, t0, attempt.generation);
+            PooledWorker made = new PooledWorker(link, config, stats, t0, attempt.generation);
+            link.describeCallsWith(() -> made.currentLabel != null ? made.currentLabel : made.currentMethod);
+            w = made;
             w.origin = attempt;
             w.bootDeadlineNanos = t0 + config.bootTimeout().toNanos();
             workers.put(w.pid, w);

@@ -7,6 +7,7 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.Supplier;
 
 import dev.folk.core.supervision.WorkerProcess.ResidentSet;
 import dev.folk.core.protocol.Message;
@@ -118,6 +119,10 @@ interface WorkerLink {
      * (as PHP-FPM logs a request's), before the next call can add to it. One volatile read when
      * there is none.
      */
+    /** Tells the process what call it serves at any time, for its output lines; nothing to tell by default. */
+    default void describeCallsWith(Supplier<@Nullable String> current) {
+    }
+
     default void endOutputLine() {
     }
 

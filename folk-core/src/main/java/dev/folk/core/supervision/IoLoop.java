@@ -414,6 +414,10 @@ final class IoLoop implements Runnable {
             case LOG -> {
                 Logger logger = p.outputLogger();
                 MDC.put("folk.worker.pid", Integer.toString(p.pid()));
+                String call = p.currentCall();
+                if (call != null) {
+                    MDC.put("folk.worker.call", call); // the request an operator looks for the line of
+                }
                 try {
                     if (stderr && repeatedNotice(p, text)) {
                         logger.debug("[pid {}] {} (said before by a worker of this pool)", p.pid(), text);
@@ -424,6 +428,7 @@ final class IoLoop implements Runnable {
                     }
                 } finally {
                     MDC.remove("folk.worker.pid");
+                    MDC.remove("folk.worker.call");
                 }
             }
             case FILE -> {

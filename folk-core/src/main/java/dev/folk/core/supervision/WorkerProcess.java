@@ -11,6 +11,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Supplier;
 
 import org.jspecify.annotations.Nullable;
 
@@ -196,6 +197,23 @@ public final class WorkerProcess {
     private volatile @Nullable IoLoop io;
     /** Whether a pipe of its holds output without a final newline (the I/O loop keeps it up to date). */
     private volatile boolean partialOutput;
+    /** What the worker is serving now, as its pool tells it (for its output lines); null until told. */
+    private volatile @Nullable Supplier<@Nullable String> currentCall;
+
+    /**
+     * Tells what call the worker serves at any time ({@code current} gives null between calls), so
+     * that each output line can name it: its HTTP request line, or its method. Read only when a line
+     * is emitted.
+     */
+    public void describeCallsWith(Supplier<@Nullable String> current) {
+        currentCall = current;
+    }
+
+    /** The call the worker serves now, as its pool describes it; null between calls or if not told. */
+    @Nullable String currentCall() {
+        Supplier<@Nullable String> current = currentCall;
+        return current == null ? null : current.get();
+    }
 
     void watchedBy(IoLoop loop) {
         io = loop;

@@ -399,6 +399,29 @@ class PoolFaultTest {
         }
     }
 
+    /**
+     * A line a worker writes during a call names the call in the MDC ({@code folk.worker.call}: its
+     * label, the HTTP request line for the gateway, else its method), so that an operator finds the
+     * PHP lines of one request; {@code folk.worker.pid} names the worker.
+     */
+    @Test
+    void aLineWrittenDuringACallNamesTheCallInTheMdc() {
+        WorkerPool pool = readyTestPool("named");
+        try (LogCapture logs = LogCapture.of("dev.folk.worker.php-test")) { // the worker spec's name
+            // 300 ms: the I/O loop reads the line while the call is still under way.
+            assertThat(pool.tryCall("say", List.of("during the labelled call", 300L), "GET /orders/7")).isEqualTo("said");
+            assertThat(pool.call("say", List.of("during the plain call", 300L))).isEqualTo("said");
+            Procs.await(Duration.ofSeconds(10), "both lines logged", () -> logs.containing("during the plain call").size() == 1);
+            int pid = PoolTesting.pids(pool).iterator().next();
+            assertThat(logs.mdcContaining("during the labelled call")).singleElement()
+                    .isEqualTo(Map.of("folk.worker.pid", Integer.toString(pid), "folk.worker.call", "GET /orders/7"));
+            assertThat(logs.mdcContaining("during the plain call")).singleElement()
+                    .isEqualTo(Map.of("folk.worker.pid", Integer.toString(pid), "folk.worker.call", "say"));
+        } finally {
+            pool.close();
+        }
+    }
+
     /** A pool of one test worker, started and ready (closed again if it does not become ready). */
     private WorkerPool readyTestPool(String name) {
         WorkerPool pool = WorkerPool.start(PoolConfig.builder(name, PhpWorkers.testWorker(Workers.newTag()).build())

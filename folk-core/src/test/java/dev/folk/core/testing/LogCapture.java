@@ -15,6 +15,7 @@ public final class LogCapture extends AppenderBase<ILoggingEvent> implements Aut
     private final Logger logger;
     private final List<String> messages = new CopyOnWriteArrayList<>();
     private final List<String> warnings = new CopyOnWriteArrayList<>();
+    private final List<ILoggingEvent> events = new CopyOnWriteArrayList<>();
 
     private LogCapture(String name) {
         this.logger = (Logger) LoggerFactory.getLogger(name);
@@ -33,6 +34,7 @@ public final class LogCapture extends AppenderBase<ILoggingEvent> implements Aut
     @Override
     protected void append(ILoggingEvent event) {
         messages.add(event.getFormattedMessage());
+        events.add(event);
         if (event.getLevel().isGreaterOrEqual(ch.qos.logback.classic.Level.WARN)) {
             warnings.add(event.getFormattedMessage());
         }
@@ -46,6 +48,12 @@ public final class LogCapture extends AppenderBase<ILoggingEvent> implements Aut
     /** The messages so far that contain {@code text}. */
     public List<String> containing(String text) {
         return messages.stream().filter(m -> m.contains(text)).toList();
+    }
+
+    /** The MDC of each message so far that contains {@code text}, in order. */
+    public List<java.util.Map<String, String>> mdcContaining(String text) {
+        return events.stream().filter(e -> e.getFormattedMessage().contains(text)).map(ILoggingEvent::getMDCPropertyMap)
+                .toList();
     }
 
     @Override
