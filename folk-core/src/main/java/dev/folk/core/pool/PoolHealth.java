@@ -170,7 +170,10 @@ final class PoolHealth {
                 what += ", with the same output as the failed boot before";
             }
         }
-        log.warn("{}{}; next attempt in {} ms{}", subject, what,
+        // After quoted output, the attempt goes on a line of its own: read after PHP's last line, "; next
+        // attempt" looked like part of PHP's message.
+        String then = what.indexOf('\n') >= 0 ? "\n" : "; ";
+        log.warn("{}{}{}next attempt in {} ms{}", subject, what, then,
                 TimeUnit.NANOSECONDS.toMillis(delay), broken ? " (pool BROKEN: " + config.brokenThreshold()
                         + " failures within " + Durations.text(config.brokenWindow()) + ")" : "");
         stats.notifyListeners(l -> l.bootFailed(pool, failure));

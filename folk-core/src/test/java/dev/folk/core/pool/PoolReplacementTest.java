@@ -320,7 +320,8 @@ class PoolReplacementTest {
                     () -> logs.warningsContaining("next attempt in").size() >= pool.snapshot().bootFailures());
             List<String> warnings = logs.warningsContaining("next attempt in");
             assertThat(warnings).as("the same parse error quoted once, not at every attempt")
-                    .filteredOn(w -> w.contains("Parse error")).singleElement().asString().contains("its last output");
+                    .filteredOn(w -> w.contains("Parse error")).singleElement().asString().contains("its last output")
+                    .as("the attempt on a line of its own after PHP's").containsPattern("line \\d+\nnext attempt in");
             assertThat(warnings).filteredOn(w -> !w.contains("Parse error")).hasSize(warnings.size() - 1)
                     .allSatisfy(w -> assertThat(w).contains("(exit 255), with the same output as the failed boot before;"));
         } finally {

@@ -86,7 +86,8 @@ public class FolkStartupFailureAnalyzer extends AbstractFailureAnalyzer<FolkStar
             return "The worker script does not exist (\"Could not open input file\"). " + checkArgs(p.pool());
         }
         if (lower.contains("parse error")) {
-            return "PHP cannot parse the worker script: fix the syntax error shown in its output (file and line).";
+            return "PHP cannot parse the worker script or a file it includes: fix the syntax error shown in its output "
+                    + "(file and line).";
         }
         if (lower.contains("unable to load dynamic library") || lower.contains("call to undefined function msgpack")
                 || lower.contains("extension") && lower.contains("not loaded")) {
