@@ -517,11 +517,14 @@ test('shutdown functions registered per call run once each, as under PHP-FPM: a 
         assertTrue(array_search('freed 2', $lines, true) < array_search("$ran 3", $lines, true),
             "$case: the requests' objects freed before the worker's exit: " . implode(',', $lines));
     }
-    // Registered by the worker's only call: a closure that captures its request is still the request's.
-    [$lines] = shutdownLines('folk-use-once-', static function (TestMaster $m, string $file): void {
-        assertSame('1', $m->result('shutdown_case', ['case' => 'use', 'name' => '1', 'file' => $file]));
+    // A logger's flush registered once, as a closure that captures its long-lived handler: kept, so that
+    // what the calls after the first logged is written at the exit.
+    [$lines] = shutdownLines('folk-logger-', static function (TestMaster $m, string $file): void {
+        foreach (['1', '2', '3'] as $name) {
+            assertSame($name, $m->result('shutdown_case', ['case' => 'logger', 'name' => $name, 'file' => $file]));
+        }
     });
-    assertSame(['use 1', 'freed 1'], $lines, 'once, after its call; its request freed then');
+    assertSame(['logged 1', 'logged 2', 'logged 3'], array_values(preg_grep('/^logged /', $lines)), implode(',', $lines));
     [$lines] = shutdownLines('folk-nested-', static function (TestMaster $m, string $file): void {
         assertSame('1', $m->result('shutdown_case', ['case' => 'nested', 'name' => '1', 'file' => $file]));
         assertSame('2', $m->result('shutdown_case', ['case' => 'nested', 'name' => '2', 'file' => $file]));

@@ -34,8 +34,10 @@ namespace Folk\Worker;
  * first call would be lost when the worker exits. Each such function is kept once (the same object
  * and method, or closure declaration), at most {@see MAX_KEPT} of them. One that a later call
  * registers again is registered per request: it runs after each call, as under PHP-FPM, and is
- * not kept; nor is one registered with arguments or a closure that captures variables (a request's
- * data), or one a shutdown function registered (its parent's run at the exit registers it again). One whose object nothing else holds any more at a later call's end (a request's object
+ * not kept; nor is one registered with arguments (a request's data), or one a shutdown function
+ * registered (its parent's run at the exit registers it again). A closure's captured variables do
+ * not tell: a logger's flush captures its long-lived handler as a request's callback captures the
+ * request. One whose object nothing else holds any more at a later call's end (a request's object
  * the next request replaced) is let go then, as PHP-FPM frees it with its request. At the exit each
  * runs on its own: one that throws is logged and the others still run.
  */
@@ -123,8 +125,6 @@ final class ShutdownFunctions
      */
     private int $closureThisWord = 0;
     private int $closureDeclarationWord = 0;
-    /** The word of a closure that is non-null when it captures variables ({@code use}), measured likewise. */
-    private int $closureCapturesWord = 0;
     /** Closure's class entry (a closure object's third word); the references a closure holds to its $this. */
     private int $closureClass = 0;
     private int $closureThisReferences = 1;
@@ -180,41 +180,24 @@ final class ShutdownFunctions
         if ($self->entriesReadable) {
             // How many references an entry of [$object, 'method'] holds to its object (two on PHP 8.2: its
             // array's, and the one it keeps for the call): more than that at a call's end, it lives on.
-            // Each with a local variable and a body: only what a closure captures tells the last one apart.
             $target = new class () {
                 public function run(): void
                 {
-                    $local = [1];
-                    unset($local);
                 }
 
                 public function other(): void
                 {
-                    $local = [2];
-                    unset($local);
                 }
 
-                /**
-                 * @return list<\Closure> two closures of one declaration, then one of another, then one that
-                 *         captures a variable, all bound to $this
-                 */
+                /** @return list<\Closure> two closures of one declaration, then one of another, all bound to $this */
                 public function closures(): array
                 {
                     $made = [];
                     for ($i = 0; $i < 2; $i++) {
                         $made[] = function (): void {
-                            $local = [3];
-                            unset($local);
                         };
                     }
                     $made[] = function (): void {
-                        $local = [4];
-                        unset($local);
-                    };
-                    $captured = [5];
-                    $made[] = function () use ($captured): void {
-                        $local = $captured;
-                        unset($local);
                     };
                     return $made;
                 }
@@ -430,9 +413,6 @@ final class ShutdownFunctions
         $object = $name->ptr;
         if ($this->closureThisWord > 0 && $this->references($object) === 1) {
             $words = $this->ffi->cast('folk_words*', $object)->w;
-            if ($words[2] === $this->closureClass && $words[$this->closureCapturesWord] !== 0) {
-                return null; // it captured variables (use): a request's data, for this request's run only
-            }
             if ($words[2] === $this->closureClass && ($words[$this->closureThisWord + 1] & 0xff) === 8) {
                 $this_ = $words[$this->closureThisWord];
                 $declaration = $this->closureDeclarationWord > 0 ? $words[$this->closureDeclarationWord] : $object;
@@ -499,8 +479,8 @@ final class ShutdownFunctions
         // The closure's own reference to its $this, and the entry's (PHP 8.2 holds the call's object too).
         $ownReferences = $this->references($address) - $before;
         $words = [$this->ffi->cast('folk_words*', $this->lastEntry()->fci->function_name->ptr)->w];
-        [$first, $second, $other, $capturing] = $target->closures();
-        foreach ([$target->run(...), $target->other(...), $first, $second, $other, $capturing] as $closure) {
+        [$first, $second, $other] = $target->closures();
+        foreach ([$target->run(...), $target->other(...), $first, $second, $other] as $closure) {
             register_shutdown_function($closure);
             $words[] = $this->ffi->cast('folk_words*', $this->lastEntry()->fci->function_name->ptr)->w;
         }
@@ -520,18 +500,11 @@ final class ShutdownFunctions
             }
         }
         $declaration = 0;
-        $captures = 0;
-        for ($i = 7; $i < $thisWord; $i++) {
-            [$m1, $m2, $n, $c1, $c2, $d, $u] = array_map(static fn (\FFI\CData $w): int => $w[$i], $words);
-            if ($declaration === 0 && $m1 !== 0 && $m1 === $m2 && $m1 !== $n && $c1 !== 0 && $c1 === $c2 && $c1 !== $d) {
+        for ($i = 7; $i < $thisWord && $declaration === 0; $i++) {
+            [$m1, $m2, $n, $c1, $c2, $d] = array_map(static fn (\FFI\CData $w): int => $w[$i], $words);
+            if ($m1 !== 0 && $m1 === $m2 && $m1 !== $n && $c1 !== 0 && $c1 === $c2 && $c1 !== $d) {
                 $declaration = $i;
             }
-            if ($captures === 0 && $u !== 0 && $m1 === 0 && $m2 === 0 && $n === 0 && $c1 === 0 && $c2 === 0 && $d === 0) {
-                $captures = $i; // the captured variables' table (static_variables): null without any
-            }
-        }
-        if ($captures === 0) {
-            return; // cannot tell a closure that carries a request's data: none is judged by its $this
         }
         // An invokable object's entry may hold it twice (its name, and the object it keeps for the call).
         $invokable = new class () {
@@ -546,7 +519,6 @@ final class ShutdownFunctions
         }
         $this->invokableEntryReferences = $invokableReferences;
         $this->closureClass = $class;
-        $this->closureCapturesWord = $captures;
         $this->closureThisWord = $thisWord;
         $this->closureDeclarationWord = $declaration;
         $this->closureThisReferences = $ownReferences;
