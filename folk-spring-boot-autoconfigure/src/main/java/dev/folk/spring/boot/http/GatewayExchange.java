@@ -725,7 +725,7 @@ final class GatewayExchange implements ReadListener, WriteListener, AsyncListene
             } else if (streaming) {
                 drain();
             } else if (!lingering || bodyOver) {
-                finish();
+                finishOnceFlushed();
             }
         }
     }
@@ -765,8 +765,21 @@ final class GatewayExchange implements ReadListener, WriteListener, AsyncListene
             out.flush(); // the answer goes now, while the rest of the body is dropped
         }
         if (out.isReady() && (!lingering || bodyOver)) {
-            finish();
+            finishOnceFlushed();
         } // else onWritePossible once the rest is out, or lingerOver once the refused body is
+    }
+
+    /**
+     * Completes once what the container holds of the answer is out, sent without blocking: over
+     * HTTP/2 Tomcat's end of a stream with bytes still held waits for the flow-control window as if
+     * blocking and may miss its wake-up for good (a stream stopped mid-body, several answers larger
+     * than its buffer on one connection). Called again from onWritePossible until it is out.
+     */
+    private void finishOnceFlushed() throws IOException {
+        out.flush();
+        if (out.isReady()) {
+            finish();
+        }
     }
 
     /**
