@@ -355,6 +355,7 @@ final class CallRunner {
         if (w.endCall(end)) {
             if (response.exiting()) {
                 // PHP's exit() in the handler: the answer is good, but the process is on its way out.
+                w.exitingCall = label != null ? label : method; // for the exit's log line
                 exits.retire(w, ExitReason.EXITED, false);
             } else if (w.answeredTwice) {
                 exits.retire(w, ExitReason.PROTOCOL_ERROR, true); // its answer is good; the worker is out of sync

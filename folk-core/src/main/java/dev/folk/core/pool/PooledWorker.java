@@ -68,6 +68,8 @@ final class PooledWorker {
     volatile @Nullable String currentMethod;
     /** The caller's description of the call in progress (e.g. an HTTP request line), or null. */
     volatile @Nullable String currentLabel;
+    /** The call whose answer said the worker would exit (its label, else its method), for the exit's log line. */
+    @Nullable String exitingCall;
     volatile long bootDeadlineNanos;
     /**
      * Set once, by whichever comes first: the spawner with the worker's control.ready, or the

@@ -315,15 +315,16 @@ final class WorkerExits {
             // A PHP exit() in a handler: asked for by the application, and the worker's own log says where.
             case EXITED -> {
                 boolean cleanly = status != null && !status.killedBySignal() && status.exitCode() == 0;
+                String call = w.exitingCall == null ? "" : " to " + w.exitingCall;
                 if (cleanly && w.abortSent) {
                     log.info("Worker {} of pool '{}' exited after the client of its last call went away (PHP ended "
                             + "that request, as PHP-FPM does; {}, {})", w.pid, config.name(), statusText, jobs(w));
                 } else if (cleanly) {
-                    log.info("Worker {} of pool '{}' exited after an answer that said it would (PHP's exit() in a "
-                            + "handler; {}, {})", w.pid, config.name(), statusText, jobs(w));
+                    log.info("Worker {} of pool '{}' exited after an answer{} that said it would (PHP's exit() in a "
+                            + "handler; {}, {})", w.pid, config.name(), call, statusText, jobs(w));
                 } else { // a fatal error (exit 255), which its last output names, or exit() with a code
-                    log.warn("Worker {} of pool '{}' exited after an answer that said it would (a PHP fatal error, "
-                            + "or exit() with a code, in a handler; {}, {}){}", w.pid, config.name(), statusText,
+                    log.warn("Worker {} of pool '{}' exited after an answer{} that said it would (a PHP fatal error, "
+                            + "or exit() with a code, in a handler; {}, {}){}", w.pid, config.name(), call, statusText,
                             jobs(w), lastOutput(w));
                 }
             }

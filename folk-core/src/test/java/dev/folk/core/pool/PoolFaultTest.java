@@ -269,9 +269,11 @@ class PoolFaultTest {
     void aPhpFatalErrorIsAnsweredWithItsMessageAndTheNextCallSucceeds() {
         WorkerPool pool = WorkerPool.start(PoolConfig.builder("fatal", PhpWorkers.testWorker(Workers.newTag()).build())
                 .size(1).build(), supervisor);
-        try {
+        try (LogCapture logs = LogCapture.of(WorkerPool.class)) {
             assertThat(pool.awaitReady(1, Duration.ofSeconds(10))).isTrue();
-            WorkerErrorException e = assertThrows(WorkerErrorException.class, () -> pool.call("fatal", null));
+            int pid = PoolTesting.pids(pool).iterator().next();
+            // Labelled as the gateway labels a call: the exit's warning names the request, as nginx's error log would.
+            WorkerErrorException e = assertThrows(WorkerErrorException.class, () -> pool.tryCall("fatal", null, "GET /w/oom"));
             assertThat(e.code()).isEqualTo(WorkerErrorException.INTERNAL_ERROR);
             assertThat(e.getMessage()).contains("'fatal'", "ended the PHP process with a fatal error: Allowed memory size "
                     + "of 33554432 bytes exhausted", "test-worker.php on line");
@@ -279,6 +281,9 @@ class PoolFaultTest {
             Procs.await(Duration.ofSeconds(5), "the worker's exit recorded as exited",
                     () -> pool.snapshot().exits().get(ExitReason.EXITED) == 1);
             assertThat(pool.snapshot().exits().get(ExitReason.CRASH)).isZero();
+            Procs.await(Duration.ofSeconds(5), "the exit logged", () -> !logs.warningsContaining("Worker " + pid).isEmpty());
+            assertThat(logs.warningsContaining("Worker " + pid)).singleElement().asString()
+                    .contains("exited after an answer to GET /w/oom that said it would (a PHP fatal error");
         } finally {
             pool.close();
         }
