@@ -411,16 +411,19 @@ final class ShutdownFunctions
             return null;
         }
         $object = $name->ptr;
-        if ($this->closureThisWord > 0 && $this->references($object) === 1) {
-            $words = $this->ffi->cast('folk_words*', $object)->w;
-            if ($words[2] === $this->closureClass && ($words[$this->closureThisWord + 1] & 0xff) === 8) {
-                $this_ = $words[$this->closureThisWord];
-                $declaration = $this->closureDeclarationWord > 0 ? $words[$this->closureDeclarationWord] : $object;
-                return [$this_, $this->closureThisReferences, $this_ . ':closure:' . $declaration];
-            }
+        if ($this->closureClass === 0) {
+            return [$object, 1, $object . ':0']; // closures could not be measured: each judged by itself
         }
-        return [$object, $this->closureClass !== 0 && $this->ffi->cast('folk_words*', $object)->w[2] !== $this->closureClass
-            ? $this->invokableEntryReferences : 1, $object . ':0'];
+        $words = $this->ffi->cast('folk_words*', $object)->w;
+        if ($words[2] !== $this->closureClass) {
+            return [$object, $this->invokableEntryReferences, $object . ':0']; // an invokable object
+        }
+        if ($this->references($object) === 1 && ($words[$this->closureThisWord + 1] & 0xff) === 8) {
+            $this_ = $words[$this->closureThisWord];
+            $declaration = $this->closureDeclarationWord > 0 ? $words[$this->closureDeclarationWord] : $object;
+            return [$this_, $this->closureThisReferences, $this_ . ':closure:' . $declaration];
+        }
+        return [$object, 1, $object . ':0'];
     }
 
     /** Notes {@code $id} as registered per call, and lets go of the one kept for it. */

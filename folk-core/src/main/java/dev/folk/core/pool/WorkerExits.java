@@ -122,25 +122,25 @@ final class WorkerExits {
             log.warn("Stopping worker {} of pool '{}' failed", w.pid, config.name(), e);
             status = null;
         }
-        boolean retiredInService = reason != ExitReason.SHUTDOWN && !health.closing() && !host.isClosed();
-        if (!exitedOnEof && status != null && status.signal() != Os.SIGKILL && retiredInService) {
-            // Its exit work ran long (a shutdown function kept for the exit, a destructor that
-            // flushes): the TERM cut it short, and only a DEBUG exit record would tell.
-            log.warn("Worker {} of pool '{}', retired ({}), was still running {} ms after the end of its input on "
-                    + "fd 3, so it was sent SIGTERM ({}): what it was doing at its exit (shutdown functions, "
-                    + "destructors, a buffered log's flush) was cut short. A worker's work at its exit must end "
-                    + "within that time; raise close-wait if it needs longer", w.pid, config.name(), reason.tag(),
-                    retireCloseWait().toMillis(), status);
-        }
-        if (!exitedOnEof && status != null && status.signal() == Os.SIGKILL && retiredInService) {
-            // Otherwise only the exit record ("killed by SIGKILL") would tell: a KILL skips the
-            // script's shutdown functions and destructors, on every recycle.
-            log.warn("Worker {} of pool '{}', retired ({}), ignored the end of its input on fd 3 for {} ms and "
-                    + "SIGTERM for stop-grace {} ms, so its process group was killed with SIGKILL: a worker must "
-                    + "exit when fd 3 reaches EOF (the Folk PHP library's loop does) and on SIGTERM; check that "
-                    + "the script does not keep running after its loop, ignore or block TERM, or leave a child "
-                    + "process in its group", w.pid, config.name(), reason.tag(), retireCloseWait().toMillis(),
-                    config.stopGrace().toMillis());
+        if (!exitedOnEof && status != null && reason != ExitReason.SHUTDOWN && !health.closing() && !host.isClosed()) {
+            if (status.signal() == Os.SIGKILL) {
+                // Otherwise only the exit record ("killed by SIGKILL") would tell: a KILL skips the
+                // script's shutdown functions and destructors, on every recycle.
+                log.warn("Worker {} of pool '{}', retired ({}), ignored the end of its input on fd 3 for {} ms and "
+                        + "SIGTERM for stop-grace {} ms, so its process group was killed with SIGKILL: a worker must "
+                        + "exit when fd 3 reaches EOF (the Folk PHP library's loop does) and on SIGTERM; check that "
+                        + "the script does not keep running after its loop, ignore or block TERM, or leave a child "
+                        + "process in its group", w.pid, config.name(), reason.tag(), retireCloseWait().toMillis(),
+                        config.stopGrace().toMillis());
+            } else {
+                // Its exit work ran long (a shutdown function kept for the exit, a destructor that
+                // flushes): the TERM cut it short, and only a DEBUG exit record would tell.
+                log.warn("Worker {} of pool '{}', retired ({}), was still running {} ms after the end of its input on "
+                        + "fd 3, so it was sent SIGTERM ({}): what it was doing at its exit (shutdown functions, "
+                        + "destructors, a buffered log's flush) was cut short. A worker's work at its exit must end "
+                        + "within that time; raise close-wait if it needs longer", w.pid, config.name(), reason.tag(),
+                        retireCloseWait().toMillis(), status);
+            }
         }
         if (failure != null) {
             health.lastFailure(status == null ? failure : failure + " (" + status + ")");

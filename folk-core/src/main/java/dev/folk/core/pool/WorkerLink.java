@@ -114,15 +114,15 @@ interface WorkerLink {
         return false;
     }
 
+    /** Tells the process what call it serves at any time, for its output lines; nothing to tell by default. */
+    default void describeCallsWith(Supplier<@Nullable String> current) {
+    }
+
     /**
      * After a call it answered: output it left without a final newline becomes a line of its own
      * (as PHP-FPM logs a request's), before the next call can add to it. One volatile read when
      * there is none.
      */
-    /** Tells the process what call it serves at any time, for its output lines; nothing to tell by default. */
-    default void describeCallsWith(Supplier<@Nullable String> current) {
-    }
-
     default void endOutputLine() {
     }
 

@@ -20,6 +20,7 @@ import dev.folk.core.supervision.OutputPolicy;
 import dev.folk.core.supervision.RunAs;
 import dev.folk.core.supervision.SpawnException;
 import dev.folk.core.supervision.WorkerSpec;
+import dev.folk.core.util.Sizes;
 import dev.folk.spring.boot.autoconfigure.FolkConfigurationException.Violation;
 import dev.folk.spring.boot.pool.ClasspathScripts;
 import dev.folk.spring.boot.pool.PhpCommand;
@@ -228,8 +229,7 @@ public final class PoolDefinitions {
                 return String.join(",", list.stream().map(String::valueOf).toList());
             }
             if (value instanceof DataSize size) {
-                long bytes = size.toBytes();
-                return bytes != 0 && bytes % (1024 * 1024) == 0 ? (bytes / (1024 * 1024)) + "MB" : bytes + "B";
+                return Sizes.text(size.toBytes());
             }
             return value;
         }

@@ -133,9 +133,7 @@ final class DirectStream implements CallParts, AsyncListener {
                 async = a;
                 parts = new PartSpool(head.length(), answerBytes);
                 GatewayExchange.head(response, head);
-                if (!PhpRequest.isHead(request)) {
-                    GatewayExchange.lengthlessOverHttp2(request, response); // its parts go without blocking
-                }
+                GatewayExchange.lengthlessOverHttp2(request, response); // its parts go without blocking
                 if (head.own()) { // malformed: its 502 is the whole answer
                     closed = true;
                     response.getOutputStream().write(head.body());

@@ -738,9 +738,7 @@ final class GatewayExchange implements ReadListener, WriteListener, AsyncListene
             return; // not reached: called only once a reply is set
         }
         head(response, r);
-        if (!PhpRequest.isHead(request)) {
-            lengthlessOverHttp2(request, response); // written without blocking (the write listener)
-        }
+        lengthlessOverHttp2(request, response); // written without blocking (the write listener)
         if (lingering) {
             // Tomcat closes the request's input with the output once a Content-Length is written, and
             // the rest of the body could not be dropped: the answer goes until the connection closes.
@@ -788,10 +786,11 @@ final class GatewayExchange implements ReadListener, WriteListener, AsyncListene
      * reaches a declared length, and there waits for the connection's flow-control window as if it
      * were blocking, missing the wake-up until its 5 s write timeout. Every small answer that finished
      * while a large one used the window (a page's images, a download beside it) stalled 5 s, and held
-     * a pool thread meanwhile. Without the length the stream ends when the exchange completes.
+     * a pool thread meanwhile. Without the length the stream ends when the exchange completes. A
+     * HEAD answer keeps it: it has no body, and is written blocking.
      */
     static void lengthlessOverHttp2(HttpServletRequest request, HttpServletResponse response) {
-        if (!request.getProtocol().startsWith("HTTP/1.")) {
+        if (!request.getProtocol().startsWith("HTTP/1.") && !PhpRequest.isHead(request)) {
             response.setContentLengthLong(-1);
         }
     }

@@ -27,6 +27,7 @@ import dev.folk.core.pool.PoolSnapshot;
 import dev.folk.core.pool.WorkerInfo;
 import dev.folk.core.pool.WorkerPool;
 import dev.folk.core.pool.WorkerState;
+import dev.folk.core.util.Sizes;
 import dev.folk.spring.boot.pool.FolkPools;
 
 /**
@@ -147,8 +148,8 @@ public class WorkersEndpoint {
         m.put("max-jobs-jitter", c.maxJobsJitter());
         m.put("max-lifetime", c.maxLifetime().toString());
         m.put("max-idle", c.maxIdle().toString());
-        m.put("max-memory", bytes(c.maxMemoryBytes()));
-        m.put("memory-limit", bytes(c.memoryLimitBytes()));
+        m.put("max-memory", Sizes.text(c.maxMemoryBytes()));
+        m.put("memory-limit", Sizes.text(c.memoryLimitBytes()));
         m.put("memory-check-interval", c.memoryCheckInterval().toString());
         m.put("boot-timeout", c.bootTimeout().toString());
         m.put("exec-timeout", c.execTimeout().toString());
@@ -158,14 +159,8 @@ public class WorkersEndpoint {
         m.put("drain-timeout", c.drainTimeout().toString());
         m.put("close-wait", c.closeWait().toString());
         m.put("stop-grace", c.stopGrace().toString());
-        m.put("max-frame-length", bytes(c.maxFrameLength()));
+        m.put("max-frame-length", Sizes.text(c.maxFrameLength()));
         return m;
-    }
-
-    /** As a DataSize reads: 128MB, 16MB, 0B. */
-    private static String bytes(long n) {
-        long mb = 1024L * 1024;
-        return n != 0 && n % mb == 0 ? n / mb + "MB" : n != 0 && n % 1024 == 0 ? n / 1024 + "KB" : n + "B";
     }
 
     private static SaturationDescriptor saturation(PoolSnapshot.Saturation s) {
