@@ -79,8 +79,11 @@ class WorkerDescriptorsTest {
             // Every worker is spawned again now, with all of that open in the JVM.
             php.reset().get();
             probe.reset().get();
-            Procs.await(Duration.ofSeconds(15), "fresh workers ready",
-                    () -> php.readyCount() == 3 && probe.readyCount() == 3);
+            // And the old ones gone: a reset's last retired worker may still be stopping (its process
+            // on its way out, its /proc entries with it) once the fresh ones are ready.
+            Procs.await(Duration.ofSeconds(15), "fresh workers ready, the old ones gone",
+                    () -> php.readyCount() == 3 && probe.readyCount() == 3
+                            && php.snapshot().workers().size() == 3 && probe.snapshot().workers().size() == 3);
 
             int jvm = Procs.jvmPid();
             Set<String> jvmTargets = new HashSet<>();
